@@ -1,0 +1,2 @@
+drop table if exists api_keys;
+drop table if exists accounts;

@@ -1,0 +1,50 @@
+import { randomUUID } from 'node:crypto';
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+
+export type { ClickHouseClient };
+
+export interface ClickHouseOptions {
+  url: string;
+  database: string;
+  username?: string;
+  password?: string;
+  /** Prefix of every query id, so system.query_log and slow-query logs name the caller. */
+  application: string;
+}
+
+export interface ClickHouse {
+  client: ClickHouseClient;
+  database: string;
+  /** A query id carrying the caller's tag (portable: the log_comment setting is too new for some servers). */
+  queryId(tag: string): string;
+  close(): Promise<void>;
+}
+
+export async function createClickHouse(opts: ClickHouseOptions): Promise<ClickHouse> {
+  // The database may not exist yet on a fresh server; create it through a client that does not select it.
+  const bootstrap = createClient({ url: opts.url, username: opts.username ?? 'default', password: opts.password ?? '' });
+  try {
+    await bootstrap.command({ query: `CREATE DATABASE IF NOT EXISTS ${opts.database}`, query_id: `${opts.application}:bootstrap:${randomUUID()}` });
+  } finally {
+    await bootstrap.close();
+  }
+  const client = createClient({
+    url: opts.url,
+    database: opts.database,
+    username: opts.username ?? 'default',
+    password: opts.password ?? '',
+    request_timeout: 120_000,
+    compression: { request: false, response: true },
+  });
+  return {
+    client,
+    database: opts.database,
+    queryId: (tag) => `${opts.application}:${tag}:${randomUUID()}`,
+    close: () => client.close(),
+  };
+}
+
+export async function clickhouseReady(ch: ClickHouse): Promise<{ ok: boolean; detail: string }> {
+  const res = await ch.client.ping();
+  return res.success ? { ok: true, detail: 'ok' } : { ok: false, detail: String((res as { error?: Error }).error?.message ?? 'ping failed') };
+}

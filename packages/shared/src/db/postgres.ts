@@ -1,0 +1,28 @@
+import knexFactory, { type Knex } from 'knex';
+
+export type { Knex };
+
+export interface PostgresOptions {
+  url: string;
+  /** Shows up in pg_stat_activity, so a slow query names the service that sent it. */
+  applicationName: string;
+  poolMax?: number;
+}
+
+export function createPostgres(opts: PostgresOptions): Knex {
+  return knexFactory({
+    client: 'pg',
+    connection: { connectionString: opts.url, application_name: opts.applicationName },
+    pool: { min: 0, max: opts.poolMax ?? 10, idleTimeoutMillis: 30_000 },
+    acquireConnectionTimeout: 10_000,
+  });
+}
+
+export async function postgresReady(db: Knex): Promise<{ ok: boolean; detail: string }> {
+  try {
+    await db.raw('select 1');
+    return { ok: true, detail: 'ok' };
+  } catch (err) {
+    return { ok: false, detail: (err as Error).message };
+  }
+}

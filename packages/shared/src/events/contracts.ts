@@ -1,0 +1,107 @@
+/**
+ * The event contracts: topic names, their payload types and their Avro schemas.
+ * Topic names are the contract between services; change a schema only in a
+ * backward-compatible way (add fields with defaults) — the registry enforces it.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const TOPICS = {
+  reportRequested: 'report.requested',
+  reportReady: 'report.ready',
+  rowsParsed: 'rows.parsed',
+  jobCreated: 'job.created',
+} as const;
+
+export type TopicName = (typeof TOPICS)[keyof typeof TOPICS];
+export const ALL_TOPICS: TopicName[] = Object.values(TOPICS);
+
+/** Every topic has a dead-letter topic next to it; poison messages land there with the reason. */
+export const deadLetterTopic = (topic: string): string => `${topic}.dlq`;
+
+export interface ReportRequested {
+  eventId: string;
+  occurredAt: string;
+  pendingReportId: string;
+  profileId: string;
+  reportId: string;
+  reportType: string;
+  adProduct: string;
+  startDate: string;
+  endDate: string;
+  columns: string[];
+  runId: string | null;
+}
+
+export interface ReportReady {
+  eventId: string;
+  occurredAt: string;
+  pendingReportId: string;
+  profileId: string;
+  reportId: string;
+  reportType: string;
+  startDate: string;
+  endDate: string;
+  downloadUrl: string;
+  fileSize: number | null;
+  runId: string | null;
+}
+
+export interface MetricRow {
+  date: string;
+  entityId: string;
+  campaignId: string;
+  adGroupId: string | null;
+  currency: string;
+  impressions: number;
+  clicks: number;
+  costMicros: number;
+  salesMicros: number;
+  orders: number;
+  units: number;
+  attributes: Record<string, string>;
+}
+
+export interface RowsParsed {
+  eventId: string;
+  occurredAt: string;
+  pendingReportId: string;
+  profileId: string;
+  reportId: string;
+  reportType: string;
+  entityLevel: string;
+  batchIndex: number;
+  lastBatch: boolean;
+  pulledAt: string;
+  rows: MetricRow[];
+}
+
+export type JobType = 'supplier_api' | 'inventory_update' | 'price_update' | 'order_sync';
+
+export interface JobCreated {
+  eventId: string;
+  occurredAt: string;
+  jobId: string;
+  userId: string;
+  supplierId: string | null;
+  jobType: JobType;
+  priority: number;
+  attempt: number;
+}
+
+export interface EventMap {
+  'report.requested': ReportRequested;
+  'report.ready': ReportReady;
+  'rows.parsed': RowsParsed;
+  'job.created': JobCreated;
+}
+
+const schemaDir = fileURLToPath(new URL('./schemas/', import.meta.url));
+
+/** The Avro schema (parsed JSON) kept in the repo for a topic. */
+export function schemaFor(topic: TopicName): Record<string, unknown> {
+  return JSON.parse(readFileSync(`${schemaDir}${topic}.avsc`, 'utf8')) as Record<string, unknown>;
+}
+
+/** Registry subject for a topic's values (Confluent's TopicNameStrategy). */
+export const subjectFor = (topic: string): string => `${topic}-value`;
