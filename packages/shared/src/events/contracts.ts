@@ -19,13 +19,17 @@ export const ALL_TOPICS: TopicName[] = Object.values(TOPICS);
 /** Every topic has a dead-letter topic next to it; poison messages land there with the reason. */
 export const deadLetterTopic = (topic: string): string => `${topic}.dlq`;
 
-export interface ReportRequested {
+/** Fields every report-pipeline event carries, so a human can follow one report end to end. */
+interface ReportEventBase {
   eventId: string;
   occurredAt: string;
   pendingReportId: string;
   profileId: string;
   reportId: string;
   reportType: string;
+}
+
+export interface ReportRequested extends ReportEventBase {
   adProduct: string;
   startDate: string;
   endDate: string;
@@ -33,13 +37,7 @@ export interface ReportRequested {
   runId: string | null;
 }
 
-export interface ReportReady {
-  eventId: string;
-  occurredAt: string;
-  pendingReportId: string;
-  profileId: string;
-  reportId: string;
-  reportType: string;
+export interface ReportReady extends ReportEventBase {
   startDate: string;
   endDate: string;
   downloadUrl: string;
@@ -62,13 +60,7 @@ export interface MetricRow {
   attributes: Record<string, string>;
 }
 
-export interface RowsParsed {
-  eventId: string;
-  occurredAt: string;
-  pendingReportId: string;
-  profileId: string;
-  reportId: string;
-  reportType: string;
+export interface RowsParsed extends ReportEventBase {
   entityLevel: string;
   batchIndex: number;
   lastBatch: boolean;

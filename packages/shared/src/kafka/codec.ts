@@ -11,7 +11,6 @@
  * Either way a value that does not fit its topic's schema is refused on encode,
  * and bytes that do not decode raise a DecodeError that consumers dead-letter.
  */
-import { createHash } from 'node:crypto';
 import avro from 'avsc';
 import { SchemaRegistry, SchemaType, COMPATIBILITY } from '@kafkajs/confluent-schema-registry';
 import { ALL_TOPICS, schemaFor, subjectFor, type EventMap, type TopicName } from '../events/contracts.ts';
@@ -74,10 +73,9 @@ export function validationProblems(type: avro.Type, value: unknown): string[] {
   return problems;
 }
 
-/** A stable id for an in-repo schema: 31 bits of the SHA-256 of its canonical form. */
+/** A stable id for an in-repo schema: 31 bits of the SHA-256 of its Avro Parsing Canonical Form. */
 export function inRepoSchemaId(type: avro.Type): number {
-  const digest = createHash('sha256').update(type.getSchema({ noDeref: true }) as unknown as string).digest();
-  return digest.readUInt32BE(0) & 0x7fffffff;
+  return type.fingerprint('sha256').readUInt32BE(0) & 0x7fffffff;
 }
 
 export class InRepoSchemaCodec implements EventCodec {
