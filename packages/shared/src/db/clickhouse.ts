@@ -35,6 +35,8 @@ export async function createClickHouse(opts: ClickHouseOptions): Promise<ClickHo
     password: opts.password ?? '',
     request_timeout: 120_000,
     compression: { request: false, response: true },
+    // Progress headers keep long inserts and FINAL reads from being cut by idle proxies.
+    clickhouse_settings: { send_progress_in_http_headers: 1, http_headers_progress_interval_ms: '20000' },
   });
   return {
     client,

@@ -55,6 +55,9 @@ export function readMigrations(dir: string): MigrationFile[] {
   });
 }
 
+/** The file stem a human recognises: 0003_report_pipeline. */
+export const migrationLabel = (m: { version: number; name: string }): string => `${String(m.version).padStart(4, '0')}_${m.name}`;
+
 /** Pure: which files are pending, or why the recorded history does not match the files. */
 export function planMigrations(files: MigrationFile[], applied: AppliedMigration[]): MigrationFile[] {
   const byVersion = new Map(files.map((f) => [f.version, f]));
@@ -100,7 +103,7 @@ export async function migratePostgres(db: Knex, dir = join(MIGRATIONS_DIR, 'post
     for (const m of planMigrations(files, rows as AppliedMigration[])) {
       await lockTx.raw(m.up);
       await lockTx('schema_migrations').insert({ version: m.version, name: m.name, checksum: m.checksum });
-      applied.push(`${m.version}_${m.name}`);
+      applied.push(migrationLabel(m));
     }
   });
   return { database: 'postgres', applied };
@@ -117,7 +120,7 @@ export async function rollbackPostgres(db: Knex, steps = 1, dir = join(MIGRATION
       if (!f?.down) throw new Error(`migration ${r.version}_${r.name} has no down file`);
       await tx.raw(f.down);
       await tx('schema_migrations').where({ version: r.version }).delete();
-      rolled.push(`${r.version}_${r.name}`);
+      rolled.push(migrationLabel(r));
     }
   });
   return rolled;
@@ -143,7 +146,7 @@ export async function migrateClickHouse(ch: ClickHouse, dir = join(MIGRATIONS_DI
       format: 'JSONEachRow',
       values: [{ version: m.version, name: m.name, checksum: m.checksum, applied_at: new Date().toISOString().slice(0, 19).replace('T', ' ') }],
     });
-    applied.push(`${m.version}_${m.name}`);
+    applied.push(migrationLabel(m));
   }
   return { database: 'clickhouse', applied };
 }

@@ -48,6 +48,8 @@ export interface ConsumeOptions<T extends TopicName> {
   backoff?: BackoffPolicy;
   sleep?: Sleep;
   fromBeginning?: boolean;
+  /** How long the group waits for a silent member before reassigning its partitions. */
+  sessionTimeoutMs?: number;
 }
 
 export type HealthStatus = 'ok' | 'degraded' | 'error';
@@ -74,6 +76,11 @@ export interface EventBusConfig {
   codec: EventCodec;
   log: Logger;
   defaultPartitions?: number;
+  /**
+   * Prepended to every physical topic name (not to the logical names services use),
+   * so several environments or test runs can share one cluster without seeing each other.
+   */
+  topicPrefix?: string;
 }
 
 export const DLQ_HEADERS = {
@@ -98,6 +105,8 @@ function kafkaLogCreator(log: Logger) {
 
 export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
   const log = cfg.log.child({ component: 'event-bus' });
+  const prefix = cfg.topicPrefix ?? '';
+  const physical = (topic: string): string => `${prefix}${topic}`;
   const kafka = new Kafka({
     clientId: cfg.clientId,
     brokers: cfg.brokers,
@@ -129,7 +138,7 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
       await admin.connect();
     }
     const existing = new Set(await admin.listTopics());
-    const missing = withDlq.filter((s) => !existing.has(s.topic));
+    const missing = withDlq.map((s) => ({ ...s, topic: physical(s.topic) })).filter((s) => !existing.has(s.topic));
     if (missing.length === 0) return;
     // createTopics answers false for topics that already exist (another replica won
     // the race); that is success here.
@@ -144,7 +153,7 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
     if (events.length === 0) return;
     const messages = await Promise.all(events.map(async (e) => ({ key: key(e), value: await cfg.codec.encode(topic, e) })));
     const p = await getProducer();
-    await p.send({ topic, acks: -1, messages });
+    await p.send({ topic: physical(topic), acks: -1, messages });
   }
 
   async function publishDeadLetters(topic: string, group: string, partition: number, dead: DeadLetter[]): Promise<void> {
@@ -152,7 +161,7 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
     const p = await getProducer();
     const at = new Date().toISOString();
     await p.send({
-      topic: deadLetterTopic(topic),
+      topic: physical(deadLetterTopic(topic)),
       acks: -1,
       messages: dead.map((d) => ({
         key: d.raw.key,
@@ -179,7 +188,9 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
     const backoff = opts.backoff ?? { baseMs: 200, maxMs: 10_000 };
     const consumer: Consumer = kafka.consumer({
       groupId: opts.groupId,
-      sessionTimeout: 30_000,
+      sessionTimeout: opts.sessionTimeoutMs ?? 30_000,
+      // Short fetch waits keep pipeline latency and shutdown time low; the broker is local.
+      maxWaitTimeInMs: 1_000,
       heartbeatInterval: 3_000,
       retry: { retries: 5 },
     });
@@ -197,7 +208,7 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
     });
 
     await consumer.connect();
-    await consumer.subscribe({ topic: opts.topic, fromBeginning: opts.fromBeginning ?? true });
+    await consumer.subscribe({ topic: physical(opts.topic), fromBeginning: opts.fromBeginning ?? true });
 
     const handleChunk = async (partition: number, messages: RawMessage[]): Promise<string | null> => {
       const plan = await planChunk(messages, (m) => cfg.codec.decode(opts.topic, m.value));

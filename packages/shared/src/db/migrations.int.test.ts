@@ -1,0 +1,45 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { freshClickHouse, freshPostgres } from '../testing/test-stack.ts';
+import { migrateClickHouse, migratePostgres, readMigrations, rollbackPostgres, migrationLabel, MIGRATIONS_DIR } from './migrations.ts';
+import { join } from 'node:path';
+
+test('Postgres migrations run from an empty database, re-run as a no-op, and roll back', async () => {
+  const pg = await freshPostgres();
+  try {
+    const files = readMigrations(join(MIGRATIONS_DIR, 'postgres'));
+    const first = await migratePostgres(pg.db);
+    assert.deepEqual(first.applied, files.map(migrationLabel));
+    const second = await migratePostgres(pg.db);
+    assert.deepEqual(second.applied, [], 're-run applies nothing');
+    // Two runners racing (two replicas starting) apply each migration once.
+    const pg2 = await freshPostgres();
+    try {
+      const [a, b] = await Promise.all([migratePostgres(pg2.db), migratePostgres(pg2.db)]);
+      assert.equal(a.applied.length + b.applied.length, files.length);
+    } finally {
+      await pg2.drop();
+    }
+    const last = migrationLabel(files.at(-1)!);
+    assert.deepEqual(await rollbackPostgres(pg.db, 1), [last]);
+    assert.deepEqual((await migratePostgres(pg.db)).applied, [last], 'a rolled-back migration applies again');
+    const tables = await pg.db('information_schema.tables').where({ table_schema: 'public' }).pluck('table_name');
+    assert.ok(tables.includes('accounts') && tables.includes('api_keys'), `tables: ${tables}`);
+  } finally {
+    await pg.drop();
+  }
+});
+
+test('ClickHouse migrations run from an empty database and re-run as a no-op', async () => {
+  const ch = await freshClickHouse();
+  try {
+    const files = readMigrations(join(MIGRATIONS_DIR, 'clickhouse'));
+    assert.deepEqual((await migrateClickHouse(ch.ch)).applied, files.map(migrationLabel));
+    assert.deepEqual((await migrateClickHouse(ch.ch)).applied, []);
+    const rs = await ch.ch.client.query({ query: `SELECT name FROM system.tables WHERE database = '${ch.ch.database}'`, format: 'JSONEachRow' });
+    const names = (await rs.json<{ name: string }>()).map((r) => r.name);
+    assert.ok(names.includes('dead_letters'), `tables: ${names}`);
+  } finally {
+    await ch.drop();
+  }
+});

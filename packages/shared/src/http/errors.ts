@@ -1,0 +1,62 @@
+/**
+ * Every error an adsync API answers has the same body: `{ error, message, details }`.
+ * `error` is a stable machine code, `message` says what to do, `details` carries
+ * the specifics (which field, which account).
+ */
+export interface ErrorBody {
+  error: string;
+  message: string;
+  details: unknown;
+}
+
+export class HttpError extends Error {
+  readonly statusCode: number;
+  readonly error: string;
+  readonly details: unknown;
+  constructor(statusCode: number, error: string, message: string, details: unknown = null) {
+    super(message);
+    this.name = 'HttpError';
+    this.statusCode = statusCode;
+    this.error = error;
+    this.details = details;
+  }
+}
+
+export const badRequest = (message: string, details: unknown = null) => new HttpError(400, 'bad_request', message, details);
+export const unauthorized = (message: string) => new HttpError(401, 'unauthorized', message);
+export const forbidden = (message: string, details: unknown = null) => new HttpError(403, 'forbidden', message, details);
+export const notFound = (message: string, details: unknown = null) => new HttpError(404, 'not_found', message, details);
+export const conflict = (message: string, details: unknown = null) => new HttpError(409, 'conflict', message, details);
+
+/** JSON schema of the error body, for the OpenAPI document. */
+export const errorBodySchema = {
+  type: 'object',
+  required: ['error', 'message', 'details'],
+  properties: {
+    error: { type: 'string' },
+    message: { type: 'string' },
+    details: {},
+  },
+} as const;
+
+interface AjvIssue {
+  instancePath?: string;
+  message?: string;
+  params?: Record<string, unknown>;
+}
+
+/** Turns Ajv's validation output into "body.profileId: must be string" lines a user can act on. */
+export function describeValidation(context: string, issues: AjvIssue[]): { message: string; details: { path: string; problem: string }[] } {
+  const details = issues.map((i) => {
+    const base = `${context}${i.instancePath ? i.instancePath.replaceAll('/', '.') : ''}`;
+    const missing = i.params?.missingProperty as string | undefined;
+    const extra = i.params?.additionalProperty as string | undefined;
+    const allowed = i.params?.allowedValues as unknown[] | undefined;
+    const path = missing ? `${base}.${missing}` : extra ? `${base}.${extra}` : base;
+    let problem = i.message ?? 'is invalid';
+    if (extra) problem = 'is not an accepted field';
+    if (allowed) problem = `must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}`;
+    return { path, problem };
+  });
+  return { message: details.map((d) => `${d.path} ${d.problem}`).join('; '), details };
+}

@@ -1,0 +1,127 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { FastifyInstance } from 'fastify';
+import { createHttpServer, requireAccount, errorResponses } from './server.ts';
+import { createApiKey, ensureAdminKey, revokeApiKey } from './api-keys.ts';
+import { freshPostgres, testLogger, type FreshPostgres } from '../testing/test-stack.ts';
+import { migratePostgres } from '../db/migrations.ts';
+
+let pg: FreshPostgres;
+let app: FastifyInstance;
+let accountA: string;
+let accountB: string;
+let keyA: string;
+let keyRevoked: string;
+const ADMIN = 'adsk_test_admin_key_for_server_tests';
+let dbUp = true;
+
+before(async () => {
+  pg = await freshPostgres();
+  await migratePostgres(pg.db);
+  [{ id: accountA }, { id: accountB }] = await pg.db('accounts').insert([{ company_name: 'A' }, { company_name: 'B' }]).returning('id');
+  keyA = (await createApiKey(pg.db, { scope: 'account', accountId: accountA })).key;
+  const revoked = await createApiKey(pg.db, { scope: 'account', accountId: accountA });
+  await revokeApiKey(pg.db, revoked.id);
+  keyRevoked = revoked.key;
+  await ensureAdminKey(pg.db, ADMIN);
+  await ensureAdminKey(pg.db, ADMIN); // idempotent
+
+  app = await createHttpServer({
+    name: 'test',
+    log: testLogger(),
+    db: pg.db,
+    readiness: { postgres: async () => ({ ok: true, detail: 'ok' }), flaky: async () => ({ ok: dbUp, detail: dbUp ? 'ok' : 'down for the test' }) },
+  });
+  app.get<{ Params: { id: string }; Querystring: { mode: string } }>(
+    '/v1/accounts/:id/things',
+    {
+      schema: {
+        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } },
+        querystring: { type: 'object', additionalProperties: false, properties: { mode: { type: 'string', enum: ['full', 'incremental'], default: 'incremental' } } },
+        response: { 200: { type: 'object', properties: { accountId: { type: 'string' }, mode: { type: 'string' } } }, ...errorResponses },
+      },
+    },
+    async (req) => {
+      requireAccount(req, req.params.id);
+      return { accountId: req.params.id, mode: req.query.mode };
+    },
+  );
+  app.get('/boom', async () => {
+    throw new Error('secret internals');
+  });
+  await app.ready();
+});
+
+after(async () => {
+  await app?.close();
+  await pg?.drop();
+});
+
+const get = (url: string, key?: string) => app.inject({ method: 'GET', url, headers: key ? { authorization: `Bearer ${key}` } : {} });
+
+test('health, readiness and the OpenAPI document need no key', async () => {
+  assert.equal((await get('/health')).statusCode, 200);
+  const ready = await get('/ready');
+  assert.equal(ready.statusCode, 200);
+  assert.equal(ready.json().checks.postgres.ok, true);
+  const doc = (await get('/openapi.json')).json();
+  assert.ok(doc.paths['/v1/accounts/{id}/things'], 'the validated route is in the OpenAPI document');
+  assert.deepEqual(doc.paths['/v1/accounts/{id}/things'].get.parameters.find((p: { name: string }) => p.name === 'mode').schema.enum, ['full', 'incremental']);
+});
+
+test('readiness answers 503 naming the dependency that is down', async () => {
+  dbUp = false;
+  try {
+    const res = await get('/ready');
+    assert.equal(res.statusCode, 503);
+    assert.equal(res.json().checks.flaky.detail, 'down for the test');
+  } finally {
+    dbUp = true;
+  }
+});
+
+test('routes refuse a missing, unknown or revoked key with 401', async () => {
+  for (const key of [undefined, 'adsk_nope', keyRevoked]) {
+    const res = await get(`/v1/accounts/${accountA}/things`, key);
+    assert.equal(res.statusCode, 401);
+    const body = res.json();
+    assert.equal(body.error, 'unauthorized');
+    assert.ok(body.message.length > 0);
+    assert.ok('details' in body);
+  }
+});
+
+test('an account key reaches its own account and nothing else', async () => {
+  const own = await get(`/v1/accounts/${accountA}/things?mode=full`, keyA);
+  assert.equal(own.statusCode, 200);
+  assert.deepEqual(own.json(), { accountId: accountA, mode: 'full' });
+  const other = await get(`/v1/accounts/${accountB}/things`, keyA);
+  assert.equal(other.statusCode, 403);
+  assert.deepEqual(other.json().details, { accountId: accountB });
+});
+
+test('an admin key reaches every account', async () => {
+  const res = await get(`/v1/accounts/${accountB}/things`, ADMIN);
+  assert.equal(res.statusCode, 200);
+  assert.equal(res.json().mode, 'incremental', 'schema default applied');
+});
+
+test('invalid input is a 400 that names each bad field', async () => {
+  const res = await get(`/v1/accounts/not-a-uuid/things?mode=sideways&extra=1`, ADMIN);
+  assert.equal(res.statusCode, 400);
+  const body = res.json();
+  assert.equal(body.error, 'bad_request');
+  const paths = body.details.map((d: { path: string }) => d.path);
+  assert.ok(paths.includes('params.id'), JSON.stringify(body));
+  assert.match(body.message, /params\.id/);
+});
+
+test('crashes answer 500 without leaking internals; unknown routes answer 404 in the same shape', async () => {
+  const res = await get('/boom', ADMIN);
+  assert.equal(res.statusCode, 500);
+  assert.equal(res.json().error, 'internal');
+  assert.doesNotMatch(res.body, /secret internals/);
+  const missing = await get('/nope', ADMIN);
+  assert.equal(missing.statusCode, 404);
+  assert.equal(missing.json().error, 'not_found');
+});

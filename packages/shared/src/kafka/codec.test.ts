@@ -1,0 +1,40 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ALL_TOPICS } from '../events/contracts.ts';
+import { DecodeError, InRepoSchemaCodec, SchemaValidationError, frame, unframe } from './codec.ts';
+import { sampleEvent } from './sample-events.ts';
+
+test('every topic round-trips through the in-repo codec in Confluent framing', async () => {
+  const codec = new InRepoSchemaCodec();
+  await codec.init();
+  for (const topic of ALL_TOPICS) {
+    const event = sampleEvent(topic, `e-${topic}`);
+    const bytes = await codec.encode(topic, event);
+    assert.equal(bytes[0], 0, 'magic byte');
+    assert.deepEqual(await codec.decode(topic, bytes), event);
+  }
+});
+
+test('a value that does not fit its schema is refused on encode, naming the field', async () => {
+  const codec = new InRepoSchemaCodec();
+  await codec.init();
+  const bad = { ...sampleEvent('job.created', 'x'), priority: 'high' } as never;
+  await assert.rejects(codec.encode('job.created', bad), (err: unknown) => err instanceof SchemaValidationError && /priority/.test(err.message));
+});
+
+test('garbage, foreign schema ids and truncated bodies are DecodeErrors with a reason', async () => {
+  const codec = new InRepoSchemaCodec();
+  await codec.init();
+  await assert.rejects(codec.decode('report.ready', Buffer.from('{"json":"not avro"}')), (e: unknown) => e instanceof DecodeError && /magic byte/.test((e as Error).message));
+  await assert.rejects(codec.decode('report.ready', null), DecodeError);
+  const requested = await codec.encode('report.requested', sampleEvent('report.requested', 'y'));
+  await assert.rejects(codec.decode('report.ready', requested), /is not the report.ready schema/);
+  const ready = await codec.encode('report.ready', sampleEvent('report.ready', 'z'));
+  await assert.rejects(codec.decode('report.ready', ready.subarray(0, ready.length - 8)), /does not decode/);
+});
+
+test('frame and unframe agree', () => {
+  const { schemaId, body } = unframe(frame(123456, Buffer.from([1, 2, 3])));
+  assert.equal(schemaId, 123456);
+  assert.deepEqual([...body], [1, 2, 3]);
+});

@@ -1,0 +1,108 @@
+/**
+ * Integration tests run against real servers. They come from the environment
+ * that `deploy/local/stack env` prints (CI and the README's test command set it),
+ * or from docker-compose. A server that does not answer fails the test run with
+ * a message saying how to start it — it is never a skip.
+ */
+import { randomBytes } from 'node:crypto';
+import { Kafka, logLevel } from 'kafkajs';
+import { loadBaseConfig, type BaseConfig } from '../config/base-config.ts';
+import { createPostgres, type Knex } from '../db/postgres.ts';
+import { createClickHouse, type ClickHouse } from '../db/clickhouse.ts';
+import { createLogger, type Logger } from '../logger.ts';
+
+export class StackMissingError extends Error {
+  constructor(server: string, address: string, cause: unknown) {
+    super(
+      `${server} does not answer at ${address} (${(cause as Error)?.message ?? cause}). ` +
+        'Integration tests need the real servers: run `deploy/local/stack up` (or `docker compose up`) and use `deploy/local/stack test`.',
+    );
+    this.name = 'StackMissingError';
+  }
+}
+
+export const testConfig = (): BaseConfig => loadBaseConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
+
+export const testLogger = (name = 'test'): Logger => createLogger({ name, level: process.env.LOG_LEVEL ?? 'warn', pretty: false });
+
+export const uniqueName = (prefix: string): string => `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+
+export async function requireKafka(cfg = testConfig()): Promise<void> {
+  const admin = new Kafka({ clientId: 'adsync-test-probe', brokers: cfg.KAFKA_BROKERS, logLevel: logLevel.NOTHING, retry: { retries: 2 } }).admin();
+  try {
+    await admin.connect();
+    await admin.listTopics();
+  } catch (err) {
+    throw new StackMissingError('Kafka', cfg.KAFKA_BROKERS.join(','), err);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+export interface FreshPostgres {
+  db: Knex;
+  url: string;
+  drop(): Promise<void>;
+}
+
+/** A brand-new, empty Postgres database, so each test file starts from nothing. */
+export async function freshPostgres(cfg = testConfig()): Promise<FreshPostgres> {
+  const admin = createPostgres({ url: cfg.DATABASE_URL, applicationName: 'adsync-test-admin', poolMax: 1 });
+  const name = uniqueName('adsync_t');
+  try {
+    await admin.raw(`create database ${name}`);
+  } catch (err) {
+    await admin.destroy();
+    throw new StackMissingError('Postgres', cfg.DATABASE_URL.replace(/:[^:@/]*@/, ':***@'), err);
+  }
+  const u = new URL(cfg.DATABASE_URL);
+  u.pathname = `/${name}`;
+  const db = createPostgres({ url: u.toString(), applicationName: 'adsync-test' });
+  return {
+    db,
+    url: u.toString(),
+    drop: async () => {
+      await db.destroy();
+      await admin.raw(`drop database if exists ${name} with (force)`);
+      await admin.destroy();
+    },
+  };
+}
+
+export interface FreshClickHouse {
+  ch: ClickHouse;
+  drop(): Promise<void>;
+}
+
+export async function freshClickHouse(cfg = testConfig()): Promise<FreshClickHouse> {
+  const database = uniqueName('adsync_t');
+  let ch: ClickHouse;
+  try {
+    ch = await createClickHouse({ url: cfg.CLICKHOUSE_URL, database, application: 'adsync-test', username: cfg.CLICKHOUSE_USER, password: cfg.CLICKHOUSE_PASSWORD });
+  } catch (err) {
+    throw new StackMissingError('ClickHouse', cfg.CLICKHOUSE_URL, err);
+  }
+  return {
+    ch,
+    drop: async () => {
+      await ch.client.command({ query: `DROP DATABASE IF EXISTS ${database}` });
+      await ch.close();
+    },
+  };
+}
+
+/** Polls until `check` returns a value (not undefined) or the deadline passes. */
+export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<T> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${opts.what ?? 'condition'}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 100));
+  }
+}
