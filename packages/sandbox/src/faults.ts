@@ -1,0 +1,60 @@
+/** The sandbox's fault knobs. Every one defaults to "behave". */
+export interface Faults {
+  /** Share of API calls answered 429 (with Retry-After, except report creation). */
+  rate429: number;
+  /** Share of API calls answered 500/502/503. */
+  rate5xx: number;
+  /** Added to every response. */
+  latencyMs: number;
+  /** Retry-After value sent with 429s, seconds. */
+  retryAfterSec: number;
+  /** Time a report spends PENDING, then the same again PROCESSING. */
+  reportGenerationMs: number;
+  /** Lifetime of an access token. */
+  tokenTtlSec: number;
+  /** Lifetime of a report download URL. */
+  downloadUrlTtlSec: number;
+  /** Report types whose reports end FAILED. */
+  failReportTypes: string[];
+  /** Profiles the credentials cannot access (403). */
+  forbiddenProfiles: string[];
+  /** A later pull of the same day returns higher conversions. */
+  restatement: boolean;
+}
+
+export const DEFAULT_FAULTS: Faults = {
+  rate429: 0,
+  rate5xx: 0,
+  latencyMs: 0,
+  retryAfterSec: 1,
+  reportGenerationMs: 300,
+  tokenTtlSec: 3600,
+  downloadUrlTtlSec: 3600,
+  failReportTypes: [],
+  forbiddenProfiles: [],
+  restatement: false,
+};
+
+export function parseFaults(input: Record<string, unknown>): Partial<Faults> {
+  const out: Partial<Faults> = {};
+  const num = (k: keyof Faults, min: number, max: number) => {
+    if (input[k] === undefined) return;
+    const v = Number(input[k]);
+    if (!Number.isFinite(v) || v < min || v > max) throw new Error(`${k} must be a number between ${min} and ${max}`);
+    (out as Record<string, unknown>)[k] = v;
+  };
+  num('rate429', 0, 1);
+  num('rate5xx', 0, 1);
+  num('latencyMs', 0, 60_000);
+  num('retryAfterSec', 0, 3600);
+  num('reportGenerationMs', 0, 3_600_000);
+  num('tokenTtlSec', 1, 86_400);
+  num('downloadUrlTtlSec', 1, 86_400);
+  for (const k of ['failReportTypes', 'forbiddenProfiles'] as const) {
+    if (input[k] === undefined) continue;
+    const v = input[k];
+    out[k] = Array.isArray(v) ? v.map(String) : String(v).split(',').filter(Boolean);
+  }
+  if (input.restatement !== undefined) out.restatement = input.restatement === true || input.restatement === 'true';
+  return out;
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+// Runs the sandbox on its own: `pnpm --filter @adsync/sandbox start` (or node packages/sandbox/src/main.ts).
+import { z } from 'zod';
+import { loadConfig, port, positiveInt } from '@adsync/shared/config/load-config';
+import { startSandbox } from './server.ts';
+import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from './amazon-ads-routes.ts';
+
+const cfg = loadConfig(
+  {
+    SANDBOX_HOST: z.string().default('127.0.0.1'),
+    SANDBOX_PORT: port.default(18900),
+    SANDBOX_SEED: z.coerce.number().int().default(42),
+    SANDBOX_PROFILES: positiveInt.default(2),
+    SANDBOX_CAMPAIGNS_PER_PROFILE: positiveInt.default(4),
+    SANDBOX_REPORT_GENERATION_MS: z.coerce.number().int().min(0).default(2000),
+  },
+  process.env,
+);
+const sandbox = await startSandbox({
+  host: cfg.SANDBOX_HOST,
+  port: cfg.SANDBOX_PORT,
+  seed: cfg.SANDBOX_SEED,
+  scale: { profiles: cfg.SANDBOX_PROFILES, campaignsPerProfile: cfg.SANDBOX_CAMPAIGNS_PER_PROFILE },
+  faults: { reportGenerationMs: cfg.SANDBOX_REPORT_GENERATION_MS },
+});
+console.log(`adsync sandbox listening on ${sandbox.url}
+  Login with Amazon  POST ${sandbox.url}/auth/o2/token   client_id=${SANDBOX_CLIENT_ID} client_secret=${SANDBOX_CLIENT_SECRET}
+                     refresh_token=${SANDBOX_REFRESH_TOKEN} (any "Atzr|…" works until revoked)
+  Amazon Ads API     ${sandbox.url}/v2/profiles, /sp/campaigns/list, /reporting/reports, …
+  control            ${sandbox.url}/_sandbox/health | faults | totals | stats`);
+const stop = () => sandbox.close().then(() => process.exit(0));
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);

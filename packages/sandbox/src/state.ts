@@ -1,0 +1,63 @@
+import { randomBytes } from 'node:crypto';
+import { Dataset, type Scale } from './dataset.ts';
+import { DEFAULT_FAULTS, type Faults } from './faults.ts';
+import type { ReportRecord } from './amazon-ads-routes.ts';
+
+export interface RequestLogEntry {
+  at: number;
+  method: string;
+  path: string;
+  status: number;
+  profileId: string | null;
+  injected: '429' | '5xx' | null;
+}
+
+/** Everything the sandbox remembers. Tests reach it directly; other callers via /_sandbox. */
+export class SandboxState {
+  readonly dataset: Dataset;
+  faults: Faults;
+  readonly signingKey = randomBytes(32);
+  readonly accessTokens = new Map<string, { clientId: string; expiresAt: number }>();
+  readonly revokedRefreshTokens = new Set<string>();
+  readonly reports = new Map<string, ReportRecord>();
+  readonly reportsByKey = new Map<string, ReportRecord>();
+  /** Pulls per (profile, report type, day), for restatement. */
+  readonly pulls = new Map<string, number>();
+  readonly requestLog: RequestLogEntry[] = [];
+  readonly counters = { requests: 0, injected429: 0, injected5xx: 0, tokenGrants: 0, reportsCreated: 0, downloads: 0 };
+  /** Shifts the sandbox clock, so tests can expire tokens and URLs without waiting. */
+  clockOffsetMs = 0;
+  private faultCounter = 0;
+  private url = '';
+
+  constructor(seed: number, scale: Partial<Scale>, faults: Partial<Faults>) {
+    this.dataset = new Dataset(seed, scale);
+    this.faults = { ...DEFAULT_FAULTS, ...faults };
+  }
+
+  now(): Date {
+    return new Date(Date.now() + this.clockOffsetMs);
+  }
+
+  baseUrl(): string {
+    return this.url;
+  }
+
+  setBaseUrl(url: string): void {
+    this.url = url;
+  }
+
+  /** Deterministic fault draws: the same seed and call order give the same faults. */
+  draw(): number {
+    this.faultCounter++;
+    let h = (this.dataset.seed ^ Math.imul(this.faultCounter, 0x9e3779b1)) >>> 0;
+    h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
+    h = Math.imul(h ^ (h >>> 12), 0x297a2d39) >>> 0;
+    return ((h ^ (h >>> 15)) >>> 0) / 4294967296;
+  }
+
+  log(entry: RequestLogEntry): void {
+    this.requestLog.push(entry);
+    if (this.requestLog.length > 20_000) this.requestLog.splice(0, 10_000);
+  }
+}
