@@ -13,6 +13,18 @@ const cfg = loadConfig(
     SANDBOX_PROFILES: positiveInt.default(2),
     SANDBOX_CAMPAIGNS_PER_PROFILE: positiveInt.default(4),
     SANDBOX_REPORT_GENERATION_MS: z.coerce.number().int().min(0).default(2000),
+    /** Any scale field as JSON, e.g. {"keywordsPerAdGroup":80}; wins over the two above. */
+    SANDBOX_SCALE: z
+      .string()
+      .default('{}')
+      .transform((s, ctx) => {
+        try {
+          return JSON.parse(s) as Record<string, number>;
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'expected a JSON object of scale fields' });
+          return z.NEVER;
+        }
+      }),
   },
   process.env,
 );
@@ -20,7 +32,7 @@ const sandbox = await startSandbox({
   host: cfg.SANDBOX_HOST,
   port: cfg.SANDBOX_PORT,
   seed: cfg.SANDBOX_SEED,
-  scale: { profiles: cfg.SANDBOX_PROFILES, campaignsPerProfile: cfg.SANDBOX_CAMPAIGNS_PER_PROFILE },
+  scale: { profiles: cfg.SANDBOX_PROFILES, campaignsPerProfile: cfg.SANDBOX_CAMPAIGNS_PER_PROFILE, ...cfg.SANDBOX_SCALE },
   faults: { reportGenerationMs: cfg.SANDBOX_REPORT_GENERATION_MS },
 });
 console.log(`adsync sandbox listening on ${sandbox.url}

@@ -1,0 +1,144 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startSandbox, type Sandbox } from './server.ts';
+import { sandboxClient } from './test-client.ts';
+import { listEntities, listProfiles, type EntityKind } from '@adsync/shared/amazon/entities';
+import { createReport, getReportStatus } from '@adsync/shared/amazon/reporting';
+import { AmazonApiError } from '@adsync/shared/amazon/errors';
+import { SANDBOX_REFRESH_TOKEN } from './amazon-ads-routes.ts';
+
+let sandbox: Sandbox;
+const scale = { profiles: 2, campaignsPerProfile: 30, adGroupsPerCampaign: 4, adsPerAdGroup: 3, keywordsPerAdGroup: 5, productTargetsPerAdGroup: 2, sbCampaignsPerProfile: 7, sdCampaignsPerProfile: 9 };
+
+before(async () => {
+  sandbox = await startSandbox({ seed: 7, scale });
+});
+after(() => sandbox.close());
+
+const idKey: Record<EntityKind, string> = { spCampaigns: 'campaignId', spAdGroups: 'adGroupId', spProductAds: 'adId', spKeywords: 'keywordId', spProductTargets: 'targetId', sbCampaigns: 'campaignId', sdCampaigns: 'campaignId' };
+
+function generatedIds(p: number, kind: EntityKind): string[] {
+  const ds = sandbox.state.dataset;
+  const now = new Date();
+  const n = { spCampaigns: ds.count(p, 'campaigns'), spAdGroups: ds.count(p, 'adGroups'), spProductAds: ds.count(p, 'ads'), spKeywords: ds.count(p, 'keywords'), spProductTargets: ds.count(p, 'productTargets'), sbCampaigns: ds.count(p, 'sbCampaigns'), sdCampaigns: ds.count(p, 'sdCampaigns') }[kind];
+  const at = { spCampaigns: ds.spCampaign, spAdGroups: ds.spAdGroup, spProductAds: ds.spProductAd, spKeywords: ds.spKeyword, spProductTargets: ds.spProductTarget, sbCampaigns: ds.sbCampaign, sdCampaigns: ds.sdCampaign }[kind].bind(ds) as (p: number, i: number, now: Date) => Record<string, unknown>;
+  return Array.from({ length: n }, (_, i) => String(at(p, i, now)[idKey[kind]]));
+}
+
+test('with 20% 429s and 5% 5xx, listing every entity returns exactly the generated set', async () => {
+  sandbox.setFaults({ rate429: 0.2, rate5xx: 0.05, retryAfterSec: 0 });
+  const client = sandboxClient(sandbox, { maxAttempts: 12 });
+  try {
+    const profiles = await listProfiles(client);
+    assert.equal(profiles.length, 2);
+    for (const [p, profile] of profiles.entries()) {
+      for (const kind of Object.keys(idKey) as EntityKind[]) {
+        const got: string[] = [];
+        // Small pages so that faults land in the middle of pagination.
+        for await (const e of listEntities<Record<string, unknown>>(client, String(profile.profileId), kind, { maxResults: 7 })) got.push(String(e[idKey[kind]]));
+        const want = generatedIds(p, kind);
+        assert.equal(new Set(got).size, got.length, `${kind}: nothing twice`);
+        assert.deepEqual([...got].sort(), [...want].sort(), `${kind}: nothing missing`);
+      }
+    }
+    assert.ok(client.stats.throttled > 10 && client.stats.serverErrors > 2, `faults were exercised: ${JSON.stringify(client.stats)}`);
+  } finally {
+    sandbox.setFaults({ rate429: 0, rate5xx: 0 });
+    await client.close();
+  }
+});
+
+test('v2 startIndex/count pagination lists the same campaigns as v3', async () => {
+  const client = sandboxClient(sandbox);
+  try {
+    const profileId = sandbox.state.dataset.profiles()[0]!.profileId;
+    const v2: string[] = [];
+    for await (const c of client.listV2<{ campaignId: number }>({ path: '/v2/sp/campaigns', profileId, count: 4 })) v2.push(String(c.campaignId));
+    assert.deepEqual(v2, generatedIds(0, 'spCampaigns'));
+  } finally {
+    await client.close();
+  }
+});
+
+test('Retry-After is honoured: the next attempt comes no sooner than asked', async () => {
+  const client = sandboxClient(sandbox, {
+    sleep: async (ms) => {
+      // After the first throttle, let the retry through.
+      sandbox.setFaults({ rate429: 0 });
+      await new Promise((r) => setTimeout(r, ms));
+    },
+  });
+  try {
+    await client.tokens.get();
+    sandbox.setFaults({ rate429: 1, retryAfterSec: 1 });
+    const from = sandbox.state.requestLog.length;
+    await client.call({ method: 'GET', path: '/v2/profiles' });
+    const calls = sandbox.state.requestLog.slice(from).filter((e) => e.path === '/v2/profiles');
+    assert.equal(calls.length, 2);
+    assert.equal(calls[0]!.status, 429);
+    assert.equal(calls[1]!.status, 200);
+    assert.ok(calls[1]!.at - calls[0]!.at >= 1000, `retried after ${calls[1]!.at - calls[0]!.at} ms`);
+  } finally {
+    sandbox.setFaults({ rate429: 0, retryAfterSec: 1 });
+    await client.close();
+  }
+});
+
+test('a 401 triggers one refresh and a retry, not a loop', async () => {
+  const client = sandboxClient(sandbox);
+  try {
+    await listProfiles(client);
+    const grantsBefore = sandbox.state.counters.tokenGrants;
+    // The sandbox's clock moves past the token's expiry; the client still believes its cached token.
+    sandbox.state.clockOffsetMs += 2 * 3600_000;
+    await listProfiles(client);
+    assert.equal(sandbox.state.counters.tokenGrants - grantsBefore, 1, 'exactly one refresh');
+    assert.equal(client.stats.refreshesOn401, 1);
+
+    // Now the refresh token is revoked: one refused refresh, then a typed error.
+    sandbox.state.revokedRefreshTokens.add(SANDBOX_REFRESH_TOKEN);
+    sandbox.state.clockOffsetMs += 2 * 3600_000;
+    const from = sandbox.state.requestLog.length;
+    await assert.rejects(listProfiles(client), (err: unknown) => err instanceof AmazonApiError && err.kind === 'auth' && /revoked/.test(err.message));
+    const tokenCalls = sandbox.state.requestLog.slice(from).filter((e) => e.path === '/auth/o2/token');
+    assert.equal(tokenCalls.length, 1, 'no refresh loop');
+  } finally {
+    sandbox.state.revokedRefreshTokens.clear();
+    await client.close();
+  }
+});
+
+test('a profile without access is a typed 403 error, not retried', async () => {
+  const profileId = sandbox.state.dataset.profiles()[1]!.profileId;
+  sandbox.setFaults({ forbiddenProfiles: [profileId] });
+  const client = sandboxClient(sandbox);
+  try {
+    const from = sandbox.state.requestLog.length;
+    const it = listEntities(client, profileId, 'spCampaigns');
+    await assert.rejects(it.next(), (err: unknown) => err instanceof AmazonApiError && err.kind === 'forbidden' && err.status === 403 && err.requestId !== null);
+    assert.equal(sandbox.state.requestLog.slice(from).filter((e) => e.path === '/sp/campaigns/list').length, 1);
+  } finally {
+    sandbox.setFaults({ forbiddenProfiles: [] });
+    await client.close();
+  }
+});
+
+test('a duplicate report request takes over the report id Amazon names', async () => {
+  sandbox.setFaults({ reportGenerationMs: 60_000 });
+  const client = sandboxClient(sandbox);
+  try {
+    const profileId = sandbox.state.dataset.profiles()[0]!.profileId;
+    const today = new Date().toISOString().slice(0, 10);
+    const spec = { reportTypeId: 'spCampaigns', startDate: today, endDate: today };
+    const first = await createReport(client, profileId, spec);
+    const second = await createReport(client, profileId, spec);
+    assert.equal(first.duplicate, false);
+    assert.equal(second.duplicate, true);
+    assert.equal(second.reportId, first.reportId);
+    assert.equal((await getReportStatus(client, profileId, first.reportId)).status, 'PENDING');
+    await assert.rejects(createReport(client, profileId, { ...spec, columns: ['date', 'campaignId', 'searchTerm'] }), (err: unknown) => err instanceof AmazonApiError && err.kind === 'bad_request' && /searchTerm/.test(err.message));
+  } finally {
+    sandbox.setFaults({ reportGenerationMs: 300 });
+    await client.close();
+  }
+});

@@ -1,0 +1,226 @@
+/**
+ * The one Amazon Ads API client. Everything hostile about the API is handled here
+ * so no service repeats it: regions and the sandbox override, access tokens
+ * (cached, refreshed before expiry and once on 401), the required headers,
+ * retries on 429/5xx/network errors with full-jitter backoff that honours
+ * Retry-After, per-profile pacing and concurrency, both pagination styles as
+ * async iterators, request ids in logs, and typed errors.
+ */
+import { Agent, request, type Dispatcher } from 'undici';
+import type { Readable } from 'node:stream';
+import type { Logger } from '../logger.ts';
+import { backoffDelay, sleep as realSleep, type BackoffPolicy, type Sleep } from '../backoff.ts';
+import { endpointsFor, type Region } from './regions.ts';
+import { AmazonApiError, errorFromResponse } from './errors.ts';
+import { LwaTokenProvider, type LwaCredentials } from './lwa-token.ts';
+import { parseRetryAfter } from './retry-after.ts';
+import { KeyedRateLimiter, type RateLimitOptions } from './rate-limiter.ts';
+
+export interface AdsClientOptions {
+  region: Region;
+  /** Sandbox (or proxy) base URL; serves both the API and the token endpoint. */
+  baseUrl?: string;
+  credentials: LwaCredentials;
+  log: Logger;
+  maxAttempts?: number;
+  backoff?: BackoffPolicy;
+  /** Per-profile pacing. Amazon's limits are per profile and endpoint; these defaults stay under them. */
+  rateLimit?: Partial<RateLimitOptions>;
+  requestTimeoutMs?: number;
+  sleep?: Sleep;
+  dispatcher?: Dispatcher;
+}
+
+export interface AdsRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  path: string;
+  /** Sets Amazon-Advertising-API-Scope; omitted for calls above profile level (GET /v2/profiles). */
+  profileId?: string;
+  query?: Record<string, string | number | undefined>;
+  body?: unknown;
+  contentType?: string;
+  accept?: string;
+  headers?: Record<string, string>;
+  /** What the caller is doing, for logs and error messages. */
+  what?: string;
+  /** Report creation: Amazon sends no Retry-After, so back off harder on our own. */
+  noRetryAfter?: boolean;
+}
+
+export interface AdsResponse<T> {
+  status: number;
+  body: T;
+  requestId: string | null;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+const RETRIABLE_STATUS = new Set([429, 500, 502, 503, 504]);
+
+export class AmazonAdsClient {
+  readonly apiUrl: string;
+  readonly tokens: LwaTokenProvider;
+  private readonly log: Logger;
+  private readonly maxAttempts: number;
+  private readonly backoff: BackoffPolicy;
+  private readonly limiter: KeyedRateLimiter;
+  private readonly sleep: Sleep;
+  private readonly dispatcher: Dispatcher;
+  private readonly timeoutMs: number;
+  readonly stats = { requests: 0, retries: 0, throttled: 0, serverErrors: 0, refreshesOn401: 0 };
+
+  constructor(opts: AdsClientOptions) {
+    const ep = endpointsFor(opts.region, opts.baseUrl);
+    this.apiUrl = ep.apiUrl;
+    this.dispatcher = opts.dispatcher ?? new Agent({ connections: 32, keepAliveTimeout: 30_000, pipelining: 1 });
+    this.tokens = new LwaTokenProvider({ tokenUrl: ep.tokenUrl, credentials: opts.credentials, dispatcher: this.dispatcher });
+    this.log = opts.log.child({ component: 'amazon-ads-client', region: opts.region });
+    this.maxAttempts = opts.maxAttempts ?? 8;
+    this.backoff = opts.backoff ?? { baseMs: 500, maxMs: 60_000 };
+    this.limiter = new KeyedRateLimiter({ ratePerSec: 10, burst: 10, concurrency: 4, ...opts.rateLimit });
+    this.sleep = opts.sleep ?? realSleep;
+    this.timeoutMs = opts.requestTimeoutMs ?? 60_000;
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher.close();
+  }
+
+  /** One logical call: paced, authorised, retried; resolves with a 2xx body or throws AmazonApiError. */
+  async call<T = unknown>(req: AdsRequest): Promise<AdsResponse<T>> {
+    const what = req.what ?? `${req.method} ${req.path}`;
+    const log = this.log.child({ profileId: req.profileId, call: what });
+    let refreshedOn401 = false;
+    for (let attempt = 1; ; attempt++) {
+      const token = await this.tokens.get();
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await this.limiter.run(req.profileId ?? '-', () => this.send(req, token));
+      } catch (err) {
+        const netErr = new AmazonApiError('network', `${what} failed: ${(err as Error).message}`, { hint: 'network trouble after every retry; check connectivity to Amazon', cause: err });
+        if (attempt >= this.maxAttempts) throw netErr;
+        const delay = backoffDelay(attempt, this.backoff);
+        this.stats.retries++;
+        log.warn({ attempt, delayMs: delay, err: (err as Error).message }, 'network error; retrying');
+        await this.sleep(delay);
+        continue;
+      }
+      this.stats.requests++;
+      const requestId = (res.headers['x-amz-request-id'] ?? res.headers['x-amzn-requestid'] ?? null) as string | null;
+      const rate = { limit: res.headers['x-amzn-ratelimit-limit'] };
+      if (res.statusCode >= 200 && res.statusCode < 300) {
+        const text = await res.body.text();
+        log.debug({ status: res.statusCode, requestId, attempt }, 'amazon call ok');
+        return { status: res.statusCode, body: (text ? JSON.parse(text) : null) as T, requestId, headers: res.headers };
+      }
+      const body = await readErrorBody(res);
+      if (res.statusCode === 401 && !refreshedOn401) {
+        // Once: the token may have been revoked server-side before its expiry.
+        refreshedOn401 = true;
+        this.stats.refreshesOn401++;
+        this.tokens.invalidate(token);
+        log.info({ requestId }, 'access token refused; refreshing once');
+        continue;
+      }
+      if (RETRIABLE_STATUS.has(res.statusCode) && attempt < this.maxAttempts) {
+        const retryAfter = req.noRetryAfter ? null : parseRetryAfter(res.headers['retry-after'] as string | undefined);
+        const jitter = backoffDelay(attempt, res.statusCode === 429 && req.noRetryAfter ? { baseMs: this.backoff.baseMs * 4, maxMs: this.backoff.maxMs } : this.backoff);
+        // Never sooner than Amazon asked; the jitter spreads replicas that were throttled together.
+        const delay = retryAfter !== null ? retryAfter + Math.floor(jitter / 4) : jitter;
+        if (res.statusCode === 429) this.stats.throttled++;
+        else this.stats.serverErrors++;
+        this.stats.retries++;
+        log.warn({ status: res.statusCode, requestId, attempt, delayMs: delay, retryAfterMs: retryAfter, rate }, res.statusCode === 429 ? 'throttled; backing off' : 'server error; retrying');
+        await this.sleep(delay);
+        continue;
+      }
+      const err = errorFromResponse(res.statusCode, body, requestId, what);
+      log.warn({ status: res.statusCode, requestId, code: err.code, kind: err.kind }, 'amazon call failed');
+      throw err;
+    }
+  }
+
+  private send(req: AdsRequest, token: string): Promise<Dispatcher.ResponseData> {
+    const url = new URL(req.path, this.apiUrl);
+    for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${token}`,
+      'amazon-advertising-api-clientid': this.tokens.clientId,
+      accept: req.accept ?? req.contentType ?? 'application/json',
+      ...req.headers,
+    };
+    if (req.profileId) headers['amazon-advertising-api-scope'] = req.profileId;
+    let body: string | undefined;
+    if (req.body !== undefined) {
+      headers['content-type'] = req.contentType ?? 'application/json';
+      body = JSON.stringify(req.body);
+    }
+    return request(url, { method: req.method, headers, body, dispatcher: this.dispatcher, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs });
+  }
+
+  /** v3-style pagination (POST …/list with nextToken / maxResults). Streams one page at a time. */
+  async *listV3<T>(opts: { path: string; profileId: string; mediaType: string; key: string; body?: Record<string, unknown>; maxResults?: number }): AsyncGenerator<T> {
+    let nextToken: string | undefined;
+    let page = 0;
+    do {
+      const res = await this.call<Record<string, unknown>>({
+        method: 'POST',
+        path: opts.path,
+        profileId: opts.profileId,
+        contentType: opts.mediaType,
+        accept: opts.mediaType,
+        body: { ...opts.body, maxResults: opts.maxResults ?? 1000, ...(nextToken ? { nextToken } : {}) },
+        what: `${opts.path} page ${page}`,
+      });
+      const items = res.body[opts.key];
+      if (!Array.isArray(items)) throw new AmazonApiError('bad_request', `${opts.path} answered without "${opts.key}"`, { status: res.status, requestId: res.requestId, body: res.body, hint: 'the response shape changed; check the media type version' });
+      for (const item of items) yield item as T;
+      nextToken = typeof res.body.nextToken === 'string' && res.body.nextToken ? res.body.nextToken : undefined;
+      page++;
+    } while (nextToken);
+  }
+
+  /** v2-style pagination (GET with startIndex / count); the last page is shorter than count. */
+  async *listV2<T>(opts: { path: string; profileId: string; query?: Record<string, string | undefined>; count?: number }): AsyncGenerator<T> {
+    const count = opts.count ?? 1000;
+    for (let startIndex = 0; ; startIndex += count) {
+      const res = await this.call<unknown[]>({ method: 'GET', path: opts.path, profileId: opts.profileId, query: { ...opts.query, startIndex, count }, what: `${opts.path} from ${startIndex}` });
+      if (!Array.isArray(res.body)) throw new AmazonApiError('bad_request', `${opts.path} answered with a non-array`, { status: res.status, requestId: res.requestId, body: res.body, hint: 'the response shape changed' });
+      for (const item of res.body) yield item as T;
+      if (res.body.length < count) return;
+    }
+  }
+
+  /** A presigned download (S3): no Amazon auth headers, retried on network errors and 5xx. */
+  async download(url: string, what = 'report download'): Promise<{ status: number; body: Readable; size: number | null }> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await request(url, { method: 'GET', dispatcher: this.dispatcher, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs });
+        if (res.statusCode === 200) return { status: 200, body: res.body, size: Number(res.headers['content-length'] ?? NaN) || null };
+        const text = await res.body.text();
+        if (res.statusCode >= 500 && attempt < this.maxAttempts) {
+          await this.sleep(backoffDelay(attempt, this.backoff));
+          continue;
+        }
+        const expired = /Request has expired|AccessDenied/.test(text);
+        throw new AmazonApiError(expired ? 'auth' : res.statusCode >= 500 ? 'server' : 'bad_request', `${what} answered ${res.statusCode}: ${text.slice(0, 200)}`, {
+          status: res.statusCode,
+          code: expired ? 'URL_EXPIRED' : null,
+          hint: expired ? 'the presigned URL expired; fetch the report status again for a fresh URL' : 'the download failed',
+        });
+      } catch (err) {
+        if (err instanceof AmazonApiError) throw err;
+        if (attempt >= this.maxAttempts) throw new AmazonApiError('network', `${what} failed: ${(err as Error).message}`, { hint: 'network trouble after every retry', cause: err });
+        await this.sleep(backoffDelay(attempt, this.backoff));
+      }
+    }
+  }
+}
+
+async function readErrorBody(res: Dispatcher.ResponseData): Promise<unknown> {
+  const text = await res.body.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Typed Amazon errors. Each says what the caller (or a human) should do next, and
+ * carries Amazon's request id so a support ticket can name the exact call.
+ */
+export type AmazonErrorKind = 'auth' | 'forbidden' | 'throttled' | 'not_found' | 'bad_request' | 'duplicate' | 'server' | 'network';
+
+export class AmazonApiError extends Error {
+  readonly kind: AmazonErrorKind;
+  readonly status: number | null;
+  readonly code: string | null;
+  readonly requestId: string | null;
+  readonly body: unknown;
+  readonly retriable: boolean;
+  readonly hint: string;
+  constructor(kind: AmazonErrorKind, message: string, opts: { status?: number | null; code?: string | null; requestId?: string | null; body?: unknown; hint: string; cause?: unknown }) {
+    super(`${message} — ${opts.hint}`, { cause: opts.cause });
+    this.name = 'AmazonApiError';
+    this.kind = kind;
+    this.status = opts.status ?? null;
+    this.code = opts.code ?? null;
+    this.requestId = opts.requestId ?? null;
+    this.body = opts.body;
+    this.hint = opts.hint;
+    this.retriable = kind === 'throttled' || kind === 'server' || kind === 'network';
+  }
+  /** Bad input and missing access never succeed on retry. */
+  get permanent(): boolean {
+    return !this.retriable;
+  }
+}
+
+function describe(body: unknown): { code: string | null; detail: string } {
+  if (body && typeof body === 'object') {
+    const b = body as Record<string, unknown>;
+    const code = (b.code ?? b.error ?? null) as string | null;
+    const detail = String(b.details ?? b.detail ?? b.message ?? b.error_description ?? '');
+    return { code: code === null ? null : String(code), detail };
+  }
+  return { code: null, detail: typeof body === 'string' ? body.slice(0, 300) : '' };
+}
+
+export function errorFromResponse(status: number, body: unknown, requestId: string | null, what: string): AmazonApiError {
+  const { code, detail } = describe(body);
+  const msg = `${what} answered ${status}${code ? ` ${code}` : ''}${detail ? `: ${detail}` : ''}`;
+  const o = { status, code, requestId, body };
+  if (status === 401) return new AmazonApiError('auth', msg, { ...o, hint: 'the access token was refused after a refresh; re-authorise the account (its refresh token may be revoked)' });
+  if (status === 403) return new AmazonApiError('forbidden', msg, { ...o, hint: 'these credentials cannot access this profile; check the profile id and the account\'s permissions' });
+  if (status === 404) return new AmazonApiError('not_found', msg, { ...o, hint: 'the resource does not exist (or no longer); check the id' });
+  if (status === 425) return new AmazonApiError('duplicate', msg, { ...o, hint: 'an identical request is still in progress; use the id Amazon names' });
+  if (status === 429) return new AmazonApiError('throttled', msg, { ...o, hint: 'rate limited after every retry; lower concurrency or spread the work over time' });
+  if (status >= 500) return new AmazonApiError('server', msg, { ...o, hint: 'Amazon failed after every retry; try again later' });
+  return new AmazonApiError('bad_request', msg, { ...o, hint: 'the request is invalid; fix it before retrying' });
+}
+
+export class LwaError extends AmazonApiError {
+  constructor(status: number, body: unknown) {
+    const { code, detail } = describe(body);
+    const revoked = code === 'invalid_grant';
+    super('auth', `Login with Amazon refused the refresh token (${status} ${code ?? ''}${detail ? `: ${detail}` : ''})`, {
+      status,
+      code,
+      body,
+      hint: revoked
+        ? 'the refresh token is revoked or expired; the account must authorise adsync again'
+        : code === 'invalid_client'
+          ? 'the client id or client secret is wrong; check the account\'s credentials'
+          : 'check the account\'s credentials',
+    });
+    this.name = 'LwaError';
+  }
+}

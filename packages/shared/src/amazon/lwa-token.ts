@@ -1,0 +1,92 @@
+/**
+ * Login with Amazon access tokens from a refresh token: cached, refreshed a minute
+ * before expiry, refreshed at most once at a time (concurrent callers share the
+ * refresh), and dropped on a 401 so the next call refreshes.
+ */
+import { request, type Dispatcher } from 'undici';
+import { LwaError } from './errors.ts';
+
+export interface LwaCredentials {
+  clientId: string;
+  clientSecret: string;
+  refreshToken: string;
+}
+
+export interface AccessToken {
+  token: string;
+  expiresAt: number;
+}
+
+export class LwaTokenProvider {
+  private readonly tokenUrl: string;
+  private readonly creds: LwaCredentials;
+  private readonly dispatcher: Dispatcher | undefined;
+  private readonly skewMs: number;
+  private readonly now: () => number;
+  private cached: AccessToken | null = null;
+  private inflight: Promise<AccessToken> | null = null;
+  refreshCount = 0;
+
+  constructor(opts: { tokenUrl: string; credentials: LwaCredentials; dispatcher?: Dispatcher; refreshSkewMs?: number; now?: () => number }) {
+    this.tokenUrl = opts.tokenUrl;
+    this.creds = opts.credentials;
+    this.dispatcher = opts.dispatcher;
+    this.skewMs = opts.refreshSkewMs ?? 60_000;
+    this.now = opts.now ?? Date.now;
+  }
+
+  get clientId(): string {
+    return this.creds.clientId;
+  }
+
+  async get(): Promise<string> {
+    if (this.cached && this.cached.expiresAt - this.skewMs > this.now()) return this.cached.token;
+    return (await this.refresh()).token;
+  }
+
+  /** Forget a token the API refused, so the next get() refreshes (unless another caller already did). */
+  invalidate(token: string): void {
+    if (this.cached?.token === token) this.cached = null;
+  }
+
+  private refresh(): Promise<AccessToken> {
+    this.inflight ??= this.doRefresh().finally(() => {
+      this.inflight = null;
+    });
+    return this.inflight;
+  }
+
+  private async doRefresh(): Promise<AccessToken> {
+    const body = new URLSearchParams({
+      grant_type: 'refresh_token',
+      refresh_token: this.creds.refreshToken,
+      client_id: this.creds.clientId,
+      client_secret: this.creds.clientSecret,
+    }).toString();
+    const res = await request(this.tokenUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8', accept: 'application/json' },
+      body,
+      dispatcher: this.dispatcher,
+      headersTimeout: 30_000,
+      bodyTimeout: 30_000,
+    });
+    const text = await res.body.text();
+    let json: Record<string, unknown>;
+    try {
+      json = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      json = { error: 'unreadable_response', error_description: text.slice(0, 200) };
+    }
+    if (res.statusCode !== 200 || typeof json.access_token !== 'string') {
+      const err = new LwaError(res.statusCode, json);
+      // 5xx from LWA is worth retrying; a refused grant never is.
+      if (res.statusCode >= 500) Object.assign(err, { retriable: true, kind: 'server' });
+      throw err;
+    }
+    this.refreshCount++;
+    const token = { token: json.access_token, expiresAt: this.now() + Number(json.expires_in ?? 3600) * 1000 };
+    this.cached = token;
+    return token;
+  }
+}
