@@ -80,10 +80,66 @@ const isoDay = (base: string, plusDays: number) => new Date(Date.parse(`${base}T
 export class Dataset {
   readonly seed: number;
   readonly scale: Scale;
+  /** Entity update times are fixed relative to this instant, so repeated lists agree. */
+  readonly epochMs: number;
+  /** Changes applied after generation (see mutate), keyed by entity id. */
+  private readonly overrides = new Map<string, Record<string, unknown>>();
 
-  constructor(seed: number, scale: Partial<Scale> = {}) {
+  constructor(seed: number, scale: Partial<Scale> = {}, epochMs = Math.floor(Date.now() / 1000) * 1000) {
     this.seed = seed >>> 0;
     this.scale = { ...DEFAULT_SCALE, ...scale };
+    this.epochMs = epochMs;
+  }
+
+  /** Records a change to one entity as Amazon would show it: new values and a fresh lastUpdateDateTime. */
+  override(id: string, patch: Record<string, unknown>): void {
+    this.overrides.set(id, { ...this.overrides.get(id), ...patch });
+  }
+
+  /**
+   * Changes a deterministic share of every SP entity type and SB campaigns, the way
+   * an advertiser editing in the console would: new bids, budgets, names, states.
+   * Returns what changed, so a test can check values, not just counts.
+   */
+  mutate(fraction: number, at: Date, round = 1): { kind: string; profileId: string; id: string; patch: Record<string, unknown> }[] {
+    const changed: { kind: string; profileId: string; id: string; patch: Record<string, unknown> }[] = [];
+    const updatedAt = new Date(Math.floor(at.getTime() / 1000) * 1000).toISOString();
+    const now = new Date(this.epochMs);
+    const chosen = (id: string) => unit(this.seed, `${id}:mutate${round}`) < fraction;
+    for (let p = 0; p < this.scale.profiles; p++) {
+      const profileId = idOf.profile(p);
+      const visit = (kind: string, n: number, gen: (i: number) => Record<string, unknown>, idKey: string, patchOf: (e: Record<string, unknown>) => Record<string, unknown>) => {
+        for (let i = 0; i < n; i++) {
+          const e = gen(i);
+          const id = String(e[idKey]);
+          if (!chosen(id)) continue;
+          const patch = patchOf(e);
+          this.override(id, { ...patch, updatedAt });
+          changed.push({ kind, profileId, id, patch });
+        }
+      };
+      const nextState = (st: unknown) => (st === 'ENABLED' ? 'PAUSED' : 'ENABLED');
+      visit('campaign', this.count(p, 'campaigns'), (i) => this.spCampaign(p, i, now), 'campaignId', (e) => ({ name: `${String(e.name)} (edited ${round})`, budget: { budgetType: 'DAILY', budget: Number((e.budget as { budget: number }).budget) + 7 } }));
+      visit('ad_group', this.count(p, 'adGroups'), (i) => this.spAdGroup(p, i, now), 'adGroupId', (e) => ({ defaultBid: Math.round((Number(e.defaultBid) + 0.11) * 100) / 100 }));
+      visit('ad', this.count(p, 'ads'), (i) => this.spProductAd(p, i, now), 'adId', (e) => ({ state: nextState(e.state) }));
+      visit('keyword', this.count(p, 'keywords'), (i) => this.spKeyword(p, i, now), 'keywordId', (e) => ({ bid: Math.round((Number(e.bid) + 0.05) * 100) / 100, state: nextState(e.state) }));
+      visit('product_target', this.count(p, 'productTargets'), (i) => this.spProductTarget(p, i, now), 'targetId', (e) => ({ bid: Math.round((Number(e.bid) + 0.07) * 100) / 100 }));
+      visit('sb_campaign', this.count(p, 'sbCampaigns'), (i) => this.sbCampaign(p, i, now), 'campaignId', (e) => ({ name: `${String(e.name)} (edited ${round})` }));
+    }
+    return changed;
+  }
+
+  /** Applies recorded changes to a freshly generated entity. */
+  private patched<T extends Record<string, unknown>>(id: string, entity: T): T {
+    const o = this.overrides.get(id);
+    if (!o) return entity;
+    const { updatedAt, ...fields } = o as { updatedAt?: string };
+    const out = { ...entity, ...fields } as Record<string, unknown>;
+    const ext = out.extendedData as Record<string, unknown> | undefined;
+    if (ext && updatedAt) {
+      out.extendedData = 'lastUpdateDate' in ext ? { ...ext, lastUpdateDate: Date.parse(updatedAt) } : { ...ext, lastUpdateDateTime: updatedAt };
+    }
+    return out as T;
   }
 
   profiles(): Profile[] {
@@ -122,9 +178,9 @@ export class Dataset {
   }
 
   /** Last-update time of an entity: spread over the 60 days before `now`, fixed per entity. */
-  private updatedAt(key: string, now: Date): string {
+  private updatedAt(key: string, _now: Date): string {
     const back = unit(this.seed, `${key}:upd`) * 60 * 86_400_000;
-    return new Date(Math.floor((now.getTime() - back) / 1000) * 1000).toISOString();
+    return new Date(Math.floor((this.epochMs - back) / 1000) * 1000).toISOString();
   }
 
   private createdAt(key: string): string {
@@ -134,7 +190,7 @@ export class Dataset {
   spCampaign(p: number, c: number, now: Date) {
     const id = idOf.campaign('sp', p, c);
     const auto = unit(this.seed, `${id}:auto`) < 0.3;
-    return {
+    return this.patched(id, {
       campaignId: id,
       name: `SP ${auto ? 'Auto' : 'Manual'} – ${titleWords(this.seed, id, 3)} #${c + 1}`,
       campaignType: 'SPONSORED_PRODUCTS',
@@ -145,20 +201,20 @@ export class Dataset {
       budget: { budgetType: 'DAILY', budget: intBetween(this.seed, `${id}:budget`, 10, 500) },
       portfolioId: unit(this.seed, `${id}:pf`) < 0.5 ? String(9e14 + p * 100 + (c % 3)) : undefined,
       extendedData: { creationDateTime: this.createdAt(id), lastUpdateDateTime: this.updatedAt(id, now), servingStatus: 'CAMPAIGN_STATUS_ENABLED' },
-    };
+    });
   }
 
   spAdGroup(p: number, g: number, now: Date) {
     const c = Math.floor(g / this.scale.adGroupsPerCampaign);
     const id = idOf.adGroup(p, g);
-    return {
+    return this.patched(id, {
       adGroupId: id,
       campaignId: idOf.campaign('sp', p, c),
       name: `Ad group ${titleWords(this.seed, id, 2)} ${g + 1}`,
       state: pick(this.seed, `${id}:state`, STATES_V3),
       defaultBid: Math.round((0.2 + unit(this.seed, `${id}:bid`) * 2.3) * 100) / 100,
       extendedData: { creationDateTime: this.createdAt(id), lastUpdateDateTime: this.updatedAt(id, now), servingStatus: 'AD_GROUP_STATUS_ENABLED' },
-    };
+    });
   }
 
   spProductAd(p: number, a: number, now: Date) {
@@ -166,7 +222,7 @@ export class Dataset {
     const c = Math.floor(g / this.scale.adGroupsPerCampaign);
     const id = idOf.ad(p, a);
     const asin = this.asin(hash32(this.seed, `${id}:asin`) % 500);
-    return {
+    return this.patched(id, {
       adId: id,
       adGroupId: idOf.adGroup(p, g),
       campaignId: idOf.campaign('sp', p, c),
@@ -174,7 +230,7 @@ export class Dataset {
       sku: `SKU-${asin.slice(-6)}`,
       state: pick(this.seed, `${id}:state`, STATES_V3),
       extendedData: { creationDateTime: this.createdAt(id), lastUpdateDateTime: this.updatedAt(id, now), servingStatus: 'AD_STATUS_LIVE' },
-    };
+    });
   }
 
   asin(n: number): string {
@@ -185,7 +241,7 @@ export class Dataset {
     const g = Math.floor(k / this.scale.keywordsPerAdGroup);
     const c = Math.floor(g / this.scale.adGroupsPerCampaign);
     const id = idOf.keyword(p, k);
-    return {
+    return this.patched(id, {
       keywordId: id,
       adGroupId: idOf.adGroup(p, g),
       campaignId: idOf.campaign('sp', p, c),
@@ -194,7 +250,7 @@ export class Dataset {
       state: pick(this.seed, `${id}:state`, STATES_V3),
       bid: Math.round((0.2 + unit(this.seed, `${id}:bid`) * 3) * 100) / 100,
       extendedData: { creationDateTime: this.createdAt(id), lastUpdateDateTime: this.updatedAt(id, now), servingStatus: 'TARGETING_CLAUSE_STATUS_LIVE' },
-    };
+    });
   }
 
   spProductTarget(p: number, t: number, now: Date) {
@@ -202,7 +258,7 @@ export class Dataset {
     const c = Math.floor(g / this.scale.adGroupsPerCampaign);
     const id = idOf.productTarget(p, t);
     const expression = [{ type: 'ASIN_SAME_AS', value: this.asin(hash32(this.seed, `${id}:asin`) % 500) }];
-    return {
+    return this.patched(id, {
       targetId: id,
       adGroupId: idOf.adGroup(p, g),
       campaignId: idOf.campaign('sp', p, c),
@@ -212,12 +268,12 @@ export class Dataset {
       state: pick(this.seed, `${id}:state`, STATES_V3),
       bid: Math.round((0.3 + unit(this.seed, `${id}:bid`) * 2) * 100) / 100,
       extendedData: { creationDateTime: this.createdAt(id), lastUpdateDateTime: this.updatedAt(id, now), servingStatus: 'TARGETING_CLAUSE_STATUS_LIVE' },
-    };
+    });
   }
 
   sbCampaign(p: number, c: number, now: Date) {
     const id = idOf.campaign('sb', p, c);
-    return {
+    return this.patched(id, {
       campaignId: id,
       name: `SB Brand – ${titleWords(this.seed, id, 2)} #${c + 1}`,
       state: pick(this.seed, `${id}:state`, STATES_V3),
@@ -228,7 +284,7 @@ export class Dataset {
       goal: 'BRAND_IMPRESSION_SHARE',
       costType: 'CPC',
       extendedData: { creationDate: Date.parse(this.createdAt(id)), lastUpdateDate: Date.parse(this.updatedAt(id, now)), servingStatus: 'RUNNING' },
-    };
+    });
   }
 
   /** Sponsored Display still speaks the v2-era shape: numeric ids, lower-case states. */

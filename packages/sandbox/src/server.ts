@@ -57,6 +57,12 @@ function controlRoutes(state: SandboxState): Route[] {
       state.clockOffsetMs += Number(body?.advanceMs ?? 0);
       send(res, 200, { now: state.now().toISOString() });
     }),
+    route('POST', '/_sandbox/mutate', (req, res) => {
+      const body = jsonBody<{ fraction?: number; round?: number }>(req);
+      const fraction = Number(body?.fraction ?? 0.01);
+      if (!(fraction > 0 && fraction <= 1)) return send(res, 400, { error: 'fraction must be in (0, 1]' });
+      send(res, 200, { changed: state.dataset.mutate(fraction, state.now(), Number(body?.round ?? 1)) });
+    }),
     route('GET', '/_sandbox/stats', (_req, res) => send(res, 200, state.counters)),
     route('GET', '/_sandbox/totals', (req, res) => {
       const reportId = req.query.get('reportId');

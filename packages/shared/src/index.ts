@@ -20,3 +20,5 @@ export * from './amazon/ads-client.ts';
 export * from './amazon/entities.ts';
 export * from './amazon/reporting.ts';
 export * from './amazon/report-catalog.ts';
+export * from './crypto/secret-box.ts';
+export * from './db/bulk-upsert.ts';

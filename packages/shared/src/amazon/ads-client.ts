@@ -54,6 +54,9 @@ export interface AdsResponse<T> {
   headers: Record<string, string | string[] | undefined>;
 }
 
+/** Called once per page, so callers can keep Amazon's request ids for their run records. */
+export type PageHook = (page: { requestId: string | null; count: number }) => void;
+
 const RETRIABLE_STATUS = new Set([429, 500, 502, 503, 504]);
 
 export class AmazonAdsClient {
@@ -158,7 +161,7 @@ export class AmazonAdsClient {
   }
 
   /** v3-style pagination (POST …/list with nextToken / maxResults). Streams one page at a time. */
-  async *listV3<T>(opts: { path: string; profileId: string; mediaType: string; key: string; body?: Record<string, unknown>; maxResults?: number }): AsyncGenerator<T> {
+  async *listV3<T>(opts: { path: string; profileId: string; mediaType: string; key: string; body?: Record<string, unknown>; maxResults?: number; onPage?: PageHook }): AsyncGenerator<T> {
     let nextToken: string | undefined;
     let page = 0;
     do {
@@ -173,6 +176,7 @@ export class AmazonAdsClient {
       });
       const items = res.body[opts.key];
       if (!Array.isArray(items)) throw new AmazonApiError('bad_request', `${opts.path} answered without "${opts.key}"`, { status: res.status, requestId: res.requestId, body: res.body, hint: 'the response shape changed; check the media type version' });
+      opts.onPage?.({ requestId: res.requestId, count: items.length });
       for (const item of items) yield item as T;
       nextToken = typeof res.body.nextToken === 'string' && res.body.nextToken ? res.body.nextToken : undefined;
       page++;
@@ -180,11 +184,12 @@ export class AmazonAdsClient {
   }
 
   /** v2-style pagination (GET with startIndex / count); the last page is shorter than count. */
-  async *listV2<T>(opts: { path: string; profileId: string; query?: Record<string, string | undefined>; count?: number }): AsyncGenerator<T> {
+  async *listV2<T>(opts: { path: string; profileId: string; query?: Record<string, string | undefined>; count?: number; onPage?: PageHook }): AsyncGenerator<T> {
     const count = opts.count ?? 1000;
     for (let startIndex = 0; ; startIndex += count) {
       const res = await this.call<unknown[]>({ method: 'GET', path: opts.path, profileId: opts.profileId, query: { ...opts.query, startIndex, count }, what: `${opts.path} from ${startIndex}` });
       if (!Array.isArray(res.body)) throw new AmazonApiError('bad_request', `${opts.path} answered with a non-array`, { status: res.status, requestId: res.requestId, body: res.body, hint: 'the response shape changed' });
+      opts.onPage?.({ requestId: res.requestId, count: res.body.length });
       for (const item of res.body) yield item as T;
       if (res.body.length < count) return;
     }

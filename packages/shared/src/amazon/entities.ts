@@ -1,5 +1,5 @@
 /** The entity lists entity-sync reads, each as an async iterator over every page. */
-import type { AmazonAdsClient } from './ads-client.ts';
+import type { AmazonAdsClient, PageHook } from './ads-client.ts';
 
 export type EntityKind = 'spCampaigns' | 'spAdGroups' | 'spProductAds' | 'spKeywords' | 'spProductTargets' | 'sbCampaigns' | 'sdCampaigns';
 
@@ -21,11 +21,11 @@ export const ENTITY_ENDPOINTS: Record<EntityKind, EntityEndpoint> = {
   sdCampaigns: { style: 'v2', path: '/sd/campaigns', maxResults: 1000 },
 };
 
-export function listEntities<T = Record<string, unknown>>(client: AmazonAdsClient, profileId: string, kind: EntityKind, opts: { maxResults?: number } = {}): AsyncGenerator<T> {
+export function listEntities<T = Record<string, unknown>>(client: AmazonAdsClient, profileId: string, kind: EntityKind, opts: { maxResults?: number; onPage?: PageHook } = {}): AsyncGenerator<T> {
   const ep = ENTITY_ENDPOINTS[kind];
   const maxResults = Math.min(opts.maxResults ?? ep.maxResults, ep.maxResults);
-  if (ep.style === 'v2') return client.listV2<T>({ path: ep.path, profileId, count: maxResults });
-  return client.listV3<T>({ path: ep.path, profileId, mediaType: ep.mediaType!, key: ep.key!, maxResults, body: { includeExtendedDataFields: true } });
+  if (ep.style === 'v2') return client.listV2<T>({ path: ep.path, profileId, count: maxResults, onPage: opts.onPage });
+  return client.listV3<T>({ path: ep.path, profileId, mediaType: ep.mediaType!, key: ep.key!, maxResults, body: { includeExtendedDataFields: true }, onPage: opts.onPage });
 }
 
 export interface AmazonProfile {

@@ -1,4 +1,13 @@
 import knexFactory, { type Knex } from 'knex';
+import pg from 'pg';
+
+// int8 (micros, counts) as JS numbers: our values stay far below 2^53, and strings
+// for numbers leak into every comparison and JSON answer otherwise.
+pg.types.setTypeParser(20, (v: string) => {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n)) throw new Error(`int8 value ${v} exceeds 2^53; read it as text`);
+  return n;
+});
 
 export type { Knex };
 

@@ -1,0 +1,150 @@
+/** The entity-sync HTTP API: accounts, credentials, profiles and entity-sync triggers. */
+import type { FastifyInstance } from 'fastify';
+import type { Knex } from '@adsync/shared/db/postgres';
+import type { Logger } from '@adsync/shared/logger';
+import type { SecretBox } from '@adsync/shared/crypto/secret-box';
+import { AmazonApiError } from '@adsync/shared/amazon/errors';
+import { LwaTokenProvider } from '@adsync/shared/amazon/lwa-token';
+import { endpointsFor, type Region } from '@adsync/shared/amazon/regions';
+import { createApiKey } from '@adsync/shared/http/api-keys';
+import { badRequest, conflict, notFound, errorBodySchema } from '@adsync/shared/http/errors';
+import { principalOf, requireAccount, requireAdmin, errorResponses } from '@adsync/shared/http/server';
+import { storeCredentials, type AmazonClients } from './credentials.ts';
+import { discoverProfiles } from './profiles.ts';
+import { executeSync, planSync, SyncAlreadyRunningError, type SyncMode } from './sync-runner.ts';
+import { ENTITY_TYPES, type EntityType } from './entity-normalise.ts';
+
+export interface ApiDeps {
+  db: Knex;
+  box: SecretBox;
+  clients: AmazonClients;
+  log: Logger;
+  batchSize: number;
+  amazonBaseUrl?: string;
+  /** Background work started by requests, so shutdown can wait for it. */
+  inflight: Set<Promise<unknown>>;
+}
+
+const uuidParam = { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } } as const;
+
+export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
+  const { db } = deps;
+
+  app.post<{ Body: { company_name: string; primary_contact_email?: string } }>('/v1/accounts', {
+    schema: {
+      summary: 'Create a client account (admin)',
+      body: { type: 'object', required: ['company_name'], additionalProperties: false, properties: { company_name: { type: 'string', minLength: 1, maxLength: 200 }, primary_contact_email: { type: 'string', format: 'email' } } },
+      response: { 201: { type: 'object', properties: { id: { type: 'string' }, company_name: { type: 'string' }, primary_contact_email: { type: ['string', 'null'] }, status: { type: 'string' } } }, ...errorResponses },
+    },
+  }, async (req, reply) => {
+    requireAdmin(req);
+    const [row] = await db('accounts').insert({ company_name: req.body.company_name, primary_contact_email: req.body.primary_contact_email ?? null }).returning(['id', 'company_name', 'primary_contact_email', 'status']);
+    return reply.status(201).send(row);
+  });
+
+  app.get('/v1/accounts', { schema: { summary: 'List the accounts this key may see' } }, async (req) => {
+    const p = principalOf(req);
+    const q = db('accounts').select('id', 'company_name', 'primary_contact_email', 'status', 'created_at').orderBy('created_at');
+    return { accounts: await (p.scope === 'admin' ? q : q.where({ id: p.accountId })) };
+  });
+
+  app.post<{ Params: { id: string }; Body: { label?: string } }>('/v1/accounts/:id/api-keys', {
+    schema: { summary: 'Create an API key scoped to this account (admin); the key is shown once', params: uuidParam, body: { type: 'object', additionalProperties: false, properties: { label: { type: 'string', maxLength: 200 } } } },
+  }, async (req, reply) => {
+    requireAdmin(req);
+    if (!(await db('accounts').where({ id: req.params.id }).first('id'))) throw notFound(`no account ${req.params.id}`);
+    const k = await createApiKey(db, { scope: 'account', accountId: req.params.id }, req.body?.label ?? null);
+    return reply.status(201).send({ id: k.id, key: k.key, prefix: k.prefix, note: 'store this key now; it is not shown again' });
+  });
+
+  app.post<{ Params: { id: string }; Body: { region?: Region; client_id: string; client_secret: string; refresh_token: string; validate?: boolean } }>('/v1/accounts/:id/credentials', {
+    schema: {
+      summary: 'Attach Amazon API credentials (sealed at rest, never returned)',
+      params: uuidParam,
+      body: {
+        type: 'object',
+        required: ['client_id', 'client_secret', 'refresh_token'],
+        additionalProperties: false,
+        properties: {
+          region: { type: 'string', enum: ['NA', 'EU', 'FE'], default: 'NA' },
+          client_id: { type: 'string', minLength: 1 },
+          client_secret: { type: 'string', minLength: 1 },
+          refresh_token: { type: 'string', minLength: 1 },
+          validate: { type: 'boolean', default: true, description: 'exchange the refresh token once before storing' },
+        },
+      },
+      response: { 201: { type: 'object', properties: { account_id: { type: 'string' }, region: { type: 'string' }, client_id: { type: 'string' }, validated: { type: 'boolean' } } }, 400: errorBodySchema },
+    },
+  }, async (req, reply) => {
+    requireAccount(req, req.params.id);
+    if (!(await db('accounts').where({ id: req.params.id }).first('id'))) throw notFound(`no account ${req.params.id}`);
+    const region = req.body.region ?? 'NA';
+    if (req.body.validate !== false) {
+      const tokens = new LwaTokenProvider({ tokenUrl: endpointsFor(region, deps.amazonBaseUrl).tokenUrl, credentials: { clientId: req.body.client_id, clientSecret: req.body.client_secret, refreshToken: req.body.refresh_token } });
+      try {
+        await tokens.get();
+      } catch (err) {
+        if (err instanceof AmazonApiError) throw badRequest(`Login with Amazon refused these credentials: ${err.message}`, { code: err.code });
+        throw err;
+      }
+    }
+    await storeCredentials(db, deps.box, req.params.id, { region, client_id: req.body.client_id, client_secret: req.body.client_secret, refresh_token: req.body.refresh_token });
+    return reply.status(201).send({ account_id: req.params.id, region, client_id: req.body.client_id, validated: req.body.validate !== false });
+  });
+
+  app.post<{ Params: { id: string } }>('/v1/accounts/:id/profiles/sync', { schema: { summary: 'Discover and store the account\'s advertising profiles', params: uuidParam } }, async (req) => {
+    requireAccount(req, req.params.id);
+    const client = await deps.clients.forAccount(req.params.id).catch((err: Error) => {
+      throw badRequest(err.message);
+    });
+    const { profiles, added } = await discoverProfiles(db, client, req.params.id);
+    return { account_id: req.params.id, discovered: profiles.length, added, profiles };
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/accounts/:id/profiles', { schema: { params: uuidParam } }, async (req) => {
+    requireAccount(req, req.params.id);
+    return { profiles: await db('profiles').where({ account_id: req.params.id }).orderBy('profile_id') };
+  });
+
+  const syncSchema = {
+    type: 'object',
+    required: ['profileId'],
+    additionalProperties: false,
+    properties: {
+      profileId: { type: 'string', minLength: 1 },
+      entity: { type: 'string', enum: ['all', ...ENTITY_TYPES], default: 'all' },
+      mode: { type: 'string', enum: ['full', 'incremental'], default: 'incremental' },
+    },
+  } as const;
+  type SyncQuery = { profileId: string; entity: 'all' | EntityType; mode: SyncMode };
+
+  const trigger = async (q: SyncQuery, req: Parameters<typeof requireAccount>[0], reply: { status: (n: number) => { send: (b: unknown) => unknown } }) => {
+    const profile = await db('profiles').where({ profile_id: q.profileId }).first('profile_id', 'account_id');
+    if (!profile) throw notFound(`no profile ${q.profileId}; discover profiles first (POST /v1/accounts/:id/profiles/sync)`, { profileId: q.profileId });
+    requireAccount(req, profile.account_id);
+    const entityTypes = q.entity === 'all' ? ENTITY_TYPES : [q.entity];
+    let plan;
+    try {
+      plan = await planSync(db, q.profileId, entityTypes, q.mode, 'http');
+    } catch (err) {
+      if (err instanceof SyncAlreadyRunningError) throw conflict(err.message, { running: err.runs });
+      throw err;
+    }
+    const work = executeSync({ db, clients: deps.clients, log: deps.log, batchSize: deps.batchSize }, q.profileId, plan.runs, q.mode).catch((err) => deps.log.error({ err, batchId: plan.batchId }, 'background entity sync crashed'));
+    deps.inflight.add(work);
+    void work.finally(() => deps.inflight.delete(work));
+    return reply.status(202).send({ batchId: plan.batchId, profileId: q.profileId, mode: q.mode, runs: plan.runs, status_url: `/v1/sync-runs/${plan.batchId}` });
+  };
+
+  app.get<{ Querystring: SyncQuery }>('/v1/entities/sync', { schema: { summary: 'Start an entity sync in the background; answers with the run ids', querystring: syncSchema } }, (req, reply) => trigger(req.query, req, reply));
+  app.post<{ Querystring: SyncQuery }>('/v1/entities/sync', { schema: { summary: 'Start an entity sync in the background; answers with the run ids', querystring: syncSchema } }, (req, reply) => trigger(req.query, req, reply));
+
+  app.get<{ Params: { id: string } }>('/v1/sync-runs/:id', { schema: { summary: 'The runs of a sync batch', params: uuidParam } }, async (req) => {
+    const runs = await db('sync_runs').where({ batch_id: req.params.id }).orderBy('created_at');
+    if (runs.length === 0) throw notFound(`no sync batch ${req.params.id}`);
+    const profile = await db('profiles').where({ profile_id: runs[0].profile_id }).first('account_id');
+    if (profile) requireAccount(req, profile.account_id);
+    const done = runs.every((r) => ['succeeded', 'failed', 'skipped'].includes(r.status));
+    return { batchId: req.params.id, done, status: !done ? 'running' : runs.some((r) => r.status === 'failed') ? 'failed' : 'succeeded', runs };
+  });
+}

@@ -1,0 +1,92 @@
+/**
+ * Amazon credentials per account: sealed at rest, opened only to build a client,
+ * never logged and never returned by the API.
+ */
+import type { Knex } from '@adsync/shared/db/postgres';
+import type { Logger } from '@adsync/shared/logger';
+import type { SecretBox } from '@adsync/shared/crypto/secret-box';
+import { AmazonAdsClient } from '@adsync/shared/amazon/ads-client';
+import type { Region } from '@adsync/shared/amazon/regions';
+
+export interface CredentialsInput {
+  region: Region;
+  client_id: string;
+  client_secret: string;
+  refresh_token: string;
+}
+
+export async function storeCredentials(db: Knex, box: SecretBox, accountId: string, c: CredentialsInput): Promise<void> {
+  await db('amazon_credentials')
+    .insert({
+      account_id: accountId,
+      region: c.region,
+      client_id: c.client_id,
+      client_secret_sealed: box.seal(c.client_secret),
+      refresh_token_sealed: box.seal(c.refresh_token),
+    })
+    .onConflict('account_id')
+    .merge({
+      region: c.region,
+      client_id: c.client_id,
+      client_secret_sealed: box.seal(c.client_secret),
+      refresh_token_sealed: box.seal(c.refresh_token),
+      updated_at: db.fn.now(),
+      last_auth_error: null,
+      last_auth_error_at: null,
+    });
+}
+
+export class MissingCredentialsError extends Error {
+  constructor(accountId: string) {
+    super(`account ${accountId} has no Amazon credentials; POST /v1/accounts/${accountId}/credentials first`);
+    this.name = 'MissingCredentialsError';
+  }
+}
+
+/** Builds (and caches per account) an Amazon Ads client from the stored credentials. */
+export class AmazonClients {
+  private readonly cache = new Map<string, { client: AmazonAdsClient; updatedAt: string }>();
+  private readonly db: Knex;
+  private readonly box: SecretBox;
+  private readonly log: Logger;
+  private readonly baseUrl: string | undefined;
+
+  constructor(opts: { db: Knex; box: SecretBox; log: Logger; baseUrl?: string }) {
+    this.db = opts.db;
+    this.box = opts.box;
+    this.log = opts.log;
+    this.baseUrl = opts.baseUrl || undefined;
+  }
+
+  async forAccount(accountId: string): Promise<AmazonAdsClient> {
+    const row = await this.db('amazon_credentials').where({ account_id: accountId }).first();
+    if (!row) throw new MissingCredentialsError(accountId);
+    const updatedAt = new Date(row.updated_at).toISOString();
+    const hit = this.cache.get(accountId);
+    if (hit && hit.updatedAt === updatedAt) return hit.client;
+    if (hit) await hit.client.close();
+    const client = new AmazonAdsClient({
+      region: row.region as Region,
+      baseUrl: this.baseUrl,
+      credentials: { clientId: row.client_id, clientSecret: this.box.open(row.client_secret_sealed), refreshToken: this.box.open(row.refresh_token_sealed) },
+      log: this.log.child({ accountId }),
+    });
+    this.cache.set(accountId, { client, updatedAt });
+    return client;
+  }
+
+  async forProfile(profileId: string): Promise<{ client: AmazonAdsClient; accountId: string }> {
+    const p = await this.db('profiles').where({ profile_id: profileId }).first('account_id');
+    if (!p) throw new Error(`unknown profile ${profileId}`);
+    return { client: await this.forAccount(p.account_id), accountId: p.account_id };
+  }
+
+  async recordAuthError(accountId: string, message: string): Promise<void> {
+    await this.db('amazon_credentials').where({ account_id: accountId }).update({ last_auth_error: message, last_auth_error_at: this.db.fn.now() });
+  }
+
+  async close(): Promise<void> {
+    for (const { client } of this.cache.values()) await client.close();
+    this.cache.clear();
+  }
+}

@@ -1,0 +1,51 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { expressionText, sdCampaign, spCampaign, spKeyword, spProductTarget, toDate, toMicros, EntityShapeError } from './entity-normalise.ts';
+
+test('money to integer micros without float drift', () => {
+  assert.equal(toMicros(0.29), 290_000);
+  assert.equal(toMicros(1.1), 1_100_000);
+  assert.equal(toMicros('12.34'), 12_340_000);
+  assert.equal(toMicros(undefined), null);
+});
+
+test('dates from both API generations', () => {
+  assert.equal(toDate('20260315'), '2026-03-15');
+  assert.equal(toDate('2026-03-15'), '2026-03-15');
+  assert.equal(toDate(''), null);
+});
+
+test('an SP v3 campaign keeps its state verbatim and its bidding as JSON', () => {
+  const row = spCampaign('p1', { campaignId: '123', name: 'C', state: 'ARCHIVED', targetingType: 'MANUAL', budget: { budget: 50.5, budgetType: 'DAILY' }, dynamicBidding: { strategy: 'AUTO_FOR_SALES' }, startDate: '2026-01-02', extendedData: { lastUpdateDateTime: '2026-11-01T00:00:00Z' } });
+  assert.equal(row.state, 'ARCHIVED');
+  assert.equal(row.budget_micros, 50_500_000);
+  assert.deepEqual(row.bidding, { strategy: 'AUTO_FOR_SALES' });
+  assert.equal(row.amazon_updated_at, '2026-11-01T00:00:00Z');
+});
+
+test('an SD v2 campaign: numeric id becomes a string, lower-case state stays lower-case', () => {
+  const row = sdCampaign('p1', { campaignId: 300000000000001, name: 'D', state: 'enabled', budget: 10, startDate: '20260101', lastUpdatedDate: 1767225600000 });
+  assert.equal(row.campaign_id, '300000000000001');
+  assert.equal(row.state, 'enabled');
+  assert.equal(row.start_date, '2026-01-01');
+  assert.equal(row.amazon_updated_at, '2026-01-01T00:00:00.000Z');
+});
+
+test('a keyword becomes a target: keywordId → target id, text and match type → expression', () => {
+  const t = spKeyword('p1', { keywordId: '9', adGroupId: '8', campaignId: '7', keywordText: 'coffee beans', matchType: 'EXACT', bid: 0.75, state: 'ENABLED' });
+  assert.equal(t.target_id, '9');
+  assert.equal(t.target_type, 'KEYWORD');
+  assert.deepEqual(t.expression, { type: 'KEYWORD', text: 'coffee beans', matchType: 'EXACT' });
+  assert.equal(t.bid_micros, 750_000);
+});
+
+test('a product target keeps Amazon\'s expression and gets readable text', () => {
+  const t = spProductTarget('p1', { targetId: '5', campaignId: '7', expression: [{ type: 'ASIN_SAME_AS', value: 'B0ABC' }], expressionType: 'MANUAL', state: 'PAUSED' });
+  assert.equal(t.target_type, 'PRODUCT');
+  assert.equal(t.expression_text, 'asin="B0ABC"');
+  assert.equal(expressionText([{ type: 'QUERY_BROAD_REL_MATCHES' }]), 'query_broad_rel_matches');
+});
+
+test('an entity without its id is refused with the reason', () => {
+  assert.throws(() => spCampaign('p1', { name: 'no id' }), EntityShapeError);
+});

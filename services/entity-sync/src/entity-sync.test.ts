@@ -1,0 +1,233 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { FastifyInstance } from 'fastify';
+import { startSandbox, type Sandbox } from '@adsync/sandbox';
+import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox/amazon-ads-routes';
+import { createHttpServer } from '@adsync/shared/http/server';
+import { ensureAdminKey, createApiKey } from '@adsync/shared/http/api-keys';
+import { migratePostgres } from '@adsync/shared/db/migrations';
+import { createSecretBox } from '@adsync/shared/crypto/secret-box';
+import { freshPostgres, testLogger, eventually, type FreshPostgres } from '@adsync/shared/testing/test-stack';
+import { randomBytes } from 'node:crypto';
+import { AmazonClients } from './credentials.ts';
+import { registerApi } from './api.ts';
+import { syncProfiles } from './sync-profiles.ts';
+
+const ADMIN = 'adsk_entity_sync_test_admin_key';
+const scale = { profiles: 2, campaignsPerProfile: 12, adGroupsPerCampaign: 3, adsPerAdGroup: 2, keywordsPerAdGroup: 4, productTargetsPerAdGroup: 2, sbCampaignsPerProfile: 3, sdCampaignsPerProfile: 4 };
+let pg: FreshPostgres;
+let sandbox: Sandbox;
+let app: FastifyInstance;
+let clients: AmazonClients;
+let accountId: string;
+const inflight = new Set<Promise<unknown>>();
+const box = createSecretBox(randomBytes(32));
+
+before(async () => {
+  pg = await freshPostgres();
+  await migratePostgres(pg.db);
+  await ensureAdminKey(pg.db, ADMIN);
+  sandbox = await startSandbox({ seed: 3, scale });
+  const log = testLogger('entity-sync');
+  clients = new AmazonClients({ db: pg.db, box, log, baseUrl: sandbox.url });
+  app = await createHttpServer({ name: 'entity-sync', log, db: pg.db, readiness: {} });
+  registerApi(app, { db: pg.db, box, clients, log, batchSize: 50, amazonBaseUrl: sandbox.url, inflight });
+  await app.ready();
+});
+
+after(async () => {
+  await Promise.allSettled([...inflight]);
+  await app?.close();
+  await clients?.close();
+  await sandbox?.close();
+  await pg?.drop();
+});
+
+const call = (method: 'GET' | 'POST', url: string, body?: unknown, key = ADMIN) => app.inject({ method, url, payload: body as object, headers: { authorization: `Bearer ${key}` } });
+
+async function waitForBatch(batchId: string) {
+  return eventually(async () => {
+    const res = await call('GET', `/v1/sync-runs/${batchId}`);
+    const b = res.json();
+    return b.done ? b : undefined;
+  }, { what: `sync batch ${batchId}`, timeoutMs: 60_000 });
+}
+
+function generated(profileIndex: number) {
+  const ds = sandbox.state.dataset;
+  const now = new Date(ds.epochMs);
+  const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+  const p = profileIndex;
+  return {
+    campaigns: [
+      ...range(ds.count(p, 'campaigns')).map((i) => ds.spCampaign(p, i, now).campaignId),
+      ...range(ds.count(p, 'sbCampaigns')).map((i) => ds.sbCampaign(p, i, now).campaignId),
+      ...range(ds.count(p, 'sdCampaigns')).map((i) => String(ds.sdCampaign(p, i, now).campaignId)),
+    ].sort(),
+    ad_groups: range(ds.count(p, 'adGroups')).map((i) => ds.spAdGroup(p, i, now).adGroupId).sort(),
+    ads: range(ds.count(p, 'ads')).map((i) => ds.spProductAd(p, i, now).adId).sort(),
+    targets: [...range(ds.count(p, 'keywords')).map((i) => ds.spKeyword(p, i, now).keywordId), ...range(ds.count(p, 'productTargets')).map((i) => ds.spProductTarget(p, i, now).targetId)].sort(),
+  };
+}
+
+const TABLES = { campaigns: ['entity_campaigns', 'campaign_id'], ad_groups: ['entity_ad_groups', 'ad_group_id'], ads: ['entity_ads', 'ad_id'], targets: ['entity_targets', 'target_id'] } as const;
+
+async function snapshot(profileId: string) {
+  const out: Record<string, Map<string, Record<string, unknown>>> = {};
+  for (const [kind, [table, idCol]] of Object.entries(TABLES)) {
+    const rows = await pg.db(table).where({ profile_id: profileId });
+    out[kind] = new Map(rows.map((r: Record<string, unknown>) => [String(r[idCol]), r]));
+  }
+  return out;
+}
+const withoutSyncedAt = (r: Record<string, unknown>) => JSON.stringify({ ...r, synced_at: undefined });
+
+test('accounts and credentials: secrets are validated, sealed at rest and never returned', async () => {
+  const created = await call('POST', '/v1/accounts', { company_name: 'Acme Agency', primary_contact_email: 'ops@acme.test' });
+  assert.equal(created.statusCode, 201);
+  accountId = created.json().id;
+  const refused = await call('POST', `/v1/accounts/${accountId}/credentials`, { client_id: SANDBOX_CLIENT_ID, client_secret: 'wrong', refresh_token: SANDBOX_REFRESH_TOKEN });
+  assert.equal(refused.statusCode, 400);
+  assert.match(refused.json().message, /client id or client secret is wrong/);
+  const stored = await call('POST', `/v1/accounts/${accountId}/credentials`, { client_id: SANDBOX_CLIENT_ID, client_secret: SANDBOX_CLIENT_SECRET, refresh_token: SANDBOX_REFRESH_TOKEN });
+  assert.equal(stored.statusCode, 201);
+  assert.doesNotMatch(stored.body, /sandbox-client-secret|Atzr/);
+  const row = await pg.db('amazon_credentials').where({ account_id: accountId }).first();
+  assert.doesNotMatch(JSON.stringify(row), /sandbox-client-secret|Atzr\|/);
+  assert.equal(box.open(row.refresh_token_sealed), SANDBOX_REFRESH_TOKEN);
+});
+
+test('profiles are discovered with marketplace, currency and time zone', async () => {
+  const res = await call('POST', `/v1/accounts/${accountId}/profiles/sync`);
+  assert.equal(res.statusCode, 200, res.body);
+  assert.equal(res.json().discovered, 2);
+  const profiles = await pg.db('profiles').where({ account_id: accountId }).orderBy('profile_id');
+  assert.deepEqual(profiles.map((p) => [p.country_code, p.currency_code, p.timezone]), [['US', 'USD', 'America/Los_Angeles'], ['GB', 'GBP', 'Europe/London']]);
+});
+
+test('bad input: unknown entity or mode is a 400 listing allowed values; unknown profile 404; other account 403', async () => {
+  const profileId = sandbox.state.dataset.profiles()[0]!.profileId;
+  const badEntity = await call('GET', `/v1/entities/sync?profileId=${profileId}&entity=keywords`);
+  assert.equal(badEntity.statusCode, 400);
+  assert.match(badEntity.json().message, /entity must be one of "all", "campaigns", "ad_groups", "ads", "targets"/);
+  const badMode = await call('POST', `/v1/entities/sync?profileId=${profileId}&mode=sometimes`);
+  assert.equal(badMode.statusCode, 400);
+  assert.match(badMode.json().message, /mode must be one of "full", "incremental"/);
+  const missing = await call('GET', '/v1/entities/sync');
+  assert.equal(missing.statusCode, 400);
+  assert.match(missing.json().message, /profileId/);
+  const unknown = await call('GET', '/v1/entities/sync?profileId=999');
+  assert.equal(unknown.statusCode, 404);
+  const [{ id: other }] = await pg.db('accounts').insert({ company_name: 'Other' }).returning('id');
+  const otherKey = (await createApiKey(pg.db, { scope: 'account', accountId: other })).key;
+  const forbidden = await call('GET', `/v1/entities/sync?profileId=${profileId}`, undefined, otherKey);
+  assert.equal(forbidden.statusCode, 403);
+  const credsForbidden = await call('POST', `/v1/accounts/${accountId}/credentials`, { client_id: 'x', client_secret: 'y', refresh_token: 'z' }, otherKey);
+  assert.equal(credsForbidden.statusCode, 403);
+});
+
+test('a full sync stores exactly the generated entities, archived ones included', async () => {
+  for (const [p, profile] of sandbox.state.dataset.profiles().entries()) {
+    const res = await call('POST', `/v1/entities/sync?profileId=${profile.profileId}&entity=all&mode=full`);
+    assert.equal(res.statusCode, 202, res.body);
+    assert.equal(res.json().runs.length, 4);
+    const batch = await waitForBatch(res.json().batchId);
+    assert.equal(batch.status, 'succeeded', JSON.stringify(batch.runs.map((r: { error: unknown }) => r.error)));
+    assert.ok(batch.runs.every((r: { amazon_request_ids: string[] }) => r.amazon_request_ids.length > 0), 'request ids recorded');
+    const snap = await snapshot(profile.profileId);
+    const want = generated(p);
+    for (const kind of Object.keys(TABLES)) assert.deepEqual([...snap[kind]!.keys()].sort(), want[kind as keyof typeof want], `${kind} of profile ${p}`);
+    const archived = await pg.db('entity_campaigns').where({ profile_id: profile.profileId }).whereIn('state', ['ARCHIVED', 'archived']).count<{ count: string }[]>('* as count');
+    assert.ok(Number(archived[0]!.count) > 0, 'archived campaigns are kept');
+  }
+  const kw = await pg.db('entity_targets').where({ target_type: 'KEYWORD' }).first();
+  assert.equal(kw.expression.text, kw.expression_text);
+});
+
+test('a re-run changes nothing but synced_at', async () => {
+  const profileId = sandbox.state.dataset.profiles()[0]!.profileId;
+  const before = await snapshot(profileId);
+  const res = await call('POST', `/v1/entities/sync?profileId=${profileId}&mode=full`);
+  await waitForBatch(res.json().batchId);
+  const afterSnap = await snapshot(profileId);
+  for (const kind of Object.keys(TABLES)) {
+    for (const [id, row] of before[kind]!) {
+      const now = afterSnap[kind]!.get(id)!;
+      assert.equal(withoutSyncedAt(now), withoutSyncedAt(row), `${kind} ${id} unchanged`);
+      assert.ok(new Date(now.synced_at as string) > new Date(row.synced_at as string), `${kind} ${id} synced_at moved`);
+    }
+  }
+});
+
+test('an incremental run after 1% of entities change updates exactly those, with the new values', async () => {
+  const profiles = sandbox.state.dataset.profiles();
+  const before = await Promise.all(profiles.map((p) => snapshot(p.profileId)));
+  sandbox.state.clockOffsetMs += 60_000;
+  const changed = sandbox.state.dataset.mutate(0.01, sandbox.state.now());
+  assert.ok(changed.length >= 3, `enough changes to mean something: ${changed.length}`);
+  const summary = await syncProfiles({ db: pg.db, clients, log: testLogger(), batchSize: 50, concurrency: 2 }, { entity: 'all', mode: 'incremental', trigger: 'test' });
+  assert.equal(summary.failed, 0);
+  const kindTable: Record<string, keyof typeof TABLES> = { campaign: 'campaigns', sb_campaign: 'campaigns', ad_group: 'ad_groups', ad: 'ads', keyword: 'targets', product_target: 'targets' };
+  for (const [p, profile] of profiles.entries()) {
+    const afterSnap = await snapshot(profile.profileId);
+    const expected = new Set(changed.filter((c) => c.profileId === profile.profileId).map((c) => `${kindTable[c.kind]}:${c.id}`));
+    const actual = new Set<string>();
+    for (const kind of Object.keys(TABLES)) {
+      for (const [id, row] of before[p]![kind]!) if (withoutSyncedAt(afterSnap[kind]!.get(id)!) !== withoutSyncedAt(row)) actual.add(`${kind}:${id}`);
+    }
+    assert.deepEqual([...actual].sort(), [...expected].sort(), `profile ${p}: exactly the changed entities differ`);
+    for (const c of changed.filter((x) => x.profileId === profile.profileId)) {
+      const row = afterSnap[kindTable[c.kind]!]!.get(c.id)!;
+      if ('bid' in c.patch) assert.equal(row.bid_micros, Math.round(Number(c.patch.bid) * 1e6), `bid of ${c.id}`);
+      if ('defaultBid' in c.patch) assert.equal(row.default_bid_micros, Math.round(Number(c.patch.defaultBid) * 1e6));
+      if ('state' in c.patch) assert.equal(row.state, c.patch.state);
+      if ('name' in c.patch) assert.equal(row.name, c.patch.name);
+      if ('budget' in c.patch) assert.equal(row.budget_micros, Math.round((c.patch.budget as { budget: number }).budget * 1e6));
+    }
+  }
+  const state = await pg.db('sync_state').where({ profile_id: profiles[0]!.profileId, entity_type: 'targets' }).first();
+  assert.ok(state.high_watermark && state.last_success_at);
+});
+
+test('two syncs of the same profile and entity never run at once', async () => {
+  const profileId = sandbox.state.dataset.profiles()[1]!.profileId;
+  sandbox.setFaults({ latencyMs: 100 });
+  try {
+    const first = await call('POST', `/v1/entities/sync?profileId=${profileId}&entity=targets`);
+    assert.equal(first.statusCode, 202);
+    const second = await call('POST', `/v1/entities/sync?profileId=${profileId}&entity=targets`);
+    assert.equal(second.statusCode, 409);
+    assert.equal(second.json().details.running[0].entity_type, 'targets');
+    const other = await call('POST', `/v1/entities/sync?profileId=${profileId}&entity=campaigns`);
+    assert.equal(other.statusCode, 202, 'another entity type of the same profile may run');
+    await waitForBatch(first.json().batchId);
+    await waitForBatch(other.json().batchId);
+  } finally {
+    sandbox.setFaults({ latencyMs: 0 });
+  }
+});
+
+test('a revoked refresh token fails the run with a clear reason; a 403 profile is marked inaccessible; other entity types carry on', async () => {
+  const [p0, p1] = sandbox.state.dataset.profiles();
+  sandbox.setFaults({ forbiddenProfiles: [p1!.profileId] });
+  try {
+    const res = await call('POST', `/v1/entities/sync?profileId=${p1!.profileId}`);
+    const batch = await waitForBatch(res.json().batchId);
+    assert.equal(batch.status, 'failed');
+    assert.ok(batch.runs.every((r: { error: { kind: string } }) => r.error.kind === 'forbidden'));
+    assert.equal((await pg.db('profiles').where({ profile_id: p1!.profileId }).first()).status, 'inaccessible');
+  } finally {
+    sandbox.setFaults({ forbiddenProfiles: [] });
+  }
+  await clients.close(); // drop cached tokens so the revoked refresh token is used
+  sandbox.state.revokedRefreshTokens.add(SANDBOX_REFRESH_TOKEN);
+  try {
+    const res = await call('POST', `/v1/entities/sync?profileId=${p0!.profileId}&entity=campaigns`);
+    const batch = await waitForBatch(res.json().batchId);
+    assert.equal(batch.status, 'failed');
+    assert.match(batch.runs[0].error.message, /revoked or expired; the account must authorise adsync again/);
+    assert.match((await pg.db('amazon_credentials').where({ account_id: accountId }).first()).last_auth_error, /invalid_grant/);
+  } finally {
+    sandbox.state.revokedRefreshTokens.clear();
+  }
+});

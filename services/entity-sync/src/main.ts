@@ -1,0 +1,39 @@
+// entity-sync HTTP service: accounts, credentials, profiles, entity-sync triggers.
+import { createLogger } from '@adsync/shared/logger';
+import { createPostgres, postgresReady } from '@adsync/shared/db/postgres';
+import { migratePostgres } from '@adsync/shared/db/migrations';
+import { createHttpServer } from '@adsync/shared/http/server';
+import { ensureAdminKey } from '@adsync/shared/http/api-keys';
+import { secretBoxFromEnv } from '@adsync/shared/crypto/secret-box';
+import { loadEntitySyncConfig } from './config.ts';
+import { AmazonClients } from './credentials.ts';
+import { registerApi } from './api.ts';
+import { failAbandonedRuns } from './sync-runner.ts';
+
+const cfg = loadEntitySyncConfig();
+const log = createLogger({ name: 'entity-sync', level: cfg.LOG_LEVEL });
+const db = createPostgres({ url: cfg.DATABASE_URL, applicationName: 'adsync-entity-sync' });
+await migratePostgres(db);
+if (cfg.ADMIN_API_KEY) await ensureAdminKey(db, cfg.ADMIN_API_KEY);
+const abandoned = await failAbandonedRuns(db, 120);
+if (abandoned) log.warn({ abandoned }, 'failed sync runs left behind by a stopped process');
+const box = secretBoxFromEnv(cfg);
+const clients = new AmazonClients({ db, box, log, baseUrl: cfg.AMAZON_ADS_BASE_URL });
+const inflight = new Set<Promise<unknown>>();
+const app = await createHttpServer({ name: 'entity-sync', log, db, readiness: { postgres: () => postgresReady(db) } });
+registerApi(app, { db, box, clients, log, batchSize: cfg.ENTITY_SYNC_BATCH_SIZE, amazonBaseUrl: cfg.AMAZON_ADS_BASE_URL, inflight });
+await app.listen({ host: cfg.ENTITY_SYNC_HOST, port: cfg.ENTITY_SYNC_PORT });
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal, inflight: inflight.size }, 'shutting down: no new requests, finishing running syncs');
+  await app.close();
+  await Promise.allSettled([...inflight]);
+  await clients.close();
+  await db.destroy();
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -1,0 +1,57 @@
+/** Syncs one or every active profile to completion (the CronJob and the ingestion trigger use this). */
+import type { Knex } from '@adsync/shared/db/postgres';
+import type { Logger } from '@adsync/shared/logger';
+import type { AmazonClients } from './credentials.ts';
+import { executeSync, planSync, SyncAlreadyRunningError, type RunOutcome, type SyncMode } from './sync-runner.ts';
+import { ENTITY_TYPES, type EntityType } from './entity-normalise.ts';
+
+export class InputError extends Error {}
+
+export interface SyncSummary {
+  profiles: number;
+  succeeded: number;
+  failed: number;
+  skipped: number;
+  fetched: number;
+  upserted: number;
+  runs: (RunOutcome & { profileId: string })[];
+  skippedProfiles: { profileId: string; reason: string }[];
+}
+
+export async function syncProfiles(
+  deps: { db: Knex; clients: AmazonClients; log: Logger; batchSize: number; concurrency: number },
+  opts: { profileId?: string; accountId?: string; entity: string; mode: string; trigger: string },
+): Promise<SyncSummary> {
+  if (opts.entity !== 'all' && !ENTITY_TYPES.includes(opts.entity as EntityType)) throw new InputError(`entity must be one of all, ${ENTITY_TYPES.join(', ')} (got ${opts.entity})`);
+  if (opts.mode !== 'full' && opts.mode !== 'incremental') throw new InputError(`mode must be full or incremental (got ${opts.mode})`);
+  const entityTypes = opts.entity === 'all' ? ENTITY_TYPES : [opts.entity as EntityType];
+  let q = deps.db('profiles').select('profile_id').orderBy('profile_id');
+  if (opts.profileId) q = q.where({ profile_id: opts.profileId });
+  else q = q.where({ status: 'active' });
+  if (opts.accountId) q = q.where({ account_id: opts.accountId });
+  const profiles: string[] = await q.pluck('profile_id');
+  if (opts.profileId && profiles.length === 0) throw new InputError(`unknown profile ${opts.profileId}`);
+  const summary: SyncSummary = { profiles: profiles.length, succeeded: 0, failed: 0, skipped: 0, fetched: 0, upserted: 0, runs: [], skippedProfiles: [] };
+  const queue = [...profiles];
+  const worker = async () => {
+    for (let p = queue.shift(); p !== undefined; p = queue.shift()) {
+      let plan;
+      try {
+        plan = await planSync(deps.db, p, entityTypes, opts.mode as SyncMode, opts.trigger);
+      } catch (err) {
+        if (!(err instanceof SyncAlreadyRunningError)) throw err;
+        summary.skipped++;
+        summary.skippedProfiles.push({ profileId: p, reason: err.message });
+        continue;
+      }
+      for (const r of await executeSync(deps, p, plan.runs, opts.mode as SyncMode)) {
+        summary.runs.push({ ...r, profileId: p });
+        summary[r.status === 'succeeded' ? 'succeeded' : 'failed']++;
+        summary.fetched += r.fetched;
+        summary.upserted += r.upserted;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(deps.concurrency, Math.max(1, profiles.length)) }, worker));
+  return summary;
+}

@@ -1,0 +1,151 @@
+/**
+ * One sync batch: a run per entity type of one profile. Runs are recorded before
+ * any work starts (the HTTP trigger answers with their ids), a partial unique
+ * index makes a second concurrent run of the same profile and entity type
+ * impossible, and one entity type failing never stops the others.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Knex } from '@adsync/shared/db/postgres';
+import type { Logger } from '@adsync/shared/logger';
+import { listEntities } from '@adsync/shared/amazon/entities';
+import { AmazonApiError } from '@adsync/shared/amazon/errors';
+import { bulkUpsert } from '@adsync/shared/db/bulk-upsert';
+import type { AmazonClients } from './credentials.ts';
+import { ENTITY_TABLES } from './entity-tables.ts';
+import type { EntityType } from './entity-normalise.ts';
+import { incrementalSince, inWindow, nextWatermark } from './sync-window.ts';
+
+export type SyncMode = 'full' | 'incremental';
+
+export interface PlannedRun {
+  id: string;
+  entityType: EntityType;
+}
+
+export class SyncAlreadyRunningError extends Error {
+  readonly runs: { id: string; entity_type: string; status: string }[];
+  constructor(profileId: string, runs: { id: string; entity_type: string; status: string }[]) {
+    super(`a sync of profile ${profileId} is already running for ${runs.map((r) => r.entity_type).join(', ')}`);
+    this.name = 'SyncAlreadyRunningError';
+    this.runs = runs;
+  }
+}
+
+/** Records queued runs; refuses when any of the entity types already has one queued or running. */
+export async function planSync(db: Knex, profileId: string, entityTypes: EntityType[], mode: SyncMode, trigger: string): Promise<{ batchId: string; runs: PlannedRun[] }> {
+  const batchId = randomUUID();
+  try {
+    const rows = await db('sync_runs')
+      .insert(entityTypes.map((entity_type) => ({ batch_id: batchId, profile_id: profileId, entity_type, mode, trigger, status: 'queued' })))
+      .returning(['id', 'entity_type']);
+    return { batchId, runs: rows.map((r) => ({ id: r.id as string, entityType: r.entity_type as EntityType })) };
+  } catch (err) {
+    if ((err as { code?: string }).code === '23505') {
+      const running = await db('sync_runs').where({ profile_id: profileId }).whereIn('status', ['queued', 'running']).whereIn('entity_type', entityTypes).select('id', 'entity_type', 'status');
+      throw new SyncAlreadyRunningError(profileId, running);
+    }
+    throw err;
+  }
+}
+
+export interface RunOutcome {
+  id: string;
+  entityType: EntityType;
+  status: 'succeeded' | 'failed';
+  fetched: number;
+  upserted: number;
+  error?: Record<string, unknown>;
+}
+
+function describeError(err: unknown): Record<string, unknown> {
+  if (err instanceof AmazonApiError) {
+    return { message: err.message, kind: err.kind, status: err.status, code: err.code, requestId: err.requestId, hint: err.hint };
+  }
+  return { message: (err as Error)?.message ?? String(err) };
+}
+
+export interface ExecuteDeps {
+  db: Knex;
+  clients: AmazonClients;
+  log: Logger;
+  batchSize: number;
+  now?: () => Date;
+}
+
+/** Executes planned runs one entity type after another (they share the profile's rate limit). */
+export async function executeSync(deps: ExecuteDeps, profileId: string, runs: PlannedRun[], mode: SyncMode): Promise<RunOutcome[]> {
+  const outcomes: RunOutcome[] = [];
+  for (const run of runs) outcomes.push(await executeRun(deps, profileId, run, mode));
+  return outcomes;
+}
+
+async function executeRun(deps: ExecuteDeps, profileId: string, run: PlannedRun, mode: SyncMode): Promise<RunOutcome> {
+  const { db } = deps;
+  const now = (deps.now ?? (() => new Date()))();
+  const log = deps.log.child({ profileId, runId: run.id, entityType: run.entityType, mode });
+  const state = await db('sync_state').where({ profile_id: profileId, entity_type: run.entityType }).first();
+  const watermark = state?.high_watermark ? new Date(state.high_watermark) : null;
+  const since = incrementalSince(mode, watermark, now);
+  await db('sync_runs').where({ id: run.id }).update({ status: 'running', started_at: db.fn.now(), since });
+  const requestIds: string[] = [];
+  let fetched = 0;
+  let upserted = 0;
+  let newest: number | null = null;
+  let accountId: string | null = null;
+  try {
+    const { client, accountId: acct } = await deps.clients.forProfile(profileId);
+    accountId = acct;
+    const table = ENTITY_TABLES[run.entityType];
+    for (const source of table.sources) {
+      let batch: { amazon_updated_at: string | null }[] = [];
+      const flush = async () => {
+        upserted += await bulkUpsert(db, table.upsert, batch);
+        batch = [];
+      };
+      for await (const e of listEntities<Record<string, unknown>>(client, profileId, source.kind, {
+        onPage: (p) => {
+          if (p.requestId && requestIds.length < 50) requestIds.push(p.requestId);
+        },
+      })) {
+        fetched++;
+        const row = source.normalise(profileId, e);
+        if (row.amazon_updated_at) {
+          const t = Date.parse(row.amazon_updated_at);
+          if (!Number.isNaN(t) && (newest === null || t > newest)) newest = t;
+        }
+        if (!inWindow(row.amazon_updated_at, since)) continue;
+        batch.push(row);
+        if (batch.length >= deps.batchSize) await flush();
+      }
+      await flush();
+    }
+    const wm = nextWatermark(watermark, newest);
+    await db.transaction(async (tx) => {
+      await tx('sync_state')
+        .insert({ profile_id: profileId, entity_type: run.entityType, high_watermark: wm, last_success_at: tx.fn.now(), last_run_id: run.id })
+        .onConflict(['profile_id', 'entity_type'])
+        .merge();
+      await tx('sync_runs').where({ id: run.id }).update({ status: 'succeeded', finished_at: tx.fn.now(), fetched, upserted, amazon_request_ids: requestIds });
+    });
+    log.info({ fetched, upserted, since: since?.toISOString() ?? null }, 'entity sync succeeded');
+    return { id: run.id, entityType: run.entityType, status: 'succeeded', fetched, upserted };
+  } catch (err) {
+    const error = describeError(err);
+    if (err instanceof AmazonApiError && err.kind === 'auth' && accountId) await deps.clients.recordAuthError(accountId, err.message);
+    if (err instanceof AmazonApiError && err.kind === 'forbidden') {
+      await db('profiles').where({ profile_id: profileId }).update({ status: 'inaccessible', status_reason: err.message, updated_at: db.fn.now() });
+    }
+    if (err instanceof AmazonApiError && err.requestId && requestIds.length < 50) requestIds.push(err.requestId);
+    await db('sync_runs').where({ id: run.id }).update({ status: 'failed', finished_at: db.fn.now(), fetched, upserted, error, amazon_request_ids: requestIds });
+    log.error({ error, fetched, upserted }, 'entity sync failed');
+    return { id: run.id, entityType: run.entityType, status: 'failed', fetched, upserted, error };
+  }
+}
+
+/** Runs left queued or running by a process that died are failed on start-up, so they never block new runs. */
+export async function failAbandonedRuns(db: Knex, olderThanMinutes = 0): Promise<number> {
+  return db('sync_runs')
+    .whereIn('status', ['queued', 'running'])
+    .where('created_at', '<', db.raw(`now() - interval '${Math.max(0, Math.floor(olderThanMinutes))} minutes'`))
+    .update({ status: 'failed', finished_at: db.fn.now(), error: JSON.stringify({ message: 'abandoned: the process running it stopped' }) });
+}
