@@ -98,9 +98,14 @@ async function executeRun(deps: ExecuteDeps, profileId: string, run: PlannedRun,
     const table = ENTITY_TABLES[run.entityType];
     for (const source of table.sources) {
       let batch: { amazon_updated_at: string | null }[] = [];
+      // One write in flight while the next pages are fetched: Amazon and Postgres
+      // work at the same time, and memory stays bounded to two batches.
+      let writing: Promise<void> = Promise.resolve();
       const flush = async () => {
-        upserted += await bulkUpsert(db, table.upsert, batch);
+        const rows = batch;
         batch = [];
+        await writing;
+        writing = rows.length ? bulkUpsert(db, table.upsert, rows).then((n) => { upserted += n; }) : Promise.resolve();
       };
       for await (const e of listEntities<Record<string, unknown>>(client, profileId, source.kind, {
         onPage: (p) => {
@@ -118,6 +123,7 @@ async function executeRun(deps: ExecuteDeps, profileId: string, run: PlannedRun,
         if (batch.length >= deps.batchSize) await flush();
       }
       await flush();
+      await writing;
     }
     const wm = nextWatermark(watermark, newest);
     await db.transaction(async (tx) => {

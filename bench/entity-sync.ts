@@ -1,0 +1,78 @@
+/**
+ * Full entity sync of one sandbox profile with 1,000 campaigns, 20,000 ad groups,
+ * 40,000 ads and 200,000 targets, against the practical limit: COPY of the very
+ * same rows into the same tables, in the same run. The sandbox runs in its own
+ * process; Postgres is the stack's (deploy/local/stack up).
+ *
+ *   node --expose-gc bench/entity-sync.ts
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import copyStreams from 'pg-copy-streams';
+import { migratePostgres } from '@adsync/shared/db/migrations';
+import { createSecretBox } from '@adsync/shared/crypto/secret-box';
+import { createLogger } from '@adsync/shared/logger';
+import { freshPostgres } from '@adsync/shared/testing/test-stack';
+import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox/amazon-ads-routes';
+import { AmazonClients } from '@adsync/entity-sync/credentials';
+import { syncProfiles } from '@adsync/entity-sync/sync-profiles';
+import { storeCredentials } from '@adsync/entity-sync/credentials';
+
+const PORT = 18991;
+const scale = { profiles: 1, campaignsPerProfile: 1000, adGroupsPerCampaign: 20, adsPerAdGroup: 2, keywordsPerAdGroup: 8, productTargetsPerAdGroup: 2, sbCampaignsPerProfile: 0, sdCampaignsPerProfile: 0 };
+const child = spawn(process.execPath, ['packages/sandbox/src/main.ts'], { env: { ...process.env, SANDBOX_PORT: String(PORT), SANDBOX_SCALE: JSON.stringify(scale) }, stdio: ['ignore', 'pipe', 'inherit'] });
+await new Promise<void>((resolve) => child.stdout.on('data', (d) => String(d).includes('listening') && resolve()));
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
+
+const pg = await freshPostgres();
+const db = pg.db;
+await migratePostgres(db);
+const box = createSecretBox(randomBytes(32));
+const [{ id: accountId }] = await db('accounts').insert({ company_name: 'bench' }).returning('id');
+await storeCredentials(db, box, accountId, { region: 'NA', client_id: SANDBOX_CLIENT_ID, client_secret: SANDBOX_CLIENT_SECRET, refresh_token: SANDBOX_REFRESH_TOKEN });
+await db('profiles').insert({ profile_id: '1000000000000', account_id: accountId, country_code: 'US', currency_code: 'USD', timezone: 'America/Los_Angeles' });
+const log = createLogger({ name: 'bench', level: 'error', pretty: false });
+const clients = new AmazonClients({ db, box, log, baseUrl: `http://127.0.0.1:${PORT}` });
+
+gc();
+const heapBefore = process.memoryUsage().heapUsed;
+let heapPeak = heapBefore;
+const sampler = setInterval(() => { heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed); }, 25);
+const t0 = performance.now();
+const summary = await syncProfiles({ db, clients, log, batchSize: 2000, concurrency: 1 }, { entity: 'all', mode: 'full', trigger: 'bench' });
+const syncMs = performance.now() - t0;
+clearInterval(sampler);
+if (summary.failed) throw new Error(`sync failed: ${JSON.stringify(summary.runs.filter((r) => r.status === 'failed'))}`);
+
+// The raw limit: the same rows, exported as COPY text and loaded back with COPY into emptied tables.
+const tables = ['entity_campaigns', 'entity_ad_groups', 'entity_ads', 'entity_targets'];
+const dumps: Record<string, Buffer> = {};
+const conn = await db.client.acquireConnection();
+try {
+  for (const t of tables) {
+    const chunks: Buffer[] = [];
+    await pipeline(conn.query(copyStreams.to(`COPY ${t} TO STDOUT`)), async function* (src: AsyncIterable<Buffer>) { for await (const c of src) chunks.push(c); });
+    dumps[t] = Buffer.concat(chunks);
+  }
+  await conn.query(`TRUNCATE ${tables.join(', ')}`);
+  var c0 = performance.now();
+  for (const t of tables) await pipeline(Readable.from([dumps[t]!]), conn.query(copyStreams.from(`COPY ${t} FROM STDIN`)));
+  var copyMs = performance.now() - c0;
+} finally {
+  await db.client.releaseConnection(conn);
+}
+const counts: Record<string, number> = Object.fromEntries(await Promise.all(tables.map(async (t) => [t, Number((await db(t).count<{ c: string }[]>('* as c'))[0]!.c)])));
+const total = Object.values(counts).reduce((a, b) => a + b, 0);
+const syncRate = Math.round(summary.upserted / (syncMs / 1000));
+const copyRate = Math.round(total / (copyMs / 1000));
+console.table([
+  { path: 'entity-sync full (sandbox → Amazon client → normalise → unnest upsert)', rows: summary.upserted, seconds: +(syncMs / 1000).toFixed(2), rowsPerSec: syncRate },
+  { path: 'COPY FROM STDIN of the same rows', rows: total, seconds: +(copyMs / 1000).toFixed(2), rowsPerSec: copyRate },
+]);
+console.log(`entity counts: ${JSON.stringify(counts)}`);
+console.log(`entity-sync / COPY = ${(syncRate / copyRate).toFixed(2)}; peak heap growth during sync ${Math.round((heapPeak - heapBefore) / 1048576)} MB`);
+await clients.close();
+await pg.drop();
+child.kill('SIGTERM');
