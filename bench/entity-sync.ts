@@ -50,16 +50,17 @@ if (summary.failed) throw new Error(`sync failed: ${JSON.stringify(summary.runs.
 const tables = ['entity_campaigns', 'entity_ad_groups', 'entity_ads', 'entity_targets'];
 const dumps: Record<string, Buffer> = {};
 const conn = await db.client.acquireConnection();
+let copyMs = 0;
 try {
   for (const t of tables) {
     const chunks: Buffer[] = [];
-    await pipeline(conn.query(copyStreams.to(`COPY ${t} TO STDOUT`)), async function* (src: AsyncIterable<Buffer>) { for await (const c of src) chunks.push(c); });
+    for await (const c of conn.query(copyStreams.to(`COPY ${t} TO STDOUT`)) as AsyncIterable<Buffer>) chunks.push(c);
     dumps[t] = Buffer.concat(chunks);
   }
   await conn.query(`TRUNCATE ${tables.join(', ')}`);
-  var c0 = performance.now();
+  const c0 = performance.now();
   for (const t of tables) await pipeline(Readable.from([dumps[t]!]), conn.query(copyStreams.from(`COPY ${t} FROM STDIN`)));
-  var copyMs = performance.now() - c0;
+  copyMs = performance.now() - c0;
 } finally {
   await db.client.releaseConnection(conn);
 }

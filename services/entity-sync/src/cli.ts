@@ -14,7 +14,7 @@ const { values } = parseArgs({ options: { profile: { type: 'string' }, entity: {
 const cfg = loadEntitySyncConfig();
 const log = createLogger({ name: 'entity-sync-cli', level: cfg.LOG_LEVEL });
 const db = createPostgres({ url: cfg.DATABASE_URL, applicationName: 'adsync-entity-sync-cli' });
-let code = 0;
+let code: number;
 try {
   await migratePostgres(db);
   const clients = new AmazonClients({ db, box: secretBoxFromEnv(cfg), log, baseUrl: cfg.AMAZON_ADS_BASE_URL });
