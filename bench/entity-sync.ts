@@ -50,7 +50,7 @@ if (summary.failed) throw new Error(`sync failed: ${JSON.stringify(summary.runs.
 const tables = ['entity_campaigns', 'entity_ad_groups', 'entity_ads', 'entity_targets'];
 const dumps: Record<string, Buffer> = {};
 const conn = await db.client.acquireConnection();
-let copyMs = 0;
+let copyMs: number;
 try {
   for (const t of tables) {
     const chunks: Buffer[] = [];
