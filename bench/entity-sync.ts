@@ -16,9 +16,9 @@ import { createSecretBox } from '@adsync/shared/crypto/secret-box';
 import { createLogger } from '@adsync/shared/logger';
 import { freshPostgres } from '@adsync/shared/testing/test-stack';
 import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox/amazon-ads-routes';
-import { AmazonClients } from '@adsync/entity-sync/credentials';
+import { AmazonClients } from '@adsync/shared/amazon/account-clients';
 import { syncProfiles } from '@adsync/entity-sync/sync-profiles';
-import { storeCredentials } from '@adsync/entity-sync/credentials';
+import { storeCredentials } from '@adsync/shared/amazon/account-clients';
 
 const PORT = 18991;
 const scale = { profiles: 1, campaignsPerProfile: 1000, adGroupsPerCampaign: 20, adsPerAdGroup: 2, keywordsPerAdGroup: 8, productTargetsPerAdGroup: 2, sbCampaignsPerProfile: 0, sdCampaignsPerProfile: 0 };

@@ -7,6 +7,7 @@
  * the way attributed sales arrive over 1, 7 and 28 days.
  */
 import { REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
+import { minorUnits } from '@adsync/shared/amazon/currency';
 import { Dataset, idOf, isoDay } from './dataset.ts';
 import { intBetween, unit } from './hash-random.ts';
 
@@ -65,6 +66,11 @@ export function* reportRows(ds: Dataset, src: ReportRowSource, now: Date): Gener
   const emit = (base: Record<string, string | number | null>, entityKey: string, date: string): Row | null => {
     const metrics = metricsFor(ds, entityKey, date, src.generationOf(date));
     if (!metrics) return null;
+    if (minorUnits(profile.currencyCode) === 0) {
+      // Amazon reports zero-decimal currencies (JPY) in whole units.
+      metrics.cost = Math.round(metrics.cost);
+      metrics.sales = Math.round(metrics.sales);
+    }
     const all: Record<string, string | number | null> = {
       ...base,
       date,

@@ -22,3 +22,7 @@ export * from './amazon/reporting.ts';
 export * from './amazon/report-catalog.ts';
 export * from './crypto/secret-box.ts';
 export * from './db/bulk-upsert.ts';
+export * from './amazon/account-clients.ts';
+export * from './db/outbox.ts';
+export * from './amazon/currency.ts';
+export * from './db/dead-letter-index.ts';

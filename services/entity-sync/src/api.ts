@@ -9,7 +9,7 @@ import { endpointsFor, type Region } from '@adsync/shared/amazon/regions';
 import { createApiKey } from '@adsync/shared/http/api-keys';
 import { badRequest, conflict, notFound, errorBodySchema } from '@adsync/shared/http/errors';
 import { principalOf, requireAccount, requireAdmin, errorResponses } from '@adsync/shared/http/server';
-import { storeCredentials, type AmazonClients } from './credentials.ts';
+import { storeCredentials, type AmazonClients } from '@adsync/shared/amazon/account-clients';
 import { discoverProfiles } from './profiles.ts';
 import { executeSync, planSync, SyncAlreadyRunningError, type SyncMode } from './sync-runner.ts';
 import { ENTITY_TYPES, type EntityType } from './entity-normalise.ts';

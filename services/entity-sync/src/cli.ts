@@ -7,7 +7,7 @@ import { createPostgres } from '@adsync/shared/db/postgres';
 import { migratePostgres } from '@adsync/shared/db/migrations';
 import { secretBoxFromEnv } from '@adsync/shared/crypto/secret-box';
 import { loadEntitySyncConfig } from './config.ts';
-import { AmazonClients } from './credentials.ts';
+import { AmazonClients } from '@adsync/shared/amazon/account-clients';
 import { syncProfiles } from './sync-profiles.ts';
 
 const { values } = parseArgs({ options: { profile: { type: 'string' }, entity: { type: 'string', default: 'all' }, mode: { type: 'string', default: 'incremental' } } });

@@ -9,7 +9,7 @@ import { migratePostgres } from '@adsync/shared/db/migrations';
 import { createSecretBox } from '@adsync/shared/crypto/secret-box';
 import { freshPostgres, testLogger, eventually, type FreshPostgres } from '@adsync/shared/testing/test-stack';
 import { randomBytes } from 'node:crypto';
-import { AmazonClients } from './credentials.ts';
+import { AmazonClients } from '@adsync/shared/amazon/account-clients';
 import { registerApi } from './api.ts';
 import { syncProfiles } from './sync-profiles.ts';
 

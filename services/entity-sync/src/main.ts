@@ -6,7 +6,7 @@ import { createHttpServer } from '@adsync/shared/http/server';
 import { ensureAdminKey } from '@adsync/shared/http/api-keys';
 import { secretBoxFromEnv } from '@adsync/shared/crypto/secret-box';
 import { loadEntitySyncConfig } from './config.ts';
-import { AmazonClients } from './credentials.ts';
+import { AmazonClients } from '@adsync/shared/amazon/account-clients';
 import { registerApi } from './api.ts';
 import { failAbandonedRuns } from './sync-runner.ts';
 

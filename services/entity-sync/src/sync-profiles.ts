@@ -1,7 +1,7 @@
 /** Syncs one or every active profile to completion (the CronJob and the ingestion trigger use this). */
 import type { Knex } from '@adsync/shared/db/postgres';
 import type { Logger } from '@adsync/shared/logger';
-import type { AmazonClients } from './credentials.ts';
+import type { AmazonClients } from '@adsync/shared/amazon/account-clients';
 import { executeSync, planSync, SyncAlreadyRunningError, type RunOutcome, type SyncMode } from './sync-runner.ts';
 import { ENTITY_TYPES, type EntityType } from './entity-normalise.ts';
 

@@ -10,7 +10,7 @@ import type { Logger } from '@adsync/shared/logger';
 import { listEntities } from '@adsync/shared/amazon/entities';
 import { AmazonApiError } from '@adsync/shared/amazon/errors';
 import { bulkUpsert } from '@adsync/shared/db/bulk-upsert';
-import type { AmazonClients } from './credentials.ts';
+import type { AmazonClients } from '@adsync/shared/amazon/account-clients';
 import { ENTITY_TABLES } from './entity-tables.ts';
 import type { EntityType } from './entity-normalise.ts';
 import { incrementalSince, inWindow, nextWatermark } from './sync-window.ts';

@@ -50,3 +50,16 @@ export async function clickhouseReady(ch: ClickHouse): Promise<{ ok: boolean; de
   const res = await ch.client.ping();
   return res.success ? { ok: true, detail: 'ok' } : { ok: false, detail: String((res as { error?: Error }).error?.message ?? 'ping failed') };
 }
+
+/**
+ * A ClickHouse string literal. Query parameters ({name:Type}) are not available on
+ * every server we support (Debian's 18.16), so values are inlined through this.
+ */
+export function chString(v: string): string {
+  return `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+export function chDate(v: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) throw new Error(`not a date: ${v}`);
+  return `toDate('${v}')`;
+}

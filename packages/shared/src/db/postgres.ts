@@ -8,6 +8,8 @@ pg.types.setTypeParser(20, (v: string) => {
   if (!Number.isSafeInteger(n)) throw new Error(`int8 value ${v} exceeds 2^53; read it as text`);
   return n;
 });
+// `date` as 'YYYY-MM-DD': a calendar day, not a local-midnight instant that shifts with TZ.
+pg.types.setTypeParser(1082, (v: string) => v);
 
 export type { Knex };
 

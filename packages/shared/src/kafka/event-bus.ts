@@ -66,6 +66,8 @@ export interface EventBus {
   ensureTopics(specs?: TopicSpec[]): Promise<void>;
   publish<T extends TopicName>(topic: T, events: EventMap[T][], key: (event: EventMap[T]) => string): Promise<void>;
   consume<T extends TopicName>(options: ConsumeOptions<T>): Promise<ConsumerHandle>;
+  /** Dead-letters records that are not messages of a topic (e.g. a report row that does not parse). */
+  deadLetter(topic: TopicName, records: { key: string | null; value: Buffer; reason: string; step: string }[]): Promise<void>;
   /** Stops every consumer (in order), then the producer and admin client. */
   close(): Promise<void>;
 }
@@ -81,6 +83,19 @@ export interface EventBusConfig {
    * so several environments or test runs can share one cluster without seeing each other.
    */
   topicPrefix?: string;
+  /** Also told about every dead letter (after Kafka has it), e.g. to index them in ClickHouse. */
+  deadLetterSink?: (records: DeadLetterRecord[]) => Promise<void>;
+}
+
+export interface DeadLetterRecord {
+  at: Date;
+  topic: string;
+  consumerGroup: string;
+  step: string;
+  reason: string;
+  sourcePartition: number;
+  sourceOffset: string;
+  key: string | null;
 }
 
 export const DLQ_HEADERS = {
@@ -178,6 +193,9 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
         },
       })),
     });
+    if (cfg.deadLetterSink) {
+      await cfg.deadLetterSink(dead.map((d) => ({ at: new Date(at), topic, consumerGroup: group, step: d.step, reason: d.reason, sourcePartition: partition, sourceOffset: d.raw.offset, key: d.raw.key?.toString('utf8') ?? null }))).catch((err) => log.warn({ err }, 'dead-letter sink failed (the dead letters are on Kafka)'));
+    }
   }
 
   async function consume<T extends TopicName>(opts: ConsumeOptions<T>): Promise<ConsumerHandle> {
@@ -282,11 +300,16 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
     return handle;
   }
 
+  async function deadLetter(topic: TopicName, records: { key: string | null; value: Buffer; reason: string; step: string }[]): Promise<void> {
+    await publishDeadLetters(topic, cfg.clientId, -1, records.map((r, i) => ({ raw: { offset: String(i), key: r.key === null ? null : Buffer.from(r.key), value: r.value }, reason: r.reason, step: r.step })));
+  }
+
   return {
     codec: cfg.codec,
     ensureTopics,
     publish,
     consume,
+    deadLetter,
     close: async () => {
       for (const c of consumers.splice(0)) await c.stop();
       if (producer) await producer.disconnect();

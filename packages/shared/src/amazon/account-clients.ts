@@ -2,11 +2,11 @@
  * Amazon credentials per account: sealed at rest, opened only to build a client,
  * never logged and never returned by the API.
  */
-import type { Knex } from '@adsync/shared/db/postgres';
-import type { Logger } from '@adsync/shared/logger';
-import type { SecretBox } from '@adsync/shared/crypto/secret-box';
-import { AmazonAdsClient } from '@adsync/shared/amazon/ads-client';
-import type { Region } from '@adsync/shared/amazon/regions';
+import type { Knex } from '../db/postgres.ts';
+import type { Logger } from '../logger.ts';
+import type { SecretBox } from '../crypto/secret-box.ts';
+import { AmazonAdsClient } from './ads-client.ts';
+import type { Region } from './regions.ts';
 
 export interface CredentialsInput {
   region: Region;

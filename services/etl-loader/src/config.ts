@@ -1,0 +1,21 @@
+import { z } from 'zod';
+import { baseConfigShape } from '@adsync/shared/config/base-config';
+import { loadConfig, port, positiveInt } from '@adsync/shared/config/load-config';
+
+export const etlLoaderConfigShape = {
+  ...baseConfigShape,
+  ETL_LOADER_HOST: z.string().default('127.0.0.1'),
+  ETL_LOADER_PORT: port.default(8084),
+  AMAZON_ADS_BASE_URL: z.string().default('http://127.0.0.1:18900'),
+  ENCRYPTION_KEY: z.string().optional(),
+  ENCRYPTION_KEY_PREVIOUS: z.string().optional(),
+  /** Rows per rows.parsed message; keeps messages well under Kafka's 1 MB default. */
+  ETL_ROWS_PER_EVENT: positiveInt.default(2000),
+  /** rows.parsed messages per ClickHouse insert (×rows per event = rows per insert). */
+  ETL_LOAD_BATCH_MESSAGES: positiveInt.default(50),
+  ETL_DOWNLOAD_CONCURRENCY: positiveInt.default(2),
+  KAFKA_TOPIC_PREFIX: z.string().default(''),
+};
+
+export type EtlLoaderConfig = z.infer<z.ZodObject<typeof etlLoaderConfigShape>>;
+export const loadEtlLoaderConfig = (env: Record<string, string | undefined> = process.env): EtlLoaderConfig => loadConfig(etlLoaderConfigShape, env);

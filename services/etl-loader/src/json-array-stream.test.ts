@@ -1,0 +1,45 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { jsonArrayElements, type ArrayElement } from './json-array-stream.ts';
+
+async function all(text: string, chunkSize: number): Promise<ArrayElement[]> {
+  async function* chunks() {
+    for (let i = 0; i < text.length; i += chunkSize) yield Buffer.from(text.slice(i, i + chunkSize));
+  }
+  const out: ArrayElement[] = [];
+  for await (const e of jsonArrayElements(chunks())) out.push(e);
+  return out;
+}
+
+const rows = [{ a: 1, s: 'with } and { and "quotes" and \\ backslash', n: { x: [1, 2] } }, { a: 2, s: 'ünïcödé ✓' }, { a: 3 }];
+
+test('every element comes out whole, whatever the chunk boundaries', async () => {
+  const text = JSON.stringify(rows, null, 1);
+  for (const size of [1, 2, 3, 7, 64, 100_000]) {
+    const got = await all(text, size);
+    assert.deepEqual(got.map((g) => (g.ok ? g.value : null)), rows, `chunk size ${size}`);
+  }
+});
+
+test('multi-byte characters split across chunks survive', async () => {
+  const text = JSON.stringify([{ s: '€€€ 日本語' }]);
+  const bytes = Buffer.from(text);
+  async function* oneByte() {
+    for (const b of bytes) yield Buffer.from([b]);
+  }
+  const out: ArrayElement[] = [];
+  for await (const e of jsonArrayElements(oneByte())) out.push(e);
+  assert.deepEqual(out, [{ ok: true, value: { s: '€€€ 日本語' } }]);
+});
+
+test('an element that is not an object is reported, and the rest still come out', async () => {
+  const got = await all('[{"a":1}, 42, "x", {"a":2}]', 3);
+  assert.deepEqual(got.map((g) => g.ok), [true, false, false, true]);
+  assert.equal((got[1] as { text: string }).text.trim(), '42');
+});
+
+test('an empty array yields nothing; a truncated file is an error', async () => {
+  assert.deepEqual(await all('[]', 1), []);
+  await assert.rejects(all('[{"a":1},{"a":', 4), /truncated/);
+  await assert.rejects(all('{"a":1}', 4), /not a JSON array/);
+});

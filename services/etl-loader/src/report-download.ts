@@ -1,0 +1,135 @@
+/**
+ * report.ready → rows.parsed. Streams the gzip JSON download (never the whole file
+ * in memory), normalises each row, and publishes bounded batches keyed by the
+ * pending report so they stay in order on one partition. Rows that do not parse
+ * are dead-lettered with the reason; the rest of the report loads. An expired
+ * download URL is refreshed by reading the report's status again.
+ */
+import { randomUUID } from 'node:crypto';
+import { createGunzip } from 'node:zlib';
+import type { Knex } from '@adsync/shared/db/postgres';
+import type { Logger } from '@adsync/shared/logger';
+import type { EventBus } from '@adsync/shared/kafka/event-bus';
+import type { AmazonClients } from '@adsync/shared/amazon/account-clients';
+import { AmazonApiError } from '@adsync/shared/amazon/errors';
+import { getReportStatus } from '@adsync/shared/amazon/reporting';
+import { REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
+import { PermanentError } from '@adsync/shared/kafka/transient';
+import type { MetricRow, ReportReady, RowsParsed } from '@adsync/shared/events/contracts';
+import { jsonArrayElements } from './json-array-stream.ts';
+import { normaliseRow } from './report-row.ts';
+
+export interface DownloadDeps {
+  db: Knex;
+  bus: EventBus;
+  clients: AmazonClients;
+  log: Logger;
+  /** Rows per rows.parsed event (bounded message size). */
+  rowsPerEvent: number;
+  /** Events published per send (one broker round trip). */
+  eventsPerSend?: number;
+}
+
+export interface DownloadResult {
+  rows: number;
+  badRows: number;
+  events: number;
+}
+
+const addDays = (day: string, n: number) => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+
+export async function processReadyReport(deps: DownloadDeps, ev: ReportReady): Promise<DownloadResult> {
+  const { db } = deps;
+  const log = deps.log.child({ profileId: ev.profileId, pendingReportId: ev.pendingReportId, reportId: ev.reportId, reportType: ev.reportType, runId: ev.runId });
+  const report = await db('pending_amazon_reports').where({ id: ev.pendingReportId }).first();
+  if (!report) throw new PermanentError(`pending report ${ev.pendingReportId} is not recorded`);
+  const profile = await db('profiles').where({ profile_id: ev.profileId }).first('currency_code');
+  if (!profile) throw new PermanentError(`profile ${ev.profileId} is not recorded`);
+  const spec = REPORT_TYPES[ev.reportType];
+  if (!spec) throw new PermanentError(`unknown report type ${ev.reportType}`);
+  // The pull's version: fixed per report, so a redelivered report writes identical versions.
+  const pulledAt = new Date(report.completed_at ?? ev.occurredAt).toISOString();
+  const { client } = await deps.clients.forProfile(ev.profileId);
+
+  let url = report.download_url ?? ev.downloadUrl;
+  let download;
+  try {
+    download = await client.download(url);
+  } catch (err) {
+    if (!(err instanceof AmazonApiError && err.code === 'URL_EXPIRED')) throw err;
+    const fresh = await getReportStatus(client, ev.profileId, ev.reportId);
+    if (!fresh.url) throw new Error(`report ${ev.reportId} has no download URL any more (status ${fresh.status})`, { cause: err });
+    url = fresh.url;
+    await db('pending_amazon_reports').where({ id: ev.pendingReportId }).update({ download_url: url, updated_at: db.fn.now() });
+    log.info('download URL expired; refreshed from the report status');
+    download = await client.download(url);
+  }
+
+  const ctx = { reportTypeId: ev.reportType, currency: profile.currency_code, startDate: ev.startDate, endDate: ev.endDate };
+  const perDay = new Map<string, number>();
+  let batch: MetricRow[] = [];
+  let pendingEvents: RowsParsed[] = [];
+  let batchIndex = 0;
+  let rows = 0;
+  let badRows = 0;
+  const bad: { key: string; value: Buffer; reason: string; step: string }[] = [];
+  const eventsPerSend = deps.eventsPerSend ?? 4;
+
+  const send = async (force: boolean) => {
+    if (pendingEvents.length === 0 || (!force && pendingEvents.length < eventsPerSend)) return;
+    await deps.bus.publish('rows.parsed', pendingEvents, (e) => e.pendingReportId);
+    pendingEvents = [];
+  };
+  const cut = async (last: boolean) => {
+    pendingEvents.push({
+      eventId: randomUUID(), occurredAt: new Date().toISOString(), pendingReportId: ev.pendingReportId, profileId: ev.profileId, reportId: ev.reportId, reportType: ev.reportType,
+      entityLevel: spec.entityLevel, batchIndex: batchIndex++, lastBatch: last, pulledAt, rows: batch,
+    });
+    batch = [];
+    await send(last);
+  };
+  const flushBad = async () => {
+    if (bad.length) await deps.bus.deadLetter('report.ready', bad.splice(0));
+  };
+
+  const gunzip = download.body.pipe(createGunzip());
+  download.body.on('error', (err) => gunzip.destroy(err));
+  for await (const el of jsonArrayElements(gunzip)) {
+    if (!el.ok) {
+      badRows++;
+      bad.push({ key: ev.pendingReportId, value: Buffer.from(el.text.slice(0, 10_000)), reason: `row is not valid JSON: ${el.error}`, step: 'parse-row' });
+    } else {
+      const n = normaliseRow(el.value, ctx);
+      if (!n.ok) {
+        badRows++;
+        bad.push({ key: ev.pendingReportId, value: Buffer.from(JSON.stringify(el.value).slice(0, 10_000)), reason: n.reason, step: 'normalise-row' });
+      } else {
+        rows++;
+        batch.push(n.row);
+        perDay.set(n.row.date, (perDay.get(n.row.date) ?? 0) + 1);
+        if (batch.length >= deps.rowsPerEvent) await cut(false);
+      }
+    }
+    if (bad.length >= 500) await flushBad();
+  }
+  await flushBad();
+  // Always a last batch, even an empty one, so the loader learns the report is complete.
+  await cut(true);
+
+  // Completeness: every day of the window gets a record of this pull, zero-row days included.
+  await db.transaction(async (tx) => {
+    const days: { profile_id: string; report_type: string; day: string; pending_report_id: string; rows: number; pulled_at: string }[] = [];
+    for (let d = ev.startDate; d <= ev.endDate; d = addDays(d, 1)) days.push({ profile_id: ev.profileId, report_type: ev.reportType, day: d, pending_report_id: ev.pendingReportId, rows: perDay.get(d) ?? 0, pulled_at: pulledAt });
+    // Only a newer (or the same) pull may replace a day's record.
+    await tx.raw(
+      `insert into report_day_loads (profile_id, report_type, day, pending_report_id, rows, pulled_at)
+       select * from jsonb_to_recordset(?::jsonb) as t(profile_id text, report_type text, day date, pending_report_id uuid, rows int, pulled_at timestamptz)
+       on conflict (profile_id, report_type, day) do update set pending_report_id = excluded.pending_report_id, rows = excluded.rows, pulled_at = excluded.pulled_at
+       where report_day_loads.pulled_at <= excluded.pulled_at`,
+      [JSON.stringify(days)],
+    );
+    await tx('pending_amazon_reports').where({ id: ev.pendingReportId }).update({ row_count: rows, updated_at: tx.fn.now() });
+  });
+  log.info({ rows, badRows, events: batchIndex }, 'report parsed');
+  return { rows, badRows, events: batchIndex };
+}

@@ -1,0 +1,58 @@
+/**
+ * Completeness: for every profile, report type and day, which pull loaded it — and
+ * every gap: a failed or abandoned report, a profile Amazon refused (403), a day
+ * never requested, or an empty report for a day on which the profile had active
+ * campaigns.
+ */
+import type { Knex } from '@adsync/shared/db/postgres';
+import { REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
+
+export interface Gap {
+  profileId: string;
+  reportType: string;
+  day: string;
+  kind: 'failed' | 'never_requested' | 'empty' | 'profile_inaccessible' | 'in_progress';
+  reason: string;
+}
+
+const addDays = (day: string, n: number) => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+
+export async function findGaps(db: Knex, opts: { from: string; to: string; reportTypes: string[]; profileIds?: string[]; includeInProgress?: boolean }): Promise<Gap[]> {
+  let pq = db('profiles').whereIn('status', ['active', 'inaccessible']).select('profile_id', 'status', 'status_reason');
+  if (opts.profileIds?.length) pq = pq.whereIn('profile_id', opts.profileIds);
+  const profiles = await pq;
+  const gaps: Gap[] = [];
+  for (const p of profiles) {
+    const loads = await db('report_day_loads').where({ profile_id: p.profile_id }).whereBetween('day', [opts.from, opts.to]).select('report_type', 'day', 'rows');
+    const loaded = new Map(loads.map((l: { report_type: string; day: string; rows: number }) => [`${l.report_type}|${l.day}`, l.rows]));
+    const reports = await db('pending_amazon_reports').where({ profile_id: p.profile_id }).where('end_date', '>=', opts.from).where('start_date', '<=', opts.to)
+      .orderBy('created_at', 'desc').select('report_type', 'start_date', 'end_date', 'status', 'failure_reason');
+    const activeProducts = new Set<string>(await db('entity_campaigns').where({ profile_id: p.profile_id }).whereIn('state', ['ENABLED', 'enabled']).distinct('ad_product').pluck('ad_product'));
+    for (const reportType of opts.reportTypes) {
+      const spec = REPORT_TYPES[reportType];
+      if (!spec) continue;
+      for (let day = opts.from; day <= opts.to; day = addDays(day, 1)) {
+        const base = { profileId: p.profile_id, reportType, day };
+        const rows = loaded.get(`${reportType}|${day}`);
+        if (rows !== undefined) {
+          if (rows === 0 && activeProducts.has(spec.adProduct)) gaps.push({ ...base, kind: 'empty', reason: `the report had no rows for this day although the profile has enabled ${spec.adProduct} campaigns` });
+          continue;
+        }
+        if (p.status === 'inaccessible') {
+          gaps.push({ ...base, kind: 'profile_inaccessible', reason: p.status_reason ?? 'Amazon refused access to this profile (403)' });
+          continue;
+        }
+        const covering = reports.filter((r: { report_type: string; start_date: string; end_date: string }) => r.report_type === reportType && r.start_date <= day && r.end_date >= day);
+        const inFlight = covering.find((r: { status: string }) => ['requesting', 'pending', 'processing', 'completed'].includes(r.status));
+        if (inFlight) {
+          if (opts.includeInProgress) gaps.push({ ...base, kind: 'in_progress', reason: `report ${inFlight.status}` });
+          continue;
+        }
+        const failed = covering.find((r: { status: string }) => r.status === 'failed');
+        if (failed) gaps.push({ ...base, kind: 'failed', reason: failed.failure_reason ?? 'report failed' });
+        else gaps.push({ ...base, kind: 'never_requested', reason: 'no report covering this day was requested' });
+      }
+    }
+  }
+  return gaps;
+}

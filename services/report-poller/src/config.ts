@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { baseConfigShape } from '@adsync/shared/config/base-config';
+import { loadConfig, port, positiveInt } from '@adsync/shared/config/load-config';
+
+export const pollerConfigShape = {
+  ...baseConfigShape,
+  REPORT_POLLER_HOST: z.string().default('127.0.0.1'),
+  REPORT_POLLER_PORT: port.default(8083),
+  AMAZON_ADS_BASE_URL: z.string().default('http://127.0.0.1:18900'),
+  ENCRYPTION_KEY: z.string().optional(),
+  ENCRYPTION_KEY_PREVIOUS: z.string().optional(),
+  KAFKA_TOPIC_PREFIX: z.string().default(''),
+  /** Time between ticks (the seed: every 10–30 s). */
+  POLL_INTERVAL_MS: positiveInt.default(15_000),
+  /** Reports polled per tick. */
+  POLL_MAX_REPORTS: positiveInt.default(10),
+  /** A report is polled at most once per this many ms. */
+  POLL_MIN_SPACING_MS: positiveInt.default(10_000),
+  /** Polls before a report is given up (~15 minutes at 10 s). */
+  POLL_MAX_ATTEMPTS: positiveInt.default(100),
+};
+
+export type PollerConfig = z.infer<z.ZodObject<typeof pollerConfigShape>>;
+export const loadPollerConfig = (env: Record<string, string | undefined> = process.env): PollerConfig => loadConfig(pollerConfigShape, env);

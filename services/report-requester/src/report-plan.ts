@@ -1,0 +1,108 @@
+/**
+ * Which reports to ask for, and when. Pure.
+ *
+ * Amazon keeps restating recent days: impressions and clicks settle within about
+ * 3 days; attributed conversions arrive 1, 7 and 28 days after the click, so a day
+ * can change for ~42 days. Rather than one fixed window, tiers re-pull each age at
+ * the rate it still changes. Defaults: the last 3 days daily, day 7 daily, and the
+ * last 42 days weekly.
+ */
+import { MAX_REPORT_DAYS, REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
+
+export interface Tier {
+  name: string;
+  /** Oldest day of the window, in days before today (profile time zone). */
+  fromDaysAgo: number;
+  /** Newest day of the window, in days before today. */
+  toDaysAgo: number;
+  /** Re-pull this window every N days. */
+  everyDays: number;
+}
+
+export const DEFAULT_TIERS: Tier[] = [
+  { name: 'recent', fromDaysAgo: 3, toDaysAgo: 1, everyDays: 1 },
+  { name: 'day7', fromDaysAgo: 7, toDaysAgo: 7, everyDays: 1 },
+  { name: 'lookback', fromDaysAgo: 42, toDaysAgo: 1, everyDays: 7 },
+];
+
+/** "recent:3-1:1,day7:7-7:1,lookback:42-1:7" → tiers; throws naming the bad part. */
+export function parseTiers(spec: string): Tier[] {
+  return spec.split(',').map((part) => {
+    const m = /^\s*([a-z0-9_]+):(\d+)-(\d+):(\d+)\s*$/i.exec(part);
+    if (!m) throw new Error(`tier "${part}" is not name:fromDaysAgo-toDaysAgo:everyDays`);
+    const t = { name: m[1]!, fromDaysAgo: Number(m[2]), toDaysAgo: Number(m[3]), everyDays: Number(m[4]) };
+    if (t.fromDaysAgo < t.toDaysAgo) throw new Error(`tier ${t.name}: fromDaysAgo must be >= toDaysAgo`);
+    if (t.everyDays < 1) throw new Error(`tier ${t.name}: everyDays must be >= 1`);
+    return t;
+  });
+}
+
+export const addDays = (day: string, n: number): string => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+export const daysBetween = (a: string, b: string): number => Math.round((Date.parse(`${b}T00:00:00Z`) - Date.parse(`${a}T00:00:00Z`)) / 86_400_000);
+
+/** Today's date in a profile's time zone (Amazon's report days are marketplace-local). */
+export function localToday(timeZone: string, now: Date): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+}
+
+/** Splits an inclusive range into windows Amazon accepts (at most 31 days). */
+export function splitWindow(start: string, end: string, maxDays = MAX_REPORT_DAYS): { startDate: string; endDate: string }[] {
+  const out: { startDate: string; endDate: string }[] = [];
+  for (let s = start; s <= end; s = addDays(s, maxDays)) {
+    const e = addDays(s, maxDays - 1);
+    out.push({ startDate: s, endDate: e < end ? e : end });
+  }
+  return out;
+}
+
+export interface PlannedReport {
+  reportTypeId: string;
+  startDate: string;
+  endDate: string;
+  tier: string;
+}
+
+export interface PlanInput {
+  today: string;
+  now: Date;
+  reportTypes: string[];
+  tiers: Tier[];
+  /** When each (report type, tier) was last requested; missing means never. */
+  lastRequested: (reportTypeId: string, tier: string) => Date | null;
+}
+
+export function planReports(input: PlanInput): PlannedReport[] {
+  const out: PlannedReport[] = [];
+  for (const reportTypeId of input.reportTypes) {
+    const spec = REPORT_TYPES[reportTypeId];
+    if (!spec) throw new Error(`unknown report type ${reportTypeId}`);
+    // The oldest day Amazon still has for this ad product.
+    const oldest = addDays(input.today, -(spec.retentionDays - 1));
+    const due = input.tiers.filter((t) => {
+      const last = input.lastRequested(reportTypeId, t.name);
+      // An hour of slack so a daily CronJob that runs a little early is still due.
+      return !last || input.now.getTime() - last.getTime() >= t.everyDays * 86_400_000 - 3_600_000;
+    });
+    const ranges = due
+      .map((t) => {
+        const start = addDays(input.today, -t.fromDaysAgo);
+        return { tier: t.name, start: start < oldest ? oldest : start, end: addDays(input.today, -t.toDaysAgo) };
+      })
+      .filter((r) => r.start <= r.end);
+    // A due tier whose range another due tier covers adds nothing.
+    const covers = (o: (typeof ranges)[number], r: (typeof ranges)[number]) => o.start <= r.start && o.end >= r.end;
+    const kept = ranges.filter((r, i) => !ranges.some((o, j) => j !== i && covers(o, r) && (!covers(r, o) || j < i)));
+    for (const r of kept) for (const w of splitWindow(r.start, r.end)) out.push({ reportTypeId, ...w, tier: r.tier });
+  }
+  return out;
+}
+
+/** A one-off backfill of the last N days (within retention), in 31-day windows. */
+export function planBackfill(today: string, days: number, reportTypes: string[]): PlannedReport[] {
+  return reportTypes.flatMap((reportTypeId) => {
+    const spec = REPORT_TYPES[reportTypeId]!;
+    const oldest = addDays(today, -(spec.retentionDays - 1));
+    const start = addDays(today, -days) < oldest ? oldest : addDays(today, -days);
+    return splitWindow(start, addDays(today, -1)).map((w) => ({ reportTypeId, ...w, tier: 'backfill' }));
+  });
+}
