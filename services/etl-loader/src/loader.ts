@@ -19,6 +19,8 @@ export interface LoaderOptions {
   groupPrefix?: string;
   /** Reports downloaded at once (one per partition). */
   downloadConcurrency?: number;
+  /** How long the group waits for a silent (crashed) member before handing its partitions over. */
+  sessionTimeoutMs?: number;
 }
 
 export interface Loader {
@@ -33,6 +35,7 @@ export async function startLoader(o: LoaderOptions): Promise<Loader> {
     groupId: `${prefix}.etl-loader.download`,
     maxBatchSize: 1,
     partitionsConsumedConcurrently: o.downloadConcurrency ?? 2,
+    sessionTimeoutMs: o.sessionTimeoutMs,
     handle: async (events, ctx) => {
       for (const e of events) await processReadyReport({ db: o.db, bus: o.bus, clients: o.clients, log: ctx.log, rowsPerEvent: o.rowsPerEvent }, e.value);
     },
@@ -41,6 +44,7 @@ export async function startLoader(o: LoaderOptions): Promise<Loader> {
     topic: 'rows.parsed',
     groupId: `${prefix}.etl-loader.clickhouse`,
     maxBatchSize: o.loadBatchMessages,
+    sessionTimeoutMs: o.sessionTimeoutMs,
     handle: async (events, ctx) => {
       const res = await loadRowsParsed({ db: o.db, ch: o.ch, log: ctx.log }, events);
       ctx.log.debug({ rows: res.rows, reportsLoaded: res.reportsLoaded.length }, 'rows loaded into ClickHouse');

@@ -22,7 +22,7 @@ await migrateClickHouse(ch);
 const bus = await createEventBus({ brokers: cfg.KAFKA_BROKERS, clientId: 'adsync-etl-loader', codec: createCodec(cfg.SCHEMA_REGISTRY_URL), log, topicPrefix: cfg.KAFKA_TOPIC_PREFIX, deadLetterSink: clickhouseDeadLetterSink(ch) });
 await bus.ensureTopics();
 const clients = new AmazonClients({ db, box: secretBoxFromEnv(cfg), log, baseUrl: cfg.AMAZON_ADS_BASE_URL });
-const loader = await startLoader({ db, ch, bus, clients, log, rowsPerEvent: cfg.ETL_ROWS_PER_EVENT, loadBatchMessages: cfg.ETL_LOAD_BATCH_MESSAGES, downloadConcurrency: cfg.ETL_DOWNLOAD_CONCURRENCY });
+const loader = await startLoader({ db, ch, bus, clients, log, groupPrefix: `${cfg.KAFKA_TOPIC_PREFIX}adsync`, rowsPerEvent: cfg.ETL_ROWS_PER_EVENT, loadBatchMessages: cfg.ETL_LOAD_BATCH_MESSAGES, downloadConcurrency: cfg.ETL_DOWNLOAD_CONCURRENCY, sessionTimeoutMs: cfg.KAFKA_SESSION_TIMEOUT_MS });
 const prune = setInterval(() => void pruneRecent(ch, new Date()).catch((err) => log.warn({ err }, 'pruning the streaming table failed')), 3_600_000);
 const app = await createHttpServer({
   name: 'etl-loader',

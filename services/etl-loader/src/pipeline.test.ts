@@ -1,0 +1,233 @@
+// End to end against the sandbox and the real stack: request → poll → ready → parse → load.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { startSandbox, type Sandbox } from '@adsync/sandbox';
+import { reportRows, totalsOf } from '@adsync/sandbox/report-rows';
+import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox/amazon-ads-routes';
+import { migrateClickHouse, migratePostgres } from '@adsync/shared/db/migrations';
+import { createSecretBox, parseKey } from '@adsync/shared/crypto/secret-box';
+import { AmazonClients, storeCredentials } from '@adsync/shared/amazon/account-clients';
+import { createEventBus, type EventBus } from '@adsync/shared/kafka/event-bus';
+import { InRepoSchemaCodec } from '@adsync/shared/kafka/codec';
+import { relayOutbox, enqueue } from '@adsync/shared/db/outbox';
+import { REPORT_TYPES, REPORT_TYPE_IDS } from '@adsync/shared/amazon/report-catalog';
+import { clickhouseDeadLetterSink } from '@adsync/shared/db/dead-letter-index';
+import { eventually, freshClickHouse, freshPostgres, requireKafka, testConfig, testLogger, uniqueName, type FreshClickHouse, type FreshPostgres } from '@adsync/shared/testing/test-stack';
+import { requestReports } from '@adsync/report-requester/request-reports';
+import { pollTick } from '@adsync/report-poller/poll-tick';
+import { findGaps } from '@adsync/report-poller/completeness';
+import { startLoader, type Loader } from './loader.ts';
+
+const KEY = 'dGVzdC1vbmx5LWtleS1mb3ItdGhlLXBpcGVsaW5lLXQ=';
+const cfg = testConfig();
+const prefix = `${uniqueName('pl')}.`;
+const log = testLogger('pipeline');
+const scale = { profiles: 2, campaignsPerProfile: 4, adGroupsPerCampaign: 3, adsPerAdGroup: 2, keywordsPerAdGroup: 10, productTargetsPerAdGroup: 2, sbCampaignsPerProfile: 2, sdCampaignsPerProfile: 2, searchTermsPerKeyword: 3 };
+let sandbox: Sandbox;
+let pg: FreshPostgres;
+let ch: FreshClickHouse;
+let bus: EventBus;
+let clients: AmazonClients;
+let loader: Loader | null = null;
+let profileIds: string[];
+
+before(async () => {
+  await requireKafka(cfg);
+  sandbox = await startSandbox({ seed: 21, scale, faults: { reportGenerationMs: 150 } });
+  pg = await freshPostgres();
+  ch = await freshClickHouse();
+  await migratePostgres(pg.db);
+  await migrateClickHouse(ch.ch);
+  const box = createSecretBox(parseKey(KEY));
+  const [{ id: accountId }] = await pg.db('accounts').insert({ company_name: 'pipeline' }).returning('id');
+  await storeCredentials(pg.db, box, accountId, { region: 'NA', client_id: SANDBOX_CLIENT_ID, client_secret: SANDBOX_CLIENT_SECRET, refresh_token: SANDBOX_REFRESH_TOKEN });
+  profileIds = sandbox.state.dataset.profiles().map((p) => p.profileId);
+  await pg.db('profiles').insert(sandbox.state.dataset.profiles().map((p) => ({ profile_id: p.profileId, account_id: accountId, country_code: p.countryCode, currency_code: p.currencyCode, timezone: 'UTC' })));
+  clients = new AmazonClients({ db: pg.db, box, log, baseUrl: sandbox.url });
+  bus = await createEventBus({ brokers: cfg.KAFKA_BROKERS, clientId: 'pipeline-test', codec: new InRepoSchemaCodec(), log, topicPrefix: prefix, deadLetterSink: clickhouseDeadLetterSink(ch.ch) });
+  await bus.ensureTopics();
+});
+
+after(async () => {
+  await loader?.stop();
+  await bus?.close();
+  await clients?.close();
+  await sandbox?.close();
+  await ch?.drop();
+  await pg?.drop();
+});
+
+const startInProcessLoader = () => startLoader({ db: pg.db, ch: ch.ch, bus, clients, log, rowsPerEvent: 100, loadBatchMessages: 20, groupPrefix: `${prefix}adsync`, sessionTimeoutMs: 6000 });
+
+/** Drives the poller until every report of the given run is loaded (or failed). */
+async function drive(runId: string, timeoutMs = 60_000) {
+  return eventually(async () => {
+    await pollTick({ db: pg.db, clients, log }, { maxReports: 10, minSpacingMs: 50, maxPolls: 100 });
+    await relayOutbox(pg.db, bus);
+    const rows = await pg.db('pending_amazon_reports').where({ run_id: runId }).select('status');
+    return rows.length > 0 && rows.every((r) => r.status === 'loaded' || r.status === 'failed') ? rows : undefined;
+  }, { what: `run ${runId} loaded`, timeoutMs, intervalMs: 100 });
+}
+
+type Sums = { impressions: number; clicks: number; cost: number; sales: number; orders: number; units: number; rows: number };
+
+async function chSums(where: string): Promise<Map<string, Sums>> {
+  const rs = await ch.ch.client.query({
+    query: `SELECT profile_id, report_type, toString(date) AS day, sum(impressions) AS impressions, sum(clicks) AS clicks, sum(cost_micros) AS cost, sum(sales_micros) AS sales, sum(orders) AS orders, sum(units) AS units, count() AS rows
+            FROM ads_metrics_daily FINAL WHERE ${where} GROUP BY profile_id, report_type, day`,
+    format: 'JSONEachRow',
+  });
+  const out = new Map<string, Sums>();
+  for (const r of await rs.json<Record<string, string>>()) out.set(`${r.profile_id}|${r.report_type}|${r.day}`, { impressions: +r.impressions!, clicks: +r.clicks!, cost: +r.cost!, sales: +r.sales!, orders: +r.orders!, units: +r.units!, rows: +r.rows! });
+  return out;
+}
+
+/** What the sandbox generated for one profile, type and day, at the generation it last served. */
+function sandboxSums(profileId: string, reportTypeId: string, day: string, generation: number): Sums {
+  const p = sandbox.state.dataset.profileIndex(profileId)!;
+  const t = totalsOf(reportRows(sandbox.state.dataset, { profileIndex: p, reportTypeId, startDate: day, endDate: day, columns: REPORT_TYPES[reportTypeId]!.columns, generationOf: () => generation }, new Date()), reportTypeId);
+  return { impressions: t.impressions, clicks: t.clicks, cost: t.costMicros, sales: t.salesMicros, orders: t.orders, units: t.units, rows: t.rows };
+}
+
+const days = (from: number, to: number) => {
+  const today = new Date().toISOString().slice(0, 10);
+  const out: string[] = [];
+  for (let d = from; d >= to; d--) out.push(new Date(Date.parse(`${today}T00:00:00Z`) - d * 86_400_000).toISOString().slice(0, 10));
+  return out;
+};
+
+test('every report type lands in ClickHouse with exactly the sandbox totals, per profile and day', async () => {
+  loader = await startInProcessLoader();
+  const summary = await requestReports({ db: pg.db, clients, log }, { reportTypes: REPORT_TYPE_IDS, tiers: [], backfillDays: 5 });
+  assert.equal(summary.requested, 2 * REPORT_TYPE_IDS.length);
+  assert.equal(summary.failed.length, 0);
+  await relayOutbox(pg.db, bus);
+  const final = await drive(summary.runId);
+  assert.ok(final.every((r) => r.status === 'loaded'));
+  const got = await chSums('1');
+  let compared = 0;
+  for (const profileId of profileIds) {
+    for (const type of REPORT_TYPE_IDS) {
+      for (const day of days(5, 1)) {
+        const want = sandboxSums(profileId, type, day, 3);
+        const have = got.get(`${profileId}|${type}|${day}`) ?? { impressions: 0, clicks: 0, cost: 0, sales: 0, orders: 0, units: 0, rows: 0 };
+        assert.deepEqual(have, want, `${profileId} ${type} ${day}`);
+        compared++;
+      }
+    }
+  }
+  assert.equal(compared, 2 * 6 * 5);
+  // Completeness: every day of every type has a pull recorded, no gaps.
+  const gaps = await findGaps(pg.db, { from: days(5, 5)[0]!, to: days(1, 1)[0]!, reportTypes: REPORT_TYPE_IDS });
+  assert.deepEqual(gaps, []);
+  // Denormalised recent metrics on the entity rows would need entity-sync; report rows stay authoritative in ClickHouse.
+  const loaded = await pg.db('pending_amazon_reports').where({ run_id: summary.runId }).sum<{ sum: number }[]>('row_count as sum');
+  assert.equal(Number(loaded[0]!.sum), [...got.values()].reduce((s, v) => s + v.rows, 0));
+});
+
+test('loading the same report twice leaves the same totals, not the sum', async () => {
+  const before = await chSums('1');
+  const report = await pg.db('pending_amazon_reports').where({ status: 'loaded', report_type: 'spTargeting' }).first();
+  const loadedAt = new Date(report.loaded_at).getTime();
+  await pg.db.transaction(async (tx) => {
+    await enqueue(tx, 'report.ready', report.id, { eventId: 'again', occurredAt: new Date().toISOString(), pendingReportId: report.id, profileId: report.profile_id, reportId: report.amazon_report_id, reportType: report.report_type, startDate: report.start_date, endDate: report.end_date, downloadUrl: report.download_url, fileSize: null, runId: null });
+  });
+  await relayOutbox(pg.db, bus);
+  await eventually(async () => {
+    const r = await pg.db('pending_amazon_reports').where({ id: report.id }).first('loaded_at');
+    return new Date(r.loaded_at).getTime() > loadedAt ? true : undefined;
+  }, { what: 'second load', timeoutMs: 30_000 });
+  assert.deepEqual(await chSums('1'), before);
+});
+
+test('a re-pull of a restated window replaces the old values exactly', async () => {
+  sandbox.setFaults({ restatement: true });
+  try {
+    const window = { reportTypes: ['spCampaigns'], profileIds: [profileIds[0]!] };
+    const d = days(12, 10);
+    const first = await requestReports({ db: pg.db, clients, log }, { ...window, tiers: [{ name: 'restate-a', fromDaysAgo: 12, toDaysAgo: 10, everyDays: 1 }] });
+    await relayOutbox(pg.db, bus);
+    await drive(first.runId);
+    const where = `report_type = 'spCampaigns' AND profile_id = '${profileIds[0]}' AND date >= toDate('${d[0]}') AND date <= toDate('${d[2]}')`;
+    const afterFirst = await chSums(where);
+    const second = await requestReports({ db: pg.db, clients, log }, { ...window, tiers: [{ name: 'restate-b', fromDaysAgo: 12, toDaysAgo: 10, everyDays: 1 }] });
+    assert.equal(second.requested, 1, 'the loaded window may be asked for again');
+    await relayOutbox(pg.db, bus);
+    await drive(second.runId);
+    const afterSecond = await chSums(where);
+    for (const day of d) {
+      const key = `${profileIds[0]}|spCampaigns|${day}`;
+      assert.deepEqual(afterSecond.get(key), sandboxSums(profileIds[0]!, 'spCampaigns', day, 1), `${day}: the second pull's values`);
+      assert.deepEqual(afterFirst.get(key), sandboxSums(profileIds[0]!, 'spCampaigns', day, 0), `${day}: the first pull's values`);
+      assert.ok(afterSecond.get(key)!.orders > afterFirst.get(key)!.orders, 'restated upwards');
+    }
+  } finally {
+    sandbox.setFaults({ restatement: false });
+  }
+});
+
+test('a report stuck PENDING past the poll limit and a FAILED report end failed with reasons, without blocking others', async () => {
+  sandbox.setFaults({ failReportTypes: ['sbCampaigns'] });
+  try {
+    const failing = await requestReports({ db: pg.db, clients, log }, { reportTypes: ['sbCampaigns', 'sdCampaigns'], profileIds: [profileIds[1]!], tiers: [{ name: 'fail-test', fromDaysAgo: 20, toDaysAgo: 19, everyDays: 1 }] });
+    await relayOutbox(pg.db, bus);
+    const rows = await drive(failing.runId);
+    const byType = Object.fromEntries((await pg.db('pending_amazon_reports').where({ run_id: failing.runId }).select('report_type', 'status', 'failure_reason')).map((r) => [r.report_type, r]));
+    assert.equal(rows.length, 2);
+    assert.equal(byType.sbCampaigns.status, 'failed');
+    assert.match(byType.sbCampaigns.failure_reason, /Amazon reported FAILED/);
+    assert.equal(byType.sdCampaigns.status, 'loaded');
+    const gaps = await findGaps(pg.db, { from: days(20, 20)[0]!, to: days(19, 19)[0]!, reportTypes: ['sbCampaigns'], profileIds: [profileIds[1]!] });
+    assert.equal(gaps.length, 2);
+    assert.ok(gaps.every((g) => g.kind === 'failed'));
+  } finally {
+    sandbox.setFaults({ failReportTypes: [] });
+  }
+  sandbox.setFaults({ reportGenerationMs: 3_600_000 });
+  try {
+    const stuck = await requestReports({ db: pg.db, clients, log }, { reportTypes: ['spCampaigns'], profileIds: [profileIds[1]!], tiers: [{ name: 'stuck', fromDaysAgo: 30, toDaysAgo: 30, everyDays: 1 }] });
+    for (let i = 0; i < 6; i++) await pollTick({ db: pg.db, clients, log }, { maxReports: 10, minSpacingMs: 0, maxPolls: 5 });
+    const r = await pg.db('pending_amazon_reports').where({ run_id: stuck.runId }).first();
+    assert.equal(r.status, 'failed');
+    assert.match(r.failure_reason, /gave up after 5 polls; Amazon still says PENDING/);
+  } finally {
+    sandbox.setFaults({ reportGenerationMs: 150 });
+  }
+});
+
+test('killing the etl-loader in the middle of a report and starting it again ends with exact totals', async () => {
+  await loader?.stop();
+  loader = null;
+  const main = fileURLToPath(new URL('./main.ts', import.meta.url));
+  const env = {
+    ...process.env, DATABASE_URL: pg.url, CLICKHOUSE_DATABASE: ch.ch.database, KAFKA_TOPIC_PREFIX: prefix, AMAZON_ADS_BASE_URL: sandbox.url, ENCRYPTION_KEY: KEY,
+    ETL_ROWS_PER_EVENT: '10', ETL_LOAD_BATCH_MESSAGES: '1', ETL_LOADER_PORT: '0', LOG_LEVEL: 'warn', KAFKA_SESSION_TIMEOUT_MS: '6000',
+  };
+  const child: ChildProcess = spawn(process.execPath, [main], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  try {
+    const run = await requestReports({ db: pg.db, clients, log }, { reportTypes: ['spSearchTerm'], profileIds: [profileIds[0]!], tiers: [{ name: 'kill', fromDaysAgo: 30, toDaysAgo: 22, everyDays: 1 }] });
+    await relayOutbox(pg.db, bus);
+    // Poll until Amazon says COMPLETED and report.ready is out; the child starts loading.
+    const reportRow = await eventually(async () => {
+      await pollTick({ db: pg.db, clients, log }, { maxReports: 10, minSpacingMs: 50, maxPolls: 100 });
+      await relayOutbox(pg.db, bus);
+      return pg.db('pending_amazon_reports').where({ run_id: run.runId, status: 'completed' }).first();
+    }, { what: 'report completed' });
+    await eventually(async () => {
+      const rs = await ch.ch.client.query({ query: `SELECT count() AS c FROM ads_metrics_daily WHERE pending_report_id = '${reportRow.id}'`, format: 'JSONEachRow' });
+      return Number((await rs.json<{ c: string }>())[0]!.c) > 0 ? true : undefined;
+    }, { what: 'first rows loaded by the child', timeoutMs: 60_000, intervalMs: 20 });
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const mid = await pg.db('pending_amazon_reports').where({ id: reportRow.id }).first('status');
+    assert.notEqual(mid.status, 'loaded', 'killed before the report finished loading');
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+  loader = await startInProcessLoader();
+  const done = await eventually(async () => (await pg.db('pending_amazon_reports').where({ tier: 'kill', status: 'loaded' }).first()) ?? undefined, { what: 'loaded after restart', timeoutMs: 90_000 });
+  const got = await chSums(`report_type = 'spSearchTerm' AND pending_report_id = '${done.id}'`);
+  for (const day of days(30, 22)) assert.deepEqual(got.get(`${profileIds[0]}|spSearchTerm|${day}`), sandboxSums(profileIds[0]!, 'spSearchTerm', day, 3), day);
+});
