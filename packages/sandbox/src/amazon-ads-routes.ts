@@ -134,6 +134,7 @@ export interface ReportRecord {
   generations: Record<string, number> | null;
   file: Buffer | null;
   totals: ReportTotals | null;
+  badRows?: number;
   dedupeKey: string;
 }
 
@@ -156,8 +157,12 @@ function completeReport(state: SandboxState, r: ReportRecord): void {
   }
   r.generations = generations;
   const src = { profileIndex: r.profileIndex, reportTypeId: r.configuration.reportTypeId, startDate: r.startDate, endDate: r.endDate, columns: r.configuration.columns, generationOf: (d: string) => generations[d] ?? FINAL_GENERATION };
-  const rows = [...reportRows(state.dataset, src, state.now())];
-  r.totals = totalsOf(rows, r.configuration.reportTypeId);
+  const rows: Record<string, unknown>[] = [...reportRows(state.dataset, src, state.now())];
+  const every = state.faults.badRowEvery;
+  // Totals count only the rows a loader can use; corrupted ones must be dead-lettered.
+  r.totals = totalsOf(every ? rows.filter((_, i) => (i + 1) % every !== 0) as never : (rows as never), r.configuration.reportTypeId);
+  r.badRows = every ? Math.floor(rows.length / every) : 0;
+  if (every) for (let i = every - 1; i < rows.length; i += every) rows[i] = { ...rows[i], date: 'not-a-date' };
   r.file = gzipSync(JSON.stringify(rows));
 }
 

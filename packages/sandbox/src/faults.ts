@@ -20,6 +20,8 @@ export interface Faults {
   forbiddenProfiles: string[];
   /** A later pull of the same day returns higher conversions. */
   restatement: boolean;
+  /** Every n-th report row is corrupted (a bad date), 0 for none: rows a loader must dead-letter. */
+  badRowEvery: number;
 }
 
 export const DEFAULT_FAULTS: Faults = {
@@ -33,6 +35,7 @@ export const DEFAULT_FAULTS: Faults = {
   failReportTypes: [],
   forbiddenProfiles: [],
   restatement: false,
+  badRowEvery: 0,
 };
 
 export function parseFaults(input: Record<string, unknown>): Partial<Faults> {
@@ -50,6 +53,7 @@ export function parseFaults(input: Record<string, unknown>): Partial<Faults> {
   num('reportGenerationMs', 0, 3_600_000);
   num('tokenTtlSec', 1, 86_400);
   num('downloadUrlTtlSec', 1, 86_400);
+  num('badRowEvery', 0, 1_000_000);
   for (const k of ['failReportTypes', 'forbiddenProfiles'] as const) {
     if (input[k] === undefined) continue;
     const v = input[k];

@@ -69,7 +69,7 @@ function controlRoutes(state: SandboxState): Route[] {
       if (reportId) {
         const r = state.reports.get(reportId);
         if (!r?.totals) return send(res, 404, { error: 'no completed report with that id' });
-        return send(res, 200, r.totals);
+        return send(res, 200, { ...r.totals, badRows: r.badRows ?? 0 });
       }
       const profileId = req.query.get('profileId') ?? '';
       const reportTypeId = req.query.get('reportTypeId') ?? '';

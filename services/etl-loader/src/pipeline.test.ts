@@ -197,6 +197,32 @@ test('a report stuck PENDING past the poll limit and a FAILED report end failed 
   }
 });
 
+test('rows that do not parse are dead-lettered with the reason; the rest of the report loads', async () => {
+  sandbox.setFaults({ badRowEvery: 7 });
+  try {
+    const run = await requestReports({ db: pg.db, clients, log }, { reportTypes: ['spAdvertisedProduct'], profileIds: [profileIds[1]!], tiers: [{ name: 'bad-rows', fromDaysAgo: 15, toDaysAgo: 14, everyDays: 1 }] });
+    await relayOutbox(pg.db, bus);
+    await drive(run.runId);
+    const report = await pg.db('pending_amazon_reports').where({ run_id: run.runId }).first();
+    assert.equal(report.status, 'loaded');
+    const want = sandbox.state.reports.get(report.amazon_report_id)!;
+    assert.ok((want.badRows ?? 0) > 0);
+    const got = await chSums(`pending_report_id = '${report.id}'`);
+    const sum = (k: keyof Sums) => [...got.values()].reduce((s, v) => s + v[k], 0);
+    assert.equal(sum('rows'), want.totals!.rows);
+    assert.equal(sum('clicks'), want.totals!.clicks);
+    assert.equal(sum('cost'), want.totals!.costMicros);
+    const dl = await eventually(async () => {
+      const rs = await ch.ch.client.query({ query: `SELECT count() AS c, any(reason) AS reason FROM dead_letters WHERE message_key = '${report.id}'`, format: 'JSONEachRow' });
+      const r = (await rs.json<{ c: string; reason: string }>())[0]!;
+      return Number(r.c) === want.badRows ? r : undefined;
+    }, { what: 'dead letters indexed' });
+    assert.match(dl.reason, /date is missing or not YYYY-MM-DD/);
+  } finally {
+    sandbox.setFaults({ badRowEvery: 0 });
+  }
+});
+
 test('killing the etl-loader in the middle of a report and starting it again ends with exact totals', async () => {
   await loader?.stop();
   loader = null;
