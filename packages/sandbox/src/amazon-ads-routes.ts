@@ -5,7 +5,16 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import type { ServerResponse } from 'node:http';
-import { MAX_REPORT_DAYS, REPORT_TYPES, rejectedColumns } from '@adsync/shared/amazon/report-catalog';
+import { MAX_REPORT_DAYS, REPORT_TYPES as OUR_CATALOG } from '@adsync/shared/amazon/report-catalog';
+
+// Amazon's catalog, not ours: a copy taken at start, so a client that asks for
+// columns we wrongly believe are accepted is refused, as Amazon would.
+const REPORT_TYPES = structuredClone(OUR_CATALOG);
+const rejectedColumns = (reportTypeId: string, columns: string[]) => {
+  const spec = REPORT_TYPES[reportTypeId];
+  const ok = new Set([...(spec?.columns ?? []), ...(spec?.alsoAccepted ?? [])]);
+  return columns.filter((c) => !ok.has(c));
+};
 import { route, send, jsonBody, type Req, type Route } from './http-kit.ts';
 import type { SandboxState } from './state.ts';
 import { reportRows, totalsOf, FINAL_GENERATION, type ReportTotals } from './report-rows.ts';

@@ -1,0 +1,91 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { startSandbox, type Sandbox } from '@adsync/sandbox';
+import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox/amazon-ads-routes';
+import { migratePostgres } from '@adsync/shared/db/migrations';
+import { createSecretBox } from '@adsync/shared/crypto/secret-box';
+import { AmazonClients, storeCredentials } from '@adsync/shared/amazon/account-clients';
+import { freshPostgres, testLogger, type FreshPostgres } from '@adsync/shared/testing/test-stack';
+import { claimDue } from '@adsync/report-poller/poll-tick';
+import { requestReports, columnsHash } from './request-reports.ts';
+import { REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
+
+let sandbox: Sandbox;
+let pg: FreshPostgres;
+let clients: AmazonClients;
+let profileId: string;
+const log = testLogger('requester');
+const tiers = [{ name: 'recent', fromDaysAgo: 3, toDaysAgo: 1, everyDays: 1 }];
+
+before(async () => {
+  sandbox = await startSandbox({ seed: 5, scale: { profiles: 1 }, faults: { reportGenerationMs: 600_000 } });
+  pg = await freshPostgres();
+  await migratePostgres(pg.db);
+  const box = createSecretBox(randomBytes(32));
+  const [{ id }] = await pg.db('accounts').insert({ company_name: 'r' }).returning('id');
+  await storeCredentials(pg.db, box, id, { region: 'NA', client_id: SANDBOX_CLIENT_ID, client_secret: SANDBOX_CLIENT_SECRET, refresh_token: SANDBOX_REFRESH_TOKEN });
+  profileId = sandbox.state.dataset.profiles()[0]!.profileId;
+  await pg.db('profiles').insert({ profile_id: profileId, account_id: id, country_code: 'US', currency_code: 'USD', timezone: 'America/Los_Angeles' });
+  clients = new AmazonClients({ db: pg.db, box, log, baseUrl: sandbox.url });
+});
+after(async () => {
+  await clients?.close();
+  await sandbox?.close();
+  await pg?.drop();
+});
+
+test('asks once: a second run finds the report in flight and asks Amazon nothing', async () => {
+  const first = await requestReports({ db: pg.db, clients, log }, { reportTypes: ['spCampaigns', 'sdCampaigns'], tiers });
+  assert.equal(first.requested, 2);
+  const created = sandbox.state.counters.reportsCreated;
+  const second = await requestReports({ db: pg.db, clients, log }, { reportTypes: ['spCampaigns', 'sdCampaigns'], tiers: [{ ...tiers[0]!, name: 'recent-again' }] });
+  assert.equal(second.planned, 2);
+  assert.equal(second.alreadyInFlight, 2);
+  assert.equal(second.requested, 0);
+  assert.equal(sandbox.state.counters.reportsCreated, created, 'Amazon was not asked again');
+  const outbox = await pg.db('event_outbox').where({ topic: 'report.requested' }).count<{ c: string }[]>('* as c');
+  assert.equal(Number(outbox[0]!.c), 2, 'one report.requested per recorded report, in the same transaction');
+});
+
+test('a run that died after Amazon created the report adopts Amazon\'s id from the 425 instead of asking twice', async () => {
+  // Amazon has the report, our record says `requesting` (the process died before storing the answer).
+  const spec = REPORT_TYPES.spTargeting!;
+  const today = new Date().toISOString().slice(0, 10);
+  const start = new Date(Date.now() - 10 * 86_400_000).toISOString().slice(0, 10);
+  const { createReport } = await import('@adsync/shared/amazon/reporting');
+  const { client } = await clients.forProfile(profileId);
+  const made = await createReport(client, profileId, { reportTypeId: 'spTargeting', startDate: start, endDate: start });
+  const [row] = await pg.db('pending_amazon_reports').insert({ profile_id: profileId, report_type: 'spTargeting', ad_product: spec.adProduct, start_date: start, end_date: start, columns: spec.columns, columns_hash: columnsHash(spec.columns), status: 'requesting', updated_at: new Date(Date.now() - 5 * 60_000) }).returning('id');
+  const summary = await requestReports({ db: pg.db, clients, log }, { reportTypes: [], tiers: [], now: new Date(`${today}T12:00:00Z`) });
+  assert.equal(summary.retriedStale, 1);
+  assert.equal(summary.adoptedDuplicates, 1);
+  const after = await pg.db('pending_amazon_reports').where({ id: row.id }).first();
+  assert.equal(after.status, 'pending');
+  assert.equal(after.amazon_report_id, made.reportId);
+  assert.equal(after.duplicate_of_existing, true);
+});
+
+test('a column Amazon rejects fails that report with Amazon\'s reason, and only that one', async () => {
+  const real = REPORT_TYPES.sbCampaigns!.columns;
+  REPORT_TYPES.sbCampaigns!.columns = [...real, 'sales14d'];
+  try {
+    const s = await requestReports({ db: pg.db, clients, log }, { reportTypes: ['sbCampaigns'], tiers: [{ name: 'cols', fromDaysAgo: 5, toDaysAgo: 5, everyDays: 1 }] });
+    assert.equal(s.failed.length, 1);
+    assert.match(s.failed[0]!.reason, /invalid values: \(sales14d\)/);
+  } finally {
+    REPORT_TYPES.sbCampaigns!.columns = real;
+  }
+});
+
+test('two poller replicas never claim the same report in one spacing window', async () => {
+  await pg.db('pending_amazon_reports').whereIn('status', ['pending', 'processing']).update({ next_poll_at: pg.db.fn.now() });
+  const due = Number((await pg.db('pending_amazon_reports').whereIn('status', ['pending', 'processing']).count<{ c: string }[]>('* as c'))[0]!.c);
+  assert.ok(due >= 3);
+  const [a, b] = await Promise.all([claimDue(pg.db, { maxReports: 2, minSpacingMs: 10_000, maxPolls: 100 }), claimDue(pg.db, { maxReports: 2, minSpacingMs: 10_000, maxPolls: 100 })]);
+  const ids = [...a, ...b].map((r) => r.id);
+  assert.equal(new Set(ids).size, ids.length, 'disjoint claims');
+  assert.ok(a.length <= 2 && b.length <= 2, 'at most N per tick');
+  const again = await claimDue(pg.db, { maxReports: 10, minSpacingMs: 10_000, maxPolls: 100 });
+  assert.ok(again.every((r) => !ids.includes(r.id)), 'a claimed report is not due again within the spacing');
+});
