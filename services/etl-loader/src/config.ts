@@ -11,7 +11,7 @@ export const etlLoaderConfigShape = {
   ENCRYPTION_KEY: z.string().optional(),
   ENCRYPTION_KEY_PREVIOUS: z.string().optional(),
   /** Rows per rows.parsed message; keeps messages well under Kafka's 1 MB default. */
-  ETL_ROWS_PER_EVENT: positiveInt.default(2000),
+  ETL_ROWS_PER_EVENT: positiveInt.default(1000),
   /** rows.parsed messages per ClickHouse insert (×rows per event = rows per insert). */
   ETL_LOAD_BATCH_MESSAGES: positiveInt.default(50),
   ETL_DOWNLOAD_CONCURRENCY: positiveInt.default(2),

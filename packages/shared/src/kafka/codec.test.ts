@@ -4,6 +4,9 @@ import { ALL_TOPICS } from '../events/contracts.ts';
 import { DecodeError, InRepoSchemaCodec, SchemaValidationError, frame, unframe } from './codec.ts';
 import { sampleEvent } from './sample-events.ts';
 
+/** Decoded records carry avsc's record prototypes; compare their data. */
+const plain = (v: unknown) => JSON.parse(JSON.stringify(v));
+
 test('every topic round-trips through the in-repo codec in Confluent framing', async () => {
   const codec = new InRepoSchemaCodec();
   await codec.init();
@@ -11,7 +14,7 @@ test('every topic round-trips through the in-repo codec in Confluent framing', a
     const event = sampleEvent(topic, `e-${topic}`);
     const bytes = await codec.encode(topic, event);
     assert.equal(bytes[0], 0, 'magic byte');
-    assert.deepEqual(await codec.decode(topic, bytes), event);
+    assert.deepEqual(plain(await codec.decode(topic, bytes)), event);
   }
 });
 

@@ -11,7 +11,7 @@
  *    consumer stops without committing, so the batch is redelivered, never lost.
  */
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel as kafkaLogLevel, Partitioners, type Consumer, type Producer, type Admin, type IHeaders, type LogEntry } from 'kafkajs';
+import { Kafka, CompressionTypes, logLevel as kafkaLogLevel, Partitioners, type Consumer, type Producer, type Admin, type IHeaders, type LogEntry } from 'kafkajs';
 import type { Logger } from '../logger.ts';
 import { ALL_TOPICS, deadLetterTopic, type EventMap, type TopicName } from '../events/contracts.ts';
 import type { EventCodec } from './codec.ts';
@@ -168,7 +168,8 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
     if (events.length === 0) return;
     const messages = await Promise.all(events.map(async (e) => ({ key: key(e), value: await cfg.codec.encode(topic, e) })));
     const p = await getProducer();
-    await p.send({ topic: physical(topic), acks: -1, messages });
+    // GZIP: row batches compress ~5x, which keeps record batches far below the broker's 1 MB limit.
+    await p.send({ topic: physical(topic), acks: -1, compression: CompressionTypes.GZIP, messages });
   }
 
   async function publishDeadLetters(topic: string, group: string, partition: number, dead: DeadLetter[]): Promise<void> {
@@ -291,8 +292,12 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
         if (stopping) return;
         stopping = true;
         // kafkajs' stop() waits for the running eachBatch to finish (and so to commit).
-        await consumer.stop();
-        await consumer.disconnect();
+        // A consumer caught mid-restart after a crash can wait forever, so bound it:
+        // anything uncommitted is redelivered, never lost.
+        const bounded = (p: Promise<unknown>, what: string) =>
+          Promise.race([p, realSleep(20_000).then(() => clog.warn(`${what} took over 20 s; moving on`))]);
+        await bounded(consumer.stop(), 'consumer stop');
+        await bounded(consumer.disconnect(), 'consumer disconnect');
         clog.info('consumer stopped');
       },
     };
