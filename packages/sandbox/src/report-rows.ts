@@ -23,9 +23,10 @@ export interface Metrics {
   units: number;
 }
 
-export function metricsFor(ds: Dataset, entityKey: string, date: string, generation: number): Metrics | null {
+/** Enabled entities deliver every day; paused and archived ones deliver nothing (no row, as Amazon omits it). */
+export function metricsFor(ds: Dataset, entityKey: string, date: string, generation: number, state = 'ENABLED'): Metrics | null {
   const key = `${entityKey}@${date}`;
-  if (unit(ds.seed, `${key}:active`) < 0.15) return null;
+  if (state.toUpperCase() !== 'ENABLED') return null;
   const impressions = intBetween(ds.seed, `${key}:imp`, 1, 3000);
   const clicks = Math.floor(impressions * (0.002 + unit(ds.seed, `${key}:ctr`) * 0.05));
   const cost = Math.round(clicks * (0.2 + unit(ds.seed, `${key}:cpc`) * 2.8) * 100) / 100;
@@ -63,8 +64,8 @@ export function* reportRows(ds: Dataset, src: ReportRowSource, now: Date): Gener
   const days = daysOf(src.startDate, src.endDate);
   const m = spec.metrics;
 
-  const emit = (base: Record<string, string | number | null>, entityKey: string, date: string): Row | null => {
-    const metrics = metricsFor(ds, entityKey, date, src.generationOf(date));
+  const emit = (base: Record<string, string | number | null>, entityKey: string, date: string, state: string): Row | null => {
+    const metrics = metricsFor(ds, entityKey, date, src.generationOf(date), state);
     if (!metrics) return null;
     if (minorUnits(profile.currencyCode) === 0) {
       // Amazon reports zero-decimal currencies (JPY) in whole units.
@@ -98,13 +99,13 @@ export function* reportRows(ds: Dataset, src: ReportRowSource, now: Date): Gener
         const camp = kind === 'sp' ? ds.spCampaign(p, c, now) : kind === 'sb' ? ds.sbCampaign(p, c, now) : null;
         const sd = kind === 'sd' ? ds.sdCampaign(p, c, now) : null;
         const id = idOf.campaign(kind, p, c);
-        const row = emit({ campaignId: Number(id), campaignName: camp?.name ?? sd!.name, campaignStatus: (camp?.state ?? sd!.state).toUpperCase(), campaignBudgetAmount: kind === 'sp' ? (camp as ReturnType<Dataset['spCampaign']>).budget.budget : (camp as { budget: number } | null)?.budget ?? sd!.budget, campaignBudgetType: 'DAILY_BUDGET' }, id, date);
+        const row = emit({ campaignId: Number(id), campaignName: camp?.name ?? sd!.name, campaignStatus: (camp?.state ?? sd!.state).toUpperCase(), campaignBudgetAmount: kind === 'sp' ? (camp as ReturnType<Dataset['spCampaign']>).budget.budget : (camp as { budget: number } | null)?.budget ?? sd!.budget, campaignBudgetType: 'DAILY_BUDGET' }, id, date, String(camp?.state ?? sd!.state));
         if (row) yield row;
       }
     } else if (spec.reportTypeId === 'spAdvertisedProduct') {
       for (let a = 0; a < ds.count(p, 'ads'); a++) {
         const ad = ds.spProductAd(p, a, now);
-        const row = emit({ campaignId: Number(ad.campaignId), adGroupId: Number(ad.adGroupId), adId: Number(ad.adId), advertisedAsin: ad.asin, advertisedSku: ad.sku }, ad.adId, date);
+        const row = emit({ campaignId: Number(ad.campaignId), adGroupId: Number(ad.adGroupId), adId: Number(ad.adId), advertisedAsin: ad.asin, advertisedSku: ad.sku }, ad.adId, date, ad.state);
         if (row) yield row;
       }
     } else if (spec.reportTypeId === 'spTargeting' || spec.reportTypeId === 'spSearchTerm') {
@@ -112,11 +113,11 @@ export function* reportRows(ds: Dataset, src: ReportRowSource, now: Date): Gener
         const kw = ds.spKeyword(p, k, now);
         const base = { campaignId: Number(kw.campaignId), adGroupId: Number(kw.adGroupId), keywordId: Number(kw.keywordId), keyword: kw.keywordText, matchType: kw.matchType, targeting: kw.keywordText, keywordType: kw.matchType };
         if (spec.reportTypeId === 'spTargeting') {
-          const row = emit(base, kw.keywordId, date);
+          const row = emit(base, kw.keywordId, date, kw.state);
           if (row) yield row;
         } else {
           for (let t = 0; t < s.searchTermsPerKeyword; t++) {
-            const row = emit({ ...base, searchTerm: `${kw.keywordText} ${['best', 'cheap', 'for men', 'for women', 'bulk'][t % 5]}` }, `${kw.keywordId}:st${t}`, date);
+            const row = emit({ ...base, searchTerm: `${kw.keywordText} ${['best', 'cheap', 'for men', 'for women', 'bulk'][t % 5]}` }, `${kw.keywordId}:st${t}`, date, kw.state);
             if (row) yield row;
           }
         }
@@ -125,7 +126,7 @@ export function* reportRows(ds: Dataset, src: ReportRowSource, now: Date): Gener
         for (let t = 0; t < ds.count(p, 'productTargets'); t++) {
           const pt = ds.spProductTarget(p, t, now);
           const expr = `asin="${pt.expression[0]!.value}"`;
-          const row = emit({ campaignId: Number(pt.campaignId), adGroupId: Number(pt.adGroupId), keywordId: Number(pt.targetId), keyword: expr, matchType: 'TARGETING_EXPRESSION', targeting: expr, keywordType: 'TARGETING_EXPRESSION' }, pt.targetId, date);
+          const row = emit({ campaignId: Number(pt.campaignId), adGroupId: Number(pt.adGroupId), keywordId: Number(pt.targetId), keyword: expr, matchType: 'TARGETING_EXPRESSION', targeting: expr, keywordType: 'TARGETING_EXPRESSION' }, pt.targetId, date, pt.state);
           if (row) yield row;
         }
       }

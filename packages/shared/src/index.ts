@@ -26,3 +26,4 @@ export * from './amazon/account-clients.ts';
 export * from './db/outbox.ts';
 export * from './amazon/currency.ts';
 export * from './db/dead-letter-index.ts';
+export * from './amazon/profile-time.ts';

@@ -6,6 +6,7 @@
  */
 import type { Knex } from '@adsync/shared/db/postgres';
 import { REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
+import { localToday } from '@adsync/shared/amazon/profile-time';
 
 export interface Gap {
   profileId: string;
@@ -17,12 +18,15 @@ export interface Gap {
 
 const addDays = (day: string, n: number) => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 
-export async function findGaps(db: Knex, opts: { from: string; to: string; reportTypes: string[]; profileIds?: string[]; includeInProgress?: boolean }): Promise<Gap[]> {
-  let pq = db('profiles').whereIn('status', ['active', 'inaccessible']).select('profile_id', 'status', 'status_reason');
+export async function findGaps(db: Knex, opts: { from: string; to: string; reportTypes: string[]; profileIds?: string[]; includeInProgress?: boolean; now?: Date }): Promise<Gap[]> {
+  let pq = db('profiles').whereIn('status', ['active', 'inaccessible']).select('profile_id', 'status', 'status_reason', 'timezone');
   if (opts.profileIds?.length) pq = pq.whereIn('profile_id', opts.profileIds);
   const profiles = await pq;
   const gaps: Gap[] = [];
   for (const p of profiles) {
+    // A day that has not ended in the profile's time zone cannot be missing yet.
+    const yesterday = addDays(localToday(p.timezone, opts.now ?? new Date()), -1);
+    const to = opts.to < yesterday ? opts.to : yesterday;
     const loads = await db('report_day_loads').where({ profile_id: p.profile_id }).whereBetween('day', [opts.from, opts.to]).select('report_type', 'day', 'rows');
     const loaded = new Map(loads.map((l: { report_type: string; day: string; rows: number }) => [`${l.report_type}|${l.day}`, l.rows]));
     const reports = await db('pending_amazon_reports').where({ profile_id: p.profile_id }).where('end_date', '>=', opts.from).where('start_date', '<=', opts.to)
@@ -31,7 +35,7 @@ export async function findGaps(db: Knex, opts: { from: string; to: string; repor
     for (const reportType of opts.reportTypes) {
       const spec = REPORT_TYPES[reportType];
       if (!spec) continue;
-      for (let day = opts.from; day <= opts.to; day = addDays(day, 1)) {
+      for (let day = opts.from; day <= to; day = addDays(day, 1)) {
         const base = { profileId: p.profile_id, reportType, day };
         const rows = loaded.get(`${reportType}|${day}`);
         if (rows !== undefined) {

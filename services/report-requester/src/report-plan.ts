@@ -40,10 +40,7 @@ export function parseTiers(spec: string): Tier[] {
 export const addDays = (day: string, n: number): string => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 export const daysBetween = (a: string, b: string): number => Math.round((Date.parse(`${b}T00:00:00Z`) - Date.parse(`${a}T00:00:00Z`)) / 86_400_000);
 
-/** Today's date in a profile's time zone (Amazon's report days are marketplace-local). */
-export function localToday(timeZone: string, now: Date): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
-}
+export { localToday } from '@adsync/shared/amazon/profile-time';
 
 /** Splits an inclusive range into windows Amazon accepts (at most 31 days). */
 export function splitWindow(start: string, end: string, maxDays = MAX_REPORT_DAYS): { startDate: string; endDate: string }[] {

@@ -113,7 +113,8 @@ function kafkaLogCreator(log: Logger) {
     const { message, ...extra } = entry.log;
     const child = { kafka: { namespace: entry.namespace, ...extra } };
     if (entry.level <= kafkaLogLevel.ERROR) log.error(child, message);
-    else if (entry.level === kafkaLogLevel.WARN) log.warn(child, message);
+    // kafkajs warns about bounded producer retries on every connect; we bound them on purpose.
+    else if (entry.level === kafkaLogLevel.WARN && !message.startsWith('Limiting retries for the idempotent producer')) log.warn(child, message);
     else log.debug(child, message);
   };
 }
