@@ -27,7 +27,7 @@ export const SANDBOX_REFRESH_TOKEN = 'Atzr|sandbox-refresh-token';
 const amazonError = (res: ServerResponse, status: number, code: string, details: string) => send(res, status, { code, details });
 
 /** Which callers hold which access tokens, and when those expire. */
-function authorise(state: SandboxState, req: Req, res: ServerResponse, needScope: boolean): number | null | false {
+export function authorise(state: SandboxState, req: Req, res: ServerResponse, needScope: boolean): number | null | false {
   const auth = req.headers.authorization;
   const token = typeof auth === 'string' && auth.startsWith('Bearer ') ? auth.slice(7) : null;
   const t = token ? state.accessTokens.get(token) : undefined;

@@ -22,6 +22,10 @@ export interface Faults {
   restatement: boolean;
   /** Every n-th report row is corrupted (a bad date), 0 for none: rows a loader must dead-letter. */
   badRowEvery: number;
+  /** Time an AMC execution takes: PENDING for the first half, RUNNING for the second. */
+  amcExecutionMs: number;
+  /** AMC workflows whose executions end FAILED. */
+  failAmcWorkflows: string[];
 }
 
 export const DEFAULT_FAULTS: Faults = {
@@ -36,6 +40,8 @@ export const DEFAULT_FAULTS: Faults = {
   forbiddenProfiles: [],
   restatement: false,
   badRowEvery: 0,
+  amcExecutionMs: 1000,
+  failAmcWorkflows: [],
 };
 
 export function parseFaults(input: Record<string, unknown>): Partial<Faults> {
@@ -54,7 +60,8 @@ export function parseFaults(input: Record<string, unknown>): Partial<Faults> {
   num('tokenTtlSec', 1, 86_400);
   num('downloadUrlTtlSec', 1, 86_400);
   num('badRowEvery', 0, 1_000_000);
-  for (const k of ['failReportTypes', 'forbiddenProfiles'] as const) {
+  num('amcExecutionMs', 0, 86_400_000);
+  for (const k of ['failReportTypes', 'forbiddenProfiles', 'failAmcWorkflows'] as const) {
     if (input[k] === undefined) continue;
     const v = input[k];
     out[k] = Array.isArray(v) ? v.map(String) : String(v).split(',').filter(Boolean);

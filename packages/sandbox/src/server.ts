@@ -7,7 +7,8 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
-import { amazonAdsRoutes } from './amazon-ads-routes.ts';
+import { amazonAdsRoutes, authorise } from './amazon-ads-routes.ts';
+import { amcRoutes } from './amc-routes.ts';
 import { match, readBody, route, send, jsonBody, type Req, type Route } from './http-kit.ts';
 import { SandboxState } from './state.ts';
 import { parseFaults, type Faults } from './faults.ts';
@@ -87,7 +88,7 @@ function controlRoutes(state: SandboxState): Route[] {
 
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
   const state = new SandboxState(opts.seed ?? 42, opts.scale ?? {}, opts.faults ?? {});
-  const routes = [...controlRoutes(state), ...amazonAdsRoutes(state)];
+  const routes = [...controlRoutes(state), ...amazonAdsRoutes(state), ...amcRoutes(state, (req, res) => authorise(state, req, res, false) !== false)];
   const extra: Route[] = [];
 
   const server: Server = createServer(async (raw, res: ServerResponse) => {

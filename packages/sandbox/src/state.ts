@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Dataset, type Scale } from './dataset.ts';
 import { DEFAULT_FAULTS, type Faults } from './faults.ts';
 import type { ReportRecord } from './amazon-ads-routes.ts';
+import type { AmcExecution, AmcWorkflow } from './amc-routes.ts';
 
 export interface RequestLogEntry {
   at: number;
@@ -24,6 +25,10 @@ export class SandboxState {
   /** Pulls per (profile, report type, day), for restatement. */
   readonly pulls = new Map<string, number>();
   readonly requestLog: RequestLogEntry[] = [];
+  readonly amcWorkflows = new Map<string, AmcWorkflow>();
+  readonly amcExecutions = new Map<string, AmcExecution>();
+  /** Every execution request AMC received, so a test can prove one never arrived. */
+  readonly amcRequests: { instanceId: string; body: unknown; at: number }[] = [];
   readonly counters = { requests: 0, injected429: 0, injected5xx: 0, tokenGrants: 0, reportsCreated: 0, downloads: 0 };
   /** Shifts the sandbox clock, so tests can expire tokens and URLs without waiting. */
   clockOffsetMs = 0;

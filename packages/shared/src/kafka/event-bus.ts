@@ -295,8 +295,20 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
         // kafkajs' stop() waits for the running eachBatch to finish (and so to commit).
         // A consumer caught mid-restart after a crash can wait forever, so bound it:
         // anything uncommitted is redelivered, never lost.
-        const bounded = (p: Promise<unknown>, what: string) =>
-          Promise.race([p, realSleep(20_000).then(() => clog.warn(`${what} took over 20 s; moving on`))]);
+        const bounded = async (p: Promise<unknown>, what: string) => {
+          let timer: NodeJS.Timeout | undefined;
+          const timeout = new Promise<void>((resolve) => {
+            timer = setTimeout(() => {
+              clog.warn(`${what} took over 20 s; moving on`);
+              resolve();
+            }, 20_000);
+          });
+          try {
+            await Promise.race([p, timeout]);
+          } finally {
+            clearTimeout(timer);
+          }
+        };
         await bounded(consumer.stop(), 'consumer stop');
         await bounded(consumer.disconnect(), 'consumer disconnect');
         clog.info('consumer stopped');
