@@ -25,6 +25,8 @@ export interface AmcExecution {
   workflowId: string;
   request: Record<string, unknown>;
   createdAt: number;
+  /** Fixed when the execution is created, so changing the knob later does not rewrite history. */
+  durationMs: number;
   cancelled: boolean;
   fail: boolean;
   headers: Record<string, string>;
@@ -40,7 +42,7 @@ const amcError = (res: ServerResponse, status: number, details: string) => send(
 function executionStatus(state: SandboxState, e: AmcExecution): 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED' {
   if (e.cancelled) return 'CANCELLED';
   const age = state.now().getTime() - e.createdAt;
-  const gen = state.faults.amcExecutionMs;
+  const gen = e.durationMs;
   if (age < gen / 2) return 'PENDING';
   if (age < gen) return 'RUNNING';
   return e.fail ? 'FAILED' : 'SUCCEEDED';
@@ -170,7 +172,7 @@ export function amcRoutes(state: SandboxState, authorise: (req: Req, res: Server
       const overlapping = inFlight.find((e) => e.workflowId === workflowId && String(e.request.timeWindowStart) < String(b.timeWindowEnd) && String(b.timeWindowStart) < String(e.request.timeWindowEnd));
       if (overlapping) return amcError(res, 400, `Execution overlaps the time window of running execution ${overlapping.workflowExecutionId} of workflow ${workflowId}`);
       const e: AmcExecution = {
-        workflowExecutionId: randomUUID(), instanceId, workflowId, request: b, createdAt: state.now().getTime(), cancelled: false,
+        workflowExecutionId: randomUUID(), instanceId, workflowId, request: b, createdAt: state.now().getTime(), durationMs: state.faults.amcExecutionMs, cancelled: false,
         fail: state.faults.failAmcWorkflows.includes(workflowId),
         headers: { advertiserId: String(req.headers['amazon-advertising-api-advertiserid']), marketplaceId: String(req.headers['amazon-advertising-api-marketplaceid']) },
       };

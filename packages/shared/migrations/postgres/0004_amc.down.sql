@@ -1,0 +1,3 @@
+drop table if exists amc_executions;
+drop table if exists amc_workflows;
+drop table if exists amc_instances;
