@@ -75,19 +75,35 @@ async function submitIfSlot(deps: AmcDeps, id: string): Promise<{ status: string
   });
 }
 
-/** One status call to AMC for one execution; records what it says. Never waits on AMC's execution time. */
-export async function refreshStatus(deps: AmcDeps, id: string): Promise<Record<string, unknown>> {
+const inflightRefresh = new Map<string, Promise<Record<string, unknown>>>();
+
+/**
+ * At most one status call to AMC for one execution, answered at once; never waits on
+ * AMC's execution time. Many clients polling the same execution share one call
+ * (single flight), and a status fetched within `freshMs` is answered from the record,
+ * so a dashboard full of pollers cannot exhaust the instance's AMC rate limit.
+ */
+export function refreshStatus(deps: AmcDeps, id: string, freshMs = 1000): Promise<Record<string, unknown>> {
+  const running = inflightRefresh.get(id);
+  if (running) return running;
+  const p = doRefresh(deps, id, freshMs).finally(() => inflightRefresh.delete(id));
+  inflightRefresh.set(id, p);
+  return p;
+}
+
+async function doRefresh(deps: AmcDeps, id: string, freshMs: number): Promise<Record<string, unknown>> {
   const { db } = deps;
   const e = await db('amc_executions').where({ id }).first();
   if (!e) throw new Error(`no execution ${id}`);
   if (!e.amc_execution_id || ['completed', 'failed'].includes(e.status)) return e;
+  if (e.status_checked_at && Date.now() - new Date(e.status_checked_at).getTime() < freshMs) return e;
   const instance = await instanceOf(db, e.instance_id);
   const client = await deps.clients.forAccount(instance.account_id);
   const s = await executionStatus(client, instance, e.amc_execution_id);
   const mapped = mapStatus(s.status);
   // Completion (results) is the background tick's job; until then a SUCCEEDED execution reads as running.
   const status = mapped === 'completed' ? (e.status === 'completed' ? 'completed' : 'running') : mapped;
-  const update: Record<string, unknown> = { amc_status: s.status, data_gaps: JSON.stringify(s.dataGaps ?? []), updated_at: db.fn.now() };
+  const update: Record<string, unknown> = { amc_status: s.status, data_gaps: JSON.stringify(s.dataGaps ?? []), status_checked_at: new Date(), updated_at: db.fn.now() };
   if (status !== e.status) update.status = status;
   if (mapped === 'failed') Object.assign(update, { failure_reason: s.statusReason ?? `AMC status ${s.status}`, completed_at: db.fn.now() });
   await db('amc_executions').where({ id }).update(update);
@@ -153,7 +169,7 @@ export async function amcTick(deps: AmcDeps, opts: { maxPolls: number; minSpacin
   let completed = 0;
   for (const { id } of due.rows as { id: string }[]) {
     try {
-      const r = await refreshStatus(deps, id);
+      const r = await refreshStatus(deps, id, 0);
       if (r.amc_status === 'SUCCEEDED') {
         await completeExecution(deps, id);
         completed++;

@@ -42,6 +42,7 @@ create table amc_executions (
   size_bytes bigint,
   columns jsonb,
   poll_count integer not null default 0,
+  status_checked_at timestamptz,
   next_poll_at timestamptz not null default now(),
   created_at timestamptz not null default now(),
   submitted_at timestamptz,

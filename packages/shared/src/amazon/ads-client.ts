@@ -45,6 +45,8 @@ export interface AdsRequest {
   what?: string;
   /** Report creation: Amazon sends no Retry-After, so back off harder on our own. */
   noRetryAfter?: boolean;
+  /** What the pacing is per (default: the profile). AMC calls pace per instance. */
+  rateKey?: string;
 }
 
 export interface AdsResponse<T> {
@@ -97,7 +99,7 @@ export class AmazonAdsClient {
       const token = await this.tokens.get();
       let res: Dispatcher.ResponseData;
       try {
-        res = await this.limiter.run(req.profileId ?? '-', () => this.send(req, token));
+        res = await this.limiter.run(req.rateKey ?? req.profileId ?? '-', () => this.send(req, token));
       } catch (err) {
         const netErr = new AmazonApiError('network', `${what} failed: ${(err as Error).message}`, { hint: 'network trouble after every retry; check connectivity to Amazon', cause: err });
         if (attempt >= this.maxAttempts) throw netErr;
