@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
 import { amazonAdsRoutes, authorise } from './amazon-ads-routes.ts';
 import { amcRoutes } from './amc-routes.ts';
+import { supplierRoutes } from './supplier-routes.ts';
 import { match, readBody, route, send, jsonBody, type Req, type Route } from './http-kit.ts';
 import { SandboxState } from './state.ts';
 import { parseFaults, type Faults } from './faults.ts';
@@ -64,6 +65,10 @@ function controlRoutes(state: SandboxState): Route[] {
       if (!(fraction > 0 && fraction <= 1)) return send(res, 400, { error: 'fraction must be in (0, 1]' });
       send(res, 200, { changed: state.dataset.mutate(fraction, state.now(), Number(body?.round ?? 1)) });
     }),
+    route('POST', '/_sandbox/suppliers/advance', (_req, res) => {
+      state.supplierRound++;
+      send(res, 200, { round: state.supplierRound });
+    }),
     route('GET', '/_sandbox/stats', (_req, res) => send(res, 200, state.counters)),
     route('GET', '/_sandbox/totals', (req, res) => {
       const reportId = req.query.get('reportId');
@@ -88,7 +93,7 @@ function controlRoutes(state: SandboxState): Route[] {
 
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
   const state = new SandboxState(opts.seed ?? 42, opts.scale ?? {}, opts.faults ?? {});
-  const routes = [...controlRoutes(state), ...amazonAdsRoutes(state), ...amcRoutes(state, (req, res) => authorise(state, req, res, false) !== false)];
+  const routes = [...controlRoutes(state), ...amazonAdsRoutes(state), ...amcRoutes(state, (req, res) => authorise(state, req, res, false) !== false), ...supplierRoutes(state)];
   const extra: Route[] = [];
 
   const server: Server = createServer(async (raw, res: ServerResponse) => {

@@ -25,6 +25,9 @@ export class SandboxState {
   /** Pulls per (profile, report type, day), for restatement. */
   readonly pulls = new Map<string, number>();
   readonly requestLog: RequestLogEntry[] = [];
+  /** Supplier catalogue size, and the round (stock and prices move each round, orders advance). */
+  supplierScale = { products: 250, orders: 40 };
+  supplierRound = 0;
   readonly amcWorkflows = new Map<string, AmcWorkflow>();
   readonly amcExecutions = new Map<string, AmcExecution>();
   /** Every execution request AMC received, so a test can prove one never arrived. */
