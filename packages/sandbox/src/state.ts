@@ -28,6 +28,7 @@ export class SandboxState {
   /** Supplier catalogue size, and the round (stock and prices move each round, orders advance). */
   supplierScale = { products: 250, orders: 40 };
   supplierRound = 0;
+  readonly marketplaceUpdates: { listingId: string; kind: string; body: unknown; at: number }[] = [];
   readonly amcWorkflows = new Map<string, AmcWorkflow>();
   readonly amcExecutions = new Map<string, AmcExecution>();
   /** Every execution request AMC received, so a test can prove one never arrived. */

@@ -123,6 +123,18 @@ export function supplierRoutes(state: SandboxState): Route[] {
       send(res, 200, { id: o.id, status: o.status, products: [{ reference: o.product.sku, quantity: 1 }] });
     }),
 
+    // A marketplace the user sells on: it receives stock and price updates for its listings.
+    route('POST', '/marketplace/listings/{listingId}/{kind}', (req, res) => {
+      if (req.params.kind !== 'stock' && req.params.kind !== 'price') return send(res, 404, { error: 'unknown update kind' });
+      let body: unknown;
+      try {
+        body = JSON.parse(req.body.toString('utf8'));
+      } catch {
+        return send(res, 400, { error: 'body is not JSON' });
+      }
+      state.marketplaceUpdates.push({ listingId: req.params.listingId!, kind: req.params.kind, body, at: Date.now() });
+      send(res, 200, { accepted: true });
+    }),
     route('POST', '/sync', (req, res) => {
       const params = Object.fromEntries(new URLSearchParams(req.body.toString('utf8')));
       for (const [k, v] of req.query) params[k] = v;

@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS supplier_product_history

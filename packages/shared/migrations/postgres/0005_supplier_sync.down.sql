@@ -1,0 +1,10 @@
+drop table if exists sync_logs;
+drop table if exists webhook_deliveries;
+drop table if exists webhooks;
+drop table if exists marketplace_outbound;
+drop table if exists marketplace_listings;
+drop table if exists marketplace_integrations;
+drop table if exists orders;
+drop table if exists imported_products;
+drop table if exists import_jobs;
+drop table if exists suppliers;

@@ -1,0 +1,43 @@
+/**
+ * What a supplier connector offers. Adding a supplier means adding one module that
+ * implements this and registering it in connectors/index.ts.
+ */
+export interface SupplierItem {
+  productId: string;
+  sku: string | null;
+  name?: string | null;
+  currency?: string;
+  wholesalePrice?: number;
+  retailPrice?: number;
+  stock?: number;
+}
+
+export interface SupplierOrderStatus {
+  orderId: string;
+  status: string;
+}
+
+export interface SupplierConnector {
+  readonly kind: string;
+  /** Full product data: names, prices and stock. */
+  products(): AsyncIterable<SupplierItem>;
+  /** Stock only (cheaper endpoints where the supplier has them). */
+  stock(): AsyncIterable<Pick<SupplierItem, 'productId' | 'sku' | 'stock'>>;
+  /** Prices only. */
+  prices(): AsyncIterable<Pick<SupplierItem, 'productId' | 'sku' | 'wholesalePrice' | 'retailPrice' | 'currency'>>;
+  orders(): AsyncIterable<SupplierOrderStatus>;
+}
+
+export class SupplierError extends Error {
+  readonly retriable: boolean;
+  readonly status: number | null;
+  constructor(message: string, retriable: boolean, status: number | null = null) {
+    super(message);
+    this.name = 'SupplierError';
+    this.retriable = retriable;
+    this.status = status;
+  }
+  get permanent(): boolean {
+    return !this.retriable;
+  }
+}

@@ -1,0 +1,198 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import { createHmac, randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { startSandbox, type Sandbox, BIGBUY_API_KEY, ALIEXPRESS_APP_KEY, ALIEXPRESS_APP_SECRET, ALIEXPRESS_ACCESS_TOKEN, supplierProduct, supplierOrder } from '@adsync/sandbox';
+import { migrateClickHouse, migratePostgres } from '@adsync/shared/db/migrations';
+import { createSecretBox } from '@adsync/shared/crypto/secret-box';
+import { createHttpServer } from '@adsync/shared/http/server';
+import { ensureAdminKey } from '@adsync/shared/http/api-keys';
+import { freshClickHouse, freshPostgres, testLogger, type FreshClickHouse, type FreshPostgres } from '@adsync/shared/testing/test-stack';
+import { registerSupplierApi } from './api.ts';
+import { startWorker, type Worker } from './worker.ts';
+import { claimNext, createJob } from './job-queue.ts';
+import { maintenance } from './maintenance.ts';
+
+const ADMIN = 'adsk_supplier_test_admin_key_012345';
+const SECRET = 'webhook-secret-0123456789';
+let sandbox: Sandbox;
+let pg: FreshPostgres;
+let ch: FreshClickHouse;
+let app: FastifyInstance;
+let worker: Worker;
+let receiver: Server;
+let receiverUrl: string;
+const received: { headers: Record<string, string | string[] | undefined>; body: string }[] = [];
+const box = createSecretBox(randomBytes(32));
+const log = testLogger('supplier');
+let accountId: string;
+let bigbuy: string;
+let aliexpress: string;
+
+before(async () => {
+  sandbox = await startSandbox({ seed: 12 });
+  sandbox.state.supplierScale = { products: 300, orders: 20 };
+  pg = await freshPostgres();
+  ch = await freshClickHouse();
+  await migratePostgres(pg.db);
+  await migrateClickHouse(ch.ch);
+  await ensureAdminKey(pg.db, ADMIN);
+  [{ id: accountId }] = await pg.db('accounts').insert({ company_name: 'shop' }).returning('id');
+  receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      received.push({ headers: req.headers, body });
+      res.writeHead(received.length === 1 ? 503 : 200).end(); // the first delivery fails: it must be retried
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+  app = await createHttpServer({ name: 'supplier-sync', log, db: pg.db, readiness: {} });
+  registerSupplierApi(app, { db: pg.db, box, bus: null, maxAttempts: 4 });
+  await app.ready();
+  worker = await startWorker({ db: pg.db, ch: ch.ch, box, log, bus: null, supplierBaseUrl: () => sandbox.url, policy: { maxAttempts: 6, backoff: { baseMs: 5, maxMs: 50 } }, leaseMs: 2_000, tickMs: 3_600_000, retryBackoff: { baseMs: 10, maxMs: 50 }, workerId: 'test-worker' });
+});
+
+after(async () => {
+  await worker?.stop();
+  await app?.close();
+  await new Promise((r) => receiver?.close(r));
+  await sandbox?.close();
+  await ch?.drop();
+  await pg?.drop();
+});
+
+const call = (method: 'GET' | 'POST', url: string, body?: unknown) => app.inject({ method, url, payload: body as object, headers: { authorization: `Bearer ${ADMIN}` } });
+const job = async (supplierId: string, jobType: string, priority?: number) => {
+  const r = await call('POST', '/v1/jobs', { supplierId, jobType, priority });
+  assert.equal(r.statusCode, 202, r.body);
+  return r.json().id as string;
+};
+const products = async (supplierId: string) => new Map((await pg.db('imported_products').where({ supplier_id: supplierId })).map((p) => [p.supplier_product_id, p]));
+
+test('suppliers are registered with sealed credentials; a full import stores exactly the catalogue', async () => {
+  bigbuy = (await call('POST', '/v1/suppliers', { accountId, kind: 'bigbuy', name: 'BigBuy EU', credentials: { apiKey: BIGBUY_API_KEY } })).json().id;
+  aliexpress = (await call('POST', '/v1/suppliers', { accountId, kind: 'aliexpress', name: 'AliExpress', credentials: { appKey: ALIEXPRESS_APP_KEY, appSecret: ALIEXPRESS_APP_SECRET, accessToken: ALIEXPRESS_ACCESS_TOKEN, orderIds: ['8100000000003', '8100000000004'] } })).json().id;
+  assert.doesNotMatch(JSON.stringify(await pg.db('suppliers')), /bigbuy-sandbox-key|aliexpress-sandbox-secret/);
+  assert.equal((await call('POST', '/v1/webhooks', { accountId, url: receiverUrl, secret: SECRET })).statusCode, 201);
+  const ids = [await job(bigbuy, 'supplier_api'), await job(aliexpress, 'supplier_api')];
+  await worker.drain();
+  for (const id of ids) assert.equal((await call('GET', `/v1/jobs/${id}`)).json().status, 'completed');
+  const bb = await products(bigbuy);
+  assert.equal(bb.size, 300);
+  const p7 = supplierProduct(sandbox.state, 'bigbuy', 7);
+  assert.deepEqual([bb.get(String(p7.id))!.name, bb.get(String(p7.id))!.retail_price_micros, bb.get(String(p7.id))!.stock], [p7.name, Math.round(p7.retailPrice * 100) * 10_000, p7.stock]);
+  assert.equal((await products(aliexpress)).size, 300);
+});
+
+test('each job type changes exactly what it owns', async () => {
+  await call('POST', '/v1/marketplace/integrations', { accountId, marketplace: 'sandbox-shop', endpointUrl: `${sandbox.url}/marketplace`, listings: [{ listingId: 'L-1', supplierId: bigbuy, supplierProductId: '10001' }] });
+  const before = await products(bigbuy);
+  sandbox.state.supplierRound = 1; // the supplier's stock and prices move
+  await job(bigbuy, 'price_update');
+  await worker.drain();
+  const afterPrice = await products(bigbuy);
+  let priceChanges = 0;
+  for (const [id, b] of before) {
+    const a = afterPrice.get(id)!;
+    assert.equal(a.stock, b.stock, `price_update left stock of ${id} alone`);
+    assert.equal(a.name, b.name);
+    const want = supplierProduct(sandbox.state, 'bigbuy', Number(id) - 10_000);
+    assert.equal(a.retail_price_micros, Math.round(want.retailPrice * 100) * 10_000);
+    if (a.retail_price_micros !== b.retail_price_micros) priceChanges++;
+  }
+  assert.ok(priceChanges > 100);
+  await job(bigbuy, 'inventory_update');
+  await worker.drain();
+  const afterStock = await products(bigbuy);
+  for (const [id, a] of afterStock) {
+    assert.equal(a.retail_price_micros, afterPrice.get(id)!.retail_price_micros, 'inventory_update left prices alone');
+    assert.equal(a.stock, supplierProduct(sandbox.state, 'bigbuy', Number(id) - 10_000).stock);
+  }
+  await job(aliexpress, 'order_sync');
+  await job(bigbuy, 'order_sync');
+  await worker.drain();
+  const orders = await pg.db('orders').where({ supplier_id: bigbuy });
+  assert.equal(orders.length, 20);
+  assert.equal(orders.find((o) => o.supplier_order_id === '700005')!.status, supplierOrder(sandbox.state, 'bigbuy', 5).status);
+  assert.equal((await pg.db('orders').where({ supplier_id: aliexpress })).length, 2);
+  // The listing of product 10001 was told about its new price and stock.
+  const updates = sandbox.state.marketplaceUpdates.filter((u) => u.listingId === 'L-1');
+  assert.ok(updates.some((u) => u.kind === 'price') && updates.some((u) => u.kind === 'stock'), JSON.stringify(updates));
+  const rs = await ch.ch.client.query({ query: `SELECT count() AS c FROM supplier_product_history WHERE supplier_id = '${bigbuy}'`, format: 'JSONEachRow' });
+  assert.ok(Number((await rs.json<{ c: string }>())[0]!.c) >= 300 + priceChanges);
+});
+
+test('a supplier answering 5xx for a while ends in success after retries', async () => {
+  sandbox.setFaults({ rate5xx: 1 });
+  const id = await job(bigbuy, 'inventory_update');
+  await worker.drain(); // every call fails: the job fails its first attempt and is scheduled again
+  const failedOnce = (await call('GET', `/v1/jobs/${id}`)).json();
+  assert.equal(failedOnce.status, 'pending');
+  assert.equal(failedOnce.errors.length, 1);
+  sandbox.setFaults({ rate5xx: 0.3 });
+  try {
+    await new Promise((r) => setTimeout(r, 60));
+    await worker.drain();
+  } finally {
+    sandbox.setFaults({ rate5xx: 0 });
+  }
+  const done = (await call('GET', `/v1/jobs/${id}`)).json();
+  assert.equal(done.status, 'completed');
+  assert.equal(done.attempt, 2);
+});
+
+test('a job whose worker died mid-run is picked up again', async () => {
+  const id = await job(bigbuy, 'price_update');
+  const claimed = await claimNext(pg.db, 'worker-that-dies', 200);
+  assert.equal(claimed!.id, id);
+  await new Promise((r) => setTimeout(r, 300)); // the lease runs out; nobody renews it
+  await worker.drain();
+  const j = (await call('GET', `/v1/jobs/${id}`)).json();
+  assert.equal(j.status, 'completed');
+  assert.equal(j.worker_id, 'test-worker');
+  assert.equal(j.attempt, 2);
+});
+
+test('a high-priority job created after low-priority ones runs first', async () => {
+  const low = [];
+  for (let k = 0; k < 3; k++) low.push((await createJob(pg.db, { accountId, supplierId: bigbuy, jobType: 'inventory_update', priority: 0, trigger: 'cron' })).id);
+  const high = await job(bigbuy, 'price_update', 10);
+  await worker.drain();
+  const order = (await pg.db('import_jobs').whereIn('id', [...low, high]).orderBy('started_at')).map((j) => j.id);
+  assert.equal(order[0], high);
+});
+
+test('a webhook receiver gets one valid signed call per finished job, retried when it fails', async () => {
+  await worker.drain();
+  // The failed delivery waits for its backoff; bring it forward rather than sleep.
+  const waiting = await pg.db('webhook_deliveries').where({ status: 'pending' }).update({ next_attempt_at: pg.db.fn.now() });
+  assert.equal(waiting, 1, 'exactly the delivery answered 503 is waiting to be retried');
+  await worker.drain();
+  const finished = await pg.db('import_jobs').whereIn('status', ['completed', 'failed']).pluck('id');
+  const ok = received.slice(1); // the first one was answered 503 and retried
+  const jobIds = ok.map((r) => JSON.parse(r.body).jobId);
+  assert.deepEqual([...jobIds].sort(), [...finished].sort(), 'one delivery per finished job');
+  assert.equal(new Set(jobIds).size, jobIds.length, 'no job delivered twice');
+  for (const r of received) {
+    const [t, v1] = String(r.headers['x-adsync-signature']).split(',').map((x) => x.split('=')[1]);
+    assert.equal(v1, createHmac('sha256', SECRET).update(`${t}.${r.body}`).digest('hex'));
+  }
+  assert.equal(JSON.parse(received[0]!.body).jobId, JSON.parse(received[1]!.body).jobId, 'the failed delivery was retried');
+});
+
+test('maintenance scores products by the documented formula; metrics report 7-day statistics', async () => {
+  const m = await maintenance(pg.db, ch.ch);
+  assert.equal(m.scored, 600);
+  const scores = await pg.db('imported_products').whereNotNull('ai_score').count<{ c: string }[]>('* as c');
+  assert.equal(Number(scores[0]!.c), 600);
+  const stats = (await call('GET', '/v1/metrics/jobs')).json().jobs;
+  const price = stats.find((s: { job_type: string }) => s.job_type === 'price_update');
+  assert.ok(price.completed >= 2 && price.success_rate_pct === 100 && price.avg_duration_s >= 0);
+  const running = await call('GET', '/v1/jobs?status=running');
+  assert.equal(running.statusCode, 200);
+  assert.deepEqual(running.json().jobs, []);
+});
