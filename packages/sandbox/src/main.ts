@@ -13,6 +13,7 @@ const cfg = loadConfig(
     SANDBOX_PROFILES: positiveInt.default(2),
     SANDBOX_CAMPAIGNS_PER_PROFILE: positiveInt.default(4),
     SANDBOX_REPORT_GENERATION_MS: z.coerce.number().int().min(0).default(2000),
+    SANDBOX_SUPPLIER_PRODUCTS: positiveInt.default(250),
     /** Any scale field as JSON, e.g. {"keywordsPerAdGroup":80}; wins over the two above. */
     SANDBOX_SCALE: z
       .string()
@@ -35,6 +36,7 @@ const sandbox = await startSandbox({
   scale: { profiles: cfg.SANDBOX_PROFILES, campaignsPerProfile: cfg.SANDBOX_CAMPAIGNS_PER_PROFILE, ...cfg.SANDBOX_SCALE },
   faults: { reportGenerationMs: cfg.SANDBOX_REPORT_GENERATION_MS },
 });
+sandbox.state.supplierScale = { ...sandbox.state.supplierScale, products: cfg.SANDBOX_SUPPLIER_PRODUCTS };
 console.log(`adsync sandbox listening on ${sandbox.url}
   Login with Amazon  POST ${sandbox.url}/auth/o2/token   client_id=${SANDBOX_CLIENT_ID} client_secret=${SANDBOX_CLIENT_SECRET}
                      refresh_token=${SANDBOX_REFRESH_TOKEN} (any "Atzr|…" works until revoked)

@@ -9,7 +9,10 @@ import { migrateClickHouse, migratePostgres } from '@adsync/shared/db/migrations
 import { createSecretBox } from '@adsync/shared/crypto/secret-box';
 import { createHttpServer } from '@adsync/shared/http/server';
 import { ensureAdminKey } from '@adsync/shared/http/api-keys';
-import { freshClickHouse, freshPostgres, testLogger, type FreshClickHouse, type FreshPostgres } from '@adsync/shared/testing/test-stack';
+import { eventually, freshClickHouse, freshPostgres, testConfig, testLogger, uniqueName, type FreshClickHouse, type FreshPostgres } from '@adsync/shared/testing/test-stack';
+import { createEventBus } from '@adsync/shared/kafka/event-bus';
+import { InRepoSchemaCodec } from '@adsync/shared/kafka/codec';
+import { relayOutbox } from '@adsync/shared/db/outbox';
 import { registerSupplierApi } from './api.ts';
 import { startWorker, type Worker } from './worker.ts';
 import { claimNext, createJob } from './job-queue.ts';
@@ -195,4 +198,25 @@ test('maintenance scores products by the documented formula; metrics report 7-da
   const running = await call('GET', '/v1/jobs?status=running');
   assert.equal(running.statusCode, 200);
   assert.deepEqual(running.json().jobs, []);
+});
+
+test('job.created on Kafka wakes a worker: a job runs with no timer and no manual drain', async () => {
+  const cfg = testConfig();
+  const prefix = `${uniqueName('sup')}.`;
+  const bus = await createEventBus({ brokers: cfg.KAFKA_BROKERS, clientId: 'supplier-test', codec: new InRepoSchemaCodec(), log, topicPrefix: prefix });
+  await bus.ensureTopics();
+  const kafkaWorker = await startWorker({ db: pg.db, ch: ch.ch, box, log, bus, supplierBaseUrl: () => sandbox.url, policy: { maxAttempts: 3, backoff: { baseMs: 5, maxMs: 50 } }, leaseMs: 5_000, tickMs: 3_600_000, retryBackoff: { baseMs: 10, maxMs: 50 }, groupId: `${prefix}workers`, workerId: 'kafka-worker' });
+  try {
+    await new Promise((r) => setTimeout(r, 1500)); // the consumer joins its group (it reads only new events)
+    const j = await createJob(pg.db, { accountId, supplierId: aliexpress, jobType: 'inventory_update', trigger: 'test' });
+    await relayOutbox(pg.db, bus);
+    const done = await eventually(async () => {
+      const row = await pg.db('import_jobs').where({ id: j.id }).first();
+      return row.status === 'completed' ? row : undefined;
+    }, { what: 'the job woken by Kafka', timeoutMs: 30_000 });
+    assert.equal(done.worker_id, 'kafka-worker');
+  } finally {
+    await kafkaWorker.stop();
+    await bus.close();
+  }
 });
