@@ -27,6 +27,12 @@ import { requestReports } from '@adsync/report-requester/request-reports';
 import { pollTick } from '@adsync/report-poller/poll-tick';
 import { findGaps } from '@adsync/report-poller/completeness';
 import { startLoader } from '@adsync/etl-loader/loader';
+import { BIGBUY_API_KEY } from '@adsync/sandbox';
+import { upsertWorkflow } from '@adsync/amc-runner/amc-api';
+import { amcTick, startExecution } from '@adsync/amc-runner/executions';
+import { createJob } from '@adsync/supplier-sync/job-queue';
+import { startWorker } from '@adsync/supplier-sync/worker';
+import { maintenance } from '@adsync/supplier-sync/maintenance';
 
 const started = Date.now();
 const cfg = loadBaseConfig();
@@ -89,6 +95,46 @@ try {
     await new Promise((r) => setTimeout(r, 500));
   }
   await loader.stop();
+
+  step('running an AMC workflow (saved in AMC first; executions never send ad-hoc SQL)');
+  await db('amc_instances').insert({ account_id: account.id, instance_id: 'amcdemo01', advertiser_id: 'ENTITYDEMO', marketplace_id: 'ATVPDKIKX0DER' }).onConflict('instance_id').merge(['account_id']);
+  const sql = 'SELECT campaign, SUM(impressions) AS impressions, COUNT(DISTINCT user_id) AS reach FROM dsp_impressions GROUP BY campaign';
+  await upsertWorkflow(await clients.forAccount(account.id), { instance_id: 'amcdemo01', advertiser_id: 'ENTITYDEMO', marketplace_id: 'ATVPDKIKX0DER' }, 'demo_reach', sql);
+  await db('amc_workflows').insert({ instance_id: 'amcdemo01', workflow_id: 'demo_reach', sql_query: sql }).onConflict(['instance_id', 'workflow_id']).merge(['sql_query']);
+  const amcDeps = { db, ch, clients, log, defaultWindowDays: 7 };
+  const exec = await startExecution(amcDeps, { instance_id: 'amcdemo01', workflow_id: 'demo_reach' }, { workflowId: 'demo_reach', outputFormat: 'PARQUET' });
+  console.log(`  execution ${exec.id}: ${exec.body.timeWindowStart} → ${exec.body.timeWindowEnd} ${exec.body.timeWindowTimeZone}, ${exec.body.outputFormat}`);
+  for (;;) {
+    await amcTick(amcDeps, { maxPolls: 10, minSpacingMs: 200 });
+    const e = await db('amc_executions').where({ id: exec.id }).first();
+    if (e.status === 'completed' || e.status === 'failed') {
+      console.log(`  ${e.status}: ${e.row_count ?? 0} rows, ${e.size_bytes ?? 0} bytes at ${e.output_location ?? '-'}${e.failure_reason ? ` (${e.failure_reason})` : ''}`);
+      if (e.status === 'failed') exitCode = 1;
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+
+  step('running a supplier cycle (BigBuy: import, then price and stock updates)');
+  let supplier = await db('suppliers').where({ account_id: account.id, kind: 'bigbuy' }).first('id');
+  if (!supplier) [supplier] = await db('suppliers').insert({ account_id: account.id, kind: 'bigbuy', name: 'BigBuy (sandbox)', credentials_sealed: box.seal(JSON.stringify({ apiKey: BIGBUY_API_KEY })) }).returning('id');
+  const supplierWorker = await startWorker({ db, ch, box, log, bus: null, supplierBaseUrl: () => sandbox.url, policy: { maxAttempts: 6, backoff: { baseMs: 100, maxMs: 2000 } }, leaseMs: 60_000, tickMs: 3_600_000, retryBackoff: { baseMs: 1000, maxMs: 10_000 } });
+  const supplierJobs = [];
+  for (const jobType of ['supplier_api', 'price_update', 'inventory_update', 'order_sync'] as const) {
+    supplierJobs.push(await createJob(db, { accountId: account.id, supplierId: supplier.id, jobType, trigger: 'demo' }));
+    if (jobType === 'supplier_api') {
+      await supplierWorker.drain();
+      sandbox.state.supplierRound++; // the supplier's prices and stock move
+    }
+  }
+  await supplierWorker.drain();
+  await supplierWorker.stop();
+  for (const j of await db('import_jobs').whereIn('id', supplierJobs.map((j) => j.id)).orderBy('created_at')) {
+    console.log(`  ${j.job_type.padEnd(16)} ${j.status}  ${JSON.stringify(j.counts)}`);
+    if (j.status !== 'completed') exitCode = 1;
+  }
+  const m = await maintenance(db, ch);
+  console.log(`  maintenance: ${m.scored} products scored, ${m.jobsDeleted} old jobs and ${m.logsDeleted} old logs removed`);
 
   step('summary');
   const rs = await ch.client.query({
