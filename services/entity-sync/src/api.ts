@@ -1,6 +1,7 @@
 /** The entity-sync HTTP API: accounts, credentials, profiles and entity-sync triggers. */
 import type { FastifyInstance } from 'fastify';
 import type { Knex } from '@adsync/shared/db/postgres';
+import type { ClickHouse } from '@adsync/shared/db/clickhouse';
 import type { Logger } from '@adsync/shared/logger';
 import type { SecretBox } from '@adsync/shared/crypto/secret-box';
 import { AmazonApiError } from '@adsync/shared/amazon/errors';
@@ -16,6 +17,7 @@ import { ENTITY_TYPES, type EntityType } from './entity-normalise.ts';
 
 export interface ApiDeps {
   db: Knex;
+  ch?: ClickHouse;
   box: SecretBox;
   clients: AmazonClients;
   log: Logger;
@@ -130,7 +132,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
       if (err instanceof SyncAlreadyRunningError) throw conflict(err.message, { running: err.runs });
       throw err;
     }
-    const work = executeSync({ db, clients: deps.clients, log: deps.log, batchSize: deps.batchSize }, q.profileId, plan.runs, q.mode).catch((err) => deps.log.error({ err, batchId: plan.batchId }, 'background entity sync crashed'));
+    const work = executeSync({ db, ch: deps.ch, clients: deps.clients, log: deps.log, batchSize: deps.batchSize }, q.profileId, plan.runs, q.mode).catch((err) => deps.log.error({ err, batchId: plan.batchId }, 'background entity sync crashed'));
     deps.inflight.add(work);
     void work.finally(() => deps.inflight.delete(work));
     return reply.status(202).send({ batchId: plan.batchId, profileId: q.profileId, mode: q.mode, runs: plan.runs, status_url: `/v1/sync-runs/${plan.batchId}` });

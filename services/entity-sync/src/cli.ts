@@ -4,7 +4,8 @@
 import { parseArgs } from 'node:util';
 import { createLogger } from '@adsync/shared/logger';
 import { createPostgres } from '@adsync/shared/db/postgres';
-import { migratePostgres } from '@adsync/shared/db/migrations';
+import { migrateClickHouse, migratePostgres } from '@adsync/shared/db/migrations';
+import { createClickHouse } from '@adsync/shared/db/clickhouse';
 import { secretBoxFromEnv } from '@adsync/shared/crypto/secret-box';
 import { loadEntitySyncConfig } from './config.ts';
 import { AmazonClients } from '@adsync/shared/amazon/account-clients';
@@ -17,14 +18,17 @@ const db = createPostgres({ url: cfg.DATABASE_URL, applicationName: 'adsync-enti
 let code: number;
 try {
   await migratePostgres(db);
+  const ch = await createClickHouse({ url: cfg.CLICKHOUSE_URL, database: cfg.CLICKHOUSE_DATABASE, application: 'adsync-entity-sync-cli', username: cfg.CLICKHOUSE_USER, password: cfg.CLICKHOUSE_PASSWORD });
+  await migrateClickHouse(ch);
   const clients = new AmazonClients({ db, box: secretBoxFromEnv(cfg), log, baseUrl: cfg.AMAZON_ADS_BASE_URL });
-  const summary = await syncProfiles({ db, clients, log, batchSize: cfg.ENTITY_SYNC_BATCH_SIZE, concurrency: cfg.ENTITY_SYNC_PROFILE_CONCURRENCY }, {
+  const summary = await syncProfiles({ db, ch, clients, log, batchSize: cfg.ENTITY_SYNC_BATCH_SIZE, concurrency: cfg.ENTITY_SYNC_PROFILE_CONCURRENCY }, {
     profileId: values.profile,
     entity: values.entity ?? 'all',
     mode: values.mode ?? 'incremental',
     trigger: 'cli',
   });
   await clients.close();
+  await ch.close();
   console.log(JSON.stringify(summary, null, 2));
   code = summary.failed > 0 ? 1 : 0;
 } catch (err) {

@@ -7,7 +7,8 @@ import { createHttpServer } from '@adsync/shared/http/server';
 import { ensureAdminKey, createApiKey } from '@adsync/shared/http/api-keys';
 import { migratePostgres } from '@adsync/shared/db/migrations';
 import { createSecretBox } from '@adsync/shared/crypto/secret-box';
-import { freshPostgres, testLogger, eventually, type FreshPostgres } from '@adsync/shared/testing/test-stack';
+import { freshClickHouse, freshPostgres, testLogger, eventually, type FreshClickHouse, type FreshPostgres } from '@adsync/shared/testing/test-stack';
+import { migrateClickHouse } from '@adsync/shared/db/migrations';
 import { randomBytes } from 'node:crypto';
 import { AmazonClients } from '@adsync/shared/amazon/account-clients';
 import { registerApi } from './api.ts';
@@ -16,6 +17,7 @@ import { syncProfiles } from './sync-profiles.ts';
 const ADMIN = 'adsk_entity_sync_test_admin_key';
 const scale = { profiles: 2, campaignsPerProfile: 12, adGroupsPerCampaign: 3, adsPerAdGroup: 2, keywordsPerAdGroup: 4, productTargetsPerAdGroup: 2, sbCampaignsPerProfile: 3, sdCampaignsPerProfile: 4 };
 let pg: FreshPostgres;
+let ch: FreshClickHouse;
 let sandbox: Sandbox;
 let app: FastifyInstance;
 let clients: AmazonClients;
@@ -26,12 +28,14 @@ const box = createSecretBox(randomBytes(32));
 before(async () => {
   pg = await freshPostgres();
   await migratePostgres(pg.db);
+  ch = await freshClickHouse();
+  await migrateClickHouse(ch.ch);
   await ensureAdminKey(pg.db, ADMIN);
   sandbox = await startSandbox({ seed: 3, scale });
   const log = testLogger('entity-sync');
   clients = new AmazonClients({ db: pg.db, box, log, baseUrl: sandbox.url });
   app = await createHttpServer({ name: 'entity-sync', log, db: pg.db, readiness: {} });
-  registerApi(app, { db: pg.db, box, clients, log, batchSize: 50, amazonBaseUrl: sandbox.url, inflight });
+  registerApi(app, { db: pg.db, ch: ch.ch, box, clients, log, batchSize: 50, amazonBaseUrl: sandbox.url, inflight });
   await app.ready();
 });
 
@@ -40,6 +44,7 @@ after(async () => {
   await app?.close();
   await clients?.close();
   await sandbox?.close();
+  await ch?.drop();
   await pg?.drop();
 });
 
@@ -142,6 +147,13 @@ test('a full sync stores exactly the generated entities, archived ones included'
   }
   const kw = await pg.db('entity_targets').where({ target_type: 'KEYWORD' }).first();
   assert.equal(kw.expression.text, kw.expression_text);
+  // Entity context is mirrored to ClickHouse for dashboard labels and filters.
+  const rs = await ch.ch.client.query({ query: `SELECT entity_level, count() AS c FROM entity_context FINAL GROUP BY entity_level ORDER BY entity_level`, format: 'JSONEachRow' });
+  const counts = Object.fromEntries((await rs.json<{ entity_level: string; c: string }>()).map((r) => [r.entity_level, Number(r.c)]));
+  const pgCount = async (t: string) => Number((await pg.db(t).count<{ c: string }[]>('* as c'))[0]!.c);
+  assert.deepEqual(counts, { ad: await pgCount('entity_ads'), ad_group: await pgCount('entity_ad_groups'), campaign: await pgCount('entity_campaigns'), target: await pgCount('entity_targets') });
+  const label = await ch.ch.client.query({ query: `SELECT keyword_text FROM entity_context FINAL WHERE entity_level = 'target' AND entity_id = '${kw.target_id}'`, format: 'JSONEachRow' });
+  assert.equal((await label.json<{ keyword_text: string }>())[0]!.keyword_text, kw.expression_text);
 });
 
 test('a re-run changes nothing but synced_at', async () => {

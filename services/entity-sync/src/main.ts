@@ -1,7 +1,8 @@
 // entity-sync HTTP service: accounts, credentials, profiles, entity-sync triggers.
 import { createLogger } from '@adsync/shared/logger';
 import { createPostgres, postgresReady } from '@adsync/shared/db/postgres';
-import { migratePostgres } from '@adsync/shared/db/migrations';
+import { migrateClickHouse, migratePostgres } from '@adsync/shared/db/migrations';
+import { createClickHouse, clickhouseReady } from '@adsync/shared/db/clickhouse';
 import { createHttpServer } from '@adsync/shared/http/server';
 import { ensureAdminKey } from '@adsync/shared/http/api-keys';
 import { secretBoxFromEnv } from '@adsync/shared/crypto/secret-box';
@@ -14,14 +15,16 @@ const cfg = loadEntitySyncConfig();
 const log = createLogger({ name: 'entity-sync', level: cfg.LOG_LEVEL });
 const db = createPostgres({ url: cfg.DATABASE_URL, applicationName: 'adsync-entity-sync' });
 await migratePostgres(db);
+const ch = await createClickHouse({ url: cfg.CLICKHOUSE_URL, database: cfg.CLICKHOUSE_DATABASE, application: 'adsync-entity-sync', username: cfg.CLICKHOUSE_USER, password: cfg.CLICKHOUSE_PASSWORD });
+await migrateClickHouse(ch);
 if (cfg.ADMIN_API_KEY) await ensureAdminKey(db, cfg.ADMIN_API_KEY);
 const abandoned = await failAbandonedRuns(db, 120);
 if (abandoned) log.warn({ abandoned }, 'failed sync runs left behind by a stopped process');
 const box = secretBoxFromEnv(cfg);
 const clients = new AmazonClients({ db, box, log, baseUrl: cfg.AMAZON_ADS_BASE_URL });
 const inflight = new Set<Promise<unknown>>();
-const app = await createHttpServer({ name: 'entity-sync', log, db, readiness: { postgres: () => postgresReady(db) } });
-registerApi(app, { db, box, clients, log, batchSize: cfg.ENTITY_SYNC_BATCH_SIZE, amazonBaseUrl: cfg.AMAZON_ADS_BASE_URL, inflight });
+const app = await createHttpServer({ name: 'entity-sync', log, db, readiness: { postgres: () => postgresReady(db), clickhouse: () => clickhouseReady(ch) } });
+registerApi(app, { db, ch, box, clients, log, batchSize: cfg.ENTITY_SYNC_BATCH_SIZE, amazonBaseUrl: cfg.AMAZON_ADS_BASE_URL, inflight });
 await app.listen({ host: cfg.ENTITY_SYNC_HOST, port: cfg.ENTITY_SYNC_PORT });
 
 let stopping = false;
@@ -32,6 +35,7 @@ async function shutdown(signal: string) {
   await app.close();
   await Promise.allSettled([...inflight]);
   await clients.close();
+  await ch.close();
   await db.destroy();
   process.exit(0);
 }

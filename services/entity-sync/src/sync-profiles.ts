@@ -1,5 +1,6 @@
 /** Syncs one or every active profile to completion (the CronJob and the ingestion trigger use this). */
 import type { Knex } from '@adsync/shared/db/postgres';
+import type { ClickHouse } from '@adsync/shared/db/clickhouse';
 import type { Logger } from '@adsync/shared/logger';
 import type { AmazonClients } from '@adsync/shared/amazon/account-clients';
 import { executeSync, planSync, SyncAlreadyRunningError, type RunOutcome, type SyncMode } from './sync-runner.ts';
@@ -19,7 +20,7 @@ export interface SyncSummary {
 }
 
 export async function syncProfiles(
-  deps: { db: Knex; clients: AmazonClients; log: Logger; batchSize: number; concurrency: number },
+  deps: { db: Knex; ch?: ClickHouse; clients: AmazonClients; log: Logger; batchSize: number; concurrency: number },
   opts: { profileId?: string; accountId?: string; entity: string; mode: string; trigger: string },
 ): Promise<SyncSummary> {
   if (opts.entity !== 'all' && !ENTITY_TYPES.includes(opts.entity as EntityType)) throw new InputError(`entity must be one of all, ${ENTITY_TYPES.join(', ')} (got ${opts.entity})`);

@@ -14,6 +14,9 @@ import type { AmazonClients } from '@adsync/shared/amazon/account-clients';
 import { ENTITY_TABLES } from './entity-tables.ts';
 import type { EntityType } from './entity-normalise.ts';
 import { incrementalSince, inWindow, nextWatermark } from './sync-window.ts';
+import type { ClickHouse } from '@adsync/shared/db/clickhouse';
+import { chDateTime } from '@adsync/shared/db/dead-letter-index';
+import { entityContextRow } from './entity-context.ts';
 
 export type SyncMode = 'full' | 'incremental';
 
@@ -66,6 +69,8 @@ function describeError(err: unknown): Record<string, unknown> {
 
 export interface ExecuteDeps {
   db: Knex;
+  /** When given, entity context (names, states, keyword text, ASIN) is mirrored to ClickHouse for dashboards. */
+  ch?: ClickHouse;
   clients: AmazonClients;
   log: Logger;
   batchSize: number;
@@ -105,7 +110,12 @@ async function executeRun(deps: ExecuteDeps, profileId: string, run: PlannedRun,
         const rows = batch;
         batch = [];
         await writing;
-        writing = rows.length ? bulkUpsert(db, table.upsert, rows).then((n) => { upserted += n; }) : Promise.resolve();
+        writing = rows.length
+          ? Promise.all([
+              bulkUpsert(db, table.upsert, rows).then((n) => { upserted += n; }),
+              deps.ch ? deps.ch.client.insert({ table: 'entity_context', format: 'JSONEachRow', values: rows.map((r) => entityContextRow(run.entityType, r as never, chDateTime(now), now.getTime())) }) : Promise.resolve(),
+            ]).then(() => undefined)
+          : Promise.resolve();
       };
       for await (const e of listEntities<Record<string, unknown>>(client, profileId, source.kind, {
         onPage: (p) => {
