@@ -41,7 +41,7 @@ const heapBefore = process.memoryUsage().heapUsed;
 let heapPeak = heapBefore;
 const sampler = setInterval(() => { heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed); }, 25);
 const t0 = performance.now();
-const summary = await syncProfiles({ db, clients, log, batchSize: 2000, concurrency: 1 }, { entity: 'all', mode: 'full', trigger: 'bench' });
+const summary = await syncProfiles({ db, clients, log, batchSize: 2000, concurrency: 1, exportPollMs: 100 }, { entity: 'all', mode: 'full', trigger: 'bench' });
 const syncMs = performance.now() - t0;
 clearInterval(sampler);
 if (summary.failed) throw new Error(`sync failed: ${JSON.stringify(summary.runs.filter((r) => r.status === 'failed'))}`);

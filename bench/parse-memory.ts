@@ -9,7 +9,7 @@ import { createGzip, createGunzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import type { MetricRow } from '@adsync/shared/events/contracts';
-import { jsonArrayElements } from '@adsync/etl-loader/json-array-stream';
+import { jsonArrayElements } from '@adsync/shared/json-array-stream';
 import { normaliseRow } from '@adsync/etl-loader/report-row';
 
 const N = 1_000_000;

@@ -70,7 +70,7 @@ try {
   for (const p of profiles) console.log(`  profile ${p.profile_id}  ${p.country_code} ${p.currency_code} ${p.timezone}  ${p.account_name}`);
 
   step('syncing entities (full)');
-  const ent = await syncProfiles({ db, ch, clients, log, batchSize: 2000, concurrency: 2 }, { accountId: account.id, entity: 'all', mode: 'full', trigger: 'demo' });
+  const ent = await syncProfiles({ db, ch, clients, log, batchSize: 2000, concurrency: 2, exportPollMs: 250 }, { accountId: account.id, entity: 'all', mode: 'full', trigger: 'demo' });
   for (const r of ent.runs) console.log(`  ${r.profileId} ${r.entityType.padEnd(9)} ${r.status}  fetched ${r.fetched}, upserted ${r.upserted}`);
 
   step('requesting the last 7 days of every report type');

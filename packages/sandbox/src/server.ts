@@ -10,6 +10,7 @@ import { REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
 import { amazonAdsRoutes, authorise } from './amazon-ads-routes.ts';
 import { amcRoutes } from './amc-routes.ts';
 import { supplierRoutes } from './supplier-routes.ts';
+import { exportRoutes } from './export-routes.ts';
 import { match, readBody, route, send, jsonBody, type Req, type Route } from './http-kit.ts';
 import { SandboxState } from './state.ts';
 import { parseFaults, type Faults } from './faults.ts';
@@ -93,7 +94,7 @@ function controlRoutes(state: SandboxState): Route[] {
 
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
   const state = new SandboxState(opts.seed ?? 42, opts.scale ?? {}, opts.faults ?? {});
-  const routes = [...controlRoutes(state), ...amazonAdsRoutes(state), ...amcRoutes(state, (req, res) => authorise(state, req, res, false) !== false), ...supplierRoutes(state)];
+  const routes = [...controlRoutes(state), ...amazonAdsRoutes(state), ...amcRoutes(state, (req, res) => authorise(state, req, res, false) !== false), ...supplierRoutes(state), ...exportRoutes(state, (req, res) => authorise(state, req, res, true))];
   const extra: Route[] = [];
 
   const server: Server = createServer(async (raw, res: ServerResponse) => {

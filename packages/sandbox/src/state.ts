@@ -3,6 +3,7 @@ import { Dataset, type Scale } from './dataset.ts';
 import { DEFAULT_FAULTS, type Faults } from './faults.ts';
 import type { ReportRecord } from './amazon-ads-routes.ts';
 import type { AmcExecution, AmcWorkflow } from './amc-routes.ts';
+import type { ExportRecord } from './export-routes.ts';
 
 export interface RequestLogEntry {
   at: number;
@@ -29,6 +30,7 @@ export class SandboxState {
   supplierScale = { products: 250, orders: 40 };
   supplierRound = 0;
   readonly marketplaceUpdates: { listingId: string; kind: string; body: unknown; at: number }[] = [];
+  readonly exports = new Map<string, ExportRecord>();
   readonly amcWorkflows = new Map<string, AmcWorkflow>();
   readonly amcExecutions = new Map<string, AmcExecution>();
   /** Every execution request AMC received, so a test can prove one never arrived. */

@@ -22,6 +22,7 @@ export interface ApiDeps {
   clients: AmazonClients;
   log: Logger;
   batchSize: number;
+  exportPollMs?: number;
   amazonBaseUrl?: string;
   /** Background work started by requests, so shutdown can wait for it. */
   inflight: Set<Promise<unknown>>;
@@ -132,7 +133,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
       if (err instanceof SyncAlreadyRunningError) throw conflict(err.message, { running: err.runs });
       throw err;
     }
-    const work = executeSync({ db, ch: deps.ch, clients: deps.clients, log: deps.log, batchSize: deps.batchSize }, q.profileId, plan.runs, q.mode).catch((err) => deps.log.error({ err, batchId: plan.batchId }, 'background entity sync crashed'));
+    const work = executeSync({ db, ch: deps.ch, clients: deps.clients, log: deps.log, batchSize: deps.batchSize, exportPollMs: deps.exportPollMs }, q.profileId, plan.runs, q.mode).catch((err) => deps.log.error({ err, batchId: plan.batchId }, 'background entity sync crashed'));
     deps.inflight.add(work);
     void work.finally(() => deps.inflight.delete(work));
     return reply.status(202).send({ batchId: plan.batchId, profileId: q.profileId, mode: q.mode, runs: plan.runs, status_url: `/v1/sync-runs/${plan.batchId}` });

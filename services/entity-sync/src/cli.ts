@@ -21,7 +21,7 @@ try {
   const ch = await createClickHouse({ url: cfg.CLICKHOUSE_URL, database: cfg.CLICKHOUSE_DATABASE, application: 'adsync-entity-sync-cli', username: cfg.CLICKHOUSE_USER, password: cfg.CLICKHOUSE_PASSWORD });
   await migrateClickHouse(ch);
   const clients = new AmazonClients({ db, box: secretBoxFromEnv(cfg), log, baseUrl: cfg.AMAZON_ADS_BASE_URL });
-  const summary = await syncProfiles({ db, ch, clients, log, batchSize: cfg.ENTITY_SYNC_BATCH_SIZE, concurrency: cfg.ENTITY_SYNC_PROFILE_CONCURRENCY }, {
+  const summary = await syncProfiles({ db, ch, clients, log, batchSize: cfg.ENTITY_SYNC_BATCH_SIZE, concurrency: cfg.ENTITY_SYNC_PROFILE_CONCURRENCY, exportPollMs: cfg.ENTITY_SYNC_EXPORT_POLL_MS }, {
     profileId: values.profile,
     entity: values.entity ?? 'all',
     mode: values.mode ?? 'incremental',

@@ -20,6 +20,8 @@ export const entitySyncConfigShape = {
   ENTITY_SYNC_BATCH_SIZE: positiveInt.default(2000),
   /** Profiles synced at once by the CronJob entry. */
   ENTITY_SYNC_PROFILE_CONCURRENCY: positiveInt.default(4),
+  /** How often a full sync checks on its Amazon export while it is generated. */
+  ENTITY_SYNC_EXPORT_POLL_MS: positiveInt.default(5_000),
 };
 
 export type EntitySyncConfig = z.infer<z.ZodObject<typeof entitySyncConfigShape>>;

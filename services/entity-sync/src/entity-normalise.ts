@@ -230,3 +230,9 @@ export function spProductTarget(profileId: string, e: Json): TargetRow {
     amazon_updated_at: str(ext(e).lastUpdateDateTime),
   };
 }
+
+/** A row of the targets export: keywords and product targets together, told apart by targetType. */
+export function spExportTarget(profileId: string, e: Json): TargetRow {
+  if (e.targetType === 'KEYWORD' || e.keywordText !== undefined) return spKeyword(profileId, { ...e, keywordId: e.keywordId ?? e.targetId });
+  return spProductTarget(profileId, e);
+}

@@ -35,7 +35,7 @@ before(async () => {
   const log = testLogger('entity-sync');
   clients = new AmazonClients({ db: pg.db, box, log, baseUrl: sandbox.url });
   app = await createHttpServer({ name: 'entity-sync', log, db: pg.db, readiness: {} });
-  registerApi(app, { db: pg.db, ch: ch.ch, box, clients, log, batchSize: 50, amazonBaseUrl: sandbox.url, inflight });
+  registerApi(app, { db: pg.db, ch: ch.ch, box, clients, log, batchSize: 50, exportPollMs: 50, amazonBaseUrl: sandbox.url, inflight });
   await app.ready();
 });
 
@@ -139,6 +139,7 @@ test('a full sync stores exactly the generated entities, archived ones included'
     const batch = await waitForBatch(res.json().batchId);
     assert.equal(batch.status, 'succeeded', JSON.stringify(batch.runs.map((r: { error: unknown }) => r.error)));
     assert.ok(batch.runs.every((r: { amazon_request_ids: string[] }) => r.amazon_request_ids.length > 0), 'request ids recorded');
+    assert.ok(sandbox.state.exports.size >= 4 * (p + 1), 'full syncs read Sponsored Products through the Exports API');
     const snap = await snapshot(profile.profileId);
     const want = generated(p);
     for (const kind of Object.keys(TABLES)) assert.deepEqual([...snap[kind]!.keys()].sort(), want[kind as keyof typeof want], `${kind} of profile ${p}`);

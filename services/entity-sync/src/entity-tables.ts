@@ -1,5 +1,6 @@
 /** How each entity type is listed from Amazon and written to Postgres. */
 import type { EntityKind } from '@adsync/shared/amazon/entities';
+import type { ExportKind } from '@adsync/shared/amazon/exports';
 import type { UpsertSpec } from '@adsync/shared/db/bulk-upsert';
 import * as n from './entity-normalise.ts';
 import type { EntityType } from './entity-normalise.ts';
@@ -13,6 +14,11 @@ export interface EntitySource {
 
 export interface EntityTable {
   sources: EntitySource[];
+  /**
+   * Full syncs read Sponsored Products entities from one export instead of paging
+   * through the lists it replaces; the remaining sources are still listed.
+   */
+  fullExport?: { kind: ExportKind; normalise: (profileId: string, e: Record<string, unknown>) => Row; replaces: EntityKind[] };
   upsert: UpsertSpec<Row>;
 }
 
@@ -37,6 +43,7 @@ export const ENTITY_TABLES: Record<EntityType, EntityTable> = {
       { kind: 'sbCampaigns', normalise: n.sbCampaign },
       { kind: 'sdCampaigns', normalise: n.sdCampaign },
     ],
+    fullExport: { kind: 'campaigns', normalise: n.spCampaign, replaces: ['spCampaigns'] },
     upsert: spec<n.CampaignRow>('entity_campaigns', ['profile_id', 'campaign_id'], {
       profile_id: 'text', campaign_id: 'text', ad_product: 'text', name: 'text', state: 'text', targeting_type: 'text', budget_micros: 'int8', budget_type: 'text',
       bidding: 'jsonb', start_date: 'date', end_date: 'date', portfolio_id: 'text', ...common,
@@ -44,12 +51,14 @@ export const ENTITY_TABLES: Record<EntityType, EntityTable> = {
   },
   ad_groups: {
     sources: [{ kind: 'spAdGroups', normalise: n.spAdGroup }],
+    fullExport: { kind: 'adGroups', normalise: n.spAdGroup, replaces: ['spAdGroups'] },
     upsert: spec<n.AdGroupRow>('entity_ad_groups', ['profile_id', 'ad_group_id'], {
       profile_id: 'text', ad_group_id: 'text', campaign_id: 'text', ad_product: 'text', name: 'text', state: 'text', default_bid_micros: 'int8', ...common,
     }),
   },
   ads: {
     sources: [{ kind: 'spProductAds', normalise: n.spProductAd }],
+    fullExport: { kind: 'ads', normalise: n.spProductAd, replaces: ['spProductAds'] },
     upsert: spec<n.AdRow>('entity_ads', ['profile_id', 'ad_id'], {
       profile_id: 'text', ad_id: 'text', ad_group_id: 'text', campaign_id: 'text', ad_product: 'text', asin: 'text', sku: 'text', creative: 'jsonb', state: 'text', ...common,
     }),
@@ -59,6 +68,7 @@ export const ENTITY_TABLES: Record<EntityType, EntityTable> = {
       { kind: 'spKeywords', normalise: n.spKeyword },
       { kind: 'spProductTargets', normalise: n.spProductTarget },
     ],
+    fullExport: { kind: 'targets', normalise: n.spExportTarget, replaces: ['spKeywords', 'spProductTargets'] },
     upsert: spec<n.TargetRow>('entity_targets', ['profile_id', 'target_id'], {
       profile_id: 'text', target_id: 'text', ad_group_id: 'text', campaign_id: 'text', ad_product: 'text', target_type: 'text', expression: 'jsonb', expression_text: 'text',
       match_type: 'text', bid_micros: 'int8', state: 'text', ...common,

@@ -24,7 +24,7 @@ const box = secretBoxFromEnv(cfg);
 const clients = new AmazonClients({ db, box, log, baseUrl: cfg.AMAZON_ADS_BASE_URL });
 const inflight = new Set<Promise<unknown>>();
 const app = await createHttpServer({ name: 'entity-sync', log, db, readiness: { postgres: () => postgresReady(db), clickhouse: () => clickhouseReady(ch) } });
-registerApi(app, { db, ch, box, clients, log, batchSize: cfg.ENTITY_SYNC_BATCH_SIZE, amazonBaseUrl: cfg.AMAZON_ADS_BASE_URL, inflight });
+registerApi(app, { db, ch, box, clients, log, batchSize: cfg.ENTITY_SYNC_BATCH_SIZE, exportPollMs: cfg.ENTITY_SYNC_EXPORT_POLL_MS, amazonBaseUrl: cfg.AMAZON_ADS_BASE_URL, inflight });
 await app.listen({ host: cfg.ENTITY_SYNC_HOST, port: cfg.ENTITY_SYNC_PORT });
 
 let stopping = false;

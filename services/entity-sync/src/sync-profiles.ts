@@ -20,7 +20,7 @@ export interface SyncSummary {
 }
 
 export async function syncProfiles(
-  deps: { db: Knex; ch?: ClickHouse; clients: AmazonClients; log: Logger; batchSize: number; concurrency: number },
+  deps: { db: Knex; ch?: ClickHouse; clients: AmazonClients; log: Logger; batchSize: number; concurrency: number; exportPollMs?: number },
   opts: { profileId?: string; accountId?: string; entity: string; mode: string; trigger: string },
 ): Promise<SyncSummary> {
   if (opts.entity !== 'all' && !ENTITY_TYPES.includes(opts.entity as EntityType)) throw new InputError(`entity must be one of all, ${ENTITY_TYPES.join(', ')} (got ${opts.entity})`);

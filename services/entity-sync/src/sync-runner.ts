@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from '@adsync/shared/db/postgres';
 import type { Logger } from '@adsync/shared/logger';
 import { listEntities } from '@adsync/shared/amazon/entities';
+import { exportEntities } from '@adsync/shared/amazon/exports';
 import { AmazonApiError } from '@adsync/shared/amazon/errors';
 import { bulkUpsert } from '@adsync/shared/db/bulk-upsert';
 import type { AmazonClients } from '@adsync/shared/amazon/account-clients';
@@ -75,6 +76,10 @@ export interface ExecuteDeps {
   log: Logger;
   batchSize: number;
   now?: () => Date;
+  /** Full syncs use the Exports API (default on). */
+  useExports?: boolean;
+  /** How often an export's status is checked while it is generated. */
+  exportPollMs?: number;
 }
 
 /** Executes planned runs one entity type after another (they share the profile's rate limit). */
@@ -101,7 +106,18 @@ async function executeRun(deps: ExecuteDeps, profileId: string, run: PlannedRun,
     const { client, accountId: acct } = await deps.clients.forProfile(profileId);
     accountId = acct;
     const table = ENTITY_TABLES[run.entityType];
+    const onPage = (p: { requestId: string | null }) => {
+      if (p.requestId && requestIds.length < 50) requestIds.push(p.requestId);
+    };
+    // Full syncs read Sponsored Products from one export (when the deployment allows it); the rest is listed.
+    const useExport = mode === 'full' && table.fullExport && deps.useExports !== false;
+    const streams: { normalise: (profileId: string, e: Record<string, unknown>) => { amazon_updated_at: string | null }; items: AsyncIterable<Record<string, unknown>> }[] = [];
+    if (useExport) streams.push({ normalise: table.fullExport!.normalise, items: exportEntities(client, profileId, table.fullExport!.kind, { onPage, pollMs: deps.exportPollMs }) });
     for (const source of table.sources) {
+      if (useExport && table.fullExport!.replaces.includes(source.kind)) continue;
+      streams.push({ normalise: source.normalise, items: listEntities<Record<string, unknown>>(client, profileId, source.kind, { onPage }) });
+    }
+    for (const source of streams) {
       let batch: { amazon_updated_at: string | null }[] = [];
       // One write in flight while the next pages are fetched: Amazon and Postgres
       // work at the same time, and memory stays bounded to two batches.
@@ -117,11 +133,7 @@ async function executeRun(deps: ExecuteDeps, profileId: string, run: PlannedRun,
             ]).then(() => undefined)
           : Promise.resolve();
       };
-      for await (const e of listEntities<Record<string, unknown>>(client, profileId, source.kind, {
-        onPage: (p) => {
-          if (p.requestId && requestIds.length < 50) requestIds.push(p.requestId);
-        },
-      })) {
+      for await (const e of source.items) {
         fetched++;
         const row = source.normalise(profileId, e);
         if (row.amazon_updated_at) {

@@ -16,7 +16,7 @@ import { getReportStatus } from '@adsync/shared/amazon/reporting';
 import { REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
 import { PermanentError } from '@adsync/shared/kafka/transient';
 import type { MetricRow, ReportReady, RowsParsed } from '@adsync/shared/events/contracts';
-import { jsonArrayElements } from './json-array-stream.ts';
+import { jsonArrayElements } from '@adsync/shared/json-array-stream';
 import { normaliseRow } from './report-row.ts';
 
 export interface DownloadDeps {
