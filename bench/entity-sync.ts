@@ -22,7 +22,7 @@ import { storeCredentials } from '@adsync/shared/amazon/account-clients';
 
 const PORT = 18991;
 const scale = { profiles: 1, campaignsPerProfile: 1000, adGroupsPerCampaign: 20, adsPerAdGroup: 2, keywordsPerAdGroup: 8, productTargetsPerAdGroup: 2, sbCampaignsPerProfile: 0, sdCampaignsPerProfile: 0 };
-const child = spawn(process.execPath, ['packages/sandbox/src/main.ts'], { env: { ...process.env, SANDBOX_PORT: String(PORT), SANDBOX_SCALE: JSON.stringify(scale) }, stdio: ['ignore', 'pipe', 'inherit'] });
+const child = spawn(process.execPath, ['packages/sandbox/src/main.ts'], { env: { ...process.env, SANDBOX_PORT: String(PORT), SANDBOX_SCALE: JSON.stringify(scale), SANDBOX_REPORT_GENERATION_MS: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
 await new Promise<void>((resolve) => child.stdout.on('data', (d) => String(d).includes('listening') && resolve()));
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
 
