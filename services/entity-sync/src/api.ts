@@ -14,6 +14,7 @@ import { storeCredentials, type AmazonClients } from '@adsync/shared/amazon/acco
 import { discoverProfiles } from './profiles.ts';
 import { executeSync, planSync, SyncAlreadyRunningError, type SyncMode } from './sync-runner.ts';
 import { ENTITY_TYPES, type EntityType } from './entity-normalise.ts';
+import { runIngestion, startIngestion } from './ingestion.ts';
 
 export interface ApiDeps {
   db: Knex;
@@ -149,5 +150,36 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     if (profile) requireAccount(req, profile.account_id);
     const done = runs.every((r) => ['succeeded', 'failed', 'skipped'].includes(r.status));
     return { batchId: req.params.id, done, status: !done ? 'running' : runs.some((r) => r.status === 'failed') ? 'failed' : 'succeeded', runs };
+  });
+}
+
+/** POST /v1/ingestion/sync-all and /sync-account/:accountId: answer at once; the run proceeds in the background. */
+export function registerIngestionApi(app: FastifyInstance, deps: ApiDeps): void {
+  const { db } = deps;
+  const launch = (runId: string) => {
+    const work = runIngestion({ db, ch: deps.ch, clients: deps.clients, log: deps.log, batchSize: deps.batchSize, exportPollMs: deps.exportPollMs }, runId).catch((err) => deps.log.error({ err, runId }, 'ingestion crashed'));
+    deps.inflight.add(work);
+    void work.finally(() => deps.inflight.delete(work));
+  };
+  app.post('/v1/ingestion/sync-all', { schema: { summary: 'Profiles, entities and report requests for every account (admin), in the background' } }, async (req, reply) => {
+    requireAdmin(req);
+    const runId = await startIngestion(db, 'all');
+    launch(runId);
+    return reply.status(202).send({ runId, status_url: `/v1/ingestion/runs/${runId}` });
+  });
+  app.post<{ Params: { id: string } }>('/v1/ingestion/sync-account/:id', { schema: { summary: 'Profiles, entities and report requests for one account, in the background', params: uuidParam } }, async (req, reply) => {
+    requireAccount(req, req.params.id);
+    if (!(await db('accounts').where({ id: req.params.id }).first('id'))) throw notFound(`no account ${req.params.id}`);
+    if (!(await db('amazon_credentials').where({ account_id: req.params.id }).first('account_id'))) throw badRequest(`account ${req.params.id} has no Amazon credentials; POST /v1/accounts/${req.params.id}/credentials first`);
+    const runId = await startIngestion(db, 'account', req.params.id);
+    launch(runId);
+    return reply.status(202).send({ runId, status_url: `/v1/ingestion/runs/${runId}` });
+  });
+  app.get<{ Params: { id: string } }>('/v1/ingestion/runs/:id', { schema: { params: uuidParam } }, async (req) => {
+    const run = await db('ingestion_runs').where({ id: req.params.id }).first();
+    if (!run) throw notFound(`no ingestion run ${req.params.id}`);
+    if (run.account_id) requireAccount(req, run.account_id);
+    else requireAdmin(req);
+    return run;
   });
 }

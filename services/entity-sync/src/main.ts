@@ -8,7 +8,7 @@ import { ensureAdminKey } from '@adsync/shared/http/api-keys';
 import { secretBoxFromEnv } from '@adsync/shared/crypto/secret-box';
 import { loadEntitySyncConfig } from './config.ts';
 import { AmazonClients } from '@adsync/shared/amazon/account-clients';
-import { registerApi } from './api.ts';
+import { registerApi, registerIngestionApi } from './api.ts';
 import { failAbandonedRuns } from './sync-runner.ts';
 
 const cfg = loadEntitySyncConfig();
@@ -24,7 +24,9 @@ const box = secretBoxFromEnv(cfg);
 const clients = new AmazonClients({ db, box, log, baseUrl: cfg.AMAZON_ADS_BASE_URL });
 const inflight = new Set<Promise<unknown>>();
 const app = await createHttpServer({ name: 'entity-sync', log, db, readiness: { postgres: () => postgresReady(db), clickhouse: () => clickhouseReady(ch) } });
-registerApi(app, { db, ch, box, clients, log, batchSize: cfg.ENTITY_SYNC_BATCH_SIZE, exportPollMs: cfg.ENTITY_SYNC_EXPORT_POLL_MS, amazonBaseUrl: cfg.AMAZON_ADS_BASE_URL, inflight });
+const apiDeps = { db, ch, box, clients, log, batchSize: cfg.ENTITY_SYNC_BATCH_SIZE, exportPollMs: cfg.ENTITY_SYNC_EXPORT_POLL_MS, amazonBaseUrl: cfg.AMAZON_ADS_BASE_URL, inflight };
+registerApi(app, apiDeps);
+registerIngestionApi(app, apiDeps);
 await app.listen({ host: cfg.ENTITY_SYNC_HOST, port: cfg.ENTITY_SYNC_PORT });
 
 let stopping = false;
