@@ -1,0 +1,100 @@
+// deploy/k8s rendered by the real kustomize and every object validated against the
+// Kubernetes schemas; docker-compose and k8s checked against the services' own config.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments, parse } from 'yaml';
+import { entitySyncConfigShape } from '@adsync/entity-sync/config';
+import { requesterConfigShape } from '@adsync/report-requester/config';
+import { pollerConfigShape } from '@adsync/report-poller/config';
+import { etlLoaderConfigShape } from '@adsync/etl-loader/config';
+import { amcConfigShape } from '@adsync/amc-runner/config';
+import { supplierConfigShape } from '@adsync/supplier-sync/config';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const shapes: Record<string, Record<string, unknown>> = {
+  'entity-sync': entitySyncConfigShape, 'report-requester': requesterConfigShape, 'report-poller': pollerConfigShape,
+  'etl-loader': etlLoaderConfigShape, 'amc-runner': amcConfigShape, 'supplier-sync': supplierConfigShape,
+};
+const knownVars = new Set([...Object.values(shapes).flatMap((s) => Object.keys(s)), 'ENTRY', 'SANDBOX_HOST', 'SANDBOX_PORT', 'SANDBOX_SEED', 'SANDBOX_SCALE', 'SANDBOX_PROFILES', 'SANDBOX_CAMPAIGNS_PER_PROFILE', 'SANDBOX_REPORT_GENERATION_MS', 'SANDBOX_SUPPLIER_PRODUCTS']);
+
+function render(): Record<string, unknown>[] {
+  let out: string;
+  try {
+    out = execFileSync('kustomize', ['build', `${root}deploy/k8s/base`], { encoding: 'utf8' });
+  } catch (err) {
+    throw new Error(`kustomize is needed to render deploy/k8s (deploy/local/stack test installs it): ${(err as Error).message}`, { cause: err });
+  }
+  return parseAllDocuments(out).map((d) => {
+    const o = d.toJSON() as Record<string, unknown>;
+    // kustomize folds long base64 values over lines; the API server's decoder skips the
+    // newlines, the schema's "byte" format does not, so compare what the server sees.
+    if (o.kind === 'Secret' && o.data) o.data = Object.fromEntries(Object.entries(o.data as Record<string, string>).map(([k, v]) => [k, v.replace(/\s+/g, '')]));
+    return o;
+  });
+}
+
+type Container = { name: string; command?: string[]; env?: { name: string; value?: string }[]; ports?: unknown[]; readinessProbe?: unknown; livenessProbe?: unknown; resources?: { requests?: unknown } };
+
+test('every rendered object is valid against the Kubernetes schemas', async () => {
+  const objects = render();
+  assert.ok(objects.length >= 15);
+  for (const o of objects) {
+    const { apiVersion, kind } = o as { apiVersion: string; kind: string };
+    const mod = (await import(`kubernetes-models/${apiVersion}`)) as Record<string, new (o: unknown) => { validate(): void }>;
+    const Model = mod[kind];
+    assert.ok(Model, `no schema for ${apiVersion} ${kind}`);
+    try {
+      new Model(o).validate();
+    } catch (err) {
+      assert.fail(`${kind} ${(o.metadata as { name: string }).name}: ${(err as Error).message}`);
+    }
+  }
+});
+
+test('deployments have probes and resource requests; CronJobs run the schedules the product promises', () => {
+  const objects = render();
+  const deployments = objects.filter((o) => o.kind === 'Deployment') as { metadata: { name: string }; spec: { template: { spec: { containers: Container[] } } } }[];
+  assert.deepEqual(deployments.map((d) => d.metadata.name).sort(), Object.keys(shapes).sort());
+  for (const d of deployments) {
+    for (const c of d.spec.template.spec.containers) {
+      assert.ok(c.readinessProbe && c.livenessProbe, `${d.metadata.name} has probes`);
+      assert.ok(c.resources?.requests, `${d.metadata.name} requests resources`);
+      assert.ok(existsSync(`${root}services/${d.metadata.name}/src/main.ts`), `${d.metadata.name} has an entry point`);
+    }
+  }
+  const crons = Object.fromEntries((objects.filter((o) => o.kind === 'CronJob') as { metadata: { name: string }; spec: { schedule: string; jobTemplate: { spec: { template: { spec: { containers: Container[] } } } } } }[]).map((c) => [c.metadata.name, c]));
+  assert.equal(crons['entity-sync-incremental']!.spec.schedule, '0 */4 * * *');
+  assert.match(crons['report-requests-daily']!.spec.schedule, /^\d+ \d+ \* \* \*$/);
+  assert.match(crons['report-requests-intraday']!.spec.schedule, /\*\/\d+ \* \* \*$/);
+  assert.match(crons['supplier-sync-hourly']!.spec.schedule, /^\d+ \* \* \* \*$/);
+  assert.match(crons['supplier-maintenance-daily']!.spec.schedule, /^\d+ \d+ \* \* \*$/);
+  for (const c of Object.values(crons)) {
+    const cmd = c.spec.jobTemplate.spec.template.spec.containers[0]!.command!;
+    assert.ok(existsSync(root + cmd[1]), `${c.metadata.name} runs ${cmd[1]}, which exists`);
+    assert.match(cmd[1]!, /src\/cli\.ts$/);
+  }
+});
+
+test('the ConfigMap and Secret carry only variables the services read, and no real secret', () => {
+  const objects = render();
+  for (const o of objects.filter((x) => x.kind === 'ConfigMap' || x.kind === 'Secret')) {
+    for (const key of Object.keys((o as { data: Record<string, string> }).data)) assert.ok(knownVars.has(key), `${o.kind} key ${key} is read by a service`);
+  }
+  const secret = objects.find((o) => o.kind === 'Secret') as { data: Record<string, string> };
+  assert.match(Buffer.from(secret.data.ENCRYPTION_KEY!, 'base64').toString(), /REPLACE/);
+});
+
+test('docker-compose: every adsync container has an entry point and sets only variables its service reads', () => {
+  const compose = parse(readFileSync(`${root}docker-compose.yml`, 'utf8'), { merge: true }) as { services: Record<string, { build?: { args?: { SERVICE?: string } }; environment?: Record<string, unknown>; image?: string }> };
+  const built = Object.entries(compose.services).filter(([, s]) => s.build);
+  assert.ok(built.length >= 8);
+  for (const [name, s] of built) {
+    const entry = (s.environment?.ENTRY as string | undefined) ?? `services/${s.build!.args!.SERVICE}/src/main.ts`;
+    assert.ok(existsSync(root + entry), `${name}: ${entry} exists`);
+    for (const key of Object.keys(s.environment ?? {})) assert.ok(knownVars.has(key), `${name} sets ${key}, which nothing reads`);
+  }
+  assert.ok(existsSync(`${root}Dockerfile`));
+});
