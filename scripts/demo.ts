@@ -1,48 +1,77 @@
 /**
- * The main job against the built-in sandbox, end to end, with progress on the
- * terminal: migrate both databases, start the sandbox, create the demo account
- * with sandbox credentials, discover its profiles, fully sync their entities,
- * request a week of every report type, poll and load them through Kafka into
- * ClickHouse, then check completeness and print a summary.
+ * The main job, as a user would run adsync: the sandbox and every service start as
+ * their own processes (their real entry points), and the demo drives them through
+ * their HTTP APIs — account, credentials, ingestion (profiles, entities, report
+ * requests), reports polled and loaded through Kafka into ClickHouse, an AMC
+ * execution, a supplier cycle — printing progress and a closing summary.
  *
- * Run it with `deploy/local/stack demo` (which brings the stack up first).
+ * Run it with `deploy/local/stack demo`. Service logs go to .stack/logs/demo-*.log.
  */
-import { randomUUID } from 'node:crypto';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { loadBaseConfig } from '@adsync/shared/config/base-config';
-import { createLogger } from '@adsync/shared/logger';
 import { createPostgres, postgresReady } from '@adsync/shared/db/postgres';
 import { createClickHouse, clickhouseReady } from '@adsync/shared/db/clickhouse';
 import { migrateClickHouse, migratePostgres } from '@adsync/shared/db/migrations';
-import { secretBoxFromEnv } from '@adsync/shared/crypto/secret-box';
-import { AmazonClients, storeCredentials } from '@adsync/shared/amazon/account-clients';
-import { createCodec } from '@adsync/shared/kafka/codec';
-import { createEventBus } from '@adsync/shared/kafka/event-bus';
-import { relayOutbox } from '@adsync/shared/db/outbox';
-import { clickhouseDeadLetterSink } from '@adsync/shared/db/dead-letter-index';
-import { REPORT_TYPE_IDS } from '@adsync/shared/amazon/report-catalog';
-import { startSandbox, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox';
-import { discoverProfiles } from '@adsync/entity-sync/profiles';
-import { syncProfiles } from '@adsync/entity-sync/sync-profiles';
-import { requestReports } from '@adsync/report-requester/request-reports';
-import { pollTick } from '@adsync/report-poller/poll-tick';
-import { findGaps } from '@adsync/report-poller/completeness';
-import { startLoader } from '@adsync/etl-loader/loader';
-import { BIGBUY_API_KEY } from '@adsync/sandbox';
-import { upsertWorkflow } from '@adsync/amc-runner/amc-api';
-import { amcTick, startExecution } from '@adsync/amc-runner/executions';
-import { createJob } from '@adsync/supplier-sync/job-queue';
-import { startWorker } from '@adsync/supplier-sync/worker';
-import { maintenance } from '@adsync/supplier-sync/maintenance';
+import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN, BIGBUY_API_KEY } from '@adsync/sandbox';
 
+const root = fileURLToPath(new URL('../', import.meta.url));
+const logs = `${process.env.ADSYNC_STACK_DIR ?? `${root}.stack`}/logs`;
+mkdirSync(logs, { recursive: true });
 const started = Date.now();
-const cfg = loadBaseConfig();
-const log = createLogger({ name: 'demo', level: process.env.LOG_LEVEL ?? 'error', pretty: false });
 const step = (msg: string) => console.log(`\x1b[1m▸ ${msg}\x1b[0m  (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+const ADMIN = process.env.ADMIN_API_KEY ?? 'adsk_local_demo_admin_key_change_me_in_production';
+const SANDBOX = 'http://127.0.0.1:18900';
+const PORTS = { 'entity-sync': 8081, 'report-requester': 8082, 'report-poller': 8083, 'etl-loader': 8084, 'amc-runner': 8085, 'supplier-sync': 8086 } as const;
+const children: { name: string; proc: ChildProcess }[] = [];
+const cfg = loadBaseConfig();
 const db = createPostgres({ url: cfg.DATABASE_URL, applicationName: 'adsync-demo' });
 const ch = await createClickHouse({ url: cfg.CLICKHOUSE_URL, database: cfg.CLICKHOUSE_DATABASE, application: 'adsync-demo', username: cfg.CLICKHOUSE_USER, password: cfg.CLICKHOUSE_PASSWORD });
+
+function start(name: string, entry: string, env: Record<string, string>) {
+  const out = createWriteStream(`${logs}/demo-${name}.log`, { flags: 'w' });
+  const proc = spawn(process.execPath, [entry], { cwd: root, env: { ...process.env, LOG_LEVEL: 'info', ADMIN_API_KEY: ADMIN, AMAZON_ADS_BASE_URL: SANDBOX, BIGBUY_BASE_URL: SANDBOX, ALIEXPRESS_BASE_URL: SANDBOX, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  proc.stdout!.pipe(out);
+  proc.stderr!.pipe(out);
+  proc.on('exit', (code, signal) => {
+    if (!stopping) console.error(`  ${name} exited unexpectedly (${code ?? signal}); see ${logs}/demo-${name}.log`);
+  });
+  children.push({ name, proc });
+}
+
+async function waitHealthy(name: string, url: string, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch { /* not up yet */ }
+    if (Date.now() > deadline) throw new Error(`${name} did not become healthy at ${url}; see ${logs}/demo-${name}.log`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function api<T = Record<string, unknown>>(service: keyof typeof PORTS, method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`http://127.0.0.1:${PORTS[service]}${path}`, { method, headers: { authorization: `Bearer ${ADMIN}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${service} ${method} ${path} → ${res.status} ${text}`);
+  return (text ? JSON.parse(text) : {}) as T;
+}
+
+async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 180_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+let stopping = false;
 let exitCode = 0;
 try {
-  step('checking the stack');
+  step('checking the stack and migrating both databases');
   const pg = await postgresReady(db);
   const chr = await clickhouseReady(ch);
   if (!pg.ok || !chr.ok) throw new Error(`stack not ready: postgres ${pg.detail}, clickhouse ${chr.detail}; run deploy/local/stack up`);
@@ -50,91 +79,82 @@ try {
   const m2 = await migrateClickHouse(ch);
   console.log(`  postgres ok (${m1.applied.length} migrations applied now), clickhouse ok (${m2.applied.length}), kafka ${cfg.KAFKA_BROKERS.join(',')}, schema registry ${cfg.SCHEMA_REGISTRY_URL ?? 'none (in-repo schemas)'}`);
 
-  step('starting the Amazon Ads sandbox');
-  const sandbox = await startSandbox({ seed: 42, scale: { profiles: 2, campaignsPerProfile: 8 }, faults: { reportGenerationMs: 1500, rate429: 0.05, retryAfterSec: 0 } });
-  console.log(`  sandbox at ${sandbox.url} (5% of calls answer 429, to show the retries)`);
+  step('starting the sandbox (Amazon Ads, AMC, BigBuy, AliExpress) and every service');
+  start('sandbox', 'packages/sandbox/src/main.ts', { SANDBOX_PORT: '18900', SANDBOX_REPORT_GENERATION_MS: '1500' });
+  await waitHealthy('sandbox', `${SANDBOX}/_sandbox/health`);
+  await fetch(`${SANDBOX}/_sandbox/faults`, { method: 'POST', body: JSON.stringify({ rate429: 0.05, retryAfterSec: 0, amcExecutionMs: 3000 }) });
+  start('entity-sync', 'services/entity-sync/src/main.ts', { ENTITY_SYNC_EXPORT_POLL_MS: '500' });
+  start('report-requester', 'services/report-requester/src/main.ts', {});
+  start('report-poller', 'services/report-poller/src/main.ts', { POLL_INTERVAL_MS: '1000', POLL_MIN_SPACING_MS: '1000', POLL_MAX_REPORTS: '30' });
+  start('etl-loader', 'services/etl-loader/src/main.ts', {});
+  start('amc-runner', 'services/amc-runner/src/main.ts', { AMC_POLL_INTERVAL_MS: '1000', AMC_POLL_MIN_SPACING_MS: '500' });
+  start('supplier-sync', 'services/supplier-sync/src/main.ts', { SUPPLIER_TICK_MS: '1000' });
+  for (const [name, port] of Object.entries(PORTS)) await waitHealthy(name, `http://127.0.0.1:${port}/ready`);
+  console.log(`  ${Object.keys(PORTS).join(', ')} ready (logs: ${logs}/demo-*.log)`);
 
-  const bus = await createEventBus({ brokers: cfg.KAFKA_BROKERS, clientId: 'adsync-demo', codec: createCodec(cfg.SCHEMA_REGISTRY_URL), log, deadLetterSink: clickhouseDeadLetterSink(ch) });
-  await bus.ensureTopics();
-  const box = secretBoxFromEnv({ NODE_ENV: cfg.NODE_ENV, ENCRYPTION_KEY: process.env.ENCRYPTION_KEY });
-  const clients = new AmazonClients({ db, box, log, baseUrl: sandbox.url });
+  step('creating the demo account and attaching sandbox credentials (validated, sealed at rest)');
+  const accounts = await api<{ accounts: { id: string; company_name: string }[] }>('entity-sync', 'GET', '/v1/accounts');
+  let accountId = accounts.accounts.find((a) => a.company_name === 'Demo Agency (sandbox)')?.id;
+  accountId ??= (await api<{ id: string }>('entity-sync', 'POST', '/v1/accounts', { company_name: 'Demo Agency (sandbox)', primary_contact_email: 'demo@adsync.invalid' })).id;
+  await api('entity-sync', 'POST', `/v1/accounts/${accountId}/credentials`, { region: 'NA', client_id: SANDBOX_CLIENT_ID, client_secret: SANDBOX_CLIENT_SECRET, refresh_token: SANDBOX_REFRESH_TOKEN });
 
-  step('creating the demo account with sandbox credentials (sealed at rest)');
-  let account = await db('accounts').where({ company_name: 'Demo Agency (sandbox)' }).first('id');
-  if (!account) [account] = await db('accounts').insert({ company_name: 'Demo Agency (sandbox)', primary_contact_email: 'demo@adsync.invalid' }).returning('id');
-  await storeCredentials(db, box, account.id, { region: 'NA', client_id: SANDBOX_CLIENT_ID, client_secret: SANDBOX_CLIENT_SECRET, refresh_token: SANDBOX_REFRESH_TOKEN });
+  step('ingestion: profiles, entities, report requests');
+  const { runId } = await api<{ runId: string }>('entity-sync', 'POST', `/v1/ingestion/sync-account/${accountId}`);
+  let lastLine = '';
+  const run = await until('the ingestion run', async () => {
+    const r = await api<{ status: string; stages: Record<string, Record<string, unknown>> }>('entity-sync', 'GET', `/v1/ingestion/runs/${runId}`);
+    const line = Object.entries(r.stages).map(([k, v]) => `${k}: ${Object.entries(v).filter(([x]) => x !== 'failed' || Number(v.failed)).map(([x, y]) => `${x}=${Array.isArray(y) ? y.length : y}`).join(' ')}`).join(' | ');
+    if (line !== lastLine) console.log(`  ${line}`);
+    lastLine = line;
+    return r.status === 'running' ? undefined : r;
+  });
+  if (run.status !== 'succeeded') exitCode = 1;
 
-  step('discovering advertising profiles');
-  const { profiles } = await discoverProfiles(db, await clients.forAccount(account.id), account.id);
-  await db('profiles').whereIn('profile_id', profiles.map((p) => p.profile_id)).update({ status: 'active', status_reason: null });
-  for (const p of profiles) console.log(`  profile ${p.profile_id}  ${p.country_code} ${p.currency_code} ${p.timezone}  ${p.account_name}`);
-
-  step('syncing entities (full)');
-  const ent = await syncProfiles({ db, ch, clients, log, batchSize: 2000, concurrency: 2, exportPollMs: 250 }, { accountId: account.id, entity: 'all', mode: 'full', trigger: 'demo' });
-  for (const r of ent.runs) console.log(`  ${r.profileId} ${r.entityType.padEnd(9)} ${r.status}  fetched ${r.fetched}, upserted ${r.upserted}`);
-
-  step('requesting the last 7 days of every report type');
-  const loader = await startLoader({ db, ch, bus, clients, log, rowsPerEvent: 1000, loadBatchMessages: 50, groupPrefix: 'adsync' });
-  // A backfill plans the week regardless of earlier runs, so the demo can be run again (a newer pull replaces the older one).
-  const run = await requestReports({ db, clients, log }, { runId: randomUUID(), accountId: account.id, reportTypes: REPORT_TYPE_IDS, tiers: [], backfillDays: 7 });
-  await relayOutbox(db, bus);
-  console.log(`  requested ${run.requested}, already in flight ${run.alreadyInFlight}, failed ${run.failed.length}`);
-
-  step('polling Amazon and loading completed reports through Kafka into ClickHouse');
-  const deadline = Date.now() + 180_000;
+  step('waiting for the reports: polled by report-poller, loaded by etl-loader through Kafka');
   let last = '';
-  for (;;) {
-    await pollTick({ db, clients, log }, { maxReports: 10, minSpacingMs: 1000, maxPolls: 100 });
-    await relayOutbox(db, bus);
-    const byStatus = await db('pending_amazon_reports').where({ run_id: run.runId }).groupBy('status').select('status', db.raw('count(*)::int as n'));
-    const line = byStatus.map((s) => `${s.status} ${s.n}`).join(', ');
+  await until('the reports to load', async () => {
+    const byStatus = await db('pending_amazon_reports').where({ run_id: runId }).groupBy('status').select('status', db.raw('count(*)::int as n'));
+    const line = byStatus.map((s) => `${s.status} ${s.n}`).join(', ') || 'none due (already requested recently)';
     if (line !== last) console.log(`  ${line}`);
     last = line;
-    if (byStatus.every((s) => s.status === 'loaded' || s.status === 'failed')) break;
-    if (Date.now() > deadline) throw new Error('reports did not finish loading within 3 minutes');
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  await loader.stop();
+    return byStatus.every((s) => s.status === 'loaded' || s.status === 'failed') ? true : undefined;
+  });
 
-  step('running an AMC workflow (saved in AMC first; executions never send ad-hoc SQL)');
-  await db('amc_instances').insert({ account_id: account.id, instance_id: 'amcdemo01', advertiser_id: 'ENTITYDEMO', marketplace_id: 'ATVPDKIKX0DER' }).onConflict('instance_id').merge(['account_id']);
-  const sql = 'SELECT campaign, SUM(impressions) AS impressions, COUNT(DISTINCT user_id) AS reach FROM dsp_impressions GROUP BY campaign';
-  await upsertWorkflow(await clients.forAccount(account.id), { instance_id: 'amcdemo01', advertiser_id: 'ENTITYDEMO', marketplace_id: 'ATVPDKIKX0DER' }, 'demo_reach', sql);
-  await db('amc_workflows').insert({ instance_id: 'amcdemo01', workflow_id: 'demo_reach', sql_query: sql }).onConflict(['instance_id', 'workflow_id']).merge(['sql_query']);
-  const amcDeps = { db, ch, clients, log, defaultWindowDays: 7 };
-  const exec = await startExecution(amcDeps, { instance_id: 'amcdemo01', workflow_id: 'demo_reach' }, { workflowId: 'demo_reach', outputFormat: 'PARQUET' });
-  console.log(`  execution ${exec.id}: ${exec.body.timeWindowStart} → ${exec.body.timeWindowEnd} ${exec.body.timeWindowTimeZone}, ${exec.body.outputFormat}`);
-  for (;;) {
-    await amcTick(amcDeps, { maxPolls: 10, minSpacingMs: 200 });
-    const e = await db('amc_executions').where({ id: exec.id }).first();
-    if (e.status === 'completed' || e.status === 'failed') {
-      console.log(`  ${e.status}: ${e.row_count ?? 0} rows, ${e.size_bytes ?? 0} bytes at ${e.output_location ?? '-'}${e.failure_reason ? ` (${e.failure_reason})` : ''}`);
-      if (e.status === 'failed') exitCode = 1;
-      break;
-    }
-    await new Promise((r) => setTimeout(r, 200));
+  step('AMC: saving a workflow and running it (Parquet)');
+  await api('amc-runner', 'POST', '/v1/amc/instances', { accountId, instanceId: 'amcdemo01', advertiserId: 'ENTITYDEMO', marketplaceId: 'ATVPDKIKX0DER' });
+  await api('amc-runner', 'POST', '/v1/amc/workflows', { instanceId: 'amcdemo01', workflowId: 'demo_reach', sqlQuery: 'SELECT campaign, SUM(impressions) AS impressions, COUNT(DISTINCT user_id) AS reach FROM dsp_impressions GROUP BY campaign' });
+  const exec = await api<{ id: string; request: Record<string, string> }>('amc-runner', 'POST', '/v1/amc/executions', { workflowId: 'demo_reach', outputFormat: 'PARQUET', timeWindowStart: new Date(Date.now() - 20 * 86_400_000).toISOString().slice(0, 10) + 'T00:00:00', timeWindowEnd: new Date(Date.now() - 10 * 86_400_000).toISOString().slice(0, 10) + 'T00:00:00' }).catch(async (err) => {
+    // A previous demo run may still hold this window; AMC refuses overlaps.
+    console.log(`  ${(err as Error).message}`);
+    return null;
+  });
+  if (exec) {
+    console.log(`  execution ${exec.id}: ${exec.request.timeWindowStart} → ${exec.request.timeWindowEnd} ${exec.request.timeWindowTimeZone}`);
+    const done = await until('the AMC execution', async () => {
+      const e = await api<{ status: string; row_count: number; size_bytes: number; output_location: string; failureReason: string | null }>('amc-runner', 'GET', `/v1/amc/executions/${exec.id}`);
+      return e.status === 'completed' || e.status === 'failed' ? e : undefined;
+    });
+    console.log(`  ${done.status}: ${done.row_count ?? 0} rows, ${done.size_bytes ?? 0} bytes at ${done.output_location ?? '-'}${done.failureReason ? ` (${done.failureReason})` : ''}`);
+    if (done.status !== 'completed') exitCode = 1;
   }
 
-  step('running a supplier cycle (BigBuy: import, then price and stock updates)');
-  let supplier = await db('suppliers').where({ account_id: account.id, kind: 'bigbuy' }).first('id');
-  if (!supplier) [supplier] = await db('suppliers').insert({ account_id: account.id, kind: 'bigbuy', name: 'BigBuy (sandbox)', credentials_sealed: box.seal(JSON.stringify({ apiKey: BIGBUY_API_KEY })) }).returning('id');
-  const supplierWorker = await startWorker({ db, ch, box, log, bus: null, supplierBaseUrl: () => sandbox.url, policy: { maxAttempts: 6, backoff: { baseMs: 100, maxMs: 2000 } }, leaseMs: 60_000, tickMs: 3_600_000, retryBackoff: { baseMs: 1000, maxMs: 10_000 } });
-  const supplierJobs = [];
-  for (const jobType of ['supplier_api', 'price_update', 'inventory_update', 'order_sync'] as const) {
-    supplierJobs.push(await createJob(db, { accountId: account.id, supplierId: supplier.id, jobType, trigger: 'demo' }));
-    if (jobType === 'supplier_api') {
-      await supplierWorker.drain();
-      sandbox.state.supplierRound++; // the supplier's prices and stock move
+  step('supplier cycle: BigBuy import, then price, stock and order updates');
+  const supplier = (await db('suppliers').where({ account_id: accountId, kind: 'bigbuy' }).first('id')) ?? (await api<{ id: string }>('supplier-sync', 'POST', '/v1/suppliers', { accountId, kind: 'bigbuy', name: 'BigBuy (sandbox)', credentials: { apiKey: BIGBUY_API_KEY } }));
+  const runJobs = async (jobTypes: string[]) => {
+    const { jobs } = await api<{ jobs: { id: string; jobType: string }[] }>('supplier-sync', 'POST', '/v1/sync/run', { accountId, jobTypes });
+    for (const j of jobs) {
+      const done = await until(`supplier job ${j.jobType}`, async () => {
+        const r = await api<{ status: string; counts: Record<string, number>; error: string | null }>('supplier-sync', 'GET', `/v1/jobs/${j.id}`);
+        return r.status === 'completed' || r.status === 'failed' ? r : undefined;
+      });
+      console.log(`  ${j.jobType.padEnd(16)} ${done.status}  ${JSON.stringify(done.counts)}${done.error ? ` (${done.error})` : ''}`);
+      if (done.status !== 'completed') exitCode = 1;
     }
-  }
-  await supplierWorker.drain();
-  await supplierWorker.stop();
-  for (const j of await db('import_jobs').whereIn('id', supplierJobs.map((j) => j.id)).orderBy('created_at')) {
-    console.log(`  ${j.job_type.padEnd(16)} ${j.status}  ${JSON.stringify(j.counts)}`);
-    if (j.status !== 'completed') exitCode = 1;
-  }
-  const m = await maintenance(db, ch);
-  console.log(`  maintenance: ${m.scored} products scored, ${m.jobsDeleted} old jobs and ${m.logsDeleted} old logs removed`);
+  };
+  void supplier;
+  await runJobs(['supplier_api']);
+  await fetch(`${SANDBOX}/_sandbox/suppliers/advance`, { method: 'POST' }); // the supplier's prices and stock move
+  await runJobs(['price_update', 'inventory_update', 'order_sync']);
 
   step('summary');
   const rs = await ch.client.query({
@@ -143,23 +163,26 @@ try {
     format: 'JSONEachRow',
   });
   console.table(await rs.json());
-  const today = new Date().toISOString().slice(0, 10);
-  const gaps = await findGaps(db, { from: new Date(Date.parse(`${today}T00:00:00Z`) - 7 * 86_400_000).toISOString().slice(0, 10), to: new Date(Date.parse(`${today}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10), reportTypes: REPORT_TYPE_IDS, profileIds: profiles.map((p) => p.profile_id) });
-  const counts = await Promise.all(['entity_campaigns', 'entity_ad_groups', 'entity_ads', 'entity_targets'].map(async (t) => `${t} ${(await db(t).count<{ c: string }[]>('* as c'))[0]!.c}`));
-  console.log(`  entities in Postgres: ${counts.join(', ')}`);
-  console.log(`  completeness: ${gaps.length === 0 ? 'every profile, report type and day of the week is loaded' : `${gaps.length} gaps, e.g. ${JSON.stringify(gaps[0])}`}`);
-  console.log(`  Amazon client: ${sandbox.state.counters.injected429} throttled answers absorbed by retries`);
+  const gaps = await api<{ complete: boolean; gaps: unknown[] }>('report-poller', 'GET', '/v1/reports/gaps');
+  const counts = await Promise.all(['entity_campaigns', 'entity_ad_groups', 'entity_ads', 'entity_targets', 'imported_products'].map(async (t) => `${t} ${(await db(t).count<{ c: string }[]>('* as c'))[0]!.c}`));
+  console.log(`  Postgres: ${counts.join(', ')}`);
+  console.log(`  completeness (last 42 days): ${gaps.complete ? 'every profile, report type and day is loaded' : `${gaps.gaps.length} gaps, e.g. ${JSON.stringify(gaps.gaps[0])}`}`);
+  if (!gaps.complete) exitCode = 1;
   console.log(`\n  done in ${((Date.now() - started) / 1000).toFixed(1)} s. Look next at:`);
   console.log(`    clickhouse-client --port 19000 -d ${cfg.CLICKHOUSE_DATABASE} -q 'SELECT * FROM ads_metrics_daily FINAL LIMIT 5'`);
-  console.log(`    psql ${cfg.DATABASE_URL} -c 'select report_type, status, count(*) from pending_amazon_reports group by 1, 2'`);
-  if (gaps.length > 0 || run.failed.length > 0 || ent.failed > 0) exitCode = 1;
-  await bus.close();
-  await clients.close();
-  await sandbox.close();
+  console.log(`    curl -H 'Authorization: Bearer ${ADMIN}' http://127.0.0.1:8083/v1/reports/monitor`);
+  console.log(`    the OpenAPI documents at http://127.0.0.1:808{1..6}/openapi.json (while services run), service logs in ${logs}/demo-*.log`);
 } catch (err) {
   console.error(`demo failed: ${(err as Error).message}`);
   exitCode = 1;
 } finally {
+  stopping = true;
+  await Promise.all(children.map(({ proc }) => new Promise<void>((resolve) => {
+    if (proc.exitCode !== null) return resolve();
+    proc.once('exit', () => resolve());
+    proc.kill('SIGTERM');
+    setTimeout(() => proc.kill('SIGKILL'), 15_000).unref();
+  })));
   await db.destroy();
   await ch.close();
 }
