@@ -103,7 +103,7 @@ try {
   let lastLine = '';
   const run = await until('the ingestion run', async () => {
     const r = await api<{ status: string; stages: Record<string, Record<string, unknown>> }>('entity-sync', 'GET', `/v1/ingestion/runs/${runId}`);
-    const line = Object.entries(r.stages).map(([k, v]) => `${k}: ${Object.entries(v).filter(([x]) => x !== 'failed' || Number(v.failed)).map(([x, y]) => `${x}=${Array.isArray(y) ? y.length : y}`).join(' ')}`).join(' | ');
+    const line = (['profiles', 'entities', 'reports'] as const).filter((k) => r.stages[k]).map((k) => [k, r.stages[k]!] as const).map(([k, v]) => `${k}: ${Object.entries(v).filter(([x]) => x !== 'failed' || Number(v.failed)).map(([x, y]) => `${x}=${Array.isArray(y) ? y.length : y}`).join(' ')}`).join(' | ');
     if (line !== lastLine) console.log(`  ${line}`);
     lastLine = line;
     return r.status === 'running' ? undefined : r;
