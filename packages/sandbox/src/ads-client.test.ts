@@ -142,3 +142,19 @@ test('a duplicate report request takes over the report id Amazon names', async (
     await client.close();
   }
 });
+
+test('Login with Amazon answering 429 and 5xx is retried; a refused grant is not', async () => {
+  sandbox.setFaults({ rate429: 0.5, rate5xx: 0.2, retryAfterSec: 0 });
+  try {
+    for (let i = 0; i < 5; i++) {
+      const client = sandboxClient(sandbox);
+      try {
+        assert.match(await client.tokens.get(), /^Atza\|/);
+      } finally {
+        await client.close();
+      }
+    }
+  } finally {
+    sandbox.setFaults({ rate429: 0, rate5xx: 0 });
+  }
+});

@@ -5,6 +5,8 @@
  */
 import { request, type Dispatcher } from 'undici';
 import { LwaError } from './errors.ts';
+import { backoffDelay, sleep as realSleep, type Sleep } from '../backoff.ts';
+import { parseRetryAfter } from './retry-after.ts';
 
 export interface LwaCredentials {
   clientId: string;
@@ -23,16 +25,18 @@ export class LwaTokenProvider {
   private readonly dispatcher: Dispatcher | undefined;
   private readonly skewMs: number;
   private readonly now: () => number;
+  private readonly sleep: Sleep;
   private cached: AccessToken | null = null;
   private inflight: Promise<AccessToken> | null = null;
   refreshCount = 0;
 
-  constructor(opts: { tokenUrl: string; credentials: LwaCredentials; dispatcher?: Dispatcher; refreshSkewMs?: number; now?: () => number }) {
+  constructor(opts: { tokenUrl: string; credentials: LwaCredentials; dispatcher?: Dispatcher; refreshSkewMs?: number; now?: () => number; sleep?: Sleep }) {
     this.tokenUrl = opts.tokenUrl;
     this.creds = opts.credentials;
     this.dispatcher = opts.dispatcher;
     this.skewMs = opts.refreshSkewMs ?? 60_000;
     this.now = opts.now ?? Date.now;
+    this.sleep = opts.sleep ?? realSleep;
   }
 
   get clientId(): string {
@@ -56,7 +60,22 @@ export class LwaTokenProvider {
     return this.inflight;
   }
 
+  /** LWA throttles and fails like any Amazon endpoint: retry 429/5xx/network errors, never a refused grant. */
   private async doRefresh(): Promise<AccessToken> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.refreshOnce();
+      } catch (err) {
+        const e = err as { retriable?: boolean; status?: number | null; retryAfterMs?: number | null };
+        const transient = e.retriable === true || !(err instanceof LwaError);
+        if (!transient || attempt >= 6) throw err;
+        const delay = e.retryAfterMs ?? backoffDelay(attempt, { baseMs: 250, maxMs: 10_000 });
+        await this.sleep(delay);
+      }
+    }
+  }
+
+  private async refreshOnce(): Promise<AccessToken> {
     const body = new URLSearchParams({
       grant_type: 'refresh_token',
       refresh_token: this.creds.refreshToken,
@@ -80,8 +99,10 @@ export class LwaTokenProvider {
     }
     if (res.statusCode !== 200 || typeof json.access_token !== 'string') {
       const err = new LwaError(res.statusCode, json);
-      // 5xx from LWA is worth retrying; a refused grant never is.
-      if (res.statusCode >= 500) Object.assign(err, { retriable: true, kind: 'server' });
+      // 429 and 5xx from LWA are worth retrying; a refused grant never is.
+      if (res.statusCode >= 500 || res.statusCode === 429) {
+        Object.assign(err, { retriable: true, kind: res.statusCode === 429 ? 'throttled' : 'server', retryAfterMs: parseRetryAfter(res.headers['retry-after'] as string | undefined) });
+      }
       throw err;
     }
     this.refreshCount++;

@@ -65,6 +65,12 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
       if (err.statusCode >= 500) req.log.error({ err }, err.message);
       return reply.status(err.statusCode).send({ error: err.error, message: err.message, details: err.details } satisfies ErrorBody);
     }
+    const upstream = err as { name?: string; kind?: string; retriable?: boolean; requestId?: string | null; status?: number | null };
+    if (upstream.name === 'AmazonApiError' || upstream.name === 'LwaError') {
+      // Amazon (or a supplier) failed us: say so, with Amazon's request id, instead of a bare 500.
+      req.log.warn({ err }, 'upstream API failed');
+      return reply.status(upstream.retriable ? 503 : 502).send({ error: 'upstream_error', message: (err as Error).message, details: { kind: upstream.kind, upstreamStatus: upstream.status ?? null, amazonRequestId: upstream.requestId ?? null, retry: upstream.retriable === true } });
+    }
     const status = (err as FastifyError).statusCode ?? 500;
     if (status < 500) {
       // Fastify's own client errors: bad JSON, body too large, wrong content type.
