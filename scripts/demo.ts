@@ -139,7 +139,8 @@ try {
   }
 
   step('supplier cycle: BigBuy import, then price, stock and order updates');
-  const supplier = (await db('suppliers').where({ account_id: accountId, kind: 'bigbuy' }).first('id')) ?? (await api<{ id: string }>('supplier-sync', 'POST', '/v1/suppliers', { accountId, kind: 'bigbuy', name: 'BigBuy (sandbox)', credentials: { apiKey: BIGBUY_API_KEY } }));
+  // The demo account's BigBuy supplier (created on the first run).
+  if (!(await db('suppliers').where({ account_id: accountId, kind: 'bigbuy' }).first('id'))) await api('supplier-sync', 'POST', '/v1/suppliers', { accountId, kind: 'bigbuy', name: 'BigBuy (sandbox)', credentials: { apiKey: BIGBUY_API_KEY } });
   const runJobs = async (jobTypes: string[]) => {
     const { jobs } = await api<{ jobs: { id: string; jobType: string }[] }>('supplier-sync', 'POST', '/v1/sync/run', { accountId, jobTypes });
     for (const j of jobs) {
@@ -151,7 +152,6 @@ try {
       if (done.status !== 'completed') exitCode = 1;
     }
   };
-  void supplier;
   await runJobs(['supplier_api']);
   await fetch(`${SANDBOX}/_sandbox/suppliers/advance`, { method: 'POST' }); // the supplier's prices and stock move
   await runJobs(['price_update', 'inventory_update', 'order_sync']);

@@ -18,7 +18,7 @@ const rejectedColumns = (reportTypeId: string, columns: string[]) => {
 import { route, send, jsonBody, type Req, type Route } from './http-kit.ts';
 import type { SandboxState } from './state.ts';
 import { reportRows, totalsOf, FINAL_GENERATION, type ReportTotals } from './report-rows.ts';
-import { isoDay } from './dataset.ts';
+import { addDays, daysBetween } from '@adsync/shared/calendar';
 
 export const SANDBOX_CLIENT_ID = 'amzn1.application-oa2-client.sandbox';
 export const SANDBOX_CLIENT_SECRET = 'sandbox-client-secret';
@@ -158,7 +158,7 @@ function reportStatus(state: SandboxState, r: ReportRecord): 'PENDING' | 'PROCES
 function completeReport(state: SandboxState, r: ReportRecord): void {
   if (r.file) return;
   const generations: Record<string, number> = {};
-  for (let d = r.startDate; d <= r.endDate; d = isoDay(d, 1)) {
+  for (let d = r.startDate; d <= r.endDate; d = addDays(d, 1)) {
     const key = `${r.profileId}|${r.configuration.reportTypeId}|${d}`;
     const g = state.faults.restatement ? Math.min(state.pulls.get(key) ?? 0, FINAL_GENERATION) : FINAL_GENERATION;
     generations[d] = g;
@@ -205,7 +205,6 @@ function reportView(state: SandboxState, r: ReportRecord) {
   };
 }
 
-const daysBetween = (a: string, b: string) => Math.round((Date.parse(`${b}T00:00:00Z`) - Date.parse(`${a}T00:00:00Z`)) / 86_400_000);
 
 export function amazonAdsRoutes(state: SandboxState): Route[] {
   const ds = state.dataset;

@@ -4,6 +4,7 @@
  * 200,000 targets streams them without building them, and a test can ask for the
  * exact totals of anything the sandbox served.
  */
+import { addDays } from '@adsync/shared/calendar';
 import { hash32, intBetween, pick, unit } from './hash-random.ts';
 
 export interface Scale {
@@ -75,7 +76,6 @@ export const idOf = {
 };
 
 const titleWords = (seed: number, key: string, n: number) => Array.from({ length: n }, (_, i) => pick(seed, `${key}:w${i}`, WORDS)).join(' ');
-const isoDay = (base: string, plusDays: number) => new Date(Date.parse(`${base}T00:00:00Z`) + plusDays * 86_400_000).toISOString().slice(0, 10);
 
 export class Dataset {
   readonly seed: number;
@@ -184,7 +184,7 @@ export class Dataset {
   }
 
   private createdAt(key: string): string {
-    return `${isoDay(BASE_DATE, intBetween(this.seed, `${key}:created`, 0, 200))}T08:00:00Z`;
+    return `${addDays(BASE_DATE, intBetween(this.seed, `${key}:created`, 0, 200))}T08:00:00Z`;
   }
 
   spCampaign(p: number, c: number, now: Date) {
@@ -334,4 +334,3 @@ export class Dataset {
   }
 }
 
-export { isoDay };

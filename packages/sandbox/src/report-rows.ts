@@ -8,7 +8,8 @@
  */
 import { REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
 import { minorUnits } from '@adsync/shared/amazon/currency';
-import { Dataset, idOf, isoDay } from './dataset.ts';
+import { addDays } from '@adsync/shared/calendar';
+import { Dataset, idOf } from './dataset.ts';
 import { intBetween, unit } from './hash-random.ts';
 
 export const FINAL_GENERATION = 3;
@@ -51,7 +52,7 @@ type Row = Record<string, string | number | null>;
 
 function daysOf(start: string, end: string): string[] {
   const out: string[] = [];
-  for (let d = start; d <= end; d = isoDay(d, 1)) out.push(d);
+  for (let d = start; d <= end; d = addDays(d, 1)) out.push(d);
   return out;
 }
 

@@ -26,6 +26,6 @@ export * from './amazon/account-clients.ts';
 export * from './db/outbox.ts';
 export * from './amazon/currency.ts';
 export * from './db/dead-letter-index.ts';
-export * from './amazon/profile-time.ts';
+export * from './calendar.ts';
 export * from './json-array-stream.ts';
 export * from './amazon/exports.ts';

@@ -9,7 +9,7 @@ import type { ClickHouse } from '@adsync/shared/db/clickhouse';
 import type { Logger } from '@adsync/shared/logger';
 import type { AmazonClients } from '@adsync/shared/amazon/account-clients';
 import { AmazonApiError } from '@adsync/shared/amazon/errors';
-import { chDateTime } from '@adsync/shared/db/dead-letter-index';
+import { chDateTime } from '@adsync/shared/db/clickhouse';
 import { parquetReadObjects } from 'hyparquet';
 import { buildExecutionBody, lagWarning, mapStatus, type AmcExecutionBody, type ExecutionInput } from './amc-request.ts';
 import { createExecution, downloadUrls, executionStatus, type AmcInstance } from './amc-api.ts';

@@ -16,7 +16,7 @@ import { ENTITY_TABLES } from './entity-tables.ts';
 import type { EntityType } from './entity-normalise.ts';
 import { incrementalSince, inWindow, nextWatermark } from './sync-window.ts';
 import type { ClickHouse } from '@adsync/shared/db/clickhouse';
-import { chDateTime } from '@adsync/shared/db/dead-letter-index';
+import { chDateTime } from '@adsync/shared/db/clickhouse';
 import { entityContextRow } from './entity-context.ts';
 
 export type SyncMode = 'full' | 'incremental';

@@ -11,8 +11,8 @@ import type { ClickHouse } from '@adsync/shared/db/clickhouse';
 import type { Logger } from '@adsync/shared/logger';
 import type { Decoded } from '@adsync/shared/kafka/batch-plan';
 import type { RowsParsed } from '@adsync/shared/events/contracts';
-import { chDateTime } from '@adsync/shared/db/dead-letter-index';
-import { chDate, chString } from '@adsync/shared/db/clickhouse';
+import { chDate, chDateTime, chString } from '@adsync/shared/db/clickhouse';
+import { addDays } from '@adsync/shared/calendar';
 
 export const RECENT_DAYS = 14;
 
@@ -23,7 +23,6 @@ export interface LoadDeps {
   now?: () => Date;
 }
 
-const addDays = (day: string, n: number) => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 
 export async function loadRowsParsed(deps: LoadDeps, events: Decoded<RowsParsed>[]): Promise<{ rows: number; reportsLoaded: string[] }> {
   const now = (deps.now ?? (() => new Date()))();

@@ -17,6 +17,7 @@ import { REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
 import { PermanentError } from '@adsync/shared/kafka/transient';
 import type { MetricRow, ReportReady, RowsParsed } from '@adsync/shared/events/contracts';
 import { jsonArrayElements } from '@adsync/shared/json-array-stream';
+import { addDays } from '@adsync/shared/calendar';
 import { normaliseRow } from './report-row.ts';
 
 export interface DownloadDeps {
@@ -36,7 +37,6 @@ export interface DownloadResult {
   events: number;
 }
 
-const addDays = (day: string, n: number) => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 
 export async function processReadyReport(deps: DownloadDeps, ev: ReportReady): Promise<DownloadResult> {
   const { db } = deps;

@@ -6,7 +6,7 @@
  */
 import type { Knex } from '@adsync/shared/db/postgres';
 import { REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
-import { localToday } from '@adsync/shared/amazon/profile-time';
+import { addDays, localToday } from '@adsync/shared/calendar';
 
 export interface Gap {
   profileId: string;
@@ -16,7 +16,6 @@ export interface Gap {
   reason: string;
 }
 
-const addDays = (day: string, n: number) => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 
 export async function findGaps(db: Knex, opts: { from: string; to: string; reportTypes: string[]; profileIds?: string[]; includeInProgress?: boolean; now?: Date }): Promise<Gap[]> {
   let pq = db('profiles').whereIn('status', ['active', 'inaccessible']).select('profile_id', 'status', 'status_reason', 'timezone');

@@ -8,6 +8,7 @@
  * last 42 days weekly.
  */
 import { MAX_REPORT_DAYS, REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
+import { addDays } from '@adsync/shared/calendar';
 
 export interface Tier {
   name: string;
@@ -37,10 +38,8 @@ export function parseTiers(spec: string): Tier[] {
   });
 }
 
-export const addDays = (day: string, n: number): string => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
-export const daysBetween = (a: string, b: string): number => Math.round((Date.parse(`${b}T00:00:00Z`) - Date.parse(`${a}T00:00:00Z`)) / 86_400_000);
 
-export { localToday } from '@adsync/shared/amazon/profile-time';
+export { localToday } from '@adsync/shared/calendar';
 
 /** Splits an inclusive range into windows Amazon accepts (at most 31 days). */
 export function splitWindow(start: string, end: string, maxDays = MAX_REPORT_DAYS): { startDate: string; endDate: string }[] {

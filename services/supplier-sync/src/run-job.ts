@@ -4,7 +4,7 @@ import type { ClickHouse } from '@adsync/shared/db/clickhouse';
 import type { Logger } from '@adsync/shared/logger';
 import type { SecretBox } from '@adsync/shared/crypto/secret-box';
 import { bulkUpsert } from '@adsync/shared/db/bulk-upsert';
-import { chDateTime } from '@adsync/shared/db/dead-letter-index';
+import { chDateTime } from '@adsync/shared/db/clickhouse';
 import { CONNECTORS } from './connectors/index.ts';
 import type { HttpPolicy } from './connectors/http.ts';
 import type { SupplierItem } from './connectors/connector.ts';

@@ -63,3 +63,6 @@ export function chDate(v: string): string {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) throw new Error(`not a date: ${v}`);
   return `toDate('${v}')`;
 }
+
+/** A DateTime value for JSONEachRow inserts (second precision, UTC; DateTime64 is too new for some servers). */
+export const chDateTime = (d: Date): string => d.toISOString().slice(0, 19).replace('T', ' ');

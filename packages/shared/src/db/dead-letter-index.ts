@@ -1,8 +1,6 @@
 /** Indexes dead letters in ClickHouse for the pipeline-health dashboard; the bytes stay on Kafka. */
-import type { ClickHouse } from './clickhouse.ts';
+import { chDateTime, type ClickHouse } from './clickhouse.ts';
 import type { DeadLetterRecord } from '../kafka/event-bus.ts';
-
-export const chDateTime = (d: Date): string => d.toISOString().slice(0, 19).replace('T', ' ');
 
 export function clickhouseDeadLetterSink(ch: ClickHouse) {
   return async (records: DeadLetterRecord[]): Promise<void> => {
