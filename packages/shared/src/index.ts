@@ -29,3 +29,4 @@ export * from './db/dead-letter-index.ts';
 export * from './calendar.ts';
 export * from './json-array-stream.ts';
 export * from './amazon/exports.ts';
+export * from './shutdown.ts';

@@ -1,5 +1,6 @@
 // amc-runner: AMC executions of saved workflows (HTTP) and the background tick that carries them to completion.
 import { createLogger } from '@adsync/shared/logger';
+import { onShutdown } from '@adsync/shared/shutdown';
 import { createPostgres, postgresReady } from '@adsync/shared/db/postgres';
 import { createClickHouse, clickhouseReady } from '@adsync/shared/db/clickhouse';
 import { migrateClickHouse, migratePostgres } from '@adsync/shared/db/migrations';
@@ -22,26 +23,19 @@ const app = await createHttpServer({ name: 'amc-runner', log, db, readiness: { p
 registerAmcApi(app, deps);
 await app.listen({ host: cfg.AMC_RUNNER_HOST, port: cfg.AMC_RUNNER_PORT });
 
-let stopping = false;
 let ticking: Promise<unknown> = Promise.resolve();
-const loop = () => {
-  if (stopping) return;
-  ticking = amcTick(deps, { maxPolls: 50, minSpacingMs: cfg.AMC_POLL_MIN_SPACING_MS })
-    .catch((err) => log.error({ err }, 'AMC tick failed'))
-    .finally(() => setTimeout(loop, cfg.AMC_POLL_INTERVAL_MS).unref());
-};
-loop();
-
-async function shutdown(signal: string) {
-  if (stopping) return;
-  stopping = true;
+const shutdown = onShutdown(log, async (signal) => {
   log.info({ signal }, 'shutting down: finishing the current tick');
   await app.close();
   await ticking;
   await clients.close();
   await ch.close();
   await db.destroy();
-  process.exit(0);
-}
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+});
+const loop = () => {
+  if (shutdown.stopping()) return;
+  ticking = amcTick(deps, { maxPolls: 50, minSpacingMs: cfg.AMC_POLL_MIN_SPACING_MS })
+    .catch((err) => log.error({ err }, 'AMC tick failed'))
+    .finally(() => setTimeout(loop, cfg.AMC_POLL_INTERVAL_MS).unref());
+};
+loop();

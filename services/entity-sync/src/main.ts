@@ -1,5 +1,6 @@
 // entity-sync HTTP service: accounts, credentials, profiles, entity-sync triggers.
 import { createLogger } from '@adsync/shared/logger';
+import { onShutdown } from '@adsync/shared/shutdown';
 import { createPostgres, postgresReady } from '@adsync/shared/db/postgres';
 import { migrateClickHouse, migratePostgres } from '@adsync/shared/db/migrations';
 import { createClickHouse, clickhouseReady } from '@adsync/shared/db/clickhouse';
@@ -29,17 +30,11 @@ registerApi(app, apiDeps);
 registerIngestionApi(app, apiDeps);
 await app.listen({ host: cfg.ENTITY_SYNC_HOST, port: cfg.ENTITY_SYNC_PORT });
 
-let stopping = false;
-async function shutdown(signal: string) {
-  if (stopping) return;
-  stopping = true;
+onShutdown(log, async (signal) => {
   log.info({ signal, inflight: inflight.size }, 'shutting down: no new requests, finishing running syncs');
   await app.close();
   await Promise.allSettled([...inflight]);
   await clients.close();
   await ch.close();
   await db.destroy();
-  process.exit(0);
-}
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+});

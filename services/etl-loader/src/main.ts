@@ -1,5 +1,6 @@
 // etl-loader: report.ready → download + parse → rows.parsed → ClickHouse.
 import { createLogger } from '@adsync/shared/logger';
+import { onShutdown } from '@adsync/shared/shutdown';
 import { createPostgres, postgresReady } from '@adsync/shared/db/postgres';
 import { createClickHouse, clickhouseReady } from '@adsync/shared/db/clickhouse';
 import { migrateClickHouse, migratePostgres } from '@adsync/shared/db/migrations';
@@ -37,10 +38,7 @@ const app = await createHttpServer({
 await app.listen({ host: cfg.ETL_LOADER_HOST, port: cfg.ETL_LOADER_PORT });
 log.info('etl-loader running');
 
-let stopping = false;
-async function shutdown(signal: string) {
-  if (stopping) return;
-  stopping = true;
+onShutdown(log, async (signal) => {
   log.info({ signal }, 'shutting down: finishing in-flight batches, committing, disconnecting');
   clearInterval(prune);
   await app.close();
@@ -49,7 +47,4 @@ async function shutdown(signal: string) {
   await clients.close();
   await ch.close();
   await db.destroy();
-  process.exit(0);
-}
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+});

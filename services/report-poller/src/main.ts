@@ -1,5 +1,6 @@
 // report-poller: polls pending reports in bounded ticks; serves the reports API.
 import { createLogger } from '@adsync/shared/logger';
+import { onShutdown } from '@adsync/shared/shutdown';
 import { createPostgres, postgresReady } from '@adsync/shared/db/postgres';
 import { migratePostgres } from '@adsync/shared/db/migrations';
 import { createCodec } from '@adsync/shared/kafka/codec';
@@ -34,17 +35,11 @@ const app = await createHttpServer({
 registerReportsApi(app, { db, poller });
 await app.listen({ host: cfg.REPORT_POLLER_HOST, port: cfg.REPORT_POLLER_PORT });
 
-let stopping = false;
-async function shutdown(signal: string) {
-  if (stopping) return;
-  stopping = true;
+onShutdown(log, async (signal) => {
   log.info({ signal }, 'shutting down: finishing the current tick');
   await app.close();
   await poller.stop();
   await bus.close();
   await clients.close();
   await db.destroy();
-  process.exit(0);
-}
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+});

@@ -1,5 +1,6 @@
 // report-requester: HTTP trigger for report requests; relays the outbox.
 import { createLogger } from '@adsync/shared/logger';
+import { onShutdown } from '@adsync/shared/shutdown';
 import { createPostgres, postgresReady } from '@adsync/shared/db/postgres';
 import { migratePostgres } from '@adsync/shared/db/migrations';
 import { createCodec } from '@adsync/shared/kafka/codec';
@@ -24,10 +25,7 @@ const app = await createHttpServer({ name: 'report-requester', log, db, readines
 registerRequesterApi(app, { db, bus, clients, log, reportTypes: cfg.REPORT_TYPES, tiers: cfg.REPORT_TIERS, concurrency: cfg.REPORT_PROFILE_CONCURRENCY, inflight });
 await app.listen({ host: cfg.REPORT_REQUESTER_HOST, port: cfg.REPORT_REQUESTER_PORT });
 
-let stopping = false;
-async function shutdown(signal: string) {
-  if (stopping) return;
-  stopping = true;
+onShutdown(log, async (signal) => {
   log.info({ signal, inflight: inflight.size }, 'shutting down: finishing running request runs');
   await app.close();
   await Promise.allSettled([...inflight]);
@@ -35,7 +33,4 @@ async function shutdown(signal: string) {
   await bus.close();
   await clients.close();
   await db.destroy();
-  process.exit(0);
-}
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+});

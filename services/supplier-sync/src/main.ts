@@ -1,5 +1,6 @@
 // supplier-sync: the jobs API, the workers that consume job.created, deliveries and maintenance.
 import { createLogger } from '@adsync/shared/logger';
+import { onShutdown } from '@adsync/shared/shutdown';
 import { createPostgres, postgresReady } from '@adsync/shared/db/postgres';
 import { createClickHouse, clickhouseReady } from '@adsync/shared/db/clickhouse';
 import { migrateClickHouse, migratePostgres } from '@adsync/shared/db/migrations';
@@ -30,17 +31,11 @@ const app = await createHttpServer({ name: 'supplier-sync', log, db, readiness: 
 registerSupplierApi(app, { db, box, bus, maxAttempts: cfg.SUPPLIER_JOB_MAX_ATTEMPTS });
 await app.listen({ host: cfg.SUPPLIER_SYNC_HOST, port: cfg.SUPPLIER_SYNC_PORT });
 
-let stopping = false;
-async function shutdown(signal: string) {
-  if (stopping) return;
-  stopping = true;
+onShutdown(log, async (signal) => {
   log.info({ signal }, 'shutting down: finishing running jobs (unfinished ones are reclaimed by lease)');
   await app.close();
   await Promise.all(workers.map((w) => w.stop()));
   await bus.close();
   await ch.close();
   await db.destroy();
-  process.exit(0);
-}
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+});
