@@ -19,6 +19,7 @@ import { requestReports } from '@adsync/report-requester/request-reports';
 import { pollTick } from '@adsync/report-poller/poll-tick';
 import { findGaps } from '@adsync/report-poller/completeness';
 import { startLoader, type Loader } from './loader.ts';
+import { syncProfiles } from '@adsync/entity-sync/sync-profiles';
 
 const KEY = 'dGVzdC1vbmx5LWtleS1mb3ItdGhlLXBpcGVsaW5lLXQ=';
 const cfg = testConfig();
@@ -46,6 +47,9 @@ before(async () => {
   profileIds = sandbox.state.dataset.profiles().map((p) => p.profileId);
   await pg.db('profiles').insert(sandbox.state.dataset.profiles().map((p) => ({ profile_id: p.profileId, account_id: accountId, country_code: p.countryCode, currency_code: p.currencyCode, timezone: 'UTC' })));
   clients = new AmazonClients({ db: pg.db, box, log, baseUrl: sandbox.url });
+  // Entities first, as in production, so loads can roll recent metrics onto them.
+  const entities = await syncProfiles({ db: pg.db, ch: ch.ch, clients, log, batchSize: 500, concurrency: 2, exportPollMs: 20 }, { entity: 'all', mode: 'full', trigger: 'test' });
+  assert.equal(entities.failed, 0);
   bus = await createEventBus({ brokers: cfg.KAFKA_BROKERS, clientId: 'pipeline-test', codec: new InRepoSchemaCodec(), log, topicPrefix: prefix, deadLetterSink: clickhouseDeadLetterSink(ch.ch) });
   await bus.ensureTopics();
 });
@@ -122,7 +126,15 @@ test('every report type lands in ClickHouse with exactly the sandbox totals, per
   // Completeness: every day of every type has a pull recorded, no gaps.
   const gaps = await findGaps(pg.db, { from: days(5, 5)[0]!, to: days(1, 1)[0]!, reportTypes: REPORT_TYPE_IDS });
   assert.deepEqual(gaps, []);
-  // Denormalised recent metrics on the entity rows would need entity-sync; report rows stay authoritative in ClickHouse.
+  // Recent metrics are rolled onto the Postgres entity rows, equal to ClickHouse's 7- and 30-day sums.
+  const campaign = await pg.db('entity_campaigns').whereNotNull('recent_metrics').where({ ad_product: 'SPONSORED_PRODUCTS' }).first();
+  assert.ok(campaign, 'campaigns carry recent metrics');
+  const rm = await ch.ch.client.query({ query: `SELECT sum(cost_micros) AS cost, sum(clicks) AS clicks FROM ads_metrics_daily FINAL WHERE profile_id = '${campaign.profile_id}' AND report_type = 'spCampaigns' AND entity_id = '${campaign.campaign_id}' AND date >= toDate('${days(30, 30)[0]}')`, format: 'JSONEachRow' });
+  const sums = (await rm.json<{ cost: string; clicks: string }>())[0]!;
+  assert.equal(campaign.recent_metrics.cost_30d_micros, Number(sums.cost));
+  assert.equal(campaign.recent_metrics.clicks_30d, Number(sums.clicks));
+  const target = await pg.db('entity_targets').whereNotNull('recent_metrics').first();
+  assert.ok(target && target.recent_metrics.impressions_30d > 0, 'targets carry recent metrics');
   const loaded = await pg.db('pending_amazon_reports').where({ run_id: summary.runId }).sum<{ sum: number }[]>('row_count as sum');
   assert.equal(Number(loaded[0]!.sum), [...got.values()].reduce((s, v) => s + v.rows, 0));
 });
