@@ -16,7 +16,7 @@ import { createSecretBox, parseKey } from '@adsync/shared/crypto/secret-box';
 import { storeCredentials } from '@adsync/shared/amazon/account-clients';
 import { ensureAdminKey } from '@adsync/shared/http/api-keys';
 import { freshClickHouse, freshPostgres } from '@adsync/shared/testing/test-stack';
-import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox/amazon-ads-routes';
+import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox';
 
 const KEY = 'YmVuY2gtb25seS1rZXktZm9yLWFtYy1zdGF0dXMtISE=';
 const ADMIN = 'adsk_bench_admin_key_0123456789abcdef';

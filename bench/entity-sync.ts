@@ -15,7 +15,7 @@ import { migratePostgres } from '@adsync/shared/db/migrations';
 import { createSecretBox } from '@adsync/shared/crypto/secret-box';
 import { createLogger } from '@adsync/shared/logger';
 import { freshPostgres } from '@adsync/shared/testing/test-stack';
-import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox/amazon-ads-routes';
+import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox';
 import { AmazonClients } from '@adsync/shared/amazon/account-clients';
 import { syncProfiles } from '@adsync/entity-sync/sync-profiles';
 import { storeCredentials } from '@adsync/shared/amazon/account-clients';

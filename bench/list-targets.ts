@@ -13,7 +13,7 @@ import { request } from 'undici';
 import { AmazonAdsClient } from '@adsync/shared/amazon/ads-client';
 import { listEntities, type EntityKind } from '@adsync/shared/amazon/entities';
 import { createLogger } from '@adsync/shared/logger';
-import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox/amazon-ads-routes';
+import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox';
 
 const PORT = 18990;
 const scale = { profiles: 1, campaignsPerProfile: 100, adGroupsPerCampaign: 20, keywordsPerAdGroup: 80, productTargetsPerAdGroup: 20, adsPerAdGroup: 1 };

@@ -5,7 +5,8 @@ import { sandboxClient } from './test-client.ts';
 import { listEntities, listProfiles, type EntityKind } from '@adsync/shared/amazon/entities';
 import { createReport, getReportStatus } from '@adsync/shared/amazon/reporting';
 import { AmazonApiError } from '@adsync/shared/amazon/errors';
-import { SANDBOX_REFRESH_TOKEN } from './amazon-ads-routes.ts';
+import { SANDBOX_REFRESH_TOKEN } from './amazon/gateway.ts';
+import type { AdProductKind, EntityKind as DatasetKind } from './dataset.ts';
 
 let sandbox: Sandbox;
 const scale = { profiles: 2, campaignsPerProfile: 30, adGroupsPerCampaign: 4, adsPerAdGroup: 3, keywordsPerAdGroup: 5, productTargetsPerAdGroup: 2, sbCampaignsPerProfile: 7, sdCampaignsPerProfile: 9 };
@@ -16,13 +17,11 @@ before(async () => {
 after(() => sandbox.close());
 
 const idKey: Record<EntityKind, string> = { spCampaigns: 'campaignId', spAdGroups: 'adGroupId', spProductAds: 'adId', spKeywords: 'keywordId', spProductTargets: 'targetId', sbCampaigns: 'campaignId', sdCampaigns: 'campaignId' };
+const source: Record<EntityKind, [AdProductKind, DatasetKind]> = { spCampaigns: ['sp', 'campaign'], spAdGroups: ['sp', 'adGroup'], spProductAds: ['sp', 'ad'], spKeywords: ['sp', 'keyword'], spProductTargets: ['sp', 'productTarget'], sbCampaigns: ['sb', 'campaign'], sdCampaigns: ['sd', 'campaign'] };
 
 function generatedIds(p: number, kind: EntityKind): string[] {
-  const ds = sandbox.state.dataset;
-  const now = new Date();
-  const n = { spCampaigns: ds.count(p, 'campaigns'), spAdGroups: ds.count(p, 'adGroups'), spProductAds: ds.count(p, 'ads'), spKeywords: ds.count(p, 'keywords'), spProductTargets: ds.count(p, 'productTargets'), sbCampaigns: ds.count(p, 'sbCampaigns'), sdCampaigns: ds.count(p, 'sdCampaigns') }[kind];
-  const at = { spCampaigns: ds.spCampaign, spAdGroups: ds.spAdGroup, spProductAds: ds.spProductAd, spKeywords: ds.spKeyword, spProductTargets: ds.spProductTarget, sbCampaigns: ds.sbCampaign, sdCampaigns: ds.sdCampaign }[kind].bind(ds) as (p: number, i: number, now: Date) => Record<string, unknown>;
-  return Array.from({ length: n }, (_, i) => String(at(p, i, now)[idKey[kind]]));
+  const [product, k] = source[kind];
+  return [...sandbox.state.dataset.all(product, k, p)].map((e) => e.id);
 }
 
 test('with 20% 429s and 5% 5xx, listing every entity returns exactly the generated set', async () => {
@@ -48,13 +47,13 @@ test('with 20% 429s and 5% 5xx, listing every entity returns exactly the generat
   }
 });
 
-test('v2 startIndex/count pagination lists the same campaigns as v3', async () => {
+test('startIndex/count pagination (Sponsored Display) lists every campaign once, in small pages too', async () => {
   const client = sandboxClient(sandbox);
   try {
     const profileId = sandbox.state.dataset.profiles()[0]!.profileId;
-    const v2: string[] = [];
-    for await (const c of client.listV2<{ campaignId: number }>({ path: '/v2/sp/campaigns', profileId, count: 4 })) v2.push(String(c.campaignId));
-    assert.deepEqual(v2, generatedIds(0, 'spCampaigns'));
+    const paged: string[] = [];
+    for await (const c of client.listV2<{ campaignId: number }>({ path: '/sd/campaigns', profileId, count: 4, query: { stateFilter: 'enabled,paused,archived' } })) paged.push(String(c.campaignId));
+    assert.deepEqual(paged, generatedIds(0, 'sdCampaigns'));
   } finally {
     await client.close();
   }
@@ -108,15 +107,18 @@ test('a 401 triggers one refresh and a retry, not a loop', async () => {
   }
 });
 
-test('a profile without access is a typed 403 error, not retried', async () => {
+// en-us/reference/concepts/errors.md: "401 - Not authorized to access scope".
+test('a profile without access is a typed forbidden error, not retried and no token refresh', async () => {
   const profileId = sandbox.state.dataset.profiles()[1]!.profileId;
   sandbox.setFaults({ forbiddenProfiles: [profileId] });
   const client = sandboxClient(sandbox);
   try {
+    await client.tokens.get();
     const from = sandbox.state.requestLog.length;
     const it = listEntities(client, profileId, 'spCampaigns');
-    await assert.rejects(it.next(), (err: unknown) => err instanceof AmazonApiError && err.kind === 'forbidden' && err.status === 403 && err.requestId !== null);
+    await assert.rejects(it.next(), (err: unknown) => err instanceof AmazonApiError && err.kind === 'forbidden' && err.status === 401 && /Not authorized to access scope/.test(err.message) && err.requestId !== null);
     assert.equal(sandbox.state.requestLog.slice(from).filter((e) => e.path === '/sp/campaigns/list').length, 1);
+    assert.equal(sandbox.state.requestLog.slice(from).filter((e) => e.path === '/auth/o2/token').length, 0, 'a scope refusal is not a token problem');
   } finally {
     sandbox.setFaults({ forbiddenProfiles: [] });
     await client.close();
@@ -136,7 +138,7 @@ test('a duplicate report request takes over the report id Amazon names', async (
     assert.equal(second.duplicate, true);
     assert.equal(second.reportId, first.reportId);
     assert.equal((await getReportStatus(client, profileId, first.reportId)).status, 'PENDING');
-    await assert.rejects(createReport(client, profileId, { ...spec, columns: ['date', 'campaignId', 'searchTerm'] }), (err: unknown) => err instanceof AmazonApiError && err.kind === 'bad_request' && /searchTerm/.test(err.message));
+    await assert.rejects(createReport(client, profileId, { ...spec, columns: ['date', 'campaignId', 'searchTerm'] }), (err: unknown) => err instanceof AmazonApiError && err.kind === 'bad_request' && /configuration columns includes invalid values: \(searchTerm\)/.test(err.message));
   } finally {
     sandbox.setFaults({ reportGenerationMs: 300 });
     await client.close();

@@ -1,34 +1,83 @@
 /**
  * The sandbox's advertising world, generated from a seed at any scale. Every
- * entity and every metric is a pure function of (seed, ids, date), so listing
- * 200,000 targets streams them without building them, and a test can ask for the
- * exact totals of anything the sandbox served.
+ * entity is a pure function of (seed, profile, kind, index), so listing 200,000
+ * targets streams them without building them, and a test can ask for exactly
+ * what the sandbox serves.
+ *
+ * Entities live here in one canonical shape; the wire views (amazon/views.ts)
+ * render them the way each Amazon API family does — SP v3 strings and upper-case
+ * states, SD's numeric ids and lower-case states, the Exports common model — so a
+ * difference between two APIs is a difference in one renderer, never in the data.
  */
 import { addDays } from '@adsync/shared/calendar';
 import { hash32, intBetween, pick, unit } from './hash-random.ts';
 
 export interface Scale {
   profiles: number;
+  portfoliosPerProfile: number;
   campaignsPerProfile: number;
   adGroupsPerCampaign: number;
   adsPerAdGroup: number;
   keywordsPerAdGroup: number;
   productTargetsPerAdGroup: number;
+  spNegativeKeywordsPerAdGroup: number;
+  spNegativeTargetsPerAdGroup: number;
+  spCampaignNegativeKeywordsPerCampaign: number;
+  spCampaignNegativeTargetsPerCampaign: number;
   sbCampaignsPerProfile: number;
+  sbAdGroupsPerCampaign: number;
+  sbAdsPerAdGroup: number;
+  sbKeywordsPerAdGroup: number;
+  sbProductTargetsPerAdGroup: number;
+  sbNegativeKeywordsPerAdGroup: number;
+  sbNegativeTargetsPerAdGroup: number;
   sdCampaignsPerProfile: number;
+  sdAdGroupsPerCampaign: number;
+  sdAdsPerAdGroup: number;
+  sdTargetsPerAdGroup: number;
+  sdNegativeTargetsPerAdGroup: number;
+  sdCreativesPerAdGroup: number;
+  stCampaignsPerProfile: number;
+  stAdGroupsPerCampaign: number;
+  stTargetsPerAdGroup: number;
+  budgetRulesPerAdProduct: number;
   searchTermsPerKeyword: number;
+  purchasedAsinsPerAd: number;
+  matchedTargetsPerAdGroup: number;
 }
 
 export const DEFAULT_SCALE: Scale = {
   profiles: 2,
+  portfoliosPerProfile: 3,
   campaignsPerProfile: 4,
   adGroupsPerCampaign: 2,
   adsPerAdGroup: 2,
   keywordsPerAdGroup: 3,
   productTargetsPerAdGroup: 1,
+  spNegativeKeywordsPerAdGroup: 1,
+  spNegativeTargetsPerAdGroup: 1,
+  spCampaignNegativeKeywordsPerCampaign: 1,
+  spCampaignNegativeTargetsPerCampaign: 1,
   sbCampaignsPerProfile: 2,
+  sbAdGroupsPerCampaign: 1,
+  sbAdsPerAdGroup: 1,
+  sbKeywordsPerAdGroup: 2,
+  sbProductTargetsPerAdGroup: 1,
+  sbNegativeKeywordsPerAdGroup: 1,
+  sbNegativeTargetsPerAdGroup: 1,
   sdCampaignsPerProfile: 2,
+  sdAdGroupsPerCampaign: 1,
+  sdAdsPerAdGroup: 2,
+  sdTargetsPerAdGroup: 2,
+  sdNegativeTargetsPerAdGroup: 1,
+  sdCreativesPerAdGroup: 1,
+  stCampaignsPerProfile: 1,
+  stAdGroupsPerCampaign: 1,
+  stTargetsPerAdGroup: 1,
+  budgetRulesPerAdProduct: 1,
   searchTermsPerKeyword: 2,
+  purchasedAsinsPerAd: 2,
+  matchedTargetsPerAdGroup: 2,
 };
 
 const MARKETPLACES = [
@@ -39,10 +88,104 @@ const MARKETPLACES = [
 ] as const;
 
 const WORDS = ['organic', 'coffee', 'beans', 'espresso', 'grinder', 'mug', 'travel', 'ceramic', 'arabica', 'decaf', 'filter', 'pour', 'over', 'kettle', 'cold', 'brew', 'dark', 'roast', 'gift', 'set'];
-const STATES_V3 = ['ENABLED', 'ENABLED', 'ENABLED', 'PAUSED', 'ARCHIVED'] as const;
+const STATES = ['ENABLED', 'ENABLED', 'ENABLED', 'PAUSED', 'ARCHIVED'] as const;
 const MATCH_TYPES = ['EXACT', 'PHRASE', 'BROAD'] as const;
 
 export const BASE_DATE = '2026-01-01';
+
+export type AdProductKind = 'sp' | 'sb' | 'sd' | 'st';
+export const AD_PRODUCT_NAMES: Record<AdProductKind, string> = { sp: 'SPONSORED_PRODUCTS', sb: 'SPONSORED_BRANDS', sd: 'SPONSORED_DISPLAY', st: 'SPONSORED_TELEVISION' };
+
+export type EntityKind =
+  | 'portfolio'
+  | 'campaign'
+  | 'adGroup'
+  | 'ad'
+  | 'keyword'
+  | 'productTarget'
+  | 'negativeKeyword'
+  | 'negativeTarget'
+  | 'campaignNegativeKeyword'
+  | 'campaignNegativeTarget'
+  | 'creative'
+  | 'budgetRule';
+
+export type EntityState = 'ENABLED' | 'PAUSED' | 'ARCHIVED';
+
+/** A targeting expression in one neutral spelling (SP's); SB and SD views camel-case the types. */
+export interface Expression {
+  type: string;
+  value?: string;
+}
+
+/** Every entity of every ad product, in one shape. Fields a kind does not have stay undefined. */
+export interface Entity {
+  product: AdProductKind;
+  kind: EntityKind;
+  profileIndex: number;
+  index: number;
+  id: string;
+  campaignId?: string;
+  adGroupId?: string;
+  portfolioId?: string;
+  state: EntityState;
+  name?: string;
+  createdAt: string;
+  updatedAt: string;
+  // campaigns
+  startDate?: string;
+  endDate?: string;
+  budget?: number;
+  targetingType?: 'MANUAL' | 'AUTO';
+  biddingStrategy?: string;
+  placementTopPercentage?: number;
+  tactic?: string;
+  costType?: 'CPC' | 'VCPM';
+  brandEntityId?: string;
+  isMultiAdGroupsEnabled?: boolean;
+  // ad groups
+  defaultBid?: number;
+  creativeType?: 'IMAGE' | 'VIDEO';
+  bidOptimization?: string;
+  // ads and creatives
+  asin?: string;
+  sku?: string;
+  asins?: string[];
+  headline?: string;
+  // keywords and targets
+  keywordText?: string;
+  matchType?: string;
+  bid?: number;
+  expression?: Expression[];
+  expressionType?: 'MANUAL' | 'AUTO';
+  // portfolios and budget rules
+  amount?: number;
+  ruleType?: string;
+  increasePercent?: number;
+}
+
+/** Which kinds each ad product has. */
+export const KINDS_OF: Record<AdProductKind, EntityKind[]> = {
+  sp: ['campaign', 'adGroup', 'ad', 'keyword', 'productTarget', 'negativeKeyword', 'negativeTarget', 'campaignNegativeKeyword', 'campaignNegativeTarget', 'budgetRule'],
+  sb: ['campaign', 'adGroup', 'ad', 'keyword', 'productTarget', 'negativeKeyword', 'negativeTarget', 'budgetRule'],
+  sd: ['campaign', 'adGroup', 'ad', 'productTarget', 'negativeTarget', 'creative', 'budgetRule'],
+  st: ['campaign', 'adGroup', 'productTarget'],
+};
+
+/** Id spaces: 10^13 apart per (product, kind), 10^9 per profile. All ids stay below 2^53. */
+const KIND_CODE: Record<string, number> = {};
+['portfolio', ...(['sp', 'sb', 'sd', 'st'] as const).flatMap((p) => KINDS_OF[p].map((k) => `${p}.${k}`))].forEach((k, i) => (KIND_CODE[k] = 10 + i));
+
+export function entityId(product: AdProductKind | null, kind: EntityKind, p: number, i: number): string {
+  const code = KIND_CODE[product ? `${product}.${kind}` : kind];
+  if (code === undefined) throw new Error(`no id space for ${product}.${kind}`);
+  return String(code * 1e13 + p * 1e9 + i);
+}
+
+export const idOf = {
+  profile: (p: number) => String(1_000_000_000_000 + p * 1_111),
+  campaign: (kind: AdProductKind, p: number, c: number) => entityId(kind, 'campaign', p, c),
+};
 
 export interface Profile {
   index: number;
@@ -52,30 +195,18 @@ export interface Profile {
   timezone: string;
   marketplaceStringId: string;
   region: string;
-  accountInfo: { marketplaceStringId: string; id: string; type: 'seller' | 'vendor'; name: string; validPaymentMethod: boolean };
+  accountInfo: { marketplaceStringId: string; id: string; type: 'seller' | 'vendor' | 'agency'; name: string; validPaymentMethod?: boolean };
 }
 
-export type AdProductKind = 'sp' | 'sb' | 'sd';
-
-/** One row of the SP target list: a keyword or a product target. */
-export interface TargetRef {
-  kind: 'keyword' | 'product';
+export interface Change {
+  kind: string;
+  profileId: string;
   id: string;
-  adGroupIndex: number;
-  campaignIndex: number;
-  n: number;
+  patch: Record<string, unknown>;
 }
-
-export const idOf = {
-  profile: (p: number) => String(1_000_000_000_000 + p * 1_111),
-  campaign: (kind: AdProductKind, p: number, c: number) => String({ sp: 1e14, sb: 2e14, sd: 3e14 }[kind] + p * 1e8 + c),
-  adGroup: (p: number, g: number) => String(4e14 + p * 1e9 + g),
-  ad: (p: number, a: number) => String(5e14 + p * 1e10 + a),
-  keyword: (p: number, k: number) => String(6e14 + p * 1e10 + k),
-  productTarget: (p: number, t: number) => String(7e14 + p * 1e10 + t),
-};
 
 const titleWords = (seed: number, key: string, n: number) => Array.from({ length: n }, (_, i) => pick(seed, `${key}:w${i}`, WORDS)).join(' ');
+const money = (v: number) => Math.round(v * 100) / 100;
 
 export class Dataset {
   readonly seed: number;
@@ -83,7 +214,7 @@ export class Dataset {
   /** Entity update times are fixed relative to this instant, so repeated lists agree. */
   readonly epochMs: number;
   /** Changes applied after generation (see mutate), keyed by entity id. */
-  private readonly overrides = new Map<string, Record<string, unknown>>();
+  private readonly overrides = new Map<string, Partial<Entity>>();
 
   constructor(seed: number, scale: Partial<Scale> = {}, epochMs = Math.floor(Date.now() / 1000) * 1000) {
     this.seed = seed >>> 0;
@@ -91,66 +222,16 @@ export class Dataset {
     this.epochMs = epochMs;
   }
 
-  /** Records a change to one entity as Amazon would show it: new values and a fresh lastUpdateDateTime. */
-  override(id: string, patch: Record<string, unknown>): void {
-    this.overrides.set(id, { ...this.overrides.get(id), ...patch });
-  }
-
-  /**
-   * Changes a deterministic share of every SP entity type and SB campaigns, the way
-   * an advertiser editing in the console would: new bids, budgets, names, states.
-   * Returns what changed, so a test can check values, not just counts.
-   */
-  mutate(fraction: number, at: Date, round = 1): { kind: string; profileId: string; id: string; patch: Record<string, unknown> }[] {
-    const changed: { kind: string; profileId: string; id: string; patch: Record<string, unknown> }[] = [];
-    const updatedAt = new Date(Math.floor(at.getTime() / 1000) * 1000).toISOString();
-    const now = new Date(this.epochMs);
-    const chosen = (id: string) => unit(this.seed, `${id}:mutate${round}`) < fraction;
-    for (let p = 0; p < this.scale.profiles; p++) {
-      const profileId = idOf.profile(p);
-      const visit = (kind: string, n: number, gen: (i: number) => Record<string, unknown>, idKey: string, patchOf: (e: Record<string, unknown>) => Record<string, unknown>) => {
-        for (let i = 0; i < n; i++) {
-          const e = gen(i);
-          const id = String(e[idKey]);
-          if (!chosen(id)) continue;
-          const patch = patchOf(e);
-          this.override(id, { ...patch, updatedAt });
-          changed.push({ kind, profileId, id, patch });
-        }
-      };
-      const nextState = (st: unknown) => (st === 'ENABLED' ? 'PAUSED' : 'ENABLED');
-      visit('campaign', this.count(p, 'campaigns'), (i) => this.spCampaign(p, i, now), 'campaignId', (e) => ({ name: `${String(e.name)} (edited ${round})`, budget: { budgetType: 'DAILY', budget: Number((e.budget as { budget: number }).budget) + 7 } }));
-      visit('ad_group', this.count(p, 'adGroups'), (i) => this.spAdGroup(p, i, now), 'adGroupId', (e) => ({ defaultBid: Math.round((Number(e.defaultBid) + 0.11) * 100) / 100 }));
-      visit('ad', this.count(p, 'ads'), (i) => this.spProductAd(p, i, now), 'adId', (e) => ({ state: nextState(e.state) }));
-      visit('keyword', this.count(p, 'keywords'), (i) => this.spKeyword(p, i, now), 'keywordId', (e) => ({ bid: Math.round((Number(e.bid) + 0.05) * 100) / 100, state: nextState(e.state) }));
-      visit('product_target', this.count(p, 'productTargets'), (i) => this.spProductTarget(p, i, now), 'targetId', (e) => ({ bid: Math.round((Number(e.bid) + 0.07) * 100) / 100 }));
-      visit('sb_campaign', this.count(p, 'sbCampaigns'), (i) => this.sbCampaign(p, i, now), 'campaignId', (e) => ({ name: `${String(e.name)} (edited ${round})` }));
-    }
-    return changed;
-  }
-
-  /** Applies recorded changes to a freshly generated entity. */
-  private patched<T extends Record<string, unknown>>(id: string, entity: T): T {
-    const o = this.overrides.get(id);
-    if (!o) return entity;
-    const { updatedAt, ...fields } = o as { updatedAt?: string };
-    const out = { ...entity, ...fields } as Record<string, unknown>;
-    const ext = out.extendedData as Record<string, unknown> | undefined;
-    if (ext && updatedAt) {
-      out.extendedData = 'lastUpdateDate' in ext ? { ...ext, lastUpdateDate: Date.parse(updatedAt) } : { ...ext, lastUpdateDateTime: updatedAt };
-    }
-    return out as T;
-  }
-
   profiles(): Profile[] {
     return Array.from({ length: this.scale.profiles }, (_, p) => {
       const m = MARKETPLACES[p % MARKETPLACES.length]!;
-      const profileId = idOf.profile(p);
+      // Every third profile a vendor, every fifth an agency-managed one (seller accounts linked to a manager account).
+      const type = p % 5 === 4 ? 'agency' : p % 3 === 2 ? 'vendor' : 'seller';
       return {
         index: p,
-        profileId,
+        profileId: idOf.profile(p),
         ...m,
-        accountInfo: { marketplaceStringId: m.marketplaceStringId, id: `A${hash32(this.seed, `acct${p}`).toString(36).toUpperCase()}`, type: p % 3 === 2 ? 'vendor' : 'seller', name: `Sandbox Brand ${p + 1}`, validPaymentMethod: true },
+        accountInfo: { marketplaceStringId: m.marketplaceStringId, id: `A${hash32(this.seed, `acct${p}`).toString(36).toUpperCase()}`, type, name: `Sandbox Brand ${p + 1}`, ...(type === 'vendor' ? { validPaymentMethod: true } : {}) },
       };
     });
   }
@@ -160,177 +241,226 @@ export class Dataset {
     return Number.isInteger(p) && p >= 0 && p < this.scale.profiles ? p : null;
   }
 
-  // ---- counts, so pagination can address any page directly ----
-  count(p: number, what: 'campaigns' | 'adGroups' | 'ads' | 'keywords' | 'productTargets' | 'targets' | 'sbCampaigns' | 'sdCampaigns'): number {
+  // ---- structure: how many of each kind, and each entity's parents ----
+
+  private perCampaign(product: AdProductKind): number {
     const s = this.scale;
-    const groups = s.campaignsPerProfile * s.adGroupsPerCampaign;
-    void p;
-    switch (what) {
-      case 'campaigns': return s.campaignsPerProfile;
-      case 'adGroups': return groups;
-      case 'ads': return groups * s.adsPerAdGroup;
-      case 'keywords': return groups * s.keywordsPerAdGroup;
-      case 'productTargets': return groups * s.productTargetsPerAdGroup;
-      case 'targets': return groups * (s.keywordsPerAdGroup + s.productTargetsPerAdGroup);
-      case 'sbCampaigns': return s.sbCampaignsPerProfile;
-      case 'sdCampaigns': return s.sdCampaignsPerProfile;
-    }
+    return { sp: s.adGroupsPerCampaign, sb: s.sbAdGroupsPerCampaign, sd: s.sdAdGroupsPerCampaign, st: s.stAdGroupsPerCampaign }[product];
   }
 
-  /** Last-update time of an entity: spread over the 60 days before `now`, fixed per entity. */
-  private updatedAt(key: string, _now: Date): string {
+  private campaigns(product: AdProductKind): number {
+    const s = this.scale;
+    return { sp: s.campaignsPerProfile, sb: s.sbCampaignsPerProfile, sd: s.sdCampaignsPerProfile, st: s.stCampaignsPerProfile }[product];
+  }
+
+  /** Children per ad group (or per campaign, for campaign-level kinds). */
+  private perParent(product: AdProductKind, kind: EntityKind): { per: number; level: 'campaign' | 'adGroup' | 'profile' } {
+    const s = this.scale;
+    const table: Record<string, [number, 'campaign' | 'adGroup' | 'profile']> = {
+      'sp.ad': [s.adsPerAdGroup, 'adGroup'],
+      'sp.keyword': [s.keywordsPerAdGroup, 'adGroup'],
+      'sp.productTarget': [s.productTargetsPerAdGroup, 'adGroup'],
+      'sp.negativeKeyword': [s.spNegativeKeywordsPerAdGroup, 'adGroup'],
+      'sp.negativeTarget': [s.spNegativeTargetsPerAdGroup, 'adGroup'],
+      'sp.campaignNegativeKeyword': [s.spCampaignNegativeKeywordsPerCampaign, 'campaign'],
+      'sp.campaignNegativeTarget': [s.spCampaignNegativeTargetsPerCampaign, 'campaign'],
+      'sb.ad': [s.sbAdsPerAdGroup, 'adGroup'],
+      'sb.keyword': [s.sbKeywordsPerAdGroup, 'adGroup'],
+      'sb.productTarget': [s.sbProductTargetsPerAdGroup, 'adGroup'],
+      'sb.negativeKeyword': [s.sbNegativeKeywordsPerAdGroup, 'adGroup'],
+      'sb.negativeTarget': [s.sbNegativeTargetsPerAdGroup, 'adGroup'],
+      'sd.ad': [s.sdAdsPerAdGroup, 'adGroup'],
+      'sd.productTarget': [s.sdTargetsPerAdGroup, 'adGroup'],
+      'sd.negativeTarget': [s.sdNegativeTargetsPerAdGroup, 'adGroup'],
+      'sd.creative': [s.sdCreativesPerAdGroup, 'adGroup'],
+      'st.productTarget': [s.stTargetsPerAdGroup, 'adGroup'],
+      'sp.budgetRule': [s.budgetRulesPerAdProduct, 'profile'],
+      'sb.budgetRule': [s.budgetRulesPerAdProduct, 'profile'],
+      'sd.budgetRule': [s.budgetRulesPerAdProduct, 'profile'],
+    };
+    const t = table[`${product}.${kind}`];
+    if (!t) throw new Error(`${product} has no ${kind}`);
+    return { per: t[0], level: t[1] };
+  }
+
+  /** How many entities of a kind a profile has (all profiles have the same shape). */
+  count(product: AdProductKind | null, kind: EntityKind): number {
+    if (kind === 'portfolio') return this.scale.portfoliosPerProfile;
+    const p = product!;
+    if (!KINDS_OF[p].includes(kind)) return 0;
+    if (kind === 'campaign') return this.campaigns(p);
+    if (kind === 'adGroup') return this.campaigns(p) * this.perCampaign(p);
+    const { per, level } = this.perParent(p, kind);
+    return level === 'profile' ? per : level === 'campaign' ? this.campaigns(p) * per : this.campaigns(p) * this.perCampaign(p) * per;
+  }
+
+  /** Every entity of a kind in a profile, in id order. */
+  *all(product: AdProductKind | null, kind: EntityKind, p: number): Generator<Entity> {
+    const n = this.count(product, kind);
+    for (let i = 0; i < n; i++) yield this.entity(product, kind, p, i);
+  }
+
+  private parents(product: AdProductKind, kind: EntityKind, p: number, i: number): { campaignIndex?: number; adGroupIndex?: number } {
+    if (kind === 'campaign' || kind === 'budgetRule') return {};
+    if (kind === 'adGroup') return { campaignIndex: Math.floor(i / this.perCampaign(product)) };
+    const { per, level } = this.perParent(product, kind);
+    if (level === 'campaign') return { campaignIndex: Math.floor(i / per) };
+    const g = Math.floor(i / per);
+    return { adGroupIndex: g, campaignIndex: Math.floor(g / this.perCampaign(product)) };
+  }
+
+  /** Last-update time of an entity: spread over the 60 days before the epoch, fixed per entity. */
+  private updatedAt(key: string): string {
     const back = unit(this.seed, `${key}:upd`) * 60 * 86_400_000;
     return new Date(Math.floor((this.epochMs - back) / 1000) * 1000).toISOString();
   }
 
   private createdAt(key: string): string {
-    return `${addDays(BASE_DATE, intBetween(this.seed, `${key}:created`, 0, 200))}T08:00:00Z`;
-  }
-
-  spCampaign(p: number, c: number, now: Date) {
-    const id = idOf.campaign('sp', p, c);
-    const auto = unit(this.seed, `${id}:auto`) < 0.3;
-    return this.patched(id, {
-      campaignId: id,
-      name: `SP ${auto ? 'Auto' : 'Manual'} – ${titleWords(this.seed, id, 3)} #${c + 1}`,
-      campaignType: 'SPONSORED_PRODUCTS',
-      targetingType: auto ? 'AUTO' : 'MANUAL',
-      state: pick(this.seed, `${id}:state`, STATES_V3),
-      dynamicBidding: { strategy: pick(this.seed, `${id}:strat`, ['LEGACY_FOR_SALES', 'AUTO_FOR_SALES', 'MANUAL']), placementBidding: [{ placement: 'PLACEMENT_TOP', percentage: intBetween(this.seed, `${id}:top`, 0, 50) }] },
-      startDate: this.createdAt(id).slice(0, 10),
-      budget: { budgetType: 'DAILY', budget: intBetween(this.seed, `${id}:budget`, 10, 500) },
-      portfolioId: unit(this.seed, `${id}:pf`) < 0.5 ? String(9e14 + p * 100 + (c % 3)) : undefined,
-      extendedData: { creationDateTime: this.createdAt(id), lastUpdateDateTime: this.updatedAt(id, now), servingStatus: 'CAMPAIGN_STATUS_ENABLED' },
-    });
-  }
-
-  spAdGroup(p: number, g: number, now: Date) {
-    const c = Math.floor(g / this.scale.adGroupsPerCampaign);
-    const id = idOf.adGroup(p, g);
-    return this.patched(id, {
-      adGroupId: id,
-      campaignId: idOf.campaign('sp', p, c),
-      name: `Ad group ${titleWords(this.seed, id, 2)} ${g + 1}`,
-      state: pick(this.seed, `${id}:state`, STATES_V3),
-      defaultBid: Math.round((0.2 + unit(this.seed, `${id}:bid`) * 2.3) * 100) / 100,
-      extendedData: { creationDateTime: this.createdAt(id), lastUpdateDateTime: this.updatedAt(id, now), servingStatus: 'AD_GROUP_STATUS_ENABLED' },
-    });
-  }
-
-  spProductAd(p: number, a: number, now: Date) {
-    const g = Math.floor(a / this.scale.adsPerAdGroup);
-    const c = Math.floor(g / this.scale.adGroupsPerCampaign);
-    const id = idOf.ad(p, a);
-    const asin = this.asin(hash32(this.seed, `${id}:asin`) % 500);
-    return this.patched(id, {
-      adId: id,
-      adGroupId: idOf.adGroup(p, g),
-      campaignId: idOf.campaign('sp', p, c),
-      asin,
-      sku: `SKU-${asin.slice(-6)}`,
-      state: pick(this.seed, `${id}:state`, STATES_V3),
-      extendedData: { creationDateTime: this.createdAt(id), lastUpdateDateTime: this.updatedAt(id, now), servingStatus: 'AD_STATUS_LIVE' },
-    });
+    return `${addDays(BASE_DATE, intBetween(this.seed, `${key}:created`, 0, 200))}T08:00:00.000Z`;
   }
 
   asin(n: number): string {
     return `B0${(0x1000000 + n * 7919).toString(36).toUpperCase().padStart(8, '0')}`.slice(0, 10);
   }
 
-  spKeyword(p: number, k: number, now: Date) {
-    const g = Math.floor(k / this.scale.keywordsPerAdGroup);
-    const c = Math.floor(g / this.scale.adGroupsPerCampaign);
-    const id = idOf.keyword(p, k);
-    return this.patched(id, {
-      keywordId: id,
-      adGroupId: idOf.adGroup(p, g),
-      campaignId: idOf.campaign('sp', p, c),
-      keywordText: titleWords(this.seed, id, intBetween(this.seed, `${id}:len`, 1, 4)),
-      matchType: pick(this.seed, `${id}:match`, MATCH_TYPES),
-      state: pick(this.seed, `${id}:state`, STATES_V3),
-      bid: Math.round((0.2 + unit(this.seed, `${id}:bid`) * 3) * 100) / 100,
-      extendedData: { creationDateTime: this.createdAt(id), lastUpdateDateTime: this.updatedAt(id, now), servingStatus: 'TARGETING_CLAUSE_STATUS_LIVE' },
-    });
+  /** The entity at (product, kind, profile, index), with any recorded change applied. */
+  entity(product: AdProductKind | null, kind: EntityKind, p: number, i: number): Entity {
+    const id = entityId(product, kind, p, i);
+    const base = this.generate(product, kind, p, i, id);
+    const o = this.overrides.get(id);
+    return o ? { ...base, ...o } : base;
   }
 
-  spProductTarget(p: number, t: number, now: Date) {
-    const g = Math.floor(t / this.scale.productTargetsPerAdGroup);
-    const c = Math.floor(g / this.scale.adGroupsPerCampaign);
-    const id = idOf.productTarget(p, t);
-    const expression = [{ type: 'ASIN_SAME_AS', value: this.asin(hash32(this.seed, `${id}:asin`) % 500) }];
-    return this.patched(id, {
-      targetId: id,
-      adGroupId: idOf.adGroup(p, g),
-      campaignId: idOf.campaign('sp', p, c),
-      expression,
-      resolvedExpression: expression,
-      expressionType: 'MANUAL',
-      state: pick(this.seed, `${id}:state`, STATES_V3),
-      bid: Math.round((0.3 + unit(this.seed, `${id}:bid`) * 2) * 100) / 100,
-      extendedData: { creationDateTime: this.createdAt(id), lastUpdateDateTime: this.updatedAt(id, now), servingStatus: 'TARGETING_CLAUSE_STATUS_LIVE' },
-    });
+  private generate(product: AdProductKind | null, kind: EntityKind, p: number, i: number, id: string): Entity {
+    const seed = this.seed;
+    const e: Entity = { product: product ?? 'sp', kind, profileIndex: p, index: i, id, state: pick(seed, `${id}:state`, STATES), createdAt: this.createdAt(id), updatedAt: this.updatedAt(id) };
+    if (kind === 'portfolio') {
+      return { ...e, state: 'ENABLED', name: `Portfolio ${titleWords(seed, id, 2)} ${i + 1}`, amount: intBetween(seed, `${id}:budget`, 500, 5000) };
+    }
+    const prod = product!;
+    const { campaignIndex, adGroupIndex } = this.parents(prod, kind, p, i);
+    if (campaignIndex !== undefined) e.campaignId = entityId(prod, 'campaign', p, campaignIndex);
+    if (adGroupIndex !== undefined) e.adGroupId = entityId(prod, 'adGroup', p, adGroupIndex);
+    switch (kind) {
+      case 'campaign': {
+        const auto = prod === 'sp' && unit(seed, `${id}:auto`) < 0.3;
+        const pf = this.scale.portfoliosPerProfile > 0 && unit(seed, `${id}:pf`) < 0.5 ? entityId(null, 'portfolio', p, i % this.scale.portfoliosPerProfile) : undefined;
+        const label = { sp: `SP ${auto ? 'Auto' : 'Manual'}`, sb: 'SB Brand', sd: 'SD Retargeting', st: 'ST Awareness' }[prod];
+        return {
+          ...e,
+          name: `${label} – ${titleWords(seed, id, 3)} #${i + 1}`,
+          portfolioId: pf,
+          startDate: this.createdAt(id).slice(0, 10),
+          budget: intBetween(seed, `${id}:budget`, 10, 500),
+          targetingType: prod === 'sp' ? (auto ? 'AUTO' : 'MANUAL') : undefined,
+          biddingStrategy: prod === 'sp' ? pick(seed, `${id}:strat`, ['LEGACY_FOR_SALES', 'AUTO_FOR_SALES', 'MANUAL']) : undefined,
+          placementTopPercentage: prod === 'sp' ? intBetween(seed, `${id}:top`, 0, 50) : undefined,
+          tactic: prod === 'sd' ? pick(seed, `${id}:tactic`, ['T00020', 'T00030']) : undefined,
+          costType: prod === 'sb' || prod === 'sd' ? 'CPC' : prod === 'st' ? 'VCPM' : undefined,
+          brandEntityId: prod === 'sb' ? `ENTITY${hash32(seed, `brand${p}`).toString(36).toUpperCase()}` : undefined,
+          // Every third SB campaign predates multi-ad-group campaigns (created through SB v3).
+          isMultiAdGroupsEnabled: prod === 'sb' ? i % 3 !== 2 : undefined,
+        };
+      }
+      case 'adGroup':
+        return {
+          ...e,
+          name: `Ad group ${titleWords(seed, id, 2)} ${i + 1}`,
+          defaultBid: prod === 'sb' ? undefined : money(0.2 + unit(seed, `${id}:bid`) * 2.3),
+          creativeType: prod === 'sd' ? pick(seed, `${id}:ct`, ['IMAGE', 'VIDEO'] as const) : undefined,
+          bidOptimization: prod === 'sd' ? 'clicks' : undefined,
+          tactic: prod === 'sd' ? this.entity('sd', 'campaign', p, campaignIndexOr(campaignIndex)).tactic : undefined,
+        };
+      case 'ad': {
+        const asin = this.asin(hash32(seed, `${id}:asin`) % 500);
+        return { ...e, asin, sku: `SKU-${asin.slice(-6)}`, name: prod === 'sb' ? `Brand ad ${i + 1}` : undefined, asins: prod === 'sb' ? [asin, this.asin((hash32(seed, `${id}:a2`) % 500) + 1)] : undefined, headline: prod === 'sb' ? `The best ${titleWords(seed, id, 2)}` : undefined };
+      }
+      case 'keyword':
+        return { ...e, keywordText: titleWords(seed, id, intBetween(seed, `${id}:len`, 1, 4)), matchType: pick(seed, `${id}:match`, MATCH_TYPES), bid: money(0.2 + unit(seed, `${id}:bid`) * 3) };
+      case 'productTarget': {
+        const expression = prod === 'sd' && unit(seed, `${id}:sim`) < 0.5 ? [{ type: 'SIMILAR_PRODUCT' }] : [{ type: 'ASIN_SAME_AS', value: this.asin(hash32(seed, `${id}:asin`) % 500) }];
+        return { ...e, expression, expressionType: 'MANUAL', bid: money(0.3 + unit(seed, `${id}:bid`) * 2) };
+      }
+      case 'negativeKeyword':
+      case 'campaignNegativeKeyword':
+        return { ...e, state: pick(seed, `${id}:state`, ['ENABLED', 'ENABLED', 'ARCHIVED'] as const), keywordText: `${titleWords(seed, id, 1)} free`, matchType: pick(seed, `${id}:match`, ['NEGATIVE_EXACT', 'NEGATIVE_PHRASE']) };
+      case 'negativeTarget':
+      case 'campaignNegativeTarget':
+        return { ...e, state: pick(seed, `${id}:state`, ['ENABLED', 'ENABLED', 'ARCHIVED'] as const), expression: [{ type: unit(seed, `${id}:brand`) < 0.3 ? 'ASIN_BRAND_SAME_AS' : 'ASIN_SAME_AS', value: this.asin((hash32(seed, `${id}:asin`) % 500) + 250) }] };
+      case 'creative':
+        return { ...e, state: 'ENABLED', creativeType: this.entity('sd', 'adGroup', p, adGroupIndex!).creativeType, headline: `Discover ${titleWords(seed, id, 2)}` };
+      case 'budgetRule':
+        return { ...e, state: 'ENABLED', name: `${prod.toUpperCase()} weekend boost ${i + 1}`, ruleType: 'SCHEDULE', increasePercent: intBetween(seed, `${id}:pct`, 10, 50) };
+      default:
+        return e;
+    }
   }
 
-  sbCampaign(p: number, c: number, now: Date) {
-    const id = idOf.campaign('sb', p, c);
-    return this.patched(id, {
-      campaignId: id,
-      name: `SB Brand – ${titleWords(this.seed, id, 2)} #${c + 1}`,
-      state: pick(this.seed, `${id}:state`, STATES_V3),
-      budget: intBetween(this.seed, `${id}:budget`, 20, 300),
-      budgetType: 'DAILY',
-      startDate: this.createdAt(id).slice(0, 10),
-      brandEntityId: `ENTITY${hash32(this.seed, `brand${p}`).toString(36).toUpperCase()}`,
-      goal: 'BRAND_IMPRESSION_SHARE',
-      costType: 'CPC',
-      extendedData: { creationDate: Date.parse(this.createdAt(id)), lastUpdateDate: Date.parse(this.updatedAt(id, now)), servingStatus: 'RUNNING' },
-    });
+  /** Campaign ids a budget rule is associated with: every third campaign of its ad product, by rule. */
+  budgetRuleCampaigns(product: AdProductKind, p: number, ruleIndex: number): string[] {
+    const out: string[] = [];
+    for (let c = ruleIndex; c < this.campaigns(product); c += 3) out.push(entityId(product, 'campaign', p, c));
+    return out;
   }
 
-  /** Sponsored Display still speaks the v2-era shape: numeric ids, lower-case states. */
-  sdCampaign(p: number, c: number, now: Date) {
-    const id = idOf.campaign('sd', p, c);
-    return {
-      campaignId: Number(id),
-      name: `SD Retargeting – ${titleWords(this.seed, id, 2)} #${c + 1}`,
-      tactic: pick(this.seed, `${id}:tactic`, ['T00020', 'T00030']),
-      budgetType: 'daily',
-      budget: intBetween(this.seed, `${id}:budget`, 10, 200),
-      costType: 'cpc',
-      state: pick(this.seed, `${id}:state`, ['enabled', 'enabled', 'paused', 'archived']),
-      startDate: this.createdAt(id).slice(0, 10).replaceAll('-', ''),
-      lastUpdatedDate: Date.parse(this.updatedAt(id, now)),
-    };
+  /** Whether an entity and every parent it has are ENABLED: only then does it deliver impressions. */
+  delivering(e: Entity): boolean {
+    if (e.state !== 'ENABLED') return false;
+    const p = e.profileIndex;
+    if (e.adGroupId) {
+      const g = this.entity(e.product, 'adGroup', p, this.indexOf(e.adGroupId));
+      if (g.state !== 'ENABLED') return false;
+    }
+    if (e.campaignId) {
+      const c = this.entity(e.product, 'campaign', p, this.indexOf(e.campaignId));
+      if (c.state !== 'ENABLED') return false;
+    }
+    return true;
   }
 
-  /** The v2 shape of an SP campaign: numeric ids, lower-case enums, yyyymmdd dates. */
-  spCampaignV2(p: number, c: number, now: Date) {
-    const v3 = this.spCampaign(p, c, now);
-    return {
-      campaignId: Number(v3.campaignId),
-      name: v3.name,
-      campaignType: 'sponsoredProducts',
-      targetingType: v3.targetingType.toLowerCase(),
-      state: v3.state.toLowerCase(),
-      dailyBudget: v3.budget.budget,
-      startDate: v3.startDate.replaceAll('-', ''),
-      premiumBidAdjustment: false,
-    };
+  /** The index within its (product, kind, profile) of an id this dataset made. */
+  indexOf(id: string): number {
+    return Number(id) % 1e9;
   }
 
-  spAdGroupV2(p: number, g: number, now: Date) {
-    const v3 = this.spAdGroup(p, g, now);
-    return { adGroupId: Number(v3.adGroupId), campaignId: Number(v3.campaignId), name: v3.name, defaultBid: v3.defaultBid, state: v3.state.toLowerCase() };
+  /** Records a change to one entity, the way an advertiser editing in the console would. */
+  override(id: string, patch: Partial<Entity>): void {
+    this.overrides.set(id, { ...this.overrides.get(id), ...patch });
   }
 
-  spKeywordV2(p: number, k: number, now: Date) {
-    const v3 = this.spKeyword(p, k, now);
-    return { keywordId: Number(v3.keywordId), adGroupId: Number(v3.adGroupId), campaignId: Number(v3.campaignId), keywordText: v3.keywordText, matchType: v3.matchType.toLowerCase(), state: v3.state.toLowerCase(), bid: v3.bid };
-  }
-
-  spProductAdV2(p: number, a: number, now: Date) {
-    const v3 = this.spProductAd(p, a, now);
-    return { adId: Number(v3.adId), adGroupId: Number(v3.adGroupId), campaignId: Number(v3.campaignId), asin: v3.asin, sku: v3.sku, state: v3.state.toLowerCase() };
+  /**
+   * Changes a deterministic share of every SP entity type and of SB campaigns: new
+   * bids, budgets, names, states, each with a fresh update time. Returns what changed,
+   * so a test can check values, not just counts.
+   */
+  mutate(fraction: number, at: Date, round = 1): Change[] {
+    const changed: Change[] = [];
+    const updatedAt = new Date(Math.floor(at.getTime() / 1000) * 1000).toISOString();
+    const chosen = (id: string) => unit(this.seed, `${id}:mutate${round}`) < fraction;
+    const nextState = (st: EntityState): EntityState => (st === 'ENABLED' ? 'PAUSED' : 'ENABLED');
+    const plan: [AdProductKind, EntityKind, string, (e: Entity) => Partial<Entity>][] = [
+      ['sp', 'campaign', 'campaign', (e) => ({ name: `${e.name} (edited ${round})`, budget: (e.budget ?? 0) + 7 })],
+      ['sp', 'adGroup', 'ad_group', (e) => ({ defaultBid: money((e.defaultBid ?? 0) + 0.11) })],
+      ['sp', 'ad', 'ad', (e) => ({ state: nextState(e.state) })],
+      ['sp', 'keyword', 'keyword', (e) => ({ bid: money((e.bid ?? 0) + 0.05), state: nextState(e.state) })],
+      ['sp', 'productTarget', 'product_target', (e) => ({ bid: money((e.bid ?? 0) + 0.07) })],
+      ['sb', 'campaign', 'sb_campaign', (e) => ({ name: `${e.name} (edited ${round})` })],
+    ];
+    for (let p = 0; p < this.scale.profiles; p++) {
+      for (const [product, kind, label, patchOf] of plan) {
+        for (const e of this.all(product, kind, p)) {
+          if (!chosen(e.id)) continue;
+          const patch = patchOf(e);
+          this.override(e.id, { ...patch, updatedAt });
+          changed.push({ kind: label, profileId: idOf.profile(p), id: e.id, patch });
+        }
+      }
+    }
+    return changed;
   }
 }
 
+function campaignIndexOr(i: number | undefined): number {
+  if (i === undefined) throw new Error('an ad group always has a campaign');
+  return i;
+}

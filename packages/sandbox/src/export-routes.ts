@@ -1,84 +1,157 @@
 /**
- * The Amazon Ads Exports API: one asynchronous request per entity kind produces a
- * gzip JSON file of every entity of the profile — far cheaper than paging through
- * lists for a full sync. POST /{campaigns|adGroups|ads|targets}/export answers 202
- * with an exportId; GET /{kind}/export/{exportId} moves PROCESSING → COMPLETED with
- * a presigned URL. Keywords and product targets come out of one targets export.
+ * The Exports API (en-us/guides/exports/get-started.md, Exports_prod_3p): one
+ * asynchronous request per entity type produces a gzip JSON array of every
+ * entity of the profile, in the common model, for every ad product asked for.
+ * POST /{campaigns|adGroups|ads|targets}/export answers 202 PROCESSING with an
+ * exportId; GET /exports/{exportId} — with the export type's media type in
+ * Accept — moves to COMPLETED with a presigned URL. Filters default as Amazon
+ * documents: every ad product, ENABLED and PAUSED only.
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import type { ServerResponse } from 'node:http';
-import { route, send, jsonBody, type Req, type Route } from './http-kit.ts';
+import { route, send, type Route } from './http-kit.ts';
 import type { SandboxState } from './state.ts';
+import type { AdProductKind, Entity, EntityKind } from './dataset.ts';
+import type { Endpoint, JsonSchema } from './amazon/endpoint.ts';
+import { exported } from './amazon/views.ts';
 
-const KINDS = { campaigns: 'campaignsexport', adGroups: 'adgroupsexport', ads: 'adsexport', targets: 'targetsexport' } as const;
-type Kind = keyof typeof KINDS;
+export const EXPORT_TYPES = {
+  campaigns: { media: 'application/vnd.campaignsexport.v1+json', letter: 'C' },
+  adGroups: { media: 'application/vnd.adgroupsexport.v1+json', letter: 'A' },
+  ads: { media: 'application/vnd.adsexport.v1+json', letter: 'AD' },
+  targets: { media: 'application/vnd.targetsexport.v1+json', letter: 'T' },
+} as const;
+export type ExportType = keyof typeof EXPORT_TYPES;
+
+const PRODUCTS: Record<string, AdProductKind> = { SPONSORED_PRODUCTS: 'sp', SPONSORED_BRANDS: 'sb', SPONSORED_DISPLAY: 'sd' };
+const TARGET_KINDS: EntityKind[] = ['keyword', 'productTarget', 'negativeKeyword', 'negativeTarget', 'campaignNegativeKeyword', 'campaignNegativeTarget'];
+
+export interface ExportFilters {
+  adProductFilter: string[];
+  stateFilter: string[];
+  negativeFilter?: boolean[];
+  targetLevelFilter?: string[];
+  targetTypeFilter?: string[];
+}
 
 export interface ExportRecord {
   exportId: string;
-  kind: Kind;
+  type: ExportType;
   profileIndex: number;
   createdAt: number;
   durationMs: number;
+  filters: ExportFilters;
+  failed: boolean;
   file?: Buffer;
+  rows?: number;
 }
 
-function rowsOf(state: SandboxState, kind: Kind, p: number): Record<string, unknown>[] {
+/** What an export contains, as the common-model objects it serialises. */
+export function* exportRows(state: SandboxState, type: ExportType, p: number, f: ExportFilters): Generator<Record<string, unknown>> {
   const ds = state.dataset;
-  const now = new Date(ds.epochMs);
-  const sp = { adProduct: 'SPONSORED_PRODUCTS' };
-  const range = (n: number) => Array.from({ length: n }, (_, i) => i);
-  switch (kind) {
-    case 'campaigns': return range(ds.count(p, 'campaigns')).map((i) => ({ ...ds.spCampaign(p, i, now), ...sp }));
-    case 'adGroups': return range(ds.count(p, 'adGroups')).map((i) => ({ ...ds.spAdGroup(p, i, now), ...sp }));
-    case 'ads': return range(ds.count(p, 'ads')).map((i) => ({ ...ds.spProductAd(p, i, now), ...sp }));
-    case 'targets': return [
-      ...range(ds.count(p, 'keywords')).map((i) => {
-        const { keywordId, ...k } = ds.spKeyword(p, i, now);
-        return { targetId: keywordId, targetType: 'KEYWORD', ...k, ...sp };
-      }),
-      ...range(ds.count(p, 'productTargets')).map((i) => ({ targetType: 'PRODUCT', ...ds.spProductTarget(p, i, now), ...sp })),
-    ];
+  const currency = ds.profiles()[p]!.currencyCode;
+  for (const productName of f.adProductFilter) {
+    const product = PRODUCTS[productName]!;
+    const kinds: EntityKind[] = type === 'campaigns' ? ['campaign'] : type === 'adGroups' ? ['adGroup'] : type === 'ads' ? ['ad'] : TARGET_KINDS;
+    for (const kind of kinds) {
+      for (const e of ds.all(product, kind, p)) {
+        if (!f.stateFilter.includes(e.state)) continue;
+        const row = exported(e, currency);
+        if (type === 'targets' && !targetMatches(e, row, f)) continue;
+        yield row;
+      }
+    }
   }
 }
 
-export function exportRoutes(state: SandboxState, authorise: (req: Req, res: ServerResponse) => number | null | false): Route[] {
-  const routes: Route[] = [];
-  for (const kind of Object.keys(KINDS) as Kind[]) {
-    const mediaType = `application/vnd.${KINDS[kind]}.v1+json`;
-    routes.push(route('POST', `/${kind}/export`, (req, res) => {
-      const p = authorise(req, res);
-      if (p === false || p === null) return;
-      const ct = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-      if (ct !== mediaType) return send(res, 415, { code: 'UNSUPPORTED_MEDIA_TYPE', details: `Content-Type must be ${mediaType}` });
-      const body = jsonBody<{ adProductFilter?: string[] }>(req);
-      if (body?.adProductFilter && !body.adProductFilter.includes('SPONSORED_PRODUCTS')) return send(res, 400, { code: 'INVALID_ARGUMENT', details: 'the sandbox exports SPONSORED_PRODUCTS entities' });
-      const e: ExportRecord = { exportId: `${randomUUID()}-${kind}`, kind, profileIndex: p, createdAt: state.now().getTime(), durationMs: state.faults.reportGenerationMs };
-      state.exports.set(e.exportId, e);
-      send(res, 202, { exportId: e.exportId, status: 'PROCESSING' }, mediaType);
-    }));
-    routes.push(route('GET', `/${kind}/export/{exportId}`, (req, res) => {
-      const p = authorise(req, res);
-      if (p === false || p === null) return;
-      const e = state.exports.get(req.params.exportId!);
-      if (!e || e.profileIndex !== p || e.kind !== kind) return send(res, 404, { code: 'NOT_FOUND', details: `export ${req.params.exportId} not found` });
-      if (state.now().getTime() - e.createdAt < e.durationMs) return send(res, 200, { exportId: e.exportId, status: 'PROCESSING' }, mediaType);
-      e.file ??= gzipSync(JSON.stringify(rowsOf(state, kind, p)));
-      const sig = createHmac('sha256', state.signingKey).update(`export|${e.exportId}`).digest('hex');
-      send(res, 200, {
-        exportId: e.exportId, status: 'COMPLETED', fileSize: e.file.length, generatedAt: new Date(e.createdAt + e.durationMs).toISOString(),
-        url: `${state.baseUrl()}/_download/exports/${e.exportId}.json.gz?X-Amz-Signature=${sig}`, urlExpiresAt: new Date(state.now().getTime() + 3600_000).toISOString(),
-      }, mediaType);
-    }));
-  }
-  routes.push(route('GET', '/_download/exports/{file}', (req, res) => {
-    const id = req.params.file!.replace(/\.json\.gz$/, '');
-    const e = state.exports.get(id);
-    const sig = e ? createHmac('sha256', state.signingKey).update(`export|${e.exportId}`).digest('hex') : '';
-    if (!e?.file || req.query.get('X-Amz-Signature') !== sig) return send(res, 403, '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>', 'application/xml');
-    state.counters.downloads++;
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': e.file.length });
-    res.end(e.file);
-  }));
-  return routes;
+function targetMatches(e: Entity, row: Record<string, unknown>, f: ExportFilters): boolean {
+  if (f.negativeFilter && !f.negativeFilter.includes(Boolean(row.negative))) return false;
+  if (f.targetLevelFilter && !f.targetLevelFilter.includes(e.kind.startsWith('campaign') ? 'CAMPAIGN' : 'AD_GROUP')) return false;
+  if (f.targetTypeFilter && !f.targetTypeFilter.includes(String(row.targetType))) return false;
+  return true;
 }
+
+const arrayOf = (items: JsonSchema, max: number): JsonSchema => ({ type: 'array', minItems: 1, maxItems: max, items });
+
+export function exportEndpoints(state: SandboxState): Endpoint[] {
+  const endpoints: Endpoint[] = [];
+  for (const type of Object.keys(EXPORT_TYPES) as ExportType[]) {
+    const media = EXPORT_TYPES[type].media;
+    const props: Record<string, JsonSchema> = {
+      adProductFilter: arrayOf({ type: 'string', enum: Object.keys(PRODUCTS) }, 3),
+      stateFilter: arrayOf({ type: 'string', enum: ['ENABLED', 'PAUSED', 'ARCHIVED'] }, 3),
+    };
+    if (type === 'targets') {
+      props.negativeFilter = arrayOf({ type: 'boolean' }, 2);
+      props.targetLevelFilter = arrayOf({ type: 'string', enum: ['AD_GROUP', 'CAMPAIGN'] }, 2);
+      props.targetTypeFilter = arrayOf({ type: 'string', enum: ['AUDIENCE', 'AUTO', 'CONTENT_CATEGORY', 'KEYWORD', 'PRODUCT', 'PRODUCT_AUDIENCE', 'PRODUCT_CATEGORY', 'PRODUCT_CATEGORY_AUDIENCE', 'THEME'] }, 9);
+    }
+    endpoints.push({
+      method: 'POST', path: `/${type}/export`, family: 'legacy', doc: 'en-us/guides/exports/get-started.md', summary: `export ${type}`,
+      contentTypes: [media], produces: media, optionalBody: true,
+      body: { type: 'object', properties: props },
+      handle: (ctx) => {
+        const b = ctx.body as Partial<ExportFilters>;
+        const filters: ExportFilters = {
+          adProductFilter: b.adProductFilter ?? Object.keys(PRODUCTS),
+          stateFilter: b.stateFilter ?? ['ENABLED', 'PAUSED'],
+          ...(type === 'targets' ? { negativeFilter: b.negativeFilter, targetLevelFilter: b.targetLevelFilter, targetTypeFilter: b.targetTypeFilter } : {}),
+        };
+        // Export ids are base64 of "<uuid>,<type letter>" (as Amazon's are).
+        const exportId = Buffer.from(`${randomUUID()},${EXPORT_TYPES[type].letter}`).toString('base64url');
+        const e: ExportRecord = { exportId, type, profileIndex: ctx.profile!, createdAt: state.now().getTime(), durationMs: state.faults.reportGenerationMs, filters, failed: state.faults.failExports };
+        state.exports.set(exportId, e);
+        state.counters.exportsCreated++;
+        ctx.ok({ exportId, status: 'PROCESSING' }, media, 202);
+      },
+    });
+  }
+  endpoints.push({
+    method: 'GET', path: '/exports/{exportId}', family: 'legacy', doc: 'en-us/guides/exports/get-started.md ("Checking export status")', summary: 'export status',
+    handle: (ctx) => {
+      const e = state.exports.get(ctx.req.params.exportId!);
+      if (!e || e.profileIndex !== ctx.profile) return ctx.fail(404, `export ${ctx.req.params.exportId} not found`);
+      const media = EXPORT_TYPES[e.type].media;
+      const accept = String(ctx.req.headers.accept ?? '').toLowerCase();
+      // The export's own media type picks the representation; another type is not acceptable.
+      if (!accept.split(',').some((a) => a.split(';')[0]!.trim() === media.toLowerCase())) return ctx.fail(406, `Accept must be ${media} for this export`);
+      const base = { exportId: e.exportId, createdAt: new Date(e.createdAt).toISOString() };
+      if (state.now().getTime() - e.createdAt < e.durationMs) return ctx.ok({ ...base, status: 'PROCESSING' }, media);
+      if (e.failed) return ctx.ok({ ...base, status: 'FAILED', error: { errorCode: 'INTERNAL_ERROR', message: 'The export failed due to an internal error. Please retry.' } }, media);
+      if (!e.file) {
+        const rows = [...exportRows(state, e.type, e.profileIndex, e.filters)];
+        e.rows = rows.length;
+        e.file = gzipSync(JSON.stringify(rows));
+      }
+      // Every status read signs a fresh URL, valid for an hour.
+      const signedAt = state.now().getTime();
+      const sig = createHmac('sha256', state.signingKey).update(`export|${e.exportId}|${signedAt}`).digest('hex');
+      ctx.ok({
+        ...base, status: 'COMPLETED', fileSize: e.file.length, generatedAt: new Date(e.createdAt + e.durationMs).toISOString(),
+        url: `${state.baseUrl()}/_download/exports/${e.exportId}.json.gz?X-Amz-Date=${signedAt}&X-Amz-Signature=${sig}`,
+        urlExpiresAt: new Date(signedAt + 3600_000).toISOString(),
+      }, media);
+    },
+  });
+  return endpoints;
+}
+
+/** The presigned download (S3: no Amazon headers; an XML error when the signature or its hour is wrong). */
+export function exportDownloadRoutes(state: SandboxState): Route[] {
+  const denied = (res: ServerResponse, msg: string) => send(res, 403, `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>${msg}</Message></Error>`, 'application/xml');
+  return [
+    route('GET', '/_download/exports/{file}', (req, res) => {
+      const id = req.params.file!.replace(/\.json\.gz$/, '');
+      const e = state.exports.get(id);
+      const at = req.query.get('X-Amz-Date') ?? '';
+      const sig = e ? createHmac('sha256', state.signingKey).update(`export|${e.exportId}|${at}`).digest('hex') : '';
+      if (!e?.file || req.query.get('X-Amz-Signature') !== sig) return denied(res, 'Access Denied');
+      if (state.now().getTime() > Number(at) + 3600_000) return denied(res, 'Request has expired');
+      state.counters.downloads++;
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': e.file.length });
+      res.end(e.file);
+    }),
+  ];
+}
+

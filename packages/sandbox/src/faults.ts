@@ -26,6 +26,10 @@ export interface Faults {
   amcExecutionMs: number;
   /** AMC workflows whose executions end FAILED. */
   failAmcWorkflows: string[];
+  /** Exports end FAILED (200 with an error object, as Amazon answers). */
+  failExports: boolean;
+  /** Report types that silently leave out SB campaigns created before multi-ad-group campaigns (isMultiAdGroupsEnabled=false). */
+  dropNonMultiAdGroupSbFrom: string[];
 }
 
 export const DEFAULT_FAULTS: Faults = {
@@ -42,6 +46,8 @@ export const DEFAULT_FAULTS: Faults = {
   badRowEvery: 0,
   amcExecutionMs: 1000,
   failAmcWorkflows: [],
+  failExports: false,
+  dropNonMultiAdGroupSbFrom: [],
 };
 
 export function parseFaults(input: Record<string, unknown>): Partial<Faults> {
@@ -61,11 +67,12 @@ export function parseFaults(input: Record<string, unknown>): Partial<Faults> {
   num('downloadUrlTtlSec', 1, 86_400);
   num('badRowEvery', 0, 1_000_000);
   num('amcExecutionMs', 0, 86_400_000);
-  for (const k of ['failReportTypes', 'forbiddenProfiles', 'failAmcWorkflows'] as const) {
+  for (const k of ['failReportTypes', 'forbiddenProfiles', 'failAmcWorkflows', 'dropNonMultiAdGroupSbFrom'] as const) {
     if (input[k] === undefined) continue;
     const v = input[k];
     out[k] = Array.isArray(v) ? v.map(String) : String(v).split(',').filter(Boolean);
   }
   if (input.restatement !== undefined) out.restatement = input.restatement === true || input.restatement === 'true';
+  if (input.failExports !== undefined) out.failExports = input.failExports === true || input.failExports === 'true';
   return out;
 }

@@ -18,6 +18,8 @@ export interface Route {
   pattern: RegExp;
   keys: string[];
   handler: Handler;
+  /** How the API behind this route writes errors (Amazon endpoints only). */
+  family?: 'legacy' | 'spV3' | 'reporting';
 }
 
 export function route(method: string, path: string, handler: Handler): Route {

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { loadConfig, port, positiveInt } from '@adsync/shared/config/load-config';
 import { startSandbox } from './server.ts';
-import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from './amazon-ads-routes.ts';
+import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from './amazon/gateway.ts';
 
 const cfg = loadConfig(
   {

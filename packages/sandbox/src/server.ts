@@ -1,21 +1,26 @@
 /**
  * The sandbox server. `startSandbox()` runs it in-process for tests; `main.ts`
  * runs it standalone. Control endpoints under /_sandbox let a test (or a curious
- * human) set faults, revoke a token, move the clock and read exact totals.
+ * human) set faults, revoke a token, move the clock, read exact totals and the
+ * ground truth a third-party client's answers are compared with.
  */
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
-import { amazonAdsRoutes, authorise } from './amazon-ads-routes.ts';
 import { amcRoutes } from './amc-routes.ts';
 import { supplierRoutes } from './supplier-routes.ts';
-import { exportRoutes } from './export-routes.ts';
+import { exportDownloadRoutes, exportEndpoints, exportRows, type ExportFilters, type ExportType } from './export-routes.ts';
 import { match, readBody, route, send, jsonBody, type Req, type Route } from './http-kit.ts';
 import { SandboxState } from './state.ts';
 import { parseFaults, type Faults } from './faults.ts';
-import type { Scale } from './dataset.ts';
-import { reportRows, totalsOf, FINAL_GENERATION } from './report-rows.ts';
+import type { AdProductKind, EntityKind, Scale } from './dataset.ts';
+import { authorise, lwaRoutes } from './amazon/gateway.ts';
+import { endpointRoutes, errorBody, openApiOf, type Endpoint } from './amazon/endpoint.ts';
+import { entityEndpoints } from './amazon/entity-routes.ts';
+import { reportDownloadRoutes, reportingEndpoints } from './amazon/reporting-routes.ts';
+import { checkCreateReport } from './amazon/report-contract.ts';
+import { FINAL_GENERATION, reportRows, totalsOf } from './amazon/report-engine.ts';
+import * as view from './amazon/views.ts';
 
 export interface SandboxOptions {
   seed?: number;
@@ -28,6 +33,8 @@ export interface SandboxOptions {
 export interface Sandbox {
   url: string;
   state: SandboxState;
+  /** The Amazon endpoints the sandbox plays, as declared (method, path, media types, doc page). */
+  endpoints: Endpoint[];
   setFaults(f: Partial<Faults>): void;
   close(): Promise<void>;
 }
@@ -35,13 +42,24 @@ export interface Sandbox {
 /** Paths that are never faulted: the control plane and presigned downloads (S3, not the Ads API). */
 const UNFAULTED = /^\/(_sandbox|_download)\//;
 
-function controlRoutes(state: SandboxState): Route[] {
+const VIEWS: Record<string, (state: SandboxState, p: number, product: AdProductKind | null, kind: EntityKind) => unknown[]> = {
+  spV3: (s, p, product, kind) => [...s.dataset.all(product, kind, p)].map((e) => view.spV3(e, true)),
+  portfolio: (s, p) => [...s.dataset.all(null, 'portfolio', p)].map((e) => view.portfolioV3(e, s.dataset.profiles()[p]!.currencyCode, true)),
+  sbV4: (s, p, _product, kind) => [...s.dataset.all('sb', kind, p)].map((e) => view.sbV4(e, true)),
+  sbV3: (s, p, _product, kind) => [...s.dataset.all('sb', kind, p)].map(view.sbV3),
+  sd: (s, p, _product, kind) => [...s.dataset.all('sd', kind, p)].map((e) => view.sd(e, false)),
+  sdExtended: (s, p, _product, kind) => [...s.dataset.all('sd', kind, p)].map((e) => view.sd(e, true)),
+  budgetRule: (s, p, product) => [...s.dataset.all(product, 'budgetRule', p)].map(view.budgetRule),
+};
+
+function controlRoutes(state: SandboxState, endpoints: Endpoint[]): Route[] {
+  const profileOf = (req: Req) => state.dataset.profileIndex(req.query.get('profileId') ?? '');
   return [
     route('GET', '/_sandbox/health', (_req, res) => send(res, 200, { status: 'ok', seed: state.dataset.seed, scale: state.dataset.scale })),
     route('GET', '/_sandbox/faults', (_req, res) => send(res, 200, state.faults)),
     route('POST', '/_sandbox/faults', (req, res) => {
       const body = jsonBody(req);
-      if (!body) return send(res, 400, { error: 'body is not JSON' });
+      if (!body || typeof body !== 'object' || Array.isArray(body)) return send(res, 400, { error: 'body is not a JSON object' });
       try {
         state.faults = { ...state.faults, ...parseFaults(body) };
       } catch (err) {
@@ -70,32 +88,64 @@ function controlRoutes(state: SandboxState): Route[] {
       state.supplierRound++;
       send(res, 200, { round: state.supplierRound });
     }),
-    route('GET', '/_sandbox/stats', (_req, res) => send(res, 200, state.counters)),
+    route('GET', '/_sandbox/stats', (_req, res) => send(res, 200, { ...state.counters, profileCalls: Object.fromEntries(state.profileCalls) })),
+    route('GET', '/_sandbox/openapi.json', (_req, res) => send(res, 200, openApiOf(endpoints, 'Amazon Ads API as the adsync sandbox plays it'))),
     route('GET', '/_sandbox/totals', (req, res) => {
-      const reportId = req.query.get('reportId');
-      if (reportId) {
-        const r = state.reports.get(reportId);
-        if (!r?.totals) return send(res, 404, { error: 'no completed report with that id' });
-        return send(res, 200, { ...r.totals, badRows: r.badRows ?? 0 });
+      const r = state.reports.get(req.query.get('reportId') ?? '');
+      if (!r?.totals) return send(res, 404, { error: 'no completed report with that id' });
+      send(res, 200, { ...r.totals, badRows: r.badRows });
+    }),
+    // Ground truth: every entity of a kind, in one API family's wire shape.
+    route('GET', '/_sandbox/entities', (req, res) => {
+      const p = profileOf(req);
+      const v = VIEWS[req.query.get('view') ?? ''];
+      const product = (req.query.get('product') || null) as AdProductKind | null;
+      const kind = (req.query.get('kind') ?? 'campaign') as EntityKind;
+      if (p === null || !v) return send(res, 400, { error: `profileId and view (${Object.keys(VIEWS).join(', ')}) are required` });
+      try {
+        send(res, 200, v(state, p, product, kind));
+      } catch (err) {
+        send(res, 400, { error: (err as Error).message });
       }
-      const profileId = req.query.get('profileId') ?? '';
-      const reportTypeId = req.query.get('reportTypeId') ?? '';
-      const start = req.query.get('startDate') ?? '';
-      const end = req.query.get('endDate') ?? start;
-      const p = state.dataset.profileIndex(profileId);
-      const spec = REPORT_TYPES[reportTypeId];
-      if (p === null || !spec || !start) return send(res, 400, { error: 'profileId, reportTypeId and startDate are required' });
-      // Totals at the latest generation served for each day (final when restatement is off).
-      const generationOf = (d: string) => (state.faults.restatement ? Math.min(Math.max((state.pulls.get(`${profileId}|${reportTypeId}|${d}`) ?? 1) - 1, 0), FINAL_GENERATION) : FINAL_GENERATION);
-      send(res, 200, totalsOf(reportRows(state.dataset, { profileIndex: p, reportTypeId, startDate: start, endDate: end, columns: spec.columns, generationOf }, state.now()), reportTypeId));
+    }),
+    route('POST', '/_sandbox/expected/export', (req, res) => {
+      const b = jsonBody<{ profileId?: string; type?: ExportType; filters?: Partial<ExportFilters> }>(req);
+      const p = state.dataset.profileIndex(String(b?.profileId ?? ''));
+      if (p === null || !b?.type) return send(res, 400, { error: 'profileId and type are required' });
+      const f: ExportFilters = { adProductFilter: ['SPONSORED_PRODUCTS', 'SPONSORED_BRANDS', 'SPONSORED_DISPLAY'], stateFilter: ['ENABLED', 'PAUSED'], ...b.filters };
+      send(res, 200, [...exportRows(state, b.type, p, f)]);
+    }),
+    // Ground truth: the rows (and totals) the sandbox serves for a report request, with every day final.
+    route('POST', '/_sandbox/expected/report', (req, res) => {
+      const b = jsonBody<{ profileId?: string; request?: unknown }>(req);
+      const p = state.dataset.profileIndex(String(b?.profileId ?? ''));
+      const checked = checkCreateReport(b?.request, state.now().toISOString().slice(0, 10));
+      if (p === null || !checked.ok) return send(res, 400, { error: checked.ok ? 'profileId is required' : checked.detail });
+      const rows = [...reportRows(state.dataset, { profileIndex: p, startDate: checked.request.startDate, endDate: checked.request.endDate, configuration: checked.request.configuration, generationOf: () => FINAL_GENERATION, omitCampaigns: state.omittedCampaigns(checked.request.configuration.reportTypeId, p) })];
+      send(res, 200, { rows, totals: totalsOf(rows) });
+    }),
+    route('POST', '/_sandbox/profiles/view-only', (req, res) => {
+      const b = jsonBody<{ profileIds?: string[] }>(req);
+      state.viewOnlyProfiles.clear();
+      for (const id of b?.profileIds ?? []) state.viewOnlyProfiles.add(String(id));
+      send(res, 200, { viewOnly: [...state.viewOnlyProfiles] });
     }),
   ];
 }
 
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
   const state = new SandboxState(opts.seed ?? 42, opts.scale ?? {}, opts.faults ?? {});
-  const routes = [...controlRoutes(state), ...amazonAdsRoutes(state), ...amcRoutes(state, (req, res) => authorise(state, req, res, false) !== false), ...supplierRoutes(state), ...exportRoutes(state, (req, res) => authorise(state, req, res, true))];
-  const extra: Route[] = [];
+  const gate = (req: Req, res: ServerResponse, needScope: boolean) => authorise(state, req, res, needScope);
+  const endpoints = [...entityEndpoints(state), ...exportEndpoints(state), ...reportingEndpoints(state)];
+  const routes = [
+    ...controlRoutes(state, endpoints),
+    ...lwaRoutes(state),
+    ...endpointRoutes(state, endpoints, gate),
+    ...reportDownloadRoutes(state),
+    ...exportDownloadRoutes(state),
+    ...amcRoutes(state, (req, res) => gate(req, res, false) !== false),
+    ...supplierRoutes(state),
+  ];
 
   const server: Server = createServer(async (raw, res: ServerResponse) => {
     const url = new URL(raw.url ?? '/', 'http://sandbox');
@@ -106,11 +156,17 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     let injected: '429' | '5xx' | null = null;
     res.on('finish', () => state.log({ at: Date.now(), method: raw.method ?? 'GET', path: url.pathname, status: res.statusCode, profileId, injected }));
     try {
-      const body = await readBody(raw);
-      const found = match([...routes, ...extra], raw.method ?? 'GET', url.pathname);
+      let body: Buffer;
+      try {
+        body = await readBody(raw);
+      } catch {
+        return send(res, 413, errorBody('legacy', 413, 'request body too large'));
+      }
+      const found = match(routes, raw.method ?? 'GET', url.pathname);
       state.counters.requests++;
       if (state.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, state.faults.latencyMs));
-      if (!found) return send(res, 404, { code: 'NOT_FOUND', details: `no such resource: ${raw.method} ${url.pathname}` });
+      if (!found) return send(res, 404, errorBody('legacy', 404, `no such resource: ${raw.method} ${url.pathname}`));
+      const family = found.route.family ?? 'legacy';
       if (!UNFAULTED.test(url.pathname)) {
         const roll = state.draw();
         if (roll < state.faults.rate429) {
@@ -118,19 +174,19 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
           state.counters.injected429++;
           // Amazon's report creation throttles without telling when to come back.
           if (!(raw.method === 'POST' && url.pathname === '/reporting/reports')) res.setHeader('Retry-After', String(state.faults.retryAfterSec));
-          return send(res, 429, { code: '429', details: 'Too Many Requests' });
+          return send(res, 429, errorBody(family, 429, 'Too Many Requests'));
         }
         if (roll < state.faults.rate429 + state.faults.rate5xx) {
           injected = '5xx';
           state.counters.injected5xx++;
           const status = [500, 502, 503][Math.floor(state.draw() * 3)]!;
-          return send(res, status, { code: status === 500 ? 'INTERNAL_ERROR' : 'SERVICE_UNAVAILABLE', details: 'The server encountered an error. Please retry.' });
+          return send(res, status, errorBody(family, status, 'The server encountered an error. Please retry.'));
         }
       }
       const req: Req = { method: raw.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: raw.headers, params: found.params, body, raw };
       await found.route.handler(req, res);
     } catch (err) {
-      if (!res.headersSent) send(res, 500, { code: 'INTERNAL_ERROR', details: (err as Error).message });
+      if (!res.headersSent) send(res, 500, errorBody('legacy', 500, (err as Error).message));
       else res.destroy(err as Error);
     }
   });
@@ -142,6 +198,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   return {
     url,
     state,
+    endpoints,
     setFaults: (f) => {
       state.faults = { ...state.faults, ...f };
     },

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { Dataset, type Scale } from './dataset.ts';
 import { DEFAULT_FAULTS, type Faults } from './faults.ts';
-import type { ReportRecord } from './amazon-ads-routes.ts';
+import type { ReportRecord } from './amazon/reporting-routes.ts';
 import type { AmcExecution, AmcWorkflow } from './amc-routes.ts';
 import type { ExportRecord } from './export-routes.ts';
+import { nonMultiAdGroupSbCampaigns } from './amazon/report-engine.ts';
 
 export interface RequestLogEntry {
   at: number;
@@ -26,6 +27,10 @@ export class SandboxState {
   /** Pulls per (profile, report type, day), for restatement. */
   readonly pulls = new Map<string, number>();
   readonly requestLog: RequestLogEntry[] = [];
+  /** Amazon calls per profile scope, so a test can prove a profile was never called. */
+  readonly profileCalls = new Map<string, number>();
+  /** Profiles linked with Viewer permission only: listed by GET /v2/profiles only with accessLevel=view. */
+  readonly viewOnlyProfiles = new Set<string>();
   /** Supplier catalogue size, and the round (stock and prices move each round, orders advance). */
   supplierScale = { products: 250, orders: 40 };
   supplierRound = 0;
@@ -35,7 +40,7 @@ export class SandboxState {
   readonly amcExecutions = new Map<string, AmcExecution>();
   /** Every execution request AMC received, so a test can prove one never arrived. */
   readonly amcRequests: { instanceId: string; body: unknown; at: number }[] = [];
-  readonly counters = { requests: 0, injected429: 0, injected5xx: 0, tokenGrants: 0, reportsCreated: 0, downloads: 0 };
+  readonly counters = { requests: 0, injected429: 0, injected5xx: 0, tokenGrants: 0, reportsCreated: 0, exportsCreated: 0, downloads: 0 };
   /** Shifts the sandbox clock, so tests can expire tokens and URLs without waiting. */
   clockOffsetMs = 0;
   private faultCounter = 0;
@@ -70,5 +75,15 @@ export class SandboxState {
   log(entry: RequestLogEntry): void {
     this.requestLog.push(entry);
     if (this.requestLog.length > 20_000) this.requestLog.splice(0, 10_000);
+  }
+
+  countProfileCall(profileId: string): void {
+    this.profileCalls.set(profileId, (this.profileCalls.get(profileId) ?? 0) + 1);
+  }
+
+  /** Campaigns a report of this type leaves out (the fault that plays Amazon dropping SB campaigns from v3 reports). */
+  omittedCampaigns(reportTypeId: string, p: number): Set<string> | undefined {
+    if (!this.faults.dropNonMultiAdGroupSbFrom.includes(reportTypeId)) return undefined;
+    return new Set(nonMultiAdGroupSbCampaigns(this.dataset, p));
   }
 }

@@ -2,7 +2,7 @@
 import { AmazonAdsClient, type AdsClientOptions } from '@adsync/shared/amazon/ads-client';
 import { createLogger } from '@adsync/shared/logger';
 import type { Sandbox } from './server.ts';
-import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from './amazon-ads-routes.ts';
+import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from './amazon/gateway.ts';
 
 export function sandboxClient(sandbox: Sandbox, opts: Partial<AdsClientOptions> = {}): AmazonAdsClient {
   return new AmazonAdsClient({

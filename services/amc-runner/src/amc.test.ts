@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { startSandbox, type Sandbox } from '@adsync/sandbox';
-import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox/amazon-ads-routes';
+import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox';
 import { amcResultRows } from '@adsync/sandbox/amc-routes';
 import { migrateClickHouse, migratePostgres } from '@adsync/shared/db/migrations';
 import { createSecretBox } from '@adsync/shared/crypto/secret-box';

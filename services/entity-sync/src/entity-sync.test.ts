@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { startSandbox, type Sandbox } from '@adsync/sandbox';
-import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox/amazon-ads-routes';
+import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox';
 import { createHttpServer } from '@adsync/shared/http/server';
 import { ensureAdminKey, createApiKey } from '@adsync/shared/http/api-keys';
 import { migratePostgres } from '@adsync/shared/db/migrations';
@@ -60,18 +60,12 @@ async function waitForBatch(batchId: string) {
 
 function generated(profileIndex: number) {
   const ds = sandbox.state.dataset;
-  const now = new Date(ds.epochMs);
-  const range = (n: number) => Array.from({ length: n }, (_, i) => i);
-  const p = profileIndex;
+  const ids = (product: 'sp' | 'sb' | 'sd', kind: 'campaign' | 'adGroup' | 'ad' | 'keyword' | 'productTarget') => [...ds.all(product, kind, profileIndex)].map((e) => e.id);
   return {
-    campaigns: [
-      ...range(ds.count(p, 'campaigns')).map((i) => ds.spCampaign(p, i, now).campaignId),
-      ...range(ds.count(p, 'sbCampaigns')).map((i) => ds.sbCampaign(p, i, now).campaignId),
-      ...range(ds.count(p, 'sdCampaigns')).map((i) => String(ds.sdCampaign(p, i, now).campaignId)),
-    ].sort(),
-    ad_groups: range(ds.count(p, 'adGroups')).map((i) => ds.spAdGroup(p, i, now).adGroupId).sort(),
-    ads: range(ds.count(p, 'ads')).map((i) => ds.spProductAd(p, i, now).adId).sort(),
-    targets: [...range(ds.count(p, 'keywords')).map((i) => ds.spKeyword(p, i, now).keywordId), ...range(ds.count(p, 'productTargets')).map((i) => ds.spProductTarget(p, i, now).targetId)].sort(),
+    campaigns: [...ids('sp', 'campaign'), ...ids('sb', 'campaign'), ...ids('sd', 'campaign')].sort(),
+    ad_groups: ids('sp', 'adGroup').sort(),
+    ads: ids('sp', 'ad').sort(),
+    targets: [...ids('sp', 'keyword'), ...ids('sp', 'productTarget')].sort(),
   };
 }
 
@@ -143,8 +137,10 @@ test('a full sync stores exactly the generated entities, archived ones included'
     const snap = await snapshot(profile.profileId);
     const want = generated(p);
     for (const kind of Object.keys(TABLES)) assert.deepEqual([...snap[kind]!.keys()].sort(), want[kind as keyof typeof want], `${kind} of profile ${p}`);
-    const archived = await pg.db('entity_campaigns').where({ profile_id: profile.profileId }).whereIn('state', ['ARCHIVED', 'archived']).count<{ count: string }[]>('* as count');
-    assert.ok(Number(archived[0]!.count) > 0, 'archived campaigns are kept');
+    const archived = await pg.db('entity_campaigns').where({ profile_id: profile.profileId, state: 'ARCHIVED' }).count<{ count: string }[]>('* as count');
+    assert.ok(Number(archived[0]!.count) > 0, 'archived campaigns are kept (the export is asked for every state)');
+    const orphans = await pg.db('entity_ads').where({ profile_id: profile.profileId }).whereNull('campaign_id').count<{ count: string }[]>('* as count');
+    assert.equal(Number(orphans[0]!.count), 0, 'exported ads get their campaign from their ad group');
   }
   const kw = await pg.db('entity_targets').where({ target_type: 'KEYWORD' }).first();
   assert.equal(kw.expression.text, kw.expression_text);
@@ -195,7 +191,7 @@ test('an incremental run after 1% of entities change updates exactly those, with
       if ('defaultBid' in c.patch) assert.equal(row.default_bid_micros, Math.round(Number(c.patch.defaultBid) * 1e6));
       if ('state' in c.patch) assert.equal(row.state, c.patch.state);
       if ('name' in c.patch) assert.equal(row.name, c.patch.name);
-      if ('budget' in c.patch) assert.equal(row.budget_micros, Math.round((c.patch.budget as { budget: number }).budget * 1e6));
+      if ('budget' in c.patch) assert.equal(row.budget_micros, Math.round(Number(c.patch.budget) * 1e6));
     }
   }
   const state = await pg.db('sync_state').where({ profile_id: profiles[0]!.profileId, entity_type: 'targets' }).first();
@@ -220,14 +216,14 @@ test('two syncs of the same profile and entity never run at once', async () => {
   }
 });
 
-test('a revoked refresh token fails the run with a clear reason; a 403 profile is marked inaccessible; other entity types carry on', async () => {
+test('a revoked refresh token fails the run with a clear reason; a profile Amazon refuses (401 scope) is marked inaccessible', async () => {
   const [p0, p1] = sandbox.state.dataset.profiles();
   sandbox.setFaults({ forbiddenProfiles: [p1!.profileId] });
   try {
     const res = await call('POST', `/v1/entities/sync?profileId=${p1!.profileId}`);
     const batch = await waitForBatch(res.json().batchId);
     assert.equal(batch.status, 'failed');
-    assert.ok(batch.runs.every((r: { error: { kind: string } }) => r.error.kind === 'forbidden'));
+    assert.ok(batch.runs.every((r: { error: { kind: string; message: string } }) => r.error.kind === 'forbidden' && /Not authorized to access scope/.test(r.error.message)));
     assert.equal((await pg.db('profiles').where({ profile_id: p1!.profileId }).first()).status, 'inaccessible');
   } finally {
     sandbox.setFaults({ forbiddenProfiles: [] });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { startSandbox, type Sandbox } from '@adsync/sandbox';
-import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox/amazon-ads-routes';
+import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox';
 import { createHttpServer } from '@adsync/shared/http/server';
 import { ensureAdminKey, createApiKey } from '@adsync/shared/http/api-keys';
 import { migratePostgres } from '@adsync/shared/db/migrations';

@@ -109,10 +109,14 @@ async function executeRun(deps: ExecuteDeps, profileId: string, run: PlannedRun,
     const onPage = (p: { requestId: string | null }) => {
       if (p.requestId && requestIds.length < 50) requestIds.push(p.requestId);
     };
-    // Full syncs read Sponsored Products from one export (when the deployment allows it); the rest is listed.
+    // Full syncs read one export per entity type (when the deployment allows it); the rest is listed.
     const useExport = mode === 'full' && table.fullExport && deps.useExports !== false;
     const streams: { normalise: (profileId: string, e: Record<string, unknown>) => { amazon_updated_at: string | null }; items: AsyncIterable<Record<string, unknown>> }[] = [];
-    if (useExport) streams.push({ normalise: table.fullExport!.normalise, items: exportEntities(client, profileId, table.fullExport!.kind, { onPage, pollMs: deps.exportPollMs }) });
+    if (useExport) {
+      const campaignOf = await campaignsOfAdGroups(db, profileId);
+      const ex = table.fullExport!;
+      streams.push({ normalise: (p, e) => ex.normalise(p, e, campaignOf), items: exportEntities(client, profileId, ex.kind, { ...ex.request, onPage, pollMs: deps.exportPollMs }) });
+    }
     for (const source of table.sources) {
       if (useExport && table.fullExport!.replaces.includes(source.kind)) continue;
       streams.push({ normalise: source.normalise, items: listEntities<Record<string, unknown>>(client, profileId, source.kind, { onPage }) });
@@ -147,6 +151,8 @@ async function executeRun(deps: ExecuteDeps, profileId: string, run: PlannedRun,
       await flush();
       await writing;
     }
+    // Exported ads and targets name only their ad group: fill in campaigns of ad groups that arrived since.
+    for (const t of { ads: ['entity_ads'], targets: ['entity_targets'], ad_groups: ['entity_ads', 'entity_targets'], campaigns: [] }[run.entityType]) await backfillCampaignIds(db, profileId, t);
     const wm = nextWatermark(watermark, newest);
     await db.transaction(async (tx) => {
       await tx('sync_state')
@@ -168,6 +174,21 @@ async function executeRun(deps: ExecuteDeps, profileId: string, run: PlannedRun,
     log.error({ error, fetched, upserted }, 'entity sync failed');
     return { id: run.id, entityType: run.entityType, status: 'failed', fetched, upserted, error };
   }
+}
+
+/** The campaign of each of a profile's ad groups, as stored (ad groups sync before ads and targets). */
+async function campaignsOfAdGroups(db: Knex, profileId: string): Promise<(adGroupId: string) => string | null> {
+  const rows: { ad_group_id: string; campaign_id: string }[] = await db('entity_ad_groups').where({ profile_id: profileId }).select('ad_group_id', 'campaign_id');
+  const map = new Map(rows.map((r) => [r.ad_group_id, r.campaign_id]));
+  return (adGroupId) => map.get(adGroupId) ?? null;
+}
+
+async function backfillCampaignIds(db: Knex, profileId: string, table: string): Promise<void> {
+  await db.raw(
+    `update ?? e set campaign_id = g.campaign_id from entity_ad_groups g
+      where e.profile_id = ? and e.campaign_id is null and g.profile_id = e.profile_id and g.ad_group_id = e.ad_group_id`,
+    [table, profileId],
+  );
 }
 
 /** Runs left queued or running by a process that died are failed on start-up, so they never block new runs. */

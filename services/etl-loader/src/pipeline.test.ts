@@ -4,8 +4,9 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startSandbox, type Sandbox } from '@adsync/sandbox';
-import { reportRows, totalsOf } from '@adsync/sandbox/report-rows';
-import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox/amazon-ads-routes';
+import { reportRows, totalsOf, checkCreateReport } from '@adsync/sandbox';
+import { reportRequestBody } from '@adsync/shared/amazon/reporting';
+import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox';
 import { migrateClickHouse, migratePostgres } from '@adsync/shared/db/migrations';
 import { createSecretBox, parseKey } from '@adsync/shared/crypto/secret-box';
 import { AmazonClients, storeCredentials } from '@adsync/shared/amazon/account-clients';
@@ -91,8 +92,13 @@ async function chSums(where: string): Promise<Map<string, Sums>> {
 /** What the sandbox generated for one profile, type and day, at the generation it last served. */
 function sandboxSums(profileId: string, reportTypeId: string, day: string, generation: number): Sums {
   const p = sandbox.state.dataset.profileIndex(profileId)!;
-  const t = totalsOf(reportRows(sandbox.state.dataset, { profileIndex: p, reportTypeId, startDate: day, endDate: day, columns: REPORT_TYPES[reportTypeId]!.columns, generationOf: () => generation }, new Date()), reportTypeId);
-  return { impressions: t.impressions, clicks: t.clicks, cost: t.costMicros, sales: t.salesMicros, orders: t.orders, units: t.units, rows: t.rows };
+  // The request our client sends, through the sandbox's own engine.
+  const checked = checkCreateReport(reportRequestBody({ reportTypeId, startDate: day, endDate: day }), new Date().toISOString().slice(0, 10));
+  assert.ok(checked.ok, `${reportTypeId}: ${!checked.ok && checked.detail}`);
+  const t = totalsOf(reportRows(sandbox.state.dataset, { profileIndex: p, startDate: day, endDate: day, configuration: checked.request.configuration, generationOf: () => generation }));
+  const m = REPORT_TYPES[reportTypeId]!.metrics;
+  const s = (c: string) => t.sums[c] ?? 0;
+  return { impressions: s('impressions'), clicks: s('clicks'), cost: s('cost'), sales: s(m.sales), orders: s(m.orders), units: s(m.units), rows: t.rows };
 }
 
 const days = (from: number, to: number) => {
@@ -223,8 +229,8 @@ test('rows that do not parse are dead-lettered with the reason; the rest of the 
     const got = await chSums(`pending_report_id = '${report.id}'`);
     const sum = (k: keyof Sums) => [...got.values()].reduce((s, v) => s + v[k], 0);
     assert.equal(sum('rows'), want.totals!.rows);
-    assert.equal(sum('clicks'), want.totals!.clicks);
-    assert.equal(sum('cost'), want.totals!.costMicros);
+    assert.equal(sum('clicks'), want.totals!.sums.clicks);
+    assert.equal(sum('cost'), want.totals!.sums.cost);
     const dl = await eventually(async () => {
       const rs = await ch.ch.client.query({ query: `SELECT count() AS c, any(reason) AS reason FROM dead_letters WHERE message_key = '${report.id}'`, format: 'JSONEachRow' });
       const r = (await rs.json<{ c: string; reason: string }>())[0]!;

@@ -30,7 +30,7 @@ export async function findGaps(db: Knex, opts: { from: string; to: string; repor
     const loaded = new Map(loads.map((l: { report_type: string; day: string; rows: number }) => [`${l.report_type}|${l.day}`, l.rows]));
     const reports = await db('pending_amazon_reports').where({ profile_id: p.profile_id }).where('end_date', '>=', opts.from).where('start_date', '<=', opts.to)
       .orderBy('created_at', 'desc').select('report_type', 'start_date', 'end_date', 'status', 'failure_reason');
-    const activeProducts = new Set<string>(await db('entity_campaigns').where({ profile_id: p.profile_id }).whereIn('state', ['ENABLED', 'enabled']).distinct('ad_product').pluck('ad_product'));
+    const activeProducts = new Set<string>(await db('entity_campaigns').where({ profile_id: p.profile_id }).where('state', 'ENABLED').distinct('ad_product').pluck('ad_product'));
     for (const reportType of opts.reportTypes) {
       const spec = REPORT_TYPES[reportType];
       if (!spec) continue;

@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { startSandbox, type Sandbox } from '@adsync/sandbox';
-import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox/amazon-ads-routes';
+import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox';
 import { migratePostgres } from '@adsync/shared/db/migrations';
 import { createSecretBox } from '@adsync/shared/crypto/secret-box';
 import { AmazonClients, storeCredentials } from '@adsync/shared/amazon/account-clients';

@@ -11,7 +11,7 @@ import type { Readable } from 'node:stream';
 import type { Logger } from '../logger.ts';
 import { backoffDelay, sleep as realSleep, type BackoffPolicy, type Sleep } from '../backoff.ts';
 import { endpointsFor, type Region } from './regions.ts';
-import { AmazonApiError, errorFromResponse } from './errors.ts';
+import { AmazonApiError, errorFromResponse, isScopeRefusal } from './errors.ts';
 import { LwaTokenProvider, type LwaCredentials } from './lwa-token.ts';
 import { parseRetryAfter } from './retry-after.ts';
 import { KeyedRateLimiter, type RateLimitOptions } from './rate-limiter.ts';
@@ -118,7 +118,7 @@ export class AmazonAdsClient {
         return { status: res.statusCode, body: (text ? JSON.parse(text) : null) as T, requestId, headers: res.headers };
       }
       const body = await readErrorBody(res);
-      if (res.statusCode === 401 && !refreshedOn401) {
+      if (res.statusCode === 401 && !refreshedOn401 && !isScopeRefusal(res.statusCode, body)) {
         // Once: the token may have been revoked server-side before its expiry.
         refreshedOn401 = true;
         this.stats.refreshesOn401++;

@@ -39,10 +39,20 @@ function describe(body: unknown): { code: string | null; detail: string } {
   return { code: null, detail: typeof body === 'string' ? body.slice(0, 300) : '' };
 }
 
+/**
+ * A 401 about the profile scope ("Not authorized to access scope", "No matching
+ * advertiser found for scope": en-us/reference/concepts/errors.md) is about this
+ * profile, not the token: refreshing cannot help, and the account's other profiles are fine.
+ */
+export function isScopeRefusal(status: number, body: unknown): boolean {
+  return status === 401 && /scope/i.test(describe(body).detail);
+}
+
 export function errorFromResponse(status: number, body: unknown, requestId: string | null, what: string): AmazonApiError {
   const { code, detail } = describe(body);
   const msg = `${what} answered ${status}${code ? ` ${code}` : ''}${detail ? `: ${detail}` : ''}`;
   const o = { status, code, requestId, body };
+  if (isScopeRefusal(status, body)) return new AmazonApiError('forbidden', msg, { ...o, hint: 'these credentials cannot access this profile; check the profile id, its region and the account\'s permissions' });
   if (status === 401) return new AmazonApiError('auth', msg, { ...o, hint: 'the access token was refused after a refresh; re-authorise the account (its refresh token may be revoked)' });
   if (status === 403) return new AmazonApiError('forbidden', msg, { ...o, hint: 'these credentials cannot access this profile; check the profile id and the account\'s permissions' });
   if (status === 404) return new AmazonApiError('not_found', msg, { ...o, hint: 'the resource does not exist (or no longer); check the id' });

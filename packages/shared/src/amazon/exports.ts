@@ -1,7 +1,13 @@
 /**
- * The Exports API: request a full export of one entity kind, wait for it (this runs
- * in background sync work, never in a request path), then stream the gzip JSON file.
- * One export replaces hundreds of list pages for a full sync.
+ * The Exports API (en-us/guides/exports/get-started.md): request a full export of
+ * one entity type across ad products, wait for it (this runs in background sync
+ * work, never in a request path), then stream the gzip JSON file. One export
+ * replaces hundreds of list pages for a full sync.
+ *
+ * Contract points that matter: the status lives at GET /exports/{exportId} and is
+ * read with the export type's media type in Accept; the filters default to
+ * ENABLED and PAUSED only, so we always ask for ARCHIVED too (archived entities
+ * are kept); exported entities are in the common model, not the list shapes.
  */
 import { createGunzip } from 'node:zlib';
 import type { AmazonAdsClient, PageHook } from './ads-client.ts';
@@ -10,33 +16,54 @@ import { jsonArrayElements } from '../json-array-stream.ts';
 import { sleep as realSleep, type Sleep } from '../backoff.ts';
 
 export type ExportKind = 'campaigns' | 'adGroups' | 'ads' | 'targets';
+export type ExportAdProduct = 'SPONSORED_PRODUCTS' | 'SPONSORED_BRANDS' | 'SPONSORED_DISPLAY';
 
-const MEDIA: Record<ExportKind, string> = {
+export const EXPORT_MEDIA_TYPES: Record<ExportKind, string> = {
   campaigns: 'application/vnd.campaignsexport.v1+json',
   adGroups: 'application/vnd.adgroupsexport.v1+json',
   ads: 'application/vnd.adsexport.v1+json',
   targets: 'application/vnd.targetsexport.v1+json',
 };
 
+export interface ExportRequest {
+  adProducts: ExportAdProduct[];
+  /** Targets only: negative targets (true), positive ones (false) or both. */
+  negative?: boolean[];
+  /** Targets only: AD_GROUP and/or CAMPAIGN level. */
+  targetLevels?: ('AD_GROUP' | 'CAMPAIGN')[];
+}
+
+/** The request body: every state, the ad products asked for, and the target filters when given. */
+export function exportBody(kind: ExportKind, r: ExportRequest): Record<string, unknown> {
+  const body: Record<string, unknown> = { adProductFilter: r.adProducts, stateFilter: ['ENABLED', 'PAUSED', 'ARCHIVED'] };
+  if (kind === 'targets' && r.negative) body.negativeFilter = r.negative;
+  if (kind === 'targets' && r.targetLevels) body.targetLevelFilter = r.targetLevels;
+  return body;
+}
+
 export async function* exportEntities<T = Record<string, unknown>>(
   client: AmazonAdsClient,
   profileId: string,
   kind: ExportKind,
-  opts: { adProducts?: string[]; pollMs?: number; maxWaitMs?: number; sleep?: Sleep; onPage?: PageHook } = {},
+  opts: ExportRequest & { pollMs?: number; maxWaitMs?: number; sleep?: Sleep; onPage?: PageHook },
 ): AsyncGenerator<T> {
   const sleep = opts.sleep ?? realSleep;
+  const media = EXPORT_MEDIA_TYPES[kind];
   const created = await client.call<{ exportId: string }>({
-    method: 'POST', path: `/${kind}/export`, profileId, contentType: MEDIA[kind], accept: MEDIA[kind],
-    body: { adProductFilter: opts.adProducts ?? ['SPONSORED_PRODUCTS'] }, what: `export ${kind}`,
+    method: 'POST', path: `/${kind}/export`, profileId, contentType: media, accept: media, body: exportBody(kind, opts), what: `export ${kind}`,
   });
   opts.onPage?.({ requestId: created.requestId, count: 0 });
   const deadline = Date.now() + (opts.maxWaitMs ?? 30 * 60_000);
   let url: string | null = null;
   while (!url) {
-    const s = await client.call<{ status: string; url?: string; failureReason?: string }>({ method: 'GET', path: `/${kind}/export/${created.body.exportId}`, profileId, accept: MEDIA[kind], what: `export ${kind} status` });
+    const s = await client.call<{ status: string; url?: string; error?: { errorCode?: string; message?: string } }>({
+      method: 'GET', path: `/exports/${encodeURIComponent(created.body.exportId)}`, profileId, accept: media, what: `export ${kind} status`,
+    });
     if (s.body.status === 'COMPLETED' && s.body.url) url = s.body.url;
-    else if (s.body.status === 'FAILED') throw new AmazonApiError('server', `export ${kind} failed: ${s.body.failureReason ?? 'no reason given'}`, { requestId: s.requestId, hint: 'run the sync again; a list-based sync is the fallback' });
-    else if (Date.now() > deadline) throw new AmazonApiError('server', `export ${kind} still ${s.body.status} after ${Math.round((opts.maxWaitMs ?? 1_800_000) / 60_000)} minutes`, { requestId: s.requestId, hint: 'Amazon is slow; try again later' });
+    else if (s.body.status === 'FAILED') {
+      const reason = s.body.error ? `${s.body.error.errorCode ?? 'ERROR'}: ${s.body.error.message ?? ''}` : 'no reason given';
+      throw new AmazonApiError('server', `export ${kind} failed: ${reason}`, { requestId: s.requestId, code: s.body.error?.errorCode ?? null, hint: 'run the sync again; a list-based sync is the fallback' });
+    } else if (Date.now() > deadline) throw new AmazonApiError('server', `export ${kind} still ${s.body.status} after ${Math.round((opts.maxWaitMs ?? 1_800_000) / 60_000)} minutes`, { requestId: s.requestId, hint: 'Amazon is slow; try again later' });
     else await sleep(opts.pollMs ?? 2_000);
   }
   const file = await client.download(url, `export ${kind} download`);

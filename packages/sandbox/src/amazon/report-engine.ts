@@ -1,0 +1,401 @@
+/**
+ * Report rows for any request the contract accepts: every documented report type
+ * and groupBy, DAILY or SUMMARY, filters, and every documented column.
+ *
+ *  - A groupBy picks the grain: campaigns, ad groups, ads, targets, search terms,
+ *    placements, purchased or matched ASINs. Several groupBys give the finest of them.
+ *  - A grain row delivers only while it and its parents are ENABLED; rows with no
+ *    impressions are left out (search-term rows also need a click), as Amazon does.
+ *  - Metrics are pure functions of (seed, grain row, day, pull generation), so exact
+ *    totals of anything served can be recomputed. Additive columns of a SUMMARY row are
+ *    the sums of the DAILY rows; rates are recomputed from those sums.
+ *  - Attribution windows nest (1d ≤ 7d ≤ 14d ≤ 30d), same-SKU ≤ all, click- and
+ *    view-attributed parts add up to the total.
+ *  - Restatement: conversions of a day grow with each later pull (generation 0 → 3).
+ */
+import { addDays } from '@adsync/shared/calendar';
+import { minorUnits } from '@adsync/shared/amazon/currency';
+import type { AdProductKind, Dataset, Entity } from '../dataset.ts';
+import { hash32, intBetween, unit } from '../hash-random.ts';
+import { AMAZON_REPORT_COLUMNS, AMAZON_REPORT_TYPES, type ReportConfiguration } from './report-contract.ts';
+
+export const FINAL_GENERATION = 3;
+const RESTATEMENT_FACTOR = [0.6, 0.8, 0.9, 1];
+const WINDOW_SHARE: Record<string, number> = { '1': 0.5, '7': 0.8, '14': 0.95, '30': 1 };
+const PLACEMENTS = ['Top of Search on-Amazon', 'Detail Page on-Amazon', 'Other on-Amazon'];
+
+export type Value = string | number | null;
+export type Row = Record<string, Value>;
+
+export interface ReportSource {
+  profileIndex: number;
+  startDate: string;
+  endDate: string;
+  configuration: ReportConfiguration;
+  /** The pull generation of each day (restatement); FINAL_GENERATION when restatement is off. */
+  generationOf: (date: string) => number;
+  /** Campaign ids the sandbox leaves out of this report (a fault: Amazon dropping campaigns silently). */
+  omitCampaigns?: Set<string>;
+}
+
+// ---------------------------------------------------------------- grains
+
+type Level = 'campaign' | 'adGroup' | 'ad' | 'target' | 'searchTerm' | 'placement' | 'adGroupPlacement' | 'purchasedAsin' | 'matchedTarget';
+
+interface GrainRow {
+  key: string;
+  product: AdProductKind;
+  /** The finest entity the row describes (delivery follows it and its parents). */
+  entity: Entity;
+  campaign: Entity;
+  adGroup?: Entity;
+  ad?: Entity;
+  target?: Entity;
+  searchTerm?: string;
+  placement?: string;
+  purchasedAsin?: string;
+  matchedTargetAsin?: string;
+}
+
+const GROUP_LEVEL: Record<string, Level> = {
+  campaign: 'campaign', adGroup: 'adGroup', campaignPlacement: 'placement', targeting: 'target', searchTerm: 'searchTerm',
+  advertiser: 'ad', ads: 'ad', asin: 'purchasedAsin', purchasedAsin: 'purchasedAsin', matchedTarget: 'matchedTarget',
+};
+const FINENESS: Level[] = ['campaign', 'adGroup', 'placement', 'adGroupPlacement', 'ad', 'target', 'matchedTarget', 'searchTerm', 'purchasedAsin'];
+
+/** The grain of a request: the finest level among its groupBys (adGroup with placement → ad group × placement). */
+export function grainOf(groupBy: string[]): Level {
+  const levels = groupBy.map((g) => GROUP_LEVEL[g] ?? 'campaign');
+  if (levels.includes('adGroup') && levels.includes('placement')) return 'adGroupPlacement';
+  return levels.sort((a, b) => FINENESS.indexOf(b) - FINENESS.indexOf(a))[0]!;
+}
+
+const productOf = (reportTypeId: string) => reportTypeId.slice(0, 2) as AdProductKind;
+
+function* grainRows(ds: Dataset, product: AdProductKind, level: Level, reportTypeId: string, p: number): Generator<GrainRow> {
+  const campaignOf = (e: Entity) => ds.entity(product, 'campaign', p, ds.indexOf(e.campaignId!));
+  const adGroupOf = (e: Entity) => ds.entity(product, 'adGroup', p, ds.indexOf(e.adGroupId!));
+  const targets = () => (product === 'sd' || product === 'st' ? [...ds.all(product, 'productTarget', p)] : [...ds.all(product, 'keyword', p), ...ds.all(product, 'productTarget', p)]);
+  switch (level) {
+    case 'campaign':
+      for (const c of ds.all(product, 'campaign', p)) yield { key: c.id, product, entity: c, campaign: c };
+      return;
+    case 'placement':
+      for (const c of ds.all(product, 'campaign', p)) for (const pl of PLACEMENTS) yield { key: `${c.id}:${pl}`, product, entity: c, campaign: c, placement: pl };
+      return;
+    case 'adGroup':
+      for (const g of ds.all(product, 'adGroup', p)) yield { key: g.id, product, entity: g, campaign: campaignOf(g), adGroup: g };
+      return;
+    case 'adGroupPlacement':
+      for (const g of ds.all(product, 'adGroup', p)) for (const pl of PLACEMENTS) yield { key: `${g.id}:${pl}`, product, entity: g, campaign: campaignOf(g), adGroup: g, placement: pl };
+      return;
+    case 'ad':
+      for (const a of ds.all(product, 'ad', p)) yield { key: a.id, product, entity: a, campaign: campaignOf(a), adGroup: adGroupOf(a), ad: a };
+      return;
+    case 'target':
+      for (const t of targets()) yield { key: t.id, product, entity: t, campaign: campaignOf(t), adGroup: adGroupOf(t), target: t };
+      return;
+    case 'matchedTarget': {
+      const parents: Entity[] = reportTypeId === 'sdCampaigns' ? [...ds.all(product, 'campaign', p)] : reportTypeId === 'sdAdGroup' ? [...ds.all(product, 'adGroup', p)] : targets();
+      for (const e of parents) {
+        for (let m = 0; m < ds.scale.matchedTargetsPerAdGroup; m++) {
+          yield { key: `${e.id}:m${m}`, product, entity: e, campaign: e.kind === 'campaign' ? e : campaignOf(e), adGroup: e.kind === 'adGroup' ? e : e.adGroupId ? adGroupOf(e) : undefined, target: e.kind === 'productTarget' ? e : undefined, matchedTargetAsin: ds.asin((hash32(ds.seed, `${e.id}:m${m}`) % 500) + 700) };
+        }
+      }
+      return;
+    }
+    case 'searchTerm':
+      for (const t of targets()) {
+        for (let s = 0; s < ds.scale.searchTermsPerKeyword; s++) {
+          const base = t.kind === 'keyword' ? t.keywordText! : 'coffee';
+          yield { key: `${t.id}:st${s}`, product, entity: t, campaign: campaignOf(t), adGroup: adGroupOf(t), target: t, searchTerm: `${base} ${['best', 'cheap', 'for men', 'for women', 'bulk'][s % 5]}` };
+        }
+      }
+      return;
+    case 'purchasedAsin':
+      for (const a of ds.all(product, 'ad', p)) {
+        for (let k = 0; k < ds.scale.purchasedAsinsPerAd; k++) {
+          yield { key: `${a.id}:pa${k}`, product, entity: a, campaign: campaignOf(a), adGroup: adGroupOf(a), ad: a, purchasedAsin: ds.asin((hash32(ds.seed, `${a.id}:pa${k}`) % 500) + 1000) };
+        }
+      }
+      return;
+  }
+}
+
+// ---------------------------------------------------------------- dimension columns
+
+const expressionText = (t: Entity) => t.expression?.map((x) => (x.value === undefined ? x.type.toLowerCase().replace(/_/g, '-') : `${x.type === 'ASIN_BRAND_SAME_AS' ? 'brand' : 'asin'}="${x.value}"`)).join(' ') ?? '';
+
+/** The non-metric columns of a grain row (ids as JSON numbers, as reports send them). */
+function dimensions(ds: Dataset, g: GrainRow, currency: string, startDate: string, endDate: string): Row {
+  const c = g.campaign;
+  const t = g.target;
+  const isKeyword = t?.kind === 'keyword';
+  const keywordType = t ? (isKeyword ? t.matchType! : 'TARGETING_EXPRESSION') : null;
+  const ruleIndex = ds.count(g.product, 'budgetRule') > 0 ? 0 : -1;
+  const rule = ruleIndex >= 0 && ds.budgetRuleCampaigns(g.product, c.profileIndex, 0).includes(c.id) ? ds.entity(g.product, 'budgetRule', c.profileIndex, 0) : null;
+  const d: Row = {
+    startDate, endDate,
+    campaignId: Number(c.id), campaignName: c.name ?? null, campaignStatus: c.state, campaignBudgetAmount: c.budget ?? null, campaignBudgetType: 'DAILY_BUDGET',
+    campaignBudgetCurrencyCode: currency, campaignRuleBasedBudgetAmount: rule ? Math.round((c.budget ?? 0) * (1 + (rule.increasePercent ?? 0) / 100) * 100) / 100 : null,
+    campaignApplicableBudgetRuleId: rule?.id ?? null, campaignApplicableBudgetRuleName: rule?.name ?? null, campaignBiddingStrategy: c.biddingStrategy ?? null,
+    portfolioId: c.portfolioId ? Number(c.portfolioId) : null, costType: c.costType ?? null, campaignPriceTypeCode: c.costType ?? null,
+    placementClassification: g.placement ?? null,
+  };
+  if (g.adGroup) Object.assign(d, { adGroupId: Number(g.adGroup.id), adGroupName: g.adGroup.name ?? null, adStatus: g.adGroup.state, bidOptimization: g.adGroup.bidOptimization ?? null });
+  if (g.ad) Object.assign(d, { adId: Number(g.ad.id), advertisedAsin: g.ad.asin ?? null, advertisedSku: g.ad.sku ?? null, promotedAsin: g.ad.asin ?? null, promotedSku: g.ad.sku ?? null, adStatus: g.ad.state });
+  if (t) {
+    const text = isKeyword ? t.keywordText! : expressionText(t);
+    Object.assign(d, {
+      keywordId: Number(t.id), targetingId: Number(t.id), keyword: text, keywordText: text, targeting: text, targetingExpression: text, targetingText: text,
+      matchType: isKeyword ? t.matchType! : 'TARGETING_EXPRESSION', keywordType, targetingType: keywordType, adKeywordStatus: t.state, keywordBid: t.bid ?? null,
+    });
+  }
+  if (g.searchTerm) d.searchTerm = g.searchTerm;
+  if (g.purchasedAsin) d.purchasedAsin = g.purchasedAsin;
+  if (g.matchedTargetAsin) d.matchedTargetAsin = g.matchedTargetAsin;
+  return d;
+}
+
+// ---------------------------------------------------------------- metric columns
+
+type Sums = (col: string) => number;
+interface MetricSpec {
+  /** Additive: the day's value (summed over days in SUMMARY). */
+  day?: (b: DayBase, col: string) => number;
+  /** A ratio: recomputed from the (summed) additive columns it names. */
+  rate?: (s: Sums) => number;
+  money?: boolean;
+}
+
+interface DayBase {
+  impressions: number;
+  clicks: number;
+  cost: number;
+  /** Attributed purchases per window, after restatement. */
+  orders: Record<string, number>;
+  units: Record<string, number>;
+  price: number;
+  key: string;
+  seed: number;
+  money: (v: number) => number;
+}
+
+const div = (a: number, b: number, scale = 1) => (b > 0 ? Math.round((a / b) * scale * 10_000) / 10_000 : 0);
+const w = (col: string) => /(\d+)d$/.exec(col)?.[1] ?? '14';
+
+const METRICS: { test: RegExp; spec: MetricSpec }[] = [
+  { test: /^impressions$/, spec: { day: (b) => b.impressions } },
+  { test: /^clicks$/, spec: { day: (b) => b.clicks } },
+  { test: /^(cost|spend)$/, spec: { day: (b) => b.cost, money: true } },
+  { test: /^viewableImpressions$|^impressionsViews$/, spec: { day: (b) => Math.floor(b.impressions * 0.7) } },
+  { test: /^invalidImpressions$/, spec: { day: (b) => Math.floor(b.impressions * 0.03) } },
+  { test: /^grossImpressions$/, spec: { day: (b) => b.impressions + Math.floor(b.impressions * 0.03) } },
+  { test: /^invalidClickThroughs$/, spec: { day: (b) => Math.floor(b.clicks * 0.05) } },
+  { test: /^grossClickThroughs$/, spec: { day: (b) => b.clicks + Math.floor(b.clicks * 0.05) } },
+  // SP: windowed purchases, sales and units; same-SKU and other-SKU parts.
+  { test: /^(purchases|orders)\d+d$/, spec: { day: (b, c) => b.orders[w(c)]! } },
+  { test: /^purchasesSameSku\d+d$/, spec: { day: (b, c) => Math.floor(b.orders[w(c)]! * 0.7) } },
+  { test: /^purchasesOtherSku\d+d$/, spec: { day: (b, c) => b.orders[w(c)]! - Math.floor(b.orders[w(c)]! * 0.7) } },
+  { test: /^sales\d+d$/, spec: { day: (b, c) => b.money(b.orders[w(c)]! * b.price), money: true } },
+  { test: /^attributedSalesSameSku\d+d$/, spec: { day: (b, c) => b.money(Math.floor(b.orders[w(c)]! * 0.7) * b.price), money: true } },
+  { test: /^salesOtherSku\d+d$/, spec: { day: (b, c) => b.money((b.orders[w(c)]! - Math.floor(b.orders[w(c)]! * 0.7)) * b.price), money: true } },
+  { test: /^unitsSold(Clicks)?\d+d$/, spec: { day: (b, c) => b.units[w(c)]! } },
+  { test: /^unitsSoldSameSku\d+d$/, spec: { day: (b, c) => Math.floor(b.units[w(c)]! * 0.7) } },
+  { test: /^unitsSoldOtherSku\d+d$/, spec: { day: (b, c) => b.units[w(c)]! - Math.floor(b.units[w(c)]! * 0.7) } },
+  { test: /^ordersClicks14d$/, spec: { day: (b) => Math.floor(b.orders['14']! * 0.6) } },
+  { test: /^salesClicks14d$/, spec: { day: (b) => b.money(Math.floor(b.orders['14']! * 0.6) * b.price), money: true } },
+  // SB, SD and ST: 14-day totals, split into click- and view-attributed parts; promoted and new-to-brand shares.
+  { test: /^purchases$/, spec: { day: (b) => b.orders['14']! } },
+  { test: /^purchasesClicks$/, spec: { day: (b) => Math.floor(b.orders['14']! * 0.6) } },
+  { test: /^purchasesViews$/, spec: { day: (b) => b.orders['14']! - Math.floor(b.orders['14']! * 0.6) } },
+  { test: /^purchasesPromoted$/, spec: { day: (b) => Math.floor(b.orders['14']! * 0.9) } },
+  { test: /^purchasesPromotedClicks$/, spec: { day: (b) => Math.floor(Math.floor(b.orders['14']! * 0.6) * 0.9) } },
+  { test: /^sales$/, spec: { day: (b) => b.money(b.orders['14']! * b.price), money: true } },
+  { test: /^salesClicks$/, spec: { day: (b) => b.money(Math.floor(b.orders['14']! * 0.6) * b.price), money: true } },
+  { test: /^salesViews$/, spec: { day: (b) => b.money((b.orders['14']! - Math.floor(b.orders['14']! * 0.6)) * b.price), money: true } },
+  { test: /^salesPromoted$/, spec: { day: (b) => b.money(Math.floor(b.orders['14']! * 0.9) * b.price), money: true } },
+  { test: /^salesPromotedClicks$/, spec: { day: (b) => b.money(Math.floor(Math.floor(b.orders['14']! * 0.6) * 0.9) * b.price), money: true } },
+  { test: /^unitsSold$/, spec: { day: (b) => b.units['14']! } },
+  { test: /^unitsSoldClicks$/, spec: { day: (b) => Math.floor(b.units['14']! * 0.6) } },
+  { test: /^unitsSoldViews$/, spec: { day: (b) => b.units['14']! - Math.floor(b.units['14']! * 0.6) } },
+  { test: /^newToBrandPurchases(14d)?$/, spec: { day: (b) => Math.floor(b.orders['14']! * 0.4) } },
+  { test: /^newToBrandPurchasesClicks$/, spec: { day: (b) => Math.floor(Math.floor(b.orders['14']! * 0.6) * 0.4) } },
+  { test: /^newToBrandPurchasesViews$/, spec: { day: (b) => Math.floor(b.orders['14']! * 0.4) - Math.floor(Math.floor(b.orders['14']! * 0.6) * 0.4) } },
+  { test: /^newToBrandSales(14d)?$/, spec: { day: (b) => b.money(Math.floor(b.orders['14']! * 0.4) * b.price), money: true } },
+  { test: /^newToBrandSalesClicks$/, spec: { day: (b) => b.money(Math.floor(Math.floor(b.orders['14']! * 0.6) * 0.4) * b.price), money: true } },
+  { test: /^newToBrandSalesViews$/, spec: { day: (b) => b.money((Math.floor(b.orders['14']! * 0.4) - Math.floor(Math.floor(b.orders['14']! * 0.6) * 0.4)) * b.price), money: true } },
+  { test: /^newToBrandUnitsSold(14d)?$/, spec: { day: (b) => Math.floor(b.units['14']! * 0.4) } },
+  { test: /^newToBrandUnitsSoldClicks$/, spec: { day: (b) => Math.floor(Math.floor(b.units['14']! * 0.6) * 0.4) } },
+  { test: /^newToBrandUnitsSoldViews$/, spec: { day: (b) => Math.floor(b.units['14']! * 0.4) - Math.floor(Math.floor(b.units['14']! * 0.6) * 0.4) } },
+  // Ratios, recomputed from their parts.
+  { test: /^clickThroughRate$/, spec: { rate: (s) => div(s('clicks'), s('impressions')) } },
+  { test: /^costPerClick$/, spec: { rate: (s) => div(s('cost'), s('clicks')) } },
+  { test: /^costPerThousandImpressions$/, spec: { rate: (s) => div(s('cost'), s('impressions'), 1000) } },
+  { test: /^acosClicks(\d+)d$/, spec: { rate: () => 0 } },
+  { test: /^roasClicks(\d+)d$/, spec: { rate: () => 0 } },
+  { test: /^roas$/, spec: { rate: (s) => div(s('sales'), s('cost')) } },
+  { test: /^viewabilityRate$/, spec: { rate: (s) => div(s('viewableImpressions'), s('impressions')) } },
+  { test: /^viewClickThroughRate$/, spec: { rate: (s) => div(s('clicks'), s('viewableImpressions')) } },
+  { test: /^invalidClickThroughRate$/, spec: { rate: (s) => div(s('invalidClickThroughs'), s('grossClickThroughs')) } },
+  { test: /^invalidImpressionRate$/, spec: { rate: (s) => div(s('invalidImpressions'), s('grossImpressions')) } },
+  { test: /^newToBrandPurchasesRate$/, spec: { rate: (s) => div(s('newToBrandPurchases'), s('clicks')) } },
+  { test: /^newToBrandPurchasesPercentage(14d)?$/, spec: { rate: (s) => div(s('newToBrandPurchases'), s('purchases'), 100) } },
+  { test: /^newToBrandSalesPercentage(14d)?$/, spec: { rate: (s) => div(s('newToBrandSales'), s('sales'), 100) } },
+  { test: /^newToBrandUnitsSoldPercentage(14d)?$/, spec: { rate: (s) => div(s('newToBrandUnitsSold'), s('unitsSold'), 100) } },
+];
+
+function specOf(col: string): MetricSpec {
+  for (const m of METRICS) {
+    if (!m.test.test(col)) continue;
+    if (/^acosClicks/.test(col)) return { rate: (s) => div(s('cost'), s(`sales${w(col)}d`)) };
+    if (/^roasClicks/.test(col)) return { rate: (s) => div(s(`sales${w(col)}d`), s('cost')) };
+    return m.spec;
+  }
+  const type = AMAZON_REPORT_COLUMNS[col]?.type;
+  // Columns whose meaning the sandbox does not model get plausible, deterministic values of their type.
+  if (type === 'Integer' || type === null) return { day: (b, c) => Math.floor(b.impressions * unit(b.seed, `${b.key}:${c}`) * 0.1) };
+  if (/Sales|Royalties/.test(col)) return { day: (b, c) => b.money(unit(b.seed, `${b.key}:${c}`) * 40), money: true };
+  return { rate: () => NaN };
+}
+
+function dayBase(seed: number, key: string, date: string, generation: number, currency: string): DayBase {
+  const k = `${key}@${date}`;
+  const impressions = intBetween(seed, `${k}:imp`, 1, 3000);
+  const clicks = Math.floor(impressions * (0.002 + unit(seed, `${k}:ctr`) * 0.05));
+  const zeroDecimals = minorUnits(currency) === 0;
+  const money = (v: number) => (zeroDecimals ? Math.round(v) : Math.round(v * 100) / 100);
+  const cost = money(clicks * (0.2 + unit(seed, `${k}:cpc`) * 2.8));
+  const final = Math.floor(clicks * (0.04 + unit(seed, `${k}:cvr`) * 0.2));
+  const restated = RESTATEMENT_FACTOR[Math.min(generation, FINAL_GENERATION)]!;
+  const extra = final > 0 ? intBetween(seed, `${k}:extra`, 0, Math.ceil(final / 3)) : 0;
+  const orders: Record<string, number> = {};
+  const units: Record<string, number> = {};
+  for (const [win, share] of Object.entries(WINDOW_SHARE)) {
+    orders[win] = Math.floor(final * share * restated);
+    units[win] = orders[win]! + Math.floor(extra * share * restated);
+  }
+  return { impressions, clicks, cost, orders, units, price: 5 + unit(seed, `${k}:price`) * 55, key: k, seed, money };
+}
+
+/** The additive columns a row needs: the requested ones and the parts of requested ratios. */
+function additiveNeeded(columns: string[]): string[] {
+  const needed = new Set<string>(['impressions', 'clicks']);
+  for (const c of columns) {
+    const s = specOf(c);
+    if (s.day) needed.add(c);
+    if (s.rate) {
+      const probe = new Set<string>();
+      s.rate((x) => (probe.add(x), 1));
+      for (const x of probe) needed.add(x);
+    }
+  }
+  return [...needed];
+}
+
+// ---------------------------------------------------------------- rows
+
+function daysOf(start: string, end: string): string[] {
+  const out: string[] = [];
+  for (let d = start; d <= end; d = addDays(d, 1)) out.push(d);
+  return out;
+}
+
+/** Streams the rows of one report (nothing is held beyond one grain row's days). */
+export function* reportRows(ds: Dataset, src: ReportSource): Generator<Row> {
+  const cfg = src.configuration;
+  const spec = AMAZON_REPORT_TYPES[cfg.reportTypeId];
+  if (!spec) throw new Error(`unknown report type ${cfg.reportTypeId}`);
+  const product = productOf(cfg.reportTypeId);
+  const level = grainOf(cfg.groupBy);
+  const currency = ds.profiles()[src.profileIndex]!.currencyCode;
+  const days = daysOf(src.startDate, src.endDate);
+  const additive = additiveNeeded(cfg.columns);
+  const daily = cfg.timeUnit === 'DAILY';
+  const zeroDecimals = minorUnits(currency) === 0;
+  const roundMoney = (v: number) => (zeroDecimals ? Math.round(v) : Math.round(v * 100) / 100);
+  const searchTerms = level === 'searchTerm';
+  const purchased = level === 'purchasedAsin';
+
+  for (const g of grainRows(ds, product, level, cfg.reportTypeId, src.profileIndex)) {
+    if (!ds.delivering(g.entity) || src.omitCampaigns?.has(g.campaign.id)) continue;
+    const dims = dimensions(ds, g, currency, src.startDate, src.endDate);
+    if (!(cfg.filters ?? []).every((f) => f.values.includes(String(f.field === 'campaignSite' ? 'AmazonBusiness' : dims[f.field] ?? '')))) continue;
+    // campaignSite=AmazonBusiness selects Amazon Business placements, a separate slice of traffic.
+    const siteKey = (cfg.filters ?? []).some((f) => f.field === 'campaignSite') ? `${g.key}:business` : g.key;
+    const perDay = days.map((date) => {
+      const b = dayBase(ds.seed, siteKey, date, src.generationOf(date), currency);
+      const values: Record<string, number> = {};
+      for (const col of additive) values[col] = specOf(col).day!(b, col);
+      // A purchased-product row exists only for days something was bought.
+      return { date, values, sold: b.orders['30']! > 0 };
+    });
+    const emit = (values: Record<string, number>, date: string | null): Row | null => {
+      if (!(values.impressions! > 0)) return null;
+      if (searchTerms && !(values.clicks! > 0)) return null;
+      const row: Row = {};
+      for (const col of cfg.columns) {
+        if (col === 'date') row.date = date;
+        else if (col === 'startDate' || col === 'endDate') row[col] = date ?? dims[col]!;
+        else if (col in dims) row[col] = dims[col]!;
+        else if (col in values) row[col] = specOf(col).money ? roundMoney(values[col]!) : values[col]!;
+        else {
+          const r = specOf(col).rate!((x) => values[x] ?? 0);
+          row[col] = Number.isNaN(r) ? Math.round(unit(ds.seed, `${siteKey}:${col}:${date ?? `${src.startDate}..${src.endDate}`}`) * 10_000) / 10_000 : r;
+        }
+      }
+      return row;
+    };
+    const days_ = purchased ? perDay.filter((d) => d.sold) : perDay;
+    if (daily) {
+      for (const d of days_) {
+        const row = emit(d.values, d.date);
+        if (row) yield row;
+      }
+    } else if (days_.length > 0) {
+      const sum: Record<string, number> = {};
+      for (const col of additive) sum[col] = days_.reduce((a, d) => a + d.values[col]!, 0);
+      const row = emit(sum, null);
+      if (row) yield row;
+    }
+  }
+}
+
+/** Columns that describe a row rather than measure it: never summed. */
+const DIMENSION_COLUMNS = new Set(['date', 'startDate', 'endDate', 'campaignBudgetAmount', 'campaignRuleBasedBudgetAmount', 'keywordBid', 'portfolioId', 'targetingId']);
+
+/** Whether a column is an additive measure (summed over days and over rows). */
+export function isAdditive(col: string): boolean {
+  if (DIMENSION_COLUMNS.has(col) || /Id$/.test(col)) return false;
+  const t = AMAZON_REPORT_COLUMNS[col]?.type;
+  if (t === 'String') return false;
+  return specOf(col).day !== undefined;
+}
+
+/** Whether an additive column is money (stored as micros). */
+export const isMoney = (col: string): boolean => specOf(col).money === true;
+
+export interface ReportTotals {
+  rows: number;
+  /** Per numeric column: the sum (money columns as micros, rounded per row). */
+  sums: Record<string, number>;
+}
+
+/** Exact totals of a report's rows, in the units a loader stores (money as micros, rounded per row). */
+export function totalsOf(rows: Iterable<Row>): ReportTotals {
+  const t: ReportTotals = { rows: 0, sums: {} };
+  for (const r of rows) {
+    t.rows++;
+    for (const [col, v] of Object.entries(r)) {
+      if (typeof v !== 'number' || !isAdditive(col)) continue;
+      t.sums[col] = (t.sums[col] ?? 0) + (isMoney(col) ? Math.round(v * 1e6) : v);
+    }
+  }
+  return t;
+}
+
+/** Ids of SB campaigns created before multi-ad-group campaigns, which Amazon's v3 SB reports may leave out. */
+export function nonMultiAdGroupSbCampaigns(ds: Dataset, p: number): string[] {
+  return [...ds.all('sb', 'campaign', p)].filter((c) => c.isMultiAdGroupsEnabled === false).map((c) => c.id);
+}
+
