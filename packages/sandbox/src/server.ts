@@ -7,14 +7,14 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { amcRoutes } from './amc-routes.ts';
+import { AMC_DOCUMENTED, amcRoutes } from './amc-routes.ts';
 import { supplierRoutes } from './supplier-routes.ts';
 import { exportDownloadRoutes, exportEndpoints, exportRows, type ExportFilters, type ExportType } from './export-routes.ts';
 import { match, readBody, route, send, jsonBody, type Req, type Route } from './http-kit.ts';
 import { SandboxState } from './state.ts';
 import { parseFaults, type Faults } from './faults.ts';
 import type { AdProductKind, EntityKind, Scale } from './dataset.ts';
-import { authorise, lwaRoutes } from './amazon/gateway.ts';
+import { authorise, lwaRoutes, LWA_DOCUMENTED } from './amazon/gateway.ts';
 import { endpointRoutes, errorBody, openApiOf, type Endpoint } from './amazon/endpoint.ts';
 import { entityEndpoints } from './amazon/entity-routes.ts';
 import { reportDownloadRoutes, reportingEndpoints } from './amazon/reporting-routes.ts';
@@ -89,7 +89,7 @@ function controlRoutes(state: SandboxState, endpoints: Endpoint[]): Route[] {
       send(res, 200, { round: state.supplierRound });
     }),
     route('GET', '/_sandbox/stats', (_req, res) => send(res, 200, { ...state.counters, profileCalls: Object.fromEntries(state.profileCalls) })),
-    route('GET', '/_sandbox/openapi.json', (_req, res) => send(res, 200, openApiOf(endpoints, 'Amazon Ads API as the adsync sandbox plays it'))),
+    route('GET', '/_sandbox/openapi.json', (_req, res) => send(res, 200, openApiOf([...endpoints, ...AMC_DOCUMENTED, LWA_DOCUMENTED], 'Amazon Ads API as the adsync sandbox plays it'))),
     route('GET', '/_sandbox/totals', (req, res) => {
       const r = state.reports.get(req.query.get('reportId') ?? '');
       if (!r?.totals) return send(res, 404, { error: 'no completed report with that id' });

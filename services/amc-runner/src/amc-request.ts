@@ -15,15 +15,9 @@ export interface ExecutionInput {
   parameterValues?: Record<string, unknown>;
 }
 
-export interface AmcExecutionBody {
-  workflowId: string;
-  timeWindowType: string;
-  timeWindowStart?: string;
-  timeWindowEnd?: string;
-  timeWindowTimeZone: string;
-  outputFormat: string;
-  parameterValues: Record<string, unknown>;
-}
+import type { AmcExecutionBody, AmcStatus } from '@adsync/shared/amazon/amc';
+
+export type { AmcExecutionBody, AmcStatus };
 
 /** yyyy-MM-ddTHH:mm:ss in UTC for an instant (AMC's local-time format). */
 const isoLocal = (d: Date) => d.toISOString().slice(0, 19);
@@ -69,7 +63,6 @@ export function lagWarning(body: AmcExecutionBody, now: Date): string | null {
   return null;
 }
 
-export type AmcStatus = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
 
 export function mapStatus(s: AmcStatus | string): 'pending' | 'running' | 'completed' | 'failed' {
   switch (s) {

@@ -5,7 +5,7 @@ import { badRequest, conflict, notFound } from '@adsync/shared/http/errors';
 import { principalOf, requireAccount } from '@adsync/shared/http/server';
 import { chString } from '@adsync/shared/db/clickhouse';
 import { OUTPUT_FORMATS, TIME_WINDOW_TYPES, buildExecutionBody, windowProblems, type ExecutionInput } from './amc-request.ts';
-import { upsertWorkflow } from './amc-api.ts';
+import { upsertWorkflow } from '@adsync/shared/amazon/amc';
 import { refreshStatus, startExecution, type AmcDeps } from './executions.ts';
 
 const ISO_LOCAL = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}$';

@@ -12,7 +12,7 @@ import { AmazonApiError } from '@adsync/shared/amazon/errors';
 import { chDateTime } from '@adsync/shared/db/clickhouse';
 import { parquetReadObjects } from 'hyparquet';
 import { buildExecutionBody, lagWarning, mapStatus, type AmcExecutionBody, type ExecutionInput } from './amc-request.ts';
-import { createExecution, downloadUrls, executionStatus, type AmcInstance } from './amc-api.ts';
+import { createExecution, downloadUrls, executionStatus, type AmcInstance } from '@adsync/shared/amazon/amc';
 import { parseCsv } from './csv.ts';
 
 export const MAX_IN_FLIGHT_PER_INSTANCE = 10;

@@ -159,8 +159,11 @@ export function endpointRoutes(state: SandboxState, endpoints: Endpoint[], autho
   });
 }
 
+/** What the OpenAPI document needs of an endpoint (routes played outside the pipeline declare only this). */
+export type Documented = Pick<Endpoint, 'method' | 'path' | 'summary' | 'doc' | 'body' | 'bodyDoc' | 'query' | 'contentTypes' | 'optionalBody'>;
+
 /** The OpenAPI document of the declared endpoints, for schemathesis. */
-export function openApiOf(endpoints: Endpoint[], title: string): Record<string, unknown> {
+export function openApiOf(endpoints: Documented[], title: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const ep of endpoints) {
     const params = [...ep.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string', minLength: 1, pattern: '^[A-Za-z0-9_.=-]+$' } }));

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { send, type Req, type Route, route } from '../http-kit.ts';
 import type { SandboxState } from '../state.ts';
-import { sendError, type Authorised } from './endpoint.ts';
+import { sendError, type Authorised, type Documented } from './endpoint.ts';
 
 export const SANDBOX_CLIENT_ID = 'amzn1.application-oa2-client.sandbox';
 export const SANDBOX_CLIENT_SECRET = 'sandbox-client-secret';
@@ -44,6 +44,11 @@ export function authorise(state: SandboxState, req: Req, res: ServerResponse, ne
   state.countProfileCall(scope);
   return { profile: p, profileId: scope };
 }
+
+export const LWA_DOCUMENTED: Documented = {
+  method: 'POST', path: '/auth/o2/token', summary: 'Login with Amazon token grant', doc: 'en-us/guides/account-management/authorization/access-tokens.md', contentTypes: ['application/x-www-form-urlencoded'],
+  bodyDoc: { type: 'object', properties: { grant_type: { type: 'string' }, refresh_token: { type: 'string' }, code: { type: 'string' }, redirect_uri: { type: 'string' }, client_id: { type: 'string' }, client_secret: { type: 'string' } } },
+};
 
 /** POST /auth/o2/token, refresh-token grant (en-us/guides/account-management/authorization/access-tokens.md). */
 export function lwaRoutes(state: SandboxState): Route[] {

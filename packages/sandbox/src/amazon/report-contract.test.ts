@@ -58,7 +58,7 @@ test('refuses with Amazon\'s wording', () => {
 });
 
 test('a wrongly typed field is a 400 naming it, never a crash', () => {
-  for (const bad of [null, [], 'x', 7, body({ groupBy: 'campaign' }), body({ columns: [1, 2] }), body({ filters: [{ field: 'campaignStatus', values: 'ENABLED' }] }), body({}, { startDate: '2026-02-30' }), body({}, { configuration: 'x' })]) {
+  for (const bad of [null, [], 'x', 7, body({ groupBy: 'campaign' }), body({ columns: [1, 2] }), body({ filters: [{ field: 'campaignStatus', values: 'ENABLED' }] }), body({}, { startDate: '2026-02-30' }), body({}, { startDate: '2024-13-01' }), body({}, { configuration: 'x' })]) {
     const r = checkCreateReport(bad, today);
     assert.equal(r.ok, false, JSON.stringify(bad));
     assert.equal((r as { status: number }).status, 400);

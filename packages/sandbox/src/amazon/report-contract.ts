@@ -57,7 +57,11 @@ export const reportingError = (status: number, detail: string) => ({ code: Strin
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
-const realDate = (s: unknown): s is string => typeof s === 'string' && DATE.test(s) && new Date(`${s}T00:00:00Z`).toISOString().slice(0, 10) === s;
+const realDate = (s: unknown): s is string => {
+  if (typeof s !== 'string' || !DATE.test(s)) return false;
+  const t = Date.parse(`${s}T00:00:00Z`);
+  return Number.isFinite(t) && new Date(t).toISOString().slice(0, 10) === s;
+};
 
 /** Every column a configuration may ask for: the type's base columns and those of each of its groupBys. */
 export function allowedColumns(spec: AmazonReportType, groupBy: string[]): Set<string> {

@@ -1,6 +1,21 @@
-/** AMC reporting calls, through the shared Amazon Ads client (tokens, retries, typed errors). */
-import type { AmazonAdsClient } from '@adsync/shared/amazon/ads-client';
-import type { AmcExecutionBody, AmcStatus } from './amc-request.ts';
+/**
+ * AMC reporting calls (en-us/guides/amazon-marketing-cloud/reporting/*.md), through the
+ * shared Amazon Ads client (tokens, retries, typed errors), paced per instance.
+ */
+import type { AmazonAdsClient } from './ads-client.ts';
+
+/** The body of POST /workflowExecutions adsync sends: always a saved workflow, never ad-hoc SQL. */
+export interface AmcExecutionBody {
+  workflowId: string;
+  timeWindowType: string;
+  timeWindowStart?: string;
+  timeWindowEnd?: string;
+  timeWindowTimeZone: string;
+  outputFormat: string;
+  parameterValues: Record<string, unknown>;
+}
+
+export type AmcStatus = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
 
 export interface AmcInstance {
   instance_id: string;
