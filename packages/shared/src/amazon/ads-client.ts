@@ -9,7 +9,9 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import type { Readable } from 'node:stream';
 import type { Logger } from '../logger.ts';
-import { backoffDelay, sleep as realSleep, type BackoffPolicy, type Sleep } from '../backoff.ts';
+import { sleep as realSleep, type BackoffPolicy, type Sleep } from '../backoff.ts';
+import { retry } from '../runtime/retry.ts';
+import { AppError } from '../runtime/errors.ts';
 import { endpointsFor, type Region } from './regions.ts';
 import { AmazonApiError, errorFromResponse, isScopeRefusal } from './errors.ts';
 import { LwaTokenProvider, type LwaCredentials } from './lwa-token.ts';
@@ -59,8 +61,6 @@ export interface AdsResponse<T> {
 /** Called once per page, so callers can keep Amazon's request ids for their run records. */
 export type PageHook = (page: { requestId: string | null; count: number }) => void;
 
-const RETRIABLE_STATUS = new Set([429, 500, 502, 503, 504]);
-
 export class AmazonAdsClient {
   readonly apiUrl: string;
   readonly tokens: LwaTokenProvider;
@@ -95,26 +95,21 @@ export class AmazonAdsClient {
     const what = req.what ?? `${req.method} ${req.path}`;
     const log = this.log.child({ profileId: req.profileId, call: what });
     let refreshedOn401 = false;
-    for (let attempt = 1; ; attempt++) {
+    // Report creation throttles without Retry-After: back off harder on our own.
+    const backoff = req.noRetryAfter ? { baseMs: this.backoff.baseMs * 4, maxMs: this.backoff.maxMs } : this.backoff;
+    return retry(async () => {
       const token = await this.tokens.get();
       let res: Dispatcher.ResponseData;
       try {
         res = await this.limiter.run(req.rateKey ?? req.profileId ?? '-', () => this.send(req, token));
       } catch (err) {
-        const netErr = new AmazonApiError('network', `${what} failed: ${(err as Error).message}`, { hint: 'network trouble after every retry; check connectivity to Amazon', cause: err });
-        if (attempt >= this.maxAttempts) throw netErr;
-        const delay = backoffDelay(attempt, this.backoff);
-        this.stats.retries++;
-        log.warn({ attempt, delayMs: delay, err: (err as Error).message }, 'network error; retrying');
-        await this.sleep(delay);
-        continue;
+        throw new AmazonApiError('network', `${what} failed: ${(err as Error).message}`, { hint: 'network trouble after every retry; check connectivity to Amazon', cause: err });
       }
       this.stats.requests++;
       const requestId = (res.headers['x-amz-request-id'] ?? res.headers['x-amzn-requestid'] ?? null) as string | null;
-      const rate = { limit: res.headers['x-amzn-ratelimit-limit'] };
       if (res.statusCode >= 200 && res.statusCode < 300) {
         const text = await res.body.text();
-        log.debug({ status: res.statusCode, requestId, attempt }, 'amazon call ok');
+        log.debug({ status: res.statusCode, requestId }, 'amazon call ok');
         return { status: res.statusCode, body: (text ? JSON.parse(text) : null) as T, requestId, headers: res.headers };
       }
       const body = await readErrorBody(res);
@@ -124,24 +119,23 @@ export class AmazonAdsClient {
         this.stats.refreshesOn401++;
         this.tokens.invalidate(token);
         log.info({ requestId }, 'access token refused; refreshing once');
-        continue;
+        throw new AppError('AMAZON_TOKEN_REFUSED', `${what}: access token refused`, { retriable: true, retryAfterMs: 0 });
       }
-      if (RETRIABLE_STATUS.has(res.statusCode) && attempt < this.maxAttempts) {
-        const retryAfter = req.noRetryAfter ? null : parseRetryAfter(res.headers['retry-after'] as string | undefined);
-        const jitter = backoffDelay(attempt, res.statusCode === 429 && req.noRetryAfter ? { baseMs: this.backoff.baseMs * 4, maxMs: this.backoff.maxMs } : this.backoff);
-        // Never sooner than Amazon asked; the jitter spreads replicas that were throttled together.
-        const delay = retryAfter !== null ? retryAfter + Math.floor(jitter / 4) : jitter;
-        if (res.statusCode === 429) this.stats.throttled++;
-        else this.stats.serverErrors++;
-        this.stats.retries++;
-        log.warn({ status: res.statusCode, requestId, attempt, delayMs: delay, retryAfterMs: retryAfter, rate }, res.statusCode === 429 ? 'throttled; backing off' : 'server error; retrying');
-        await this.sleep(delay);
-        continue;
-      }
-      const err = errorFromResponse(res.statusCode, body, requestId, what);
-      log.warn({ status: res.statusCode, requestId, code: err.code, kind: err.kind }, 'amazon call failed');
+      if (res.statusCode === 429) this.stats.throttled++;
+      else if (res.statusCode >= 500) this.stats.serverErrors++;
+      const err = errorFromResponse(res.statusCode, body, requestId, what, req.noRetryAfter ? null : parseRetryAfter(res.headers['retry-after'] as string | undefined));
+      log.warn({ status: res.statusCode, requestId, amazonCode: err.amazonCode, kind: err.kind, retriable: err.retriable }, 'amazon call failed');
       throw err;
-    }
+    }, {
+      maxAttempts: this.maxAttempts,
+      backoff,
+      sleep: this.sleep,
+      onRetry: (err, attempt, delayMs) => {
+        if ((err as AppError).code === 'AMAZON_TOKEN_REFUSED') return;
+        this.stats.retries++;
+        log.warn({ attempt, delayMs, code: (err as AppError).code }, 'retrying');
+      },
+    });
   }
 
   private send(req: AdsRequest, token: string): Promise<Dispatcher.ResponseData> {
@@ -199,27 +193,21 @@ export class AmazonAdsClient {
 
   /** A presigned download (S3): no Amazon auth headers, retried on network errors and 5xx. */
   async download(url: string, what = 'report download'): Promise<{ status: number; body: Readable; size: number | null }> {
-    for (let attempt = 1; ; attempt++) {
+    return retry(async () => {
+      let res: Dispatcher.ResponseData;
       try {
-        const res = await request(url, { method: 'GET', dispatcher: this.dispatcher, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs });
-        if (res.statusCode === 200) return { status: 200, body: res.body, size: Number(res.headers['content-length'] ?? NaN) || null };
-        const text = await res.body.text();
-        if (res.statusCode >= 500 && attempt < this.maxAttempts) {
-          await this.sleep(backoffDelay(attempt, this.backoff));
-          continue;
-        }
-        const expired = /Request has expired|AccessDenied/.test(text);
-        throw new AmazonApiError(expired ? 'auth' : res.statusCode >= 500 ? 'server' : 'bad_request', `${what} answered ${res.statusCode}: ${text.slice(0, 200)}`, {
-          status: res.statusCode,
-          code: expired ? 'URL_EXPIRED' : null,
-          hint: expired ? 'the presigned URL expired; fetch the report status again for a fresh URL' : 'the download failed',
-        });
+        res = await request(url, { method: 'GET', dispatcher: this.dispatcher, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs });
       } catch (err) {
-        if (err instanceof AmazonApiError) throw err;
-        if (attempt >= this.maxAttempts) throw new AmazonApiError('network', `${what} failed: ${(err as Error).message}`, { hint: 'network trouble after every retry', cause: err });
-        await this.sleep(backoffDelay(attempt, this.backoff));
+        throw new AmazonApiError('network', `${what} failed: ${(err as Error).message}`, { hint: 'network trouble after every retry', cause: err });
       }
-    }
+      if (res.statusCode === 200) return { status: 200, body: res.body, size: Number(res.headers['content-length'] ?? NaN) || null };
+      const text = await res.body.text();
+      const expired = /Request has expired|AccessDenied/.test(text);
+      throw new AmazonApiError(expired ? 'url_expired' : res.statusCode >= 500 ? 'server' : 'bad_request', `${what} answered ${res.statusCode}: ${text.slice(0, 200)}`, {
+        status: res.statusCode,
+        hint: expired ? 'the presigned URL expired; fetch the report status again for a fresh URL' : 'the download failed',
+      });
+    }, { maxAttempts: this.maxAttempts, backoff: this.backoff, sleep: this.sleep });
   }
 }
 

@@ -1,27 +1,30 @@
 /**
- * Typed Amazon errors. Each says what the caller (or a human) should do next, and
- * carries Amazon's request id so a support ticket can name the exact call.
+ * Typed Amazon errors, on the one error model (runtime/errors.ts): `code` is ours
+ * and stable (AMAZON_THROTTLED, AMAZON_FORBIDDEN, …), `amazonCode` is what Amazon
+ * wrote. Each says what the caller (or a human) should do next, and carries
+ * Amazon's request id so a support ticket can name the exact call.
  */
-export type AmazonErrorKind = 'auth' | 'forbidden' | 'throttled' | 'not_found' | 'bad_request' | 'duplicate' | 'server' | 'network';
+import { AppError } from '../runtime/errors.ts';
 
-export class AmazonApiError extends Error {
+export type AmazonErrorKind = 'auth' | 'forbidden' | 'throttled' | 'not_found' | 'bad_request' | 'duplicate' | 'server' | 'network' | 'url_expired';
+
+export class AmazonApiError extends AppError {
   readonly kind: AmazonErrorKind;
   readonly status: number | null;
-  readonly code: string | null;
+  /** Amazon's own error code (e.g. UNAUTHORIZED, INVALID_ARGUMENT), when it sent one. */
+  readonly amazonCode: string | null;
   readonly requestId: string | null;
   readonly body: unknown;
-  readonly retriable: boolean;
   readonly hint: string;
-  constructor(kind: AmazonErrorKind, message: string, opts: { status?: number | null; code?: string | null; requestId?: string | null; body?: unknown; hint: string; cause?: unknown }) {
-    super(`${message} — ${opts.hint}`, { cause: opts.cause });
+  constructor(kind: AmazonErrorKind, message: string, opts: { status?: number | null; amazonCode?: string | null; requestId?: string | null; body?: unknown; hint: string; cause?: unknown; retryAfterMs?: number | null }) {
+    super(`AMAZON_${kind.toUpperCase()}`, `${message} — ${opts.hint}`, { retriable: kind === 'throttled' || kind === 'server' || kind === 'network', retryAfterMs: opts.retryAfterMs, cause: opts.cause });
     this.name = 'AmazonApiError';
     this.kind = kind;
     this.status = opts.status ?? null;
-    this.code = opts.code ?? null;
+    this.amazonCode = opts.amazonCode ?? null;
     this.requestId = opts.requestId ?? null;
     this.body = opts.body;
     this.hint = opts.hint;
-    this.retriable = kind === 'throttled' || kind === 'server' || kind === 'network';
   }
   /** Bad input and missing access never succeed on retry. */
   get permanent(): boolean {
@@ -48,10 +51,10 @@ export function isScopeRefusal(status: number, body: unknown): boolean {
   return status === 401 && /scope/i.test(describe(body).detail);
 }
 
-export function errorFromResponse(status: number, body: unknown, requestId: string | null, what: string): AmazonApiError {
+export function errorFromResponse(status: number, body: unknown, requestId: string | null, what: string, retryAfterMs: number | null = null): AmazonApiError {
   const { code, detail } = describe(body);
   const msg = `${what} answered ${status}${code ? ` ${code}` : ''}${detail ? `: ${detail}` : ''}`;
-  const o = { status, code, requestId, body };
+  const o = { status, amazonCode: code, requestId, body, retryAfterMs };
   if (isScopeRefusal(status, body)) return new AmazonApiError('forbidden', msg, { ...o, hint: 'these credentials cannot access this profile; check the profile id, its region and the account\'s permissions' });
   if (status === 401) return new AmazonApiError('auth', msg, { ...o, hint: 'the access token was refused after a refresh; re-authorise the account (its refresh token may be revoked)' });
   if (status === 403) return new AmazonApiError('forbidden', msg, { ...o, hint: 'these credentials cannot access this profile; check the profile id and the account\'s permissions' });
@@ -62,19 +65,24 @@ export function errorFromResponse(status: number, body: unknown, requestId: stri
   return new AmazonApiError('bad_request', msg, { ...o, hint: 'the request is invalid; fix it before retrying' });
 }
 
+/** Login with Amazon refused or failed a token grant. 429 and 5xx are worth retrying; a refused grant never is. */
 export class LwaError extends AmazonApiError {
-  constructor(status: number, body: unknown) {
+  constructor(status: number, body: unknown, retryAfterMs: number | null = null) {
     const { code, detail } = describe(body);
     const revoked = code === 'invalid_grant';
-    super('auth', `Login with Amazon refused the refresh token (${status} ${code ?? ''}${detail ? `: ${detail}` : ''})`, {
+    const transient = status === 429 || status >= 500;
+    super(transient ? (status === 429 ? 'throttled' : 'server') : 'auth', `Login with Amazon refused the refresh token (${status} ${code ?? ''}${detail ? `: ${detail}` : ''})`, {
       status,
-      code,
+      amazonCode: code,
       body,
-      hint: revoked
-        ? 'the refresh token is revoked or expired; the account must authorise adsync again'
-        : code === 'invalid_client'
-          ? 'the client id or client secret is wrong; check the account\'s credentials'
-          : 'check the account\'s credentials',
+      retryAfterMs,
+      hint: transient
+        ? 'Login with Amazon is busy or failing; retried with backoff'
+        : revoked
+          ? 'the refresh token is revoked or expired; the account must authorise adsync again'
+          : code === 'invalid_client'
+            ? 'the client id or client secret is wrong; check the account\'s credentials'
+            : 'check the account\'s credentials',
     });
     this.name = 'LwaError';
   }

@@ -62,7 +62,7 @@ export async function* exportEntities<T = Record<string, unknown>>(
     if (s.body.status === 'COMPLETED' && s.body.url) url = s.body.url;
     else if (s.body.status === 'FAILED') {
       const reason = s.body.error ? `${s.body.error.errorCode ?? 'ERROR'}: ${s.body.error.message ?? ''}` : 'no reason given';
-      throw new AmazonApiError('server', `export ${kind} failed: ${reason}`, { requestId: s.requestId, code: s.body.error?.errorCode ?? null, hint: 'run the sync again; a list-based sync is the fallback' });
+      throw new AmazonApiError('server', `export ${kind} failed: ${reason}`, { requestId: s.requestId, amazonCode: s.body.error?.errorCode ?? null, hint: 'run the sync again; a list-based sync is the fallback' });
     } else if (Date.now() > deadline) throw new AmazonApiError('server', `export ${kind} still ${s.body.status} after ${Math.round((opts.maxWaitMs ?? 1_800_000) / 60_000)} minutes`, { requestId: s.requestId, hint: 'Amazon is slow; try again later' });
     else await sleep(opts.pollMs ?? 2_000);
   }

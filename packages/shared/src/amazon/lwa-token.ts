@@ -5,7 +5,8 @@
  */
 import { request, type Dispatcher } from 'undici';
 import { LwaError } from './errors.ts';
-import { backoffDelay, sleep as realSleep, type Sleep } from '../backoff.ts';
+import { sleep as realSleep, type Sleep } from '../backoff.ts';
+import { retry } from '../runtime/retry.ts';
 import { parseRetryAfter } from './retry-after.ts';
 
 export interface LwaCredentials {
@@ -61,18 +62,8 @@ export class LwaTokenProvider {
   }
 
   /** LWA throttles and fails like any Amazon endpoint: retry 429/5xx/network errors, never a refused grant. */
-  private async doRefresh(): Promise<AccessToken> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.refreshOnce();
-      } catch (err) {
-        const e = err as { retriable?: boolean; status?: number | null; retryAfterMs?: number | null };
-        const transient = e.retriable === true || !(err instanceof LwaError);
-        if (!transient || attempt >= 6) throw err;
-        const delay = e.retryAfterMs ?? backoffDelay(attempt, { baseMs: 250, maxMs: 10_000 });
-        await this.sleep(delay);
-      }
-    }
+  private doRefresh(): Promise<AccessToken> {
+    return retry(() => this.refreshOnce(), { maxAttempts: 6, backoff: { baseMs: 250, maxMs: 10_000 }, sleep: this.sleep });
   }
 
   private async refreshOnce(): Promise<AccessToken> {
@@ -98,12 +89,7 @@ export class LwaTokenProvider {
       json = { error: 'unreadable_response', error_description: text.slice(0, 200) };
     }
     if (res.statusCode !== 200 || typeof json.access_token !== 'string') {
-      const err = new LwaError(res.statusCode, json);
-      // 429 and 5xx from LWA are worth retrying; a refused grant never is.
-      if (res.statusCode >= 500 || res.statusCode === 429) {
-        Object.assign(err, { retriable: true, kind: res.statusCode === 429 ? 'throttled' : 'server', retryAfterMs: parseRetryAfter(res.headers['retry-after'] as string | undefined) });
-      }
-      throw err;
+      throw new LwaError(res.statusCode, json, parseRetryAfter(res.headers['retry-after'] as string | undefined));
     }
     this.refreshCount++;
     const token = { token: json.access_token, expiresAt: this.now() + Number(json.expires_in ?? 3600) * 1000 };

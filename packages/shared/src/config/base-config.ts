@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { hostPortList, loadConfig, logLevel, url } from './load-config.ts';
+import { bool, hostPortList, loadConfig, logLevel, url } from './load-config.ts';
 
 /**
  * What every service needs. Defaults are the addresses `deploy/local/stack up`
@@ -9,14 +9,41 @@ export const baseConfigShape = {
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: logLevel.default('info'),
   KAFKA_BROKERS: hostPortList.default(['127.0.0.1:19092']),
-  KAFKA_CLIENT_ID: z.string().default('adsync'),
-  /** Empty means "no registry": the in-repo schemas are used with the same wire framing. */
+  /**
+   * Prepended to every topic and consumer group, so several environments (or test
+   * runs) can share one cluster without seeing each other.
+   */
+  KAFKA_TOPIC_PREFIX: z.string().default(''),
+  /** A crashed member's partitions move to another replica after this long (Kafka's minimum is 6000). */
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).default(30_000),
+  /**
+   * A Confluent-compatible Schema Registry (the stack runs Apicurio, base URL
+   * …/apis/ccompat/v7). Empty means the in-repo schemas, with the same wire framing.
+   */
   SCHEMA_REGISTRY_URL: url(['http', 'https']).optional(),
   DATABASE_URL: url(['postgres', 'postgresql']).default('postgres://adsync:adsync@127.0.0.1:55432/adsync'),
   CLICKHOUSE_URL: url(['http', 'https']).default('http://127.0.0.1:18123'),
   CLICKHOUSE_DATABASE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a database identifier').default('adsync'),
   CLICKHOUSE_USER: z.string().default('default'),
   CLICKHOUSE_PASSWORD: z.string().default(''),
+  /**
+   * Where the Amazon Ads API (and Login with Amazon) answer. Defaults to the local
+   * sandbox so the demo runs without credentials; set it empty for Amazon's regional endpoints.
+   */
+  AMAZON_ADS_BASE_URL: z.string().default('http://127.0.0.1:18900'),
+  /** Key that seals secrets at rest (32 bytes, base64); a development key outside production. */
+  ENCRYPTION_KEY: z.string().optional(),
+  /** Keys secrets may still be sealed with, during a rotation (comma-separated). */
+  ENCRYPTION_KEY_PREVIOUS: z.string().optional(),
+  /** A bootstrap admin API key, stored hashed at start-up (optional). */
+  ADMIN_API_KEY: z.string().min(24, 'use at least 24 characters').optional(),
+  /**
+   * Apply migrations when a process starts (the default, for the demo and small
+   * deployments). Set false where the migrate Job runs them (deploy/k8s).
+   */
+  MIGRATE_ON_START: bool.default(true),
+  /** How often each producing service relays its outbox to Kafka. */
+  OUTBOX_RELAY_MS: z.coerce.number().int().positive().default(1_000),
 };
 
 export type BaseConfig = z.infer<z.ZodObject<typeof baseConfigShape>>;

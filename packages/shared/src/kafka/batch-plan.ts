@@ -4,6 +4,8 @@
  * are handled in order, so the commit is always the last offset of the chunk + 1 —
  * never past a message that has not been handled or dead-lettered.
  */
+import { isDependencyOutage } from '../runtime/errors.ts';
+
 export interface RawMessage {
   offset: string;
   key: Buffer | null;
@@ -38,6 +40,8 @@ export async function planChunk<T>(messages: RawMessage[], decode: (m: RawMessag
     try {
       good.push({ offset: m.offset, key: m.key ? m.key.toString('utf8') : null, value: await decode(m), raw: m });
     } catch (err) {
+      // The registry being down says nothing about the message: the caller waits and plans again.
+      if (isDependencyOutage(err)) throw err;
       dead.push({ raw: m, reason: (err as Error).message, step: 'decode' });
     }
   }

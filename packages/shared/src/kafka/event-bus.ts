@@ -2,13 +2,19 @@
  * Our small Kafka interface. Services see EventBus, never kafkajs, so the client
  * library (unmaintained since 2023) can be swapped without touching them.
  *
- * Delivery is at-least-once and ordered per partition:
- *  - a consumer commits an offset only after its handler's writes returned and
- *    any dead letters were acknowledged by the broker;
- *  - a message that does not decode or fit its schema goes to `<topic>.dlq` with
- *    its original key and bytes plus headers saying why, and the partition moves on;
- *  - handler failures are retried with backoff (bounded); if they keep failing the
- *    consumer stops without committing, so the batch is redelivered, never lost.
+ * Delivery is at-least-once and ordered per partition, and a handler's answer per
+ * message decides what happens to it (PostHog's step results):
+ *  - `ok`: done;
+ *  - `dlq(reason)`: to `<topic>.dlq` with its original key, bytes and headers plus
+ *    reason, step and time — the partition moves on;
+ *  - `retry(reason)`: tried again in place with backoff, then dead-lettered with the
+ *    last reason. A thrown error counts as `retry` when another attempt can help and
+ *    as `dlq` when it cannot; a batch that throws is split to find the one message at
+ *    fault. One exception: when our own servers (Postgres, ClickHouse, Kafka) are
+ *    unreachable the message is not at fault, so it waits for them — never dead-lettered.
+ * Offsets are committed only after the work and its dead letters are durable; no
+ * error crash-loops the consumer; long handlers keep their partitions (the consumer
+ * heartbeats while they run) and get an abort signal when the service stops.
  */
 import { randomUUID } from 'node:crypto';
 import { Kafka, CompressionTypes, logLevel as kafkaLogLevel, Partitioners, type Consumer, type Producer, type Admin, type IHeaders, type LogEntry } from 'kafkajs';
@@ -17,33 +23,44 @@ import { ALL_TOPICS, deadLetterTopic, type EventMap, type TopicName } from '../e
 import type { EventCodec } from './codec.ts';
 import { chunk, planChunk, type Decoded, type DeadLetter, type RawMessage } from './batch-plan.ts';
 import { backoffDelay, sleep as realSleep, type BackoffPolicy, type Sleep } from '../backoff.ts';
-import { isTransient } from './transient.ts';
+import { errorMessage, isDependencyOutage, isRetriable } from '../runtime/errors.ts';
+import { retry } from '../runtime/retry.ts';
 
 export interface TopicSpec {
   topic: string;
   partitions: number;
 }
 
+/** What a handler says about one message. */
+export type Outcome = { kind: 'ok' } | { kind: 'dlq'; reason: string; step?: string } | { kind: 'retry'; reason: string };
+export const ok = (): Outcome => ({ kind: 'ok' });
+export const dlq = (reason: string, step?: string): Outcome => ({ kind: 'dlq', reason, step });
+export const retryLater = (reason: string): Outcome => ({ kind: 'retry', reason });
+
 export interface HandlerContext {
   topic: string;
   partition: number;
   log: Logger;
-}
-
-/** What a handler may say about individual messages: these go to the dead-letter topic. */
-export interface HandlerResult {
-  deadLetters?: { offset: string; reason: string; step?: string }[];
+  /** 1 for the first try, then 2, 3… for in-place retries. */
+  attempt: number;
+  /** Tells the group this member is alive (the consumer also does this on its own while a handler runs). */
+  heartbeat(): Promise<void>;
+  /** Aborted when the service stops: long work should give up; its messages are redelivered. */
+  signal: AbortSignal;
 }
 
 export interface ConsumeOptions<T extends TopicName> {
   topic: T;
   groupId: string;
-  handle: (events: Decoded<EventMap[T]>[], ctx: HandlerContext) => Promise<HandlerResult | void>;
-  /** Largest number of messages handed to one handler call. */
+  /** One message at a time… */
+  handle?: (event: Decoded<EventMap[T]>, ctx: HandlerContext) => Promise<Outcome | void>;
+  /** …or a batch at a time (bulk writers), one outcome per message in order. */
+  handleBatch?: (events: Decoded<EventMap[T]>[], ctx: HandlerContext) => Promise<(Outcome | void)[] | void>;
+  /** Largest number of messages handed to one batch handler call. */
   maxBatchSize?: number;
   /** Partitions handled at once by this consumer (bounded in-flight work). */
   partitionsConsumedConcurrently?: number;
-  /** Attempts for a failing handler before the consumer gives up the batch (uncommitted). */
+  /** Attempts for a message whose handler says `retry` before it is dead-lettered. */
   maxAttempts?: number;
   backoff?: BackoffPolicy;
   sleep?: Sleep;
@@ -56,7 +73,10 @@ export type HealthStatus = 'ok' | 'degraded' | 'error';
 
 export interface ConsumerHandle {
   readonly groupId: string;
+  readonly topic: string;
   health(): { status: HealthStatus; lastActivityAt: string | null; detail: string };
+  /** Group joins and crashes seen, for tests and metrics. */
+  readonly stats: { joins: number; crashes: number; handled: number; retried: number; deadLettered: number };
   /** Stop fetching, let the in-flight batch finish and commit, then disconnect. */
   stop(): Promise<void>;
 }
@@ -130,7 +150,12 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
     logCreator: kafkaLogCreator(log),
     retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 10_000 },
   });
-  await cfg.codec.init();
+  // A registry still starting is waited for (about a minute); an incompatible schema is not retriable and stops start-up.
+  await retry(() => cfg.codec.init(), {
+    maxAttempts: 10,
+    backoff: { baseMs: 500, maxMs: 10_000 },
+    onRetry: (err, attempt, delayMs) => log.warn({ err: errorMessage(err), attempt, delayMs }, 'schema registry not reachable yet; retrying'),
+  });
 
   let admin: Admin | null = null;
   let producer: Producer | null = null;
@@ -201,19 +226,24 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
   }
 
   async function consume<T extends TopicName>(opts: ConsumeOptions<T>): Promise<ConsumerHandle> {
+    if (!opts.handle === !opts.handleBatch) throw new Error('consume needs exactly one of handle and handleBatch');
     const clog = log.child({ topic: opts.topic, groupId: opts.groupId });
-    const maxBatch = opts.maxBatchSize ?? 500;
+    const maxBatch = opts.handle ? 1 : (opts.maxBatchSize ?? 500);
     const maxAttempts = opts.maxAttempts ?? 5;
     const sleep = opts.sleep ?? realSleep;
     const backoff = opts.backoff ?? { baseMs: 200, maxMs: 10_000 };
+    const sessionTimeout = opts.sessionTimeoutMs ?? 30_000;
+    const heartbeatInterval = Math.max(500, Math.min(3_000, Math.floor(sessionTimeout / 3)));
     const consumer: Consumer = kafka.consumer({
       groupId: opts.groupId,
-      sessionTimeout: opts.sessionTimeoutMs ?? 30_000,
+      sessionTimeout,
       // Short fetch waits keep pipeline latency and shutdown time low; the broker is local.
       maxWaitTimeInMs: 1_000,
-      heartbeatInterval: 3_000,
+      heartbeatInterval,
       retry: { retries: 5 },
     });
+    const stats = { joins: 0, crashes: 0, handled: 0, retried: 0, deadLettered: 0 };
+    const aborter = new AbortController();
     let lastActivityAt: Date | null = null;
     let status: HealthStatus = 'ok';
     let detail = 'starting';
@@ -221,7 +251,9 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
 
     consumer.on(consumer.events.HEARTBEAT, () => { lastActivityAt = new Date(); });
     consumer.on(consumer.events.FETCH, () => { lastActivityAt = new Date(); });
+    consumer.on(consumer.events.GROUP_JOIN, () => { stats.joins++; });
     consumer.on(consumer.events.CRASH, (e) => {
+      stats.crashes++;
       const willRestart = (e.payload as { restart?: boolean }).restart;
       status = willRestart ? 'degraded' : 'error';
       detail = `consumer crashed: ${(e.payload as { error?: Error }).error?.message ?? 'unknown'}${willRestart ? ' (restarting)' : ''}`;
@@ -230,40 +262,87 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
     await consumer.connect();
     await consumer.subscribe({ topic: physical(opts.topic), fromBeginning: opts.fromBeginning ?? true });
 
-    const handleChunk = async (partition: number, messages: RawMessage[]): Promise<string | null> => {
-      const plan = await planChunk(messages, (m) => cfg.codec.decode(opts.topic, m.value));
-      const dead: DeadLetter[] = [...plan.dead];
-      if (plan.good.length > 0) {
-        const ctx: HandlerContext = { topic: opts.topic, partition, log: clog.child({ partition }) };
-        for (let attempt = 1; ; attempt++) {
-          try {
-            const result = await opts.handle(plan.good, ctx);
-            for (const d of result?.deadLetters ?? []) {
-              const raw = plan.good.find((g) => g.offset === d.offset)?.raw;
-              if (raw) dead.push({ raw, reason: d.reason, step: d.step ?? 'handle' });
-            }
-            if (status === 'degraded' && detail.startsWith('handler')) { status = 'ok'; detail = 'running'; }
-            break;
-          } catch (err) {
-            if (!isTransient(err) || attempt >= maxAttempts || stopping) {
-              status = 'degraded';
-              detail = `handler failed: ${(err as Error).message}`;
-              clog.error({ err, partition, attempt }, 'handler failed; batch left uncommitted for redelivery');
-              throw err;
-            }
-            const delay = backoffDelay(attempt, backoff);
-            status = 'degraded';
-            detail = `handler retrying: ${(err as Error).message}`;
-            clog.warn({ err, partition, attempt, delayMs: delay }, 'transient handler failure; retrying');
-            await sleep(delay);
-          }
+    type Msg = Decoded<EventMap[T]>;
+    const asOutcome = (o: Outcome | void): Outcome => o ?? ok();
+    const fromError = (err: unknown): Outcome => (isRetriable(err) ? retryLater(errorMessage(err)) : dlq(errorMessage(err), 'handle'));
+
+    /** Runs work that touches our own servers; while one is unreachable, waits (heartbeating) instead of blaming the messages. */
+    const throughOutages = async <R>(work: () => Promise<R>, heartbeat: () => Promise<void>): Promise<R> => {
+      for (let wait = 1; ; wait++) {
+        try {
+          return await work();
+        } catch (err) {
+          if (stopping || aborter.signal.aborted || !isDependencyOutage(err)) throw err;
+          const delay = backoffDelay(Math.min(wait, 8), backoff);
+          status = 'degraded';
+          detail = `waiting for a dependency: ${errorMessage(err)}`;
+          clog.warn({ err: errorMessage(err), wait, delayMs: delay }, 'a server we depend on is unreachable; waiting, not dead-lettering');
+          await heartbeat().catch(() => undefined);
+          await sleep(delay);
         }
+      }
+    };
+
+    /** Runs the handler over some messages; a batch that fails as a whole is split to find the message at fault. */
+    const run = async (msgs: Msg[], ctx: HandlerContext): Promise<Outcome[]> => {
+      try {
+        return await throughOutages(async () => {
+          if (opts.handle) return [asOutcome(await opts.handle(msgs[0]!, ctx))];
+          const out = (await opts.handleBatch!(msgs, ctx)) ?? [];
+          return msgs.map((_, i) => asOutcome(out[i]));
+        }, ctx.heartbeat);
+      } catch (err) {
+        if (stopping || aborter.signal.aborted) throw err;
+        if (msgs.length === 1) return [fromError(err)];
+        const one: Outcome[] = [];
+        for (const m of msgs) one.push(...(await run([m], ctx)));
+        return one;
+      }
+    };
+
+    const handleChunk = async (partition: number, messages: RawMessage[], heartbeat: () => Promise<void>): Promise<string | null> => {
+      const plan = await throughOutages(() => planChunk(messages, (m) => cfg.codec.decode(opts.topic, m.value)), heartbeat);
+      const dead: DeadLetter[] = [...plan.dead];
+      let pending: Msg[] = plan.good as Msg[];
+      const partLog = clog.child({ partition });
+      for (let attempt = 1; pending.length > 0; attempt++) {
+        const ctx: HandlerContext = { topic: opts.topic, partition, log: partLog, attempt, heartbeat, signal: aborter.signal };
+        const outcomes = await run(pending, ctx);
+        const again: Msg[] = [];
+        outcomes.forEach((o, i) => {
+          const m = pending[i]!;
+          if (o.kind === 'ok') stats.handled++;
+          else if (o.kind === 'dlq') dead.push({ raw: m.raw, reason: o.reason, step: o.step ?? 'handle' });
+          else if (attempt >= maxAttempts) dead.push({ raw: m.raw, reason: `gave up after ${attempt} attempts: ${o.reason}`, step: 'retry' });
+          else again.push(m);
+        });
+        pending = again;
+        if (pending.length === 0) break;
+        if (stopping) return null; // not committed: redelivered to whoever takes the partition
+        stats.retried += pending.length;
+        const delay = backoffDelay(attempt, backoff);
+        status = 'degraded';
+        detail = `retrying ${pending.length} message(s): ${(outcomes.find((o) => o.kind === 'retry') as { reason: string } | undefined)?.reason ?? ''}`;
+        partLog.warn({ count: pending.length, attempt, delayMs: delay }, 'retrying messages in place');
+        await sleep(delay);
       }
       // Dead letters must be durable before the offset moves past them.
       if (dead.length) {
-        await publishDeadLetters(opts.topic, opts.groupId, partition, dead);
-        clog.warn({ partition, count: dead.length, reasons: [...new Set(dead.map((d) => d.reason))].slice(0, 5) }, 'dead-lettered messages');
+        for (let wait = 1; ; wait++) {
+          try {
+            await publishDeadLetters(opts.topic, opts.groupId, partition, dead);
+            break;
+          } catch (err) {
+            if (stopping) return null;
+            partLog.warn({ err: errorMessage(err), wait }, 'dead letters not written yet; retrying before committing');
+            await sleep(backoffDelay(Math.min(wait, 8), backoff));
+          }
+        }
+        stats.deadLettered += dead.length;
+        partLog.warn({ count: dead.length, reasons: [...new Set(dead.map((d) => d.reason))].slice(0, 5) }, 'dead-lettered messages');
       }
+      status = 'ok';
+      detail = 'running';
       return plan.commitOffset;
     };
 
@@ -273,14 +352,23 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
       partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently ?? 1,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         for (const part of chunk(batch.messages as RawMessage[], maxBatch)) {
-          if (!isRunning() || isStale()) break;
-          const commitOffset = await handleChunk(batch.partition, part);
-          if (commitOffset !== null) {
-            await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: commitOffset }]);
-            resolveOffset(part.at(-1)!.offset);
+          if (!isRunning() || isStale() || stopping) break;
+          // Heartbeats continue while the work runs, so a long handler keeps its partitions.
+          const beat = setInterval(() => void heartbeat().catch(() => undefined), heartbeatInterval);
+          let commitOffset: string | null;
+          try {
+            commitOffset = await handleChunk(batch.partition, part, heartbeat);
+          } catch (err) {
+            // Only reachable while stopping: leave the chunk uncommitted for redelivery.
+            clog.info({ err: errorMessage(err) }, 'stopped mid-batch; the rest is redelivered');
+            break;
+          } finally {
+            clearInterval(beat);
           }
+          if (commitOffset === null) break;
+          await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: commitOffset }]);
+          resolveOffset(part.at(-1)!.offset);
           lastActivityAt = new Date();
-          if (status === 'ok') detail = 'running';
           await heartbeat();
         }
       },
@@ -288,10 +376,13 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
 
     const handle: ConsumerHandle = {
       groupId: opts.groupId,
+      topic: opts.topic,
+      stats,
       health: () => ({ status, lastActivityAt: lastActivityAt?.toISOString() ?? null, detail }),
       stop: async () => {
         if (stopping) return;
         stopping = true;
+        aborter.abort();
         // kafkajs' stop() waits for the running eachBatch to finish (and so to commit).
         // A consumer caught mid-restart after a crash can wait forever, so bound it:
         // anything uncommitted is redelivered, never lost.

@@ -12,10 +12,11 @@ await bus.consume({
   topic: 'report.ready',
   groupId,
   sessionTimeoutMs: 6_000,
-  handle: async (events) => {
+  handleBatch: async (events) => {
     const ids = events.map((e) => e.value.eventId);
     process.stdout.write(`${JSON.stringify({ got: ids })}\n`);
     // Hang (uncommitted) only on the batch under test; other tests' events pass through.
     if (ids.some((id) => id.startsWith('k-'))) await new Promise(() => undefined);
+    return [];
   },
 });

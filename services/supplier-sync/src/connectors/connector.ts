@@ -1,3 +1,5 @@
+import { AppError } from '@adsync/shared/runtime/errors';
+
 /**
  * What a supplier connector offers. Adding a supplier means adding one module that
  * implements this and registering it in connectors/index.ts.
@@ -28,16 +30,12 @@ export interface SupplierConnector {
   orders(): AsyncIterable<SupplierOrderStatus>;
 }
 
-export class SupplierError extends Error {
-  readonly retriable: boolean;
+/** A supplier API failed: throttled and 5xx answers and network trouble are retriable, the rest is not. */
+export class SupplierError extends AppError {
   readonly status: number | null;
-  constructor(message: string, retriable: boolean, status: number | null = null) {
-    super(message);
+  constructor(message: string, retriable: boolean, status: number | null = null, retryAfterMs: number | null = null) {
+    super(retriable ? 'SUPPLIER_UNAVAILABLE' : 'SUPPLIER_REFUSED', message, { retriable, retryAfterMs });
     this.name = 'SupplierError';
-    this.retriable = retriable;
     this.status = status;
-  }
-  get permanent(): boolean {
-    return !this.retriable;
   }
 }

@@ -1,0 +1,221 @@
+/**
+ * The service runner every entry point stands on. `runService` builds what a service
+ * needs from validated config (Postgres, ClickHouse, Kafka with the registry codec,
+ * Amazon clients, sealed secrets), migrates when asked, serves HTTP (health,
+ * readiness, OpenAPI, the service's routes), runs its loops and consumers, relays
+ * its outbox, and shuts down in one order: stop taking requests → stop fetching →
+ * let in-flight work finish and commit → last outbox relay → close clients and pools.
+ * Readiness reflects real liveness: every dependency answers, every loop ticked
+ * recently, no consumer has crashed for good.
+ *
+ * `runTask` is the same for CronJob entries: build, run once, close, exit with its code.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { z } from 'zod';
+import { loadConfig, ConfigError } from '../config/load-config.ts';
+import type { BaseConfig } from '../config/base-config.ts';
+import { createLogger, type Logger } from '../logger.ts';
+import { createPostgres, postgresReady, type Knex } from '../db/postgres.ts';
+import { createClickHouse, clickhouseReady, type ClickHouse } from '../db/clickhouse.ts';
+import { migrateClickHouse, migratePostgres } from '../db/migrations.ts';
+import { createCodec } from '../kafka/codec.ts';
+import { createEventBus, type ConsumeOptions, type ConsumerHandle, type EventBus } from '../kafka/event-bus.ts';
+import { clickhouseDeadLetterSink } from '../db/dead-letter-index.ts';
+import { relayOutbox } from '../db/outbox.ts';
+import { AmazonClients } from '../amazon/account-clients.ts';
+import { secretBoxFromEnv, type SecretBox } from '../crypto/secret-box.ts';
+import { createHttpServer, type ReadinessCheck } from '../http/server.ts';
+import { ensureAdminKey } from '../http/api-keys.ts';
+import type { TopicName } from '../events/contracts.ts';
+import { startLoop, type Loop, type LoopOptions } from './loop.ts';
+import { errorMessage } from './errors.ts';
+
+export interface Needs {
+  clickhouse?: boolean;
+  kafka?: boolean;
+  /** Amazon clients built from stored credentials (implies sealed secrets). */
+  amazon?: boolean;
+  /** The secret box, to seal and open stored credentials. */
+  secrets?: boolean;
+}
+
+export interface Runtime<C extends BaseConfig> {
+  readonly name: string;
+  readonly cfg: C;
+  readonly log: Logger;
+  readonly db: Knex;
+  /** Present when the service needs ClickHouse. */
+  readonly ch: ClickHouse;
+  /** Present when the service needs Kafka. */
+  readonly bus: EventBus;
+  readonly clients: AmazonClients;
+  readonly box: SecretBox;
+  /** A loop whose liveness feeds readiness and which stops in order. */
+  loop<R>(o: Omit<LoopOptions<R>, 'log'>): Loop<R>;
+  /** A consumer (group names get the topic prefix) whose health feeds readiness and which stops first. */
+  consume<T extends TopicName>(o: ConsumeOptions<T>): Promise<ConsumerHandle>;
+  /** Work a request started in the background: shutdown waits for it. */
+  background(work: Promise<unknown>): void;
+  /** An extra readiness check. */
+  ready(name: string, check: ReadinessCheck): void;
+  /** Relays the outbox now (after a state change whose event should not wait for the next relay tick). */
+  relay(): Promise<void>;
+}
+
+interface Built<C extends BaseConfig> extends Runtime<C> {
+  loops: Loop[];
+  consumers: ConsumerHandle[];
+  inflight: Set<Promise<unknown>>;
+  checks: Record<string, ReadinessCheck>;
+  close(): Promise<void>;
+}
+
+function configOrExit<S extends z.ZodRawShape>(shape: S): z.infer<z.ZodObject<S>> {
+  try {
+    return loadConfig(shape);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+}
+
+async function build<C extends BaseConfig>(name: string, cfg: C, needs: Needs): Promise<Built<C>> {
+  const log = createLogger({ name, level: cfg.LOG_LEVEL });
+  const db = createPostgres({ url: cfg.DATABASE_URL, applicationName: `adsync-${name}` });
+  const checks: Record<string, ReadinessCheck> = { postgres: () => postgresReady(db) };
+  let ch: ClickHouse | undefined;
+  if (needs.clickhouse) {
+    ch = await createClickHouse({ url: cfg.CLICKHOUSE_URL, database: cfg.CLICKHOUSE_DATABASE, application: `adsync-${name}`, username: cfg.CLICKHOUSE_USER, password: cfg.CLICKHOUSE_PASSWORD });
+    const c = ch;
+    checks.clickhouse = () => clickhouseReady(c);
+  }
+  if (cfg.MIGRATE_ON_START) {
+    await migratePostgres(db);
+    if (ch) await migrateClickHouse(ch, undefined, db);
+  }
+  if (cfg.ADMIN_API_KEY) await ensureAdminKey(db, cfg.ADMIN_API_KEY);
+  let bus: EventBus | undefined;
+  if (needs.kafka) {
+    const codec = createCodec(cfg.SCHEMA_REGISTRY_URL);
+    bus = await createEventBus({ brokers: cfg.KAFKA_BROKERS, clientId: `adsync-${name}`, codec, log, topicPrefix: cfg.KAFKA_TOPIC_PREFIX, deadLetterSink: ch ? clickhouseDeadLetterSink(ch) : undefined });
+    await bus.ensureTopics();
+    log.info({ schemaRegistry: cfg.SCHEMA_REGISTRY_URL ?? null, codec: codec.kind }, cfg.SCHEMA_REGISTRY_URL ? 'event schemas registered in the Schema Registry' : 'no Schema Registry configured: using the in-repo schemas');
+  }
+  const box = needs.amazon || needs.secrets ? secretBoxFromEnv(cfg) : (undefined as unknown as SecretBox);
+  const clients = needs.amazon ? new AmazonClients({ db, box, log, baseUrl: cfg.AMAZON_ADS_BASE_URL }) : (undefined as unknown as AmazonClients);
+  const loops: Loop[] = [];
+  const consumers: ConsumerHandle[] = [];
+  const inflight = new Set<Promise<unknown>>();
+  const relay = async () => {
+    if (bus) await relayOutbox(db, bus);
+  };
+
+  const rt: Built<C> = {
+    name, cfg, log, db, ch: ch as ClickHouse, bus: bus as EventBus, clients, box, loops, consumers, inflight, checks, relay,
+    loop: (o) => {
+      const l = startLoop({ ...o, log });
+      loops.push(l as Loop);
+      checks[`loop:${o.name}`] = async () => {
+        const h = l.health();
+        return { ok: h.ok, detail: h.detail };
+      };
+      return l;
+    },
+    consume: async (o) => {
+      if (!bus) throw new Error(`${name} consumes ${o.topic} but does not declare needs.kafka`);
+      const c = await bus.consume({ sessionTimeoutMs: cfg.KAFKA_SESSION_TIMEOUT_MS, ...o, groupId: `${cfg.KAFKA_TOPIC_PREFIX}${o.groupId}` });
+      consumers.push(c);
+      checks[`consumer:${c.groupId}`] = async () => {
+        const h = c.health();
+        return { ok: h.status !== 'error', detail: h.detail };
+      };
+      return c;
+    },
+    background: (work) => {
+      const p = work.catch((err) => log.error({ err }, 'background work failed'));
+      inflight.add(p);
+      void p.finally(() => inflight.delete(p));
+    },
+    ready: (n, check) => {
+      checks[n] = check;
+    },
+    close: async () => {
+      // Stop fetching first: consumers finish their batch and commit.
+      for (const c of consumers) await c.stop();
+      for (const l of loops) await l.stop();
+      await Promise.allSettled([...inflight]);
+      await relay().catch((err) => log.warn({ err: errorMessage(err) }, 'outbox relay at shutdown failed; the next start relays it'));
+      await bus?.close();
+      await clients?.close();
+      await ch?.close();
+      await db.destroy();
+    },
+  };
+  if (bus) rt.loop({ name: 'outbox', intervalMs: cfg.OUTBOX_RELAY_MS, tick: relay, staleAfterMs: 120_000 });
+  return rt;
+}
+
+export interface ServiceSpec<S extends z.ZodRawShape> {
+  name: string;
+  config: S;
+  needs: Needs;
+  /** Where the HTTP API listens (every service serves at least health, readiness and OpenAPI). */
+  listen: (cfg: z.infer<z.ZodObject<S>>) => { host: string; port: number };
+  /** Registers the service's routes, loops and consumers. */
+  start: (rt: Runtime<z.infer<z.ZodObject<S>> & BaseConfig>, app: FastifyInstance) => Promise<void> | void;
+}
+
+export async function runService<S extends z.ZodRawShape>(spec: ServiceSpec<S>): Promise<void> {
+  const cfg = configOrExit(spec.config) as z.infer<z.ZodObject<S>> & BaseConfig;
+  const rt = await build(spec.name, cfg, spec.needs);
+  const app = await createHttpServer({ name: spec.name, log: rt.log, db: rt.db, readiness: rt.checks });
+  await spec.start(rt, app);
+  const { host, port } = spec.listen(cfg);
+  await app.listen({ host, port });
+  rt.log.info({ host, port, loops: rt.loops.map((l) => l.name), consumers: rt.consumers.map((c) => c.groupId) }, `${spec.name} running`);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    rt.log.info({ signal, inflight: rt.inflight.size }, 'shutting down: no new requests; finishing in-flight work, committing, closing');
+    try {
+      await app.close();
+      await rt.close();
+      process.exit(0);
+    } catch (err) {
+      rt.log.error({ err, signal }, 'shutdown failed');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+export interface TaskSpec<S extends z.ZodRawShape> {
+  name: string;
+  config: S;
+  needs: Needs;
+  /** The work; resolves with the exit code (0: done, 1: done with failures). */
+  run: (rt: Runtime<z.infer<z.ZodObject<S>> & BaseConfig>) => Promise<number>;
+}
+
+/** A CronJob entry: build what the task needs, run it once, close everything, exit with its code (2 when it crashed). */
+export async function runTask<S extends z.ZodRawShape>(spec: TaskSpec<S>): Promise<never> {
+  const cfg = configOrExit(spec.config) as z.infer<z.ZodObject<S>> & BaseConfig;
+  let code: number;
+  let rt: Built<z.infer<z.ZodObject<S>> & BaseConfig> | null = null;
+  try {
+    rt = await build(spec.name, cfg, spec.needs);
+    code = await spec.run(rt);
+  } catch (err) {
+    (rt?.log ?? console).error({ err }, `${spec.name} failed`);
+    console.error(`${spec.name} failed: ${errorMessage(err)}`);
+    code = 2;
+  } finally {
+    await rt?.close().catch(() => undefined);
+  }
+  process.exit(code);
+}

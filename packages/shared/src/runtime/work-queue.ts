@@ -1,0 +1,77 @@
+/**
+ * The one Postgres work-queue primitive, over the domain tables themselves
+ * (pending_amazon_reports, amc_executions, import_jobs, webhook_deliveries,
+ * marketplace_outbound, event_outbox stay readable as documented).
+ *
+ * A claim is one short statement: pick the due rows in order, skipping rows
+ * another claimer holds (FOR UPDATE SKIP LOCKED), and mark them claimed with a
+ * lease in the same statement — so replicas never take the same row, and a row
+ * whose claimer died is due again when its lease runs out. The work itself (an
+ * Amazon call, a webhook) runs after the claim committed: no network call is ever
+ * made inside a transaction. Finishing, retrying with backoff and giving up with a
+ * recorded reason are the owning module's statements, helped by `nextAttempt`.
+ *
+ * Considered instead: graphile-worker and pg-boss (the ideas here are theirs:
+ * SKIP LOCKED claims, leases, capped attempts, the last error kept). Both keep jobs
+ * in their own tables; our queues are the domain rows users query, so the
+ * primitive works on those instead of mirroring them.
+ */
+import type { Knex } from 'knex';
+import { backoffDelay, type BackoffPolicy } from '../backoff.ts';
+
+export interface QueueSpec {
+  /** The table the queue lives in. */
+  table: string;
+  /** Rows that may be claimed now (due, or whose lease ran out): SQL over the table's columns. */
+  claimable: string;
+  /** Claim order, e.g. "next_poll_at" or "priority desc, created_at". */
+  order: string;
+  /** Assignments a claim makes; `:lease` is the lease in milliseconds, `:owner` who claims. */
+  claim: string;
+  /** For queue metrics: rows waiting to be worked, and the column their age is measured from. */
+  waiting: string;
+  ageColumn: string;
+}
+
+const IDENT = /^[a-z_][a-z0-9_]*$/;
+
+export interface ClaimOptions {
+  limit: number;
+  leaseMs: number;
+  owner?: string;
+  /** A further condition, with named bindings (e.g. one instance's rows). */
+  where?: { sql: string; bindings: Record<string, unknown> };
+}
+
+/** Claims up to `limit` due rows and returns them (every column), oldest first by the queue's order. */
+export async function claim<T = Record<string, unknown>>(db: Knex | Knex.Transaction, q: QueueSpec, o: ClaimOptions): Promise<T[]> {
+  if (!IDENT.test(q.table)) throw new Error(`unsafe table name ${q.table}`);
+  const res = await db.raw(
+    `with next as (
+       select id from ${q.table}
+        where (${q.claimable})${o.where ? ` and (${o.where.sql})` : ''}
+        order by ${q.order}
+        limit :limit
+        for update skip locked
+     )
+     update ${q.table} t set ${q.claim}
+       from next where t.id = next.id
+     returning t.*`,
+    { ...o.where?.bindings, limit: o.limit, lease: o.leaseMs, owner: o.owner ?? null },
+  );
+  return res.rows as T[];
+}
+
+/** How deep a queue is and how long its oldest waiting row has waited, for metrics and status. */
+export async function queueDepth(db: Knex, q: QueueSpec): Promise<{ depth: number; oldestAgeSeconds: number }> {
+  const res = await db.raw(`select count(*)::int as depth, coalesce(extract(epoch from now() - min(${q.ageColumn})), 0)::float as oldest from ${q.table} where ${q.waiting}`);
+  const row = res.rows[0] as { depth: number; oldest: number };
+  return { depth: row.depth, oldestAgeSeconds: row.oldest };
+}
+
+/** After a failed attempt: when to try again, or that the attempts are used up. Pure. */
+export function nextAttempt(attempt: number, maxAttempts: number, backoff: BackoffPolicy, retriable = true): { retryInMs: number } | { giveUp: true } {
+  if (!retriable || attempt >= maxAttempts) return { giveUp: true };
+  // Deterministic (no jitter): a queue row's next time is visible in the table and tests can assert it.
+  return { retryInMs: backoffDelay(attempt, backoff, () => 1) };
+}
