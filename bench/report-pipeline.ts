@@ -23,7 +23,7 @@ import { InRepoSchemaCodec } from '@adsync/shared/kafka/codec';
 import { relayOutbox } from '@adsync/shared/db/outbox';
 import type { MetricRow, RowsParsed } from '@adsync/shared/events/contracts';
 import { freshClickHouse, freshPostgres, testConfig, testLogger, uniqueName } from '@adsync/shared/testing/test-stack';
-import { requestReports } from '@adsync/report-requester/request-reports';
+import { requestReports } from '@adsync/shared/reports/request-reports';
 import { pollTick } from '@adsync/report-poller/poll-tick';
 import { loadRowsParsed } from '@adsync/etl-loader/clickhouse-load';
 import { startLoader } from '@adsync/etl-loader/loader';
@@ -57,7 +57,7 @@ const count = async (table: string) => Number((await (await ch.ch.client.query({
   }
   for (let i = 0; i < events.length; i += 2) await bus.publish('rows.parsed', events.slice(i, i + 2), () => pending);
   const t0 = performance.now();
-  const consumer = await bus.consume({ topic: 'rows.parsed', groupId: `${prefix}bench-load`, maxBatchSize: 50, handle: async (evs) => { await loadRowsParsed({ db: pg.db, ch: ch.ch, log }, evs); } });
+  const consumer = await bus.consume({ topic: 'rows.parsed', groupId: `${prefix}bench-load`, maxBatchSize: 50, handleBatch: async (evs) => { await loadRowsParsed({ db: pg.db, ch: ch.ch, log }, evs); return []; } });
   while ((await count('ads_metrics_daily')) < N) await new Promise((r) => setTimeout(r, 50));
   const ours = performance.now() - t0;
   await consumer.stop();
@@ -92,7 +92,7 @@ const count = async (table: string) => Number((await (await ch.ch.client.query({
   const profileId = sandbox.state.dataset.profiles()[0]!.profileId;
   await pg.db('profiles').insert({ profile_id: profileId, account_id: id, country_code: 'US', currency_code: 'USD', timezone: 'UTC' });
   const clients = new AmazonClients({ db: pg.db, box, log, baseUrl: sandbox.url });
-  const loader = await startLoader({ db: pg.db, ch: ch.ch, bus, clients, log, rowsPerEvent: 2000, loadBatchMessages: 50, groupPrefix: `${prefix}c` });
+  const loader = await startLoader({ db: pg.db, ch: ch.ch, bus, clients, log, consume: (o) => bus.consume({ ...o, groupId: `${prefix}c.${o.groupId}` }), rowsPerEvent: 2000, loadBatchMessages: 50 });
   const run = await requestReports({ db: pg.db, clients, log }, { reportTypes: ['spTargeting'], tiers: [{ name: 'c', fromDaysAgo: 14, toDaysAgo: 6, everyDays: 1 }] });
   const report = await pg.db('pending_amazon_reports').where({ run_id: run.runId }).first();
   const amazon = sandbox.state.reports.get(report.amazon_report_id)!;

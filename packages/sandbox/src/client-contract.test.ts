@@ -11,7 +11,7 @@ import { ENTITY_ENDPOINTS, listEntities, listProfiles, type EntityKind } from '@
 import { EXPORT_MEDIA_TYPES, exportEntities, type ExportKind } from '@adsync/shared/amazon/exports';
 import { createReport, getReportStatus } from '@adsync/shared/amazon/reporting';
 import { REPORT_TYPE_IDS } from '@adsync/shared/amazon/report-catalog';
-import { createExecution, downloadUrls, executionStatus, upsertWorkflow } from '@adsync/shared/amazon/amc';
+import { cancelExecution, createExecution, downloadUrls, executionStatus, upsertWorkflow } from '@adsync/shared/amazon/amc';
 
 const table = readFileSync(fileURLToPath(new URL('../../../docs/amazon-contract.md', import.meta.url)), 'utf8');
 const section = table.slice(table.indexOf('## Calls adsync makes'), table.indexOf('## Differences'));
@@ -60,6 +60,8 @@ test('every call the client makes is in the table, and every row of the table is
     while ((await executionStatus(client, instance, exec)).status !== 'SUCCEEDED') await new Promise((r) => setTimeout(r, 10));
     const [url] = await downloadUrls(client, instance, exec);
     (await client.download(url!)).body.resume();
+    const doomed = await createExecution(client, instance, { workflowId: 'contract_wf', timeWindowType: 'EXPLICIT', timeWindowStart: '2026-02-01T00:00:00', timeWindowEnd: '2026-02-02T00:00:00', timeWindowTimeZone: 'UTC', outputFormat: 'CSV', parameterValues: {} });
+    await cancelExecution(client, instance, doomed);
   } finally {
     await client.close();
   }

@@ -177,6 +177,38 @@ test('at most 10 in flight per instance: the rest queue and run later; overlaps 
   }
 });
 
+test('an execution AMC keeps RUNNING past AMC_EXECUTION_TIMEOUT_MS ends failed with the reason, and is cancelled at AMC', async () => {
+  // The sandbox says PENDING for the first half of an execution's run and RUNNING for the second.
+  sandbox.setFaults({ amcExecutionMs: 8_000 });
+  try {
+    const r = await call('POST', '/v1/amc/executions', { workflowId: 'reach_by_campaign', timeWindowStart: '2025-07-01T00:00:00', timeWindowEnd: '2025-07-02T00:00:00' });
+    assert.equal(r.statusCode, 202, r.body);
+    const id = r.json().id as string;
+    await tickUntil(id, 'running');
+    const { submitted_at } = await pg.db('amc_executions').where({ id }).first('submitted_at');
+    const limitMs = Date.now() - new Date(submitted_at).getTime() + 500;
+    const patient = { ...deps, executionTimeoutMs: limitMs };
+    const status = async () => (await call('GET', `/v1/amc/executions/${id}`)).json();
+    // Within the limit it is only polled.
+    await amcTick(patient, { maxPolls: 50, minSpacingMs: 0 });
+    assert.equal((await status()).status, 'running');
+    await new Promise((res) => setTimeout(res, 600));
+    await amcTick(patient, { maxPolls: 50, minSpacingMs: 0 });
+    const e = await status();
+    assert.equal(e.status, 'failed');
+    assert.match(e.failureReason, /^gave up: AMC still said RUNNING \d+ s after submission \(limit AMC_EXECUTION_TIMEOUT_MS = \d+ ms\); cancelled at AMC$/);
+    const atAmc = sandbox.state.amcExecutions.get(e.amcExecutionId);
+    assert.ok(atAmc, 'AMC knows the execution');
+    assert.equal(atAmc.cancelled, true, 'cancelled at AMC, so its slot frees');
+    // Given up means done: later ticks leave it alone.
+    const polls = e.pollCount;
+    await amcTick(patient, { maxPolls: 50, minSpacingMs: 0 });
+    assert.deepEqual([(await status()).status, (await status()).pollCount], ['failed', polls]);
+  } finally {
+    sandbox.setFaults({ amcExecutionMs: 300 });
+  }
+});
+
 test('a window ending inside the 48-hour lag is accepted with a warning, and AMC\'s data gaps are kept', async () => {
   const end = new Date(Date.now() - 3600_000).toISOString().slice(0, 13) + ':00:00';
   const start = new Date(Date.now() - 5 * 86_400_000).toISOString().slice(0, 13) + ':00:00';

@@ -108,7 +108,7 @@ export function registerAmcApi(app: FastifyInstance, deps: AmcDeps): void {
     return {
       id: e.id, workflowId: e.workflow_id, instanceId: e.instance_id, status: e.status, amcStatus: e.amc_status, amcExecutionId: e.amc_execution_id, request: e.request,
       dataGaps: e.data_gaps ?? [], warnings: e.warnings ?? [], failureReason: e.failure_reason, output_location: e.output_location, row_count: e.row_count, size_bytes: e.size_bytes,
-      columns: e.columns, createdAt: e.created_at, submittedAt: e.submitted_at, completedAt: e.completed_at,
+      columns: e.columns, pollCount: e.poll_count, createdAt: e.created_at, submittedAt: e.submitted_at, completedAt: e.completed_at,
     };
   });
 

@@ -1,8 +1,15 @@
 /**
- * AMC executions: recorded first, submitted when the instance has a free slot
- * (AMC allows 10 in flight), carried to completion by a background tick, never by
- * a request waiting. On success the output is downloaded, parsed (CSV or Parquet)
- * and stored in ClickHouse, with its location, row count and size on the record.
+ * AMC executions, and the module that owns `amc_executions`: recorded first,
+ * submitted when the instance has a free slot (AMC runs 10 at a time per
+ * instance), carried to completion by a background tick, never by a request
+ * waiting. On success the output is downloaded, parsed (CSV or Parquet) and stored
+ * in ClickHouse, with its location, row count and size on the record. An
+ * execution AMC keeps running past AMC_EXECUTION_TIMEOUT_MS is given up with the
+ * reason (and cancelled at AMC, so the slot frees).
+ *
+ * No Amazon call is made inside a transaction: a submitter reserves slots in one
+ * short transaction (queued → submitting, under a per-instance lock so replicas
+ * never over-book), then calls AMC, then records the answer.
  */
 import type { Knex } from '@adsync/shared/db/postgres';
 import type { ClickHouse } from '@adsync/shared/db/clickhouse';
@@ -10,12 +17,17 @@ import type { Logger } from '@adsync/shared/logger';
 import type { AmazonClients } from '@adsync/shared/amazon/account-clients';
 import { AmazonApiError } from '@adsync/shared/amazon/errors';
 import { chDateTime } from '@adsync/shared/db/clickhouse';
+import { claim, queueDepth, type QueueSpec } from '@adsync/shared/runtime/work-queue';
 import { parquetReadObjects } from 'hyparquet';
 import { buildExecutionBody, lagWarning, mapStatus, type AmcExecutionBody, type ExecutionInput } from './amc-request.ts';
-import { createExecution, downloadUrls, executionStatus, type AmcInstance } from '@adsync/shared/amazon/amc';
+import { cancelExecution, createExecution, downloadUrls, executionStatus, type AmcInstance } from '@adsync/shared/amazon/amc';
 import { parseCsv } from './csv.ts';
+import { DEFAULT_EXECUTION_TIMEOUT_MS } from './config.ts';
 
 export const MAX_IN_FLIGHT_PER_INSTANCE = 10;
+
+/** A reserved slot is given back if its submitter does not record AMC's answer in this long (it died). */
+const SUBMIT_LEASE_MS = 120_000;
 
 export interface AmcDeps {
   db: Knex;
@@ -23,10 +35,30 @@ export interface AmcDeps {
   clients: AmazonClients;
   log: Logger;
   defaultWindowDays: number;
+  /** How long an execution may stay PENDING/RUNNING at AMC before it is given up (default DEFAULT_EXECUTION_TIMEOUT_MS). */
+  executionTimeoutMs?: number;
   now?: () => Date;
 }
 
-export class WorkflowNotSavedError extends Error {}
+/** Executions AMC is running, due for a status check; a claim moves the next check out by the spacing. */
+export const STATUS_QUEUE: QueueSpec = {
+  table: 'amc_executions',
+  claimable: `status in ('pending', 'running') and next_poll_at <= now()`,
+  order: 'next_poll_at',
+  claim: `poll_count = t.poll_count + 1, status_checked_at = now(), next_poll_at = now() + (:lease * interval '1 millisecond'), updated_at = now()`,
+  waiting: `status in ('queued', 'submitting', 'pending', 'running')`,
+  ageColumn: 'created_at',
+};
+
+/** Queued executions of one instance, and reservations whose submitter died. */
+const SUBMIT_QUEUE: QueueSpec = {
+  table: 'amc_executions',
+  claimable: `status = 'queued' or (status = 'submitting' and next_poll_at < now())`,
+  order: 'created_at',
+  claim: `status = 'submitting', next_poll_at = now() + (:lease * interval '1 millisecond'), updated_at = now()`,
+  waiting: `status = 'queued'`,
+  ageColumn: 'created_at',
+};
 
 async function instanceOf(db: Knex, instanceId: string): Promise<AmcInstance & { account_id: string }> {
   const i = await db('amc_instances').where({ instance_id: instanceId }).first();
@@ -45,34 +77,49 @@ export async function startExecution(deps: AmcDeps, workflow: { instance_id: str
       time_window_end: body.timeWindowEnd ?? null, time_zone: body.timeWindowTimeZone, output_format: body.outputFormat, warnings: JSON.stringify(warnings),
     })
     .returning(['id']);
-  const submitted = await submitIfSlot(deps, row.id);
-  return { id: row.id, status: submitted.status, body, warnings, failureReason: submitted.failureReason };
+  await submitQueued(deps, workflow.instance_id);
+  const e = await deps.db('amc_executions').where({ id: row.id }).first('status', 'failure_reason');
+  return { id: row.id, status: e.status, body, warnings, failureReason: e.failure_reason };
 }
 
-/** Submits a queued execution when its instance has fewer than 10 in flight; a per-instance lock keeps the count honest. */
-async function submitIfSlot(deps: AmcDeps, id: string): Promise<{ status: string; failureReason: string | null }> {
-  const { db } = deps;
+/** Reserves the instance's free slots for its oldest queued executions (one short transaction, no Amazon call). */
+async function reserveSlots(db: Knex, instanceId: string): Promise<{ id: string; workflow_id: string; request: AmcExecutionBody }[]> {
   return db.transaction(async (tx) => {
-    const e = await tx('amc_executions').where({ id }).forUpdate().first();
-    if (!e || e.status !== 'queued') return { status: e?.status ?? 'missing', failureReason: e?.failure_reason ?? null };
-    await tx.raw('select pg_advisory_xact_lock(hashtext(?))', [`amc:${e.instance_id}`]);
-    const inFlight = Number((await tx('amc_executions').where({ instance_id: e.instance_id }).whereIn('status', ['pending', 'running']).count<{ c: string }[]>('* as c'))[0]!.c);
-    if (inFlight >= MAX_IN_FLIGHT_PER_INSTANCE) return { status: 'queued', failureReason: null };
-    const instance = await instanceOf(tx as unknown as Knex, e.instance_id);
-    const { client } = { client: await deps.clients.forAccount(instance.account_id) };
-    try {
-      const amcId = await createExecution(client, instance, e.request as AmcExecutionBody);
-      await tx('amc_executions').where({ id }).update({ status: 'pending', amc_status: 'PENDING', amc_execution_id: amcId, submitted_at: tx.fn.now(), next_poll_at: tx.fn.now(), updated_at: tx.fn.now() });
-      return { status: 'pending', failureReason: null };
-    } catch (err) {
-      if (err instanceof AmazonApiError && err.status === 429) return { status: 'queued', failureReason: null }; // AMC's own limit: stay queued
-      if (err instanceof AmazonApiError && err.retriable) return { status: 'queued', failureReason: null };
-      const reason = err instanceof AmazonApiError && /overlap/i.test(err.message) ? `rejected by AMC: the window overlaps a running execution of this workflow (${err.message})` : `rejected by AMC: ${(err as Error).message}`;
-      await tx('amc_executions').where({ id }).update({ status: 'failed', failure_reason: reason, completed_at: tx.fn.now(), updated_at: tx.fn.now() });
-      deps.log.warn({ executionId: id, workflowId: e.workflow_id, reason }, 'AMC refused the execution');
-      return { status: 'failed', failureReason: reason };
-    }
+    await tx.raw('select pg_advisory_xact_lock(hashtext(?))', [`amc:${instanceId}`]);
+    const inFlight = Number((await tx('amc_executions').where({ instance_id: instanceId })
+      .where((q) => q.whereIn('status', ['pending', 'running']).orWhere((s) => s.where('status', 'submitting').where('next_poll_at', '>=', tx.fn.now())))
+      .count<{ c: string }[]>('* as c'))[0]!.c);
+    const free = MAX_IN_FLIGHT_PER_INSTANCE - inFlight;
+    if (free <= 0) return [];
+    return claim(tx, SUBMIT_QUEUE, { limit: free, leaseMs: SUBMIT_LEASE_MS, where: { sql: 'instance_id = :instance', bindings: { instance: instanceId } } });
   });
+}
+
+/** Submits what the instance has room for; AMC's answer is recorded per execution. */
+export async function submitQueued(deps: AmcDeps, instanceId: string): Promise<number> {
+  const { db } = deps;
+  const reserved = await reserveSlots(db, instanceId);
+  if (reserved.length === 0) return 0;
+  const instance = await instanceOf(db, instanceId);
+  const client = await deps.clients.forAccount(instance.account_id);
+  let submitted = 0;
+  for (const e of reserved) {
+    try {
+      const amcId = await createExecution(client, instance, e.request);
+      await db('amc_executions').where({ id: e.id }).update({ status: 'pending', amc_status: 'PENDING', amc_execution_id: amcId, submitted_at: db.fn.now(), next_poll_at: db.fn.now(), updated_at: db.fn.now() });
+      submitted++;
+    } catch (err) {
+      if (err instanceof AmazonApiError && err.retriable) {
+        // AMC busy or throttling: back in the queue for the next tick.
+        await db('amc_executions').where({ id: e.id }).update({ status: 'queued', updated_at: db.fn.now() });
+        continue;
+      }
+      const reason = err instanceof AmazonApiError && /overlap/i.test(err.message) ? `rejected by AMC: the window overlaps a running execution of this workflow (${err.message})` : `rejected by AMC: ${(err as Error).message}`;
+      await db('amc_executions').where({ id: e.id }).update({ status: 'failed', failure_reason: reason, completed_at: db.fn.now(), updated_at: db.fn.now() });
+      deps.log.warn({ executionId: e.id, workflowId: e.workflow_id, reason }, 'AMC refused the execution');
+    }
+  }
+  return submitted;
 }
 
 const inflightRefresh = new Map<string, Promise<Record<string, unknown>>>();
@@ -96,7 +143,7 @@ async function doRefresh(deps: AmcDeps, id: string, freshMs: number): Promise<Re
   const e = await db('amc_executions').where({ id }).first();
   if (!e) throw new Error(`no execution ${id}`);
   if (!e.amc_execution_id || ['completed', 'failed'].includes(e.status)) return e;
-  if (e.status_checked_at && Date.now() - new Date(e.status_checked_at).getTime() < freshMs) return e;
+  if (e.status_checked_at && freshMs > 0 && Date.now() - new Date(e.status_checked_at).getTime() < freshMs) return e;
   const instance = await instanceOf(db, e.instance_id);
   const client = await deps.clients.forAccount(instance.account_id);
   const s = await executionStatus(client, instance, e.amc_execution_id);
@@ -153,30 +200,51 @@ export async function completeExecution(deps: AmcDeps, id: string): Promise<void
   deps.log.info({ executionId: id, workflowId: e.workflow_id, rows: rowNumber, sizeBytes: size }, 'AMC execution completed');
 }
 
+const duration = (ms: number): string => (ms < 120_000 ? `${Math.round(ms / 1000)} s` : ms < 7_200_000 ? `${Math.round(ms / 60_000)} min` : `${(ms / 3_600_000).toFixed(1)} h`);
+
+/** Gives up an execution AMC has kept too long: recorded failed with the reason, cancelled at AMC to free the slot. */
+async function giveUp(deps: AmcDeps, e: { id: string; instance_id: string; amc_execution_id: string; amc_status: string | null; submitted_at: Date }, limitMs: number): Promise<void> {
+  const reason = `gave up: AMC still said ${e.amc_status ?? 'PENDING'} ${duration(Date.now() - new Date(e.submitted_at).getTime())} after submission (limit AMC_EXECUTION_TIMEOUT_MS = ${limitMs} ms); cancelled at AMC`;
+  await deps.db('amc_executions').where({ id: e.id }).update({ status: 'failed', failure_reason: reason, completed_at: deps.db.fn.now(), updated_at: deps.db.fn.now() });
+  deps.log.warn({ executionId: e.id, reason }, 'AMC execution given up');
+  try {
+    const instance = await instanceOf(deps.db, e.instance_id);
+    await cancelExecution(await deps.clients.forAccount(instance.account_id), instance, e.amc_execution_id);
+  } catch (err) {
+    deps.log.warn({ executionId: e.id, err: (err as Error).message }, 'cancelling the given-up execution at AMC failed; its slot frees when AMC ends it');
+  }
+}
+
 /** The background tick: submit queued executions into free slots, poll the ones in flight, complete the finished. */
-export async function amcTick(deps: AmcDeps, opts: { maxPolls: number; minSpacingMs: number } = { maxPolls: 50, minSpacingMs: 10_000 }): Promise<{ submitted: number; polled: number; completed: number }> {
+export async function amcTick(deps: AmcDeps, opts: { maxPolls: number; minSpacingMs: number } = { maxPolls: 50, minSpacingMs: 10_000 }): Promise<{ submitted: number; polled: number; completed: number; givenUp: number }> {
   const { db } = deps;
   let submitted = 0;
-  for (const q of await db('amc_executions').where({ status: 'queued' }).orderBy('created_at').select('id')) {
-    if ((await submitIfSlot(deps, q.id)).status === 'pending') submitted++;
+  for (const instanceId of await db('amc_executions').whereIn('status', ['queued', 'submitting']).distinct('instance_id').pluck('instance_id')) {
+    submitted += await submitQueued(deps, instanceId);
   }
-  const due = await db.raw(
-    `update amc_executions set poll_count = poll_count + 1, next_poll_at = now() + (? * interval '1 millisecond')
-     where id in (select id from amc_executions where status in ('pending', 'running') and next_poll_at <= now() order by next_poll_at limit ? for update skip locked)
-     returning id`,
-    [opts.minSpacingMs, opts.maxPolls],
-  );
+  const due = await claim<{ id: string; instance_id: string; amc_execution_id: string; amc_status: string | null; submitted_at: Date }>(db, STATUS_QUEUE, { limit: opts.maxPolls, leaseMs: opts.minSpacingMs });
+  const limitMs = deps.executionTimeoutMs ?? DEFAULT_EXECUTION_TIMEOUT_MS;
   let completed = 0;
-  for (const { id } of due.rows as { id: string }[]) {
+  let givenUp = 0;
+  for (const e of due) {
     try {
-      const r = await refreshStatus(deps, id, 0);
+      if (e.submitted_at && Date.now() - new Date(e.submitted_at).getTime() > limitMs) {
+        await giveUp(deps, e, limitMs);
+        givenUp++;
+        continue;
+      }
+      const r = await refreshStatus(deps, e.id, 0);
       if (r.amc_status === 'SUCCEEDED') {
-        await completeExecution(deps, id);
+        await completeExecution(deps, e.id);
         completed++;
       }
     } catch (err) {
-      deps.log.warn({ executionId: id, err: (err as Error).message }, 'AMC poll failed; will retry');
+      deps.log.warn({ executionId: e.id, err: (err as Error).message }, 'AMC poll failed; will retry');
     }
   }
-  return { submitted, polled: due.rows.length, completed };
+  if (givenUp || completed) for (const instanceId of new Set(due.map((e) => e.instance_id))) submitted += await submitQueued(deps, instanceId);
+  return { submitted, polled: due.length, completed, givenUp };
 }
+
+/** Executions queued or in flight, and the oldest one's age, for status and metrics. */
+export const executionDepth = (db: Knex) => queueDepth(db, STATUS_QUEUE);

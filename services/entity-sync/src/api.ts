@@ -25,8 +25,8 @@ export interface ApiDeps {
   batchSize: number;
   exportPollMs?: number;
   amazonBaseUrl?: string;
-  /** Background work started by requests, so shutdown can wait for it. */
-  inflight: Set<Promise<unknown>>;
+  /** Runs work a request started in the background; shutdown waits for it. */
+  background: (work: Promise<unknown>) => void;
 }
 
 const uuidParam = { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } } as const;
@@ -88,7 +88,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
       try {
         await tokens.get();
       } catch (err) {
-        if (err instanceof AmazonApiError) throw badRequest(`Login with Amazon refused these credentials: ${err.message}`, { code: err.code });
+        if (err instanceof AmazonApiError) throw badRequest(`Login with Amazon refused these credentials: ${err.message}`, { code: err.amazonCode });
         throw err;
       }
     }
@@ -134,9 +134,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
       if (err instanceof SyncAlreadyRunningError) throw conflict(err.message, { running: err.runs });
       throw err;
     }
-    const work = executeSync({ db, ch: deps.ch, clients: deps.clients, log: deps.log, batchSize: deps.batchSize, exportPollMs: deps.exportPollMs }, q.profileId, plan.runs, q.mode).catch((err) => deps.log.error({ err, batchId: plan.batchId }, 'background entity sync crashed'));
-    deps.inflight.add(work);
-    void work.finally(() => deps.inflight.delete(work));
+    deps.background(executeSync({ db, ch: deps.ch, clients: deps.clients, log: deps.log, batchSize: deps.batchSize, exportPollMs: deps.exportPollMs }, q.profileId, plan.runs, q.mode));
     return reply.status(202).send({ batchId: plan.batchId, profileId: q.profileId, mode: q.mode, runs: plan.runs, status_url: `/v1/sync-runs/${plan.batchId}` });
   };
 
@@ -157,9 +155,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
 export function registerIngestionApi(app: FastifyInstance, deps: ApiDeps): void {
   const { db } = deps;
   const launch = (runId: string) => {
-    const work = runIngestion({ db, ch: deps.ch, clients: deps.clients, log: deps.log, batchSize: deps.batchSize, exportPollMs: deps.exportPollMs }, runId).catch((err) => deps.log.error({ err, runId }, 'ingestion crashed'));
-    deps.inflight.add(work);
-    void work.finally(() => deps.inflight.delete(work));
+    deps.background(runIngestion({ db, ch: deps.ch, clients: deps.clients, log: deps.log, batchSize: deps.batchSize, exportPollMs: deps.exportPollMs }, runId));
   };
   app.post('/v1/ingestion/sync-all', { schema: { summary: 'Profiles, entities and report requests for every account (admin), in the background' } }, async (req, reply) => {
     requireAdmin(req);

@@ -6,16 +6,6 @@ export const entitySyncConfigShape = {
   ...baseConfigShape,
   ENTITY_SYNC_HOST: z.string().default('127.0.0.1'),
   ENTITY_SYNC_PORT: port.default(8081),
-  /**
-   * Where the Amazon Ads API (and Login with Amazon) answer. Defaults to the local
-   * sandbox so the demo runs without credentials; set it empty to use Amazon's
-   * regional endpoints.
-   */
-  AMAZON_ADS_BASE_URL: z.string().default('http://127.0.0.1:18900'),
-  /** A bootstrap admin API key, stored hashed at start-up (optional). */
-  ADMIN_API_KEY: z.string().min(24, 'use at least 24 characters').optional(),
-  ENCRYPTION_KEY: z.string().optional(),
-  ENCRYPTION_KEY_PREVIOUS: z.string().optional(),
   /** Rows per upsert statement. */
   ENTITY_SYNC_BATCH_SIZE: positiveInt.default(2000),
   /** Profiles synced at once by the CronJob entry. */

@@ -8,6 +8,7 @@ import { ensureAdminKey, createApiKey } from '@adsync/shared/http/api-keys';
 import { migratePostgres } from '@adsync/shared/db/migrations';
 import { createSecretBox } from '@adsync/shared/crypto/secret-box';
 import { freshClickHouse, freshPostgres, testLogger, eventually, type FreshClickHouse, type FreshPostgres } from '@adsync/shared/testing/test-stack';
+import { backgroundWork } from '@adsync/shared/testing/test-stack';
 import { migrateClickHouse } from '@adsync/shared/db/migrations';
 import { randomBytes } from 'node:crypto';
 import { AmazonClients } from '@adsync/shared/amazon/account-clients';
@@ -22,7 +23,7 @@ let sandbox: Sandbox;
 let app: FastifyInstance;
 let clients: AmazonClients;
 let accountId: string;
-const inflight = new Set<Promise<unknown>>();
+const work = backgroundWork();
 const box = createSecretBox(randomBytes(32));
 
 before(async () => {
@@ -35,12 +36,12 @@ before(async () => {
   const log = testLogger('entity-sync');
   clients = new AmazonClients({ db: pg.db, box, log, baseUrl: sandbox.url });
   app = await createHttpServer({ name: 'entity-sync', log, db: pg.db, readiness: {} });
-  registerApi(app, { db: pg.db, ch: ch.ch, box, clients, log, batchSize: 50, exportPollMs: 50, amazonBaseUrl: sandbox.url, inflight });
+  registerApi(app, { db: pg.db, ch: ch.ch, box, clients, log, batchSize: 50, exportPollMs: 50, amazonBaseUrl: sandbox.url, background: work.background });
   await app.ready();
 });
 
 after(async () => {
-  await Promise.allSettled([...inflight]);
+  await work.settle();
   await app?.close();
   await clients?.close();
   await sandbox?.close();

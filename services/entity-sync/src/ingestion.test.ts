@@ -10,6 +10,7 @@ import { migratePostgres } from '@adsync/shared/db/migrations';
 import { createSecretBox } from '@adsync/shared/crypto/secret-box';
 import { AmazonClients, storeCredentials } from '@adsync/shared/amazon/account-clients';
 import { eventually, freshPostgres, testLogger, type FreshPostgres } from '@adsync/shared/testing/test-stack';
+import { backgroundWork } from '@adsync/shared/testing/test-stack';
 import { registerApi, registerIngestionApi } from './api.ts';
 
 const ADMIN = 'adsk_ingestion_test_admin_key_0123';
@@ -19,7 +20,7 @@ let app: FastifyInstance;
 let clients: AmazonClients;
 let accountId: string;
 let otherKey: string;
-const inflight = new Set<Promise<unknown>>();
+const work = backgroundWork();
 
 before(async () => {
   pg = await freshPostgres();
@@ -34,14 +35,14 @@ before(async () => {
   const [{ id: other }] = await pg.db('accounts').insert({ company_name: 'other' }).returning('id');
   otherKey = (await createApiKey(pg.db, { scope: 'account', accountId: other })).key;
   app = await createHttpServer({ name: 'entity-sync', log, db: pg.db, readiness: {} });
-  const deps = { db: pg.db, box, clients, log, batchSize: 500, exportPollMs: 20, amazonBaseUrl: sandbox.url, inflight };
+  const deps = { db: pg.db, box, clients, log, batchSize: 500, exportPollMs: 20, amazonBaseUrl: sandbox.url, background: work.background };
   registerApi(app, deps);
   registerIngestionApi(app, deps);
   await app.ready();
 });
 
 after(async () => {
-  await Promise.allSettled([...inflight]);
+  await work.settle();
   await app?.close();
   await clients?.close();
   await sandbox?.close();

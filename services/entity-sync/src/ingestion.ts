@@ -10,8 +10,8 @@ import type { ClickHouse } from '@adsync/shared/db/clickhouse';
 import type { Logger } from '@adsync/shared/logger';
 import type { AmazonClients } from '@adsync/shared/amazon/account-clients';
 import { REPORT_TYPE_IDS } from '@adsync/shared/amazon/report-catalog';
-import { requestReports } from '@adsync/report-requester/request-reports';
-import { DEFAULT_TIERS, type Tier } from '@adsync/report-requester/report-plan';
+import { requestReports } from '@adsync/shared/reports/request-reports';
+import { DEFAULT_TIERS, type Tier } from '@adsync/shared/reports/report-plan';
 import { discoverProfiles } from './profiles.ts';
 import { syncProfiles } from './sync-profiles.ts';
 

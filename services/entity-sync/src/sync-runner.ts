@@ -63,7 +63,7 @@ export interface RunOutcome {
 
 function describeError(err: unknown): Record<string, unknown> {
   if (err instanceof AmazonApiError) {
-    return { message: err.message, kind: err.kind, status: err.status, code: err.code, requestId: err.requestId, hint: err.hint };
+    return { message: err.message, kind: err.kind, status: err.status, code: err.code, amazonCode: err.amazonCode, requestId: err.requestId, hint: err.hint };
   }
   return { message: (err as Error)?.message ?? String(err) };
 }

@@ -2,7 +2,8 @@
 import type { Knex } from '@adsync/shared/db/postgres';
 import type { ClickHouse } from '@adsync/shared/db/clickhouse';
 import type { Logger } from '@adsync/shared/logger';
-import type { EventBus, ConsumerHandle } from '@adsync/shared/kafka/event-bus';
+import type { EventBus, ConsumerHandle, ConsumeOptions } from '@adsync/shared/kafka/event-bus';
+import type { TopicName } from '@adsync/shared/events/contracts';
 import type { AmazonClients } from '@adsync/shared/amazon/account-clients';
 import { processReadyReport } from './report-download.ts';
 import { loadRowsParsed } from './clickhouse-load.ts';
@@ -13,14 +14,13 @@ export interface LoaderOptions {
   bus: EventBus;
   clients: AmazonClients;
   log: Logger;
+  /** Starts a consumer (the service runtime's, which prefixes groups and watches health). */
+  consume: <T extends TopicName>(o: ConsumeOptions<T>) => Promise<ConsumerHandle>;
   rowsPerEvent: number;
   /** rows.parsed messages per ClickHouse insert. */
   loadBatchMessages: number;
-  groupPrefix?: string;
   /** Reports downloaded at once (one per partition). */
   downloadConcurrency?: number;
-  /** How long the group waits for a silent (crashed) member before handing its partitions over. */
-  sessionTimeoutMs?: number;
 }
 
 export interface Loader {
@@ -29,23 +29,19 @@ export interface Loader {
 }
 
 export async function startLoader(o: LoaderOptions): Promise<Loader> {
-  const prefix = o.groupPrefix ?? 'adsync';
-  const download = await o.bus.consume({
+  const download = await o.consume({
     topic: 'report.ready',
-    groupId: `${prefix}.etl-loader.download`,
-    maxBatchSize: 1,
+    groupId: 'adsync.etl-loader.download',
     partitionsConsumedConcurrently: o.downloadConcurrency ?? 2,
-    sessionTimeoutMs: o.sessionTimeoutMs,
-    handle: async (events, ctx) => {
-      for (const e of events) await processReadyReport({ db: o.db, bus: o.bus, clients: o.clients, log: ctx.log, rowsPerEvent: o.rowsPerEvent }, e.value);
+    handle: async (e, ctx) => {
+      await processReadyReport({ db: o.db, bus: o.bus, clients: o.clients, log: ctx.log, rowsPerEvent: o.rowsPerEvent }, e.value);
     },
   });
-  const load = await o.bus.consume({
+  const load = await o.consume({
     topic: 'rows.parsed',
-    groupId: `${prefix}.etl-loader.clickhouse`,
+    groupId: 'adsync.etl-loader.clickhouse',
     maxBatchSize: o.loadBatchMessages,
-    sessionTimeoutMs: o.sessionTimeoutMs,
-    handle: async (events, ctx) => {
+    handleBatch: async (events, ctx) => {
       const res = await loadRowsParsed({ db: o.db, ch: o.ch, log: ctx.log }, events);
       ctx.log.debug({ rows: res.rows, reportsLoaded: res.reportsLoaded.length }, 'rows loaded into ClickHouse');
     },

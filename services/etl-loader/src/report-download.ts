@@ -14,10 +14,11 @@ import type { AmazonClients } from '@adsync/shared/amazon/account-clients';
 import { AmazonApiError } from '@adsync/shared/amazon/errors';
 import { getReportStatus } from '@adsync/shared/amazon/reporting';
 import { REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
-import { PermanentError } from '@adsync/shared/kafka/transient';
+import { PermanentError } from '@adsync/shared/runtime/errors';
 import type { MetricRow, ReportReady, RowsParsed } from '@adsync/shared/events/contracts';
 import { jsonArrayElements } from '@adsync/shared/json-array-stream';
 import { addDays } from '@adsync/shared/calendar';
+import * as reports from '@adsync/shared/reports/pending-reports';
 import { normaliseRow } from './report-row.ts';
 
 export interface DownloadDeps {
@@ -41,7 +42,7 @@ export interface DownloadResult {
 export async function processReadyReport(deps: DownloadDeps, ev: ReportReady): Promise<DownloadResult> {
   const { db } = deps;
   const log = deps.log.child({ profileId: ev.profileId, pendingReportId: ev.pendingReportId, reportId: ev.reportId, reportType: ev.reportType, runId: ev.runId });
-  const report = await db('pending_amazon_reports').where({ id: ev.pendingReportId }).first();
+  const report = await reports.findReport(db, ev.pendingReportId);
   if (!report) throw new PermanentError(`pending report ${ev.pendingReportId} is not recorded`);
   const profile = await db('profiles').where({ profile_id: ev.profileId }).first('currency_code');
   if (!profile) throw new PermanentError(`profile ${ev.profileId} is not recorded`);
@@ -56,11 +57,11 @@ export async function processReadyReport(deps: DownloadDeps, ev: ReportReady): P
   try {
     download = await client.download(url);
   } catch (err) {
-    if (!(err instanceof AmazonApiError && err.code === 'URL_EXPIRED')) throw err;
+    if (!(err instanceof AmazonApiError && err.kind === 'url_expired')) throw err;
     const fresh = await getReportStatus(client, ev.profileId, ev.reportId);
     if (!fresh.url) throw new Error(`report ${ev.reportId} has no download URL any more (status ${fresh.status})`, { cause: err });
     url = fresh.url;
-    await db('pending_amazon_reports').where({ id: ev.pendingReportId }).update({ download_url: url, updated_at: db.fn.now() });
+    await reports.setDownloadUrl(db, ev.pendingReportId, url);
     log.info('download URL expired; refreshed from the report status');
     download = await client.download(url);
   }
@@ -117,19 +118,9 @@ export async function processReadyReport(deps: DownloadDeps, ev: ReportReady): P
   await cut(true);
 
   // Completeness: every day of the window gets a record of this pull, zero-row days included.
-  await db.transaction(async (tx) => {
-    const days: { profile_id: string; report_type: string; day: string; pending_report_id: string; rows: number; pulled_at: string }[] = [];
-    for (let d = ev.startDate; d <= ev.endDate; d = addDays(d, 1)) days.push({ profile_id: ev.profileId, report_type: ev.reportType, day: d, pending_report_id: ev.pendingReportId, rows: perDay.get(d) ?? 0, pulled_at: pulledAt });
-    // Only a newer (or the same) pull may replace a day's record.
-    await tx.raw(
-      `insert into report_day_loads (profile_id, report_type, day, pending_report_id, rows, pulled_at)
-       select * from jsonb_to_recordset(?::jsonb) as t(profile_id text, report_type text, day date, pending_report_id uuid, rows int, pulled_at timestamptz)
-       on conflict (profile_id, report_type, day) do update set pending_report_id = excluded.pending_report_id, rows = excluded.rows, pulled_at = excluded.pulled_at
-       where report_day_loads.pulled_at <= excluded.pulled_at`,
-      [JSON.stringify(days)],
-    );
-    await tx('pending_amazon_reports').where({ id: ev.pendingReportId }).update({ row_count: rows, updated_at: tx.fn.now() });
-  });
+  const days: string[] = [];
+  for (let d = ev.startDate; d <= ev.endDate; d = addDays(d, 1)) days.push(d);
+  await reports.recordParsed(db, { id: ev.pendingReportId, profileId: ev.profileId, reportType: ev.reportType, pulledAt, rows, perDay, days });
   log.info({ rows, badRows, events: batchIndex }, 'report parsed');
   return { rows, badRows, events: batchIndex };
 }

@@ -3,26 +3,21 @@ import type { FastifyInstance } from 'fastify';
 import type { Knex } from '@adsync/shared/db/postgres';
 import { REPORT_TYPE_IDS } from '@adsync/shared/amazon/report-catalog';
 import { badRequest } from '@adsync/shared/http/errors';
-import { principalOf } from '@adsync/shared/http/server';
-import { monitoringView } from './poll-tick.ts';
+import { principalOf, requireAdmin } from '@adsync/shared/http/server';
+import { monitoringView } from '@adsync/shared/reports/pending-reports';
 import { findGaps } from './completeness.ts';
-import type { Poller } from './poller.ts';
+import type { Loop } from '@adsync/shared/runtime/loop';
 
-export function registerReportsApi(app: FastifyInstance, deps: { db: Knex; poller: Poller }): void {
-  app.post('/v1/reports/poll', { schema: { summary: 'Run a poll tick now, in the background' } }, async (_req, reply) => {
+export function registerReportsApi(app: FastifyInstance, deps: { db: Knex; poller: Loop }): void {
+  app.post('/v1/reports/poll', { schema: { summary: 'Run a poll tick now, in the background (admin: the tick polls every account)' } }, async (req, reply) => {
+    requireAdmin(req);
     deps.poller.wake();
-    return reply.status(202).send({ accepted: true, lastTickAt: deps.poller.lastTickAt()?.toISOString() ?? null });
+    return reply.status(202).send({ accepted: true, lastTickAt: deps.poller.health().lastSuccessAt });
   });
 
   app.get('/v1/reports/monitor', { schema: { summary: 'Pending reports by type and status: count, average polls, latest created' } }, async (req) => {
     const p = principalOf(req);
-    if (p.scope !== 'admin') {
-      const rows = await deps.db('pending_amazon_reports as r').join('profiles as p', 'p.profile_id', 'r.profile_id').where('p.account_id', p.accountId)
-        .groupBy('r.report_type', 'r.status').orderBy(['r.report_type', 'r.status'])
-        .select('r.report_type', 'r.status', deps.db.raw('count(*)::int as count'), deps.db.raw('round(avg(r.poll_count)::numeric, 2)::float as avg_polls'), deps.db.raw('max(r.created_at) as latest_created'));
-      return { reports: rows };
-    }
-    return { reports: await monitoringView(deps.db) };
+    return { reports: await monitoringView(deps.db, p.scope === 'admin' ? undefined : p.accountId) };
   });
 
   app.get<{ Querystring: { from?: string; to?: string; profileId?: string; reportType?: string; includeInProgress?: boolean } }>('/v1/reports/gaps', {

@@ -7,6 +7,7 @@
 import type { Knex } from '@adsync/shared/db/postgres';
 import { REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
 import { addDays, localToday } from '@adsync/shared/calendar';
+import { coverage, isInFlight } from '@adsync/shared/reports/pending-reports';
 
 export interface Gap {
   profileId: string;
@@ -26,10 +27,8 @@ export async function findGaps(db: Knex, opts: { from: string; to: string; repor
     // A day that has not ended in the profile's time zone cannot be missing yet.
     const yesterday = addDays(localToday(p.timezone, opts.now ?? new Date()), -1);
     const to = opts.to < yesterday ? opts.to : yesterday;
-    const loads = await db('report_day_loads').where({ profile_id: p.profile_id }).whereBetween('day', [opts.from, opts.to]).select('report_type', 'day', 'rows');
-    const loaded = new Map(loads.map((l: { report_type: string; day: string; rows: number }) => [`${l.report_type}|${l.day}`, l.rows]));
-    const reports = await db('pending_amazon_reports').where({ profile_id: p.profile_id }).where('end_date', '>=', opts.from).where('start_date', '<=', opts.to)
-      .orderBy('created_at', 'desc').select('report_type', 'start_date', 'end_date', 'status', 'failure_reason');
+    const { loads, reports } = await coverage(db, p.profile_id, opts.from, opts.to);
+    const loaded = new Map(loads.map((l) => [`${l.report_type}|${l.day}`, l.rows]));
     const activeProducts = new Set<string>(await db('entity_campaigns').where({ profile_id: p.profile_id }).where('state', 'ENABLED').distinct('ad_product').pluck('ad_product'));
     for (const reportType of opts.reportTypes) {
       const spec = REPORT_TYPES[reportType];
@@ -45,13 +44,13 @@ export async function findGaps(db: Knex, opts: { from: string; to: string; repor
           gaps.push({ ...base, kind: 'profile_inaccessible', reason: p.status_reason ?? 'Amazon refused access to this profile (403)' });
           continue;
         }
-        const covering = reports.filter((r: { report_type: string; start_date: string; end_date: string }) => r.report_type === reportType && r.start_date <= day && r.end_date >= day);
-        const inFlight = covering.find((r: { status: string }) => ['requesting', 'pending', 'processing', 'completed'].includes(r.status));
+        const covering = reports.filter((r) => r.report_type === reportType && r.start_date <= day && r.end_date >= day);
+        const inFlight = covering.find((r) => isInFlight(r.status));
         if (inFlight) {
           if (opts.includeInProgress) gaps.push({ ...base, kind: 'in_progress', reason: `report ${inFlight.status}` });
           continue;
         }
-        const failed = covering.find((r: { status: string }) => r.status === 'failed');
+        const failed = covering.find((r) => r.status === 'failed');
         if (failed) gaps.push({ ...base, kind: 'failed', reason: failed.failure_reason ?? 'report failed' });
         else gaps.push({ ...base, kind: 'never_requested', reason: 'no report covering this day was requested' });
       }

@@ -6,10 +6,6 @@ export const pollerConfigShape = {
   ...baseConfigShape,
   REPORT_POLLER_HOST: z.string().default('127.0.0.1'),
   REPORT_POLLER_PORT: port.default(8083),
-  AMAZON_ADS_BASE_URL: z.string().default('http://127.0.0.1:18900'),
-  ENCRYPTION_KEY: z.string().optional(),
-  ENCRYPTION_KEY_PREVIOUS: z.string().optional(),
-  KAFKA_TOPIC_PREFIX: z.string().default(''),
   /** Time between ticks (the seed: every 10–30 s). */
   POLL_INTERVAL_MS: positiveInt.default(15_000),
   /** Reports polled per tick. */

@@ -2,16 +2,12 @@ import { z } from 'zod';
 import { baseConfigShape } from '@adsync/shared/config/base-config';
 import { loadConfig, port, positiveInt } from '@adsync/shared/config/load-config';
 import { REPORT_TYPE_IDS } from '@adsync/shared/amazon/report-catalog';
-import { parseTiers } from './report-plan.ts';
+import { parseTiers } from '@adsync/shared/reports/report-plan';
 
 export const requesterConfigShape = {
   ...baseConfigShape,
   REPORT_REQUESTER_HOST: z.string().default('127.0.0.1'),
   REPORT_REQUESTER_PORT: port.default(8082),
-  AMAZON_ADS_BASE_URL: z.string().default('http://127.0.0.1:18900'),
-  ENCRYPTION_KEY: z.string().optional(),
-  ENCRYPTION_KEY_PREVIOUS: z.string().optional(),
-  KAFKA_TOPIC_PREFIX: z.string().default(''),
   /** Report types requested for every profile. */
   REPORT_TYPES: z
     .string()

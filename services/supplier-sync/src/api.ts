@@ -2,8 +2,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Knex } from '@adsync/shared/db/postgres';
 import type { SecretBox } from '@adsync/shared/crypto/secret-box';
-import type { EventBus } from '@adsync/shared/kafka/event-bus';
-import { relayOutbox } from '@adsync/shared/db/outbox';
 import { notFound } from '@adsync/shared/http/errors';
 import { principalOf, requireAccount } from '@adsync/shared/http/server';
 import { createJob, PRIORITY } from './job-queue.ts';
@@ -22,11 +20,10 @@ export async function createCycle(db: Knex, opts: { accountId?: string; jobTypes
   return jobs;
 }
 
-export function registerSupplierApi(app: FastifyInstance, deps: { db: Knex; box: SecretBox; bus: EventBus | null; maxAttempts: number }): void {
+export function registerSupplierApi(app: FastifyInstance, deps: { db: Knex; box: SecretBox; relay: () => Promise<void>; maxAttempts: number }): void {
   const { db } = deps;
-  const relay = async () => {
-    if (deps.bus) await relayOutbox(db, deps.bus);
-  };
+  // job.created right away, so a worker wakes now rather than at its next tick.
+  const relay = deps.relay;
 
   app.post<{ Body: { accountId: string; kind: string; name: string; credentials: Record<string, unknown> } }>('/v1/suppliers', {
     schema: { body: { type: 'object', required: ['accountId', 'kind', 'name', 'credentials'], additionalProperties: false, properties: { accountId: { type: 'string', format: 'uuid' }, kind: { type: 'string', enum: SUPPLIER_KINDS }, name: { type: 'string', minLength: 1 }, credentials: { type: 'object' } } } },

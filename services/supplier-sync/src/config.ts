@@ -9,9 +9,6 @@ export const supplierConfigShape = {
   /** Where the BigBuy and AliExpress APIs answer; the sandbox by default. Empty: their real hosts. */
   BIGBUY_BASE_URL: z.string().default('http://127.0.0.1:18900'),
   ALIEXPRESS_BASE_URL: z.string().default('http://127.0.0.1:18900'),
-  ENCRYPTION_KEY: z.string().optional(),
-  ENCRYPTION_KEY_PREVIOUS: z.string().optional(),
-  KAFKA_TOPIC_PREFIX: z.string().default(''),
   SUPPLIER_WORKERS: positiveInt.default(2),
   SUPPLIER_LEASE_MS: positiveInt.default(60_000),
   SUPPLIER_TICK_MS: positiveInt.default(5_000),

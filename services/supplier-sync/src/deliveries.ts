@@ -1,14 +1,17 @@
 /**
- * Outbound deliveries with retries: signed webhooks when a job ends, and the
- * marketplace updates supplier changes owe. Both are rows first, so nothing is
- * lost when a receiver is down; a tick delivers what is due with backoff.
+ * The module that owns `webhook_deliveries` and `marketplace_outbound`: signed
+ * webhooks when a job ends, and the marketplace updates supplier changes owe. Both
+ * are rows first, so nothing is lost when a receiver is down. A sender claims due
+ * rows with a lease (the work-queue primitive) before posting, so with several
+ * senders each row is posted by one of them; a failure is retried with backoff and
+ * given up after MAX_DELIVERY_ATTEMPTS, with the last error kept.
  */
 import { createHmac } from 'node:crypto';
 import { request } from 'undici';
 import type { Knex } from '@adsync/shared/db/postgres';
 import type { Logger } from '@adsync/shared/logger';
 import type { SecretBox } from '@adsync/shared/crypto/secret-box';
-import { backoffDelay } from '@adsync/shared/backoff';
+import { claim, nextAttempt, type QueueSpec } from '@adsync/shared/runtime/work-queue';
 
 export const MAX_DELIVERY_ATTEMPTS = 8;
 const BACKOFF = { baseMs: 1000, maxMs: 600_000 };
@@ -30,9 +33,14 @@ export async function queueJobWebhooks(db: Knex, jobId: string): Promise<number>
   return hooks.length;
 }
 
-async function post(url: string, body: string, headers: Record<string, string>): Promise<{ ok: boolean; detail: string }> {
+/** One post's outcome; `final` when no retry can help (the destination was removed). */
+type PostResult = { ok: boolean; detail: string; final?: boolean };
+
+const DESTINATION_GONE: PostResult = { ok: false, detail: 'its destination was removed before it could be sent', final: true };
+
+async function post(url: string, body: string, headers: Record<string, string>): Promise<PostResult> {
   try {
-    const res = await request(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body, headersTimeout: 10_000, bodyTimeout: 10_000 });
+    const res = await request(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body, headersTimeout: POST_TIMEOUT_MS, bodyTimeout: POST_TIMEOUT_MS });
     await res.body.dump();
     return { ok: res.statusCode >= 200 && res.statusCode < 300, detail: `HTTP ${res.statusCode}` };
   } catch (err) {
@@ -40,46 +48,107 @@ async function post(url: string, body: string, headers: Record<string, string>):
   }
 }
 
-export async function deliverWebhooks(db: Knex, box: SecretBox, log: Logger): Promise<{ delivered: number; failed: number }> {
-  const due = await db('webhook_deliveries as d').join('webhooks as w', 'w.id', 'd.webhook_id').where('d.status', 'pending').where('d.next_attempt_at', '<=', db.fn.now())
-    .orderBy('d.id').limit(100).select('d.id', 'd.payload', 'd.attempts', 'w.url', 'w.secret_sealed');
-  let delivered = 0;
-  let failed = 0;
-  for (const d of due) {
-    const body = JSON.stringify(d.payload);
-    const t = Math.floor(Date.now() / 1000);
-    const r = await post(d.url, body, { 'x-adsync-event': 'job.finished', 'x-adsync-delivery': String(d.id), 'x-adsync-signature': signWebhook(box.open(d.secret_sealed), body, t) });
-    const attempts = d.attempts + 1;
-    if (r.ok) {
-      await db('webhook_deliveries').where({ id: d.id }).update({ status: 'delivered', attempts, delivered_at: db.fn.now(), last_error: null });
-      delivered++;
-    } else {
-      const give = attempts >= MAX_DELIVERY_ATTEMPTS;
-      await db('webhook_deliveries').where({ id: d.id }).update({ status: give ? 'failed' : 'pending', attempts, last_error: r.detail, next_attempt_at: new Date(Date.now() + backoffDelay(attempts, BACKOFF, () => 1)) });
-      if (give) failed++;
-      log.warn({ deliveryId: d.id, url: d.url, attempts, detail: r.detail }, give ? 'webhook delivery failed for good' : 'webhook delivery failed; will retry');
-    }
+/**
+ * A sender posts what it claimed one by one, each post bounded by POST_TIMEOUT_MS for
+ * headers and again for the body; the lease outlasts the whole batch, so another
+ * sender never takes a row this one is still about to post.
+ */
+const POST_TIMEOUT_MS = 10_000;
+const CLAIM_BATCH = 20;
+const CLAIM_LEASE_MS = CLAIM_BATCH * 2 * POST_TIMEOUT_MS + 60_000;
+
+export const WEBHOOK_QUEUE: QueueSpec = {
+  table: 'webhook_deliveries',
+  claimable: `status = 'pending' and next_attempt_at <= now()`,
+  order: 'id',
+  claim: `next_attempt_at = now() + (:lease * interval '1 millisecond')`,
+  waiting: `status = 'pending'`,
+  ageColumn: 'next_attempt_at',
+};
+
+export const MARKETPLACE_QUEUE: QueueSpec = { ...WEBHOOK_QUEUE, table: 'marketplace_outbound', ageColumn: 'created_at' };
+
+/** The outcome of one post: delivered, or when to try again, or given up. */
+async function settle(db: Knex, table: string, row: { id: string | number; attempts: number }, r: PostResult, sentColumn: string, sentStatus: string): Promise<'sent' | 'retry' | 'failed'> {
+  const attempts = row.attempts + 1;
+  if (r.ok) {
+    await db(table).where({ id: row.id }).update({ status: sentStatus, attempts, [sentColumn]: db.fn.now(), last_error: null });
+    return 'sent';
   }
-  return { delivered, failed };
+  if (r.final) {
+    await db(table).where({ id: row.id }).update({ status: 'failed', attempts, last_error: r.detail });
+    return 'failed';
+  }
+  const next = nextAttempt(attempts, MAX_DELIVERY_ATTEMPTS, BACKOFF);
+  await db(table).where({ id: row.id }).update('retryInMs' in next
+    ? { status: 'pending', attempts, last_error: r.detail, next_attempt_at: new Date(Date.now() + next.retryInMs) }
+    : { status: 'failed', attempts, last_error: `gave up after ${attempts} attempts: ${r.detail}` });
+  return 'retryInMs' in next ? 'retry' : 'failed';
 }
 
-export async function deliverMarketplaceUpdates(db: Knex, log: Logger): Promise<{ sent: number; failed: number }> {
-  const due = await db('marketplace_outbound as o').join('marketplace_integrations as m', 'm.id', 'o.integration_id').where('o.status', 'pending').where('o.next_attempt_at', '<=', db.fn.now())
-    .orderBy('o.id').limit(500).select('o.id', 'o.listing_id', 'o.kind', 'o.payload', 'o.attempts', 'm.endpoint_url');
-  let sent = 0;
+/** Claims due rows a batch at a time and posts each; repeats while batches come back full, so one tick empties the queue. */
+async function sendDue<R extends { id: string | number; attempts: number }>(
+  db: Knex,
+  queue: QueueSpec,
+  sent: { column: string; status: string },
+  send: (rows: R[]) => Promise<(row: R) => Promise<PostResult>>,
+  onFailure: (row: R, outcome: 'retry' | 'failed', detail: string) => void,
+): Promise<{ sent: number; failed: number }> {
+  let ok = 0;
   let failed = 0;
-  for (const o of due) {
-    const r = await post(`${o.endpoint_url.replace(/\/$/, '')}/listings/${encodeURIComponent(o.listing_id)}/${o.kind}`, JSON.stringify(o.payload), {});
-    const attempts = o.attempts + 1;
-    if (r.ok) {
-      await db('marketplace_outbound').where({ id: o.id }).update({ status: 'sent', attempts, sent_at: db.fn.now() });
-      sent++;
-    } else {
-      const give = attempts >= MAX_DELIVERY_ATTEMPTS;
-      await db('marketplace_outbound').where({ id: o.id }).update({ status: give ? 'failed' : 'pending', attempts, last_error: r.detail, next_attempt_at: new Date(Date.now() + backoffDelay(attempts, BACKOFF, () => 1)) });
-      if (give) failed++;
-      log.warn({ outboundId: o.id, attempts, detail: r.detail }, 'marketplace update failed');
+  for (;;) {
+    const claimed = await claim<R>(db, queue, { limit: CLAIM_BATCH, leaseMs: CLAIM_LEASE_MS });
+    const post = await send(claimed);
+    for (const row of claimed) {
+      const r = await post(row);
+      const outcome = await settle(db, queue.table, row, r, sent.column, sent.status);
+      if (outcome === 'sent') ok++;
+      else {
+        if (outcome === 'failed') failed++;
+        onFailure(row, outcome, r.detail);
+      }
     }
+    if (claimed.length < CLAIM_BATCH) return { sent: ok, failed };
   }
-  return { sent, failed };
+}
+
+type DeliveryRow = { id: string; webhook_id: string; payload: unknown; attempts: number };
+
+export async function deliverWebhooks(db: Knex, box: SecretBox, log: Logger): Promise<{ delivered: number; failed: number }> {
+  const r = await sendDue<DeliveryRow>(
+    db,
+    WEBHOOK_QUEUE,
+    { column: 'delivered_at', status: 'delivered' },
+    async (rows) => {
+      const hooks = new Map((await db('webhooks').whereIn('id', [...new Set(rows.map((d) => d.webhook_id))]).select('id', 'url', 'secret_sealed')).map((h: { id: string; url: string; secret_sealed: string }) => [h.id, h]));
+      return async (d) => {
+        const hook = hooks.get(d.webhook_id);
+        if (!hook) return DESTINATION_GONE;
+        const body = JSON.stringify(d.payload);
+        const t = Math.floor(Date.now() / 1000);
+        return post(hook.url, body, { 'x-adsync-event': 'job.finished', 'x-adsync-delivery': String(d.id), 'x-adsync-signature': signWebhook(box.open(hook.secret_sealed), body, t) });
+      };
+    },
+    (d, outcome, detail) => log.warn({ deliveryId: d.id, webhookId: d.webhook_id, attempts: d.attempts + 1, detail }, outcome === 'failed' ? 'webhook delivery failed for good' : 'webhook delivery failed; will retry'),
+  );
+  return { delivered: r.sent, failed: r.failed };
+}
+
+type OutboundRow = { id: string; integration_id: string; listing_id: string; kind: string; payload: unknown; attempts: number };
+
+export async function deliverMarketplaceUpdates(db: Knex, log: Logger): Promise<{ sent: number; failed: number }> {
+  return sendDue<OutboundRow>(
+    db,
+    MARKETPLACE_QUEUE,
+    { column: 'sent_at', status: 'sent' },
+    async (rows) => {
+      const endpoints = new Map((await db('marketplace_integrations').whereIn('id', [...new Set(rows.map((o) => o.integration_id))]).select('id', 'endpoint_url')).map((m: { id: string; endpoint_url: string }) => [m.id, m.endpoint_url]));
+      return async (o) => {
+        const endpoint = endpoints.get(o.integration_id);
+        if (!endpoint) return DESTINATION_GONE;
+        return post(`${endpoint.replace(/\/$/, '')}/listings/${encodeURIComponent(o.listing_id)}/${o.kind}`, JSON.stringify(o.payload), {});
+      };
+    },
+    (o, outcome, detail) => log.warn({ outboundId: o.id, integrationId: o.integration_id, attempts: o.attempts + 1, detail }, outcome === 'failed' ? 'marketplace update failed for good' : 'marketplace update failed; will retry'),
+  );
 }

@@ -1,13 +1,15 @@
 /**
- * The job queue in Postgres. Creating a job records it and its job.created event in
- * one transaction (outbox). Workers claim the highest-priority due job with a
- * lease; a job whose worker died is reclaimed when its lease runs out. Failures
- * retry with exponential backoff up to max_attempts.
+ * The module that owns `import_jobs`: the supplier job queue. Creating a job records
+ * it and its job.created event in one transaction (outbox). Workers claim the
+ * highest-priority due job with a lease (the work-queue primitive); a job whose
+ * worker died is claimable again when its lease runs out. Failures retry with
+ * exponential backoff up to max_attempts; the last error is kept.
  */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from '@adsync/shared/db/postgres';
 import { enqueue } from '@adsync/shared/db/outbox';
-import { backoffDelay, type BackoffPolicy } from '@adsync/shared/backoff';
+import type { BackoffPolicy } from '@adsync/shared/backoff';
+import { claim, nextAttempt, queueDepth, type QueueSpec } from '@adsync/shared/runtime/work-queue';
 import type { JobType } from './job-changes.ts';
 
 export const PRIORITY = { scheduled: 0, manual: 10 } as const;
@@ -33,16 +35,19 @@ export async function createJob(db: Knex, j: { accountId: string; supplierId: st
   });
 }
 
-/** Claims the highest-priority due job (oldest first among equals), or null. */
+export const JOB_QUEUE: QueueSpec = {
+  table: 'import_jobs',
+  claimable: `(status = 'pending' and run_after <= now()) or (status = 'running' and lease_until < now())`,
+  order: 'priority desc, created_at',
+  claim: `status = 'running', worker_id = :owner, attempt = t.attempt + 1, lease_until = now() + (:lease * interval '1 millisecond'), started_at = coalesce(t.started_at, now())`,
+  waiting: `status in ('pending', 'running')`,
+  ageColumn: 'created_at',
+};
+
+/** Claims the highest-priority due job (oldest first among equals), or one whose worker stopped renewing its lease. */
 export async function claimNext(db: Knex, workerId: string, leaseMs: number): Promise<JobRow | null> {
-  const res = await db.raw(
-    `update import_jobs j set status = 'running', worker_id = ?, attempt = j.attempt + 1, lease_until = now() + (? * interval '1 millisecond'),
-            started_at = coalesce(j.started_at, now())
-      where j.id = (select id from import_jobs where status = 'pending' and run_after <= now() order by priority desc, created_at limit 1 for update skip locked)
-      returning j.*`,
-    [workerId, leaseMs],
-  );
-  return (res.rows[0] as JobRow | undefined) ?? null;
+  const [job] = await claim<JobRow>(db, JOB_QUEUE, { limit: 1, leaseMs, owner: workerId });
+  return job ?? null;
 }
 
 export async function extendLease(db: Knex, jobId: string, workerId: string, leaseMs: number): Promise<boolean> {
@@ -57,13 +62,14 @@ export async function completeJob(db: Knex, job: JobRow, counts: Record<string, 
 /** Records a failure; schedules a retry with backoff unless attempts are used up (or the error can never succeed). */
 export async function failJob(db: Knex, job: JobRow, err: Error & { retriable?: boolean }, backoff: BackoffPolicy): Promise<'retry' | 'failed'> {
   const entry = { attempt: job.attempt, at: new Date().toISOString(), message: err.message };
-  const retry = err.retriable !== false && job.attempt < job.max_attempts;
+  const next = nextAttempt(job.attempt, job.max_attempts, backoff, err.retriable !== false);
+  const retry = 'retryInMs' in next;
   await db.transaction(async (tx) => {
     await tx('import_jobs').where({ id: job.id }).update({
       status: retry ? 'pending' : 'failed',
-      error: err.message,
+      error: retry ? err.message : `gave up after ${job.attempt} attempt(s): ${err.message}`,
       errors: tx.raw(`errors || ?::jsonb`, [JSON.stringify([entry])]),
-      run_after: retry ? new Date(Date.now() + backoffDelay(job.attempt, backoff, () => 1)) : tx.fn.now(),
+      run_after: retry ? new Date(Date.now() + next.retryInMs) : tx.fn.now(),
       lease_until: null,
       worker_id: null,
       finished_at: retry ? null : tx.fn.now(),
@@ -73,8 +79,4 @@ export async function failJob(db: Knex, job: JobRow, err: Error & { retriable?: 
   return retry ? 'retry' : 'failed';
 }
 
-/** Jobs whose worker stopped renewing the lease go back to pending (their attempt counted). */
-export async function reclaimExpired(db: Knex): Promise<number> {
-  return db('import_jobs').where({ status: 'running' }).where('lease_until', '<', db.fn.now())
-    .update({ status: 'pending', worker_id: null, lease_until: null, error: 'worker stopped before finishing; retried', run_after: db.fn.now() });
-}
+export const jobQueueDepth = (db: Knex) => queueDepth(db, JOB_QUEUE);

@@ -1,10 +1,9 @@
-/** After each cycle: prune old logs and finished jobs, and recompute every product's ai_score (see job-changes.ts). */
+/** After each cycle: prune finished jobs older than a week, and recompute every product's ai_score (see job-changes.ts). */
 import type { Knex } from '@adsync/shared/db/postgres';
 import type { ClickHouse } from '@adsync/shared/db/clickhouse';
 import { aiScore } from './job-changes.ts';
 
-export async function maintenance(db: Knex, ch: ClickHouse): Promise<{ logsDeleted: number; jobsDeleted: number; scored: number }> {
-  const logsDeleted = await db('sync_logs').where('created_at', '<', db.raw(`now() - interval '30 days'`)).delete();
+export async function maintenance(db: Knex, ch: ClickHouse): Promise<{ jobsDeleted: number; scored: number }> {
   const jobsDeleted = await db('import_jobs').whereIn('status', ['completed', 'failed']).where('finished_at', '<', db.raw(`now() - interval '7 days'`)).delete();
   const rs = await ch.client.query({
     query: `SELECT supplier_id, supplier_product_id, avg(stock > 0) AS availability, avg(retail_price_micros) AS mean, stddevPop(retail_price_micros) AS sd
@@ -32,7 +31,7 @@ export async function maintenance(db: Knex, ch: ClickHouse): Promise<{ logsDelet
     );
     scored += chunk.length;
   }
-  return { logsDeleted, jobsDeleted, scored };
+  return { jobsDeleted, scored };
 }
 
 /** The seed's 7-day statistics: per job type, count, successes, failures, success rate, durations. */

@@ -54,7 +54,7 @@ before(async () => {
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
   receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
   app = await createHttpServer({ name: 'supplier-sync', log, db: pg.db, readiness: {} });
-  registerSupplierApi(app, { db: pg.db, box, bus: null, maxAttempts: 4 });
+  registerSupplierApi(app, { db: pg.db, box, relay: async () => undefined, maxAttempts: 4 });
   await app.ready();
   worker = await startWorker({ db: pg.db, ch: ch.ch, box, log, bus: null, supplierBaseUrl: () => sandbox.url, policy: { maxAttempts: 6, backoff: { baseMs: 5, maxMs: 50 } }, leaseMs: 2_000, tickMs: 3_600_000, retryBackoff: { baseMs: 10, maxMs: 50 }, workerId: 'test-worker' });
 });
@@ -185,6 +185,31 @@ test('a webhook receiver gets one valid signed call per finished job, retried wh
     assert.equal(v1, createHmac('sha256', SECRET).update(`${t}.${r.body}`).digest('hex'));
   }
   assert.ok(jobIds.includes(JSON.parse(received[0]!.body).jobId), 'the delivery answered 503 was retried and arrived');
+});
+
+test('two workers and two webhook senders on one database: every job runs once and every webhook is delivered once', async () => {
+  const second = await startWorker({ db: pg.db, ch: ch.ch, box, log, bus: null, supplierBaseUrl: () => sandbox.url, policy: { maxAttempts: 6, backoff: { baseMs: 5, maxMs: 50 } }, leaseMs: 2_000, tickMs: 3_600_000, retryBackoff: { baseMs: 10, maxMs: 50 }, workerId: 'second-worker' });
+  try {
+    const ids: string[] = [];
+    for (let k = 0; k < 6; k++) {
+      for (const supplierId of [bigbuy, aliexpress]) ids.push((await createJob(pg.db, { accountId, supplierId, jobType: k % 2 ? 'price_update' : 'inventory_update', trigger: 'cron' })).id);
+    }
+    const before = received.length;
+    // Both drain at once, twice: each claims jobs and posts the webhooks that are due, racing the other.
+    for (let round = 0; round < 2; round++) await Promise.all([worker.drain(), second.drain()]);
+    const jobs = await pg.db('import_jobs').whereIn('id', ids).select('id', 'status', 'attempt', 'worker_id');
+    assert.deepEqual(jobs.filter((j) => j.status !== 'completed' || j.attempt !== 1), [], 'each job claimed and run exactly once');
+    assert.deepEqual(new Set(jobs.map((j) => j.worker_id)), new Set(['test-worker', 'second-worker']), 'both workers took part');
+    const calls = received.slice(before).map((r) => JSON.parse(r.body).jobId as string);
+    const perJob = new Map<string, number>();
+    for (const id of calls) perJob.set(id, (perJob.get(id) ?? 0) + 1);
+    assert.deepEqual([...perJob.keys()].sort(), [...ids].sort(), 'a webhook for every job');
+    assert.deepEqual([...perJob.values()].filter((n) => n !== 1), [], 'no webhook posted twice');
+    const deliveries = await pg.db('webhook_deliveries').whereIn('job_id', ids).select('status', 'attempts');
+    assert.deepEqual(deliveries.filter((d) => d.status !== 'delivered' || d.attempts !== 1), []);
+  } finally {
+    await second.stop();
+  }
 });
 
 test('maintenance scores products by the documented formula; metrics report 7-day statistics', async () => {

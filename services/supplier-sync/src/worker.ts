@@ -9,7 +9,8 @@ import type { EventBus } from '@adsync/shared/kafka/event-bus';
 import type { ConsumerHandle } from '@adsync/shared/kafka/event-bus';
 import { relayOutbox } from '@adsync/shared/db/outbox';
 import type { BackoffPolicy } from '@adsync/shared/backoff';
-import { claimNext, completeJob, extendLease, failJob, reclaimExpired } from './job-queue.ts';
+import { startLoop, type Loop } from '@adsync/shared/runtime/loop';
+import { claimNext, completeJob, extendLease, failJob } from './job-queue.ts';
 import { runJob, type RunDeps } from './run-job.ts';
 import { deliverMarketplaceUpdates, deliverWebhooks, queueJobWebhooks } from './deliveries.ts';
 
@@ -24,70 +25,70 @@ export interface WorkerOptions extends Omit<RunDeps, 'heartbeat'> {
 
 export interface Worker {
   id: string;
+  loop: Loop<number>;
+  consumer: ConsumerHandle | null;
+  /** Runs due jobs until none is left, then relays and delivers; resolves with the number of jobs run. */
   drain(): Promise<number>;
   stop(): Promise<void>;
 }
 
-export async function startWorker(o: WorkerOptions): Promise<Worker> {
-  const id = o.workerId ?? `worker-${randomUUID().slice(0, 8)}`;
-  const log = o.log.child({ workerId: id });
-  let stopped = false;
-  let draining: Promise<number> | null = null;
-
-  const runOne = async (): Promise<boolean> => {
-    const job = await claimNext(o.db, id, o.leaseMs);
-    if (!job) return false;
-    const jlog = log.child({ jobId: job.id, jobType: job.job_type, attempt: job.attempt });
-    const renew = setInterval(() => void extendLease(o.db, job.id, id, o.leaseMs).catch(() => undefined), Math.max(500, o.leaseMs / 3));
-    try {
-      const counts = await runJob({ ...o, log: jlog, heartbeat: async () => void (await extendLease(o.db, job.id, id, o.leaseMs)) }, job);
-      await completeJob(o.db, job, counts);
-      jlog.info(counts, 'job completed');
-    } catch (err) {
-      const outcome = await failJob(o.db, job, err as Error, o.retryBackoff);
-      jlog.warn({ err: (err as Error).message, outcome }, outcome === 'retry' ? 'job failed; retry scheduled' : 'job failed for good');
-      if (outcome === 'retry') {
-        clearInterval(renew);
-        return true;
-      }
-    } finally {
-      clearInterval(renew);
-    }
+/** Claims and runs one due job; false when there is none. */
+async function runOne(o: WorkerOptions, id: string, signal: AbortSignal): Promise<boolean> {
+  const job = await claimNext(o.db, id, o.leaseMs);
+  if (!job) return false;
+  const jlog = o.log.child({ workerId: id, jobId: job.id, jobType: job.job_type, attempt: job.attempt });
+  if (job.attempt > job.max_attempts) {
+    // Its workers kept dying before finishing (each claim counts an attempt): stop trying.
+    await failJob(o.db, job, Object.assign(new Error(`its workers stopped ${job.attempt - 1} times before finishing`), { retriable: false }), o.retryBackoff);
+    jlog.error('job given up: its workers kept stopping');
     await queueJobWebhooks(o.db, job.id);
     return true;
-  };
-
-  const drain = (): Promise<number> => {
-    if (draining) return draining;
-    draining = (async () => {
-      let n = 0;
-      try {
-        await reclaimExpired(o.db);
-        while (!stopped && (await runOne())) n++;
-        if (o.bus) await relayOutbox(o.db, o.bus);
-        await deliverWebhooks(o.db, o.box, log);
-        await deliverMarketplaceUpdates(o.db, log);
-      } finally {
-        draining = null;
-      }
-      return n;
-    })();
-    return draining;
-  };
-
-  let consumer: ConsumerHandle | null = null;
-  if (o.bus) {
-    consumer = await o.bus.consume({ topic: 'job.created', groupId: o.groupId ?? 'adsync.supplier-sync.workers', fromBeginning: false, handle: async () => void drain().catch((err) => log.error({ err }, 'drain failed')) });
   }
-  const timer = setInterval(() => void drain().catch((err) => log.error({ err }, 'drain failed')), o.tickMs);
+  const renew = setInterval(() => void extendLease(o.db, job.id, id, o.leaseMs).catch(() => undefined), Math.max(500, o.leaseMs / 3));
+  try {
+    const counts = await runJob({ ...o, log: jlog, heartbeat: async () => void (await extendLease(o.db, job.id, id, o.leaseMs)) }, job);
+    await completeJob(o.db, job, counts);
+    jlog.info(counts, 'job completed');
+  } catch (err) {
+    if (signal.aborted) return false; // stopping: the lease runs out and another worker takes it
+    const outcome = await failJob(o.db, job, err as Error, o.retryBackoff);
+    jlog.warn({ err: (err as Error).message, outcome }, outcome === 'retry' ? 'job failed; retry scheduled' : 'job failed for good');
+    if (outcome === 'retry') return true;
+  } finally {
+    clearInterval(renew);
+  }
+  await queueJobWebhooks(o.db, job.id);
+  return true;
+}
+
+/** One worker tick: run due jobs until none is left, relay their events, deliver what is owed. Returns the jobs run. */
+export async function workerTick(o: Omit<WorkerOptions, 'tickMs' | 'groupId'>, id: string, signal: AbortSignal): Promise<number> {
+  const log = o.log.child({ workerId: id });
+  let n = 0;
+  while (!signal.aborted && (await runOne(o as WorkerOptions, id, signal))) n++;
+  if (o.bus) await relayOutbox(o.db, o.bus);
+  await deliverWebhooks(o.db, o.box, log);
+  await deliverMarketplaceUpdates(o.db, log);
+  return n;
+}
+
+export const newWorkerId = () => `worker-${randomUUID().slice(0, 8)}`;
+
+/** A standalone worker (CLI and tests): its own loop, and a job.created consumer when given a bus. */
+export async function startWorker(o: WorkerOptions): Promise<Worker> {
+  const id = o.workerId ?? newWorkerId();
+  const log = o.log.child({ workerId: id });
+  const loop = startLoop({ name: `supplier-worker ${id}`, intervalMs: o.tickMs, log, tick: (signal) => workerTick(o, id, signal) });
+  // job.created only wakes the loop: the queue in Postgres is the truth workers claim from.
+  const consumer = o.bus ? await o.bus.consume({ topic: 'job.created', groupId: o.groupId ?? 'adsync.supplier-sync.workers', fromBeginning: false, handle: async () => loop.wake() }) : null;
   return {
     id,
-    drain,
+    loop,
+    consumer,
+    drain: () => loop.tickNow(),
     stop: async () => {
-      stopped = true;
-      clearInterval(timer);
       await consumer?.stop();
-      await draining?.catch(() => undefined);
+      await loop.stop();
     },
   };
 }

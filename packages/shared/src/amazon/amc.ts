@@ -61,3 +61,8 @@ export async function downloadUrls(client: AmazonAdsClient, i: AmcInstance, exec
   const res = await client.call<{ downloadUrls: string[] }>({ method: 'GET', path: `${base(i)}/workflowExecutions/${encodeURIComponent(executionId)}/downloadUrls`, headers: headers(i), rateKey: rateKey(i), what: `AMC execution ${executionId} download URLs` });
   return res.body.downloadUrls ?? [];
 }
+
+/** Cancels an execution (execute-workflow.md: DELETE …/workflowExecutions/{id}); it stays, CANCELLED. */
+export async function cancelExecution(client: AmazonAdsClient, i: AmcInstance, executionId: string): Promise<void> {
+  await client.call({ method: 'DELETE', path: `${base(i)}/workflowExecutions/${encodeURIComponent(executionId)}`, headers: headers(i), rateKey: rateKey(i), what: `cancel AMC execution ${executionId}` });
+}

@@ -1,33 +1,46 @@
 /**
- * The transactional outbox. `enqueue` runs inside the caller's transaction; `relay`
- * publishes what is committed, oldest first, and marks it published. Replicas relay
- * concurrently without publishing a row twice (SKIP LOCKED); a crash between
- * publish and mark re-publishes, which consumers already tolerate (at-least-once).
+ * The transactional outbox, the module that owns `event_outbox`. `enqueue` runs
+ * inside the caller's transaction, so an event is recorded exactly when the state it
+ * announces is. `relayOutbox` publishes what is committed, oldest first: it claims
+ * rows with a lease (the work-queue primitive), publishes them with no transaction
+ * open, then marks them published. Replicas relay concurrently without publishing a
+ * row twice; a relay that dies between publish and mark leaves rows whose lease
+ * runs out and are published again, which consumers tolerate (at-least-once).
  */
 import type { Knex } from 'knex';
 import type { EventBus } from '../kafka/event-bus.ts';
 import type { EventMap, TopicName } from '../events/contracts.ts';
+import { claim, queueDepth, type QueueSpec } from '../runtime/work-queue.ts';
+
+export const OUTBOX_QUEUE: QueueSpec = {
+  table: 'event_outbox',
+  claimable: 'published_at is null and (claimed_until is null or claimed_until < now())',
+  order: 'id',
+  claim: `claimed_until = now() + (:lease * interval '1 millisecond')`,
+  waiting: 'published_at is null',
+  ageColumn: 'created_at',
+};
 
 export async function enqueue<T extends TopicName>(tx: Knex | Knex.Transaction, topic: T, key: string, event: EventMap[T]): Promise<void> {
   await tx('event_outbox').insert({ topic, event_key: key, payload: JSON.stringify(event) });
 }
 
-export async function relayOutbox(db: Knex, bus: EventBus, limit = 500): Promise<number> {
+export async function relayOutbox(db: Knex, bus: EventBus, limit = 500, leaseMs = 60_000): Promise<number> {
   let total = 0;
   for (;;) {
-    const n = await db.transaction(async (tx) => {
-      const rows = await tx('event_outbox').whereNull('published_at').orderBy('id').limit(limit).forUpdate().skipLocked().select('id', 'topic', 'event_key', 'payload');
-      if (rows.length === 0) return 0;
-      const byTopic = new Map<string, typeof rows>();
-      for (const r of rows) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r]);
-      for (const [topic, list] of byTopic) {
-        const keys = new Map(list.map((r) => [r.payload as unknown, r.event_key as string]));
-        await bus.publish(topic as TopicName, list.map((r) => r.payload) as never, (e: unknown) => keys.get(e) ?? '');
-      }
-      await tx('event_outbox').whereIn('id', rows.map((r) => r.id)).update({ published_at: tx.fn.now() });
-      return rows.length;
-    });
-    total += n;
-    if (n < limit) return total;
+    const rows = await claim<{ id: string; topic: string; event_key: string; payload: unknown }>(db, OUTBOX_QUEUE, { limit, leaseMs });
+    if (rows.length === 0) return total;
+    rows.sort((a, b) => Number(a.id) - Number(b.id));
+    const byTopic = new Map<string, typeof rows>();
+    for (const r of rows) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r]);
+    for (const [topic, list] of byTopic) {
+      const keys = new Map(list.map((r) => [r.payload as unknown, r.event_key]));
+      await bus.publish(topic as TopicName, list.map((r) => r.payload) as never, (e: unknown) => keys.get(e) ?? '');
+    }
+    await db('event_outbox').whereIn('id', rows.map((r) => r.id)).update({ published_at: db.fn.now(), claimed_until: null });
+    total += rows.length;
+    if (rows.length < limit) return total;
   }
 }
+
+export const outboxDepth = (db: Knex) => queueDepth(db, OUTBOX_QUEUE);

@@ -10,6 +10,7 @@ export const TOPICS = {
   reportRequested: 'report.requested',
   reportReady: 'report.ready',
   rowsParsed: 'rows.parsed',
+  reportLoaded: 'report.loaded',
   jobCreated: 'job.created',
 } as const;
 
@@ -68,6 +69,15 @@ export interface RowsParsed extends ReportEventBase {
   rows: MetricRow[];
 }
 
+export interface ReportLoaded extends ReportEventBase {
+  entityLevel: string;
+  startDate: string;
+  endDate: string;
+  rows: number;
+  requestedAt: string | null;
+  runId: string | null;
+}
+
 export type JobType = 'supplier_api' | 'inventory_update' | 'price_update' | 'order_sync';
 
 export interface JobCreated {
@@ -85,6 +95,7 @@ export interface EventMap {
   'report.requested': ReportRequested;
   'report.ready': ReportReady;
   'rows.parsed': RowsParsed;
+  'report.loaded': ReportLoaded;
   'job.created': JobCreated;
 }
 

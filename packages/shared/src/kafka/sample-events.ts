@@ -16,6 +16,7 @@ export function sampleEvent<T extends TopicName>(topic: T, eventId: string): Eve
         { date: '2026-11-01', entityId: '111', campaignId: '111', adGroupId: null, currency: 'USD', impressions: 10, clicks: 2, costMicros: 1_500_000, salesMicros: 9_990_000, orders: 1, units: 1, attributes: { campaignName: 'Brand – exact' } },
       ],
     },
+    'report.loaded': { ...base, entityLevel: 'campaign', startDate: '2026-11-01', endDate: '2026-11-07', rows: 42, requestedAt: '2026-11-20T09:58:00.000Z', runId: null },
     'job.created': { eventId, occurredAt: '2026-11-20T10:00:00.000Z', jobId: 'job-1', userId: 'user-1', supplierId: 'bigbuy', jobType: 'inventory_update', priority: 5, attempt: 1 },
   };
   return samples[topic];

@@ -9,13 +9,14 @@
  * the next run asks again and adopts the id from Amazon's 425.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import type { Knex } from '@adsync/shared/db/postgres';
-import type { Logger } from '@adsync/shared/logger';
-import type { AmazonClients } from '@adsync/shared/amazon/account-clients';
-import { AmazonApiError } from '@adsync/shared/amazon/errors';
-import { createReport } from '@adsync/shared/amazon/reporting';
-import { REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
-import { enqueue } from '@adsync/shared/db/outbox';
+import type { Knex } from '../db/postgres.ts';
+import type { Logger } from '../logger.ts';
+import type { AmazonClients } from '../amazon/account-clients.ts';
+import { AmazonApiError } from '../amazon/errors.ts';
+import { createReport } from '../amazon/reporting.ts';
+import { REPORT_TYPES } from '../amazon/report-catalog.ts';
+import { activeProfiles, markInaccessible } from '../accounts/profiles.ts';
+import * as reports from './pending-reports.ts';
 import { localToday, planBackfill, planReports, type PlannedReport, type Tier } from './report-plan.ts';
 
 export const columnsHash = (columns: string[]): string => createHash('sha256').update([...columns].sort().join(',')).digest('hex').slice(0, 16);
@@ -52,26 +53,18 @@ interface Deps {
   log: Logger;
 }
 
-async function lastRequestedMap(db: Knex, profileId: string): Promise<Map<string, Date>> {
-  const rows = await db('pending_amazon_reports').where({ profile_id: profileId }).whereNot({ status: 'failed' }).groupBy('report_type', 'tier').select('report_type', 'tier', db.raw('max(created_at) as last'));
-  return new Map(rows.map((r: { report_type: string; tier: string; last: Date }) => [`${r.report_type}|${r.tier}`, new Date(r.last)]));
-}
-
 export async function requestReports(deps: Deps, opts: RequestOptions): Promise<RequestSummary> {
   const { db } = deps;
   const runId = opts.runId ?? randomUUID();
   const now = opts.now ?? new Date();
   const log = deps.log.child({ runId });
-  let q = db('profiles').where({ status: 'active' }).select('profile_id', 'account_id', 'timezone').orderBy('profile_id');
-  if (opts.profileIds?.length) q = q.whereIn('profile_id', opts.profileIds);
-  if (opts.accountId) q = q.where({ account_id: opts.accountId });
-  const profiles = await q;
+  const profiles = await activeProfiles(db, { accountId: opts.accountId, profileIds: opts.profileIds });
   const summary: RequestSummary = { runId, profiles: profiles.length, planned: 0, requested: 0, adoptedDuplicates: 0, alreadyInFlight: 0, retriedStale: 0, failed: [], deferred: 0 };
 
   const handleProfile = async (p: { profile_id: string; account_id: string; timezone: string }) => {
     const plog = log.child({ profileId: p.profile_id });
     const today = localToday(p.timezone, now);
-    const last = await lastRequestedMap(db, p.profile_id);
+    const last = await reports.lastRequested(db, p.profile_id);
     const plan: PlannedReport[] = opts.backfillDays
       ? planBackfill(today, opts.backfillDays, opts.reportTypes)
       : planReports({ today, now, reportTypes: opts.reportTypes, tiers: opts.tiers, lastRequested: (t, tier) => last.get(`${t}|${tier}`) ?? null });
@@ -81,23 +74,12 @@ export async function requestReports(deps: Deps, opts: RequestOptions): Promise<
     const toAsk: { id: string; reportTypeId: string; startDate: string; endDate: string; columns: string[] }[] = [];
     for (const r of plan) {
       const spec = REPORT_TYPES[r.reportTypeId]!;
-      const inserted = await db.raw(
-        `insert into pending_amazon_reports (profile_id, report_type, ad_product, start_date, end_date, columns, columns_hash, tier, run_id)
-         values (?, ?, ?, ?, ?, ?, ?, ?, ?)
-         on conflict (profile_id, report_type, start_date, end_date, columns_hash) where status in ('requesting', 'pending', 'processing', 'completed') do nothing
-         returning id`,
-        [p.profile_id, r.reportTypeId, spec.adProduct, r.startDate, r.endDate, { toPostgres: (prep: (v: unknown) => unknown) => prep(spec.columns) } as never, columnsHash(spec.columns), r.tier, runId],
-      );
-      const row = inserted.rows[0] as { id: string } | undefined;
-      if (row) toAsk.push({ id: row.id, reportTypeId: r.reportTypeId, startDate: r.startDate, endDate: r.endDate, columns: spec.columns });
+      const id = await reports.recordPlanned(db, { profileId: p.profile_id, reportType: r.reportTypeId, adProduct: spec.adProduct, startDate: r.startDate, endDate: r.endDate, columns: spec.columns, columnsHash: columnsHash(spec.columns), tier: r.tier, runId });
+      if (id) toAsk.push({ id, reportTypeId: r.reportTypeId, startDate: r.startDate, endDate: r.endDate, columns: spec.columns });
       else summary.alreadyInFlight++;
     }
     // Requests a previous run recorded but never got an answer for.
-    const stale = await db('pending_amazon_reports')
-      .where({ profile_id: p.profile_id, status: 'requesting' })
-      .whereNotIn('id', toAsk.map((t) => t.id))
-      .where('updated_at', '<', new Date(now.getTime() - (opts.staleRequestingMs ?? 60_000)))
-      .select('id', 'report_type', 'start_date', 'end_date', 'columns');
+    const stale = await reports.staleRequesting(db, p.profile_id, toAsk.map((t) => t.id), new Date(now.getTime() - (opts.staleRequestingMs ?? 60_000)));
     for (const s of stale) {
       toAsk.push({ id: s.id, reportTypeId: s.report_type, startDate: isoDate(s.start_date), endDate: isoDate(s.end_date), columns: s.columns });
       summary.retriedStale++;
@@ -108,7 +90,7 @@ export async function requestReports(deps: Deps, opts: RequestOptions): Promise<
     try {
       ({ client } = await deps.clients.forProfile(p.profile_id));
     } catch (err) {
-      await failAll(db, toAsk, (err as Error).message);
+      await reports.markFailed(db, toAsk.map((t) => t.id), (err as Error).message);
       for (const t of toAsk) summary.failed.push({ profileId: p.profile_id, reportType: t.reportTypeId, window: `${t.startDate}..${t.endDate}`, reason: (err as Error).message });
       return;
     }
@@ -116,15 +98,7 @@ export async function requestReports(deps: Deps, opts: RequestOptions): Promise<
       const window = `${t.startDate}..${t.endDate}`;
       try {
         const res = await createReport(client, p.profile_id, { reportTypeId: t.reportTypeId, startDate: t.startDate, endDate: t.endDate, columns: t.columns });
-        await db.transaction(async (tx) => {
-          await tx('pending_amazon_reports').where({ id: t.id }).update({
-            status: 'pending', amazon_report_id: res.reportId, duplicate_of_existing: res.duplicate, request_attempts: tx.raw('request_attempts + 1'), next_poll_at: tx.fn.now(), updated_at: tx.fn.now(), failure_reason: null,
-          });
-          await enqueue(tx, 'report.requested', t.id, {
-            eventId: randomUUID(), occurredAt: new Date().toISOString(), pendingReportId: t.id, profileId: p.profile_id, reportId: res.reportId, reportType: t.reportTypeId,
-            adProduct: REPORT_TYPES[t.reportTypeId]!.adProduct, startDate: t.startDate, endDate: t.endDate, columns: t.columns, runId,
-          });
-        });
+        await reports.markRequested(db, t.id, res, { profileId: p.profile_id, reportType: t.reportTypeId, adProduct: REPORT_TYPES[t.reportTypeId]!.adProduct, startDate: t.startDate, endDate: t.endDate, columns: t.columns, runId });
         summary.requested++;
         if (res.duplicate) summary.adoptedDuplicates++;
         plog.info({ reportType: t.reportTypeId, window, reportId: res.reportId, duplicate: res.duplicate, pendingReportId: t.id }, 'report requested');
@@ -132,19 +106,19 @@ export async function requestReports(deps: Deps, opts: RequestOptions): Promise<
         const e = err instanceof AmazonApiError ? err : null;
         if (e && e.retriable) {
           // Throttled or Amazon trouble after every retry: leave it `requesting`; the next run asks again.
-          await db('pending_amazon_reports').where({ id: t.id }).update({ request_attempts: db.raw('request_attempts + 1'), failure_reason: `will retry: ${e.message}`, updated_at: db.fn.now() });
+          await reports.markDeferred(db, t.id, e.message);
           summary.deferred++;
           plog.warn({ reportType: t.reportTypeId, window, err: e.message }, 'report request deferred');
           continue;
         }
         const reason = (err as Error).message;
-        await db('pending_amazon_reports').where({ id: t.id }).update({ status: 'failed', failure_reason: reason, request_attempts: db.raw('request_attempts + 1'), updated_at: db.fn.now() });
+        await reports.markFailed(db, t.id, reason, true);
         summary.failed.push({ profileId: p.profile_id, reportType: t.reportTypeId, window, reason });
         plog.error({ reportType: t.reportTypeId, window, err: reason }, 'report request failed');
         if (e?.kind === 'forbidden') {
-          await db('profiles').where({ profile_id: p.profile_id }).update({ status: 'inaccessible', status_reason: reason, updated_at: db.fn.now() });
+          await markInaccessible(db, p.profile_id, reason);
           const rest = toAsk.slice(toAsk.indexOf(t) + 1);
-          await failAll(db, rest, `profile inaccessible: ${reason}`);
+          await reports.markFailed(db, rest.map((r) => r.id), `profile inaccessible: ${reason}`);
           for (const r of rest) summary.failed.push({ profileId: p.profile_id, reportType: r.reportTypeId, window: `${r.startDate}..${r.endDate}`, reason: 'profile inaccessible' });
           return;
         }
@@ -158,10 +132,6 @@ export async function requestReports(deps: Deps, opts: RequestOptions): Promise<
   }));
   log.info({ ...summary, failed: summary.failed.length }, 'report requests done');
   return summary;
-}
-
-async function failAll(db: Knex, items: { id: string }[], reason: string): Promise<void> {
-  if (items.length) await db('pending_amazon_reports').whereIn('id', items.map((i) => i.id)).update({ status: 'failed', failure_reason: reason, updated_at: db.fn.now() });
 }
 
 function isoDate(d: Date | string): string {

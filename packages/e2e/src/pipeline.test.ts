@@ -11,16 +11,17 @@ import { migrateClickHouse, migratePostgres } from '@adsync/shared/db/migrations
 import { createSecretBox, parseKey } from '@adsync/shared/crypto/secret-box';
 import { AmazonClients, storeCredentials } from '@adsync/shared/amazon/account-clients';
 import { createEventBus, type EventBus } from '@adsync/shared/kafka/event-bus';
-import { InRepoSchemaCodec } from '@adsync/shared/kafka/codec';
+import { RegistryCodec } from '@adsync/shared/kafka/codec';
 import { relayOutbox, enqueue } from '@adsync/shared/db/outbox';
 import { REPORT_TYPES, REPORT_TYPE_IDS } from '@adsync/shared/amazon/report-catalog';
 import { clickhouseDeadLetterSink } from '@adsync/shared/db/dead-letter-index';
-import { eventually, freshClickHouse, freshPostgres, requireKafka, testConfig, testLogger, uniqueName, type FreshClickHouse, type FreshPostgres } from '@adsync/shared/testing/test-stack';
-import { requestReports } from '@adsync/report-requester/request-reports';
+import { eventually, freshClickHouse, freshPostgres, requireKafka, requireRegistry, testConfig, testLogger, uniqueName, type FreshClickHouse, type FreshPostgres } from '@adsync/shared/testing/test-stack';
+import { requestReports } from '@adsync/shared/reports/request-reports';
 import { pollTick } from '@adsync/report-poller/poll-tick';
 import { findGaps } from '@adsync/report-poller/completeness';
-import { startLoader, type Loader } from './loader.ts';
+import { startLoader, type Loader } from '@adsync/etl-loader/loader';
 import { syncProfiles } from '@adsync/entity-sync/sync-profiles';
+import { refreshRecentMetrics } from '@adsync/entity-sync/recent-metrics';
 
 const KEY = 'dGVzdC1vbmx5LWtleS1mb3ItdGhlLXBpcGVsaW5lLXQ=';
 const cfg = testConfig();
@@ -51,7 +52,7 @@ before(async () => {
   // Entities first, as in production, so loads can roll recent metrics onto them.
   const entities = await syncProfiles({ db: pg.db, ch: ch.ch, clients, log, batchSize: 500, concurrency: 2, exportPollMs: 20 }, { entity: 'all', mode: 'full', trigger: 'test' });
   assert.equal(entities.failed, 0);
-  bus = await createEventBus({ brokers: cfg.KAFKA_BROKERS, clientId: 'pipeline-test', codec: new InRepoSchemaCodec(), log, topicPrefix: prefix, deadLetterSink: clickhouseDeadLetterSink(ch.ch) });
+  bus = await createEventBus({ brokers: cfg.KAFKA_BROKERS, clientId: 'pipeline-test', codec: new RegistryCodec(await requireRegistry(cfg)), log, topicPrefix: prefix, deadLetterSink: clickhouseDeadLetterSink(ch.ch) });
   await bus.ensureTopics();
 });
 
@@ -64,7 +65,14 @@ after(async () => {
   await pg?.drop();
 });
 
-const startInProcessLoader = () => startLoader({ db: pg.db, ch: ch.ch, bus, clients, log, rowsPerEvent: 100, loadBatchMessages: 20, groupPrefix: `${prefix}adsync`, sessionTimeoutMs: 6000 });
+const consume: Parameters<typeof startLoader>[0]['consume'] = (o) => bus.consume({ ...o, groupId: `${prefix}${o.groupId}`, sessionTimeoutMs: 6000 });
+
+/** The loader plus entity-sync's report.loaded consumer, as the two services run them. */
+async function startInProcessLoader(): Promise<Loader> {
+  const l = await startLoader({ db: pg.db, ch: ch.ch, bus, clients, log, consume, rowsPerEvent: 100, loadBatchMessages: 20 });
+  const recent = await consume({ topic: 'report.loaded', groupId: 'adsync.entity-sync.recent-metrics', handle: async (e) => void (await refreshRecentMetrics({ db: pg.db, ch: ch.ch }, e.value, new Date())) });
+  return { consumers: [...l.consumers, recent], stop: async () => { await recent.stop(); await l.stop(); } };
+}
 
 /** Drives the poller until every report of the given run is loaded (or failed). */
 async function drive(runId: string, timeoutMs = 60_000) {
@@ -133,8 +141,13 @@ test('every report type lands in ClickHouse with exactly the sandbox totals, per
   const gaps = await findGaps(pg.db, { from: days(5, 5)[0]!, to: days(1, 1)[0]!, reportTypes: REPORT_TYPE_IDS });
   assert.deepEqual(gaps, []);
   // Recent metrics are rolled onto the Postgres entity rows, equal to ClickHouse's 7- and 30-day sums.
-  const campaign = await pg.db('entity_campaigns').whereNotNull('recent_metrics').where({ ad_product: 'SPONSORED_PRODUCTS' }).first();
-  assert.ok(campaign, 'campaigns carry recent metrics');
+  // entity-sync refreshes them from report.loaded, after the load, so wait for the last announcement to be consumed.
+  await relayOutbox(pg.db, bus);
+  const campaign = await eventually(async () => {
+    const unannounced = await pg.db('event_outbox').whereNull('published_at').count<{ count: string }[]>('* as count');
+    const targetsDone = await pg.db('entity_targets').whereNotNull('recent_metrics').first();
+    return Number(unannounced[0]!.count) === 0 && targetsDone ? pg.db('entity_campaigns').whereNotNull('recent_metrics').where({ ad_product: 'SPONSORED_PRODUCTS' }).first() : undefined;
+  }, { what: 'campaigns carry recent metrics', timeoutMs: 30_000 });
   const rm = await ch.ch.client.query({ query: `SELECT sum(cost_micros) AS cost, sum(clicks) AS clicks FROM ads_metrics_daily FINAL WHERE profile_id = '${campaign.profile_id}' AND report_type = 'spCampaigns' AND entity_id = '${campaign.campaign_id}' AND date >= toDate('${days(30, 30)[0]}')`, format: 'JSONEachRow' });
   const sums = (await rm.json<{ cost: string; clicks: string }>())[0]!;
   assert.equal(campaign.recent_metrics.cost_30d_micros, Number(sums.cost));
@@ -245,7 +258,7 @@ test('rows that do not parse are dead-lettered with the reason; the rest of the 
 test('killing the etl-loader in the middle of a report and starting it again ends with exact totals', async () => {
   await loader?.stop();
   loader = null;
-  const main = fileURLToPath(new URL('./main.ts', import.meta.url));
+  const main = fileURLToPath(new URL('../../../services/etl-loader/src/main.ts', import.meta.url));
   const env = {
     ...process.env, DATABASE_URL: pg.url, CLICKHOUSE_DATABASE: ch.ch.database, KAFKA_TOPIC_PREFIX: prefix, AMAZON_ADS_BASE_URL: sandbox.url, ENCRYPTION_KEY: KEY,
     ETL_ROWS_PER_EVENT: '10', ETL_LOAD_BATCH_MESSAGES: '1', ETL_LOADER_PORT: '0', LOG_LEVEL: 'warn', KAFKA_SESSION_TIMEOUT_MS: '6000',

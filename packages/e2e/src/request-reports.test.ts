@@ -8,7 +8,7 @@ import { createSecretBox } from '@adsync/shared/crypto/secret-box';
 import { AmazonClients, storeCredentials } from '@adsync/shared/amazon/account-clients';
 import { freshPostgres, testLogger, type FreshPostgres } from '@adsync/shared/testing/test-stack';
 import { claimDue } from '@adsync/report-poller/poll-tick';
-import { requestReports, columnsHash } from './request-reports.ts';
+import { requestReports, columnsHash } from '@adsync/shared/reports/request-reports';
 import { REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
 
 let sandbox: Sandbox;

@@ -7,8 +7,8 @@
  * the rate it still changes. Defaults: the last 3 days daily, day 7 daily, and the
  * last 42 days weekly.
  */
-import { MAX_REPORT_DAYS, REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
-import { addDays } from '@adsync/shared/calendar';
+import { MAX_REPORT_DAYS, REPORT_TYPES } from '../amazon/report-catalog.ts';
+import { addDays } from '../calendar.ts';
 
 export interface Tier {
   name: string;
@@ -39,7 +39,7 @@ export function parseTiers(spec: string): Tier[] {
 }
 
 
-export { localToday } from '@adsync/shared/calendar';
+export { localToday } from '../calendar.ts';
 
 /** Splits an inclusive range into windows Amazon accepts (at most 31 days). */
 export function splitWindow(start: string, end: string, maxDays = MAX_REPORT_DAYS): { startDate: string; endDate: string }[] {

@@ -1,0 +1,192 @@
+/**
+ * The module that owns `pending_amazon_reports` (every report we asked Amazon for,
+ * from request to load) and `report_day_loads` (which pull loaded each profile,
+ * report type and day). Three services move a report along — the requester asks,
+ * the poller polls, the loader loads — and all of them do it through here.
+ *
+ * Status: requesting (recorded, Amazon not yet answered) → pending / processing
+ * (Amazon's status) → completed (report.ready published) → loaded (rows in
+ * ClickHouse); failed, with failure_reason, from any of them.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Knex } from '../db/postgres.ts';
+import { enqueue } from '../db/outbox.ts';
+import { claim, queueDepth, type QueueSpec } from '../runtime/work-queue.ts';
+import type { ReportReady, ReportRequested } from '../events/contracts.ts';
+
+/** Reports still on their way. Migration 0003's unique index ("ask once") uses the same list. */
+export const IN_FLIGHT_STATUSES = ['requesting', 'pending', 'processing', 'completed'] as const;
+const IN_FLIGHT_SQL = IN_FLIGHT_STATUSES.map((s) => `'${s}'`).join(', ');
+
+/** Reports Amazon is generating, due for a status check. A claim moves the next check out by the spacing. */
+export const POLL_QUEUE: QueueSpec = {
+  table: 'pending_amazon_reports',
+  claimable: `status in ('pending', 'processing') and next_poll_at <= now()`,
+  order: 'next_poll_at',
+  claim: `poll_count = t.poll_count + 1, last_polled_at = now(), next_poll_at = now() + (:lease * interval '1 millisecond'), updated_at = now()`,
+  waiting: `status in (${IN_FLIGHT_SQL})`,
+  ageColumn: 'created_at',
+};
+
+export interface PendingReport {
+  id: string;
+  profile_id: string;
+  report_type: string;
+  ad_product: string;
+  start_date: string;
+  end_date: string;
+  columns: string[];
+  status: string;
+  amazon_report_id: string | null;
+  poll_count: number;
+  run_id: string | null;
+  tier: string;
+  download_url: string | null;
+  created_at: Date;
+  completed_at: Date | null;
+}
+
+export interface PlannedRow {
+  profileId: string;
+  reportType: string;
+  adProduct: string;
+  startDate: string;
+  endDate: string;
+  columns: string[];
+  columnsHash: string;
+  tier: string;
+  runId: string;
+}
+
+/** Records a planned report unless one like it is in flight; returns its id, or null when it already is. */
+export async function recordPlanned(db: Knex, r: PlannedRow): Promise<string | null> {
+  const res = await db.raw(
+    `insert into pending_amazon_reports (profile_id, report_type, ad_product, start_date, end_date, columns, columns_hash, tier, run_id)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?)
+     on conflict (profile_id, report_type, start_date, end_date, columns_hash) where status in (${IN_FLIGHT_SQL}) do nothing
+     returning id`,
+    [r.profileId, r.reportType, r.adProduct, r.startDate, r.endDate, { toPostgres: (prep: (v: unknown) => unknown) => prep(r.columns) } as never, r.columnsHash, r.tier, r.runId],
+  );
+  return (res.rows[0] as { id: string } | undefined)?.id ?? null;
+}
+
+/** When each (report type, tier) was last asked for, for the planner. */
+export async function lastRequested(db: Knex, profileId: string): Promise<Map<string, Date>> {
+  const rows = await db('pending_amazon_reports').where({ profile_id: profileId }).whereNot({ status: 'failed' }).groupBy('report_type', 'tier').select('report_type', 'tier', db.raw('max(created_at) as last'));
+  return new Map(rows.map((r: { report_type: string; tier: string; last: Date }) => [`${r.report_type}|${r.tier}`, new Date(r.last)]));
+}
+
+/** Requests a previous run recorded but never got Amazon's answer for (its process died). */
+export async function staleRequesting(db: Knex, profileId: string, except: string[], olderThan: Date): Promise<PendingReport[]> {
+  return db('pending_amazon_reports').where({ profile_id: profileId, status: 'requesting' }).whereNotIn('id', except).where('updated_at', '<', olderThan).select('*');
+}
+
+/** Amazon answered with a report id: record it and announce report.requested, in one transaction. */
+export async function markRequested(db: Knex, id: string, answer: { reportId: string; duplicate: boolean }, event: Omit<ReportRequested, 'eventId' | 'occurredAt' | 'pendingReportId' | 'reportId'>): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx('pending_amazon_reports').where({ id }).update({
+      status: 'pending', amazon_report_id: answer.reportId, duplicate_of_existing: answer.duplicate, request_attempts: tx.raw('request_attempts + 1'), next_poll_at: tx.fn.now(), updated_at: tx.fn.now(), failure_reason: null,
+    });
+    await enqueue(tx, 'report.requested', id, { ...event, eventId: randomUUID(), occurredAt: new Date().toISOString(), pendingReportId: id, reportId: answer.reportId });
+  });
+}
+
+/** Amazon was busy after every retry: stays `requesting`; the next run asks again. */
+export async function markDeferred(db: Knex, id: string, reason: string): Promise<void> {
+  await db('pending_amazon_reports').where({ id }).update({ request_attempts: db.raw('request_attempts + 1'), failure_reason: `will retry: ${reason}`, updated_at: db.fn.now() });
+}
+
+export async function markFailed(db: Knex, ids: string | string[], reason: string, countAttempt = false): Promise<void> {
+  const list = Array.isArray(ids) ? ids : [ids];
+  if (list.length === 0) return;
+  await db('pending_amazon_reports').whereIn('id', list).update({ status: 'failed', failure_reason: reason, updated_at: db.fn.now(), ...(countAttempt ? { request_attempts: db.raw('request_attempts + 1') } : {}) });
+}
+
+/** Claims up to `limit` reports due for a status check (other replicas never get the same ones). */
+export function claimDue(db: Knex, limit: number, spacingMs: number): Promise<PendingReport[]> {
+  return claim<PendingReport>(db, POLL_QUEUE, { limit, leaseMs: spacingMs });
+}
+
+/** Amazon finished the report: record its URL and announce report.ready, in one transaction. */
+export async function markCompleted(db: Knex, r: PendingReport, done: { url: string; fileSize: number | null }): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx('pending_amazon_reports').where({ id: r.id }).update({ status: 'completed', download_url: done.url, file_size: done.fileSize, completed_at: tx.fn.now(), updated_at: tx.fn.now(), failure_reason: null });
+    const event: ReportReady = {
+      eventId: randomUUID(), occurredAt: new Date().toISOString(), pendingReportId: r.id, profileId: r.profile_id, reportId: r.amazon_report_id!, reportType: r.report_type,
+      startDate: r.start_date, endDate: r.end_date, downloadUrl: done.url, fileSize: done.fileSize ?? null, runId: r.run_id,
+    };
+    await enqueue(tx, 'report.ready', r.id, event);
+  });
+}
+
+/** Amazon is still generating it. */
+export async function markWaiting(db: Knex, id: string, amazonStatus: string): Promise<void> {
+  await db('pending_amazon_reports').where({ id }).update({ status: amazonStatus === 'PROCESSING' ? 'processing' : 'pending' });
+}
+
+export function findReport(db: Knex, id: string): Promise<PendingReport | undefined> {
+  return db('pending_amazon_reports').where({ id }).first();
+}
+
+export async function setDownloadUrl(db: Knex, id: string, url: string): Promise<void> {
+  await db('pending_amazon_reports').where({ id }).update({ download_url: url, updated_at: db.fn.now() });
+}
+
+/**
+ * The report's file is parsed: its row count, and a record per day of the window of
+ * which pull loaded it (zero-row days included). Only a newer (or the same) pull may
+ * replace a day's record.
+ */
+export async function recordParsed(db: Knex, r: { id: string; profileId: string; reportType: string; pulledAt: string; rows: number; perDay: Map<string, number>; days: string[] }): Promise<void> {
+  const days = r.days.map((d) => ({ profile_id: r.profileId, report_type: r.reportType, day: d, pending_report_id: r.id, rows: r.perDay.get(d) ?? 0, pulled_at: r.pulledAt }));
+  await db.transaction(async (tx) => {
+    await tx.raw(
+      `insert into report_day_loads (profile_id, report_type, day, pending_report_id, rows, pulled_at)
+       select * from jsonb_to_recordset(?::jsonb) as t(profile_id text, report_type text, day date, pending_report_id uuid, rows int, pulled_at timestamptz)
+       on conflict (profile_id, report_type, day) do update set pending_report_id = excluded.pending_report_id, rows = excluded.rows, pulled_at = excluded.pulled_at
+       where report_day_loads.pulled_at <= excluded.pulled_at`,
+      [JSON.stringify(days)],
+    );
+    await tx('pending_amazon_reports').where({ id: r.id }).update({ row_count: r.rows, updated_at: tx.fn.now() });
+  });
+}
+
+/** Every row of these reports is in ClickHouse. Returns the ones that moved to `loaded` now (not before). */
+export async function markLoaded(db: Knex | Knex.Transaction, ids: string[]): Promise<PendingReport[]> {
+  if (ids.length === 0) return [];
+  return db('pending_amazon_reports').whereIn('id', ids).whereIn('status', ['completed', 'loaded']).update({ status: 'loaded', loaded_at: db.fn.now(), updated_at: db.fn.now() }).returning('*');
+}
+
+/** The seed's monitoring view: by report type and status, count, average polls, latest created (one account's, or all). */
+export function monitoringView(db: Knex, accountId?: string) {
+  let q = db('pending_amazon_reports as r');
+  if (accountId) q = q.join('profiles as p', 'p.profile_id', 'r.profile_id').where('p.account_id', accountId);
+  return q
+    .groupBy('r.report_type', 'r.status')
+    .orderBy(['r.report_type', 'r.status'])
+    .select('r.report_type', 'r.status', db.raw('count(*)::int as count'), db.raw('round(avg(r.poll_count)::numeric, 2)::float as avg_polls'), db.raw('max(r.created_at) as latest_created'));
+}
+
+/** The reports of one request run (one account's, or all). */
+export function runReports(db: Knex, runId: string, accountId?: string) {
+  let q = db('pending_amazon_reports as r').where('r.run_id', runId);
+  if (accountId) q = q.join('profiles as p', 'p.profile_id', 'r.profile_id').where('p.account_id', accountId);
+  return q.orderBy('r.created_at').select('r.id', 'r.profile_id', 'r.report_type', 'r.start_date', 'r.end_date', 'r.tier', 'r.status', 'r.amazon_report_id', 'r.poll_count', 'r.row_count', 'r.failure_reason');
+}
+
+export async function runStatusCounts(db: Knex, runId: string): Promise<{ status: string; n: number }[]> {
+  return db('pending_amazon_reports').where({ run_id: runId }).groupBy('status').select('status', db.raw('count(*)::int as n'));
+}
+
+/** For completeness: the day records and the reports covering a window of one profile. */
+export async function coverage(db: Knex, profileId: string, from: string, to: string) {
+  const loads: { report_type: string; day: string; rows: number }[] = await db('report_day_loads').where({ profile_id: profileId }).whereBetween('day', [from, to]).select('report_type', 'day', 'rows');
+  const reports: { report_type: string; start_date: string; end_date: string; status: string; failure_reason: string | null }[] = await db('pending_amazon_reports')
+    .where({ profile_id: profileId }).where('end_date', '>=', from).where('start_date', '<=', to).orderBy('created_at', 'desc').select('report_type', 'start_date', 'end_date', 'status', 'failure_reason');
+  return { loads, reports };
+}
+
+/** Depth and age of the reports in flight, for status and metrics. */
+export const inFlightDepth = (db: Knex) => queueDepth(db, POLL_QUEUE);
+
+export const isInFlight = (status: string): boolean => (IN_FLIGHT_STATUSES as readonly string[]).includes(status);
