@@ -14,6 +14,7 @@ import { loadBaseConfig } from '@adsync/shared/config/base-config';
 import { createPostgres, postgresReady } from '@adsync/shared/db/postgres';
 import { createClickHouse, clickhouseReady } from '@adsync/shared/db/clickhouse';
 import { migrateClickHouse, migratePostgres } from '@adsync/shared/db/migrations';
+import { ALL_TOPICS, subjectFor } from '@adsync/shared/events/contracts';
 import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN, BIGBUY_API_KEY } from '@adsync/sandbox';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
@@ -68,6 +69,21 @@ async function until<T>(what: string, check: () => Promise<T | undefined>, timeo
   }
 }
 
+/** What the services registered at start-up: one subject per event topic, each BACKWARD. */
+async function registrySummary(): Promise<string> {
+  const url = cfg.SCHEMA_REGISTRY_URL;
+  if (!url) return 'schema registry: none configured, events use the in-repo schemas (SCHEMA_REGISTRY_URL unset)';
+  const parts: string[] = [];
+  for (const topic of ALL_TOPICS) {
+    const subject = subjectFor(topic);
+    const latest = (await (await fetch(`${url}/subjects/${encodeURIComponent(subject)}/versions/latest`)).json()) as { id?: number; version?: number };
+    const config = (await (await fetch(`${url}/config/${encodeURIComponent(subject)}`)).json()) as { compatibilityLevel?: string };
+    if (latest.id === undefined) throw new Error(`the services started but ${subject} is not in the schema registry at ${url}`);
+    parts.push(`${subject} v${latest.version} id ${latest.id} ${config.compatibilityLevel}`);
+  }
+  return `schema registry ${url}: events encoded with registered schemas (${parts.join('; ')})`;
+}
+
 let stopping = false;
 let exitCode = 0;
 try {
@@ -91,6 +107,7 @@ try {
   start('supplier-sync', 'services/supplier-sync/src/main.ts', { SUPPLIER_TICK_MS: '1000' });
   for (const [name, port] of Object.entries(PORTS)) await waitHealthy(name, `http://127.0.0.1:${port}/ready`);
   console.log(`  ${Object.keys(PORTS).join(', ')} ready (logs: ${logs}/demo-*.log)`);
+  console.log(`  ${await registrySummary()}`);
 
   step('creating the demo account and attaching sandbox credentials (validated, sealed at rest)');
   const accounts = await api<{ accounts: { id: string; company_name: string }[] }>('entity-sync', 'GET', '/v1/accounts');

@@ -14,6 +14,7 @@
 import avro from 'avsc';
 import { SchemaRegistry, SchemaType, COMPATIBILITY } from '@kafkajs/confluent-schema-registry';
 import { ALL_TOPICS, schemaFor, subjectFor, type EventMap, type TopicName } from '../events/contracts.ts';
+import { AppError, errorMessage } from '../runtime/errors.ts';
 
 export interface EventCodec {
   readonly kind: 'registry' | 'in-repo';
@@ -23,20 +24,18 @@ export interface EventCodec {
   decode<T extends TopicName>(topic: T, bytes: Buffer | null): Promise<EventMap[T]>;
 }
 
-export class DecodeError extends Error {
-  readonly code = 'ADSYNC_ERR_DECODE';
+export class DecodeError extends AppError {
   constructor(message: string) {
-    super(message);
+    super('ADSYNC_ERR_DECODE', message, { retriable: false });
     this.name = 'DecodeError';
   }
 }
 
-export class SchemaValidationError extends Error {
-  readonly code = 'ADSYNC_ERR_SCHEMA';
+export class SchemaValidationError extends AppError {
   readonly topic: string;
   readonly problems: string[];
   constructor(topic: string, problems: string[]) {
-    super(`value does not fit the ${topic} schema: ${problems.join('; ')}`);
+    super('ADSYNC_ERR_SCHEMA', `value does not fit the ${topic} schema: ${problems.join('; ')}`, { retriable: false });
     this.name = 'SchemaValidationError';
     this.topic = topic;
     this.problems = problems;
@@ -116,25 +115,52 @@ export class InRepoSchemaCodec implements EventCodec {
   }
 }
 
+export interface RegistryCodecOptions {
+  /** Prepended to every subject (tests keep their subjects apart with it). */
+  subjectPrefix?: string;
+  /** The schema each topic is written with; the build's own by default (tests swap one to prove refusal). */
+  schemaOf?: (topic: TopicName) => Record<string, unknown>;
+}
+
+/**
+ * Schemas live in a Confluent-compatible registry (Apicurio in the stack, Confluent's
+ * own in many shops). Start-up registers every topic's schema under `<topic>-value`
+ * with BACKWARD compatibility, so a build whose schema would break readers of the
+ * existing data refuses to start instead of writing it.
+ */
 export class RegistryCodec implements EventCodec {
   readonly kind = 'registry' as const;
   private readonly registry: SchemaRegistry;
   private readonly ids = new Map<TopicName, number>();
   private readonly types = new Map<TopicName, avro.Type>();
 
-  constructor(url: string) {
+  readonly url: string;
+  private readonly opts: RegistryCodecOptions;
+
+  constructor(url: string, opts: RegistryCodecOptions = {}) {
+    this.url = url;
+    this.opts = opts;
     this.registry = new SchemaRegistry({ host: url });
+  }
+
+  subject(topic: TopicName): string {
+    return `${this.opts.subjectPrefix ?? ''}${subjectFor(topic)}`;
   }
 
   async init(): Promise<void> {
     for (const topic of ALL_TOPICS) {
-      const schema = schemaFor(topic);
-      const { id } = await this.registry.register(
-        { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
-        { subject: subjectFor(topic), compatibility: COMPATIBILITY.BACKWARD },
-      );
-      this.ids.set(topic, id);
-      this.types.set(topic, avroTypeFor(topic));
+      const schema = this.opts.schemaOf?.(topic) ?? schemaFor(topic);
+      const subject = this.subject(topic);
+      try {
+        const { id } = await this.registry.register(
+          { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
+          { subject, compatibility: COMPATIBILITY.BACKWARD },
+        );
+        this.ids.set(topic, id);
+      } catch (err) {
+        throw registryError(err, this.url, subject);
+      }
+      this.types.set(topic, avro.Type.forSchema(schema as avro.Schema));
     }
   }
 
@@ -144,11 +170,11 @@ export class RegistryCodec implements EventCodec {
     if (id === undefined || !type) throw new Error(`codec not initialised for ${topic} (call init() first)`);
     const problems = validationProblems(type, value);
     if (problems.length) throw new SchemaValidationError(topic, problems);
-    return this.registry.encode(id, value);
+    return frame(id, type.toBuffer(value));
   }
 
   async decode<T extends TopicName>(topic: T, bytes: Buffer | null): Promise<EventMap[T]> {
-    unframe(bytes); // cheap structural check first: clear reason for garbage
+    const { schemaId } = unframe(bytes); // cheap structural check first: clear reason for garbage
     const readerSchema = this.types.get(topic);
     if (!readerSchema) throw new Error(`codec not initialised for ${topic} (call init() first)`);
     try {
@@ -157,11 +183,34 @@ export class RegistryCodec implements EventCodec {
         [SchemaType.AVRO]: { readerSchema: readerSchema.schema() },
       } as never)) as EventMap[T];
     } catch (err) {
-      throw new DecodeError(`registry decode failed for ${topic}: ${(err as Error).message}`);
+      const status = (err as { status?: number }).status;
+      if (status === 404) throw new DecodeError(`schema id ${schemaId} is not known to the schema registry (${topic})`);
+      // Any other registry failure is the registry's trouble, not the message's: the consumer waits.
+      if (err instanceof Error && err.name === 'ResponseError') throw registryError(err, this.url, `schema id ${schemaId}`);
+      throw new DecodeError(`Avro body does not decode as ${topic} (schema id ${schemaId}): ${(err as Error).message}`);
     }
   }
 }
 
-export function createCodec(schemaRegistryUrl: string | undefined): EventCodec {
-  return schemaRegistryUrl ? new RegistryCodec(schemaRegistryUrl) : new InRepoSchemaCodec();
+/**
+ * The registry's answers, in our error model: an incompatible schema is a
+ * permanent refusal that names the subject and what differs; anything else
+ * (unreachable, 5xx) means the registry is down and is worth waiting for.
+ */
+function registryError(err: unknown, url: string, what: string): AppError {
+  const message = errorMessage(err).replace(/^Confluent_Schema_Registry - /, '');
+  const status = (err as { status?: number }).status;
+  if (status === 409 || /incompatible|RuleViolation/i.test(message)) {
+    return new AppError(
+      'ADSYNC_SCHEMA_INCOMPATIBLE',
+      `the schema for ${what} in this build is not BACKWARD compatible with the one registered at ${url}: ${message}. ` +
+        'Readers of existing events could not read new ones; give new fields a default, or publish under a new topic.',
+      { retriable: false, cause: err },
+    );
+  }
+  return new AppError('ADSYNC_DEPENDENCY_UNAVAILABLE', `schema registry ${url} failed for ${what}: ${message}`, { retriable: true, cause: err });
+}
+
+export function createCodec(schemaRegistryUrl: string | undefined, opts: RegistryCodecOptions = {}): EventCodec {
+  return schemaRegistryUrl ? new RegistryCodec(schemaRegistryUrl, opts) : new InRepoSchemaCodec();
 }

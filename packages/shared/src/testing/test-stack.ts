@@ -39,6 +39,19 @@ export async function requireKafka(cfg = testConfig()): Promise<void> {
   }
 }
 
+/** The Schema Registry's URL; a missing one is a failure, as for every other server. */
+export async function requireRegistry(cfg = testConfig()): Promise<string> {
+  const url = cfg.SCHEMA_REGISTRY_URL;
+  if (!url) throw new StackMissingError('The Schema Registry', 'SCHEMA_REGISTRY_URL (unset)', new Error('no URL configured'));
+  try {
+    const res = await fetch(`${url}/subjects`, { signal: AbortSignal.timeout(5_000) });
+    if (!res.ok) throw new Error(`GET /subjects answered ${res.status}`);
+  } catch (err) {
+    throw new StackMissingError('The Schema Registry', url, err);
+  }
+  return url;
+}
+
 export interface FreshPostgres {
   db: Knex;
   url: string;
@@ -105,4 +118,19 @@ export async function eventually<T>(check: () => Promise<T | undefined> | T | un
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${opts.what ?? 'condition'}${last ? `: ${(last as Error).message}` : ''}`);
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 100));
   }
+}
+
+/** A `background` runner for code that starts work from a request, and a way for a test to wait for all of it. */
+export function backgroundWork(): { background: (work: Promise<unknown>) => void; settle: () => Promise<void> } {
+  const inflight = new Set<Promise<unknown>>();
+  return {
+    background: (work) => {
+      const p = work.catch(() => undefined);
+      inflight.add(p);
+      void p.finally(() => inflight.delete(p));
+    },
+    settle: async () => {
+      while (inflight.size) await Promise.allSettled([...inflight]);
+    },
+  };
 }
