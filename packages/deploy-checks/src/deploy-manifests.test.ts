@@ -98,3 +98,22 @@ test('docker-compose: every adsync container has an entry point and sets only va
   }
   assert.ok(existsSync(`${root}Dockerfile`));
 });
+
+test('migrations are their own step: a Job and a compose service run migrate-cli, and no service migrates as it starts', () => {
+  const objects = render();
+  const job = objects.find((o) => o.kind === 'Job' && (o.metadata as { name: string }).name === 'adsync-migrate') as { spec: { template: { spec: { containers: Container[] } } } } | undefined;
+  assert.ok(job, 'deploy/k8s has the migrate Job');
+  const cmd = job.spec.template.spec.containers[0]!.command!;
+  assert.deepEqual(cmd, ['node', 'packages/shared/src/db/migrate-cli.ts']);
+  assert.ok(existsSync(root + cmd[1]));
+  const config = objects.find((o) => o.kind === 'ConfigMap') as { data: Record<string, string> };
+  assert.equal(config.data.MIGRATE_ON_START, 'false');
+  const compose = parse(readFileSync(`${root}docker-compose.yml`, 'utf8'), { merge: true }) as { services: Record<string, { environment?: Record<string, unknown>; depends_on?: Record<string, { condition: string }> }> };
+  assert.equal(compose.services.migrate?.environment?.ENTRY, 'packages/shared/src/db/migrate-cli.ts');
+  for (const name of Object.keys(shapes)) {
+    assert.equal(compose.services[name]!.environment!.MIGRATE_ON_START, 'false', `${name} does not migrate on start`);
+    assert.equal(compose.services[name]!.depends_on?.migrate?.condition, 'service_completed_successfully', `${name} starts after the migrations`);
+  }
+  const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { scripts: Record<string, string> };
+  assert.equal(pkg.scripts.migrate, 'node packages/shared/src/db/migrate-cli.ts');
+});

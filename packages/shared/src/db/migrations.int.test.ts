@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { freshClickHouse, freshPostgres } from '../testing/test-stack.ts';
 import { migrateClickHouse, migratePostgres, readMigrations, rollbackPostgres, migrationLabel, MIGRATIONS_DIR } from './migrations.ts';
 import { join } from 'node:path';
+import { createPostgres } from './postgres.ts';
 
 test('Postgres migrations run from an empty database, re-run as a no-op, and roll back', async () => {
   const pg = await freshPostgres();
@@ -40,6 +41,24 @@ test('ClickHouse migrations run from an empty database and re-run as a no-op', a
     const names = (await rs.json<{ name: string }>()).map((r) => r.name);
     assert.ok(names.includes('dead_letters'), `tables: ${names}`);
   } finally {
+    await ch.drop();
+  }
+});
+
+test('two processes migrating ClickHouse at once apply each migration once (a Postgres lock serialises them)', async () => {
+  const ch = await freshClickHouse();
+  const pg = await freshPostgres();
+  // A second pool, as a second service starting at the same moment would have.
+  const second = createPostgres({ url: pg.url, applicationName: 'adsync-test-second' });
+  try {
+    const files = readMigrations(join(MIGRATIONS_DIR, 'clickhouse'));
+    const [a, b] = await Promise.all([migrateClickHouse(ch.ch, undefined, pg.db), migrateClickHouse(ch.ch, undefined, second)]);
+    assert.deepEqual([...a.applied, ...b.applied].sort(), files.map(migrationLabel), 'every migration applied exactly once between them');
+    const rs = await ch.ch.client.query({ query: 'SELECT version, count() AS n FROM schema_migrations GROUP BY version HAVING n > 1', format: 'JSONEachRow' });
+    assert.deepEqual(await rs.json(), [], 'no migration recorded twice');
+  } finally {
+    await second.destroy();
+    await pg.drop();
     await ch.drop();
   }
 });

@@ -126,7 +126,26 @@ export async function rollbackPostgres(db: Knex, steps = 1, dir = join(MIGRATION
   return rolled;
 }
 
-export async function migrateClickHouse(ch: ClickHouse, dir = join(MIGRATIONS_DIR, 'clickhouse')): Promise<MigrationReport> {
+const CH_LOCK_KEY = 4_242_002;
+
+/**
+ * ClickHouse has no locks, so two processes starting together would apply the same
+ * migration twice; when given Postgres (every service has it), a session advisory
+ * lock there serialises them. No transaction is held while ClickHouse works.
+ */
+export async function migrateClickHouse(ch: ClickHouse, dir = join(MIGRATIONS_DIR, 'clickhouse'), lockDb?: Knex): Promise<MigrationReport> {
+  if (!lockDb) return migrateClickHouseUnlocked(ch, dir);
+  const conn = await lockDb.client.acquireConnection();
+  try {
+    await lockDb.raw('select pg_advisory_lock(?)', [CH_LOCK_KEY]).connection(conn);
+    return await migrateClickHouseUnlocked(ch, dir);
+  } finally {
+    await lockDb.raw('select pg_advisory_unlock(?)', [CH_LOCK_KEY]).connection(conn).catch(() => undefined);
+    await lockDb.client.releaseConnection(conn);
+  }
+}
+
+async function migrateClickHouseUnlocked(ch: ClickHouse, dir: string): Promise<MigrationReport> {
   const files = readMigrations(dir);
   const c = ch.client;
   await c.command({
