@@ -27,7 +27,10 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 const children: ChildProcess[] = [];
 
 function start(script: string, env: Record<string, string>, ready: string): Promise<void> {
-  const c = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const c = spawn(process.execPath, [script], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   children.push(c);
   return new Promise((resolve) => c.stdout!.on('data', (d) => String(d).includes(ready) && resolve()));
 }
@@ -38,13 +41,34 @@ try {
   await migratePostgres(pg.db);
   await migrateClickHouse(ch.ch);
   await ensureAdminKey(pg.db, ADMIN);
-  await start(fileURLToPath(new URL('../packages/sandbox/src/main.ts', import.meta.url)), { SANDBOX_PORT: String(SANDBOX_PORT) }, 'listening');
-  await request(`http://127.0.0.1:${SANDBOX_PORT}/_sandbox/faults`, { method: 'POST', body: JSON.stringify({ amcExecutionMs: 600_000 }) });
+  await start(
+    fileURLToPath(new URL('../packages/sandbox/src/main.ts', import.meta.url)),
+    { SANDBOX_PORT: String(SANDBOX_PORT) },
+    'listening',
+  );
+  await request(`http://127.0.0.1:${SANDBOX_PORT}/_sandbox/faults`, {
+    method: 'POST',
+    body: JSON.stringify({ amcExecutionMs: 600_000 }),
+  });
   const [{ id: accountId }] = await pg.db('accounts').insert({ company_name: 'bench' }).returning('id');
-  await storeCredentials(pg.db, createSecretBox(parseKey(KEY)), accountId, { region: 'NA', client_id: SANDBOX_CLIENT_ID, client_secret: SANDBOX_CLIENT_SECRET, refresh_token: SANDBOX_REFRESH_TOKEN });
-  await start(fileURLToPath(new URL('../services/amc-runner/src/main.ts', import.meta.url)), {
-    DATABASE_URL: pg.url, CLICKHOUSE_DATABASE: ch.ch.database, AMAZON_ADS_BASE_URL: `http://127.0.0.1:${SANDBOX_PORT}`, ENCRYPTION_KEY: KEY, AMC_RUNNER_PORT: String(AMC_PORT), LOG_LEVEL: 'info',
-  }, 'Server listening');
+  await storeCredentials(pg.db, createSecretBox(parseKey(KEY)), accountId, {
+    region: 'NA',
+    client_id: SANDBOX_CLIENT_ID,
+    client_secret: SANDBOX_CLIENT_SECRET,
+    refresh_token: SANDBOX_REFRESH_TOKEN,
+  });
+  await start(
+    fileURLToPath(new URL('../services/amc-runner/src/main.ts', import.meta.url)),
+    {
+      DATABASE_URL: pg.url,
+      CLICKHOUSE_DATABASE: ch.ch.database,
+      AMAZON_ADS_BASE_URL: `http://127.0.0.1:${SANDBOX_PORT}`,
+      ENCRYPTION_KEY: KEY,
+      AMC_RUNNER_PORT: String(AMC_PORT),
+      LOG_LEVEL: 'info',
+    },
+    'Server listening',
+  );
   const api = new Pool(`http://127.0.0.1:${AMC_PORT}`, { connections: CLIENTS });
   const auth = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' };
   const post = async (path: string, body: unknown) => {
@@ -53,10 +77,24 @@ try {
     if (r.statusCode >= 300) throw new Error(`${path} → ${r.statusCode} ${text}`);
     return JSON.parse(text);
   };
-  await post('/v1/amc/instances', { accountId, instanceId: 'benchinst', advertiserId: 'ENTITYBENCH', marketplaceId: 'ATVPDKIKX0DER' });
+  await post('/v1/amc/instances', {
+    accountId,
+    instanceId: 'benchinst',
+    advertiserId: 'ENTITYBENCH',
+    marketplaceId: 'ATVPDKIKX0DER',
+  });
   await post('/v1/amc/workflows', { instanceId: 'benchinst', workflowId: 'bench_wf', sqlQuery: 'SELECT 1' });
   const ids: string[] = [];
-  for (let k = 0; k < 10; k++) ids.push((await post('/v1/amc/executions', { workflowId: 'bench_wf', timeWindowStart: `${2015 + k}-01-01T00:00:00`, timeWindowEnd: `${2015 + k}-01-08T00:00:00` })).id);
+  for (let k = 0; k < 10; k++)
+    ids.push(
+      (
+        await post('/v1/amc/executions', {
+          workflowId: 'bench_wf',
+          timeWindowStart: `${2015 + k}-01-01T00:00:00`,
+          timeWindowEnd: `${2015 + k}-01-08T00:00:00`,
+        })
+      ).id,
+    );
 
   const latencies: number[] = [];
   let errors = 0;
@@ -64,7 +102,11 @@ try {
   const worker = async (w: number) => {
     for (let n = 0; Date.now() < deadline; n++) {
       const t0 = performance.now();
-      const r = await api.request({ method: 'GET', path: `/v1/amc/executions/${ids[(w + n) % ids.length]}/status`, headers: auth });
+      const r = await api.request({
+        method: 'GET',
+        path: `/v1/amc/executions/${ids[(w + n) % ids.length]}/status`,
+        headers: auth,
+      });
       await r.body.dump();
       if (r.statusCode !== 200) errors++;
       latencies.push(performance.now() - t0);
@@ -75,7 +117,19 @@ try {
   const elapsed = (Date.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   const q = (p: number) => +latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))]!.toFixed(1);
-  console.table([{ clients: CLIENTS, seconds: +elapsed.toFixed(1), requests: latencies.length, errors, requestsPerSec: Math.round(latencies.length / elapsed), p50ms: q(0.5), p99ms: q(0.99), maxMs: q(1), amcExecutionTakesMs: 600_000 }]);
+  console.table([
+    {
+      clients: CLIENTS,
+      seconds: +elapsed.toFixed(1),
+      requests: latencies.length,
+      errors,
+      requestsPerSec: Math.round(latencies.length / elapsed),
+      p50ms: q(0.5),
+      p99ms: q(0.99),
+      maxMs: q(1),
+      amcExecutionTakesMs: 600_000,
+    },
+  ]);
   await api.close();
 } finally {
   for (const c of children) c.kill('SIGTERM');

@@ -21,8 +21,25 @@ import { syncProfiles } from '@adsync/entity-sync/sync-profiles';
 import { storeCredentials } from '@adsync/shared/amazon/account-clients';
 
 const PORT = 18991;
-const scale = { profiles: 1, campaignsPerProfile: 1000, adGroupsPerCampaign: 20, adsPerAdGroup: 2, keywordsPerAdGroup: 8, productTargetsPerAdGroup: 2, sbCampaignsPerProfile: 0, sdCampaignsPerProfile: 0 };
-const child = spawn(process.execPath, ['packages/sandbox/src/main.ts'], { env: { ...process.env, SANDBOX_PORT: String(PORT), SANDBOX_SCALE: JSON.stringify(scale), SANDBOX_REPORT_GENERATION_MS: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
+const scale = {
+  profiles: 1,
+  campaignsPerProfile: 1000,
+  adGroupsPerCampaign: 20,
+  adsPerAdGroup: 2,
+  keywordsPerAdGroup: 8,
+  productTargetsPerAdGroup: 2,
+  sbCampaignsPerProfile: 0,
+  sdCampaignsPerProfile: 0,
+};
+const child = spawn(process.execPath, ['packages/sandbox/src/main.ts'], {
+  env: {
+    ...process.env,
+    SANDBOX_PORT: String(PORT),
+    SANDBOX_SCALE: JSON.stringify(scale),
+    SANDBOX_REPORT_GENERATION_MS: '0',
+  },
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
 await new Promise<void>((resolve) => child.stdout.on('data', (d) => String(d).includes('listening') && resolve()));
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
 
@@ -31,20 +48,37 @@ const db = pg.db;
 await migratePostgres(db);
 const box = createSecretBox(randomBytes(32));
 const [{ id: accountId }] = await db('accounts').insert({ company_name: 'bench' }).returning('id');
-await storeCredentials(db, box, accountId, { region: 'NA', client_id: SANDBOX_CLIENT_ID, client_secret: SANDBOX_CLIENT_SECRET, refresh_token: SANDBOX_REFRESH_TOKEN });
-await db('profiles').insert({ profile_id: '1000000000000', account_id: accountId, country_code: 'US', currency_code: 'USD', timezone: 'America/Los_Angeles' });
+await storeCredentials(db, box, accountId, {
+  region: 'NA',
+  client_id: SANDBOX_CLIENT_ID,
+  client_secret: SANDBOX_CLIENT_SECRET,
+  refresh_token: SANDBOX_REFRESH_TOKEN,
+});
+await db('profiles').insert({
+  profile_id: '1000000000000',
+  account_id: accountId,
+  country_code: 'US',
+  currency_code: 'USD',
+  timezone: 'America/Los_Angeles',
+});
 const log = createLogger({ name: 'bench', level: 'error', pretty: false });
 const clients = new AmazonClients({ db, box, log, baseUrl: `http://127.0.0.1:${PORT}` });
 
 gc();
 const heapBefore = process.memoryUsage().heapUsed;
 let heapPeak = heapBefore;
-const sampler = setInterval(() => { heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed); }, 25);
+const sampler = setInterval(() => {
+  heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
+}, 25);
 const t0 = performance.now();
-const summary = await syncProfiles({ db, clients, log, batchSize: 2000, concurrency: 1, exportPollMs: 100 }, { entity: 'all', mode: 'full', trigger: 'bench' });
+const summary = await syncProfiles(
+  { db, clients, log, batchSize: 2000, concurrency: 1, exportPollMs: 100 },
+  { entity: 'all', mode: 'full', trigger: 'bench' },
+);
 const syncMs = performance.now() - t0;
 clearInterval(sampler);
-if (summary.failed) throw new Error(`sync failed: ${JSON.stringify(summary.runs.filter((r) => r.status === 'failed'))}`);
+if (summary.failed)
+  throw new Error(`sync failed: ${JSON.stringify(summary.runs.filter((r) => r.status === 'failed'))}`);
 
 // The raw limit: the same rows, exported as COPY text and loaded back with COPY into emptied tables.
 const tables = ['entity_campaigns', 'entity_ad_groups', 'entity_ads', 'entity_targets'];
@@ -59,21 +93,31 @@ try {
   }
   await conn.query(`TRUNCATE ${tables.join(', ')}`);
   const c0 = performance.now();
-  for (const t of tables) await pipeline(Readable.from([dumps[t]!]), conn.query(copyStreams.from(`COPY ${t} FROM STDIN`)));
+  for (const t of tables)
+    await pipeline(Readable.from([dumps[t]!]), conn.query(copyStreams.from(`COPY ${t} FROM STDIN`)));
   copyMs = performance.now() - c0;
 } finally {
   await db.client.releaseConnection(conn);
 }
-const counts: Record<string, number> = Object.fromEntries(await Promise.all(tables.map(async (t) => [t, Number((await db(t).count<{ c: string }[]>('* as c'))[0]!.c)])));
+const counts: Record<string, number> = Object.fromEntries(
+  await Promise.all(tables.map(async (t) => [t, Number((await db(t).count<{ c: string }[]>('* as c'))[0]!.c)])),
+);
 const total = Object.values(counts).reduce((a, b) => a + b, 0);
 const syncRate = Math.round(summary.upserted / (syncMs / 1000));
 const copyRate = Math.round(total / (copyMs / 1000));
 console.table([
-  { path: 'entity-sync full (sandbox → Amazon client → normalise → unnest upsert)', rows: summary.upserted, seconds: +(syncMs / 1000).toFixed(2), rowsPerSec: syncRate },
+  {
+    path: 'entity-sync full (sandbox → Amazon client → normalise → unnest upsert)',
+    rows: summary.upserted,
+    seconds: +(syncMs / 1000).toFixed(2),
+    rowsPerSec: syncRate,
+  },
   { path: 'COPY FROM STDIN of the same rows', rows: total, seconds: +(copyMs / 1000).toFixed(2), rowsPerSec: copyRate },
 ]);
 console.log(`entity counts: ${JSON.stringify(counts)}`);
-console.log(`entity-sync / COPY = ${(syncRate / copyRate).toFixed(2)}; peak heap growth during sync ${Math.round((heapPeak - heapBefore) / 1048576)} MB`);
+console.log(
+  `entity-sync / COPY = ${(syncRate / copyRate).toFixed(2)}; peak heap growth during sync ${Math.round((heapPeak - heapBefore) / 1048576)} MB`,
+);
 await clients.close();
 await pg.drop();
 child.kill('SIGTERM');

@@ -16,7 +16,14 @@ import { createLogger } from '@adsync/shared/logger';
 import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox';
 
 const PORT = 18990;
-const scale = { profiles: 1, campaignsPerProfile: 100, adGroupsPerCampaign: 20, keywordsPerAdGroup: 80, productTargetsPerAdGroup: 20, adsPerAdGroup: 1 };
+const scale = {
+  profiles: 1,
+  campaignsPerProfile: 100,
+  adGroupsPerCampaign: 20,
+  keywordsPerAdGroup: 80,
+  productTargetsPerAdGroup: 20,
+  adsPerAdGroup: 1,
+};
 const child = spawn(process.execPath, ['packages/sandbox/src/main.ts'], {
   env: { ...process.env, SANDBOX_PORT: String(PORT), SANDBOX_SCALE: JSON.stringify(scale) },
   stdio: ['ignore', 'pipe', 'inherit'],
@@ -38,20 +45,33 @@ async function measure(label: string, limit: number, run: (limit: number) => Pro
   const before = process.memoryUsage().heapUsed;
   retainedPeak = before;
   let peak = before;
-  const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().heapUsed); }, 20);
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().heapUsed);
+  }, 20);
   const t0 = performance.now();
   const n = await run(limit);
   const ms = performance.now() - t0;
   clearInterval(timer);
   peak = Math.max(peak, process.memoryUsage().heapUsed);
   const mb = (b: number) => Math.round((b / 1048576) * 10) / 10;
-  return { label, n, ms: Math.round(ms), perSec: Math.round(n / (ms / 1000)), peakHeapGrowthMb: mb(peak - before), retainedGrowthMb: mb(retainedPeak - before) };
+  return {
+    label,
+    n,
+    ms: Math.round(ms),
+    perSec: Math.round(n / (ms / 1000)),
+    peakHeapGrowthMb: mb(peak - before),
+    retainedGrowthMb: mb(retainedPeak - before),
+  };
 }
 
 const client = new AmazonAdsClient({
   region: 'NA',
   baseUrl: base,
-  credentials: { clientId: SANDBOX_CLIENT_ID, clientSecret: SANDBOX_CLIENT_SECRET, refreshToken: SANDBOX_REFRESH_TOKEN },
+  credentials: {
+    clientId: SANDBOX_CLIENT_ID,
+    clientSecret: SANDBOX_CLIENT_SECRET,
+    refreshToken: SANDBOX_REFRESH_TOKEN,
+  },
   log: createLogger({ name: 'bench', level: 'error', pretty: false }),
   rateLimit: { ratePerSec: 1000, burst: 1000, concurrency: 4 },
 });
@@ -69,12 +89,34 @@ async function viaClient(limit: number): Promise<number> {
 }
 
 async function raw(limit: number): Promise<number> {
-  const tok = await (await fetch(`${base}/auth/o2/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: SANDBOX_REFRESH_TOKEN, client_id: SANDBOX_CLIENT_ID, client_secret: SANDBOX_CLIENT_SECRET }) })).json() as { access_token: string };
+  const tok = (await (
+    await fetch(`${base}/auth/o2/token`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: SANDBOX_REFRESH_TOKEN,
+        client_id: SANDBOX_CLIENT_ID,
+        client_secret: SANDBOX_CLIENT_SECRET,
+      }),
+    })
+  ).json()) as { access_token: string };
   let n = 0;
-  for (const [path, mt, key] of [['/sp/keywords/list', 'application/vnd.spKeyword.v3+json', 'keywords'], ['/sp/targets/list', 'application/vnd.spTargetingClause.v3+json', 'targetingClauses']] as const) {
+  for (const [path, mt, key] of [
+    ['/sp/keywords/list', 'application/vnd.spKeyword.v3+json', 'keywords'],
+    ['/sp/targets/list', 'application/vnd.spTargetingClause.v3+json', 'targetingClauses'],
+  ] as const) {
     let next: string | undefined;
     do {
-      const res = await request(`${base}${path}`, { method: 'POST', headers: { authorization: `Bearer ${tok.access_token}`, 'amazon-advertising-api-clientid': SANDBOX_CLIENT_ID, 'amazon-advertising-api-scope': profileId, 'content-type': mt }, body: JSON.stringify({ maxResults: 5000, includeExtendedDataFields: true, nextToken: next }) });
+      const res = await request(`${base}${path}`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${tok.access_token}`,
+          'amazon-advertising-api-clientid': SANDBOX_CLIENT_ID,
+          'amazon-advertising-api-scope': profileId,
+          'content-type': mt,
+        },
+        body: JSON.stringify({ maxResults: 5000, includeExtendedDataFields: true, nextToken: next }),
+      });
       const body = (await res.body.json()) as Record<string, unknown>;
       const before = n;
       n += (body[key] as unknown[]).length;
@@ -97,7 +139,11 @@ console.table(results);
 const c200 = results.find((r) => r.label === 'client 200000')!;
 const r200 = results.find((r) => r.label === 'raw undici 200000')!;
 const c50 = results.find((r) => r.label === 'client 50000')!;
-console.log(`client throughput at 200k: ${c200.perSec} entities/s = ${(c200.perSec / r200.perSec).toFixed(2)}× the raw limit`);
-console.log(`client heap retained after GC: ${c50.retainedGrowthMb} MB at 50k → ${c200.retainedGrowthMb} MB at 200k (flat means streamed; peak incl. garbage ${c50.peakHeapGrowthMb} → ${c200.peakHeapGrowthMb} MB)`);
+console.log(
+  `client throughput at 200k: ${c200.perSec} entities/s = ${(c200.perSec / r200.perSec).toFixed(2)}× the raw limit`,
+);
+console.log(
+  `client heap retained after GC: ${c50.retainedGrowthMb} MB at 50k → ${c200.retainedGrowthMb} MB at 200k (flat means streamed; peak incl. garbage ${c50.peakHeapGrowthMb} → ${c200.peakHeapGrowthMb} MB)`,
+);
 await client.close();
 child.kill('SIGTERM');

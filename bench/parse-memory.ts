@@ -50,4 +50,15 @@ clearInterval(sampler);
 const ms = performance.now() - t0;
 rmSync(tmp, { recursive: true, force: true });
 if (good !== N) throw new Error(`parsed ${good} of ${N}`);
-console.log(JSON.stringify({ benchmark: '(b) parse 1,000,000-row report', rows: N, seconds: +(ms / 1000).toFixed(1), rowsPerSec: Math.round(N / (ms / 1000)), peakRssMb: Math.round(peakRss / 1048576), rssBeforeMb: Math.round(baseRss / 1048576), peakHeapMb: Math.round(peakHeap / 1048576), budgetMb: 256 }));
+console.log(
+  JSON.stringify({
+    benchmark: '(b) parse 1,000,000-row report',
+    rows: N,
+    seconds: +(ms / 1000).toFixed(1),
+    rowsPerSec: Math.round(N / (ms / 1000)),
+    peakRssMb: Math.round(peakRss / 1048576),
+    rssBeforeMb: Math.round(baseRss / 1048576),
+    peakHeapMb: Math.round(peakHeap / 1048576),
+    budgetMb: 256,
+  }),
+);

@@ -35,11 +35,24 @@ const pg = await freshPostgres();
 const ch = await freshClickHouse();
 await migratePostgres(pg.db);
 await migrateClickHouse(ch.ch);
-const bus = await createEventBus({ brokers: cfg.KAFKA_BROKERS, clientId: 'bench', codec: new InRepoSchemaCodec(), log, topicPrefix: prefix });
+const bus = await createEventBus({
+  brokers: cfg.KAFKA_BROKERS,
+  clientId: 'bench',
+  codec: new InRepoSchemaCodec(),
+  log,
+  topicPrefix: prefix,
+});
 await bus.ensureTopics();
 const tmp = mkdtempSync(join(tmpdir(), 'adsync-bench-'));
 const results: Record<string, unknown>[] = [];
-const count = async (table: string) => Number((await (await ch.ch.client.query({ query: `SELECT count() AS c FROM ${table}`, format: 'JSONEachRow' })).json<{ c: string }>())[0]!.c);
+const count = async (table: string) =>
+  Number(
+    (
+      await (
+        await ch.ch.client.query({ query: `SELECT count() AS c FROM ${table}`, format: 'JSONEachRow' })
+      ).json<{ c: string }>()
+    )[0]!.c,
+  );
 
 // ---------- (a) load rate ----------
 {
@@ -47,17 +60,47 @@ const count = async (table: string) => Number((await (await ch.ch.client.query({
   const perEvent = 2000;
   const day0 = Date.parse('2026-10-01T00:00:00Z');
   const row = (i: number): MetricRow => ({
-    date: new Date(day0 + (i % 30) * 86_400_000).toISOString().slice(0, 10), entityId: String(600000000000000 + Math.floor(i / 30)), campaignId: String(100000000000000 + (i % 97)), adGroupId: String(400000000000000 + (i % 997)),
-    currency: 'USD', impressions: i % 5000, clicks: i % 50, costMicros: (i % 50) * 730_000, salesMicros: (i % 7) * 19_990_000, orders: i % 7, units: i % 9, attributes: { keyword: `kw ${i % 1000}`, matchType: 'EXACT' },
+    date: new Date(day0 + (i % 30) * 86_400_000).toISOString().slice(0, 10),
+    entityId: String(600000000000000 + Math.floor(i / 30)),
+    campaignId: String(100000000000000 + (i % 97)),
+    adGroupId: String(400000000000000 + (i % 997)),
+    currency: 'USD',
+    impressions: i % 5000,
+    clicks: i % 50,
+    costMicros: (i % 50) * 730_000,
+    salesMicros: (i % 7) * 19_990_000,
+    orders: i % 7,
+    units: i % 9,
+    attributes: { keyword: `kw ${i % 1000}`, matchType: 'EXACT' },
   });
   const pending = randomUUID();
   const events: RowsParsed[] = [];
   for (let b = 0; b < N / perEvent; b++) {
-    events.push({ eventId: randomUUID(), occurredAt: new Date().toISOString(), pendingReportId: pending, profileId: '1', reportId: 'r', reportType: 'spTargeting', entityLevel: 'target', batchIndex: b, lastBatch: b === N / perEvent - 1, pulledAt: new Date().toISOString(), rows: Array.from({ length: perEvent }, (_, k) => row(b * perEvent + k)) });
+    events.push({
+      eventId: randomUUID(),
+      occurredAt: new Date().toISOString(),
+      pendingReportId: pending,
+      profileId: '1',
+      reportId: 'r',
+      reportType: 'spTargeting',
+      entityLevel: 'target',
+      batchIndex: b,
+      lastBatch: b === N / perEvent - 1,
+      pulledAt: new Date().toISOString(),
+      rows: Array.from({ length: perEvent }, (_, k) => row(b * perEvent + k)),
+    });
   }
   for (let i = 0; i < events.length; i += 2) await bus.publish('rows.parsed', events.slice(i, i + 2), () => pending);
   const t0 = performance.now();
-  const consumer = await bus.consume({ topic: 'rows.parsed', groupId: `${prefix}bench-load`, maxBatchSize: 50, handleBatch: async (evs) => { await loadRowsParsed({ db: pg.db, ch: ch.ch, log }, evs); return []; } });
+  const consumer = await bus.consume({
+    topic: 'rows.parsed',
+    groupId: `${prefix}bench-load`,
+    maxBatchSize: 50,
+    handleBatch: async (evs) => {
+      await loadRowsParsed({ db: pg.db, ch: ch.ch, log }, evs);
+      return [];
+    },
+  });
   while ((await count('ads_metrics_daily')) < N) await new Promise((r) => setTimeout(r, 50));
   const ours = performance.now() - t0;
   await consumer.stop();
@@ -65,35 +108,85 @@ const count = async (table: string) => Number((await (await ch.ch.client.query({
   // The same rows, as clickhouse-client would insert them.
   const file = join(tmp, 'rows.jsonl');
   const out = createWriteStream(file);
-  for (const ev of events) for (const r of ev.rows) out.write(`${JSON.stringify({ profile_id: '1', report_type: 'spTargeting', entity_level: 'target', entity_id: r.entityId, search_term: '', date: r.date, campaign_id: r.campaignId, ad_group_id: r.adGroupId, currency: r.currency, impressions: r.impressions, clicks: r.clicks, cost_micros: r.costMicros, sales_micros: r.salesMicros, orders: r.orders, units: r.units, attributes: JSON.stringify(r.attributes), pending_report_id: pending, pulled_at: '2026-11-01 00:00:00', version: 1 })}\n`);
+  for (const ev of events)
+    for (const r of ev.rows)
+      out.write(
+        `${JSON.stringify({ profile_id: '1', report_type: 'spTargeting', entity_level: 'target', entity_id: r.entityId, search_term: '', date: r.date, campaign_id: r.campaignId, ad_group_id: r.adGroupId, currency: r.currency, impressions: r.impressions, clicks: r.clicks, cost_micros: r.costMicros, sales_micros: r.salesMicros, orders: r.orders, units: r.units, attributes: JSON.stringify(r.attributes), pending_report_id: pending, pulled_at: '2026-11-01 00:00:00', version: 1 })}\n`,
+      );
   await new Promise<void>((r) => out.end(r));
   await ch.ch.client.command({ query: 'CREATE TABLE bench_copy AS ads_metrics_daily' });
   const port = new URL(cfg.CLICKHOUSE_URL).port === '18123' ? '19000' : '9000';
   const c0 = performance.now();
-  const res = spawnSync('sh', ['-c', `clickhouse-client --port ${port} --database ${ch.ch.database} --query "INSERT INTO bench_copy FORMAT JSONEachRow" < ${file}`], { stdio: 'inherit' });
+  const res = spawnSync(
+    'sh',
+    [
+      '-c',
+      `clickhouse-client --port ${port} --database ${ch.ch.database} --query "INSERT INTO bench_copy FORMAT JSONEachRow" < ${file}`,
+    ],
+    { stdio: 'inherit' },
+  );
   const raw = performance.now() - c0;
   if (res.status !== 0) throw new Error('clickhouse-client failed');
-  results.push({ benchmark: '(a) rows.parsed → ClickHouse', rows: N, oursRowsPerSec: Math.round(N / (ours / 1000)), clickhouseClientRowsPerSec: Math.round(N / (raw / 1000)), ratio: +((raw / ours).toFixed(2)) });
+  results.push({
+    benchmark: '(a) rows.parsed → ClickHouse',
+    rows: N,
+    oursRowsPerSec: Math.round(N / (ours / 1000)),
+    clickhouseClientRowsPerSec: Math.round(N / (raw / 1000)),
+    ratio: +(raw / ours).toFixed(2),
+  });
 }
 
 // ---------- (b) parsing memory: in its own process, so nothing else counts ----------
 {
-  const res = spawnSync(process.execPath, ['--expose-gc', new URL('./parse-memory.ts', import.meta.url).pathname], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const res = spawnSync(process.execPath, ['--expose-gc', new URL('./parse-memory.ts', import.meta.url).pathname], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   if (res.status !== 0) throw new Error('parse-memory benchmark failed');
   results.push(JSON.parse(res.stdout.trim().split('\n').at(-1)!));
 }
 
 // ---------- (c) COMPLETED → queryable, 10,000 rows ----------
 {
-  const sandbox = await startSandbox({ seed: 9, scale: { profiles: 1, campaignsPerProfile: 20, adGroupsPerCampaign: 5, keywordsPerAdGroup: 14, productTargetsPerAdGroup: 0, adsPerAdGroup: 1 }, faults: { reportGenerationMs: 500 } });
+  const sandbox = await startSandbox({
+    seed: 9,
+    scale: {
+      profiles: 1,
+      campaignsPerProfile: 20,
+      adGroupsPerCampaign: 5,
+      keywordsPerAdGroup: 14,
+      productTargetsPerAdGroup: 0,
+      adsPerAdGroup: 1,
+    },
+    faults: { reportGenerationMs: 500 },
+  });
   const box = createSecretBox(randomBytes(32));
   const [{ id }] = await pg.db('accounts').insert({ company_name: 'bench' }).returning('id');
-  await storeCredentials(pg.db, box, id, { region: 'NA', client_id: SANDBOX_CLIENT_ID, client_secret: SANDBOX_CLIENT_SECRET, refresh_token: SANDBOX_REFRESH_TOKEN });
+  await storeCredentials(pg.db, box, id, {
+    region: 'NA',
+    client_id: SANDBOX_CLIENT_ID,
+    client_secret: SANDBOX_CLIENT_SECRET,
+    refresh_token: SANDBOX_REFRESH_TOKEN,
+  });
   const profileId = sandbox.state.dataset.profiles()[0]!.profileId;
-  await pg.db('profiles').insert({ profile_id: profileId, account_id: id, country_code: 'US', currency_code: 'USD', timezone: 'UTC' });
+  await pg
+    .db('profiles')
+    .insert({ profile_id: profileId, account_id: id, country_code: 'US', currency_code: 'USD', timezone: 'UTC' });
   const clients = new AmazonClients({ db: pg.db, box, log, baseUrl: sandbox.url });
-  const loader = await startLoader({ db: pg.db, ch: ch.ch, bus, clients, log, consume: (o) => bus.consume({ ...o, groupId: `${prefix}c.${o.groupId}` }), rowsPerEvent: 2000, loadBatchMessages: 50 });
-  const run = await requestReports({ db: pg.db, clients, log }, { reportTypes: ['spTargeting'], tiers: [{ name: 'c', fromDaysAgo: 14, toDaysAgo: 6, everyDays: 1 }] });
+  const loader = await startLoader({
+    db: pg.db,
+    ch: ch.ch,
+    bus,
+    clients,
+    log,
+    consume: (o) => bus.consume({ ...o, groupId: `${prefix}c.${o.groupId}` }),
+    rowsPerEvent: 2000,
+    loadBatchMessages: 50,
+  });
+  const run = await requestReports(
+    { db: pg.db, clients, log },
+    { reportTypes: ['spTargeting'], tiers: [{ name: 'c', fromDaysAgo: 14, toDaysAgo: 6, everyDays: 1 }] },
+  );
   const report = await pg.db('pending_amazon_reports').where({ run_id: run.runId }).first();
   const amazon = sandbox.state.reports.get(report.amazon_report_id)!;
   const completedAt = amazon.createdAt + 2 * sandbox.state.faults.reportGenerationMs;
@@ -108,7 +201,12 @@ const count = async (table: string) => Number((await (await ch.ch.client.query({
     if (!loaded) await new Promise((res) => setTimeout(res, 20));
   }
   const queryableAfter = (Date.now() - completedAt) / 1000;
-  results.push({ benchmark: '(c) COMPLETED → queryable', rows, seconds: +queryableAfter.toFixed(2), note: 'includes the first poll after completion (polled every 20 ms here; production polls every 10-30 s)' });
+  results.push({
+    benchmark: '(c) COMPLETED → queryable',
+    rows,
+    seconds: +queryableAfter.toFixed(2),
+    note: 'includes the first poll after completion (polled every 20 ms here; production polls every 10-30 s)',
+  });
   await loader.stop();
   await clients.close();
   await sandbox.close();

@@ -18,7 +18,10 @@ import { createJob, claimNext, completeJob } from '@adsync/supplier-sync/job-que
 
 const N = 100_000;
 const PORT = 18994;
-const child = spawn(process.execPath, [fileURLToPath(new URL('../packages/sandbox/src/main.ts', import.meta.url))], { env: { ...process.env, SANDBOX_PORT: String(PORT), SANDBOX_SUPPLIER_PRODUCTS: String(N) }, stdio: ['ignore', 'pipe', 'inherit'] });
+const child = spawn(process.execPath, [fileURLToPath(new URL('../packages/sandbox/src/main.ts', import.meta.url))], {
+  env: { ...process.env, SANDBOX_PORT: String(PORT), SANDBOX_SUPPLIER_PRODUCTS: String(N) },
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
 await new Promise<void>((resolve) => child.stdout.on('data', (d) => String(d).includes('listening') && resolve()));
 const base = `http://127.0.0.1:${PORT}`;
 const pg = await freshPostgres();
@@ -29,8 +32,23 @@ try {
   await migrateClickHouse(ch.ch);
   const box = createSecretBox(randomBytes(32));
   const [{ id: accountId }] = await pg.db('accounts').insert({ company_name: 'bench' }).returning('id');
-  const [{ id: supplierId }] = await pg.db('suppliers').insert({ account_id: accountId, kind: 'bigbuy', name: 'bench', credentials_sealed: box.seal(JSON.stringify({ apiKey: BIGBUY_API_KEY })) }).returning('id');
-  const deps = { db: pg.db, ch: ch.ch, box, log, supplierBaseUrl: () => base, policy: { maxAttempts: 5, backoff: { baseMs: 100, maxMs: 2000 } } };
+  const [{ id: supplierId }] = await pg
+    .db('suppliers')
+    .insert({
+      account_id: accountId,
+      kind: 'bigbuy',
+      name: 'bench',
+      credentials_sealed: box.seal(JSON.stringify({ apiKey: BIGBUY_API_KEY })),
+    })
+    .returning('id');
+  const deps = {
+    db: pg.db,
+    ch: ch.ch,
+    box,
+    log,
+    supplierBaseUrl: () => base,
+    policy: { maxAttempts: 5, backoff: { baseMs: 100, maxMs: 2000 } },
+  };
   const run = async (jobType: 'supplier_api' | 'price_update') => {
     await createJob(pg.db, { accountId, supplierId, jobType });
     const job = (await claimNext(pg.db, 'bench', 600_000))!;
@@ -45,7 +63,11 @@ try {
   const heap0 = process.memoryUsage().heapUsed;
   let peak = heap0;
   let peakRss = process.memoryUsage().rss;
-  const sampler = setInterval(() => { const m = process.memoryUsage(); peak = Math.max(peak, m.heapUsed); peakRss = Math.max(peakRss, m.rss); }, 20);
+  const sampler = setInterval(() => {
+    const m = process.memoryUsage();
+    peak = Math.max(peak, m.heapUsed);
+    peakRss = Math.max(peakRss, m.rss);
+  }, 20);
   const t0 = performance.now();
   const counts = await run('price_update');
   const ms = performance.now() - t0;
@@ -54,16 +76,25 @@ try {
   const r0 = performance.now();
   let fetched = 0;
   for (let page = 1; ; page++) {
-    const res = await request(`${base}/rest/catalog/productprices.json?page=${page}&pageSize=1000`, { headers: { authorization: `Bearer ${BIGBUY_API_KEY}` } });
+    const res = await request(`${base}/rest/catalog/productprices.json?page=${page}&pageSize=1000`, {
+      headers: { authorization: `Bearer ${BIGBUY_API_KEY}` },
+    });
     const items = (await res.body.json()) as unknown[];
     fetched += items.length;
     if (items.length < 1000) break;
   }
   const rawMs = performance.now() - r0;
-  console.table([{
-    products: counts.fetched ?? 0, changed: counts.changed ?? 0, seconds: +(ms / 1000).toFixed(2), productsPerSec: Math.round((counts.fetched ?? 0) / (ms / 1000)),
-    peakHeapGrowthMb: Math.round((peak - heap0) / 1048576), peakRssMb: Math.round(peakRss / 1048576), rawFetchProductsPerSec: Math.round(fetched / (rawMs / 1000)),
-  }]);
+  console.table([
+    {
+      products: counts.fetched ?? 0,
+      changed: counts.changed ?? 0,
+      seconds: +(ms / 1000).toFixed(2),
+      productsPerSec: Math.round((counts.fetched ?? 0) / (ms / 1000)),
+      peakHeapGrowthMb: Math.round((peak - heap0) / 1048576),
+      peakRssMb: Math.round(peakRss / 1048576),
+      rawFetchProductsPerSec: Math.round(fetched / (rawMs / 1000)),
+    },
+  ]);
 } finally {
   child.kill('SIGTERM');
   await ch.drop();

@@ -24,15 +24,40 @@ const started = Date.now();
 const step = (msg: string) => console.log(`\x1b[1m▸ ${msg}\x1b[0m  (${((Date.now() - started) / 1000).toFixed(1)} s)`);
 const ADMIN = process.env.ADMIN_API_KEY ?? 'adsk_local_demo_admin_key_change_me_in_production';
 const SANDBOX = 'http://127.0.0.1:18900';
-const PORTS = { 'entity-sync': 8081, 'report-requester': 8082, 'report-poller': 8083, 'etl-loader': 8084, 'amc-runner': 8085, 'supplier-sync': 8086 } as const;
+const PORTS = {
+  'entity-sync': 8081,
+  'report-requester': 8082,
+  'report-poller': 8083,
+  'etl-loader': 8084,
+  'amc-runner': 8085,
+  'supplier-sync': 8086,
+} as const;
 const children: { name: string; proc: ChildProcess }[] = [];
 const cfg = loadBaseConfig();
 const db = createPostgres({ url: cfg.DATABASE_URL, applicationName: 'adsync-demo' });
-const ch = await createClickHouse({ url: cfg.CLICKHOUSE_URL, database: cfg.CLICKHOUSE_DATABASE, application: 'adsync-demo', username: cfg.CLICKHOUSE_USER, password: cfg.CLICKHOUSE_PASSWORD });
+const ch = await createClickHouse({
+  url: cfg.CLICKHOUSE_URL,
+  database: cfg.CLICKHOUSE_DATABASE,
+  application: 'adsync-demo',
+  username: cfg.CLICKHOUSE_USER,
+  password: cfg.CLICKHOUSE_PASSWORD,
+});
 
 function start(name: string, entry: string, env: Record<string, string>) {
   const out = createWriteStream(`${logs}/demo-${name}.log`, { flags: 'w' });
-  const proc = spawn(process.execPath, [entry], { cwd: root, env: { ...process.env, LOG_LEVEL: 'info', ADMIN_API_KEY: ADMIN, AMAZON_ADS_BASE_URL: SANDBOX, BIGBUY_BASE_URL: SANDBOX, ALIEXPRESS_BASE_URL: SANDBOX, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [entry], {
+    cwd: root,
+    env: {
+      ...process.env,
+      LOG_LEVEL: 'info',
+      ADMIN_API_KEY: ADMIN,
+      AMAZON_ADS_BASE_URL: SANDBOX,
+      BIGBUY_BASE_URL: SANDBOX,
+      ALIEXPRESS_BASE_URL: SANDBOX,
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   proc.stdout!.pipe(out);
   proc.stderr!.pipe(out);
   proc.on('exit', (code, signal) => {
@@ -46,14 +71,26 @@ async function waitHealthy(name: string, url: string, timeoutMs = 60_000) {
   for (;;) {
     try {
       if ((await fetch(url)).ok) return;
-    } catch { /* not up yet */ }
-    if (Date.now() > deadline) throw new Error(`${name} did not become healthy at ${url}; see ${logs}/demo-${name}.log`);
+    } catch {
+      /* not up yet */
+    }
+    if (Date.now() > deadline)
+      throw new Error(`${name} did not become healthy at ${url}; see ${logs}/demo-${name}.log`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }
 
-async function api<T = Record<string, unknown>>(service: keyof typeof PORTS, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`http://127.0.0.1:${PORTS[service]}${path}`, { method, headers: { authorization: `Bearer ${ADMIN}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+async function api<T = Record<string, unknown>>(
+  service: keyof typeof PORTS,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<T> {
+  const res = await fetch(`http://127.0.0.1:${PORTS[service]}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
   const text = await res.text();
   if (!res.ok) throw new Error(`${service} ${method} ${path} → ${res.status} ${text}`);
   return (text ? JSON.parse(text) : {}) as T;
@@ -76,9 +113,15 @@ async function registrySummary(): Promise<string> {
   const parts: string[] = [];
   for (const topic of ALL_TOPICS) {
     const subject = subjectFor(topic);
-    const latest = (await (await fetch(`${url}/subjects/${encodeURIComponent(subject)}/versions/latest`)).json()) as { id?: number; version?: number };
-    const config = (await (await fetch(`${url}/config/${encodeURIComponent(subject)}`)).json()) as { compatibilityLevel?: string };
-    if (latest.id === undefined) throw new Error(`the services started but ${subject} is not in the schema registry at ${url}`);
+    const latest = (await (await fetch(`${url}/subjects/${encodeURIComponent(subject)}/versions/latest`)).json()) as {
+      id?: number;
+      version?: number;
+    };
+    const config = (await (await fetch(`${url}/config/${encodeURIComponent(subject)}`)).json()) as {
+      compatibilityLevel?: string;
+    };
+    if (latest.id === undefined)
+      throw new Error(`the services started but ${subject} is not in the schema registry at ${url}`);
     parts.push(`${subject} v${latest.version} id ${latest.id} ${config.compatibilityLevel}`);
   }
   return `schema registry ${url}: events encoded with registered schemas (${parts.join('; ')})`;
@@ -90,37 +133,78 @@ try {
   step('checking the stack and migrating both databases');
   const pg = await postgresReady(db);
   const chr = await clickhouseReady(ch);
-  if (!pg.ok || !chr.ok) throw new Error(`stack not ready: postgres ${pg.detail}, clickhouse ${chr.detail}; run deploy/local/stack up`);
+  if (!pg.ok || !chr.ok)
+    throw new Error(`stack not ready: postgres ${pg.detail}, clickhouse ${chr.detail}; run deploy/local/stack up`);
   const m1 = await migratePostgres(db);
   const m2 = await migrateClickHouse(ch);
-  console.log(`  postgres ok (${m1.applied.length} migrations applied now), clickhouse ok (${m2.applied.length}), kafka ${cfg.KAFKA_BROKERS.join(',')}, schema registry ${cfg.SCHEMA_REGISTRY_URL ?? 'none (in-repo schemas)'}`);
+  console.log(
+    `  postgres ok (${m1.applied.length} migrations applied now), clickhouse ok (${m2.applied.length}), kafka ${cfg.KAFKA_BROKERS.join(',')}, schema registry ${cfg.SCHEMA_REGISTRY_URL ?? 'none (in-repo schemas)'}`,
+  );
 
   step('starting the sandbox (Amazon Ads, AMC, BigBuy, AliExpress) and every service');
   start('sandbox', 'packages/sandbox/src/main.ts', { SANDBOX_PORT: '18900', SANDBOX_REPORT_GENERATION_MS: '1500' });
   await waitHealthy('sandbox', `${SANDBOX}/_sandbox/health`);
-  await fetch(`${SANDBOX}/_sandbox/faults`, { method: 'POST', body: JSON.stringify({ rate429: 0.05, retryAfterSec: 0, amcExecutionMs: 3000 }) });
+  await fetch(`${SANDBOX}/_sandbox/faults`, {
+    method: 'POST',
+    body: JSON.stringify({ rate429: 0.05, retryAfterSec: 0, amcExecutionMs: 3000 }),
+  });
   start('entity-sync', 'services/entity-sync/src/main.ts', { ENTITY_SYNC_EXPORT_POLL_MS: '500' });
   start('report-requester', 'services/report-requester/src/main.ts', {});
-  start('report-poller', 'services/report-poller/src/main.ts', { POLL_INTERVAL_MS: '1000', POLL_MIN_SPACING_MS: '1000', POLL_MAX_REPORTS: '30' });
+  start('report-poller', 'services/report-poller/src/main.ts', {
+    POLL_INTERVAL_MS: '1000',
+    POLL_MIN_SPACING_MS: '1000',
+    POLL_MAX_REPORTS: '30',
+  });
   start('etl-loader', 'services/etl-loader/src/main.ts', {});
-  start('amc-runner', 'services/amc-runner/src/main.ts', { AMC_POLL_INTERVAL_MS: '1000', AMC_POLL_MIN_SPACING_MS: '500' });
+  start('amc-runner', 'services/amc-runner/src/main.ts', {
+    AMC_POLL_INTERVAL_MS: '1000',
+    AMC_POLL_MIN_SPACING_MS: '500',
+  });
   start('supplier-sync', 'services/supplier-sync/src/main.ts', { SUPPLIER_TICK_MS: '1000' });
   for (const [name, port] of Object.entries(PORTS)) await waitHealthy(name, `http://127.0.0.1:${port}/ready`);
   console.log(`  ${Object.keys(PORTS).join(', ')} ready (logs: ${logs}/demo-*.log)`);
   console.log(`  ${await registrySummary()}`);
 
   step('creating the demo account and attaching sandbox credentials (validated, sealed at rest)');
-  const accounts = await api<{ accounts: { id: string; company_name: string }[] }>('entity-sync', 'GET', '/v1/accounts');
+  const accounts = await api<{ accounts: { id: string; company_name: string }[] }>(
+    'entity-sync',
+    'GET',
+    '/v1/accounts',
+  );
   let accountId = accounts.accounts.find((a) => a.company_name === 'Demo Agency (sandbox)')?.id;
-  accountId ??= (await api<{ id: string }>('entity-sync', 'POST', '/v1/accounts', { company_name: 'Demo Agency (sandbox)', primary_contact_email: 'demo@adsync.invalid' })).id;
-  await api('entity-sync', 'POST', `/v1/accounts/${accountId}/credentials`, { region: 'NA', client_id: SANDBOX_CLIENT_ID, client_secret: SANDBOX_CLIENT_SECRET, refresh_token: SANDBOX_REFRESH_TOKEN });
+  accountId ??= (
+    await api<{ id: string }>('entity-sync', 'POST', '/v1/accounts', {
+      company_name: 'Demo Agency (sandbox)',
+      primary_contact_email: 'demo@adsync.invalid',
+    })
+  ).id;
+  await api('entity-sync', 'POST', `/v1/accounts/${accountId}/credentials`, {
+    region: 'NA',
+    client_id: SANDBOX_CLIENT_ID,
+    client_secret: SANDBOX_CLIENT_SECRET,
+    refresh_token: SANDBOX_REFRESH_TOKEN,
+  });
 
   step('ingestion: profiles, entities, report requests');
   const { runId } = await api<{ runId: string }>('entity-sync', 'POST', `/v1/ingestion/sync-account/${accountId}`);
   let lastLine = '';
   const run = await until('the ingestion run', async () => {
-    const r = await api<{ status: string; stages: Record<string, Record<string, unknown>> }>('entity-sync', 'GET', `/v1/ingestion/runs/${runId}`);
-    const line = (['profiles', 'entities', 'reports'] as const).filter((k) => r.stages[k]).map((k) => [k, r.stages[k]!] as const).map(([k, v]) => `${k}: ${Object.entries(v).filter(([x]) => x !== 'failed' || Number(v.failed)).map(([x, y]) => `${x}=${Array.isArray(y) ? y.length : y}`).join(' ')}`).join(' | ');
+    const r = await api<{ status: string; stages: Record<string, Record<string, unknown>> }>(
+      'entity-sync',
+      'GET',
+      `/v1/ingestion/runs/${runId}`,
+    );
+    const line = (['profiles', 'entities', 'reports'] as const)
+      .filter((k) => r.stages[k])
+      .map((k) => [k, r.stages[k]!] as const)
+      .map(
+        ([k, v]) =>
+          `${k}: ${Object.entries(v)
+            .filter(([x]) => x !== 'failed' || Number(v.failed))
+            .map(([x, y]) => `${x}=${Array.isArray(y) ? y.length : y}`)
+            .join(' ')}`,
+      )
+      .join(' | ');
     if (line !== lastLine) console.log(`  ${line}`);
     lastLine = line;
     return r.status === 'running' ? undefined : r;
@@ -130,7 +214,10 @@ try {
   step('waiting for the reports: polled by report-poller, loaded by etl-loader through Kafka');
   let last = '';
   await until('the reports to load', async () => {
-    const byStatus = await db('pending_amazon_reports').where({ run_id: runId }).groupBy('status').select('status', db.raw('count(*)::int as n'));
+    const byStatus = await db('pending_amazon_reports')
+      .where({ run_id: runId })
+      .groupBy('status')
+      .select('status', db.raw('count(*)::int as n'));
     const line = byStatus.map((s) => `${s.status} ${s.n}`).join(', ') || 'none due (already requested recently)';
     if (line !== last) console.log(`  ${line}`);
     last = line;
@@ -138,34 +225,74 @@ try {
   });
 
   step('AMC: saving a workflow and running it (Parquet)');
-  await api('amc-runner', 'POST', '/v1/amc/instances', { accountId, instanceId: 'amcdemo01', advertiserId: 'ENTITYDEMO', marketplaceId: 'ATVPDKIKX0DER' });
-  await api('amc-runner', 'POST', '/v1/amc/workflows', { instanceId: 'amcdemo01', workflowId: 'demo_reach', sqlQuery: 'SELECT campaign, SUM(impressions) AS impressions, COUNT(DISTINCT user_id) AS reach FROM dsp_impressions GROUP BY campaign' });
-  const exec = await api<{ id: string; request: Record<string, string> }>('amc-runner', 'POST', '/v1/amc/executions', { workflowId: 'demo_reach', outputFormat: 'PARQUET', timeWindowStart: new Date(Date.now() - 20 * 86_400_000).toISOString().slice(0, 10) + 'T00:00:00', timeWindowEnd: new Date(Date.now() - 10 * 86_400_000).toISOString().slice(0, 10) + 'T00:00:00' }).catch(async (err) => {
+  await api('amc-runner', 'POST', '/v1/amc/instances', {
+    accountId,
+    instanceId: 'amcdemo01',
+    advertiserId: 'ENTITYDEMO',
+    marketplaceId: 'ATVPDKIKX0DER',
+  });
+  await api('amc-runner', 'POST', '/v1/amc/workflows', {
+    instanceId: 'amcdemo01',
+    workflowId: 'demo_reach',
+    sqlQuery:
+      'SELECT campaign, SUM(impressions) AS impressions, COUNT(DISTINCT user_id) AS reach FROM dsp_impressions GROUP BY campaign',
+  });
+  const exec = await api<{ id: string; request: Record<string, string> }>('amc-runner', 'POST', '/v1/amc/executions', {
+    workflowId: 'demo_reach',
+    outputFormat: 'PARQUET',
+    timeWindowStart: new Date(Date.now() - 20 * 86_400_000).toISOString().slice(0, 10) + 'T00:00:00',
+    timeWindowEnd: new Date(Date.now() - 10 * 86_400_000).toISOString().slice(0, 10) + 'T00:00:00',
+  }).catch(async (err) => {
     // A previous demo run may still hold this window; AMC refuses overlaps.
     console.log(`  ${(err as Error).message}`);
     return null;
   });
   if (exec) {
-    console.log(`  execution ${exec.id}: ${exec.request.timeWindowStart} → ${exec.request.timeWindowEnd} ${exec.request.timeWindowTimeZone}`);
+    console.log(
+      `  execution ${exec.id}: ${exec.request.timeWindowStart} → ${exec.request.timeWindowEnd} ${exec.request.timeWindowTimeZone}`,
+    );
     const done = await until('the AMC execution', async () => {
-      const e = await api<{ status: string; row_count: number; size_bytes: number; output_location: string; failureReason: string | null }>('amc-runner', 'GET', `/v1/amc/executions/${exec.id}`);
+      const e = await api<{
+        status: string;
+        row_count: number;
+        size_bytes: number;
+        output_location: string;
+        failureReason: string | null;
+      }>('amc-runner', 'GET', `/v1/amc/executions/${exec.id}`);
       return e.status === 'completed' || e.status === 'failed' ? e : undefined;
     });
-    console.log(`  ${done.status}: ${done.row_count ?? 0} rows, ${done.size_bytes ?? 0} bytes at ${done.output_location ?? '-'}${done.failureReason ? ` (${done.failureReason})` : ''}`);
+    console.log(
+      `  ${done.status}: ${done.row_count ?? 0} rows, ${done.size_bytes ?? 0} bytes at ${done.output_location ?? '-'}${done.failureReason ? ` (${done.failureReason})` : ''}`,
+    );
     if (done.status !== 'completed') exitCode = 1;
   }
 
   step('supplier cycle: BigBuy import, then price, stock and order updates');
   // The demo account's BigBuy supplier (created on the first run).
-  if (!(await db('suppliers').where({ account_id: accountId, kind: 'bigbuy' }).first('id'))) await api('supplier-sync', 'POST', '/v1/suppliers', { accountId, kind: 'bigbuy', name: 'BigBuy (sandbox)', credentials: { apiKey: BIGBUY_API_KEY } });
+  if (!(await db('suppliers').where({ account_id: accountId, kind: 'bigbuy' }).first('id')))
+    await api('supplier-sync', 'POST', '/v1/suppliers', {
+      accountId,
+      kind: 'bigbuy',
+      name: 'BigBuy (sandbox)',
+      credentials: { apiKey: BIGBUY_API_KEY },
+    });
   const runJobs = async (jobTypes: string[]) => {
-    const { jobs } = await api<{ jobs: { id: string; jobType: string }[] }>('supplier-sync', 'POST', '/v1/sync/run', { accountId, jobTypes });
+    const { jobs } = await api<{ jobs: { id: string; jobType: string }[] }>('supplier-sync', 'POST', '/v1/sync/run', {
+      accountId,
+      jobTypes,
+    });
     for (const j of jobs) {
       const done = await until(`supplier job ${j.jobType}`, async () => {
-        const r = await api<{ status: string; counts: Record<string, number>; error: string | null }>('supplier-sync', 'GET', `/v1/jobs/${j.id}`);
+        const r = await api<{ status: string; counts: Record<string, number>; error: string | null }>(
+          'supplier-sync',
+          'GET',
+          `/v1/jobs/${j.id}`,
+        );
         return r.status === 'completed' || r.status === 'failed' ? r : undefined;
       });
-      console.log(`  ${j.jobType.padEnd(16)} ${done.status}  ${JSON.stringify(done.counts)}${done.error ? ` (${done.error})` : ''}`);
+      console.log(
+        `  ${j.jobType.padEnd(16)} ${done.status}  ${JSON.stringify(done.counts)}${done.error ? ` (${done.error})` : ''}`,
+      );
       if (done.status !== 'completed') exitCode = 1;
     }
   };
@@ -181,25 +308,40 @@ try {
   });
   console.table(await rs.json());
   const gaps = await api<{ complete: boolean; gaps: unknown[] }>('report-poller', 'GET', '/v1/reports/gaps');
-  const counts = await Promise.all(['entity_campaigns', 'entity_ad_groups', 'entity_ads', 'entity_targets', 'imported_products'].map(async (t) => `${t} ${(await db(t).count<{ c: string }[]>('* as c'))[0]!.c}`));
+  const counts = await Promise.all(
+    ['entity_campaigns', 'entity_ad_groups', 'entity_ads', 'entity_targets', 'imported_products'].map(
+      async (t) => `${t} ${(await db(t).count<{ c: string }[]>('* as c'))[0]!.c}`,
+    ),
+  );
   console.log(`  Postgres: ${counts.join(', ')}`);
-  console.log(`  completeness (last 42 days): ${gaps.complete ? 'every profile, report type and day is loaded' : `${gaps.gaps.length} gaps, e.g. ${JSON.stringify(gaps.gaps[0])}`}`);
+  console.log(
+    `  completeness (last 42 days): ${gaps.complete ? 'every profile, report type and day is loaded' : `${gaps.gaps.length} gaps, e.g. ${JSON.stringify(gaps.gaps[0])}`}`,
+  );
   if (!gaps.complete) exitCode = 1;
   console.log(`\n  done in ${((Date.now() - started) / 1000).toFixed(1)} s. Look next at:`);
-  console.log(`    clickhouse-client --port 19000 -d ${cfg.CLICKHOUSE_DATABASE} -q 'SELECT * FROM ads_metrics_daily FINAL LIMIT 5'`);
+  console.log(
+    `    clickhouse-client --port 19000 -d ${cfg.CLICKHOUSE_DATABASE} -q 'SELECT * FROM ads_metrics_daily FINAL LIMIT 5'`,
+  );
   console.log(`    curl -H 'Authorization: Bearer ${ADMIN}' http://127.0.0.1:8083/v1/reports/monitor`);
-  console.log(`    the OpenAPI documents at http://127.0.0.1:808{1..6}/openapi.json (while services run), service logs in ${logs}/demo-*.log`);
+  console.log(
+    `    the OpenAPI documents at http://127.0.0.1:808{1..6}/openapi.json (while services run), service logs in ${logs}/demo-*.log`,
+  );
 } catch (err) {
   console.error(`demo failed: ${(err as Error).message}`);
   exitCode = 1;
 } finally {
   stopping = true;
-  await Promise.all(children.map(({ proc }) => new Promise<void>((resolve) => {
-    if (proc.exitCode !== null) return resolve();
-    proc.once('exit', () => resolve());
-    proc.kill('SIGTERM');
-    setTimeout(() => proc.kill('SIGKILL'), 15_000).unref();
-  })));
+  await Promise.all(
+    children.map(
+      ({ proc }) =>
+        new Promise<void>((resolve) => {
+          if (proc.exitCode !== null) return resolve();
+          proc.once('exit', () => resolve());
+          proc.kill('SIGTERM');
+          setTimeout(() => proc.kill('SIGKILL'), 15_000).unref();
+        }),
+    ),
+  );
   await db.destroy();
   await ch.close();
 }

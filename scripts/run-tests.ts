@@ -18,7 +18,9 @@ const named = Boolean(process.env.KAFKA_BROKERS && process.env.DATABASE_URL && p
 const dockerEngine = !named && spawnSync('docker', ['info'], { stdio: 'ignore' }).status === 0;
 
 if (dockerEngine) {
-  console.log('no stack addresses in the environment and a Docker engine answers: starting Kafka, Postgres, ClickHouse and the Schema Registry with testcontainers');
+  console.log(
+    'no stack addresses in the environment and a Docker engine answers: starting Kafka, Postgres, ClickHouse and the Schema Registry with testcontainers',
+  );
   const { GenericContainer, Wait } = await import('testcontainers');
   const { KafkaContainer } = await import('@testcontainers/kafka');
   const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
@@ -27,9 +29,17 @@ if (dockerEngine) {
     new KafkaContainer('confluentinc/cp-kafka:7.9.1').withKraft().start(),
     new PostgreSqlContainer('postgres:15').withUsername('adsync').withPassword('adsync').withDatabase('adsync').start(),
     new ClickHouseContainer('clickhouse/clickhouse-server:25.8').start(),
-    new GenericContainer('apicurio/apicurio-registry:3.0.9').withExposedPorts(8080).withWaitStrategy(Wait.forHttp('/apis/ccompat/v7/subjects', 8080)).start(),
+    new GenericContainer('apicurio/apicurio-registry:3.0.9')
+      .withExposedPorts(8080)
+      .withWaitStrategy(Wait.forHttp('/apis/ccompat/v7/subjects', 8080))
+      .start(),
   ]);
-  stops.push(() => kafka.stop(), () => pg.stop(), () => ch.stop(), () => registry.stop());
+  stops.push(
+    () => kafka.stop(),
+    () => pg.stop(),
+    () => ch.stop(),
+    () => registry.stop(),
+  );
   env.SCHEMA_REGISTRY_URL = `http://${registry.getHost()}:${registry.getMappedPort(8080)}/apis/ccompat/v7`;
   env.KAFKA_BROKERS = `${kafka.getHost()}:${kafka.getMappedPort(9093)}`;
   env.DATABASE_URL = pg.getConnectionUri();
@@ -38,10 +48,16 @@ if (dockerEngine) {
   env.CLICKHOUSE_PASSWORD = ch.getPassword();
   env.CLICKHOUSE_DATABASE = 'adsync';
 } else if (!named) {
-  console.log('no stack addresses in the environment and no Docker engine: the integration tests will fail until you run `deploy/local/stack up` and use `deploy/local/stack test`');
+  console.log(
+    'no stack addresses in the environment and no Docker engine: the integration tests will fail until you run `deploy/local/stack up` and use `deploy/local/stack test`',
+  );
 }
 
-const child = spawn(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=300000', ...files], { stdio: 'inherit', env });
+const child = spawn(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=300000', ...files], {
+  stdio: 'inherit',
+  env,
+});
 const code: number = await new Promise((resolve) => child.on('exit', (c, sig) => resolve(c ?? (sig ? 1 : 0))));
-for (const stop of stops) await stop().catch((err) => console.error(`stopping a container failed: ${(err as Error).message}`));
+for (const stop of stops)
+  await stop().catch((err) => console.error(`stopping a container failed: ${(err as Error).message}`));
 process.exit(code);

@@ -9,7 +9,13 @@ import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { startSandbox, type Sandbox, BIGBUY_API_KEY } from '@adsync/sandbox';
 import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox';
-import { MIGRATIONS_DIR, migrateClickHouse, migratePostgres, readMigrations, splitStatements } from '@adsync/shared/db/migrations';
+import {
+  MIGRATIONS_DIR,
+  migrateClickHouse,
+  migratePostgres,
+  readMigrations,
+  splitStatements,
+} from '@adsync/shared/db/migrations';
 import { runOnChdb } from '@adsync/shared/testing/chdb';
 import { createSecretBox } from '@adsync/shared/crypto/secret-box';
 import { AmazonClients, storeCredentials } from '@adsync/shared/amazon/account-clients';
@@ -18,7 +24,17 @@ import { InRepoSchemaCodec } from '@adsync/shared/kafka/codec';
 import { relayOutbox } from '@adsync/shared/db/outbox';
 import { clickhouseDeadLetterSink } from '@adsync/shared/db/dead-letter-index';
 import { REPORT_TYPE_IDS } from '@adsync/shared/amazon/report-catalog';
-import { eventually, freshClickHouse, freshPostgres, requireKafka, testConfig, testLogger, uniqueName, type FreshClickHouse, type FreshPostgres } from '@adsync/shared/testing/test-stack';
+import {
+  eventually,
+  freshClickHouse,
+  freshPostgres,
+  requireKafka,
+  testConfig,
+  testLogger,
+  uniqueName,
+  type FreshClickHouse,
+  type FreshPostgres,
+} from '@adsync/shared/testing/test-stack';
 import { discoverProfiles } from '@adsync/entity-sync/profiles';
 import { syncProfiles } from '@adsync/entity-sync/sync-profiles';
 import { requestReports } from '@adsync/shared/reports/request-reports';
@@ -29,7 +45,9 @@ import { startWorker } from '@adsync/supplier-sync/worker';
 import { expandMacros } from './grafana-macros.ts';
 
 const dir = fileURLToPath(new URL('../../../deploy/grafana/dashboards/', import.meta.url));
-const dashboards = readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => ({ file: f, json: JSON.parse(readFileSync(dir + f, 'utf8')) }));
+const dashboards = readdirSync(dir)
+  .filter((f) => f.endsWith('.json'))
+  .map((f) => ({ file: f, json: JSON.parse(readFileSync(dir + f, 'utf8')) }));
 const cfg = testConfig();
 const log = testLogger('dashboards');
 let sandbox: Sandbox;
@@ -40,7 +58,11 @@ let clients: AmazonClients;
 
 before(async () => {
   await requireKafka(cfg);
-  sandbox = await startSandbox({ seed: 77, scale: { profiles: 2, campaignsPerProfile: 4 }, faults: { reportGenerationMs: 50 } });
+  sandbox = await startSandbox({
+    seed: 77,
+    scale: { profiles: 2, campaignsPerProfile: 4 },
+    faults: { reportGenerationMs: 50 },
+  });
   pg = await freshPostgres();
   ch = await freshClickHouse();
   await migratePostgres(pg.db);
@@ -48,35 +70,92 @@ before(async () => {
   const box = createSecretBox(randomBytes(32));
   clients = new AmazonClients({ db: pg.db, box, log, baseUrl: sandbox.url });
   const prefix = `${uniqueName('dash')}.`;
-  bus = await createEventBus({ brokers: cfg.KAFKA_BROKERS, clientId: 'dashboards-test', codec: new InRepoSchemaCodec(), log, topicPrefix: prefix, deadLetterSink: clickhouseDeadLetterSink(ch.ch) });
+  bus = await createEventBus({
+    brokers: cfg.KAFKA_BROKERS,
+    clientId: 'dashboards-test',
+    codec: new InRepoSchemaCodec(),
+    log,
+    topicPrefix: prefix,
+    deadLetterSink: clickhouseDeadLetterSink(ch.ch),
+  });
   await bus.ensureTopics();
   const [{ id: accountId }] = await pg.db('accounts').insert({ company_name: 'dash' }).returning('id');
-  await storeCredentials(pg.db, box, accountId, { region: 'NA', client_id: SANDBOX_CLIENT_ID, client_secret: SANDBOX_CLIENT_SECRET, refresh_token: SANDBOX_REFRESH_TOKEN });
+  await storeCredentials(pg.db, box, accountId, {
+    region: 'NA',
+    client_id: SANDBOX_CLIENT_ID,
+    client_secret: SANDBOX_CLIENT_SECRET,
+    refresh_token: SANDBOX_REFRESH_TOKEN,
+  });
   await discoverProfiles(pg.db, await clients.forAccount(accountId), accountId);
-  await syncProfiles({ db: pg.db, ch: ch.ch, clients, log, batchSize: 500, concurrency: 2, exportPollMs: 20 }, { entity: 'all', mode: 'full', trigger: 'test' });
-  const loader = await startLoader({ db: pg.db, ch: ch.ch, bus, clients, log, rowsPerEvent: 500, loadBatchMessages: 20, consume: (o) => bus.consume({ ...o, groupId: `${prefix}adsync.${o.groupId}` }) });
+  await syncProfiles(
+    { db: pg.db, ch: ch.ch, clients, log, batchSize: 500, concurrency: 2, exportPollMs: 20 },
+    { entity: 'all', mode: 'full', trigger: 'test' },
+  );
+  const loader = await startLoader({
+    db: pg.db,
+    ch: ch.ch,
+    bus,
+    clients,
+    log,
+    rowsPerEvent: 500,
+    loadBatchMessages: 20,
+    consume: (o) => bus.consume({ ...o, groupId: `${prefix}adsync.${o.groupId}` }),
+  });
   sandbox.setFaults({ badRowEvery: 40 }); // some dead letters for the health dashboard
-  const run = await requestReports({ db: pg.db, clients, log }, { runId: randomUUID(), reportTypes: REPORT_TYPE_IDS, tiers: [], backfillDays: 7 });
+  const run = await requestReports(
+    { db: pg.db, clients, log },
+    { runId: randomUUID(), reportTypes: REPORT_TYPE_IDS, tiers: [], backfillDays: 7 },
+  );
   await relayOutbox(pg.db, bus);
-  await eventually(async () => {
-    await pollTick({ db: pg.db, clients, log }, { maxReports: 20, minSpacingMs: 20, maxPolls: 100 });
-    await relayOutbox(pg.db, bus);
-    const rows = await pg.db('pending_amazon_reports').where({ run_id: run.runId }).pluck('status');
-    return rows.every((s) => s === 'loaded' || s === 'failed') ? true : undefined;
-  }, { what: 'reports loaded', timeoutMs: 90_000, intervalMs: 100 });
+  await eventually(
+    async () => {
+      await pollTick({ db: pg.db, clients, log }, { maxReports: 20, minSpacingMs: 20, maxPolls: 100 });
+      await relayOutbox(pg.db, bus);
+      const rows = await pg.db('pending_amazon_reports').where({ run_id: run.runId }).pluck('status');
+      return rows.every((s) => s === 'loaded' || s === 'failed') ? true : undefined;
+    },
+    { what: 'reports loaded', timeoutMs: 90_000, intervalMs: 100 },
+  );
   await loader.stop();
   sandbox.setFaults({ badRowEvery: 0 });
   // One failed report for the "failed reports" panel.
   sandbox.setFaults({ failReportTypes: ['sdCampaigns'] });
-  const failing = await requestReports({ db: pg.db, clients, log }, { reportTypes: ['sdCampaigns'], tiers: [{ name: 'fail', fromDaysAgo: 20, toDaysAgo: 20, everyDays: 1 }] });
-  await eventually(async () => {
-    await pollTick({ db: pg.db, clients, log }, { maxReports: 20, minSpacingMs: 20, maxPolls: 100 });
-    return (await pg.db('pending_amazon_reports').where({ run_id: failing.runId, status: 'failed' }).first()) ?? undefined;
-  }, { what: 'the failing report' });
+  const failing = await requestReports(
+    { db: pg.db, clients, log },
+    { reportTypes: ['sdCampaigns'], tiers: [{ name: 'fail', fromDaysAgo: 20, toDaysAgo: 20, everyDays: 1 }] },
+  );
+  await eventually(
+    async () => {
+      await pollTick({ db: pg.db, clients, log }, { maxReports: 20, minSpacingMs: 20, maxPolls: 100 });
+      return (
+        (await pg.db('pending_amazon_reports').where({ run_id: failing.runId, status: 'failed' }).first()) ?? undefined
+      );
+    },
+    { what: 'the failing report' },
+  );
   sandbox.setFaults({ failReportTypes: [] });
   // A supplier cycle with a price move, for the supplier dashboard.
-  const [{ id: supplierId }] = await pg.db('suppliers').insert({ account_id: accountId, kind: 'bigbuy', name: 'bb', credentials_sealed: box.seal(JSON.stringify({ apiKey: BIGBUY_API_KEY })) }).returning('id');
-  const worker = await startWorker({ db: pg.db, ch: ch.ch, box, log, bus: null, supplierBaseUrl: () => sandbox.url, policy: { maxAttempts: 3, backoff: { baseMs: 5, maxMs: 20 } }, leaseMs: 30_000, tickMs: 3_600_000, retryBackoff: { baseMs: 10, maxMs: 20 } });
+  const [{ id: supplierId }] = await pg
+    .db('suppliers')
+    .insert({
+      account_id: accountId,
+      kind: 'bigbuy',
+      name: 'bb',
+      credentials_sealed: box.seal(JSON.stringify({ apiKey: BIGBUY_API_KEY })),
+    })
+    .returning('id');
+  const worker = await startWorker({
+    db: pg.db,
+    ch: ch.ch,
+    box,
+    log,
+    bus: null,
+    supplierBaseUrl: () => sandbox.url,
+    policy: { maxAttempts: 3, backoff: { baseMs: 5, maxMs: 20 } },
+    leaseMs: 30_000,
+    tickMs: 3_600_000,
+    retryBackoff: { baseMs: 10, maxMs: 20 },
+  });
   await createJob(pg.db, { accountId, supplierId, jobType: 'supplier_api' });
   await worker.drain();
   sandbox.state.supplierRound = 1;
@@ -100,7 +179,10 @@ async function variableValues(v: { query: string }): Promise<string[]> {
 }
 
 test('the provisioning files name the data sources the dashboards use', () => {
-  const ds = readFileSync(fileURLToPath(new URL('../../../deploy/grafana/provisioning/datasources/clickhouse.yaml', import.meta.url)), 'utf8');
+  const ds = readFileSync(
+    fileURLToPath(new URL('../../../deploy/grafana/provisioning/datasources/clickhouse.yaml', import.meta.url)),
+    'utf8',
+  );
   for (const { json } of dashboards) {
     for (const p of json.panels) assert.match(ds, new RegExp(`uid: ${p.datasource.uid}`), `${json.title} / ${p.title}`);
   }
@@ -147,10 +229,24 @@ function normalise(rows: Record<string, unknown>[]): string[] {
 test("on today's ClickHouse engine (chDB 26.x) the migrations apply and every ClickHouse panel returns what the 18.16 server returns", async () => {
   const setup = readMigrations(join(MIGRATIONS_DIR, 'clickhouse')).flatMap((m) => splitStatements(m.up));
   // The same data the pipeline loaded into the server, table by table.
-  const tables = (await (await ch.ch.client.query({ query: `SELECT name FROM system.tables WHERE database = '${ch.ch.database}' AND name != 'schema_migrations'`, format: 'JSONEachRow' })).json<{ name: string }>()).map((t) => t.name);
+  const tables = (
+    await (
+      await ch.ch.client.query({
+        query: `SELECT name FROM system.tables WHERE database = '${ch.ch.database}' AND name != 'schema_migrations'`,
+        format: 'JSONEachRow',
+      })
+    ).json<{ name: string }>()
+  ).map((t) => t.name);
   const inserts = [];
-  for (const table of tables) inserts.push({ table, rows: await (await ch.ch.client.query({ query: `SELECT * FROM ${table}`, format: 'JSONEachRow' })).text() });
-  assert.ok(inserts.some((i) => i.table === 'ads_metrics_daily' && i.rows.length > 0), 'metrics to compare on');
+  for (const table of tables)
+    inserts.push({
+      table,
+      rows: await (await ch.ch.client.query({ query: `SELECT * FROM ${table}`, format: 'JSONEachRow' })).text(),
+    });
+  assert.ok(
+    inserts.some((i) => i.table === 'ads_metrics_daily' && i.rows.length > 0),
+    'metrics to compare on',
+  );
 
   const now = new Date();
   const from = new Date(now.getTime() - 30 * 86_400_000);
@@ -164,7 +260,10 @@ test("on today's ClickHouse engine (chDB 26.x) the migrations apply and every Cl
     for (const panel of json.panels) {
       panel.targets.forEach((target: { datasource: { uid: string }; rawSql: string }, i: number) => {
         if (target.datasource.uid === 'adsync-postgres') return;
-        queries.push({ id: `${json.title} / ${panel.title} #${i}`, sql: expandMacros(target.rawSql, { from, to: now, variables, dialect: 'clickhouse' }) });
+        queries.push({
+          id: `${json.title} / ${panel.title} #${i}`,
+          sql: expandMacros(target.rawSql, { from, to: now, variables, dialect: 'clickhouse' }),
+        });
       });
     }
   }
@@ -172,11 +271,18 @@ test("on today's ClickHouse engine (chDB 26.x) the migrations apply and every Cl
 
   const answer = await runOnChdb({ database: 'adsync', setup, inserts, queries });
   assert.match(answer.engine, /^2[4-9]\.|^[3-9]\d\./, `a current engine (${answer.engine})`);
-  assert.deepEqual(answer.setup.filter((s) => s.error), [], 'every migration statement and insert succeeds on chDB');
+  assert.deepEqual(
+    answer.setup.filter((s) => s.error),
+    [],
+    'every migration statement and insert succeeds on chDB',
+  );
   for (const q of queries) {
     const server = normalise(await (await ch.ch.client.query({ query: q.sql, format: 'JSONEachRow' })).json());
     const today = answer.results[q.id]!;
-    assert.ok('rows' in today, `${q.id} fails on ClickHouse ${answer.engine}: ${'error' in today ? today.error : ''}\n${q.sql}`);
+    assert.ok(
+      'rows' in today,
+      `${q.id} fails on ClickHouse ${answer.engine}: ${'error' in today ? today.error : ''}\n${q.sql}`,
+    );
     assert.deepEqual(normalise(today.rows), server, `${q.id}: the same answer on ${answer.engine} and 18.16`);
   }
 });

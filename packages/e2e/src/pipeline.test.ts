@@ -15,7 +15,18 @@ import { RegistryCodec } from '@adsync/shared/kafka/codec';
 import { relayOutbox, enqueue } from '@adsync/shared/db/outbox';
 import { REPORT_TYPES, REPORT_TYPE_IDS } from '@adsync/shared/amazon/report-catalog';
 import { clickhouseDeadLetterSink } from '@adsync/shared/db/dead-letter-index';
-import { eventually, freshClickHouse, freshPostgres, requireKafka, requireRegistry, testConfig, testLogger, uniqueName, type FreshClickHouse, type FreshPostgres } from '@adsync/shared/testing/test-stack';
+import {
+  eventually,
+  freshClickHouse,
+  freshPostgres,
+  requireKafka,
+  requireRegistry,
+  testConfig,
+  testLogger,
+  uniqueName,
+  type FreshClickHouse,
+  type FreshPostgres,
+} from '@adsync/shared/testing/test-stack';
 import { requestReports } from '@adsync/shared/reports/request-reports';
 import { pollTick } from '@adsync/report-poller/poll-tick';
 import { findGaps } from '@adsync/report-poller/completeness';
@@ -27,7 +38,17 @@ const KEY = 'dGVzdC1vbmx5LWtleS1mb3ItdGhlLXBpcGVsaW5lLXQ=';
 const cfg = testConfig();
 const prefix = `${uniqueName('pl')}.`;
 const log = testLogger('pipeline');
-const scale = { profiles: 2, campaignsPerProfile: 4, adGroupsPerCampaign: 3, adsPerAdGroup: 2, keywordsPerAdGroup: 10, productTargetsPerAdGroup: 2, sbCampaignsPerProfile: 2, sdCampaignsPerProfile: 2, searchTermsPerKeyword: 3 };
+const scale = {
+  profiles: 2,
+  campaignsPerProfile: 4,
+  adGroupsPerCampaign: 3,
+  adsPerAdGroup: 2,
+  keywordsPerAdGroup: 10,
+  productTargetsPerAdGroup: 2,
+  sbCampaignsPerProfile: 2,
+  sdCampaignsPerProfile: 2,
+  searchTermsPerKeyword: 3,
+};
 let sandbox: Sandbox;
 let pg: FreshPostgres;
 let ch: FreshClickHouse;
@@ -45,14 +66,37 @@ before(async () => {
   await migrateClickHouse(ch.ch);
   const box = createSecretBox(parseKey(KEY));
   const [{ id: accountId }] = await pg.db('accounts').insert({ company_name: 'pipeline' }).returning('id');
-  await storeCredentials(pg.db, box, accountId, { region: 'NA', client_id: SANDBOX_CLIENT_ID, client_secret: SANDBOX_CLIENT_SECRET, refresh_token: SANDBOX_REFRESH_TOKEN });
+  await storeCredentials(pg.db, box, accountId, {
+    region: 'NA',
+    client_id: SANDBOX_CLIENT_ID,
+    client_secret: SANDBOX_CLIENT_SECRET,
+    refresh_token: SANDBOX_REFRESH_TOKEN,
+  });
   profileIds = sandbox.state.dataset.profiles().map((p) => p.profileId);
-  await pg.db('profiles').insert(sandbox.state.dataset.profiles().map((p) => ({ profile_id: p.profileId, account_id: accountId, country_code: p.countryCode, currency_code: p.currencyCode, timezone: 'UTC' })));
+  await pg.db('profiles').insert(
+    sandbox.state.dataset.profiles().map((p) => ({
+      profile_id: p.profileId,
+      account_id: accountId,
+      country_code: p.countryCode,
+      currency_code: p.currencyCode,
+      timezone: 'UTC',
+    })),
+  );
   clients = new AmazonClients({ db: pg.db, box, log, baseUrl: sandbox.url });
   // Entities first, as in production, so loads can roll recent metrics onto them.
-  const entities = await syncProfiles({ db: pg.db, ch: ch.ch, clients, log, batchSize: 500, concurrency: 2, exportPollMs: 20 }, { entity: 'all', mode: 'full', trigger: 'test' });
+  const entities = await syncProfiles(
+    { db: pg.db, ch: ch.ch, clients, log, batchSize: 500, concurrency: 2, exportPollMs: 20 },
+    { entity: 'all', mode: 'full', trigger: 'test' },
+  );
   assert.equal(entities.failed, 0);
-  bus = await createEventBus({ brokers: cfg.KAFKA_BROKERS, clientId: 'pipeline-test', codec: new RegistryCodec(await requireRegistry(cfg)), log, topicPrefix: prefix, deadLetterSink: clickhouseDeadLetterSink(ch.ch) });
+  bus = await createEventBus({
+    brokers: cfg.KAFKA_BROKERS,
+    clientId: 'pipeline-test',
+    codec: new RegistryCodec(await requireRegistry(cfg)),
+    log,
+    topicPrefix: prefix,
+    deadLetterSink: clickhouseDeadLetterSink(ch.ch),
+  });
   await bus.ensureTopics();
 });
 
@@ -65,26 +109,57 @@ after(async () => {
   await pg?.drop();
 });
 
-const consume: Parameters<typeof startLoader>[0]['consume'] = (o) => bus.consume({ ...o, groupId: `${prefix}${o.groupId}`, sessionTimeoutMs: 6000 });
+const consume: Parameters<typeof startLoader>[0]['consume'] = (o) =>
+  bus.consume({ ...o, groupId: `${prefix}${o.groupId}`, sessionTimeoutMs: 6000 });
 
 /** The loader plus entity-sync's report.loaded consumer, as the two services run them. */
 async function startInProcessLoader(): Promise<Loader> {
-  const l = await startLoader({ db: pg.db, ch: ch.ch, bus, clients, log, consume, rowsPerEvent: 100, loadBatchMessages: 20 });
-  const recent = await consume({ topic: 'report.loaded', groupId: 'adsync.entity-sync.recent-metrics', handle: async (e) => void (await refreshRecentMetrics({ db: pg.db, ch: ch.ch }, e.value, new Date())) });
-  return { consumers: [...l.consumers, recent], stop: async () => { await recent.stop(); await l.stop(); } };
+  const l = await startLoader({
+    db: pg.db,
+    ch: ch.ch,
+    bus,
+    clients,
+    log,
+    consume,
+    rowsPerEvent: 100,
+    loadBatchMessages: 20,
+  });
+  const recent = await consume({
+    topic: 'report.loaded',
+    groupId: 'adsync.entity-sync.recent-metrics',
+    handle: async (e) => void (await refreshRecentMetrics({ db: pg.db, ch: ch.ch }, e.value, new Date())),
+  });
+  return {
+    consumers: [...l.consumers, recent],
+    stop: async () => {
+      await recent.stop();
+      await l.stop();
+    },
+  };
 }
 
 /** Drives the poller until every report of the given run is loaded (or failed). */
 async function drive(runId: string, timeoutMs = 60_000) {
-  return eventually(async () => {
-    await pollTick({ db: pg.db, clients, log }, { maxReports: 10, minSpacingMs: 50, maxPolls: 100 });
-    await relayOutbox(pg.db, bus);
-    const rows = await pg.db('pending_amazon_reports').where({ run_id: runId }).select('status');
-    return rows.length > 0 && rows.every((r) => r.status === 'loaded' || r.status === 'failed') ? rows : undefined;
-  }, { what: `run ${runId} loaded`, timeoutMs, intervalMs: 100 });
+  return eventually(
+    async () => {
+      await pollTick({ db: pg.db, clients, log }, { maxReports: 10, minSpacingMs: 50, maxPolls: 100 });
+      await relayOutbox(pg.db, bus);
+      const rows = await pg.db('pending_amazon_reports').where({ run_id: runId }).select('status');
+      return rows.length > 0 && rows.every((r) => r.status === 'loaded' || r.status === 'failed') ? rows : undefined;
+    },
+    { what: `run ${runId} loaded`, timeoutMs, intervalMs: 100 },
+  );
 }
 
-type Sums = { impressions: number; clicks: number; cost: number; sales: number; orders: number; units: number; rows: number };
+type Sums = {
+  impressions: number;
+  clicks: number;
+  cost: number;
+  sales: number;
+  orders: number;
+  units: number;
+  rows: number;
+};
 
 async function chSums(where: string): Promise<Map<string, Sums>> {
   const rs = await ch.ch.client.query({
@@ -93,7 +168,16 @@ async function chSums(where: string): Promise<Map<string, Sums>> {
     format: 'JSONEachRow',
   });
   const out = new Map<string, Sums>();
-  for (const r of await rs.json<Record<string, string>>()) out.set(`${r.profile_id}|${r.report_type}|${r.day}`, { impressions: +r.impressions!, clicks: +r.clicks!, cost: +r.cost!, sales: +r.sales!, orders: +r.orders!, units: +r.units!, rows: +r.rows! });
+  for (const r of await rs.json<Record<string, string>>())
+    out.set(`${r.profile_id}|${r.report_type}|${r.day}`, {
+      impressions: +r.impressions!,
+      clicks: +r.clicks!,
+      cost: +r.cost!,
+      sales: +r.sales!,
+      orders: +r.orders!,
+      units: +r.units!,
+      rows: +r.rows!,
+    });
   return out;
 }
 
@@ -101,24 +185,47 @@ async function chSums(where: string): Promise<Map<string, Sums>> {
 function sandboxSums(profileId: string, reportTypeId: string, day: string, generation: number): Sums {
   const p = sandbox.state.dataset.profileIndex(profileId)!;
   // The request our client sends, through the sandbox's own engine.
-  const checked = checkCreateReport(reportRequestBody({ reportTypeId, startDate: day, endDate: day }), new Date().toISOString().slice(0, 10));
+  const checked = checkCreateReport(
+    reportRequestBody({ reportTypeId, startDate: day, endDate: day }),
+    new Date().toISOString().slice(0, 10),
+  );
   assert.ok(checked.ok, `${reportTypeId}: ${!checked.ok && checked.detail}`);
-  const t = totalsOf(reportRows(sandbox.state.dataset, { profileIndex: p, startDate: day, endDate: day, configuration: checked.request.configuration, generationOf: () => generation }));
+  const t = totalsOf(
+    reportRows(sandbox.state.dataset, {
+      profileIndex: p,
+      startDate: day,
+      endDate: day,
+      configuration: checked.request.configuration,
+      generationOf: () => generation,
+    }),
+  );
   const m = REPORT_TYPES[reportTypeId]!.metrics;
   const s = (c: string) => t.sums[c] ?? 0;
-  return { impressions: s('impressions'), clicks: s('clicks'), cost: s('cost'), sales: s(m.sales), orders: s(m.orders), units: s(m.units), rows: t.rows };
+  return {
+    impressions: s('impressions'),
+    clicks: s('clicks'),
+    cost: s('cost'),
+    sales: s(m.sales),
+    orders: s(m.orders),
+    units: s(m.units),
+    rows: t.rows,
+  };
 }
 
 const days = (from: number, to: number) => {
   const today = new Date().toISOString().slice(0, 10);
   const out: string[] = [];
-  for (let d = from; d >= to; d--) out.push(new Date(Date.parse(`${today}T00:00:00Z`) - d * 86_400_000).toISOString().slice(0, 10));
+  for (let d = from; d >= to; d--)
+    out.push(new Date(Date.parse(`${today}T00:00:00Z`) - d * 86_400_000).toISOString().slice(0, 10));
   return out;
 };
 
 test('every report type lands in ClickHouse with exactly the sandbox totals, per profile and day', async () => {
   loader = await startInProcessLoader();
-  const summary = await requestReports({ db: pg.db, clients, log }, { reportTypes: REPORT_TYPE_IDS, tiers: [], backfillDays: 5 });
+  const summary = await requestReports(
+    { db: pg.db, clients, log },
+    { reportTypes: REPORT_TYPE_IDS, tiers: [], backfillDays: 5 },
+  );
   assert.equal(summary.requested, 2 * REPORT_TYPE_IDS.length);
   assert.equal(summary.failed.length, 0);
   await relayOutbox(pg.db, bus);
@@ -130,7 +237,15 @@ test('every report type lands in ClickHouse with exactly the sandbox totals, per
     for (const type of REPORT_TYPE_IDS) {
       for (const day of days(5, 1)) {
         const want = sandboxSums(profileId, type, day, 3);
-        const have = got.get(`${profileId}|${type}|${day}`) ?? { impressions: 0, clicks: 0, cost: 0, sales: 0, orders: 0, units: 0, rows: 0 };
+        const have = got.get(`${profileId}|${type}|${day}`) ?? {
+          impressions: 0,
+          clicks: 0,
+          cost: 0,
+          sales: 0,
+          orders: 0,
+          units: 0,
+          rows: 0,
+        };
         assert.deepEqual(have, want, `${profileId} ${type} ${day}`);
         compared++;
       }
@@ -143,19 +258,36 @@ test('every report type lands in ClickHouse with exactly the sandbox totals, per
   // Recent metrics are rolled onto the Postgres entity rows, equal to ClickHouse's 7- and 30-day sums.
   // entity-sync refreshes them from report.loaded, after the load, so wait for the last announcement to be consumed.
   await relayOutbox(pg.db, bus);
-  const campaign = await eventually(async () => {
-    const unannounced = await pg.db('event_outbox').whereNull('published_at').count<{ count: string }[]>('* as count');
-    const targetsDone = await pg.db('entity_targets').whereNotNull('recent_metrics').first();
-    return Number(unannounced[0]!.count) === 0 && targetsDone ? pg.db('entity_campaigns').whereNotNull('recent_metrics').where({ ad_product: 'SPONSORED_PRODUCTS' }).first() : undefined;
-  }, { what: 'campaigns carry recent metrics', timeoutMs: 30_000 });
-  const rm = await ch.ch.client.query({ query: `SELECT sum(cost_micros) AS cost, sum(clicks) AS clicks FROM ads_metrics_daily FINAL WHERE profile_id = '${campaign.profile_id}' AND report_type = 'spCampaigns' AND entity_id = '${campaign.campaign_id}' AND date >= toDate('${days(30, 30)[0]}')`, format: 'JSONEachRow' });
+  const campaign = await eventually(
+    async () => {
+      const unannounced = await pg
+        .db('event_outbox')
+        .whereNull('published_at')
+        .count<{ count: string }[]>('* as count');
+      const targetsDone = await pg.db('entity_targets').whereNotNull('recent_metrics').first();
+      return Number(unannounced[0]!.count) === 0 && targetsDone
+        ? pg.db('entity_campaigns').whereNotNull('recent_metrics').where({ ad_product: 'SPONSORED_PRODUCTS' }).first()
+        : undefined;
+    },
+    { what: 'campaigns carry recent metrics', timeoutMs: 30_000 },
+  );
+  const rm = await ch.ch.client.query({
+    query: `SELECT sum(cost_micros) AS cost, sum(clicks) AS clicks FROM ads_metrics_daily FINAL WHERE profile_id = '${campaign.profile_id}' AND report_type = 'spCampaigns' AND entity_id = '${campaign.campaign_id}' AND date >= toDate('${days(30, 30)[0]}')`,
+    format: 'JSONEachRow',
+  });
   const sums = (await rm.json<{ cost: string; clicks: string }>())[0]!;
   assert.equal(campaign.recent_metrics.cost_30d_micros, Number(sums.cost));
   assert.equal(campaign.recent_metrics.clicks_30d, Number(sums.clicks));
   const target = await pg.db('entity_targets').whereNotNull('recent_metrics').first();
   assert.ok(target && target.recent_metrics.impressions_30d > 0, 'targets carry recent metrics');
-  const loaded = await pg.db('pending_amazon_reports').where({ run_id: summary.runId }).sum<{ sum: number }[]>('row_count as sum');
-  assert.equal(Number(loaded[0]!.sum), [...got.values()].reduce((s, v) => s + v.rows, 0));
+  const loaded = await pg
+    .db('pending_amazon_reports')
+    .where({ run_id: summary.runId })
+    .sum<{ sum: number }[]>('row_count as sum');
+  assert.equal(
+    Number(loaded[0]!.sum),
+    [...got.values()].reduce((s, v) => s + v.rows, 0),
+  );
 });
 
 test('loading the same report twice leaves the same totals, not the sum', async () => {
@@ -163,13 +295,28 @@ test('loading the same report twice leaves the same totals, not the sum', async 
   const report = await pg.db('pending_amazon_reports').where({ status: 'loaded', report_type: 'spTargeting' }).first();
   const loadedAt = new Date(report.loaded_at).getTime();
   await pg.db.transaction(async (tx) => {
-    await enqueue(tx, 'report.ready', report.id, { eventId: 'again', occurredAt: new Date().toISOString(), pendingReportId: report.id, profileId: report.profile_id, reportId: report.amazon_report_id, reportType: report.report_type, startDate: report.start_date, endDate: report.end_date, downloadUrl: report.download_url, fileSize: null, runId: null });
+    await enqueue(tx, 'report.ready', report.id, {
+      eventId: 'again',
+      occurredAt: new Date().toISOString(),
+      pendingReportId: report.id,
+      profileId: report.profile_id,
+      reportId: report.amazon_report_id,
+      reportType: report.report_type,
+      startDate: report.start_date,
+      endDate: report.end_date,
+      downloadUrl: report.download_url,
+      fileSize: null,
+      runId: null,
+    });
   });
   await relayOutbox(pg.db, bus);
-  await eventually(async () => {
-    const r = await pg.db('pending_amazon_reports').where({ id: report.id }).first('loaded_at');
-    return new Date(r.loaded_at).getTime() > loadedAt ? true : undefined;
-  }, { what: 'second load', timeoutMs: 30_000 });
+  await eventually(
+    async () => {
+      const r = await pg.db('pending_amazon_reports').where({ id: report.id }).first('loaded_at');
+      return new Date(r.loaded_at).getTime() > loadedAt ? true : undefined;
+    },
+    { what: 'second load', timeoutMs: 30_000 },
+  );
   assert.deepEqual(await chSums('1'), before);
 });
 
@@ -178,23 +325,40 @@ test('a re-pull of a restated window replaces the old values exactly', async () 
   try {
     const window = { reportTypes: ['spCampaigns'], profileIds: [profileIds[0]!] };
     const d = days(12, 10);
-    const first = await requestReports({ db: pg.db, clients, log }, { ...window, tiers: [{ name: 'restate-a', fromDaysAgo: 12, toDaysAgo: 10, everyDays: 1 }] });
+    const first = await requestReports(
+      { db: pg.db, clients, log },
+      { ...window, tiers: [{ name: 'restate-a', fromDaysAgo: 12, toDaysAgo: 10, everyDays: 1 }] },
+    );
     await relayOutbox(pg.db, bus);
     await drive(first.runId);
     const where = `report_type = 'spCampaigns' AND profile_id = '${profileIds[0]}' AND date >= toDate('${d[0]}') AND date <= toDate('${d[2]}')`;
     const afterFirst = await chSums(where);
-    const second = await requestReports({ db: pg.db, clients, log }, { ...window, tiers: [{ name: 'restate-b', fromDaysAgo: 12, toDaysAgo: 10, everyDays: 1 }] });
+    const second = await requestReports(
+      { db: pg.db, clients, log },
+      { ...window, tiers: [{ name: 'restate-b', fromDaysAgo: 12, toDaysAgo: 10, everyDays: 1 }] },
+    );
     assert.equal(second.requested, 1, 'the loaded window may be asked for again');
     await relayOutbox(pg.db, bus);
     await drive(second.runId);
     const afterSecond = await chSums(where);
     for (const day of d) {
       const key = `${profileIds[0]}|spCampaigns|${day}`;
-      assert.deepEqual(afterSecond.get(key), sandboxSums(profileIds[0]!, 'spCampaigns', day, 1), `${day}: the second pull's values`);
-      assert.deepEqual(afterFirst.get(key), sandboxSums(profileIds[0]!, 'spCampaigns', day, 0), `${day}: the first pull's values`);
+      assert.deepEqual(
+        afterSecond.get(key),
+        sandboxSums(profileIds[0]!, 'spCampaigns', day, 1),
+        `${day}: the second pull's values`,
+      );
+      assert.deepEqual(
+        afterFirst.get(key),
+        sandboxSums(profileIds[0]!, 'spCampaigns', day, 0),
+        `${day}: the first pull's values`,
+      );
     }
     const orders = (m: Map<string, Sums>) => [...m.values()].reduce((t, v) => t + v.orders, 0);
-    assert.ok(orders(afterSecond) > orders(afterFirst), `restated upwards: ${orders(afterFirst)} → ${orders(afterSecond)}`);
+    assert.ok(
+      orders(afterSecond) > orders(afterFirst),
+      `restated upwards: ${orders(afterFirst)} → ${orders(afterSecond)}`,
+    );
   } finally {
     sandbox.setFaults({ restatement: false });
   }
@@ -203,15 +367,34 @@ test('a re-pull of a restated window replaces the old values exactly', async () 
 test('a report stuck PENDING past the poll limit and a FAILED report end failed with reasons, without blocking others', async () => {
   sandbox.setFaults({ failReportTypes: ['sbCampaigns'] });
   try {
-    const failing = await requestReports({ db: pg.db, clients, log }, { reportTypes: ['sbCampaigns', 'sdCampaigns'], profileIds: [profileIds[1]!], tiers: [{ name: 'fail-test', fromDaysAgo: 20, toDaysAgo: 19, everyDays: 1 }] });
+    const failing = await requestReports(
+      { db: pg.db, clients, log },
+      {
+        reportTypes: ['sbCampaigns', 'sdCampaigns'],
+        profileIds: [profileIds[1]!],
+        tiers: [{ name: 'fail-test', fromDaysAgo: 20, toDaysAgo: 19, everyDays: 1 }],
+      },
+    );
     await relayOutbox(pg.db, bus);
     const rows = await drive(failing.runId);
-    const byType = Object.fromEntries((await pg.db('pending_amazon_reports').where({ run_id: failing.runId }).select('report_type', 'status', 'failure_reason')).map((r) => [r.report_type, r]));
+    const byType = Object.fromEntries(
+      (
+        await pg
+          .db('pending_amazon_reports')
+          .where({ run_id: failing.runId })
+          .select('report_type', 'status', 'failure_reason')
+      ).map((r) => [r.report_type, r]),
+    );
     assert.equal(rows.length, 2);
     assert.equal(byType.sbCampaigns.status, 'failed');
     assert.match(byType.sbCampaigns.failure_reason, /Amazon reported FAILED/);
     assert.equal(byType.sdCampaigns.status, 'loaded');
-    const gaps = await findGaps(pg.db, { from: days(20, 20)[0]!, to: days(19, 19)[0]!, reportTypes: ['sbCampaigns'], profileIds: [profileIds[1]!] });
+    const gaps = await findGaps(pg.db, {
+      from: days(20, 20)[0]!,
+      to: days(19, 19)[0]!,
+      reportTypes: ['sbCampaigns'],
+      profileIds: [profileIds[1]!],
+    });
     assert.equal(gaps.length, 2);
     assert.ok(gaps.every((g) => g.kind === 'failed'));
   } finally {
@@ -219,8 +402,16 @@ test('a report stuck PENDING past the poll limit and a FAILED report end failed 
   }
   sandbox.setFaults({ reportGenerationMs: 3_600_000 });
   try {
-    const stuck = await requestReports({ db: pg.db, clients, log }, { reportTypes: ['spCampaigns'], profileIds: [profileIds[1]!], tiers: [{ name: 'stuck', fromDaysAgo: 30, toDaysAgo: 30, everyDays: 1 }] });
-    for (let i = 0; i < 6; i++) await pollTick({ db: pg.db, clients, log }, { maxReports: 10, minSpacingMs: 0, maxPolls: 5 });
+    const stuck = await requestReports(
+      { db: pg.db, clients, log },
+      {
+        reportTypes: ['spCampaigns'],
+        profileIds: [profileIds[1]!],
+        tiers: [{ name: 'stuck', fromDaysAgo: 30, toDaysAgo: 30, everyDays: 1 }],
+      },
+    );
+    for (let i = 0; i < 6; i++)
+      await pollTick({ db: pg.db, clients, log }, { maxReports: 10, minSpacingMs: 0, maxPolls: 5 });
     const r = await pg.db('pending_amazon_reports').where({ run_id: stuck.runId }).first();
     assert.equal(r.status, 'failed');
     assert.match(r.failure_reason, /gave up after 5 polls; Amazon still says PENDING/);
@@ -232,7 +423,14 @@ test('a report stuck PENDING past the poll limit and a FAILED report end failed 
 test('rows that do not parse are dead-lettered with the reason; the rest of the report loads', async () => {
   sandbox.setFaults({ badRowEvery: 7 });
   try {
-    const run = await requestReports({ db: pg.db, clients, log }, { reportTypes: ['spAdvertisedProduct'], profileIds: [profileIds[1]!], tiers: [{ name: 'bad-rows', fromDaysAgo: 15, toDaysAgo: 14, everyDays: 1 }] });
+    const run = await requestReports(
+      { db: pg.db, clients, log },
+      {
+        reportTypes: ['spAdvertisedProduct'],
+        profileIds: [profileIds[1]!],
+        tiers: [{ name: 'bad-rows', fromDaysAgo: 15, toDaysAgo: 14, everyDays: 1 }],
+      },
+    );
     await relayOutbox(pg.db, bus);
     await drive(run.runId);
     const report = await pg.db('pending_amazon_reports').where({ run_id: run.runId }).first();
@@ -244,11 +442,17 @@ test('rows that do not parse are dead-lettered with the reason; the rest of the 
     assert.equal(sum('rows'), want.totals!.rows);
     assert.equal(sum('clicks'), want.totals!.sums.clicks);
     assert.equal(sum('cost'), want.totals!.sums.cost);
-    const dl = await eventually(async () => {
-      const rs = await ch.ch.client.query({ query: `SELECT count() AS c, any(reason) AS reason FROM dead_letters WHERE message_key = '${report.id}'`, format: 'JSONEachRow' });
-      const r = (await rs.json<{ c: string; reason: string }>())[0]!;
-      return Number(r.c) === want.badRows ? r : undefined;
-    }, { what: 'dead letters indexed' });
+    const dl = await eventually(
+      async () => {
+        const rs = await ch.ch.client.query({
+          query: `SELECT count() AS c, any(reason) AS reason FROM dead_letters WHERE message_key = '${report.id}'`,
+          format: 'JSONEachRow',
+        });
+        const r = (await rs.json<{ c: string; reason: string }>())[0]!;
+        return Number(r.c) === want.badRows ? r : undefined;
+      },
+      { what: 'dead letters indexed' },
+    );
     assert.match(dl.reason, /date is missing or not YYYY-MM-DD/);
   } finally {
     sandbox.setFaults({ badRowEvery: 0 });
@@ -260,23 +464,48 @@ test('killing the etl-loader in the middle of a report and starting it again end
   loader = null;
   const main = fileURLToPath(new URL('../../../services/etl-loader/src/main.ts', import.meta.url));
   const env = {
-    ...process.env, DATABASE_URL: pg.url, CLICKHOUSE_DATABASE: ch.ch.database, KAFKA_TOPIC_PREFIX: prefix, AMAZON_ADS_BASE_URL: sandbox.url, ENCRYPTION_KEY: KEY,
-    ETL_ROWS_PER_EVENT: '10', ETL_LOAD_BATCH_MESSAGES: '1', ETL_LOADER_PORT: '0', LOG_LEVEL: 'warn', KAFKA_SESSION_TIMEOUT_MS: '6000',
+    ...process.env,
+    DATABASE_URL: pg.url,
+    CLICKHOUSE_DATABASE: ch.ch.database,
+    KAFKA_TOPIC_PREFIX: prefix,
+    AMAZON_ADS_BASE_URL: sandbox.url,
+    ENCRYPTION_KEY: KEY,
+    ETL_ROWS_PER_EVENT: '10',
+    ETL_LOAD_BATCH_MESSAGES: '1',
+    ETL_LOADER_PORT: '0',
+    LOG_LEVEL: 'warn',
+    KAFKA_SESSION_TIMEOUT_MS: '6000',
   };
   const child: ChildProcess = spawn(process.execPath, [main], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   try {
-    const run = await requestReports({ db: pg.db, clients, log }, { reportTypes: ['spSearchTerm'], profileIds: [profileIds[0]!], tiers: [{ name: 'kill', fromDaysAgo: 30, toDaysAgo: 22, everyDays: 1 }] });
+    const run = await requestReports(
+      { db: pg.db, clients, log },
+      {
+        reportTypes: ['spSearchTerm'],
+        profileIds: [profileIds[0]!],
+        tiers: [{ name: 'kill', fromDaysAgo: 30, toDaysAgo: 22, everyDays: 1 }],
+      },
+    );
     await relayOutbox(pg.db, bus);
     // Poll until Amazon says COMPLETED and report.ready is out; the child starts loading.
-    const reportRow = await eventually(async () => {
-      await pollTick({ db: pg.db, clients, log }, { maxReports: 10, minSpacingMs: 50, maxPolls: 100 });
-      await relayOutbox(pg.db, bus);
-      return pg.db('pending_amazon_reports').where({ run_id: run.runId, status: 'completed' }).first();
-    }, { what: 'report completed' });
-    await eventually(async () => {
-      const rs = await ch.ch.client.query({ query: `SELECT count() AS c FROM ads_metrics_daily WHERE pending_report_id = '${reportRow.id}'`, format: 'JSONEachRow' });
-      return Number((await rs.json<{ c: string }>())[0]!.c) > 0 ? true : undefined;
-    }, { what: 'first rows loaded by the child', timeoutMs: 60_000, intervalMs: 20 });
+    const reportRow = await eventually(
+      async () => {
+        await pollTick({ db: pg.db, clients, log }, { maxReports: 10, minSpacingMs: 50, maxPolls: 100 });
+        await relayOutbox(pg.db, bus);
+        return pg.db('pending_amazon_reports').where({ run_id: run.runId, status: 'completed' }).first();
+      },
+      { what: 'report completed' },
+    );
+    await eventually(
+      async () => {
+        const rs = await ch.ch.client.query({
+          query: `SELECT count() AS c FROM ads_metrics_daily WHERE pending_report_id = '${reportRow.id}'`,
+          format: 'JSONEachRow',
+        });
+        return Number((await rs.json<{ c: string }>())[0]!.c) > 0 ? true : undefined;
+      },
+      { what: 'first rows loaded by the child', timeoutMs: 60_000, intervalMs: 20 },
+    );
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     const mid = await pg.db('pending_amazon_reports').where({ id: reportRow.id }).first('status');
@@ -285,7 +514,15 @@ test('killing the etl-loader in the middle of a report and starting it again end
     if (child.exitCode === null) child.kill('SIGKILL');
   }
   loader = await startInProcessLoader();
-  const done = await eventually(async () => (await pg.db('pending_amazon_reports').where({ tier: 'kill', status: 'loaded' }).first()) ?? undefined, { what: 'loaded after restart', timeoutMs: 90_000 });
+  const done = await eventually(
+    async () => (await pg.db('pending_amazon_reports').where({ tier: 'kill', status: 'loaded' }).first()) ?? undefined,
+    { what: 'loaded after restart', timeoutMs: 90_000 },
+  );
   const got = await chSums(`report_type = 'spSearchTerm' AND pending_report_id = '${done.id}'`);
-  for (const day of days(30, 22)) assert.deepEqual(got.get(`${profileIds[0]}|spSearchTerm|${day}`), sandboxSums(profileIds[0]!, 'spSearchTerm', day, 3), day);
+  for (const day of days(30, 22))
+    assert.deepEqual(
+      got.get(`${profileIds[0]}|spSearchTerm|${day}`),
+      sandboxSums(profileIds[0]!, 'spSearchTerm', day, 3),
+      day,
+    );
 });

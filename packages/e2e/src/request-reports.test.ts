@@ -24,9 +24,20 @@ before(async () => {
   await migratePostgres(pg.db);
   const box = createSecretBox(randomBytes(32));
   const [{ id }] = await pg.db('accounts').insert({ company_name: 'r' }).returning('id');
-  await storeCredentials(pg.db, box, id, { region: 'NA', client_id: SANDBOX_CLIENT_ID, client_secret: SANDBOX_CLIENT_SECRET, refresh_token: SANDBOX_REFRESH_TOKEN });
+  await storeCredentials(pg.db, box, id, {
+    region: 'NA',
+    client_id: SANDBOX_CLIENT_ID,
+    client_secret: SANDBOX_CLIENT_SECRET,
+    refresh_token: SANDBOX_REFRESH_TOKEN,
+  });
   profileId = sandbox.state.dataset.profiles()[0]!.profileId;
-  await pg.db('profiles').insert({ profile_id: profileId, account_id: id, country_code: 'US', currency_code: 'USD', timezone: 'America/Los_Angeles' });
+  await pg.db('profiles').insert({
+    profile_id: profileId,
+    account_id: id,
+    country_code: 'US',
+    currency_code: 'USD',
+    timezone: 'America/Los_Angeles',
+  });
   clients = new AmazonClients({ db: pg.db, box, log, baseUrl: sandbox.url });
 });
 after(async () => {
@@ -36,10 +47,16 @@ after(async () => {
 });
 
 test('asks once: a second run finds the report in flight and asks Amazon nothing', async () => {
-  const first = await requestReports({ db: pg.db, clients, log }, { reportTypes: ['spCampaigns', 'sdCampaigns'], tiers });
+  const first = await requestReports(
+    { db: pg.db, clients, log },
+    { reportTypes: ['spCampaigns', 'sdCampaigns'], tiers },
+  );
   assert.equal(first.requested, 2);
   const created = sandbox.state.counters.reportsCreated;
-  const second = await requestReports({ db: pg.db, clients, log }, { reportTypes: ['spCampaigns', 'sdCampaigns'], tiers: [{ ...tiers[0]!, name: 'recent-again' }] });
+  const second = await requestReports(
+    { db: pg.db, clients, log },
+    { reportTypes: ['spCampaigns', 'sdCampaigns'], tiers: [{ ...tiers[0]!, name: 'recent-again' }] },
+  );
   assert.equal(second.planned, 2);
   assert.equal(second.alreadyInFlight, 2);
   assert.equal(second.requested, 0);
@@ -48,7 +65,7 @@ test('asks once: a second run finds the report in flight and asks Amazon nothing
   assert.equal(Number(outbox[0]!.c), 2, 'one report.requested per recorded report, in the same transaction');
 });
 
-test('a run that died after Amazon created the report adopts Amazon\'s id from the 425 instead of asking twice', async () => {
+test("a run that died after Amazon created the report adopts Amazon's id from the 425 instead of asking twice", async () => {
   // Amazon has the report, our record says `requesting` (the process died before storing the answer).
   const spec = REPORT_TYPES.spTargeting!;
   const today = new Date().toISOString().slice(0, 10);
@@ -56,8 +73,24 @@ test('a run that died after Amazon created the report adopts Amazon\'s id from t
   const { createReport } = await import('@adsync/shared/amazon/reporting');
   const { client } = await clients.forProfile(profileId);
   const made = await createReport(client, profileId, { reportTypeId: 'spTargeting', startDate: start, endDate: start });
-  const [row] = await pg.db('pending_amazon_reports').insert({ profile_id: profileId, report_type: 'spTargeting', ad_product: spec.adProduct, start_date: start, end_date: start, columns: spec.columns, columns_hash: columnsHash(spec.columns), status: 'requesting', updated_at: new Date(Date.now() - 5 * 60_000) }).returning('id');
-  const summary = await requestReports({ db: pg.db, clients, log }, { reportTypes: [], tiers: [], now: new Date(`${today}T12:00:00Z`) });
+  const [row] = await pg
+    .db('pending_amazon_reports')
+    .insert({
+      profile_id: profileId,
+      report_type: 'spTargeting',
+      ad_product: spec.adProduct,
+      start_date: start,
+      end_date: start,
+      columns: spec.columns,
+      columns_hash: columnsHash(spec.columns),
+      status: 'requesting',
+      updated_at: new Date(Date.now() - 5 * 60_000),
+    })
+    .returning('id');
+  const summary = await requestReports(
+    { db: pg.db, clients, log },
+    { reportTypes: [], tiers: [], now: new Date(`${today}T12:00:00Z`) },
+  );
   assert.equal(summary.retriedStale, 1);
   assert.equal(summary.adoptedDuplicates, 1);
   const after = await pg.db('pending_amazon_reports').where({ id: row.id }).first();
@@ -66,11 +99,14 @@ test('a run that died after Amazon created the report adopts Amazon\'s id from t
   assert.equal(after.duplicate_of_existing, true);
 });
 
-test('a column Amazon rejects fails that report with Amazon\'s reason, and only that one', async () => {
+test("a column Amazon rejects fails that report with Amazon's reason, and only that one", async () => {
   const real = REPORT_TYPES.sbCampaigns!.columns;
   REPORT_TYPES.sbCampaigns!.columns = [...real, 'sales14d'];
   try {
-    const s = await requestReports({ db: pg.db, clients, log }, { reportTypes: ['sbCampaigns'], tiers: [{ name: 'cols', fromDaysAgo: 5, toDaysAgo: 5, everyDays: 1 }] });
+    const s = await requestReports(
+      { db: pg.db, clients, log },
+      { reportTypes: ['sbCampaigns'], tiers: [{ name: 'cols', fromDaysAgo: 5, toDaysAgo: 5, everyDays: 1 }] },
+    );
     assert.equal(s.failed.length, 1);
     assert.match(s.failed[0]!.reason, /invalid values: \(sales14d\)/);
   } finally {
@@ -79,13 +115,29 @@ test('a column Amazon rejects fails that report with Amazon\'s reason, and only 
 });
 
 test('two poller replicas never claim the same report in one spacing window', async () => {
-  await pg.db('pending_amazon_reports').whereIn('status', ['pending', 'processing']).update({ next_poll_at: pg.db.fn.now() });
-  const due = Number((await pg.db('pending_amazon_reports').whereIn('status', ['pending', 'processing']).count<{ c: string }[]>('* as c'))[0]!.c);
+  await pg
+    .db('pending_amazon_reports')
+    .whereIn('status', ['pending', 'processing'])
+    .update({ next_poll_at: pg.db.fn.now() });
+  const due = Number(
+    (
+      await pg
+        .db('pending_amazon_reports')
+        .whereIn('status', ['pending', 'processing'])
+        .count<{ c: string }[]>('* as c')
+    )[0]!.c,
+  );
   assert.ok(due >= 3);
-  const [a, b] = await Promise.all([claimDue(pg.db, { maxReports: 2, minSpacingMs: 10_000, maxPolls: 100 }), claimDue(pg.db, { maxReports: 2, minSpacingMs: 10_000, maxPolls: 100 })]);
+  const [a, b] = await Promise.all([
+    claimDue(pg.db, { maxReports: 2, minSpacingMs: 10_000, maxPolls: 100 }),
+    claimDue(pg.db, { maxReports: 2, minSpacingMs: 10_000, maxPolls: 100 }),
+  ]);
   const ids = [...a, ...b].map((r) => r.id);
   assert.equal(new Set(ids).size, ids.length, 'disjoint claims');
   assert.ok(a.length <= 2 && b.length <= 2, 'at most N per tick');
   const again = await claimDue(pg.db, { maxReports: 10, minSpacingMs: 10_000, maxPolls: 100 });
-  assert.ok(again.every((r) => !ids.includes(r.id)), 'a claimed report is not due again within the spacing');
+  assert.ok(
+    again.every((r) => !ids.includes(r.id)),
+    'a claimed report is not due again within the spacing',
+  );
 });

@@ -9,15 +9,40 @@ import { SANDBOX_REFRESH_TOKEN } from './amazon/gateway.ts';
 import type { AdProductKind, EntityKind as DatasetKind } from './dataset.ts';
 
 let sandbox: Sandbox;
-const scale = { profiles: 2, campaignsPerProfile: 30, adGroupsPerCampaign: 4, adsPerAdGroup: 3, keywordsPerAdGroup: 5, productTargetsPerAdGroup: 2, sbCampaignsPerProfile: 7, sdCampaignsPerProfile: 9 };
+const scale = {
+  profiles: 2,
+  campaignsPerProfile: 30,
+  adGroupsPerCampaign: 4,
+  adsPerAdGroup: 3,
+  keywordsPerAdGroup: 5,
+  productTargetsPerAdGroup: 2,
+  sbCampaignsPerProfile: 7,
+  sdCampaignsPerProfile: 9,
+};
 
 before(async () => {
   sandbox = await startSandbox({ seed: 7, scale });
 });
 after(() => sandbox.close());
 
-const idKey: Record<EntityKind, string> = { spCampaigns: 'campaignId', spAdGroups: 'adGroupId', spProductAds: 'adId', spKeywords: 'keywordId', spProductTargets: 'targetId', sbCampaigns: 'campaignId', sdCampaigns: 'campaignId' };
-const source: Record<EntityKind, [AdProductKind, DatasetKind]> = { spCampaigns: ['sp', 'campaign'], spAdGroups: ['sp', 'adGroup'], spProductAds: ['sp', 'ad'], spKeywords: ['sp', 'keyword'], spProductTargets: ['sp', 'productTarget'], sbCampaigns: ['sb', 'campaign'], sdCampaigns: ['sd', 'campaign'] };
+const idKey: Record<EntityKind, string> = {
+  spCampaigns: 'campaignId',
+  spAdGroups: 'adGroupId',
+  spProductAds: 'adId',
+  spKeywords: 'keywordId',
+  spProductTargets: 'targetId',
+  sbCampaigns: 'campaignId',
+  sdCampaigns: 'campaignId',
+};
+const source: Record<EntityKind, [AdProductKind, DatasetKind]> = {
+  spCampaigns: ['sp', 'campaign'],
+  spAdGroups: ['sp', 'adGroup'],
+  spProductAds: ['sp', 'ad'],
+  spKeywords: ['sp', 'keyword'],
+  spProductTargets: ['sp', 'productTarget'],
+  sbCampaigns: ['sb', 'campaign'],
+  sdCampaigns: ['sd', 'campaign'],
+};
 
 function generatedIds(p: number, kind: EntityKind): string[] {
   const [product, k] = source[kind];
@@ -34,13 +59,19 @@ test('with 20% 429s and 5% 5xx, listing every entity returns exactly the generat
       for (const kind of Object.keys(idKey) as EntityKind[]) {
         const got: string[] = [];
         // Small pages so that faults land in the middle of pagination.
-        for await (const e of listEntities<Record<string, unknown>>(client, String(profile.profileId), kind, { maxResults: 7 })) got.push(String(e[idKey[kind]]));
+        for await (const e of listEntities<Record<string, unknown>>(client, String(profile.profileId), kind, {
+          maxResults: 7,
+        }))
+          got.push(String(e[idKey[kind]]));
         const want = generatedIds(p, kind);
         assert.equal(new Set(got).size, got.length, `${kind}: nothing twice`);
         assert.deepEqual([...got].sort(), [...want].sort(), `${kind}: nothing missing`);
       }
     }
-    assert.ok(client.stats.throttled > 10 && client.stats.serverErrors > 2, `faults were exercised: ${JSON.stringify(client.stats)}`);
+    assert.ok(
+      client.stats.throttled > 10 && client.stats.serverErrors > 2,
+      `faults were exercised: ${JSON.stringify(client.stats)}`,
+    );
   } finally {
     sandbox.setFaults({ rate429: 0, rate5xx: 0 });
     await client.close();
@@ -52,7 +83,13 @@ test('startIndex/count pagination (Sponsored Display) lists every campaign once,
   try {
     const profileId = sandbox.state.dataset.profiles()[0]!.profileId;
     const paged: string[] = [];
-    for await (const c of client.listV2<{ campaignId: number }>({ path: '/sd/campaigns', profileId, count: 4, query: { stateFilter: 'enabled,paused,archived' } })) paged.push(String(c.campaignId));
+    for await (const c of client.listV2<{ campaignId: number }>({
+      path: '/sd/campaigns',
+      profileId,
+      count: 4,
+      query: { stateFilter: 'enabled,paused,archived' },
+    }))
+      paged.push(String(c.campaignId));
     assert.deepEqual(paged, generatedIds(0, 'sdCampaigns'));
   } finally {
     await client.close();
@@ -98,7 +135,10 @@ test('a 401 triggers one refresh and a retry, not a loop', async () => {
     sandbox.state.revokedRefreshTokens.add(SANDBOX_REFRESH_TOKEN);
     sandbox.state.clockOffsetMs += 2 * 3600_000;
     const from = sandbox.state.requestLog.length;
-    await assert.rejects(listProfiles(client), (err: unknown) => err instanceof AmazonApiError && err.kind === 'auth' && /revoked/.test(err.message));
+    await assert.rejects(
+      listProfiles(client),
+      (err: unknown) => err instanceof AmazonApiError && err.kind === 'auth' && /revoked/.test(err.message),
+    );
     const tokenCalls = sandbox.state.requestLog.slice(from).filter((e) => e.path === '/auth/o2/token');
     assert.equal(tokenCalls.length, 1, 'no refresh loop');
   } finally {
@@ -116,9 +156,21 @@ test('a profile without access is a typed forbidden error, not retried and no to
     await client.tokens.get();
     const from = sandbox.state.requestLog.length;
     const it = listEntities(client, profileId, 'spCampaigns');
-    await assert.rejects(it.next(), (err: unknown) => err instanceof AmazonApiError && err.kind === 'forbidden' && err.status === 401 && /Not authorized to access scope/.test(err.message) && err.requestId !== null);
+    await assert.rejects(
+      it.next(),
+      (err: unknown) =>
+        err instanceof AmazonApiError &&
+        err.kind === 'forbidden' &&
+        err.status === 401 &&
+        /Not authorized to access scope/.test(err.message) &&
+        err.requestId !== null,
+    );
     assert.equal(sandbox.state.requestLog.slice(from).filter((e) => e.path === '/sp/campaigns/list').length, 1);
-    assert.equal(sandbox.state.requestLog.slice(from).filter((e) => e.path === '/auth/o2/token').length, 0, 'a scope refusal is not a token problem');
+    assert.equal(
+      sandbox.state.requestLog.slice(from).filter((e) => e.path === '/auth/o2/token').length,
+      0,
+      'a scope refusal is not a token problem',
+    );
   } finally {
     sandbox.setFaults({ forbiddenProfiles: [] });
     await client.close();
@@ -138,7 +190,13 @@ test('a duplicate report request takes over the report id Amazon names', async (
     assert.equal(second.duplicate, true);
     assert.equal(second.reportId, first.reportId);
     assert.equal((await getReportStatus(client, profileId, first.reportId)).status, 'PENDING');
-    await assert.rejects(createReport(client, profileId, { ...spec, columns: ['date', 'campaignId', 'searchTerm'] }), (err: unknown) => err instanceof AmazonApiError && err.kind === 'bad_request' && /configuration columns includes invalid values: \(searchTerm\)/.test(err.message));
+    await assert.rejects(
+      createReport(client, profileId, { ...spec, columns: ['date', 'campaignId', 'searchTerm'] }),
+      (err: unknown) =>
+        err instanceof AmazonApiError &&
+        err.kind === 'bad_request' &&
+        /configuration columns includes invalid values: \(searchTerm\)/.test(err.message),
+    );
   } finally {
     sandbox.setFaults({ reportGenerationMs: 300 });
     await client.close();

@@ -11,11 +11,20 @@ import { ENTITY_ENDPOINTS, listEntities, listProfiles, type EntityKind } from '@
 import { EXPORT_MEDIA_TYPES, exportEntities, type ExportKind } from '@adsync/shared/amazon/exports';
 import { createReport, getReportStatus } from '@adsync/shared/amazon/reporting';
 import { REPORT_TYPE_IDS } from '@adsync/shared/amazon/report-catalog';
-import { cancelExecution, createExecution, downloadUrls, executionStatus, upsertWorkflow } from '@adsync/shared/amazon/amc';
+import {
+  cancelExecution,
+  createExecution,
+  downloadUrls,
+  executionStatus,
+  upsertWorkflow,
+} from '@adsync/shared/amazon/amc';
 
 const table = readFileSync(fileURLToPath(new URL('../../../docs/amazon-contract.md', import.meta.url)), 'utf8');
 const section = table.slice(table.indexOf('## Calls adsync makes'), table.indexOf('## Differences'));
-const rows = [...section.matchAll(/^\| (GET|POST|PUT|DELETE) \| `([^`]+)` \|/gm)].map((m) => ({ method: m[1]!, path: m[2]! }));
+const rows = [...section.matchAll(/^\| (GET|POST|PUT|DELETE) \| `([^`]+)` \|/gm)].map((m) => ({
+  method: m[1]!,
+  path: m[2]!,
+}));
 const PRESIGNED = '{presigned S3 URL}';
 const matches = (row: { method: string; path: string }, call: { method: string; path: string }) => {
   if (row.method !== call.method) return false;
@@ -25,13 +34,22 @@ const matches = (row: { method: string; path: string }, call: { method: string; 
 
 let sandbox: Sandbox;
 before(async () => {
-  sandbox = await startSandbox({ seed: 23, scale: { profiles: 1 }, faults: { reportGenerationMs: 20, amcExecutionMs: 40 } });
+  sandbox = await startSandbox({
+    seed: 23,
+    scale: { profiles: 1 },
+    faults: { reportGenerationMs: 20, amcExecutionMs: 40 },
+  });
 });
 after(() => sandbox?.close());
 
 test('the contract table lists what it should: a row per call, each with a reference', () => {
   assert.ok(rows.length >= 20, `parsed ${rows.length} rows`);
-  for (const line of section.split('\n').filter((l) => /^\| (GET|POST|PUT|DELETE) /.test(l))) assert.match(line, /`(en-us\/[^`]+|[A-Za-z]+_prod_3p|offline-report-prod-3p)`|Sponsored Display/, `a reference for: ${line.slice(0, 80)}`);
+  for (const line of section.split('\n').filter((l) => /^\| (GET|POST|PUT|DELETE) /.test(l)))
+    assert.match(
+      line,
+      /`(en-us\/[^`]+|[A-Za-z]+_prod_3p|offline-report-prod-3p)`|Sponsored Display/,
+      `a reference for: ${line.slice(0, 80)}`,
+    );
 });
 
 test('every call the client makes is in the table, and every row of the table is a call it makes', async () => {
@@ -39,9 +57,16 @@ test('every call the client makes is in the table, and every row of the table is
   const profileId = sandbox.state.dataset.profiles()[0]!.profileId;
   try {
     await listProfiles(client);
-    for (const kind of Object.keys(ENTITY_ENDPOINTS) as EntityKind[]) for await (const _ of listEntities(client, profileId, kind)) void _;
+    for (const kind of Object.keys(ENTITY_ENDPOINTS) as EntityKind[])
+      for await (const _ of listEntities(client, profileId, kind)) void _;
     for (const kind of Object.keys(EXPORT_MEDIA_TYPES) as ExportKind[]) {
-      for await (const _ of exportEntities(client, profileId, kind, { adProducts: ['SPONSORED_PRODUCTS', 'SPONSORED_BRANDS', 'SPONSORED_DISPLAY'], negative: [false], targetLevels: ['AD_GROUP'], pollMs: 10 })) void _;
+      for await (const _ of exportEntities(client, profileId, kind, {
+        adProducts: ['SPONSORED_PRODUCTS', 'SPONSORED_BRANDS', 'SPONSORED_DISPLAY'],
+        negative: [false],
+        targetLevels: ['AD_GROUP'],
+        pollMs: 10,
+      }))
+        void _;
     }
     const day = new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10);
     for (const reportTypeId of REPORT_TYPE_IDS) {
@@ -56,17 +81,38 @@ test('every call the client makes is in the table, and every row of the table is
     const instance = { instance_id: 'contract1', advertiser_id: 'ENTITYC', marketplace_id: 'ATVPDKIKX0DER' };
     assert.equal(await upsertWorkflow(client, instance, 'contract_wf', 'SELECT 1'), 'created');
     assert.equal(await upsertWorkflow(client, instance, 'contract_wf', 'SELECT 2'), 'updated');
-    const exec = await createExecution(client, instance, { workflowId: 'contract_wf', timeWindowType: 'EXPLICIT', timeWindowStart: '2026-01-01T00:00:00', timeWindowEnd: '2026-01-02T00:00:00', timeWindowTimeZone: 'UTC', outputFormat: 'CSV', parameterValues: {} });
-    while ((await executionStatus(client, instance, exec)).status !== 'SUCCEEDED') await new Promise((r) => setTimeout(r, 10));
+    const exec = await createExecution(client, instance, {
+      workflowId: 'contract_wf',
+      timeWindowType: 'EXPLICIT',
+      timeWindowStart: '2026-01-01T00:00:00',
+      timeWindowEnd: '2026-01-02T00:00:00',
+      timeWindowTimeZone: 'UTC',
+      outputFormat: 'CSV',
+      parameterValues: {},
+    });
+    while ((await executionStatus(client, instance, exec)).status !== 'SUCCEEDED')
+      await new Promise((r) => setTimeout(r, 10));
     const [url] = await downloadUrls(client, instance, exec);
     (await client.download(url!)).body.resume();
-    const doomed = await createExecution(client, instance, { workflowId: 'contract_wf', timeWindowType: 'EXPLICIT', timeWindowStart: '2026-02-01T00:00:00', timeWindowEnd: '2026-02-02T00:00:00', timeWindowTimeZone: 'UTC', outputFormat: 'CSV', parameterValues: {} });
+    const doomed = await createExecution(client, instance, {
+      workflowId: 'contract_wf',
+      timeWindowType: 'EXPLICIT',
+      timeWindowStart: '2026-02-01T00:00:00',
+      timeWindowEnd: '2026-02-02T00:00:00',
+      timeWindowTimeZone: 'UTC',
+      outputFormat: 'CSV',
+      parameterValues: {},
+    });
     await cancelExecution(client, instance, doomed);
   } finally {
     await client.close();
   }
-  const calls = sandbox.state.requestLog.filter((e) => !e.path.startsWith('/_sandbox/')).map((e) => ({ method: e.method, path: e.path }));
-  const unlisted = [...new Set(calls.filter((c) => !rows.some((r) => matches(r, c))).map((c) => `${c.method} ${c.path}`))];
+  const calls = sandbox.state.requestLog
+    .filter((e) => !e.path.startsWith('/_sandbox/'))
+    .map((e) => ({ method: e.method, path: e.path }));
+  const unlisted = [
+    ...new Set(calls.filter((c) => !rows.some((r) => matches(r, c))).map((c) => `${c.method} ${c.path}`)),
+  ];
   assert.deepEqual(unlisted, [], 'calls missing from docs/amazon-contract.md');
   const unused = rows.filter((r) => !calls.some((c) => matches(r, c))).map((r) => `${r.method} ${r.path}`);
   assert.deepEqual(unused, [], 'rows of docs/amazon-contract.md the client never calls');

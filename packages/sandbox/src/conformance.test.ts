@@ -11,16 +11,25 @@ import { startSandbox, type Sandbox } from './server.ts';
 let sandbox: Sandbox;
 before(async () => {
   // Three profiles, so the set holds sellers and a vendor; small pages elsewhere exercise paging.
-  sandbox = await startSandbox({ seed: 13, scale: { profiles: 3, campaignsPerProfile: 7 }, faults: { reportGenerationMs: 100 } });
+  sandbox = await startSandbox({
+    seed: 13,
+    scale: { profiles: 3, campaignsPerProfile: 7 },
+    faults: { reportGenerationMs: 100 },
+  });
 });
 after(() => sandbox?.close());
 
 test('python-amazon-ad-api (an independent client) agrees with the sandbox on every endpoint adsync uses', async () => {
   const python = process.env.ADSYNC_PYTHON;
-  assert.ok(python, 'ADSYNC_PYTHON is not set: run the tests with `deploy/local/stack test`, which installs python-amazon-ad-api into .stack/venv');
+  assert.ok(
+    python,
+    'ADSYNC_PYTHON is not set: run the tests with `deploy/local/stack test`, which installs python-amazon-ad-api into .stack/venv',
+  );
   const dir = fileURLToPath(new URL('../conformance/', import.meta.url));
   const child = spawn(python, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', '--tb=short', '-rfE', dir], {
-    cwd: dir, env: { ...process.env, SANDBOX_URL: sandbox.url, PYTHONDONTWRITEBYTECODE: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: dir,
+    env: { ...process.env, SANDBOX_URL: sandbox.url, PYTHONDONTWRITEBYTECODE: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   child.stdout.on('data', (d) => (out += d));

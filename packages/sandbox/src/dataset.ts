@@ -81,20 +81,70 @@ export const DEFAULT_SCALE: Scale = {
 };
 
 const MARKETPLACES = [
-  { countryCode: 'US', currencyCode: 'USD', timezone: 'America/Los_Angeles', marketplaceStringId: 'ATVPDKIKX0DER', region: 'NA' },
-  { countryCode: 'GB', currencyCode: 'GBP', timezone: 'Europe/London', marketplaceStringId: 'A1F83G8C2ARO7P', region: 'EU' },
-  { countryCode: 'DE', currencyCode: 'EUR', timezone: 'Europe/Paris', marketplaceStringId: 'A1PA6795UKMFR9', region: 'EU' },
-  { countryCode: 'JP', currencyCode: 'JPY', timezone: 'Asia/Tokyo', marketplaceStringId: 'A1VC38T7YXB528', region: 'FE' },
+  {
+    countryCode: 'US',
+    currencyCode: 'USD',
+    timezone: 'America/Los_Angeles',
+    marketplaceStringId: 'ATVPDKIKX0DER',
+    region: 'NA',
+  },
+  {
+    countryCode: 'GB',
+    currencyCode: 'GBP',
+    timezone: 'Europe/London',
+    marketplaceStringId: 'A1F83G8C2ARO7P',
+    region: 'EU',
+  },
+  {
+    countryCode: 'DE',
+    currencyCode: 'EUR',
+    timezone: 'Europe/Paris',
+    marketplaceStringId: 'A1PA6795UKMFR9',
+    region: 'EU',
+  },
+  {
+    countryCode: 'JP',
+    currencyCode: 'JPY',
+    timezone: 'Asia/Tokyo',
+    marketplaceStringId: 'A1VC38T7YXB528',
+    region: 'FE',
+  },
 ] as const;
 
-const WORDS = ['organic', 'coffee', 'beans', 'espresso', 'grinder', 'mug', 'travel', 'ceramic', 'arabica', 'decaf', 'filter', 'pour', 'over', 'kettle', 'cold', 'brew', 'dark', 'roast', 'gift', 'set'];
+const WORDS = [
+  'organic',
+  'coffee',
+  'beans',
+  'espresso',
+  'grinder',
+  'mug',
+  'travel',
+  'ceramic',
+  'arabica',
+  'decaf',
+  'filter',
+  'pour',
+  'over',
+  'kettle',
+  'cold',
+  'brew',
+  'dark',
+  'roast',
+  'gift',
+  'set',
+];
 const STATES = ['ENABLED', 'ENABLED', 'ENABLED', 'PAUSED', 'ARCHIVED'] as const;
 const MATCH_TYPES = ['EXACT', 'PHRASE', 'BROAD'] as const;
 
 export const BASE_DATE = '2026-01-01';
 
 export type AdProductKind = 'sp' | 'sb' | 'sd' | 'st';
-export const AD_PRODUCT_NAMES: Record<AdProductKind, string> = { sp: 'SPONSORED_PRODUCTS', sb: 'SPONSORED_BRANDS', sd: 'SPONSORED_DISPLAY', st: 'SPONSORED_TELEVISION' };
+export const AD_PRODUCT_NAMES: Record<AdProductKind, string> = {
+  sp: 'SPONSORED_PRODUCTS',
+  sb: 'SPONSORED_BRANDS',
+  sd: 'SPONSORED_DISPLAY',
+  st: 'SPONSORED_TELEVISION',
+};
 
 export type EntityKind =
   | 'portfolio'
@@ -166,7 +216,18 @@ export interface Entity {
 
 /** Which kinds each ad product has. */
 export const KINDS_OF: Record<AdProductKind, EntityKind[]> = {
-  sp: ['campaign', 'adGroup', 'ad', 'keyword', 'productTarget', 'negativeKeyword', 'negativeTarget', 'campaignNegativeKeyword', 'campaignNegativeTarget', 'budgetRule'],
+  sp: [
+    'campaign',
+    'adGroup',
+    'ad',
+    'keyword',
+    'productTarget',
+    'negativeKeyword',
+    'negativeTarget',
+    'campaignNegativeKeyword',
+    'campaignNegativeTarget',
+    'budgetRule',
+  ],
   sb: ['campaign', 'adGroup', 'ad', 'keyword', 'productTarget', 'negativeKeyword', 'negativeTarget', 'budgetRule'],
   sd: ['campaign', 'adGroup', 'ad', 'productTarget', 'negativeTarget', 'creative', 'budgetRule'],
   st: ['campaign', 'adGroup', 'productTarget'],
@@ -174,7 +235,9 @@ export const KINDS_OF: Record<AdProductKind, EntityKind[]> = {
 
 /** Id spaces: 10^13 apart per (product, kind), 10^9 per profile. All ids stay below 2^53. */
 const KIND_CODE: Record<string, number> = {};
-['portfolio', ...(['sp', 'sb', 'sd', 'st'] as const).flatMap((p) => KINDS_OF[p].map((k) => `${p}.${k}`))].forEach((k, i) => (KIND_CODE[k] = 10 + i));
+['portfolio', ...(['sp', 'sb', 'sd', 'st'] as const).flatMap((p) => KINDS_OF[p].map((k) => `${p}.${k}`))].forEach(
+  (k, i) => (KIND_CODE[k] = 10 + i),
+);
 
 export function entityId(product: AdProductKind | null, kind: EntityKind, p: number, i: number): string {
   const code = KIND_CODE[product ? `${product}.${kind}` : kind];
@@ -195,7 +258,13 @@ export interface Profile {
   timezone: string;
   marketplaceStringId: string;
   region: string;
-  accountInfo: { marketplaceStringId: string; id: string; type: 'seller' | 'vendor' | 'agency'; name: string; validPaymentMethod?: boolean };
+  accountInfo: {
+    marketplaceStringId: string;
+    id: string;
+    type: 'seller' | 'vendor' | 'agency';
+    name: string;
+    validPaymentMethod?: boolean;
+  };
 }
 
 export interface Change {
@@ -205,7 +274,8 @@ export interface Change {
   patch: Record<string, unknown>;
 }
 
-const titleWords = (seed: number, key: string, n: number) => Array.from({ length: n }, (_, i) => pick(seed, `${key}:w${i}`, WORDS)).join(' ');
+const titleWords = (seed: number, key: string, n: number) =>
+  Array.from({ length: n }, (_, i) => pick(seed, `${key}:w${i}`, WORDS)).join(' ');
 const money = (v: number) => Math.round(v * 100) / 100;
 
 export class Dataset {
@@ -231,7 +301,13 @@ export class Dataset {
         index: p,
         profileId: idOf.profile(p),
         ...m,
-        accountInfo: { marketplaceStringId: m.marketplaceStringId, id: `A${hash32(this.seed, `acct${p}`).toString(36).toUpperCase()}`, type, name: `Sandbox Brand ${p + 1}`, ...(type === 'vendor' ? { validPaymentMethod: true } : {}) },
+        accountInfo: {
+          marketplaceStringId: m.marketplaceStringId,
+          id: `A${hash32(this.seed, `acct${p}`).toString(36).toUpperCase()}`,
+          type,
+          name: `Sandbox Brand ${p + 1}`,
+          ...(type === 'vendor' ? { validPaymentMethod: true } : {}),
+        },
       };
     });
   }
@@ -245,16 +321,29 @@ export class Dataset {
 
   private perCampaign(product: AdProductKind): number {
     const s = this.scale;
-    return { sp: s.adGroupsPerCampaign, sb: s.sbAdGroupsPerCampaign, sd: s.sdAdGroupsPerCampaign, st: s.stAdGroupsPerCampaign }[product];
+    return {
+      sp: s.adGroupsPerCampaign,
+      sb: s.sbAdGroupsPerCampaign,
+      sd: s.sdAdGroupsPerCampaign,
+      st: s.stAdGroupsPerCampaign,
+    }[product];
   }
 
   private campaigns(product: AdProductKind): number {
     const s = this.scale;
-    return { sp: s.campaignsPerProfile, sb: s.sbCampaignsPerProfile, sd: s.sdCampaignsPerProfile, st: s.stCampaignsPerProfile }[product];
+    return {
+      sp: s.campaignsPerProfile,
+      sb: s.sbCampaignsPerProfile,
+      sd: s.sdCampaignsPerProfile,
+      st: s.stCampaignsPerProfile,
+    }[product];
   }
 
   /** Children per ad group (or per campaign, for campaign-level kinds). */
-  private perParent(product: AdProductKind, kind: EntityKind): { per: number; level: 'campaign' | 'adGroup' | 'profile' } {
+  private perParent(
+    product: AdProductKind,
+    kind: EntityKind,
+  ): { per: number; level: 'campaign' | 'adGroup' | 'profile' } {
     const s = this.scale;
     const table: Record<string, [number, 'campaign' | 'adGroup' | 'profile']> = {
       'sp.ad': [s.adsPerAdGroup, 'adGroup'],
@@ -291,7 +380,11 @@ export class Dataset {
     if (kind === 'campaign') return this.campaigns(p);
     if (kind === 'adGroup') return this.campaigns(p) * this.perCampaign(p);
     const { per, level } = this.perParent(p, kind);
-    return level === 'profile' ? per : level === 'campaign' ? this.campaigns(p) * per : this.campaigns(p) * this.perCampaign(p) * per;
+    return level === 'profile'
+      ? per
+      : level === 'campaign'
+        ? this.campaigns(p) * per
+        : this.campaigns(p) * this.perCampaign(p) * per;
   }
 
   /** Every entity of a kind in a profile, in id order. */
@@ -300,7 +393,12 @@ export class Dataset {
     for (let i = 0; i < n; i++) yield this.entity(product, kind, p, i);
   }
 
-  private parents(product: AdProductKind, kind: EntityKind, p: number, i: number): { campaignIndex?: number; adGroupIndex?: number } {
+  private parents(
+    product: AdProductKind,
+    kind: EntityKind,
+    p: number,
+    i: number,
+  ): { campaignIndex?: number; adGroupIndex?: number } {
     if (kind === 'campaign' || kind === 'budgetRule') return {};
     if (kind === 'adGroup') return { campaignIndex: Math.floor(i / this.perCampaign(product)) };
     const { per, level } = this.perParent(product, kind);
@@ -333,9 +431,23 @@ export class Dataset {
 
   private generate(product: AdProductKind | null, kind: EntityKind, p: number, i: number, id: string): Entity {
     const seed = this.seed;
-    const e: Entity = { product: product ?? 'sp', kind, profileIndex: p, index: i, id, state: pick(seed, `${id}:state`, STATES), createdAt: this.createdAt(id), updatedAt: this.updatedAt(id) };
+    const e: Entity = {
+      product: product ?? 'sp',
+      kind,
+      profileIndex: p,
+      index: i,
+      id,
+      state: pick(seed, `${id}:state`, STATES),
+      createdAt: this.createdAt(id),
+      updatedAt: this.updatedAt(id),
+    };
     if (kind === 'portfolio') {
-      return { ...e, state: 'ENABLED', name: `Portfolio ${titleWords(seed, id, 2)} ${i + 1}`, amount: intBetween(seed, `${id}:budget`, 500, 5000) };
+      return {
+        ...e,
+        state: 'ENABLED',
+        name: `Portfolio ${titleWords(seed, id, 2)} ${i + 1}`,
+        amount: intBetween(seed, `${id}:budget`, 500, 5000),
+      };
     }
     const prod = product!;
     const { campaignIndex, adGroupIndex } = this.parents(prod, kind, p, i);
@@ -344,8 +456,16 @@ export class Dataset {
     switch (kind) {
       case 'campaign': {
         const auto = prod === 'sp' && unit(seed, `${id}:auto`) < 0.3;
-        const pf = this.scale.portfoliosPerProfile > 0 && unit(seed, `${id}:pf`) < 0.5 ? entityId(null, 'portfolio', p, i % this.scale.portfoliosPerProfile) : undefined;
-        const label = { sp: `SP ${auto ? 'Auto' : 'Manual'}`, sb: 'SB Brand', sd: 'SD Retargeting', st: 'ST Awareness' }[prod];
+        const pf =
+          this.scale.portfoliosPerProfile > 0 && unit(seed, `${id}:pf`) < 0.5
+            ? entityId(null, 'portfolio', p, i % this.scale.portfoliosPerProfile)
+            : undefined;
+        const label = {
+          sp: `SP ${auto ? 'Auto' : 'Manual'}`,
+          sb: 'SB Brand',
+          sd: 'SD Retargeting',
+          st: 'ST Awareness',
+        }[prod];
         return {
           ...e,
           name: `${label} – ${titleWords(seed, id, 3)} #${i + 1}`,
@@ -353,7 +473,8 @@ export class Dataset {
           startDate: this.createdAt(id).slice(0, 10),
           budget: intBetween(seed, `${id}:budget`, 10, 500),
           targetingType: prod === 'sp' ? (auto ? 'AUTO' : 'MANUAL') : undefined,
-          biddingStrategy: prod === 'sp' ? pick(seed, `${id}:strat`, ['LEGACY_FOR_SALES', 'AUTO_FOR_SALES', 'MANUAL']) : undefined,
+          biddingStrategy:
+            prod === 'sp' ? pick(seed, `${id}:strat`, ['LEGACY_FOR_SALES', 'AUTO_FOR_SALES', 'MANUAL']) : undefined,
           placementTopPercentage: prod === 'sp' ? intBetween(seed, `${id}:top`, 0, 50) : undefined,
           tactic: prod === 'sd' ? pick(seed, `${id}:tactic`, ['T00020', 'T00030']) : undefined,
           costType: prod === 'sb' || prod === 'sd' ? 'CPC' : prod === 'st' ? 'VCPM' : undefined,
@@ -373,24 +494,64 @@ export class Dataset {
         };
       case 'ad': {
         const asin = this.asin(hash32(seed, `${id}:asin`) % 500);
-        return { ...e, asin, sku: `SKU-${asin.slice(-6)}`, name: prod === 'sb' ? `Brand ad ${i + 1}` : undefined, asins: prod === 'sb' ? [asin, this.asin((hash32(seed, `${id}:a2`) % 500) + 1)] : undefined, headline: prod === 'sb' ? `The best ${titleWords(seed, id, 2)}` : undefined };
+        return {
+          ...e,
+          asin,
+          sku: `SKU-${asin.slice(-6)}`,
+          name: prod === 'sb' ? `Brand ad ${i + 1}` : undefined,
+          asins: prod === 'sb' ? [asin, this.asin((hash32(seed, `${id}:a2`) % 500) + 1)] : undefined,
+          headline: prod === 'sb' ? `The best ${titleWords(seed, id, 2)}` : undefined,
+        };
       }
       case 'keyword':
-        return { ...e, keywordText: titleWords(seed, id, intBetween(seed, `${id}:len`, 1, 4)), matchType: pick(seed, `${id}:match`, MATCH_TYPES), bid: money(0.2 + unit(seed, `${id}:bid`) * 3) };
+        return {
+          ...e,
+          keywordText: titleWords(seed, id, intBetween(seed, `${id}:len`, 1, 4)),
+          matchType: pick(seed, `${id}:match`, MATCH_TYPES),
+          bid: money(0.2 + unit(seed, `${id}:bid`) * 3),
+        };
       case 'productTarget': {
-        const expression = prod === 'sd' && unit(seed, `${id}:sim`) < 0.5 ? [{ type: 'SIMILAR_PRODUCT' }] : [{ type: 'ASIN_SAME_AS', value: this.asin(hash32(seed, `${id}:asin`) % 500) }];
+        const expression =
+          prod === 'sd' && unit(seed, `${id}:sim`) < 0.5
+            ? [{ type: 'SIMILAR_PRODUCT' }]
+            : [{ type: 'ASIN_SAME_AS', value: this.asin(hash32(seed, `${id}:asin`) % 500) }];
         return { ...e, expression, expressionType: 'MANUAL', bid: money(0.3 + unit(seed, `${id}:bid`) * 2) };
       }
       case 'negativeKeyword':
       case 'campaignNegativeKeyword':
-        return { ...e, state: pick(seed, `${id}:state`, ['ENABLED', 'ENABLED', 'ARCHIVED'] as const), keywordText: `${titleWords(seed, id, 1)} free`, matchType: pick(seed, `${id}:match`, ['NEGATIVE_EXACT', 'NEGATIVE_PHRASE']) };
+        return {
+          ...e,
+          state: pick(seed, `${id}:state`, ['ENABLED', 'ENABLED', 'ARCHIVED'] as const),
+          keywordText: `${titleWords(seed, id, 1)} free`,
+          matchType: pick(seed, `${id}:match`, ['NEGATIVE_EXACT', 'NEGATIVE_PHRASE']),
+        };
       case 'negativeTarget':
       case 'campaignNegativeTarget':
-        return { ...e, state: pick(seed, `${id}:state`, ['ENABLED', 'ENABLED', 'ARCHIVED'] as const), expression: [{ type: unit(seed, `${id}:brand`) < 0.3 ? 'ASIN_BRAND_SAME_AS' : 'ASIN_SAME_AS', value: this.asin((hash32(seed, `${id}:asin`) % 500) + 250) }] };
+        return {
+          ...e,
+          state: pick(seed, `${id}:state`, ['ENABLED', 'ENABLED', 'ARCHIVED'] as const),
+          expression: [
+            {
+              type: unit(seed, `${id}:brand`) < 0.3 ? 'ASIN_BRAND_SAME_AS' : 'ASIN_SAME_AS',
+              value: this.asin((hash32(seed, `${id}:asin`) % 500) + 250),
+            },
+          ],
+        };
       case 'creative':
-        return { ...e, state: 'ENABLED', creativeType: this.entity('sd', 'adGroup', p, adGroupIndex!).creativeType, headline: `Discover ${titleWords(seed, id, 2)}` };
+        return {
+          ...e,
+          state: 'ENABLED',
+          creativeType: this.entity('sd', 'adGroup', p, adGroupIndex!).creativeType,
+          headline: `Discover ${titleWords(seed, id, 2)}`,
+        };
       case 'budgetRule':
-        return { ...e, state: 'ENABLED', name: `${prod.toUpperCase()} weekend boost ${i + 1}`, ruleType: 'SCHEDULE', increasePercent: intBetween(seed, `${id}:pct`, 10, 50) };
+        return {
+          ...e,
+          state: 'ENABLED',
+          name: `${prod.toUpperCase()} weekend boost ${i + 1}`,
+          ruleType: 'SCHEDULE',
+          increasePercent: intBetween(seed, `${id}:pct`, 10, 50),
+        };
       default:
         return e;
     }

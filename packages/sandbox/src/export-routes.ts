@@ -24,8 +24,19 @@ export const EXPORT_TYPES = {
 } as const;
 export type ExportType = keyof typeof EXPORT_TYPES;
 
-const PRODUCTS: Record<string, AdProductKind> = { SPONSORED_PRODUCTS: 'sp', SPONSORED_BRANDS: 'sb', SPONSORED_DISPLAY: 'sd' };
-const TARGET_KINDS: EntityKind[] = ['keyword', 'productTarget', 'negativeKeyword', 'negativeTarget', 'campaignNegativeKeyword', 'campaignNegativeTarget'];
+const PRODUCTS: Record<string, AdProductKind> = {
+  SPONSORED_PRODUCTS: 'sp',
+  SPONSORED_BRANDS: 'sb',
+  SPONSORED_DISPLAY: 'sd',
+};
+const TARGET_KINDS: EntityKind[] = [
+  'keyword',
+  'productTarget',
+  'negativeKeyword',
+  'negativeTarget',
+  'campaignNegativeKeyword',
+  'campaignNegativeTarget',
+];
 
 export interface ExportFilters {
   adProductFilter: string[];
@@ -48,12 +59,18 @@ export interface ExportRecord {
 }
 
 /** What an export contains, as the common-model objects it serialises. */
-export function* exportRows(state: SandboxState, type: ExportType, p: number, f: ExportFilters): Generator<Record<string, unknown>> {
+export function* exportRows(
+  state: SandboxState,
+  type: ExportType,
+  p: number,
+  f: ExportFilters,
+): Generator<Record<string, unknown>> {
   const ds = state.dataset;
   const currency = ds.profiles()[p]!.currencyCode;
   for (const productName of f.adProductFilter) {
     const product = PRODUCTS[productName]!;
-    const kinds: EntityKind[] = type === 'campaigns' ? ['campaign'] : type === 'adGroups' ? ['adGroup'] : type === 'ads' ? ['ad'] : TARGET_KINDS;
+    const kinds: EntityKind[] =
+      type === 'campaigns' ? ['campaign'] : type === 'adGroups' ? ['adGroup'] : type === 'ads' ? ['ad'] : TARGET_KINDS;
     for (const kind of kinds) {
       for (const e of ds.all(product, kind, p)) {
         if (!f.stateFilter.includes(e.state)) continue;
@@ -67,7 +84,8 @@ export function* exportRows(state: SandboxState, type: ExportType, p: number, f:
 
 function targetMatches(e: Entity, row: Record<string, unknown>, f: ExportFilters): boolean {
   if (f.negativeFilter && !f.negativeFilter.includes(Boolean(row.negative))) return false;
-  if (f.targetLevelFilter && !f.targetLevelFilter.includes(e.kind.startsWith('campaign') ? 'CAMPAIGN' : 'AD_GROUP')) return false;
+  if (f.targetLevelFilter && !f.targetLevelFilter.includes(e.kind.startsWith('campaign') ? 'CAMPAIGN' : 'AD_GROUP'))
+    return false;
   if (f.targetTypeFilter && !f.targetTypeFilter.includes(String(row.targetType))) return false;
   return true;
 }
@@ -85,22 +103,58 @@ export function exportEndpoints(state: SandboxState): Endpoint[] {
     if (type === 'targets') {
       props.negativeFilter = arrayOf({ type: 'boolean' }, 2);
       props.targetLevelFilter = arrayOf({ type: 'string', enum: ['AD_GROUP', 'CAMPAIGN'] }, 2);
-      props.targetTypeFilter = arrayOf({ type: 'string', enum: ['AUDIENCE', 'AUTO', 'CONTENT_CATEGORY', 'KEYWORD', 'PRODUCT', 'PRODUCT_AUDIENCE', 'PRODUCT_CATEGORY', 'PRODUCT_CATEGORY_AUDIENCE', 'THEME'] }, 9);
+      props.targetTypeFilter = arrayOf(
+        {
+          type: 'string',
+          enum: [
+            'AUDIENCE',
+            'AUTO',
+            'CONTENT_CATEGORY',
+            'KEYWORD',
+            'PRODUCT',
+            'PRODUCT_AUDIENCE',
+            'PRODUCT_CATEGORY',
+            'PRODUCT_CATEGORY_AUDIENCE',
+            'THEME',
+          ],
+        },
+        9,
+      );
     }
     endpoints.push({
-      method: 'POST', path: `/${type}/export`, family: 'legacy', doc: 'en-us/guides/exports/get-started.md', summary: `export ${type}`,
-      contentTypes: [media], produces: media, optionalBody: true,
+      method: 'POST',
+      path: `/${type}/export`,
+      family: 'legacy',
+      doc: 'en-us/guides/exports/get-started.md',
+      summary: `export ${type}`,
+      contentTypes: [media],
+      produces: media,
+      optionalBody: true,
       body: { type: 'object', properties: props },
       handle: (ctx) => {
         const b = ctx.body as Partial<ExportFilters>;
         const filters: ExportFilters = {
           adProductFilter: b.adProductFilter ?? Object.keys(PRODUCTS),
           stateFilter: b.stateFilter ?? ['ENABLED', 'PAUSED'],
-          ...(type === 'targets' ? { negativeFilter: b.negativeFilter, targetLevelFilter: b.targetLevelFilter, targetTypeFilter: b.targetTypeFilter } : {}),
+          ...(type === 'targets'
+            ? {
+                negativeFilter: b.negativeFilter,
+                targetLevelFilter: b.targetLevelFilter,
+                targetTypeFilter: b.targetTypeFilter,
+              }
+            : {}),
         };
         // Export ids are base64 of "<uuid>,<type letter>" (as Amazon's are).
         const exportId = Buffer.from(`${randomUUID()},${EXPORT_TYPES[type].letter}`).toString('base64url');
-        const e: ExportRecord = { exportId, type, profileIndex: ctx.profile!, createdAt: state.now().getTime(), durationMs: state.faults.reportGenerationMs, filters, failed: state.faults.failExports };
+        const e: ExportRecord = {
+          exportId,
+          type,
+          profileIndex: ctx.profile!,
+          createdAt: state.now().getTime(),
+          durationMs: state.faults.reportGenerationMs,
+          filters,
+          failed: state.faults.failExports,
+        };
         state.exports.set(exportId, e);
         state.counters.exportsCreated++;
         ctx.ok({ exportId, status: 'PROCESSING' }, media, 202);
@@ -108,17 +162,33 @@ export function exportEndpoints(state: SandboxState): Endpoint[] {
     });
   }
   endpoints.push({
-    method: 'GET', path: '/exports/{exportId}', family: 'legacy', doc: 'en-us/guides/exports/get-started.md ("Checking export status")', summary: 'export status',
+    method: 'GET',
+    path: '/exports/{exportId}',
+    family: 'legacy',
+    doc: 'en-us/guides/exports/get-started.md ("Checking export status")',
+    summary: 'export status',
     handle: (ctx) => {
       const e = state.exports.get(ctx.req.params.exportId!);
       if (!e || e.profileIndex !== ctx.profile) return ctx.fail(404, `export ${ctx.req.params.exportId} not found`);
       const media = EXPORT_TYPES[e.type].media;
       const accept = String(ctx.req.headers.accept ?? '').toLowerCase();
       // The export's own media type picks the representation; another type is not acceptable.
-      if (!accept.split(',').some((a) => a.split(';')[0]!.trim() === media.toLowerCase())) return ctx.fail(406, `Accept must be ${media} for this export`);
+      if (!accept.split(',').some((a) => a.split(';')[0]!.trim() === media.toLowerCase()))
+        return ctx.fail(406, `Accept must be ${media} for this export`);
       const base = { exportId: e.exportId, createdAt: new Date(e.createdAt).toISOString() };
       if (state.now().getTime() - e.createdAt < e.durationMs) return ctx.ok({ ...base, status: 'PROCESSING' }, media);
-      if (e.failed) return ctx.ok({ ...base, status: 'FAILED', error: { errorCode: 'INTERNAL_ERROR', message: 'The export failed due to an internal error. Please retry.' } }, media);
+      if (e.failed)
+        return ctx.ok(
+          {
+            ...base,
+            status: 'FAILED',
+            error: {
+              errorCode: 'INTERNAL_ERROR',
+              message: 'The export failed due to an internal error. Please retry.',
+            },
+          },
+          media,
+        );
       if (!e.file) {
         const rows = [...exportRows(state, e.type, e.profileIndex, e.filters)];
         e.rows = rows.length;
@@ -127,11 +197,17 @@ export function exportEndpoints(state: SandboxState): Endpoint[] {
       // Every status read signs a fresh URL, valid for an hour.
       const signedAt = state.now().getTime();
       const sig = createHmac('sha256', state.signingKey).update(`export|${e.exportId}|${signedAt}`).digest('hex');
-      ctx.ok({
-        ...base, status: 'COMPLETED', fileSize: e.file.length, generatedAt: new Date(e.createdAt + e.durationMs).toISOString(),
-        url: `${state.baseUrl()}/_download/exports/${e.exportId}.json.gz?X-Amz-Date=${signedAt}&X-Amz-Signature=${sig}`,
-        urlExpiresAt: new Date(signedAt + 3600_000).toISOString(),
-      }, media);
+      ctx.ok(
+        {
+          ...base,
+          status: 'COMPLETED',
+          fileSize: e.file.length,
+          generatedAt: new Date(e.createdAt + e.durationMs).toISOString(),
+          url: `${state.baseUrl()}/_download/exports/${e.exportId}.json.gz?X-Amz-Date=${signedAt}&X-Amz-Signature=${sig}`,
+          urlExpiresAt: new Date(signedAt + 3600_000).toISOString(),
+        },
+        media,
+      );
     },
   });
   return endpoints;
@@ -139,7 +215,13 @@ export function exportEndpoints(state: SandboxState): Endpoint[] {
 
 /** The presigned download (S3: no Amazon headers; an XML error when the signature or its hour is wrong). */
 export function exportDownloadRoutes(state: SandboxState): Route[] {
-  const denied = (res: ServerResponse, msg: string) => send(res, 403, `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>${msg}</Message></Error>`, 'application/xml');
+  const denied = (res: ServerResponse, msg: string) =>
+    send(
+      res,
+      403,
+      `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>${msg}</Message></Error>`,
+      'application/xml',
+    );
   return [
     route('GET', '/_download/exports/{file}', (req, res) => {
       const id = req.params.file!.replace(/\.json\.gz$/, '');
@@ -154,4 +236,3 @@ export function exportDownloadRoutes(state: SandboxState): Route[] {
     }),
   ];
 }
-

@@ -22,6 +22,8 @@ export function hash32(seed: number, key: string): number {
 export const unit = (seed: number, key: string): number => hash32(seed, key) / 4294967296;
 
 /** Integer in [min, max]. */
-export const intBetween = (seed: number, key: string, min: number, max: number): number => min + Math.floor(unit(seed, key) * (max - min + 1));
+export const intBetween = (seed: number, key: string, min: number, max: number): number =>
+  min + Math.floor(unit(seed, key) * (max - min + 1));
 
-export const pick = <T>(seed: number, key: string, items: readonly T[]): T => items[Math.floor(unit(seed, key) * items.length)] as T;
+export const pick = <T>(seed: number, key: string, items: readonly T[]): T =>
+  items[Math.floor(unit(seed, key) * items.length)] as T;

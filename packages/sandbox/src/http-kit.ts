@@ -24,11 +24,20 @@ export interface Route {
 
 export function route(method: string, path: string, handler: Handler): Route {
   const keys: string[] = [];
-  const pattern = new RegExp(`^${path.replace(/\{(\w+)\}/g, (_, k: string) => { keys.push(k); return '([^/]+)'; })}$`);
+  const pattern = new RegExp(
+    `^${path.replace(/\{(\w+)\}/g, (_, k: string) => {
+      keys.push(k);
+      return '([^/]+)';
+    })}$`,
+  );
   return { method, pattern, keys, handler };
 }
 
-export function match(routes: Route[], method: string, path: string): { route: Route; params: Record<string, string> } | null {
+export function match(
+  routes: Route[],
+  method: string,
+  path: string,
+): { route: Route; params: Record<string, string> } | null {
   for (const r of routes) {
     if (r.method !== method) continue;
     const m = r.pattern.exec(path);

@@ -33,7 +33,11 @@ const sandbox = await startSandbox({
   host: cfg.SANDBOX_HOST,
   port: cfg.SANDBOX_PORT,
   seed: cfg.SANDBOX_SEED,
-  scale: { profiles: cfg.SANDBOX_PROFILES, campaignsPerProfile: cfg.SANDBOX_CAMPAIGNS_PER_PROFILE, ...cfg.SANDBOX_SCALE },
+  scale: {
+    profiles: cfg.SANDBOX_PROFILES,
+    campaignsPerProfile: cfg.SANDBOX_CAMPAIGNS_PER_PROFILE,
+    ...cfg.SANDBOX_SCALE,
+  },
   faults: { reportGenerationMs: cfg.SANDBOX_REPORT_GENERATION_MS },
 });
 sandbox.state.supplierScale = { ...sandbox.state.supplierScale, products: cfg.SANDBOX_SUPPLIER_PRODUCTS };

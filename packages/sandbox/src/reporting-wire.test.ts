@@ -16,17 +16,46 @@ const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString
 before(async () => {
   sandbox = await startSandbox({ seed: 11, faults: { reportGenerationMs: 100 } });
   profileId = sandbox.state.dataset.profiles()[0]!.profileId;
-  const res = await fetch(`${sandbox.url}/auth/o2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'Atzr|wire', client_id: SANDBOX_CLIENT_ID, client_secret: SANDBOX_CLIENT_SECRET }) });
+  const res = await fetch(`${sandbox.url}/auth/o2/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'refresh_token',
+      refresh_token: 'Atzr|wire',
+      client_id: SANDBOX_CLIENT_ID,
+      client_secret: SANDBOX_CLIENT_SECRET,
+    }),
+  });
   token = (await json(res)).access_token;
 });
 after(() => sandbox.close());
 
-const headers = (extra: Record<string, string> = {}) => ({ authorization: `Bearer ${token}`, 'amazon-advertising-api-clientid': SANDBOX_CLIENT_ID, 'amazon-advertising-api-scope': profileId, ...extra });
-const create = (body: unknown) => fetch(`${sandbox.url}/reporting/reports`, { method: 'POST', headers: headers({ 'content-type': 'application/vnd.createasyncreportrequest.v3+json' }), body: JSON.stringify(body) });
+const headers = (extra: Record<string, string> = {}) => ({
+  authorization: `Bearer ${token}`,
+  'amazon-advertising-api-clientid': SANDBOX_CLIENT_ID,
+  'amazon-advertising-api-scope': profileId,
+  ...extra,
+});
+const create = (body: unknown) =>
+  fetch(`${sandbox.url}/reporting/reports`, {
+    method: 'POST',
+    headers: headers({ 'content-type': 'application/vnd.createasyncreportrequest.v3+json' }),
+    body: JSON.stringify(body),
+  });
 
 test('Login with Amazon answers invalid_grant for a revoked refresh token and invalid_client for a wrong secret', async () => {
   sandbox.state.revokedRefreshTokens.add('Atzr|gone');
-  const form = (rt: string, secret = SANDBOX_CLIENT_SECRET) => fetch(`${sandbox.url}/auth/o2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: rt, client_id: SANDBOX_CLIENT_ID, client_secret: secret }) });
+  const form = (rt: string, secret = SANDBOX_CLIENT_SECRET) =>
+    fetch(`${sandbox.url}/auth/o2/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: rt,
+        client_id: SANDBOX_CLIENT_ID,
+        client_secret: secret,
+      }),
+    });
   const revoked = await form('Atzr|gone');
   assert.equal(revoked.status, 400);
   assert.equal((await json(revoked)).error, 'invalid_grant');
@@ -36,9 +65,17 @@ test('Login with Amazon answers invalid_grant for a revoked refresh token and in
 });
 
 test('entity lists insist on their v3 media type', async () => {
-  const res = await fetch(`${sandbox.url}/sp/campaigns/list`, { method: 'POST', headers: headers({ 'content-type': 'application/json' }), body: '{}' });
+  const res = await fetch(`${sandbox.url}/sp/campaigns/list`, {
+    method: 'POST',
+    headers: headers({ 'content-type': 'application/json' }),
+    body: '{}',
+  });
   assert.equal(res.status, 415);
-  const ok = await fetch(`${sandbox.url}/sp/campaigns/list`, { method: 'POST', headers: headers({ 'content-type': 'application/vnd.spCampaign.v3+json' }), body: '{"maxResults":2}' });
+  const ok = await fetch(`${sandbox.url}/sp/campaigns/list`, {
+    method: 'POST',
+    headers: headers({ 'content-type': 'application/vnd.spCampaign.v3+json' }),
+    body: '{"maxResults":2}',
+  });
   assert.equal(ok.status, 200);
   const body = await json(ok);
   assert.equal(body.campaigns.length, 2);
@@ -47,14 +84,16 @@ test('entity lists insist on their v3 media type', async () => {
 });
 
 test('a report moves PENDING → PROCESSING → COMPLETED and downloads as gzip JSON with numeric ids', async () => {
-  const res = await create(reportRequestBody({ reportTypeId: 'spTargeting', startDate: daysAgo(3), endDate: daysAgo(1) }));
+  const res = await create(
+    reportRequestBody({ reportTypeId: 'spTargeting', startDate: daysAgo(3), endDate: daysAgo(1) }),
+  );
   assert.equal(res.status, 200);
   const { reportId, status } = await json(res);
   assert.equal(status, 'PENDING');
   const seen = new Set<string>();
   let final: Record<string, unknown> = {};
   for (let i = 0; i < 50; i++) {
-    final = await (await json(fetch(`${sandbox.url}/reporting/reports/${reportId}`, { headers: headers() })));
+    final = await await json(fetch(`${sandbox.url}/reporting/reports/${reportId}`, { headers: headers() }));
     seen.add(String(final.status));
     if (final.status === 'COMPLETED') break;
     await new Promise((r) => setTimeout(r, 30));
@@ -67,10 +106,18 @@ test('a report moves PENDING → PROCESSING → COMPLETED and downloads as gzip 
   const rows = JSON.parse(gunzipSync(buf).toString());
   assert.ok(rows.length > 0);
   assert.equal(typeof rows[0].campaignId, 'number', 'report ids are numbers');
-  assert.deepEqual(Object.keys(rows[0]).sort(), [...reportRequestBody({ reportTypeId: 'spTargeting', startDate: today, endDate: today }).configuration.columns].sort());
-  const totals = await (await json(fetch(`${sandbox.url}/_sandbox/totals?reportId=${reportId}`)));
+  assert.deepEqual(
+    Object.keys(rows[0]).sort(),
+    [
+      ...reportRequestBody({ reportTypeId: 'spTargeting', startDate: today, endDate: today }).configuration.columns,
+    ].sort(),
+  );
+  const totals = await await json(fetch(`${sandbox.url}/_sandbox/totals?reportId=${reportId}`));
   assert.equal(totals.rows, rows.length);
-  assert.equal(totals.sums.clicks, rows.reduce((s: number, r: { clicks: number }) => s + r.clicks, 0));
+  assert.equal(
+    totals.sums.clicks,
+    rows.reduce((s: number, r: { clicks: number }) => s + r.clicks, 0),
+  );
 
   // The presigned URL expires.
   sandbox.state.clockOffsetMs += 2 * 3600_000;
@@ -84,16 +131,25 @@ test('a report moves PENDING → PROCESSING → COMPLETED and downloads as gzip 
 });
 
 test('400 for a column the report type does not accept and for more than 31 days; 425 for a duplicate', async () => {
-  const badColumn = await create(reportRequestBody({ reportTypeId: 'sbCampaigns', startDate: daysAgo(2), endDate: daysAgo(1), columns: ['date', 'campaignId', 'sales7d'] }));
+  const badColumn = await create(
+    reportRequestBody({
+      reportTypeId: 'sbCampaigns',
+      startDate: daysAgo(2),
+      endDate: daysAgo(1),
+      columns: ['date', 'campaignId', 'sales7d'],
+    }),
+  );
   assert.equal(badColumn.status, 400);
   assert.match((await json(badColumn)).detail, /^configuration columns includes invalid values: \(sales7d\)/);
-  const tooLong = await create(reportRequestBody({ reportTypeId: 'spCampaigns', startDate: daysAgo(40), endDate: daysAgo(1) }));
+  const tooLong = await create(
+    reportRequestBody({ reportTypeId: 'spCampaigns', startDate: daysAgo(40), endDate: daysAgo(1) }),
+  );
   assert.equal(tooLong.status, 400);
   assert.match((await json(tooLong)).detail, /31 days/);
   sandbox.setFaults({ reportGenerationMs: 60_000 });
   try {
     const body = reportRequestBody({ reportTypeId: 'sdCampaigns', startDate: daysAgo(5), endDate: daysAgo(4) });
-    const first = await (await json(create(body)));
+    const first = await await json(create(body));
     const dup = await create(body);
     assert.equal(dup.status, 425);
     assert.deepEqual(await json(dup), { code: '425', detail: `The Request is a duplicate of : ${first.reportId}` });
@@ -105,7 +161,9 @@ test('400 for a column the report type does not accept and for more than 31 days
 test('report creation throttles without Retry-After; other calls send it', async () => {
   sandbox.setFaults({ rate429: 1 });
   try {
-    const c = await create(reportRequestBody({ reportTypeId: 'spCampaigns', startDate: daysAgo(2), endDate: daysAgo(2) }));
+    const c = await create(
+      reportRequestBody({ reportTypeId: 'spCampaigns', startDate: daysAgo(2), endDate: daysAgo(2) }),
+    );
     assert.equal(c.status, 429);
     assert.equal(c.headers.get('retry-after'), null);
     const l = await fetch(`${sandbox.url}/v2/profiles`, { headers: headers() });
@@ -120,11 +178,15 @@ test('with restatement on, a later pull of the same day returns higher conversio
   sandbox.setFaults({ restatement: true });
   try {
     const pull = async () => {
-      const { reportId } = await (await json(create(reportRequestBody({ reportTypeId: 'spCampaigns', startDate: daysAgo(9), endDate: daysAgo(9) }))));
+      const { reportId } = await await json(
+        create(reportRequestBody({ reportTypeId: 'spCampaigns', startDate: daysAgo(9), endDate: daysAgo(9) })),
+      );
       for (;;) {
-        const s = await (await json(fetch(`${sandbox.url}/reporting/reports/${reportId}`, { headers: headers() })));
+        const s = await await json(fetch(`${sandbox.url}/reporting/reports/${reportId}`, { headers: headers() }));
         if (s.status === 'COMPLETED') {
-          const t = (await json(fetch(`${sandbox.url}/_sandbox/totals?reportId=${reportId}`))) as { sums: Record<string, number> };
+          const t = (await json(fetch(`${sandbox.url}/_sandbox/totals?reportId=${reportId}`))) as {
+            sums: Record<string, number>;
+          };
           return { salesMicros: t.sums.sales7d!, orders: t.sums.purchases7d!, clicks: t.sums.clicks! };
         }
         await new Promise((r) => setTimeout(r, 50));

@@ -9,7 +9,13 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { AMC_DOCUMENTED, amcRoutes } from './amc-routes.ts';
 import { supplierRoutes } from './supplier-routes.ts';
-import { exportDownloadRoutes, exportEndpoints, exportRows, type ExportFilters, type ExportType } from './export-routes.ts';
+import {
+  exportDownloadRoutes,
+  exportEndpoints,
+  exportRows,
+  type ExportFilters,
+  type ExportType,
+} from './export-routes.ts';
 import { match, readBody, route, send, jsonBody, type Req, type Route } from './http-kit.ts';
 import { SandboxState } from './state.ts';
 import { parseFaults, type Faults } from './faults.ts';
@@ -42,9 +48,15 @@ export interface Sandbox {
 /** Paths that are never faulted: the control plane and presigned downloads (S3, not the Ads API). */
 const UNFAULTED = /^\/(_sandbox|_download)\//;
 
-const VIEWS: Record<string, (state: SandboxState, p: number, product: AdProductKind | null, kind: EntityKind) => unknown[]> = {
+const VIEWS: Record<
+  string,
+  (state: SandboxState, p: number, product: AdProductKind | null, kind: EntityKind) => unknown[]
+> = {
   spV3: (s, p, product, kind) => [...s.dataset.all(product, kind, p)].map((e) => view.spV3(e, true)),
-  portfolio: (s, p) => [...s.dataset.all(null, 'portfolio', p)].map((e) => view.portfolioV3(e, s.dataset.profiles()[p]!.currencyCode, true)),
+  portfolio: (s, p) =>
+    [...s.dataset.all(null, 'portfolio', p)].map((e) =>
+      view.portfolioV3(e, s.dataset.profiles()[p]!.currencyCode, true),
+    ),
   sbV4: (s, p, _product, kind) => [...s.dataset.all('sb', kind, p)].map((e) => view.sbV4(e, true)),
   sbV3: (s, p, _product, kind) => [...s.dataset.all('sb', kind, p)].map(view.sbV3),
   sd: (s, p, _product, kind) => [...s.dataset.all('sd', kind, p)].map((e) => view.sd(e, false)),
@@ -55,11 +67,14 @@ const VIEWS: Record<string, (state: SandboxState, p: number, product: AdProductK
 function controlRoutes(state: SandboxState, endpoints: Endpoint[]): Route[] {
   const profileOf = (req: Req) => state.dataset.profileIndex(req.query.get('profileId') ?? '');
   return [
-    route('GET', '/_sandbox/health', (_req, res) => send(res, 200, { status: 'ok', seed: state.dataset.seed, scale: state.dataset.scale })),
+    route('GET', '/_sandbox/health', (_req, res) =>
+      send(res, 200, { status: 'ok', seed: state.dataset.seed, scale: state.dataset.scale }),
+    ),
     route('GET', '/_sandbox/faults', (_req, res) => send(res, 200, state.faults)),
     route('POST', '/_sandbox/faults', (req, res) => {
       const body = jsonBody(req);
-      if (!body || typeof body !== 'object' || Array.isArray(body)) return send(res, 400, { error: 'body is not a JSON object' });
+      if (!body || typeof body !== 'object' || Array.isArray(body))
+        return send(res, 400, { error: 'body is not a JSON object' });
       try {
         state.faults = { ...state.faults, ...parseFaults(body) };
       } catch (err) {
@@ -88,8 +103,16 @@ function controlRoutes(state: SandboxState, endpoints: Endpoint[]): Route[] {
       state.supplierRound++;
       send(res, 200, { round: state.supplierRound });
     }),
-    route('GET', '/_sandbox/stats', (_req, res) => send(res, 200, { ...state.counters, profileCalls: Object.fromEntries(state.profileCalls) })),
-    route('GET', '/_sandbox/openapi.json', (_req, res) => send(res, 200, openApiOf([...endpoints, ...AMC_DOCUMENTED, LWA_DOCUMENTED], 'Amazon Ads API as the adsync sandbox plays it'))),
+    route('GET', '/_sandbox/stats', (_req, res) =>
+      send(res, 200, { ...state.counters, profileCalls: Object.fromEntries(state.profileCalls) }),
+    ),
+    route('GET', '/_sandbox/openapi.json', (_req, res) =>
+      send(
+        res,
+        200,
+        openApiOf([...endpoints, ...AMC_DOCUMENTED, LWA_DOCUMENTED], 'Amazon Ads API as the adsync sandbox plays it'),
+      ),
+    ),
     route('GET', '/_sandbox/totals', (req, res) => {
       const r = state.reports.get(req.query.get('reportId') ?? '');
       if (!r?.totals) return send(res, 404, { error: 'no completed report with that id' });
@@ -101,7 +124,8 @@ function controlRoutes(state: SandboxState, endpoints: Endpoint[]): Route[] {
       const v = VIEWS[req.query.get('view') ?? ''];
       const product = (req.query.get('product') || null) as AdProductKind | null;
       const kind = (req.query.get('kind') ?? 'campaign') as EntityKind;
-      if (p === null || !v) return send(res, 400, { error: `profileId and view (${Object.keys(VIEWS).join(', ')}) are required` });
+      if (p === null || !v)
+        return send(res, 400, { error: `profileId and view (${Object.keys(VIEWS).join(', ')}) are required` });
       try {
         send(res, 200, v(state, p, product, kind));
       } catch (err) {
@@ -112,7 +136,11 @@ function controlRoutes(state: SandboxState, endpoints: Endpoint[]): Route[] {
       const b = jsonBody<{ profileId?: string; type?: ExportType; filters?: Partial<ExportFilters> }>(req);
       const p = state.dataset.profileIndex(String(b?.profileId ?? ''));
       if (p === null || !b?.type) return send(res, 400, { error: 'profileId and type are required' });
-      const f: ExportFilters = { adProductFilter: ['SPONSORED_PRODUCTS', 'SPONSORED_BRANDS', 'SPONSORED_DISPLAY'], stateFilter: ['ENABLED', 'PAUSED'], ...b.filters };
+      const f: ExportFilters = {
+        adProductFilter: ['SPONSORED_PRODUCTS', 'SPONSORED_BRANDS', 'SPONSORED_DISPLAY'],
+        stateFilter: ['ENABLED', 'PAUSED'],
+        ...b.filters,
+      };
       send(res, 200, [...exportRows(state, b.type, p, f)]);
     }),
     // Ground truth: the rows (and totals) the sandbox serves for a report request, with every day final.
@@ -120,8 +148,18 @@ function controlRoutes(state: SandboxState, endpoints: Endpoint[]): Route[] {
       const b = jsonBody<{ profileId?: string; request?: unknown }>(req);
       const p = state.dataset.profileIndex(String(b?.profileId ?? ''));
       const checked = checkCreateReport(b?.request, state.now().toISOString().slice(0, 10));
-      if (p === null || !checked.ok) return send(res, 400, { error: checked.ok ? 'profileId is required' : checked.detail });
-      const rows = [...reportRows(state.dataset, { profileIndex: p, startDate: checked.request.startDate, endDate: checked.request.endDate, configuration: checked.request.configuration, generationOf: () => FINAL_GENERATION, omitCampaigns: state.omittedCampaigns(checked.request.configuration.reportTypeId, p) })];
+      if (p === null || !checked.ok)
+        return send(res, 400, { error: checked.ok ? 'profileId is required' : checked.detail });
+      const rows = [
+        ...reportRows(state.dataset, {
+          profileIndex: p,
+          startDate: checked.request.startDate,
+          endDate: checked.request.endDate,
+          configuration: checked.request.configuration,
+          generationOf: () => FINAL_GENERATION,
+          omitCampaigns: state.omittedCampaigns(checked.request.configuration.reportTypeId, p),
+        }),
+      ];
       send(res, 200, { rows, totals: totalsOf(rows) });
     }),
     route('POST', '/_sandbox/profiles/view-only', (req, res) => {
@@ -152,9 +190,21 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     const requestId = randomUUID();
     res.setHeader('x-amz-request-id', requestId);
     res.setHeader('x-amzn-RequestId', requestId);
-    const profileId = typeof raw.headers['amazon-advertising-api-scope'] === 'string' ? raw.headers['amazon-advertising-api-scope'] : null;
+    const profileId =
+      typeof raw.headers['amazon-advertising-api-scope'] === 'string'
+        ? raw.headers['amazon-advertising-api-scope']
+        : null;
     let injected: '429' | '5xx' | null = null;
-    res.on('finish', () => state.log({ at: Date.now(), method: raw.method ?? 'GET', path: url.pathname, status: res.statusCode, profileId, injected }));
+    res.on('finish', () =>
+      state.log({
+        at: Date.now(),
+        method: raw.method ?? 'GET',
+        path: url.pathname,
+        status: res.statusCode,
+        profileId,
+        injected,
+      }),
+    );
     try {
       let body: Buffer;
       try {
@@ -173,7 +223,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
           injected = '429';
           state.counters.injected429++;
           // Amazon's report creation throttles without telling when to come back.
-          if (!(raw.method === 'POST' && url.pathname === '/reporting/reports')) res.setHeader('Retry-After', String(state.faults.retryAfterSec));
+          if (!(raw.method === 'POST' && url.pathname === '/reporting/reports'))
+            res.setHeader('Retry-After', String(state.faults.retryAfterSec));
           return send(res, 429, errorBody(family, 429, 'Too Many Requests'));
         }
         if (roll < state.faults.rate429 + state.faults.rate5xx) {
@@ -183,7 +234,15 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
           return send(res, status, errorBody(family, status, 'The server encountered an error. Please retry.'));
         }
       }
-      const req: Req = { method: raw.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: raw.headers, params: found.params, body, raw };
+      const req: Req = {
+        method: raw.method ?? 'GET',
+        path: url.pathname,
+        query: url.searchParams,
+        headers: raw.headers,
+        params: found.params,
+        body,
+        raw,
+      };
       await found.route.handler(req, res);
     } catch (err) {
       if (!res.headersSent) send(res, 500, errorBody('legacy', 500, (err as Error).message));

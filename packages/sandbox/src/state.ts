@@ -40,7 +40,15 @@ export class SandboxState {
   readonly amcExecutions = new Map<string, AmcExecution>();
   /** Every execution request AMC received, so a test can prove one never arrived. */
   readonly amcRequests: { instanceId: string; body: unknown; at: number }[] = [];
-  readonly counters = { requests: 0, injected429: 0, injected5xx: 0, tokenGrants: 0, reportsCreated: 0, exportsCreated: 0, downloads: 0 };
+  readonly counters = {
+    requests: 0,
+    injected429: 0,
+    injected5xx: 0,
+    tokenGrants: 0,
+    reportsCreated: 0,
+    exportsCreated: 0,
+    downloads: 0,
+  };
   /** Shifts the sandbox clock, so tests can expire tokens and URLs without waiting. */
   clockOffsetMs = 0;
   private faultCounter = 0;

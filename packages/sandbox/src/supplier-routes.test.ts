@@ -1,7 +1,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSandbox, type Sandbox } from './server.ts';
-import { ALIEXPRESS_ACCESS_TOKEN, ALIEXPRESS_APP_KEY, ALIEXPRESS_APP_SECRET, BIGBUY_API_KEY, aliexpressSign, supplierProduct } from './supplier-routes.ts';
+import {
+  ALIEXPRESS_ACCESS_TOKEN,
+  ALIEXPRESS_APP_KEY,
+  ALIEXPRESS_APP_SECRET,
+  BIGBUY_API_KEY,
+  aliexpressSign,
+  supplierProduct,
+} from './supplier-routes.ts';
 
 let sandbox: Sandbox;
 before(async () => {
@@ -10,10 +17,21 @@ before(async () => {
 });
 after(() => sandbox.close());
 
-const bb = (path: string, key = BIGBUY_API_KEY) => fetch(`${sandbox.url}${path}`, { headers: { authorization: `Bearer ${key}` } });
+const bb = (path: string, key = BIGBUY_API_KEY) =>
+  fetch(`${sandbox.url}${path}`, { headers: { authorization: `Bearer ${key}` } });
 const ae = (params: Record<string, string>, secret = ALIEXPRESS_APP_SECRET) => {
-  const all = { app_key: ALIEXPRESS_APP_KEY, timestamp: String(Date.now()), sign_method: 'sha256', access_token: ALIEXPRESS_ACCESS_TOKEN, ...params };
-  return fetch(`${sandbox.url}/sync`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded;charset=utf-8' }, body: new URLSearchParams({ ...all, sign: aliexpressSign(all, secret) }) });
+  const all = {
+    app_key: ALIEXPRESS_APP_KEY,
+    timestamp: String(Date.now()),
+    sign_method: 'sha256',
+    access_token: ALIEXPRESS_ACCESS_TOKEN,
+    ...params,
+  };
+  return fetch(`${sandbox.url}/sync`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded;charset=utf-8' },
+    body: new URLSearchParams({ ...all, sign: aliexpressSign(all, secret) }),
+  });
 };
 
 test('BigBuy pages through every product exactly once; a wrong key is a 401', async () => {
@@ -32,22 +50,47 @@ test('BigBuy pages through every product exactly once; a wrong key is a 401', as
 });
 
 test('BigBuy stock and prices move when the sandbox advances a round; orders advance status', async () => {
-  const stock0 = (await (await bb('/rest/catalog/productsstock.json?page=1&pageSize=50')).json()) as { stocks: { quantity: number }[] }[];
+  const stock0 = (await (await bb('/rest/catalog/productsstock.json?page=1&pageSize=50')).json()) as {
+    stocks: { quantity: number }[];
+  }[];
   const order0 = (await (await bb('/rest/order/700003.json')).json()) as { status: string };
   await fetch(`${sandbox.url}/_sandbox/suppliers/advance`, { method: 'POST' });
-  const stock1 = (await (await bb('/rest/catalog/productsstock.json?page=1&pageSize=50')).json()) as { stocks: { quantity: number }[] }[];
+  const stock1 = (await (await bb('/rest/catalog/productsstock.json?page=1&pageSize=50')).json()) as {
+    stocks: { quantity: number }[];
+  }[];
   assert.ok(stock1.some((s, i) => s.stocks[0]!.quantity !== stock0[i]!.stocks[0]!.quantity));
   const order1 = (await (await bb('/rest/order/700003.json')).json()) as { status: string };
-  assert.ok(['Pending', 'Processing', 'Shipped', 'Delivered', 'Cancelled'].indexOf(order1.status) >= ['Pending', 'Processing', 'Shipped', 'Delivered', 'Cancelled'].indexOf(order0.status));
+  assert.ok(
+    ['Pending', 'Processing', 'Shipped', 'Delivered', 'Cancelled'].indexOf(order1.status) >=
+      ['Pending', 'Processing', 'Shipped', 'Delivered', 'Cancelled'].indexOf(order0.status),
+  );
 });
 
 test('AliExpress: signed calls page the feed and read a product; a bad signature is refused', async () => {
-  const first = (await (await ae({ method: 'aliexpress.ds.recommend.feed.get', page_no: '1', page_size: '60' })).json()) as Record<string, { result: { total_record_count: number; products: { traffic_product_d_t_o: { product_id: number }[] } } }>;
+  const first = (await (
+    await ae({ method: 'aliexpress.ds.recommend.feed.get', page_no: '1', page_size: '60' })
+  ).json()) as Record<
+    string,
+    { result: { total_record_count: number; products: { traffic_product_d_t_o: { product_id: number }[] } } }
+  >;
   const r = first.aliexpress_ds_recommend_feed_get_response!.result;
   assert.equal(r.total_record_count, 230);
   assert.equal(r.products.traffic_product_d_t_o.length, 60);
-  const one = (await (await ae({ method: 'aliexpress.ds.product.get', product_id: String(r.products.traffic_product_d_t_o[0]!.product_id) })).json()) as Record<string, { result: { ae_item_sku_info_dtos: { ae_item_sku_info_d_t_o: { sku_available_stock: number }[] } } }>;
-  assert.equal(one.aliexpress_ds_product_get_response!.result.ae_item_sku_info_dtos.ae_item_sku_info_d_t_o[0]!.sku_available_stock, supplierProduct(sandbox.state, 'aliexpress', 0).stock);
-  const bad = (await (await ae({ method: 'aliexpress.ds.product.get', product_id: '1' }, 'wrong-secret')).json()) as { error_response: { code: string } };
+  const one = (await (
+    await ae({
+      method: 'aliexpress.ds.product.get',
+      product_id: String(r.products.traffic_product_d_t_o[0]!.product_id),
+    })
+  ).json()) as Record<
+    string,
+    { result: { ae_item_sku_info_dtos: { ae_item_sku_info_d_t_o: { sku_available_stock: number }[] } } }
+  >;
+  assert.equal(
+    one.aliexpress_ds_product_get_response!.result.ae_item_sku_info_dtos.ae_item_sku_info_d_t_o[0]!.sku_available_stock,
+    supplierProduct(sandbox.state, 'aliexpress', 0).stock,
+  );
+  const bad = (await (await ae({ method: 'aliexpress.ds.product.get', product_id: '1' }, 'wrong-secret')).json()) as {
+    error_response: { code: string };
+  };
   assert.equal(bad.error_response.code, 'IncompleteSignature');
 });

@@ -8,7 +8,11 @@ export function sandboxClient(sandbox: Sandbox, opts: Partial<AdsClientOptions> 
   return new AmazonAdsClient({
     region: 'NA',
     baseUrl: sandbox.url,
-    credentials: { clientId: SANDBOX_CLIENT_ID, clientSecret: SANDBOX_CLIENT_SECRET, refreshToken: SANDBOX_REFRESH_TOKEN },
+    credentials: {
+      clientId: SANDBOX_CLIENT_ID,
+      clientSecret: SANDBOX_CLIENT_SECRET,
+      refreshToken: SANDBOX_REFRESH_TOKEN,
+    },
     log: createLogger({ name: 'test-client', level: process.env.LOG_LEVEL ?? 'error', pretty: false }),
     backoff: { baseMs: 5, maxMs: 50 },
     rateLimit: { ratePerSec: 10_000, burst: 10_000, concurrency: 8 },

@@ -11,13 +11,21 @@ async function all(text: string, chunkSize: number): Promise<ArrayElement[]> {
   return out;
 }
 
-const rows = [{ a: 1, s: 'with } and { and "quotes" and \\ backslash', n: { x: [1, 2] } }, { a: 2, s: 'ünïcödé ✓' }, { a: 3 }];
+const rows = [
+  { a: 1, s: 'with } and { and "quotes" and \\ backslash', n: { x: [1, 2] } },
+  { a: 2, s: 'ünïcödé ✓' },
+  { a: 3 },
+];
 
 test('every element comes out whole, whatever the chunk boundaries', async () => {
   const text = JSON.stringify(rows, null, 1);
   for (const size of [1, 2, 3, 7, 64, 100_000]) {
     const got = await all(text, size);
-    assert.deepEqual(got.map((g) => (g.ok ? g.value : null)), rows, `chunk size ${size}`);
+    assert.deepEqual(
+      got.map((g) => (g.ok ? g.value : null)),
+      rows,
+      `chunk size ${size}`,
+    );
   }
 });
 
@@ -34,7 +42,10 @@ test('multi-byte characters split across chunks survive', async () => {
 
 test('an element that is not an object is reported, and the rest still come out', async () => {
   const got = await all('[{"a":1}, 42, "x", {"a":2}]', 3);
-  assert.deepEqual(got.map((g) => g.ok), [true, false, false, true]);
+  assert.deepEqual(
+    got.map((g) => g.ok),
+    [true, false, false, true],
+  );
   assert.equal((got[1] as { text: string }).text.trim(), '42');
 });
 

@@ -28,7 +28,8 @@ export async function* jsonArrayElements(chunks: AsyncIterable<string | Buffer>)
   const take = (text: string): ArrayElement => {
     try {
       const v = JSON.parse(text) as unknown;
-      if (v === null || typeof v !== 'object' || Array.isArray(v)) return { ok: false, error: 'element is not an object', text };
+      if (v === null || typeof v !== 'object' || Array.isArray(v))
+        return { ok: false, error: 'element is not an object', text };
       return { ok: true, value: v as Record<string, unknown> };
     } catch (err) {
       return { ok: false, error: (err as Error).message, text };

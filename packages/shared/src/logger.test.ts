@@ -28,7 +28,13 @@ test('JSON lines carry level names and the ids bound on a child logger', () => {
 test('secrets are redacted wherever a caller puts them', () => {
   const { lines, destination } = capture();
   const log = createLogger({ name: 't', destination, pretty: false });
-  log.info({ credentials: { refreshToken: 'Atzr|secret', clientSecret: 'shh' }, req: { headers: { authorization: 'Bearer k' } } }, 'x');
+  log.info(
+    {
+      credentials: { refreshToken: 'Atzr|secret', clientSecret: 'shh' },
+      req: { headers: { authorization: 'Bearer k' } },
+    },
+    'x',
+  );
   const text = JSON.stringify(lines[0]);
   assert.ok(!text.includes('Atzr|secret'));
   assert.ok(!text.includes('shh'));

@@ -7,10 +7,26 @@ export type { Logger };
  * cover credentials, tokens and auth headers at the depths they appear in our code.
  */
 export const REDACT_PATHS = [
-  '*.refreshToken', '*.refresh_token', '*.clientSecret', '*.client_secret', '*.accessToken', '*.access_token',
-  '*.apiKey', '*.api_key', '*.password', '*.secret', '*.token',
-  'req.headers.authorization', 'headers.authorization', '*.headers.authorization', '*.headers["x-api-key"]',
-  '*.*.refreshToken', '*.*.clientSecret', '*.*.accessToken', '*.*.refresh_token', '*.*.client_secret',
+  '*.refreshToken',
+  '*.refresh_token',
+  '*.clientSecret',
+  '*.client_secret',
+  '*.accessToken',
+  '*.access_token',
+  '*.apiKey',
+  '*.api_key',
+  '*.password',
+  '*.secret',
+  '*.token',
+  'req.headers.authorization',
+  'headers.authorization',
+  '*.headers.authorization',
+  '*.headers["x-api-key"]',
+  '*.*.refreshToken',
+  '*.*.clientSecret',
+  '*.*.accessToken',
+  '*.*.refresh_token',
+  '*.*.client_secret',
 ];
 
 export interface LoggerConfig {
@@ -31,7 +47,10 @@ export function createLogger(cfg: LoggerConfig): Logger {
   };
   const pretty = cfg.pretty ?? (process.stdout.isTTY === true && !cfg.destination);
   if (pretty) {
-    return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } } });
+    return pino({
+      ...options,
+      transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } },
+    });
   }
   return cfg.destination ? pino(options, cfg.destination) : pino(options);
 }

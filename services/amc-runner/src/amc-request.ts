@@ -2,7 +2,13 @@
  * What reaches AMC for an execution, and when it is worth a warning. Pure.
  */
 export const OUTPUT_FORMATS = ['CSV', 'PARQUET'] as const;
-export const TIME_WINDOW_TYPES = ['EXPLICIT', 'MOST_RECENT_DAY', 'MOST_RECENT_WEEK', 'CURRENT_MONTH', 'PREVIOUS_MONTH'] as const;
+export const TIME_WINDOW_TYPES = [
+  'EXPLICIT',
+  'MOST_RECENT_DAY',
+  'MOST_RECENT_WEEK',
+  'CURRENT_MONTH',
+  'PREVIOUS_MONTH',
+] as const;
 export const AMC_DATA_LAG_HOURS = 48;
 
 export interface ExecutionInput {
@@ -37,8 +43,11 @@ export function buildExecutionBody(input: ExecutionInput, now: Date, defaultDays
     parameterValues: input.parameterValues ?? {},
   };
   if (type === 'EXPLICIT') {
-    const endOfWindow = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - (AMC_DATA_LAG_HOURS / 24) * 86_400_000);
-    body.timeWindowStart = input.timeWindowStart ?? isoLocal(new Date(endOfWindow.getTime() - defaultDays * 86_400_000));
+    const endOfWindow = new Date(
+      Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - (AMC_DATA_LAG_HOURS / 24) * 86_400_000,
+    );
+    body.timeWindowStart =
+      input.timeWindowStart ?? isoLocal(new Date(endOfWindow.getTime() - defaultDays * 86_400_000));
     body.timeWindowEnd = input.timeWindowEnd ?? isoLocal(endOfWindow);
   }
   return body;
@@ -48,7 +57,8 @@ export function buildExecutionBody(input: ExecutionInput, now: Date, defaultDays
 export function windowProblems(body: AmcExecutionBody): string[] {
   if (body.timeWindowType !== 'EXPLICIT') return [];
   const problems: string[] = [];
-  if (!body.timeWindowStart || !body.timeWindowEnd) problems.push('EXPLICIT windows need timeWindowStart and timeWindowEnd');
+  if (!body.timeWindowStart || !body.timeWindowEnd)
+    problems.push('EXPLICIT windows need timeWindowStart and timeWindowEnd');
   else if (body.timeWindowStart >= body.timeWindowEnd) problems.push('timeWindowStart must be before timeWindowEnd');
   return problems;
 }
@@ -63,12 +73,15 @@ export function lagWarning(body: AmcExecutionBody, now: Date): string | null {
   return null;
 }
 
-
 export function mapStatus(s: AmcStatus | string): 'pending' | 'running' | 'completed' | 'failed' {
   switch (s) {
-    case 'PENDING': return 'pending';
-    case 'RUNNING': return 'running';
-    case 'SUCCEEDED': return 'completed';
-    default: return 'failed';
+    case 'PENDING':
+      return 'pending';
+    case 'RUNNING':
+      return 'running';
+    case 'SUCCEEDED':
+      return 'completed';
+    default:
+      return 'failed';
   }
 }

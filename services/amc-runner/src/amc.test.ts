@@ -10,7 +10,14 @@ import { createSecretBox } from '@adsync/shared/crypto/secret-box';
 import { AmazonClients, storeCredentials } from '@adsync/shared/amazon/account-clients';
 import { createHttpServer } from '@adsync/shared/http/server';
 import { ensureAdminKey } from '@adsync/shared/http/api-keys';
-import { eventually, freshClickHouse, freshPostgres, testLogger, type FreshClickHouse, type FreshPostgres } from '@adsync/shared/testing/test-stack';
+import {
+  eventually,
+  freshClickHouse,
+  freshPostgres,
+  testLogger,
+  type FreshClickHouse,
+  type FreshPostgres,
+} from '@adsync/shared/testing/test-stack';
 import { registerAmcApi } from './api.ts';
 import { amcTick, type AmcDeps } from './executions.ts';
 
@@ -32,7 +39,12 @@ before(async () => {
   await ensureAdminKey(pg.db, ADMIN);
   const box = createSecretBox(randomBytes(32));
   [{ id: accountId }] = await pg.db('accounts').insert({ company_name: 'amc' }).returning('id');
-  await storeCredentials(pg.db, box, accountId, { region: 'NA', client_id: SANDBOX_CLIENT_ID, client_secret: SANDBOX_CLIENT_SECRET, refresh_token: SANDBOX_REFRESH_TOKEN });
+  await storeCredentials(pg.db, box, accountId, {
+    region: 'NA',
+    client_id: SANDBOX_CLIENT_ID,
+    client_secret: SANDBOX_CLIENT_SECRET,
+    refresh_token: SANDBOX_REFRESH_TOKEN,
+  });
   const log = testLogger('amc');
   clients = new AmazonClients({ db: pg.db, box, log, baseUrl: sandbox.url });
   deps = { db: pg.db, ch: ch.ch, clients, log, defaultWindowDays: 7 };
@@ -49,20 +61,42 @@ after(async () => {
   await pg?.drop();
 });
 
-const call = (method: 'GET' | 'POST', url: string, body?: unknown) => app.inject({ method, url, payload: body as object, headers: { authorization: `Bearer ${ADMIN}` } });
+const call = (method: 'GET' | 'POST', url: string, body?: unknown) =>
+  app.inject({ method, url, payload: body as object, headers: { authorization: `Bearer ${ADMIN}` } });
 const tickUntil = async (id: string, want: string) =>
-  eventually(async () => {
-    await amcTick(deps, { maxPolls: 50, minSpacingMs: 0 });
-    const e = (await call('GET', `/v1/amc/executions/${id}`)).json();
-    return e.status === want ? e : undefined;
-  }, { what: `execution ${id} ${want}`, timeoutMs: 30_000, intervalMs: 50 });
+  eventually(
+    async () => {
+      await amcTick(deps, { maxPolls: 50, minSpacingMs: 0 });
+      const e = (await call('GET', `/v1/amc/executions/${id}`)).json();
+      return e.status === want ? e : undefined;
+    },
+    { what: `execution ${id} ${want}`, timeoutMs: 30_000, intervalMs: 50 },
+  );
 
 test('workflows are saved in AMC and locally; a second save updates', async () => {
-  assert.equal((await call('POST', '/v1/amc/instances', { accountId, instanceId: 'amcinst1', advertiserId: 'ENTITY123', marketplaceId: 'ATVPDKIKX0DER' })).statusCode, 201);
-  const created = await call('POST', '/v1/amc/workflows', { instanceId: 'amcinst1', workflowId: 'reach_by_campaign', sqlQuery: 'SELECT campaign, SUM(impressions) FROM dsp_impressions GROUP BY 1' });
+  assert.equal(
+    (
+      await call('POST', '/v1/amc/instances', {
+        accountId,
+        instanceId: 'amcinst1',
+        advertiserId: 'ENTITY123',
+        marketplaceId: 'ATVPDKIKX0DER',
+      })
+    ).statusCode,
+    201,
+  );
+  const created = await call('POST', '/v1/amc/workflows', {
+    instanceId: 'amcinst1',
+    workflowId: 'reach_by_campaign',
+    sqlQuery: 'SELECT campaign, SUM(impressions) FROM dsp_impressions GROUP BY 1',
+  });
   assert.equal(created.statusCode, 201, created.body);
   assert.equal(created.json().amc, 'created');
-  const updated = await call('POST', '/v1/amc/workflows', { instanceId: 'amcinst1', workflowId: 'reach_by_campaign', sqlQuery: 'SELECT campaign, SUM(impressions) AS impressions FROM dsp_impressions GROUP BY 1' });
+  const updated = await call('POST', '/v1/amc/workflows', {
+    instanceId: 'amcinst1',
+    workflowId: 'reach_by_campaign',
+    sqlQuery: 'SELECT campaign, SUM(impressions) AS impressions FROM dsp_impressions GROUP BY 1',
+  });
   assert.equal(updated.json().amc, 'updated');
   assert.match(sandbox.state.amcWorkflows.get('amcinst1|reach_by_campaign')!.sqlQuery, /AS impressions/);
 });
@@ -83,15 +117,23 @@ test('400 without workflowId and for an unknown output format, and AMC receives 
 });
 
 test('the default window and exactly these fields reach AMC, with the required headers', async () => {
-  const res = await call('POST', '/v1/amc/executions', { workflowId: 'reach_by_campaign', parameterValues: { minImpressions: 10 } });
+  const res = await call('POST', '/v1/amc/executions', {
+    workflowId: 'reach_by_campaign',
+    parameterValues: { minImpressions: 10 },
+  });
   assert.equal(res.statusCode, 202, res.body);
   const sent = sandbox.state.amcRequests.at(-1)!;
   assert.equal(sent.instanceId, 'amcinst1');
   const today = new Date();
   const end = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate()) - 2 * 86_400_000);
   assert.deepEqual(sent.body, {
-    workflowId: 'reach_by_campaign', timeWindowType: 'EXPLICIT', timeWindowTimeZone: 'UTC', outputFormat: 'CSV', parameterValues: { minImpressions: 10 },
-    timeWindowStart: new Date(end.getTime() - 7 * 86_400_000).toISOString().slice(0, 19), timeWindowEnd: end.toISOString().slice(0, 19),
+    workflowId: 'reach_by_campaign',
+    timeWindowType: 'EXPLICIT',
+    timeWindowTimeZone: 'UTC',
+    outputFormat: 'CSV',
+    parameterValues: { minImpressions: 10 },
+    timeWindowStart: new Date(end.getTime() - 7 * 86_400_000).toISOString().slice(0, 19),
+    timeWindowEnd: end.toISOString().slice(0, 19),
   });
   const exec = [...sandbox.state.amcExecutions.values()].at(-1)!;
   assert.deepEqual(exec.headers, { advertiserId: 'ENTITY123', marketplaceId: 'ATVPDKIKX0DER' });
@@ -99,7 +141,12 @@ test('the default window and exactly these fields reach AMC, with the required h
 });
 
 test('status answers at once with one AMC call; a completed CSV execution has its results and metadata', async () => {
-  const res = await call('POST', '/v1/amc/executions', { workflowId: 'reach_by_campaign', timeWindowStart: '2026-09-01T00:00:00', timeWindowEnd: '2026-09-08T00:00:00', outputFormat: 'CSV' });
+  const res = await call('POST', '/v1/amc/executions', {
+    workflowId: 'reach_by_campaign',
+    timeWindowStart: '2026-09-01T00:00:00',
+    timeWindowEnd: '2026-09-08T00:00:00',
+    outputFormat: 'CSV',
+  });
   const id = res.json().id;
   const t0 = Date.now();
   const status = await call('GET', `/v1/amc/executions/${id}/status`);
@@ -114,12 +161,23 @@ test('status answers at once with one AMC call; a completed CSV execution has it
   assert.deepEqual(done.columns, ['campaign', 'impressions', 'reach', 'conversions', 'new_to_brand']);
   const results = (await call('GET', `/v1/amc/executions/${id}/results?limit=1000`)).json();
   assert.equal(results.rows.length, rows.length);
-  assert.deepEqual(results.rows[0], { campaign: rows[0]!.campaign, impressions: String(rows[0]!.impressions), reach: String(rows[0]!.reach), conversions: String(rows[0]!.conversions), new_to_brand: String(rows[0]!.new_to_brand) });
+  assert.deepEqual(results.rows[0], {
+    campaign: rows[0]!.campaign,
+    impressions: String(rows[0]!.impressions),
+    reach: String(rows[0]!.reach),
+    conversions: String(rows[0]!.conversions),
+    new_to_brand: String(rows[0]!.new_to_brand),
+  });
   assert.equal((await call('GET', `/v1/amc/executions/${id}/status`)).json().status, 'completed');
 });
 
 test('a completed Parquet execution has its results and metadata', async () => {
-  const res = await call('POST', '/v1/amc/executions', { workflowId: 'reach_by_campaign', timeWindowStart: '2026-08-01T00:00:00', timeWindowEnd: '2026-08-08T00:00:00', outputFormat: 'PARQUET' });
+  const res = await call('POST', '/v1/amc/executions', {
+    workflowId: 'reach_by_campaign',
+    timeWindowStart: '2026-08-01T00:00:00',
+    timeWindowEnd: '2026-08-08T00:00:00',
+    outputFormat: 'PARQUET',
+  });
   const done = await tickUntil(res.json().id, 'completed');
   const exec = sandbox.state.amcExecutions.get(done.amcExecutionId)!;
   const rows = amcResultRows(sandbox.state, exec);
@@ -127,7 +185,10 @@ test('a completed Parquet execution has its results and metadata', async () => {
   assert.equal(done.size_bytes, exec.file!.length);
   assert.equal(exec.file!.subarray(0, 4).toString(), 'PAR1');
   const results = (await call('GET', `/v1/amc/executions/${res.json().id}/results?limit=1000`)).json();
-  assert.deepEqual(results.rows.map((r: { impressions: number }) => r.impressions), rows.map((r) => r.impressions));
+  assert.deepEqual(
+    results.rows.map((r: { impressions: number }) => r.impressions),
+    rows.map((r) => r.impressions),
+  );
 });
 
 test('at most 10 in flight per instance: the rest queue and run later; overlaps and failures are recorded', async () => {
@@ -135,21 +196,32 @@ test('at most 10 in flight per instance: the rest queue and run later; overlaps 
   try {
     const ids: string[] = [];
     for (let k = 0; k < 12; k++) {
-      const r = await call('POST', '/v1/amc/executions', { workflowId: 'reach_by_campaign', timeWindowStart: `2026-0${1 + Math.floor(k / 6)}-${String(1 + (k % 6) * 4).padStart(2, '0')}T00:00:00`, timeWindowEnd: `2026-0${1 + Math.floor(k / 6)}-${String(3 + (k % 6) * 4).padStart(2, '0')}T00:00:00` });
+      const r = await call('POST', '/v1/amc/executions', {
+        workflowId: 'reach_by_campaign',
+        timeWindowStart: `2026-0${1 + Math.floor(k / 6)}-${String(1 + (k % 6) * 4).padStart(2, '0')}T00:00:00`,
+        timeWindowEnd: `2026-0${1 + Math.floor(k / 6)}-${String(3 + (k % 6) * 4).padStart(2, '0')}T00:00:00`,
+      });
       assert.equal(r.statusCode, 202, r.body);
       ids.push(r.json().id);
     }
     const statuses = await pg.db('amc_executions').whereIn('id', ids).pluck('status');
     assert.equal(statuses.filter((s) => s === 'pending').length, 10);
     assert.equal(statuses.filter((s) => s === 'queued').length, 2);
-    const overlap = await call('POST', '/v1/amc/executions', { workflowId: 'reach_by_campaign', timeWindowStart: '2026-01-01T00:00:00', timeWindowEnd: '2026-01-02T00:00:00' });
+    const overlap = await call('POST', '/v1/amc/executions', {
+      workflowId: 'reach_by_campaign',
+      timeWindowStart: '2026-01-01T00:00:00',
+      timeWindowEnd: '2026-01-02T00:00:00',
+    });
     assert.equal(overlap.statusCode, 202, 'queued behind the limit first');
     for (const id of ids) await tickUntil(id, 'completed');
-    const o = await eventually(async () => {
-      await amcTick(deps, { maxPolls: 50, minSpacingMs: 0 });
-      const e = (await call('GET', `/v1/amc/executions/${overlap.json().id}`)).json();
-      return ['completed', 'failed'].includes(e.status) ? e : undefined;
-    }, { what: 'the queued overlapping execution to finish', timeoutMs: 30_000, intervalMs: 50 });
+    const o = await eventually(
+      async () => {
+        await amcTick(deps, { maxPolls: 50, minSpacingMs: 0 });
+        const e = (await call('GET', `/v1/amc/executions/${overlap.json().id}`)).json();
+        return ['completed', 'failed'].includes(e.status) ? e : undefined;
+      },
+      { what: 'the queued overlapping execution to finish', timeoutMs: 30_000, intervalMs: 50 },
+    );
     if (o.status === 'failed') assert.match(o.failureReason, /overlaps/);
   } finally {
     sandbox.setFaults({ amcExecutionMs: 300 });
@@ -157,10 +229,22 @@ test('at most 10 in flight per instance: the rest queue and run later; overlaps 
   // An overlapping window while the first runs: AMC refuses; the record says why.
   sandbox.setFaults({ amcExecutionMs: 60_000 });
   try {
-    const first = await call('POST', '/v1/amc/executions', { workflowId: 'reach_by_campaign', timeWindowStart: '2025-05-01T00:00:00', timeWindowEnd: '2025-05-10T00:00:00' });
+    const first = await call('POST', '/v1/amc/executions', {
+      workflowId: 'reach_by_campaign',
+      timeWindowStart: '2025-05-01T00:00:00',
+      timeWindowEnd: '2025-05-10T00:00:00',
+    });
     assert.equal(first.statusCode, 202);
-    const second = await call('POST', '/v1/amc/executions', { workflowId: 'reach_by_campaign', timeWindowStart: '2025-05-05T00:00:00', timeWindowEnd: '2025-05-15T00:00:00' });
-    assert.equal(second.statusCode, 409, `${second.body} ${JSON.stringify(await pg.db('amc_executions').whereIn('status', ['queued', 'pending', 'running']).select('status', 'time_window_start', 'amc_status'))}`);
+    const second = await call('POST', '/v1/amc/executions', {
+      workflowId: 'reach_by_campaign',
+      timeWindowStart: '2025-05-05T00:00:00',
+      timeWindowEnd: '2025-05-15T00:00:00',
+    });
+    assert.equal(
+      second.statusCode,
+      409,
+      `${second.body} ${JSON.stringify(await pg.db('amc_executions').whereIn('status', ['queued', 'pending', 'running']).select('status', 'time_window_start', 'amc_status'))}`,
+    );
     const rec = (await call('GET', `/v1/amc/executions/${second.json().details.id}`)).json();
     assert.equal(rec.status, 'failed');
     assert.match(rec.failureReason, /overlaps/);
@@ -169,7 +253,11 @@ test('at most 10 in flight per instance: the rest queue and run later; overlaps 
   }
   sandbox.setFaults({ failAmcWorkflows: ['reach_by_campaign'] });
   try {
-    const r = await call('POST', '/v1/amc/executions', { workflowId: 'reach_by_campaign', timeWindowStart: '2025-03-01T00:00:00', timeWindowEnd: '2025-03-02T00:00:00' });
+    const r = await call('POST', '/v1/amc/executions', {
+      workflowId: 'reach_by_campaign',
+      timeWindowStart: '2025-03-01T00:00:00',
+      timeWindowEnd: '2025-03-02T00:00:00',
+    });
     const failed = await tickUntil(r.json().id, 'failed');
     assert.match(failed.failureReason, /Query execution failed/);
   } finally {
@@ -181,7 +269,11 @@ test('an execution AMC keeps RUNNING past AMC_EXECUTION_TIMEOUT_MS ends failed w
   // The sandbox says PENDING for the first half of an execution's run and RUNNING for the second.
   sandbox.setFaults({ amcExecutionMs: 8_000 });
   try {
-    const r = await call('POST', '/v1/amc/executions', { workflowId: 'reach_by_campaign', timeWindowStart: '2025-07-01T00:00:00', timeWindowEnd: '2025-07-02T00:00:00' });
+    const r = await call('POST', '/v1/amc/executions', {
+      workflowId: 'reach_by_campaign',
+      timeWindowStart: '2025-07-01T00:00:00',
+      timeWindowEnd: '2025-07-02T00:00:00',
+    });
     assert.equal(r.statusCode, 202, r.body);
     const id = r.json().id as string;
     await tickUntil(id, 'running');
@@ -196,7 +288,10 @@ test('an execution AMC keeps RUNNING past AMC_EXECUTION_TIMEOUT_MS ends failed w
     await amcTick(patient, { maxPolls: 50, minSpacingMs: 0 });
     const e = await status();
     assert.equal(e.status, 'failed');
-    assert.match(e.failureReason, /^gave up: AMC still said RUNNING \d+ s after submission \(limit AMC_EXECUTION_TIMEOUT_MS = \d+ ms\); cancelled at AMC$/);
+    assert.match(
+      e.failureReason,
+      /^gave up: AMC still said RUNNING \d+ s after submission \(limit AMC_EXECUTION_TIMEOUT_MS = \d+ ms\); cancelled at AMC$/,
+    );
     const atAmc = sandbox.state.amcExecutions.get(e.amcExecutionId);
     assert.ok(atAmc, 'AMC knows the execution');
     assert.equal(atAmc.cancelled, true, 'cancelled at AMC, so its slot frees');
@@ -209,10 +304,14 @@ test('an execution AMC keeps RUNNING past AMC_EXECUTION_TIMEOUT_MS ends failed w
   }
 });
 
-test('a window ending inside the 48-hour lag is accepted with a warning, and AMC\'s data gaps are kept', async () => {
+test("a window ending inside the 48-hour lag is accepted with a warning, and AMC's data gaps are kept", async () => {
   const end = new Date(Date.now() - 3600_000).toISOString().slice(0, 13) + ':00:00';
   const start = new Date(Date.now() - 5 * 86_400_000).toISOString().slice(0, 13) + ':00:00';
-  const r = await call('POST', '/v1/amc/executions', { workflowId: 'reach_by_campaign', timeWindowStart: start, timeWindowEnd: end });
+  const r = await call('POST', '/v1/amc/executions', {
+    workflowId: 'reach_by_campaign',
+    timeWindowStart: start,
+    timeWindowEnd: end,
+  });
   assert.equal(r.statusCode, 202);
   assert.match(r.json().warnings[0], /48-hour data lag/);
   const done = await tickUntil(r.json().id, 'completed');

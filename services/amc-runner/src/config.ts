@@ -18,4 +18,5 @@ export const amcConfigShape = {
 };
 
 export type AmcConfig = z.infer<z.ZodObject<typeof amcConfigShape>>;
-export const loadAmcConfig = (env: Record<string, string | undefined> = process.env): AmcConfig => loadConfig(amcConfigShape, env);
+export const loadAmcConfig = (env: Record<string, string | undefined> = process.env): AmcConfig =>
+  loadConfig(amcConfigShape, env);

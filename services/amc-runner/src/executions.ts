@@ -19,8 +19,20 @@ import { AmazonApiError } from '@adsync/shared/amazon/errors';
 import { chDateTime } from '@adsync/shared/db/clickhouse';
 import { claim, queueDepth, type QueueSpec } from '@adsync/shared/runtime/work-queue';
 import { parquetReadObjects } from 'hyparquet';
-import { buildExecutionBody, lagWarning, mapStatus, type AmcExecutionBody, type ExecutionInput } from './amc-request.ts';
-import { cancelExecution, createExecution, downloadUrls, executionStatus, type AmcInstance } from '@adsync/shared/amazon/amc';
+import {
+  buildExecutionBody,
+  lagWarning,
+  mapStatus,
+  type AmcExecutionBody,
+  type ExecutionInput,
+} from './amc-request.ts';
+import {
+  cancelExecution,
+  createExecution,
+  downloadUrls,
+  executionStatus,
+  type AmcInstance,
+} from '@adsync/shared/amazon/amc';
 import { parseCsv } from './csv.ts';
 import { DEFAULT_EXECUTION_TIMEOUT_MS } from './config.ts';
 
@@ -67,14 +79,26 @@ async function instanceOf(db: Knex, instanceId: string): Promise<AmcInstance & {
 }
 
 /** Records an execution and submits it at once if the instance has a free slot. */
-export async function startExecution(deps: AmcDeps, workflow: { instance_id: string; workflow_id: string }, input: ExecutionInput): Promise<{ id: string; status: string; body: AmcExecutionBody; warnings: string[]; failureReason: string | null }> {
+export async function startExecution(
+  deps: AmcDeps,
+  workflow: { instance_id: string; workflow_id: string },
+  input: ExecutionInput,
+): Promise<{ id: string; status: string; body: AmcExecutionBody; warnings: string[]; failureReason: string | null }> {
   const now = (deps.now ?? (() => new Date()))();
   const body = buildExecutionBody(input, now, deps.defaultWindowDays);
   const warnings = [lagWarning(body, now)].filter((w): w is string => w !== null);
-  const [row] = await deps.db('amc_executions')
+  const [row] = await deps
+    .db('amc_executions')
     .insert({
-      instance_id: workflow.instance_id, workflow_id: workflow.workflow_id, status: 'queued', request: JSON.stringify(body), time_window_start: body.timeWindowStart ?? null,
-      time_window_end: body.timeWindowEnd ?? null, time_zone: body.timeWindowTimeZone, output_format: body.outputFormat, warnings: JSON.stringify(warnings),
+      instance_id: workflow.instance_id,
+      workflow_id: workflow.workflow_id,
+      status: 'queued',
+      request: JSON.stringify(body),
+      time_window_start: body.timeWindowStart ?? null,
+      time_window_end: body.timeWindowEnd ?? null,
+      time_zone: body.timeWindowTimeZone,
+      output_format: body.outputFormat,
+      warnings: JSON.stringify(warnings),
     })
     .returning(['id']);
   await submitQueued(deps, workflow.instance_id);
@@ -83,15 +107,31 @@ export async function startExecution(deps: AmcDeps, workflow: { instance_id: str
 }
 
 /** Reserves the instance's free slots for its oldest queued executions (one short transaction, no Amazon call). */
-async function reserveSlots(db: Knex, instanceId: string): Promise<{ id: string; workflow_id: string; request: AmcExecutionBody }[]> {
+async function reserveSlots(
+  db: Knex,
+  instanceId: string,
+): Promise<{ id: string; workflow_id: string; request: AmcExecutionBody }[]> {
   return db.transaction(async (tx) => {
     await tx.raw('select pg_advisory_xact_lock(hashtext(?))', [`amc:${instanceId}`]);
-    const inFlight = Number((await tx('amc_executions').where({ instance_id: instanceId })
-      .where((q) => q.whereIn('status', ['pending', 'running']).orWhere((s) => s.where('status', 'submitting').where('next_poll_at', '>=', tx.fn.now())))
-      .count<{ c: string }[]>('* as c'))[0]!.c);
+    const inFlight = Number(
+      (
+        await tx('amc_executions')
+          .where({ instance_id: instanceId })
+          .where((q) =>
+            q
+              .whereIn('status', ['pending', 'running'])
+              .orWhere((s) => s.where('status', 'submitting').where('next_poll_at', '>=', tx.fn.now())),
+          )
+          .count<{ c: string }[]>('* as c')
+      )[0]!.c,
+    );
     const free = MAX_IN_FLIGHT_PER_INSTANCE - inFlight;
     if (free <= 0) return [];
-    return claim(tx, SUBMIT_QUEUE, { limit: free, leaseMs: SUBMIT_LEASE_MS, where: { sql: 'instance_id = :instance', bindings: { instance: instanceId } } });
+    return claim(tx, SUBMIT_QUEUE, {
+      limit: free,
+      leaseMs: SUBMIT_LEASE_MS,
+      where: { sql: 'instance_id = :instance', bindings: { instance: instanceId } },
+    });
   });
 }
 
@@ -106,7 +146,14 @@ export async function submitQueued(deps: AmcDeps, instanceId: string): Promise<n
   for (const e of reserved) {
     try {
       const amcId = await createExecution(client, instance, e.request);
-      await db('amc_executions').where({ id: e.id }).update({ status: 'pending', amc_status: 'PENDING', amc_execution_id: amcId, submitted_at: db.fn.now(), next_poll_at: db.fn.now(), updated_at: db.fn.now() });
+      await db('amc_executions').where({ id: e.id }).update({
+        status: 'pending',
+        amc_status: 'PENDING',
+        amc_execution_id: amcId,
+        submitted_at: db.fn.now(),
+        next_poll_at: db.fn.now(),
+        updated_at: db.fn.now(),
+      });
       submitted++;
     } catch (err) {
       if (err instanceof AmazonApiError && err.retriable) {
@@ -114,8 +161,13 @@ export async function submitQueued(deps: AmcDeps, instanceId: string): Promise<n
         await db('amc_executions').where({ id: e.id }).update({ status: 'queued', updated_at: db.fn.now() });
         continue;
       }
-      const reason = err instanceof AmazonApiError && /overlap/i.test(err.message) ? `rejected by AMC: the window overlaps a running execution of this workflow (${err.message})` : `rejected by AMC: ${(err as Error).message}`;
-      await db('amc_executions').where({ id: e.id }).update({ status: 'failed', failure_reason: reason, completed_at: db.fn.now(), updated_at: db.fn.now() });
+      const reason =
+        err instanceof AmazonApiError && /overlap/i.test(err.message)
+          ? `rejected by AMC: the window overlaps a running execution of this workflow (${err.message})`
+          : `rejected by AMC: ${(err as Error).message}`;
+      await db('amc_executions')
+        .where({ id: e.id })
+        .update({ status: 'failed', failure_reason: reason, completed_at: db.fn.now(), updated_at: db.fn.now() });
       deps.log.warn({ executionId: e.id, workflowId: e.workflow_id, reason }, 'AMC refused the execution');
     }
   }
@@ -150,14 +202,23 @@ async function doRefresh(deps: AmcDeps, id: string, freshMs: number): Promise<Re
   const mapped = mapStatus(s.status);
   // Completion (results) is the background tick's job; until then a SUCCEEDED execution reads as running.
   const status = mapped === 'completed' ? (e.status === 'completed' ? 'completed' : 'running') : mapped;
-  const update: Record<string, unknown> = { amc_status: s.status, data_gaps: JSON.stringify(s.dataGaps ?? []), status_checked_at: new Date(), updated_at: db.fn.now() };
+  const update: Record<string, unknown> = {
+    amc_status: s.status,
+    data_gaps: JSON.stringify(s.dataGaps ?? []),
+    status_checked_at: new Date(),
+    updated_at: db.fn.now(),
+  };
   if (status !== e.status) update.status = status;
-  if (mapped === 'failed') Object.assign(update, { failure_reason: s.statusReason ?? `AMC status ${s.status}`, completed_at: db.fn.now() });
+  if (mapped === 'failed')
+    Object.assign(update, { failure_reason: s.statusReason ?? `AMC status ${s.status}`, completed_at: db.fn.now() });
   await db('amc_executions').where({ id }).update(update);
   return { ...e, ...update, status, amc_status: s.status };
 }
 
-async function readOutput(client: { download: (u: string) => Promise<{ body: AsyncIterable<Buffer> }> }, url: string): Promise<Buffer> {
+async function readOutput(
+  client: { download: (u: string) => Promise<{ body: AsyncIterable<Buffer> }> },
+  url: string,
+): Promise<Buffer> {
   const res = await client.download(url);
   const chunks: Buffer[] = [];
   for await (const c of res.body) chunks.push(c as Buffer);
@@ -189,40 +250,87 @@ export async function completeExecution(deps: AmcDeps, id: string): Promise<void
       rows = data.map((r) => Object.fromEntries(columns.map((c, k) => [c, r[k] ?? null])));
     }
     const loadedAt = chDateTime(new Date());
-    const values = rows.map((r) => ({ execution_id: id, workflow_id: e.workflow_id, instance_id: e.instance_id, row_number: rowNumber++, row: JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? Number(v) : v)), loaded_at: loadedAt }));
-    for (let k = 0; k < values.length; k += 10_000) await deps.ch.client.insert({ table: 'amc_results', format: 'JSONEachRow', values: values.slice(k, k + 10_000) });
+    const values = rows.map((r) => ({
+      execution_id: id,
+      workflow_id: e.workflow_id,
+      instance_id: e.instance_id,
+      row_number: rowNumber++,
+      row: JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? Number(v) : v)),
+      loaded_at: loadedAt,
+    }));
+    for (let k = 0; k < values.length; k += 10_000)
+      await deps.ch.client.insert({ table: 'amc_results', format: 'JSONEachRow', values: values.slice(k, k + 10_000) });
   }
   const location = status.outputS3URI ?? urls[0]?.split('?')[0] ?? null;
-  await db('amc_executions').where({ id }).update({
-    status: 'completed', amc_status: 'SUCCEEDED', output_location: location, row_count: rowNumber, size_bytes: size, columns: JSON.stringify(columns),
-    data_gaps: JSON.stringify(status.dataGaps ?? []), completed_at: db.fn.now(), updated_at: db.fn.now(),
-  });
-  deps.log.info({ executionId: id, workflowId: e.workflow_id, rows: rowNumber, sizeBytes: size }, 'AMC execution completed');
+  await db('amc_executions')
+    .where({ id })
+    .update({
+      status: 'completed',
+      amc_status: 'SUCCEEDED',
+      output_location: location,
+      row_count: rowNumber,
+      size_bytes: size,
+      columns: JSON.stringify(columns),
+      data_gaps: JSON.stringify(status.dataGaps ?? []),
+      completed_at: db.fn.now(),
+      updated_at: db.fn.now(),
+    });
+  deps.log.info(
+    { executionId: id, workflowId: e.workflow_id, rows: rowNumber, sizeBytes: size },
+    'AMC execution completed',
+  );
 }
 
-const duration = (ms: number): string => (ms < 120_000 ? `${Math.round(ms / 1000)} s` : ms < 7_200_000 ? `${Math.round(ms / 60_000)} min` : `${(ms / 3_600_000).toFixed(1)} h`);
+const duration = (ms: number): string =>
+  ms < 120_000
+    ? `${Math.round(ms / 1000)} s`
+    : ms < 7_200_000
+      ? `${Math.round(ms / 60_000)} min`
+      : `${(ms / 3_600_000).toFixed(1)} h`;
 
 /** Gives up an execution AMC has kept too long: recorded failed with the reason, cancelled at AMC to free the slot. */
-async function giveUp(deps: AmcDeps, e: { id: string; instance_id: string; amc_execution_id: string; amc_status: string | null; submitted_at: Date }, limitMs: number): Promise<void> {
+async function giveUp(
+  deps: AmcDeps,
+  e: { id: string; instance_id: string; amc_execution_id: string; amc_status: string | null; submitted_at: Date },
+  limitMs: number,
+): Promise<void> {
   const reason = `gave up: AMC still said ${e.amc_status ?? 'PENDING'} ${duration(Date.now() - new Date(e.submitted_at).getTime())} after submission (limit AMC_EXECUTION_TIMEOUT_MS = ${limitMs} ms); cancelled at AMC`;
-  await deps.db('amc_executions').where({ id: e.id }).update({ status: 'failed', failure_reason: reason, completed_at: deps.db.fn.now(), updated_at: deps.db.fn.now() });
+  await deps
+    .db('amc_executions')
+    .where({ id: e.id })
+    .update({ status: 'failed', failure_reason: reason, completed_at: deps.db.fn.now(), updated_at: deps.db.fn.now() });
   deps.log.warn({ executionId: e.id, reason }, 'AMC execution given up');
   try {
     const instance = await instanceOf(deps.db, e.instance_id);
     await cancelExecution(await deps.clients.forAccount(instance.account_id), instance, e.amc_execution_id);
   } catch (err) {
-    deps.log.warn({ executionId: e.id, err: (err as Error).message }, 'cancelling the given-up execution at AMC failed; its slot frees when AMC ends it');
+    deps.log.warn(
+      { executionId: e.id, err: (err as Error).message },
+      'cancelling the given-up execution at AMC failed; its slot frees when AMC ends it',
+    );
   }
 }
 
 /** The background tick: submit queued executions into free slots, poll the ones in flight, complete the finished. */
-export async function amcTick(deps: AmcDeps, opts: { maxPolls: number; minSpacingMs: number } = { maxPolls: 50, minSpacingMs: 10_000 }): Promise<{ submitted: number; polled: number; completed: number; givenUp: number }> {
+export async function amcTick(
+  deps: AmcDeps,
+  opts: { maxPolls: number; minSpacingMs: number } = { maxPolls: 50, minSpacingMs: 10_000 },
+): Promise<{ submitted: number; polled: number; completed: number; givenUp: number }> {
   const { db } = deps;
   let submitted = 0;
-  for (const instanceId of await db('amc_executions').whereIn('status', ['queued', 'submitting']).distinct('instance_id').pluck('instance_id')) {
+  for (const instanceId of await db('amc_executions')
+    .whereIn('status', ['queued', 'submitting'])
+    .distinct('instance_id')
+    .pluck('instance_id')) {
     submitted += await submitQueued(deps, instanceId);
   }
-  const due = await claim<{ id: string; instance_id: string; amc_execution_id: string; amc_status: string | null; submitted_at: Date }>(db, STATUS_QUEUE, { limit: opts.maxPolls, leaseMs: opts.minSpacingMs });
+  const due = await claim<{
+    id: string;
+    instance_id: string;
+    amc_execution_id: string;
+    amc_status: string | null;
+    submitted_at: Date;
+  }>(db, STATUS_QUEUE, { limit: opts.maxPolls, leaseMs: opts.minSpacingMs });
   const limitMs = deps.executionTimeoutMs ?? DEFAULT_EXECUTION_TIMEOUT_MS;
   let completed = 0;
   let givenUp = 0;
@@ -242,7 +350,8 @@ export async function amcTick(deps: AmcDeps, opts: { maxPolls: number; minSpacin
       deps.log.warn({ executionId: e.id, err: (err as Error).message }, 'AMC poll failed; will retry');
     }
   }
-  if (givenUp || completed) for (const instanceId of new Set(due.map((e) => e.instance_id))) submitted += await submitQueued(deps, instanceId);
+  if (givenUp || completed)
+    for (const instanceId of new Set(due.map((e) => e.instance_id))) submitted += await submitQueued(deps, instanceId);
   return { submitted, polled: due.length, completed, givenUp };
 }
 

@@ -34,76 +34,159 @@ const uuidParam = { type: 'object', required: ['id'], properties: { id: { type: 
 export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   const { db } = deps;
 
-  app.post<{ Body: { company_name: string; primary_contact_email?: string } }>('/v1/accounts', {
-    schema: {
-      summary: 'Create a client account (admin)',
-      body: { type: 'object', required: ['company_name'], additionalProperties: false, properties: { company_name: { type: 'string', minLength: 1, maxLength: 200 }, primary_contact_email: { type: 'string', format: 'email' } } },
-      response: { 201: { type: 'object', properties: { id: { type: 'string' }, company_name: { type: 'string' }, primary_contact_email: { type: ['string', 'null'] }, status: { type: 'string' } } }, ...errorResponses },
+  app.post<{ Body: { company_name: string; primary_contact_email?: string } }>(
+    '/v1/accounts',
+    {
+      schema: {
+        summary: 'Create a client account (admin)',
+        body: {
+          type: 'object',
+          required: ['company_name'],
+          additionalProperties: false,
+          properties: {
+            company_name: { type: 'string', minLength: 1, maxLength: 200 },
+            primary_contact_email: { type: 'string', format: 'email' },
+          },
+        },
+        response: {
+          201: {
+            type: 'object',
+            properties: {
+              id: { type: 'string' },
+              company_name: { type: 'string' },
+              primary_contact_email: { type: ['string', 'null'] },
+              status: { type: 'string' },
+            },
+          },
+          ...errorResponses,
+        },
+      },
     },
-  }, async (req, reply) => {
-    requireAdmin(req);
-    const [row] = await db('accounts').insert({ company_name: req.body.company_name, primary_contact_email: req.body.primary_contact_email ?? null }).returning(['id', 'company_name', 'primary_contact_email', 'status']);
-    return reply.status(201).send(row);
-  });
+    async (req, reply) => {
+      requireAdmin(req);
+      const [row] = await db('accounts')
+        .insert({ company_name: req.body.company_name, primary_contact_email: req.body.primary_contact_email ?? null })
+        .returning(['id', 'company_name', 'primary_contact_email', 'status']);
+      return reply.status(201).send(row);
+    },
+  );
 
   app.get('/v1/accounts', { schema: { summary: 'List the accounts this key may see' } }, async (req) => {
     const p = principalOf(req);
-    const q = db('accounts').select('id', 'company_name', 'primary_contact_email', 'status', 'created_at').orderBy('created_at');
+    const q = db('accounts')
+      .select('id', 'company_name', 'primary_contact_email', 'status', 'created_at')
+      .orderBy('created_at');
     return { accounts: await (p.scope === 'admin' ? q : q.where({ id: p.accountId })) };
   });
 
-  app.post<{ Params: { id: string }; Body: { label?: string } }>('/v1/accounts/:id/api-keys', {
-    schema: { summary: 'Create an API key scoped to this account (admin); the key is shown once', params: uuidParam, body: { type: 'object', additionalProperties: false, properties: { label: { type: 'string', maxLength: 200 } } } },
-  }, async (req, reply) => {
-    requireAdmin(req);
-    if (!(await db('accounts').where({ id: req.params.id }).first('id'))) throw notFound(`no account ${req.params.id}`);
-    const k = await createApiKey(db, { scope: 'account', accountId: req.params.id }, req.body?.label ?? null);
-    return reply.status(201).send({ id: k.id, key: k.key, prefix: k.prefix, note: 'store this key now; it is not shown again' });
-  });
-
-  app.post<{ Params: { id: string }; Body: { region?: Region; client_id: string; client_secret: string; refresh_token: string; validate?: boolean } }>('/v1/accounts/:id/credentials', {
-    schema: {
-      summary: 'Attach Amazon API credentials (sealed at rest, never returned)',
-      params: uuidParam,
-      body: {
-        type: 'object',
-        required: ['client_id', 'client_secret', 'refresh_token'],
-        additionalProperties: false,
-        properties: {
-          region: { type: 'string', enum: ['NA', 'EU', 'FE'], default: 'NA' },
-          client_id: { type: 'string', minLength: 1 },
-          client_secret: { type: 'string', minLength: 1 },
-          refresh_token: { type: 'string', minLength: 1 },
-          validate: { type: 'boolean', default: true, description: 'exchange the refresh token once before storing' },
+  app.post<{ Params: { id: string }; Body: { label?: string } }>(
+    '/v1/accounts/:id/api-keys',
+    {
+      schema: {
+        summary: 'Create an API key scoped to this account (admin); the key is shown once',
+        params: uuidParam,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { label: { type: 'string', maxLength: 200 } },
         },
       },
-      response: { 201: { type: 'object', properties: { account_id: { type: 'string' }, region: { type: 'string' }, client_id: { type: 'string' }, validated: { type: 'boolean' } } }, 400: errorBodySchema },
     },
-  }, async (req, reply) => {
-    requireAccount(req, req.params.id);
-    if (!(await db('accounts').where({ id: req.params.id }).first('id'))) throw notFound(`no account ${req.params.id}`);
-    const region = req.body.region ?? 'NA';
-    if (req.body.validate !== false) {
-      const tokens = new LwaTokenProvider({ tokenUrl: endpointsFor(region, deps.amazonBaseUrl).tokenUrl, credentials: { clientId: req.body.client_id, clientSecret: req.body.client_secret, refreshToken: req.body.refresh_token } });
-      try {
-        await tokens.get();
-      } catch (err) {
-        if (err instanceof AmazonApiError) throw badRequest(`Login with Amazon refused these credentials: ${err.message}`, { code: err.amazonCode });
-        throw err;
-      }
-    }
-    await storeCredentials(db, deps.box, req.params.id, { region, client_id: req.body.client_id, client_secret: req.body.client_secret, refresh_token: req.body.refresh_token });
-    return reply.status(201).send({ account_id: req.params.id, region, client_id: req.body.client_id, validated: req.body.validate !== false });
-  });
+    async (req, reply) => {
+      requireAdmin(req);
+      if (!(await db('accounts').where({ id: req.params.id }).first('id')))
+        throw notFound(`no account ${req.params.id}`);
+      const k = await createApiKey(db, { scope: 'account', accountId: req.params.id }, req.body?.label ?? null);
+      return reply
+        .status(201)
+        .send({ id: k.id, key: k.key, prefix: k.prefix, note: 'store this key now; it is not shown again' });
+    },
+  );
 
-  app.post<{ Params: { id: string } }>('/v1/accounts/:id/profiles/sync', { schema: { summary: 'Discover and store the account\'s advertising profiles', params: uuidParam } }, async (req) => {
-    requireAccount(req, req.params.id);
-    const client = await deps.clients.forAccount(req.params.id).catch((err: Error) => {
-      throw badRequest(err.message);
-    });
-    const { profiles, added } = await discoverProfiles(db, client, req.params.id);
-    return { account_id: req.params.id, discovered: profiles.length, added, profiles };
-  });
+  app.post<{
+    Params: { id: string };
+    Body: { region?: Region; client_id: string; client_secret: string; refresh_token: string; validate?: boolean };
+  }>(
+    '/v1/accounts/:id/credentials',
+    {
+      schema: {
+        summary: 'Attach Amazon API credentials (sealed at rest, never returned)',
+        params: uuidParam,
+        body: {
+          type: 'object',
+          required: ['client_id', 'client_secret', 'refresh_token'],
+          additionalProperties: false,
+          properties: {
+            region: { type: 'string', enum: ['NA', 'EU', 'FE'], default: 'NA' },
+            client_id: { type: 'string', minLength: 1 },
+            client_secret: { type: 'string', minLength: 1 },
+            refresh_token: { type: 'string', minLength: 1 },
+            validate: { type: 'boolean', default: true, description: 'exchange the refresh token once before storing' },
+          },
+        },
+        response: {
+          201: {
+            type: 'object',
+            properties: {
+              account_id: { type: 'string' },
+              region: { type: 'string' },
+              client_id: { type: 'string' },
+              validated: { type: 'boolean' },
+            },
+          },
+          400: errorBodySchema,
+        },
+      },
+    },
+    async (req, reply) => {
+      requireAccount(req, req.params.id);
+      if (!(await db('accounts').where({ id: req.params.id }).first('id')))
+        throw notFound(`no account ${req.params.id}`);
+      const region = req.body.region ?? 'NA';
+      if (req.body.validate !== false) {
+        const tokens = new LwaTokenProvider({
+          tokenUrl: endpointsFor(region, deps.amazonBaseUrl).tokenUrl,
+          credentials: {
+            clientId: req.body.client_id,
+            clientSecret: req.body.client_secret,
+            refreshToken: req.body.refresh_token,
+          },
+        });
+        try {
+          await tokens.get();
+        } catch (err) {
+          if (err instanceof AmazonApiError)
+            throw badRequest(`Login with Amazon refused these credentials: ${err.message}`, { code: err.amazonCode });
+          throw err;
+        }
+      }
+      await storeCredentials(db, deps.box, req.params.id, {
+        region,
+        client_id: req.body.client_id,
+        client_secret: req.body.client_secret,
+        refresh_token: req.body.refresh_token,
+      });
+      return reply.status(201).send({
+        account_id: req.params.id,
+        region,
+        client_id: req.body.client_id,
+        validated: req.body.validate !== false,
+      });
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/v1/accounts/:id/profiles/sync',
+    { schema: { summary: "Discover and store the account's advertising profiles", params: uuidParam } },
+    async (req) => {
+      requireAccount(req, req.params.id);
+      const client = await deps.clients.forAccount(req.params.id).catch((err: Error) => {
+        throw badRequest(err.message);
+      });
+      const { profiles, added } = await discoverProfiles(db, client, req.params.id);
+      return { account_id: req.params.id, discovered: profiles.length, added, profiles };
+    },
+  );
 
   app.get<{ Params: { id: string } }>('/v1/accounts/:id/profiles', { schema: { params: uuidParam } }, async (req) => {
     requireAccount(req, req.params.id);
@@ -122,9 +205,16 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   } as const;
   type SyncQuery = { profileId: string; entity: 'all' | EntityType; mode: SyncMode };
 
-  const trigger = async (q: SyncQuery, req: Parameters<typeof requireAccount>[0], reply: { status: (n: number) => { send: (b: unknown) => unknown } }) => {
+  const trigger = async (
+    q: SyncQuery,
+    req: Parameters<typeof requireAccount>[0],
+    reply: { status: (n: number) => { send: (b: unknown) => unknown } },
+  ) => {
     const profile = await db('profiles').where({ profile_id: q.profileId }).first('profile_id', 'account_id');
-    if (!profile) throw notFound(`no profile ${q.profileId}; discover profiles first (POST /v1/accounts/:id/profiles/sync)`, { profileId: q.profileId });
+    if (!profile)
+      throw notFound(`no profile ${q.profileId}; discover profiles first (POST /v1/accounts/:id/profiles/sync)`, {
+        profileId: q.profileId,
+      });
     requireAccount(req, profile.account_id);
     const entityTypes = q.entity === 'all' ? ENTITY_TYPES : [q.entity];
     let plan;
@@ -134,43 +224,113 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
       if (err instanceof SyncAlreadyRunningError) throw conflict(err.message, { running: err.runs });
       throw err;
     }
-    deps.background(executeSync({ db, ch: deps.ch, clients: deps.clients, log: deps.log, batchSize: deps.batchSize, exportPollMs: deps.exportPollMs }, q.profileId, plan.runs, q.mode));
-    return reply.status(202).send({ batchId: plan.batchId, profileId: q.profileId, mode: q.mode, runs: plan.runs, status_url: `/v1/sync-runs/${plan.batchId}` });
+    deps.background(
+      executeSync(
+        {
+          db,
+          ch: deps.ch,
+          clients: deps.clients,
+          log: deps.log,
+          batchSize: deps.batchSize,
+          exportPollMs: deps.exportPollMs,
+        },
+        q.profileId,
+        plan.runs,
+        q.mode,
+      ),
+    );
+    return reply.status(202).send({
+      batchId: plan.batchId,
+      profileId: q.profileId,
+      mode: q.mode,
+      runs: plan.runs,
+      status_url: `/v1/sync-runs/${plan.batchId}`,
+    });
   };
 
-  app.get<{ Querystring: SyncQuery }>('/v1/entities/sync', { schema: { summary: 'Start an entity sync in the background; answers with the run ids', querystring: syncSchema } }, (req, reply) => trigger(req.query, req, reply));
-  app.post<{ Querystring: SyncQuery }>('/v1/entities/sync', { schema: { summary: 'Start an entity sync in the background; answers with the run ids', querystring: syncSchema } }, (req, reply) => trigger(req.query, req, reply));
+  app.get<{ Querystring: SyncQuery }>(
+    '/v1/entities/sync',
+    {
+      schema: { summary: 'Start an entity sync in the background; answers with the run ids', querystring: syncSchema },
+    },
+    (req, reply) => trigger(req.query, req, reply),
+  );
+  app.post<{ Querystring: SyncQuery }>(
+    '/v1/entities/sync',
+    {
+      schema: { summary: 'Start an entity sync in the background; answers with the run ids', querystring: syncSchema },
+    },
+    (req, reply) => trigger(req.query, req, reply),
+  );
 
-  app.get<{ Params: { id: string } }>('/v1/sync-runs/:id', { schema: { summary: 'The runs of a sync batch', params: uuidParam } }, async (req) => {
-    const runs = await db('sync_runs').where({ batch_id: req.params.id }).orderBy('created_at');
-    if (runs.length === 0) throw notFound(`no sync batch ${req.params.id}`);
-    const profile = await db('profiles').where({ profile_id: runs[0].profile_id }).first('account_id');
-    if (profile) requireAccount(req, profile.account_id);
-    const done = runs.every((r) => ['succeeded', 'failed', 'skipped'].includes(r.status));
-    return { batchId: req.params.id, done, status: !done ? 'running' : runs.some((r) => r.status === 'failed') ? 'failed' : 'succeeded', runs };
-  });
+  app.get<{ Params: { id: string } }>(
+    '/v1/sync-runs/:id',
+    { schema: { summary: 'The runs of a sync batch', params: uuidParam } },
+    async (req) => {
+      const runs = await db('sync_runs').where({ batch_id: req.params.id }).orderBy('created_at');
+      if (runs.length === 0) throw notFound(`no sync batch ${req.params.id}`);
+      const profile = await db('profiles').where({ profile_id: runs[0].profile_id }).first('account_id');
+      if (profile) requireAccount(req, profile.account_id);
+      const done = runs.every((r) => ['succeeded', 'failed', 'skipped'].includes(r.status));
+      return {
+        batchId: req.params.id,
+        done,
+        status: !done ? 'running' : runs.some((r) => r.status === 'failed') ? 'failed' : 'succeeded',
+        runs,
+      };
+    },
+  );
 }
 
 /** POST /v1/ingestion/sync-all and /sync-account/:accountId: answer at once; the run proceeds in the background. */
 export function registerIngestionApi(app: FastifyInstance, deps: ApiDeps): void {
   const { db } = deps;
   const launch = (runId: string) => {
-    deps.background(runIngestion({ db, ch: deps.ch, clients: deps.clients, log: deps.log, batchSize: deps.batchSize, exportPollMs: deps.exportPollMs }, runId));
+    deps.background(
+      runIngestion(
+        {
+          db,
+          ch: deps.ch,
+          clients: deps.clients,
+          log: deps.log,
+          batchSize: deps.batchSize,
+          exportPollMs: deps.exportPollMs,
+        },
+        runId,
+      ),
+    );
   };
-  app.post('/v1/ingestion/sync-all', { schema: { summary: 'Profiles, entities and report requests for every account (admin), in the background' } }, async (req, reply) => {
-    requireAdmin(req);
-    const runId = await startIngestion(db, 'all');
-    launch(runId);
-    return reply.status(202).send({ runId, status_url: `/v1/ingestion/runs/${runId}` });
-  });
-  app.post<{ Params: { id: string } }>('/v1/ingestion/sync-account/:id', { schema: { summary: 'Profiles, entities and report requests for one account, in the background', params: uuidParam } }, async (req, reply) => {
-    requireAccount(req, req.params.id);
-    if (!(await db('accounts').where({ id: req.params.id }).first('id'))) throw notFound(`no account ${req.params.id}`);
-    if (!(await db('amazon_credentials').where({ account_id: req.params.id }).first('account_id'))) throw badRequest(`account ${req.params.id} has no Amazon credentials; POST /v1/accounts/${req.params.id}/credentials first`);
-    const runId = await startIngestion(db, 'account', req.params.id);
-    launch(runId);
-    return reply.status(202).send({ runId, status_url: `/v1/ingestion/runs/${runId}` });
-  });
+  app.post(
+    '/v1/ingestion/sync-all',
+    { schema: { summary: 'Profiles, entities and report requests for every account (admin), in the background' } },
+    async (req, reply) => {
+      requireAdmin(req);
+      const runId = await startIngestion(db, 'all');
+      launch(runId);
+      return reply.status(202).send({ runId, status_url: `/v1/ingestion/runs/${runId}` });
+    },
+  );
+  app.post<{ Params: { id: string } }>(
+    '/v1/ingestion/sync-account/:id',
+    {
+      schema: {
+        summary: 'Profiles, entities and report requests for one account, in the background',
+        params: uuidParam,
+      },
+    },
+    async (req, reply) => {
+      requireAccount(req, req.params.id);
+      if (!(await db('accounts').where({ id: req.params.id }).first('id')))
+        throw notFound(`no account ${req.params.id}`);
+      if (!(await db('amazon_credentials').where({ account_id: req.params.id }).first('account_id')))
+        throw badRequest(
+          `account ${req.params.id} has no Amazon credentials; POST /v1/accounts/${req.params.id}/credentials first`,
+        );
+      const runId = await startIngestion(db, 'account', req.params.id);
+      launch(runId);
+      return reply.status(202).send({ runId, status_url: `/v1/ingestion/runs/${runId}` });
+    },
+  );
   app.get<{ Params: { id: string } }>('/v1/ingestion/runs/:id', { schema: { params: uuidParam } }, async (req) => {
     const run = await db('ingestion_runs').where({ id: req.params.id }).first();
     if (!run) throw notFound(`no ingestion run ${req.params.id}`);

@@ -6,19 +6,36 @@ import { runTask } from '@adsync/shared/runtime/service';
 import { entitySyncConfigShape } from './config.ts';
 import { syncProfiles } from './sync-profiles.ts';
 
-const { values } = parseArgs({ options: { profile: { type: 'string' }, entity: { type: 'string', default: 'all' }, mode: { type: 'string', default: 'incremental' } } });
+const { values } = parseArgs({
+  options: {
+    profile: { type: 'string' },
+    entity: { type: 'string', default: 'all' },
+    mode: { type: 'string', default: 'incremental' },
+  },
+});
 
 await runTask({
   name: 'entity-sync-cli',
   config: entitySyncConfigShape,
   needs: { clickhouse: true, amazon: true },
   run: async (rt) => {
-    const summary = await syncProfiles({ db: rt.db, ch: rt.ch, clients: rt.clients, log: rt.log, batchSize: rt.cfg.ENTITY_SYNC_BATCH_SIZE, concurrency: rt.cfg.ENTITY_SYNC_PROFILE_CONCURRENCY, exportPollMs: rt.cfg.ENTITY_SYNC_EXPORT_POLL_MS }, {
-      profileId: values.profile,
-      entity: values.entity ?? 'all',
-      mode: values.mode ?? 'incremental',
-      trigger: 'cli',
-    });
+    const summary = await syncProfiles(
+      {
+        db: rt.db,
+        ch: rt.ch,
+        clients: rt.clients,
+        log: rt.log,
+        batchSize: rt.cfg.ENTITY_SYNC_BATCH_SIZE,
+        concurrency: rt.cfg.ENTITY_SYNC_PROFILE_CONCURRENCY,
+        exportPollMs: rt.cfg.ENTITY_SYNC_EXPORT_POLL_MS,
+      },
+      {
+        profileId: values.profile,
+        entity: values.entity ?? 'all',
+        mode: values.mode ?? 'incremental',
+        trigger: 'cli',
+      },
+    );
     console.log(JSON.stringify(summary, null, 2));
     return summary.failed > 0 ? 1 : 0;
   },

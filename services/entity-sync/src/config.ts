@@ -16,4 +16,5 @@ export const entitySyncConfigShape = {
 
 export type EntitySyncConfig = z.infer<z.ZodObject<typeof entitySyncConfigShape>>;
 
-export const loadEntitySyncConfig = (env: Record<string, string | undefined> = process.env): EntitySyncConfig => loadConfig(entitySyncConfigShape, env);
+export const loadEntitySyncConfig = (env: Record<string, string | undefined> = process.env): EntitySyncConfig =>
+  loadConfig(entitySyncConfigShape, env);

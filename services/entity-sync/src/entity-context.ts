@@ -4,12 +4,54 @@
  */
 import type { AdGroupRow, AdRow, CampaignRow, EntityType, TargetRow } from './entity-normalise.ts';
 
-export function entityContextRow(type: EntityType, r: CampaignRow & AdGroupRow & AdRow & TargetRow, syncedAt: string, version: number) {
-  const base = { profile_id: r.profile_id, campaign_id: r.campaign_id ?? '', ad_group_id: '', ad_product: r.ad_product ?? '', name: '', state: r.state ?? '', keyword_text: '', match_type: '', asin: '', synced_at: syncedAt, version };
+export function entityContextRow(
+  type: EntityType,
+  r: CampaignRow & AdGroupRow & AdRow & TargetRow,
+  syncedAt: string,
+  version: number,
+) {
+  const base = {
+    profile_id: r.profile_id,
+    campaign_id: r.campaign_id ?? '',
+    ad_group_id: '',
+    ad_product: r.ad_product ?? '',
+    name: '',
+    state: r.state ?? '',
+    keyword_text: '',
+    match_type: '',
+    asin: '',
+    synced_at: syncedAt,
+    version,
+  };
   switch (type) {
-    case 'campaigns': return { ...base, entity_level: 'campaign', entity_id: r.campaign_id, name: r.name ?? '' };
-    case 'ad_groups': return { ...base, entity_level: 'ad_group', entity_id: r.ad_group_id, ad_group_id: r.ad_group_id, name: r.name ?? '' };
-    case 'ads': return { ...base, entity_level: 'ad', entity_id: r.ad_id, ad_group_id: r.ad_group_id ?? '', asin: r.asin ?? '', name: r.sku ?? '' };
-    case 'targets': return { ...base, entity_level: 'target', entity_id: r.target_id, ad_group_id: r.ad_group_id ?? '', keyword_text: r.expression_text ?? '', match_type: r.match_type ?? '', name: r.expression_text ?? '' };
+    case 'campaigns':
+      return { ...base, entity_level: 'campaign', entity_id: r.campaign_id, name: r.name ?? '' };
+    case 'ad_groups':
+      return {
+        ...base,
+        entity_level: 'ad_group',
+        entity_id: r.ad_group_id,
+        ad_group_id: r.ad_group_id,
+        name: r.name ?? '',
+      };
+    case 'ads':
+      return {
+        ...base,
+        entity_level: 'ad',
+        entity_id: r.ad_id,
+        ad_group_id: r.ad_group_id ?? '',
+        asin: r.asin ?? '',
+        name: r.sku ?? '',
+      };
+    case 'targets':
+      return {
+        ...base,
+        entity_level: 'target',
+        entity_id: r.target_id,
+        ad_group_id: r.ad_group_id ?? '',
+        keyword_text: r.expression_text ?? '',
+        match_type: r.match_type ?? '',
+        name: r.expression_text ?? '',
+      };
   }
 }

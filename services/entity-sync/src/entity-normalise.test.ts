@@ -3,7 +3,16 @@ import assert from 'node:assert/strict';
 import { Dataset } from '@adsync/sandbox';
 import * as views from '@adsync/sandbox/amazon/views';
 import * as n from './entity-normalise.ts';
-import { expressionText, sdCampaign, spCampaign, spKeyword, spProductTarget, toDate, toMicros, EntityShapeError } from './entity-normalise.ts';
+import {
+  expressionText,
+  sdCampaign,
+  spCampaign,
+  spKeyword,
+  spProductTarget,
+  toDate,
+  toMicros,
+  EntityShapeError,
+} from './entity-normalise.ts';
 
 test('money to integer micros without float drift', () => {
   assert.equal(toMicros(0.29), 290_000);
@@ -19,7 +28,16 @@ test('dates from both API generations', () => {
 });
 
 test('an SP v3 campaign: state upper case, bidding in the one shape every source shares', () => {
-  const row = spCampaign('p1', { campaignId: '123', name: 'C', state: 'ARCHIVED', targetingType: 'MANUAL', budget: { budget: 50.5, budgetType: 'DAILY' }, dynamicBidding: { strategy: 'AUTO_FOR_SALES' }, startDate: '2026-01-02', extendedData: { lastUpdateDateTime: '2026-11-01T00:00:00Z' } });
+  const row = spCampaign('p1', {
+    campaignId: '123',
+    name: 'C',
+    state: 'ARCHIVED',
+    targetingType: 'MANUAL',
+    budget: { budget: 50.5, budgetType: 'DAILY' },
+    dynamicBidding: { strategy: 'AUTO_FOR_SALES' },
+    startDate: '2026-01-02',
+    extendedData: { lastUpdateDateTime: '2026-11-01T00:00:00Z' },
+  });
   assert.equal(row.state, 'ARCHIVED');
   assert.equal(row.budget_micros, 50_500_000);
   assert.deepEqual(row.bidding, { strategy: 'AUTO_FOR_SALES', placements: [], costType: null });
@@ -27,7 +45,15 @@ test('an SP v3 campaign: state upper case, bidding in the one shape every source
 });
 
 test('an SD campaign: numeric id becomes a string, its lower-case state upper case like every other source', () => {
-  const row = sdCampaign('p1', { campaignId: 300000000000001, name: 'D', state: 'enabled', budget: 10, budgetType: 'daily', startDate: '20260101', lastUpdatedDate: 1767225600000 });
+  const row = sdCampaign('p1', {
+    campaignId: 300000000000001,
+    name: 'D',
+    state: 'enabled',
+    budget: 10,
+    budgetType: 'daily',
+    startDate: '20260101',
+    lastUpdatedDate: 1767225600000,
+  });
   assert.equal(row.campaign_id, '300000000000001');
   assert.equal(row.state, 'ENABLED');
   assert.equal(row.budget_type, 'DAILY');
@@ -36,15 +62,29 @@ test('an SD campaign: numeric id becomes a string, its lower-case state upper ca
 });
 
 test('a keyword becomes a target: keywordId → target id, text and match type → expression', () => {
-  const t = spKeyword('p1', { keywordId: '9', adGroupId: '8', campaignId: '7', keywordText: 'coffee beans', matchType: 'EXACT', bid: 0.75, state: 'ENABLED' });
+  const t = spKeyword('p1', {
+    keywordId: '9',
+    adGroupId: '8',
+    campaignId: '7',
+    keywordText: 'coffee beans',
+    matchType: 'EXACT',
+    bid: 0.75,
+    state: 'ENABLED',
+  });
   assert.equal(t.target_id, '9');
   assert.equal(t.target_type, 'KEYWORD');
   assert.deepEqual(t.expression, { type: 'KEYWORD', text: 'coffee beans', matchType: 'EXACT' });
   assert.equal(t.bid_micros, 750_000);
 });
 
-test('a product target keeps Amazon\'s expression and gets readable text', () => {
-  const t = spProductTarget('p1', { targetId: '5', campaignId: '7', expression: [{ type: 'ASIN_SAME_AS', value: 'B0ABC' }], expressionType: 'MANUAL', state: 'PAUSED' });
+test("a product target keeps Amazon's expression and gets readable text", () => {
+  const t = spProductTarget('p1', {
+    targetId: '5',
+    campaignId: '7',
+    expression: [{ type: 'ASIN_SAME_AS', value: 'B0ABC' }],
+    expressionType: 'MANUAL',
+    state: 'PAUSED',
+  });
   assert.equal(t.target_type, 'PRODUCT');
   assert.equal(t.expression_text, 'asin="B0ABC"');
   assert.equal(expressionText([{ type: 'QUERY_BROAD_REL_MATCHES' }]), 'query_broad_rel_matches');
@@ -56,22 +96,57 @@ test('an entity without its id is refused with the reason', () => {
 
 // A full sync reads the export, an incremental one the lists: the same entity must land as the same row.
 test('every entity normalises to the same row from its list API and from the export', () => {
-  const ds = new Dataset(5, { profiles: 1, campaignsPerProfile: 12, sbCampaignsPerProfile: 5, sdCampaignsPerProfile: 5 });
+  const ds = new Dataset(5, {
+    profiles: 1,
+    campaignsPerProfile: 12,
+    sbCampaignsPerProfile: 5,
+    sdCampaignsPerProfile: 5,
+  });
   const adGroups = new Map([...ds.all('sp', 'adGroup', 0)].map((g) => [g.id, g.campaignId!]));
   const campaignOf = (id: string) => adGroups.get(id) ?? null;
   const cases: [string, () => unknown[], () => unknown[]][] = [
-    ['SP campaigns', () => [...ds.all('sp', 'campaign', 0)].map((e) => n.spCampaign('p', views.spV3(e, true))), () => [...ds.all('sp', 'campaign', 0)].map((e) => n.exportCampaign('p', views.exported(e, 'USD')))],
-    ['SB campaigns', () => [...ds.all('sb', 'campaign', 0)].map((e) => n.sbCampaign('p', views.sbV4(e, true))), () => [...ds.all('sb', 'campaign', 0)].map((e) => n.exportCampaign('p', views.exported(e, 'USD')))],
-    ['SD campaigns', () => [...ds.all('sd', 'campaign', 0)].map((e) => n.sdCampaign('p', views.sd(e, true))), () => [...ds.all('sd', 'campaign', 0)].map((e) => n.exportCampaign('p', views.exported(e, 'USD')))],
-    ['SP ad groups', () => [...ds.all('sp', 'adGroup', 0)].map((e) => n.spAdGroup('p', views.spV3(e, true))), () => [...ds.all('sp', 'adGroup', 0)].map((e) => n.exportAdGroup('p', views.exported(e, 'USD')))],
-    ['SP ads', () => [...ds.all('sp', 'ad', 0)].map((e) => n.spProductAd('p', views.spV3(e, true))), () => [...ds.all('sp', 'ad', 0)].map((e) => n.exportAd('p', views.exported(e, 'USD'), campaignOf))],
-    ['SP keywords', () => [...ds.all('sp', 'keyword', 0)].map((e) => n.spKeyword('p', views.spV3(e, true))), () => [...ds.all('sp', 'keyword', 0)].map((e) => n.exportTarget('p', views.exported(e, 'USD'), campaignOf))],
-    ['SP product targets', () => [...ds.all('sp', 'productTarget', 0)].map((e) => n.spProductTarget('p', views.spV3(e, true))), () => [...ds.all('sp', 'productTarget', 0)].map((e) => n.exportTarget('p', views.exported(e, 'USD'), campaignOf))],
+    [
+      'SP campaigns',
+      () => [...ds.all('sp', 'campaign', 0)].map((e) => n.spCampaign('p', views.spV3(e, true))),
+      () => [...ds.all('sp', 'campaign', 0)].map((e) => n.exportCampaign('p', views.exported(e, 'USD'))),
+    ],
+    [
+      'SB campaigns',
+      () => [...ds.all('sb', 'campaign', 0)].map((e) => n.sbCampaign('p', views.sbV4(e, true))),
+      () => [...ds.all('sb', 'campaign', 0)].map((e) => n.exportCampaign('p', views.exported(e, 'USD'))),
+    ],
+    [
+      'SD campaigns',
+      () => [...ds.all('sd', 'campaign', 0)].map((e) => n.sdCampaign('p', views.sd(e, true))),
+      () => [...ds.all('sd', 'campaign', 0)].map((e) => n.exportCampaign('p', views.exported(e, 'USD'))),
+    ],
+    [
+      'SP ad groups',
+      () => [...ds.all('sp', 'adGroup', 0)].map((e) => n.spAdGroup('p', views.spV3(e, true))),
+      () => [...ds.all('sp', 'adGroup', 0)].map((e) => n.exportAdGroup('p', views.exported(e, 'USD'))),
+    ],
+    [
+      'SP ads',
+      () => [...ds.all('sp', 'ad', 0)].map((e) => n.spProductAd('p', views.spV3(e, true))),
+      () => [...ds.all('sp', 'ad', 0)].map((e) => n.exportAd('p', views.exported(e, 'USD'), campaignOf)),
+    ],
+    [
+      'SP keywords',
+      () => [...ds.all('sp', 'keyword', 0)].map((e) => n.spKeyword('p', views.spV3(e, true))),
+      () => [...ds.all('sp', 'keyword', 0)].map((e) => n.exportTarget('p', views.exported(e, 'USD'), campaignOf)),
+    ],
+    [
+      'SP product targets',
+      () => [...ds.all('sp', 'productTarget', 0)].map((e) => n.spProductTarget('p', views.spV3(e, true))),
+      () => [...ds.all('sp', 'productTarget', 0)].map((e) => n.exportTarget('p', views.exported(e, 'USD'), campaignOf)),
+    ],
   ];
   const instant = (r: unknown) => {
     const o = { ...(r as Record<string, unknown>) };
-    for (const k of ['amazon_created_at', 'amazon_updated_at']) o[k] = o[k] ? new Date(String(o[k])).toISOString() : null;
+    for (const k of ['amazon_created_at', 'amazon_updated_at'])
+      o[k] = o[k] ? new Date(String(o[k])).toISOString() : null;
     return o;
   };
-  for (const [what, fromList, fromExport] of cases) assert.deepEqual(fromExport().map(instant), fromList().map(instant), what);
+  for (const [what, fromList, fromExport] of cases)
+    assert.deepEqual(fromExport().map(instant), fromList().map(instant), what);
 });

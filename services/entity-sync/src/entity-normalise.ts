@@ -10,10 +10,13 @@ export const ENTITY_TYPES: EntityType[] = ['campaigns', 'ad_groups', 'ads', 'tar
 
 type Json = Record<string, unknown>;
 
-export const toMicros = (v: unknown): number | null => (v === null || v === undefined || v === '' || Number.isNaN(Number(v)) ? null : Math.round(Number(v) * 1e6));
+export const toMicros = (v: unknown): number | null =>
+  v === null || v === undefined || v === '' || Number.isNaN(Number(v)) ? null : Math.round(Number(v) * 1e6);
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
-const upper = (v: unknown): string | null => (v === null || v === undefined || v === '' ? null : String(v).toUpperCase());
-const isoFromMs = (v: unknown): string | null => (typeof v === 'number' && Number.isFinite(v) ? new Date(v).toISOString() : null);
+const upper = (v: unknown): string | null =>
+  v === null || v === undefined || v === '' ? null : String(v).toUpperCase();
+const isoFromMs = (v: unknown): string | null =>
+  typeof v === 'number' && Number.isFinite(v) ? new Date(v).toISOString() : null;
 /** Amazon sends dates as YYYY-MM-DD (v3) or YYYYMMDD (v2). */
 export function toDate(v: unknown): string | null {
   if (typeof v !== 'string' || !v) return null;
@@ -106,11 +109,19 @@ export interface Bidding {
   placements: { placement: string; percentage: number }[];
   costType: string | null;
 }
-const EXPORT_STRATEGY: Record<string, string> = { SALES_DOWN_ONLY: 'LEGACY_FOR_SALES', SALES_BID_DOWN_ONLY: 'LEGACY_FOR_SALES', SALES: 'AUTO_FOR_SALES', NONE: 'MANUAL', RULE_BASED: 'RULE_BASED' };
+const EXPORT_STRATEGY: Record<string, string> = {
+  SALES_DOWN_ONLY: 'LEGACY_FOR_SALES',
+  SALES_BID_DOWN_ONLY: 'LEGACY_FOR_SALES',
+  SALES: 'AUTO_FOR_SALES',
+  NONE: 'MANUAL',
+  RULE_BASED: 'RULE_BASED',
+};
 function bidding(strategy: unknown, placements: unknown, costType: unknown): Bidding {
   return {
     strategy: strategy === undefined || strategy === null ? null : String(strategy),
-    placements: Array.isArray(placements) ? placements.map((p: Json) => ({ placement: String(p.placement), percentage: Number(p.percentage) })) : [],
+    placements: Array.isArray(placements)
+      ? placements.map((p: Json) => ({ placement: String(p.placement), percentage: Number(p.percentage) }))
+      : [],
     costType: upper(costType),
   };
 }
@@ -126,7 +137,11 @@ export function spCampaign(profileId: string, e: Json): CampaignRow {
     targeting_type: str(e.targetingType),
     budget_micros: toMicros(budget.budget),
     budget_type: upper(budget.budgetType),
-    bidding: bidding((e.dynamicBidding as Json | undefined)?.strategy, (e.dynamicBidding as Json | undefined)?.placementBidding, null),
+    bidding: bidding(
+      (e.dynamicBidding as Json | undefined)?.strategy,
+      (e.dynamicBidding as Json | undefined)?.placementBidding,
+      null,
+    ),
     start_date: toDate(e.startDate),
     end_date: toDate(e.endDate),
     portfolio_id: str(e.portfolioId),
@@ -145,7 +160,11 @@ export function sbCampaign(profileId: string, e: Json): CampaignRow {
     targeting_type: null,
     budget_micros: toMicros(e.budget),
     budget_type: upper(e.budgetType),
-    bidding: bidding((e.bidding as Json | undefined)?.bidOptimizationStrategy, (e.bidding as Json | undefined)?.bidAdjustmentsByPlacement, e.costType),
+    bidding: bidding(
+      (e.bidding as Json | undefined)?.bidOptimizationStrategy,
+      (e.bidding as Json | undefined)?.bidAdjustmentsByPlacement,
+      e.costType,
+    ),
     start_date: toDate(e.startDate),
     end_date: toDate(e.endDate),
     portfolio_id: str(e.portfolioId),
@@ -282,8 +301,13 @@ export function exportCampaign(profileId: string, e: Json): CampaignRow {
     budget_type: upper(caps.recurrenceTimePeriod),
     bidding: (() => {
       const o = (e.optimization ?? {}) as Json;
-      const strategy = o.bidStrategy === undefined ? null : (EXPORT_STRATEGY[String(o.bidStrategy)] ?? String(o.bidStrategy));
-      return bidding(adProduct === 'SPONSORED_PRODUCTS' ? strategy : null, adProduct === 'SPONSORED_PRODUCTS' ? o.placementBidAdjustments : null, e.costType);
+      const strategy =
+        o.bidStrategy === undefined ? null : (EXPORT_STRATEGY[String(o.bidStrategy)] ?? String(o.bidStrategy));
+      return bidding(
+        adProduct === 'SPONSORED_PRODUCTS' ? strategy : null,
+        adProduct === 'SPONSORED_PRODUCTS' ? o.placementBidAdjustments : null,
+        e.costType,
+      );
     })(),
     start_date: toDate(e.startDate),
     end_date: toDate(e.endDate),
@@ -309,7 +333,7 @@ export function exportAdGroup(profileId: string, e: Json): AdGroupRow {
 
 export function exportAd(profileId: string, e: Json, campaignOf: CampaignOfAdGroup): AdRow {
   const adGroupId = need('exported ad', e, 'adGroupId');
-  const products = (((e.creative as Json | undefined)?.products ?? []) as Json[]);
+  const products = ((e.creative as Json | undefined)?.products ?? []) as Json[];
   const first = (type: string) => str(products.find((p) => p.productIdType === type)?.productId);
   return {
     profile_id: profileId,
@@ -327,20 +351,41 @@ export function exportAd(profileId: string, e: Json, campaignOf: CampaignOfAdGro
   };
 }
 
-const EXPORT_TARGET_TYPES: Record<string, TargetRow['target_type']> = { KEYWORD: 'KEYWORD', PRODUCT: 'PRODUCT', AUTO: 'AUTO', AUDIENCE: 'AUDIENCE', PRODUCT_AUDIENCE: 'AUDIENCE', PRODUCT_CATEGORY_AUDIENCE: 'AUDIENCE', PRODUCT_CATEGORY: 'PRODUCT' };
+const EXPORT_TARGET_TYPES: Record<string, TargetRow['target_type']> = {
+  KEYWORD: 'KEYWORD',
+  PRODUCT: 'PRODUCT',
+  AUTO: 'AUTO',
+  AUDIENCE: 'AUDIENCE',
+  PRODUCT_AUDIENCE: 'AUDIENCE',
+  PRODUCT_CATEGORY_AUDIENCE: 'AUDIENCE',
+  PRODUCT_CATEGORY: 'PRODUCT',
+};
 
 /** Common-model auto-targeting match types → the SP v3 expression types. */
-const AUTO_EXPRESSION: Record<string, string> = { SEARCH_LOOSE_MATCH: 'QUERY_BROAD_REL_MATCHES', SEARCH_CLOSE_MATCH: 'QUERY_HIGH_REL_MATCHES', PRODUCT_SUBSTITUTES: 'ASIN_SUBSTITUTE_RELATED', PRODUCT_COMPLEMENTS: 'ASIN_ACCESSORY_RELATED' };
+const AUTO_EXPRESSION: Record<string, string> = {
+  SEARCH_LOOSE_MATCH: 'QUERY_BROAD_REL_MATCHES',
+  SEARCH_CLOSE_MATCH: 'QUERY_HIGH_REL_MATCHES',
+  PRODUCT_SUBSTITUTES: 'ASIN_SUBSTITUTE_RELATED',
+  PRODUCT_COMPLEMENTS: 'ASIN_ACCESSORY_RELATED',
+};
 
 /** targetDetails (common model) → the SP v3 expression array the list APIs give, so both sources store the same. */
 export function expressionOfDetails(d: Json): { type: string; value?: string }[] {
   const out: { type: string; value?: string }[] = [];
-  if (d.asin !== undefined) out.push({ type: d.matchType === 'PRODUCT_SIMILAR' ? 'ASIN_EXPANDED_FROM' : 'ASIN_SAME_AS', value: String(d.asin) });
-  if (d.productCategoryId !== undefined) out.push({ type: 'ASIN_CATEGORY_SAME_AS', value: String(d.productCategoryId) });
+  if (d.asin !== undefined)
+    out.push({
+      type: d.matchType === 'PRODUCT_SIMILAR' ? 'ASIN_EXPANDED_FROM' : 'ASIN_SAME_AS',
+      value: String(d.asin),
+    });
+  if (d.productCategoryId !== undefined)
+    out.push({ type: 'ASIN_CATEGORY_SAME_AS', value: String(d.productCategoryId) });
   if (d.productBrand !== undefined) out.push({ type: 'ASIN_BRAND_SAME_AS', value: String(d.productBrand) });
-  if (d.productPriceLessThan !== undefined) out.push({ type: 'ASIN_PRICE_LESS_THAN', value: String(d.productPriceLessThan) });
-  if (d.productPriceGreaterThan !== undefined) out.push({ type: 'ASIN_PRICE_GREATER_THAN', value: String(d.productPriceGreaterThan) });
-  if (out.length === 0 && d.matchType !== undefined) out.push({ type: AUTO_EXPRESSION[String(d.matchType)] ?? String(d.matchType) });
+  if (d.productPriceLessThan !== undefined)
+    out.push({ type: 'ASIN_PRICE_LESS_THAN', value: String(d.productPriceLessThan) });
+  if (d.productPriceGreaterThan !== undefined)
+    out.push({ type: 'ASIN_PRICE_GREATER_THAN', value: String(d.productPriceGreaterThan) });
+  if (out.length === 0 && d.matchType !== undefined)
+    out.push({ type: AUTO_EXPRESSION[String(d.matchType)] ?? String(d.matchType) });
   return out;
 }
 
@@ -352,9 +397,24 @@ export function exportTarget(profileId: string, e: Json, campaignOf: CampaignOfA
   const adGroupId = str(e.adGroupId);
   const campaignId = str(e.campaignId) ?? (adGroupId ? campaignOf(adGroupId) : null);
   const times = { amazon_created_at: str(e.creationDateTime), amazon_updated_at: str(e.lastUpdatedDateTime) };
-  const common = { target_id: need('exported target', e, 'targetId'), adGroupId, campaignId, adProduct: adProductOf('exported target', e), bid: (e.bid as Json | undefined)?.bid, state: e.state };
+  const common = {
+    target_id: need('exported target', e, 'targetId'),
+    adGroupId,
+    campaignId,
+    adProduct: adProductOf('exported target', e),
+    bid: (e.bid as Json | undefined)?.bid,
+    state: e.state,
+  };
   if (type === 'KEYWORD') {
-    const row = spKeyword(profileId, { keywordId: common.target_id, adGroupId, campaignId: campaignId ?? '?', keywordText: details.keyword, matchType: details.matchType, bid: common.bid, state: common.state });
+    const row = spKeyword(profileId, {
+      keywordId: common.target_id,
+      adGroupId,
+      campaignId: campaignId ?? '?',
+      keywordText: details.keyword,
+      matchType: details.matchType,
+      bid: common.bid,
+      state: common.state,
+    });
     return { ...row, campaign_id: campaignId, ad_product: common.adProduct, ...times };
   }
   const expression = expressionOfDetails(details);

@@ -7,7 +7,14 @@ import { createHttpServer } from '@adsync/shared/http/server';
 import { ensureAdminKey, createApiKey } from '@adsync/shared/http/api-keys';
 import { migratePostgres } from '@adsync/shared/db/migrations';
 import { createSecretBox } from '@adsync/shared/crypto/secret-box';
-import { freshClickHouse, freshPostgres, testLogger, eventually, type FreshClickHouse, type FreshPostgres } from '@adsync/shared/testing/test-stack';
+import {
+  freshClickHouse,
+  freshPostgres,
+  testLogger,
+  eventually,
+  type FreshClickHouse,
+  type FreshPostgres,
+} from '@adsync/shared/testing/test-stack';
 import { backgroundWork } from '@adsync/shared/testing/test-stack';
 import { migrateClickHouse } from '@adsync/shared/db/migrations';
 import { randomBytes } from 'node:crypto';
@@ -16,7 +23,16 @@ import { registerApi } from './api.ts';
 import { syncProfiles } from './sync-profiles.ts';
 
 const ADMIN = 'adsk_entity_sync_test_admin_key';
-const scale = { profiles: 2, campaignsPerProfile: 12, adGroupsPerCampaign: 3, adsPerAdGroup: 2, keywordsPerAdGroup: 4, productTargetsPerAdGroup: 2, sbCampaignsPerProfile: 3, sdCampaignsPerProfile: 4 };
+const scale = {
+  profiles: 2,
+  campaignsPerProfile: 12,
+  adGroupsPerCampaign: 3,
+  adsPerAdGroup: 2,
+  keywordsPerAdGroup: 4,
+  productTargetsPerAdGroup: 2,
+  sbCampaignsPerProfile: 3,
+  sdCampaignsPerProfile: 4,
+};
 let pg: FreshPostgres;
 let ch: FreshClickHouse;
 let sandbox: Sandbox;
@@ -36,7 +52,17 @@ before(async () => {
   const log = testLogger('entity-sync');
   clients = new AmazonClients({ db: pg.db, box, log, baseUrl: sandbox.url });
   app = await createHttpServer({ name: 'entity-sync', log, db: pg.db, readiness: {} });
-  registerApi(app, { db: pg.db, ch: ch.ch, box, clients, log, batchSize: 50, exportPollMs: 50, amazonBaseUrl: sandbox.url, background: work.background });
+  registerApi(app, {
+    db: pg.db,
+    ch: ch.ch,
+    box,
+    clients,
+    log,
+    batchSize: 50,
+    exportPollMs: 50,
+    amazonBaseUrl: sandbox.url,
+    background: work.background,
+  });
   await app.ready();
 });
 
@@ -49,19 +75,24 @@ after(async () => {
   await pg?.drop();
 });
 
-const call = (method: 'GET' | 'POST', url: string, body?: unknown, key = ADMIN) => app.inject({ method, url, payload: body as object, headers: { authorization: `Bearer ${key}` } });
+const call = (method: 'GET' | 'POST', url: string, body?: unknown, key = ADMIN) =>
+  app.inject({ method, url, payload: body as object, headers: { authorization: `Bearer ${key}` } });
 
 async function waitForBatch(batchId: string) {
-  return eventually(async () => {
-    const res = await call('GET', `/v1/sync-runs/${batchId}`);
-    const b = res.json();
-    return b.done ? b : undefined;
-  }, { what: `sync batch ${batchId}`, timeoutMs: 60_000 });
+  return eventually(
+    async () => {
+      const res = await call('GET', `/v1/sync-runs/${batchId}`);
+      const b = res.json();
+      return b.done ? b : undefined;
+    },
+    { what: `sync batch ${batchId}`, timeoutMs: 60_000 },
+  );
 }
 
 function generated(profileIndex: number) {
   const ds = sandbox.state.dataset;
-  const ids = (product: 'sp' | 'sb' | 'sd', kind: 'campaign' | 'adGroup' | 'ad' | 'keyword' | 'productTarget') => [...ds.all(product, kind, profileIndex)].map((e) => e.id);
+  const ids = (product: 'sp' | 'sb' | 'sd', kind: 'campaign' | 'adGroup' | 'ad' | 'keyword' | 'productTarget') =>
+    [...ds.all(product, kind, profileIndex)].map((e) => e.id);
   return {
     campaigns: [...ids('sp', 'campaign'), ...ids('sb', 'campaign'), ...ids('sd', 'campaign')].sort(),
     ad_groups: ids('sp', 'adGroup').sort(),
@@ -70,7 +101,12 @@ function generated(profileIndex: number) {
   };
 }
 
-const TABLES = { campaigns: ['entity_campaigns', 'campaign_id'], ad_groups: ['entity_ad_groups', 'ad_group_id'], ads: ['entity_ads', 'ad_id'], targets: ['entity_targets', 'target_id'] } as const;
+const TABLES = {
+  campaigns: ['entity_campaigns', 'campaign_id'],
+  ad_groups: ['entity_ad_groups', 'ad_group_id'],
+  ads: ['entity_ads', 'ad_id'],
+  targets: ['entity_targets', 'target_id'],
+} as const;
 
 async function snapshot(profileId: string) {
   const out: Record<string, Map<string, Record<string, unknown>>> = {};
@@ -83,13 +119,24 @@ async function snapshot(profileId: string) {
 const withoutSyncedAt = (r: Record<string, unknown>) => JSON.stringify({ ...r, synced_at: undefined });
 
 test('accounts and credentials: secrets are validated, sealed at rest and never returned', async () => {
-  const created = await call('POST', '/v1/accounts', { company_name: 'Acme Agency', primary_contact_email: 'ops@acme.test' });
+  const created = await call('POST', '/v1/accounts', {
+    company_name: 'Acme Agency',
+    primary_contact_email: 'ops@acme.test',
+  });
   assert.equal(created.statusCode, 201);
   accountId = created.json().id;
-  const refused = await call('POST', `/v1/accounts/${accountId}/credentials`, { client_id: SANDBOX_CLIENT_ID, client_secret: 'wrong', refresh_token: SANDBOX_REFRESH_TOKEN });
+  const refused = await call('POST', `/v1/accounts/${accountId}/credentials`, {
+    client_id: SANDBOX_CLIENT_ID,
+    client_secret: 'wrong',
+    refresh_token: SANDBOX_REFRESH_TOKEN,
+  });
   assert.equal(refused.statusCode, 400);
   assert.match(refused.json().message, /client id or client secret is wrong/);
-  const stored = await call('POST', `/v1/accounts/${accountId}/credentials`, { client_id: SANDBOX_CLIENT_ID, client_secret: SANDBOX_CLIENT_SECRET, refresh_token: SANDBOX_REFRESH_TOKEN });
+  const stored = await call('POST', `/v1/accounts/${accountId}/credentials`, {
+    client_id: SANDBOX_CLIENT_ID,
+    client_secret: SANDBOX_CLIENT_SECRET,
+    refresh_token: SANDBOX_REFRESH_TOKEN,
+  });
   assert.equal(stored.statusCode, 201);
   assert.doesNotMatch(stored.body, /sandbox-client-secret|Atzr/);
   const row = await pg.db('amazon_credentials').where({ account_id: accountId }).first();
@@ -102,7 +149,13 @@ test('profiles are discovered with marketplace, currency and time zone', async (
   assert.equal(res.statusCode, 200, res.body);
   assert.equal(res.json().discovered, 2);
   const profiles = await pg.db('profiles').where({ account_id: accountId }).orderBy('profile_id');
-  assert.deepEqual(profiles.map((p) => [p.country_code, p.currency_code, p.timezone]), [['US', 'USD', 'America/Los_Angeles'], ['GB', 'GBP', 'Europe/London']]);
+  assert.deepEqual(
+    profiles.map((p) => [p.country_code, p.currency_code, p.timezone]),
+    [
+      ['US', 'USD', 'America/Los_Angeles'],
+      ['GB', 'GBP', 'Europe/London'],
+    ],
+  );
 });
 
 test('bad input: unknown entity or mode is a 400 listing allowed values; unknown profile 404; other account 403', async () => {
@@ -122,7 +175,12 @@ test('bad input: unknown entity or mode is a 400 listing allowed values; unknown
   const otherKey = (await createApiKey(pg.db, { scope: 'account', accountId: other })).key;
   const forbidden = await call('GET', `/v1/entities/sync?profileId=${profileId}`, undefined, otherKey);
   assert.equal(forbidden.statusCode, 403);
-  const credsForbidden = await call('POST', `/v1/accounts/${accountId}/credentials`, { client_id: 'x', client_secret: 'y', refresh_token: 'z' }, otherKey);
+  const credsForbidden = await call(
+    'POST',
+    `/v1/accounts/${accountId}/credentials`,
+    { client_id: 'x', client_secret: 'y', refresh_token: 'z' },
+    otherKey,
+  );
   assert.equal(credsForbidden.statusCode, 403);
 });
 
@@ -133,24 +191,48 @@ test('a full sync stores exactly the generated entities, archived ones included'
     assert.equal(res.json().runs.length, 4);
     const batch = await waitForBatch(res.json().batchId);
     assert.equal(batch.status, 'succeeded', JSON.stringify(batch.runs.map((r: { error: unknown }) => r.error)));
-    assert.ok(batch.runs.every((r: { amazon_request_ids: string[] }) => r.amazon_request_ids.length > 0), 'request ids recorded');
+    assert.ok(
+      batch.runs.every((r: { amazon_request_ids: string[] }) => r.amazon_request_ids.length > 0),
+      'request ids recorded',
+    );
     assert.ok(sandbox.state.exports.size >= 4 * (p + 1), 'full syncs read Sponsored Products through the Exports API');
     const snap = await snapshot(profile.profileId);
     const want = generated(p);
-    for (const kind of Object.keys(TABLES)) assert.deepEqual([...snap[kind]!.keys()].sort(), want[kind as keyof typeof want], `${kind} of profile ${p}`);
-    const archived = await pg.db('entity_campaigns').where({ profile_id: profile.profileId, state: 'ARCHIVED' }).count<{ count: string }[]>('* as count');
+    for (const kind of Object.keys(TABLES))
+      assert.deepEqual([...snap[kind]!.keys()].sort(), want[kind as keyof typeof want], `${kind} of profile ${p}`);
+    const archived = await pg
+      .db('entity_campaigns')
+      .where({ profile_id: profile.profileId, state: 'ARCHIVED' })
+      .count<{ count: string }[]>('* as count');
     assert.ok(Number(archived[0]!.count) > 0, 'archived campaigns are kept (the export is asked for every state)');
-    const orphans = await pg.db('entity_ads').where({ profile_id: profile.profileId }).whereNull('campaign_id').count<{ count: string }[]>('* as count');
+    const orphans = await pg
+      .db('entity_ads')
+      .where({ profile_id: profile.profileId })
+      .whereNull('campaign_id')
+      .count<{ count: string }[]>('* as count');
     assert.equal(Number(orphans[0]!.count), 0, 'exported ads get their campaign from their ad group');
   }
   const kw = await pg.db('entity_targets').where({ target_type: 'KEYWORD' }).first();
   assert.equal(kw.expression.text, kw.expression_text);
   // Entity context is mirrored to ClickHouse for dashboard labels and filters.
-  const rs = await ch.ch.client.query({ query: `SELECT entity_level, count() AS c FROM entity_context FINAL GROUP BY entity_level ORDER BY entity_level`, format: 'JSONEachRow' });
-  const counts = Object.fromEntries((await rs.json<{ entity_level: string; c: string }>()).map((r) => [r.entity_level, Number(r.c)]));
+  const rs = await ch.ch.client.query({
+    query: `SELECT entity_level, count() AS c FROM entity_context FINAL GROUP BY entity_level ORDER BY entity_level`,
+    format: 'JSONEachRow',
+  });
+  const counts = Object.fromEntries(
+    (await rs.json<{ entity_level: string; c: string }>()).map((r) => [r.entity_level, Number(r.c)]),
+  );
   const pgCount = async (t: string) => Number((await pg.db(t).count<{ c: string }[]>('* as c'))[0]!.c);
-  assert.deepEqual(counts, { ad: await pgCount('entity_ads'), ad_group: await pgCount('entity_ad_groups'), campaign: await pgCount('entity_campaigns'), target: await pgCount('entity_targets') });
-  const label = await ch.ch.client.query({ query: `SELECT keyword_text FROM entity_context FINAL WHERE entity_level = 'target' AND entity_id = '${kw.target_id}'`, format: 'JSONEachRow' });
+  assert.deepEqual(counts, {
+    ad: await pgCount('entity_ads'),
+    ad_group: await pgCount('entity_ad_groups'),
+    campaign: await pgCount('entity_campaigns'),
+    target: await pgCount('entity_targets'),
+  });
+  const label = await ch.ch.client.query({
+    query: `SELECT keyword_text FROM entity_context FINAL WHERE entity_level = 'target' AND entity_id = '${kw.target_id}'`,
+    format: 'JSONEachRow',
+  });
   assert.equal((await label.json<{ keyword_text: string }>())[0]!.keyword_text, kw.expression_text);
 });
 
@@ -175,15 +257,28 @@ test('an incremental run after 1% of entities change updates exactly those, with
   sandbox.state.clockOffsetMs += 60_000;
   const changed = sandbox.state.dataset.mutate(0.01, sandbox.state.now());
   assert.ok(changed.length >= 3, `enough changes to mean something: ${changed.length}`);
-  const summary = await syncProfiles({ db: pg.db, clients, log: testLogger(), batchSize: 50, concurrency: 2 }, { entity: 'all', mode: 'incremental', trigger: 'test' });
+  const summary = await syncProfiles(
+    { db: pg.db, clients, log: testLogger(), batchSize: 50, concurrency: 2 },
+    { entity: 'all', mode: 'incremental', trigger: 'test' },
+  );
   assert.equal(summary.failed, 0);
-  const kindTable: Record<string, keyof typeof TABLES> = { campaign: 'campaigns', sb_campaign: 'campaigns', ad_group: 'ad_groups', ad: 'ads', keyword: 'targets', product_target: 'targets' };
+  const kindTable: Record<string, keyof typeof TABLES> = {
+    campaign: 'campaigns',
+    sb_campaign: 'campaigns',
+    ad_group: 'ad_groups',
+    ad: 'ads',
+    keyword: 'targets',
+    product_target: 'targets',
+  };
   for (const [p, profile] of profiles.entries()) {
     const afterSnap = await snapshot(profile.profileId);
-    const expected = new Set(changed.filter((c) => c.profileId === profile.profileId).map((c) => `${kindTable[c.kind]}:${c.id}`));
+    const expected = new Set(
+      changed.filter((c) => c.profileId === profile.profileId).map((c) => `${kindTable[c.kind]}:${c.id}`),
+    );
     const actual = new Set<string>();
     for (const kind of Object.keys(TABLES)) {
-      for (const [id, row] of before[p]![kind]!) if (withoutSyncedAt(afterSnap[kind]!.get(id)!) !== withoutSyncedAt(row)) actual.add(`${kind}:${id}`);
+      for (const [id, row] of before[p]![kind]!)
+        if (withoutSyncedAt(afterSnap[kind]!.get(id)!) !== withoutSyncedAt(row)) actual.add(`${kind}:${id}`);
     }
     assert.deepEqual([...actual].sort(), [...expected].sort(), `profile ${p}: exactly the changed entities differ`);
     for (const c of changed.filter((x) => x.profileId === profile.profileId)) {
@@ -224,7 +319,12 @@ test('a revoked refresh token fails the run with a clear reason; a profile Amazo
     const res = await call('POST', `/v1/entities/sync?profileId=${p1!.profileId}`);
     const batch = await waitForBatch(res.json().batchId);
     assert.equal(batch.status, 'failed');
-    assert.ok(batch.runs.every((r: { error: { kind: string; message: string } }) => r.error.kind === 'forbidden' && /Not authorized to access scope/.test(r.error.message)));
+    assert.ok(
+      batch.runs.every(
+        (r: { error: { kind: string; message: string } }) =>
+          r.error.kind === 'forbidden' && /Not authorized to access scope/.test(r.error.message),
+      ),
+    );
     assert.equal((await pg.db('profiles').where({ profile_id: p1!.profileId }).first()).status, 'inaccessible');
   } finally {
     sandbox.setFaults({ forbiddenProfiles: [] });
@@ -236,7 +336,10 @@ test('a revoked refresh token fails the run with a clear reason; a profile Amazo
     const batch = await waitForBatch(res.json().batchId);
     assert.equal(batch.status, 'failed');
     assert.match(batch.runs[0].error.message, /revoked or expired; the account must authorise adsync again/);
-    assert.match((await pg.db('amazon_credentials').where({ account_id: accountId }).first()).last_auth_error, /invalid_grant/);
+    assert.match(
+      (await pg.db('amazon_credentials').where({ account_id: accountId }).first()).last_auth_error,
+      /invalid_grant/,
+    );
   } finally {
     sandbox.state.revokedRefreshTokens.clear();
   }

@@ -26,16 +26,34 @@ before(async () => {
   pg = await freshPostgres();
   await migratePostgres(pg.db);
   await ensureAdminKey(pg.db, ADMIN);
-  sandbox = await startSandbox({ seed: 31, scale: { profiles: 2, campaignsPerProfile: 3 }, faults: { reportGenerationMs: 50 } });
+  sandbox = await startSandbox({
+    seed: 31,
+    scale: { profiles: 2, campaignsPerProfile: 3 },
+    faults: { reportGenerationMs: 50 },
+  });
   const box = createSecretBox(randomBytes(32));
   const log = testLogger('ingestion');
   clients = new AmazonClients({ db: pg.db, box, log, baseUrl: sandbox.url });
   [{ id: accountId }] = await pg.db('accounts').insert({ company_name: 'ingest' }).returning('id');
-  await storeCredentials(pg.db, box, accountId, { region: 'NA', client_id: SANDBOX_CLIENT_ID, client_secret: SANDBOX_CLIENT_SECRET, refresh_token: SANDBOX_REFRESH_TOKEN });
+  await storeCredentials(pg.db, box, accountId, {
+    region: 'NA',
+    client_id: SANDBOX_CLIENT_ID,
+    client_secret: SANDBOX_CLIENT_SECRET,
+    refresh_token: SANDBOX_REFRESH_TOKEN,
+  });
   const [{ id: other }] = await pg.db('accounts').insert({ company_name: 'other' }).returning('id');
   otherKey = (await createApiKey(pg.db, { scope: 'account', accountId: other })).key;
   app = await createHttpServer({ name: 'entity-sync', log, db: pg.db, readiness: {} });
-  const deps = { db: pg.db, box, clients, log, batchSize: 500, exportPollMs: 20, amazonBaseUrl: sandbox.url, background: work.background };
+  const deps = {
+    db: pg.db,
+    box,
+    clients,
+    log,
+    batchSize: 500,
+    exportPollMs: 20,
+    amazonBaseUrl: sandbox.url,
+    background: work.background,
+  };
   registerApi(app, deps);
   registerIngestionApi(app, deps);
   await app.ready();
@@ -49,23 +67,34 @@ after(async () => {
   await pg?.drop();
 });
 
-const call = (method: 'GET' | 'POST', url: string, key = ADMIN) => app.inject({ method, url, headers: { authorization: `Bearer ${key}` } });
+const call = (method: 'GET' | 'POST', url: string, key = ADMIN) =>
+  app.inject({ method, url, headers: { authorization: `Bearer ${key}` } });
 
 test('sync-account answers at once and runs profiles, entities and report requests with progress per stage', async () => {
   const res = await call('POST', `/v1/ingestion/sync-account/${accountId}`);
   assert.equal(res.statusCode, 202);
   const runId = res.json().runId;
-  const run = await eventually(async () => {
-    const r = (await call('GET', `/v1/ingestion/runs/${runId}`)).json();
-    return r.status !== 'running' ? r : undefined;
-  }, { what: 'ingestion run', timeoutMs: 60_000 });
+  const run = await eventually(
+    async () => {
+      const r = (await call('GET', `/v1/ingestion/runs/${runId}`)).json();
+      return r.status !== 'running' ? r : undefined;
+    },
+    { what: 'ingestion run', timeoutMs: 60_000 },
+  );
   assert.equal(run.status, 'succeeded', JSON.stringify(run));
   assert.equal(run.stages.profiles.discovered, 2);
   assert.equal(run.stages.entities.failed, 0);
   assert.ok(run.stages.entities.upserted > 0);
   assert.ok(run.stages.reports.requested > 0);
-  assert.equal(Number((await pg.db('pending_amazon_reports').where({ run_id: runId }).count<{ c: string }[]>('* as c'))[0]!.c), run.stages.reports.requested);
-  assert.ok(Number((await pg.db('event_outbox').where({ topic: 'report.requested' }).count<{ c: string }[]>('* as c'))[0]!.c) >= run.stages.reports.requested, 'events wait in the outbox for the poller to relay');
+  assert.equal(
+    Number((await pg.db('pending_amazon_reports').where({ run_id: runId }).count<{ c: string }[]>('* as c'))[0]!.c),
+    run.stages.reports.requested,
+  );
+  assert.ok(
+    Number((await pg.db('event_outbox').where({ topic: 'report.requested' }).count<{ c: string }[]>('* as c'))[0]!.c) >=
+      run.stages.reports.requested,
+    'events wait in the outbox for the poller to relay',
+  );
   const fullRuns = await pg.db('sync_runs').where({ mode: 'full' }).count<{ c: string }[]>('* as c');
   assert.equal(Number(fullRuns[0]!.c), 8, 'profiles never synced got a full sync (2 profiles × 4 entity types)');
 });
@@ -75,10 +104,13 @@ test('a scoped key cannot trigger another account; sync-all needs an admin key',
   assert.equal((await call('POST', '/v1/ingestion/sync-all', otherKey)).statusCode, 403);
   const all = await call('POST', '/v1/ingestion/sync-all');
   assert.equal(all.statusCode, 202);
-  const run = await eventually(async () => {
-    const r = (await call('GET', `/v1/ingestion/runs/${all.json().runId}`)).json();
-    return r.status !== 'running' ? r : undefined;
-  }, { what: 'sync-all run', timeoutMs: 60_000 });
+  const run = await eventually(
+    async () => {
+      const r = (await call('GET', `/v1/ingestion/runs/${all.json().runId}`)).json();
+      return r.status !== 'running' ? r : undefined;
+    },
+    { what: 'sync-all run', timeoutMs: 60_000 },
+  );
   assert.equal(run.status, 'succeeded');
   const incremental = await pg.db('sync_runs').where({ mode: 'incremental' }).count<{ c: string }[]>('* as c');
   assert.equal(Number(incremental[0]!.c), 8, 'already-synced profiles get incremental runs');

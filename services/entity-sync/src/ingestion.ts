@@ -29,7 +29,17 @@ export interface IngestionDeps {
 type Stage = { status: 'pending' | 'running' | 'done' | 'failed'; [k: string]: unknown };
 
 export async function startIngestion(db: Knex, scope: 'all' | 'account', accountId?: string): Promise<string> {
-  const [row] = await db('ingestion_runs').insert({ scope, account_id: accountId ?? null, stages: JSON.stringify({ profiles: { status: 'pending' }, entities: { status: 'pending' }, reports: { status: 'pending' } }) }).returning('id');
+  const [row] = await db('ingestion_runs')
+    .insert({
+      scope,
+      account_id: accountId ?? null,
+      stages: JSON.stringify({
+        profiles: { status: 'pending' },
+        entities: { status: 'pending' },
+        reports: { status: 'pending' },
+      }),
+    })
+    .returning('id');
   return row.id;
 }
 
@@ -38,10 +48,16 @@ export async function runIngestion(deps: IngestionDeps, runId: string): Promise<
   const run = await db('ingestion_runs').where({ id: runId }).first();
   const log = deps.log.child({ ingestionRunId: runId });
   const stages: Record<string, Stage> = run.stages;
-  const save = async (extra: Record<string, unknown> = {}) => db('ingestion_runs').where({ id: runId }).update({ stages: JSON.stringify(stages), ...extra });
+  const save = async (extra: Record<string, unknown> = {}) =>
+    db('ingestion_runs')
+      .where({ id: runId })
+      .update({ stages: JSON.stringify(stages), ...extra });
   let problems = 0;
   try {
-    let q = db('accounts as a').join('amazon_credentials as c', 'c.account_id', 'a.id').where('a.status', 'active').select('a.id');
+    let q = db('accounts as a')
+      .join('amazon_credentials as c', 'c.account_id', 'a.id')
+      .where('a.status', 'active')
+      .select('a.id');
     if (run.account_id) q = q.where('a.id', run.account_id);
     const accounts: string[] = (await q).map((a: { id: string }) => a.id);
 
@@ -63,11 +79,28 @@ export async function runIngestion(deps: IngestionDeps, runId: string): Promise<
     await save();
     for (const id of accounts) {
       // A profile never synced gets a full backfill; the rest an incremental run.
-      const never = await db('profiles as p').where({ 'p.account_id': id, 'p.status': 'active' }).whereNotExists(db('sync_state as s').whereRaw('s.profile_id = p.profile_id')).pluck('p.profile_id');
+      const never = await db('profiles as p')
+        .where({ 'p.account_id': id, 'p.status': 'active' })
+        .whereNotExists(db('sync_state as s').whereRaw('s.profile_id = p.profile_id'))
+        .pluck('p.profile_id');
       const all = await db('profiles').where({ account_id: id, status: 'active' }).pluck('profile_id');
-      for (const [mode, list] of [['full', never], ['incremental', all.filter((p: string) => !never.includes(p))]] as const) {
+      for (const [mode, list] of [
+        ['full', never],
+        ['incremental', all.filter((p: string) => !never.includes(p))],
+      ] as const) {
         for (const profileId of list) {
-          const s = await syncProfiles({ db, ch: deps.ch, clients: deps.clients, log, batchSize: deps.batchSize, concurrency: 1, exportPollMs: deps.exportPollMs }, { profileId, entity: 'all', mode, trigger: `ingestion:${runId}` });
+          const s = await syncProfiles(
+            {
+              db,
+              ch: deps.ch,
+              clients: deps.clients,
+              log,
+              batchSize: deps.batchSize,
+              concurrency: 1,
+              exportPollMs: deps.exportPollMs,
+            },
+            { profileId, entity: 'all', mode, trigger: `ingestion:${runId}` },
+          );
           stages.entities.succeeded = Number(stages.entities.succeeded) + s.succeeded;
           stages.entities.failed = Number(stages.entities.failed) + s.failed;
           stages.entities.upserted = Number(stages.entities.upserted) + s.upserted;
@@ -81,7 +114,10 @@ export async function runIngestion(deps: IngestionDeps, runId: string): Promise<
     stages.reports = { status: 'running', requested: 0, alreadyInFlight: 0, failed: 0 };
     await save();
     for (const id of accounts) {
-      const r = await requestReports({ db, clients: deps.clients, log }, { accountId: id, reportTypes: deps.reportTypes ?? REPORT_TYPE_IDS, tiers: deps.tiers ?? DEFAULT_TIERS, runId });
+      const r = await requestReports(
+        { db, clients: deps.clients, log },
+        { accountId: id, reportTypes: deps.reportTypes ?? REPORT_TYPE_IDS, tiers: deps.tiers ?? DEFAULT_TIERS, runId },
+      );
       stages.reports.requested = Number(stages.reports.requested) + r.requested;
       stages.reports.alreadyInFlight = Number(stages.reports.alreadyInFlight) + r.alreadyInFlight;
       stages.reports.failed = Number(stages.reports.failed) + r.failed.length;

@@ -17,15 +17,37 @@ export function profileRow(accountId: string, p: AmazonProfile) {
   };
 }
 
-export async function discoverProfiles(db: Knex, client: AmazonAdsClient, accountId: string): Promise<{ profiles: ReturnType<typeof profileRow>[]; added: number }> {
+export async function discoverProfiles(
+  db: Knex,
+  client: AmazonAdsClient,
+  accountId: string,
+): Promise<{ profiles: ReturnType<typeof profileRow>[]; added: number }> {
   const found = (await listProfiles(client)).map((p) => profileRow(accountId, p));
   if (found.length === 0) return { profiles: [], added: 0 };
-  const existing = new Set(await db('profiles').whereIn('profile_id', found.map((p) => p.profile_id)).pluck('profile_id'));
+  const existing = new Set(
+    await db('profiles')
+      .whereIn(
+        'profile_id',
+        found.map((p) => p.profile_id),
+      )
+      .pluck('profile_id'),
+  );
   await db('profiles')
     .insert(found)
     .onConflict('profile_id')
     .merge({
-      ...Object.fromEntries(['account_id', 'country_code', 'currency_code', 'timezone', 'marketplace_id', 'amazon_account_id', 'account_type', 'account_name'].map((c) => [c, db.raw(`excluded.${c}`)])),
+      ...Object.fromEntries(
+        [
+          'account_id',
+          'country_code',
+          'currency_code',
+          'timezone',
+          'marketplace_id',
+          'amazon_account_id',
+          'account_type',
+          'account_name',
+        ].map((c) => [c, db.raw(`excluded.${c}`)]),
+      ),
       last_seen_at: db.fn.now(),
       updated_at: db.fn.now(),
     });

@@ -11,7 +11,14 @@ import { addDays } from '@adsync/shared/calendar';
 import type { ReportLoaded } from '@adsync/shared/events/contracts';
 
 const LEVEL_TABLES: Record<string, { table: string; idCol: string; reportTypes: string[]; groupBy: string }[]> = {
-  campaign: [{ table: 'entity_campaigns', idCol: 'campaign_id', reportTypes: ['spCampaigns', 'sbCampaigns', 'sdCampaigns'], groupBy: 'entity_id' }],
+  campaign: [
+    {
+      table: 'entity_campaigns',
+      idCol: 'campaign_id',
+      reportTypes: ['spCampaigns', 'sbCampaigns', 'sdCampaigns'],
+      groupBy: 'entity_id',
+    },
+  ],
   ad: [
     { table: 'entity_ads', idCol: 'ad_id', reportTypes: ['spAdvertisedProduct'], groupBy: 'entity_id' },
     { table: 'entity_ad_groups', idCol: 'ad_group_id', reportTypes: ['spAdvertisedProduct'], groupBy: 'ad_group_id' },
@@ -19,7 +26,11 @@ const LEVEL_TABLES: Record<string, { table: string; idCol: string; reportTypes: 
   target: [{ table: 'entity_targets', idCol: 'target_id', reportTypes: ['spTargeting'], groupBy: 'entity_id' }],
 };
 
-export async function refreshRecentMetrics(deps: { db: Knex; ch: ClickHouse }, ev: Pick<ReportLoaded, 'profileId' | 'entityLevel' | 'reportType'>, now: Date): Promise<number> {
+export async function refreshRecentMetrics(
+  deps: { db: Knex; ch: ClickHouse },
+  ev: Pick<ReportLoaded, 'profileId' | 'entityLevel' | 'reportType'>,
+  now: Date,
+): Promise<number> {
   const today = now.toISOString().slice(0, 10);
   let updated = 0;
   for (const t of (LEVEL_TABLES[ev.entityLevel] ?? []).filter((x) => x.reportTypes.includes(ev.reportType))) {

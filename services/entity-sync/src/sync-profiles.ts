@@ -20,11 +20,21 @@ export interface SyncSummary {
 }
 
 export async function syncProfiles(
-  deps: { db: Knex; ch?: ClickHouse; clients: AmazonClients; log: Logger; batchSize: number; concurrency: number; exportPollMs?: number },
+  deps: {
+    db: Knex;
+    ch?: ClickHouse;
+    clients: AmazonClients;
+    log: Logger;
+    batchSize: number;
+    concurrency: number;
+    exportPollMs?: number;
+  },
   opts: { profileId?: string; accountId?: string; entity: string; mode: string; trigger: string },
 ): Promise<SyncSummary> {
-  if (opts.entity !== 'all' && !ENTITY_TYPES.includes(opts.entity as EntityType)) throw new InputError(`entity must be one of all, ${ENTITY_TYPES.join(', ')} (got ${opts.entity})`);
-  if (opts.mode !== 'full' && opts.mode !== 'incremental') throw new InputError(`mode must be full or incremental (got ${opts.mode})`);
+  if (opts.entity !== 'all' && !ENTITY_TYPES.includes(opts.entity as EntityType))
+    throw new InputError(`entity must be one of all, ${ENTITY_TYPES.join(', ')} (got ${opts.entity})`);
+  if (opts.mode !== 'full' && opts.mode !== 'incremental')
+    throw new InputError(`mode must be full or incremental (got ${opts.mode})`);
   const entityTypes = opts.entity === 'all' ? ENTITY_TYPES : [opts.entity as EntityType];
   let q = deps.db('profiles').select('profile_id').orderBy('profile_id');
   if (opts.profileId) q = q.where({ profile_id: opts.profileId });
@@ -32,7 +42,16 @@ export async function syncProfiles(
   if (opts.accountId) q = q.where({ account_id: opts.accountId });
   const profiles: string[] = await q.pluck('profile_id');
   if (opts.profileId && profiles.length === 0) throw new InputError(`unknown profile ${opts.profileId}`);
-  const summary: SyncSummary = { profiles: profiles.length, succeeded: 0, failed: 0, skipped: 0, fetched: 0, upserted: 0, runs: [], skippedProfiles: [] };
+  const summary: SyncSummary = {
+    profiles: profiles.length,
+    succeeded: 0,
+    failed: 0,
+    skipped: 0,
+    fetched: 0,
+    upserted: 0,
+    runs: [],
+    skippedProfiles: [],
+  };
   const queue = [...profiles];
   const worker = async () => {
     for (let p = queue.shift(); p !== undefined; p = queue.shift()) {

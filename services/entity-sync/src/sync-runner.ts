@@ -36,16 +36,35 @@ export class SyncAlreadyRunningError extends Error {
 }
 
 /** Records queued runs; refuses when any of the entity types already has one queued or running. */
-export async function planSync(db: Knex, profileId: string, entityTypes: EntityType[], mode: SyncMode, trigger: string): Promise<{ batchId: string; runs: PlannedRun[] }> {
+export async function planSync(
+  db: Knex,
+  profileId: string,
+  entityTypes: EntityType[],
+  mode: SyncMode,
+  trigger: string,
+): Promise<{ batchId: string; runs: PlannedRun[] }> {
   const batchId = randomUUID();
   try {
     const rows = await db('sync_runs')
-      .insert(entityTypes.map((entity_type) => ({ batch_id: batchId, profile_id: profileId, entity_type, mode, trigger, status: 'queued' })))
+      .insert(
+        entityTypes.map((entity_type) => ({
+          batch_id: batchId,
+          profile_id: profileId,
+          entity_type,
+          mode,
+          trigger,
+          status: 'queued',
+        })),
+      )
       .returning(['id', 'entity_type']);
     return { batchId, runs: rows.map((r) => ({ id: r.id as string, entityType: r.entity_type as EntityType })) };
   } catch (err) {
     if ((err as { code?: string }).code === '23505') {
-      const running = await db('sync_runs').where({ profile_id: profileId }).whereIn('status', ['queued', 'running']).whereIn('entity_type', entityTypes).select('id', 'entity_type', 'status');
+      const running = await db('sync_runs')
+        .where({ profile_id: profileId })
+        .whereIn('status', ['queued', 'running'])
+        .whereIn('entity_type', entityTypes)
+        .select('id', 'entity_type', 'status');
       throw new SyncAlreadyRunningError(profileId, running);
     }
     throw err;
@@ -63,7 +82,15 @@ export interface RunOutcome {
 
 function describeError(err: unknown): Record<string, unknown> {
   if (err instanceof AmazonApiError) {
-    return { message: err.message, kind: err.kind, status: err.status, code: err.code, amazonCode: err.amazonCode, requestId: err.requestId, hint: err.hint };
+    return {
+      message: err.message,
+      kind: err.kind,
+      status: err.status,
+      code: err.code,
+      amazonCode: err.amazonCode,
+      requestId: err.requestId,
+      hint: err.hint,
+    };
   }
   return { message: (err as Error)?.message ?? String(err) };
 }
@@ -83,7 +110,12 @@ export interface ExecuteDeps {
 }
 
 /** Executes planned runs one entity type after another (they share the profile's rate limit). */
-export async function executeSync(deps: ExecuteDeps, profileId: string, runs: PlannedRun[], mode: SyncMode): Promise<RunOutcome[]> {
+export async function executeSync(
+  deps: ExecuteDeps,
+  profileId: string,
+  runs: PlannedRun[],
+  mode: SyncMode,
+): Promise<RunOutcome[]> {
   const outcomes: RunOutcome[] = [];
   for (const run of runs) outcomes.push(await executeRun(deps, profileId, run, mode));
   return outcomes;
@@ -111,15 +143,24 @@ async function executeRun(deps: ExecuteDeps, profileId: string, run: PlannedRun,
     };
     // Full syncs read one export per entity type (when the deployment allows it); the rest is listed.
     const useExport = mode === 'full' && table.fullExport && deps.useExports !== false;
-    const streams: { normalise: (profileId: string, e: Record<string, unknown>) => { amazon_updated_at: string | null }; items: AsyncIterable<Record<string, unknown>> }[] = [];
+    const streams: {
+      normalise: (profileId: string, e: Record<string, unknown>) => { amazon_updated_at: string | null };
+      items: AsyncIterable<Record<string, unknown>>;
+    }[] = [];
     if (useExport) {
       const campaignOf = await campaignsOfAdGroups(db, profileId);
       const ex = table.fullExport!;
-      streams.push({ normalise: (p, e) => ex.normalise(p, e, campaignOf), items: exportEntities(client, profileId, ex.kind, { ...ex.request, onPage, pollMs: deps.exportPollMs }) });
+      streams.push({
+        normalise: (p, e) => ex.normalise(p, e, campaignOf),
+        items: exportEntities(client, profileId, ex.kind, { ...ex.request, onPage, pollMs: deps.exportPollMs }),
+      });
     }
     for (const source of table.sources) {
       if (useExport && table.fullExport!.replaces.includes(source.kind)) continue;
-      streams.push({ normalise: source.normalise, items: listEntities<Record<string, unknown>>(client, profileId, source.kind, { onPage }) });
+      streams.push({
+        normalise: source.normalise,
+        items: listEntities<Record<string, unknown>>(client, profileId, source.kind, { onPage }),
+      });
     }
     for (const source of streams) {
       let batch: { amazon_updated_at: string | null }[] = [];
@@ -132,8 +173,18 @@ async function executeRun(deps: ExecuteDeps, profileId: string, run: PlannedRun,
         await writing;
         writing = rows.length
           ? Promise.all([
-              bulkUpsert(db, table.upsert, rows).then((n) => { upserted += n; }),
-              deps.ch ? deps.ch.client.insert({ table: 'entity_context', format: 'JSONEachRow', values: rows.map((r) => entityContextRow(run.entityType, r as never, chDateTime(now), now.getTime())) }) : Promise.resolve(),
+              bulkUpsert(db, table.upsert, rows).then((n) => {
+                upserted += n;
+              }),
+              deps.ch
+                ? deps.ch.client.insert({
+                    table: 'entity_context',
+                    format: 'JSONEachRow',
+                    values: rows.map((r) =>
+                      entityContextRow(run.entityType, r as never, chDateTime(now), now.getTime()),
+                    ),
+                  })
+                : Promise.resolve(),
             ]).then(() => undefined)
           : Promise.resolve();
       };
@@ -152,25 +203,44 @@ async function executeRun(deps: ExecuteDeps, profileId: string, run: PlannedRun,
       await writing;
     }
     // Exported ads and targets name only their ad group: fill in campaigns of ad groups that arrived since.
-    for (const t of { ads: ['entity_ads'], targets: ['entity_targets'], ad_groups: ['entity_ads', 'entity_targets'], campaigns: [] }[run.entityType]) await backfillCampaignIds(db, profileId, t);
+    for (const t of {
+      ads: ['entity_ads'],
+      targets: ['entity_targets'],
+      ad_groups: ['entity_ads', 'entity_targets'],
+      campaigns: [],
+    }[run.entityType])
+      await backfillCampaignIds(db, profileId, t);
     const wm = nextWatermark(watermark, newest);
     await db.transaction(async (tx) => {
       await tx('sync_state')
-        .insert({ profile_id: profileId, entity_type: run.entityType, high_watermark: wm, last_success_at: tx.fn.now(), last_run_id: run.id })
+        .insert({
+          profile_id: profileId,
+          entity_type: run.entityType,
+          high_watermark: wm,
+          last_success_at: tx.fn.now(),
+          last_run_id: run.id,
+        })
         .onConflict(['profile_id', 'entity_type'])
         .merge();
-      await tx('sync_runs').where({ id: run.id }).update({ status: 'succeeded', finished_at: tx.fn.now(), fetched, upserted, amazon_request_ids: requestIds });
+      await tx('sync_runs')
+        .where({ id: run.id })
+        .update({ status: 'succeeded', finished_at: tx.fn.now(), fetched, upserted, amazon_request_ids: requestIds });
     });
     log.info({ fetched, upserted, since: since?.toISOString() ?? null }, 'entity sync succeeded');
     return { id: run.id, entityType: run.entityType, status: 'succeeded', fetched, upserted };
   } catch (err) {
     const error = describeError(err);
-    if (err instanceof AmazonApiError && err.kind === 'auth' && accountId) await deps.clients.recordAuthError(accountId, err.message);
+    if (err instanceof AmazonApiError && err.kind === 'auth' && accountId)
+      await deps.clients.recordAuthError(accountId, err.message);
     if (err instanceof AmazonApiError && err.kind === 'forbidden') {
-      await db('profiles').where({ profile_id: profileId }).update({ status: 'inaccessible', status_reason: err.message, updated_at: db.fn.now() });
+      await db('profiles')
+        .where({ profile_id: profileId })
+        .update({ status: 'inaccessible', status_reason: err.message, updated_at: db.fn.now() });
     }
     if (err instanceof AmazonApiError && err.requestId && requestIds.length < 50) requestIds.push(err.requestId);
-    await db('sync_runs').where({ id: run.id }).update({ status: 'failed', finished_at: db.fn.now(), fetched, upserted, error, amazon_request_ids: requestIds });
+    await db('sync_runs')
+      .where({ id: run.id })
+      .update({ status: 'failed', finished_at: db.fn.now(), fetched, upserted, error, amazon_request_ids: requestIds });
     log.error({ error, fetched, upserted }, 'entity sync failed');
     return { id: run.id, entityType: run.entityType, status: 'failed', fetched, upserted, error };
   }
@@ -178,7 +248,9 @@ async function executeRun(deps: ExecuteDeps, profileId: string, run: PlannedRun,
 
 /** The campaign of each of a profile's ad groups, as stored (ad groups sync before ads and targets). */
 async function campaignsOfAdGroups(db: Knex, profileId: string): Promise<(adGroupId: string) => string | null> {
-  const rows: { ad_group_id: string; campaign_id: string }[] = await db('entity_ad_groups').where({ profile_id: profileId }).select('ad_group_id', 'campaign_id');
+  const rows: { ad_group_id: string; campaign_id: string }[] = await db('entity_ad_groups')
+    .where({ profile_id: profileId })
+    .select('ad_group_id', 'campaign_id');
   const map = new Map(rows.map((r) => [r.ad_group_id, r.campaign_id]));
   return (adGroupId) => map.get(adGroupId) ?? null;
 }
@@ -196,5 +268,9 @@ export async function failAbandonedRuns(db: Knex, olderThanMinutes = 0): Promise
   return db('sync_runs')
     .whereIn('status', ['queued', 'running'])
     .where('created_at', '<', db.raw(`now() - interval '${Math.max(0, Math.floor(olderThanMinutes))} minutes'`))
-    .update({ status: 'failed', finished_at: db.fn.now(), error: JSON.stringify({ message: 'abandoned: the process running it stopped' }) });
+    .update({
+      status: 'failed',
+      finished_at: db.fn.now(),
+      error: JSON.stringify({ message: 'abandoned: the process running it stopped' }),
+    });
 }

@@ -7,7 +7,10 @@ const now = new Date('2026-11-23T12:00:00Z');
 test('full runs read everything; the first incremental run goes back 30 days; later ones 25 h before the watermark', () => {
   assert.equal(incrementalSince('full', new Date(), now), null);
   assert.equal(incrementalSince('incremental', null, now)?.toISOString(), '2026-10-24T12:00:00.000Z');
-  assert.equal(incrementalSince('incremental', new Date('2026-11-23T06:00:00Z'), now)?.toISOString(), '2026-11-22T05:00:00.000Z');
+  assert.equal(
+    incrementalSince('incremental', new Date('2026-11-23T06:00:00Z'), now)?.toISOString(),
+    '2026-11-22T05:00:00.000Z',
+  );
 });
 
 test('window membership, with unknown update times always taken', () => {

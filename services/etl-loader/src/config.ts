@@ -14,4 +14,5 @@ export const etlLoaderConfigShape = {
 };
 
 export type EtlLoaderConfig = z.infer<z.ZodObject<typeof etlLoaderConfigShape>>;
-export const loadEtlLoaderConfig = (env: Record<string, string | undefined> = process.env): EtlLoaderConfig => loadConfig(etlLoaderConfigShape, env);
+export const loadEtlLoaderConfig = (env: Record<string, string | undefined> = process.env): EtlLoaderConfig =>
+  loadConfig(etlLoaderConfigShape, env);

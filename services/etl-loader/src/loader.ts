@@ -34,7 +34,10 @@ export async function startLoader(o: LoaderOptions): Promise<Loader> {
     groupId: 'adsync.etl-loader.download',
     partitionsConsumedConcurrently: o.downloadConcurrency ?? 2,
     handle: async (e, ctx) => {
-      await processReadyReport({ db: o.db, bus: o.bus, clients: o.clients, log: ctx.log, rowsPerEvent: o.rowsPerEvent }, e.value);
+      await processReadyReport(
+        { db: o.db, bus: o.bus, clients: o.clients, log: ctx.log, rowsPerEvent: o.rowsPerEvent },
+        e.value,
+      );
     },
   });
   const load = await o.consume({

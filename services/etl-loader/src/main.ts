@@ -10,7 +10,17 @@ await runService({
   needs: { clickhouse: true, kafka: true, amazon: true },
   listen: (cfg) => ({ host: cfg.ETL_LOADER_HOST, port: cfg.ETL_LOADER_PORT }),
   start: async (rt) => {
-    await startLoader({ db: rt.db, ch: rt.ch, bus: rt.bus, clients: rt.clients, log: rt.log, consume: rt.consume, rowsPerEvent: rt.cfg.ETL_ROWS_PER_EVENT, loadBatchMessages: rt.cfg.ETL_LOAD_BATCH_MESSAGES, downloadConcurrency: rt.cfg.ETL_DOWNLOAD_CONCURRENCY });
+    await startLoader({
+      db: rt.db,
+      ch: rt.ch,
+      bus: rt.bus,
+      clients: rt.clients,
+      log: rt.log,
+      consume: rt.consume,
+      rowsPerEvent: rt.cfg.ETL_ROWS_PER_EVENT,
+      loadBatchMessages: rt.cfg.ETL_LOAD_BATCH_MESSAGES,
+      downloadConcurrency: rt.cfg.ETL_DOWNLOAD_CONCURRENCY,
+    });
     rt.loop({ name: 'prune-recent', intervalMs: 3_600_000, tick: () => pruneRecent(rt.ch, new Date()) });
   },
 });

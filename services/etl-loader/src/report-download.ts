@@ -38,10 +38,15 @@ export interface DownloadResult {
   events: number;
 }
 
-
 export async function processReadyReport(deps: DownloadDeps, ev: ReportReady): Promise<DownloadResult> {
   const { db } = deps;
-  const log = deps.log.child({ profileId: ev.profileId, pendingReportId: ev.pendingReportId, reportId: ev.reportId, reportType: ev.reportType, runId: ev.runId });
+  const log = deps.log.child({
+    profileId: ev.profileId,
+    pendingReportId: ev.pendingReportId,
+    reportId: ev.reportId,
+    reportType: ev.reportType,
+    runId: ev.runId,
+  });
   const report = await reports.findReport(db, ev.pendingReportId);
   if (!report) throw new PermanentError(`pending report ${ev.pendingReportId} is not recorded`);
   const profile = await db('profiles').where({ profile_id: ev.profileId }).first('currency_code');
@@ -59,14 +64,20 @@ export async function processReadyReport(deps: DownloadDeps, ev: ReportReady): P
   } catch (err) {
     if (!(err instanceof AmazonApiError && err.kind === 'url_expired')) throw err;
     const fresh = await getReportStatus(client, ev.profileId, ev.reportId);
-    if (!fresh.url) throw new Error(`report ${ev.reportId} has no download URL any more (status ${fresh.status})`, { cause: err });
+    if (!fresh.url)
+      throw new Error(`report ${ev.reportId} has no download URL any more (status ${fresh.status})`, { cause: err });
     url = fresh.url;
     await reports.setDownloadUrl(db, ev.pendingReportId, url);
     log.info('download URL expired; refreshed from the report status');
     download = await client.download(url);
   }
 
-  const ctx = { reportTypeId: ev.reportType, currency: profile.currency_code, startDate: ev.startDate, endDate: ev.endDate };
+  const ctx = {
+    reportTypeId: ev.reportType,
+    currency: profile.currency_code,
+    startDate: ev.startDate,
+    endDate: ev.endDate,
+  };
   const perDay = new Map<string, number>();
   let batch: MetricRow[] = [];
   let pendingEvents: RowsParsed[] = [];
@@ -83,8 +94,17 @@ export async function processReadyReport(deps: DownloadDeps, ev: ReportReady): P
   };
   const cut = async (last: boolean) => {
     pendingEvents.push({
-      eventId: randomUUID(), occurredAt: new Date().toISOString(), pendingReportId: ev.pendingReportId, profileId: ev.profileId, reportId: ev.reportId, reportType: ev.reportType,
-      entityLevel: spec.entityLevel, batchIndex: batchIndex++, lastBatch: last, pulledAt, rows: batch,
+      eventId: randomUUID(),
+      occurredAt: new Date().toISOString(),
+      pendingReportId: ev.pendingReportId,
+      profileId: ev.profileId,
+      reportId: ev.reportId,
+      reportType: ev.reportType,
+      entityLevel: spec.entityLevel,
+      batchIndex: batchIndex++,
+      lastBatch: last,
+      pulledAt,
+      rows: batch,
     });
     batch = [];
     await send(last);
@@ -98,12 +118,22 @@ export async function processReadyReport(deps: DownloadDeps, ev: ReportReady): P
   for await (const el of jsonArrayElements(gunzip)) {
     if (!el.ok) {
       badRows++;
-      bad.push({ key: ev.pendingReportId, value: Buffer.from(el.text.slice(0, 10_000)), reason: `row is not valid JSON: ${el.error}`, step: 'parse-row' });
+      bad.push({
+        key: ev.pendingReportId,
+        value: Buffer.from(el.text.slice(0, 10_000)),
+        reason: `row is not valid JSON: ${el.error}`,
+        step: 'parse-row',
+      });
     } else {
       const n = normaliseRow(el.value, ctx);
       if (!n.ok) {
         badRows++;
-        bad.push({ key: ev.pendingReportId, value: Buffer.from(JSON.stringify(el.value).slice(0, 10_000)), reason: n.reason, step: 'normalise-row' });
+        bad.push({
+          key: ev.pendingReportId,
+          value: Buffer.from(JSON.stringify(el.value).slice(0, 10_000)),
+          reason: n.reason,
+          step: 'normalise-row',
+        });
       } else {
         rows++;
         batch.push(n.row);
@@ -120,7 +150,15 @@ export async function processReadyReport(deps: DownloadDeps, ev: ReportReady): P
   // Completeness: every day of the window gets a record of this pull, zero-row days included.
   const days: string[] = [];
   for (let d = ev.startDate; d <= ev.endDate; d = addDays(d, 1)) days.push(d);
-  await reports.recordParsed(db, { id: ev.pendingReportId, profileId: ev.profileId, reportType: ev.reportType, pulledAt, rows, perDay, days });
+  await reports.recordParsed(db, {
+    id: ev.pendingReportId,
+    profileId: ev.profileId,
+    reportType: ev.reportType,
+    pulledAt,
+    rows,
+    perDay,
+    days,
+  });
   log.info({ rows, badRows, events: batchIndex }, 'report parsed');
   return { rows, badRows, events: batchIndex };
 }

@@ -3,7 +3,21 @@ import assert from 'node:assert/strict';
 import { normaliseRow } from './report-row.ts';
 
 const ctx = { reportTypeId: 'spTargeting', currency: 'USD', startDate: '2026-11-01', endDate: '2026-11-07' };
-const base = { date: '2026-11-02', campaignId: 100000000000001, adGroupId: 400000000000002, keywordId: 600000000000003, keyword: 'coffee', matchType: 'EXACT', campaignBudgetCurrencyCode: 'USD', impressions: 100, clicks: 3, cost: 1.29, sales7d: 19.99, purchases7d: 1, unitsSoldClicks7d: 2 };
+const base = {
+  date: '2026-11-02',
+  campaignId: 100000000000001,
+  adGroupId: 400000000000002,
+  keywordId: 600000000000003,
+  keyword: 'coffee',
+  matchType: 'EXACT',
+  campaignBudgetCurrencyCode: 'USD',
+  impressions: 100,
+  clicks: 3,
+  cost: 1.29,
+  sales7d: 19.99,
+  purchases7d: 1,
+  unitsSoldClicks7d: 2,
+};
 
 test('ids become strings, money micros, the target id keys a targeting row', () => {
   const r = normaliseRow(base, ctx);

@@ -17,9 +17,20 @@ export interface Gap {
   reason: string;
 }
 
-
-export async function findGaps(db: Knex, opts: { from: string; to: string; reportTypes: string[]; profileIds?: string[]; includeInProgress?: boolean; now?: Date }): Promise<Gap[]> {
-  let pq = db('profiles').whereIn('status', ['active', 'inaccessible']).select('profile_id', 'status', 'status_reason', 'timezone');
+export async function findGaps(
+  db: Knex,
+  opts: {
+    from: string;
+    to: string;
+    reportTypes: string[];
+    profileIds?: string[];
+    includeInProgress?: boolean;
+    now?: Date;
+  },
+): Promise<Gap[]> {
+  let pq = db('profiles')
+    .whereIn('status', ['active', 'inaccessible'])
+    .select('profile_id', 'status', 'status_reason', 'timezone');
   if (opts.profileIds?.length) pq = pq.whereIn('profile_id', opts.profileIds);
   const profiles = await pq;
   const gaps: Gap[] = [];
@@ -29,7 +40,13 @@ export async function findGaps(db: Knex, opts: { from: string; to: string; repor
     const to = opts.to < yesterday ? opts.to : yesterday;
     const { loads, reports } = await coverage(db, p.profile_id, opts.from, opts.to);
     const loaded = new Map(loads.map((l) => [`${l.report_type}|${l.day}`, l.rows]));
-    const activeProducts = new Set<string>(await db('entity_campaigns').where({ profile_id: p.profile_id }).where('state', 'ENABLED').distinct('ad_product').pluck('ad_product'));
+    const activeProducts = new Set<string>(
+      await db('entity_campaigns')
+        .where({ profile_id: p.profile_id })
+        .where('state', 'ENABLED')
+        .distinct('ad_product')
+        .pluck('ad_product'),
+    );
     for (const reportType of opts.reportTypes) {
       const spec = REPORT_TYPES[reportType];
       if (!spec) continue;
@@ -37,14 +54,25 @@ export async function findGaps(db: Knex, opts: { from: string; to: string; repor
         const base = { profileId: p.profile_id, reportType, day };
         const rows = loaded.get(`${reportType}|${day}`);
         if (rows !== undefined) {
-          if (rows === 0 && activeProducts.has(spec.adProduct)) gaps.push({ ...base, kind: 'empty', reason: `the report had no rows for this day although the profile has enabled ${spec.adProduct} campaigns` });
+          if (rows === 0 && activeProducts.has(spec.adProduct))
+            gaps.push({
+              ...base,
+              kind: 'empty',
+              reason: `the report had no rows for this day although the profile has enabled ${spec.adProduct} campaigns`,
+            });
           continue;
         }
         if (p.status === 'inaccessible') {
-          gaps.push({ ...base, kind: 'profile_inaccessible', reason: p.status_reason ?? 'Amazon refused access to this profile (403)' });
+          gaps.push({
+            ...base,
+            kind: 'profile_inaccessible',
+            reason: p.status_reason ?? 'Amazon refused access to this profile (403)',
+          });
           continue;
         }
-        const covering = reports.filter((r) => r.report_type === reportType && r.start_date <= day && r.end_date >= day);
+        const covering = reports.filter(
+          (r) => r.report_type === reportType && r.start_date <= day && r.end_date >= day,
+        );
         const inFlight = covering.find((r) => isInFlight(r.status));
         if (inFlight) {
           if (opts.includeInProgress) gaps.push({ ...base, kind: 'in_progress', reason: `report ${inFlight.status}` });

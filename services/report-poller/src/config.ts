@@ -17,4 +17,5 @@ export const pollerConfigShape = {
 };
 
 export type PollerConfig = z.infer<z.ZodObject<typeof pollerConfigShape>>;
-export const loadPollerConfig = (env: Record<string, string | undefined> = process.env): PollerConfig => loadConfig(pollerConfigShape, env);
+export const loadPollerConfig = (env: Record<string, string | undefined> = process.env): PollerConfig =>
+  loadConfig(pollerConfigShape, env);

@@ -10,7 +10,11 @@ await runService({
   needs: { kafka: true, amazon: true },
   listen: (cfg) => ({ host: cfg.REPORT_POLLER_HOST, port: cfg.REPORT_POLLER_PORT }),
   start: async (rt, app) => {
-    const poll = { maxReports: rt.cfg.POLL_MAX_REPORTS, minSpacingMs: rt.cfg.POLL_MIN_SPACING_MS, maxPolls: rt.cfg.POLL_MAX_ATTEMPTS };
+    const poll = {
+      maxReports: rt.cfg.POLL_MAX_REPORTS,
+      minSpacingMs: rt.cfg.POLL_MIN_SPACING_MS,
+      maxPolls: rt.cfg.POLL_MAX_ATTEMPTS,
+    };
     const poller = rt.loop({
       name: 'poll',
       intervalMs: rt.cfg.POLL_INTERVAL_MS,
@@ -22,7 +26,12 @@ await runService({
       },
     });
     // A newly requested report is worth a look soon; the claim itself respects the spacing.
-    await rt.consume({ topic: 'report.requested', groupId: 'adsync.report-poller.wakeup', fromBeginning: false, handle: async () => poller.wake() });
+    await rt.consume({
+      topic: 'report.requested',
+      groupId: 'adsync.report-poller.wakeup',
+      fromBeginning: false,
+      handle: async () => poller.wake(),
+    });
     registerReportsApi(app, { db: rt.db, poller });
   },
 });

@@ -6,7 +6,9 @@ import { runTask } from '@adsync/shared/runtime/service';
 import { requestReports } from '@adsync/shared/reports/request-reports';
 import { loadRequesterConfig, requesterConfigShape } from './config.ts';
 
-const { values } = parseArgs({ options: { profile: { type: 'string' }, 'backfill-days': { type: 'string' }, 'report-types': { type: 'string' } } });
+const { values } = parseArgs({
+  options: { profile: { type: 'string' }, 'backfill-days': { type: 'string' }, 'report-types': { type: 'string' } },
+});
 if (values['report-types']) process.env.REPORT_TYPES = values['report-types'];
 loadRequesterConfig(); // fail fast on a bad --report-types, before connecting anywhere
 
@@ -15,13 +17,16 @@ await runTask({
   config: requesterConfigShape,
   needs: { kafka: true, amazon: true },
   run: async (rt) => {
-    const summary = await requestReports({ db: rt.db, clients: rt.clients, log: rt.log }, {
-      profileIds: values.profile ? [values.profile] : undefined,
-      reportTypes: rt.cfg.REPORT_TYPES,
-      tiers: rt.cfg.REPORT_TIERS,
-      backfillDays: values['backfill-days'] ? Number(values['backfill-days']) : undefined,
-      concurrency: rt.cfg.REPORT_PROFILE_CONCURRENCY,
-    });
+    const summary = await requestReports(
+      { db: rt.db, clients: rt.clients, log: rt.log },
+      {
+        profileIds: values.profile ? [values.profile] : undefined,
+        reportTypes: rt.cfg.REPORT_TYPES,
+        tiers: rt.cfg.REPORT_TIERS,
+        backfillDays: values['backfill-days'] ? Number(values['backfill-days']) : undefined,
+        concurrency: rt.cfg.REPORT_PROFILE_CONCURRENCY,
+      },
+    );
     await rt.relay();
     console.log(JSON.stringify(summary, null, 2));
     return summary.failed.length > 0 ? 1 : 0;

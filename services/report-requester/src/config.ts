@@ -13,9 +13,16 @@ export const requesterConfigShape = {
     .string()
     .default(REPORT_TYPE_IDS.join(','))
     .transform((s, ctx) => {
-      const list = s.split(',').map((x) => x.trim()).filter(Boolean);
+      const list = s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
       const bad = list.filter((x) => !REPORT_TYPE_IDS.includes(x));
-      if (bad.length) ctx.addIssue({ code: 'custom', message: `unknown report types ${bad.join(', ')}; known: ${REPORT_TYPE_IDS.join(', ')}` });
+      if (bad.length)
+        ctx.addIssue({
+          code: 'custom',
+          message: `unknown report types ${bad.join(', ')}; known: ${REPORT_TYPE_IDS.join(', ')}`,
+        });
       return list;
     }),
   /** Restatement tiers, name:fromDaysAgo-toDaysAgo:everyDays. */
@@ -34,4 +41,5 @@ export const requesterConfigShape = {
 };
 
 export type RequesterConfig = z.infer<z.ZodObject<typeof requesterConfigShape>>;
-export const loadRequesterConfig = (env: Record<string, string | undefined> = process.env): RequesterConfig => loadConfig(requesterConfigShape, env);
+export const loadRequesterConfig = (env: Record<string, string | undefined> = process.env): RequesterConfig =>
+  loadConfig(requesterConfigShape, env);

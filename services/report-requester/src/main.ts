@@ -9,6 +9,15 @@ await runService({
   needs: { kafka: true, amazon: true },
   listen: (cfg) => ({ host: cfg.REPORT_REQUESTER_HOST, port: cfg.REPORT_REQUESTER_PORT }),
   start: (rt, app) => {
-    registerRequesterApi(app, { db: rt.db, clients: rt.clients, log: rt.log, reportTypes: rt.cfg.REPORT_TYPES, tiers: rt.cfg.REPORT_TIERS, concurrency: rt.cfg.REPORT_PROFILE_CONCURRENCY, background: rt.background, relay: rt.relay });
+    registerRequesterApi(app, {
+      db: rt.db,
+      clients: rt.clients,
+      log: rt.log,
+      reportTypes: rt.cfg.REPORT_TYPES,
+      tiers: rt.cfg.REPORT_TIERS,
+      concurrency: rt.cfg.REPORT_PROFILE_CONCURRENCY,
+      background: rt.background,
+      relay: rt.relay,
+    });
   },
 });

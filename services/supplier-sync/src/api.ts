@@ -12,90 +12,252 @@ import type { JobType } from './job-changes.ts';
 const JOB_TYPES = ['supplier_api', 'inventory_update', 'price_update', 'order_sync'];
 
 /** Jobs for every active supplier of an account (or all accounts), e.g. the hourly cycle. */
-export async function createCycle(db: Knex, opts: { accountId?: string; jobTypes?: JobType[]; priority: number; trigger: string }) {
+export async function createCycle(
+  db: Knex,
+  opts: { accountId?: string; jobTypes?: JobType[]; priority: number; trigger: string },
+) {
   let q = db('suppliers').where({ active: true }).select('id', 'account_id');
   if (opts.accountId) q = q.where({ account_id: opts.accountId });
   const jobs = [];
-  for (const s of await q) for (const t of opts.jobTypes ?? (['inventory_update', 'price_update', 'order_sync'] as JobType[])) jobs.push(await createJob(db, { accountId: s.account_id, supplierId: s.id, jobType: t, priority: opts.priority, trigger: opts.trigger }));
+  for (const s of await q)
+    for (const t of opts.jobTypes ?? (['inventory_update', 'price_update', 'order_sync'] as JobType[]))
+      jobs.push(
+        await createJob(db, {
+          accountId: s.account_id,
+          supplierId: s.id,
+          jobType: t,
+          priority: opts.priority,
+          trigger: opts.trigger,
+        }),
+      );
   return jobs;
 }
 
-export function registerSupplierApi(app: FastifyInstance, deps: { db: Knex; box: SecretBox; relay: () => Promise<void>; maxAttempts: number }): void {
+export function registerSupplierApi(
+  app: FastifyInstance,
+  deps: { db: Knex; box: SecretBox; relay: () => Promise<void>; maxAttempts: number },
+): void {
   const { db } = deps;
   // job.created right away, so a worker wakes now rather than at its next tick.
   const relay = deps.relay;
 
-  app.post<{ Body: { accountId: string; kind: string; name: string; credentials: Record<string, unknown> } }>('/v1/suppliers', {
-    schema: { body: { type: 'object', required: ['accountId', 'kind', 'name', 'credentials'], additionalProperties: false, properties: { accountId: { type: 'string', format: 'uuid' }, kind: { type: 'string', enum: SUPPLIER_KINDS }, name: { type: 'string', minLength: 1 }, credentials: { type: 'object' } } } },
-  }, async (req, reply) => {
-    requireAccount(req, req.body.accountId);
-    const [row] = await db('suppliers').insert({ account_id: req.body.accountId, kind: req.body.kind, name: req.body.name, credentials_sealed: deps.box.seal(JSON.stringify(req.body.credentials)) }).returning(['id', 'kind', 'name', 'active']);
-    return reply.status(201).send(row);
-  });
-
-  app.post<{ Body: { supplierId: string; jobType: JobType; priority?: number } }>('/v1/jobs', {
-    schema: { body: { type: 'object', required: ['supplierId', 'jobType'], additionalProperties: false, properties: { supplierId: { type: 'string', format: 'uuid' }, jobType: { type: 'string', enum: JOB_TYPES }, priority: { type: 'integer', minimum: -100, maximum: 100 } } } },
-  }, async (req, reply) => {
-    const s = await db('suppliers').where({ id: req.body.supplierId }).first('id', 'account_id');
-    if (!s) throw notFound(`no supplier ${req.body.supplierId}`);
-    requireAccount(req, s.account_id);
-    const job = await createJob(db, { accountId: s.account_id, supplierId: s.id, jobType: req.body.jobType, priority: req.body.priority ?? PRIORITY.manual, maxAttempts: deps.maxAttempts });
-    await relay();
-    return reply.status(202).send({ id: job.id, status: job.status, priority: job.priority });
-  });
-
-  app.get<{ Querystring: { status?: string; limit: number } }>('/v1/jobs', {
-    schema: { querystring: { type: 'object', additionalProperties: false, properties: { status: { type: 'string', enum: ['pending', 'running', 'completed', 'failed'] }, limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } } } },
-  }, async (req) => {
-    const p = principalOf(req);
-    let q = db('import_jobs').orderBy('created_at', 'desc').limit(req.query.limit);
-    if (req.query.status) q = q.where({ status: req.query.status });
-    if (p.scope === 'account') q = q.where({ account_id: p.accountId });
-    return { jobs: await q };
-  });
-
-  app.get<{ Params: { id: string } }>('/v1/jobs/:id', { schema: { params: { type: 'object', properties: { id: { type: 'string', format: 'uuid' } } } } }, async (req) => {
-    const j = await db('import_jobs').where({ id: req.params.id }).first();
-    if (!j) throw notFound(`no job ${req.params.id}`);
-    requireAccount(req, j.account_id);
-    return j;
-  });
-
-  app.post<{ Body: { accountId?: string; jobTypes?: JobType[] } }>('/v1/sync/run', {
-    schema: { summary: 'Run a sync cycle now (manual priority: it overtakes the hourly jobs)', body: { type: 'object', additionalProperties: false, properties: { accountId: { type: 'string', format: 'uuid' }, jobTypes: { type: 'array', items: { type: 'string', enum: JOB_TYPES } } } } },
-  }, async (req, reply) => {
-    const p = principalOf(req);
-    const accountId = req.body?.accountId ?? (p.scope === 'account' ? p.accountId : undefined);
-    if (accountId) requireAccount(req, accountId);
-    const jobs = await createCycle(db, { accountId, jobTypes: req.body?.jobTypes, priority: PRIORITY.manual, trigger: 'manual' });
-    await relay();
-    return reply.status(202).send({ jobs: jobs.map((j) => ({ id: j.id, jobType: j.job_type, supplierId: j.supplier_id })) });
-  });
-
-  app.post<{ Body: { accountId: string; url: string; secret: string } }>('/v1/webhooks', {
-    schema: { body: { type: 'object', required: ['accountId', 'url', 'secret'], additionalProperties: false, properties: { accountId: { type: 'string', format: 'uuid' }, url: { type: 'string', pattern: '^https?://' }, secret: { type: 'string', minLength: 16 } } } },
-  }, async (req, reply) => {
-    requireAccount(req, req.body.accountId);
-    const [row] = await db('webhooks').insert({ account_id: req.body.accountId, url: req.body.url, secret_sealed: deps.box.seal(req.body.secret) }).returning(['id', 'url']);
-    return reply.status(201).send(row);
-  });
-
-  app.post<{ Body: { accountId: string; marketplace: string; endpointUrl: string; listings: { listingId: string; supplierId: string; supplierProductId: string }[] } }>('/v1/marketplace/integrations', {
-    schema: {
-      body: {
-        type: 'object', required: ['accountId', 'marketplace', 'endpointUrl', 'listings'], additionalProperties: false,
-        properties: { accountId: { type: 'string', format: 'uuid' }, marketplace: { type: 'string' }, endpointUrl: { type: 'string', pattern: '^https?://' }, listings: { type: 'array', items: { type: 'object', required: ['listingId', 'supplierId', 'supplierProductId'], properties: { listingId: { type: 'string' }, supplierId: { type: 'string', format: 'uuid' }, supplierProductId: { type: 'string' } } } } },
+  app.post<{ Body: { accountId: string; kind: string; name: string; credentials: Record<string, unknown> } }>(
+    '/v1/suppliers',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['accountId', 'kind', 'name', 'credentials'],
+          additionalProperties: false,
+          properties: {
+            accountId: { type: 'string', format: 'uuid' },
+            kind: { type: 'string', enum: SUPPLIER_KINDS },
+            name: { type: 'string', minLength: 1 },
+            credentials: { type: 'object' },
+          },
+        },
       },
     },
-  }, async (req, reply) => {
-    requireAccount(req, req.body.accountId);
-    const [m] = await db('marketplace_integrations').insert({ account_id: req.body.accountId, marketplace: req.body.marketplace, endpoint_url: req.body.endpointUrl }).returning(['id']);
-    if (req.body.listings.length) await db('marketplace_listings').insert(req.body.listings.map((l) => ({ integration_id: m.id, listing_id: l.listingId, supplier_id: l.supplierId, supplier_product_id: l.supplierProductId })));
-    return reply.status(201).send({ id: m.id, listings: req.body.listings.length });
-  });
+    async (req, reply) => {
+      requireAccount(req, req.body.accountId);
+      const [row] = await db('suppliers')
+        .insert({
+          account_id: req.body.accountId,
+          kind: req.body.kind,
+          name: req.body.name,
+          credentials_sealed: deps.box.seal(JSON.stringify(req.body.credentials)),
+        })
+        .returning(['id', 'kind', 'name', 'active']);
+      return reply.status(201).send(row);
+    },
+  );
 
-  app.get('/v1/metrics/jobs', { schema: { summary: 'Last 7 days: per job type, counts, success rate and durations' } }, async (req) => {
-    const p = principalOf(req);
-    return { windowDays: 7, jobs: await jobStatistics(db, p.scope === 'account' ? p.accountId : undefined) };
-  });
+  app.post<{ Body: { supplierId: string; jobType: JobType; priority?: number } }>(
+    '/v1/jobs',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['supplierId', 'jobType'],
+          additionalProperties: false,
+          properties: {
+            supplierId: { type: 'string', format: 'uuid' },
+            jobType: { type: 'string', enum: JOB_TYPES },
+            priority: { type: 'integer', minimum: -100, maximum: 100 },
+          },
+        },
+      },
+    },
+    async (req, reply) => {
+      const s = await db('suppliers').where({ id: req.body.supplierId }).first('id', 'account_id');
+      if (!s) throw notFound(`no supplier ${req.body.supplierId}`);
+      requireAccount(req, s.account_id);
+      const job = await createJob(db, {
+        accountId: s.account_id,
+        supplierId: s.id,
+        jobType: req.body.jobType,
+        priority: req.body.priority ?? PRIORITY.manual,
+        maxAttempts: deps.maxAttempts,
+      });
+      await relay();
+      return reply.status(202).send({ id: job.id, status: job.status, priority: job.priority });
+    },
+  );
+
+  app.get<{ Querystring: { status?: string; limit: number } }>(
+    '/v1/jobs',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            status: { type: 'string', enum: ['pending', 'running', 'completed', 'failed'] },
+            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+          },
+        },
+      },
+    },
+    async (req) => {
+      const p = principalOf(req);
+      let q = db('import_jobs').orderBy('created_at', 'desc').limit(req.query.limit);
+      if (req.query.status) q = q.where({ status: req.query.status });
+      if (p.scope === 'account') q = q.where({ account_id: p.accountId });
+      return { jobs: await q };
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/v1/jobs/:id',
+    { schema: { params: { type: 'object', properties: { id: { type: 'string', format: 'uuid' } } } } },
+    async (req) => {
+      const j = await db('import_jobs').where({ id: req.params.id }).first();
+      if (!j) throw notFound(`no job ${req.params.id}`);
+      requireAccount(req, j.account_id);
+      return j;
+    },
+  );
+
+  app.post<{ Body: { accountId?: string; jobTypes?: JobType[] } }>(
+    '/v1/sync/run',
+    {
+      schema: {
+        summary: 'Run a sync cycle now (manual priority: it overtakes the hourly jobs)',
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            accountId: { type: 'string', format: 'uuid' },
+            jobTypes: { type: 'array', items: { type: 'string', enum: JOB_TYPES } },
+          },
+        },
+      },
+    },
+    async (req, reply) => {
+      const p = principalOf(req);
+      const accountId = req.body?.accountId ?? (p.scope === 'account' ? p.accountId : undefined);
+      if (accountId) requireAccount(req, accountId);
+      const jobs = await createCycle(db, {
+        accountId,
+        jobTypes: req.body?.jobTypes,
+        priority: PRIORITY.manual,
+        trigger: 'manual',
+      });
+      await relay();
+      return reply
+        .status(202)
+        .send({ jobs: jobs.map((j) => ({ id: j.id, jobType: j.job_type, supplierId: j.supplier_id })) });
+    },
+  );
+
+  app.post<{ Body: { accountId: string; url: string; secret: string } }>(
+    '/v1/webhooks',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['accountId', 'url', 'secret'],
+          additionalProperties: false,
+          properties: {
+            accountId: { type: 'string', format: 'uuid' },
+            url: { type: 'string', pattern: '^https?://' },
+            secret: { type: 'string', minLength: 16 },
+          },
+        },
+      },
+    },
+    async (req, reply) => {
+      requireAccount(req, req.body.accountId);
+      const [row] = await db('webhooks')
+        .insert({ account_id: req.body.accountId, url: req.body.url, secret_sealed: deps.box.seal(req.body.secret) })
+        .returning(['id', 'url']);
+      return reply.status(201).send(row);
+    },
+  );
+
+  app.post<{
+    Body: {
+      accountId: string;
+      marketplace: string;
+      endpointUrl: string;
+      listings: { listingId: string; supplierId: string; supplierProductId: string }[];
+    };
+  }>(
+    '/v1/marketplace/integrations',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['accountId', 'marketplace', 'endpointUrl', 'listings'],
+          additionalProperties: false,
+          properties: {
+            accountId: { type: 'string', format: 'uuid' },
+            marketplace: { type: 'string' },
+            endpointUrl: { type: 'string', pattern: '^https?://' },
+            listings: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['listingId', 'supplierId', 'supplierProductId'],
+                properties: {
+                  listingId: { type: 'string' },
+                  supplierId: { type: 'string', format: 'uuid' },
+                  supplierProductId: { type: 'string' },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    async (req, reply) => {
+      requireAccount(req, req.body.accountId);
+      const [m] = await db('marketplace_integrations')
+        .insert({
+          account_id: req.body.accountId,
+          marketplace: req.body.marketplace,
+          endpoint_url: req.body.endpointUrl,
+        })
+        .returning(['id']);
+      if (req.body.listings.length)
+        await db('marketplace_listings').insert(
+          req.body.listings.map((l) => ({
+            integration_id: m.id,
+            listing_id: l.listingId,
+            supplier_id: l.supplierId,
+            supplier_product_id: l.supplierProductId,
+          })),
+        );
+      return reply.status(201).send({ id: m.id, listings: req.body.listings.length });
+    },
+  );
+
+  app.get(
+    '/v1/metrics/jobs',
+    { schema: { summary: 'Last 7 days: per job type, counts, success rate and durations' } },
+    async (req) => {
+      const p = principalOf(req);
+      return { windowDays: 7, jobs: await jobStatistics(db, p.scope === 'account' ? p.accountId : undefined) };
+    },
+  );
 }

@@ -10,7 +10,9 @@ import { PRIORITY } from './job-queue.ts';
 import { maintenance } from './maintenance.ts';
 import { DEFAULT_HTTP_POLICY } from './connectors/http.ts';
 
-const { values } = parseArgs({ options: { account: { type: 'string' }, 'maintenance-only': { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: { account: { type: 'string' }, 'maintenance-only': { type: 'boolean', default: false } },
+});
 
 await runTask({
   name: 'supplier-sync-cli',
@@ -20,21 +22,42 @@ await runTask({
     const cfg = rt.cfg;
     let jobIds: string[] = [];
     if (!values['maintenance-only']) {
-      jobIds = (await createCycle(rt.db, { accountId: values.account, priority: PRIORITY.scheduled, trigger: 'cron' })).map((j) => j.id);
-      const base = (kind: string) => realBaseUrl(kind, kind === 'bigbuy' ? cfg.BIGBUY_BASE_URL : cfg.ALIEXPRESS_BASE_URL);
-      const work = { db: rt.db, ch: rt.ch, box: rt.box, log: rt.log, bus: rt.bus, supplierBaseUrl: base, policy: DEFAULT_HTTP_POLICY, leaseMs: cfg.SUPPLIER_LEASE_MS, retryBackoff: { baseMs: 1_000, maxMs: 30_000 } };
+      jobIds = (
+        await createCycle(rt.db, { accountId: values.account, priority: PRIORITY.scheduled, trigger: 'cron' })
+      ).map((j) => j.id);
+      const base = (kind: string) =>
+        realBaseUrl(kind, kind === 'bigbuy' ? cfg.BIGBUY_BASE_URL : cfg.ALIEXPRESS_BASE_URL);
+      const work = {
+        db: rt.db,
+        ch: rt.ch,
+        box: rt.box,
+        log: rt.log,
+        bus: rt.bus,
+        supplierBaseUrl: base,
+        policy: DEFAULT_HTTP_POLICY,
+        leaseMs: cfg.SUPPLIER_LEASE_MS,
+        retryBackoff: { baseMs: 1_000, maxMs: 30_000 },
+      };
       const id = newWorkerId();
       const never = new AbortController().signal;
       // Run until this cycle's jobs are finished (retries included).
       for (;;) {
         await workerTick(work, id, never);
-        const open = await rt.db('import_jobs').whereIn('id', jobIds).whereIn('status', ['pending', 'running']).count<{ c: string }[]>('* as c');
+        const open = await rt
+          .db('import_jobs')
+          .whereIn('id', jobIds)
+          .whereIn('status', ['pending', 'running'])
+          .count<{ c: string }[]>('* as c');
         if (Number(open[0]!.c) === 0) break;
         await new Promise((r) => setTimeout(r, 1000));
       }
     }
     const m = await maintenance(rt.db, rt.ch);
-    const failed = await rt.db('import_jobs').whereIn('id', jobIds).where({ status: 'failed' }).select('id', 'job_type', 'error');
+    const failed = await rt
+      .db('import_jobs')
+      .whereIn('id', jobIds)
+      .where({ status: 'failed' })
+      .select('id', 'job_type', 'error');
     console.log(JSON.stringify({ jobs: jobIds.length, failed, maintenance: m }, null, 2));
     return failed.length ? 1 : 0;
   },

@@ -16,7 +16,8 @@ export const supplierConfigShape = {
 };
 
 export type SupplierConfig = z.infer<z.ZodObject<typeof supplierConfigShape>>;
-export const loadSupplierConfig = (env: Record<string, string | undefined> = process.env): SupplierConfig => loadConfig(supplierConfigShape, env);
+export const loadSupplierConfig = (env: Record<string, string | undefined> = process.env): SupplierConfig =>
+  loadConfig(supplierConfigShape, env);
 
 export const realBaseUrl = (kind: string, configured: string): string =>
   configured || (kind === 'bigbuy' ? 'https://api.bigbuy.eu' : 'https://api-sg.aliexpress.com');

@@ -26,21 +26,42 @@ export async function queueJobWebhooks(db: Knex, jobId: string): Promise<number>
   const hooks = await db('webhooks').where({ account_id: job.account_id, active: true }).select('id');
   if (hooks.length === 0) return 0;
   const payload = {
-    event: 'job.finished', jobId: job.id, supplierId: job.supplier_id, jobType: job.job_type, status: job.status, attempt: job.attempt, counts: job.counts, error: job.error,
-    startedAt: job.started_at, finishedAt: job.finished_at,
+    event: 'job.finished',
+    jobId: job.id,
+    supplierId: job.supplier_id,
+    jobType: job.job_type,
+    status: job.status,
+    attempt: job.attempt,
+    counts: job.counts,
+    error: job.error,
+    startedAt: job.started_at,
+    finishedAt: job.finished_at,
   };
-  await db('webhook_deliveries').insert(hooks.map((h: { id: string }) => ({ webhook_id: h.id, job_id: job.id, payload: JSON.stringify(payload) }))).onConflict(['webhook_id', 'job_id']).ignore();
+  await db('webhook_deliveries')
+    .insert(hooks.map((h: { id: string }) => ({ webhook_id: h.id, job_id: job.id, payload: JSON.stringify(payload) })))
+    .onConflict(['webhook_id', 'job_id'])
+    .ignore();
   return hooks.length;
 }
 
 /** One post's outcome; `final` when no retry can help (the destination was removed). */
 type PostResult = { ok: boolean; detail: string; final?: boolean };
 
-const DESTINATION_GONE: PostResult = { ok: false, detail: 'its destination was removed before it could be sent', final: true };
+const DESTINATION_GONE: PostResult = {
+  ok: false,
+  detail: 'its destination was removed before it could be sent',
+  final: true,
+};
 
 async function post(url: string, body: string, headers: Record<string, string>): Promise<PostResult> {
   try {
-    const res = await request(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body, headersTimeout: POST_TIMEOUT_MS, bodyTimeout: POST_TIMEOUT_MS });
+    const res = await request(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body,
+      headersTimeout: POST_TIMEOUT_MS,
+      bodyTimeout: POST_TIMEOUT_MS,
+    });
     await res.body.dump();
     return { ok: res.statusCode >= 200 && res.statusCode < 300, detail: `HTTP ${res.statusCode}` };
   } catch (err) {
@@ -66,13 +87,26 @@ export const WEBHOOK_QUEUE: QueueSpec = {
   ageColumn: 'next_attempt_at',
 };
 
-export const MARKETPLACE_QUEUE: QueueSpec = { ...WEBHOOK_QUEUE, table: 'marketplace_outbound', ageColumn: 'created_at' };
+export const MARKETPLACE_QUEUE: QueueSpec = {
+  ...WEBHOOK_QUEUE,
+  table: 'marketplace_outbound',
+  ageColumn: 'created_at',
+};
 
 /** The outcome of one post: delivered, or when to try again, or given up. */
-async function settle(db: Knex, table: string, row: { id: string | number; attempts: number }, r: PostResult, sentColumn: string, sentStatus: string): Promise<'sent' | 'retry' | 'failed'> {
+async function settle(
+  db: Knex,
+  table: string,
+  row: { id: string | number; attempts: number },
+  r: PostResult,
+  sentColumn: string,
+  sentStatus: string,
+): Promise<'sent' | 'retry' | 'failed'> {
   const attempts = row.attempts + 1;
   if (r.ok) {
-    await db(table).where({ id: row.id }).update({ status: sentStatus, attempts, [sentColumn]: db.fn.now(), last_error: null });
+    await db(table)
+      .where({ id: row.id })
+      .update({ status: sentStatus, attempts, [sentColumn]: db.fn.now(), last_error: null });
     return 'sent';
   }
   if (r.final) {
@@ -80,9 +114,13 @@ async function settle(db: Knex, table: string, row: { id: string | number; attem
     return 'failed';
   }
   const next = nextAttempt(attempts, MAX_DELIVERY_ATTEMPTS, BACKOFF);
-  await db(table).where({ id: row.id }).update('retryInMs' in next
-    ? { status: 'pending', attempts, last_error: r.detail, next_attempt_at: new Date(Date.now() + next.retryInMs) }
-    : { status: 'failed', attempts, last_error: `gave up after ${attempts} attempts: ${r.detail}` });
+  await db(table)
+    .where({ id: row.id })
+    .update(
+      'retryInMs' in next
+        ? { status: 'pending', attempts, last_error: r.detail, next_attempt_at: new Date(Date.now() + next.retryInMs) }
+        : { status: 'failed', attempts, last_error: `gave up after ${attempts} attempts: ${r.detail}` },
+    );
   return 'retryInMs' in next ? 'retry' : 'failed';
 }
 
@@ -114,27 +152,52 @@ async function sendDue<R extends { id: string | number; attempts: number }>(
 
 type DeliveryRow = { id: string; webhook_id: string; payload: unknown; attempts: number };
 
-export async function deliverWebhooks(db: Knex, box: SecretBox, log: Logger): Promise<{ delivered: number; failed: number }> {
+export async function deliverWebhooks(
+  db: Knex,
+  box: SecretBox,
+  log: Logger,
+): Promise<{ delivered: number; failed: number }> {
   const r = await sendDue<DeliveryRow>(
     db,
     WEBHOOK_QUEUE,
     { column: 'delivered_at', status: 'delivered' },
     async (rows) => {
-      const hooks = new Map((await db('webhooks').whereIn('id', [...new Set(rows.map((d) => d.webhook_id))]).select('id', 'url', 'secret_sealed')).map((h: { id: string; url: string; secret_sealed: string }) => [h.id, h]));
+      const hooks = new Map(
+        (
+          await db('webhooks')
+            .whereIn('id', [...new Set(rows.map((d) => d.webhook_id))])
+            .select('id', 'url', 'secret_sealed')
+        ).map((h: { id: string; url: string; secret_sealed: string }) => [h.id, h]),
+      );
       return async (d) => {
         const hook = hooks.get(d.webhook_id);
         if (!hook) return DESTINATION_GONE;
         const body = JSON.stringify(d.payload);
         const t = Math.floor(Date.now() / 1000);
-        return post(hook.url, body, { 'x-adsync-event': 'job.finished', 'x-adsync-delivery': String(d.id), 'x-adsync-signature': signWebhook(box.open(hook.secret_sealed), body, t) });
+        return post(hook.url, body, {
+          'x-adsync-event': 'job.finished',
+          'x-adsync-delivery': String(d.id),
+          'x-adsync-signature': signWebhook(box.open(hook.secret_sealed), body, t),
+        });
       };
     },
-    (d, outcome, detail) => log.warn({ deliveryId: d.id, webhookId: d.webhook_id, attempts: d.attempts + 1, detail }, outcome === 'failed' ? 'webhook delivery failed for good' : 'webhook delivery failed; will retry'),
+    (d, outcome, detail) =>
+      log.warn(
+        { deliveryId: d.id, webhookId: d.webhook_id, attempts: d.attempts + 1, detail },
+        outcome === 'failed' ? 'webhook delivery failed for good' : 'webhook delivery failed; will retry',
+      ),
   );
   return { delivered: r.sent, failed: r.failed };
 }
 
-type OutboundRow = { id: string; integration_id: string; listing_id: string; kind: string; payload: unknown; attempts: number };
+type OutboundRow = {
+  id: string;
+  integration_id: string;
+  listing_id: string;
+  kind: string;
+  payload: unknown;
+  attempts: number;
+};
 
 export async function deliverMarketplaceUpdates(db: Knex, log: Logger): Promise<{ sent: number; failed: number }> {
   return sendDue<OutboundRow>(
@@ -142,13 +205,27 @@ export async function deliverMarketplaceUpdates(db: Knex, log: Logger): Promise<
     MARKETPLACE_QUEUE,
     { column: 'sent_at', status: 'sent' },
     async (rows) => {
-      const endpoints = new Map((await db('marketplace_integrations').whereIn('id', [...new Set(rows.map((o) => o.integration_id))]).select('id', 'endpoint_url')).map((m: { id: string; endpoint_url: string }) => [m.id, m.endpoint_url]));
+      const endpoints = new Map(
+        (
+          await db('marketplace_integrations')
+            .whereIn('id', [...new Set(rows.map((o) => o.integration_id))])
+            .select('id', 'endpoint_url')
+        ).map((m: { id: string; endpoint_url: string }) => [m.id, m.endpoint_url]),
+      );
       return async (o) => {
         const endpoint = endpoints.get(o.integration_id);
         if (!endpoint) return DESTINATION_GONE;
-        return post(`${endpoint.replace(/\/$/, '')}/listings/${encodeURIComponent(o.listing_id)}/${o.kind}`, JSON.stringify(o.payload), {});
+        return post(
+          `${endpoint.replace(/\/$/, '')}/listings/${encodeURIComponent(o.listing_id)}/${o.kind}`,
+          JSON.stringify(o.payload),
+          {},
+        );
       };
     },
-    (o, outcome, detail) => log.warn({ outboundId: o.id, integrationId: o.integration_id, attempts: o.attempts + 1, detail }, outcome === 'failed' ? 'marketplace update failed for good' : 'marketplace update failed; will retry'),
+    (o, outcome, detail) =>
+      log.warn(
+        { outboundId: o.id, integrationId: o.integration_id, attempts: o.attempts + 1, detail },
+        outcome === 'failed' ? 'marketplace update failed for good' : 'marketplace update failed; will retry',
+      ),
   );
 }

@@ -32,7 +32,11 @@ export const JOB_COLUMNS: Record<Exclude<JobType, 'order_sync'>, (keyof StoredPr
   price_update: ['wholesale_price_micros', 'retail_price_micros', 'currency'],
 };
 
-export function planChanges(jobType: Exclude<JobType, 'order_sync'>, existing: Map<string, StoredProduct>, items: SupplierItem[]): ProductChange[] {
+export function planChanges(
+  jobType: Exclude<JobType, 'order_sync'>,
+  existing: Map<string, StoredProduct>,
+  items: SupplierItem[],
+): ProductChange[] {
   const out: ProductChange[] = [];
   for (const item of items) {
     const before = existing.get(item.productId);
@@ -43,16 +47,26 @@ export function planChanges(jobType: Exclude<JobType, 'order_sync'>, existing: M
       sku: item.sku ?? before?.sku ?? null,
       name: item.name ?? before?.name ?? null,
       currency,
-      wholesale_price_micros: item.wholesalePrice === undefined ? (before?.wholesale_price_micros ?? null) : moneyToMicros(item.wholesalePrice, currency),
-      retail_price_micros: item.retailPrice === undefined ? (before?.retail_price_micros ?? null) : moneyToMicros(item.retailPrice, currency),
+      wholesale_price_micros:
+        item.wholesalePrice === undefined
+          ? (before?.wholesale_price_micros ?? null)
+          : moneyToMicros(item.wholesalePrice, currency),
+      retail_price_micros:
+        item.retailPrice === undefined
+          ? (before?.retail_price_micros ?? null)
+          : moneyToMicros(item.retailPrice, currency),
       stock: item.stock === undefined ? (before?.stock ?? null) : item.stock,
     };
     const row: StoredProduct = before ? { ...before } : { ...incoming };
     for (const c of JOB_COLUMNS[jobType]) (row as unknown as Record<string, unknown>)[c] = incoming[c];
-    const priceChanged = !before ? row.retail_price_micros !== null : row.wholesale_price_micros !== before.wholesale_price_micros || row.retail_price_micros !== before.retail_price_micros;
+    const priceChanged = !before
+      ? row.retail_price_micros !== null
+      : row.wholesale_price_micros !== before.wholesale_price_micros ||
+        row.retail_price_micros !== before.retail_price_micros;
     const stockChanged = !before ? row.stock !== null : row.stock !== before.stock;
     const otherChanged = before ? JOB_COLUMNS[jobType].some((c) => row[c] !== before[c]) : true;
-    if (!before || priceChanged || stockChanged || otherChanged) out.push({ row, created: !before, priceChanged, stockChanged });
+    if (!before || priceChanged || stockChanged || otherChanged)
+      out.push({ row, created: !before, priceChanged, stockChanged });
   }
   return out;
 }
@@ -65,9 +79,18 @@ export function planChanges(jobType: Exclude<JobType, 'order_sync'>, existing: M
  * A product that is always in stock, never changes price and sells at twice its
  * cost scores 40 + 30 + 15 = 85.
  */
-export function aiScore(input: { availability: number; priceMean: number; priceStdDev: number; retail: number | null; wholesale: number | null }): number {
+export function aiScore(input: {
+  availability: number;
+  priceMean: number;
+  priceStdDev: number;
+  retail: number | null;
+  wholesale: number | null;
+}): number {
   const availability = Math.min(1, Math.max(0, input.availability));
   const stability = input.priceMean > 0 ? Math.max(0, 1 - input.priceStdDev / input.priceMean) : 0;
-  const margin = input.retail && input.retail > 0 && input.wholesale !== null ? Math.min(1, Math.max(0, (input.retail - input.wholesale) / input.retail)) : 0;
+  const margin =
+    input.retail && input.retail > 0 && input.wholesale !== null
+      ? Math.min(1, Math.max(0, (input.retail - input.wholesale) / input.retail))
+      : 0;
   return Math.round((40 * availability + 30 * stability + 30 * margin) * 100) / 100;
 }

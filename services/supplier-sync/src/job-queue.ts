@@ -25,12 +25,38 @@ export interface JobRow {
   max_attempts: number;
 }
 
-export async function createJob(db: Knex, j: { accountId: string; supplierId: string; jobType: JobType; priority?: number; trigger?: string; maxAttempts?: number }): Promise<JobRow> {
+export async function createJob(
+  db: Knex,
+  j: {
+    accountId: string;
+    supplierId: string;
+    jobType: JobType;
+    priority?: number;
+    trigger?: string;
+    maxAttempts?: number;
+  },
+): Promise<JobRow> {
   return db.transaction(async (tx) => {
     const [row] = await tx('import_jobs')
-      .insert({ account_id: j.accountId, supplier_id: j.supplierId, job_type: j.jobType, priority: j.priority ?? PRIORITY.manual, trigger: j.trigger ?? 'manual', max_attempts: j.maxAttempts ?? 5 })
+      .insert({
+        account_id: j.accountId,
+        supplier_id: j.supplierId,
+        job_type: j.jobType,
+        priority: j.priority ?? PRIORITY.manual,
+        trigger: j.trigger ?? 'manual',
+        max_attempts: j.maxAttempts ?? 5,
+      })
       .returning('*');
-    await enqueue(tx, 'job.created', row.id, { eventId: randomUUID(), occurredAt: new Date().toISOString(), jobId: row.id, userId: j.accountId, supplierId: j.supplierId, jobType: j.jobType, priority: row.priority, attempt: 0 });
+    await enqueue(tx, 'job.created', row.id, {
+      eventId: randomUUID(),
+      occurredAt: new Date().toISOString(),
+      jobId: row.id,
+      userId: j.accountId,
+      supplierId: j.supplierId,
+      jobType: j.jobType,
+      priority: row.priority,
+      attempt: 0,
+    });
     return row as JobRow;
   });
 }
@@ -51,30 +77,57 @@ export async function claimNext(db: Knex, workerId: string, leaseMs: number): Pr
 }
 
 export async function extendLease(db: Knex, jobId: string, workerId: string, leaseMs: number): Promise<boolean> {
-  const n = await db('import_jobs').where({ id: jobId, worker_id: workerId, status: 'running' }).update({ lease_until: db.raw(`now() + (? * interval '1 millisecond')`, [leaseMs]) });
+  const n = await db('import_jobs')
+    .where({ id: jobId, worker_id: workerId, status: 'running' })
+    .update({ lease_until: db.raw(`now() + (? * interval '1 millisecond')`, [leaseMs]) });
   return n > 0;
 }
 
 export async function completeJob(db: Knex, job: JobRow, counts: Record<string, number>): Promise<void> {
-  await db('import_jobs').where({ id: job.id }).update({ status: 'completed', counts: JSON.stringify(counts), finished_at: db.fn.now(), lease_until: null, error: null });
+  await db('import_jobs')
+    .where({ id: job.id })
+    .update({
+      status: 'completed',
+      counts: JSON.stringify(counts),
+      finished_at: db.fn.now(),
+      lease_until: null,
+      error: null,
+    });
 }
 
 /** Records a failure; schedules a retry with backoff unless attempts are used up (or the error can never succeed). */
-export async function failJob(db: Knex, job: JobRow, err: Error & { retriable?: boolean }, backoff: BackoffPolicy): Promise<'retry' | 'failed'> {
+export async function failJob(
+  db: Knex,
+  job: JobRow,
+  err: Error & { retriable?: boolean },
+  backoff: BackoffPolicy,
+): Promise<'retry' | 'failed'> {
   const entry = { attempt: job.attempt, at: new Date().toISOString(), message: err.message };
   const next = nextAttempt(job.attempt, job.max_attempts, backoff, err.retriable !== false);
   const retry = 'retryInMs' in next;
   await db.transaction(async (tx) => {
-    await tx('import_jobs').where({ id: job.id }).update({
-      status: retry ? 'pending' : 'failed',
-      error: retry ? err.message : `gave up after ${job.attempt} attempt(s): ${err.message}`,
-      errors: tx.raw(`errors || ?::jsonb`, [JSON.stringify([entry])]),
-      run_after: retry ? new Date(Date.now() + next.retryInMs) : tx.fn.now(),
-      lease_until: null,
-      worker_id: null,
-      finished_at: retry ? null : tx.fn.now(),
-    });
-    if (retry) await enqueue(tx, 'job.created', job.id, { eventId: randomUUID(), occurredAt: new Date().toISOString(), jobId: job.id, userId: job.account_id, supplierId: job.supplier_id, jobType: job.job_type, priority: job.priority, attempt: job.attempt });
+    await tx('import_jobs')
+      .where({ id: job.id })
+      .update({
+        status: retry ? 'pending' : 'failed',
+        error: retry ? err.message : `gave up after ${job.attempt} attempt(s): ${err.message}`,
+        errors: tx.raw(`errors || ?::jsonb`, [JSON.stringify([entry])]),
+        run_after: retry ? new Date(Date.now() + next.retryInMs) : tx.fn.now(),
+        lease_until: null,
+        worker_id: null,
+        finished_at: retry ? null : tx.fn.now(),
+      });
+    if (retry)
+      await enqueue(tx, 'job.created', job.id, {
+        eventId: randomUUID(),
+        occurredAt: new Date().toISOString(),
+        jobId: job.id,
+        userId: job.account_id,
+        supplierId: job.supplier_id,
+        jobType: job.job_type,
+        priority: job.priority,
+        attempt: job.attempt,
+      });
   });
   return retry ? 'retry' : 'failed';
 }

@@ -13,13 +13,32 @@ await runService({
   start: async (rt, app) => {
     const cfg = rt.cfg;
     const base = (kind: string) => realBaseUrl(kind, kind === 'bigbuy' ? cfg.BIGBUY_BASE_URL : cfg.ALIEXPRESS_BASE_URL);
-    const work = { db: rt.db, ch: rt.ch, box: rt.box, log: rt.log, bus: rt.bus, supplierBaseUrl: base, policy: DEFAULT_HTTP_POLICY, leaseMs: cfg.SUPPLIER_LEASE_MS, retryBackoff: { baseMs: 5_000, maxMs: 600_000 } };
+    const work = {
+      db: rt.db,
+      ch: rt.ch,
+      box: rt.box,
+      log: rt.log,
+      bus: rt.bus,
+      supplierBaseUrl: base,
+      policy: DEFAULT_HTTP_POLICY,
+      leaseMs: cfg.SUPPLIER_LEASE_MS,
+      retryBackoff: { baseMs: 5_000, maxMs: 600_000 },
+    };
     const workers = Array.from({ length: cfg.SUPPLIER_WORKERS }, () => {
       const id = newWorkerId();
-      return rt.loop({ name: `worker ${id}`, intervalMs: cfg.SUPPLIER_TICK_MS, tick: (signal) => workerTick(work, id, signal) });
+      return rt.loop({
+        name: `worker ${id}`,
+        intervalMs: cfg.SUPPLIER_TICK_MS,
+        tick: (signal) => workerTick(work, id, signal),
+      });
     });
     // job.created only wakes the workers: the queue in Postgres is the truth they claim from.
-    await rt.consume({ topic: 'job.created', groupId: 'adsync.supplier-sync.workers', fromBeginning: false, handle: async () => workers.forEach((w) => w.wake()) });
+    await rt.consume({
+      topic: 'job.created',
+      groupId: 'adsync.supplier-sync.workers',
+      fromBeginning: false,
+      handle: async () => workers.forEach((w) => w.wake()),
+    });
     registerSupplierApi(app, { db: rt.db, box: rt.box, relay: rt.relay, maxAttempts: cfg.SUPPLIER_JOB_MAX_ATTEMPTS });
   },
 });

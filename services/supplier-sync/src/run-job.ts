@@ -24,8 +24,15 @@ export interface RunDeps {
 }
 
 const PRODUCT_COLUMNS: Record<string, string> = {
-  supplier_id: 'uuid', supplier_product_id: 'text', account_id: 'uuid', sku: 'text', name: 'text', currency: 'text',
-  wholesale_price_micros: 'int8', retail_price_micros: 'int8', stock: 'int4',
+  supplier_id: 'uuid',
+  supplier_product_id: 'text',
+  account_id: 'uuid',
+  sku: 'text',
+  name: 'text',
+  currency: 'text',
+  wholesale_price_micros: 'int8',
+  retail_price_micros: 'int8',
+  stock: 'int4',
 };
 
 export async function runJob(deps: RunDeps, job: JobRow): Promise<Record<string, number>> {
@@ -34,7 +41,11 @@ export async function runJob(deps: RunDeps, job: JobRow): Promise<Record<string,
   if (!supplier) throw Object.assign(new Error(`supplier ${job.supplier_id} no longer exists`), { retriable: false });
   const make = CONNECTORS[supplier.kind];
   if (!make) throw Object.assign(new Error(`no connector for supplier kind ${supplier.kind}`), { retriable: false });
-  const connector = make(deps.supplierBaseUrl(supplier.kind), JSON.parse(deps.box.open(supplier.credentials_sealed)) as Record<string, unknown>, deps.policy);
+  const connector = make(
+    deps.supplierBaseUrl(supplier.kind),
+    JSON.parse(deps.box.open(supplier.credentials_sealed)) as Record<string, unknown>,
+    deps.policy,
+  );
   const counts = { fetched: 0, changed: 0, created: 0, unchanged: 0, outbound: 0 };
   const log = deps.log.child({ jobId: job.id, supplierId: supplier.id, jobType: job.job_type });
 
@@ -55,7 +66,12 @@ export async function runJob(deps: RunDeps, job: JobRow): Promise<Record<string,
   }
 
   const jobType = job.job_type;
-  const source: AsyncIterable<SupplierItem> = jobType === 'supplier_api' ? connector.products() : jobType === 'price_update' ? connector.prices() : connector.stock();
+  const source: AsyncIterable<SupplierItem> =
+    jobType === 'supplier_api'
+      ? connector.products()
+      : jobType === 'price_update'
+        ? connector.prices()
+        : connector.stock();
   const batchSize = deps.batchSize ?? 2000;
   let batch: SupplierItem[] = [];
   const spec = {
@@ -68,29 +84,70 @@ export async function runJob(deps: RunDeps, job: JobRow): Promise<Record<string,
       ...(jobType !== 'inventory_update' ? { price_updated_at: 'now()' } : {}),
       ...(jobType !== 'price_update' ? { stock_updated_at: 'now()' } : {}),
     },
-    row: (r: StoredProduct) => [supplier.id, r.supplier_product_id, job.account_id, r.sku, r.name, r.currency, r.wholesale_price_micros, r.retail_price_micros, r.stock],
+    row: (r: StoredProduct) => [
+      supplier.id,
+      r.supplier_product_id,
+      job.account_id,
+      r.sku,
+      r.name,
+      r.currency,
+      r.wholesale_price_micros,
+      r.retail_price_micros,
+      r.stock,
+    ],
   };
   const flush = async () => {
     if (batch.length === 0) return;
     const items = batch;
     batch = [];
     counts.fetched += items.length;
-    const existingRows = await db('imported_products').where({ supplier_id: supplier.id }).whereIn('supplier_product_id', items.map((i) => i.productId))
-      .select('supplier_product_id', 'sku', 'name', 'currency', 'wholesale_price_micros', 'retail_price_micros', 'stock');
+    const existingRows = await db('imported_products')
+      .where({ supplier_id: supplier.id })
+      .whereIn(
+        'supplier_product_id',
+        items.map((i) => i.productId),
+      )
+      .select(
+        'supplier_product_id',
+        'sku',
+        'name',
+        'currency',
+        'wholesale_price_micros',
+        'retail_price_micros',
+        'stock',
+      );
     const existing = new Map<string, StoredProduct>(existingRows.map((r: StoredProduct) => [r.supplier_product_id, r]));
     const changes = planChanges(jobType, existing, items);
     counts.unchanged += items.length - changes.length;
     if (changes.length === 0) return;
-    await bulkUpsert(db, spec, changes.map((c) => c.row));
+    await bulkUpsert(
+      db,
+      spec,
+      changes.map((c) => c.row),
+    );
     counts.changed += changes.length;
     counts.created += changes.filter((c) => c.created).length;
     const at = chDateTime(new Date());
     await deps.ch.client.insert({
       table: 'supplier_product_history',
       format: 'JSONEachRow',
-      values: changes.map((c) => ({ account_id: job.account_id, supplier_id: supplier.id, supplier_product_id: c.row.supplier_product_id, sku: c.row.sku ?? '', at, wholesale_price_micros: c.row.wholesale_price_micros ?? 0, retail_price_micros: c.row.retail_price_micros ?? 0, stock: c.row.stock ?? 0, job_id: job.id })),
+      values: changes.map((c) => ({
+        account_id: job.account_id,
+        supplier_id: supplier.id,
+        supplier_product_id: c.row.supplier_product_id,
+        sku: c.row.sku ?? '',
+        at,
+        wholesale_price_micros: c.row.wholesale_price_micros ?? 0,
+        retail_price_micros: c.row.retail_price_micros ?? 0,
+        stock: c.row.stock ?? 0,
+        job_id: job.id,
+      })),
     });
-    counts.outbound += await queueMarketplaceUpdates(db, supplier.id, changes.filter((c) => !c.created));
+    counts.outbound += await queueMarketplaceUpdates(
+      db,
+      supplier.id,
+      changes.filter((c) => !c.created),
+    );
     await deps.heartbeat?.();
   };
   for await (const item of source) {
@@ -103,18 +160,41 @@ export async function runJob(deps: RunDeps, job: JobRow): Promise<Record<string,
 }
 
 /** A changed stock or price of a product that is listed on a marketplace owes that listing an update. */
-async function queueMarketplaceUpdates(db: Knex, supplierId: string, changes: { row: StoredProduct; priceChanged: boolean; stockChanged: boolean }[]): Promise<number> {
+async function queueMarketplaceUpdates(
+  db: Knex,
+  supplierId: string,
+  changes: { row: StoredProduct; priceChanged: boolean; stockChanged: boolean }[],
+): Promise<number> {
   const changed = changes.filter((c) => c.priceChanged || c.stockChanged);
   if (changed.length === 0) return 0;
-  const listings = await db('marketplace_listings as l').join('marketplace_integrations as m', 'm.id', 'l.integration_id').where('m.active', true)
-    .where('l.supplier_id', supplierId).whereIn('l.supplier_product_id', changed.map((c) => c.row.supplier_product_id)).select('l.integration_id', 'l.listing_id', 'l.supplier_product_id');
+  const listings = await db('marketplace_listings as l')
+    .join('marketplace_integrations as m', 'm.id', 'l.integration_id')
+    .where('m.active', true)
+    .where('l.supplier_id', supplierId)
+    .whereIn(
+      'l.supplier_product_id',
+      changed.map((c) => c.row.supplier_product_id),
+    )
+    .select('l.integration_id', 'l.listing_id', 'l.supplier_product_id');
   if (listings.length === 0) return 0;
   const byProduct = new Map(changed.map((c) => [c.row.supplier_product_id, c]));
   const rows = listings.flatMap((l: { integration_id: string; listing_id: string; supplier_product_id: string }) => {
     const c = byProduct.get(l.supplier_product_id)!;
     const out = [];
-    if (c.stockChanged) out.push({ integration_id: l.integration_id, listing_id: l.listing_id, kind: 'stock', payload: JSON.stringify({ quantity: c.row.stock ?? 0 }) });
-    if (c.priceChanged) out.push({ integration_id: l.integration_id, listing_id: l.listing_id, kind: 'price', payload: JSON.stringify({ amount_micros: c.row.retail_price_micros, currency: c.row.currency }) });
+    if (c.stockChanged)
+      out.push({
+        integration_id: l.integration_id,
+        listing_id: l.listing_id,
+        kind: 'stock',
+        payload: JSON.stringify({ quantity: c.row.stock ?? 0 }),
+      });
+    if (c.priceChanged)
+      out.push({
+        integration_id: l.integration_id,
+        listing_id: l.listing_id,
+        kind: 'price',
+        payload: JSON.stringify({ amount_micros: c.row.retail_price_micros, currency: c.row.currency }),
+      });
     return out;
   });
   await db('marketplace_outbound').insert(rows);

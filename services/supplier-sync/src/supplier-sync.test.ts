@@ -4,12 +4,30 @@ import { createServer, type Server } from 'node:http';
 import { createHmac, randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { startSandbox, type Sandbox, BIGBUY_API_KEY, ALIEXPRESS_APP_KEY, ALIEXPRESS_APP_SECRET, ALIEXPRESS_ACCESS_TOKEN, supplierProduct, supplierOrder } from '@adsync/sandbox';
+import {
+  startSandbox,
+  type Sandbox,
+  BIGBUY_API_KEY,
+  ALIEXPRESS_APP_KEY,
+  ALIEXPRESS_APP_SECRET,
+  ALIEXPRESS_ACCESS_TOKEN,
+  supplierProduct,
+  supplierOrder,
+} from '@adsync/sandbox';
 import { migrateClickHouse, migratePostgres } from '@adsync/shared/db/migrations';
 import { createSecretBox } from '@adsync/shared/crypto/secret-box';
 import { createHttpServer } from '@adsync/shared/http/server';
 import { ensureAdminKey } from '@adsync/shared/http/api-keys';
-import { eventually, freshClickHouse, freshPostgres, testConfig, testLogger, uniqueName, type FreshClickHouse, type FreshPostgres } from '@adsync/shared/testing/test-stack';
+import {
+  eventually,
+  freshClickHouse,
+  freshPostgres,
+  testConfig,
+  testLogger,
+  uniqueName,
+  type FreshClickHouse,
+  type FreshPostgres,
+} from '@adsync/shared/testing/test-stack';
 import { createEventBus } from '@adsync/shared/kafka/event-bus';
 import { InRepoSchemaCodec } from '@adsync/shared/kafka/codec';
 import { relayOutbox } from '@adsync/shared/db/outbox';
@@ -56,7 +74,19 @@ before(async () => {
   app = await createHttpServer({ name: 'supplier-sync', log, db: pg.db, readiness: {} });
   registerSupplierApi(app, { db: pg.db, box, relay: async () => undefined, maxAttempts: 4 });
   await app.ready();
-  worker = await startWorker({ db: pg.db, ch: ch.ch, box, log, bus: null, supplierBaseUrl: () => sandbox.url, policy: { maxAttempts: 6, backoff: { baseMs: 5, maxMs: 50 } }, leaseMs: 2_000, tickMs: 3_600_000, retryBackoff: { baseMs: 10, maxMs: 50 }, workerId: 'test-worker' });
+  worker = await startWorker({
+    db: pg.db,
+    ch: ch.ch,
+    box,
+    log,
+    bus: null,
+    supplierBaseUrl: () => sandbox.url,
+    policy: { maxAttempts: 6, backoff: { baseMs: 5, maxMs: 50 } },
+    leaseMs: 2_000,
+    tickMs: 3_600_000,
+    retryBackoff: { baseMs: 10, maxMs: 50 },
+    workerId: 'test-worker',
+  });
 });
 
 after(async () => {
@@ -68,17 +98,38 @@ after(async () => {
   await pg?.drop();
 });
 
-const call = (method: 'GET' | 'POST', url: string, body?: unknown) => app.inject({ method, url, payload: body as object, headers: { authorization: `Bearer ${ADMIN}` } });
+const call = (method: 'GET' | 'POST', url: string, body?: unknown) =>
+  app.inject({ method, url, payload: body as object, headers: { authorization: `Bearer ${ADMIN}` } });
 const job = async (supplierId: string, jobType: string, priority?: number) => {
   const r = await call('POST', '/v1/jobs', { supplierId, jobType, priority });
   assert.equal(r.statusCode, 202, r.body);
   return r.json().id as string;
 };
-const products = async (supplierId: string) => new Map((await pg.db('imported_products').where({ supplier_id: supplierId })).map((p) => [p.supplier_product_id, p]));
+const products = async (supplierId: string) =>
+  new Map((await pg.db('imported_products').where({ supplier_id: supplierId })).map((p) => [p.supplier_product_id, p]));
 
 test('suppliers are registered with sealed credentials; a full import stores exactly the catalogue', async () => {
-  bigbuy = (await call('POST', '/v1/suppliers', { accountId, kind: 'bigbuy', name: 'BigBuy EU', credentials: { apiKey: BIGBUY_API_KEY } })).json().id;
-  aliexpress = (await call('POST', '/v1/suppliers', { accountId, kind: 'aliexpress', name: 'AliExpress', credentials: { appKey: ALIEXPRESS_APP_KEY, appSecret: ALIEXPRESS_APP_SECRET, accessToken: ALIEXPRESS_ACCESS_TOKEN, orderIds: ['8100000000003', '8100000000004'] } })).json().id;
+  bigbuy = (
+    await call('POST', '/v1/suppliers', {
+      accountId,
+      kind: 'bigbuy',
+      name: 'BigBuy EU',
+      credentials: { apiKey: BIGBUY_API_KEY },
+    })
+  ).json().id;
+  aliexpress = (
+    await call('POST', '/v1/suppliers', {
+      accountId,
+      kind: 'aliexpress',
+      name: 'AliExpress',
+      credentials: {
+        appKey: ALIEXPRESS_APP_KEY,
+        appSecret: ALIEXPRESS_APP_SECRET,
+        accessToken: ALIEXPRESS_ACCESS_TOKEN,
+        orderIds: ['8100000000003', '8100000000004'],
+      },
+    })
+  ).json().id;
   assert.doesNotMatch(JSON.stringify(await pg.db('suppliers')), /bigbuy-sandbox-key|aliexpress-sandbox-secret/);
   assert.equal((await call('POST', '/v1/webhooks', { accountId, url: receiverUrl, secret: SECRET })).statusCode, 201);
   const ids = [await job(bigbuy, 'supplier_api'), await job(aliexpress, 'supplier_api')];
@@ -87,12 +138,20 @@ test('suppliers are registered with sealed credentials; a full import stores exa
   const bb = await products(bigbuy);
   assert.equal(bb.size, 300);
   const p7 = supplierProduct(sandbox.state, 'bigbuy', 7);
-  assert.deepEqual([bb.get(String(p7.id))!.name, bb.get(String(p7.id))!.retail_price_micros, bb.get(String(p7.id))!.stock], [p7.name, Math.round(p7.retailPrice * 100) * 10_000, p7.stock]);
+  assert.deepEqual(
+    [bb.get(String(p7.id))!.name, bb.get(String(p7.id))!.retail_price_micros, bb.get(String(p7.id))!.stock],
+    [p7.name, Math.round(p7.retailPrice * 100) * 10_000, p7.stock],
+  );
   assert.equal((await products(aliexpress)).size, 300);
 });
 
 test('each job type changes exactly what it owns', async () => {
-  await call('POST', '/v1/marketplace/integrations', { accountId, marketplace: 'sandbox-shop', endpointUrl: `${sandbox.url}/marketplace`, listings: [{ listingId: 'L-1', supplierId: bigbuy, supplierProductId: '10001' }] });
+  await call('POST', '/v1/marketplace/integrations', {
+    accountId,
+    marketplace: 'sandbox-shop',
+    endpointUrl: `${sandbox.url}/marketplace`,
+    listings: [{ listingId: 'L-1', supplierId: bigbuy, supplierProductId: '10001' }],
+  });
   const before = await products(bigbuy);
   sandbox.state.supplierRound = 1; // the supplier's stock and prices move
   await job(bigbuy, 'price_update');
@@ -120,12 +179,21 @@ test('each job type changes exactly what it owns', async () => {
   await worker.drain();
   const orders = await pg.db('orders').where({ supplier_id: bigbuy });
   assert.equal(orders.length, 20);
-  assert.equal(orders.find((o) => o.supplier_order_id === '700005')!.status, supplierOrder(sandbox.state, 'bigbuy', 5).status);
+  assert.equal(
+    orders.find((o) => o.supplier_order_id === '700005')!.status,
+    supplierOrder(sandbox.state, 'bigbuy', 5).status,
+  );
   assert.equal((await pg.db('orders').where({ supplier_id: aliexpress })).length, 2);
   // The listing of product 10001 was told about its new price and stock.
   const updates = sandbox.state.marketplaceUpdates.filter((u) => u.listingId === 'L-1');
-  assert.ok(updates.some((u) => u.kind === 'price') && updates.some((u) => u.kind === 'stock'), JSON.stringify(updates));
-  const rs = await ch.ch.client.query({ query: `SELECT count() AS c FROM supplier_product_history WHERE supplier_id = '${bigbuy}'`, format: 'JSONEachRow' });
+  assert.ok(
+    updates.some((u) => u.kind === 'price') && updates.some((u) => u.kind === 'stock'),
+    JSON.stringify(updates),
+  );
+  const rs = await ch.ch.client.query({
+    query: `SELECT count() AS c FROM supplier_product_history WHERE supplier_id = '${bigbuy}'`,
+    format: 'JSONEachRow',
+  });
   assert.ok(Number((await rs.json<{ c: string }>())[0]!.c) >= 300 + priceChanges);
 });
 
@@ -162,17 +230,36 @@ test('a job whose worker died mid-run is picked up again', async () => {
 
 test('a high-priority job created after low-priority ones runs first', async () => {
   const low = [];
-  for (let k = 0; k < 3; k++) low.push((await createJob(pg.db, { accountId, supplierId: bigbuy, jobType: 'inventory_update', priority: 0, trigger: 'cron' })).id);
+  for (let k = 0; k < 3; k++)
+    low.push(
+      (
+        await createJob(pg.db, {
+          accountId,
+          supplierId: bigbuy,
+          jobType: 'inventory_update',
+          priority: 0,
+          trigger: 'cron',
+        })
+      ).id,
+    );
   const high = await job(bigbuy, 'price_update', 10);
   await worker.drain();
-  const order = (await pg.db('import_jobs').whereIn('id', [...low, high]).orderBy('started_at')).map((j) => j.id);
+  const order = (
+    await pg
+      .db('import_jobs')
+      .whereIn('id', [...low, high])
+      .orderBy('started_at')
+  ).map((j) => j.id);
   assert.equal(order[0], high);
 });
 
 test('a webhook receiver gets one valid signed call per finished job, retried when it fails', async () => {
   await worker.drain();
   // The failed delivery waits for its backoff; bring it forward rather than sleep.
-  const waiting = await pg.db('webhook_deliveries').where({ status: 'pending' }).update({ next_attempt_at: pg.db.fn.now() });
+  const waiting = await pg
+    .db('webhook_deliveries')
+    .where({ status: 'pending' })
+    .update({ next_attempt_at: pg.db.fn.now() });
   assert.equal(waiting, 1, 'exactly the delivery answered 503 is waiting to be retried');
   await worker.drain();
   const finished = await pg.db('import_jobs').whereIn('status', ['completed', 'failed']).pluck('id');
@@ -181,32 +268,71 @@ test('a webhook receiver gets one valid signed call per finished job, retried wh
   assert.deepEqual([...jobIds].sort(), [...finished].sort(), 'one delivery per finished job');
   assert.equal(new Set(jobIds).size, jobIds.length, 'no job delivered twice');
   for (const r of received) {
-    const [t, v1] = String(r.headers['x-adsync-signature']).split(',').map((x) => x.split('=')[1]);
+    const [t, v1] = String(r.headers['x-adsync-signature'])
+      .split(',')
+      .map((x) => x.split('=')[1]);
     assert.equal(v1, createHmac('sha256', SECRET).update(`${t}.${r.body}`).digest('hex'));
   }
   assert.ok(jobIds.includes(JSON.parse(received[0]!.body).jobId), 'the delivery answered 503 was retried and arrived');
 });
 
 test('two workers and two webhook senders on one database: every job runs once and every webhook is delivered once', async () => {
-  const second = await startWorker({ db: pg.db, ch: ch.ch, box, log, bus: null, supplierBaseUrl: () => sandbox.url, policy: { maxAttempts: 6, backoff: { baseMs: 5, maxMs: 50 } }, leaseMs: 2_000, tickMs: 3_600_000, retryBackoff: { baseMs: 10, maxMs: 50 }, workerId: 'second-worker' });
+  const second = await startWorker({
+    db: pg.db,
+    ch: ch.ch,
+    box,
+    log,
+    bus: null,
+    supplierBaseUrl: () => sandbox.url,
+    policy: { maxAttempts: 6, backoff: { baseMs: 5, maxMs: 50 } },
+    leaseMs: 2_000,
+    tickMs: 3_600_000,
+    retryBackoff: { baseMs: 10, maxMs: 50 },
+    workerId: 'second-worker',
+  });
   try {
     const ids: string[] = [];
     for (let k = 0; k < 6; k++) {
-      for (const supplierId of [bigbuy, aliexpress]) ids.push((await createJob(pg.db, { accountId, supplierId, jobType: k % 2 ? 'price_update' : 'inventory_update', trigger: 'cron' })).id);
+      for (const supplierId of [bigbuy, aliexpress])
+        ids.push(
+          (
+            await createJob(pg.db, {
+              accountId,
+              supplierId,
+              jobType: k % 2 ? 'price_update' : 'inventory_update',
+              trigger: 'cron',
+            })
+          ).id,
+        );
     }
     const before = received.length;
     // Both drain at once, twice: each claims jobs and posts the webhooks that are due, racing the other.
     for (let round = 0; round < 2; round++) await Promise.all([worker.drain(), second.drain()]);
     const jobs = await pg.db('import_jobs').whereIn('id', ids).select('id', 'status', 'attempt', 'worker_id');
-    assert.deepEqual(jobs.filter((j) => j.status !== 'completed' || j.attempt !== 1), [], 'each job claimed and run exactly once');
-    assert.deepEqual(new Set(jobs.map((j) => j.worker_id)), new Set(['test-worker', 'second-worker']), 'both workers took part');
+    assert.deepEqual(
+      jobs.filter((j) => j.status !== 'completed' || j.attempt !== 1),
+      [],
+      'each job claimed and run exactly once',
+    );
+    assert.deepEqual(
+      new Set(jobs.map((j) => j.worker_id)),
+      new Set(['test-worker', 'second-worker']),
+      'both workers took part',
+    );
     const calls = received.slice(before).map((r) => JSON.parse(r.body).jobId as string);
     const perJob = new Map<string, number>();
     for (const id of calls) perJob.set(id, (perJob.get(id) ?? 0) + 1);
     assert.deepEqual([...perJob.keys()].sort(), [...ids].sort(), 'a webhook for every job');
-    assert.deepEqual([...perJob.values()].filter((n) => n !== 1), [], 'no webhook posted twice');
+    assert.deepEqual(
+      [...perJob.values()].filter((n) => n !== 1),
+      [],
+      'no webhook posted twice',
+    );
     const deliveries = await pg.db('webhook_deliveries').whereIn('job_id', ids).select('status', 'attempts');
-    assert.deepEqual(deliveries.filter((d) => d.status !== 'delivered' || d.attempts !== 1), []);
+    assert.deepEqual(
+      deliveries.filter((d) => d.status !== 'delivered' || d.attempts !== 1),
+      [],
+    );
   } finally {
     await second.stop();
   }
@@ -228,17 +354,44 @@ test('maintenance scores products by the documented formula; metrics report 7-da
 test('job.created on Kafka wakes a worker: a job runs with no timer and no manual drain', async () => {
   const cfg = testConfig();
   const prefix = `${uniqueName('sup')}.`;
-  const bus = await createEventBus({ brokers: cfg.KAFKA_BROKERS, clientId: 'supplier-test', codec: new InRepoSchemaCodec(), log, topicPrefix: prefix });
+  const bus = await createEventBus({
+    brokers: cfg.KAFKA_BROKERS,
+    clientId: 'supplier-test',
+    codec: new InRepoSchemaCodec(),
+    log,
+    topicPrefix: prefix,
+  });
   await bus.ensureTopics();
-  const kafkaWorker = await startWorker({ db: pg.db, ch: ch.ch, box, log, bus, supplierBaseUrl: () => sandbox.url, policy: { maxAttempts: 3, backoff: { baseMs: 5, maxMs: 50 } }, leaseMs: 5_000, tickMs: 3_600_000, retryBackoff: { baseMs: 10, maxMs: 50 }, groupId: `${prefix}workers`, workerId: 'kafka-worker' });
+  const kafkaWorker = await startWorker({
+    db: pg.db,
+    ch: ch.ch,
+    box,
+    log,
+    bus,
+    supplierBaseUrl: () => sandbox.url,
+    policy: { maxAttempts: 3, backoff: { baseMs: 5, maxMs: 50 } },
+    leaseMs: 5_000,
+    tickMs: 3_600_000,
+    retryBackoff: { baseMs: 10, maxMs: 50 },
+    groupId: `${prefix}workers`,
+    workerId: 'kafka-worker',
+  });
   try {
     await new Promise((r) => setTimeout(r, 1500)); // the consumer joins its group (it reads only new events)
-    const j = await createJob(pg.db, { accountId, supplierId: aliexpress, jobType: 'inventory_update', trigger: 'test' });
+    const j = await createJob(pg.db, {
+      accountId,
+      supplierId: aliexpress,
+      jobType: 'inventory_update',
+      trigger: 'test',
+    });
     await relayOutbox(pg.db, bus);
-    const done = await eventually(async () => {
-      const row = await pg.db('import_jobs').where({ id: j.id }).first();
-      return row.status === 'completed' ? row : undefined;
-    }, { what: 'the job woken by Kafka', timeoutMs: 30_000 });
+    const done = await eventually(
+      async () => {
+        const row = await pg.db('import_jobs').where({ id: j.id }).first();
+        return row.status === 'completed' ? row : undefined;
+      },
+      { what: 'the job woken by Kafka', timeoutMs: 30_000 },
+    );
     assert.equal(done.worker_id, 'kafka-worker');
   } finally {
     await kafkaWorker.stop();

@@ -39,20 +39,34 @@ async function runOne(o: WorkerOptions, id: string, signal: AbortSignal): Promis
   const jlog = o.log.child({ workerId: id, jobId: job.id, jobType: job.job_type, attempt: job.attempt });
   if (job.attempt > job.max_attempts) {
     // Its workers kept dying before finishing (each claim counts an attempt): stop trying.
-    await failJob(o.db, job, Object.assign(new Error(`its workers stopped ${job.attempt - 1} times before finishing`), { retriable: false }), o.retryBackoff);
+    await failJob(
+      o.db,
+      job,
+      Object.assign(new Error(`its workers stopped ${job.attempt - 1} times before finishing`), { retriable: false }),
+      o.retryBackoff,
+    );
     jlog.error('job given up: its workers kept stopping');
     await queueJobWebhooks(o.db, job.id);
     return true;
   }
-  const renew = setInterval(() => void extendLease(o.db, job.id, id, o.leaseMs).catch(() => undefined), Math.max(500, o.leaseMs / 3));
+  const renew = setInterval(
+    () => void extendLease(o.db, job.id, id, o.leaseMs).catch(() => undefined),
+    Math.max(500, o.leaseMs / 3),
+  );
   try {
-    const counts = await runJob({ ...o, log: jlog, heartbeat: async () => void (await extendLease(o.db, job.id, id, o.leaseMs)) }, job);
+    const counts = await runJob(
+      { ...o, log: jlog, heartbeat: async () => void (await extendLease(o.db, job.id, id, o.leaseMs)) },
+      job,
+    );
     await completeJob(o.db, job, counts);
     jlog.info(counts, 'job completed');
   } catch (err) {
     if (signal.aborted) return false; // stopping: the lease runs out and another worker takes it
     const outcome = await failJob(o.db, job, err as Error, o.retryBackoff);
-    jlog.warn({ err: (err as Error).message, outcome }, outcome === 'retry' ? 'job failed; retry scheduled' : 'job failed for good');
+    jlog.warn(
+      { err: (err as Error).message, outcome },
+      outcome === 'retry' ? 'job failed; retry scheduled' : 'job failed for good',
+    );
     if (outcome === 'retry') return true;
   } finally {
     clearInterval(renew);
@@ -62,7 +76,11 @@ async function runOne(o: WorkerOptions, id: string, signal: AbortSignal): Promis
 }
 
 /** One worker tick: run due jobs until none is left, relay their events, deliver what is owed. Returns the jobs run. */
-export async function workerTick(o: Omit<WorkerOptions, 'tickMs' | 'groupId'>, id: string, signal: AbortSignal): Promise<number> {
+export async function workerTick(
+  o: Omit<WorkerOptions, 'tickMs' | 'groupId'>,
+  id: string,
+  signal: AbortSignal,
+): Promise<number> {
   const log = o.log.child({ workerId: id });
   let n = 0;
   while (!signal.aborted && (await runOne(o as WorkerOptions, id, signal))) n++;
@@ -78,9 +96,21 @@ export const newWorkerId = () => `worker-${randomUUID().slice(0, 8)}`;
 export async function startWorker(o: WorkerOptions): Promise<Worker> {
   const id = o.workerId ?? newWorkerId();
   const log = o.log.child({ workerId: id });
-  const loop = startLoop({ name: `supplier-worker ${id}`, intervalMs: o.tickMs, log, tick: (signal) => workerTick(o, id, signal) });
+  const loop = startLoop({
+    name: `supplier-worker ${id}`,
+    intervalMs: o.tickMs,
+    log,
+    tick: (signal) => workerTick(o, id, signal),
+  });
   // job.created only wakes the loop: the queue in Postgres is the truth workers claim from.
-  const consumer = o.bus ? await o.bus.consume({ topic: 'job.created', groupId: o.groupId ?? 'adsync.supplier-sync.workers', fromBeginning: false, handle: async () => loop.wake() }) : null;
+  const consumer = o.bus
+    ? await o.bus.consume({
+        topic: 'job.created',
+        groupId: o.groupId ?? 'adsync.supplier-sync.workers',
+        fromBeginning: false,
+        handle: async () => loop.wake(),
+      })
+    : null;
   return {
     id,
     loop,

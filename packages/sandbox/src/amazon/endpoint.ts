@@ -21,21 +21,48 @@ import type { SandboxState } from '../state.ts';
 export type ErrorFamily = 'legacy' | 'spV3' | 'reporting';
 
 const CODES: Record<number, string> = {
-  400: 'INVALID_ARGUMENT', 401: 'UNAUTHORIZED', 403: 'ACCESS_DENIED', 404: 'NOT_FOUND', 406: 'NOT_ACCEPTABLE', 415: 'UNSUPPORTED_MEDIA_TYPE',
-  422: 'UNPROCESSABLE_ENTITY', 425: 'TOO_EARLY', 429: 'THROTTLED', 500: 'INTERNAL_ERROR', 502: 'BAD_GATEWAY', 503: 'SERVICE_UNAVAILABLE',
+  400: 'INVALID_ARGUMENT',
+  401: 'UNAUTHORIZED',
+  403: 'ACCESS_DENIED',
+  404: 'NOT_FOUND',
+  406: 'NOT_ACCEPTABLE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  422: 'UNPROCESSABLE_ENTITY',
+  425: 'TOO_EARLY',
+  429: 'THROTTLED',
+  500: 'INTERNAL_ERROR',
+  502: 'BAD_GATEWAY',
+  503: 'SERVICE_UNAVAILABLE',
 };
 
-export function errorBody(family: ErrorFamily, status: number, message: string, cause?: { location: string; trigger?: string }): Record<string, unknown> {
+export function errorBody(
+  family: ErrorFamily,
+  status: number,
+  message: string,
+  cause?: { location: string; trigger?: string },
+): Record<string, unknown> {
   if (family === 'reporting') return { code: String(status), detail: message };
   if (family === 'spV3') {
     const body: Record<string, unknown> = { code: CODES[status] ?? String(status), message };
-    if (status === 400 && cause) body.errors = [{ errorType: 'malformedValueError', errorValue: { malformedValueError: { reason: 'INVALID_VALUE', message, cause } } }];
+    if (status === 400 && cause)
+      body.errors = [
+        {
+          errorType: 'malformedValueError',
+          errorValue: { malformedValueError: { reason: 'INVALID_VALUE', message, cause } },
+        },
+      ];
     return body;
   }
   return { code: CODES[status] ?? String(status), details: message };
 }
 
-export function sendError(res: ServerResponse, family: ErrorFamily, status: number, message: string, cause?: { location: string; trigger?: string }): void {
+export function sendError(
+  res: ServerResponse,
+  family: ErrorFamily,
+  status: number,
+  message: string,
+  cause?: { location: string; trigger?: string },
+): void {
   send(res, status, errorBody(family, status, message, cause));
 }
 
@@ -95,11 +122,19 @@ function describe(err: ErrorObject, root: string): { location: string; message: 
   const missing = (err.params as { missingProperty?: string }).missingProperty;
   const location = `${root}${path ? `.${path}` : ''}${missing ? `.${missing}` : ''}`;
   const allowed = (err.params as { allowedValues?: unknown[] }).allowedValues;
-  const what = allowed ? `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}` : missing ? 'is required' : (err.message ?? 'is invalid');
+  const what = allowed
+    ? `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`
+    : missing
+      ? 'is required'
+      : (err.message ?? 'is invalid');
   return { location, message: `${location.replace(/^\$\.?/, '') || 'request body'} ${what}` };
 }
 
-const mediaType = (h: unknown) => String(h ?? '').split(';')[0]!.trim().toLowerCase();
+const mediaType = (h: unknown) =>
+  String(h ?? '')
+    .split(';')[0]!
+    .trim()
+    .toLowerCase();
 
 export interface Authorised {
   profile: number | null;
@@ -107,12 +142,17 @@ export interface Authorised {
 }
 
 /** Turns declarations into routes. `authorise` plays Amazon's gateway (token, client id, scope). */
-export function endpointRoutes(state: SandboxState, endpoints: Endpoint[], authorise: (req: Req, res: ServerResponse, needScope: boolean) => Authorised | false): Route[] {
+export function endpointRoutes(
+  state: SandboxState,
+  endpoints: Endpoint[],
+  authorise: (req: Req, res: ServerResponse, needScope: boolean) => Authorised | false,
+): Route[] {
   return endpoints.map((ep) => {
     const r = route(ep.method, ep.path, async (req, res) => {
       const who = authorise(req, res, ep.scope !== false);
       if (who === false) return;
-      const fail = (status: number, message: string, cause?: { location: string; trigger?: string }) => sendError(res, ep.family, status, message, cause);
+      const fail = (status: number, message: string, cause?: { location: string; trigger?: string }) =>
+        sendError(res, ep.family, status, message, cause);
       let body: unknown = undefined;
       if (ep.body || ep.method === 'POST' || ep.method === 'PUT') {
         if (ep.contentTypes && ep.contentTypes !== 'any' && req.body.length > 0) {
@@ -145,11 +185,32 @@ export function endpointRoutes(state: SandboxState, endpoints: Endpoint[], autho
         if (query[name] === undefined) continue;
         const v = validator(schema);
         const raw = query[name]!;
-        const value = schema.type === 'integer' || schema.type === 'number' ? (/^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw) : schema.type === 'boolean' ? (raw === 'true' ? true : raw === 'false' ? false : raw) : raw;
-        if (!v(value)) return fail(400, `${name} ${describe(v.errors![0]!, '').message.trim() || 'is invalid'}`, { location: `$.${name}`, trigger: raw.slice(0, 200) });
+        const value =
+          schema.type === 'integer' || schema.type === 'number'
+            ? /^-?\d+(\.\d+)?$/.test(raw)
+              ? Number(raw)
+              : raw
+            : schema.type === 'boolean'
+              ? raw === 'true'
+                ? true
+                : raw === 'false'
+                  ? false
+                  : raw
+              : raw;
+        if (!v(value))
+          return fail(400, `${name} ${describe(v.errors![0]!, '').message.trim() || 'is invalid'}`, {
+            location: `$.${name}`,
+            trigger: raw.slice(0, 200),
+          });
       }
       const ctx: Ctx = {
-        req, res, state, profile: who.profile, profileId: who.profileId, body, query,
+        req,
+        res,
+        state,
+        profile: who.profile,
+        profileId: who.profileId,
+        body,
+        query,
         fail: (status, message) => fail(status, message),
         ok: (b, contentType = ep.produces ?? 'application/json', status = 200) => send(res, status, b, contentType),
       };
@@ -160,14 +221,23 @@ export function endpointRoutes(state: SandboxState, endpoints: Endpoint[], autho
 }
 
 /** What the OpenAPI document needs of an endpoint (routes played outside the pipeline declare only this). */
-export type Documented = Pick<Endpoint, 'method' | 'path' | 'summary' | 'doc' | 'body' | 'bodyDoc' | 'query' | 'contentTypes' | 'optionalBody'>;
+export type Documented = Pick<
+  Endpoint,
+  'method' | 'path' | 'summary' | 'doc' | 'body' | 'bodyDoc' | 'query' | 'contentTypes' | 'optionalBody'
+>;
 
 /** The OpenAPI document of the declared endpoints, for schemathesis. */
 export function openApiOf(endpoints: Documented[], title: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const ep of endpoints) {
-    const params = [...ep.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string', minLength: 1, pattern: '^[A-Za-z0-9_.=-]+$' } }));
-    for (const [name, schema] of Object.entries(ep.query ?? {})) params.push({ name, in: 'query', required: false, schema } as never);
+    const params = [...ep.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
+      name: m[1],
+      in: 'path',
+      required: true,
+      schema: { type: 'string', minLength: 1, pattern: '^[A-Za-z0-9_.=-]+$' },
+    }));
+    for (const [name, schema] of Object.entries(ep.query ?? {}))
+      params.push({ name, in: 'query', required: false, schema } as never);
     const op: Record<string, unknown> = {
       summary: ep.summary,
       description: `Follows ${ep.doc}`,
@@ -176,7 +246,15 @@ export function openApiOf(endpoints: Documented[], title: string): Record<string
       responses: { default: { description: 'Amazon answer' } },
     };
     const bodySchema = ep.body ?? ep.bodyDoc;
-    if (bodySchema) op.requestBody = { required: !ep.optionalBody, content: { [ep.contentTypes && ep.contentTypes !== 'any' ? ep.contentTypes[0]! : 'application/json']: { schema: bodySchema } } };
+    if (bodySchema)
+      op.requestBody = {
+        required: !ep.optionalBody,
+        content: {
+          [ep.contentTypes && ep.contentTypes !== 'any' ? ep.contentTypes[0]! : 'application/json']: {
+            schema: bodySchema,
+          },
+        },
+      };
     (paths[ep.path] ??= {})[ep.method.toLowerCase()] = op;
   }
   return { openapi: '3.0.3', info: { title, version: '1' }, paths };

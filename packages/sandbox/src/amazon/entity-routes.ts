@@ -11,9 +11,24 @@ import type { Ctx, Endpoint, JsonSchema } from './endpoint.ts';
 import * as view from './views.ts';
 
 const STATES = ['ENABLED', 'PAUSED', 'ARCHIVED', 'ENABLING', 'USER_DELETED', 'OTHER'];
-const idFilter: JsonSchema = { type: 'object', required: ['include'], properties: { include: { type: 'array', maxItems: 1000, items: { type: 'string' } } } };
-const stateFilter: JsonSchema = { type: 'object', required: ['include'], properties: { include: { type: 'array', minItems: 1, items: { type: 'string', enum: STATES } } } };
-const nameFilter: JsonSchema = { type: 'object', required: ['include'], properties: { include: { type: 'array', items: { type: 'string' } }, queryTermMatchType: { type: 'string', enum: ['BROAD_MATCH', 'EXACT_MATCH'] } } };
+const idFilter: JsonSchema = {
+  type: 'object',
+  required: ['include'],
+  properties: { include: { type: 'array', maxItems: 1000, items: { type: 'string' } } },
+};
+const stateFilter: JsonSchema = {
+  type: 'object',
+  required: ['include'],
+  properties: { include: { type: 'array', minItems: 1, items: { type: 'string', enum: STATES } } },
+};
+const nameFilter: JsonSchema = {
+  type: 'object',
+  required: ['include'],
+  properties: {
+    include: { type: 'array', items: { type: 'string' } },
+    queryTermMatchType: { type: 'string', enum: ['BROAD_MATCH', 'EXACT_MATCH'] },
+  },
+};
 
 const encodeToken = (i: number) => Buffer.from(`o:${i}`).toString('base64url');
 function decodeToken(t: unknown): number | null {
@@ -25,7 +40,15 @@ function decodeToken(t: unknown): number | null {
 type Filters = { field: keyof Entity; include: string[]; lower?: boolean }[];
 
 /** Pages over the entities of some kinds, applying filters, from a raw position. */
-function page(state: SandboxState, p: number, product: AdProductKind | null, kinds: EntityKind[], filters: Filters, start: number, max: number): { items: Entity[]; next: number | null } {
+function page(
+  state: SandboxState,
+  p: number,
+  product: AdProductKind | null,
+  kinds: EntityKind[],
+  filters: Filters,
+  start: number,
+  max: number,
+): { items: Entity[]; next: number | null } {
   const ds = state.dataset;
   const sizes = kinds.map((k) => ds.count(product, k));
   const total = sizes.reduce((a, b) => a + b, 0);
@@ -36,7 +59,12 @@ function page(state: SandboxState, p: number, product: AdProductKind | null, kin
     let k = 0;
     while (i >= sizes[k]!) i -= sizes[k++]!;
     const e = ds.entity(product, kinds[k]!, p, i);
-    if (filters.every((f) => f.include.includes(f.lower ? String(e[f.field] ?? '').toLowerCase() : String(e[f.field] ?? '')))) items.push(e);
+    if (
+      filters.every((f) =>
+        f.include.includes(f.lower ? String(e[f.field] ?? '').toLowerCase() : String(e[f.field] ?? '')),
+      )
+    )
+      items.push(e);
   }
   return { items, next: pos < total ? pos : null };
 }
@@ -66,10 +94,21 @@ interface V3ListSpec {
 }
 
 function v3List(state: SandboxState, s: V3ListSpec): Endpoint {
-  const props: Record<string, JsonSchema> = { maxResults: { type: 'integer', minimum: 1, maximum: s.maxResults }, nextToken: { type: 'string' }, includeExtendedDataFields: { type: 'boolean' }, nameFilter };
+  const props: Record<string, JsonSchema> = {
+    maxResults: { type: 'integer', minimum: 1, maximum: s.maxResults },
+    nextToken: { type: 'string' },
+    includeExtendedDataFields: { type: 'boolean' },
+    nameFilter,
+  };
   for (const name of Object.keys(s.filters)) props[name] = name === 'stateFilter' ? stateFilter : idFilter;
   return {
-    method: 'POST', path: s.path, family: 'spV3', doc: s.doc, summary: `list ${s.key}`, produces: s.mediaType, optionalBody: true,
+    method: 'POST',
+    path: s.path,
+    family: 'spV3',
+    doc: s.doc,
+    summary: `list ${s.key}`,
+    produces: s.mediaType,
+    optionalBody: true,
     contentTypes: s.anyContentType ? 'any' : [s.mediaType],
     body: { type: 'object', properties: props },
     handle: (ctx) => {
@@ -78,17 +117,44 @@ function v3List(state: SandboxState, s: V3ListSpec): Endpoint {
       if (start === null) return ctx.fail(400, 'nextToken is invalid');
       const filters = bodyFilters(body, s.filters);
       const nameF = body.nameFilter as { include?: string[]; queryTermMatchType?: string } | undefined;
-      const { items, next } = page(state, ctx.profile!, s.product, s.kinds, filters, start, Number(body.maxResults ?? s.maxResults));
-      const named = nameF?.include?.length ? items.filter((e) => nameF.include!.some((n) => (nameF.queryTermMatchType === 'EXACT_MATCH' ? e.name === n : String(e.name ?? '').toLowerCase().includes(n.toLowerCase())))) : items;
-      const out: Record<string, unknown> = { [s.key]: named.map((e) => s.render(e, ctx, body.includeExtendedDataFields === true)) };
-      if (filters.length === 0 && !nameF?.include?.length) out.totalResults = s.kinds.reduce((a, k) => a + state.dataset.count(s.product, k), 0);
+      const { items, next } = page(
+        state,
+        ctx.profile!,
+        s.product,
+        s.kinds,
+        filters,
+        start,
+        Number(body.maxResults ?? s.maxResults),
+      );
+      const named = nameF?.include?.length
+        ? items.filter((e) =>
+            nameF.include!.some((n) =>
+              nameF.queryTermMatchType === 'EXACT_MATCH'
+                ? e.name === n
+                : String(e.name ?? '')
+                    .toLowerCase()
+                    .includes(n.toLowerCase()),
+            ),
+          )
+        : items;
+      const out: Record<string, unknown> = {
+        [s.key]: named.map((e) => s.render(e, ctx, body.includeExtendedDataFields === true)),
+      };
+      if (filters.length === 0 && !nameF?.include?.length)
+        out.totalResults = s.kinds.reduce((a, k) => a + state.dataset.count(s.product, k), 0);
       if (next !== null) out.nextToken = encodeToken(next);
       ctx.ok(out);
     },
   };
 }
 
-const csv = (v: string | undefined) => (v ? v.split(',').map((x) => x.trim()).filter(Boolean) : undefined);
+const csv = (v: string | undefined) =>
+  v
+    ? v
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean)
+    : undefined;
 const commaList: JsonSchema = { type: 'string', pattern: '^[A-Za-z0-9_]+(,[A-Za-z0-9_]+)*$' };
 
 interface V2ListSpec {
@@ -106,10 +172,20 @@ interface V2ListSpec {
 
 /** GET with startIndex/count answering a bare array: Sponsored Display, SB v3 keywords. */
 function v2List(state: SandboxState, s: V2ListSpec): Endpoint {
-  const query: Record<string, JsonSchema> = { startIndex: { type: 'integer', minimum: 0 }, count: { type: 'integer', minimum: 1, maximum: s.maxCount }, stateFilter: commaList };
+  const query: Record<string, JsonSchema> = {
+    startIndex: { type: 'integer', minimum: 0 },
+    count: { type: 'integer', minimum: 1, maximum: s.maxCount },
+    stateFilter: commaList,
+  };
   for (const name of Object.keys(s.filters)) query[name] = commaList;
   return {
-    method: 'GET', path: s.path, family: 'legacy', doc: s.doc, summary: `list ${s.kinds.join(', ')}`, query, produces: s.produces,
+    method: 'GET',
+    path: s.path,
+    family: 'legacy',
+    doc: s.doc,
+    summary: `list ${s.kinds.join(', ')}`,
+    query,
+    produces: s.produces,
     handle: (ctx) => {
       const startIndex = Number(ctx.query.startIndex ?? 0);
       const count = Number(ctx.query.count ?? s.maxCount);
@@ -132,15 +208,44 @@ function v2List(state: SandboxState, s: V2ListSpec): Endpoint {
 function sbTargetList(state: SandboxState, path: string, key: string, kind: EntityKind, produces: string): Endpoint {
   const filterTypes = ['CREATIVE_TYPE', 'TARGETING_STATE', 'CAMPAIGN_ID', 'AD_GROUP_ID'];
   return {
-    method: 'POST', path, family: 'legacy', doc: 'en-us/guides/sponsored-brands/targeting/product-targeting.md', summary: `list SB ${key}`, contentTypes: 'any', produces, optionalBody: true,
-    body: { type: 'object', properties: { nextToken: { type: 'string' }, maxResults: { type: 'integer', minimum: 1, maximum: 5000 }, filters: { type: 'array', items: { type: 'object', required: ['filterType', 'values'], properties: { filterType: { type: 'string', enum: filterTypes }, values: { type: 'array', items: { type: 'string' } } } } } } },
+    method: 'POST',
+    path,
+    family: 'legacy',
+    doc: 'en-us/guides/sponsored-brands/targeting/product-targeting.md',
+    summary: `list SB ${key}`,
+    contentTypes: 'any',
+    produces,
+    optionalBody: true,
+    body: {
+      type: 'object',
+      properties: {
+        nextToken: { type: 'string' },
+        maxResults: { type: 'integer', minimum: 1, maximum: 5000 },
+        filters: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['filterType', 'values'],
+            properties: {
+              filterType: { type: 'string', enum: filterTypes },
+              values: { type: 'array', items: { type: 'string' } },
+            },
+          },
+        },
+      },
+    },
     handle: (ctx) => {
-      const body = ctx.body as { nextToken?: string; maxResults?: number; filters?: { filterType: string; values: string[] }[] };
+      const body = ctx.body as {
+        nextToken?: string;
+        maxResults?: number;
+        filters?: { filterType: string; values: string[] }[];
+      };
       const start = decodeToken(body.nextToken);
       if (start === null) return ctx.fail(400, 'nextToken is invalid');
       const filters: Filters = [];
       for (const f of body.filters ?? []) {
-        if (f.filterType === 'TARGETING_STATE') filters.push({ field: 'state', include: f.values.map((v) => v.toLowerCase()), lower: true });
+        if (f.filterType === 'TARGETING_STATE')
+          filters.push({ field: 'state', include: f.values.map((v) => v.toLowerCase()), lower: true });
         if (f.filterType === 'CAMPAIGN_ID') filters.push({ field: 'campaignId', include: f.values });
         if (f.filterType === 'AD_GROUP_ID') filters.push({ field: 'adGroupId', include: f.values });
       }
@@ -163,18 +268,30 @@ function budgetRuleEndpoints(state: SandboxState, product: 'sp' | 'sb' | 'sd'): 
   const rules = (p: number) => [...state.dataset.all(product, 'budgetRule', p)];
   return [
     {
-      method: 'GET', path: `/${product}/budgetRules`, family: 'legacy', doc, summary: 'budget rules of the advertiser', query: pageQuery,
+      method: 'GET',
+      path: `/${product}/budgetRules`,
+      family: 'legacy',
+      doc,
+      summary: 'budget rules of the advertiser',
+      query: pageQuery,
       handle: (ctx) => {
         if (!needPageSize(ctx)) return;
         const start = decodeToken(ctx.query.nextToken);
         if (start === null) return ctx.fail(400, 'nextToken is invalid');
         const all = rules(ctx.profile!);
         const size = Number(ctx.query.pageSize);
-        ctx.ok({ budgetRulesForAdvertiserResponse: all.slice(start, start + size).map(view.budgetRule), ...(start + size < all.length ? { nextToken: encodeToken(start + size) } : {}) });
+        ctx.ok({
+          budgetRulesForAdvertiserResponse: all.slice(start, start + size).map(view.budgetRule),
+          ...(start + size < all.length ? { nextToken: encodeToken(start + size) } : {}),
+        });
       },
     },
     {
-      method: 'GET', path: `/${product}/budgetRules/{budgetRuleId}`, family: 'legacy', doc, summary: 'one budget rule',
+      method: 'GET',
+      path: `/${product}/budgetRules/{budgetRuleId}`,
+      family: 'legacy',
+      doc,
+      summary: 'one budget rule',
       handle: (ctx) => {
         const rule = rules(ctx.profile!).find((r) => r.id === ctx.req.params.budgetRuleId);
         if (!rule) return ctx.fail(404, `budget rule ${ctx.req.params.budgetRuleId} not found`);
@@ -182,7 +299,12 @@ function budgetRuleEndpoints(state: SandboxState, product: 'sp' | 'sb' | 'sd'): 
       },
     },
     {
-      method: 'GET', path: `/${product}/budgetRules/{budgetRuleId}/campaigns`, family: 'legacy', doc, summary: 'campaigns a rule is associated with', query: pageQuery,
+      method: 'GET',
+      path: `/${product}/budgetRules/{budgetRuleId}/campaigns`,
+      family: 'legacy',
+      doc,
+      summary: 'campaigns a rule is associated with',
+      query: pageQuery,
       handle: (ctx) => {
         if (!needPageSize(ctx)) return;
         const rule = rules(ctx.profile!).find((r) => r.id === ctx.req.params.budgetRuleId);
@@ -193,16 +315,30 @@ function budgetRuleEndpoints(state: SandboxState, product: 'sp' | 'sb' | 'sd'): 
         const size = Number(ctx.query.pageSize);
         const campaigns = ids.slice(start, start + size).map((id) => {
           const c = state.dataset.entity(product, 'campaign', ctx.profile!, state.dataset.indexOf(id));
-          return { campaignId: product === 'sp' ? id : Number(id), campaignName: c.name, adProduct: { sp: 'SPONSORED_PRODUCTS', sb: 'SPONSORED_BRANDS', sd: 'SPONSORED_DISPLAY' }[product], ruleStatus: 'ACTIVE' };
+          return {
+            campaignId: product === 'sp' ? id : Number(id),
+            campaignName: c.name,
+            adProduct: { sp: 'SPONSORED_PRODUCTS', sb: 'SPONSORED_BRANDS', sd: 'SPONSORED_DISPLAY' }[product],
+            ruleStatus: 'ACTIVE',
+          };
         });
-        ctx.ok({ associatedCampaigns: campaigns, ...(start + size < ids.length ? { nextToken: encodeToken(start + size) } : {}) });
+        ctx.ok({
+          associatedCampaigns: campaigns,
+          ...(start + size < ids.length ? { nextToken: encodeToken(start + size) } : {}),
+        });
       },
     },
     {
-      method: 'GET', path: `/${product}/campaigns/{campaignId}/budgetRules`, family: 'legacy', doc, summary: 'budget rules associated with a campaign',
+      method: 'GET',
+      path: `/${product}/campaigns/{campaignId}/budgetRules`,
+      family: 'legacy',
+      doc,
+      summary: 'budget rules associated with a campaign',
       handle: (ctx) => {
         const id = ctx.req.params.campaignId!;
-        const associated = rules(ctx.profile!).filter((r) => state.dataset.budgetRuleCampaigns(product, ctx.profile!, r.index).includes(id));
+        const associated = rules(ctx.profile!).filter((r) =>
+          state.dataset.budgetRuleCampaigns(product, ctx.profile!, r.index).includes(id),
+        );
         ctx.ok({ associatedRules: associated.map(view.budgetRule) });
       },
     },
@@ -212,65 +348,233 @@ function budgetRuleEndpoints(state: SandboxState, product: 'sp' | 'sb' | 'sd'): 
 export function entityEndpoints(state: SandboxState): Endpoint[] {
   const ds = state.dataset;
   const currency = (ctx: Ctx) => ds.profiles()[ctx.profile!]!.currencyCode;
-  const sp = (path: string, mediaType: string, key: string, kind: EntityKind, idFilter: string, extra: Record<string, keyof Entity> = {}) =>
+  const sp = (
+    path: string,
+    mediaType: string,
+    key: string,
+    kind: EntityKind,
+    idFilter: string,
+    extra: Record<string, keyof Entity> = {},
+  ) =>
     v3List(state, {
-      path, mediaType, key, product: 'sp', kinds: [kind], doc: `SponsoredProducts_prod_3p ${path}`, maxResults: 5000,
-      filters: { stateFilter: 'state', [idFilter]: 'id', ...extra }, render: (e, _ctx, x) => view.spV3(e, x),
+      path,
+      mediaType,
+      key,
+      product: 'sp',
+      kinds: [kind],
+      doc: `SponsoredProducts_prod_3p ${path}`,
+      maxResults: 5000,
+      filters: { stateFilter: 'state', [idFilter]: 'id', ...extra },
+      render: (e, _ctx, x) => view.spV3(e, x),
     });
   const sdGet = (path: string, kind: EntityKind, filters: Record<string, keyof Entity>) =>
-    [false, true].map((extended) => v2List(state, {
-      path: `${path}${extended ? '/extended' : ''}`, product: 'sd', kinds: [kind], doc: `Sponsored Display ${path}${extended ? '/extended' : ''}`, filters, defaultStates: ['enabled', 'paused', 'archived'], maxCount: 5000,
-      render: (e) => view.sd(e, extended),
-    }));
+    [false, true].map((extended) =>
+      v2List(state, {
+        path: `${path}${extended ? '/extended' : ''}`,
+        product: 'sd',
+        kinds: [kind],
+        doc: `Sponsored Display ${path}${extended ? '/extended' : ''}`,
+        filters,
+        defaultStates: ['enabled', 'paused', 'archived'],
+        maxCount: 5000,
+        render: (e) => view.sd(e, extended),
+      }),
+    );
   const sbV4 = (path: string, mediaType: string, key: string, kind: EntityKind, idFilter: string) =>
     v3List(state, {
-      path, mediaType, key, product: 'sb', kinds: [kind], doc: 'en-us/guides/sponsored-brands/campaigns/managing-multi-ad-group-campaigns.md', maxResults: 100, anyContentType: true,
-      filters: { stateFilter: 'state', [idFilter]: 'id', campaignIdFilter: 'campaignId', portfolioIdFilter: 'portfolioId', ...(kind !== 'campaign' ? { adGroupIdFilter: 'adGroupId' } : {}) },
+      path,
+      mediaType,
+      key,
+      product: 'sb',
+      kinds: [kind],
+      doc: 'en-us/guides/sponsored-brands/campaigns/managing-multi-ad-group-campaigns.md',
+      maxResults: 100,
+      anyContentType: true,
+      filters: {
+        stateFilter: 'state',
+        [idFilter]: 'id',
+        campaignIdFilter: 'campaignId',
+        portfolioIdFilter: 'portfolioId',
+        ...(kind !== 'campaign' ? { adGroupIdFilter: 'adGroupId' } : {}),
+      },
       render: (e, _ctx, x) => view.sbV4(e, x),
     });
   return [
     {
-      method: 'GET', path: '/v2/profiles', family: 'legacy', scope: false, doc: 'en-us/guides/account-management/authorization/profiles.md', summary: 'profiles of the authorised user',
-      query: { profileTypeFilter: commaList, accessLevel: { type: 'string', enum: ['edit', 'view'] }, apiProgram: { type: 'string', enum: ['billing', 'campaign', 'paymentMethod', 'store', 'report', 'account', 'posts'] }, validPaymentMethodFilter: { type: 'string', enum: ['true', 'false'] } },
+      method: 'GET',
+      path: '/v2/profiles',
+      family: 'legacy',
+      scope: false,
+      doc: 'en-us/guides/account-management/authorization/profiles.md',
+      summary: 'profiles of the authorised user',
+      query: {
+        profileTypeFilter: commaList,
+        accessLevel: { type: 'string', enum: ['edit', 'view'] },
+        apiProgram: {
+          type: 'string',
+          enum: ['billing', 'campaign', 'paymentMethod', 'store', 'report', 'account', 'posts'],
+        },
+        validPaymentMethodFilter: { type: 'string', enum: ['true', 'false'] },
+      },
       handle: (ctx) => {
         const types = csv(ctx.query.profileTypeFilter);
         const access = ctx.query.accessLevel ?? 'edit';
-        const profiles = ds.profiles().filter((p) => (!types || types.includes(p.accountInfo.type)) && (access === 'view' || !state.viewOnlyProfiles.has(p.profileId)));
-        ctx.ok(profiles.map((p) => ({ profileId: Number(p.profileId), countryCode: p.countryCode, currencyCode: p.currencyCode, dailyBudget: 999999999, timezone: p.timezone, accountInfo: p.accountInfo })));
+        const profiles = ds
+          .profiles()
+          .filter(
+            (p) =>
+              (!types || types.includes(p.accountInfo.type)) &&
+              (access === 'view' || !state.viewOnlyProfiles.has(p.profileId)),
+          );
+        ctx.ok(
+          profiles.map((p) => ({
+            profileId: Number(p.profileId),
+            countryCode: p.countryCode,
+            currencyCode: p.currencyCode,
+            dailyBudget: 999999999,
+            timezone: p.timezone,
+            accountInfo: p.accountInfo,
+          })),
+        );
       },
     },
     v3List(state, {
-      path: '/portfolios/list', mediaType: 'application/vnd.spPortfolio.v3+json', key: 'portfolios', product: null, kinds: ['portfolio'], doc: 'Portfolios v3 (POST /portfolios/list)', maxResults: 1000,
-      filters: { stateFilter: 'state', portfolioIdFilter: 'id' }, render: (e, ctx, x) => view.portfolioV3(e, currency(ctx), x),
+      path: '/portfolios/list',
+      mediaType: 'application/vnd.spPortfolio.v3+json',
+      key: 'portfolios',
+      product: null,
+      kinds: ['portfolio'],
+      doc: 'Portfolios v3 (POST /portfolios/list)',
+      maxResults: 1000,
+      filters: { stateFilter: 'state', portfolioIdFilter: 'id' },
+      render: (e, ctx, x) => view.portfolioV3(e, currency(ctx), x),
     }),
-    sp('/sp/campaigns/list', 'application/vnd.spCampaign.v3+json', 'campaigns', 'campaign', 'campaignIdFilter', { portfolioIdFilter: 'portfolioId' }),
-    sp('/sp/adGroups/list', 'application/vnd.spAdGroup.v3+json', 'adGroups', 'adGroup', 'adGroupIdFilter', { campaignIdFilter: 'campaignId' }),
-    sp('/sp/productAds/list', 'application/vnd.spProductAd.v3+json', 'productAds', 'ad', 'adIdFilter', { campaignIdFilter: 'campaignId', adGroupIdFilter: 'adGroupId' }),
-    sp('/sp/keywords/list', 'application/vnd.spKeyword.v3+json', 'keywords', 'keyword', 'keywordIdFilter', { campaignIdFilter: 'campaignId', adGroupIdFilter: 'adGroupId' }),
-    sp('/sp/targets/list', 'application/vnd.spTargetingClause.v3+json', 'targetingClauses', 'productTarget', 'targetIdFilter', { campaignIdFilter: 'campaignId', adGroupIdFilter: 'adGroupId' }),
-    sp('/sp/negativeKeywords/list', 'application/vnd.spNegativeKeyword.v3+json', 'negativeKeywords', 'negativeKeyword', 'negativeKeywordIdFilter', { campaignIdFilter: 'campaignId', adGroupIdFilter: 'adGroupId' }),
-    sp('/sp/negativeTargets/list', 'application/vnd.spNegativeTargetingClause.v3+json', 'negativeTargetingClauses', 'negativeTarget', 'negativeTargetIdFilter', { campaignIdFilter: 'campaignId', adGroupIdFilter: 'adGroupId' }),
-    sp('/sp/campaignNegativeKeywords/list', 'application/vnd.spCampaignNegativeKeyword.v3+json', 'campaignNegativeKeywords', 'campaignNegativeKeyword', 'campaignNegativeKeywordIdFilter', { campaignIdFilter: 'campaignId' }),
-    sp('/sp/campaignNegativeTargets/list', 'application/vnd.spCampaignNegativeTargetingClause.v3+json', 'campaignNegativeTargetingClauses', 'campaignNegativeTarget', 'campaignNegativeTargetIdFilter', { campaignIdFilter: 'campaignId' }),
-    sbV4('/sb/v4/campaigns/list', 'application/vnd.sbcampaignresource.v4+json', 'campaigns', 'campaign', 'campaignIdFilter'),
+    sp('/sp/campaigns/list', 'application/vnd.spCampaign.v3+json', 'campaigns', 'campaign', 'campaignIdFilter', {
+      portfolioIdFilter: 'portfolioId',
+    }),
+    sp('/sp/adGroups/list', 'application/vnd.spAdGroup.v3+json', 'adGroups', 'adGroup', 'adGroupIdFilter', {
+      campaignIdFilter: 'campaignId',
+    }),
+    sp('/sp/productAds/list', 'application/vnd.spProductAd.v3+json', 'productAds', 'ad', 'adIdFilter', {
+      campaignIdFilter: 'campaignId',
+      adGroupIdFilter: 'adGroupId',
+    }),
+    sp('/sp/keywords/list', 'application/vnd.spKeyword.v3+json', 'keywords', 'keyword', 'keywordIdFilter', {
+      campaignIdFilter: 'campaignId',
+      adGroupIdFilter: 'adGroupId',
+    }),
+    sp(
+      '/sp/targets/list',
+      'application/vnd.spTargetingClause.v3+json',
+      'targetingClauses',
+      'productTarget',
+      'targetIdFilter',
+      { campaignIdFilter: 'campaignId', adGroupIdFilter: 'adGroupId' },
+    ),
+    sp(
+      '/sp/negativeKeywords/list',
+      'application/vnd.spNegativeKeyword.v3+json',
+      'negativeKeywords',
+      'negativeKeyword',
+      'negativeKeywordIdFilter',
+      { campaignIdFilter: 'campaignId', adGroupIdFilter: 'adGroupId' },
+    ),
+    sp(
+      '/sp/negativeTargets/list',
+      'application/vnd.spNegativeTargetingClause.v3+json',
+      'negativeTargetingClauses',
+      'negativeTarget',
+      'negativeTargetIdFilter',
+      { campaignIdFilter: 'campaignId', adGroupIdFilter: 'adGroupId' },
+    ),
+    sp(
+      '/sp/campaignNegativeKeywords/list',
+      'application/vnd.spCampaignNegativeKeyword.v3+json',
+      'campaignNegativeKeywords',
+      'campaignNegativeKeyword',
+      'campaignNegativeKeywordIdFilter',
+      { campaignIdFilter: 'campaignId' },
+    ),
+    sp(
+      '/sp/campaignNegativeTargets/list',
+      'application/vnd.spCampaignNegativeTargetingClause.v3+json',
+      'campaignNegativeTargetingClauses',
+      'campaignNegativeTarget',
+      'campaignNegativeTargetIdFilter',
+      { campaignIdFilter: 'campaignId' },
+    ),
+    sbV4(
+      '/sb/v4/campaigns/list',
+      'application/vnd.sbcampaignresource.v4+json',
+      'campaigns',
+      'campaign',
+      'campaignIdFilter',
+    ),
     sbV4('/sb/v4/adGroups/list', 'application/vnd.sbadgroupresource.v4+json', 'adGroups', 'adGroup', 'adGroupIdFilter'),
     sbV4('/sb/v4/ads/list', 'application/vnd.sbadresource.v4+json', 'ads', 'ad', 'adIdFilter'),
     v2List(state, {
-      path: '/sb/keywords', product: 'sb', kinds: ['keyword'], doc: 'SB keywords v3 (GET /sb/keywords)', filters: { campaignIdFilter: 'campaignId', adGroupIdFilter: 'adGroupId', keywordIdFilter: 'id' },
-      defaultStates: ['enabled', 'paused'], maxCount: 5000, render: view.sbV3, produces: 'application/vnd.sbkeyword.v3.2+json',
+      path: '/sb/keywords',
+      product: 'sb',
+      kinds: ['keyword'],
+      doc: 'SB keywords v3 (GET /sb/keywords)',
+      filters: { campaignIdFilter: 'campaignId', adGroupIdFilter: 'adGroupId', keywordIdFilter: 'id' },
+      defaultStates: ['enabled', 'paused'],
+      maxCount: 5000,
+      render: view.sbV3,
+      produces: 'application/vnd.sbkeyword.v3.2+json',
     }),
     v2List(state, {
-      path: '/sb/negativeKeywords', product: 'sb', kinds: ['negativeKeyword'], doc: 'SB negative keywords v3 (GET /sb/negativeKeywords)', filters: { campaignIdFilter: 'campaignId', adGroupIdFilter: 'adGroupId', keywordIdFilter: 'id' },
-      defaultStates: ['enabled', 'archived'], maxCount: 5000, render: view.sbV3, produces: 'application/vnd.sbnegativekeyword.v3.2+json',
+      path: '/sb/negativeKeywords',
+      product: 'sb',
+      kinds: ['negativeKeyword'],
+      doc: 'SB negative keywords v3 (GET /sb/negativeKeywords)',
+      filters: { campaignIdFilter: 'campaignId', adGroupIdFilter: 'adGroupId', keywordIdFilter: 'id' },
+      defaultStates: ['enabled', 'archived'],
+      maxCount: 5000,
+      render: view.sbV3,
+      produces: 'application/vnd.sbnegativekeyword.v3.2+json',
     }),
-    sbTargetList(state, '/sb/targets/list', 'targets', 'productTarget', 'application/vnd.sblisttargetsresponse.v3.2+json'),
-    sbTargetList(state, '/sb/negativeTargets/list', 'negativeTargets', 'negativeTarget', 'application/vnd.sblistnegativetargetsresponse.v3.2+json'),
+    sbTargetList(
+      state,
+      '/sb/targets/list',
+      'targets',
+      'productTarget',
+      'application/vnd.sblisttargetsresponse.v3.2+json',
+    ),
+    sbTargetList(
+      state,
+      '/sb/negativeTargets/list',
+      'negativeTargets',
+      'negativeTarget',
+      'application/vnd.sblistnegativetargetsresponse.v3.2+json',
+    ),
     ...sdGet('/sd/campaigns', 'campaign', { campaignIdFilter: 'id', portfolioIdFilter: 'portfolioId' }),
     ...sdGet('/sd/adGroups', 'adGroup', { campaignIdFilter: 'campaignId', adGroupIdFilter: 'id' }),
-    ...sdGet('/sd/productAds', 'ad', { campaignIdFilter: 'campaignId', adGroupIdFilter: 'adGroupId', adIdFilter: 'id' }),
-    ...sdGet('/sd/targets', 'productTarget', { campaignIdFilter: 'campaignId', adGroupIdFilter: 'adGroupId', targetIdFilter: 'id' }),
-    ...sdGet('/sd/negativeTargets', 'negativeTarget', { campaignIdFilter: 'campaignId', adGroupIdFilter: 'adGroupId', targetIdFilter: 'id' }),
-    v2List(state, { path: '/sd/creatives', product: 'sd', kinds: ['creative'], doc: 'Sponsored Display creatives (GET /sd/creatives)', filters: { adGroupIdFilter: 'adGroupId', creativeIdFilter: 'id' }, defaultStates: ['enabled'], maxCount: 5000, render: (e) => view.sd(e, false) }),
+    ...sdGet('/sd/productAds', 'ad', {
+      campaignIdFilter: 'campaignId',
+      adGroupIdFilter: 'adGroupId',
+      adIdFilter: 'id',
+    }),
+    ...sdGet('/sd/targets', 'productTarget', {
+      campaignIdFilter: 'campaignId',
+      adGroupIdFilter: 'adGroupId',
+      targetIdFilter: 'id',
+    }),
+    ...sdGet('/sd/negativeTargets', 'negativeTarget', {
+      campaignIdFilter: 'campaignId',
+      adGroupIdFilter: 'adGroupId',
+      targetIdFilter: 'id',
+    }),
+    v2List(state, {
+      path: '/sd/creatives',
+      product: 'sd',
+      kinds: ['creative'],
+      doc: 'Sponsored Display creatives (GET /sd/creatives)',
+      filters: { adGroupIdFilter: 'adGroupId', creativeIdFilter: 'id' },
+      defaultStates: ['enabled'],
+      maxCount: 5000,
+      render: (e) => view.sd(e, false),
+    }),
     ...budgetRuleEndpoints(state, 'sp'),
     ...budgetRuleEndpoints(state, 'sb'),
     ...budgetRuleEndpoints(state, 'sd'),

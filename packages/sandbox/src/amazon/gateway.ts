@@ -23,7 +23,12 @@ export function authorise(state: SandboxState, req: Req, res: ServerResponse, ne
     return false;
   }
   if (req.headers['amazon-advertising-api-clientid'] !== t.clientId) {
-    sendError(res, 'legacy', 400, 'Amazon-Advertising-API-ClientId header is missing or does not match the access token');
+    sendError(
+      res,
+      'legacy',
+      400,
+      'Amazon-Advertising-API-ClientId header is missing or does not match the access token',
+    );
     return false;
   }
   if (!needScope) return { profile: null, profileId: null };
@@ -46,8 +51,22 @@ export function authorise(state: SandboxState, req: Req, res: ServerResponse, ne
 }
 
 export const LWA_DOCUMENTED: Documented = {
-  method: 'POST', path: '/auth/o2/token', summary: 'Login with Amazon token grant', doc: 'en-us/guides/account-management/authorization/access-tokens.md', contentTypes: ['application/x-www-form-urlencoded'],
-  bodyDoc: { type: 'object', properties: { grant_type: { type: 'string' }, refresh_token: { type: 'string' }, code: { type: 'string' }, redirect_uri: { type: 'string' }, client_id: { type: 'string' }, client_secret: { type: 'string' } } },
+  method: 'POST',
+  path: '/auth/o2/token',
+  summary: 'Login with Amazon token grant',
+  doc: 'en-us/guides/account-management/authorization/access-tokens.md',
+  contentTypes: ['application/x-www-form-urlencoded'],
+  bodyDoc: {
+    type: 'object',
+    properties: {
+      grant_type: { type: 'string' },
+      refresh_token: { type: 'string' },
+      code: { type: 'string' },
+      redirect_uri: { type: 'string' },
+      client_id: { type: 'string' },
+      client_secret: { type: 'string' },
+    },
+  },
 };
 
 /** POST /auth/o2/token, refresh-token grant (en-us/guides/account-management/authorization/access-tokens.md). */
@@ -56,14 +75,21 @@ export function lwaRoutes(state: SandboxState): Route[] {
     route('POST', '/auth/o2/token', async (req, res) => {
       const form = new URLSearchParams(req.body.toString('utf8'));
       const grant = form.get('grant_type');
-      if (grant !== 'refresh_token') return send(res, 400, { error: 'unsupported_grant_type', error_description: 'The authorization grant type is not supported by the authorization server' });
+      if (grant !== 'refresh_token')
+        return send(res, 400, {
+          error: 'unsupported_grant_type',
+          error_description: 'The authorization grant type is not supported by the authorization server',
+        });
       const clientId = form.get('client_id');
       if (clientId !== SANDBOX_CLIENT_ID || form.get('client_secret') !== SANDBOX_CLIENT_SECRET) {
         return send(res, 401, { error: 'invalid_client', error_description: 'Client authentication failed' });
       }
       const refresh = form.get('refresh_token') ?? '';
       if (!refresh.startsWith('Atzr|') || state.revokedRefreshTokens.has(refresh)) {
-        return send(res, 400, { error: 'invalid_grant', error_description: 'The request has an invalid grant parameter : refresh_token' });
+        return send(res, 400, {
+          error: 'invalid_grant',
+          error_description: 'The request has an invalid grant parameter : refresh_token',
+        });
       }
       const token = `Atza|${randomBytes(24).toString('base64url')}`;
       const ttl = state.faults.tokenTtlSec;

@@ -9,8 +9,18 @@ import { FINAL_GENERATION, grainOf, reportRows, totalsOf } from './report-engine
 
 const today = '2026-11-24';
 const body = (configuration: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
-  name: 'r', startDate: '2026-11-01', endDate: '2026-11-10',
-  configuration: { adProduct: 'SPONSORED_PRODUCTS', reportTypeId: 'spCampaigns', groupBy: ['campaign'], columns: ['campaignId', 'impressions', 'date'], timeUnit: 'DAILY', format: 'GZIP_JSON', ...configuration },
+  name: 'r',
+  startDate: '2026-11-01',
+  endDate: '2026-11-10',
+  configuration: {
+    adProduct: 'SPONSORED_PRODUCTS',
+    reportTypeId: 'spCampaigns',
+    groupBy: ['campaign'],
+    columns: ['campaignId', 'impressions', 'date'],
+    timeUnit: 'DAILY',
+    format: 'GZIP_JSON',
+    ...configuration,
+  },
   ...extra,
 });
 const refusal = (b: unknown) => {
@@ -19,8 +29,30 @@ const refusal = (b: unknown) => {
   return (r as { detail: string }).detail;
 };
 
-test('the catalogue is Amazon\'s: every sponsored-ads report type with its documented limits', () => {
-  for (const t of ['spCampaigns', 'spTargeting', 'spSearchTerm', 'spAdvertisedProduct', 'spPurchasedProduct', 'spGrossAndInvalids', 'sbCampaigns', 'sbAdGroup', 'sbAds', 'sbTargeting', 'sbSearchTerm', 'sbPurchasedProduct', 'sbGrossAndInvalids', 'sdCampaigns', 'sdAdGroup', 'sdTargeting', 'sdAdvertisedProduct', 'sdPurchasedProduct', 'sdGrossAndInvalids', 'stCampaigns', 'stTargeting']) {
+test("the catalogue is Amazon's: every sponsored-ads report type with its documented limits", () => {
+  for (const t of [
+    'spCampaigns',
+    'spTargeting',
+    'spSearchTerm',
+    'spAdvertisedProduct',
+    'spPurchasedProduct',
+    'spGrossAndInvalids',
+    'sbCampaigns',
+    'sbAdGroup',
+    'sbAds',
+    'sbTargeting',
+    'sbSearchTerm',
+    'sbPurchasedProduct',
+    'sbGrossAndInvalids',
+    'sdCampaigns',
+    'sdAdGroup',
+    'sdTargeting',
+    'sdAdvertisedProduct',
+    'sdPurchasedProduct',
+    'sdGrossAndInvalids',
+    'stCampaigns',
+    'stTargeting',
+  ]) {
     assert.ok(AMAZON_REPORT_TYPES[t], t);
   }
   assert.equal(AMAZON_REPORT_TYPES.spCampaigns!.retentionDays, 95);
@@ -31,34 +63,169 @@ test('the catalogue is Amazon\'s: every sponsored-ads report type with its docum
 
 test('accepts what Amazon documents: two groupBys, SUMMARY with startDate/endDate, a filter, same-SKU and budget-rule columns', () => {
   // get-started.md, "Sample request": spCampaigns grouped by campaign and adGroup.
-  assert.equal(checkCreateReport(body({ groupBy: ['campaign', 'adGroup'], columns: ['campaignId', 'adGroupId', 'impressions', 'clicks', 'cost', 'purchases1d', 'purchases7d', 'purchases14d', 'purchases30d', 'startDate', 'endDate'], timeUnit: 'SUMMARY' }), today).ok, true);
+  assert.equal(
+    checkCreateReport(
+      body({
+        groupBy: ['campaign', 'adGroup'],
+        columns: [
+          'campaignId',
+          'adGroupId',
+          'impressions',
+          'clicks',
+          'cost',
+          'purchases1d',
+          'purchases7d',
+          'purchases14d',
+          'purchases30d',
+          'startDate',
+          'endDate',
+        ],
+        timeUnit: 'SUMMARY',
+      }),
+      today,
+    ).ok,
+    true,
+  );
   // get-started.md, "Example request body using filters".
-  assert.equal(checkCreateReport(body({ columns: ['impressions', 'clicks', 'cost', 'campaignId', 'startDate', 'endDate'], timeUnit: 'SUMMARY', filters: [{ field: 'campaignStatus', values: ['ENABLED', 'PAUSED'] }] }), today).ok, true);
+  assert.equal(
+    checkCreateReport(
+      body({
+        columns: ['impressions', 'clicks', 'cost', 'campaignId', 'startDate', 'endDate'],
+        timeUnit: 'SUMMARY',
+        filters: [{ field: 'campaignStatus', values: ['ENABLED', 'PAUSED'] }],
+      }),
+      today,
+    ).ok,
+    true,
+  );
   // campaign.md: the SP base metrics include *SameSku* columns; groupBy campaign adds the budget-rule columns.
-  assert.equal(checkCreateReport(body({ columns: ['campaignId', 'purchasesSameSku7d', 'attributedSalesSameSku30d', 'campaignApplicableBudgetRuleName', 'campaignRuleBasedBudgetAmount', 'date'] }), today).ok, true);
+  assert.equal(
+    checkCreateReport(
+      body({
+        columns: [
+          'campaignId',
+          'purchasesSameSku7d',
+          'attributedSalesSameSku30d',
+          'campaignApplicableBudgetRuleName',
+          'campaignRuleBasedBudgetAmount',
+          'date',
+        ],
+      }),
+      today,
+    ).ok,
+    true,
+  );
   // targeting.md, "Sponsored Brands: Keywords only", with its keywordType filter.
-  assert.equal(checkCreateReport(body({ adProduct: 'SPONSORED_BRANDS', reportTypeId: 'sbTargeting', groupBy: ['targeting'], columns: ['adGroupId', 'campaignId', 'keywordId', 'matchType', 'keywordText', 'impressions', 'clicks', 'cost', 'startDate', 'endDate'], timeUnit: 'SUMMARY', filters: [{ field: 'keywordType', values: ['BROAD', 'PHRASE', 'EXACT'] }] }), today).ok, true);
+  assert.equal(
+    checkCreateReport(
+      body({
+        adProduct: 'SPONSORED_BRANDS',
+        reportTypeId: 'sbTargeting',
+        groupBy: ['targeting'],
+        columns: [
+          'adGroupId',
+          'campaignId',
+          'keywordId',
+          'matchType',
+          'keywordText',
+          'impressions',
+          'clicks',
+          'cost',
+          'startDate',
+          'endDate',
+        ],
+        timeUnit: 'SUMMARY',
+        filters: [{ field: 'keywordType', values: ['BROAD', 'PHRASE', 'EXACT'] }],
+      }),
+      today,
+    ).ok,
+    true,
+  );
   // gross-and-invalid-traffic.md: CSV allowed, 365 days.
-  assert.equal(checkCreateReport(body({ reportTypeId: 'spGrossAndInvalids', columns: ['campaignName', 'grossImpressions', 'invalidClickThroughRate', 'startDate', 'endDate'], timeUnit: 'SUMMARY', format: 'CSV' }, { startDate: '2026-01-01', endDate: '2026-11-23' }), today).ok, true);
+  assert.equal(
+    checkCreateReport(
+      body(
+        {
+          reportTypeId: 'spGrossAndInvalids',
+          columns: ['campaignName', 'grossImpressions', 'invalidClickThroughRate', 'startDate', 'endDate'],
+          timeUnit: 'SUMMARY',
+          format: 'CSV',
+        },
+        { startDate: '2026-01-01', endDate: '2026-11-23' },
+      ),
+      today,
+    ).ok,
+    true,
+  );
 });
 
-test('refuses with Amazon\'s wording', () => {
-  assert.equal(refusal(body({ adProduct: undefined })), 'Required fields are invalid or missing: configuration adProduct');
+test("refuses with Amazon's wording", () => {
+  assert.equal(
+    refusal(body({ adProduct: undefined })),
+    'Required fields are invalid or missing: configuration adProduct',
+  );
   assert.equal(refusal(body({ reportTypeId: 'spCampaign' })), 'configuration reportTypeId is unknown or invalid');
-  assert.equal(refusal(body({ adProduct: 'SPONSORED_BRANDS' })), 'configuration adProduct is not supported for this report type');
-  assert.match(refusal(body({ groupBy: ['campaigns'] })), /^configuration invalid groupBy values: \(campaigns\)\. Allowed values: \(campaign, adGroup, campaignPlacement\)/);
-  assert.match(refusal(body({ columns: ['campaignId', 'searchTerm'] })), /^configuration columns includes invalid values: \(searchTerm\)/);
-  assert.match(refusal(body({ reportTypeId: 'spAdvertisedProduct', groupBy: ['advertiser'], columns: ['adId', 'impressions', 'date'], filters: [{ field: 'campaignStatus', values: ['ENABLED'] }] })), /^configuration filters includes fields: \(campaignStatus\) which are invalid for groupBys: advertiser/);
+  assert.equal(
+    refusal(body({ adProduct: 'SPONSORED_BRANDS' })),
+    'configuration adProduct is not supported for this report type',
+  );
+  assert.match(
+    refusal(body({ groupBy: ['campaigns'] })),
+    /^configuration invalid groupBy values: \(campaigns\)\. Allowed values: \(campaign, adGroup, campaignPlacement\)/,
+  );
+  assert.match(
+    refusal(body({ columns: ['campaignId', 'searchTerm'] })),
+    /^configuration columns includes invalid values: \(searchTerm\)/,
+  );
+  assert.match(
+    refusal(
+      body({
+        reportTypeId: 'spAdvertisedProduct',
+        groupBy: ['advertiser'],
+        columns: ['adId', 'impressions', 'date'],
+        filters: [{ field: 'campaignStatus', values: ['ENABLED'] }],
+      }),
+    ),
+    /^configuration filters includes fields: \(campaignStatus\) which are invalid for groupBys: advertiser/,
+  );
   // Filters must be supported by every groupBy: with two groupBys a campaign report takes none (campaign.md, NOTE).
-  assert.match(refusal(body({ groupBy: ['campaign', 'adGroup'], filters: [{ field: 'campaignStatus', values: ['ENABLED'] }] })), /invalid for groupBys: adGroup/);
-  assert.match(refusal(body({}, { startDate: '2026-10-01', endDate: '2026-11-10' })), /^startDate to endDate range \(41 days\) must not exceed maximum range \(31 days\)$/);
-  assert.match(refusal(body({ adProduct: 'SPONSORED_BRANDS', reportTypeId: 'sbCampaigns' }, { startDate: '2026-09-01', endDate: '2026-09-10' })), /older than the 60 days of data kept for sbCampaigns/);
-  assert.match(refusal(body({ timeUnit: 'SUMMARY' })), /date, which is not a supported column for the SUMMARY time unit/);
+  assert.match(
+    refusal(body({ groupBy: ['campaign', 'adGroup'], filters: [{ field: 'campaignStatus', values: ['ENABLED'] }] })),
+    /invalid for groupBys: adGroup/,
+  );
+  assert.match(
+    refusal(body({}, { startDate: '2026-10-01', endDate: '2026-11-10' })),
+    /^startDate to endDate range \(41 days\) must not exceed maximum range \(31 days\)$/,
+  );
+  assert.match(
+    refusal(
+      body(
+        { adProduct: 'SPONSORED_BRANDS', reportTypeId: 'sbCampaigns' },
+        { startDate: '2026-09-01', endDate: '2026-09-10' },
+      ),
+    ),
+    /older than the 60 days of data kept for sbCampaigns/,
+  );
+  assert.match(
+    refusal(body({ timeUnit: 'SUMMARY' })),
+    /date, which is not a supported column for the SUMMARY time unit/,
+  );
   assert.match(refusal(body({ format: 'CSV' })), /configuration format is invalid/);
 });
 
 test('a wrongly typed field is a 400 naming it, never a crash', () => {
-  for (const bad of [null, [], 'x', 7, body({ groupBy: 'campaign' }), body({ columns: [1, 2] }), body({ filters: [{ field: 'campaignStatus', values: 'ENABLED' }] }), body({}, { startDate: '2026-02-30' }), body({}, { startDate: '2024-13-01' }), body({}, { configuration: 'x' })]) {
+  for (const bad of [
+    null,
+    [],
+    'x',
+    7,
+    body({ groupBy: 'campaign' }),
+    body({ columns: [1, 2] }),
+    body({ filters: [{ field: 'campaignStatus', values: 'ENABLED' }] }),
+    body({}, { startDate: '2026-02-30' }),
+    body({}, { startDate: '2024-13-01' }),
+    body({}, { configuration: 'x' }),
+  ]) {
     const r = checkCreateReport(bad, today);
     assert.equal(r.ok, false, JSON.stringify(bad));
     assert.equal((r as { status: number }).status, 400);
@@ -75,25 +242,73 @@ test('grains: the finest groupBy wins; placement with ad group is ad group × pl
 
 test('SUMMARY rows are the sums of the DAILY rows, with no date; attribution windows nest', () => {
   const ds = new Dataset(9, { profiles: 1, campaignsPerProfile: 6 });
-  const cfg = (timeUnit: 'DAILY' | 'SUMMARY', columns: string[]) => ({ adProduct: 'SPONSORED_PRODUCTS', reportTypeId: 'spCampaigns', groupBy: ['campaign'], columns, timeUnit, format: 'GZIP_JSON', filters: null });
-  const src = (timeUnit: 'DAILY' | 'SUMMARY', columns: string[]) => ({ profileIndex: 0, startDate: '2026-11-01', endDate: '2026-11-07', configuration: cfg(timeUnit, columns), generationOf: () => FINAL_GENERATION });
-  const cols = ['campaignId', 'impressions', 'clicks', 'cost', 'purchases1d', 'purchases7d', 'purchases14d', 'purchases30d', 'sales7d', 'purchasesSameSku7d'];
+  const cfg = (timeUnit: 'DAILY' | 'SUMMARY', columns: string[]) => ({
+    adProduct: 'SPONSORED_PRODUCTS',
+    reportTypeId: 'spCampaigns',
+    groupBy: ['campaign'],
+    columns,
+    timeUnit,
+    format: 'GZIP_JSON',
+    filters: null,
+  });
+  const src = (timeUnit: 'DAILY' | 'SUMMARY', columns: string[]) => ({
+    profileIndex: 0,
+    startDate: '2026-11-01',
+    endDate: '2026-11-07',
+    configuration: cfg(timeUnit, columns),
+    generationOf: () => FINAL_GENERATION,
+  });
+  const cols = [
+    'campaignId',
+    'impressions',
+    'clicks',
+    'cost',
+    'purchases1d',
+    'purchases7d',
+    'purchases14d',
+    'purchases30d',
+    'sales7d',
+    'purchasesSameSku7d',
+  ];
   const daily = [...reportRows(ds, src('DAILY', [...cols, 'date']))];
   const summary = [...reportRows(ds, src('SUMMARY', [...cols, 'startDate', 'endDate']))];
-  assert.ok(summary.length > 0 && summary.every((r) => !('date' in r) && r.startDate === '2026-11-01' && r.endDate === '2026-11-07'));
+  assert.ok(
+    summary.length > 0 &&
+      summary.every((r) => !('date' in r) && r.startDate === '2026-11-01' && r.endDate === '2026-11-07'),
+  );
   assert.equal(new Set(summary.map((r) => r.campaignId)).size, summary.length, 'one row per campaign');
   const d = totalsOf(daily).sums;
   const s = totalsOf(summary).sums;
   for (const c of ['impressions', 'clicks', 'cost', 'purchases7d', 'sales7d']) assert.equal(s[c], d[c], c);
   for (const r of daily) {
-    assert.ok(Number(r.purchases1d) <= Number(r.purchases7d) && Number(r.purchases7d) <= Number(r.purchases14d) && Number(r.purchases14d) <= Number(r.purchases30d));
+    assert.ok(
+      Number(r.purchases1d) <= Number(r.purchases7d) &&
+        Number(r.purchases7d) <= Number(r.purchases14d) &&
+        Number(r.purchases14d) <= Number(r.purchases30d),
+    );
     assert.ok(Number(r.purchasesSameSku7d) <= Number(r.purchases7d));
   }
 });
 
 test('a filter keeps only matching rows', () => {
   const ds = new Dataset(9, { profiles: 1, campaignsPerProfile: 20 });
-  const rows = (filters: { field: string; values: string[] }[] | null) => [...reportRows(ds, { profileIndex: 0, startDate: '2026-11-01', endDate: '2026-11-02', configuration: { adProduct: 'SPONSORED_PRODUCTS', reportTypeId: 'spTargeting', groupBy: ['targeting'], columns: ['keywordId', 'keywordType', 'impressions', 'date'], timeUnit: 'DAILY', format: 'GZIP_JSON', filters }, generationOf: () => FINAL_GENERATION })];
+  const rows = (filters: { field: string; values: string[] }[] | null) => [
+    ...reportRows(ds, {
+      profileIndex: 0,
+      startDate: '2026-11-01',
+      endDate: '2026-11-02',
+      configuration: {
+        adProduct: 'SPONSORED_PRODUCTS',
+        reportTypeId: 'spTargeting',
+        groupBy: ['targeting'],
+        columns: ['keywordId', 'keywordType', 'impressions', 'date'],
+        timeUnit: 'DAILY',
+        format: 'GZIP_JSON',
+        filters,
+      },
+      generationOf: () => FINAL_GENERATION,
+    }),
+  ];
   const all = rows(null);
   const keywords = rows([{ field: 'keywordType', values: ['BROAD', 'PHRASE', 'EXACT'] }]);
   assert.ok(keywords.length > 0 && keywords.length < all.length);

@@ -40,7 +40,16 @@ export interface ReportSource {
 
 // ---------------------------------------------------------------- grains
 
-type Level = 'campaign' | 'adGroup' | 'ad' | 'target' | 'searchTerm' | 'placement' | 'adGroupPlacement' | 'purchasedAsin' | 'matchedTarget';
+type Level =
+  | 'campaign'
+  | 'adGroup'
+  | 'ad'
+  | 'target'
+  | 'searchTerm'
+  | 'placement'
+  | 'adGroupPlacement'
+  | 'purchasedAsin'
+  | 'matchedTarget';
 
 interface GrainRow {
   key: string;
@@ -58,10 +67,28 @@ interface GrainRow {
 }
 
 const GROUP_LEVEL: Record<string, Level> = {
-  campaign: 'campaign', adGroup: 'adGroup', campaignPlacement: 'placement', targeting: 'target', searchTerm: 'searchTerm',
-  advertiser: 'ad', ads: 'ad', asin: 'purchasedAsin', purchasedAsin: 'purchasedAsin', matchedTarget: 'matchedTarget',
+  campaign: 'campaign',
+  adGroup: 'adGroup',
+  campaignPlacement: 'placement',
+  targeting: 'target',
+  searchTerm: 'searchTerm',
+  advertiser: 'ad',
+  ads: 'ad',
+  asin: 'purchasedAsin',
+  purchasedAsin: 'purchasedAsin',
+  matchedTarget: 'matchedTarget',
 };
-const FINENESS: Level[] = ['campaign', 'adGroup', 'placement', 'adGroupPlacement', 'ad', 'target', 'matchedTarget', 'searchTerm', 'purchasedAsin'];
+const FINENESS: Level[] = [
+  'campaign',
+  'adGroup',
+  'placement',
+  'adGroupPlacement',
+  'ad',
+  'target',
+  'matchedTarget',
+  'searchTerm',
+  'purchasedAsin',
+];
 
 /** The grain of a request: the finest level among its groupBys (adGroup with placement → ad group × placement). */
 export function grainOf(groupBy: string[]): Level {
@@ -72,34 +99,62 @@ export function grainOf(groupBy: string[]): Level {
 
 const productOf = (reportTypeId: string) => reportTypeId.slice(0, 2) as AdProductKind;
 
-function* grainRows(ds: Dataset, product: AdProductKind, level: Level, reportTypeId: string, p: number): Generator<GrainRow> {
+function* grainRows(
+  ds: Dataset,
+  product: AdProductKind,
+  level: Level,
+  reportTypeId: string,
+  p: number,
+): Generator<GrainRow> {
   const campaignOf = (e: Entity) => ds.entity(product, 'campaign', p, ds.indexOf(e.campaignId!));
   const adGroupOf = (e: Entity) => ds.entity(product, 'adGroup', p, ds.indexOf(e.adGroupId!));
-  const targets = () => (product === 'sd' || product === 'st' ? [...ds.all(product, 'productTarget', p)] : [...ds.all(product, 'keyword', p), ...ds.all(product, 'productTarget', p)]);
+  const targets = () =>
+    product === 'sd' || product === 'st'
+      ? [...ds.all(product, 'productTarget', p)]
+      : [...ds.all(product, 'keyword', p), ...ds.all(product, 'productTarget', p)];
   switch (level) {
     case 'campaign':
       for (const c of ds.all(product, 'campaign', p)) yield { key: c.id, product, entity: c, campaign: c };
       return;
     case 'placement':
-      for (const c of ds.all(product, 'campaign', p)) for (const pl of PLACEMENTS) yield { key: `${c.id}:${pl}`, product, entity: c, campaign: c, placement: pl };
+      for (const c of ds.all(product, 'campaign', p))
+        for (const pl of PLACEMENTS) yield { key: `${c.id}:${pl}`, product, entity: c, campaign: c, placement: pl };
       return;
     case 'adGroup':
-      for (const g of ds.all(product, 'adGroup', p)) yield { key: g.id, product, entity: g, campaign: campaignOf(g), adGroup: g };
+      for (const g of ds.all(product, 'adGroup', p))
+        yield { key: g.id, product, entity: g, campaign: campaignOf(g), adGroup: g };
       return;
     case 'adGroupPlacement':
-      for (const g of ds.all(product, 'adGroup', p)) for (const pl of PLACEMENTS) yield { key: `${g.id}:${pl}`, product, entity: g, campaign: campaignOf(g), adGroup: g, placement: pl };
+      for (const g of ds.all(product, 'adGroup', p))
+        for (const pl of PLACEMENTS)
+          yield { key: `${g.id}:${pl}`, product, entity: g, campaign: campaignOf(g), adGroup: g, placement: pl };
       return;
     case 'ad':
-      for (const a of ds.all(product, 'ad', p)) yield { key: a.id, product, entity: a, campaign: campaignOf(a), adGroup: adGroupOf(a), ad: a };
+      for (const a of ds.all(product, 'ad', p))
+        yield { key: a.id, product, entity: a, campaign: campaignOf(a), adGroup: adGroupOf(a), ad: a };
       return;
     case 'target':
-      for (const t of targets()) yield { key: t.id, product, entity: t, campaign: campaignOf(t), adGroup: adGroupOf(t), target: t };
+      for (const t of targets())
+        yield { key: t.id, product, entity: t, campaign: campaignOf(t), adGroup: adGroupOf(t), target: t };
       return;
     case 'matchedTarget': {
-      const parents: Entity[] = reportTypeId === 'sdCampaigns' ? [...ds.all(product, 'campaign', p)] : reportTypeId === 'sdAdGroup' ? [...ds.all(product, 'adGroup', p)] : targets();
+      const parents: Entity[] =
+        reportTypeId === 'sdCampaigns'
+          ? [...ds.all(product, 'campaign', p)]
+          : reportTypeId === 'sdAdGroup'
+            ? [...ds.all(product, 'adGroup', p)]
+            : targets();
       for (const e of parents) {
         for (let m = 0; m < ds.scale.matchedTargetsPerAdGroup; m++) {
-          yield { key: `${e.id}:m${m}`, product, entity: e, campaign: e.kind === 'campaign' ? e : campaignOf(e), adGroup: e.kind === 'adGroup' ? e : e.adGroupId ? adGroupOf(e) : undefined, target: e.kind === 'productTarget' ? e : undefined, matchedTargetAsin: ds.asin((hash32(ds.seed, `${e.id}:m${m}`) % 500) + 700) };
+          yield {
+            key: `${e.id}:m${m}`,
+            product,
+            entity: e,
+            campaign: e.kind === 'campaign' ? e : campaignOf(e),
+            adGroup: e.kind === 'adGroup' ? e : e.adGroupId ? adGroupOf(e) : undefined,
+            target: e.kind === 'productTarget' ? e : undefined,
+            matchedTargetAsin: ds.asin((hash32(ds.seed, `${e.id}:m${m}`) % 500) + 700),
+          };
         }
       }
       return;
@@ -108,14 +163,30 @@ function* grainRows(ds: Dataset, product: AdProductKind, level: Level, reportTyp
       for (const t of targets()) {
         for (let s = 0; s < ds.scale.searchTermsPerKeyword; s++) {
           const base = t.kind === 'keyword' ? t.keywordText! : 'coffee';
-          yield { key: `${t.id}:st${s}`, product, entity: t, campaign: campaignOf(t), adGroup: adGroupOf(t), target: t, searchTerm: `${base} ${['best', 'cheap', 'for men', 'for women', 'bulk'][s % 5]}` };
+          yield {
+            key: `${t.id}:st${s}`,
+            product,
+            entity: t,
+            campaign: campaignOf(t),
+            adGroup: adGroupOf(t),
+            target: t,
+            searchTerm: `${base} ${['best', 'cheap', 'for men', 'for women', 'bulk'][s % 5]}`,
+          };
         }
       }
       return;
     case 'purchasedAsin':
       for (const a of ds.all(product, 'ad', p)) {
         for (let k = 0; k < ds.scale.purchasedAsinsPerAd; k++) {
-          yield { key: `${a.id}:pa${k}`, product, entity: a, campaign: campaignOf(a), adGroup: adGroupOf(a), ad: a, purchasedAsin: ds.asin((hash32(ds.seed, `${a.id}:pa${k}`) % 500) + 1000) };
+          yield {
+            key: `${a.id}:pa${k}`,
+            product,
+            entity: a,
+            campaign: campaignOf(a),
+            adGroup: adGroupOf(a),
+            ad: a,
+            purchasedAsin: ds.asin((hash32(ds.seed, `${a.id}:pa${k}`) % 500) + 1000),
+          };
         }
       }
       return;
@@ -124,7 +195,14 @@ function* grainRows(ds: Dataset, product: AdProductKind, level: Level, reportTyp
 
 // ---------------------------------------------------------------- dimension columns
 
-const expressionText = (t: Entity) => t.expression?.map((x) => (x.value === undefined ? x.type.toLowerCase().replace(/_/g, '-') : `${x.type === 'ASIN_BRAND_SAME_AS' ? 'brand' : 'asin'}="${x.value}"`)).join(' ') ?? '';
+const expressionText = (t: Entity) =>
+  t.expression
+    ?.map((x) =>
+      x.value === undefined
+        ? x.type.toLowerCase().replace(/_/g, '-')
+        : `${x.type === 'ASIN_BRAND_SAME_AS' ? 'brand' : 'asin'}="${x.value}"`,
+    )
+    .join(' ') ?? '';
 
 /** The non-metric columns of a grain row (ids as JSON numbers, as reports send them). */
 function dimensions(ds: Dataset, g: GrainRow, currency: string, startDate: string, endDate: string): Row {
@@ -133,22 +211,61 @@ function dimensions(ds: Dataset, g: GrainRow, currency: string, startDate: strin
   const isKeyword = t?.kind === 'keyword';
   const keywordType = t ? (isKeyword ? t.matchType! : 'TARGETING_EXPRESSION') : null;
   const ruleIndex = ds.count(g.product, 'budgetRule') > 0 ? 0 : -1;
-  const rule = ruleIndex >= 0 && ds.budgetRuleCampaigns(g.product, c.profileIndex, 0).includes(c.id) ? ds.entity(g.product, 'budgetRule', c.profileIndex, 0) : null;
+  const rule =
+    ruleIndex >= 0 && ds.budgetRuleCampaigns(g.product, c.profileIndex, 0).includes(c.id)
+      ? ds.entity(g.product, 'budgetRule', c.profileIndex, 0)
+      : null;
   const d: Row = {
-    startDate, endDate,
-    campaignId: Number(c.id), campaignName: c.name ?? null, campaignStatus: c.state, campaignBudgetAmount: c.budget ?? null, campaignBudgetType: 'DAILY_BUDGET',
-    campaignBudgetCurrencyCode: currency, campaignRuleBasedBudgetAmount: rule ? Math.round((c.budget ?? 0) * (1 + (rule.increasePercent ?? 0) / 100) * 100) / 100 : null,
-    campaignApplicableBudgetRuleId: rule?.id ?? null, campaignApplicableBudgetRuleName: rule?.name ?? null, campaignBiddingStrategy: c.biddingStrategy ?? null,
-    portfolioId: c.portfolioId ? Number(c.portfolioId) : null, costType: c.costType ?? null, campaignPriceTypeCode: c.costType ?? null,
+    startDate,
+    endDate,
+    campaignId: Number(c.id),
+    campaignName: c.name ?? null,
+    campaignStatus: c.state,
+    campaignBudgetAmount: c.budget ?? null,
+    campaignBudgetType: 'DAILY_BUDGET',
+    campaignBudgetCurrencyCode: currency,
+    campaignRuleBasedBudgetAmount: rule
+      ? Math.round((c.budget ?? 0) * (1 + (rule.increasePercent ?? 0) / 100) * 100) / 100
+      : null,
+    campaignApplicableBudgetRuleId: rule?.id ?? null,
+    campaignApplicableBudgetRuleName: rule?.name ?? null,
+    campaignBiddingStrategy: c.biddingStrategy ?? null,
+    portfolioId: c.portfolioId ? Number(c.portfolioId) : null,
+    costType: c.costType ?? null,
+    campaignPriceTypeCode: c.costType ?? null,
     placementClassification: g.placement ?? null,
   };
-  if (g.adGroup) Object.assign(d, { adGroupId: Number(g.adGroup.id), adGroupName: g.adGroup.name ?? null, adStatus: g.adGroup.state, bidOptimization: g.adGroup.bidOptimization ?? null });
-  if (g.ad) Object.assign(d, { adId: Number(g.ad.id), advertisedAsin: g.ad.asin ?? null, advertisedSku: g.ad.sku ?? null, promotedAsin: g.ad.asin ?? null, promotedSku: g.ad.sku ?? null, adStatus: g.ad.state });
+  if (g.adGroup)
+    Object.assign(d, {
+      adGroupId: Number(g.adGroup.id),
+      adGroupName: g.adGroup.name ?? null,
+      adStatus: g.adGroup.state,
+      bidOptimization: g.adGroup.bidOptimization ?? null,
+    });
+  if (g.ad)
+    Object.assign(d, {
+      adId: Number(g.ad.id),
+      advertisedAsin: g.ad.asin ?? null,
+      advertisedSku: g.ad.sku ?? null,
+      promotedAsin: g.ad.asin ?? null,
+      promotedSku: g.ad.sku ?? null,
+      adStatus: g.ad.state,
+    });
   if (t) {
     const text = isKeyword ? t.keywordText! : expressionText(t);
     Object.assign(d, {
-      keywordId: Number(t.id), targetingId: Number(t.id), keyword: text, keywordText: text, targeting: text, targetingExpression: text, targetingText: text,
-      matchType: isKeyword ? t.matchType! : 'TARGETING_EXPRESSION', keywordType, targetingType: keywordType, adKeywordStatus: t.state, keywordBid: t.bid ?? null,
+      keywordId: Number(t.id),
+      targetingId: Number(t.id),
+      keyword: text,
+      keywordText: text,
+      targeting: text,
+      targetingExpression: text,
+      targetingText: text,
+      matchType: isKeyword ? t.matchType! : 'TARGETING_EXPRESSION',
+      keywordType,
+      targetingType: keywordType,
+      adKeywordStatus: t.state,
+      keywordBid: t.bid ?? null,
     });
   }
   if (g.searchTerm) d.searchTerm = g.searchTerm;
@@ -198,8 +315,14 @@ const METRICS: { test: RegExp; spec: MetricSpec }[] = [
   { test: /^purchasesSameSku\d+d$/, spec: { day: (b, c) => Math.floor(b.orders[w(c)]! * 0.7) } },
   { test: /^purchasesOtherSku\d+d$/, spec: { day: (b, c) => b.orders[w(c)]! - Math.floor(b.orders[w(c)]! * 0.7) } },
   { test: /^sales\d+d$/, spec: { day: (b, c) => b.money(b.orders[w(c)]! * b.price), money: true } },
-  { test: /^attributedSalesSameSku\d+d$/, spec: { day: (b, c) => b.money(Math.floor(b.orders[w(c)]! * 0.7) * b.price), money: true } },
-  { test: /^salesOtherSku\d+d$/, spec: { day: (b, c) => b.money((b.orders[w(c)]! - Math.floor(b.orders[w(c)]! * 0.7)) * b.price), money: true } },
+  {
+    test: /^attributedSalesSameSku\d+d$/,
+    spec: { day: (b, c) => b.money(Math.floor(b.orders[w(c)]! * 0.7) * b.price), money: true },
+  },
+  {
+    test: /^salesOtherSku\d+d$/,
+    spec: { day: (b, c) => b.money((b.orders[w(c)]! - Math.floor(b.orders[w(c)]! * 0.7)) * b.price), money: true },
+  },
   { test: /^unitsSold(Clicks)?\d+d$/, spec: { day: (b, c) => b.units[w(c)]! } },
   { test: /^unitsSoldSameSku\d+d$/, spec: { day: (b, c) => Math.floor(b.units[w(c)]! * 0.7) } },
   { test: /^unitsSoldOtherSku\d+d$/, spec: { day: (b, c) => b.units[w(c)]! - Math.floor(b.units[w(c)]! * 0.7) } },
@@ -213,21 +336,46 @@ const METRICS: { test: RegExp; spec: MetricSpec }[] = [
   { test: /^purchasesPromotedClicks$/, spec: { day: (b) => Math.floor(Math.floor(b.orders['14']! * 0.6) * 0.9) } },
   { test: /^sales$/, spec: { day: (b) => b.money(b.orders['14']! * b.price), money: true } },
   { test: /^salesClicks$/, spec: { day: (b) => b.money(Math.floor(b.orders['14']! * 0.6) * b.price), money: true } },
-  { test: /^salesViews$/, spec: { day: (b) => b.money((b.orders['14']! - Math.floor(b.orders['14']! * 0.6)) * b.price), money: true } },
+  {
+    test: /^salesViews$/,
+    spec: { day: (b) => b.money((b.orders['14']! - Math.floor(b.orders['14']! * 0.6)) * b.price), money: true },
+  },
   { test: /^salesPromoted$/, spec: { day: (b) => b.money(Math.floor(b.orders['14']! * 0.9) * b.price), money: true } },
-  { test: /^salesPromotedClicks$/, spec: { day: (b) => b.money(Math.floor(Math.floor(b.orders['14']! * 0.6) * 0.9) * b.price), money: true } },
+  {
+    test: /^salesPromotedClicks$/,
+    spec: { day: (b) => b.money(Math.floor(Math.floor(b.orders['14']! * 0.6) * 0.9) * b.price), money: true },
+  },
   { test: /^unitsSold$/, spec: { day: (b) => b.units['14']! } },
   { test: /^unitsSoldClicks$/, spec: { day: (b) => Math.floor(b.units['14']! * 0.6) } },
   { test: /^unitsSoldViews$/, spec: { day: (b) => b.units['14']! - Math.floor(b.units['14']! * 0.6) } },
   { test: /^newToBrandPurchases(14d)?$/, spec: { day: (b) => Math.floor(b.orders['14']! * 0.4) } },
   { test: /^newToBrandPurchasesClicks$/, spec: { day: (b) => Math.floor(Math.floor(b.orders['14']! * 0.6) * 0.4) } },
-  { test: /^newToBrandPurchasesViews$/, spec: { day: (b) => Math.floor(b.orders['14']! * 0.4) - Math.floor(Math.floor(b.orders['14']! * 0.6) * 0.4) } },
-  { test: /^newToBrandSales(14d)?$/, spec: { day: (b) => b.money(Math.floor(b.orders['14']! * 0.4) * b.price), money: true } },
-  { test: /^newToBrandSalesClicks$/, spec: { day: (b) => b.money(Math.floor(Math.floor(b.orders['14']! * 0.6) * 0.4) * b.price), money: true } },
-  { test: /^newToBrandSalesViews$/, spec: { day: (b) => b.money((Math.floor(b.orders['14']! * 0.4) - Math.floor(Math.floor(b.orders['14']! * 0.6) * 0.4)) * b.price), money: true } },
+  {
+    test: /^newToBrandPurchasesViews$/,
+    spec: { day: (b) => Math.floor(b.orders['14']! * 0.4) - Math.floor(Math.floor(b.orders['14']! * 0.6) * 0.4) },
+  },
+  {
+    test: /^newToBrandSales(14d)?$/,
+    spec: { day: (b) => b.money(Math.floor(b.orders['14']! * 0.4) * b.price), money: true },
+  },
+  {
+    test: /^newToBrandSalesClicks$/,
+    spec: { day: (b) => b.money(Math.floor(Math.floor(b.orders['14']! * 0.6) * 0.4) * b.price), money: true },
+  },
+  {
+    test: /^newToBrandSalesViews$/,
+    spec: {
+      day: (b) =>
+        b.money((Math.floor(b.orders['14']! * 0.4) - Math.floor(Math.floor(b.orders['14']! * 0.6) * 0.4)) * b.price),
+      money: true,
+    },
+  },
   { test: /^newToBrandUnitsSold(14d)?$/, spec: { day: (b) => Math.floor(b.units['14']! * 0.4) } },
   { test: /^newToBrandUnitsSoldClicks$/, spec: { day: (b) => Math.floor(Math.floor(b.units['14']! * 0.6) * 0.4) } },
-  { test: /^newToBrandUnitsSoldViews$/, spec: { day: (b) => Math.floor(b.units['14']! * 0.4) - Math.floor(Math.floor(b.units['14']! * 0.6) * 0.4) } },
+  {
+    test: /^newToBrandUnitsSoldViews$/,
+    spec: { day: (b) => Math.floor(b.units['14']! * 0.4) - Math.floor(Math.floor(b.units['14']! * 0.6) * 0.4) },
+  },
   // Ratios, recomputed from their parts.
   { test: /^clickThroughRate$/, spec: { rate: (s) => div(s('clicks'), s('impressions')) } },
   { test: /^costPerClick$/, spec: { rate: (s) => div(s('cost'), s('clicks')) } },
@@ -240,9 +388,15 @@ const METRICS: { test: RegExp; spec: MetricSpec }[] = [
   { test: /^invalidClickThroughRate$/, spec: { rate: (s) => div(s('invalidClickThroughs'), s('grossClickThroughs')) } },
   { test: /^invalidImpressionRate$/, spec: { rate: (s) => div(s('invalidImpressions'), s('grossImpressions')) } },
   { test: /^newToBrandPurchasesRate$/, spec: { rate: (s) => div(s('newToBrandPurchases'), s('clicks')) } },
-  { test: /^newToBrandPurchasesPercentage(14d)?$/, spec: { rate: (s) => div(s('newToBrandPurchases'), s('purchases'), 100) } },
+  {
+    test: /^newToBrandPurchasesPercentage(14d)?$/,
+    spec: { rate: (s) => div(s('newToBrandPurchases'), s('purchases'), 100) },
+  },
   { test: /^newToBrandSalesPercentage(14d)?$/, spec: { rate: (s) => div(s('newToBrandSales'), s('sales'), 100) } },
-  { test: /^newToBrandUnitsSoldPercentage(14d)?$/, spec: { rate: (s) => div(s('newToBrandUnitsSold'), s('unitsSold'), 100) } },
+  {
+    test: /^newToBrandUnitsSoldPercentage(14d)?$/,
+    spec: { rate: (s) => div(s('newToBrandUnitsSold'), s('unitsSold'), 100) },
+  },
 ];
 
 function specOf(col: string): MetricSpec {
@@ -254,7 +408,8 @@ function specOf(col: string): MetricSpec {
   }
   const type = AMAZON_REPORT_COLUMNS[col]?.type;
   // Columns whose meaning the sandbox does not model get plausible, deterministic values of their type.
-  if (type === 'Integer' || type === null) return { day: (b, c) => Math.floor(b.impressions * unit(b.seed, `${b.key}:${c}`) * 0.1) };
+  if (type === 'Integer' || type === null)
+    return { day: (b, c) => Math.floor(b.impressions * unit(b.seed, `${b.key}:${c}`) * 0.1) };
   if (/Sales|Royalties/.test(col)) return { day: (b, c) => b.money(unit(b.seed, `${b.key}:${c}`) * 40), money: true };
   return { rate: () => NaN };
 }
@@ -320,7 +475,12 @@ export function* reportRows(ds: Dataset, src: ReportSource): Generator<Row> {
   for (const g of grainRows(ds, product, level, cfg.reportTypeId, src.profileIndex)) {
     if (!ds.delivering(g.entity) || src.omitCampaigns?.has(g.campaign.id)) continue;
     const dims = dimensions(ds, g, currency, src.startDate, src.endDate);
-    if (!(cfg.filters ?? []).every((f) => f.values.includes(String(f.field === 'campaignSite' ? 'AmazonBusiness' : dims[f.field] ?? '')))) continue;
+    if (
+      !(cfg.filters ?? []).every((f) =>
+        f.values.includes(String(f.field === 'campaignSite' ? 'AmazonBusiness' : (dims[f.field] ?? ''))),
+      )
+    )
+      continue;
     // campaignSite=AmazonBusiness selects Amazon Business placements, a separate slice of traffic.
     const siteKey = (cfg.filters ?? []).some((f) => f.field === 'campaignSite') ? `${g.key}:business` : g.key;
     const perDay = days.map((date) => {
@@ -341,7 +501,10 @@ export function* reportRows(ds: Dataset, src: ReportSource): Generator<Row> {
         else if (col in values) row[col] = specOf(col).money ? roundMoney(values[col]!) : values[col]!;
         else {
           const r = specOf(col).rate!((x) => values[x] ?? 0);
-          row[col] = Number.isNaN(r) ? Math.round(unit(ds.seed, `${siteKey}:${col}:${date ?? `${src.startDate}..${src.endDate}`}`) * 10_000) / 10_000 : r;
+          row[col] = Number.isNaN(r)
+            ? Math.round(unit(ds.seed, `${siteKey}:${col}:${date ?? `${src.startDate}..${src.endDate}`}`) * 10_000) /
+              10_000
+            : r;
         }
       }
       return row;
@@ -362,7 +525,16 @@ export function* reportRows(ds: Dataset, src: ReportSource): Generator<Row> {
 }
 
 /** Columns that describe a row rather than measure it: never summed. */
-const DIMENSION_COLUMNS = new Set(['date', 'startDate', 'endDate', 'campaignBudgetAmount', 'campaignRuleBasedBudgetAmount', 'keywordBid', 'portfolioId', 'targetingId']);
+const DIMENSION_COLUMNS = new Set([
+  'date',
+  'startDate',
+  'endDate',
+  'campaignBudgetAmount',
+  'campaignRuleBasedBudgetAmount',
+  'keywordBid',
+  'portfolioId',
+  'targetingId',
+]);
 
 /** Whether a column is an additive measure (summed over days and over rows). */
 export function isAdditive(col: string): boolean {
@@ -398,4 +570,3 @@ export function totalsOf(rows: Iterable<Row>): ReportTotals {
 export function nonMultiAdGroupSbCampaigns(ds: Dataset, p: number): string[] {
   return [...ds.all('sb', 'campaign', p)].filter((c) => c.isMultiAdGroupsEnabled === false).map((c) => c.id);
 }
-

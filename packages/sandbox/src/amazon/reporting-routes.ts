@@ -55,21 +55,41 @@ function complete(state: SandboxState, r: ReportRecord): void {
   const generations: Record<string, number> = {};
   for (let d = r.request.startDate; d <= r.request.endDate; d = addDays(d, 1)) {
     const key = `${r.profileId}|${cfg.reportTypeId}|${d}`;
-    generations[d] = state.faults.restatement ? Math.min(state.pulls.get(key) ?? 0, FINAL_GENERATION) : FINAL_GENERATION;
+    generations[d] = state.faults.restatement
+      ? Math.min(state.pulls.get(key) ?? 0, FINAL_GENERATION)
+      : FINAL_GENERATION;
     state.pulls.set(key, (state.pulls.get(key) ?? 0) + 1);
   }
   r.generations = generations;
-  const rows: Row[] = [...reportRows(state.dataset, { profileIndex: r.profileIndex, startDate: r.request.startDate, endDate: r.request.endDate, configuration: cfg, generationOf: (d) => generations[d] ?? FINAL_GENERATION, omitCampaigns: state.omittedCampaigns(cfg.reportTypeId, r.profileIndex) })];
+  const rows: Row[] = [
+    ...reportRows(state.dataset, {
+      profileIndex: r.profileIndex,
+      startDate: r.request.startDate,
+      endDate: r.request.endDate,
+      configuration: cfg,
+      generationOf: (d) => generations[d] ?? FINAL_GENERATION,
+      omitCampaigns: state.omittedCampaigns(cfg.reportTypeId, r.profileIndex),
+    }),
+  ];
   const every = state.faults.badRowEvery;
   // Totals count only the rows a loader can use; corrupted ones must be dead-lettered.
   r.totals = totalsOf(every ? rows.filter((_, i) => (i + 1) % every !== 0) : rows);
   r.badRows = every ? Math.floor(rows.length / every) : 0;
   if (every) for (let i = every - 1; i < rows.length; i += every) rows[i] = { ...rows[i], date: 'not-a-date' };
-  r.file = gzipSync(cfg.format === 'CSV' ? [cfg.columns.join(','), ...rows.map((row) => cfg.columns.map((c) => csvCell(row[c])).join(','))].join('\n') + '\n' : JSON.stringify(rows));
+  r.file = gzipSync(
+    cfg.format === 'CSV'
+      ? [cfg.columns.join(','), ...rows.map((row) => cfg.columns.map((c) => csvCell(row[c])).join(','))].join('\n') +
+          '\n'
+      : JSON.stringify(rows),
+  );
 }
 
 function presign(state: SandboxState, reportId: string): string {
-  const amzDate = state.now().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const amzDate = state
+    .now()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
   const expires = state.faults.downloadUrlTtlSec;
   const sig = createHmac('sha256', state.signingKey).update(`${reportId}|${amzDate}|${expires}`).digest('hex');
   return `${state.baseUrl()}/_download/reports/${reportId}.json.gz?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=${amzDate}&X-Amz-Expires=${expires}&X-Amz-SignedHeaders=host&X-Amz-Signature=${sig}`;
@@ -85,7 +105,12 @@ export function reportView(state: SandboxState, r: ReportRecord) {
     configuration: r.request.configuration,
     createdAt: ts(r.createdAt),
     endDate: r.request.endDate,
-    failureReason: status === 'FAILED' ? (r.cancelled ? 'Report was cancelled' : 'Report generation failed due to an internal error. Please retry.') : null,
+    failureReason:
+      status === 'FAILED'
+        ? r.cancelled
+          ? 'Report was cancelled'
+          : 'Report generation failed due to an internal error. Please retry.'
+        : null,
     fileSize: status === 'COMPLETED' ? r.file!.length : null,
     generatedAt: status === 'COMPLETED' ? ts(r.createdAt + gen * 2) : null,
     name: r.request.name,
@@ -102,37 +127,80 @@ export function reportingEndpoints(state: SandboxState): Endpoint[] {
   const doc = 'en-us/guides/reporting/v3/get-started.md';
   return [
     {
-      method: 'POST', path: '/reporting/reports', family: 'reporting', doc, summary: 'create a report',
+      method: 'POST',
+      path: '/reporting/reports',
+      family: 'reporting',
+      doc,
+      summary: 'create a report',
       // The documented type, and application/json, which widely used clients send and Amazon accepts.
       contentTypes: [CREATE_REPORT_MEDIA_TYPE, 'application/json'],
       bodyDoc: {
-        type: 'object', required: ['startDate', 'endDate', 'configuration'],
+        type: 'object',
+        required: ['startDate', 'endDate', 'configuration'],
         properties: {
-          name: { type: 'string' }, startDate: { type: 'string', format: 'date' }, endDate: { type: 'string', format: 'date' },
+          name: { type: 'string' },
+          startDate: { type: 'string', format: 'date' },
+          endDate: { type: 'string', format: 'date' },
           configuration: {
-            type: 'object', required: ['adProduct', 'groupBy', 'columns', 'reportTypeId', 'timeUnit', 'format'],
+            type: 'object',
+            required: ['adProduct', 'groupBy', 'columns', 'reportTypeId', 'timeUnit', 'format'],
             properties: {
-              adProduct: { type: 'string' }, groupBy: { type: 'array', items: { type: 'string' } }, columns: { type: 'array', items: { type: 'string' } }, reportTypeId: { type: 'string' },
-              timeUnit: { type: 'string', enum: ['DAILY', 'SUMMARY'] }, format: { type: 'string' },
-              filters: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, values: { type: 'array', items: { type: 'string' } } } } },
+              adProduct: { type: 'string' },
+              groupBy: { type: 'array', items: { type: 'string' } },
+              columns: { type: 'array', items: { type: 'string' } },
+              reportTypeId: { type: 'string' },
+              timeUnit: { type: 'string', enum: ['DAILY', 'SUMMARY'] },
+              format: { type: 'string' },
+              filters: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: { field: { type: 'string' }, values: { type: 'array', items: { type: 'string' } } },
+                },
+              },
             },
           },
         },
       },
       handle: (ctx) => {
         const checked = checkCreateReport(ctx.body, state.now().toISOString().slice(0, 10));
-        if (!checked.ok) return ctx.ok(reportingError(checked.status, checked.detail), 'application/json', checked.status);
+        if (!checked.ok)
+          return ctx.ok(reportingError(checked.status, checked.detail), 'application/json', checked.status);
         const request = checked.request;
         const cfg = request.configuration;
-        const dedupeKey = JSON.stringify([ctx.profileId, request.startDate, request.endDate, cfg.reportTypeId, [...cfg.groupBy].sort(), [...cfg.columns].sort(), cfg.timeUnit, cfg.format, cfg.filters]);
+        const dedupeKey = JSON.stringify([
+          ctx.profileId,
+          request.startDate,
+          request.endDate,
+          cfg.reportTypeId,
+          [...cfg.groupBy].sort(),
+          [...cfg.columns].sort(),
+          cfg.timeUnit,
+          cfg.format,
+          cfg.filters,
+        ]);
         const dup = state.reportsByKey.get(dedupeKey);
         if (dup && ['PENDING', 'PROCESSING'].includes(statusOf(state, dup))) {
           // Seen identically in many clients' logs; the reportId sits only inside "detail".
-          return ctx.ok(reportingError(425, `The Request is a duplicate of : ${dup.reportId}`), 'application/json', 425);
+          return ctx.ok(
+            reportingError(425, `The Request is a duplicate of : ${dup.reportId}`),
+            'application/json',
+            425,
+          );
         }
         const r: ReportRecord = {
-          reportId: randomUUID(), profileId: ctx.profileId!, profileIndex: ctx.profile!, request, createdAt: state.now().getTime(),
-          failed: state.faults.failReportTypes.includes(cfg.reportTypeId), cancelled: false, generations: null, file: null, totals: null, badRows: 0, dedupeKey,
+          reportId: randomUUID(),
+          profileId: ctx.profileId!,
+          profileIndex: ctx.profile!,
+          request,
+          createdAt: state.now().getTime(),
+          failed: state.faults.failReportTypes.includes(cfg.reportTypeId),
+          cancelled: false,
+          generations: null,
+          file: null,
+          totals: null,
+          badRows: 0,
+          dedupeKey,
         };
         state.reports.set(r.reportId, r);
         state.reportsByKey.set(dedupeKey, r);
@@ -141,7 +209,11 @@ export function reportingEndpoints(state: SandboxState): Endpoint[] {
       },
     },
     {
-      method: 'GET', path: '/reporting/reports/{reportId}', family: 'reporting', doc, summary: 'report status',
+      method: 'GET',
+      path: '/reporting/reports/{reportId}',
+      family: 'reporting',
+      doc,
+      summary: 'report status',
       handle: (ctx) => {
         const r = state.reports.get(ctx.req.params.reportId!);
         if (!r || r.profileIndex !== ctx.profile) return ctx.fail(404, `Report ${ctx.req.params.reportId} not found`);
@@ -149,11 +221,16 @@ export function reportingEndpoints(state: SandboxState): Endpoint[] {
       },
     },
     {
-      method: 'DELETE', path: '/reporting/reports/{reportId}', family: 'reporting', doc: 'offline-report-prod-3p deleteAsyncReport', summary: 'cancel a pending report',
+      method: 'DELETE',
+      path: '/reporting/reports/{reportId}',
+      family: 'reporting',
+      doc: 'offline-report-prod-3p deleteAsyncReport',
+      summary: 'cancel a pending report',
       handle: (ctx) => {
         const r = state.reports.get(ctx.req.params.reportId!);
         if (!r || r.profileIndex !== ctx.profile) return ctx.fail(404, `Report ${ctx.req.params.reportId} not found`);
-        if (statusOf(state, r) !== 'PENDING') return ctx.fail(400, `Report ${r.reportId} is ${statusOf(state, r)}; only a PENDING report can be cancelled`);
+        if (statusOf(state, r) !== 'PENDING')
+          return ctx.fail(400, `Report ${r.reportId} is ${statusOf(state, r)}; only a PENDING report can be cancelled`);
         r.cancelled = true;
         ctx.ok({ code: '200', detail: 'Report cancelled', reportId: r.reportId });
       },
@@ -167,16 +244,30 @@ export function reportDownloadRoutes(state: SandboxState): Route[] {
     route('GET', '/_download/reports/{file}', async (req, res) => {
       const reportId = req.params.file!.replace(/\.json\.gz$/, '');
       const r = state.reports.get(reportId);
-      const xml = (code: string, msg: string) => send(res, 403, `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${msg}</Message></Error>`, 'application/xml');
+      const xml = (code: string, msg: string) =>
+        send(
+          res,
+          403,
+          `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${msg}</Message></Error>`,
+          'application/xml',
+        );
       const amzDate = req.query.get('X-Amz-Date') ?? '';
       const expires = req.query.get('X-Amz-Expires') ?? '';
       const sig = createHmac('sha256', state.signingKey).update(`${reportId}|${amzDate}|${expires}`).digest('hex');
-      if (!r || !r.file || req.query.get('X-Amz-Signature') !== sig) return xml('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
+      if (!r || !r.file || req.query.get('X-Amz-Signature') !== sig)
+        return xml(
+          'SignatureDoesNotMatch',
+          'The request signature we calculated does not match the signature you provided.',
+        );
       const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(amzDate);
       const signedAt = m ? Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) : 0;
       if (state.now().getTime() > signedAt + Number(expires) * 1000) return xml('AccessDenied', 'Request has expired');
       state.counters.downloads++;
-      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': r.file.length, etag: `"${r.reportId}"` });
+      res.writeHead(200, {
+        'content-type': 'application/octet-stream',
+        'content-length': r.file.length,
+        etag: `"${r.reportId}"`,
+      });
       res.end(r.file);
     }),
   ];

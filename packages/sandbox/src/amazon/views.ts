@@ -19,38 +19,128 @@ const lower = (s: string) => s.toLowerCase();
 const ymd = (d: string | undefined) => d?.replaceAll('-', '');
 /** ASIN_SAME_AS → asinSameAs, the spelling of the SB v3 and SD APIs. */
 export const camelType = (t: string) => t.toLowerCase().replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-const camelExpr = (x: Expression[] | undefined) => (x ?? []).map((p) => (p.value === undefined ? { type: camelType(p.type) } : { type: camelType(p.type), value: p.value }));
-const withoutUndefined = <T extends Json>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+const camelExpr = (x: Expression[] | undefined) =>
+  (x ?? []).map((p) =>
+    p.value === undefined ? { type: camelType(p.type) } : { type: camelType(p.type), value: p.value },
+  );
+const withoutUndefined = <T extends Json>(o: T): T =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 
-const servingStatus = (e: Entity, prefix: string) => (e.state === 'ENABLED' ? `${prefix}_STATUS_ENABLED` : `${prefix}_${e.state}`);
+const servingStatus = (e: Entity, prefix: string) =>
+  e.state === 'ENABLED' ? `${prefix}_STATUS_ENABLED` : `${prefix}_${e.state}`;
 
 // ---------------------------------------------------------------- SP v3 lists
 
 export function spV3(e: Entity, extended: boolean): Json {
-  const ext = extended ? { extendedData: { creationDateTime: e.createdAt, lastUpdateDateTime: e.updatedAt, servingStatus: servingStatus(e, { campaign: 'CAMPAIGN', adGroup: 'AD_GROUP', ad: 'AD' }[e.kind as string] ?? 'TARGETING_CLAUSE') } } : {};
+  const ext = extended
+    ? {
+        extendedData: {
+          creationDateTime: e.createdAt,
+          lastUpdateDateTime: e.updatedAt,
+          servingStatus: servingStatus(
+            e,
+            { campaign: 'CAMPAIGN', adGroup: 'AD_GROUP', ad: 'AD' }[e.kind as string] ?? 'TARGETING_CLAUSE',
+          ),
+        },
+      }
+    : {};
   switch (e.kind) {
     case 'campaign':
       return withoutUndefined({
-        campaignId: e.id, portfolioId: e.portfolioId, name: e.name, targetingType: e.targetingType, state: e.state,
-        dynamicBidding: { strategy: e.biddingStrategy, placementBidding: [{ placement: 'PLACEMENT_TOP', percentage: e.placementTopPercentage }] },
-        startDate: e.startDate, endDate: e.endDate, budget: { budgetType: 'DAILY', budget: e.budget }, ...ext,
+        campaignId: e.id,
+        portfolioId: e.portfolioId,
+        name: e.name,
+        targetingType: e.targetingType,
+        state: e.state,
+        dynamicBidding: {
+          strategy: e.biddingStrategy,
+          placementBidding: [{ placement: 'PLACEMENT_TOP', percentage: e.placementTopPercentage }],
+        },
+        startDate: e.startDate,
+        endDate: e.endDate,
+        budget: { budgetType: 'DAILY', budget: e.budget },
+        ...ext,
       });
     case 'adGroup':
-      return { adGroupId: e.id, campaignId: e.campaignId, name: e.name, state: e.state, defaultBid: e.defaultBid, ...ext };
+      return {
+        adGroupId: e.id,
+        campaignId: e.campaignId,
+        name: e.name,
+        state: e.state,
+        defaultBid: e.defaultBid,
+        ...ext,
+      };
     case 'ad':
-      return { adId: e.id, adGroupId: e.adGroupId, campaignId: e.campaignId, state: e.state, asin: e.asin, sku: e.sku, ...ext };
+      return {
+        adId: e.id,
+        adGroupId: e.adGroupId,
+        campaignId: e.campaignId,
+        state: e.state,
+        asin: e.asin,
+        sku: e.sku,
+        ...ext,
+      };
     case 'keyword':
-      return { keywordId: e.id, adGroupId: e.adGroupId, campaignId: e.campaignId, keywordText: e.keywordText, matchType: e.matchType, state: e.state, bid: e.bid, ...ext };
+      return {
+        keywordId: e.id,
+        adGroupId: e.adGroupId,
+        campaignId: e.campaignId,
+        keywordText: e.keywordText,
+        matchType: e.matchType,
+        state: e.state,
+        bid: e.bid,
+        ...ext,
+      };
     case 'productTarget':
-      return { targetId: e.id, adGroupId: e.adGroupId, campaignId: e.campaignId, expression: e.expression, resolvedExpression: e.expression, expressionType: e.expressionType, state: e.state, bid: e.bid, ...ext };
+      return {
+        targetId: e.id,
+        adGroupId: e.adGroupId,
+        campaignId: e.campaignId,
+        expression: e.expression,
+        resolvedExpression: e.expression,
+        expressionType: e.expressionType,
+        state: e.state,
+        bid: e.bid,
+        ...ext,
+      };
     case 'negativeKeyword':
-      return { keywordId: e.id, adGroupId: e.adGroupId, campaignId: e.campaignId, keywordText: e.keywordText, matchType: e.matchType, state: e.state, ...ext };
+      return {
+        keywordId: e.id,
+        adGroupId: e.adGroupId,
+        campaignId: e.campaignId,
+        keywordText: e.keywordText,
+        matchType: e.matchType,
+        state: e.state,
+        ...ext,
+      };
     case 'campaignNegativeKeyword':
-      return { keywordId: e.id, campaignId: e.campaignId, keywordText: e.keywordText, matchType: e.matchType, state: e.state, ...ext };
+      return {
+        keywordId: e.id,
+        campaignId: e.campaignId,
+        keywordText: e.keywordText,
+        matchType: e.matchType,
+        state: e.state,
+        ...ext,
+      };
     case 'negativeTarget':
-      return { targetId: e.id, adGroupId: e.adGroupId, campaignId: e.campaignId, expression: e.expression, resolvedExpression: e.expression, state: e.state, ...ext };
+      return {
+        targetId: e.id,
+        adGroupId: e.adGroupId,
+        campaignId: e.campaignId,
+        expression: e.expression,
+        resolvedExpression: e.expression,
+        state: e.state,
+        ...ext,
+      };
     case 'campaignNegativeTarget':
-      return { targetId: e.id, campaignId: e.campaignId, expression: e.expression, resolvedExpression: e.expression, state: e.state, ...ext };
+      return {
+        targetId: e.id,
+        campaignId: e.campaignId,
+        expression: e.expression,
+        resolvedExpression: e.expression,
+        state: e.state,
+        ...ext,
+      };
     default:
       throw new Error(`SP v3 has no ${e.kind} list`);
   }
@@ -58,30 +148,66 @@ export function spV3(e: Entity, extended: boolean): Json {
 
 export function portfolioV3(e: Entity, currencyCode: string, extended: boolean): Json {
   return {
-    portfolioId: e.id, name: e.name, state: e.state, inBudget: true,
+    portfolioId: e.id,
+    name: e.name,
+    state: e.state,
+    inBudget: true,
     budget: { amount: e.amount, currencyCode, policy: 'MONTHLY_RECURRING' },
-    ...(extended ? { extendedData: { creationDateTime: e.createdAt, lastUpdateDateTime: e.updatedAt, servingStatus: 'PORTFOLIO_STATUS_ENABLED', statusReasons: [] } } : {}),
+    ...(extended
+      ? {
+          extendedData: {
+            creationDateTime: e.createdAt,
+            lastUpdateDateTime: e.updatedAt,
+            servingStatus: 'PORTFOLIO_STATUS_ENABLED',
+            statusReasons: [],
+          },
+        }
+      : {}),
   };
 }
 
 // ---------------------------------------------------------------- SB v4 lists
 
 export function sbV4(e: Entity, extended: boolean): Json {
-  const ext = extended ? { extendedData: { creationDate: ms(e.createdAt), lastUpdateDate: ms(e.updatedAt), servingStatus: e.state === 'ENABLED' ? 'RUNNING' : e.state } } : {};
+  const ext = extended
+    ? {
+        extendedData: {
+          creationDate: ms(e.createdAt),
+          lastUpdateDate: ms(e.updatedAt),
+          servingStatus: e.state === 'ENABLED' ? 'RUNNING' : e.state,
+        },
+      }
+    : {};
   switch (e.kind) {
     case 'campaign':
       return withoutUndefined({
-        campaignId: e.id, portfolioId: e.portfolioId, name: e.name, state: e.state, budget: e.budget, budgetType: 'DAILY', startDate: e.startDate, endDate: e.endDate,
-        brandEntityId: e.brandEntityId, costType: e.costType, goal: 'BRAND_IMPRESSION_SHARE', isMultiAdGroupsEnabled: e.isMultiAdGroupsEnabled,
-        bidding: { bidOptimization: true }, ...ext,
+        campaignId: e.id,
+        portfolioId: e.portfolioId,
+        name: e.name,
+        state: e.state,
+        budget: e.budget,
+        budgetType: 'DAILY',
+        startDate: e.startDate,
+        endDate: e.endDate,
+        brandEntityId: e.brandEntityId,
+        costType: e.costType,
+        goal: 'BRAND_IMPRESSION_SHARE',
+        isMultiAdGroupsEnabled: e.isMultiAdGroupsEnabled,
+        bidding: { bidOptimization: true },
+        ...ext,
       });
     case 'adGroup':
       return { adGroupId: e.id, campaignId: e.campaignId, name: e.name, state: e.state, ...ext };
     case 'ad':
       return {
-        adId: e.id, adGroupId: e.adGroupId, campaignId: e.campaignId, name: e.name, state: e.state,
+        adId: e.id,
+        adGroupId: e.adGroupId,
+        campaignId: e.campaignId,
+        name: e.name,
+        state: e.state,
         creative: { type: 'PRODUCT_COLLECTION', asins: e.asins, headline: e.headline, brandName: 'Sandbox Brand' },
-        landingPage: { pageType: 'PRODUCT_LIST', url: `https://www.amazon.com/stores/page/${e.id}` }, ...ext,
+        landingPage: { pageType: 'PRODUCT_LIST', url: `https://www.amazon.com/stores/page/${e.id}` },
+        ...ext,
       };
     default:
       throw new Error(`SB v4 has no ${e.kind} list`);
@@ -94,13 +220,39 @@ export function sbV3(e: Entity): Json {
   const ids = { adGroupId: Number(e.adGroupId), campaignId: Number(e.campaignId) };
   switch (e.kind) {
     case 'keyword':
-      return { keywordId: Number(e.id), ...ids, keywordText: e.keywordText, matchType: lower(e.matchType!), state: lower(e.state), bid: e.bid };
+      return {
+        keywordId: Number(e.id),
+        ...ids,
+        keywordText: e.keywordText,
+        matchType: lower(e.matchType!),
+        state: lower(e.state),
+        bid: e.bid,
+      };
     case 'negativeKeyword':
-      return { keywordId: Number(e.id), ...ids, keywordText: e.keywordText, matchType: camelType(e.matchType!), state: lower(e.state) };
+      return {
+        keywordId: Number(e.id),
+        ...ids,
+        keywordText: e.keywordText,
+        matchType: camelType(e.matchType!),
+        state: lower(e.state),
+      };
     case 'productTarget':
-      return { targetId: Number(e.id), ...ids, expressions: camelExpr(e.expression), resolvedExpressions: camelExpr(e.expression), state: lower(e.state), bid: e.bid };
+      return {
+        targetId: Number(e.id),
+        ...ids,
+        expressions: camelExpr(e.expression),
+        resolvedExpressions: camelExpr(e.expression),
+        state: lower(e.state),
+        bid: e.bid,
+      };
     case 'negativeTarget':
-      return { targetId: Number(e.id), ...ids, expressions: camelExpr(e.expression), resolvedExpressions: camelExpr(e.expression), state: lower(e.state) };
+      return {
+        targetId: Number(e.id),
+        ...ids,
+        expressions: camelExpr(e.expression),
+        resolvedExpressions: camelExpr(e.expression),
+        state: lower(e.state),
+      };
     default:
       throw new Error(`SB v3 has no ${e.kind} list`);
   }
@@ -109,24 +261,75 @@ export function sbV3(e: Entity): Json {
 // ---------------------------------------------------------------- Sponsored Display
 
 export function sd(e: Entity, extended: boolean): Json {
-  const ext = extended ? { servingStatus: servingStatus(e, { campaign: 'CAMPAIGN', adGroup: 'AD_GROUP', ad: 'AD' }[e.kind as string] ?? 'TARGETING_CLAUSE'), creationDate: ms(e.createdAt), lastUpdatedDate: ms(e.updatedAt) } : {};
+  const ext = extended
+    ? {
+        servingStatus: servingStatus(
+          e,
+          { campaign: 'CAMPAIGN', adGroup: 'AD_GROUP', ad: 'AD' }[e.kind as string] ?? 'TARGETING_CLAUSE',
+        ),
+        creationDate: ms(e.createdAt),
+        lastUpdatedDate: ms(e.updatedAt),
+      }
+    : {};
   const ids = { adGroupId: Number(e.adGroupId), campaignId: Number(e.campaignId) };
   switch (e.kind) {
     case 'campaign':
       return withoutUndefined({
-        campaignId: Number(e.id), name: e.name, tactic: e.tactic, startDate: ymd(e.startDate), endDate: ymd(e.endDate), state: lower(e.state), costType: lower(e.costType!),
-        budget: e.budget, budgetType: 'daily', deliveryProfile: 'as_soon_as_possible', portfolioId: e.portfolioId === undefined ? undefined : Number(e.portfolioId), ...ext,
+        campaignId: Number(e.id),
+        name: e.name,
+        tactic: e.tactic,
+        startDate: ymd(e.startDate),
+        endDate: ymd(e.endDate),
+        state: lower(e.state),
+        costType: lower(e.costType!),
+        budget: e.budget,
+        budgetType: 'daily',
+        deliveryProfile: 'as_soon_as_possible',
+        portfolioId: e.portfolioId === undefined ? undefined : Number(e.portfolioId),
+        ...ext,
       });
     case 'adGroup':
-      return { adGroupId: Number(e.id), campaignId: Number(e.campaignId), name: e.name, defaultBid: e.defaultBid, state: lower(e.state), bidOptimization: e.bidOptimization, tactic: e.tactic, creativeType: e.creativeType, ...ext };
+      return {
+        adGroupId: Number(e.id),
+        campaignId: Number(e.campaignId),
+        name: e.name,
+        defaultBid: e.defaultBid,
+        state: lower(e.state),
+        bidOptimization: e.bidOptimization,
+        tactic: e.tactic,
+        creativeType: e.creativeType,
+        ...ext,
+      };
     case 'ad':
       return { adId: Number(e.id), ...ids, asin: e.asin, sku: e.sku, state: lower(e.state), ...ext };
     case 'productTarget':
-      return { targetId: Number(e.id), ...ids, state: lower(e.state), expressionType: 'manual', expression: camelExpr(e.expression), resolvedExpression: camelExpr(e.expression), bid: e.bid, ...ext };
+      return {
+        targetId: Number(e.id),
+        ...ids,
+        state: lower(e.state),
+        expressionType: 'manual',
+        expression: camelExpr(e.expression),
+        resolvedExpression: camelExpr(e.expression),
+        bid: e.bid,
+        ...ext,
+      };
     case 'negativeTarget':
-      return { targetId: Number(e.id), ...ids, state: lower(e.state), expressionType: 'manual', expression: camelExpr(e.expression), ...ext };
+      return {
+        targetId: Number(e.id),
+        ...ids,
+        state: lower(e.state),
+        expressionType: 'manual',
+        expression: camelExpr(e.expression),
+        ...ext,
+      };
     case 'creative':
-      return { creativeId: Number(e.id), adGroupId: Number(e.adGroupId), creativeType: e.creativeType, properties: { headline: e.headline }, moderationStatus: 'APPROVED' };
+      return {
+        creativeId: Number(e.id),
+        adGroupId: Number(e.adGroupId),
+        creativeType: e.creativeType,
+        properties: { headline: e.headline },
+        moderationStatus: 'APPROVED',
+      };
     default:
       throw new Error(`Sponsored Display has no ${e.kind} list`);
   }
@@ -154,9 +357,22 @@ export function budgetRule(e: Entity): Json {
 // ---------------------------------------------------------------- Exports (common model)
 
 /** The common model names bid strategies differently from SP v3 (en-us/reference/common-models/enums.md). */
-export const EXPORT_BID_STRATEGY: Record<string, string> = { LEGACY_FOR_SALES: 'SALES_DOWN_ONLY', AUTO_FOR_SALES: 'SALES', MANUAL: 'NONE', RULE_BASED: 'RULE_BASED' };
+export const EXPORT_BID_STRATEGY: Record<string, string> = {
+  LEGACY_FOR_SALES: 'SALES_DOWN_ONLY',
+  AUTO_FOR_SALES: 'SALES',
+  MANUAL: 'NONE',
+  RULE_BASED: 'RULE_BASED',
+};
 
-const deliveryOf = (e: Entity) => (e.state === 'ENABLED' ? { deliveryStatus: 'DELIVERING' } : { deliveryStatus: 'NOT_DELIVERING', deliveryReasons: [e.kind === 'campaign' ? `CAMPAIGN_${e.state}` : e.kind === 'adGroup' ? `AD_GROUP_${e.state}` : 'OTHER'] });
+const deliveryOf = (e: Entity) =>
+  e.state === 'ENABLED'
+    ? { deliveryStatus: 'DELIVERING' }
+    : {
+        deliveryStatus: 'NOT_DELIVERING',
+        deliveryReasons: [
+          e.kind === 'campaign' ? `CAMPAIGN_${e.state}` : e.kind === 'adGroup' ? `AD_GROUP_${e.state}` : 'OTHER',
+        ],
+      };
 const times = (e: Entity) => ({ creationDateTime: e.createdAt, lastUpdatedDateTime: e.updatedAt });
 
 export function exported(e: Entity, currencyCode: string): Json {
@@ -164,25 +380,63 @@ export function exported(e: Entity, currencyCode: string): Json {
   switch (e.kind) {
     case 'campaign':
       return withoutUndefined({
-        campaignId: e.id, adProduct, portfolioId: e.portfolioId, name: e.name, startDate: e.startDate, endDate: e.endDate, state: e.state, ...deliveryOf(e),
+        campaignId: e.id,
+        adProduct,
+        portfolioId: e.portfolioId,
+        name: e.name,
+        startDate: e.startDate,
+        endDate: e.endDate,
+        state: e.state,
+        ...deliveryOf(e),
         brandEntityId: e.brandEntityId,
-        optimization: e.product === 'sp' ? { bidStrategy: EXPORT_BID_STRATEGY[e.biddingStrategy!], placementBidAdjustments: [{ placement: 'PLACEMENT_TOP', percentage: e.placementTopPercentage }] } : undefined,
-        budgetCaps: { budgetType: 'MONETARY', recurrenceTimePeriod: 'DAILY', budgetValue: { monetaryBudget: { currencyCode, amount: e.budget } } },
+        optimization:
+          e.product === 'sp'
+            ? {
+                bidStrategy: EXPORT_BID_STRATEGY[e.biddingStrategy!],
+                placementBidAdjustments: [{ placement: 'PLACEMENT_TOP', percentage: e.placementTopPercentage }],
+              }
+            : undefined,
+        budgetCaps: {
+          budgetType: 'MONETARY',
+          recurrenceTimePeriod: 'DAILY',
+          budgetValue: { monetaryBudget: { currencyCode, amount: e.budget } },
+        },
         targetingSettings: e.product === 'sp' ? e.targetingType : e.product === 'sd' ? e.tactic : undefined,
-        costType: e.costType, ...times(e),
+        costType: e.costType,
+        ...times(e),
       });
     case 'adGroup':
       return withoutUndefined({
-        adGroupId: e.id, campaignId: e.campaignId, adProduct, name: e.name, state: e.state, ...deliveryOf(e), creativeType: e.creativeType,
-        bid: e.defaultBid === undefined ? undefined : { defaultBid: e.defaultBid, currencyCode }, ...times(e),
+        adGroupId: e.id,
+        campaignId: e.campaignId,
+        adProduct,
+        name: e.name,
+        state: e.state,
+        ...deliveryOf(e),
+        creativeType: e.creativeType,
+        bid: e.defaultBid === undefined ? undefined : { defaultBid: e.defaultBid, currencyCode },
+        ...times(e),
       });
     case 'ad':
       // Exported ads name their ad group only, not their campaign (common-models/ads.md).
       return withoutUndefined({
-        adId: e.id, adGroupId: e.adGroupId, adProduct, state: e.state, name: e.name,
+        adId: e.id,
+        adGroupId: e.adGroupId,
+        adProduct,
+        state: e.state,
+        name: e.name,
         adType: e.product === 'sb' ? 'PRODUCT_COLLECTION' : 'PRODUCT_AD',
-        creative: { products: e.asins ? e.asins.map((a) => ({ productIdType: 'ASIN', productId: a })) : [{ productIdType: 'ASIN', productId: e.asin }, { productIdType: 'SKU', productId: e.sku }], headline: e.headline },
-        ...deliveryOf(e), ...times(e),
+        creative: {
+          products: e.asins
+            ? e.asins.map((a) => ({ productIdType: 'ASIN', productId: a }))
+            : [
+                { productIdType: 'ASIN', productId: e.asin },
+                { productIdType: 'SKU', productId: e.sku },
+              ],
+          headline: e.headline,
+        },
+        ...deliveryOf(e),
+        ...times(e),
       });
     case 'keyword':
     case 'productTarget':
@@ -196,13 +450,24 @@ export function exported(e: Entity, currencyCode: string): Json {
       const first = e.expression?.[0];
       const targetDetails = isKeyword
         ? { matchType: e.matchType, keyword: e.keywordText }
-        : first?.type === 'ASIN_BRAND_SAME_AS' ? { productBrand: first.value } : first?.type === 'SIMILAR_PRODUCT' ? { event: 'VIEW', lookback: 30 } : { matchType: 'PRODUCT_EXACT', asin: first?.value };
+        : first?.type === 'ASIN_BRAND_SAME_AS'
+          ? { productBrand: first.value }
+          : first?.type === 'SIMILAR_PRODUCT'
+            ? { event: 'VIEW', lookback: 30 }
+            : { matchType: 'PRODUCT_EXACT', asin: first?.value };
       // Ad-group targets name their ad group; only campaign-level targets name the campaign (common-models/targets.md).
       return withoutUndefined({
-        targetId: e.id, adGroupId: campaignLevel ? undefined : e.adGroupId, campaignId: campaignLevel ? e.campaignId : undefined, adProduct, state: e.state, negative,
+        targetId: e.id,
+        adGroupId: campaignLevel ? undefined : e.adGroupId,
+        campaignId: campaignLevel ? e.campaignId : undefined,
+        adProduct,
+        state: e.state,
+        negative,
         bid: negative || e.bid === undefined ? undefined : { bid: e.bid, currencyCode },
         targetType: isKeyword ? 'KEYWORD' : first?.type === 'SIMILAR_PRODUCT' ? 'PRODUCT_AUDIENCE' : 'PRODUCT',
-        targetDetails, ...deliveryOf(e), ...times(e),
+        targetDetails,
+        ...deliveryOf(e),
+        ...times(e),
       });
     }
     default:

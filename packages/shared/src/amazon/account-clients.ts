@@ -15,7 +15,12 @@ export interface CredentialsInput {
   refresh_token: string;
 }
 
-export async function storeCredentials(db: Knex, box: SecretBox, accountId: string, c: CredentialsInput): Promise<void> {
+export async function storeCredentials(
+  db: Knex,
+  box: SecretBox,
+  accountId: string,
+  c: CredentialsInput,
+): Promise<void> {
   await db('amazon_credentials')
     .insert({
       account_id: accountId,
@@ -68,7 +73,11 @@ export class AmazonClients {
     const client = new AmazonAdsClient({
       region: row.region as Region,
       baseUrl: this.baseUrl,
-      credentials: { clientId: row.client_id, clientSecret: this.box.open(row.client_secret_sealed), refreshToken: this.box.open(row.refresh_token_sealed) },
+      credentials: {
+        clientId: row.client_id,
+        clientSecret: this.box.open(row.client_secret_sealed),
+        refreshToken: this.box.open(row.refresh_token_sealed),
+      },
       log: this.log.child({ accountId }),
     });
     this.cache.set(accountId, { client, updatedAt });
@@ -82,7 +91,9 @@ export class AmazonClients {
   }
 
   async recordAuthError(accountId: string, message: string): Promise<void> {
-    await this.db('amazon_credentials').where({ account_id: accountId }).update({ last_auth_error: message, last_auth_error_at: this.db.fn.now() });
+    await this.db('amazon_credentials')
+      .where({ account_id: accountId })
+      .update({ last_auth_error: message, last_auth_error_at: this.db.fn.now() });
   }
 
   async close(): Promise<void> {

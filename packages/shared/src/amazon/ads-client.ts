@@ -77,7 +77,11 @@ export class AmazonAdsClient {
     const ep = endpointsFor(opts.region, opts.baseUrl);
     this.apiUrl = ep.apiUrl;
     this.dispatcher = opts.dispatcher ?? new Agent({ connections: 32, keepAliveTimeout: 30_000, pipelining: 1 });
-    this.tokens = new LwaTokenProvider({ tokenUrl: ep.tokenUrl, credentials: opts.credentials, dispatcher: this.dispatcher });
+    this.tokens = new LwaTokenProvider({
+      tokenUrl: ep.tokenUrl,
+      credentials: opts.credentials,
+      dispatcher: this.dispatcher,
+    });
     this.log = opts.log.child({ component: 'amazon-ads-client', region: opts.region });
     this.maxAttempts = opts.maxAttempts ?? 8;
     this.backoff = opts.backoff ?? { baseMs: 500, maxMs: 60_000 };
@@ -97,45 +101,68 @@ export class AmazonAdsClient {
     let refreshedOn401 = false;
     // Report creation throttles without Retry-After: back off harder on our own.
     const backoff = req.noRetryAfter ? { baseMs: this.backoff.baseMs * 4, maxMs: this.backoff.maxMs } : this.backoff;
-    return retry(async () => {
-      const token = await this.tokens.get();
-      let res: Dispatcher.ResponseData;
-      try {
-        res = await this.limiter.run(req.rateKey ?? req.profileId ?? '-', () => this.send(req, token));
-      } catch (err) {
-        throw new AmazonApiError('network', `${what} failed: ${(err as Error).message}`, { hint: 'network trouble after every retry; check connectivity to Amazon', cause: err });
-      }
-      this.stats.requests++;
-      const requestId = (res.headers['x-amz-request-id'] ?? res.headers['x-amzn-requestid'] ?? null) as string | null;
-      if (res.statusCode >= 200 && res.statusCode < 300) {
-        const text = await res.body.text();
-        log.debug({ status: res.statusCode, requestId }, 'amazon call ok');
-        return { status: res.statusCode, body: (text ? JSON.parse(text) : null) as T, requestId, headers: res.headers };
-      }
-      const body = await readErrorBody(res);
-      if (res.statusCode === 401 && !refreshedOn401 && !isScopeRefusal(res.statusCode, body)) {
-        // Once: the token may have been revoked server-side before its expiry.
-        refreshedOn401 = true;
-        this.stats.refreshesOn401++;
-        this.tokens.invalidate(token);
-        log.info({ requestId }, 'access token refused; refreshing once');
-        throw new AppError('AMAZON_TOKEN_REFUSED', `${what}: access token refused`, { retriable: true, retryAfterMs: 0 });
-      }
-      if (res.statusCode === 429) this.stats.throttled++;
-      else if (res.statusCode >= 500) this.stats.serverErrors++;
-      const err = errorFromResponse(res.statusCode, body, requestId, what, req.noRetryAfter ? null : parseRetryAfter(res.headers['retry-after'] as string | undefined));
-      log.warn({ status: res.statusCode, requestId, amazonCode: err.amazonCode, kind: err.kind, retriable: err.retriable }, 'amazon call failed');
-      throw err;
-    }, {
-      maxAttempts: this.maxAttempts,
-      backoff,
-      sleep: this.sleep,
-      onRetry: (err, attempt, delayMs) => {
-        if ((err as AppError).code === 'AMAZON_TOKEN_REFUSED') return;
-        this.stats.retries++;
-        log.warn({ attempt, delayMs, code: (err as AppError).code }, 'retrying');
+    return retry(
+      async () => {
+        const token = await this.tokens.get();
+        let res: Dispatcher.ResponseData;
+        try {
+          res = await this.limiter.run(req.rateKey ?? req.profileId ?? '-', () => this.send(req, token));
+        } catch (err) {
+          throw new AmazonApiError('network', `${what} failed: ${(err as Error).message}`, {
+            hint: 'network trouble after every retry; check connectivity to Amazon',
+            cause: err,
+          });
+        }
+        this.stats.requests++;
+        const requestId = (res.headers['x-amz-request-id'] ?? res.headers['x-amzn-requestid'] ?? null) as string | null;
+        if (res.statusCode >= 200 && res.statusCode < 300) {
+          const text = await res.body.text();
+          log.debug({ status: res.statusCode, requestId }, 'amazon call ok');
+          return {
+            status: res.statusCode,
+            body: (text ? JSON.parse(text) : null) as T,
+            requestId,
+            headers: res.headers,
+          };
+        }
+        const body = await readErrorBody(res);
+        if (res.statusCode === 401 && !refreshedOn401 && !isScopeRefusal(res.statusCode, body)) {
+          // Once: the token may have been revoked server-side before its expiry.
+          refreshedOn401 = true;
+          this.stats.refreshesOn401++;
+          this.tokens.invalidate(token);
+          log.info({ requestId }, 'access token refused; refreshing once');
+          throw new AppError('AMAZON_TOKEN_REFUSED', `${what}: access token refused`, {
+            retriable: true,
+            retryAfterMs: 0,
+          });
+        }
+        if (res.statusCode === 429) this.stats.throttled++;
+        else if (res.statusCode >= 500) this.stats.serverErrors++;
+        const err = errorFromResponse(
+          res.statusCode,
+          body,
+          requestId,
+          what,
+          req.noRetryAfter ? null : parseRetryAfter(res.headers['retry-after'] as string | undefined),
+        );
+        log.warn(
+          { status: res.statusCode, requestId, amazonCode: err.amazonCode, kind: err.kind, retriable: err.retriable },
+          'amazon call failed',
+        );
+        throw err;
       },
-    });
+      {
+        maxAttempts: this.maxAttempts,
+        backoff,
+        sleep: this.sleep,
+        onRetry: (err, attempt, delayMs) => {
+          if ((err as AppError).code === 'AMAZON_TOKEN_REFUSED') return;
+          this.stats.retries++;
+          log.warn({ attempt, delayMs, code: (err as AppError).code }, 'retrying');
+        },
+      },
+    );
   }
 
   private send(req: AdsRequest, token: string): Promise<Dispatcher.ResponseData> {
@@ -153,11 +180,26 @@ export class AmazonAdsClient {
       headers['content-type'] = req.contentType ?? 'application/json';
       body = JSON.stringify(req.body);
     }
-    return request(url, { method: req.method, headers, body, dispatcher: this.dispatcher, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs });
+    return request(url, {
+      method: req.method,
+      headers,
+      body,
+      dispatcher: this.dispatcher,
+      headersTimeout: this.timeoutMs,
+      bodyTimeout: this.timeoutMs,
+    });
   }
 
   /** v3-style pagination (POST …/list with nextToken / maxResults). Streams one page at a time. */
-  async *listV3<T>(opts: { path: string; profileId: string; mediaType: string; key: string; body?: Record<string, unknown>; maxResults?: number; onPage?: PageHook }): AsyncGenerator<T> {
+  async *listV3<T>(opts: {
+    path: string;
+    profileId: string;
+    mediaType: string;
+    key: string;
+    body?: Record<string, unknown>;
+    maxResults?: number;
+    onPage?: PageHook;
+  }): AsyncGenerator<T> {
     let nextToken: string | undefined;
     let page = 0;
     do {
@@ -171,7 +213,13 @@ export class AmazonAdsClient {
         what: `${opts.path} page ${page}`,
       });
       const items = res.body[opts.key];
-      if (!Array.isArray(items)) throw new AmazonApiError('bad_request', `${opts.path} answered without "${opts.key}"`, { status: res.status, requestId: res.requestId, body: res.body, hint: 'the response shape changed; check the media type version' });
+      if (!Array.isArray(items))
+        throw new AmazonApiError('bad_request', `${opts.path} answered without "${opts.key}"`, {
+          status: res.status,
+          requestId: res.requestId,
+          body: res.body,
+          hint: 'the response shape changed; check the media type version',
+        });
       opts.onPage?.({ requestId: res.requestId, count: items.length });
       for (const item of items) yield item as T;
       nextToken = typeof res.body.nextToken === 'string' && res.body.nextToken ? res.body.nextToken : undefined;
@@ -180,11 +228,29 @@ export class AmazonAdsClient {
   }
 
   /** v2-style pagination (GET with startIndex / count); the last page is shorter than count. */
-  async *listV2<T>(opts: { path: string; profileId: string; query?: Record<string, string | undefined>; count?: number; onPage?: PageHook }): AsyncGenerator<T> {
+  async *listV2<T>(opts: {
+    path: string;
+    profileId: string;
+    query?: Record<string, string | undefined>;
+    count?: number;
+    onPage?: PageHook;
+  }): AsyncGenerator<T> {
     const count = opts.count ?? 1000;
     for (let startIndex = 0; ; startIndex += count) {
-      const res = await this.call<unknown[]>({ method: 'GET', path: opts.path, profileId: opts.profileId, query: { ...opts.query, startIndex, count }, what: `${opts.path} from ${startIndex}` });
-      if (!Array.isArray(res.body)) throw new AmazonApiError('bad_request', `${opts.path} answered with a non-array`, { status: res.status, requestId: res.requestId, body: res.body, hint: 'the response shape changed' });
+      const res = await this.call<unknown[]>({
+        method: 'GET',
+        path: opts.path,
+        profileId: opts.profileId,
+        query: { ...opts.query, startIndex, count },
+        what: `${opts.path} from ${startIndex}`,
+      });
+      if (!Array.isArray(res.body))
+        throw new AmazonApiError('bad_request', `${opts.path} answered with a non-array`, {
+          status: res.status,
+          requestId: res.requestId,
+          body: res.body,
+          hint: 'the response shape changed',
+        });
       opts.onPage?.({ requestId: res.requestId, count: res.body.length });
       for (const item of res.body) yield item as T;
       if (res.body.length < count) return;
@@ -192,22 +258,43 @@ export class AmazonAdsClient {
   }
 
   /** A presigned download (S3): no Amazon auth headers, retried on network errors and 5xx. */
-  async download(url: string, what = 'report download'): Promise<{ status: number; body: Readable; size: number | null }> {
-    return retry(async () => {
-      let res: Dispatcher.ResponseData;
-      try {
-        res = await request(url, { method: 'GET', dispatcher: this.dispatcher, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs });
-      } catch (err) {
-        throw new AmazonApiError('network', `${what} failed: ${(err as Error).message}`, { hint: 'network trouble after every retry', cause: err });
-      }
-      if (res.statusCode === 200) return { status: 200, body: res.body, size: Number(res.headers['content-length'] ?? NaN) || null };
-      const text = await res.body.text();
-      const expired = /Request has expired|AccessDenied/.test(text);
-      throw new AmazonApiError(expired ? 'url_expired' : res.statusCode >= 500 ? 'server' : 'bad_request', `${what} answered ${res.statusCode}: ${text.slice(0, 200)}`, {
-        status: res.statusCode,
-        hint: expired ? 'the presigned URL expired; fetch the report status again for a fresh URL' : 'the download failed',
-      });
-    }, { maxAttempts: this.maxAttempts, backoff: this.backoff, sleep: this.sleep });
+  async download(
+    url: string,
+    what = 'report download',
+  ): Promise<{ status: number; body: Readable; size: number | null }> {
+    return retry(
+      async () => {
+        let res: Dispatcher.ResponseData;
+        try {
+          res = await request(url, {
+            method: 'GET',
+            dispatcher: this.dispatcher,
+            headersTimeout: this.timeoutMs,
+            bodyTimeout: this.timeoutMs,
+          });
+        } catch (err) {
+          throw new AmazonApiError('network', `${what} failed: ${(err as Error).message}`, {
+            hint: 'network trouble after every retry',
+            cause: err,
+          });
+        }
+        if (res.statusCode === 200)
+          return { status: 200, body: res.body, size: Number(res.headers['content-length'] ?? NaN) || null };
+        const text = await res.body.text();
+        const expired = /Request has expired|AccessDenied/.test(text);
+        throw new AmazonApiError(
+          expired ? 'url_expired' : res.statusCode >= 500 ? 'server' : 'bad_request',
+          `${what} answered ${res.statusCode}: ${text.slice(0, 200)}`,
+          {
+            status: res.statusCode,
+            hint: expired
+              ? 'the presigned URL expired; fetch the report status again for a fresh URL'
+              : 'the download failed',
+          },
+        );
+      },
+      { maxAttempts: this.maxAttempts, backoff: this.backoff, sleep: this.sleep },
+    );
   }
 }
 

@@ -24,23 +24,62 @@ export interface AmcInstance {
 }
 
 const rateKey = (i: AmcInstance) => `amc:${i.instance_id}`;
-const headers = (i: AmcInstance) => ({ 'amazon-advertising-api-advertiserid': i.advertiser_id, 'amazon-advertising-api-marketplaceid': i.marketplace_id });
+const headers = (i: AmcInstance) => ({
+  'amazon-advertising-api-advertiserid': i.advertiser_id,
+  'amazon-advertising-api-marketplaceid': i.marketplace_id,
+});
 const base = (i: AmcInstance) => `/amc/reporting/${encodeURIComponent(i.instance_id)}`;
 
-export async function upsertWorkflow(client: AmazonAdsClient, i: AmcInstance, workflowId: string, sqlQuery: string): Promise<'created' | 'updated'> {
+export async function upsertWorkflow(
+  client: AmazonAdsClient,
+  i: AmcInstance,
+  workflowId: string,
+  sqlQuery: string,
+): Promise<'created' | 'updated'> {
   try {
-    await client.call({ method: 'GET', path: `${base(i)}/workflows/${encodeURIComponent(workflowId)}`, headers: headers(i), rateKey: rateKey(i), what: `AMC workflow ${workflowId}` });
+    await client.call({
+      method: 'GET',
+      path: `${base(i)}/workflows/${encodeURIComponent(workflowId)}`,
+      headers: headers(i),
+      rateKey: rateKey(i),
+      what: `AMC workflow ${workflowId}`,
+    });
   } catch (err) {
     if ((err as { kind?: string }).kind !== 'not_found') throw err;
-    await client.call({ method: 'POST', path: `${base(i)}/workflows`, headers: headers(i), rateKey: rateKey(i), body: { workflowId, sqlQuery }, what: `create AMC workflow ${workflowId}` });
+    await client.call({
+      method: 'POST',
+      path: `${base(i)}/workflows`,
+      headers: headers(i),
+      rateKey: rateKey(i),
+      body: { workflowId, sqlQuery },
+      what: `create AMC workflow ${workflowId}`,
+    });
     return 'created';
   }
-  await client.call({ method: 'PUT', path: `${base(i)}/workflows/${encodeURIComponent(workflowId)}`, headers: headers(i), rateKey: rateKey(i), body: { workflowId, sqlQuery }, what: `update AMC workflow ${workflowId}` });
+  await client.call({
+    method: 'PUT',
+    path: `${base(i)}/workflows/${encodeURIComponent(workflowId)}`,
+    headers: headers(i),
+    rateKey: rateKey(i),
+    body: { workflowId, sqlQuery },
+    what: `update AMC workflow ${workflowId}`,
+  });
   return 'updated';
 }
 
-export async function createExecution(client: AmazonAdsClient, i: AmcInstance, body: AmcExecutionBody): Promise<string> {
-  const res = await client.call<{ workflowExecutionId: string }>({ method: 'POST', path: `${base(i)}/workflowExecutions`, headers: headers(i), rateKey: rateKey(i), body, what: `execute AMC workflow ${body.workflowId}` });
+export async function createExecution(
+  client: AmazonAdsClient,
+  i: AmcInstance,
+  body: AmcExecutionBody,
+): Promise<string> {
+  const res = await client.call<{ workflowExecutionId: string }>({
+    method: 'POST',
+    path: `${base(i)}/workflowExecutions`,
+    headers: headers(i),
+    rateKey: rateKey(i),
+    body,
+    what: `execute AMC workflow ${body.workflowId}`,
+  });
   return res.body.workflowExecutionId;
 }
 
@@ -52,17 +91,39 @@ export interface AmcExecutionStatus {
   outputS3URI?: string;
 }
 
-export async function executionStatus(client: AmazonAdsClient, i: AmcInstance, executionId: string): Promise<AmcExecutionStatus> {
-  const res = await client.call<AmcExecutionStatus>({ method: 'GET', path: `${base(i)}/workflowExecutions/${encodeURIComponent(executionId)}`, headers: headers(i), rateKey: rateKey(i), what: `AMC execution ${executionId} status` });
+export async function executionStatus(
+  client: AmazonAdsClient,
+  i: AmcInstance,
+  executionId: string,
+): Promise<AmcExecutionStatus> {
+  const res = await client.call<AmcExecutionStatus>({
+    method: 'GET',
+    path: `${base(i)}/workflowExecutions/${encodeURIComponent(executionId)}`,
+    headers: headers(i),
+    rateKey: rateKey(i),
+    what: `AMC execution ${executionId} status`,
+  });
   return res.body;
 }
 
 export async function downloadUrls(client: AmazonAdsClient, i: AmcInstance, executionId: string): Promise<string[]> {
-  const res = await client.call<{ downloadUrls: string[] }>({ method: 'GET', path: `${base(i)}/workflowExecutions/${encodeURIComponent(executionId)}/downloadUrls`, headers: headers(i), rateKey: rateKey(i), what: `AMC execution ${executionId} download URLs` });
+  const res = await client.call<{ downloadUrls: string[] }>({
+    method: 'GET',
+    path: `${base(i)}/workflowExecutions/${encodeURIComponent(executionId)}/downloadUrls`,
+    headers: headers(i),
+    rateKey: rateKey(i),
+    what: `AMC execution ${executionId} download URLs`,
+  });
   return res.body.downloadUrls ?? [];
 }
 
 /** Cancels an execution (execute-workflow.md: DELETE …/workflowExecutions/{id}); it stays, CANCELLED. */
 export async function cancelExecution(client: AmazonAdsClient, i: AmcInstance, executionId: string): Promise<void> {
-  await client.call({ method: 'DELETE', path: `${base(i)}/workflowExecutions/${encodeURIComponent(executionId)}`, headers: headers(i), rateKey: rateKey(i), what: `cancel AMC execution ${executionId}` });
+  await client.call({
+    method: 'DELETE',
+    path: `${base(i)}/workflowExecutions/${encodeURIComponent(executionId)}`,
+    headers: headers(i),
+    rateKey: rateKey(i),
+    what: `cancel AMC execution ${executionId}`,
+  });
 }

@@ -6,7 +6,8 @@
  */
 import { AppError } from '../runtime/errors.ts';
 
-export type AmazonErrorKind = 'auth' | 'forbidden' | 'throttled' | 'not_found' | 'bad_request' | 'duplicate' | 'server' | 'network' | 'url_expired';
+export type AmazonErrorKind =
+  'auth' | 'forbidden' | 'throttled' | 'not_found' | 'bad_request' | 'duplicate' | 'server' | 'network' | 'url_expired';
 
 export class AmazonApiError extends AppError {
   readonly kind: AmazonErrorKind;
@@ -16,8 +17,24 @@ export class AmazonApiError extends AppError {
   readonly requestId: string | null;
   readonly body: unknown;
   readonly hint: string;
-  constructor(kind: AmazonErrorKind, message: string, opts: { status?: number | null; amazonCode?: string | null; requestId?: string | null; body?: unknown; hint: string; cause?: unknown; retryAfterMs?: number | null }) {
-    super(`AMAZON_${kind.toUpperCase()}`, `${message} — ${opts.hint}`, { retriable: kind === 'throttled' || kind === 'server' || kind === 'network', retryAfterMs: opts.retryAfterMs, cause: opts.cause });
+  constructor(
+    kind: AmazonErrorKind,
+    message: string,
+    opts: {
+      status?: number | null;
+      amazonCode?: string | null;
+      requestId?: string | null;
+      body?: unknown;
+      hint: string;
+      cause?: unknown;
+      retryAfterMs?: number | null;
+    },
+  ) {
+    super(`AMAZON_${kind.toUpperCase()}`, `${message} — ${opts.hint}`, {
+      retriable: kind === 'throttled' || kind === 'server' || kind === 'network',
+      retryAfterMs: opts.retryAfterMs,
+      cause: opts.cause,
+    });
     this.name = 'AmazonApiError';
     this.kind = kind;
     this.status = opts.status ?? null;
@@ -51,17 +68,48 @@ export function isScopeRefusal(status: number, body: unknown): boolean {
   return status === 401 && /scope/i.test(describe(body).detail);
 }
 
-export function errorFromResponse(status: number, body: unknown, requestId: string | null, what: string, retryAfterMs: number | null = null): AmazonApiError {
+export function errorFromResponse(
+  status: number,
+  body: unknown,
+  requestId: string | null,
+  what: string,
+  retryAfterMs: number | null = null,
+): AmazonApiError {
   const { code, detail } = describe(body);
   const msg = `${what} answered ${status}${code ? ` ${code}` : ''}${detail ? `: ${detail}` : ''}`;
   const o = { status, amazonCode: code, requestId, body, retryAfterMs };
-  if (isScopeRefusal(status, body)) return new AmazonApiError('forbidden', msg, { ...o, hint: 'these credentials cannot access this profile; check the profile id, its region and the account\'s permissions' });
-  if (status === 401) return new AmazonApiError('auth', msg, { ...o, hint: 'the access token was refused after a refresh; re-authorise the account (its refresh token may be revoked)' });
-  if (status === 403) return new AmazonApiError('forbidden', msg, { ...o, hint: 'these credentials cannot access this profile; check the profile id and the account\'s permissions' });
-  if (status === 404) return new AmazonApiError('not_found', msg, { ...o, hint: 'the resource does not exist (or no longer); check the id' });
-  if (status === 425) return new AmazonApiError('duplicate', msg, { ...o, hint: 'an identical request is still in progress; use the id Amazon names' });
-  if (status === 429) return new AmazonApiError('throttled', msg, { ...o, hint: 'rate limited after every retry; lower concurrency or spread the work over time' });
-  if (status >= 500) return new AmazonApiError('server', msg, { ...o, hint: 'Amazon failed after every retry; try again later' });
+  if (isScopeRefusal(status, body))
+    return new AmazonApiError('forbidden', msg, {
+      ...o,
+      hint: "these credentials cannot access this profile; check the profile id, its region and the account's permissions",
+    });
+  if (status === 401)
+    return new AmazonApiError('auth', msg, {
+      ...o,
+      hint: 'the access token was refused after a refresh; re-authorise the account (its refresh token may be revoked)',
+    });
+  if (status === 403)
+    return new AmazonApiError('forbidden', msg, {
+      ...o,
+      hint: "these credentials cannot access this profile; check the profile id and the account's permissions",
+    });
+  if (status === 404)
+    return new AmazonApiError('not_found', msg, {
+      ...o,
+      hint: 'the resource does not exist (or no longer); check the id',
+    });
+  if (status === 425)
+    return new AmazonApiError('duplicate', msg, {
+      ...o,
+      hint: 'an identical request is still in progress; use the id Amazon names',
+    });
+  if (status === 429)
+    return new AmazonApiError('throttled', msg, {
+      ...o,
+      hint: 'rate limited after every retry; lower concurrency or spread the work over time',
+    });
+  if (status >= 500)
+    return new AmazonApiError('server', msg, { ...o, hint: 'Amazon failed after every retry; try again later' });
   return new AmazonApiError('bad_request', msg, { ...o, hint: 'the request is invalid; fix it before retrying' });
 }
 
@@ -71,19 +119,23 @@ export class LwaError extends AmazonApiError {
     const { code, detail } = describe(body);
     const revoked = code === 'invalid_grant';
     const transient = status === 429 || status >= 500;
-    super(transient ? (status === 429 ? 'throttled' : 'server') : 'auth', `Login with Amazon refused the refresh token (${status} ${code ?? ''}${detail ? `: ${detail}` : ''})`, {
-      status,
-      amazonCode: code,
-      body,
-      retryAfterMs,
-      hint: transient
-        ? 'Login with Amazon is busy or failing; retried with backoff'
-        : revoked
-          ? 'the refresh token is revoked or expired; the account must authorise adsync again'
-          : code === 'invalid_client'
-            ? 'the client id or client secret is wrong; check the account\'s credentials'
-            : 'check the account\'s credentials',
-    });
+    super(
+      transient ? (status === 429 ? 'throttled' : 'server') : 'auth',
+      `Login with Amazon refused the refresh token (${status} ${code ?? ''}${detail ? `: ${detail}` : ''})`,
+      {
+        status,
+        amazonCode: code,
+        body,
+        retryAfterMs,
+        hint: transient
+          ? 'Login with Amazon is busy or failing; retried with backoff'
+          : revoked
+            ? 'the refresh token is revoked or expired; the account must authorise adsync again'
+            : code === 'invalid_client'
+              ? "the client id or client secret is wrong; check the account's credentials"
+              : "check the account's credentials",
+      },
+    );
     this.name = 'LwaError';
   }
 }

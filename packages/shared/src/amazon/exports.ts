@@ -35,7 +35,10 @@ export interface ExportRequest {
 
 /** The request body: every state, the ad products asked for, and the target filters when given. */
 export function exportBody(kind: ExportKind, r: ExportRequest): Record<string, unknown> {
-  const body: Record<string, unknown> = { adProductFilter: r.adProducts, stateFilter: ['ENABLED', 'PAUSED', 'ARCHIVED'] };
+  const body: Record<string, unknown> = {
+    adProductFilter: r.adProducts,
+    stateFilter: ['ENABLED', 'PAUSED', 'ARCHIVED'],
+  };
   if (kind === 'targets' && r.negative) body.negativeFilter = r.negative;
   if (kind === 'targets' && r.targetLevels) body.targetLevelFilter = r.targetLevels;
   return body;
@@ -50,20 +53,41 @@ export async function* exportEntities<T = Record<string, unknown>>(
   const sleep = opts.sleep ?? realSleep;
   const media = EXPORT_MEDIA_TYPES[kind];
   const created = await client.call<{ exportId: string }>({
-    method: 'POST', path: `/${kind}/export`, profileId, contentType: media, accept: media, body: exportBody(kind, opts), what: `export ${kind}`,
+    method: 'POST',
+    path: `/${kind}/export`,
+    profileId,
+    contentType: media,
+    accept: media,
+    body: exportBody(kind, opts),
+    what: `export ${kind}`,
   });
   opts.onPage?.({ requestId: created.requestId, count: 0 });
   const deadline = Date.now() + (opts.maxWaitMs ?? 30 * 60_000);
   let url: string | null = null;
   while (!url) {
     const s = await client.call<{ status: string; url?: string; error?: { errorCode?: string; message?: string } }>({
-      method: 'GET', path: `/exports/${encodeURIComponent(created.body.exportId)}`, profileId, accept: media, what: `export ${kind} status`,
+      method: 'GET',
+      path: `/exports/${encodeURIComponent(created.body.exportId)}`,
+      profileId,
+      accept: media,
+      what: `export ${kind} status`,
     });
     if (s.body.status === 'COMPLETED' && s.body.url) url = s.body.url;
     else if (s.body.status === 'FAILED') {
-      const reason = s.body.error ? `${s.body.error.errorCode ?? 'ERROR'}: ${s.body.error.message ?? ''}` : 'no reason given';
-      throw new AmazonApiError('server', `export ${kind} failed: ${reason}`, { requestId: s.requestId, amazonCode: s.body.error?.errorCode ?? null, hint: 'run the sync again; a list-based sync is the fallback' });
-    } else if (Date.now() > deadline) throw new AmazonApiError('server', `export ${kind} still ${s.body.status} after ${Math.round((opts.maxWaitMs ?? 1_800_000) / 60_000)} minutes`, { requestId: s.requestId, hint: 'Amazon is slow; try again later' });
+      const reason = s.body.error
+        ? `${s.body.error.errorCode ?? 'ERROR'}: ${s.body.error.message ?? ''}`
+        : 'no reason given';
+      throw new AmazonApiError('server', `export ${kind} failed: ${reason}`, {
+        requestId: s.requestId,
+        amazonCode: s.body.error?.errorCode ?? null,
+        hint: 'run the sync again; a list-based sync is the fallback',
+      });
+    } else if (Date.now() > deadline)
+      throw new AmazonApiError(
+        'server',
+        `export ${kind} still ${s.body.status} after ${Math.round((opts.maxWaitMs ?? 1_800_000) / 60_000)} minutes`,
+        { requestId: s.requestId, hint: 'Amazon is slow; try again later' },
+      );
     else await sleep(opts.pollMs ?? 2_000);
   }
   const file = await client.download(url, `export ${kind} download`);
@@ -71,7 +95,10 @@ export async function* exportEntities<T = Record<string, unknown>>(
   file.body.on('error', (err) => gunzip.destroy(err));
   let n = 0;
   for await (const el of jsonArrayElements(gunzip)) {
-    if (!el.ok) throw new AmazonApiError('bad_request', `export ${kind} has an unreadable element: ${el.error}`, { hint: 'the export file is damaged; run the sync again' });
+    if (!el.ok)
+      throw new AmazonApiError('bad_request', `export ${kind} has an unreadable element: ${el.error}`, {
+        hint: 'the export file is damaged; run the sync again',
+      });
     n++;
     yield el.value as T;
   }

@@ -31,7 +31,14 @@ export class LwaTokenProvider {
   private inflight: Promise<AccessToken> | null = null;
   refreshCount = 0;
 
-  constructor(opts: { tokenUrl: string; credentials: LwaCredentials; dispatcher?: Dispatcher; refreshSkewMs?: number; now?: () => number; sleep?: Sleep }) {
+  constructor(opts: {
+    tokenUrl: string;
+    credentials: LwaCredentials;
+    dispatcher?: Dispatcher;
+    refreshSkewMs?: number;
+    now?: () => number;
+    sleep?: Sleep;
+  }) {
     this.tokenUrl = opts.tokenUrl;
     this.creds = opts.credentials;
     this.dispatcher = opts.dispatcher;
@@ -63,7 +70,11 @@ export class LwaTokenProvider {
 
   /** LWA throttles and fails like any Amazon endpoint: retry 429/5xx/network errors, never a refused grant. */
   private doRefresh(): Promise<AccessToken> {
-    return retry(() => this.refreshOnce(), { maxAttempts: 6, backoff: { baseMs: 250, maxMs: 10_000 }, sleep: this.sleep });
+    return retry(() => this.refreshOnce(), {
+      maxAttempts: 6,
+      backoff: { baseMs: 250, maxMs: 10_000 },
+      sleep: this.sleep,
+    });
   }
 
   private async refreshOnce(): Promise<AccessToken> {

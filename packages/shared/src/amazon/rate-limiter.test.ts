@@ -12,12 +12,13 @@ test('concurrency per key is capped, and keys do not share the cap', async () =>
   const limiter = new KeyedRateLimiter({ ratePerSec: 1000, burst: 1000, concurrency: 2 });
   const inFlight: Record<string, number> = { a: 0, b: 0 };
   const peak: Record<string, number> = { a: 0, b: 0 };
-  const job = (k: string) => limiter.run(k, async () => {
-    inFlight[k]!++;
-    peak[k] = Math.max(peak[k]!, inFlight[k]!);
-    await new Promise((r) => setTimeout(r, 10));
-    inFlight[k]!--;
-  });
+  const job = (k: string) =>
+    limiter.run(k, async () => {
+      inFlight[k]!++;
+      peak[k] = Math.max(peak[k]!, inFlight[k]!);
+      await new Promise((r) => setTimeout(r, 10));
+      inFlight[k]!--;
+    });
   await Promise.all([...Array(6)].flatMap(() => [job('a'), job('b')]));
   assert.deepEqual(peak, { a: 2, b: 2 });
 });

@@ -47,7 +47,11 @@ export function reportRequestBody(spec: ReportRequestSpec) {
 const DUPLICATE = /duplicate of\s*:\s*([\w-]+)/i;
 
 /** Creates a report, or adopts the one Amazon says this request duplicates. */
-export async function createReport(client: AmazonAdsClient, profileId: string, spec: ReportRequestSpec): Promise<{ reportId: string; duplicate: boolean; requestId: string | null }> {
+export async function createReport(
+  client: AmazonAdsClient,
+  profileId: string,
+  spec: ReportRequestSpec,
+): Promise<{ reportId: string; duplicate: boolean; requestId: string | null }> {
   try {
     const res = await client.call<{ reportId: string }>({
       method: 'POST',
@@ -70,7 +74,16 @@ export async function createReport(client: AmazonAdsClient, profileId: string, s
   }
 }
 
-export async function getReportStatus(client: AmazonAdsClient, profileId: string, reportId: string): Promise<AmazonReportStatus> {
-  const res = await client.call<AmazonReportStatus>({ method: 'GET', path: `/reporting/reports/${reportId}`, profileId, what: `report ${reportId} status` });
+export async function getReportStatus(
+  client: AmazonAdsClient,
+  profileId: string,
+  reportId: string,
+): Promise<AmazonReportStatus> {
+  const res = await client.call<AmazonReportStatus>({
+    method: 'GET',
+    path: `/reporting/reports/${reportId}`,
+    profileId,
+    what: `report ${reportId} status`,
+  });
   return res.body;
 }

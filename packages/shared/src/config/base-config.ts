@@ -23,7 +23,10 @@ export const baseConfigShape = {
   SCHEMA_REGISTRY_URL: url(['http', 'https']).optional(),
   DATABASE_URL: url(['postgres', 'postgresql']).default('postgres://adsync:adsync@127.0.0.1:55432/adsync'),
   CLICKHOUSE_URL: url(['http', 'https']).default('http://127.0.0.1:18123'),
-  CLICKHOUSE_DATABASE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a database identifier').default('adsync'),
+  CLICKHOUSE_DATABASE: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a database identifier')
+    .default('adsync'),
   CLICKHOUSE_USER: z.string().default('default'),
   CLICKHOUSE_PASSWORD: z.string().default(''),
   /**

@@ -32,7 +32,10 @@ test('every bad variable is named in one error', () => {
 });
 
 test('values are coerced and trimmed', () => {
-  const cfg = loadConfig({ PORT: port, B: hostPortList, NAME: z.string() }, { PORT: ' 8080 ', B: 'a:1, b:2', NAME: 'x' });
+  const cfg = loadConfig(
+    { PORT: port, B: hostPortList, NAME: z.string() },
+    { PORT: ' 8080 ', B: 'a:1, b:2', NAME: 'x' },
+  );
   assert.equal(cfg.PORT, 8080);
   assert.deepEqual(cfg.B, ['a:1', 'b:2']);
 });

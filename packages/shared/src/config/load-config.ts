@@ -5,9 +5,7 @@ export class ConfigError extends Error {
   readonly code = 'ADSYNC_ERR_CONFIG';
   readonly problems: { variable: string; problem: string }[];
   constructor(problems: { variable: string; problem: string }[]) {
-    super(
-      'Invalid configuration:\n' + problems.map((p) => `  - ${p.variable}: ${p.problem}`).join('\n'),
-    );
+    super('Invalid configuration:\n' + problems.map((p) => `  - ${p.variable}: ${p.problem}`).join('\n'));
     this.name = 'ConfigError';
     this.problems = problems;
   }
@@ -42,7 +40,12 @@ export function loadConfig<S extends z.ZodRawShape>(
 /** Comma-separated host:port list, e.g. KAFKA_BROKERS. */
 export const hostPortList = z
   .string()
-  .transform((s) => s.split(',').map((b) => b.trim()).filter(Boolean))
+  .transform((s) =>
+    s
+      .split(',')
+      .map((b) => b.trim())
+      .filter(Boolean),
+  )
   .refine((list) => list.length > 0 && list.every((b) => /^[^\s:]+:\d{1,5}$/.test(b)), {
     message: 'expected a comma-separated list of host:port',
   });

@@ -23,7 +23,10 @@ export interface SecretBox {
 export function parseKey(value: string): Buffer {
   const v = value.trim();
   const buf = /^[0-9a-f]{64}$/i.test(v) ? Buffer.from(v, 'hex') : Buffer.from(v, 'base64');
-  if (buf.length !== 32) throw new SecretBoxError('ENCRYPTION_KEY must be 32 bytes, as base64 or 64 hex characters (generate one: openssl rand -base64 32)');
+  if (buf.length !== 32)
+    throw new SecretBoxError(
+      'ENCRYPTION_KEY must be 32 bytes, as base64 or 64 hex characters (generate one: openssl rand -base64 32)',
+    );
   return buf;
 }
 
@@ -37,13 +40,23 @@ export function createSecretBox(current: Buffer, previous: Buffer[] = []): Secre
       const iv = randomBytes(12);
       const cipher = createCipheriv('aes-256-gcm', current, iv);
       const ct = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-      return ['v1', currentId, iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), ct.toString('base64url')].join('.');
+      return [
+        'v1',
+        currentId,
+        iv.toString('base64url'),
+        cipher.getAuthTag().toString('base64url'),
+        ct.toString('base64url'),
+      ].join('.');
     },
     open(sealed) {
       const [v, keyId, iv, tag, ct] = sealed.split('.');
-      if (v !== 'v1' || !keyId || !iv || !tag || ct === undefined) throw new SecretBoxError('stored secret is not in the v1 format');
+      if (v !== 'v1' || !keyId || !iv || !tag || ct === undefined)
+        throw new SecretBoxError('stored secret is not in the v1 format');
       const key = keys.get(keyId);
-      if (!key) throw new SecretBoxError(`stored secret was sealed with key ${keyId}, which is not configured (set ENCRYPTION_KEY_PREVIOUS)`);
+      if (!key)
+        throw new SecretBoxError(
+          `stored secret was sealed with key ${keyId}, which is not configured (set ENCRYPTION_KEY_PREVIOUS)`,
+        );
       try {
         const d = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
         d.setAuthTag(Buffer.from(tag, 'base64url'));
@@ -61,8 +74,13 @@ export function createSecretBox(current: Buffer, previous: Buffer[] = []): Secre
  */
 export const DEV_ENCRYPTION_KEY = 'ZGV2LW9ubHkta2V5LWRvLW5vdC11c2UtaW4tcHJvZCE=';
 
-export function secretBoxFromEnv(env: { NODE_ENV: string; ENCRYPTION_KEY?: string | undefined; ENCRYPTION_KEY_PREVIOUS?: string | undefined }): SecretBox {
-  if (!env.ENCRYPTION_KEY && env.NODE_ENV === 'production') throw new SecretBoxError('ENCRYPTION_KEY is required in production (generate one: openssl rand -base64 32)');
+export function secretBoxFromEnv(env: {
+  NODE_ENV: string;
+  ENCRYPTION_KEY?: string | undefined;
+  ENCRYPTION_KEY_PREVIOUS?: string | undefined;
+}): SecretBox {
+  if (!env.ENCRYPTION_KEY && env.NODE_ENV === 'production')
+    throw new SecretBoxError('ENCRYPTION_KEY is required in production (generate one: openssl rand -base64 32)');
   const previous = (env.ENCRYPTION_KEY_PREVIOUS ?? '').split(',').filter(Boolean).map(parseKey);
   return createSecretBox(parseKey(env.ENCRYPTION_KEY ?? DEV_ENCRYPTION_KEY), previous);
 }

@@ -37,9 +37,13 @@ export async function bulkUpsert<R>(db: Knex | Knex.Transaction, spec: UpsertSpe
       arrays[c]![i] = v === undefined ? null : spec.columns[cols[c]!] === 'jsonb' && v !== null ? JSON.stringify(v) : v;
     }
   });
-  const unnest = cols.map((c, i) => `$${i + 1}::${spec.columns[c] === 'jsonb' ? 'text' : spec.columns[c]}[]`).join(', ');
+  const unnest = cols
+    .map((c, i) => `$${i + 1}::${spec.columns[c] === 'jsonb' ? 'text' : spec.columns[c]}[]`)
+    .join(', ');
   const select = cols.map((c) => (spec.columns[c] === 'jsonb' ? `${ident(c)}::jsonb` : ident(c))).join(', ');
-  const update = (spec.update ?? cols.filter((c) => !spec.key.includes(c))).map((c) => `${ident(c)} = excluded.${ident(c)}`);
+  const update = (spec.update ?? cols.filter((c) => !spec.key.includes(c))).map(
+    (c) => `${ident(c)} = excluded.${ident(c)}`,
+  );
   for (const [c, expr] of Object.entries(spec.alwaysSet ?? {})) update.push(`${ident(c)} = ${expr}`);
   const sql = `insert into ${ident(spec.table)} (${cols.map(ident).join(', ')})
     select ${select} from unnest(${unnest}) as t(${cols.map(ident).join(', ')})

@@ -22,9 +22,16 @@ export interface ClickHouse {
 
 export async function createClickHouse(opts: ClickHouseOptions): Promise<ClickHouse> {
   // The database may not exist yet on a fresh server; create it through a client that does not select it.
-  const bootstrap = createClient({ url: opts.url, username: opts.username ?? 'default', password: opts.password ?? '' });
+  const bootstrap = createClient({
+    url: opts.url,
+    username: opts.username ?? 'default',
+    password: opts.password ?? '',
+  });
   try {
-    await bootstrap.command({ query: `CREATE DATABASE IF NOT EXISTS ${opts.database}`, query_id: `${opts.application}:bootstrap:${randomUUID()}` });
+    await bootstrap.command({
+      query: `CREATE DATABASE IF NOT EXISTS ${opts.database}`,
+      query_id: `${opts.application}:bootstrap:${randomUUID()}`,
+    });
   } finally {
     await bootstrap.close();
   }
@@ -48,7 +55,9 @@ export async function createClickHouse(opts: ClickHouseOptions): Promise<ClickHo
 
 export async function clickhouseReady(ch: ClickHouse): Promise<{ ok: boolean; detail: string }> {
   const res = await ch.client.ping();
-  return res.success ? { ok: true, detail: 'ok' } : { ok: false, detail: String((res as { error?: Error }).error?.message ?? 'ping failed') };
+  return res.success
+    ? { ok: true, detail: 'ok' }
+    : { ok: false, detail: String((res as { error?: Error }).error?.message ?? 'ping failed') };
 }
 
 /**

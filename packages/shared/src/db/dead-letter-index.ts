@@ -8,8 +8,14 @@ export function clickhouseDeadLetterSink(ch: ClickHouse) {
       table: 'dead_letters',
       format: 'JSONEachRow',
       values: records.map((r) => ({
-        at: chDateTime(r.at), topic: r.topic, consumer_group: r.consumerGroup, step: r.step, reason: r.reason.slice(0, 2000),
-        source_partition: Math.max(0, r.sourcePartition), source_offset: r.sourceOffset, message_key: r.key ?? '',
+        at: chDateTime(r.at),
+        topic: r.topic,
+        consumer_group: r.consumerGroup,
+        step: r.step,
+        reason: r.reason.slice(0, 2000),
+        source_partition: Math.max(0, r.sourcePartition),
+        source_offset: r.sourceOffset,
+        message_key: r.key ?? '',
       })),
     });
   };

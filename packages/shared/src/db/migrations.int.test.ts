@@ -1,7 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { freshClickHouse, freshPostgres } from '../testing/test-stack.ts';
-import { migrateClickHouse, migratePostgres, readMigrations, rollbackPostgres, migrationLabel, MIGRATIONS_DIR } from './migrations.ts';
+import {
+  migrateClickHouse,
+  migratePostgres,
+  readMigrations,
+  rollbackPostgres,
+  migrationLabel,
+  MIGRATIONS_DIR,
+} from './migrations.ts';
 import { join } from 'node:path';
 import { createPostgres } from './postgres.ts';
 
@@ -37,7 +44,10 @@ test('ClickHouse migrations run from an empty database and re-run as a no-op', a
     const files = readMigrations(join(MIGRATIONS_DIR, 'clickhouse'));
     assert.deepEqual((await migrateClickHouse(ch.ch)).applied, files.map(migrationLabel));
     assert.deepEqual((await migrateClickHouse(ch.ch)).applied, []);
-    const rs = await ch.ch.client.query({ query: `SELECT name FROM system.tables WHERE database = '${ch.ch.database}'`, format: 'JSONEachRow' });
+    const rs = await ch.ch.client.query({
+      query: `SELECT name FROM system.tables WHERE database = '${ch.ch.database}'`,
+      format: 'JSONEachRow',
+    });
     const names = (await rs.json<{ name: string }>()).map((r) => r.name);
     assert.ok(names.includes('dead_letters'), `tables: ${names}`);
   } finally {
@@ -52,9 +62,19 @@ test('two processes migrating ClickHouse at once apply each migration once (a Po
   const second = createPostgres({ url: pg.url, applicationName: 'adsync-test-second' });
   try {
     const files = readMigrations(join(MIGRATIONS_DIR, 'clickhouse'));
-    const [a, b] = await Promise.all([migrateClickHouse(ch.ch, undefined, pg.db), migrateClickHouse(ch.ch, undefined, second)]);
-    assert.deepEqual([...a.applied, ...b.applied].sort(), files.map(migrationLabel), 'every migration applied exactly once between them');
-    const rs = await ch.ch.client.query({ query: 'SELECT version, count() AS n FROM schema_migrations GROUP BY version HAVING n > 1', format: 'JSONEachRow' });
+    const [a, b] = await Promise.all([
+      migrateClickHouse(ch.ch, undefined, pg.db),
+      migrateClickHouse(ch.ch, undefined, second),
+    ]);
+    assert.deepEqual(
+      [...a.applied, ...b.applied].sort(),
+      files.map(migrationLabel),
+      'every migration applied exactly once between them',
+    );
+    const rs = await ch.ch.client.query({
+      query: 'SELECT version, count() AS n FROM schema_migrations GROUP BY version HAVING n > 1',
+      format: 'JSONEachRow',
+    });
     assert.deepEqual(await rs.json(), [], 'no migration recorded twice');
   } finally {
     await second.destroy();

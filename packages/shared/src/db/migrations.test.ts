@@ -1,17 +1,36 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { MIGRATIONS_DIR, MigrationDriftError, planMigrations, readMigrations, splitStatements, type MigrationFile } from './migrations.ts';
+import {
+  MIGRATIONS_DIR,
+  MigrationDriftError,
+  planMigrations,
+  readMigrations,
+  splitStatements,
+  type MigrationFile,
+} from './migrations.ts';
 
-const file = (version: number, up: string): MigrationFile => ({ version, name: `m${version}`, up, down: null, checksum: `c-${up}` });
+const file = (version: number, up: string): MigrationFile => ({
+  version,
+  name: `m${version}`,
+  up,
+  down: null,
+  checksum: `c-${up}`,
+});
 
 test('pending migrations are those not yet applied, in order', () => {
   const files = [file(1, 'a'), file(2, 'b'), file(3, 'c')];
-  assert.deepEqual(planMigrations(files, [{ version: 1, name: 'm1', checksum: 'c-a' }]).map((f) => f.version), [2, 3]);
+  assert.deepEqual(
+    planMigrations(files, [{ version: 1, name: 'm1', checksum: 'c-a' }]).map((f) => f.version),
+    [2, 3],
+  );
 });
 
 test('an edited applied migration is drift', () => {
-  assert.throws(() => planMigrations([file(1, 'edited')], [{ version: 1, name: 'm1', checksum: 'c-a' }]), MigrationDriftError);
+  assert.throws(
+    () => planMigrations([file(1, 'edited')], [{ version: 1, name: 'm1', checksum: 'c-a' }]),
+    MigrationDriftError,
+  );
 });
 
 test('an applied migration whose file vanished is drift', () => {

@@ -36,7 +36,9 @@ export class MigrationDriftError extends Error {
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
 
 export function readMigrations(dir: string): MigrationFile[] {
-  const files = readdirSync(dir).filter((f) => /^\d{4}_[a-z0-9_]+\.up\.sql$/.test(f)).sort();
+  const files = readdirSync(dir)
+    .filter((f) => /^\d{4}_[a-z0-9_]+\.up\.sql$/.test(f))
+    .sort();
   const seen = new Set<number>();
   return files.map((f) => {
     const version = Number(f.slice(0, 4));
@@ -56,7 +58,8 @@ export function readMigrations(dir: string): MigrationFile[] {
 }
 
 /** The file stem a human recognises: 0003_report_pipeline. */
-export const migrationLabel = (m: { version: number; name: string }): string => `${String(m.version).padStart(4, '0')}_${m.name}`;
+export const migrationLabel = (m: { version: number; name: string }): string =>
+  `${String(m.version).padStart(4, '0')}_${m.name}`;
 
 /** Pure: which files are pending, or why the recorded history does not match the files. */
 export function planMigrations(files: MigrationFile[], applied: AppliedMigration[]): MigrationFile[] {
@@ -65,7 +68,9 @@ export function planMigrations(files: MigrationFile[], applied: AppliedMigration
     const f = byVersion.get(a.version);
     if (!f) throw new MigrationDriftError(`migration ${a.version}_${a.name} is applied but its file is missing`);
     if (f.checksum !== a.checksum) {
-      throw new MigrationDriftError(`migration ${a.version}_${a.name} changed after it was applied (checksum ${a.checksum.slice(0, 12)} → ${f.checksum.slice(0, 12)}); add a new migration instead`);
+      throw new MigrationDriftError(
+        `migration ${a.version}_${a.name} changed after it was applied (checksum ${a.checksum.slice(0, 12)} → ${f.checksum.slice(0, 12)}); add a new migration instead`,
+      );
     }
   }
   const done = new Set(applied.map((a) => a.version));
@@ -80,7 +85,12 @@ export function planMigrations(files: MigrationFile[], applied: AppliedMigration
 export function splitStatements(sql: string): string[] {
   return sql
     .split(/^--\s*statement\s*$/m)
-    .map((s) => s.replace(/^\s*--.*$/gm, '').trim().replace(/;\s*$/, ''))
+    .map((s) =>
+      s
+        .replace(/^\s*--.*$/gm, '')
+        .trim()
+        .replace(/;\s*$/, ''),
+    )
     .filter((s) => s.length > 0);
 }
 
@@ -133,14 +143,21 @@ const CH_LOCK_KEY = 4_242_002;
  * migration twice; when given Postgres (every service has it), a session advisory
  * lock there serialises them. No transaction is held while ClickHouse works.
  */
-export async function migrateClickHouse(ch: ClickHouse, dir = join(MIGRATIONS_DIR, 'clickhouse'), lockDb?: Knex): Promise<MigrationReport> {
+export async function migrateClickHouse(
+  ch: ClickHouse,
+  dir = join(MIGRATIONS_DIR, 'clickhouse'),
+  lockDb?: Knex,
+): Promise<MigrationReport> {
   if (!lockDb) return migrateClickHouseUnlocked(ch, dir);
   const conn = await lockDb.client.acquireConnection();
   try {
     await lockDb.raw('select pg_advisory_lock(?)', [CH_LOCK_KEY]).connection(conn);
     return await migrateClickHouseUnlocked(ch, dir);
   } finally {
-    await lockDb.raw('select pg_advisory_unlock(?)', [CH_LOCK_KEY]).connection(conn).catch(() => undefined);
+    await lockDb
+      .raw('select pg_advisory_unlock(?)', [CH_LOCK_KEY])
+      .connection(conn)
+      .catch(() => undefined);
     await lockDb.client.releaseConnection(conn);
   }
 }
@@ -153,8 +170,15 @@ async function migrateClickHouseUnlocked(ch: ClickHouse, dir: string): Promise<M
             ENGINE = MergeTree() ORDER BY version`,
     query_id: ch.queryId('migrate'),
   });
-  const rs = await c.query({ query: 'SELECT version, name, checksum FROM schema_migrations ORDER BY version', format: 'JSONEachRow', query_id: ch.queryId('migrate') });
-  const rows = (await rs.json<{ version: number | string; name: string; checksum: string }>()).map((r) => ({ ...r, version: Number(r.version) }));
+  const rs = await c.query({
+    query: 'SELECT version, name, checksum FROM schema_migrations ORDER BY version',
+    format: 'JSONEachRow',
+    query_id: ch.queryId('migrate'),
+  });
+  const rows = (await rs.json<{ version: number | string; name: string; checksum: string }>()).map((r) => ({
+    ...r,
+    version: Number(r.version),
+  }));
   const applied: string[] = [];
   for (const m of planMigrations(files, rows)) {
     for (const statement of splitStatements(m.up)) {
@@ -163,7 +187,14 @@ async function migrateClickHouseUnlocked(ch: ClickHouse, dir: string): Promise<M
     await c.insert({
       table: 'schema_migrations',
       format: 'JSONEachRow',
-      values: [{ version: m.version, name: m.name, checksum: m.checksum, applied_at: new Date().toISOString().slice(0, 19).replace('T', ' ') }],
+      values: [
+        {
+          version: m.version,
+          name: m.name,
+          checksum: m.checksum,
+          applied_at: new Date().toISOString().slice(0, 19).replace('T', ' '),
+        },
+      ],
     });
     applied.push(migrationLabel(m));
   }

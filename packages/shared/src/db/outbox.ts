@@ -21,14 +21,22 @@ export const OUTBOX_QUEUE: QueueSpec = {
   ageColumn: 'created_at',
 };
 
-export async function enqueue<T extends TopicName>(tx: Knex | Knex.Transaction, topic: T, key: string, event: EventMap[T]): Promise<void> {
+export async function enqueue<T extends TopicName>(
+  tx: Knex | Knex.Transaction,
+  topic: T,
+  key: string,
+  event: EventMap[T],
+): Promise<void> {
   await tx('event_outbox').insert({ topic, event_key: key, payload: JSON.stringify(event) });
 }
 
 export async function relayOutbox(db: Knex, bus: EventBus, limit = 500, leaseMs = 60_000): Promise<number> {
   let total = 0;
   for (;;) {
-    const rows = await claim<{ id: string; topic: string; event_key: string; payload: unknown }>(db, OUTBOX_QUEUE, { limit, leaseMs });
+    const rows = await claim<{ id: string; topic: string; event_key: string; payload: unknown }>(db, OUTBOX_QUEUE, {
+      limit,
+      leaseMs,
+    });
     if (rows.length === 0) return total;
     rows.sort((a, b) => Number(a.id) - Number(b.id));
     const byTopic = new Map<string, typeof rows>();
@@ -37,7 +45,12 @@ export async function relayOutbox(db: Knex, bus: EventBus, limit = 500, leaseMs 
       const keys = new Map(list.map((r) => [r.payload as unknown, r.event_key]));
       await bus.publish(topic as TopicName, list.map((r) => r.payload) as never, (e: unknown) => keys.get(e) ?? '');
     }
-    await db('event_outbox').whereIn('id', rows.map((r) => r.id)).update({ published_at: db.fn.now(), claimed_until: null });
+    await db('event_outbox')
+      .whereIn(
+        'id',
+        rows.map((r) => r.id),
+      )
+      .update({ published_at: db.fn.now(), claimed_until: null });
     total += rows.length;
     if (rows.length < limit) return total;
   }

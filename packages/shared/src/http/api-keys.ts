@@ -43,7 +43,11 @@ export async function createApiKey(
  * Makes sure a configured admin key (ADMIN_API_KEY) exists, so an operator can
  * bootstrap the first accounts without a database shell. Idempotent.
  */
-export async function ensureAdminKey(db: Knex, key: string, label = 'bootstrap admin key (ADMIN_API_KEY)'): Promise<void> {
+export async function ensureAdminKey(
+  db: Knex,
+  key: string,
+  label = 'bootstrap admin key (ADMIN_API_KEY)',
+): Promise<void> {
   await db('api_keys')
     .insert({ key_hash: hashApiKey(key), key_prefix: key.slice(0, 10), scope: 'admin', account_id: null, label })
     .onConflict('key_hash')
@@ -57,13 +61,19 @@ export async function revokeApiKey(db: Knex, id: string): Promise<void> {
 /** Resolves a presented key to who it speaks for, or null when unknown or revoked. */
 export async function authenticate(db: Knex, presented: string): Promise<Principal | null> {
   const hash = hashApiKey(presented);
-  const row = await db('api_keys').where({ key_hash: hash }).whereNull('revoked_at').first('id', 'scope', 'account_id', 'key_hash');
+  const row = await db('api_keys')
+    .where({ key_hash: hash })
+    .whereNull('revoked_at')
+    .first('id', 'scope', 'account_id', 'key_hash');
   if (!row) return null;
   // The lookup is by hash already; the constant-time compare guards against a
   // collation or index surprise turning into a partial match.
   if (!timingSafeEqual(Buffer.from(row.key_hash as string), Buffer.from(hash))) return null;
   // Last use is for humans auditing keys; it must never fail a request.
-  db('api_keys').where({ id: row.id }).update({ last_used_at: db.fn.now() }).catch(() => undefined);
+  db('api_keys')
+    .where({ id: row.id })
+    .update({ last_used_at: db.fn.now() })
+    .catch(() => undefined);
   return row.scope === 'admin'
     ? { scope: 'admin', keyId: row.id as string }
     : { scope: 'account', keyId: row.id as string, accountId: row.account_id as string };

@@ -22,9 +22,11 @@ export class HttpError extends Error {
   }
 }
 
-export const badRequest = (message: string, details: unknown = null) => new HttpError(400, 'bad_request', message, details);
+export const badRequest = (message: string, details: unknown = null) =>
+  new HttpError(400, 'bad_request', message, details);
 export const unauthorized = (message: string) => new HttpError(401, 'unauthorized', message);
-export const forbidden = (message: string, details: unknown = null) => new HttpError(403, 'forbidden', message, details);
+export const forbidden = (message: string, details: unknown = null) =>
+  new HttpError(403, 'forbidden', message, details);
 export const notFound = (message: string, details: unknown = null) => new HttpError(404, 'not_found', message, details);
 export const conflict = (message: string, details: unknown = null) => new HttpError(409, 'conflict', message, details);
 
@@ -46,7 +48,10 @@ interface AjvIssue {
 }
 
 /** Turns Ajv's validation output into "body.profileId: must be string" lines a user can act on. */
-export function describeValidation(context: string, issues: AjvIssue[]): { message: string; details: { path: string; problem: string }[] } {
+export function describeValidation(
+  context: string,
+  issues: AjvIssue[],
+): { message: string; details: { path: string; problem: string }[] } {
   const details = issues.map((i) => {
     const base = `${context}${i.instancePath ? i.instancePath.replaceAll('/', '.') : ''}`;
     const missing = i.params?.missingProperty as string | undefined;

@@ -18,7 +18,10 @@ let dbUp = true;
 before(async () => {
   pg = await freshPostgres();
   await migratePostgres(pg.db);
-  [{ id: accountA }, { id: accountB }] = await pg.db('accounts').insert([{ company_name: 'A' }, { company_name: 'B' }]).returning('id');
+  [{ id: accountA }, { id: accountB }] = await pg
+    .db('accounts')
+    .insert([{ company_name: 'A' }, { company_name: 'B' }])
+    .returning('id');
   keyA = (await createApiKey(pg.db, { scope: 'account', accountId: accountA })).key;
   const revoked = await createApiKey(pg.db, { scope: 'account', accountId: accountA });
   await revokeApiKey(pg.db, revoked.id);
@@ -30,15 +33,25 @@ before(async () => {
     name: 'test',
     log: testLogger(),
     db: pg.db,
-    readiness: { postgres: async () => ({ ok: true, detail: 'ok' }), flaky: async () => ({ ok: dbUp, detail: dbUp ? 'ok' : 'down for the test' }) },
+    readiness: {
+      postgres: async () => ({ ok: true, detail: 'ok' }),
+      flaky: async () => ({ ok: dbUp, detail: dbUp ? 'ok' : 'down for the test' }),
+    },
   });
   app.get<{ Params: { id: string }; Querystring: { mode: string } }>(
     '/v1/accounts/:id/things',
     {
       schema: {
         params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } },
-        querystring: { type: 'object', additionalProperties: false, properties: { mode: { type: 'string', enum: ['full', 'incremental'], default: 'incremental' } } },
-        response: { 200: { type: 'object', properties: { accountId: { type: 'string' }, mode: { type: 'string' } } }, ...errorResponses },
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { mode: { type: 'string', enum: ['full', 'incremental'], default: 'incremental' } },
+        },
+        response: {
+          200: { type: 'object', properties: { accountId: { type: 'string' }, mode: { type: 'string' } } },
+          ...errorResponses,
+        },
       },
     },
     async (req) => {
@@ -57,7 +70,8 @@ after(async () => {
   await pg?.drop();
 });
 
-const get = (url: string, key?: string) => app.inject({ method: 'GET', url, headers: key ? { authorization: `Bearer ${key}` } : {} });
+const get = (url: string, key?: string) =>
+  app.inject({ method: 'GET', url, headers: key ? { authorization: `Bearer ${key}` } : {} });
 
 test('health, readiness and the OpenAPI document need no key', async () => {
   assert.equal((await get('/health')).statusCode, 200);
@@ -66,7 +80,10 @@ test('health, readiness and the OpenAPI document need no key', async () => {
   assert.equal(ready.json().checks.postgres.ok, true);
   const doc = (await get('/openapi.json')).json();
   assert.ok(doc.paths['/v1/accounts/{id}/things'], 'the validated route is in the OpenAPI document');
-  assert.deepEqual(doc.paths['/v1/accounts/{id}/things'].get.parameters.find((p: { name: string }) => p.name === 'mode').schema.enum, ['full', 'incremental']);
+  assert.deepEqual(
+    doc.paths['/v1/accounts/{id}/things'].get.parameters.find((p: { name: string }) => p.name === 'mode').schema.enum,
+    ['full', 'incremental'],
+  );
 });
 
 test('readiness answers 503 naming the dependency that is down', async () => {

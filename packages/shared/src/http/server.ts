@@ -5,7 +5,13 @@
  *  - bearer API keys on every other route, admin or scoped to one account,
  *  - one error shape, `{ error, message, details }`, for validation, auth and crashes.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import swagger from '@fastify/swagger';
 import type { Knex } from 'knex';
 import type { Logger } from '../logger.ts';
@@ -42,7 +48,8 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
     loggerInstance: opts.log as FastifyBaseLogger,
     bodyLimit: opts.bodyLimit ?? 1_048_576,
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
-    genReqId: (req) => (typeof req.headers['x-request-id'] === 'string' ? req.headers['x-request-id'] : crypto.randomUUID()),
+    genReqId: (req) =>
+      typeof req.headers['x-request-id'] === 'string' ? req.headers['x-request-id'] : crypto.randomUUID(),
   });
   app.decorateRequest('principal', null);
 
@@ -50,7 +57,9 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
     openapi: {
       openapi: '3.0.3',
       info: { title: `adsync ${opts.name}`, version: opts.version ?? '0.1.0' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'adsync API key (adsk_…)' } } },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'adsync API key (adsk_…)' } },
+      },
       security: [{ bearer: [] }],
     },
   });
@@ -63,25 +72,54 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
   app.setErrorHandler((err: FastifyError | HttpError, req: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof HttpError) {
       if (err.statusCode >= 500) req.log.error({ err }, err.message);
-      return reply.status(err.statusCode).send({ error: err.error, message: err.message, details: err.details } satisfies ErrorBody);
+      return reply
+        .status(err.statusCode)
+        .send({ error: err.error, message: err.message, details: err.details } satisfies ErrorBody);
     }
-    const upstream = err as { name?: string; kind?: string; retriable?: boolean; requestId?: string | null; status?: number | null };
+    const upstream = err as {
+      name?: string;
+      kind?: string;
+      retriable?: boolean;
+      requestId?: string | null;
+      status?: number | null;
+    };
     if (upstream.name === 'AmazonApiError' || upstream.name === 'LwaError') {
       // Amazon (or a supplier) failed us: say so, with Amazon's request id, instead of a bare 500.
       req.log.warn({ err }, 'upstream API failed');
-      return reply.status(upstream.retriable ? 503 : 502).send({ error: 'upstream_error', message: (err as Error).message, details: { kind: upstream.kind, upstreamStatus: upstream.status ?? null, amazonRequestId: upstream.requestId ?? null, retry: upstream.retriable === true } });
+      return reply.status(upstream.retriable ? 503 : 502).send({
+        error: 'upstream_error',
+        message: (err as Error).message,
+        details: {
+          kind: upstream.kind,
+          upstreamStatus: upstream.status ?? null,
+          amazonRequestId: upstream.requestId ?? null,
+          retry: upstream.retriable === true,
+        },
+      });
     }
     const status = (err as FastifyError).statusCode ?? 500;
     if (status < 500) {
       // Fastify's own client errors: bad JSON, body too large, wrong content type.
-      return reply.status(status).send({ error: status === 413 ? 'payload_too_large' : 'bad_request', message: err.message, details: { code: (err as FastifyError).code ?? null } });
+      return reply.status(status).send({
+        error: status === 413 ? 'payload_too_large' : 'bad_request',
+        message: err.message,
+        details: { code: (err as FastifyError).code ?? null },
+      });
     }
     req.log.error({ err }, 'request failed');
-    return reply.status(500).send({ error: 'internal', message: 'internal error; the request id in details finds it in the logs', details: { requestId: req.id } });
+    return reply.status(500).send({
+      error: 'internal',
+      message: 'internal error; the request id in details finds it in the logs',
+      details: { requestId: req.id },
+    });
   });
 
   app.setNotFoundHandler((req, reply) =>
-    reply.status(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}`, details: null } satisfies ErrorBody),
+    reply.status(404).send({
+      error: 'not_found',
+      message: `no route ${req.method} ${req.url.split('?')[0]}`,
+      details: null,
+    } satisfies ErrorBody),
   );
 
   app.addHook('onRequest', async (req) => {
@@ -95,7 +133,10 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
     req.principal = principal;
   });
 
-  app.get('/health', { schema: { hide: true }, config: { public: true } }, async () => ({ status: 'ok', service: opts.name }));
+  app.get('/health', { schema: { hide: true }, config: { public: true } }, async () => ({
+    status: 'ok',
+    service: opts.name,
+  }));
 
   app.get('/ready', { schema: { hide: true }, config: { public: true } }, async (_req, reply) => {
     const entries = await Promise.all(

@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { chunk, planChunk, type RawMessage } from './batch-plan.ts';
 
 const msg = (offset: number, value: string | null): RawMessage => ({
-  offset: String(offset), key: Buffer.from(`k${offset}`), value: value === null ? null : Buffer.from(value),
+  offset: String(offset),
+  key: Buffer.from(`k${offset}`),
+  value: value === null ? null : Buffer.from(value),
 });
 
 test('poison messages are separated with their reason; commit covers the whole chunk', async () => {
@@ -12,7 +14,13 @@ test('poison messages are separated with their reason; commit covers the whole c
     if (Number.isNaN(n)) throw new Error('not a number');
     return n;
   });
-  assert.deepEqual(plan.good.map((g) => [g.offset, g.key, g.value]), [['10', 'k10', 1], ['12', 'k12', 3]]);
+  assert.deepEqual(
+    plan.good.map((g) => [g.offset, g.key, g.value]),
+    [
+      ['10', 'k10', 1],
+      ['12', 'k12', 3],
+    ],
+  );
   assert.equal(plan.dead.length, 1);
   assert.equal(plan.dead[0]?.raw.offset, '11');
   assert.equal(plan.dead[0]?.reason, 'not a number');
@@ -21,7 +29,10 @@ test('poison messages are separated with their reason; commit covers the whole c
 });
 
 test('offsets beyond 2^53 are committed exactly', async () => {
-  const plan = await planChunk([msg(0, '1')].map((m) => ({ ...m, offset: '9007199254740993' })), async () => 1);
+  const plan = await planChunk(
+    [msg(0, '1')].map((m) => ({ ...m, offset: '9007199254740993' })),
+    async () => 1,
+  );
   assert.equal(plan.commitOffset, '9007199254740994');
 });
 

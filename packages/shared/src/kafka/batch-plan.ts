@@ -33,7 +33,10 @@ export interface ChunkPlan<T> {
   commitOffset: string | null;
 }
 
-export async function planChunk<T>(messages: RawMessage[], decode: (m: RawMessage) => Promise<T>): Promise<ChunkPlan<T>> {
+export async function planChunk<T>(
+  messages: RawMessage[],
+  decode: (m: RawMessage) => Promise<T>,
+): Promise<ChunkPlan<T>> {
   const good: Decoded<T>[] = [];
   const dead: DeadLetter[] = [];
   for (const m of messages) {

@@ -22,13 +22,19 @@ test('a value that does not fit its schema is refused on encode, naming the fiel
   const codec = new InRepoSchemaCodec();
   await codec.init();
   const bad = { ...sampleEvent('job.created', 'x'), priority: 'high' } as never;
-  await assert.rejects(codec.encode('job.created', bad), (err: unknown) => err instanceof SchemaValidationError && /priority/.test(err.message));
+  await assert.rejects(
+    codec.encode('job.created', bad),
+    (err: unknown) => err instanceof SchemaValidationError && /priority/.test(err.message),
+  );
 });
 
 test('garbage, foreign schema ids and truncated bodies are DecodeErrors with a reason', async () => {
   const codec = new InRepoSchemaCodec();
   await codec.init();
-  await assert.rejects(codec.decode('report.ready', Buffer.from('{"json":"not avro"}')), (e: unknown) => e instanceof DecodeError && /magic byte/.test((e as Error).message));
+  await assert.rejects(
+    codec.decode('report.ready', Buffer.from('{"json":"not avro"}')),
+    (e: unknown) => e instanceof DecodeError && /magic byte/.test((e as Error).message),
+  );
   await assert.rejects(codec.decode('report.ready', null), DecodeError);
   const requested = await codec.encode('report.requested', sampleEvent('report.requested', 'y'));
   await assert.rejects(codec.decode('report.ready', requested), /is not the report.ready schema/);

@@ -52,7 +52,8 @@ export function frame(schemaId: number, body: Buffer): Buffer {
 }
 
 export function unframe(bytes: Buffer | null): { schemaId: number; body: Buffer } {
-  if (!bytes || bytes.length < 5) throw new DecodeError(`message too short for the wire format (${bytes?.length ?? 0} bytes)`);
+  if (!bytes || bytes.length < 5)
+    throw new DecodeError(`message too short for the wire format (${bytes?.length ?? 0} bytes)`);
   if (bytes.readUInt8(0) !== MAGIC) throw new DecodeError(`unknown magic byte ${bytes.readUInt8(0)} (expected 0)`);
   return { schemaId: bytes.readUInt32BE(1), body: bytes.subarray(5) };
 }
@@ -179,14 +180,18 @@ export class RegistryCodec implements EventCodec {
     if (!readerSchema) throw new Error(`codec not initialised for ${topic} (call init() first)`);
     try {
       // Read with our own schema so a message written under another subject cannot pass as this topic's.
-      return (await this.registry.decode(bytes as Buffer, {
-        [SchemaType.AVRO]: { readerSchema: readerSchema.schema() },
-      } as never)) as EventMap[T];
+      return (await this.registry.decode(
+        bytes as Buffer,
+        {
+          [SchemaType.AVRO]: { readerSchema: readerSchema.schema() },
+        } as never,
+      )) as EventMap[T];
     } catch (err) {
       const status = (err as { status?: number }).status;
       if (status === 404) throw new DecodeError(`schema id ${schemaId} is not known to the schema registry (${topic})`);
       // Any other registry failure is the registry's trouble, not the message's: the consumer waits.
-      if (err instanceof Error && err.name === 'ResponseError') throw registryError(err, this.url, `schema id ${schemaId}`);
+      if (err instanceof Error && err.name === 'ResponseError')
+        throw registryError(err, this.url, `schema id ${schemaId}`);
       throw new DecodeError(`Avro body does not decode as ${topic} (schema id ${schemaId}): ${(err as Error).message}`);
     }
   }
@@ -208,7 +213,10 @@ function registryError(err: unknown, url: string, what: string): AppError {
       { retriable: false, cause: err },
     );
   }
-  return new AppError('ADSYNC_DEPENDENCY_UNAVAILABLE', `schema registry ${url} failed for ${what}: ${message}`, { retriable: true, cause: err });
+  return new AppError('ADSYNC_DEPENDENCY_UNAVAILABLE', `schema registry ${url} failed for ${what}: ${message}`, {
+    retriable: true,
+    cause: err,
+  });
 }
 
 export function createCodec(schemaRegistryUrl: string | undefined, opts: RegistryCodecOptions = {}): EventCodec {

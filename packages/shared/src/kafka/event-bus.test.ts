@@ -18,7 +18,14 @@ const rawProducer = raw.producer();
 
 before(async () => {
   await requireKafka(cfg);
-  bus = await createEventBus({ brokers: cfg.KAFKA_BROKERS, clientId: 'bus-test', codec: new InRepoSchemaCodec(), log: testLogger('bus'), topicPrefix: prefix, defaultPartitions: 2 });
+  bus = await createEventBus({
+    brokers: cfg.KAFKA_BROKERS,
+    clientId: 'bus-test',
+    codec: new InRepoSchemaCodec(),
+    log: testLogger('bus'),
+    topicPrefix: prefix,
+    defaultPartitions: 2,
+  });
   await bus.ensureTopics();
   await bus.ensureTopics(); // idempotent
   await rawProducer.connect();
@@ -45,11 +52,20 @@ test('every event type round-trips through Kafka', async () => {
     const sent = [sampleEvent(topic, `${topic}-1`), sampleEvent(topic, `${topic}-2`)];
     await bus.publish(topic, sent as never, (e: { eventId: string }) => e.eventId);
     const got: unknown[] = [];
-    const consumer = await bus.consume({ topic: topic as TopicName, groupId: uniqueName('rt'), handleBatch: async (events) => { got.push(...events.map((e) => JSON.parse(JSON.stringify(e.value)))); return []; } });
+    const consumer = await bus.consume({
+      topic: topic as TopicName,
+      groupId: uniqueName('rt'),
+      handleBatch: async (events) => {
+        got.push(...events.map((e) => JSON.parse(JSON.stringify(e.value))));
+        return [];
+      },
+    });
     await eventually(() => (got.length >= 2 ? true : undefined), { what: `${topic} events` });
     await consumer.stop();
     assert.deepEqual(
-      [...got].sort((a, b) => String((a as { eventId: string }).eventId).localeCompare((b as { eventId: string }).eventId)),
+      [...got].sort((a, b) =>
+        String((a as { eventId: string }).eventId).localeCompare((b as { eventId: string }).eventId),
+      ),
       sent,
     );
   }
@@ -89,7 +105,14 @@ test('a malformed message is dead-lettered with its reason and the next good mes
     ],
   });
   const handled: string[] = [];
-  const consumer = await bus.consume({ topic: 'job.created', groupId: uniqueName('dlq'), handle: async (e) => { handled.push(e.value.eventId); return ok(); } });
+  const consumer = await bus.consume({
+    topic: 'job.created',
+    groupId: uniqueName('dlq'),
+    handle: async (e) => {
+      handled.push(e.value.eventId);
+      return ok();
+    },
+  });
   await eventually(() => (handled.includes('after-the-poison') ? true : undefined), { what: 'the good message' });
   await consumer.stop();
   const dead = await readDlq('job.created', 1);
@@ -127,9 +150,16 @@ test('a message whose handler fails permanently is dead-lettered with the reason
     },
   });
   await eventually(() => (seen.includes('rq-after') ? true : undefined), { what: 'the message behind the poison one' });
-  await eventually(async () => ((await committed(groupId, 'report.requested')).some((p) => Number(p.offset) > 0) ? true : undefined), { what: 'the offset committed past both' });
+  await eventually(
+    async () => ((await committed(groupId, 'report.requested')).some((p) => Number(p.offset) > 0) ? true : undefined),
+    { what: 'the offset committed past both' },
+  );
   assert.equal(seen.filter((id) => id === 'rq-bad').length, 1, 'a permanent failure is not retried');
-  assert.deepEqual({ crashes: consumer.stats.crashes, joins: consumer.stats.joins }, { crashes: 0, joins: 1 }, 'no crash, no restart, no rebalance');
+  assert.deepEqual(
+    { crashes: consumer.stats.crashes, joins: consumer.stats.joins },
+    { crashes: 0, joins: 1 },
+    'no crash, no restart, no rebalance',
+  );
   assert.equal(consumer.health().status, 'ok');
   await consumer.stop();
   const dead = (await readDlq('report.requested', 1)).filter((d) => d.headers[DLQ_HEADERS.group] === groupId);
@@ -144,14 +174,21 @@ test('a retry answer is retried in place with backoff, then dead-lettered with t
   const groupId = uniqueName('retry');
   const attempts: number[] = [];
   const consumer = await bus.consume({
-    topic: 'report.ready', groupId, maxAttempts: 3, backoff: { baseMs: 10, maxMs: 20 },
+    topic: 'report.ready',
+    groupId,
+    maxAttempts: 3,
+    backoff: { baseMs: 10, maxMs: 20 },
     handle: async (e, ctx) => {
       if (e.value.eventId !== 'rr-flaky') return ok();
       attempts.push(ctx.attempt);
       return retryLater(`Amazon still says PROCESSING (attempt ${ctx.attempt})`);
     },
   });
-  await eventually(async () => ((await readDlq('report.ready', 1)).some((d) => d.headers[DLQ_HEADERS.group] === groupId) ? true : undefined), { what: 'the dead letter', timeoutMs: 30_000 });
+  await eventually(
+    async () =>
+      (await readDlq('report.ready', 1)).some((d) => d.headers[DLQ_HEADERS.group] === groupId) ? true : undefined,
+    { what: 'the dead letter', timeoutMs: 30_000 },
+  );
   await consumer.stop();
   assert.deepEqual(attempts, [1, 2, 3]);
   const dead = (await readDlq('report.ready', 1)).find((d) => d.headers[DLQ_HEADERS.group] === groupId)!;
@@ -165,11 +202,14 @@ test('a batch that fails for one message loads the others and dead-letters only 
   const groupId = uniqueName('split');
   const written = new Set<string>();
   const consumer = await bus.consume({
-    topic: 'job.created', groupId, maxBatchSize: 10,
+    topic: 'job.created',
+    groupId,
+    maxBatchSize: 10,
     handleBatch: async (batch) => {
       const mine = batch.filter((e) => e.value.eventId.startsWith('b-'));
       // Like ClickHouse refusing an insert for one impossible row: the whole batch fails.
-      if (mine.some((e) => e.value.eventId === 'b-poison')) throw new PermanentError('Cannot parse input: clicks -5 is not UInt64');
+      if (mine.some((e) => e.value.eventId === 'b-poison'))
+        throw new PermanentError('Cannot parse input: clicks -5 is not UInt64');
       for (const e of mine) written.add(e.value.eventId);
       return batch.map(() => ok());
     },
@@ -178,7 +218,9 @@ test('a batch that fails for one message loads the others and dead-letters only 
   await consumer.stop();
   assert.deepEqual([...written].sort(), ['b-1', 'b-2', 'b-4']);
   // (The topic also holds the earlier test's undecodable message; only the handler's verdicts count here.)
-  const dead = (await readDlq('job.created', 1)).filter((d) => d.headers[DLQ_HEADERS.group] === groupId && d.headers[DLQ_HEADERS.step] === 'handle');
+  const dead = (await readDlq('job.created', 1)).filter(
+    (d) => d.headers[DLQ_HEADERS.group] === groupId && d.headers[DLQ_HEADERS.step] === 'handle',
+  );
   assert.equal(dead.length, 1);
   assert.match(dead[0]!.headers[DLQ_HEADERS.reason]!, /clicks -5/);
 });
@@ -189,7 +231,10 @@ test('an unreachable dependency is waited for, not dead-lettered', async () => {
   let calls = 0;
   let done = false;
   const consumer = await bus.consume({
-    topic: 'rows.parsed', groupId, maxAttempts: 2, backoff: { baseMs: 10, maxMs: 40 },
+    topic: 'rows.parsed',
+    groupId,
+    maxAttempts: 2,
+    backoff: { baseMs: 10, maxMs: 40 },
     handle: async (e) => {
       if (e.value.eventId !== 'rp-wait') return ok();
       calls++;
@@ -205,11 +250,17 @@ test('an unreachable dependency is waited for, not dead-lettered', async () => {
 });
 
 test('a handler that works longer than the session timeout keeps its partitions: no rebalance, no second delivery', async () => {
-  await bus.publish('report.ready', [sampleEvent('report.ready', 'slow-1'), sampleEvent('report.ready', 'slow-2')], () => 'slow-key');
+  await bus.publish(
+    'report.ready',
+    [sampleEvent('report.ready', 'slow-1'), sampleEvent('report.ready', 'slow-2')],
+    () => 'slow-key',
+  );
   const groupId = uniqueName('slow');
   const seen: string[] = [];
   const consumer = await bus.consume({
-    topic: 'report.ready', groupId, sessionTimeoutMs: 6_000,
+    topic: 'report.ready',
+    groupId,
+    sessionTimeoutMs: 6_000,
     handle: async (e) => {
       if (!e.value.eventId.startsWith('slow-')) return ok();
       seen.push(e.value.eventId);
@@ -227,10 +278,17 @@ test('a handler that works longer than the session timeout keeps its partitions:
 
 test('a consumer killed before it commits leaves its batch to be re-processed, not lost', async () => {
   const groupId = uniqueName('kill');
-  const events = [sampleEvent('report.ready', 'k-1'), sampleEvent('report.ready', 'k-2'), sampleEvent('report.ready', 'k-3')];
+  const events = [
+    sampleEvent('report.ready', 'k-1'),
+    sampleEvent('report.ready', 'k-2'),
+    sampleEvent('report.ready', 'k-3'),
+  ];
   await bus.publish('report.ready', events, () => 'one-partition');
   const fixture = fileURLToPath(new URL('./kill-before-commit.fixture.ts', import.meta.url));
-  const child = spawn(process.execPath, [fixture, prefix, groupId], { stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
+  const child = spawn(process.execPath, [fixture, prefix, groupId], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: process.env,
+  });
   try {
     // Other tests left events on other partitions of this topic; wait for the batch holding ours.
     const firstDelivery = await new Promise<string[]>((resolve, reject) => {
@@ -246,14 +304,29 @@ test('a consumer killed before it commits leaves its batch to be re-processed, n
       child.on('exit', (code) => reject(new Error(`fixture exited early (${code})`)));
       setTimeout(() => reject(new Error('fixture never received the batch')), 60_000).unref();
     });
-    assert.deepEqual(firstDelivery.filter((id) => id.startsWith('k-')), ['k-1', 'k-2', 'k-3'], 'the first consumer received the batch');
+    assert.deepEqual(
+      firstDelivery.filter((id) => id.startsWith('k-')),
+      ['k-1', 'k-2', 'k-3'],
+      'the first consumer received the batch',
+    );
   } finally {
     child.kill('SIGKILL');
   }
   if (child.exitCode === null && child.signalCode === null) await new Promise((r) => child.once('exit', r));
 
   const redelivered: string[] = [];
-  const consumer = await bus.consume({ topic: 'report.ready', groupId, sessionTimeoutMs: 6_000, handle: async (e) => { redelivered.push(e.value.eventId); return ok(); } });
-  await eventually(() => (['k-1', 'k-2', 'k-3'].every((id) => redelivered.includes(id)) ? true : undefined), { what: 'redelivery', timeoutMs: 60_000 });
+  const consumer = await bus.consume({
+    topic: 'report.ready',
+    groupId,
+    sessionTimeoutMs: 6_000,
+    handle: async (e) => {
+      redelivered.push(e.value.eventId);
+      return ok();
+    },
+  });
+  await eventually(() => (['k-1', 'k-2', 'k-3'].every((id) => redelivered.includes(id)) ? true : undefined), {
+    what: 'redelivery',
+    timeoutMs: 60_000,
+  });
   await consumer.stop();
 });

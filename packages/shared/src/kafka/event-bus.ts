@@ -17,7 +17,17 @@
  * heartbeats while they run) and get an abort signal when the service stops.
  */
 import { randomUUID } from 'node:crypto';
-import { Kafka, CompressionTypes, logLevel as kafkaLogLevel, Partitioners, type Consumer, type Producer, type Admin, type IHeaders, type LogEntry } from 'kafkajs';
+import {
+  Kafka,
+  CompressionTypes,
+  logLevel as kafkaLogLevel,
+  Partitioners,
+  type Consumer,
+  type Producer,
+  type Admin,
+  type IHeaders,
+  type LogEntry,
+} from 'kafkajs';
 import type { Logger } from '../logger.ts';
 import { ALL_TOPICS, deadLetterTopic, type EventMap, type TopicName } from '../events/contracts.ts';
 import type { EventCodec } from './codec.ts';
@@ -32,7 +42,8 @@ export interface TopicSpec {
 }
 
 /** What a handler says about one message. */
-export type Outcome = { kind: 'ok' } | { kind: 'dlq'; reason: string; step?: string } | { kind: 'retry'; reason: string };
+export type Outcome =
+  { kind: 'ok' } | { kind: 'dlq'; reason: string; step?: string } | { kind: 'retry'; reason: string };
 export const ok = (): Outcome => ({ kind: 'ok' });
 export const dlq = (reason: string, step?: string): Outcome => ({ kind: 'dlq', reason, step });
 export const retryLater = (reason: string): Outcome => ({ kind: 'retry', reason });
@@ -87,7 +98,10 @@ export interface EventBus {
   publish<T extends TopicName>(topic: T, events: EventMap[T][], key: (event: EventMap[T]) => string): Promise<void>;
   consume<T extends TopicName>(options: ConsumeOptions<T>): Promise<ConsumerHandle>;
   /** Dead-letters records that are not messages of a topic (e.g. a report row that does not parse). */
-  deadLetter(topic: TopicName, records: { key: string | null; value: Buffer; reason: string; step: string }[]): Promise<void>;
+  deadLetter(
+    topic: TopicName,
+    records: { key: string | null; value: Buffer; reason: string; step: string }[],
+  ): Promise<void>;
   /** Stops every consumer (in order), then the producer and admin client. */
   close(): Promise<void>;
 }
@@ -134,7 +148,8 @@ function kafkaLogCreator(log: Logger) {
     const child = { kafka: { namespace: entry.namespace, ...extra } };
     if (entry.level <= kafkaLogLevel.ERROR) log.error(child, message);
     // kafkajs warns about bounded producer retries on every connect; we bound them on purpose.
-    else if (entry.level === kafkaLogLevel.WARN && !message.startsWith('Limiting retries for the idempotent producer')) log.warn(child, message);
+    else if (entry.level === kafkaLogLevel.WARN && !message.startsWith('Limiting retries for the idempotent producer'))
+      log.warn(child, message);
     else log.debug(child, message);
   };
 }
@@ -154,7 +169,8 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
   await retry(() => cfg.codec.init(), {
     maxAttempts: 10,
     backoff: { baseMs: 500, maxMs: 10_000 },
-    onRetry: (err, attempt, delayMs) => log.warn({ err: errorMessage(err), attempt, delayMs }, 'schema registry not reachable yet; retrying'),
+    onRetry: (err, attempt, delayMs) =>
+      log.warn({ err: errorMessage(err), attempt, delayMs }, 'schema registry not reachable yet; retrying'),
   });
 
   let admin: Admin | null = null;
@@ -163,7 +179,11 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
 
   async function getProducer(): Promise<Producer> {
     if (!producer) {
-      const p = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+      const p = kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
       await p.connect();
       producer = p;
     }
@@ -190,15 +210,26 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
     log.info({ topics: missing.map((m) => m.topic) }, 'created topics');
   }
 
-  async function publish<T extends TopicName>(topic: T, events: EventMap[T][], key: (e: EventMap[T]) => string): Promise<void> {
+  async function publish<T extends TopicName>(
+    topic: T,
+    events: EventMap[T][],
+    key: (e: EventMap[T]) => string,
+  ): Promise<void> {
     if (events.length === 0) return;
-    const messages = await Promise.all(events.map(async (e) => ({ key: key(e), value: await cfg.codec.encode(topic, e) })));
+    const messages = await Promise.all(
+      events.map(async (e) => ({ key: key(e), value: await cfg.codec.encode(topic, e) })),
+    );
     const p = await getProducer();
     // GZIP: row batches compress ~5x, which keeps record batches far below the broker's 1 MB limit.
     await p.send({ topic: physical(topic), acks: -1, compression: CompressionTypes.GZIP, messages });
   }
 
-  async function publishDeadLetters(topic: string, group: string, partition: number, dead: DeadLetter[]): Promise<void> {
+  async function publishDeadLetters(
+    topic: string,
+    group: string,
+    partition: number,
+    dead: DeadLetter[],
+  ): Promise<void> {
     if (dead.length === 0) return;
     const p = await getProducer();
     const at = new Date().toISOString();
@@ -221,7 +252,20 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
       })),
     });
     if (cfg.deadLetterSink) {
-      await cfg.deadLetterSink(dead.map((d) => ({ at: new Date(at), topic, consumerGroup: group, step: d.step, reason: d.reason, sourcePartition: partition, sourceOffset: d.raw.offset, key: d.raw.key?.toString('utf8') ?? null }))).catch((err) => log.warn({ err }, 'dead-letter sink failed (the dead letters are on Kafka)'));
+      await cfg
+        .deadLetterSink(
+          dead.map((d) => ({
+            at: new Date(at),
+            topic,
+            consumerGroup: group,
+            step: d.step,
+            reason: d.reason,
+            sourcePartition: partition,
+            sourceOffset: d.raw.offset,
+            key: d.raw.key?.toString('utf8') ?? null,
+          })),
+        )
+        .catch((err) => log.warn({ err }, 'dead-letter sink failed (the dead letters are on Kafka)'));
     }
   }
 
@@ -249,9 +293,15 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
     let detail = 'starting';
     let stopping = false;
 
-    consumer.on(consumer.events.HEARTBEAT, () => { lastActivityAt = new Date(); });
-    consumer.on(consumer.events.FETCH, () => { lastActivityAt = new Date(); });
-    consumer.on(consumer.events.GROUP_JOIN, () => { stats.joins++; });
+    consumer.on(consumer.events.HEARTBEAT, () => {
+      lastActivityAt = new Date();
+    });
+    consumer.on(consumer.events.FETCH, () => {
+      lastActivityAt = new Date();
+    });
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      stats.joins++;
+    });
     consumer.on(consumer.events.CRASH, (e) => {
       stats.crashes++;
       const willRestart = (e.payload as { restart?: boolean }).restart;
@@ -264,7 +314,8 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
 
     type Msg = Decoded<EventMap[T]>;
     const asOutcome = (o: Outcome | void): Outcome => o ?? ok();
-    const fromError = (err: unknown): Outcome => (isRetriable(err) ? retryLater(errorMessage(err)) : dlq(errorMessage(err), 'handle'));
+    const fromError = (err: unknown): Outcome =>
+      isRetriable(err) ? retryLater(errorMessage(err)) : dlq(errorMessage(err), 'handle');
 
     /** Runs work that touches our own servers; while one is unreachable, waits (heartbeating) instead of blaming the messages. */
     const throughOutages = async <R>(work: () => Promise<R>, heartbeat: () => Promise<void>): Promise<R> => {
@@ -276,7 +327,10 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
           const delay = backoffDelay(Math.min(wait, 8), backoff);
           status = 'degraded';
           detail = `waiting for a dependency: ${errorMessage(err)}`;
-          clog.warn({ err: errorMessage(err), wait, delayMs: delay }, 'a server we depend on is unreachable; waiting, not dead-lettering');
+          clog.warn(
+            { err: errorMessage(err), wait, delayMs: delay },
+            'a server we depend on is unreachable; waiting, not dead-lettering',
+          );
           await heartbeat().catch(() => undefined);
           await sleep(delay);
         }
@@ -300,20 +354,35 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
       }
     };
 
-    const handleChunk = async (partition: number, messages: RawMessage[], heartbeat: () => Promise<void>): Promise<string | null> => {
-      const plan = await throughOutages(() => planChunk(messages, (m) => cfg.codec.decode(opts.topic, m.value)), heartbeat);
+    const handleChunk = async (
+      partition: number,
+      messages: RawMessage[],
+      heartbeat: () => Promise<void>,
+    ): Promise<string | null> => {
+      const plan = await throughOutages(
+        () => planChunk(messages, (m) => cfg.codec.decode(opts.topic, m.value)),
+        heartbeat,
+      );
       const dead: DeadLetter[] = [...plan.dead];
       let pending: Msg[] = plan.good as Msg[];
       const partLog = clog.child({ partition });
       for (let attempt = 1; pending.length > 0; attempt++) {
-        const ctx: HandlerContext = { topic: opts.topic, partition, log: partLog, attempt, heartbeat, signal: aborter.signal };
+        const ctx: HandlerContext = {
+          topic: opts.topic,
+          partition,
+          log: partLog,
+          attempt,
+          heartbeat,
+          signal: aborter.signal,
+        };
         const outcomes = await run(pending, ctx);
         const again: Msg[] = [];
         outcomes.forEach((o, i) => {
           const m = pending[i]!;
           if (o.kind === 'ok') stats.handled++;
           else if (o.kind === 'dlq') dead.push({ raw: m.raw, reason: o.reason, step: o.step ?? 'handle' });
-          else if (attempt >= maxAttempts) dead.push({ raw: m.raw, reason: `gave up after ${attempt} attempts: ${o.reason}`, step: 'retry' });
+          else if (attempt >= maxAttempts)
+            dead.push({ raw: m.raw, reason: `gave up after ${attempt} attempts: ${o.reason}`, step: 'retry' });
           else again.push(m);
         });
         pending = again;
@@ -339,7 +408,10 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
           }
         }
         stats.deadLettered += dead.length;
-        partLog.warn({ count: dead.length, reasons: [...new Set(dead.map((d) => d.reason))].slice(0, 5) }, 'dead-lettered messages');
+        partLog.warn(
+          { count: dead.length, reasons: [...new Set(dead.map((d) => d.reason))].slice(0, 5) },
+          'dead-lettered messages',
+        );
       }
       status = 'ok';
       detail = 'running';
@@ -409,8 +481,20 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
     return handle;
   }
 
-  async function deadLetter(topic: TopicName, records: { key: string | null; value: Buffer; reason: string; step: string }[]): Promise<void> {
-    await publishDeadLetters(topic, cfg.clientId, -1, records.map((r, i) => ({ raw: { offset: String(i), key: r.key === null ? null : Buffer.from(r.key), value: r.value }, reason: r.reason, step: r.step })));
+  async function deadLetter(
+    topic: TopicName,
+    records: { key: string | null; value: Buffer; reason: string; step: string }[],
+  ): Promise<void> {
+    await publishDeadLetters(
+      topic,
+      cfg.clientId,
+      -1,
+      records.map((r, i) => ({
+        raw: { offset: String(i), key: r.key === null ? null : Buffer.from(r.key), value: r.value },
+        reason: r.reason,
+        step: r.step,
+      })),
+    );
   }
 
   return {

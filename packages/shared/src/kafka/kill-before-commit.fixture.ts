@@ -7,7 +7,13 @@ import { testConfig, testLogger } from '../testing/test-stack.ts';
 
 const [prefix = '', groupId = 'kill-fixture'] = process.argv.slice(2);
 const cfg = testConfig();
-const bus = await createEventBus({ brokers: cfg.KAFKA_BROKERS, clientId: 'kill-fixture', codec: new InRepoSchemaCodec(), log: testLogger('kill-fixture'), topicPrefix: prefix });
+const bus = await createEventBus({
+  brokers: cfg.KAFKA_BROKERS,
+  clientId: 'kill-fixture',
+  codec: new InRepoSchemaCodec(),
+  log: testLogger('kill-fixture'),
+  topicPrefix: prefix,
+});
 await bus.consume({
   topic: 'report.ready',
   groupId,

@@ -9,7 +9,14 @@ import { createEventBus, DLQ_HEADERS, ok, type EventBus } from './event-bus.ts';
 import { DecodeError, RegistryCodec, frame, unframe } from './codec.ts';
 import { AppError, isDependencyOutage } from '../runtime/errors.ts';
 import { sampleEvent } from './sample-events.ts';
-import { eventually, requireKafka, requireRegistry, testConfig, testLogger, uniqueName } from '../testing/test-stack.ts';
+import {
+  eventually,
+  requireKafka,
+  requireRegistry,
+  testConfig,
+  testLogger,
+  uniqueName,
+} from '../testing/test-stack.ts';
 
 const cfg = testConfig();
 const prefix = `${uniqueName('reg')}.`;
@@ -25,7 +32,13 @@ before(async () => {
   await requireKafka(cfg);
   url = await requireRegistry(cfg);
   codec = new RegistryCodec(url, { subjectPrefix });
-  bus = await createEventBus({ brokers: cfg.KAFKA_BROKERS, clientId: 'registry-test', codec, log: testLogger('registry'), topicPrefix: prefix });
+  bus = await createEventBus({
+    brokers: cfg.KAFKA_BROKERS,
+    clientId: 'registry-test',
+    codec,
+    log: testLogger('registry'),
+    topicPrefix: prefix,
+  });
   await bus.ensureTopics();
   await rawProducer.connect();
 });
@@ -45,7 +58,11 @@ test('start-up registers every topic schema under <topic>-value with BACKWARD co
   for (const topic of ALL_TOPICS) {
     const subject = codec.subject(topic);
     const latest = await registryGet(`/subjects/${encodeURIComponent(subject)}/versions/latest`);
-    assert.deepEqual(JSON.parse(String(latest.schema)), JSON.parse(JSON.stringify(schemaFor(topic))), `${subject} holds this build's schema`);
+    assert.deepEqual(
+      JSON.parse(String(latest.schema)),
+      JSON.parse(JSON.stringify(schemaFor(topic))),
+      `${subject} holds this build's schema`,
+    );
     const config = await registryGet(`/config/${encodeURIComponent(subject)}`);
     assert.equal(config.compatibilityLevel, 'BACKWARD', subject);
   }
@@ -80,7 +97,14 @@ test('a schema change that old readers cannot follow is refused at start-up, wit
   };
   const next = new RegistryCodec(url, { subjectPrefix, schemaOf: broken });
   await assert.rejects(
-    () => createEventBus({ brokers: cfg.KAFKA_BROKERS, clientId: 'registry-test-next', codec: next, log: testLogger('registry'), topicPrefix: prefix }),
+    () =>
+      createEventBus({
+        brokers: cfg.KAFKA_BROKERS,
+        clientId: 'registry-test-next',
+        codec: next,
+        log: testLogger('registry'),
+        topicPrefix: prefix,
+      }),
     (err: unknown) => {
       assert.ok(err instanceof AppError);
       assert.equal(err.code, 'ADSYNC_SCHEMA_INCOMPATIBLE');
@@ -94,10 +118,14 @@ test('a schema change that old readers cannot follow is refused at start-up, wit
   // A compatible change (a new field with a default) is accepted as the next version.
   const withDefault = (topic: TopicName) => {
     const s = schemaFor(topic) as { fields: unknown[] };
-    return topic === 'report.ready' ? { ...s, fields: [...s.fields, { name: 'region', type: ['null', 'string'], default: null }] } : s;
+    return topic === 'report.ready'
+      ? { ...s, fields: [...s.fields, { name: 'region', type: ['null', 'string'], default: null }] }
+      : s;
   };
   await new RegistryCodec(url, { subjectPrefix, schemaOf: withDefault }).init();
-  const versions = (await (await fetch(`${url}/subjects/${encodeURIComponent(codec.subject('report.ready'))}/versions`)).json()) as number[];
+  const versions = (await (
+    await fetch(`${url}/subjects/${encodeURIComponent(codec.subject('report.ready'))}/versions`)
+  ).json()) as number[];
   assert.equal(versions.length, 2);
 });
 
@@ -106,23 +134,49 @@ test('a message whose schema id the registry does not know is dead-lettered with
   const goodBytes = await codec.encode('job.created', good);
   const unknownId = 2_000_000_000;
   const stranger = frame(unknownId, unframe(goodBytes).body);
-  await rawProducer.send({ topic: `${prefix}job.created`, messages: [{ key: 'same', value: stranger }, { key: 'same', value: goodBytes }] });
+  await rawProducer.send({
+    topic: `${prefix}job.created`,
+    messages: [
+      { key: 'same', value: stranger },
+      { key: 'same', value: goodBytes },
+    ],
+  });
   const handled: string[] = [];
   const groupId = uniqueName('unknown-id');
-  const consumer = await bus.consume({ topic: 'job.created', groupId, handle: async (e) => { handled.push(e.value.eventId); return ok(); } });
-  await eventually(() => (handled.includes('after-unknown-id') ? true : undefined), { what: 'the message behind the unknown id' });
+  const consumer = await bus.consume({
+    topic: 'job.created',
+    groupId,
+    handle: async (e) => {
+      handled.push(e.value.eventId);
+      return ok();
+    },
+  });
+  await eventually(() => (handled.includes('after-unknown-id') ? true : undefined), {
+    what: 'the message behind the unknown id',
+  });
   await consumer.stop();
   const c = raw.consumer({ groupId: uniqueName('dlq-reader') });
   await c.connect();
   await c.subscribe({ topic: `${prefix}job.created.dlq`, fromBeginning: true });
   const dead: { value: Buffer | null; headers: Record<string, string> }[] = [];
-  await c.run({ eachMessage: async ({ message }) => void dead.push({ value: message.value, headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])) }) });
-  await eventually(() => (dead.some((d) => d.headers[DLQ_HEADERS.group] === groupId) ? true : undefined), { what: 'the dead letter' });
+  await c.run({
+    eachMessage: async ({ message }) =>
+      void dead.push({
+        value: message.value,
+        headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])),
+      }),
+  });
+  await eventually(() => (dead.some((d) => d.headers[DLQ_HEADERS.group] === groupId) ? true : undefined), {
+    what: 'the dead letter',
+  });
   await c.disconnect();
   const mine = dead.filter((d) => d.headers[DLQ_HEADERS.group] === groupId);
   assert.equal(mine.length, 1);
   assert.deepEqual(mine[0]!.value, stranger, 'original bytes kept');
-  assert.equal(mine[0]!.headers[DLQ_HEADERS.reason], `schema id ${unknownId} is not known to the schema registry (job.created)`);
+  assert.equal(
+    mine[0]!.headers[DLQ_HEADERS.reason],
+    `schema id ${unknownId} is not known to the schema registry (job.created)`,
+  );
   assert.equal(mine[0]!.headers[DLQ_HEADERS.step], 'decode');
 });
 
@@ -133,7 +187,12 @@ async function relayTo(target: URL) {
     const upstream = net.connect(Number(target.port), target.hostname);
     sockets.add(client).add(upstream);
     client.pipe(upstream).pipe(client);
-    const end = () => { client.destroy(); upstream.destroy(); sockets.delete(client); sockets.delete(upstream); };
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
     client.on('error', end).on('close', end);
     upstream.on('error', end).on('close', end);
   });
@@ -153,30 +212,55 @@ test('while the registry is unreachable a consumer waits on the message instead 
   const relay = await relayTo(new URL(url));
   const viaRelay = new RegistryCodec(relay.url, { subjectPrefix });
   const outagePrefix = `${uniqueName('outage')}.`;
-  const relayBus = await createEventBus({ brokers: cfg.KAFKA_BROKERS, clientId: 'registry-outage', codec: viaRelay, log: testLogger('registry'), topicPrefix: outagePrefix });
+  const relayBus = await createEventBus({
+    brokers: cfg.KAFKA_BROKERS,
+    clientId: 'registry-outage',
+    codec: viaRelay,
+    log: testLogger('registry'),
+    topicPrefix: outagePrefix,
+  });
   await relayBus.ensureTopics();
   try {
     // A schema id this client has never seen (a compatible newer writer), so decoding must ask the registry.
     const writer = { ...(schemaFor('job.created') as { fields: unknown[] }) };
     writer.fields = [...writer.fields, { name: 'note', type: ['null', 'string'], default: null }];
     const writerSubject = `${uniqueName('writer')}-value`;
-    const res = await fetch(`${url}/subjects/${encodeURIComponent(writerSubject)}/versions`, { method: 'POST', headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' }, body: JSON.stringify({ schema: JSON.stringify(writer) }) });
+    const res = await fetch(`${url}/subjects/${encodeURIComponent(writerSubject)}/versions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+      body: JSON.stringify({ schema: JSON.stringify(writer) }),
+    });
     assert.equal(res.status, 200);
     const { id: writerId } = (await res.json()) as { id: number };
     const event = { ...sampleEvent('job.created', 'during-outage'), note: 'from a newer producer' };
     const bytes = frame(writerId, avro.Type.forSchema(writer as avro.Schema).toBuffer(event));
 
     await relay.cut();
-    await assert.rejects(() => viaRelay.decode('job.created', bytes), (err: unknown) => isDependencyOutage(err) && !(err instanceof DecodeError));
+    await assert.rejects(
+      () => viaRelay.decode('job.created', bytes),
+      (err: unknown) => isDependencyOutage(err) && !(err instanceof DecodeError),
+    );
     await rawProducer.send({ topic: `${outagePrefix}job.created`, messages: [{ key: 'outage', value: bytes }] });
     const handled: string[] = [];
     const groupId = uniqueName('outage');
-    const consumer = await relayBus.consume({ topic: 'job.created', groupId, backoff: { baseMs: 100, maxMs: 300 }, handle: async (e) => { handled.push(e.value.eventId); return ok(); } });
-    await eventually(() => (consumer.health().status === 'degraded' ? true : undefined), { what: 'the consumer noticing the outage' });
+    const consumer = await relayBus.consume({
+      topic: 'job.created',
+      groupId,
+      backoff: { baseMs: 100, maxMs: 300 },
+      handle: async (e) => {
+        handled.push(e.value.eventId);
+        return ok();
+      },
+    });
+    await eventually(() => (consumer.health().status === 'degraded' ? true : undefined), {
+      what: 'the consumer noticing the outage',
+    });
     assert.match(consumer.health().detail ?? '', /waiting for a dependency/);
     assert.equal(consumer.stats.deadLettered, 0);
     await relay.restore();
-    await eventually(() => (handled.includes('during-outage') ? true : undefined), { what: 'the message once the registry is back' });
+    await eventually(() => (handled.includes('during-outage') ? true : undefined), {
+      what: 'the message once the registry is back',
+    });
     assert.equal(consumer.stats.deadLettered, 0, 'nothing was dead-lettered');
     await consumer.stop();
   } finally {

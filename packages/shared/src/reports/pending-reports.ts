@@ -65,41 +65,106 @@ export async function recordPlanned(db: Knex, r: PlannedRow): Promise<string | n
      values (?, ?, ?, ?, ?, ?, ?, ?, ?)
      on conflict (profile_id, report_type, start_date, end_date, columns_hash) where status in (${IN_FLIGHT_SQL}) do nothing
      returning id`,
-    [r.profileId, r.reportType, r.adProduct, r.startDate, r.endDate, { toPostgres: (prep: (v: unknown) => unknown) => prep(r.columns) } as never, r.columnsHash, r.tier, r.runId],
+    [
+      r.profileId,
+      r.reportType,
+      r.adProduct,
+      r.startDate,
+      r.endDate,
+      { toPostgres: (prep: (v: unknown) => unknown) => prep(r.columns) } as never,
+      r.columnsHash,
+      r.tier,
+      r.runId,
+    ],
   );
   return (res.rows[0] as { id: string } | undefined)?.id ?? null;
 }
 
 /** When each (report type, tier) was last asked for, for the planner. */
 export async function lastRequested(db: Knex, profileId: string): Promise<Map<string, Date>> {
-  const rows = await db('pending_amazon_reports').where({ profile_id: profileId }).whereNot({ status: 'failed' }).groupBy('report_type', 'tier').select('report_type', 'tier', db.raw('max(created_at) as last'));
-  return new Map(rows.map((r: { report_type: string; tier: string; last: Date }) => [`${r.report_type}|${r.tier}`, new Date(r.last)]));
+  const rows = await db('pending_amazon_reports')
+    .where({ profile_id: profileId })
+    .whereNot({ status: 'failed' })
+    .groupBy('report_type', 'tier')
+    .select('report_type', 'tier', db.raw('max(created_at) as last'));
+  return new Map(
+    rows.map((r: { report_type: string; tier: string; last: Date }) => [
+      `${r.report_type}|${r.tier}`,
+      new Date(r.last),
+    ]),
+  );
 }
 
 /** Requests a previous run recorded but never got Amazon's answer for (its process died). */
-export async function staleRequesting(db: Knex, profileId: string, except: string[], olderThan: Date): Promise<PendingReport[]> {
-  return db('pending_amazon_reports').where({ profile_id: profileId, status: 'requesting' }).whereNotIn('id', except).where('updated_at', '<', olderThan).select('*');
+export async function staleRequesting(
+  db: Knex,
+  profileId: string,
+  except: string[],
+  olderThan: Date,
+): Promise<PendingReport[]> {
+  return db('pending_amazon_reports')
+    .where({ profile_id: profileId, status: 'requesting' })
+    .whereNotIn('id', except)
+    .where('updated_at', '<', olderThan)
+    .select('*');
 }
 
 /** Amazon answered with a report id: record it and announce report.requested, in one transaction. */
-export async function markRequested(db: Knex, id: string, answer: { reportId: string; duplicate: boolean }, event: Omit<ReportRequested, 'eventId' | 'occurredAt' | 'pendingReportId' | 'reportId'>): Promise<void> {
+export async function markRequested(
+  db: Knex,
+  id: string,
+  answer: { reportId: string; duplicate: boolean },
+  event: Omit<ReportRequested, 'eventId' | 'occurredAt' | 'pendingReportId' | 'reportId'>,
+): Promise<void> {
   await db.transaction(async (tx) => {
-    await tx('pending_amazon_reports').where({ id }).update({
-      status: 'pending', amazon_report_id: answer.reportId, duplicate_of_existing: answer.duplicate, request_attempts: tx.raw('request_attempts + 1'), next_poll_at: tx.fn.now(), updated_at: tx.fn.now(), failure_reason: null,
+    await tx('pending_amazon_reports')
+      .where({ id })
+      .update({
+        status: 'pending',
+        amazon_report_id: answer.reportId,
+        duplicate_of_existing: answer.duplicate,
+        request_attempts: tx.raw('request_attempts + 1'),
+        next_poll_at: tx.fn.now(),
+        updated_at: tx.fn.now(),
+        failure_reason: null,
+      });
+    await enqueue(tx, 'report.requested', id, {
+      ...event,
+      eventId: randomUUID(),
+      occurredAt: new Date().toISOString(),
+      pendingReportId: id,
+      reportId: answer.reportId,
     });
-    await enqueue(tx, 'report.requested', id, { ...event, eventId: randomUUID(), occurredAt: new Date().toISOString(), pendingReportId: id, reportId: answer.reportId });
   });
 }
 
 /** Amazon was busy after every retry: stays `requesting`; the next run asks again. */
 export async function markDeferred(db: Knex, id: string, reason: string): Promise<void> {
-  await db('pending_amazon_reports').where({ id }).update({ request_attempts: db.raw('request_attempts + 1'), failure_reason: `will retry: ${reason}`, updated_at: db.fn.now() });
+  await db('pending_amazon_reports')
+    .where({ id })
+    .update({
+      request_attempts: db.raw('request_attempts + 1'),
+      failure_reason: `will retry: ${reason}`,
+      updated_at: db.fn.now(),
+    });
 }
 
-export async function markFailed(db: Knex, ids: string | string[], reason: string, countAttempt = false): Promise<void> {
+export async function markFailed(
+  db: Knex,
+  ids: string | string[],
+  reason: string,
+  countAttempt = false,
+): Promise<void> {
   const list = Array.isArray(ids) ? ids : [ids];
   if (list.length === 0) return;
-  await db('pending_amazon_reports').whereIn('id', list).update({ status: 'failed', failure_reason: reason, updated_at: db.fn.now(), ...(countAttempt ? { request_attempts: db.raw('request_attempts + 1') } : {}) });
+  await db('pending_amazon_reports')
+    .whereIn('id', list)
+    .update({
+      status: 'failed',
+      failure_reason: reason,
+      updated_at: db.fn.now(),
+      ...(countAttempt ? { request_attempts: db.raw('request_attempts + 1') } : {}),
+    });
 }
 
 /** Claims up to `limit` reports due for a status check (other replicas never get the same ones). */
@@ -108,12 +173,32 @@ export function claimDue(db: Knex, limit: number, spacingMs: number): Promise<Pe
 }
 
 /** Amazon finished the report: record its URL and announce report.ready, in one transaction. */
-export async function markCompleted(db: Knex, r: PendingReport, done: { url: string; fileSize: number | null }): Promise<void> {
+export async function markCompleted(
+  db: Knex,
+  r: PendingReport,
+  done: { url: string; fileSize: number | null },
+): Promise<void> {
   await db.transaction(async (tx) => {
-    await tx('pending_amazon_reports').where({ id: r.id }).update({ status: 'completed', download_url: done.url, file_size: done.fileSize, completed_at: tx.fn.now(), updated_at: tx.fn.now(), failure_reason: null });
+    await tx('pending_amazon_reports').where({ id: r.id }).update({
+      status: 'completed',
+      download_url: done.url,
+      file_size: done.fileSize,
+      completed_at: tx.fn.now(),
+      updated_at: tx.fn.now(),
+      failure_reason: null,
+    });
     const event: ReportReady = {
-      eventId: randomUUID(), occurredAt: new Date().toISOString(), pendingReportId: r.id, profileId: r.profile_id, reportId: r.amazon_report_id!, reportType: r.report_type,
-      startDate: r.start_date, endDate: r.end_date, downloadUrl: done.url, fileSize: done.fileSize ?? null, runId: r.run_id,
+      eventId: randomUUID(),
+      occurredAt: new Date().toISOString(),
+      pendingReportId: r.id,
+      profileId: r.profile_id,
+      reportId: r.amazon_report_id!,
+      reportType: r.report_type,
+      startDate: r.start_date,
+      endDate: r.end_date,
+      downloadUrl: done.url,
+      fileSize: done.fileSize ?? null,
+      runId: r.run_id,
     };
     await enqueue(tx, 'report.ready', r.id, event);
   });
@@ -121,7 +206,9 @@ export async function markCompleted(db: Knex, r: PendingReport, done: { url: str
 
 /** Amazon is still generating it. */
 export async function markWaiting(db: Knex, id: string, amazonStatus: string): Promise<void> {
-  await db('pending_amazon_reports').where({ id }).update({ status: amazonStatus === 'PROCESSING' ? 'processing' : 'pending' });
+  await db('pending_amazon_reports')
+    .where({ id })
+    .update({ status: amazonStatus === 'PROCESSING' ? 'processing' : 'pending' });
 }
 
 export function findReport(db: Knex, id: string): Promise<PendingReport | undefined> {
@@ -137,8 +224,26 @@ export async function setDownloadUrl(db: Knex, id: string, url: string): Promise
  * which pull loaded it (zero-row days included). Only a newer (or the same) pull may
  * replace a day's record.
  */
-export async function recordParsed(db: Knex, r: { id: string; profileId: string; reportType: string; pulledAt: string; rows: number; perDay: Map<string, number>; days: string[] }): Promise<void> {
-  const days = r.days.map((d) => ({ profile_id: r.profileId, report_type: r.reportType, day: d, pending_report_id: r.id, rows: r.perDay.get(d) ?? 0, pulled_at: r.pulledAt }));
+export async function recordParsed(
+  db: Knex,
+  r: {
+    id: string;
+    profileId: string;
+    reportType: string;
+    pulledAt: string;
+    rows: number;
+    perDay: Map<string, number>;
+    days: string[];
+  },
+): Promise<void> {
+  const days = r.days.map((d) => ({
+    profile_id: r.profileId,
+    report_type: r.reportType,
+    day: d,
+    pending_report_id: r.id,
+    rows: r.perDay.get(d) ?? 0,
+    pulled_at: r.pulledAt,
+  }));
   await db.transaction(async (tx) => {
     await tx.raw(
       `insert into report_day_loads (profile_id, report_type, day, pending_report_id, rows, pulled_at)
@@ -154,7 +259,11 @@ export async function recordParsed(db: Knex, r: { id: string; profileId: string;
 /** Every row of these reports is in ClickHouse. Returns the ones that moved to `loaded` now (not before). */
 export async function markLoaded(db: Knex | Knex.Transaction, ids: string[]): Promise<PendingReport[]> {
   if (ids.length === 0) return [];
-  return db('pending_amazon_reports').whereIn('id', ids).whereIn('status', ['completed', 'loaded']).update({ status: 'loaded', loaded_at: db.fn.now(), updated_at: db.fn.now() }).returning('*');
+  return db('pending_amazon_reports')
+    .whereIn('id', ids)
+    .whereIn('status', ['completed', 'loaded'])
+    .update({ status: 'loaded', loaded_at: db.fn.now(), updated_at: db.fn.now() })
+    .returning('*');
 }
 
 /** The seed's monitoring view: by report type and status, count, average polls, latest created (one account's, or all). */
@@ -164,25 +273,61 @@ export function monitoringView(db: Knex, accountId?: string) {
   return q
     .groupBy('r.report_type', 'r.status')
     .orderBy(['r.report_type', 'r.status'])
-    .select('r.report_type', 'r.status', db.raw('count(*)::int as count'), db.raw('round(avg(r.poll_count)::numeric, 2)::float as avg_polls'), db.raw('max(r.created_at) as latest_created'));
+    .select(
+      'r.report_type',
+      'r.status',
+      db.raw('count(*)::int as count'),
+      db.raw('round(avg(r.poll_count)::numeric, 2)::float as avg_polls'),
+      db.raw('max(r.created_at) as latest_created'),
+    );
 }
 
 /** The reports of one request run (one account's, or all). */
 export function runReports(db: Knex, runId: string, accountId?: string) {
   let q = db('pending_amazon_reports as r').where('r.run_id', runId);
   if (accountId) q = q.join('profiles as p', 'p.profile_id', 'r.profile_id').where('p.account_id', accountId);
-  return q.orderBy('r.created_at').select('r.id', 'r.profile_id', 'r.report_type', 'r.start_date', 'r.end_date', 'r.tier', 'r.status', 'r.amazon_report_id', 'r.poll_count', 'r.row_count', 'r.failure_reason');
+  return q
+    .orderBy('r.created_at')
+    .select(
+      'r.id',
+      'r.profile_id',
+      'r.report_type',
+      'r.start_date',
+      'r.end_date',
+      'r.tier',
+      'r.status',
+      'r.amazon_report_id',
+      'r.poll_count',
+      'r.row_count',
+      'r.failure_reason',
+    );
 }
 
 export async function runStatusCounts(db: Knex, runId: string): Promise<{ status: string; n: number }[]> {
-  return db('pending_amazon_reports').where({ run_id: runId }).groupBy('status').select('status', db.raw('count(*)::int as n'));
+  return db('pending_amazon_reports')
+    .where({ run_id: runId })
+    .groupBy('status')
+    .select('status', db.raw('count(*)::int as n'));
 }
 
 /** For completeness: the day records and the reports covering a window of one profile. */
 export async function coverage(db: Knex, profileId: string, from: string, to: string) {
-  const loads: { report_type: string; day: string; rows: number }[] = await db('report_day_loads').where({ profile_id: profileId }).whereBetween('day', [from, to]).select('report_type', 'day', 'rows');
-  const reports: { report_type: string; start_date: string; end_date: string; status: string; failure_reason: string | null }[] = await db('pending_amazon_reports')
-    .where({ profile_id: profileId }).where('end_date', '>=', from).where('start_date', '<=', to).orderBy('created_at', 'desc').select('report_type', 'start_date', 'end_date', 'status', 'failure_reason');
+  const loads: { report_type: string; day: string; rows: number }[] = await db('report_day_loads')
+    .where({ profile_id: profileId })
+    .whereBetween('day', [from, to])
+    .select('report_type', 'day', 'rows');
+  const reports: {
+    report_type: string;
+    start_date: string;
+    end_date: string;
+    status: string;
+    failure_reason: string | null;
+  }[] = await db('pending_amazon_reports')
+    .where({ profile_id: profileId })
+    .where('end_date', '>=', from)
+    .where('start_date', '<=', to)
+    .orderBy('created_at', 'desc')
+    .select('report_type', 'start_date', 'end_date', 'status', 'failure_reason');
   return { loads, reports };
 }
 

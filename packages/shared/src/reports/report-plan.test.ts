@@ -6,7 +6,13 @@ const now = new Date('2026-11-23T12:00:00Z');
 const today = '2026-11-23';
 
 test('first run: the 42-day lookback covers the 3-day tier; day 7 too; windows stay within 31 days', () => {
-  const plan = planReports({ today, now, reportTypes: ['spCampaigns'], tiers: DEFAULT_TIERS, lastRequested: () => null });
+  const plan = planReports({
+    today,
+    now,
+    reportTypes: ['spCampaigns'],
+    tiers: DEFAULT_TIERS,
+    lastRequested: () => null,
+  });
   assert.deepEqual(plan, [
     { reportTypeId: 'spCampaigns', startDate: '2026-10-12', endDate: '2026-11-11', tier: 'lookback' },
     { reportTypeId: 'spCampaigns', startDate: '2026-11-12', endDate: '2026-11-22', tier: 'lookback' },
@@ -15,7 +21,13 @@ test('first run: the 42-day lookback covers the 3-day tier; day 7 too; windows s
 
 test('a normal day: the last 3 days and day 7 are re-pulled; the weekly lookback waits', () => {
   const yesterday = new Date(now.getTime() - 86_400_000);
-  const plan = planReports({ today, now, reportTypes: ['spCampaigns'], tiers: DEFAULT_TIERS, lastRequested: (_t, tier) => (tier === 'lookback' ? new Date(now.getTime() - 3 * 86_400_000) : yesterday) });
+  const plan = planReports({
+    today,
+    now,
+    reportTypes: ['spCampaigns'],
+    tiers: DEFAULT_TIERS,
+    lastRequested: (_t, tier) => (tier === 'lookback' ? new Date(now.getTime() - 3 * 86_400_000) : yesterday),
+  });
   assert.deepEqual(plan, [
     { reportTypeId: 'spCampaigns', startDate: '2026-11-20', endDate: '2026-11-22', tier: 'recent' },
     { reportTypeId: 'spCampaigns', startDate: '2026-11-16', endDate: '2026-11-16', tier: 'day7' },
@@ -23,11 +35,17 @@ test('a normal day: the last 3 days and day 7 are re-pulled; the weekly lookback
 });
 
 test('nothing is due twice on the same day', () => {
-  const plan = planReports({ today, now, reportTypes: ['spCampaigns'], tiers: DEFAULT_TIERS, lastRequested: () => new Date(now.getTime() - 3_600_000) });
+  const plan = planReports({
+    today,
+    now,
+    reportTypes: ['spCampaigns'],
+    tiers: DEFAULT_TIERS,
+    lastRequested: () => new Date(now.getTime() - 3_600_000),
+  });
   assert.deepEqual(plan, []);
 });
 
-test('windows are clamped to the ad product\'s retention', () => {
+test("windows are clamped to the ad product's retention", () => {
   const plan = planBackfill(today, 120, ['sbCampaigns']);
   assert.equal(plan[0]!.startDate, '2026-09-25'); // 60 days of SB retention
   assert.ok(plan.every((p) => p.endDate <= '2026-11-22'));
@@ -35,16 +53,26 @@ test('windows are clamped to the ad product\'s retention', () => {
 
 test('split into 31-day windows exactly', () => {
   const w = splitWindow('2026-01-01', '2026-03-05');
-  assert.deepEqual(w.map((x) => [x.startDate, x.endDate]), [['2026-01-01', '2026-01-31'], ['2026-02-01', '2026-03-03'], ['2026-03-04', '2026-03-05']]);
+  assert.deepEqual(
+    w.map((x) => [x.startDate, x.endDate]),
+    [
+      ['2026-01-01', '2026-01-31'],
+      ['2026-02-01', '2026-03-03'],
+      ['2026-03-04', '2026-03-05'],
+    ],
+  );
 });
 
 test('tiers parse from configuration, with clear errors', () => {
-  assert.deepEqual(parseTiers('recent:3-1:1,lookback:42-1:7').map((t) => t.name), ['recent', 'lookback']);
+  assert.deepEqual(
+    parseTiers('recent:3-1:1,lookback:42-1:7').map((t) => t.name),
+    ['recent', 'lookback'],
+  );
   assert.throws(() => parseTiers('recent:1-3:1'), /fromDaysAgo must be >= toDaysAgo/);
   assert.throws(() => parseTiers('nonsense'), /is not name:fromDaysAgo/);
 });
 
-test('today is the profile\'s local date', () => {
+test("today is the profile's local date", () => {
   const late = new Date('2026-11-23T02:00:00Z');
   assert.equal(localToday('America/Los_Angeles', late), '2026-11-22');
   assert.equal(localToday('Asia/Tokyo', late), '2026-11-23');

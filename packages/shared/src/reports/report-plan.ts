@@ -38,11 +38,14 @@ export function parseTiers(spec: string): Tier[] {
   });
 }
 
-
 export { localToday } from '../calendar.ts';
 
 /** Splits an inclusive range into windows Amazon accepts (at most 31 days). */
-export function splitWindow(start: string, end: string, maxDays = MAX_REPORT_DAYS): { startDate: string; endDate: string }[] {
+export function splitWindow(
+  start: string,
+  end: string,
+  maxDays = MAX_REPORT_DAYS,
+): { startDate: string; endDate: string }[] {
   const out: { startDate: string; endDate: string }[] = [];
   for (let s = start; s <= end; s = addDays(s, maxDays)) {
     const e = addDays(s, maxDays - 1);

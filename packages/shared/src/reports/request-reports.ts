@@ -19,7 +19,11 @@ import { activeProfiles, markInaccessible } from '../accounts/profiles.ts';
 import * as reports from './pending-reports.ts';
 import { localToday, planBackfill, planReports, type PlannedReport, type Tier } from './report-plan.ts';
 
-export const columnsHash = (columns: string[]): string => createHash('sha256').update([...columns].sort().join(',')).digest('hex').slice(0, 16);
+export const columnsHash = (columns: string[]): string =>
+  createHash('sha256')
+    .update([...columns].sort().join(','))
+    .digest('hex')
+    .slice(0, 16);
 
 export interface RequestOptions {
   profileIds?: string[];
@@ -59,7 +63,17 @@ export async function requestReports(deps: Deps, opts: RequestOptions): Promise<
   const now = opts.now ?? new Date();
   const log = deps.log.child({ runId });
   const profiles = await activeProfiles(db, { accountId: opts.accountId, profileIds: opts.profileIds });
-  const summary: RequestSummary = { runId, profiles: profiles.length, planned: 0, requested: 0, adoptedDuplicates: 0, alreadyInFlight: 0, retriedStale: 0, failed: [], deferred: 0 };
+  const summary: RequestSummary = {
+    runId,
+    profiles: profiles.length,
+    planned: 0,
+    requested: 0,
+    adoptedDuplicates: 0,
+    alreadyInFlight: 0,
+    retriedStale: 0,
+    failed: [],
+    deferred: 0,
+  };
 
   const handleProfile = async (p: { profile_id: string; account_id: string; timezone: string }) => {
     const plog = log.child({ profileId: p.profile_id });
@@ -67,21 +81,55 @@ export async function requestReports(deps: Deps, opts: RequestOptions): Promise<
     const last = await reports.lastRequested(db, p.profile_id);
     const plan: PlannedReport[] = opts.backfillDays
       ? planBackfill(today, opts.backfillDays, opts.reportTypes)
-      : planReports({ today, now, reportTypes: opts.reportTypes, tiers: opts.tiers, lastRequested: (t, tier) => last.get(`${t}|${tier}`) ?? null });
+      : planReports({
+          today,
+          now,
+          reportTypes: opts.reportTypes,
+          tiers: opts.tiers,
+          lastRequested: (t, tier) => last.get(`${t}|${tier}`) ?? null,
+        });
     summary.planned += plan.length;
 
     // Record every planned report; the ones already in flight are skipped by the unique index.
     const toAsk: { id: string; reportTypeId: string; startDate: string; endDate: string; columns: string[] }[] = [];
     for (const r of plan) {
       const spec = REPORT_TYPES[r.reportTypeId]!;
-      const id = await reports.recordPlanned(db, { profileId: p.profile_id, reportType: r.reportTypeId, adProduct: spec.adProduct, startDate: r.startDate, endDate: r.endDate, columns: spec.columns, columnsHash: columnsHash(spec.columns), tier: r.tier, runId });
-      if (id) toAsk.push({ id, reportTypeId: r.reportTypeId, startDate: r.startDate, endDate: r.endDate, columns: spec.columns });
+      const id = await reports.recordPlanned(db, {
+        profileId: p.profile_id,
+        reportType: r.reportTypeId,
+        adProduct: spec.adProduct,
+        startDate: r.startDate,
+        endDate: r.endDate,
+        columns: spec.columns,
+        columnsHash: columnsHash(spec.columns),
+        tier: r.tier,
+        runId,
+      });
+      if (id)
+        toAsk.push({
+          id,
+          reportTypeId: r.reportTypeId,
+          startDate: r.startDate,
+          endDate: r.endDate,
+          columns: spec.columns,
+        });
       else summary.alreadyInFlight++;
     }
     // Requests a previous run recorded but never got an answer for.
-    const stale = await reports.staleRequesting(db, p.profile_id, toAsk.map((t) => t.id), new Date(now.getTime() - (opts.staleRequestingMs ?? 60_000)));
+    const stale = await reports.staleRequesting(
+      db,
+      p.profile_id,
+      toAsk.map((t) => t.id),
+      new Date(now.getTime() - (opts.staleRequestingMs ?? 60_000)),
+    );
     for (const s of stale) {
-      toAsk.push({ id: s.id, reportTypeId: s.report_type, startDate: isoDate(s.start_date), endDate: isoDate(s.end_date), columns: s.columns });
+      toAsk.push({
+        id: s.id,
+        reportTypeId: s.report_type,
+        startDate: isoDate(s.start_date),
+        endDate: isoDate(s.end_date),
+        columns: s.columns,
+      });
       summary.retriedStale++;
     }
     if (toAsk.length === 0) return;
@@ -90,18 +138,50 @@ export async function requestReports(deps: Deps, opts: RequestOptions): Promise<
     try {
       ({ client } = await deps.clients.forProfile(p.profile_id));
     } catch (err) {
-      await reports.markFailed(db, toAsk.map((t) => t.id), (err as Error).message);
-      for (const t of toAsk) summary.failed.push({ profileId: p.profile_id, reportType: t.reportTypeId, window: `${t.startDate}..${t.endDate}`, reason: (err as Error).message });
+      await reports.markFailed(
+        db,
+        toAsk.map((t) => t.id),
+        (err as Error).message,
+      );
+      for (const t of toAsk)
+        summary.failed.push({
+          profileId: p.profile_id,
+          reportType: t.reportTypeId,
+          window: `${t.startDate}..${t.endDate}`,
+          reason: (err as Error).message,
+        });
       return;
     }
     for (const t of toAsk) {
       const window = `${t.startDate}..${t.endDate}`;
       try {
-        const res = await createReport(client, p.profile_id, { reportTypeId: t.reportTypeId, startDate: t.startDate, endDate: t.endDate, columns: t.columns });
-        await reports.markRequested(db, t.id, res, { profileId: p.profile_id, reportType: t.reportTypeId, adProduct: REPORT_TYPES[t.reportTypeId]!.adProduct, startDate: t.startDate, endDate: t.endDate, columns: t.columns, runId });
+        const res = await createReport(client, p.profile_id, {
+          reportTypeId: t.reportTypeId,
+          startDate: t.startDate,
+          endDate: t.endDate,
+          columns: t.columns,
+        });
+        await reports.markRequested(db, t.id, res, {
+          profileId: p.profile_id,
+          reportType: t.reportTypeId,
+          adProduct: REPORT_TYPES[t.reportTypeId]!.adProduct,
+          startDate: t.startDate,
+          endDate: t.endDate,
+          columns: t.columns,
+          runId,
+        });
         summary.requested++;
         if (res.duplicate) summary.adoptedDuplicates++;
-        plog.info({ reportType: t.reportTypeId, window, reportId: res.reportId, duplicate: res.duplicate, pendingReportId: t.id }, 'report requested');
+        plog.info(
+          {
+            reportType: t.reportTypeId,
+            window,
+            reportId: res.reportId,
+            duplicate: res.duplicate,
+            pendingReportId: t.id,
+          },
+          'report requested',
+        );
       } catch (err) {
         const e = err instanceof AmazonApiError ? err : null;
         if (e && e.retriable) {
@@ -118,8 +198,18 @@ export async function requestReports(deps: Deps, opts: RequestOptions): Promise<
         if (e?.kind === 'forbidden') {
           await markInaccessible(db, p.profile_id, reason);
           const rest = toAsk.slice(toAsk.indexOf(t) + 1);
-          await reports.markFailed(db, rest.map((r) => r.id), `profile inaccessible: ${reason}`);
-          for (const r of rest) summary.failed.push({ profileId: p.profile_id, reportType: r.reportTypeId, window: `${r.startDate}..${r.endDate}`, reason: 'profile inaccessible' });
+          await reports.markFailed(
+            db,
+            rest.map((r) => r.id),
+            `profile inaccessible: ${reason}`,
+          );
+          for (const r of rest)
+            summary.failed.push({
+              profileId: p.profile_id,
+              reportType: r.reportTypeId,
+              window: `${r.startDate}..${r.endDate}`,
+              reason: 'profile inaccessible',
+            });
           return;
         }
       }
@@ -127,9 +217,11 @@ export async function requestReports(deps: Deps, opts: RequestOptions): Promise<
   };
 
   const queue = [...profiles];
-  await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 4, Math.max(1, queue.length)) }, async () => {
-    for (let p = queue.shift(); p; p = queue.shift()) await handleProfile(p);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(opts.concurrency ?? 4, Math.max(1, queue.length)) }, async () => {
+      for (let p = queue.shift(); p; p = queue.shift()) await handleProfile(p);
+    }),
+  );
   log.info({ ...summary, failed: summary.failed.length }, 'report requests done');
   return summary;
 }

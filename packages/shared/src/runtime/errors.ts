@@ -9,7 +9,11 @@ export class AppError extends Error {
   readonly retriable: boolean;
   /** How long the other side asked us to wait (Retry-After), when it said. */
   readonly retryAfterMs: number | null;
-  constructor(code: string, message: string, opts: { retriable: boolean; retryAfterMs?: number | null; cause?: unknown }) {
+  constructor(
+    code: string,
+    message: string,
+    opts: { retriable: boolean; retryAfterMs?: number | null; cause?: unknown },
+  ) {
     super(message, { cause: opts.cause });
     this.name = 'AppError';
     this.code = code;
@@ -31,18 +35,47 @@ export class PermanentError extends AppError {
  * admin shutdown, cannot connect now, too many connections, serialization and deadlock.
  */
 const TRANSIENT_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH',
-  'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED',
-  '57P01', '57P02', '57P03', '53300', '40001', '40P01', '08000', '08003', '08006', '08001', '08004',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CLOSED',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '40001',
+  '40P01',
+  '08000',
+  '08003',
+  '08006',
+  '08001',
+  '08004',
 ]);
 
-const TRANSIENT_MESSAGE = /timeout|timed out|socket hang up|Connection terminated|connect ECONNREFUSED|Knex: Timeout acquiring a connection|Client network socket disconnected/i;
+const TRANSIENT_MESSAGE =
+  /timeout|timed out|socket hang up|Connection terminated|connect ECONNREFUSED|Knex: Timeout acquiring a connection|Client network socket disconnected/i;
 
 /** Whether another attempt can succeed: our own errors say so; others are judged by their connection-level codes. */
 export function isRetriable(err: unknown): boolean {
   if (!err || typeof err !== 'object') return false;
   if (err instanceof AppError) return err.retriable;
-  const e = err as { code?: unknown; retriable?: boolean; permanent?: boolean; name?: string; cause?: unknown; message?: string };
+  const e = err as {
+    code?: unknown;
+    retriable?: boolean;
+    permanent?: boolean;
+    name?: string;
+    cause?: unknown;
+    message?: string;
+  };
   if (e.permanent === true) return false;
   if (e.retriable === true) return true; // kafkajs marks its own retriable errors
   if (typeof e.code === 'string' && TRANSIENT_CODES.has(e.code)) return true;
@@ -62,7 +95,12 @@ export function isDependencyOutage(err: unknown): boolean {
   const e = err as { code?: unknown; name?: string; cause?: unknown; message?: string };
   if (typeof e.code === 'string' && TRANSIENT_CODES.has(e.code)) return true;
   if (typeof e.message === 'string' && TRANSIENT_MESSAGE.test(e.message)) return true;
-  if (e.name === 'KafkaJSConnectionError' || e.name === 'KafkaJSNumberOfRetriesExceeded' || e.name === 'KafkaJSRequestTimeoutError') return true;
+  if (
+    e.name === 'KafkaJSConnectionError' ||
+    e.name === 'KafkaJSNumberOfRetriesExceeded' ||
+    e.name === 'KafkaJSRequestTimeoutError'
+  )
+    return true;
   return e.cause ? isDependencyOutage(e.cause) : false;
 }
 

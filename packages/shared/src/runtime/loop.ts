@@ -53,7 +53,8 @@ export function startLoop<R>(o: LoopOptions<R>): Loop<R> {
   const tick = (): Promise<R> => {
     if (running) return running;
     const t0 = Date.now();
-    running = o.tick(aborter.signal)
+    running = o
+      .tick(aborter.signal)
       .then((r) => {
         lastSuccess = Date.now();
         lastError = null;
@@ -101,7 +102,11 @@ export function startLoop<R>(o: LoopOptions<R>): Loop<R> {
         : lastSuccess
           ? `last tick ${new Date(lastSuccess).toISOString()}`
           : 'no tick yet';
-      return { ok, detail: ok ? detail : `${detail}; no successful tick for ${Math.round(since / 1000)} s`, lastSuccessAt: lastSuccess ? new Date(lastSuccess).toISOString() : null };
+      return {
+        ok,
+        detail: ok ? detail : `${detail}; no successful tick for ${Math.round(since / 1000)} s`,
+        lastSuccessAt: lastSuccess ? new Date(lastSuccess).toISOString() : null,
+      };
     },
     stop: async () => {
       stopped = true;

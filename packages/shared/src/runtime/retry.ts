@@ -32,7 +32,12 @@ export class RetryAborted extends Error {
 }
 
 /** The wait before the next attempt: the jittered backoff, or Retry-After plus a little jitter when the error carries one. */
-export function retryDelay(err: unknown, attempt: number, backoff: BackoffPolicy, random: () => number = Math.random): number {
+export function retryDelay(
+  err: unknown,
+  attempt: number,
+  backoff: BackoffPolicy,
+  random: () => number = Math.random,
+): number {
   const jitter = backoffDelay(attempt, backoff, random);
   const asked = (err as { retryAfterMs?: number | null } | null)?.retryAfterMs;
   // Never sooner than asked; the jitter spreads replicas that were told the same.

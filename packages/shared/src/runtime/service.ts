@@ -88,7 +88,13 @@ async function build<C extends BaseConfig>(name: string, cfg: C, needs: Needs): 
   const checks: Record<string, ReadinessCheck> = { postgres: () => postgresReady(db) };
   let ch: ClickHouse | undefined;
   if (needs.clickhouse) {
-    ch = await createClickHouse({ url: cfg.CLICKHOUSE_URL, database: cfg.CLICKHOUSE_DATABASE, application: `adsync-${name}`, username: cfg.CLICKHOUSE_USER, password: cfg.CLICKHOUSE_PASSWORD });
+    ch = await createClickHouse({
+      url: cfg.CLICKHOUSE_URL,
+      database: cfg.CLICKHOUSE_DATABASE,
+      application: `adsync-${name}`,
+      username: cfg.CLICKHOUSE_USER,
+      password: cfg.CLICKHOUSE_PASSWORD,
+    });
     const c = ch;
     checks.clickhouse = () => clickhouseReady(c);
   }
@@ -100,12 +106,26 @@ async function build<C extends BaseConfig>(name: string, cfg: C, needs: Needs): 
   let bus: EventBus | undefined;
   if (needs.kafka) {
     const codec = createCodec(cfg.SCHEMA_REGISTRY_URL);
-    bus = await createEventBus({ brokers: cfg.KAFKA_BROKERS, clientId: `adsync-${name}`, codec, log, topicPrefix: cfg.KAFKA_TOPIC_PREFIX, deadLetterSink: ch ? clickhouseDeadLetterSink(ch) : undefined });
+    bus = await createEventBus({
+      brokers: cfg.KAFKA_BROKERS,
+      clientId: `adsync-${name}`,
+      codec,
+      log,
+      topicPrefix: cfg.KAFKA_TOPIC_PREFIX,
+      deadLetterSink: ch ? clickhouseDeadLetterSink(ch) : undefined,
+    });
     await bus.ensureTopics();
-    log.info({ schemaRegistry: cfg.SCHEMA_REGISTRY_URL ?? null, codec: codec.kind }, cfg.SCHEMA_REGISTRY_URL ? 'event schemas registered in the Schema Registry' : 'no Schema Registry configured: using the in-repo schemas');
+    log.info(
+      { schemaRegistry: cfg.SCHEMA_REGISTRY_URL ?? null, codec: codec.kind },
+      cfg.SCHEMA_REGISTRY_URL
+        ? 'event schemas registered in the Schema Registry'
+        : 'no Schema Registry configured: using the in-repo schemas',
+    );
   }
   const box = needs.amazon || needs.secrets ? secretBoxFromEnv(cfg) : (undefined as unknown as SecretBox);
-  const clients = needs.amazon ? new AmazonClients({ db, box, log, baseUrl: cfg.AMAZON_ADS_BASE_URL }) : (undefined as unknown as AmazonClients);
+  const clients = needs.amazon
+    ? new AmazonClients({ db, box, log, baseUrl: cfg.AMAZON_ADS_BASE_URL })
+    : (undefined as unknown as AmazonClients);
   const loops: Loop[] = [];
   const consumers: ConsumerHandle[] = [];
   const inflight = new Set<Promise<unknown>>();
@@ -114,7 +134,19 @@ async function build<C extends BaseConfig>(name: string, cfg: C, needs: Needs): 
   };
 
   const rt: Built<C> = {
-    name, cfg, log, db, ch: ch as ClickHouse, bus: bus as EventBus, clients, box, loops, consumers, inflight, checks, relay,
+    name,
+    cfg,
+    log,
+    db,
+    ch: ch as ClickHouse,
+    bus: bus as EventBus,
+    clients,
+    box,
+    loops,
+    consumers,
+    inflight,
+    checks,
+    relay,
     loop: (o) => {
       const l = startLoop({ ...o, log });
       loops.push(l as Loop);
@@ -126,7 +158,11 @@ async function build<C extends BaseConfig>(name: string, cfg: C, needs: Needs): 
     },
     consume: async (o) => {
       if (!bus) throw new Error(`${name} consumes ${o.topic} but does not declare needs.kafka`);
-      const c = await bus.consume({ sessionTimeoutMs: cfg.KAFKA_SESSION_TIMEOUT_MS, ...o, groupId: `${cfg.KAFKA_TOPIC_PREFIX}${o.groupId}` });
+      const c = await bus.consume({
+        sessionTimeoutMs: cfg.KAFKA_SESSION_TIMEOUT_MS,
+        ...o,
+        groupId: `${cfg.KAFKA_TOPIC_PREFIX}${o.groupId}`,
+      });
       consumers.push(c);
       checks[`consumer:${c.groupId}`] = async () => {
         const h = c.health();
@@ -147,7 +183,9 @@ async function build<C extends BaseConfig>(name: string, cfg: C, needs: Needs): 
       for (const c of consumers) await c.stop();
       for (const l of loops) await l.stop();
       await Promise.allSettled([...inflight]);
-      await relay().catch((err) => log.warn({ err: errorMessage(err) }, 'outbox relay at shutdown failed; the next start relays it'));
+      await relay().catch((err) =>
+        log.warn({ err: errorMessage(err) }, 'outbox relay at shutdown failed; the next start relays it'),
+      );
       await bus?.close();
       await clients?.close();
       await ch?.close();
@@ -175,12 +213,18 @@ export async function runService<S extends z.ZodRawShape>(spec: ServiceSpec<S>):
   await spec.start(rt, app);
   const { host, port } = spec.listen(cfg);
   await app.listen({ host, port });
-  rt.log.info({ host, port, loops: rt.loops.map((l) => l.name), consumers: rt.consumers.map((c) => c.groupId) }, `${spec.name} running`);
+  rt.log.info(
+    { host, port, loops: rt.loops.map((l) => l.name), consumers: rt.consumers.map((c) => c.groupId) },
+    `${spec.name} running`,
+  );
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    rt.log.info({ signal, inflight: rt.inflight.size }, 'shutting down: no new requests; finishing in-flight work, committing, closing');
+    rt.log.info(
+      { signal, inflight: rt.inflight.size },
+      'shutting down: no new requests; finishing in-flight work, committing, closing',
+    );
     try {
       await app.close();
       await rt.close();

@@ -44,7 +44,11 @@ export interface ClaimOptions {
 }
 
 /** Claims up to `limit` due rows and returns them (every column), oldest first by the queue's order. */
-export async function claim<T = Record<string, unknown>>(db: Knex | Knex.Transaction, q: QueueSpec, o: ClaimOptions): Promise<T[]> {
+export async function claim<T = Record<string, unknown>>(
+  db: Knex | Knex.Transaction,
+  q: QueueSpec,
+  o: ClaimOptions,
+): Promise<T[]> {
   if (!IDENT.test(q.table)) throw new Error(`unsafe table name ${q.table}`);
   const res = await db.raw(
     `with next as (
@@ -64,13 +68,20 @@ export async function claim<T = Record<string, unknown>>(db: Knex | Knex.Transac
 
 /** How deep a queue is and how long its oldest waiting row has waited, for metrics and status. */
 export async function queueDepth(db: Knex, q: QueueSpec): Promise<{ depth: number; oldestAgeSeconds: number }> {
-  const res = await db.raw(`select count(*)::int as depth, coalesce(extract(epoch from now() - min(${q.ageColumn})), 0)::float as oldest from ${q.table} where ${q.waiting}`);
+  const res = await db.raw(
+    `select count(*)::int as depth, coalesce(extract(epoch from now() - min(${q.ageColumn})), 0)::float as oldest from ${q.table} where ${q.waiting}`,
+  );
   const row = res.rows[0] as { depth: number; oldest: number };
   return { depth: row.depth, oldestAgeSeconds: row.oldest };
 }
 
 /** After a failed attempt: when to try again, or that the attempts are used up. Pure. */
-export function nextAttempt(attempt: number, maxAttempts: number, backoff: BackoffPolicy, retriable = true): { retryInMs: number } | { giveUp: true } {
+export function nextAttempt(
+  attempt: number,
+  maxAttempts: number,
+  backoff: BackoffPolicy,
+  retriable = true,
+): { retryInMs: number } | { giveUp: true } {
   if (!retriable || attempt >= maxAttempts) return { giveUp: true };
   // Deterministic (no jitter): a queue row's next time is visible in the table and tests can assert it.
   return { retryInMs: backoffDelay(attempt, backoff, () => 1) };

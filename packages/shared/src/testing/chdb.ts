@@ -26,7 +26,12 @@ export interface ChdbAnswer {
 
 export async function runOnChdb(job: ChdbJob): Promise<ChdbAnswer> {
   const python = process.env.ADSYNC_PYTHON;
-  if (!python) throw new StackMissingError('chDB (Python venv)', 'ADSYNC_PYTHON (unset)', new Error('run `deploy/local/stack up` and the tests through `deploy/local/stack test`'));
+  if (!python)
+    throw new StackMissingError(
+      'chDB (Python venv)',
+      'ADSYNC_PYTHON (unset)',
+      new Error('run `deploy/local/stack up` and the tests through `deploy/local/stack test`'),
+    );
   const child = spawn(python, [RUNNER], { stdio: ['pipe', 'pipe', 'pipe'] });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
@@ -38,6 +43,11 @@ export async function runOnChdb(job: ChdbJob): Promise<ChdbAnswer> {
   });
   child.stdin.end(JSON.stringify(job));
   const code = await done;
-  if (code !== 0) throw new StackMissingError('chDB', python, new Error(`chdb_run.py exited ${code}: ${Buffer.concat(err).toString().slice(-2000)}`));
+  if (code !== 0)
+    throw new StackMissingError(
+      'chDB',
+      python,
+      new Error(`chdb_run.py exited ${code}: ${Buffer.concat(err).toString().slice(-2000)}`),
+    );
   return JSON.parse(Buffer.concat(out).toString()) as ChdbAnswer;
 }

@@ -31,7 +31,10 @@ export interface FuzzResult {
 
 export function schemathesisBinary(): string {
   const python = process.env.ADSYNC_PYTHON;
-  if (!python) throw new Error('ADSYNC_PYTHON is not set: run the tests with `deploy/local/stack test`, which installs schemathesis into .stack/venv');
+  if (!python)
+    throw new Error(
+      'ADSYNC_PYTHON is not set: run the tests with `deploy/local/stack test`, which installs schemathesis into .stack/venv',
+    );
   return join(python, '..', 'schemathesis');
 }
 
@@ -39,22 +42,38 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzResult> {
   const dir = mkdtempSync(join(tmpdir(), 'adsync-fuzz-'));
   const junit = join(dir, 'junit.xml');
   const args = [
-    'run', o.schemaUrl, '--url', o.baseUrl,
-    '--checks', (o.checks ?? ['not_a_server_error']).join(','),
-    '--max-examples', String(o.maxExamples ?? 25),
-    '--seed', String(o.seed ?? 1),
-    '--phases', 'examples,coverage,fuzzing',
-    '--workers', '1',
+    'run',
+    o.schemaUrl,
+    '--url',
+    o.baseUrl,
+    '--checks',
+    (o.checks ?? ['not_a_server_error']).join(','),
+    '--max-examples',
+    String(o.maxExamples ?? 25),
+    '--seed',
+    String(o.seed ?? 1),
+    '--phases',
+    'examples,coverage,fuzzing',
+    '--workers',
+    '1',
     '--no-shrink',
-    '--generation-database', 'none',
-    '--suppress-health-check', 'all',
-    '--report', 'junit', '--report-junit-path', junit,
+    '--generation-database',
+    'none',
+    '--suppress-health-check',
+    'all',
+    '--report',
+    'junit',
+    '--report-junit-path',
+    junit,
     '--no-color',
     ...(o.excludePathRegex ? ['--exclude-path-regex', o.excludePathRegex] : []),
     ...Object.entries(o.headers ?? {}).flatMap(([k, v]) => ['-H', `${k}: ${v}`]),
   ];
   try {
-    const child = spawn(schemathesisBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    const child = spawn(schemathesisBinary(), args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
@@ -66,7 +85,9 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzResult> {
       /* no report: the run did not start; the output says why */
     }
     const operations = [...xml.matchAll(/<testcase /g)].length;
-    const failures = [...xml.matchAll(/<testcase name="([^"]*)"[^>]*>\s*<(?:failure|error)[^>]*message="([^"]*)"/g)].map((m) => ({ operation: m[1]!, message: m[2]! }));
+    const failures = [
+      ...xml.matchAll(/<testcase name="([^"]*)"[^>]*>\s*<(?:failure|error)[^>]*message="([^"]*)"/g),
+    ].map((m) => ({ operation: m[1]!, message: m[2]! }));
     return { code, output, failures, operations };
   } finally {
     rmSync(dir, { recursive: true, force: true });

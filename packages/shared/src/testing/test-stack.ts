@@ -21,14 +21,22 @@ export class StackMissingError extends Error {
   }
 }
 
-export const testConfig = (): BaseConfig => loadBaseConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
+export const testConfig = (): BaseConfig =>
+  loadBaseConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
 
-export const testLogger = (name = 'test'): Logger => createLogger({ name, level: process.env.LOG_LEVEL ?? 'warn', pretty: false });
+export const testLogger = (name = 'test'): Logger =>
+  createLogger({ name, level: process.env.LOG_LEVEL ?? 'warn', pretty: false });
 
-export const uniqueName = (prefix: string): string => `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+export const uniqueName = (prefix: string): string =>
+  `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
 
 export async function requireKafka(cfg = testConfig()): Promise<void> {
-  const admin = new Kafka({ clientId: 'adsync-test-probe', brokers: cfg.KAFKA_BROKERS, logLevel: logLevel.NOTHING, retry: { retries: 2 } }).admin();
+  const admin = new Kafka({
+    clientId: 'adsync-test-probe',
+    brokers: cfg.KAFKA_BROKERS,
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 2 },
+  }).admin();
   try {
     await admin.connect();
     await admin.listTopics();
@@ -42,7 +50,8 @@ export async function requireKafka(cfg = testConfig()): Promise<void> {
 /** The Schema Registry's URL; a missing one is a failure, as for every other server. */
 export async function requireRegistry(cfg = testConfig()): Promise<string> {
   const url = cfg.SCHEMA_REGISTRY_URL;
-  if (!url) throw new StackMissingError('The Schema Registry', 'SCHEMA_REGISTRY_URL (unset)', new Error('no URL configured'));
+  if (!url)
+    throw new StackMissingError('The Schema Registry', 'SCHEMA_REGISTRY_URL (unset)', new Error('no URL configured'));
   try {
     const res = await fetch(`${url}/subjects`, { signal: AbortSignal.timeout(5_000) });
     if (!res.ok) throw new Error(`GET /subjects answered ${res.status}`);
@@ -91,7 +100,13 @@ export async function freshClickHouse(cfg = testConfig()): Promise<FreshClickHou
   const database = uniqueName('adsync_t');
   let ch: ClickHouse;
   try {
-    ch = await createClickHouse({ url: cfg.CLICKHOUSE_URL, database, application: 'adsync-test', username: cfg.CLICKHOUSE_USER, password: cfg.CLICKHOUSE_PASSWORD });
+    ch = await createClickHouse({
+      url: cfg.CLICKHOUSE_URL,
+      database,
+      application: 'adsync-test',
+      username: cfg.CLICKHOUSE_USER,
+      password: cfg.CLICKHOUSE_PASSWORD,
+    });
   } catch (err) {
     throw new StackMissingError('ClickHouse', cfg.CLICKHOUSE_URL, err);
   }
@@ -105,7 +120,10 @@ export async function freshClickHouse(cfg = testConfig()): Promise<FreshClickHou
 }
 
 /** Polls until `check` returns a value (not undefined) or the deadline passes. */
-export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined> | T | undefined,
+  opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<T> {
   const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
   let last: unknown;
   for (;;) {
@@ -115,7 +133,8 @@ export async function eventually<T>(check: () => Promise<T | undefined> | T | un
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${opts.what ?? 'condition'}${last ? `: ${(last as Error).message}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${opts.what ?? 'condition'}${last ? `: ${(last as Error).message}` : ''}`);
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 100));
   }
 }

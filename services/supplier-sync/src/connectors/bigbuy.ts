@@ -12,7 +12,12 @@ export function bigbuyConnector(baseUrl: string, creds: BigBuyCredentials, polic
   const headers = { authorization: `Bearer ${creds.apiKey}`, accept: 'application/json' };
   async function* pages<T>(path: string, extra = ''): AsyncGenerator<T> {
     for (let page = 1; ; page++) {
-      const items = (await callJson(`${baseUrl}${path}?page=${page}&pageSize=${PAGE_SIZE}${extra}`, { method: 'GET', headers }, policy, `BigBuy ${path} page ${page}`)) as T[];
+      const items = (await callJson(
+        `${baseUrl}${path}?page=${page}&pageSize=${PAGE_SIZE}${extra}`,
+        { method: 'GET', headers },
+        policy,
+        `BigBuy ${path} page ${page}`,
+      )) as T[];
       if (!Array.isArray(items)) throw new Error(`BigBuy ${path} answered a non-array`);
       yield* items;
       if (items.length < PAGE_SIZE) return;
@@ -23,26 +28,56 @@ export function bigbuyConnector(baseUrl: string, creds: BigBuyCredentials, polic
     async *products() {
       // Names and stock live on their own endpoints; join them to the product pages by id.
       const names = new Map<string, string>();
-      for await (const i of pages<{ id: number; name: string }>('/rest/catalog/productsinformation.json', '&isoCode=en')) names.set(String(i.id), i.name);
+      for await (const i of pages<{ id: number; name: string }>(
+        '/rest/catalog/productsinformation.json',
+        '&isoCode=en',
+      ))
+        names.set(String(i.id), i.name);
       const stock = new Map<string, number>();
-      for await (const s of pages<{ id: number; stocks: { quantity: number }[] }>('/rest/catalog/productsstock.json')) stock.set(String(s.id), s.stocks.reduce((t, x) => t + x.quantity, 0));
-      for await (const p of pages<{ id: number; sku: string; wholesalePrice: number; retailPrice: number }>('/rest/catalog/products.json', '&isoCode=en')) {
+      for await (const s of pages<{ id: number; stocks: { quantity: number }[] }>('/rest/catalog/productsstock.json'))
+        stock.set(
+          String(s.id),
+          s.stocks.reduce((t, x) => t + x.quantity, 0),
+        );
+      for await (const p of pages<{ id: number; sku: string; wholesalePrice: number; retailPrice: number }>(
+        '/rest/catalog/products.json',
+        '&isoCode=en',
+      )) {
         const id = String(p.id);
-        yield { productId: id, sku: p.sku, name: names.get(id) ?? null, currency: 'EUR', wholesalePrice: p.wholesalePrice, retailPrice: p.retailPrice, stock: stock.get(id) ?? 0 } satisfies SupplierItem;
+        yield {
+          productId: id,
+          sku: p.sku,
+          name: names.get(id) ?? null,
+          currency: 'EUR',
+          wholesalePrice: p.wholesalePrice,
+          retailPrice: p.retailPrice,
+          stock: stock.get(id) ?? 0,
+        } satisfies SupplierItem;
       }
     },
     async *stock() {
-      for await (const s of pages<{ id: number; sku: string; stocks: { quantity: number }[] }>('/rest/catalog/productsstock.json')) {
+      for await (const s of pages<{ id: number; sku: string; stocks: { quantity: number }[] }>(
+        '/rest/catalog/productsstock.json',
+      )) {
         yield { productId: String(s.id), sku: s.sku, stock: s.stocks.reduce((t, x) => t + x.quantity, 0) };
       }
     },
     async *prices() {
-      for await (const p of pages<{ id: number; sku: string; wholesalePrice: number; retailPrice: number }>('/rest/catalog/productprices.json')) {
-        yield { productId: String(p.id), sku: p.sku, wholesalePrice: p.wholesalePrice, retailPrice: p.retailPrice, currency: 'EUR' };
+      for await (const p of pages<{ id: number; sku: string; wholesalePrice: number; retailPrice: number }>(
+        '/rest/catalog/productprices.json',
+      )) {
+        yield {
+          productId: String(p.id),
+          sku: p.sku,
+          wholesalePrice: p.wholesalePrice,
+          retailPrice: p.retailPrice,
+          currency: 'EUR',
+        };
       }
     },
     async *orders() {
-      for await (const o of pages<{ id: number; status: string }>('/rest/order/orders.json')) yield { orderId: String(o.id), status: o.status };
+      for await (const o of pages<{ id: number; status: string }>('/rest/order/orders.json'))
+        yield { orderId: String(o.id), status: o.status };
     },
   };
 }

@@ -4,7 +4,10 @@ import type { HttpPolicy } from './http.ts';
 import { bigbuyConnector, type BigBuyCredentials } from './bigbuy.ts';
 import { aliexpressConnector, type AliExpressCredentials } from './aliexpress.ts';
 
-export const CONNECTORS: Record<string, (baseUrl: string, credentials: Record<string, unknown>, policy: HttpPolicy) => SupplierConnector> = {
+export const CONNECTORS: Record<
+  string,
+  (baseUrl: string, credentials: Record<string, unknown>, policy: HttpPolicy) => SupplierConnector
+> = {
   bigbuy: (b, c, p) => bigbuyConnector(b, c as unknown as BigBuyCredentials, p),
   aliexpress: (b, c, p) => aliexpressConnector(b, c as unknown as AliExpressCredentials, p),
 };
