@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ALL_TOPICS } from '../events/contracts.ts';
-import { DecodeError, InRepoSchemaCodec, SchemaValidationError, frame, unframe } from './codec.ts';
+import { DecodeError, InRepoSchemaCodec, SchemaValidationError, frame, registryError, unframe } from './codec.ts';
 import { sampleEvent } from './sample-events.ts';
 
 /** Decoded records carry avsc's record prototypes; compare their data. */
@@ -46,4 +46,37 @@ test('frame and unframe agree', () => {
   const { schemaId, body } = unframe(frame(123456, Buffer.from([1, 2, 3])));
   assert.equal(schemaId, 123456);
   assert.deepEqual([...body], [1, 2, 3]);
+});
+
+test("the registry's refusals in our error model: incompatible stops start-up, a set-up race and an outage are retried", () => {
+  const url = 'http://registry/apis/ccompat/v7';
+  const incompatible = registryError(
+    Object.assign(
+      new Error(
+        'Confluent_Schema_Registry - RuleViolationException: Incompatible artifact: x [AVRO], list of diff types: [b at /fields/1]',
+      ),
+      { status: 409 },
+    ),
+    url,
+    'report.ready-value',
+  );
+  assert.deepEqual([incompatible.code, incompatible.retriable], ['ADSYNC_SCHEMA_INCOMPATIBLE', false]);
+  assert.match(incompatible.message, /report\.ready-value in this build is not BACKWARD compatible.*b at \/fields\/1/);
+  // Seen when six services first start together: two set the subject's rule at once and Apicurio answers 409 to the second.
+  const race = registryError(
+    Object.assign(new Error("Confluent_Schema_Registry - A rule named 'COMPATIBILITY' already exists."), {
+      status: 409,
+    }),
+    url,
+    'job.created-value',
+  );
+  assert.deepEqual([race.code, race.retriable], ['ADSYNC_REGISTRY_RACE', true]);
+  const down = registryError(
+    Object.assign(new Error('Confluent_Schema_Registry - Error, status 400: connect ECONNREFUSED 127.0.0.1:18081'), {
+      status: 400,
+    }),
+    url,
+    'schema id 7',
+  );
+  assert.deepEqual([down.code, down.retriable], ['ADSYNC_DEPENDENCY_UNAVAILABLE', true]);
 });

@@ -199,13 +199,26 @@ export class RegistryCodec implements EventCodec {
 
 /**
  * The registry's answers, in our error model: an incompatible schema is a
- * permanent refusal that names the subject and what differs; anything else
- * (unreachable, 5xx) means the registry is down and is worth waiting for.
+ * permanent refusal that names the subject and what differs. A conflict setting a
+ * subject's rule means another service registered the same subject at the same
+ * moment (services start together; Apicurio answers 409 where Confluent would
+ * update): trying again finds the rule in place. Anything else (unreachable, 5xx)
+ * means the registry is down and is worth waiting for.
  */
-function registryError(err: unknown, url: string, what: string): AppError {
+export function registryError(err: unknown, url: string, what: string): AppError {
   const message = errorMessage(err).replace(/^Confluent_Schema_Registry - /, '');
   const status = (err as { status?: number }).status;
-  if (status === 409 || /incompatible|RuleViolation/i.test(message)) {
+  if (status === 409 && /already exists/i.test(message)) {
+    return new AppError(
+      'ADSYNC_REGISTRY_RACE',
+      `schema registry ${url}: ${what} was being set up by another process at the same time (${message})`,
+      {
+        retriable: true,
+        cause: err,
+      },
+    );
+  }
+  if (/incompatible|RuleViolation/i.test(message)) {
     return new AppError(
       'ADSYNC_SCHEMA_INCOMPATIBLE',
       `the schema for ${what} in this build is not BACKWARD compatible with the one registered at ${url}: ${message}. ` +

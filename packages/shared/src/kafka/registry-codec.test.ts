@@ -68,6 +68,31 @@ test('start-up registers every topic schema under <topic>-value with BACKWARD co
   }
 });
 
+test('six services starting at once against a registry that has never seen their subjects all start', async () => {
+  // The registry refuses the second of two concurrent "set BACKWARD" on a new subject; the loser must retry, not stop.
+  const fresh = `${uniqueName('race')}.`;
+  const buses = await Promise.all(
+    Array.from({ length: 6 }, (_, i) =>
+      createEventBus({
+        brokers: cfg.KAFKA_BROKERS,
+        clientId: `race-${i}`,
+        codec: new RegistryCodec(url, { subjectPrefix: fresh }),
+        log: testLogger('registry'),
+        topicPrefix: prefix,
+      }),
+    ),
+  );
+  await Promise.all(buses.map((b) => b.close()));
+  for (const topic of ALL_TOPICS) {
+    const config = await registryGet(`/config/${encodeURIComponent(`${fresh}${topic}-value`)}`);
+    assert.equal(config.compatibilityLevel, 'BACKWARD');
+    const versions = (await (
+      await fetch(`${url}/subjects/${encodeURIComponent(`${fresh}${topic}-value`)}/versions`)
+    ).json()) as number[];
+    assert.equal(versions.length, 1, `${topic}: one version however many registered it`);
+  }
+});
+
 test('each event round-trips through Kafka under the id the registry gave its schema', async () => {
   for (const topic of ALL_TOPICS) {
     const sent = sampleEvent(topic, `${topic}-via-registry`);
