@@ -207,7 +207,7 @@ try {
       .join(' | ');
     if (line !== lastLine) console.log(`  ${line}`);
     lastLine = line;
-    return r.status === 'running' ? undefined : r;
+    return r.status === 'running' || r.status === 'queued' ? undefined : r;
   });
   if (run.status !== 'succeeded') exitCode = 1;
 

@@ -387,6 +387,21 @@ export class Dataset {
         : this.campaigns(p) * this.perCampaign(p) * per;
   }
 
+  /**
+   * The entity ids a complete sync of one profile must hold, per adsync entity table:
+   * campaigns of every ad product; Sponsored Products ad groups, ads and targets
+   * (keywords and product targets). Tests and the chaos judge compare against this.
+   */
+  expectedEntityIds(p: number): { campaigns: string[]; ad_groups: string[]; ads: string[]; targets: string[] } {
+    const ids = (product: AdProductKind, kind: EntityKind) => [...this.all(product, kind, p)].map((e) => e.id);
+    return {
+      campaigns: [...ids('sp', 'campaign'), ...ids('sb', 'campaign'), ...ids('sd', 'campaign')].sort(),
+      ad_groups: ids('sp', 'adGroup').sort(),
+      ads: ids('sp', 'ad').sort(),
+      targets: [...ids('sp', 'keyword'), ...ids('sp', 'productTarget')].sort(),
+    };
+  }
+
   /** Every entity of a kind in a profile, in id order. */
   *all(product: AdProductKind | null, kind: EntityKind, p: number): Generator<Entity> {
     const n = this.count(product, kind);

@@ -14,7 +14,7 @@ import { storeCredentials, type AmazonClients } from '@adsync/shared/amazon/acco
 import { discoverProfiles } from './profiles.ts';
 import { executeSync, planSync, SyncAlreadyRunningError, type SyncMode } from './sync-runner.ts';
 import { ENTITY_TYPES, type EntityType } from './entity-normalise.ts';
-import { runIngestion, startIngestion } from './ingestion.ts';
+import { startIngestion } from './ingestion.ts';
 
 export interface ApiDeps {
   db: Knex;
@@ -25,6 +25,8 @@ export interface ApiDeps {
   batchSize: number;
   exportPollMs?: number;
   amazonBaseUrl?: string;
+  /** How long sync runs stay claimed without a renewal. */
+  leaseMs?: number;
   /** Runs work a request started in the background; shutdown waits for it. */
   background: (work: Promise<unknown>) => void;
 }
@@ -219,7 +221,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     const entityTypes = q.entity === 'all' ? ENTITY_TYPES : [q.entity];
     let plan;
     try {
-      plan = await planSync(db, q.profileId, entityTypes, q.mode, 'http');
+      plan = await planSync(db, q.profileId, entityTypes, q.mode, 'http', deps.leaseMs);
     } catch (err) {
       if (err instanceof SyncAlreadyRunningError) throw conflict(err.message, { running: err.runs });
       throw err;
@@ -233,10 +235,10 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
           log: deps.log,
           batchSize: deps.batchSize,
           exportPollMs: deps.exportPollMs,
+          leaseMs: deps.leaseMs,
         },
         q.profileId,
         plan.runs,
-        q.mode,
       ),
     );
     return reply.status(202).send({
@@ -282,31 +284,19 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   );
 }
 
-/** POST /v1/ingestion/sync-all and /sync-account/:accountId: answer at once; the run proceeds in the background. */
-export function registerIngestionApi(app: FastifyInstance, deps: ApiDeps): void {
+/**
+ * POST /v1/ingestion/sync-all and /sync-account/:accountId: record a queued run and
+ * answer at once; the ingestion loop (woken now) takes it up.
+ */
+export function registerIngestionApi(app: FastifyInstance, deps: ApiDeps & { wakeIngestion: () => void }): void {
   const { db } = deps;
-  const launch = (runId: string) => {
-    deps.background(
-      runIngestion(
-        {
-          db,
-          ch: deps.ch,
-          clients: deps.clients,
-          log: deps.log,
-          batchSize: deps.batchSize,
-          exportPollMs: deps.exportPollMs,
-        },
-        runId,
-      ),
-    );
-  };
   app.post(
     '/v1/ingestion/sync-all',
     { schema: { summary: 'Profiles, entities and report requests for every account (admin), in the background' } },
     async (req, reply) => {
       requireAdmin(req);
       const runId = await startIngestion(db, 'all');
-      launch(runId);
+      deps.wakeIngestion();
       return reply.status(202).send({ runId, status_url: `/v1/ingestion/runs/${runId}` });
     },
   );
@@ -327,7 +317,7 @@ export function registerIngestionApi(app: FastifyInstance, deps: ApiDeps): void 
           `account ${req.params.id} has no Amazon credentials; POST /v1/accounts/${req.params.id}/credentials first`,
         );
       const runId = await startIngestion(db, 'account', req.params.id);
-      launch(runId);
+      deps.wakeIngestion();
       return reply.status(202).send({ runId, status_url: `/v1/ingestion/runs/${runId}` });
     },
   );

@@ -1,4 +1,4 @@
-// CronJob entry: runs one entity sync to completion and exits non-zero if any run failed.
+// CronJob entry: runs one entity sync to completion and exits non-zero if any run failed or a profile was skipped.
 //   node services/entity-sync/src/cli.ts [--profile ID] [--entity all|campaigns|ad_groups|ads|targets] [--mode full|incremental]
 // Without --profile it syncs every active profile.
 import { parseArgs } from 'node:util';
@@ -28,6 +28,7 @@ await runTask({
         batchSize: rt.cfg.ENTITY_SYNC_BATCH_SIZE,
         concurrency: rt.cfg.ENTITY_SYNC_PROFILE_CONCURRENCY,
         exportPollMs: rt.cfg.ENTITY_SYNC_EXPORT_POLL_MS,
+        leaseMs: rt.cfg.ENTITY_SYNC_LEASE_MS,
       },
       {
         profileId: values.profile,
@@ -37,6 +38,7 @@ await runTask({
       },
     );
     console.log(JSON.stringify(summary, null, 2));
-    return summary.failed > 0 ? 1 : 0;
+    // A profile skipped because another sync holds it is not synced by this run: say so in the exit code too.
+    return summary.failed > 0 || summary.skipped > 0 ? 1 : 0;
   },
 });

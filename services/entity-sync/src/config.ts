@@ -12,6 +12,13 @@ export const entitySyncConfigShape = {
   ENTITY_SYNC_PROFILE_CONCURRENCY: positiveInt.default(4),
   /** How often a full sync checks on its Amazon export while it is generated. */
   ENTITY_SYNC_EXPORT_POLL_MS: positiveInt.default(5_000),
+  /**
+   * How long a sync or ingestion run stays claimed without its process renewing it.
+   * After a crash, its runs are reclaimed this long after the last renewal.
+   */
+  ENTITY_SYNC_LEASE_MS: positiveInt.default(60_000),
+  /** How often queued ingestion runs are looked for (an HTTP trigger wakes the loop at once). */
+  INGESTION_POLL_MS: positiveInt.default(10_000),
 };
 
 export type EntitySyncConfig = z.infer<z.ZodObject<typeof entitySyncConfigShape>>;

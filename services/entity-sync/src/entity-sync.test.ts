@@ -89,17 +89,7 @@ async function waitForBatch(batchId: string) {
   );
 }
 
-function generated(profileIndex: number) {
-  const ds = sandbox.state.dataset;
-  const ids = (product: 'sp' | 'sb' | 'sd', kind: 'campaign' | 'adGroup' | 'ad' | 'keyword' | 'productTarget') =>
-    [...ds.all(product, kind, profileIndex)].map((e) => e.id);
-  return {
-    campaigns: [...ids('sp', 'campaign'), ...ids('sb', 'campaign'), ...ids('sd', 'campaign')].sort(),
-    ad_groups: ids('sp', 'adGroup').sort(),
-    ads: ids('sp', 'ad').sort(),
-    targets: [...ids('sp', 'keyword'), ...ids('sp', 'productTarget')].sort(),
-  };
-}
+const generated = (profileIndex: number) => sandbox.state.dataset.expectedEntityIds(profileIndex);
 
 const TABLES = {
   campaigns: ['entity_campaigns', 'campaign_id'],

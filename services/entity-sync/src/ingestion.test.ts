@@ -12,6 +12,7 @@ import { AmazonClients, storeCredentials } from '@adsync/shared/amazon/account-c
 import { eventually, freshPostgres, testLogger, type FreshPostgres } from '@adsync/shared/testing/test-stack';
 import { backgroundWork } from '@adsync/shared/testing/test-stack';
 import { registerApi, registerIngestionApi } from './api.ts';
+import { runDueIngestions } from './ingestion.ts';
 
 const ADMIN = 'adsk_ingestion_test_admin_key_0123';
 let pg: FreshPostgres;
@@ -55,7 +56,12 @@ before(async () => {
     background: work.background,
   };
   registerApi(app, deps);
-  registerIngestionApi(app, deps);
+  // What the service's ingestion loop does when woken: take up the queued runs.
+  const stop = new AbortController();
+  registerIngestionApi(app, {
+    ...deps,
+    wakeIngestion: () => work.background(runDueIngestions({ ...deps, owner: 'ingestion-test' }, stop.signal)),
+  });
   await app.ready();
 });
 
@@ -77,7 +83,7 @@ test('sync-account answers at once and runs profiles, entities and report reques
   const run = await eventually(
     async () => {
       const r = (await call('GET', `/v1/ingestion/runs/${runId}`)).json();
-      return r.status !== 'running' ? r : undefined;
+      return r.status !== 'running' && r.status !== 'queued' ? r : undefined;
     },
     { what: 'ingestion run', timeoutMs: 60_000 },
   );
@@ -107,11 +113,67 @@ test('a scoped key cannot trigger another account; sync-all needs an admin key',
   const run = await eventually(
     async () => {
       const r = (await call('GET', `/v1/ingestion/runs/${all.json().runId}`)).json();
-      return r.status !== 'running' ? r : undefined;
+      return r.status !== 'running' && r.status !== 'queued' ? r : undefined;
     },
     { what: 'sync-all run', timeoutMs: 60_000 },
   );
   assert.equal(run.status, 'succeeded');
   const incremental = await pg.db('sync_runs').where({ mode: 'incremental' }).count<{ c: string }[]>('* as c');
   assert.equal(Number(incremental[0]!.c), 8, 'already-synced profiles get incremental runs');
+});
+
+test('a profile another live sync holds is reported: the run is partial, naming it, never a silent success', async () => {
+  const profileId = (await pg.db('profiles').where({ account_id: accountId }).orderBy('profile_id').first('profile_id'))
+    .profile_id as string;
+  // A sync of its ads that a live process holds (its lease is being renewed).
+  const [held] = await pg
+    .db('sync_runs')
+    .insert({
+      batch_id: '00000000-0000-4000-8000-000000000001',
+      profile_id: profileId,
+      entity_type: 'ads',
+      mode: 'incremental',
+      trigger: 'elsewhere',
+      status: 'running',
+      lease_until: pg.db.raw(`now() + interval '10 minutes'`),
+    })
+    .returning('id');
+  try {
+    const res = await call('POST', `/v1/ingestion/sync-account/${accountId}`);
+    const run = await eventually(
+      async () => {
+        const r = (await call('GET', `/v1/ingestion/runs/${res.json().runId}`)).json();
+        return r.status !== 'running' && r.status !== 'queued' ? r : undefined;
+      },
+      { what: 'the ingestion run', timeoutMs: 60_000 },
+    );
+    assert.equal(run.status, 'partial');
+    assert.equal(run.stages.entities.skipped.length, 1);
+    assert.equal(run.stages.entities.skipped[0].profileId, profileId);
+    assert.match(run.stages.entities.skipped[0].reason, /already running for ads/);
+  } finally {
+    await pg.db('sync_runs').where({ id: held.id }).update({ status: 'failed' });
+  }
+  // Once the holder's lease lapses (its process died), the profile is no longer blocked.
+  await pg.db('sync_runs').insert({
+    batch_id: '00000000-0000-4000-8000-000000000002',
+    profile_id: profileId,
+    entity_type: 'ads',
+    mode: 'incremental',
+    trigger: 'a process that died',
+    status: 'running',
+    lease_until: pg.db.raw(`now() - interval '1 second'`),
+  });
+  const again = await call('POST', `/v1/ingestion/sync-account/${accountId}`);
+  const done = await eventually(
+    async () => {
+      const r = (await call('GET', `/v1/ingestion/runs/${again.json().runId}`)).json();
+      return r.status !== 'running' && r.status !== 'queued' ? r : undefined;
+    },
+    { what: 'the second ingestion run', timeoutMs: 60_000 },
+  );
+  assert.equal(done.status, 'succeeded', JSON.stringify(done.stages.entities));
+  const dead = await pg.db('sync_runs').where({ batch_id: '00000000-0000-4000-8000-000000000002' }).first();
+  assert.equal(dead.status, 'failed');
+  assert.match(dead.error.message, /^abandoned: the process running it stopped renewing its lease \(it lapsed at /);
 });

@@ -1,9 +1,18 @@
 /**
- * The ingestion triggers (POST /v1/ingestion/sync-all, /sync-account/:id): for
- * every account with credentials, discover profiles, sync entities (full for a
- * profile never synced, incremental otherwise) and request the scheduled reports.
- * The report.requested events wait in the outbox; the poller relays them on its
- * next tick. Progress is written per stage as it happens.
+ * The module that owns `ingestion_runs`, behind the ingestion triggers (POST
+ * /v1/ingestion/sync-all, /sync-account/:id): for every account with credentials,
+ * discover profiles, sync entities (full for each entity type a profile never
+ * synced, incremental otherwise) and request the scheduled reports. The report.requested events wait in
+ * the outbox; the poller relays them on its next tick. Progress is written per
+ * stage as it happens.
+ *
+ * A trigger only records a queued run. The service's ingestion loop claims it with a
+ * lease (the work-queue primitive) and renews the lease while it works, so a run
+ * whose process was killed is taken up again — by a restarted replica or another
+ * one — once the lease lapses, up to MAX_INGESTION_ATTEMPTS times. Every step is
+ * safe to repeat: discovery upserts, syncs upsert, report requests skip what is in
+ * flight. A profile left unsynced (failed, or held by another sync) makes the run
+ * `partial`, never `succeeded`.
  */
 import type { Knex } from '@adsync/shared/db/postgres';
 import type { ClickHouse } from '@adsync/shared/db/clickhouse';
@@ -12,6 +21,8 @@ import type { AmazonClients } from '@adsync/shared/amazon/account-clients';
 import { REPORT_TYPE_IDS } from '@adsync/shared/amazon/report-catalog';
 import { requestReports } from '@adsync/shared/reports/request-reports';
 import { DEFAULT_TIERS, type Tier } from '@adsync/shared/reports/report-plan';
+import { claim, holdLease, type QueueSpec } from '@adsync/shared/runtime/work-queue';
+import { errorMessage, isDependencyOutage } from '@adsync/shared/runtime/errors';
 import { discoverProfiles } from './profiles.ts';
 import { syncProfiles } from './sync-profiles.ts';
 
@@ -24,14 +35,32 @@ export interface IngestionDeps {
   exportPollMs?: number;
   reportTypes?: string[];
   tiers?: Tier[];
+  /** How long a claimed run stays claimed without a renewal. */
+  leaseMs?: number;
+  signal?: AbortSignal;
 }
+
+export const MAX_INGESTION_ATTEMPTS = 3;
+
+export const INGESTION_QUEUE: QueueSpec = {
+  table: 'ingestion_runs',
+  claimable: `status = 'queued' or (status = 'running' and (lease_until is null or lease_until < now()))`,
+  order: 'created_at',
+  claim: `status = 'running', owner = :owner, attempt = t.attempt + 1, lease_until = now() + (:lease * interval '1 millisecond'), started_at = coalesce(t.started_at, now()), finished_at = null`,
+  waiting: `status in ('queued', 'running')`,
+  ageColumn: 'created_at',
+};
+
+class Interrupted extends Error {}
 
 type Stage = { status: 'pending' | 'running' | 'done' | 'failed'; [k: string]: unknown };
 
+/** Records a queued run; the ingestion loop takes it up (wake it to start at once). */
 export async function startIngestion(db: Knex, scope: 'all' | 'account', accountId?: string): Promise<string> {
   const [row] = await db('ingestion_runs')
     .insert({
       scope,
+      status: 'queued',
       account_id: accountId ?? null,
       stages: JSON.stringify({
         profiles: { status: 'pending' },
@@ -43,10 +72,65 @@ export async function startIngestion(db: Knex, scope: 'all' | 'account', account
   return row.id;
 }
 
+/**
+ * The ingestion loop's tick: claims due runs one at a time (queued, or abandoned by
+ * a process that stopped renewing its lease) and runs each to its end. Returns how many ran.
+ */
+export async function runDueIngestions(
+  deps: IngestionDeps & { owner: string },
+  signal: AbortSignal,
+  beat: () => void = () => undefined,
+): Promise<number> {
+  const leaseMs = deps.leaseMs ?? 60_000;
+  let ran = 0;
+  while (!signal.aborted) {
+    const [run] = await claim<{ id: string; attempt: number }>(deps.db, INGESTION_QUEUE, {
+      limit: 1,
+      leaseMs,
+      owner: deps.owner,
+    });
+    if (!run) break;
+    const log = deps.log.child({ ingestionRunId: run.id, attempt: run.attempt });
+    if (run.attempt > MAX_INGESTION_ATTEMPTS) {
+      await deps
+        .db('ingestion_runs')
+        .where({ id: run.id })
+        .update({
+          status: 'failed',
+          error: `abandoned: the processes running it stopped ${run.attempt - 1} times before it finished`,
+          finished_at: deps.db.fn.now(),
+          lease_until: null,
+        });
+      log.error('ingestion run given up: its processes kept stopping');
+      continue;
+    }
+    if (run.attempt > 1) log.warn('taking up an ingestion run its previous process left unfinished');
+    const lease = holdLease(deps.db, {
+      table: 'ingestion_runs',
+      ids: [run.id],
+      leaseMs,
+      owner: { column: 'owner', value: deps.owner },
+      onLost: () => log.warn('the ingestion run was taken over by another process'),
+    });
+    const beating = setInterval(beat, 1_000);
+    try {
+      await runIngestion({ ...deps, signal }, run.id);
+    } finally {
+      clearInterval(beating);
+      lease.release();
+    }
+    ran++;
+  }
+  return ran;
+}
+
 export async function runIngestion(deps: IngestionDeps, runId: string): Promise<void> {
   const { db } = deps;
   const run = await db('ingestion_runs').where({ id: runId }).first();
   const log = deps.log.child({ ingestionRunId: runId });
+  const checkpoint = () => {
+    if (deps.signal?.aborted) throw new Interrupted('the service is shutting down');
+  };
   const stages: Record<string, Stage> = run.stages;
   const save = async (extra: Record<string, unknown> = {}) =>
     db('ingestion_runs')
@@ -64,6 +148,7 @@ export async function runIngestion(deps: IngestionDeps, runId: string): Promise<
     stages.profiles = { status: 'running', accounts: accounts.length, discovered: 0, failed: [] as unknown[] };
     await save();
     for (const id of accounts) {
+      checkpoint();
       try {
         const { profiles } = await discoverProfiles(db, await deps.clients.forAccount(id), id);
         stages.profiles.discovered = Number(stages.profiles.discovered) + profiles.length;
@@ -75,20 +160,18 @@ export async function runIngestion(deps: IngestionDeps, runId: string): Promise<
     }
     stages.profiles.status = 'done';
 
-    stages.entities = { status: 'running', succeeded: 0, failed: 0, upserted: 0 };
+    stages.entities = { status: 'running', succeeded: 0, failed: 0, skipped: [] as unknown[], upserted: 0 };
     await save();
     for (const id of accounts) {
-      // A profile never synced gets a full backfill; the rest an incremental run.
-      const never = await db('profiles as p')
-        .where({ 'p.account_id': id, 'p.status': 'active' })
-        .whereNotExists(db('sync_state as s').whereRaw('s.profile_id = p.profile_id'))
-        .pluck('p.profile_id');
-      const all = await db('profiles').where({ account_id: id, status: 'active' }).pluck('profile_id');
-      for (const [mode, list] of [
-        ['full', never],
-        ['incremental', all.filter((p: string) => !never.includes(p))],
-      ] as const) {
-        for (const profileId of list) {
+      // Per profile and entity type: a full backfill for what never synced (a first run, or one a crash
+      // cut short), an incremental run for the rest.
+      const profiles = await db('profiles')
+        .where({ account_id: id, status: 'active' })
+        .orderBy('profile_id')
+        .pluck('profile_id');
+      {
+        for (const profileId of profiles) {
+          checkpoint();
           const s = await syncProfiles(
             {
               db,
@@ -98,13 +181,17 @@ export async function runIngestion(deps: IngestionDeps, runId: string): Promise<
               batchSize: deps.batchSize,
               concurrency: 1,
               exportPollMs: deps.exportPollMs,
+              leaseMs: deps.leaseMs,
+              signal: deps.signal,
             },
-            { profileId, entity: 'all', mode, trigger: `ingestion:${runId}` },
+            { profileId, entity: 'all', mode: 'auto', trigger: `ingestion:${runId}` },
           );
           stages.entities.succeeded = Number(stages.entities.succeeded) + s.succeeded;
           stages.entities.failed = Number(stages.entities.failed) + s.failed;
           stages.entities.upserted = Number(stages.entities.upserted) + s.upserted;
-          problems += s.failed;
+          // A profile held by another sync was not synced by this run: a problem to report, not a success.
+          (stages.entities.skipped as unknown[]).push(...s.skippedProfiles);
+          problems += s.failed + s.skipped;
           await save();
         }
       }
@@ -114,6 +201,7 @@ export async function runIngestion(deps: IngestionDeps, runId: string): Promise<
     stages.reports = { status: 'running', requested: 0, alreadyInFlight: 0, failed: 0 };
     await save();
     for (const id of accounts) {
+      checkpoint();
       const r = await requestReports(
         { db, clients: deps.clients, log },
         { accountId: id, reportTypes: deps.reportTypes ?? REPORT_TYPE_IDS, tiers: deps.tiers ?? DEFAULT_TIERS, runId },
@@ -125,11 +213,21 @@ export async function runIngestion(deps: IngestionDeps, runId: string): Promise<
       await save();
     }
     stages.reports.status = 'done';
-    await save({ status: problems ? 'partial' : 'succeeded', finished_at: db.fn.now() });
+    await save({ status: problems ? 'partial' : 'succeeded', finished_at: db.fn.now(), lease_until: null });
     log.info({ stages, problems }, 'ingestion run finished');
   } catch (err) {
+    if (err instanceof Interrupted || deps.signal?.aborted) {
+      // Back in the queue, this attempt not counted: the next process starts it at once.
+      await db('ingestion_runs')
+        .where({ id: runId })
+        .update({ status: 'queued', owner: null, lease_until: null, attempt: db.raw('greatest(attempt - 1, 0)') });
+      log.info('ingestion run handed back to the queue: the service is shutting down');
+      return;
+    }
+    // Our own database or ClickHouse is down: nothing to record it in. The lease lapses and the run is taken up again.
+    if (isDependencyOutage(err)) throw err;
     for (const s of Object.values(stages)) if (s.status === 'running') s.status = 'failed';
-    await save({ status: 'failed', error: (err as Error).message, finished_at: db.fn.now() });
+    await save({ status: 'failed', error: errorMessage(err), finished_at: db.fn.now(), lease_until: null });
     log.error({ err }, 'ingestion run failed');
   }
 }

@@ -1,9 +1,11 @@
-// entity-sync: accounts, credentials, profiles and entity syncs (HTTP), and the
-// entities' recent metrics, refreshed when a report is loaded.
+// entity-sync: accounts, credentials, profiles and entity syncs (HTTP), the ingestion
+// runs those triggers queue, and the entities' recent metrics, refreshed when a report is loaded.
 import { runService } from '@adsync/shared/runtime/service';
 import { entitySyncConfigShape } from './config.ts';
 import { registerApi, registerIngestionApi } from './api.ts';
-import { failAbandonedRuns } from './sync-runner.ts';
+import { randomUUID } from 'node:crypto';
+import { reclaimAbandonedSyncRuns } from './sync-runner.ts';
+import { runDueIngestions } from './ingestion.ts';
 import { refreshRecentMetrics } from './recent-metrics.ts';
 
 await runService({
@@ -12,8 +14,6 @@ await runService({
   needs: { clickhouse: true, kafka: true, amazon: true },
   listen: (cfg) => ({ host: cfg.ENTITY_SYNC_HOST, port: cfg.ENTITY_SYNC_PORT }),
   start: async (rt, app) => {
-    const abandoned = await failAbandonedRuns(rt.db, 120);
-    if (abandoned) rt.log.warn({ abandoned }, 'failed sync runs left behind by a stopped process');
     const deps = {
       db: rt.db,
       ch: rt.ch,
@@ -23,10 +23,23 @@ await runService({
       batchSize: rt.cfg.ENTITY_SYNC_BATCH_SIZE,
       exportPollMs: rt.cfg.ENTITY_SYNC_EXPORT_POLL_MS,
       amazonBaseUrl: rt.cfg.AMAZON_ADS_BASE_URL,
+      leaseMs: rt.cfg.ENTITY_SYNC_LEASE_MS,
       background: rt.background,
     };
+    const owner = `entity-sync-${randomUUID().slice(0, 8)}`;
+    const ingestion = rt.loop({
+      name: 'ingestion',
+      intervalMs: rt.cfg.INGESTION_POLL_MS,
+      tick: (signal, beat) => runDueIngestions({ ...deps, owner }, signal, beat),
+    });
+    // Runs whose process died (their lease lapsed) are failed as abandoned, so none stays "running".
+    rt.loop({
+      name: 'abandoned sync runs',
+      intervalMs: rt.cfg.ENTITY_SYNC_LEASE_MS,
+      tick: () => reclaimAbandonedSyncRuns(rt.db),
+    });
     registerApi(app, deps);
-    registerIngestionApi(app, deps);
+    registerIngestionApi(app, { ...deps, wakeIngestion: () => ingestion.wake() });
     await rt.consume({
       topic: 'report.loaded',
       groupId: 'adsync.entity-sync.recent-metrics',

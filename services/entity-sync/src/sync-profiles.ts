@@ -3,7 +3,7 @@ import type { Knex } from '@adsync/shared/db/postgres';
 import type { ClickHouse } from '@adsync/shared/db/clickhouse';
 import type { Logger } from '@adsync/shared/logger';
 import type { AmazonClients } from '@adsync/shared/amazon/account-clients';
-import { executeSync, planSync, SyncAlreadyRunningError, type RunOutcome, type SyncMode } from './sync-runner.ts';
+import { executeSync, planSync, SyncAlreadyRunningError, type PlanMode, type RunOutcome } from './sync-runner.ts';
 import { ENTITY_TYPES, type EntityType } from './entity-normalise.ts';
 
 export class InputError extends Error {}
@@ -28,13 +28,15 @@ export async function syncProfiles(
     batchSize: number;
     concurrency: number;
     exportPollMs?: number;
+    leaseMs?: number;
+    signal?: AbortSignal;
   },
   opts: { profileId?: string; accountId?: string; entity: string; mode: string; trigger: string },
 ): Promise<SyncSummary> {
   if (opts.entity !== 'all' && !ENTITY_TYPES.includes(opts.entity as EntityType))
     throw new InputError(`entity must be one of all, ${ENTITY_TYPES.join(', ')} (got ${opts.entity})`);
-  if (opts.mode !== 'full' && opts.mode !== 'incremental')
-    throw new InputError(`mode must be full or incremental (got ${opts.mode})`);
+  if (opts.mode !== 'full' && opts.mode !== 'incremental' && opts.mode !== 'auto')
+    throw new InputError(`mode must be full, incremental or auto (got ${opts.mode})`);
   const entityTypes = opts.entity === 'all' ? ENTITY_TYPES : [opts.entity as EntityType];
   let q = deps.db('profiles').select('profile_id').orderBy('profile_id');
   if (opts.profileId) q = q.where({ profile_id: opts.profileId });
@@ -55,16 +57,21 @@ export async function syncProfiles(
   const queue = [...profiles];
   const worker = async () => {
     for (let p = queue.shift(); p !== undefined; p = queue.shift()) {
+      if (deps.signal?.aborted) {
+        summary.skipped++;
+        summary.skippedProfiles.push({ profileId: p, reason: 'the service is shutting down' });
+        continue;
+      }
       let plan;
       try {
-        plan = await planSync(deps.db, p, entityTypes, opts.mode as SyncMode, opts.trigger);
+        plan = await planSync(deps.db, p, entityTypes, opts.mode as PlanMode, opts.trigger, deps.leaseMs);
       } catch (err) {
         if (!(err instanceof SyncAlreadyRunningError)) throw err;
         summary.skipped++;
         summary.skippedProfiles.push({ profileId: p, reason: err.message });
         continue;
       }
-      for (const r of await executeSync(deps, p, plan.runs, opts.mode as SyncMode)) {
+      for (const r of await executeSync(deps, p, plan.runs)) {
         summary.runs.push({ ...r, profileId: p });
         summary[r.status === 'succeeded' ? 'succeeded' : 'failed']++;
         summary.fetched += r.fetched;

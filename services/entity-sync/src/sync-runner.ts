@@ -3,6 +3,11 @@
  * any work starts (the HTTP trigger answers with their ids), a partial unique
  * index makes a second concurrent run of the same profile and entity type
  * impossible, and one entity type failing never stops the others.
+ *
+ * Runs are leased: the process executing a batch renews `lease_until` while it
+ * works. A run whose lease lapsed belongs to a process that died; it is failed as
+ * abandoned (by the next sync of its profile, or the service's reclaim loop), so it
+ * never stays "running" and never blocks the next sync.
  */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from '@adsync/shared/db/postgres';
@@ -18,12 +23,16 @@ import { incrementalSince, inWindow, nextWatermark } from './sync-window.ts';
 import type { ClickHouse } from '@adsync/shared/db/clickhouse';
 import { chDateTime } from '@adsync/shared/db/clickhouse';
 import { entityContextRow } from './entity-context.ts';
+import { holdLease } from '@adsync/shared/runtime/work-queue';
 
 export type SyncMode = 'full' | 'incremental';
+/** `auto`: full for an entity type the profile never synced successfully, incremental for the rest. */
+export type PlanMode = SyncMode | 'auto';
 
 export interface PlannedRun {
   id: string;
   entityType: EntityType;
+  mode: SyncMode;
 }
 
 export class SyncAlreadyRunningError extends Error {
@@ -40,10 +49,17 @@ export async function planSync(
   db: Knex,
   profileId: string,
   entityTypes: EntityType[],
-  mode: SyncMode,
+  mode: PlanMode,
   trigger: string,
+  leaseMs: number = DEFAULT_LEASE_MS,
 ): Promise<{ batchId: string; runs: PlannedRun[] }> {
   const batchId = randomUUID();
+  await reclaimAbandonedSyncRuns(db, profileId);
+  // An incremental read of a type never synced would only look back 30 days: everything older would be missing.
+  const synced = new Set<string>(
+    mode === 'auto' ? await db('sync_state').where({ profile_id: profileId }).pluck('entity_type') : [],
+  );
+  const modeOf = (t: EntityType): SyncMode => (mode === 'auto' ? (synced.has(t) ? 'incremental' : 'full') : mode);
   try {
     const rows = await db('sync_runs')
       .insert(
@@ -51,13 +67,21 @@ export async function planSync(
           batch_id: batchId,
           profile_id: profileId,
           entity_type,
-          mode,
+          mode: modeOf(entity_type),
           trigger,
           status: 'queued',
+          lease_until: db.raw(`now() + (? * interval '1 millisecond')`, [leaseMs]),
         })),
       )
-      .returning(['id', 'entity_type']);
-    return { batchId, runs: rows.map((r) => ({ id: r.id as string, entityType: r.entity_type as EntityType })) };
+      .returning(['id', 'entity_type', 'mode']);
+    return {
+      batchId,
+      runs: rows.map((r) => ({
+        id: r.id as string,
+        entityType: r.entity_type as EntityType,
+        mode: r.mode as SyncMode,
+      })),
+    };
   } catch (err) {
     if ((err as { code?: string }).code === '23505') {
       const running = await db('sync_runs')
@@ -95,6 +119,8 @@ function describeError(err: unknown): Record<string, unknown> {
   return { message: (err as Error)?.message ?? String(err) };
 }
 
+export const DEFAULT_LEASE_MS = 60_000;
+
 export interface ExecuteDeps {
   db: Knex;
   /** When given, entity context (names, states, keyword text, ASIN) is mirrored to ClickHouse for dashboards. */
@@ -107,17 +133,26 @@ export interface ExecuteDeps {
   useExports?: boolean;
   /** How often an export's status is checked while it is generated. */
   exportPollMs?: number;
+  /** How long the batch's runs stay claimed without a renewal (default DEFAULT_LEASE_MS). */
+  leaseMs?: number;
+  /** Stops the work between pages (shutdown); the run ends failed as interrupted. */
+  signal?: AbortSignal;
 }
 
 /** Executes planned runs one entity type after another (they share the profile's rate limit). */
-export async function executeSync(
-  deps: ExecuteDeps,
-  profileId: string,
-  runs: PlannedRun[],
-  mode: SyncMode,
-): Promise<RunOutcome[]> {
+export async function executeSync(deps: ExecuteDeps, profileId: string, runs: PlannedRun[]): Promise<RunOutcome[]> {
   const outcomes: RunOutcome[] = [];
-  for (const run of runs) outcomes.push(await executeRun(deps, profileId, run, mode));
+  const lease = holdLease(deps.db, {
+    table: 'sync_runs',
+    ids: runs.map((r) => r.id),
+    leaseMs: deps.leaseMs ?? DEFAULT_LEASE_MS,
+  });
+  try {
+    await lease.renew();
+    for (const run of runs) outcomes.push(await executeRun(deps, profileId, run, run.mode));
+  } finally {
+    lease.release();
+  }
   return outcomes;
 }
 
@@ -189,6 +224,8 @@ async function executeRun(deps: ExecuteDeps, profileId: string, run: PlannedRun,
           : Promise.resolve();
       };
       for await (const e of source.items) {
+        if (deps.signal?.aborted)
+          throw new Error('interrupted: the service is shutting down; the next sync takes it up');
         fetched++;
         const row = source.normalise(profileId, e);
         if (row.amazon_updated_at) {
@@ -263,14 +300,21 @@ async function backfillCampaignIds(db: Knex, profileId: string, table: string): 
   );
 }
 
-/** Runs left queued or running by a process that died are failed on start-up, so they never block new runs. */
-export async function failAbandonedRuns(db: Knex, olderThanMinutes = 0): Promise<number> {
-  return db('sync_runs')
+/**
+ * Fails runs whose lease lapsed (their process stopped renewing it: it died), for one
+ * profile or all, so they never stay "running" and never block the next sync.
+ */
+export async function reclaimAbandonedSyncRuns(db: Knex, profileId?: string): Promise<number> {
+  let q = db('sync_runs')
     .whereIn('status', ['queued', 'running'])
-    .where('created_at', '<', db.raw(`now() - interval '${Math.max(0, Math.floor(olderThanMinutes))} minutes'`))
-    .update({
-      status: 'failed',
-      finished_at: db.fn.now(),
-      error: JSON.stringify({ message: 'abandoned: the process running it stopped' }),
-    });
+    .where((w) => w.whereNull('lease_until').orWhere('lease_until', '<', db.fn.now()));
+  if (profileId) q = q.where({ profile_id: profileId });
+  return q.update({
+    status: 'failed',
+    finished_at: db.fn.now(),
+    error: db.raw(
+      `jsonb_build_object('message', 'abandoned: the process running it stopped renewing its lease' ||
+         coalesce(' (it lapsed at ' || to_char(lease_until at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') || ')', ''))`,
+    ),
+  });
 }

@@ -76,13 +76,6 @@ export async function claimNext(db: Knex, workerId: string, leaseMs: number): Pr
   return job ?? null;
 }
 
-export async function extendLease(db: Knex, jobId: string, workerId: string, leaseMs: number): Promise<boolean> {
-  const n = await db('import_jobs')
-    .where({ id: jobId, worker_id: workerId, status: 'running' })
-    .update({ lease_until: db.raw(`now() + (? * interval '1 millisecond')`, [leaseMs]) });
-  return n > 0;
-}
-
 export async function completeJob(db: Knex, job: JobRow, counts: Record<string, number>): Promise<void> {
   await db('import_jobs')
     .where({ id: job.id })

@@ -10,7 +10,8 @@ import type { ConsumerHandle } from '@adsync/shared/kafka/event-bus';
 import { relayOutbox } from '@adsync/shared/db/outbox';
 import type { BackoffPolicy } from '@adsync/shared/backoff';
 import { startLoop, type Loop } from '@adsync/shared/runtime/loop';
-import { claimNext, completeJob, extendLease, failJob } from './job-queue.ts';
+import { claimNext, completeJob, failJob } from './job-queue.ts';
+import { holdLease } from '@adsync/shared/runtime/work-queue';
 import { runJob, type RunDeps } from './run-job.ts';
 import { deliverMarketplaceUpdates, deliverWebhooks, queueJobWebhooks } from './deliveries.ts';
 
@@ -49,15 +50,14 @@ async function runOne(o: WorkerOptions, id: string, signal: AbortSignal): Promis
     await queueJobWebhooks(o.db, job.id);
     return true;
   }
-  const renew = setInterval(
-    () => void extendLease(o.db, job.id, id, o.leaseMs).catch(() => undefined),
-    Math.max(500, o.leaseMs / 3),
-  );
+  const lease = holdLease(o.db, {
+    table: 'import_jobs',
+    ids: [job.id],
+    leaseMs: o.leaseMs,
+    owner: { column: 'worker_id', value: id },
+  });
   try {
-    const counts = await runJob(
-      { ...o, log: jlog, heartbeat: async () => void (await extendLease(o.db, job.id, id, o.leaseMs)) },
-      job,
-    );
+    const counts = await runJob({ ...o, log: jlog, heartbeat: async () => void (await lease.renew()) }, job);
     await completeJob(o.db, job, counts);
     jlog.info(counts, 'job completed');
   } catch (err) {
@@ -69,7 +69,7 @@ async function runOne(o: WorkerOptions, id: string, signal: AbortSignal): Promis
     );
     if (outcome === 'retry') return true;
   } finally {
-    clearInterval(renew);
+    lease.release();
   }
   await queueJobWebhooks(o.db, job.id);
   return true;

@@ -10,7 +10,8 @@ import { errorMessage } from './errors.ts';
 export interface LoopOptions<R> {
   name: string;
   intervalMs: number;
-  tick: (signal: AbortSignal) => Promise<R>;
+  /** One tick. Long ticks call `beat()` as they make progress, so readiness knows the loop is alive. */
+  tick: (signal: AbortSignal, beat: () => void) => Promise<R>;
   log: Logger;
   /** Run the first tick at once (default) or after one interval. */
   immediate?: boolean;
@@ -46,6 +47,11 @@ export function startLoop<R>(o: LoopOptions<R>): Loop<R> {
   let running: Promise<R> | null = null;
   let stopped = false;
   let lastSuccess: number | null = null;
+  /** Progress a long tick reported; counts as alive, not as success. */
+  let lastBeat: number | null = null;
+  const beat = () => {
+    lastBeat = Date.now();
+  };
   let lastError: string | null = null;
   /** A wake that came while a tick ran: the work it announces may have missed that tick. */
   let wokenDuringTick = false;
@@ -54,7 +60,7 @@ export function startLoop<R>(o: LoopOptions<R>): Loop<R> {
     if (running) return running;
     const t0 = Date.now();
     running = o
-      .tick(aborter.signal)
+      .tick(aborter.signal, beat)
       .then((r) => {
         lastSuccess = Date.now();
         lastError = null;
@@ -95,7 +101,7 @@ export function startLoop<R>(o: LoopOptions<R>): Loop<R> {
       else schedule(0);
     },
     health: () => {
-      const since = Date.now() - (lastSuccess ?? startedAt);
+      const since = Date.now() - Math.max(lastSuccess ?? startedAt, running ? (lastBeat ?? 0) : 0);
       const ok = !stopped && since <= staleAfter;
       const detail = lastError
         ? `last tick failed: ${lastError}`

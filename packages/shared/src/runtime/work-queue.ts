@@ -86,3 +86,39 @@ export function nextAttempt(
   // Deterministic (no jitter): a queue row's next time is visible in the table and tests can assert it.
   return { retryInMs: backoffDelay(attempt, backoff, () => 1) };
 }
+
+export interface HeldLease {
+  /** Renews now; resolves with how many rows this holder still held. */
+  renew(): Promise<number>;
+  /** Stops renewing (the rows' own status says whether the work finished). */
+  release(): void;
+}
+
+/**
+ * Keeps claimed rows leased while their work runs: renews `lease_until` every third
+ * of the lease. With `owner`, only rows that owner still holds are renewed — a row
+ * another process reclaimed after a pause is not taken back. `onLost` is told when
+ * a renewal finds none of the rows held any more.
+ */
+export function holdLease(
+  db: Knex,
+  o: {
+    table: string;
+    ids: (string | number)[];
+    leaseMs: number;
+    owner?: { column: string; value: string };
+    onLost?: () => void;
+  },
+): HeldLease {
+  if (!IDENT.test(o.table)) throw new Error(`unsafe table name ${o.table}`);
+  const renew = async () => {
+    let q = db(o.table).whereIn('id', o.ids);
+    if (o.owner) q = q.where(o.owner.column, o.owner.value);
+    const n = await q.update({ lease_until: db.raw(`now() + (? * interval '1 millisecond')`, [o.leaseMs]) });
+    if (n === 0) o.onLost?.();
+    return n;
+  };
+  const timer = setInterval(() => void renew().catch(() => undefined), Math.max(100, Math.floor(o.leaseMs / 3)));
+  timer.unref();
+  return { renew, release: () => clearInterval(timer) };
+}
