@@ -180,6 +180,7 @@ const count = async (table: string) =>
     clients,
     log,
     consume: (o) => bus.consume({ ...o, groupId: `${prefix}c.${o.groupId}` }),
+    consumeDeadLetters: (o) => bus.consumeDeadLetters({ ...o, groupId: `${prefix}c.${o.groupId}` }),
     rowsPerEvent: 2000,
     loadBatchMessages: 50,
   });

@@ -22,7 +22,6 @@ import { AmazonClients, storeCredentials } from '@adsync/shared/amazon/account-c
 import { createEventBus, type EventBus } from '@adsync/shared/kafka/event-bus';
 import { InRepoSchemaCodec } from '@adsync/shared/kafka/codec';
 import { relayOutbox } from '@adsync/shared/db/outbox';
-import { clickhouseDeadLetterSink } from '@adsync/shared/db/dead-letter-index';
 import { REPORT_TYPE_IDS } from '@adsync/shared/amazon/report-catalog';
 import {
   eventually,
@@ -76,7 +75,6 @@ before(async () => {
     codec: new InRepoSchemaCodec(),
     log,
     topicPrefix: prefix,
-    deadLetterSink: clickhouseDeadLetterSink(ch.ch),
   });
   await bus.ensureTopics();
   const [{ id: accountId }] = await pg.db('accounts').insert({ company_name: 'dash' }).returning('id');
@@ -100,6 +98,7 @@ before(async () => {
     rowsPerEvent: 500,
     loadBatchMessages: 20,
     consume: (o) => bus.consume({ ...o, groupId: `${prefix}adsync.${o.groupId}` }),
+    consumeDeadLetters: (o) => bus.consumeDeadLetters({ ...o, groupId: `${prefix}adsync.${o.groupId}` }),
   });
   sandbox.setFaults({ badRowEvery: 40 }); // some dead letters for the health dashboard
   const run = await requestReports(
@@ -115,6 +114,17 @@ before(async () => {
       return rows.every((s) => s === 'loaded' || s === 'failed') ? true : undefined;
     },
     { what: 'reports loaded', timeoutMs: 90_000, intervalMs: 100 },
+  );
+  // The bad rows' dead letters reach the index through the loader's dead-letter consumer.
+  await eventually(
+    async () => {
+      const rs = await ch.ch.client.query({
+        query: 'SELECT count() AS n FROM dead_letters FINAL',
+        format: 'JSONEachRow',
+      });
+      return Number((await rs.json<{ n: string }>())[0]!.n) > 0 ? true : undefined;
+    },
+    { what: 'dead letters indexed', timeoutMs: 30_000 },
   );
   await loader.stop();
   sandbox.setFaults({ badRowEvery: 0 });
@@ -285,4 +295,34 @@ test("on today's ClickHouse engine (chDB 26.x) the migrations apply and every Cl
     );
     assert.deepEqual(normalise(today.rows), server, `${q.id}: the same answer on ${answer.engine} and 18.16`);
   }
+});
+
+test('pipeline health counts each row once: a replaced metrics row and a dead letter indexed twice are not extra', async () => {
+  const health = dashboards.find((d) => d.file === 'pipeline-health.json')!.json;
+  const panelSql = (title: string) => {
+    const panel = health.panels.find((p: { title: string }) => p.title === title);
+    const now = new Date();
+    return expandMacros(panel.targets[0].rawSql, {
+      from: new Date(now.getTime() - 30 * 86_400_000),
+      to: new Date(now.getTime() + 86_400_000),
+      variables: {},
+      dialect: 'clickhouse',
+    });
+  };
+  const sum = async (sql: string, column: string) =>
+    (await (await ch.ch.client.query({ query: sql, format: 'JSONEachRow' })).json<Record<string, string>>()).reduce(
+      (s, r) => s + Number(r[column]),
+      0,
+    );
+  const rowsBefore = await sum(panelSql('Rows loaded per day'), 'rows');
+  const lettersBefore = await sum(panelSql('Dead letters by topic and day'), 'dead_letters');
+  assert.ok(rowsBefore > 0 && lettersBefore > 0);
+  // A restated pull of rows already loaded (same key, newer version), not yet merged by ClickHouse…
+  await ch.ch.client.command({
+    query: `INSERT INTO ads_metrics_daily SELECT * FROM ads_metrics_daily FINAL WHERE report_type = 'spCampaigns' LIMIT 20`,
+  });
+  // …and a dead letter the index consumer wrote twice (redelivered before its commit).
+  await ch.ch.client.command({ query: `INSERT INTO dead_letters SELECT * FROM dead_letters FINAL LIMIT 3` });
+  assert.equal(await sum(panelSql('Rows loaded per day'), 'rows'), rowsBefore);
+  assert.equal(await sum(panelSql('Dead letters by topic and day'), 'dead_letters'), lettersBefore);
 });

@@ -1,5 +1,6 @@
 // End to end against the sandbox and the real stack: request → poll → ready → parse → load.
 import { test, before, after } from 'node:test';
+import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -13,8 +14,8 @@ import { AmazonClients, storeCredentials } from '@adsync/shared/amazon/account-c
 import { createEventBus, type EventBus } from '@adsync/shared/kafka/event-bus';
 import { RegistryCodec } from '@adsync/shared/kafka/codec';
 import { relayOutbox, enqueue } from '@adsync/shared/db/outbox';
+import { sampleEvent } from '@adsync/shared/kafka/sample-events';
 import { REPORT_TYPES, REPORT_TYPE_IDS } from '@adsync/shared/amazon/report-catalog';
-import { clickhouseDeadLetterSink } from '@adsync/shared/db/dead-letter-index';
 import {
   eventually,
   freshClickHouse,
@@ -95,7 +96,6 @@ before(async () => {
     codec: new RegistryCodec(await requireRegistry(cfg)),
     log,
     topicPrefix: prefix,
-    deadLetterSink: clickhouseDeadLetterSink(ch.ch),
   });
   await bus.ensureTopics();
 });
@@ -121,6 +121,8 @@ async function startInProcessLoader(): Promise<Loader> {
     clients,
     log,
     consume,
+    consumeDeadLetters: (o) =>
+      bus.consumeDeadLetters({ ...o, groupId: `${prefix}${o.groupId}`, sessionTimeoutMs: 6000 }),
     rowsPerEvent: 100,
     loadBatchMessages: 20,
   });
@@ -445,7 +447,7 @@ test('rows that do not parse are dead-lettered with the reason; the rest of the 
     const dl = await eventually(
       async () => {
         const rs = await ch.ch.client.query({
-          query: `SELECT count() AS c, any(reason) AS reason FROM dead_letters WHERE message_key = '${report.id}'`,
+          query: `SELECT count() AS c, any(reason) AS reason FROM dead_letters FINAL WHERE message_key = '${report.id}'`,
           format: 'JSONEachRow',
         });
         const r = (await rs.json<{ c: string; reason: string }>())[0]!;
@@ -457,6 +459,62 @@ test('rows that do not parse are dead-lettered with the reason; the rest of the 
   } finally {
     sandbox.setFaults({ badRowEvery: 0 });
   }
+});
+
+test('impossible messages on rows.parsed and report.ready are dead-lettered with the reason; the reports behind them load', async () => {
+  // Well-formed to the schema, impossible in fact, on every partition (several keys), ahead of real reports.
+  const keys = Array.from({ length: 6 }, (_, i) => `poison-${i}-${randomUUID()}`);
+  const poisonRows = keys.map((k) => {
+    const ev = sampleEvent('rows.parsed', k);
+    return { ...ev, pendingReportId: k, rows: [{ ...ev.rows[0]!, clicks: -5 }] };
+  });
+  const ghostReady = keys.map((k) => ({ ...sampleEvent('report.ready', k), pendingReportId: k }));
+  await bus.publish('rows.parsed', poisonRows, (e) => e.pendingReportId);
+  await bus.publish('report.ready', ghostReady, (e) => e.pendingReportId);
+  const run = await requestReports(
+    { db: pg.db, clients, log },
+    {
+      reportTypes: ['spCampaigns', 'spTargeting'],
+      profileIds,
+      tiers: [{ name: 'behind-poison', fromDaysAgo: 17, toDaysAgo: 16, everyDays: 1 }],
+    },
+  );
+  assert.equal(run.requested, 4);
+  await relayOutbox(pg.db, bus);
+  const final = await drive(run.runId);
+  assert.deepEqual(
+    final.map((r) => r.status),
+    ['loaded', 'loaded', 'loaded', 'loaded'],
+  );
+  const letters = await eventually(
+    async () => {
+      const rs = await ch.ch.client.query({
+        query: `SELECT topic, step, reason FROM dead_letters FINAL WHERE message_key IN (${keys.map((k) => `'${k}'`).join(', ')})`,
+        format: 'JSONEachRow',
+      });
+      const rows = await rs.json<{ topic: string; step: string; reason: string }>();
+      return rows.length === 2 * keys.length ? rows : undefined;
+    },
+    { what: 'both kinds of poison indexed', timeoutMs: 30_000 },
+  );
+  const rowsLetters = letters.filter((l) => l.topic === 'rows.parsed');
+  assert.equal(rowsLetters.length, keys.length);
+  for (const l of rowsLetters) {
+    assert.equal(l.step, 'validate');
+    assert.match(l.reason, /row 0: clicks -5 is not a count/);
+  }
+  const readyLetters = letters.filter((l) => l.topic === 'report.ready');
+  assert.equal(readyLetters.length, keys.length);
+  for (const l of readyLetters) {
+    assert.equal(l.step, 'handle');
+    assert.match(l.reason, /^pending report poison-\d-[0-9a-f-]+ is not recorded$/);
+  }
+  // Nothing of the poison reached ClickHouse.
+  const leaked = await ch.ch.client.query({
+    query: `SELECT count() AS c FROM ads_metrics_daily WHERE pending_report_id IN (${keys.map((k) => `'${k}'`).join(', ')})`,
+    format: 'JSONEachRow',
+  });
+  assert.equal(Number((await leaked.json<{ c: string }>())[0]!.c), 0);
 });
 
 test('killing the etl-loader in the middle of a report and starting it again ends with exact totals', async () => {

@@ -1,12 +1,24 @@
-/** The etl-loader's two consumer groups, started together. */
+/**
+ * The etl-loader's consumer groups, started together: report downloads, the
+ * ClickHouse load, and the dead-letter index (every `<topic>.dlq`, whichever
+ * service dead-lettered the message, into ClickHouse `dead_letters`).
+ */
 import type { Knex } from '@adsync/shared/db/postgres';
 import type { ClickHouse } from '@adsync/shared/db/clickhouse';
 import type { Logger } from '@adsync/shared/logger';
-import type { EventBus, ConsumerHandle, ConsumeOptions } from '@adsync/shared/kafka/event-bus';
+import type {
+  EventBus,
+  ConsumerHandle,
+  ConsumeOptions,
+  DeadLetterConsumeOptions,
+} from '@adsync/shared/kafka/event-bus';
+import { indexDeadLetters } from '@adsync/shared/db/dead-letter-index';
 import type { TopicName } from '@adsync/shared/events/contracts';
 import type { AmazonClients } from '@adsync/shared/amazon/account-clients';
 import { processReadyReport } from './report-download.ts';
 import { loadRowsParsed } from './clickhouse-load.ts';
+import { rowsParsedProblem } from './rows-check.ts';
+import { dlq, ok } from '@adsync/shared/kafka/event-bus';
 
 export interface LoaderOptions {
   db: Knex;
@@ -16,6 +28,7 @@ export interface LoaderOptions {
   log: Logger;
   /** Starts a consumer (the service runtime's, which prefixes groups and watches health). */
   consume: <T extends TopicName>(o: ConsumeOptions<T>) => Promise<ConsumerHandle>;
+  consumeDeadLetters: (o: DeadLetterConsumeOptions) => Promise<ConsumerHandle>;
   rowsPerEvent: number;
   /** rows.parsed messages per ClickHouse insert. */
   loadBatchMessages: number;
@@ -45,15 +58,27 @@ export async function startLoader(o: LoaderOptions): Promise<Loader> {
     groupId: 'adsync.etl-loader.clickhouse',
     maxBatchSize: o.loadBatchMessages,
     handleBatch: async (events, ctx) => {
-      const res = await loadRowsParsed({ db: o.db, ch: o.ch, log: ctx.log }, events);
+      // Impossible messages are dead-lettered with their reasons; the rest of the batch loads.
+      const problems = events.map((e) => rowsParsedProblem(e.value));
+      const res = await loadRowsParsed(
+        { db: o.db, ch: o.ch, log: ctx.log },
+        events.filter((_, i) => problems[i] === null),
+      );
       ctx.log.debug({ rows: res.rows, reportsLoaded: res.reportsLoaded.length }, 'rows loaded into ClickHouse');
+      return problems.map((p) => (p === null ? ok() : dlq(p, 'validate')));
     },
   });
+  const deadLetters = await o.consumeDeadLetters({
+    groupId: 'adsync.etl-loader.dead-letter-index',
+    maxBatchSize: 500,
+    handleBatch: async (letters, ctx) => indexDeadLetters(o.ch, ctx.partition, letters),
+  });
   return {
-    consumers: [download, load],
+    consumers: [download, load, deadLetters],
     stop: async () => {
       await download.stop();
       await load.stop();
+      await deadLetters.stop();
     },
   };
 }

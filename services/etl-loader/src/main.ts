@@ -17,6 +17,7 @@ await runService({
       clients: rt.clients,
       log: rt.log,
       consume: rt.consume,
+      consumeDeadLetters: rt.consumeDeadLetters,
       rowsPerEvent: rt.cfg.ETL_ROWS_PER_EVENT,
       loadBatchMessages: rt.cfg.ETL_LOAD_BATCH_MESSAGES,
       downloadConcurrency: rt.cfg.ETL_DOWNLOAD_CONCURRENCY,

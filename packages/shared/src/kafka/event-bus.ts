@@ -97,6 +97,12 @@ export interface EventBus {
   ensureTopics(specs?: TopicSpec[]): Promise<void>;
   publish<T extends TopicName>(topic: T, events: EventMap[T][], key: (event: EventMap[T]) => string): Promise<void>;
   consume<T extends TopicName>(options: ConsumeOptions<T>): Promise<ConsumerHandle>;
+  /**
+   * Consumes every dead-letter topic at once (`<topic>.dlq` of every topic), headers
+   * decoded into records. A letter its handler cannot take is logged and passed, never
+   * dead-lettered again.
+   */
+  consumeDeadLetters(options: DeadLetterConsumeOptions): Promise<ConsumerHandle>;
   /** Dead-letters records that are not messages of a topic (e.g. a report row that does not parse). */
   deadLetter(
     topic: TopicName,
@@ -117,12 +123,12 @@ export interface EventBusConfig {
    * so several environments or test runs can share one cluster without seeing each other.
    */
   topicPrefix?: string;
-  /** Also told about every dead letter (after Kafka has it), e.g. to index them in ClickHouse. */
-  deadLetterSink?: (records: DeadLetterRecord[]) => Promise<void>;
 }
 
+/** What a dead letter says about itself (its headers), as the dead-letter index reads it. */
 export interface DeadLetterRecord {
   at: Date;
+  /** The topic the message was dead-lettered from (logical name). */
   topic: string;
   consumerGroup: string;
   step: string;
@@ -131,6 +137,30 @@ export interface DeadLetterRecord {
   sourceOffset: string;
   key: string | null;
 }
+
+/** Reads a dead letter's headers; a message without them (written by hand) still gets a record. */
+export function deadLetterRecordOf(m: RawMessage, dlqTopic: string): DeadLetterRecord {
+  const h = (name: string): string | null => {
+    const v = (m.headers as Record<string, unknown> | undefined)?.[name];
+    return v === undefined || v === null ? null : Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
+  };
+  const at = new Date(h(DLQ_HEADERS.at) ?? Number(m.timestamp ?? Date.now()));
+  return {
+    at: Number.isNaN(at.getTime()) ? new Date() : at,
+    topic: h(DLQ_HEADERS.topic) ?? dlqTopic.replace(/\.dlq$/, ''),
+    consumerGroup: h(DLQ_HEADERS.group) ?? '',
+    step: h(DLQ_HEADERS.step) ?? 'unknown',
+    reason: h(DLQ_HEADERS.reason) ?? '(no reason recorded)',
+    sourcePartition: Number(h(DLQ_HEADERS.partition) ?? -1),
+    sourceOffset: h(DLQ_HEADERS.offset) ?? '',
+    key: m.key ? m.key.toString('utf8') : null,
+  };
+}
+
+/** Options for the consumer of every `<topic>.dlq` (the dead-letter index). */
+export type DeadLetterConsumeOptions = Omit<ConsumeOptions<TopicName>, 'topic' | 'handle' | 'handleBatch'> & {
+  handleBatch: (letters: Decoded<DeadLetterRecord>[], ctx: HandlerContext) => Promise<void>;
+};
 
 export const DLQ_HEADERS = {
   reason: 'adsync-dlq-reason',
@@ -251,27 +281,49 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
         },
       })),
     });
-    if (cfg.deadLetterSink) {
-      await cfg
-        .deadLetterSink(
-          dead.map((d) => ({
-            at: new Date(at),
-            topic,
-            consumerGroup: group,
-            step: d.step,
-            reason: d.reason,
-            sourcePartition: partition,
-            sourceOffset: d.raw.offset,
-            key: d.raw.key?.toString('utf8') ?? null,
-          })),
-        )
-        .catch((err) => log.warn({ err }, 'dead-letter sink failed (the dead letters are on Kafka)'));
-    }
+  }
+
+  /** Where a consumer reads from and how its messages become values. */
+  interface Source<V> {
+    /** Logical topic names. */
+    topics: string[];
+    decode(topic: string, m: RawMessage): Promise<V>;
+    /** Whether a message it cannot take goes to `<topic>.dlq` (false for the dead-letter topics themselves). */
+    deadLetters: boolean;
   }
 
   async function consume<T extends TopicName>(opts: ConsumeOptions<T>): Promise<ConsumerHandle> {
+    return consumeFrom<EventMap[T]>(
+      { topics: [opts.topic], decode: (_t, m) => cfg.codec.decode(opts.topic, m.value), deadLetters: true },
+      opts as unknown as ConsumeOptions<TopicName> & {
+        handle?: (e: Decoded<EventMap[T]>, ctx: HandlerContext) => Promise<Outcome | void>;
+        handleBatch?: (e: Decoded<EventMap[T]>[], ctx: HandlerContext) => Promise<(Outcome | void)[] | void>;
+      },
+    );
+  }
+
+  async function consumeDeadLetters(opts: DeadLetterConsumeOptions): Promise<ConsumerHandle> {
+    return consumeFrom<DeadLetterRecord>(
+      {
+        topics: ALL_TOPICS.map(deadLetterTopic),
+        decode: async (topic, m) => deadLetterRecordOf(m, topic),
+        deadLetters: false,
+      },
+      { ...opts, topic: 'dead letters' as TopicName, handleBatch: opts.handleBatch },
+    );
+  }
+
+  async function consumeFrom<V>(
+    source: Source<V>,
+    opts: Omit<ConsumeOptions<TopicName>, 'handle' | 'handleBatch'> & {
+      handle?: (e: Decoded<V>, ctx: HandlerContext) => Promise<Outcome | void>;
+      handleBatch?: (e: Decoded<V>[], ctx: HandlerContext) => Promise<(Outcome | void)[] | void>;
+    },
+  ): Promise<ConsumerHandle> {
     if (!opts.handle === !opts.handleBatch) throw new Error('consume needs exactly one of handle and handleBatch');
     const clog = log.child({ topic: opts.topic, groupId: opts.groupId });
+    const logical = (physicalTopic: string) =>
+      physicalTopic.startsWith(prefix) ? physicalTopic.slice(prefix.length) : physicalTopic;
     const maxBatch = opts.handle ? 1 : (opts.maxBatchSize ?? 500);
     const maxAttempts = opts.maxAttempts ?? 5;
     const sleep = opts.sleep ?? realSleep;
@@ -310,9 +362,9 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
     });
 
     await consumer.connect();
-    await consumer.subscribe({ topic: physical(opts.topic), fromBeginning: opts.fromBeginning ?? true });
+    await consumer.subscribe({ topics: source.topics.map(physical), fromBeginning: opts.fromBeginning ?? true });
 
-    type Msg = Decoded<EventMap[T]>;
+    type Msg = Decoded<V>;
     const asOutcome = (o: Outcome | void): Outcome => o ?? ok();
     const fromError = (err: unknown): Outcome =>
       isRetriable(err) ? retryLater(errorMessage(err)) : dlq(errorMessage(err), 'handle');
@@ -355,20 +407,18 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
     };
 
     const handleChunk = async (
+      topic: string,
       partition: number,
       messages: RawMessage[],
       heartbeat: () => Promise<void>,
     ): Promise<string | null> => {
-      const plan = await throughOutages(
-        () => planChunk(messages, (m) => cfg.codec.decode(opts.topic, m.value)),
-        heartbeat,
-      );
+      const plan = await throughOutages(() => planChunk(messages, (m) => source.decode(topic, m)), heartbeat);
       const dead: DeadLetter[] = [...plan.dead];
       let pending: Msg[] = plan.good as Msg[];
       const partLog = clog.child({ partition });
       for (let attempt = 1; pending.length > 0; attempt++) {
         const ctx: HandlerContext = {
-          topic: opts.topic,
+          topic,
           partition,
           log: partLog,
           attempt,
@@ -395,11 +445,20 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
         partLog.warn({ count: pending.length, attempt, delayMs: delay }, 'retrying messages in place');
         await sleep(delay);
       }
+      if (dead.length && !source.deadLetters) {
+        // Dead letters are not dead-lettered again: say so loudly and move on.
+        clog.error(
+          { partition, count: dead.length, reasons: [...new Set(dead.map((d) => d.reason))].slice(0, 5) },
+          'messages this consumer could not take were passed over',
+        );
+        stats.deadLettered += dead.length;
+        dead.length = 0;
+      }
       // Dead letters must be durable before the offset moves past them.
       if (dead.length) {
         for (let wait = 1; ; wait++) {
           try {
-            await publishDeadLetters(opts.topic, opts.groupId, partition, dead);
+            await publishDeadLetters(topic, opts.groupId, partition, dead);
             break;
           } catch (err) {
             if (stopping) return null;
@@ -429,7 +488,7 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
           const beat = setInterval(() => void heartbeat().catch(() => undefined), heartbeatInterval);
           let commitOffset: string | null;
           try {
-            commitOffset = await handleChunk(batch.partition, part, heartbeat);
+            commitOffset = await handleChunk(logical(batch.topic), batch.partition, part, heartbeat);
           } catch (err) {
             // Only reachable while stopping: leave the chunk uncommitted for redelivery.
             clog.info({ err: errorMessage(err) }, 'stopped mid-batch; the rest is redelivered');
@@ -502,6 +561,7 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
     ensureTopics,
     publish,
     consume,
+    consumeDeadLetters,
     deadLetter,
     close: async () => {
       for (const c of consumers.splice(0)) await c.stop();

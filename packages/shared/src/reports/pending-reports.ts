@@ -211,7 +211,11 @@ export async function markWaiting(db: Knex, id: string, amazonStatus: string): P
     .update({ status: amazonStatus === 'PROCESSING' ? 'processing' : 'pending' });
 }
 
-export function findReport(db: Knex, id: string): Promise<PendingReport | undefined> {
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The report with this id; an id that cannot be one (an event from elsewhere) finds nothing rather than a database error. */
+export async function findReport(db: Knex, id: string): Promise<PendingReport | undefined> {
+  if (!UUID.test(id)) return undefined;
   return db('pending_amazon_reports').where({ id }).first();
 }
 
@@ -287,7 +291,7 @@ export function runReports(db: Knex, runId: string, accountId?: string) {
   let q = db('pending_amazon_reports as r').where('r.run_id', runId);
   if (accountId) q = q.join('profiles as p', 'p.profile_id', 'r.profile_id').where('p.account_id', accountId);
   return q
-    .orderBy('r.created_at')
+    .orderBy(['r.created_at', 'r.id'])
     .select(
       'r.id',
       'r.profile_id',

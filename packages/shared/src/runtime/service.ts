@@ -19,8 +19,13 @@ import { createPostgres, postgresReady, type Knex } from '../db/postgres.ts';
 import { createClickHouse, clickhouseReady, type ClickHouse } from '../db/clickhouse.ts';
 import { migrateClickHouse, migratePostgres } from '../db/migrations.ts';
 import { createCodec } from '../kafka/codec.ts';
-import { createEventBus, type ConsumeOptions, type ConsumerHandle, type EventBus } from '../kafka/event-bus.ts';
-import { clickhouseDeadLetterSink } from '../db/dead-letter-index.ts';
+import {
+  createEventBus,
+  type ConsumeOptions,
+  type ConsumerHandle,
+  type DeadLetterConsumeOptions,
+  type EventBus,
+} from '../kafka/event-bus.ts';
 import { relayOutbox } from '../db/outbox.ts';
 import { AmazonClients } from '../amazon/account-clients.ts';
 import { secretBoxFromEnv, type SecretBox } from '../crypto/secret-box.ts';
@@ -54,6 +59,8 @@ export interface Runtime<C extends BaseConfig> {
   loop<R>(o: Omit<LoopOptions<R>, 'log'>): Loop<R>;
   /** A consumer (group names get the topic prefix) whose health feeds readiness and which stops first. */
   consume<T extends TopicName>(o: ConsumeOptions<T>): Promise<ConsumerHandle>;
+  /** A consumer of every `<topic>.dlq` (the dead-letter index), with the same prefixing and health. */
+  consumeDeadLetters(o: DeadLetterConsumeOptions): Promise<ConsumerHandle>;
   /** Work a request started in the background: shutdown waits for it. */
   background(work: Promise<unknown>): void;
   /** An extra readiness check. */
@@ -112,7 +119,6 @@ async function build<C extends BaseConfig>(name: string, cfg: C, needs: Needs): 
       codec,
       log,
       topicPrefix: cfg.KAFKA_TOPIC_PREFIX,
-      deadLetterSink: ch ? clickhouseDeadLetterSink(ch) : undefined,
     });
     await bus.ensureTopics();
     log.info(
@@ -129,6 +135,15 @@ async function build<C extends BaseConfig>(name: string, cfg: C, needs: Needs): 
   const loops: Loop[] = [];
   const consumers: ConsumerHandle[] = [];
   const inflight = new Set<Promise<unknown>>();
+  /** A consumer counts towards readiness: one that crashed for good makes the service not ready. */
+  const watched = (c: ConsumerHandle): ConsumerHandle => {
+    consumers.push(c);
+    checks[`consumer:${c.groupId}`] = async () => {
+      const h = c.health();
+      return { ok: h.status !== 'error', detail: h.detail };
+    };
+    return c;
+  };
   const relay = async () => {
     if (bus) await relayOutbox(db, bus);
   };
@@ -158,17 +173,24 @@ async function build<C extends BaseConfig>(name: string, cfg: C, needs: Needs): 
     },
     consume: async (o) => {
       if (!bus) throw new Error(`${name} consumes ${o.topic} but does not declare needs.kafka`);
-      const c = await bus.consume({
-        sessionTimeoutMs: cfg.KAFKA_SESSION_TIMEOUT_MS,
-        ...o,
-        groupId: `${cfg.KAFKA_TOPIC_PREFIX}${o.groupId}`,
-      });
-      consumers.push(c);
-      checks[`consumer:${c.groupId}`] = async () => {
-        const h = c.health();
-        return { ok: h.status !== 'error', detail: h.detail };
-      };
-      return c;
+      return watched(
+        await bus.consume({
+          sessionTimeoutMs: cfg.KAFKA_SESSION_TIMEOUT_MS,
+          ...o,
+          // Every group carries the prefix, as every topic does: environments sharing a cluster never share a group.
+          groupId: `${cfg.KAFKA_TOPIC_PREFIX}${o.groupId}`,
+        }),
+      );
+    },
+    consumeDeadLetters: async (o) => {
+      if (!bus) throw new Error(`${name} consumes dead letters but does not declare needs.kafka`);
+      return watched(
+        await bus.consumeDeadLetters({
+          sessionTimeoutMs: cfg.KAFKA_SESSION_TIMEOUT_MS,
+          ...o,
+          groupId: `${cfg.KAFKA_TOPIC_PREFIX}${o.groupId}`,
+        }),
+      );
     },
     background: (work) => {
       const p = work.catch((err) => log.error({ err }, 'background work failed'));

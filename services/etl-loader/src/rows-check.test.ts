@@ -1,0 +1,28 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { sampleEvent } from '@adsync/shared/kafka/sample-events';
+import { rowsParsedProblem } from './rows-check.ts';
+
+const event = (patch: Record<string, unknown>) => {
+  const ev = sampleEvent('rows.parsed', 'x');
+  return { ...ev, rows: [ev.rows[0]!, { ...ev.rows[0]!, ...patch }] };
+};
+
+test('a well-formed batch passes', () => {
+  assert.equal(rowsParsedProblem(sampleEvent('rows.parsed', 'x')), null);
+});
+
+test('negative counts, fractional counts, negative money and impossible days are named, with the row', () => {
+  assert.equal(
+    rowsParsedProblem(event({ clicks: -5 })),
+    'impossible rows in report rep-1 batch 0: row 1: clicks -5 is not a count (a whole number ≥ 0)',
+  );
+  assert.match(rowsParsedProblem(event({ units: 1.5 }))!, /row 1: units 1.5 is not a count/);
+  assert.match(rowsParsedProblem(event({ costMicros: -1 }))!, /row 1: costMicros -1 is not an amount in micros/);
+  assert.match(rowsParsedProblem(event({ date: '2026-02-30' }))!, /row 1: date "2026-02-30" is not a calendar day/);
+  assert.match(rowsParsedProblem(event({ entityId: '' }))!, /row 1: entityId is empty/);
+  assert.match(
+    rowsParsedProblem({ ...sampleEvent('rows.parsed', 'x'), pulledAt: 'yesterday' })!,
+    /pulledAt "yesterday"/,
+  );
+});
