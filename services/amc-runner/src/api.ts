@@ -2,7 +2,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AmazonApiError } from '@adsync/shared/amazon/errors';
 import { badRequest, conflict, notFound } from '@adsync/shared/http/errors';
-import { principalOf, requireAccount } from '@adsync/shared/http/server';
+import { principalOf, requireAccount, requireKnownAccount } from '@adsync/shared/http/server';
+import { dateTime, idParams, nullable, object } from '@adsync/shared/http/schemas';
 import { chString } from '@adsync/shared/db/clickhouse';
 import {
   OUTPUT_FORMATS,
@@ -15,6 +16,32 @@ import { upsertWorkflow } from '@adsync/shared/amazon/amc';
 import { refreshStatus, startExecution, type AmcDeps } from './executions.ts';
 
 const ISO_LOCAL = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}$';
+/** AMC's identifiers: instance, advertiser and marketplace ids are short tokens of letters, digits and - _ . */
+const AMC_ID = { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,128}$' } as const;
+
+const executionSchema = object(
+  {
+    id: { type: 'string' },
+    workflowId: { type: 'string' },
+    instanceId: { type: 'string' },
+    status: { type: 'string', enum: ['queued', 'submitting', 'pending', 'running', 'completed', 'failed'] },
+    amcStatus: nullable({ type: 'string' }),
+    amcExecutionId: nullable({ type: 'string' }),
+    request: {},
+    dataGaps: { type: 'array' },
+    warnings: { type: 'array' },
+    failureReason: nullable({ type: 'string' }),
+    output_location: nullable({ type: 'string' }),
+    row_count: nullable({ type: 'integer' }),
+    size_bytes: nullable({ type: 'integer' }),
+    columns: {},
+    pollCount: { type: 'integer' },
+    createdAt: dateTime,
+    submittedAt: nullable(dateTime),
+    completedAt: nullable(dateTime),
+  },
+  ['id', 'workflowId', 'instanceId', 'status'],
+);
 
 export function registerAmcApi(app: FastifyInstance, deps: AmcDeps): void {
   const { db } = deps;
@@ -37,16 +64,20 @@ export function registerAmcApi(app: FastifyInstance, deps: AmcDeps): void {
           additionalProperties: false,
           properties: {
             accountId: { type: 'string', format: 'uuid' },
-            instanceId: { type: 'string', minLength: 1 },
-            advertiserId: { type: 'string', minLength: 1 },
-            marketplaceId: { type: 'string', minLength: 1 },
+            instanceId: AMC_ID,
+            advertiserId: AMC_ID,
+            marketplaceId: AMC_ID,
           },
+        },
+        response: {
+          201: object({ instanceId: { type: 'string' }, created: { type: 'boolean' } }, ['instanceId']),
         },
       },
     },
     async (req, reply) => {
-      requireAccount(req, req.body.accountId);
-      await db('amc_instances')
+      await requireKnownAccount(req, db, req.body.accountId);
+      // Only the account that registered an instance may change it; another account naming its id is refused.
+      const rows = await db('amc_instances')
         .insert({
           account_id: req.body.accountId,
           instance_id: req.body.instanceId,
@@ -54,8 +85,14 @@ export function registerAmcApi(app: FastifyInstance, deps: AmcDeps): void {
           marketplace_id: req.body.marketplaceId,
         })
         .onConflict('instance_id')
-        .merge(['advertiser_id', 'marketplace_id']);
-      return reply.status(201).send({ instanceId: req.body.instanceId });
+        .merge({ advertiser_id: req.body.advertiserId, marketplace_id: req.body.marketplaceId })
+        .where('amc_instances.account_id', req.body.accountId)
+        .returning(['instance_id', db.raw('(xmax = 0) as created')]);
+      if (rows.length === 0)
+        throw conflict(`AMC instance ${req.body.instanceId} is registered to another account`, {
+          instanceId: req.body.instanceId,
+        });
+      return reply.status(201).send({ instanceId: req.body.instanceId, created: rows[0].created });
     },
   );
 
@@ -71,11 +108,15 @@ export function registerAmcApi(app: FastifyInstance, deps: AmcDeps): void {
           required: ['instanceId', 'workflowId', 'sqlQuery'],
           additionalProperties: false,
           properties: {
-            instanceId: { type: 'string' },
+            instanceId: AMC_ID,
             workflowId: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,200}$' },
-            sqlQuery: { type: 'string', minLength: 1 },
-            parameters: { type: 'object' },
+            sqlQuery: { type: 'string', minLength: 1, maxLength: 262_144 },
+            parameters: { type: 'object', maxProperties: 100 },
           },
+        },
+        response: {
+          200: object({ instanceId: { type: 'string' }, workflowId: { type: 'string' }, amc: { type: 'string' } }),
+          201: object({ instanceId: { type: 'string' }, workflowId: { type: 'string' }, amc: { type: 'string' } }),
         },
       },
     },
@@ -121,18 +162,27 @@ export function registerAmcApi(app: FastifyInstance, deps: AmcDeps): void {
           required: ['workflowId'],
           additionalProperties: false,
           properties: {
-            workflowId: { type: 'string', minLength: 1 },
-            instanceId: {
-              type: 'string',
-              description: 'needed only when the workflow id is saved on several instances',
-            },
+            workflowId: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,200}$' },
+            instanceId: { ...AMC_ID, description: 'needed only when the workflow id is saved on several instances' },
             timeWindowType: { type: 'string', enum: [...TIME_WINDOW_TYPES], default: 'EXPLICIT' },
             timeWindowStart: { type: 'string', pattern: ISO_LOCAL },
             timeWindowEnd: { type: 'string', pattern: ISO_LOCAL },
-            timeWindowTimeZone: { type: 'string', minLength: 1, default: 'UTC' },
+            timeWindowTimeZone: { type: 'string', minLength: 1, maxLength: 64, default: 'UTC' },
             outputFormat: { type: 'string', enum: [...OUTPUT_FORMATS], default: 'CSV' },
-            parameterValues: { type: 'object' },
+            parameterValues: { type: 'object', maxProperties: 100 },
           },
+        },
+        response: {
+          202: object(
+            {
+              id: { type: 'string' },
+              status: { type: 'string' },
+              request: {},
+              warnings: { type: 'array', items: { type: 'string' } },
+              status_url: { type: 'string' },
+            },
+            ['id', 'status', 'status_url'],
+          ),
         },
       },
     },
@@ -177,11 +227,24 @@ export function registerAmcApi(app: FastifyInstance, deps: AmcDeps): void {
     requireAccount(req, e.account_id);
     return e;
   };
-  const idParam = { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } } as const;
+  const idParam = idParams();
 
   app.get<{ Params: { id: string } }>(
     '/v1/amc/executions/:id/status',
-    { schema: { summary: 'One status call to AMC, answered at once', params: idParam } },
+    {
+      schema: {
+        summary: 'One status call to AMC, answered at once',
+        params: idParam,
+        response: {
+          200: object({
+            id: { type: 'string' },
+            status: { type: 'string' },
+            amcStatus: nullable({ type: 'string' }),
+            failureReason: nullable({ type: 'string' }),
+          }),
+        },
+      },
+    },
     async (req) => {
       await own(req, req.params.id);
       const e = await refreshStatus(deps, req.params.id);
@@ -191,7 +254,13 @@ export function registerAmcApi(app: FastifyInstance, deps: AmcDeps): void {
 
   app.get<{ Params: { id: string } }>(
     '/v1/amc/executions/:id',
-    { schema: { summary: 'The execution with its output metadata', params: idParam } },
+    {
+      schema: {
+        summary: 'The execution with its output metadata',
+        params: idParam,
+        response: { 200: executionSchema },
+      },
+    },
     async (req) => {
       const e = await own(req, req.params.id);
       return {
@@ -221,13 +290,23 @@ export function registerAmcApi(app: FastifyInstance, deps: AmcDeps): void {
     '/v1/amc/executions/:id/results',
     {
       schema: {
+        summary: "A completed execution's result rows, a page at a time",
         params: idParam,
         querystring: {
           type: 'object',
+          additionalProperties: false,
           properties: {
             limit: { type: 'integer', minimum: 1, maximum: 10_000, default: 100 },
-            offset: { type: 'integer', minimum: 0, default: 0 },
+            offset: { type: 'integer', minimum: 0, maximum: 100_000_000, default: 0 },
           },
+        },
+        response: {
+          200: object({
+            columns: {},
+            rows: { type: 'array', items: { type: 'object', additionalProperties: true } },
+            total: nullable({ type: 'integer' }),
+            nextOffset: { type: ['integer', 'null'] },
+          }),
         },
       },
     },
@@ -239,11 +318,9 @@ export function registerAmcApi(app: FastifyInstance, deps: AmcDeps): void {
         query: `SELECT row FROM amc_results FINAL WHERE execution_id = ${chString(e.id)} ORDER BY row_number LIMIT ${req.query.limit} OFFSET ${req.query.offset}`,
         format: 'JSONEachRow',
       });
-      return {
-        columns: e.columns,
-        rows: (await rs.json<{ row: string }>()).map((r) => JSON.parse(r.row)),
-        total: e.row_count,
-      };
+      const rows = (await rs.json<{ row: string }>()).map((r) => JSON.parse(r.row));
+      const next = req.query.offset + rows.length;
+      return { columns: e.columns, rows, total: e.row_count, nextOffset: next < (e.row_count ?? 0) ? next : null };
     },
   );
 }

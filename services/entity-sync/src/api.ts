@@ -8,8 +8,18 @@ import { AmazonApiError } from '@adsync/shared/amazon/errors';
 import { LwaTokenProvider } from '@adsync/shared/amazon/lwa-token';
 import { endpointsFor, type Region } from '@adsync/shared/amazon/regions';
 import { createApiKey } from '@adsync/shared/http/api-keys';
-import { badRequest, conflict, notFound, errorBodySchema } from '@adsync/shared/http/errors';
-import { principalOf, requireAccount, requireAdmin, errorResponses } from '@adsync/shared/http/server';
+import { badRequest, conflict, notFound } from '@adsync/shared/http/errors';
+import { principalOf, requireAccount, requireAdmin, requireKnownAccount } from '@adsync/shared/http/server';
+import {
+  dateTime,
+  idParams,
+  nullable,
+  object,
+  page,
+  pageQueryProperties,
+  pageResponseProperties,
+  type PageQuery,
+} from '@adsync/shared/http/schemas';
 import { storeCredentials, type AmazonClients } from '@adsync/shared/amazon/account-clients';
 import { discoverProfiles } from './profiles.ts';
 import { executeSync, planSync, SyncAlreadyRunningError, type SyncMode } from './sync-runner.ts';
@@ -31,7 +41,63 @@ export interface ApiDeps {
   background: (work: Promise<unknown>) => void;
 }
 
-const uuidParam = { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } } as const;
+const uuidParam = idParams();
+
+const accountSchema = object(
+  {
+    id: { type: 'string' },
+    company_name: { type: 'string' },
+    primary_contact_email: { type: ['string', 'null'] },
+    status: { type: 'string' },
+    created_at: dateTime,
+  },
+  ['id', 'company_name', 'status'],
+);
+const profileSchema = object(
+  {
+    profile_id: { type: 'string' },
+    account_id: { type: 'string' },
+    country_code: { type: 'string' },
+    currency_code: { type: 'string' },
+    timezone: { type: 'string' },
+    marketplace_id: nullable({ type: 'string' }),
+    account_name: nullable({ type: 'string' }),
+    status: { type: 'string' },
+  },
+  ['profile_id', 'account_id'],
+);
+const syncRunSchema = object(
+  {
+    id: { type: 'string' },
+    batch_id: { type: 'string' },
+    profile_id: { type: 'string' },
+    entity_type: { type: 'string' },
+    mode: { type: 'string' },
+    status: { type: 'string', enum: ['queued', 'running', 'succeeded', 'failed', 'skipped'] },
+    fetched: { type: 'integer' },
+    upserted: { type: 'integer' },
+    error: {},
+    started_at: nullable(dateTime),
+    finished_at: nullable(dateTime),
+  },
+  ['id', 'entity_type', 'status'],
+);
+const ingestionRunSchema = object(
+  {
+    id: { type: 'string' },
+    scope: { type: 'string', enum: ['all', 'account'] },
+    account_id: nullable({ type: 'string' }),
+    status: { type: 'string', enum: ['queued', 'running', 'succeeded', 'partial', 'failed'] },
+    attempt: { type: 'integer' },
+    stages: { type: 'object', additionalProperties: true },
+    error: nullable({ type: 'string' }),
+    created_at: dateTime,
+    started_at: nullable(dateTime),
+    finished_at: nullable(dateTime),
+  },
+  ['id', 'status', 'stages'],
+);
+const startedRun = object({ runId: { type: 'string' }, status_url: { type: 'string' } }, ['runId', 'status_url']);
 
 export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   const { db } = deps;
@@ -46,22 +112,11 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
           required: ['company_name'],
           additionalProperties: false,
           properties: {
-            company_name: { type: 'string', minLength: 1, maxLength: 200 },
-            primary_contact_email: { type: 'string', format: 'email' },
+            company_name: { type: 'string', minLength: 1, maxLength: 200, pattern: '\\S' },
+            primary_contact_email: { type: 'string', format: 'email', maxLength: 320 },
           },
         },
-        response: {
-          201: {
-            type: 'object',
-            properties: {
-              id: { type: 'string' },
-              company_name: { type: 'string' },
-              primary_contact_email: { type: ['string', 'null'] },
-              status: { type: 'string' },
-            },
-          },
-          ...errorResponses,
-        },
+        response: { 201: accountSchema },
       },
     },
     async (req, reply) => {
@@ -73,13 +128,24 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     },
   );
 
-  app.get('/v1/accounts', { schema: { summary: 'List the accounts this key may see' } }, async (req) => {
-    const p = principalOf(req);
-    const q = db('accounts')
-      .select('id', 'company_name', 'primary_contact_email', 'status', 'created_at')
-      .orderBy('created_at');
-    return { accounts: await (p.scope === 'admin' ? q : q.where({ id: p.accountId })) };
-  });
+  app.get<{ Querystring: PageQuery }>(
+    '/v1/accounts',
+    {
+      schema: {
+        summary: 'List the accounts this key may see, a page at a time',
+        querystring: { type: 'object', additionalProperties: false, properties: pageQueryProperties },
+        response: { 200: object({ accounts: { type: 'array', items: accountSchema }, ...pageResponseProperties }) },
+      },
+    },
+    async (req) => {
+      const p = principalOf(req);
+      const q = db('accounts')
+        .select('id', 'company_name', 'primary_contact_email', 'status', 'created_at')
+        .orderBy(['created_at', 'id']);
+      const { items, ...rest } = await page(p.scope === 'admin' ? q : q.where({ id: p.accountId }), req.query);
+      return { accounts: items, ...rest };
+    },
+  );
 
   app.post<{ Params: { id: string }; Body: { label?: string } }>(
     '/v1/accounts/:id/api-keys',
@@ -91,6 +157,12 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
           type: 'object',
           additionalProperties: false,
           properties: { label: { type: 'string', maxLength: 200 } },
+        },
+        response: {
+          201: object(
+            { id: { type: 'string' }, key: { type: 'string' }, prefix: { type: 'string' }, note: { type: 'string' } },
+            ['id', 'key', 'prefix'],
+          ),
         },
       },
     },
@@ -136,14 +208,11 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
               validated: { type: 'boolean' },
             },
           },
-          400: errorBodySchema,
         },
       },
     },
     async (req, reply) => {
-      requireAccount(req, req.params.id);
-      if (!(await db('accounts').where({ id: req.params.id }).first('id')))
-        throw notFound(`no account ${req.params.id}`);
+      await requireKnownAccount(req, db, req.params.id);
       const region = req.body.region ?? 'NA';
       if (req.body.validate !== false) {
         const tokens = new LwaTokenProvider({
@@ -179,9 +248,25 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
 
   app.post<{ Params: { id: string } }>(
     '/v1/accounts/:id/profiles/sync',
-    { schema: { summary: "Discover and store the account's advertising profiles", params: uuidParam } },
+    {
+      schema: {
+        summary: "Discover and store the account's advertising profiles",
+        params: uuidParam,
+        response: {
+          200: object(
+            {
+              account_id: { type: 'string' },
+              discovered: { type: 'integer' },
+              added: { type: 'integer' },
+              profiles: { type: 'array', items: profileSchema },
+            },
+            ['account_id', 'discovered', 'added'],
+          ),
+        },
+      },
+    },
     async (req) => {
-      requireAccount(req, req.params.id);
+      await requireKnownAccount(req, db, req.params.id);
       const client = await deps.clients.forAccount(req.params.id).catch((err: Error) => {
         throw badRequest(err.message);
       });
@@ -190,17 +275,32 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     },
   );
 
-  app.get<{ Params: { id: string } }>('/v1/accounts/:id/profiles', { schema: { params: uuidParam } }, async (req) => {
-    requireAccount(req, req.params.id);
-    return { profiles: await db('profiles').where({ account_id: req.params.id }).orderBy('profile_id') };
-  });
+  app.get<{ Params: { id: string }; Querystring: PageQuery }>(
+    '/v1/accounts/:id/profiles',
+    {
+      schema: {
+        summary: "The account's advertising profiles, a page at a time",
+        params: uuidParam,
+        querystring: { type: 'object', additionalProperties: false, properties: pageQueryProperties },
+        response: { 200: object({ profiles: { type: 'array', items: profileSchema }, ...pageResponseProperties }) },
+      },
+    },
+    async (req) => {
+      await requireKnownAccount(req, db, req.params.id);
+      const { items, ...rest } = await page(
+        db('profiles').where({ account_id: req.params.id }).orderBy('profile_id'),
+        req.query,
+      );
+      return { profiles: items, ...rest };
+    },
+  );
 
   const syncSchema = {
     type: 'object',
     required: ['profileId'],
     additionalProperties: false,
     properties: {
-      profileId: { type: 'string', minLength: 1 },
+      profileId: { type: 'string', minLength: 1, maxLength: 64 },
       entity: { type: 'string', enum: ['all', ...ENTITY_TYPES], default: 'all' },
       mode: { type: 'string', enum: ['full', 'incremental'], default: 'incremental' },
     },
@@ -250,29 +350,68 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     });
   };
 
+  const syncStarted = object(
+    {
+      batchId: { type: 'string' },
+      profileId: { type: 'string' },
+      mode: { type: 'string' },
+      runs: {
+        type: 'array',
+        items: object({ id: { type: 'string' }, entityType: { type: 'string' }, mode: { type: 'string' } }),
+      },
+      status_url: { type: 'string' },
+    },
+    ['batchId', 'runs', 'status_url'],
+  );
   app.get<{ Querystring: SyncQuery }>(
     '/v1/entities/sync',
     {
-      schema: { summary: 'Start an entity sync in the background; answers with the run ids', querystring: syncSchema },
+      schema: {
+        summary: 'Start an entity sync in the background; answers with the run ids',
+        querystring: syncSchema,
+        response: { 202: syncStarted },
+      },
     },
     (req, reply) => trigger(req.query, req, reply),
   );
   app.post<{ Querystring: SyncQuery }>(
     '/v1/entities/sync',
     {
-      schema: { summary: 'Start an entity sync in the background; answers with the run ids', querystring: syncSchema },
+      schema: {
+        summary: 'Start an entity sync in the background; answers with the run ids',
+        querystring: syncSchema,
+        response: { 202: syncStarted },
+      },
     },
     (req, reply) => trigger(req.query, req, reply),
   );
 
   app.get<{ Params: { id: string } }>(
     '/v1/sync-runs/:id',
-    { schema: { summary: 'The runs of a sync batch', params: uuidParam } },
+    {
+      schema: {
+        summary: 'The runs of a sync batch',
+        params: uuidParam,
+        response: {
+          200: object(
+            {
+              batchId: { type: 'string' },
+              done: { type: 'boolean' },
+              status: { type: 'string', enum: ['running', 'failed', 'succeeded'] },
+              runs: { type: 'array', items: syncRunSchema },
+            },
+            ['batchId', 'done', 'status', 'runs'],
+          ),
+        },
+      },
+    },
     async (req) => {
       const runs = await db('sync_runs').where({ batch_id: req.params.id }).orderBy('created_at');
       if (runs.length === 0) throw notFound(`no sync batch ${req.params.id}`);
       const profile = await db('profiles').where({ profile_id: runs[0].profile_id }).first('account_id');
+      // A batch whose profile is gone belongs to no account: only an admin may read it.
       if (profile) requireAccount(req, profile.account_id);
+      else requireAdmin(req);
       const done = runs.every((r) => ['succeeded', 'failed', 'skipped'].includes(r.status));
       return {
         batchId: req.params.id,
@@ -292,7 +431,12 @@ export function registerIngestionApi(app: FastifyInstance, deps: ApiDeps & { wak
   const { db } = deps;
   app.post(
     '/v1/ingestion/sync-all',
-    { schema: { summary: 'Profiles, entities and report requests for every account (admin), in the background' } },
+    {
+      schema: {
+        summary: 'Profiles, entities and report requests for every account (admin), in the background',
+        response: { 202: startedRun },
+      },
+    },
     async (req, reply) => {
       requireAdmin(req);
       const runId = await startIngestion(db, 'all');
@@ -306,12 +450,11 @@ export function registerIngestionApi(app: FastifyInstance, deps: ApiDeps & { wak
       schema: {
         summary: 'Profiles, entities and report requests for one account, in the background',
         params: uuidParam,
+        response: { 202: startedRun },
       },
     },
     async (req, reply) => {
-      requireAccount(req, req.params.id);
-      if (!(await db('accounts').where({ id: req.params.id }).first('id')))
-        throw notFound(`no account ${req.params.id}`);
+      await requireKnownAccount(req, db, req.params.id);
       if (!(await db('amazon_credentials').where({ account_id: req.params.id }).first('account_id')))
         throw badRequest(
           `account ${req.params.id} has no Amazon credentials; POST /v1/accounts/${req.params.id}/credentials first`,
@@ -321,11 +464,21 @@ export function registerIngestionApi(app: FastifyInstance, deps: ApiDeps & { wak
       return reply.status(202).send({ runId, status_url: `/v1/ingestion/runs/${runId}` });
     },
   );
-  app.get<{ Params: { id: string } }>('/v1/ingestion/runs/:id', { schema: { params: uuidParam } }, async (req) => {
-    const run = await db('ingestion_runs').where({ id: req.params.id }).first();
-    if (!run) throw notFound(`no ingestion run ${req.params.id}`);
-    if (run.account_id) requireAccount(req, run.account_id);
-    else requireAdmin(req);
-    return run;
-  });
+  app.get<{ Params: { id: string } }>(
+    '/v1/ingestion/runs/:id',
+    {
+      schema: {
+        summary: 'An ingestion run and its progress per stage',
+        params: uuidParam,
+        response: { 200: ingestionRunSchema },
+      },
+    },
+    async (req) => {
+      const run = await db('ingestion_runs').where({ id: req.params.id }).first();
+      if (!run) throw notFound(`no ingestion run ${req.params.id}`);
+      if (run.account_id) requireAccount(req, run.account_id);
+      else requireAdmin(req);
+      return run;
+    },
+  );
 }

@@ -2,8 +2,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { Knex } from '@adsync/shared/db/postgres';
 import { REPORT_TYPE_IDS } from '@adsync/shared/amazon/report-catalog';
-import { badRequest } from '@adsync/shared/http/errors';
+import { badRequest, notFound } from '@adsync/shared/http/errors';
 import { principalOf, requireAdmin } from '@adsync/shared/http/server';
+import { nullable, object, pageOfList, pageQueryProperties, pageResponseProperties } from '@adsync/shared/http/schemas';
+import { daysBetween } from '@adsync/shared/calendar';
+
+/** The longest window one gaps query may span: a year and a month, more than Amazon keeps reports for. */
+export const MAX_GAPS_WINDOW_DAYS = 400;
 import { monitoringView } from '@adsync/shared/reports/pending-reports';
 import { findGaps } from './completeness.ts';
 import type { Loop } from '@adsync/shared/runtime/loop';
@@ -11,7 +16,12 @@ import type { Loop } from '@adsync/shared/runtime/loop';
 export function registerReportsApi(app: FastifyInstance, deps: { db: Knex; poller: Loop }): void {
   app.post(
     '/v1/reports/poll',
-    { schema: { summary: 'Run a poll tick now, in the background (admin: the tick polls every account)' } },
+    {
+      schema: {
+        summary: 'Run a poll tick now, in the background (admin: the tick polls every account)',
+        response: { 202: object({ accepted: { type: 'boolean' }, lastTickAt: nullable({ type: 'string' }) }) },
+      },
+    },
     async (req, reply) => {
       requireAdmin(req);
       deps.poller.wake();
@@ -21,7 +31,24 @@ export function registerReportsApi(app: FastifyInstance, deps: { db: Knex; polle
 
   app.get(
     '/v1/reports/monitor',
-    { schema: { summary: 'Pending reports by type and status: count, average polls, latest created' } },
+    {
+      schema: {
+        summary: 'Pending reports by type and status: count, average polls, latest created',
+        response: {
+          200: object({
+            reports: {
+              type: 'array',
+              items: object({
+                report_type: { type: 'string' },
+                status: { type: 'string' },
+                count: { type: 'integer' },
+                avg_polls: nullable({ type: 'number' }),
+              }),
+            },
+          }),
+        },
+      },
+    },
     async (req) => {
       const p = principalOf(req);
       return { reports: await monitoringView(deps.db, p.scope === 'admin' ? undefined : p.accountId) };
@@ -29,7 +56,15 @@ export function registerReportsApi(app: FastifyInstance, deps: { db: Knex; polle
   );
 
   app.get<{
-    Querystring: { from?: string; to?: string; profileId?: string; reportType?: string; includeInProgress?: boolean };
+    Querystring: {
+      from?: string;
+      to?: string;
+      profileId?: string;
+      reportType?: string;
+      includeInProgress?: boolean;
+      limit: number;
+      offset: number;
+    };
   }>(
     '/v1/reports/gaps',
     {
@@ -39,12 +74,35 @@ export function registerReportsApi(app: FastifyInstance, deps: { db: Knex; polle
           type: 'object',
           additionalProperties: false,
           properties: {
-            from: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' },
-            to: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' },
-            profileId: { type: 'string' },
+            from: { type: 'string', format: 'date' },
+            to: { type: 'string', format: 'date' },
+            profileId: { type: 'string', minLength: 1, maxLength: 64 },
             reportType: { type: 'string', enum: REPORT_TYPE_IDS },
             includeInProgress: { type: 'boolean', default: false },
+            ...pageQueryProperties,
           },
+        },
+        response: {
+          200: object(
+            {
+              from: { type: 'string' },
+              to: { type: 'string' },
+              complete: { type: 'boolean' },
+              total: { type: 'integer' },
+              gaps: {
+                type: 'array',
+                items: object({
+                  profileId: { type: 'string' },
+                  reportType: { type: 'string' },
+                  day: { type: 'string' },
+                  kind: { type: 'string' },
+                  reason: { type: 'string' },
+                }),
+              },
+              ...pageResponseProperties,
+            },
+            ['from', 'to', 'complete', 'gaps'],
+          ),
         },
       },
     },
@@ -54,12 +112,25 @@ export function registerReportsApi(app: FastifyInstance, deps: { db: Knex; polle
       const from =
         req.query.from ?? new Date(Date.parse(`${today}T00:00:00Z`) - 42 * 86_400_000).toISOString().slice(0, 10);
       if (from > to) throw badRequest('from must not be after to', { from, to });
+      if (daysBetween(from, to) + 1 > MAX_GAPS_WINDOW_DAYS)
+        throw badRequest(`from..to may span at most ${MAX_GAPS_WINDOW_DAYS} days; ask for the window in parts`, {
+          from,
+          to,
+          days: daysBetween(from, to) + 1,
+        });
       const p = principalOf(req);
       let profileIds = req.query.profileId ? [req.query.profileId] : undefined;
-      if (p.scope !== 'admin') {
-        const own: string[] = await deps.db('profiles').where({ account_id: p.accountId }).pluck('profile_id');
-        profileIds = (profileIds ?? own).filter((id) => own.includes(id));
-        if (profileIds.length === 0) return { from, to, complete: true, gaps: [] };
+      if (req.query.profileId) {
+        const profile = await deps.db('profiles').where({ profile_id: req.query.profileId }).first('account_id');
+        // Another account's profile is, to this key, no profile at all.
+        if (!profile || (p.scope !== 'admin' && profile.account_id !== p.accountId))
+          throw notFound(`no profile ${req.query.profileId}`);
+      } else if (p.scope !== 'admin') {
+        profileIds = await deps.db('profiles').where({ account_id: p.accountId }).pluck('profile_id');
+        if (profileIds.length === 0) {
+          const { items, ...rest } = pageOfList([], req.query);
+          return { from, to, complete: true, ...rest, gaps: items };
+        }
       }
       const gaps = await findGaps(deps.db, {
         from,
@@ -68,7 +139,8 @@ export function registerReportsApi(app: FastifyInstance, deps: { db: Knex; polle
         profileIds,
         includeInProgress: req.query.includeInProgress,
       });
-      return { from, to, complete: gaps.filter((g) => g.kind !== 'in_progress').length === 0, gaps };
+      const { items, ...rest } = pageOfList(gaps, req.query);
+      return { from, to, complete: gaps.filter((g) => g.kind !== 'in_progress').length === 0, ...rest, gaps: items };
     },
   );
 }

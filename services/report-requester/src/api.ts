@@ -6,8 +6,16 @@ import type { Logger } from '@adsync/shared/logger';
 import type { AmazonClients } from '@adsync/shared/amazon/account-clients';
 import { REPORT_TYPE_IDS } from '@adsync/shared/amazon/report-catalog';
 import { runReports } from '@adsync/shared/reports/pending-reports';
-import { notFound } from '@adsync/shared/http/errors';
-import { principalOf, requireAccount } from '@adsync/shared/http/server';
+import { badRequest, notFound } from '@adsync/shared/http/errors';
+import { principalOf, requireAccount, requireKnownAccount } from '@adsync/shared/http/server';
+import {
+  idParams,
+  object,
+  page,
+  pageQueryProperties,
+  pageResponseProperties,
+  type PageQuery,
+} from '@adsync/shared/http/schemas';
 import { requestReports } from '@adsync/shared/reports/request-reports';
 import type { Tier } from '@adsync/shared/reports/report-plan';
 
@@ -34,12 +42,18 @@ export function registerRequesterApi(app: FastifyInstance, deps: RequesterApiDep
           type: 'object',
           additionalProperties: false,
           properties: {
-            profileId: { type: 'string' },
+            profileId: { type: 'string', minLength: 1, maxLength: 64 },
             accountId: { type: 'string', format: 'uuid' },
-            reportTypes: { type: 'array', minItems: 1, items: { type: 'string', enum: REPORT_TYPE_IDS } },
+            reportTypes: {
+              type: 'array',
+              minItems: 1,
+              uniqueItems: true,
+              items: { type: 'string', enum: REPORT_TYPE_IDS },
+            },
             backfillDays: { type: 'integer', minimum: 1, maximum: 95 },
           },
         },
+        response: { 202: object({ runId: { type: 'string' }, status_url: { type: 'string' } }, ['runId']) },
       },
     },
     async (req, reply) => {
@@ -50,7 +64,9 @@ export function registerRequesterApi(app: FastifyInstance, deps: RequesterApiDep
         const prof = await deps.db('profiles').where({ profile_id: body.profileId }).first('account_id');
         if (!prof) throw notFound(`no profile ${body.profileId}`);
         requireAccount(req, prof.account_id);
-      } else if (accountId) requireAccount(req, accountId);
+        if (accountId && accountId !== prof.account_id)
+          throw badRequest(`profile ${body.profileId} does not belong to account ${accountId}`);
+      } else if (accountId) await requireKnownAccount(req, deps.db, accountId);
       else if (p.scope === 'account') accountId = p.accountId;
       const runId = randomUUID();
       deps.background(
@@ -71,15 +87,39 @@ export function registerRequesterApi(app: FastifyInstance, deps: RequesterApiDep
     },
   );
 
-  app.get<{ Params: { runId: string } }>(
+  app.get<{ Params: { runId: string }; Querystring: PageQuery }>(
     '/v1/reports/runs/:runId',
-    { schema: { params: { type: 'object', properties: { runId: { type: 'string', format: 'uuid' } } } } },
+    {
+      schema: {
+        summary: 'The reports a request run asked for, a page at a time',
+        params: idParams('runId'),
+        querystring: { type: 'object', additionalProperties: false, properties: pageQueryProperties },
+        response: {
+          200: object({
+            runId: { type: 'string' },
+            reports: {
+              type: 'array',
+              items: object({
+                id: { type: 'string' },
+                profile_id: { type: 'string' },
+                report_type: { type: 'string' },
+                status: { type: 'string' },
+              }),
+            },
+            ...pageResponseProperties,
+          }),
+        },
+      },
+    },
     async (req) => {
       const p = principalOf(req);
-      return {
-        runId: req.params.runId,
-        reports: await runReports(deps.db, req.params.runId, p.scope === 'account' ? p.accountId : undefined),
-      };
+      const { items, ...rest } = await page(
+        runReports(deps.db, req.params.runId, p.scope === 'account' ? p.accountId : undefined),
+        req.query,
+      );
+      // A run with nothing this key may see is, to this key, no run at all.
+      if (items.length === 0 && req.query.offset === 0) throw notFound(`no report run ${req.params.runId}`);
+      return { runId: req.params.runId, reports: items, ...rest };
     },
   );
 }

@@ -2,14 +2,50 @@
 import type { FastifyInstance } from 'fastify';
 import type { Knex } from '@adsync/shared/db/postgres';
 import type { SecretBox } from '@adsync/shared/crypto/secret-box';
-import { notFound } from '@adsync/shared/http/errors';
-import { principalOf, requireAccount } from '@adsync/shared/http/server';
+import { badRequest, notFound } from '@adsync/shared/http/errors';
+import { principalOf, requireAccount, requireKnownAccount } from '@adsync/shared/http/server';
+import {
+  dateTime,
+  idParams,
+  nullable,
+  object,
+  page,
+  pageQueryProperties,
+  pageResponseProperties,
+  type PageQuery,
+} from '@adsync/shared/http/schemas';
 import { createJob, PRIORITY } from './job-queue.ts';
 import { jobStatistics } from './maintenance.ts';
 import { SUPPLIER_KINDS } from './connectors/index.ts';
 import type { JobType } from './job-changes.ts';
 
 const JOB_TYPES = ['supplier_api', 'inventory_update', 'price_update', 'order_sync'];
+const JOB_STATUSES = ['pending', 'running', 'completed', 'failed'];
+
+const jobSchema = object(
+  {
+    id: { type: 'string' },
+    account_id: { type: 'string' },
+    supplier_id: { type: 'string' },
+    job_type: { type: 'string', enum: JOB_TYPES },
+    status: { type: 'string', enum: JOB_STATUSES },
+    priority: { type: 'integer' },
+    attempt: { type: 'integer' },
+    max_attempts: { type: 'integer' },
+    trigger: { type: 'string' },
+    worker_id: nullable({ type: 'string' }),
+    counts: {},
+    error: nullable({ type: 'string' }),
+    created_at: dateTime,
+    started_at: nullable(dateTime),
+    finished_at: nullable(dateTime),
+  },
+  ['id', 'account_id', 'supplier_id', 'job_type', 'status'],
+);
+const jobStarted = object({ id: { type: 'string' }, status: { type: 'string' }, priority: { type: 'integer' } }, [
+  'id',
+  'status',
+]);
 
 /** Jobs for every active supplier of an account (or all accounts), e.g. the hourly cycle. */
 export async function createCycle(
@@ -52,14 +88,20 @@ export function registerSupplierApi(
           properties: {
             accountId: { type: 'string', format: 'uuid' },
             kind: { type: 'string', enum: SUPPLIER_KINDS },
-            name: { type: 'string', minLength: 1 },
-            credentials: { type: 'object' },
+            name: { type: 'string', minLength: 1, maxLength: 200 },
+            credentials: { type: 'object', maxProperties: 20 },
           },
+        },
+        response: {
+          201: object(
+            { id: { type: 'string' }, kind: { type: 'string' }, name: { type: 'string' }, active: { type: 'boolean' } },
+            ['id', 'kind', 'name'],
+          ),
         },
       },
     },
     async (req, reply) => {
-      requireAccount(req, req.body.accountId);
+      await requireKnownAccount(req, db, req.body.accountId);
       const [row] = await db('suppliers')
         .insert({
           account_id: req.body.accountId,
@@ -86,6 +128,7 @@ export function registerSupplierApi(
             priority: { type: 'integer', minimum: -100, maximum: 100 },
           },
         },
+        response: { 202: jobStarted },
       },
     },
     async (req, reply) => {
@@ -104,32 +147,35 @@ export function registerSupplierApi(
     },
   );
 
-  app.get<{ Querystring: { status?: string; limit: number } }>(
+  app.get<{ Querystring: PageQuery & { status?: string } }>(
     '/v1/jobs',
     {
       schema: {
+        summary: 'Jobs, newest first, a page at a time',
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: {
-            status: { type: 'string', enum: ['pending', 'running', 'completed', 'failed'] },
-            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-          },
+          properties: { status: { type: 'string', enum: JOB_STATUSES }, ...pageQueryProperties },
         },
+        response: { 200: object({ jobs: { type: 'array', items: jobSchema }, ...pageResponseProperties }) },
       },
     },
     async (req) => {
       const p = principalOf(req);
-      let q = db('import_jobs').orderBy('created_at', 'desc').limit(req.query.limit);
+      let q = db('import_jobs').orderBy([
+        { column: 'created_at', order: 'desc' },
+        { column: 'id', order: 'desc' },
+      ]);
       if (req.query.status) q = q.where({ status: req.query.status });
       if (p.scope === 'account') q = q.where({ account_id: p.accountId });
-      return { jobs: await q };
+      const { items, ...rest } = await page(q, req.query);
+      return { jobs: items, ...rest };
     },
   );
 
   app.get<{ Params: { id: string } }>(
     '/v1/jobs/:id',
-    { schema: { params: { type: 'object', properties: { id: { type: 'string', format: 'uuid' } } } } },
+    { schema: { summary: 'One job', params: idParams(), response: { 200: jobSchema } } },
     async (req) => {
       const j = await db('import_jobs').where({ id: req.params.id }).first();
       if (!j) throw notFound(`no job ${req.params.id}`);
@@ -148,15 +194,23 @@ export function registerSupplierApi(
           additionalProperties: false,
           properties: {
             accountId: { type: 'string', format: 'uuid' },
-            jobTypes: { type: 'array', items: { type: 'string', enum: JOB_TYPES } },
+            jobTypes: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: JOB_TYPES } },
           },
+        },
+        response: {
+          202: object({
+            jobs: {
+              type: 'array',
+              items: object({ id: { type: 'string' }, jobType: { type: 'string' }, supplierId: { type: 'string' } }),
+            },
+          }),
         },
       },
     },
     async (req, reply) => {
       const p = principalOf(req);
       const accountId = req.body?.accountId ?? (p.scope === 'account' ? p.accountId : undefined);
-      if (accountId) requireAccount(req, accountId);
+      if (accountId) await requireKnownAccount(req, db, accountId);
       const jobs = await createCycle(db, {
         accountId,
         jobTypes: req.body?.jobTypes,
@@ -180,14 +234,15 @@ export function registerSupplierApi(
           additionalProperties: false,
           properties: {
             accountId: { type: 'string', format: 'uuid' },
-            url: { type: 'string', pattern: '^https?://' },
-            secret: { type: 'string', minLength: 16 },
+            url: { type: 'string', format: 'http-url' },
+            secret: { type: 'string', minLength: 16, maxLength: 512 },
           },
         },
+        response: { 201: object({ id: { type: 'string' }, url: { type: 'string' } }, ['id', 'url']) },
       },
     },
     async (req, reply) => {
-      requireAccount(req, req.body.accountId);
+      await requireKnownAccount(req, db, req.body.accountId);
       const [row] = await db('webhooks')
         .insert({ account_id: req.body.accountId, url: req.body.url, secret_sealed: deps.box.seal(req.body.secret) })
         .returning(['id', 'url']);
@@ -212,26 +267,44 @@ export function registerSupplierApi(
           additionalProperties: false,
           properties: {
             accountId: { type: 'string', format: 'uuid' },
-            marketplace: { type: 'string' },
-            endpointUrl: { type: 'string', pattern: '^https?://' },
+            marketplace: { type: 'string', minLength: 1, maxLength: 100 },
+            endpointUrl: { type: 'string', format: 'http-url' },
             listings: {
               type: 'array',
+              maxItems: 10_000,
               items: {
                 type: 'object',
                 required: ['listingId', 'supplierId', 'supplierProductId'],
+                additionalProperties: false,
                 properties: {
-                  listingId: { type: 'string' },
+                  listingId: { type: 'string', minLength: 1, maxLength: 200 },
                   supplierId: { type: 'string', format: 'uuid' },
-                  supplierProductId: { type: 'string' },
+                  supplierProductId: { type: 'string', minLength: 1, maxLength: 200 },
                 },
               },
             },
           },
         },
+        response: { 201: object({ id: { type: 'string' }, listings: { type: 'integer' } }, ['id', 'listings']) },
       },
     },
     async (req, reply) => {
-      requireAccount(req, req.body.accountId);
+      await requireKnownAccount(req, db, req.body.accountId);
+      // A listing may only name this account's suppliers: another account's products must never be sent here.
+      const named = [...new Set(req.body.listings.map((l) => l.supplierId))];
+      const own = new Set<string>(
+        named.length
+          ? await db('suppliers').whereIn('id', named).where({ account_id: req.body.accountId }).pluck('id')
+          : [],
+      );
+      const foreign = req.body.listings.flatMap((l, i) =>
+        own.has(l.supplierId) ? [] : [{ index: i, supplierId: l.supplierId }],
+      );
+      if (foreign.length)
+        throw badRequest(
+          `listings name suppliers that are not this account's: ${[...new Set(foreign.map((f) => f.supplierId))].join(', ')}`,
+          { listings: foreign.slice(0, 50) },
+        );
       const [m] = await db('marketplace_integrations')
         .insert({
           account_id: req.body.accountId,
@@ -254,7 +327,17 @@ export function registerSupplierApi(
 
   app.get(
     '/v1/metrics/jobs',
-    { schema: { summary: 'Last 7 days: per job type, counts, success rate and durations' } },
+    {
+      schema: {
+        summary: 'Last 7 days: per job type, counts, success rate and durations',
+        response: {
+          200: object({
+            windowDays: { type: 'integer' },
+            jobs: { type: 'array', items: object({ job_type: { type: 'string' } }) },
+          }),
+        },
+      },
+    },
     async (req) => {
       const p = principalOf(req);
       return { windowDays: 7, jobs: await jobStatistics(db, p.scope === 'account' ? p.accountId : undefined) };

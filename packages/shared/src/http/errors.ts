@@ -30,6 +30,33 @@ export const forbidden = (message: string, details: unknown = null) =>
 export const notFound = (message: string, details: unknown = null) => new HttpError(404, 'not_found', message, details);
 export const conflict = (message: string, details: unknown = null) => new HttpError(409, 'conflict', message, details);
 
+/**
+ * Postgres refusing a value is the client's input reaching the database unchecked;
+ * it answers 4xx, never 500. Validation and ownership checks are the first line —
+ * this is the net under them.
+ */
+export function fromDatabaseError(err: unknown): HttpError | null {
+  const e = err as { code?: unknown; detail?: unknown; constraint?: unknown } | null;
+  if (!e || typeof e.code !== 'string' || !/^[0-9A-Z]{5}$/.test(e.code)) return null;
+  const detail = typeof e.detail === 'string' ? e.detail : null;
+  switch (e.code) {
+    case '23503': // foreign_key_violation
+      return notFound('a record this request names does not exist', { constraint: e.constraint ?? null, detail });
+    case '23505': // unique_violation
+      return conflict('a record with these values already exists', { constraint: e.constraint ?? null });
+    case '22P02': // invalid_text_representation
+    case '22021': // character_not_in_repertoire
+    case '22007': // invalid_datetime_format
+    case '22008': // datetime_field_overflow
+    case '22003': // numeric_value_out_of_range
+    case '22001': // string_data_right_truncation
+    case '54000': // program_limit_exceeded (e.g. an index row too large)
+      return badRequest('a value in this request cannot be stored as given', { code: e.code });
+    default:
+      return null;
+  }
+}
+
 /** JSON schema of the error body, for the OpenAPI document. */
 export const errorBodySchema = {
   type: 'object',

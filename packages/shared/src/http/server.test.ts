@@ -114,7 +114,9 @@ test('an account key reaches its own account and nothing else', async () => {
   assert.deepEqual(own.json(), { accountId: accountA, mode: 'full' });
   const other = await get(`/v1/accounts/${accountB}/things`, keyA);
   assert.equal(other.statusCode, 403);
-  assert.deepEqual(other.json().details, { accountId: accountB });
+  // The refusal names no account: a key must not learn who owns what it asked for.
+  assert.equal(other.json().details, null);
+  assert.doesNotMatch(other.body, new RegExp(accountB));
 });
 
 test('an admin key reaches every account', async () => {

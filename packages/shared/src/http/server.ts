@@ -16,7 +16,18 @@ import swagger from '@fastify/swagger';
 import type { Knex } from 'knex';
 import type { Logger } from '../logger.ts';
 import { authenticate, mayAccessAccount, type Principal } from './api-keys.ts';
-import { HttpError, describeValidation, errorBodySchema, forbidden, unauthorized, type ErrorBody } from './errors.ts';
+import {
+  HttpError,
+  badRequest,
+  describeValidation,
+  errorBodySchema,
+  forbidden,
+  fromDatabaseError,
+  notFound,
+  unauthorized,
+  type ErrorBody,
+} from './errors.ts';
+import { nulPaths, validatorCompiler } from './validation.ts';
 
 export type ReadinessCheck = () => Promise<{ ok: boolean; detail: string }>;
 
@@ -47,11 +58,18 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
   const app = Fastify({
     loggerInstance: opts.log as FastifyBaseLogger,
     bodyLimit: opts.bodyLimit ?? 1_048_576,
-    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
     genReqId: (req) =>
       typeof req.headers['x-request-id'] === 'string' ? req.headers['x-request-id'] : crypto.randomUUID(),
   });
   app.decorateRequest('principal', null);
+  app.setValidatorCompiler(validatorCompiler);
+
+  // Every route documents the errors every route can answer, so clients (and the fuzzer) know them.
+  app.addHook('onRoute', (route) => {
+    const schema = (route.schema ??= {}) as { response?: Record<string, unknown>; hide?: boolean };
+    if (schema.hide) return;
+    schema.response = { ...STANDARD_ERRORS, ...schema.response };
+  });
 
   await app.register(swagger, {
     openapi: {
@@ -70,6 +88,15 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
   });
 
   app.setErrorHandler((err: FastifyError | HttpError, req: FastifyRequest, reply: FastifyReply) => {
+    // A database refusal that validation should have caught first: still the client's input, never a 500.
+    const fromDb = err instanceof HttpError ? null : fromDatabaseError(err);
+    if (fromDb) {
+      req.log.warn(
+        { err, code: (err as { code?: string }).code },
+        'input refused by the database; validation missed it',
+      );
+      err = fromDb;
+    }
     if (err instanceof HttpError) {
       if (err.statusCode >= 500) req.log.error({ err }, err.message);
       return reply
@@ -84,10 +111,14 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
       status?: number | null;
     };
     if (upstream.name === 'AmazonApiError' || upstream.name === 'LwaError') {
-      // Amazon (or a supplier) failed us: say so, with Amazon's request id, instead of a bare 500.
+      // Amazon refusing what the account gave us (credentials, a profile it may not use,
+      // a request it calls invalid) is about the account's data: a 4xx that says what to
+      // fix. Only Amazon being down or throttling us is a 5xx (503: try again later).
       req.log.warn({ err }, 'upstream API failed');
-      return reply.status(upstream.retriable ? 503 : 502).send({
-        error: 'upstream_error',
+      const refused = upstream.kind === 'auth' || upstream.kind === 'forbidden' || upstream.kind === 'not_found';
+      const status = upstream.retriable ? 503 : refused ? 409 : upstream.kind === 'bad_request' ? 400 : 502;
+      return reply.status(status).send({
+        error: upstream.retriable ? 'upstream_unavailable' : refused ? 'upstream_refused' : 'upstream_error',
         message: (err as Error).message,
         details: {
           kind: upstream.kind,
@@ -121,6 +152,14 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
       details: null,
     } satisfies ErrorBody),
   );
+
+  app.addHook('preValidation', async (req) => {
+    const bad = [...nulPaths(req.body, 'body'), ...nulPaths(req.query, 'query'), ...nulPaths(req.params, 'params')];
+    if (bad.length)
+      throw badRequest(`${bad.join(', ')} contains a NUL character, which no field accepts`, {
+        fields: bad.map((path) => ({ path, problem: 'contains a NUL character (\\u0000)' })),
+      });
+  });
 
   app.addHook('onRequest', async (req) => {
     const path = req.url.split('?')[0] ?? req.url;
@@ -167,7 +206,18 @@ export function principalOf(req: FastifyRequest): Principal {
 /** Throws 403 unless the request's key may act on this account. */
 export function requireAccount(req: FastifyRequest, accountId: string): void {
   const p = principalOf(req);
-  if (!mayAccessAccount(p, accountId)) throw forbidden('this API key is scoped to another account', { accountId });
+  // The details never name the account: a key must not learn which account owns a resource it named.
+  if (!mayAccessAccount(p, accountId)) throw forbidden('this API key may not act on that resource');
+}
+
+/**
+ * The account a request names must be one this key may act on (403 otherwise) and
+ * must exist (404): an unknown id is the client's mistake, not a foreign-key 500.
+ */
+export async function requireKnownAccount(req: FastifyRequest, db: Knex, accountId: string): Promise<void> {
+  requireAccount(req, accountId);
+  if (!(await db('accounts').where({ id: accountId }).first('id')))
+    throw notFound(`no account ${accountId}`, { accountId });
 }
 
 export function requireAdmin(req: FastifyRequest): void {
@@ -180,4 +230,19 @@ export const errorResponses = {
   401: errorBodySchema,
   403: errorBodySchema,
   404: errorBodySchema,
+} as const;
+
+/**
+ * What any route may answer besides its own results: bad input (400, 413 too large,
+ * 415 wrong content type), no or a wrong key (401, 403), a named thing missing (404),
+ * a conflict with the current state (409), and Amazon or a supplier failing us (502,
+ * or 503 when trying again later can help).
+ */
+const STANDARD_ERRORS = {
+  ...errorResponses,
+  409: errorBodySchema,
+  413: errorBodySchema,
+  415: errorBodySchema,
+  502: errorBodySchema,
+  503: errorBodySchema,
 } as const;

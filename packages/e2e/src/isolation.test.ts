@@ -1,0 +1,347 @@
+// Tenant isolation, generated from the routes. Every route every service documents
+// is listed here with what isolation it owes; the requests themselves are generated
+// from its OpenAPI document: for each id it takes (account, profile, supplier, job,
+// run, execution, instance, workflow, listing…), account A's key names B's and must
+// be refused, and B's data must be exactly as it was. A route this table does not
+// know fails the suite, so a new route cannot ship without its isolation case.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServiceApps, SERVICES, type ServiceApps, type Service, type Tenant } from './service-apps.ts';
+import { ownedDigest } from './tenant-digest.ts';
+
+type Isolation =
+  /** Takes ids: A naming B's is refused and changes nothing; A naming its own passes the ownership checks. */
+  | 'names-resources'
+  /** Admin keys only: an account key is refused (403) and changes nothing. */
+  | 'admin-only'
+  /** Takes no tenant id: answers with the caller's own data only, never B's. */
+  | 'own-data';
+
+const ROUTES: Record<string, Isolation> = {
+  'entity-sync POST /v1/accounts': 'admin-only',
+  'entity-sync GET /v1/accounts': 'own-data',
+  'entity-sync POST /v1/accounts/{id}/api-keys': 'admin-only',
+  'entity-sync POST /v1/accounts/{id}/credentials': 'names-resources',
+  'entity-sync POST /v1/accounts/{id}/profiles/sync': 'names-resources',
+  'entity-sync GET /v1/accounts/{id}/profiles': 'names-resources',
+  'entity-sync GET /v1/entities/sync': 'names-resources',
+  'entity-sync POST /v1/entities/sync': 'names-resources',
+  'entity-sync GET /v1/sync-runs/{id}': 'names-resources',
+  'entity-sync POST /v1/ingestion/sync-all': 'admin-only',
+  'entity-sync POST /v1/ingestion/sync-account/{id}': 'names-resources',
+  'entity-sync GET /v1/ingestion/runs/{id}': 'names-resources',
+  'report-requester POST /v1/reports/request': 'names-resources',
+  'report-requester GET /v1/reports/runs/{runId}': 'names-resources',
+  'report-poller POST /v1/reports/poll': 'admin-only',
+  'report-poller GET /v1/reports/monitor': 'own-data',
+  'report-poller GET /v1/reports/gaps': 'names-resources',
+  'amc-runner POST /v1/amc/instances': 'names-resources',
+  'amc-runner POST /v1/amc/workflows': 'names-resources',
+  'amc-runner POST /v1/amc/executions': 'names-resources',
+  'amc-runner GET /v1/amc/executions/{id}/status': 'names-resources',
+  'amc-runner GET /v1/amc/executions/{id}': 'names-resources',
+  'amc-runner GET /v1/amc/executions/{id}/results': 'names-resources',
+  'supplier-sync POST /v1/suppliers': 'names-resources',
+  'supplier-sync POST /v1/jobs': 'names-resources',
+  'supplier-sync GET /v1/jobs': 'own-data',
+  'supplier-sync GET /v1/jobs/{id}': 'names-resources',
+  'supplier-sync POST /v1/sync/run': 'names-resources',
+  'supplier-sync POST /v1/webhooks': 'names-resources',
+  'supplier-sync POST /v1/marketplace/integrations': 'names-resources',
+  'supplier-sync GET /v1/metrics/jobs': 'own-data',
+};
+
+/** Which tenant id a field names, by its name; path `{id}`s by the collection they sit in. */
+const FIELD_KINDS: Record<string, keyof Tenant> = {
+  accountId: 'accountId',
+  profileId: 'profileId',
+  supplierId: 'supplierId',
+  instanceId: 'instanceId',
+  workflowId: 'workflowId',
+  runId: 'reportRunId',
+  listingId: 'listingId',
+};
+const PATH_KINDS: [RegExp, keyof Tenant][] = [
+  [/^\/v1\/accounts\/\{id\}/, 'accountId'],
+  [/^\/v1\/ingestion\/sync-account\/\{id\}/, 'accountId'],
+  [/^\/v1\/ingestion\/runs\/\{id\}/, 'ingestionRunId'],
+  [/^\/v1\/sync-runs\/\{id\}/, 'syncBatchId'],
+  [/^\/v1\/jobs\/\{id\}/, 'jobId'],
+  [/^\/v1\/amc\/executions\/\{id\}/, 'executionId'],
+];
+
+type Schema = {
+  type?: string | string[];
+  properties?: Record<string, Schema>;
+  required?: string[];
+  items?: Schema;
+  enum?: unknown[];
+  format?: string;
+  pattern?: string;
+  minLength?: number;
+  minimum?: number;
+  default?: unknown;
+};
+interface Operation {
+  service: Service;
+  method: string;
+  path: string;
+  params: { name: string; in: 'path' | 'query'; schema: Schema; required?: boolean }[];
+  body: Schema | null;
+}
+
+let s: ServiceApps;
+let operations: Operation[];
+
+before(async () => {
+  s = await startServiceApps();
+  operations = [];
+  for (const service of SERVICES) {
+    const doc = s.apps[service].swagger() as unknown as {
+      paths: Record<
+        string,
+        Record<
+          string,
+          { parameters?: Operation['params']; requestBody?: { content: Record<string, { schema: Schema }> } }
+        >
+      >;
+    };
+    for (const [path, methods] of Object.entries(doc.paths ?? {})) {
+      for (const [method, op] of Object.entries(methods)) {
+        operations.push({
+          service,
+          method: method.toUpperCase(),
+          path,
+          params: op.parameters ?? [],
+          body: op.requestBody?.content['application/json']?.schema ?? null,
+        });
+      }
+    }
+  }
+});
+
+after(async () => {
+  await s?.close();
+});
+
+const keyOf = (o: Operation) => `${o.service} ${o.method} ${o.path}`;
+
+/** A value for one field that its schema accepts, naming `owner`'s resource when the field names one. */
+function sample(schema: Schema, name: string, ids: (kind: keyof Tenant) => string, pathOf: string): unknown {
+  const kind = FIELD_KINDS[name];
+  if (kind) return schema.type === 'array' ? [ids(kind)] : ids(kind);
+  if (schema.enum) return schema.default ?? schema.enum[0];
+  const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
+  switch (type) {
+    case 'integer':
+    case 'number':
+      return schema.default ?? Math.max(1, schema.minimum ?? 1);
+    case 'boolean':
+      return schema.default ?? false;
+    case 'array':
+      return [sample(schema.items ?? {}, name, ids, `${pathOf}[]`)];
+    case 'object': {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(schema.properties ?? {})) {
+        // Optional fields are left out unless they name a tenant's resource (those are what isolation is about).
+        if (!(schema.required ?? []).includes(k) && !FIELD_KINDS[k] && k !== 'listings') continue;
+        out[k] = sample(v, k, ids, `${pathOf}.${k}`);
+      }
+      return out;
+    }
+    default: {
+      const known: Record<string, string> = {
+        url: 'http://127.0.0.1:9/hook',
+        endpointUrl: 'http://127.0.0.1:9/shop',
+        secret: 'a-webhook-secret-long-enough',
+        sqlQuery: 'SELECT 1',
+        timeWindowStart: '2025-01-01T00:00:00',
+        timeWindowEnd: '2025-01-02T00:00:00',
+        client_id: 'amzn1.application-oa2-client.isolation',
+        client_secret: 'isolation-secret',
+        refresh_token: 'Atzr|isolation',
+        advertiserId: 'ADVISOLATION',
+        marketplaceId: 'ATVPDKIKX0DER',
+        supplierProductId: 'P-isolation',
+        company_name: 'isolation',
+        from: '2026-11-01',
+        to: '2026-11-02',
+      };
+      if (known[name]) return known[name];
+      if (schema.format === 'uuid') return '00000000-0000-4000-8000-000000000000';
+      if (schema.format === 'date') return '2026-11-01';
+      if (schema.format === 'email') return 'isolation@example.com';
+      return 'isolation'.padEnd(schema.minLength ?? 1, 'x');
+    }
+  }
+}
+
+/**
+ * Fields named like references that, on these routes, name something new of the
+ * caller's own: a workflow id being saved on the caller's instance, a listing id on
+ * the caller's marketplace. Any tenant may use any name there.
+ */
+const NEW_NAMES: Record<string, string[]> = {
+  'amc-runner POST /v1/amc/workflows': ['body.workflowId'],
+  'supplier-sync POST /v1/marketplace/integrations': ['body.listings[].listingId'],
+};
+
+/** Every id-bearing place in an operation: path params, query params, body fields (nested listings too). */
+function idPlaces(o: Operation): string[] {
+  return allIdPlaces(o).filter((p) => !(NEW_NAMES[keyOf(o)] ?? []).includes(p));
+}
+
+function allIdPlaces(o: Operation): string[] {
+  const places: string[] = [];
+  for (const p of o.params) {
+    if (p.in === 'path' && PATH_KINDS.some(([re]) => re.test(o.path))) places.push(`path:${p.name}`);
+    else if (FIELD_KINDS[p.name]) places.push(`${p.in}:${p.name}`);
+  }
+  const walk = (schema: Schema | undefined, at: string) => {
+    for (const [k, v] of Object.entries(schema?.properties ?? {})) {
+      if (FIELD_KINDS[k]) places.push(`${at}.${k}`);
+      if (v.type === 'array' && v.items?.properties) walk(v.items, `${at}.${k}[]`);
+    }
+  };
+  if (o.body) walk(o.body, 'body');
+  return places;
+}
+
+/** Builds the request: every id names `self`'s resources, except `foreign`, which names `other`'s. */
+function build(o: Operation, self: Tenant, other: Tenant, foreign: string | null) {
+  const idsFor = (place: string) => (kind: keyof Tenant) => (place === foreign ? other : self)[kind];
+  let path = o.path;
+  const query = new URLSearchParams();
+  for (const p of o.params) {
+    const place = `${p.in}:${p.name}`;
+    if (p.in === 'path') {
+      const kind = PATH_KINDS.find(([re]) => re.test(o.path))?.[1] ?? FIELD_KINDS[p.name];
+      assert.ok(kind, `${keyOf(o)}: no tenant kind for path parameter ${p.name}`);
+      path = path.replace(`{${p.name}}`, encodeURIComponent(idsFor(place)(kind)));
+    } else if (p.required || FIELD_KINDS[p.name]) {
+      query.set(p.name, String(sample(p.schema, p.name, idsFor(place), place)));
+    }
+  }
+  let body: unknown;
+  if (o.body) {
+    // Nested ids (listings[].supplierId) follow their own place; top-level ones theirs.
+    const b = sample(o.body, '', (kind) => self[kind], 'body') as Record<string, unknown>;
+    for (const place of idPlaces(o).filter((p) => p.startsWith('body.'))) {
+      const segments = place.slice('body.'.length).split('.');
+      const tenant = place === foreign ? other : self;
+      if (segments.length === 1)
+        b[segments[0]!] = sample(o.body.properties![segments[0]!]!, segments[0]!, (k) => tenant[k], place);
+      else {
+        const list = segments[0]!.replace('[]', '');
+        const field = segments[1]!;
+        const items = (b[list] as Record<string, unknown>[] | undefined) ?? [
+          sample(o.body.properties![list]!.items!, '', (k) => self[k], place),
+        ];
+        b[list] = items.map((it) => ({ ...(it as object), [field]: tenant[FIELD_KINDS[field]!] }));
+      }
+    }
+    body = b;
+  }
+  const qs = query.toString();
+  return { method: o.method, url: `${path}${qs ? `?${qs}` : ''}`, body };
+}
+
+async function send(o: Operation, req: ReturnType<typeof build>, key: string) {
+  const res = await s.apps[o.service].inject({
+    method: req.method as 'GET',
+    url: req.url,
+    headers: { authorization: `Bearer ${key}` },
+    ...(req.body !== undefined ? { payload: req.body as object } : {}),
+  });
+  return { status: res.statusCode, body: res.body };
+}
+
+const B_IDS = () =>
+  Object.entries(s.b)
+    .filter(([k]) => k !== 'key')
+    .map(([, v]) => v);
+
+test('every documented route has an isolation case (a new route without one fails here)', () => {
+  const documented = operations.map(keyOf).sort();
+  assert.ok(documented.length >= 30, `${documented.length} routes`);
+  assert.deepEqual(documented, Object.keys(ROUTES).sort());
+});
+
+test("account A's key naming any of B's resources is refused, and B's data is exactly as it was", async () => {
+  const before = await ownedDigest(s.pg.db, s.b);
+  const leaks: string[] = [];
+  let cases = 0;
+  for (const o of operations.filter((x) => ROUTES[keyOf(x)] === 'names-resources')) {
+    const places = idPlaces(o);
+    assert.ok(places.length > 0, `${keyOf(o)} is listed as naming resources but takes no id`);
+    for (const place of places) {
+      cases++;
+      const req = build(o, s.a, s.b, place);
+      const res = await send(o, req, s.a.key);
+      if (res.status < 400 || res.status === 401 || res.status >= 500)
+        leaks.push(`${keyOf(o)} with B's ${place}: ${res.status} ${res.body.slice(0, 200)}`);
+      // Echoing the id the request named tells A nothing; any other of B's ids would.
+      const named = JSON.stringify(req);
+      for (const id of B_IDS())
+        if (res.body.includes(id) && !named.includes(id))
+          leaks.push(`${keyOf(o)} with B's ${place} answered B's ${id}: ${res.body.slice(0, 300)}`);
+      const now = await ownedDigest(s.pg.db, s.b);
+      if (JSON.stringify(now) !== JSON.stringify(before))
+        leaks.push(
+          `${keyOf(o)} with B's ${place} changed B's ${Object.keys(now)
+            .filter((t) => now[t] !== before[t])
+            .join(', ')}`,
+        );
+    }
+  }
+  assert.deepEqual(leaks, []);
+  assert.ok(cases >= 25, `${cases} cross-tenant requests`);
+});
+
+test("the same requests naming only A's own resources pass the ownership checks (the refusals above are about ownership)", async () => {
+  const refused: string[] = [];
+  for (const o of operations.filter((x) => ROUTES[keyOf(x)] === 'names-resources')) {
+    const res = await send(o, build(o, s.a, s.b, null), s.a.key);
+    if (res.status === 403 || res.status === 401 || res.status >= 500)
+      refused.push(`${keyOf(o)}: ${res.status} ${res.body.slice(0, 200)}`);
+    if (
+      res.status === 404 &&
+      /no (account|profile|supplier|job|sync batch|ingestion run|AMC execution|report run)\b|is not registered|is not saved/.test(
+        res.body,
+      )
+    )
+      refused.push(`${keyOf(o)}: A's own resource not found: ${res.body.slice(0, 200)}`);
+  }
+  assert.deepEqual(refused, []);
+});
+
+test('admin-only routes refuse an account key and change nothing', async () => {
+  const before = await ownedDigest(s.pg.db, s.b);
+  const allRuns = await s.pg.db('ingestion_runs').where({ scope: 'all' }).count<{ c: string }[]>('* as c');
+  for (const o of operations.filter((x) => ROUTES[keyOf(x)] === 'admin-only')) {
+    const res = await send(o, build(o, s.a, s.b, idPlaces(o)[0] ?? null), s.a.key);
+    assert.equal(res.status, 403, `${keyOf(o)}: ${res.body}`);
+    assert.match(JSON.parse(res.body).message, /admin/);
+  }
+  assert.deepEqual(await ownedDigest(s.pg.db, s.b), before);
+  assert.deepEqual(await s.pg.db('ingestion_runs').where({ scope: 'all' }).count<{ c: string }[]>('* as c'), allRuns);
+});
+
+test("routes without tenant ids answer with the caller's own data: none of B's ids appear", async () => {
+  const seen: string[] = [];
+  for (const o of operations.filter((x) => ROUTES[keyOf(x)] === 'own-data')) {
+    const res = await send(o, build(o, s.a, s.b, null), s.a.key);
+    assert.equal(res.status, 200, `${keyOf(o)}: ${res.body}`);
+    for (const id of B_IDS()) if (res.body.includes(id)) seen.push(`${keyOf(o)} answered B's ${id}`);
+    // And the admin key sees B, so the check above can fail.
+    const admin = await send(o, build(o, s.a, s.b, null), s.adminKey);
+    assert.equal(admin.status, 200);
+  }
+  assert.deepEqual(seen, []);
+  const accounts = await send(
+    operations.find((o) => keyOf(o) === 'entity-sync GET /v1/accounts')!,
+    { method: 'GET', url: '/v1/accounts', body: undefined },
+    s.adminKey,
+  );
+  assert.ok(accounts.body.includes(s.b.accountId), 'the admin key lists B (the negative control of the check above)');
+});

@@ -1,0 +1,250 @@
+/**
+ * Every service's HTTP API in one process, on one fresh database, with two tenants
+ * (accounts A and B) that each own one of everything a route can name: profiles, a
+ * supplier, a job, a webhook, a marketplace integration, an AMC instance, workflow and
+ * execution, a sync batch, an ingestion run and a report run. The isolation, bad-input
+ * and fuzz suites stand on it. The APIs are registered exactly as each main.ts does;
+ * the background loops are not started (these suites judge what a request does).
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { startSandbox, type Sandbox } from '@adsync/sandbox';
+import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox';
+import { migrateClickHouse, migratePostgres } from '@adsync/shared/db/migrations';
+import { createSecretBox } from '@adsync/shared/crypto/secret-box';
+import { AmazonClients, storeCredentials } from '@adsync/shared/amazon/account-clients';
+import { createHttpServer } from '@adsync/shared/http/server';
+import { createApiKey, ensureAdminKey } from '@adsync/shared/http/api-keys';
+import { startLoop } from '@adsync/shared/runtime/loop';
+import { REPORT_TYPE_IDS } from '@adsync/shared/amazon/report-catalog';
+import { DEFAULT_TIERS } from '@adsync/shared/reports/report-plan';
+import {
+  freshClickHouse,
+  freshPostgres,
+  testLogger,
+  type FreshClickHouse,
+  type FreshPostgres,
+} from '@adsync/shared/testing/test-stack';
+import { registerApi, registerIngestionApi } from '@adsync/entity-sync/api';
+import { registerRequesterApi } from '@adsync/report-requester/api';
+import { registerReportsApi } from '@adsync/report-poller/api';
+import { registerAmcApi } from '@adsync/amc-runner/api';
+import { registerSupplierApi } from '@adsync/supplier-sync/api';
+import { createJob } from '@adsync/supplier-sync/job-queue';
+
+export const SERVICES = [
+  'entity-sync',
+  'report-requester',
+  'report-poller',
+  'etl-loader',
+  'amc-runner',
+  'supplier-sync',
+] as const;
+export type Service = (typeof SERVICES)[number];
+
+/** What one tenant owns, by the kind of id a route names. */
+export interface Tenant {
+  accountId: string;
+  key: string;
+  profileId: string;
+  supplierId: string;
+  jobId: string;
+  webhookId: string;
+  integrationId: string;
+  listingId: string;
+  instanceId: string;
+  workflowId: string;
+  executionId: string;
+  syncBatchId: string;
+  ingestionRunId: string;
+  reportRunId: string;
+  pendingReportId: string;
+}
+
+export interface ServiceApps {
+  apps: Record<Service, FastifyInstance>;
+  /** Base URLs, once `listen()` was called. */
+  urls: Record<Service, string>;
+  adminKey: string;
+  a: Tenant;
+  b: Tenant;
+  pg: FreshPostgres;
+  ch: FreshClickHouse;
+  sandbox: Sandbox;
+  listen(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startServiceApps(): Promise<ServiceApps> {
+  const log = testLogger('apps');
+  const sandbox = await startSandbox({ seed: 5, scale: { profiles: 1, campaignsPerProfile: 2 } });
+  const pg = await freshPostgres();
+  const ch = await freshClickHouse();
+  await migratePostgres(pg.db);
+  await migrateClickHouse(ch.ch);
+  const adminKey = `adsk_${randomBytes(24).toString('base64url')}`;
+  await ensureAdminKey(pg.db, adminKey);
+  const box = createSecretBox(randomBytes(32));
+  const clients = new AmazonClients({ db: pg.db, box, log, baseUrl: sandbox.url });
+  const background = (p: Promise<unknown>) => void p.catch(() => undefined);
+  const db = pg.db;
+
+  const apps = {} as Record<Service, FastifyInstance>;
+  for (const s of SERVICES) apps[s] = await createHttpServer({ name: s, log, db, readiness: {} });
+  const entityDeps = {
+    db,
+    ch: ch.ch,
+    box,
+    clients,
+    log,
+    batchSize: 100,
+    exportPollMs: 20,
+    amazonBaseUrl: sandbox.url,
+    background,
+  };
+  registerApi(apps['entity-sync'], entityDeps);
+  registerIngestionApi(apps['entity-sync'], { ...entityDeps, wakeIngestion: () => undefined });
+  registerRequesterApi(apps['report-requester'], {
+    db,
+    clients,
+    log,
+    reportTypes: REPORT_TYPE_IDS,
+    tiers: DEFAULT_TIERS,
+    concurrency: 1,
+    background,
+    relay: async () => undefined,
+  });
+  const poller = startLoop({ name: 'poll', intervalMs: 3_600_000, immediate: false, log, tick: async () => 0 });
+  registerReportsApi(apps['report-poller'], { db, poller });
+  registerAmcApi(apps['amc-runner'], { db, ch: ch.ch, clients, log, defaultWindowDays: 7 });
+  registerSupplierApi(apps['supplier-sync'], { db, box, relay: async () => undefined, maxAttempts: 3 });
+  for (const app of Object.values(apps)) await app.ready();
+
+  const tenant = async (name: string, n: number): Promise<Tenant> => {
+    const [{ id: accountId }] = await db('accounts')
+      .insert({ company_name: `tenant ${name}` })
+      .returning('id');
+    await storeCredentials(db, box, accountId, {
+      region: 'NA',
+      client_id: SANDBOX_CLIENT_ID,
+      client_secret: SANDBOX_CLIENT_SECRET,
+      refresh_token: SANDBOX_REFRESH_TOKEN,
+    });
+    const key = (await createApiKey(db, { scope: 'account', accountId }, `tenant ${name}`)).key;
+    const profileId = `90000000000${n}`;
+    await db('profiles').insert({
+      profile_id: profileId,
+      account_id: accountId,
+      country_code: 'US',
+      currency_code: 'USD',
+      timezone: 'UTC',
+    });
+    const [{ id: supplierId }] = await db('suppliers')
+      .insert({ account_id: accountId, kind: 'bigbuy', name: `${name} supplies`, credentials_sealed: box.seal('{}') })
+      .returning('id');
+    const job = await createJob(db, { accountId, supplierId, jobType: 'price_update' });
+    const [{ id: webhookId }] = await db('webhooks')
+      .insert({ account_id: accountId, url: `http://127.0.0.1:9/${name}`, secret_sealed: box.seal('s'.repeat(20)) })
+      .returning('id');
+    const [{ id: integrationId }] = await db('marketplace_integrations')
+      .insert({ account_id: accountId, marketplace: 'shop', endpoint_url: `http://127.0.0.1:9/${name}` })
+      .returning('id');
+    const listingId = `listing-${name}`;
+    await db('marketplace_listings').insert({
+      integration_id: integrationId,
+      listing_id: listingId,
+      supplier_id: supplierId,
+      supplier_product_id: `P-${name}`,
+    });
+    const instanceId = `amc${name}instance`;
+    await db('amc_instances').insert({
+      account_id: accountId,
+      instance_id: instanceId,
+      advertiser_id: `ADV${name.toUpperCase()}`,
+      marketplace_id: 'ATVPDKIKX0DER',
+    });
+    const workflowId = `wf_${name}`;
+    await db('amc_workflows').insert({ instance_id: instanceId, workflow_id: workflowId, sql_query: 'SELECT 1' });
+    const [{ id: executionId }] = await db('amc_executions')
+      .insert({
+        instance_id: instanceId,
+        workflow_id: workflowId,
+        status: 'completed',
+        request: JSON.stringify({ workflowId }),
+        time_window_start: '2026-01-01T00:00:00',
+        time_window_end: '2026-01-02T00:00:00',
+        time_zone: 'UTC',
+        output_format: 'CSV',
+      })
+      .returning('id');
+    const syncBatchId = randomUUID();
+    await db('sync_runs').insert({
+      batch_id: syncBatchId,
+      profile_id: profileId,
+      entity_type: 'campaigns',
+      mode: 'full',
+      trigger: 'fixture',
+      status: 'succeeded',
+    });
+    const [{ id: ingestionRunId }] = await db('ingestion_runs')
+      .insert({ scope: 'account', account_id: accountId, status: 'succeeded', stages: '{}' })
+      .returning('id');
+    const reportRunId = randomUUID();
+    const [{ id: pendingReportId }] = await db('pending_amazon_reports')
+      .insert({
+        profile_id: profileId,
+        report_type: 'spCampaigns',
+        ad_product: 'SPONSORED_PRODUCTS',
+        start_date: '2026-11-01',
+        end_date: '2026-11-01',
+        status: 'loaded',
+        run_id: reportRunId,
+        amazon_report_id: `amzn-${name}`,
+        columns: ['date', 'campaignId'],
+        columns_hash: `fixture-${name}`,
+      })
+      .returning('id');
+    return {
+      accountId,
+      key,
+      profileId,
+      supplierId,
+      jobId: job.id,
+      webhookId,
+      integrationId,
+      listingId,
+      instanceId,
+      workflowId,
+      executionId,
+      syncBatchId,
+      ingestionRunId,
+      reportRunId,
+      pendingReportId,
+    };
+  };
+  const a = await tenant('a', 1);
+  const b = await tenant('b', 2);
+
+  const urls = {} as Record<Service, string>;
+  return {
+    apps,
+    urls,
+    adminKey,
+    a,
+    b,
+    pg,
+    ch,
+    sandbox,
+    listen: async () => {
+      for (const s of SERVICES) urls[s] = await apps[s].listen({ host: '127.0.0.1', port: 0 });
+    },
+    close: async () => {
+      await poller.stop();
+      for (const app of Object.values(apps)) await app.close();
+      await clients.close();
+      await sandbox.close();
+      await ch.drop();
+      await pg.drop();
+    },
+  };
+}
