@@ -5,8 +5,6 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startSandbox, type Sandbox } from '@adsync/sandbox';
-import { reportRows, totalsOf, checkCreateReport } from '@adsync/sandbox';
-import { reportRequestBody } from '@adsync/shared/amazon/reporting';
 import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox';
 import { migrateClickHouse, migratePostgres } from '@adsync/shared/db/migrations';
 import { createSecretBox, parseKey } from '@adsync/shared/crypto/secret-box';
@@ -15,7 +13,7 @@ import { createEventBus, type EventBus } from '@adsync/shared/kafka/event-bus';
 import { RegistryCodec } from '@adsync/shared/kafka/codec';
 import { relayOutbox, enqueue } from '@adsync/shared/db/outbox';
 import { sampleEvent } from '@adsync/shared/kafka/sample-events';
-import { REPORT_TYPES, REPORT_TYPE_IDS } from '@adsync/shared/amazon/report-catalog';
+import { REPORT_TYPE_IDS } from '@adsync/shared/amazon/report-catalog';
 import {
   eventually,
   freshClickHouse,
@@ -33,6 +31,7 @@ import { pollTick } from '@adsync/report-poller/poll-tick';
 import { findGaps } from '@adsync/report-poller/completeness';
 import { startLoader, type Loader } from '@adsync/etl-loader/loader';
 import { syncProfiles } from '@adsync/entity-sync/sync-profiles';
+import { expectedDayTotals } from '@adsync/chaos/expected';
 import { refreshRecentMetrics } from '@adsync/entity-sync/recent-metrics';
 
 const KEY = 'dGVzdC1vbmx5LWtleS1mb3ItdGhlLXBpcGVsaW5lLXQ=';
@@ -184,35 +183,8 @@ async function chSums(where: string): Promise<Map<string, Sums>> {
 }
 
 /** What the sandbox generated for one profile, type and day, at the generation it last served. */
-function sandboxSums(profileId: string, reportTypeId: string, day: string, generation: number): Sums {
-  const p = sandbox.state.dataset.profileIndex(profileId)!;
-  // The request our client sends, through the sandbox's own engine.
-  const checked = checkCreateReport(
-    reportRequestBody({ reportTypeId, startDate: day, endDate: day }),
-    new Date().toISOString().slice(0, 10),
-  );
-  assert.ok(checked.ok, `${reportTypeId}: ${!checked.ok && checked.detail}`);
-  const t = totalsOf(
-    reportRows(sandbox.state.dataset, {
-      profileIndex: p,
-      startDate: day,
-      endDate: day,
-      configuration: checked.request.configuration,
-      generationOf: () => generation,
-    }),
-  );
-  const m = REPORT_TYPES[reportTypeId]!.metrics;
-  const s = (c: string) => t.sums[c] ?? 0;
-  return {
-    impressions: s('impressions'),
-    clicks: s('clicks'),
-    cost: s('cost'),
-    sales: s(m.sales),
-    orders: s(m.orders),
-    units: s(m.units),
-    rows: t.rows,
-  };
-}
+const sandboxSums = (profileId: string, reportTypeId: string, day: string, generation: number): Sums =>
+  expectedDayTotals(sandbox, profileId, reportTypeId, day, generation);
 
 const days = (from: number, to: number) => {
   const today = new Date().toISOString().slice(0, 10);

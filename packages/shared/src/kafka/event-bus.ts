@@ -35,6 +35,7 @@ import { chunk, planChunk, type Decoded, type DeadLetter, type RawMessage } from
 import { backoffDelay, sleep as realSleep, type BackoffPolicy, type Sleep } from '../backoff.ts';
 import { errorMessage, isDependencyOutage, isRetriable } from '../runtime/errors.ts';
 import { retry } from '../runtime/retry.ts';
+import { afterCrash } from './consumer-health.ts';
 
 export interface TopicSpec {
   topic: string;
@@ -354,11 +355,13 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
     consumer.on(consumer.events.GROUP_JOIN, () => {
       stats.joins++;
     });
+    const crashTimes: number[] = [];
     consumer.on(consumer.events.CRASH, (e) => {
       stats.crashes++;
-      const willRestart = (e.payload as { restart?: boolean }).restart;
-      status = willRestart ? 'degraded' : 'error';
-      detail = `consumer crashed: ${(e.payload as { error?: Error }).error?.message ?? 'unknown'}${willRestart ? ' (restarting)' : ''}`;
+      crashTimes.push(Date.now());
+      const h = afterCrash(crashTimes, Date.now(), (e.payload as { restart?: boolean }).restart === true);
+      status = h.status;
+      detail = `${h.detail}: ${(e.payload as { error?: Error }).error?.message ?? 'unknown'}`;
     });
 
     await consumer.connect();

@@ -46,9 +46,18 @@ test('nothing is due twice on the same day', () => {
 });
 
 test("windows are clamped to the ad product's retention", () => {
-  const plan = planBackfill(today, 120, ['sbCampaigns']);
+  const plan = planBackfill(today, 120, ['sbCampaigns'], now);
   assert.equal(plan[0]!.startDate, '2026-09-25'); // 60 days of SB retention
   assert.ok(plan.every((p) => p.endDate <= '2026-11-22'));
+});
+
+test("retention counts from Amazon's (UTC) today when it is ahead of the profile's", () => {
+  // 20:00 in Los Angeles on the 23rd is already the 24th in UTC: Amazon has dropped the 25 September.
+  const lateEvening = new Date('2026-11-24T04:00:00Z');
+  assert.equal(localToday('America/Los_Angeles', lateEvening), '2026-11-23');
+  const plan = planBackfill('2026-11-23', 120, ['sbCampaigns'], lateEvening);
+  assert.equal(plan[0]!.startDate, '2026-09-26');
+  assert.equal(plan.at(-1)!.endDate, '2026-11-22', "the newest day is still the profile's yesterday");
 });
 
 test('split into 31-day windows exactly', () => {

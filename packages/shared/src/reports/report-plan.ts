@@ -70,13 +70,22 @@ export interface PlanInput {
   lastRequested: (reportTypeId: string, tier: string) => Date | null;
 }
 
+/**
+ * The oldest day Amazon still has for a report type. Amazon counts its retention from
+ * its own (UTC) today, which is a day ahead of a profile west of UTC in the evening:
+ * counting from the later of the two never asks for a day Amazon has already dropped.
+ */
+export function oldestDay(today: string, now: Date, retentionDays: number): string {
+  const utcToday = now.toISOString().slice(0, 10);
+  return addDays(utcToday > today ? utcToday : today, -(retentionDays - 1));
+}
+
 export function planReports(input: PlanInput): PlannedReport[] {
   const out: PlannedReport[] = [];
   for (const reportTypeId of input.reportTypes) {
     const spec = REPORT_TYPES[reportTypeId];
     if (!spec) throw new Error(`unknown report type ${reportTypeId}`);
-    // The oldest day Amazon still has for this ad product.
-    const oldest = addDays(input.today, -(spec.retentionDays - 1));
+    const oldest = oldestDay(input.today, input.now, spec.retentionDays);
     const due = input.tiers.filter((t) => {
       const last = input.lastRequested(reportTypeId, t.name);
       // An hour of slack so a daily CronJob that runs a little early is still due.
@@ -97,10 +106,15 @@ export function planReports(input: PlanInput): PlannedReport[] {
 }
 
 /** A one-off backfill of the last N days (within retention), in 31-day windows. */
-export function planBackfill(today: string, days: number, reportTypes: string[]): PlannedReport[] {
+export function planBackfill(
+  today: string,
+  days: number,
+  reportTypes: string[],
+  now: Date = new Date(),
+): PlannedReport[] {
   return reportTypes.flatMap((reportTypeId) => {
     const spec = REPORT_TYPES[reportTypeId]!;
-    const oldest = addDays(today, -(spec.retentionDays - 1));
+    const oldest = oldestDay(today, now, spec.retentionDays);
     const start = addDays(today, -days) < oldest ? oldest : addDays(today, -days);
     return splitWindow(start, addDays(today, -1)).map((w) => ({ reportTypeId, ...w, tier: 'backfill' }));
   });

@@ -80,7 +80,7 @@ export async function requestReports(deps: Deps, opts: RequestOptions): Promise<
     const today = localToday(p.timezone, now);
     const last = await reports.lastRequested(db, p.profile_id);
     const plan: PlannedReport[] = opts.backfillDays
-      ? planBackfill(today, opts.backfillDays, opts.reportTypes)
+      ? planBackfill(today, opts.backfillDays, opts.reportTypes, now)
       : planReports({
           today,
           now,

@@ -1,0 +1,253 @@
+/**
+ * The judgement after a fault, against the sandbox (never against our own output):
+ * every profile/type/day in ClickHouse exact; every entity table exact; the AMC
+ * results and the supplier catalogue complete; no run left running or failed; no
+ * consumer group behind on any partition; every service ready; and no dead letter
+ * but the poison the fault itself sent.
+ */
+import { Kafka, logLevel } from 'kafkajs';
+import { FINAL_GENERATION } from '@adsync/sandbox';
+import { amcResultRows } from '@adsync/sandbox/amc-routes';
+import { REPORT_TYPE_IDS } from '@adsync/shared/amazon/report-catalog';
+import { ALL_TOPICS, deadLetterTopic } from '@adsync/shared/events/contracts';
+import { addDays, localToday } from '@adsync/shared/calendar';
+import { IN_FLIGHT_STATUSES } from '@adsync/shared/reports/pending-reports';
+import { DEFAULT_TIERS, planBackfill, planReports } from '@adsync/shared/reports/report-plan';
+import { testConfig } from '@adsync/shared/testing/test-stack';
+import { expectedDayTotals, ZERO, type DayTotals } from './expected.ts';
+import { BACKFILL_DAYS, BACKFILL_TYPES, type World } from './world.ts';
+
+export interface Verdict {
+  ok: boolean;
+  problems: string[];
+  facts: Record<string, number>;
+}
+
+/** The report windows the job asks for, planned by the same pure functions the requester uses. */
+export async function plannedWindows(
+  world: World,
+): Promise<{ profileId: string; reportType: string; startDate: string; endDate: string }[]> {
+  const profiles: { profile_id: string; timezone: string }[] = await world.pg
+    .db('profiles')
+    .select('profile_id', 'timezone');
+  const started = new Date(world.job!.startedAt);
+  return profiles.flatMap((p) => {
+    const today = localToday(p.timezone, started);
+    // The scheduled tiers for every type (a first run: nothing requested before), and the backfill.
+    return [
+      ...planReports({
+        today,
+        now: started,
+        reportTypes: REPORT_TYPE_IDS,
+        tiers: DEFAULT_TIERS,
+        lastRequested: () => null,
+      }),
+      ...planBackfill(today, BACKFILL_DAYS, BACKFILL_TYPES, started),
+    ].map((w) => ({ profileId: p.profile_id, reportType: w.reportTypeId, startDate: w.startDate, endDate: w.endDate }));
+  });
+}
+
+/** The report days the job asks for, once each (the backfill and the lookback overlap). */
+export async function plannedDays(world: World): Promise<{ profileId: string; reportType: string; day: string }[]> {
+  const out = new Map<string, { profileId: string; reportType: string; day: string }>();
+  for (const w of await plannedWindows(world))
+    for (let day = w.startDate; day <= w.endDate; day = addDays(day, 1))
+      out.set(`${w.profileId}|${w.reportType}|${day}`, { profileId: w.profileId, reportType: w.reportType, day });
+  return [...out.values()];
+}
+
+const WAKE_ONLY_GROUPS = ['adsync.report-poller.wakeup', 'adsync.supplier-sync.workers'];
+
+/** Committed offsets behind the end of their partitions, per group of this world. */
+export async function consumerLag(
+  world: World,
+): Promise<{ group: string; topic: string; partition: number; lag: number }[]> {
+  const cfg = testConfig();
+  const admin = new Kafka({ clientId: 'chaos-judge', brokers: cfg.KAFKA_BROKERS, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(world.prefix));
+    const topics = ALL_TOPICS.flatMap((t) => [t, deadLetterTopic(t)]).map((t) => `${world.prefix}${t}`);
+    const ends = new Map<string, Map<number, bigint>>();
+    for (const t of topics)
+      ends.set(t, new Map((await admin.fetchTopicOffsets(t)).map((p) => [p.partition, BigInt(p.high)])));
+    const behind: { group: string; topic: string; partition: number; lag: number }[] = [];
+    for (const group of groups) {
+      const wakeOnly = WAKE_ONLY_GROUPS.some((w) => group.endsWith(w));
+      for (const t of await admin.fetchOffsets({ groupId: group, topics })) {
+        const committedSome = t.partitions.some((p) => p.offset !== '-1');
+        if (!committedSome) continue; // the group does not read this topic
+        for (const p of t.partitions) {
+          const end = ends.get(t.topic)?.get(p.partition) ?? 0n;
+          if (p.offset === '-1' && (wakeOnly || end === 0n)) continue;
+          const lag = Number(end - (p.offset === '-1' ? 0n : BigInt(p.offset)));
+          if (lag > 0) behind.push({ group, topic: t.topic, partition: p.partition, lag });
+        }
+      }
+    }
+    return behind;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Whether the job has finished (everything terminal, nothing waiting on a partition), for settling. */
+export async function quiescent(world: World): Promise<boolean> {
+  const db = world.pg.db;
+  const job = world.job!;
+  const ingestion = await db('ingestion_runs').where({ id: job.ingestionRunId }).first('status');
+  if (!ingestion || ['queued', 'running'].includes(ingestion.status)) return false;
+  if (!job.backfillRunId) return false;
+  if (await db('pending_amazon_reports').whereIn('status', IN_FLIGHT_STATUSES).first('id')) return false;
+  if (await db('sync_runs').whereIn('status', ['queued', 'running']).first('id')) return false;
+  if (await db('amc_executions').whereNotIn('status', ['completed', 'failed']).first('id')) return false;
+  if (await db('import_jobs').whereIn('status', ['pending', 'running']).first('id')) return false;
+  return (await consumerLag(world)).length === 0;
+}
+
+const sumsSql = `SELECT profile_id, report_type, toString(date) AS day, sum(impressions) AS impressions, sum(clicks) AS clicks,
+  sum(cost_micros) AS cost, sum(sales_micros) AS sales, sum(orders) AS orders, sum(units) AS units, count() AS rows
+  FROM ads_metrics_daily FINAL GROUP BY profile_id, report_type, day`;
+
+const ENTITY_TABLES = {
+  campaigns: ['entity_campaigns', 'campaign_id'],
+  ad_groups: ['entity_ad_groups', 'ad_group_id'],
+  ads: ['entity_ads', 'ad_id'],
+  targets: ['entity_targets', 'target_id'],
+} as const;
+
+export async function judge(world: World, o: { expectedDeadLetters: string[] }): Promise<Verdict> {
+  const db = world.pg.db;
+  const job = world.job!;
+  const problems: string[] = [];
+  const facts: Record<string, number> = {};
+
+  const ingestion = await db('ingestion_runs').where({ id: job.ingestionRunId }).first();
+  if (ingestion?.status !== 'succeeded')
+    problems.push(
+      `ingestion run ${ingestion?.status ?? 'missing'}: ${ingestion?.error ?? JSON.stringify(ingestion?.stages?.entities ?? {})}`,
+    );
+  if (!job.backfillRunId) problems.push('the backfill was never accepted');
+
+  // Nothing left running, nothing given up.
+  const inFlight = await db('pending_amazon_reports')
+    .whereIn('status', IN_FLIGHT_STATUSES)
+    .count<{ c: string }[]>('* as c');
+  if (Number(inFlight[0]!.c)) problems.push(`${inFlight[0]!.c} reports still in flight`);
+  const failedReports = await db('pending_amazon_reports')
+    .where({ status: 'failed' })
+    .select('report_type', 'failure_reason');
+  for (const f of failedReports.slice(0, 3)) problems.push(`report ${f.report_type} failed: ${f.failure_reason}`);
+  if (failedReports.length > 3) problems.push(`… and ${failedReports.length - 3} more failed reports`);
+  const running = await db('sync_runs').whereIn('status', ['queued', 'running']).count<{ c: string }[]>('* as c');
+  if (Number(running[0]!.c)) problems.push(`${running[0]!.c} sync runs left queued or running`);
+  const runningIngestions = await db('ingestion_runs')
+    .whereIn('status', ['queued', 'running'])
+    .count<{ c: string }[]>('* as c');
+  if (Number(runningIngestions[0]!.c))
+    problems.push(`${runningIngestions[0]!.c} ingestion runs left queued or running`);
+
+  // Every profile, report type and day: exactly what the sandbox serves.
+  const have = new Map<string, DayTotals>();
+  for (const r of await (
+    await world.ch.ch.client.query({ query: sumsSql, format: 'JSONEachRow' })
+  ).json<Record<string, string>>())
+    have.set(`${r.profile_id}|${r.report_type}|${r.day}`, {
+      impressions: +r.impressions!,
+      clicks: +r.clicks!,
+      cost: +r.cost!,
+      sales: +r.sales!,
+      orders: +r.orders!,
+      units: +r.units!,
+      rows: +r.rows!,
+    });
+  const days = await plannedDays(world);
+  let wrongDays = 0;
+  let rows = 0;
+  for (const d of days) {
+    const key = `${d.profileId}|${d.reportType}|${d.day}`;
+    const want = expectedDayTotals(world.sandbox, d.profileId, d.reportType, d.day, FINAL_GENERATION);
+    const got = have.get(key) ?? ZERO;
+    have.delete(key);
+    rows += want.rows;
+    if (JSON.stringify(got) !== JSON.stringify(want)) {
+      wrongDays++;
+      if (wrongDays <= 3)
+        problems.push(`${key}: ClickHouse has ${JSON.stringify(got)}, Amazon served ${JSON.stringify(want)}`);
+    }
+  }
+  if (wrongDays > 3) problems.push(`… ${wrongDays} profile/type/days differ in all`);
+  for (const extra of [...have.keys()].slice(0, 3)) problems.push(`${extra}: in ClickHouse but never asked for`);
+  facts.cells = days.length;
+  facts.rows = rows;
+
+  // Every entity table exact.
+  const profiles = await db('profiles').pluck('profile_id');
+  let entities = 0;
+  for (const profileId of profiles) {
+    const p = world.sandbox.state.dataset.profileIndex(profileId);
+    if (p === null) continue;
+    const want = world.sandbox.state.dataset.expectedEntityIds(p);
+    for (const [kind, [table, idCol]] of Object.entries(ENTITY_TABLES)) {
+      const got = (await db(table).where({ profile_id: profileId }).pluck(idCol)).map(String).sort();
+      const w = want[kind as keyof typeof want];
+      entities += w.length;
+      if (JSON.stringify(got) !== JSON.stringify(w))
+        problems.push(`${table} of ${profileId}: ${got.length} rows, the sandbox has ${w.length}`);
+    }
+  }
+  facts.entities = entities;
+
+  // AMC results complete.
+  for (const id of job.amcExecutionIds) {
+    const e = await db('amc_executions').where({ id }).first();
+    if (e?.status !== 'completed') {
+      problems.push(`AMC execution ${id} ${e?.status}: ${e?.failure_reason ?? ''}`);
+      continue;
+    }
+    const at = world.sandbox.state.amcExecutions.get(e.amc_execution_id);
+    const want = at ? amcResultRows(world.sandbox.state, at).length : -1;
+    const rs = await world.ch.ch.client.query({
+      query: `SELECT count() AS c FROM amc_results FINAL WHERE execution_id = '${id}'`,
+      format: 'JSONEachRow',
+    });
+    const got = Number((await rs.json<{ c: string }>())[0]!.c);
+    if (got !== want || e.row_count !== want)
+      problems.push(`AMC execution ${id}: ${got} rows stored, AMC produced ${want}`);
+  }
+
+  // The supplier catalogue complete.
+  const sj = await db('import_jobs').where({ id: job.supplierJobId }).first();
+  if (sj?.status !== 'completed') problems.push(`supplier job ${sj?.status}: ${sj?.error ?? ''}`);
+  const products = await db('imported_products')
+    .where({ supplier_id: sj?.supplier_id })
+    .count<{ c: string }[]>('* as c');
+  if (Number(products[0]!.c) !== world.options.supplierProducts)
+    problems.push(`${products[0]!.c} supplier products stored, the catalogue has ${world.options.supplierProducts}`);
+
+  // No partition stuck.
+  const lag = await consumerLag(world);
+  for (const l of lag.slice(0, 3)) problems.push(`${l.group} is ${l.lag} behind on ${l.topic}[${l.partition}]`);
+
+  // Every service ready.
+  for (const s of Object.values(world.services)) {
+    const r = await s.readiness();
+    if (r.status !== 200) problems.push(`${s.name} not ready: ${JSON.stringify(r.body).slice(0, 300)}`);
+  }
+
+  // Dead letters: exactly the poison the fault sent, every one of it indexed.
+  const letters = await (
+    await world.ch.ch.client.query({
+      query: 'SELECT message_key, topic, reason FROM dead_letters FINAL',
+      format: 'JSONEachRow',
+    })
+  ).json<{ message_key: string; topic: string; reason: string }>();
+  const expected = new Set(o.expectedDeadLetters);
+  for (const l of letters.filter((x) => !expected.has(x.message_key)).slice(0, 3))
+    problems.push(`unexpected dead letter on ${l.topic}: ${l.reason}`);
+  const got = new Set(letters.map((l) => l.message_key));
+  for (const k of o.expectedDeadLetters.filter((x) => !got.has(x))) problems.push(`poison ${k} was not dead-lettered`);
+  facts.deadLetters = letters.length;
+
+  return { ok: problems.length === 0, problems, facts };
+}

@@ -1,0 +1,202 @@
+/**
+ * The fault matrix: each fault at 10, 50 and 90 % of the main job's load, a clean
+ * baseline, and negative controls the judge must fail. Each cell is a fresh world;
+ * the table says what happened, how long the system took to settle, and why a cell
+ * failed.
+ */
+import { FINAL_GENERATION } from '@adsync/sandbox';
+import { IN_FLIGHT_STATUSES } from '@adsync/shared/reports/pending-reports';
+import { ALL_FAULTS, killService, killBroker, poison, amazonStorm, type Fault, type Injected } from './faults.ts';
+import { judge, plannedWindows, quiescent, type Verdict } from './judge.ts';
+import { addDays } from '@adsync/shared/calendar';
+import { expectedDayTotals } from './expected.ts';
+import { DEFAULT_WORLD, World } from './world.ts';
+
+export interface Cell {
+  name: string;
+  fault: Fault | null;
+  /** Share of the load (report rows loaded) at which the fault strikes. */
+  at: number;
+  /** A control: the judge must fail it. */
+  negative?: 'not-restarted' | 'stale-pull';
+  settleTimeoutMs?: number;
+}
+
+export interface CellResult {
+  cell: Cell;
+  verdict: Verdict;
+  /** When the fault struck, as a share of the load. */
+  struckAt: number | null;
+  jobSeconds: number;
+  settleSeconds: number | null;
+  /** For controls: the judge failed, as it must. */
+  passed: boolean;
+}
+
+const POINTS = [0.1, 0.5, 0.9];
+
+export function matrix(subset: 'ci' | 'full'): Cell[] {
+  const baseline: Cell = { name: 'baseline (no fault)', fault: null, at: 0 };
+  const controls: Cell[] = [
+    {
+      name: 'control: etl-loader killed, never restarted',
+      fault: {
+        name: 'kill -9 etl-loader (stays down)',
+        what: 'SIGKILL etl-loader and leave it down',
+        inject: async (w) => {
+          await w.services['etl-loader'].kill9();
+          return { expectedDeadLetters: [] };
+        },
+      },
+      at: 0.5,
+      negative: 'not-restarted',
+      settleTimeoutMs: 30_000,
+    },
+    { name: 'control: a stale pull written as the newest', fault: null, at: 0, negative: 'stale-pull' },
+  ];
+  if (subset === 'ci')
+    return [
+      baseline,
+      { name: 'kill -9 entity-sync @10%', fault: killService('entity-sync'), at: 0.1 },
+      { name: 'kill -9 etl-loader @50%', fault: killService('etl-loader'), at: 0.5 },
+      { name: 'kill -9 kafka @50%', fault: killBroker, at: 0.5 },
+      { name: 'amazon storm @50%', fault: amazonStorm, at: 0.5 },
+      { name: 'poison @50%', fault: poison, at: 0.5 },
+      ...controls,
+    ];
+  return [
+    baseline,
+    ...ALL_FAULTS.flatMap((fault) => POINTS.map((at) => ({ name: `${fault.name} @${at * 100}%`, fault, at }))),
+    ...controls,
+  ];
+}
+
+/**
+ * Share of the load done so far: metric rows written to ClickHouse over the rows the
+ * planned reports carry (overlapping windows write their days twice, and count twice).
+ * Rows stream in batch by batch, so the fault can strike mid-report.
+ */
+class LoadMeter {
+  private total = 0;
+  private readonly world: World;
+  constructor(world: World) {
+    this.world = world;
+  }
+
+  async prepare(): Promise<void> {
+    const rowsOf = new Map<string, number>();
+    const rows = (profileId: string, reportType: string, day: string) => {
+      const key = `${profileId}|${reportType}|${day}`;
+      if (!rowsOf.has(key))
+        rowsOf.set(key, expectedDayTotals(this.world.sandbox, profileId, reportType, day, FINAL_GENERATION).rows);
+      return rowsOf.get(key)!;
+    };
+    this.total = 0;
+    for (const w of await plannedWindows(this.world))
+      for (let day = w.startDate; day <= w.endDate; day = addDays(day, 1))
+        this.total += rows(w.profileId, w.reportType, day);
+  }
+
+  async progress(): Promise<number> {
+    if (this.total === 0) return 0;
+    const rs = await this.world.ch.ch.client.query({
+      query: 'SELECT count() AS c FROM ads_metrics_daily',
+      format: 'JSONEachRow',
+    });
+    return Math.min(1, Number((await rs.json<{ c: string }>())[0]!.c) / this.total);
+  }
+}
+
+async function until(check: () => Promise<boolean>, timeoutMs: number, intervalMs = 250): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await check()) return true;
+    } catch {
+      /* a server may be down mid-fault; ask again */
+    }
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export async function runCell(cell: Cell, log: (line: string) => void): Promise<CellResult> {
+  const world = await World.create({ ...DEFAULT_WORLD, name: cell.name });
+  try {
+    const started = Date.now();
+    await world.startJob();
+    const backfill = world.requestBackfill();
+    let struckAt: number | null = null;
+    let injected: Injected = { expectedDeadLetters: [] };
+    let faultStartedAt = Date.now();
+    if (cell.fault) {
+      // Profiles are known once the ingestion has discovered them; the meter needs them.
+      await until(async () => (await world.pg.db('profiles').first('profile_id')) !== undefined, 120_000);
+      const meter = new LoadMeter(world);
+      await until(async () => {
+        await meter.prepare();
+        return true;
+      }, 30_000);
+      await until(async () => (await meter.progress()) >= cell.at, 300_000, 100);
+      struckAt = await meter.progress().catch(() => cell.at);
+      log(`  ${cell.fault.name} at ${(struckAt * 100).toFixed(0)} % of the load`);
+      faultStartedAt = Date.now();
+      injected = await cell.fault.inject(world);
+    }
+    await backfill;
+    const settled = await until(() => quiescent(world), cell.settleTimeoutMs ?? 300_000, 500);
+    // From the moment the fault struck to the moment everything was done again.
+    const settleSeconds = settled ? (Date.now() - faultStartedAt) / 1000 : null;
+    const jobSeconds = (Date.now() - started) / 1000;
+    if (cell.negative === 'stale-pull') {
+      // What a loader without a trustworthy version column leaves behind: an older pull
+      // of one day, written so that it wins over the newer one.
+      await world.ch.ch.client.command({
+        query: `INSERT INTO ads_metrics_daily
+                SELECT profile_id, report_type, entity_level, entity_id, search_term, date, campaign_id, ad_group_id, currency,
+                       impressions, clicks + 1, cost_micros, sales_micros, orders, units, attributes, pending_report_id, pulled_at, version + 1
+                FROM ads_metrics_daily FINAL WHERE report_type = 'spCampaigns' ORDER BY date DESC LIMIT 5`,
+      });
+    }
+    const verdict = await judge(world, injected);
+    if (!settled) verdict.problems.unshift(`did not settle within ${(cell.settleTimeoutMs ?? 300_000) / 1000} s`);
+    verdict.ok = verdict.ok && settled;
+    const passed = cell.negative ? !verdict.ok : verdict.ok;
+    if (!passed) {
+      const stuck = await world.pg
+        .db('pending_amazon_reports')
+        .whereIn('status', IN_FLIGHT_STATUSES)
+        .count<{ c: string }[]>('* as c')
+        .catch(() => [{ c: '?' }]);
+      log(`  logs: ${world.logDir} (reports in flight: ${stuck[0]!.c})`);
+    }
+    return { cell, verdict, struckAt, jobSeconds, settleSeconds, passed };
+  } finally {
+    await world.close();
+  }
+}
+
+export function table(results: CellResult[]): string {
+  const rows = results.map((r) => [
+    r.cell.name,
+    r.struckAt === null ? '-' : `${(r.struckAt * 100).toFixed(0)} %`,
+    r.cell.negative
+      ? r.passed
+        ? 'judge failed it (as it must)'
+        : 'JUDGE PASSED A BROKEN RUN'
+      : r.passed
+        ? 'exact'
+        : 'FAILED',
+    r.settleSeconds === null ? '-' : `${r.settleSeconds.toFixed(1)} s`,
+    `${r.jobSeconds.toFixed(1)} s`,
+    r.cell.negative
+      ? (r.verdict.problems[0] ?? '')
+      : r.passed
+        ? `${r.verdict.facts.cells} cells, ${r.verdict.facts.rows} rows, ${r.verdict.facts.entities} entities`
+        : (r.verdict.problems[0] ?? ''),
+  ]);
+  const head = ['cell', 'struck at', 'verdict', 'settled in', 'job', 'detail'];
+  const widths = head.map((h, i) => Math.min(90, Math.max(h.length, ...rows.map((r) => r[i]!.length))));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.slice(0, widths[i]).padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}

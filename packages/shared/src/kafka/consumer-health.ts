@@ -1,0 +1,22 @@
+/** How a consumer's crashes turn into readiness. */
+import type { HealthStatus } from './event-bus.ts';
+
+/** A consumer that crashes this often within a minute is in a loop, not recovering: not ready. */
+export const CRASH_LOOP = { crashes: 3, withinMs: 60_000 };
+
+/**
+ * A consumer's health after a crash. A single crash that kafkajs restarts from is a
+ * blip (degraded, still ready); crashes repeating within a minute are a crash loop,
+ * and a crash it does not restart from is the end: both make the service not ready.
+ */
+export function afterCrash(
+  crashTimes: number[],
+  now: number,
+  restarting: boolean,
+): { status: HealthStatus; detail: string } {
+  while (crashTimes.length && now - crashTimes[0]! > CRASH_LOOP.withinMs) crashTimes.shift();
+  if (!restarting) return { status: 'error', detail: 'consumer stopped after a crash' };
+  if (crashTimes.length >= CRASH_LOOP.crashes)
+    return { status: 'error', detail: `consumer in a crash loop (${crashTimes.length} crashes within a minute)` };
+  return { status: 'degraded', detail: 'consumer crashed (restarting)' };
+}
