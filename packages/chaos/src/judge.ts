@@ -14,7 +14,7 @@ import { addDays, localToday } from '@adsync/shared/calendar';
 import { IN_FLIGHT_STATUSES } from '@adsync/shared/reports/pending-reports';
 import { DEFAULT_TIERS, planBackfill, planReports } from '@adsync/shared/reports/report-plan';
 import { testConfig } from '@adsync/shared/testing/test-stack';
-import { expectedDayTotals, ZERO, type DayTotals } from './expected.ts';
+import { clickhouseDayTotals, ENTITY_TABLES, expectedDayTotals, postgresEntityIds, ZERO } from './expected.ts';
 import { BACKFILL_DAYS, BACKFILL_TYPES, type World } from './world.ts';
 
 export interface Verdict {
@@ -105,17 +105,6 @@ export async function quiescent(world: World): Promise<boolean> {
   return (await consumerLag(world)).length === 0;
 }
 
-const sumsSql = `SELECT profile_id, report_type, toString(date) AS day, sum(impressions) AS impressions, sum(clicks) AS clicks,
-  sum(cost_micros) AS cost, sum(sales_micros) AS sales, sum(orders) AS orders, sum(units) AS units, count() AS rows
-  FROM ads_metrics_daily FINAL GROUP BY profile_id, report_type, day`;
-
-const ENTITY_TABLES = {
-  campaigns: ['entity_campaigns', 'campaign_id'],
-  ad_groups: ['entity_ad_groups', 'ad_group_id'],
-  ads: ['entity_ads', 'ad_id'],
-  targets: ['entity_targets', 'target_id'],
-} as const;
-
 export async function judge(world: World, o: { expectedDeadLetters: string[] }): Promise<Verdict> {
   const db = world.pg.db;
   const job = world.job!;
@@ -148,19 +137,7 @@ export async function judge(world: World, o: { expectedDeadLetters: string[] }):
     problems.push(`${runningIngestions[0]!.c} ingestion runs left queued or running`);
 
   // Every profile, report type and day: exactly what the sandbox serves.
-  const have = new Map<string, DayTotals>();
-  for (const r of await (
-    await world.ch.ch.client.query({ query: sumsSql, format: 'JSONEachRow' })
-  ).json<Record<string, string>>())
-    have.set(`${r.profile_id}|${r.report_type}|${r.day}`, {
-      impressions: +r.impressions!,
-      clicks: +r.clicks!,
-      cost: +r.cost!,
-      sales: +r.sales!,
-      orders: +r.orders!,
-      units: +r.units!,
-      rows: +r.rows!,
-    });
+  const have = await clickhouseDayTotals(world.ch.ch);
   const days = await plannedDays(world);
   let wrongDays = 0;
   let rows = 0;
@@ -188,12 +165,13 @@ export async function judge(world: World, o: { expectedDeadLetters: string[] }):
     const p = world.sandbox.state.dataset.profileIndex(profileId);
     if (p === null) continue;
     const want = world.sandbox.state.dataset.expectedEntityIds(p);
-    for (const [kind, [table, idCol]] of Object.entries(ENTITY_TABLES)) {
-      const got = (await db(table).where({ profile_id: profileId }).pluck(idCol)).map(String).sort();
-      const w = want[kind as keyof typeof want];
-      entities += w.length;
-      if (JSON.stringify(got) !== JSON.stringify(w))
-        problems.push(`${table} of ${profileId}: ${got.length} rows, the sandbox has ${w.length}`);
+    const got = await postgresEntityIds(db, profileId);
+    for (const kind of Object.keys(ENTITY_TABLES) as (keyof typeof ENTITY_TABLES)[]) {
+      entities += want[kind].length;
+      if (JSON.stringify(got[kind]) !== JSON.stringify(want[kind]))
+        problems.push(
+          `${ENTITY_TABLES[kind][0]} of ${profileId}: ${got[kind].length} rows, the sandbox has ${want[kind].length}`,
+        );
     }
   }
   facts.entities = entities;

@@ -31,7 +31,7 @@ import { pollTick } from '@adsync/report-poller/poll-tick';
 import { findGaps } from '@adsync/report-poller/completeness';
 import { startLoader, type Loader } from '@adsync/etl-loader/loader';
 import { syncProfiles } from '@adsync/entity-sync/sync-profiles';
-import { expectedDayTotals } from '@adsync/chaos/expected';
+import { clickhouseDayTotals, expectedDayTotals, type DayTotals } from '@adsync/chaos/expected';
 import { refreshRecentMetrics } from '@adsync/entity-sync/recent-metrics';
 
 const KEY = 'dGVzdC1vbmx5LWtleS1mb3ItdGhlLXBpcGVsaW5lLXQ=';
@@ -152,35 +152,9 @@ async function drive(runId: string, timeoutMs = 60_000) {
   );
 }
 
-type Sums = {
-  impressions: number;
-  clicks: number;
-  cost: number;
-  sales: number;
-  orders: number;
-  units: number;
-  rows: number;
-};
+type Sums = DayTotals;
 
-async function chSums(where: string): Promise<Map<string, Sums>> {
-  const rs = await ch.ch.client.query({
-    query: `SELECT profile_id, report_type, toString(date) AS day, sum(impressions) AS impressions, sum(clicks) AS clicks, sum(cost_micros) AS cost, sum(sales_micros) AS sales, sum(orders) AS orders, sum(units) AS units, count() AS rows
-            FROM ads_metrics_daily FINAL WHERE ${where} GROUP BY profile_id, report_type, day`,
-    format: 'JSONEachRow',
-  });
-  const out = new Map<string, Sums>();
-  for (const r of await rs.json<Record<string, string>>())
-    out.set(`${r.profile_id}|${r.report_type}|${r.day}`, {
-      impressions: +r.impressions!,
-      clicks: +r.clicks!,
-      cost: +r.cost!,
-      sales: +r.sales!,
-      orders: +r.orders!,
-      units: +r.units!,
-      rows: +r.rows!,
-    });
-  return out;
-}
+const chSums = (where: string): Promise<Map<string, Sums>> => clickhouseDayTotals(ch.ch, where);
 
 /** What the sandbox generated for one profile, type and day, at the generation it last served. */
 const sandboxSums = (profileId: string, reportTypeId: string, day: string, generation: number): Sums =>

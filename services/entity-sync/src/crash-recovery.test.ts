@@ -17,14 +17,9 @@ import {
   type FreshPostgres,
 } from '@adsync/shared/testing/test-stack';
 import { ServiceProcess, freePort } from '@adsync/shared/testing/service-process';
+import { postgresEntityIds } from '@adsync/chaos/expected';
 
 const ADMIN = 'adsk_crash_recovery_admin_key_0123456789';
-const TABLES = {
-  campaigns: ['entity_campaigns', 'campaign_id'],
-  ad_groups: ['entity_ad_groups', 'ad_group_id'],
-  ads: ['entity_ads', 'ad_id'],
-  targets: ['entity_targets', 'target_id'],
-} as const;
 let sandbox: Sandbox;
 let pg: FreshPostgres;
 let ch: FreshClickHouse;
@@ -124,11 +119,11 @@ test('entity-sync killed mid-ingestion: the run is taken up again and every enti
     assert.match(a.error.message, /^abandoned: the process running it stopped renewing its lease/);
 
   for (const [p, profile] of sandbox.state.dataset.profiles().entries()) {
-    const want = sandbox.state.dataset.expectedEntityIds(p);
-    for (const [kind, [table, idCol]] of Object.entries(TABLES)) {
-      const have = (await pg.db(table).where({ profile_id: profile.profileId }).pluck(idCol)).map(String).sort();
-      assert.deepEqual(have, want[kind as keyof typeof want], `${kind} of profile ${profile.profileId}`);
-    }
+    assert.deepEqual(
+      await postgresEntityIds(pg.db, profile.profileId),
+      sandbox.state.dataset.expectedEntityIds(p),
+      `entities of profile ${profile.profileId}`,
+    );
   }
   // And a later sync of any profile is not blocked by what the killed process left.
   const again = await api(

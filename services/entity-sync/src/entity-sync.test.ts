@@ -16,6 +16,7 @@ import {
   type FreshPostgres,
 } from '@adsync/shared/testing/test-stack';
 import { backgroundWork } from '@adsync/shared/testing/test-stack';
+import { ENTITY_TABLES } from '@adsync/chaos/expected';
 import { migrateClickHouse } from '@adsync/shared/db/migrations';
 import { randomBytes } from 'node:crypto';
 import { AmazonClients } from '@adsync/shared/amazon/account-clients';
@@ -91,16 +92,9 @@ async function waitForBatch(batchId: string) {
 
 const generated = (profileIndex: number) => sandbox.state.dataset.expectedEntityIds(profileIndex);
 
-const TABLES = {
-  campaigns: ['entity_campaigns', 'campaign_id'],
-  ad_groups: ['entity_ad_groups', 'ad_group_id'],
-  ads: ['entity_ads', 'ad_id'],
-  targets: ['entity_targets', 'target_id'],
-} as const;
-
 async function snapshot(profileId: string) {
   const out: Record<string, Map<string, Record<string, unknown>>> = {};
-  for (const [kind, [table, idCol]] of Object.entries(TABLES)) {
+  for (const [kind, [table, idCol]] of Object.entries(ENTITY_TABLES)) {
     const rows = await pg.db(table).where({ profile_id: profileId });
     out[kind] = new Map(rows.map((r: Record<string, unknown>) => [String(r[idCol]), r]));
   }
@@ -188,7 +182,7 @@ test('a full sync stores exactly the generated entities, archived ones included'
     assert.ok(sandbox.state.exports.size >= 4 * (p + 1), 'full syncs read Sponsored Products through the Exports API');
     const snap = await snapshot(profile.profileId);
     const want = generated(p);
-    for (const kind of Object.keys(TABLES))
+    for (const kind of Object.keys(ENTITY_TABLES))
       assert.deepEqual([...snap[kind]!.keys()].sort(), want[kind as keyof typeof want], `${kind} of profile ${p}`);
     const archived = await pg
       .db('entity_campaigns')
@@ -232,7 +226,7 @@ test('a re-run changes nothing but synced_at', async () => {
   const res = await call('POST', `/v1/entities/sync?profileId=${profileId}&mode=full`);
   await waitForBatch(res.json().batchId);
   const afterSnap = await snapshot(profileId);
-  for (const kind of Object.keys(TABLES)) {
+  for (const kind of Object.keys(ENTITY_TABLES)) {
     for (const [id, row] of before[kind]!) {
       const now = afterSnap[kind]!.get(id)!;
       assert.equal(withoutSyncedAt(now), withoutSyncedAt(row), `${kind} ${id} unchanged`);
@@ -252,7 +246,7 @@ test('an incremental run after 1% of entities change updates exactly those, with
     { entity: 'all', mode: 'incremental', trigger: 'test' },
   );
   assert.equal(summary.failed, 0);
-  const kindTable: Record<string, keyof typeof TABLES> = {
+  const kindTable: Record<string, keyof typeof ENTITY_TABLES> = {
     campaign: 'campaigns',
     sb_campaign: 'campaigns',
     ad_group: 'ad_groups',
@@ -266,7 +260,7 @@ test('an incremental run after 1% of entities change updates exactly those, with
       changed.filter((c) => c.profileId === profile.profileId).map((c) => `${kindTable[c.kind]}:${c.id}`),
     );
     const actual = new Set<string>();
-    for (const kind of Object.keys(TABLES)) {
+    for (const kind of Object.keys(ENTITY_TABLES)) {
       for (const [id, row] of before[p]![kind]!)
         if (withoutSyncedAt(afterSnap[kind]!.get(id)!) !== withoutSyncedAt(row)) actual.add(`${kind}:${id}`);
     }
