@@ -47,6 +47,31 @@ test('topics and their dead-letter topics are created once', async () => {
   }
 });
 
+test('six services creating the same new topics at once all start (a lost race is looked at again, not a crash)', async () => {
+  const fresh = `${uniqueName('race')}.`;
+  const buses = await Promise.all(
+    Array.from({ length: 6 }, (_, i) =>
+      createEventBus({
+        brokers: cfg.KAFKA_BROKERS,
+        clientId: `race-${i}`,
+        codec: new InRepoSchemaCodec(),
+        log: testLogger('race'),
+        topicPrefix: fresh,
+      }),
+    ),
+  );
+  try {
+    await Promise.all(buses.map((b) => b.ensureTopics()));
+  } finally {
+    await Promise.all(buses.map((b) => b.close()));
+  }
+  const admin = raw.admin();
+  await admin.connect();
+  const topics = new Set(await admin.listTopics());
+  await admin.disconnect();
+  for (const t of ALL_TOPICS) assert.ok(topics.has(fresh + t) && topics.has(fresh + deadLetterTopic(t)), t);
+});
+
 test('every event type round-trips through Kafka', async () => {
   for (const topic of ALL_TOPICS) {
     const sent = [sampleEvent(topic, `${topic}-1`), sampleEvent(topic, `${topic}-2`)];

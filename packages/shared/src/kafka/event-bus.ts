@@ -229,16 +229,29 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
       admin = kafka.admin();
       await admin.connect();
     }
-    const existing = new Set(await admin.listTopics());
-    const missing = withDlq.map((s) => ({ ...s, topic: physical(s.topic) })).filter((s) => !existing.has(s.topic));
-    if (missing.length === 0) return;
-    // createTopics answers false for topics that already exist (another replica won
-    // the race); that is success here.
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((s) => ({ topic: s.topic, numPartitions: s.partitions, replicationFactor: -1 })),
-    });
-    log.info({ topics: missing.map((m) => m.topic) }, 'created topics');
+    const a = admin;
+    // Services start together and create the same topics at once: the broker can answer
+    // a replica that lost the race "does not host this topic-partition" while the
+    // winner's partitions get their leaders. That is worth another look, not a crash.
+    await retry(
+      async () => {
+        const existing = new Set(await a.listTopics());
+        const missing = withDlq.map((s) => ({ ...s, topic: physical(s.topic) })).filter((s) => !existing.has(s.topic));
+        if (missing.length === 0) return;
+        // createTopics answers false for topics that already exist (another replica won); that is success here.
+        await a.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((s) => ({ topic: s.topic, numPartitions: s.partitions, replicationFactor: -1 })),
+        });
+        log.info({ topics: missing.map((m) => m.topic) }, 'created topics');
+      },
+      {
+        maxAttempts: 8,
+        backoff: { baseMs: 250, maxMs: 5_000 },
+        onRetry: (err, attempt) =>
+          log.warn({ err: errorMessage(err), attempt }, 'creating topics raced; looking again'),
+      },
+    );
   }
 
   async function publish<T extends TopicName>(
