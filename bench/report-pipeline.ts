@@ -72,6 +72,13 @@ const count = async (table: string) =>
     orders: i % 7,
     units: i % 9,
     attributes: { keyword: `kw ${i % 1000}`, matchType: 'EXACT' },
+    measures: {
+      sales_7d_micros: (i % 7) * 19_990_000,
+      sales_14d_micros: (i % 8) * 19_990_000,
+      purchases_7d: i % 7,
+      purchases_14d: i % 8,
+      units_sold_clicks_7d: i % 9,
+    },
   });
   const pending = randomUUID();
   const events: RowsParsed[] = [];

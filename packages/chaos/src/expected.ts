@@ -6,10 +6,11 @@
 import assert from 'node:assert/strict';
 import { checkCreateReport, reportRows, totalsOf, type Sandbox } from '@adsync/sandbox';
 import { reportRequestBody } from '@adsync/shared/amazon/reporting';
-import { REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
+import { REPORT_TYPES, measureColumn, type FactTable } from '@adsync/shared/amazon/report-catalog';
 import type { ClickHouse } from '@adsync/shared/db/clickhouse';
 import type { Knex } from '@adsync/shared/db/postgres';
 
+/** One profile, report type and day: the headline figures (money in micros), the row count, and every measure column. */
 export interface DayTotals {
   impressions: number;
   clicks: number;
@@ -18,9 +19,9 @@ export interface DayTotals {
   orders: number;
   units: number;
   rows: number;
+  /** Every measure of the report type, by ClickHouse column (money in micros). */
+  measures: Record<string, number>;
 }
-
-export const ZERO: DayTotals = { impressions: 0, clicks: 0, cost: 0, sales: 0, orders: 0, units: 0, rows: 0 };
 
 /** The sandbox's totals for one day, at the data generation it served last (restatement). */
 export function expectedDayTotals(
@@ -47,40 +48,88 @@ export function expectedDayTotals(
       generationOf: () => generation,
     }),
   );
-  const m = REPORT_TYPES[reportTypeId]!.metrics;
+  const spec = REPORT_TYPES[reportTypeId]!;
+  const h = spec.headline;
+  // The sandbox's totals already carry money in micros.
   const s = (c: string) => t.sums[c] ?? 0;
   return {
     impressions: s('impressions'),
     clicks: s('clicks'),
     cost: s('cost'),
-    sales: s(m.sales),
-    orders: s(m.orders),
-    units: s(m.units),
+    sales: h ? s(h.sales) : 0,
+    orders: h ? s(h.orders) : 0,
+    units: h ? s(h.units) : 0,
     rows: t.rows,
+    measures: Object.fromEntries(spec.measures.map((m) => [measureColumn(m, spec.money.includes(m)), s(m)])),
   };
 }
 
-/** What ClickHouse holds, per `profile|type|day`, read with FINAL (optionally narrowed by a WHERE clause). */
-export async function clickhouseDayTotals(ch: ClickHouse, where = '1'): Promise<Map<string, DayTotals>> {
-  const rs = await ch.client.query({
-    query: `SELECT profile_id, report_type, toString(date) AS day, sum(impressions) AS impressions, sum(clicks) AS clicks,
-              sum(cost_micros) AS cost, sum(sales_micros) AS sales, sum(orders) AS orders, sum(units) AS units, count() AS rows
-            FROM ads_metrics_daily FINAL WHERE ${where} GROUP BY profile_id, report_type, day`,
-    format: 'JSONEachRow',
-  });
+/** Nothing loaded, for a report type: zeros in every measure it carries. */
+export function zeroTotals(reportTypeId: string): DayTotals {
+  const spec = REPORT_TYPES[reportTypeId]!;
+  return {
+    impressions: 0,
+    clicks: 0,
+    cost: 0,
+    sales: 0,
+    orders: 0,
+    units: 0,
+    rows: 0,
+    measures: Object.fromEntries(spec.measures.map((m) => [measureColumn(m, spec.money.includes(m)), 0])),
+  };
+}
+
+/**
+ * What ClickHouse holds, per `profile|type|day`, read with FINAL from the table each
+ * report type writes (narrowed by a WHERE clause on its columns, optionally): the
+ * headline figures, the row count and every measure column.
+ */
+export async function clickhouseDayTotals(
+  ch: ClickHouse,
+  where = '1',
+  reportTypes?: string[],
+): Promise<Map<string, DayTotals>> {
   const out = new Map<string, DayTotals>();
-  for (const r of await rs.json<Record<string, string>>())
-    out.set(`${r.profile_id}|${r.report_type}|${r.day}`, {
-      impressions: +r.impressions!,
-      clicks: +r.clicks!,
-      cost: +r.cost!,
-      sales: +r.sales!,
-      orders: +r.orders!,
-      units: +r.units!,
-      rows: +r.rows!,
+  const byTable = new Map<FactTable, string[]>();
+  for (const spec of Object.values(REPORT_TYPES))
+    if (!reportTypes || reportTypes.includes(spec.reportTypeId))
+      byTable.set(spec.table, [...(byTable.get(spec.table) ?? []), spec.reportTypeId]);
+  for (const [table, types] of byTable) {
+    const measures = [...new Set(types.flatMap((t) => zeroColumns(t)))];
+    const headline =
+      table === 'ads_metrics_daily'
+        ? 'sum(impressions) AS h_impressions, sum(clicks) AS h_clicks, sum(cost_micros) AS h_cost, sum(sales_micros) AS h_sales, sum(orders) AS h_orders, sum(units) AS h_units'
+        : table === 'ads_purchased_products'
+          ? '0 AS h_impressions, 0 AS h_clicks, 0 AS h_cost, sum(sales_micros) AS h_sales, sum(orders) AS h_orders, sum(units) AS h_units'
+          : 'sum(impressions) AS h_impressions, sum(clicks) AS h_clicks, 0 AS h_cost, 0 AS h_sales, 0 AS h_orders, 0 AS h_units';
+    // Aliases never repeat a column name: ClickHouse 18.16 resolves a column name to a
+    // same-named alias, so `sum(clicks) AS clicks` would nest inside the measures' sums.
+    const rs = await ch.client.query({
+      query: `SELECT profile_id, report_type, toString(date) AS day, ${headline}, count() AS rows,
+                ${measures.map((c) => `sum(${c}) AS m_${c}`).join(', ')}
+              FROM ${table} FINAL
+              WHERE report_type IN (${types.map((t) => `'${t}'`).join(', ')}) AND (${where})
+              GROUP BY profile_id, report_type, day`,
+      format: 'JSONEachRow',
     });
+    for (const r of await rs.json<Record<string, string>>()) {
+      const mine = new Set(zeroColumns(r.report_type!));
+      out.set(`${r.profile_id}|${r.report_type}|${r.day}`, {
+        impressions: +r.h_impressions!,
+        clicks: +r.h_clicks!,
+        cost: +r.h_cost!,
+        sales: +r.h_sales!,
+        orders: +r.h_orders!,
+        units: +r.h_units!,
+        rows: +r.rows!,
+        measures: Object.fromEntries(measures.filter((c) => mine.has(c)).map((c) => [c, +r[`m_${c}`]!])),
+      });
+    }
+  }
   return out;
 }
+
+const zeroColumns = (reportTypeId: string) => Object.keys(zeroTotals(reportTypeId).measures);
 
 /** Where each entity kind's rows live in Postgres, and their id column. */
 export const ENTITY_TABLES = {
@@ -88,6 +137,10 @@ export const ENTITY_TABLES = {
   ad_groups: ['entity_ad_groups', 'ad_group_id'],
   ads: ['entity_ads', 'ad_id'],
   targets: ['entity_targets', 'target_id'],
+  negative_targets: ['entity_negative_targets', 'negative_id'],
+  creatives: ['entity_creatives', 'creative_id'],
+  portfolios: ['entity_portfolios', 'portfolio_id'],
+  budget_rules: ['entity_budget_rules', 'rule_id'],
 } as const;
 
 /** The entity ids Postgres holds for one profile, per kind, sorted (to compare with the sandbox's expectedEntityIds). */

@@ -14,7 +14,7 @@ import { addDays, localToday } from '@adsync/shared/calendar';
 import { IN_FLIGHT_STATUSES } from '@adsync/shared/reports/pending-reports';
 import { DEFAULT_TIERS, planBackfill, planReports } from '@adsync/shared/reports/report-plan';
 import { testConfig } from '@adsync/shared/testing/test-stack';
-import { clickhouseDayTotals, ENTITY_TABLES, expectedDayTotals, postgresEntityIds, ZERO } from './expected.ts';
+import { clickhouseDayTotals, ENTITY_TABLES, expectedDayTotals, postgresEntityIds, zeroTotals } from './expected.ts';
 import { BACKFILL_DAYS, BACKFILL_TYPES, type World } from './world.ts';
 
 export interface Verdict {
@@ -144,7 +144,7 @@ export async function judge(world: World, o: { expectedDeadLetters: string[] }):
   for (const d of days) {
     const key = `${d.profileId}|${d.reportType}|${d.day}`;
     const want = expectedDayTotals(world.sandbox, d.profileId, d.reportType, d.day, FINAL_GENERATION);
-    const got = have.get(key) ?? ZERO;
+    const got = have.get(key) ?? zeroTotals(d.reportType);
     have.delete(key);
     rows += want.rows;
     if (JSON.stringify(got) !== JSON.stringify(want)) {

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 /**
- * rows.parsed → ClickHouse, in large batches. Rows are keyed by (profile, report
- * type, level, entity, search term, day) in a ReplacingMergeTree versioned by the
- * pull time: a redelivered batch or a report loaded twice collapses to one row,
- * and a newer pull of a restated day replaces the older values. When a report's
+ * rows.parsed → ClickHouse, in large batches, each row to the table its report type
+ * writes (fact-rows.ts): entity metrics keyed by (profile, report type, level, entity,
+ * search term, day), purchased products by ASIN pair, traffic quality by campaign. Each
+ * is a ReplacingMergeTree versioned by the pull time: a redelivered batch or a report
+ * loaded twice collapses to one row, and a newer pull of a restated day replaces the
+ * older values. When a report's
  * last batch is durable, the report is marked loaded and report.loaded announced
  * (one transaction); whoever keeps derived data — entity-sync's recent metrics —
  * refreshes from that.
@@ -17,6 +19,8 @@ import { chDateTime, chString } from '@adsync/shared/db/clickhouse';
 import { enqueue } from '@adsync/shared/db/outbox';
 import * as reports from '@adsync/shared/reports/pending-reports';
 import { addDays } from '@adsync/shared/calendar';
+import type { FactTable } from '@adsync/shared/amazon/report-catalog';
+import { factRow } from './fact-rows.ts';
 
 export const RECENT_DAYS = 14;
 
@@ -33,42 +37,23 @@ export async function loadRowsParsed(
 ): Promise<{ rows: number; reportsLoaded: string[] }> {
   const now = (deps.now ?? (() => new Date()))();
   const recentFrom = addDays(now.toISOString().slice(0, 10), -RECENT_DAYS);
-  const daily: Record<string, unknown>[] = [];
+  const byTable = new Map<FactTable, Record<string, unknown>[]>();
   const recent: Record<string, unknown>[] = [];
   for (const { value: ev } of events) {
     const pulled = new Date(ev.pulledAt);
-    const version = pulled.getTime();
-    const pulledAt = chDateTime(pulled);
+    const stamp = { pulledAt: chDateTime(pulled), version: pulled.getTime() };
     for (const r of ev.rows) {
-      const searchTerm = ev.entityLevel === 'search_term' ? (r.attributes.searchTerm ?? '') : '';
-      daily.push({
-        profile_id: ev.profileId,
-        report_type: ev.reportType,
-        entity_level: ev.entityLevel,
-        entity_id: r.entityId,
-        search_term: searchTerm,
-        date: r.date,
-        campaign_id: r.campaignId,
-        ad_group_id: r.adGroupId ?? '',
-        currency: r.currency,
-        impressions: r.impressions,
-        clicks: r.clicks,
-        cost_micros: r.costMicros,
-        sales_micros: r.salesMicros,
-        orders: r.orders,
-        units: r.units,
-        attributes: JSON.stringify(r.attributes),
-        pending_report_id: ev.pendingReportId,
-        pulled_at: pulledAt,
-        version,
-      });
-      if (r.date >= recentFrom) {
+      const { table, row } = factRow(ev, r, stamp);
+      if (!byTable.has(table)) byTable.set(table, []);
+      byTable.get(table)!.push(row);
+      // The streaming table serves the real-time panels: the last two weeks of entity metrics.
+      if (table === 'ads_metrics_daily' && r.date >= recentFrom) {
         recent.push({
           profile_id: ev.profileId,
           report_type: ev.reportType,
           entity_level: ev.entityLevel,
           entity_id: r.entityId,
-          search_term: searchTerm,
+          search_term: row.search_term,
           date: r.date,
           campaign_id: r.campaignId,
           impressions: r.impressions,
@@ -78,18 +63,16 @@ export async function loadRowsParsed(
           orders: r.orders,
           units: r.units,
           loaded_at: chDateTime(now),
-          version,
+          version: stamp.version,
         });
       }
     }
   }
-  if (daily.length)
-    await deps.ch.client.insert({
-      table: 'ads_metrics_daily',
-      format: 'JSONEachRow',
-      values: daily,
-      query_id: deps.ch.queryId('load-daily'),
-    });
+  let rows = 0;
+  for (const [table, values] of byTable) {
+    rows += values.length;
+    await deps.ch.client.insert({ table, format: 'JSONEachRow', values, query_id: deps.ch.queryId(`load-${table}`) });
+  }
   if (recent.length)
     await deps.ch.client.insert({
       table: 'ads_metrics_recent',
@@ -124,7 +107,7 @@ export async function loadRowsParsed(
       }
     });
   }
-  return { rows: daily.length, reportsLoaded: finished.map((e) => e.pendingReportId) };
+  return { rows, reportsLoaded: finished.map((e) => e.pendingReportId) };
 }
 
 /** Drops streaming-table partitions older than RECENT_DAYS (portable stand-in for TTL). */

@@ -1,5 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Dataset, checkCreateReport, reportRows, FINAL_GENERATION } from '@adsync/sandbox';
+import { REPORT_TYPE_IDS } from '@adsync/shared/amazon/report-catalog';
+import { reportRequestBody } from '@adsync/shared/amazon/reporting';
 import { normaliseRow } from './report-row.ts';
 
 const ctx = { reportTypeId: 'spTargeting', currency: 'USD', startDate: '2026-11-01', endDate: '2026-11-07' };
@@ -50,5 +53,115 @@ test('rows that cannot be trusted are refused with the reason', () => {
     const r = normaliseRow(row, ctx);
     assert.equal(r.ok, false);
     assert.match((r as { reason: string }).reason, reason);
+  }
+});
+
+test('every attribution window is kept under its own column; the headline is the report type’s window', () => {
+  const r = normaliseRow({ ...base, sales1d: 5.5, sales14d: 30.01, sales30d: 41, purchases30d: 3 }, ctx);
+  assert.ok(r.ok);
+  assert.equal(r.row.measures.sales_1d_micros, 5_500_000);
+  assert.equal(r.row.measures.sales_7d_micros, 19_990_000);
+  assert.equal(r.row.measures.sales_14d_micros, 30_010_000);
+  assert.equal(r.row.measures.sales_30d_micros, 41_000_000);
+  assert.equal(r.row.measures.purchases_30d, 3);
+  assert.equal(r.row.measures.units_sold_clicks_7d, 2);
+  assert.equal(r.row.salesMicros, 19_990_000, 'SP headline: 7 days');
+});
+
+test('SB and SD rows: clicks- and views-attributed variants, new-to-brand; SD targets by targetingId', () => {
+  const sd = normaliseRow(
+    {
+      date: '2026-11-02',
+      campaignId: 7,
+      adGroupId: 8,
+      targetingId: 9,
+      campaignBudgetCurrencyCode: 'EUR',
+      impressions: 50,
+      clicks: 2,
+      cost: 1.5,
+      sales: 20,
+      salesClicks: 12,
+      purchases: 2,
+      purchasesClicks: 1,
+      unitsSold: 3,
+      newToBrandSales: 8,
+    },
+    { ...ctx, reportTypeId: 'sdTargeting' },
+  );
+  assert.ok(sd.ok, !sd.ok ? sd.reason : '');
+  assert.equal(sd.row.entityId, '9');
+  assert.equal(sd.row.measures.sales_clicks_micros, 12_000_000);
+  assert.equal(sd.row.measures.new_to_brand_sales_micros, 8_000_000);
+  assert.equal(sd.row.salesMicros, 20_000_000, 'SD headline: its 14-day sales');
+  assert.equal(sd.row.units, 3);
+});
+
+test('a purchased-product row is keyed by ad group, advertised and purchased ASIN; traffic quality by campaign name', () => {
+  const p = normaliseRow(
+    {
+      date: '2026-11-02',
+      campaignId: 7,
+      adGroupId: 8,
+      advertisedAsin: 'B000000001',
+      purchasedAsin: 'B000000999',
+      salesOtherSku7d: 9.99,
+      purchasesOtherSku7d: 1,
+      unitsSoldOtherSku7d: 1,
+    },
+    { ...ctx, reportTypeId: 'spPurchasedProduct' },
+  );
+  assert.ok(p.ok, !p.ok ? p.reason : '');
+  assert.equal(p.row.entityId, '8|B000000001|B000000999|');
+  assert.equal(p.row.salesMicros, 9_990_000);
+  assert.equal(p.row.attributes.purchasedAsin, 'B000000999');
+  const q = normaliseRow(
+    {
+      date: '2026-11-02',
+      campaignName: 'Brand – exact',
+      campaignStatus: 'ENABLED',
+      grossImpressions: 103,
+      invalidImpressions: 3,
+    },
+    { ...ctx, reportTypeId: 'sbGrossAndInvalids' },
+  );
+  assert.ok(q.ok, !q.ok ? q.reason : '');
+  assert.equal(q.row.entityId, 'Brand – exact');
+  assert.equal(q.row.measures.invalid_impressions, 3);
+  const noName = normaliseRow(
+    { date: '2026-11-02', grossImpressions: 1 },
+    { ...ctx, reportTypeId: 'sbGrossAndInvalids' },
+  );
+  assert.deepEqual(noName, { ok: false, reason: 'campaignName is missing' });
+});
+
+test('every report type: each row Amazon (the sandbox) serves for the request we send normalises, none refused', () => {
+  // Large enough that every report type has something delivering on the day.
+  const ds = new Dataset(31, {
+    profiles: 1,
+    campaignsPerProfile: 8,
+    adGroupsPerCampaign: 3,
+    adsPerAdGroup: 3,
+    sdCampaignsPerProfile: 6,
+    stCampaignsPerProfile: 6,
+    sbCampaignsPerProfile: 6,
+    sbAdGroupsPerCampaign: 2,
+  });
+  const day = '2026-11-02';
+  for (const reportTypeId of REPORT_TYPE_IDS) {
+    const checked = checkCreateReport(reportRequestBody({ reportTypeId, startDate: day, endDate: day }), '2026-11-10');
+    assert.ok(checked.ok, `${reportTypeId}: ${!checked.ok && checked.detail}`);
+    let rows = 0;
+    for (const raw of reportRows(ds, {
+      profileIndex: 0,
+      startDate: day,
+      endDate: day,
+      configuration: checked.request.configuration,
+      generationOf: () => FINAL_GENERATION,
+    })) {
+      const r = normaliseRow(raw, { reportTypeId, currency: 'USD', startDate: day, endDate: day });
+      assert.ok(r.ok, `${reportTypeId}: ${!r.ok && r.reason} in ${JSON.stringify(raw).slice(0, 200)}`);
+      rows++;
+    }
+    assert.ok(rows > 0, `${reportTypeId} served rows`);
   }
 });

@@ -1,11 +1,13 @@
 /**
  * A report row (Reporting API v3, GZIP_JSON) → our MetricRow. Pure. Ids become
  * strings (reports send numbers where the entity API sends strings), money becomes
- * integer micros at the currency's minor unit, and the row is keyed by the entity
- * level it describes. A row that cannot be trusted is rejected with the reason.
+ * integer micros at the currency's minor unit, every additive metric the report type
+ * carries is kept under its ClickHouse column (each attribution window), and the row is
+ * keyed by what it describes: an entity, an advertised × purchased ASIN, or (gross and
+ * invalid traffic) a campaign by name. A row that cannot be trusted is refused with the reason.
  */
 import type { MetricRow } from '@adsync/shared/events/contracts';
-import { REPORT_TYPES, type ReportTypeSpec } from '@adsync/shared/amazon/report-catalog';
+import { REPORT_TYPES, measureColumn, type ReportTypeSpec } from '@adsync/shared/amazon/report-catalog';
 import { moneyToMicros } from '@adsync/shared/amazon/currency';
 
 export interface RowContext {
@@ -36,34 +38,29 @@ function money(row: Record<string, unknown>, col: string, currency: string): num
   const v = row[col];
   if (v === null || v === undefined) return 0;
   const n = Number(v);
-  if (!Number.isFinite(n)) return `${col} is not a number (${JSON.stringify(v)})`;
+  if (!Number.isFinite(n) || n < 0) return `${col} is not an amount (${JSON.stringify(v)})`;
   return moneyToMicros(n, currency);
 }
 
-const ATTRIBUTE_COLUMNS = [
-  'campaignName',
-  'campaignStatus',
-  'adGroupName',
-  'advertisedAsin',
-  'advertisedSku',
-  'keyword',
-  'matchType',
-  'targeting',
-  'keywordType',
-  'searchTerm',
-];
-
+/** The id that keys a row of the entity-keyed table, by the level it describes. */
 function entityIdOf(spec: ReportTypeSpec, row: Record<string, unknown>): string | null {
   switch (spec.entityLevel) {
     case 'campaign':
       return idOf(row.campaignId);
+    case 'ad_group':
+      return idOf(row.adGroupId);
     case 'ad':
       return idOf(row.adId);
     case 'target':
     case 'search_term':
-      return idOf(row.keywordId);
+      // SP and ST name targets keywordId (keywords and product targets alike); SB carries both; SD only targetingId.
+      return idOf(row.keywordId) ?? idOf(row.targetingId);
+    case 'purchased_product':
+      return null;
   }
 }
+
+const text = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
 
 export function normaliseRow(raw: Record<string, unknown>, ctx: RowContext): Normalised {
   const spec = REPORT_TYPES[ctx.reportTypeId];
@@ -73,43 +70,63 @@ export function normaliseRow(raw: Record<string, unknown>, ctx: RowContext): Nor
     return { ok: false, reason: `date is missing or not YYYY-MM-DD (${JSON.stringify(date)})` };
   if (date < ctx.startDate || date > ctx.endDate)
     return { ok: false, reason: `date ${date} is outside the report window ${ctx.startDate}..${ctx.endDate}` };
+
+  const quality = spec.table === 'ads_traffic_quality';
   const campaignId = idOf(raw.campaignId);
-  if (!campaignId)
+  // Gross and invalid traffic reports name the campaign, not its id.
+  if (!campaignId && !quality)
     return { ok: false, reason: `campaignId is missing or not an id (${JSON.stringify(raw.campaignId)})` };
-  const entityId = entityIdOf(spec, raw);
-  if (!entityId) return { ok: false, reason: `the ${spec.entityLevel} id is missing or not an id` };
+  let entityId: string | null;
+  if (quality) {
+    entityId = text(raw.campaignName);
+    if (!entityId) return { ok: false, reason: 'campaignName is missing' };
+  } else if (spec.table === 'ads_purchased_products') {
+    const purchased = text(raw.purchasedAsin) ?? text(raw.asinBrandHalo);
+    if (!purchased) return { ok: false, reason: 'the purchased ASIN is missing' };
+    const advertised = text(raw.advertisedAsin) ?? text(raw.promotedAsin) ?? '';
+    entityId = [idOf(raw.adGroupId) ?? '', advertised, purchased, text(raw.attributionType) ?? ''].join('|');
+  } else {
+    entityId = entityIdOf(spec, raw);
+    if (!entityId) return { ok: false, reason: `the ${spec.entityLevel} id is missing or not an id` };
+  }
   if (spec.entityLevel === 'search_term' && typeof raw.searchTerm !== 'string')
     return { ok: false, reason: 'searchTerm is missing' };
-  const m = spec.metrics;
+
   const currency =
     typeof raw.campaignBudgetCurrencyCode === 'string' && raw.campaignBudgetCurrencyCode
       ? raw.campaignBudgetCurrencyCode
       : ctx.currency;
-  const impressions = count(raw, 'impressions');
-  const clicks = count(raw, 'clicks');
-  const orders = count(raw, m.orders);
-  const units = count(raw, m.units);
-  const costMicros = money(raw, 'cost', currency);
-  const salesMicros = money(raw, m.sales, currency);
-  for (const v of [impressions, clicks, orders, units, costMicros, salesMicros])
+  const measures: Record<string, number> = {};
+  const byName: Record<string, number> = {};
+  for (const m of spec.measures) {
+    const isMoney = spec.money.includes(m);
+    const v = isMoney ? money(raw, m, currency) : count(raw, m);
     if (typeof v === 'string') return { ok: false, reason: v };
+    measures[measureColumn(m, isMoney)] = v;
+    byName[m] = v;
+  }
+  const h = spec.headline;
   const attributes: Record<string, string> = {};
-  for (const c of ATTRIBUTE_COLUMNS) if (raw[c] !== undefined && raw[c] !== null) attributes[c] = String(raw[c]);
+  for (const c of spec.dimensions)
+    if (!/Id$/.test(c) && raw[c] !== undefined && raw[c] !== null) attributes[c] = String(raw[c]);
+  for (const c of ['keywordId', 'targetingId'])
+    if (spec.dimensions.includes(c) && idOf(raw[c])) attributes[c] = idOf(raw[c])!;
   return {
     ok: true,
     row: {
       date,
       entityId,
-      campaignId,
+      campaignId: campaignId ?? '',
       adGroupId: idOf(raw.adGroupId),
       currency,
-      impressions: impressions as number,
-      clicks: clicks as number,
-      costMicros: costMicros as number,
-      salesMicros: salesMicros as number,
-      orders: orders as number,
-      units: units as number,
+      impressions: byName.impressions ?? 0,
+      clicks: byName.clicks ?? 0,
+      costMicros: byName.cost ?? 0,
+      salesMicros: h ? (byName[h.sales] ?? 0) : 0,
+      orders: h ? (byName[h.orders] ?? 0) : 0,
+      units: h ? (byName[h.units] ?? 0) : 0,
       attributes,
+      measures,
     },
   };
 }

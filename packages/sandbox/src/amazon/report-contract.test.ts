@@ -314,3 +314,15 @@ test('a filter keeps only matching rows', () => {
   assert.ok(keywords.length > 0 && keywords.length < all.length);
   assert.ok(keywords.every((r) => ['BROAD', 'PHRASE', 'EXACT'].includes(String(r.keywordType))));
 });
+
+test('every report our client asks for is one Amazon accepts, exactly as sent', async () => {
+  const { REPORT_TYPE_IDS } = await import('@adsync/shared/amazon/report-catalog');
+  const { reportRequestBody } = await import('@adsync/shared/amazon/reporting');
+  for (const t of REPORT_TYPE_IDS) {
+    const checked = checkCreateReport(
+      reportRequestBody({ reportTypeId: t, startDate: '2026-11-01', endDate: '2026-11-02' }),
+      '2026-11-24',
+    );
+    assert.ok(checked.ok, `${t}: ${!checked.ok && checked.detail}`);
+  }
+});

@@ -63,6 +63,8 @@ interface GrainRow {
   searchTerm?: string;
   placement?: string;
   purchasedAsin?: string;
+  /** SB purchased products: bought as the promoted product, or another of the brand's. */
+  attributionType?: string;
   matchedTargetAsin?: string;
 }
 
@@ -175,8 +177,31 @@ function* grainRows(
         }
       }
       return;
-    case 'purchasedAsin':
+    case 'purchasedAsin': {
+      // Amazon groups these rows by what the report names: SB by ad group and purchased
+      // ASIN (it names no ad), SP and SD by ad group, advertised and purchased ASIN. Each
+      // (parent, purchased ASIN) is drawn once, so no two rows share a key.
+      const pick = (parentKey: string, k: number) => ds.asin(1000 + ((hash32(ds.seed, `${parentKey}:pa`) + k) % 500));
+      if (product === 'sb') {
+        for (const g of ds.all(product, 'adGroup', p))
+          for (let k = 0; k < ds.scale.purchasedAsinsPerAd; k++)
+            yield {
+              key: `${g.id}:pa${k}`,
+              product,
+              entity: g,
+              campaign: campaignOf(g),
+              adGroup: g,
+              purchasedAsin: pick(g.id, k),
+              attributionType: k % 2 === 0 ? 'Promoted' : 'Brand Halo',
+            };
+        return;
+      }
+      const seen = new Set<string>();
       for (const a of ds.all(product, 'ad', p)) {
+        // Two ads of one ad group advertising the same ASIN would be one row at Amazon.
+        const advertised = `${a.adGroupId}:${a.asin}`;
+        if (seen.has(advertised)) continue;
+        seen.add(advertised);
         for (let k = 0; k < ds.scale.purchasedAsinsPerAd; k++) {
           yield {
             key: `${a.id}:pa${k}`,
@@ -185,11 +210,12 @@ function* grainRows(
             campaign: campaignOf(a),
             adGroup: adGroupOf(a),
             ad: a,
-            purchasedAsin: ds.asin((hash32(ds.seed, `${a.id}:pa${k}`) % 500) + 1000),
+            purchasedAsin: pick(advertised, k),
           };
         }
       }
       return;
+    }
   }
 }
 
@@ -269,7 +295,15 @@ function dimensions(ds: Dataset, g: GrainRow, currency: string, startDate: strin
     });
   }
   if (g.searchTerm) d.searchTerm = g.searchTerm;
-  if (g.purchasedAsin) d.purchasedAsin = g.purchasedAsin;
+  if (g.purchasedAsin)
+    Object.assign(d, {
+      purchasedAsin: g.purchasedAsin,
+      // SD names the purchased product of the brand "halo" ASIN.
+      asinBrandHalo: g.purchasedAsin,
+      attributionType: g.attributionType ?? null,
+      productName: `Sandbox product ${g.purchasedAsin}`,
+      productCategory: 'Grocery',
+    });
   if (g.matchedTargetAsin) d.matchedTargetAsin = g.matchedTargetAsin;
   return d;
 }

@@ -37,7 +37,7 @@ export function reportRequestBody(spec: ReportRequestSpec) {
       adProduct: t.adProduct,
       groupBy: t.groupBy,
       columns: spec.columns ?? t.columns,
-      reportTypeId: t.reportTypeId,
+      reportTypeId: t.amazonReportTypeId,
       timeUnit: spec.timeUnit ?? 'DAILY',
       format: 'GZIP_JSON',
     },

@@ -11,6 +11,7 @@ import {
 } from './migrations.ts';
 import { join } from 'node:path';
 import { createPostgres } from './postgres.ts';
+import { measureColumnsOf } from '../amazon/report-catalog.ts';
 
 test('Postgres migrations run from an empty database, re-run as a no-op, and roll back', async () => {
   const pg = await freshPostgres();
@@ -50,6 +51,19 @@ test('ClickHouse migrations run from an empty database and re-run as a no-op', a
     });
     const names = (await rs.json<{ name: string }>()).map((r) => r.name);
     assert.ok(names.includes('dead_letters'), `tables: ${names}`);
+    // Every measure of the report catalogue has its column in the table its report type loads into.
+    for (const table of ['ads_metrics_daily', 'ads_purchased_products', 'ads_traffic_quality'] as const) {
+      const cols = await ch.ch.client.query({
+        query: `SELECT name, type FROM system.columns WHERE database = '${ch.ch.database}' AND table = '${table}'`,
+        format: 'JSONEachRow',
+      });
+      const have = new Map((await cols.json<{ name: string; type: string }>()).map((c) => [c.name, c.type]));
+      const wanted = measureColumnsOf(table);
+      assert.ok(wanted.length > 0, `${table} has measures`);
+      const missing = wanted.filter((c) => !have.has(c));
+      assert.deepEqual(missing, [], `${table} lacks catalogue columns`);
+      for (const c of wanted) assert.match(have.get(c)!, /^U?Int64$/, `${table}.${c} holds whole numbers`);
+    }
   } finally {
     await ch.drop();
   }

@@ -59,6 +59,8 @@ export interface MetricRow {
   orders: number;
   units: number;
   attributes: Record<string, string>;
+  /** Every additive metric the report returned, by ClickHouse column (money in micros). */
+  measures: Record<string, number>;
 }
 
 export interface RowsParsed extends ReportEventBase {

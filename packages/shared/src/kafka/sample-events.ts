@@ -47,6 +47,7 @@ export function sampleEvent<T extends TopicName>(topic: T, eventId: string): Eve
           orders: 1,
           units: 1,
           attributes: { campaignName: 'Brand – exact' },
+          measures: { sales_7d_micros: 9_990_000, purchases_7d: 1, units_sold_clicks_7d: 1 },
         },
       ],
     },
