@@ -5,7 +5,7 @@ import { sandboxClient } from './test-client.ts';
 import { listEntities, listProfiles, type EntityKind } from '@adsync/shared/amazon/entities';
 import { createReport, getReportStatus } from '@adsync/shared/amazon/reporting';
 import { AmazonApiError } from '@adsync/shared/amazon/errors';
-import { SANDBOX_REFRESH_TOKEN } from './amazon/gateway.ts';
+import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from './amazon/gateway.ts';
 import type { AdProductKind, EntityKind as DatasetKind } from './dataset.ts';
 
 let sandbox: Sandbox;
@@ -25,23 +25,62 @@ before(async () => {
 });
 after(() => sandbox.close());
 
+/** Each list our client reads: the id field it answers with, and the generated entities it must return. */
 const idKey: Record<EntityKind, string> = {
+  portfolios: 'portfolioId',
   spCampaigns: 'campaignId',
   spAdGroups: 'adGroupId',
   spProductAds: 'adId',
   spKeywords: 'keywordId',
   spProductTargets: 'targetId',
+  spNegativeKeywords: 'keywordId',
+  spNegativeTargets: 'targetId',
+  spCampaignNegativeKeywords: 'keywordId',
+  spCampaignNegativeTargets: 'targetId',
   sbCampaigns: 'campaignId',
+  sbAdGroups: 'adGroupId',
+  sbAds: 'adId',
+  sbKeywords: 'keywordId',
+  sbProductTargets: 'targetId',
+  sbNegativeKeywords: 'keywordId',
+  sbNegativeTargets: 'targetId',
   sdCampaigns: 'campaignId',
+  sdAdGroups: 'adGroupId',
+  sdProductAds: 'adId',
+  sdTargets: 'targetId',
+  sdNegativeTargets: 'targetId',
+  sdCreatives: 'creativeId',
+  spBudgetRules: 'ruleId',
+  sbBudgetRules: 'ruleId',
+  sdBudgetRules: 'ruleId',
 };
-const source: Record<EntityKind, [AdProductKind, DatasetKind]> = {
+const source: Record<EntityKind, [AdProductKind | null, DatasetKind]> = {
+  portfolios: [null, 'portfolio'],
   spCampaigns: ['sp', 'campaign'],
   spAdGroups: ['sp', 'adGroup'],
   spProductAds: ['sp', 'ad'],
   spKeywords: ['sp', 'keyword'],
   spProductTargets: ['sp', 'productTarget'],
+  spNegativeKeywords: ['sp', 'negativeKeyword'],
+  spNegativeTargets: ['sp', 'negativeTarget'],
+  spCampaignNegativeKeywords: ['sp', 'campaignNegativeKeyword'],
+  spCampaignNegativeTargets: ['sp', 'campaignNegativeTarget'],
   sbCampaigns: ['sb', 'campaign'],
+  sbAdGroups: ['sb', 'adGroup'],
+  sbAds: ['sb', 'ad'],
+  sbKeywords: ['sb', 'keyword'],
+  sbProductTargets: ['sb', 'productTarget'],
+  sbNegativeKeywords: ['sb', 'negativeKeyword'],
+  sbNegativeTargets: ['sb', 'negativeTarget'],
   sdCampaigns: ['sd', 'campaign'],
+  sdAdGroups: ['sd', 'adGroup'],
+  sdProductAds: ['sd', 'ad'],
+  sdTargets: ['sd', 'productTarget'],
+  sdNegativeTargets: ['sd', 'negativeTarget'],
+  sdCreatives: ['sd', 'creative'],
+  spBudgetRules: ['sp', 'budgetRule'],
+  sbBudgetRules: ['sb', 'budgetRule'],
+  sdBudgetRules: ['sd', 'budgetRule'],
 };
 
 function generatedIds(p: number, kind: EntityKind): string[] {
@@ -204,17 +243,35 @@ test('a duplicate report request takes over the report id Amazon names', async (
 });
 
 test('Login with Amazon answering 429 and 5xx is retried; a refused grant is not', async () => {
-  sandbox.setFaults({ rate429: 0.5, rate5xx: 0.2, retryAfterSec: 0 });
+  // Rates low enough that six attempts practically always get through (0.3^6 per token),
+  // and tokens fetched until both kinds of failure were met at least once.
+  sandbox.setFaults({ rate429: 0.2, rate5xx: 0.1, retryAfterSec: 0 });
+  const { injected429, injected5xx } = sandbox.state.counters;
   try {
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < 60; i++) {
       const client = sandboxClient(sandbox);
       try {
         assert.match(await client.tokens.get(), /^Atza\|/);
       } finally {
         await client.close();
       }
+      if (sandbox.state.counters.injected429 > injected429 && sandbox.state.counters.injected5xx > injected5xx) break;
     }
+    assert.ok(sandbox.state.counters.injected429 > injected429, 'a 429 was met and retried');
+    assert.ok(sandbox.state.counters.injected5xx > injected5xx, 'a 5xx was met and retried');
   } finally {
     sandbox.setFaults({ rate429: 0, rate5xx: 0 });
+  }
+  const revoked = 'Atzr|revoked-in-this-test';
+  sandbox.state.revokedRefreshTokens.add(revoked);
+  const requestsBefore = sandbox.state.counters.requests;
+  const client = sandboxClient(sandbox, {
+    credentials: { clientId: SANDBOX_CLIENT_ID, clientSecret: SANDBOX_CLIENT_SECRET, refreshToken: revoked },
+  });
+  try {
+    await assert.rejects(client.tokens.get(), (e: Error & { kind?: string }) => e.kind === 'auth');
+    assert.equal(sandbox.state.counters.requests - requestsBefore, 1, 'a refused grant is asked once, never retried');
+  } finally {
+    await client.close();
   }
 });

@@ -7,7 +7,13 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startSandbox, type Sandbox } from './server.ts';
 import { sandboxClient } from './test-client.ts';
-import { ENTITY_ENDPOINTS, listEntities, listProfiles, type EntityKind } from '@adsync/shared/amazon/entities';
+import {
+  ENTITY_ENDPOINTS,
+  budgetRuleCampaigns,
+  listEntities,
+  listProfiles,
+  type EntityKind,
+} from '@adsync/shared/amazon/entities';
 import { EXPORT_MEDIA_TYPES, exportEntities, type ExportKind } from '@adsync/shared/amazon/exports';
 import { createReport, getReportStatus } from '@adsync/shared/amazon/reporting';
 import { REPORT_TYPE_IDS } from '@adsync/shared/amazon/report-catalog';
@@ -47,7 +53,7 @@ test('the contract table lists what it should: a row per call, each with a refer
   for (const line of section.split('\n').filter((l) => /^\| (GET|POST|PUT|DELETE) /.test(l)))
     assert.match(
       line,
-      /`(en-us\/[^`]+|[A-Za-z]+_prod_3p|offline-report-prod-3p)`|Sponsored Display/,
+      /`(en-us\/[^`]+|[A-Za-z]+_prod_3p|offline-report-prod-3p|ad_api\/[^`]+\.py)`|Sponsored Display/,
       `a reference for: ${line.slice(0, 80)}`,
     );
 });
@@ -57,8 +63,14 @@ test('every call the client makes is in the table, and every row of the table is
   const profileId = sandbox.state.dataset.profiles()[0]!.profileId;
   try {
     await listProfiles(client);
+    await listProfiles(client, { accessLevel: 'edit' });
     for (const kind of Object.keys(ENTITY_ENDPOINTS) as EntityKind[])
       for await (const _ of listEntities(client, profileId, kind)) void _;
+    for (const product of ['sp', 'sb', 'sd'] as const) {
+      const [rule] = [...sandbox.state.dataset.all(product, 'budgetRule', 0)];
+      assert.ok(rule, `the sandbox has a ${product} budget rule`);
+      for await (const _ of budgetRuleCampaigns(client, profileId, product, rule.id)) void _;
+    }
     for (const kind of Object.keys(EXPORT_MEDIA_TYPES) as ExportKind[]) {
       for await (const _ of exportEntities(client, profileId, kind, {
         adProducts: ['SPONSORED_PRODUCTS', 'SPONSORED_BRANDS', 'SPONSORED_DISPLAY'],

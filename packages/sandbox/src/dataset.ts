@@ -389,16 +389,42 @@ export class Dataset {
 
   /**
    * The entity ids a complete sync of one profile must hold, per adsync entity table:
-   * campaigns of every ad product; Sponsored Products ad groups, ads and targets
-   * (keywords and product targets). Tests and the chaos judge compare against this.
+   * every level of Sponsored Products, Brands and Display (archived included), their
+   * negatives at both levels, SD creatives, portfolios and budget rules. Tests and the
+   * chaos judge compare against this.
    */
-  expectedEntityIds(p: number): { campaigns: string[]; ad_groups: string[]; ads: string[]; targets: string[] } {
-    const ids = (product: AdProductKind, kind: EntityKind) => [...this.all(product, kind, p)].map((e) => e.id);
+  expectedEntityIds(
+    p: number,
+  ): Record<
+    'campaigns' | 'ad_groups' | 'ads' | 'targets' | 'negative_targets' | 'creatives' | 'portfolios' | 'budget_rules',
+    string[]
+  > {
+    const ids = (pairs: [AdProductKind | null, EntityKind][]) =>
+      pairs.flatMap(([product, kind]) => [...this.all(product, kind, p)].map((e) => e.id)).sort();
+    const products: AdProductKind[] = ['sp', 'sb', 'sd'];
     return {
-      campaigns: [...ids('sp', 'campaign'), ...ids('sb', 'campaign'), ...ids('sd', 'campaign')].sort(),
-      ad_groups: ids('sp', 'adGroup').sort(),
-      ads: ids('sp', 'ad').sort(),
-      targets: [...ids('sp', 'keyword'), ...ids('sp', 'productTarget')].sort(),
+      campaigns: ids(products.map((x) => [x, 'campaign'])),
+      ad_groups: ids(products.map((x) => [x, 'adGroup'])),
+      ads: ids(products.map((x) => [x, 'ad'])),
+      targets: ids([
+        ['sp', 'keyword'],
+        ['sp', 'productTarget'],
+        ['sb', 'keyword'],
+        ['sb', 'productTarget'],
+        ['sd', 'productTarget'],
+      ]),
+      negative_targets: ids([
+        ['sp', 'negativeKeyword'],
+        ['sp', 'negativeTarget'],
+        ['sp', 'campaignNegativeKeyword'],
+        ['sp', 'campaignNegativeTarget'],
+        ['sb', 'negativeKeyword'],
+        ['sb', 'negativeTarget'],
+        ['sd', 'negativeTarget'],
+      ]),
+      creatives: ids([['sd', 'creative']]),
+      portfolios: ids([[null, 'portfolio']]),
+      budget_rules: ids(products.map((x) => [x, 'budgetRule'])),
     };
   }
 
@@ -609,7 +635,7 @@ export class Dataset {
    * bids, budgets, names, states, each with a fresh update time. Returns what changed,
    * so a test can check values, not just counts.
    */
-  mutate(fraction: number, at: Date, round = 1): Change[] {
+  mutate(fraction: number, at: Date, round = 1, only?: (kind: string) => boolean): Change[] {
     const changed: Change[] = [];
     const updatedAt = new Date(Math.floor(at.getTime() / 1000) * 1000).toISOString();
     const chosen = (id: string) => unit(this.seed, `${id}:mutate${round}`) < fraction;
@@ -621,9 +647,14 @@ export class Dataset {
       ['sp', 'keyword', 'keyword', (e) => ({ bid: money((e.bid ?? 0) + 0.05), state: nextState(e.state) })],
       ['sp', 'productTarget', 'product_target', (e) => ({ bid: money((e.bid ?? 0) + 0.07) })],
       ['sb', 'campaign', 'sb_campaign', (e) => ({ name: `${e.name} (edited ${round})` })],
+      ['sb', 'adGroup', 'sb_ad_group', (e) => ({ name: `${e.name} (edited ${round})` })],
+      ['sb', 'keyword', 'sb_keyword', (e) => ({ bid: money((e.bid ?? 0) + 0.04) })],
+      ['sd', 'campaign', 'sd_campaign', (e) => ({ state: nextState(e.state) })],
+      ['sd', 'productTarget', 'sd_target', (e) => ({ bid: money((e.bid ?? 0) + 0.03) })],
     ];
     for (let p = 0; p < this.scale.profiles; p++) {
       for (const [product, kind, label, patchOf] of plan) {
+        if (only && !only(label)) continue;
         for (const e of this.all(product, kind, p)) {
           if (!chosen(e.id)) continue;
           const patch = patchOf(e);

@@ -4,6 +4,9 @@
  */
 import type { AdGroupRow, AdRow, CampaignRow, EntityType, TargetRow } from './entity-normalise.ts';
 
+/** The entity types dashboards label report rows with (report rows are keyed by these levels). */
+export const CONTEXT_TYPES: EntityType[] = ['campaigns', 'ad_groups', 'ads', 'targets'];
+
 export function entityContextRow(
   type: EntityType,
   r: CampaignRow & AdGroupRow & AdRow & TargetRow,
@@ -53,5 +56,7 @@ export function entityContextRow(
         match_type: r.match_type ?? '',
         name: r.expression_text ?? '',
       };
+    default:
+      throw new Error(`entity type ${type} has no dashboard context`);
   }
 }

@@ -95,6 +95,8 @@ test('an entity without its id is refused with the reason', () => {
 });
 
 // A full sync reads the export, an incremental one the lists: the same entity must land as the same row.
+const untimed = (r: object) => ({ ...r, amazon_created_at: null, amazon_updated_at: null });
+
 test('every entity normalises to the same row from its list API and from the export', () => {
   const ds = new Dataset(5, {
     profiles: 1,
@@ -102,7 +104,9 @@ test('every entity normalises to the same row from its list API and from the exp
     sbCampaignsPerProfile: 5,
     sdCampaignsPerProfile: 5,
   });
-  const adGroups = new Map([...ds.all('sp', 'adGroup', 0)].map((g) => [g.id, g.campaignId!]));
+  const adGroups = new Map(
+    (['sp', 'sb', 'sd'] as const).flatMap((p) => [...ds.all(p, 'adGroup', 0)].map((g) => [g.id, g.campaignId!])),
+  );
   const campaignOf = (id: string) => adGroups.get(id) ?? null;
   const cases: [string, () => unknown[], () => unknown[]][] = [
     [
@@ -140,6 +144,80 @@ test('every entity normalises to the same row from its list API and from the exp
       () => [...ds.all('sp', 'productTarget', 0)].map((e) => n.spProductTarget('p', views.spV3(e, true))),
       () => [...ds.all('sp', 'productTarget', 0)].map((e) => n.exportTarget('p', views.exported(e, 'USD'), campaignOf)),
     ],
+    [
+      'SB ad groups',
+      () => [...ds.all('sb', 'adGroup', 0)].map((e) => n.sbAdGroup('p', views.sbV4(e, true))),
+      () => [...ds.all('sb', 'adGroup', 0)].map((e) => n.exportAdGroup('p', views.exported(e, 'USD'))),
+    ],
+    [
+      'SD ad groups',
+      () => [...ds.all('sd', 'adGroup', 0)].map((e) => n.sdAdGroup('p', views.sd(e, true))),
+      () => [...ds.all('sd', 'adGroup', 0)].map((e) => n.exportAdGroup('p', views.exported(e, 'USD'))),
+    ],
+    [
+      'SB ads',
+      () => [...ds.all('sb', 'ad', 0)].map((e) => n.sbAd('p', views.sbV4(e, true))),
+      () => [...ds.all('sb', 'ad', 0)].map((e) => n.exportAd('p', views.exported(e, 'USD'), campaignOf)),
+    ],
+    [
+      'SD ads',
+      () => [...ds.all('sd', 'ad', 0)].map((e) => n.sdProductAd('p', views.sd(e, true))),
+      () => [...ds.all('sd', 'ad', 0)].map((e) => n.exportAd('p', views.exported(e, 'USD'), campaignOf)),
+    ],
+    [
+      'SD targets, similar-product audiences included',
+      () => [...ds.all('sd', 'productTarget', 0)].map((e) => n.sdTarget('p', views.sd(e, true))),
+      () => [...ds.all('sd', 'productTarget', 0)].map((e) => n.exportTarget('p', views.exported(e, 'USD'), campaignOf)),
+    ],
+    [
+      'SB keywords (the v3 list has no timestamps)',
+      () => [...ds.all('sb', 'keyword', 0)].map((e) => untimed(n.sbKeyword('p', views.sbV3(e)))),
+      () =>
+        [...ds.all('sb', 'keyword', 0)].map((e) => untimed(n.exportTarget('p', views.exported(e, 'USD'), campaignOf))),
+    ],
+    [
+      'SB product targets (the v3 list has no timestamps)',
+      () => [...ds.all('sb', 'productTarget', 0)].map((e) => untimed(n.sbProductTarget('p', views.sbV3(e)))),
+      () =>
+        [...ds.all('sb', 'productTarget', 0)].map((e) =>
+          untimed(n.exportTarget('p', views.exported(e, 'USD'), campaignOf)),
+        ),
+    ],
+    [
+      'SP negatives, ad-group and campaign level',
+      () => [
+        ...[...ds.all('sp', 'negativeKeyword', 0)].map((e) => n.spNegativeKeyword('p', views.spV3(e, true))),
+        ...[...ds.all('sp', 'negativeTarget', 0)].map((e) => n.spNegativeTarget('p', views.spV3(e, true))),
+        ...[...ds.all('sp', 'campaignNegativeKeyword', 0)].map((e) =>
+          n.spCampaignNegativeKeyword('p', views.spV3(e, true)),
+        ),
+      ],
+      () =>
+        (['negativeKeyword', 'negativeTarget', 'campaignNegativeKeyword'] as const).flatMap((k) =>
+          [...ds.all('sp', k, 0)].map((e) => n.exportNegativeTarget('p', views.exported(e, 'USD'), campaignOf)),
+        ),
+    ],
+    [
+      'SB negative keywords and targets (the v3 lists have no timestamps)',
+      () => [
+        ...[...ds.all('sb', 'negativeKeyword', 0)].map((e) => untimed(n.sbNegativeKeyword('p', views.sbV3(e)))),
+        ...[...ds.all('sb', 'negativeTarget', 0)].map((e) => untimed(n.sbNegativeTarget('p', views.sbV3(e)))),
+      ],
+      () =>
+        (['negativeKeyword', 'negativeTarget'] as const).flatMap((k) =>
+          [...ds.all('sb', k, 0)].map((e) =>
+            untimed(n.exportNegativeTarget('p', views.exported(e, 'USD'), campaignOf)),
+          ),
+        ),
+    ],
+    [
+      'SD negative targets',
+      () => [...ds.all('sd', 'negativeTarget', 0)].map((e) => n.sdNegativeTarget('p', views.sd(e, true))),
+      () =>
+        [...ds.all('sd', 'negativeTarget', 0)].map((e) =>
+          n.exportNegativeTarget('p', views.exported(e, 'USD'), campaignOf),
+        ),
+    ],
   ];
   const instant = (r: unknown) => {
     const o = { ...(r as Record<string, unknown>) };
@@ -147,6 +225,12 @@ test('every entity normalises to the same row from its list API and from the exp
       o[k] = o[k] ? new Date(String(o[k])).toISOString() : null;
     return o;
   };
-  for (const [what, fromList, fromExport] of cases)
+  for (const [what, fromList, fromExport] of cases) {
+    assert.ok(fromList().length > 0, `${what}: the dataset has some`);
     assert.deepEqual(fromExport().map(instant), fromList().map(instant), what);
+  }
+  assert.ok(
+    [...ds.all('sd', 'productTarget', 0)].some((e) => e.expression?.[0]?.type === 'SIMILAR_PRODUCT'),
+    'the SD case covers a similar-product audience',
+  );
 });

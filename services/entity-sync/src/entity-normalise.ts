@@ -5,8 +5,19 @@
  * exports and SP v3 "ENABLED"), so one entity reads the same whichever API last
  * synced it; keywords and product targets share one target shape.
  */
-export type EntityType = 'campaigns' | 'ad_groups' | 'ads' | 'targets';
-export const ENTITY_TYPES: EntityType[] = ['campaigns', 'ad_groups', 'ads', 'targets'];
+export type EntityType =
+  'portfolios' | 'campaigns' | 'ad_groups' | 'ads' | 'targets' | 'negative_targets' | 'creatives' | 'budget_rules';
+/** In sync order: portfolios and campaigns before what they contain; ad groups before ads and targets. */
+export const ENTITY_TYPES: EntityType[] = [
+  'portfolios',
+  'campaigns',
+  'ad_groups',
+  'ads',
+  'targets',
+  'negative_targets',
+  'creatives',
+  'budget_rules',
+];
 
 type Json = Record<string, unknown>;
 
@@ -343,8 +354,16 @@ export function exportAd(profileId: string, e: Json, campaignOf: CampaignOfAdGro
     ad_product: adProductOf('exported ad', e),
     asin: first('ASIN'),
     sku: first('SKU'),
-    // Sponsored Products ads have no creative of their own; the export's products list is their ASIN and SKU.
-    creative: e.adProduct === 'SPONSORED_PRODUCTS' ? null : (e.creative ?? null),
+    // SP and SD product ads have no creative of their own (SD creatives are listed apart);
+    // the export's products list is their ASIN and SKU.
+    creative:
+      e.adProduct === 'SPONSORED_BRANDS'
+        ? sbCreative(
+            e.adType,
+            products.filter((p) => p.productIdType === 'ASIN').map((p) => p.productId),
+            e.creative,
+          )
+        : null,
     state: upper(e.state),
     amazon_created_at: str(e.creationDateTime),
     amazon_updated_at: str(e.lastUpdatedDateTime),
@@ -386,6 +405,9 @@ export function expressionOfDetails(d: Json): { type: string; value?: string }[]
     out.push({ type: 'ASIN_PRICE_GREATER_THAN', value: String(d.productPriceGreaterThan) });
   if (out.length === 0 && d.matchType !== undefined)
     out.push({ type: AUTO_EXPRESSION[String(d.matchType)] ?? String(d.matchType) });
+  // An audience naming no product or category is about products similar to the advertised
+  // ones: the SD lists spell that expression similarProduct.
+  if (out.length === 0 && d.event !== undefined) out.push({ type: 'SIMILAR_PRODUCT' });
   return out;
 }
 
@@ -431,5 +453,355 @@ export function exportTarget(profileId: string, e: Json, campaignOf: CampaignOfA
     bid_micros: toMicros(common.bid),
     state: upper(common.state),
     ...times,
+  };
+}
+
+// ---------------------------------------------------------------- Sponsored Brands and Sponsored Display lists
+
+/** SB v3 and SD spell expression types in camel case (asinSameAs); SP v3 and the exports in upper snake case. */
+export const upperExpressionType = (t: unknown): string =>
+  String(t ?? '')
+    .replace(/([a-z])([A-Z])/g, '$1_$2')
+    .toUpperCase();
+const upperExpression = (x: unknown): { type: string; value?: string }[] =>
+  Array.isArray(x)
+    ? x.map((p: Json) =>
+        p.value === undefined
+          ? { type: upperExpressionType(p.type) }
+          : { type: upperExpressionType(p.type), value: String(p.value) },
+      )
+    : [];
+
+export function sbAdGroup(profileId: string, e: Json): AdGroupRow {
+  return {
+    profile_id: profileId,
+    ad_group_id: need('SB ad group', e, 'adGroupId'),
+    campaign_id: need('SB ad group', e, 'campaignId'),
+    ad_product: 'SPONSORED_BRANDS',
+    name: str(e.name),
+    state: upper(e.state),
+    default_bid_micros: null,
+    amazon_created_at: isoFromMs(ext(e).creationDate),
+    amazon_updated_at: isoFromMs(ext(e).lastUpdateDate),
+  };
+}
+
+export function sdAdGroup(profileId: string, e: Json): AdGroupRow {
+  return {
+    profile_id: profileId,
+    ad_group_id: need('SD ad group', e, 'adGroupId'),
+    campaign_id: need('SD ad group', e, 'campaignId'),
+    ad_product: 'SPONSORED_DISPLAY',
+    name: str(e.name),
+    state: upper(e.state),
+    default_bid_micros: toMicros(e.defaultBid),
+    amazon_created_at: isoFromMs(e.creationDate),
+    amazon_updated_at: isoFromMs(e.lastUpdatedDate),
+  };
+}
+
+/** An SB ad: its creative (a product collection, a video…) is the ad; its first ASIN is kept for joins. */
+/**
+ * An SB creative in the one shape both sources can fill: the v4 list and the export
+ * spell it differently (asins vs products, creative.type vs adType) and only the
+ * list knows the brand name, so that stays out.
+ */
+function sbCreative(type: unknown, asins: unknown[], creative: unknown): Json {
+  const c = (creative ?? {}) as Json;
+  return { type: str(type), asins: asins.map(String), headline: str(c.headline) };
+}
+
+export function sbAd(profileId: string, e: Json): AdRow {
+  const listed = (e.creative ?? null) as Json | null;
+  const asins = Array.isArray(listed?.asins) ? (listed!.asins as unknown[]) : [];
+  const creative = listed ? sbCreative(listed.type, asins, listed) : null;
+  return {
+    profile_id: profileId,
+    ad_id: need('SB ad', e, 'adId'),
+    ad_group_id: str(e.adGroupId),
+    campaign_id: need('SB ad', e, 'campaignId'),
+    ad_product: 'SPONSORED_BRANDS',
+    asin: str(asins[0]),
+    sku: null,
+    creative,
+    state: upper(e.state),
+    amazon_created_at: isoFromMs(ext(e).creationDate),
+    amazon_updated_at: isoFromMs(ext(e).lastUpdateDate),
+  };
+}
+
+export function sdProductAd(profileId: string, e: Json): AdRow {
+  return {
+    profile_id: profileId,
+    ad_id: need('SD product ad', e, 'adId'),
+    ad_group_id: str(e.adGroupId),
+    campaign_id: need('SD product ad', e, 'campaignId'),
+    ad_product: 'SPONSORED_DISPLAY',
+    asin: str(e.asin),
+    sku: str(e.sku),
+    creative: null,
+    state: upper(e.state),
+    amazon_created_at: isoFromMs(e.creationDate),
+    amazon_updated_at: isoFromMs(e.lastUpdatedDate),
+  };
+}
+
+/** SB keywords (v3): numeric ids, lower-case states and match types, upper-cased like every other source. */
+export function sbKeyword(profileId: string, e: Json): TargetRow {
+  const row = spKeyword(profileId, { ...e, matchType: upper(e.matchType) });
+  return { ...row, ad_product: 'SPONSORED_BRANDS', amazon_created_at: null, amazon_updated_at: null };
+}
+
+export function sbProductTarget(profileId: string, e: Json): TargetRow {
+  const expression = upperExpression(e.expressions ?? e.resolvedExpressions);
+  return {
+    profile_id: profileId,
+    target_id: need('SB product target', e, 'targetId'),
+    ad_group_id: str(e.adGroupId),
+    campaign_id: need('SB product target', e, 'campaignId'),
+    ad_product: 'SPONSORED_BRANDS',
+    target_type: 'PRODUCT',
+    expression,
+    expression_text: expressionText(expression),
+    match_type: null,
+    bid_micros: toMicros(e.bid),
+    state: upper(e.state),
+    amazon_created_at: null,
+    amazon_updated_at: null,
+  };
+}
+
+export function sdTarget(profileId: string, e: Json): TargetRow {
+  const expression = upperExpression(e.expression ?? e.resolvedExpression);
+  const audience = expression.some((x) => /^(VIEWS|AUDIENCE|PURCHASES|SIMILAR_PRODUCT|CONTENT_CATEGORY)/.test(x.type));
+  return {
+    profile_id: profileId,
+    target_id: need('SD target', e, 'targetId'),
+    ad_group_id: str(e.adGroupId),
+    campaign_id: need('SD target', e, 'campaignId'),
+    ad_product: 'SPONSORED_DISPLAY',
+    target_type: audience ? 'AUDIENCE' : 'PRODUCT',
+    expression,
+    expression_text: expressionText(expression),
+    match_type: null,
+    bid_micros: toMicros(e.bid),
+    state: upper(e.state),
+    amazon_created_at: isoFromMs(e.creationDate),
+    amazon_updated_at: isoFromMs(e.lastUpdatedDate),
+  };
+}
+
+// ---------------------------------------------------------------- negatives
+
+export interface NegativeTargetRow {
+  profile_id: string;
+  negative_id: string;
+  ad_product: string;
+  /** AD_GROUP or CAMPAIGN: where the negative applies. */
+  level: 'AD_GROUP' | 'CAMPAIGN';
+  campaign_id: string | null;
+  ad_group_id: string | null;
+  target_type: 'KEYWORD' | 'PRODUCT';
+  expression: unknown;
+  expression_text: string | null;
+  match_type: string | null;
+  state: string | null;
+  amazon_created_at: string | null;
+  amazon_updated_at: string | null;
+}
+
+function negativeKeyword(
+  profileId: string,
+  e: Json,
+  adProduct: string,
+  level: NegativeTargetRow['level'],
+  times: [string | null, string | null],
+): NegativeTargetRow {
+  const text = str(e.keywordText);
+  // SB v3 spells negativeExact; SP v3 NEGATIVE_EXACT.
+  const matchType = e.matchType === undefined ? null : upperExpressionType(e.matchType);
+  return {
+    profile_id: profileId,
+    negative_id: need(`${adProduct} negative keyword`, e, 'keywordId'),
+    ad_product: adProduct,
+    level,
+    campaign_id: str(e.campaignId),
+    ad_group_id: level === 'AD_GROUP' ? str(e.adGroupId) : null,
+    target_type: 'KEYWORD',
+    expression: { type: 'KEYWORD', text, matchType },
+    expression_text: text,
+    match_type: matchType,
+    state: upper(e.state),
+    amazon_created_at: times[0],
+    amazon_updated_at: times[1],
+  };
+}
+
+function negativeTarget(
+  profileId: string,
+  e: Json,
+  adProduct: string,
+  level: NegativeTargetRow['level'],
+  times: [string | null, string | null],
+): NegativeTargetRow {
+  const expression = upperExpression(e.expression ?? e.expressions ?? e.resolvedExpression ?? e.resolvedExpressions);
+  return {
+    profile_id: profileId,
+    negative_id: need(`${adProduct} negative target`, e, 'targetId'),
+    ad_product: adProduct,
+    level,
+    campaign_id: str(e.campaignId),
+    ad_group_id: level === 'AD_GROUP' ? str(e.adGroupId) : null,
+    target_type: 'PRODUCT',
+    expression,
+    expression_text: expressionText(expression),
+    match_type: null,
+    state: upper(e.state),
+    amazon_created_at: times[0],
+    amazon_updated_at: times[1],
+  };
+}
+
+const spTimes = (e: Json): [string | null, string | null] => [
+  str(ext(e).creationDateTime),
+  str(ext(e).lastUpdateDateTime),
+];
+const sdTimes = (e: Json): [string | null, string | null] => [isoFromMs(e.creationDate), isoFromMs(e.lastUpdatedDate)];
+
+export const spNegativeKeyword = (profileId: string, e: Json) =>
+  negativeKeyword(profileId, e, 'SPONSORED_PRODUCTS', 'AD_GROUP', spTimes(e));
+export const spCampaignNegativeKeyword = (profileId: string, e: Json) =>
+  negativeKeyword(profileId, e, 'SPONSORED_PRODUCTS', 'CAMPAIGN', spTimes(e));
+export const spNegativeTarget = (profileId: string, e: Json) =>
+  negativeTarget(profileId, e, 'SPONSORED_PRODUCTS', 'AD_GROUP', spTimes(e));
+export const spCampaignNegativeTarget = (profileId: string, e: Json) =>
+  negativeTarget(profileId, e, 'SPONSORED_PRODUCTS', 'CAMPAIGN', spTimes(e));
+export const sbNegativeKeyword = (profileId: string, e: Json) =>
+  negativeKeyword(profileId, e, 'SPONSORED_BRANDS', 'AD_GROUP', [null, null]);
+export const sbNegativeTarget = (profileId: string, e: Json) =>
+  negativeTarget(profileId, e, 'SPONSORED_BRANDS', 'AD_GROUP', [null, null]);
+export const sdNegativeTarget = (profileId: string, e: Json) =>
+  negativeTarget(profileId, e, 'SPONSORED_DISPLAY', 'AD_GROUP', sdTimes(e));
+
+/** An exported negative (a target with negative: true): campaign-level ones name the campaign, ad-group ones the ad group. */
+export function exportNegativeTarget(profileId: string, e: Json, campaignOf: CampaignOfAdGroup): NegativeTargetRow {
+  const positive = exportTarget(profileId, { ...e, bid: undefined }, campaignOf);
+  const details = (e.targetDetails ?? {}) as Json;
+  const keyword = positive.target_type === 'KEYWORD';
+  const matchType = keyword && details.matchType !== undefined ? upperExpressionType(details.matchType) : null;
+  return {
+    profile_id: profileId,
+    negative_id: positive.target_id,
+    ad_product: positive.ad_product,
+    level: e.adGroupId ? 'AD_GROUP' : 'CAMPAIGN',
+    campaign_id: positive.campaign_id,
+    ad_group_id: positive.ad_group_id,
+    target_type: keyword ? 'KEYWORD' : 'PRODUCT',
+    expression: keyword ? { type: 'KEYWORD', text: positive.expression_text, matchType } : positive.expression,
+    expression_text: positive.expression_text,
+    match_type: matchType,
+    state: positive.state,
+    amazon_created_at: positive.amazon_created_at,
+    amazon_updated_at: positive.amazon_updated_at,
+  };
+}
+
+// ---------------------------------------------------------------- creatives, portfolios, budget rules
+
+export interface CreativeRow {
+  profile_id: string;
+  creative_id: string;
+  ad_group_id: string | null;
+  ad_product: string;
+  creative_type: string | null;
+  properties: unknown;
+  moderation_status: string | null;
+  amazon_updated_at: string | null;
+}
+
+export function sdCreative(profileId: string, e: Json): CreativeRow {
+  return {
+    profile_id: profileId,
+    creative_id: need('SD creative', e, 'creativeId'),
+    ad_group_id: str(e.adGroupId),
+    ad_product: 'SPONSORED_DISPLAY',
+    creative_type: upper(e.creativeType),
+    properties: e.properties ?? null,
+    moderation_status: upper(e.moderationStatus),
+    amazon_updated_at: null,
+  };
+}
+
+export interface PortfolioRow {
+  profile_id: string;
+  portfolio_id: string;
+  name: string | null;
+  state: string | null;
+  in_budget: boolean | null;
+  budget: unknown;
+  amazon_created_at: string | null;
+  amazon_updated_at: string | null;
+}
+
+export function portfolio(profileId: string, e: Json): PortfolioRow {
+  const budget = (e.budget ?? null) as Json | null;
+  return {
+    profile_id: profileId,
+    portfolio_id: need('portfolio', e, 'portfolioId'),
+    name: str(e.name),
+    state: upper(e.state),
+    in_budget: typeof e.inBudget === 'boolean' ? e.inBudget : null,
+    budget: budget ? { ...budget, amountMicros: toMicros(budget.amount) } : null,
+    amazon_created_at: str(ext(e).creationDateTime),
+    amazon_updated_at: str(ext(e).lastUpdateDateTime),
+  };
+}
+
+export interface BudgetRuleRow {
+  profile_id: string;
+  rule_id: string;
+  ad_product: string;
+  name: string | null;
+  rule_type: string | null;
+  state: string | null;
+  status: string | null;
+  details: unknown;
+  amazon_created_at: string | null;
+  amazon_updated_at: string | null;
+}
+
+export const budgetRule =
+  (adProduct: string) =>
+  (profileId: string, e: Json): BudgetRuleRow => {
+    const details = (e.ruleDetails ?? {}) as Json;
+    return {
+      profile_id: profileId,
+      rule_id: need('budget rule', e, 'ruleId'),
+      ad_product: adProduct,
+      name: str(details.name),
+      rule_type: upper(details.ruleType),
+      state: upper(e.ruleState),
+      status: upper(e.ruleStatus),
+      details,
+      amazon_created_at: isoFromMs(e.createdDate),
+      amazon_updated_at: isoFromMs(e.lastUpdatedDate),
+    };
+  };
+
+export interface BudgetRuleCampaignRow {
+  profile_id: string;
+  rule_id: string;
+  campaign_id: string;
+  ad_product: string;
+  rule_status: string | null;
+}
+
+export function budgetRuleCampaign(profileId: string, ruleId: string, e: Json): BudgetRuleCampaignRow {
+  return {
+    profile_id: profileId,
+    rule_id: ruleId,
+    campaign_id: need('budget rule campaign', e, 'campaignId'),
+    ad_product: str(e.adProduct) ?? 'SPONSORED_PRODUCTS',
+    rule_status: upper(e.ruleStatus),
   };
 }

@@ -21,6 +21,7 @@ import { migrateClickHouse } from '@adsync/shared/db/migrations';
 import { randomBytes } from 'node:crypto';
 import { AmazonClients } from '@adsync/shared/amazon/account-clients';
 import { registerApi } from './api.ts';
+import { ENTITY_TYPES } from './entity-normalise.ts';
 import { syncProfiles } from './sync-profiles.ts';
 
 const ADMIN = 'adsk_entity_sync_test_admin_key';
@@ -146,7 +147,10 @@ test('bad input: unknown entity or mode is a 400 listing allowed values; unknown
   const profileId = sandbox.state.dataset.profiles()[0]!.profileId;
   const badEntity = await call('GET', `/v1/entities/sync?profileId=${profileId}&entity=keywords`);
   assert.equal(badEntity.statusCode, 400);
-  assert.match(badEntity.json().message, /entity must be one of "all", "campaigns", "ad_groups", "ads", "targets"/);
+  assert.match(
+    badEntity.json().message,
+    /entity must be one of "all", "portfolios", "campaigns", "ad_groups", "ads", "targets", "negative_targets", "creatives", "budget_rules"/,
+  );
   const badMode = await call('POST', `/v1/entities/sync?profileId=${profileId}&mode=sometimes`);
   assert.equal(badMode.statusCode, 400);
   assert.match(badMode.json().message, /mode must be one of "full", "incremental"/);
@@ -172,14 +176,30 @@ test('a full sync stores exactly the generated entities, archived ones included'
   for (const [p, profile] of sandbox.state.dataset.profiles().entries()) {
     const res = await call('POST', `/v1/entities/sync?profileId=${profile.profileId}&entity=all&mode=full`);
     assert.equal(res.statusCode, 202, res.body);
-    assert.equal(res.json().runs.length, 4);
+    assert.equal(res.json().runs.length, ENTITY_TYPES.length, 'one run per entity level');
     const batch = await waitForBatch(res.json().batchId);
     assert.equal(batch.status, 'succeeded', JSON.stringify(batch.runs.map((r: { error: unknown }) => r.error)));
     assert.ok(
       batch.runs.every((r: { amazon_request_ids: string[] }) => r.amazon_request_ids.length > 0),
       'request ids recorded',
     );
-    assert.ok(sandbox.state.exports.size >= 4 * (p + 1), 'full syncs read Sponsored Products through the Exports API');
+    // Full syncs read every ad product through the Exports API (en-us/guides/exports/get-started.md:
+    // adProductFilter takes SPONSORED_PRODUCTS, SPONSORED_BRANDS and SPONSORED_DISPLAY).
+    const exports = [...sandbox.state.exports.values()].filter((e) => e.profileIndex === p);
+    for (const type of ['campaigns', 'adGroups', 'ads', 'targets'] as const) {
+      const ofType = exports.filter((e) => e.type === type);
+      assert.ok(ofType.length > 0, `a ${type} export for profile ${p}`);
+      for (const e of ofType)
+        assert.deepEqual(
+          [...e.filters.adProductFilter].sort(),
+          ['SPONSORED_BRANDS', 'SPONSORED_DISPLAY', 'SPONSORED_PRODUCTS'],
+          `the ${type} export asks for SB and SD too`,
+        );
+    }
+    assert.ok(
+      exports.some((e) => e.type === 'targets' && e.filters.negativeFilter?.includes(true)),
+      'negative targets are exported too',
+    );
     const snap = await snapshot(profile.profileId);
     const want = generated(p);
     for (const kind of Object.keys(ENTITY_TABLES))
@@ -241,6 +261,10 @@ test('an incremental run after 1% of entities change updates exactly those, with
   sandbox.state.clockOffsetMs += 60_000;
   const changed = sandbox.state.dataset.mutate(0.01, sandbox.state.now());
   assert.ok(changed.length >= 3, `enough changes to mean something: ${changed.length}`);
+  // Scale is small, so 1% may miss a kind; the SB and SD lists must be read incrementally too.
+  const extra = sandbox.state.dataset.mutate(0.2, sandbox.state.now(), 2, (kind) => /^s[bd]_/.test(kind));
+  assert.ok(new Set(extra.map((c) => c.kind)).size >= 3, `SB and SD changes: ${extra.map((c) => c.kind)}`);
+  changed.push(...extra);
   const summary = await syncProfiles(
     { db: pg.db, clients, log: testLogger(), batchSize: 50, concurrency: 2 },
     { entity: 'all', mode: 'incremental', trigger: 'test' },
@@ -249,6 +273,10 @@ test('an incremental run after 1% of entities change updates exactly those, with
   const kindTable: Record<string, keyof typeof ENTITY_TABLES> = {
     campaign: 'campaigns',
     sb_campaign: 'campaigns',
+    sb_ad_group: 'ad_groups',
+    sb_keyword: 'targets',
+    sd_campaign: 'campaigns',
+    sd_target: 'targets',
     ad_group: 'ad_groups',
     ad: 'ads',
     keyword: 'targets',

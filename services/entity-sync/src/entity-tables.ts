@@ -39,12 +39,44 @@ function spec<R extends Row>(table: string, key: string[], columns: Record<strin
     table,
     key,
     columns,
+    // SB keyword and target lists carry no timestamps while the exports do: an
+    // incremental list read must not erase what the last full export recorded.
+    keepWhenNull: ['amazon_created_at', 'amazon_updated_at'],
     alwaysSet: { synced_at: 'now()' },
     row: (r) => cols.map((c) => (r as unknown as R)[c as keyof R]),
   };
 }
 
+const ALL_PRODUCTS: ExportRequest['adProducts'] = ['SPONSORED_PRODUCTS', 'SPONSORED_BRANDS', 'SPONSORED_DISPLAY'];
+
+const TARGET_COLUMNS = {
+  profile_id: 'text',
+  target_id: 'text',
+  ad_group_id: 'text',
+  campaign_id: 'text',
+  ad_product: 'text',
+  target_type: 'text',
+  expression: 'jsonb',
+  expression_text: 'text',
+  match_type: 'text',
+  bid_micros: 'int8',
+  state: 'text',
+  ...common,
+};
+
 export const ENTITY_TABLES: Record<EntityType, EntityTable> = {
+  portfolios: {
+    sources: [{ kind: 'portfolios', normalise: n.portfolio }],
+    upsert: spec<n.PortfolioRow>('entity_portfolios', ['profile_id', 'portfolio_id'], {
+      profile_id: 'text',
+      portfolio_id: 'text',
+      name: 'text',
+      state: 'text',
+      in_budget: 'bool',
+      budget: 'jsonb',
+      ...common,
+    }),
+  },
   campaigns: {
     sources: [
       { kind: 'spCampaigns', normalise: n.spCampaign },
@@ -53,7 +85,7 @@ export const ENTITY_TABLES: Record<EntityType, EntityTable> = {
     ],
     fullExport: {
       kind: 'campaigns',
-      request: { adProducts: ['SPONSORED_PRODUCTS', 'SPONSORED_BRANDS', 'SPONSORED_DISPLAY'] },
+      request: { adProducts: ALL_PRODUCTS },
       normalise: n.exportCampaign,
       replaces: ['spCampaigns', 'sbCampaigns', 'sdCampaigns'],
     },
@@ -74,12 +106,16 @@ export const ENTITY_TABLES: Record<EntityType, EntityTable> = {
     }),
   },
   ad_groups: {
-    sources: [{ kind: 'spAdGroups', normalise: n.spAdGroup }],
+    sources: [
+      { kind: 'spAdGroups', normalise: n.spAdGroup },
+      { kind: 'sbAdGroups', normalise: n.sbAdGroup },
+      { kind: 'sdAdGroups', normalise: n.sdAdGroup },
+    ],
     fullExport: {
       kind: 'adGroups',
-      request: { adProducts: ['SPONSORED_PRODUCTS'] },
+      request: { adProducts: ALL_PRODUCTS },
       normalise: n.exportAdGroup,
-      replaces: ['spAdGroups'],
+      replaces: ['spAdGroups', 'sbAdGroups', 'sdAdGroups'],
     },
     upsert: spec<n.AdGroupRow>('entity_ad_groups', ['profile_id', 'ad_group_id'], {
       profile_id: 'text',
@@ -93,12 +129,16 @@ export const ENTITY_TABLES: Record<EntityType, EntityTable> = {
     }),
   },
   ads: {
-    sources: [{ kind: 'spProductAds', normalise: n.spProductAd }],
+    sources: [
+      { kind: 'spProductAds', normalise: n.spProductAd },
+      { kind: 'sbAds', normalise: n.sbAd },
+      { kind: 'sdProductAds', normalise: n.sdProductAd },
+    ],
     fullExport: {
       kind: 'ads',
-      request: { adProducts: ['SPONSORED_PRODUCTS'] },
+      request: { adProducts: ALL_PRODUCTS },
       normalise: n.exportAd,
-      replaces: ['spProductAds'],
+      replaces: ['spProductAds', 'sbAds', 'sdProductAds'],
     },
     upsert: spec<n.AdRow>('entity_ads', ['profile_id', 'ad_id'], {
       profile_id: 'text',
@@ -117,26 +157,86 @@ export const ENTITY_TABLES: Record<EntityType, EntityTable> = {
     sources: [
       { kind: 'spKeywords', normalise: n.spKeyword },
       { kind: 'spProductTargets', normalise: n.spProductTarget },
+      { kind: 'sbKeywords', normalise: n.sbKeyword },
+      { kind: 'sbProductTargets', normalise: n.sbProductTarget },
+      { kind: 'sdTargets', normalise: n.sdTarget },
     ],
-    // Positive ad-group targets only: negatives are not part of entity_targets.
+    // Positive ad-group targets only: negatives have their own table.
     fullExport: {
       kind: 'targets',
-      request: { adProducts: ['SPONSORED_PRODUCTS'], negative: [false], targetLevels: ['AD_GROUP'] },
+      request: { adProducts: ALL_PRODUCTS, negative: [false], targetLevels: ['AD_GROUP'] },
       normalise: n.exportTarget,
-      replaces: ['spKeywords', 'spProductTargets'],
+      replaces: ['spKeywords', 'spProductTargets', 'sbKeywords', 'sbProductTargets', 'sdTargets'],
     },
-    upsert: spec<n.TargetRow>('entity_targets', ['profile_id', 'target_id'], {
+    upsert: spec<n.TargetRow>('entity_targets', ['profile_id', 'target_id'], TARGET_COLUMNS),
+  },
+  negative_targets: {
+    sources: [
+      { kind: 'spNegativeKeywords', normalise: n.spNegativeKeyword },
+      { kind: 'spNegativeTargets', normalise: n.spNegativeTarget },
+      { kind: 'spCampaignNegativeKeywords', normalise: n.spCampaignNegativeKeyword },
+      { kind: 'spCampaignNegativeTargets', normalise: n.spCampaignNegativeTarget },
+      { kind: 'sbNegativeKeywords', normalise: n.sbNegativeKeyword },
+      { kind: 'sbNegativeTargets', normalise: n.sbNegativeTarget },
+      { kind: 'sdNegativeTargets', normalise: n.sdNegativeTarget },
+    ],
+    fullExport: {
+      kind: 'targets',
+      request: { adProducts: ALL_PRODUCTS, negative: [true], targetLevels: ['AD_GROUP', 'CAMPAIGN'] },
+      normalise: n.exportNegativeTarget,
+      replaces: [
+        'spNegativeKeywords',
+        'spNegativeTargets',
+        'spCampaignNegativeKeywords',
+        'spCampaignNegativeTargets',
+        'sbNegativeKeywords',
+        'sbNegativeTargets',
+        'sdNegativeTargets',
+      ],
+    },
+    upsert: spec<n.NegativeTargetRow>('entity_negative_targets', ['profile_id', 'negative_id'], {
       profile_id: 'text',
-      target_id: 'text',
-      ad_group_id: 'text',
-      campaign_id: 'text',
+      negative_id: 'text',
       ad_product: 'text',
+      level: 'text',
+      campaign_id: 'text',
+      ad_group_id: 'text',
       target_type: 'text',
       expression: 'jsonb',
       expression_text: 'text',
       match_type: 'text',
-      bid_micros: 'int8',
       state: 'text',
+      ...common,
+    }),
+  },
+  creatives: {
+    sources: [{ kind: 'sdCreatives', normalise: n.sdCreative }],
+    upsert: spec<n.CreativeRow>('entity_creatives', ['profile_id', 'creative_id'], {
+      profile_id: 'text',
+      creative_id: 'text',
+      ad_group_id: 'text',
+      ad_product: 'text',
+      creative_type: 'text',
+      properties: 'jsonb',
+      moderation_status: 'text',
+      amazon_updated_at: TS,
+    }),
+  },
+  budget_rules: {
+    sources: [
+      { kind: 'spBudgetRules', normalise: n.budgetRule('SPONSORED_PRODUCTS') },
+      { kind: 'sbBudgetRules', normalise: n.budgetRule('SPONSORED_BRANDS') },
+      { kind: 'sdBudgetRules', normalise: n.budgetRule('SPONSORED_DISPLAY') },
+    ],
+    upsert: spec<n.BudgetRuleRow>('entity_budget_rules', ['profile_id', 'rule_id'], {
+      profile_id: 'text',
+      rule_id: 'text',
+      ad_product: 'text',
+      name: 'text',
+      rule_type: 'text',
+      state: 'text',
+      status: 'text',
+      details: 'jsonb',
       ...common,
     }),
   },

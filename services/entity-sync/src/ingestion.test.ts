@@ -13,6 +13,7 @@ import { eventually, freshPostgres, testLogger, type FreshPostgres } from '@adsy
 import { backgroundWork } from '@adsync/shared/testing/test-stack';
 import { registerApi, registerIngestionApi } from './api.ts';
 import { runDueIngestions } from './ingestion.ts';
+import { ENTITY_TYPES } from './entity-normalise.ts';
 
 const ADMIN = 'adsk_ingestion_test_admin_key_0123';
 let pg: FreshPostgres;
@@ -102,7 +103,11 @@ test('sync-account answers at once and runs profiles, entities and report reques
     'events wait in the outbox for the poller to relay',
   );
   const fullRuns = await pg.db('sync_runs').where({ mode: 'full' }).count<{ c: string }[]>('* as c');
-  assert.equal(Number(fullRuns[0]!.c), 8, 'profiles never synced got a full sync (2 profiles × 4 entity types)');
+  assert.equal(
+    Number(fullRuns[0]!.c),
+    2 * ENTITY_TYPES.length,
+    'profiles never synced got a full sync (2 profiles × every entity type)',
+  );
 });
 
 test('a scoped key cannot trigger another account; sync-all needs an admin key', async () => {
@@ -119,7 +124,7 @@ test('a scoped key cannot trigger another account; sync-all needs an admin key',
   );
   assert.equal(run.status, 'succeeded');
   const incremental = await pg.db('sync_runs').where({ mode: 'incremental' }).count<{ c: string }[]>('* as c');
-  assert.equal(Number(incremental[0]!.c), 8, 'already-synced profiles get incremental runs');
+  assert.equal(Number(incremental[0]!.c), 2 * ENTITY_TYPES.length, 'already-synced profiles get incremental runs');
 });
 
 test('a profile another live sync holds is reported: the run is partial, naming it, never a silent success', async () => {

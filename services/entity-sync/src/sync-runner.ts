@@ -12,7 +12,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from '@adsync/shared/db/postgres';
 import type { Logger } from '@adsync/shared/logger';
-import { listEntities } from '@adsync/shared/amazon/entities';
+import { budgetRuleCampaigns, listEntities } from '@adsync/shared/amazon/entities';
+import type { AmazonAdsClient } from '@adsync/shared/amazon/ads-client';
+import * as n from './entity-normalise.ts';
 import { exportEntities } from '@adsync/shared/amazon/exports';
 import { AmazonApiError } from '@adsync/shared/amazon/errors';
 import { bulkUpsert } from '@adsync/shared/db/bulk-upsert';
@@ -22,7 +24,7 @@ import type { EntityType } from './entity-normalise.ts';
 import { incrementalSince, inWindow, nextWatermark } from './sync-window.ts';
 import type { ClickHouse } from '@adsync/shared/db/clickhouse';
 import { chDateTime } from '@adsync/shared/db/clickhouse';
-import { entityContextRow } from './entity-context.ts';
+import { CONTEXT_TYPES, entityContextRow } from './entity-context.ts';
 import { holdLease } from '@adsync/shared/runtime/work-queue';
 
 export type SyncMode = 'full' | 'incremental';
@@ -211,7 +213,7 @@ async function executeRun(deps: ExecuteDeps, profileId: string, run: PlannedRun,
               bulkUpsert(db, table.upsert, rows).then((n) => {
                 upserted += n;
               }),
-              deps.ch
+              deps.ch && CONTEXT_TYPES.includes(run.entityType)
                 ? deps.ch.client.insert({
                     table: 'entity_context',
                     format: 'JSONEachRow',
@@ -240,13 +242,9 @@ async function executeRun(deps: ExecuteDeps, profileId: string, run: PlannedRun,
       await writing;
     }
     // Exported ads and targets name only their ad group: fill in campaigns of ad groups that arrived since.
-    for (const t of {
-      ads: ['entity_ads'],
-      targets: ['entity_targets'],
-      ad_groups: ['entity_ads', 'entity_targets'],
-      campaigns: [],
-    }[run.entityType])
-      await backfillCampaignIds(db, profileId, t);
+    for (const t of CAMPAIGN_BACKFILL[run.entityType]) await backfillCampaignIds(db, profileId, t);
+    // Budget rules link to campaigns many-to-many: read each rule's campaigns, then replace its links.
+    if (run.entityType === 'budget_rules') fetched += await syncBudgetRuleLinks(db, client, profileId, onPage);
     const wm = nextWatermark(watermark, newest);
     await db.transaction(async (tx) => {
       await tx('sync_state')
@@ -281,6 +279,53 @@ async function executeRun(deps: ExecuteDeps, profileId: string, run: PlannedRun,
     log.error({ error, fetched, upserted }, 'entity sync failed');
     return { id: run.id, entityType: run.entityType, status: 'failed', fetched, upserted, error };
   }
+}
+
+const CAMPAIGN_BACKFILL: Record<EntityType, string[]> = {
+  portfolios: [],
+  campaigns: [],
+  ad_groups: ['entity_ads', 'entity_targets', 'entity_negative_targets'],
+  ads: ['entity_ads'],
+  targets: ['entity_targets'],
+  negative_targets: ['entity_negative_targets'],
+  creatives: [],
+  budget_rules: [],
+};
+
+/**
+ * The campaigns of every budget rule of a profile, read rule by rule (outside any
+ * transaction), then each rule's links replaced in one short transaction.
+ */
+async function syncBudgetRuleLinks(
+  db: Knex,
+  client: AmazonAdsClient,
+  profileId: string,
+  onPage: (p: { requestId: string | null }) => void,
+): Promise<number> {
+  const rules: { rule_id: string; ad_product: string }[] = await db('entity_budget_rules')
+    .where({ profile_id: profileId })
+    .select('rule_id', 'ad_product');
+  const product = { SPONSORED_PRODUCTS: 'sp', SPONSORED_BRANDS: 'sb', SPONSORED_DISPLAY: 'sd' } as const;
+  const links = new Map<string, n.BudgetRuleCampaignRow[]>();
+  let fetched = 0;
+  for (const r of rules) {
+    const rows: n.BudgetRuleCampaignRow[] = [];
+    const p = product[r.ad_product as keyof typeof product];
+    if (!p) continue;
+    for await (const c of budgetRuleCampaigns(client, profileId, p, r.rule_id, onPage)) {
+      rows.push(n.budgetRuleCampaign(profileId, r.rule_id, c));
+      fetched++;
+    }
+    links.set(r.rule_id, rows);
+  }
+  await db.transaction(async (tx) => {
+    for (const [ruleId, rows] of links) {
+      await tx('entity_budget_rule_campaigns').where({ profile_id: profileId, rule_id: ruleId }).delete();
+      if (rows.length)
+        await tx('entity_budget_rule_campaigns').insert(rows.map((x) => ({ ...x, synced_at: tx.fn.now() })));
+    }
+  });
+  return fetched;
 }
 
 /** The campaign of each of a profile's ad groups, as stored (ad groups sync before ads and targets). */

@@ -195,6 +195,8 @@ export class AmazonAdsClient {
     path: string;
     profileId: string;
     mediaType: string;
+    /** When the answer's media type differs from the request's (SB v3 lists). */
+    accept?: string;
     key: string;
     body?: Record<string, unknown>;
     maxResults?: number;
@@ -208,7 +210,7 @@ export class AmazonAdsClient {
         path: opts.path,
         profileId: opts.profileId,
         contentType: opts.mediaType,
-        accept: opts.mediaType,
+        accept: opts.accept ?? opts.mediaType,
         body: { ...opts.body, maxResults: opts.maxResults ?? 1000, ...(nextToken ? { nextToken } : {}) },
         what: `${opts.path} page ${page}`,
       });
@@ -231,6 +233,7 @@ export class AmazonAdsClient {
   async *listV2<T>(opts: {
     path: string;
     profileId: string;
+    accept?: string;
     query?: Record<string, string | undefined>;
     count?: number;
     onPage?: PageHook;
@@ -242,6 +245,7 @@ export class AmazonAdsClient {
         path: opts.path,
         profileId: opts.profileId,
         query: { ...opts.query, startIndex, count },
+        accept: opts.accept,
         what: `${opts.path} from ${startIndex}`,
       });
       if (!Array.isArray(res.body))
@@ -255,6 +259,39 @@ export class AmazonAdsClient {
       for (const item of res.body) yield item as T;
       if (res.body.length < count) return;
     }
+  }
+
+  /** GET with pageSize / nextToken (budget rules); pages until no nextToken comes back. */
+  async *listPageSize<T>(opts: {
+    path: string;
+    profileId: string;
+    key: string;
+    pageSize: number;
+    onPage?: PageHook;
+  }): AsyncGenerator<T> {
+    let nextToken: string | undefined;
+    let page = 0;
+    do {
+      const res = await this.call<Record<string, unknown>>({
+        method: 'GET',
+        path: opts.path,
+        profileId: opts.profileId,
+        query: { pageSize: opts.pageSize, ...(nextToken ? { nextToken } : {}) },
+        what: `${opts.path} page ${page}`,
+      });
+      const items = res.body[opts.key];
+      if (!Array.isArray(items))
+        throw new AmazonApiError('bad_request', `${opts.path} answered without "${opts.key}"`, {
+          status: res.status,
+          requestId: res.requestId,
+          body: res.body,
+          hint: 'the response shape changed',
+        });
+      opts.onPage?.({ requestId: res.requestId, count: items.length });
+      for (const item of items) yield item as T;
+      nextToken = typeof res.body.nextToken === 'string' && res.body.nextToken ? res.body.nextToken : undefined;
+      page++;
+    } while (nextToken);
   }
 
   /** A presigned download (S3): no Amazon auth headers, retried on network errors and 5xx. */

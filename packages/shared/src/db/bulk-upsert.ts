@@ -14,6 +14,11 @@ export interface UpsertSpec<R> {
   key: string[];
   /** Columns set from the new row on conflict (default: all non-key columns). */
   update?: string[];
+  /**
+   * Columns a source may not know (null): on conflict they keep the stored value
+   * rather than erase what a richer source wrote earlier.
+   */
+  keepWhenNull?: string[];
   /** Extra assignments on conflict, e.g. synced_at = now(). */
   alwaysSet?: Record<string, string>;
   row: (r: R) => unknown[];
@@ -41,8 +46,10 @@ export async function bulkUpsert<R>(db: Knex | Knex.Transaction, spec: UpsertSpe
     .map((c, i) => `$${i + 1}::${spec.columns[c] === 'jsonb' ? 'text' : spec.columns[c]}[]`)
     .join(', ');
   const select = cols.map((c) => (spec.columns[c] === 'jsonb' ? `${ident(c)}::jsonb` : ident(c))).join(', ');
-  const update = (spec.update ?? cols.filter((c) => !spec.key.includes(c))).map(
-    (c) => `${ident(c)} = excluded.${ident(c)}`,
+  const update = (spec.update ?? cols.filter((c) => !spec.key.includes(c))).map((c) =>
+    spec.keepWhenNull?.includes(c)
+      ? `${ident(c)} = coalesce(excluded.${ident(c)}, ${ident(spec.table)}.${ident(c)})`
+      : `${ident(c)} = excluded.${ident(c)}`,
   );
   for (const [c, expr] of Object.entries(spec.alwaysSet ?? {})) update.push(`${ident(c)} = ${expr}`);
   const sql = `insert into ${ident(spec.table)} (${cols.map(ident).join(', ')})
