@@ -24,6 +24,8 @@ const ROUTES: Record<string, Isolation> = {
   'entity-sync POST /v1/accounts/{id}/credentials': 'names-resources',
   'entity-sync POST /v1/accounts/{id}/profiles/sync': 'names-resources',
   'entity-sync GET /v1/accounts/{id}/profiles': 'names-resources',
+  'entity-sync GET /v1/accounts/{id}/profile-selection': 'names-resources',
+  'entity-sync PUT /v1/accounts/{id}/profile-selection': 'names-resources',
   'entity-sync GET /v1/entities/sync': 'names-resources',
   'entity-sync POST /v1/entities/sync': 'names-resources',
   'entity-sync GET /v1/sync-runs/{id}': 'names-resources',

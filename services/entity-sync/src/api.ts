@@ -21,7 +21,13 @@ import {
   type PageQuery,
 } from '@adsync/shared/http/schemas';
 import { storeCredentials, type AmazonClients } from '@adsync/shared/amazon/account-clients';
-import { discoverProfiles } from './profiles.ts';
+import { applySelection, discoverProfiles } from './profiles.ts';
+import {
+  PROFILE_SELECTION_SCHEMA,
+  getProfileSelection,
+  setProfileSelection,
+  type ProfileSelection,
+} from '@adsync/shared/accounts/profile-selection';
 import { executeSync, planSync, SyncAlreadyRunningError, type SyncMode } from './sync-runner.ts';
 import { ENTITY_TYPES, type EntityType } from './entity-normalise.ts';
 import { startIngestion } from './ingestion.ts';
@@ -270,8 +276,61 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
       const client = await deps.clients.forAccount(req.params.id).catch((err: Error) => {
         throw badRequest(err.message);
       });
-      const { profiles, added } = await discoverProfiles(db, client, req.params.id);
-      return { account_id: req.params.id, discovered: profiles.length, added, profiles };
+      const { profiles, added, excluded } = await discoverProfiles(db, client, req.params.id);
+      return { account_id: req.params.id, discovered: profiles.length, added, profiles, excluded };
+    },
+  );
+
+  const selectionResponse = object({
+    accountId: { type: 'string' },
+    selection: { type: 'object', additionalProperties: true },
+    included: { type: 'array', items: { type: 'string' } },
+    excluded: { type: 'array', items: object({ profileId: { type: 'string' }, reason: { type: 'string' } }) },
+  });
+
+  app.get<{ Params: { id: string } }>(
+    '/v1/accounts/:id/profile-selection',
+    {
+      schema: {
+        summary:
+          'Which of the account’s profiles are synced (include/exclude by id or marketplace, types, access level)',
+        params: uuidParam,
+        response: { 200: selectionResponse },
+      },
+    },
+    async (req) => {
+      await requireKnownAccount(req, db, req.params.id);
+      const rows: { profile_id: string; status: string; status_reason: string | null }[] = await db('profiles')
+        .where({ account_id: req.params.id })
+        .orderBy('profile_id')
+        .select('profile_id', 'status', 'status_reason');
+      return {
+        accountId: req.params.id,
+        selection: await getProfileSelection(db, req.params.id),
+        included: rows.filter((r) => r.status !== 'excluded').map((r) => r.profile_id),
+        excluded: rows
+          .filter((r) => r.status === 'excluded')
+          .map((r) => ({ profileId: r.profile_id, reason: r.status_reason ?? '' })),
+      };
+    },
+  );
+
+  app.put<{ Params: { id: string }; Body: ProfileSelection }>(
+    '/v1/accounts/:id/profile-selection',
+    {
+      schema: {
+        summary:
+          'Set which profiles are synced; applied to known profiles now, and to what Amazon lists at the next discovery',
+        params: uuidParam,
+        body: PROFILE_SELECTION_SCHEMA,
+        response: { 200: selectionResponse },
+      },
+    },
+    async (req) => {
+      await requireKnownAccount(req, db, req.params.id);
+      await setProfileSelection(db, req.params.id, req.body);
+      const { included, excluded } = await applySelection(db, req.params.id, req.body);
+      return { accountId: req.params.id, selection: req.body, included, excluded };
     },
   );
 
@@ -312,12 +371,22 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     req: Parameters<typeof requireAccount>[0],
     reply: { status: (n: number) => { send: (b: unknown) => unknown } },
   ) => {
-    const profile = await db('profiles').where({ profile_id: q.profileId }).first('profile_id', 'account_id');
+    const profile = await db('profiles')
+      .where({ profile_id: q.profileId })
+      .first('profile_id', 'account_id', 'status', 'status_reason');
     if (!profile)
       throw notFound(`no profile ${q.profileId}; discover profiles first (POST /v1/accounts/:id/profiles/sync)`, {
         profileId: q.profileId,
       });
     requireAccount(req, profile.account_id);
+    if (profile.status === 'excluded')
+      throw conflict(
+        `profile ${q.profileId} is excluded by its account's profile selection; change the selection first`,
+        {
+          profileId: q.profileId,
+          reason: profile.status_reason,
+        },
+      );
     const entityTypes = q.entity === 'all' ? ENTITY_TYPES : [q.entity];
     let plan;
     try {

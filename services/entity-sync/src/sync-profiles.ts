@@ -44,6 +44,11 @@ export async function syncProfiles(
   if (opts.accountId) q = q.where({ account_id: opts.accountId });
   const profiles: string[] = await q.pluck('profile_id');
   if (opts.profileId && profiles.length === 0) throw new InputError(`unknown profile ${opts.profileId}`);
+  if (opts.profileId) {
+    const p = await deps.db('profiles').where({ profile_id: opts.profileId }).first('status');
+    if (p?.status === 'excluded')
+      throw new InputError(`profile ${opts.profileId} is excluded by its account's profile selection`);
+  }
   const summary: SyncSummary = {
     profiles: profiles.length,
     succeeded: 0,

@@ -1,0 +1,99 @@
+/**
+ * Which of an account's advertising profiles adsync syncs. Amazon lists every profile
+ * the credentials reach; an agency rarely wants all of them. The selection is kept on
+ * the account (accounts.profile_selection) and applied at discovery: what Amazon can
+ * filter is asked of Amazon (`accessLevel`, `profileTypeFilter` on GET /v2/profiles),
+ * the rest (ids, marketplaces) here. A profile left out is recorded as `excluded` with
+ * the reason, and no sync, report or poll ever calls Amazon for it.
+ *
+ * `accessLevel` defaults to `view`: adsync only reads, and profiles an advertiser shares
+ * with an agency's manager account with Viewer permission are listed by Amazon only
+ * with accessLevel=view (en-us/guides/account-management/authorization/manager-accounts.md,
+ * …/profiles.md: "By default, the GET /profiles endpoint displays only profiles with
+ * permission to view and edit campaigns").
+ */
+import type { Knex } from '../db/postgres.ts';
+
+export const PROFILE_TYPES = ['seller', 'vendor', 'agency'] as const;
+
+export interface ProfileSelection {
+  /** Only these profiles (when given). */
+  includeProfileIds?: string[];
+  excludeProfileIds?: string[];
+  /** Only profiles in these marketplaces (Amazon marketplace ids, e.g. ATVPDKIKX0DER). */
+  marketplaces?: string[];
+  excludeMarketplaces?: string[];
+  /** Only these account types; Amazon filters (profileTypeFilter). */
+  profileTypes?: (typeof PROFILE_TYPES)[number][];
+  /** The permission a profile must grant: view (default, includes Viewer-shared profiles) or edit. */
+  accessLevel?: 'view' | 'edit';
+}
+
+const ids = { type: 'array', maxItems: 1000, uniqueItems: true, items: { type: 'string', pattern: '^\\d{1,20}$' } };
+const marketplaces = {
+  type: 'array',
+  maxItems: 100,
+  uniqueItems: true,
+  items: { type: 'string', pattern: '^[A-Z0-9]{6,20}$' },
+};
+
+/** The JSON schema of a selection, for the API. */
+export const PROFILE_SELECTION_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    includeProfileIds: ids,
+    excludeProfileIds: ids,
+    marketplaces,
+    excludeMarketplaces: marketplaces,
+    profileTypes: {
+      type: 'array',
+      minItems: 1,
+      uniqueItems: true,
+      items: { type: 'string', enum: [...PROFILE_TYPES] },
+    },
+    accessLevel: { type: 'string', enum: ['view', 'edit'] },
+  },
+} as const;
+
+/** What Amazon is asked to filter (GET /v2/profiles query). */
+export function amazonProfileQuery(s: ProfileSelection): { accessLevel: string; profileTypeFilter?: string } {
+  return {
+    accessLevel: s.accessLevel ?? 'view',
+    ...(s.profileTypes?.length ? { profileTypeFilter: s.profileTypes.join(',') } : {}),
+  };
+}
+
+/** Whether a discovered profile is selected, and if not, the reason a human reads. */
+export function selected(
+  s: ProfileSelection,
+  p: { profile_id: string; marketplace_id: string | null; account_type: string | null },
+): { selected: true } | { selected: false; reason: string } {
+  if (s.includeProfileIds?.length && !s.includeProfileIds.includes(p.profile_id))
+    return { selected: false, reason: "not among the account's includeProfileIds" };
+  if (s.excludeProfileIds?.includes(p.profile_id)) return { selected: false, reason: 'in excludeProfileIds' };
+  if (s.marketplaces?.length && !s.marketplaces.includes(p.marketplace_id ?? ''))
+    return {
+      selected: false,
+      reason: `marketplace ${p.marketplace_id ?? '(none)'} is not among the account's marketplaces`,
+    };
+  if (p.marketplace_id && s.excludeMarketplaces?.includes(p.marketplace_id))
+    return { selected: false, reason: `marketplace ${p.marketplace_id} is in excludeMarketplaces` };
+  if (s.profileTypes?.length && !s.profileTypes.includes((p.account_type ?? '') as never))
+    return {
+      selected: false,
+      reason: `account type ${p.account_type ?? '(none)'} is not among the account's profileTypes`,
+    };
+  return { selected: true };
+}
+
+export async function getProfileSelection(db: Knex, accountId: string): Promise<ProfileSelection> {
+  const row = await db('accounts').where({ id: accountId }).first('profile_selection');
+  return (row?.profile_selection ?? {}) as ProfileSelection;
+}
+
+export async function setProfileSelection(db: Knex, accountId: string, s: ProfileSelection): Promise<void> {
+  await db('accounts')
+    .where({ id: accountId })
+    .update({ profile_selection: JSON.stringify(s), updated_at: db.fn.now() });
+}
