@@ -26,6 +26,7 @@ const services: ServiceProcess[] = [];
 const GROUPS = [
   'adsync.entity-sync.recent-metrics',
   'adsync.report-poller.wakeup',
+  'adsync.report-poller.reconcile',
   'adsync.etl-loader.download',
   'adsync.etl-loader.clickhouse',
   'adsync.etl-loader.dead-letter-index',

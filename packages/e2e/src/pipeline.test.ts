@@ -31,8 +31,9 @@ import { pollTick } from '@adsync/report-poller/poll-tick';
 import { findGaps } from '@adsync/report-poller/completeness';
 import { startLoader, type Loader } from '@adsync/etl-loader/loader';
 import { syncProfiles } from '@adsync/entity-sync/sync-profiles';
-import { clickhouseDayTotals, expectedDayTotals, type DayTotals } from '@adsync/chaos/expected';
+import { clickhouseDayTotals, expectedDayTotals, zeroTotals, type DayTotals } from '@adsync/chaos/expected';
 import { refreshRecentMetrics } from '@adsync/entity-sync/recent-metrics';
+import { reconcile } from '@adsync/report-poller/reconciliation';
 
 const KEY = 'dGVzdC1vbmx5LWtleS1mb3ItdGhlLXBpcGVsaW5lLXQ=';
 const cfg = testConfig();
@@ -45,8 +46,12 @@ const scale = {
   adsPerAdGroup: 2,
   keywordsPerAdGroup: 10,
   productTargetsPerAdGroup: 2,
-  sbCampaignsPerProfile: 2,
-  sdCampaignsPerProfile: 2,
+  // Three, so each profile has one SB campaign from before multi-ad-group campaigns (every third).
+  sbCampaignsPerProfile: 3,
+  // Enough SD and Sponsored TV entities that each report type has something delivering.
+  sdCampaignsPerProfile: 4,
+  sdTargetsPerAdGroup: 3,
+  stCampaignsPerProfile: 4,
   searchTermsPerKeyword: 3,
 };
 let sandbox: Sandbox;
@@ -130,9 +135,15 @@ async function startInProcessLoader(): Promise<Loader> {
     groupId: 'adsync.entity-sync.recent-metrics',
     handle: async (e) => void (await refreshRecentMetrics({ db: pg.db, ch: ch.ch }, e.value, new Date())),
   });
+  const reconciler = await consume({
+    topic: 'report.loaded',
+    groupId: 'adsync.report-poller.reconcile',
+    handle: async (e) => void (await reconcile({ db: pg.db, ch: ch.ch }, e.value)),
+  });
   return {
-    consumers: [...l.consumers, recent],
+    consumers: [...l.consumers, recent, reconciler],
     stop: async () => {
+      await reconciler.stop();
       await recent.stop();
       await l.stop();
     },
@@ -181,25 +192,24 @@ test('every report type lands in ClickHouse with exactly the sandbox totals, per
   assert.ok(final.every((r) => r.status === 'loaded'));
   const got = await chSums('1');
   let compared = 0;
+  let measures = 0;
+  const nonEmpty = new Set<string>();
   for (const profileId of profileIds) {
     for (const type of REPORT_TYPE_IDS) {
       for (const day of days(5, 1)) {
         const want = sandboxSums(profileId, type, day, 3);
-        const have = got.get(`${profileId}|${type}|${day}`) ?? {
-          impressions: 0,
-          clicks: 0,
-          cost: 0,
-          sales: 0,
-          orders: 0,
-          units: 0,
-          rows: 0,
-        };
+        // Every column: the headline figures and each attribution window's measure.
+        const have = got.get(`${profileId}|${type}|${day}`) ?? zeroTotals(type);
         assert.deepEqual(have, want, `${profileId} ${type} ${day}`);
         compared++;
+        measures += Object.keys(want.measures).length;
+        if (want.rows > 0) nonEmpty.add(type);
       }
     }
   }
-  assert.equal(compared, 2 * 6 * 5);
+  assert.equal(compared, 2 * REPORT_TYPE_IDS.length * 5);
+  assert.ok(measures > 2 * 5 * 500, `${measures} measure columns compared`);
+  assert.deepEqual([...nonEmpty].sort(), [...REPORT_TYPE_IDS].sort(), 'every report type carried rows');
   // Completeness: every day of every type has a pull recorded, no gaps.
   const gaps = await findGaps(pg.db, { from: days(5, 5)[0]!, to: days(1, 1)[0]!, reportTypes: REPORT_TYPE_IDS });
   assert.deepEqual(gaps, []);
@@ -312,6 +322,135 @@ test('a re-pull of a restated window replaces the old values exactly', async () 
   }
 });
 
+test('a campaign Amazon leaves out of the SB campaign report is named as a gap, and a complete re-pull clears it', async () => {
+  // Amazon's v3 Sponsored Brands reports may omit campaigns created before multi-ad-group
+  // campaigns (en-us/guides/sponsored-brands/campaigns/managing-multi-ad-group-campaigns.md);
+  // the sandbox plays that with dropNonMultiAdGroupSbFrom. The ad-group report still has them.
+  const dropped = profileIds.map((_, p) =>
+    [...sandbox.state.dataset.all('sb', 'campaign', p)].filter((c) => c.isMultiAdGroupsEnabled === false),
+  );
+  assert.ok(
+    dropped.every((d) => d.length > 0),
+    'each profile has an SB campaign from before multi-ad-group',
+  );
+  // Make them and their ad groups enabled (a gap only matters where money was spent), then
+  // sync campaigns so the entity tables agree.
+  for (const [p, d] of dropped.entries())
+    for (const c of d) {
+      sandbox.state.dataset.override(c.id, { state: 'ENABLED' });
+      for (const g of sandbox.state.dataset.all('sb', 'adGroup', p))
+        if (g.campaignId === c.id) sandbox.state.dataset.override(g.id, { state: 'ENABLED' });
+    }
+  const synced = await syncProfiles(
+    { db: pg.db, ch: ch.ch, clients, log, batchSize: 500, concurrency: 2, exportPollMs: 20 },
+    { entity: 'campaigns', mode: 'full', trigger: 'test' },
+  );
+  assert.equal(synced.failed, 0);
+  const window = { from: days(40, 40)[0]!, to: days(39, 39)[0]! };
+  const pull = async (name: string) => {
+    const run = await requestReports(
+      { db: pg.db, clients, log },
+      { reportTypes: ['sbCampaigns', 'sbAdGroup'], tiers: [{ name, fromDaysAgo: 40, toDaysAgo: 39, everyDays: 1 }] },
+    );
+    assert.equal(run.failed.length, 0);
+    await relayOutbox(pg.db, bus);
+    await drive(run.runId);
+  };
+  const campaignGaps = () =>
+    findGaps(pg.db, { ...window, reportTypes: ['sbCampaigns'] }).then((g) =>
+      g.filter((x) => x.kind === 'campaign_missing'),
+    );
+
+  sandbox.setFaults({ dropNonMultiAdGroupSbFrom: ['sbCampaigns'] });
+  try {
+    await pull('reconcile-a');
+  } finally {
+    sandbox.setFaults({ dropNonMultiAdGroupSbFrom: [] });
+  }
+  // What should be named: each dropped campaign on each day the ad-group report shows it spending.
+  const rs = await ch.ch.client.query({
+    query: `SELECT profile_id, toString(date) AS day, campaign_id, sum(cost_micros) AS cost
+            FROM ads_metrics_daily FINAL
+            WHERE report_type = 'sbAdGroup' AND date >= toDate('${window.from}') AND date <= toDate('${window.to}')
+            GROUP BY profile_id, day, campaign_id HAVING cost > 0`,
+    format: 'JSONEachRow',
+  });
+  const droppedIds = new Set(dropped.flat().map((c) => c.id));
+  const want = (await rs.json<{ profile_id: string; day: string; campaign_id: string }>())
+    .filter((r) => droppedIds.has(r.campaign_id))
+    .map((r) => `${r.profile_id} ${r.day} ${r.campaign_id}`)
+    .sort();
+  assert.ok(want.length > 0, 'the dropped campaigns spent in the window');
+  const gaps = await eventually(
+    async () => {
+      const g = await campaignGaps();
+      return g.length >= want.length ? g : undefined;
+    },
+    { what: 'reconciliation findings', timeoutMs: 30_000 },
+  );
+  assert.deepEqual(
+    gaps.map((g) => `${g.profileId} ${g.day} ${/campaign (\S+)/.exec(g.reason)![1]}`).sort(),
+    want,
+    'exactly the dropped campaigns, per day',
+  );
+  for (const g of gaps)
+    assert.match(g.reason, /is enabled and spent [\d.]+ in sbAdGroup but is absent from sbCampaigns/);
+  const listed = await pg.db('report_reconciliation').where({ missing_from: 'sbCampaigns' }).first();
+  assert.ok(listed.campaign_name, 'the campaign is named, not only numbered');
+
+  // Amazon fixes the report: the next pull of those days clears the findings.
+  await pull('reconcile-b');
+  await eventually(async () => ((await campaignGaps()).length === 0 ? true : undefined), {
+    what: 'findings cleared by a complete pull',
+    timeoutMs: 30_000,
+  });
+});
+
+test('an empty report is a gap only where the profile had something that could deliver; a complete re-pull clears it', async () => {
+  // Profile 1's SD ad groups are all paused: its empty sdAdGroup reports are right, not gaps.
+  for (const g of sandbox.state.dataset.all('sd', 'adGroup', 1))
+    sandbox.state.dataset.override(g.id, { state: 'PAUSED' });
+  const synced = await syncProfiles(
+    { db: pg.db, ch: ch.ch, clients, log, batchSize: 500, concurrency: 2, exportPollMs: 20 },
+    { entity: 'ad_groups', mode: 'full', trigger: 'test' },
+  );
+  assert.equal(synced.failed, 0);
+  const live = [...sandbox.state.dataset.all('sd', 'adGroup', 0)].filter((g) => sandbox.state.dataset.delivering(g));
+  assert.ok(live.length > 0, 'profile 0 has an SD ad group that can deliver');
+  const window = { from: days(45, 45)[0]!, to: days(44, 44)[0]! };
+  const pull = async (name: string) => {
+    const run = await requestReports(
+      { db: pg.db, clients, log },
+      { reportTypes: ['sdAdGroup'], tiers: [{ name, fromDaysAgo: 45, toDaysAgo: 44, everyDays: 1 }] },
+    );
+    assert.equal(run.failed.length, 0);
+    await relayOutbox(pg.db, bus);
+    await drive(run.runId);
+  };
+  const empty = async () =>
+    (await findGaps(pg.db, { ...window, reportTypes: ['sdAdGroup'] }))
+      .filter((g) => g.kind === 'empty')
+      .map((g) => `${g.profileId} ${g.day}`)
+      .sort();
+
+  sandbox.setFaults({ emptyReportTypes: ['sdAdGroup'] });
+  try {
+    await pull('empty-a');
+  } finally {
+    sandbox.setFaults({ emptyReportTypes: [] });
+  }
+  assert.deepEqual(
+    await empty(),
+    [window.from, window.to].map((d) => `${profileIds[0]} ${d}`),
+    'profile 0 (live ad groups) has gaps on both days; profile 1 (all paused) has none',
+  );
+  const [gap] = (await findGaps(pg.db, { ...window, reportTypes: ['sdAdGroup'] })).filter((g) => g.kind === 'empty');
+  assert.match(gap!.reason, /no rows for this day although the profile has ad groups that can deliver/);
+
+  await pull('empty-b');
+  assert.deepEqual(await empty(), [], 'a pull with rows clears the gaps');
+});
+
 test('a report stuck PENDING past the poll limit and a FAILED report end failed with reasons, without blocking others', async () => {
   sandbox.setFaults({ failReportTypes: ['sbCampaigns'] });
   try {
@@ -386,7 +525,7 @@ test('rows that do not parse are dead-lettered with the reason; the rest of the 
     const want = sandbox.state.reports.get(report.amazon_report_id)!;
     assert.ok((want.badRows ?? 0) > 0);
     const got = await chSums(`pending_report_id = '${report.id}'`);
-    const sum = (k: keyof Sums) => [...got.values()].reduce((s, v) => s + v[k], 0);
+    const sum = (k: Exclude<keyof Sums, 'measures'>) => [...got.values()].reduce((s, v) => s + v[k], 0);
     assert.equal(sum('rows'), want.totals!.rows);
     assert.equal(sum('clicks'), want.totals!.sums.clicks);
     assert.equal(sum('cost'), want.totals!.sums.cost);

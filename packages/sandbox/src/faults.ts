@@ -30,6 +30,8 @@ export interface Faults {
   failExports: boolean;
   /** Report types that silently leave out SB campaigns created before multi-ad-group campaigns (isMultiAdGroupsEnabled=false). */
   dropNonMultiAdGroupSbFrom: string[];
+  /** Report types whose reports complete with no rows at all, as if nothing delivered. */
+  emptyReportTypes: string[];
 }
 
 export const DEFAULT_FAULTS: Faults = {
@@ -48,6 +50,7 @@ export const DEFAULT_FAULTS: Faults = {
   failAmcWorkflows: [],
   failExports: false,
   dropNonMultiAdGroupSbFrom: [],
+  emptyReportTypes: [],
 };
 
 export function parseFaults(input: Record<string, unknown>): Partial<Faults> {
@@ -67,7 +70,13 @@ export function parseFaults(input: Record<string, unknown>): Partial<Faults> {
   num('downloadUrlTtlSec', 1, 86_400);
   num('badRowEvery', 0, 1_000_000);
   num('amcExecutionMs', 0, 86_400_000);
-  for (const k of ['failReportTypes', 'forbiddenProfiles', 'failAmcWorkflows', 'dropNonMultiAdGroupSbFrom'] as const) {
+  for (const k of [
+    'failReportTypes',
+    'forbiddenProfiles',
+    'failAmcWorkflows',
+    'dropNonMultiAdGroupSbFrom',
+    'emptyReportTypes',
+  ] as const) {
     if (input[k] === undefined) continue;
     const v = input[k];
     out[k] = Array.isArray(v) ? v.map(String) : String(v).split(',').filter(Boolean);

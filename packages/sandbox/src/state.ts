@@ -91,6 +91,10 @@ export class SandboxState {
 
   /** Campaigns a report of this type leaves out (the fault that plays Amazon dropping SB campaigns from v3 reports). */
   omittedCampaigns(reportTypeId: string, p: number): Set<string> | undefined {
+    if (this.faults.emptyReportTypes.includes(reportTypeId))
+      return new Set(
+        (['sp', 'sb', 'sd', 'st'] as const).flatMap((k) => [...this.dataset.all(k, 'campaign', p)].map((c) => c.id)),
+      );
     if (!this.faults.dropNonMultiAdGroupSbFrom.includes(reportTypeId)) return undefined;
     return new Set(nonMultiAdGroupSbCampaigns(this.dataset, p));
   }

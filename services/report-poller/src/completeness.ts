@@ -8,12 +8,13 @@ import type { Knex } from '@adsync/shared/db/postgres';
 import { REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
 import { addDays, localToday } from '@adsync/shared/calendar';
 import { coverage, isInFlight } from '@adsync/shared/reports/pending-reports';
+import { reconciliationGaps } from './reconciliation.ts';
 
 export interface Gap {
   profileId: string;
   reportType: string;
   day: string;
-  kind: 'failed' | 'never_requested' | 'empty' | 'profile_inaccessible' | 'in_progress';
+  kind: 'failed' | 'never_requested' | 'empty' | 'profile_inaccessible' | 'in_progress' | 'campaign_missing';
   reason: string;
 }
 
@@ -40,13 +41,7 @@ export async function findGaps(
     const to = opts.to < yesterday ? opts.to : yesterday;
     const { loads, reports } = await coverage(db, p.profile_id, opts.from, opts.to);
     const loaded = new Map(loads.map((l) => [`${l.report_type}|${l.day}`, l.rows]));
-    const activeProducts = new Set<string>(
-      await db('entity_campaigns')
-        .where({ profile_id: p.profile_id })
-        .where('state', 'ENABLED')
-        .distinct('ad_product')
-        .pluck('ad_product'),
-    );
+    const delivering = await deliveringLevels(db, p.profile_id);
     for (const reportType of opts.reportTypes) {
       const spec = REPORT_TYPES[reportType];
       if (!spec) continue;
@@ -54,11 +49,13 @@ export async function findGaps(
         const base = { profileId: p.profile_id, reportType, day };
         const rows = loaded.get(`${reportType}|${day}`);
         if (rows !== undefined) {
-          if (rows === 0 && activeProducts.has(spec.adProduct))
+          // Purchased-product reports are empty whenever no shopper bought another ASIN; only the others must carry rows.
+          const level = spec.entityLevel === 'search_term' ? 'target' : spec.entityLevel;
+          if (rows === 0 && level !== 'purchased_product' && delivering.has(`${spec.adProduct}|${level}`))
             gaps.push({
               ...base,
               kind: 'empty',
-              reason: `the report had no rows for this day although the profile has enabled ${spec.adProduct} campaigns`,
+              reason: `the report had no rows for this day although the profile has ${LEVEL_WORDS[level]} that can deliver (enabled, in an enabled ad group and campaign)`,
             });
           continue;
         }
@@ -83,6 +80,46 @@ export async function findGaps(
         else gaps.push({ ...base, kind: 'never_requested', reason: 'no report covering this day was requested' });
       }
     }
+    // Days Amazon answered, but without a campaign that spent: named by the reconciliation.
+    for (const g of await reconciliationGaps(db, p.profile_id, opts.from, to))
+      if (opts.reportTypes.includes(g.reportType))
+        gaps.push({ profileId: p.profile_id, ...g, kind: 'campaign_missing' });
   }
   return gaps;
+}
+
+const LEVEL_WORDS: Record<string, string> = {
+  campaign: 'campaigns',
+  ad_group: 'ad groups',
+  ad: 'ads',
+  target: 'targets',
+};
+
+/**
+ * `adProduct|level` for each level at which the profile has something that can deliver:
+ * enabled itself, in an enabled ad group and an enabled campaign. A campaign report
+ * is empty, not short, when every ad group under an enabled campaign is paused, so
+ * only a deliverable entity makes an empty report a gap.
+ */
+async function deliveringLevels(db: Knex, profileId: string): Promise<Set<string>> {
+  const rows: { ad_product: string; level: string }[] = (
+    await db.raw(
+      `with live_groups as (
+         select g.ad_product, g.ad_group_id
+         from entity_ad_groups g
+         join entity_campaigns c on c.profile_id = g.profile_id and c.campaign_id = g.campaign_id
+         where g.profile_id = ? and g.state = 'ENABLED' and c.state = 'ENABLED'
+       )
+       select distinct ad_product, 'campaign' as level from live_groups
+       union select distinct ad_product, 'ad_group' from live_groups
+       union select distinct a.ad_product, 'ad' from entity_ads a
+         join live_groups g on g.ad_group_id = a.ad_group_id
+         where a.profile_id = ? and a.state = 'ENABLED'
+       union select distinct t.ad_product, 'target' from entity_targets t
+         join live_groups g on g.ad_group_id = t.ad_group_id
+         where t.profile_id = ? and t.state = 'ENABLED'`,
+      [profileId, profileId, profileId],
+    )
+  ).rows;
+  return new Set(rows.map((r) => `${r.ad_product}|${r.level}`));
 }

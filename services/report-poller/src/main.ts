@@ -1,13 +1,15 @@
-// report-poller: polls pending reports in bounded ticks (woken early by report.requested); serves the reports API.
+// report-poller: polls pending reports in bounded ticks (woken early by report.requested), reconciles
+// each loaded report against its ad product's others, and serves the reports API.
 import { runService } from '@adsync/shared/runtime/service';
 import { pollerConfigShape } from './config.ts';
 import { pollTick } from './poll-tick.ts';
 import { registerReportsApi } from './api.ts';
+import { reconcile } from './reconciliation.ts';
 
 await runService({
   name: 'report-poller',
   config: pollerConfigShape,
-  needs: { kafka: true, amazon: true },
+  needs: { kafka: true, amazon: true, clickhouse: true },
   listen: (cfg) => ({ host: cfg.REPORT_POLLER_HOST, port: cfg.REPORT_POLLER_PORT }),
   start: async (rt, app) => {
     const poll = {
@@ -31,6 +33,12 @@ await runService({
       groupId: 'adsync.report-poller.wakeup',
       fromBeginning: false,
       handle: async () => poller.wake(),
+    });
+    // Each loaded report is checked against its ad product's other reports for campaigns Amazon left out.
+    await rt.consume({
+      topic: 'report.loaded',
+      groupId: 'adsync.report-poller.reconcile',
+      handle: async (e) => void (await reconcile({ db: rt.db, ch: rt.ch }, e.value)),
     });
     registerReportsApi(app, { db: rt.db, poller });
   },
