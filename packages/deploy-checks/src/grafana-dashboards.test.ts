@@ -183,9 +183,35 @@ after(async () => {
   await pg?.drop();
 });
 
-async function variableValues(v: { query: string }): Promise<string[]> {
+interface Variable {
+  name: string;
+  type: string;
+  query: string;
+  multi?: boolean;
+}
+
+/** A variable's values as Grafana computes them: a query's first column, or a custom list of `text : value` pairs. */
+async function variableValues(v: Variable): Promise<string[]> {
+  if (v.type === 'custom') return v.query.split(',').map((part) => part.split(' : ').at(-1)!.trim());
   const rs = await ch.ch.client.query({ query: v.query, format: 'JSONEachRow' });
   return (await rs.json<Record<string, string>>()).map((r) => String(Object.values(r)[0]));
+}
+
+/**
+ * Every selection a panel can be run with: multi-value variables with all their values
+ * at once, and each value of a single-value variable in turn (for the panels using it).
+ */
+async function selections(list: Variable[], sql: string): Promise<Record<string, string[]>[]> {
+  let out: Record<string, string[]>[] = [{}];
+  for (const v of list) {
+    const values = await variableValues(v);
+    assert.ok(values.length > 0, `variable ${v.name} has values`);
+    const used = sql.includes(`$${v.name}`) || sql.includes(`\${${v.name}`);
+    const choices =
+      v.multi === false && used ? values.map((x) => [x]) : [v.multi === false ? values.slice(0, 1) : values];
+    out = out.flatMap((sel) => choices.map((c) => ({ ...sel, [v.name]: c })));
+  }
+  return out;
 }
 
 test('the provisioning files name the data sources the dashboards use', () => {
@@ -201,25 +227,22 @@ test('the provisioning files name the data sources the dashboards use', () => {
 
 for (const { file, json } of dashboards) {
   test(`${file}: every panel runs and returns data`, async () => {
-    const variables: Record<string, string[]> = {};
-    for (const v of json.templating.list) {
-      variables[v.name] = await variableValues(v);
-      assert.ok(variables[v.name]!.length > 0, `variable ${v.name} has values`);
-    }
     const now = new Date();
     const from = new Date(now.getTime() - 30 * 86_400_000);
     for (const panel of json.panels) {
       for (const target of panel.targets) {
         const dialect = target.datasource.uid === 'adsync-postgres' ? 'postgres' : 'clickhouse';
-        const sql = expandMacros(target.rawSql, { from, to: now, variables, dialect });
-        let rows: unknown[];
-        try {
-          if (dialect === 'postgres') rows = (await pg.db.raw(sql)).rows;
-          else rows = await (await ch.ch.client.query({ query: sql, format: 'JSONEachRow' })).json();
-        } catch (err) {
-          assert.fail(`${json.title} / ${panel.title}: ${(err as Error).message}\n${sql}`);
+        for (const variables of await selections(json.templating.list, target.rawSql)) {
+          const sql = expandMacros(target.rawSql, { from, to: now, variables, dialect });
+          let rows: unknown[];
+          try {
+            if (dialect === 'postgres') rows = (await pg.db.raw(sql)).rows;
+            else rows = await (await ch.ch.client.query({ query: sql, format: 'JSONEachRow' })).json();
+          } catch (err) {
+            assert.fail(`${json.title} / ${panel.title}: ${(err as Error).message}\n${sql}`);
+          }
+          assert.ok(rows.length > 0, `${json.title} / ${panel.title} returned no rows\n${sql}`);
         }
-        assert.ok(rows.length > 0, `${json.title} / ${panel.title} returned no rows\n${sql}`);
       }
     }
   });
@@ -263,9 +286,10 @@ test("on today's ClickHouse engine (chDB 26.x) the migrations apply and every Cl
   const queries: { id: string; sql: string }[] = [];
   for (const { json } of dashboards) {
     const variables: Record<string, string[]> = {};
-    for (const v of json.templating.list) {
-      variables[v.name] = await variableValues(v);
-      queries.push({ id: `${json.title} / variable ${v.name}`, sql: v.query });
+    for (const v of json.templating.list as Variable[]) {
+      const values = await variableValues(v);
+      variables[v.name] = v.multi === false ? values.slice(0, 1) : values;
+      if (v.type !== 'custom') queries.push({ id: `${json.title} / variable ${v.name}`, sql: v.query });
     }
     for (const panel of json.panels) {
       panel.targets.forEach((target: { datasource: { uid: string }; rawSql: string }, i: number) => {
