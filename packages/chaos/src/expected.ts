@@ -113,7 +113,6 @@ export async function clickhouseDayTotals(
       format: 'JSONEachRow',
     });
     for (const r of await rs.json<Record<string, string>>()) {
-      const mine = new Set(zeroColumns(r.report_type!));
       out.set(`${r.profile_id}|${r.report_type}|${r.day}`, {
         impressions: +r.h_impressions!,
         clicks: +r.h_clicks!,
@@ -122,7 +121,7 @@ export async function clickhouseDayTotals(
         orders: +r.h_orders!,
         units: +r.h_units!,
         rows: +r.rows!,
-        measures: Object.fromEntries(measures.filter((c) => mine.has(c)).map((c) => [c, +r[`m_${c}`]!])),
+        measures: Object.fromEntries(zeroColumns(r.report_type!).map((c) => [c, +r[`m_${c}`]!])),
       });
     }
   }

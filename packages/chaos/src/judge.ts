@@ -5,6 +5,7 @@
  * consumer group behind on any partition; every service ready; and no dead letter
  * but the poison the fault itself sent.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { FINAL_GENERATION } from '@adsync/sandbox';
 import { amcResultRows } from '@adsync/sandbox/amc-routes';
@@ -147,7 +148,8 @@ export async function judge(world: World, o: { expectedDeadLetters: string[] }):
     const got = have.get(key) ?? zeroTotals(d.reportType);
     have.delete(key);
     rows += want.rows;
-    if (JSON.stringify(got) !== JSON.stringify(want)) {
+    // Compared as values, not as text: the order ClickHouse returns columns in is not a fact about the data.
+    if (!isDeepStrictEqual(got, want)) {
       wrongDays++;
       if (wrongDays <= 3)
         problems.push(`${key}: ClickHouse has ${JSON.stringify(got)}, Amazon served ${JSON.stringify(want)}`);

@@ -151,10 +151,18 @@ export async function runCell(cell: Cell, log: (line: string) => void): Promise<
     if (cell.negative === 'stale-pull') {
       // What a loader without a trustworthy version column leaves behind: an older pull
       // of one day, written so that it wins over the newer one.
+      // Every column as it is but clicks and the version, read from the table so new measure columns come along.
+      const cols = await world.ch.ch.client
+        .query({
+          query: `SELECT name FROM system.columns WHERE database = currentDatabase() AND table = 'ads_metrics_daily'`,
+          format: 'JSONEachRow',
+        })
+        .then((r) => r.json<{ name: string }>())
+        .then((r) => r.map((c) => c.name));
+      const select = cols.map((c) => (c === 'clicks' ? 'clicks + 1' : c === 'version' ? 'version + 1' : c));
       await world.ch.ch.client.command({
-        query: `INSERT INTO ads_metrics_daily
-                SELECT profile_id, report_type, entity_level, entity_id, search_term, date, campaign_id, ad_group_id, currency,
-                       impressions, clicks + 1, cost_micros, sales_micros, orders, units, attributes, pending_report_id, pulled_at, version + 1
+        query: `INSERT INTO ads_metrics_daily (${cols.join(', ')})
+                SELECT ${select.join(', ')}
                 FROM ads_metrics_daily FINAL WHERE report_type = 'spCampaigns' ORDER BY date DESC LIMIT 5`,
       });
     }
