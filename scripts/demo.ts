@@ -10,12 +10,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { connect } from 'node:net';
 import { loadBaseConfig } from '@adsync/shared/config/base-config';
 import { createPostgres, postgresReady } from '@adsync/shared/db/postgres';
 import { createClickHouse, clickhouseReady } from '@adsync/shared/db/clickhouse';
 import { migrateClickHouse, migratePostgres } from '@adsync/shared/db/migrations';
 import { ALL_TOPICS, subjectFor } from '@adsync/shared/events/contracts';
-import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN, BIGBUY_API_KEY } from '@adsync/sandbox';
+import { BIGBUY_API_KEY } from '@adsync/sandbox';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const logs = `${process.env.ADSYNC_STACK_DIR ?? `${root}.stack`}/logs`;
@@ -23,15 +24,46 @@ mkdirSync(logs, { recursive: true });
 const started = Date.now();
 const step = (msg: string) => console.log(`\x1b[1m▸ ${msg}\x1b[0m  (${((Date.now() - started) / 1000).toFixed(1)} s)`);
 const ADMIN = process.env.ADMIN_API_KEY ?? 'adsk_local_demo_admin_key_change_me_in_production';
-const SANDBOX = 'http://127.0.0.1:18900';
-const PORTS = {
-  'entity-sync': 8081,
-  'report-requester': 8082,
-  'report-poller': 8083,
-  'etl-loader': 8084,
-  'amc-runner': 8085,
-  'supplier-sync': 8086,
+// Every port the demo listens on, and the variable that moves it when something else holds it.
+const envPort = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const PORT_VARS = {
+  sandbox: 'SANDBOX_PORT',
+  'entity-sync': 'ENTITY_SYNC_PORT',
+  'report-requester': 'REPORT_REQUESTER_PORT',
+  'report-poller': 'REPORT_POLLER_PORT',
+  'etl-loader': 'ETL_LOADER_PORT',
+  'amc-runner': 'AMC_RUNNER_PORT',
+  'supplier-sync': 'SUPPLIER_SYNC_PORT',
 } as const;
+const SANDBOX_PORT = envPort('SANDBOX_PORT', 18900);
+const SANDBOX = `http://127.0.0.1:${SANDBOX_PORT}`;
+const PORTS = {
+  'entity-sync': envPort('ENTITY_SYNC_PORT', 8081),
+  'report-requester': envPort('REPORT_REQUESTER_PORT', 8082),
+  'report-poller': envPort('REPORT_POLLER_PORT', 8083),
+  'etl-loader': envPort('ETL_LOADER_PORT', 8084),
+  'amc-runner': envPort('AMC_RUNNER_PORT', 8085),
+  'supplier-sync': envPort('SUPPLIER_SYNC_PORT', 8086),
+} as const;
+
+/** Refuses to start when a port is taken, naming it and the variable that moves it. */
+async function checkPorts(): Promise<void> {
+  const taken: string[] = [];
+  for (const [name, port] of [['sandbox', SANDBOX_PORT] as const, ...Object.entries(PORTS)]) {
+    const inUse = await new Promise<boolean>((resolve) => {
+      const sock = connect({ host: '127.0.0.1', port }, () => {
+        sock.destroy();
+        resolve(true);
+      });
+      sock.on('error', () => resolve(false));
+    });
+    if (inUse)
+      taken.push(
+        `port ${port} (${name}) is taken; move it with ${PORT_VARS[name as keyof typeof PORT_VARS]}=<free port>`,
+      );
+  }
+  if (taken.length) throw new Error(`cannot start the demo:\n  ${taken.join('\n  ')}`);
+}
 const children: { name: string; proc: ChildProcess }[] = [];
 const cfg = loadBaseConfig();
 const db = createPostgres({ url: cfg.DATABASE_URL, applicationName: 'adsync-demo' });
@@ -142,7 +174,11 @@ try {
   );
 
   step('starting the sandbox (Amazon Ads, AMC, BigBuy, AliExpress) and every service');
-  start('sandbox', 'packages/sandbox/src/main.ts', { SANDBOX_PORT: '18900', SANDBOX_REPORT_GENERATION_MS: '1500' });
+  await checkPorts();
+  start('sandbox', 'packages/sandbox/src/main.ts', {
+    SANDBOX_PORT: String(SANDBOX_PORT),
+    SANDBOX_REPORT_GENERATION_MS: '1500',
+  });
   await waitHealthy('sandbox', `${SANDBOX}/_sandbox/health`);
   await fetch(`${SANDBOX}/_sandbox/faults`, {
     method: 'POST',
@@ -165,7 +201,7 @@ try {
   console.log(`  ${Object.keys(PORTS).join(', ')} ready (logs: ${logs}/demo-*.log)`);
   console.log(`  ${await registrySummary()}`);
 
-  step('creating the demo account and attaching sandbox credentials (validated, sealed at rest)');
+  step('creating the demo account');
   const accounts = await api<{ accounts: { id: string; company_name: string }[] }>(
     'entity-sync',
     'GET',
@@ -178,12 +214,32 @@ try {
       primary_contact_email: 'demo@adsync.invalid',
     })
   ).id;
-  await api('entity-sync', 'POST', `/v1/accounts/${accountId}/credentials`, {
+  step("connecting it through Amazon's consent page (the sandbox plays Login with Amazon)");
+  const connect = await api<{ consent_url: string }>('entity-sync', 'POST', `/v1/accounts/${accountId}/connect`, {
     region: 'NA',
-    client_id: SANDBOX_CLIENT_ID,
-    client_secret: SANDBOX_CLIENT_SECRET,
-    refresh_token: SANDBOX_REFRESH_TOKEN,
   });
+  console.log(`  consent URL: ${connect.consent_url.slice(0, 110)}…`);
+  // What the advertiser does in a browser: open the page, press Allow, follow Amazon's redirect.
+  const page = await (await fetch(connect.consent_url)).text();
+  const form = new URLSearchParams(
+    [...page.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map(
+      ([, k, v]) =>
+        [k!, v!.replaceAll('&quot;', '"').replaceAll('&#39;', "'").replaceAll('&amp;', '&')] as [string, string],
+    ),
+  );
+  form.set('consent', 'allow');
+  const allowed = await fetch(new URL('/ap/oa', connect.consent_url), {
+    method: 'POST',
+    body: form,
+    redirect: 'manual',
+  });
+  const callback = allowed.headers.get('location');
+  if (allowed.status !== 302 || !callback) throw new Error(`the consent page answered ${allowed.status}`);
+  const landed = await fetch(callback);
+  const html = await landed.text();
+  if (landed.status !== 200)
+    throw new Error(`the callback answered ${landed.status}: ${html.replace(/<[^>]+>/g, ' ')}`);
+  console.log(`  ${/<h1>([^<]+)<\/h1>/.exec(html)?.[1] ?? 'connected'}: refresh token sealed, profiles discovered`);
 
   step('ingestion: profiles, entities, report requests');
   const { runId } = await api<{ runId: string }>('entity-sync', 'POST', `/v1/ingestion/sync-account/${accountId}`);

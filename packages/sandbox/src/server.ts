@@ -45,8 +45,11 @@ export interface Sandbox {
   close(): Promise<void>;
 }
 
-/** Paths that are never faulted: the control plane and presigned downloads (S3, not the Ads API). */
-const UNFAULTED = /^\/(_sandbox|_download)\//;
+/**
+ * Paths that are never faulted: the control plane, presigned downloads (S3, not the
+ * Ads API) and the consent page (a page in the advertiser's browser, not an API).
+ */
+const UNFAULTED = /^\/(_sandbox\/|_download\/|ap\/oa$)/;
 
 const VIEWS: Record<
   string,

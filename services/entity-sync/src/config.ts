@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { baseConfigShape } from '@adsync/shared/config/base-config';
-import { loadConfig, port, positiveInt } from '@adsync/shared/config/load-config';
+import { loadConfig, port, positiveInt, url } from '@adsync/shared/config/load-config';
 
 export const entitySyncConfigShape = {
   ...baseConfigShape,
@@ -19,6 +19,17 @@ export const entitySyncConfigShape = {
   ENTITY_SYNC_LEASE_MS: positiveInt.default(60_000),
   /** How often queued ingestion runs are looked for (an HTTP trigger wakes the loop at once). */
   INGESTION_POLL_MS: positiveInt.default(10_000),
+  /**
+   * The Login with Amazon app advertisers consent to (POST /v1/accounts/:id/connect).
+   * Against the sandbox (AMAZON_ADS_BASE_URL set) the sandbox's app is the default;
+   * against Amazon both must be set.
+   */
+  LWA_CLIENT_ID: z.string().min(1).optional(),
+  LWA_CLIENT_SECRET: z.string().min(1).optional(),
+  /** This service's /v1/oauth/callback as the browser reaches it; must be an Allowed Return URL of the app. */
+  OAUTH_REDIRECT_URI: url(['http', 'https']).optional(),
+  /** How long a consent link works. */
+  OAUTH_STATE_TTL_SEC: positiveInt.default(600),
 };
 
 export type EntitySyncConfig = z.infer<z.ZodObject<typeof entitySyncConfigShape>>;

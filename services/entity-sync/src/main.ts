@@ -7,6 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { reclaimAbandonedSyncRuns } from './sync-runner.ts';
 import { runDueIngestions } from './ingestion.ts';
 import { refreshRecentMetrics } from './recent-metrics.ts';
+import { registerConnectApi } from './connect-api.ts';
+import { lwaAppFrom } from './lwa-app.ts';
 
 await runService({
   name: 'entity-sync',
@@ -39,6 +41,7 @@ await runService({
       tick: () => reclaimAbandonedSyncRuns(rt.db),
     });
     registerApi(app, deps);
+    registerConnectApi(app, { ...deps, lwa: lwaAppFrom(rt.cfg) });
     registerIngestionApi(app, { ...deps, wakeIngestion: () => ingestion.wake() });
     await rt.consume({
       topic: 'report.loaded',

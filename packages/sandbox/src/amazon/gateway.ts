@@ -59,7 +59,7 @@ export const LWA_DOCUMENTED: Documented = {
   bodyDoc: {
     type: 'object',
     properties: {
-      grant_type: { type: 'string' },
+      grant_type: { type: 'string', enum: ['refresh_token', 'authorization_code'] },
       refresh_token: { type: 'string' },
       code: { type: 'string' },
       redirect_uri: { type: 'string' },
@@ -69,13 +69,26 @@ export const LWA_DOCUMENTED: Documented = {
   },
 };
 
-/** POST /auth/o2/token, refresh-token grant (en-us/guides/account-management/authorization/access-tokens.md). */
+/** Authorization codes expire after 5 minutes and work once (access-tokens.md). */
+export const AUTH_CODE_TTL_MS = 5 * 60_000;
+/** Scopes the consent page grants: the Ads API's, and the older one Amazon still accepts. */
+const ADS_SCOPES = new Set(['advertising::campaign_management', 'cpc_advertising:campaign_management']);
+
+const invalidGrant = (param: string) => ({
+  error: 'invalid_grant',
+  error_description: `The request has an invalid grant parameter : ${param}`,
+});
+
+/**
+ * POST /auth/o2/token: the refresh-token and authorization-code grants
+ * (en-us/guides/account-management/authorization/access-tokens.md).
+ */
 export function lwaRoutes(state: SandboxState): Route[] {
   return [
     route('POST', '/auth/o2/token', async (req, res) => {
       const form = new URLSearchParams(req.body.toString('utf8'));
       const grant = form.get('grant_type');
-      if (grant !== 'refresh_token')
+      if (grant !== 'refresh_token' && grant !== 'authorization_code')
         return send(res, 400, {
           error: 'unsupported_grant_type',
           error_description: 'The authorization grant type is not supported by the authorization server',
@@ -84,18 +97,113 @@ export function lwaRoutes(state: SandboxState): Route[] {
       if (clientId !== SANDBOX_CLIENT_ID || form.get('client_secret') !== SANDBOX_CLIENT_SECRET) {
         return send(res, 401, { error: 'invalid_client', error_description: 'Client authentication failed' });
       }
-      const refresh = form.get('refresh_token') ?? '';
-      if (!refresh.startsWith('Atzr|') || state.revokedRefreshTokens.has(refresh)) {
-        return send(res, 400, {
-          error: 'invalid_grant',
-          error_description: 'The request has an invalid grant parameter : refresh_token',
-        });
+      let refresh: string;
+      if (grant === 'authorization_code') {
+        const code = state.authCodes.get(form.get('code') ?? '');
+        // Used, expired, unknown or issued to another client: the same refusal, as LWA gives.
+        if (
+          !code ||
+          code.used ||
+          code.clientId !== clientId ||
+          state.now().getTime() - code.issuedAt > AUTH_CODE_TTL_MS
+        )
+          return send(res, 400, invalidGrant('code'));
+        if (form.get('redirect_uri') !== code.redirectUri) return send(res, 400, invalidGrant('redirect_uri'));
+        code.used = true;
+        refresh = `Atzr|consent-${randomBytes(24).toString('base64url')}`;
+      } else {
+        refresh = form.get('refresh_token') ?? '';
+        if (!refresh.startsWith('Atzr|') || state.revokedRefreshTokens.has(refresh))
+          return send(res, 400, invalidGrant('refresh_token'));
       }
       const token = `Atza|${randomBytes(24).toString('base64url')}`;
       const ttl = state.faults.tokenTtlSec;
       state.accessTokens.set(token, { clientId, expiresAt: state.now().getTime() + ttl * 1000 });
       state.counters.tokenGrants++;
       send(res, 200, { access_token: token, refresh_token: refresh, token_type: 'bearer', expires_in: ttl });
+    }),
+    ...consentRoutes(state),
+  ];
+}
+
+const escapeHtml = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+function redirect(res: ServerResponse, to: URL): void {
+  res.writeHead(302, { location: to.toString(), 'content-length': 0 });
+  res.end();
+}
+
+/**
+ * The consent page at /ap/oa (authorization-grants.md): the advertiser (here, whoever
+ * submits the form) allows or cancels, and is sent to redirect_uri with `code`, `scope`
+ * and `state`, or with `error=access_denied`. An unknown client or a missing
+ * redirect_uri is an error page, never a redirect, as an OAuth server must.
+ */
+function consentRoutes(state: SandboxState): Route[] {
+  const check = (q: URLSearchParams, res: ServerResponse): URL | null => {
+    if (q.get('client_id') !== SANDBOX_CLIENT_ID) {
+      send(res, 400, '<h1>Login with Amazon</h1><p>An unknown client_id asked for consent.</p>', 'text/html');
+      return null;
+    }
+    let back: URL;
+    try {
+      back = new URL(q.get('redirect_uri') ?? '');
+      if (back.protocol !== 'http:' && back.protocol !== 'https:') throw new Error('scheme');
+    } catch {
+      send(res, 400, '<h1>Login with Amazon</h1><p>redirect_uri is missing or not a URL.</p>', 'text/html');
+      return null;
+    }
+    const fail = (error: string, description: string) => {
+      back.searchParams.set('error', error);
+      back.searchParams.set('error_description', description);
+      if (q.get('state') !== null) back.searchParams.set('state', q.get('state')!);
+      redirect(res, back);
+      return null;
+    };
+    if (q.get('response_type') !== 'code') return fail('unsupported_response_type', 'response_type must be code');
+    if (!ADS_SCOPES.has(q.get('scope') ?? '')) return fail('invalid_scope', 'An unknown scope was requested');
+    return back;
+  };
+  return [
+    route('GET', '/ap/oa', (req, res) => {
+      if (!check(req.query, res)) return;
+      const hidden = [...req.query]
+        .map(([k, v]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(v)}">`)
+        .join('');
+      send(
+        res,
+        200,
+        `<!doctype html><html><head><title>Amazon Ads consent</title></head><body>
+<h1>Allow adsync to manage your Amazon Ads campaigns?</h1>
+<form method="post" action="/ap/oa">${hidden}
+<button name="consent" value="allow">Allow</button>
+<button name="consent" value="deny">Cancel</button>
+</form></body></html>`,
+        'text/html; charset=utf-8',
+      );
+    }),
+    route('POST', '/ap/oa', (req, res) => {
+      const form = new URLSearchParams(req.body.toString('utf8'));
+      const back = check(form, res);
+      if (!back) return;
+      const st = form.get('state');
+      if (form.get('consent') !== 'allow') {
+        back.searchParams.set('error', 'access_denied');
+        back.searchParams.set('error_description', 'The user denied the request.');
+      } else {
+        const code = `AN${randomBytes(15).toString('base64url')}`;
+        state.authCodes.set(code, {
+          clientId: SANDBOX_CLIENT_ID,
+          redirectUri: form.get('redirect_uri')!,
+          issuedAt: state.now().getTime(),
+          used: false,
+        });
+        back.searchParams.set('code', code);
+        back.searchParams.set('scope', form.get('scope')!);
+      }
+      if (st !== null) back.searchParams.set('state', st);
+      redirect(res, back);
     }),
   ];
 }

@@ -115,13 +115,19 @@ export function errorFromResponse(
 
 /** Login with Amazon refused or failed a token grant. 429 and 5xx are worth retrying; a refused grant never is. */
 export class LwaError extends AmazonApiError {
-  constructor(status: number, body: unknown, retryAfterMs: number | null = null) {
+  constructor(
+    status: number,
+    body: unknown,
+    retryAfterMs: number | null = null,
+    grant: 'refresh_token' | 'authorization_code' = 'refresh_token',
+  ) {
     const { code, detail } = describe(body);
     const revoked = code === 'invalid_grant';
     const transient = status === 429 || status >= 500;
+    const what = grant === 'refresh_token' ? 'the refresh token' : 'the authorization code';
     super(
       transient ? (status === 429 ? 'throttled' : 'server') : 'auth',
-      `Login with Amazon refused the refresh token (${status} ${code ?? ''}${detail ? `: ${detail}` : ''})`,
+      `Login with Amazon refused ${what} (${status} ${code ?? ''}${detail ? `: ${detail}` : ''})`,
       {
         status,
         amazonCode: code,
@@ -130,7 +136,9 @@ export class LwaError extends AmazonApiError {
         hint: transient
           ? 'Login with Amazon is busy or failing; retried with backoff'
           : revoked
-            ? 'the refresh token is revoked or expired; the account must authorise adsync again'
+            ? grant === 'refresh_token'
+              ? 'the refresh token is revoked or expired; the account must authorise adsync again'
+              : 'an authorization code works once and for 5 minutes; start the connection again'
             : code === 'invalid_client'
               ? "the client id or client secret is wrong; check the account's credentials"
               : "check the account's credentials",

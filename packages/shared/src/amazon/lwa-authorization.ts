@@ -1,0 +1,101 @@
+/**
+ * Login with Amazon's authorization-code grant, the way an advertiser connects an
+ * account: a consent page on the region's host, then the code it hands back is
+ * exchanged once for a refresh token (en-us/guides/account-management/authorization/
+ * authorization-grants.md and access-tokens.md: a code works once, for 5 minutes).
+ */
+import { request } from 'undici';
+import { LwaError } from './errors.ts';
+import { endpointsFor, type Region } from './regions.ts';
+import { retry } from '../runtime/retry.ts';
+import { parseRetryAfter } from './retry-after.ts';
+
+/**
+ * The sandbox's Login with Amazon app: what the demo connects with when
+ * AMAZON_ADS_BASE_URL points at the sandbox. Not a secret; the sandbox publishes it.
+ */
+export const SANDBOX_LWA_APP = {
+  clientId: 'amzn1.application-oa2-client.sandbox',
+  clientSecret: 'sandbox-client-secret',
+} as const;
+
+/** The scope for the Amazon Ads API (authorization-grants.md). */
+export const ADS_SCOPE = 'advertising::campaign_management';
+
+/** The URL an advertiser opens to consent, for the region's consent host. */
+export function consentRequestUrl(o: {
+  region: Region;
+  clientId: string;
+  redirectUri: string;
+  state: string;
+  baseUrlOverride?: string;
+}): string {
+  const url = new URL(endpointsFor(o.region, o.baseUrlOverride).consentUrl);
+  url.searchParams.set('client_id', o.clientId);
+  url.searchParams.set('scope', ADS_SCOPE);
+  url.searchParams.set('response_type', 'code');
+  url.searchParams.set('redirect_uri', o.redirectUri);
+  url.searchParams.set('state', o.state);
+  return url.toString();
+}
+
+export interface CodeGrant {
+  refreshToken: string;
+  accessToken: string;
+  expiresInSec: number;
+}
+
+/**
+ * grant_type=authorization_code with the same redirect_uri the consent request named.
+ * 429 and 5xx are retried (a code is only spent by an answer that carries tokens);
+ * a refused code (used, expired, another redirect_uri) is not.
+ */
+export async function exchangeAuthorizationCode(o: {
+  region: Region;
+  clientId: string;
+  clientSecret: string;
+  code: string;
+  redirectUri: string;
+  baseUrlOverride?: string;
+  sleep?: (ms: number) => Promise<void>;
+}): Promise<CodeGrant> {
+  const tokenUrl = endpointsFor(o.region, o.baseUrlOverride).tokenUrl;
+  const body = new URLSearchParams({
+    grant_type: 'authorization_code',
+    code: o.code,
+    redirect_uri: o.redirectUri,
+    client_id: o.clientId,
+    client_secret: o.clientSecret,
+  }).toString();
+  return retry(
+    async () => {
+      const res = await request(tokenUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8', accept: 'application/json' },
+        body,
+        headersTimeout: 30_000,
+        bodyTimeout: 30_000,
+      });
+      const text = await res.body.text();
+      let json: Record<string, unknown>;
+      try {
+        json = JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        json = { error: 'unreadable_response', error_description: text.slice(0, 200) };
+      }
+      if (res.statusCode !== 200 || typeof json.refresh_token !== 'string' || typeof json.access_token !== 'string')
+        throw new LwaError(
+          res.statusCode === 200 ? 502 : res.statusCode,
+          json,
+          parseRetryAfter(res.headers['retry-after'] as string | undefined),
+          'authorization_code',
+        );
+      return {
+        refreshToken: json.refresh_token,
+        accessToken: json.access_token,
+        expiresInSec: Number(json.expires_in ?? 3600),
+      };
+    },
+    { maxAttempts: 4, backoff: { baseMs: 250, maxMs: 5_000 }, ...(o.sleep ? { sleep: o.sleep } : {}) },
+  );
+}

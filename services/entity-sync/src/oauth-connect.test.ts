@@ -1,0 +1,274 @@
+// Connecting an account through Amazon's consent page, end to end against the sandbox,
+// which plays the consent page and the authorization-code grant as Amazon documents them
+// (en-us/guides/account-management/authorization/authorization-grants.md: consent hosts,
+// scope advertising::campaign_management, state; access-tokens.md: grant_type=
+// authorization_code with the same redirect_uri, a code works once and for 5 minutes).
+// Every refused case answers 4xx with the reason and stores no credentials.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { startSandbox, type Sandbox } from '@adsync/sandbox';
+import { createHttpServer } from '@adsync/shared/http/server';
+import { createApiKey, ensureAdminKey } from '@adsync/shared/http/api-keys';
+import { migratePostgres } from '@adsync/shared/db/migrations';
+import { createSecretBox } from '@adsync/shared/crypto/secret-box';
+import { AmazonClients } from '@adsync/shared/amazon/account-clients';
+import { SANDBOX_LWA_APP } from '@adsync/shared/amazon/lwa-authorization';
+import { REGIONS } from '@adsync/shared/amazon/regions';
+import { freshPostgres, testLogger, type FreshPostgres } from '@adsync/shared/testing/test-stack';
+import { registerConnectApi } from './connect-api.ts';
+
+const ADMIN = 'adsk_oauth_connect_admin_key_0123456';
+const REDIRECT = 'http://adsync.example/v1/oauth/callback';
+let pg: FreshPostgres;
+let sandbox: Sandbox;
+let app: FastifyInstance;
+let clients: AmazonClients;
+let accountId: string;
+let box: ReturnType<typeof createSecretBox>;
+let clock = Date.now();
+
+before(async () => {
+  pg = await freshPostgres();
+  await migratePostgres(pg.db);
+  await ensureAdminKey(pg.db, ADMIN);
+  sandbox = await startSandbox({ seed: 61, scale: { profiles: 2, campaignsPerProfile: 1 } });
+  box = createSecretBox(randomBytes(32));
+  const log = testLogger('connect');
+  clients = new AmazonClients({ db: pg.db, box, log, baseUrl: sandbox.url });
+  [{ id: accountId }] = await pg.db('accounts').insert({ company_name: 'Connect & Co' }).returning('id');
+  app = await createHttpServer({ name: 'entity-sync', log, db: pg.db, readiness: {} });
+  registerConnectApi(app, {
+    db: pg.db,
+    box,
+    clients,
+    log,
+    amazonBaseUrl: sandbox.url,
+    now: () => new Date(clock),
+    lwa: { ...SANDBOX_LWA_APP, redirectUri: REDIRECT, stateTtlMs: 10 * 60_000 },
+  });
+  await app.ready();
+});
+after(async () => {
+  await app?.close();
+  await clients?.close();
+  await sandbox?.close();
+  await pg?.drop();
+});
+
+const admin = { authorization: `Bearer ${ADMIN}` };
+
+async function start(region = 'NA', id = accountId, headers: Record<string, string> = admin) {
+  return app.inject({ method: 'POST', url: `/v1/accounts/${id}/connect`, headers, payload: { region } });
+}
+
+/** The advertiser's browser: opens the consent URL and presses Allow or Cancel; returns where Amazon sends it. */
+async function consent(consentUrl: string, decision: 'allow' | 'deny'): Promise<URL> {
+  const page = await fetch(consentUrl);
+  assert.equal(page.status, 200);
+  const html = await page.text();
+  const fields = [...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map(
+    ([, k, v]) =>
+      [k!, v!.replaceAll('&amp;', '&').replaceAll('&quot;', '"').replaceAll('&#39;', "'")] as [string, string],
+  );
+  const form = new URLSearchParams([...fields, ['consent', decision]]);
+  const res = await fetch(new URL('/ap/oa', sandbox.url), { method: 'POST', body: form, redirect: 'manual' });
+  assert.equal(res.status, 302, 'the consent page redirects back');
+  return new URL(res.headers.get('location')!);
+}
+
+async function callback(back: URL) {
+  assert.equal(back.origin + back.pathname, REDIRECT, 'Amazon sends the browser to our redirect_uri');
+  return app.inject({ method: 'GET', url: `/v1/oauth/callback${back.search}` });
+}
+
+const credentials = () => pg.db('amazon_credentials').where({ account_id: accountId }).first();
+
+test("the consent URL is Amazon's for each region, with the ads scope, code response and a sealed state", async () => {
+  for (const region of ['NA', 'EU', 'FE'] as const) {
+    const res = await start(region);
+    assert.equal(res.statusCode, 201, res.body);
+    const url = new URL(res.json().consent_url);
+    // Against the sandbox every region's consent page is the sandbox's; the path and query are Amazon's.
+    assert.equal(url.pathname, '/ap/oa');
+    assert.equal(url.searchParams.get('client_id'), SANDBOX_LWA_APP.clientId);
+    assert.equal(url.searchParams.get('scope'), 'advertising::campaign_management');
+    assert.equal(url.searchParams.get('response_type'), 'code');
+    assert.equal(url.searchParams.get('redirect_uri'), REDIRECT);
+    const state = url.searchParams.get('state')!;
+    assert.ok(state.length > 40 && !state.includes(accountId), 'the state does not show the account id');
+    assert.ok(new Date(res.json().expires_at).getTime() > clock);
+  }
+  assert.equal(REGIONS.NA.consentUrl, 'https://www.amazon.com/ap/oa');
+  assert.equal(REGIONS.EU.consentUrl, 'https://eu.account.amazon.com/ap/oa');
+  assert.equal(REGIONS.FE.consentUrl, 'https://apac.account.amazon.com/ap/oa');
+});
+
+test('allowing consent stores the sealed refresh token and discovers the profiles; the page says what was connected', async () => {
+  assert.equal(await credentials(), undefined, 'nothing stored before');
+  const back = await consent((await start()).json().consent_url, 'allow');
+  assert.equal(back.searchParams.get('scope'), 'advertising::campaign_management');
+  const res = await callback(back);
+  assert.equal(res.statusCode, 200, res.body);
+  assert.match(res.headers['content-type'] as string, /text\/html/);
+  assert.match(res.body, /Connected Connect &amp; Co \(NA\)/);
+  for (const p of sandbox.state.dataset.profiles()) assert.match(res.body, new RegExp(p.profileId));
+  const row = await credentials();
+  assert.ok(row, 'credentials stored');
+  assert.equal(row.client_id, SANDBOX_LWA_APP.clientId);
+  assert.doesNotMatch(row.refresh_token_sealed, /Atzr/, 'sealed at rest');
+  assert.match(box.open(row.refresh_token_sealed), /^Atzr\|consent-/, 'the refresh token Amazon granted for this code');
+  const profiles = await pg.db('profiles').where({ account_id: accountId }).pluck('profile_id');
+  assert.equal(profiles.length, sandbox.state.dataset.profiles().length);
+  // The stored token works: the account's client gets an access token with it.
+  assert.match(await (await clients.forAccount(accountId)).tokens.get(), /^Atza\|/);
+});
+
+test('a replayed state, a forged state, an expired state, a used code and a denied consent store nothing and say why', async () => {
+  const before = await credentials();
+  const unchanged = async (what: string) => {
+    const now = await credentials();
+    assert.equal(now.refresh_token_sealed, before.refresh_token_sealed, `${what}: credentials untouched`);
+    assert.equal(String(now.updated_at), String(before.updated_at), `${what}: not rewritten`);
+  };
+
+  // Replayed: the same callback twice. (The first connects again with a new code.)
+  const back = await consent((await start()).json().consent_url, 'allow');
+  assert.equal((await callback(back)).statusCode, 200);
+  const afterFirst = await credentials();
+  const replay = await callback(back);
+  assert.equal(replay.statusCode, 409);
+  assert.match(replay.body, /already used/);
+  assert.equal((await credentials()).refresh_token_sealed, afterFirst.refresh_token_sealed);
+  before.refresh_token_sealed = afterFirst.refresh_token_sealed;
+  before.updated_at = afterFirst.updated_at;
+
+  // Forged: a state this adsync did not seal, and one altered by a character.
+  const fresh = await consent((await start()).json().consent_url, 'allow');
+  for (const forged of [
+    'v1.abc.def.ghi.jkl',
+    fresh.searchParams.get('state')!.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')),
+  ]) {
+    const u = new URL(fresh);
+    u.searchParams.set('state', forged);
+    const res = await callback(u);
+    assert.equal(res.statusCode, 400);
+    assert.match(res.body, /not issued by this adsync/);
+  }
+  const missing = await app.inject({ method: 'GET', url: '/v1/oauth/callback?code=abc' });
+  assert.equal(missing.statusCode, 400);
+  assert.match(missing.body, /no state/);
+  await unchanged('forged');
+
+  // Expired: the advertiser came back after the link's 10 minutes.
+  const late = await consent((await start()).json().consent_url, 'allow');
+  clock += 11 * 60_000;
+  try {
+    const res = await callback(late);
+    assert.equal(res.statusCode, 400);
+    assert.match(res.body, /expired at .*start the connection again/);
+  } finally {
+    clock -= 11 * 60_000;
+  }
+  await unchanged('expired');
+
+  // A used code: a second consent request handed the code the first one already spent.
+  const spent = await consent((await start()).json().consent_url, 'allow');
+  assert.equal((await callback(spent)).statusCode, 200);
+  before.refresh_token_sealed = (await credentials()).refresh_token_sealed;
+  before.updated_at = (await credentials()).updated_at;
+  const other = await consent((await start()).json().consent_url, 'allow');
+  other.searchParams.set('code', spent.searchParams.get('code')!);
+  const used = await callback(other);
+  assert.equal(used.statusCode, 400);
+  assert.match(used.body, /invalid_grant.*works once and for 5 minutes/);
+  await unchanged('used code');
+
+  // A code older than 5 minutes (Amazon's clock), though our state is still good.
+  const slow = await consent((await start()).json().consent_url, 'allow');
+  sandbox.state.clockOffsetMs += 6 * 60_000;
+  try {
+    const res = await callback(slow);
+    assert.equal(res.statusCode, 400);
+    assert.match(res.body, /invalid_grant/);
+  } finally {
+    sandbox.state.clockOffsetMs -= 6 * 60_000;
+  }
+  await unchanged('expired code');
+
+  // Denied: the advertiser pressed Cancel.
+  const denied = await consent((await start()).json().consent_url, 'deny');
+  assert.equal(denied.searchParams.get('error'), 'access_denied');
+  const res = await callback(denied);
+  assert.equal(res.statusCode, 400);
+  assert.match(res.body, /did not grant access \(access_denied: The user denied the request.\); nothing was stored/);
+  await unchanged('denied');
+
+  const outcomes = await pg.db('oauth_states').whereNotNull('outcome').pluck('outcome');
+  for (const o of ['connected', 'denied', 'code_refused']) assert.ok(outcomes.includes(o), `${o} recorded`);
+});
+
+test("the sandbox plays Amazon's side: an unknown client or a missing redirect_uri is an error page, a wrong redirect_uri is refused at the token endpoint", async () => {
+  const unknown = await fetch(
+    `${sandbox.url}/ap/oa?client_id=nobody&scope=advertising::campaign_management&response_type=code&redirect_uri=${encodeURIComponent(REDIRECT)}`,
+    { redirect: 'manual' },
+  );
+  assert.equal(unknown.status, 400);
+  const noRedirect = await fetch(
+    `${sandbox.url}/ap/oa?client_id=${SANDBOX_LWA_APP.clientId}&scope=advertising::campaign_management&response_type=code`,
+    { redirect: 'manual' },
+  );
+  assert.equal(noRedirect.status, 400);
+  const badScope = await fetch(
+    `${sandbox.url}/ap/oa?client_id=${SANDBOX_LWA_APP.clientId}&scope=profile&response_type=code&redirect_uri=${encodeURIComponent(REDIRECT)}&state=s1`,
+    { redirect: 'manual' },
+  );
+  assert.equal(badScope.status, 302);
+  const to = new URL(badScope.headers.get('location')!);
+  assert.equal(to.searchParams.get('error'), 'invalid_scope');
+  assert.equal(to.searchParams.get('state'), 's1');
+
+  const back = await consent((await start()).json().consent_url, 'allow');
+  const token = (redirectUri: string) =>
+    fetch(`${sandbox.url}/auth/o2/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code: back.searchParams.get('code')!,
+        redirect_uri: redirectUri,
+        client_id: SANDBOX_LWA_APP.clientId,
+        client_secret: SANDBOX_LWA_APP.clientSecret,
+      }),
+    });
+  const wrong = await token('http://elsewhere.example/cb');
+  assert.equal(wrong.status, 400);
+  assert.deepEqual(await wrong.json(), {
+    error: 'invalid_grant',
+    error_description: 'The request has an invalid grant parameter : redirect_uri',
+  });
+  const right = await token(REDIRECT);
+  assert.equal(right.status, 200);
+  assert.match(((await right.json()) as { refresh_token: string }).refresh_token, /^Atzr\|/);
+  const again = await token(REDIRECT);
+  assert.equal(again.status, 400, 'a code works once');
+});
+
+test('an account key starts a connection for its own account only; the callback needs no key', async () => {
+  const [{ id: other }] = await pg.db('accounts').insert({ company_name: 'Other' }).returning('id');
+  const key = (await createApiKey(pg.db, { scope: 'account', accountId })).key;
+  const mine = await start('NA', accountId, { authorization: `Bearer ${key}` });
+  assert.equal(mine.statusCode, 201);
+  const theirs = await start('NA', other, { authorization: `Bearer ${key}` });
+  assert.equal(theirs.statusCode, 403);
+  assert.equal(await pg.db('oauth_states').where({ account_id: other }).first(), undefined, 'no state for B');
+  const bad = await app.inject({
+    method: 'POST',
+    url: `/v1/accounts/${accountId}/connect`,
+    headers: admin,
+    payload: { region: 'XX' },
+  });
+  assert.equal(bad.statusCode, 400);
+  assert.match(bad.json().message, /region must be one of "NA", "EU", "FE"/);
+});
