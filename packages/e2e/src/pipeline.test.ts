@@ -34,6 +34,7 @@ import { syncProfiles } from '@adsync/entity-sync/sync-profiles';
 import { clickhouseDayTotals, expectedDayTotals, zeroTotals, type DayTotals } from '@adsync/chaos/expected';
 import { refreshRecentMetrics } from '@adsync/entity-sync/recent-metrics';
 import { reconcile } from '@adsync/report-poller/reconciliation';
+import { listLetters, replayLetters } from '@adsync/etl-loader/dead-letters';
 
 const KEY = 'dGVzdC1vbmx5LWtleS1mb3ItdGhlLXBpcGVsaW5lLXQ=';
 const cfg = testConfig();
@@ -451,6 +452,37 @@ test('an empty report is a gap only where the profile had something that could d
   assert.deepEqual(await empty(), [], 'a pull with rows clears the gaps');
 });
 
+test('a backfill of 60 days asks once per window and loads exact totals for every day', async () => {
+  const window = { from: days(61, 61)[0]!, to: days(2, 2)[0]! };
+  const types = ['spCampaigns', 'sdCampaigns'];
+  const run = await requestReports({ db: pg.db, clients, log }, { reportTypes: types, tiers: [], window });
+  // 60 days in windows of at most 31: two per type and profile.
+  assert.equal(run.planned, profileIds.length * types.length * 2);
+  assert.equal(run.requested, run.planned);
+  assert.equal(run.failed.length, 0);
+  // Asked again while in flight (a double click, a second replica): nothing is asked twice.
+  const again = await requestReports({ db: pg.db, clients, log }, { reportTypes: types, tiers: [], window });
+  assert.equal(again.requested, 0);
+  assert.equal(again.alreadyInFlight, again.planned);
+  await relayOutbox(pg.db, bus);
+  await drive(run.runId, 120_000);
+  const got = await chSums(`date >= toDate('${window.from}') AND date <= toDate('${window.to}')`);
+  let compared = 0;
+  for (const profileId of profileIds)
+    for (const type of types)
+      for (const day of days(61, 2)) {
+        const want = sandboxSums(profileId, type, day, 3);
+        assert.deepEqual(
+          got.get(`${profileId}|${type}|${day}`) ?? zeroTotals(type),
+          want,
+          `${profileId} ${type} ${day}`,
+        );
+        compared++;
+      }
+  assert.equal(compared, profileIds.length * types.length * 60);
+  assert.deepEqual(await findGaps(pg.db, { ...window, reportTypes: types }), [], 'every day recorded as loaded');
+});
+
 test('a report stuck PENDING past the poll limit and a FAILED report end failed with reasons, without blocking others', async () => {
   sandbox.setFaults({ failReportTypes: ['sbCampaigns'] });
   try {
@@ -600,6 +632,79 @@ test('impossible messages on rows.parsed and report.ready are dead-lettered with
     format: 'JSONEachRow',
   });
   assert.equal(Number((await leaked.json<{ c: string }>())[0]!.c), 0);
+});
+
+test('a dead letter replayed after its cause is fixed loads exactly once; replaying it again sends nothing', async () => {
+  // A real report, loaded; then its report.ready arrives again naming a pending report that
+  // is not recorded yet (the requester's write lost): the loader dead-letters it.
+  const run = await requestReports(
+    { db: pg.db, clients, log },
+    {
+      reportTypes: ['spCampaigns'],
+      profileIds: [profileIds[0]!],
+      tiers: [{ name: 'replay', fromDaysAgo: 12, toDaysAgo: 11, everyDays: 1 }],
+    },
+  );
+  await relayOutbox(pg.db, bus);
+  await drive(run.runId);
+  const r = await pg.db('pending_amazon_reports').where({ run_id: run.runId }).first();
+  const ghost = randomUUID();
+  const ready = {
+    ...sampleEvent('report.ready', ghost),
+    pendingReportId: ghost,
+    profileId: r.profile_id,
+    reportId: r.amazon_report_id,
+    reportType: r.report_type,
+    startDate: days(12, 12)[0]!,
+    endDate: days(11, 11)[0]!,
+    downloadUrl: r.download_url,
+    runId: null,
+  };
+  await bus.publish('report.ready', [ready], (e) => e.pendingReportId);
+  const sel = { topic: 'report.ready', reason: ghost };
+  await eventually(
+    async () => ((await listLetters({ db: pg.db, ch: ch.ch }, sel, 10)).length === 1 ? true : undefined),
+    { what: 'the letter indexed' },
+  );
+  const [letter] = await listLetters({ db: pg.db, ch: ch.ch }, sel, 10);
+  assert.equal(letter!.state, 'active');
+  assert.ok(letter!.replayable);
+  assert.match(letter!.reason, /is not recorded/);
+
+  // Replayed before the cause is fixed, it would only fail again: fix it first.
+  const { id: _id, ...copy } = r;
+  await pg.db('pending_amazon_reports').insert({ ...copy, id: ghost, run_id: null, status: 'completed' });
+  const first = await replayLetters({ db: pg.db, ch: ch.ch, bus }, sel, { limit: 10 });
+  assert.deepEqual(
+    { selected: first.selected, done: first.done, skipped: first.skipped },
+    { selected: 1, done: 1, skipped: [] },
+  );
+  await eventually(
+    async () =>
+      (await pg.db('pending_amazon_reports').where({ id: ghost }).first()).status === 'loaded' ? true : undefined,
+    { what: 'the replayed report loaded' },
+  );
+  const window = `date >= toDate('${days(12, 12)[0]}') AND date <= toDate('${days(11, 11)[0]}')`;
+  const exact = async () => {
+    const got = await chSums(window);
+    for (const day of days(12, 11))
+      assert.deepEqual(
+        got.get(`${r.profile_id}|spCampaigns|${day}`),
+        sandboxSums(r.profile_id, 'spCampaigns', day, 3),
+        `${day} exact, not doubled`,
+      );
+  };
+  await exact();
+
+  const second = await replayLetters({ db: pg.db, ch: ch.ch, bus }, sel, { limit: 10 });
+  assert.equal(second.done, 0);
+  assert.deepEqual(
+    second.skipped.map((x) => x.reason),
+    ['already replayed'],
+  );
+  assert.equal((await listLetters({ db: pg.db, ch: ch.ch }, { ...sel, state: 'replayed' }, 10)).length, 1);
+  assert.equal((await listLetters({ db: pg.db, ch: ch.ch }, sel, 10)).length, 0, 'no longer active');
+  await exact();
 });
 
 test('killing the etl-loader in the middle of a report and starting it again ends with exact totals', async () => {

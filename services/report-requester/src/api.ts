@@ -1,11 +1,11 @@
 /** POST /v1/reports/request: plans and requests reports in the background; answers with the run id. */
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Knex } from '@adsync/shared/db/postgres';
 import type { Logger } from '@adsync/shared/logger';
 import type { AmazonClients } from '@adsync/shared/amazon/account-clients';
 import { REPORT_TYPE_IDS } from '@adsync/shared/amazon/report-catalog';
-import { runReports } from '@adsync/shared/reports/pending-reports';
+import { IN_FLIGHT_STATUSES, runReports, runStatusCounts } from '@adsync/shared/reports/pending-reports';
 import { badRequest, notFound } from '@adsync/shared/http/errors';
 import { principalOf, requireAccount, requireKnownAccount } from '@adsync/shared/http/server';
 import {
@@ -17,7 +17,8 @@ import {
   type PageQuery,
 } from '@adsync/shared/http/schemas';
 import { requestReports } from '@adsync/shared/reports/request-reports';
-import type { Tier } from '@adsync/shared/reports/report-plan';
+import { localToday, planWindow, windowProblem, type Tier } from '@adsync/shared/reports/report-plan';
+import { activeProfiles } from '@adsync/shared/accounts/profiles';
 
 export interface RequesterApiDeps {
   db: Knex;
@@ -30,6 +31,28 @@ export interface RequesterApiDeps {
   background: (work: Promise<unknown>) => void;
   /** Relays the outbox now, so report.requested reaches the poller without waiting a tick. */
   relay: () => Promise<void>;
+}
+
+/** Which account a request covers, after checking the key may act on the profile or account it names. */
+async function scopeOf(
+  req: FastifyRequest,
+  db: Knex,
+  body: { profileId?: string; accountId?: string },
+): Promise<string | undefined> {
+  const p = principalOf(req);
+  if (body.profileId) {
+    const prof = await db('profiles').where({ profile_id: body.profileId }).first('account_id');
+    if (!prof) throw notFound(`no profile ${body.profileId}`);
+    requireAccount(req, prof.account_id);
+    if (body.accountId && body.accountId !== prof.account_id)
+      throw badRequest(`profile ${body.profileId} does not belong to account ${body.accountId}`);
+    return body.accountId;
+  }
+  if (body.accountId) {
+    await requireKnownAccount(req, db, body.accountId);
+    return body.accountId;
+  }
+  return p.scope === 'account' ? p.accountId : undefined;
 }
 
 export function registerRequesterApi(app: FastifyInstance, deps: RequesterApiDeps): void {
@@ -58,16 +81,7 @@ export function registerRequesterApi(app: FastifyInstance, deps: RequesterApiDep
     },
     async (req, reply) => {
       const body = req.body ?? {};
-      const p = principalOf(req);
-      let accountId = body.accountId;
-      if (body.profileId) {
-        const prof = await deps.db('profiles').where({ profile_id: body.profileId }).first('account_id');
-        if (!prof) throw notFound(`no profile ${body.profileId}`);
-        requireAccount(req, prof.account_id);
-        if (accountId && accountId !== prof.account_id)
-          throw badRequest(`profile ${body.profileId} does not belong to account ${accountId}`);
-      } else if (accountId) await requireKnownAccount(req, deps.db, accountId);
-      else if (p.scope === 'account') accountId = p.accountId;
+      const accountId = await scopeOf(req, deps.db, body);
       const runId = randomUUID();
       deps.background(
         requestReports(
@@ -87,6 +101,90 @@ export function registerRequesterApi(app: FastifyInstance, deps: RequesterApiDep
     },
   );
 
+  app.post<{ Body: { profileId?: string; accountId?: string; reportTypes?: string[]; from: string; to: string } }>(
+    '/v1/reports/backfill',
+    {
+      schema: {
+        summary: "Backfill a historical window: every day from..to, inside each report type's retention",
+        description:
+          'Plans the window per profile and report type in windows Amazon accepts, asks once per window (a window ' +
+          'already in flight is not asked again) and answers at once; follow status_url for progress. A window ' +
+          "outside a type's retention, or not yet ended in the profile's time zone, is refused with the limit.",
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['from', 'to'],
+          properties: {
+            profileId: { type: 'string', minLength: 1, maxLength: 64 },
+            accountId: { type: 'string', format: 'uuid' },
+            reportTypes: {
+              type: 'array',
+              minItems: 1,
+              uniqueItems: true,
+              items: { type: 'string', enum: REPORT_TYPE_IDS },
+            },
+            from: { type: 'string', format: 'date' },
+            to: { type: 'string', format: 'date' },
+          },
+        },
+        response: {
+          202: object(
+            {
+              runId: { type: 'string' },
+              status_url: { type: 'string' },
+              profiles: { type: 'integer' },
+              planned: {
+                type: 'integer',
+                description: 'reports planned (profiles × windows); some may already be in flight',
+              },
+            },
+            ['runId', 'status_url', 'profiles', 'planned'],
+          ),
+        },
+      },
+    },
+    async (req, reply) => {
+      const body = req.body;
+      const accountId = await scopeOf(req, deps.db, body);
+      const reportTypes = body.reportTypes ?? deps.reportTypes;
+      const profiles = await activeProfiles(deps.db, {
+        accountId,
+        profileIds: body.profileId ? [body.profileId] : undefined,
+      });
+      if (profiles.length === 0)
+        throw badRequest(
+          body.profileId
+            ? `profile ${body.profileId} is not active (paused, excluded or inaccessible)`
+            : 'no active profiles to backfill; discover profiles first',
+        );
+      const now = new Date();
+      for (const p of profiles) {
+        const problem = windowProblem(body.from, body.to, reportTypes, localToday(p.timezone, now), now);
+        if (problem) throw badRequest(`cannot backfill profile ${p.profile_id}: ${problem}`);
+      }
+      const runId = randomUUID();
+      deps.background(
+        requestReports(
+          { db: deps.db, clients: deps.clients, log: deps.log },
+          {
+            runId,
+            profileIds: profiles.map((p) => p.profile_id),
+            reportTypes,
+            tiers: deps.tiers,
+            window: { from: body.from, to: body.to },
+            concurrency: deps.concurrency,
+          },
+        ).then(() => deps.relay()),
+      );
+      return reply.status(202).send({
+        runId,
+        status_url: `/v1/reports/runs/${runId}`,
+        profiles: profiles.length,
+        planned: profiles.length * planWindow(body.from, body.to, reportTypes).length,
+      });
+    },
+  );
+
   app.get<{ Params: { runId: string }; Querystring: PageQuery }>(
     '/v1/reports/runs/:runId',
     {
@@ -97,6 +195,17 @@ export function registerRequesterApi(app: FastifyInstance, deps: RequesterApiDep
         response: {
           200: object({
             runId: { type: 'string' },
+            progress: {
+              type: 'object',
+              description: 'reports of the run by status (every page shows the whole run)',
+              properties: {
+                total: { type: 'integer' },
+                loaded: { type: 'integer' },
+                in_flight: { type: 'integer' },
+                failed: { type: 'integer' },
+                by_status: { type: 'object', additionalProperties: { type: 'integer' } },
+              },
+            },
             reports: {
               type: 'array',
               items: object({
@@ -119,7 +228,27 @@ export function registerRequesterApi(app: FastifyInstance, deps: RequesterApiDep
       );
       // A run with nothing this key may see is, to this key, no run at all.
       if (items.length === 0 && req.query.offset === 0) throw notFound(`no report run ${req.params.runId}`);
-      return { runId: req.params.runId, reports: items, ...rest };
+      const byStatus = Object.fromEntries(
+        (await runStatusCounts(deps.db, req.params.runId, p.scope === 'account' ? p.accountId : undefined)).map((c) => [
+          c.status,
+          c.n,
+        ]),
+      );
+      const total = Object.values(byStatus).reduce((a, n) => a + n, 0);
+      const loaded = byStatus.loaded ?? 0;
+      const failed = byStatus.failed ?? 0;
+      return {
+        runId: req.params.runId,
+        progress: {
+          total,
+          loaded,
+          failed,
+          in_flight: IN_FLIGHT_STATUSES.reduce((a, st) => a + (byStatus[st] ?? 0), 0),
+          by_status: byStatus,
+        },
+        reports: items,
+        ...rest,
+      };
     },
   );
 }

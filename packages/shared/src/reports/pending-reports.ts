@@ -307,11 +307,14 @@ export function runReports(db: Knex, runId: string, accountId?: string) {
     );
 }
 
-export async function runStatusCounts(db: Knex, runId: string): Promise<{ status: string; n: number }[]> {
-  return db('pending_amazon_reports')
-    .where({ run_id: runId })
-    .groupBy('status')
-    .select('status', db.raw('count(*)::int as n'));
+export async function runStatusCounts(
+  db: Knex,
+  runId: string,
+  accountId?: string,
+): Promise<{ status: string; n: number }[]> {
+  let q = db('pending_amazon_reports as r').where('r.run_id', runId);
+  if (accountId) q = q.join('profiles as p', 'p.profile_id', 'r.profile_id').where('p.account_id', accountId);
+  return q.groupBy('r.status').select('r.status as status', db.raw('count(*)::int as n'));
 }
 
 /** For completeness: the day records and the reports covering a window of one profile. */

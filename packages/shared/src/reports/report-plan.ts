@@ -80,6 +80,41 @@ export function oldestDay(today: string, now: Date, retentionDays: number): stri
   return addDays(utcToday > today ? utcToday : today, -(retentionDays - 1));
 }
 
+/**
+ * A backfill of an explicit window [from, to]: each report type in windows its
+ * maximum allows, tier `backfill`. The caller has checked the window against
+ * retention (windowProblem); here nothing is clipped, so what was asked is what is planned.
+ */
+export function planWindow(from: string, to: string, reportTypes: string[]): PlannedReport[] {
+  return reportTypes.flatMap((reportTypeId) =>
+    splitWindow(from, to, REPORT_TYPES[reportTypeId]!.maxDays).map((w) => ({ reportTypeId, ...w, tier: 'backfill' })),
+  );
+}
+
+/**
+ * Why Amazon cannot serve [from, to] of these report types for a profile whose today
+ * is `today`, or null: a day that has not ended yet, or one older than the type's
+ * retention (the message names the limit and the oldest day still kept).
+ */
+export function windowProblem(
+  from: string,
+  to: string,
+  reportTypes: string[],
+  today: string,
+  now: Date = new Date(),
+): string | null {
+  if (from > to) return `from ${from} is after to ${to}`;
+  const yesterday = addDays(today, -1);
+  if (to > yesterday) return `to ${to} has not ended yet in the profile's time zone; the latest day is ${yesterday}`;
+  for (const t of reportTypes) {
+    const spec = REPORT_TYPES[t]!;
+    const oldest = oldestDay(today, now, spec.retentionDays);
+    if (from < oldest)
+      return `${t} keeps ${spec.retentionDays} days: the oldest day Amazon still has is ${oldest}, and from ${from} is older`;
+  }
+  return null;
+}
+
 export function planReports(input: PlanInput): PlannedReport[] {
   const out: PlannedReport[] = [];
   for (const reportTypeId of input.reportTypes) {

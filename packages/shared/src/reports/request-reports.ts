@@ -17,7 +17,7 @@ import { createReport } from '../amazon/reporting.ts';
 import { REPORT_TYPES } from '../amazon/report-catalog.ts';
 import { activeProfiles, markInaccessible } from '../accounts/profiles.ts';
 import * as reports from './pending-reports.ts';
-import { localToday, planBackfill, planReports, type PlannedReport, type Tier } from './report-plan.ts';
+import { localToday, planBackfill, planReports, planWindow, type PlannedReport, type Tier } from './report-plan.ts';
 
 export const columnsHash = (columns: string[]): string =>
   createHash('sha256')
@@ -31,6 +31,8 @@ export interface RequestOptions {
   reportTypes: string[];
   tiers: Tier[];
   backfillDays?: number;
+  /** An explicit window (POST /v1/reports/backfill), checked against retention by the caller. */
+  window?: { from: string; to: string };
   runId?: string;
   now?: Date;
   /** Profiles handled at once; each profile's reports are created one after another. */
@@ -79,15 +81,17 @@ export async function requestReports(deps: Deps, opts: RequestOptions): Promise<
     const plog = log.child({ profileId: p.profile_id });
     const today = localToday(p.timezone, now);
     const last = await reports.lastRequested(db, p.profile_id);
-    const plan: PlannedReport[] = opts.backfillDays
-      ? planBackfill(today, opts.backfillDays, opts.reportTypes, now)
-      : planReports({
-          today,
-          now,
-          reportTypes: opts.reportTypes,
-          tiers: opts.tiers,
-          lastRequested: (t, tier) => last.get(`${t}|${tier}`) ?? null,
-        });
+    const plan: PlannedReport[] = opts.window
+      ? planWindow(opts.window.from, opts.window.to, opts.reportTypes)
+      : opts.backfillDays
+        ? planBackfill(today, opts.backfillDays, opts.reportTypes, now)
+        : planReports({
+            today,
+            now,
+            reportTypes: opts.reportTypes,
+            tiers: opts.tiers,
+            lastRequested: (t, tier) => last.get(`${t}|${tier}`) ?? null,
+          });
     summary.planned += plan.length;
 
     // Record every planned report; the ones already in flight are skipped by the unique index.
