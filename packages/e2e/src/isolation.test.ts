@@ -15,7 +15,9 @@ type Isolation =
   /** Admin keys only: an account key is refused (403) and changes nothing. */
   | 'admin-only'
   /** Takes no tenant id: answers with the caller's own data only, never B's. */
-  | 'own-data';
+  | 'own-data'
+  /** A browser callback: no key, the sealed state it carries is the credential. */
+  | 'signed-state';
 
 const ROUTES: Record<string, Isolation> = {
   'entity-sync POST /v1/accounts': 'admin-only',
@@ -26,6 +28,8 @@ const ROUTES: Record<string, Isolation> = {
   'entity-sync GET /v1/accounts/{id}/profiles': 'names-resources',
   'entity-sync GET /v1/accounts/{id}/profile-selection': 'names-resources',
   'entity-sync PUT /v1/accounts/{id}/profile-selection': 'names-resources',
+  'entity-sync POST /v1/accounts/{id}/connect': 'names-resources',
+  'entity-sync GET /v1/oauth/callback': 'signed-state',
   'entity-sync GET /v1/entities/sync': 'names-resources',
   'entity-sync POST /v1/entities/sync': 'names-resources',
   'entity-sync GET /v1/sync-runs/{id}': 'names-resources',
@@ -33,8 +37,12 @@ const ROUTES: Record<string, Isolation> = {
   'entity-sync POST /v1/ingestion/sync-account/{id}': 'names-resources',
   'entity-sync GET /v1/ingestion/runs/{id}': 'names-resources',
   'report-requester POST /v1/reports/request': 'names-resources',
+  'report-requester POST /v1/reports/backfill': 'names-resources',
   'report-requester GET /v1/reports/runs/{runId}': 'names-resources',
   'report-poller POST /v1/reports/poll': 'admin-only',
+  'etl-loader GET /v1/dead-letters': 'admin-only',
+  'etl-loader POST /v1/dead-letters/replay': 'admin-only',
+  'etl-loader POST /v1/dead-letters/purge': 'admin-only',
   'report-poller GET /v1/reports/monitor': 'own-data',
   'report-poller GET /v1/reports/gaps': 'names-resources',
   'amc-runner POST /v1/amc/instances': 'names-resources',
@@ -248,11 +256,11 @@ function build(o: Operation, self: Tenant, other: Tenant, foreign: string | null
   return { method: o.method, url: `${path}${qs ? `?${qs}` : ''}`, body };
 }
 
-async function send(o: Operation, req: ReturnType<typeof build>, key: string) {
+async function send(o: Operation, req: ReturnType<typeof build>, key: string | null) {
   const res = await s.apps[o.service].inject({
     method: req.method as 'GET',
     url: req.url,
-    headers: { authorization: `Bearer ${key}` },
+    headers: key ? { authorization: `Bearer ${key}` } : {},
     ...(req.body !== undefined ? { payload: req.body as object } : {}),
   });
   return { status: res.statusCode, body: res.body };
@@ -346,4 +354,18 @@ test("routes without tenant ids answer with the caller's own data: none of B's i
     s.adminKey,
   );
   assert.ok(accounts.body.includes(s.b.accountId), 'the admin key lists B (the negative control of the check above)');
+});
+
+test('a browser callback takes no key: a state adsync did not seal is refused (4xx) and changes nothing', async () => {
+  const before = await ownedDigest(s.pg.db, s.b);
+  const ops = operations.filter((x) => ROUTES[keyOf(x)] === 'signed-state');
+  assert.ok(ops.length > 0);
+  for (const o of ops)
+    for (const key of [null, s.a.key]) {
+      const url = `${o.path}?state=${encodeURIComponent(`v1.x.${s.b.accountId}.y.z`)}&code=ANforged`;
+      const res = await send(o, { method: o.method, url, body: undefined }, key);
+      assert.equal(res.status, 400, `${keyOf(o)}: ${res.body}`);
+      assert.match(res.body, /not issued by this adsync/);
+    }
+  assert.deepEqual(await ownedDigest(s.pg.db, s.b), before);
 });

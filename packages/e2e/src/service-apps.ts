@@ -26,10 +26,14 @@ import {
   type FreshPostgres,
 } from '@adsync/shared/testing/test-stack';
 import { registerApi, registerIngestionApi } from '@adsync/entity-sync/api';
+import { registerConnectApi } from '@adsync/entity-sync/connect-api';
+import { SANDBOX_LWA_APP } from '@adsync/shared/amazon/lwa-authorization';
 import { registerRequesterApi } from '@adsync/report-requester/api';
 import { registerReportsApi } from '@adsync/report-poller/api';
 import { registerAmcApi } from '@adsync/amc-runner/api';
 import { registerSupplierApi } from '@adsync/supplier-sync/api';
+import { registerDeadLetterApi } from '@adsync/etl-loader/dead-letter-api';
+import type { EventBus } from '@adsync/shared/kafka/event-bus';
 import { createJob } from '@adsync/supplier-sync/job-queue';
 
 export const SERVICES = [
@@ -104,6 +108,10 @@ export async function startServiceApps(): Promise<ServiceApps> {
   };
   registerApi(apps['entity-sync'], entityDeps);
   registerIngestionApi(apps['entity-sync'], { ...entityDeps, wakeIngestion: () => undefined });
+  registerConnectApi(apps['entity-sync'], {
+    ...entityDeps,
+    lwa: { ...SANDBOX_LWA_APP, redirectUri: 'http://127.0.0.1:8081/v1/oauth/callback', stateTtlMs: 600_000 },
+  });
   registerRequesterApi(apps['report-requester'], {
     db,
     clients,
@@ -118,6 +126,12 @@ export async function startServiceApps(): Promise<ServiceApps> {
   registerReportsApi(apps['report-poller'], { db, poller });
   registerAmcApi(apps['amc-runner'], { db, ch: ch.ch, clients, log, defaultWindowDays: 7 });
   registerSupplierApi(apps['supplier-sync'], { db, box, relay: async () => undefined, maxAttempts: 3 });
+  // The dead-letter routes are admin-only; these suites only prove an account key is refused
+  // before anything is read or sent, so no broker is needed (a replay here would say so).
+  const noBroker = new Proxy({} as EventBus, {
+    get: () => () => Promise.reject(new Error('the isolation suite runs no Kafka; a replay cannot be sent')),
+  });
+  registerDeadLetterApi(apps['etl-loader'], { db, ch: ch.ch, bus: noBroker });
   for (const app of Object.values(apps)) await app.ready();
 
   const tenant = async (name: string, n: number): Promise<Tenant> => {

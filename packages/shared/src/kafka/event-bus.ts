@@ -104,6 +104,14 @@ export interface EventBus {
    * dead-lettered again.
    */
   consumeDeadLetters(options: DeadLetterConsumeOptions): Promise<ConsumerHandle>;
+  /**
+   * Sends messages exactly as they were (already encoded bytes, key, headers) to a topic:
+   * a dead letter replayed to where it came from.
+   */
+  publishRaw(
+    topic: TopicName,
+    messages: { key: string | null; value: Buffer; headers: Record<string, Buffer> }[],
+  ): Promise<void>;
   /** Dead-letters records that are not messages of a topic (e.g. a report row that does not parse). */
   deadLetter(
     topic: TopicName,
@@ -265,6 +273,15 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
     );
     const p = await getProducer();
     // GZIP: row batches compress ~5x, which keeps record batches far below the broker's 1 MB limit.
+    await p.send({ topic: physical(topic), acks: -1, compression: CompressionTypes.GZIP, messages });
+  }
+
+  async function publishRaw(
+    topic: TopicName,
+    messages: { key: string | null; value: Buffer; headers: Record<string, Buffer> }[],
+  ): Promise<void> {
+    if (messages.length === 0) return;
+    const p = await getProducer();
     await p.send({ topic: physical(topic), acks: -1, compression: CompressionTypes.GZIP, messages });
   }
 
@@ -578,6 +595,7 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
     publish,
     consume,
     consumeDeadLetters,
+    publishRaw,
     deadLetter,
     close: async () => {
       for (const c of consumers.splice(0)) await c.stop();

@@ -1,0 +1,4 @@
+-- statement
+ALTER TABLE dead_letters DROP COLUMN message_headers
+-- statement
+ALTER TABLE dead_letters DROP COLUMN message_value

@@ -1,0 +1,1 @@
+drop table dead_letter_actions;
