@@ -56,6 +56,14 @@ const accountSchema = object(
     primary_contact_email: { type: ['string', 'null'] },
     status: { type: 'string' },
     created_at: dateTime,
+    profiles: { type: 'integer', description: 'active profiles' },
+    last_ingestion: nullable(
+      object({
+        status: { type: 'string' },
+        started_at: dateTime,
+        finished_at: nullable(dateTime),
+      }),
+    ),
   },
   ['id', 'company_name', 'status'],
 );
@@ -149,7 +157,38 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
         .select('id', 'company_name', 'primary_contact_email', 'status', 'created_at')
         .orderBy(['created_at', 'id']);
       const { items, ...rest } = await page(p.scope === 'admin' ? q : q.where({ id: p.accountId }), req.query);
-      return { accounts: items, ...rest };
+      const accounts = items as { id: string }[];
+      const ids = accounts.map((a) => a.id);
+      // What an operator asks first of an account: how many profiles are live, and how its last ingestion went.
+      const profiles = new Map<string, number>(
+        (
+          await db('profiles')
+            .whereIn('account_id', ids)
+            .where({ status: 'active' })
+            .groupBy('account_id')
+            .select('account_id', db.raw('count(*)::int as n'))
+        ).map((r: { account_id: string; n: number }) => [r.account_id, r.n]),
+      );
+      const last = new Map<string, { status: string; started_at: Date; finished_at: Date | null }>(
+        (
+          await db('ingestion_runs')
+            .whereIn('account_id', ids)
+            .distinctOn('account_id')
+            .orderBy([{ column: 'account_id' }, { column: 'started_at', order: 'desc' }])
+            .select('account_id', 'status', 'started_at', 'finished_at')
+        ).map((r: { account_id: string; status: string; started_at: Date; finished_at: Date | null }) => [
+          r.account_id,
+          { status: r.status, started_at: r.started_at, finished_at: r.finished_at },
+        ]),
+      );
+      return {
+        accounts: accounts.map((a) => ({
+          ...a,
+          profiles: profiles.get(a.id) ?? 0,
+          last_ingestion: last.get(a.id) ?? null,
+        })),
+        ...rest,
+      };
     },
   );
 
