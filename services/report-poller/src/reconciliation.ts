@@ -43,13 +43,17 @@ export async function reconcile(
   const pair = reconciliationPairs().find((p) => p.campaignReport === o.reportType || p.finer.includes(o.reportType));
   if (!pair) return [];
   // Only days the campaign report and at least one finer report have both loaded can be judged.
+  // A day's record is written when its file is parsed, before its rows reach ClickHouse; only a
+  // pull marked loaded has its rows there, so a day whose latest pull is still on its way waits
+  // (its own report.loaded judges it again).
   const loaded: { report_type: string; day: string }[] = (
     await deps
-      .db('report_day_loads')
-      .where({ profile_id: o.profileId })
-      .whereIn('report_type', [pair.campaignReport, ...pair.finer])
-      .whereBetween('day', [o.startDate, o.endDate])
-      .select('report_type', deps.db.raw(`to_char(day, 'YYYY-MM-DD') as day`))
+      .db('report_day_loads as l')
+      .join('pending_amazon_reports as r', 'r.id', 'l.pending_report_id')
+      .where({ 'l.profile_id': o.profileId, 'r.status': 'loaded' })
+      .whereIn('l.report_type', [pair.campaignReport, ...pair.finer])
+      .whereBetween('l.day', [o.startDate, o.endDate])
+      .select('l.report_type as report_type', deps.db.raw(`to_char(l.day, 'YYYY-MM-DD') as day`))
   ).map((r: { report_type: string; day: string }) => r);
   const days = [...new Set(loaded.filter((l) => l.report_type === pair.campaignReport).map((l) => l.day))].filter((d) =>
     loaded.some((l) => l.day === d && l.report_type !== pair.campaignReport),
