@@ -70,7 +70,7 @@ export function createApi(cfg: ApiConfig, fetchImpl: typeof fetch = fetch): Api 
       );
     }
     const text = await res.text();
-    let json: unknown = null;
+    let json: unknown;
     try {
       json = text ? JSON.parse(text) : {};
     } catch {
