@@ -169,7 +169,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
             .select('account_id', db.raw('count(*)::int as n'))
         ).map((r: { account_id: string; n: number }) => [r.account_id, r.n]),
       );
-      const last = new Map<string, { status: string; started_at: Date; finished_at: Date | null }>(
+      const last = new Map<string, { status: string; started_at: string; finished_at: string | null }>(
         (
           await db('ingestion_runs')
             .whereIn('account_id', ids)
@@ -178,7 +178,12 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
             .select('account_id', 'status', 'started_at', 'finished_at')
         ).map((r: { account_id: string; status: string; started_at: Date; finished_at: Date | null }) => [
           r.account_id,
-          { status: r.status, started_at: r.started_at, finished_at: r.finished_at },
+          // As strings: a Date inside a nullable object is not serialised by the response schema.
+          {
+            status: r.status,
+            started_at: new Date(r.started_at).toISOString(),
+            finished_at: r.finished_at ? new Date(r.finished_at).toISOString() : null,
+          },
         ]),
       );
       return {

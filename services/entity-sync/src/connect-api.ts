@@ -1,5 +1,6 @@
 /** The consent-page connection's two routes: start (an account key) and Amazon's callback (the browser). */
 import type { FastifyInstance } from 'fastify';
+export { lwaAppFrom } from './lwa-app.ts';
 import { idParams } from '@adsync/shared/http/schemas';
 import { conflict } from '@adsync/shared/http/errors';
 import { requireKnownAccount } from '@adsync/shared/http/server';
@@ -72,14 +73,15 @@ export function registerConnectApi(
       config: { public: true },
       schema: {
         summary: "Amazon's consent page sends the browser back here; answers a small HTML page",
+        // No length limits here: whatever arrives is judged by the handler, which answers the browser a page.
         querystring: {
           type: 'object',
           properties: {
-            state: { type: 'string', maxLength: 4096 },
-            code: { type: 'string', maxLength: 1024 },
-            scope: { type: 'string', maxLength: 1024 },
-            error: { type: 'string', maxLength: 256 },
-            error_description: { type: 'string', maxLength: 2048 },
+            state: { type: 'string' },
+            code: { type: 'string' },
+            scope: { type: 'string' },
+            error: { type: 'string' },
+            error_description: { type: 'string' },
           },
         },
         response: {

@@ -1,14 +1,11 @@
-// entity-sync: accounts, credentials, profiles and entity syncs (HTTP), the ingestion
-// runs those triggers queue, and the entities' recent metrics, refreshed when a report is loaded.
+// entity-sync: accounts, credentials, consent, profiles and entity syncs (HTTP), the ingestion runs they queue, recent metrics.
 import { runService } from '@adsync/shared/runtime/service';
 import { entitySyncConfigShape } from './config.ts';
 import { registerApi, registerIngestionApi } from './api.ts';
-import { randomUUID } from 'node:crypto';
 import { reclaimAbandonedSyncRuns } from './sync-runner.ts';
 import { runDueIngestions } from './ingestion.ts';
 import { refreshRecentMetrics } from './recent-metrics.ts';
-import { registerConnectApi } from './connect-api.ts';
-import { lwaAppFrom } from './lwa-app.ts';
+import { registerConnectApi, lwaAppFrom } from './connect-api.ts';
 
 await runService({
   name: 'entity-sync',
@@ -28,7 +25,7 @@ await runService({
       leaseMs: rt.cfg.ENTITY_SYNC_LEASE_MS,
       background: rt.background,
     };
-    const owner = `entity-sync-${randomUUID().slice(0, 8)}`;
+    const owner = `entity-sync-${process.pid}-${Date.now().toString(36)}`;
     const ingestion = rt.loop({
       name: 'ingestion',
       intervalMs: rt.cfg.INGESTION_POLL_MS,
