@@ -41,6 +41,8 @@ export function bar(done: number, total: number, width = 30): string {
 export interface Deps {
   api: Api;
   out: Output;
+  /** Where consumer lag and queue depths are read (PROMETHEUS_URL); none: status leaves them out. */
+  prometheusUrl?: string;
   sleep?: (ms: number) => Promise<void>;
   /** How long to wait for long work before giving up (the work goes on; its status URL says so). */
   timeoutMs?: number;
@@ -120,8 +122,32 @@ export async function status(deps: Deps): Promise<void> {
       }>('entity-sync', 'GET', '/v1/accounts?limit=1000'),
     { accounts: [] },
   );
+  // Lag and queues come from Prometheus, which scrapes every service's /metrics.
+  const prom = async (q: string) =>
+    soft(async () => {
+      if (!deps.prometheusUrl) return [];
+      const res = await fetch(`${deps.prometheusUrl}/api/v1/query?query=${encodeURIComponent(q)}`);
+      const body = (await res.json()) as {
+        data: { result: { metric: Record<string, string>; value: [number, string] }[] };
+      };
+      return body.data.result;
+    }, []);
+  const lag = (await prom('sum by (group) (adsync_consumer_lag)')).map((r) => ({
+    group: r.metric.group,
+    lag: Number(r.value[1]),
+  }));
+  const oldest = new Map(
+    (await prom('max by (queue) (adsync_queue_oldest_age_seconds)')).map((r) => [r.metric.queue, Number(r.value[1])]),
+  );
+  const queues = (await prom('max by (queue) (adsync_queue_depth)')).map((r) => ({
+    queue: r.metric.queue,
+    depth: Number(r.value[1]),
+    oldest_s: Math.round(oldest.get(r.metric.queue) ?? 0),
+  }));
   const result = {
     services,
+    lag,
+    queues,
     reportsInFlight: inFlight.reduce((a, r) => a + r.count, 0),
     reportsByStatus: monitor.reports,
     deadLettersActive: letters.letters.length,
@@ -136,6 +162,10 @@ export async function status(deps: Deps): Promise<void> {
     out.line(table(services, ['service', 'ready', 'detail']));
     out.line('');
     out.line(`reports in flight: ${result.reportsInFlight}    dead letters waiting: ${result.deadLettersActive}`);
+    if (deps.prometheusUrl && lag.length + queues.length === 0)
+      out.line(`(no lag or queue figures: Prometheus at ${deps.prometheusUrl} has none yet)`);
+    if (lag.length) out.line(`\n${table(lag, ['group', 'lag'])}`);
+    if (queues.length) out.line(`\n${table(queues, ['queue', 'depth', 'oldest_s'])}`);
     out.line('');
     out.line(table(result.accounts, ['id', 'company', 'profiles', 'last_sync']));
   });

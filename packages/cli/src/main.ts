@@ -7,7 +7,7 @@ import type { Output } from './commands.ts';
 
 const HELP = `adsync — run adsync like an operator
 
-  adsync status                                   services, reports in flight, dead letters, accounts
+  adsync status                                   services, consumer lag, queues, dead letters, accounts
   adsync accounts [list]                          accounts, their live profiles and last sync
   adsync accounts create NAME [--email E]
   adsync connect ACCOUNT_ID [--region NA|EU|FE] [--no-wait]
@@ -21,7 +21,8 @@ const HELP = `adsync — run adsync like an operator
 
   --json   print the result as JSON (for scripts)
 Environment: ADSYNC_API_KEY (default: the demo's admin key), ADSYNC_<SERVICE>_URL
-(e.g. ADSYNC_ENTITY_SYNC_URL; default http://127.0.0.1:8081…8086).`;
+(e.g. ADSYNC_ENTITY_SYNC_URL; default http://127.0.0.1:8081…8086), PROMETHEUS_URL for lag and queues
+(default http://127.0.0.1:19090).`;
 
 export function terminalOutput(json: boolean, stream: NodeJS.WriteStream = process.stdout): Output {
   let lastProgress = '';
@@ -75,7 +76,11 @@ export async function run(argv: string[], env: Record<string, string | undefined
     },
   });
   const o = out ?? terminalOutput(values.json);
-  const deps = { api: createApi(apiConfigFrom(env)), out: o };
+  const deps = {
+    api: createApi(apiConfigFrom(env)),
+    out: o,
+    prometheusUrl: env.PROMETHEUS_URL ?? 'http://127.0.0.1:19090',
+  };
   const [cmd, sub, arg] = positionals;
   const need = (v: string | undefined, what: string): string => {
     if (!v) throw new UsageError(`${what} is required`);

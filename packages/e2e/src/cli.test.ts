@@ -67,6 +67,7 @@ test('status reports every service ready, and the accounts with their profiles',
   assert.equal(services.length, 6);
   assert.ok(services.every((x) => x.ready));
   assert.ok((r.result.accounts as { id: string }[]).some((a) => a.id === s.a.accountId));
+  assert.ok(Array.isArray(r.result.lag) && Array.isArray(r.result.queues), 'lag and queues, from Prometheus');
 });
 
 test('connect answers the consent link; backfill plans inside retention and refuses outside it with the limit', async () => {

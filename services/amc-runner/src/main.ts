@@ -2,12 +2,13 @@
 import { runService } from '@adsync/shared/runtime/service';
 import { amcConfigShape } from './config.ts';
 import { registerAmcApi } from './api.ts';
-import { amcTick } from './executions.ts';
+import { amcTick, STATUS_QUEUE } from './executions.ts';
 
 await runService({
   name: 'amc-runner',
   config: amcConfigShape,
   needs: { clickhouse: true, amazon: true },
+  queues: { amc_executions: STATUS_QUEUE },
   listen: (cfg) => ({ host: cfg.AMC_RUNNER_HOST, port: cfg.AMC_RUNNER_PORT }),
   start: (rt, app) => {
     const deps = {

@@ -1,9 +1,10 @@
 // entity-sync: accounts, credentials, consent, profiles and entity syncs (HTTP), the ingestion runs they queue, recent metrics.
 import { runService } from '@adsync/shared/runtime/service';
+import { beforeScrape, metrics } from '@adsync/shared/runtime/metrics';
 import { entitySyncConfigShape } from './config.ts';
 import { registerApi, registerIngestionApi } from './api.ts';
-import { reclaimAbandonedSyncRuns } from './sync-runner.ts';
-import { runDueIngestions } from './ingestion.ts';
+import { reclaimAbandonedSyncRuns, profilesFailingForADay } from './sync-runner.ts';
+import { runDueIngestions, INGESTION_QUEUE } from './ingestion.ts';
 import { refreshRecentMetrics } from './recent-metrics.ts';
 import { registerConnectApi, lwaAppFrom } from './connect-api.ts';
 
@@ -11,6 +12,7 @@ await runService({
   name: 'entity-sync',
   config: entitySyncConfigShape,
   needs: { clickhouse: true, kafka: true, amazon: true },
+  queues: { ingestion_runs: INGESTION_QUEUE },
   listen: (cfg) => ({ host: cfg.ENTITY_SYNC_HOST, port: cfg.ENTITY_SYNC_PORT }),
   start: async (rt, app) => {
     const deps = {
@@ -26,17 +28,15 @@ await runService({
       background: rt.background,
     };
     const owner = `entity-sync-${process.pid}-${Date.now().toString(36)}`;
-    const ingestion = rt.loop({
-      name: 'ingestion',
-      intervalMs: rt.cfg.INGESTION_POLL_MS,
-      tick: (signal, beat) => runDueIngestions({ ...deps, owner }, signal, beat),
-    });
+    const tick = (signal: AbortSignal, beat: () => void) => runDueIngestions({ ...deps, owner }, signal, beat);
+    const ingestion = rt.loop({ name: 'ingestion', intervalMs: rt.cfg.INGESTION_POLL_MS, tick });
     // Runs whose process died (their lease lapsed) are failed as abandoned, so none stays "running".
     rt.loop({
       name: 'abandoned sync runs',
       intervalMs: rt.cfg.ENTITY_SYNC_LEASE_MS,
       tick: () => reclaimAbandonedSyncRuns(rt.db),
     });
+    beforeScrape(async () => metrics.profilesFailing.set(await profilesFailingForADay(rt.db)));
     registerApi(app, deps);
     registerConnectApi(app, { ...deps, lwa: lwaAppFrom(rt.cfg) });
     registerIngestionApi(app, { ...deps, wakeIngestion: () => ingestion.wake() });

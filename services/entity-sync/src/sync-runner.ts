@@ -363,3 +363,19 @@ export async function reclaimAbandonedSyncRuns(db: Knex, profileId?: string): Pr
     ),
   });
 }
+
+/**
+ * Active profiles whose entity sync failed in the last day with no success since: what
+ * the "profile failing for a day" alert watches (a count, so no profile id is a label).
+ */
+export async function profilesFailingForADay(db: Knex): Promise<number> {
+  const r = await db.raw(
+    `select count(*)::int as n from profiles p
+     where p.status = 'active'
+       and exists (select 1 from sync_runs f where f.profile_id = p.profile_id and f.status = 'failed'
+                   and f.finished_at > now() - interval '1 day')
+       and not exists (select 1 from sync_runs s where s.profile_id = p.profile_id and s.status = 'succeeded'
+                       and s.finished_at > now() - interval '1 day')`,
+  );
+  return (r.rows[0] as { n: number }).n;
+}

@@ -1,3 +1,4 @@
+import { metrics } from '@adsync/shared/runtime/metrics';
 import { randomUUID } from 'node:crypto';
 /**
  * rows.parsed → ClickHouse, in large batches, each row to the table its report type
@@ -71,7 +72,10 @@ export async function loadRowsParsed(
   let rows = 0;
   for (const [table, values] of byTable) {
     rows += values.length;
+    const end = metrics.clickhouseInsertSeconds.startTimer({ table });
     await deps.ch.client.insert({ table, format: 'JSONEachRow', values, query_id: deps.ch.queryId(`load-${table}`) });
+    end();
+    metrics.rowsLoaded.inc({ table }, values.length);
   }
   if (recent.length)
     await deps.ch.client.insert({
@@ -90,6 +94,10 @@ export async function loadRowsParsed(
       );
       for (const r of moved) {
         const ev = finished.find((e) => e.pendingReportId === r.id)!;
+        metrics.reportToQueryable.observe(
+          { report_type: r.report_type },
+          (Date.now() - new Date(r.created_at).getTime()) / 1000,
+        );
         await enqueue(tx, 'report.loaded', r.id, {
           eventId: randomUUID(),
           occurredAt: new Date().toISOString(),

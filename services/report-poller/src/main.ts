@@ -5,11 +5,13 @@ import { pollerConfigShape } from './config.ts';
 import { pollTick } from './poll-tick.ts';
 import { registerReportsApi } from './api.ts';
 import { reconcile } from './reconciliation.ts';
+import { POLL_QUEUE } from '@adsync/shared/reports/pending-reports';
 
 await runService({
   name: 'report-poller',
   config: pollerConfigShape,
   needs: { kafka: true, amazon: true, clickhouse: true },
+  queues: { reports_in_flight: POLL_QUEUE },
   listen: (cfg) => ({ host: cfg.REPORT_POLLER_HOST, port: cfg.REPORT_POLLER_PORT }),
   start: async (rt, app) => {
     const poll = {

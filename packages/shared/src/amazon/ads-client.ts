@@ -6,6 +6,7 @@
  * Retry-After, per-profile pacing and concurrency, both pagination styles as
  * async iterators, request ids in logs, and typed errors.
  */
+import { metrics, operationOf } from '../runtime/metrics.ts';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { Readable } from 'node:stream';
 import type { Logger } from '../logger.ts';
@@ -114,6 +115,10 @@ export class AmazonAdsClient {
           });
         }
         this.stats.requests++;
+        metrics.amazonCalls.inc({
+          operation: `${req.method} ${operationOf(req.path)}`,
+          status: String(res.statusCode),
+        });
         const requestId = (res.headers['x-amz-request-id'] ?? res.headers['x-amzn-requestid'] ?? null) as string | null;
         if (res.statusCode >= 200 && res.statusCode < 300) {
           const text = await res.body.text();

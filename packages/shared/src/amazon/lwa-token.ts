@@ -3,6 +3,7 @@
  * before expiry, refreshed at most once at a time (concurrent callers share the
  * refresh), and dropped on a 401 so the next call refreshes.
  */
+import { metrics } from '../runtime/metrics.ts';
 import { request, type Dispatcher } from 'undici';
 import { LwaError } from './errors.ts';
 import { sleep as realSleep, type Sleep } from '../backoff.ts';
@@ -100,9 +101,11 @@ export class LwaTokenProvider {
       json = { error: 'unreadable_response', error_description: text.slice(0, 200) };
     }
     if (res.statusCode !== 200 || typeof json.access_token !== 'string') {
+      metrics.tokenRefreshes.inc({ outcome: String(res.statusCode) });
       throw new LwaError(res.statusCode, json, parseRetryAfter(res.headers['retry-after'] as string | undefined));
     }
     this.refreshCount++;
+    metrics.tokenRefreshes.inc({ outcome: 'ok' });
     const token = { token: json.access_token, expiresAt: this.now() + Number(json.expires_in ?? 3600) * 1000 };
     this.cached = token;
     return token;

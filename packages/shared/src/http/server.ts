@@ -5,6 +5,7 @@
  *  - bearer API keys on every other route, admin or scoped to one account,
  *  - one error shape, `{ error, message, details }`, for validation, auth and crashes.
  */
+import { metricsContentType, scrape } from '../runtime/metrics.ts';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
@@ -52,7 +53,8 @@ declare module 'fastify' {
   }
 }
 
-const PUBLIC_PATHS = new Set(['/health', '/ready', '/openapi.json']);
+// /metrics carries no tenant data (bounded labels only), and Prometheus scrapes without a key.
+const PUBLIC_PATHS = new Set(['/health', '/ready', '/openapi.json', '/metrics']);
 
 export async function createHttpServer(opts: HttpServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -193,6 +195,9 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
   });
 
   app.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
+  app.get('/metrics', { schema: { hide: true }, config: { public: true } }, async (_req, reply) =>
+    reply.type(metricsContentType).send(await scrape()),
+  );
 
   return app;
 }

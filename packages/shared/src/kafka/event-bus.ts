@@ -30,6 +30,7 @@ import {
 } from 'kafkajs';
 import type { Logger } from '../logger.ts';
 import { ALL_TOPICS, deadLetterTopic, type EventMap, type TopicName } from '../events/contracts.ts';
+import { metrics } from '../runtime/metrics.ts';
 import type { EventCodec } from './codec.ts';
 import { chunk, planChunk, type Decoded, type DeadLetter, type RawMessage } from './batch-plan.ts';
 import { backoffDelay, sleep as realSleep, type BackoffPolicy, type Sleep } from '../backoff.ts';
@@ -462,6 +463,7 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
         const again: Msg[] = [];
         outcomes.forEach((o, i) => {
           const m = pending[i]!;
+          metrics.messages.inc({ topic, group: opts.groupId, outcome: o.kind });
           if (o.kind === 'ok') stats.handled++;
           else if (o.kind === 'dlq') dead.push({ raw: m.raw, reason: o.reason, step: o.step ?? 'handle' });
           else if (attempt >= maxAttempts)
@@ -532,6 +534,11 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
           if (commitOffset === null) break;
           await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: commitOffset }]);
           resolveOffset(part.at(-1)!.offset);
+          // What is left of the partition past what this group has committed.
+          metrics.consumerLag.set(
+            { group: opts.groupId, topic: logical(batch.topic), partition: String(batch.partition) },
+            Math.max(0, Number(batch.highWatermark) - Number(commitOffset)),
+          );
           lastActivityAt = new Date();
           await heartbeat();
         }

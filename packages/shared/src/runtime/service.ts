@@ -26,7 +26,9 @@ import {
   type DeadLetterConsumeOptions,
   type EventBus,
 } from '../kafka/event-bus.ts';
-import { relayOutbox } from '../db/outbox.ts';
+import { OUTBOX_QUEUE, relayOutbox } from '../db/outbox.ts';
+import { watchQueue } from './metrics.ts';
+import type { QueueSpec } from './work-queue.ts';
 import { AmazonClients } from '../amazon/account-clients.ts';
 import { secretBoxFromEnv, type SecretBox } from '../crypto/secret-box.ts';
 import { createHttpServer, type ReadinessCheck } from '../http/server.ts';
@@ -224,6 +226,8 @@ export interface ServiceSpec<S extends z.ZodRawShape> {
   needs: Needs;
   /** Where the HTTP API listens (every service serves at least health, readiness and OpenAPI). */
   listen: (cfg: z.infer<z.ZodObject<S>>) => { host: string; port: number };
+  /** The work queues this service owns, reported as depth and oldest age on /metrics. */
+  queues?: Record<string, QueueSpec>;
   /** Registers the service's routes, loops and consumers. */
   start: (rt: Runtime<z.infer<z.ZodObject<S>> & BaseConfig>, app: FastifyInstance) => Promise<void> | void;
 }
@@ -231,6 +235,8 @@ export interface ServiceSpec<S extends z.ZodRawShape> {
 export async function runService<S extends z.ZodRawShape>(spec: ServiceSpec<S>): Promise<void> {
   const cfg = configOrExit(spec.config) as z.infer<z.ZodObject<S>> & BaseConfig;
   const rt = await build(spec.name, cfg, spec.needs);
+  for (const [queue, q] of Object.entries(spec.queues ?? {})) watchQueue(queue, rt.db, q);
+  if (spec.needs.kafka) watchQueue(`outbox_${spec.name}`, rt.db, OUTBOX_QUEUE);
   const app = await createHttpServer({ name: spec.name, log: rt.log, db: rt.db, readiness: rt.checks });
   await spec.start(rt, app);
   const { host, port } = spec.listen(cfg);
