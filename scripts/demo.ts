@@ -159,6 +159,31 @@ async function registrySummary(): Promise<string> {
   return `schema registry ${url}: events encoded with registered schemas (${parts.join('; ')})`;
 }
 
+/** What the stack's Prometheus scraped from the services while the demo ran. */
+async function prometheusSummary(): Promise<string> {
+  const url = process.env.PROMETHEUS_URL ?? 'http://127.0.0.1:19090';
+  const q = 'count by (__name__) ({job="adsync", __name__=~"adsync_.*"})';
+  let names: string[] = [];
+  let up = 0;
+  for (let i = 0; i < 30; i++) {
+    try {
+      const get = async (query: string) =>
+        (
+          (await (await fetch(`${url}/api/v1/query?query=${encodeURIComponent(query)}`)).json()) as {
+            data: { result: { metric: Record<string, string>; value: [number, string] }[] };
+          }
+        ).data.result;
+      names = (await get(q)).map((r) => r.metric.__name__!).sort();
+      up = (await get('sum(up{job="adsync"})')).map((r) => Number(r.value[1]))[0] ?? 0;
+      if (names.length >= 8 && up === Object.keys(PORTS).length) break;
+    } catch {
+      return `prometheus: not reachable at ${url} (deploy/local/stack up starts it)`;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  return `prometheus ${url}: ${up} of ${Object.keys(PORTS).length} services scraped, ${names.length} adsync metric families (${names.map((n) => n.replace(/^adsync_/, '')).join(', ')})`;
+}
+
 let stopping = false;
 let exitCode = 0;
 try {
@@ -374,6 +399,7 @@ try {
     `  completeness (last 42 days): ${gaps.complete ? 'every profile, report type and day is loaded' : `${gaps.gaps.length} gaps, e.g. ${JSON.stringify(gaps.gaps[0])}`}`,
   );
   if (!gaps.complete) exitCode = 1;
+  console.log(`  ${await prometheusSummary()}`);
   console.log(`\n  done in ${((Date.now() - started) / 1000).toFixed(1)} s. Look next at:`);
   console.log(
     `    clickhouse-client --port 19000 -d ${cfg.CLICKHOUSE_DATABASE} -q 'SELECT * FROM ads_metrics_daily FINAL LIMIT 5'`,

@@ -35,6 +35,12 @@ import { clickhouseDayTotals, expectedDayTotals, zeroTotals, type DayTotals } fr
 import { refreshRecentMetrics } from '@adsync/entity-sync/recent-metrics';
 import { reconcile } from '@adsync/report-poller/reconciliation';
 import { listLetters, replayLetters } from '@adsync/etl-loader/dead-letters';
+import { beforeScrape, metrics, metricsContentType, scrape, watchQueue } from '@adsync/shared/runtime/metrics';
+import { POLL_QUEUE } from '@adsync/shared/reports/pending-reports';
+import { profilesFailingForADay } from '@adsync/entity-sync/sync-runner';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 
 const KEY = 'dGVzdC1vbmx5LWtleS1mb3ItdGhlLXBpcGVsaW5lLXQ=';
 const cfg = testConfig();
@@ -705,6 +711,69 @@ test('a dead letter replayed after its cause is fixed loads exactly once; replay
   assert.equal((await listLetters({ db: pg.db, ch: ch.ch }, { ...sel, state: 'replayed' }, 10)).length, 1);
   assert.equal((await listLetters({ db: pg.db, ch: ch.ch }, sel, 10)).length, 0, 'no longer active');
   await exact();
+});
+
+test('the real Prometheus scrapes every metric family this process produced while it ran the pipeline', async () => {
+  const prometheus = process.env.PROMETHEUS_URL;
+  const targets = process.env.ADSYNC_PROMETHEUS_TARGETS;
+  assert.ok(
+    prometheus && targets,
+    'PROMETHEUS_URL and ADSYNC_PROMETHEUS_TARGETS (deploy/local/stack up starts Prometheus)',
+  );
+  // What report-poller and entity-sync report at each scrape, read from this test's database.
+  watchQueue('reports_in_flight', pg.db, POLL_QUEUE);
+  beforeScrape(async () => metrics.profilesFailing.set(await profilesFailingForADay(pg.db)));
+  const server = createServer((_req, res) => {
+    void scrape().then((text) => {
+      res.writeHead(200, { 'content-type': metricsContentType });
+      res.end(text);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const instance = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const file = `${targets}/${prefix.replace(/\W/g, '_')}.json`;
+  mkdirSync(targets, { recursive: true });
+  writeFileSync(file, JSON.stringify([{ targets: [instance], labels: { service: 'pipeline-test' } }]));
+  const families = [
+    'adsync_messages_total',
+    'adsync_consumer_lag',
+    'adsync_rows_loaded_total',
+    'adsync_clickhouse_insert_seconds_count',
+    'adsync_amazon_calls_total',
+    'adsync_lwa_token_refreshes_total',
+    'adsync_queue_depth',
+    'adsync_queue_oldest_age_seconds',
+    'adsync_report_requested_to_queryable_seconds_count',
+    'adsync_profiles_failing_for_a_day',
+  ];
+  const query = async (q: string) => {
+    const res = await fetch(`${prometheus}/api/v1/query?query=${encodeURIComponent(q)}`);
+    const body = (await res.json()) as {
+      data: { result: { metric: Record<string, string>; value: [number, string] }[] };
+    };
+    return body.data.result;
+  };
+  try {
+    const seen = await eventually(
+      async () => {
+        const r = await query(`count by (__name__) ({instance="${instance}", __name__=~"adsync_.*"})`);
+        const names = new Set(r.map((x) => x.metric.__name__));
+        return families.every((f) => names.has(f)) ? names : undefined;
+      },
+      { what: `Prometheus scraping ${instance}`, timeoutMs: 60_000, intervalMs: 1000 },
+    );
+    assert.ok(families.every((f) => seen.has(f)));
+    // Values that mean what they say: rows were loaded, Amazon answered 200s, reports became queryable.
+    const rows = await query(`sum(adsync_rows_loaded_total{instance="${instance}"})`);
+    assert.ok(Number(rows[0]!.value[1]) > 1000, `rows loaded ${rows[0]?.value[1]}`);
+    const calls = await query(`sum by (status) (adsync_amazon_calls_total{instance="${instance}"})`);
+    assert.ok(calls.some((c) => c.metric.status === '200'));
+    const dlq = await query(`sum(adsync_messages_total{instance="${instance}", outcome="dlq"})`);
+    assert.ok(Number(dlq[0]!.value[1]) > 0, 'the dead letters of the tests above are counted');
+  } finally {
+    rmSync(file, { force: true });
+    await new Promise((r) => server.close(r));
+  }
 });
 
 test('killing the etl-loader in the middle of a report and starting it again ends with exact totals', async () => {
