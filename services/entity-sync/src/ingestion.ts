@@ -104,7 +104,22 @@ export async function runDueIngestions(
       log.error('ingestion run given up: its processes kept stopping');
       continue;
     }
-    if (run.attempt > 1) log.warn('taking up an ingestion run its previous process left unfinished');
+    if (run.attempt > 1) {
+      log.warn('taking up an ingestion run its previous process left unfinished');
+      // The syncs that attempt started died with its process; their leases may not have lapsed yet,
+      // and waiting for them would only report this run's own profiles as held by another sync.
+      await deps
+        .db('sync_runs')
+        .where({ trigger: `ingestion:${run.id}` })
+        .whereIn('status', ['queued', 'running'])
+        .update({
+          status: 'failed',
+          finished_at: deps.db.fn.now(),
+          error: JSON.stringify({
+            message: 'abandoned: the process running it stopped; its ingestion run was taken up again',
+          }),
+        });
+    }
     const lease = holdLease(deps.db, {
       table: 'ingestion_runs',
       ids: [run.id],
