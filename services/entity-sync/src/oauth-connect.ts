@@ -7,6 +7,7 @@
  * Whatever goes wrong (a forged, expired or replayed state, a denied consent, a code
  * Amazon refuses) answers 4xx with the reason and stores no credentials.
  */
+import { escapeHtml } from '@adsync/shared/http/html';
 import { randomBytes } from 'node:crypto';
 import type { Knex } from '@adsync/shared/db/postgres';
 import type { SecretBox } from '@adsync/shared/crypto/secret-box';
@@ -191,9 +192,6 @@ export async function completeConnect(
     return { accountId: row.account_id, companyName: account?.company_name ?? '', region, profiles: [], excluded: [] };
   }
 }
-
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** The small page the advertiser sees after consenting. */
 export function connectedPage(c: Connected): string {

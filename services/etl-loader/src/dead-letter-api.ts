@@ -129,45 +129,30 @@ export function registerDeadLetterApi(app: FastifyInstance, deps: { db: Knex; ch
     },
   );
 
-  app.post<{ Body: Selection }>(
-    '/v1/dead-letters/replay',
+  const actions = [
     {
-      schema: {
-        summary: 'Send a selection of dead letters back to the topic each came from, once each',
-        body: actionBody,
-        response: { 200: summarySchema },
-      },
+      path: '/v1/dead-letters/replay',
+      act: replayLetters,
+      summary: 'Send a selection of dead letters back to the topic each came from, once each',
     },
-    async (req) => {
-      requireAdmin(req);
-      checkSelection(req.body);
-      const p = principalOf(req);
-      return replayLetters(deps, req.body, {
-        limit: req.body.limit ?? 1000,
-        dryRun: req.body.dryRun,
-        actor: p.keyId,
-      });
-    },
-  );
-
-  app.post<{ Body: Selection }>(
-    '/v1/dead-letters/purge',
     {
-      schema: {
-        summary: 'Take a selection of dead letters off the active list (their bytes expire with the topic)',
-        body: actionBody,
-        response: { 200: summarySchema },
+      path: '/v1/dead-letters/purge',
+      act: purgeLetters,
+      summary: 'Take a selection of dead letters off the active list (their bytes expire with the topic)',
+    },
+  ] as const;
+  for (const a of actions)
+    app.post<{ Body: Selection }>(
+      a.path,
+      { schema: { summary: a.summary, body: actionBody, response: { 200: summarySchema } } },
+      async (req) => {
+        requireAdmin(req);
+        checkSelection(req.body);
+        return a.act(deps, req.body, {
+          limit: req.body.limit ?? 1000,
+          dryRun: req.body.dryRun,
+          actor: principalOf(req).keyId,
+        });
       },
-    },
-    async (req) => {
-      requireAdmin(req);
-      checkSelection(req.body);
-      const p = principalOf(req);
-      return purgeLetters(deps, req.body, {
-        limit: req.body.limit ?? 1000,
-        dryRun: req.body.dryRun,
-        actor: p.keyId,
-      });
-    },
-  );
+    );
 }

@@ -4,6 +4,7 @@
  * profile is "401 No matching advertiser found for scope", a profile the
  * credentials may not manage is "401 Not authorized to access scope".
  */
+import { escapeHtml } from '@adsync/shared/http/html';
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { send, type Req, type Route, route } from '../http-kit.ts';
@@ -108,6 +109,8 @@ export function lwaRoutes(state: SandboxState): Route[] {
           state.now().getTime() - code.issuedAt > AUTH_CODE_TTL_MS
         )
           return send(res, 400, invalidGrant('code'));
+        // access-tokens.md: redirect_uri must be the one the consent request named; OAuth 2.0
+        // (RFC 6749 §5.2) answers a mismatch invalid_grant, which is what LWA's error table lists.
         if (form.get('redirect_uri') !== code.redirectUri) return send(res, 400, invalidGrant('redirect_uri'));
         code.used = true;
         refresh = `Atzr|consent-${randomBytes(24).toString('base64url')}`;
@@ -125,9 +128,6 @@ export function lwaRoutes(state: SandboxState): Route[] {
     ...consentRoutes(state),
   ];
 }
-
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 function redirect(res: ServerResponse, to: URL): void {
   res.writeHead(302, { location: to.toString(), 'content-length': 0 });

@@ -196,7 +196,7 @@ export class AmazonAdsClient {
   }
 
   /** v3-style pagination (POST …/list with nextToken / maxResults). Streams one page at a time. */
-  async *listV3<T>(opts: {
+  listV3<T>(opts: {
     path: string;
     profileId: string;
     mediaType: string;
@@ -207,10 +207,8 @@ export class AmazonAdsClient {
     maxResults?: number;
     onPage?: PageHook;
   }): AsyncGenerator<T> {
-    let nextToken: string | undefined;
-    let page = 0;
-    do {
-      const res = await this.call<Record<string, unknown>>({
+    return this.tokenPages<T>(opts, 'the response shape changed; check the media type version', (nextToken, page) =>
+      this.call<Record<string, unknown>>({
         method: 'POST',
         path: opts.path,
         profileId: opts.profileId,
@@ -218,14 +216,27 @@ export class AmazonAdsClient {
         accept: opts.accept ?? opts.mediaType,
         body: { ...opts.body, maxResults: opts.maxResults ?? 1000, ...(nextToken ? { nextToken } : {}) },
         what: `${opts.path} page ${page}`,
-      });
+      }),
+    );
+  }
+
+  /** Pages that carry their items under `key` and the next page's token as `nextToken`, until none comes back. */
+  private async *tokenPages<T>(
+    opts: { path: string; key: string; onPage?: PageHook },
+    hint: string,
+    fetchPage: (nextToken: string | undefined, page: number) => Promise<AdsResponse<Record<string, unknown>>>,
+  ): AsyncGenerator<T> {
+    let nextToken: string | undefined;
+    let page = 0;
+    do {
+      const res = await fetchPage(nextToken, page);
       const items = res.body[opts.key];
       if (!Array.isArray(items))
         throw new AmazonApiError('bad_request', `${opts.path} answered without "${opts.key}"`, {
           status: res.status,
           requestId: res.requestId,
           body: res.body,
-          hint: 'the response shape changed; check the media type version',
+          hint,
         });
       opts.onPage?.({ requestId: res.requestId, count: items.length });
       for (const item of items) yield item as T;
@@ -267,36 +278,22 @@ export class AmazonAdsClient {
   }
 
   /** GET with pageSize / nextToken (budget rules); pages until no nextToken comes back. */
-  async *listPageSize<T>(opts: {
+  listPageSize<T>(opts: {
     path: string;
     profileId: string;
     key: string;
     pageSize: number;
     onPage?: PageHook;
   }): AsyncGenerator<T> {
-    let nextToken: string | undefined;
-    let page = 0;
-    do {
-      const res = await this.call<Record<string, unknown>>({
+    return this.tokenPages<T>(opts, 'the response shape changed', (nextToken, page) =>
+      this.call<Record<string, unknown>>({
         method: 'GET',
         path: opts.path,
         profileId: opts.profileId,
         query: { pageSize: opts.pageSize, ...(nextToken ? { nextToken } : {}) },
         what: `${opts.path} page ${page}`,
-      });
-      const items = res.body[opts.key];
-      if (!Array.isArray(items))
-        throw new AmazonApiError('bad_request', `${opts.path} answered without "${opts.key}"`, {
-          status: res.status,
-          requestId: res.requestId,
-          body: res.body,
-          hint: 'the response shape changed',
-        });
-      opts.onPage?.({ requestId: res.requestId, count: items.length });
-      for (const item of items) yield item as T;
-      nextToken = typeof res.body.nextToken === 'string' && res.body.nextToken ? res.body.nextToken : undefined;
-      page++;
-    } while (nextToken);
+      }),
+    );
   }
 
   /** A presigned download (S3): no Amazon auth headers, retried on network errors and 5xx. */

@@ -4,11 +4,10 @@
  * exchanged once for a refresh token (en-us/guides/account-management/authorization/
  * authorization-grants.md and access-tokens.md: a code works once, for 5 minutes).
  */
-import { request } from 'undici';
 import { LwaError } from './errors.ts';
 import { endpointsFor, type Region } from './regions.ts';
 import { retry } from '../runtime/retry.ts';
-import { parseRetryAfter } from './retry-after.ts';
+import { postTokenGrant } from './lwa-token.ts';
 
 /**
  * The sandbox's Login with Amazon app: what the demo connects with when
@@ -60,34 +59,20 @@ export async function exchangeAuthorizationCode(o: {
   sleep?: (ms: number) => Promise<void>;
 }): Promise<CodeGrant> {
   const tokenUrl = endpointsFor(o.region, o.baseUrlOverride).tokenUrl;
-  const body = new URLSearchParams({
-    grant_type: 'authorization_code',
-    code: o.code,
-    redirect_uri: o.redirectUri,
-    client_id: o.clientId,
-    client_secret: o.clientSecret,
-  }).toString();
   return retry(
     async () => {
-      const res = await request(tokenUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8', accept: 'application/json' },
-        body,
-        headersTimeout: 30_000,
-        bodyTimeout: 30_000,
+      const json = await postTokenGrant(tokenUrl, {
+        grant_type: 'authorization_code',
+        code: o.code,
+        redirect_uri: o.redirectUri,
+        client_id: o.clientId,
+        client_secret: o.clientSecret,
       });
-      const text = await res.body.text();
-      let json: Record<string, unknown>;
-      try {
-        json = JSON.parse(text) as Record<string, unknown>;
-      } catch {
-        json = { error: 'unreadable_response', error_description: text.slice(0, 200) };
-      }
-      if (res.statusCode !== 200 || typeof json.refresh_token !== 'string' || typeof json.access_token !== 'string')
+      if (typeof json.refresh_token !== 'string')
         throw new LwaError(
-          res.statusCode === 200 ? 502 : res.statusCode,
-          json,
-          parseRetryAfter(res.headers['retry-after'] as string | undefined),
+          502,
+          { error: 'no_refresh_token', error_description: 'the answer carried no refresh_token' },
+          null,
           'authorization_code',
         );
       return {

@@ -79,30 +79,21 @@ export class LwaTokenProvider {
   }
 
   private async refreshOnce(): Promise<AccessToken> {
-    const body = new URLSearchParams({
-      grant_type: 'refresh_token',
-      refresh_token: this.creds.refreshToken,
-      client_id: this.creds.clientId,
-      client_secret: this.creds.clientSecret,
-    }).toString();
-    const res = await request(this.tokenUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8', accept: 'application/json' },
-      body,
-      dispatcher: this.dispatcher,
-      headersTimeout: 30_000,
-      bodyTimeout: 30_000,
-    });
-    const text = await res.body.text();
-    let json: Record<string, unknown>;
+    let json: Record<string, unknown> & { access_token: string };
     try {
-      json = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      json = { error: 'unreadable_response', error_description: text.slice(0, 200) };
-    }
-    if (res.statusCode !== 200 || typeof json.access_token !== 'string') {
-      metrics.tokenRefreshes.inc({ outcome: String(res.statusCode) });
-      throw new LwaError(res.statusCode, json, parseRetryAfter(res.headers['retry-after'] as string | undefined));
+      json = await postTokenGrant(
+        this.tokenUrl,
+        {
+          grant_type: 'refresh_token',
+          refresh_token: this.creds.refreshToken,
+          client_id: this.creds.clientId,
+          client_secret: this.creds.clientSecret,
+        },
+        this.dispatcher,
+      );
+    } catch (err) {
+      if (err instanceof LwaError) metrics.tokenRefreshes.inc({ outcome: String(err.status) });
+      throw err;
     }
     this.refreshCount++;
     metrics.tokenRefreshes.inc({ outcome: 'ok' });
@@ -110,4 +101,39 @@ export class LwaTokenProvider {
     this.cached = token;
     return token;
   }
+}
+
+/**
+ * One POST to a Login with Amazon token endpoint (either grant): the answer's JSON when it
+ * carries an access token, else an LwaError with LWA's code and Retry-After. The refresh
+ * token provider and the consent flow's code exchange both stand on it.
+ */
+export async function postTokenGrant(
+  tokenUrl: string,
+  params: Record<string, string>,
+  dispatcher?: Dispatcher,
+): Promise<Record<string, unknown> & { access_token: string }> {
+  const res = await request(tokenUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8', accept: 'application/json' },
+    body: new URLSearchParams(params).toString(),
+    dispatcher,
+    headersTimeout: 30_000,
+    bodyTimeout: 30_000,
+  });
+  const text = await res.body.text();
+  let json: Record<string, unknown>;
+  try {
+    json = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    json = { error: 'unreadable_response', error_description: text.slice(0, 200) };
+  }
+  if (res.statusCode !== 200 || typeof json.access_token !== 'string')
+    throw new LwaError(
+      res.statusCode === 200 ? 502 : res.statusCode,
+      json,
+      parseRetryAfter(res.headers['retry-after'] as string | undefined),
+      params.grant_type === 'authorization_code' ? 'authorization_code' : 'refresh_token',
+    );
+  return json as Record<string, unknown> & { access_token: string };
 }
