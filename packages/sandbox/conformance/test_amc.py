@@ -120,3 +120,45 @@ def test_ad_hoc_and_notebook_style_executions_are_accepted(amc):
 def test_an_unknown_window_type_is_a_400(amc):
     r = amc.post("/workflowExecutions", {"workflowId": "my-first-workflow", "timeWindowType": "LAST_YEAR"})
     assert r.status_code == 400 and r.json()["code"] == "400"
+
+
+def test_schedule_create_view_list_update_delete(amc):
+    # schedule-workflow.md: the guide's create request, verbatim; 200 OK.
+    body = {"aggregationHourUtc": 16, "aggregationPeriod": "Weekly", "aggregationStartDay": "Tuesday", "scheduleEnabled": True, "scheduleId": "my-first-schedule", "workflowId": "my-first-workflow"}
+    r = amc.post("/schedules", body)
+    assert r.status_code == 200, r.text
+    got = amc.get("/schedules/my-first-schedule").json()
+    assert {k: got[k] for k in body} == body
+    assert "my-first-schedule" in {s["scheduleId"] for s in amc.get("/schedules").json()["schedules"]}
+    # "The PUT operation … uses the same structure as the create schedule request."
+    assert amc.put("/schedules/my-first-schedule", {**body, "scheduleEnabled": False}).status_code == 200
+    assert amc.get("/schedules/my-first-schedule").json()["scheduleEnabled"] is False
+    # Daily: "aggregationStartDay is not used"; the sandbox workshop sample (amc-sandbox.md) with its extra flags.
+    daily = {"scheduleId": "my-sandbox-schedule", "workflowId": "my-first-workflow", "aggregationHourUtc": 12, "aggregationPeriod": "Daily", "scheduleEnabled": True, "requireSyntheticData": True, "disableAggregationControls": True}
+    assert amc.post("/schedules", daily).status_code == 200
+    assert "aggregationStartDay" not in amc.get("/schedules/my-sandbox-schedule").json()
+    # The Workflow Management Service model: the period is Daily or Weekly.
+    bad = amc.post("/schedules", {**daily, "scheduleId": "x", "aggregationPeriod": "Hourly"})
+    assert bad.status_code == 400 and bad.json()["code"] == "400" and "aggregationPeriod" in bad.json()["details"]
+    for sid in ("my-first-schedule", "my-sandbox-schedule"):
+        assert amc.delete(f"/schedules/{sid}").status_code == 200
+    assert amc.get("/schedules/my-first-schedule").status_code == 404
+
+
+def test_a_scheduled_run_is_listed_by_workflow_and_creation_time(amc):
+    # execute-workflow.md "View workflow executions": by workflowId and minCreationTime. A day passes on the
+    # sandbox's clock (and back after), so the Daily schedule runs once; a token from before that day has expired.
+    amc.post("/workflows", {"workflowId": "scheduled-wf", "sqlQuery": "SELECT 1"})
+    r = amc.post("/schedules", {"scheduleId": "scheduled-daily", "workflowId": "scheduled-wf", "aggregationPeriod": "Daily", "aggregationHourUtc": 0, "scheduleEnabled": True})
+    assert r.status_code == 200, r.text
+    requests.post(f"{SANDBOX}/_sandbox/clock", json={"advanceMs": 86_400_000}, timeout=10)
+    try:
+        headers = {"Amazon-Advertising-API-ClientID": CLIENT_ID, "Authorization": f"Bearer {access_token()}", "Amazon-Advertising-API-AdvertiserId": "ENTITY1AA1AA11AAA1", "Amazon-Advertising-API-MarketplaceId": "ATVPDKIKX0DER"}
+        listed = requests.get(f"{SANDBOX}/amc/reporting/{INSTANCE}/workflowExecutions", params={"workflowId": "scheduled-wf", "minCreationTime": "2020-01-01T00:00:00"}, headers=headers, timeout=30)
+        assert listed.status_code == 200, listed.text
+        runs = listed.json()["executions"]
+        assert len(runs) == 1 and runs[0]["executionCategory"] != "AD_HOC"
+        assert runs[0]["timeWindowEnd"].endswith("T00:00:00Z"), "a day ending at the schedule's hour (UTC)"
+        assert requests.delete(f"{SANDBOX}/amc/reporting/{INSTANCE}/schedules/scheduled-daily", headers=headers, timeout=30).status_code == 200
+    finally:
+        requests.post(f"{SANDBOX}/_sandbox/clock", json={"advanceMs": -86_400_000}, timeout=10)

@@ -1,12 +1,19 @@
 /**
  * Amazon Marketing Cloud reporting (en-us/guides/amazon-marketing-cloud/reporting/*.md):
- * saved workflows (create, get, list, update, delete); workflow executions of a saved
+ * saved workflows (create, get, list, update, delete); schedules (schedule-workflow.md:
+ * Daily or Weekly at an hour UTC, on a start day), which start executions of their own as
+ * the sandbox clock passes each run time; workflow executions of a saved
  * workflow or an ad-hoc one, over a time window (PENDING → RUNNING → SUCCEEDED, or
  * FAILED/CANCELLED), answered flat with AMC's fields; executions beyond the 10 an
  * instance runs in parallel wait as PENDING (the limit queues, it does not refuse);
  * the documented refusal of executions over the same, overlapping input; download
  * URLs that are "unavailable for download" until the execution succeeded; results
  * as CSV or Parquet. Errors are {code: "<status>", details}.
+ *
+ * Data gaps (the `amcDataGaps` knob): an execution over missing data waits PENDING ("waiting
+ * for data to become available", execute-workflow.md) unless it sent ignoreDataGaps, in which
+ * case it runs on the data there is, lists the gap, and its rows are short by the share of the
+ * window the gap covers.
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
@@ -24,10 +31,32 @@ export interface AmcWorkflow {
   updatedAt: string;
 }
 
+export interface AmcSchedule {
+  instanceId: string;
+  scheduleId: string;
+  workflowId: string;
+  aggregationPeriod: 'Daily' | 'Weekly';
+  aggregationHourUtc: number;
+  aggregationStartDay: string;
+  scheduleEnabled: boolean;
+  /** The last run time whose execution has been started; runs are never back-filled from before creation or enabling. */
+  lastRunAt: number;
+  headers: Record<string, string>;
+}
+
 export interface AmcExecution {
   workflowExecutionId: string;
   instanceId: string;
   workflowId: string;
+  /** AD_HOC for executions a caller created; SCHEDULED for the ones a schedule started. */
+  category: 'AD_HOC' | 'SCHEDULED';
+  scheduleId?: string;
+  /** The output folder's schedule segment (get-your-results.md): adhoc, daily or weekly. */
+  folder: 'adhoc' | 'daily' | 'weekly';
+  /** Run on the data there is, listing gaps, instead of waiting for it. */
+  ignoreDataGaps: boolean;
+  /** The gaps (UTC, clipped to the window) when the execution got its slot; they shape its rows. */
+  gaps: { startTime: string; endTime: string }[] | null;
   request: Record<string, unknown>;
   createdAt: number;
   /** When the execution got one of the instance's 10 slots (null while queued behind them). */
@@ -49,8 +78,86 @@ const WINDOW_TYPES = ['EXPLICIT', 'MOST_RECENT_DAY', 'MOST_RECENT_WEEK', 'CURREN
 const amcError = (res: ServerResponse, status: number, details: string) =>
   send(res, status, { code: String(status), details });
 
-/** Gives queued executions a slot as running ones finish: 10 at a time per instance. */
+export const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'] as const;
+const DAY_MS = 86_400_000;
+const isoSecond = (ms: number) => new Date(ms).toISOString().slice(0, 19);
+const utcMs = (local: string) => Date.parse(`${local.replace(/Z$/, '')}Z`);
+
+/** The run times of a schedule after `after` up to `until` (schedule-workflow.md: at aggregationHourUtc, daily or on the start day). */
+export function runTimes(s: AmcSchedule, after: number, until: number, max = 1000): number[] {
+  const out: number[] = [];
+  const d0 = new Date(after);
+  let t = Date.UTC(d0.getUTCFullYear(), d0.getUTCMonth(), d0.getUTCDate(), s.aggregationHourUtc);
+  while (t <= until && out.length < max) {
+    const weekdayOk = s.aggregationPeriod === 'Daily' || DAYS[new Date(t).getUTCDay()] === s.aggregationStartDay;
+    if (t > after && weekdayOk) out.push(t);
+    t += DAY_MS;
+  }
+  return out;
+}
+
+/**
+ * Starts the executions an instance's enabled schedules owe by now: one per run time, over the
+ * period that ends at it ("from the previous Tuesday at the specified offset until the current
+ * Tuesday at the same hour", schedule-workflow.md), created at the run time itself.
+ */
+function runSchedules(state: SandboxState, instanceId: string): void {
+  const now = state.now().getTime();
+  for (const s of state.amcSchedules.values()) {
+    if (s.instanceId !== instanceId || !s.scheduleEnabled) continue;
+    for (const t of runTimes(s, s.lastRunAt, now)) {
+      const period = s.aggregationPeriod === 'Daily' ? DAY_MS : 7 * DAY_MS;
+      const e: AmcExecution = {
+        workflowExecutionId: randomUUID(),
+        instanceId,
+        workflowId: s.workflowId,
+        category: 'SCHEDULED',
+        scheduleId: s.scheduleId,
+        folder: s.aggregationPeriod === 'Daily' ? 'daily' : 'weekly',
+        ignoreDataGaps: false,
+        gaps: null,
+        request: {
+          workflowId: s.workflowId,
+          timeWindowType: 'EXPLICIT',
+          timeWindowStart: isoSecond(t - period),
+          timeWindowEnd: isoSecond(t),
+          timeWindowTimeZone: 'UTC',
+          outputFormat: 'CSV',
+        },
+        createdAt: t,
+        startedAt: null,
+        durationMs: state.faults.amcExecutionMs,
+        cancelled: false,
+        fail: state.faults.failAmcWorkflows.includes(s.workflowId),
+        headers: s.headers,
+      };
+      state.amcExecutions.set(e.workflowExecutionId, e);
+      s.lastRunAt = t;
+    }
+  }
+}
+
+/** The UTC span of an execution's window, or null for relative windows. */
+function windowOf(e: AmcExecution): { start: number; end: number } | null {
+  const r = e.request;
+  if (typeof r.timeWindowStart !== 'string' || typeof r.timeWindowEnd !== 'string') return null;
+  const tz = typeof r.timeWindowTimeZone === 'string' ? r.timeWindowTimeZone : 'UTC';
+  return { start: utcMs(zonedToUtc(r.timeWindowStart, tz)), end: utcMs(zonedToUtc(r.timeWindowEnd, tz)) };
+}
+
+/** The knob's open gaps that overlap the execution's window, clipped to it. */
+function openGaps(state: SandboxState, e: AmcExecution): { startTime: string; endTime: string }[] {
+  const w = windowOf(e);
+  if (!w) return [];
+  return state.faults.amcDataGaps
+    .map((g) => ({ start: Math.max(utcMs(g.startTime), w.start), end: Math.min(utcMs(g.endTime), w.end) }))
+    .filter((g) => g.start < g.end)
+    .map((g) => ({ startTime: isoSecond(g.start), endTime: isoSecond(g.end) }));
+}
+
+/** Gives queued executions a slot as running ones finish: 10 at a time per instance; executions waiting for data wait. */
 function schedule(state: SandboxState, instanceId: string): void {
+  runSchedules(state, instanceId);
   const now = state.now().getTime();
   const mine = [...state.amcExecutions.values()]
     .filter((e) => e.instanceId === instanceId && !e.cancelled)
@@ -58,6 +165,9 @@ function schedule(state: SandboxState, instanceId: string): void {
   let running = mine.filter((e) => e.startedAt !== null && now - e.startedAt < e.durationMs).length;
   for (const e of mine) {
     if (e.startedAt !== null || running >= AMC_MAX_IN_FLIGHT) continue;
+    const gaps = openGaps(state, e);
+    if (gaps.length > 0 && !e.ignoreDataGaps) continue;
+    e.gaps = gaps;
     e.startedAt = now;
     running++;
   }
@@ -83,10 +193,14 @@ export function amcResultRows(
   const seed =
     state.dataset.seed ^ hash32(0, `${e.workflowId}|${e.request.timeWindowStart}|${e.request.timeWindowEnd}`);
   const n = intBetween(seed, 'rows', 5, 40);
+  // Over a data gap the execution only sees the rest of the window.
+  const w = windowOf(e);
+  const missing = (e.gaps ?? []).reduce((sum, g) => sum + utcMs(g.endTime) - utcMs(g.startTime), 0);
+  const coverage = w && missing > 0 ? Math.max(0, 1 - missing / (w.end - w.start)) : 1;
   return Array.from({ length: n }, (_, i) => {
-    const impressions = intBetween(seed, `imp${i}`, 100, 100_000);
+    const impressions = Math.floor(intBetween(seed, `imp${i}`, 100, 100_000) * coverage);
     const reach = Math.floor(impressions * (0.3 + (hash32(seed, `r${i}`) % 50) / 100));
-    const conversions = intBetween(seed, `c${i}`, 0, 500);
+    const conversions = Math.floor(intBetween(seed, `c${i}`, 0, 500) * coverage);
     return {
       campaign: `Campaign ${i + 1}`,
       impressions,
@@ -155,10 +269,11 @@ function view(state: SandboxState, e: AmcExecution) {
   const tz = typeof r.timeWindowTimeZone === 'string' ? r.timeWindowTimeZone : 'UTC';
   const utc = (local: unknown) => (typeof local === 'string' ? zonedToUtc(local, tz) : undefined);
   const end = Date.parse(utc(r.timeWindowEnd) ?? '');
-  // AMC data lags ~48 h: a window ending inside it reports the missing span as a data gap.
+  // AMC data lags ~48 h: an ad-hoc window ending inside it reports the missing span as a data gap
+  // (a schedule's run waits until AMC has the period's data, so its output lands hours later).
   const lagStart = state.now().getTime() - 48 * 3600_000;
-  const dataGaps =
-    Number.isFinite(end) && end > lagStart
+  const lagGap =
+    e.category === 'AD_HOC' && Number.isFinite(end) && end > lagStart
       ? [
           {
             startTime: new Date(Math.max(lagStart, Date.parse(utc(r.timeWindowStart) ?? '') || lagStart))
@@ -169,11 +284,18 @@ function view(state: SandboxState, e: AmcExecution) {
           },
         ]
       : [];
+  const missing = (e.gaps ?? (e.startedAt === null ? openGaps(state, e) : [])).map((g) => ({
+    ...g,
+    reason: 'DATA_NOT_AVAILABLE',
+  }));
+  const dataGaps = [...missing, ...lagGap];
   const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
   return {
     workflowExecutionId: e.workflowExecutionId,
     workflowId: e.workflowId,
-    executionCategory: 'AD_HOC',
+    // AD_HOC is the documented value (execute-workflow.md); SCHEDULED for a schedule's runs is our reading.
+    executionCategory: e.category,
+    ...(e.scheduleId ? { scheduleId: e.scheduleId } : {}),
     status,
     statusReason:
       status === 'FAILED'
@@ -189,7 +311,7 @@ function view(state: SandboxState, e: AmcExecution) {
     timeWindowTimeZoneOriginal: tz,
     outputFormat: r.outputFormat ?? 'CSV',
     parameterValues: r.parameterValues ?? {},
-    ignoreDataGaps: r.ignoreDataGaps === true || r.ignoreDataGaps === 'True' || r.ignoreDataGaps === 'true',
+    ignoreDataGaps: e.ignoreDataGaps,
     workflowExecutionTimeoutSeconds: Number(r.workflowExecutionTimeoutSeconds ?? 21600),
     disableAggregationControls: false,
     createTime: iso(e.createdAt),
@@ -198,7 +320,7 @@ function view(state: SandboxState, e: AmcExecution) {
     dataGaps,
     outputS3URI:
       status === 'SUCCEEDED'
-        ? `s3://amc-sandbox-${e.instanceId}/workflow=${e.workflowId}/schedule=adhoc/execution=${e.workflowExecutionId}/`
+        ? `s3://amc-sandbox-${e.instanceId}/workflow=${e.workflowId}/schedule=${e.folder}/execution=${e.workflowExecutionId}/`
         : undefined,
   };
 }
@@ -219,6 +341,18 @@ const workflowBody = {
     workflowId: { type: 'string' },
     sqlQuery: { type: 'string' },
     inputParameters: { type: 'array', items: { type: 'object' } },
+  },
+};
+const scheduleBody = {
+  type: 'object',
+  required: ['scheduleId', 'workflowId', 'aggregationPeriod'],
+  properties: {
+    scheduleId: { type: 'string' },
+    workflowId: { type: 'string' },
+    aggregationPeriod: { type: 'string', enum: ['Daily', 'Weekly'] },
+    aggregationHourUtc: { type: 'integer', minimum: 0, maximum: 23 },
+    aggregationStartDay: { type: 'string', enum: [...DAYS] },
+    scheduleEnabled: { type: 'boolean' },
   },
 };
 /** The AMC operations, for the sandbox's OpenAPI document (the fuzzer). */
@@ -258,6 +392,39 @@ export const AMC_DOCUMENTED: Documented[] = [
   },
   {
     method: 'POST',
+    path: '/amc/reporting/{instanceId}/schedules',
+    summary: 'create a schedule',
+    doc: 'en-us/guides/amazon-marketing-cloud/reporting/schedule-workflow.md',
+    bodyDoc: scheduleBody,
+  },
+  {
+    method: 'GET',
+    path: '/amc/reporting/{instanceId}/schedules',
+    summary: 'list schedules',
+    doc: 'schedule-workflow.md',
+    query: { limit: { type: 'integer' }, nextToken: { type: 'string' } },
+  },
+  {
+    method: 'GET',
+    path: '/amc/reporting/{instanceId}/schedules/{scheduleId}',
+    summary: 'get a schedule',
+    doc: 'schedule-workflow.md',
+  },
+  {
+    method: 'PUT',
+    path: '/amc/reporting/{instanceId}/schedules/{scheduleId}',
+    summary: 'update a schedule',
+    doc: 'schedule-workflow.md',
+    bodyDoc: scheduleBody,
+  },
+  {
+    method: 'DELETE',
+    path: '/amc/reporting/{instanceId}/schedules/{scheduleId}',
+    summary: 'delete a schedule',
+    doc: 'schedule-workflow.md',
+  },
+  {
+    method: 'POST',
     path: '/amc/reporting/{instanceId}/workflowExecutions',
     summary: 'execute a workflow',
     doc: 'en-us/guides/amazon-marketing-cloud/reporting/execute-workflow.md',
@@ -282,7 +449,14 @@ export const AMC_DOCUMENTED: Documented[] = [
     path: '/amc/reporting/{instanceId}/workflowExecutions',
     summary: 'list executions',
     doc: 'execute-workflow.md',
-    query: { workflowId: { type: 'string' }, minCreationTime: { type: 'string' }, nextToken: { type: 'string' } },
+    query: {
+      workflowId: { type: 'string' },
+      minCreationTime: { type: 'string' },
+      maxCreationTime: { type: 'string' },
+      sortAscending: { type: 'boolean' },
+      includeCancelled: { type: 'boolean' },
+      nextToken: { type: 'string' },
+    },
   },
   {
     method: 'GET',
@@ -399,9 +573,20 @@ export function amcRoutes(state: SandboxState, authorise: (req: Req, res: Server
       if (!needAmcHeaders(req, res)) return;
       const k = key(req.params.instanceId!, req.params.workflowId!);
       if (!workflows.has(k)) return amcError(res, 404, `Workflow ${req.params.workflowId} not found`);
+      // A workflow a schedule runs cannot go (the wording is ours: Amazon's docs do not quote it).
+      const users = [...state.amcSchedules.values()]
+        .filter((x) => x.instanceId === req.params.instanceId && x.workflowId === req.params.workflowId)
+        .map((x) => x.scheduleId);
+      if (users.length > 0)
+        return amcError(
+          res,
+          400,
+          `Workflow ${req.params.workflowId} cannot be deleted because it is used by schedule(s) ${users.join(', ')}. Delete the schedule(s) first.`,
+        );
       workflows.delete(k);
       send(res, 200, {});
     }),
+    ...scheduleRoutes(state, needAmcHeaders, (i, w) => workflows.has(key(i, w))),
     route('POST', '/amc/reporting/{instanceId}/workflowExecutions', (req, res) => {
       if (!needAmcHeaders(req, res)) return;
       const instanceId = req.params.instanceId!;
@@ -468,10 +653,17 @@ export function amcRoutes(state: SandboxState, authorise: (req: Req, res: Server
           400,
           `Execution "${overlapping.workflowExecutionId}" of workflow "${workflowId}" could not be run because too many workflows have already been run against the same input data sources in the same or overlapping time windows.`,
         );
+      if (b.ignoreDataGaps !== undefined && !['boolean', 'string'].includes(typeof b.ignoreDataGaps))
+        return amcError(res, 400, 'ignoreDataGaps must be a boolean');
       const e: AmcExecution = {
         workflowExecutionId: randomUUID(),
         instanceId,
         workflowId,
+        category: 'AD_HOC',
+        folder: 'adhoc',
+        // Amazon's sample notebook sends the string "True".
+        ignoreDataGaps: b.ignoreDataGaps === true || String(b.ignoreDataGaps).toLowerCase() === 'true',
+        gaps: null,
         request: { ...b, timeWindowType: type },
         createdAt: state.now().getTime(),
         startedAt: null,
@@ -493,15 +685,22 @@ export function amcRoutes(state: SandboxState, authorise: (req: Req, res: Server
       const minCreation = req.query.get('minCreationTime');
       if (minCreation !== null && !ISO_LOCAL.test(minCreation))
         return amcError(res, 400, 'minCreationTime must be yyyy-MM-ddTHH:mm:ss');
+      const maxCreation = req.query.get('maxCreationTime');
+      if (maxCreation !== null && !ISO_LOCAL.test(maxCreation))
+        return amcError(res, 400, 'maxCreationTime must be yyyy-MM-ddTHH:mm:ss');
       const workflowId = req.query.get('workflowId');
+      const includeCancelled = req.query.get('includeCancelled') !== 'false';
+      const ascending = req.query.get('sortAscending') !== 'false';
       const all = [...executions.values()]
         .filter(
           (e) =>
             e.instanceId === req.params.instanceId &&
             (!workflowId || e.workflowId === workflowId) &&
-            (!minCreation || e.createdAt >= Date.parse(`${minCreation.replace(/Z$/, '')}Z`)),
+            (!minCreation || e.createdAt >= utcMs(minCreation)) &&
+            (!maxCreation || e.createdAt <= utcMs(maxCreation)) &&
+            (includeCancelled || !e.cancelled),
         )
-        .sort((a, b) => a.createdAt - b.createdAt);
+        .sort((a, b) => (ascending ? a.createdAt - b.createdAt : b.createdAt - a.createdAt));
       const start = Number(Buffer.from(req.query.get('nextToken') ?? '', 'base64url').toString() || 0) || 0;
       const page = all.slice(start, start + 100);
       send(res, 200, {
@@ -560,6 +759,121 @@ export function amcRoutes(state: SandboxState, authorise: (req: Req, res: Server
         'content-length': e.file.length,
       });
       res.end(e.file);
+    }),
+  ];
+}
+
+/**
+ * The schedules resource (schedule-workflow.md; fields from the Workflow Management Service
+ * model): create, list, get, update (same structure as create), delete. A schedule names a
+ * saved workflow; enabling or changing it never back-fills runs from before.
+ */
+function scheduleRoutes(
+  state: SandboxState,
+  needAmcHeaders: (req: Req, res: ServerResponse) => boolean,
+  workflowExists: (instanceId: string, workflowId: string) => boolean,
+): Route[] {
+  const schedules = state.amcSchedules;
+  const key = (instanceId: string, scheduleId: string) => `${instanceId}|${scheduleId}`;
+  const view = (x: AmcSchedule) => ({
+    scheduleId: x.scheduleId,
+    workflowId: x.workflowId,
+    aggregationPeriod: x.aggregationPeriod,
+    aggregationHourUtc: x.aggregationHourUtc,
+    ...(x.aggregationPeriod === 'Weekly' ? { aggregationStartDay: x.aggregationStartDay } : {}),
+    scheduleEnabled: x.scheduleEnabled,
+  });
+  /** The fields of a create or update body, or the refusal (Amazon's {code, details}). */
+  const parse = (
+    b: Record<string, unknown> | null,
+    instanceId: string,
+  ): { error: string } | { value: Omit<AmcSchedule, 'instanceId' | 'lastRunAt' | 'headers'> } => {
+    if (!b || typeof b !== 'object' || Array.isArray(b)) return { error: 'request body is not a JSON object' };
+    if (typeof b.scheduleId !== 'string' || !WORKFLOW_ID.test(b.scheduleId))
+      return {
+        error: 'scheduleId is required and may only contain alphanumeric characters, periods, dashes and underscores',
+      };
+    if (typeof b.workflowId !== 'string' || !WORKFLOW_ID.test(b.workflowId)) return { error: 'workflowId is required' };
+    if (!workflowExists(instanceId, b.workflowId)) return { error: `Workflow ${b.workflowId} does not exist` };
+    if (b.aggregationPeriod !== 'Daily' && b.aggregationPeriod !== 'Weekly')
+      return { error: `aggregationPeriod ${String(b.aggregationPeriod)} is not supported; use one of Daily, Weekly` };
+    const hour = b.aggregationHourUtc ?? 0;
+    if (typeof hour !== 'number' || !Number.isInteger(hour) || hour < 0 || hour > 23)
+      return { error: 'aggregationHourUtc must be an integer from 0 to 23' };
+    // schedule-workflow.md: "If not specified, aggregationStartDay will default to the day that the schedule is created".
+    const day = b.aggregationStartDay ?? DAYS[state.now().getUTCDay()];
+    if (typeof day !== 'string' || !(DAYS as readonly string[]).includes(day))
+      return { error: `aggregationStartDay ${String(day)} is not supported; use one of ${DAYS.join(', ')}` };
+    if (b.scheduleEnabled !== undefined && typeof b.scheduleEnabled !== 'boolean')
+      return { error: 'scheduleEnabled must be a boolean' };
+    return {
+      value: {
+        scheduleId: b.scheduleId,
+        workflowId: b.workflowId,
+        aggregationPeriod: b.aggregationPeriod,
+        aggregationHourUtc: hour,
+        aggregationStartDay: day,
+        // "To enable a schedule, set the ScheduleEnabled parameter to true."
+        scheduleEnabled: b.scheduleEnabled === true,
+      },
+    };
+  };
+  return [
+    route('POST', '/amc/reporting/{instanceId}/schedules', (req, res) => {
+      if (!needAmcHeaders(req, res)) return;
+      const instanceId = req.params.instanceId!;
+      const parsed = parse(jsonBody<Record<string, unknown>>(req), instanceId);
+      if ('error' in parsed) return amcError(res, 400, parsed.error);
+      const k = key(instanceId, parsed.value.scheduleId);
+      if (schedules.has(k)) return amcError(res, 400, `Schedule with ID ${parsed.value.scheduleId} already exists.`);
+      schedules.set(k, {
+        ...parsed.value,
+        instanceId,
+        lastRunAt: state.now().getTime(),
+        headers: {
+          advertiserId: String(req.headers['amazon-advertising-api-advertiserid']),
+          marketplaceId: String(req.headers['amazon-advertising-api-marketplaceid']),
+        },
+      });
+      send(res, 200, {});
+    }),
+    route('GET', '/amc/reporting/{instanceId}/schedules', (req, res) => {
+      if (!needAmcHeaders(req, res)) return;
+      const all = [...schedules.values()].filter((x) => x.instanceId === req.params.instanceId).map(view);
+      const limit = Math.min(Math.max(Number(req.query.get('limit') ?? 100) || 100, 1), 100);
+      const start = Number(Buffer.from(req.query.get('nextToken') ?? '', 'base64url').toString() || 0) || 0;
+      send(res, 200, {
+        schedules: all.slice(start, start + limit),
+        ...(start + limit < all.length ? { nextToken: Buffer.from(String(start + limit)).toString('base64url') } : {}),
+      });
+    }),
+    route('GET', '/amc/reporting/{instanceId}/schedules/{scheduleId}', (req, res) => {
+      if (!needAmcHeaders(req, res)) return;
+      const x = schedules.get(key(req.params.instanceId!, req.params.scheduleId!));
+      if (!x) return amcError(res, 404, `Schedule ${req.params.scheduleId} not found`);
+      send(res, 200, view(x));
+    }),
+    route('PUT', '/amc/reporting/{instanceId}/schedules/{scheduleId}', (req, res) => {
+      if (!needAmcHeaders(req, res)) return;
+      const instanceId = req.params.instanceId!;
+      const x = schedules.get(key(instanceId, req.params.scheduleId!));
+      if (!x) return amcError(res, 404, `Schedule ${req.params.scheduleId} not found`);
+      const parsed = parse(jsonBody<Record<string, unknown>>(req), instanceId);
+      if ('error' in parsed) return amcError(res, 400, parsed.error);
+      if (parsed.value.scheduleId !== x.scheduleId)
+        return amcError(res, 400, 'scheduleId in the body must match the path');
+      // Runs start from the change on: a re-enabled or re-timed schedule does not catch up.
+      runSchedules(state, instanceId);
+      Object.assign(x, parsed.value, { lastRunAt: Math.max(x.lastRunAt, state.now().getTime()) });
+      send(res, 200, {});
+    }),
+    route('DELETE', '/amc/reporting/{instanceId}/schedules/{scheduleId}', (req, res) => {
+      if (!needAmcHeaders(req, res)) return;
+      const k = key(req.params.instanceId!, req.params.scheduleId!);
+      if (!schedules.has(k)) return amcError(res, 404, `Schedule ${req.params.scheduleId} not found`);
+      runSchedules(state, req.params.instanceId!);
+      schedules.delete(k);
+      send(res, 200, {});
     }),
   ];
 }

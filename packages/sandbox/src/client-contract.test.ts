@@ -20,8 +20,16 @@ import { REPORT_TYPE_IDS } from '@adsync/shared/amazon/report-catalog';
 import {
   cancelExecution,
   createExecution,
+  createSchedule,
+  deleteSchedule,
+  deleteWorkflow,
   downloadUrls,
   executionStatus,
+  getSchedule,
+  listExecutions,
+  listSchedules,
+  listWorkflows,
+  updateSchedule,
   upsertWorkflow,
 } from '@adsync/shared/amazon/amc';
 
@@ -91,8 +99,37 @@ test('every call the client makes is in the table, and every row of the table is
       (await client.download(s.url!)).body.resume();
     }
     const instance = { instance_id: 'contract1', advertiser_id: 'ENTITYC', marketplace_id: 'ATVPDKIKX0DER' };
-    assert.equal(await upsertWorkflow(client, instance, 'contract_wf', 'SELECT 1'), 'created');
-    assert.equal(await upsertWorkflow(client, instance, 'contract_wf', 'SELECT 2'), 'updated');
+    assert.equal(
+      await upsertWorkflow(client, instance, { workflowId: 'contract_wf', sqlQuery: 'SELECT 1' }),
+      'created',
+    );
+    assert.equal(
+      await upsertWorkflow(client, instance, { workflowId: 'contract_wf', sqlQuery: 'SELECT 2' }),
+      'updated',
+    );
+    assert.deepEqual(
+      (await listWorkflows(client, instance)).map((w) => w.workflowId),
+      ['contract_wf'],
+    );
+    const schedule = {
+      scheduleId: 'contract_weekly',
+      workflowId: 'contract_wf',
+      aggregationPeriod: 'Weekly' as const,
+      aggregationHourUtc: 5,
+      aggregationStartDay: 'Monday',
+      scheduleEnabled: true,
+    };
+    await createSchedule(client, instance, schedule);
+    await updateSchedule(client, instance, { ...schedule, scheduleEnabled: false });
+    assert.equal((await getSchedule(client, instance, 'contract_weekly'))?.scheduleEnabled, false);
+    assert.deepEqual(
+      (await listSchedules(client, instance)).map((x) => x.scheduleId),
+      ['contract_weekly'],
+    );
+    await assert.rejects(deleteWorkflow(client, instance, 'contract_wf'), /used by schedule/);
+    assert.equal(await deleteSchedule(client, instance, 'contract_weekly'), 'deleted');
+    await upsertWorkflow(client, instance, { workflowId: 'contract_gone', sqlQuery: 'SELECT 3' });
+    assert.equal(await deleteWorkflow(client, instance, 'contract_gone'), 'deleted');
     const exec = await createExecution(client, instance, {
       workflowId: 'contract_wf',
       timeWindowType: 'EXPLICIT',
@@ -116,6 +153,10 @@ test('every call the client makes is in the table, and every row of the table is
       parameterValues: {},
     });
     await cancelExecution(client, instance, doomed);
+    assert.deepEqual(
+      (await listExecutions(client, instance, 'contract_wf', '2020-01-01T00:00:00')).map((e) => e.workflowExecutionId),
+      [exec, doomed],
+    );
   } finally {
     await client.close();
   }

@@ -32,6 +32,12 @@ export interface Faults {
   dropNonMultiAdGroupSbFrom: string[];
   /** Report types whose reports complete with no rows at all, as if nothing delivered. */
   emptyReportTypes: string[];
+  /**
+   * Spans (UTC, yyyy-MM-ddTHH:mm:ss) of AMC data that is missing right now. An execution over one
+   * waits PENDING unless it asked to ignore data gaps; then it runs on what there is and lists
+   * the gap. Clearing the knob closes the gaps.
+   */
+  amcDataGaps: { startTime: string; endTime: string }[];
 }
 
 export const DEFAULT_FAULTS: Faults = {
@@ -51,6 +57,7 @@ export const DEFAULT_FAULTS: Faults = {
   failExports: false,
   dropNonMultiAdGroupSbFrom: [],
   emptyReportTypes: [],
+  amcDataGaps: [],
 };
 
 export function parseFaults(input: Record<string, unknown>): Partial<Faults> {
@@ -83,5 +90,22 @@ export function parseFaults(input: Record<string, unknown>): Partial<Faults> {
   }
   if (input.restatement !== undefined) out.restatement = input.restatement === true || input.restatement === 'true';
   if (input.failExports !== undefined) out.failExports = input.failExports === true || input.failExports === 'true';
+  if (input.amcDataGaps !== undefined) {
+    const gaps = input.amcDataGaps;
+    const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/;
+    if (
+      !Array.isArray(gaps) ||
+      !gaps.every(
+        (g) =>
+          g &&
+          typeof g === 'object' &&
+          ISO.test(String((g as Record<string, unknown>).startTime)) &&
+          ISO.test(String((g as Record<string, unknown>).endTime)) &&
+          String((g as Record<string, unknown>).startTime) < String((g as Record<string, unknown>).endTime),
+      )
+    )
+      throw new Error('amcDataGaps must be a list of {startTime, endTime} (UTC yyyy-MM-ddTHH:mm:ss, start before end)');
+    out.amcDataGaps = gaps.map((g) => ({ startTime: String(g.startTime), endTime: String(g.endTime) }));
+  }
   return out;
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Dataset, type Scale } from './dataset.ts';
 import { DEFAULT_FAULTS, type Faults } from './faults.ts';
 import type { ReportRecord } from './amazon/reporting-routes.ts';
-import type { AmcExecution, AmcWorkflow } from './amc-routes.ts';
+import type { AmcExecution, AmcSchedule, AmcWorkflow } from './amc-routes.ts';
 import type { ExportRecord } from './export-routes.ts';
 import { nonMultiAdGroupSbCampaigns } from './amazon/report-engine.ts';
 
@@ -40,6 +40,8 @@ export class SandboxState {
   readonly exports = new Map<string, ExportRecord>();
   readonly amcWorkflows = new Map<string, AmcWorkflow>();
   readonly amcExecutions = new Map<string, AmcExecution>();
+  /** AMC schedules by `${instanceId}|${scheduleId}`; their executions start as the clock passes each run time. */
+  readonly amcSchedules = new Map<string, AmcSchedule>();
   /** Every execution request AMC received, so a test can prove one never arrived. */
   readonly amcRequests: { instanceId: string; body: unknown; at: number }[] = [];
   readonly counters = {

@@ -13,6 +13,8 @@ export interface AmcExecutionBody {
   timeWindowTimeZone: string;
   outputFormat: string;
   parameterValues: Record<string, unknown>;
+  /** Run on the data there is (listing gaps) instead of waiting PENDING for it. */
+  ignoreDataGaps?: boolean;
 }
 
 export type AmcStatus = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
@@ -30,41 +32,203 @@ const headers = (i: AmcInstance) => ({
 });
 const base = (i: AmcInstance) => `/amc/reporting/${encodeURIComponent(i.instance_id)}`;
 
-export async function upsertWorkflow(
+/** A saved workflow as AMC keeps it (create-workflow.md). */
+export interface AmcWorkflowDefinition {
+  workflowId: string;
+  sqlQuery: string;
+  inputParameters?: unknown[];
+}
+
+const call = <T>(
+  client: AmazonAdsClient,
+  i: AmcInstance,
+  req: Omit<Parameters<AmazonAdsClient['call']>[0], 'headers' | 'rateKey'>,
+) => client.call<T>({ ...req, path: `${base(i)}${req.path}`, headers: headers(i), rateKey: rateKey(i) });
+
+const isNotFound = (err: unknown) => (err as { kind?: string }).kind === 'not_found';
+
+/** One saved workflow, or null when AMC has none by that id. Read flat or wrapped ({workflow}): Amazon's guide and its API model differ. */
+export async function getWorkflow(
   client: AmazonAdsClient,
   i: AmcInstance,
   workflowId: string,
-  sqlQuery: string,
-): Promise<'created' | 'updated'> {
+): Promise<AmcWorkflowDefinition | null> {
   try {
-    await client.call({
+    const res = await call<AmcWorkflowDefinition & { workflow?: AmcWorkflowDefinition }>(client, i, {
       method: 'GET',
-      path: `${base(i)}/workflows/${encodeURIComponent(workflowId)}`,
-      headers: headers(i),
-      rateKey: rateKey(i),
+      path: `/workflows/${encodeURIComponent(workflowId)}`,
       what: `AMC workflow ${workflowId}`,
     });
+    return res.body.workflow ?? res.body;
   } catch (err) {
-    if ((err as { kind?: string }).kind !== 'not_found') throw err;
-    await client.call({
+    if (isNotFound(err)) return null;
+    throw err;
+  }
+}
+
+/** Every saved workflow of the instance, all pages. */
+export async function listWorkflows(client: AmazonAdsClient, i: AmcInstance): Promise<AmcWorkflowDefinition[]> {
+  const out: AmcWorkflowDefinition[] = [];
+  let nextToken: string | undefined;
+  do {
+    const res = await call<{ workflows?: AmcWorkflowDefinition[]; nextToken?: string }>(client, i, {
+      method: 'GET',
+      path: '/workflows',
+      query: { nextToken },
+      what: 'AMC workflows',
+    });
+    out.push(...(res.body.workflows ?? []));
+    nextToken = res.body.nextToken || undefined;
+  } while (nextToken);
+  return out;
+}
+
+/** Creates the workflow, or updates it when AMC already has one by that id. */
+export async function upsertWorkflow(
+  client: AmazonAdsClient,
+  i: AmcInstance,
+  workflow: AmcWorkflowDefinition,
+): Promise<'created' | 'updated'> {
+  const body = {
+    workflowId: workflow.workflowId,
+    sqlQuery: workflow.sqlQuery,
+    ...(workflow.inputParameters?.length ? { inputParameters: workflow.inputParameters } : {}),
+  };
+  if ((await getWorkflow(client, i, workflow.workflowId)) === null) {
+    await call(client, i, {
       method: 'POST',
-      path: `${base(i)}/workflows`,
-      headers: headers(i),
-      rateKey: rateKey(i),
-      body: { workflowId, sqlQuery },
-      what: `create AMC workflow ${workflowId}`,
+      path: '/workflows',
+      body,
+      what: `create AMC workflow ${workflow.workflowId}`,
     });
     return 'created';
   }
-  await client.call({
+  await call(client, i, {
     method: 'PUT',
-    path: `${base(i)}/workflows/${encodeURIComponent(workflowId)}`,
-    headers: headers(i),
-    rateKey: rateKey(i),
-    body: { workflowId, sqlQuery },
-    what: `update AMC workflow ${workflowId}`,
+    path: `/workflows/${encodeURIComponent(workflow.workflowId)}`,
+    body,
+    what: `update AMC workflow ${workflow.workflowId}`,
   });
   return 'updated';
+}
+
+/** Deletes a saved workflow; AMC refuses while a schedule runs it (the AmazonApiError carries its words). */
+export async function deleteWorkflow(
+  client: AmazonAdsClient,
+  i: AmcInstance,
+  workflowId: string,
+): Promise<'deleted' | 'absent'> {
+  try {
+    await call(client, i, {
+      method: 'DELETE',
+      path: `/workflows/${encodeURIComponent(workflowId)}`,
+      what: `delete AMC workflow ${workflowId}`,
+    });
+    return 'deleted';
+  } catch (err) {
+    if (isNotFound(err)) return 'absent';
+    throw err;
+  }
+}
+
+/** A schedule (schedule-workflow.md): the workflow runs Daily or Weekly at aggregationHourUtc, weekly on aggregationStartDay. */
+export interface AmcScheduleDefinition {
+  scheduleId: string;
+  workflowId: string;
+  aggregationPeriod: 'Daily' | 'Weekly';
+  aggregationHourUtc: number;
+  aggregationStartDay?: string;
+  scheduleEnabled: boolean;
+}
+
+export async function createSchedule(client: AmazonAdsClient, i: AmcInstance, s: AmcScheduleDefinition): Promise<void> {
+  await call(client, i, { method: 'POST', path: '/schedules', body: s, what: `create AMC schedule ${s.scheduleId}` });
+}
+
+export async function updateSchedule(client: AmazonAdsClient, i: AmcInstance, s: AmcScheduleDefinition): Promise<void> {
+  await call(client, i, {
+    method: 'PUT',
+    path: `/schedules/${encodeURIComponent(s.scheduleId)}`,
+    body: s,
+    what: `update AMC schedule ${s.scheduleId}`,
+  });
+}
+
+export async function getSchedule(
+  client: AmazonAdsClient,
+  i: AmcInstance,
+  scheduleId: string,
+): Promise<AmcScheduleDefinition | null> {
+  try {
+    const res = await call<AmcScheduleDefinition & { schedule?: AmcScheduleDefinition }>(client, i, {
+      method: 'GET',
+      path: `/schedules/${encodeURIComponent(scheduleId)}`,
+      what: `AMC schedule ${scheduleId}`,
+    });
+    return res.body.schedule ?? res.body;
+  } catch (err) {
+    if (isNotFound(err)) return null;
+    throw err;
+  }
+}
+
+export async function listSchedules(client: AmazonAdsClient, i: AmcInstance): Promise<AmcScheduleDefinition[]> {
+  const out: AmcScheduleDefinition[] = [];
+  let nextToken: string | undefined;
+  do {
+    const res = await call<{ schedules?: AmcScheduleDefinition[]; nextToken?: string }>(client, i, {
+      method: 'GET',
+      path: '/schedules',
+      query: { nextToken },
+      what: 'AMC schedules',
+    });
+    out.push(...(res.body.schedules ?? []));
+    nextToken = res.body.nextToken || undefined;
+  } while (nextToken);
+  return out;
+}
+
+export async function deleteSchedule(
+  client: AmazonAdsClient,
+  i: AmcInstance,
+  scheduleId: string,
+): Promise<'deleted' | 'absent'> {
+  try {
+    await call(client, i, {
+      method: 'DELETE',
+      path: `/schedules/${encodeURIComponent(scheduleId)}`,
+      what: `delete AMC schedule ${scheduleId}`,
+    });
+    return 'deleted';
+  } catch (err) {
+    if (isNotFound(err)) return 'absent';
+    throw err;
+  }
+}
+
+/**
+ * Executions of one workflow created at or after `minCreationTime` (AMC's clock,
+ * yyyy-MM-ddTHH:mm:ss UTC), oldest first, all pages (execute-workflow.md "View workflow executions").
+ */
+export async function listExecutions(
+  client: AmazonAdsClient,
+  i: AmcInstance,
+  workflowId: string,
+  minCreationTime: string,
+): Promise<AmcExecutionStatus[]> {
+  const out: AmcExecutionStatus[] = [];
+  let nextToken: string | undefined;
+  do {
+    const res = await call<{ executions?: AmcExecutionStatus[]; nextToken?: string }>(client, i, {
+      method: 'GET',
+      path: '/workflowExecutions',
+      query: { workflowId, minCreationTime, nextToken },
+      what: `AMC executions of ${workflowId}`,
+    });
+    out.push(...(res.body.executions ?? []));
+    nextToken = res.body.nextToken || undefined;
+  } while (nextToken);
+  return out;
 }
 
 export async function createExecution(
@@ -83,12 +247,28 @@ export async function createExecution(
   return res.body.workflowExecutionId;
 }
 
+/** A data gap AMC lists on an execution (UTC); the entry's shape is not documented, this is the sandbox's. */
+export interface AmcDataGap {
+  startTime: string;
+  endTime: string;
+  reason?: string;
+}
+
 export interface AmcExecutionStatus {
   workflowExecutionId: string;
+  workflowId?: string;
   status: AmcStatus;
   statusReason?: string;
-  dataGaps?: unknown[];
+  executionCategory?: string;
+  dataGaps?: AmcDataGap[];
   outputS3URI?: string;
+  createTime?: string;
+  timeWindowStart?: string;
+  timeWindowEnd?: string;
+  timeWindowStartOriginal?: string;
+  timeWindowEndOriginal?: string;
+  timeWindowTimeZoneOriginal?: string;
+  ignoreDataGaps?: boolean;
 }
 
 export async function executionStatus(
