@@ -51,6 +51,18 @@ const ROUTES: Record<string, Isolation> = {
   'amc-runner GET /v1/amc/executions/{id}/status': 'names-resources',
   'amc-runner GET /v1/amc/executions/{id}': 'names-resources',
   'amc-runner GET /v1/amc/executions/{id}/results': 'names-resources',
+  'amc-runner GET /v1/amc/executions': 'names-resources',
+  'amc-runner GET /v1/amc/workflows': 'names-resources',
+  'amc-runner GET /v1/amc/workflows/{instanceId}/{workflowId}': 'names-resources',
+  'amc-runner PUT /v1/amc/workflows/{instanceId}/{workflowId}': 'names-resources',
+  'amc-runner DELETE /v1/amc/workflows/{instanceId}/{workflowId}': 'names-resources',
+  'amc-runner POST /v1/amc/instances/{instanceId}/drift': 'names-resources',
+  'amc-runner POST /v1/amc/schedules': 'names-resources',
+  'amc-runner GET /v1/amc/schedules': 'names-resources',
+  'amc-runner GET /v1/amc/schedules/{instanceId}/{scheduleId}': 'names-resources',
+  'amc-runner PUT /v1/amc/schedules/{instanceId}/{scheduleId}': 'names-resources',
+  'amc-runner DELETE /v1/amc/schedules/{instanceId}/{scheduleId}': 'names-resources',
+  'amc-runner GET /v1/amc/dashboard': 'own-data',
   'supplier-sync POST /v1/suppliers': 'names-resources',
   'supplier-sync POST /v1/jobs': 'names-resources',
   'supplier-sync GET /v1/jobs': 'own-data',
@@ -68,6 +80,7 @@ const FIELD_KINDS: Record<string, keyof Tenant> = {
   supplierId: 'supplierId',
   instanceId: 'instanceId',
   workflowId: 'workflowId',
+  scheduleId: 'scheduleId',
   runId: 'reportRunId',
   listingId: 'listingId',
 };
@@ -193,6 +206,7 @@ function sample(schema: Schema, name: string, ids: (kind: keyof Tenant) => strin
  */
 const NEW_NAMES: Record<string, string[]> = {
   'amc-runner POST /v1/amc/workflows': ['body.workflowId'],
+  'amc-runner POST /v1/amc/schedules': ['body.scheduleId'],
   'supplier-sync POST /v1/marketplace/integrations': ['body.listings[].listingId'],
 };
 
@@ -310,7 +324,10 @@ test("account A's key naming any of B's resources is refused, and B's data is ex
 
 test("the same requests naming only A's own resources pass the ownership checks (the refusals above are about ownership)", async () => {
   const refused: string[] = [];
-  for (const o of operations.filter((x) => ROUTES[keyOf(x)] === 'names-resources')) {
+  // Deletions go last (a schedule before its workflow), so every other request still finds A's resources.
+  const last = (o: Operation) => (o.method !== 'DELETE' ? 0 : o.path.includes('/schedules/') ? 1 : 2);
+  const ops = operations.filter((x) => ROUTES[keyOf(x)] === 'names-resources').sort((x, y) => last(x) - last(y));
+  for (const o of ops) {
     const res = await send(o, build(o, s.a, s.b, null), s.a.key);
     if (res.status === 403 || res.status === 401 || res.status >= 500)
       refused.push(`${keyOf(o)}: ${res.status} ${res.body.slice(0, 200)}`);

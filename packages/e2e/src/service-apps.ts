@@ -30,7 +30,7 @@ import { registerConnectApi } from '@adsync/entity-sync/connect-api';
 import { SANDBOX_LWA_APP } from '@adsync/shared/amazon/lwa-authorization';
 import { registerRequesterApi } from '@adsync/report-requester/api';
 import { registerReportsApi } from '@adsync/report-poller/api';
-import { registerAmcApi } from '@adsync/amc-runner/api';
+import { registerAmcRoutes } from '@adsync/amc-runner/routes';
 import { registerSupplierApi } from '@adsync/supplier-sync/api';
 import { registerDeadLetterApi } from '@adsync/etl-loader/dead-letter-api';
 import type { EventBus } from '@adsync/shared/kafka/event-bus';
@@ -58,6 +58,7 @@ export interface Tenant {
   listingId: string;
   instanceId: string;
   workflowId: string;
+  scheduleId: string;
   executionId: string;
   syncBatchId: string;
   ingestionRunId: string;
@@ -124,7 +125,7 @@ export async function startServiceApps(): Promise<ServiceApps> {
   });
   const poller = startLoop({ name: 'poll', intervalMs: 3_600_000, immediate: false, log, tick: async () => 0 });
   registerReportsApi(apps['report-poller'], { db, poller });
-  registerAmcApi(apps['amc-runner'], { db, ch: ch.ch, clients, log, defaultWindowDays: 7 });
+  registerAmcRoutes(apps['amc-runner'], { db, ch: ch.ch, clients, log, defaultWindowDays: 7 });
   registerSupplierApi(apps['supplier-sync'], { db, box, relay: async () => undefined, maxAttempts: 3 });
   // The dead-letter routes are admin-only; these suites only prove an account key is refused
   // before anything is read or sent, so no broker is needed (a replay here would say so).
@@ -179,6 +180,17 @@ export async function startServiceApps(): Promise<ServiceApps> {
     });
     const workflowId = `wf_${name}`;
     await db('amc_workflows').insert({ instance_id: instanceId, workflow_id: workflowId, sql_query: 'SELECT 1' });
+    const scheduleId = `sched_${name}`;
+    await db('amc_schedules').insert({
+      instance_id: instanceId,
+      schedule_id: scheduleId,
+      workflow_id: workflowId,
+      aggregation_period: 'Weekly',
+      aggregation_hour_utc: 4,
+      aggregation_start_day: 'Monday',
+      enabled: true,
+      discovered_until: new Date(),
+    });
     const [{ id: executionId }] = await db('amc_executions')
       .insert({
         instance_id: instanceId,
@@ -229,6 +241,7 @@ export async function startServiceApps(): Promise<ServiceApps> {
       listingId,
       instanceId,
       workflowId,
+      scheduleId,
       executionId,
       syncBatchId,
       ingestionRunId,

@@ -1,9 +1,16 @@
-/** The AMC HTTP API: instances, saved workflows, executions (create, status, detail, results). */
+/** The AMC HTTP API: instances and executions (create, history, status, detail, results). */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { AmazonApiError } from '@adsync/shared/amazon/errors';
 import { badRequest, conflict, notFound } from '@adsync/shared/http/errors';
 import { principalOf, requireAccount, requireKnownAccount } from '@adsync/shared/http/server';
-import { dateTime, idParams, nullable, object } from '@adsync/shared/http/schemas';
+import {
+  dateTime,
+  idParams,
+  nullable,
+  object,
+  page,
+  pageQueryProperties,
+  pageResponseProperties,
+} from '@adsync/shared/http/schemas';
 import { chString } from '@adsync/shared/db/clickhouse';
 import {
   OUTPUT_FORMATS,
@@ -12,19 +19,25 @@ import {
   windowProblems,
   type ExecutionInput,
 } from './amc-request.ts';
-import { upsertWorkflow } from '@adsync/shared/amazon/amc';
 import { refreshStatus, startExecution, type AmcDeps } from './executions.ts';
+import { AMC_ID, WORKFLOW_ID, ownFilters } from './workflow-api.ts';
 
 const ISO_LOCAL = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}$';
-/** AMC's identifiers: instance, advertiser and marketplace ids are short tokens of letters, digits and - _ . */
-const AMC_ID = { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,128}$' } as const;
+const STATUSES = ['queued', 'submitting', 'pending', 'running', 'completed', 'failed', 'replaced'] as const;
+const ORIGINS = ['on_demand', 'scheduled', 'rerun'] as const;
 
 const executionSchema = object(
   {
     id: { type: 'string' },
     workflowId: { type: 'string' },
     instanceId: { type: 'string' },
-    status: { type: 'string', enum: ['queued', 'submitting', 'pending', 'running', 'completed', 'failed'] },
+    status: { type: 'string', enum: [...STATUSES] },
+    origin: { type: 'string', enum: [...ORIGINS] },
+    scheduleId: nullable({ type: 'string' }),
+    rerunOf: nullable({ type: 'string' }),
+    timeWindowStart: nullable({ type: 'string' }),
+    timeWindowEnd: nullable({ type: 'string' }),
+    partial: { type: 'boolean' },
     amcStatus: nullable({ type: 'string' }),
     amcExecutionId: nullable({ type: 'string' }),
     request: {},
@@ -45,13 +58,6 @@ const executionSchema = object(
 
 export function registerAmcApi(app: FastifyInstance, deps: AmcDeps): void {
   const { db } = deps;
-
-  const instanceFor = async (req: FastifyRequest, instanceId: string) => {
-    const i = await db('amc_instances').where({ instance_id: instanceId }).first();
-    if (!i) throw notFound(`AMC instance ${instanceId} is not registered (POST /v1/amc/instances)`);
-    requireAccount(req, i.account_id);
-    return i;
-  };
 
   app.post<{ Body: { accountId: string; instanceId: string; advertiserId: string; marketplaceId: string } }>(
     '/v1/amc/instances',
@@ -96,62 +102,6 @@ export function registerAmcApi(app: FastifyInstance, deps: AmcDeps): void {
     },
   );
 
-  app.post<{
-    Body: { instanceId: string; workflowId: string; sqlQuery: string; parameters?: Record<string, unknown> };
-  }>(
-    '/v1/amc/workflows',
-    {
-      schema: {
-        summary: 'Save a workflow and create or update it in AMC',
-        body: {
-          type: 'object',
-          required: ['instanceId', 'workflowId', 'sqlQuery'],
-          additionalProperties: false,
-          properties: {
-            instanceId: AMC_ID,
-            workflowId: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,200}$' },
-            sqlQuery: { type: 'string', minLength: 1, maxLength: 262_144 },
-            parameters: { type: 'object', maxProperties: 100 },
-          },
-        },
-        response: {
-          200: object({ instanceId: { type: 'string' }, workflowId: { type: 'string' }, amc: { type: 'string' } }),
-          201: object({ instanceId: { type: 'string' }, workflowId: { type: 'string' }, amc: { type: 'string' } }),
-        },
-      },
-    },
-    async (req, reply) => {
-      const instance = await instanceFor(req, req.body.instanceId);
-      const client = await deps.clients.forAccount(instance.account_id);
-      let action;
-      try {
-        action = await upsertWorkflow(client, instance, req.body.workflowId, req.body.sqlQuery);
-      } catch (err) {
-        if (err instanceof AmazonApiError && err.kind === 'bad_request')
-          throw badRequest(`AMC refused the workflow: ${err.message}`);
-        throw err;
-      }
-      await db('amc_workflows')
-        .insert({
-          instance_id: instance.instance_id,
-          workflow_id: req.body.workflowId,
-          sql_query: req.body.sqlQuery,
-          parameters: JSON.stringify(req.body.parameters ?? {}),
-          amc_synced_at: db.fn.now(),
-        })
-        .onConflict(['instance_id', 'workflow_id'])
-        .merge({
-          sql_query: req.body.sqlQuery,
-          parameters: JSON.stringify(req.body.parameters ?? {}),
-          amc_synced_at: db.fn.now(),
-          updated_at: db.fn.now(),
-        });
-      return reply
-        .status(action === 'created' ? 201 : 200)
-        .send({ instanceId: instance.instance_id, workflowId: req.body.workflowId, amc: action });
-    },
-  );
-
   app.post<{ Body: ExecutionInput & { instanceId?: string } }>(
     '/v1/amc/executions',
     {
@@ -162,13 +112,17 @@ export function registerAmcApi(app: FastifyInstance, deps: AmcDeps): void {
           required: ['workflowId'],
           additionalProperties: false,
           properties: {
-            workflowId: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,200}$' },
+            workflowId: WORKFLOW_ID,
             instanceId: { ...AMC_ID, description: 'needed only when the workflow id is saved on several instances' },
             timeWindowType: { type: 'string', enum: [...TIME_WINDOW_TYPES], default: 'EXPLICIT' },
             timeWindowStart: { type: 'string', pattern: ISO_LOCAL },
             timeWindowEnd: { type: 'string', pattern: ISO_LOCAL },
             timeWindowTimeZone: { type: 'string', minLength: 1, maxLength: 64, default: 'UTC' },
-            outputFormat: { type: 'string', enum: [...OUTPUT_FORMATS], default: 'CSV' },
+            outputFormat: {
+              type: 'string',
+              enum: [...OUTPUT_FORMATS],
+              description: "default: the workflow's outputFormat",
+            },
             parameterValues: { type: 'object', maxProperties: 100 },
           },
         },
@@ -193,7 +147,13 @@ export function registerAmcApi(app: FastifyInstance, deps: AmcDeps): void {
         .where('w.workflow_id', req.body.workflowId);
       if (req.body.instanceId) q = q.where('w.instance_id', req.body.instanceId);
       if (p.scope === 'account') q = q.where('i.account_id', p.accountId);
-      const found = await q.select('w.instance_id', 'w.workflow_id', 'i.account_id');
+      const found = await q.select(
+        'w.instance_id',
+        'w.workflow_id',
+        'w.output_format',
+        'w.data_gap_policy',
+        'i.account_id',
+      );
       if (found.length === 0)
         throw notFound(
           `workflow ${req.body.workflowId} is not saved; save it first (POST /v1/amc/workflows) — executions never send ad-hoc SQL`,
@@ -203,7 +163,13 @@ export function registerAmcApi(app: FastifyInstance, deps: AmcDeps): void {
           instances: found.map((f) => f.instance_id),
         });
       const { instanceId: _ignored, ...input } = req.body;
-      const problems = windowProblems(buildExecutionBody(input, new Date(), deps.defaultWindowDays));
+      const problems = windowProblems(
+        buildExecutionBody(
+          { ...input, outputFormat: input.outputFormat ?? found[0].output_format },
+          new Date(),
+          deps.defaultWindowDays,
+        ),
+      );
       if (problems.length) throw badRequest(problems.join('; '), { problems });
       const started = await startExecution(deps, found[0], input);
       if (started.status === 'failed')
@@ -262,27 +228,55 @@ export function registerAmcApi(app: FastifyInstance, deps: AmcDeps): void {
       },
     },
     async (req) => {
-      const e = await own(req, req.params.id);
-      return {
-        id: e.id,
-        workflowId: e.workflow_id,
-        instanceId: e.instance_id,
-        status: e.status,
-        amcStatus: e.amc_status,
-        amcExecutionId: e.amc_execution_id,
-        request: e.request,
-        dataGaps: e.data_gaps ?? [],
-        warnings: e.warnings ?? [],
-        failureReason: e.failure_reason,
-        output_location: e.output_location,
-        row_count: e.row_count,
-        size_bytes: e.size_bytes,
-        columns: e.columns,
-        pollCount: e.poll_count,
-        createdAt: e.created_at,
-        submittedAt: e.submitted_at,
-        completedAt: e.completed_at,
-      };
+      return executionView(await own(req, req.params.id));
+    },
+  );
+
+  app.get<{
+    Querystring: {
+      instanceId?: string;
+      workflowId?: string;
+      scheduleId?: string;
+      origin?: string;
+      status?: string;
+      limit: number;
+      offset: number;
+    };
+  }>(
+    '/v1/amc/executions',
+    {
+      schema: {
+        summary: "Execution history, newest first: on-demand runs, a schedule's runs and re-runs over data gaps",
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            instanceId: AMC_ID,
+            workflowId: WORKFLOW_ID,
+            scheduleId: WORKFLOW_ID,
+            origin: { type: 'string', enum: [...ORIGINS] },
+            status: { type: 'string', enum: [...STATUSES] },
+            ...pageQueryProperties,
+          },
+        },
+        response: { 200: object({ items: { type: 'array', items: executionSchema }, ...pageResponseProperties }) },
+      },
+    },
+    async (req) => {
+      const p = principalOf(req);
+      await ownFilters(db, req, req.query);
+      let q = db('amc_executions as e').join('amc_instances as i', 'i.instance_id', 'e.instance_id');
+      if (p.scope === 'account') q = q.where('i.account_id', p.accountId);
+      if (req.query.instanceId) q = q.where('e.instance_id', req.query.instanceId);
+      if (req.query.workflowId) q = q.where('e.workflow_id', req.query.workflowId);
+      if (req.query.scheduleId) q = q.where('e.schedule_id', req.query.scheduleId);
+      if (req.query.origin) q = q.where('e.origin', req.query.origin);
+      if (req.query.status) q = q.where('e.status', req.query.status);
+      const result = await page<Record<string, unknown>>(
+        q.orderBy([{ column: 'e.created_at', order: 'desc' }, 'e.id']).select('e.*'),
+        req.query,
+      );
+      return { ...result, items: result.items.map(executionView) };
     },
   );
 
@@ -323,4 +317,36 @@ export function registerAmcApi(app: FastifyInstance, deps: AmcDeps): void {
       return { columns: e.columns, rows, total: e.row_count, nextOffset: next < (e.row_count ?? 0) ? next : null };
     },
   );
+}
+
+const isoOrNull = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a knex row
+function executionView(e: Record<string, any>) {
+  return {
+    id: e.id,
+    workflowId: e.workflow_id,
+    instanceId: e.instance_id,
+    status: e.status,
+    origin: e.origin,
+    scheduleId: e.schedule_id ?? null,
+    rerunOf: e.rerun_of ?? null,
+    timeWindowStart: e.time_window_start ?? null,
+    timeWindowEnd: e.time_window_end ?? null,
+    partial: e.partial === true,
+    amcStatus: e.amc_status,
+    amcExecutionId: e.amc_execution_id,
+    request: e.request,
+    dataGaps: e.data_gaps ?? [],
+    warnings: e.warnings ?? [],
+    failureReason: e.failure_reason,
+    output_location: e.output_location,
+    row_count: e.row_count,
+    size_bytes: e.size_bytes,
+    columns: e.columns,
+    pollCount: e.poll_count,
+    createdAt: isoOrNull(e.created_at),
+    submittedAt: isoOrNull(e.submitted_at),
+    completedAt: isoOrNull(e.completed_at),
+  };
 }

@@ -34,7 +34,10 @@ import {
   type AmcInstance,
 } from '@adsync/shared/amazon/amc';
 import { parseCsv } from './csv.ts';
-import { DEFAULT_EXECUTION_TIMEOUT_MS } from './config.ts';
+import { DEFAULT_EXECUTION_TIMEOUT_MS, DEFAULT_GAP_MAX_WAIT_MS, DEFAULT_GAP_RECHECK_MS } from './config.ts';
+import { onCompletion, whileWaiting, type DataGapPolicy } from './data-gaps.ts';
+import { discoverScheduled } from './schedules.ts';
+import type { AmcDataGap } from '@adsync/shared/amazon/amc';
 
 export const MAX_IN_FLIGHT_PER_INSTANCE = 10;
 
@@ -49,6 +52,9 @@ export interface AmcDeps {
   defaultWindowDays: number;
   /** How long an execution may stay PENDING/RUNNING at AMC before it is given up (default DEFAULT_EXECUTION_TIMEOUT_MS). */
   executionTimeoutMs?: number;
+  /** wait_and_rerun: how long after a data gap a window runs again, and how long a window may wait in all. */
+  gapRecheckMs?: number;
+  gapMaxWaitMs?: number;
   now?: () => Date;
 }
 
@@ -65,7 +71,8 @@ export const STATUS_QUEUE: QueueSpec = {
 /** Queued executions of one instance, and reservations whose submitter died. */
 const SUBMIT_QUEUE: QueueSpec = {
   table: 'amc_executions',
-  claimable: `status = 'queued' or (status = 'submitting' and next_poll_at < now())`,
+  // A queued re-run waits for its time (next_poll_at) before it takes a slot.
+  claimable: `(status = 'queued' and next_poll_at <= now()) or (status = 'submitting' and next_poll_at < now())`,
   order: 'created_at',
   claim: `status = 'submitting', next_poll_at = now() + (:lease * interval '1 millisecond'), updated_at = now()`,
   waiting: `status = 'queued'`,
@@ -81,11 +88,17 @@ async function instanceOf(db: Knex, instanceId: string): Promise<AmcInstance & {
 /** Records an execution and submits it at once if the instance has a free slot. */
 export async function startExecution(
   deps: AmcDeps,
-  workflow: { instance_id: string; workflow_id: string },
+  workflow: { instance_id: string; workflow_id: string; output_format?: string; data_gap_policy?: DataGapPolicy },
   input: ExecutionInput,
 ): Promise<{ id: string; status: string; body: AmcExecutionBody; warnings: string[]; failureReason: string | null }> {
   const now = (deps.now ?? (() => new Date()))();
-  const body = buildExecutionBody(input, now, deps.defaultWindowDays);
+  const body = buildExecutionBody(
+    { ...input, outputFormat: input.outputFormat ?? (workflow.output_format as ExecutionInput['outputFormat']) },
+    now,
+    deps.defaultWindowDays,
+  );
+  // AMC waits on missing data unless told not to; only run_anyway tells it (the other policies decide themselves).
+  if ((workflow.data_gap_policy ?? 'run_anyway') === 'run_anyway') body.ignoreDataGaps = true;
   const warnings = [lagWarning(body, now)].filter((w): w is string => w !== null);
   const [row] = await deps
     .db('amc_executions')
@@ -93,11 +106,13 @@ export async function startExecution(
       instance_id: workflow.instance_id,
       workflow_id: workflow.workflow_id,
       status: 'queued',
+      origin: 'on_demand',
       request: JSON.stringify(body),
       time_window_start: body.timeWindowStart ?? null,
       time_window_end: body.timeWindowEnd ?? null,
       time_zone: body.timeWindowTimeZone,
       output_format: body.outputFormat,
+      ignore_data_gaps: body.ignoreDataGaps === true,
       warnings: JSON.stringify(warnings),
     })
     .returning(['id']);
@@ -158,7 +173,9 @@ export async function submitQueued(deps: AmcDeps, instanceId: string): Promise<n
     } catch (err) {
       if (err instanceof AmazonApiError && err.retriable) {
         // AMC busy or throttling: back in the queue for the next tick.
-        await db('amc_executions').where({ id: e.id }).update({ status: 'queued', updated_at: db.fn.now() });
+        await db('amc_executions')
+          .where({ id: e.id })
+          .update({ status: 'queued', next_poll_at: db.fn.now(), updated_at: db.fn.now() });
         continue;
       }
       const reason =
@@ -194,7 +211,7 @@ async function doRefresh(deps: AmcDeps, id: string, freshMs: number): Promise<Re
   const { db } = deps;
   const e = await db('amc_executions').where({ id }).first();
   if (!e) throw new Error(`no execution ${id}`);
-  if (!e.amc_execution_id || ['completed', 'failed'].includes(e.status)) return e;
+  if (!e.amc_execution_id || ['completed', 'failed', 'replaced'].includes(e.status)) return e;
   if (e.status_checked_at && freshMs > 0 && Date.now() - new Date(e.status_checked_at).getTime() < freshMs) return e;
   const instance = await instanceOf(db, e.instance_id);
   const client = await deps.clients.forAccount(instance.account_id);
@@ -225,13 +242,139 @@ async function readOutput(
   return Buffer.concat(chunks);
 }
 
-/** Downloads, parses and stores the output of a SUCCEEDED execution; records its metadata. */
+const chTime = (iso: string | undefined | null): string =>
+  chDateTime(new Date(iso ? (iso.endsWith('Z') ? iso : `${iso}Z`) : 0));
+
+/** The policy and limits that decide what a data gap does to this execution. */
+async function gapContext(
+  deps: AmcDeps,
+  e: { instance_id: string; workflow_id: string; created_at: Date; chain_started_at: Date | null },
+) {
+  const w = await deps
+    .db('amc_workflows')
+    .where({ instance_id: e.instance_id, workflow_id: e.workflow_id })
+    .first('data_gap_policy');
+  return {
+    policy: (w?.data_gap_policy ?? 'run_anyway') as DataGapPolicy,
+    waitedMs: Date.now() - new Date(e.chain_started_at ?? e.created_at).getTime(),
+    maxWaitMs: deps.gapMaxWaitMs ?? DEFAULT_GAP_MAX_WAIT_MS,
+    recheckMs: deps.gapRecheckMs ?? DEFAULT_GAP_RECHECK_MS,
+  };
+}
+
+/** Queues the same window again, as a re-run of `e` (the first of a chain keeps the chain's start). */
+async function queueRerun(
+  deps: AmcDeps,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a knex row
+  e: Record<string, any>,
+  opts: { ignoreDataGaps: boolean; notBeforeMs: number },
+): Promise<string> {
+  const request = { ...e.request, ignoreDataGaps: opts.ignoreDataGaps };
+  if (!opts.ignoreDataGaps) delete request.ignoreDataGaps;
+  const [row] = await deps
+    .db('amc_executions')
+    .insert({
+      instance_id: e.instance_id,
+      workflow_id: e.workflow_id,
+      status: 'queued',
+      origin: 'rerun',
+      schedule_id: e.schedule_id ?? null,
+      rerun_of: e.id,
+      chain_started_at: e.chain_started_at ?? e.created_at,
+      request: JSON.stringify(request),
+      time_window_start: e.time_window_start,
+      time_window_end: e.time_window_end,
+      time_zone: e.time_zone,
+      output_format: e.output_format,
+      ignore_data_gaps: opts.ignoreDataGaps,
+      next_poll_at: new Date(Date.now() + opts.notBeforeMs),
+    })
+    .returning(['id']);
+  return row.id;
+}
+
+/** AMC holds the execution for missing data: the workflow's policy keeps it waiting, fails it, or hands its window on. */
+async function applyWaitingPolicy(
+  deps: AmcDeps,
+  id: string,
+  gaps: AmcDataGap[],
+): Promise<'kept' | 'failed' | 'replaced'> {
+  const { db } = deps;
+  const e = await db('amc_executions').where({ id }).first();
+  const decision = whileWaiting({
+    status: e.amc_status,
+    gaps,
+    ignoredGaps: e.ignore_data_gaps,
+    ...(await gapContext(deps, e)),
+  });
+  if (decision.action === 'keep_waiting') return 'kept';
+  const instance = await instanceOf(db, e.instance_id);
+  try {
+    await cancelExecution(await deps.clients.forAccount(instance.account_id), instance, e.amc_execution_id);
+  } catch (err) {
+    deps.log.warn({ executionId: id, err: (err as Error).message }, 'cancelling the waiting AMC execution failed');
+  }
+  if (decision.action === 'fail') {
+    await db('amc_executions').where({ id }).update({
+      status: 'failed',
+      failure_reason: decision.reason,
+      partial: true,
+      completed_at: db.fn.now(),
+      updated_at: db.fn.now(),
+    });
+    deps.log.warn(
+      { executionId: id, workflowId: e.workflow_id, reason: decision.reason },
+      'AMC execution failed on a data gap',
+    );
+    return 'failed';
+  }
+  const rerunId = await queueRerun(deps, e, decision);
+  await db('amc_executions')
+    .where({ id })
+    .update({
+      status: 'replaced',
+      failure_reason: `${decision.reason}; replaced by execution ${rerunId}`,
+      completed_at: db.fn.now(),
+      updated_at: db.fn.now(),
+    });
+  deps.log.info({ executionId: id, rerunId, workflowId: e.workflow_id }, decision.reason);
+  return 'replaced';
+}
+
+/**
+ * Downloads, parses and stores the output of a SUCCEEDED execution, tagged with its window,
+ * then writes the load to the ledger (so the latest-per-window view only ever sees complete
+ * loads), then records the metadata. A crash anywhere repeats the load: both ClickHouse tables
+ * replace by key, so it lands once. A data gap in the result follows the workflow's policy.
+ */
 export async function completeExecution(deps: AmcDeps, id: string): Promise<void> {
   const { db } = deps;
   const e = await db('amc_executions').where({ id }).first();
   const instance = await instanceOf(db, e.instance_id);
   const client = await deps.clients.forAccount(instance.account_id);
   const status = await executionStatus(client, instance, e.amc_execution_id);
+  const gaps = status.dataGaps ?? [];
+  const decision = onCompletion({ gaps, ...(await gapContext(deps, e)) });
+  const warnings = [...(e.warnings ?? []), ...(decision.warning ? [decision.warning] : [])];
+  if (!decision.load) {
+    await db('amc_executions')
+      .where({ id })
+      .update({
+        status: 'failed',
+        amc_status: 'SUCCEEDED',
+        partial: true,
+        failure_reason: decision.failReason,
+        data_gaps: JSON.stringify(gaps),
+        completed_at: db.fn.now(),
+        updated_at: db.fn.now(),
+      });
+    deps.log.warn({ executionId: id, workflowId: e.workflow_id, reason: decision.failReason }, 'AMC result not loaded');
+    return;
+  }
+  const window = {
+    time_window_start: chTime(status.timeWindowStart ?? e.time_window_start),
+    time_window_end: chTime(status.timeWindowEnd ?? e.time_window_end),
+  };
   const urls = await downloadUrls(client, instance, e.amc_execution_id);
   let columns: string[] = [];
   let rowNumber = 0;
@@ -254,6 +397,9 @@ export async function completeExecution(deps: AmcDeps, id: string): Promise<void
       execution_id: id,
       workflow_id: e.workflow_id,
       instance_id: e.instance_id,
+      schedule_id: e.schedule_id ?? '',
+      ...window,
+      partial: decision.partial ? 1 : 0,
       row_number: rowNumber++,
       row: JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? Number(v) : v)),
       loaded_at: loadedAt,
@@ -261,22 +407,53 @@ export async function completeExecution(deps: AmcDeps, id: string): Promise<void
     for (let k = 0; k < values.length; k += 10_000)
       await deps.ch.client.insert({ table: 'amc_results', format: 'JSONEachRow', values: values.slice(k, k + 10_000) });
   }
+  await deps.ch.client.insert({
+    table: 'amc_execution_loads',
+    format: 'JSONEachRow',
+    values: [
+      {
+        execution_id: id,
+        instance_id: e.instance_id,
+        workflow_id: e.workflow_id,
+        schedule_id: e.schedule_id ?? '',
+        origin: e.origin,
+        ...window,
+        partial: decision.partial ? 1 : 0,
+        data_gaps: JSON.stringify(gaps),
+        row_count: rowNumber,
+        completed_ms: Date.now(),
+      },
+    ],
+  });
   const location = status.outputS3URI ?? urls[0]?.split('?')[0] ?? null;
-  await db('amc_executions')
-    .where({ id })
-    .update({
-      status: 'completed',
-      amc_status: 'SUCCEEDED',
-      output_location: location,
-      row_count: rowNumber,
-      size_bytes: size,
-      columns: JSON.stringify(columns),
-      data_gaps: JSON.stringify(status.dataGaps ?? []),
-      completed_at: db.fn.now(),
-      updated_at: db.fn.now(),
-    });
+  await db.transaction(async (tx) => {
+    await tx('amc_executions')
+      .where({ id })
+      .update({
+        status: 'completed',
+        amc_status: 'SUCCEEDED',
+        output_location: location,
+        row_count: rowNumber,
+        size_bytes: size,
+        columns: JSON.stringify(columns),
+        data_gaps: JSON.stringify(gaps),
+        partial: decision.partial,
+        warnings: JSON.stringify(warnings),
+        completed_at: tx.fn.now(),
+        updated_at: tx.fn.now(),
+      });
+  });
+  if (decision.rerunAfterMs !== null)
+    await queueRerun(deps, e, { ignoreDataGaps: false, notBeforeMs: decision.rerunAfterMs });
   deps.log.info(
-    { executionId: id, workflowId: e.workflow_id, rows: rowNumber, sizeBytes: size },
+    {
+      executionId: id,
+      workflowId: e.workflow_id,
+      origin: e.origin,
+      rows: rowNumber,
+      sizeBytes: size,
+      partial: decision.partial,
+    },
     'AMC execution completed',
   );
 }
@@ -315,8 +492,10 @@ async function giveUp(
 export async function amcTick(
   deps: AmcDeps,
   opts: { maxPolls: number; minSpacingMs: number } = { maxPolls: 50, minSpacingMs: 10_000 },
-): Promise<{ submitted: number; polled: number; completed: number; givenUp: number }> {
+): Promise<{ discovered: number; submitted: number; polled: number; completed: number; givenUp: number }> {
   const { db } = deps;
+  // A schedule's runs are found first, so the slots they hold count before anything is submitted.
+  const discovered = await discoverScheduled(db, deps.clients, deps.log);
   let submitted = 0;
   for (const instanceId of await db('amc_executions')
     .whereIn('status', ['queued', 'submitting'])
@@ -345,6 +524,9 @@ export async function amcTick(
       if (r.amc_status === 'SUCCEEDED') {
         await completeExecution(deps, e.id);
         completed++;
+      } else if (r.amc_status === 'PENDING') {
+        const gaps = (typeof r.data_gaps === 'string' ? JSON.parse(r.data_gaps) : r.data_gaps) ?? [];
+        if ((await applyWaitingPolicy(deps, e.id, gaps)) !== 'kept') givenUp++;
       }
     } catch (err) {
       deps.log.warn({ executionId: e.id, err: (err as Error).message }, 'AMC poll failed; will retry');
@@ -352,7 +534,7 @@ export async function amcTick(
   }
   if (givenUp || completed)
     for (const instanceId of new Set(due.map((e) => e.instance_id))) submitted += await submitQueued(deps, instanceId);
-  return { submitted, polled: due.length, completed, givenUp };
+  return { discovered: discovered.found, submitted, polled: due.length, completed, givenUp };
 }
 
 /** Executions queued or in flight, and the oldest one's age, for status and metrics. */

@@ -1,7 +1,9 @@
-// amc-runner: AMC executions of saved workflows (HTTP), carried to completion by a background tick.
+// amc-runner: saved AMC workflows and their schedules, and every execution (on demand, a schedule's own runs,
+// re-runs over data gaps) carried to completion and loaded by a background tick.
 import { runService } from '@adsync/shared/runtime/service';
 import { amcConfigShape } from './config.ts';
-import { registerAmcApi } from './api.ts';
+import { registerAmcRoutes } from './routes.ts';
+import { driftTick } from './dashboard-api.ts';
 import { amcTick, STATUS_QUEUE } from './executions.ts';
 
 await runService({
@@ -11,19 +13,24 @@ await runService({
   queues: { amc_executions: STATUS_QUEUE },
   listen: (cfg) => ({ host: cfg.AMC_RUNNER_HOST, port: cfg.AMC_RUNNER_PORT }),
   start: (rt, app) => {
+    const { cfg, db, ch, clients, log } = rt;
     const deps = {
-      db: rt.db,
-      ch: rt.ch,
-      clients: rt.clients,
-      log: rt.log,
-      defaultWindowDays: rt.cfg.AMC_DEFAULT_WINDOW_DAYS,
-      executionTimeoutMs: rt.cfg.AMC_EXECUTION_TIMEOUT_MS,
+      db,
+      ch,
+      clients,
+      log,
+      defaultWindowDays: cfg.AMC_DEFAULT_WINDOW_DAYS,
+      executionTimeoutMs: cfg.AMC_EXECUTION_TIMEOUT_MS,
+      gapRecheckMs: cfg.AMC_GAP_RECHECK_MS,
+      gapMaxWaitMs: cfg.AMC_GAP_MAX_WAIT_MS,
     };
-    registerAmcApi(app, deps);
+    registerAmcRoutes(app, { ...deps, dashboardFile: cfg.AMC_DASHBOARD_FILE });
     rt.loop({
       name: 'executions',
-      intervalMs: rt.cfg.AMC_POLL_INTERVAL_MS,
-      tick: () => amcTick(deps, { maxPolls: 50, minSpacingMs: rt.cfg.AMC_POLL_MIN_SPACING_MS }),
+      intervalMs: cfg.AMC_POLL_INTERVAL_MS,
+      tick: () => amcTick(deps, { maxPolls: 50, minSpacingMs: cfg.AMC_POLL_MIN_SPACING_MS }),
     });
+    const dashboard = { db, ch, clients, log, file: cfg.AMC_DASHBOARD_FILE };
+    rt.loop({ name: 'drift', intervalMs: cfg.AMC_DRIFT_CHECK_INTERVAL_MS, tick: () => driftTick(dashboard) });
   },
 });

@@ -1,0 +1,277 @@
+/**
+ * AMC schedules, and the module that owns `amc_schedules`: adsync's copy of the schedules it
+ * made in AMC, and discovery of the executions AMC starts for them. AMC runs a schedule on its
+ * own; adsync finds each run by listing the workflow's executions created since the last look
+ * (execute-workflow.md: workflowId + minCreationTime), records it once (a unique AMC execution
+ * id), and from there it is followed, downloaded and loaded like an on-demand execution.
+ */
+import type { Knex } from '@adsync/shared/db/postgres';
+import type { AmazonClients } from '@adsync/shared/amazon/account-clients';
+import type { Logger } from '@adsync/shared/logger';
+import { conflict, notFound } from '@adsync/shared/http/errors';
+import {
+  createSchedule as createAtAmc,
+  deleteSchedule as deleteAtAmc,
+  listExecutions,
+  updateSchedule as updateAtAmc,
+  type AmcExecutionStatus,
+  type AmcInstance,
+  type AmcScheduleDefinition,
+} from '@adsync/shared/amazon/amc';
+import { amcRefusal, findWorkflow } from './workflows.ts';
+import { mapStatus } from './amc-request.ts';
+
+export const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'] as const;
+
+export interface ScheduleRow {
+  instance_id: string;
+  schedule_id: string;
+  workflow_id: string;
+  aggregation_period: 'Daily' | 'Weekly';
+  aggregation_hour_utc: number;
+  aggregation_start_day: string | null;
+  enabled: boolean;
+  discovered_until: Date;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface ScheduleInput {
+  scheduleId: string;
+  workflowId: string;
+  aggregationPeriod: 'Daily' | 'Weekly';
+  aggregationHourUtc: number;
+  aggregationStartDay?: string;
+  enabled: boolean;
+}
+
+type Instance = AmcInstance & { account_id: string };
+
+/** A discovered execution is looked for again this far back, in case AMC lists it late; the unique id keeps it once. */
+const DISCOVERY_OVERLAP_MS = 3600_000;
+
+export const toAmc = (s: ScheduleInput): AmcScheduleDefinition => ({
+  scheduleId: s.scheduleId,
+  workflowId: s.workflowId,
+  aggregationPeriod: s.aggregationPeriod,
+  aggregationHourUtc: s.aggregationHourUtc,
+  // Weekly runs start on a day; AMC would default it to the day of creation, so adsync always says which.
+  ...(s.aggregationPeriod === 'Weekly'
+    ? { aggregationStartDay: s.aggregationStartDay ?? WEEKDAYS[new Date().getUTCDay()] }
+    : {}),
+  scheduleEnabled: s.enabled,
+});
+
+export async function findSchedule(db: Knex, instanceId: string, scheduleId: string): Promise<ScheduleRow> {
+  const s = await db('amc_schedules').where({ instance_id: instanceId, schedule_id: scheduleId }).first();
+  if (!s) throw notFound(`schedule ${scheduleId} is not saved on AMC instance ${instanceId} (POST /v1/amc/schedules)`);
+  return s;
+}
+
+/** Schedules, of one account, instance or workflow, in a stable order (a query to page). */
+export function schedulesQuery(db: Knex, filter: { accountId?: string; instanceId?: string; workflowId?: string }) {
+  let q = db('amc_schedules as s').join('amc_instances as i', 'i.instance_id', 's.instance_id');
+  if (filter.accountId) q = q.where('i.account_id', filter.accountId);
+  if (filter.instanceId) q = q.where('s.instance_id', filter.instanceId);
+  if (filter.workflowId) q = q.where('s.workflow_id', filter.workflowId);
+  return q.orderBy(['s.instance_id', 's.schedule_id']).select('s.*');
+}
+
+const rowOf = (s: AmcScheduleDefinition) => ({
+  workflow_id: s.workflowId,
+  aggregation_period: s.aggregationPeriod,
+  aggregation_hour_utc: s.aggregationHourUtc,
+  aggregation_start_day: s.aggregationStartDay ?? null,
+  enabled: s.scheduleEnabled,
+});
+
+/** Creates the schedule in AMC for a workflow adsync saved, then our copy; discovery starts from now. */
+export async function createSchedule(
+  db: Knex,
+  clients: AmazonClients,
+  instance: Instance,
+  input: ScheduleInput,
+): Promise<ScheduleRow> {
+  await findWorkflow(db, instance.instance_id, input.workflowId);
+  const existing = await db('amc_schedules')
+    .where({ instance_id: instance.instance_id, schedule_id: input.scheduleId })
+    .first();
+  if (existing)
+    throw conflict(
+      `schedule ${input.scheduleId} already exists on ${instance.instance_id}; change it with PUT /v1/amc/schedules/${instance.instance_id}/${input.scheduleId}`,
+    );
+  const definition = toAmc(input);
+  try {
+    await createAtAmc(await clients.forAccount(instance.account_id), instance, definition);
+  } catch (err) {
+    amcRefusal(err, `create schedule ${input.scheduleId}`);
+  }
+  const [row] = await db('amc_schedules')
+    .insert({
+      instance_id: instance.instance_id,
+      schedule_id: input.scheduleId,
+      ...rowOf(definition),
+      discovered_until: new Date(Date.now() - DISCOVERY_OVERLAP_MS),
+    })
+    .returning('*');
+  return row;
+}
+
+/** Changes a schedule (AMC takes the whole schedule on PUT); enabling and disabling are changes of `enabled`. */
+export async function updateSchedule(
+  db: Knex,
+  clients: AmazonClients,
+  instance: Instance,
+  scheduleId: string,
+  patch: Partial<Omit<ScheduleInput, 'scheduleId' | 'workflowId'>>,
+): Promise<ScheduleRow> {
+  const current = await findSchedule(db, instance.instance_id, scheduleId);
+  const merged: ScheduleInput = {
+    scheduleId,
+    workflowId: current.workflow_id,
+    aggregationPeriod: patch.aggregationPeriod ?? current.aggregation_period,
+    aggregationHourUtc: patch.aggregationHourUtc ?? current.aggregation_hour_utc,
+    aggregationStartDay: patch.aggregationStartDay ?? current.aggregation_start_day ?? undefined,
+    enabled: patch.enabled ?? current.enabled,
+  };
+  const definition = toAmc(merged);
+  try {
+    await updateAtAmc(await clients.forAccount(instance.account_id), instance, definition);
+  } catch (err) {
+    amcRefusal(err, `update schedule ${scheduleId}`);
+  }
+  const [row] = await db('amc_schedules')
+    .where({ instance_id: instance.instance_id, schedule_id: scheduleId })
+    .update({ ...rowOf(definition), updated_at: db.fn.now() })
+    .returning('*');
+  return row;
+}
+
+/** Deletes the schedule at AMC, then ours. Executions it already started stay, and are still loaded. */
+export async function deleteSchedule(db: Knex, clients: AmazonClients, instance: Instance, scheduleId: string) {
+  await findSchedule(db, instance.instance_id, scheduleId);
+  try {
+    await deleteAtAmc(await clients.forAccount(instance.account_id), instance, scheduleId);
+  } catch (err) {
+    amcRefusal(err, `delete schedule ${scheduleId}`);
+  }
+  await db('amc_schedules').where({ instance_id: instance.instance_id, schedule_id: scheduleId }).delete();
+}
+
+const utc = (s: string | undefined) => (s ? Date.parse(s.endsWith('Z') ? s : `${s}Z`) : NaN);
+
+/**
+ * Which of the workflow's schedules started an execution: the one whose period is the
+ * execution's window length (a workflow may run daily and weekly). Pure.
+ */
+export function scheduleOf(
+  schedules: Pick<ScheduleRow, 'schedule_id' | 'aggregation_period'>[],
+  e: Pick<AmcExecutionStatus, 'timeWindowStart' | 'timeWindowEnd'> & { scheduleId?: string },
+): string | null {
+  if (e.scheduleId && schedules.some((s) => s.schedule_id === e.scheduleId)) return e.scheduleId;
+  const days = Math.round((utc(e.timeWindowEnd) - utc(e.timeWindowStart)) / 86_400_000);
+  const period = days === 1 ? 'Daily' : days === 7 ? 'Weekly' : null;
+  return schedules.find((s) => s.aggregation_period === period)?.schedule_id ?? schedules[0]?.schedule_id ?? null;
+}
+
+/** AMC's window echo as a request adsync could send again (local times in the caller's zone). */
+export function requestOf(e: AmcExecutionStatus, outputFormat: string) {
+  const local = (original: string | undefined, utcValue: string | undefined) =>
+    (original ?? utcValue ?? '').replace(/Z$/, '').slice(0, 19);
+  return {
+    workflowId: e.workflowId!,
+    timeWindowType: 'EXPLICIT',
+    timeWindowStart: local(e.timeWindowStartOriginal, e.timeWindowStart),
+    timeWindowEnd: local(e.timeWindowEndOriginal, e.timeWindowEnd),
+    timeWindowTimeZone: e.timeWindowTimeZoneOriginal ?? 'UTC',
+    outputFormat,
+    parameterValues: {},
+  };
+}
+
+/**
+ * Finds the executions AMC started for our schedules and records each once. Returns how many
+ * were new. An execution AMC already finished is recorded as running, so the status queue
+ * completes (downloads and loads) it like any other.
+ */
+export async function discoverScheduled(
+  db: Knex,
+  clients: AmazonClients,
+  log: Logger,
+): Promise<{ found: number; instances: string[] }> {
+  const groups: { instance_id: string; workflow_id: string; since: Date }[] = await db('amc_schedules')
+    .groupBy('instance_id', 'workflow_id')
+    .select('instance_id', 'workflow_id', db.raw('min(discovered_until) as since'));
+  let found = 0;
+  const touched = new Set<string>();
+  for (const g of groups) {
+    try {
+      const instance: Instance = await db('amc_instances').where({ instance_id: g.instance_id }).first();
+      const workflow = await db('amc_workflows')
+        .where({ instance_id: g.instance_id, workflow_id: g.workflow_id })
+        .first('output_format');
+      const schedules: ScheduleRow[] = await db('amc_schedules').where({
+        instance_id: g.instance_id,
+        workflow_id: g.workflow_id,
+      });
+      const client = await clients.forAccount(instance.account_id);
+      const since = new Date(g.since).toISOString().slice(0, 19);
+      const executions = await listExecutions(client, instance, g.workflow_id, since);
+      let newest = new Date(g.since).getTime();
+      for (const e of executions) {
+        const created = utc(e.createTime);
+        if (Number.isFinite(created)) newest = Math.max(newest, created);
+        // AD_HOC runs are someone's on-demand executions (ours are recorded when submitted).
+        if (e.executionCategory === 'AD_HOC') continue;
+        const status = mapStatus(e.status);
+        const request = requestOf(
+          { ...e, workflowId: e.workflowId ?? g.workflow_id },
+          workflow?.output_format ?? 'CSV',
+        );
+        const inserted = await db('amc_executions')
+          .insert({
+            instance_id: g.instance_id,
+            workflow_id: g.workflow_id,
+            origin: 'scheduled',
+            schedule_id: scheduleOf(schedules, e as AmcExecutionStatus & { scheduleId?: string }),
+            amc_execution_id: e.workflowExecutionId,
+            amc_status: e.status,
+            // Finished at AMC already: the status queue's next poll downloads and loads it.
+            status: status === 'completed' ? 'running' : status,
+            failure_reason: status === 'failed' ? (e.statusReason ?? `AMC status ${e.status}`) : null,
+            completed_at: status === 'failed' ? db.fn.now() : null,
+            request: JSON.stringify(request),
+            time_window_start: request.timeWindowStart,
+            time_window_end: request.timeWindowEnd,
+            time_zone: request.timeWindowTimeZone,
+            output_format: request.outputFormat,
+            ignore_data_gaps: e.ignoreDataGaps === true,
+            data_gaps: JSON.stringify(e.dataGaps ?? []),
+            submitted_at: Number.isFinite(created) ? new Date(created) : db.fn.now(),
+            next_poll_at: db.fn.now(),
+          })
+          .onConflict(['instance_id', 'amc_execution_id'])
+          .ignore()
+          .returning('id');
+        if (inserted.length > 0) {
+          found++;
+          touched.add(g.instance_id);
+          log.info(
+            { instanceId: g.instance_id, workflowId: g.workflow_id, amcExecutionId: e.workflowExecutionId },
+            'AMC started a scheduled execution; following it',
+          );
+        }
+      }
+      await db('amc_schedules')
+        .where({ instance_id: g.instance_id, workflow_id: g.workflow_id })
+        .where('discovered_until', '<', new Date(newest - DISCOVERY_OVERLAP_MS))
+        .update({ discovered_until: new Date(newest - DISCOVERY_OVERLAP_MS) });
+    } catch (err) {
+      log.warn(
+        { instanceId: g.instance_id, workflowId: g.workflow_id, err: (err as Error).message },
+        'discovering scheduled AMC executions failed; the next tick tries again',
+      );
+    }
+  }
+  return { found, instances: [...touched] };
+}
