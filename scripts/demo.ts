@@ -220,6 +220,7 @@ try {
   start('amc-runner', 'services/amc-runner/src/main.ts', {
     AMC_POLL_INTERVAL_MS: '1000',
     AMC_POLL_MIN_SPACING_MS: '500',
+    AMC_DASHBOARD_FILE: `${logs}/amc-dashboard.json`,
   });
   start('supplier-sync', 'services/supplier-sync/src/main.ts', { SUPPLIER_TICK_MS: '1000' });
   for (const [name, port] of Object.entries(PORTS)) await waitHealthy(name, `http://127.0.0.1:${port}/ready`);
@@ -346,6 +347,62 @@ try {
       `  ${done.status}: ${done.row_count ?? 0} rows, ${done.size_bytes ?? 0} bytes at ${done.output_location ?? '-'}${done.failureReason ? ` (${done.failureReason})` : ''}`,
     );
     if (done.status !== 'completed') exitCode = 1;
+  }
+
+  step('AMC: a weekly schedule, and its first run found, loaded and kept per window');
+  const runAt = new Date(Date.now() + 3600_000);
+  const scheduleBody = {
+    aggregationPeriod: 'Weekly',
+    aggregationHourUtc: runAt.getUTCHours(),
+    aggregationStartDay: ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'][
+      runAt.getUTCDay()
+    ],
+    enabled: true,
+  };
+  const saved = await fetch(`http://127.0.0.1:${PORTS['amc-runner']}/v1/amc/schedules`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      instanceId: 'amcdemo01',
+      scheduleId: 'demo_reach_weekly',
+      workflowId: 'demo_reach',
+      ...scheduleBody,
+    }),
+  });
+  // A previous demo made it already (in this database, not in this sandbox): start it afresh.
+  if (saved.status === 409) {
+    await db('amc_schedules').where({ instance_id: 'amcdemo01', schedule_id: 'demo_reach_weekly' }).delete();
+    await api('amc-runner', 'POST', '/v1/amc/schedules', {
+      instanceId: 'amcdemo01',
+      scheduleId: 'demo_reach_weekly',
+      workflowId: 'demo_reach',
+      ...scheduleBody,
+    });
+  } else if (saved.status !== 201) throw new Error(`creating the schedule: ${saved.status} ${await saved.text()}`);
+  console.log(
+    `  schedule demo_reach_weekly: every ${scheduleBody.aggregationStartDay} at ${scheduleBody.aggregationHourUtc}:00 UTC; the sandbox's clock jumps a week so AMC runs it`,
+  );
+  const week = 7 * 86_400_000;
+  await fetch(`${SANDBOX}/_sandbox/clock`, { method: 'POST', body: JSON.stringify({ advanceMs: week }) });
+  try {
+    const run = await until('the first scheduled run', async () => {
+      const { items } = await api<{
+        items: { id: string; status: string; timeWindowStart: string; timeWindowEnd: string; row_count: number }[];
+      }>('amc-runner', 'GET', '/v1/amc/executions?scheduleId=demo_reach_weekly&origin=scheduled');
+      return items.find((e) => e.status === 'completed' || e.status === 'failed');
+    });
+    const latest = await ch.client.query({
+      query: `SELECT count() AS n FROM amc_results_latest WHERE workflow_id = 'demo_reach' AND execution_id = '${run.id}'`,
+      format: 'JSONEachRow',
+    });
+    const n = (await latest.json<{ n: string }>())[0]?.n ?? '0';
+    console.log(
+      `  ${run.status}: run ${run.id} over ${run.timeWindowStart} → ${run.timeWindowEnd} UTC, ${run.row_count ?? 0} rows loaded, ${n} serving that window in amc_results_latest`,
+    );
+    console.log(`  dashboard with a panel per workflow: ${logs}/amc-dashboard.json (GET /v1/amc/dashboard)`);
+    if (run.status !== 'completed' || Number(n) !== run.row_count) exitCode = 1;
+  } finally {
+    await fetch(`${SANDBOX}/_sandbox/clock`, { method: 'POST', body: JSON.stringify({ advanceMs: -week }) });
   }
 
   step('supplier cycle: BigBuy import, then price, stock and order updates');

@@ -55,6 +55,8 @@ export interface AmcDeps {
   /** wait_and_rerun: how long after a data gap a window runs again, and how long a window may wait in all. */
   gapRecheckMs?: number;
   gapMaxWaitMs?: number;
+  /** Called after a tick completed executions (the AMC dashboard's columns follow the latest results). */
+  onCompleted?: () => Promise<unknown>;
   now?: () => Date;
 }
 
@@ -534,6 +536,12 @@ export async function amcTick(
   }
   if (givenUp || completed)
     for (const instanceId of new Set(due.map((e) => e.instance_id))) submitted += await submitQueued(deps, instanceId);
+  if (completed > 0 && deps.onCompleted)
+    await deps
+      .onCompleted()
+      .catch((err) =>
+        deps.log.warn({ err: (err as Error).message }, 'refreshing after completed AMC executions failed'),
+      );
   return { discovered: discovered.found, submitted, polled: due.length, completed, givenUp };
 }
 

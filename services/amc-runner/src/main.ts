@@ -14,6 +14,7 @@ await runService({
   listen: (cfg) => ({ host: cfg.AMC_RUNNER_HOST, port: cfg.AMC_RUNNER_PORT }),
   start: (rt, app) => {
     const { cfg, db, ch, clients, log } = rt;
+    const dashboard = { db, ch, clients, log, file: cfg.AMC_DASHBOARD_FILE };
     const deps = {
       db,
       ch,
@@ -23,6 +24,7 @@ await runService({
       executionTimeoutMs: cfg.AMC_EXECUTION_TIMEOUT_MS,
       gapRecheckMs: cfg.AMC_GAP_RECHECK_MS,
       gapMaxWaitMs: cfg.AMC_GAP_MAX_WAIT_MS,
+      onCompleted: () => driftTick(dashboard, { driftCheck: false }),
     };
     registerAmcRoutes(app, { ...deps, dashboardFile: cfg.AMC_DASHBOARD_FILE });
     rt.loop({
@@ -30,7 +32,6 @@ await runService({
       intervalMs: cfg.AMC_POLL_INTERVAL_MS,
       tick: () => amcTick(deps, { maxPolls: 50, minSpacingMs: cfg.AMC_POLL_MIN_SPACING_MS }),
     });
-    const dashboard = { db, ch, clients, log, file: cfg.AMC_DASHBOARD_FILE };
     rt.loop({ name: 'drift', intervalMs: cfg.AMC_DRIFT_CHECK_INTERVAL_MS, tick: () => driftTick(dashboard) });
   },
 });
