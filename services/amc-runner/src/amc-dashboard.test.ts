@@ -14,7 +14,7 @@ test("a panel reads its workflow's newest window, numbers as numbers, whatever t
   assert.match(sql, /FROM amc_results_latest WHERE instance_id = 'inst\\'1' AND workflow_id = 'wf'/);
   assert.match(
     sql,
-    /time_window_end = \(SELECT max\(time_window_end\) FROM amc_execution_loads FINAL WHERE instance_id = 'inst\\'1'/,
+    /\(time_window_start, time_window_end\) IN \(SELECT time_window_start, time_window_end FROM amc_execution_loads FINAL WHERE instance_id = 'inst\\'1' AND workflow_id = 'wf' ORDER BY time_window_end DESC, time_window_start ASC LIMIT 1\)/,
   );
   assert.match(sql, /visitParamExtractString\(row, 'campaign'\) AS `campaign`/);
   assert.match(

@@ -7,6 +7,7 @@
  * The SQL keeps to what ClickHouse 18.16 runs (visitParamExtract*, not JSONExtract*).
  */
 import { writeFile, rename } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
 import type { Knex } from '@adsync/shared/db/postgres';
 import type { ClickHouse } from '@adsync/shared/db/clickhouse';
 import { chString } from '@adsync/shared/db/clickhouse';
@@ -33,7 +34,8 @@ export function panelSql(w: WorkflowOutput): string {
   return [
     `SELECT toString(time_window_start) AS window_start, toString(time_window_end) AS window_end, partial${cols.length ? ', ' : ''}${cols.join(', ')}`,
     `FROM amc_results_latest`,
-    `WHERE ${where} AND time_window_end = (SELECT max(time_window_end) FROM amc_execution_loads FINAL WHERE ${where})`,
+    // One window: the newest end, and of windows ending then (a daily and a weekly run), the widest.
+    `WHERE ${where} AND (time_window_start, time_window_end) IN (SELECT time_window_start, time_window_end FROM amc_execution_loads FINAL WHERE ${where} ORDER BY time_window_end DESC, time_window_start ASC LIMIT 1)`,
     `ORDER BY row_number`,
   ].join(' ');
 }
@@ -110,6 +112,8 @@ const isNumeric = (v: unknown) =>
 /** Writes the dashboard atomically (Grafana never reads half a file). */
 export async function writeAmcDashboard(file: string, db: Knex, ch: ClickHouse): Promise<void> {
   const json = JSON.stringify(amcDashboard(await workflowOutputs(db, ch)), null, 2);
-  await writeFile(`${file}.tmp`, json);
-  await rename(`${file}.tmp`, file);
+  // A temporary name of its own, so two writers (replicas, the API and the tick) never swap in half a file.
+  const tmp = `${file}.${process.pid}.${randomUUID()}.tmp`;
+  await writeFile(tmp, json);
+  await rename(tmp, file);
 }

@@ -313,6 +313,49 @@ test('a weekly schedule runs three times over three simulated weeks, and each ru
   await ok('DELETE', '/v1/amc/schedules/amclife1/ptc_weekly');
 });
 
+test("a schedule's runs are not lost: adopted after a crash, found after deletion, loaded however late, in AMC's format", async () => {
+  await ok('POST', '/v1/amc/workflows', {
+    instanceId: 'amclife1',
+    workflowId: 'late_runs',
+    sqlQuery: 'SELECT 1',
+    outputFormat: 'PARQUET',
+  });
+  // AMC made the schedule, but a crash kept us from recording it: creating it again adopts AMC's.
+  sandbox.state.amcSchedules.set('amclife1|late_daily', {
+    instanceId: 'amclife1',
+    scheduleId: 'late_daily',
+    workflowId: 'late_runs',
+    aggregationPeriod: 'Daily',
+    aggregationHourUtc: 2,
+    aggregationStartDay: 'Monday',
+    scheduleEnabled: true,
+    lastRunAt: sandbox.state.now().getTime(),
+    headers: { advertiserId: 'ENT1', marketplaceId: 'ATVPDKIKX0DER' },
+  });
+  const adopted = await call('POST', '/v1/amc/schedules', {
+    instanceId: 'amclife1',
+    scheduleId: 'late_daily',
+    workflowId: 'late_runs',
+    aggregationPeriod: 'Daily',
+    aggregationHourUtc: 3,
+  });
+  assert.equal(adopted.statusCode, 201, adopted.body);
+  assert.equal(sandbox.state.amcSchedules.get('amclife1|late_daily')!.aggregationHourUtc, 3, 'ours now, at AMC too');
+  // AMC runs it, and the schedule is deleted before adsync looked: the run is still found.
+  sandbox.state.clockOffsetMs += DAY;
+  await ok('DELETE', '/v1/amc/schedules/amclife1/late_daily');
+  const [run] = await pg.db('amc_executions').where({ workflow_id: 'late_runs' });
+  assert.equal(run?.origin, 'scheduled', 'found while deleting');
+  // adsync was away long enough that the run finished long ago: it is loaded, not given up.
+  await new Promise((r) => setTimeout(r, 400));
+  const late = { ...deps, executionTimeoutMs: 1 };
+  await amcTick(late, { maxPolls: 200, minSpacingMs: 0 });
+  const done = await pg.db('amc_executions').where({ id: run.id }).first();
+  assert.equal(done.status, 'completed', done.failure_reason);
+  // The workflow's on-demand format is Parquet; the schedule's run wrote CSV, and was read as CSV.
+  assert.deepEqual(await storedRows(run.id), expectedRows(atAmc(run.amc_execution_id)));
+});
+
 test("AMC's in-flight limit counts a schedule's runs: an on-demand execution waits for a free slot", async () => {
   sandbox.setFaults({ amcExecutionMs: 3000 });
   try {
@@ -434,7 +477,10 @@ test('data gaps follow the workflow policy: run anyway (partial), fail with the 
       chain.slice(0, -1).map((e) => e.status),
       chain.slice(0, -1).map(() => 'replaced'),
     );
-    for (const e of chain.slice(0, -1)) assert.equal(atAmc(e.amc_execution_id).cancelled, true);
+    for (const e of chain.slice(0, -1)) {
+      assert.equal(atAmc(e.amc_execution_id).cancelled, true);
+      assert.equal(e.cancel_requested_at, null, 'AMC confirmed the cancellation, so the slot is free');
+    }
     assert.match(chain[0].failure_reason, /policy wait_and_rerun frees the slot and runs the window again/);
     const amcDone = atAmc(done.amc_execution_id);
     assert.deepEqual(await storedRows(done.id), expectedRows(amcDone));

@@ -73,8 +73,10 @@ export const STATUS_QUEUE: QueueSpec = {
 /** Queued executions of one instance, and reservations whose submitter died. */
 const SUBMIT_QUEUE: QueueSpec = {
   table: 'amc_executions',
-  // A queued re-run waits for its time (next_poll_at) before it takes a slot.
-  claimable: `(status = 'queued' and next_poll_at <= now()) or (status = 'submitting' and next_poll_at < now())`,
+  // A queued re-run waits for its time (next_poll_at), and for AMC to confirm its predecessor cancelled
+  // (AMC refuses an overlapping execution of the same workflow while the old one lives).
+  claimable: `((status = 'queued' and next_poll_at <= now()) or (status = 'submitting' and next_poll_at < now()))
+    and not exists (select 1 from amc_executions p where p.id = amc_executions.rerun_of and p.cancel_requested_at is not null)`,
   order: 'created_at',
   claim: `status = 'submitting', next_poll_at = now() + (:lease * interval '1 millisecond'), updated_at = now()`,
   waiting: `status = 'queued'`,
@@ -137,7 +139,9 @@ async function reserveSlots(
           .where((q) =>
             q
               .whereIn('status', ['pending', 'running'])
-              .orWhere((s) => s.where('status', 'submitting').where('next_poll_at', '>=', tx.fn.now())),
+              .orWhere((s) => s.where('status', 'submitting').where('next_poll_at', '>=', tx.fn.now()))
+              // Given up or replaced, but AMC has not confirmed the cancellation: it may still hold a slot.
+              .orWhereNotNull('cancel_requested_at'),
           )
           .count<{ c: string }[]>('* as c')
       )[0]!.c,
@@ -230,7 +234,9 @@ async function doRefresh(deps: AmcDeps, id: string, freshMs: number): Promise<Re
   if (status !== e.status) update.status = status;
   if (mapped === 'failed')
     Object.assign(update, { failure_reason: s.statusReason ?? `AMC status ${s.status}`, completed_at: db.fn.now() });
-  await db('amc_executions').where({ id }).update(update);
+  // Only over the state read: a transition the tick made meanwhile (replaced, given up, completed) stands.
+  const n = await db('amc_executions').where({ id, status: e.status }).update(update);
+  if (n === 0) return db('amc_executions').where({ id }).first();
   return { ...e, ...update, status, amc_status: s.status };
 }
 
@@ -264,17 +270,28 @@ async function gapContext(
   };
 }
 
-/** Queues the same window again, as a re-run of `e` (the first of a chain keeps the chain's start). */
+/**
+ * Queues the same window again, as a re-run of `e` (the first of a chain keeps the chain's start).
+ * A relative window (MOST_RECENT_DAY, …) is pinned to the one AMC resolved, so the re-run covers
+ * the same hours and replaces the result of that window.
+ */
 async function queueRerun(
-  deps: AmcDeps,
+  db: Knex,
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a knex row
   e: Record<string, any>,
   opts: { ignoreDataGaps: boolean; notBeforeMs: number },
+  resolved: { timeWindowStart?: string; timeWindowEnd?: string },
 ): Promise<string> {
   const request = { ...e.request, ignoreDataGaps: opts.ignoreDataGaps };
   if (!opts.ignoreDataGaps) delete request.ignoreDataGaps;
-  const [row] = await deps
-    .db('amc_executions')
+  if (request.timeWindowType !== 'EXPLICIT' && resolved.timeWindowStart && resolved.timeWindowEnd)
+    Object.assign(request, {
+      timeWindowType: 'EXPLICIT',
+      timeWindowStart: resolved.timeWindowStart.replace(/Z$/, '').slice(0, 19),
+      timeWindowEnd: resolved.timeWindowEnd.replace(/Z$/, '').slice(0, 19),
+      timeWindowTimeZone: 'UTC',
+    });
+  const [row] = await db('amc_executions')
     .insert({
       instance_id: e.instance_id,
       workflow_id: e.workflow_id,
@@ -284,15 +301,48 @@ async function queueRerun(
       rerun_of: e.id,
       chain_started_at: e.chain_started_at ?? e.created_at,
       request: JSON.stringify(request),
-      time_window_start: e.time_window_start,
-      time_window_end: e.time_window_end,
-      time_zone: e.time_zone,
+      time_window_start: request.timeWindowStart ?? e.time_window_start,
+      time_window_end: request.timeWindowEnd ?? e.time_window_end,
+      time_zone: request.timeWindowTimeZone ?? e.time_zone,
       output_format: e.output_format,
       ignore_data_gaps: opts.ignoreDataGaps,
       next_poll_at: new Date(Date.now() + opts.notBeforeMs),
     })
     .returning(['id']);
   return row.id;
+}
+
+/**
+ * Asks AMC to cancel an execution adsync has already let go of (given up, failed or replaced,
+ * recorded first with `cancel_requested_at`). Until AMC confirms, the row keeps counting against
+ * the instance's slots and its re-run waits; a later tick asks again.
+ */
+async function cancelAtAmc(deps: AmcDeps, e: { id: string; instance_id: string; amc_execution_id: string }) {
+  try {
+    const instance = await instanceOf(deps.db, e.instance_id);
+    await cancelExecution(await deps.clients.forAccount(instance.account_id), instance, e.amc_execution_id);
+  } catch (err) {
+    // Gone, or already ended at AMC (it refuses to cancel a finished execution): nothing holds the slot.
+    if (!(err instanceof AmazonApiError && (err.kind === 'not_found' || err.kind === 'bad_request'))) {
+      deps.log.warn({ executionId: e.id, err: (err as Error).message }, 'cancelling at AMC failed; will ask again');
+      return false;
+    }
+  }
+  await deps.db('amc_executions').where({ id: e.id }).update({ cancel_requested_at: null });
+  return true;
+}
+
+/** Cancellations AMC has not confirmed yet, asked again. */
+async function confirmCancellations(deps: AmcDeps): Promise<number> {
+  const pending = await deps
+    .db('amc_executions')
+    .whereNotNull('cancel_requested_at')
+    .whereNotNull('amc_execution_id')
+    .orderBy('cancel_requested_at')
+    .limit(50);
+  let n = 0;
+  for (const e of pending) if (await cancelAtAmc(deps, e)) n++;
+  return n;
 }
 
 /** AMC holds the execution for missing data: the workflow's policy keeps it waiting, fails it, or hands its window on. */
@@ -310,37 +360,37 @@ async function applyWaitingPolicy(
     ...(await gapContext(deps, e)),
   });
   if (decision.action === 'keep_waiting') return 'kept';
-  const instance = await instanceOf(db, e.instance_id);
-  try {
-    await cancelExecution(await deps.clients.forAccount(instance.account_id), instance, e.amc_execution_id);
-  } catch (err) {
-    deps.log.warn({ executionId: id, err: (err as Error).message }, 'cancelling the waiting AMC execution failed');
-  }
-  if (decision.action === 'fail') {
-    await db('amc_executions').where({ id }).update({
-      status: 'failed',
-      failure_reason: decision.reason,
-      partial: true,
-      completed_at: db.fn.now(),
-      updated_at: db.fn.now(),
-    });
-    deps.log.warn(
-      { executionId: id, workflowId: e.workflow_id, reason: decision.reason },
-      'AMC execution failed on a data gap',
-    );
-    return 'failed';
-  }
-  const rerunId = await queueRerun(deps, e, decision);
-  await db('amc_executions')
-    .where({ id })
-    .update({
-      status: 'replaced',
-      failure_reason: `${decision.reason}; replaced by execution ${rerunId}`,
-      completed_at: db.fn.now(),
-      updated_at: db.fn.now(),
-    });
-  deps.log.info({ executionId: id, rerunId, workflowId: e.workflow_id }, decision.reason);
-  return 'replaced';
+  // The window AMC resolved, for a re-run of a relative one (read before the transaction: no network inside).
+  const resolved =
+    decision.action === 'replace' && e.request?.timeWindowType !== 'EXPLICIT'
+      ? await executionStatus(
+          await deps.clients.forAccount((await instanceOf(db, e.instance_id)).account_id),
+          await instanceOf(db, e.instance_id),
+          e.amc_execution_id,
+        )
+      : {};
+  // Recorded first, with the re-run, in one transaction; the cancellation at AMC follows (and is retried).
+  const outcome = await db.transaction(async (tx) => {
+    const terminal =
+      decision.action === 'fail'
+        ? { status: 'failed', failure_reason: decision.reason, partial: true }
+        : { status: 'replaced', failure_reason: decision.reason };
+    const n = await tx('amc_executions')
+      .where({ id })
+      .whereIn('status', ['pending', 'running'])
+      .update({ ...terminal, cancel_requested_at: tx.fn.now(), completed_at: tx.fn.now(), updated_at: tx.fn.now() });
+    if (n === 0) return null; // another replica got here first
+    if (decision.action === 'fail') return { rerunId: null };
+    const rerunId = await queueRerun(tx, e, decision, resolved);
+    await tx('amc_executions')
+      .where({ id })
+      .update({ failure_reason: `${decision.reason}; replaced by execution ${rerunId}` });
+    return { rerunId };
+  });
+  if (!outcome) return 'kept';
+  await cancelAtAmc(deps, e);
+  deps.log.info({ executionId: id, rerunId: outcome.rerunId, workflowId: e.workflow_id }, decision.reason);
+  return decision.action === 'fail' ? 'failed' : 'replaced';
 }
 
 /**
@@ -385,7 +435,8 @@ export async function completeExecution(deps: AmcDeps, id: string): Promise<void
     const bytes = await readOutput(client, url);
     size += bytes.length;
     let rows: Record<string, unknown>[];
-    if (e.output_format === 'PARQUET') {
+    // By content, not by what was asked: a schedule's runs write AMC's own format.
+    if (bytes.subarray(0, 4).toString('latin1') === 'PAR1') {
       const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer;
       rows = (await parquetReadObjects({ file: ab })) as Record<string, unknown>[];
       if (rows[0]) columns = Object.keys(rows[0]);
@@ -428,9 +479,10 @@ export async function completeExecution(deps: AmcDeps, id: string): Promise<void
     ],
   });
   const location = status.outputS3URI ?? urls[0]?.split('?')[0] ?? null;
-  await db.transaction(async (tx) => {
-    await tx('amc_executions')
+  const recorded = await db.transaction(async (tx) => {
+    const n = await tx('amc_executions')
       .where({ id })
+      .whereIn('status', ['pending', 'running'])
       .update({
         status: 'completed',
         amc_status: 'SUCCEEDED',
@@ -444,9 +496,12 @@ export async function completeExecution(deps: AmcDeps, id: string): Promise<void
         completed_at: tx.fn.now(),
         updated_at: tx.fn.now(),
       });
+    // The re-run a partial result promises is queued with it, or not at all (a crash loses neither).
+    if (n === 1 && decision.rerunAfterMs !== null)
+      await queueRerun(tx, e, { ignoreDataGaps: false, notBeforeMs: decision.rerunAfterMs }, status);
+    return n === 1;
   });
-  if (decision.rerunAfterMs !== null)
-    await queueRerun(deps, e, { ignoreDataGaps: false, notBeforeMs: decision.rerunAfterMs });
+  if (!recorded) return; // another replica recorded it (the rows it loaded replace ours by key)
   deps.log.info(
     {
       executionId: id,
@@ -467,27 +522,24 @@ const duration = (ms: number): string =>
       ? `${Math.round(ms / 60_000)} min`
       : `${(ms / 3_600_000).toFixed(1)} h`;
 
-/** Gives up an execution AMC has kept too long: recorded failed with the reason, cancelled at AMC to free the slot. */
+/** Gives up an execution AMC has kept too long: recorded failed with the reason, then cancelled at AMC to free the slot. */
 async function giveUp(
   deps: AmcDeps,
   e: { id: string; instance_id: string; amc_execution_id: string; amc_status: string | null; submitted_at: Date },
   limitMs: number,
-): Promise<void> {
+): Promise<boolean> {
   const reason = `gave up: AMC still said ${e.amc_status ?? 'PENDING'} ${duration(Date.now() - new Date(e.submitted_at).getTime())} after submission (limit AMC_EXECUTION_TIMEOUT_MS = ${limitMs} ms); cancelled at AMC`;
-  await deps
-    .db('amc_executions')
-    .where({ id: e.id })
-    .update({ status: 'failed', failure_reason: reason, completed_at: deps.db.fn.now(), updated_at: deps.db.fn.now() });
+  const n = await deps.db('amc_executions').where({ id: e.id }).whereIn('status', ['pending', 'running']).update({
+    status: 'failed',
+    failure_reason: reason,
+    cancel_requested_at: deps.db.fn.now(),
+    completed_at: deps.db.fn.now(),
+    updated_at: deps.db.fn.now(),
+  });
+  if (n === 0) return false;
   deps.log.warn({ executionId: e.id, reason }, 'AMC execution given up');
-  try {
-    const instance = await instanceOf(deps.db, e.instance_id);
-    await cancelExecution(await deps.clients.forAccount(instance.account_id), instance, e.amc_execution_id);
-  } catch (err) {
-    deps.log.warn(
-      { executionId: e.id, err: (err as Error).message },
-      'cancelling the given-up execution at AMC failed; its slot frees when AMC ends it',
-    );
-  }
+  await cancelAtAmc(deps, e);
+  return true;
 }
 
 /** The background tick: submit queued executions into free slots, poll the ones in flight, complete the finished. */
@@ -498,6 +550,7 @@ export async function amcTick(
   const { db } = deps;
   // A schedule's runs are found first, so the slots they hold count before anything is submitted.
   const discovered = await discoverScheduled(db, deps.clients, deps.log);
+  await confirmCancellations(deps);
   let submitted = 0;
   for (const instanceId of await db('amc_executions')
     .whereIn('status', ['queued', 'submitting'])
@@ -517,16 +570,19 @@ export async function amcTick(
   let givenUp = 0;
   for (const e of due) {
     try {
-      if (e.submitted_at && Date.now() - new Date(e.submitted_at).getTime() > limitMs) {
-        await giveUp(deps, e, limitMs);
-        givenUp++;
-        continue;
-      }
+      // AMC's answer first: a result that is ready is loaded, however long it took.
       const r = await refreshStatus(deps, e.id, 0);
       if (r.amc_status === 'SUCCEEDED') {
         await completeExecution(deps, e.id);
         completed++;
-      } else if (r.amc_status === 'PENDING') {
+        continue;
+      }
+      if (!['pending', 'running'].includes(String(r.status))) continue;
+      if (e.submitted_at && Date.now() - new Date(e.submitted_at).getTime() > limitMs) {
+        if (await giveUp(deps, { ...e, amc_status: (r.amc_status as string) ?? e.amc_status }, limitMs)) givenUp++;
+        continue;
+      }
+      if (r.amc_status === 'PENDING') {
         const gaps = (typeof r.data_gaps === 'string' ? JSON.parse(r.data_gaps) : r.data_gaps) ?? [];
         if ((await applyWaitingPolicy(deps, e.id, gaps)) !== 'kept') givenUp++;
       }

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Knex } from '@adsync/shared/db/postgres';
 import type { AmazonClients } from '@adsync/shared/amazon/account-clients';
+import type { Logger } from '@adsync/shared/logger';
 import { badRequest } from '@adsync/shared/http/errors';
 import { principalOf } from '@adsync/shared/http/server';
 import { nullable, object, page, pageQueryProperties, pageResponseProperties } from '@adsync/shared/http/schemas';
@@ -64,7 +65,10 @@ const pathParams = {
   properties: { instanceId: AMC_ID, scheduleId: WORKFLOW_ID },
 } as const;
 
-export function registerScheduleApi(app: FastifyInstance, deps: { db: Knex; clients: AmazonClients }): void {
+export function registerScheduleApi(
+  app: FastifyInstance,
+  deps: { db: Knex; clients: AmazonClients; log: Logger },
+): void {
   const { db, clients } = deps;
 
   app.post<{ Body: ScheduleInput & { instanceId: string; enabled?: boolean } }>(
@@ -176,7 +180,7 @@ export function registerScheduleApi(app: FastifyInstance, deps: { db: Knex; clie
     },
     async (req) => {
       const instance = await ownInstance(db, req, req.params.instanceId);
-      await deleteSchedule(db, clients, instance, req.params.scheduleId);
+      await deleteSchedule(db, clients, deps.log, instance, req.params.scheduleId);
       return { scheduleId: req.params.scheduleId, deleted: true };
     },
   );

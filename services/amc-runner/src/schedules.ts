@@ -12,6 +12,7 @@ import { conflict, notFound } from '@adsync/shared/http/errors';
 import {
   createSchedule as createAtAmc,
   deleteSchedule as deleteAtAmc,
+  getSchedule,
   listExecutions,
   updateSchedule as updateAtAmc,
   type AmcExecutionStatus,
@@ -49,6 +50,8 @@ type Instance = AmcInstance & { account_id: string };
 
 /** A discovered execution is looked for again this far back, in case AMC lists it late; the unique id keeps it once. */
 const DISCOVERY_OVERLAP_MS = 3600_000;
+/** A new schedule's runs are looked for from this long before it was made, in case AMC's clock is behind ours. */
+const FIRST_LOOK_BACK_MS = 86_400_000;
 
 export const toAmc = (s: ScheduleInput): AmcScheduleDefinition => ({
   scheduleId: s.scheduleId,
@@ -101,17 +104,25 @@ export async function createSchedule(
       `schedule ${input.scheduleId} already exists on ${instance.instance_id}; change it with PUT /v1/amc/schedules/${instance.instance_id}/${input.scheduleId}`,
     );
   const definition = toAmc(input);
+  const client = await clients.forAccount(instance.account_id);
   try {
-    await createAtAmc(await clients.forAccount(instance.account_id), instance, definition);
+    await createAtAmc(client, instance, definition);
   } catch (err) {
-    amcRefusal(err, `create schedule ${input.scheduleId}`);
+    // AMC has it already: ours, made before a crash kept us from recording it, if it runs the same workflow.
+    const theirs = await getSchedule(client, instance, input.scheduleId).catch(() => null);
+    if (!theirs || theirs.workflowId !== input.workflowId) amcRefusal(err, `create schedule ${input.scheduleId}`);
+    try {
+      await updateAtAmc(client, instance, definition);
+    } catch (e2) {
+      amcRefusal(e2, `adopt schedule ${input.scheduleId}`);
+    }
   }
   const [row] = await db('amc_schedules')
     .insert({
       instance_id: instance.instance_id,
       schedule_id: input.scheduleId,
       ...rowOf(definition),
-      discovered_until: new Date(Date.now() - DISCOVERY_OVERLAP_MS),
+      discovered_until: new Date(Date.now() - FIRST_LOOK_BACK_MS),
     })
     .returning('*');
   return row;
@@ -147,14 +158,24 @@ export async function updateSchedule(
   return row;
 }
 
-/** Deletes the schedule at AMC, then ours. Executions it already started stay, and are still loaded. */
-export async function deleteSchedule(db: Knex, clients: AmazonClients, instance: Instance, scheduleId: string) {
-  await findSchedule(db, instance.instance_id, scheduleId);
+/**
+ * Deletes the schedule at AMC, then ours. Runs it already started are looked for once more
+ * first (discovery only follows schedules we keep), so they are still found and loaded.
+ */
+export async function deleteSchedule(
+  db: Knex,
+  clients: AmazonClients,
+  log: Logger,
+  instance: Instance,
+  scheduleId: string,
+) {
+  const s = await findSchedule(db, instance.instance_id, scheduleId);
   try {
     await deleteAtAmc(await clients.forAccount(instance.account_id), instance, scheduleId);
   } catch (err) {
     amcRefusal(err, `delete schedule ${scheduleId}`);
   }
+  await discoverScheduled(db, clients, log, { instanceId: s.instance_id, workflowId: s.workflow_id });
   await db('amc_schedules').where({ instance_id: instance.instance_id, schedule_id: scheduleId }).delete();
 }
 
@@ -198,8 +219,11 @@ export async function discoverScheduled(
   db: Knex,
   clients: AmazonClients,
   log: Logger,
+  only?: { instanceId: string; workflowId: string },
 ): Promise<{ found: number; instances: string[] }> {
-  const groups: { instance_id: string; workflow_id: string; since: Date }[] = await db('amc_schedules')
+  let q = db('amc_schedules');
+  if (only) q = q.where({ instance_id: only.instanceId, workflow_id: only.workflowId });
+  const groups: { instance_id: string; workflow_id: string; since: Date }[] = await q
     .groupBy('instance_id', 'workflow_id')
     .select('instance_id', 'workflow_id', db.raw('min(discovered_until) as since'));
   let found = 0;
@@ -207,9 +231,6 @@ export async function discoverScheduled(
   for (const g of groups) {
     try {
       const instance: Instance = await db('amc_instances').where({ instance_id: g.instance_id }).first();
-      const workflow = await db('amc_workflows')
-        .where({ instance_id: g.instance_id, workflow_id: g.workflow_id })
-        .first('output_format');
       const schedules: ScheduleRow[] = await db('amc_schedules').where({
         instance_id: g.instance_id,
         workflow_id: g.workflow_id,
@@ -224,10 +245,8 @@ export async function discoverScheduled(
         // AD_HOC runs are someone's on-demand executions (ours are recorded when submitted).
         if (e.executionCategory === 'AD_HOC') continue;
         const status = mapStatus(e.status);
-        const request = requestOf(
-          { ...e, workflowId: e.workflowId ?? g.workflow_id },
-          workflow?.output_format ?? 'CSV',
-        );
+        // The run's own format (AMC's schedules write CSV unless told otherwise), not the workflow's on-demand default.
+        const request = requestOf({ ...e, workflowId: e.workflowId ?? g.workflow_id }, e.outputFormat ?? 'CSV');
         const inserted = await db('amc_executions')
           .insert({
             instance_id: g.instance_id,
@@ -247,7 +266,8 @@ export async function discoverScheduled(
             output_format: request.outputFormat,
             ignore_data_gaps: e.ignoreDataGaps === true,
             data_gaps: JSON.stringify(e.dataGaps ?? []),
-            submitted_at: Number.isFinite(created) ? new Date(created) : db.fn.now(),
+            // The give-up clock starts when we first see the run (AMC's createTime is on AMC's clock).
+            submitted_at: db.fn.now(),
             next_poll_at: db.fn.now(),
           })
           .onConflict(['instance_id', 'amc_execution_id'])

@@ -101,10 +101,14 @@ export async function saveWorkflow(
   input: WorkflowInput,
 ): Promise<'created' | 'updated'> {
   const client = await clients.forAccount(instance.account_id);
+  // Saving again changes what it names; settings left out keep the values saved before.
+  const before: WorkflowRow | undefined = await db('amc_workflows')
+    .where({ instance_id: instance.instance_id, workflow_id: input.workflowId })
+    .first();
   const definition = {
     workflowId: input.workflowId,
     sqlQuery: input.sqlQuery,
-    inputParameters: input.inputParameters ?? [],
+    inputParameters: input.inputParameters ?? before?.input_parameters ?? [],
   };
   let action: 'created' | 'updated';
   try {
@@ -116,9 +120,9 @@ export async function saveWorkflow(
   }
   const row = {
     sql_query: input.sqlQuery,
-    input_parameters: JSON.stringify(input.inputParameters ?? []),
-    output_format: input.outputFormat ?? 'CSV',
-    data_gap_policy: input.dataGapPolicy ?? 'run_anyway',
+    input_parameters: JSON.stringify(definition.inputParameters),
+    output_format: input.outputFormat ?? before?.output_format ?? 'CSV',
+    data_gap_policy: input.dataGapPolicy ?? before?.data_gap_policy ?? 'run_anyway',
     drift_status: 'in_sync',
     amc_definition: JSON.stringify(definition),
     drift_checked_at: db.fn.now(),

@@ -3,6 +3,7 @@ drop index if exists amc_executions_amc_id;
 delete from amc_executions where status = 'replaced';
 alter table amc_executions drop constraint amc_executions_status_check;
 alter table amc_executions add constraint amc_executions_status_check check (status in ('queued', 'submitting', 'pending', 'running', 'completed', 'failed'));
+alter table amc_executions drop column cancel_requested_at;
 alter table amc_executions drop column ignore_data_gaps;
 alter table amc_executions drop column partial;
 alter table amc_executions drop column chain_started_at;

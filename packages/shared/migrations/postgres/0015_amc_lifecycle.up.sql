@@ -39,6 +39,8 @@ alter table amc_executions add column rerun_of uuid references amc_executions(id
 alter table amc_executions add column chain_started_at timestamptz;
 alter table amc_executions add column partial boolean not null default false;
 alter table amc_executions add column ignore_data_gaps boolean not null default false;
+-- Let go of (given up, failed or replaced) but not yet confirmed cancelled at AMC: it may still hold a slot.
+alter table amc_executions add column cancel_requested_at timestamptz;
 alter table amc_executions drop constraint amc_executions_status_check;
 -- replaced: cancelled at AMC because of a data gap, its window handed to a re-run.
 alter table amc_executions add constraint amc_executions_status_check

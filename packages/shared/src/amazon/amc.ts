@@ -269,6 +269,7 @@ export interface AmcExecutionStatus {
   timeWindowEndOriginal?: string;
   timeWindowTimeZoneOriginal?: string;
   ignoreDataGaps?: boolean;
+  outputFormat?: string;
 }
 
 export async function executionStatus(
