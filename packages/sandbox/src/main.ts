@@ -14,6 +14,8 @@ const cfg = loadConfig(
     SANDBOX_CAMPAIGNS_PER_PROFILE: positiveInt.default(4),
     SANDBOX_REPORT_GENERATION_MS: z.coerce.number().int().min(0).default(2000),
     SANDBOX_SUPPLIER_PRODUCTS: positiveInt.default(250),
+    /** The SQS endpoint Marketing Stream subscriptions deliver to (ElasticMQ in the stack); empty: subscriptions fail provisioning. */
+    SANDBOX_SQS_ENDPOINT: z.string().default(''),
     /** Any scale field as JSON, e.g. {"keywordsPerAdGroup":80}; wins over the two above. */
     SANDBOX_SCALE: z
       .string()
@@ -30,6 +32,7 @@ const cfg = loadConfig(
   process.env,
 );
 const sandbox = await startSandbox({
+  sqsEndpoint: cfg.SANDBOX_SQS_ENDPOINT || undefined,
   host: cfg.SANDBOX_HOST,
   port: cfg.SANDBOX_PORT,
   seed: cfg.SANDBOX_SEED,

@@ -8,6 +8,8 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { AMC_DOCUMENTED, amcRoutes } from './amc-routes.ts';
+import { STREAM_DOCUMENTED, streamRoutes, type PublishOptions, type PublishResult } from './stream-routes.ts';
+import type { StreamRecord } from './stream-data.ts';
 import { supplierRoutes } from './supplier-routes.ts';
 import {
   exportDownloadRoutes,
@@ -34,6 +36,8 @@ export interface SandboxOptions {
   faults?: Partial<Faults>;
   port?: number;
   host?: string;
+  /** The SQS endpoint Marketing Stream delivers to (ElasticMQ locally); without it subscriptions fail provisioning. */
+  sqsEndpoint?: string;
 }
 
 export interface Sandbox {
@@ -42,6 +46,8 @@ export interface Sandbox {
   /** The Amazon endpoints the sandbox plays, as declared (method, path, media types, doc page). */
   endpoints: Endpoint[];
   setFaults(f: Partial<Faults>): void;
+  /** Marketing Stream: send hours of dataset records to every ACTIVE subscription's queue, and what was sent. */
+  stream: { publish(o: PublishOptions): Promise<PublishResult>; expected(): StreamRecord[] };
   close(): Promise<void>;
 }
 
@@ -49,7 +55,7 @@ export interface Sandbox {
  * Paths that are never faulted: the control plane, presigned downloads (S3, not the
  * Ads API) and the consent page (a page in the advertiser's browser, not an API).
  */
-const UNFAULTED = /^\/(_sandbox\/|_download\/|ap\/oa$)/;
+const UNFAULTED = /^\/(_sandbox\/|_download\/|_sns\/|ap\/oa$)/;
 
 const VIEWS: Record<
   string,
@@ -113,7 +119,10 @@ function controlRoutes(state: SandboxState, endpoints: Endpoint[]): Route[] {
       send(
         res,
         200,
-        openApiOf([...endpoints, ...AMC_DOCUMENTED, LWA_DOCUMENTED], 'Amazon Ads API as the adsync sandbox plays it'),
+        openApiOf(
+          [...endpoints, ...AMC_DOCUMENTED, ...STREAM_DOCUMENTED, LWA_DOCUMENTED],
+          'Amazon Ads API as the adsync sandbox plays it',
+        ),
       ),
     ),
     route('GET', '/_sandbox/totals', (req, res) => {
@@ -178,6 +187,14 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const state = new SandboxState(opts.seed ?? 42, opts.scale ?? {}, opts.faults ?? {});
   const gate = (req: Req, res: ServerResponse, needScope: boolean) => authorise(state, req, res, needScope);
   const endpoints = [...entityEndpoints(state), ...exportEndpoints(state), ...reportingEndpoints(state)];
+  const stream = streamRoutes(
+    state,
+    (req, res) => {
+      const a = gate(req, res, true);
+      return a === false ? false : { profileId: a.profileId, profile: a.profile };
+    },
+    { sqsEndpoint: opts.sqsEndpoint },
+  );
   const routes = [
     ...controlRoutes(state, endpoints),
     ...lwaRoutes(state),
@@ -185,6 +202,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     ...reportDownloadRoutes(state),
     ...exportDownloadRoutes(state),
     ...amcRoutes(state, (req, res) => gate(req, res, false) !== false),
+    ...stream.routes,
     ...supplierRoutes(state),
   ];
 
@@ -264,6 +282,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     setFaults: (f) => {
       state.faults = { ...state.faults, ...f };
     },
+    stream: { publish: stream.publish, expected: stream.expected },
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();

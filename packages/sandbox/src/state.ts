@@ -3,6 +3,7 @@ import { Dataset, type Scale } from './dataset.ts';
 import { DEFAULT_FAULTS, type Faults } from './faults.ts';
 import type { ReportRecord } from './amazon/reporting-routes.ts';
 import type { AmcExecution, AmcSchedule, AmcWorkflow } from './amc-routes.ts';
+import { newStreamState, type StreamState } from './stream-routes.ts';
 import type { ExportRecord } from './export-routes.ts';
 import { nonMultiAdGroupSbCampaigns } from './amazon/report-engine.ts';
 
@@ -42,6 +43,8 @@ export class SandboxState {
   readonly amcExecutions = new Map<string, AmcExecution>();
   /** AMC schedules by `${instanceId}|${scheduleId}`; their executions start as the clock passes each run time. */
   readonly amcSchedules = new Map<string, AmcSchedule>();
+  /** Marketing Stream subscriptions and every record sent to them. */
+  readonly stream: StreamState = newStreamState();
   /** Every execution request AMC received, so a test can prove one never arrived. */
   readonly amcRequests: { instanceId: string; body: unknown; at: number }[] = [];
   readonly counters = {

@@ -108,3 +108,37 @@ export async function findDeadLetters(
     source_partition: Number(r.source_partition),
   }));
 }
+
+/**
+ * Dead letters of a queue that is not Kafka (Marketing Stream's SQS queue): indexed like the
+ * others, keyed by the message id, the body kept (base64). `topic` is `sqs:<queue>`, which no
+ * replay sends anywhere: they are listed, and not replayable.
+ */
+export async function indexQueueDeadLetters(
+  ch: ClickHouse,
+  topic: string,
+  consumerGroup: string,
+  letters: { messageId: string; body: string; reason: string; key: string }[],
+): Promise<void> {
+  if (letters.length === 0) return;
+  const at = chDateTime(new Date());
+  await ch.client.insert({
+    table: 'dead_letters',
+    format: 'JSONEachRow',
+    values: letters.map((l) => ({
+      at,
+      topic,
+      consumer_group: consumerGroup,
+      step: 'normalise',
+      reason: l.reason.slice(0, 2000),
+      source_partition: -1,
+      source_offset: l.messageId,
+      message_key: l.key,
+      dlq_partition: 0,
+      dlq_offset: l.messageId,
+      message_value: Buffer.from(l.body).toString('base64'),
+      message_headers: '{}',
+    })),
+    query_id: ch.queryId('dead-letter-index'),
+  });
+}

@@ -17,7 +17,9 @@ export const SERVICE_NAMES = [
   'amc-runner',
   'supplier-sync',
 ] as const;
-export type ServiceName = (typeof SERVICE_NAMES)[number];
+/** The services of the Kafka pipeline (the fault suite's world), and stream-consumer, which reads SQS instead. */
+export type PipelineServiceName = (typeof SERVICE_NAMES)[number];
+export type ServiceName = PipelineServiceName | 'stream-consumer';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 

@@ -1,0 +1,436 @@
+/**
+ * Amazon Marketing Stream as the sandbox plays it (en-us/guides/amazon-marketing-stream/):
+ * the subscriptions API (managing-subscriptions.md; `/streams/subscriptions` with its versioned
+ * media type, `clientRequestToken` idempotency, statuses PENDING_CONFIRMATION → ACTIVE →
+ * ARCHIVED), the SNS SubscriptionConfirmation it sends to the advertiser's SQS queue and the
+ * SubscribeURL that confirms it (onboarding/sqs/get-started.md, played at /_sns/), and a
+ * publisher that sends hour after hour of dataset records into the queue, SNS-wrapped, with
+ * duplicates, revisions and out-of-order delivery as knobs — and remembers exactly what it sent.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import { GetQueueUrlCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { route, send, jsonBody, type Req, type Route } from './http-kit.ts';
+import type { SandboxState } from './state.ts';
+import type { Documented } from './amazon/endpoint.ts';
+import { hash32 } from './hash-random.ts';
+import { HOUR_MS, STREAM_DATASETS, hourRecords, type StreamDataset, type StreamRecord } from './stream-data.ts';
+
+export const STREAM_MEDIA_TYPE = 'application/vnd.MarketingStreamSubscriptions.StreamSubscriptionResource.v1.0+json';
+const ARN = /^arn:aws:sqs:([a-z0-9-]+):(\d{12}):([A-Za-z0-9_-]{1,80})$/;
+
+export type SubscriptionStatus =
+  | 'PROVISIONING'
+  | 'PENDING_CONFIRMATION'
+  | 'ACTIVE'
+  | 'ARCHIVED'
+  | 'FAILED_CONFIRMATION'
+  | 'FAILED_PROVISIONING'
+  | 'SUSPENDED';
+
+export interface StreamSubscription {
+  subscriptionId: string;
+  clientRequestToken: string;
+  profileId: string;
+  profileIndex: number;
+  dataSetId: StreamDataset;
+  destinationArn: string;
+  notes?: string;
+  status: SubscriptionStatus;
+  createdDate: string;
+  updatedDate: string;
+  confirmationToken: string;
+}
+
+export interface StreamState {
+  subscriptions: Map<string, StreamSubscription>;
+  /** Every distinct record sent, by idempotency id (budget usage: by scope and time), for the exact totals. */
+  sent: Map<string, StreamRecord>;
+  messagesSent: number;
+  duplicatesSent: number;
+}
+
+export const newStreamState = (): StreamState => ({
+  subscriptions: new Map(),
+  sent: new Map(),
+  messagesSent: 0,
+  duplicatesSent: 0,
+});
+
+const streamError = (res: ServerResponse, status: number, code: string, message: string) =>
+  send(res, status, { code, message });
+
+const view = (s: StreamSubscription) => ({
+  subscriptionId: s.subscriptionId,
+  clientRequestToken: s.clientRequestToken,
+  dataSetId: s.dataSetId,
+  destinationArn: s.destinationArn,
+  destination: { sqsDestination: { queueArn: s.destinationArn } },
+  ...(s.notes !== undefined ? { notes: s.notes } : {}),
+  status: s.status,
+  createdDate: s.createdDate,
+  updatedDate: s.updatedDate,
+});
+
+export const STREAM_DOCUMENTED: Documented[] = [
+  {
+    method: 'POST',
+    path: '/streams/subscriptions',
+    summary: 'create a subscription',
+    doc: 'en-us/guides/amazon-marketing-stream/managing-subscriptions.md',
+    bodyDoc: {
+      type: 'object',
+      required: ['clientRequestToken', 'dataSetId', 'destinationArn'],
+      properties: {
+        clientRequestToken: { type: 'string', minLength: 22, maxLength: 36 },
+        dataSetId: { type: 'string', enum: [...STREAM_DATASETS] },
+        destinationArn: { type: 'string', minLength: 20, maxLength: 2048 },
+        notes: { type: 'string', maxLength: 128 },
+      },
+    },
+    contentTypes: [STREAM_MEDIA_TYPE],
+  },
+  {
+    method: 'GET',
+    path: '/streams/subscriptions',
+    summary: 'list subscriptions',
+    doc: 'managing-subscriptions.md',
+    query: { maxResults: { type: 'integer' }, startingToken: { type: 'string' } },
+  },
+  {
+    method: 'GET',
+    path: '/streams/subscriptions/{subscriptionId}',
+    summary: 'get a subscription',
+    doc: 'managing-subscriptions.md',
+  },
+  {
+    method: 'PUT',
+    path: '/streams/subscriptions/{subscriptionId}',
+    summary: 'archive a subscription',
+    doc: 'managing-subscriptions.md',
+    bodyDoc: {
+      type: 'object',
+      properties: { status: { type: 'string', enum: ['ARCHIVED'] }, notes: { type: 'string' } },
+    },
+  },
+];
+
+export interface StreamOptions {
+  /** The SQS endpoint the advertiser's queues live on (ElasticMQ locally). */
+  sqsEndpoint?: string;
+}
+
+export function streamRoutes(
+  state: SandboxState,
+  gate: (req: Req, res: ServerResponse) => { profileId: string | null; profile: number | null } | false,
+  opts: StreamOptions,
+): { routes: Route[]; publish: (o: PublishOptions) => Promise<PublishResult>; expected: () => StreamRecord[] } {
+  const st = state.stream;
+  const sqs = opts.sqsEndpoint
+    ? new SQSClient({
+        endpoint: opts.sqsEndpoint,
+        region: 'elasticmq',
+        credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' },
+      })
+    : null;
+  const queueUrls = new Map<string, string>();
+  const queueUrlOf = async (arn: string): Promise<string | null> => {
+    const m = ARN.exec(arn);
+    if (!m || !sqs) return null;
+    const cached = queueUrls.get(arn);
+    if (cached) return cached;
+    try {
+      const r = await sqs.send(new GetQueueUrlCommand({ QueueName: m[3]! }));
+      queueUrls.set(arn, r.QueueUrl!);
+      return r.QueueUrl!;
+    } catch {
+      return null;
+    }
+  };
+  const sendAll = async (queueUrl: string, bodies: string[]) => {
+    for (let k = 0; k < bodies.length; k += 10) {
+      const batch = bodies.slice(k, k + 10);
+      const r = await sqs!.send(
+        new SendMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: batch.map((b, i) => ({ Id: String(i), MessageBody: b })),
+        }),
+      );
+      if (r.Failed?.length) throw new Error(`SQS refused ${r.Failed.length} messages: ${r.Failed[0]!.Message}`);
+      st.messagesSent += batch.length;
+    }
+  };
+  const topicArn = (s: StreamSubscription) => `arn:aws:sns:us-east-1:906013806264:${s.dataSetId}-${s.subscriptionId}`;
+  /** SNS's envelope around a record (SNS → SQS without raw delivery). */
+  const notification = (s: StreamSubscription, record: StreamRecord) =>
+    JSON.stringify({
+      Type: 'Notification',
+      MessageId: randomUUID(),
+      TopicArn: topicArn(s),
+      Message: JSON.stringify(record),
+      Timestamp: state.now().toISOString(),
+      SignatureVersion: '1',
+      Signature: 'sandbox',
+      SigningCertURL: `${state.baseUrl()}/_sns/cert.pem`,
+      UnsubscribeURL: `${state.baseUrl()}/_sns/?Action=Unsubscribe&SubscriptionArn=${encodeURIComponent(topicArn(s))}`,
+    });
+
+  const confirmAfterCreate = async (s: StreamSubscription) => {
+    const url = await queueUrlOf(s.destinationArn);
+    if (!url) {
+      s.status = 'FAILED_PROVISIONING';
+      s.updatedDate = state.now().toISOString();
+      return;
+    }
+    s.status = 'PENDING_CONFIRMATION';
+    const subscribeUrl = `${state.baseUrl()}/_sns/?Action=ConfirmSubscription&TopicArn=${encodeURIComponent(topicArn(s))}&Token=${s.confirmationToken}`;
+    await sendAll(url, [
+      JSON.stringify({
+        Type: 'SubscriptionConfirmation',
+        MessageId: randomUUID(),
+        Token: s.confirmationToken,
+        TopicArn: topicArn(s),
+        Message: `You have chosen to subscribe to the topic ${topicArn(s)}.\nTo confirm the subscription, visit the SubscribeURL included in this message.`,
+        SubscribeURL: subscribeUrl,
+        Timestamp: state.now().toISOString(),
+        SignatureVersion: '1',
+        Signature: 'sandbox',
+        SigningCertURL: `${state.baseUrl()}/_sns/cert.pem`,
+      }),
+    ]);
+  };
+
+  const publish = async (o: PublishOptions): Promise<PublishResult> => {
+    const hours = Math.max(1, Math.min(o.hours ?? 3, 48));
+    const startMs = o.fromHourMs ?? Math.floor(state.now().getTime() / HOUR_MS) * HOUR_MS - hours * HOUR_MS;
+    const byQueue = new Map<string, string[]>();
+    let records = 0;
+    for (const s of st.subscriptions.values()) {
+      if (s.status !== 'ACTIVE') continue;
+      const url = await queueUrlOf(s.destinationArn);
+      if (!url) continue;
+      const bodies = byQueue.get(url) ?? [];
+      for (let h = 0; h < hours; h++) {
+        const batch = hourRecords(
+          state.dataset,
+          s.profileIndex,
+          s.dataSetId,
+          startMs + h * HOUR_MS,
+          o.revisions ?? false,
+        );
+        for (const r of [...batch.originals, ...batch.revisions]) {
+          const id = String(r.idempotency_id ?? `${r.budget_scope_id}|${r.usage_updated_timestamp}`);
+          st.sent.set(`${s.profileId}|${id}`, { ...r, profile_id: s.profileId });
+          bodies.push(notification(s, r));
+          records++;
+          // At least once: some records arrive twice, as the same message.
+          if (o.duplicates && hash32(state.dataset.seed, `dup|${id}`) / 4294967296 < o.duplicates) {
+            bodies.push(notification(s, r));
+            st.duplicatesSent++;
+          }
+        }
+      }
+      byQueue.set(url, bodies);
+    }
+    let sent = 0;
+    for (const [url, bodies] of byQueue) {
+      // No ordering guarantee: a revision may arrive before the record it corrects.
+      if (o.shuffle)
+        bodies.sort(
+          (a, b) =>
+            hash32(state.dataset.seed, a.slice(0, 200)) - hash32(state.dataset.seed, b.slice(0, 200)) ||
+            (a < b ? -1 : 1),
+        );
+      await sendAll(url, bodies);
+      sent += bodies.length;
+    }
+    return { records, messages: sent, fromHour: new Date(startMs).toISOString(), hours };
+  };
+
+  const routes: Route[] = [
+    route('POST', '/streams/subscriptions', async (req, res) => {
+      const who = gate(req, res);
+      if (!who) return;
+      const ct = String(req.headers['content-type'] ?? '').toLowerCase();
+      if (ct && !ct.startsWith(STREAM_MEDIA_TYPE.toLowerCase()) && !ct.startsWith('application/json'))
+        return streamError(res, 415, '415', `Content-Type must be ${STREAM_MEDIA_TYPE}`);
+      const b = jsonBody<Record<string, unknown>>(req);
+      if (!b || typeof b !== 'object' || Array.isArray(b))
+        return streamError(res, 400, '400', 'request body is not a JSON object');
+      const token = b.clientRequestToken;
+      if (typeof token !== 'string' || token.length < 22 || token.length > 36)
+        return streamError(res, 400, '400', 'clientRequestToken must be a string of 22 to 36 characters');
+      if (typeof b.dataSetId !== 'string' || !(STREAM_DATASETS as readonly string[]).includes(b.dataSetId))
+        return streamError(
+          res,
+          400,
+          '400',
+          `dataSetId ${String(b.dataSetId)} is not supported; use one of ${STREAM_DATASETS.join(', ')}`,
+        );
+      const arn =
+        typeof b.destinationArn === 'string'
+          ? b.destinationArn
+          : ((b.destination as { sqsDestination?: { queueArn?: unknown } } | undefined)?.sqsDestination?.queueArn as
+              string | undefined);
+      if (typeof arn !== 'string' || arn.length < 20 || arn.length > 2048 || !ARN.test(arn))
+        return streamError(
+          res,
+          400,
+          '400',
+          'destinationArn must be the ARN of an SQS queue (arn:aws:sqs:<region>:<account>:<queue>)',
+        );
+      if (b.notes !== undefined && (typeof b.notes !== 'string' || b.notes.length > 128))
+        return streamError(res, 400, '400', 'notes must be a string of at most 128 characters');
+      // "Should request be re-tried, the caller should supply the same value."
+      const same = [...st.subscriptions.values()].find(
+        (s) => s.clientRequestToken === token && s.profileId === who.profileId,
+      );
+      if (same)
+        return send(res, 200, { clientRequestToken: token, subscriptionId: same.subscriptionId }, STREAM_MEDIA_TYPE);
+      const clash = [...st.subscriptions.values()].find(
+        (s) =>
+          s.profileId === who.profileId &&
+          s.dataSetId === b.dataSetId &&
+          s.destinationArn === arn &&
+          s.status !== 'ARCHIVED',
+      );
+      if (clash)
+        return streamError(
+          res,
+          409,
+          '409',
+          'Cannot have more than one subscription per advertiser, dataSetId, & destination combination',
+        );
+      const now = state.now().toISOString();
+      const s: StreamSubscription = {
+        subscriptionId: `amzn1.fead.cs1.${randomUUID().replace(/-/g, '')}`,
+        clientRequestToken: token,
+        profileId: who.profileId!,
+        profileIndex: who.profile!,
+        dataSetId: b.dataSetId as StreamDataset,
+        destinationArn: arn,
+        ...(typeof b.notes === 'string' ? { notes: b.notes } : {}),
+        status: 'PROVISIONING',
+        createdDate: now,
+        updatedDate: now,
+        confirmationToken: randomUUID().replace(/-/g, '') + randomUUID().replace(/-/g, ''),
+      };
+      st.subscriptions.set(s.subscriptionId, s);
+      try {
+        await confirmAfterCreate(s);
+      } catch {
+        s.status = 'FAILED_PROVISIONING';
+      }
+      send(res, 200, { clientRequestToken: token, subscriptionId: s.subscriptionId }, STREAM_MEDIA_TYPE);
+    }),
+    route('GET', '/streams/subscriptions', (req, res) => {
+      const who = gate(req, res);
+      if (!who) return;
+      const max = Number(req.query.get('maxResults') ?? 5000);
+      if (!Number.isInteger(max) || max < 1 || max > 5000)
+        return streamError(res, 400, '400', 'maxResults must be an integer from 1 to 5000');
+      const all = [...st.subscriptions.values()].filter((s) => s.profileId === who.profileId);
+      const start = Number(Buffer.from(req.query.get('startingToken') ?? '', 'base64url').toString() || 0) || 0;
+      send(
+        res,
+        200,
+        {
+          subscriptions: all.slice(start, start + max).map(view),
+          ...(start + max < all.length ? { nextToken: Buffer.from(String(start + max)).toString('base64url') } : {}),
+        },
+        STREAM_MEDIA_TYPE,
+      );
+    }),
+    route('GET', '/streams/subscriptions/{subscriptionId}', (req, res) => {
+      const who = gate(req, res);
+      if (!who) return;
+      const s = st.subscriptions.get(req.params.subscriptionId!);
+      if (!s || s.profileId !== who.profileId)
+        return streamError(res, 404, '404', `Subscription ${req.params.subscriptionId} not found`);
+      send(res, 200, { subscription: view(s) }, STREAM_MEDIA_TYPE);
+    }),
+    route('PUT', '/streams/subscriptions/{subscriptionId}', (req, res) => {
+      const who = gate(req, res);
+      if (!who) return;
+      const s = st.subscriptions.get(req.params.subscriptionId!);
+      if (!s || s.profileId !== who.profileId)
+        return streamError(res, 404, '404', `Subscription ${req.params.subscriptionId} not found`);
+      const b = jsonBody<Record<string, unknown>>(req);
+      if (!b || typeof b !== 'object' || Array.isArray(b))
+        return streamError(res, 400, '400', 'request body is not a JSON object');
+      if (b.status !== undefined && b.status !== 'ARCHIVED')
+        return streamError(res, 400, '400', 'status may only be set to ARCHIVED');
+      if (b.notes !== undefined && (typeof b.notes !== 'string' || b.notes.length > 128))
+        return streamError(res, 400, '400', 'notes must be a string of at most 128 characters');
+      if (b.status === 'ARCHIVED') {
+        if (s.status !== 'ACTIVE') return streamError(res, 400, '400', 'Only ACTIVE subscriptions can be archived');
+        s.status = 'ARCHIVED';
+      }
+      if (typeof b.notes === 'string') s.notes = b.notes;
+      s.updatedDate = state.now().toISOString();
+      res.writeHead(200, { 'content-length': 0 });
+      res.end();
+    }),
+    // SNS's SubscribeURL (sns.<region>.amazonaws.com/?Action=ConfirmSubscription&TopicArn=…&Token=…).
+    route('GET', '/_sns/', (req, res) => {
+      const token = req.query.get('Token');
+      const s = [...st.subscriptions.values()].find((x) => x.confirmationToken === token);
+      if (req.query.get('Action') !== 'ConfirmSubscription' || !s)
+        return send(
+          res,
+          400,
+          '<ErrorResponse><Error><Type>Sender</Type><Code>InvalidParameter</Code><Message>Invalid token</Message></Error></ErrorResponse>',
+          'text/xml',
+        );
+      if (s.status === 'PENDING_CONFIRMATION') {
+        s.status = 'ACTIVE';
+        s.updatedDate = state.now().toISOString();
+      }
+      send(
+        res,
+        200,
+        `<ConfirmSubscriptionResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><ConfirmSubscriptionResult><SubscriptionArn>${topicArn(s)}:${s.subscriptionId}</SubscriptionArn></ConfirmSubscriptionResult></ConfirmSubscriptionResponse>`,
+        'text/xml',
+      );
+    }),
+    route('POST', '/_sandbox/stream/publish', async (req, res) => {
+      const b = jsonBody<Record<string, unknown>>(req) ?? {};
+      try {
+        send(
+          res,
+          200,
+          await publish({
+            hours: Number(b.hours ?? 3),
+            fromHourMs: typeof b.fromHour === 'string' ? Date.parse(b.fromHour) : undefined,
+            duplicates: Number(b.duplicates ?? 0),
+            revisions: b.revisions === true,
+            shuffle: b.shuffle === true,
+          }),
+        );
+      } catch (err) {
+        send(res, 502, { error: (err as Error).message });
+      }
+    }),
+    route('GET', '/_sandbox/stream/expected', (_req, res) => send(res, 200, { records: expected() })),
+  ];
+  const expected = () => [...st.sent.values()];
+  return { routes, publish, expected };
+}
+
+export interface PublishOptions {
+  hours?: number;
+  fromHourMs?: number;
+  /** Share of records sent twice. */
+  duplicates?: number;
+  /** Send each restated cell's first value and a correcting delta. */
+  revisions?: boolean;
+  /** Deliver in an order unrelated to the hours and revisions. */
+  shuffle?: boolean;
+}
+
+export interface PublishResult {
+  records: number;
+  messages: number;
+  fromHour: string;
+  hours: number;
+}

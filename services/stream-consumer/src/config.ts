@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { baseConfigShape } from '@adsync/shared/config/base-config';
+import { loadConfig, port, positiveInt } from '@adsync/shared/config/load-config';
+
+export const streamConfigShape = {
+  ...baseConfigShape,
+  STREAM_CONSUMER_HOST: z.string().default('127.0.0.1'),
+  STREAM_CONSUMER_PORT: port.default(8087),
+  /** The SQS endpoint (ElasticMQ in the stack); empty: AWS's own endpoint for SQS_REGION. */
+  SQS_ENDPOINT: z.string().default('http://127.0.0.1:19324'),
+  SQS_REGION: z.string().default('us-east-1'),
+  /** Credentials for SQS; ElasticMQ accepts any. On AWS leave them unset to use the default chain (role, env). */
+  SQS_ACCESS_KEY_ID: z.string().default(''),
+  SQS_SECRET_ACCESS_KEY: z.string().default(''),
+  /** The queue Amazon Marketing Stream delivers to (a Standard queue: FIFO is not supported by Stream). */
+  STREAM_QUEUE_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,80}$/)
+    .default('adsync-marketing-stream'),
+  /** Create the queue when it does not exist (the local stack); on AWS it is made with its access policy, outside adsync. */
+  STREAM_CREATE_QUEUE: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
+  /** Receives in flight at once, each of up to 10 messages. */
+  STREAM_RECEIVERS: positiveInt.default(4),
+  /** Long-poll wait of one receive, seconds (SQS allows 0–20). */
+  STREAM_WAIT_SECONDS: z.coerce.number().int().min(0).max(20).default(5),
+  /** How long a received message stays invisible; one not deleted by then (the process died) is delivered again. */
+  STREAM_VISIBILITY_TIMEOUT_SEC: positiveInt.default(60),
+  /**
+   * Hosts a SubscriptionConfirmation's SubscribeURL may point at (comma-separated; `*` matches one label).
+   * Amazon's is SNS; the sandbox's host is added for local runs. Anything else is a dead letter, never fetched.
+   */
+  STREAM_SUBSCRIBE_URL_HOSTS: z.string().default('sns.*.amazonaws.com,127.0.0.1,localhost,sandbox'),
+};
+
+export type StreamConfig = z.infer<z.ZodObject<typeof streamConfigShape>>;
+export const loadStreamConfig = (env: Record<string, string | undefined> = process.env): StreamConfig =>
+  loadConfig(streamConfigShape, env);

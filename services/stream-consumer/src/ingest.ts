@@ -1,0 +1,173 @@
+/**
+ * From the queue to ClickHouse: each receive's messages are parsed, confirmations confirmed,
+ * records normalised and inserted into their hourly tables, impossible messages written to the
+ * dead-letter index with the reason; only then are the messages deleted from the queue. A
+ * message whose work failed stays, and SQS delivers it again after its visibility timeout:
+ * at least once, landing once (the tables replace by idempotency id).
+ */
+import type { Message } from '@aws-sdk/client-sqs';
+import type { Knex } from '@adsync/shared/db/postgres';
+import type { ClickHouse } from '@adsync/shared/db/clickhouse';
+import type { AmazonClients } from '@adsync/shared/amazon/account-clients';
+import type { Logger } from '@adsync/shared/logger';
+import { indexQueueDeadLetters } from '@adsync/shared/db/dead-letter-index';
+import { metrics } from '@adsync/shared/runtime/metrics';
+import { normalise, parseMessage, type RowValues, type StreamTable } from './records.ts';
+import { allowedSubscribeUrl, refreshPending } from './subscriptions.ts';
+import type { StreamQueue } from './queue.ts';
+
+export interface IngestDeps {
+  db: Knex;
+  ch: ClickHouse;
+  clients: AmazonClients;
+  log: Logger;
+  queue: StreamQueue;
+  queueName: string;
+  subscribeUrlHosts: string[];
+  fetch?: typeof fetch;
+}
+
+/** advertiser_id|marketplace_id → profile_id, from the profiles entity-sync keeps. */
+export class ProfileMap {
+  private map = new Map<string, string>();
+  private loadedAt = 0;
+  private readonly db: Knex;
+  constructor(db: Knex) {
+    this.db = db;
+  }
+  async get(advertiserId: string, marketplaceId: string): Promise<string | null> {
+    const key = `${advertiserId}|${marketplaceId}`;
+    // A miss reloads, at most once a second: a profile discovered meanwhile is found.
+    if (!this.map.has(key) && Date.now() - this.loadedAt > 1000) {
+      const rows: { profile_id: string; amazon_account_id: string; marketplace_id: string }[] = await this.db(
+        'profiles',
+      )
+        .whereNotNull('amazon_account_id')
+        .select('profile_id', 'amazon_account_id', 'marketplace_id');
+      this.map = new Map(rows.map((r) => [`${r.amazon_account_id}|${r.marketplace_id}`, r.profile_id]));
+      this.loadedAt = Date.now();
+    }
+    return this.map.get(key) ?? null;
+  }
+}
+
+export interface BatchResult {
+  rows: number;
+  confirmations: number;
+  deadLetters: number;
+  /** Messages left on the queue to be delivered again (their work failed). */
+  retried: number;
+}
+
+export async function ingestBatch(deps: IngestDeps, profiles: ProfileMap, messages: Message[]): Promise<BatchResult> {
+  const now = Date.now();
+  const rows = new Map<StreamTable, RowValues[]>();
+  const durable: Message[] = [];
+  const letters: { messageId: string; body: string; reason: string; key: string }[] = [];
+  const result: BatchResult = { rows: 0, confirmations: 0, deadLetters: 0, retried: 0 };
+  for (const m of messages) {
+    const body = m.Body ?? '';
+    const parsed = parseMessage(body);
+    if (parsed.kind === 'invalid') {
+      letters.push({ messageId: m.MessageId ?? '', body, reason: parsed.reason, key: '' });
+      continue;
+    }
+    if (parsed.kind === 'confirmation') {
+      if (!allowedSubscribeUrl(parsed.subscribeUrl, deps.subscribeUrlHosts)) {
+        letters.push({
+          messageId: m.MessageId ?? '',
+          body,
+          reason: `SubscribeURL host is not allowed (STREAM_SUBSCRIBE_URL_HOSTS): ${parsed.subscribeUrl.slice(0, 200)}`,
+          key: parsed.topicArn,
+        });
+        continue;
+      }
+      try {
+        const res = await (deps.fetch ?? fetch)(parsed.subscribeUrl);
+        if (!res.ok) throw new Error(`SubscribeURL answered ${res.status}`);
+        await res.arrayBuffer();
+        result.confirmations++;
+        durable.push(m);
+        deps.log.info({ topicArn: parsed.topicArn }, 'confirmed a Marketing Stream subscription');
+      } catch (err) {
+        result.retried++;
+        deps.log.warn(
+          { topicArn: parsed.topicArn, err: (err as Error).message },
+          'confirming a subscription failed; SQS delivers it again',
+        );
+      }
+      continue;
+    }
+    const r = parsed.record;
+    const profileId = await profiles.get(String(r.advertiser_id ?? ''), String(r.marketplace_id ?? ''));
+    if (!profileId) {
+      letters.push({
+        messageId: m.MessageId ?? '',
+        body,
+        reason: `no profile for advertiser ${String(r.advertiser_id)} in marketplace ${String(r.marketplace_id)}`,
+        key: parsed.dataset,
+      });
+      continue;
+    }
+    const row = normalise(parsed.dataset, r, profileId, now);
+    if ('invalid' in row) {
+      letters.push({
+        messageId: m.MessageId ?? '',
+        body,
+        reason: `${parsed.dataset}: ${row.invalid}`,
+        key: parsed.dataset,
+      });
+      continue;
+    }
+    const list = rows.get(row.table) ?? [];
+    list.push(row.values);
+    rows.set(row.table, list);
+    durable.push(m);
+  }
+  // Durable first: a failed insert leaves every message of this receive on the queue.
+  try {
+    for (const [table, values] of rows) {
+      await deps.ch.client.insert({
+        table,
+        format: 'JSONEachRow',
+        values,
+        query_id: deps.ch.queryId(`stream-${table}`),
+      });
+      metrics.rowsLoaded.inc({ table }, values.length);
+      result.rows += values.length;
+    }
+    if (letters.length) {
+      await indexQueueDeadLetters(deps.ch, `sqs:${deps.queueName}`, 'stream-consumer', letters);
+      result.deadLetters = letters.length;
+      for (const l of letters)
+        deps.log.warn({ messageId: l.messageId, reason: l.reason }, 'stream message dead-lettered');
+    }
+  } catch (err) {
+    deps.log.warn(
+      { err: (err as Error).message, messages: messages.length },
+      'storing stream rows failed; SQS delivers them again',
+    );
+    return { ...result, rows: 0, deadLetters: 0, retried: messages.length };
+  }
+  const done = [...durable, ...messages.filter((m) => letters.some((l) => l.messageId === (m.MessageId ?? '')))];
+  const failed = await deps.queue.remove(done);
+  if (failed) deps.log.warn({ failed }, 'SQS refused some deletes; those messages come again and land once');
+  if (result.confirmations > 0) await refreshPending(deps.db, deps.clients, deps.log);
+  return result;
+}
+
+/** One tick: `receivers` receives at once, their messages ingested together. */
+export async function ingestTick(
+  deps: IngestDeps,
+  profiles: ProfileMap,
+  o: { receivers: number; waitSeconds: number; visibilitySec: number },
+  signal?: AbortSignal,
+): Promise<BatchResult> {
+  const received = (
+    await Promise.all(
+      Array.from({ length: o.receivers }, () => deps.queue.receive(10, o.waitSeconds, o.visibilitySec, signal)),
+    )
+  ).flat();
+  if (received.length === 0) return { rows: 0, confirmations: 0, deadLetters: 0, retried: 0 };
+  return ingestBatch(deps, profiles, received);
+}

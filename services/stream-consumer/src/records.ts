@@ -1,0 +1,212 @@
+/**
+ * Marketing Stream messages as they arrive on the queue, and the rows they become. Pure.
+ *
+ * A message is the SNS envelope (`Type: Notification`, the record as a JSON string in
+ * `Message`), a `SubscriptionConfirmation`, or — with raw delivery on — the record itself.
+ * Records are normalised like the reports: money in micros, ids as strings, the hour both as
+ * a UTC instant and as the profile's local day and hour Amazon stamped it with
+ * (`time_window_start`, ISO 8601 with the profile's offset: datasets/overview.md).
+ */
+export const STREAM_DATASETS = [
+  'sp-traffic',
+  'sp-conversion',
+  'sb-traffic',
+  'sb-conversion',
+  'sd-traffic',
+  'sd-conversion',
+  'budget-usage',
+] as const;
+export type StreamDataset = (typeof STREAM_DATASETS)[number];
+
+export type Parsed =
+  | { kind: 'confirmation'; subscribeUrl: string; topicArn: string; token: string }
+  | { kind: 'record'; dataset: StreamDataset; record: Record<string, unknown> }
+  | { kind: 'invalid'; reason: string };
+
+const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+
+export function parseMessage(body: string): Parsed {
+  let outer: unknown;
+  try {
+    outer = JSON.parse(body);
+  } catch {
+    return { kind: 'invalid', reason: 'the message body is not JSON' };
+  }
+  if (!isObject(outer)) return { kind: 'invalid', reason: 'the message body is not a JSON object' };
+  if (outer.Type === 'SubscriptionConfirmation') {
+    if (typeof outer.SubscribeURL !== 'string' || typeof outer.TopicArn !== 'string' || typeof outer.Token !== 'string')
+      return { kind: 'invalid', reason: 'a SubscriptionConfirmation without SubscribeURL, TopicArn or Token' };
+    return { kind: 'confirmation', subscribeUrl: outer.SubscribeURL, topicArn: outer.TopicArn, token: outer.Token };
+  }
+  let record: unknown = outer;
+  if (outer.Type === 'Notification') {
+    if (typeof outer.Message !== 'string') return { kind: 'invalid', reason: 'an SNS Notification without a Message' };
+    try {
+      record = JSON.parse(outer.Message);
+    } catch {
+      return { kind: 'invalid', reason: 'the SNS Notification Message is not JSON' };
+    }
+  } else if (typeof outer.Type === 'string') {
+    return { kind: 'invalid', reason: `an SNS message of type ${outer.Type}, which carries no record` };
+  }
+  if (!isObject(record)) return { kind: 'invalid', reason: 'the record is not a JSON object' };
+  const dataset = record.dataset_id;
+  if (typeof dataset !== 'string') return { kind: 'invalid', reason: 'the record has no dataset_id' };
+  if (!(STREAM_DATASETS as readonly string[]).includes(dataset))
+    return { kind: 'invalid', reason: `unknown dataset ${JSON.stringify(dataset).slice(0, 80)}` };
+  return { kind: 'record', dataset: dataset as StreamDataset, record };
+}
+
+export type StreamTable = 'stream_traffic_hourly' | 'stream_conversion_hourly' | 'stream_budget_usage';
+export type RowValues = Record<string, string | number>;
+
+const WINDOWS = ['1d', '7d', '14d', '30d'];
+/** Every conversion metric column, and the record fields that fill it. */
+export const CONVERSION_COLUMNS: Record<string, { field: string; money: boolean }> = {};
+for (const w of WINDOWS) {
+  CONVERSION_COLUMNS[`conversions_${w}`] = { field: `attributed_conversions_${w}`, money: false };
+  CONVERSION_COLUMNS[`conversions_same_sku_${w}`] = { field: `attributed_conversions_${w}_same_sku`, money: false };
+  CONVERSION_COLUMNS[`sales_micros_${w}`] = { field: `attributed_sales_${w}`, money: true };
+  CONVERSION_COLUMNS[`sales_same_sku_micros_${w}`] = { field: `attributed_sales_${w}_same_sku`, money: true };
+  CONVERSION_COLUMNS[`units_${w}`] = { field: `attributed_units_ordered_${w}`, money: false };
+  CONVERSION_COLUMNS[`units_same_sku_${w}`] = { field: `attributed_units_ordered_${w}_same_sku`, money: false };
+}
+Object.assign(CONVERSION_COLUMNS, {
+  ntb_orders_14d: { field: 'attributed_orders_new_to_brand_14d', money: false },
+  ntb_sales_micros_14d: { field: 'attributed_sales_new_to_brand_14d', money: true },
+  ntb_units_14d: { field: 'attributed_units_ordered_new_to_brand_14d', money: false },
+  view_conversions_14d: { field: 'view_attributed_conversions_14d', money: false },
+  view_sales_micros_14d: { field: 'view_attributed_sales_14d', money: true },
+  view_units_14d: { field: 'view_attributed_units_ordered_14d', money: false },
+  view_ntb_orders_14d: { field: 'view_attributed_orders_new_to_brand_14d', money: false },
+  view_ntb_sales_micros_14d: { field: 'view_attributed_sales_new_to_brand_14d', money: true },
+  view_ntb_units_14d: { field: 'view_attributed_units_ordered_new_to_brand_14d', money: false },
+});
+export const TRAFFIC_COLUMNS: Record<string, { field: string[]; money: boolean }> = {
+  impressions: { field: ['impressions'], money: false },
+  clicks: { field: ['clicks'], money: false },
+  cost_micros: { field: ['cost'], money: true },
+  // SB says viewable_impressions, SD view_impressions: the same measure.
+  viewable_impressions: { field: ['viewable_impressions', 'view_impressions'], money: false },
+};
+
+/** Fields that name what a record is about, not what it measures. */
+const DIMENSION_FIELDS = new Set([
+  'idempotency_id',
+  'dataset_id',
+  'marketplace_id',
+  'currency',
+  'advertiser_id',
+  'campaign_id',
+  'ad_group_id',
+  'ad_id',
+  'keyword_id',
+  'target_id',
+  'keyword_text',
+  'targeting_text',
+  'match_type',
+  'keyword_type',
+  'placement',
+  'placement_type',
+  'time_window_start',
+]);
+
+const TIME_WINDOW = /^(\d{4}-\d{2}-\d{2})T(\d{2}):00:00(?:\.0+)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** yyyy-MM-dd HH:mm:ss (UTC) for ClickHouse. */
+export const chTime = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+
+const str = (v: unknown) => (v === undefined || v === null ? '' : String(v));
+const micros = (v: number) => Math.round(v * 1_000_000);
+
+/** A record of a known dataset as a row of its hourly table, or why it cannot be one. */
+export function normalise(
+  dataset: StreamDataset,
+  r: Record<string, unknown>,
+  profileId: string,
+  receivedAtMs: number,
+): { table: StreamTable; values: RowValues } | { invalid: string } {
+  const received_at = chTime(receivedAtMs);
+  if (dataset === 'budget-usage') {
+    for (const f of ['budget_scope_id', 'budget_scope_type', 'usage_updated_timestamp'])
+      if (typeof r[f] !== 'string' || !r[f]) return { invalid: `budget-usage record without ${f}` };
+    const at = Date.parse(String(r.usage_updated_timestamp));
+    if (!Number.isFinite(at))
+      return { invalid: `usage_updated_timestamp ${str(r.usage_updated_timestamp)} is not a time` };
+    for (const f of ['budget', 'budget_usage_percentage'])
+      if (typeof r[f] !== 'number' || !Number.isFinite(r[f])) return { invalid: `${f} must be a number` };
+    return {
+      table: 'stream_budget_usage',
+      values: {
+        profile_id: profileId,
+        advertiser_id: str(r.advertiser_id),
+        marketplace_id: str(r.marketplace_id),
+        budget_scope_id: str(r.budget_scope_id),
+        budget_scope_type: str(r.budget_scope_type),
+        ad_product: str(r.advertising_product_type),
+        budget_micros: micros(r.budget as number),
+        usage_percentage: r.budget_usage_percentage as number,
+        usage_updated_at: chTime(at),
+        hour: chTime(Math.floor(at / 3600_000) * 3600_000),
+        received_at,
+      },
+    };
+  }
+  if (typeof r.idempotency_id !== 'string' || !r.idempotency_id) return { invalid: 'a record without idempotency_id' };
+  if (r.campaign_id === undefined || r.campaign_id === null || r.campaign_id === '')
+    return { invalid: 'a record without campaign_id' };
+  const tw = TIME_WINDOW.exec(str(r.time_window_start));
+  const hourMs = Date.parse(str(r.time_window_start));
+  if (!tw || !Number.isFinite(hourMs))
+    return {
+      invalid: `time_window_start ${JSON.stringify(r.time_window_start)} is not the start of an hour (ISO 8601 with offset)`,
+    };
+  const traffic = dataset.endsWith('-traffic');
+  const values: RowValues = {
+    profile_id: profileId,
+    dataset_id: dataset,
+    ad_product: dataset.slice(0, 2),
+    advertiser_id: str(r.advertiser_id),
+    marketplace_id: str(r.marketplace_id),
+    currency: str(r.currency),
+    campaign_id: str(r.campaign_id),
+    ad_group_id: str(r.ad_group_id),
+    ad_id: str(r.ad_id),
+    target_id: str(r.keyword_id ?? r.target_id),
+    hour: chTime(hourMs),
+    local_date: tw[1]!,
+    local_hour: Number(tw[2]),
+    idempotency_id: r.idempotency_id,
+    received_at,
+  };
+  if (traffic) {
+    values.target_text = str(r.keyword_text ?? r.targeting_text);
+    values.match_type = str(r.match_type ?? r.keyword_type);
+    values.placement = str(r.placement ?? r.placement_type);
+  }
+  const used = new Set<string>();
+  const num = (field: string): number | { bad: string } | undefined => {
+    const v = r[field];
+    if (v === undefined || v === null) return undefined;
+    used.add(field);
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      return { bad: `${field} must be a number, not ${JSON.stringify(v).slice(0, 40)}` };
+    return v;
+  };
+  const columns = traffic
+    ? Object.entries(TRAFFIC_COLUMNS).map(([c, s]) => [c, s.field, s.money] as const)
+    : Object.entries(CONVERSION_COLUMNS).map(([c, s]) => [c, [s.field], s.money] as const);
+  for (const [col, fields, money] of columns) {
+    let v: number | undefined;
+    for (const f of fields) {
+      const got = num(f);
+      if (got && typeof got === 'object') return { invalid: got.bad };
+      if (typeof got === 'number') v = got;
+    }
+    values[col] = v === undefined ? 0 : money ? micros(v) : Math.round(v);
+  }
+  // Fields Amazon adds later are kept, not dropped.
+  const extra = Object.fromEntries(Object.entries(r).filter(([k]) => !DIMENSION_FIELDS.has(k) && !used.has(k)));
+  values.extra = JSON.stringify(extra);
+  return { table: traffic ? 'stream_traffic_hourly' : 'stream_conversion_hourly', values };
+}

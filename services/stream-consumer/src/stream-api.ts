@@ -1,0 +1,156 @@
+/** The Marketing Stream API: subscribe profiles to datasets delivering to our queue, list, read and archive. */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Knex } from '@adsync/shared/db/postgres';
+import type { AmazonClients } from '@adsync/shared/amazon/account-clients';
+import { notFound } from '@adsync/shared/http/errors';
+import { principalOf, requireAccount } from '@adsync/shared/http/server';
+import {
+  idParams,
+  nullable,
+  object,
+  page,
+  pageQueryProperties,
+  pageResponseProperties,
+} from '@adsync/shared/http/schemas';
+import { accountOfProfile } from '@adsync/shared/accounts/profiles';
+import { STREAM_DATASETS } from './records.ts';
+import { archive, refresh, subscribe, type SubscriptionRow } from './subscriptions.ts';
+
+const PROFILE_ID = { type: 'string', pattern: '^[0-9]{1,20}$' } as const;
+
+const subscriptionSchema = object(
+  {
+    id: { type: 'string' },
+    profileId: { type: 'string' },
+    dataSetId: { type: 'string' },
+    destinationArn: { type: 'string' },
+    subscriptionId: nullable({ type: 'string' }),
+    status: { type: 'string' },
+    statusReason: nullable({ type: 'string' }),
+    confirmedAt: nullable({ type: 'string' }),
+    createdAt: { type: 'string' },
+  },
+  ['id', 'profileId', 'dataSetId', 'status'],
+);
+
+const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
+const view = (s: SubscriptionRow) => ({
+  id: s.id,
+  profileId: s.profile_id,
+  dataSetId: s.dataset_id,
+  destinationArn: s.destination_arn,
+  subscriptionId: s.subscription_id,
+  status: s.status,
+  statusReason: s.status_reason,
+  confirmedAt: iso(s.confirmed_at),
+  createdAt: iso(s.created_at)!,
+});
+
+async function ownProfile(db: Knex, req: FastifyRequest, profileId: string) {
+  const account = await accountOfProfile(db, profileId);
+  if (!account) throw notFound(`no profile ${profileId} (sync the account's profiles first)`);
+  requireAccount(req, account);
+}
+
+export function registerStreamApi(
+  app: FastifyInstance,
+  deps: { db: Knex; clients: AmazonClients; destinationArn: () => string },
+): void {
+  const { db, clients } = deps;
+  const own = async (req: FastifyRequest, id: string): Promise<SubscriptionRow> => {
+    const s: SubscriptionRow | undefined = await db('stream_subscriptions').where({ id }).first();
+    if (!s) throw notFound(`no stream subscription ${id}`);
+    await ownProfile(db, req, s.profile_id);
+    return s;
+  };
+
+  app.post<{ Body: { profileId: string; dataSets?: string[]; notes?: string } }>(
+    '/v1/streams/subscriptions',
+    {
+      schema: {
+        summary:
+          "Subscribe a profile to Marketing Stream datasets, delivered to adsync's queue (confirmation is automatic)",
+        body: {
+          type: 'object',
+          required: ['profileId'],
+          additionalProperties: false,
+          properties: {
+            profileId: PROFILE_ID,
+            dataSets: {
+              type: 'array',
+              minItems: 1,
+              uniqueItems: true,
+              items: { type: 'string', enum: [...STREAM_DATASETS] },
+              description: 'default: every dataset adsync loads',
+            },
+            notes: { type: 'string', maxLength: 128 },
+          },
+        },
+        response: { 201: object({ items: { type: 'array', items: subscriptionSchema } }, ['items']) },
+      },
+    },
+    async (req, reply) => {
+      await ownProfile(db, req, req.body.profileId);
+      const rows = await subscribe(
+        db,
+        clients,
+        req.body.profileId,
+        req.body.dataSets ?? [...STREAM_DATASETS],
+        deps.destinationArn(),
+        req.body.notes,
+      );
+      return reply.status(201).send({ items: rows.map(view) });
+    },
+  );
+
+  app.get<{ Querystring: { profileId?: string; limit: number; offset: number } }>(
+    '/v1/streams/subscriptions',
+    {
+      schema: {
+        summary: 'Stream subscriptions with their status',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { profileId: PROFILE_ID, ...pageQueryProperties },
+        },
+        response: { 200: object({ items: { type: 'array', items: subscriptionSchema }, ...pageResponseProperties }) },
+      },
+    },
+    async (req) => {
+      const p = principalOf(req);
+      if (req.query.profileId) await ownProfile(db, req, req.query.profileId);
+      let q = db('stream_subscriptions as s').join('profiles as p', 'p.profile_id', 's.profile_id');
+      if (p.scope === 'account') q = q.where('p.account_id', p.accountId);
+      if (req.query.profileId) q = q.where('s.profile_id', req.query.profileId);
+      const result = await page<SubscriptionRow>(
+        q.orderBy(['s.profile_id', 's.dataset_id', 's.created_at']).select('s.*'),
+        req.query,
+      );
+      return { ...result, items: result.items.map(view) };
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/v1/streams/subscriptions/:id',
+    {
+      schema: {
+        summary: 'A subscription, its status read from Amazon now',
+        params: idParams(),
+        response: { 200: subscriptionSchema },
+      },
+    },
+    async (req) => view(await refresh(db, clients, await own(req, req.params.id))),
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/v1/streams/subscriptions/:id',
+    {
+      schema: {
+        summary: 'Archive a subscription at Amazon (Amazon keeps no deleted subscriptions; only ACTIVE ones archive)',
+        params: idParams(),
+        response: { 200: subscriptionSchema },
+      },
+    },
+    async (req) => view(await archive(db, clients, await own(req, req.params.id))),
+  );
+}

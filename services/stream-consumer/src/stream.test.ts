@@ -1,0 +1,396 @@
+// Amazon Marketing Stream end to end on the real stack: ElasticMQ as the advertiser's SQS queue,
+// ClickHouse and Postgres, the sandbox playing Amazon (managing-subscriptions.md,
+// onboarding/sqs/get-started.md, datasets/*.md, aggregating-data.md). Subscribe, confirm, then
+// hours of every dataset delivered with duplicates, revisions and out of order: the hourly sums
+// equal what the sandbox sent, exactly, per profile, entity and hour.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { GetQueueAttributesCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { startSandbox, type Sandbox } from '@adsync/sandbox';
+import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox';
+import { migrateClickHouse, migratePostgres } from '@adsync/shared/db/migrations';
+import { createSecretBox } from '@adsync/shared/crypto/secret-box';
+import { AmazonClients, storeCredentials } from '@adsync/shared/amazon/account-clients';
+import { createHttpServer } from '@adsync/shared/http/server';
+import { ensureAdminKey } from '@adsync/shared/http/api-keys';
+import {
+  eventually,
+  freshClickHouse,
+  freshPostgres,
+  requireSqs,
+  testLogger,
+  uniqueName,
+  type FreshClickHouse,
+  type FreshPostgres,
+} from '@adsync/shared/testing/test-stack';
+import { ServiceProcess, freePort } from '@adsync/shared/testing/service-process';
+import { openQueue, type StreamQueue } from './queue.ts';
+import { ingestTick, ProfileMap, type IngestDeps } from './ingest.ts';
+import { registerStreamApi } from './stream-api.ts';
+import { CONVERSION_COLUMNS } from './records.ts';
+
+const ADMIN = 'adsk_stream_test_admin_key_0123456789';
+let sandbox: Sandbox;
+let pg: FreshPostgres;
+let ch: FreshClickHouse;
+let app: FastifyInstance;
+let clients: AmazonClients;
+let queue: StreamQueue;
+let queueName: string;
+let deps: IngestDeps;
+let profiles: ProfileMap;
+let profileIds: string[];
+const encryptionKey = randomBytes(32);
+
+before(async () => {
+  const endpoint = await requireSqs();
+  sandbox = await startSandbox({ seed: 19, scale: { profiles: 2, campaignsPerProfile: 3 }, sqsEndpoint: endpoint });
+  pg = await freshPostgres();
+  ch = await freshClickHouse();
+  await migratePostgres(pg.db);
+  await migrateClickHouse(ch.ch);
+  await ensureAdminKey(pg.db, ADMIN);
+  const box = createSecretBox(encryptionKey);
+  const [{ id: accountId }] = await pg.db('accounts').insert({ company_name: 'stream' }).returning('id');
+  await storeCredentials(pg.db, box, accountId, {
+    region: 'NA',
+    client_id: SANDBOX_CLIENT_ID,
+    client_secret: SANDBOX_CLIENT_SECRET,
+    refresh_token: SANDBOX_REFRESH_TOKEN,
+  });
+  // The profiles entity-sync would have discovered (GET /v2/profiles), with the advertiser ids Stream records carry.
+  const found = sandbox.state.dataset.profiles();
+  await pg.db('profiles').insert(
+    found.map((p) => ({
+      profile_id: p.profileId,
+      account_id: accountId,
+      country_code: p.countryCode,
+      currency_code: p.currencyCode,
+      timezone: p.timezone,
+      marketplace_id: p.accountInfo.marketplaceStringId,
+      amazon_account_id: p.accountInfo.id,
+      account_type: p.accountInfo.type,
+      account_name: p.accountInfo.name,
+    })),
+  );
+  profileIds = found.map((p) => p.profileId);
+  const log = testLogger('stream');
+  clients = new AmazonClients({ db: pg.db, box, log, baseUrl: sandbox.url });
+  queue = await openQueue({
+    endpoint,
+    region: 'us-east-1',
+    accessKeyId: 'local',
+    secretAccessKey: 'local',
+    name: (queueName = uniqueName('stream-test').replace(/[^A-Za-z0-9_-]/g, '-')),
+    create: true,
+  });
+  deps = { db: pg.db, ch: ch.ch, clients, log, queue, queueName: 'test', subscribeUrlHosts: ['127.0.0.1'] };
+  profiles = new ProfileMap(pg.db);
+  app = await createHttpServer({ name: 'stream-consumer', log, db: pg.db, readiness: {} });
+  registerStreamApi(app, { db: pg.db, clients, destinationArn: () => queue.arn });
+  await app.ready();
+});
+
+after(async () => {
+  await app?.close();
+  await clients?.close();
+  queue?.close();
+  await sandbox?.close();
+  await ch?.drop();
+  await pg?.drop();
+});
+
+const call = (method: 'GET' | 'POST' | 'DELETE', url: string, body?: unknown) =>
+  app.inject({ method, url, payload: body as object, headers: { authorization: `Bearer ${ADMIN}` } });
+const tick = () => ingestTick(deps, profiles, { receivers: 4, waitSeconds: 0, visibilitySec: 5 });
+/** Ticks until the queue has given everything (two empty receives in a row). */
+async function drain(): Promise<void> {
+  let empty = 0;
+  for (let k = 0; k < 2000 && empty < 2; k++) {
+    const r = await tick();
+    empty = r.rows + r.confirmations + r.deadLetters + r.retried === 0 ? empty + 1 : 0;
+  }
+}
+const chRows = async (sql: string) =>
+  (await ch.ch.client.query({ query: sql, format: 'JSONEachRow' })).json<Record<string, string | number>>();
+const micros = (v: number) => Math.round(v * 1_000_000);
+
+/** Every sum in ClickHouse equals what the sandbox sent in [fromMs, toMs), per profile, dataset, entity and hour. */
+async function assertExact(fromMs: number, toMs: number): Promise<Record<string, unknown>[]> {
+  const inRange = (r: Record<string, unknown>) => {
+    const t = Date.parse(String(r.time_window_start ?? r.usage_updated_timestamp));
+    return t >= fromMs && t < toMs;
+  };
+  const expected = sandbox.stream.expected().filter(inRange);
+  const hourFilter = `hour >= toDateTime(${Math.floor(fromMs / 1000)}) AND hour < toDateTime(${Math.floor(toMs / 1000)})`;
+  const datasets = new Set(expected.map((r) => r.dataset_id));
+  assert.equal(datasets.size, 7, `every dataset delivered (${[...datasets]})`);
+  assert.ok(
+    expected.some((r) => String(r.idempotency_id ?? '').endsWith('-1')),
+    'revisions were sent',
+  );
+  assert.ok(
+    expected.some((r) => Number(r.clicks) < 0),
+    'a revision takes invalid clicks back',
+  );
+
+  // Traffic: per profile, dataset, target and hour.
+  const key = (r: Record<string, unknown>) =>
+    `${r.profile_id}|${r.dataset_id}|${r.campaign_id}|${r.ad_group_id}|${r.ad_id}|${r.keyword_id ?? r.target_id}|${Date.parse(String(r.time_window_start))}`;
+  const want = new Map<string, { impressions: number; clicks: number; cost_micros: number }>();
+  for (const r of expected.filter((x) => String(x.dataset_id).endsWith('-traffic'))) {
+    const w = want.get(key(r)) ?? { impressions: 0, clicks: 0, cost_micros: 0 };
+    w.impressions += Number(r.impressions);
+    w.clicks += Number(r.clicks);
+    w.cost_micros += micros(Number(r.cost));
+    want.set(key(r), w);
+  }
+  const got = await chRows(
+    `SELECT profile_id, dataset_id, campaign_id, ad_group_id, ad_id, target_id, toUnixTimestamp(hour) AS h,
+            sum(impressions) AS impressions, sum(clicks) AS clicks, sum(cost_micros) AS cost_micros
+       FROM stream_traffic_hourly FINAL WHERE ${hourFilter} GROUP BY profile_id, dataset_id, campaign_id, ad_group_id, ad_id, target_id, h`,
+  );
+  const have = new Map(
+    got.map((r) => [
+      `${r.profile_id}|${r.dataset_id}|${r.campaign_id}|${r.ad_group_id}|${r.ad_id}|${r.target_id}|${Number(r.h) * 1000}`,
+      { impressions: Number(r.impressions), clicks: Number(r.clicks), cost_micros: Number(r.cost_micros) },
+    ]),
+  );
+  assert.equal(have.size, want.size, 'one row group per entity and hour');
+  for (const [k, w] of want) assert.deepEqual(have.get(k), w, k);
+
+  // Conversions: every attributed metric, per entity and hour.
+  const conv = new Map<string, Record<string, number>>();
+  for (const r of expected.filter((x) => String(x.dataset_id).endsWith('-conversion'))) {
+    const w = conv.get(key(r)) ?? {};
+    for (const [col, spec] of Object.entries(CONVERSION_COLUMNS))
+      if (r[spec.field] !== undefined)
+        w[col] = (w[col] ?? 0) + (spec.money ? micros(Number(r[spec.field])) : Number(r[spec.field]));
+    conv.set(key(r), w);
+  }
+  const convRows = await chRows(
+    `SELECT profile_id, dataset_id, campaign_id, ad_group_id, ad_id, target_id, toUnixTimestamp(hour) AS h,
+            ${Object.keys(CONVERSION_COLUMNS)
+              .map((c) => `sum(${c}) AS ${c}`)
+              .join(', ')}
+       FROM stream_conversion_hourly FINAL WHERE ${hourFilter} GROUP BY profile_id, dataset_id, campaign_id, ad_group_id, ad_id, target_id, h`,
+  );
+  assert.equal(convRows.length, conv.size);
+  for (const r of convRows) {
+    const w = conv.get(
+      `${r.profile_id}|${r.dataset_id}|${r.campaign_id}|${r.ad_group_id}|${r.ad_id}|${r.target_id}|${Number(r.h) * 1000}`,
+    )!;
+    assert.ok(w, `an expected entity-hour for ${JSON.stringify(r).slice(0, 120)}`);
+    for (const [col, v] of Object.entries(w)) assert.equal(Number(r[col]), v, `${col} of ${r.campaign_id}`);
+  }
+
+  // Budget usage: each notification once, however often it came.
+  const budget = expected.filter((x) => x.dataset_id === 'budget-usage');
+  const [usage] = await chRows(
+    `SELECT count() AS n, sum(usage_percentage) AS pct FROM stream_budget_usage FINAL WHERE ${hourFilter}`,
+  );
+  assert.equal(Number(usage!.n), budget.length);
+  assert.equal(
+    Number(usage!.pct),
+    budget.reduce((s, r) => s + Number(r.budget_usage_percentage), 0),
+  );
+  return expected;
+}
+
+test('subscribing records the subscription, Amazon sends a confirmation to the queue, and confirming it makes it ACTIVE', async () => {
+  const res = await call('POST', '/v1/streams/subscriptions', { profileId: profileIds[0] });
+  assert.equal(res.statusCode, 201, res.body);
+  const items = res.json().items as { dataSetId: string; status: string; destinationArn: string }[];
+  assert.equal(items.length, 7, 'every dataset');
+  assert.ok(items.every((s) => s.status === 'PENDING_CONFIRMATION' && s.destinationArn === queue.arn));
+  const atAmazon = [...sandbox.state.stream.subscriptions.values()];
+  assert.deepEqual(atAmazon.map((s) => s.dataSetId).sort(), items.map((s) => s.dataSetId).sort());
+  // Asking again answers the same subscriptions (no second one at Amazon).
+  assert.equal((await call('POST', '/v1/streams/subscriptions', { profileId: profileIds[0] })).statusCode, 201);
+  assert.equal(sandbox.state.stream.subscriptions.size, 7);
+  assert.equal(
+    (
+      await call('POST', '/v1/streams/subscriptions', {
+        profileId: profileIds[1],
+        dataSets: [
+          'sp-traffic',
+          'sp-conversion',
+          'sb-traffic',
+          'sb-conversion',
+          'sd-traffic',
+          'sd-conversion',
+          'budget-usage',
+        ],
+      })
+    ).statusCode,
+    201,
+  );
+  await drain();
+  const listed = (await call('GET', '/v1/streams/subscriptions')).json().items as { status: string }[];
+  assert.equal(listed.length, 14);
+  assert.deepEqual([...new Set(listed.map((s) => s.status))], ['ACTIVE']);
+  assert.ok(
+    [...sandbox.state.stream.subscriptions.values()].every((s) => s.status === 'ACTIVE'),
+    'confirmed at Amazon',
+  );
+});
+
+test('hours of every dataset, with duplicates, revisions and out-of-order delivery, sum exactly to what Amazon sent', async () => {
+  const sent = await sandbox.stream.publish({ hours: 5, duplicates: 0.3, revisions: true, shuffle: true });
+  assert.ok(
+    sent.messages > sent.records,
+    `some records were sent twice (${sent.messages} messages for ${sent.records} records)`,
+  );
+  await drain();
+  const expected = await assertExact(Date.parse(sent.fromHour), Date.parse(sent.fromHour) + sent.hours * 3600_000);
+  // The local day and hour are the profile's, as Amazon stamped them; `hour` is the same instant in UTC.
+  const sample = expected.find((r) => r.dataset_id === 'sp-traffic' && r.profile_id === profileIds[0])!;
+  const [stamped] = await chRows(
+    `SELECT toString(local_date) AS d, local_hour AS h, toString(hour) AS utc FROM stream_traffic_hourly FINAL WHERE idempotency_id = '${sample.idempotency_id}'`,
+  );
+  const tws = String(sample.time_window_start);
+  assert.deepEqual(
+    [stamped!.d, Number(stamped!.h), stamped!.utc],
+    [
+      tws.slice(0, 10),
+      Number(tws.slice(11, 13)),
+      new Date(Date.parse(tws)).toISOString().slice(0, 19).replace('T', ' '),
+    ],
+  );
+  assert.match(tws, /-0[78]:00$/, 'a Los Angeles profile: the offset is in the record');
+});
+
+test('a malformed or unknown-dataset message is a dead letter with the reason, and the queue keeps flowing', async () => {
+  const bodies = [
+    'not json at all',
+    JSON.stringify({
+      Type: 'Notification',
+      Message: JSON.stringify({ dataset_id: 'sp-hourly-magic', idempotency_id: 'x' }),
+    }),
+    JSON.stringify({
+      Type: 'Notification',
+      Message: JSON.stringify({
+        dataset_id: 'sp-traffic',
+        idempotency_id: 'bad-1',
+        advertiser_id: sandbox.state.dataset.profiles()[0]!.accountInfo.id,
+        marketplace_id: 'ATVPDKIKX0DER',
+        campaign_id: '1',
+        time_window_start: '2026-11-24T10:00:00-08:00',
+        clicks: 'twelve',
+      }),
+    }),
+    JSON.stringify({
+      dataset_id: 'sd-traffic',
+      idempotency_id: 'who-1',
+      advertiser_id: 'ANOBODY',
+      marketplace_id: 'ATVPDKIKX0DER',
+      campaign_id: '1',
+      time_window_start: '2026-11-24T10:00:00-08:00',
+      clicks: 1,
+    }),
+  ];
+  await queue.client.send(
+    new SendMessageBatchCommand({
+      QueueUrl: queue.url,
+      Entries: bodies.map((b, i) => ({ Id: String(i), MessageBody: b })),
+    }),
+  );
+  await sandbox.stream.publish({ hours: 1, fromHourMs: Date.parse('2026-01-01T00:00:00Z') });
+  await drain();
+  const letters = await chRows(`SELECT reason FROM dead_letters FINAL WHERE topic = 'sqs:test' ORDER BY reason`);
+  assert.deepEqual(
+    letters.map((l) => l.reason),
+    [
+      'no profile for advertiser ANOBODY in marketplace ATVPDKIKX0DER',
+      'sp-traffic: clicks must be a number, not "twelve"',
+      'the message body is not JSON',
+      'unknown dataset "sp-hourly-magic"',
+    ],
+  );
+  const [loaded] = await chRows(
+    `SELECT count() AS n FROM stream_traffic_hourly FINAL WHERE hour = toDateTime('2026-01-01 00:00:00')`,
+  );
+  assert.ok(Number(loaded!.n) > 0, 'the good messages after them were loaded');
+  const attrs = await queue.client.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queue.url,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  assert.deepEqual(
+    [attrs.Attributes?.ApproximateNumberOfMessages, attrs.Attributes?.ApproximateNumberOfMessagesNotVisible],
+    ['0', '0'],
+    'nothing left on the queue',
+  );
+});
+
+test('kill -9 of the stream consumer mid-delivery, then a restart: nothing lost, nothing doubled', async () => {
+  const consumer = new ServiceProcess('stream-consumer', {
+    port: await freePort(),
+    env: {
+      DATABASE_URL: pg.url,
+      CLICKHOUSE_DATABASE: ch.ch.database,
+      AMAZON_ADS_BASE_URL: sandbox.url,
+      ENCRYPTION_KEY: encryptionKey.toString('base64'),
+      ADMIN_API_KEY: ADMIN,
+      SQS_ENDPOINT: process.env.SQS_ENDPOINT!,
+      STREAM_QUEUE_NAME: queueName,
+      STREAM_CREATE_QUEUE: 'false',
+      STREAM_WAIT_SECONDS: '1',
+      // Messages it held when killed come back this soon.
+      STREAM_VISIBILITY_TIMEOUT_SEC: '3',
+      STREAM_RECEIVERS: '2',
+      LOG_LEVEL: 'info',
+    },
+  });
+  const from = Date.parse('2026-03-01T00:00:00Z');
+  const sent = await sandbox.stream.publish({
+    hours: 24,
+    fromHourMs: from,
+    duplicates: 0.2,
+    revisions: true,
+    shuffle: true,
+  });
+  const loaded = async () =>
+    Number(
+      (await chRows(`SELECT count() AS n FROM stream_traffic_hourly WHERE hour >= toDateTime(${from / 1000})`))[0]!.n,
+    );
+  try {
+    await consumer.start(60_000);
+    await eventually(async () => ((await loaded()) > 0 ? true : undefined), {
+      what: 'the first rows',
+      timeoutMs: 30_000,
+      intervalMs: 20,
+    });
+    await consumer.kill9();
+    const atKill = await loaded();
+    const left = await queue.client.send(
+      new GetQueueAttributesCommand({ QueueUrl: queue.url, AttributeNames: ['ApproximateNumberOfMessages'] }),
+    );
+    assert.ok(
+      Number(left.Attributes?.ApproximateNumberOfMessages) > 0,
+      `killed mid-delivery (${atKill} rows in, messages left)`,
+    );
+    await consumer.start(60_000);
+    await eventually(
+      async () => {
+        const a = await queue.client.send(
+          new GetQueueAttributesCommand({
+            QueueUrl: queue.url,
+            AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+          }),
+        );
+        return a.Attributes?.ApproximateNumberOfMessages === '0' &&
+          a.Attributes?.ApproximateNumberOfMessagesNotVisible === '0'
+          ? true
+          : undefined;
+      },
+      { what: 'the queue drained after the restart', timeoutMs: 60_000, intervalMs: 200 },
+    );
+  } finally {
+    await consumer.stop();
+  }
+  await assertExact(from, from + sent.hours * 3600_000);
+});

@@ -1,0 +1,194 @@
+/**
+ * Marketing Stream subscriptions, and the module that owns `stream_subscriptions`. A
+ * subscription is recorded before Amazon is asked, with the clientRequestToken Amazon
+ * dedupes on; asking again with it (after a crash, or by the refresh loop) answers the same
+ * subscription. Amazon then sends an SNS SubscriptionConfirmation to the queue; fetching its
+ * SubscribeURL confirms it, and the subscription turns ACTIVE (onboarding/sqs/get-started.md).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Knex } from '@adsync/shared/db/postgres';
+import type { AmazonClients } from '@adsync/shared/amazon/account-clients';
+import type { Logger } from '@adsync/shared/logger';
+import { AmazonApiError } from '@adsync/shared/amazon/errors';
+import { conflict } from '@adsync/shared/http/errors';
+import {
+  archiveSubscription,
+  createSubscription,
+  getSubscription,
+  type StreamSubscriptionStatus,
+} from '@adsync/shared/amazon/marketing-stream';
+
+export interface SubscriptionRow {
+  id: string;
+  profile_id: string;
+  dataset_id: string;
+  destination_arn: string;
+  client_request_token: string;
+  subscription_id: string | null;
+  status: 'requested' | StreamSubscriptionStatus;
+  status_reason: string | null;
+  notes: string | null;
+  confirmed_at: Date | null;
+  status_checked_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const PENDING = ['requested', 'PROVISIONING', 'PENDING_CONFIRMATION'];
+
+async function accountOf(db: Knex, profileId: string): Promise<string> {
+  const p = await db('profiles').where({ profile_id: profileId }).first('account_id');
+  if (!p) throw new Error(`profile ${profileId} is not known`);
+  return p.account_id;
+}
+
+/** Asks Amazon for a recorded subscription (again: the token makes it idempotent) and records its answer. */
+async function send(db: Knex, clients: AmazonClients, row: SubscriptionRow): Promise<SubscriptionRow> {
+  const client = await clients.forAccount(await accountOf(db, row.profile_id));
+  try {
+    const created = await createSubscription(client, row.profile_id, {
+      clientRequestToken: row.client_request_token,
+      dataSetId: row.dataset_id,
+      destinationArn: row.destination_arn,
+      ...(row.notes ? { notes: row.notes } : {}),
+    });
+    const s = await getSubscription(client, row.profile_id, created.subscriptionId);
+    const [updated] = await db('stream_subscriptions')
+      .where({ id: row.id })
+      .update({
+        subscription_id: created.subscriptionId,
+        status: s.status,
+        status_checked_at: db.fn.now(),
+        updated_at: db.fn.now(),
+      })
+      .returning('*');
+    return updated;
+  } catch (err) {
+    if (err instanceof AmazonApiError && !err.retriable) {
+      const [failed] = await db('stream_subscriptions')
+        .where({ id: row.id })
+        .update({ status: 'FAILED_PROVISIONING', status_reason: err.message, updated_at: db.fn.now() })
+        .returning('*');
+      return failed;
+    }
+    throw err;
+  }
+}
+
+/** Subscribes a profile to datasets, delivering to the queue; a live subscription of the same three is answered as it is. */
+export async function subscribe(
+  db: Knex,
+  clients: AmazonClients,
+  profileId: string,
+  datasets: string[],
+  destinationArn: string,
+  notes?: string,
+): Promise<SubscriptionRow[]> {
+  const out: SubscriptionRow[] = [];
+  for (const dataset of datasets) {
+    const live: SubscriptionRow | undefined = await db('stream_subscriptions')
+      .where({ profile_id: profileId, dataset_id: dataset, destination_arn: destinationArn })
+      .whereNotIn('status', ['ARCHIVED', 'FAILED_CONFIRMATION', 'FAILED_PROVISIONING'])
+      .first();
+    if (live && live.status !== 'requested') {
+      out.push(live);
+      continue;
+    }
+    const row: SubscriptionRow =
+      live ??
+      (
+        await db('stream_subscriptions')
+          .insert({
+            profile_id: profileId,
+            dataset_id: dataset,
+            destination_arn: destinationArn,
+            client_request_token: randomUUID(),
+            notes: notes ?? null,
+          })
+          .returning('*')
+      )[0];
+    out.push(await send(db, clients, row));
+  }
+  return out;
+}
+
+/** Reads the subscription's status from Amazon and records it. */
+export async function refresh(db: Knex, clients: AmazonClients, row: SubscriptionRow): Promise<SubscriptionRow> {
+  if (!row.subscription_id) return row.status === 'requested' ? send(db, clients, row) : row;
+  const client = await clients.forAccount(await accountOf(db, row.profile_id));
+  const s = await getSubscription(client, row.profile_id, row.subscription_id);
+  const [updated] = await db('stream_subscriptions')
+    .where({ id: row.id })
+    .update({
+      status: s.status,
+      ...(s.status === 'ACTIVE' && !row.confirmed_at ? { confirmed_at: db.fn.now() } : {}),
+      status_checked_at: db.fn.now(),
+      updated_at: db.fn.now(),
+    })
+    .returning('*');
+  return updated;
+}
+
+/** Every subscription still on its way to ACTIVE, asked about (or asked for, if Amazon never answered). */
+export async function refreshPending(db: Knex, clients: AmazonClients, log: Logger): Promise<number> {
+  const rows: SubscriptionRow[] = await db('stream_subscriptions').whereIn('status', PENDING);
+  let changed = 0;
+  for (const row of rows) {
+    try {
+      const after = await refresh(db, clients, row);
+      if (after.status !== row.status) {
+        changed++;
+        log.info(
+          {
+            profileId: row.profile_id,
+            dataset: row.dataset_id,
+            subscriptionId: after.subscription_id,
+            status: after.status,
+          },
+          'stream subscription status changed',
+        );
+      }
+    } catch (err) {
+      log.warn(
+        { profileId: row.profile_id, dataset: row.dataset_id, err: (err as Error).message },
+        'stream subscription refresh failed',
+      );
+    }
+  }
+  return changed;
+}
+
+/** Archives at Amazon (there is no delete; only ACTIVE ones can be archived), then records it. */
+export async function archive(db: Knex, clients: AmazonClients, row: SubscriptionRow): Promise<SubscriptionRow> {
+  if (row.status === 'ARCHIVED') return row;
+  if (row.status !== 'ACTIVE' || !row.subscription_id)
+    throw conflict(`subscription ${row.id} is ${row.status}; Amazon archives only ACTIVE subscriptions`);
+  const client = await clients.forAccount(await accountOf(db, row.profile_id));
+  await archiveSubscription(client, row.profile_id, row.subscription_id);
+  const [updated] = await db('stream_subscriptions')
+    .where({ id: row.id })
+    .update({ status: 'ARCHIVED', updated_at: db.fn.now() })
+    .returning('*');
+  return updated;
+}
+
+/** Whether a SubscribeURL points at a host we may fetch (`*` matches one DNS label). Pure. */
+export function allowedSubscribeUrl(url: string, hosts: string[]): boolean {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return false;
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') return false;
+  if (u.protocol === 'http:' && !['127.0.0.1', 'localhost', 'sandbox'].includes(u.hostname)) return false;
+  return hosts.some((h) =>
+    new RegExp(
+      `^${h
+        .split('.')
+        .map((l) => (l === '*' ? '[a-z0-9-]+' : l.replace(/[^a-z0-9-]/gi, '\\$&')))
+        .join('\\.')}$`,
+      'i',
+    ).test(u.hostname),
+  );
+}
