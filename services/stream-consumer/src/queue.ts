@@ -37,7 +37,9 @@ export async function openQueue(o: {
     url = (await client.send(new GetQueueUrlCommand({ QueueName: o.name }))).QueueUrl!;
   } catch (err) {
     if (!o.create)
-      throw new Error(`SQS queue ${o.name} does not exist (STREAM_CREATE_QUEUE=false): ${(err as Error).message}`);
+      throw new Error(`SQS queue ${o.name} does not exist (STREAM_CREATE_QUEUE=false): ${(err as Error).message}`, {
+        cause: err,
+      });
     url = (await client.send(new CreateQueueCommand({ QueueName: o.name }))).QueueUrl!;
   }
   const attrs = await client.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
