@@ -64,7 +64,12 @@ export async function requireRegistry(cfg = testConfig()): Promise<string> {
 /** The SQS endpoint (ElasticMQ in the stack), answering; a missing one is a failure, not a skip. */
 export async function requireSqs(): Promise<string> {
   const endpoint = process.env.SQS_ENDPOINT;
-  if (!endpoint) throw new StackMissingError('SQS (ElasticMQ)', 'SQS_ENDPOINT (unset)', new Error('run the tests through `deploy/local/stack test`'));
+  if (!endpoint)
+    throw new StackMissingError(
+      'SQS (ElasticMQ)',
+      'SQS_ENDPOINT (unset)',
+      new Error('run the tests through `deploy/local/stack test`'),
+    );
   try {
     const res = await fetch(`${endpoint}/?Action=ListQueues`);
     if (!res.ok) throw new Error(`answered ${res.status}`);
