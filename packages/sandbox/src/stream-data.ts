@@ -7,7 +7,8 @@
  * then sum). Budget-usage notifications have no idempotency id. Pure.
  */
 import { hash32, intBetween, unit } from './hash-random.ts';
-import type { Dataset, Entity } from './dataset.ts';
+import { AD_PRODUCT_NAMES, type Dataset, type Entity } from './dataset.ts';
+import { FINAL_GENERATION, reportRows } from './amazon/report-engine.ts';
 
 export const STREAM_DATASETS = [
   'sp-traffic',
@@ -57,45 +58,145 @@ function cells(ds: Dataset, product: 'sp' | 'sb' | 'sd', p: number): { target: E
   return out;
 }
 
-/** Metrics of one cell-hour, final values (what the deltas sum to). Money in the currency's units, 2 decimals. */
-function finalMetrics(seed: number, dataset: StreamDataset, key: string): Record<string, number> {
-  const k = (m: string) => `${dataset}|${key}|${m}`;
-  const active = unit(seed, k('active')) < 0.55;
-  if (!active) return {};
-  const impressions = intBetween(seed, k('imp'), 1, 400);
-  const clicks = Math.min(impressions, intBetween(seed, k('clk'), 0, 12));
-  const cost = Math.round(clicks * intBetween(seed, k('cpc'), 20, 180)) / 100;
-  if (dataset.endsWith('-traffic')) {
-    const m: Record<string, number> = { impressions, clicks, cost };
-    if (dataset === 'sb-traffic') m.viewable_impressions = Math.floor(impressions * 0.7);
-    if (dataset === 'sd-traffic') m.view_impressions = Math.floor(impressions * 0.6);
-    return m;
+/**
+ * Which campaign-report column becomes which Stream field, per dataset. The hourly records of a
+ * campaign's local day sum exactly to its campaign report for that day, so the reconciliation of
+ * Stream with the daily reports has an exact answer to find.
+ */
+const WINDOWS = ['1d', '7d', '14d', '30d'];
+const STREAM_FIELDS: Record<Exclude<StreamDataset, 'budget-usage'>, Record<string, string>> = {
+  'sp-traffic': { impressions: 'impressions', clicks: 'clicks', cost: 'cost' },
+  'sp-conversion': Object.fromEntries(
+    WINDOWS.flatMap((w) => [
+      [`purchases${w}`, `attributed_conversions_${w}`],
+      [`purchasesSameSku${w}`, `attributed_conversions_${w}_same_sku`],
+      [`sales${w}`, `attributed_sales_${w}`],
+      [`attributedSalesSameSku${w}`, `attributed_sales_${w}_same_sku`],
+      [`unitsSoldClicks${w}`, `attributed_units_ordered_${w}`],
+      [`unitsSoldSameSku${w}`, `attributed_units_ordered_${w}_same_sku`],
+    ]),
+  ),
+  'sb-traffic': {
+    impressions: 'impressions',
+    clicks: 'clicks',
+    cost: 'cost',
+    viewableImpressions: 'viewable_impressions',
+  },
+  'sb-conversion': {
+    purchases: 'attributed_conversions_14d',
+    sales: 'attributed_sales_14d',
+    unitsSold: 'attributed_units_ordered_14d',
+    newToBrandPurchases: 'attributed_orders_new_to_brand_14d',
+    newToBrandSales: 'attributed_sales_new_to_brand_14d',
+    newToBrandUnitsSold: 'attributed_units_ordered_new_to_brand_14d',
+  },
+  'sd-traffic': { impressions: 'impressions', clicks: 'clicks', cost: 'cost', impressionsViews: 'view_impressions' },
+  'sd-conversion': {
+    purchases: 'attributed_conversions_14d',
+    sales: 'attributed_sales_14d',
+    unitsSold: 'attributed_units_ordered_14d',
+    newToBrandPurchases: 'attributed_orders_new_to_brand_14d',
+    newToBrandSales: 'attributed_sales_new_to_brand_14d',
+    newToBrandUnitsSold: 'attributed_units_ordered_new_to_brand_14d',
+  },
+};
+const MONEY = /^(cost|sales|attributedSales|newToBrandSales)/;
+
+/** The local (profile time zone) date of an instant. */
+const localDate = (utcMs: number, timeZone: string) => localHour(utcMs, timeZone).slice(0, 10);
+
+/** The UTC starts of the hours of a local day (23 or 25 on a DST change). */
+function hoursOfLocalDay(date: string, timeZone: string): number[] {
+  const guess = Date.parse(`${date}T00:00:00Z`);
+  const out: number[] = [];
+  for (let t = guess - 14 * HOUR; t < guess + 38 * HOUR; t += HOUR) if (localDate(t, timeZone) === date) out.push(t);
+  return out;
+}
+
+/** Splits an integer total over weighted parts exactly (largest remainder, ties by position). */
+function split(total: number, weights: number[]): number[] {
+  const sum = weights.reduce((a, w) => a + w, 0);
+  const sign = total < 0 ? -1 : 1;
+  const abs = Math.abs(total);
+  const raw = weights.map((w) => (abs * w) / sum);
+  const out = raw.map(Math.floor);
+  let left = abs - out.reduce((a, v) => a + v, 0);
+  const order = raw.map((r, i) => [r - Math.floor(r), i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  for (const [, i] of order) {
+    if (left-- <= 0) break;
+    out[i]!++;
   }
-  const conv = Math.min(clicks, intBetween(seed, k('conv'), 0, 3));
-  const sales = Math.round(conv * intBetween(seed, k('aov'), 900, 6000)) / 100;
-  const units = conv + (conv > 0 ? intBetween(seed, k('units'), 0, 2) : 0);
-  if (conv === 0) return {};
-  if (dataset === 'sp-conversion') {
-    const m: Record<string, number> = {};
-    for (const w of ['1d', '7d', '14d', '30d']) {
-      m[`attributed_conversions_${w}`] = conv;
-      m[`attributed_conversions_${w}_same_sku`] = Math.floor(conv / 2);
-      m[`attributed_sales_${w}`] = sales;
-      m[`attributed_sales_${w}_same_sku`] = Math.round((sales / 2) * 100) / 100;
-      m[`attributed_units_ordered_${w}`] = units;
-      m[`attributed_units_ordered_${w}_same_sku`] = Math.floor(units / 2);
+  return out.map((v) => v * sign);
+}
+
+/** The final value of every (cell, hour) of a campaign's local day, per Stream field. Cached per day. */
+type DaySplit = Map<string, Record<string, number>>;
+export type SplitCache = Map<string, DaySplit>;
+
+function daySplit(
+  ds: Dataset,
+  p: number,
+  dataset: Exclude<StreamDataset, 'budget-usage'>,
+  date: string,
+  cache: SplitCache,
+): DaySplit {
+  const cacheKey = `${p}|${dataset}|${date}`;
+  const hit = cache.get(cacheKey);
+  if (hit) return hit;
+  const product = productOf(dataset);
+  const profile = ds.profiles()[p]!;
+  const fields = STREAM_FIELDS[dataset];
+  const reportTypeId = `${product}Campaigns`;
+  const rows = [
+    ...reportRows(ds, {
+      profileIndex: p,
+      startDate: date,
+      endDate: date,
+      configuration: {
+        adProduct: AD_PRODUCT_NAMES[product],
+        reportTypeId,
+        groupBy: ['campaign'],
+        columns: ['campaignId', ...Object.keys(fields)],
+        timeUnit: 'DAILY',
+        format: 'GZIP_JSON',
+        filters: null,
+      },
+      generationOf: () => FINAL_GENERATION,
+    }),
+  ];
+  const hours = hoursOfLocalDay(date, profile.timezone);
+  const byCampaign = new Map<string, { target: Entity | null; adId: string; adGroupId: string }[]>();
+  for (const c of cells(ds, product, p)) {
+    const list = byCampaign.get(c.target.campaignId!) ?? [];
+    list.push({ target: c.target, adId: c.adId, adGroupId: c.target.adGroupId! });
+    byCampaign.set(c.target.campaignId!, list);
+  }
+  const out: DaySplit = new Map();
+  for (const row of rows) {
+    const campaignId = String(row.campaignId);
+    // A campaign delivering without a target we model still has its totals: one campaign-level cell.
+    const targets = byCampaign.get(campaignId) ?? [{ target: null, adId: '', adGroupId: '' }];
+    const parts = targets.flatMap((t) => hours.map((h) => ({ t, h })));
+    const weights = parts.map(
+      ({ t, h }) => 1 + (hash32(ds.seed, `w|${dataset}|${t.target?.id ?? campaignId}|${h}`) % 97),
+    );
+    for (const [col, field] of Object.entries(fields)) {
+      const v = Number(row[col] ?? 0);
+      const money = MONEY.test(col);
+      const shares = split(money ? Math.round(v * 100) : Math.round(v), weights);
+      shares.forEach((share, i) => {
+        if (share === 0) return;
+        const { t, h } = parts[i]!;
+        const key = `${campaignId}|${t.target?.id ?? ''}|${h}`;
+        // A record carries every measure of its dataset, 0 where the hour had none.
+        const cell = out.get(key) ?? Object.fromEntries(Object.values(fields).map((f) => [f, 0]));
+        cell[field] = money ? share / 100 : share;
+        out.set(key, cell);
+      });
     }
-    return m;
   }
-  const ntb = Math.floor(conv / 2);
-  return {
-    attributed_conversions_14d: conv,
-    attributed_sales_14d: sales,
-    attributed_units_ordered_14d: units,
-    attributed_orders_new_to_brand_14d: ntb,
-    attributed_sales_new_to_brand_14d: Math.round(((sales * ntb) / conv) * 100) / 100,
-    attributed_units_ordered_new_to_brand_14d: ntb,
-  };
+  cache.set(cacheKey, out);
+  return out;
 }
 
 export interface HourBatch {
@@ -109,9 +210,10 @@ const productOf = (d: StreamDataset) => d.slice(0, 2) as 'sp' | 'sb' | 'sd';
 const round2 = (v: number) => Math.round(v * 100) / 100;
 
 /**
- * A profile's records of one dataset for the hour starting at `hourMs` (UTC). With revisions,
- * the first record of a cell is off (more clicks, later invalidated; fewer conversions, later
- * attributed) and a revision brings it to the final value.
+ * A profile's records of one dataset for the hour starting at `hourMs` (UTC): the hour's share
+ * of each campaign's report for the profile's local day. With revisions, the first record of a
+ * cell is off (more clicks, later invalidated; fewer conversions, later attributed) and a
+ * revision, with its own idempotency id, brings it to the final value.
  */
 export function hourRecords(
   ds: Dataset,
@@ -119,6 +221,7 @@ export function hourRecords(
   dataset: StreamDataset,
   hourMs: number,
   revisions: boolean,
+  cache: SplitCache = new Map(),
 ): HourBatch {
   const profile = ds.profiles()[p]!;
   const base = {
@@ -146,32 +249,35 @@ export function hourRecords(
   }
   const product = productOf(dataset);
   const when = localHour(hourMs, profile.timezone);
-  for (const { target, adId } of cells(ds, product, p)) {
-    const key = `${target.id}|${hourMs}`;
-    const final = finalMetrics(ds.seed, dataset, key);
-    if (Object.keys(final).length === 0) continue;
+  const split_ = daySplit(ds, p, dataset, when.slice(0, 10), cache);
+  const targets = new Map(cells(ds, product, p).map((c) => [c.target.id, c]));
+  for (const [key, final] of split_) {
+    const [campaignId, targetId, h] = key.split('|');
+    if (Number(h) !== hourMs) continue;
+    const cell = targetId ? targets.get(targetId) : undefined;
+    const target = cell?.target;
     const dims: StreamRecord = {
       ...base,
       currency: profile.currencyCode,
-      campaign_id: target.campaignId!,
-      ad_group_id: target.adGroupId!,
-      ad_id: adId,
+      campaign_id: campaignId!,
+      ad_group_id: target?.adGroupId ?? '',
+      ad_id: cell?.adId ?? '',
       time_window_start: when,
     };
-    if (product === 'sd') dims.target_id = target.id;
-    else dims.keyword_id = target.id;
+    if (product === 'sd') dims.target_id = targetId!;
+    else dims.keyword_id = targetId!;
     if (dataset === 'sp-traffic') {
-      dims.keyword_text = target.keywordText ?? '';
-      dims.match_type = target.matchType ?? 'TARGETING_EXPRESSION';
+      dims.keyword_text = target?.keywordText ?? '';
+      dims.match_type = target?.matchType ?? 'TARGETING_EXPRESSION';
       dims.placement = pickPlacement(ds.seed, key);
     }
     if (dataset === 'sb-traffic') {
-      dims.keyword_text = target.keywordText ?? '';
-      dims.keyword_type = target.kind === 'keyword' ? (target.matchType ?? 'BROAD') : 'TARGETING_EXPRESSION';
+      dims.keyword_text = target?.keywordText ?? '';
+      dims.keyword_type = target?.kind === 'keyword' ? (target.matchType ?? 'BROAD') : 'TARGETING_EXPRESSION';
       dims.placement_type = 'Top of Search on-Amazon';
     }
-    if (dataset === 'sd-traffic') dims.targeting_text = (target.expression ?? []).map((e) => e.type).join(',');
-    const id = (n: number) => `${dataset}-${hash32(ds.seed, `${key}|${n}`).toString(16)}-${n}`;
+    if (dataset === 'sd-traffic') dims.targeting_text = (target?.expression ?? []).map((e) => e.type).join(',');
+    const id = (n: number) => `${dataset}-${hash32(ds.seed, `${dataset}|${key}|${n}`).toString(16)}-${n}`;
     if (!revisions || unit(ds.seed, `rev|${dataset}|${key}`) > 0.4) {
       out.originals.push({ ...dims, idempotency_id: id(0), ...final });
       continue;
