@@ -9,12 +9,20 @@ import { REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
 import { addDays, localToday } from '@adsync/shared/calendar';
 import { coverage, isInFlight } from '@adsync/shared/reports/pending-reports';
 import { reconciliationGaps } from './reconciliation.ts';
+import { streamMismatchGaps } from '@adsync/shared/streams/reconciliation';
 
 export interface Gap {
   profileId: string;
   reportType: string;
   day: string;
-  kind: 'failed' | 'never_requested' | 'empty' | 'profile_inaccessible' | 'in_progress' | 'campaign_missing';
+  kind:
+    | 'failed'
+    | 'never_requested'
+    | 'empty'
+    | 'profile_inaccessible'
+    | 'in_progress'
+    | 'campaign_missing'
+    | 'stream_mismatch';
   reason: string;
 }
 
@@ -84,6 +92,10 @@ export async function findGaps(
     for (const g of await reconciliationGaps(db, p.profile_id, opts.from, to))
       if (opts.reportTypes.includes(g.reportType))
         gaps.push({ profileId: p.profile_id, ...g, kind: 'campaign_missing' });
+    // Days whose Marketing Stream hours do not add up to the report (stream-consumer compares them).
+    for (const g of await streamMismatchGaps(db, p.profile_id, opts.from, to))
+      if (opts.reportTypes.includes(g.reportType))
+        gaps.push({ profileId: p.profile_id, ...g, kind: 'stream_mismatch' });
   }
   return gaps;
 }

@@ -33,6 +33,11 @@ export const streamConfigShape = {
    * Amazon's is SNS; the sandbox's host is added for local runs. Anything else is a dead letter, never fetched.
    */
   STREAM_SUBSCRIBE_URL_HOSTS: z.string().default('sns.*.amazonaws.com,127.0.0.1,localhost,sandbox'),
+  /**
+   * How far a day's Stream sum may differ from its daily report (share of the report's value) before it is a gap.
+   * Amazon documents none ("small discrepancies are normal"); conversions keep being revised for weeks.
+   */
+  STREAM_RECONCILE_TOLERANCE: z.coerce.number().min(0).max(1).default(0.01),
 };
 
 export type StreamConfig = z.infer<z.ZodObject<typeof streamConfigShape>>;

@@ -6,11 +6,12 @@ import { openQueue } from './queue.ts';
 import { ingestTick, ProfileMap } from './ingest.ts';
 import { refreshPending } from './subscriptions.ts';
 import { registerStreamApi } from './stream-api.ts';
+import { reconcileReport } from './reconcile.ts';
 
 await runService({
   name: 'stream-consumer',
   config: streamConfigShape,
-  needs: { clickhouse: true, amazon: true },
+  needs: { clickhouse: true, amazon: true, kafka: true },
   listen: (cfg) => ({ host: cfg.STREAM_CONSUMER_HOST, port: cfg.STREAM_CONSUMER_PORT }),
   start: async (rt, app) => {
     const { cfg, db, ch, clients, log } = rt;
@@ -45,5 +46,11 @@ await runService({
       tick: (signal) => ingestTick(deps, profiles, shape, signal),
     });
     rt.loop({ name: 'subscriptions', intervalMs: 60_000, tick: () => refreshPending(db, clients, log) });
+    const tolerance = { relative: cfg.STREAM_RECONCILE_TOLERANCE, moneyMicros: 10_000 };
+    await rt.consume({
+      topic: 'report.loaded',
+      groupId: 'adsync.stream-consumer.reconciliation',
+      handle: async (e) => void (await reconcileReport({ db, ch, log, tolerance }, e.value)),
+    });
   },
 });

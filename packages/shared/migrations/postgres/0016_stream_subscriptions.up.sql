@@ -21,3 +21,27 @@ create table stream_subscriptions (
 );
 create unique index stream_subscriptions_live on stream_subscriptions(profile_id, dataset_id, destination_arn)
   where status not in ('ARCHIVED', 'FAILED_CONFIRMATION', 'FAILED_PROVISIONING');
+
+-- Stream reconciled with the daily reports (packages/shared/src/streams/reconciliation.ts owns
+-- both tables): each day compared, and each campaign metric whose hourly sum differs from the
+-- daily report beyond the tolerance. A re-pulled report compares the day again and replaces both.
+create table stream_reconciled_days (
+  profile_id text not null references profiles(profile_id) on delete cascade,
+  report_type text not null,
+  day date not null,
+  campaigns int not null,
+  mismatches int not null,
+  checked_at timestamptz not null default now(),
+  primary key (profile_id, report_type, day)
+);
+create table stream_mismatches (
+  profile_id text not null,
+  report_type text not null,
+  day date not null,
+  campaign_id text not null,
+  metric text not null,
+  report_value bigint not null,
+  stream_value bigint not null,
+  primary key (profile_id, report_type, day, campaign_id, metric),
+  foreign key (profile_id, report_type, day) references stream_reconciled_days(profile_id, report_type, day) on delete cascade
+);
