@@ -28,6 +28,7 @@ import {
   freshClickHouse,
   freshPostgres,
   requireKafka,
+  requireSqs,
   testConfig,
   testLogger,
   uniqueName,
@@ -41,6 +42,10 @@ import { pollTick } from '@adsync/report-poller/poll-tick';
 import { startLoader } from '@adsync/etl-loader/loader';
 import { createJob } from '@adsync/supplier-sync/job-queue';
 import { startWorker } from '@adsync/supplier-sync/worker';
+import { openQueue } from '@adsync/stream-consumer/queue';
+import { ingestTick, ProfileMap } from '@adsync/stream-consumer/ingest';
+import { subscribe } from '@adsync/stream-consumer/subscriptions';
+import { STREAM_DATASETS } from '@adsync/stream-consumer/records';
 import { expandMacros } from './grafana-macros.ts';
 
 const dir = fileURLToPath(new URL('../../../deploy/grafana/dashboards/', import.meta.url));
@@ -57,7 +62,9 @@ let clients: AmazonClients;
 
 before(async () => {
   await requireKafka(cfg);
+  const sqsEndpoint = await requireSqs();
   sandbox = await startSandbox({
+    sqsEndpoint,
     seed: 77,
     scale: { profiles: 2, campaignsPerProfile: 4 },
     faults: { reportGenerationMs: 50 },
@@ -85,6 +92,29 @@ before(async () => {
     refresh_token: SANDBOX_REFRESH_TOKEN,
   });
   await discoverProfiles(pg.db, await clients.forAccount(accountId), accountId);
+  // Marketing Stream for the hourly panels: every profile subscribed through a queue, the last six hours delivered.
+  const queue = await openQueue({
+    endpoint: sqsEndpoint,
+    region: 'us-east-1',
+    accessKeyId: 'local',
+    secretAccessKey: 'local',
+    name: uniqueName('dash').replace(/[^A-Za-z0-9_-]/g, '-'),
+    create: true,
+  });
+  const streamDeps = { db: pg.db, ch: ch.ch, clients, log, queue, queueName: 'dash', subscribeUrlHosts: ['127.0.0.1'] };
+  const drainStream = async () => {
+    const profiles = new ProfileMap(pg.db);
+    for (let empty = 0, k = 0; empty < 2 && k < 2000; k++) {
+      const r = await ingestTick(streamDeps, profiles, { receivers: 4, waitSeconds: 0, visibilitySec: 5 });
+      empty = r.rows + r.confirmations + r.deadLetters + r.retried === 0 ? empty + 1 : 0;
+    }
+  };
+  for (const profileId of await pg.db('profiles').pluck('profile_id'))
+    await subscribe(pg.db, clients, profileId, [...STREAM_DATASETS], queue.arn);
+  await drainStream();
+  await sandbox.stream.publish({ hours: 6, revisions: true, duplicates: 0.1 });
+  await drainStream();
+  queue.close();
   await syncProfiles(
     { db: pg.db, ch: ch.ch, clients, log, batchSize: 500, concurrency: 2, exportPollMs: 20 },
     { entity: 'all', mode: 'full', trigger: 'test' },
