@@ -71,6 +71,10 @@ const ROUTES: Record<string, Isolation> = {
   'supplier-sync POST /v1/webhooks': 'names-resources',
   'supplier-sync POST /v1/marketplace/integrations': 'names-resources',
   'supplier-sync GET /v1/metrics/jobs': 'own-data',
+  'stream-consumer POST /v1/streams/subscriptions': 'names-resources',
+  'stream-consumer GET /v1/streams/subscriptions': 'names-resources',
+  'stream-consumer GET /v1/streams/subscriptions/{id}': 'names-resources',
+  'stream-consumer DELETE /v1/streams/subscriptions/{id}': 'names-resources',
 };
 
 /** Which tenant id a field names, by its name; path `{id}`s by the collection they sit in. */
@@ -91,6 +95,7 @@ const PATH_KINDS: [RegExp, keyof Tenant][] = [
   [/^\/v1\/sync-runs\/\{id\}/, 'syncBatchId'],
   [/^\/v1\/jobs\/\{id\}/, 'jobId'],
   [/^\/v1\/amc\/executions\/\{id\}/, 'executionId'],
+  [/^\/v1\/streams\/subscriptions\/\{id\}/, 'streamSubscriptionId'],
 ];
 
 type Schema = {
@@ -333,7 +338,7 @@ test("the same requests naming only A's own resources pass the ownership checks 
       refused.push(`${keyOf(o)}: ${res.status} ${res.body.slice(0, 200)}`);
     if (
       res.status === 404 &&
-      /no (account|profile|supplier|job|sync batch|ingestion run|AMC execution|report run)\b|is not registered|is not saved/.test(
+      /no (account|profile|supplier|job|sync batch|ingestion run|AMC execution|report run|stream subscription)\b|is not registered|is not saved/.test(
         res.body,
       )
     )

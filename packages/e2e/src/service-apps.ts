@@ -35,6 +35,7 @@ import { registerSupplierApi } from '@adsync/supplier-sync/api';
 import { registerDeadLetterApi } from '@adsync/etl-loader/dead-letter-api';
 import type { EventBus } from '@adsync/shared/kafka/event-bus';
 import { createJob } from '@adsync/supplier-sync/job-queue';
+import { registerStreamApi } from '@adsync/stream-consumer/stream-api';
 
 export const SERVICES = [
   'entity-sync',
@@ -43,6 +44,7 @@ export const SERVICES = [
   'etl-loader',
   'amc-runner',
   'supplier-sync',
+  'stream-consumer',
 ] as const;
 export type Service = (typeof SERVICES)[number];
 
@@ -60,6 +62,7 @@ export interface Tenant {
   workflowId: string;
   scheduleId: string;
   executionId: string;
+  streamSubscriptionId: string;
   syncBatchId: string;
   ingestionRunId: string;
   reportRunId: string;
@@ -127,6 +130,11 @@ export async function startServiceApps(): Promise<ServiceApps> {
   registerReportsApi(apps['report-poller'], { db, poller });
   registerAmcRoutes(apps['amc-runner'], { db, ch: ch.ch, clients, log, defaultWindowDays: 7 });
   registerSupplierApi(apps['supplier-sync'], { db, box, relay: async () => undefined, maxAttempts: 3 });
+  registerStreamApi(apps['stream-consumer'], {
+    db,
+    clients,
+    destinationArn: () => 'arn:aws:sqs:us-east-1:000000000000:isolation-stream',
+  });
   // The dead-letter routes are admin-only; these suites only prove an account key is refused
   // before anything is read or sent, so no broker is needed (a replay here would say so).
   const noBroker = new Proxy({} as EventBus, {
@@ -203,6 +211,16 @@ export async function startServiceApps(): Promise<ServiceApps> {
         output_format: 'CSV',
       })
       .returning('id');
+    // A subscription Amazon never provisioned: reading it asks Amazon nothing, archiving it is refused (409).
+    const [{ id: streamSubscriptionId }] = await db('stream_subscriptions')
+      .insert({
+        profile_id: profileId,
+        dataset_id: 'sp-traffic',
+        destination_arn: 'arn:aws:sqs:us-east-1:000000000000:isolation-stream',
+        client_request_token: randomUUID(),
+        status: 'FAILED_PROVISIONING',
+      })
+      .returning('id');
     const syncBatchId = randomUUID();
     await db('sync_runs').insert({
       batch_id: syncBatchId,
@@ -243,6 +261,7 @@ export async function startServiceApps(): Promise<ServiceApps> {
       workflowId,
       scheduleId,
       executionId,
+      streamSubscriptionId,
       syncBatchId,
       ingestionRunId,
       reportRunId,

@@ -33,6 +33,7 @@ const OWNED: Record<string, string> = {
   amc_workflows: 't.instance_id in (select instance_id from amc_instances where account_id = :account)',
   amc_executions: 't.instance_id in (select instance_id from amc_instances where account_id = :account)',
   amc_schedules: 't.instance_id in (select instance_id from amc_instances where account_id = :account)',
+  stream_subscriptions: 't.profile_id in (select profile_id from profiles where account_id = :account)',
 };
 
 export async function ownedDigest(db: Knex, tenant: Tenant): Promise<Record<string, string>> {

@@ -116,7 +116,17 @@ export async function subscribe(
 export async function refresh(db: Knex, clients: AmazonClients, row: SubscriptionRow): Promise<SubscriptionRow> {
   if (!row.subscription_id) return row.status === 'requested' ? send(db, clients, row) : row;
   const client = await clients.forAccount(await accountOf(db, row.profile_id));
-  const s = await getSubscription(client, row.profile_id, row.subscription_id);
+  let s;
+  try {
+    s = await getSubscription(client, row.profile_id, row.subscription_id);
+  } catch (err) {
+    if (!(err instanceof AmazonApiError && err.kind === 'not_found')) throw err;
+    const [gone] = await db('stream_subscriptions')
+      .where({ id: row.id })
+      .update({ status_reason: 'Amazon no longer knows this subscription', status_checked_at: db.fn.now() })
+      .returning('*');
+    return gone;
+  }
   const [updated] = await db('stream_subscriptions')
     .where({ id: row.id })
     .update({
