@@ -32,6 +32,12 @@ import {
   updateSchedule,
   upsertWorkflow,
 } from '@adsync/shared/amazon/amc';
+import {
+  archiveSubscription,
+  createSubscription,
+  getSubscription,
+  listSubscriptions,
+} from '@adsync/shared/amazon/marketing-stream';
 
 const table = readFileSync(fileURLToPath(new URL('../../../docs/amazon-contract.md', import.meta.url)), 'utf8');
 const section = table.slice(table.indexOf('## Calls adsync makes'), table.indexOf('## Differences'));
@@ -157,6 +163,16 @@ test('every call the client makes is in the table, and every row of the table is
       (await listExecutions(client, instance, 'contract_wf', '2020-01-01T00:00:00')).map((e) => e.workflowExecutionId),
       [exec, doomed],
     );
+    const sub = await createSubscription(client, profileId, {
+      clientRequestToken: 'contract-token-0123456789ab',
+      dataSetId: 'sp-traffic',
+      destinationArn: 'arn:aws:sqs:us-east-1:123456789012:contract-queue',
+    });
+    assert.equal((await listSubscriptions(client, profileId)).length, 1);
+    // No queue behind this sandbox: confirmed by hand, so it can be archived (only ACTIVE ones can).
+    sandbox.state.stream.subscriptions.get(sub.subscriptionId)!.status = 'ACTIVE';
+    await archiveSubscription(client, profileId, sub.subscriptionId);
+    assert.equal((await getSubscription(client, profileId, sub.subscriptionId)).status, 'ARCHIVED');
   } finally {
     await client.close();
   }

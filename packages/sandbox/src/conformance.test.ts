@@ -7,11 +7,16 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startSandbox, type Sandbox } from './server.ts';
+import { requireSqs } from '@adsync/shared/testing/test-stack';
 
 let sandbox: Sandbox;
+let sqsEndpoint: string;
 before(async () => {
+  // Marketing Stream delivers to a real SQS server (ElasticMQ), which the Python suite reads itself.
+  sqsEndpoint = await requireSqs();
   // Three profiles, so the set holds sellers and a vendor; small pages elsewhere exercise paging.
   sandbox = await startSandbox({
+    sqsEndpoint,
     seed: 13,
     scale: { profiles: 3, campaignsPerProfile: 7 },
     faults: { reportGenerationMs: 100 },
@@ -28,7 +33,7 @@ test('python-amazon-ad-api (an independent client) agrees with the sandbox on ev
   const dir = fileURLToPath(new URL('../conformance/', import.meta.url));
   const child = spawn(python, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', '--tb=short', '-rfE', dir], {
     cwd: dir,
-    env: { ...process.env, SANDBOX_URL: sandbox.url, PYTHONDONTWRITEBYTECODE: '1' },
+    env: { ...process.env, SANDBOX_URL: sandbox.url, SQS_ENDPOINT: sqsEndpoint, PYTHONDONTWRITEBYTECODE: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
