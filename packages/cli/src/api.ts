@@ -6,6 +6,7 @@ export const SERVICE_NAMES = [
   'etl-loader',
   'amc-runner',
   'supplier-sync',
+  'stream-consumer',
 ] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
@@ -16,6 +17,7 @@ const DEFAULT_PORTS: Record<ServiceName, number> = {
   'etl-loader': 8084,
   'amc-runner': 8085,
   'supplier-sync': 8086,
+  'stream-consumer': 8087,
 };
 
 export interface ApiConfig {

@@ -12,6 +12,7 @@ import { pollerConfigShape } from '@adsync/report-poller/config';
 import { etlLoaderConfigShape } from '@adsync/etl-loader/config';
 import { amcConfigShape } from '@adsync/amc-runner/config';
 import { supplierConfigShape } from '@adsync/supplier-sync/config';
+import { streamConfigShape } from '@adsync/stream-consumer/config';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const shapes: Record<string, Record<string, unknown>> = {
@@ -21,6 +22,7 @@ const shapes: Record<string, Record<string, unknown>> = {
   'etl-loader': etlLoaderConfigShape,
   'amc-runner': amcConfigShape,
   'supplier-sync': supplierConfigShape,
+  'stream-consumer': streamConfigShape,
 };
 const knownVars = new Set([
   ...Object.values(shapes).flatMap((s) => Object.keys(s)),
@@ -33,6 +35,8 @@ const knownVars = new Set([
   'SANDBOX_CAMPAIGNS_PER_PROFILE',
   'SANDBOX_REPORT_GENERATION_MS',
   'SANDBOX_SUPPLIER_PRODUCTS',
+  'SANDBOX_SQS_ENDPOINT',
+  'SANDBOX_PUBLIC_URL',
 ]);
 
 function render(): Record<string, unknown>[] {

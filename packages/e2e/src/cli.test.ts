@@ -64,7 +64,7 @@ test('status reports every service ready, and the accounts with their profiles',
   const r = await cli(['status']);
   assert.equal(r.code, 0);
   const services = r.result.services as { service: string; ready: boolean }[];
-  assert.equal(services.length, 6);
+  assert.equal(services.length, 7);
   assert.ok(services.every((x) => x.ready));
   assert.ok((r.result.accounts as { id: string }[]).some((a) => a.id === s.a.accountId));
   assert.ok(Array.isArray(r.result.lag) && Array.isArray(r.result.queues), 'lag and queues, from Prometheus');

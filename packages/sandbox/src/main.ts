@@ -16,6 +16,8 @@ const cfg = loadConfig(
     SANDBOX_SUPPLIER_PRODUCTS: positiveInt.default(250),
     /** The SQS endpoint Marketing Stream subscriptions deliver to (ElasticMQ in the stack); empty: subscriptions fail provisioning. */
     SANDBOX_SQS_ENDPOINT: z.string().default(''),
+    /** The base URL services reach the sandbox at (compose: http://sandbox:18900), for download and confirmation URLs. */
+    SANDBOX_PUBLIC_URL: z.string().default(''),
     /** Any scale field as JSON, e.g. {"keywordsPerAdGroup":80}; wins over the two above. */
     SANDBOX_SCALE: z
       .string()
@@ -33,6 +35,7 @@ const cfg = loadConfig(
 );
 const sandbox = await startSandbox({
   sqsEndpoint: cfg.SANDBOX_SQS_ENDPOINT || undefined,
+  publicUrl: cfg.SANDBOX_PUBLIC_URL || undefined,
   host: cfg.SANDBOX_HOST,
   port: cfg.SANDBOX_PORT,
   seed: cfg.SANDBOX_SEED,

@@ -38,6 +38,8 @@ export interface SandboxOptions {
   host?: string;
   /** The SQS endpoint Marketing Stream delivers to (ElasticMQ locally); without it subscriptions fail provisioning. */
   sqsEndpoint?: string;
+  /** The base URL others reach the sandbox at, for the URLs it hands out (downloads, SubscribeURL); default: where it listens. */
+  publicUrl?: string;
 }
 
 export interface Sandbox {
@@ -274,7 +276,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', resolve));
   const addr = server.address() as AddressInfo;
   const url = `http://${addr.address}:${addr.port}`;
-  state.setBaseUrl(url);
+  state.setBaseUrl(opts.publicUrl ?? url);
   return {
     url,
     state,
