@@ -34,6 +34,7 @@ const PORT_VARS = {
   'etl-loader': 'ETL_LOADER_PORT',
   'amc-runner': 'AMC_RUNNER_PORT',
   'supplier-sync': 'SUPPLIER_SYNC_PORT',
+  'stream-consumer': 'STREAM_CONSUMER_PORT',
 } as const;
 const SANDBOX_PORT = envPort('SANDBOX_PORT', 18900);
 const SANDBOX = `http://127.0.0.1:${SANDBOX_PORT}`;
@@ -44,6 +45,7 @@ const PORTS = {
   'etl-loader': envPort('ETL_LOADER_PORT', 8084),
   'amc-runner': envPort('AMC_RUNNER_PORT', 8085),
   'supplier-sync': envPort('SUPPLIER_SYNC_PORT', 8086),
+  'stream-consumer': envPort('STREAM_CONSUMER_PORT', 8087),
 } as const;
 
 /** Refuses to start when a port is taken, naming it and the variable that moves it. */
@@ -203,6 +205,8 @@ try {
   start('sandbox', 'packages/sandbox/src/main.ts', {
     SANDBOX_PORT: String(SANDBOX_PORT),
     SANDBOX_REPORT_GENERATION_MS: '1500',
+    // Marketing Stream delivers to the stack's ElasticMQ.
+    SANDBOX_SQS_ENDPOINT: process.env.SQS_ENDPOINT ?? 'http://127.0.0.1:19324',
   });
   await waitHealthy('sandbox', `${SANDBOX}/_sandbox/health`);
   await fetch(`${SANDBOX}/_sandbox/faults`, {
@@ -223,6 +227,7 @@ try {
     AMC_DASHBOARD_FILE: `${logs}/amc-dashboard.json`,
   });
   start('supplier-sync', 'services/supplier-sync/src/main.ts', { SUPPLIER_TICK_MS: '1000' });
+  start('stream-consumer', 'services/stream-consumer/src/main.ts', { STREAM_WAIT_SECONDS: '1' });
   for (const [name, port] of Object.entries(PORTS)) await waitHealthy(name, `http://127.0.0.1:${port}/ready`);
   console.log(`  ${Object.keys(PORTS).join(', ')} ready (logs: ${logs}/demo-*.log)`);
   console.log(`  ${await registrySummary()}`);
@@ -437,6 +442,63 @@ try {
   await runJobs(['supplier_api']);
   await fetch(`${SANDBOX}/_sandbox/suppliers/advance`, { method: 'POST' }); // the supplier's prices and stock move
   await runJobs(['price_update', 'inventory_update', 'order_sync']);
+
+  step("Marketing Stream: subscribing every profile, confirming through SQS, and today's hourly spend");
+  const profileIds = await db('profiles').where({ account_id: accountId }).pluck('profile_id');
+  for (const profileId of profileIds) await api('stream-consumer', 'POST', '/v1/streams/subscriptions', { profileId });
+  await until('the subscriptions confirmed (ACTIVE)', async () => {
+    const { items } = await api<{ items: { status: string }[] }>('stream-consumer', 'GET', '/v1/streams/subscriptions');
+    const states = [...new Set(items.map((i) => i.status))];
+    return items.length >= profileIds.length * 7 && states.join() === 'ACTIVE' ? items.length : undefined;
+  }).then((n) =>
+    console.log(`  ${n} subscriptions ACTIVE (7 datasets × ${profileIds.length} profiles), delivering to ElasticMQ`),
+  );
+  const since = Math.floor(Date.now() / 3600_000) * 3600_000 - 8 * 3600_000;
+  const published = (await (
+    await fetch(`${SANDBOX}/_sandbox/stream/publish`, {
+      method: 'POST',
+      body: JSON.stringify({
+        hours: 8,
+        fromHour: new Date(since).toISOString(),
+        duplicates: 0.1,
+        revisions: true,
+        shuffle: true,
+      }),
+    })
+  ).json()) as { records: number; messages: number };
+  console.log(
+    `  Amazon sent ${published.records} records as ${published.messages} messages (duplicates, revisions, out of order)`,
+  );
+  const count = async (table: string) =>
+    Number(
+      (
+        await (
+          await ch.client.query({
+            query: `SELECT count() AS n FROM ${table} FINAL WHERE hour >= toDateTime(${since / 1000})`,
+            format: 'JSONEachRow',
+          })
+        ).json<{ n: string }>()
+      )[0]!.n,
+    );
+  await until('every record in ClickHouse, once', async () => {
+    const n =
+      (await count('stream_traffic_hourly')) +
+      (await count('stream_conversion_hourly')) +
+      (await count('stream_budget_usage'));
+    return n === published.records ? n : undefined;
+  });
+  console.log(
+    `  ${published.records} records in ClickHouse, each once; today's spend by hour (the profile's local day):`,
+  );
+  const hourly = await (
+    await ch.client.query({
+      query: `SELECT local_hour AS hour, round(sum(cost_micros) / 1e6, 2) AS spend, sum(clicks) AS clicks, sum(impressions) AS impressions
+                FROM stream_traffic_hourly FINAL
+               WHERE local_date = (SELECT max(local_date) FROM stream_traffic_hourly) GROUP BY local_hour ORDER BY local_hour`,
+      format: 'JSONEachRow',
+    })
+  ).json<Record<string, string | number>>();
+  console.table(hourly);
 
   step('summary');
   const rs = await ch.client.query({

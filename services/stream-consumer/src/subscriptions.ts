@@ -35,6 +35,7 @@ export interface SubscriptionRow {
 }
 
 const PENDING = ['requested', 'PROVISIONING', 'PENDING_CONFIRMATION'];
+const FORGOTTEN = 'Amazon no longer knows this subscription';
 
 async function accountOf(db: Knex, profileId: string): Promise<string> {
   const p = await db('profiles').where({ profile_id: profileId }).first('account_id');
@@ -91,11 +92,16 @@ export async function subscribe(
       .whereNotIn('status', ['ARCHIVED', 'FAILED_CONFIRMATION', 'FAILED_PROVISIONING'])
       .first();
     if (live && live.status !== 'requested') {
-      out.push(live);
-      continue;
+      // Amazon still has it: answered as it is. Amazon does not (a different environment, or it expired): made again.
+      const now = await refresh(db, clients, live);
+      if (now.status_reason !== FORGOTTEN) {
+        out.push(now);
+        continue;
+      }
+      await db('stream_subscriptions').where({ id: live.id }).update({ status: 'ARCHIVED', updated_at: db.fn.now() });
     }
     const row: SubscriptionRow =
-      live ??
+      (live?.status === 'requested' ? live : undefined) ??
       (
         await db('stream_subscriptions')
           .insert({
@@ -123,7 +129,7 @@ export async function refresh(db: Knex, clients: AmazonClients, row: Subscriptio
     if (!(err instanceof AmazonApiError && err.kind === 'not_found')) throw err;
     const [gone] = await db('stream_subscriptions')
       .where({ id: row.id })
-      .update({ status_reason: 'Amazon no longer knows this subscription', status_checked_at: db.fn.now() })
+      .update({ status_reason: FORGOTTEN, status_checked_at: db.fn.now() })
       .returning('*');
     return gone;
   }
