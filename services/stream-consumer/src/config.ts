@@ -43,3 +43,20 @@ export const streamConfigShape = {
 export type StreamConfig = z.infer<z.ZodObject<typeof streamConfigShape>>;
 export const loadStreamConfig = (env: Record<string, string | undefined> = process.env): StreamConfig =>
   loadConfig(streamConfigShape, env);
+
+/** The queue as the config names it; against ElasticMQ any credentials do. */
+export const queueOptions = (cfg: StreamConfig) => ({
+  endpoint: cfg.SQS_ENDPOINT,
+  region: cfg.SQS_REGION,
+  accessKeyId: cfg.SQS_ACCESS_KEY_ID || (cfg.SQS_ENDPOINT ? 'local' : ''),
+  secretAccessKey: cfg.SQS_SECRET_ACCESS_KEY || (cfg.SQS_ENDPOINT ? 'local' : ''),
+  name: cfg.STREAM_QUEUE_NAME,
+  create: cfg.STREAM_CREATE_QUEUE,
+});
+
+/** How each tick reads the queue. */
+export const receiveShape = (cfg: StreamConfig) => ({
+  receivers: cfg.STREAM_RECEIVERS,
+  waitSeconds: cfg.STREAM_WAIT_SECONDS,
+  visibilitySec: cfg.STREAM_VISIBILITY_TIMEOUT_SEC,
+});
