@@ -95,6 +95,21 @@ export async function lastRequested(db: Knex, profileId: string): Promise<Map<st
   );
 }
 
+/** The newest day each (report type, tier) has asked for, not counting failed requests. */
+export async function lastEnds(db: Knex, profileId: string): Promise<Map<string, string>> {
+  const rows = await db('pending_amazon_reports')
+    .where({ profile_id: profileId })
+    .whereNot({ status: 'failed' })
+    .groupBy('report_type', 'tier')
+    .select('report_type', 'tier', db.raw("to_char(max(end_date), 'YYYY-MM-DD') as last_end"));
+  return new Map(
+    rows.map((r: { report_type: string; tier: string; last_end: string }) => [
+      `${r.report_type}|${r.tier}`,
+      r.last_end,
+    ]),
+  );
+}
+
 /** Requests a previous run recorded but never got Amazon's answer for (its process died). */
 export async function staleRequesting(
   db: Knex,

@@ -45,6 +45,32 @@ test('nothing is due twice on the same day', () => {
   assert.deepEqual(plan, []);
 });
 
+test('a run early in the local day after one late the day before asks for the day in between, and only that', () => {
+  // The last run was 8 hours ago, late on the 22nd (local): it asked up to the 21st.
+  const plan = planReports({
+    today,
+    now,
+    reportTypes: ['spCampaigns'],
+    tiers: DEFAULT_TIERS,
+    lastRequested: () => new Date(now.getTime() - 8 * 3_600_000),
+    lastEnd: (_t, tier) => (tier === 'day7' ? '2026-11-15' : '2026-11-21'),
+  });
+  assert.deepEqual(plan, [
+    { reportTypeId: 'spCampaigns', startDate: '2026-11-22', endDate: '2026-11-22', tier: 'recent' },
+    { reportTypeId: 'spCampaigns', startDate: '2026-11-16', endDate: '2026-11-16', tier: 'day7' },
+  ]);
+  // And once those are asked for, nothing again the same day.
+  const again = planReports({
+    today,
+    now,
+    reportTypes: ['spCampaigns'],
+    tiers: DEFAULT_TIERS,
+    lastRequested: () => new Date(now.getTime() - 60_000),
+    lastEnd: (_t, tier) => (tier === 'day7' ? '2026-11-16' : '2026-11-22'),
+  });
+  assert.deepEqual(again, []);
+});
+
 test("windows are clamped to the ad product's retention", () => {
   const plan = planBackfill(today, 120, ['sbCampaigns'], now);
   assert.equal(plan[0]!.startDate, '2026-09-25'); // 60 days of SB retention

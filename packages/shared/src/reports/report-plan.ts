@@ -68,6 +68,12 @@ export interface PlanInput {
   tiers: Tier[];
   /** When each (report type, tier) was last requested; missing means never. */
   lastRequested: (reportTypeId: string, tier: string) => Date | null;
+  /**
+   * The newest day each (report type, tier) has asked for. A tier not due yet by the clock still
+   * asks for the days its window gained since (the profile's day rolled over): otherwise a run late
+   * one local day and another early the next would leave the day between never asked for.
+   */
+  lastEnd?: (reportTypeId: string, tier: string) => string | null;
 }
 
 /**
@@ -121,17 +127,20 @@ export function planReports(input: PlanInput): PlannedReport[] {
     const spec = REPORT_TYPES[reportTypeId];
     if (!spec) throw new Error(`unknown report type ${reportTypeId}`);
     const oldest = oldestDay(input.today, input.now, spec.retentionDays);
-    const due = input.tiers.filter((t) => {
-      const last = input.lastRequested(reportTypeId, t.name);
-      // An hour of slack so a daily CronJob that runs a little early is still due.
-      return !last || input.now.getTime() - last.getTime() >= t.everyDays * 86_400_000 - 3_600_000;
-    });
-    const ranges = due
+    const ranges = input.tiers
       .map((t) => {
+        const last = input.lastRequested(reportTypeId, t.name);
         const start = addDays(input.today, -t.fromDaysAgo);
-        return { tier: t.name, start: start < oldest ? oldest : start, end: addDays(input.today, -t.toDaysAgo) };
+        const range = { tier: t.name, start: start < oldest ? oldest : start, end: addDays(input.today, -t.toDaysAgo) };
+        // An hour of slack so a daily CronJob that runs a little early is still due.
+        if (!last || input.now.getTime() - last.getTime() >= t.everyDays * 86_400_000 - 3_600_000) return range;
+        // Not due by the clock: only the days the window gained since the last request.
+        const lastEnd = input.lastEnd?.(reportTypeId, t.name) ?? null;
+        return lastEnd && lastEnd < range.end
+          ? { ...range, start: addDays(lastEnd, 1) > range.start ? addDays(lastEnd, 1) : range.start }
+          : null;
       })
-      .filter((r) => r.start <= r.end);
+      .filter((r): r is { tier: string; start: string; end: string } => r !== null && r.start <= r.end);
     // A due tier whose range another due tier covers adds nothing.
     const covers = (o: (typeof ranges)[number], r: (typeof ranges)[number]) => o.start <= r.start && o.end >= r.end;
     const kept = ranges.filter((r, i) => !ranges.some((o, j) => j !== i && covers(o, r) && (!covers(r, o) || j < i)));

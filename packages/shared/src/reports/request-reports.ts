@@ -81,6 +81,7 @@ export async function requestReports(deps: Deps, opts: RequestOptions): Promise<
     const plog = log.child({ profileId: p.profile_id });
     const today = localToday(p.timezone, now);
     const last = await reports.lastRequested(db, p.profile_id);
+    const ends = await reports.lastEnds(db, p.profile_id);
     const plan: PlannedReport[] = opts.window
       ? planWindow(opts.window.from, opts.window.to, opts.reportTypes)
       : opts.backfillDays
@@ -91,6 +92,7 @@ export async function requestReports(deps: Deps, opts: RequestOptions): Promise<
             reportTypes: opts.reportTypes,
             tiers: opts.tiers,
             lastRequested: (t, tier) => last.get(`${t}|${tier}`) ?? null,
+            lastEnd: (t, tier) => ends.get(`${t}|${tier}`) ?? null,
           });
     summary.planned += plan.length;
 
