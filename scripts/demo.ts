@@ -356,6 +356,8 @@ try {
 
   step('AMC: a weekly schedule, and its first run found, loaded and kept per window');
   const runAt = new Date(Date.now() + 3600_000);
+  // A database kept from an earlier demo holds that demo's runs too: this one's are those found from now on.
+  const scheduledSince = new Date(Date.now() - 1000).toISOString();
   const scheduleBody = {
     aggregationPeriod: 'Weekly',
     aggregationHourUtc: runAt.getUTCHours(),
@@ -392,9 +394,16 @@ try {
   try {
     const run = await until('the first scheduled run', async () => {
       const { items } = await api<{
-        items: { id: string; status: string; timeWindowStart: string; timeWindowEnd: string; row_count: number }[];
+        items: {
+          id: string;
+          status: string;
+          timeWindowStart: string;
+          timeWindowEnd: string;
+          row_count: number;
+          createdAt: string;
+        }[];
       }>('amc-runner', 'GET', '/v1/amc/executions?scheduleId=demo_reach_weekly&origin=scheduled');
-      return items.find((e) => e.status === 'completed' || e.status === 'failed');
+      return items.find((e) => e.createdAt >= scheduledSince && (e.status === 'completed' || e.status === 'failed'));
     });
     const latest = await ch.client.query({
       query: `SELECT count() AS n FROM amc_results_latest WHERE workflow_id = 'demo_reach' AND execution_id = '${run.id}'`,
@@ -447,9 +456,15 @@ try {
   const profileIds = await db('profiles').where({ account_id: accountId }).pluck('profile_id');
   for (const profileId of profileIds) await api('stream-consumer', 'POST', '/v1/streams/subscriptions', { profileId });
   await until('the subscriptions confirmed (ACTIVE)', async () => {
-    const { items } = await api<{ items: { status: string }[] }>('stream-consumer', 'GET', '/v1/streams/subscriptions');
-    const states = [...new Set(items.map((i) => i.status))];
-    return items.length >= profileIds.length * 7 && states.join() === 'ACTIVE' ? items.length : undefined;
+    const { items } = await api<{ items: { status: string }[] }>(
+      'stream-consumer',
+      'GET',
+      '/v1/streams/subscriptions?limit=1000',
+    );
+    // Archived ones (a database kept from an earlier demo, whose sandbox is gone) are history.
+    const live = items.filter((i) => i.status !== 'ARCHIVED');
+    const active = live.filter((i) => i.status === 'ACTIVE').length;
+    return active >= profileIds.length * 7 && active === live.length ? active : undefined;
   }).then((n) =>
     console.log(`  ${n} subscriptions ACTIVE (7 datasets × ${profileIds.length} profiles), delivering to ElasticMQ`),
   );

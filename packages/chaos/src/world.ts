@@ -31,6 +31,8 @@ export interface WorldOptions {
   reportGenerationMs: number;
   latencyMs: number;
   supplierProducts: number;
+  /** Extra environment for every service (a benchmark's wider poll batches). */
+  env?: Record<string, string>;
 }
 
 export const DEFAULT_WORLD: Omit<WorldOptions, 'name'> = {
@@ -127,6 +129,7 @@ export class World {
       AMC_POLL_MIN_SPACING_MS: '500',
       SUPPLIER_TICK_MS: '1000',
       SUPPLIER_LEASE_MS: '5000',
+      ...options.env,
     };
     const services = {} as Record<ServiceName, ServiceProcess>;
     for (const name of SERVICE_NAMES)

@@ -35,7 +35,7 @@ import { startLoader } from '@adsync/etl-loader/loader';
 import { openQueue, type StreamQueue } from '@adsync/stream-consumer/queue';
 import { ingestTick, ProfileMap } from '@adsync/stream-consumer/ingest';
 import { subscribe } from '@adsync/stream-consumer/subscriptions';
-import { reconcileReport, RECONCILED } from '@adsync/stream-consumer/reconcile';
+import { reconcileDay, reconcileReport, RECONCILED } from '@adsync/stream-consumer/reconcile';
 
 const cfg = testConfig();
 const log = testLogger('stream-reconciliation');
@@ -113,6 +113,8 @@ before(async () => {
   );
   assert.equal(subs.length, 6);
   await drain();
+  // Live for a while already: the days compared below began after the subscriptions did.
+  await pg.db('stream_subscriptions').update({ confirmed_at: new Date(Date.now() - 10 * 86_400_000) });
 
   // Two whole local days of Stream; the second loses six hours (10:00–15:59 local), which its report still has.
   const today = localToday(timezone, new Date());
@@ -275,4 +277,24 @@ test('a day that lost hours is a gap naming each campaign and metric, with the r
     streamGaps[0]!.reason,
     /^Marketing Stream's hourly sums differ from the daily report: campaign \d+ \w+ report [\d.]+, stream [\d.]+/,
   );
+});
+
+test('a day the Stream did not cover whole (subscribed during it) is not compared', async () => {
+  await pg.db('stream_subscriptions').update({ confirmed_at: new Date(`${lossy}T12:00:00Z`) });
+  try {
+    const r = await reconcileDay(
+      { db: pg.db, ch: ch.ch, log, tolerance: { relative: 0.01, moneyMicros: 10_000 } },
+      profileId,
+      'spCampaigns',
+      lossy,
+    );
+    assert.deepEqual(r, { compared: false, mismatches: [] });
+    assert.equal(
+      await pg.db('stream_reconciled_days').where({ report_type: 'spCampaigns', day: lossy }).first(),
+      undefined,
+      'and the verdict from before is gone',
+    );
+  } finally {
+    await pg.db('stream_subscriptions').update({ confirmed_at: new Date(Date.now() - 10 * 86_400_000) });
+  }
 });

@@ -10,7 +10,7 @@ import type { ClickHouse } from '@adsync/shared/db/clickhouse';
 import { chString } from '@adsync/shared/db/clickhouse';
 import type { Logger } from '@adsync/shared/logger';
 import { addDays } from '@adsync/shared/calendar';
-import { recordReconciledDay, type Mismatch } from '@adsync/shared/streams/reconciliation';
+import { forgetReconciledDay, recordReconciledDay, type Mismatch } from '@adsync/shared/streams/reconciliation';
 
 /** Which Stream datasets and attribution window stand for each campaign report's headline columns. */
 export const RECONCILED: Record<string, { traffic: string; conversion: string; window: string }> = {
@@ -89,7 +89,8 @@ export async function reconcileDay(
         GROUP BY campaign_id`,
     ),
   ]);
-  // The Stream covers the day if its subscriptions were live before the day began, or if it sent anything for it.
+  // Only a day the Stream covered whole: both datasets' subscriptions confirmed before it began (in the
+  // profile's zone) and not archived before it ended. A day half before the subscription is not a gap.
   const live = await deps
     .db('stream_subscriptions as s')
     .join('profiles as p', 'p.profile_id', 's.profile_id')
@@ -97,9 +98,16 @@ export async function reconcileDay(
     .whereIn('s.dataset_id', [spec.traffic, spec.conversion])
     .whereNotNull('s.confirmed_at')
     .whereRaw(`s.confirmed_at <= (?::date)::timestamp at time zone p.timezone`, [day])
-    .count<{ c: string }[]>('* as c');
-  if (traffic.length === 0 && conversion.length === 0 && Number(live[0]!.c) < 2)
+    .where((q) =>
+      q
+        .whereNot('s.status', 'ARCHIVED')
+        .orWhereRaw(`s.updated_at >= ((?::date + 1)::timestamp at time zone p.timezone)`, [day]),
+    )
+    .countDistinct<{ c: string }[]>('s.dataset_id as c');
+  if (Number(live[0]!.c) < 2) {
+    await forgetReconciledDay(deps.db, { profileId, reportType, day });
     return { compared: false, mismatches: [] };
+  }
   const stream = toSums(traffic);
   for (const [id, c] of toSums(conversion)) {
     const s = stream.get(id) ?? (Object.fromEntries(METRICS.map((m) => [m, 0])) as Sums);

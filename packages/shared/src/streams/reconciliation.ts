@@ -35,6 +35,13 @@ export async function recordReconciledDay(
   });
 }
 
+/** A day no longer compared (the Stream did not cover it whole) keeps no verdict from before. */
+export async function forgetReconciledDay(db: Knex, day: { profileId: string; reportType: string; day: string }) {
+  await db('stream_reconciled_days')
+    .where({ profile_id: day.profileId, report_type: day.reportType, day: day.day })
+    .delete();
+}
+
 const MONEY = /_micros$/;
 const show = (metric: string, v: number) => (MONEY.test(metric) ? (v / 1e6).toFixed(2) : String(v));
 

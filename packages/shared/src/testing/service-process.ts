@@ -55,6 +55,11 @@ export class ServiceProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** The process id while it runs (benchmarks read its peak memory from /proc). */
+  get pid(): number | null {
+    return this.child?.pid ?? null;
+  }
+
   get running(): boolean {
     return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
   }
