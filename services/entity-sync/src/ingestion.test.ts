@@ -61,7 +61,9 @@ before(async () => {
   const stop = new AbortController();
   registerIngestionApi(app, {
     ...deps,
-    wakeIngestion: () => work.background(runDueIngestions({ ...deps, owner: 'ingestion-test' }, stop.signal)),
+    // Both profiles at once, as the service does (ENTITY_SYNC_PROFILE_CONCURRENCY).
+    wakeIngestion: () =>
+      work.background(runDueIngestions({ ...deps, owner: 'ingestion-test', profileConcurrency: 2 }, stop.signal)),
   });
   await app.ready();
 });

@@ -37,6 +37,8 @@ export interface IngestionDeps {
   tiers?: Tier[];
   /** How long a claimed run stays claimed without a renewal. */
   leaseMs?: number;
+  /** Profiles synced at once (ENTITY_SYNC_PROFILE_CONCURRENCY): an agency's hundred profiles are not one queue. */
+  profileConcurrency?: number;
   signal?: AbortSignal;
 }
 
@@ -76,6 +78,12 @@ export async function startIngestion(db: Knex, scope: 'all' | 'account', account
  * The ingestion loop's tick: claims due runs one at a time (queued, or abandoned by
  * a process that stopped renewing its lease) and runs each to its end. Returns how many ran.
  */
+/** The ingestion loop's tick for one process (its owner name fixed for its life). */
+export const ingestionTick =
+  (deps: IngestionDeps & { owner: string }) =>
+  (signal: AbortSignal, beat: () => void): ReturnType<typeof runDueIngestions> =>
+    runDueIngestions(deps, signal, beat);
+
 export async function runDueIngestions(
   deps: IngestionDeps & { owner: string },
   signal: AbortSignal,
@@ -184,9 +192,14 @@ export async function runIngestion(deps: IngestionDeps, runId: string): Promise<
         .where({ account_id: id, status: 'active' })
         .orderBy('profile_id')
         .pluck('profile_id');
-      {
-        for (const profileId of profiles) {
+      // Profiles are independent (each sync holds its own lease): a few at once, each worker checking
+      // the run's lease before it takes the next, so a lost lease or a shutdown stops them all.
+      const entitiesStage = stages.entities!;
+      let next = 0;
+      const worker = async () => {
+        while (next < profiles.length) {
           checkpoint();
+          const profileId = profiles[next++]!;
           const s = await syncProfiles(
             {
               db,
@@ -201,15 +214,17 @@ export async function runIngestion(deps: IngestionDeps, runId: string): Promise<
             },
             { profileId, entity: 'all', mode: 'auto', trigger: `ingestion:${runId}` },
           );
-          stages.entities.succeeded = Number(stages.entities.succeeded) + s.succeeded;
-          stages.entities.failed = Number(stages.entities.failed) + s.failed;
-          stages.entities.upserted = Number(stages.entities.upserted) + s.upserted;
+          entitiesStage.succeeded = Number(entitiesStage.succeeded) + s.succeeded;
+          entitiesStage.failed = Number(entitiesStage.failed) + s.failed;
+          entitiesStage.upserted = Number(entitiesStage.upserted) + s.upserted;
           // A profile held by another sync was not synced by this run: a problem to report, not a success.
-          (stages.entities.skipped as unknown[]).push(...s.skippedProfiles);
+          (entitiesStage.skipped as unknown[]).push(...s.skippedProfiles);
           problems += s.failed + s.skipped;
           await save();
         }
-      }
+      };
+      const width = Math.max(1, Math.min(deps.profileConcurrency ?? 1, profiles.length));
+      await Promise.all(Array.from({ length: width }, worker));
     }
     stages.entities.status = 'done';
 

@@ -4,7 +4,7 @@ import { beforeScrape, metrics } from '@adsync/shared/runtime/metrics';
 import { entitySyncConfigShape } from './config.ts';
 import { registerApi, registerIngestionApi } from './api.ts';
 import { reclaimAbandonedSyncRuns, profilesFailingForADay } from './sync-runner.ts';
-import { runDueIngestions, INGESTION_QUEUE } from './ingestion.ts';
+import { ingestionTick, INGESTION_QUEUE } from './ingestion.ts';
 import { refreshRecentMetrics } from './recent-metrics.ts';
 import { registerConnectApi, lwaAppFrom } from './connect-api.ts';
 
@@ -25,10 +25,10 @@ await runService({
       exportPollMs: rt.cfg.ENTITY_SYNC_EXPORT_POLL_MS,
       amazonBaseUrl: rt.cfg.AMAZON_ADS_BASE_URL,
       leaseMs: rt.cfg.ENTITY_SYNC_LEASE_MS,
+      profileConcurrency: rt.cfg.ENTITY_SYNC_PROFILE_CONCURRENCY,
       background: rt.background,
     };
-    const owner = `entity-sync-${process.pid}-${Date.now().toString(36)}`;
-    const tick = (signal: AbortSignal, beat: () => void) => runDueIngestions({ ...deps, owner }, signal, beat);
+    const tick = ingestionTick({ ...deps, owner: `entity-sync-${process.pid}-${Date.now().toString(36)}` });
     const ingestion = rt.loop({ name: 'ingestion', intervalMs: rt.cfg.INGESTION_POLL_MS, tick });
     // Runs whose process died (their lease lapsed) are failed as abandoned, so none stays "running".
     rt.loop({
