@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { Dataset } from '@adsync/sandbox/dataset';
-import { HOUR_MS, hourRecords, type SplitCache, type StreamDataset } from '@adsync/sandbox/stream-data';
+import { HOUR_MS, STREAM_DATASETS, hourRecords, type SplitCache } from '@adsync/sandbox/stream-data';
 import { migrateClickHouse, migratePostgres } from '@adsync/shared/db/migrations';
 import { freshClickHouse, freshPostgres, requireSqs, testLogger, uniqueName } from '@adsync/shared/testing/test-stack';
 import { openQueue, type StreamQueue } from '@adsync/stream-consumer/queue';
@@ -42,17 +42,8 @@ await pg.db('profiles').insert({
 const bodies: string[] = [];
 const cache: SplitCache = new Map();
 const start = Date.parse('2026-10-01T00:00:00Z');
-const datasets: StreamDataset[] = [
-  'sp-traffic',
-  'sp-conversion',
-  'sb-traffic',
-  'sb-conversion',
-  'sd-traffic',
-  'sd-conversion',
-  'budget-usage',
-];
 for (let h = 0; bodies.length < 40_000 && h < 24 * 60; h++)
-  for (const d of datasets) {
+  for (const d of STREAM_DATASETS) {
     const b = hourRecords(ds, 0, d, start + h * HOUR_MS, true, cache);
     for (const r of [...b.originals, ...b.revisions])
       bodies.push(

@@ -43,7 +43,7 @@ import { startLoader } from '@adsync/etl-loader/loader';
 import { createJob } from '@adsync/supplier-sync/job-queue';
 import { startWorker } from '@adsync/supplier-sync/worker';
 import { openQueue } from '@adsync/stream-consumer/queue';
-import { ingestTick, ProfileMap } from '@adsync/stream-consumer/ingest';
+import { drainQueue, ProfileMap } from '@adsync/stream-consumer/ingest';
 import { subscribe } from '@adsync/stream-consumer/subscriptions';
 import { STREAM_DATASETS } from '@adsync/stream-consumer/records';
 import { expandMacros } from './grafana-macros.ts';
@@ -102,13 +102,7 @@ before(async () => {
     create: true,
   });
   const streamDeps = { db: pg.db, ch: ch.ch, clients, log, queue, queueName: 'dash', subscribeUrlHosts: ['127.0.0.1'] };
-  const drainStream = async () => {
-    const profiles = new ProfileMap(pg.db);
-    for (let empty = 0, k = 0; empty < 2 && k < 2000; k++) {
-      const r = await ingestTick(streamDeps, profiles, { receivers: 4, waitSeconds: 0, visibilitySec: 5 });
-      empty = r.rows + r.confirmations + r.deadLetters + r.retried === 0 ? empty + 1 : 0;
-    }
-  };
+  const drainStream = () => drainQueue(streamDeps, new ProfileMap(pg.db));
   for (const profileId of await pg.db('profiles').pluck('profile_id'))
     await subscribe(pg.db, clients, profileId, [...STREAM_DATASETS], queue.arn);
   await drainStream();

@@ -33,7 +33,7 @@ import { pollTick } from '@adsync/report-poller/poll-tick';
 import { findGaps } from '@adsync/report-poller/completeness';
 import { startLoader } from '@adsync/etl-loader/loader';
 import { openQueue, type StreamQueue } from '@adsync/stream-consumer/queue';
-import { ingestTick, ProfileMap } from '@adsync/stream-consumer/ingest';
+import { drainQueue, ProfileMap } from '@adsync/stream-consumer/ingest';
 import { subscribe } from '@adsync/stream-consumer/subscriptions';
 import { reconcileDay, reconcileReport, RECONCILED } from '@adsync/stream-consumer/reconcile';
 
@@ -97,13 +97,7 @@ before(async () => {
   });
   const deps = { db: pg.db, ch: ch.ch, clients, log, queue, queueName: 'rec', subscribeUrlHosts: ['127.0.0.1'] };
   const profiles = new ProfileMap(pg.db);
-  const drain = async () => {
-    let empty = 0;
-    for (let k = 0; k < 3000 && empty < 2; k++) {
-      const r = await ingestTick(deps, profiles, { receivers: 4, waitSeconds: 0, visibilitySec: 5 });
-      empty = r.rows + r.confirmations + r.deadLetters + r.retried === 0 ? empty + 1 : 0;
-    }
-  };
+  const drain = () => drainQueue(deps, profiles);
   const subs = await subscribe(
     pg.db,
     clients,

@@ -64,6 +64,15 @@ function cells(ds: Dataset, product: 'sp' | 'sb' | 'sd', p: number): { target: E
  * Stream with the daily reports has an exact answer to find.
  */
 const WINDOWS = ['1d', '7d', '14d', '30d'];
+/** SB and SD campaign reports name their 14-day conversions alike, and so do their Stream datasets. */
+const SB_SD_CONVERSION = {
+  purchases: 'attributed_conversions_14d',
+  sales: 'attributed_sales_14d',
+  unitsSold: 'attributed_units_ordered_14d',
+  newToBrandPurchases: 'attributed_orders_new_to_brand_14d',
+  newToBrandSales: 'attributed_sales_new_to_brand_14d',
+  newToBrandUnitsSold: 'attributed_units_ordered_new_to_brand_14d',
+};
 const STREAM_FIELDS: Record<Exclude<StreamDataset, 'budget-usage'>, Record<string, string>> = {
   'sp-traffic': { impressions: 'impressions', clicks: 'clicks', cost: 'cost' },
   'sp-conversion': Object.fromEntries(
@@ -82,23 +91,9 @@ const STREAM_FIELDS: Record<Exclude<StreamDataset, 'budget-usage'>, Record<strin
     cost: 'cost',
     viewableImpressions: 'viewable_impressions',
   },
-  'sb-conversion': {
-    purchases: 'attributed_conversions_14d',
-    sales: 'attributed_sales_14d',
-    unitsSold: 'attributed_units_ordered_14d',
-    newToBrandPurchases: 'attributed_orders_new_to_brand_14d',
-    newToBrandSales: 'attributed_sales_new_to_brand_14d',
-    newToBrandUnitsSold: 'attributed_units_ordered_new_to_brand_14d',
-  },
+  'sb-conversion': SB_SD_CONVERSION,
   'sd-traffic': { impressions: 'impressions', clicks: 'clicks', cost: 'cost', impressionsViews: 'view_impressions' },
-  'sd-conversion': {
-    purchases: 'attributed_conversions_14d',
-    sales: 'attributed_sales_14d',
-    unitsSold: 'attributed_units_ordered_14d',
-    newToBrandPurchases: 'attributed_orders_new_to_brand_14d',
-    newToBrandSales: 'attributed_sales_new_to_brand_14d',
-    newToBrandUnitsSold: 'attributed_units_ordered_new_to_brand_14d',
-  },
+  'sd-conversion': SB_SD_CONVERSION,
 };
 const MONEY = /^(cost|sales|attributedSales|newToBrandSales)/;
 

@@ -171,3 +171,20 @@ export async function ingestTick(
   if (received.length === 0) return { rows: 0, confirmations: 0, deadLetters: 0, retried: 0 };
   return ingestBatch(deps, profiles, received);
 }
+
+/** Ticks until the queue gives nothing twice in a row: a demo, test or benchmark waiting for what was sent. */
+export async function drainQueue(
+  deps: IngestDeps,
+  profiles: ProfileMap,
+  o: { receivers: number; waitSeconds: number; visibilitySec: number } = {
+    receivers: 4,
+    waitSeconds: 0,
+    visibilitySec: 5,
+  },
+  maxTicks = 3000,
+): Promise<void> {
+  for (let empty = 0, k = 0; empty < 2 && k < maxTicks; k++) {
+    const r = await ingestTick(deps, profiles, o);
+    empty = r.rows + r.confirmations + r.deadLetters + r.retried === 0 ? empty + 1 : 0;
+  }
+}

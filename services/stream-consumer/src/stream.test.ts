@@ -27,9 +27,9 @@ import {
 } from '@adsync/shared/testing/test-stack';
 import { ServiceProcess, freePort } from '@adsync/shared/testing/service-process';
 import { openQueue, type StreamQueue } from './queue.ts';
-import { ingestTick, ProfileMap, type IngestDeps } from './ingest.ts';
+import { drainQueue, ProfileMap, type IngestDeps } from './ingest.ts';
 import { registerStreamApi } from './stream-api.ts';
-import { CONVERSION_COLUMNS } from './records.ts';
+import { CONVERSION_COLUMNS, STREAM_DATASETS } from './records.ts';
 
 const ADMIN = 'adsk_stream_test_admin_key_0123456789';
 let sandbox: Sandbox;
@@ -104,15 +104,8 @@ after(async () => {
 
 const call = (method: 'GET' | 'POST' | 'DELETE', url: string, body?: unknown) =>
   app.inject({ method, url, payload: body as object, headers: { authorization: `Bearer ${ADMIN}` } });
-const tick = () => ingestTick(deps, profiles, { receivers: 4, waitSeconds: 0, visibilitySec: 5 });
 /** Ticks until the queue has given everything (two empty receives in a row). */
-async function drain(): Promise<void> {
-  let empty = 0;
-  for (let k = 0; k < 2000 && empty < 2; k++) {
-    const r = await tick();
-    empty = r.rows + r.confirmations + r.deadLetters + r.retried === 0 ? empty + 1 : 0;
-  }
-}
+const drain = () => drainQueue(deps, profiles);
 const chRows = async (sql: string) =>
   (await ch.ch.client.query({ query: sql, format: 'JSONEachRow' })).json<Record<string, string | number>>();
 const micros = (v: number) => Math.round(v * 1_000_000);
@@ -214,15 +207,7 @@ test('subscribing records the subscription, Amazon sends a confirmation to the q
     (
       await call('POST', '/v1/streams/subscriptions', {
         profileId: profileIds[1],
-        dataSets: [
-          'sp-traffic',
-          'sp-conversion',
-          'sb-traffic',
-          'sb-conversion',
-          'sd-traffic',
-          'sd-conversion',
-          'budget-usage',
-        ],
+        dataSets: [...STREAM_DATASETS],
       })
     ).statusCode,
     201,
