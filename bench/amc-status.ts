@@ -10,6 +10,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { mkdtempSync, openSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { Pool, request } from 'undici';
 import { migrateClickHouse, migratePostgres } from '@adsync/shared/db/migrations';
 import { createSecretBox, parseKey } from '@adsync/shared/crypto/secret-box';
@@ -26,13 +29,30 @@ const CLIENTS = 200;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 const children: ChildProcess[] = [];
 
-function start(script: string, env: Record<string, string>, ready: string): Promise<void> {
-  const c = spawn(process.execPath, [script], {
+// BENCH_PROFILE_DIR=dir writes the amc-runner's CPU profile there (read it with bench/top-frames.ts).
+const profileArgs = (name: string) =>
+  process.env.BENCH_PROFILE_DIR && name.includes('amc-runner')
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
+    : [];
+
+// Children log to files: a pipe read by this (busy) process would make their logger wait on us.
+const logDir = mkdtempSync(join(tmpdir(), 'adsync-bench-amc-'));
+
+async function start(script: string, env: Record<string, string>, readyUrl: string): Promise<void> {
+  const out = openSync(join(logDir, `${basename(dirname(dirname(script)))}.log`), 'w');
+  const c = spawn(process.execPath, [...profileArgs(script), script], {
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', out, 'inherit'],
   });
   children.push(c);
-  return new Promise((resolve) => c.stdout!.on('data', (d) => String(d).includes(ready) && resolve()));
+  for (;;) {
+    if (c.exitCode !== null) throw new Error(`${script} exited with ${c.exitCode}; its log is in ${logDir}`);
+    const up = await request(readyUrl)
+      .then(async (r) => (await r.body.dump(), true))
+      .catch(() => false);
+    if (up) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 const pg = await freshPostgres();
@@ -44,7 +64,7 @@ try {
   await start(
     fileURLToPath(new URL('../packages/sandbox/src/main.ts', import.meta.url)),
     { SANDBOX_PORT: String(SANDBOX_PORT) },
-    'listening',
+    `http://127.0.0.1:${SANDBOX_PORT}/`,
   );
   await request(`http://127.0.0.1:${SANDBOX_PORT}/_sandbox/faults`, {
     method: 'POST',
@@ -67,7 +87,7 @@ try {
       AMC_RUNNER_PORT: String(AMC_PORT),
       LOG_LEVEL: 'info',
     },
-    'Server listening',
+    `http://127.0.0.1:${AMC_PORT}/health`,
   );
   const api = new Pool(`http://127.0.0.1:${AMC_PORT}`, { connections: CLIENTS });
   const auth = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' };

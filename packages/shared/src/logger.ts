@@ -52,5 +52,9 @@ export function createLogger(cfg: LoggerConfig): Logger {
       transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } },
     });
   }
-  return cfg.destination ? pino(options, cfg.destination) : pino(options);
+  // Asynchronous writes: under load (a status endpoint answering thousands of requests a
+  // second) lines queue behind the write in flight and leave in one write, where a
+  // synchronous write per line cost a third of the process's CPU. pino flushes on exit;
+  // a kill -9 can lose the lines of the last write.
+  return pino(options, cfg.destination ?? pino.destination({ dest: 1, sync: false }));
 }

@@ -19,7 +19,8 @@ import {
   windowProblems,
   type ExecutionInput,
 } from './amc-request.ts';
-import { refreshStatus, startExecution, type AmcDeps } from './executions.ts';
+import { startExecution, type AmcDeps } from './executions.ts';
+import { createStatusReader } from './status-read.ts';
 import { AMC_ID, WORKFLOW_ID, ownFilters } from './workflow-api.ts';
 
 const ISO_LOCAL = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}$';
@@ -194,6 +195,7 @@ export function registerAmcApi(app: FastifyInstance, deps: AmcDeps): void {
     return e;
   };
   const idParam = idParams();
+  const statusReader = createStatusReader(deps);
 
   app.get<{ Params: { id: string } }>(
     '/v1/amc/executions/:id/status',
@@ -212,9 +214,13 @@ export function registerAmcApi(app: FastifyInstance, deps: AmcDeps): void {
       },
     },
     async (req) => {
-      await own(req, req.params.id);
-      const e = await refreshStatus(deps, req.params.id);
-      return { id: e.id, status: e.status, amcStatus: e.amc_status ?? null, failureReason: e.failure_reason ?? null };
+      const missing = () => notFound(`no AMC execution ${req.params.id}`);
+      const accountId = await statusReader.ownerOf(req.params.id);
+      if (!accountId) throw missing();
+      requireAccount(req, accountId);
+      const s = await statusReader.status(req.params.id);
+      if (!s) throw missing();
+      return { id: s.id, status: s.status, amcStatus: s.amcStatus, failureReason: s.failureReason };
     },
   );
 

@@ -34,6 +34,11 @@ export const baseConfigShape = {
    * sandbox so the demo runs without credentials; set it empty for Amazon's regional endpoints.
    */
   AMAZON_ADS_BASE_URL: z.string().default('http://127.0.0.1:18900'),
+  /**
+   * How long a known API key is answered from memory instead of Postgres: a revoked key
+   * stops working within this long. 0 checks Postgres on every request.
+   */
+  API_KEY_CACHE_MS: z.coerce.number().int().min(0).max(300_000).default(5000),
   /** Key that seals secrets at rest (32 bytes, base64); a development key outside production. */
   ENCRYPTION_KEY: z.string().optional(),
   /** Keys secrets may still be sealed with, during a rotation (comma-separated). */

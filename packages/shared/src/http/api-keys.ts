@@ -79,6 +79,37 @@ export async function authenticate(db: Knex, presented: string): Promise<Princip
     : { scope: 'account', keyId: row.id as string, accountId: row.account_id as string };
 }
 
+/**
+ * `authenticate` with a short memory, for the hot paths (a dashboard polling a status
+ * endpoint sends a key per request): a known key is answered from memory for `ttlMs`,
+ * and its last use is written once per `ttlMs` at most. A revoked key therefore stops
+ * working within `ttlMs` in every process (API_KEY_CACHE_MS, 5 s by default; 0 turns
+ * the memory off). Unknown keys are never remembered, so random keys cannot fill it.
+ */
+export function createAuthenticator(
+  db: Knex,
+  opts: { ttlMs?: number; maxEntries?: number } = {},
+): (presented: string) => Promise<Principal | null> {
+  const ttlMs = opts.ttlMs ?? 5000;
+  const maxEntries = opts.maxEntries ?? 10_000;
+  const known = new Map<string, { principal: Principal; at: number }>();
+  if (ttlMs <= 0) return (presented) => authenticate(db, presented);
+  return async (presented) => {
+    const hash = hashApiKey(presented);
+    const hit = known.get(hash);
+    const now = Date.now();
+    if (hit && now - hit.at < ttlMs) return hit.principal;
+    const principal = await authenticate(db, presented);
+    if (!principal) {
+      known.delete(hash);
+      return null;
+    }
+    if (known.size >= maxEntries) known.clear();
+    known.set(hash, { principal, at: now });
+    return principal;
+  };
+}
+
 /** Whether a principal may read or act on an account's data. */
 export function mayAccessAccount(p: Principal, accountId: string): boolean {
   return p.scope === 'admin' || p.accountId === accountId;

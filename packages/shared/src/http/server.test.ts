@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { createHttpServer, requireAccount, errorResponses } from './server.ts';
-import { createApiKey, ensureAdminKey, revokeApiKey } from './api-keys.ts';
+import { createApiKey, createAuthenticator, ensureAdminKey, revokeApiKey } from './api-keys.ts';
 import { freshPostgres, testLogger, type FreshPostgres } from '../testing/test-stack.ts';
 import { migratePostgres } from '../db/migrations.ts';
 
@@ -143,4 +143,25 @@ test('crashes answer 500 without leaking internals; unknown routes answer 404 in
   const missing = await get('/nope', ADMIN);
   assert.equal(missing.statusCode, 404);
   assert.equal(missing.json().error, 'not_found');
+});
+
+test('a known key is answered from memory for API_KEY_CACHE_MS: revoked, it stops working after that long, and an unknown key is never remembered', async () => {
+  const auth = createAuthenticator(pg.db, { ttlMs: 300 });
+  const k = await createApiKey(pg.db, { scope: 'account', accountId: accountB });
+  assert.deepEqual(await auth(k.key), { scope: 'account', keyId: k.id, accountId: accountB });
+  await revokeApiKey(pg.db, k.id);
+  assert.ok(await auth(k.key), 'within the memory window the key still reads as known');
+  await new Promise((r) => setTimeout(r, 350));
+  assert.equal(await auth(k.key), null, 'after the window the revocation holds');
+  // An unknown key created after it was first refused works at once: refusals are not remembered.
+  const later = `adsk_${'x'.repeat(43)}`;
+  assert.equal(await auth(later), null);
+  await ensureAdminKey(pg.db, later);
+  assert.equal((await auth(later))?.scope, 'admin');
+  // With the memory off, a revocation holds on the very next request.
+  const strict = createAuthenticator(pg.db, { ttlMs: 0 });
+  const k2 = await createApiKey(pg.db, { scope: 'account', accountId: accountB });
+  assert.ok(await strict(k2.key));
+  await revokeApiKey(pg.db, k2.id);
+  assert.equal(await strict(k2.key), null);
 });

@@ -237,7 +237,13 @@ export async function runService<S extends z.ZodRawShape>(spec: ServiceSpec<S>):
   const rt = await build(spec.name, cfg, spec.needs);
   for (const [queue, q] of Object.entries(spec.queues ?? {})) watchQueue(queue, rt.db, q);
   if (spec.needs.kafka) watchQueue(`outbox_${spec.name}`, rt.db, OUTBOX_QUEUE);
-  const app = await createHttpServer({ name: spec.name, log: rt.log, db: rt.db, readiness: rt.checks });
+  const app = await createHttpServer({
+    name: spec.name,
+    log: rt.log,
+    db: rt.db,
+    readiness: rt.checks,
+    apiKeyCacheMs: cfg.API_KEY_CACHE_MS,
+  });
   await spec.start(rt, app);
   const { host, port } = spec.listen(cfg);
   await app.listen({ host, port });
