@@ -8,8 +8,9 @@ import { chDateTime } from '@adsync/shared/db/clickhouse';
 import { CONNECTORS } from './connectors/index.ts';
 import type { HttpPolicy } from './connectors/http.ts';
 import type { SupplierItem } from './connectors/connector.ts';
-import { JOB_COLUMNS, planChanges, type StoredProduct } from './job-changes.ts';
+import { JOB_COLUMNS, planChanges, type ProductChange, type StoredProduct } from './job-changes.ts';
 import type { JobRow } from './job-queue.ts';
+import { fitsOwnedUpdate, updateOwnedColumns } from './owned-update.ts';
 
 export interface RunDeps {
   db: Knex;
@@ -74,6 +75,33 @@ export async function runJob(deps: RunDeps, job: JobRow): Promise<Record<string,
         : connector.stock();
   const batchSize = deps.batchSize ?? 2000;
   let batch: SupplierItem[] = [];
+  /** The full import's path: read the stored rows, decide in planChanges, upsert what changed. */
+  const upsertPlanned = async (items: SupplierItem[]) => {
+    const existingRows = await db('imported_products')
+      .where({ supplier_id: supplier.id })
+      .whereIn(
+        'supplier_product_id',
+        items.map((i) => i.productId),
+      )
+      .select(
+        'supplier_product_id',
+        'sku',
+        'name',
+        'currency',
+        'wholesale_price_micros',
+        'retail_price_micros',
+        'stock',
+      );
+    const existing = new Map<string, StoredProduct>(existingRows.map((r: StoredProduct) => [r.supplier_product_id, r]));
+    const changes = planChanges(jobType, existing, items);
+    if (changes.length)
+      await bulkUpsert(
+        db,
+        spec,
+        changes.map((c) => c.row),
+      );
+    return changes;
+  };
   const spec = {
     table: 'imported_products',
     columns: PRODUCT_COLUMNS,
@@ -96,37 +124,20 @@ export async function runJob(deps: RunDeps, job: JobRow): Promise<Record<string,
       r.stock,
     ],
   };
-  const flush = async () => {
-    if (batch.length === 0) return;
-    const items = batch;
-    batch = [];
+  /** Postgres first: the product rows are the truth the history and the listings follow. */
+  const write = async (items: SupplierItem[]): Promise<ProductChange[]> => {
     counts.fetched += items.length;
-    const existingRows = await db('imported_products')
-      .where({ supplier_id: supplier.id })
-      .whereIn(
-        'supplier_product_id',
-        items.map((i) => i.productId),
-      )
-      .select(
-        'supplier_product_id',
-        'sku',
-        'name',
-        'currency',
-        'wholesale_price_micros',
-        'retail_price_micros',
-        'stock',
-      );
-    const existing = new Map<string, StoredProduct>(existingRows.map((r: StoredProduct) => [r.supplier_product_id, r]));
-    const changes = planChanges(jobType, existing, items);
+    const changes = fitsOwnedUpdate(jobType, items)
+      ? await updateOwnedColumns(db, supplier.id, jobType, items)
+      : await upsertPlanned(items);
     counts.unchanged += items.length - changes.length;
-    if (changes.length === 0) return;
-    await bulkUpsert(
-      db,
-      spec,
-      changes.map((c) => c.row),
-    );
     counts.changed += changes.length;
     counts.created += changes.filter((c) => c.created).length;
+    return changes;
+  };
+  /** Then the price and stock history in ClickHouse and the updates owed to marketplace listings. */
+  const record = async (changes: ProductChange[]) => {
+    if (changes.length === 0) return;
     const at = chDateTime(new Date());
     await deps.ch.client.insert({
       table: 'supplier_product_history',
@@ -150,11 +161,36 @@ export async function runJob(deps: RunDeps, job: JobRow): Promise<Record<string,
     );
     await deps.heartbeat?.();
   };
+  // Three stages overlap, each in order: the next pages are fetched while one batch is written
+  // to Postgres and the batch before it is recorded; a stage more than a batch behind holds
+  // the fetching back, so memory stays at about three batches.
+  let writing: Promise<ProductChange[]> = Promise.resolve([]);
+  let recording: Promise<void> = Promise.resolve();
+  const submit = async (items: SupplierItem[]) => {
+    await writing;
+    const written = write(items);
+    const before = recording;
+    writing = written;
+    recording = Promise.all([written, before]).then(([changes]) => record(changes));
+    // Both are awaited (here or after the loop); a failure must not go unhandled meanwhile.
+    written.catch(() => undefined);
+    recording.catch(() => undefined);
+    await before;
+  };
   for await (const item of source) {
     batch.push(item);
-    if (batch.length >= batchSize) await flush();
+    if (batch.length < batchSize) continue;
+    const items = batch;
+    batch = [];
+    await submit(items);
   }
-  await flush();
+  if (batch.length) await submit(batch);
+  await writing;
+  await recording;
+  // Autovacuum analyses a grown table only after a while; until then the planner believes the
+  // supplier has a handful of products and hashes the whole table for every batch of the next
+  // stock or price job (bench/supplier-price-update.ts: 70 ms instead of 12 ms per batch).
+  if (counts.created >= 1000) await db.raw('analyze imported_products');
   log.info(counts, 'supplier job finished');
   return counts;
 }

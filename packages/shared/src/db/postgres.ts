@@ -24,7 +24,19 @@ export function createPostgres(opts: PostgresOptions): Knex {
   return knexFactory({
     client: 'pg',
     connection: { connectionString: opts.url, application_name: opts.applicationName },
-    pool: { min: 0, max: opts.poolMax ?? 10, idleTimeoutMillis: 30_000 },
+    pool: {
+      min: 0,
+      max: opts.poolMax ?? 10,
+      idleTimeoutMillis: 30_000,
+      // Batched writes join a few thousand keys to a large table. With the default cost of a
+      // random page (4, a spinning disk's) the planner hashes the whole table for each batch;
+      // on SSDs, which every managed Postgres runs on, an index lookup per key is several
+      // times faster (bench/supplier-price-update.ts: 30 ms → 11 ms per 2,000-row batch).
+      afterCreate: (
+        conn: { query: (sql: string, cb: (err: Error | null) => void) => void },
+        done: (err: Error | null, c: unknown) => void,
+      ) => conn.query('set random_page_cost = 1.1', (err) => done(err, conn)),
+    },
     acquireConnectionTimeout: 10_000,
   });
 }
