@@ -19,6 +19,7 @@ import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from 
 import { AmazonClients } from '@adsync/shared/amazon/account-clients';
 import { syncProfiles } from '@adsync/entity-sync/sync-profiles';
 import { storeCredentials } from '@adsync/shared/amazon/account-clients';
+import { cpuMeter, processesNamed } from './proc-cpu.ts';
 
 const PORT = 18991;
 const scale = {
@@ -31,7 +32,11 @@ const scale = {
   sbCampaignsPerProfile: 0,
   sdCampaignsPerProfile: 0,
 };
-const child = spawn(process.execPath, ['packages/sandbox/src/main.ts'], {
+// BENCH_PROFILE_DIR=dir writes the sandbox's CPU profile there (read it with bench/top-frames.ts).
+const profileArgs = process.env.BENCH_PROFILE_DIR
+  ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
+  : [];
+const child = spawn(process.execPath, [...profileArgs, 'packages/sandbox/src/main.ts'], {
   env: {
     ...process.env,
     SANDBOX_PORT: String(PORT),
@@ -70,12 +75,20 @@ let heapPeak = heapBefore;
 const sampler = setInterval(() => {
   heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
 }, 25);
+const sandboxCpu = cpuMeter(() => [child.pid!]);
+const postgresCpu = cpuMeter(() => processesNamed('postgres'));
+const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 const summary = await syncProfiles(
   { db, clients, log, batchSize: 2000, concurrency: 1, exportPollMs: 100 },
   { entity: 'all', mode: 'full', trigger: 'bench' },
 );
 const syncMs = performance.now() - t0;
+const cpu = {
+  ours: +((process.cpuUsage(cpu0).user + process.cpuUsage(cpu0).system) / 1e6).toFixed(2),
+  sandbox: sandboxCpu(),
+  postgres: postgresCpu(),
+};
 clearInterval(sampler);
 if (summary.failed)
   throw new Error(`sync failed: ${JSON.stringify(summary.runs.filter((r) => r.status === 'failed'))}`);
@@ -114,6 +127,9 @@ console.table([
   },
   { path: 'COPY FROM STDIN of the same rows', rows: total, seconds: +(copyMs / 1000).toFixed(2), rowsPerSec: copyRate },
 ]);
+console.log(
+  `CPU seconds during the sync: ours ${cpu.ours}, sandbox ${cpu.sandbox} (plays Amazon, shares the machine), Postgres ${cpu.postgres}`,
+);
 console.log(`entity counts: ${JSON.stringify(counts)}`);
 console.log(
   `entity-sync / COPY = ${(syncRate / copyRate).toFixed(2)}; peak heap growth during sync ${Math.round((heapPeak - heapBefore) / 1048576)} MB`,

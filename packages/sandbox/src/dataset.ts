@@ -137,6 +137,8 @@ const STATES = ['ENABLED', 'ENABLED', 'ENABLED', 'PAUSED', 'ARCHIVED'] as const;
 const MATCH_TYPES = ['EXACT', 'PHRASE', 'BROAD'] as const;
 
 export const BASE_DATE = '2026-01-01';
+/** Creation times, one per day after BASE_DATE: computed once each, not per entity. */
+const CREATED_AT: string[] = [];
 
 export type AdProductKind = 'sp' | 'sb' | 'sd' | 'st';
 export const AD_PRODUCT_NAMES: Record<AdProductKind, string> = {
@@ -455,7 +457,8 @@ export class Dataset {
   }
 
   private createdAt(key: string): string {
-    return `${addDays(BASE_DATE, intBetween(this.seed, `${key}:created`, 0, 200))}T08:00:00.000Z`;
+    const n = intBetween(this.seed, `${key}:created`, 0, 200);
+    return (CREATED_AT[n] ??= `${addDays(BASE_DATE, n)}T08:00:00.000Z`);
   }
 
   asin(n: number): string {

@@ -15,6 +15,8 @@ const rows = [
   { a: 1, s: 'with } and { and "quotes" and \\ backslash', n: { x: [1, 2] } },
   { a: 2, s: 'ünïcödé ✓' },
   { a: 3 },
+  // Runs of backslashes before a quote, odd and even, wherever a chunk cuts them.
+  { a: 4, s: 'ends in a backslash \\', t: '\\"', u: '\\\\"}', v: '"', w: '' },
 ];
 
 test('every element comes out whole, whatever the chunk boundaries', async () => {

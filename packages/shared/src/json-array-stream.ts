@@ -21,7 +21,6 @@ export async function* jsonArrayElements(chunks: AsyncIterable<string | Buffer>)
   let start = -1; // start of the current element in buf
   let depth = 0; // nesting depth, the outer array is depth 1
   let inString = false;
-  let escaped = false;
   let sawArray = false;
   let ended = false;
 
@@ -40,13 +39,22 @@ export async function* jsonArrayElements(chunks: AsyncIterable<string | Buffer>)
     buf += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
     const n = buf.length;
     for (; pos < n; pos++) {
-      const c = buf.charCodeAt(pos);
       if (inString) {
-        if (escaped) escaped = false;
-        else if (c === BACKSLASH) escaped = true;
-        else if (c === QUOTE) inString = false;
+        // Most of an element is string text: jump to the next quote instead of walking to it
+        // (half the parse time went to this loop). A quote after an odd run of backslashes is
+        // escaped; the run is always in buf, which holds the whole unfinished element.
+        const q = buf.indexOf('"', pos);
+        if (q < 0) {
+          pos = n;
+          break;
+        }
+        let slashes = 0;
+        while (buf.charCodeAt(q - 1 - slashes) === BACKSLASH) slashes++;
+        pos = q;
+        if (slashes % 2 === 0) inString = false;
         continue;
       }
+      const c = buf.charCodeAt(pos);
       if (c === QUOTE) {
         inString = true;
         if (depth === 1 && start < 0) start = pos; // a bare string element: reported as not an object

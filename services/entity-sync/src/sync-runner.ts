@@ -15,7 +15,7 @@ import type { Logger } from '@adsync/shared/logger';
 import { budgetRuleCampaigns, listEntities } from '@adsync/shared/amazon/entities';
 import type { AmazonAdsClient } from '@adsync/shared/amazon/ads-client';
 import * as n from './entity-normalise.ts';
-import { exportEntities } from '@adsync/shared/amazon/exports';
+import { exportEntities, requestExport, type RequestedExport } from '@adsync/shared/amazon/exports';
 import { AmazonApiError } from '@adsync/shared/amazon/errors';
 import { bulkUpsert } from '@adsync/shared/db/bulk-upsert';
 import type { AmazonClients } from '@adsync/shared/amazon/account-clients';
@@ -151,14 +151,32 @@ export async function executeSync(deps: ExecuteDeps, profileId: string, runs: Pl
   });
   try {
     await lease.renew();
-    for (const run of runs) outcomes.push(await executeRun(deps, profileId, run, run.mode));
+    // Amazon builds exports in the background, minutes each for a large account: ask for every
+    // export of the batch now, so later ones are ready by the time the earlier ones are read.
+    const requested = new Map<string, Promise<RequestedExport>>();
+    for (const run of runs) {
+      const ex = ENTITY_TABLES[run.entityType].fullExport;
+      if (run.mode !== 'full' || !ex || deps.useExports === false) continue;
+      const p = deps.clients
+        .forProfile(profileId)
+        .then(({ client }) => requestExport(client, profileId, ex.kind, ex.request));
+      p.catch(() => undefined); // read (and reported) by its run
+      requested.set(run.id, p);
+    }
+    for (const run of runs) outcomes.push(await executeRun(deps, profileId, run, run.mode, requested.get(run.id)));
   } finally {
     lease.release();
   }
   return outcomes;
 }
 
-async function executeRun(deps: ExecuteDeps, profileId: string, run: PlannedRun, mode: SyncMode): Promise<RunOutcome> {
+async function executeRun(
+  deps: ExecuteDeps,
+  profileId: string,
+  run: PlannedRun,
+  mode: SyncMode,
+  requested?: Promise<RequestedExport>,
+): Promise<RunOutcome> {
   const { db } = deps;
   const now = (deps.now ?? (() => new Date()))();
   const log = deps.log.child({ profileId, runId: run.id, entityType: run.entityType, mode });
@@ -189,7 +207,12 @@ async function executeRun(deps: ExecuteDeps, profileId: string, run: PlannedRun,
       const ex = table.fullExport!;
       streams.push({
         normalise: (p, e) => ex.normalise(p, e, campaignOf),
-        items: exportEntities(client, profileId, ex.kind, { ...ex.request, onPage, pollMs: deps.exportPollMs }),
+        items: exportEntities(client, profileId, ex.kind, {
+          ...ex.request,
+          onPage,
+          pollMs: deps.exportPollMs,
+          requested,
+        }),
       });
     }
     for (const source of table.sources) {

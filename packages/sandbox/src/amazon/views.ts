@@ -23,8 +23,12 @@ const camelExpr = (x: Expression[] | undefined) =>
   (x ?? []).map((p) =>
     p.value === undefined ? { type: camelType(p.type) } : { type: camelType(p.type), value: p.value },
   );
-const withoutUndefined = <T extends Json>(o: T): T =>
-  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+// A loop, not entries/filter/fromEntries: every exported entity passes through here.
+const withoutUndefined = <T extends Json>(o: T): T => {
+  const out: Record<string, unknown> = {};
+  for (const k in o) if (o[k] !== undefined) out[k] = o[k];
+  return out as T;
+};
 
 const servingStatus = (e: Entity, prefix: string) =>
   e.state === 'ENABLED' ? `${prefix}_STATUS_ENABLED` : `${prefix}_${e.state}`;

@@ -44,13 +44,18 @@ export function exportBody(kind: ExportKind, r: ExportRequest): Record<string, u
   return body;
 }
 
-export async function* exportEntities<T = Record<string, unknown>>(
+export interface RequestedExport {
+  exportId: string;
+  requestId: string | null;
+}
+
+/** Asks Amazon for an export; reading it (exportEntities) can come later, once Amazon has built it. */
+export async function requestExport(
   client: AmazonAdsClient,
   profileId: string,
   kind: ExportKind,
-  opts: ExportRequest & { pollMs?: number; maxWaitMs?: number; sleep?: Sleep; onPage?: PageHook },
-): AsyncGenerator<T> {
-  const sleep = opts.sleep ?? realSleep;
+  r: ExportRequest,
+): Promise<RequestedExport> {
   const media = EXPORT_MEDIA_TYPES[kind];
   const created = await client.call<{ exportId: string }>({
     method: 'POST',
@@ -58,16 +63,39 @@ export async function* exportEntities<T = Record<string, unknown>>(
     profileId,
     contentType: media,
     accept: media,
-    body: exportBody(kind, opts),
+    body: exportBody(kind, r),
     what: `export ${kind}`,
   });
+  return { exportId: created.body.exportId, requestId: created.requestId };
+}
+
+/**
+ * Every entity of an export, streamed from its file once Amazon has built it. `requested`
+ * is an export asked for earlier (requestExport), so a sync can have Amazon build all of
+ * its exports while it reads the first; without it the export is asked for here.
+ */
+export async function* exportEntities<T = Record<string, unknown>>(
+  client: AmazonAdsClient,
+  profileId: string,
+  kind: ExportKind,
+  opts: ExportRequest & {
+    pollMs?: number;
+    maxWaitMs?: number;
+    sleep?: Sleep;
+    onPage?: PageHook;
+    requested?: Promise<RequestedExport>;
+  },
+): AsyncGenerator<T> {
+  const sleep = opts.sleep ?? realSleep;
+  const media = EXPORT_MEDIA_TYPES[kind];
+  const created = await (opts.requested ?? requestExport(client, profileId, kind, opts));
   opts.onPage?.({ requestId: created.requestId, count: 0 });
   const deadline = Date.now() + (opts.maxWaitMs ?? 30 * 60_000);
   let url: string | null = null;
   while (!url) {
     const s = await client.call<{ status: string; url?: string; error?: { errorCode?: string; message?: string } }>({
       method: 'GET',
-      path: `/exports/${encodeURIComponent(created.body.exportId)}`,
+      path: `/exports/${encodeURIComponent(created.exportId)}`,
       profileId,
       accept: media,
       what: `export ${kind} status`,
