@@ -120,7 +120,7 @@ const syncRate = Math.round(summary.upserted / (syncMs / 1000));
 const copyRate = Math.round(total / (copyMs / 1000));
 console.table([
   {
-    path: 'entity-sync full (sandbox → Amazon client → normalise → unnest upsert)',
+    path: 'entity-sync full (sandbox → Amazon client → normalise → COPY + merge)',
     rows: summary.upserted,
     seconds: +(syncMs / 1000).toFixed(2),
     rowsPerSec: syncRate,

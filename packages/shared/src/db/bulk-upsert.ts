@@ -5,6 +5,11 @@
  * upserts approach COPY speed.
  */
 import type { Knex } from 'knex';
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import copyStreams from 'pg-copy-streams';
+import type pg from 'pg';
 
 export interface UpsertSpec<R> {
   table: string;
@@ -29,9 +34,93 @@ const ident = (s: string) => {
   return `"${s}"`;
 };
 
-/** Returns the number of rows inserted or updated. */
+/** Batches from this size go through COPY and a staging table (see copyUpsert). */
+export const COPY_UPSERT_MIN_ROWS = 500;
+const COPYABLE = new Set(['text', 'jsonb', 'int4', 'int8', 'numeric', 'bool', 'timestamptz', 'date', 'uuid']);
+
+/**
+ * Returns the number of rows inserted or updated. Large batches are copied into a staging
+ * table and merged in one statement; small ones (and batches inside a caller's transaction)
+ * travel as unnest() arrays.
+ */
 export async function bulkUpsert<R>(db: Knex | Knex.Transaction, spec: UpsertSpec<R>, rows: R[]): Promise<number> {
   if (rows.length === 0) return 0;
+  const copyable = Object.values(spec.columns).every((t) => COPYABLE.has(t));
+  if (rows.length >= COPY_UPSERT_MIN_ROWS && copyable && !(db as Knex.Transaction).isTransaction)
+    return copyUpsert(db, spec, rows);
+  return unnestUpsert(db, spec, rows);
+}
+
+/** The conflict clause both paths share. */
+function onConflict<R>(spec: UpsertSpec<R>, cols: string[]): string {
+  const update = (spec.update ?? cols.filter((c) => !spec.key.includes(c))).map((c) =>
+    spec.keepWhenNull?.includes(c)
+      ? `${ident(c)} = coalesce(excluded.${ident(c)}, ${ident(spec.table)}.${ident(c)})`
+      : `${ident(c)} = excluded.${ident(c)}`,
+  );
+  for (const [c, expr] of Object.entries(spec.alwaysSet ?? {})) update.push(`${ident(c)} = ${expr}`);
+  return `on conflict (${spec.key.map(ident).join(', ')}) do ${update.length ? `update set ${update.join(', ')}` : 'nothing'}`;
+}
+
+/** One value in COPY's text format: \N for null, and backslash, tab and line breaks escaped. */
+export function copyValue(v: unknown, type: string): string {
+  if (v === null || v === undefined) return '\\N';
+  const s =
+    type === 'jsonb'
+      ? JSON.stringify(v)
+      : v instanceof Date
+        ? v.toISOString()
+        : typeof v === 'boolean'
+          ? v
+            ? 't'
+            : 'f'
+          : String(v);
+  return /[\\\t\n\r]/.test(s) ? s.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]!) : s;
+}
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/**
+ * COPY into a per-connection staging table, then one INSERT … SELECT … ON CONFLICT: the rows
+ * reach Postgres in its cheapest input format (no array literals to build or parse), and the
+ * merge is one statement. The staging table lives for the session and is emptied at commit.
+ */
+export async function copyUpsert<R>(db: Knex, spec: UpsertSpec<R>, rows: R[]): Promise<number> {
+  const cols = Object.keys(spec.columns);
+  const types = cols.map((c) => spec.columns[c]!);
+  const stage = ident(`stage_${spec.table}_${createHash('sha1').update(cols.join(',')).digest('hex').slice(0, 8)}`);
+  const list = cols.map(ident).join(', ');
+  const lines: string[] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const values = spec.row(rows[i]!);
+    let line = copyValue(values[0], types[0]!);
+    for (let c = 1; c < cols.length; c++) line += `\t${copyValue(values[c], types[c]!)}`;
+    lines[i] = line;
+  }
+  const conn = (await db.client.acquireConnection()) as pg.Client;
+  try {
+    await conn.query(
+      `begin; create temp table if not exists ${stage} on commit delete rows as select ${list} from ${ident(spec.table)} with no data`,
+    );
+    try {
+      await pipeline(
+        Readable.from([`${lines.join('\n')}\n`]),
+        conn.query(copyStreams.from(`copy ${stage} (${list}) from stdin`)),
+      );
+      const merged = await conn.query(
+        `insert into ${ident(spec.table)} (${list}) select ${list} from ${stage} ${onConflict(spec, cols)}`,
+      );
+      await conn.query('commit');
+      return merged.rowCount ?? rows.length;
+    } catch (err) {
+      await conn.query('rollback').catch(() => undefined);
+      throw err;
+    }
+  } finally {
+    await db.client.releaseConnection(conn);
+  }
+}
+
+async function unnestUpsert<R>(db: Knex | Knex.Transaction, spec: UpsertSpec<R>, rows: R[]): Promise<number> {
   const cols = Object.keys(spec.columns);
   const arrays: unknown[][] = cols.map(() => new Array(rows.length));
   rows.forEach((r, i) => {
@@ -46,15 +135,9 @@ export async function bulkUpsert<R>(db: Knex | Knex.Transaction, spec: UpsertSpe
     .map((c, i) => `$${i + 1}::${spec.columns[c] === 'jsonb' ? 'text' : spec.columns[c]}[]`)
     .join(', ');
   const select = cols.map((c) => (spec.columns[c] === 'jsonb' ? `${ident(c)}::jsonb` : ident(c))).join(', ');
-  const update = (spec.update ?? cols.filter((c) => !spec.key.includes(c))).map((c) =>
-    spec.keepWhenNull?.includes(c)
-      ? `${ident(c)} = coalesce(excluded.${ident(c)}, ${ident(spec.table)}.${ident(c)})`
-      : `${ident(c)} = excluded.${ident(c)}`,
-  );
-  for (const [c, expr] of Object.entries(spec.alwaysSet ?? {})) update.push(`${ident(c)} = ${expr}`);
   const sql = `insert into ${ident(spec.table)} (${cols.map(ident).join(', ')})
     select ${select} from unnest(${unnest}) as t(${cols.map(ident).join(', ')})
-    on conflict (${spec.key.map(ident).join(', ')}) do ${update.length ? `update set ${update.join(', ')}` : 'nothing'}`;
+    ${onConflict(spec, cols)}`;
   // knex expands JS arrays in raw bindings into lists; node-postgres' toPostgres hook
   // hands each column over as one Postgres array literal instead.
   const bindings = arrays.map((a) => ({ toPostgres: (prepare: (v: unknown) => unknown) => prepare(a) }));

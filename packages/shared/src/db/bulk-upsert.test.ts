@@ -1,0 +1,90 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { freshPostgres, type FreshPostgres } from '../testing/test-stack.ts';
+import { bulkUpsert, copyUpsert, copyValue, COPY_UPSERT_MIN_ROWS, type UpsertSpec } from './bulk-upsert.ts';
+
+let pg: FreshPostgres;
+
+interface Row {
+  id: string;
+  name: string | null;
+  doc: unknown;
+  n: number | null;
+  flag: boolean | null;
+  at: string | null;
+}
+
+const columns = { id: 'text', name: 'text', doc: 'jsonb', n: 'int8', flag: 'bool', at: 'timestamptz' };
+const spec = (table: string): UpsertSpec<Row> => ({
+  table,
+  columns,
+  key: ['id'],
+  keepWhenNull: ['at'],
+  alwaysSet: { touched: '1' },
+  row: (r) => [r.id, r.name, r.doc, r.n, r.flag, r.at],
+});
+
+// Every character COPY's text format treats specially, and the ones JSON does.
+const awkward = ['tab\there', 'line\nbreak', 'carriage\rreturn', 'back\\slash', '\\N', 'quote " and \'', 'ünï ✓', ''];
+const rows = (count: number, round: number): Row[] =>
+  Array.from({ length: count }, (_, i) => ({
+    id: `k${i}`,
+    name: i % 11 === 0 ? null : `${awkward[i % awkward.length]} ${round}`,
+    doc: i % 13 === 0 ? null : { s: awkward[(i + round) % awkward.length], list: [i, { deep: '\\t' }], round },
+    n: i % 7 === 0 ? null : i * 1_000_003 + round,
+    flag: i % 5 === 0 ? null : i % 2 === 0,
+    at: round === 1 || i % 3 ? `2026-0${1 + (i % 9)}-1${i % 10}T0${i % 10}:00:00.000Z` : null,
+  }));
+
+before(async () => {
+  pg = await freshPostgres();
+  for (const t of ['via_copy', 'via_unnest'])
+    await pg.db.raw(
+      `create table ${t} (id text primary key, name text, doc jsonb, n bigint, flag boolean, at timestamptz, touched int not null default 0)`,
+    );
+});
+after(() => pg.drop());
+
+const contents = (t: string) => pg.db(t).orderBy('id').select('id', 'name', 'doc', 'n', 'flag', 'at', 'touched');
+
+test('COPY through a staging table writes exactly what the unnest upsert writes, first as inserts and then as updates', async () => {
+  const n = COPY_UPSERT_MIN_ROWS * 2;
+  for (const round of [1, 2]) {
+    const batch = rows(n, round);
+    assert.equal(await copyUpsert(pg.db, spec('via_copy'), batch), n);
+    // Below the threshold bulkUpsert takes the unnest path: one row at a time forces it.
+    for (const r of batch) await bulkUpsert(pg.db, spec('via_unnest'), [r]);
+  }
+  const viaCopy = await contents('via_copy');
+  assert.equal(viaCopy.length, COPY_UPSERT_MIN_ROWS * 2);
+  assert.deepEqual(viaCopy, await contents('via_unnest'));
+  assert.ok(
+    viaCopy.every((r) => r.touched === 1),
+    'the second round updated every row once',
+  );
+  assert.ok(
+    viaCopy.some((r) => r.at !== null && r.id !== 'k0'),
+    'keepWhenNull kept the first round timestamps where the second sent none',
+  );
+});
+
+test('several batches at once each use their own connection and staging table; a failed batch leaves nothing behind', async () => {
+  await pg.db('via_copy').delete();
+  const batches = [0, 1, 2, 3].map((b) => rows(COPY_UPSERT_MIN_ROWS, 3).map((r) => ({ ...r, id: `${b}-${r.id}` })));
+  await Promise.all(batches.map((b) => bulkUpsert(pg.db, spec('via_copy'), b)));
+  assert.equal(Number((await pg.db('via_copy').count<{ c: string }[]>('* as c'))[0]!.c), 4 * COPY_UPSERT_MIN_ROWS);
+  // A batch naming one key twice cannot be merged: it fails whole, and the staging table is empty after.
+  const dup = rows(COPY_UPSERT_MIN_ROWS, 4);
+  dup.push({ ...dup[0]! });
+  await assert.rejects(copyUpsert(pg.db, spec('via_copy'), dup), /cannot affect row a second time/);
+  assert.equal(await copyUpsert(pg.db, spec('via_copy'), rows(COPY_UPSERT_MIN_ROWS, 5)), COPY_UPSERT_MIN_ROWS);
+});
+
+test('COPY text values: null, booleans, JSON and the escaped characters', () => {
+  assert.equal(copyValue(null, 'text'), '\\N');
+  assert.equal(copyValue(undefined, 'int8'), '\\N');
+  assert.equal(copyValue('\\N', 'text'), '\\\\N', 'the text \\N is not a null');
+  assert.equal(copyValue(true, 'bool'), 't');
+  assert.equal(copyValue('a\tb\nc\rd\\e', 'text'), 'a\\tb\\nc\\rd\\\\e');
+  assert.equal(copyValue({ a: 'x\ty' }, 'jsonb'), '{"a":"x\\\\ty"}');
+});
