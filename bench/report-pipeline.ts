@@ -6,14 +6,14 @@
  *  (c) seconds from a 10,000-row report turning COMPLETED in the sandbox to its rows
  *      being queryable in ClickHouse (poll → report.ready → download → rows.parsed → insert).
  *
- *   node --expose-gc bench/report-pipeline.ts      (needs `deploy/local/stack up`)
+ *   node --expose-gc bench/report-pipeline.ts      (needs `deploy/local/stack up`; BENCH_PARTS=ac for some)
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import inspector from 'node:inspector';
 import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { startSandbox } from '@adsync/sandbox';
 import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox';
 import { migrateClickHouse, migratePostgres } from '@adsync/shared/db/migrations';
 import { createSecretBox } from '@adsync/shared/crypto/secret-box';
@@ -27,6 +27,18 @@ import { requestReports } from '@adsync/shared/reports/request-reports';
 import { pollTick } from '@adsync/report-poller/poll-tick';
 import { loadRowsParsed } from '@adsync/etl-loader/clickhouse-load';
 import { startLoader } from '@adsync/etl-loader/loader';
+import { cpuMeter, processesNamed } from './proc-cpu.ts';
+
+/** Starts V8's profiler in this process; the returned function stops it and gives the profile's JSON. */
+async function startProfile(): Promise<() => Promise<string>> {
+  const session = new inspector.Session();
+  session.connect();
+  const post = <T>(method: string) =>
+    new Promise<T>((resolve, reject) => session.post(method, {}, (err, r) => (err ? reject(err) : resolve(r as T))));
+  await post('Profiler.enable');
+  await post('Profiler.start');
+  return async () => JSON.stringify((await post<{ profile: unknown }>('Profiler.stop')).profile);
+}
 
 const cfg = testConfig();
 const log = testLogger('bench');
@@ -54,8 +66,11 @@ const count = async (table: string) =>
     )[0]!.c,
   );
 
+// BENCH_PARTS=ac runs only those parts (all three by default).
+const parts = process.env.BENCH_PARTS ?? 'abc';
+
 // ---------- (a) load rate ----------
-{
+if (parts.includes('a')) {
   const N = 400_000;
   const perEvent = 2000;
   const day0 = Date.parse('2026-10-01T00:00:00Z');
@@ -98,6 +113,7 @@ const count = async (table: string) =>
     });
   }
   for (let i = 0; i < events.length; i += 2) await bus.publish('rows.parsed', events.slice(i, i + 2), () => pending);
+  const profiling = process.env.BENCH_PROFILE_DIR ? await startProfile() : null;
   const t0 = performance.now();
   const consumer = await bus.consume({
     topic: 'rows.parsed',
@@ -110,6 +126,7 @@ const count = async (table: string) =>
   });
   while ((await count('ads_metrics_daily')) < N) await new Promise((r) => setTimeout(r, 50));
   const ours = performance.now() - t0;
+  if (profiling) writeFileSync(join(process.env.BENCH_PROFILE_DIR!, 'load-window.cpuprofile'), await profiling());
   await consumer.stop();
 
   // The same rows, as clickhouse-client would insert them.
@@ -121,19 +138,26 @@ const count = async (table: string) =>
         `${JSON.stringify({ profile_id: '1', report_type: 'spTargeting', entity_level: 'target', entity_id: r.entityId, search_term: '', date: r.date, campaign_id: r.campaignId, ad_group_id: r.adGroupId, currency: r.currency, impressions: r.impressions, clicks: r.clicks, cost_micros: r.costMicros, sales_micros: r.salesMicros, orders: r.orders, units: r.units, attributes: JSON.stringify(r.attributes), pending_report_id: pending, pulled_at: '2026-11-01 00:00:00', version: 1 })}\n`,
       );
   await new Promise<void>((r) => out.end(r));
-  await ch.ch.client.command({ query: 'CREATE TABLE bench_copy AS ads_metrics_daily' });
   const port = new URL(cfg.CLICKHOUSE_URL).port === '18123' ? '19000' : '9000';
-  const c0 = performance.now();
-  const res = spawnSync(
-    'sh',
-    [
-      '-c',
-      `clickhouse-client --port ${port} --database ${ch.ch.database} --query "INSERT INTO bench_copy FORMAT JSONEachRow" < ${file}`,
-    ],
-    { stdio: 'inherit' },
-  );
-  const raw = performance.now() - c0;
-  if (res.status !== 0) throw new Error('clickhouse-client failed');
+  // The limit, twice, into fresh tables: right after our load the server is still merging its
+  // parts, which slows whatever comes next, so a quiet second try is the fairer limit.
+  const clientInsert = async (table: string) => {
+    await ch.ch.client.command({ query: `CREATE TABLE ${table} AS ads_metrics_daily` });
+    const c0 = performance.now();
+    const res = spawnSync(
+      'sh',
+      [
+        '-c',
+        `clickhouse-client --port ${port} --database ${ch.ch.database} --query "INSERT INTO ${table} FORMAT JSONEachRow" < ${file}`,
+      ],
+      { stdio: 'inherit' },
+    );
+    if (res.status !== 0) throw new Error('clickhouse-client failed');
+    return performance.now() - c0;
+  };
+  const first = await clientInsert('bench_copy');
+  await new Promise((r) => setTimeout(r, 5000));
+  const raw = Math.min(first, await clientInsert('bench_copy2'));
   results.push({
     benchmark: '(a) rows.parsed → ClickHouse',
     rows: N,
@@ -144,7 +168,7 @@ const count = async (table: string) =>
 }
 
 // ---------- (b) parsing memory: in its own process, so nothing else counts ----------
-{
+if (parts.includes('b')) {
   const res = spawnSync(process.execPath, ['--expose-gc', new URL('./parse-memory.ts', import.meta.url).pathname], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -154,19 +178,35 @@ const count = async (table: string) =>
 }
 
 // ---------- (c) COMPLETED → queryable, 10,000 rows ----------
-{
-  const sandbox = await startSandbox({
-    seed: 9,
-    scale: {
-      profiles: 1,
-      campaignsPerProfile: 20,
-      adGroupsPerCampaign: 5,
-      keywordsPerAdGroup: 14,
-      productTargetsPerAdGroup: 0,
-      adsPerAdGroup: 1,
+if (parts.includes('c')) {
+  // Amazon is another machine: the sandbox runs in its own process, so building its
+  // files does not stall the pipeline's event loop.
+  const SANDBOX_PORT = 18995;
+  const sandboxProcess = spawn(
+    process.execPath,
+    [new URL('../packages/sandbox/src/main.ts', import.meta.url).pathname],
+    {
+      env: {
+        ...process.env,
+        SANDBOX_PORT: String(SANDBOX_PORT),
+        SANDBOX_SEED: '9',
+        SANDBOX_PROFILES: '1',
+        SANDBOX_REPORT_GENERATION_MS: '500',
+        SANDBOX_SCALE: JSON.stringify({
+          campaignsPerProfile: 40,
+          adGroupsPerCampaign: 10,
+          keywordsPerAdGroup: 12,
+          productTargetsPerAdGroup: 0,
+          adsPerAdGroup: 1,
+        }),
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
     },
-    faults: { reportGenerationMs: 500 },
-  });
+  );
+  await new Promise<void>((resolve) =>
+    sandboxProcess.stdout!.on('data', (d) => String(d).includes('listening') && resolve()),
+  );
+  const sandboxUrl = `http://127.0.0.1:${SANDBOX_PORT}`;
   const box = createSecretBox(randomBytes(32));
   const [{ id }] = await pg.db('accounts').insert({ company_name: 'bench' }).returning('id');
   await storeCredentials(pg.db, box, id, {
@@ -175,11 +215,11 @@ const count = async (table: string) =>
     client_secret: SANDBOX_CLIENT_SECRET,
     refresh_token: SANDBOX_REFRESH_TOKEN,
   });
-  const profileId = sandbox.state.dataset.profiles()[0]!.profileId;
+  const profileId = '1000000000000'; // the sandbox's first profile
   await pg
     .db('profiles')
     .insert({ profile_id: profileId, account_id: id, country_code: 'US', currency_code: 'USD', timezone: 'UTC' });
-  const clients = new AmazonClients({ db: pg.db, box, log, baseUrl: sandbox.url });
+  const clients = new AmazonClients({ db: pg.db, box, log, baseUrl: sandboxUrl });
   const loader = await startLoader({
     db: pg.db,
     ch: ch.ch,
@@ -191,33 +231,55 @@ const count = async (table: string) =>
     rowsPerEvent: 2000,
     loadBatchMessages: 50,
   });
-  const run = await requestReports(
-    { db: pg.db, clients, log },
-    { reportTypes: ['spTargeting'], tiers: [{ name: 'c', fromDaysAgo: 14, toDaysAgo: 6, everyDays: 1 }] },
-  );
-  const report = await pg.db('pending_amazon_reports').where({ run_id: run.runId }).first();
-  const amazon = sandbox.state.reports.get(report.amazon_report_id)!;
-  const completedAt = amazon.createdAt + 2 * sandbox.state.faults.reportGenerationMs;
-  let loaded = false;
-  let rows = 0;
-  while (!loaded) {
-    await pollTick({ db: pg.db, clients, log }, { maxReports: 10, minSpacingMs: 0, maxPolls: 1000 });
-    await relayOutbox(pg.db, bus);
-    const r = await pg.db('pending_amazon_reports').where({ id: report.id }).first('status', 'row_count');
-    loaded = r.status === 'loaded';
-    rows = r.row_count ?? 0;
-    if (!loaded) await new Promise((res) => setTimeout(res, 20));
-  }
-  const queryableAfter = (Date.now() - completedAt) / 1000;
+  // One report through the pipeline end to end; times from the database's own clock.
+  const loadOne = async (reportType: string) => {
+    const run = await requestReports(
+      { db: pg.db, clients, log },
+      { reportTypes: [reportType], tiers: [{ name: 'c', fromDaysAgo: 14, toDaysAgo: 6, everyDays: 1 }] },
+    );
+    const report = await pg.db('pending_amazon_reports').where({ run_id: run.runId }).first();
+    for (;;) {
+      await pollTick({ db: pg.db, clients, log }, { maxReports: 10, minSpacingMs: 0, maxPolls: 1000 });
+      await relayOutbox(pg.db, bus);
+      const r = await pg
+        .db('pending_amazon_reports')
+        .where({ id: report.id })
+        .first('status', 'row_count', 'completed_at', 'loaded_at');
+      if (r.status === 'loaded')
+        return {
+          rows: Number(r.row_count ?? 0),
+          ms: new Date(r.loaded_at).getTime() - new Date(r.completed_at).getTime(),
+        };
+      if (r.status === 'failed') throw new Error(`${reportType} failed`);
+      await new Promise((res) => setTimeout(res, 20));
+    }
+  };
+  // A warm service has its Kafka metadata, producer and ClickHouse connections: one small report first.
+  await loadOne('spCampaigns');
+  // What the servers spent meanwhile: on two cores they and we share the machine.
+  const others = cpuMeter(() => [
+    ...processesNamed('java'),
+    ...processesNamed('clickhouse-serv'),
+    ...processesNamed('postgres'),
+    sandboxProcess.pid!,
+  ]);
+  const ours0 = process.cpuUsage();
+  // BENCH_PROFILE_DIR=dir: a CPU profile of just this report's window (bench/top-frames.ts reads it).
+  const profiling = process.env.BENCH_PROFILE_DIR ? await startProfile() : null;
+  const measured = await loadOne('spTargeting');
+  if (profiling) writeFileSync(join(process.env.BENCH_PROFILE_DIR!, 'report-window.cpuprofile'), await profiling());
+  const oursCpu = process.cpuUsage(ours0);
   results.push({
     benchmark: '(c) COMPLETED → queryable',
-    rows,
-    seconds: +queryableAfter.toFixed(2),
-    note: 'includes the first poll after completion (polled every 20 ms here; production polls every 10-30 s)',
+    rows: measured.rows,
+    seconds: +(measured.ms / 1000).toFixed(2),
+    ourCpuSeconds: +((oursCpu.user + oursCpu.system) / 1e6).toFixed(2),
+    kafkaClickhousePostgresSandboxCpuSeconds: others(),
+    note: 'from our poller seeing COMPLETED to the rows queryable in ClickHouse (the poll interval excluded, as the issue asks)',
   });
   await loader.stop();
   await clients.close();
-  await sandbox.close();
+  sandboxProcess.kill('SIGTERM');
 }
 
 console.table(results);

@@ -15,13 +15,14 @@ import type { Knex } from '@adsync/shared/db/postgres';
 import type { ClickHouse } from '@adsync/shared/db/clickhouse';
 import type { Logger } from '@adsync/shared/logger';
 import type { Decoded } from '@adsync/shared/kafka/batch-plan';
-import type { RowsParsed } from '@adsync/shared/events/contracts';
-import { chDateTime, chString } from '@adsync/shared/db/clickhouse';
+import type { MetricRow, RowsParsed } from '@adsync/shared/events/contracts';
+import { chDateTime, chString, insertText } from '@adsync/shared/db/clickhouse';
 import { enqueue } from '@adsync/shared/db/outbox';
 import * as reports from '@adsync/shared/reports/pending-reports';
 import { addDays } from '@adsync/shared/calendar';
-import type { FactTable } from '@adsync/shared/amazon/report-catalog';
-import { factRow } from './fact-rows.ts';
+import { REPORT_TYPES, type FactTable } from '@adsync/shared/amazon/report-catalog';
+import { factRow, type PullStamp } from './fact-rows.ts';
+import { Readable } from 'node:stream';
 
 export const RECENT_DAYS = 14;
 
@@ -38,52 +39,67 @@ export async function loadRowsParsed(
 ): Promise<{ rows: number; reportsLoaded: string[] }> {
   const now = (deps.now ?? (() => new Date()))();
   const recentFrom = addDays(now.toISOString().slice(0, 10), -RECENT_DAYS);
-  const byTable = new Map<FactTable, Record<string, unknown>[]>();
-  const recent: Record<string, unknown>[] = [];
+  const loadedAt = chDateTime(now);
+  // A report type writes one table, so each message goes to one table whole.
+  const byTable = new Map<FactTable, RowsParsed[]>();
   for (const { value: ev } of events) {
-    const pulled = new Date(ev.pulledAt);
-    const stamp = { pulledAt: chDateTime(pulled), version: pulled.getTime() };
-    for (const r of ev.rows) {
-      const { table, row } = factRow(ev, r, stamp);
-      if (!byTable.has(table)) byTable.set(table, []);
-      byTable.get(table)!.push(row);
-      // The streaming table serves the real-time panels: the last two weeks of entity metrics.
-      if (table === 'ads_metrics_daily' && r.date >= recentFrom) {
-        recent.push({
-          profile_id: ev.profileId,
-          report_type: ev.reportType,
-          entity_level: ev.entityLevel,
-          entity_id: r.entityId,
-          search_term: row.search_term,
-          date: r.date,
-          campaign_id: r.campaignId,
-          impressions: r.impressions,
-          clicks: r.clicks,
-          cost_micros: r.costMicros,
-          sales_micros: r.salesMicros,
-          orders: r.orders,
-          units: r.units,
-          loaded_at: chDateTime(now),
-          version: stamp.version,
-        });
-      }
-    }
+    const table = REPORT_TYPES[ev.reportType]?.table;
+    if (!table) throw new Error(`unknown report type ${ev.reportType}`);
+    if (!byTable.has(table)) byTable.set(table, []);
+    byTable.get(table)!.push(ev);
   }
+  // Rows are encoded as they are sent: ClickHouse parses one part of the batch on the other
+  // core while this one encodes the next, where a whole array was encoded first and sent after.
   let rows = 0;
-  for (const [table, values] of byTable) {
-    rows += values.length;
+  const inserts = [...byTable].map(async ([table, evs]) => {
     const end = metrics.clickhouseInsertSeconds.startTimer({ table });
-    await deps.ch.client.insert({ table, format: 'JSONEachRow', values, query_id: deps.ch.queryId(`load-${table}`) });
+    let n = 0;
+    await insertText(
+      deps.ch,
+      table,
+      'JSONEachRow',
+      jsonLines(evs, (ev, stamp) => (r) => (n++, `${JSON.stringify(factRow(ev, r, stamp).row)}\n`)),
+      deps.ch.queryId(`load-${table}`),
+    );
     end();
-    metrics.rowsLoaded.inc({ table }, values.length);
-  }
-  if (recent.length)
-    await deps.ch.client.insert({
-      table: 'ads_metrics_recent',
-      format: 'JSONEachRow',
-      values: recent,
-      query_id: deps.ch.queryId('load-recent'),
-    });
+    rows += n;
+    metrics.rowsLoaded.inc({ table }, n);
+  });
+  // The streaming table serves the real-time panels: the last two weeks of entity metrics.
+  const daily = byTable.get('ads_metrics_daily') ?? [];
+  if (daily.some((ev) => ev.rows.some((r) => r.date >= recentFrom)))
+    inserts.push(
+      insertText(
+        deps.ch,
+        'ads_metrics_recent',
+        'JSONEachRow',
+        jsonLines(
+          daily,
+          (ev, stamp) => (r) =>
+            r.date < recentFrom
+              ? null
+              : `${JSON.stringify({
+                  profile_id: ev.profileId,
+                  report_type: ev.reportType,
+                  entity_level: ev.entityLevel,
+                  entity_id: r.entityId,
+                  search_term: ev.entityLevel === 'search_term' ? (r.attributes.searchTerm ?? '') : '',
+                  date: r.date,
+                  campaign_id: r.campaignId,
+                  impressions: r.impressions,
+                  clicks: r.clicks,
+                  cost_micros: r.costMicros,
+                  sales_micros: r.salesMicros,
+                  orders: r.orders,
+                  units: r.units,
+                  loaded_at: loadedAt,
+                  version: stamp.version,
+                })}\n`,
+        ),
+        deps.ch.queryId('load-recent'),
+      ),
+    );
+  await Promise.all(inserts);
 
   const finished = events.filter((e) => e.value.lastBatch).map((e) => e.value);
   if (finished.length) {
@@ -116,6 +132,35 @@ export async function loadRowsParsed(
     });
   }
   return { rows, reportsLoaded: finished.map((e) => e.pendingReportId) };
+}
+
+/**
+ * JSONEachRow text for ClickHouse, made while it is read: a thousand rows per chunk, so the
+ * insert starts at once and the encoding keeps pace with the socket.
+ */
+function jsonLines(
+  events: RowsParsed[],
+  lineOf: (ev: RowsParsed, stamp: PullStamp) => (r: MetricRow) => string | null,
+): Readable {
+  function* chunks(): Generator<string> {
+    let text = '';
+    let n = 0;
+    for (const ev of events) {
+      const pulled = new Date(ev.pulledAt);
+      const line = lineOf(ev, { pulledAt: chDateTime(pulled), version: pulled.getTime() });
+      for (const r of ev.rows) {
+        const l = line(r);
+        if (l === null) continue;
+        text += l;
+        if (++n % 1000 === 0) {
+          yield text;
+          text = '';
+        }
+      }
+    }
+    if (text) yield text;
+  }
+  return Readable.from(chunks(), { objectMode: false });
 }
 
 /** Drops streaming-table partitions older than RECENT_DAYS (portable stand-in for TTL). */

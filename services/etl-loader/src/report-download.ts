@@ -85,12 +85,19 @@ export async function processReadyReport(deps: DownloadDeps, ev: ReportReady): P
   let rows = 0;
   let badRows = 0;
   const bad: { key: string; value: Buffer; reason: string; step: string }[] = [];
-  const eventsPerSend = deps.eventsPerSend ?? 4;
+  const eventsPerSend = deps.eventsPerSend ?? 1;
 
+  // One publish in flight while the next rows are parsed; publishes stay in order, so the
+  // last batch (which marks the report loaded) is never ahead of the others.
+  let sending: Promise<void> = Promise.resolve();
   const send = async (force: boolean) => {
     if (pendingEvents.length === 0 || (!force && pendingEvents.length < eventsPerSend)) return;
-    await deps.bus.publish('rows.parsed', pendingEvents, (e) => e.pendingReportId);
+    const events = pendingEvents;
     pendingEvents = [];
+    await sending;
+    sending = deps.bus.publish('rows.parsed', events, (e) => e.pendingReportId);
+    sending.catch(() => undefined); // awaited by the next send or the last one
+    if (force) await sending;
   };
   const cut = async (last: boolean) => {
     pendingEvents.push({

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 
 export type { ClickHouseClient };
@@ -75,3 +76,20 @@ export function chDate(v: string): string {
 
 /** A DateTime value for JSONEachRow inserts (second precision, UTC; DateTime64 is too new for some servers). */
 export const chDateTime = (d: Date): string => d.toISOString().slice(0, 19).replace('T', ' ');
+
+/**
+ * INSERT from a stream of text already in `format` (JSONEachRow lines, say), sent as it is
+ * produced: the server parses the first rows while the rest are still being encoded.
+ */
+export async function insertText(
+  ch: ClickHouse,
+  table: string,
+  format: 'JSONEachRow' | 'TabSeparated',
+  text: Readable,
+  queryId?: string,
+): Promise<void> {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(table)) throw new Error(`unsafe table name ${table}`);
+  const res = await ch.client.exec({ query: `INSERT INTO ${table} FORMAT ${format}`, values: text, query_id: queryId });
+  // The answer is empty; reading it to the end frees the connection for the next request.
+  for await (const _ of res.stream) void _;
+}

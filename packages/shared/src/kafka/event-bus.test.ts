@@ -2,9 +2,17 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Kafka, logLevel } from 'kafkajs';
+import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
 import { ALL_TOPICS, deadLetterTopic, type TopicName } from '../events/contracts.ts';
-import { createEventBus, DLQ_HEADERS, ok, retryLater, type EventBus } from './event-bus.ts';
+import {
+  COMPRESS_ABOVE_BYTES,
+  compressionFor,
+  createEventBus,
+  DLQ_HEADERS,
+  ok,
+  retryLater,
+  type EventBus,
+} from './event-bus.ts';
 import { InRepoSchemaCodec } from './codec.ts';
 import { PermanentError } from '../runtime/errors.ts';
 import { sampleEvent } from './sample-events.ts';
@@ -354,4 +362,13 @@ test('a consumer killed before it commits leaves its batch to be re-processed, n
     timeoutMs: 60_000,
   });
   await consumer.stop();
+});
+
+test('record batches are compressed only when they would come near the broker limit', () => {
+  const msg = (bytes: number) => ({ value: Buffer.alloc(bytes) });
+  assert.equal(compressionFor([msg(400_000)]), CompressionTypes.None);
+  assert.equal(compressionFor([msg(300_000), msg(300_000)]), CompressionTypes.GZIP);
+  assert.equal(compressionFor([msg(COMPRESS_ABOVE_BYTES)]), CompressionTypes.None);
+  assert.equal(compressionFor([msg(COMPRESS_ABOVE_BYTES + 1)]), CompressionTypes.GZIP);
+  assert.equal(compressionFor([{ value: null }]), CompressionTypes.None);
 });

@@ -73,6 +73,11 @@ export interface ConsumeOptions<T extends TopicName> {
   maxBatchSize?: number;
   /** Partitions handled at once by this consumer (bounded in-flight work). */
   partitionsConsumedConcurrently?: number;
+  /**
+   * Bytes fetched from one partition at once (kafkajs' default: 1 MB). Bulk writers raise it
+   * so one handler call, and so one ClickHouse insert, carries more rows.
+   */
+  maxBytesPerPartition?: number;
   /** Attempts for a message whose handler says `retry` before it is dead-lettered. */
   maxAttempts?: number;
   backoff?: BackoffPolicy;
@@ -194,6 +199,19 @@ function kafkaLogCreator(log: Logger) {
   };
 }
 
+/**
+ * GZIP only where it is needed: a record batch must stay under the broker's 1 MB limit, and
+ * row batches compress about 5x. Below half that limit the batch travels as it is — gzip cost
+ * the producer, the broker (which decompresses to validate) and the consumer a seventh of a
+ * report's path to ClickHouse (bench/report-pipeline.ts (c)), for bytes the broker keeps a week.
+ */
+export const COMPRESS_ABOVE_BYTES = 512 * 1024;
+export function compressionFor(messages: { value: Buffer | null }[]): CompressionTypes {
+  let bytes = 0;
+  for (const m of messages) bytes += m.value?.length ?? 0;
+  return bytes > COMPRESS_ABOVE_BYTES ? CompressionTypes.GZIP : CompressionTypes.None;
+}
+
 export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
   const log = cfg.log.child({ component: 'event-bus' });
   const prefix = cfg.topicPrefix ?? '';
@@ -273,8 +291,7 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
       events.map(async (e) => ({ key: key(e), value: await cfg.codec.encode(topic, e) })),
     );
     const p = await getProducer();
-    // GZIP: row batches compress ~5x, which keeps record batches far below the broker's 1 MB limit.
-    await p.send({ topic: physical(topic), acks: -1, compression: CompressionTypes.GZIP, messages });
+    await p.send({ topic: physical(topic), acks: -1, compression: compressionFor(messages), messages });
   }
 
   async function publishRaw(
@@ -283,7 +300,7 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
   ): Promise<void> {
     if (messages.length === 0) return;
     const p = await getProducer();
-    await p.send({ topic: physical(topic), acks: -1, compression: CompressionTypes.GZIP, messages });
+    await p.send({ topic: physical(topic), acks: -1, compression: compressionFor(messages), messages });
   }
 
   async function publishDeadLetters(
@@ -368,6 +385,9 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
       // Short fetch waits keep pipeline latency and shutdown time low; the broker is local.
       maxWaitTimeInMs: 1_000,
       heartbeatInterval,
+      ...(opts.maxBytesPerPartition
+        ? { maxBytesPerPartition: opts.maxBytesPerPartition, maxBytes: Math.max(10_485_760, opts.maxBytesPerPartition) }
+        : {}),
       retry: { retries: 5 },
     });
     const stats = { joins: 0, crashes: 0, handled: 0, retried: 0, deadLettered: 0 };
