@@ -69,6 +69,9 @@ test("a run that died after Amazon created the report adopts Amazon's id from th
   // Amazon has the report, our record says `requesting` (the process died before storing the answer).
   const spec = REPORT_TYPES.spTargeting!;
   const today = new Date().toISOString().slice(0, 10);
+  // The run's clock is noon today; the dead run's record is five minutes older than that
+  // (not than the wall clock, or the test would fail every afternoon).
+  const runAt = new Date(`${today}T12:00:00Z`);
   const start = new Date(Date.now() - 10 * 86_400_000).toISOString().slice(0, 10);
   const { createReport } = await import('@adsync/shared/amazon/reporting');
   const { client } = await clients.forProfile(profileId);
@@ -84,13 +87,10 @@ test("a run that died after Amazon created the report adopts Amazon's id from th
       columns: spec.columns,
       columns_hash: columnsHash(spec.columns),
       status: 'requesting',
-      updated_at: new Date(Date.now() - 5 * 60_000),
+      updated_at: new Date(runAt.getTime() - 5 * 60_000),
     })
     .returning('id');
-  const summary = await requestReports(
-    { db: pg.db, clients, log },
-    { reportTypes: [], tiers: [], now: new Date(`${today}T12:00:00Z`) },
-  );
+  const summary = await requestReports({ db: pg.db, clients, log }, { reportTypes: [], tiers: [], now: runAt });
   assert.equal(summary.retriedStale, 1);
   assert.equal(summary.adoptedDuplicates, 1);
   const after = await pg.db('pending_amazon_reports').where({ id: row.id }).first();
