@@ -19,7 +19,9 @@ import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from 
 import { AmazonClients } from '@adsync/shared/amazon/account-clients';
 import { syncProfiles } from '@adsync/entity-sync/sync-profiles';
 import { storeCredentials } from '@adsync/shared/amazon/account-clients';
-import { cpuMeter, processesNamed } from './proc-cpu.ts';
+import { cpuMeter, processesNamed, startProfile } from './proc-cpu.ts';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const PORT = 18991;
 const scale = {
@@ -32,7 +34,7 @@ const scale = {
   sbCampaignsPerProfile: 0,
   sdCampaignsPerProfile: 0,
 };
-// BENCH_PROFILE_DIR=dir writes the sandbox's CPU profile there (read it with bench/top-frames.ts).
+// BENCH_PROFILE_DIR=dir writes the sandbox's CPU profile there, and the sync window's (bench/top-frames.ts reads them).
 const profileArgs = process.env.BENCH_PROFILE_DIR
   ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
   : [];
@@ -78,12 +80,14 @@ const sampler = setInterval(() => {
 const sandboxCpu = cpuMeter(() => [child.pid!]);
 const postgresCpu = cpuMeter(() => processesNamed('postgres'));
 const cpu0 = process.cpuUsage();
+const profiling = process.env.BENCH_PROFILE_DIR ? await startProfile() : null;
 const t0 = performance.now();
 const summary = await syncProfiles(
   { db, clients, log, batchSize: 2000, concurrency: 1, exportPollMs: 100 },
   { entity: 'all', mode: 'full', trigger: 'bench' },
 );
 const syncMs = performance.now() - t0;
+if (profiling) writeFileSync(join(process.env.BENCH_PROFILE_DIR!, 'entity-sync-window.cpuprofile'), await profiling());
 const cpu = {
   ours: +((process.cpuUsage(cpu0).user + process.cpuUsage(cpu0).system) / 1e6).toFixed(2),
   sandbox: sandboxCpu(),

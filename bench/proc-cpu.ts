@@ -1,8 +1,10 @@
 /**
  * CPU seconds spent by processes on this machine, read from /proc, so a benchmark can
- * say how much of a run was the sandbox's or Postgres's work rather than ours.
+ * say how much of a run was the sandbox's or Postgres's work rather than ours; and a CPU
+ * profile of just a benchmark's measured window (BENCH_PROFILE_DIR).
  */
 import { readFileSync, readdirSync } from 'node:fs';
+import inspector from 'node:inspector';
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
@@ -39,4 +41,15 @@ export function cpuMeter(pids: () => number[]): () => number {
     +pids()
       .reduce((sum, p) => sum + cpuSeconds(p) - (before.get(p) ?? 0), 0)
       .toFixed(2);
+}
+
+/** Starts V8's profiler in this process; the returned function stops it and gives the profile's JSON. */
+export async function startProfile(): Promise<() => Promise<string>> {
+  const session = new inspector.Session();
+  session.connect();
+  const post = <T>(method: string) =>
+    new Promise<T>((resolve, reject) => session.post(method, {}, (err, r) => (err ? reject(err) : resolve(r as T))));
+  await post('Profiler.enable');
+  await post('Profiler.start');
+  return async () => JSON.stringify((await post<{ profile: unknown }>('Profiler.stop')).profile);
 }

@@ -9,7 +9,6 @@
  *   node --expose-gc bench/report-pipeline.ts      (needs `deploy/local/stack up`; BENCH_PARTS=ac for some)
  */
 import { spawn, spawnSync } from 'node:child_process';
-import inspector from 'node:inspector';
 import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,18 +26,7 @@ import { requestReports } from '@adsync/shared/reports/request-reports';
 import { pollTick } from '@adsync/report-poller/poll-tick';
 import { loadRowsParsed } from '@adsync/etl-loader/clickhouse-load';
 import { startLoader } from '@adsync/etl-loader/loader';
-import { cpuMeter, processesNamed } from './proc-cpu.ts';
-
-/** Starts V8's profiler in this process; the returned function stops it and gives the profile's JSON. */
-async function startProfile(): Promise<() => Promise<string>> {
-  const session = new inspector.Session();
-  session.connect();
-  const post = <T>(method: string) =>
-    new Promise<T>((resolve, reject) => session.post(method, {}, (err, r) => (err ? reject(err) : resolve(r as T))));
-  await post('Profiler.enable');
-  await post('Profiler.start');
-  return async () => JSON.stringify((await post<{ profile: unknown }>('Profiler.stop')).profile);
-}
+import { cpuMeter, processesNamed, startProfile } from './proc-cpu.ts';
 
 const cfg = testConfig();
 const log = testLogger('bench');

@@ -19,6 +19,17 @@ export interface StoredProduct {
   stock: number | null;
 }
 
+/** The columns of imported_products a StoredProduct carries, for reading one back. */
+export const STORED_PRODUCT_COLUMNS: (keyof StoredProduct)[] = [
+  'supplier_product_id',
+  'sku',
+  'name',
+  'currency',
+  'wholesale_price_micros',
+  'retail_price_micros',
+  'stock',
+];
+
 export interface ProductChange {
   row: StoredProduct;
   created: boolean;

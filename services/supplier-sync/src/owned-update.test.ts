@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { migratePostgres } from '@adsync/shared/db/migrations';
 import { freshPostgres, type FreshPostgres } from '@adsync/shared/testing/test-stack';
-import { planChanges, type StoredProduct } from './job-changes.ts';
+import { planChanges, STORED_PRODUCT_COLUMNS, type StoredProduct } from './job-changes.ts';
 import { fitsOwnedUpdate, updateOwnedColumns } from './owned-update.ts';
 import type { SupplierItem } from './connectors/connector.ts';
 
@@ -71,15 +71,7 @@ const products = async () =>
     .db('imported_products')
     .where({ supplier_id: supplierId })
     .orderBy('supplier_product_id')
-    .select(
-      'supplier_product_id',
-      'sku',
-      'name',
-      'currency',
-      'wholesale_price_micros',
-      'retail_price_micros',
-      'stock',
-    )) as StoredProduct[];
+    .select(STORED_PRODUCT_COLUMNS)) as StoredProduct[];
 const sortById = <T extends { row: StoredProduct }>(a: T[]) =>
   [...a].sort((x, y) => x.row.supplier_product_id.localeCompare(y.row.supplier_product_id));
 

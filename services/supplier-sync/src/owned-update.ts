@@ -8,7 +8,7 @@
 import type { Knex } from '@adsync/shared/db/postgres';
 import { moneyToMicros } from '@adsync/shared/amazon/currency';
 import type { SupplierItem } from './connectors/connector.ts';
-import type { ProductChange, StoredProduct } from './job-changes.ts';
+import { STORED_PRODUCT_COLUMNS, type ProductChange, type StoredProduct } from './job-changes.ts';
 
 type OwnedJob = 'price_update' | 'inventory_update';
 
@@ -56,7 +56,7 @@ export async function updateOwnedColumns(
        join imported_products o on o.supplier_id = ? and o.supplier_product_id = n.id
       where p.supplier_id = o.supplier_id and p.supplier_product_id = o.supplier_product_id
         and (${pairs.map(([c, i]) => `o.${c} is distinct from ${col(c, i)}`).join(' or ')})
-     returning p.supplier_product_id, p.sku, p.name, p.currency, p.wholesale_price_micros, p.retail_price_micros, p.stock,
+     returning ${STORED_PRODUCT_COLUMNS.map((c) => `p.${c}`).join(', ')},
                (o.wholesale_price_micros is distinct from p.wholesale_price_micros
                  or o.retail_price_micros is distinct from p.retail_price_micros) as price_changed,
                (o.stock is distinct from p.stock) as stock_changed`,

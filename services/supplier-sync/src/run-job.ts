@@ -8,7 +8,13 @@ import { chDateTime } from '@adsync/shared/db/clickhouse';
 import { CONNECTORS } from './connectors/index.ts';
 import type { HttpPolicy } from './connectors/http.ts';
 import type { SupplierItem } from './connectors/connector.ts';
-import { JOB_COLUMNS, planChanges, type ProductChange, type StoredProduct } from './job-changes.ts';
+import {
+  JOB_COLUMNS,
+  planChanges,
+  STORED_PRODUCT_COLUMNS,
+  type ProductChange,
+  type StoredProduct,
+} from './job-changes.ts';
 import type { JobRow } from './job-queue.ts';
 import { fitsOwnedUpdate, updateOwnedColumns } from './owned-update.ts';
 
@@ -83,15 +89,7 @@ export async function runJob(deps: RunDeps, job: JobRow): Promise<Record<string,
         'supplier_product_id',
         items.map((i) => i.productId),
       )
-      .select(
-        'supplier_product_id',
-        'sku',
-        'name',
-        'currency',
-        'wholesale_price_micros',
-        'retail_price_micros',
-        'stock',
-      );
+      .select(STORED_PRODUCT_COLUMNS);
     const existing = new Map<string, StoredProduct>(existingRows.map((r: StoredProduct) => [r.supplier_product_id, r]));
     const changes = planChanges(jobType, existing, items);
     if (changes.length)
