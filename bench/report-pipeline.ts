@@ -191,9 +191,12 @@ if (parts.includes('c')) {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
   );
-  await new Promise<void>((resolve) =>
-    sandboxProcess.stdout!.on('data', (d) => String(d).includes('listening') && resolve()),
-  );
+  // Never left behind holding its port, whatever ends this process.
+  process.on('exit', () => sandboxProcess.kill('SIGTERM'));
+  await new Promise<void>((resolve, reject) => {
+    sandboxProcess.stdout!.on('data', (d) => String(d).includes('listening') && resolve());
+    sandboxProcess.on('exit', (code) => reject(new Error(`the sandbox exited with ${code} before listening`)));
+  });
   const sandboxUrl = `http://127.0.0.1:${SANDBOX_PORT}`;
   const box = createSecretBox(randomBytes(32));
   const [{ id }] = await pg.db('accounts').insert({ company_name: 'bench' }).returning('id');
