@@ -98,10 +98,13 @@ export async function copyUpsert<R>(db: Knex, spec: UpsertSpec<R>, rows: R[]): P
   }
   const conn = (await db.client.acquireConnection()) as pg.Client;
   try {
-    await conn.query(
-      `begin; create temp table if not exists ${stage} on commit delete rows as select ${list} from ${ident(spec.table)} with no data`,
-    );
+    // Everything after BEGIN rolls back on any failure, so the pool never gets back a
+    // connection stuck in an aborted transaction.
+    await conn.query('begin');
     try {
+      await conn.query(
+        `create temp table if not exists ${stage} on commit delete rows as select ${list} from ${ident(spec.table)} with no data`,
+      );
       await pipeline(
         Readable.from([`${lines.join('\n')}\n`]),
         conn.query(copyStreams.from(`copy ${stage} (${list}) from stdin`)),
