@@ -99,7 +99,10 @@ export async function loadRowsParsed(
         deps.ch.queryId('load-recent'),
       ),
     );
-  await Promise.all(inserts);
+  // All settle before any failure is reported: a retry must not overlap inserts still running.
+  const settled = await Promise.allSettled(inserts);
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
 
   const finished = events.filter((e) => e.value.lastBatch).map((e) => e.value);
   if (finished.length) {

@@ -40,7 +40,9 @@ export async function updateOwnedColumns(
     retail.push(i.retailPrice === undefined ? null : moneyToMicros(i.retailPrice, i.currency!));
     stock.push(i.stock === undefined ? null : i.stock);
   }
-  const col = (c: string, incoming: string) => `coalesce(n.${incoming}, o.${c})`;
+  // Against `p`, the row as the update sees it: should another job change it meanwhile,
+  // Postgres re-reads `p` (not `o`), so a column this batch does not carry keeps the newer value.
+  const col = (c: string, incoming: string) => `coalesce(n.${incoming}, p.${c})`;
   const owned =
     jobType === 'price_update'
       ? ['wholesale_price_micros', 'w0', 'retail_price_micros', 'r0', 'currency', 'c0']
@@ -55,7 +57,7 @@ export async function updateOwnedColumns(
        from unnest(?::text[], ?::text[], ?::int8[], ?::int8[], ?::int4[]) as n(id, c0, w0, r0, s0)
        join imported_products o on o.supplier_id = ? and o.supplier_product_id = n.id
       where p.supplier_id = o.supplier_id and p.supplier_product_id = o.supplier_product_id
-        and (${pairs.map(([c, i]) => `o.${c} is distinct from ${col(c, i)}`).join(' or ')})
+        and (${pairs.map(([c, i]) => `p.${c} is distinct from ${col(c, i)}`).join(' or ')})
      returning ${STORED_PRODUCT_COLUMNS.map((c) => `p.${c}`).join(', ')},
                (o.wholesale_price_micros is distinct from p.wholesale_price_micros
                  or o.retail_price_micros is distinct from p.retail_price_micros) as price_changed,

@@ -159,32 +159,29 @@ export async function runJob(deps: RunDeps, job: JobRow): Promise<Record<string,
     );
     await deps.heartbeat?.();
   };
-  // Three stages overlap, each in order: the next pages are fetched while one batch is written
-  // to Postgres and the batch before it is recorded; a stage more than a batch behind holds
-  // the fetching back, so memory stays at about three batches.
-  let writing: Promise<ProductChange[]> = Promise.resolve([]);
-  let recording: Promise<void> = Promise.resolve();
+  // The next pages are fetched while one batch is written and recorded. A batch is written
+  // only after the one before it is recorded, so a failure leaves at most one batch whose
+  // products changed without their history and listing updates, as a sequential job would.
+  let flushing: Promise<void> = Promise.resolve();
   const submit = async (items: SupplierItem[]) => {
-    await writing;
-    const written = write(items);
-    const before = recording;
-    writing = written;
-    recording = Promise.all([written, before]).then(([changes]) => record(changes));
-    // Both are awaited (here or after the loop); a failure must not go unhandled meanwhile.
-    written.catch(() => undefined);
-    recording.catch(() => undefined);
-    await before;
+    await flushing;
+    flushing = write(items).then(record);
+    flushing.catch(() => undefined); // awaited by the next submit or below
   };
-  for await (const item of source) {
-    batch.push(item);
-    if (batch.length < batchSize) continue;
-    const items = batch;
-    batch = [];
-    await submit(items);
+  try {
+    for await (const item of source) {
+      batch.push(item);
+      if (batch.length < batchSize) continue;
+      const items = batch;
+      batch = [];
+      await submit(items);
+    }
+    if (batch.length) await submit(batch);
+    await flushing;
+  } finally {
+    // Whatever ended the job, nothing of it keeps running once it reports (a retry would overlap).
+    await flushing.catch(() => undefined);
   }
-  if (batch.length) await submit(batch);
-  await writing;
-  await recording;
   // Autovacuum analyses a grown table only after a while; until then the planner believes the
   // supplier has a handful of products and hashes the whole table for every batch of the next
   // stock or price job (bench/supplier-price-update.ts: 70 ms instead of 12 ms per batch).

@@ -82,12 +82,18 @@ const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': 
 /**
  * COPY into a per-connection staging table, then one INSERT … SELECT … ON CONFLICT: the rows
  * reach Postgres in its cheapest input format (no array literals to build or parse), and the
- * merge is one statement. The staging table lives for the session and is emptied at commit.
+ * merge is one statement. The staging table lives for the session and is emptied at commit;
+ * its name follows the columns and their types, so a migration's new shape gets a new one.
  */
 export async function copyUpsert<R>(db: Knex, spec: UpsertSpec<R>, rows: R[]): Promise<number> {
   const cols = Object.keys(spec.columns);
   const types = cols.map((c) => spec.columns[c]!);
-  const stage = ident(`stage_${spec.table}_${createHash('sha1').update(cols.join(',')).digest('hex').slice(0, 8)}`);
+  const stage = ident(
+    `stage_${spec.table}_${createHash('sha1')
+      .update(cols.map((c, i) => `${c}:${types[i]}`).join(','))
+      .digest('hex')
+      .slice(0, 8)}`,
+  );
   const list = cols.map(ident).join(', ');
   const lines: string[] = new Array(rows.length);
   for (let i = 0; i < rows.length; i++) {
@@ -115,7 +121,10 @@ export async function copyUpsert<R>(db: Knex, spec: UpsertSpec<R>, rows: R[]): P
       await conn.query('commit');
       return merged.rowCount ?? rows.length;
     } catch (err) {
-      await conn.query('rollback').catch(() => undefined);
+      // A connection that cannot even roll back is marked disposed, so the pool drops it.
+      await conn.query('rollback').catch((e: Error) => {
+        (conn as unknown as { __knex__disposed: unknown }).__knex__disposed = e;
+      });
       throw err;
     }
   } finally {

@@ -368,7 +368,14 @@ test('record batches are compressed only when they would come near the broker li
   const msg = (bytes: number) => ({ value: Buffer.alloc(bytes) });
   assert.equal(compressionFor([msg(400_000)]), CompressionTypes.None);
   assert.equal(compressionFor([msg(300_000), msg(300_000)]), CompressionTypes.GZIP);
-  assert.equal(compressionFor([msg(COMPRESS_ABOVE_BYTES)]), CompressionTypes.None);
-  assert.equal(compressionFor([msg(COMPRESS_ABOVE_BYTES + 1)]), CompressionTypes.GZIP);
+  // Each record also carries its key, its headers and about 70 bytes of framing.
+  assert.equal(compressionFor([msg(COMPRESS_ABOVE_BYTES - 70)]), CompressionTypes.None);
+  assert.equal(compressionFor([msg(COMPRESS_ABOVE_BYTES - 69)]), CompressionTypes.GZIP);
   assert.equal(compressionFor([{ value: null }]), CompressionTypes.None);
+  const replay = Array.from({ length: 4000 }, () => ({
+    key: 'k'.repeat(36),
+    value: Buffer.alloc(10),
+    headers: { 'dlq-reason': Buffer.alloc(100) },
+  }));
+  assert.equal(compressionFor(replay), CompressionTypes.GZIP, 'small values with large headers still add up');
 });

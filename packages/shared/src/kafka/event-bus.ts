@@ -206,9 +206,15 @@ function kafkaLogCreator(log: Logger) {
  * report's path to ClickHouse (bench/report-pipeline.ts (c)), for bytes the broker keeps a week.
  */
 export const COMPRESS_ABOVE_BYTES = 512 * 1024;
-export function compressionFor(messages: { value: Buffer | null }[]): CompressionTypes {
+export function compressionFor(
+  messages: { key?: string | null; value: Buffer | null; headers?: Record<string, Buffer> }[],
+): CompressionTypes {
+  // Everything the record batch carries: value, key, headers and about 70 bytes per record.
   let bytes = 0;
-  for (const m of messages) bytes += m.value?.length ?? 0;
+  for (const m of messages) {
+    bytes += (m.value?.length ?? 0) + (m.key ? Buffer.byteLength(m.key) : 0) + 70;
+    for (const [k, v] of Object.entries(m.headers ?? {})) bytes += k.length + v.length;
+  }
   return bytes > COMPRESS_ABOVE_BYTES ? CompressionTypes.GZIP : CompressionTypes.None;
 }
 
