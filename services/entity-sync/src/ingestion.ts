@@ -14,6 +14,7 @@
  * flight. A profile left unsynced (failed, or held by another sync) makes the run
  * `partial`, never `succeeded`.
  */
+import { forEachConcurrently } from '@adsync/shared/runtime/concurrently';
 import type { Knex } from '@adsync/shared/db/postgres';
 import type { ClickHouse } from '@adsync/shared/db/clickhouse';
 import type { Logger } from '@adsync/shared/logger';
@@ -74,16 +75,16 @@ export async function startIngestion(db: Knex, scope: 'all' | 'account', account
   return row.id;
 }
 
-/**
- * The ingestion loop's tick: claims due runs one at a time (queued, or abandoned by
- * a process that stopped renewing its lease) and runs each to its end. Returns how many ran.
- */
 /** The ingestion loop's tick for one process (its owner name fixed for its life). */
 export const ingestionTick =
   (deps: IngestionDeps & { owner: string }) =>
   (signal: AbortSignal, beat: () => void): ReturnType<typeof runDueIngestions> =>
     runDueIngestions(deps, signal, beat);
 
+/**
+ * The ingestion loop's tick: claims due runs one at a time (queued, or abandoned by
+ * a process that stopped renewing its lease) and runs each to its end. Returns how many ran.
+ */
 export async function runDueIngestions(
   deps: IngestionDeps & { owner: string },
   signal: AbortSignal,
@@ -195,36 +196,30 @@ export async function runIngestion(deps: IngestionDeps, runId: string): Promise<
       // Profiles are independent (each sync holds its own lease): a few at once, each worker checking
       // the run's lease before it takes the next, so a lost lease or a shutdown stops them all.
       const entitiesStage = stages.entities!;
-      let next = 0;
-      const worker = async () => {
-        while (next < profiles.length) {
-          checkpoint();
-          const profileId = profiles[next++]!;
-          const s = await syncProfiles(
-            {
-              db,
-              ch: deps.ch,
-              clients: deps.clients,
-              log,
-              batchSize: deps.batchSize,
-              concurrency: 1,
-              exportPollMs: deps.exportPollMs,
-              leaseMs: deps.leaseMs,
-              signal: deps.signal,
-            },
-            { profileId, entity: 'all', mode: 'auto', trigger: `ingestion:${runId}` },
-          );
-          entitiesStage.succeeded = Number(entitiesStage.succeeded) + s.succeeded;
-          entitiesStage.failed = Number(entitiesStage.failed) + s.failed;
-          entitiesStage.upserted = Number(entitiesStage.upserted) + s.upserted;
-          // A profile held by another sync was not synced by this run: a problem to report, not a success.
-          (entitiesStage.skipped as unknown[]).push(...s.skippedProfiles);
-          problems += s.failed + s.skipped;
-          await save();
-        }
-      };
-      const width = Math.max(1, Math.min(deps.profileConcurrency ?? 1, profiles.length));
-      await Promise.all(Array.from({ length: width }, worker));
+      await forEachConcurrently(profiles, deps.profileConcurrency ?? 1, async (profileId) => {
+        checkpoint();
+        const s = await syncProfiles(
+          {
+            db,
+            ch: deps.ch,
+            clients: deps.clients,
+            log,
+            batchSize: deps.batchSize,
+            concurrency: 1,
+            exportPollMs: deps.exportPollMs,
+            leaseMs: deps.leaseMs,
+            signal: deps.signal,
+          },
+          { profileId, entity: 'all', mode: 'auto', trigger: `ingestion:${runId}` },
+        );
+        entitiesStage.succeeded = Number(entitiesStage.succeeded) + s.succeeded;
+        entitiesStage.failed = Number(entitiesStage.failed) + s.failed;
+        entitiesStage.upserted = Number(entitiesStage.upserted) + s.upserted;
+        // A profile held by another sync was not synced by this run: a problem to report, not a success.
+        (entitiesStage.skipped as unknown[]).push(...s.skippedProfiles);
+        problems += s.failed + s.skipped;
+        await save();
+      });
     }
     stages.entities.status = 'done';
 

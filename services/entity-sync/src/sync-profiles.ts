@@ -1,4 +1,5 @@
 /** Syncs one or every active profile to completion (the CronJob and the ingestion trigger use this). */
+import { forEachConcurrently } from '@adsync/shared/runtime/concurrently';
 import type { Knex } from '@adsync/shared/db/postgres';
 import type { ClickHouse } from '@adsync/shared/db/clickhouse';
 import type { Logger } from '@adsync/shared/logger';
@@ -59,31 +60,27 @@ export async function syncProfiles(
     runs: [],
     skippedProfiles: [],
   };
-  const queue = [...profiles];
-  const worker = async () => {
-    for (let p = queue.shift(); p !== undefined; p = queue.shift()) {
-      if (deps.signal?.aborted) {
-        summary.skipped++;
-        summary.skippedProfiles.push({ profileId: p, reason: 'the service is shutting down' });
-        continue;
-      }
-      let plan;
-      try {
-        plan = await planSync(deps.db, p, entityTypes, opts.mode as PlanMode, opts.trigger, deps.leaseMs);
-      } catch (err) {
-        if (!(err instanceof SyncAlreadyRunningError)) throw err;
-        summary.skipped++;
-        summary.skippedProfiles.push({ profileId: p, reason: err.message });
-        continue;
-      }
-      for (const r of await executeSync(deps, p, plan.runs)) {
-        summary.runs.push({ ...r, profileId: p });
-        summary[r.status === 'succeeded' ? 'succeeded' : 'failed']++;
-        summary.fetched += r.fetched;
-        summary.upserted += r.upserted;
-      }
+  await forEachConcurrently(profiles, deps.concurrency, async (p) => {
+    if (deps.signal?.aborted) {
+      summary.skipped++;
+      summary.skippedProfiles.push({ profileId: p, reason: 'the service is shutting down' });
+      return;
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(deps.concurrency, Math.max(1, profiles.length)) }, worker));
+    let plan;
+    try {
+      plan = await planSync(deps.db, p, entityTypes, opts.mode as PlanMode, opts.trigger, deps.leaseMs);
+    } catch (err) {
+      if (!(err instanceof SyncAlreadyRunningError)) throw err;
+      summary.skipped++;
+      summary.skippedProfiles.push({ profileId: p, reason: err.message });
+      return;
+    }
+    for (const r of await executeSync(deps, p, plan.runs)) {
+      summary.runs.push({ ...r, profileId: p });
+      summary[r.status === 'succeeded' ? 'succeeded' : 'failed']++;
+      summary.fetched += r.fetched;
+      summary.upserted += r.upserted;
+    }
+  });
   return summary;
 }
