@@ -171,8 +171,11 @@ before(async () => {
     },
     { what: 'the campaign reports loaded', timeoutMs: 90_000, intervalMs: 100 },
   );
+  // The last report can turn loaded between the loop's relay and its status read; its report.loaded is
+  // then still in the outbox, so keep relaying (as the services' relay loop does) while waiting.
   await eventually(
     async () => {
+      await relayOutbox(pg.db, bus);
       const n = await pg.db('stream_reconciled_days').count<{ c: string }[]>('* as c');
       return Number(n[0]!.c) === REPORT_TYPES.length * 2 ? true : undefined;
     },

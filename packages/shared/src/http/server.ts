@@ -7,6 +7,7 @@
  */
 import { metricsContentType, scrape } from '../runtime/metrics.ts';
 import Fastify, {
+  LogController,
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
@@ -64,7 +65,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
     bodyLimit: opts.bodyLimit ?? 1_048_576,
     // One line per request (below) instead of Fastify's two: a status endpoint polled by a
     // dashboard answers thousands of requests a second, and logging was most of its cost.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     genReqId: (req) =>
       typeof req.headers['x-request-id'] === 'string' ? req.headers['x-request-id'] : crypto.randomUUID(),
   });
