@@ -24,8 +24,8 @@ import type { MetricRow, RowsParsed } from '@adsync/shared/events/contracts';
 import { freshClickHouse, freshPostgres, testConfig, testLogger, uniqueName } from '@adsync/shared/testing/test-stack';
 import { requestReports } from '@adsync/shared/reports/request-reports';
 import { pollTick } from '@adsync/report-poller/poll-tick';
-import { loadRowsParsed } from '@adsync/etl-loader/clickhouse-load';
-import { startLoader } from '@adsync/etl-loader/loader';
+import { consumeRowsParsed, startLoader } from '@adsync/etl-loader/loader';
+import { factRow } from '@adsync/etl-loader/fact-rows';
 import { cpuMeter, processesNamed, startProfile } from './proc-cpu.ts';
 
 const cfg = testConfig();
@@ -60,7 +60,7 @@ const parts = process.env.BENCH_PARTS ?? 'abc';
 // ---------- (a) load rate ----------
 if (parts.includes('a')) {
   const N = 400_000;
-  const perEvent = 2000;
+  const perEvent = 1000; // ETL_ROWS_PER_EVENT's default
   const day0 = Date.parse('2026-10-01T00:00:00Z');
   const row = (i: number): MetricRow => ({
     date: new Date(day0 + (i % 30) * 86_400_000).toISOString().slice(0, 10),
@@ -100,31 +100,28 @@ if (parts.includes('a')) {
       rows: Array.from({ length: perEvent }, (_, k) => row(b * perEvent + k)),
     });
   }
-  for (let i = 0; i < events.length; i += 2) await bus.publish('rows.parsed', events.slice(i, i + 2), () => pending);
+  // One message per send, as report-download publishes them.
+  for (const ev of events) await bus.publish('rows.parsed', [ev], () => pending);
   const profiling = process.env.BENCH_PROFILE_DIR ? await startProfile() : null;
   const t0 = performance.now();
-  const consumer = await bus.consume({
-    topic: 'rows.parsed',
-    groupId: `${prefix}bench-load`,
-    maxBatchSize: 50,
-    handleBatch: async (evs) => {
-      await loadRowsParsed({ db: pg.db, ch: ch.ch, log }, evs);
-      return [];
-    },
+  // The etl-loader's own consumer, with its default batch (ETL_LOAD_BATCH_MESSAGES).
+  const consumer = await consumeRowsParsed({
+    db: pg.db,
+    ch: ch.ch,
+    loadBatchMessages: 50,
+    consume: (o) => bus.consume({ ...o, groupId: `${prefix}a.${o.groupId}` }),
   });
   while ((await count('ads_metrics_daily')) < N) await new Promise((r) => setTimeout(r, 50));
   const ours = performance.now() - t0;
   if (profiling) writeFileSync(join(process.env.BENCH_PROFILE_DIR!, 'load-window.cpuprofile'), await profiling());
   await consumer.stop();
 
-  // The same rows, as clickhouse-client would insert them.
+  // The same rows, as clickhouse-client would insert them: every column ours writes (the
+  // measure columns too), so both sides of the ratio parse the same text.
   const file = join(tmp, 'rows.jsonl');
   const out = createWriteStream(file);
-  for (const ev of events)
-    for (const r of ev.rows)
-      out.write(
-        `${JSON.stringify({ profile_id: '1', report_type: 'spTargeting', entity_level: 'target', entity_id: r.entityId, search_term: '', date: r.date, campaign_id: r.campaignId, ad_group_id: r.adGroupId, currency: r.currency, impressions: r.impressions, clicks: r.clicks, cost_micros: r.costMicros, sales_micros: r.salesMicros, orders: r.orders, units: r.units, attributes: JSON.stringify(r.attributes), pending_report_id: pending, pulled_at: '2026-11-01 00:00:00', version: 1 })}\n`,
-      );
+  const stamp = { pulledAt: '2026-11-01 00:00:00', version: 1 };
+  for (const ev of events) for (const r of ev.rows) out.write(`${JSON.stringify(factRow(ev, r, stamp).row)}\n`);
   await new Promise<void>((r) => out.end(r));
   const port = new URL(cfg.CLICKHOUSE_URL).port === '18123' ? '19000' : '9000';
   // The limit, twice, into fresh tables: right after our load the server is still merging its

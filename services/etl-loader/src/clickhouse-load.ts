@@ -21,10 +21,29 @@ import { enqueue } from '@adsync/shared/db/outbox';
 import * as reports from '@adsync/shared/reports/pending-reports';
 import { addDays } from '@adsync/shared/calendar';
 import { REPORT_TYPES, type FactTable } from '@adsync/shared/amazon/report-catalog';
-import { factRow, type PullStamp } from './fact-rows.ts';
+import type { PullStamp } from './fact-rows.ts';
+import { factLines, insertColumns, tsvLine } from './tab-separated.ts';
 import { Readable } from 'node:stream';
 
 export const RECENT_DAYS = 14;
+
+const RECENT_COLUMNS = [
+  'profile_id',
+  'report_type',
+  'entity_level',
+  'entity_id',
+  'search_term',
+  'date',
+  'campaign_id',
+  'impressions',
+  'clicks',
+  'cost_micros',
+  'sales_micros',
+  'orders',
+  'units',
+  'loaded_at',
+  'version',
+] as const;
 
 export interface LoadDeps {
   db: Knex;
@@ -53,13 +72,19 @@ export async function loadRowsParsed(
   let rows = 0;
   const inserts = [...byTable].map(async ([table, evs]) => {
     const end = metrics.clickhouseInsertSeconds.startTimer({ table });
+    const columns = insertColumns(table, evs);
+    const lines = factLines(table, columns);
     let n = 0;
     await insertText(
       deps.ch,
       table,
-      'JSONEachRow',
-      jsonLines(evs, (ev, stamp) => (r) => (n++, `${JSON.stringify(factRow(ev, r, stamp).row)}\n`)),
+      'TabSeparated',
+      textLines(evs, (ev, stamp) => {
+        const line = lines(ev, stamp);
+        return (r) => (n++, line(r));
+      }),
       deps.ch.queryId(`load-${table}`),
+      columns,
     );
     end();
     rows += n;
@@ -72,31 +97,35 @@ export async function loadRowsParsed(
       insertText(
         deps.ch,
         'ads_metrics_recent',
-        'JSONEachRow',
-        jsonLines(
+        'TabSeparated',
+        textLines(
           daily,
           (ev, stamp) => (r) =>
             r.date < recentFrom
               ? null
-              : `${JSON.stringify({
-                  profile_id: ev.profileId,
-                  report_type: ev.reportType,
-                  entity_level: ev.entityLevel,
-                  entity_id: r.entityId,
-                  search_term: ev.entityLevel === 'search_term' ? (r.attributes.searchTerm ?? '') : '',
-                  date: r.date,
-                  campaign_id: r.campaignId,
-                  impressions: r.impressions,
-                  clicks: r.clicks,
-                  cost_micros: r.costMicros,
-                  sales_micros: r.salesMicros,
-                  orders: r.orders,
-                  units: r.units,
-                  loaded_at: loadedAt,
-                  version: stamp.version,
-                })}\n`,
+              : tsvLine(
+                  {
+                    profile_id: ev.profileId,
+                    report_type: ev.reportType,
+                    entity_level: ev.entityLevel,
+                    entity_id: r.entityId,
+                    search_term: ev.entityLevel === 'search_term' ? (r.attributes.searchTerm ?? '') : '',
+                    date: r.date,
+                    campaign_id: r.campaignId,
+                    impressions: r.impressions,
+                    clicks: r.clicks,
+                    cost_micros: r.costMicros,
+                    sales_micros: r.salesMicros,
+                    orders: r.orders,
+                    units: r.units,
+                    loaded_at: loadedAt,
+                    version: stamp.version,
+                  },
+                  RECENT_COLUMNS,
+                ),
         ),
         deps.ch.queryId('load-recent'),
+        RECENT_COLUMNS,
       ),
     );
   // All settle before any failure is reported: a retry must not overlap inserts still running.
@@ -138,10 +167,10 @@ export async function loadRowsParsed(
 }
 
 /**
- * JSONEachRow text for ClickHouse, made while it is read: a thousand rows per chunk, so the
+ * Insert text for ClickHouse, made while it is read: a thousand rows per chunk, so the
  * insert starts at once and the encoding keeps pace with the socket.
  */
-function jsonLines(
+function textLines(
   events: RowsParsed[],
   lineOf: (ev: RowsParsed, stamp: PullStamp) => (r: MetricRow) => string | null,
 ): Readable {

@@ -3,6 +3,10 @@
  * (report-catalog's `table`). Pure. Every table is a ReplacingMergeTree versioned by
  * the pull time, keyed by what the row describes, so a redelivered batch collapses and
  * a newer pull of a restated day wins.
+ *
+ * Each table's columns are written once, below, as fields: a field of the message (the same
+ * for every row of it) or of the row. factRow builds a row object from them; the loader's
+ * TabSeparated lines (tab-separated.ts) read the same fields without building one.
  */
 import { REPORT_TYPES, type FactTable } from '@adsync/shared/amazon/report-catalog';
 import type { MetricRow, RowsParsed } from '@adsync/shared/events/contracts';
@@ -14,82 +18,101 @@ export interface PullStamp {
   version: number;
 }
 
+type Value = string | number;
+/** A column's value: from the message alone (`message`) or from each row (`row`). */
+export type Field =
+  { message: (ev: RowsParsed, stamp: PullStamp) => Value } | { row: (r: MetricRow, ev: RowsParsed) => Value };
+
+const message = (f: (ev: RowsParsed, stamp: PullStamp) => Value): Field => ({ message: f });
+const row = (f: (r: MetricRow, ev: RowsParsed) => Value): Field => ({ row: f });
+
+const PULLED: Record<string, Field> = {
+  pending_report_id: message((ev) => ev.pendingReportId),
+  pulled_at: message((_, s) => s.pulledAt),
+  version: message((_, s) => s.version),
+};
+
+/**
+ * The columns every row of each table fills, besides the measures a row carries (each is a
+ * column of its own name; a fixed column of the same name wins). Traffic quality rows take
+ * only the measures named here.
+ */
+export const FACT_FIELDS: Record<FactTable, Record<string, Field>> = {
+  ads_traffic_quality: {
+    profile_id: message((ev) => ev.profileId),
+    report_type: message((ev) => ev.reportType),
+    date: row((r) => r.date),
+    campaign_name: row((r) => r.entityId),
+    campaign_status: row((r) => r.attributes.campaignStatus ?? ''),
+    impressions: row((r) => r.measures.impressions ?? 0),
+    clicks: row((r) => r.measures.clicks ?? 0),
+    gross_impressions: row((r) => r.measures.gross_impressions ?? 0),
+    gross_click_throughs: row((r) => r.measures.gross_click_throughs ?? 0),
+    invalid_impressions: row((r) => r.measures.invalid_impressions ?? 0),
+    invalid_click_throughs: row((r) => r.measures.invalid_click_throughs ?? 0),
+    ...PULLED,
+  },
+  ads_purchased_products: {
+    profile_id: message((ev) => ev.profileId),
+    report_type: message((ev) => ev.reportType),
+    date: row((r) => r.date),
+    campaign_id: row((r) => r.campaignId),
+    ad_group_id: row((r) => r.adGroupId ?? ''),
+    advertised_asin: row((r) => r.attributes.advertisedAsin ?? r.attributes.promotedAsin ?? ''),
+    purchased_asin: row((r) => r.attributes.purchasedAsin ?? r.attributes.asinBrandHalo ?? ''),
+    attribution_type: row((r) => r.attributes.attributionType ?? ''),
+    keyword_id: row((r) => r.attributes.keywordId ?? ''),
+    currency: row((r) => r.currency),
+    sales_micros: row((r) => r.salesMicros),
+    orders: row((r) => r.orders),
+    units: row((r) => r.units),
+    attributes: row((r) => JSON.stringify(r.attributes)),
+    ...PULLED,
+  },
+  ads_metrics_daily: {
+    profile_id: message((ev) => ev.profileId),
+    report_type: message((ev) => ev.reportType),
+    date: row((r) => r.date),
+    entity_level: message((ev) => ev.entityLevel),
+    entity_id: row((r) => r.entityId),
+    search_term: row((r, ev) => (ev.entityLevel === 'search_term' ? (r.attributes.searchTerm ?? '') : '')),
+    campaign_id: row((r) => r.campaignId),
+    ad_group_id: row((r) => r.adGroupId ?? ''),
+    currency: row((r) => r.currency),
+    impressions: row((r) => r.impressions),
+    clicks: row((r) => r.clicks),
+    cost_micros: row((r) => r.costMicros),
+    sales_micros: row((r) => r.salesMicros),
+    orders: row((r) => r.orders),
+    units: row((r) => r.units),
+    attributes: row((r) => JSON.stringify(r.attributes)),
+    ...PULLED,
+  },
+};
+
+export const FACT_COLUMNS: Record<FactTable, readonly string[]> = {
+  ads_traffic_quality: Object.keys(FACT_FIELDS.ads_traffic_quality),
+  ads_purchased_products: Object.keys(FACT_FIELDS.ads_purchased_products),
+  ads_metrics_daily: Object.keys(FACT_FIELDS.ads_metrics_daily),
+};
+
+/** Whether a table stores the measures a row carries (each in its own column). */
+export const takesMeasures = (table: FactTable): boolean => table !== 'ads_traffic_quality';
+
+export function factTable(ev: RowsParsed): FactTable {
+  const spec = REPORT_TYPES[ev.reportType];
+  if (!spec) throw new Error(`unknown report type ${ev.reportType}`);
+  return spec.table;
+}
+
 export function factRow(
   ev: RowsParsed,
   r: MetricRow,
   stamp: PullStamp,
 ): { table: FactTable; row: Record<string, unknown> } {
-  const spec = REPORT_TYPES[ev.reportType];
-  if (!spec) throw new Error(`unknown report type ${ev.reportType}`);
-  const a = r.attributes;
-  const pulled = { pulled_at: stamp.pulledAt, version: stamp.version };
-  switch (spec.table) {
-    case 'ads_traffic_quality':
-      return {
-        table: spec.table,
-        row: {
-          profile_id: ev.profileId,
-          report_type: ev.reportType,
-          date: r.date,
-          campaign_name: r.entityId,
-          campaign_status: a.campaignStatus ?? '',
-          impressions: r.measures.impressions ?? 0,
-          clicks: r.measures.clicks ?? 0,
-          gross_impressions: r.measures.gross_impressions ?? 0,
-          gross_click_throughs: r.measures.gross_click_throughs ?? 0,
-          invalid_impressions: r.measures.invalid_impressions ?? 0,
-          invalid_click_throughs: r.measures.invalid_click_throughs ?? 0,
-          pending_report_id: ev.pendingReportId,
-          ...pulled,
-        },
-      };
-    case 'ads_purchased_products':
-      return {
-        table: spec.table,
-        row: {
-          ...r.measures,
-          profile_id: ev.profileId,
-          report_type: ev.reportType,
-          date: r.date,
-          campaign_id: r.campaignId,
-          ad_group_id: r.adGroupId ?? '',
-          advertised_asin: a.advertisedAsin ?? a.promotedAsin ?? '',
-          purchased_asin: a.purchasedAsin ?? a.asinBrandHalo ?? '',
-          attribution_type: a.attributionType ?? '',
-          keyword_id: a.keywordId ?? '',
-          currency: r.currency,
-          sales_micros: r.salesMicros,
-          orders: r.orders,
-          units: r.units,
-          attributes: JSON.stringify(a),
-          pending_report_id: ev.pendingReportId,
-          ...pulled,
-        },
-      };
-    case 'ads_metrics_daily':
-      return {
-        table: spec.table,
-        row: {
-          ...r.measures,
-          profile_id: ev.profileId,
-          report_type: ev.reportType,
-          date: r.date,
-          pending_report_id: ev.pendingReportId,
-          entity_level: ev.entityLevel,
-          entity_id: r.entityId,
-          search_term: ev.entityLevel === 'search_term' ? (a.searchTerm ?? '') : '',
-          campaign_id: r.campaignId,
-          ad_group_id: r.adGroupId ?? '',
-          currency: r.currency,
-          impressions: r.impressions,
-          clicks: r.clicks,
-          cost_micros: r.costMicros,
-          sales_micros: r.salesMicros,
-          orders: r.orders,
-          units: r.units,
-          attributes: JSON.stringify(a),
-          ...pulled,
-        },
-      };
-  }
+  const table = factTable(ev);
+  const out: Record<string, unknown> = takesMeasures(table) ? { ...r.measures } : {};
+  for (const [column, f] of Object.entries(FACT_FIELDS[table]))
+    out[column] = 'message' in f ? f.message(ev, stamp) : f.row(r, ev);
+  return { table, row: out };
 }

@@ -26,3 +26,15 @@ test('negative counts, fractional counts, negative money and impossible days are
     /pulledAt "yesterday"/,
   );
 });
+
+test('an unknown report type and a measure its table has no column for are named', () => {
+  assert.equal(
+    rowsParsedProblem({ ...sampleEvent('rows.parsed', 'x'), reportType: 'spMystery' }),
+    'unknown report type "spMystery"',
+  );
+  const ev = sampleEvent('rows.parsed', 'x');
+  const bad = { ...ev, rows: [{ ...ev.rows[0]!, measures: { ...ev.rows[0]!.measures, 'x); DROP TABLE t; --': 1 } }] };
+  assert.match(rowsParsedProblem(bad)!, /row 0: measure "x\); DROP TABLE t; --" has no column in ads_metrics_daily/);
+  // Every measure the catalogue gives a report type is storable.
+  assert.equal(rowsParsedProblem(ev), null);
+});

@@ -87,9 +87,19 @@ export async function insertText(
   format: 'JSONEachRow' | 'TabSeparated',
   text: Readable,
   queryId?: string,
+  /** The columns, in the order each line gives them (TabSeparated names none itself). */
+  columns?: readonly string[],
 ): Promise<void> {
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(table)) throw new Error(`unsafe table name ${table}`);
-  const res = await ch.client.exec({ query: `INSERT INTO ${table} FORMAT ${format}`, values: text, query_id: queryId });
+  const ident = /^[A-Za-z_][A-Za-z0-9_]*$/;
+  if (!ident.test(table)) throw new Error(`unsafe table name ${table}`);
+  const bad = columns?.find((c) => !ident.test(c));
+  if (bad !== undefined) throw new Error(`unsafe column name ${bad}`);
+  const named = columns?.length ? ` (${columns.join(', ')})` : '';
+  const res = await ch.client.exec({
+    query: `INSERT INTO ${table}${named} FORMAT ${format}`,
+    values: text,
+    query_id: queryId,
+  });
   // The answer is empty; reading it to the end frees the connection for the next request.
   for await (const _ of res.stream) void _;
 }

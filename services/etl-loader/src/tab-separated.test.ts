@@ -1,0 +1,102 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { MetricRow, RowsParsed } from '@adsync/shared/events/contracts';
+import { REPORT_TYPES, type FactTable } from '@adsync/shared/amazon/report-catalog';
+import { FACT_COLUMNS, factRow } from './fact-rows.ts';
+import { factLines, insertColumns, tsvField, tsvLine } from './tab-separated.ts';
+
+const row = (measures: Record<string, number>, attributes: Record<string, string> = {}): MetricRow => ({
+  date: '2026-11-01',
+  entityId: '7',
+  campaignId: '1',
+  adGroupId: null,
+  currency: 'USD',
+  impressions: 10,
+  clicks: 2,
+  costMicros: 1_500_000,
+  salesMicros: 0,
+  orders: 0,
+  units: 0,
+  attributes,
+  measures,
+});
+const event = (reportType: string, rows: MetricRow[]): RowsParsed => ({
+  eventId: 'e',
+  occurredAt: '2026-11-02T00:00:00Z',
+  pendingReportId: 'p',
+  profileId: '1',
+  reportId: 'r',
+  reportType,
+  entityLevel: 'campaign',
+  batchIndex: 0,
+  lastBatch: true,
+  pulledAt: '2026-11-02T00:00:00Z',
+  rows,
+});
+const stamp = { pulledAt: '2026-11-02 00:00:00', version: 1 };
+
+test('factRow fills exactly the fixed columns of each table, plus the measures a row carries', () => {
+  const byTable: Record<FactTable, string> = {
+    ads_metrics_daily: 'spCampaigns',
+    ads_purchased_products: 'spPurchasedProduct',
+    ads_traffic_quality: 'spGrossAndInvalids',
+  };
+  for (const [table, type] of Object.entries(byTable) as [FactTable, string][]) {
+    assert.equal(REPORT_TYPES[type]!.table, table);
+    const measures: Record<string, number> =
+      table === 'ads_traffic_quality' ? {} : { purchases_7d: 3, sales_7d_micros: 9 };
+    const keys = Object.keys(factRow(event(type, []), row(measures), stamp).row).sort();
+    assert.deepEqual(keys, [...FACT_COLUMNS[table], ...Object.keys(measures)].sort(), table);
+  }
+});
+
+test('text fields escape what would end or shift a field; absent values are the default 0', () => {
+  assert.equal(tsvField('plain'), 'plain');
+  assert.equal(tsvField('a\tb\nc\\d\re'), 'a\\tb\\nc\\\\d\\re');
+  assert.equal(tsvField('{"k":"say \\"hi\\""}'), '{"k":"say \\\\"hi\\\\""}');
+  assert.equal(tsvField('Ünïcödé 🛒 "quotes" \'single\''), 'Ünïcödé 🛒 "quotes" \'single\'');
+  assert.equal(tsvField(-12_345_678_901), '-12345678901');
+  assert.equal(tsvField(undefined), '0');
+  assert.equal(tsvField(null), '0');
+  assert.throws(() => tsvField(Number.NaN), /NaN cannot be stored/);
+  assert.throws(() => tsvField({}), /object cannot be a TabSeparated field/);
+  assert.equal(tsvLine({ a: 'x\ty', b: 3 }, ['b', 'missing', 'a']), '3\t0\tx\\ty\n');
+});
+
+test('an insert names the fixed columns, then every measure some row carries, once and sorted', () => {
+  const evs = [
+    event('spCampaigns', [row({ sales_7d_micros: 1 }), row({ purchases_7d: 2, sales_7d_micros: 1 })]),
+    event('spCampaigns', [row({ units_sold_clicks_7d: 3 })]),
+  ];
+  assert.deepEqual(insertColumns('ads_metrics_daily', evs), [
+    ...FACT_COLUMNS.ads_metrics_daily,
+    'purchases_7d',
+    'sales_7d_micros',
+    'units_sold_clicks_7d',
+  ]);
+  // A measure sharing a fixed column's name is written once, as the fixed column.
+  assert.deepEqual(insertColumns('ads_metrics_daily', [event('spCampaigns', [row({ clicks: 9 })])]), [
+    ...FACT_COLUMNS.ads_metrics_daily,
+  ]);
+  assert.deepEqual(insertColumns('ads_traffic_quality', [event('spGrossAndInvalids', [row({ clicks: 1 })])]), [
+    ...FACT_COLUMNS.ads_traffic_quality,
+  ]);
+});
+
+test('the line writer gives, for every table, exactly the row object factRow builds, in the insert’s column order', () => {
+  const rows = [
+    row({ purchases_7d: 3, sales_7d_micros: 9, clicks: 99 }, { searchTerm: 'a\tb', campaignStatus: 'ENABLED' }),
+    row({ impressions: 5, gross_impressions: 8 }, { purchasedAsin: 'B0\\1', keywordId: 'k\n1' }),
+    { ...row({}), adGroupId: 'ag', attributes: { promotedAsin: 'B02', asinBrandHalo: 'B03' } },
+  ];
+  for (const [table, type] of [
+    ['ads_metrics_daily', 'spSearchTerm'],
+    ['ads_purchased_products', 'spPurchasedProduct'],
+    ['ads_traffic_quality', 'spGrossAndInvalids'],
+  ] as [FactTable, string][]) {
+    const ev = { ...event(type, rows), entityLevel: table === 'ads_metrics_daily' ? 'search_term' : 'campaign' };
+    const columns = insertColumns(table, [ev]);
+    const line = factLines(table, columns)(ev, stamp);
+    for (const r of rows) assert.equal(line(r), tsvLine(factRow(ev, r, stamp).row, columns), `${table} ${r.entityId}`);
+  }
+});
