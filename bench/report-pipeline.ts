@@ -18,7 +18,7 @@ import { migrateClickHouse, migratePostgres } from '@adsync/shared/db/migrations
 import { createSecretBox } from '@adsync/shared/crypto/secret-box';
 import { AmazonClients, storeCredentials } from '@adsync/shared/amazon/account-clients';
 import { createEventBus } from '@adsync/shared/kafka/event-bus';
-import { InRepoSchemaCodec } from '@adsync/shared/kafka/codec';
+import { createCodec } from '@adsync/shared/kafka/codec';
 import { relayOutbox } from '@adsync/shared/db/outbox';
 import type { MetricRow, RowsParsed } from '@adsync/shared/events/contracts';
 import { freshClickHouse, freshPostgres, testConfig, testLogger, uniqueName } from '@adsync/shared/testing/test-stack';
@@ -35,10 +35,13 @@ const pg = await freshPostgres();
 const ch = await freshClickHouse();
 await migratePostgres(pg.db);
 await migrateClickHouse(ch.ch);
+// The codec the services run with: the stack's Schema Registry (subjects prefixed, so the
+// benchmark never registers anything under the services' own).
+const codec = createCodec(cfg.SCHEMA_REGISTRY_URL, { subjectPrefix: 'bench.' });
 const bus = await createEventBus({
   brokers: cfg.KAFKA_BROKERS,
   clientId: 'bench',
-  codec: new InRepoSchemaCodec(),
+  codec,
   log,
   topicPrefix: prefix,
 });
@@ -111,7 +114,7 @@ if (parts.includes('a')) {
     loadBatchMessages: 50,
     consume: (o) => bus.consume({ ...o, groupId: `${prefix}a.${o.groupId}` }),
   });
-  while ((await count('ads_metrics_daily')) < N) await new Promise((r) => setTimeout(r, 50));
+  while ((await count('ads_metrics_daily')) < N) await new Promise((r) => setTimeout(r, 20));
   const ours = performance.now() - t0;
   if (profiling) writeFileSync(join(process.env.BENCH_PROFILE_DIR!, 'load-window.cpuprofile'), await profiling());
   await consumer.stop();

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chunk, planChunk, type RawMessage } from './batch-plan.ts';
+import { evenChunks, planChunk, type RawMessage } from './batch-plan.ts';
 
 const msg = (offset: number, value: string | null): RawMessage => ({
   offset: String(offset),
@@ -40,6 +40,20 @@ test('an empty chunk commits nothing', async () => {
   assert.equal((await planChunk([], async () => 1)).commitOffset, null);
 });
 
-test('chunk splits in order', () => {
-  assert.deepEqual(chunk([1, 2, 3, 4, 5], 2), [[1, 2], [3, 4], [5]]);
+test('evenChunks splits in order into as few chunks as the size allows, as even as they can be', () => {
+  assert.deepEqual(evenChunks([1, 2, 3, 4, 5], 2), [[1, 2], [3, 4], [5]]);
+  assert.deepEqual(evenChunks([1, 2, 3, 4, 5], 3), [
+    [1, 2, 3],
+    [4, 5],
+  ]);
+  assert.deepEqual(evenChunks([], 3), []);
+  for (let n = 1; n <= 200; n++)
+    for (const size of [1, 7, 50]) {
+      const items = Array.from({ length: n }, (_, i) => i);
+      const parts = evenChunks(items, size);
+      assert.equal(parts.length, Math.ceil(n / size));
+      assert.deepEqual(parts.flat(), items);
+      const sizes = parts.map((p) => p.length);
+      assert.ok(Math.max(...sizes) <= size && Math.max(...sizes) - Math.min(...sizes) <= 1, `${n}/${size}: ${sizes}`);
+    }
 });

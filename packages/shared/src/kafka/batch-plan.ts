@@ -52,8 +52,18 @@ export async function planChunk<T>(
   return { good, dead, commitOffset: last ? (BigInt(last.offset) + 1n).toString() : null };
 }
 
-export function chunk<T>(items: T[], size: number): T[][] {
+/**
+ * Splits in order into as few chunks as `size` allows, of sizes differing by at most one:
+ * 82 messages at 50 a chunk are 41 and 41, not 50 and 32, so when one chunk is decoded
+ * while the one before it is handled, neither waits long for the other.
+ */
+export function evenChunks<T>(items: T[], size: number): T[][] {
+  const n = Math.ceil(items.length / size);
   const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  for (let i = 0, from = 0; i < n; i++) {
+    const to = from + Math.ceil((items.length - from) / (n - i));
+    out.push(items.slice(from, to));
+    from = to;
+  }
   return out;
 }

@@ -58,6 +58,29 @@ export function unframe(bytes: Buffer | null): { schemaId: number; body: Buffer 
   return { schemaId: bytes.readUInt32BE(1), body: bytes.subarray(5) };
 }
 
+// avsc's toBuffer writes into a shared 1 KiB buffer and, when the value does not fit (every
+// rows.parsed message), writes the whole value a second time. One scratch buffer that grows
+// to the largest message seen writes it once, header included, and copies it out once.
+let scratch = Buffer.allocUnsafe(64 * 1024);
+const SCRATCH_KEPT = 32 * 1024 * 1024;
+
+/** The wire format of `value` (header and Avro body), written once. */
+export function encodeFramed(type: avro.Type, schemaId: number, value: unknown): Buffer {
+  for (;;) {
+    const end = type.encode(value, scratch, 5);
+    if (end > 0) {
+      scratch.writeUInt8(MAGIC, 0);
+      scratch.writeUInt32BE(schemaId, 1);
+      const out = Buffer.allocUnsafe(end);
+      scratch.copy(out, 0, 0, end);
+      if (scratch.length > SCRATCH_KEPT) scratch = Buffer.allocUnsafe(64 * 1024);
+      return out;
+    }
+    // encode answers minus the bytes it lacked.
+    scratch = Buffer.allocUnsafe(Math.max(scratch.length * 2, scratch.length - end));
+  }
+}
+
 function avroTypeFor(topic: TopicName): avro.Type {
   return avro.Type.forSchema(schemaFor(topic) as avro.Schema);
 }
@@ -99,7 +122,7 @@ export class InRepoSchemaCodec implements EventCodec {
     const { type, id } = this.entry(topic);
     const problems = validationProblems(type, value);
     if (problems.length) throw new SchemaValidationError(topic, problems);
-    return frame(id, type.toBuffer(value));
+    return encodeFramed(type, id, value);
   }
 
   async decode<T extends TopicName>(topic: T, bytes: Buffer | null): Promise<EventMap[T]> {
@@ -171,29 +194,51 @@ export class RegistryCodec implements EventCodec {
     if (id === undefined || !type) throw new Error(`codec not initialised for ${topic} (call init() first)`);
     const problems = validationProblems(type, value);
     if (problems.length) throw new SchemaValidationError(topic, problems);
-    return frame(id, type.toBuffer(value));
+    return encodeFramed(type, id, value);
   }
 
   async decode<T extends TopicName>(topic: T, bytes: Buffer | null): Promise<EventMap[T]> {
-    const { schemaId } = unframe(bytes); // cheap structural check first: clear reason for garbage
-    const readerSchema = this.types.get(topic);
-    if (!readerSchema) throw new Error(`codec not initialised for ${topic} (call init() first)`);
+    const { schemaId, body } = unframe(bytes); // cheap structural check first: clear reason for garbage
+    const readerType = this.types.get(topic);
+    if (!readerType) throw new Error(`codec not initialised for ${topic} (call init() first)`);
+    let reader: unknown;
     try {
-      // Read with our own schema so a message written under another subject cannot pass as this topic's.
-      return (await this.registry.decode(
-        bytes as Buffer,
-        {
-          [SchemaType.AVRO]: { readerSchema: readerSchema.schema() },
-        } as never,
-      )) as EventMap[T];
+      reader = await this.readerFor(topic, readerType, schemaId);
     } catch (err) {
       const status = (err as { status?: number }).status;
       if (status === 404) throw new DecodeError(`schema id ${schemaId} is not known to the schema registry (${topic})`);
       // Any other registry failure is the registry's trouble, not the message's: the consumer waits.
       if (err instanceof Error && err.name === 'ResponseError')
         throw registryError(err, this.url, `schema id ${schemaId}`);
+      throw new DecodeError(`schema id ${schemaId} cannot be read as ${topic}: ${(err as Error).message}`);
+    }
+    try {
+      return readerType.fromBuffer(body, reader as never) as EventMap[T];
+    } catch (err) {
       throw new DecodeError(`Avro body does not decode as ${topic} (schema id ${schemaId}): ${(err as Error).message}`);
     }
+  }
+
+  /**
+   * How to read a writer schema with this topic's own (so a message written under another
+   * subject cannot pass as this topic's): nothing to resolve when they are the same, else
+   * avsc's resolver. Made once per schema id: building a reader type and fingerprinting both
+   * schemas for every message cost more than decoding a small event.
+   */
+  private readonly readers = new Map<string, Promise<unknown>>();
+  private readerFor(topic: TopicName, readerType: avro.Type, schemaId: number): Promise<unknown> {
+    const key = `${topic}:${schemaId}`;
+    let reader = this.readers.get(key);
+    if (!reader) {
+      reader = this.registry.getSchema(schemaId).then((writer) => {
+        const writerType = writer as unknown as avro.Type;
+        return readerType.equals(writerType) ? undefined : readerType.createResolver(writerType);
+      });
+      // A failed lookup (registry down, unknown id) is asked again next time, never remembered.
+      reader.catch(() => this.readers.delete(key));
+      this.readers.set(key, reader);
+    }
+    return reader;
   }
 }
 

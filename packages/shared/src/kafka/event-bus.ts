@@ -32,7 +32,7 @@ import type { Logger } from '../logger.ts';
 import { ALL_TOPICS, deadLetterTopic, type EventMap, type TopicName } from '../events/contracts.ts';
 import { metrics } from '../runtime/metrics.ts';
 import type { EventCodec } from './codec.ts';
-import { chunk, planChunk, type Decoded, type DeadLetter, type RawMessage } from './batch-plan.ts';
+import { evenChunks, planChunk, type ChunkPlan, type Decoded, type DeadLetter, type RawMessage } from './batch-plan.ts';
 import { backoffDelay, sleep as realSleep, type BackoffPolicy, type Sleep } from '../backoff.ts';
 import { errorMessage, isDependencyOutage, isRetriable } from '../runtime/errors.ts';
 import { retry } from '../runtime/retry.ts';
@@ -466,13 +466,31 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
       }
     };
 
+    /**
+     * Decodes a chunk. `ahead` decodes one message per turn of the event loop, so decoding the
+     * next chunk fills the time this one's handler waits (on ClickHouse finishing an insert,
+     * say) instead of running before its I/O starts.
+     */
+    const decodeChunk = (topic: string, messages: RawMessage[], heartbeat: () => Promise<void>, ahead: boolean) => {
+      const decode = ahead
+        ? async (m: RawMessage) => {
+            await new Promise((r) => setImmediate(r));
+            return source.decode(topic, m);
+          }
+        : (m: RawMessage) => source.decode(topic, m);
+      const planned = throughOutages(() => planChunk(messages, decode), heartbeat);
+      // Awaited by handleChunk; a chunk never reached (stopping) must not be an unhandled rejection.
+      planned.catch(() => undefined);
+      return planned;
+    };
+
     const handleChunk = async (
       topic: string,
       partition: number,
-      messages: RawMessage[],
+      planned: Promise<ChunkPlan<unknown>>,
       heartbeat: () => Promise<void>,
     ): Promise<string | null> => {
-      const plan = await throughOutages(() => planChunk(messages, (m) => source.decode(topic, m)), heartbeat);
+      const plan = await planned;
       const dead: DeadLetter[] = [...plan.dead];
       let pending: Msg[] = plan.good as Msg[];
       const partLog = clog.child({ partition });
@@ -543,13 +561,19 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently ?? 1,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        for (const part of chunk(batch.messages as RawMessage[], maxBatch)) {
+        const topic = logical(batch.topic);
+        const parts = evenChunks(batch.messages as RawMessage[], maxBatch);
+        let next = parts.length ? decodeChunk(topic, parts[0]!, heartbeat, false) : null;
+        for (const [i, part] of parts.entries()) {
           if (!isRunning() || isStale() || stopping) break;
+          const planned = next!;
+          // Handlers run one chunk at a time, in order; only decoding runs ahead, by one chunk.
+          next = i + 1 < parts.length ? decodeChunk(topic, parts[i + 1]!, heartbeat, true) : null;
           // Heartbeats continue while the work runs, so a long handler keeps its partitions.
           const beat = setInterval(() => void heartbeat().catch(() => undefined), heartbeatInterval);
           let commitOffset: string | null;
           try {
-            commitOffset = await handleChunk(logical(batch.topic), batch.partition, part, heartbeat);
+            commitOffset = await handleChunk(topic, batch.partition, planned, heartbeat);
           } catch (err) {
             // Only reachable while stopping: leave the chunk uncommitted for redelivery.
             clog.info({ err: errorMessage(err) }, 'stopped mid-batch; the rest is redelivered');
@@ -562,7 +586,7 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
           resolveOffset(part.at(-1)!.offset);
           // What is left of the partition past what this group has committed.
           metrics.consumerLag.set(
-            { group: opts.groupId, topic: logical(batch.topic), partition: String(batch.partition) },
+            { group: opts.groupId, topic, partition: String(batch.partition) },
             Math.max(0, Number(batch.highWatermark) - Number(commitOffset)),
           );
           lastActivityAt = new Date();

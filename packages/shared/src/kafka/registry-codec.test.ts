@@ -205,6 +205,41 @@ test('a message whose schema id the registry does not know is dead-lettered with
   assert.equal(mine[0]!.headers[DLQ_HEADERS.step], 'decode');
 });
 
+test('a message written under an older schema reads with this build’s, defaults filled; another topic’s schema is a decode error', async () => {
+  // rows.parsed as it was before each row carried its measures (BACKWARD: the field has a default).
+  const current = schemaFor('rows.parsed') as { fields: { name: string; type: unknown }[] };
+  const rowsField = current.fields.find((f) => f.name === 'rows')!;
+  const row = (rowsField.type as { items: { fields: { name: string }[] } }).items;
+  const older = {
+    ...current,
+    fields: current.fields.map((f) =>
+      f.name === 'rows'
+        ? { ...f, type: { type: 'array', items: { ...row, fields: row.fields.filter((x) => x.name !== 'measures') } } }
+        : f,
+    ),
+  };
+  const { SchemaRegistry, SchemaType } = await import('@kafkajs/confluent-schema-registry');
+  const { id } = await new SchemaRegistry({ host: url }).register(
+    { type: SchemaType.AVRO, schema: JSON.stringify(older) },
+    { subject: `${subjectPrefix}older-rows.parsed-value` },
+  );
+  const sample = sampleEvent('rows.parsed', 'older');
+  const { measures: _, ...oldRow } = sample.rows[0]!;
+  const bytes = frame(id, avro.Type.forSchema(older as avro.Schema).toBuffer({ ...sample, rows: [oldRow, oldRow] }));
+  for (let i = 0; i < 2; i++) {
+    // Twice: the second read takes the remembered resolver.
+    const back = await codec.decode('rows.parsed', bytes);
+    assert.equal(back.rows.length, 2);
+    assert.deepEqual(back.rows[1]!.measures, {});
+    assert.equal(back.rows[1]!.entityId, sample.rows[0]!.entityId);
+  }
+  const ready = await codec.encode('report.ready', sampleEvent('report.ready', 'x'));
+  await assert.rejects(
+    codec.decode('rows.parsed', ready),
+    (err: Error) => err instanceof DecodeError && /cannot be read as rows\.parsed/.test(err.message),
+  );
+});
+
 /** A TCP relay in front of the registry that a test can cut and restore, to play a registry outage. */
 async function relayTo(target: URL) {
   const sockets = new Set<net.Socket>();
