@@ -12,6 +12,7 @@
  * and bytes that do not decode raise a DecodeError that consumers dead-letter.
  */
 import avro from 'avsc';
+import { avroType } from './avro-types.ts';
 import { SchemaRegistry, SchemaType, COMPATIBILITY } from '@kafkajs/confluent-schema-registry';
 import { ALL_TOPICS, schemaFor, subjectFor, type EventMap, type TopicName } from '../events/contracts.ts';
 import { AppError, errorMessage } from '../runtime/errors.ts';
@@ -82,7 +83,7 @@ export function encodeFramed(type: avro.Type, schemaId: number, value: unknown):
 }
 
 function avroTypeFor(topic: TopicName): avro.Type {
-  return avro.Type.forSchema(schemaFor(topic) as avro.Schema);
+  return avroType(schemaFor(topic));
 }
 
 /** Collects every path that does not fit, so the error says exactly what was wrong. */
@@ -184,7 +185,7 @@ export class RegistryCodec implements EventCodec {
       } catch (err) {
         throw registryError(err, this.url, subject);
       }
-      this.types.set(topic, avro.Type.forSchema(schema as avro.Schema));
+      this.types.set(topic, avroType(schema));
     }
   }
 

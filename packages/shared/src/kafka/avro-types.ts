@@ -1,0 +1,136 @@
+/**
+ * avsc types for our event schemas, with one change to how maps are read: their keys. A
+ * rows.parsed row carries its measures and attributes as maps, so every row repeats the same
+ * few dozen names; avsc decoded each as a new string and then added it to a fresh object as a
+ * never-seen key (a quarter of the loader's CPU was Avro decoding, most of it these maps).
+ * Short keys are looked up by their bytes in a small cache instead, so a row gets back the
+ * same string, already known as a property name; writing copies a key's cached bytes. The
+ * bytes on the wire are exactly avsc's (avro-types.test.ts).
+ */
+import avro from 'avsc';
+
+interface Tap {
+  buf: Buffer;
+  pos: number;
+  readLong(): number;
+  skipLong(): void;
+  writeLong(n: number): void;
+  writeString(s: string): void;
+  _invalidate(): void;
+}
+
+const MAX_CACHED_KEY_BYTES = 48;
+const CACHE_SLOTS = 4096; // a power of two
+
+/** Recently read short keys by a hash of their bytes; a slot holds the last key that hashed there. */
+const slotBytes: (Buffer | undefined)[] = new Array(CACHE_SLOTS);
+const slotText: string[] = new Array(CACHE_SLOTS);
+
+function readKey(tap: Tap): string {
+  const len = tap.readLong();
+  if (len < 0) {
+    tap._invalidate();
+    return '';
+  }
+  const buf = tap.buf;
+  const pos = tap.pos;
+  const end = pos + len;
+  tap.pos = end;
+  // Past the end: the tap is now invalid, and avsc reports the truncated body.
+  if (end > buf.length) return '';
+  if (len > MAX_CACHED_KEY_BYTES) return buf.toString('utf8', pos, end);
+  let h = len;
+  for (let i = pos; i < end; i++) h = (Math.imul(h, 31) + buf[i]!) | 0;
+  const slot = h & (CACHE_SLOTS - 1);
+  const known = slotBytes[slot];
+  if (known !== undefined && known.length === len) {
+    let same = true;
+    for (let i = 0; i < len; i++)
+      if (known[i] !== buf[pos + i]) {
+        same = false;
+        break;
+      }
+    if (same) return slotText[slot]!;
+  }
+  const text = buf.toString('utf8', pos, end);
+  slotBytes[slot] = Buffer.from(buf.subarray(pos, end));
+  slotText[slot] = text;
+  return text;
+}
+
+/** Short keys as written: their zig-zag varint length, then their UTF-8 bytes. */
+const keyBytes = new Map<string, Buffer>();
+
+function writeKey(tap: Tap, key: string): void {
+  let bytes = keyBytes.get(key);
+  if (bytes === undefined) {
+    if (key.length > MAX_CACHED_KEY_BYTES || keyBytes.size >= CACHE_SLOTS) return tap.writeString(key);
+    const text = Buffer.from(key, 'utf8');
+    const head: number[] = [];
+    for (let zz = text.length * 2; ; zz = Math.floor(zz / 128)) {
+      if (zz < 128) {
+        head.push(zz);
+        break;
+      }
+      head.push((zz & 0x7f) | 0x80);
+    }
+    bytes = Buffer.concat([Buffer.from(head), text]);
+    keyBytes.set(key, bytes);
+  }
+  const buf = tap.buf;
+  const pos = tap.pos;
+  tap.pos = pos + bytes.length;
+  // Past the end: avsc grows its buffer and writes again (the tap says it is invalid).
+  if (tap.pos > buf.length) return;
+  for (let i = 0; i < bytes.length; i++) buf[pos + i] = bytes[i]!;
+}
+
+class KeyCachingMapType extends (avro.types.MapType as unknown as new (schema: unknown, opts: unknown) => avro.Type) {
+  _read(tap: Tap): Record<string, unknown> {
+    const values = (this as unknown as { valuesType: { _read(t: Tap): unknown } }).valuesType;
+    const val: Record<string, unknown> = {};
+    for (;;) {
+      let n = tap.readLong();
+      if (n === 0) return val;
+      if (n < 0) {
+        // A negative block count is followed by the block's size in bytes (Avro spec, "Maps").
+        n = -n;
+        tap.skipLong();
+      }
+      while (n--) {
+        const key = readKey(tap);
+        val[key] = values._read(tap);
+      }
+    }
+  }
+
+  _write(tap: Tap, val: Record<string, unknown>): void {
+    // What is not a map is refused by avsc's own writer, with its message.
+    if (!val || typeof val !== 'object' || Array.isArray(val))
+      return (avro.types.MapType.prototype as unknown as { _write(t: Tap, v: unknown): void })._write.call(
+        this,
+        tap,
+        val,
+      );
+    const values = (this as unknown as { valuesType: { _write(t: Tap, v: unknown): void } }).valuesType;
+    const keys = Object.keys(val);
+    if (keys.length) {
+      tap.writeLong(keys.length);
+      for (const key of keys) {
+        writeKey(tap, key);
+        values._write(tap, val[key]);
+      }
+    }
+    tap.writeLong(0);
+  }
+}
+
+/** The avsc type of a schema, its maps read with cached keys. */
+export function avroType(schema: unknown): avro.Type {
+  return avro.Type.forSchema(schema as avro.Schema, {
+    typeHook: (s, opts) =>
+      typeof s === 'object' && s !== null && (s as { type?: unknown }).type === 'map'
+        ? (new KeyCachingMapType(s, opts) as avro.Type)
+        : undefined,
+  });
+}
