@@ -631,7 +631,11 @@ export class Dataset {
   /** Records a change to one entity, the way an advertiser editing in the console would. */
   override(id: string, patch: Partial<Entity>): void {
     this.overrides.set(id, { ...this.overrides.get(id), ...patch });
+    this.revision++;
   }
+
+  /** Counts recorded changes: whatever was built from the data at one revision holds until the next. */
+  revision = 0;
 
   /**
    * Changes a deterministic share of every SP entity type and of SB campaigns: new

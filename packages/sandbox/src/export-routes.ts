@@ -69,6 +69,17 @@ const gzipAsync = promisify(gzip);
  * compression on libuv's threads.
  */
 async function buildExport(state: SandboxState, e: ExportRecord): Promise<void> {
+  // Unchanged data exports to the same file: made once, so a benchmark's (or a test's) second
+  // full sync measures the client, not the sandbox rebuilding what Amazon would already hold.
+  const key = `${e.profileIndex}|${e.type}|${JSON.stringify(e.filters)}|${state.dataset.revision}`;
+  let files = BUILT.get(state);
+  if (!files) BUILT.set(state, (files = new Map()));
+  const built = files.get(key);
+  if (built) {
+    e.rows = built.rows;
+    e.file = built.file;
+    return;
+  }
   const parts: string[] = [];
   for (const row of exportRows(state, e.type, e.profileIndex, e.filters)) {
     parts.push(JSON.stringify(row));
@@ -76,7 +87,12 @@ async function buildExport(state: SandboxState, e: ExportRecord): Promise<void> 
   }
   e.rows = parts.length;
   e.file = await gzipAsync(`[${parts.join(',')}]`);
+  files.set(key, { rows: e.rows, file: e.file });
+  // A few recent files are plenty (one per entity type and profile being synced).
+  if (files.size > 32) files.delete(files.keys().next().value!);
 }
+
+const BUILT = new WeakMap<SandboxState, Map<string, { rows: number; file: Buffer }>>();
 
 /** What an export contains, as the common-model objects it serialises. */
 export function* exportRows(

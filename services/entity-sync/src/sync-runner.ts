@@ -224,45 +224,57 @@ async function executeRun(
     }
     for (const source of streams) {
       let batch: { amazon_updated_at: string | null }[] = [];
-      // One write in flight while the next pages are fetched: Amazon and Postgres
-      // work at the same time, and memory stays bounded to two batches.
-      let writing: Promise<void> = Promise.resolve();
+      // Two writes in flight while the next pages are fetched: Amazon, Postgres (on two
+      // connections) and our parsing work at the same time; with one, Postgres merging a batch
+      // was most of the wall time and this process sat idle. Memory stays bounded to three
+      // batches. The rows of one source are distinct entities, so the writes never meet.
+      const writing: Promise<void>[] = [];
+      const settleAll = async () => {
+        const failed = (await Promise.allSettled(writing.splice(0))).find((r) => r.status === 'rejected');
+        if (failed) throw failed.reason;
+      };
       const flush = async () => {
         const rows = batch;
         batch = [];
-        await writing;
-        writing = rows.length
-          ? Promise.all([
-              bulkUpsert(db, table.upsert, rows).then((n) => {
-                upserted += n;
-              }),
-              deps.ch && CONTEXT_TYPES.includes(run.entityType)
-                ? deps.ch.client.insert({
-                    table: 'entity_context',
-                    format: 'JSONEachRow',
-                    values: rows.map((r) =>
-                      entityContextRow(run.entityType, r as never, chDateTime(now), now.getTime()),
-                    ),
-                  })
-                : Promise.resolve(),
-            ]).then(() => undefined)
-          : Promise.resolve();
+        if (!rows.length) return;
+        if (writing.length >= WRITES_IN_FLIGHT) await writing.shift();
+        const write = Promise.all([
+          bulkUpsert(db, table.upsert, rows).then((n) => {
+            upserted += n;
+          }),
+          deps.ch && CONTEXT_TYPES.includes(run.entityType)
+            ? deps.ch.client.insert({
+                table: 'entity_context',
+                format: 'JSONEachRow',
+                values: rows.map((r) => entityContextRow(run.entityType, r as never, chDateTime(now), now.getTime())),
+              })
+            : Promise.resolve(),
+        ]).then(() => undefined);
+        // Awaited in turn (or by settleAll); never an unhandled rejection meanwhile.
+        write.catch(() => undefined);
+        writing.push(write);
       };
-      for await (const e of source.items) {
-        if (deps.signal?.aborted)
-          throw new Error('interrupted: the service is shutting down; the next sync takes it up');
-        fetched++;
-        const row = source.normalise(profileId, e);
-        if (row.amazon_updated_at) {
-          const t = Date.parse(row.amazon_updated_at);
-          if (!Number.isNaN(t) && (newest === null || t > newest)) newest = t;
+      try {
+        for await (const e of source.items) {
+          if (deps.signal?.aborted)
+            throw new Error('interrupted: the service is shutting down; the next sync takes it up');
+          fetched++;
+          const row = source.normalise(profileId, e);
+          if (row.amazon_updated_at) {
+            const t = Date.parse(row.amazon_updated_at);
+            if (!Number.isNaN(t) && (newest === null || t > newest)) newest = t;
+          }
+          if (!inWindow(row.amazon_updated_at, since)) continue;
+          batch.push(row);
+          if (batch.length >= deps.batchSize) await flush();
         }
-        if (!inWindow(row.amazon_updated_at, since)) continue;
-        batch.push(row);
-        if (batch.length >= deps.batchSize) await flush();
+        await flush();
+      } catch (err) {
+        // Nothing of a failed run keeps writing after it is reported.
+        await Promise.allSettled(writing.splice(0));
+        throw err;
       }
-      await flush();
-      await writing;
+      await settleAll();
     }
     // Exported ads and targets name only their ad group: fill in campaigns of ad groups that arrived since.
     for (const t of CAMPAIGN_BACKFILL[run.entityType]) await backfillCampaignIds(db, profileId, t);
@@ -303,6 +315,9 @@ async function executeRun(
     return { id: run.id, entityType: run.entityType, status: 'failed', fetched, upserted, error };
   }
 }
+
+/** Batches being written at once per entity type (each on its own connection). */
+const WRITES_IN_FLIGHT = 2;
 
 const CAMPAIGN_BACKFILL: Record<EntityType, string[]> = {
   portfolios: [],
