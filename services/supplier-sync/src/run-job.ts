@@ -82,8 +82,8 @@ export async function runJob(deps: RunDeps, job: JobRow): Promise<Record<string,
   const batchSize = deps.batchSize ?? 2000;
   let batch: SupplierItem[] = [];
   /** The full import's path: read the stored rows, decide in planChanges, upsert what changed. */
-  const upsertPlanned = async (items: SupplierItem[]) => {
-    const existingRows = await db('imported_products')
+  const upsertPlanned = async (tx: Knex.Transaction, items: SupplierItem[]) => {
+    const existingRows = await tx('imported_products')
       .where({ supplier_id: supplier.id })
       .whereIn(
         'supplier_product_id',
@@ -94,7 +94,7 @@ export async function runJob(deps: RunDeps, job: JobRow): Promise<Record<string,
     const changes = planChanges(jobType, existing, items);
     if (changes.length)
       await bulkUpsert(
-        db,
+        tx,
         spec,
         changes.map((c) => c.row),
       );
@@ -122,51 +122,61 @@ export async function runJob(deps: RunDeps, job: JobRow): Promise<Record<string,
       r.stock,
     ],
   };
-  /** Postgres first: the product rows are the truth the history and the listings follow. */
-  const write = async (items: SupplierItem[]): Promise<ProductChange[]> => {
-    counts.fetched += items.length;
-    const changes = fitsOwnedUpdate(jobType, items)
-      ? await updateOwnedColumns(db, supplier.id, jobType, items)
-      : await upsertPlanned(items);
-    counts.unchanged += items.length - changes.length;
-    counts.changed += changes.length;
-    counts.created += changes.filter((c) => c.created).length;
-    return changes;
-  };
-  /** Then the price and stock history in ClickHouse and the updates owed to marketplace listings. */
-  const record = async (changes: ProductChange[]) => {
-    if (changes.length === 0) return;
-    const at = chDateTime(new Date());
-    await deps.ch.client.insert({
-      table: 'supplier_product_history',
-      format: 'JSONEachRow',
-      values: changes.map((c) => ({
-        account_id: job.account_id,
-        supplier_id: supplier.id,
-        supplier_product_id: c.row.supplier_product_id,
-        sku: c.row.sku ?? '',
-        at,
-        wholesale_price_micros: c.row.wholesale_price_micros ?? 0,
-        retail_price_micros: c.row.retail_price_micros ?? 0,
-        stock: c.row.stock ?? 0,
-        job_id: job.id,
-      })),
+  /**
+   * One batch, whole or not at all: the products' new values, their price and stock history
+   * in ClickHouse and the updates owed to marketplace listings, in one Postgres transaction
+   * that commits last. A failure anywhere (ClickHouse down, say) rolls the products back, so a
+   * retry finds them still changed and records them then: nothing is changed unrecorded. A
+   * commit that fails after the history was written leaves a duplicate history point at worst.
+   */
+  const apply = (items: SupplierItem[]) =>
+    db.transaction(async (tx) => {
+      const changes = fitsOwnedUpdate(jobType, items)
+        ? await updateOwnedColumns(tx, supplier.id, jobType, items)
+        : await upsertPlanned(tx, items);
+      let outbound = 0;
+      if (changes.length) {
+        const at = chDateTime(new Date());
+        await deps.ch.client.insert({
+          table: 'supplier_product_history',
+          format: 'JSONEachRow',
+          values: changes.map((c) => ({
+            account_id: job.account_id,
+            supplier_id: supplier.id,
+            supplier_product_id: c.row.supplier_product_id,
+            sku: c.row.sku ?? '',
+            at,
+            wholesale_price_micros: c.row.wholesale_price_micros ?? 0,
+            retail_price_micros: c.row.retail_price_micros ?? 0,
+            stock: c.row.stock ?? 0,
+            job_id: job.id,
+          })),
+        });
+        outbound = await queueMarketplaceUpdates(
+          tx,
+          supplier.id,
+          changes.filter((c) => !c.created),
+        );
+      }
+      return { changes, outbound };
     });
-    counts.outbound += await queueMarketplaceUpdates(
-      db,
-      supplier.id,
-      changes.filter((c) => !c.created),
-    );
-    await deps.heartbeat?.();
-  };
-  // The next pages are fetched while one batch is written and recorded. A batch is written
-  // only after the one before it is recorded, so a failure leaves at most one batch whose
-  // products changed without their history and listing updates, as a sequential job would.
-  let flushing: Promise<void> = Promise.resolve();
+  // The next pages are fetched while batches are applied, two at a time on their own
+  // connections: with one, Postgres rewriting a batch's rows was most of a price job's time.
+  // Each batch is whole on its own (above), so overlapping them loses nothing on a failure.
+  // The products of a job are distinct, so two batches never wait on each other's rows.
+  const applying: Promise<void>[] = [];
   const submit = async (items: SupplierItem[]) => {
-    await flushing;
-    flushing = write(items).then(record);
-    flushing.catch(() => undefined); // awaited by the next submit or below
+    if (applying.length >= BATCHES_IN_FLIGHT) await applying.shift();
+    const done = apply(items).then(async ({ changes, outbound }) => {
+      counts.fetched += items.length;
+      counts.unchanged += items.length - changes.length;
+      counts.changed += changes.length;
+      counts.created += changes.filter((c) => c.created).length;
+      counts.outbound += outbound;
+      await deps.heartbeat?.();
+    });
+    done.catch(() => undefined); // awaited in turn, or below
+    applying.push(done);
   };
   try {
     for await (const item of source) {
@@ -177,10 +187,10 @@ export async function runJob(deps: RunDeps, job: JobRow): Promise<Record<string,
       await submit(items);
     }
     if (batch.length) await submit(batch);
-    await flushing;
+    for (const done of applying.splice(0)) await done;
   } finally {
     // Whatever ended the job, nothing of it keeps running once it reports (a retry would overlap).
-    await flushing.catch(() => undefined);
+    await Promise.allSettled(applying.splice(0));
   }
   // Autovacuum analyses a grown table only after a while; until then the planner believes the
   // supplier has a handful of products and hashes the whole table for every batch of the next
@@ -189,6 +199,9 @@ export async function runJob(deps: RunDeps, job: JobRow): Promise<Record<string,
   log.info(counts, 'supplier job finished');
   return counts;
 }
+
+/** Batches of one job being applied at once. */
+const BATCHES_IN_FLIGHT = 2;
 
 /** A changed stock or price of a product that is listed on a marketplace owes that listing an update. */
 async function queueMarketplaceUpdates(

@@ -33,7 +33,9 @@ import { InRepoSchemaCodec } from '@adsync/shared/kafka/codec';
 import { relayOutbox } from '@adsync/shared/db/outbox';
 import { registerSupplierApi } from './api.ts';
 import { startWorker, type Worker } from './worker.ts';
-import { claimNext, createJob } from './job-queue.ts';
+import { claimNext, completeJob, createJob } from './job-queue.ts';
+import { runJob } from './run-job.ts';
+import { queueJobWebhooks } from './deliveries.ts';
 import { maintenance } from './maintenance.ts';
 
 const ADMIN = 'adsk_supplier_test_admin_key_012345';
@@ -195,6 +197,52 @@ test('each job type changes exactly what it owns', async () => {
     format: 'JSONEachRow',
   });
   assert.ok(Number((await rs.json<{ c: string }>())[0]!.c) >= 300 + priceChanges);
+});
+
+test('a price job whose history cannot be written changes no product; run again, it changes and records them all', async () => {
+  const prices = async () =>
+    new Map([...(await products(bigbuy))].map(([id, p]) => [id, [p.wholesale_price_micros, p.retail_price_micros]]));
+  const before = await prices();
+  const outbound = async () => Number((await pg.db('marketplace_outbound').count<{ c: string }[]>('* as c'))[0]!.c);
+  const outboundBefore = await outbound();
+  sandbox.state.supplierRound = 2; // prices move again
+  // A ClickHouse database without our tables: the history insert fails, as it would with ClickHouse down.
+  const broken = await freshClickHouse();
+  await createJob(pg.db, { accountId, supplierId: bigbuy, jobType: 'price_update' });
+  const claimed = (await claimNext(pg.db, 'atomicity-test', 60_000))!;
+  assert.equal(claimed.job_type, 'price_update');
+  const deps = {
+    db: pg.db,
+    box,
+    log,
+    supplierBaseUrl: () => sandbox.url,
+    policy: { maxAttempts: 2, backoff: { baseMs: 5, maxMs: 10 } },
+    batchSize: 40, // several batches, two at a time
+  };
+  try {
+    await assert.rejects(runJob({ ...deps, ch: broken.ch }, claimed), /supplier_product_history/);
+  } finally {
+    await broken.drop();
+  }
+  assert.deepEqual(await prices(), before, 'no product changed without its history');
+  assert.equal(await outbound(), outboundBefore, 'no listing update owed for a change that did not happen');
+  const counts = await runJob({ ...deps, ch: ch.ch }, claimed);
+  await completeJob(pg.db, claimed, counts);
+  await queueJobWebhooks(pg.db, claimed.id); // as the worker does for a finished job
+  assert.ok((counts.changed ?? 0) > 100, `${counts.changed} prices changed`);
+  const after = await prices();
+  let changed = 0;
+  for (const [id, p] of after) if (JSON.stringify(p) !== JSON.stringify(before.get(id))) changed++;
+  assert.equal(changed, counts.changed);
+  // Listing L-1 (product 10001) is owed its new price, once.
+  assert.notDeepEqual(after.get('10001'), before.get('10001'));
+  assert.equal(counts.outbound, 1);
+  assert.equal(await outbound(), outboundBefore + 1);
+  const rs = await ch.ch.client.query({
+    query: `SELECT count() AS c FROM supplier_product_history WHERE job_id = '${claimed.id}'`,
+    format: 'JSONEachRow',
+  });
+  assert.equal(Number((await rs.json<{ c: string }>())[0]!.c), counts.changed, 'every change has its history point');
 });
 
 test('a supplier answering 5xx for a while ends in success after retries', async () => {

@@ -80,6 +80,39 @@ test('several batches at once each use their own connection and staging table; a
   assert.equal(await copyUpsert(pg.db, spec('via_copy'), rows(COPY_UPSERT_MIN_ROWS, 5)), COPY_UPSERT_MIN_ROWS);
 });
 
+test('inside a caller’s transaction COPY batches commit and roll back with it, each batch merged once', async () => {
+  await pg.db('via_copy').delete();
+  const n = COPY_UPSERT_MIN_ROWS;
+  await pg.db.transaction(async (tx) => {
+    assert.equal(await bulkUpsert(tx, spec('via_copy'), rows(n, 6)), n);
+    // The second batch of the same transaction sees none of the first in the staging table.
+    const second = rows(n * 2, 7).slice(n / 2);
+    assert.equal(await bulkUpsert(tx, spec('via_copy'), second), second.length);
+    assert.equal(Number((await tx('via_copy').count<{ c: string }[]>('* as c'))[0]!.c), n * 2);
+  });
+  assert.equal(Number((await pg.db('via_copy').count<{ c: string }[]>('* as c'))[0]!.c), n * 2);
+  assert.equal((await pg.db('via_copy').where({ id: 'k1' }).first()).n, 1 * 1_000_003 + 6);
+  assert.equal(
+    (
+      await pg
+        .db('via_copy')
+        .where({ id: `k${n}` })
+        .first()
+    ).n,
+    n * 1_000_003 + 7,
+  );
+  // A failure later in the transaction takes its COPY batch back with it.
+  await assert.rejects(
+    pg.db.transaction(async (tx) => {
+      await bulkUpsert(tx, spec('via_copy'), rows(n * 3, 8));
+      throw new Error('the caller fails after writing');
+    }),
+    /the caller fails/,
+  );
+  assert.equal(Number((await pg.db('via_copy').count<{ c: string }[]>('* as c'))[0]!.c), n * 2);
+  assert.equal((await pg.db('via_copy').where({ id: 'k1' }).first()).n, 1 * 1_000_003 + 6);
+});
+
 test('COPY text values: null, booleans, JSON and the escaped characters', () => {
   assert.equal(copyValue(null, 'text'), '\\N');
   assert.equal(copyValue(undefined, 'int8'), '\\N');

@@ -40,14 +40,12 @@ const COPYABLE = new Set(['text', 'jsonb', 'int4', 'int8', 'numeric', 'bool', 't
 
 /**
  * Returns the number of rows inserted or updated. Large batches are copied into a staging
- * table and merged in one statement; small ones (and batches inside a caller's transaction)
- * travel as unnest() arrays.
+ * table and merged in one statement; small ones travel as unnest() arrays.
  */
 export async function bulkUpsert<R>(db: Knex | Knex.Transaction, spec: UpsertSpec<R>, rows: R[]): Promise<number> {
   if (rows.length === 0) return 0;
   const copyable = Object.values(spec.columns).every((t) => COPYABLE.has(t));
-  if (rows.length >= COPY_UPSERT_MIN_ROWS && copyable && !(db as Knex.Transaction).isTransaction)
-    return copyUpsert(db, spec, rows);
+  if (rows.length >= COPY_UPSERT_MIN_ROWS && copyable) return copyUpsert(db, spec, rows);
   return unnestUpsert(db, spec, rows);
 }
 
@@ -102,24 +100,37 @@ export async function copyUpsert<R>(db: Knex, spec: UpsertSpec<R>, rows: R[]): P
     for (let c = 1; c < cols.length; c++) line += `\t${copyValue(values[c], types[c]!)}`;
     lines[i] = line;
   }
+  const load = async (conn: pg.Client) => {
+    await conn.query(
+      `create temp table if not exists ${stage} on commit delete rows as select ${list} from ${ident(spec.table)} with no data`,
+    );
+    await pipeline(
+      Readable.from([`${lines.join('\n')}\n`]),
+      conn.query(copyStreams.from(`copy ${stage} (${list}) from stdin`)),
+    );
+    const merged = await conn.query(
+      `insert into ${ident(spec.table)} (${list}) select ${list} from ${stage} ${onConflict(spec, cols)}`,
+    );
+    return merged.rowCount ?? rows.length;
+  };
+  // Inside the caller's transaction: its connection, its commit. The staging table empties only
+  // at commit, so it is emptied here for the caller's next batch; any failure aborts the
+  // caller's transaction, which rolls all of it back.
+  if ((db as Knex.Transaction).isTransaction) {
+    const conn = (await db.client.acquireConnection()) as pg.Client;
+    const n = await load(conn);
+    await conn.query(`truncate ${stage}`);
+    return n;
+  }
   const conn = (await db.client.acquireConnection()) as pg.Client;
   try {
     // Everything after BEGIN rolls back on any failure, so the pool never gets back a
     // connection stuck in an aborted transaction.
     await conn.query('begin');
     try {
-      await conn.query(
-        `create temp table if not exists ${stage} on commit delete rows as select ${list} from ${ident(spec.table)} with no data`,
-      );
-      await pipeline(
-        Readable.from([`${lines.join('\n')}\n`]),
-        conn.query(copyStreams.from(`copy ${stage} (${list}) from stdin`)),
-      );
-      const merged = await conn.query(
-        `insert into ${ident(spec.table)} (${list}) select ${list} from ${stage} ${onConflict(spec, cols)}`,
-      );
+      const n = await load(conn);
       await conn.query('commit');
-      return merged.rowCount ?? rows.length;
+      return n;
     } catch (err) {
       // A connection that cannot even roll back is marked disposed, so the pool drops it.
       await conn.query('rollback').catch((e: Error) => {
