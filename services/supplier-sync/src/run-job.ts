@@ -8,13 +8,7 @@ import { chDateTime } from '@adsync/shared/db/clickhouse';
 import { CONNECTORS } from './connectors/index.ts';
 import type { HttpPolicy } from './connectors/http.ts';
 import type { SupplierItem } from './connectors/connector.ts';
-import {
-  JOB_COLUMNS,
-  planChanges,
-  STORED_PRODUCT_COLUMNS,
-  type ProductChange,
-  type StoredProduct,
-} from './job-changes.ts';
+import { JOB_COLUMNS, planChanges, STORED_PRODUCT_COLUMNS, type StoredProduct } from './job-changes.ts';
 import type { JobRow } from './job-queue.ts';
 import { fitsOwnedUpdate, updateOwnedColumns } from './owned-update.ts';
 
