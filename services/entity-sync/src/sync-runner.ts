@@ -26,6 +26,7 @@ import type { ClickHouse } from '@adsync/shared/db/clickhouse';
 import { chDateTime } from '@adsync/shared/db/clickhouse';
 import { CONTEXT_TYPES, entityContextRow } from './entity-context.ts';
 import { holdLease } from '@adsync/shared/runtime/work-queue';
+import { writeSlots, writeWindow } from '@adsync/shared/runtime/write-window';
 
 export type SyncMode = 'full' | 'incremental';
 /** `auto`: full for an entity type the profile never synced successfully, incremental for the rest. */
@@ -227,32 +228,31 @@ async function executeRun(
       // Two writes in flight while the next pages are fetched: Amazon, Postgres (on two
       // connections) and our parsing work at the same time; with one, Postgres merging a batch
       // was most of the wall time and this process sat idle. Memory stays bounded to three
-      // batches. The rows of one source are distinct entities, so the writes never meet.
-      const writing: Promise<void>[] = [];
-      const settleAll = async () => {
-        const failed = (await Promise.allSettled(writing.splice(0))).find((r) => r.status === 'rejected');
-        if (failed) throw failed.reason;
-      };
+      // batches, and a batch naming an entity a running one also names waits for it.
+      const window = writeWindow(WRITES_IN_FLIGHT, WRITE_SLOTS);
+      const keyOf = (r: Record<string, unknown>) => table.upsert.key.map((k) => String(r[k])).join('\u0000');
       const flush = async () => {
         const rows = batch;
         batch = [];
         if (!rows.length) return;
-        if (writing.length >= WRITES_IN_FLIGHT) await writing.shift();
-        const write = Promise.all([
-          bulkUpsert(db, table.upsert, rows).then((n) => {
-            upserted += n;
-          }),
-          deps.ch && CONTEXT_TYPES.includes(run.entityType)
-            ? deps.ch.client.insert({
-                table: 'entity_context',
-                format: 'JSONEachRow',
-                values: rows.map((r) => entityContextRow(run.entityType, r as never, chDateTime(now), now.getTime())),
-              })
-            : Promise.resolve(),
-        ]).then(() => undefined);
-        // Awaited in turn (or by settleAll); never an unhandled rejection meanwhile.
-        write.catch(() => undefined);
-        writing.push(write);
+        await window.submit(
+          rows.map((r) => keyOf(r as unknown as Record<string, unknown>)),
+          () =>
+            Promise.all([
+              bulkUpsert(db, table.upsert, rows).then((n) => {
+                upserted += n;
+              }),
+              deps.ch && CONTEXT_TYPES.includes(run.entityType)
+                ? deps.ch.client.insert({
+                    table: 'entity_context',
+                    format: 'JSONEachRow',
+                    values: rows.map((r) =>
+                      entityContextRow(run.entityType, r as never, chDateTime(now), now.getTime()),
+                    ),
+                  })
+                : Promise.resolve(),
+            ]).then(() => undefined),
+        );
       };
       try {
         for await (const e of source.items) {
@@ -271,10 +271,10 @@ async function executeRun(
         await flush();
       } catch (err) {
         // Nothing of a failed run keeps writing after it is reported.
-        await Promise.allSettled(writing.splice(0));
+        await window.drain();
         throw err;
       }
-      await settleAll();
+      await window.settle();
     }
     // Exported ads and targets name only their ad group: fill in campaigns of ad groups that arrived since.
     for (const t of CAMPAIGN_BACKFILL[run.entityType]) await backfillCampaignIds(db, profileId, t);
@@ -316,8 +316,14 @@ async function executeRun(
   }
 }
 
-/** Batches being written at once per entity type (each on its own connection). */
+/** Batches being written at once per entity type, each on its own connection. */
 const WRITES_IN_FLIGHT = 2;
+/**
+ * Connections the whole process lends to those writes, whatever number of profiles sync at
+ * once (ENTITY_SYNC_PROFILE_CONCURRENCY): the pool's other six stay free for leases, run
+ * records and the API.
+ */
+const WRITE_SLOTS = writeSlots(4);
 
 const CAMPAIGN_BACKFILL: Record<EntityType, string[]> = {
   portfolios: [],

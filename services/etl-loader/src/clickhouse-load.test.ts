@@ -12,6 +12,8 @@ import {
   type FreshPostgres,
 } from '@adsync/shared/testing/test-stack';
 import { loadRowsParsed } from './clickhouse-load.ts';
+import { FACT_COLUMNS } from './fact-rows.ts';
+import { measureColumnsOf, type FactTable } from '@adsync/shared/amazon/report-catalog';
 
 let pg: FreshPostgres;
 let ch: FreshClickHouse;
@@ -112,5 +114,111 @@ test('text with tabs, line breaks, backslashes, quotes and any script reads back
   assert.deepEqual(
     recent.map((r) => [r.entity_id, r.search_term, Number(r.clicks)]),
     NASTY.map((t, i) => [`kw-${i}`, t, i]).sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+  );
+});
+
+test('every column the loader names exists in its table as the migrations made it', async () => {
+  for (const table of Object.keys(FACT_COLUMNS) as FactTable[]) {
+    const have = new Set(
+      (
+        await (
+          await ch.ch.client.query({
+            query: `SELECT name FROM system.columns WHERE database = currentDatabase() AND table = '${table}'`,
+            format: 'JSONEachRow',
+          })
+        ).json<{ name: string }>()
+      ).map((c) => c.name),
+    );
+    assert.ok(have.size > 0, table);
+    for (const c of FACT_COLUMNS[table]) assert.ok(have.has(c), `${table}.${c}`);
+    if (table !== 'ads_traffic_quality')
+      for (const c of measureColumnsOf(table)) assert.ok(have.has(c), `${table}.${c} (a catalogue measure)`);
+  }
+});
+
+test('purchased-product and traffic-quality rows read back as sent, a measure named like a fixed column written once', async () => {
+  const base = {
+    date: '2026-10-20',
+    entityId: 'Summer Sale\tCampaign',
+    campaignId: 'c1',
+    adGroupId: 'ag1',
+    currency: 'EUR',
+    impressions: 0,
+    clicks: 0,
+    costMicros: 0,
+    salesMicros: 12_340_000,
+    orders: 3,
+    units: 4,
+  };
+  const purchased: MetricRow = {
+    ...base,
+    attributes: { advertisedAsin: 'B0ADV', purchasedAsin: 'B0PUR', attributionType: 'Halo', keywordId: 'k\n1' },
+    // `orders` is also a fixed column: the fixed value (3) is the one stored.
+    measures: { orders: 99, units_sold_clicks_14d: 4 } as Record<string, number>,
+  };
+  const traffic: MetricRow = {
+    ...base,
+    attributes: { campaignStatus: 'ENABLED' },
+    measures: {
+      impressions: 1000,
+      clicks: 50,
+      gross_impressions: 1100,
+      gross_click_throughs: 60,
+      invalid_impressions: 100,
+      invalid_click_throughs: 10,
+    },
+  };
+  const evs = [
+    { ...event('spPurchasedProduct', 'purchased_product', [purchased]), eventId: 'pp' },
+    { ...event('spGrossAndInvalids', 'campaign', [traffic]), eventId: 'tq' },
+  ].map((value) => ({ value }) as never);
+  const res = await loadRowsParsed({ db: pg.db, ch: ch.ch, log, now: () => new Date('2026-11-05T00:00:00Z') }, evs);
+  assert.equal(res.rows, 2);
+  const [pp] = await (
+    await ch.ch.client.query({
+      query: `SELECT advertised_asin, purchased_asin, attribution_type, keyword_id, currency, sales_micros, orders, units,
+                     units_sold_clicks_14d FROM ads_purchased_products`,
+      format: 'JSONEachRow',
+    })
+  ).json<Record<string, string | number>>();
+  assert.deepEqual(
+    {
+      ...pp,
+      sales_micros: Number(pp!.sales_micros),
+      orders: Number(pp!.orders),
+      units: Number(pp!.units),
+      units_sold_clicks_14d: Number(pp!.units_sold_clicks_14d),
+    },
+    {
+      advertised_asin: 'B0ADV',
+      purchased_asin: 'B0PUR',
+      attribution_type: 'Halo',
+      keyword_id: 'k\n1',
+      currency: 'EUR',
+      sales_micros: 12_340_000,
+      orders: 3,
+      units: 4,
+      units_sold_clicks_14d: 4,
+    },
+  );
+  const [tq] = await (
+    await ch.ch.client.query({
+      query: `SELECT campaign_name, campaign_status, impressions, clicks, gross_impressions, gross_click_throughs,
+                     invalid_impressions, invalid_click_throughs FROM ads_traffic_quality`,
+      format: 'JSONEachRow',
+    })
+  ).json<Record<string, string | number>>();
+  assert.deepEqual(
+    Object.fromEntries(Object.entries(tq!).map(([k, v]) => [k, k.startsWith('campaign') ? v : Number(v)])),
+    {
+      campaign_name: 'Summer Sale\tCampaign',
+      campaign_status: 'ENABLED',
+      impressions: 1000,
+      clicks: 50,
+      gross_impressions: 1100,
+      gross_click_throughs: 60,
+      invalid_impressions: 100,
+      invalid_click_throughs: 10,
+    },
   );
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { MetricRow, RowsParsed } from '@adsync/shared/events/contracts';
-import { REPORT_TYPES, type FactTable } from '@adsync/shared/amazon/report-catalog';
+import type { FactTable } from '@adsync/shared/amazon/report-catalog';
 import { FACT_COLUMNS, factRow } from './fact-rows.ts';
 import { factLines, insertColumns, tsvField, tsvLine } from './tab-separated.ts';
 
@@ -34,21 +34,6 @@ const event = (reportType: string, rows: MetricRow[]): RowsParsed => ({
   rows,
 });
 const stamp = { pulledAt: '2026-11-02 00:00:00', version: 1 };
-
-test('factRow fills exactly the fixed columns of each table, plus the measures a row carries', () => {
-  const byTable: Record<FactTable, string> = {
-    ads_metrics_daily: 'spCampaigns',
-    ads_purchased_products: 'spPurchasedProduct',
-    ads_traffic_quality: 'spGrossAndInvalids',
-  };
-  for (const [table, type] of Object.entries(byTable) as [FactTable, string][]) {
-    assert.equal(REPORT_TYPES[type]!.table, table);
-    const measures: Record<string, number> =
-      table === 'ads_traffic_quality' ? {} : { purchases_7d: 3, sales_7d_micros: 9 };
-    const keys = Object.keys(factRow(event(type, []), row(measures), stamp).row).sort();
-    assert.deepEqual(keys, [...FACT_COLUMNS[table], ...Object.keys(measures)].sort(), table);
-  }
-});
 
 test('text fields escape what would end or shift a field; absent values are the default 0', () => {
   assert.equal(tsvField('plain'), 'plain');

@@ -33,7 +33,9 @@ export async function updateOwnedColumns(
   const wholesale: (number | null)[] = [];
   const retail: (number | null)[] = [];
   const stock: (number | null)[] = [];
-  for (const [id, i] of byId) {
+  // In key order, so two jobs updating the same products lock them in the same order and
+  // never deadlock (a batch now holds its rows until its history is written).
+  for (const [id, i] of [...byId].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     ids.push(id);
     currency.push(i.currency ?? null);
     wholesale.push(i.wholesalePrice === undefined ? null : moneyToMicros(i.wholesalePrice, i.currency!));

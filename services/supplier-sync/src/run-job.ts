@@ -4,6 +4,7 @@ import type { ClickHouse } from '@adsync/shared/db/clickhouse';
 import type { Logger } from '@adsync/shared/logger';
 import type { SecretBox } from '@adsync/shared/crypto/secret-box';
 import { bulkUpsert } from '@adsync/shared/db/bulk-upsert';
+import { writeWindow } from '@adsync/shared/runtime/write-window';
 import { chDateTime } from '@adsync/shared/db/clickhouse';
 import { CONNECTORS } from './connectors/index.ts';
 import type { HttpPolicy } from './connectors/http.ts';
@@ -156,22 +157,23 @@ export async function runJob(deps: RunDeps, job: JobRow): Promise<Record<string,
     });
   // The next pages are fetched while batches are applied, two at a time on their own
   // connections: with one, Postgres rewriting a batch's rows was most of a price job's time.
-  // Each batch is whole on its own (above), so overlapping them loses nothing on a failure.
-  // The products of a job are distinct, so two batches never wait on each other's rows.
-  const applying: Promise<void>[] = [];
-  const submit = async (items: SupplierItem[]) => {
-    if (applying.length >= BATCHES_IN_FLIGHT) await applying.shift();
-    const done = apply(items).then(async ({ changes, outbound }) => {
-      counts.fetched += items.length;
-      counts.unchanged += items.length - changes.length;
-      counts.changed += changes.length;
-      counts.created += changes.filter((c) => c.created).length;
-      counts.outbound += outbound;
-      await deps.heartbeat?.();
-    });
-    done.catch(() => undefined); // awaited in turn, or below
-    applying.push(done);
-  };
+  // Each batch is whole on its own (above), so overlapping them loses nothing on a failure,
+  // and a batch naming a product a running batch also names waits for it (a page can repeat
+  // a product: its last word must land last).
+  const window = writeWindow(BATCHES_IN_FLIGHT);
+  const submit = (items: SupplierItem[]) =>
+    window.submit(
+      items.map((i) => i.productId),
+      async () => {
+        const { changes, outbound } = await apply(items);
+        counts.fetched += items.length;
+        counts.unchanged += items.length - changes.length;
+        counts.changed += changes.length;
+        counts.created += changes.filter((c) => c.created).length;
+        counts.outbound += outbound;
+        await deps.heartbeat?.();
+      },
+    );
   try {
     for await (const item of source) {
       batch.push(item);
@@ -181,10 +183,10 @@ export async function runJob(deps: RunDeps, job: JobRow): Promise<Record<string,
       await submit(items);
     }
     if (batch.length) await submit(batch);
-    for (const done of applying.splice(0)) await done;
+    await window.settle();
   } finally {
     // Whatever ended the job, nothing of it keeps running once it reports (a retry would overlap).
-    await Promise.allSettled(applying.splice(0));
+    await window.drain();
   }
   // Autovacuum analyses a grown table only after a while; until then the planner believes the
   // supplier has a handful of products and hashes the whole table for every batch of the next

@@ -115,7 +115,8 @@ export async function copyUpsert<R>(db: Knex, spec: UpsertSpec<R>, rows: R[]): P
   };
   // Inside the caller's transaction: its connection, its commit. The staging table empties only
   // at commit, so it is emptied here for the caller's next batch; any failure aborts the
-  // caller's transaction, which rolls all of it back.
+  // caller's transaction, which rolls all of it back. Calls within one transaction must come
+  // one after another (as statements on one connection do): two at once would share the table.
   if ((db as Knex.Transaction).isTransaction) {
     const conn = (await db.client.acquireConnection()) as pg.Client;
     const n = await load(conn);

@@ -173,6 +173,8 @@ export class RegistryCodec implements EventCodec {
   }
 
   async init(): Promise<void> {
+    // Resolvers are made for the reader types this builds: a second init starts afresh.
+    this.readers.clear();
     for (const topic of ALL_TOPICS) {
       const schema = this.opts.schemaOf?.(topic) ?? schemaFor(topic);
       const subject = this.subject(topic);

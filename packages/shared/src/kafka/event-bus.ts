@@ -430,12 +430,16 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
       isRetriable(err) ? retryLater(errorMessage(err)) : dlq(errorMessage(err), 'handle');
 
     /** Runs work that touches our own servers; while one is unreachable, waits (heartbeating) instead of blaming the messages. */
-    const throughOutages = async <R>(work: () => Promise<R>, heartbeat: () => Promise<void>): Promise<R> => {
+    const throughOutages = async <R>(
+      work: () => Promise<R>,
+      heartbeat: () => Promise<void>,
+      abandoned: () => boolean = () => false,
+    ): Promise<R> => {
       for (let wait = 1; ; wait++) {
         try {
           return await work();
         } catch (err) {
-          if (stopping || aborter.signal.aborted || !isDependencyOutage(err)) throw err;
+          if (stopping || aborter.signal.aborted || abandoned() || !isDependencyOutage(err)) throw err;
           const delay = backoffDelay(Math.min(wait, 8), backoff);
           status = 'degraded';
           detail = `waiting for a dependency: ${errorMessage(err)}`;
@@ -471,14 +475,22 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
      * next chunk fills the time this one's handler waits (on ClickHouse finishing an insert,
      * say) instead of running before its I/O starts.
      */
-    const decodeChunk = (topic: string, messages: RawMessage[], heartbeat: () => Promise<void>, ahead: boolean) => {
+    const decodeChunk = (
+      topic: string,
+      messages: RawMessage[],
+      heartbeat: () => Promise<void>,
+      ahead: false | { abandoned: () => boolean },
+    ) => {
+      const abandoned = ahead ? ahead.abandoned : () => false;
       const decode = ahead
         ? async (m: RawMessage) => {
             await new Promise((r) => setImmediate(r));
+            // The batch ended (a rebalance, a stop) before reaching this chunk: stop decoding it.
+            if (abandoned()) throw new Error('the batch was left before this chunk');
             return source.decode(topic, m);
           }
         : (m: RawMessage) => source.decode(topic, m);
-      const planned = throughOutages(() => planChunk(messages, decode), heartbeat);
+      const planned = throughOutages(() => planChunk(messages, decode), heartbeat, abandoned);
       // Awaited by handleChunk; a chunk never reached (stopping) must not be an unhandled rejection.
       planned.catch(() => undefined);
       return planned;
@@ -563,34 +575,40 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         const topic = logical(batch.topic);
         const parts = evenChunks(batch.messages as RawMessage[], maxBatch);
+        let left = false;
+        const ahead = { abandoned: () => left };
         let next = parts.length ? decodeChunk(topic, parts[0]!, heartbeat, false) : null;
-        for (const [i, part] of parts.entries()) {
-          if (!isRunning() || isStale() || stopping) break;
-          const planned = next!;
-          // Handlers run one chunk at a time, in order; only decoding runs ahead, by one chunk.
-          next = i + 1 < parts.length ? decodeChunk(topic, parts[i + 1]!, heartbeat, true) : null;
-          // Heartbeats continue while the work runs, so a long handler keeps its partitions.
-          const beat = setInterval(() => void heartbeat().catch(() => undefined), heartbeatInterval);
-          let commitOffset: string | null;
-          try {
-            commitOffset = await handleChunk(topic, batch.partition, planned, heartbeat);
-          } catch (err) {
-            // Only reachable while stopping: leave the chunk uncommitted for redelivery.
-            clog.info({ err: errorMessage(err) }, 'stopped mid-batch; the rest is redelivered');
-            break;
-          } finally {
-            clearInterval(beat);
+        try {
+          for (const [i, part] of parts.entries()) {
+            if (!isRunning() || isStale() || stopping) break;
+            const planned = next!;
+            // Handlers run one chunk at a time, in order; only decoding runs ahead, by one chunk.
+            next = i + 1 < parts.length ? decodeChunk(topic, parts[i + 1]!, heartbeat, ahead) : null;
+            // Heartbeats continue while the work runs, so a long handler keeps its partitions.
+            const beat = setInterval(() => void heartbeat().catch(() => undefined), heartbeatInterval);
+            let commitOffset: string | null;
+            try {
+              commitOffset = await handleChunk(topic, batch.partition, planned, heartbeat);
+            } catch (err) {
+              // Only reachable while stopping: leave the chunk uncommitted for redelivery.
+              clog.info({ err: errorMessage(err) }, 'stopped mid-batch; the rest is redelivered');
+              break;
+            } finally {
+              clearInterval(beat);
+            }
+            if (commitOffset === null) break;
+            await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: commitOffset }]);
+            resolveOffset(part.at(-1)!.offset);
+            // What is left of the partition past what this group has committed.
+            metrics.consumerLag.set(
+              { group: opts.groupId, topic, partition: String(batch.partition) },
+              Math.max(0, Number(batch.highWatermark) - Number(commitOffset)),
+            );
+            lastActivityAt = new Date();
+            await heartbeat();
           }
-          if (commitOffset === null) break;
-          await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: commitOffset }]);
-          resolveOffset(part.at(-1)!.offset);
-          // What is left of the partition past what this group has committed.
-          metrics.consumerLag.set(
-            { group: opts.groupId, topic, partition: String(batch.partition) },
-            Math.max(0, Number(batch.highWatermark) - Number(commitOffset)),
-          );
-          lastActivityAt = new Date();
-          await heartbeat();
+        } finally {
+          left = true;
         }
       },
     });
