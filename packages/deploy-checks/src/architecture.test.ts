@@ -102,7 +102,11 @@ test('no Amazon or supplier call is made inside a database transaction', () => {
     const text = readFileSync(file, 'utf8');
     for (const m of text.matchAll(/\.transaction\(async \((\w+)\) => \{([\s\S]*?)\n\s*\}\);/g)) {
       seen++;
-      if (/\b(client\.|clients\.|fetch\(|request\(|forAccount\(|callJson\(|createExecution\(|download\()/.test(m[2]!))
+      // Our own ClickHouse is allowed: a supplier batch writes its history there before its
+      // Postgres transaction commits, so a batch is whole or not at all (run-job.ts). Amazon
+      // and suppliers are not: they are slow, rate-limited and can hang for minutes.
+      const body = m[2]!.replace(/\bch\.client\./g, '');
+      if (/\b(client\.|clients\.|fetch\(|request\(|forAccount\(|callJson\(|createExecution\(|download\()/.test(body))
         offences.push(`${relative(root, file)}: ${m[2]!.trim().split('\n')[0]}`);
     }
   }
