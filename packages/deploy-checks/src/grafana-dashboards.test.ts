@@ -139,6 +139,8 @@ before(async () => {
     },
     { what: 'reports loaded', timeoutMs: 90_000, intervalMs: 100 },
   );
+  // The last reports' report.loaded may have been queued after the loop's last relay.
+  await relayOutbox(pg.db, bus);
   // The bad rows' dead letters reach the index through the loader's dead-letter consumer.
   await eventually(
     async () => {

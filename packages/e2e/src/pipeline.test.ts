@@ -157,9 +157,9 @@ async function startInProcessLoader(): Promise<Loader> {
   };
 }
 
-/** Drives the poller until every report of the given run is loaded (or failed). */
+/** Drives the poller until every report of the given run is loaded (or failed), and announced. */
 async function drive(runId: string, timeoutMs = 60_000) {
-  return eventually(
+  const rows = await eventually(
     async () => {
       await pollTick({ db: pg.db, clients, log }, { maxReports: 10, minSpacingMs: 50, maxPolls: 100 });
       await relayOutbox(pg.db, bus);
@@ -168,6 +168,11 @@ async function drive(runId: string, timeoutMs = 60_000) {
     },
     { what: `run ${runId} loaded`, timeoutMs, intervalMs: 100 },
   );
+  // A report turns loaded with its report.loaded queued in the same transaction, possibly after
+  // the loop's last relay: one more relay announces every report seen loaded (as the services'
+  // relay loop would), so what reacts to report.loaded (reconciliation, recent metrics) runs.
+  await relayOutbox(pg.db, bus);
+  return rows;
 }
 
 type Sums = DayTotals;

@@ -34,7 +34,7 @@ import { metrics } from '../runtime/metrics.ts';
 import type { EventCodec } from './codec.ts';
 import { evenChunks, planChunk, type ChunkPlan, type Decoded, type DeadLetter, type RawMessage } from './batch-plan.ts';
 import { backoffDelay, sleep as realSleep, type BackoffPolicy, type Sleep } from '../backoff.ts';
-import { errorMessage, isDependencyOutage, isRetriable } from '../runtime/errors.ts';
+import { AppError, errorMessage, isDependencyOutage, isRetriable } from '../runtime/errors.ts';
 import { retry } from '../runtime/retry.ts';
 import { afterCrash } from './consumer-health.ts';
 
@@ -283,6 +283,27 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
         backoff: { baseMs: 250, maxMs: 5_000 },
         onRetry: (err, attempt) =>
           log.warn({ err: errorMessage(err), attempt }, 'creating topics raced; looking again'),
+      },
+    );
+    // A broker that has just started can list a topic before it serves the topic's metadata:
+    // the first send or subscribe then fails "does not host this topic-partition". Ready means
+    // every partition of every topic has a leader.
+    const names = withDlq.map((s) => physical(s.topic));
+    await retry(
+      async () => {
+        const { topics } = await a.fetchTopicMetadata({ topics: names });
+        const leaderless = topics.filter((t) => t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0));
+        if (leaderless.length || topics.length < names.length)
+          throw new AppError(
+            'ADSYNC_DEPENDENCY_UNAVAILABLE',
+            `topics without leaders yet: ${leaderless.map((t) => t.name).join(', ') || 'some not listed'}`,
+            { retriable: true },
+          );
+      },
+      {
+        maxAttempts: 10,
+        backoff: { baseMs: 200, maxMs: 3_000 },
+        onRetry: (err, attempt) => log.warn({ err: errorMessage(err), attempt }, 'waiting for topics to get leaders'),
       },
     );
   }
