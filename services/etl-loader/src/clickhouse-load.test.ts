@@ -18,6 +18,8 @@ import { measureColumnsOf, type FactTable } from '@adsync/shared/amazon/report-c
 let pg: FreshPostgres;
 let ch: FreshClickHouse;
 const log = testLogger('clickhouse-load');
+const select = async <T>(query: string): Promise<T[]> =>
+  (await ch.ch.client.query({ query, format: 'JSONEachRow' })).json<T>();
 
 before(async () => {
   pg = await freshPostgres();
@@ -84,13 +86,10 @@ test('text with tabs, line breaks, backslashes, quotes and any script reads back
   const evs = [event('spSearchTerm', 'search_term', rows)].map((value) => ({ value }) as never);
   const res = await loadRowsParsed({ db: pg.db, ch: ch.ch, log, now: () => now }, evs);
   assert.equal(res.rows, NASTY.length);
-  const back = await (
-    await ch.ch.client.query({
-      query: `SELECT entity_id, search_term, attributes, ad_group_id, cost_micros, purchases_7d, sales_7d_micros, purchases_14d,
-                     pulled_at, version FROM ads_metrics_daily ORDER BY entity_id`,
-      format: 'JSONEachRow',
-    })
-  ).json<Record<string, string | number>>();
+  const back = await select<
+    Record<string, string | number>
+  >(`SELECT entity_id, search_term, attributes, ad_group_id, cost_micros, purchases_7d, sales_7d_micros, purchases_14d,
+                     pulled_at, version FROM ads_metrics_daily ORDER BY entity_id`);
   assert.equal(back.length, NASTY.length);
   for (const [i, text] of NASTY.entries()) {
     const b = back.find((r) => r.entity_id === `kw-${i}`)!;
@@ -105,12 +104,9 @@ test('text with tabs, line breaks, backslashes, quotes and any script reads back
     assert.equal(Number(b.version), Date.parse('2026-11-02T03:04:05Z'));
   }
   // The streaming table holds the recent days, its search terms as exact.
-  const recent = await (
-    await ch.ch.client.query({
-      query: 'SELECT entity_id, search_term, clicks FROM ads_metrics_recent ORDER BY entity_id',
-      format: 'JSONEachRow',
-    })
-  ).json<{ entity_id: string; search_term: string; clicks: string }>();
+  const recent = await select<{ entity_id: string; search_term: string; clicks: string }>(
+    'SELECT entity_id, search_term, clicks FROM ads_metrics_recent ORDER BY entity_id',
+  );
   assert.deepEqual(
     recent.map((r) => [r.entity_id, r.search_term, Number(r.clicks)]),
     NASTY.map((t, i) => [`kw-${i}`, t, i]).sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
@@ -121,12 +117,9 @@ test('every column the loader names exists in its table as the migrations made i
   for (const table of Object.keys(FACT_COLUMNS) as FactTable[]) {
     const have = new Set(
       (
-        await (
-          await ch.ch.client.query({
-            query: `SELECT name FROM system.columns WHERE database = currentDatabase() AND table = '${table}'`,
-            format: 'JSONEachRow',
-          })
-        ).json<{ name: string }>()
+        await select<{ name: string }>(
+          `SELECT name FROM system.columns WHERE database = currentDatabase() AND table = '${table}'`,
+        )
       ).map((c) => c.name),
     );
     assert.ok(have.size > 0, table);
@@ -174,13 +167,10 @@ test('purchased-product and traffic-quality rows read back as sent, a measure na
   ].map((value) => ({ value }) as never);
   const res = await loadRowsParsed({ db: pg.db, ch: ch.ch, log, now: () => new Date('2026-11-05T00:00:00Z') }, evs);
   assert.equal(res.rows, 2);
-  const [pp] = await (
-    await ch.ch.client.query({
-      query: `SELECT advertised_asin, purchased_asin, attribution_type, keyword_id, currency, sales_micros, orders, units,
-                     units_sold_clicks_14d FROM ads_purchased_products`,
-      format: 'JSONEachRow',
-    })
-  ).json<Record<string, string | number>>();
+  const [pp] = await select<
+    Record<string, string | number>
+  >(`SELECT advertised_asin, purchased_asin, attribution_type, keyword_id, currency, sales_micros, orders, units,
+                     units_sold_clicks_14d FROM ads_purchased_products`);
   assert.deepEqual(
     {
       ...pp,
@@ -201,13 +191,10 @@ test('purchased-product and traffic-quality rows read back as sent, a measure na
       units_sold_clicks_14d: 4,
     },
   );
-  const [tq] = await (
-    await ch.ch.client.query({
-      query: `SELECT campaign_name, campaign_status, impressions, clicks, gross_impressions, gross_click_throughs,
-                     invalid_impressions, invalid_click_throughs FROM ads_traffic_quality`,
-      format: 'JSONEachRow',
-    })
-  ).json<Record<string, string | number>>();
+  const [tq] = await select<
+    Record<string, string | number>
+  >(`SELECT campaign_name, campaign_status, impressions, clicks, gross_impressions, gross_click_throughs,
+                     invalid_impressions, invalid_click_throughs FROM ads_traffic_quality`);
   assert.deepEqual(
     Object.fromEntries(Object.entries(tq!).map(([k, v]) => [k, k.startsWith('campaign') ? v : Number(v)])),
     {
