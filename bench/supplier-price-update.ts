@@ -16,6 +16,7 @@ import { freshClickHouse, freshPostgres, testLogger } from '@adsync/shared/testi
 import { BIGBUY_API_KEY } from '@adsync/sandbox';
 import { runJob } from '@adsync/supplier-sync/run-job';
 import { createJob, claimNext, completeJob } from '@adsync/supplier-sync/job-queue';
+import { cpuMeter, processesNamed } from './proc-cpu.ts';
 
 const N = 100_000;
 const PORT = 18994;
@@ -25,6 +26,14 @@ const child = spawn(process.execPath, [fileURLToPath(new URL('../packages/sandbo
 });
 await new Promise<void>((resolve) => child.stdout.on('data', (d) => String(d).includes('listening') && resolve()));
 const base = `http://127.0.0.1:${PORT}`;
+/** CPU seconds of a run, per process: the sandbox shares the machine, so its share is its own column. */
+const meters = () => {
+  const ours = cpuMeter(() => [process.pid]);
+  const sandbox = cpuMeter(() => [child.pid!]);
+  const postgres = cpuMeter(() => processesNamed('postgres'));
+  const clickhouse = cpuMeter(() => processesNamed('clickhouse-serv'));
+  return () => ({ cpuOurs: ours(), cpuSandbox: sandbox(), cpuPostgres: postgres(), cpuClickHouse: clickhouse() });
+};
 const pg = await freshPostgres();
 const ch = await freshClickHouse();
 const log = testLogger('bench');
@@ -69,15 +78,19 @@ try {
     peak = Math.max(peak, m.heapUsed);
     peakRss = Math.max(peakRss, m.rss);
   }, 20);
+  let cpu = meters();
   const t0 = performance.now();
   const counts = await run('price_update');
   const ms = performance.now() - t0;
+  const changedCpu = cpu();
   clearInterval(sampler);
 
   // The same job again with nothing changed at the supplier: what is left is reading and comparing.
+  cpu = meters();
   const u0 = performance.now();
   const again = await run('price_update');
   const unchangedMs = performance.now() - u0;
+  const unchangedCpu = cpu();
 
   const r0 = performance.now();
   let fetched = 0;
@@ -103,6 +116,7 @@ try {
       peakRssMb: Math.round(peakRss / 1048576),
       rawFetchProductsPerSec: Math.round(rawRate),
       ratio: +(rate(counts.fetched ?? 0, ms) / rawRate).toFixed(2),
+      ...changedCpu,
     },
     {
       run: 'nothing changed',
@@ -112,6 +126,7 @@ try {
       productsPerSec: rate(again.fetched ?? 0, unchangedMs),
       rawFetchProductsPerSec: Math.round(rawRate),
       ratio: +(rate(again.fetched ?? 0, unchangedMs) / rawRate).toFixed(2),
+      ...unchangedCpu,
     },
   ]);
 } finally {

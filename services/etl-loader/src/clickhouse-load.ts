@@ -22,7 +22,8 @@ import * as reports from '@adsync/shared/reports/pending-reports';
 import { addDays } from '@adsync/shared/calendar';
 import { REPORT_TYPES, type FactTable } from '@adsync/shared/amazon/report-catalog';
 import type { PullStamp } from './fact-rows.ts';
-import { factLines, insertColumns, tsvLine } from './tab-separated.ts';
+import { tsvLine } from '@adsync/shared/db/tab-separated';
+import { factLines, insertColumns } from './fact-lines.ts';
 import { Readable } from 'node:stream';
 
 export const RECENT_DAYS = 14;

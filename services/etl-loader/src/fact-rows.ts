@@ -6,7 +6,7 @@
  *
  * Each table's columns are written once, below, as fields: a field of the message (the same
  * for every row of it) or of the row. factRow builds a row object from them; the loader's
- * TabSeparated lines (tab-separated.ts) read the same fields without building one.
+ * TabSeparated lines (fact-lines.ts) read the same fields without building one.
  */
 import { REPORT_TYPES, type FactTable } from '@adsync/shared/amazon/report-catalog';
 import type { MetricRow, RowsParsed } from '@adsync/shared/events/contracts';

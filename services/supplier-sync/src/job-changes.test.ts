@@ -22,6 +22,15 @@ test('a price_update changes prices and nothing else', () => {
   assert.equal(c!.stockChanged, false);
 });
 
+test('a new currency is a new price, which the listings are owed even when the amounts stay', () => {
+  const [c] = planChanges('price_update', existing, [
+    { productId: '1', sku: 'S1', wholesalePrice: 10, retailPrice: 18, currency: 'USD' },
+  ]);
+  assert.equal(c!.row.currency, 'USD');
+  assert.equal(c!.priceChanged, true);
+  assert.equal(c!.stockChanged, false);
+});
+
 test('an inventory_update changes stock and nothing else; unknown products are left alone', () => {
   const changes = planChanges('inventory_update', existing, [
     { productId: '1', sku: 'S1', stock: 0, retailPrice: 1 },

@@ -70,10 +70,12 @@ export function planChanges(
     };
     const row: StoredProduct = before ? { ...before } : { ...incoming };
     for (const c of JOB_COLUMNS[jobType]) (row as unknown as Record<string, unknown>)[c] = incoming[c];
+    // A listing's price is an amount in a currency, so a new currency is a new price.
     const priceChanged = !before
       ? row.retail_price_micros !== null
       : row.wholesale_price_micros !== before.wholesale_price_micros ||
-        row.retail_price_micros !== before.retail_price_micros;
+        row.retail_price_micros !== before.retail_price_micros ||
+        row.currency !== before.currency;
     const stockChanged = !before ? row.stock !== null : row.stock !== before.stock;
     const otherChanged = before ? JOB_COLUMNS[jobType].some((c) => row[c] !== before[c]) : true;
     if (!before || priceChanged || stockChanged || otherChanged)

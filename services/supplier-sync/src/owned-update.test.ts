@@ -82,7 +82,7 @@ test('the one-statement stock and price update decides exactly as planChanges: w
       items: [
         { productId: 'a', sku: 'A', wholesalePrice: 1.5, retailPrice: 2, currency: 'EUR' }, // wholesale moved
         { productId: 'b', sku: 'B', wholesalePrice: 1, retailPrice: 2, currency: 'EUR' }, // unchanged
-        { productId: 'c', sku: 'C', wholesalePrice: 1, retailPrice: 2, currency: 'USD' }, // only the currency
+        { productId: 'c', sku: 'C', wholesalePrice: 1, retailPrice: 2, currency: 'USD' }, // only the currency: a new price
         { productId: 'd', sku: 'D', wholesalePrice: 3, retailPrice: 4, currency: 'EUR' }, // first prices
         { productId: 'zz', sku: 'Z', wholesalePrice: 3, retailPrice: 4, currency: 'EUR' }, // never imported
       ],

@@ -43,7 +43,7 @@ export async function updateOwnedColumns(
     stock.push(i.stock === undefined ? null : i.stock);
   }
   // Against `p`, the row as the update sees it: should another job change it meanwhile,
-  // Postgres re-reads `p` (not `o`), so a column this batch does not carry keeps the newer value.
+  // Postgres re-reads `p`, so a column this batch does not carry keeps the newer value.
   const col = (c: string, incoming: string) => `coalesce(n.${incoming}, p.${c})`;
   const owned =
     jobType === 'price_update'
@@ -51,27 +51,20 @@ export async function updateOwnedColumns(
       : ['stock', 's0'];
   const pairs: [string, string][] = [];
   for (let k = 0; k < owned.length; k += 2) pairs.push([owned[k]!, owned[k + 1]!]);
-  // `o` is the row as this statement found it, so the returned flags compare before with after.
+  // A row is returned only when one of the job's own columns moved, so the job type alone says
+  // which flag it raises: a price job's prices (its currency is part of the price), a stock
+  // job's stock. That spares joining each row to itself for its old values (a third of the
+  // statement's time on a job that changes every price).
   const { rows } = await db.raw(
     `update imported_products p
         set ${pairs.map(([c, i]) => `${c} = ${col(c, i)}`).join(', ')},
             ${jobType === 'price_update' ? 'price_updated_at' : 'stock_updated_at'} = now(), last_synced_at = now()
        from unnest(?::text[], ?::text[], ?::int8[], ?::int8[], ?::int4[]) as n(id, c0, w0, r0, s0)
-       join imported_products o on o.supplier_id = ? and o.supplier_product_id = n.id
-      where p.supplier_id = o.supplier_id and p.supplier_product_id = o.supplier_product_id
+      where p.supplier_id = ? and p.supplier_product_id = n.id
         and (${pairs.map(([c, i]) => `p.${c} is distinct from ${col(c, i)}`).join(' or ')})
-     returning ${STORED_PRODUCT_COLUMNS.map((c) => `p.${c}`).join(', ')},
-               (o.wholesale_price_micros is distinct from p.wholesale_price_micros
-                 or o.retail_price_micros is distinct from p.retail_price_micros) as price_changed,
-               (o.stock is distinct from p.stock) as stock_changed`,
+     returning ${STORED_PRODUCT_COLUMNS.map((c) => `p.${c}`).join(', ')}`,
     [array(ids), array(currency), array(wholesale), array(retail), array(stock), supplierId] as never,
   );
-  return (rows as (StoredProduct & { price_changed: boolean; stock_changed: boolean })[]).map(
-    ({ price_changed, stock_changed, ...row }) => ({
-      row,
-      created: false,
-      priceChanged: price_changed,
-      stockChanged: stock_changed,
-    }),
-  );
+  const price = jobType === 'price_update';
+  return (rows as StoredProduct[]).map((row) => ({ row, created: false, priceChanged: price, stockChanged: !price }));
 }

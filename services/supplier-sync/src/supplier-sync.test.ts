@@ -239,10 +239,21 @@ test('a price job whose history cannot be written changes no product; run again,
   assert.equal(counts.outbound, 1);
   assert.equal(await outbound(), outboundBefore + 1);
   const rs = await ch.ch.client.query({
-    query: `SELECT count() AS c FROM supplier_product_history WHERE job_id = '${claimed.id}'`,
+    query: `SELECT supplier_product_id AS id, sku, wholesale_price_micros AS w, retail_price_micros AS r, stock
+              FROM supplier_product_history WHERE job_id = '${claimed.id}'`,
     format: 'JSONEachRow',
   });
-  assert.equal(Number((await rs.json<{ c: string }>())[0]!.c), counts.changed, 'every change has its history point');
+  const points = await rs.json<{ id: string; sku: string; w: string; r: string; stock: string }>();
+  assert.equal(points.length, counts.changed, 'every change has its history point');
+  const stored = await products(bigbuy);
+  for (const p of points) {
+    const s = stored.get(p.id)!;
+    assert.deepEqual(
+      [p.sku, Number(p.w), Number(p.r), Number(p.stock)],
+      [s.sku ?? '', Number(s.wholesale_price_micros), Number(s.retail_price_micros), s.stock ?? 0],
+      `history of ${p.id} holds the values stored`,
+    );
+  }
 });
 
 test('a supplier answering 5xx for a while ends in success after retries', async () => {

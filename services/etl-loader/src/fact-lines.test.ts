@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import type { MetricRow, RowsParsed } from '@adsync/shared/events/contracts';
 import type { FactTable } from '@adsync/shared/amazon/report-catalog';
 import { FACT_COLUMNS, factRow } from './fact-rows.ts';
-import { factLines, insertColumns, tsvField, tsvLine } from './tab-separated.ts';
+import { tsvLine } from '@adsync/shared/db/tab-separated';
+import { factLines, insertColumns } from './fact-lines.ts';
 
 const row = (measures: Record<string, number>, attributes: Record<string, string> = {}): MetricRow => ({
   date: '2026-11-01',
@@ -34,19 +35,6 @@ const event = (reportType: string, rows: MetricRow[]): RowsParsed => ({
   rows,
 });
 const stamp = { pulledAt: '2026-11-02 00:00:00', version: 1 };
-
-test('text fields escape what would end or shift a field; absent values are the default 0', () => {
-  assert.equal(tsvField('plain'), 'plain');
-  assert.equal(tsvField('a\tb\nc\\d\re'), 'a\\tb\\nc\\\\d\\re');
-  assert.equal(tsvField('{"k":"say \\"hi\\""}'), '{"k":"say \\\\"hi\\\\""}');
-  assert.equal(tsvField('Ünïcödé 🛒 "quotes" \'single\''), 'Ünïcödé 🛒 "quotes" \'single\'');
-  assert.equal(tsvField(-12_345_678_901), '-12345678901');
-  assert.equal(tsvField(undefined), '0');
-  assert.equal(tsvField(null), '0');
-  assert.throws(() => tsvField(Number.NaN), /NaN cannot be stored/);
-  assert.throws(() => tsvField({}), /object cannot be a TabSeparated field/);
-  assert.equal(tsvLine({ a: 'x\ty', b: 3 }, ['b', 'missing', 'a']), '3\t0\tx\\ty\n');
-});
 
 test('an insert names the fixed columns, then every measure some row carries, once and sorted', () => {
   const evs = [
