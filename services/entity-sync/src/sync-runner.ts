@@ -17,7 +17,7 @@ import type { AmazonAdsClient } from '@adsync/shared/amazon/ads-client';
 import * as n from './entity-normalise.ts';
 import { exportEntities, requestExport, type RequestedExport } from '@adsync/shared/amazon/exports';
 import { AmazonApiError } from '@adsync/shared/amazon/errors';
-import { bulkUpsert } from '@adsync/shared/db/bulk-upsert';
+import { bulkUpsert, type FirstLoad } from '@adsync/shared/db/bulk-upsert';
 import type { AmazonClients } from '@adsync/shared/amazon/account-clients';
 import { ENTITY_TABLES } from './entity-tables.ts';
 import type { EntityType } from './entity-normalise.ts';
@@ -223,6 +223,9 @@ async function executeRun(
         items: listEntities<Record<string, unknown>>(client, profileId, source.kind, { onPage }),
       });
     }
+    // A full sync of a profile seen for the first time writes only new rows: they are COPYed
+    // straight in until a batch finds one already stored (bulk-upsert.ts, FirstLoad).
+    const firstLoad: FirstLoad = { likelyNew: mode === 'full' };
     for (const source of streams) {
       let batch: { amazon_updated_at: string | null }[] = [];
       // Two writes in flight while the next pages are fetched: Amazon, Postgres (on two
@@ -239,7 +242,7 @@ async function executeRun(
           rows.map((r) => keyOf(r as unknown as Record<string, unknown>)),
           () =>
             Promise.all([
-              bulkUpsert(db, table.upsert, rows).then((n) => {
+              bulkUpsert(db, table.upsert, rows, firstLoad).then((n) => {
                 upserted += n;
               }),
               deps.ch && CONTEXT_TYPES.includes(run.entityType)

@@ -1,7 +1,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { freshPostgres, type FreshPostgres } from '../testing/test-stack.ts';
-import { bulkUpsert, copyUpsert, copyValue, COPY_UPSERT_MIN_ROWS, type UpsertSpec } from './bulk-upsert.ts';
+import {
+  bulkUpsert,
+  copyUpsert,
+  copyValue,
+  COPY_UPSERT_MIN_ROWS,
+  type FirstLoad,
+  type UpsertSpec,
+} from './bulk-upsert.ts';
 
 let pg: FreshPostgres;
 
@@ -111,6 +118,70 @@ test('inside a caller’s transaction COPY batches commit and roll back with it,
   );
   assert.equal(Number((await pg.db('via_copy').count<{ c: string }[]>('* as c'))[0]!.c), n * 2);
   assert.equal((await pg.db('via_copy').where({ id: 'k1' }).first()).n, 1 * 1_000_003 + 6);
+});
+
+const count = async (t: string) => Number((await pg.db(t).count<{ c: string }[]>('* as c'))[0]!.c);
+
+test('a first load COPYs new rows straight in and stores what the merge stores; the first batch with a stored key is merged, and so is every later one', async () => {
+  const n = COPY_UPSERT_MIN_ROWS * 2;
+  for (const t of ['via_copy', 'via_unnest']) await pg.db(t).delete();
+  const firstLoad: FirstLoad = { likelyNew: true };
+  const round1 = rows(n, 1);
+  assert.equal(await bulkUpsert(pg.db, spec('via_copy'), round1.slice(0, n / 2), firstLoad), n / 2);
+  assert.equal(await bulkUpsert(pg.db, spec('via_copy'), round1.slice(n / 2), firstLoad), n / 2);
+  assert.equal(firstLoad.likelyNew, true, 'nothing was stored yet, so both batches went straight in');
+  for (const r of round1) await bulkUpsert(pg.db, spec('via_unnest'), [r]);
+  assert.deepEqual(await contents('via_copy'), await contents('via_unnest'), 'inserted as the merge inserts');
+  // A reload: the COPY is refused on the first stored key, and the batch is merged instead.
+  const round2 = rows(n + 10, 2);
+  assert.equal(await bulkUpsert(pg.db, spec('via_copy'), round2, firstLoad), n + 10);
+  assert.equal(firstLoad.likelyNew, false);
+  for (const r of round2) await bulkUpsert(pg.db, spec('via_unnest'), [r]);
+  const after = await contents('via_copy');
+  assert.equal(after.length, n + 10);
+  assert.deepEqual(after, await contents('via_unnest'), 'merged as the merge merges: keepWhenNull, alwaysSet');
+  assert.ok(after.filter((r) => r.touched === 1).length === n, 'each stored row updated once, the new ones inserted');
+});
+
+test('a first load batch naming a key twice fails as the merge fails and leaves nothing; inside a transaction it rolls back with the caller', async () => {
+  await pg.db('via_copy').delete();
+  const dup = rows(COPY_UPSERT_MIN_ROWS, 4);
+  dup.push({ ...dup[0]! });
+  await assert.rejects(
+    bulkUpsert(pg.db, spec('via_copy'), dup, { likelyNew: true }),
+    /cannot affect row a second time/,
+  );
+  assert.equal(await count('via_copy'), 0);
+  const n = COPY_UPSERT_MIN_ROWS;
+  await pg.db.transaction(async (tx) => {
+    const firstLoad: FirstLoad = { likelyNew: true };
+    assert.equal(await bulkUpsert(tx, spec('via_copy'), rows(n, 5), firstLoad), n);
+    assert.equal(firstLoad.likelyNew, true);
+    // The refused COPY is taken back to its savepoint; the caller's transaction goes on.
+    assert.equal(await bulkUpsert(tx, spec('via_copy'), rows(n * 2, 6), firstLoad), n * 2);
+    assert.equal(firstLoad.likelyNew, false);
+    assert.equal(
+      await tx('via_copy')
+        .where({ id: 'k1' })
+        .first()
+        .then((r) => r.n),
+      1 * 1_000_003 + 6,
+    );
+  });
+  assert.equal(await count('via_copy'), n * 2);
+  await assert.rejects(
+    pg.db.transaction(async (tx) => {
+      await bulkUpsert(
+        tx,
+        spec('via_copy'),
+        rows(n, 7).map((r) => ({ ...r, id: `new-${r.id}` })),
+        { likelyNew: true },
+      );
+      throw new Error('the caller fails after writing');
+    }),
+    /the caller fails/,
+  );
+  assert.equal(await count('via_copy'), n * 2, 'the straight COPY rolled back with its transaction');
 });
 
 test('COPY text values: null, booleans, JSON and the escaped characters', () => {
