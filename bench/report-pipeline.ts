@@ -1,7 +1,8 @@
 /**
  * Report-pipeline benchmarks, each with its reference measured in the same run:
  *  (a) rows.parsed → ClickHouse load rate through the etl-loader's consumer, next
- *      to clickhouse-client inserting the same rows as JSONEachRow (the practical limit);
+ *      to clickhouse-client inserting the same rows as JSONEachRow (the limit the issue
+ *      names) and as the very TabSeparated text ours sends (the stricter limit);
  *  (b) peak memory of streaming, parsing and normalising a 1,000,000-row report file;
  *  (c) seconds from a 10,000-row report turning COMPLETED in the sandbox to its rows
  *      being queryable in ClickHouse (poll → report.ready → download → rows.parsed → insert).
@@ -26,6 +27,7 @@ import { requestReports } from '@adsync/shared/reports/request-reports';
 import { pollTick } from '@adsync/report-poller/poll-tick';
 import { consumeRowsParsed, startLoader } from '@adsync/etl-loader/loader';
 import { factRow } from '@adsync/etl-loader/fact-rows';
+import { factLines, insertColumns } from '@adsync/etl-loader/fact-lines';
 import { cpuMeter, processesNamed, startProfile } from './proc-cpu.ts';
 
 const cfg = testConfig();
@@ -132,33 +134,53 @@ if (parts.includes('a')) {
   const ours = Math.min(first, second);
 
   // The same rows, as clickhouse-client would insert them: every column ours writes (the
-  // measure columns too), so both sides of the ratio parse the same text.
-  const file = join(tmp, 'rows.jsonl');
-  const out = createWriteStream(file);
+  // measure columns too), as JSONEachRow and as the TabSeparated text ours sends.
   const stamp = { pulledAt: '2026-11-01 00:00:00', version: 1 };
-  for (const ev of events) for (const r of ev.rows) out.write(`${JSON.stringify(factRow(ev, r, stamp).row)}\n`);
-  await new Promise<void>((r) => out.end(r));
+  const jsonFile = join(tmp, 'rows.jsonl');
+  const json = createWriteStream(jsonFile);
+  for (const ev of events) for (const r of ev.rows) json.write(`${JSON.stringify(factRow(ev, r, stamp).row)}\n`);
+  await new Promise<void>((r) => json.end(r));
+  const columns = insertColumns('ads_metrics_daily', events);
+  const lines = factLines('ads_metrics_daily', columns);
+  const tsvFile = join(tmp, 'rows.tsv');
+  const tsv = createWriteStream(tsvFile);
+  for (const ev of events) {
+    const line = lines(ev, stamp);
+    for (const r of ev.rows) tsv.write(line(r));
+  }
+  await new Promise<void>((r) => tsv.end(r));
   const port = new URL(cfg.CLICKHOUSE_URL).port === '18123' ? '19000' : '9000';
-  // The limit, twice, into fresh tables: right after our load the server is still merging its
+  // Each limit twice, into fresh tables: right after our load the server is still merging its
   // parts, which slows whatever comes next, so a quiet second try is the fairer limit.
-  const clientInsert = async (table: string) => {
+  let tables = 0;
+  const clientInsert = async (format: 'JSONEachRow' | 'TabSeparated') => {
+    const table = `bench_copy${++tables}`;
     await ch.ch.client.command({ query: `CREATE TABLE ${table} AS ads_metrics_daily` });
+    const into = format === 'TabSeparated' ? `${table} (${columns.join(', ')})` : table;
+    const file = format === 'TabSeparated' ? tsvFile : jsonFile;
     const c0 = performance.now();
     const res = spawnSync(
       'sh',
       [
         '-c',
-        `clickhouse-client --port ${port} --database ${ch.ch.database} --query "INSERT INTO ${table} FORMAT JSONEachRow" < ${file}`,
+        `clickhouse-client --port ${port} --database ${ch.ch.database} --query "INSERT INTO ${into} FORMAT ${format}" < ${file}`,
       ],
       { stdio: 'inherit' },
     );
     if (res.status !== 0) throw new Error('clickhouse-client failed');
+    if ((await count(table)) !== N) throw new Error(`clickhouse-client stored ${await count(table)} of ${N} rows`);
     return performance.now() - c0;
   };
-  const clientFirst = await clientInsert('bench_copy');
-  await new Promise((r) => setTimeout(r, 5000));
-  const clientSecond = await clientInsert('bench_copy2');
+  const pause = () => new Promise((r) => setTimeout(r, 5000));
+  const clientFirst = await clientInsert('JSONEachRow');
+  await pause();
+  const clientSecond = await clientInsert('JSONEachRow');
+  await pause();
+  const tsvFirst = await clientInsert('TabSeparated');
+  await pause();
+  const tsvSecond = await clientInsert('TabSeparated');
   const raw = Math.min(clientFirst, clientSecond);
+  const rawTsv = Math.min(tsvFirst, tsvSecond);
   results.push({
     benchmark: '(a) rows.parsed → ClickHouse',
     rows: N,
@@ -167,6 +189,9 @@ if (parts.includes('a')) {
     clickhouseClientRowsPerSec: Math.round(N / (raw / 1000)),
     clientBothRuns: [clientFirst, clientSecond].map((ms) => Math.round(N / (ms / 1000))).join(' / '),
     ratio: +(raw / ours).toFixed(2),
+    clickhouseClientTsvRowsPerSec: Math.round(N / (rawTsv / 1000)),
+    clientTsvBothRuns: [tsvFirst, tsvSecond].map((ms) => Math.round(N / (ms / 1000))).join(' / '),
+    ratioToTsv: +(rawTsv / ours).toFixed(2),
   });
 }
 
