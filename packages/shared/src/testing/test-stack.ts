@@ -104,8 +104,21 @@ export async function freshPostgres(cfg = testConfig()): Promise<FreshPostgres> 
     url: u.toString(),
     drop: async () => {
       await db.destroy();
-      await admin.raw(`drop database if exists ${name} with (force)`);
-      await admin.destroy();
+      // An autovacuum worker may still be in the database; on a server where our role may not
+      // end it (42501), it is done within moments, so the drop is tried again for a while.
+      try {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await admin.raw(`drop database if exists ${name} with (force)`);
+            break;
+          } catch (err) {
+            if ((err as { code?: string }).code !== '42501' || attempt >= 50) throw err;
+            await new Promise((r) => setTimeout(r, 200));
+          }
+        }
+      } finally {
+        await admin.destroy();
+      }
     },
   };
 }
