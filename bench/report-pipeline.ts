@@ -167,9 +167,10 @@ if (parts.includes('a')) {
       ],
       { stdio: 'inherit' },
     );
+    const ms = performance.now() - c0;
     if (res.status !== 0) throw new Error('clickhouse-client failed');
     if ((await count(table)) !== N) throw new Error(`clickhouse-client stored ${await count(table)} of ${N} rows`);
-    return performance.now() - c0;
+    return ms;
   };
   const pause = () => new Promise((r) => setTimeout(r, 5000));
   const clientFirst = await clientInsert('JSONEachRow');

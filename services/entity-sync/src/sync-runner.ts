@@ -223,8 +223,9 @@ async function executeRun(
         items: listEntities<Record<string, unknown>>(client, profileId, source.kind, { onPage }),
       });
     }
-    // A full sync of a profile seen for the first time writes only new rows: they are COPYed
-    // straight in until a batch finds one already stored (bulk-upsert.ts, FirstLoad).
+    // A full sync is COPYed straight in until a batch finds a row already stored (bulk-upsert.ts,
+    // FirstLoad): a profile's first sync writes only new rows, and a resync pays at most one
+    // refused COPY per write in flight before it merges.
     const firstLoad: FirstLoad = { likelyNew: mode === 'full' };
     for (const source of streams) {
       let batch: { amazon_updated_at: string | null }[] = [];

@@ -191,6 +191,8 @@ export async function runJob(deps: RunDeps, job: JobRow): Promise<Record<string,
 /** Batches of one job being applied at once. */
 const BATCHES_IN_FLIGHT = 2;
 
+const OUTBOUND_ROWS_PER_INSERT = 5000;
+
 /** A changed stock or price of a product that is listed on a marketplace owes that listing an update. */
 async function queueMarketplaceUpdates(
   db: Knex,
@@ -229,6 +231,9 @@ async function queueMarketplaceUpdates(
       });
     return out;
   });
-  await db('marketplace_outbound').insert(rows);
+  // In parts: a 10,000-product batch whose products have several listings each would pass
+  // Postgres's 65,535 parameters per statement in one insert (four per row).
+  for (let i = 0; i < rows.length; i += OUTBOUND_ROWS_PER_INSERT)
+    await db('marketplace_outbound').insert(rows.slice(i, i + OUTBOUND_ROWS_PER_INSERT));
   return rows.length;
 }

@@ -134,6 +134,7 @@ export async function copyUpsert<R>(db: Knex, spec: UpsertSpec<R>, rows: R[], fi
       } catch (err) {
         if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
         await conn.query('rollback to savepoint first_load');
+        await conn.query('release savepoint first_load');
         firstLoad.likelyNew = false;
       }
     }
