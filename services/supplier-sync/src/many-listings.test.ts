@@ -1,0 +1,86 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { startSandbox, type Sandbox, BIGBUY_API_KEY } from '@adsync/sandbox';
+import { migrateClickHouse, migratePostgres } from '@adsync/shared/db/migrations';
+import { createSecretBox } from '@adsync/shared/crypto/secret-box';
+import {
+  freshClickHouse,
+  freshPostgres,
+  testLogger,
+  type FreshClickHouse,
+  type FreshPostgres,
+} from '@adsync/shared/testing/test-stack';
+import { runJob } from './run-job.ts';
+import { claimNext, completeJob, createJob } from './job-queue.ts';
+
+// A full default batch (10,000 products) whose products are each listed on two marketplaces:
+// one price job owes 2 × 9,000 listing updates, four values each, past the 65,535 parameters
+// Postgres takes in one statement.
+const PRODUCTS = 9000;
+let sandbox: Sandbox;
+let pg: FreshPostgres;
+let ch: FreshClickHouse;
+const box = createSecretBox(randomBytes(32));
+
+before(async () => {
+  sandbox = await startSandbox({ seed: 31 });
+  sandbox.state.supplierScale = { products: PRODUCTS, orders: 0 };
+  pg = await freshPostgres();
+  ch = await freshClickHouse();
+  await migratePostgres(pg.db);
+  await migrateClickHouse(ch.ch);
+});
+after(async () => {
+  await sandbox?.close();
+  await ch?.drop();
+  await pg?.drop();
+});
+
+test('a price job owing more listing updates than one statement can carry queues every one of them', async () => {
+  const [{ id: accountId }] = await pg.db('accounts').insert({ company_name: 'many listings' }).returning('id');
+  const [{ id: supplierId }] = await pg
+    .db('suppliers')
+    .insert({
+      account_id: accountId,
+      kind: 'bigbuy',
+      name: 'BigBuy',
+      credentials_sealed: box.seal(JSON.stringify({ apiKey: BIGBUY_API_KEY })),
+    })
+    .returning('id');
+  const deps = {
+    db: pg.db,
+    ch: ch.ch,
+    box,
+    log: testLogger('many-listings'),
+    supplierBaseUrl: () => sandbox.url,
+    policy: { maxAttempts: 3, backoff: { baseMs: 5, maxMs: 20 } },
+  };
+  const run = async (jobType: 'supplier_api' | 'price_update') => {
+    await createJob(pg.db, { accountId, supplierId, jobType });
+    const claimed = (await claimNext(pg.db, 'many-listings', 60_000))!;
+    const counts = await runJob(deps, claimed);
+    await completeJob(pg.db, claimed, counts);
+    return counts;
+  };
+  assert.equal((await run('supplier_api')).created, PRODUCTS);
+  for (const marketplace of ['amazon', 'ebay']) {
+    const [{ id: integrationId }] = await pg
+      .db('marketplace_integrations')
+      .insert({ account_id: accountId, marketplace, endpoint_url: `http://127.0.0.1:1/${marketplace}` })
+      .returning('id');
+    await pg.db.raw(
+      `insert into marketplace_listings (integration_id, listing_id, supplier_id, supplier_product_id)
+       select ?, 'L-' || supplier_product_id, supplier_id, supplier_product_id from imported_products where supplier_id = ?`,
+      [integrationId, supplierId],
+    );
+  }
+  sandbox.state.supplierRound = 1; // every price moves
+  const counts = await run('price_update');
+  assert.ok((counts.changed ?? 0) > PRODUCTS * 0.9, `${counts.changed} prices changed`);
+  const owed = Number(
+    (await pg.db('marketplace_outbound').where({ kind: 'price' }).count<{ c: string }[]>('* as c'))[0]!.c,
+  );
+  assert.equal(owed, counts.changed! * 2, 'each changed product owes both of its listings their new price');
+  assert.equal(counts.outbound, owed);
+});
