@@ -123,14 +123,21 @@ if (parts.includes('a')) {
     // row. The join is printed apart.
     while (consumer.stats.joins === 0) await new Promise((r) => setTimeout(r, 1));
     const joined = performance.now();
+    const ours0 = process.cpuUsage();
+    const clickhouseCpu = cpuMeter(() => processesNamed('clickhouse-serv'));
+    const kafkaCpu = cpuMeter(() => processesNamed('java'));
     while ((await count('ads_metrics_daily')) < N) await new Promise((r) => setTimeout(r, 20));
     const ms = performance.now() - joined;
+    const used = process.cpuUsage(ours0);
+    cpus.push(`${((used.user + used.system) / 1e6).toFixed(2)} / ${clickhouseCpu()} / ${kafkaCpu()}`);
     if (profiling) writeFileSync(join(process.env.BENCH_PROFILE_DIR!, 'load-window.cpuprofile'), await profiling());
     await consumer.stop();
     joinMs.push(joined - t0);
     return ms;
   };
   const joinMs: number[] = [];
+  /** CPU seconds of each run's window: ours (the loader, and this process's row-count polls), ClickHouse, the JVMs (Kafka, the registry). */
+  const cpus: string[] = [];
   // Twice, as the limit is (below), and the faster run counts: this machine is noisy.
   const first = await loadAll(1);
   await ch.ch.client.command({ query: 'CREATE TABLE ads_metrics_daily_empty AS ads_metrics_daily' });
@@ -201,6 +208,7 @@ if (parts.includes('a')) {
     clientTsvBothRuns: [tsvFirst, tsvSecond].map((ms) => Math.round(N / (ms / 1000))).join(' / '),
     ratioToTsv: +(rawTsv / ours).toFixed(2),
     groupJoinMs: joinMs.map((ms) => Math.round(ms)).join(' / '),
+    'CPU s ours / ClickHouse / Kafka+registry, both runs': cpus.join(' · '),
   });
 }
 
