@@ -110,9 +110,11 @@ const cold = await timedSync('sandbox building every export', false);
 await cold.target.clients.close();
 await cold.target.pg.drop();
 const warm = await timedSync('export files already built', true);
-// And once more into the same database: every row is stored already, so every batch is merged
-// (the path a scheduled full resync takes), where the first load COPYs straight in.
-const resync = await timedSync('again, every row already stored', false, warm.target);
+// Then twice more into the same database: every row is stored already, so every batch is merged
+// (the path a scheduled full resync takes), where the first load COPYs straight in. The second
+// resync is the steady state: the first leaves the dead row versions a page can reuse.
+const resync1 = await timedSync('first resync, every row already stored', false, warm.target);
+const resync = await timedSync('second resync', false, warm.target);
 const { pg, db } = warm.target;
 
 // The raw limit: the same rows, exported as COPY text and loaded back with COPY into emptied
@@ -145,7 +147,7 @@ const copyRate = Math.round(total / (copyMs / 1000));
 // Rows stored, not rows the sync reports writing, on both sides.
 const rate = (r: typeof warm) => Math.round(total / (r.ms / 1000));
 console.table([
-  ...[cold, warm, resync].map((r) => ({
+  ...[cold, warm, resync1, resync].map((r) => ({
     path: `entity-sync full, ${r.label}`,
     rows: total,
     upserted: r.summary.upserted,
@@ -158,7 +160,7 @@ console.table([
 ]);
 console.log(`entity counts: ${JSON.stringify(counts)}`);
 console.log(
-  `entity-sync / COPY = ${(rate(warm) / copyRate).toFixed(2)} (export files built), ${(rate(cold) / copyRate).toFixed(2)} (sandbox building them), ${(rate(resync) / copyRate).toFixed(2)} (every row already stored); peak heap growth during sync ${warm.heapGrowthMb} MB`,
+  `entity-sync / COPY = ${(rate(warm) / copyRate).toFixed(2)} (export files built), ${(rate(cold) / copyRate).toFixed(2)} (sandbox building them), ${(rate(resync1) / copyRate).toFixed(2)} / ${(rate(resync) / copyRate).toFixed(2)} (first / second resync, every row already stored); peak heap growth during sync ${warm.heapGrowthMb} MB`,
 );
 await warm.target.clients.close();
 await pg.drop();
