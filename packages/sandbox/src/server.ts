@@ -110,9 +110,15 @@ function controlRoutes(state: SandboxState, endpoints: Endpoint[]): Route[] {
       if (!(fraction > 0 && fraction <= 1)) return send(res, 400, { error: 'fraction must be in (0, 1]' });
       send(res, 200, { changed: state.dataset.mutate(fraction, state.now(), Number(body?.round ?? 1)) });
     }),
-    route('POST', '/_sandbox/suppliers/advance', (_req, res) => {
+    route('POST', '/_sandbox/suppliers/advance', (req, res) => {
+      // `priceShare` (0–1): the share of products whose price moves in the new round; every one by default.
+      const body = jsonBody<{ priceShare?: number }>(req);
+      if (body === null) return send(res, 400, { error: 'the body must be JSON' });
+      const share = Number(body.priceShare ?? 1);
+      if (!(share >= 0 && share <= 1)) return send(res, 400, { error: 'priceShare must be in [0, 1]' });
       state.supplierRound++;
-      send(res, 200, { round: state.supplierRound });
+      state.supplierPriceShares.set(state.supplierRound, share);
+      send(res, 200, { round: state.supplierRound, priceShare: share });
     }),
     route('GET', '/_sandbox/stats', (_req, res) =>
       send(res, 200, { ...state.counters, profileCalls: Object.fromEntries(state.profileCalls) }),

@@ -37,6 +37,8 @@ export class SandboxState {
   /** Supplier catalogue size, and the round (stock and prices move each round, orders advance). */
   supplierScale = { products: 250, orders: 40 };
   supplierRound = 0;
+  /** The share of products whose price moves in a round, by round (1, every price, when unset). */
+  readonly supplierPriceShares = new Map<number, number>();
   readonly marketplaceUpdates: { listingId: string; kind: string; body: unknown; at: number }[] = [];
   readonly exports = new Map<string, ExportRecord>();
   readonly amcWorkflows = new Map<string, AmcWorkflow>();

@@ -66,6 +66,33 @@ test('BigBuy stock and prices move when the sandbox advances a round; orders adv
   );
 });
 
+test('a round can move only a share of prices; the rest keep the price their last move gave them', async () => {
+  const prices = async () => {
+    const out = new Map<number, number>();
+    for (let page = 1; ; page++) {
+      const items = (await (await bb(`/rest/catalog/productprices.json?page=${page}&pageSize=100`)).json()) as {
+        id: number;
+        wholesalePrice: number;
+      }[];
+      for (const i of items) out.set(i.id, i.wholesalePrice);
+      if (items.length < 100) return out;
+    }
+  };
+  const advance = (body: unknown) =>
+    fetch(`${sandbox.url}/_sandbox/suppliers/advance`, { method: 'POST', body: JSON.stringify(body) });
+  assert.equal((await advance({ priceShare: 1.5 })).status, 400);
+  assert.equal((await advance({ priceShare: 1 })).status, 200);
+  const before = await prices();
+  const res = await advance({ priceShare: 0.1 });
+  assert.equal(res.status, 200);
+  const after = await prices();
+  const moved = [...after].filter(([id, p]) => p !== before.get(id)).length;
+  assert.ok(moved > 0 && moved < after.size * 0.25, `${moved} of ${after.size} prices moved`);
+  // A round that moves nothing leaves every price as it was.
+  assert.equal((await advance({ priceShare: 0 })).status, 200);
+  assert.deepEqual(await prices(), after);
+});
+
 test('AliExpress: signed calls page the feed and read a product; a bad signature is refused', async () => {
   const first = (await (
     await ae({ method: 'aliexpress.ds.recommend.feed.get', page_no: '1', page_size: '60' })

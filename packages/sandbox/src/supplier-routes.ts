@@ -53,7 +53,10 @@ export function supplierProduct(state: SandboxState, supplier: 'bigbuy' | 'aliex
   const seed = state.dataset.seed ^ (supplier === 'bigbuy' ? 0xb16b : 0xa11e);
   const round = state.supplierRound;
   const base = 3 + unit(seed, `p${i}:price`) * 80;
-  const drift = round === 0 ? 1 : 1 + (unit(seed, `p${i}:drift${round}`) - 0.5) * 0.2;
+  // The price set in the last round that moved it (a round may move only some prices).
+  let moved = round;
+  while (moved > 0 && unit(seed, `p${i}:moves${moved}`) >= (state.supplierPriceShares.get(moved) ?? 1)) moved--;
+  const drift = moved === 0 ? 1 : 1 + (unit(seed, `p${i}:drift${moved}`) - 0.5) * 0.2;
   const wholesale = Math.round(base * drift * 100) / 100;
   const stock =
     round === 0
