@@ -183,6 +183,20 @@ test('a full sync stores exactly the generated entities, archived ones included'
       batch.runs.every((r: { amazon_request_ids: string[] }) => r.amazon_request_ids.length > 0),
       'request ids recorded',
     );
+    // Portfolios and budget rules run alongside the chain of the rest (sync-runner.ts, ALONGSIDE):
+    // budget rules, last in ENTITY_TYPES, start long before the chain's last type is done.
+    const when = new Map(
+      (
+        await pg
+          .db('sync_runs')
+          .where({ batch_id: res.json().batchId })
+          .select('entity_type', 'started_at', 'finished_at')
+      ).map((r) => [r.entity_type, r]),
+    );
+    assert.ok(
+      when.get('budget_rules').started_at < when.get('creatives').finished_at,
+      'budget rules were synced while the chain ran, not after it',
+    );
     // Full syncs read every ad product through the Exports API (en-us/guides/exports/get-started.md:
     // adProductFilter takes SPONSORED_PRODUCTS, SPONSORED_BRANDS and SPONSORED_DISPLAY).
     const exports = [...sandbox.state.exports.values()].filter((e) => e.profileIndex === p);
