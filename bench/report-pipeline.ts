@@ -121,7 +121,10 @@ if (parts.includes('a')) {
     // The clock runs from the consumer's joining its group: a running loader joins once, not
     // per load, and the join (a few hundred ms in kafkajs) would otherwise be charged to every
     // row. The join is printed apart.
-    while (consumer.stats.joins === 0) await new Promise((r) => setTimeout(r, 1));
+    while (consumer.stats.joins === 0) {
+      if (performance.now() - t0 > 60_000) throw new Error('the loader did not join its consumer group within 60 s');
+      await new Promise((r) => setTimeout(r, 1));
+    }
     const joined = performance.now();
     const ours0 = process.cpuUsage();
     const clickhouseCpu = cpuMeter(() => processesNamed('clickhouse-serv'));

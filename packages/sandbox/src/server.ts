@@ -112,10 +112,12 @@ function controlRoutes(state: SandboxState, endpoints: Endpoint[]): Route[] {
     }),
     route('POST', '/_sandbox/suppliers/advance', (req, res) => {
       // `priceShare` (0–1): the share of products whose price moves in the new round; every one by default.
-      const body = jsonBody<{ priceShare?: number }>(req);
-      if (body === null) return send(res, 400, { error: 'the body must be JSON' });
-      const share = Number(body.priceShare ?? 1);
-      if (!(share >= 0 && share <= 1)) return send(res, 400, { error: 'priceShare must be in [0, 1]' });
+      const body = jsonBody<{ priceShare?: unknown }>(req);
+      if (body === null || typeof body !== 'object' || Array.isArray(body))
+        return send(res, 400, { error: 'the body must be a JSON object' });
+      const share = body.priceShare ?? 1;
+      if (typeof share !== 'number' || !(share >= 0 && share <= 1))
+        return send(res, 400, { error: 'priceShare must be a number in [0, 1]' });
       state.supplierRound++;
       state.supplierPriceShares.set(state.supplierRound, share);
       send(res, 200, { round: state.supplierRound, priceShare: share });

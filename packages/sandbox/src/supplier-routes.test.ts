@@ -81,6 +81,8 @@ test('a round can move only a share of prices; the rest keep the price their las
   const advance = (body: unknown) =>
     fetch(`${sandbox.url}/_sandbox/suppliers/advance`, { method: 'POST', body: JSON.stringify(body) });
   assert.equal((await advance({ priceShare: 1.5 })).status, 400);
+  assert.equal((await advance({ priceShare: '0.1' })).status, 400);
+  assert.equal((await advance([0.1])).status, 400);
   assert.equal((await advance({ priceShare: 1 })).status, 200);
   const before = await prices();
   const res = await advance({ priceShare: 0.1 });

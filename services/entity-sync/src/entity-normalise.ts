@@ -7,7 +7,11 @@
  */
 export type EntityType =
   'portfolios' | 'campaigns' | 'ad_groups' | 'ads' | 'targets' | 'negative_targets' | 'creatives' | 'budget_rules';
-/** In sync order: portfolios and campaigns before what they contain; ad groups before ads and targets. */
+/**
+ * In sync order: campaigns before what they contain, ad groups before the ads and targets that
+ * name them. Portfolios and budget rules depend on none of these and run alongside them
+ * (sync-runner.ts, ALONGSIDE).
+ */
 export const ENTITY_TYPES: EntityType[] = [
   'portfolios',
   'campaigns',

@@ -177,6 +177,10 @@ export async function executeSync(deps: ExecuteDeps, profileId: string, runs: Pl
       p.catch(() => undefined); // read (and reported) by its run
       requested.set(run.id, p);
     }
+    // One client for both lanes, made before they start: two first lookups at once could each
+    // make their own, and with it their own rate limiter for the same profile. A failure here is
+    // reported by each run, which asks again.
+    await deps.clients.forProfile(profileId).catch(() => undefined);
     const lane = async (lanesRuns: PlannedRun[]) => {
       for (const run of lanesRuns)
         outcomes.set(run.id, await executeRun(deps, profileId, run, run.mode, requested.get(run.id)));
