@@ -35,7 +35,9 @@ export async function requireKafka(cfg = testConfig()): Promise<void> {
     clientId: 'adsync-test-probe',
     brokers: cfg.KAFKA_BROKERS,
     logLevel: logLevel.NOTHING,
-    retry: { retries: 2 },
+    // A broker just started answers while it still elects its partitions' leaders ("no leader
+    // for this topic-partition"): it is there, so give it a few seconds before calling it missing.
+    retry: { retries: 6, initialRetryTime: 300, maxRetryTime: 3000 },
   }).admin();
   try {
     await admin.connect();
