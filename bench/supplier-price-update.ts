@@ -15,8 +15,7 @@ import { migrateClickHouse, migratePostgres } from '@adsync/shared/db/migrations
 import { createSecretBox } from '@adsync/shared/crypto/secret-box';
 import { freshClickHouse, freshPostgres, testLogger } from '@adsync/shared/testing/test-stack';
 import { BIGBUY_API_KEY } from '@adsync/sandbox';
-import { runJob } from '@adsync/supplier-sync/run-job';
-import { createJob, claimNext, completeJob } from '@adsync/supplier-sync/job-queue';
+import { addBigBuySupplier, runJobNow } from '@adsync/supplier-sync/testing';
 import { cpuMeter, processesNamed } from './proc-cpu.ts';
 
 const N = 100_000;
@@ -56,16 +55,7 @@ try {
   await migratePostgres(pg.db);
   await migrateClickHouse(ch.ch);
   const box = createSecretBox(randomBytes(32));
-  const [{ id: accountId }] = await pg.db('accounts').insert({ company_name: 'bench' }).returning('id');
-  const [{ id: supplierId }] = await pg
-    .db('suppliers')
-    .insert({
-      account_id: accountId,
-      kind: 'bigbuy',
-      name: 'bench',
-      credentials_sealed: box.seal(JSON.stringify({ apiKey: BIGBUY_API_KEY })),
-    })
-    .returning('id');
+  const ids = await addBigBuySupplier(pg.db, box, 'bench', BIGBUY_API_KEY);
   const deps = {
     db: pg.db,
     ch: ch.ch,
@@ -74,13 +64,7 @@ try {
     supplierBaseUrl: () => base,
     policy: { maxAttempts: 5, backoff: { baseMs: 100, maxMs: 2000 } },
   };
-  const run = async (jobType: 'supplier_api' | 'price_update') => {
-    await createJob(pg.db, { accountId, supplierId, jobType });
-    const job = (await claimNext(pg.db, 'bench', 600_000))!;
-    const counts = await runJob(deps, job);
-    await completeJob(pg.db, job, counts);
-    return counts;
-  };
+  const run = (jobType: 'supplier_api' | 'price_update') => runJobNow(deps, ids, jobType);
   await run('supplier_api');
   await request(`${base}/_sandbox/suppliers/advance`, { method: 'POST' });
 
@@ -121,39 +105,24 @@ try {
   const someRawRate = await rawFetchRate();
 
   const rate = (n: number, t: number) => Math.round(n / (t / 1000));
+  const row = (run: string, c: Record<string, number>, ms: number, raw: number, cpuSeconds: object) => ({
+    run,
+    products: c.fetched ?? 0,
+    changed: c.changed ?? 0,
+    seconds: +(ms / 1000).toFixed(2),
+    productsPerSec: rate(c.fetched ?? 0, ms),
+    rawFetchProductsPerSec: Math.round(raw),
+    ratio: +(rate(c.fetched ?? 0, ms) / raw).toFixed(2),
+    ...cpuSeconds,
+  });
   console.table([
     {
-      run: 'every price changed',
-      products: counts.fetched ?? 0,
-      changed: counts.changed ?? 0,
-      seconds: +(ms / 1000).toFixed(2),
-      productsPerSec: Math.round((counts.fetched ?? 0) / (ms / 1000)),
+      ...row('every price changed', counts, ms, rawRate, changedCpu),
       peakHeapGrowthMb: Math.round((peak - heap0) / 1048576),
       peakRssMb: Math.round(peakRss / 1048576),
-      rawFetchProductsPerSec: Math.round(rawRate),
-      ratio: +(rate(counts.fetched ?? 0, ms) / rawRate).toFixed(2),
-      ...changedCpu,
     },
-    {
-      run: 'one price in ten changed',
-      products: some.fetched ?? 0,
-      changed: some.changed ?? 0,
-      seconds: +(someMs / 1000).toFixed(2),
-      productsPerSec: rate(some.fetched ?? 0, someMs),
-      rawFetchProductsPerSec: Math.round(someRawRate),
-      ratio: +(rate(some.fetched ?? 0, someMs) / someRawRate).toFixed(2),
-      ...someCpu,
-    },
-    {
-      run: 'nothing changed',
-      products: again.fetched ?? 0,
-      changed: again.changed ?? 0,
-      seconds: +(unchangedMs / 1000).toFixed(2),
-      productsPerSec: rate(again.fetched ?? 0, unchangedMs),
-      rawFetchProductsPerSec: Math.round(rawRate),
-      ratio: +(rate(again.fetched ?? 0, unchangedMs) / rawRate).toFixed(2),
-      ...unchangedCpu,
-    },
+    row('one price in ten changed', some, someMs, someRawRate, someCpu),
+    row('nothing changed', again, unchangedMs, rawRate, unchangedCpu),
   ]);
 } finally {
   child.kill('SIGTERM');

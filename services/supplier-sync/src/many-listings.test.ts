@@ -11,8 +11,7 @@ import {
   type FreshClickHouse,
   type FreshPostgres,
 } from '@adsync/shared/testing/test-stack';
-import { runJob } from './run-job.ts';
-import { claimNext, completeJob, createJob } from './job-queue.ts';
+import { addBigBuySupplier, runJobNow } from './testing.ts';
 
 // A full default batch (10,000 products) whose products are each listed on two marketplaces:
 // one price job owes 2 × 9,000 listing updates, four values each, past the 65,535 parameters
@@ -38,16 +37,8 @@ after(async () => {
 });
 
 test('a price job owing more listing updates than one statement can carry queues every one of them', async () => {
-  const [{ id: accountId }] = await pg.db('accounts').insert({ company_name: 'many listings' }).returning('id');
-  const [{ id: supplierId }] = await pg
-    .db('suppliers')
-    .insert({
-      account_id: accountId,
-      kind: 'bigbuy',
-      name: 'BigBuy',
-      credentials_sealed: box.seal(JSON.stringify({ apiKey: BIGBUY_API_KEY })),
-    })
-    .returning('id');
+  const ids = await addBigBuySupplier(pg.db, box, 'many listings', BIGBUY_API_KEY);
+  const { accountId, supplierId } = ids;
   const deps = {
     db: pg.db,
     ch: ch.ch,
@@ -56,13 +47,7 @@ test('a price job owing more listing updates than one statement can carry queues
     supplierBaseUrl: () => sandbox.url,
     policy: { maxAttempts: 3, backoff: { baseMs: 5, maxMs: 20 } },
   };
-  const run = async (jobType: 'supplier_api' | 'price_update') => {
-    await createJob(pg.db, { accountId, supplierId, jobType });
-    const claimed = (await claimNext(pg.db, 'many-listings', 60_000))!;
-    const counts = await runJob(deps, claimed);
-    await completeJob(pg.db, claimed, counts);
-    return counts;
-  };
+  const run = (jobType: 'supplier_api' | 'price_update') => runJobNow(deps, ids, jobType);
   assert.equal((await run('supplier_api')).created, PRODUCTS);
   for (const marketplace of ['amazon', 'ebay']) {
     const [{ id: integrationId }] = await pg
