@@ -10,6 +10,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import copyStreams from 'pg-copy-streams';
 import type pg from 'pg';
+import { pgArray } from './postgres.ts';
 
 export interface UpsertSpec<R> {
   table: string;
@@ -196,9 +197,6 @@ async function unnestUpsert<R>(db: Knex | Knex.Transaction, spec: UpsertSpec<R>,
   const sql = `insert into ${ident(spec.table)} (${cols.map(ident).join(', ')})
     select ${select} from unnest(${unnest}) as t(${cols.map(ident).join(', ')})
     ${onConflict(spec, cols)}`;
-  // knex expands JS arrays in raw bindings into lists; node-postgres' toPostgres hook
-  // hands each column over as one Postgres array literal instead.
-  const bindings = arrays.map((a) => ({ toPostgres: (prepare: (v: unknown) => unknown) => prepare(a) }));
-  const result = await db.raw(sql.replace(/\$(\d+)/g, '?'), bindings as never);
+  const result = await db.raw(sql.replace(/\$(\d+)/g, '?'), arrays.map(pgArray));
   return (result as { rowCount?: number }).rowCount ?? rows.length;
 }

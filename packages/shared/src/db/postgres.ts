@@ -13,6 +13,15 @@ pg.types.setTypeParser(1082, (v: string) => v);
 
 export type { Knex };
 
+/**
+ * A JS array as one Postgres array parameter (`= any(?::text[])`, `unnest(?::int8[])`).
+ * knex expands a JS array in raw bindings into a list of parameters, one per element:
+ * for thousands of keys that costs knex, the driver and Postgres's planner far more than
+ * the query itself. node-postgres' toPostgres hook sends it as a single array literal.
+ */
+export const pgArray = (values: readonly unknown[]): never =>
+  ({ toPostgres: (prepare: (v: unknown) => unknown) => prepare(values) }) as never;
+
 export interface PostgresOptions {
   url: string;
   /** Shows up in pg_stat_activity, so a slow query names the service that sent it. */

@@ -9,7 +9,7 @@
  * ClickHouse); failed, with failure_reason, from any of them.
  */
 import { randomUUID } from 'node:crypto';
-import type { Knex } from '../db/postgres.ts';
+import { pgArray, type Knex } from '../db/postgres.ts';
 import { enqueue } from '../db/outbox.ts';
 import { claim, queueDepth, type QueueSpec } from '../runtime/work-queue.ts';
 import type { ReportReady, ReportRequested } from '../events/contracts.ts';
@@ -71,7 +71,7 @@ export async function recordPlanned(db: Knex, r: PlannedRow): Promise<string | n
       r.adProduct,
       r.startDate,
       r.endDate,
-      { toPostgres: (prep: (v: unknown) => unknown) => prep(r.columns) } as never,
+      pgArray(r.columns),
       r.columnsHash,
       r.tier,
       r.runId,
