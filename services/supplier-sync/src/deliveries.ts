@@ -8,10 +8,11 @@
  */
 import { createHmac } from 'node:crypto';
 import { request } from 'undici';
-import type { Knex } from '@adsync/shared/db/postgres';
+import { pgArray, type Knex } from '@adsync/shared/db/postgres';
 import type { Logger } from '@adsync/shared/logger';
 import type { SecretBox } from '@adsync/shared/crypto/secret-box';
 import { claim, nextAttempt, type QueueSpec } from '@adsync/shared/runtime/work-queue';
+import type { StoredProduct } from './job-changes.ts';
 
 export const MAX_DELIVERY_ATTEMPTS = 8;
 const BACKOFF = { baseMs: 1000, maxMs: 600_000 };
@@ -77,6 +78,70 @@ async function post(url: string, body: string, headers: Record<string, string>):
 const POST_TIMEOUT_MS = 10_000;
 const CLAIM_BATCH = 20;
 const CLAIM_LEASE_MS = CLAIM_BATCH * 2 * POST_TIMEOUT_MS + 60_000;
+
+const OUTBOUND_ROWS_PER_INSERT = 5000;
+
+/** What a listing is told: its new quantity, or its new price as an amount and a currency. */
+const outboundPayload = {
+  stock: (p: StoredProduct) => ({ quantity: p.stock ?? 0 }),
+  price: (p: StoredProduct) => ({ amount_micros: p.retail_price_micros, currency: p.currency }),
+};
+
+/** A changed stock or price of a product that is listed on a marketplace owes that listing an update. */
+export async function queueMarketplaceUpdates(
+  db: Knex,
+  supplierId: string,
+  changes: { row: StoredProduct; priceChanged: boolean; stockChanged: boolean }[],
+): Promise<number> {
+  const changed = changes.filter((c) => c.priceChanged || c.stockChanged);
+  if (changed.length === 0) return 0;
+  const listings = await db('marketplace_listings as l')
+    .join('marketplace_integrations as m', 'm.id', 'l.integration_id')
+    .where('m.active', true)
+    .where('l.supplier_id', supplierId)
+    // One array parameter, not 10,000 (knex's whereIn): see pgArray.
+    .whereRaw('l.supplier_product_id = any(?::text[])', [pgArray(changed.map((c) => c.row.supplier_product_id))])
+    .select('l.integration_id', 'l.listing_id', 'l.supplier_product_id');
+  if (listings.length === 0) return 0;
+  const byProduct = new Map(changed.map((c) => [c.row.supplier_product_id, c]));
+  const rows = listings.flatMap((l: { integration_id: string; listing_id: string; supplier_product_id: string }) => {
+    const c = byProduct.get(l.supplier_product_id)!;
+    const out = [];
+    for (const kind of ['stock', 'price'] as const)
+      if (kind === 'stock' ? c.stockChanged : c.priceChanged)
+        out.push({
+          integration_id: l.integration_id,
+          listing_id: l.listing_id,
+          kind,
+          payload: JSON.stringify(outboundPayload[kind](c.row)),
+        });
+    return out;
+  });
+  // In parts: a 10,000-product batch whose products have several listings each would pass
+  // Postgres's 65,535 parameters per statement in one insert (four per row).
+  for (let i = 0; i < rows.length; i += OUTBOUND_ROWS_PER_INSERT)
+    await db('marketplace_outbound').insert(rows.slice(i, i + OUTBOUND_ROWS_PER_INSERT));
+  return rows.length;
+}
+
+/**
+ * queueMarketplaceUpdates as a data-modifying CTE over `changed`, a CTE of changed
+ * imported_products rows whose every row changed in `kind`: lets a stock or price update
+ * queue what it owes in the statement that makes the change. One binding, the supplier's id.
+ * The payloads are outboundPayload's, which a test holds it to.
+ */
+export function queueMarketplaceUpdatesSql(changed: string, kind: 'stock' | 'price'): string {
+  const payload =
+    kind === 'stock'
+      ? `jsonb_build_object('quantity', coalesce(c.stock, 0))`
+      : `jsonb_build_object('amount_micros', c.retail_price_micros, 'currency', c.currency)`;
+  return `insert into marketplace_outbound (integration_id, listing_id, kind, payload)
+    select l.integration_id, l.listing_id, '${kind}', ${payload}
+      from ${changed} c
+      join marketplace_listings l on l.supplier_id = ? and l.supplier_product_id = c.supplier_product_id
+      join marketplace_integrations m on m.id = l.integration_id and m.active
+    returning 1`;
+}
 
 export const WEBHOOK_QUEUE: QueueSpec = {
   table: 'webhook_deliveries',

@@ -14,8 +14,9 @@ import {
 import { addBigBuySupplier, runJobNow } from './testing.ts';
 
 // A full default batch (10,000 products) whose products are each listed on two marketplaces:
-// one price job owes 2 × 9,000 listing updates, four values each, past the 65,535 parameters
-// Postgres takes in one statement.
+// a job owes 2 × 9,000 listing updates. The planned path (a full import) inserts them with four
+// values each, past the 65,535 parameters Postgres takes in one statement; the price job
+// queues them inside its update statement.
 const PRODUCTS = 9000;
 let sandbox: Sandbox;
 let pg: FreshPostgres;
@@ -36,7 +37,7 @@ after(async () => {
   await pg?.drop();
 });
 
-test('a price job owing more listing updates than one statement can carry queues every one of them', async () => {
+test('a price job and a full import owing more listing updates than one statement can carry queue every one of them', async () => {
   const ids = await addBigBuySupplier(pg.db, box, 'many listings', BIGBUY_API_KEY);
   const { accountId, supplierId } = ids;
   const deps = {
@@ -60,12 +61,29 @@ test('a price job owing more listing updates than one statement can carry queues
       [integrationId, supplierId],
     );
   }
+  const owed = async (kind?: 'price') =>
+    Number(
+      (
+        await pg
+          .db('marketplace_outbound')
+          .where(kind ? { kind } : {})
+          .count<{ c: string }[]>('* as c')
+      )[0]!.c,
+    );
   sandbox.state.supplierRound = 1; // every price moves
   const counts = await run('price_update');
   assert.ok((counts.changed ?? 0) > PRODUCTS * 0.9, `${counts.changed} prices changed`);
-  const owed = Number(
-    (await pg.db('marketplace_outbound').where({ kind: 'price' }).count<{ c: string }[]>('* as c'))[0]!.c,
+  assert.equal(
+    await owed('price'),
+    counts.changed! * 2,
+    'each changed product owes both of its listings their new price',
   );
-  assert.equal(owed, counts.changed! * 2, 'each changed product owes both of its listings their new price');
-  assert.equal(counts.outbound, owed);
+  assert.equal(counts.outbound, await owed());
+
+  sandbox.state.supplierRound = 2; // and again, now seen by a full import
+  const [before, pricesBefore] = [await owed(), await owed('price')];
+  const full = await run('supplier_api');
+  assert.ok((full.changed ?? 0) > PRODUCTS * 0.9, `${full.changed} products changed`);
+  assert.equal(full.outbound, (await owed()) - before, 'every listing update the full import counted is queued');
+  assert.ok((await owed('price')) - pricesBefore > PRODUCTS * 0.9 * 2, 'a price update for both listings of each');
 });

@@ -4,6 +4,8 @@ import { migratePostgres } from '@adsync/shared/db/migrations';
 import { freshPostgres, type FreshPostgres } from '@adsync/shared/testing/test-stack';
 import { planChanges, STORED_PRODUCT_COLUMNS, type StoredProduct } from './job-changes.ts';
 import { fitsOwnedUpdate, updateOwnedColumns } from './owned-update.ts';
+import { historyLines } from './product-history.ts';
+import { queueMarketplaceUpdates } from './deliveries.ts';
 import type { SupplierItem } from './connectors/connector.ts';
 
 let pg: FreshPostgres;
@@ -39,6 +41,16 @@ const stored: StoredProduct[] = [
     stock: 5,
   },
   {
+    // Text that TabSeparated must escape, which the history Postgres writes escapes as we do.
+    supplier_product_id: 'e\t1\\',
+    sku: 'S\\K\nU\r',
+    name: 'e',
+    currency: 'EUR',
+    wholesale_price_micros: 1_000_000,
+    retail_price_micros: 2_000_000,
+    stock: 5,
+  },
+  {
     supplier_product_id: 'd',
     sku: 'D',
     name: 'd',
@@ -57,10 +69,13 @@ before(async () => {
     .db('suppliers')
     .insert({ account_id: accountId, kind: 'bigbuy', name: 'b', credentials_sealed: 'x' })
     .returning('id');
+  Object.assign(stamp, { accountId, supplierId });
+  await listEverywhere();
 });
 after(() => pg.drop());
 
 const reset = async () => {
+  await pg.db('marketplace_outbound').delete();
   await pg.db('imported_products').where({ supplier_id: supplierId }).delete();
   await pg
     .db('imported_products')
@@ -72,10 +87,32 @@ const products = async () =>
     .where({ supplier_id: supplierId })
     .orderBy('supplier_product_id')
     .select(STORED_PRODUCT_COLUMNS)) as StoredProduct[];
-const sortById = <T extends { row: StoredProduct }>(a: T[]) =>
-  [...a].sort((x, y) => x.row.supplier_product_id.localeCompare(y.row.supplier_product_id));
+const stamp = { accountId: '', supplierId: '', jobId: 'job-1', at: '2026-11-24 10:00:00' };
+const lines = (text: string) => text.split('\n').sort();
+const outbound = async () =>
+  (await pg.db('marketplace_outbound').select('integration_id', 'listing_id', 'kind', 'payload')).sort((a, b) =>
+    `${a.listing_id}${a.kind}`.localeCompare(`${b.listing_id}${b.kind}`),
+  );
 
-test('the one-statement stock and price update decides exactly as planChanges: what changed, which flags, unknown products untouched', async () => {
+/** Every stored product listed twice: on an active marketplace, and on one switched off. */
+const listEverywhere = async () => {
+  for (const active of [true, false]) {
+    const [{ id }] = await pg
+      .db('marketplace_integrations')
+      .insert({ account_id: accountId, marketplace: `m-${active}`, endpoint_url: 'http://127.0.0.1:1/', active })
+      .returning('id');
+    await pg.db('marketplace_listings').insert(
+      stored.map((s) => ({
+        integration_id: id,
+        listing_id: `${active}-${s.supplier_product_id}`,
+        supplier_id: supplierId,
+        supplier_product_id: s.supplier_product_id,
+      })),
+    );
+  }
+};
+
+test('the one-statement stock and price update decides exactly as planChanges, and writes the same history and listing updates as the planned path', async () => {
   const cases: { jobType: 'price_update' | 'inventory_update'; items: SupplierItem[] }[] = [
     {
       jobType: 'price_update',
@@ -83,6 +120,7 @@ test('the one-statement stock and price update decides exactly as planChanges: w
         { productId: 'a', sku: 'A', wholesalePrice: 1.5, retailPrice: 2, currency: 'EUR' }, // wholesale moved
         { productId: 'b', sku: 'B', wholesalePrice: 1, retailPrice: 2, currency: 'EUR' }, // unchanged
         { productId: 'c', sku: 'C', wholesalePrice: 1, retailPrice: 2, currency: 'USD' }, // only the currency: a new price
+        { productId: 'e\t1\\', sku: 'S\\K\nU\r', wholesalePrice: 1, retailPrice: 2.5, currency: 'EUR' }, // retail moved
         { productId: 'd', sku: 'D', wholesalePrice: 3, retailPrice: 4, currency: 'EUR' }, // first prices
         { productId: 'zz', sku: 'Z', wholesalePrice: 3, retailPrice: 4, currency: 'EUR' }, // never imported
       ],
@@ -92,6 +130,7 @@ test('the one-statement stock and price update decides exactly as planChanges: w
       items: [
         { productId: 'a', sku: 'A', stock: 0 },
         { productId: 'b', sku: 'B', stock: 5 },
+        { productId: 'e\t1\\', sku: 'S\\K\nU\r', stock: 6 },
         { productId: 'd', sku: 'D', stock: 7 },
         { productId: 'zz', sku: 'Z', stock: 1 },
       ],
@@ -101,8 +140,26 @@ test('the one-statement stock and price update decides exactly as planChanges: w
     await reset();
     assert.ok(fitsOwnedUpdate(jobType, items));
     const expected = planChanges(jobType, new Map(stored.map((s) => [s.supplier_product_id, s])), items);
-    const got = await updateOwnedColumns(pg.db, supplierId, jobType, items);
-    assert.deepEqual(sortById(got), sortById(expected), jobType);
+    const got = await pg.db.transaction((tx) => updateOwnedColumns(tx, supplierId, jobType, items, stamp));
+    assert.equal(got.changed, expected.length, jobType);
+    assert.ok(expected.length >= 3, 'the cases change several products');
+    assert.deepEqual(
+      lines(got.history),
+      lines(
+        historyLines(
+          stamp,
+          expected.map((c) => c.row),
+        ),
+      ),
+      jobType,
+    );
+    // What the planned path would have queued for the same changes, listing by listing.
+    const queued = await outbound();
+    assert.equal(got.outbound, queued.length);
+    assert.equal(queued.length, expected.length, 'one update per changed product, for its active listing only');
+    await pg.db('marketplace_outbound').delete();
+    await queueMarketplaceUpdates(pg.db, supplierId, expected);
+    assert.deepEqual(queued, await outbound(), jobType);
     const after = await products();
     for (const s of stored) {
       const change = expected.find((c) => c.row.supplier_product_id === s.supplier_product_id);
@@ -119,13 +176,28 @@ test('a price without its currency takes the planned path (the stored currency c
   assert.equal(fitsOwnedUpdate('price_update', [{ productId: 'a', sku: 'A', retailPrice: 2 }]), false);
   assert.equal(fitsOwnedUpdate('supplier_api', [{ productId: 'a', sku: 'A', retailPrice: 2, currency: 'EUR' }]), false);
   await reset();
-  const got = await updateOwnedColumns(pg.db, supplierId, 'inventory_update', [
-    { productId: 'a', sku: 'A', stock: 1 },
-    { productId: 'a', sku: 'A', stock: 9 },
-  ]);
-  assert.deepEqual(
-    got.map((c) => c.row.stock),
-    [9],
+  const got = await pg.db.transaction((tx) =>
+    updateOwnedColumns(
+      tx,
+      supplierId,
+      'inventory_update',
+      [
+        { productId: 'a', sku: 'A', stock: 1 },
+        { productId: 'a', sku: 'A', stock: 9 },
+      ],
+      stamp,
+    ),
   );
+  assert.equal(got.changed, 1);
+  assert.deepEqual(got.history.split('\t')[7], '9');
   assert.equal((await products())[0]!.stock, 9);
+});
+
+test('a batch that changes nothing writes no history and queues nothing', async () => {
+  await reset();
+  const got = await pg.db.transaction((tx) =>
+    updateOwnedColumns(tx, supplierId, 'inventory_update', [{ productId: 'b', sku: 'B', stock: 5 }], stamp),
+  );
+  assert.deepEqual(got, { changed: 0, outbound: 0, history: '' });
+  assert.deepEqual(await outbound(), []);
 });

@@ -1,5 +1,5 @@
 /** Executes one claimed job against its supplier, writing only what the job type owns. */
-import type { Knex } from '@adsync/shared/db/postgres';
+import { pgArray, type Knex } from '@adsync/shared/db/postgres';
 import type { ClickHouse } from '@adsync/shared/db/clickhouse';
 import type { Logger } from '@adsync/shared/logger';
 import type { SecretBox } from '@adsync/shared/crypto/secret-box';
@@ -12,7 +12,8 @@ import type { SupplierItem } from './connectors/connector.ts';
 import { JOB_COLUMNS, planChanges, STORED_PRODUCT_COLUMNS, type StoredProduct } from './job-changes.ts';
 import type { JobRow } from './job-queue.ts';
 import { fitsOwnedUpdate, updateOwnedColumns } from './owned-update.ts';
-import { recordHistory } from './product-history.ts';
+import { insertHistory, recordHistory } from './product-history.ts';
+import { queueMarketplaceUpdates } from './deliveries.ts';
 
 export interface RunDeps {
   db: Knex;
@@ -83,10 +84,7 @@ export async function runJob(deps: RunDeps, job: JobRow): Promise<Record<string,
   const upsertPlanned = async (tx: Knex.Transaction, items: SupplierItem[]) => {
     const existingRows = await tx('imported_products')
       .where({ supplier_id: supplier.id })
-      .whereIn(
-        'supplier_product_id',
-        items.map((i) => i.productId),
-      )
+      .whereRaw('supplier_product_id = any(?::text[])', [pgArray(items.map((i) => i.productId))])
       .select(STORED_PRODUCT_COLUMNS);
     const existing = new Map<string, StoredProduct>(existingRows.map((r: StoredProduct) => [r.supplier_product_id, r]));
     const changes = planChanges(jobType, existing, items);
@@ -129,14 +127,18 @@ export async function runJob(deps: RunDeps, job: JobRow): Promise<Record<string,
    */
   const apply = (items: SupplierItem[]) =>
     db.transaction(async (tx) => {
-      const changes = fitsOwnedUpdate(jobType, items)
-        ? await updateOwnedColumns(tx, supplier.id, jobType, items)
-        : await upsertPlanned(tx, items);
+      const stamp = { accountId: job.account_id, supplierId: supplier.id, jobId: job.id, at: chDateTime(new Date()) };
+      if (fitsOwnedUpdate(jobType, items)) {
+        const { changed, outbound, history } = await updateOwnedColumns(tx, supplier.id, jobType, items, stamp);
+        await insertHistory(deps.ch, history);
+        return { changed, created: 0, outbound };
+      }
+      const changes = await upsertPlanned(tx, items);
       let outbound = 0;
       if (changes.length) {
         await recordHistory(
           deps.ch,
-          { accountId: job.account_id, supplierId: supplier.id, jobId: job.id, at: chDateTime(new Date()) },
+          stamp,
           changes.map((c) => c.row),
         );
         outbound = await queueMarketplaceUpdates(
@@ -145,7 +147,7 @@ export async function runJob(deps: RunDeps, job: JobRow): Promise<Record<string,
           changes.filter((c) => !c.created),
         );
       }
-      return { changes, outbound };
+      return { changed: changes.length, created: changes.filter((c) => c.created).length, outbound };
     });
   // The next pages are fetched while batches are applied, two at a time on their own
   // connections: with one, Postgres rewriting a batch's rows was most of a price job's time.
@@ -157,11 +159,11 @@ export async function runJob(deps: RunDeps, job: JobRow): Promise<Record<string,
     window.submit(
       items.map((i) => i.productId),
       async () => {
-        const { changes, outbound } = await apply(items);
+        const { changed, created, outbound } = await apply(items);
         counts.fetched += items.length;
-        counts.unchanged += items.length - changes.length;
-        counts.changed += changes.length;
-        counts.created += changes.filter((c) => c.created).length;
+        counts.unchanged += items.length - changed;
+        counts.changed += changed;
+        counts.created += created;
         counts.outbound += outbound;
         await deps.heartbeat?.();
       },
@@ -190,50 +192,3 @@ export async function runJob(deps: RunDeps, job: JobRow): Promise<Record<string,
 
 /** Batches of one job being applied at once. */
 const BATCHES_IN_FLIGHT = 2;
-
-const OUTBOUND_ROWS_PER_INSERT = 5000;
-
-/** A changed stock or price of a product that is listed on a marketplace owes that listing an update. */
-async function queueMarketplaceUpdates(
-  db: Knex,
-  supplierId: string,
-  changes: { row: StoredProduct; priceChanged: boolean; stockChanged: boolean }[],
-): Promise<number> {
-  const changed = changes.filter((c) => c.priceChanged || c.stockChanged);
-  if (changed.length === 0) return 0;
-  const listings = await db('marketplace_listings as l')
-    .join('marketplace_integrations as m', 'm.id', 'l.integration_id')
-    .where('m.active', true)
-    .where('l.supplier_id', supplierId)
-    .whereIn(
-      'l.supplier_product_id',
-      changed.map((c) => c.row.supplier_product_id),
-    )
-    .select('l.integration_id', 'l.listing_id', 'l.supplier_product_id');
-  if (listings.length === 0) return 0;
-  const byProduct = new Map(changed.map((c) => [c.row.supplier_product_id, c]));
-  const rows = listings.flatMap((l: { integration_id: string; listing_id: string; supplier_product_id: string }) => {
-    const c = byProduct.get(l.supplier_product_id)!;
-    const out = [];
-    if (c.stockChanged)
-      out.push({
-        integration_id: l.integration_id,
-        listing_id: l.listing_id,
-        kind: 'stock',
-        payload: JSON.stringify({ quantity: c.row.stock ?? 0 }),
-      });
-    if (c.priceChanged)
-      out.push({
-        integration_id: l.integration_id,
-        listing_id: l.listing_id,
-        kind: 'price',
-        payload: JSON.stringify({ amount_micros: c.row.retail_price_micros, currency: c.row.currency }),
-      });
-    return out;
-  });
-  // In parts: a 10,000-product batch whose products have several listings each would pass
-  // Postgres's 65,535 parameters per statement in one insert (four per row).
-  for (let i = 0; i < rows.length; i += OUTBOUND_ROWS_PER_INSERT)
-    await db('marketplace_outbound').insert(rows.slice(i, i + OUTBOUND_ROWS_PER_INSERT));
-  return rows.length;
-}
