@@ -1,5 +1,6 @@
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
+import { arrayLiteral, isLiteralArray } from './array-literal.ts';
 
 // int8 (micros, counts) as JS numbers: our values stay far below 2^53, and strings
 // for numbers leak into every comparison and JSON answer otherwise.
@@ -17,10 +18,13 @@ export type { Knex };
  * A JS array as one Postgres array parameter (`= any(?::text[])`, `unnest(?::int8[])`).
  * knex expands a JS array in raw bindings into a list of parameters, one per element:
  * for thousands of keys that costs knex, the driver and Postgres's planner far more than
- * the query itself. node-postgres' toPostgres hook sends it as a single array literal.
+ * the query itself. A flat array of text and numbers goes as array text (arrayLiteral);
+ * anything else through node-postgres' own array preparation (its toPostgres hook).
  */
 export const pgArray = (values: readonly unknown[]): never =>
-  ({ toPostgres: (prepare: (v: unknown) => unknown) => prepare(values) }) as never;
+  (isLiteralArray(values)
+    ? arrayLiteral(values)
+    : { toPostgres: (prepare: (v: unknown) => unknown) => prepare(values) }) as never;
 
 export interface PostgresOptions {
   url: string;
