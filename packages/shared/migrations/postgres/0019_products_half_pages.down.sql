@@ -1,0 +1,1 @@
+alter table imported_products set (fillfactor = 70);
