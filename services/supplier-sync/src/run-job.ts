@@ -54,23 +54,24 @@ export async function runJob(deps: RunDeps, job: JobRow): Promise<Record<string,
   const log = deps.log.child({ jobId: job.id, supplierId: supplier.id, jobType: job.job_type });
 
   if (job.job_type === 'order_sync') {
-    for await (const o of connector.orders()) {
-      counts.fetched++;
-      const res = await db.raw(
-        `insert into orders (supplier_id, supplier_order_id, account_id, status) values (?, ?, ?, ?)
+    for await (const page of connector.orders())
+      for (const o of page) {
+        counts.fetched++;
+        const res = await db.raw(
+          `insert into orders (supplier_id, supplier_order_id, account_id, status) values (?, ?, ?, ?)
          on conflict (supplier_id, supplier_order_id) do update set status = excluded.status, synced_at = now(),
            status_changed_at = case when orders.status is distinct from excluded.status then now() else orders.status_changed_at end
          returning (xmax = 0) as inserted, status`,
-        [supplier.id, o.orderId, job.account_id, o.status],
-      );
-      if (res.rows[0]?.inserted) counts.created++;
-      counts.changed++;
-    }
+          [supplier.id, o.orderId, job.account_id, o.status],
+        );
+        if (res.rows[0]?.inserted) counts.created++;
+        counts.changed++;
+      }
     return counts;
   }
 
   const jobType = job.job_type;
-  const source: AsyncIterable<SupplierItem> =
+  const source: AsyncIterable<SupplierItem[]> =
     jobType === 'supplier_api'
       ? connector.products()
       : jobType === 'price_update'
@@ -169,13 +170,14 @@ export async function runJob(deps: RunDeps, job: JobRow): Promise<Record<string,
       },
     );
   try {
-    for await (const item of source) {
-      batch.push(item);
-      if (batch.length < batchSize) continue;
-      const items = batch;
-      batch = [];
-      await submit(items);
-    }
+    for await (const page of source)
+      for (const item of page) {
+        batch.push(item);
+        if (batch.length < batchSize) continue;
+        const items = batch;
+        batch = [];
+        await submit(items);
+      }
     if (batch.length) await submit(batch);
     await window.settle();
   } finally {

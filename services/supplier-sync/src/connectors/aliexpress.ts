@@ -64,15 +64,15 @@ export function aliexpressConnector(
         page_size: String(PAGE_SIZE),
       })) as { current_record_count: number; products: { traffic_product_d_t_o: Record<string, string | number>[] } };
       const items = r.products?.traffic_product_d_t_o ?? [];
-      yield* items;
+      yield items;
       if (items.length < PAGE_SIZE) return;
     }
   }
   return {
     kind: 'aliexpress',
     async *products() {
-      for await (const p of feed()) {
-        yield {
+      for await (const page of feed())
+        yield page.map((p) => ({
           productId: String(p.product_id),
           sku: String(p.sku_id),
           name: String(p.product_title),
@@ -80,29 +80,32 @@ export function aliexpressConnector(
           wholesalePrice: Number(p.target_original_price),
           retailPrice: Number(p.target_sale_price),
           stock: Number(p.lastest_volume),
-        };
-      }
+        }));
     },
     async *stock() {
-      for await (const p of feed())
-        yield { productId: String(p.product_id), sku: String(p.sku_id), stock: Number(p.lastest_volume) };
+      for await (const page of feed())
+        yield page.map((p) => ({
+          productId: String(p.product_id),
+          sku: String(p.sku_id),
+          stock: Number(p.lastest_volume),
+        }));
     },
     async *prices() {
-      for await (const p of feed())
-        yield {
+      for await (const page of feed())
+        yield page.map((p) => ({
           productId: String(p.product_id),
           sku: String(p.sku_id),
           wholesalePrice: Number(p.target_original_price),
           retailPrice: Number(p.target_sale_price),
           currency: String(p.target_sale_price_currency ?? 'USD'),
-        };
+        }));
     },
     async *orders() {
       for (const id of creds.orderIds ?? []) {
         const r = (await call('aliexpress.trade.ds.order.get', {
           single_order_query: JSON.stringify({ order_id: id }),
         })) as { order_status: string };
-        yield { orderId: id, status: r.order_status };
+        yield [{ orderId: id, status: r.order_status }];
       }
     },
   };

@@ -8,9 +8,12 @@ export interface BigBuyCredentials {
 
 const PAGE_SIZE = 1000;
 
+/** A product's stock over all of BigBuy's warehouses. */
+const totalStock = (s: { stocks: { quantity: number }[] }) => s.stocks.reduce((t, x) => t + x.quantity, 0);
+
 export function bigbuyConnector(baseUrl: string, creds: BigBuyCredentials, policy: HttpPolicy): SupplierConnector {
   const headers = { authorization: `Bearer ${creds.apiKey}`, accept: 'application/json' };
-  async function* pages<T>(path: string, extra = ''): AsyncGenerator<T> {
+  async function* pages<T>(path: string, extra = ''): AsyncGenerator<T[]> {
     for (let page = 1; ; page++) {
       const items = (await callJson(
         `${baseUrl}${path}?page=${page}&pageSize=${PAGE_SIZE}${extra}`,
@@ -19,7 +22,7 @@ export function bigbuyConnector(baseUrl: string, creds: BigBuyCredentials, polic
         `BigBuy ${path} page ${page}`,
       )) as T[];
       if (!Array.isArray(items)) throw new Error(`BigBuy ${path} answered a non-array`);
-      yield* items;
+      yield items;
       if (items.length < PAGE_SIZE) return;
     }
   }
@@ -28,56 +31,54 @@ export function bigbuyConnector(baseUrl: string, creds: BigBuyCredentials, polic
     async *products() {
       // Names and stock live on their own endpoints; join them to the product pages by id.
       const names = new Map<string, string>();
-      for await (const i of pages<{ id: number; name: string }>(
+      for await (const page of pages<{ id: number; name: string }>(
         '/rest/catalog/productsinformation.json',
         '&isoCode=en',
       ))
-        names.set(String(i.id), i.name);
+        for (const i of page) names.set(String(i.id), i.name);
       const stock = new Map<string, number>();
-      for await (const s of pages<{ id: number; stocks: { quantity: number }[] }>('/rest/catalog/productsstock.json'))
-        stock.set(
-          String(s.id),
-          s.stocks.reduce((t, x) => t + x.quantity, 0),
-        );
-      for await (const p of pages<{ id: number; sku: string; wholesalePrice: number; retailPrice: number }>(
+      for await (const page of pages<{ id: number; stocks: { quantity: number }[] }>(
+        '/rest/catalog/productsstock.json',
+      ))
+        for (const s of page) stock.set(String(s.id), totalStock(s));
+      for await (const page of pages<{ id: number; sku: string; wholesalePrice: number; retailPrice: number }>(
         '/rest/catalog/products.json',
         '&isoCode=en',
-      )) {
-        const id = String(p.id);
-        yield {
-          productId: id,
-          sku: p.sku,
-          name: names.get(id) ?? null,
-          currency: 'EUR',
-          wholesalePrice: p.wholesalePrice,
-          retailPrice: p.retailPrice,
-          stock: stock.get(id) ?? 0,
-        } satisfies SupplierItem;
-      }
+      ))
+        yield page.map((p): SupplierItem => {
+          const id = String(p.id);
+          return {
+            productId: id,
+            sku: p.sku,
+            name: names.get(id) ?? null,
+            currency: 'EUR',
+            wholesalePrice: p.wholesalePrice,
+            retailPrice: p.retailPrice,
+            stock: stock.get(id) ?? 0,
+          };
+        });
     },
     async *stock() {
-      for await (const s of pages<{ id: number; sku: string; stocks: { quantity: number }[] }>(
+      for await (const page of pages<{ id: number; sku: string; stocks: { quantity: number }[] }>(
         '/rest/catalog/productsstock.json',
-      )) {
-        yield { productId: String(s.id), sku: s.sku, stock: s.stocks.reduce((t, x) => t + x.quantity, 0) };
-      }
+      ))
+        yield page.map((s) => ({ productId: String(s.id), sku: s.sku, stock: totalStock(s) }));
     },
     async *prices() {
-      for await (const p of pages<{ id: number; sku: string; wholesalePrice: number; retailPrice: number }>(
+      for await (const page of pages<{ id: number; sku: string; wholesalePrice: number; retailPrice: number }>(
         '/rest/catalog/productprices.json',
-      )) {
-        yield {
+      ))
+        yield page.map((p) => ({
           productId: String(p.id),
           sku: p.sku,
           wholesalePrice: p.wholesalePrice,
           retailPrice: p.retailPrice,
           currency: 'EUR',
-        };
-      }
+        }));
     },
     async *orders() {
-      for await (const o of pages<{ id: number; status: string }>('/rest/order/orders.json'))
-        yield { orderId: String(o.id), status: o.status };
+      for await (const page of pages<{ id: number; status: string }>('/rest/order/orders.json'))
+        yield page.map((o) => ({ orderId: String(o.id), status: o.status }));
     },
   };
 }
