@@ -16,11 +16,11 @@ const campaigns = async () => {
   const client = sandboxClient(sandbox);
   const profileId = sandbox.state.dataset.profiles()[0]!.profileId;
   const out = new Map<string, Record<string, unknown>>();
-  for await (const c of exportEntities(client, profileId, 'campaigns', {
+  for await (const run of exportEntities(client, profileId, 'campaigns', {
     adProducts: ['SPONSORED_PRODUCTS'],
     pollMs: 10,
   }))
-    out.set(String(c.campaignId), c);
+    for (const c of run) out.set(String(c.campaignId), c);
   return out;
 };
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { jsonArrayElements, type ArrayElement } from './json-array-stream.ts';
+import { jsonArrayElements, jsonArrayRuns, type ArrayElement } from './json-array-stream.ts';
 
 async function all(text: string, chunkSize: number): Promise<ArrayElement[]> {
   async function* chunks() {
@@ -55,4 +55,24 @@ test('an empty array yields nothing; a truncated file is an error', async () => 
   assert.deepEqual(await all('[]', 1), []);
   await assert.rejects(all('[{"a":1},{"a":', 4), /truncated/);
   await assert.rejects(all('{"a":1}', 4), /not a JSON array/);
+});
+
+test('in runs: one per chunk that completes an element, never an empty one, the same elements in order', async () => {
+  const text = JSON.stringify(rows, null, 1);
+  for (const size of [1, 5, 40, 100_000]) {
+    async function* chunks() {
+      for (let i = 0; i < text.length; i += size) yield text.slice(i, i + size);
+    }
+    const runs: ArrayElement[][] = [];
+    for await (const run of jsonArrayRuns(chunks())) runs.push(run);
+    assert.ok(
+      runs.every((r) => r.length > 0),
+      `chunk size ${size}`,
+    );
+    assert.deepEqual(
+      runs.flat().map((g) => (g.ok ? g.value : null)),
+      rows,
+    );
+    if (size === 100_000) assert.equal(runs.length, 1, 'a chunk holding the whole array is one run');
+  }
 });

@@ -229,7 +229,8 @@ async function executeRun(
     const useExport = mode === 'full' && table.fullExport && deps.useExports !== false;
     const streams: {
       normalise: (profileId: string, e: Record<string, unknown>) => { amazon_updated_at: string | null };
-      items: AsyncIterable<Record<string, unknown>>;
+      /** Entities in runs: an export's as its file is read; a list's one at a time. */
+      items: AsyncIterable<Record<string, unknown>[]>;
     }[] = [];
     if (useExport) {
       const campaignOf = await campaignsOfAdGroups(db, profileId);
@@ -248,7 +249,7 @@ async function executeRun(
       if (useExport && table.fullExport!.replaces.includes(source.kind)) continue;
       streams.push({
         normalise: source.normalise,
-        items: listEntities<Record<string, unknown>>(client, profileId, source.kind, { onPage }),
+        items: oneByOne(listEntities<Record<string, unknown>>(client, profileId, source.kind, { onPage })),
       });
     }
     // A full sync is COPYed straight in until a batch finds a row already stored (bulk-upsert.ts,
@@ -287,18 +288,20 @@ async function executeRun(
         );
       };
       try {
-        for await (const e of source.items) {
+        for await (const entities of source.items) {
           if (deps.signal?.aborted)
             throw new Error('interrupted: the service is shutting down; the next sync takes it up');
-          fetched++;
-          const row = source.normalise(profileId, e);
-          if (row.amazon_updated_at) {
-            const t = Date.parse(row.amazon_updated_at);
-            if (!Number.isNaN(t) && (newest === null || t > newest)) newest = t;
+          for (const e of entities) {
+            fetched++;
+            const row = source.normalise(profileId, e);
+            if (row.amazon_updated_at) {
+              const t = Date.parse(row.amazon_updated_at);
+              if (!Number.isNaN(t) && (newest === null || t > newest)) newest = t;
+            }
+            if (!inWindow(row.amazon_updated_at, since)) continue;
+            batch.push(row);
+            if (batch.length >= deps.batchSize) await flush();
           }
-          if (!inWindow(row.amazon_updated_at, since)) continue;
-          batch.push(row);
-          if (batch.length >= deps.batchSize) await flush();
         }
         await flush();
       } catch (err) {
@@ -454,4 +457,8 @@ export async function profilesFailingForADay(db: Knex): Promise<number> {
                        and s.finished_at > now() - interval '1 day')`,
   );
   return (r.rows[0] as { n: number }).n;
+}
+
+async function* oneByOne<T>(items: AsyncIterable<T>): AsyncGenerator<T[]> {
+  for await (const item of items) yield [item];
 }

@@ -16,7 +16,7 @@ import { getReportStatus } from '@adsync/shared/amazon/reporting';
 import { REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
 import { PermanentError } from '@adsync/shared/runtime/errors';
 import type { MetricRow, ReportReady, RowsParsed } from '@adsync/shared/events/contracts';
-import { jsonArrayElements } from '@adsync/shared/json-array-stream';
+import { jsonArrayRuns } from '@adsync/shared/json-array-stream';
 import { addDays } from '@adsync/shared/calendar';
 import * as reports from '@adsync/shared/reports/pending-reports';
 import { normaliseRow } from './report-row.ts';
@@ -122,33 +122,35 @@ export async function processReadyReport(deps: DownloadDeps, ev: ReportReady): P
 
   const gunzip = download.body.pipe(createGunzip());
   download.body.on('error', (err) => gunzip.destroy(err));
-  for await (const el of jsonArrayElements(gunzip)) {
-    if (!el.ok) {
-      badRows++;
-      bad.push({
-        key: ev.pendingReportId,
-        value: Buffer.from(el.text.slice(0, 10_000)),
-        reason: `row is not valid JSON: ${el.error}`,
-        step: 'parse-row',
-      });
-    } else {
-      const n = normaliseRow(el.value, ctx);
-      if (!n.ok) {
+  for await (const run of jsonArrayRuns(gunzip)) {
+    for (const el of run) {
+      if (!el.ok) {
         badRows++;
         bad.push({
           key: ev.pendingReportId,
-          value: Buffer.from(JSON.stringify(el.value).slice(0, 10_000)),
-          reason: n.reason,
-          step: 'normalise-row',
+          value: Buffer.from(el.text.slice(0, 10_000)),
+          reason: `row is not valid JSON: ${el.error}`,
+          step: 'parse-row',
         });
       } else {
-        rows++;
-        batch.push(n.row);
-        perDay.set(n.row.date, (perDay.get(n.row.date) ?? 0) + 1);
-        if (batch.length >= deps.rowsPerEvent) await cut(false);
+        const n = normaliseRow(el.value, ctx);
+        if (!n.ok) {
+          badRows++;
+          bad.push({
+            key: ev.pendingReportId,
+            value: Buffer.from(JSON.stringify(el.value).slice(0, 10_000)),
+            reason: n.reason,
+            step: 'normalise-row',
+          });
+        } else {
+          rows++;
+          batch.push(n.row);
+          perDay.set(n.row.date, (perDay.get(n.row.date) ?? 0) + 1);
+          if (batch.length >= deps.rowsPerEvent) await cut(false);
+        }
       }
+      if (bad.length >= 500) await flushBad();
     }
-    if (bad.length >= 500) await flushBad();
   }
   await flushBad();
   // Always a last batch, even an empty one, so the loader learns the report is complete.

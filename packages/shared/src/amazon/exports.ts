@@ -12,7 +12,7 @@
 import { createGunzip } from 'node:zlib';
 import type { AmazonAdsClient, PageHook } from './ads-client.ts';
 import { AmazonApiError } from './errors.ts';
-import { jsonArrayElements } from '../json-array-stream.ts';
+import { jsonArrayRuns } from '../json-array-stream.ts';
 import { sleep as realSleep, type Sleep } from '../backoff.ts';
 
 export type ExportKind = 'campaigns' | 'adGroups' | 'ads' | 'targets';
@@ -70,7 +70,8 @@ export async function requestExport(
 }
 
 /**
- * Every entity of an export, streamed from its file once Amazon has built it. `requested`
+ * Every entity of an export, streamed from its file once Amazon has built it, in runs as the
+ * file is read (jsonArrayRuns: an async step per entity cost more than parsing it). `requested`
  * is an export asked for earlier (requestExport), so a sync can have Amazon build all of
  * its exports while it reads the first; without it the export is asked for here.
  */
@@ -85,7 +86,7 @@ export async function* exportEntities<T = Record<string, unknown>>(
     onPage?: PageHook;
     requested?: Promise<RequestedExport>;
   },
-): AsyncGenerator<T> {
+): AsyncGenerator<T[]> {
   const sleep = opts.sleep ?? realSleep;
   const media = EXPORT_MEDIA_TYPES[kind];
   const created = await (opts.requested ?? requestExport(client, profileId, kind, opts));
@@ -122,13 +123,17 @@ export async function* exportEntities<T = Record<string, unknown>>(
   const gunzip = file.body.pipe(createGunzip());
   file.body.on('error', (err) => gunzip.destroy(err));
   let n = 0;
-  for await (const el of jsonArrayElements(gunzip)) {
-    if (!el.ok)
-      throw new AmazonApiError('bad_request', `export ${kind} has an unreadable element: ${el.error}`, {
-        hint: 'the export file is damaged; run the sync again',
-      });
-    n++;
-    yield el.value as T;
+  for await (const run of jsonArrayRuns(gunzip)) {
+    const entities: T[] = [];
+    for (const el of run) {
+      if (!el.ok)
+        throw new AmazonApiError('bad_request', `export ${kind} has an unreadable element: ${el.error}`, {
+          hint: 'the export file is damaged; run the sync again',
+        });
+      entities.push(el.value as T);
+    }
+    n += entities.length;
+    yield entities;
   }
   opts.onPage?.({ requestId: null, count: n });
 }
