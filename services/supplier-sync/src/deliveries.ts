@@ -8,7 +8,8 @@
  */
 import { createHmac } from 'node:crypto';
 import { request } from 'undici';
-import { pgArray, type Knex } from '@adsync/shared/db/postgres';
+import type { Knex } from '@adsync/shared/db/postgres';
+import { pgArray } from '@adsync/shared/db/array-literal';
 import type { Logger } from '@adsync/shared/logger';
 import type { SecretBox } from '@adsync/shared/crypto/secret-box';
 import { claim, nextAttempt, type QueueSpec } from '@adsync/shared/runtime/work-queue';
@@ -126,9 +127,10 @@ export async function queueMarketplaceUpdates(
 
 /**
  * queueMarketplaceUpdates as a data-modifying CTE over `changed`, a CTE of changed
- * imported_products rows whose every row changed in `kind`: lets a stock or price update
- * queue what it owes in the statement that makes the change. One binding, the supplier's id.
- * The payloads are outboundPayload's, which a test holds it to.
+ * imported_products rows (supplier_id, supplier_product_id, stock, retail_price_micros,
+ * currency) whose every row changed in `kind`: lets a stock or price update queue what it
+ * owes in the statement that makes the change. No bindings. The payloads are
+ * outboundPayload's, which a test holds it to.
  */
 export function queueMarketplaceUpdatesSql(changed: string, kind: 'stock' | 'price'): string {
   const payload =
@@ -138,7 +140,7 @@ export function queueMarketplaceUpdatesSql(changed: string, kind: 'stock' | 'pri
   return `insert into marketplace_outbound (integration_id, listing_id, kind, payload)
     select l.integration_id, l.listing_id, '${kind}', ${payload}
       from ${changed} c
-      join marketplace_listings l on l.supplier_id = ? and l.supplier_product_id = c.supplier_product_id
+      join marketplace_listings l on l.supplier_id = c.supplier_id and l.supplier_product_id = c.supplier_product_id
       join marketplace_integrations m on m.id = l.integration_id and m.active
     returning 1`;
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { migratePostgres } from '@adsync/shared/db/migrations';
 import { freshPostgres, type FreshPostgres } from '@adsync/shared/testing/test-stack';
 import { planChanges, STORED_PRODUCT_COLUMNS, type StoredProduct } from './job-changes.ts';
-import { fitsOwnedUpdate, updateOwnedColumns } from './owned-update.ts';
+import { fitsOwnedUpdate, OWNED_UPDATE_PLAN, ownedUpdateStatement, updateOwnedColumns } from './owned-update.ts';
 import { historyLines } from './product-history.ts';
 import { queueMarketplaceUpdates } from './deliveries.ts';
 import type { SupplierItem } from './connectors/connector.ts';
@@ -45,6 +45,15 @@ const stored: StoredProduct[] = [
     supplier_product_id: 'e\t1\\',
     sku: 'S\\K\nU\r',
     name: 'e',
+    currency: 'EUR',
+    wholesale_price_micros: 1_000_000,
+    retail_price_micros: 2_000_000,
+    stock: 5,
+  },
+  {
+    supplier_product_id: 'f',
+    sku: null,
+    name: 'f',
     currency: 'EUR',
     wholesale_price_micros: 1_000_000,
     retail_price_micros: 2_000_000,
@@ -122,6 +131,7 @@ test('the one-statement stock and price update decides exactly as planChanges, a
         { productId: 'c', sku: 'C', wholesalePrice: 1, retailPrice: 2, currency: 'USD' }, // only the currency: a new price
         { productId: 'e\t1\\', sku: 'S\\K\nU\r', wholesalePrice: 1, retailPrice: 2.5, currency: 'EUR' }, // retail moved
         { productId: 'd', sku: 'D', wholesalePrice: 3, retailPrice: 4, currency: 'EUR' }, // first prices
+        { productId: 'f', sku: null, wholesalePrice: 1.25, retailPrice: 2, currency: 'EUR' }, // no SKU stored
         { productId: 'zz', sku: 'Z', wholesalePrice: 3, retailPrice: 4, currency: 'EUR' }, // never imported
       ],
     },
@@ -132,6 +142,7 @@ test('the one-statement stock and price update decides exactly as planChanges, a
         { productId: 'b', sku: 'B', stock: 5 },
         { productId: 'e\t1\\', sku: 'S\\K\nU\r', stock: 6 },
         { productId: 'd', sku: 'D', stock: 7 },
+        { productId: 'f', sku: null, stock: 0 },
         { productId: 'zz', sku: 'Z', stock: 1 },
       ],
     },
@@ -200,4 +211,47 @@ test('a batch that changes nothing writes no history and queues nothing', async 
   );
   assert.deepEqual(got, { changed: 0, outbound: 0, history: '' });
   assert.deepEqual(await outbound(), []);
+});
+
+test('a batch is joined to the stored products without a nested loop, even when the statistics predate them', async () => {
+  // Statistics taken when the supplier had a handful of products, then 20,000 more: the
+  // planner now believes the supplier has almost none, which made it loop over the whole batch
+  // once per stored product (quadratic) when nested loops were allowed.
+  const [{ id: big }] = await pg
+    .db('suppliers')
+    .insert({ account_id: accountId, kind: 'bigbuy', name: 'big', credentials_sealed: 'x' })
+    .returning('id');
+  await pg.db.raw('alter table imported_products set (autovacuum_enabled = false)');
+  const add = (from: number, to: number) =>
+    pg.db.raw(
+      `insert into imported_products (supplier_id, supplier_product_id, account_id, sku, currency, wholesale_price_micros, retail_price_micros)
+       select ?, g::text, ?, 'S' || g, 'EUR', 1000000, 2000000 from generate_series(?::int, ?::int) g`,
+      [big, accountId, from, to],
+    );
+  await add(1, 5);
+  await pg.db.raw('analyze imported_products');
+  await add(6, 20_000);
+  const items: SupplierItem[] = Array.from({ length: 5000 }, (_, i) => ({
+    productId: String(i * 3 + 1),
+    sku: null,
+    wholesalePrice: 9,
+    retailPrice: 10,
+    currency: 'EUR',
+  }));
+  const nodeTypes = await pg.db.transaction(async (tx) => {
+    await tx.raw(OWNED_UPDATE_PLAN);
+    const { sql, bindings } = ownedUpdateStatement(big, 'price_update', items, stamp);
+    const { rows } = await tx.raw(`explain (format json) ${sql}`, bindings);
+    const types: string[] = [];
+    const walk = (node: { 'Node Type': string; Plans?: unknown[] }) => {
+      types.push(node['Node Type']);
+      for (const child of node.Plans ?? []) walk(child as typeof node);
+    };
+    walk(rows[0]['QUERY PLAN'][0].Plan);
+    return types;
+  });
+  assert.ok(nodeTypes.includes('Hash Join'), nodeTypes.join(', '));
+  assert.ok(!nodeTypes.includes('Nested Loop'), nodeTypes.join(', '));
+  const got = await pg.db.transaction((tx) => updateOwnedColumns(tx, big, 'price_update', items, stamp));
+  assert.equal(got.changed, 5000);
 });

@@ -9,11 +9,12 @@
  * seven columns) and writing their history was a third of the service's CPU.
  * Same decisions as planChanges (job-changes.ts), which a test holds it to.
  */
-import { pgArray, type Knex } from '@adsync/shared/db/postgres';
+import type { Knex } from '@adsync/shared/db/postgres';
+import { pgArray } from '@adsync/shared/db/array-literal';
 import { moneyToMicros } from '@adsync/shared/amazon/currency';
 import type { SupplierItem } from './connectors/connector.ts';
 import { queueMarketplaceUpdatesSql } from './deliveries.ts';
-import { historyLinesSql, historySqlBindings, type HistoryStamp } from './product-history.ts';
+import { historyLinesSql, type HistoryStamp } from './product-history.ts';
 
 type OwnedJob = 'price_update' | 'inventory_update';
 
@@ -32,13 +33,25 @@ export interface OwnedUpdate {
   history: string;
 }
 
-export async function updateOwnedColumns(
-  tx: Knex.Transaction,
+/**
+ * How Postgres is to join a batch to the stored products: by hashing the batch's own rows,
+ * found through the primary key (the `= any` on the batch's ids). Left to itself it hashed
+ * every product of the supplier for each batch (64 ms a batch of 10,000 among 100,000; this
+ * way 28-33 ms). Nested loops are off because with statistics older than the supplier's
+ * products (an import that created a few hundred, not yet analysed) the planner believes the
+ * supplier has a product or two and loops over the batch once per stored product: 100,000 ×
+ * 10,000 comparisons. A hash join stays linear whatever the estimate. Local to the batch's
+ * transaction.
+ */
+export const OWNED_UPDATE_PLAN = `select set_config('enable_nestloop', 'off', true), set_config('enable_mergejoin', 'off', true)`;
+
+/** The batch's statement and its bindings (pure; updateOwnedColumns runs it under OWNED_UPDATE_PLAN). */
+export function ownedUpdateStatement(
   supplierId: string,
   jobType: OwnedJob,
   items: SupplierItem[],
   stamp: HistoryStamp,
-): Promise<OwnedUpdate> {
+): { sql: string; bindings: Knex.Value[] } {
   // The last word on a product wins when a page repeats it (Postgres would pick either).
   const byId = new Map(items.map((i) => [i.productId, i]));
   const ids: string[] = [];
@@ -46,8 +59,8 @@ export async function updateOwnedColumns(
   const wholesale: (number | null)[] = [];
   const retail: (number | null)[] = [];
   const stock: (number | null)[] = [];
-  // In key order, so two jobs updating the same products lock them in the same order and
-  // never deadlock (a batch now holds its rows until its history is written).
+  // In key order, so two jobs updating the same products tend to lock them in the same order
+  // (the hash join hands rows over in the order of its probing side, most often the batch).
   for (const [id, i] of [...byId].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     ids.push(id);
     currency.push(i.currency ?? null);
@@ -69,37 +82,46 @@ export async function updateOwnedColumns(
   // stock. That spares joining each row to itself for its old values (a third of the
   // statement's time on a job that changes every price).
   const price = jobType === 'price_update';
-  // Each key finds at most one row through the primary key, so a lookup per key is the plan.
-  // Postgres prefers hashing (or merge-scanning) every product of the supplier for a batch of
-  // 10,000 keys from 100,000: 64 ms instead of 40 ms per batch in EXPLAIN ANALYZE, the whole
-  // difference being the scan. Local to this batch's transaction.
-  await tx.raw(`select set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)`);
-  const { rows } = await tx.raw(
-    `with changed as (
+  const history = historyLinesSql('changed', stamp);
+  return {
+    sql: `with changed as (
        update imported_products p
           set ${pairs.map(([c, i]) => `${c} = ${col(c, i)}`).join(', ')},
               ${price ? 'price_updated_at' : 'stock_updated_at'} = now(), last_synced_at = now()
          from unnest(?::text[], ?::text[], ?::int8[], ?::int8[], ?::int4[]) as n(id, c0, w0, r0, s0)
-        where p.supplier_id = ? and p.supplier_product_id = n.id
+        where p.supplier_id = ? and p.supplier_product_id = any(?::text[]) and p.supplier_product_id = n.id
           and (${pairs.map(([c, i]) => `p.${c} is distinct from ${col(c, i)}`).join(' or ')})
-       returning p.supplier_product_id, p.sku, p.currency, p.wholesale_price_micros, p.retail_price_micros, p.stock
+       returning p.supplier_id, p.supplier_product_id, p.sku, p.currency, p.wholesale_price_micros,
+                 p.retail_price_micros, p.stock
      ), queued as (
        ${queueMarketplaceUpdatesSql('changed', price ? 'price' : 'stock')}
      )
      select (select count(*) from changed)::int as changed,
             (select count(*) from queued)::int as outbound,
-            (select ${historyLinesSql('changed')} from changed) as history`,
-    [
+            (select ${history.sql} from changed) as history`,
+    bindings: [
       pgArray(ids),
       pgArray(currency),
       pgArray(wholesale),
       pgArray(retail),
       pgArray(stock),
       supplierId,
-      supplierId,
-      ...historySqlBindings(stamp),
+      pgArray(ids),
+      ...history.bindings,
     ],
-  );
+  };
+}
+
+export async function updateOwnedColumns(
+  tx: Knex.Transaction,
+  supplierId: string,
+  jobType: OwnedJob,
+  items: SupplierItem[],
+  stamp: HistoryStamp,
+): Promise<OwnedUpdate> {
+  const { sql, bindings } = ownedUpdateStatement(supplierId, jobType, items, stamp);
+  await tx.raw(OWNED_UPDATE_PLAN);
+  const { rows } = await tx.raw(sql, bindings);
   const r = rows[0] as { changed: number; outbound: number; history: string | null };
   return { changed: r.changed, outbound: r.outbound, history: r.history ?? '' };
 }

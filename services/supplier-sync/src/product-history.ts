@@ -49,26 +49,25 @@ export function historyLines(stamp: HistoryStamp, rows: readonly StoredProduct[]
   return text;
 }
 
-/** tsvField for a text expression, in SQL (standard_conforming_strings: there '\' is one backslash). */
+/** tsvField for a text expression, in SQL; chr() rather than quoted backslashes, which depend on server settings. */
 const sqlTsvText = (e: string) =>
-  String.raw`replace(replace(replace(replace(${e}, '\', '\\'), chr(9), '\t'), chr(10), '\n'), chr(13), '\r')`;
+  `replace(replace(replace(replace(${e}, chr(92), chr(92) || chr(92)), chr(9), chr(92) || 't'), chr(10), chr(92) || 'n'), chr(13), chr(92) || 'r')`;
 
 /**
  * historyLines in SQL: an aggregate over `rows` (an alias with StoredProduct's columns) that
  * Postgres turns into the same text, so a statement that changes products can hand back their
- * history ready to insert, and no row has to be read into the service. Its bindings come from
- * historySqlBindings, in order. A test holds the two to the same text.
+ * history ready to insert, and no row has to be read into the service. A test holds the two
+ * to the same text. Every part of a line is non-null (string_agg would skip the line).
  */
-export function historyLinesSql(rows: string): string {
-  const num = (c: string) => `coalesce(${rows}.${c}, 0)::text`;
-  return `string_agg(?::text || ${sqlTsvText(`${rows}.supplier_product_id`)} || chr(9) || ${sqlTsvText(`coalesce(${rows}.sku, '')`)}
-      || chr(9) || ?::text || chr(9) || ${num('wholesale_price_micros')} || chr(9) || ${num('retail_price_micros')}
-      || chr(9) || ${num('stock')} || ?::text, '')`;
-}
-
-export function historySqlBindings(stamp: HistoryStamp): string[] {
+export function historyLinesSql(rows: string, stamp: HistoryStamp): { sql: string; bindings: string[] } {
   const { head, at, tail } = historyFrame(stamp);
-  return [head, at, tail];
+  const num = (c: string) => `coalesce(${rows}.${c}, 0)::text`;
+  return {
+    sql: `string_agg(?::text || ${sqlTsvText(`${rows}.supplier_product_id`)} || chr(9) || ${sqlTsvText(`coalesce(${rows}.sku, '')`)}
+      || chr(9) || ?::text || chr(9) || ${num('wholesale_price_micros')} || chr(9) || ${num('retail_price_micros')}
+      || chr(9) || ${num('stock')} || ?::text, '')`,
+    bindings: [head, at, tail],
+  };
 }
 
 /** Inserts history text made by historyLines or historyLinesSql. */

@@ -5,7 +5,8 @@
 -- spent 3.35 CPU-s on a 303k-row resync instead of 2.1-2.7 for the ones after. With half of
 -- each page free that first resync updates in place as well: bench/entity-sync.ts, first
 -- resync 0.55-0.59 → 0.70-0.71 of COPY (Postgres 2.07-2.24 CPU-s); first load unchanged
--- (0.66-0.74: the COPY side loads the same tables). Applies to pages written from now on.
+-- (0.66-0.74: the COPY side loads the same tables). Applies to pages written from now on, as
+-- in 0019.
 alter table entity_campaigns set (fillfactor = 50);
 alter table entity_ad_groups set (fillfactor = 50);
 alter table entity_ads set (fillfactor = 50);

@@ -7,6 +7,20 @@
  * quotes; text is always quoted, so an empty string, a space or the word NULL stay text. Pure.
  */
 
+import type { Knex } from 'knex';
+
+/**
+ * A JS array as one Postgres array parameter (`= any(?::text[])`, `unnest(?::int8[])`).
+ * knex expands a JS array in raw bindings into a list of parameters, one per element:
+ * for thousands of keys that costs knex, the driver and Postgres's planner far more than
+ * the query itself. A flat array of text and numbers goes as array text (arrayLiteral);
+ * anything else through node-postgres' own array preparation (its toPostgres hook).
+ */
+export function pgArray(values: readonly unknown[]): Knex.Value {
+  if (isLiteralArray(values)) return arrayLiteral(values);
+  return { toPostgres: (prepare: (v: unknown) => unknown) => prepare(values) } as unknown as Knex.Value;
+}
+
 /** The elements arrayLiteral takes; anything else (a Date, an object, a nested array) is left to node-postgres. */
 export type LiteralElement = string | number | boolean | null | undefined;
 

@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import copyStreams from 'pg-copy-streams';
 import type pg from 'pg';
-import { pgArray } from './postgres.ts';
+import { pgArray } from './array-literal.ts';
 
 export interface UpsertSpec<R> {
   table: string;

@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { freshPostgres, type FreshPostgres } from '../testing/test-stack.ts';
-import { pgArray } from './postgres.ts';
+import { pgArray } from './array-literal.ts';
 
 let pg: FreshPostgres;
 before(async () => {
@@ -44,10 +44,16 @@ test('pgArray: what Postgres reads back is exactly the JS array, for text that n
   });
 });
 
-test('pgArray: an array that is not flat text or numbers still goes through the driver (dates as timestamps)', async () => {
+test('pgArray: an array that is not flat text, numbers or booleans still goes through the driver (dates as timestamps)', async () => {
   const at = new Date('2026-11-24T10:00:00.123Z');
   const { rows } = await pg.db.raw(`select ?::timestamptz[] as at`, [pgArray([at, null])]);
   assert.deepEqual(rows[0].at, [at, null]);
+});
+
+test('pgArray: numbers that are not finite read back as node-postgres would send them', async () => {
+  const { rows } = await pg.db.raw(`select ?::float8[] as f`, [pgArray([Number.NaN, Infinity, -Infinity, -0])]);
+  assert.deepEqual(rows[0].f, [Number.NaN, Infinity, -Infinity, 0]);
+  await assert.rejects(pg.db.raw(`select ?::int8[] as i`, [pgArray([1e21])]), /out of range|invalid input/);
 });
 
 test('pgArray: one parameter for 10,000 keys, where a list of parameters would be one each', async () => {

@@ -1,6 +1,5 @@
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
-import { arrayLiteral, isLiteralArray } from './array-literal.ts';
 
 // int8 (micros, counts) as JS numbers: our values stay far below 2^53, and strings
 // for numbers leak into every comparison and JSON answer otherwise.
@@ -13,18 +12,6 @@ pg.types.setTypeParser(20, (v: string) => {
 pg.types.setTypeParser(1082, (v: string) => v);
 
 export type { Knex };
-
-/**
- * A JS array as one Postgres array parameter (`= any(?::text[])`, `unnest(?::int8[])`).
- * knex expands a JS array in raw bindings into a list of parameters, one per element:
- * for thousands of keys that costs knex, the driver and Postgres's planner far more than
- * the query itself. A flat array of text and numbers goes as array text (arrayLiteral);
- * anything else through node-postgres' own array preparation (its toPostgres hook).
- */
-export const pgArray = (values: readonly unknown[]): never =>
-  (isLiteralArray(values)
-    ? arrayLiteral(values)
-    : { toPostgres: (prepare: (v: unknown) => unknown) => prepare(values) }) as never;
 
 export interface PostgresOptions {
   url: string;

@@ -9,7 +9,8 @@
  * ClickHouse); failed, with failure_reason, from any of them.
  */
 import { randomUUID } from 'node:crypto';
-import { pgArray, type Knex } from '../db/postgres.ts';
+import type { Knex } from '../db/postgres.ts';
+import { pgArray } from '../db/array-literal.ts';
 import { enqueue } from '../db/outbox.ts';
 import { claim, queueDepth, type QueueSpec } from '../runtime/work-queue.ts';
 import type { ReportReady, ReportRequested } from '../events/contracts.ts';
