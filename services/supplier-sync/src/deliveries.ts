@@ -100,7 +100,7 @@ export async function queueMarketplaceUpdates(
     .join('marketplace_integrations as m', 'm.id', 'l.integration_id')
     .where('m.active', true)
     .where('l.supplier_id', supplierId)
-    // One array parameter, not 10,000 (knex's whereIn): see pgArray.
+    // One array parameter, not one per product (knex's whereIn): see pgArray.
     .whereRaw('l.supplier_product_id = any(?::text[])', [pgArray(changed.map((c) => c.row.supplier_product_id))])
     .select('l.integration_id', 'l.listing_id', 'l.supplier_product_id');
   if (listings.length === 0) return 0;
@@ -118,7 +118,7 @@ export async function queueMarketplaceUpdates(
         });
     return out;
   });
-  // In parts: a 10,000-product batch whose products have several listings each would pass
+  // In parts: a batch of thousands of products with several listings each would pass
   // Postgres's 65,535 parameters per statement in one insert (four per row).
   for (let i = 0; i < rows.length; i += OUTBOUND_ROWS_PER_INSERT)
     await db('marketplace_outbound').insert(rows.slice(i, i + OUTBOUND_ROWS_PER_INSERT));

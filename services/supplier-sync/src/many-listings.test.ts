@@ -13,7 +13,7 @@ import {
 } from '@adsync/shared/testing/test-stack';
 import { addBigBuySupplier, runJobNow } from './testing.ts';
 
-// A full default batch (10,000 products) whose products are each listed on two marketplaces:
+// 9,000 products, one default batch, each listed on two marketplaces:
 // a job owes 2 × 9,000 listing updates. The planned path (a full import) inserts them with four
 // values each, past the 65,535 parameters Postgres takes in one statement; the price job
 // queues them inside its update statement.
