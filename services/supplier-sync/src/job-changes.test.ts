@@ -56,3 +56,18 @@ test('ai_score follows its documented formula', () => {
   assert.equal(aiScore({ availability: 0, priceMean: 0, priceStdDev: 0, retail: null, wholesale: null }), 0);
   assert.equal(aiScore({ availability: 0.5, priceMean: 10, priceStdDev: 5, retail: 10, wholesale: 12 }), 35);
 });
+
+test('a product a batch names twice is planned once, with its last values', () => {
+  const changes = planChanges('supplier_api', new Map(), [
+    { productId: 'x', sku: 'X', name: 'first', currency: 'EUR', wholesalePrice: 1, retailPrice: 2, stock: 1 },
+    { productId: 'y', sku: 'Y', name: 'y', currency: 'EUR', wholesalePrice: 1, retailPrice: 2, stock: 1 },
+    { productId: 'x', sku: 'X', name: 'last', currency: 'EUR', wholesalePrice: 3, retailPrice: 4, stock: 9 },
+  ]);
+  assert.deepEqual(
+    changes.map((c) => [c.row.supplier_product_id, c.row.name, c.row.retail_price_micros, c.row.stock]),
+    [
+      ['x', 'last', 4_000_000, 9],
+      ['y', 'y', 2_000_000, 1],
+    ],
+  );
+});

@@ -49,7 +49,11 @@ export function planChanges(
   items: SupplierItem[],
 ): ProductChange[] {
   const out: ProductChange[] = [];
-  for (const item of items) {
+  // The last word on a product wins when a batch repeats it (pages can), and it is planned once:
+  // an upsert naming a key twice fails whole ("cannot affect row a second time").
+  const last = new Map<string, SupplierItem>();
+  for (const item of items) last.set(item.productId, item);
+  for (const item of last.values()) {
     const before = existing.get(item.productId);
     if (!before && jobType !== 'supplier_api') continue; // not imported: stock and price jobs leave it alone
     const currency = item.currency ?? before?.currency ?? 'EUR';

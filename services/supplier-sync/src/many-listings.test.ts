@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { startSandbox, type Sandbox, BIGBUY_API_KEY } from '@adsync/sandbox';
+import { startSandbox, supplierProduct, type Sandbox, BIGBUY_API_KEY } from '@adsync/sandbox';
 import { migrateClickHouse, migratePostgres } from '@adsync/shared/db/migrations';
 import { createSecretBox } from '@adsync/shared/crypto/secret-box';
 import {
@@ -86,4 +86,47 @@ test('a price job and a full import owing more listing updates than one statemen
   assert.ok((full.changed ?? 0) > PRODUCTS * 0.9, `${full.changed} products changed`);
   assert.equal(full.outbound, (await owed()) - before, 'every listing update the full import counted is queued');
   assert.ok((await owed('price')) - pricesBefore > PRODUCTS * 0.9 * 2, 'a price update for both listings of each');
+});
+
+test('a full import and a price job over several batches, two at a time, store every product as the supplier has it', async () => {
+  const ids = await addBigBuySupplier(pg.db, box, 'several batches', BIGBUY_API_KEY);
+  const deps = {
+    db: pg.db,
+    ch: ch.ch,
+    box,
+    log: testLogger('many-listings'),
+    supplierBaseUrl: () => sandbox.url,
+    policy: { maxAttempts: 3, backoff: { baseMs: 5, maxMs: 20 } },
+    batchSize: 2000, // five batches: four COPYed through staging (≥ 500 rows), the last one too
+  };
+  const run = (jobType: 'supplier_api' | 'price_update') => runJobNow(deps, ids, jobType);
+  /** Every stored product against the supplier's current answer; how many differ. */
+  const differing = async (columns: ('name' | 'retail' | 'stock')[]) => {
+    const rows: { supplier_product_id: string; name: string; retail_price_micros: number; stock: number }[] = await pg
+      .db('imported_products')
+      .where({ supplier_id: ids.supplierId })
+      .select('supplier_product_id', 'name', 'retail_price_micros', 'stock');
+    assert.equal(rows.length, PRODUCTS);
+    let off = 0;
+    for (const r of rows) {
+      const want = supplierProduct(sandbox.state, 'bigbuy', Number(r.supplier_product_id) - 10_000);
+      const got = { name: r.name, retail: r.retail_price_micros, stock: r.stock };
+      const expected = { name: want.name, retail: Math.round(want.retailPrice * 100) * 10_000, stock: want.stock };
+      if (columns.some((c) => got[c] !== expected[c])) off++;
+    }
+    return off;
+  };
+  assert.equal((await run('supplier_api')).created, PRODUCTS);
+  assert.equal(await differing(['name', 'retail', 'stock']), 0);
+
+  sandbox.state.supplierRound += 1; // prices and stock move: the next import merges every batch
+  const again = await run('supplier_api');
+  assert.equal(again.created, 0);
+  assert.ok((again.changed ?? 0) > PRODUCTS * 0.9, `${again.changed} products changed`);
+  assert.equal(await differing(['name', 'retail', 'stock']), 0);
+
+  sandbox.state.supplierRound += 1;
+  const prices = await run('price_update');
+  assert.ok((prices.changed ?? 0) > PRODUCTS * 0.9, `${prices.changed} prices changed`);
+  assert.equal(await differing(['retail']), 0);
 });

@@ -140,15 +140,17 @@ export async function runJob(deps: RunDeps, job: JobRow): Promise<Record<string,
       const changes = await upsertPlanned(tx, items);
       let outbound = 0;
       if (changes.length) {
-        await recordHistory(
-          deps.ch,
-          stamp,
-          changes.map((c) => c.row),
-        );
         outbound = await queueMarketplaceUpdates(
           tx,
           supplier.id,
           changes.filter((c) => !c.created),
+        );
+        // Last before the commit, as the stock and price statement does: a failure before it
+        // leaves no history point for a change rolled back.
+        await recordHistory(
+          deps.ch,
+          stamp,
+          changes.map((c) => c.row),
         );
       }
       return { changed: changes.length, created: changes.filter((c) => c.created).length, outbound };
