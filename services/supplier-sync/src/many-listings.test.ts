@@ -37,17 +37,20 @@ after(async () => {
   await pg?.drop();
 });
 
+/** What a job run directly needs, against this file's sandbox and databases. */
+const jobDeps = () => ({
+  db: pg.db,
+  ch: ch.ch,
+  box,
+  log: testLogger('many-listings'),
+  supplierBaseUrl: () => sandbox.url,
+  policy: { maxAttempts: 3, backoff: { baseMs: 5, maxMs: 20 } },
+});
+
 test('a price job and a full import owing more listing updates than one statement can carry queue every one of them', async () => {
   const ids = await addBigBuySupplier(pg.db, box, 'many listings', BIGBUY_API_KEY);
   const { accountId, supplierId } = ids;
-  const deps = {
-    db: pg.db,
-    ch: ch.ch,
-    box,
-    log: testLogger('many-listings'),
-    supplierBaseUrl: () => sandbox.url,
-    policy: { maxAttempts: 3, backoff: { baseMs: 5, maxMs: 20 } },
-  };
+  const deps = jobDeps();
   const run = (jobType: 'supplier_api' | 'price_update') => runJobNow(deps, ids, jobType);
   assert.equal((await run('supplier_api')).created, PRODUCTS);
   for (const marketplace of ['amazon', 'ebay']) {
@@ -90,15 +93,7 @@ test('a price job and a full import owing more listing updates than one statemen
 
 test('a full import and a price job over several batches, two at a time, store every product as the supplier has it', async () => {
   const ids = await addBigBuySupplier(pg.db, box, 'several batches', BIGBUY_API_KEY);
-  const deps = {
-    db: pg.db,
-    ch: ch.ch,
-    box,
-    log: testLogger('many-listings'),
-    supplierBaseUrl: () => sandbox.url,
-    policy: { maxAttempts: 3, backoff: { baseMs: 5, maxMs: 20 } },
-    batchSize: 2000, // five batches: four COPYed through staging (≥ 500 rows), the last one too
-  };
+  const deps = { ...jobDeps(), batchSize: 2000 }; // five batches, each large enough (≥ 500 rows) to be COPYed
   const run = (jobType: 'supplier_api' | 'price_update') => runJobNow(deps, ids, jobType);
   /** Every stored product against the supplier's current answer; how many differ. */
   const differing = async (columns: ('name' | 'retail' | 'stock')[]) => {

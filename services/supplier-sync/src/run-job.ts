@@ -190,9 +190,9 @@ export async function runJob(deps: RunDeps, job: JobRow): Promise<Record<string,
     await window.drain();
   }
   // Autovacuum analyses a grown table only after a while; until then the planner believes the
-  // supplier has a handful of products and plans the next stock or price job's batches for
-  // that (owned-update.ts keeps such a plan linear; with fresh statistics it is also the
-  // fastest), and the full import's reads of stored rows likewise.
+  // supplier has a handful of products and plans the next job's batches for that.
+  // owned-update.ts keeps a stock or price batch linear either way; fresh statistics let it,
+  // and the full import's reads of stored rows, take their fastest plan.
   if (counts.created >= 1000) await db.raw('analyze imported_products');
   log.info(counts, 'supplier job finished');
   return counts;
