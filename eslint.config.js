@@ -2,7 +2,15 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['.stack/**', 'node_modules/**', '**/node_modules/**', '**/dist/**'] },
+  {
+    ignores: [
+      '.stack/**',
+      'node_modules/**',
+      '**/node_modules/**',
+      '**/dist/**',
+      'packages/amazon-models/src/types/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
