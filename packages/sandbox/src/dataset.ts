@@ -89,7 +89,8 @@ const MARKETPLACES = [
     region: 'NA',
   },
   {
-    countryCode: 'GB',
+    // Amazon's Profiles model names the United Kingdom UK, not ISO's GB.
+    countryCode: 'UK',
     currencyCode: 'GBP',
     timezone: 'Europe/London',
     marketplaceStringId: 'A1F83G8C2ARO7P',
@@ -269,6 +270,26 @@ export interface Profile {
   };
 }
 
+/** An Amazon DSP advertiser's delivery tree: orders (DSP campaigns), their line items and creatives. */
+export interface DspAdvertiser {
+  advertiserId: string;
+  name: string;
+  orders: {
+    orderId: string;
+    name: string;
+    budget: number;
+    startDate: string;
+    endDate: string;
+    lineItems: {
+      lineItemId: string;
+      name: string;
+      type: string;
+      budget: number;
+      creatives: { creativeId: string; name: string; type: string; size: string }[];
+    }[];
+  }[];
+}
+
 export interface Change {
   kind: string;
   profileId: string;
@@ -292,6 +313,44 @@ export class Dataset {
     this.seed = seed >>> 0;
     this.scale = { ...DEFAULT_SCALE, ...scale };
     this.epochMs = epochMs;
+  }
+
+  /**
+   * The DSP advertiser a profile's authorisation reaches, with two orders of two line
+   * items of two creatives each: enough to give every DSP report grain several rows.
+   */
+  dspAdvertisers(p: number): DspAdvertiser[] {
+    const seed = this.seed;
+    const num = (key: string, digits: number) =>
+      String(10 ** (digits - 1) + (hash32(seed, key) % (9 * 10 ** (digits - 1))));
+    const advertiserId = num(`dsp:${p}`, 12);
+    const start = new Date(this.epochMs - 120 * 86_400_000).toISOString().slice(0, 10);
+    const end = new Date(this.epochMs + 240 * 86_400_000).toISOString().slice(0, 10);
+    return [
+      {
+        advertiserId,
+        name: `Sandbox DSP advertiser ${p + 1}`,
+        orders: [0, 1].map((o) => ({
+          orderId: num(`dsp:${p}:o${o}`, 13),
+          name: `Order ${titleWords(seed, `dsp:${p}:o${o}`, 2)} ${o + 1}`,
+          budget: intBetween(seed, `dsp:${p}:o${o}:b`, 5_000, 50_000),
+          startDate: start,
+          endDate: end,
+          lineItems: [0, 1].map((l) => ({
+            lineItemId: num(`dsp:${p}:o${o}:l${l}`, 13),
+            name: `Line item ${titleWords(seed, `dsp:${p}:o${o}:l${l}`, 2)} ${l + 1}`,
+            type: pick(seed, `dsp:${p}:o${o}:l${l}:t`, ['STANDARD_DISPLAY', 'VIDEO', 'AAP_MOBILE_APP']),
+            budget: intBetween(seed, `dsp:${p}:o${o}:l${l}:b`, 1_000, 10_000),
+            creatives: [0, 1].map((c) => ({
+              creativeId: num(`dsp:${p}:o${o}:l${l}:c${c}`, 13),
+              name: `Creative ${c + 1} of line item ${l + 1}`,
+              type: c === 0 ? 'IMAGE' : 'VIDEO',
+              size: c === 0 ? '300x250' : '1920x1080',
+            })),
+          })),
+        })),
+      },
+    ];
   }
 
   profiles(): Profile[] {

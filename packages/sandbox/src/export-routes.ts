@@ -14,7 +14,7 @@ import type { ServerResponse } from 'node:http';
 import { route, send, type Route } from './http-kit.ts';
 import type { SandboxState } from './state.ts';
 import type { AdProductKind, Entity, EntityKind } from './dataset.ts';
-import type { Endpoint, JsonSchema } from './amazon/endpoint.ts';
+import type { Endpoint } from './amazon/endpoint.ts';
 import { exported } from './amazon/views.ts';
 
 export const EXPORT_TYPES = {
@@ -126,47 +126,14 @@ function targetMatches(e: Entity, row: Record<string, unknown>, f: ExportFilters
   return true;
 }
 
-const arrayOf = (items: JsonSchema, max: number): JsonSchema => ({ type: 'array', minItems: 1, maxItems: max, items });
-
 export function exportEndpoints(state: SandboxState): Endpoint[] {
   const endpoints: Endpoint[] = [];
   for (const type of Object.keys(EXPORT_TYPES) as ExportType[]) {
-    const media = EXPORT_TYPES[type].media;
-    const props: Record<string, JsonSchema> = {
-      adProductFilter: arrayOf({ type: 'string', enum: Object.keys(PRODUCTS) }, 3),
-      stateFilter: arrayOf({ type: 'string', enum: ['ENABLED', 'PAUSED', 'ARCHIVED'] }, 3),
-    };
-    if (type === 'targets') {
-      props.negativeFilter = arrayOf({ type: 'boolean' }, 2);
-      props.targetLevelFilter = arrayOf({ type: 'string', enum: ['AD_GROUP', 'CAMPAIGN'] }, 2);
-      props.targetTypeFilter = arrayOf(
-        {
-          type: 'string',
-          enum: [
-            'AUDIENCE',
-            'AUTO',
-            'CONTENT_CATEGORY',
-            'KEYWORD',
-            'PRODUCT',
-            'PRODUCT_AUDIENCE',
-            'PRODUCT_CATEGORY',
-            'PRODUCT_CATEGORY_AUDIENCE',
-            'THEME',
-          ],
-        },
-        9,
-      );
-    }
     endpoints.push({
       method: 'POST',
       path: `/${type}/export`,
-      family: 'legacy',
       doc: 'en-us/guides/exports/get-started.md',
       summary: `export ${type}`,
-      contentTypes: [media],
-      produces: media,
-      optionalBody: true,
-      body: { type: 'object', properties: props },
       handle: (ctx) => {
         const b = ctx.body as Partial<ExportFilters>;
         const filters: ExportFilters = {
@@ -197,14 +164,13 @@ export function exportEndpoints(state: SandboxState): Endpoint[] {
         }
         state.exports.set(exportId, e);
         state.counters.exportsCreated++;
-        ctx.ok({ exportId, status: 'PROCESSING' }, media, 202);
+        ctx.ok({ exportId, status: 'PROCESSING' });
       },
     });
   }
   endpoints.push({
     method: 'GET',
     path: '/exports/{exportId}',
-    family: 'legacy',
     doc: 'en-us/guides/exports/get-started.md ("Checking export status")',
     summary: 'export status',
     handle: async (ctx) => {
@@ -216,7 +182,8 @@ export function exportEndpoints(state: SandboxState): Endpoint[] {
       if (!accept.split(',').some((a) => a.split(';')[0]!.trim() === media.toLowerCase()))
         return ctx.fail(406, `Accept must be ${media} for this export`);
       const base = { exportId: e.exportId, createdAt: new Date(e.createdAt).toISOString() };
-      if (state.now().getTime() - e.createdAt < e.durationMs) return ctx.ok({ ...base, status: 'PROCESSING' }, media);
+      if (state.now().getTime() - e.createdAt < e.durationMs)
+        return ctx.ok({ ...base, status: 'PROCESSING' }, { mediaType: media });
       if (e.failed)
         return ctx.ok(
           {
@@ -227,7 +194,7 @@ export function exportEndpoints(state: SandboxState): Endpoint[] {
               message: 'The export failed due to an internal error. Please retry.',
             },
           },
-          media,
+          { mediaType: media },
         );
       await (e.building ??= buildExport(state, e));
       // Every status read signs a fresh URL, valid for an hour.
@@ -242,7 +209,7 @@ export function exportEndpoints(state: SandboxState): Endpoint[] {
           url: `${state.baseUrl()}/_download/exports/${e.exportId}.json.gz?X-Amz-Date=${signedAt}&X-Amz-Signature=${sig}`,
           urlExpiresAt: new Date(signedAt + 3600_000).toISOString(),
         },
-        media,
+        { mediaType: media },
       );
     },
   });

@@ -1,5 +1,6 @@
 /** Just enough HTTP plumbing for a server whose whole point is exact wire formats. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ModelOperation } from '@adsync/amazon-models/operations';
 
 export interface Req {
   method: string;
@@ -18,8 +19,8 @@ export interface Route {
   pattern: RegExp;
   keys: string[];
   handler: Handler;
-  /** How the API behind this route writes errors (Amazon endpoints only). */
-  family?: 'legacy' | 'spV3' | 'reporting';
+  /** The Amazon model operation this route plays (Amazon endpoints only). */
+  op?: ModelOperation;
 }
 
 export function route(method: string, path: string, handler: Handler): Route {

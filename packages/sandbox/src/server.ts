@@ -7,8 +7,9 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import type { ModelOperation } from '@adsync/amazon-models/operations';
 import { AMC_DOCUMENTED, amcRoutes } from './amc-routes.ts';
-import { STREAM_DOCUMENTED, streamRoutes, type PublishOptions, type PublishResult } from './stream-routes.ts';
+import { streamRoutes, type PublishOptions, type PublishResult } from './stream-routes.ts';
 import type { StreamRecord } from './stream-data.ts';
 import { supplierRoutes } from './supplier-routes.ts';
 import {
@@ -23,7 +24,8 @@ import { SandboxState } from './state.ts';
 import { parseFaults, type Faults } from './faults.ts';
 import type { AdProductKind, EntityKind, Scale } from './dataset.ts';
 import { authorise, lwaRoutes, LWA_DOCUMENTED } from './amazon/gateway.ts';
-import { endpointRoutes, errorBody, openApiOf, type Endpoint } from './amazon/endpoint.ts';
+import { endpointRoutes, isRefusal, operationOf, sendError, type Endpoint } from './amazon/endpoint.ts';
+import { sandboxOpenApi } from './amazon/openapi-document.ts';
 import { entityEndpoints } from './amazon/entity-routes.ts';
 import { reportDownloadRoutes, reportingEndpoints } from './amazon/reporting-routes.ts';
 import { checkCreateReport } from './amazon/report-contract.ts';
@@ -36,6 +38,11 @@ export interface SandboxOptions {
   faults?: Partial<Faults>;
   port?: number;
   host?: string;
+  /**
+   * Hold every answer of an Amazon operation to Amazon's model (default on). What is off
+   * the model is recorded; close() then rejects, so the test that started the sandbox fails.
+   */
+  strict?: boolean;
   /** The SQS endpoint Marketing Stream delivers to (ElasticMQ locally); without it subscriptions fail provisioning. */
   sqsEndpoint?: string;
   /** The base URL others reach the sandbox at, for the URLs it hands out (downloads, SubscribeURL); default: where it listens. */
@@ -72,7 +79,8 @@ const VIEWS: Record<
   sbV3: (s, p, _product, kind) => [...s.dataset.all('sb', kind, p)].map(view.sbV3),
   sd: (s, p, _product, kind) => [...s.dataset.all('sd', kind, p)].map((e) => view.sd(e, false)),
   sdExtended: (s, p, _product, kind) => [...s.dataset.all('sd', kind, p)].map((e) => view.sd(e, true)),
-  budgetRule: (s, p, product) => [...s.dataset.all(product, 'budgetRule', p)].map(view.budgetRule),
+  budgetRule: (s, p, product) =>
+    [...s.dataset.all(product, 'budgetRule', p)].map((e) => view.budgetRule(e, product as 'sp' | 'sb' | 'sd')),
 };
 
 function controlRoutes(state: SandboxState, endpoints: Endpoint[]): Route[] {
@@ -129,12 +137,15 @@ function controlRoutes(state: SandboxState, endpoints: Endpoint[]): Route[] {
       send(
         res,
         200,
-        openApiOf(
-          [...endpoints, ...AMC_DOCUMENTED, ...STREAM_DOCUMENTED, LWA_DOCUMENTED],
+        sandboxOpenApi(
+          endpoints.map(operationOf),
+          [...AMC_DOCUMENTED, LWA_DOCUMENTED],
           'Amazon Ads API as the adsync sandbox plays it',
         ),
       ),
     ),
+    // Answers the sandbox gave outside Amazon's models (strict mode), newest last.
+    route('GET', '/_sandbox/violations', (_req, res) => send(res, 200, { violations: state.violations })),
     route('GET', '/_sandbox/totals', (req, res) => {
       const r = state.reports.get(req.query.get('reportId') ?? '');
       if (!r?.totals) return send(res, 404, { error: 'no completed report with that id' });
@@ -195,23 +206,28 @@ function controlRoutes(state: SandboxState, endpoints: Endpoint[]): Route[] {
 
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
   const state = new SandboxState(opts.seed ?? 42, opts.scale ?? {}, opts.faults ?? {});
-  const gate = (req: Req, res: ServerResponse, needScope: boolean) => authorise(state, req, res, needScope);
-  const endpoints = [...entityEndpoints(state), ...exportEndpoints(state), ...reportingEndpoints(state)];
-  const stream = streamRoutes(
-    state,
-    (req, res) => {
-      const a = gate(req, res, true);
-      return a === false ? false : { profileId: a.profileId, profile: a.profile };
-    },
-    { sqsEndpoint: opts.sqsEndpoint },
-  );
+  state.strict = opts.strict ?? true;
+  const gate = (req: Req, needScope: boolean) => authorise(state, req, needScope);
+  const stream = streamRoutes(state, { sqsEndpoint: opts.sqsEndpoint });
+  const endpoints = [
+    ...entityEndpoints(state),
+    ...exportEndpoints(state),
+    ...reportingEndpoints(state),
+    ...stream.endpoints,
+  ];
   const routes = [
     ...controlRoutes(state, endpoints),
     ...lwaRoutes(state),
     ...endpointRoutes(state, endpoints, gate),
     ...reportDownloadRoutes(state),
     ...exportDownloadRoutes(state),
-    ...amcRoutes(state, (req, res) => gate(req, res, false) !== false),
+    // AMC has no model here; its refusals are the universal format of errors.md, as its guides show.
+    ...amcRoutes(state, (req, res) => {
+      const who = gate(req, false);
+      if (!isRefusal(who)) return true;
+      sendError(state, res, null, who.status, who.problem);
+      return false;
+    }),
     ...stream.routes,
     ...supplierRoutes(state),
   ];
@@ -226,6 +242,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         ? raw.headers['amazon-advertising-api-scope']
         : null;
     let injected: '429' | '5xx' | null = null;
+    let op: ModelOperation | null = null;
     res.on('finish', () =>
       state.log({
         at: Date.now(),
@@ -241,13 +258,13 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       try {
         body = await readBody(raw);
       } catch {
-        return send(res, 413, errorBody('legacy', 413, 'request body too large'));
+        return sendError(state, res, null, 413, 'request body too large');
       }
       const found = match(routes, raw.method ?? 'GET', url.pathname);
       state.counters.requests++;
       if (state.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, state.faults.latencyMs));
-      if (!found) return send(res, 404, errorBody('legacy', 404, `no such resource: ${raw.method} ${url.pathname}`));
-      const family = found.route.family ?? 'legacy';
+      if (!found) return sendError(state, res, null, 404, `no such resource: ${raw.method} ${url.pathname}`);
+      op = found.route.op ?? null;
       if (!UNFAULTED.test(url.pathname)) {
         const roll = state.draw();
         if (roll < state.faults.rate429) {
@@ -256,13 +273,13 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
           // Amazon's report creation throttles without telling when to come back.
           if (!(raw.method === 'POST' && url.pathname === '/reporting/reports'))
             res.setHeader('Retry-After', String(state.faults.retryAfterSec));
-          return send(res, 429, errorBody(family, 429, 'Too Many Requests'));
+          return sendError(state, res, op, 429, 'Too Many Requests');
         }
         if (roll < state.faults.rate429 + state.faults.rate5xx) {
           injected = '5xx';
           state.counters.injected5xx++;
           const status = [500, 502, 503][Math.floor(state.draw() * 3)]!;
-          return send(res, status, errorBody(family, status, 'The server encountered an error. Please retry.'));
+          return sendError(state, res, op, status, 'The server encountered an error. Please retry.');
         }
       }
       const req: Req = {
@@ -276,7 +293,13 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       };
       await found.route.handler(req, res);
     } catch (err) {
-      if (!res.headersSent) send(res, 500, errorBody('legacy', 500, (err as Error).message));
+      // A handler that throws is a sandbox bug, whatever Amazon would say: always a violation.
+      state.recordViolation({
+        operation: op ? `${op.model}.${op.operationId}` : `${raw.method} ${url.pathname}`,
+        status: 500,
+        problems: [`the handler threw: ${(err as Error).stack ?? err}`],
+      });
+      if (!res.headersSent) sendError(state, res, op, 500, (err as Error).message);
       else res.destroy(err as Error);
     }
   });
@@ -293,10 +316,19 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       state.faults = { ...state.faults, ...f };
     },
     stream: { publish: stream.publish, expected: stream.expected },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
+    close: async () => {
+      await new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
         server.close((err) => (err ? reject(err) : resolve()));
-      }),
+      });
+      if (state.strict && state.violations.length > 0)
+        throw new Error(
+          `the sandbox answered outside Amazon's models ${state.violations.length} time(s):\n` +
+            state.violations
+              .slice(0, 10)
+              .map((v) => `  ${v.operation} ${v.status}: ${v.problems.join('; ')}`)
+              .join('\n'),
+        );
+    },
   };
 }

@@ -58,6 +58,9 @@ export class SandboxState {
     exportsCreated: 0,
     downloads: 0,
   };
+  /** Hold answers to Amazon's models (server.ts); what was off them, for the test that started the sandbox. */
+  strict = true;
+  readonly violations: { at: string; operation: string; status: number; problems: string[] }[] = [];
   /** Shifts the sandbox clock, so tests can expire tokens and URLs without waiting. */
   clockOffsetMs = 0;
   private faultCounter = 0;
@@ -92,6 +95,15 @@ export class SandboxState {
   log(entry: RequestLogEntry): void {
     this.requestLog.push(entry);
     if (this.requestLog.length > 20_000) this.requestLog.splice(0, 10_000);
+  }
+
+  /** An answer off Amazon's model: kept for the test (close() fails on it) and said once on stderr. */
+  recordViolation(v: { operation: string; status: number; problems: string[] }): void {
+    const first = !this.violations.some((x) => x.operation === v.operation && x.problems[0] === v.problems[0]);
+    this.violations.push({ at: new Date().toISOString(), ...v });
+    if (this.violations.length > 1000) this.violations.splice(0, 500);
+    if (first)
+      console.error(`[sandbox] answer outside Amazon's model: ${v.operation} ${v.status}: ${v.problems.join('; ')}`);
   }
 
   countProfileCall(profileId: string): void {

@@ -8,11 +8,10 @@
  * duplicates, revisions and out-of-order delivery as knobs — and remembers exactly what it sent.
  */
 import { randomUUID } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
 import { GetQueueUrlCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { route, send, jsonBody, type Req, type Route } from './http-kit.ts';
+import { route, send, jsonBody, type Route } from './http-kit.ts';
 import type { SandboxState } from './state.ts';
-import type { Documented } from './amazon/endpoint.ts';
+import type { Endpoint } from './amazon/endpoint.ts';
 import { hash32 } from './hash-random.ts';
 import {
   HOUR_MS,
@@ -64,9 +63,6 @@ export const newStreamState = (): StreamState => ({
   duplicatesSent: 0,
 });
 
-const streamError = (res: ServerResponse, status: number, code: string, message: string) =>
-  send(res, status, { code, message });
-
 const view = (s: StreamSubscription) => ({
   subscriptionId: s.subscriptionId,
   clientRequestToken: s.clientRequestToken,
@@ -79,49 +75,6 @@ const view = (s: StreamSubscription) => ({
   updatedDate: s.updatedDate,
 });
 
-export const STREAM_DOCUMENTED: Documented[] = [
-  {
-    method: 'POST',
-    path: '/streams/subscriptions',
-    summary: 'create a subscription',
-    doc: 'en-us/guides/amazon-marketing-stream/managing-subscriptions.md',
-    bodyDoc: {
-      type: 'object',
-      required: ['clientRequestToken', 'dataSetId', 'destinationArn'],
-      properties: {
-        clientRequestToken: { type: 'string', minLength: 22, maxLength: 36 },
-        dataSetId: { type: 'string', enum: [...STREAM_DATASETS] },
-        destinationArn: { type: 'string', minLength: 20, maxLength: 2048 },
-        notes: { type: 'string', maxLength: 128 },
-      },
-    },
-    contentTypes: [STREAM_MEDIA_TYPE],
-  },
-  {
-    method: 'GET',
-    path: '/streams/subscriptions',
-    summary: 'list subscriptions',
-    doc: 'managing-subscriptions.md',
-    query: { maxResults: { type: 'integer' }, startingToken: { type: 'string' } },
-  },
-  {
-    method: 'GET',
-    path: '/streams/subscriptions/{subscriptionId}',
-    summary: 'get a subscription',
-    doc: 'managing-subscriptions.md',
-  },
-  {
-    method: 'PUT',
-    path: '/streams/subscriptions/{subscriptionId}',
-    summary: 'archive a subscription',
-    doc: 'managing-subscriptions.md',
-    bodyDoc: {
-      type: 'object',
-      properties: { status: { type: 'string', enum: ['ARCHIVED'] }, notes: { type: 'string' } },
-    },
-  },
-];
-
 export interface StreamOptions {
   /** The SQS endpoint the advertiser's queues live on (ElasticMQ locally). */
   sqsEndpoint?: string;
@@ -129,9 +82,15 @@ export interface StreamOptions {
 
 export function streamRoutes(
   state: SandboxState,
-  gate: (req: Req, res: ServerResponse) => { profileId: string | null; profile: number | null } | false,
   opts: StreamOptions,
-): { routes: Route[]; publish: (o: PublishOptions) => Promise<PublishResult>; expected: () => StreamRecord[] } {
+): {
+  /** The subscriptions API (Amazon's model: AmazonMarketingStream_prod_3p). */
+  endpoints: Endpoint[];
+  /** SNS's SubscribeURL and the sandbox's own publish controls. */
+  routes: Route[];
+  publish: (o: PublishOptions) => Promise<PublishResult>;
+  expected: () => StreamRecord[];
+} {
   const st = state.stream;
   const sqs = opts.sqsEndpoint
     ? new SQSClient({
@@ -258,130 +217,127 @@ export function streamRoutes(
     return { records, messages: sent, fromHour: new Date(startMs).toISOString(), hours };
   };
 
-  const routes: Route[] = [
-    route('POST', '/streams/subscriptions', async (req, res) => {
-      const who = gate(req, res);
-      if (!who) return;
-      const ct = String(req.headers['content-type'] ?? '').toLowerCase();
-      if (ct && !ct.startsWith(STREAM_MEDIA_TYPE.toLowerCase()) && !ct.startsWith('application/json'))
-        return streamError(res, 415, '415', `Content-Type must be ${STREAM_MEDIA_TYPE}`);
-      const b = jsonBody<Record<string, unknown>>(req);
-      if (!b || typeof b !== 'object' || Array.isArray(b))
-        return streamError(res, 400, '400', 'request body is not a JSON object');
-      const token = b.clientRequestToken;
-      if (typeof token !== 'string' || token.length < 22 || token.length > 36)
-        return streamError(res, 400, '400', 'clientRequestToken must be a string of 22 to 36 characters');
-      if (typeof b.dataSetId !== 'string' || !(STREAM_DATASETS as readonly string[]).includes(b.dataSetId))
-        return streamError(
-          res,
-          400,
-          '400',
-          `dataSetId ${String(b.dataSetId)} is not supported; use one of ${STREAM_DATASETS.join(', ')}`,
+  const doc = 'en-us/guides/amazon-marketing-stream/managing-subscriptions.md';
+  const owned = (id: unknown, profileId: string | null) => {
+    const s = st.subscriptions.get(String(id));
+    return s && s.profileId === profileId ? s : null;
+  };
+  const endpoints: Endpoint[] = [
+    {
+      method: 'POST',
+      path: '/streams/subscriptions',
+      doc,
+      summary: 'create a subscription',
+      handle: async (ctx) => {
+        const b = ctx.body as {
+          clientRequestToken: string;
+          dataSetId: string;
+          destinationArn?: string;
+          destination?: { sqsDestination?: { queueArn?: string }; firehoseDestination?: unknown };
+          notes?: string;
+        };
+        const token = b.clientRequestToken;
+        if (!(STREAM_DATASETS as readonly string[]).includes(b.dataSetId))
+          return ctx.fail(400, {
+            message: `dataSetId ${b.dataSetId} is not supported; use one of ${STREAM_DATASETS.join(', ')}`,
+            location: '$.dataSetId',
+          });
+        const arn = b.destinationArn ?? b.destination?.sqsDestination?.queueArn;
+        if (typeof arn !== 'string' || !ARN.test(arn))
+          return ctx.fail(400, {
+            message: 'destinationArn must be the ARN of an SQS queue (arn:aws:sqs:<region>:<account>:<queue>)',
+            location: '$.destinationArn',
+          });
+        // "Should request be re-tried, the caller should supply the same value."
+        const same = [...st.subscriptions.values()].find(
+          (s) => s.clientRequestToken === token && s.profileId === ctx.profileId,
         );
-      const arn =
-        typeof b.destinationArn === 'string'
-          ? b.destinationArn
-          : ((b.destination as { sqsDestination?: { queueArn?: unknown } } | undefined)?.sqsDestination?.queueArn as
-              string | undefined);
-      if (typeof arn !== 'string' || arn.length < 20 || arn.length > 2048 || !ARN.test(arn))
-        return streamError(
-          res,
-          400,
-          '400',
-          'destinationArn must be the ARN of an SQS queue (arn:aws:sqs:<region>:<account>:<queue>)',
+        if (same) return ctx.ok({ clientRequestToken: token, subscriptionId: same.subscriptionId });
+        const clash = [...st.subscriptions.values()].find(
+          (s) =>
+            s.profileId === ctx.profileId &&
+            s.dataSetId === b.dataSetId &&
+            s.destinationArn === arn &&
+            s.status !== 'ARCHIVED',
         );
-      if (b.notes !== undefined && (typeof b.notes !== 'string' || b.notes.length > 128))
-        return streamError(res, 400, '400', 'notes must be a string of at most 128 characters');
-      // "Should request be re-tried, the caller should supply the same value."
-      const same = [...st.subscriptions.values()].find(
-        (s) => s.clientRequestToken === token && s.profileId === who.profileId,
-      );
-      if (same)
-        return send(res, 200, { clientRequestToken: token, subscriptionId: same.subscriptionId }, STREAM_MEDIA_TYPE);
-      const clash = [...st.subscriptions.values()].find(
-        (s) =>
-          s.profileId === who.profileId &&
-          s.dataSetId === b.dataSetId &&
-          s.destinationArn === arn &&
-          s.status !== 'ARCHIVED',
-      );
-      if (clash)
-        return streamError(
-          res,
-          409,
-          '409',
-          'Cannot have more than one subscription per advertiser, dataSetId, & destination combination',
-        );
-      const now = state.now().toISOString();
-      const s: StreamSubscription = {
-        subscriptionId: `amzn1.fead.cs1.${randomUUID().replace(/-/g, '')}`,
-        clientRequestToken: token,
-        profileId: who.profileId!,
-        profileIndex: who.profile!,
-        dataSetId: b.dataSetId as StreamDataset,
-        destinationArn: arn,
-        ...(typeof b.notes === 'string' ? { notes: b.notes } : {}),
-        status: 'PROVISIONING',
-        createdDate: now,
-        updatedDate: now,
-        confirmationToken: randomUUID().replace(/-/g, '') + randomUUID().replace(/-/g, ''),
-      };
-      st.subscriptions.set(s.subscriptionId, s);
-      try {
-        await confirmAfterCreate(s);
-      } catch {
-        s.status = 'FAILED_PROVISIONING';
-      }
-      send(res, 200, { clientRequestToken: token, subscriptionId: s.subscriptionId }, STREAM_MEDIA_TYPE);
-    }),
-    route('GET', '/streams/subscriptions', (req, res) => {
-      const who = gate(req, res);
-      if (!who) return;
-      const max = Number(req.query.get('maxResults') ?? 5000);
-      if (!Number.isInteger(max) || max < 1 || max > 5000)
-        return streamError(res, 400, '400', 'maxResults must be an integer from 1 to 5000');
-      const all = [...st.subscriptions.values()].filter((s) => s.profileId === who.profileId);
-      const start = Number(Buffer.from(req.query.get('startingToken') ?? '', 'base64url').toString() || 0) || 0;
-      send(
-        res,
-        200,
-        {
+        if (clash)
+          return ctx.fail(
+            409,
+            'Cannot have more than one subscription per advertiser, dataSetId, & destination combination',
+          );
+        const now = state.now().toISOString();
+        const s: StreamSubscription = {
+          subscriptionId: `amzn1.fead.cs1.${randomUUID().replace(/-/g, '')}`,
+          clientRequestToken: token,
+          profileId: ctx.profileId!,
+          profileIndex: ctx.profile!,
+          dataSetId: b.dataSetId as StreamDataset,
+          destinationArn: arn,
+          ...(typeof b.notes === 'string' ? { notes: b.notes } : {}),
+          status: 'PROVISIONING',
+          createdDate: now,
+          updatedDate: now,
+          confirmationToken: randomUUID().replace(/-/g, '') + randomUUID().replace(/-/g, ''),
+        };
+        st.subscriptions.set(s.subscriptionId, s);
+        try {
+          await confirmAfterCreate(s);
+        } catch {
+          s.status = 'FAILED_PROVISIONING';
+        }
+        ctx.ok({ clientRequestToken: token, subscriptionId: s.subscriptionId });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/streams/subscriptions',
+      doc,
+      summary: 'list subscriptions',
+      handle: (ctx) => {
+        const max = Number(ctx.query.maxResults ?? 5000);
+        const all = [...st.subscriptions.values()].filter((s) => s.profileId === ctx.profileId);
+        const raw = String(ctx.query.startingToken ?? '');
+        const start = raw ? Number(Buffer.from(raw, 'base64url').toString()) : 0;
+        if (!Number.isInteger(start) || start < 0)
+          return ctx.fail(400, { message: 'startingToken is invalid', location: 'query.startingToken' });
+        ctx.ok({
           subscriptions: all.slice(start, start + max).map(view),
           ...(start + max < all.length ? { nextToken: Buffer.from(String(start + max)).toString('base64url') } : {}),
-        },
-        STREAM_MEDIA_TYPE,
-      );
-    }),
-    route('GET', '/streams/subscriptions/{subscriptionId}', (req, res) => {
-      const who = gate(req, res);
-      if (!who) return;
-      const s = st.subscriptions.get(req.params.subscriptionId!);
-      if (!s || s.profileId !== who.profileId)
-        return streamError(res, 404, '404', `Subscription ${req.params.subscriptionId} not found`);
-      send(res, 200, { subscription: view(s) }, STREAM_MEDIA_TYPE);
-    }),
-    route('PUT', '/streams/subscriptions/{subscriptionId}', (req, res) => {
-      const who = gate(req, res);
-      if (!who) return;
-      const s = st.subscriptions.get(req.params.subscriptionId!);
-      if (!s || s.profileId !== who.profileId)
-        return streamError(res, 404, '404', `Subscription ${req.params.subscriptionId} not found`);
-      const b = jsonBody<Record<string, unknown>>(req);
-      if (!b || typeof b !== 'object' || Array.isArray(b))
-        return streamError(res, 400, '400', 'request body is not a JSON object');
-      if (b.status !== undefined && b.status !== 'ARCHIVED')
-        return streamError(res, 400, '400', 'status may only be set to ARCHIVED');
-      if (b.notes !== undefined && (typeof b.notes !== 'string' || b.notes.length > 128))
-        return streamError(res, 400, '400', 'notes must be a string of at most 128 characters');
-      if (b.status === 'ARCHIVED') {
-        if (s.status !== 'ACTIVE') return streamError(res, 400, '400', 'Only ACTIVE subscriptions can be archived');
-        s.status = 'ARCHIVED';
-      }
-      if (typeof b.notes === 'string') s.notes = b.notes;
-      s.updatedDate = state.now().toISOString();
-      res.writeHead(200, { 'content-length': 0 });
-      res.end();
-    }),
+        });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/streams/subscriptions/{subscriptionId}',
+      doc,
+      summary: 'get a subscription',
+      handle: (ctx) => {
+        const s = owned(ctx.req.params.subscriptionId, ctx.profileId);
+        if (!s) return ctx.fail(404, `Subscription ${ctx.req.params.subscriptionId} not found`);
+        ctx.ok({ subscription: view(s) });
+      },
+    },
+    {
+      method: 'PUT',
+      path: '/streams/subscriptions/{subscriptionId}',
+      doc,
+      summary: 'archive a subscription, or change its notes',
+      handle: (ctx) => {
+        const s = owned(ctx.req.params.subscriptionId, ctx.profileId);
+        if (!s) return ctx.fail(404, `Subscription ${ctx.req.params.subscriptionId} not found`);
+        const b = ctx.body as { status?: 'ARCHIVED'; notes?: string };
+        if (b.status === 'ARCHIVED') {
+          if (s.status !== 'ACTIVE') return ctx.fail(400, 'Only ACTIVE subscriptions can be archived');
+          s.status = 'ARCHIVED';
+        }
+        if (typeof b.notes === 'string') s.notes = b.notes;
+        s.updatedDate = state.now().toISOString();
+        ctx.ok(undefined);
+      },
+    },
+  ];
+
+  const routes: Route[] = [
     // SNS's SubscribeURL (sns.<region>.amazonaws.com/?Action=ConfirmSubscription&TopicArn=…&Token=…).
     route('GET', '/_sns/', (req, res) => {
       const token = req.query.get('Token');
@@ -426,7 +382,7 @@ export function streamRoutes(
     route('GET', '/_sandbox/stream/expected', (_req, res) => send(res, 200, { records: expected() })),
   ];
   const expected = () => [...st.sent.values()];
-  return { routes, publish, expected };
+  return { endpoints, routes, publish, expected };
 }
 
 export interface PublishOptions {

@@ -1,70 +1,28 @@
 /**
- * One declaration per Amazon endpoint the sandbox plays: method, path, the media
- * types Amazon accepts, the body and query schema, the error family it answers
- * in, and the page of Amazon's docs it follows. A single pipeline then does what
- * Amazon's front door does, in its order — authorisation, profile scope, media
- * type, JSON, schema — so a malformed request gets Amazon's 4xx, never a 5xx, and
- * the same declarations produce the OpenAPI document the fuzzer runs from.
+ * One declaration per Amazon operation the sandbox plays: its method and path (as
+ * Amazon's model spells them), the guide page it also follows, and a handler. What
+ * the operation accepts and answers is not declared here: it is Amazon's model of
+ * the operation (packages/amazon-models), plus the documented leniencies
+ * (leniencies.ts). One pipeline does what Amazon's front door does, in its order —
+ * token, client id and profile scope, then the request against the model (media
+ * type, JSON, body, parameters) — so a malformed request gets the model's 4xx in
+ * the model's shape, never a 5xx; and every answer goes out through one function
+ * that holds it to the model (the strict mode: an answer off the model is recorded
+ * as a violation, which fails the test that started the sandbox).
  */
 import type { ServerResponse } from 'node:http';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { route, send, type Req, type Route } from '../http-kit.ts';
+import { operationAt, type ModelOperation } from '@adsync/amazon-models/operations';
+import { mediaTypeOf } from '@adsync/amazon-models/validate';
+import { route, type Req, type Route } from '../http-kit.ts';
 import type { SandboxState } from '../state.ts';
-
-/**
- * How an API family writes errors:
- *  - gateway/legacy (profiles, SD, SB v3, budget rules, exports): {code, details}
- *    (en-us/reference/concepts/errors.md, "universal format");
- *  - spV3 (SP v3, Portfolios v3, SB v4 lists): {code, message, errors?} (SponsoredProducts_prod_3p);
- *  - reporting: {code: "<status>", detail} (offline-report-prod-3p, AsyncReportingError).
- */
-export type ErrorFamily = 'legacy' | 'spV3' | 'reporting';
-
-const CODES: Record<number, string> = {
-  400: 'INVALID_ARGUMENT',
-  401: 'UNAUTHORIZED',
-  403: 'ACCESS_DENIED',
-  404: 'NOT_FOUND',
-  406: 'NOT_ACCEPTABLE',
-  415: 'UNSUPPORTED_MEDIA_TYPE',
-  422: 'UNPROCESSABLE_ENTITY',
-  425: 'TOO_EARLY',
-  429: 'THROTTLED',
-  500: 'INTERNAL_ERROR',
-  502: 'BAD_GATEWAY',
-  503: 'SERVICE_UNAVAILABLE',
-};
-
-export function errorBody(
-  family: ErrorFamily,
-  status: number,
-  message: string,
-  cause?: { location: string; trigger?: string },
-): Record<string, unknown> {
-  if (family === 'reporting') return { code: String(status), detail: message };
-  if (family === 'spV3') {
-    const body: Record<string, unknown> = { code: CODES[status] ?? String(status), message };
-    if (status === 400 && cause)
-      body.errors = [
-        {
-          errorType: 'malformedValueError',
-          errorValue: { malformedValueError: { reason: 'INVALID_VALUE', message, cause } },
-        },
-      ];
-    return body;
-  }
-  return { code: CODES[status] ?? String(status), details: message };
-}
-
-export function sendError(
-  res: ServerResponse,
-  family: ErrorFamily,
-  status: number,
-  message: string,
-  cause?: { location: string; trigger?: string },
-): void {
-  send(res, status, errorBody(family, status, message, cause));
-}
+import {
+  declaredResponse,
+  errorAnswer,
+  fromRequestProblem,
+  undeclaredErrorProblems,
+  type Problem,
+} from './error-answers.ts';
+import { SANDBOX_MODELS, leniencyMediaTypes } from './leniencies.ts';
 
 export type JsonSchema = Record<string, unknown>;
 
@@ -72,162 +30,156 @@ export interface Ctx {
   req: Req;
   res: ServerResponse;
   state: SandboxState;
-  /** The profile named by Amazon-Advertising-API-Scope (null for endpoints above profile level). */
+  op: ModelOperation;
+  /** The profile named by Amazon-Advertising-API-Scope (null for operations above profile level). */
   profile: number | null;
   profileId: string | null;
+  /** The JSON body as parsed ({} for an absent optional body). */
   body: unknown;
-  query: Record<string, string>;
-  fail(status: number, message: string): void;
-  ok(body: unknown, contentType?: string, status?: number): void;
+  /** The query parameters the model declares, typed by their schemas. */
+  query: Record<string, unknown>;
+  /** Refuses the request: the model's error shape for this operation and status. */
+  fail(status: number, problem: string | Problem): void;
+  /** Answers: the status defaults to the operation's success status, the media type to the one Accept picks among the model's. */
+  ok(body: unknown, opts?: { status?: number; mediaType?: string }): void;
 }
 
 export interface Endpoint {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
-  /** Path with {placeholders}. */
+  /** The path as Amazon's model declares it, {placeholders} included. */
   path: string;
   summary: string;
-  /** The page of Amazon's docs this follows (idealerror/amazon-ads-api-docs path, or the reference name). */
+  /** The guide page this follows beyond the model (idealerror/amazon-ads-api-docs path). */
   doc: string;
-  family: ErrorFamily;
   /** Needs Amazon-Advertising-API-Scope naming an accessible profile (default true). */
   scope?: boolean;
-  /** Content-Type values Amazon accepts for the body, compared case-insensitively (RFC 6838); 'any' skips the check. */
-  contentTypes?: string[] | 'any';
-  /** The media type of the answer (also sent as Content-Type). */
-  produces?: string;
-  body?: JsonSchema;
-  /** A body the handler checks itself (Amazon's own wording); described here for the OpenAPI document only. */
-  bodyDoc?: JsonSchema;
-  /** Query parameters, each a JSON schema of its string value. */
-  query?: Record<string, JsonSchema>;
-  /** The request body is optional (Amazon treats a missing body as {}). */
-  optionalBody?: boolean;
   handle(ctx: Ctx): void | Promise<void>;
 }
-
-const ajv = new Ajv({ allErrors: false, strict: false, coerceTypes: false });
-const compiled = new WeakMap<object, ValidateFunction>();
-function validator(schema: JsonSchema): ValidateFunction {
-  let v = compiled.get(schema);
-  if (!v) {
-    v = ajv.compile(schema);
-    compiled.set(schema, v);
-  }
-  return v;
-}
-
-/** "$.stateFilter.include" plus a sentence, from Ajv's first error. */
-function describe(err: ErrorObject, root: string): { location: string; message: string } {
-  const path = err.instancePath.split('/').filter(Boolean).join('.');
-  const missing = (err.params as { missingProperty?: string }).missingProperty;
-  const location = `${root}${path ? `.${path}` : ''}${missing ? `.${missing}` : ''}`;
-  const allowed = (err.params as { allowedValues?: unknown[] }).allowedValues;
-  const what = allowed
-    ? `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`
-    : missing
-      ? 'is required'
-      : (err.message ?? 'is invalid');
-  return { location, message: `${location.replace(/^\$\.?/, '') || 'request body'} ${what}` };
-}
-
-const mediaType = (h: unknown) =>
-  String(h ?? '')
-    .split(';')[0]!
-    .trim()
-    .toLowerCase();
 
 export interface Authorised {
   profile: number | null;
   profileId: string | null;
 }
 
+/** What the gateway refuses, before the operation's own checks. */
+export type GateResult = Authorised | { status: number; problem: Problem };
+
+export const isRefusal = (g: GateResult): g is { status: number; problem: Problem } => 'problem' in g;
+
+/** The model operation of a declaration; every Amazon endpoint the sandbox plays has one. */
+export function operationOf(ep: { method: string; path: string }): ModelOperation {
+  const op = operationAt(ep.method, ep.path);
+  if (!op) throw new Error(`${ep.method} ${ep.path} is not in any of Amazon's models`);
+  return op;
+}
+
+/** The media type Accept picks among the ones the model declares for a status (the first when none fits). */
+export function negotiate(op: ModelOperation, status: number, accept: unknown): string | null {
+  const declared = declaredResponse(op, status)?.content.map((c) => c.mediaType) ?? [];
+  if (declared.length === 0) return null;
+  for (const want of String(accept ?? '')
+    .split(',')
+    .map(mediaTypeOf)) {
+    const hit = declared.find((d) => d.toLowerCase() === want);
+    if (hit) return hit;
+  }
+  return declared[0]!;
+}
+
+/**
+ * Sends an answer of an Amazon operation, holding it to the model first: status,
+ * Content-Type and body. What is off the model is recorded (and logged once);
+ * the answer is still sent, so the caller sees what the sandbox did.
+ */
+export function sendAnswer(
+  state: SandboxState,
+  res: ServerResponse,
+  op: ModelOperation | null,
+  status: number,
+  contentType: string | null,
+  body: unknown,
+): void {
+  const payload =
+    body === undefined ? Buffer.alloc(0) : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+  if (op && state.strict) {
+    const problems = declaredResponse(op, status)
+      ? SANDBOX_MODELS.checkResponse(op, { status, contentType, body: payload })
+      : undeclaredErrorProblems(status, payload);
+    if (problems.length) state.recordViolation({ operation: `${op.model}.${op.operationId}`, status, problems });
+  }
+  const headers: Record<string, string | number> = { 'content-length': payload.length };
+  if (contentType && payload.length > 0) headers['content-type'] = contentType;
+  res.writeHead(status, headers);
+  res.end(payload);
+}
+
+/** Sends a refusal of an operation (or of a request that reached none) in its model's shape. */
+export function sendError(
+  state: SandboxState,
+  res: ServerResponse,
+  op: ModelOperation | null,
+  status: number,
+  problem: string | Problem,
+): void {
+  const a = errorAnswer(op, status, typeof problem === 'string' ? { message: problem } : problem);
+  sendAnswer(state, res, op, a.status, a.contentType, a.body);
+}
+
+const successStatus = (op: ModelOperation) => Number(Object.keys(op.responses).find((s) => /^2\d\d$/.test(s)) ?? 200);
+
 /** Turns declarations into routes. `authorise` plays Amazon's gateway (token, client id, scope). */
 export function endpointRoutes(
   state: SandboxState,
   endpoints: Endpoint[],
-  authorise: (req: Req, res: ServerResponse, needScope: boolean) => Authorised | false,
+  authorise: (req: Req, needScope: boolean) => GateResult,
 ): Route[] {
   return endpoints.map((ep) => {
+    const op = operationOf(ep);
+    const extraMediaTypes = leniencyMediaTypes(op);
     const r = route(ep.method, ep.path, async (req, res) => {
-      const who = authorise(req, res, ep.scope !== false);
-      if (who === false) return;
-      const fail = (status: number, message: string, cause?: { location: string; trigger?: string }) =>
-        sendError(res, ep.family, status, message, cause);
-      let body: unknown = undefined;
-      if (ep.body || ep.method === 'POST' || ep.method === 'PUT') {
-        if (ep.contentTypes && ep.contentTypes !== 'any' && req.body.length > 0) {
-          const ct = mediaType(req.headers['content-type']);
-          if (!ep.contentTypes.some((m) => m.toLowerCase() === ct)) {
-            return fail(415, `Content-Type ${ct || '(none)'} is not supported; use ${ep.contentTypes.join(' or ')}`);
-          }
-        }
-        if (req.body.length === 0) {
-          if (ep.body && !ep.optionalBody) return fail(400, 'request body is required');
-          body = {};
-        } else {
-          try {
-            body = JSON.parse(req.body.toString('utf8'));
-          } catch {
-            return fail(400, 'request body is not valid JSON');
-          }
-        }
-        if (ep.body) {
-          const v = validator(ep.body);
-          if (!v(body)) {
-            const d = describe(v.errors![0]!, '$');
-            return fail(400, d.message, { location: d.location, trigger: JSON.stringify(body).slice(0, 200) });
-          }
-        }
-      }
-      const query: Record<string, string> = {};
-      for (const [k, v] of req.query) query[k] = v;
-      for (const [name, schema] of Object.entries(ep.query ?? {})) {
-        if (query[name] === undefined) continue;
-        const v = validator(schema);
-        const raw = query[name]!;
-        const value =
-          schema.type === 'integer' || schema.type === 'number'
-            ? /^-?\d+(\.\d+)?$/.test(raw)
-              ? Number(raw)
-              : raw
-            : schema.type === 'boolean'
-              ? raw === 'true'
-                ? true
-                : raw === 'false'
-                  ? false
-                  : raw
-              : raw;
-        if (!v(value))
-          return fail(400, `${name} ${describe(v.errors![0]!, '').message.trim() || 'is invalid'}`, {
-            location: `$.${name}`,
-            trigger: raw.slice(0, 200),
-          });
-      }
+      const fail = (status: number, problem: string | Problem) => sendError(state, res, op, status, problem);
+      const who = authorise(req, ep.scope !== false);
+      if (isRefusal(who)) return fail(who.status, who.problem);
+      const checked = SANDBOX_MODELS.checkRequest(
+        op,
+        { headers: req.headers, query: req.query, pathParams: req.params, body: req.body },
+        { extraMediaTypes },
+      );
+      if (!checked.ok) return fail(checked.problem.status, fromRequestProblem(checked.problem));
       const ctx: Ctx = {
         req,
         res,
         state,
+        op,
         profile: who.profile,
         profileId: who.profileId,
-        body,
-        query,
-        fail: (status, message) => fail(status, message),
-        ok: (b, contentType = ep.produces ?? 'application/json', status = 200) => send(res, status, b, contentType),
+        body: checked.body ?? {},
+        query: checked.query,
+        fail,
+        ok: (body, opts = {}) => {
+          const status = opts.status ?? successStatus(op);
+          sendAnswer(state, res, op, status, opts.mediaType ?? negotiate(op, status, req.headers.accept), body);
+        },
       };
       await ep.handle(ctx);
     });
-    return Object.assign(r, { family: ep.family });
+    return Object.assign(r, { op });
   });
 }
 
-/** What the OpenAPI document needs of an endpoint (routes played outside the pipeline declare only this). */
-export type Documented = Pick<
-  Endpoint,
-  'method' | 'path' | 'summary' | 'doc' | 'body' | 'bodyDoc' | 'query' | 'contentTypes' | 'optionalBody'
->;
+/** What the OpenAPI document needs of an operation the models do not cover (AMC, Login with Amazon). */
+export interface Documented {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  path: string;
+  summary: string;
+  doc: string;
+  bodyDoc?: JsonSchema;
+  query?: Record<string, JsonSchema>;
+  contentTypes?: string[];
+}
 
-/** The OpenAPI document of the declared endpoints, for schemathesis. */
-export function openApiOf(endpoints: Documented[], title: string): Record<string, unknown> {
+/** OpenAPI operations for what no Amazon model covers (AMC, Login with Amazon), from our reading of the guides. */
+export function documentedPaths(endpoints: Documented[]): Record<string, Record<string, unknown>> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const ep of endpoints) {
     const params = [...ep.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
@@ -245,17 +197,12 @@ export function openApiOf(endpoints: Documented[], title: string): Record<string
       parameters: params,
       responses: { default: { description: 'Amazon answer' } },
     };
-    const bodySchema = ep.body ?? ep.bodyDoc;
-    if (bodySchema)
+    if (ep.bodyDoc)
       op.requestBody = {
-        required: !ep.optionalBody,
-        content: {
-          [ep.contentTypes && ep.contentTypes !== 'any' ? ep.contentTypes[0]! : 'application/json']: {
-            schema: bodySchema,
-          },
-        },
+        required: true,
+        content: { [ep.contentTypes?.[0] ?? 'application/json']: { schema: ep.bodyDoc } },
       };
     (paths[ep.path] ??= {})[ep.method.toLowerCase()] = op;
   }
-  return { openapi: '3.0.3', info: { title, version: '1' }, paths };
+  return paths;
 }

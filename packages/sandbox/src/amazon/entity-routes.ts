@@ -7,28 +7,8 @@
  */
 import type { AdProductKind, Entity, EntityKind } from '../dataset.ts';
 import type { SandboxState } from '../state.ts';
-import type { Ctx, Endpoint, JsonSchema } from './endpoint.ts';
+import type { Ctx, Endpoint } from './endpoint.ts';
 import * as view from './views.ts';
-
-const STATES = ['ENABLED', 'PAUSED', 'ARCHIVED', 'ENABLING', 'USER_DELETED', 'OTHER'];
-const idFilter: JsonSchema = {
-  type: 'object',
-  required: ['include'],
-  properties: { include: { type: 'array', maxItems: 1000, items: { type: 'string' } } },
-};
-const stateFilter: JsonSchema = {
-  type: 'object',
-  required: ['include'],
-  properties: { include: { type: 'array', minItems: 1, items: { type: 'string', enum: STATES } } },
-};
-const nameFilter: JsonSchema = {
-  type: 'object',
-  required: ['include'],
-  properties: {
-    include: { type: 'array', items: { type: 'string' } },
-    queryTermMatchType: { type: 'string', enum: ['BROAD_MATCH', 'EXACT_MATCH'] },
-  },
-};
 
 const encodeToken = (i: number) => Buffer.from(`o:${i}`).toString('base64url');
 function decodeToken(t: unknown): number | null {
@@ -80,7 +60,6 @@ function bodyFilters(body: Record<string, unknown>, map: Record<string, keyof En
 
 interface V3ListSpec {
   path: string;
-  mediaType: string;
   key: string;
   product: AdProductKind | null;
   kinds: EntityKind[];
@@ -88,33 +67,24 @@ interface V3ListSpec {
   /** Body filter name → entity field. */
   filters: Record<string, keyof Entity>;
   render: (e: Entity, ctx: Ctx, extended: boolean) => Record<string, unknown>;
-  maxResults: number;
-  /** SB v4 lists take any Content-Type (Amazon's own samples send text/plain or none). */
-  anyContentType?: boolean;
+  /** The page size when the request names none. */
+  pageSize: number;
 }
 
+const invalidToken = (ctx: Ctx, token: unknown) =>
+  ctx.fail(400, { message: 'nextToken is invalid', keyword: 'token', location: '$.nextToken', trigger: String(token) });
+
+/** POST …/list with body filters and nextToken: SP v3, Portfolios v3, SB v4. */
 function v3List(state: SandboxState, s: V3ListSpec): Endpoint {
-  const props: Record<string, JsonSchema> = {
-    maxResults: { type: 'integer', minimum: 1, maximum: s.maxResults },
-    nextToken: { type: 'string' },
-    includeExtendedDataFields: { type: 'boolean' },
-    nameFilter,
-  };
-  for (const name of Object.keys(s.filters)) props[name] = name === 'stateFilter' ? stateFilter : idFilter;
   return {
     method: 'POST',
     path: s.path,
-    family: 'spV3',
     doc: s.doc,
     summary: `list ${s.key}`,
-    produces: s.mediaType,
-    optionalBody: true,
-    contentTypes: s.anyContentType ? 'any' : [s.mediaType],
-    body: { type: 'object', properties: props },
     handle: (ctx) => {
       const body = ctx.body as Record<string, unknown>;
       const start = decodeToken(body.nextToken);
-      if (start === null) return ctx.fail(400, 'nextToken is invalid');
+      if (start === null) return invalidToken(ctx, body.nextToken);
       const filters = bodyFilters(body, s.filters);
       const nameF = body.nameFilter as { include?: string[]; queryTermMatchType?: string } | undefined;
       const { items, next } = page(
@@ -124,7 +94,7 @@ function v3List(state: SandboxState, s: V3ListSpec): Endpoint {
         s.kinds,
         filters,
         start,
-        Number(body.maxResults ?? s.maxResults),
+        Number(body.maxResults ?? s.pageSize),
       );
       const named = nameF?.include?.length
         ? items.filter((e) =>
@@ -137,9 +107,8 @@ function v3List(state: SandboxState, s: V3ListSpec): Endpoint {
             ),
           )
         : items;
-      const out: Record<string, unknown> = {
-        [s.key]: named.map((e) => s.render(e, ctx, body.includeExtendedDataFields === true)),
-      };
+      const extended = body.includeExtendedDataFields === true || body.includeExtendedDataFields === 'true';
+      const out: Record<string, unknown> = { [s.key]: named.map((e) => s.render(e, ctx, extended)) };
       if (filters.length === 0 && !nameF?.include?.length)
         out.totalResults = s.kinds.reduce((a, k) => a + state.dataset.count(s.product, k), 0);
       if (next !== null) out.nextToken = encodeToken(next);
@@ -155,7 +124,6 @@ const csv = (v: string | undefined) =>
         .map((x) => x.trim())
         .filter(Boolean)
     : undefined;
-const commaList: JsonSchema = { type: 'string', pattern: '^[A-Za-z0-9_]+(,[A-Za-z0-9_]+)*$' };
 
 interface V2ListSpec {
   path: string;
@@ -164,76 +132,42 @@ interface V2ListSpec {
   doc: string;
   /** Query filter name → entity field (comma lists). */
   filters: Record<string, keyof Entity>;
-  defaultStates: string[];
+  /** States listed when the request names none (lower case). */
+  defaultStates: string[] | null;
   render: (e: Entity) => Record<string, unknown>;
-  maxCount: number;
-  produces?: string;
+  pageSize: number;
 }
 
 /** GET with startIndex/count answering a bare array: Sponsored Display, SB v3 keywords. */
 function v2List(state: SandboxState, s: V2ListSpec): Endpoint {
-  const query: Record<string, JsonSchema> = {
-    startIndex: { type: 'integer', minimum: 0 },
-    count: { type: 'integer', minimum: 1, maximum: s.maxCount },
-    stateFilter: commaList,
-  };
-  for (const name of Object.keys(s.filters)) query[name] = commaList;
   return {
     method: 'GET',
     path: s.path,
-    family: 'legacy',
     doc: s.doc,
     summary: `list ${s.kinds.join(', ')}`,
-    query,
-    produces: s.produces,
     handle: (ctx) => {
       const startIndex = Number(ctx.query.startIndex ?? 0);
-      const count = Number(ctx.query.count ?? s.maxCount);
-      const states = csv(ctx.query.stateFilter)?.map((x) => x.toLowerCase()) ?? s.defaultStates;
-      const bad = states.filter((x) => !['enabled', 'paused', 'archived', 'pending', 'draft'].includes(x));
-      if (bad.length) return ctx.fail(400, `stateFilter has invalid values: ${bad.join(', ')}`);
-      const filters: Filters = [{ field: 'state', include: states, lower: true }];
+      const count = Number(ctx.query.count ?? s.pageSize);
+      const states = csv(ctx.query.stateFilter as string | undefined)?.map((x) => x.toLowerCase()) ?? s.defaultStates;
+      const filters: Filters = states ? [{ field: 'state', include: states, lower: true }] : [];
       for (const [name, field] of Object.entries(s.filters)) {
-        const v = csv(ctx.query[name]);
+        const v = csv(ctx.query[name] as string | undefined);
         if (v) filters.push({ field, include: v });
       }
       // v2 pages over the filtered list, so the filter applies before paging.
       const all = page(state, ctx.profile!, s.product, s.kinds, filters, 0, startIndex + count).items;
-      ctx.ok(all.slice(startIndex, startIndex + count).map(s.render), s.produces);
+      ctx.ok(all.slice(startIndex, startIndex + count).map(s.render));
     },
   };
 }
 
 /** POST …/list with {filters: [{filterType, values}], maxResults, nextToken}: SB v3 targets and negative targets. */
-function sbTargetList(state: SandboxState, path: string, key: string, kind: EntityKind, produces: string): Endpoint {
-  const filterTypes = ['CREATIVE_TYPE', 'TARGETING_STATE', 'CAMPAIGN_ID', 'AD_GROUP_ID'];
+function sbTargetList(state: SandboxState, path: string, key: string, kind: EntityKind): Endpoint {
   return {
     method: 'POST',
     path,
-    family: 'legacy',
     doc: 'en-us/guides/sponsored-brands/targeting/product-targeting.md',
     summary: `list SB ${key}`,
-    contentTypes: 'any',
-    produces,
-    optionalBody: true,
-    body: {
-      type: 'object',
-      properties: {
-        nextToken: { type: 'string' },
-        maxResults: { type: 'integer', minimum: 1, maximum: 5000 },
-        filters: {
-          type: 'array',
-          items: {
-            type: 'object',
-            required: ['filterType', 'values'],
-            properties: {
-              filterType: { type: 'string', enum: filterTypes },
-              values: { type: 'array', items: { type: 'string' } },
-            },
-          },
-        },
-      },
-    },
     handle: (ctx) => {
       const body = ctx.body as {
         nextToken?: string;
@@ -241,7 +175,7 @@ function sbTargetList(state: SandboxState, path: string, key: string, kind: Enti
         filters?: { filterType: string; values: string[] }[];
       };
       const start = decodeToken(body.nextToken);
-      if (start === null) return ctx.fail(400, 'nextToken is invalid');
+      if (start === null) return invalidToken(ctx, body.nextToken);
       const filters: Filters = [];
       for (const f of body.filters ?? []) {
         if (f.filterType === 'TARGETING_STATE')
@@ -250,38 +184,33 @@ function sbTargetList(state: SandboxState, path: string, key: string, kind: Enti
         if (f.filterType === 'AD_GROUP_ID') filters.push({ field: 'adGroupId', include: f.values });
       }
       const { items, next } = page(state, ctx.profile!, 'sb', [kind], filters, start, body.maxResults ?? 100);
-      ctx.ok({ [key]: items.map(view.sbV3), ...(next !== null ? { nextToken: encodeToken(next) } : {}) }, produces);
+      ctx.ok({ [key]: items.map(view.sbV3), ...(next !== null ? { nextToken: encodeToken(next) } : {}) });
     },
   };
 }
 
 function budgetRuleEndpoints(state: SandboxState, product: 'sp' | 'sb' | 'sd'): Endpoint[] {
   const doc = `BudgetRules API (${product.toUpperCase()}), GetSPBudgetRulesForAdvertiser and friends`;
-  const pageQuery = { pageSize: { type: 'integer', minimum: 1, maximum: 30 }, nextToken: { type: 'string' } };
-  const needPageSize = (ctx: Ctx) => {
-    if (ctx.query.pageSize === undefined) {
-      ctx.fail(400, 'pageSize is required');
-      return false;
-    }
-    return true;
-  };
   const rules = (p: number) => [...state.dataset.all(product, 'budgetRule', p)];
+  const ruleOf = (ctx: Ctx) => {
+    const id = String(ctx.req.params.budgetRuleId);
+    const rule = rules(ctx.profile!).find((r) => r.id === id);
+    if (!rule) ctx.fail(404, `budget rule ${id} not found`);
+    return rule ?? null;
+  };
   return [
     {
       method: 'GET',
       path: `/${product}/budgetRules`,
-      family: 'legacy',
       doc,
       summary: 'budget rules of the advertiser',
-      query: pageQuery,
       handle: (ctx) => {
-        if (!needPageSize(ctx)) return;
         const start = decodeToken(ctx.query.nextToken);
-        if (start === null) return ctx.fail(400, 'nextToken is invalid');
+        if (start === null) return invalidToken(ctx, ctx.query.nextToken);
         const all = rules(ctx.profile!);
         const size = Number(ctx.query.pageSize);
         ctx.ok({
-          budgetRulesForAdvertiserResponse: all.slice(start, start + size).map(view.budgetRule),
+          budgetRulesForAdvertiserResponse: all.slice(start, start + size).map((r) => view.budgetRule(r, product)),
           ...(start + size < all.length ? { nextToken: encodeToken(start + size) } : {}),
         });
       },
@@ -289,36 +218,31 @@ function budgetRuleEndpoints(state: SandboxState, product: 'sp' | 'sb' | 'sd'): 
     {
       method: 'GET',
       path: `/${product}/budgetRules/{budgetRuleId}`,
-      family: 'legacy',
       doc,
       summary: 'one budget rule',
       handle: (ctx) => {
-        const rule = rules(ctx.profile!).find((r) => r.id === ctx.req.params.budgetRuleId);
-        if (!rule) return ctx.fail(404, `budget rule ${ctx.req.params.budgetRuleId} not found`);
-        ctx.ok({ budgetRule: view.budgetRule(rule) });
+        const rule = ruleOf(ctx);
+        if (rule) ctx.ok({ budgetRule: view.budgetRule(rule, product) });
       },
     },
     {
       method: 'GET',
       path: `/${product}/budgetRules/{budgetRuleId}/campaigns`,
-      family: 'legacy',
       doc,
       summary: 'campaigns a rule is associated with',
-      query: pageQuery,
       handle: (ctx) => {
-        if (!needPageSize(ctx)) return;
-        const rule = rules(ctx.profile!).find((r) => r.id === ctx.req.params.budgetRuleId);
-        if (!rule) return ctx.fail(404, `budget rule ${ctx.req.params.budgetRuleId} not found`);
+        const rule = ruleOf(ctx);
+        if (!rule) return;
         const start = decodeToken(ctx.query.nextToken);
-        if (start === null) return ctx.fail(400, 'nextToken is invalid');
+        if (start === null) return invalidToken(ctx, ctx.query.nextToken);
         const ids = state.dataset.budgetRuleCampaigns(product, ctx.profile!, rule.index);
         const size = Number(ctx.query.pageSize);
         const campaigns = ids.slice(start, start + size).map((id) => {
           const c = state.dataset.entity(product, 'campaign', ctx.profile!, state.dataset.indexOf(id));
+          // Every model (SP, SB v4, SD) writes the campaign id of an association as a string.
           return {
-            campaignId: product === 'sp' ? id : Number(id),
+            campaignId: id,
             campaignName: c.name,
-            adProduct: { sp: 'SPONSORED_PRODUCTS', sb: 'SPONSORED_BRANDS', sd: 'SPONSORED_DISPLAY' }[product],
             ruleStatus: 'ACTIVE',
           };
         });
@@ -331,15 +255,14 @@ function budgetRuleEndpoints(state: SandboxState, product: 'sp' | 'sb' | 'sd'): 
     {
       method: 'GET',
       path: `/${product}/campaigns/{campaignId}/budgetRules`,
-      family: 'legacy',
       doc,
       summary: 'budget rules associated with a campaign',
       handle: (ctx) => {
-        const id = ctx.req.params.campaignId!;
+        const id = String(ctx.req.params.campaignId);
         const associated = rules(ctx.profile!).filter((r) =>
           state.dataset.budgetRuleCampaigns(product, ctx.profile!, r.index).includes(id),
         );
-        ctx.ok({ associatedRules: associated.map(view.budgetRule) });
+        ctx.ok({ associatedRules: associated.map((r) => view.budgetRule(r, product)) });
       },
     },
   ];
@@ -350,7 +273,6 @@ export function entityEndpoints(state: SandboxState): Endpoint[] {
   const currency = (ctx: Ctx) => ds.profiles()[ctx.profile!]!.currencyCode;
   const sp = (
     path: string,
-    mediaType: string,
     key: string,
     kind: EntityKind,
     idFilter: string,
@@ -358,12 +280,11 @@ export function entityEndpoints(state: SandboxState): Endpoint[] {
   ) =>
     v3List(state, {
       path,
-      mediaType,
       key,
       product: 'sp',
       kinds: [kind],
       doc: `SponsoredProducts_prod_3p ${path}`,
-      maxResults: 5000,
+      pageSize: 5000,
       filters: { stateFilter: 'state', [idFilter]: 'id', ...extra },
       render: (e, _ctx, x) => view.spV3(e, x),
     });
@@ -375,21 +296,20 @@ export function entityEndpoints(state: SandboxState): Endpoint[] {
         kinds: [kind],
         doc: `Sponsored Display ${path}${extended ? '/extended' : ''}`,
         filters,
+        // The model's default: "enabled, paused, archived".
         defaultStates: ['enabled', 'paused', 'archived'],
-        maxCount: 5000,
+        pageSize: 5000,
         render: (e) => view.sd(e, extended),
       }),
     );
-  const sbV4 = (path: string, mediaType: string, key: string, kind: EntityKind, idFilter: string) =>
+  const sbV4 = (path: string, key: string, kind: EntityKind, idFilter: string) =>
     v3List(state, {
       path,
-      mediaType,
       key,
       product: 'sb',
       kinds: [kind],
       doc: 'en-us/guides/sponsored-brands/campaigns/managing-multi-ad-group-campaigns.md',
-      maxResults: 100,
-      anyContentType: true,
+      pageSize: 100,
       filters: {
         stateFilter: 'state',
         [idFilter]: 'id',
@@ -403,21 +323,11 @@ export function entityEndpoints(state: SandboxState): Endpoint[] {
     {
       method: 'GET',
       path: '/v2/profiles',
-      family: 'legacy',
       scope: false,
       doc: 'en-us/guides/account-management/authorization/profiles.md',
       summary: 'profiles of the authorised user',
-      query: {
-        profileTypeFilter: commaList,
-        accessLevel: { type: 'string', enum: ['edit', 'view'] },
-        apiProgram: {
-          type: 'string',
-          enum: ['billing', 'campaign', 'paymentMethod', 'store', 'report', 'account', 'posts'],
-        },
-        validPaymentMethodFilter: { type: 'string', enum: ['true', 'false'] },
-      },
       handle: (ctx) => {
-        const types = csv(ctx.query.profileTypeFilter);
+        const types = csv(ctx.query.profileTypeFilter as string | undefined);
         const access = ctx.query.accessLevel ?? 'edit';
         const profiles = ds
           .profiles()
@@ -440,56 +350,42 @@ export function entityEndpoints(state: SandboxState): Endpoint[] {
     },
     v3List(state, {
       path: '/portfolios/list',
-      mediaType: 'application/vnd.spPortfolio.v3+json',
       key: 'portfolios',
       product: null,
       kinds: ['portfolio'],
       doc: 'Portfolios v3 (POST /portfolios/list)',
-      maxResults: 1000,
+      pageSize: 1000,
       filters: { stateFilter: 'state', portfolioIdFilter: 'id' },
       render: (e, ctx, x) => view.portfolioV3(e, currency(ctx), x),
     }),
-    sp('/sp/campaigns/list', 'application/vnd.spCampaign.v3+json', 'campaigns', 'campaign', 'campaignIdFilter', {
+    sp('/sp/campaigns/list', 'campaigns', 'campaign', 'campaignIdFilter', {
       portfolioIdFilter: 'portfolioId',
     }),
-    sp('/sp/adGroups/list', 'application/vnd.spAdGroup.v3+json', 'adGroups', 'adGroup', 'adGroupIdFilter', {
+    sp('/sp/adGroups/list', 'adGroups', 'adGroup', 'adGroupIdFilter', {
       campaignIdFilter: 'campaignId',
     }),
-    sp('/sp/productAds/list', 'application/vnd.spProductAd.v3+json', 'productAds', 'ad', 'adIdFilter', {
-      campaignIdFilter: 'campaignId',
-      adGroupIdFilter: 'adGroupId',
-    }),
-    sp('/sp/keywords/list', 'application/vnd.spKeyword.v3+json', 'keywords', 'keyword', 'keywordIdFilter', {
+    sp('/sp/productAds/list', 'productAds', 'ad', 'adIdFilter', {
       campaignIdFilter: 'campaignId',
       adGroupIdFilter: 'adGroupId',
     }),
-    sp(
-      '/sp/targets/list',
-      'application/vnd.spTargetingClause.v3+json',
-      'targetingClauses',
-      'productTarget',
-      'targetIdFilter',
-      { campaignIdFilter: 'campaignId', adGroupIdFilter: 'adGroupId' },
-    ),
-    sp(
-      '/sp/negativeKeywords/list',
-      'application/vnd.spNegativeKeyword.v3+json',
-      'negativeKeywords',
-      'negativeKeyword',
-      'negativeKeywordIdFilter',
-      { campaignIdFilter: 'campaignId', adGroupIdFilter: 'adGroupId' },
-    ),
-    sp(
-      '/sp/negativeTargets/list',
-      'application/vnd.spNegativeTargetingClause.v3+json',
-      'negativeTargetingClauses',
-      'negativeTarget',
-      'negativeTargetIdFilter',
-      { campaignIdFilter: 'campaignId', adGroupIdFilter: 'adGroupId' },
-    ),
+    sp('/sp/keywords/list', 'keywords', 'keyword', 'keywordIdFilter', {
+      campaignIdFilter: 'campaignId',
+      adGroupIdFilter: 'adGroupId',
+    }),
+    sp('/sp/targets/list', 'targetingClauses', 'productTarget', 'targetIdFilter', {
+      campaignIdFilter: 'campaignId',
+      adGroupIdFilter: 'adGroupId',
+    }),
+    sp('/sp/negativeKeywords/list', 'negativeKeywords', 'negativeKeyword', 'negativeKeywordIdFilter', {
+      campaignIdFilter: 'campaignId',
+      adGroupIdFilter: 'adGroupId',
+    }),
+    sp('/sp/negativeTargets/list', 'negativeTargetingClauses', 'negativeTarget', 'negativeTargetIdFilter', {
+      campaignIdFilter: 'campaignId',
+      adGroupIdFilter: 'adGroupId',
+    }),
     sp(
       '/sp/campaignNegativeKeywords/list',
-      'application/vnd.spCampaignNegativeKeyword.v3+json',
       'campaignNegativeKeywords',
       'campaignNegativeKeyword',
       'campaignNegativeKeywordIdFilter',
@@ -497,21 +393,14 @@ export function entityEndpoints(state: SandboxState): Endpoint[] {
     ),
     sp(
       '/sp/campaignNegativeTargets/list',
-      'application/vnd.spCampaignNegativeTargetingClause.v3+json',
       'campaignNegativeTargetingClauses',
       'campaignNegativeTarget',
       'campaignNegativeTargetIdFilter',
       { campaignIdFilter: 'campaignId' },
     ),
-    sbV4(
-      '/sb/v4/campaigns/list',
-      'application/vnd.sbcampaignresource.v4+json',
-      'campaigns',
-      'campaign',
-      'campaignIdFilter',
-    ),
-    sbV4('/sb/v4/adGroups/list', 'application/vnd.sbadgroupresource.v4+json', 'adGroups', 'adGroup', 'adGroupIdFilter'),
-    sbV4('/sb/v4/ads/list', 'application/vnd.sbadresource.v4+json', 'ads', 'ad', 'adIdFilter'),
+    sbV4('/sb/v4/campaigns/list', 'campaigns', 'campaign', 'campaignIdFilter'),
+    sbV4('/sb/v4/adGroups/list', 'adGroups', 'adGroup', 'adGroupIdFilter'),
+    sbV4('/sb/v4/ads/list', 'ads', 'ad', 'adIdFilter'),
     v2List(state, {
       path: '/sb/keywords',
       product: 'sb',
@@ -519,9 +408,8 @@ export function entityEndpoints(state: SandboxState): Endpoint[] {
       doc: 'SB keywords v3 (GET /sb/keywords)',
       filters: { campaignIdFilter: 'campaignId', adGroupIdFilter: 'adGroupId', keywordIdFilter: 'id' },
       defaultStates: ['enabled', 'paused'],
-      maxCount: 5000,
+      pageSize: 5000,
       render: view.sbV3,
-      produces: 'application/vnd.sbkeyword.v3.2+json',
     }),
     v2List(state, {
       path: '/sb/negativeKeywords',
@@ -530,24 +418,11 @@ export function entityEndpoints(state: SandboxState): Endpoint[] {
       doc: 'SB negative keywords v3 (GET /sb/negativeKeywords)',
       filters: { campaignIdFilter: 'campaignId', adGroupIdFilter: 'adGroupId', keywordIdFilter: 'id' },
       defaultStates: ['enabled', 'archived'],
-      maxCount: 5000,
+      pageSize: 5000,
       render: view.sbV3,
-      produces: 'application/vnd.sbnegativekeyword.v3.2+json',
     }),
-    sbTargetList(
-      state,
-      '/sb/targets/list',
-      'targets',
-      'productTarget',
-      'application/vnd.sblisttargetsresponse.v3.2+json',
-    ),
-    sbTargetList(
-      state,
-      '/sb/negativeTargets/list',
-      'negativeTargets',
-      'negativeTarget',
-      'application/vnd.sblistnegativetargetsresponse.v3.2+json',
-    ),
+    sbTargetList(state, '/sb/targets/list', 'targets', 'productTarget'),
+    sbTargetList(state, '/sb/negativeTargets/list', 'negativeTargets', 'negativeTarget'),
     ...sdGet('/sd/campaigns', 'campaign', { campaignIdFilter: 'id', portfolioIdFilter: 'portfolioId' }),
     ...sdGet('/sd/adGroups', 'adGroup', { campaignIdFilter: 'campaignId', adGroupIdFilter: 'id' }),
     ...sdGet('/sd/productAds', 'ad', {
@@ -571,8 +446,9 @@ export function entityEndpoints(state: SandboxState): Endpoint[] {
       kinds: ['creative'],
       doc: 'Sponsored Display creatives (GET /sd/creatives)',
       filters: { adGroupIdFilter: 'adGroupId', creativeIdFilter: 'id' },
-      defaultStates: ['enabled'],
-      maxCount: 5000,
+      // Creatives have no state filter.
+      defaultStates: null,
+      pageSize: 100,
       render: (e) => view.sd(e, false),
     }),
     ...budgetRuleEndpoints(state, 'sp'),

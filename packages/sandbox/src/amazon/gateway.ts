@@ -9,44 +9,32 @@ import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { send, type Req, type Route, route } from '../http-kit.ts';
 import type { SandboxState } from '../state.ts';
-import { sendError, type Authorised, type Documented } from './endpoint.ts';
+import type { Documented, GateResult } from './endpoint.ts';
 
 export const SANDBOX_CLIENT_ID = 'amzn1.application-oa2-client.sandbox';
 export const SANDBOX_CLIENT_SECRET = 'sandbox-client-secret';
 export const SANDBOX_REFRESH_TOKEN = 'Atzr|sandbox-refresh-token';
 
-export function authorise(state: SandboxState, req: Req, res: ServerResponse, needScope: boolean): Authorised | false {
+/**
+ * The gateway in front of every Ads API operation: the bearer token, the client-id
+ * header it was issued to, and (for profile-level calls) the profile scope. A refusal
+ * is written by the operation's own model (endpoint.ts), as Amazon's front door does.
+ */
+export function authorise(state: SandboxState, req: Req, needScope: boolean): GateResult {
+  const refuse = (status: number, message: string): GateResult => ({ status, problem: { message } });
   const auth = req.headers.authorization;
   const token = typeof auth === 'string' && /^bearer /i.test(auth) ? auth.slice(7).trim() : null;
   const t = token ? state.accessTokens.get(token) : undefined;
-  if (!t || t.expiresAt <= state.now().getTime()) {
-    sendError(res, 'legacy', 401, t ? 'Access token expired' : 'Not authorized to access this resource');
-    return false;
-  }
-  if (req.headers['amazon-advertising-api-clientid'] !== t.clientId) {
-    sendError(
-      res,
-      'legacy',
-      400,
-      'Amazon-Advertising-API-ClientId header is missing or does not match the access token',
-    );
-    return false;
-  }
+  if (!t || t.expiresAt <= state.now().getTime())
+    return refuse(401, t ? 'Access token expired' : 'Not authorized to access this resource');
+  if (req.headers['amazon-advertising-api-clientid'] !== t.clientId)
+    return refuse(400, 'Amazon-Advertising-API-ClientId header is missing or does not match the access token');
   if (!needScope) return { profile: null, profileId: null };
   const scope = req.headers['amazon-advertising-api-scope'];
-  if (typeof scope !== 'string' || !scope) {
-    sendError(res, 'legacy', 401, 'Amazon-Advertising-API-Scope header is missing');
-    return false;
-  }
+  if (typeof scope !== 'string' || !scope) return refuse(401, 'Amazon-Advertising-API-Scope header is missing');
   const p = state.dataset.profileIndex(scope);
-  if (p === null) {
-    sendError(res, 'legacy', 401, `No matching advertiser found for scope ${scope}`);
-    return false;
-  }
-  if (state.faults.forbiddenProfiles.includes(scope)) {
-    sendError(res, 'legacy', 401, `Not authorized to access scope ${scope}`);
-    return false;
-  }
+  if (p === null) return refuse(401, `No matching advertiser found for scope ${scope}`);
+  if (state.faults.forbiddenProfiles.includes(scope)) return refuse(401, `Not authorized to access scope ${scope}`);
   state.countProfileCall(scope);
   return { profile: p, profileId: scope };
 }

@@ -183,10 +183,10 @@ test("refuses with Amazon's wording", () => {
         reportTypeId: 'spAdvertisedProduct',
         groupBy: ['advertiser'],
         columns: ['adId', 'impressions', 'date'],
-        filters: [{ field: 'campaignStatus', values: ['ENABLED'] }],
+        filters: [{ field: 'adKeywordStatus', values: ['ENABLED'] }],
       }),
     ),
-    /^configuration filters includes fields: \(campaignStatus\) which are invalid for groupBys: advertiser/,
+    /^configuration filters includes fields: \(adKeywordStatus\) which are invalid for groupBys: advertiser/,
   );
   // Filters must be supported by every groupBy: with two groupBys a campaign report takes none (campaign.md, NOTE).
   assert.match(
@@ -206,11 +206,20 @@ test("refuses with Amazon's wording", () => {
     ),
     /older than the 60 days of data kept for sbCampaigns/,
   );
-  assert.match(
-    refusal(body({ timeUnit: 'SUMMARY' })),
-    /date, which is not a supported column for the SUMMARY time unit/,
-  );
   assert.match(refusal(body({ format: 'CSV' })), /configuration format is invalid/);
+});
+
+test("what Amazon's own model sends is accepted: date with SUMMARY, a filter only its example names", () => {
+  // OfflineReport_prod_3p, example SponsoredProductsKeywordsSummaryReport: `date` among SUMMARY columns.
+  assert.equal(checkCreateReport(body({ timeUnit: 'SUMMARY' }), today).ok, true);
+  // Example SponsoredProductsAdvertisedProductDailyReport: campaignStatus filters an advertiser report.
+  const advertised = body({
+    reportTypeId: 'spAdvertisedProduct',
+    groupBy: ['advertiser'],
+    columns: ['adId', 'impressions', 'date'],
+    filters: [{ field: 'campaignStatus', values: ['ENABLED'] }],
+  });
+  assert.equal(checkCreateReport(advertised, today).ok, true);
 });
 
 test('a wrongly typed field is a 400 naming it, never a crash', () => {

@@ -7,6 +7,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { addDays, daysBetween } from '@adsync/shared/calendar';
+import { operationById } from '@adsync/amazon-models/operations';
+import { LENIENCIES } from './leniencies.ts';
 
 export interface AmazonReportType {
   adProduct: string;
@@ -16,16 +18,58 @@ export interface AmazonReportType {
   timeUnits: string[];
   formats: string[];
   baseColumns: string[];
-  groupBys: Record<string, { columns: string[]; filters: { field: string; values: string[] }[] }>;
+  /** Columns the column dictionary (columns.md) gives the type although its page does not list them. */
+  dictionaryColumns?: string[];
+  /** Filters whose `values` are null take any value (DSP's advertiserId). */
+  groupBys: Record<string, { columns: string[]; filters: { field: string; values: string[] | null }[] }>;
 }
 
 const contractFile = (name: string) => JSON.parse(readFileSync(new URL(`./contract/${name}`, import.meta.url), 'utf8'));
 
-export const AMAZON_REPORT_TYPES: Record<string, AmazonReportType> = contractFile('reporting-v3.json').reportTypes;
-export const AMAZON_REPORT_COLUMNS: Record<
-  string,
-  { type: 'Integer' | 'Decimal' | 'String' | null; window?: string; basis?: string }
-> = contractFile('reporting-v3-columns.json').columns;
+type ColumnSpec = { type: 'Integer' | 'Decimal' | 'String' | null; window?: string; basis?: string };
+
+/**
+ * Amazon's catalogue: the report-type pages and the column dictionary
+ * (contract/reporting-v3.json), then what Amazon's own OpenAPI model shows it
+ * accepting in its request examples (a column or filter an example sends is one
+ * Amazon takes for that type and groupBy), then the documented leniencies.
+ */
+function catalogue(): { types: Record<string, AmazonReportType>; columns: Record<string, ColumnSpec> } {
+  const types: Record<string, AmazonReportType> = contractFile('reporting-v3.json').reportTypes;
+  const columns: Record<string, ColumnSpec> = contractFile('reporting-v3-columns.json').columns;
+  for (const t of Object.values(types)) t.baseColumns = [...t.baseColumns, ...(t.dictionaryColumns ?? [])];
+  const examples = operationById('OfflineReport', 'createAsyncReport')?.requestBody?.examples ?? [];
+  for (const ex of examples) {
+    const c = (ex.value as { configuration?: ReportConfiguration }).configuration;
+    const t = c && types[c.reportTypeId];
+    if (!c || !t) continue;
+    const known = allowedColumns(t, c.groupBy);
+    for (const g of c.groupBy) {
+      const gb = (t.groupBys[g] ??= { columns: [], filters: [] });
+      gb.columns.push(...c.columns.filter((col) => !known.has(col) && !gb.columns.includes(col)));
+      for (const f of c.filters ?? []) {
+        const have = gb.filters.find((x) => x.field === f.field);
+        if (!have) gb.filters.push({ field: f.field, values: [...f.values] });
+        else if (have.values) have.values = [...new Set([...have.values, ...f.values])];
+      }
+    }
+    if (!t.timeUnits.includes(c.timeUnit)) t.timeUnits.push(c.timeUnit);
+    if (!t.formats.includes(c.format)) t.formats.push(c.format);
+  }
+  for (const l of LENIENCIES)
+    for (const rc of l.reportColumns ?? [])
+      for (const id of rc.reportTypeIds) {
+        const t = types[id];
+        if (!t) throw new Error(`leniency ${l.id} names report type ${id}, which the catalogue lacks`);
+        t.baseColumns.push(...rc.columns.filter((c) => !t.baseColumns.includes(c)));
+        for (const c of rc.columns) columns[c] ??= { type: rc.type };
+      }
+  return { types, columns };
+}
+
+const CATALOGUE = catalogue();
+export const AMAZON_REPORT_TYPES: Record<string, AmazonReportType> = CATALOGUE.types;
+export const AMAZON_REPORT_COLUMNS: Record<string, ColumnSpec> = CATALOGUE.columns;
 
 /** adProduct values the API knows (the enum of AsyncReportConfiguration.adProduct). */
 export const AD_PRODUCTS = [
@@ -60,9 +104,6 @@ export interface CreateReportRequest {
 }
 
 export type Checked = { ok: true; request: CreateReportRequest } | { ok: false; status: number; detail: string };
-
-/** Reporting answers errors as {"code": "<status>", "detail": "..."} (a string code, singular "detail"). */
-export const reportingError = (status: number, detail: string) => ({ code: String(status), detail });
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
@@ -140,7 +181,7 @@ export function checkCreateReport(body: unknown, today: string): Checked {
       const allowedText = notFor
         .map(
           (g) =>
-            `Allowed filters for groupBy ${g}: (${spec.groupBys[g]!.filters.map((x) => `field: ${x.field}, values: ${x.values.join(', ')}`).join('; ') || 'none'})`,
+            `Allowed filters for groupBy ${g}: (${spec.groupBys[g]!.filters.map((x) => `field: ${x.field}, values: ${x.values?.join(', ') ?? 'any'}`).join('; ') || 'none'})`,
         )
         .join('. ');
       // "configuration filters includes fields: (campaignStatus) which are invalid for groupBys: advertiser. Allowed filters for groupBy advertiser: (…)" (#73).
@@ -149,19 +190,14 @@ export function checkCreateReport(body: unknown, today: string): Checked {
       );
     }
     const known = spec.groupBys[c.groupBy[0]!]!.filters.find((x) => x.field === f.field)!.values;
-    const badValues = f.values.filter((v) => !known.includes(v));
+    const badValues = known ? f.values.filter((v) => !known.includes(v)) : [];
     if (badValues.length || f.values.length === 0)
       return fail(
-        `configuration filters includes invalid values for field ${f.field}: (${badValues.join(', ')}). Allowed values: (${known.join(', ')})`,
+        `configuration filters includes invalid values for field ${f.field}: (${badValues.join(', ')}). Allowed values: (${known?.join(', ') ?? 'any'})`,
       );
   }
   if (!spec.timeUnits.includes(c.timeUnit))
     return fail(`configuration timeUnit is invalid. Allowed values: (${spec.timeUnits.join(', ')})`);
-  // DAILY rows carry `date`; SUMMARY rows cover the window and carry startDate/endDate (get-started.md, "timeUnit and supported columns").
-  if (c.timeUnit === 'SUMMARY' && c.columns.includes('date'))
-    return fail(
-      'configuration columns includes date, which is not a supported column for the SUMMARY time unit; use startDate and endDate',
-    );
   if (!spec.formats.includes(c.format))
     return fail(`configuration format is invalid. Allowed values: (${spec.formats.join(', ')})`);
 

@@ -99,7 +99,13 @@ export function grainOf(groupBy: string[]): Level {
   return levels.sort((a, b) => FINENESS.indexOf(b) - FINENESS.indexOf(a))[0]!;
 }
 
-const productOf = (reportTypeId: string) => reportTypeId.slice(0, 2) as AdProductKind;
+/** Sponsored ads' products by the adProduct of a report type; DSP and ALL have no sponsored grain. */
+const PRODUCT_OF: Record<string, AdProductKind> = {
+  SPONSORED_PRODUCTS: 'sp',
+  SPONSORED_BRANDS: 'sb',
+  SPONSORED_DISPLAY: 'sd',
+  SPONSORED_TELEVISION: 'st',
+};
 
 function* grainRows(
   ds: Dataset,
@@ -250,6 +256,7 @@ function dimensions(ds: Dataset, g: GrainRow, currency: string, startDate: strin
     campaignBudgetAmount: c.budget ?? null,
     campaignBudgetType: 'DAILY_BUDGET',
     campaignBudgetCurrencyCode: currency,
+    budgetCurrency: currency,
     campaignRuleBasedBudgetAmount: rule
       ? Math.round((c.budget ?? 0) * (1 + (rule.increasePercent ?? 0) / 100) * 100) / 100
       : null,
@@ -291,10 +298,11 @@ function dimensions(ds: Dataset, g: GrainRow, currency: string, startDate: strin
       keywordType,
       targetingType: keywordType,
       adKeywordStatus: t.state,
+      keywordStatus: t.state,
       keywordBid: t.bid ?? null,
     });
   }
-  if (g.searchTerm) d.searchTerm = g.searchTerm;
+  if (g.searchTerm) Object.assign(d, { searchTerm: g.searchTerm, query: g.searchTerm });
   if (g.purchasedAsin)
     Object.assign(d, {
       purchasedAsin: g.purchasedAsin,
@@ -339,6 +347,9 @@ const METRICS: { test: RegExp; spec: MetricSpec }[] = [
   { test: /^impressions$/, spec: { day: (b) => b.impressions } },
   { test: /^clicks$/, spec: { day: (b) => b.clicks } },
   { test: /^(cost|spend)$/, spec: { day: (b) => b.cost, money: true } },
+  // DSP: what the advertiser pays, and the part that buys the inventory.
+  { test: /^totalCost$/, spec: { day: (b) => b.money(b.cost * 1.15), money: true } },
+  { test: /^supplyCost$/, spec: { day: (b) => b.cost, money: true } },
   { test: /^viewableImpressions$|^impressionsViews$/, spec: { day: (b) => Math.floor(b.impressions * 0.7) } },
   { test: /^invalidImpressions$/, spec: { day: (b) => Math.floor(b.impressions * 0.03) } },
   { test: /^grossImpressions$/, spec: { day: (b) => b.impressions + Math.floor(b.impressions * 0.03) } },
@@ -382,7 +393,7 @@ const METRICS: { test: RegExp; spec: MetricSpec }[] = [
   { test: /^unitsSold$/, spec: { day: (b) => b.units['14']! } },
   { test: /^unitsSoldClicks$/, spec: { day: (b) => Math.floor(b.units['14']! * 0.6) } },
   { test: /^unitsSoldViews$/, spec: { day: (b) => b.units['14']! - Math.floor(b.units['14']! * 0.6) } },
-  { test: /^newToBrandPurchases(14d)?$/, spec: { day: (b) => Math.floor(b.orders['14']! * 0.4) } },
+  { test: /^newToBrand(Purchases|Orders)(14d)?$/, spec: { day: (b) => Math.floor(b.orders['14']! * 0.4) } },
   { test: /^newToBrandPurchasesClicks$/, spec: { day: (b) => Math.floor(Math.floor(b.orders['14']! * 0.6) * 0.4) } },
   {
     test: /^newToBrandPurchasesViews$/,
@@ -423,7 +434,7 @@ const METRICS: { test: RegExp; spec: MetricSpec }[] = [
   { test: /^invalidImpressionRate$/, spec: { rate: (s) => div(s('invalidImpressions'), s('grossImpressions')) } },
   { test: /^newToBrandPurchasesRate$/, spec: { rate: (s) => div(s('newToBrandPurchases'), s('clicks')) } },
   {
-    test: /^newToBrandPurchasesPercentage(14d)?$/,
+    test: /^newToBrand(Purchases|Orders)Percentage(14d)?$/,
     spec: { rate: (s) => div(s('newToBrandPurchases'), s('purchases'), 100) },
   },
   { test: /^newToBrandSalesPercentage(14d)?$/, spec: { rate: (s) => div(s('newToBrandSales'), s('sales'), 100) } },
@@ -490,25 +501,147 @@ function daysOf(start: string, end: string): string[] {
   return out;
 }
 
+/** A row's identity and its non-metric columns, before any day's metrics. */
+interface Cell {
+  key: string;
+  dims: Row;
+  campaignId?: string;
+}
+
+/** Sponsored ads rows at the grain of the groupBys the engine models (campaign … purchased ASIN). */
+function* sponsoredCells(ds: Dataset, product: AdProductKind, src: ReportSource, currency: string): Generator<Cell> {
+  const cfg = src.configuration;
+  const known = cfg.groupBy.filter((g) => g in GROUP_LEVEL);
+  const level = grainOf(known.length ? known : ['campaign']);
+  for (const g of grainRows(ds, product, level, cfg.reportTypeId, src.profileIndex)) {
+    if (!ds.delivering(g.entity) || src.omitCampaigns?.has(g.campaign.id)) continue;
+    yield { key: g.key, dims: dimensions(ds, g, currency, src.startDate, src.endDate), campaignId: g.campaign.id };
+  }
+}
+
+/** groupBys that name a DSP entity, finest last: the finest one in a request picks the row's entity. */
+const DSP_LEVELS: Record<string, number> = { advertiser: 0, order: 1, campaign: 1, lineItem: 2, ad: 2, creative: 3 };
+
+/** DSP rows: one per advertiser, order, line item or creative, as the request's finest entity groupBy says. */
+function* dspCells(ds: Dataset, src: ReportSource, currency: string): Generator<Cell> {
+  const depth = Math.max(0, ...src.configuration.groupBy.map((g) => DSP_LEVELS[g] ?? 0));
+  for (const a of ds.dspAdvertisers(src.profileIndex)) {
+    const base: Row = {
+      advertiserId: a.advertiserId,
+      advertiserName: a.name,
+      entityId: a.advertiserId,
+      advertiserTimezone: ds.profiles()[src.profileIndex]!.timezone,
+      advertiserCountry: ds.profiles()[src.profileIndex]!.countryCode,
+      orderCurrency: currency,
+    };
+    if (depth === 0) {
+      yield { key: `dsp:${a.advertiserId}`, dims: base };
+      continue;
+    }
+    for (const o of a.orders) {
+      const order: Row = {
+        ...base,
+        orderId: o.orderId,
+        orderName: o.name,
+        orderBudget: o.budget,
+        orderStartDate: o.startDate,
+        orderEndDate: o.endDate,
+        orderExternalId: `EXT-${o.orderId}`,
+        omsProposalId: `P-${o.orderId}`,
+      };
+      if (depth === 1) {
+        yield { key: `dsp:${o.orderId}`, dims: order };
+        continue;
+      }
+      for (const l of o.lineItems) {
+        const line: Row = {
+          ...order,
+          lineItemId: l.lineItemId,
+          lineItemName: l.name,
+          lineItemType: l.type,
+          lineItemBudget: l.budget,
+          lineItemStartDate: o.startDate,
+          lineItemEndDate: o.endDate,
+          lineItemExternalId: `EXT-${l.lineItemId}`,
+          omsLineItemId: `L-${l.lineItemId}`,
+          lineItemComments: '',
+        };
+        if (depth === 2) {
+          yield { key: `dsp:${l.lineItemId}`, dims: line };
+          continue;
+        }
+        for (const c of l.creatives)
+          yield {
+            key: `dsp:${c.creativeId}`,
+            dims: {
+              ...line,
+              creativeId: c.creativeId,
+              creativeName: c.name,
+              creativeType: c.type,
+              creativeSize: c.size,
+            },
+          };
+      }
+    }
+  }
+}
+
+/** How many members a groupBy the engine does not model as an entity splits a row into (a postal code, a site, …). */
+const MEMBERS = 3;
+
+/** A member's value of a column its groupBy adds: an id, a count, a rate or a name, by the column's documented type. */
+function memberValue(seed: number, groupBy: string, col: string, m: number): Value {
+  const type = AMAZON_REPORT_COLUMNS[col]?.type;
+  if (/Id$/.test(col)) return String(100_000 + (hash32(seed, `${groupBy}:${col}`) % 800_000) + m);
+  if (type === 'Integer') return 100 + m;
+  if (type === 'Decimal') return Math.round(((m + 1) / (MEMBERS + 1)) * 10_000) / 10_000;
+  return `${col} ${m + 1}`;
+}
+
+/** Splits every cell by each groupBy that names no entity (geography, inventory, tech, audience segment, path). */
+function* splitByDimensions(cells: Iterable<Cell>, src: ReportSource, seed: number, dims: string[]): Generator<Cell> {
+  const spec = AMAZON_REPORT_TYPES[src.configuration.reportTypeId]!;
+  for (const cell of cells) {
+    let parts: Cell[] = [cell];
+    for (const g of dims) {
+      const cols = spec.groupBys[g]?.columns ?? [];
+      parts = parts.flatMap((p) =>
+        Array.from({ length: MEMBERS }, (_, m) => {
+          const extra: Row = { [g]: `${g} ${m + 1}` };
+          for (const col of cols) extra[col] = memberValue(seed, g, col, m);
+          return { key: `${p.key}|${g}=${m}`, dims: { ...p.dims, ...extra }, campaignId: p.campaignId };
+        }),
+      );
+    }
+    yield* parts;
+  }
+}
+
 /** Streams the rows of one report (nothing is held beyond one grain row's days). */
 export function* reportRows(ds: Dataset, src: ReportSource): Generator<Row> {
   const cfg = src.configuration;
   const spec = AMAZON_REPORT_TYPES[cfg.reportTypeId];
   if (!spec) throw new Error(`unknown report type ${cfg.reportTypeId}`);
-  const product = productOf(cfg.reportTypeId);
-  const level = grainOf(cfg.groupBy);
+  const product = PRODUCT_OF[spec.adProduct];
   const currency = ds.profiles()[src.profileIndex]!.currencyCode;
   const days = daysOf(src.startDate, src.endDate);
   const additive = additiveNeeded(cfg.columns);
   const daily = cfg.timeUnit === 'DAILY';
   const zeroDecimals = minorUnits(currency) === 0;
   const roundMoney = (v: number) => (zeroDecimals ? Math.round(v) : Math.round(v * 100) / 100);
+  const known = cfg.groupBy.filter((g) => g in GROUP_LEVEL);
+  const level = product ? grainOf(known.length ? known : ['campaign']) : null;
   const searchTerms = level === 'searchTerm';
   const purchased = level === 'purchasedAsin';
+  const modelled = product ? (g: string) => g in GROUP_LEVEL : (g: string) => g in DSP_LEVELS;
+  const cells = splitByDimensions(
+    product ? sponsoredCells(ds, product, src, currency) : dspCells(ds, src, currency),
+    src,
+    ds.seed,
+    cfg.groupBy.filter((g) => !modelled(g)),
+  );
 
-  for (const g of grainRows(ds, product, level, cfg.reportTypeId, src.profileIndex)) {
-    if (!ds.delivering(g.entity) || src.omitCampaigns?.has(g.campaign.id)) continue;
-    const dims = dimensions(ds, g, currency, src.startDate, src.endDate);
+  for (const { key, dims } of cells) {
     if (
       !(cfg.filters ?? []).every((f) =>
         f.values.includes(String(f.field === 'campaignSite' ? 'AmazonBusiness' : (dims[f.field] ?? ''))),
@@ -516,7 +649,7 @@ export function* reportRows(ds: Dataset, src: ReportSource): Generator<Row> {
     )
       continue;
     // campaignSite=AmazonBusiness selects Amazon Business placements, a separate slice of traffic.
-    const siteKey = (cfg.filters ?? []).some((f) => f.field === 'campaignSite') ? `${g.key}:business` : g.key;
+    const siteKey = (cfg.filters ?? []).some((f) => f.field === 'campaignSite') ? `${key}:business` : key;
     const perDay = days.map((date) => {
       const b = dayBase(ds.seed, siteKey, date, src.generationOf(date), currency);
       const values: Record<string, number> = {};
@@ -529,10 +662,12 @@ export function* reportRows(ds: Dataset, src: ReportSource): Generator<Row> {
       if (searchTerms && !(values.clicks! > 0)) return null;
       const row: Row = {};
       for (const col of cfg.columns) {
-        if (col === 'date') row.date = date;
-        else if (col === 'startDate' || col === 'endDate') row[col] = date ?? dims[col]!;
+        if (col === 'date') row.date = date ?? src.startDate;
+        else if (col === 'startDate' || col === 'endDate' || col === 'intervalStart' || col === 'intervalEnd')
+          row[col] = date ?? (col === 'startDate' || col === 'intervalStart' ? src.startDate : src.endDate);
         else if (col in dims) row[col] = dims[col]!;
         else if (col in values) row[col] = specOf(col).money ? roundMoney(values[col]!) : values[col]!;
+        else if (AMAZON_REPORT_COLUMNS[col]?.type === 'String') row[col] = `${col} ${hash32(ds.seed, key) % 1000}`;
         else {
           const r = specOf(col).rate!((x) => values[x] ?? 0);
           row[col] = Number.isNaN(r)

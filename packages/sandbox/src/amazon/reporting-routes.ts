@@ -12,7 +12,7 @@ import { route, send, type Route } from '../http-kit.ts';
 import type { SandboxState } from '../state.ts';
 import { addDays } from '@adsync/shared/calendar';
 import type { Endpoint } from './endpoint.ts';
-import { checkCreateReport, reportingError, type CreateReportRequest } from './report-contract.ts';
+import { checkCreateReport, type CreateReportRequest } from './report-contract.ts';
 import { FINAL_GENERATION, reportRows, totalsOf, type ReportTotals, type Row } from './report-engine.ts';
 
 export const CREATE_REPORT_MEDIA_TYPE = 'application/vnd.createasyncreportrequest.v3+json';
@@ -129,43 +129,11 @@ export function reportingEndpoints(state: SandboxState): Endpoint[] {
     {
       method: 'POST',
       path: '/reporting/reports',
-      family: 'reporting',
       doc,
       summary: 'create a report',
-      // The documented type, and application/json, which widely used clients send and Amazon accepts.
-      contentTypes: [CREATE_REPORT_MEDIA_TYPE, 'application/json'],
-      bodyDoc: {
-        type: 'object',
-        required: ['startDate', 'endDate', 'configuration'],
-        properties: {
-          name: { type: 'string' },
-          startDate: { type: 'string', format: 'date' },
-          endDate: { type: 'string', format: 'date' },
-          configuration: {
-            type: 'object',
-            required: ['adProduct', 'groupBy', 'columns', 'reportTypeId', 'timeUnit', 'format'],
-            properties: {
-              adProduct: { type: 'string' },
-              groupBy: { type: 'array', items: { type: 'string' } },
-              columns: { type: 'array', items: { type: 'string' } },
-              reportTypeId: { type: 'string' },
-              timeUnit: { type: 'string', enum: ['DAILY', 'SUMMARY'] },
-              format: { type: 'string' },
-              filters: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  properties: { field: { type: 'string' }, values: { type: 'array', items: { type: 'string' } } },
-                },
-              },
-            },
-          },
-        },
-      },
       handle: (ctx) => {
         const checked = checkCreateReport(ctx.body, state.now().toISOString().slice(0, 10));
-        if (!checked.ok)
-          return ctx.ok(reportingError(checked.status, checked.detail), 'application/json', checked.status);
+        if (!checked.ok) return ctx.fail(checked.status, checked.detail);
         const request = checked.request;
         const cfg = request.configuration;
         const dedupeKey = JSON.stringify([
@@ -182,11 +150,7 @@ export function reportingEndpoints(state: SandboxState): Endpoint[] {
         const dup = state.reportsByKey.get(dedupeKey);
         if (dup && ['PENDING', 'PROCESSING'].includes(statusOf(state, dup))) {
           // Seen identically in many clients' logs; the reportId sits only inside "detail".
-          return ctx.ok(
-            reportingError(425, `The Request is a duplicate of : ${dup.reportId}`),
-            'application/json',
-            425,
-          );
+          return ctx.fail(425, `The Request is a duplicate of : ${dup.reportId}`);
         }
         const r: ReportRecord = {
           reportId: randomUUID(),
@@ -211,7 +175,6 @@ export function reportingEndpoints(state: SandboxState): Endpoint[] {
     {
       method: 'GET',
       path: '/reporting/reports/{reportId}',
-      family: 'reporting',
       doc,
       summary: 'report status',
       handle: (ctx) => {
@@ -223,7 +186,6 @@ export function reportingEndpoints(state: SandboxState): Endpoint[] {
     {
       method: 'DELETE',
       path: '/reporting/reports/{reportId}',
-      family: 'reporting',
       doc: 'offline-report-prod-3p deleteAsyncReport',
       summary: 'cancel a pending report',
       handle: (ctx) => {

@@ -30,8 +30,20 @@ const withoutUndefined = <T extends Json>(o: T): T => {
   return out as T;
 };
 
-const servingStatus = (e: Entity, prefix: string) =>
-  e.state === 'ENABLED' ? `${prefix}_STATUS_ENABLED` : `${prefix}_${e.state}`;
+/**
+ * servingStatus as SP v3 and SB v4 name it (their *ServingStatus enums): campaigns and ad
+ * groups "…_STATUS_ENABLED", ads "AD_STATUS_LIVE", keywords and targets
+ * "TARGETING_CLAUSE_STATUS_LIVE"; paused and archived ones "<LEVEL>_PAUSED" / "_ARCHIVED".
+ */
+const SERVING: Record<string, [string, string]> = {
+  campaign: ['CAMPAIGN_STATUS_ENABLED', 'CAMPAIGN'],
+  adGroup: ['AD_GROUP_STATUS_ENABLED', 'AD_GROUP'],
+  ad: ['AD_STATUS_LIVE', 'AD'],
+};
+const servingStatus = (e: Entity) => {
+  const [enabled, level] = SERVING[e.kind] ?? ['TARGETING_CLAUSE_STATUS_LIVE', 'TARGETING_CLAUSE'];
+  return e.state === 'ENABLED' ? enabled : `${level}_${e.state}`;
+};
 
 // ---------------------------------------------------------------- SP v3 lists
 
@@ -41,10 +53,7 @@ export function spV3(e: Entity, extended: boolean): Json {
         extendedData: {
           creationDateTime: e.createdAt,
           lastUpdateDateTime: e.updatedAt,
-          servingStatus: servingStatus(
-            e,
-            { campaign: 'CAMPAIGN', adGroup: 'AD_GROUP', ad: 'AD' }[e.kind as string] ?? 'TARGETING_CLAUSE',
-          ),
+          servingStatus: servingStatus(e),
         },
       }
     : {};
@@ -178,7 +187,7 @@ export function sbV4(e: Entity, extended: boolean): Json {
         extendedData: {
           creationDate: ms(e.createdAt),
           lastUpdateDate: ms(e.updatedAt),
-          servingStatus: e.state === 'ENABLED' ? 'RUNNING' : e.state,
+          servingStatus: servingStatus(e),
         },
       }
     : {};
@@ -264,13 +273,21 @@ export function sbV3(e: Entity): Json {
 
 // ---------------------------------------------------------------- Sponsored Display
 
+/** Sponsored Display's servingStatus names (SponsoredDisplay_v3.yaml, *ResponseEx): no CAMPAIGN_STATUS_ENABLED there. */
+const SD_SERVING: Record<string, Record<string, string>> = {
+  campaign: { ENABLED: 'ADVERTISER_STATUS_ENABLED', PAUSED: 'CAMPAIGN_PAUSED', ARCHIVED: 'CAMPAIGN_ARCHIVED' },
+  adGroup: { ENABLED: 'AD_GROUP_STATUS_ENABLED', PAUSED: 'AD_GROUP_PAUSED', ARCHIVED: 'AD_GROUP_ARCHIVED' },
+  ad: { ENABLED: 'AD_STATUS_LIVE', PAUSED: 'AD_STATUS_PAUSED', ARCHIVED: 'AD_STATUS_ARCHIVED' },
+  target: { ENABLED: 'TARGET_STATUS_LIVE', PAUSED: 'TARGET_STATUS_PAUSED', ARCHIVED: 'TARGET_STATUS_ARCHIVED' },
+};
+
 export function sd(e: Entity, extended: boolean): Json {
   const ext = extended
     ? {
-        servingStatus: servingStatus(
-          e,
-          { campaign: 'CAMPAIGN', adGroup: 'AD_GROUP', ad: 'AD' }[e.kind as string] ?? 'TARGETING_CLAUSE',
-        ),
+        servingStatus:
+          (SD_SERVING[e.kind === 'campaign' || e.kind === 'adGroup' || e.kind === 'ad' ? e.kind : 'target'] ?? {})[
+            e.state
+          ] ?? 'STATUS_UNAVAILABLE',
         creationDate: ms(e.createdAt),
         lastUpdatedDate: ms(e.updatedAt),
       }
@@ -341,7 +358,8 @@ export function sd(e: Entity, extended: boolean): Json {
 
 // ---------------------------------------------------------------- budget rules
 
-export function budgetRule(e: Entity): Json {
+/** A budget rule as the BudgetRules API writes it; SP's model allows only a DAILY recurrence, SB's and SD's also WEEKLY. */
+export function budgetRule(e: Entity, product: 'sp' | 'sb' | 'sd'): Json {
   return {
     ruleId: e.id,
     ruleState: 'ACTIVE',
@@ -352,7 +370,7 @@ export function budgetRule(e: Entity): Json {
       name: e.name,
       ruleType: e.ruleType,
       duration: { dateRangeTypeRuleDuration: { startDate: e.createdAt.slice(0, 10).replaceAll('-', '') } },
-      recurrence: { type: 'WEEKLY', daysOfWeek: ['SATURDAY', 'SUNDAY'] },
+      recurrence: product === 'sp' ? { type: 'DAILY' } : { type: 'WEEKLY', daysOfWeek: ['SATURDAY', 'SUNDAY'] },
       budgetIncreaseBy: { type: 'PERCENT', value: e.increasePercent },
     },
   };
