@@ -1,0 +1,207 @@
+// Amazon's models decide (../shared/amazon-openapi, kept in packages/amazon-models): every
+// operation adsync calls or the sandbox serves is probed with the models' own examples,
+// requests generated from their schemas, and each required field and enum broken in turn.
+// A line per operation is printed; every answer must be the model's.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { addDays } from '@adsync/shared/calendar';
+import { findOperation, type ModelOperation } from '@adsync/amazon-models/operations';
+import { SANDBOX_MODELS } from './amazon/leniencies.ts';
+import type { JsonPath } from '@adsync/amazon-models/samples';
+import { startSandbox, type Sandbox } from './server.ts';
+import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET } from './amazon/gateway.ts';
+import { undeclaredErrorProblems } from './amazon/error-answers.ts';
+import { probeOperation, reportLine, SKIP, type Fixtures, type OperationReport } from './model-conformance.ts';
+
+const SERVED = `GET /v2/profiles
+POST /portfolios/list
+POST /sp/campaigns/list
+POST /sp/adGroups/list
+POST /sp/productAds/list
+POST /sp/keywords/list
+POST /sp/targets/list
+POST /sp/negativeKeywords/list
+POST /sp/negativeTargets/list
+POST /sp/campaignNegativeKeywords/list
+POST /sp/campaignNegativeTargets/list
+POST /sb/v4/campaigns/list
+POST /sb/v4/adGroups/list
+POST /sb/v4/ads/list
+GET /sb/keywords
+GET /sb/negativeKeywords
+POST /sb/targets/list
+POST /sb/negativeTargets/list
+GET /sd/campaigns
+GET /sd/campaigns/extended
+GET /sd/adGroups
+GET /sd/adGroups/extended
+GET /sd/productAds
+GET /sd/productAds/extended
+GET /sd/targets
+GET /sd/targets/extended
+GET /sd/negativeTargets
+GET /sd/negativeTargets/extended
+GET /sd/creatives
+GET /sp/budgetRules
+GET /sp/budgetRules/{budgetRuleId}
+GET /sp/budgetRules/{budgetRuleId}/campaigns
+GET /sp/campaigns/{campaignId}/budgetRules
+GET /sb/budgetRules
+GET /sb/budgetRules/{budgetRuleId}
+GET /sb/budgetRules/{budgetRuleId}/campaigns
+GET /sb/campaigns/{campaignId}/budgetRules
+GET /sd/budgetRules
+GET /sd/budgetRules/{budgetRuleId}
+GET /sd/budgetRules/{budgetRuleId}/campaigns
+GET /sd/campaigns/{campaignId}/budgetRules
+POST /campaigns/export
+POST /adGroups/export
+POST /ads/export
+POST /targets/export
+GET /exports/{exportId}
+POST /reporting/reports
+GET /reporting/reports/{reportId}
+DELETE /reporting/reports/{reportId}
+POST /streams/subscriptions
+GET /streams/subscriptions
+GET /streams/subscriptions/{subscriptionId}
+PUT /streams/subscriptions/{subscriptionId}`;
+
+let sandbox: Sandbox;
+let token: string;
+before(async () => {
+  sandbox = await startSandbox({ seed: 29, scale: { profiles: 1 }, faults: { reportGenerationMs: 600_000 } });
+  token = (
+    (await fetch(`${sandbox.url}/auth/o2/token`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: 'Atzr|model-conformance',
+        client_id: SANDBOX_CLIENT_ID,
+        client_secret: SANDBOX_CLIENT_SECRET,
+      }),
+    }).then((r) => r.json())) as { access_token: string }
+  ).access_token;
+});
+after(() => sandbox?.close());
+
+test('every operation answers as Amazon’s model says', async (t) => {
+  const today = sandbox.state.now().toISOString().slice(0, 10);
+  const profileId = sandbox.state.dataset.profiles()[0]!.profileId;
+  const headers = {
+    authorization: `Bearer ${token}`,
+    'amazon-advertising-api-clientid': SANDBOX_CLIENT_ID,
+    'amazon-advertising-api-scope': profileId,
+  };
+  const api = async (method: string, path: string, body: unknown, contentType: string) => {
+    const r = await fetch(new URL(path, sandbox.url), {
+      method,
+      headers: { ...headers, 'content-type': contentType, accept: contentType },
+      body: JSON.stringify(body),
+    });
+    return (await r.json()) as Record<string, string>;
+  };
+  const product = (op: ModelOperation) => op.path.split('/')[1] as 'sp' | 'sb' | 'sd';
+  const reportConfiguration = {
+    adProduct: 'SPONSORED_PRODUCTS',
+    reportTypeId: 'spCampaigns',
+    groupBy: ['campaign'],
+    columns: ['date', 'campaignId', 'impressions', 'clicks', 'cost'],
+    timeUnit: 'DAILY',
+    format: 'GZIP_JSON',
+  };
+  let reportsMade = 0;
+  const fx: Fixtures = {
+    today,
+    headers: (op): Record<string, string> =>
+      op.operationId === 'GetExport' ? { accept: 'application/vnd.campaignsexport.v1+json' } : {},
+    async pathParam(op, name) {
+      const ds = sandbox.state.dataset;
+      if (name === 'budgetRuleId') return ds.entity(product(op), 'budgetRule', 0, 0).id;
+      if (name === 'campaignId') return ds.budgetRuleCampaigns(product(op), 0, 0)[0] ?? null;
+      if (name === 'reportId')
+        return (
+          await api(
+            'POST',
+            '/reporting/reports',
+            {
+              name: `probe ${Math.random()}`,
+              // A window of its own each time: an identical request while one is pending answers 425.
+              startDate: addDays(today, -2 - reportsMade++),
+              endDate: addDays(today, -1),
+              configuration: reportConfiguration,
+            },
+            'application/vnd.createasyncreportrequest.v3+json',
+          )
+        ).reportId!;
+      if (name === 'exportId')
+        return (await api('POST', '/campaigns/export', {}, 'application/vnd.campaignsexport.v1+json')).exportId!;
+      if (name === 'subscriptionId') {
+        const created = await api(
+          'POST',
+          '/streams/subscriptions',
+          {
+            clientRequestToken: crypto.randomUUID(),
+            dataSetId: 'sp-traffic',
+            destinationArn: `arn:aws:sqs:us-east-1:123456789012:probe-${crypto.randomUUID().slice(0, 8)}`,
+          },
+          'application/vnd.MarketingStreamSubscriptions.StreamSubscriptionResource.v1.0+json',
+        );
+        const s = sandbox.state.stream.subscriptions.get(created.subscriptionId!);
+        if (s) s.status = 'ACTIVE';
+        return created.subscriptionId ?? null;
+      }
+      return null;
+    },
+    seed(op, path: JsonPath) {
+      const at = path.join('.');
+      if (op.operationId === 'createAsyncReport') {
+        if (at === 'configuration') return structuredClone(reportConfiguration);
+        // A window of its own per request: an identical one while the first is pending answers 425.
+        if (at === 'startDate') return addDays(today, -7 - reportsMade++);
+        if (at === 'endDate') return addDays(today, -1);
+      }
+      if (op.operationId === 'CreateStreamSubscription') {
+        const arn = `arn:aws:sqs:us-east-1:123456789012:probe-${crypto.randomUUID().slice(0, 8)}`;
+        if (at === 'clientRequestToken') return crypto.randomUUID();
+        if (at === 'dataSetId') return 'sp-traffic';
+        if (at === 'destinationArn') return arn;
+        if (at === 'destination') return SKIP;
+      }
+      return undefined;
+    },
+    skip: (_op, name) => /token/i.test(name),
+    currentExample(op, value) {
+      if (op.operationId !== 'createAsyncReport') return value;
+      const v = structuredClone(value) as { startDate: string; endDate: string };
+      const span = Math.round((Date.parse(v.endDate) - Date.parse(v.startDate)) / 86_400_000);
+      v.endDate = addDays(today, -1);
+      v.startDate = addDays(v.endDate, -span);
+      return v;
+    },
+  };
+  const validator = SANDBOX_MODELS;
+  const reports: OperationReport[] = [];
+  for (const line of SERVED.split('\n')) {
+    const [method, path] = line.split(' ') as [string, string];
+    const found = findOperation(method, path.replace(/\{(\w+)\}/g, '{$1}'));
+    assert.ok(found, `${line} has a model`);
+    reports.push(
+      await probeOperation(
+        found.op,
+        {
+          baseUrl: sandbox.url,
+          headers,
+          validator,
+          undeclaredErrorCheck: (_op, status, body) => undeclaredErrorProblems(status, body),
+        },
+        fx,
+      ),
+    );
+  }
+  const lines = reports.map(reportLine);
+  console.log(lines.join('\n'));
+  const off = reports.filter((r) => r.unprobed || r.results.some((x) => x.problems.length > 0));
+  t.diagnostic(`${reports.length - off.length} of ${reports.length} operations answer as the model says`);
+  assert.equal(off.length, 0, `${off.length} operations off their model:\n${off.map(reportLine).join('\n')}`);
+});
