@@ -98,10 +98,10 @@ test('with 20% 429s and 5% 5xx, listing every entity returns exactly the generat
       for (const kind of Object.keys(idKey) as EntityKind[]) {
         const got: string[] = [];
         // Small pages so that faults land in the middle of pagination.
-        for await (const e of listEntities<Record<string, unknown>>(client, String(profile.profileId), kind, {
+        for await (const e of listEntities(client, String(profile.profileId), kind, {
           maxResults: 7,
         }))
-          got.push(String(e[idKey[kind]]));
+          got.push(String((e as Record<string, unknown>)[idKey[kind]]));
         const want = generatedIds(p, kind);
         assert.equal(new Set(got).size, got.length, `${kind}: nothing twice`);
         assert.deepEqual([...got].sort(), [...want].sort(), `${kind}: nothing missing`);

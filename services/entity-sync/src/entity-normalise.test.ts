@@ -80,8 +80,10 @@ test('a keyword becomes a target: keywordId â†’ target id, text and match type â
 test("a product target keeps Amazon's expression and gets readable text", () => {
   const t = spProductTarget('p1', {
     targetId: '5',
+    adGroupId: '6',
     campaignId: '7',
     expression: [{ type: 'ASIN_SAME_AS', value: 'B0ABC' }],
+    resolvedExpression: [{ type: 'ASIN_SAME_AS', value: 'B0ABC' }],
     expressionType: 'MANUAL',
     state: 'PAUSED',
   });
@@ -91,7 +93,7 @@ test("a product target keeps Amazon's expression and gets readable text", () => 
 });
 
 test('an entity without its id is refused with the reason', () => {
-  assert.throws(() => spCampaign('p1', { name: 'no id' }), EntityShapeError);
+  assert.throws(() => spCampaign('p1', { name: 'no id' } as never), EntityShapeError);
 });
 
 // A full sync reads the export, an incremental one the lists: the same entity must land as the same row.
@@ -111,73 +113,73 @@ test('every entity normalises to the same row from its list API and from the exp
   const cases: [string, () => unknown[], () => unknown[]][] = [
     [
       'SP campaigns',
-      () => [...ds.all('sp', 'campaign', 0)].map((e) => n.spCampaign('p', views.spV3(e, true))),
+      () => [...ds.all('sp', 'campaign', 0)].map((e) => n.spCampaign('p', views.spV3(e, true) as never)),
       () => [...ds.all('sp', 'campaign', 0)].map((e) => n.exportCampaign('p', views.exported(e, 'USD'))),
     ],
     [
       'SB campaigns',
-      () => [...ds.all('sb', 'campaign', 0)].map((e) => n.sbCampaign('p', views.sbV4(e, true))),
+      () => [...ds.all('sb', 'campaign', 0)].map((e) => n.sbCampaign('p', views.sbV4(e, true) as never)),
       () => [...ds.all('sb', 'campaign', 0)].map((e) => n.exportCampaign('p', views.exported(e, 'USD'))),
     ],
     [
       'SD campaigns',
-      () => [...ds.all('sd', 'campaign', 0)].map((e) => n.sdCampaign('p', views.sd(e, true))),
+      () => [...ds.all('sd', 'campaign', 0)].map((e) => n.sdCampaign('p', views.sd(e, true) as never)),
       () => [...ds.all('sd', 'campaign', 0)].map((e) => n.exportCampaign('p', views.exported(e, 'USD'))),
     ],
     [
       'SP ad groups',
-      () => [...ds.all('sp', 'adGroup', 0)].map((e) => n.spAdGroup('p', views.spV3(e, true))),
+      () => [...ds.all('sp', 'adGroup', 0)].map((e) => n.spAdGroup('p', views.spV3(e, true) as never)),
       () => [...ds.all('sp', 'adGroup', 0)].map((e) => n.exportAdGroup('p', views.exported(e, 'USD'))),
     ],
     [
       'SP ads',
-      () => [...ds.all('sp', 'ad', 0)].map((e) => n.spProductAd('p', views.spV3(e, true))),
+      () => [...ds.all('sp', 'ad', 0)].map((e) => n.spProductAd('p', views.spV3(e, true) as never)),
       () => [...ds.all('sp', 'ad', 0)].map((e) => n.exportAd('p', views.exported(e, 'USD'), campaignOf)),
     ],
     [
       'SP keywords',
-      () => [...ds.all('sp', 'keyword', 0)].map((e) => n.spKeyword('p', views.spV3(e, true))),
+      () => [...ds.all('sp', 'keyword', 0)].map((e) => n.spKeyword('p', views.spV3(e, true) as never)),
       () => [...ds.all('sp', 'keyword', 0)].map((e) => n.exportTarget('p', views.exported(e, 'USD'), campaignOf)),
     ],
     [
       'SP product targets',
-      () => [...ds.all('sp', 'productTarget', 0)].map((e) => n.spProductTarget('p', views.spV3(e, true))),
+      () => [...ds.all('sp', 'productTarget', 0)].map((e) => n.spProductTarget('p', views.spV3(e, true) as never)),
       () => [...ds.all('sp', 'productTarget', 0)].map((e) => n.exportTarget('p', views.exported(e, 'USD'), campaignOf)),
     ],
     [
       'SB ad groups',
-      () => [...ds.all('sb', 'adGroup', 0)].map((e) => n.sbAdGroup('p', views.sbV4(e, true))),
+      () => [...ds.all('sb', 'adGroup', 0)].map((e) => n.sbAdGroup('p', views.sbV4(e, true) as never)),
       () => [...ds.all('sb', 'adGroup', 0)].map((e) => n.exportAdGroup('p', views.exported(e, 'USD'))),
     ],
     [
       'SD ad groups',
-      () => [...ds.all('sd', 'adGroup', 0)].map((e) => n.sdAdGroup('p', views.sd(e, true))),
+      () => [...ds.all('sd', 'adGroup', 0)].map((e) => n.sdAdGroup('p', views.sd(e, true) as never)),
       () => [...ds.all('sd', 'adGroup', 0)].map((e) => n.exportAdGroup('p', views.exported(e, 'USD'))),
     ],
     [
       'SB ads',
-      () => [...ds.all('sb', 'ad', 0)].map((e) => n.sbAd('p', views.sbV4(e, true))),
+      () => [...ds.all('sb', 'ad', 0)].map((e) => n.sbAd('p', views.sbV4(e, true) as never)),
       () => [...ds.all('sb', 'ad', 0)].map((e) => n.exportAd('p', views.exported(e, 'USD'), campaignOf)),
     ],
     [
       'SD ads',
-      () => [...ds.all('sd', 'ad', 0)].map((e) => n.sdProductAd('p', views.sd(e, true))),
+      () => [...ds.all('sd', 'ad', 0)].map((e) => n.sdProductAd('p', views.sd(e, true) as never)),
       () => [...ds.all('sd', 'ad', 0)].map((e) => n.exportAd('p', views.exported(e, 'USD'), campaignOf)),
     ],
     [
       'SD targets, similar-product audiences included',
-      () => [...ds.all('sd', 'productTarget', 0)].map((e) => n.sdTarget('p', views.sd(e, true))),
+      () => [...ds.all('sd', 'productTarget', 0)].map((e) => n.sdTarget('p', views.sd(e, true) as never)),
       () => [...ds.all('sd', 'productTarget', 0)].map((e) => n.exportTarget('p', views.exported(e, 'USD'), campaignOf)),
     ],
     [
       'SB keywords (the v3 list has no timestamps)',
-      () => [...ds.all('sb', 'keyword', 0)].map((e) => untimed(n.sbKeyword('p', views.sbV3(e)))),
+      () => [...ds.all('sb', 'keyword', 0)].map((e) => untimed(n.sbKeyword('p', views.sbV3(e) as never))),
       () =>
         [...ds.all('sb', 'keyword', 0)].map((e) => untimed(n.exportTarget('p', views.exported(e, 'USD'), campaignOf))),
     ],
     [
       'SB product targets (the v3 list has no timestamps)',
-      () => [...ds.all('sb', 'productTarget', 0)].map((e) => untimed(n.sbProductTarget('p', views.sbV3(e)))),
+      () => [...ds.all('sb', 'productTarget', 0)].map((e) => untimed(n.sbProductTarget('p', views.sbV3(e) as never))),
       () =>
         [...ds.all('sb', 'productTarget', 0)].map((e) =>
           untimed(n.exportTarget('p', views.exported(e, 'USD'), campaignOf)),
@@ -186,10 +188,10 @@ test('every entity normalises to the same row from its list API and from the exp
     [
       'SP negatives, ad-group and campaign level',
       () => [
-        ...[...ds.all('sp', 'negativeKeyword', 0)].map((e) => n.spNegativeKeyword('p', views.spV3(e, true))),
-        ...[...ds.all('sp', 'negativeTarget', 0)].map((e) => n.spNegativeTarget('p', views.spV3(e, true))),
+        ...[...ds.all('sp', 'negativeKeyword', 0)].map((e) => n.spNegativeKeyword('p', views.spV3(e, true) as never)),
+        ...[...ds.all('sp', 'negativeTarget', 0)].map((e) => n.spNegativeTarget('p', views.spV3(e, true) as never)),
         ...[...ds.all('sp', 'campaignNegativeKeyword', 0)].map((e) =>
-          n.spCampaignNegativeKeyword('p', views.spV3(e, true)),
+          n.spCampaignNegativeKeyword('p', views.spV3(e, true) as never),
         ),
       ],
       () =>
@@ -200,8 +202,10 @@ test('every entity normalises to the same row from its list API and from the exp
     [
       'SB negative keywords and targets (the v3 lists have no timestamps)',
       () => [
-        ...[...ds.all('sb', 'negativeKeyword', 0)].map((e) => untimed(n.sbNegativeKeyword('p', views.sbV3(e)))),
-        ...[...ds.all('sb', 'negativeTarget', 0)].map((e) => untimed(n.sbNegativeTarget('p', views.sbV3(e)))),
+        ...[...ds.all('sb', 'negativeKeyword', 0)].map((e) =>
+          untimed(n.sbNegativeKeyword('p', views.sbV3(e) as never)),
+        ),
+        ...[...ds.all('sb', 'negativeTarget', 0)].map((e) => untimed(n.sbNegativeTarget('p', views.sbV3(e) as never))),
       ],
       () =>
         (['negativeKeyword', 'negativeTarget'] as const).flatMap((k) =>
@@ -212,7 +216,7 @@ test('every entity normalises to the same row from its list API and from the exp
     ],
     [
       'SD negative targets',
-      () => [...ds.all('sd', 'negativeTarget', 0)].map((e) => n.sdNegativeTarget('p', views.sd(e, true))),
+      () => [...ds.all('sd', 'negativeTarget', 0)].map((e) => n.sdNegativeTarget('p', views.sd(e, true) as never)),
       () =>
         [...ds.all('sd', 'negativeTarget', 0)].map((e) =>
           n.exportNegativeTarget('p', views.exported(e, 'USD'), campaignOf),

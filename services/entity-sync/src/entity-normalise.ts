@@ -23,6 +23,8 @@ export const ENTITY_TYPES: EntityType[] = [
   'budget_rules',
 ];
 
+import type { BudgetRuleCampaignOf, EntityOf } from '@adsync/shared/amazon/model-types';
+
 type Json = Record<string, unknown>;
 
 export const toMicros = (v: unknown): number | null =>
@@ -141,7 +143,7 @@ function bidding(strategy: unknown, placements: unknown, costType: unknown): Bid
   };
 }
 
-export function spCampaign(profileId: string, e: Json): CampaignRow {
+export function spCampaign(profileId: string, e: EntityOf['spCampaigns']): CampaignRow {
   const budget = (e.budget ?? {}) as Json;
   return {
     profile_id: profileId,
@@ -165,7 +167,7 @@ export function spCampaign(profileId: string, e: Json): CampaignRow {
   };
 }
 
-export function sbCampaign(profileId: string, e: Json): CampaignRow {
+export function sbCampaign(profileId: string, e: EntityOf['sbCampaigns']): CampaignRow {
   return {
     profile_id: profileId,
     campaign_id: need('SB campaign', e, 'campaignId'),
@@ -188,7 +190,7 @@ export function sbCampaign(profileId: string, e: Json): CampaignRow {
   };
 }
 
-export function sdCampaign(profileId: string, e: Json): CampaignRow {
+export function sdCampaign(profileId: string, e: EntityOf['sdCampaigns']): CampaignRow {
   return {
     profile_id: profileId,
     campaign_id: need('SD campaign', e, 'campaignId'),
@@ -207,7 +209,7 @@ export function sdCampaign(profileId: string, e: Json): CampaignRow {
   };
 }
 
-export function spAdGroup(profileId: string, e: Json): AdGroupRow {
+export function spAdGroup(profileId: string, e: EntityOf['spAdGroups']): AdGroupRow {
   return {
     profile_id: profileId,
     ad_group_id: need('SP ad group', e, 'adGroupId'),
@@ -221,7 +223,7 @@ export function spAdGroup(profileId: string, e: Json): AdGroupRow {
   };
 }
 
-export function spProductAd(profileId: string, e: Json): AdRow {
+export function spProductAd(profileId: string, e: EntityOf['spProductAds']): AdRow {
   return {
     profile_id: profileId,
     ad_id: need('SP product ad', e, 'adId'),
@@ -230,31 +232,54 @@ export function spProductAd(profileId: string, e: Json): AdRow {
     ad_product: 'SPONSORED_PRODUCTS',
     asin: str(e.asin),
     sku: str(e.sku),
-    creative: e.creative ?? null,
+    // SP product ads have no creative in the model (SB ads do).
+    creative: null,
     state: upper(e.state),
     amazon_created_at: str(ext(e).creationDateTime),
     amazon_updated_at: str(ext(e).lastUpdateDateTime),
   };
 }
 
+/** The fields of a keyword, whichever API wrote them (SP v3, SB v3, an exported keyword target). */
+type KeywordFields = {
+  keywordId?: unknown;
+  adGroupId?: unknown;
+  campaignId?: unknown;
+  keywordText?: unknown;
+  matchType?: unknown;
+  bid?: unknown;
+  state?: unknown;
+};
+
 /** A keyword becomes a target: keywordId is its id; text and match type are its expression. */
-export function spKeyword(profileId: string, e: Json): TargetRow {
+function keywordTarget(
+  profileId: string,
+  e: KeywordFields,
+  adProduct: string,
+  times: [string | null, string | null],
+): TargetRow {
   const text = str(e.keywordText);
+  const matchType = upper(e.matchType);
   return {
     profile_id: profileId,
-    target_id: need('SP keyword', e, 'keywordId'),
+    target_id: need(`${adProduct} keyword`, e, 'keywordId'),
     ad_group_id: str(e.adGroupId),
-    campaign_id: need('SP keyword', e, 'campaignId'),
-    ad_product: 'SPONSORED_PRODUCTS',
+    campaign_id: str(e.campaignId),
+    ad_product: adProduct,
     target_type: 'KEYWORD',
-    expression: { type: 'KEYWORD', text, matchType: e.matchType ?? null },
+    expression: { type: 'KEYWORD', text, matchType },
     expression_text: text,
-    match_type: str(e.matchType),
+    match_type: matchType,
     bid_micros: toMicros(e.bid),
     state: upper(e.state),
-    amazon_created_at: str(ext(e).creationDateTime),
-    amazon_updated_at: str(ext(e).lastUpdateDateTime),
+    amazon_created_at: times[0],
+    amazon_updated_at: times[1],
   };
+}
+
+export function spKeyword(profileId: string, e: EntityOf['spKeywords']): TargetRow {
+  need('SP keyword', e, 'campaignId');
+  return keywordTarget(profileId, e, 'SPONSORED_PRODUCTS', spTimes(e));
 }
 
 /** `asin="B0…"`-style text for a product-target expression, for search and labels. */
@@ -269,7 +294,7 @@ export function expressionText(expr: unknown): string | null {
     .join(' ');
 }
 
-export function spProductTarget(profileId: string, e: Json): TargetRow {
+export function spProductTarget(profileId: string, e: EntityOf['spProductTargets']): TargetRow {
   const expression = e.expression ?? e.resolvedExpression ?? [];
   return {
     profile_id: profileId,
@@ -431,18 +456,21 @@ export function exportTarget(profileId: string, e: Json, campaignOf: CampaignOfA
     bid: (e.bid as Json | undefined)?.bid,
     state: e.state,
   };
-  if (type === 'KEYWORD') {
-    const row = spKeyword(profileId, {
-      keywordId: common.target_id,
-      adGroupId,
-      campaignId: campaignId ?? '?',
-      keywordText: details.keyword,
-      matchType: details.matchType,
-      bid: common.bid,
-      state: common.state,
-    });
-    return { ...row, campaign_id: campaignId, ad_product: common.adProduct, ...times };
-  }
+  if (type === 'KEYWORD')
+    return keywordTarget(
+      profileId,
+      {
+        keywordId: common.target_id,
+        adGroupId,
+        campaignId,
+        keywordText: details.keyword,
+        matchType: details.matchType,
+        bid: common.bid,
+        state: common.state,
+      },
+      common.adProduct,
+      [times.amazon_created_at, times.amazon_updated_at],
+    );
   const expression = expressionOfDetails(details);
   return {
     profile_id: profileId,
@@ -476,7 +504,7 @@ const upperExpression = (x: unknown): { type: string; value?: string }[] =>
       )
     : [];
 
-export function sbAdGroup(profileId: string, e: Json): AdGroupRow {
+export function sbAdGroup(profileId: string, e: EntityOf['sbAdGroups']): AdGroupRow {
   return {
     profile_id: profileId,
     ad_group_id: need('SB ad group', e, 'adGroupId'),
@@ -490,7 +518,7 @@ export function sbAdGroup(profileId: string, e: Json): AdGroupRow {
   };
 }
 
-export function sdAdGroup(profileId: string, e: Json): AdGroupRow {
+export function sdAdGroup(profileId: string, e: EntityOf['sdAdGroups']): AdGroupRow {
   return {
     profile_id: profileId,
     ad_group_id: need('SD ad group', e, 'adGroupId'),
@@ -515,7 +543,7 @@ function sbCreative(type: unknown, asins: unknown[], creative: unknown): Json {
   return { type: str(type), asins: asins.map(String), headline: str(c.headline) };
 }
 
-export function sbAd(profileId: string, e: Json): AdRow {
+export function sbAd(profileId: string, e: EntityOf['sbAds']): AdRow {
   const listed = (e.creative ?? null) as Json | null;
   const asins = Array.isArray(listed?.asins) ? (listed!.asins as unknown[]) : [];
   const creative = listed ? sbCreative(listed.type, asins, listed) : null;
@@ -534,7 +562,7 @@ export function sbAd(profileId: string, e: Json): AdRow {
   };
 }
 
-export function sdProductAd(profileId: string, e: Json): AdRow {
+export function sdProductAd(profileId: string, e: EntityOf['sdProductAds']): AdRow {
   return {
     profile_id: profileId,
     ad_id: need('SD product ad', e, 'adId'),
@@ -551,12 +579,11 @@ export function sdProductAd(profileId: string, e: Json): AdRow {
 }
 
 /** SB keywords (v3): numeric ids, lower-case states and match types, upper-cased like every other source. */
-export function sbKeyword(profileId: string, e: Json): TargetRow {
-  const row = spKeyword(profileId, { ...e, matchType: upper(e.matchType) });
-  return { ...row, ad_product: 'SPONSORED_BRANDS', amazon_created_at: null, amazon_updated_at: null };
+export function sbKeyword(profileId: string, e: EntityOf['sbKeywords']): TargetRow {
+  return keywordTarget(profileId, e, 'SPONSORED_BRANDS', [null, null]);
 }
 
-export function sbProductTarget(profileId: string, e: Json): TargetRow {
+export function sbProductTarget(profileId: string, e: EntityOf['sbProductTargets']): TargetRow {
   const expression = upperExpression(e.expressions ?? e.resolvedExpressions);
   return {
     profile_id: profileId,
@@ -575,7 +602,7 @@ export function sbProductTarget(profileId: string, e: Json): TargetRow {
   };
 }
 
-export function sdTarget(profileId: string, e: Json): TargetRow {
+export function sdTarget(profileId: string, e: EntityOf['sdTargets']): TargetRow {
   const expression = upperExpression(e.expression ?? e.resolvedExpression);
   const audience = expression.some((x) => /^(VIEWS|AUDIENCE|PURCHASES|SIMILAR_PRODUCT|CONTENT_CATEGORY)/.test(x.type));
   return {
@@ -672,19 +699,19 @@ const spTimes = (e: Json): [string | null, string | null] => [
 ];
 const sdTimes = (e: Json): [string | null, string | null] => [isoFromMs(e.creationDate), isoFromMs(e.lastUpdatedDate)];
 
-export const spNegativeKeyword = (profileId: string, e: Json) =>
+export const spNegativeKeyword = (profileId: string, e: EntityOf['spNegativeKeywords']) =>
   negativeKeyword(profileId, e, 'SPONSORED_PRODUCTS', 'AD_GROUP', spTimes(e));
-export const spCampaignNegativeKeyword = (profileId: string, e: Json) =>
+export const spCampaignNegativeKeyword = (profileId: string, e: EntityOf['spCampaignNegativeKeywords']) =>
   negativeKeyword(profileId, e, 'SPONSORED_PRODUCTS', 'CAMPAIGN', spTimes(e));
-export const spNegativeTarget = (profileId: string, e: Json) =>
+export const spNegativeTarget = (profileId: string, e: EntityOf['spNegativeTargets']) =>
   negativeTarget(profileId, e, 'SPONSORED_PRODUCTS', 'AD_GROUP', spTimes(e));
-export const spCampaignNegativeTarget = (profileId: string, e: Json) =>
+export const spCampaignNegativeTarget = (profileId: string, e: EntityOf['spCampaignNegativeTargets']) =>
   negativeTarget(profileId, e, 'SPONSORED_PRODUCTS', 'CAMPAIGN', spTimes(e));
-export const sbNegativeKeyword = (profileId: string, e: Json) =>
+export const sbNegativeKeyword = (profileId: string, e: EntityOf['sbNegativeKeywords']) =>
   negativeKeyword(profileId, e, 'SPONSORED_BRANDS', 'AD_GROUP', [null, null]);
-export const sbNegativeTarget = (profileId: string, e: Json) =>
+export const sbNegativeTarget = (profileId: string, e: EntityOf['sbNegativeTargets']) =>
   negativeTarget(profileId, e, 'SPONSORED_BRANDS', 'AD_GROUP', [null, null]);
-export const sdNegativeTarget = (profileId: string, e: Json) =>
+export const sdNegativeTarget = (profileId: string, e: EntityOf['sdNegativeTargets']) =>
   negativeTarget(profileId, e, 'SPONSORED_DISPLAY', 'AD_GROUP', sdTimes(e));
 
 /** An exported negative (a target with negative: true): campaign-level ones name the campaign, ad-group ones the ad group. */
@@ -723,7 +750,7 @@ export interface CreativeRow {
   amazon_updated_at: string | null;
 }
 
-export function sdCreative(profileId: string, e: Json): CreativeRow {
+export function sdCreative(profileId: string, e: EntityOf['sdCreatives']): CreativeRow {
   return {
     profile_id: profileId,
     creative_id: need('SD creative', e, 'creativeId'),
@@ -747,7 +774,7 @@ export interface PortfolioRow {
   amazon_updated_at: string | null;
 }
 
-export function portfolio(profileId: string, e: Json): PortfolioRow {
+export function portfolio(profileId: string, e: EntityOf['portfolios']): PortfolioRow {
   const budget = (e.budget ?? null) as Json | null;
   return {
     profile_id: profileId,
@@ -776,7 +803,7 @@ export interface BudgetRuleRow {
 
 export const budgetRule =
   (adProduct: string) =>
-  (profileId: string, e: Json): BudgetRuleRow => {
+  (profileId: string, e: EntityOf['spBudgetRules' | 'sbBudgetRules' | 'sdBudgetRules']): BudgetRuleRow => {
     const details = (e.ruleDetails ?? {}) as Json;
     return {
       profile_id: profileId,
@@ -800,12 +827,18 @@ export interface BudgetRuleCampaignRow {
   rule_status: string | null;
 }
 
-export function budgetRuleCampaign(profileId: string, ruleId: string, e: Json): BudgetRuleCampaignRow {
+/** A campaign a rule is associated with; the models name no ad product there, so the rule's is taken. */
+export function budgetRuleCampaign(
+  profileId: string,
+  ruleId: string,
+  adProduct: string,
+  e: BudgetRuleCampaignOf['sp' | 'sb' | 'sd'],
+): BudgetRuleCampaignRow {
   return {
     profile_id: profileId,
     rule_id: ruleId,
     campaign_id: need('budget rule campaign', e, 'campaignId'),
-    ad_product: str(e.adProduct) ?? 'SPONSORED_PRODUCTS',
+    ad_product: adProduct,
     rule_status: upper(e.ruleStatus),
   };
 }

@@ -1,5 +1,6 @@
 /** How each entity type is listed from Amazon and written to Postgres. */
 import type { EntityKind } from '@adsync/shared/amazon/entities';
+import type { EntityOf } from '@adsync/shared/amazon/model-types';
 import type { ExportKind, ExportRequest } from '@adsync/shared/amazon/exports';
 import type { UpsertSpec } from '@adsync/shared/db/bulk-upsert';
 import * as n from './entity-normalise.ts';
@@ -7,10 +8,10 @@ import type { EntityType } from './entity-normalise.ts';
 
 type Row = { amazon_updated_at: string | null };
 
-export interface EntitySource {
-  kind: EntityKind;
-  normalise: (profileId: string, e: Record<string, unknown>) => Row;
-}
+/** A list and the normaliser of its entities, typed together: the normaliser reads Amazon's model of that list. */
+export type EntitySource = {
+  [K in EntityKind]: { kind: K; normalise: (profileId: string, e: EntityOf[K]) => Row };
+}[EntityKind];
 
 /** Looks up the campaign of an ad group (exported ads and targets name only the ad group). */
 export type CampaignOfAdGroup = n.CampaignOfAdGroup;

@@ -19,9 +19,10 @@ export function profileRow(accountId: string, p: AmazonProfile): ProfileRow {
   return {
     profile_id: String(p.profileId),
     account_id: accountId,
-    country_code: p.countryCode,
-    currency_code: p.currencyCode,
-    timezone: p.timezone,
+    // The Profiles model makes none of these required; Amazon sends them for every profile.
+    country_code: p.countryCode ?? '',
+    currency_code: p.currencyCode ?? '',
+    timezone: p.timezone ?? 'UTC',
     marketplace_id: p.accountInfo?.marketplaceStringId ?? null,
     amazon_account_id: p.accountInfo?.id ?? null,
     account_type: p.accountInfo?.type ?? null,

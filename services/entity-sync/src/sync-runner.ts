@@ -12,14 +12,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from '@adsync/shared/db/postgres';
 import type { Logger } from '@adsync/shared/logger';
-import { budgetRuleCampaigns, listEntities } from '@adsync/shared/amazon/entities';
+import { budgetRuleCampaigns, listEntities, type EntityKind } from '@adsync/shared/amazon/entities';
 import type { AmazonAdsClient } from '@adsync/shared/amazon/ads-client';
 import * as n from './entity-normalise.ts';
 import { exportEntities, requestExport, type RequestedExport } from '@adsync/shared/amazon/exports';
 import { AmazonApiError } from '@adsync/shared/amazon/errors';
 import { bulkUpsert, type FirstLoad } from '@adsync/shared/db/bulk-upsert';
 import type { AmazonClients } from '@adsync/shared/amazon/account-clients';
-import { ENTITY_TABLES } from './entity-tables.ts';
+import { ENTITY_TABLES, type EntitySource } from './entity-tables.ts';
 import type { EntityType } from './entity-normalise.ts';
 import { incrementalSince, inWindow, nextWatermark } from './sync-window.ts';
 import type { ClickHouse } from '@adsync/shared/db/clickhouse';
@@ -227,11 +227,7 @@ async function executeRun(
     };
     // Full syncs read one export per entity type (when the deployment allows it); the rest is listed.
     const useExport = mode === 'full' && table.fullExport && deps.useExports !== false;
-    const streams: {
-      normalise: (profileId: string, e: Record<string, unknown>) => { amazon_updated_at: string | null };
-      /** Entities in runs: an export's as its file is read; a list's one at a time. */
-      items: AsyncIterable<Record<string, unknown>[]>;
-    }[] = [];
+    const streams: EntityStream[] = [];
     if (useExport) {
       const campaignOf = await campaignsOfAdGroups(db, profileId);
       const ex = table.fullExport!;
@@ -247,10 +243,7 @@ async function executeRun(
     }
     for (const source of table.sources) {
       if (useExport && table.fullExport!.replaces.includes(source.kind)) continue;
-      streams.push({
-        normalise: source.normalise,
-        items: oneByOne(listEntities<Record<string, unknown>>(client, profileId, source.kind, { onPage })),
-      });
+      streams.push(listed(source, (kind) => listEntities(client, profileId, kind, { onPage })));
     }
     // A full sync is COPYed straight in until a batch finds a row already stored (bulk-upsert.ts,
     // FirstLoad): a profile's first sync writes only new rows, and a resync pays at most one
@@ -293,7 +286,8 @@ async function executeRun(
             throw new Error('interrupted: the service is shutting down; the next sync takes it up');
           for (const e of entities) {
             fetched++;
-            const row = source.normalise(profileId, e);
+            // Each stream's items are what its normaliser reads (listed() pairs them by kind).
+            const row = source.normalise(profileId, e as never);
             if (row.amazon_updated_at) {
               const t = Date.parse(row.amazon_updated_at);
               if (!Number.isNaN(t) && (newest === null || t > newest)) newest = t;
@@ -392,7 +386,7 @@ async function syncBudgetRuleLinks(
     const p = product[r.ad_product as keyof typeof product];
     if (!p) continue;
     for await (const c of budgetRuleCampaigns(client, profileId, p, r.rule_id, onPage)) {
-      rows.push(n.budgetRuleCampaign(profileId, r.rule_id, c));
+      rows.push(n.budgetRuleCampaign(profileId, r.rule_id, r.ad_product, c));
       fetched++;
     }
     links.set(r.rule_id, rows);
@@ -461,4 +455,15 @@ export async function profilesFailingForADay(db: Knex): Promise<number> {
 
 async function* oneByOne<T>(items: AsyncIterable<T>): AsyncGenerator<T[]> {
   for await (const item of items) yield [item];
+}
+
+/** Entities to write and how to normalise them (items in runs: an export's as its file is read; a list's one at a time). */
+interface EntityStream {
+  normalise: (profileId: string, e: never) => { amazon_updated_at: string | null };
+  items: AsyncIterable<unknown[]>;
+}
+
+/** A list's stream: its entities typed by the list's model, read by the normaliser made for that model. */
+function listed(source: EntitySource, list: (kind: EntityKind) => AsyncIterable<unknown>): EntityStream {
+  return { normalise: source.normalise, items: oneByOne(list(source.kind)) };
 }

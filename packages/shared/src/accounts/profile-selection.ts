@@ -13,6 +13,7 @@
  * permission to view and edit campaigns").
  */
 import type { Knex } from '../db/postgres.ts';
+import type { ProfilesQuery } from '../amazon/model-types.ts';
 
 export const PROFILE_TYPES = ['seller', 'vendor', 'agency'] as const;
 
@@ -56,11 +57,15 @@ export const PROFILE_SELECTION_SCHEMA = {
   },
 } as const;
 
-/** What Amazon is asked to filter (GET /v2/profiles query). */
-export function amazonProfileQuery(s: ProfileSelection): { accessLevel: string; profileTypeFilter?: string } {
+/**
+ * What Amazon is asked to filter (GET /v2/profiles query). The Profiles model takes one
+ * profileTypeFilter value, so Amazon is asked to filter only a selection of one type; a
+ * selection of several is filtered here (`selected`).
+ */
+export function amazonProfileQuery(s: ProfileSelection): ProfilesQuery {
   return {
     accessLevel: s.accessLevel ?? 'view',
-    ...(s.profileTypes?.length ? { profileTypeFilter: s.profileTypes.join(',') } : {}),
+    ...(s.profileTypes?.length === 1 ? { profileTypeFilter: s.profileTypes[0] } : {}),
   };
 }
 

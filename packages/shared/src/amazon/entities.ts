@@ -6,6 +6,20 @@
  * pageSize/nextToken). Every list asks for every state, so archived entities are kept.
  */
 import type { AmazonAdsClient, PageHook } from './ads-client.ts';
+import type {
+  AmazonProfileModel,
+  BudgetRuleCampaignOf,
+  EntityOf,
+  PortfolioListBody,
+  ProfilesQuery,
+  SbKeywordQuery,
+  SbNegativeKeywordQuery,
+  SbNegativeTargetListBody,
+  SbTargetListBody,
+  SbV4ListBody,
+  SdListQuery,
+  SpListBody,
+} from './model-types.ts';
 
 export type EntityKind =
   | 'portfolios'
@@ -35,30 +49,68 @@ export type EntityKind =
   | 'sbBudgetRules'
   | 'sdBudgetRules';
 
+/** How each list is read; bodies and queries are typed by Amazon's models (model-types.ts). */
 export type EntityEndpoint =
   /** POST …/list, body filters, nextToken; Content-Type and Accept are the media type. */
-  | { style: 'v3'; path: string; mediaType: string; key: string; maxResults: number; stateFilter: boolean }
-  /** GET with startIndex/count answering a bare array; `states` is the stateFilter sent (none when null). */
-  | { style: 'v2'; path: string; accept?: string; maxResults: number; states: string | null }
-  /** POST …/list with {filters: [{filterType, values}]} and nextToken (SB v3 targets). */
-  | { style: 'sbFilters'; path: string; accept: string; key: string; maxResults: number; states: string[] }
-  /** GET with pageSize (required, at most 30) and nextToken (budget rules). */
+  | { style: 'v3'; path: string; mediaType: string; key: string; maxResults: number; body: Record<string, unknown> }
+  /** GET with startIndex/count answering a bare array, once per query (a model that takes one state per call gets one call each). */
+  | { style: 'v2'; path: string; accept?: string; maxResults: number; queries: Record<string, string>[] }
+  /** POST …/list with {filters: [{filterType, values}]} and nextToken (SB v3 targets); the answer has its own media type. */
+  | {
+      style: 'sbFilters';
+      path: string;
+      accept: string;
+      key: string;
+      maxResults: number;
+      body: SbTargetListBody | SbNegativeTargetListBody;
+    }
+  /** GET with pageSize and nextToken (budget rules). */
   | { style: 'pageSize'; path: string; key: string; pageSize: number };
 
-const SP_STATES = true;
+/** Every state there is, so archived entities are kept (SP v3 and SB v4 name them in upper case). */
+const SP_LIST_BODY: SpListBody = {
+  includeExtendedDataFields: true,
+  stateFilter: { include: ['ENABLED', 'PAUSED', 'ARCHIVED'] },
+};
+const SB_V4_LIST_BODY: SbV4ListBody = {
+  includeExtendedDataFields: true,
+  stateFilter: { include: ['ENABLED', 'PAUSED', 'ARCHIVED'] },
+};
+// The Portfolios model takes one state per request; without a filter every portfolio is listed.
+const PORTFOLIO_LIST_BODY: PortfolioListBody = { includeExtendedDataFields: true };
+// The Sponsored Display model enumerates its state combinations with ", " between them; this one is every state.
+const SD_STATES: NonNullable<SdListQuery['stateFilter']> = 'enabled, paused, archived';
+// SB v3's keyword lists take one state each (their models' enums), so each state is its own call.
+const SB_KEYWORD_STATES: NonNullable<SbKeywordQuery['stateFilter']>[] = ['enabled', 'paused', 'archived'];
+const SB_NEGATIVE_KEYWORD_STATES: NonNullable<SbNegativeKeywordQuery['stateFilter']>[] = ['enabled', 'archived'];
+
 const spV3 = (path: string, mediaType: string, key: string): EntityEndpoint => ({
   style: 'v3',
   path,
   mediaType,
   key,
   maxResults: 1000,
-  stateFilter: SP_STATES,
+  body: SP_LIST_BODY,
 });
 const sd = (path: string): EntityEndpoint => ({
   style: 'v2',
   path,
   maxResults: 100,
-  states: 'enabled,paused,archived',
+  queries: [{ stateFilter: SD_STATES }],
+});
+const sbV4 = (path: string, mediaType: string, key: string): EntityEndpoint => ({
+  style: 'v3',
+  path,
+  mediaType,
+  key,
+  maxResults: 100,
+  body: SB_V4_LIST_BODY,
+});
+const budgetRules = (path: string): EntityEndpoint => ({
+  style: 'pageSize',
+  path,
+  key: 'budgetRulesForAdvertiserResponse',
+  pageSize: 30,
 });
 
 /**
@@ -68,14 +120,13 @@ const sd = (path: string): EntityEndpoint => ({
  * it, see docs/amazon-contract.md.
  */
 export const ENTITY_ENDPOINTS: Record<EntityKind, EntityEndpoint> = {
-  // The generated model allows one state per request; without a filter every portfolio is listed.
   portfolios: {
     style: 'v3',
     path: '/portfolios/list',
     mediaType: 'application/vnd.spPortfolio.v3+json',
     key: 'portfolios',
     maxResults: 1000,
-    stateFilter: false,
+    body: PORTFOLIO_LIST_BODY,
   },
   spCampaigns: spV3('/sp/campaigns/list', 'application/vnd.spCampaign.v3+json', 'campaigns'),
   spAdGroups: spV3('/sp/adGroups/list', 'application/vnd.spAdGroup.v3+json', 'adGroups'),
@@ -102,43 +153,22 @@ export const ENTITY_ENDPOINTS: Record<EntityKind, EntityEndpoint> = {
     'application/vnd.spCampaignNegativeTargetingClause.v3+json',
     'campaignNegativeTargetingClauses',
   ),
-  sbCampaigns: {
-    style: 'v3',
-    path: '/sb/v4/campaigns/list',
-    mediaType: 'application/vnd.sbcampaignresource.v4+json',
-    key: 'campaigns',
-    maxResults: 100,
-    stateFilter: true,
-  },
-  sbAdGroups: {
-    style: 'v3',
-    path: '/sb/v4/adGroups/list',
-    mediaType: 'application/vnd.sbadgroupresource.v4+json',
-    key: 'adGroups',
-    maxResults: 100,
-    stateFilter: true,
-  },
-  sbAds: {
-    style: 'v3',
-    path: '/sb/v4/ads/list',
-    mediaType: 'application/vnd.sbadresource.v4+json',
-    key: 'ads',
-    maxResults: 100,
-    stateFilter: true,
-  },
+  sbCampaigns: sbV4('/sb/v4/campaigns/list', 'application/vnd.sbcampaignresource.v4+json', 'campaigns'),
+  sbAdGroups: sbV4('/sb/v4/adGroups/list', 'application/vnd.sbadgroupresource.v4+json', 'adGroups'),
+  sbAds: sbV4('/sb/v4/ads/list', 'application/vnd.sbadresource.v4+json', 'ads'),
   sbKeywords: {
     style: 'v2',
     path: '/sb/keywords',
     accept: 'application/vnd.sbkeyword.v3.2+json',
     maxResults: 1000,
-    states: 'enabled,paused,archived',
+    queries: SB_KEYWORD_STATES.map((stateFilter) => ({ stateFilter })),
   },
   sbNegativeKeywords: {
     style: 'v2',
     path: '/sb/negativeKeywords',
     accept: 'application/vnd.sbnegativekeyword.v3.2+json',
     maxResults: 1000,
-    states: 'enabled,archived',
+    queries: SB_NEGATIVE_KEYWORD_STATES.map((stateFilter) => ({ stateFilter })),
   },
   sbProductTargets: {
     style: 'sbFilters',
@@ -146,7 +176,9 @@ export const ENTITY_ENDPOINTS: Record<EntityKind, EntityEndpoint> = {
     accept: 'application/vnd.sblisttargetsresponse.v3.2+json',
     key: 'targets',
     maxResults: 1000,
-    states: ['enabled', 'paused', 'archived'],
+    body: {
+      filters: [{ filterType: 'TARGETING_STATE', values: ['enabled', 'paused', 'archived'] }],
+    } satisfies SbTargetListBody,
   },
   sbNegativeTargets: {
     style: 'sbFilters',
@@ -154,7 +186,9 @@ export const ENTITY_ENDPOINTS: Record<EntityKind, EntityEndpoint> = {
     accept: 'application/vnd.sblistnegativetargetsresponse.v3.2+json',
     key: 'negativeTargets',
     maxResults: 1000,
-    states: ['enabled', 'archived'],
+    body: {
+      filters: [{ filterType: 'TARGETING_STATE', values: ['enabled', 'archived'] }],
+    } satisfies SbNegativeTargetListBody,
   },
   sdCampaigns: sd('/sd/campaigns/extended'),
   sdAdGroups: sd('/sd/adGroups/extended'),
@@ -162,55 +196,57 @@ export const ENTITY_ENDPOINTS: Record<EntityKind, EntityEndpoint> = {
   sdTargets: sd('/sd/targets/extended'),
   sdNegativeTargets: sd('/sd/negativeTargets/extended'),
   // Creatives take no state filter (only adGroupIdFilter or creativeIdFilter).
-  sdCreatives: { style: 'v2', path: '/sd/creatives', maxResults: 100, states: null },
-  spBudgetRules: { style: 'pageSize', path: '/sp/budgetRules', key: 'budgetRulesForAdvertiserResponse', pageSize: 30 },
-  sbBudgetRules: { style: 'pageSize', path: '/sb/budgetRules', key: 'budgetRulesForAdvertiserResponse', pageSize: 30 },
-  sdBudgetRules: { style: 'pageSize', path: '/sd/budgetRules', key: 'budgetRulesForAdvertiserResponse', pageSize: 30 },
+  sdCreatives: { style: 'v2', path: '/sd/creatives', maxResults: 100, queries: [{}] },
+  spBudgetRules: budgetRules('/sp/budgetRules'),
+  sbBudgetRules: budgetRules('/sb/budgetRules'),
+  sdBudgetRules: budgetRules('/sd/budgetRules'),
 };
 
-export function listEntities<T = Record<string, unknown>>(
+/** Every entity of a kind, page by page, typed as Amazon's model of its list answers it. */
+export function listEntities<K extends EntityKind>(
   client: AmazonAdsClient,
   profileId: string,
-  kind: EntityKind,
+  kind: K,
   opts: { maxResults?: number; onPage?: PageHook } = {},
-): AsyncGenerator<T> {
+): AsyncGenerator<EntityOf[K]> {
   const ep = ENTITY_ENDPOINTS[kind];
+  const size = (max: number) => Math.min(opts.maxResults ?? max, max);
   switch (ep.style) {
     case 'v2':
-      return client.listV2<T>({
-        path: ep.path,
-        profileId,
-        accept: ep.accept,
-        count: Math.min(opts.maxResults ?? ep.maxResults, ep.maxResults),
-        query: ep.states ? { stateFilter: ep.states } : {},
-        onPage: opts.onPage,
-      });
+      return (async function* () {
+        for (const query of ep.queries)
+          yield* client.listV2<EntityOf[K]>({
+            path: ep.path,
+            profileId,
+            accept: ep.accept,
+            count: size(ep.maxResults),
+            query,
+            onPage: opts.onPage,
+          });
+      })();
     case 'v3':
-      return client.listV3<T>({
+      return client.listV3<EntityOf[K]>({
         path: ep.path,
         profileId,
         mediaType: ep.mediaType,
         key: ep.key,
-        maxResults: Math.min(opts.maxResults ?? ep.maxResults, ep.maxResults),
-        body: {
-          includeExtendedDataFields: true,
-          ...(ep.stateFilter ? { stateFilter: { include: ['ENABLED', 'PAUSED', 'ARCHIVED'] } } : {}),
-        },
+        maxResults: size(ep.maxResults),
+        body: ep.body,
         onPage: opts.onPage,
       });
     case 'sbFilters':
-      return client.listV3<T>({
+      return client.listV3<EntityOf[K]>({
         path: ep.path,
         profileId,
         mediaType: 'application/json',
         accept: ep.accept,
         key: ep.key,
-        maxResults: Math.min(opts.maxResults ?? ep.maxResults, ep.maxResults),
-        body: { filters: [{ filterType: 'TARGETING_STATE', values: ep.states }] },
+        maxResults: size(ep.maxResults),
+        body: ep.body,
         onPage: opts.onPage,
       });
     case 'pageSize':
-      return client.listPageSize<T>({
+      return client.listPageSize<EntityOf[K]>({
         path: ep.path,
         profileId,
         key: ep.key,
@@ -221,14 +257,14 @@ export function listEntities<T = Record<string, unknown>>(
 }
 
 /** The campaigns a budget rule is associated with (many-to-many; read by rule). */
-export function budgetRuleCampaigns<T = Record<string, unknown>>(
+export function budgetRuleCampaigns<P extends 'sp' | 'sb' | 'sd'>(
   client: AmazonAdsClient,
   profileId: string,
-  product: 'sp' | 'sb' | 'sd',
+  product: P,
   ruleId: string,
   onPage?: PageHook,
-): AsyncGenerator<T> {
-  return client.listPageSize<T>({
+): AsyncGenerator<BudgetRuleCampaignOf[P]> {
+  return client.listPageSize<BudgetRuleCampaignOf[P]>({
     path: `/${product}/budgetRules/${encodeURIComponent(ruleId)}/campaigns`,
     profileId,
     key: 'associatedCampaigns',
@@ -237,19 +273,16 @@ export function budgetRuleCampaigns<T = Record<string, unknown>>(
   });
 }
 
-export interface AmazonProfile {
-  profileId: number | string;
-  countryCode: string;
-  currencyCode: string;
-  timezone: string;
-  accountInfo: { marketplaceStringId: string; id: string; type: string; name: string; validPaymentMethod?: boolean };
-}
+/** A profile as GET /v2/profiles answers it (Profiles model). */
+export type AmazonProfile = AmazonProfileModel;
 
 /** GET /v2/profiles; `query` narrows it (accessLevel, profileTypeFilter), as Amazon documents. */
-export async function listProfiles(
-  client: AmazonAdsClient,
-  query: { accessLevel?: string; profileTypeFilter?: string } = {},
-): Promise<AmazonProfile[]> {
-  const res = await client.call<AmazonProfile[]>({ method: 'GET', path: '/v2/profiles', query, what: 'list profiles' });
+export async function listProfiles(client: AmazonAdsClient, query: ProfilesQuery = {}): Promise<AmazonProfile[]> {
+  const res = await client.call<AmazonProfile[]>({
+    method: 'GET',
+    path: '/v2/profiles',
+    query: query as Record<string, string | undefined>,
+    what: 'list profiles',
+  });
   return res.body;
 }

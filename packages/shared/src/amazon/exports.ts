@@ -14,6 +14,7 @@ import type { AmazonAdsClient, PageHook } from './ads-client.ts';
 import { AmazonApiError } from './errors.ts';
 import { jsonArrayRuns } from '../json-array-stream.ts';
 import { sleep as realSleep, type Sleep } from '../backoff.ts';
+import type { ExportCreated, ExportStatus, TargetExportRequest } from './model-types.ts';
 
 export type ExportKind = 'campaigns' | 'adGroups' | 'ads' | 'targets';
 export type ExportAdProduct = 'SPONSORED_PRODUCTS' | 'SPONSORED_BRANDS' | 'SPONSORED_DISPLAY';
@@ -34,8 +35,8 @@ export interface ExportRequest {
 }
 
 /** The request body: every state, the ad products asked for, and the target filters when given. */
-export function exportBody(kind: ExportKind, r: ExportRequest): Record<string, unknown> {
-  const body: Record<string, unknown> = {
+export function exportBody(kind: ExportKind, r: ExportRequest): TargetExportRequest {
+  const body: TargetExportRequest = {
     adProductFilter: r.adProducts,
     stateFilter: ['ENABLED', 'PAUSED', 'ARCHIVED'],
   };
@@ -57,7 +58,7 @@ export async function requestExport(
   r: ExportRequest,
 ): Promise<RequestedExport> {
   const media = EXPORT_MEDIA_TYPES[kind];
-  const created = await client.call<{ exportId: string }>({
+  const created = await client.call<ExportCreated>({
     method: 'POST',
     path: `/${kind}/export`,
     profileId,
@@ -94,7 +95,7 @@ export async function* exportEntities<T = Record<string, unknown>>(
   const deadline = Date.now() + (opts.maxWaitMs ?? 30 * 60_000);
   let url: string | null = null;
   while (!url) {
-    const s = await client.call<{ status: string; url?: string; error?: { errorCode?: string; message?: string } }>({
+    const s = await client.call<ExportStatus>({
       method: 'GET',
       path: `/exports/${encodeURIComponent(created.exportId)}`,
       profileId,

@@ -1,39 +1,32 @@
 /**
  * Amazon Marketing Stream subscriptions (en-us/guides/amazon-marketing-stream/
- * managing-subscriptions.md): create, list, get and archive, per profile, in the API's
- * versioned media type, through the shared Amazon Ads client (tokens, retries, typed errors).
+ * managing-subscriptions.md): create, list, get and archive, per profile, in the media
+ * type of Amazon's model (AmazonMarketingStream_prod_3p), through the shared Amazon Ads
+ * client (tokens, retries, typed errors). Bodies and answers are typed by that model.
  */
 import type { AmazonAdsClient } from './ads-client.ts';
+import type {
+  CreateSubscriptionAnswer,
+  CreateSubscriptionRequest,
+  StreamSubscriptionModel,
+  SubscriptionList,
+  SubscriptionOne,
+  UpdateSubscriptionRequest,
+} from './model-types.ts';
 
-export const STREAM_SUBSCRIPTION_MEDIA_TYPE =
-  'application/vnd.MarketingStreamSubscriptions.StreamSubscriptionResource.v1.0+json';
+/** The model's media type; the guide's (…StreamSubscriptionResource.v1.0+json) is an older spelling Amazon also takes. */
+export const STREAM_SUBSCRIPTION_MEDIA_TYPE = 'application/vnd.amazonmarketingstreamsubscriptions.v1+json';
 
-export type StreamSubscriptionStatus =
-  | 'PROVISIONING'
-  | 'PENDING_CONFIRMATION'
-  | 'ACTIVE'
-  | 'ARCHIVED'
-  | 'FAILED_CONFIRMATION'
-  | 'FAILED_PROVISIONING'
-  | 'SUSPENDED';
-
-export interface StreamSubscription {
-  subscriptionId: string;
-  dataSetId: string;
-  destinationArn?: string;
-  status: StreamSubscriptionStatus;
-  notes?: string;
-  createdDate?: string;
-  updatedDate?: string;
-}
+export type StreamSubscription = StreamSubscriptionModel;
+export type StreamSubscriptionStatus = StreamSubscription['status'];
 
 /** Creates a subscription; the same clientRequestToken again answers the same subscription ("should request be re-tried"). */
 export async function createSubscription(
   client: AmazonAdsClient,
   profileId: string,
-  body: { clientRequestToken: string; dataSetId: string; destinationArn: string; notes?: string },
-): Promise<{ subscriptionId: string; clientRequestToken: string }> {
-  const res = await client.call<{ subscriptionId: string; clientRequestToken: string }>({
+  body: CreateSubscriptionRequest & { destinationArn: string },
+): Promise<CreateSubscriptionAnswer> {
+  const res = await client.call<CreateSubscriptionAnswer>({
     method: 'POST',
     path: '/streams/subscriptions',
     profileId,
@@ -50,14 +43,14 @@ export async function getSubscription(
   profileId: string,
   subscriptionId: string,
 ): Promise<StreamSubscription> {
-  const res = await client.call<{ subscription?: StreamSubscription } & StreamSubscription>({
+  const res = await client.call<SubscriptionOne>({
     method: 'GET',
     path: `/streams/subscriptions/${encodeURIComponent(subscriptionId)}`,
     profileId,
     accept: STREAM_SUBSCRIPTION_MEDIA_TYPE,
     what: `stream subscription ${subscriptionId}`,
   });
-  return res.body.subscription ?? res.body;
+  return res.body.subscription;
 }
 
 /** Every subscription of the profile, all pages (`nextToken` goes back as `startingToken`). */
@@ -65,7 +58,7 @@ export async function listSubscriptions(client: AmazonAdsClient, profileId: stri
   const out: StreamSubscription[] = [];
   let startingToken: string | undefined;
   do {
-    const res = await client.call<{ subscriptions?: StreamSubscription[]; nextToken?: string }>({
+    const res = await client.call<SubscriptionList>({
       method: 'GET',
       path: '/streams/subscriptions',
       profileId,
@@ -85,9 +78,9 @@ export async function archiveSubscription(client: AmazonAdsClient, profileId: st
     method: 'PUT',
     path: `/streams/subscriptions/${encodeURIComponent(subscriptionId)}`,
     profileId,
-    body: { status: 'ARCHIVED' },
+    body: { status: 'ARCHIVED' } satisfies UpdateSubscriptionRequest,
     contentType: STREAM_SUBSCRIPTION_MEDIA_TYPE,
-    accept: 'application/json',
+    accept: STREAM_SUBSCRIPTION_MEDIA_TYPE,
     what: `archive stream subscription ${subscriptionId}`,
   });
 }

@@ -2,8 +2,13 @@
 import type { AmazonAdsClient } from './ads-client.ts';
 import { AmazonApiError } from './errors.ts';
 import { REPORT_TYPES } from './report-catalog.ts';
+import type { AnswerOf, AsyncReport, CreateReportRequest } from './model-types.ts';
+import type { operations as Reporting } from '@adsync/amazon-models/types/OfflineReport';
 
+/** The media types of the Reporting v3 model (OfflineReport_prod_3p): one for the request, one per answer. */
 export const CREATE_REPORT_MEDIA_TYPE = 'application/vnd.createasyncreportrequest.v3+json';
+const CREATED_MEDIA_TYPE = 'application/vnd.createasyncreportresponse.v3+json';
+const REPORT_MEDIA_TYPE = 'application/vnd.getasyncreportresponse.v3+json';
 
 export interface ReportRequestSpec {
   reportTypeId: string;
@@ -14,19 +19,11 @@ export interface ReportRequestSpec {
   name?: string;
 }
 
-export interface AmazonReportStatus {
-  reportId: string;
-  status: 'PENDING' | 'PROCESSING' | 'COMPLETED' | 'FAILED';
-  url: string | null;
-  urlExpiresAt?: string | null;
-  fileSize: number | null;
-  failureReason: string | null;
-  startDate: string;
-  endDate: string;
-}
+/** A report as GET /reporting/reports/{reportId} answers it (the model's AsyncReport). */
+export type AmazonReportStatus = AsyncReport;
 
 /** The exact body Amazon expects for a report type, with the columns it accepts. */
-export function reportRequestBody(spec: ReportRequestSpec) {
+export function reportRequestBody(spec: ReportRequestSpec): CreateReportRequest {
   const t = REPORT_TYPES[spec.reportTypeId];
   if (!t) throw new Error(`unknown report type ${spec.reportTypeId}`);
   return {
@@ -41,7 +38,7 @@ export function reportRequestBody(spec: ReportRequestSpec) {
       timeUnit: spec.timeUnit ?? 'DAILY',
       format: 'GZIP_JSON',
     },
-  };
+  } satisfies CreateReportRequest;
 }
 
 const DUPLICATE = /duplicate of\s*:\s*([\w-]+)/i;
@@ -53,12 +50,12 @@ export async function createReport(
   spec: ReportRequestSpec,
 ): Promise<{ reportId: string; duplicate: boolean; requestId: string | null }> {
   try {
-    const res = await client.call<{ reportId: string }>({
+    const res = await client.call<AnswerOf<Reporting['createAsyncReport']>>({
       method: 'POST',
       path: '/reporting/reports',
       profileId,
       contentType: CREATE_REPORT_MEDIA_TYPE,
-      accept: CREATE_REPORT_MEDIA_TYPE,
+      accept: CREATED_MEDIA_TYPE,
       body: reportRequestBody(spec),
       what: `create ${spec.reportTypeId} ${spec.startDate}..${spec.endDate}`,
       noRetryAfter: true,
@@ -83,6 +80,7 @@ export async function getReportStatus(
     method: 'GET',
     path: `/reporting/reports/${reportId}`,
     profileId,
+    accept: REPORT_MEDIA_TYPE,
     what: `report ${reportId} status`,
   });
   return res.body;
