@@ -4,9 +4,11 @@
 // A line per operation is printed; every answer must be the model's.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { addDays } from '@adsync/shared/calendar';
 import { findOperation, type ModelOperation } from '@adsync/amazon-models/operations';
-import { SANDBOX_MODELS } from './amazon/leniencies.ts';
+import { LENIENCIES, SANDBOX_MODELS } from './amazon/leniencies.ts';
 import type { JsonPath } from '@adsync/amazon-models/samples';
 import { startSandbox, type Sandbox } from './server.ts';
 import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET } from './amazon/gateway.ts';
@@ -204,4 +206,14 @@ test('every operation answers as Amazon’s model says', async (t) => {
   const off = reports.filter((r) => r.unprobed || r.results.some((x) => x.problems.length > 0));
   t.diagnostic(`${reports.length - off.length} of ${reports.length} operations answer as the model says`);
   assert.equal(off.length, 0, `${off.length} operations off their model:\n${off.map(reportLine).join('\n')}`);
+});
+
+test('every leniency is listed in docs/amazon-contract.md with its operations and evidence', () => {
+  const doc = readFileSync(fileURLToPath(new URL('../../../docs/amazon-contract.md', import.meta.url)), 'utf8');
+  for (const l of LENIENCIES) {
+    const row = doc.split('\n').find((line) => line.startsWith(`| \`${l.id}\` |`));
+    assert.ok(row, `docs/amazon-contract.md lists leniency ${l.id}`);
+    for (const op of l.operations) assert.ok(row.includes(op), `${l.id} names ${op} in the docs`);
+    assert.ok(row.includes(l.evidence), `${l.id}'s evidence in the docs is the code's`);
+  }
 });
