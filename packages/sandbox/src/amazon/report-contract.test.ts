@@ -335,3 +335,100 @@ test('every report our client asks for is one Amazon accepts, exactly as sent', 
     assert.ok(checked.ok, `${t}: ${!checked.ok && checked.detail}`);
   }
 });
+
+// The report-type pages, the column dictionary and the Reporting model's own examples decide what
+// may be asked (report-contract.ts); every combination of them must be accepted and give rows.
+test('every report type, groupBy, time unit and format Amazon documents is accepted and produces data, every column filled', () => {
+  // Enough entities that every grain has some delivering (an entity delivers only with its parents enabled).
+  const ds = new Dataset(31, {
+    profiles: 1,
+    campaignsPerProfile: 12,
+    sbCampaignsPerProfile: 8,
+    sdCampaignsPerProfile: 8,
+    stCampaignsPerProfile: 6,
+  });
+  let combinations = 0;
+  for (const [id, t] of Object.entries(AMAZON_REPORT_TYPES)) {
+    for (const [g, spec] of Object.entries(t.groupBys)) {
+      const columns = [...new Set([...t.baseColumns, ...spec.columns])];
+      for (const timeUnit of t.timeUnits)
+        for (const format of t.formats) {
+          const request = {
+            name: `${id} by ${g}`,
+            startDate: '2026-11-20',
+            endDate: '2026-11-23',
+            configuration: { adProduct: t.adProduct, reportTypeId: id, groupBy: [g], columns, timeUnit, format },
+          };
+          const checked = checkCreateReport(request, today);
+          assert.ok(checked.ok, `${id} by ${g}, ${timeUnit}, ${format}: ${checked.ok ? '' : checked.detail}`);
+          const rows = [
+            ...reportRows(ds, {
+              profileIndex: 0,
+              startDate: request.startDate,
+              endDate: request.endDate,
+              configuration: checked.request.configuration,
+              generationOf: () => FINAL_GENERATION,
+            }),
+          ];
+          assert.ok(rows.length > 0, `${id} by ${g}, ${timeUnit}: rows`);
+          for (const col of columns)
+            assert.ok(
+              rows.every((r) => col in r),
+              `${id} by ${g}, ${timeUnit}: every row has ${col}`,
+            );
+          combinations++;
+        }
+      // Each documented filter, with each value it documents (any value where it documents none), is accepted.
+      for (const f of spec.filters) {
+        const values = f.values ?? [String(ds.dspAdvertisers(0)[0]!.advertiserId)];
+        const checked = checkCreateReport(
+          {
+            startDate: '2026-11-20',
+            endDate: '2026-11-23',
+            configuration: {
+              adProduct: t.adProduct,
+              reportTypeId: id,
+              groupBy: [g],
+              columns: t.baseColumns.slice(0, 3),
+              timeUnit: t.timeUnits[0],
+              format: t.formats[0],
+              filters: [{ field: f.field, values }],
+            },
+          },
+          today,
+        );
+        assert.ok(checked.ok, `${id} by ${g} filtered by ${f.field}: ${checked.ok ? '' : checked.detail}`);
+      }
+    }
+  }
+  assert.ok(Object.keys(AMAZON_REPORT_TYPES).length >= 33, 'sponsored ads, DSP and the cross-product types');
+  assert.ok(combinations > 150, `${combinations} combinations`);
+});
+
+test('a DSP report is scoped to the advertiser its filter names', () => {
+  const ds = new Dataset(31, { profiles: 1 });
+  const advertiserId = ds.dspAdvertisers(0)[0]!.advertiserId;
+  const rows = (values: string[]) => [
+    ...reportRows(ds, {
+      profileIndex: 0,
+      startDate: '2026-11-20',
+      endDate: '2026-11-21',
+      configuration: {
+        adProduct: 'DEMAND_SIDE_PLATFORM',
+        reportTypeId: 'dspCampaign',
+        groupBy: ['creative'],
+        columns: ['advertiserId', 'orderId', 'lineItemId', 'creativeId', 'impressions', 'totalCost', 'date'],
+        timeUnit: 'DAILY',
+        format: 'GZIP_JSON',
+        filters: [{ field: 'advertiserId', values }],
+      },
+      generationOf: () => FINAL_GENERATION,
+    }),
+  ];
+  const mine = rows([advertiserId]);
+  // Two orders × two line items × two creatives, each day.
+  assert.equal(mine.length, 16);
+  assert.equal(new Set(mine.map((r) => r.creativeId)).size, 8);
+  assert.ok(mine.every((r) => r.advertiserId === advertiserId && typeof r.totalCost === 'number'));
+  assert.deepEqual(rows(['12345678910']), [], "another advertiser's filter gives no rows");
+});
