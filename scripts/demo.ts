@@ -533,6 +533,16 @@ try {
     `  completeness (last 42 days): ${gaps.complete ? 'every profile, report type and day is loaded' : `${gaps.gaps.length} gaps, e.g. ${JSON.stringify(gaps.gaps[0])}`}`,
   );
   if (!gaps.complete) exitCode = 1;
+  // The sandbox holds every answer it gave to Amazon's models (strict mode); any it could not is a failure here too.
+  const { violations } = (await (await fetch(`${SANDBOX}/_sandbox/violations`)).json()) as {
+    violations: { operation: string; status: number; problems: string[] }[];
+  };
+  console.log(
+    violations.length
+      ? `  the sandbox answered ${violations.length} time(s) outside Amazon's models, e.g. ${violations[0]!.operation} ${violations[0]!.status}: ${violations[0]!.problems[0]}`
+      : "  every answer the sandbox gave was on Amazon's models",
+  );
+  if (violations.length) exitCode = 1;
   console.log(`  ${await prometheusSummary()}`);
   console.log(`\n  done in ${((Date.now() - started) / 1000).toFixed(1)} s. Look next at:`);
   console.log(
