@@ -138,7 +138,8 @@ test('profiles are discovered with marketplace, currency and time zone', async (
     profiles.map((p) => [p.country_code, p.currency_code, p.timezone]),
     [
       ['US', 'USD', 'America/Los_Angeles'],
-      ['GB', 'GBP', 'Europe/London'],
+      // Amazon's Profiles model names the United Kingdom UK (not ISO's GB); stored as Amazon sends it.
+      ['UK', 'GBP', 'Europe/London'],
     ],
   );
 });
