@@ -127,6 +127,14 @@ export const LENIENCIES: Leniency[] = [
     patch: commaListOf('stateFilter', ['enabled', 'paused', 'archived']),
   },
   {
+    id: 'profiles-type-list',
+    operations: ['Profiles.listProfiles'],
+    what: 'GET /v2/profiles profileTypeFilter takes a comma-delimited list of seller, vendor, agency',
+    evidence:
+      'the model itself describes it as "the specified types in the comma-delimited list" beside a single-value enum (Profiles_prod_3p.yaml); Airbyte source-amazon-ads has sent profileTypeFilter=seller,vendor to Amazon on every run since 2021 (airbytehq/airbyte PR #6241; manifest.yaml of 7.x)',
+    patch: commaListOf('profileTypeFilter', ['seller', 'vendor', 'agency']),
+  },
+  {
     id: 'sd-state-list',
     operations: SD_LISTS,
     what: 'the Sponsored Display lists’ stateFilter takes any comma-delimited list of enabled, paused, archived, with or without spaces',
