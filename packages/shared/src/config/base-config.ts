@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { bool, hostPortList, loadConfig, logLevel, url } from './load-config.ts';
+import { parseTrustedOrigins } from '../http/outbound.ts';
 
 /**
  * What every service needs. Defaults are the addresses `deploy/local/stack up`
@@ -35,6 +36,21 @@ export const baseConfigShape = {
    */
   AMAZON_ADS_BASE_URL: z.string().default('http://127.0.0.1:18900'),
   /**
+   * Origins that URLs from outside (SNS SubscribeURL and certificates, presigned downloads,
+   * webhooks) may point at over http and at private addresses: the local sandbox, nothing
+   * else. Unset: the origin of AMAZON_ADS_BASE_URL outside production, none in production.
+   */
+  OUTBOUND_TRUSTED_ORIGINS: z
+    .string()
+    .optional()
+    .superRefine((v, ctx) => {
+      try {
+        parseTrustedOrigins(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    }),
+  /**
    * How long a known API key is answered from memory instead of Postgres: a revoked key
    * stops working within this long. 0 checks Postgres on every request.
    */
@@ -58,4 +74,16 @@ export type BaseConfig = z.infer<z.ZodObject<typeof baseConfigShape>>;
 
 export function loadBaseConfig(env: Record<string, string | undefined> = process.env): BaseConfig {
   return loadConfig(baseConfigShape, env);
+}
+
+/**
+ * The origins URLs from outside may reach as they are (outbound.ts): as set, or else the
+ * sandbox the deployment points at, never in production unless set there.
+ */
+export function outboundTrustedOrigins(
+  cfg: Pick<BaseConfig, 'OUTBOUND_TRUSTED_ORIGINS' | 'AMAZON_ADS_BASE_URL' | 'NODE_ENV'>,
+): string[] {
+  if (cfg.OUTBOUND_TRUSTED_ORIGINS !== undefined) return parseTrustedOrigins(cfg.OUTBOUND_TRUSTED_ORIGINS);
+  if (cfg.NODE_ENV === 'production' || !cfg.AMAZON_ADS_BASE_URL) return [];
+  return parseTrustedOrigins(cfg.AMAZON_ADS_BASE_URL);
 }
