@@ -64,7 +64,7 @@ export interface Sandbox {
  * Paths that are never faulted: the control plane, presigned downloads (S3, not the
  * Ads API) and the consent page (a page in the advertiser's browser, not an API).
  */
-const UNFAULTED = /^\/(_sandbox\/|_download\/|_sns\/|ap\/oa$)/;
+const UNFAULTED = /^\/(_sandbox\/|_download\/|_sns\/|SimpleNotificationService-|ap\/oa$)/;
 
 const VIEWS: Record<
   string,

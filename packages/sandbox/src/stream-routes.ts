@@ -8,6 +8,7 @@
  * duplicates, revisions and out-of-order delivery as knobs — and remembers exactly what it sent.
  */
 import { randomUUID } from 'node:crypto';
+import { SNS_CERT_FILE, SNS_TEST_CERT, signAsSns } from './sns-signing.ts';
 import { GetQueueUrlCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { route, send, jsonBody, type Route } from './http-kit.ts';
 import type { SandboxState } from './state.ts';
@@ -22,7 +23,6 @@ import {
   type StreamRecord,
 } from './stream-data.ts';
 
-export const STREAM_MEDIA_TYPE = 'application/vnd.MarketingStreamSubscriptions.StreamSubscriptionResource.v1.0+json';
 const ARN = /^arn:aws:sqs:([a-z0-9-]+):(\d{12}):([A-Za-z0-9_-]{1,80})$/;
 
 export type SubscriptionStatus =
@@ -127,17 +127,20 @@ export function streamRoutes(
     }
   };
   const topicArn = (s: StreamSubscription) => `arn:aws:sns:us-east-1:906013806264:${s.dataSetId}-${s.subscriptionId}`;
-  /** SNS's envelope around a record (SNS → SQS without raw delivery). */
+  /** SNS's envelope around a record (SNS → SQS without raw delivery), signed as SNS signs (SignatureVersion 2). */
   const notification = (s: StreamSubscription, record: StreamRecord) =>
     JSON.stringify({
-      Type: 'Notification',
-      MessageId: randomUUID(),
-      TopicArn: topicArn(s),
-      Message: JSON.stringify(record),
-      Timestamp: state.now().toISOString(),
-      SignatureVersion: '1',
-      Signature: 'sandbox',
-      SigningCertURL: `${state.baseUrl()}/_sns/cert.pem`,
+      ...signAsSns(
+        {
+          Type: 'Notification',
+          MessageId: randomUUID(),
+          TopicArn: topicArn(s),
+          Message: JSON.stringify(record),
+          Timestamp: state.now().toISOString(),
+        },
+        state.baseUrl(),
+        '2',
+      ),
       UnsubscribeURL: `${state.baseUrl()}/_sns/?Action=Unsubscribe&SubscriptionArn=${encodeURIComponent(topicArn(s))}`,
     });
 
@@ -151,18 +154,21 @@ export function streamRoutes(
     s.status = 'PENDING_CONFIRMATION';
     const subscribeUrl = `${state.baseUrl()}/_sns/?Action=ConfirmSubscription&TopicArn=${encodeURIComponent(topicArn(s))}&Token=${s.confirmationToken}`;
     await sendAll(url, [
-      JSON.stringify({
-        Type: 'SubscriptionConfirmation',
-        MessageId: randomUUID(),
-        Token: s.confirmationToken,
-        TopicArn: topicArn(s),
-        Message: `You have chosen to subscribe to the topic ${topicArn(s)}.\nTo confirm the subscription, visit the SubscribeURL included in this message.`,
-        SubscribeURL: subscribeUrl,
-        Timestamp: state.now().toISOString(),
-        SignatureVersion: '1',
-        Signature: 'sandbox',
-        SigningCertURL: `${state.baseUrl()}/_sns/cert.pem`,
-      }),
+      JSON.stringify(
+        signAsSns(
+          {
+            Type: 'SubscriptionConfirmation',
+            MessageId: randomUUID(),
+            Token: s.confirmationToken,
+            TopicArn: topicArn(s),
+            Message: `You have chosen to subscribe to the topic ${topicArn(s)}.\nTo confirm the subscription, visit the SubscribeURL included in this message.`,
+            SubscribeURL: subscribeUrl,
+            Timestamp: state.now().toISOString(),
+          },
+          state.baseUrl(),
+          '1',
+        ),
+      ),
     ]);
   };
 
@@ -338,6 +344,8 @@ export function streamRoutes(
   ];
 
   const routes: Route[] = [
+    // The certificate SNS signs with, at the SigningCertURL it names (sns.<region>.amazonaws.com/SimpleNotificationService-<id>.pem).
+    route('GET', `/${SNS_CERT_FILE}`, (_req, res) => send(res, 200, SNS_TEST_CERT, 'application/x-x509-ca-cert')),
     // SNS's SubscribeURL (sns.<region>.amazonaws.com/?Action=ConfirmSubscription&TopicArn=…&Token=…).
     route('GET', '/_sns/', (req, res) => {
       const token = req.query.get('Token');
