@@ -17,6 +17,9 @@ import { migrateClickHouse, migratePostgres } from '@adsync/shared/db/migrations
 import { freshClickHouse, freshPostgres, requireSqs, testLogger, uniqueName } from '@adsync/shared/testing/test-stack';
 import { openQueue, type StreamQueue } from '@adsync/stream-consumer/queue';
 import { ingestTick, ProfileMap } from '@adsync/stream-consumer/ingest';
+import { sandboxSnsGate } from '@adsync/stream-consumer/sns-gate';
+import { startSandbox } from '@adsync/sandbox';
+import { signAsSns } from '@adsync/sandbox/sns-signing';
 
 const RECEIVERS = 4;
 const log = testLogger('bench');
@@ -39,6 +42,8 @@ await pg.db('profiles').insert({
   marketplace_id: profile.accountInfo.marketplaceStringId,
   amazon_account_id: profile.accountInfo.id,
 });
+// Every message is an SNS notification signed as SNS signs (the sandbox's test key), so verifying it is in what is measured.
+const sandbox = await startSandbox({ scale: { profiles: 1 } });
 const bodies: string[] = [];
 const cache: SplitCache = new Map();
 const start = Date.parse('2026-10-01T00:00:00Z');
@@ -47,12 +52,19 @@ for (let h = 0; bodies.length < 40_000 && h < 24 * 60; h++)
     const b = hourRecords(ds, 0, d, start + h * HOUR_MS, true, cache);
     for (const r of [...b.originals, ...b.revisions])
       bodies.push(
-        JSON.stringify({
-          Type: 'Notification',
-          MessageId: randomUUID(),
-          TopicArn: `arn:aws:sns:us-east-1:906013806264:${d}`,
-          Message: JSON.stringify(r),
-        }),
+        JSON.stringify(
+          signAsSns(
+            {
+              Type: 'Notification',
+              MessageId: randomUUID(),
+              TopicArn: `arn:aws:sns:us-east-1:906013806264:${d}`,
+              Message: JSON.stringify(r),
+              Timestamp: new Date().toISOString(),
+            },
+            sandbox.url,
+            '2',
+          ),
+        ),
       );
   }
 const N = bodies.length;
@@ -103,7 +115,7 @@ const deps = {
   log,
   queue: ours,
   queueName: 'bench',
-  subscribeUrlHosts: [],
+  sns: sandboxSnsGate(sandbox.url),
 };
 const profiles = new ProfileMap(pg.db);
 const count = async () =>
@@ -150,5 +162,6 @@ console.table(results);
 if (queryable !== N) console.error(`expected ${N} rows, found ${queryable}`);
 await ch.drop();
 await pg.drop();
+await sandbox.close();
 writeFileSync(join(tmpdir(), 'adsync-bench-stream.json'), JSON.stringify(results, null, 2));
 process.exit(queryable === N ? 0 : 1);

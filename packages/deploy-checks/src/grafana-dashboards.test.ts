@@ -3,6 +3,7 @@
 // and the ClickHouse panels again on today's engine (chDB), with the same answers.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { sandboxSnsGate } from '@adsync/stream-consumer/sns-gate';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -101,7 +102,7 @@ before(async () => {
     name: uniqueName('dash').replace(/[^A-Za-z0-9_-]/g, '-'),
     create: true,
   });
-  const streamDeps = { db: pg.db, ch: ch.ch, clients, log, queue, queueName: 'dash', subscribeUrlHosts: ['127.0.0.1'] };
+  const streamDeps = { db: pg.db, ch: ch.ch, clients, log, queue, queueName: 'dash', sns: sandboxSnsGate(sandbox.url) };
   const drainStream = () => drainQueue(streamDeps, new ProfileMap(pg.db));
   for (const profileId of await pg.db('profiles').pluck('profile_id'))
     await subscribe(pg.db, clients, profileId, [...STREAM_DATASETS], queue.arn);

@@ -4,6 +4,7 @@
 // all arrived matches its reports exactly; a day that lost hours is a gap, with the numbers.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { sandboxSnsGate } from '@adsync/stream-consumer/sns-gate';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { startSandbox, type Sandbox } from '@adsync/sandbox';
 import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox';
@@ -95,7 +96,7 @@ before(async () => {
     name: uniqueName('streamrec').replace(/[^A-Za-z0-9_-]/g, '-'),
     create: true,
   });
-  const deps = { db: pg.db, ch: ch.ch, clients, log, queue, queueName: 'rec', subscribeUrlHosts: ['127.0.0.1'] };
+  const deps = { db: pg.db, ch: ch.ch, clients, log, queue, queueName: 'rec', sns: sandboxSnsGate(sandbox.url) };
   const profiles = new ProfileMap(pg.db);
   const drain = () => drainQueue(deps, profiles);
   const subs = await subscribe(

@@ -29,10 +29,13 @@ export const streamConfigShape = {
   /** How long a received message stays invisible; one not deleted by then (the process died) is delivered again. */
   STREAM_VISIBILITY_TIMEOUT_SEC: positiveInt.default(60),
   /**
-   * Hosts a SubscriptionConfirmation's SubscribeURL may point at (comma-separated; `*` matches one label).
-   * Amazon's is SNS; the sandbox's host is added for local runs. Anything else is a dead letter, never fetched.
+   * Hosts an SNS message's SubscribeURL and SigningCertURL may name (comma-separated; `*` is one
+   * label). Only SNS's: the local sandbox is reached through OUTBOUND_TRUSTED_ORIGINS. Anything
+   * else is a dead letter, never fetched.
    */
-  STREAM_SUBSCRIBE_URL_HOSTS: z.string().default('sns.*.amazonaws.com,127.0.0.1,localhost,sandbox'),
+  STREAM_SUBSCRIBE_URL_HOSTS: z.string().default('sns.*.amazonaws.com'),
+  /** How many times a confirmation that fails (SNS down, an answer not 2xx) is tried before it is a dead letter. */
+  STREAM_CONFIRM_ATTEMPTS: positiveInt.default(5),
   /**
    * How far a day's Stream sum may differ from its daily report (share of the report's value) before it is a gap.
    * Amazon documents none ("small discrepancies are normal"); conversions keep being revised for weeks.

@@ -13,7 +13,8 @@ import type { Logger } from '@adsync/shared/logger';
 import { indexQueueDeadLetters } from '@adsync/shared/db/dead-letter-index';
 import { metrics } from '@adsync/shared/runtime/metrics';
 import { normalise, parseMessage, type RowValues, type StreamTable } from './records.ts';
-import { allowedSubscribeUrl, refreshPending } from './subscriptions.ts';
+import { refreshPending } from './subscriptions.ts';
+import type { SnsGate } from './sns-gate.ts';
 import type { StreamQueue } from './queue.ts';
 
 export interface IngestDeps {
@@ -23,8 +24,8 @@ export interface IngestDeps {
   log: Logger;
   queue: StreamQueue;
   queueName: string;
-  subscribeUrlHosts: string[];
-  fetch?: typeof fetch;
+  /** Verifies SNS signatures and visits SubscribeURLs, through the outbound guard. */
+  sns: SnsGate;
 }
 
 /** advertiser_id|marketplace_id → profile_id, from the profiles entity-sync keeps. */
@@ -72,30 +73,42 @@ export async function ingestBatch(deps: IngestDeps, profiles: ProfileMap, messag
       letters.push({ messageId: m.MessageId ?? '', body, reason: parsed.reason, key: '' });
       continue;
     }
-    if (parsed.kind === 'confirmation') {
-      if (!allowedSubscribeUrl(parsed.subscribeUrl, deps.subscribeUrlHosts)) {
-        letters.push({
-          messageId: m.MessageId ?? '',
-          body,
-          reason: `SubscribeURL host is not allowed (STREAM_SUBSCRIBE_URL_HOSTS): ${parsed.subscribeUrl.slice(0, 200)}`,
-          key: parsed.topicArn,
-        });
+    // Nothing an SNS message says is acted on before its signature verifies.
+    const failedAttempts = Number(m.Attributes?.ApproximateReceiveCount ?? 1);
+    const retryOrGiveUp = (reason: string, key: string) => {
+      if (failedAttempts >= deps.sns.confirmAttempts) {
+        letters.push({ messageId: m.MessageId ?? '', body, reason: `${reason} (tried ${failedAttempts} times)`, key });
+      } else {
+        result.retried++;
+        deps.log.warn(
+          { messageId: m.MessageId, reason },
+          'an SNS message could not be handled yet; SQS delivers it again',
+        );
+      }
+    };
+    if (parsed.envelope) {
+      const verdict = await deps.sns.verify(parsed.envelope);
+      if (!verdict.ok) {
+        if ('deadLetter' in verdict)
+          letters.push({
+            messageId: m.MessageId ?? '',
+            body,
+            reason: verdict.deadLetter,
+            key: parsed.envelope.TopicArn,
+          });
+        else retryOrGiveUp(verdict.retry, parsed.envelope.TopicArn);
         continue;
       }
-      try {
-        const res = await (deps.fetch ?? fetch)(parsed.subscribeUrl);
-        if (!res.ok) throw new Error(`SubscribeURL answered ${res.status}`);
-        await res.arrayBuffer();
+    }
+    if (parsed.kind === 'confirmation') {
+      const verdict = await deps.sns.confirm(parsed.subscribeUrl);
+      if (verdict.ok) {
         result.confirmations++;
         durable.push(m);
         deps.log.info({ topicArn: parsed.topicArn }, 'confirmed a Marketing Stream subscription');
-      } catch (err) {
-        result.retried++;
-        deps.log.warn(
-          { topicArn: parsed.topicArn, err: (err as Error).message },
-          'confirming a subscription failed; SQS delivers it again',
-        );
-      }
+      } else if ('deadLetter' in verdict)
+        letters.push({ messageId: m.MessageId ?? '', body, reason: verdict.deadLetter, key: parsed.topicArn });
+      else retryOrGiveUp(verdict.retry, parsed.topicArn);
       continue;
     }
     const r = parsed.record;

@@ -8,6 +8,8 @@ import { ingestTick, ProfileMap } from './ingest.ts';
 import { refreshPending } from './subscriptions.ts';
 import { registerStreamApi } from './stream-api.ts';
 import { reconcileReport } from './reconcile.ts';
+import { SnsGate } from './sns-gate.ts';
+import { outboundTrustedOrigins } from '@adsync/shared/config/base-config';
 
 await runService({
   name: 'stream-consumer',
@@ -18,8 +20,14 @@ await runService({
     const { cfg, db, ch, clients, log } = rt;
     const queue = await openQueue(queueOptions(cfg));
     registerStreamApi(app, { db, clients, destinationArn: () => queue.arn });
-    const hosts = cfg.STREAM_SUBSCRIBE_URL_HOSTS.split(',').map((h) => h.trim());
-    const deps = { db, ch, clients, log, queue, queueName: cfg.STREAM_QUEUE_NAME, subscribeUrlHosts: hosts };
+    const sns = new SnsGate({
+      hosts: cfg.STREAM_SUBSCRIBE_URL_HOSTS.split(',')
+        .map((h) => h.trim())
+        .filter(Boolean),
+      trustedOrigins: outboundTrustedOrigins(cfg),
+      confirmAttempts: cfg.STREAM_CONFIRM_ATTEMPTS,
+    });
+    const deps = { db, ch, clients, log, queue, queueName: cfg.STREAM_QUEUE_NAME, sns };
     const profiles = new ProfileMap(db);
     const shape = receiveShape(cfg);
     rt.loop({

@@ -57,6 +57,8 @@ export async function openQueue(o: {
             MaxNumberOfMessages: Math.min(10, max),
             WaitTimeSeconds: waitSeconds,
             VisibilityTimeout: visibilitySec,
+            // How often a message came: a confirmation that keeps failing is given up (sns-gate.ts).
+            MessageSystemAttributeNames: ['ApproximateReceiveCount'],
           }),
           { abortSignal: signal },
         )

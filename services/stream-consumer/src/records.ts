@@ -7,6 +7,8 @@
  * a UTC instant and as the profile's local day and hour Amazon stamped it with
  * (`time_window_start`, ISO 8601 with the profile's offset: datasets/overview.md).
  */
+import { isSnsMessage, type SnsMessage } from '@adsync/shared/streams/sns-signature';
+
 export const STREAM_DATASETS = [
   'sp-traffic',
   'sp-conversion',
@@ -19,8 +21,9 @@ export const STREAM_DATASETS = [
 export type StreamDataset = (typeof STREAM_DATASETS)[number];
 
 export type Parsed =
-  | { kind: 'confirmation'; subscribeUrl: string; topicArn: string; token: string }
-  | { kind: 'record'; dataset: StreamDataset; record: Record<string, unknown> }
+  | { kind: 'confirmation'; subscribeUrl: string; topicArn: string; token: string; envelope: SnsMessage }
+  /** `envelope` is the SNS message around the record (null with raw delivery, which carries no signature). */
+  | { kind: 'record'; dataset: StreamDataset; record: Record<string, unknown>; envelope: SnsMessage | null }
   | { kind: 'invalid'; reason: string };
 
 const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
@@ -33,10 +36,19 @@ export function parseMessage(body: string): Parsed {
     return { kind: 'invalid', reason: 'the message body is not JSON' };
   }
   if (!isObject(outer)) return { kind: 'invalid', reason: 'the message body is not a JSON object' };
+  // An SNS message is acted on only once its signature verifies (sns-gate.ts), so it must carry what is signed.
+  if (typeof outer.Type === 'string' && !isSnsMessage(outer))
+    return { kind: 'invalid', reason: `an SNS ${outer.Type.slice(0, 40)} without its signature fields` };
   if (outer.Type === 'SubscriptionConfirmation') {
     if (typeof outer.SubscribeURL !== 'string' || typeof outer.TopicArn !== 'string' || typeof outer.Token !== 'string')
       return { kind: 'invalid', reason: 'a SubscriptionConfirmation without SubscribeURL, TopicArn or Token' };
-    return { kind: 'confirmation', subscribeUrl: outer.SubscribeURL, topicArn: outer.TopicArn, token: outer.Token };
+    return {
+      kind: 'confirmation',
+      subscribeUrl: outer.SubscribeURL,
+      topicArn: outer.TopicArn,
+      token: outer.Token,
+      envelope: outer as unknown as SnsMessage,
+    };
   }
   let record: unknown = outer;
   if (outer.Type === 'Notification') {
@@ -54,7 +66,12 @@ export function parseMessage(body: string): Parsed {
   if (typeof dataset !== 'string') return { kind: 'invalid', reason: 'the record has no dataset_id' };
   if (!(STREAM_DATASETS as readonly string[]).includes(dataset))
     return { kind: 'invalid', reason: `unknown dataset ${JSON.stringify(dataset).slice(0, 80)}` };
-  return { kind: 'record', dataset: dataset as StreamDataset, record };
+  return {
+    kind: 'record',
+    dataset: dataset as StreamDataset,
+    record,
+    envelope: outer.Type === 'Notification' ? (outer as unknown as SnsMessage) : null,
+  };
 }
 
 export type StreamTable = 'stream_traffic_hourly' | 'stream_conversion_hourly' | 'stream_budget_usage';

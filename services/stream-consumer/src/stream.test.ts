@@ -5,7 +5,10 @@
 // equal what the sandbox sent, exactly, per profile, entity and hour.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { sandboxSnsGate } from './sns-gate.ts';
+import { ingestTick } from './ingest.ts';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { signAsSns } from '@adsync/sandbox/sns-signing';
 import type { FastifyInstance } from 'fastify';
 import { GetQueueAttributesCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { startSandbox, type Sandbox } from '@adsync/sandbox';
@@ -86,7 +89,7 @@ before(async () => {
     name: (queueName = uniqueName('stream-test').replace(/[^A-Za-z0-9_-]/g, '-')),
     create: true,
   });
-  deps = { db: pg.db, ch: ch.ch, clients, log, queue, queueName: 'test', subscribeUrlHosts: ['127.0.0.1'] };
+  deps = { db: pg.db, ch: ch.ch, clients, log, queue, queueName: 'test', sns: sandboxSnsGate(sandbox.url) };
   profiles = new ProfileMap(pg.db);
   app = await createHttpServer({ name: 'stream-consumer', log, db: pg.db, readiness: {} });
   registerStreamApi(app, { db: pg.db, clients, destinationArn: () => queue.arn });
@@ -106,6 +109,25 @@ const call = (method: 'GET' | 'POST' | 'DELETE', url: string, body?: unknown) =>
   app.inject({ method, url, payload: body as object, headers: { authorization: `Bearer ${ADMIN}` } });
 /** Ticks until the queue has given everything (two empty receives in a row). */
 const drain = () => drainQueue(deps, profiles);
+/** Drains until SQS holds nothing, in flight included: a message a tick gave back comes round again. */
+async function drainEmpty(): Promise<void> {
+  await eventually(
+    async () => {
+      await drain();
+      const a = await queue.client.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: queue.url,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
+      );
+      return a.Attributes?.ApproximateNumberOfMessages === '0' &&
+        a.Attributes?.ApproximateNumberOfMessagesNotVisible === '0'
+        ? true
+        : undefined;
+    },
+    { what: 'the queue empty', timeoutMs: 60_000, intervalMs: 500 },
+  );
+}
 const chRows = async (sql: string) =>
   (await ch.ch.client.query({ query: sql, format: 'JSONEachRow' })).json<Record<string, string | number>>();
 const micros = (v: number) => Math.round(v * 1_000_000);
@@ -247,24 +269,34 @@ test('hours of every dataset, with duplicates, revisions and out-of-order delive
   assert.match(tws, /-0[78]:00$/, 'a Los Angeles profile: the offset is in the record');
 });
 
+/** A notification as SNS sends it: signed (the sandbox's test key), its certificate on the sandbox's origin. */
+const signed = (record: Record<string, unknown>, topic = 'arn:aws:sns:us-east-1:906013806264:sp-traffic') =>
+  JSON.stringify(
+    signAsSns(
+      {
+        Type: 'Notification',
+        MessageId: randomUUID(),
+        TopicArn: topic,
+        Message: JSON.stringify(record),
+        Timestamp: new Date().toISOString(),
+      },
+      sandbox.url,
+      '2',
+    ),
+  );
+
 test('a malformed or unknown-dataset message is a dead letter with the reason, and the queue keeps flowing', async () => {
   const bodies = [
     'not json at all',
-    JSON.stringify({
-      Type: 'Notification',
-      Message: JSON.stringify({ dataset_id: 'sp-hourly-magic', idempotency_id: 'x' }),
-    }),
-    JSON.stringify({
-      Type: 'Notification',
-      Message: JSON.stringify({
-        dataset_id: 'sp-traffic',
-        idempotency_id: 'bad-1',
-        advertiser_id: sandbox.state.dataset.profiles()[0]!.accountInfo.id,
-        marketplace_id: 'ATVPDKIKX0DER',
-        campaign_id: '1',
-        time_window_start: '2026-11-24T10:00:00-08:00',
-        clicks: 'twelve',
-      }),
+    signed({ dataset_id: 'sp-hourly-magic', idempotency_id: 'x' }),
+    signed({
+      dataset_id: 'sp-traffic',
+      idempotency_id: 'bad-1',
+      advertiser_id: sandbox.state.dataset.profiles()[0]!.accountInfo.id,
+      marketplace_id: 'ATVPDKIKX0DER',
+      campaign_id: '1',
+      time_window_start: '2026-11-24T10:00:00-08:00',
+      clicks: 'twelve',
     }),
     JSON.stringify({
       dataset_id: 'sd-traffic',
@@ -378,4 +410,128 @@ test('kill -9 of the stream consumer mid-delivery, then a restart: nothing lost,
     await consumer.stop();
   }
   await assertExact(from, from + sent.hours * 3600_000);
+});
+
+test('an SNS message is acted on only once SNS signed it, and a SubscribeURL or certificate URL reaches only SNS', async (t) => {
+  // A listener where every trick of the SSRF findings pointed: nothing may ever arrive here.
+  const { createServer } = await import('node:http');
+  let hits = 0;
+  const listener = createServer((_req, res) => {
+    hits++;
+    res.end('<ConfirmSubscriptionResponse/>');
+  });
+  listener.on('connection', () => hits++);
+  await new Promise<void>((r) => listener.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => listener.close(() => r())));
+  const port = (listener.address() as { port: number }).port;
+  const topic = 'arn:aws:sns:us-east-1:906013806264:sp-traffic-evil';
+  const confirmation = (subscribeUrl: string) =>
+    signAsSns(
+      {
+        Type: 'SubscriptionConfirmation',
+        MessageId: randomUUID(),
+        Token: 'a'.repeat(64),
+        TopicArn: topic,
+        Message: 'confirm me',
+        SubscribeURL: subscribeUrl,
+        Timestamp: new Date().toISOString(),
+      },
+      sandbox.url,
+      '1',
+    );
+  const hostile = [
+    `http://127.0.0.1:${port}/`,
+    `http://localhost:${port}/`,
+    `http://0x7f000001:${port}/`,
+    `http://127.1:${port}/`,
+    `http://127.0.0.1:${port}\\@sns.us-east-1.amazonaws.com/`,
+    `https://169.254.169.254/latest/meta-data/`,
+    `https://sns.us-east-1.amazonaws.com.evil.example/`,
+  ].map((u) => JSON.stringify(confirmation(u)));
+  const good = confirmation(`${sandbox.url}/_sns/?Action=ConfirmSubscription&Token=x`);
+  const tampered = JSON.stringify({ ...good, SubscribeURL: `http://127.0.0.1:${port}/` });
+  const unsigned = JSON.stringify({
+    Type: 'SubscriptionConfirmation',
+    SubscribeURL: `http://127.0.0.1:${port}/`,
+    TopicArn: topic,
+    Token: 't',
+  });
+  const foreignCert = JSON.stringify({
+    ...JSON.parse(signed({ dataset_id: 'sp-traffic' })),
+    SigningCertURL: `http://127.0.0.1:${port}/SimpleNotificationService-${'0'.repeat(32)}.pem`,
+  });
+  const forgedRecord = JSON.stringify({
+    ...JSON.parse(signed({ dataset_id: 'sp-traffic', idempotency_id: 'forged' })),
+    Message: JSON.stringify({ dataset_id: 'sp-traffic', idempotency_id: 'forged', clicks: 1e9 }),
+  });
+  const bodies = [...hostile, tampered, unsigned, foreignCert, forgedRecord];
+  for (let k = 0; k < bodies.length; k += 10)
+    await queue.client.send(
+      new SendMessageBatchCommand({
+        QueueUrl: queue.url,
+        Entries: bodies.slice(k, k + 10).map((b, i) => ({ Id: String(i), MessageBody: b })),
+      }),
+    );
+  await drainEmpty();
+  const letters = await chRows(
+    `SELECT reason FROM dead_letters FINAL WHERE topic = 'sqs:test' AND reason LIKE '%SNS%' ORDER BY reason`,
+  );
+  const reasons = letters.map((l) => String(l.reason));
+  assert.equal(
+    reasons.filter((r) => /^SNS SubscribeURL .* refused: /.test(r)).length,
+    hostile.length,
+    reasons.join('\n'),
+  );
+  assert.equal(
+    reasons.filter((r) => r === 'SNS signature refused: the signature does not verify').length,
+    2,
+    'tampered URL and forged record',
+  );
+  assert.equal(
+    reasons.filter((r) => /^an SNS SubscriptionConfirmation without its signature fields$/.test(r)).length,
+    1,
+  );
+  assert.equal(reasons.filter((r) => /^SNS SigningCertURL .* refused: /.test(r)).length, 1);
+  assert.equal(hits, 0, 'nothing reached the listener');
+  const [forged] = await chRows(`SELECT count() AS n FROM stream_traffic_hourly FINAL WHERE idempotency_id = 'forged'`);
+  assert.equal(Number(forged!.n), 0, 'a record whose signature does not verify is never stored');
+});
+
+test('a confirmation that keeps failing is a dead letter after STREAM_CONFIRM_ATTEMPTS, not fetched forever', async () => {
+  const gate = sandboxSnsGate(sandbox.url, 2);
+  const body = JSON.stringify(
+    signAsSns(
+      {
+        Type: 'SubscriptionConfirmation',
+        MessageId: randomUUID(),
+        Token: 'no-such-token',
+        TopicArn: 'arn:aws:sns:us-east-1:906013806264:sp-traffic-gone',
+        Message: 'confirm me',
+        // The sandbox's SNS answers 400 to a token it never issued, every time.
+        SubscribeURL: `${sandbox.url}/_sns/?Action=ConfirmSubscription&Token=no-such-token`,
+        Timestamp: new Date().toISOString(),
+      },
+      sandbox.url,
+      '1',
+    ),
+  );
+  await queue.client.send(
+    new SendMessageBatchCommand({ QueueUrl: queue.url, Entries: [{ Id: '0', MessageBody: body }] }),
+  );
+  const shape = { receivers: 1, waitSeconds: 1, visibilitySec: 1 };
+  const outcomes: { retried: number; deadLetters: number }[] = [];
+  for (let k = 0; k < 10 && !outcomes.some((o) => o.deadLetters > 0); k++)
+    outcomes.push(await ingestTick({ ...deps, sns: gate }, profiles, shape));
+  assert.deepEqual(
+    outcomes.filter((o) => o.retried + o.deadLetters > 0).map((o) => [o.retried, o.deadLetters]),
+    [
+      [1, 0],
+      [0, 1],
+    ],
+    'tried once more, then given up',
+  );
+  const [letter] = await chRows(
+    `SELECT reason FROM dead_letters FINAL WHERE topic = 'sqs:test' AND reason LIKE '%tried 2 times%'`,
+  );
+  assert.match(String(letter!.reason), /^the SubscribeURL answered 400 \(tried 2 times\)$/);
 });

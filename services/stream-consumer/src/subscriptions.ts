@@ -187,24 +187,3 @@ export async function archive(db: Knex, clients: AmazonClients, row: Subscriptio
     .returning('*');
   return updated;
 }
-
-/** Whether a SubscribeURL points at a host we may fetch (`*` matches one DNS label). Pure. */
-export function allowedSubscribeUrl(url: string, hosts: string[]): boolean {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return false;
-  }
-  if (u.protocol !== 'https:' && u.protocol !== 'http:') return false;
-  if (u.protocol === 'http:' && !['127.0.0.1', 'localhost', 'sandbox'].includes(u.hostname)) return false;
-  return hosts.some((h) =>
-    new RegExp(
-      `^${h
-        .split('.')
-        .map((l) => (l === '*' ? '[a-z0-9-]+' : l.replace(/[^a-z0-9-]/gi, '\\$&')))
-        .join('\\.')}$`,
-      'i',
-    ).test(u.hostname),
-  );
-}
