@@ -42,7 +42,13 @@ export function match(
   for (const r of routes) {
     if (r.method !== method) continue;
     const m = r.pattern.exec(path);
-    if (m) return { route: r, params: Object.fromEntries(r.keys.map((k, i) => [k, decodeURIComponent(m[i + 1]!)])) };
+    if (!m) continue;
+    try {
+      return { route: r, params: Object.fromEntries(r.keys.map((k, i) => [k, decodeURIComponent(m[i + 1]!)])) };
+    } catch {
+      // A malformed %-escape names no resource: the caller answers it as an unknown path.
+      return null;
+    }
   }
   return null;
 }

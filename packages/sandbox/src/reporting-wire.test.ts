@@ -201,3 +201,12 @@ test('with restatement on, a later pull of the same day returns higher conversio
     sandbox.setFaults({ restatement: false });
   }
 });
+
+test('a malformed %-escape in a path is a 4xx in the shape Amazon declares, never a 5xx', async () => {
+  for (const path of ['/reporting/reports/%E0%A4%A', '/amc/reporting/%ZZ/workflowExecutions', '/v2/profiles/%']) {
+    const res = await fetch(`${sandbox.url}${path}`, { headers: headers() });
+    assert.ok(res.status >= 400 && res.status < 500, `${path} answered ${res.status}`);
+    await res.arrayBuffer();
+  }
+  assert.deepEqual(sandbox.state.violations, [], 'every answer on its model');
+});
