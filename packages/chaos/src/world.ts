@@ -255,7 +255,7 @@ export class World {
 
   async close(): Promise<void> {
     await Promise.all(Object.values(this.services).map((s) => s.stop().catch(() => undefined)));
-    // Answers off Amazon's models were the judge's to report; closing only stops the sandbox.
+    // Answers off Amazon's models stay in sandbox.state.violations for runCell to report.
     await this.sandbox.close().catch(() => undefined);
     await this.ch.drop().catch(() => undefined);
     await this.pg.drop().catch(() => undefined);
