@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startSandbox, type Sandbox } from './server.ts';
+import { findOperation } from '@adsync/amazon-models/operations';
 import { sandboxClient } from './test-client.ts';
 import {
   ENTITY_ENDPOINTS,
@@ -185,4 +186,10 @@ test('every call the client makes is in the table, and every row of the table is
   assert.deepEqual(unlisted, [], 'calls missing from docs/amazon-contract.md');
   const unused = rows.filter((r) => !calls.some((c) => matches(r, c))).map((r) => `${r.method} ${r.path}`);
   assert.deepEqual(unused, [], 'rows of docs/amazon-contract.md the client never calls');
+  // A call with a model is played by a declared endpoint, which model-conformance.test.ts probes.
+  const played = new Set(sandbox.endpoints.map((e) => `${e.method} ${e.path}`));
+  const modelled = calls.map((c) => findOperation(c.method, c.path)).filter((f) => f !== null);
+  assert.ok(modelled.length > 40, `${modelled.length} calls have a model`);
+  const unprobed = [...new Set(modelled.map((f) => `${f.op.method} ${f.op.path}`).filter((k) => !played.has(k)))];
+  assert.deepEqual(unprobed, [], 'calls with a model that no declared endpoint plays');
 });
