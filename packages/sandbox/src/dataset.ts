@@ -297,6 +297,14 @@ export interface Change {
   patch: Record<string, unknown>;
 }
 
+/** SP's predefined (auto-targeting) expression types, as its v3 model spells them. */
+export const AUTO_EXPRESSIONS = [
+  'QUERY_HIGH_REL_MATCHES',
+  'QUERY_BROAD_REL_MATCHES',
+  'ASIN_SUBSTITUTE_RELATED',
+  'ASIN_ACCESSORY_RELATED',
+] as const;
+
 const titleWords = (seed: number, key: string, n: number) =>
   Array.from({ length: n }, (_, i) => pick(seed, `${key}:w${i}`, WORDS)).join(' ');
 const money = (v: number) => Math.round(v * 100) / 100;
@@ -377,6 +385,17 @@ export class Dataset {
     const p = (Number(profileId) - 1_000_000_000_000) / 1_111;
     return Number.isInteger(p) && p >= 0 && p < this.scale.profiles ? p : null;
   }
+
+  /** The profile whose authorisation reaches a DSP advertiser account (Amazon-Ads-AccountId), if any. */
+  dspAccountIndex(accountId: string): number | null {
+    if (!this.dspAccounts) {
+      this.dspAccounts = new Map();
+      for (let p = 0; p < this.scale.profiles; p++)
+        for (const a of this.dspAdvertisers(p)) this.dspAccounts.set(a.advertiserId, p);
+    }
+    return this.dspAccounts.get(accountId) ?? null;
+  }
+  private dspAccounts: Map<string, number> | null = null;
 
   // ---- structure: how many of each kind, and each entity's parents ----
 
@@ -614,11 +633,20 @@ export class Dataset {
           bid: money(0.2 + unit(seed, `${id}:bid`) * 3),
         };
       case 'productTarget': {
-        const expression =
-          prod === 'sd' && unit(seed, `${id}:sim`) < 0.5
+        // An SP auto campaign targets by Amazon's four predefined expressions (close match, loose
+        // match, substitutes, complements); reports call those TARGETING_EXPRESSION_PREDEFINED.
+        const auto = prod === 'sp' && this.entity('sp', 'campaign', p, campaignIndex!).targetingType === 'AUTO';
+        const expression = auto
+          ? [{ type: pick(seed, `${id}:auto`, AUTO_EXPRESSIONS) }]
+          : prod === 'sd' && unit(seed, `${id}:sim`) < 0.5
             ? [{ type: 'SIMILAR_PRODUCT' }]
             : [{ type: 'ASIN_SAME_AS', value: this.asin(hash32(seed, `${id}:asin`) % 500) }];
-        return { ...e, expression, expressionType: 'MANUAL', bid: money(0.3 + unit(seed, `${id}:bid`) * 2) };
+        return {
+          ...e,
+          expression,
+          expressionType: auto ? 'AUTO' : 'MANUAL',
+          bid: money(0.3 + unit(seed, `${id}:bid`) * 2),
+        };
       }
       case 'negativeKeyword':
       case 'campaignNegativeKeyword':

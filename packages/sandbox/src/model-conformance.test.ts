@@ -36,6 +36,7 @@ after(() => sandbox?.close());
 test('every operation answers as Amazon’s model says', async (t) => {
   const today = sandbox.state.now().toISOString().slice(0, 10);
   const profileId = sandbox.state.dataset.profiles()[0]!.profileId;
+  const dspAccount = sandbox.state.dataset.dspAdvertisers(0)[0]!.advertiserId;
   const headers = {
     authorization: `Bearer ${token}`,
     'amazon-advertising-api-clientid': SANDBOX_CLIENT_ID,
@@ -121,11 +122,51 @@ test('every operation answers as Amazon’s model says', async (t) => {
     skip: (_op, name) => /token/i.test(name),
     currentExample(op, value) {
       if (op.operationId !== 'createAsyncReport') return value;
-      const v = structuredClone(value) as { startDate: string; endDate: string };
+      const v = structuredClone(value) as {
+        startDate: string;
+        endDate: string;
+        configuration: { filters?: { field: string; values: string[] }[] };
+      };
       const span = Math.round((Date.parse(v.endDate) - Date.parse(v.startDate)) / 86_400_000);
       v.endDate = addDays(today, -1);
       v.startDate = addDays(v.endDate, -span);
+      // The examples' DSP advertiser (12345678910) read as the sandbox's, as their other ids are.
+      for (const f of v.configuration.filters ?? []) if (f.field === 'advertiserId') f.values = [dspAccount];
       return v;
+    },
+    async accountProbe(op) {
+      const account = { 'amazon-ads-accountid': dspAccount };
+      const dspReport = () => ({
+        name: `dsp probe ${Math.random()}`,
+        startDate: addDays(today, -3 - reportsMade++),
+        endDate: addDays(today, -1),
+        configuration: {
+          adProduct: 'DEMAND_SIDE_PLATFORM',
+          reportTypeId: 'dspCampaign',
+          groupBy: ['campaign'],
+          columns: ['date', 'orderId', 'impressions', 'totalCost'],
+          timeUnit: 'DAILY',
+          format: 'GZIP_JSON',
+        },
+      });
+      if (op.operationId === 'createAsyncReport') return { headers: account, body: dspReport() };
+      if (op.operationId === 'getAsyncReport' || op.operationId === 'deleteAsyncReport') {
+        const r = await fetch(new URL('/reporting/reports', sandbox.url), {
+          method: 'POST',
+          headers: {
+            authorization: headers.authorization,
+            'amazon-advertising-api-clientid': SANDBOX_CLIENT_ID,
+            ...account,
+            'content-type': 'application/vnd.createasyncreportrequest.v3+json',
+          },
+          body: JSON.stringify(dspReport()),
+        });
+        const { reportId } = (await r.json()) as { reportId: string };
+        return { headers: account, pathParams: { reportId } };
+      }
+      // A DSP account owns no sponsored-ads subscription; listing them is still its to do.
+      if (op.operationId === 'ListStreamSubscriptions') return { headers: account };
+      return null;
     },
   };
   const validator = SANDBOX_MODELS;

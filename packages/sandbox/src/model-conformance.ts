@@ -8,6 +8,9 @@
  *    the sandbox's world, never from the generator);
  *  - for each required field and each enum inside those, a request without the field
  *    or with a value outside the enum, which must be refused;
+ *  - for each required header, a request without it (refused); where the model takes a
+ *    DSP account (Amazon-Ads-AccountId) instead of the profile scope, a request with the
+ *    account and no scope (accepted) and one with neither (refused);
  * and judges every answer by the model: an accepted request answers 2xx, a broken one
  * a 4xx, and either way the status, Content-Type and body must be the model's.
  */
@@ -17,7 +20,7 @@ import type { ModelOperation } from '@adsync/amazon-models/operations';
 import { UNDOCUMENTED, mutationsOf, sampleOf, type JsonPath } from '@adsync/amazon-models/samples';
 import type { ModelValidator } from '@adsync/amazon-models/validate';
 
-export type ProbeKind = 'example' | 'generated' | 'required' | 'enum';
+export type ProbeKind = 'example' | 'generated' | 'required' | 'enum' | 'header';
 
 export interface Probe {
   kind: ProbeKind;
@@ -53,6 +56,11 @@ export interface Fixtures {
   skip(op: ModelOperation, name: string): boolean;
   /** Headers an operation needs beyond the credentials (an Accept naming the resource's own media type). */
   headers?(op: ModelOperation): Record<string, string>;
+  /**
+   * A request made with Amazon-Ads-AccountId instead of the profile scope, where the model takes
+   * one (its headers, and a body or path parameters that belong to that account); null: none.
+   */
+  accountProbe?(op: ModelOperation): Promise<Pick<Probe, 'headers' | 'body' | 'pathParams'> | null>;
   /** An example's body made current (dates within retention). */
   currentExample(op: ModelOperation, value: unknown): unknown;
   today: string;
@@ -69,7 +77,12 @@ export interface Target {
 const isJson = (m: string) => /json/i.test(m);
 
 /** The probes of one operation (every example, two generated requests and each of their breakages). */
-export function probesOf(op: ModelOperation, fx: Fixtures, validator: ModelValidator): Probe[] {
+export async function probesOf(
+  op: ModelOperation,
+  fx: Fixtures,
+  validator: ModelValidator,
+  sentHeaders: Record<string, string> = {},
+): Promise<Probe[]> {
   const doc = modelDocument(op.model);
   const probes: Probe[] = [];
   const queryParams = op.parameters.filter((p) => p.in === 'query');
@@ -132,8 +145,56 @@ export function probesOf(op: ModelOperation, fx: Fixtures, validator: ModelValid
       for (const m of mutationsOf(doc, resolvePointer(doc, bodySchema), body))
         if (!validator.validatorAt(op.model, bodySchema)(m.value))
           probes.push({ kind: m.kind, label: m.describe, expect: 'refused', query, body: m.value });
+    probes.push(...(await headerProbes(op, fx, sentHeaders, query, body)));
   }
   return dedupe(probes);
+}
+
+const SCOPE = 'amazon-advertising-api-scope';
+const ACCOUNT = 'amazon-ads-accountid';
+
+/** Each required header left out (refused), and the DSP account in place of the scope where the model takes it. */
+async function headerProbes(
+  op: ModelOperation,
+  fx: Fixtures,
+  sent: Record<string, string>,
+  query: Record<string, string>,
+  body: unknown,
+): Promise<Probe[]> {
+  const probes: Probe[] = [];
+  const headers = op.parameters.filter((p) => p.in === 'header');
+  for (const h of headers.filter((x) => x.required && x.name.toLowerCase() in sent))
+    probes.push({
+      kind: 'header',
+      label: `without header ${h.name}`,
+      expect: 'refused',
+      query,
+      body,
+      headers: { [h.name.toLowerCase()]: null },
+    });
+  const scope = headers.find((h) => h.name.toLowerCase() === SCOPE);
+  if (scope && !scope.required && headers.some((h) => h.name.toLowerCase() === ACCOUNT)) {
+    probes.push({
+      kind: 'header',
+      label: `without ${scope.name} or Amazon-Ads-AccountId`,
+      expect: 'refused',
+      query,
+      body,
+      headers: { [SCOPE]: null },
+    });
+    const asAccount = await fx.accountProbe?.(op);
+    if (asAccount)
+      probes.push({
+        kind: 'header',
+        label: 'with Amazon-Ads-AccountId in place of the scope',
+        expect: 'accepted',
+        query,
+        body,
+        ...asAccount,
+        headers: { [SCOPE]: null, ...asAccount.headers },
+      });
+  }
+  return probes;
 }
 
 export const SKIP = Symbol('skip');
@@ -193,7 +254,8 @@ export async function runProbe(op: ModelOperation, probe: Probe, target: Target,
 
 export async function probeOperation(op: ModelOperation, target: Target, fx: Fixtures): Promise<OperationReport> {
   const results: ProbeResult[] = [];
-  for (const probe of probesOf(op, fx, target.validator)) results.push(await runProbe(op, probe, target, fx));
+  for (const probe of await probesOf(op, fx, target.validator, target.headers))
+    results.push(await runProbe(op, probe, target, fx));
   return { op, results };
 }
 
@@ -205,7 +267,7 @@ export function reportLine(r: OperationReport): string {
   };
   const bad = r.results.filter((x) => x.problems.length > 0);
   const head = `${bad.length === 0 && !r.unprobed ? 'on model ' : 'OFF MODEL'} ${r.op.method.padEnd(6)} ${r.op.path.padEnd(48)} ${r.op.model}.${r.op.operationId}`;
-  const counts = `examples ${count('example')}, generated ${count('generated')}, required ${count('required')}, enums ${count('enum')}`;
+  const counts = `examples ${count('example')}, generated ${count('generated')}, required ${count('required')}, enums ${count('enum')}, headers ${count('header')}`;
   const why = r.unprobed
     ? `\n    ${r.unprobed}`
     : bad

@@ -210,3 +210,59 @@ test('a malformed %-escape in a path is a 4xx in the shape Amazon declares, neve
   }
   assert.deepEqual(sandbox.state.violations, [], 'every answer on its model');
 });
+
+// OfflineReport_prod_3p: Scope and Amazon-Ads-AccountId are both optional headers, the latter
+// "the identifier of a DSP advertiser account", each authorising its own resource type.
+test('a DSP report asked with Amazon-Ads-AccountId instead of a scope is that account’s: its rows only, unseen by a profile', async () => {
+  const advertisers = [0, 1].map((p) => sandbox.state.dataset.dspAdvertisers(p)[0]!.advertiserId);
+  const account = (id: string) => ({
+    authorization: `Bearer ${token}`,
+    'amazon-advertising-api-clientid': SANDBOX_CLIENT_ID,
+    'amazon-ads-accountid': id,
+  });
+  const dsp = {
+    name: 'dsp by account',
+    startDate: daysAgo(3),
+    endDate: daysAgo(1),
+    configuration: {
+      adProduct: 'DEMAND_SIDE_PLATFORM',
+      reportTypeId: 'dspCampaign',
+      groupBy: ['campaign'],
+      columns: ['date', 'advertiserId', 'orderId', 'impressions', 'totalCost'],
+      timeUnit: 'DAILY',
+      format: 'GZIP_JSON',
+    },
+  };
+  const post = (h: Record<string, string>, b: unknown) =>
+    fetch(`${sandbox.url}/reporting/reports`, {
+      method: 'POST',
+      headers: { ...h, 'content-type': 'application/vnd.createasyncreportrequest.v3+json' },
+      body: JSON.stringify(b),
+    });
+  const created = await post(account(advertisers[1]!), dsp);
+  assert.equal(created.status, 200);
+  const { reportId } = await json(created);
+  let final: Record<string, unknown> = {};
+  for (let i = 0; i < 50 && final.status !== 'COMPLETED'; i++) {
+    await new Promise((r) => setTimeout(r, 40));
+    final = await json(fetch(`${sandbox.url}/reporting/reports/${reportId}`, { headers: account(advertisers[1]!) }));
+  }
+  assert.equal(final.status, 'COMPLETED');
+  const rows = JSON.parse(gunzipSync(Buffer.from(await (await fetch(String(final.url))).arrayBuffer())).toString());
+  assert.ok(rows.length > 0);
+  assert.deepEqual([...new Set(rows.map((r: { advertiserId: string }) => r.advertiserId))], [advertisers[1]]);
+  // Neither a profile nor another account reads it.
+  for (const h of [headers(), account(advertisers[0]!)])
+    assert.equal((await fetch(`${sandbox.url}/reporting/reports/${reportId}`, { headers: h })).status, 404);
+  // An account reaches DSP reports only; an unknown account nothing; no resource header at all is refused.
+  const sp = reportRequestBody({ reportTypeId: 'spCampaigns', startDate: daysAgo(3), endDate: daysAgo(1) });
+  const spRefused = await post(account(advertisers[1]!), sp);
+  assert.equal(spRefused.status, 400);
+  assert.match((await json(spRefused)).detail, /needs Amazon-Advertising-API-Scope/);
+  assert.equal((await post(account('999999999999'), dsp)).status, 401);
+  const { 'amazon-ads-accountid': _gone, ...none } = account('x');
+  const neither = await post(none, dsp);
+  assert.equal(neither.status, 401);
+  assert.match(await neither.text(), /Amazon-Advertising-API-Scope or Amazon-Ads-AccountId header is missing/);
+  assert.deepEqual(sandbox.state.violations, [], 'every answer on its model');
+});

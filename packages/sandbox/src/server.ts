@@ -24,7 +24,7 @@ import { SandboxState } from './state.ts';
 import { parseFaults, type Faults } from './faults.ts';
 import type { AdProductKind, EntityKind, Scale } from './dataset.ts';
 import { authorise, lwaRoutes, LWA_DOCUMENTED } from './amazon/gateway.ts';
-import { endpointRoutes, isRefusal, operationOf, sendError, type Endpoint } from './amazon/endpoint.ts';
+import { endpointRoutes, isRefusal, operationOf, sendError, type Endpoint, type Access } from './amazon/endpoint.ts';
 import { sandboxOpenApi } from './amazon/openapi-document.ts';
 import { entityEndpoints } from './amazon/entity-routes.ts';
 import { reportDownloadRoutes, reportingEndpoints } from './amazon/reporting-routes.ts';
@@ -207,7 +207,7 @@ function controlRoutes(state: SandboxState, endpoints: Endpoint[]): Route[] {
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
   const state = new SandboxState(opts.seed ?? 42, opts.scale ?? {}, opts.faults ?? {});
   state.strict = opts.strict ?? true;
-  const gate = (req: Req, needScope: boolean) => authorise(state, req, needScope);
+  const gate = (req: Req, access: Access) => authorise(state, req, access);
   const stream = streamRoutes(state, { sqsEndpoint: opts.sqsEndpoint });
   const endpoints = [
     ...entityEndpoints(state),
@@ -223,7 +223,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     ...exportDownloadRoutes(state),
     // AMC has no model here; its refusals are the universal format of errors.md, as its guides show.
     ...amcRoutes(state, (req, res) => {
-      const who = gate(req, false);
+      const who = gate(req, 'none');
       if (!isRefusal(who)) return true;
       sendError(state, res, null, who.status, who.problem);
       return false;

@@ -248,6 +248,12 @@ export function streamRoutes(
             message: `dataSetId ${b.dataSetId} is not supported; use one of ${STREAM_DATASETS.join(', ')}`,
             location: '$.dataSetId',
           });
+        // The sponsored-ads datasets are an advertiser's (a profile's); a DSP account's call reaches none of them.
+        if (ctx.accountId)
+          return ctx.fail(400, {
+            message: `dataSetId ${b.dataSetId} is a sponsored-ads dataset: it needs Amazon-Advertising-API-Scope naming a profile, not Amazon-Ads-AccountId`,
+            location: '$.dataSetId',
+          });
         const arn = b.destinationArn ?? b.destination?.sqsDestination?.queueArn;
         if (typeof arn !== 'string' || !ARN.test(arn))
           return ctx.fail(400, {

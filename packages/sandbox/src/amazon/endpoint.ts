@@ -31,9 +31,14 @@ export interface Ctx {
   res: ServerResponse;
   state: SandboxState;
   op: ModelOperation;
-  /** The profile named by Amazon-Advertising-API-Scope (null for operations above profile level). */
+  /**
+   * The profile named by Amazon-Advertising-API-Scope (null for operations above profile level);
+   * for a call made with Amazon-Ads-AccountId instead, the profile whose authorisation reaches that DSP account.
+   */
   profile: number | null;
   profileId: string | null;
+  /** The DSP advertiser account named by Amazon-Ads-AccountId, where the model takes it instead of a scope. */
+  accountId: string | null;
   /** The JSON body as parsed ({} for an absent optional body). */
   body: unknown;
   /** The query parameters the model declares, typed by their schemas. */
@@ -59,6 +64,22 @@ export interface Endpoint {
 export interface Authorised {
   profile: number | null;
   profileId: string | null;
+  accountId: string | null;
+}
+
+/**
+ * Which resource header an operation's model asks for: none (above profile level), the profile
+ * scope, or either the scope or a DSP account (Reporting and Marketing Stream declare both
+ * optional, Amazon-Ads-AccountId being "the identifier of a DSP advertiser account").
+ */
+export type Access = 'none' | 'scope' | 'scope-or-account';
+
+export function accessOf(op: ModelOperation, declaredScope: boolean | undefined): Access {
+  if (declaredScope === false) return 'none';
+  const header = (name: string) =>
+    op.parameters.find((p) => p.in === 'header' && p.name.toLowerCase() === name.toLowerCase());
+  const scope = header('Amazon-Advertising-API-Scope');
+  return header('Amazon-Ads-AccountId') && !scope?.required ? 'scope-or-account' : 'scope';
 }
 
 /** What the gateway refuses, before the operation's own checks. */
@@ -131,14 +152,15 @@ const successStatus = (op: ModelOperation) => Number(Object.keys(op.responses).f
 export function endpointRoutes(
   state: SandboxState,
   endpoints: Endpoint[],
-  authorise: (req: Req, needScope: boolean) => GateResult,
+  authorise: (req: Req, access: Access) => GateResult,
 ): Route[] {
   return endpoints.map((ep) => {
     const op = operationOf(ep);
+    const access = accessOf(op, ep.scope);
     const extraMediaTypes = leniencyMediaTypes(op);
     const r = route(ep.method, ep.path, async (req, res) => {
       const fail = (status: number, problem: string | Problem) => sendError(state, res, op, status, problem);
-      const who = authorise(req, ep.scope !== false);
+      const who = authorise(req, access);
       if (isRefusal(who)) return fail(who.status, who.problem);
       const checked = SANDBOX_MODELS.checkRequest(
         op,
@@ -153,6 +175,7 @@ export function endpointRoutes(
         op,
         profile: who.profile,
         profileId: who.profileId,
+        accountId: who.accountId,
         body: checked.body ?? {},
         query: checked.query,
         fail,

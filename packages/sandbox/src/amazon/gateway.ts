@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { send, type Req, type Route, route } from '../http-kit.ts';
 import type { SandboxState } from '../state.ts';
-import type { Documented, GateResult } from './endpoint.ts';
+import type { Access, Documented, GateResult } from './endpoint.ts';
 
 export const SANDBOX_CLIENT_ID = 'amzn1.application-oa2-client.sandbox';
 export const SANDBOX_CLIENT_SECRET = 'sandbox-client-secret';
@@ -17,10 +17,11 @@ export const SANDBOX_REFRESH_TOKEN = 'Atzr|sandbox-refresh-token';
 
 /**
  * The gateway in front of every Ads API operation: the bearer token, the client-id
- * header it was issued to, and (for profile-level calls) the profile scope. A refusal
+ * header it was issued to, and the resource the model's headers name: the profile scope,
+ * or (where the model takes it instead) a DSP advertiser account. A refusal
  * is written by the operation's own model (endpoint.ts), as Amazon's front door does.
  */
-export function authorise(state: SandboxState, req: Req, needScope: boolean): GateResult {
+export function authorise(state: SandboxState, req: Req, access: Access): GateResult {
   const refuse = (status: number, message: string): GateResult => ({ status, problem: { message } });
   const auth = req.headers.authorization;
   const token = typeof auth === 'string' && /^bearer /i.test(auth) ? auth.slice(7).trim() : null;
@@ -29,14 +30,32 @@ export function authorise(state: SandboxState, req: Req, needScope: boolean): Ga
     return refuse(401, t ? 'Access token expired' : 'Not authorized to access this resource');
   if (req.headers['amazon-advertising-api-clientid'] !== t.clientId)
     return refuse(400, 'Amazon-Advertising-API-ClientId header is missing or does not match the access token');
-  if (!needScope) return { profile: null, profileId: null };
+  if (access === 'none') return { profile: null, profileId: null, accountId: null };
   const scope = req.headers['amazon-advertising-api-scope'];
-  if (typeof scope !== 'string' || !scope) return refuse(401, 'Amazon-Advertising-API-Scope header is missing');
+  const account = req.headers['amazon-ads-accountid'];
+  if (
+    (typeof scope !== 'string' || !scope) &&
+    access === 'scope-or-account' &&
+    typeof account === 'string' &&
+    account
+  ) {
+    // A DSP advertiser account: reached through the profile whose authorisation includes it.
+    const p = state.dataset.dspAccountIndex(account);
+    if (p === null) return refuse(401, `Not authorized to access account ${account}`);
+    return { profile: p, profileId: null, accountId: account };
+  }
+  if (typeof scope !== 'string' || !scope)
+    return refuse(
+      401,
+      access === 'scope-or-account'
+        ? 'Amazon-Advertising-API-Scope or Amazon-Ads-AccountId header is missing'
+        : 'Amazon-Advertising-API-Scope header is missing',
+    );
   const p = state.dataset.profileIndex(scope);
   if (p === null) return refuse(401, `No matching advertiser found for scope ${scope}`);
   if (state.faults.forbiddenProfiles.includes(scope)) return refuse(401, `Not authorized to access scope ${scope}`);
   state.countProfileCall(scope);
-  return { profile: p, profileId: scope };
+  return { profile: p, profileId: scope, accountId: null };
 }
 
 export const LWA_DOCUMENTED: Documented = {

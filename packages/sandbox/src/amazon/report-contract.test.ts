@@ -3,7 +3,7 @@
 // and the 400 bodies quoted in amzn/ads-advanced-tools-docs issues #73, #175, #231, #278, #375.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AMAZON_REPORT_TYPES, checkCreateReport } from './report-contract.ts';
+import { AMAZON_REPORT_COLUMNS, AMAZON_REPORT_TYPES, checkCreateReport } from './report-contract.ts';
 import { Dataset } from '../dataset.ts';
 import { FINAL_GENERATION, grainOf, reportRows, totalsOf } from './report-engine.ts';
 
@@ -338,7 +338,9 @@ test('every report our client asks for is one Amazon accepts, exactly as sent', 
 
 // The report-type pages, the column dictionary and the Reporting model's own examples decide what
 // may be asked (report-contract.ts); every combination of them must be accepted and give rows.
-test('every report type, groupBy, time unit and format Amazon documents is accepted and produces data, every column filled', () => {
+test('every report type, groupBy, time unit and format Amazon documents is accepted and produces data, every column a value of its type', () => {
+  const seen = new Set<string>();
+  const filterValuesWithRows = new Set<string>();
   // Enough entities that every grain has some delivering (an entity delivers only with its parents enabled).
   const ds = new Dataset(31, {
     profiles: 1,
@@ -371,39 +373,108 @@ test('every report type, groupBy, time unit and format Amazon documents is accep
             }),
           ];
           assert.ok(rows.length > 0, `${id} by ${g}, ${timeUnit}: rows`);
-          for (const col of columns)
-            assert.ok(
-              rows.every((r) => col in r),
-              `${id} by ${g}, ${timeUnit}: every row has ${col}`,
-            );
+          for (const col of columns) {
+            const at = `${id} by ${g}, ${timeUnit}: ${col}`;
+            const enumValues = enumOf(id, col);
+            for (const r of rows) {
+              const v = r[col];
+              assert.notEqual(v, undefined, `${at} is in every row`);
+              if (v === null) continue;
+              seen.add(col);
+              const type = AMAZON_REPORT_COLUMNS[col]?.type;
+              if (type === 'Integer' || type === 'Decimal')
+                assert.ok(
+                  typeof v === 'number' && (type === 'Decimal' || Number.isInteger(v)),
+                  `${at} is ${type}: ${String(v)}`,
+                );
+              if (type === 'String') {
+                assert.equal(typeof v, 'string', `${at} is a string`);
+                assert.doesNotMatch(String(v), new RegExp(`^${col} \\d+$`), `${at} is a value, not a placeholder`);
+              }
+              // Amazon's ids are digits; an external id is whatever the advertiser typed.
+              if (/Id$/.test(col) && !/ExternalId$/.test(col))
+                assert.match(String(v), /^\d+$/, `${at} is an id: ${String(v)}`);
+              if (enumValues) assert.ok(enumValues.includes(String(v)), `${at}: ${String(v)} is one of ${enumValues}`);
+            }
+          }
           combinations++;
         }
-      // Each documented filter, with each value it documents (any value where it documents none), is accepted.
+      // Each documented filter, with each value it documents (any value where it documents none), is accepted,
+      // and its values split the unfiltered rows: every row falls under exactly one value.
       for (const f of spec.filters) {
         const values = f.values ?? [String(ds.dspAdvertisers(0)[0]!.advertiserId)];
-        const checked = checkCreateReport(
-          {
-            startDate: '2026-11-20',
-            endDate: '2026-11-23',
-            configuration: {
-              adProduct: t.adProduct,
-              reportTypeId: id,
-              groupBy: [g],
-              columns: t.baseColumns.slice(0, 3),
-              timeUnit: t.timeUnits[0],
-              format: t.formats[0],
-              filters: [{ field: f.field, values }],
-            },
-          },
-          today,
+        const configuration = {
+          adProduct: t.adProduct,
+          reportTypeId: id,
+          groupBy: [g],
+          columns: [...new Set([...t.baseColumns, ...spec.columns])],
+          timeUnit: t.timeUnits[0],
+          format: t.formats[0],
+        };
+        const run = (filters?: { field: string; values: string[] }[]) => {
+          const checked = checkCreateReport(
+            { startDate: '2026-11-20', endDate: '2026-11-23', configuration: { ...configuration, filters } },
+            today,
+          );
+          assert.ok(checked.ok, `${id} by ${g} filtered by ${f.field}: ${checked.ok ? '' : checked.detail}`);
+          return [...reportRows(ds, { ...window, configuration: checked.request.configuration })].length;
+        };
+        const all = run();
+        const each = values.map((v) => run([{ field: f.field, values: [v] }]));
+        assert.equal(
+          each.reduce((a, b) => a + b, 0),
+          all,
+          `${id} by ${g}: the ${f.field} values ${values} split its ${all} rows (${each})`,
         );
-        assert.ok(checked.ok, `${id} by ${g} filtered by ${f.field}: ${checked.ok ? '' : checked.detail}`);
+        assert.equal(run([{ field: f.field, values }]), all, `${id} by ${g}: every ${f.field} value together`);
+        for (const [k, v] of values.entries()) if (each[k]! > 0) filterValuesWithRows.add(`${f.field}=${v}`);
       }
     }
   }
   assert.ok(Object.keys(AMAZON_REPORT_TYPES).length >= 33, 'sponsored ads, DSP and the cross-product types');
   assert.ok(combinations > 150, `${combinations} combinations`);
+  // A column no combination ever fills is one the sandbox does not play; only these are empty by nature.
+  const empty = [
+    ...new Set(
+      Object.values(AMAZON_REPORT_TYPES).flatMap((t) => [
+        ...t.baseColumns,
+        ...Object.values(t.groupBys).flatMap((x) => x.columns),
+      ]),
+    ),
+  ].filter((c) => !seen.has(c));
+  assert.deepEqual(empty.sort(), ALWAYS_EMPTY, 'columns never filled');
+  // Every enabled-state and targeting-type value Amazon documents as a filter selects some rows.
+  for (const want of [
+    'keywordType=BROAD',
+    'keywordType=PHRASE',
+    'keywordType=EXACT',
+    'keywordType=TARGETING_EXPRESSION',
+    'keywordType=TARGETING_EXPRESSION_PREDEFINED',
+    'campaignStatus=ENABLED',
+    'adStatus=ENABLED',
+    'adKeywordStatus=ENABLED',
+    'keywordStatus=ENABLED',
+    'adCreativeStatus=ENABLED',
+  ])
+    assert.ok(filterValuesWithRows.has(want), `some rows for ${want}`);
 });
+
+const window = {
+  profileIndex: 0,
+  startDate: '2026-11-20',
+  endDate: '2026-11-23',
+  generationOf: () => FINAL_GENERATION,
+};
+
+/** The values a column takes where a filter on it documents them (status and targeting-type columns). */
+function enumOf(reportTypeId: string, col: string): string[] | null {
+  const t = AMAZON_REPORT_TYPES[reportTypeId]!;
+  const listed = Object.values(t.groupBys).flatMap((g) => g.filters.filter((f) => f.field === col && f.values));
+  return listed.length ? [...new Set(listed.flatMap((f) => f.values!))] : null;
+}
+
+/** Columns empty in every sandbox row, each for its reason. */
+const ALWAYS_EMPTY: string[] = [];
 
 test('a DSP report is scoped to the advertiser its filter names', () => {
   const ds = new Dataset(31, { profiles: 1 });
@@ -431,4 +502,28 @@ test('a DSP report is scoped to the advertiser its filter names', () => {
   assert.equal(new Set(mine.map((r) => r.creativeId)).size, 8);
   assert.ok(mine.every((r) => r.advertiserId === advertiserId && typeof r.totalCost === 'number'));
   assert.deepEqual(rows(['12345678910']), [], "another advertiser's filter gives no rows");
+});
+
+test("every request example in Amazon's Reporting model is accepted and gives rows (its DSP advertiser read as the sandbox's)", async () => {
+  const { operationById } = await import('@adsync/amazon-models/operations');
+  const examples = operationById('OfflineReport', 'createAsyncReport')!.requestBody!.examples;
+  assert.ok(examples.length >= 30, `${examples.length} examples`);
+  const ds = new Dataset(31, {
+    profiles: 1,
+    campaignsPerProfile: 12,
+    sbCampaignsPerProfile: 8,
+    sdCampaignsPerProfile: 8,
+    stCampaignsPerProfile: 6,
+  });
+  // The examples name advertiser 12345678910; the sandbox's advertiser stands in for it, as ids do.
+  const advertiser = ds.dspAdvertisers(0)[0]!.advertiserId;
+  for (const ex of examples) {
+    const value = structuredClone(ex.value) as { configuration: { filters?: { field: string; values: string[] }[] } };
+    for (const f of value.configuration.filters ?? []) if (f.field === 'advertiserId') f.values = [advertiser];
+    const request = { ...value, startDate: '2026-11-20', endDate: '2026-11-23' };
+    const checked = checkCreateReport(request, today);
+    assert.ok(checked.ok, `${ex.name}: ${checked.ok ? '' : checked.detail}`);
+    const rows = [...reportRows(ds, { ...window, configuration: checked.request.configuration })];
+    assert.ok(rows.length > 0, `${ex.name} gives rows`);
+  }
 });

@@ -16,6 +16,7 @@
 import { addDays } from '@adsync/shared/calendar';
 import { minorUnits } from '@adsync/shared/amazon/currency';
 import type { AdProductKind, Dataset, Entity } from '../dataset.ts';
+import { describingValue } from './report-values.ts';
 import { hash32, intBetween, unit } from '../hash-random.ts';
 import { AMAZON_REPORT_COLUMNS, AMAZON_REPORT_TYPES, type ReportConfiguration } from './report-contract.ts';
 
@@ -36,6 +37,8 @@ export interface ReportSource {
   generationOf: (date: string) => number;
   /** Campaign ids the sandbox leaves out of this report (a fault: Amazon dropping campaigns silently). */
   omitCampaigns?: Set<string>;
+  /** The DSP advertiser account the report was asked for (Amazon-Ads-AccountId): only its rows. */
+  dspAccountId?: string | null;
 }
 
 // ---------------------------------------------------------------- grains
@@ -92,9 +95,24 @@ const FINENESS: Level[] = [
   'purchasedAsin',
 ];
 
-/** The grain of a request: the finest level among its groupBys (adGroup with placement → ad group × placement). */
-export function grainOf(groupBy: string[]): Level {
+/**
+ * The entity a report type's own base columns describe, whatever its groupBy: a targeting report
+ * is a row per target whether grouped by campaign, ad group or targeting (stTargeting takes all
+ * three: report-types/targeting.md lists keyword, keywordType, matchType among its base metrics).
+ */
+const TYPE_LEVEL: [RegExp, Level][] = [
+  [/Targeting$/, 'target'],
+  [/SearchTerm$/, 'searchTerm'],
+  [/PurchasedProduct$/, 'purchasedAsin'],
+  [/AdvertisedProduct$|^sbAds$/, 'ad'],
+  [/AdGroup$/, 'adGroup'],
+];
+
+/** The grain of a request: the finest level among its groupBys and its type's own (adGroup with placement → ad group × placement). */
+export function grainOf(groupBy: string[], reportTypeId = ''): Level {
   const levels = groupBy.map((g) => GROUP_LEVEL[g] ?? 'campaign');
+  const own = TYPE_LEVEL.find(([re]) => re.test(reportTypeId))?.[1];
+  if (own) levels.push(own);
   if (levels.includes('adGroup') && levels.includes('placement')) return 'adGroupPlacement';
   return levels.sort((a, b) => FINENESS.indexOf(b) - FINENESS.indexOf(a))[0]!;
 }
@@ -203,11 +221,18 @@ function* grainRows(
         return;
       }
       const seen = new Set<string>();
+      // SP names the keyword or target that led to each purchase (keywordId, keyword, keywordType):
+      // one of the ad's ad group, drawn per row; an ad group that targets nothing sells nothing.
+      const byAdGroup = new Map<string, Entity[]>();
+      if (product === 'sp')
+        for (const t of targets()) byAdGroup.set(t.adGroupId!, [...(byAdGroup.get(t.adGroupId!) ?? []), t]);
       for (const a of ds.all(product, 'ad', p)) {
         // Two ads of one ad group advertising the same ASIN would be one row at Amazon.
         const advertised = `${a.adGroupId}:${a.asin}`;
         if (seen.has(advertised)) continue;
         seen.add(advertised);
+        const clauses = byAdGroup.get(a.adGroupId!) ?? [];
+        if (product === 'sp' && clauses.length === 0) continue;
         for (let k = 0; k < ds.scale.purchasedAsinsPerAd; k++) {
           yield {
             key: `${a.id}:pa${k}`,
@@ -216,6 +241,7 @@ function* grainRows(
             campaign: campaignOf(a),
             adGroup: adGroupOf(a),
             ad: a,
+            target: product === 'sp' ? clauses[hash32(ds.seed, `${a.id}:pa${k}:t`) % clauses.length] : undefined,
             purchasedAsin: pick(advertised, k),
           };
         }
@@ -227,11 +253,19 @@ function* grainRows(
 
 // ---------------------------------------------------------------- dimension columns
 
+/** How reports print SP's predefined expressions (the names the console shows). */
+const PREDEFINED_TEXT: Record<string, string> = {
+  QUERY_HIGH_REL_MATCHES: 'close-match',
+  QUERY_BROAD_REL_MATCHES: 'loose-match',
+  ASIN_SUBSTITUTE_RELATED: 'substitutes',
+  ASIN_ACCESSORY_RELATED: 'complements',
+};
+
 const expressionText = (t: Entity) =>
   t.expression
     ?.map((x) =>
       x.value === undefined
-        ? x.type.toLowerCase().replace(/_/g, '-')
+        ? (PREDEFINED_TEXT[x.type] ?? x.type.toLowerCase().replace(/_/g, '-'))
         : `${x.type === 'ASIN_BRAND_SAME_AS' ? 'brand' : 'asin'}="${x.value}"`,
     )
     .join(' ') ?? '';
@@ -241,7 +275,13 @@ function dimensions(ds: Dataset, g: GrainRow, currency: string, startDate: strin
   const c = g.campaign;
   const t = g.target;
   const isKeyword = t?.kind === 'keyword';
-  const keywordType = t ? (isKeyword ? t.matchType! : 'TARGETING_EXPRESSION') : null;
+  const keywordType = t
+    ? isKeyword
+      ? t.matchType!
+      : t.expressionType === 'AUTO'
+        ? 'TARGETING_EXPRESSION_PREDEFINED'
+        : 'TARGETING_EXPRESSION'
+    : null;
   const ruleIndex = ds.count(g.product, 'budgetRule') > 0 ? 0 : -1;
   const rule =
     ruleIndex >= 0 && ds.budgetRuleCampaigns(g.product, c.profileIndex, 0).includes(c.id)
@@ -283,6 +323,7 @@ function dimensions(ds: Dataset, g: GrainRow, currency: string, startDate: strin
       promotedAsin: g.ad.asin ?? null,
       promotedSku: g.ad.sku ?? null,
       adStatus: g.ad.state,
+      adCreativeStatus: g.ad.state,
     });
   if (t) {
     const text = isKeyword ? t.keywordText! : expressionText(t);
@@ -294,7 +335,7 @@ function dimensions(ds: Dataset, g: GrainRow, currency: string, startDate: strin
       targeting: text,
       targetingExpression: text,
       targetingText: text,
-      matchType: isKeyword ? t.matchType! : 'TARGETING_EXPRESSION',
+      matchType: keywordType,
       keywordType,
       targetingType: keywordType,
       adKeywordStatus: t.state,
@@ -512,7 +553,7 @@ interface Cell {
 function* sponsoredCells(ds: Dataset, product: AdProductKind, src: ReportSource, currency: string): Generator<Cell> {
   const cfg = src.configuration;
   const known = cfg.groupBy.filter((g) => g in GROUP_LEVEL);
-  const level = grainOf(known.length ? known : ['campaign']);
+  const level = grainOf(known.length ? known : ['campaign'], cfg.reportTypeId);
   for (const g of grainRows(ds, product, level, cfg.reportTypeId, src.profileIndex)) {
     if (!ds.delivering(g.entity) || src.omitCampaigns?.has(g.campaign.id)) continue;
     yield { key: g.key, dims: dimensions(ds, g, currency, src.startDate, src.endDate), campaignId: g.campaign.id };
@@ -524,8 +565,12 @@ const DSP_LEVELS: Record<string, number> = { advertiser: 0, order: 1, campaign: 
 
 /** DSP rows: one per advertiser, order, line item or creative, as the request's finest entity groupBy says. */
 function* dspCells(ds: Dataset, src: ReportSource, currency: string): Generator<Cell> {
-  const depth = Math.max(0, ...src.configuration.groupBy.map((g) => DSP_LEVELS[g] ?? 0));
+  // A type whose base columns name a line item (dspBidAdjustment) is a row per line item at least.
+  const base = AMAZON_REPORT_TYPES[src.configuration.reportTypeId]!.baseColumns;
+  const own = base.includes('creativeId') ? 3 : base.includes('lineItemId') ? 2 : base.includes('orderId') ? 1 : 0;
+  const depth = Math.max(own, ...src.configuration.groupBy.map((g) => DSP_LEVELS[g] ?? 0));
   for (const a of ds.dspAdvertisers(src.profileIndex)) {
+    if (src.dspAccountId && a.advertiserId !== src.dspAccountId) continue;
     const base: Row = {
       advertiserId: a.advertiserId,
       advertiserName: a.name,
@@ -547,7 +592,7 @@ function* dspCells(ds: Dataset, src: ReportSource, currency: string): Generator<
         orderStartDate: o.startDate,
         orderEndDate: o.endDate,
         orderExternalId: `EXT-${o.orderId}`,
-        omsProposalId: `P-${o.orderId}`,
+        omsProposalId: String(Number(o.orderId) + 7),
       };
       if (depth === 1) {
         yield { key: `dsp:${o.orderId}`, dims: order };
@@ -563,7 +608,7 @@ function* dspCells(ds: Dataset, src: ReportSource, currency: string): Generator<
           lineItemStartDate: o.startDate,
           lineItemEndDate: o.endDate,
           lineItemExternalId: `EXT-${l.lineItemId}`,
-          omsLineItemId: `L-${l.lineItemId}`,
+          omsLineItemId: String(Number(l.lineItemId) + 7),
           lineItemComments: '',
         };
         if (depth === 2) {
@@ -592,10 +637,15 @@ const MEMBERS = 3;
 /** A member's value of a column its groupBy adds: an id, a count, a rate or a name, by the column's documented type. */
 function memberValue(seed: number, groupBy: string, col: string, m: number): Value {
   const type = AMAZON_REPORT_COLUMNS[col]?.type;
-  if (/Id$/.test(col)) return String(100_000 + (hash32(seed, `${groupBy}:${col}`) % 800_000) + m);
+  if (/Id$/.test(col)) {
+    const id = 100_000 + (hash32(seed, `${groupBy}:${col}`) % 800_000) + m;
+    return type === 'Integer' ? id : String(id);
+  }
   if (type === 'Integer') return 100 + m;
-  if (type === 'Decimal') return Math.round(((m + 1) / (MEMBERS + 1)) * 10_000) / 10_000;
-  return `${col} ${m + 1}`;
+  // managedServiceFee is a groupBy column the column dictionary leaves out: a fee, so money.
+  if (type === 'Decimal' || (type === undefined && /Fee$/.test(col)))
+    return Math.round(((m + 1) / (MEMBERS + 1)) * 10_000) / 10_000;
+  return describingValue(seed, col, m, groupBy) ?? `${col} ${m + 1}`;
 }
 
 /** Splits every cell by each groupBy that names no entity (geography, inventory, tech, audience segment, path). */
@@ -607,7 +657,7 @@ function* splitByDimensions(cells: Iterable<Cell>, src: ReportSource, seed: numb
       const cols = spec.groupBys[g]?.columns ?? [];
       parts = parts.flatMap((p) =>
         Array.from({ length: MEMBERS }, (_, m) => {
-          const extra: Row = { [g]: `${g} ${m + 1}` };
+          const extra: Row = { [g]: describingValue(seed, g, m, g) ?? `${g} ${m + 1}` };
           for (const col of cols) extra[col] = memberValue(seed, g, col, m);
           return { key: `${p.key}|${g}=${m}`, dims: { ...p.dims, ...extra }, campaignId: p.campaignId };
         }),
@@ -630,7 +680,7 @@ export function* reportRows(ds: Dataset, src: ReportSource): Generator<Row> {
   const zeroDecimals = minorUnits(currency) === 0;
   const roundMoney = (v: number) => (zeroDecimals ? Math.round(v) : Math.round(v * 100) / 100);
   const known = cfg.groupBy.filter((g) => g in GROUP_LEVEL);
-  const level = product ? grainOf(known.length ? known : ['campaign']) : null;
+  const level = product ? grainOf(known.length ? known : ['campaign'], cfg.reportTypeId) : null;
   const searchTerms = level === 'searchTerm';
   const purchased = level === 'purchasedAsin';
   const modelled = product ? (g: string) => g in GROUP_LEVEL : (g: string) => g in DSP_LEVELS;
@@ -667,7 +717,10 @@ export function* reportRows(ds: Dataset, src: ReportSource): Generator<Row> {
           row[col] = date ?? (col === 'startDate' || col === 'intervalStart' ? src.startDate : src.endDate);
         else if (col in dims) row[col] = dims[col]!;
         else if (col in values) row[col] = specOf(col).money ? roundMoney(values[col]!) : values[col]!;
-        else if (AMAZON_REPORT_COLUMNS[col]?.type === 'String') row[col] = `${col} ${hash32(ds.seed, key) % 1000}`;
+        else if (AMAZON_REPORT_COLUMNS[col]?.type === 'String')
+          row[col] =
+            describingValue(ds.seed, col, hash32(ds.seed, key) % MEMBERS, key) ??
+            `${col} ${hash32(ds.seed, key) % 1000}`;
         else {
           const r = specOf(col).rate!((x) => values[x] ?? 0);
           row[col] = Number.isNaN(r)

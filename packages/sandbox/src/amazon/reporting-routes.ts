@@ -11,7 +11,7 @@ import { gzipSync } from 'node:zlib';
 import { route, send, type Route } from '../http-kit.ts';
 import type { SandboxState } from '../state.ts';
 import { addDays } from '@adsync/shared/calendar';
-import type { Endpoint } from './endpoint.ts';
+import type { Ctx, Endpoint } from './endpoint.ts';
 import { checkCreateReport, type CreateReportRequest } from './report-contract.ts';
 import { FINAL_GENERATION, reportRows, totalsOf, type ReportTotals, type Row } from './report-engine.ts';
 
@@ -19,8 +19,10 @@ export const CREATE_REPORT_MEDIA_TYPE = 'application/vnd.createasyncreportreques
 
 export interface ReportRecord {
   reportId: string;
-  profileId: string;
+  /** Who asked: the profile scope, or the DSP account (Amazon-Ads-AccountId); only they may read it. */
+  owner: string;
   profileIndex: number;
+  dspAccountId: string | null;
   request: CreateReportRequest;
   createdAt: number;
   failed: boolean;
@@ -54,7 +56,7 @@ function complete(state: SandboxState, r: ReportRecord): void {
   const cfg = r.request.configuration;
   const generations: Record<string, number> = {};
   for (let d = r.request.startDate; d <= r.request.endDate; d = addDays(d, 1)) {
-    const key = `${r.profileId}|${cfg.reportTypeId}|${d}`;
+    const key = `${r.owner}|${cfg.reportTypeId}|${d}`;
     generations[d] = state.faults.restatement
       ? Math.min(state.pulls.get(key) ?? 0, FINAL_GENERATION)
       : FINAL_GENERATION;
@@ -69,6 +71,7 @@ function complete(state: SandboxState, r: ReportRecord): void {
       configuration: cfg,
       generationOf: (d) => generations[d] ?? FINAL_GENERATION,
       omitCampaigns: state.omittedCampaigns(cfg.reportTypeId, r.profileIndex),
+      dspAccountId: r.dspAccountId,
     }),
   ];
   const every = state.faults.badRowEvery;
@@ -123,6 +126,8 @@ export function reportView(state: SandboxState, r: ReportRecord) {
   };
 }
 
+const ownerOf = (ctx: Ctx) => (ctx.accountId ? `account ${ctx.accountId}` : `profile ${ctx.profileId}`);
+
 export function reportingEndpoints(state: SandboxState): Endpoint[] {
   const doc = 'en-us/guides/reporting/v3/get-started.md';
   return [
@@ -136,8 +141,15 @@ export function reportingEndpoints(state: SandboxState): Endpoint[] {
         if (!checked.ok) return ctx.fail(checked.status, checked.detail);
         const request = checked.request;
         const cfg = request.configuration;
+        // Amazon-Ads-AccountId names a DSP advertiser account: it reaches DSP reports only.
+        if (ctx.accountId && cfg.adProduct !== 'DEMAND_SIDE_PLATFORM')
+          return ctx.fail(
+            400,
+            `configuration.adProduct ${cfg.adProduct} needs Amazon-Advertising-API-Scope naming a profile; Amazon-Ads-AccountId names a DSP advertiser account`,
+          );
+        const owner = ownerOf(ctx);
         const dedupeKey = JSON.stringify([
-          ctx.profileId,
+          owner,
           request.startDate,
           request.endDate,
           cfg.reportTypeId,
@@ -154,8 +166,9 @@ export function reportingEndpoints(state: SandboxState): Endpoint[] {
         }
         const r: ReportRecord = {
           reportId: randomUUID(),
-          profileId: ctx.profileId!,
+          owner,
           profileIndex: ctx.profile!,
+          dspAccountId: ctx.accountId,
           request,
           createdAt: state.now().getTime(),
           failed: state.faults.failReportTypes.includes(cfg.reportTypeId),
@@ -179,7 +192,7 @@ export function reportingEndpoints(state: SandboxState): Endpoint[] {
       summary: 'report status',
       handle: (ctx) => {
         const r = state.reports.get(ctx.req.params.reportId!);
-        if (!r || r.profileIndex !== ctx.profile) return ctx.fail(404, `Report ${ctx.req.params.reportId} not found`);
+        if (!r || r.owner !== ownerOf(ctx)) return ctx.fail(404, `Report ${ctx.req.params.reportId} not found`);
         ctx.ok(reportView(state, r));
       },
     },
@@ -190,7 +203,7 @@ export function reportingEndpoints(state: SandboxState): Endpoint[] {
       summary: 'cancel a pending report',
       handle: (ctx) => {
         const r = state.reports.get(ctx.req.params.reportId!);
-        if (!r || r.profileIndex !== ctx.profile) return ctx.fail(404, `Report ${ctx.req.params.reportId} not found`);
+        if (!r || r.owner !== ownerOf(ctx)) return ctx.fail(404, `Report ${ctx.req.params.reportId} not found`);
         if (statusOf(state, r) !== 'PENDING')
           return ctx.fail(400, `Report ${r.reportId} is ${statusOf(state, r)}; only a PENDING report can be cancelled`);
         r.cancelled = true;
