@@ -386,6 +386,12 @@ export class Dataset {
     return Number.isInteger(p) && p >= 0 && p < this.scale.profiles ? p : null;
   }
 
+  /** The creative type of an SB campaign, which SB v3's creativeType filters name (productCollection or video). */
+  sbCreativeType(campaignId: string): 'productCollection' | 'video' {
+    // Every third SB campaign is a video campaign.
+    return this.indexOf(campaignId) % 3 === 2 ? 'video' : 'productCollection';
+  }
+
   /** The profile whose authorisation reaches a DSP advertiser account (Amazon-Ads-AccountId), if any. */
   dspAccountIndex(accountId: string): number | null {
     if (!this.dspAccounts) {

@@ -17,7 +17,28 @@ function decodeToken(t: unknown): number | null {
   return m ? Number(m[1]) : null;
 }
 
-type Filters = { field: keyof Entity; include: string[]; lower?: boolean }[];
+/** An entity field among listed values, or a test of its own (text, ASIN and parent filters). */
+type Filter = { field: keyof Entity; include: string[]; lower?: boolean } | { test: (e: Entity) => boolean };
+type Filters = Filter[];
+
+const passes = (f: Filter, e: Entity) =>
+  'test' in f
+    ? f.test(e)
+    : f.include.includes(f.lower ? String(e[f.field] ?? '').toLowerCase() : String(e[f.field] ?? ''));
+
+/**
+ * A text filter of SP v3 ({include, queryTermMatchType}): EXACT_MATCH takes any listed value
+ * whole; BROAD_MATCH "matches if the queried value contains the filter value" and, as the
+ * model says, only for the first value listed.
+ */
+function textFilter(f: unknown, valuesOf: (e: Entity) => string[]): Filter | null {
+  const q = f as { include?: string[]; queryTermMatchType?: string } | undefined;
+  if (!q?.include?.length) return null;
+  const include = q.include;
+  return q.queryTermMatchType === 'EXACT_MATCH'
+    ? { test: (e) => valuesOf(e).some((v) => include.includes(v)) }
+    : { test: (e) => valuesOf(e).some((v) => v.toLowerCase().includes(include[0]!.toLowerCase())) };
+}
 
 /** Pages over the entities of some kinds, applying filters, from a raw position. */
 function page(
@@ -39,12 +60,7 @@ function page(
     let k = 0;
     while (i >= sizes[k]!) i -= sizes[k++]!;
     const e = ds.entity(product, kinds[k]!, p, i);
-    if (
-      filters.every((f) =>
-        f.include.includes(f.lower ? String(e[f.field] ?? '').toLowerCase() : String(e[f.field] ?? '')),
-      )
-    )
-      items.push(e);
+    if (filters.every((f) => passes(f, e))) items.push(e);
   }
   return { items, next: pos < total ? pos : null };
 }
@@ -69,6 +85,8 @@ interface V3ListSpec {
   render: (e: Entity, ctx: Ctx, extended: boolean) => Record<string, unknown>;
   /** The page size when the request names none. */
   pageSize: number;
+  /** Filters that are more than a field among values (text, ASIN, the campaign's targeting type). */
+  more?: (body: Record<string, unknown>) => (Filter | null)[];
 }
 
 const invalidToken = (ctx: Ctx, token: unknown) =>
@@ -85,7 +103,7 @@ function v3List(state: SandboxState, s: V3ListSpec): Endpoint {
       const body = ctx.body as Record<string, unknown>;
       const start = decodeToken(body.nextToken);
       if (start === null) return invalidToken(ctx, body.nextToken);
-      const filters = bodyFilters(body, s.filters);
+      const filters = [...bodyFilters(body, s.filters), ...(s.more?.(body) ?? []).filter((f) => f !== null)];
       const nameF = body.nameFilter as { include?: string[]; queryTermMatchType?: string } | undefined;
       const { items, next } = page(
         state,
@@ -136,6 +154,8 @@ interface V2ListSpec {
   defaultStates: string[] | null;
   render: (e: Entity) => Record<string, unknown>;
   pageSize: number;
+  /** Query filters that are more than a field among listed values. */
+  more?: (query: Record<string, unknown>) => (Filter | null)[];
 }
 
 /** GET with startIndex/count answering a bare array: Sponsored Display, SB v3 keywords. */
@@ -154,6 +174,7 @@ function v2List(state: SandboxState, s: V2ListSpec): Endpoint {
         const v = csv(ctx.query[name] as string | undefined);
         if (v) filters.push({ field, include: v });
       }
+      for (const f of s.more?.(ctx.query) ?? []) if (f) filters.push(f);
       // v2 pages over the filtered list, so the filter applies before paging.
       const all = page(state, ctx.profile!, s.product, s.kinds, filters, 0, startIndex + count).items;
       ctx.ok(all.slice(startIndex, startIndex + count).map(s.render));
@@ -182,6 +203,8 @@ function sbTargetList(state: SandboxState, path: string, key: string, kind: Enti
           filters.push({ field: 'state', include: f.values.map((v) => v.toLowerCase()), lower: true });
         if (f.filterType === 'CAMPAIGN_ID') filters.push({ field: 'campaignId', include: f.values });
         if (f.filterType === 'AD_GROUP_ID') filters.push({ field: 'adGroupId', include: f.values });
+        if (f.filterType === 'CREATIVE_TYPE')
+          filters.push({ test: (e) => f.values.includes(state.dataset.sbCreativeType(e.campaignId!)) });
       }
       const { items, next } = page(state, ctx.profile!, 'sb', [kind], filters, start, body.maxResults ?? 100);
       ctx.ok({ [key]: items.map(view.sbV3), ...(next !== null ? { nextToken: encodeToken(next) } : {}) });
@@ -277,6 +300,7 @@ export function entityEndpoints(state: SandboxState): Endpoint[] {
     kind: EntityKind,
     idFilter: string,
     extra: Record<string, keyof Entity> = {},
+    more?: V3ListSpec['more'],
   ) =>
     v3List(state, {
       path,
@@ -286,9 +310,28 @@ export function entityEndpoints(state: SandboxState): Endpoint[] {
       doc: `SponsoredProducts_prod_3p ${path}`,
       pageSize: 5000,
       filters: { stateFilter: 'state', [idFilter]: 'id', ...extra },
+      more,
       render: (e, _ctx, x) => view.spV3(e, x),
     });
-  const sdGet = (path: string, kind: EntityKind, filters: Record<string, keyof Entity>) =>
+  // SP's match types (BROAD, NEGATIVE_EXACT) and SB v3's (broad, negativeExact) compared as one spelling.
+  const matchKey = (v: string) => v.replace(/_/g, '').toLowerCase();
+  const matchTypes = (values: string[] | undefined): Filter | null =>
+    values?.length ? { test: (e) => values.map(matchKey).includes(matchKey(e.matchType ?? '')) } : null;
+  const keywordText = (f: unknown) => textFilter(f, (e) => [e.keywordText ?? '']);
+  const asins = (f: unknown) => textFilter(f, (e) => (e.expression ?? []).flatMap((x) => (x.value ? [x.value] : [])));
+  const included = (f: unknown) => (f as { include?: string[] } | undefined)?.include ?? [];
+  const campaignOf = (e: Entity) => ds.entity(e.product!, 'campaign', e.profileIndex, ds.indexOf(e.campaignId!));
+  const sdName = (q: Record<string, unknown>): (Filter | null)[] => [
+    typeof q.name === 'string' && q.name ? { test: (e) => e.name === q.name } : null,
+  ];
+  const sbKeywordQuery = (q: Record<string, unknown>): (Filter | null)[] => [
+    matchTypes(csv(q.matchTypeFilter as string | undefined)),
+    typeof q.keywordText === 'string' && q.keywordText ? { test: (e) => e.keywordText === q.keywordText } : null,
+    typeof q.creativeType === 'string' && q.creativeType
+      ? { test: (e) => ds.sbCreativeType(e.campaignId!) === q.creativeType }
+      : null,
+  ];
+  const sdGet = (path: string, kind: EntityKind, filters: Record<string, keyof Entity>, more?: V2ListSpec['more']) =>
     [false, true].map((extended) =>
       v2List(state, {
         path: `${path}${extended ? '/extended' : ''}`,
@@ -296,6 +339,7 @@ export function entityEndpoints(state: SandboxState): Endpoint[] {
         kinds: [kind],
         doc: `Sponsored Display ${path}${extended ? '/extended' : ''}`,
         filters,
+        more,
         // The model's default: "enabled, paused, archived".
         defaultStates: ['enabled', 'paused', 'archived'],
         pageSize: 5000,
@@ -317,6 +361,12 @@ export function entityEndpoints(state: SandboxState): Endpoint[] {
         portfolioIdFilter: 'portfolioId',
         ...(kind !== 'campaign' ? { adGroupIdFilter: 'adGroupId' } : {}),
       },
+      // Every sandbox SB campaign's goal is BRAND_IMPRESSION_SHARE (views.ts).
+      more: (b) => [
+        included(b.goalTypeFilter).length
+          ? { test: () => included(b.goalTypeFilter).includes('BRAND_IMPRESSION_SHARE') }
+          : null,
+      ],
       render: (e, _ctx, x) => view.sbV4(e, x),
     });
   return [
@@ -358,38 +408,68 @@ export function entityEndpoints(state: SandboxState): Endpoint[] {
       filters: { stateFilter: 'state', portfolioIdFilter: 'id' },
       render: (e, ctx, x) => view.portfolioV3(e, currency(ctx), x),
     }),
-    sp('/sp/campaigns/list', 'campaigns', 'campaign', 'campaignIdFilter', {
-      portfolioIdFilter: 'portfolioId',
-    }),
-    sp('/sp/adGroups/list', 'adGroups', 'adGroup', 'adGroupIdFilter', {
-      campaignIdFilter: 'campaignId',
-    }),
+    sp(
+      '/sp/campaigns/list',
+      'campaigns',
+      'campaign',
+      'campaignIdFilter',
+      { portfolioIdFilter: 'portfolioId' },
+      // Only global campaigns allocate a budget across marketplaces; the sandbox has none.
+      (b) => [included(b.marketplaceBudgetAllocationFilter).length ? { test: () => false } : null],
+    ),
+    sp('/sp/adGroups/list', 'adGroups', 'adGroup', 'adGroupIdFilter', { campaignIdFilter: 'campaignId' }, (b) => [
+      typeof b.campaignTargetingTypeFilter === 'string'
+        ? { test: (e) => campaignOf(e).targetingType === b.campaignTargetingTypeFilter }
+        : null,
+    ]),
     sp('/sp/productAds/list', 'productAds', 'ad', 'adIdFilter', {
       campaignIdFilter: 'campaignId',
       adGroupIdFilter: 'adGroupId',
     }),
-    sp('/sp/keywords/list', 'keywords', 'keyword', 'keywordIdFilter', {
-      campaignIdFilter: 'campaignId',
-      adGroupIdFilter: 'adGroupId',
-    }),
-    sp('/sp/targets/list', 'targetingClauses', 'productTarget', 'targetIdFilter', {
-      campaignIdFilter: 'campaignId',
-      adGroupIdFilter: 'adGroupId',
-    }),
-    sp('/sp/negativeKeywords/list', 'negativeKeywords', 'negativeKeyword', 'negativeKeywordIdFilter', {
-      campaignIdFilter: 'campaignId',
-      adGroupIdFilter: 'adGroupId',
-    }),
-    sp('/sp/negativeTargets/list', 'negativeTargetingClauses', 'negativeTarget', 'negativeTargetIdFilter', {
-      campaignIdFilter: 'campaignId',
-      adGroupIdFilter: 'adGroupId',
-    }),
+    sp(
+      '/sp/keywords/list',
+      'keywords',
+      'keyword',
+      'keywordIdFilter',
+      { campaignIdFilter: 'campaignId', adGroupIdFilter: 'adGroupId' },
+      (b) => [keywordText(b.keywordTextFilter), matchTypes(b.matchTypeFilter as string[] | undefined)],
+    ),
+    sp(
+      '/sp/targets/list',
+      'targetingClauses',
+      'productTarget',
+      'targetIdFilter',
+      { campaignIdFilter: 'campaignId', adGroupIdFilter: 'adGroupId' },
+      (b) => [
+        asins(b.asinFilter),
+        included(b.expressionTypeFilter).length
+          ? { test: (e) => included(b.expressionTypeFilter).includes(e.expressionType ?? '') }
+          : null,
+      ],
+    ),
+    sp(
+      '/sp/negativeKeywords/list',
+      'negativeKeywords',
+      'negativeKeyword',
+      'negativeKeywordIdFilter',
+      { campaignIdFilter: 'campaignId', adGroupIdFilter: 'adGroupId' },
+      (b) => [keywordText(b.negativeKeywordTextFilter), matchTypes(b.matchTypeFilter as string[] | undefined)],
+    ),
+    sp(
+      '/sp/negativeTargets/list',
+      'negativeTargetingClauses',
+      'negativeTarget',
+      'negativeTargetIdFilter',
+      { campaignIdFilter: 'campaignId', adGroupIdFilter: 'adGroupId' },
+      (b) => [asins(b.asinFilter)],
+    ),
     sp(
       '/sp/campaignNegativeKeywords/list',
       'campaignNegativeKeywords',
       'campaignNegativeKeyword',
       'campaignNegativeKeywordIdFilter',
       { campaignIdFilter: 'campaignId' },
+      (b) => [keywordText(b.campaignNegativeKeywordTextFilter), matchTypes(b.matchTypeFilter as string[] | undefined)],
     ),
     sp(
       '/sp/campaignNegativeTargets/list',
@@ -397,6 +477,7 @@ export function entityEndpoints(state: SandboxState): Endpoint[] {
       'campaignNegativeTarget',
       'campaignNegativeTargetIdFilter',
       { campaignIdFilter: 'campaignId' },
+      (b) => [asins(b.asinFilter)],
     ),
     sbV4('/sb/v4/campaigns/list', 'campaigns', 'campaign', 'campaignIdFilter'),
     sbV4('/sb/v4/adGroups/list', 'adGroups', 'adGroup', 'adGroupIdFilter'),
@@ -407,6 +488,7 @@ export function entityEndpoints(state: SandboxState): Endpoint[] {
       kinds: ['keyword'],
       doc: 'SB keywords v3 (GET /sb/keywords)',
       filters: { campaignIdFilter: 'campaignId', adGroupIdFilter: 'adGroupId', keywordIdFilter: 'id' },
+      more: sbKeywordQuery,
       defaultStates: ['enabled', 'paused'],
       pageSize: 5000,
       render: view.sbV3,
@@ -417,14 +499,15 @@ export function entityEndpoints(state: SandboxState): Endpoint[] {
       kinds: ['negativeKeyword'],
       doc: 'SB negative keywords v3 (GET /sb/negativeKeywords)',
       filters: { campaignIdFilter: 'campaignId', adGroupIdFilter: 'adGroupId', keywordIdFilter: 'id' },
+      more: sbKeywordQuery,
       defaultStates: ['enabled', 'archived'],
       pageSize: 5000,
       render: view.sbV3,
     }),
     sbTargetList(state, '/sb/targets/list', 'targets', 'productTarget'),
     sbTargetList(state, '/sb/negativeTargets/list', 'negativeTargets', 'negativeTarget'),
-    ...sdGet('/sd/campaigns', 'campaign', { campaignIdFilter: 'id', portfolioIdFilter: 'portfolioId' }),
-    ...sdGet('/sd/adGroups', 'adGroup', { campaignIdFilter: 'campaignId', adGroupIdFilter: 'id' }),
+    ...sdGet('/sd/campaigns', 'campaign', { campaignIdFilter: 'id', portfolioIdFilter: 'portfolioId' }, sdName),
+    ...sdGet('/sd/adGroups', 'adGroup', { campaignIdFilter: 'campaignId', adGroupIdFilter: 'id' }, sdName),
     ...sdGet('/sd/productAds', 'ad', {
       campaignIdFilter: 'campaignId',
       adGroupIdFilter: 'adGroupId',
