@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { MANIFEST, modelDocument, modelsOffTheirHashes } from './models.ts';
 import { allOperations, findOperation, operationById } from './operations.ts';
 import { ModelValidator } from './validate.ts';
-import { mutationsOf, sampleOf, UNDOCUMENTED } from './samples.ts';
+import { mutationsOf, sampleOf, sampleVariantsOf, UNDOCUMENTED } from './samples.ts';
 import { resolvePointer } from './models.ts';
 
 test('every model is byte for byte as recorded in the manifest', () => {
@@ -160,4 +160,35 @@ test('generated requests fit the schema; every breakage of a required field or a
     assert.ok(broken.some((m) => m.kind === 'enum' || m.kind === 'required'));
   }
   assert.equal(UNDOCUMENTED, 'NOT_A_DOCUMENTED_VALUE');
+});
+
+test('every branch of an anyOf is generated and broken in turn, and a refusal names the branch the request meant', () => {
+  const op = operationById('SponsoredBrandsV3', 'listTargets')!;
+  const doc = modelDocument(op.model);
+  const pointer = op.requestBody!.content.find((c) => c.schemaPointer)!.schemaPointer!;
+  const variants = sampleVariantsOf(doc, resolvePointer(doc, pointer), { full: true, today: '2026-11-24' });
+  const types = variants.map((v) => (v.value as { filters: { filterType: string }[] }).filters[0]!.filterType);
+  // SponsoredBrands_v3.yaml: the target list filters by creative type, state, campaign or ad group.
+  for (const t of ['CREATIVE_TYPE', 'TARGETING_STATE', 'CAMPAIGN_ID', 'AD_GROUP_ID']) assert.ok(types.includes(t), t);
+  const validator = new ModelValidator();
+  const state = variants.find((_, i) => types[i] === 'TARGETING_STATE')!;
+  const broken = mutationsOf(doc, resolvePointer(doc, pointer), state.value, state.branches).filter(
+    (m) => m.kind === 'enum' && m.path.join('.') === 'filters.0.values.0',
+  );
+  assert.equal(broken.length, 1, 'the state branch’s own enum is broken');
+  const refused = validator.checkRequest(
+    op,
+    {
+      headers: { 'content-type': 'application/json' },
+      query: new URLSearchParams(),
+      pathParams: {},
+      body: Buffer.from(JSON.stringify(broken[0]!.value)),
+    },
+    {},
+  );
+  assert.equal(refused.ok, false);
+  assert.match(
+    (refused as { problem: { message: string } }).problem.message,
+    /filters\[0\]\.values\[0\] must be one of "archived", "paused", "enabled"/,
+  );
 });

@@ -18,7 +18,21 @@ export interface SampleOptions {
   seed?: (path: JsonPath, schema: Schema) => unknown;
   /** "Today", for date formats. */
   today?: string;
+  /** Which branch of an anyOf/oneOf to take, by path ("filters.0"); the first non-null one otherwise. */
+  branches?: Record<string, number>;
+  /** Told of every anyOf/oneOf met, with its path and how many non-null branches it has. */
+  onBranch?: (path: string, count: number) => void;
 }
+
+/** The non-null branches of a schema's anyOf/oneOf (empty when it has none). */
+function branchesOf(doc: unknown, schema: Schema): unknown[] {
+  const all = (schema.anyOf ?? schema.oneOf) as unknown[] | undefined;
+  if (!Array.isArray(all)) return [];
+  const nonNull = all.filter((b) => deref<Schema>(doc, b).type !== 'null');
+  return nonNull.length > 0 ? nonNull : all;
+}
+
+const pathKey = (path: JsonPath) => path.join('.');
 
 const MAX_DEPTH = 12;
 
@@ -36,10 +50,10 @@ export function sampleOf(doc: unknown, node: unknown, opts: SampleOptions, path:
     if (objects.length === parts.length && objects.length > 0) return Object.assign({}, ...objects);
     return parts.find((p) => p !== undefined);
   }
-  const branches = (schema.anyOf ?? schema.oneOf) as unknown[] | undefined;
-  if (Array.isArray(branches) && branches.length > 0) {
-    const first = branches.find((b) => deref<Schema>(doc, b).type !== 'null') ?? branches[0];
-    return sampleOf(doc, first, opts, path);
+  const branches = branchesOf(doc, schema);
+  if (branches.length > 0) {
+    opts.onBranch?.(pathKey(path), branches.length);
+    return sampleOf(doc, branches[opts.branches?.[pathKey(path)] ?? 0] ?? branches[0], opts, path);
   }
   const type = Array.isArray(schema.type) ? schema.type.find((t) => t !== 'null') : schema.type;
   if (type === 'object' || (type === undefined && schema.properties)) {
@@ -106,10 +120,40 @@ export interface Mutation {
 export const UNDOCUMENTED = 'NOT_A_DOCUMENTED_VALUE';
 
 /**
- * For a value the schema accepts: a copy without each required property it carries,
- * and a copy with each enum it carries set to a value outside the enum.
+ * Every variant of a generated value: the default, and one per other branch of each
+ * anyOf/oneOf the default meets (so an SB target list is tried with each filter type).
  */
-export function mutationsOf(doc: unknown, node: unknown, value: unknown): Mutation[] {
+export function sampleVariantsOf(
+  doc: unknown,
+  node: unknown,
+  opts: SampleOptions,
+): { value: unknown; branches: Record<string, number>; label: string }[] {
+  const points: [string, number][] = [];
+  const base = sampleOf(doc, node, { ...opts, onBranch: (p, n) => points.push([p, n]) });
+  const out = [{ value: base, branches: {}, label: '' }];
+  for (const [p, n] of points)
+    for (let k = 1; k < n; k++) {
+      const branches = { [p]: k };
+      out.push({
+        value: sampleOf(doc, node, { ...opts, branches }),
+        branches,
+        label: `${p || 'the body'} as branch ${k + 1}`,
+      });
+    }
+  return out;
+}
+
+/**
+ * For a value the schema accepts: a copy without each required property it carries,
+ * and a copy with each enum it carries set to a value outside the enum. `branches` names
+ * the anyOf/oneOf branch the value was drawn from, as for sampleOf.
+ */
+export function mutationsOf(
+  doc: unknown,
+  node: unknown,
+  value: unknown,
+  branches: Record<string, number> = {},
+): Mutation[] {
   const out: Mutation[] = [];
   const label = (p: JsonPath) =>
     p.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('') || 'the body';
@@ -127,11 +171,8 @@ export function mutationsOf(doc: unknown, node: unknown, value: unknown): Mutati
         });
     }
     for (const part of (schema.allOf as unknown[] | undefined) ?? []) walk(part, v, path, depth + 1);
-    const branches = (schema.anyOf ?? schema.oneOf) as unknown[] | undefined;
-    if (Array.isArray(branches) && branches.length > 0) {
-      const first = branches.find((b) => deref<Schema>(doc, b).type !== 'null') ?? branches[0];
-      walk(first, v, path, depth + 1);
-    }
+    const options = branchesOf(doc, schema);
+    if (options.length > 0) walk(options[branches[pathKey(path)] ?? 0] ?? options[0], v, path, depth + 1);
     if (v && typeof v === 'object' && !Array.isArray(v)) {
       const required = new Set((schema.required as string[] | undefined) ?? []);
       const props = (schema.properties as Record<string, unknown> | undefined) ?? {};

@@ -170,7 +170,7 @@ export class ModelValidator {
       const pointer = op.requestBody.content.find((c) => c.mediaType === mediaType)?.schemaPointer ?? null;
       if (pointer && input.body.length > 0) {
         const v = this.validatorAt(op.model, pointer);
-        if (!v(body)) return fail(describe(v.errors![0]!, '$', body));
+        if (!v(body)) return fail(describe(pickError(v.errors!), '$', body));
       }
     }
     const path: Record<string, unknown> = {};
@@ -194,7 +194,7 @@ export class ModelValidator {
       const value = coerce(p, raw);
       const v = this.validatorAt(op.model, p.schemaPointer);
       if (!v(value)) {
-        const d = describe(v.errors![0]!, where, value);
+        const d = describe(pickError(v.errors!), where, value);
         return fail({ ...d, message: `${d.message} (got ${JSON.stringify(raw).slice(0, 100)})` });
       }
       if (p.in === 'path') path[p.name] = value;
@@ -232,7 +232,7 @@ export class ModelValidator {
     }
     const v = this.validatorAt(op.model, media.schemaPointer);
     if (v(body)) return [];
-    return [describe(v.errors![0]!, '$', body).message + ` (status ${status})`];
+    return [describe(pickError(v.errors!), '$', body).message + ` (status ${status})`];
   }
 }
 
@@ -274,7 +274,27 @@ function coerce(p: OperationParameter, raw: string | string[]): unknown {
   return one(Array.isArray(raw) ? raw[raw.length - 1]! : raw, p.schema);
 }
 
-/** "$.stateFilter.include[0] must be one of …" from Ajv's first error; `root` is the value validated. */
+/**
+ * The error that says what was meant to be wrong. Where a value fails every branch of an
+ * anyOf/oneOf, Ajv reports each branch's first error; a branch that fails on a discriminator
+ * (a property allowing one value: `filterType` must be `CREATIVE_TYPE`) is not the branch the
+ * request meant, so the deepest error of another branch is the one to tell.
+ */
+export function pickError(errors: ErrorObject[]): ErrorObject {
+  const branchOf = (e: ErrorObject) => /^(.*\/(?:anyOf|oneOf)\/\d+)\//.exec(e.schemaPath)?.[1] ?? null;
+  const discriminator = (e: ErrorObject) =>
+    e.keyword === 'const' ||
+    (e.keyword === 'enum' && ((e.params as { allowedValues?: unknown[] }).allowedValues?.length ?? 0) === 1);
+  const wrongBranches = new Set(errors.filter((e) => branchOf(e) && discriminator(e)).map(branchOf));
+  const candidates = errors.filter(
+    (e) => e.keyword !== 'anyOf' && e.keyword !== 'oneOf' && !wrongBranches.has(branchOf(e)),
+  );
+  if (candidates.length === 0) return errors[0]!;
+  const depth = (e: ErrorObject) => e.instancePath.split('/').length;
+  return candidates.reduce((best, e) => (depth(e) > depth(best) ? e : best), candidates[0]!);
+}
+
+/** "$.stateFilter.include[0] must be one of …" from an Ajv error; `root` is the value validated. */
 export function describe(err: ErrorObject, where: string, root?: unknown): RequestProblem {
   const segments = err.instancePath.split('/').filter(Boolean);
   const missing = (err.params as { missingProperty?: string }).missingProperty;

@@ -76,6 +76,8 @@ test('every operation answers as Amazon’s model says', async (t) => {
             {
               name: `probe ${Math.random()}`,
               // A window of its own each time: an identical request while one is pending answers 425.
+              // Each fixture ends its windows on a day of its own, so no two of its requests are identical
+              // (an identical one while the first is pending answers 425).
               startDate: addDays(today, -2 - reportsMade++),
               endDate: addDays(today, -1),
               configuration: reportConfiguration,
@@ -108,7 +110,7 @@ test('every operation answers as Amazon’s model says', async (t) => {
         if (at === 'configuration') return structuredClone(reportConfiguration);
         // A window of its own per request: an identical one while the first is pending answers 425.
         if (at === 'startDate') return addDays(today, -7 - reportsMade++);
-        if (at === 'endDate') return addDays(today, -1);
+        if (at === 'endDate') return addDays(today, -2);
       }
       if (op.operationId === 'CreateStreamSubscription') {
         const arn = `arn:aws:sqs:us-east-1:123456789012:probe-${crypto.randomUUID().slice(0, 8)}`;
@@ -139,7 +141,7 @@ test('every operation answers as Amazon’s model says', async (t) => {
       const dspReport = () => ({
         name: `dsp probe ${Math.random()}`,
         startDate: addDays(today, -3 - reportsMade++),
-        endDate: addDays(today, -1),
+        endDate: addDays(today, -3),
         configuration: {
           adProduct: 'DEMAND_SIDE_PLATFORM',
           reportTypeId: 'dspCampaign',

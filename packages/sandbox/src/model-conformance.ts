@@ -17,7 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import { modelDocument, resolvePointer } from '@adsync/amazon-models/models';
 import type { ModelOperation } from '@adsync/amazon-models/operations';
-import { UNDOCUMENTED, mutationsOf, sampleOf, type JsonPath } from '@adsync/amazon-models/samples';
+import { UNDOCUMENTED, mutationsOf, sampleOf, sampleVariantsOf, type JsonPath } from '@adsync/amazon-models/samples';
 import type { ModelValidator } from '@adsync/amazon-models/validate';
 
 export type ProbeKind = 'example' | 'generated' | 'required' | 'enum' | 'header';
@@ -96,18 +96,17 @@ export async function probesOf(
     return q;
   };
   const bodySchema = op.requestBody?.content.find((c) => isJson(c.mediaType) && c.schemaPointer)?.schemaPointer;
+  const sampleOptions = (full: boolean) => ({
+    full,
+    today: fx.today,
+    skip: (name: string, path: JsonPath) => fx.seed(op, path) === SKIP || /^(nextToken|startingToken)$/.test(name),
+    seed: (path: JsonPath) => {
+      const v = fx.seed(op, path);
+      return v === SKIP ? undefined : v;
+    },
+  });
   const sampleBody = (full: boolean) =>
-    bodySchema
-      ? sampleOf(doc, resolvePointer(doc, bodySchema), {
-          full,
-          today: fx.today,
-          skip: (name, path) => fx.seed(op, path) === SKIP || /^(nextToken|startingToken)$/.test(name),
-          seed: (path) => {
-            const v = fx.seed(op, path);
-            return v === SKIP ? undefined : v;
-          },
-        })
-      : undefined;
+    bodySchema ? sampleOf(doc, resolvePointer(doc, bodySchema), sampleOptions(full)) : undefined;
 
   for (const ex of op.requestBody?.examples ?? [])
     probes.push({
@@ -141,10 +140,27 @@ export async function probesOf(
           body,
         });
     }
+    // Each anyOf/oneOf branch in turn (an SB target list by each filter type), and its breakages.
     if (bodySchema && body !== undefined)
-      for (const m of mutationsOf(doc, resolvePointer(doc, bodySchema), body))
-        if (!validator.validatorAt(op.model, bodySchema)(m.value))
-          probes.push({ kind: m.kind, label: m.describe, expect: 'refused', query, body: m.value });
+      for (const variant of sampleVariantsOf(doc, resolvePointer(doc, bodySchema), sampleOptions(true))) {
+        if (variant.label)
+          probes.push({
+            kind: 'generated',
+            label: `generated, ${variant.label}`,
+            expect: 'accepted',
+            query,
+            body: variant.value,
+          });
+        for (const m of mutationsOf(doc, resolvePointer(doc, bodySchema), variant.value, variant.branches))
+          if (!validator.validatorAt(op.model, bodySchema)(m.value))
+            probes.push({
+              kind: m.kind,
+              label: `${m.describe}${variant.label ? ` (${variant.label})` : ''}`,
+              expect: 'refused',
+              query,
+              body: m.value,
+            });
+      }
     probes.push(...(await headerProbes(op, fx, sentHeaders, query, body)));
   }
   return dedupe(probes);
