@@ -266,3 +266,62 @@ test('a DSP report asked with Amazon-Ads-AccountId instead of a scope is that ac
   assert.match(await neither.text(), /Amazon-Advertising-API-Scope or Amazon-Ads-AccountId header is missing/);
   assert.deepEqual(sandbox.state.violations, [], 'every answer on its model');
 });
+
+// report-types/audience.md lists GZIP_JSON or XLSX; CSV is DSP's (and the model's own DSP example).
+test('each format downloads as what it names: gzip JSON, gzip CSV, an XLSX workbook another zip reader opens', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const files: Record<string, Buffer> = {};
+  for (const format of ['GZIP_JSON', 'CSV', 'XLSX']) {
+    const res = await create({
+      name: `format ${format}`,
+      startDate: daysAgo(2 + ['GZIP_JSON', 'CSV', 'XLSX'].indexOf(format)),
+      endDate: daysAgo(1),
+      configuration:
+        format === 'CSV'
+          ? {
+              adProduct: 'DEMAND_SIDE_PLATFORM',
+              reportTypeId: 'dspCampaign',
+              groupBy: ['campaign'],
+              columns: ['date', 'orderId', 'impressions', 'totalCost'],
+              timeUnit: 'DAILY',
+              format,
+            }
+          : {
+              adProduct: 'SPONSORED_PRODUCTS',
+              reportTypeId: 'spAudiences',
+              groupBy: ['campaign_bid_boost_segment'],
+              columns: ['campaignId', 'segmentName', 'impressions', 'clicks', 'cost', 'date'],
+              timeUnit: 'DAILY',
+              format,
+            },
+    });
+    assert.equal(res.status, 200, `${format}: ${res.status}`);
+    const { reportId } = await json(res);
+    let final: Record<string, unknown> = {};
+    for (let i = 0; i < 50 && final.status !== 'COMPLETED'; i++) {
+      await new Promise((r) => setTimeout(r, 30));
+      final = await json(fetch(`${sandbox.url}/reporting/reports/${reportId}`, { headers: headers() }));
+    }
+    assert.match(String(final.url), { GZIP_JSON: /\.json\.gz\?/, CSV: /\.csv\.gz\?/, XLSX: /\.xlsx\?/ }[format]!);
+    files[format] = Buffer.from(await (await fetch(String(final.url))).arrayBuffer());
+  }
+  const rows = JSON.parse(gunzipSync(files.GZIP_JSON!).toString()) as Record<string, unknown>[];
+  assert.ok(rows.length > 0);
+  const csv = gunzipSync(files.CSV!).toString().trim().split('\n');
+  assert.equal(csv[0], 'date,orderId,impressions,totalCost');
+  assert.ok(csv.length > 1);
+  // An independent reader: Python's zipfile opens the workbook and finds a sheet with a header and rows.
+  const py = spawnSync(
+    'python3',
+    [
+      '-c',
+      'import sys,zipfile,io,re\nz=zipfile.ZipFile(io.BytesIO(sys.stdin.buffer.read()))\nassert z.testzip() is None\nx=z.read("xl/worksheets/sheet1.xml").decode()\nprint(len(re.findall("<row ",x)), "segmentName" in x, sorted(z.namelist())[0])',
+    ],
+    { input: files.XLSX, encoding: 'utf8' },
+  );
+  assert.equal(py.status, 0, py.stderr);
+  const [count, hasHeader, first] = py.stdout.trim().split(' ');
+  assert.ok(Number(count) > 1, `${count} rows`);
+  assert.equal(hasHeader, 'True');
+  assert.equal(first, '[Content_Types].xml');
+});

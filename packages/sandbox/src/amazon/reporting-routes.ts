@@ -12,6 +12,7 @@ import { route, send, type Route } from '../http-kit.ts';
 import type { SandboxState } from '../state.ts';
 import { addDays } from '@adsync/shared/calendar';
 import type { Ctx, Endpoint } from './endpoint.ts';
+import { xlsxOf } from './xlsx.ts';
 import { checkCreateReport, type CreateReportRequest } from './report-contract.ts';
 import { FINAL_GENERATION, reportRows, totalsOf, type ReportTotals, type Row } from './report-engine.ts';
 
@@ -79,15 +80,25 @@ function complete(state: SandboxState, r: ReportRecord): void {
   r.totals = totalsOf(every ? rows.filter((_, i) => (i + 1) % every !== 0) : rows);
   r.badRows = every ? Math.floor(rows.length / every) : 0;
   if (every) for (let i = every - 1; i < rows.length; i += every) rows[i] = { ...rows[i], date: 'not-a-date' };
-  r.file = gzipSync(
-    cfg.format === 'CSV'
-      ? [cfg.columns.join(','), ...rows.map((row) => cfg.columns.map((c) => csvCell(row[c])).join(','))].join('\n') +
-          '\n'
-      : JSON.stringify(rows),
-  );
+  // XLSX is a zip already; the other formats are gzipped text (GZIP_JSON, and CSV as DSP delivers it).
+  r.file =
+    cfg.format === 'XLSX'
+      ? xlsxOf(cfg.columns, rows)
+      : gzipSync(
+          cfg.format === 'CSV'
+            ? [cfg.columns.join(','), ...rows.map((row) => cfg.columns.map((c) => csvCell(row[c])).join(','))].join(
+                '\n',
+              ) + '\n'
+            : JSON.stringify(rows),
+        );
 }
 
-function presign(state: SandboxState, reportId: string): string {
+/** The file name a report downloads as, by its format. */
+const FILE_SUFFIX: Record<string, string> = { GZIP_JSON: '.json.gz', CSV: '.csv.gz', XLSX: '.xlsx' };
+const fileOf = (r: ReportRecord) => `${r.reportId}${FILE_SUFFIX[r.request.configuration.format] ?? '.json.gz'}`;
+
+function presign(state: SandboxState, r: ReportRecord): string {
+  const reportId = r.reportId;
   const amzDate = state
     .now()
     .toISOString()
@@ -95,7 +106,7 @@ function presign(state: SandboxState, reportId: string): string {
     .replace(/\.\d{3}/, '');
   const expires = state.faults.downloadUrlTtlSec;
   const sig = createHmac('sha256', state.signingKey).update(`${reportId}|${amzDate}|${expires}`).digest('hex');
-  return `${state.baseUrl()}/_download/reports/${reportId}.json.gz?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=${amzDate}&X-Amz-Expires=${expires}&X-Amz-SignedHeaders=host&X-Amz-Signature=${sig}`;
+  return `${state.baseUrl()}/_download/reports/${fileOf(r)}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=${amzDate}&X-Amz-Expires=${expires}&X-Amz-SignedHeaders=host&X-Amz-Signature=${sig}`;
 }
 
 /** The report as GET /reporting/reports/{id} answers it: every key present, null where empty. */
@@ -121,7 +132,7 @@ export function reportView(state: SandboxState, r: ReportRecord) {
     startDate: r.request.startDate,
     status,
     updatedAt: ts(status === 'PENDING' ? r.createdAt : r.createdAt + gen * (status === 'PROCESSING' ? 1 : 2)),
-    url: status === 'COMPLETED' ? presign(state, r.reportId) : null,
+    url: status === 'COMPLETED' ? presign(state, r) : null,
     urlExpiresAt: status === 'COMPLETED' ? ts(state.now().getTime() + state.faults.downloadUrlTtlSec * 1000) : null,
   };
 }
@@ -217,7 +228,7 @@ export function reportingEndpoints(state: SandboxState): Endpoint[] {
 export function reportDownloadRoutes(state: SandboxState): Route[] {
   return [
     route('GET', '/_download/reports/{file}', async (req, res) => {
-      const reportId = req.params.file!.replace(/\.json\.gz$/, '');
+      const reportId = req.params.file!.replace(/\.(json\.gz|csv\.gz|xlsx)$/, '');
       const r = state.reports.get(reportId);
       const xml = (code: string, msg: string) =>
         send(
