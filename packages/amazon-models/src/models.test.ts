@@ -2,15 +2,19 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { MANIFEST, modelDocument, modelsOffTheirHashes } from './models.ts';
+import { readFileSync } from 'node:fs';
+import { MANIFEST, MODELS_DIR, modelDocument, modelsOffTheirHashes, provenanceTable } from './models.ts';
 import { allOperations, findOperation, operationById } from './operations.ts';
 import { ModelValidator } from './validate.ts';
 import { mutationsOf, sampleOf, sampleVariantsOf, UNDOCUMENTED } from './samples.ts';
 import { resolvePointer } from './models.ts';
 
-test('every model is byte for byte as recorded in the manifest', () => {
+test('every model is byte for byte as recorded in the manifest, and the README says what the manifest says', () => {
   assert.equal(MANIFEST.length, 9);
   assert.deepEqual(modelsOffTheirHashes(), []);
+  for (const m of MANIFEST) assert.match(m.source.commit, /^[0-9a-f]{40}$/, `${m.file} names the commit it came from`);
+  const readme = readFileSync(new URL('README.md', MODELS_DIR), 'utf8');
+  assert.ok(readme.includes(provenanceTable()), 'models/README.md carries the manifest’s table');
 });
 
 test('the generated types are what the models give (pnpm run build writes them)', () => {

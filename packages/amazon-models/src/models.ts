@@ -15,8 +15,21 @@ export interface ManifestEntry {
   file: string;
   title: string;
   version: string;
-  source: { repository: string; path: string; commitDate: string };
+  /** Where the bytes were taken: a public repository's commit that holds the file as it is here. */
+  source: { repository: string; commit: string; path: string; commitDate: string };
   sha256: string;
+}
+
+/** The provenance table of models/README.md, as the manifest gives it (a test holds the README to it). */
+export function provenanceTable(models: readonly ManifestEntry[] = MANIFEST): string {
+  return [
+    '| file | name here | title | version | taken from (repository, commit, path, date of commit) | sha256 (first 16) |',
+    '|---|---|---|---|---|---|',
+    ...models.map(
+      (m) =>
+        `| \`${m.file}\` | ${m.name} | ${m.title} | ${m.version} | ${m.source.repository}@${m.source.commit.slice(0, 12)} \`${m.source.path}\`, ${m.source.commitDate} | \`${m.sha256.slice(0, 16)}\` |`,
+    ),
+  ].join('\n');
 }
 
 export type ModelName =
@@ -57,7 +70,7 @@ export const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).
  */
 export function parseModel(file: string, bytes: Uint8Array): OpenApiDocument {
   const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
-  return (file.endsWith('.json') ? JSON.parse(text) : parseYaml(text, { maxAliasCount: -1 })) as OpenApiDocument;
+  return (file.endsWith('.json') ? JSON.parse(text) : parseYaml(text)) as OpenApiDocument;
 }
 
 const cache = new Map<ModelName, OpenApiDocument>();

@@ -203,15 +203,15 @@ export function leniencyMediaTypes(op: ModelOperation): string[] {
 
 /** The models as the sandbox holds requests and answers to them: Amazon's, with the leniencies above. */
 export const SANDBOX_MODELS = new ModelValidator({
-  patches: (() => {
+  // A leniency naming several operations that share a schema node patches it once; two
+  // leniencies patching one node both apply.
+  patches: LENIENCIES.flatMap((l) => {
     const seen = new Set<string>();
-    return LENIENCIES.flatMap((l) => (l.patch ? l.operations.flatMap((key) => l.patch!(opOf(key))) : [])).filter(
-      (p) => {
-        const k = `${p.model}${p.pointer}`;
-        if (seen.has(k)) return false;
-        seen.add(k);
-        return true;
-      },
-    );
-  })(),
+    return (l.patch ? l.operations.flatMap((key) => l.patch!(opOf(key))) : []).filter((p) => {
+      const k = `${p.model}${p.pointer}`;
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    });
+  }),
 });
