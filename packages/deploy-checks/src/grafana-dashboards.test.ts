@@ -48,6 +48,7 @@ import { drainQueue, ProfileMap } from '@adsync/stream-consumer/ingest';
 import { subscribe } from '@adsync/stream-consumer/subscriptions';
 import { STREAM_DATASETS } from '@adsync/stream-consumer/records';
 import { expandMacros } from './grafana-macros.ts';
+import { closeThenDrop } from '@adsync/shared/testing/teardown';
 
 const dir = fileURLToPath(new URL('../../../deploy/grafana/dashboards/', import.meta.url));
 const dashboards = readdirSync(dir)
@@ -205,9 +206,7 @@ before(async () => {
 after(async () => {
   await bus?.close();
   await clients?.close();
-  await sandbox?.close();
-  await ch?.drop();
-  await pg?.drop();
+  await closeThenDrop(sandbox, ch, pg);
 });
 
 interface Variable {

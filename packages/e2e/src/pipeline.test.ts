@@ -41,6 +41,7 @@ import { profilesFailingForADay } from '@adsync/entity-sync/sync-runner';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeThenDrop } from '@adsync/shared/testing/teardown';
 
 const KEY = 'dGVzdC1vbmx5LWtleS1mb3ItdGhlLXBpcGVsaW5lLXQ=';
 const cfg = testConfig();
@@ -115,9 +116,7 @@ after(async () => {
   await loader?.stop();
   await bus?.close();
   await clients?.close();
-  await sandbox?.close();
-  await ch?.drop();
-  await pg?.drop();
+  await closeThenDrop(sandbox, ch, pg);
 });
 
 const consume: Parameters<typeof startLoader>[0]['consume'] = (o) =>

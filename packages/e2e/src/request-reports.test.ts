@@ -10,6 +10,7 @@ import { freshPostgres, testLogger, type FreshPostgres } from '@adsync/shared/te
 import { claimDue } from '@adsync/report-poller/poll-tick';
 import { requestReports, columnsHash } from '@adsync/shared/reports/request-reports';
 import { REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
+import { closeThenDrop } from '@adsync/shared/testing/teardown';
 
 let sandbox: Sandbox;
 let pg: FreshPostgres;
@@ -42,8 +43,7 @@ before(async () => {
 });
 after(async () => {
   await clients?.close();
-  await sandbox?.close();
-  await pg?.drop();
+  await closeThenDrop(sandbox, pg);
 });
 
 test('asks once: a second run finds the report in flight and asks Amazon nothing', async () => {

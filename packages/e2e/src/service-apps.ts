@@ -36,6 +36,7 @@ import { registerDeadLetterApi } from '@adsync/etl-loader/dead-letter-api';
 import type { EventBus } from '@adsync/shared/kafka/event-bus';
 import { createJob } from '@adsync/supplier-sync/job-queue';
 import { registerStreamApi } from '@adsync/stream-consumer/stream-api';
+import { closeThenDrop } from '@adsync/shared/testing/teardown';
 
 export const SERVICES = [
   'entity-sync',
@@ -288,9 +289,7 @@ export async function startServiceApps(): Promise<ServiceApps> {
       await poller.stop();
       for (const app of Object.values(apps)) await app.close();
       await clients.close();
-      await sandbox.close();
-      await ch.drop();
-      await pg.drop();
+      await closeThenDrop(sandbox, ch, pg);
     },
   };
 }

@@ -37,6 +37,7 @@ import { openQueue, type StreamQueue } from '@adsync/stream-consumer/queue';
 import { drainQueue, ProfileMap } from '@adsync/stream-consumer/ingest';
 import { subscribe } from '@adsync/stream-consumer/subscriptions';
 import { reconcileDay, reconcileReport, RECONCILED } from '@adsync/stream-consumer/reconcile';
+import { closeThenDrop } from '@adsync/shared/testing/teardown';
 
 const cfg = testConfig();
 const log = testLogger('stream-reconciliation');
@@ -190,9 +191,7 @@ after(async () => {
   queue?.close();
   await bus?.close();
   await clients?.close();
-  await sandbox?.close();
-  await ch?.drop();
-  await pg?.drop();
+  await closeThenDrop(sandbox, ch, pg);
 });
 
 /** What the sandbox sent for a local day, per report type, campaign and metric (the reports' headline windows). */

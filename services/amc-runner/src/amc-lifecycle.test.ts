@@ -33,6 +33,7 @@ import {
 import { join } from 'node:path';
 import { registerAmcRoutes } from './routes.ts';
 import { amcTick, type AmcDeps } from './executions.ts';
+import { closeThenDrop } from '@adsync/shared/testing/teardown';
 
 const ADMIN = 'adsk_amc_lifecycle_admin_key_012345';
 const DAY = 86_400_000;
@@ -82,9 +83,7 @@ before(async () => {
 after(async () => {
   await app?.close();
   await clients?.close();
-  await sandbox?.close();
-  await ch?.drop();
-  await pg?.drop();
+  await closeThenDrop(sandbox, ch, pg);
 });
 
 const call = (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, body?: unknown) =>

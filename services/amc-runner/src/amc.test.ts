@@ -20,6 +20,7 @@ import {
 } from '@adsync/shared/testing/test-stack';
 import { registerAmcRoutes } from './routes.ts';
 import { amcTick, type AmcDeps } from './executions.ts';
+import { closeThenDrop } from '@adsync/shared/testing/teardown';
 
 const ADMIN = 'adsk_amc_test_admin_key_0123456789';
 let sandbox: Sandbox;
@@ -56,9 +57,7 @@ before(async () => {
 after(async () => {
   await app?.close();
   await clients?.close();
-  await sandbox?.close();
-  await ch?.drop();
-  await pg?.drop();
+  await closeThenDrop(sandbox, ch, pg);
 });
 
 const call = (method: 'GET' | 'POST', url: string, body?: unknown) =>

@@ -18,6 +18,7 @@ import {
 } from '@adsync/shared/testing/test-stack';
 import { ServiceProcess, freePort } from '@adsync/shared/testing/service-process';
 import { postgresEntityIds } from '@adsync/chaos/expected';
+import { closeThenDrop } from '@adsync/shared/testing/teardown';
 
 const ADMIN = 'adsk_crash_recovery_admin_key_0123456789';
 let sandbox: Sandbox;
@@ -57,9 +58,7 @@ before(async () => {
 
 after(async () => {
   await svc?.stop();
-  await sandbox?.close();
-  await ch?.drop();
-  await pg?.drop();
+  await closeThenDrop(sandbox, ch, pg);
 });
 
 const api = async (method: string, path: string, body?: unknown) => {

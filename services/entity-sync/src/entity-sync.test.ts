@@ -23,6 +23,7 @@ import { AmazonClients } from '@adsync/shared/amazon/account-clients';
 import { registerApi } from './api.ts';
 import { ENTITY_TYPES } from './entity-normalise.ts';
 import { syncProfiles } from './sync-profiles.ts';
+import { closeThenDrop } from '@adsync/shared/testing/teardown';
 
 const ADMIN = 'adsk_entity_sync_test_admin_key';
 const scale = {
@@ -72,9 +73,7 @@ after(async () => {
   await work.settle();
   await app?.close();
   await clients?.close();
-  await sandbox?.close();
-  await ch?.drop();
-  await pg?.drop();
+  await closeThenDrop(sandbox, ch, pg);
 });
 
 const call = (method: 'GET' | 'POST', url: string, body?: unknown, key = ADMIN) =>

@@ -14,6 +14,7 @@ import { backgroundWork } from '@adsync/shared/testing/test-stack';
 import { registerApi, registerIngestionApi } from './api.ts';
 import { runDueIngestions } from './ingestion.ts';
 import { ENTITY_TYPES } from './entity-normalise.ts';
+import { closeThenDrop } from '@adsync/shared/testing/teardown';
 
 const ADMIN = 'adsk_ingestion_test_admin_key_0123';
 let pg: FreshPostgres;
@@ -72,8 +73,7 @@ after(async () => {
   await work.settle();
   await app?.close();
   await clients?.close();
-  await sandbox?.close();
-  await pg?.drop();
+  await closeThenDrop(sandbox, pg);
 });
 
 const call = (method: 'GET' | 'POST', url: string, key = ADMIN) =>

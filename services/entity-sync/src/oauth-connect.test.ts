@@ -18,6 +18,7 @@ import { SANDBOX_LWA_APP } from '@adsync/shared/amazon/lwa-authorization';
 import { REGIONS } from '@adsync/shared/amazon/regions';
 import { freshPostgres, testLogger, type FreshPostgres } from '@adsync/shared/testing/test-stack';
 import { registerConnectApi } from './connect-api.ts';
+import { closeThenDrop } from '@adsync/shared/testing/teardown';
 
 const ADMIN = 'adsk_oauth_connect_admin_key_0123456';
 const REDIRECT = 'http://adsync.example/v1/oauth/callback';
@@ -53,8 +54,7 @@ before(async () => {
 after(async () => {
   await app?.close();
   await clients?.close();
-  await sandbox?.close();
-  await pg?.drop();
+  await closeThenDrop(sandbox, pg);
 });
 
 const admin = { authorization: `Bearer ${ADMIN}` };

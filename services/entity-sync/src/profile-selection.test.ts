@@ -23,6 +23,7 @@ import {
 } from '@adsync/shared/testing/test-stack';
 import { registerApi, registerIngestionApi } from './api.ts';
 import { runDueIngestions } from './ingestion.ts';
+import { closeThenDrop } from '@adsync/shared/testing/teardown';
 
 const ADMIN = 'adsk_profile_selection_admin_key_0123';
 let pg: FreshPostgres;
@@ -86,9 +87,7 @@ after(async () => {
   await work.settle();
   await app?.close();
   await clients?.close();
-  await sandbox?.close();
-  await ch?.drop();
-  await pg?.drop();
+  await closeThenDrop(sandbox, ch, pg);
 });
 
 const call = (method: 'GET' | 'POST' | 'PUT', url: string, body?: unknown) =>

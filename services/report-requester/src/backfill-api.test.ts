@@ -16,6 +16,7 @@ import { createApiKey, ensureAdminKey } from '@adsync/shared/http/api-keys';
 import { addDays, localToday } from '@adsync/shared/calendar';
 import { backgroundWork, freshPostgres, testLogger, type FreshPostgres } from '@adsync/shared/testing/test-stack';
 import { registerRequesterApi } from './api.ts';
+import { closeThenDrop } from '@adsync/shared/testing/teardown';
 
 const ADMIN = 'adsk_backfill_api_admin_key_01234567';
 const TZ = 'America/Los_Angeles';
@@ -67,8 +68,7 @@ after(async () => {
   await work.settle();
   await app?.close();
   await clients?.close();
-  await sandbox?.close();
-  await pg?.drop();
+  await closeThenDrop(sandbox, pg);
 });
 
 const today = () => localToday(TZ, new Date());

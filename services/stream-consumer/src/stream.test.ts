@@ -33,6 +33,7 @@ import { openQueue, type StreamQueue } from './queue.ts';
 import { drainQueue, ProfileMap, type IngestDeps } from './ingest.ts';
 import { registerStreamApi } from './stream-api.ts';
 import { CONVERSION_COLUMNS, STREAM_DATASETS } from './records.ts';
+import { closeThenDrop } from '@adsync/shared/testing/teardown';
 
 const ADMIN = 'adsk_stream_test_admin_key_0123456789';
 let sandbox: Sandbox;
@@ -100,9 +101,7 @@ after(async () => {
   await app?.close();
   await clients?.close();
   queue?.close();
-  await sandbox?.close();
-  await ch?.drop();
-  await pg?.drop();
+  await closeThenDrop(sandbox, ch, pg);
 });
 
 const call = (method: 'GET' | 'POST' | 'DELETE', url: string, body?: unknown) =>

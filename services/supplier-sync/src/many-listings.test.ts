@@ -12,6 +12,7 @@ import {
   type FreshPostgres,
 } from '@adsync/shared/testing/test-stack';
 import { addBigBuySupplier, runJobNow } from './testing.ts';
+import { closeThenDrop } from '@adsync/shared/testing/teardown';
 
 // 9,000 products, one default batch, each listed on two marketplaces:
 // a job owes 2 × 9,000 listing updates. The planned path (a full import) inserts them with four
@@ -32,9 +33,7 @@ before(async () => {
   await migrateClickHouse(ch.ch);
 });
 after(async () => {
-  await sandbox?.close();
-  await ch?.drop();
-  await pg?.drop();
+  await closeThenDrop(sandbox, ch, pg);
 });
 
 /** What a job run directly needs, against this file's sandbox and databases. */

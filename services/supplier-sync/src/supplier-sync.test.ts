@@ -37,6 +37,7 @@ import { claimNext, completeJob, createJob } from './job-queue.ts';
 import { runJob } from './run-job.ts';
 import { queueJobWebhooks } from './deliveries.ts';
 import { maintenance } from './maintenance.ts';
+import { closeThenDrop } from '@adsync/shared/testing/teardown';
 
 const ADMIN = 'adsk_supplier_test_admin_key_012345';
 const SECRET = 'webhook-secret-0123456789';
@@ -95,9 +96,7 @@ after(async () => {
   await worker?.stop();
   await app?.close();
   await new Promise((r) => receiver?.close(r));
-  await sandbox?.close();
-  await ch?.drop();
-  await pg?.drop();
+  await closeThenDrop(sandbox, ch, pg);
 });
 
 const call = (method: 'GET' | 'POST', url: string, body?: unknown) =>
