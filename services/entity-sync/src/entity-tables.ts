@@ -8,10 +8,24 @@ import type { EntityType } from './entity-normalise.ts';
 
 type Row = { amazon_updated_at: string | null };
 
-/** A list and the normaliser of its entities, typed together: the normaliser reads Amazon's model of that list. */
-export type EntitySource = {
-  [K in EntityKind]: { kind: K; normalise: (profileId: string, e: EntityOf[K]) => Row };
-}[EntityKind];
+/** Lists entities of a kind, typed by Amazon's model of that list. */
+export type Lister = <K extends EntityKind>(kind: K) => AsyncIterable<EntityOf[K]>;
+
+/** A list and the normaliser of its entities: rows() reads the list and normalises what Amazon's model of it says. */
+export interface EntitySource {
+  kind: EntityKind;
+  rows(profileId: string, list: Lister): AsyncIterable<Row>;
+}
+
+/** A source whose normaliser the compiler holds to the model of its list. */
+function source<K extends EntityKind>(kind: K, normalise: (profileId: string, e: EntityOf[K]) => Row): EntitySource {
+  return {
+    kind,
+    async *rows(profileId, list) {
+      for await (const e of list(kind)) yield normalise(profileId, e);
+    },
+  };
+}
 
 /** Looks up the campaign of an ad group (exported ads and targets name only the ad group). */
 export type CampaignOfAdGroup = n.CampaignOfAdGroup;
@@ -67,7 +81,7 @@ const TARGET_COLUMNS = {
 
 export const ENTITY_TABLES: Record<EntityType, EntityTable> = {
   portfolios: {
-    sources: [{ kind: 'portfolios', normalise: n.portfolio }],
+    sources: [source('portfolios', n.portfolio)],
     upsert: spec<n.PortfolioRow>('entity_portfolios', ['profile_id', 'portfolio_id'], {
       profile_id: 'text',
       portfolio_id: 'text',
@@ -80,9 +94,9 @@ export const ENTITY_TABLES: Record<EntityType, EntityTable> = {
   },
   campaigns: {
     sources: [
-      { kind: 'spCampaigns', normalise: n.spCampaign },
-      { kind: 'sbCampaigns', normalise: n.sbCampaign },
-      { kind: 'sdCampaigns', normalise: n.sdCampaign },
+      source('spCampaigns', n.spCampaign),
+      source('sbCampaigns', n.sbCampaign),
+      source('sdCampaigns', n.sdCampaign),
     ],
     fullExport: {
       kind: 'campaigns',
@@ -107,11 +121,7 @@ export const ENTITY_TABLES: Record<EntityType, EntityTable> = {
     }),
   },
   ad_groups: {
-    sources: [
-      { kind: 'spAdGroups', normalise: n.spAdGroup },
-      { kind: 'sbAdGroups', normalise: n.sbAdGroup },
-      { kind: 'sdAdGroups', normalise: n.sdAdGroup },
-    ],
+    sources: [source('spAdGroups', n.spAdGroup), source('sbAdGroups', n.sbAdGroup), source('sdAdGroups', n.sdAdGroup)],
     fullExport: {
       kind: 'adGroups',
       request: { adProducts: ALL_PRODUCTS },
@@ -130,11 +140,7 @@ export const ENTITY_TABLES: Record<EntityType, EntityTable> = {
     }),
   },
   ads: {
-    sources: [
-      { kind: 'spProductAds', normalise: n.spProductAd },
-      { kind: 'sbAds', normalise: n.sbAd },
-      { kind: 'sdProductAds', normalise: n.sdProductAd },
-    ],
+    sources: [source('spProductAds', n.spProductAd), source('sbAds', n.sbAd), source('sdProductAds', n.sdProductAd)],
     fullExport: {
       kind: 'ads',
       request: { adProducts: ALL_PRODUCTS },
@@ -156,11 +162,11 @@ export const ENTITY_TABLES: Record<EntityType, EntityTable> = {
   },
   targets: {
     sources: [
-      { kind: 'spKeywords', normalise: n.spKeyword },
-      { kind: 'spProductTargets', normalise: n.spProductTarget },
-      { kind: 'sbKeywords', normalise: n.sbKeyword },
-      { kind: 'sbProductTargets', normalise: n.sbProductTarget },
-      { kind: 'sdTargets', normalise: n.sdTarget },
+      source('spKeywords', n.spKeyword),
+      source('spProductTargets', n.spProductTarget),
+      source('sbKeywords', n.sbKeyword),
+      source('sbProductTargets', n.sbProductTarget),
+      source('sdTargets', n.sdTarget),
     ],
     // Positive ad-group targets only: negatives have their own table.
     fullExport: {
@@ -173,13 +179,13 @@ export const ENTITY_TABLES: Record<EntityType, EntityTable> = {
   },
   negative_targets: {
     sources: [
-      { kind: 'spNegativeKeywords', normalise: n.spNegativeKeyword },
-      { kind: 'spNegativeTargets', normalise: n.spNegativeTarget },
-      { kind: 'spCampaignNegativeKeywords', normalise: n.spCampaignNegativeKeyword },
-      { kind: 'spCampaignNegativeTargets', normalise: n.spCampaignNegativeTarget },
-      { kind: 'sbNegativeKeywords', normalise: n.sbNegativeKeyword },
-      { kind: 'sbNegativeTargets', normalise: n.sbNegativeTarget },
-      { kind: 'sdNegativeTargets', normalise: n.sdNegativeTarget },
+      source('spNegativeKeywords', n.spNegativeKeyword),
+      source('spNegativeTargets', n.spNegativeTarget),
+      source('spCampaignNegativeKeywords', n.spCampaignNegativeKeyword),
+      source('spCampaignNegativeTargets', n.spCampaignNegativeTarget),
+      source('sbNegativeKeywords', n.sbNegativeKeyword),
+      source('sbNegativeTargets', n.sbNegativeTarget),
+      source('sdNegativeTargets', n.sdNegativeTarget),
     ],
     fullExport: {
       kind: 'targets',
@@ -211,7 +217,7 @@ export const ENTITY_TABLES: Record<EntityType, EntityTable> = {
     }),
   },
   creatives: {
-    sources: [{ kind: 'sdCreatives', normalise: n.sdCreative }],
+    sources: [source('sdCreatives', n.sdCreative)],
     upsert: spec<n.CreativeRow>('entity_creatives', ['profile_id', 'creative_id'], {
       profile_id: 'text',
       creative_id: 'text',
@@ -225,9 +231,9 @@ export const ENTITY_TABLES: Record<EntityType, EntityTable> = {
   },
   budget_rules: {
     sources: [
-      { kind: 'spBudgetRules', normalise: n.budgetRule('SPONSORED_PRODUCTS') },
-      { kind: 'sbBudgetRules', normalise: n.budgetRule('SPONSORED_BRANDS') },
-      { kind: 'sdBudgetRules', normalise: n.budgetRule('SPONSORED_DISPLAY') },
+      source('spBudgetRules', n.budgetRule('SPONSORED_PRODUCTS')),
+      source('sbBudgetRules', n.budgetRule('SPONSORED_BRANDS')),
+      source('sdBudgetRules', n.budgetRule('SPONSORED_DISPLAY')),
     ],
     upsert: spec<n.BudgetRuleRow>('entity_budget_rules', ['profile_id', 'rule_id'], {
       profile_id: 'text',

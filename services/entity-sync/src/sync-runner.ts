@@ -12,14 +12,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from '@adsync/shared/db/postgres';
 import type { Logger } from '@adsync/shared/logger';
-import { budgetRuleCampaigns, listEntities, type EntityKind } from '@adsync/shared/amazon/entities';
+import { budgetRuleCampaigns, listEntities } from '@adsync/shared/amazon/entities';
 import type { AmazonAdsClient } from '@adsync/shared/amazon/ads-client';
 import * as n from './entity-normalise.ts';
 import { exportEntities, requestExport, type RequestedExport } from '@adsync/shared/amazon/exports';
 import { AmazonApiError } from '@adsync/shared/amazon/errors';
 import { bulkUpsert, type FirstLoad } from '@adsync/shared/db/bulk-upsert';
 import type { AmazonClients } from '@adsync/shared/amazon/account-clients';
-import { ENTITY_TABLES, type EntitySource } from './entity-tables.ts';
+import { ENTITY_TABLES } from './entity-tables.ts';
 import type { EntityType } from './entity-normalise.ts';
 import { incrementalSince, inWindow, nextWatermark } from './sync-window.ts';
 import type { ClickHouse } from '@adsync/shared/db/clickhouse';
@@ -231,19 +231,16 @@ async function executeRun(
     if (useExport) {
       const campaignOf = await campaignsOfAdGroups(db, profileId);
       const ex = table.fullExport!;
-      streams.push({
-        normalise: (p, e) => ex.normalise(p, e, campaignOf),
-        items: exportEntities(client, profileId, ex.kind, {
-          ...ex.request,
-          onPage,
-          pollMs: deps.exportPollMs,
-          requested,
-        }),
-      });
+      streams.push(
+        mapPages(
+          exportEntities(client, profileId, ex.kind, { ...ex.request, onPage, pollMs: deps.exportPollMs, requested }),
+          (e) => ex.normalise(profileId, e, campaignOf),
+        ),
+      );
     }
     for (const source of table.sources) {
       if (useExport && table.fullExport!.replaces.includes(source.kind)) continue;
-      streams.push(listed(source, (kind) => listEntities(client, profileId, kind, { onPage })));
+      streams.push(oneByOne(source.rows(profileId, (kind) => listEntities(client, profileId, kind, { onPage }))));
     }
     // A full sync is COPYed straight in until a batch finds a row already stored (bulk-upsert.ts,
     // FirstLoad): a profile's first sync writes only new rows, and a resync pays at most one
@@ -281,13 +278,11 @@ async function executeRun(
         );
       };
       try {
-        for await (const entities of source.items) {
+        for await (const rows of source) {
           if (deps.signal?.aborted)
             throw new Error('interrupted: the service is shutting down; the next sync takes it up');
-          for (const e of entities) {
+          for (const row of rows) {
             fetched++;
-            // Each stream's items are what its normaliser reads (listed() pairs them by kind).
-            const row = source.normalise(profileId, e as never);
             if (row.amazon_updated_at) {
               const t = Date.parse(row.amazon_updated_at);
               if (!Number.isNaN(t) && (newest === null || t > newest)) newest = t;
@@ -458,12 +453,9 @@ async function* oneByOne<T>(items: AsyncIterable<T>): AsyncGenerator<T[]> {
 }
 
 /** Entities to write and how to normalise them (items in runs: an export's as its file is read; a list's one at a time). */
-interface EntityStream {
-  normalise: (profileId: string, e: never) => { amazon_updated_at: string | null };
-  items: AsyncIterable<unknown[]>;
-}
+/** Normalised rows, a page at a time (a list's or an export's). */
+type EntityStream = AsyncIterable<{ amazon_updated_at: string | null }[]>;
 
-/** A list's stream: its entities typed by the list's model, read by the normaliser made for that model. */
-function listed(source: EntitySource, list: (kind: EntityKind) => AsyncIterable<unknown>): EntityStream {
-  return { normalise: source.normalise, items: oneByOne(list(source.kind)) };
+async function* mapPages<T, R>(pages: AsyncIterable<T[]>, f: (e: T) => R): AsyncGenerator<R[]> {
+  for await (const page of pages) yield page.map(f);
 }
