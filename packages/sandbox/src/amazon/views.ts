@@ -397,6 +397,14 @@ const deliveryOf = (e: Entity) =>
       };
 const times = (e: Entity) => ({ creationDateTime: e.createdAt, lastUpdatedDateTime: e.updatedAt });
 
+/** SP's predefined expressions as the common model's auto-targeting match types (common-models/targets.md). */
+const COMMON_AUTO_MATCH: Record<string, string> = {
+  QUERY_BROAD_REL_MATCHES: 'SEARCH_LOOSE_MATCH',
+  QUERY_HIGH_REL_MATCHES: 'SEARCH_CLOSE_MATCH',
+  ASIN_SUBSTITUTE_RELATED: 'PRODUCT_SUBSTITUTES',
+  ASIN_ACCESSORY_RELATED: 'PRODUCT_COMPLEMENTS',
+};
+
 export function exported(e: Entity, currencyCode: string): Json {
   const adProduct = AD_PRODUCT_NAMES[e.product];
   switch (e.kind) {
@@ -470,13 +478,16 @@ export function exported(e: Entity, currencyCode: string): Json {
       const campaignLevel = e.kind.startsWith('campaign');
       const isKeyword = e.kind.toLowerCase().includes('keyword');
       const first = e.expression?.[0];
+      const auto = e.expressionType === 'AUTO';
       const targetDetails = isKeyword
         ? { matchType: e.matchType, keyword: e.keywordText }
-        : first?.type === 'ASIN_BRAND_SAME_AS'
-          ? { productBrand: first.value }
-          : first?.type === 'SIMILAR_PRODUCT'
-            ? { event: 'VIEW', lookback: 30 }
-            : { matchType: 'PRODUCT_EXACT', asin: first?.value };
+        : auto
+          ? { matchType: COMMON_AUTO_MATCH[first!.type] }
+          : first?.type === 'ASIN_BRAND_SAME_AS'
+            ? { productBrand: first.value }
+            : first?.type === 'SIMILAR_PRODUCT'
+              ? { event: 'VIEW', lookback: 30 }
+              : { matchType: 'PRODUCT_EXACT', asin: first?.value };
       // Ad-group targets name their ad group; only campaign-level targets name the campaign (common-models/targets.md).
       return withoutUndefined({
         targetId: e.id,
@@ -486,7 +497,13 @@ export function exported(e: Entity, currencyCode: string): Json {
         state: e.state,
         negative,
         bid: negative || e.bid === undefined ? undefined : { bid: e.bid, currencyCode },
-        targetType: isKeyword ? 'KEYWORD' : first?.type === 'SIMILAR_PRODUCT' ? 'PRODUCT_AUDIENCE' : 'PRODUCT',
+        targetType: isKeyword
+          ? 'KEYWORD'
+          : auto
+            ? 'AUTO'
+            : first?.type === 'SIMILAR_PRODUCT'
+              ? 'PRODUCT_AUDIENCE'
+              : 'PRODUCT',
         targetDetails,
         ...deliveryOf(e),
         ...times(e),
