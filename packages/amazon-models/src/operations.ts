@@ -190,3 +190,19 @@ export function operationAt(method: string, pathTemplate: string): ModelOperatio
 export function operationById(model: string, operationId: string): ModelOperation | null {
   return allOperations().find((o) => o.model === model && o.operationId === operationId) ?? null;
 }
+
+/** The declared response of an operation for a status (exact, then its class such as 4XX, then default). */
+export function declaredResponse(op: ModelOperation, status: number | string) {
+  const s = String(status);
+  return op.responses[s] ?? op.responses[`${s[0]}XX`] ?? op.responses.default ?? null;
+}
+
+/** The status an operation answers when it succeeds (its first 2xx; 200 when it declares none). */
+export const successStatus = (op: ModelOperation) =>
+  Number(Object.keys(op.responses).find((s) => /^2\d\d$/.test(s)) ?? 200);
+
+/** Whether a media type carries JSON (application/json, a vendor type ending +json, or any). */
+export const isJsonMediaType = (m: string) => {
+  const t = m.toLowerCase();
+  return t === 'application/json' || t.endsWith('+json') || t === '*/*';
+};

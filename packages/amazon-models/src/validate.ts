@@ -11,7 +11,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { IncomingHttpHeaders } from 'node:http';
 import { MODEL_NAMES, modelDocument, resolvePointer, type ModelName, type OpenApiDocument } from './models.ts';
-import type { ModelOperation, OperationParameter } from './operations.ts';
+import { declaredResponse, isJsonMediaType, type ModelOperation, type OperationParameter } from './operations.ts';
 
 /** Changes one node of a model's schema (a leniency); `apply` edits a private copy in place. */
 export interface SchemaPatch {
@@ -62,8 +62,6 @@ export const mediaTypeOf = (contentType: unknown): string =>
     .split(';')[0]!
     .trim()
     .toLowerCase();
-
-const isJsonMediaType = (m: string) => m === 'application/json' || m.endsWith('+json') || m === '*/*';
 
 /** JSON pointer escaping for a $ref inside a URI (Ajv decodes the fragment). */
 const refTo = (model: ModelName, pointer: string) =>
@@ -210,7 +208,7 @@ export class ModelValidator {
    */
   checkResponse(op: ModelOperation, answer: { status: number; contentType: unknown; body: Buffer }): string[] {
     const status = String(answer.status);
-    const entry = op.responses[status] ?? op.responses[`${status[0]}XX`] ?? op.responses.default;
+    const entry = declaredResponse(op, status);
     if (!entry) return [`status ${status} is not among the model's answers (${Object.keys(op.responses).join(', ')})`];
     if (entry.content.length === 0)
       return answer.body.length === 0

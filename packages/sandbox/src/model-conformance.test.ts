@@ -186,7 +186,7 @@ test('every operation answers as Amazon’s model says', async (t) => {
           baseUrl: sandbox.url,
           headers,
           validator,
-          undeclaredErrorCheck: (_op, status, body) => undeclaredErrorProblems(status, body),
+          undeclaredErrorCheck: (_op, status, body, contentType) => undeclaredErrorProblems(status, body, contentType),
         },
         fx,
       ),

@@ -16,7 +16,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { modelDocument, resolvePointer } from '@adsync/amazon-models/models';
-import type { ModelOperation } from '@adsync/amazon-models/operations';
+import {
+  declaredResponse,
+  isJsonMediaType,
+  successStatus,
+  type ModelOperation,
+} from '@adsync/amazon-models/operations';
 import { UNDOCUMENTED, mutationsOf, sampleOf, sampleVariantsOf, type JsonPath } from '@adsync/amazon-models/samples';
 import type { ModelValidator } from '@adsync/amazon-models/validate';
 
@@ -74,8 +79,6 @@ export interface Target {
   undeclaredErrorCheck: (op: ModelOperation, status: number, body: Buffer, contentType: string) => string[];
 }
 
-const isJson = (m: string) => /json/i.test(m);
-
 /** The probes of one operation (every example, two generated requests and each of their breakages). */
 export async function probesOf(
   op: ModelOperation,
@@ -95,7 +98,9 @@ export async function probesOf(
     }
     return q;
   };
-  const bodySchema = op.requestBody?.content.find((c) => isJson(c.mediaType) && c.schemaPointer)?.schemaPointer;
+  const bodySchema = op.requestBody?.content.find(
+    (c) => isJsonMediaType(c.mediaType) && c.schemaPointer,
+  )?.schemaPointer;
   const sampleOptions = (full: boolean) => ({
     full,
     today: fx.today,
@@ -236,7 +241,7 @@ export async function runProbe(op: ModelOperation, probe: Probe, target: Target,
   const url = new URL(path, target.baseUrl);
   for (const [k, v] of Object.entries(probe.query ?? {})) url.searchParams.set(k, v);
   const requestMedia = op.requestBody?.content[0]?.mediaType;
-  const okResponse = Object.entries(op.responses).find(([s]) => s.startsWith('2'))?.[1];
+  const okResponse = declaredResponse(op, successStatus(op));
   const headers: Record<string, string> = {
     ...target.headers,
     accept: okResponse?.content[0]?.mediaType ?? 'application/json',
@@ -260,8 +265,7 @@ export async function runProbe(op: ModelOperation, probe: Probe, target: Target,
     problems.push(`refused with ${res.status}: ${body.toString('utf8').slice(0, 300)}`);
   if (probe.expect === 'refused' && !(res.status >= 400 && res.status < 500))
     problems.push(`answered ${res.status} where the model refuses the request`);
-  const declared =
-    op.responses[String(res.status)] ?? op.responses[`${String(res.status)[0]}XX`] ?? op.responses.default;
+  const declared = declaredResponse(op, res.status);
   if (declared) problems.push(...target.validator.checkResponse(op, { status: res.status, contentType, body }));
   else if (res.status >= 400) problems.push(...target.undeclaredErrorCheck(op, res.status, body, contentType));
   else problems.push(`status ${res.status} is not among the model's answers`);

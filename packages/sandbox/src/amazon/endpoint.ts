@@ -11,17 +11,11 @@
  * as a violation, which fails the test that started the sandbox).
  */
 import type { ServerResponse } from 'node:http';
-import { operationAt, type ModelOperation } from '@adsync/amazon-models/operations';
+import { declaredResponse, operationAt, successStatus, type ModelOperation } from '@adsync/amazon-models/operations';
 import { mediaTypeOf } from '@adsync/amazon-models/validate';
 import { route, type Req, type Route } from '../http-kit.ts';
 import type { SandboxState } from '../state.ts';
-import {
-  declaredResponse,
-  errorAnswer,
-  fromRequestProblem,
-  undeclaredErrorProblems,
-  type Problem,
-} from './error-answers.ts';
+import { errorAnswer, fromRequestProblem, undeclaredErrorProblems, type Problem } from './error-answers.ts';
 import { SANDBOX_MODELS, leniencyMediaTypes } from './leniencies.ts';
 
 export type JsonSchema = Record<string, unknown>;
@@ -125,7 +119,7 @@ export function sendAnswer(
   if (op && state.strict) {
     const problems = declaredResponse(op, status)
       ? SANDBOX_MODELS.checkResponse(op, { status, contentType, body: payload })
-      : undeclaredErrorProblems(status, payload);
+      : undeclaredErrorProblems(status, payload, contentType);
     if (problems.length) state.recordViolation({ operation: `${op.model}.${op.operationId}`, status, problems });
   }
   const headers: Record<string, string | number> = { 'content-length': payload.length };
@@ -145,8 +139,6 @@ export function sendError(
   const a = errorAnswer(op, status, typeof problem === 'string' ? { message: problem } : problem);
   sendAnswer(state, res, op, a.status, a.contentType, a.body);
 }
-
-const successStatus = (op: ModelOperation) => Number(Object.keys(op.responses).find((s) => /^2\d\d$/.test(s)) ?? 200);
 
 /** Turns declarations into routes. `authorise` plays Amazon's gateway (token, client id, scope). */
 export function endpointRoutes(

@@ -13,8 +13,8 @@
  * 415, 422, 429 and 5xx on any call) is written in its model's family shape.
  */
 import { deref, modelDocument, resolvePointer, type ModelName } from '@adsync/amazon-models/models';
-import type { ModelOperation } from '@adsync/amazon-models/operations';
-import type { RequestProblem } from '@adsync/amazon-models/validate';
+import { declaredResponse, isJsonMediaType, type ModelOperation } from '@adsync/amazon-models/operations';
+import { mediaTypeOf, type RequestProblem } from '@adsync/amazon-models/validate';
 
 /** A refusal in our terms; the writer turns it into the model's words. */
 export interface Problem {
@@ -92,11 +92,6 @@ function shapeOf(doc: unknown, schema: Schema): Shape {
   if ('code' in p && Array.isArray(deref<Schema>(doc, p.code).enum)) return 'smithy';
   if ('code' in p && 'message' in p) return 'stream';
   return 'universal';
-}
-
-/** The declared response of an operation for a status (exact, then 4XX, then default). */
-export function declaredResponse(op: ModelOperation, status: number) {
-  return op.responses[String(status)] ?? op.responses[`${String(status)[0]}XX`] ?? op.responses.default ?? null;
 }
 
 /** The answer Amazon gives when it refuses this operation's request with this status. */
@@ -201,11 +196,13 @@ function selectorEntry(doc: unknown, selector: Schema, problem: Problem): { key:
 
 /**
  * Whether an error answer at a status the operation does not list is one errors.md
- * allows: a listed status and a body with a string `code` and a human text.
+ * allows: a listed status, a JSON media type, and a body with a string `code` and a human text.
  */
-export function undeclaredErrorProblems(status: number, body: Buffer): string[] {
+export function undeclaredErrorProblems(status: number, body: Buffer, contentType: unknown): string[] {
   if (!UNIVERSAL_STATUSES.includes(status))
     return [`status ${status} is neither in the operation's model nor among errors.md's statuses`];
+  if (!isJsonMediaType(mediaTypeOf(contentType)) || mediaTypeOf(contentType) === '*/*')
+    return [`Content-Type ${String(contentType ?? '(none)')} is not JSON (errors.md answers JSON)`];
   try {
     const b = JSON.parse(body.toString('utf8')) as Schema;
     const text = [b.details, b.detail, b.message].some((x) => typeof x === 'string');

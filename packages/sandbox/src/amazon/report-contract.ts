@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { addDays, daysBetween } from '@adsync/shared/calendar';
 import { operationById } from '@adsync/amazon-models/operations';
+import { modelDocument, resolvePointer } from '@adsync/amazon-models/models';
 import { LENIENCIES } from './leniencies.ts';
 
 export interface AmazonReportType {
@@ -71,15 +72,10 @@ const CATALOGUE = catalogue();
 export const AMAZON_REPORT_TYPES: Record<string, AmazonReportType> = CATALOGUE.types;
 export const AMAZON_REPORT_COLUMNS: Record<string, ColumnSpec> = CATALOGUE.columns;
 
-/** adProduct values the API knows (the enum of AsyncReportConfiguration.adProduct). */
-export const AD_PRODUCTS = [
-  'ALL',
-  'DEMAND_SIDE_PLATFORM',
-  'SPONSORED_BRANDS',
-  'SPONSORED_DISPLAY',
-  'SPONSORED_PRODUCTS',
-  'SPONSORED_TELEVISION',
-];
+/** adProduct values the API knows: the Reporting model's enum (AsyncReportAdProduct). */
+export const AD_PRODUCTS = (
+  resolvePointer(modelDocument('OfflineReport'), '#/components/schemas/AsyncReportAdProduct') as { enum: string[] }
+).enum;
 
 export interface ReportFilter {
   field: string;
