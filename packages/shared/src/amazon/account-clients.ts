@@ -2,6 +2,7 @@
  * Amazon credentials per account: sealed at rest, opened only to build a client,
  * never logged and never returned by the API.
  */
+import { AppError } from '../runtime/errors.ts';
 import type { Knex } from '../db/postgres.ts';
 import type { Logger } from '../logger.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
@@ -41,9 +42,14 @@ export async function storeCredentials(
     });
 }
 
-export class MissingCredentialsError extends Error {
+/** An account that was never connected to Amazon: the caller's to fix (a 409 saying how), never retried. */
+export class MissingCredentialsError extends AppError {
   constructor(accountId: string) {
-    super(`account ${accountId} has no Amazon credentials; POST /v1/accounts/${accountId}/credentials first`);
+    super(
+      'ADSYNC_NO_CREDENTIALS',
+      `account ${accountId} has no Amazon credentials; connect it first (the consent flow, or POST /v1/accounts/${accountId}/credentials)`,
+      { retriable: false, httpStatus: 409 },
+    );
     this.name = 'MissingCredentialsError';
   }
 }

@@ -1,5 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { createHttpServer, requireAccount, errorResponses } from './server.ts';
 import { createApiKey, createAuthenticator, ensureAdminKey, revokeApiKey } from './api-keys.ts';
@@ -164,4 +165,48 @@ test('a known key is answered from memory for API_KEY_CACHE_MS: revoked, it stop
   assert.ok(await strict(k2.key));
   await revokeApiKey(pg.db, k2.id);
   assert.equal(await strict(k2.key), null);
+});
+
+test('a body over the limit is a 413 naming the limit, over a real connection, with or without a key', async () => {
+  const { request } = await import('undici');
+  const big = await createHttpServer({
+    name: 'big',
+    log: testLogger(),
+    db: pg.db,
+    readiness: {},
+    bodyLimit: 1_048_576,
+  });
+  big.post('/v1/echo', async (req) => ({ size: JSON.stringify(req.body).length }));
+  await big.listen({ port: 0, host: '127.0.0.1' });
+  try {
+    const url = `http://127.0.0.1:${(big.server.address() as { port: number }).port}/v1/echo`;
+    const body = JSON.stringify({ x: 'a'.repeat(6 * 1_048_576) });
+    for (const key of [ADMIN, 'not-a-key']) {
+      const res = await request(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body,
+      });
+      assert.equal(res.statusCode, 413);
+      const answer = (await res.body.json()) as { error: string; message: string };
+      assert.equal(answer.error, 'payload_too_large');
+      assert.match(answer.message, /over this service's limit of 1048576 bytes \(1\.0 MiB\)/);
+    }
+    // Without a Content-Length (chunked), the parser's limit answers the same.
+    const chunked = await request(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` },
+      body: Readable.from(
+        (function* () {
+          yield '{"x":"';
+          for (let i = 0; i < 6; i++) yield 'a'.repeat(1_048_576);
+          yield '"}';
+        })(),
+      ),
+    });
+    assert.equal(chunked.statusCode, 413);
+    assert.match(((await chunked.body.json()) as { message: string }).message, /limit of 1048576 bytes/);
+  } finally {
+    await big.close();
+  }
 });

@@ -5,6 +5,7 @@
  *  - bearer API keys on every other route, admin or scoped to one account,
  *  - one error shape, `{ error, message, details }`, for validation, auth and crashes.
  */
+import { AppError } from '../runtime/errors.ts';
 import { metricsContentType, scrape } from '../runtime/metrics.ts';
 import Fastify, {
   LogController,
@@ -60,9 +61,11 @@ declare module 'fastify' {
 const PUBLIC_PATHS = new Set(['/health', '/ready', '/openapi.json', '/metrics']);
 
 export async function createHttpServer(opts: HttpServerOptions): Promise<FastifyInstance> {
+  const bodyLimit = opts.bodyLimit ?? 1_048_576;
+  const tooLarge = `the request body is over this service's limit of ${bodyLimit} bytes (${(bodyLimit / 1_048_576).toFixed(1)} MiB)`;
   const app = Fastify({
     loggerInstance: opts.log as FastifyBaseLogger,
-    bodyLimit: opts.bodyLimit ?? 1_048_576,
+    bodyLimit,
     // One line per request (below) instead of Fastify's two: a status endpoint polled by a
     // dashboard answers thousands of requests a second, and logging was most of its cost.
     logController: new LogController({ disableRequestLogging: true }),
@@ -118,6 +121,12 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
         .status(err.statusCode)
         .send({ error: err.error, message: err.message, details: err.details } satisfies ErrorBody);
     }
+    if (err instanceof AppError && err.httpStatus && err.httpStatus < 500)
+      return reply.status(err.httpStatus).send({
+        error: err.httpStatus === 409 ? 'conflict' : err.httpStatus === 404 ? 'not_found' : 'bad_request',
+        message: err.message,
+        details: { code: err.code },
+      } satisfies ErrorBody);
     const upstream = err as {
       name?: string;
       kind?: string;
@@ -148,7 +157,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
       // Fastify's own client errors: bad JSON, body too large, wrong content type.
       return reply.status(status).send({
         error: status === 413 ? 'payload_too_large' : 'bad_request',
-        message: err.message,
+        message: status === 413 ? tooLarge : err.message,
         details: { code: (err as FastifyError).code ?? null },
       });
     }
@@ -177,6 +186,12 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
   });
 
   const authenticateKey = createAuthenticator(opts.db, { ttlMs: opts.apiKeyCacheMs });
+  // A body declared over the limit is answered 413 before anything else reads it (Node discards
+  // the rest), so the sender gets the reason rather than a connection closed mid-upload.
+  app.addHook('onRequest', async (req) => {
+    if (Number(req.headers['content-length'] ?? 0) > bodyLimit)
+      throw new HttpError(413, 'payload_too_large', tooLarge, { limitBytes: bodyLimit });
+  });
   app.addHook('onRequest', async (req) => {
     const path = req.url.split('?')[0] ?? req.url;
     if (PUBLIC_PATHS.has(path) || req.routeOptions.config?.public) return;

@@ -9,16 +9,19 @@ export class AppError extends Error {
   readonly retriable: boolean;
   /** How long the other side asked us to wait (Retry-After), when it said. */
   readonly retryAfterMs: number | null;
+  /** The HTTP status an API answers when this reaches it (a 4xx for what the caller can fix); 500 otherwise. */
+  readonly httpStatus: number | null;
   constructor(
     code: string,
     message: string,
-    opts: { retriable: boolean; retryAfterMs?: number | null; cause?: unknown },
+    opts: { retriable: boolean; retryAfterMs?: number | null; cause?: unknown; httpStatus?: number },
   ) {
     super(message, { cause: opts.cause });
     this.name = 'AppError';
     this.code = code;
     this.retriable = opts.retriable;
     this.retryAfterMs = opts.retryAfterMs ?? null;
+    this.httpStatus = opts.httpStatus ?? null;
   }
 }
 
