@@ -8,6 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServiceApps, SERVICES, type ServiceApps, type Service, type Tenant } from './service-apps.ts';
 import { ownedDigest } from './tenant-digest.ts';
+import { amcDate } from '@adsync/shared/testing/amc-calendar';
 
 type Isolation =
   /** Takes ids: A naming B's is refused and changes nothing; A naming its own passes the ownership checks. */
@@ -179,12 +180,12 @@ function sample(schema: Schema, name: string, ids: (kind: keyof Tenant) => strin
     }
     default: {
       const known: Record<string, string> = {
-        url: 'http://127.0.0.1:9/hook',
-        endpointUrl: 'http://127.0.0.1:9/shop',
+        url: 'https://hooks.example.com/hook',
+        endpointUrl: 'https://shop.example.com/shop',
         secret: 'a-webhook-secret-long-enough',
         sqlQuery: 'SELECT 1',
-        timeWindowStart: '2025-01-01T00:00:00',
-        timeWindowEnd: '2025-01-02T00:00:00',
+        timeWindowStart: amcDate('2025-01-01T00:00:00'),
+        timeWindowEnd: amcDate('2025-01-02T00:00:00'),
         client_id: 'amzn1.application-oa2-client.isolation',
         client_secret: 'isolation-secret',
         refresh_token: 'Atzr|isolation',

@@ -15,6 +15,7 @@
  * case it runs on the data there is, lists the gap, and its rows are short by the share of the
  * window the gap covers.
  */
+import { amcWindowLimits } from '@adsync/shared/amazon/amc';
 import { createHmac, randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { parquetWriteBuffer } from 'hyparquet-writer';
@@ -627,6 +628,16 @@ export function amcRoutes(state: SandboxState, authorise: (req: Req, res: Server
         (typeof b.timeWindowTimeZone !== 'string' || !validTimeZone(b.timeWindowTimeZone))
       )
         return amcError(res, 400, `timeWindowTimeZone ${String(b.timeWindowTimeZone)} is not a valid time zone`);
+      if (type === 'EXPLICIT') {
+        // An instance holds 13 months of data and none yet to come (how-amc-works.md); the wording is ours.
+        const tz = typeof b.timeWindowTimeZone === 'string' ? b.timeWindowTimeZone : 'UTC';
+        const [limit] = amcWindowLimits(
+          utcMs(zonedToUtc(String(b.timeWindowStart), tz)),
+          utcMs(zonedToUtc(String(b.timeWindowEnd), tz)),
+          state.now(),
+        );
+        if (limit) return amcError(res, 400, limit);
+      }
       if (b.outputFormat !== undefined && b.outputFormat !== 'CSV' && b.outputFormat !== 'PARQUET')
         return amcError(res, 400, 'outputFormat must be CSV or PARQUET');
       if (

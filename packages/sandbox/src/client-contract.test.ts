@@ -39,6 +39,7 @@ import {
   getSubscription,
   listSubscriptions,
 } from '@adsync/shared/amazon/marketing-stream';
+import { amcDate } from '@adsync/shared/testing/amc-calendar';
 
 const table = readFileSync(fileURLToPath(new URL('../../../docs/amazon-contract.md', import.meta.url)), 'utf8');
 const section = table.slice(table.indexOf('## Calls adsync makes'), table.indexOf('## Differences'));
@@ -140,8 +141,8 @@ test('every call the client makes is in the table, and every row of the table is
     const exec = await createExecution(client, instance, {
       workflowId: 'contract_wf',
       timeWindowType: 'EXPLICIT',
-      timeWindowStart: '2026-01-01T00:00:00',
-      timeWindowEnd: '2026-01-02T00:00:00',
+      timeWindowStart: amcDate('2025-06-01T00:00:00'),
+      timeWindowEnd: amcDate('2025-06-02T00:00:00'),
       timeWindowTimeZone: 'UTC',
       outputFormat: 'CSV',
       parameterValues: {},
@@ -153,8 +154,8 @@ test('every call the client makes is in the table, and every row of the table is
     const doomed = await createExecution(client, instance, {
       workflowId: 'contract_wf',
       timeWindowType: 'EXPLICIT',
-      timeWindowStart: '2026-02-01T00:00:00',
-      timeWindowEnd: '2026-02-02T00:00:00',
+      timeWindowStart: amcDate('2025-07-01T00:00:00'),
+      timeWindowEnd: amcDate('2025-07-02T00:00:00'),
       timeWindowTimeZone: 'UTC',
       outputFormat: 'CSV',
       parameterValues: {},

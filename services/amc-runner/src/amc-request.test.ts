@@ -60,9 +60,36 @@ test('a window ending inside the 48-hour lag is warned about; an inverted one is
         { workflowId: 'w', timeWindowStart: '2026-11-20T00:00:00', timeWindowEnd: '2026-11-19T00:00:00' },
         now,
       ),
+      now,
     ),
     ['timeWindowStart must be before timeWindowEnd'],
   );
+});
+
+// how-amc-works.md: an instance "will always have the most recent 13 months of event-level information".
+test("a window is refused when it reaches past AMC's 13 months or into the future, the limit named", () => {
+  const now = new Date('2026-11-26T12:00:00Z');
+  const problems = (start: string, end: string, timeWindowTimeZone = 'UTC') =>
+    windowProblems(
+      buildExecutionBody({ workflowId: 'w', timeWindowStart: start, timeWindowEnd: end, timeWindowTimeZone }, now),
+      now,
+    );
+  assert.deepEqual(problems('2026-11-01T00:00:00', '2026-11-24T00:00:00'), []);
+  assert.deepEqual(problems('2025-10-27T00:00:00', '2025-11-01T00:00:00'), [], 'just inside 13 months');
+  assert.match(
+    problems('2015-01-01T00:00:00', '2026-11-24T00:00:00').join(),
+    /before AMC's 13 months of data \(earliest 2025-10-26\)/,
+  );
+  assert.match(
+    problems('2030-01-01T00:00:00', '2030-02-01T00:00:00').join(),
+    /ends in the future \(2030-02-01T00:00:00.000Z\)/,
+  );
+  // 10:00 in Los Angeles on the 26th is 18:00 UTC: still ahead of 12:00 UTC.
+  assert.match(
+    problems('2026-11-25T00:00:00', '2026-11-26T10:00:00', 'America/Los_Angeles').join(),
+    /ends in the future/,
+  );
+  assert.deepEqual(problems('2026-11-25T00:00:00', '2026-11-26T03:00:00', 'America/Los_Angeles'), []);
 });
 
 test('AMC statuses map to ours', () => {

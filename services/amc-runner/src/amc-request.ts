@@ -21,7 +21,7 @@ export interface ExecutionInput {
   parameterValues?: Record<string, unknown>;
 }
 
-import type { AmcExecutionBody, AmcStatus } from '@adsync/shared/amazon/amc';
+import { amcWindowLimits, type AmcExecutionBody, type AmcStatus } from '@adsync/shared/amazon/amc';
 
 export type { AmcExecutionBody, AmcStatus };
 
@@ -53,14 +53,39 @@ export function buildExecutionBody(input: ExecutionInput, now: Date, defaultDays
   return body;
 }
 
-/** Problems with an explicit window that AMC would reject, found before calling it. */
-export function windowProblems(body: AmcExecutionBody): string[] {
+/** A local time of a zone as a UTC instant (the zone's offset at that moment). */
+function zonedMs(local: string, zone: string): number {
+  const asUtc = Date.parse(`${local}Z`);
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: zone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }).formatToParts(new Date(asUtc));
+  const v = (t: string) => Number(parts.find((p) => p.type === t)!.value);
+  const shown = Date.UTC(v('year'), v('month') - 1, v('day'), v('hour'), v('minute'), v('second'));
+  return asUtc - (shown - asUtc);
+}
+
+/**
+ * Problems with an explicit window that AMC would reject or could only answer with nothing,
+ * found before calling it: order, AMC's 13 months of retention, and the future.
+ */
+export function windowProblems(body: AmcExecutionBody, now: Date): string[] {
   if (body.timeWindowType !== 'EXPLICIT') return [];
-  const problems: string[] = [];
-  if (!body.timeWindowStart || !body.timeWindowEnd)
-    problems.push('EXPLICIT windows need timeWindowStart and timeWindowEnd');
-  else if (body.timeWindowStart >= body.timeWindowEnd) problems.push('timeWindowStart must be before timeWindowEnd');
-  return problems;
+  if (!body.timeWindowStart || !body.timeWindowEnd) return ['EXPLICIT windows need timeWindowStart and timeWindowEnd'];
+  if (body.timeWindowStart >= body.timeWindowEnd) return ['timeWindowStart must be before timeWindowEnd'];
+  const zone = body.timeWindowTimeZone ?? 'UTC';
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+  } catch {
+    return [`timeWindowTimeZone ${zone} is not a time zone`];
+  }
+  return amcWindowLimits(zonedMs(body.timeWindowStart, zone), zonedMs(body.timeWindowEnd, zone), now);
 }
 
 /** A warning when the window ends inside AMC's ~48-hour data lag (results will be incomplete). */

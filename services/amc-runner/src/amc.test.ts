@@ -21,6 +21,8 @@ import {
 import { registerAmcRoutes } from './routes.ts';
 import { amcTick, type AmcDeps } from './executions.ts';
 import { closeThenDrop } from '@adsync/shared/testing/teardown';
+import { amcDate } from '@adsync/shared/testing/amc-calendar';
+import { createExecution } from '@adsync/shared/amazon/amc';
 
 const ADMIN = 'adsk_amc_test_admin_key_0123456789';
 let sandbox: Sandbox;
@@ -144,8 +146,8 @@ test('the default window and exactly these fields reach AMC, with the required h
 test('status answers at once with one AMC call; a completed CSV execution has its results and metadata', async () => {
   const res = await call('POST', '/v1/amc/executions', {
     workflowId: 'reach_by_campaign',
-    timeWindowStart: '2026-09-01T00:00:00',
-    timeWindowEnd: '2026-09-08T00:00:00',
+    timeWindowStart: amcDate('2025-09-01T00:00:00'),
+    timeWindowEnd: amcDate('2025-09-08T00:00:00'),
     outputFormat: 'CSV',
   });
   const id = res.json().id;
@@ -175,8 +177,8 @@ test('status answers at once with one AMC call; a completed CSV execution has it
 test('a completed Parquet execution has its results and metadata', async () => {
   const res = await call('POST', '/v1/amc/executions', {
     workflowId: 'reach_by_campaign',
-    timeWindowStart: '2026-08-01T00:00:00',
-    timeWindowEnd: '2026-08-08T00:00:00',
+    timeWindowStart: amcDate('2025-08-01T00:00:00'),
+    timeWindowEnd: amcDate('2025-08-08T00:00:00'),
     outputFormat: 'PARQUET',
   });
   const done = await tickUntil(res.json().id, 'completed');
@@ -199,8 +201,8 @@ test('at most 10 in flight per instance: the rest queue and run later; overlaps 
     for (let k = 0; k < 12; k++) {
       const r = await call('POST', '/v1/amc/executions', {
         workflowId: 'reach_by_campaign',
-        timeWindowStart: `2026-0${1 + Math.floor(k / 6)}-${String(1 + (k % 6) * 4).padStart(2, '0')}T00:00:00`,
-        timeWindowEnd: `2026-0${1 + Math.floor(k / 6)}-${String(3 + (k % 6) * 4).padStart(2, '0')}T00:00:00`,
+        timeWindowStart: amcDate(`2025-0${1 + Math.floor(k / 6)}-${String(1 + (k % 6) * 4).padStart(2, '0')}T00:00:00`),
+        timeWindowEnd: amcDate(`2025-0${1 + Math.floor(k / 6)}-${String(3 + (k % 6) * 4).padStart(2, '0')}T00:00:00`),
       });
       assert.equal(r.statusCode, 202, r.body);
       ids.push(r.json().id);
@@ -210,8 +212,8 @@ test('at most 10 in flight per instance: the rest queue and run later; overlaps 
     assert.equal(statuses.filter((s) => s === 'queued').length, 2);
     const overlap = await call('POST', '/v1/amc/executions', {
       workflowId: 'reach_by_campaign',
-      timeWindowStart: '2026-01-01T00:00:00',
-      timeWindowEnd: '2026-01-02T00:00:00',
+      timeWindowStart: amcDate('2025-01-01T00:00:00'),
+      timeWindowEnd: amcDate('2025-01-02T00:00:00'),
     });
     assert.equal(overlap.statusCode, 202, 'queued behind the limit first');
     for (const id of ids) await tickUntil(id, 'completed');
@@ -232,14 +234,14 @@ test('at most 10 in flight per instance: the rest queue and run later; overlaps 
   try {
     const first = await call('POST', '/v1/amc/executions', {
       workflowId: 'reach_by_campaign',
-      timeWindowStart: '2025-05-01T00:00:00',
-      timeWindowEnd: '2025-05-10T00:00:00',
+      timeWindowStart: amcDate('2025-05-01T00:00:00'),
+      timeWindowEnd: amcDate('2025-05-10T00:00:00'),
     });
     assert.equal(first.statusCode, 202);
     const second = await call('POST', '/v1/amc/executions', {
       workflowId: 'reach_by_campaign',
-      timeWindowStart: '2025-05-05T00:00:00',
-      timeWindowEnd: '2025-05-15T00:00:00',
+      timeWindowStart: amcDate('2025-05-05T00:00:00'),
+      timeWindowEnd: amcDate('2025-05-15T00:00:00'),
     });
     assert.equal(
       second.statusCode,
@@ -256,8 +258,8 @@ test('at most 10 in flight per instance: the rest queue and run later; overlaps 
   try {
     const r = await call('POST', '/v1/amc/executions', {
       workflowId: 'reach_by_campaign',
-      timeWindowStart: '2025-03-01T00:00:00',
-      timeWindowEnd: '2025-03-02T00:00:00',
+      timeWindowStart: amcDate('2025-03-01T00:00:00'),
+      timeWindowEnd: amcDate('2025-03-02T00:00:00'),
     });
     const failed = await tickUntil(r.json().id, 'failed');
     assert.match(failed.failureReason, /Query execution failed/);
@@ -272,8 +274,8 @@ test('an execution AMC keeps RUNNING past AMC_EXECUTION_TIMEOUT_MS ends failed w
   try {
     const r = await call('POST', '/v1/amc/executions', {
       workflowId: 'reach_by_campaign',
-      timeWindowStart: '2025-07-01T00:00:00',
-      timeWindowEnd: '2025-07-02T00:00:00',
+      timeWindowStart: amcDate('2025-07-01T00:00:00'),
+      timeWindowEnd: amcDate('2025-07-02T00:00:00'),
     });
     assert.equal(r.statusCode, 202, r.body);
     const id = r.json().id as string;
@@ -318,4 +320,58 @@ test("a window ending inside the 48-hour lag is accepted with a warning, and AMC
   const done = await tickUntil(r.json().id, 'completed');
   assert.equal(done.dataGaps.length, 1);
   assert.equal(done.dataGaps[0].reason, 'DATA_NOT_YET_AVAILABLE');
+});
+
+// how-amc-works.md: an instance holds "the most recent 13 months of event-level information".
+test('a window reaching past 13 months or into the future is refused with the limit named, by adsync and by AMC', async () => {
+  const before = sandbox.state.amcRequests.length;
+  const today = new Date().toISOString().slice(0, 10);
+  for (const [start, end, why] of [
+    ['2015-01-01T00:00:00', `${today}T00:00:00`, /before AMC's 13 months of data \(earliest \d{4}-\d{2}-\d{2}\)/],
+    ['2030-01-01T00:00:00', '2030-02-01T00:00:00', /ends in the future/],
+  ] as const) {
+    const r = await call('POST', '/v1/amc/executions', {
+      workflowId: 'reach_by_campaign',
+      timeWindowStart: start,
+      timeWindowEnd: end,
+    });
+    assert.equal(r.statusCode, 400, r.body);
+    assert.match(r.json().message, why);
+  }
+  assert.equal(sandbox.state.amcRequests.length, before, 'AMC was asked nothing');
+  // AMC itself (the sandbox) refuses the same windows.
+  const client = await clients.forAccount(accountId);
+  const instance = { instance_id: 'amcinst1', advertiser_id: 'ENTITY123', marketplace_id: 'ATVPDKIKX0DER' };
+  await assert.rejects(
+    createExecution(client, instance, {
+      workflowId: 'reach_by_campaign',
+      timeWindowType: 'EXPLICIT',
+      timeWindowStart: '2030-01-01T00:00:00',
+      timeWindowEnd: '2030-02-01T00:00:00',
+      timeWindowTimeZone: 'UTC',
+      outputFormat: 'CSV',
+      parameterValues: {},
+    }),
+    /ends in the future/,
+  );
+});
+
+test('an account never connected to Amazon is a 409 that says to connect it, not a 500', async () => {
+  const [{ id: lonely }] = await pg.db('accounts').insert({ company_name: 'not connected' }).returning('id');
+  const registered = await call('POST', '/v1/amc/instances', {
+    accountId: lonely,
+    instanceId: 'amcnocreds',
+    advertiserId: 'ENTITYNONE',
+    marketplaceId: 'ATVPDKIKX0DER',
+  });
+  assert.equal(registered.statusCode, 201, registered.body);
+  for (const [url, body] of [
+    ['/v1/amc/workflows', { instanceId: 'amcnocreds', workflowId: 'w_nocreds', sqlQuery: 'SELECT 1' }],
+    ['/v1/amc/instances/amcnocreds/drift', undefined],
+  ] as const) {
+    const r = await call('POST', url, body);
+    assert.equal(r.statusCode, 409, `${url}: ${r.body}`);
+    assert.match(r.json().message, /has no Amazon credentials; connect it first/);
+    assert.equal(r.json().details.code, 'ADSYNC_NO_CREDENTIALS');
+  }
 });

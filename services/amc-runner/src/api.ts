@@ -164,12 +164,14 @@ export function registerAmcApi(app: FastifyInstance, deps: AmcDeps): void {
           instances: found.map((f) => f.instance_id),
         });
       const { instanceId: _ignored, ...input } = req.body;
+      const now = new Date();
       const problems = windowProblems(
         buildExecutionBody(
           { ...input, outputFormat: input.outputFormat ?? found[0].output_format },
-          new Date(),
+          now,
           deps.defaultWindowDays,
         ),
+        now,
       );
       if (problems.length) throw badRequest(problems.join('; '), { problems });
       const started = await startExecution(deps, found[0], input);

@@ -19,6 +19,37 @@ export interface AmcExecutionBody {
 
 export type AmcStatus = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
 
+/**
+ * AMC keeps 13 months of event-level data: an instance "will always have the most recent 13
+ * months" (en-us/guides/amazon-marketing-cloud/how-amc-works.md, admin/instance-management.md).
+ */
+export const AMC_RETENTION_MONTHS = 13;
+
+/** The earliest instant AMC still holds data for (13 calendar months before now, UTC). Pure. */
+export function amcEarliestData(now: Date): Date {
+  const d = new Date(now.getTime());
+  d.setUTCMonth(d.getUTCMonth() - AMC_RETENTION_MONTHS);
+  return d;
+}
+
+/**
+ * What is wrong with an explicit window (UTC instants) beyond its order: starting before AMC's
+ * retention or ending after now, each with the limit named. Pure.
+ */
+export function amcWindowLimits(startMs: number, endMs: number, now: Date): string[] {
+  const problems: string[] = [];
+  const earliest = amcEarliestData(now);
+  if (endMs > now.getTime())
+    problems.push(
+      `the time window ends in the future (${new Date(endMs).toISOString()}); it must end by now (${now.toISOString()})`,
+    );
+  if (startMs < earliest.getTime())
+    problems.push(
+      `the time window starts ${new Date(startMs).toISOString().slice(0, 10)}, before AMC's ${AMC_RETENTION_MONTHS} months of data (earliest ${earliest.toISOString().slice(0, 10)})`,
+    );
+  return problems;
+}
+
 export interface AmcInstance {
   instance_id: string;
   advertiser_id: string;
