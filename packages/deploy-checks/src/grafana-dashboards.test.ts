@@ -49,6 +49,7 @@ import { subscribe } from '@adsync/stream-consumer/subscriptions';
 import { STREAM_DATASETS } from '@adsync/stream-consumer/records';
 import { expandMacros } from './grafana-macros.ts';
 import { closeThenDrop } from '@adsync/shared/testing/teardown';
+import { destinationPolicies } from '@adsync/supplier-sync/deliveries';
 
 const dir = fileURLToPath(new URL('../../../deploy/grafana/dashboards/', import.meta.url));
 const dashboards = readdirSync(dir)
@@ -193,6 +194,7 @@ before(async () => {
     leaseMs: 30_000,
     tickMs: 3_600_000,
     retryBackoff: { baseMs: 10, maxMs: 20 },
+    destinations: destinationPolicies([new URL(sandbox.url).origin]),
   });
   await createJob(pg.db, { accountId, supplierId, jobType: 'supplier_api' });
   await worker.drain();

@@ -37,6 +37,7 @@ import type { EventBus } from '@adsync/shared/kafka/event-bus';
 import { createJob } from '@adsync/supplier-sync/job-queue';
 import { registerStreamApi } from '@adsync/stream-consumer/stream-api';
 import { closeThenDrop } from '@adsync/shared/testing/teardown';
+import { destinationPolicies } from '@adsync/supplier-sync/deliveries';
 
 export const SERVICES = [
   'entity-sync',
@@ -130,7 +131,13 @@ export async function startServiceApps(): Promise<ServiceApps> {
   const poller = startLoop({ name: 'poll', intervalMs: 3_600_000, immediate: false, log, tick: async () => 0 });
   registerReportsApi(apps['report-poller'], { db, poller });
   registerAmcRoutes(apps['amc-runner'], { db, ch: ch.ch, clients, log, defaultWindowDays: 7 });
-  registerSupplierApi(apps['supplier-sync'], { db, box, relay: async () => undefined, maxAttempts: 3 });
+  registerSupplierApi(apps['supplier-sync'], {
+    db,
+    box,
+    relay: async () => undefined,
+    maxAttempts: 3,
+    destinations: destinationPolicies([new URL(sandbox.url).origin]),
+  });
   registerStreamApi(apps['stream-consumer'], {
     db,
     clients,

@@ -1,4 +1,6 @@
 /** supplier-sync HTTP API: suppliers, jobs, a cycle trigger, webhooks, marketplace listings, metrics. */
+import { OutboundRefusedError, checkOutboundUrl, type OutboundPolicy } from '@adsync/shared/http/outbound';
+import type { Destinations } from './deliveries.ts';
 import type { FastifyInstance } from 'fastify';
 import type { Knex } from '@adsync/shared/db/postgres';
 import type { SecretBox } from '@adsync/shared/crypto/secret-box';
@@ -69,9 +71,20 @@ export async function createCycle(
   return jobs;
 }
 
+/** A destination the delivery guard would refuse is refused now, with the reason, rather than at every delivery. */
+function refuseDestination(url: string, policy: OutboundPolicy, field: string): void {
+  try {
+    checkOutboundUrl(url, policy);
+  } catch (err) {
+    if (err instanceof OutboundRefusedError)
+      throw badRequest(err.message, { fields: [{ path: `body.${field}`, problem: err.message }] });
+    throw err;
+  }
+}
+
 export function registerSupplierApi(
   app: FastifyInstance,
-  deps: { db: Knex; box: SecretBox; relay: () => Promise<void>; maxAttempts: number },
+  deps: { db: Knex; box: SecretBox; relay: () => Promise<void>; maxAttempts: number; destinations: Destinations },
 ): void {
   const { db } = deps;
   // job.created right away, so a worker wakes now rather than at its next tick.
@@ -243,6 +256,7 @@ export function registerSupplierApi(
     },
     async (req, reply) => {
       await requireKnownAccount(req, db, req.body.accountId);
+      refuseDestination(req.body.url, deps.destinations.webhook, 'url');
       const [row] = await db('webhooks')
         .insert({ account_id: req.body.accountId, url: req.body.url, secret_sealed: deps.box.seal(req.body.secret) })
         .returning(['id', 'url']);
@@ -290,6 +304,7 @@ export function registerSupplierApi(
     },
     async (req, reply) => {
       await requireKnownAccount(req, db, req.body.accountId);
+      refuseDestination(req.body.endpointUrl, deps.destinations.marketplace, 'endpointUrl');
       // A listing may only name this account's suppliers: another account's products must never be sent here.
       const named = [...new Set(req.body.listings.map((l) => l.supplierId))];
       const own = new Set<string>(

@@ -1,6 +1,8 @@
 // CronJob entry (hourly): queue a cycle for every active supplier, run the queue to empty, deliver, maintain, exit.
 // Exits 1 when a job of this cycle failed for good.
 //   node services/supplier-sync/src/cli.ts [--account ID] [--maintenance-only]
+import { outboundTrustedOrigins } from '@adsync/shared/config/base-config';
+import { destinationPolicies } from './deliveries.ts';
 import { parseArgs } from 'node:util';
 import { runTask } from '@adsync/shared/runtime/service';
 import { supplierConfigShape, realBaseUrl } from './config.ts';
@@ -37,6 +39,7 @@ await runTask({
         policy: DEFAULT_HTTP_POLICY,
         leaseMs: cfg.SUPPLIER_LEASE_MS,
         retryBackoff: { baseMs: 1_000, maxMs: 30_000 },
+        destinations: destinationPolicies(outboundTrustedOrigins(cfg)),
       };
       const id = newWorkerId();
       const never = new AbortController().signal;

@@ -7,7 +7,7 @@
  * given up after MAX_DELIVERY_ATTEMPTS, with the last error kept.
  */
 import { createHmac } from 'node:crypto';
-import { request } from 'undici';
+import { OutboundRefusedError, outboundRequest, type OutboundPolicy } from '@adsync/shared/http/outbound';
 import type { Knex } from '@adsync/shared/db/postgres';
 import { pgArray } from '@adsync/shared/db/array-literal';
 import type { Logger } from '@adsync/shared/logger';
@@ -46,7 +46,22 @@ export async function queueJobWebhooks(db: Knex, jobId: string): Promise<number>
   return hooks.length;
 }
 
-/** One post's outcome; `final` when no retry can help (the destination was removed). */
+/**
+ * Where webhooks and marketplace updates may go: any public https host the account registered
+ * (they are the account's own receivers), never a loopback, private or metadata address, and
+ * never a redirect; the origins the deployment trusts (the local sandbox) as they are.
+ */
+export interface Destinations {
+  webhook: OutboundPolicy;
+  marketplace: OutboundPolicy;
+}
+
+export const destinationPolicies = (trustedOrigins: string[]): Destinations => ({
+  webhook: { purpose: 'webhook URL', hosts: null, trustedOrigins },
+  marketplace: { purpose: 'marketplace endpoint', hosts: null, trustedOrigins },
+});
+
+/** One post's outcome; `final` when no retry can help (the destination was removed or is refused). */
 type PostResult = { ok: boolean; detail: string; final?: boolean };
 
 const DESTINATION_GONE: PostResult = {
@@ -55,19 +70,24 @@ const DESTINATION_GONE: PostResult = {
   final: true,
 };
 
-async function post(url: string, body: string, headers: Record<string, string>): Promise<PostResult> {
+async function post(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  policy: OutboundPolicy,
+): Promise<PostResult> {
   try {
-    const res = await request(url, {
+    const res = await outboundRequest(url, policy, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers },
       body,
-      headersTimeout: POST_TIMEOUT_MS,
-      bodyTimeout: POST_TIMEOUT_MS,
+      timeoutMs: POST_TIMEOUT_MS,
     });
     await res.body.dump();
     return { ok: res.statusCode >= 200 && res.statusCode < 300, detail: `HTTP ${res.statusCode}` };
   } catch (err) {
-    return { ok: false, detail: (err as Error).message };
+    // A destination the guard refuses stays refused: given up at once, the reason kept.
+    return { ok: false, detail: (err as Error).message, final: err instanceof OutboundRefusedError };
   }
 }
 
@@ -223,6 +243,7 @@ export async function deliverWebhooks(
   db: Knex,
   box: SecretBox,
   log: Logger,
+  destinations: Destinations,
 ): Promise<{ delivered: number; failed: number }> {
   const r = await sendDue<DeliveryRow>(
     db,
@@ -241,11 +262,16 @@ export async function deliverWebhooks(
         if (!hook) return DESTINATION_GONE;
         const body = JSON.stringify(d.payload);
         const t = Math.floor(Date.now() / 1000);
-        return post(hook.url, body, {
-          'x-adsync-event': 'job.finished',
-          'x-adsync-delivery': String(d.id),
-          'x-adsync-signature': signWebhook(box.open(hook.secret_sealed), body, t),
-        });
+        return post(
+          hook.url,
+          body,
+          {
+            'x-adsync-event': 'job.finished',
+            'x-adsync-delivery': String(d.id),
+            'x-adsync-signature': signWebhook(box.open(hook.secret_sealed), body, t),
+          },
+          destinations.webhook,
+        );
       };
     },
     (d, outcome, detail) =>
@@ -266,7 +292,11 @@ type OutboundRow = {
   attempts: number;
 };
 
-export async function deliverMarketplaceUpdates(db: Knex, log: Logger): Promise<{ sent: number; failed: number }> {
+export async function deliverMarketplaceUpdates(
+  db: Knex,
+  log: Logger,
+  destinations: Destinations,
+): Promise<{ sent: number; failed: number }> {
   return sendDue<OutboundRow>(
     db,
     MARKETPLACE_QUEUE,
@@ -286,6 +316,7 @@ export async function deliverMarketplaceUpdates(db: Knex, log: Logger): Promise<
           `${endpoint.replace(/\/$/, '')}/listings/${encodeURIComponent(o.listing_id)}/${o.kind}`,
           JSON.stringify(o.payload),
           {},
+          destinations.marketplace,
         );
       };
     },

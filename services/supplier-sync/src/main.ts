@@ -1,11 +1,12 @@
 // supplier-sync: the jobs API, the workers that job.created wakes, deliveries and maintenance.
+import { outboundTrustedOrigins } from '@adsync/shared/config/base-config';
 import { runService } from '@adsync/shared/runtime/service';
 import { supplierConfigShape, realBaseUrl } from './config.ts';
 import { newWorkerId, workerTick } from './worker.ts';
 import { registerSupplierApi } from './api.ts';
 import { DEFAULT_HTTP_POLICY } from './connectors/http.ts';
 import { JOB_QUEUE } from './job-queue.ts';
-import { MARKETPLACE_QUEUE, WEBHOOK_QUEUE } from './deliveries.ts';
+import { MARKETPLACE_QUEUE, WEBHOOK_QUEUE, destinationPolicies } from './deliveries.ts';
 
 await runService({
   name: 'supplier-sync',
@@ -26,6 +27,7 @@ await runService({
       policy: DEFAULT_HTTP_POLICY,
       leaseMs: cfg.SUPPLIER_LEASE_MS,
       retryBackoff: { baseMs: 5_000, maxMs: 600_000 },
+      destinations: destinationPolicies(outboundTrustedOrigins(cfg)),
     };
     const workers = Array.from({ length: cfg.SUPPLIER_WORKERS }, () => {
       const id = newWorkerId();
@@ -42,6 +44,12 @@ await runService({
       fromBeginning: false,
       handle: async () => workers.forEach((w) => w.wake()),
     });
-    registerSupplierApi(app, { db: rt.db, box: rt.box, relay: rt.relay, maxAttempts: cfg.SUPPLIER_JOB_MAX_ATTEMPTS });
+    registerSupplierApi(app, {
+      db: rt.db,
+      box: rt.box,
+      relay: rt.relay,
+      maxAttempts: cfg.SUPPLIER_JOB_MAX_ATTEMPTS,
+      destinations: work.destinations,
+    });
   },
 });

@@ -38,6 +38,7 @@ import { runJob } from './run-job.ts';
 import { queueJobWebhooks } from './deliveries.ts';
 import { maintenance } from './maintenance.ts';
 import { closeThenDrop } from '@adsync/shared/testing/teardown';
+import { destinationPolicies, type Destinations } from './deliveries.ts';
 
 const ADMIN = 'adsk_supplier_test_admin_key_012345';
 const SECRET = 'webhook-secret-0123456789';
@@ -48,6 +49,7 @@ let app: FastifyInstance;
 let worker: Worker;
 let receiver: Server;
 let receiverUrl: string;
+let destinations: Destinations;
 const received: { headers: Record<string, string | string[] | undefined>; body: string }[] = [];
 const box = createSecretBox(randomBytes(32));
 const log = testLogger('supplier');
@@ -75,7 +77,9 @@ before(async () => {
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
   receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
   app = await createHttpServer({ name: 'supplier-sync', log, db: pg.db, readiness: {} });
-  registerSupplierApi(app, { db: pg.db, box, relay: async () => undefined, maxAttempts: 4 });
+  // The local receiver and the sandbox's marketplace are the origins this deployment trusts.
+  destinations = destinationPolicies([new URL(receiverUrl).origin, new URL(sandbox.url).origin]);
+  registerSupplierApi(app, { db: pg.db, box, relay: async () => undefined, maxAttempts: 4, destinations });
   await app.ready();
   worker = await startWorker({
     db: pg.db,
@@ -88,6 +92,7 @@ before(async () => {
     leaseMs: 2_000,
     tickMs: 3_600_000,
     retryBackoff: { baseMs: 10, maxMs: 50 },
+    destinations,
     workerId: 'test-worker',
   });
 });
@@ -346,6 +351,7 @@ test('two workers and two webhook senders on one database: every job runs once a
     leaseMs: 2_000,
     tickMs: 3_600_000,
     retryBackoff: { baseMs: 10, maxMs: 50 },
+    destinations,
     workerId: 'second-worker',
   });
   try {
@@ -431,6 +437,7 @@ test('job.created on Kafka wakes a worker: a job runs with no timer and no manua
     leaseMs: 5_000,
     tickMs: 3_600_000,
     retryBackoff: { baseMs: 10, maxMs: 50 },
+    destinations,
     groupId: `${prefix}workers`,
     workerId: 'kafka-worker',
   });
@@ -454,5 +461,72 @@ test('job.created on Kafka wakes a worker: a job runs with no timer and no manua
   } finally {
     await kafkaWorker.stop();
     await bus.close();
+  }
+});
+
+test('webhook and marketplace destinations reach only public https hosts: each SSRF variant is refused at registration, and a stored one is given up at delivery with the reason', async () => {
+  const { createServer: listen } = await import('node:http');
+  let hits = 0;
+  const trap = listen((_req, res) => {
+    hits++;
+    res.end();
+  });
+  trap.on('connection', () => hits++);
+  await new Promise<void>((r) => trap.listen(0, '127.0.0.1', r));
+  const port = (trap.address() as AddressInfo).port;
+  try {
+    const hostile = [
+      `http://127.0.0.1:${port}/hook`,
+      `https://127.0.0.1:${port}/hook`,
+      `https://localhost:${port}/hook`,
+      `https://0x7f000001:${port}/hook`,
+      `https://127.1:${port}/hook`,
+      `https://[::1]:${port}/hook`,
+      `https://[::ffff:127.0.0.1]:${port}/hook`,
+      'https://169.254.169.254/latest/meta-data/',
+      'https://10.0.0.8/hook',
+      `https://hooks.example.com\\@127.0.0.1:${port}/`,
+      `https://user:pass@hooks.example.com/hook`,
+      'http://hooks.example.com/hook',
+    ];
+    for (const url of hostile) {
+      const hook = await call('POST', '/v1/webhooks', { accountId, url, secret: SECRET });
+      assert.equal(hook.statusCode, 400, `${url}: ${hook.body}`);
+      assert.match(hook.json().message, /^webhook URL .* refused: /, url);
+      const shop = await call('POST', '/v1/marketplace/integrations', {
+        accountId,
+        marketplace: 'ssrf',
+        endpointUrl: url,
+        listings: [],
+      });
+      assert.equal(shop.statusCode, 400, `${url}: ${shop.body}`);
+      assert.match(shop.json().message, /^marketplace endpoint .* refused: /, url);
+    }
+    assert.equal(
+      (await call('POST', '/v1/webhooks', { accountId, url: 'https://hooks.example.com/adsync', secret: SECRET }))
+        .statusCode,
+      201,
+      'a public https host is the account’s own receiver',
+    );
+    await pg.db('webhooks').where({ url: 'https://hooks.example.com/adsync' }).update({ active: false });
+    // A destination stored before the guard (or edited in the database) is refused when delivered, never retried.
+    const [legacy] = await pg
+      .db('webhooks')
+      .insert({ account_id: accountId, url: `http://127.0.0.1:${port}/legacy`, secret_sealed: box.seal(SECRET) })
+      .returning('id');
+    const [{ id: jobId }] = await pg.db('import_jobs').select('id').limit(1);
+    await pg.db('webhook_deliveries').insert({ webhook_id: legacy.id, job_id: jobId, payload: JSON.stringify({}) });
+    await worker.drain();
+    const d = await pg.db('webhook_deliveries').where({ webhook_id: legacy.id }).first();
+    assert.equal(d.status, 'failed');
+    assert.equal(d.attempts, 1, 'given up at once');
+    assert.match(d.last_error, /^webhook URL http:\/\/127\.0\.0\.1:\d+\/legacy refused: http \(only https\)$/);
+    assert.equal(hits, 0, 'nothing reached the listener');
+  } finally {
+    await pg
+      .db('webhooks')
+      .where({ url: `http://127.0.0.1:${port}/legacy` })
+      .delete();
+    await new Promise((r) => trap.close(r));
   }
 });

@@ -13,10 +13,12 @@ import { startLoop, type Loop } from '@adsync/shared/runtime/loop';
 import { claimNext, completeJob, failJob } from './job-queue.ts';
 import { holdLease } from '@adsync/shared/runtime/work-queue';
 import { runJob, type RunDeps } from './run-job.ts';
-import { deliverMarketplaceUpdates, deliverWebhooks, queueJobWebhooks } from './deliveries.ts';
+import { deliverMarketplaceUpdates, deliverWebhooks, queueJobWebhooks, type Destinations } from './deliveries.ts';
 
 export interface WorkerOptions extends Omit<RunDeps, 'heartbeat'> {
   bus: EventBus | null;
+  /** Where webhooks and marketplace updates may be posted (deliveries.ts). */
+  destinations: Destinations;
   leaseMs: number;
   tickMs: number;
   retryBackoff: BackoffPolicy;
@@ -85,8 +87,8 @@ export async function workerTick(
   let n = 0;
   while (!signal.aborted && (await runOne(o as WorkerOptions, id, signal))) n++;
   if (o.bus) await relayOutbox(o.db, o.bus);
-  await deliverWebhooks(o.db, o.box, log);
-  await deliverMarketplaceUpdates(o.db, log);
+  await deliverWebhooks(o.db, o.box, log, o.destinations);
+  await deliverMarketplaceUpdates(o.db, log, o.destinations);
   return n;
 }
 
