@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { normalise, parseMessage } from './records.ts';
+import { signAsSns } from '@adsync/sandbox/sns-signing';
 
 const record = {
   idempotency_id: 'abc-1',
@@ -21,24 +22,40 @@ const record = {
   cost: 1.23,
 };
 
-test('an SNS Notification, a raw record and a SubscriptionConfirmation are told apart', () => {
-  assert.deepEqual(parseMessage(JSON.stringify({ Type: 'Notification', Message: JSON.stringify(record) })), {
+const sns = (m: Record<string, string>) =>
+  signAsSns(
+    { MessageId: 'm1', TopicArn: 'arn:t', Timestamp: '2026-11-24T20:00:00.000Z', ...m } as never,
+    'https://sns.us-east-1.amazonaws.com',
+    '2',
+  );
+
+test('an SNS Notification, a raw record and a SubscriptionConfirmation are told apart, each with its envelope', () => {
+  const notification = sns({ Type: 'Notification', Message: JSON.stringify(record) });
+  assert.deepEqual(parseMessage(JSON.stringify(notification)), {
     kind: 'record',
     dataset: 'sp-traffic',
     record,
+    envelope: notification,
   });
-  assert.equal(parseMessage(JSON.stringify(record)).kind, 'record', 'raw message delivery');
-  assert.deepEqual(
-    parseMessage(
-      JSON.stringify({
-        Type: 'SubscriptionConfirmation',
-        SubscribeURL: 'https://sns.us-east-1.amazonaws.com/?x',
-        TopicArn: 'arn:t',
-        Token: 't',
-      }),
-    ),
-    { kind: 'confirmation', subscribeUrl: 'https://sns.us-east-1.amazonaws.com/?x', topicArn: 'arn:t', token: 't' },
-  );
+  assert.deepEqual(parseMessage(JSON.stringify(record)), {
+    kind: 'record',
+    dataset: 'sp-traffic',
+    record,
+    envelope: null,
+  });
+  const confirmation = sns({
+    Type: 'SubscriptionConfirmation',
+    SubscribeURL: 'https://sns.us-east-1.amazonaws.com/?x',
+    Token: 't',
+    Message: 'confirm',
+  });
+  assert.deepEqual(parseMessage(JSON.stringify(confirmation)), {
+    kind: 'confirmation',
+    subscribeUrl: 'https://sns.us-east-1.amazonaws.com/?x',
+    topicArn: 'arn:t',
+    token: 't',
+    envelope: confirmation,
+  });
 });
 
 test('what cannot be a record says why', () => {
@@ -46,12 +63,17 @@ test('what cannot be a record says why', () => {
   assert.equal(reason('{'), 'the message body is not JSON');
   assert.equal(reason('[1]'), 'the message body is not a JSON object');
   assert.equal(
-    reason(JSON.stringify({ Type: 'Notification', Message: '{' })),
+    reason(JSON.stringify(sns({ Type: 'Notification', Message: '{' }))),
     'the SNS Notification Message is not JSON',
   );
   assert.equal(
-    reason(JSON.stringify({ Type: 'UnsubscribeConfirmation' })),
+    reason(JSON.stringify(sns({ Type: 'UnsubscribeConfirmation', Message: 'bye', Token: 't', SubscribeURL: 'x' }))),
     'an SNS message of type UnsubscribeConfirmation, which carries no record',
+  );
+  // Nothing SNS sends is acted on unsigned: without the fields a signature needs, it is refused before it is read.
+  assert.equal(
+    reason(JSON.stringify({ Type: 'Notification', Message: JSON.stringify(record) })),
+    'an SNS Notification without its signature fields',
   );
   assert.equal(reason(JSON.stringify({ idempotency_id: 'x' })), 'the record has no dataset_id');
   assert.equal(reason(JSON.stringify({ dataset_id: 'dsp-traffic' })), 'unknown dataset "dsp-traffic"');
