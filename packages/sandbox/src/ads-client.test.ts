@@ -275,3 +275,39 @@ test('Login with Amazon answering 429 and 5xx is retried; a refused grant is not
     await client.close();
   }
 });
+
+test('a download URL in an answer reaches only Amazon S3 (or the base URL the client was given): every other is refused unfetched', async () => {
+  const { createServer } = await import('node:http');
+  let hits = 0;
+  const trap = createServer((_req, res) => {
+    hits++;
+    res.end('{}');
+  });
+  trap.on('connection', () => hits++);
+  await new Promise<void>((r) => trap.listen(0, '127.0.0.1', r));
+  const port = (trap.address() as { port: number }).port;
+  const client = sandboxClient(sandbox);
+  try {
+    for (const url of [
+      `http://127.0.0.1:${port}/report.json.gz`,
+      `http://localhost:${port}/report.json.gz`,
+      `https://127.1:${port}/report.json.gz`,
+      'https://169.254.169.254/latest/meta-data/iam/security-credentials/',
+      'https://offline-report-storage.s3.amazonaws.com.evil.example/r.json.gz',
+      `https://offline-report-storage.s3.amazonaws.com\\@127.0.0.1:${port}/`,
+      'http://offline-report-storage.s3.amazonaws.com/r.json.gz',
+    ]) {
+      const err = await client.download(url).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      assert.ok(err instanceof AmazonApiError, url);
+      assert.equal(err.kind, 'bad_request', url);
+      assert.match(err.message, /^report download: download URL .* refused: /, url);
+    }
+    assert.equal(hits, 0, 'nothing reached the listener');
+  } finally {
+    await client.close();
+    await new Promise<void>((r) => trap.close(() => r()));
+  }
+});

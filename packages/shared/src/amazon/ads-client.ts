@@ -13,6 +13,7 @@ import type { Logger } from '../logger.ts';
 import { sleep as realSleep, type BackoffPolicy, type Sleep } from '../backoff.ts';
 import { retry } from '../runtime/retry.ts';
 import { AppError } from '../runtime/errors.ts';
+import { OutboundRefusedError, outboundDispatcher, outboundRequest, type OutboundPolicy } from '../http/outbound.ts';
 import { endpointsFor, type Region } from './regions.ts';
 import { AmazonApiError, errorFromResponse, isScopeRefusal } from './errors.ts';
 import { LwaTokenProvider, type LwaCredentials } from './lwa-token.ts';
@@ -72,6 +73,11 @@ export class AmazonAdsClient {
   private readonly sleep: Sleep;
   private readonly dispatcher: Dispatcher;
   private readonly timeoutMs: number;
+  /**
+   * Where a download URL from an Amazon answer may point: Amazon's S3 (https, *.amazonaws.com,
+   * public addresses only), or the base URL this client was pointed at (the sandbox, a proxy).
+   */
+  private readonly downloads: OutboundPolicy;
   readonly stats = { requests: 0, retries: 0, throttled: 0, serverErrors: 0, refreshesOn401: 0 };
 
   constructor(opts: AdsClientOptions) {
@@ -89,10 +95,16 @@ export class AmazonAdsClient {
     this.limiter = new KeyedRateLimiter({ ratePerSec: 10, burst: 10, concurrency: 4, ...opts.rateLimit });
     this.sleep = opts.sleep ?? realSleep;
     this.timeoutMs = opts.requestTimeoutMs ?? 60_000;
+    this.downloads = {
+      purpose: 'download URL',
+      hosts: ['.amazonaws.com'],
+      trustedOrigins: opts.baseUrl ? [new URL(opts.baseUrl).origin] : [],
+    };
   }
 
   async close(): Promise<void> {
     await this.dispatcher.close();
+    await outboundDispatcher(this.downloads).close();
   }
 
   /** One logical call: paced, authorised, retried; resolves with a 2xx body or throws AmazonApiError. */
@@ -305,13 +317,13 @@ export class AmazonAdsClient {
       async () => {
         let res: Dispatcher.ResponseData;
         try {
-          res = await request(url, {
-            method: 'GET',
-            dispatcher: this.dispatcher,
-            headersTimeout: this.timeoutMs,
-            bodyTimeout: this.timeoutMs,
-          });
+          res = await outboundRequest(url, this.downloads, { timeoutMs: this.timeoutMs });
         } catch (err) {
+          if (err instanceof OutboundRefusedError)
+            throw new AmazonApiError('bad_request', `${what}: ${err.message}`, {
+              hint: 'the answer named a download URL outside Amazon S3; it is not fetched',
+              cause: err,
+            });
           throw new AmazonApiError('network', `${what} failed: ${(err as Error).message}`, {
             hint: 'network trouble after every retry',
             cause: err,
