@@ -24,7 +24,16 @@ export class SandboxState {
   readonly accessTokens = new Map<string, { clientId: string; expiresAt: number }>();
   readonly revokedRefreshTokens = new Set<string>();
   /** Authorization codes the consent page issued: each works once, for 5 minutes, with its redirect_uri. */
-  readonly authCodes = new Map<string, { clientId: string; redirectUri: string; issuedAt: number; used: boolean }>();
+  readonly authCodes = new Map<
+    string,
+    {
+      clientId: string;
+      redirectUri: string;
+      issuedAt: number;
+      used: boolean;
+      challenge: { value: string; method: string } | null;
+    }
+  >();
   readonly reports = new Map<string, ReportRecord>();
   readonly reportsByKey = new Map<string, ReportRecord>();
   /** Pulls per (profile, report type, day), for restatement. */

@@ -5,7 +5,7 @@
  * credentials may not manage is "401 Not authorized to access scope".
  */
 import { escapeHtml } from '@adsync/shared/http/html';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { send, type Req, type Route, route } from '../http-kit.ts';
 import type { SandboxState } from '../state.ts';
@@ -71,6 +71,7 @@ export const LWA_DOCUMENTED: Documented = {
       refresh_token: { type: 'string' },
       code: { type: 'string' },
       redirect_uri: { type: 'string' },
+      code_verifier: { type: 'string' },
       client_id: { type: 'string' },
       client_secret: { type: 'string' },
     },
@@ -119,6 +120,9 @@ export function lwaRoutes(state: SandboxState): Route[] {
         // access-tokens.md: redirect_uri must be the one the consent request named; OAuth 2.0
         // (RFC 6749 §5.2) answers a mismatch invalid_grant, which is what LWA's error table lists.
         if (form.get('redirect_uri') !== code.redirectUri) return send(res, 400, invalidGrant('redirect_uri'));
+        // RFC 7636 §4.6: a code issued with a challenge is exchanged only with its verifier.
+        if (code.challenge && !pkceMatches(code.challenge, form.get('code_verifier')))
+          return send(res, 400, invalidGrant('code_verifier'));
         code.used = true;
         refresh = `Atzr|consent-${randomBytes(24).toString('base64url')}`;
       } else {
@@ -134,6 +138,13 @@ export function lwaRoutes(state: SandboxState): Route[] {
     }),
     ...consentRoutes(state),
   ];
+}
+
+/** Whether a PKCE verifier answers a challenge (RFC 7636 §4.6). */
+function pkceMatches(challenge: { value: string; method: string }, verifier: string | null): boolean {
+  if (!verifier || !/^[A-Za-z0-9._~-]{43,128}$/.test(verifier)) return false;
+  const expected = challenge.method === 'S256' ? createHash('sha256').update(verifier).digest('base64url') : verifier;
+  return expected === challenge.value;
 }
 
 function redirect(res: ServerResponse, to: URL): void {
@@ -170,6 +181,13 @@ function consentRoutes(state: SandboxState): Route[] {
     };
     if (q.get('response_type') !== 'code') return fail('unsupported_response_type', 'response_type must be code');
     if (!ADS_SCOPES.has(q.get('scope') ?? '')) return fail('invalid_scope', 'An unknown scope was requested');
+    const challenge = q.get('code_challenge');
+    const method = q.get('code_challenge_method');
+    if (method !== null && !challenge) return fail('invalid_request', 'code_challenge_method without code_challenge');
+    if (challenge && !/^[A-Za-z0-9._~-]{43,128}$/.test(challenge))
+      return fail('invalid_request', 'code_challenge must be 43 to 128 unreserved characters');
+    if (challenge && method !== null && method !== 'S256' && method !== 'plain')
+      return fail('invalid_request', 'code_challenge_method must be S256 or plain');
     return back;
   };
   return [
@@ -200,11 +218,14 @@ function consentRoutes(state: SandboxState): Route[] {
         back.searchParams.set('error_description', 'The user denied the request.');
       } else {
         const code = `AN${randomBytes(15).toString('base64url')}`;
+        const challenge = form.get('code_challenge');
         state.authCodes.set(code, {
           clientId: SANDBOX_CLIENT_ID,
           redirectUri: form.get('redirect_uri')!,
           issuedAt: state.now().getTime(),
           used: false,
+          // RFC 7636 §4.3: without a method the challenge is plain.
+          challenge: challenge ? { value: challenge, method: form.get('code_challenge_method') ?? 'plain' } : null,
         });
         back.searchParams.set('code', code);
         back.searchParams.set('scope', form.get('scope')!);

@@ -4,6 +4,7 @@
  * exchanged once for a refresh token (en-us/guides/account-management/authorization/
  * authorization-grants.md and access-tokens.md: a code works once, for 5 minutes).
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { LwaError } from './errors.ts';
 import { endpointsFor, type Region } from './regions.ts';
 import { retry } from '../runtime/retry.ts';
@@ -21,12 +22,26 @@ export const SANDBOX_LWA_APP = {
 /** The scope for the Amazon Ads API (authorization-grants.md). */
 export const ADS_SCOPE = 'advertising::campaign_management';
 
+/**
+ * A PKCE pair (RFC 7636): the verifier stays with us, its S256 challenge goes in the consent
+ * request, and only the verifier's holder can exchange the code (authorization-grants.md
+ * lists code_challenge and code_challenge_method; LWA recommends them).
+ */
+export function pkcePair(): { verifier: string; challenge: string } {
+  const verifier = randomBytes(32).toString('base64url');
+  return { verifier, challenge: pkceChallenge(verifier) };
+}
+
+export const pkceChallenge = (verifier: string) => createHash('sha256').update(verifier).digest('base64url');
+
 /** The URL an advertiser opens to consent, for the region's consent host. */
 export function consentRequestUrl(o: {
   region: Region;
   clientId: string;
   redirectUri: string;
   state: string;
+  /** The S256 PKCE challenge of the verifier the code exchange will send. */
+  codeChallenge?: string;
   baseUrlOverride?: string;
 }): string {
   const url = new URL(endpointsFor(o.region, o.baseUrlOverride).consentUrl);
@@ -35,6 +50,10 @@ export function consentRequestUrl(o: {
   url.searchParams.set('response_type', 'code');
   url.searchParams.set('redirect_uri', o.redirectUri);
   url.searchParams.set('state', o.state);
+  if (o.codeChallenge) {
+    url.searchParams.set('code_challenge', o.codeChallenge);
+    url.searchParams.set('code_challenge_method', 'S256');
+  }
   return url.toString();
 }
 
@@ -55,6 +74,8 @@ export async function exchangeAuthorizationCode(o: {
   clientSecret: string;
   code: string;
   redirectUri: string;
+  /** The PKCE verifier whose challenge the consent request carried. */
+  codeVerifier?: string;
   baseUrlOverride?: string;
   sleep?: (ms: number) => Promise<void>;
 }): Promise<CodeGrant> {
@@ -67,6 +88,7 @@ export async function exchangeAuthorizationCode(o: {
         redirect_uri: o.redirectUri,
         client_id: o.clientId,
         client_secret: o.clientSecret,
+        ...(o.codeVerifier ? { code_verifier: o.codeVerifier } : {}),
       });
       if (typeof json.refresh_token !== 'string')
         throw new LwaError(
