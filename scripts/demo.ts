@@ -250,8 +250,16 @@ try {
     region: 'NA',
   });
   console.log(`  consent URL: ${connect.consent_url.slice(0, 110)}…`);
-  // What the advertiser does in a browser: open the page, press Allow, follow Amazon's redirect.
-  const page = await (await fetch(connect.consent_url)).text();
+  // What the advertiser does in a browser: open adsync's consent link (which binds the consent to
+  // this browser with a cookie and sends it to Amazon), press Allow, follow Amazon's redirect back.
+  const link = await fetch(connect.consent_url, { redirect: 'manual' });
+  const amazonPage = link.headers.get('location');
+  if (link.status !== 302 || !amazonPage) throw new Error(`the consent link answered ${link.status}`);
+  const cookie = link.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
+  const page = await (await fetch(amazonPage)).text();
   const form = new URLSearchParams(
     [...page.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map(
       ([, k, v]) =>
@@ -259,14 +267,14 @@ try {
     ),
   );
   form.set('consent', 'allow');
-  const allowed = await fetch(new URL('/ap/oa', connect.consent_url), {
+  const allowed = await fetch(new URL('/ap/oa', amazonPage), {
     method: 'POST',
     body: form,
     redirect: 'manual',
   });
   const callback = allowed.headers.get('location');
   if (allowed.status !== 302 || !callback) throw new Error(`the consent page answered ${allowed.status}`);
-  const landed = await fetch(callback);
+  const landed = await fetch(callback, { headers: { cookie } });
   const html = await landed.text();
   if (landed.status !== 200)
     throw new Error(`the callback answered ${landed.status}: ${html.replace(/<[^>]+>/g, ' ')}`);

@@ -195,7 +195,9 @@ export async function connect(deps: Deps, accountId: string, region: string, wai
     `/v1/accounts/${accountId}/connect`,
     { region },
   );
-  out.line(`Open this link as the advertiser (it works once, until ${started.expires_at}):`);
+  out.line(
+    `Open this link as the advertiser, in the browser they sign in to Amazon with (it works once, until ${started.expires_at}):`,
+  );
   out.line(`  ${started.consent_url}`);
   if (!wait) return out.result(started);
   out.line('waiting for the advertiser to allow access…');

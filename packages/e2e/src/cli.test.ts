@@ -73,7 +73,7 @@ test('status reports every service ready, and the accounts with their profiles',
 test('connect answers the consent link; backfill plans inside retention and refuses outside it with the limit', async () => {
   const c = await cli(['connect', s.a.accountId, '--no-wait']);
   assert.equal(c.code, 0);
-  assert.match(String(c.result.consent_url), /\/ap\/oa\?client_id=.*scope=advertising%3A%3Acampaign_management/);
+  assert.match(String(c.result.consent_url), /\/v1\/oauth\/start\?state=[\w.-]{40,}/);
   const today = new Date().toISOString().slice(0, 10);
   const ok = await cli([
     'backfill',

@@ -30,6 +30,7 @@ const ROUTES: Record<string, Isolation> = {
   'entity-sync GET /v1/accounts/{id}/profile-selection': 'names-resources',
   'entity-sync PUT /v1/accounts/{id}/profile-selection': 'names-resources',
   'entity-sync POST /v1/accounts/{id}/connect': 'names-resources',
+  'entity-sync GET /v1/oauth/start': 'signed-state',
   'entity-sync GET /v1/oauth/callback': 'signed-state',
   'entity-sync GET /v1/entities/sync': 'names-resources',
   'entity-sync POST /v1/entities/sync': 'names-resources',

@@ -9,10 +9,36 @@ import {
   completeConnect,
   ConnectError,
   connectedPage,
+  consentCookieNameOf,
   errorPage,
+  openConsent,
   startConnect,
   type ConnectDeps,
+  type ConsentCookie,
 } from './oauth-connect.ts';
+
+/** Set-Cookie for the consent binding: http-only, same-site Lax (sent on Amazon's redirect back), Secure over https. */
+function setCookie(c: ConsentCookie): string {
+  return `${c.name}=${c.value}; Path=${c.path}; Max-Age=${c.maxAgeSec}; HttpOnly; SameSite=Lax${c.secure ? '; Secure' : ''}`;
+}
+
+/** The request's cookies (RFC 6265 §5.4's name=value pairs). */
+function cookiesOf(header: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of (header ?? '').split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0) out[part.slice(0, i).trim()] = part.slice(i + 1).trim();
+  }
+  return out;
+}
+
+const htmlPages = {
+  400: { description: 'not connected, with the reason', content: { 'text/html': { schema: { type: 'string' } } } },
+  409: {
+    description: 'the consent request was already opened or used',
+    content: { 'text/html': { schema: { type: 'string' } } },
+  },
+};
 
 export function registerConnectApi(
   app: FastifyInstance,
@@ -66,6 +92,38 @@ export function registerConnectApi(
     },
   );
 
+  app.get<{ Querystring: { state?: string } }>(
+    '/v1/oauth/start',
+    {
+      // The consent link the advertiser opens: no API key, the sealed state is the credential.
+      config: { public: true },
+      schema: {
+        summary: "The consent link: binds the consent to this browser, then sends it to Amazon's consent page",
+        description:
+          'The first browser to open the link gets an http-only cookie and is redirected to Amazon with a PKCE ' +
+          'challenge; the callback completes the connection only in that browser.',
+        querystring: { type: 'object', properties: { state: { type: 'string' } } },
+        response: { 302: { description: "to Amazon's consent page", type: 'null' }, ...htmlPages },
+      },
+    },
+    async (req, reply) => {
+      reply.header('cache-control', 'no-store');
+      if (!deps.lwa)
+        return reply
+          .status(409)
+          .type('text/html; charset=utf-8')
+          .send(errorPage(new ConnectError(409, 'NO_LWA_APP', 'no Login with Amazon app is configured')));
+      try {
+        const opened = await openConsent({ ...deps, lwa: deps.lwa }, req.query);
+        return reply.header('set-cookie', setCookie(opened.cookie)).redirect(opened.amazonUrl, 302);
+      } catch (err) {
+        if (!(err instanceof ConnectError)) throw err;
+        req.log.warn({ code: err.code, reason: err.message }, 'consent link refused');
+        return reply.status(err.status).type('text/html; charset=utf-8').send(errorPage(err));
+      }
+    },
+  );
+
   app.get<{ Querystring: Record<string, string | undefined> }>(
     '/v1/oauth/callback',
     {
@@ -108,7 +166,15 @@ export function registerConnectApi(
           .status(409)
           .send(errorPage(new ConnectError(409, 'NO_LWA_APP', 'no Login with Amazon app is configured')));
       try {
-        const connected = await completeConnect({ ...deps, lwa: deps.lwa }, req.query);
+        const cookies = cookiesOf(req.headers.cookie);
+        const connected = await completeConnect({ ...deps, lwa: deps.lwa }, req.query, cookies);
+        // Done: the binding cookie has served its purpose.
+        const name = consentCookieNameOf(deps.box, req.query.state);
+        if (name)
+          reply.header(
+            'set-cookie',
+            `${name}=; Path=${new URL(deps.lwa.redirectUri).pathname.replace(/[^/]*$/, '')}; Max-Age=0; HttpOnly; SameSite=Lax`,
+          );
         return reply.status(200).send(connectedPage(connected));
       } catch (err) {
         if (!(err instanceof ConnectError)) throw err;

@@ -63,9 +63,40 @@ async function start(region = 'NA', id = accountId, headers: Record<string, stri
   return app.inject({ method: 'POST', url: `/v1/accounts/${id}/connect`, headers, payload: { region } });
 }
 
-/** The advertiser's browser: opens the consent URL and presses Allow or Cancel; returns where Amazon sends it. */
-async function consent(consentUrl: string, decision: 'allow' | 'deny'): Promise<URL> {
-  const page = await fetch(consentUrl);
+/** A browser: keeps the cookies adsync sets (by name), as a real one would for adsync's origin. */
+class Browser {
+  readonly cookies = new Map<string, string>();
+  get header() {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+  take(setCookie: string | string[] | undefined) {
+    for (const c of [setCookie ?? []].flat()) {
+      const [pair, ...attrs] = c.split(';');
+      const [name, value] = [pair!.slice(0, pair!.indexOf('=')), pair!.slice(pair!.indexOf('=') + 1)];
+      if (attrs.some((a) => a.trim() === 'Max-Age=0')) this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+  }
+}
+
+/** Opens adsync's consent link in a browser: adsync sets its cookie and sends it on to Amazon's consent page. */
+async function open(consentUrl: string, browser: Browser) {
+  const link = new URL(consentUrl);
+  assert.equal(link.origin + link.pathname, new URL('start', REDIRECT).toString(), 'the link is adsync’s');
+  const res = await app.inject({
+    method: 'GET',
+    url: link.pathname + link.search,
+    headers: browser.cookies.size ? { cookie: browser.header } : {},
+  });
+  browser.take(res.headers['set-cookie']);
+  return res;
+}
+
+/** The advertiser's browser: opens the consent link and presses Allow or Cancel; returns where Amazon sends it. */
+async function consent(consentUrl: string, decision: 'allow' | 'deny', browser = new Browser()): Promise<URL> {
+  const opened = await open(consentUrl, browser);
+  assert.equal(opened.statusCode, 302, opened.body);
+  const page = await fetch(opened.headers.location as string);
   assert.equal(page.status, 200);
   const html = await page.text();
   const fields = [...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map(
@@ -75,21 +106,41 @@ async function consent(consentUrl: string, decision: 'allow' | 'deny'): Promise<
   const form = new URLSearchParams([...fields, ['consent', decision]]);
   const res = await fetch(new URL('/ap/oa', sandbox.url), { method: 'POST', body: form, redirect: 'manual' });
   assert.equal(res.status, 302, 'the consent page redirects back');
-  return new URL(res.headers.get('location')!);
+  const back = new URL(res.headers.get('location')!);
+  browsers.set(back.searchParams.get('state') ?? '', browser);
+  return back;
 }
 
-async function callback(back: URL) {
+/** Which browser each consent happened in, so its callback arrives from the same one. */
+const browsers = new Map<string, Browser>();
+
+async function callback(back: URL, browser = browsers.get(back.searchParams.get('state') ?? '') ?? new Browser()) {
   assert.equal(back.origin + back.pathname, REDIRECT, 'Amazon sends the browser to our redirect_uri');
-  return app.inject({ method: 'GET', url: `/v1/oauth/callback${back.search}` });
+  const res = await app.inject({
+    method: 'GET',
+    url: `/v1/oauth/callback${back.search}`,
+    headers: browser.cookies.size ? { cookie: browser.header } : {},
+  });
+  browser.take(res.headers['set-cookie']);
+  return res;
 }
 
 const credentials = () => pg.db('amazon_credentials').where({ account_id: accountId }).first();
 
-test("the consent URL is Amazon's for each region, with the ads scope, code response and a sealed state", async () => {
+test("the consent link is adsync's; it sends the browser to Amazon's consent page for the region, with the ads scope, a sealed state and a PKCE challenge, and binds it with an http-only same-site cookie", async () => {
   for (const region of ['NA', 'EU', 'FE'] as const) {
     const res = await start(region);
     assert.equal(res.statusCode, 201, res.body);
-    const url = new URL(res.json().consent_url);
+    const browser = new Browser();
+    const opened = await open(res.json().consent_url, browser);
+    assert.equal(opened.statusCode, 302);
+    const url = new URL(opened.headers.location as string);
+    assert.match(
+      String(opened.headers['set-cookie']),
+      /^adsync_consent_[0-9a-f]{16}=[\w-]{32}; Path=\/v1\/oauth\/; Max-Age=\d+; HttpOnly; SameSite=Lax$/,
+    );
+    assert.equal(url.searchParams.get('code_challenge_method'), 'S256');
+    assert.match(url.searchParams.get('code_challenge')!, /^[\w-]{43}$/);
     // Against the sandbox every region's consent page is the sandbox's; the path and query are Amazon's.
     assert.equal(url.pathname, '/ap/oa');
     assert.equal(url.searchParams.get('client_id'), SANDBOX_LWA_APP.clientId);
@@ -97,6 +148,7 @@ test("the consent URL is Amazon's for each region, with the ads scope, code resp
     assert.equal(url.searchParams.get('response_type'), 'code');
     assert.equal(url.searchParams.get('redirect_uri'), REDIRECT);
     const state = url.searchParams.get('state')!;
+    assert.equal(state, new URL(res.json().consent_url).searchParams.get('state'));
     assert.ok(state.length > 40 && !state.includes(accountId), 'the state does not show the account id');
     assert.ok(new Date(res.json().expires_at).getTime() > clock);
   }
@@ -230,7 +282,10 @@ test("the sandbox plays Amazon's side: an unknown client or a missing redirect_u
   assert.equal(to.searchParams.get('state'), 's1');
 
   const back = await consent((await start()).json().consent_url, 'allow');
-  const token = (redirectUri: string) =>
+  const nonce = (JSON.parse(box.open(back.searchParams.get('state')!)) as { n: string }).n;
+  const { code_verifier_sealed } = await pg.db('oauth_states').where({ nonce }).first();
+  const verifier = box.open(code_verifier_sealed);
+  const token = (redirectUri: string, codeVerifier = verifier) =>
     fetch(`${sandbox.url}/auth/o2/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -240,6 +295,7 @@ test("the sandbox plays Amazon's side: an unknown client or a missing redirect_u
         redirect_uri: redirectUri,
         client_id: SANDBOX_LWA_APP.clientId,
         client_secret: SANDBOX_LWA_APP.clientSecret,
+        ...(codeVerifier ? { code_verifier: codeVerifier } : {}),
       }),
     });
   const wrong = await token('http://elsewhere.example/cb');
@@ -248,6 +304,15 @@ test("the sandbox plays Amazon's side: an unknown client or a missing redirect_u
     error: 'invalid_grant',
     error_description: 'The request has an invalid grant parameter : redirect_uri',
   });
+  // RFC 7636 §4.6: the code was issued with a challenge; without its verifier, or with another, it is refused.
+  for (const v of ['', 'x'.repeat(43)]) {
+    const pkce = await token(REDIRECT, v);
+    assert.equal(pkce.status, 400);
+    assert.deepEqual(await pkce.json(), {
+      error: 'invalid_grant',
+      error_description: 'The request has an invalid grant parameter : code_verifier',
+    });
+  }
   const right = await token(REDIRECT);
   assert.equal(right.status, 200);
   assert.match(((await right.json()) as { refresh_token: string }).refresh_token, /^Atzr\|/);
@@ -271,4 +336,51 @@ test('an account key starts a connection for its own account only; the callback 
   });
   assert.equal(bad.statusCode, 400);
   assert.match(bad.json().message, /region must be one of "NA", "EU", "FE"/);
+});
+
+test("consent injection: a code from someone else's consent, or a callback in another browser, connects nothing", async () => {
+  const [{ id: victim }] = await pg.db('accounts').insert({ company_name: 'Victim' }).returning('id');
+  const stored = () => pg.db('amazon_credentials').where({ account_id: victim }).first();
+  // The victim's account manager opens the victim's consent link in their browser.
+  const victimBrowser = new Browser();
+  const victimLink = (await start('NA', victim)).json().consent_url;
+  const victimState = new URL(victimLink).searchParams.get('state')!;
+  assert.equal((await open(victimLink, victimBrowser)).statusCode, 302);
+  // The attacker completes a consent of their own (their Amazon login) and keeps its code.
+  const attackerBrowser = new Browser();
+  const own = await consent((await start()).json().consent_url, 'allow', attackerBrowser);
+  const attackerCode = own.searchParams.get('code')!;
+
+  // 1. The attacker's code with the victim's state, from the attacker's browser: not the browser that opened it.
+  const injected = new URL(REDIRECT);
+  injected.search = new URLSearchParams({
+    code: attackerCode,
+    state: victimState,
+    scope: 'advertising::campaign_management',
+  }).toString();
+  const fromAttacker = await callback(injected, attackerBrowser);
+  assert.equal(fromAttacker.statusCode, 400);
+  assert.match(fromAttacker.body, /started in another browser[^]*nothing was stored/);
+  assert.equal(await stored(), undefined);
+
+  // 2. The same URL opened in the victim's own browser (a forged link): the code was issued for
+  // another consent request, and without that request's PKCE verifier Amazon refuses it.
+  const fromVictim = await callback(injected, victimBrowser);
+  assert.equal(fromVictim.statusCode, 400);
+  assert.match(fromVictim.body, /invalid_grant[^]*code_verifier[^]*start the connection again/);
+  assert.equal(await stored(), undefined, 'nothing stored for the victim');
+
+  // 3. A consent link opened a second time (another browser) is refused; the first keeps it.
+  const link = (await start('NA', victim)).json().consent_url;
+  const first = new Browser();
+  assert.equal((await open(link, first)).statusCode, 302);
+  const second = await open(link, new Browser());
+  assert.equal(second.statusCode, 409);
+  assert.match(second.body, /already opened/);
+  // And the victim's own, honest consent still works in the browser that opened it.
+  const honest = await consent((await start('NA', victim)).json().consent_url, 'allow', victimBrowser);
+  const held = victimBrowser.cookies.size;
+  assert.equal((await callback(honest, victimBrowser)).statusCode, 200);
+  assert.ok(await stored(), 'connected, in the right browser');
+  assert.equal(victimBrowser.cookies.size, held - 1, 'its binding cookie is cleared once used');
 });

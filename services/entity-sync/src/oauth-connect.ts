@@ -2,18 +2,23 @@
  * Connecting an account through Amazon's consent page, the module that owns
  * `oauth_states`. POST /v1/accounts/:id/connect starts a consent request: a `state`
  * sealed with the secret box (so it cannot be forged or read) that names a one-time
- * row; GET /v1/oauth/callback claims that row exactly once, exchanges the code for a
- * refresh token with the same redirect_uri, seals it and discovers the profiles.
- * Whatever goes wrong (a forged, expired or replayed state, a denied consent, a code
- * Amazon refuses) answers 4xx with the reason and stores no credentials.
+ * row, and a consent link to this service. GET /v1/oauth/start binds the request to the
+ * browser that opens the link first (a random nonce in an http-only, same-site cookie;
+ * its hash in the row) and sends it on to Amazon with a PKCE challenge (S256, its
+ * verifier sealed in the row). GET /v1/oauth/callback acts only for that browser: it
+ * claims the row exactly once, exchanges the code with the same redirect_uri and the
+ * verifier, seals the refresh token and discovers the profiles. A code from anyone
+ * else's consent, a callback in another browser, a forged, expired or replayed state,
+ * a denied consent, a code Amazon refuses: each answers 4xx with the reason, and stores
+ * no credentials.
  */
 import { escapeHtml } from '@adsync/shared/http/html';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Knex } from '@adsync/shared/db/postgres';
 import type { SecretBox } from '@adsync/shared/crypto/secret-box';
 import type { Logger } from '@adsync/shared/logger';
 import type { Region } from '@adsync/shared/amazon/regions';
-import { consentRequestUrl, exchangeAuthorizationCode } from '@adsync/shared/amazon/lwa-authorization';
+import { consentRequestUrl, exchangeAuthorizationCode, pkcePair } from '@adsync/shared/amazon/lwa-authorization';
 import { storeCredentials, type AmazonClients } from '@adsync/shared/amazon/account-clients';
 import { AmazonApiError } from '@adsync/shared/amazon/errors';
 import { discoverProfiles } from './profiles.ts';
@@ -54,6 +59,28 @@ interface SealedState {
   e: number;
 }
 
+const sha256 = (v: string) => createHash('sha256').update(v).digest('hex');
+
+/** The cookie that binds one consent request to its browser (one per request, so several can run side by side). */
+export const consentCookieName = (nonce: string) => `adsync_consent_${sha256(nonce).slice(0, 16)}`;
+
+/** The binding cookie's name for a sealed state (null when the state is not ours). */
+export function consentCookieNameOf(box: SecretBox, state: string | undefined): string | null {
+  try {
+    const n = (JSON.parse(box.open(state ?? '')) as Partial<SealedState>).n;
+    return typeof n === 'string' ? consentCookieName(n) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The consent link: this service's /v1/oauth/start beside its callback, so the browser meets us first. */
+export const consentLinkOf = (redirectUri: string, state: string) => {
+  const url = new URL('start', redirectUri);
+  url.search = new URLSearchParams({ state }).toString();
+  return url.toString();
+};
+
 export async function startConnect(
   deps: ConnectDeps,
   accountId: string,
@@ -71,35 +98,18 @@ export async function startConnect(
   });
   const state = deps.box.seal(JSON.stringify({ n: nonce, a: accountId, e: expiresAt.getTime() } satisfies SealedState));
   return {
-    consentUrl: consentRequestUrl({
-      region,
-      clientId: deps.lwa.clientId,
-      redirectUri: deps.lwa.redirectUri,
-      state,
-      baseUrlOverride: deps.amazonBaseUrl || undefined,
-    }),
+    consentUrl: consentLinkOf(deps.lwa.redirectUri, state),
     expiresAt: expiresAt.toISOString(),
     redirectUri: deps.lwa.redirectUri,
   };
 }
 
-export interface Connected {
-  accountId: string;
-  companyName: string;
-  region: Region;
-  profiles: { profileId: string; countryCode: string; name: string | null; type: string | null }[];
-  excluded: { profileId: string; reason: string }[];
-}
-
-export async function completeConnect(
-  deps: ConnectDeps,
-  q: { state?: string; code?: string; error?: string; error_description?: string },
-): Promise<Connected> {
-  const now = (deps.now ?? (() => new Date()))();
-  if (!q.state) throw new ConnectError(400, 'STATE_MISSING', 'the callback carries no state; start again from adsync');
+/** Opens a sealed state: its claim, or the refusal (forged, damaged or expired). */
+function openState(deps: ConnectDeps, state: string | undefined, now: Date): SealedState {
+  if (!state) throw new ConnectError(400, 'STATE_MISSING', 'the request carries no state; start again from adsync');
   let claim: SealedState;
   try {
-    claim = JSON.parse(deps.box.open(q.state)) as SealedState;
+    claim = JSON.parse(deps.box.open(state)) as SealedState;
   } catch {
     throw new ConnectError(400, 'STATE_FORGED', 'the state was not issued by this adsync (forged or damaged)');
   }
@@ -111,19 +121,110 @@ export async function completeConnect(
       'STATE_EXPIRED',
       `the consent request expired at ${new Date(claim.e).toISOString()}; start the connection again`,
     );
-  // Single use: exactly one callback claims the row, whatever it ends in.
+  return claim;
+}
+
+export interface ConsentCookie {
+  name: string;
+  value: string;
+  /** Path the browser sends it to: the directory of the callback. */
+  path: string;
+  maxAgeSec: number;
+  secure: boolean;
+}
+
+/**
+ * GET /v1/oauth/start: the first browser to open the consent link is the one the consent
+ * belongs to. Answers Amazon's consent URL (with the PKCE challenge) and the cookie to set.
+ */
+export async function openConsent(
+  deps: ConnectDeps,
+  q: { state?: string },
+): Promise<{ amazonUrl: string; cookie: ConsentCookie }> {
+  const now = (deps.now ?? (() => new Date()))();
+  const claim = openState(deps, q.state, now);
+  const browser = randomBytes(24).toString('base64url');
+  const pkce = pkcePair();
   const [row] = await deps
     .db('oauth_states')
     .where({ nonce: claim.n, account_id: claim.a })
     .whereNull('used_at')
-    .update({ used_at: now })
-    .returning(['account_id', 'region', 'redirect_uri']);
+    .whereNull('browser_hash')
+    .update({ browser_hash: sha256(browser), code_verifier_sealed: deps.box.seal(pkce.verifier), opened_at: now })
+    .returning(['region', 'redirect_uri']);
   if (!row)
     throw new ConnectError(
       409,
-      'STATE_USED',
-      'this consent request was already used; start the connection again for a new one',
+      'CONSENT_ALREADY_OPENED',
+      'this consent link was already opened (in this or another browser) or used; start the connection again for a new one',
     );
+  const redirect = new URL(row.redirect_uri as string);
+  return {
+    amazonUrl: consentRequestUrl({
+      region: row.region as Region,
+      clientId: deps.lwa.clientId,
+      redirectUri: row.redirect_uri,
+      state: q.state!,
+      codeChallenge: pkce.challenge,
+      baseUrlOverride: deps.amazonBaseUrl || undefined,
+    }),
+    cookie: {
+      name: consentCookieName(claim.n),
+      value: browser,
+      path: redirect.pathname.replace(/[^/]*$/, ''),
+      maxAgeSec: Math.max(1, Math.ceil((claim.e - now.getTime()) / 1000)),
+      secure: redirect.protocol === 'https:',
+    },
+  };
+}
+
+export interface Connected {
+  accountId: string;
+  companyName: string;
+  region: Region;
+  profiles: { profileId: string; countryCode: string; name: string | null; type: string | null }[];
+  excluded: { profileId: string; reason: string }[];
+}
+
+/**
+ * GET /v1/oauth/callback: `cookies` are the browser's. Only the browser that opened the
+ * consent link may complete it; in any other, nothing is claimed or stored.
+ */
+export async function completeConnect(
+  deps: ConnectDeps,
+  q: { state?: string; code?: string; error?: string; error_description?: string },
+  cookies: Record<string, string> = {},
+): Promise<Connected> {
+  const now = (deps.now ?? (() => new Date()))();
+  const claim = openState(deps, q.state, now);
+  const cookie = cookies[consentCookieName(claim.n)];
+  // Single use, and only in the browser that opened the link: exactly one callback claims the row.
+  const [row] = await deps
+    .db('oauth_states')
+    .where({ nonce: claim.n, account_id: claim.a, browser_hash: cookie ? sha256(cookie) : null })
+    .whereNotNull('browser_hash')
+    .whereNull('used_at')
+    .update({ used_at: now })
+    .returning(['account_id', 'region', 'redirect_uri', 'code_verifier_sealed']);
+  if (!row) {
+    const seen = await deps
+      .db('oauth_states')
+      .where({ nonce: claim.n, account_id: claim.a })
+      .first('browser_hash', 'used_at');
+    if (!seen || seen.used_at)
+      throw new ConnectError(
+        409,
+        'STATE_USED',
+        'this consent request was already used; start the connection again for a new one',
+      );
+    throw new ConnectError(
+      400,
+      'CONSENT_OTHER_BROWSER',
+      seen.browser_hash
+        ? 'this consent was started in another browser, or its cookie is gone; nothing was stored. Open the consent link and sign in to Amazon in the same browser.'
+        : 'this consent link was never opened through adsync; nothing was stored. Open the consent link adsync gave you.',
+    );
+  }
   const finish = (outcome: string, detail: string | null) =>
     deps.db('oauth_states').where({ nonce: claim.n }).update({ outcome, outcome_detail: detail });
 
@@ -149,6 +250,7 @@ export async function completeConnect(
       clientSecret: deps.lwa.clientSecret,
       code: q.code,
       redirectUri: row.redirect_uri,
+      codeVerifier: deps.box.open(row.code_verifier_sealed),
       baseUrlOverride: deps.amazonBaseUrl || undefined,
     }));
   } catch (err) {
