@@ -31,6 +31,10 @@ const ROUTES: Record<string, Isolation> = {
   'entity-sync PUT /v1/accounts/{id}/profile-selection': 'names-resources',
   'entity-sync POST /v1/accounts/{id}/connect': 'names-resources',
   'entity-sync GET /v1/oauth/start': 'signed-state',
+  'entity-sync GET /v1/accounts/{id}/profile-claims': 'names-resources',
+  'entity-sync GET /v1/profile-claims': 'admin-only',
+  'entity-sync POST /v1/profiles/{profileId}/transfer': 'names-resources',
+  'entity-sync POST /v1/profiles/{profileId}/claims/dismiss': 'names-resources',
   'entity-sync GET /v1/oauth/callback': 'signed-state',
   'entity-sync GET /v1/entities/sync': 'names-resources',
   'entity-sync POST /v1/entities/sync': 'names-resources',
@@ -392,4 +396,28 @@ test('a browser callback takes no key: a state adsync did not seal is refused (4
       assert.match(res.body, /not issued by this adsync/);
     }
   assert.deepEqual(await ownedDigest(s.pg.db, s.b), before);
+});
+
+test("a profile A's login also reaches stays B's: A's key reaches none of its subscriptions, and B's data is as it was", async () => {
+  const { upsertDiscovered } = await import('@adsync/shared/accounts/profiles');
+  const before = await ownedDigest(s.pg.db, s.b);
+  const shared = await s.pg.db('profiles').where({ profile_id: s.b.profileId }).first();
+  // A's discovery lists B's profile (an agency and a brand sharing access).
+  const { claimed } = await upsertDiscovered(s.pg.db, s.a.accountId, [{ ...shared, account_id: s.a.accountId }]);
+  assert.deepEqual(claimed, [s.b.profileId]);
+  assert.equal((await s.pg.db('profiles').where({ profile_id: s.b.profileId }).first()).account_id, s.b.accountId);
+  const asA = (service: Service, url: string) =>
+    s.apps[service].inject({ method: 'GET', url, headers: { authorization: `Bearer ${s.a.key}` } });
+  const subs = await asA('stream-consumer', `/v1/streams/subscriptions?profileId=${s.b.profileId}`);
+  assert.equal(subs.statusCode, 403, subs.body);
+  const all = await asA('stream-consumer', '/v1/streams/subscriptions');
+  assert.equal(all.statusCode, 200);
+  assert.ok(!all.body.includes(s.b.profileId), "A's list of subscriptions names none of B's");
+  const mine = await asA('entity-sync', `/v1/accounts/${s.a.accountId}/profiles`);
+  assert.ok(!mine.body.includes(s.b.profileId), "B's profile is not in A's list");
+  const claims = await asA('entity-sync', `/v1/accounts/${s.a.accountId}/profile-claims`);
+  assert.equal(claims.statusCode, 200);
+  assert.ok(!claims.body.includes(s.b.accountId), 'A learns it is claimed, never by whom it is owned');
+  assert.deepEqual(await ownedDigest(s.pg.db, s.b), before);
+  await s.pg.db('profile_claims').where({ account_id: s.a.accountId }).delete();
 });

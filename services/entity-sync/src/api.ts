@@ -309,6 +309,12 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
               discovered: { type: 'integer' },
               added: { type: 'integer' },
               profiles: { type: 'array', items: profileSchema },
+              claimed: {
+                type: 'array',
+                items: { type: 'string' },
+                description:
+                  'profiles this login reaches that another account owns: not moved; see GET /v1/accounts/:id/profile-claims',
+              },
             },
             ['account_id', 'discovered', 'added'],
           ),
@@ -320,8 +326,8 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
       const client = await deps.clients.forAccount(req.params.id).catch((err: Error) => {
         throw badRequest(err.message);
       });
-      const { profiles, added, excluded } = await discoverProfiles(db, client, req.params.id);
-      return { account_id: req.params.id, discovered: profiles.length, added, profiles, excluded };
+      const { profiles, added, excluded, claimed } = await discoverProfiles(db, client, req.params.id);
+      return { account_id: req.params.id, discovered: profiles.length, added, profiles, excluded, claimed };
     },
   );
 

@@ -184,6 +184,8 @@ export interface Connected {
   region: Region;
   profiles: { profileId: string; countryCode: string; name: string | null; type: string | null }[];
   excluded: { profileId: string; reason: string }[];
+  /** Profiles this login reaches that another account owns: not moved (profile-claims-api.ts). */
+  claimed: string[];
 }
 
 /**
@@ -276,7 +278,7 @@ export async function completeConnect(
   // The credentials are stored; a discovery that fails now is retried by any later sync.
   try {
     const client = await deps.clients.forAccount(row.account_id);
-    const { profiles, excluded } = await discoverProfiles(deps.db, client, row.account_id);
+    const { profiles, excluded, claimed } = await discoverProfiles(deps.db, client, row.account_id);
     return {
       accountId: row.account_id,
       companyName: account?.company_name ?? '',
@@ -288,10 +290,18 @@ export async function completeConnect(
         type: p.account_type ?? null,
       })),
       excluded,
+      claimed,
     };
   } catch (err) {
     deps.log.warn({ accountId: row.account_id, err }, 'connected, but profile discovery failed');
-    return { accountId: row.account_id, companyName: account?.company_name ?? '', region, profiles: [], excluded: [] };
+    return {
+      accountId: row.account_id,
+      companyName: account?.company_name ?? '',
+      region,
+      profiles: [],
+      excluded: [],
+      claimed: [],
+    };
   }
 }
 
@@ -306,10 +316,13 @@ export function connectedPage(c: Connected): string {
   const excluded = c.excluded.length
     ? `<p>Left out by the account's profile selection: ${c.excluded.map((e) => escapeHtml(e.profileId)).join(', ')}.</p>`
     : '';
+  const claimed = c.claimed.length
+    ? `<p>Already held by another adsync account, so not moved: ${c.claimed.map((id) => escapeHtml(id)).join(', ')}. Its owner or an adsync admin can transfer them.</p>`
+    : '';
   return `<!doctype html><html><head><meta charset="utf-8"><title>adsync: connected</title></head><body>
 <h1>Connected ${escapeHtml(c.companyName)} (${c.region})</h1>
 <p>adsync can now read this advertiser's Amazon Ads data. ${c.profiles.length} profile(s) will be synced:</p>
-<ul>${items}</ul>${excluded}
+<ul>${items}</ul>${excluded}${claimed}
 <p>You can close this page.</p></body></html>`;
 }
 

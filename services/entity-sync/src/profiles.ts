@@ -2,7 +2,8 @@
  * Profile discovery: GET /v2/profiles for an account, with the account's profile
  * selection applied (what Amazon filters is asked of Amazon; ids and marketplaces here).
  * Selected profiles are upserted active; the rest are recorded as excluded with the
- * reason, so nothing ever calls Amazon for them. Profiles that vanished are left as they were.
+ * reason, so nothing ever calls Amazon for them. Profiles that vanished are left as they were;
+ * one another account owns stays that account's, with this account's claim recorded.
  */
 import type { Knex } from '@adsync/shared/db/postgres';
 import { listProfiles, type AmazonProfile } from '@adsync/shared/amazon/entities';
@@ -34,10 +35,17 @@ export async function discoverProfiles(
   db: Knex,
   client: AmazonAdsClient,
   accountId: string,
-): Promise<{ profiles: ProfileRow[]; added: number; excluded: { profileId: string; reason: string }[] }> {
+): Promise<{
+  profiles: ProfileRow[];
+  added: number;
+  excluded: { profileId: string; reason: string }[];
+  /** Profiles this login reaches that another account owns: recorded as claims, never moved. */
+  claimed: string[];
+}> {
   const selection = await getProfileSelection(db, accountId);
-  const found = (await listProfiles(client, amazonProfileQuery(selection))).map((p) => profileRow(accountId, p));
-  const added = await upsertDiscovered(db, found);
+  const listed = (await listProfiles(client, amazonProfileQuery(selection))).map((p) => profileRow(accountId, p));
+  const { added, claimed } = await upsertDiscovered(db, accountId, listed);
+  const found = listed.filter((p) => !claimed.includes(p.profile_id));
   let { excluded, included } = await applySelection(db, accountId, selection);
   // With accessLevel=edit, Amazon leaves out profiles shared for viewing only: not listed means not selected.
   if (selection.accessLevel === 'edit') {
@@ -56,7 +64,7 @@ export async function discoverProfiles(
     ];
     included = included.filter((id) => listed.has(id));
   }
-  return { profiles: found.filter((p) => included.includes(p.profile_id)), added, excluded };
+  return { profiles: found.filter((p) => included.includes(p.profile_id)), added, excluded, claimed };
 }
 
 /**

@@ -1,8 +1,11 @@
 /**
- * The module that owns `profiles`: the advertising profiles discovered for each
- * account (GET /v2/profiles), and whether adsync may use them. A profile Amazon
- * refuses (401 scope / 403) is marked inaccessible with Amazon's reason and skipped,
- * and completeness reports its days as gaps with that reason.
+ * The module that owns `profiles` and `profile_claims`: the advertising profiles discovered
+ * for each account (GET /v2/profiles), and whether adsync may use them. A profile has one
+ * owning account; when another account's login also reaches it (an agency and a brand
+ * sharing access), discovery records that account's claim and never moves the profile:
+ * someone decides (transferProfile, dismissClaim). A profile Amazon refuses (401 scope /
+ * 403) is marked inaccessible with Amazon's reason and skipped, and completeness reports
+ * its days as gaps with that reason.
  */
 import type { Knex } from '../db/postgres.ts';
 
@@ -29,26 +32,139 @@ const DISCOVERED_COLUMNS = [
   'account_name',
 ];
 
-/** Stores discovered profiles; returns how many are new. Profiles that vanished from Amazon's list are left as they were. */
-export async function upsertDiscovered(db: Knex, found: ProfileRow[]): Promise<number> {
-  if (found.length === 0) return 0;
-  const existing = new Set(
-    await db('profiles')
-      .whereIn(
-        'profile_id',
-        found.map((p) => p.profile_id),
-      )
-      .pluck('profile_id'),
-  );
-  await db('profiles')
-    .insert(found)
-    .onConflict('profile_id')
-    .merge({
-      ...Object.fromEntries(DISCOVERED_COLUMNS.map((c) => [c, db.raw(`excluded.${c}`)])),
-      last_seen_at: db.fn.now(),
-      updated_at: db.fn.now(),
-    });
-  return found.filter((p) => !existing.has(p.profile_id)).length;
+/**
+ * Stores what one account's discovery found: new profiles become its own, its own are
+ * refreshed, and one another account owns stays that account's, with this account's claim
+ * recorded (a pending claim is raised once; a dismissed one stays dismissed). Profiles that
+ * vanished from Amazon's list are left as they were.
+ */
+export async function upsertDiscovered(
+  db: Knex,
+  accountId: string,
+  found: Omit<ProfileRow, 'account_id'>[],
+): Promise<{ added: number; claimed: string[] }> {
+  if (found.length === 0) return { added: 0, claimed: [] };
+  return db.transaction(async (trx) => {
+    const owners = new Map<string, string>(
+      (
+        await trx('profiles')
+          .whereIn(
+            'profile_id',
+            found.map((p) => p.profile_id),
+          )
+          .forUpdate()
+          .select('profile_id', 'account_id')
+      ).map((r: { profile_id: string; account_id: string }) => [r.profile_id, r.account_id]),
+    );
+    const mine = found.filter((p) => (owners.get(p.profile_id) ?? accountId) === accountId);
+    const claimed = found.filter((p) => !mine.includes(p)).map((p) => p.profile_id);
+    if (mine.length)
+      await trx('profiles')
+        .insert(mine.map((p) => ({ ...p, account_id: accountId })))
+        .onConflict('profile_id')
+        .merge({
+          ...Object.fromEntries(
+            DISCOVERED_COLUMNS.filter((c) => c !== 'account_id').map((c) => [c, trx.raw(`excluded.${c}`)]),
+          ),
+          last_seen_at: trx.fn.now(),
+          updated_at: trx.fn.now(),
+        });
+    if (claimed.length)
+      await trx('profile_claims')
+        .insert(claimed.map((profile_id) => ({ profile_id, account_id: accountId })))
+        .onConflict(['profile_id', 'account_id'])
+        .merge({ last_seen_at: trx.fn.now() });
+    // A profile this account now owns needs no claim of its own.
+    if (mine.length)
+      await trx('profile_claims')
+        .where({ account_id: accountId })
+        .whereIn(
+          'profile_id',
+          mine.map((p) => p.profile_id),
+        )
+        .delete();
+    return { added: mine.filter((p) => !owners.has(p.profile_id)).length, claimed };
+  });
+}
+
+export interface ProfileClaim {
+  profile_id: string;
+  account_id: string;
+  owner_account_id: string;
+  status: 'pending' | 'dismissed';
+  first_seen_at: string;
+  last_seen_at: string;
+}
+
+/** Claims on profiles: those an account made (`claimant`), those made on profiles it owns (`owner`), or all. */
+export function profileClaims(
+  db: Knex,
+  opts: { claimant?: string; owner?: string; status?: 'pending' | 'dismissed' } = {},
+): Promise<ProfileClaim[]> {
+  let q = db('profile_claims as c')
+    .join('profiles as p', 'p.profile_id', 'c.profile_id')
+    .select(
+      'c.profile_id',
+      'c.account_id',
+      'p.account_id as owner_account_id',
+      'c.status',
+      'c.first_seen_at',
+      'c.last_seen_at',
+    )
+    .orderBy(['c.profile_id', 'c.account_id']);
+  if (opts.claimant) q = q.where('c.account_id', opts.claimant);
+  if (opts.owner) q = q.where('p.account_id', opts.owner);
+  if (opts.status) q = q.where('c.status', opts.status);
+  return q;
+}
+
+/**
+ * Moves a profile to an account that claims it: everything keyed by the profile (entities,
+ * reports, subscriptions) follows it. The former owner's access becomes a dismissed claim,
+ * so its next discovery neither takes the profile back nor raises it again.
+ */
+export async function transferProfile(
+  db: Knex,
+  profileId: string,
+  to: string,
+  resolution: string,
+): Promise<{ from: string; to: string } | { refused: string }> {
+  return db.transaction(async (trx) => {
+    const p = await trx('profiles').where({ profile_id: profileId }).forUpdate().first('account_id');
+    if (!p) return { refused: `no profile ${profileId}` };
+    if (p.account_id === to) return { refused: `profile ${profileId} already belongs to account ${to}` };
+    const claim = await trx('profile_claims').where({ profile_id: profileId, account_id: to }).first('status');
+    if (!claim)
+      return {
+        refused: `account ${to} has not reached profile ${profileId}: only an account whose login reaches it can own it`,
+      };
+    await trx('profiles').where({ profile_id: profileId }).update({ account_id: to, updated_at: trx.fn.now() });
+    await trx('profile_claims').where({ profile_id: profileId, account_id: to }).delete();
+    await trx('profile_claims')
+      .insert({
+        profile_id: profileId,
+        account_id: p.account_id,
+        status: 'dismissed',
+        resolved_at: trx.fn.now(),
+        resolution,
+      })
+      .onConflict(['profile_id', 'account_id'])
+      .merge({ status: 'dismissed', resolved_at: trx.fn.now(), resolution });
+    return { from: p.account_id as string, to };
+  });
+}
+
+/** A claimant declines a profile another account owns: not raised again by its discoveries. */
+export async function dismissClaim(
+  db: Knex,
+  profileId: string,
+  accountId: string,
+  resolution: string,
+): Promise<boolean> {
+  const n = await db('profile_claims')
+    .where({ profile_id: profileId, account_id: accountId })
+    .update({ status: 'dismissed', resolved_at: db.fn.now(), resolution });
+  return n > 0;
 }
 
 export async function markInaccessible(db: Knex, profileId: string, reason: string): Promise<void> {
