@@ -27,7 +27,6 @@ import {
 } from '@adsync/shared/testing/test-stack';
 import { registerApi, registerIngestionApi } from '@adsync/entity-sync/api';
 import { registerConnectApi } from '@adsync/entity-sync/connect-api';
-import { registerProfileClaimsApi } from '@adsync/entity-sync/profile-claims-api';
 import { SANDBOX_LWA_APP } from '@adsync/shared/amazon/lwa-authorization';
 import { registerRequesterApi } from '@adsync/report-requester/api';
 import { registerReportsApi } from '@adsync/report-poller/api';
@@ -115,7 +114,6 @@ export async function startServiceApps(): Promise<ServiceApps> {
   };
   registerApi(apps['entity-sync'], entityDeps);
   registerIngestionApi(apps['entity-sync'], { ...entityDeps, wakeIngestion: () => undefined });
-  registerProfileClaimsApi(apps['entity-sync'], entityDeps);
   registerConnectApi(apps['entity-sync'], {
     ...entityDeps,
     lwa: { ...SANDBOX_LWA_APP, redirectUri: 'http://127.0.0.1:8081/v1/oauth/callback', stateTtlMs: 600_000 },

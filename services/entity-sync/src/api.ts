@@ -1,4 +1,5 @@
 /** The entity-sync HTTP API: accounts, credentials, profiles and entity-sync triggers. */
+import { registerProfileClaimsApi } from './profile-claims-api.ts';
 import type { FastifyInstance } from 'fastify';
 import type { Knex } from '@adsync/shared/db/postgres';
 import type { ClickHouse } from '@adsync/shared/db/clickhouse';
@@ -115,6 +116,7 @@ const startedRun = object({ runId: { type: 'string' }, status_url: { type: 'stri
 
 export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   const { db } = deps;
+  registerProfileClaimsApi(app, deps);
 
   app.post<{ Body: { company_name: string; primary_contact_email?: string } }>(
     '/v1/accounts',

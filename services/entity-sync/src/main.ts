@@ -7,7 +7,6 @@ import { reclaimAbandonedSyncRuns, profilesFailingForADay } from './sync-runner.
 import { ingestionTick, INGESTION_QUEUE } from './ingestion.ts';
 import { refreshRecentMetrics } from './recent-metrics.ts';
 import { registerConnectApi, lwaAppFrom } from './connect-api.ts';
-import { registerProfileClaimsApi } from './profile-claims-api.ts';
 
 await runService({
   name: 'entity-sync',
@@ -40,7 +39,6 @@ await runService({
     beforeScrape(async () => metrics.profilesFailing.set(await profilesFailingForADay(rt.db)));
     registerApi(app, deps);
     registerConnectApi(app, { ...deps, lwa: lwaAppFrom(rt.cfg) });
-    registerProfileClaimsApi(app, deps);
     registerIngestionApi(app, { ...deps, wakeIngestion: () => ingestion.wake() });
     await rt.consume({
       topic: 'report.loaded',
