@@ -9,6 +9,7 @@ ad-hoc-workflow.md, get-your-results.md) and Amazon's sample notebook
 (amzn/ads-advanced-tools-docs, amazon_marketing_cloud/AMC_API_sample_python_collection.ipynb),
 sent with plain HTTP. The answers are checked against the shapes those pages show.
 """
+import datetime
 import time
 
 import pytest
@@ -17,6 +18,20 @@ import requests
 from conftest import CLIENT_ID, SANDBOX, access_token
 
 INSTANCE = "amcconformance1"
+
+
+def in_retention(start: str, end: str) -> tuple[str, str]:
+    """A guide's example window moved by whole years to the latest year it has fully happened in.
+
+    AMC holds the last 13 months of data (how-amc-works.md), so a 2023 example window asked
+    today would be refused; its month, day and time are kept.
+    """
+    today = datetime.date.today()
+    years = today.year - int(end[:4])
+    if datetime.date.fromisoformat(f"{today.year}{end[4:10]}") > today:
+        years -= 1
+    move = lambda s: f"{int(s[:4]) + years}{s[4:]}"
+    return move(start), move(end)
 
 
 @pytest.fixture(scope="module")
@@ -76,14 +91,15 @@ def test_a_bad_workflow_id_is_a_400_with_code_and_details(amc):
 
 def test_execute_saved_workflow_then_results(amc):
     # execute-workflow.md sample request (local New York times) and its answer's shape.
-    r = amc.post("/workflowExecutions", {"workflowId": "my-first-workflow", "timeWindowStart": "2023-05-20T00:00:00", "timeWindowEnd": "2023-08-03T00:00:00", "timeWindowType": "EXPLICIT", "timeWindowTimeZone": "America/New_York"})
+    start, end = in_retention("2023-05-20T00:00:00", "2023-08-03T00:00:00")
+    r = amc.post("/workflowExecutions", {"workflowId": "my-first-workflow", "timeWindowStart": start, "timeWindowEnd": end, "timeWindowType": "EXPLICIT", "timeWindowTimeZone": "America/New_York"})
     assert r.status_code == 200, r.text
     e = r.json()
     for field in ("createTime", "dataGaps", "executionCategory", "expireTime", "lastUpdatedTime", "parameterValues", "status", "timeWindowEnd", "timeWindowEndOriginal", "timeWindowStart", "timeWindowStartOriginal", "timeWindowTimeZoneOriginal", "workflowExecutionId", "workflowExecutionTimeoutSeconds", "workflowId"):
         assert field in e, field
     assert e["status"] == "PENDING"
-    assert e["timeWindowStart"] == "2023-05-20T04:00:00Z", "the window is answered in UTC"
-    assert e["timeWindowStartOriginal"] == "2023-05-20T00:00:00"
+    assert e["timeWindowStart"] == f"{start[:10]}T04:00:00Z", "the window is answered in UTC"
+    assert e["timeWindowStartOriginal"] == start
     exec_id = e["workflowExecutionId"]
     # get-your-results.md: not ready yet.
     early = amc.get(f"/workflowExecutions/{exec_id}/downloadUrls")
@@ -109,7 +125,8 @@ def test_ad_hoc_and_notebook_style_executions_are_accepted(amc):
     assert r.status_code == 200, r.text
     assert r.json()["workflowId"].startswith("transient_")
     # Amazon's notebook sends booleans and numbers as strings, and times with Z.
-    r = amc.post("/workflowExecutions", {"timeWindowStart": "2024-02-01T00:00:00Z", "timeWindowEnd": "2024-03-31T00:00:00Z", "timeWindowType": "EXPLICIT", "workflowId": "my-first-workflow", "ignoreDataGaps": "True", "workflowExecutionTimeoutSeconds": "86400"})
+    start, end = in_retention("2024-02-01T00:00:00Z", "2024-03-31T00:00:00Z")
+    r = amc.post("/workflowExecutions", {"timeWindowStart": start, "timeWindowEnd": end, "timeWindowType": "EXPLICIT", "workflowId": "my-first-workflow", "ignoreDataGaps": "True", "workflowExecutionTimeoutSeconds": "86400"})
     assert r.status_code == 200, r.text
     # execute-workflow.md: DELETE cancels; the execution stays, CANCELLED.
     exec_id = r.json()["workflowExecutionId"]

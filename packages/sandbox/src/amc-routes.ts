@@ -15,7 +15,7 @@
  * case it runs on the data there is, lists the gap, and its rows are short by the share of the
  * window the gap covers.
  */
-import { amcWindowLimits } from '@adsync/shared/amazon/amc';
+import { amcWindowLimits, isRealLocalTime } from '@adsync/shared/amazon/amc';
 import { createHmac, randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { parquetWriteBuffer } from 'hyparquet-writer';
@@ -621,6 +621,11 @@ export function amcRoutes(state: SandboxState, authorise: (req: Req, res: Server
         (!ISO_LOCAL.test(String(b.timeWindowStart)) || !ISO_LOCAL.test(String(b.timeWindowEnd)))
       )
         return amcError(res, 400, 'timeWindowStart and timeWindowEnd must be yyyy-MM-ddTHH:mm:ss for EXPLICIT windows');
+      if (
+        type === 'EXPLICIT' &&
+        !(isRealLocalTime(String(b.timeWindowStart)) && isRealLocalTime(String(b.timeWindowEnd)))
+      )
+        return amcError(res, 400, 'timeWindowStart and timeWindowEnd must be dates and times that exist');
       if (type === 'EXPLICIT' && String(b.timeWindowStart) >= String(b.timeWindowEnd))
         return amcError(res, 400, 'timeWindowStart must be before timeWindowEnd');
       if (

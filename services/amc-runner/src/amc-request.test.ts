@@ -90,6 +90,14 @@ test("a window is refused when it reaches past AMC's 13 months or into the futur
     /ends in the future/,
   );
   assert.deepEqual(problems('2026-11-25T00:00:00', '2026-11-26T03:00:00', 'America/Los_Angeles'), []);
+  // Times that do not exist are refused by name, never a crash (the fuzzer's 0000-00-00 was a 500).
+  assert.deepEqual(problems('0000-00-00T00:00:00', '2026-11-24T00:00:00'), [
+    'timeWindowStart 0000-00-00T00:00:00 is not a date and time that exists',
+  ]);
+  assert.deepEqual(problems('2026-02-30T00:00:00', '2026-03-02T24:00:00'), [
+    'timeWindowStart 2026-02-30T00:00:00 is not a date and time that exists',
+    'timeWindowEnd 2026-03-02T24:00:00 is not a date and time that exists',
+  ]);
 });
 
 test('AMC statuses map to ours', () => {

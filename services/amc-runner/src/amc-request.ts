@@ -21,7 +21,7 @@ export interface ExecutionInput {
   parameterValues?: Record<string, unknown>;
 }
 
-import { amcWindowLimits, type AmcExecutionBody, type AmcStatus } from '@adsync/shared/amazon/amc';
+import { amcWindowLimits, isRealLocalTime, type AmcExecutionBody, type AmcStatus } from '@adsync/shared/amazon/amc';
 
 export type { AmcExecutionBody, AmcStatus };
 
@@ -78,6 +78,8 @@ function zonedMs(local: string, zone: string): number {
 export function windowProblems(body: AmcExecutionBody, now: Date): string[] {
   if (body.timeWindowType !== 'EXPLICIT') return [];
   if (!body.timeWindowStart || !body.timeWindowEnd) return ['EXPLICIT windows need timeWindowStart and timeWindowEnd'];
+  const unreal = (['timeWindowStart', 'timeWindowEnd'] as const).filter((k) => !isRealLocalTime(body[k]!));
+  if (unreal.length) return unreal.map((k) => `${k} ${body[k]} is not a date and time that exists`);
   if (body.timeWindowStart >= body.timeWindowEnd) return ['timeWindowStart must be before timeWindowEnd'];
   const zone = body.timeWindowTimeZone ?? 'UTC';
   try {

@@ -32,6 +32,22 @@ export function amcEarliestData(now: Date): Date {
   return d;
 }
 
+/** Whether yyyy-MM-ddTHH:mm:ss (an optional Z) names a moment that exists: no month 13, no 30 February, no hour 24. Pure. */
+export function isRealLocalTime(s: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z?$/.exec(s);
+  if (!m) return false;
+  const [y, mo, d, h, mi, se] = m.slice(1).map(Number) as [number, number, number, number, number, number];
+  const t = new Date(Date.UTC(y, mo - 1, d, h, mi, se));
+  return (
+    t.getUTCFullYear() === y &&
+    t.getUTCMonth() === mo - 1 &&
+    t.getUTCDate() === d &&
+    t.getUTCHours() === h &&
+    t.getUTCMinutes() === mi &&
+    t.getUTCSeconds() === se
+  );
+}
+
 /**
  * What is wrong with an explicit window (UTC instants) beyond its order: starting before AMC's
  * retention or ending after now, each with the limit named. Pure.
