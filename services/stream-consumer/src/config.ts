@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { baseConfigShape } from '@adsync/shared/config/base-config';
-import { loadConfig, port, positiveInt } from '@adsync/shared/config/load-config';
+import { bool, loadConfig, port, positiveInt } from '@adsync/shared/config/load-config';
 
 export const streamConfigShape = {
   ...baseConfigShape,
@@ -36,6 +36,8 @@ export const streamConfigShape = {
   STREAM_SUBSCRIBE_URL_HOSTS: z.string().default('sns.*.amazonaws.com'),
   /** How many times a confirmation that fails (SNS down, an answer not 2xx) is tried before it is a dead letter. */
   STREAM_CONFIRM_ATTEMPTS: positiveInt.default(5),
+  /** Act on records that arrive without their SNS envelope (raw delivery): unsigned, so off by default. */
+  STREAM_ACCEPT_RAW_RECORDS: bool.default(false),
   /**
    * How far a day's Stream sum may differ from its daily report (share of the report's value) before it is a gap.
    * Amazon documents none ("small discrepancies are normal"); conversions keep being revised for weeks.

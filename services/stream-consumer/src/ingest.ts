@@ -86,7 +86,18 @@ export async function ingestBatch(deps: IngestDeps, profiles: ProfileMap, messag
         );
       }
     };
-    if (parsed.envelope) {
+    if (parsed.kind === 'record' && !parsed.envelope) {
+      const verdict = deps.sns.raw();
+      if (!verdict.ok) {
+        letters.push({
+          messageId: m.MessageId ?? '',
+          body,
+          reason: 'deadLetter' in verdict ? verdict.deadLetter : '',
+          key: parsed.dataset,
+        });
+        continue;
+      }
+    } else if (parsed.envelope) {
       const verdict = await deps.sns.verify(parsed.envelope);
       if (!verdict.ok) {
         if ('deadLetter' in verdict)

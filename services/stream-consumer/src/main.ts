@@ -26,6 +26,7 @@ await runService({
         .filter(Boolean),
       trustedOrigins: outboundTrustedOrigins(cfg),
       confirmAttempts: cfg.STREAM_CONFIRM_ATTEMPTS,
+      acceptRawRecords: cfg.STREAM_ACCEPT_RAW_RECORDS,
     });
     const deps = { db, ch, clients, log, queue, queueName: cfg.STREAM_QUEUE_NAME, sns };
     const profiles = new ProfileMap(db);

@@ -20,21 +20,30 @@ export interface SnsGateOptions {
   trustedOrigins: string[];
   /** How many receives of a confirmation may fail before it is a dead letter. */
   confirmAttempts: number;
+  /**
+   * Whether a record without its SNS envelope (raw message delivery) is acted on. It carries no
+   * signature, so anyone who may send to the queue could write it; Marketing Stream delivers
+   * envelopes. Off unless a deployment says its queue gets raw delivery (STREAM_ACCEPT_RAW_RECORDS).
+   */
+  acceptRawRecords?: boolean;
 }
 
 /** What the gate decided: the message may be acted on, must be dead-lettered, or should come again. */
 export type Verdict = { ok: true } | { ok: false; deadLetter: string } | { ok: false; retry: string };
 
 const MAX_CERTIFICATES = 64;
+const MAX_CERTIFICATE_BYTES = 64 * 1024;
 
 export class SnsGate {
   readonly confirmAttempts: number;
+  private readonly acceptRaw: boolean;
   private readonly subscribe: OutboundPolicy;
   private readonly certificates: OutboundPolicy;
   private readonly cache = new Map<string, Promise<string>>();
 
   constructor(o: SnsGateOptions) {
     this.confirmAttempts = o.confirmAttempts;
+    this.acceptRaw = o.acceptRawRecords ?? false;
     this.subscribe = { purpose: 'SNS SubscribeURL', hosts: o.hosts, trustedOrigins: o.trustedOrigins };
     this.certificates = {
       purpose: 'SNS SigningCertURL',
@@ -63,6 +72,17 @@ export class SnsGate {
     return problem ? { ok: false, deadLetter: `SNS signature refused: ${problem}` } : { ok: true };
   }
 
+  /** Whether a record that came without an SNS envelope may be acted on. */
+  raw(): Verdict {
+    return this.acceptRaw
+      ? { ok: true }
+      : {
+          ok: false,
+          deadLetter:
+            'a record without its SNS envelope: it carries no signature, so it is not acted on (set STREAM_ACCEPT_RAW_RECORDS=true only for a queue that gets raw delivery)',
+        };
+  }
+
   /** Visits a SubscribeURL as SNS asks, through the guard. */
   async confirm(subscribeUrl: string): Promise<Verdict> {
     try {
@@ -87,7 +107,17 @@ export class SnsGate {
     if (!pending) {
       pending = (async () => {
         const res = await outboundRequest(url, this.certificates, { timeoutMs: 15_000 });
-        const text = await res.body.text();
+        // A certificate is a few kilobytes; a URL that answers more is not SNS's.
+        const declared = Number(res.headers['content-length'] ?? 0);
+        if (declared > MAX_CERTIFICATE_BYTES) {
+          await res.body.dump();
+          throw new OutboundRefusedError(
+            'SNS SigningCertURL',
+            url,
+            `the answer is ${declared} bytes, not a certificate`,
+          );
+        }
+        const text = (await res.body.text()).slice(0, MAX_CERTIFICATE_BYTES);
         if (res.statusCode !== 200) throw new Error(`${url} answered ${res.statusCode}`);
         if (!text.includes('-----BEGIN CERTIFICATE-----'))
           throw new OutboundRefusedError('SNS SigningCertURL', url, 'the answer is not a PEM certificate');

@@ -297,7 +297,7 @@ test('a malformed or unknown-dataset message is a dead letter with the reason, a
       time_window_start: '2026-11-24T10:00:00-08:00',
       clicks: 'twelve',
     }),
-    JSON.stringify({
+    signed({
       dataset_id: 'sd-traffic',
       idempotency_id: 'who-1',
       advertiser_id: 'ANOBODY',
@@ -305,6 +305,16 @@ test('a malformed or unknown-dataset message is a dead letter with the reason, a
       campaign_id: '1',
       time_window_start: '2026-11-24T10:00:00-08:00',
       clicks: 1,
+    }),
+    // Raw delivery: a record with no envelope carries no signature; anyone who may send to the queue could forge it.
+    JSON.stringify({
+      dataset_id: 'sp-traffic',
+      idempotency_id: 'raw-forged',
+      advertiser_id: sandbox.state.dataset.profiles()[0]!.accountInfo.id,
+      marketplace_id: 'ATVPDKIKX0DER',
+      campaign_id: '1',
+      time_window_start: '2026-11-24T10:00:00-08:00',
+      clicks: 1_000_000,
     }),
   ];
   await queue.client.send(
@@ -319,12 +329,17 @@ test('a malformed or unknown-dataset message is a dead letter with the reason, a
   assert.deepEqual(
     letters.map((l) => l.reason),
     [
+      'a record without its SNS envelope: it carries no signature, so it is not acted on (set STREAM_ACCEPT_RAW_RECORDS=true only for a queue that gets raw delivery)',
       'no profile for advertiser ANOBODY in marketplace ATVPDKIKX0DER',
       'sp-traffic: clicks must be a number, not "twelve"',
       'the message body is not JSON',
       'unknown dataset "sp-hourly-magic"',
     ],
   );
+  const [raw] = await chRows(
+    `SELECT count() AS n FROM stream_traffic_hourly FINAL WHERE idempotency_id = 'raw-forged'`,
+  );
+  assert.equal(Number(raw!.n), 0, 'an unsigned raw record is never stored');
   const [loaded] = await chRows(
     `SELECT count() AS n FROM stream_traffic_hourly FINAL WHERE hour = toDateTime('2026-01-01 00:00:00')`,
   );
