@@ -13,7 +13,7 @@ import type { Logger } from '../logger.ts';
 import { sleep as realSleep, type BackoffPolicy, type Sleep } from '../backoff.ts';
 import { retry } from '../runtime/retry.ts';
 import { AppError } from '../runtime/errors.ts';
-import { OutboundRefusedError, outboundDispatcher, outboundRequest, type OutboundPolicy } from '../http/outbound.ts';
+import { OutboundRefusedError, closeOutbound, outboundRequest, type OutboundPolicy } from '../http/outbound.ts';
 import { endpointsFor, type Region } from './regions.ts';
 import { AmazonApiError, errorFromResponse, isScopeRefusal } from './errors.ts';
 import { LwaTokenProvider, type LwaCredentials } from './lwa-token.ts';
@@ -104,7 +104,7 @@ export class AmazonAdsClient {
 
   async close(): Promise<void> {
     await this.dispatcher.close();
-    await outboundDispatcher(this.downloads).close();
+    await closeOutbound(this.downloads);
   }
 
   /** One logical call: paced, authorised, retried; resolves with a 2xx body or throws AmazonApiError. */

@@ -94,6 +94,24 @@ test('a trusted origin (the local sandbox) is reached as it is, and only that or
   refused(`http://127.0.0.1:${port + 1}/`, local);
   refused(`http://localhost:${port}/`, local);
   refused(`http://user@127.0.0.1:${port}/`, local);
+  // A trusted named host (a sandbox service name) exempts only its origin: another port of it is an
+  // ordinary destination, refused when connecting because the name resolves to a private address.
+  const before = connections;
+  const named: OutboundPolicy = {
+    purpose: 'webhook URL',
+    hosts: null,
+    trustedOrigins: [`http://sandbox.adsync.test:${port}`],
+    resolve: ((_h: string, _o: unknown, cb: (e: null, a: LookupAddress[]) => void) =>
+      cb(null, [{ address: '127.0.0.1', family: 4 }])) as never,
+  };
+  assert.equal(await (await outboundRequest(`http://sandbox.adsync.test:${port}/`, named)).body.text(), 'reached');
+  const reached = connections;
+  await assert.rejects(
+    outboundRequest(`https://sandbox.adsync.test:${port + 1}/`, named),
+    (err: unknown) => err instanceof OutboundRefusedError && /not a public address/.test(err.message),
+  );
+  assert.equal(connections, reached, 'the other port was never connected to');
+  assert.ok(reached > before);
 });
 
 test('a public name that resolves to a private address is refused at connect time (DNS rebinding)', async () => {
@@ -123,11 +141,8 @@ test('a public name that resolves to a private address is refused at connect tim
   }
   assert.equal(connections, before, 'nothing reached the listener');
   // The resolver itself: all of a name's addresses must be public.
-  const lookup = guardedLookup('test', new Set(), ((
-    _h: string,
-    _o: unknown,
-    cb: (e: null, a: LookupAddress[]) => void,
-  ) => cb(null, [{ address: '93.184.216.34', family: 4 }])) as never);
+  const lookup = guardedLookup('test', ((_h: string, _o: unknown, cb: (e: null, a: LookupAddress[]) => void) =>
+    cb(null, [{ address: '93.184.216.34', family: 4 }])) as never);
   await new Promise<void>((resolve, reject) =>
     lookup('example.com', { all: true }, (err, addresses) => {
       if (err) return reject(err);

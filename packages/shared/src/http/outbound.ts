@@ -118,15 +118,12 @@ export function isPublicAddress(address: string): boolean {
 }
 
 /**
- * A resolver for connections: names of trusted origins resolve as usual; every other name
- * must resolve to public addresses only, all of them (a name that also resolves to a
- * private address is refused, so which one a connection picks cannot matter).
+ * A resolver for connections: a name must resolve to public addresses only, all of them (a
+ * name that also resolves to a private address is refused, so which one a connection picks
+ * cannot matter). Trusted origins never come here: they have a pool of their own, so trusting
+ * one host and port exempts no other port of that host.
  */
-export function guardedLookup(
-  purpose: string,
-  trustedHosts: Set<string>,
-  resolve: typeof dnsLookup = dnsLookup,
-): LookupFunction {
+export function guardedLookup(purpose: string, resolve: typeof dnsLookup = dnsLookup): LookupFunction {
   return ((hostname: string, options: unknown, callback: unknown) => {
     const cb = (typeof options === 'function' ? options : callback) as (
       err: NodeJS.ErrnoException | null,
@@ -136,14 +133,12 @@ export function guardedLookup(
     const opts = (typeof options === 'object' && options ? options : {}) as { all?: boolean; family?: number };
     resolve(hostname, { all: true, family: opts.family ?? 0 }, (err, addresses) => {
       if (err) return cb(err, []);
-      if (!trustedHosts.has(hostname.toLowerCase())) {
-        const bad = addresses.find((a) => !isPublicAddress(a.address));
-        if (bad)
-          return cb(
-            new OutboundRefusedError(purpose, hostname, `it resolves to ${bad.address}, not a public address`),
-            [],
-          );
-      }
+      const bad = addresses.find((a) => !isPublicAddress(a.address));
+      if (bad)
+        return cb(
+          new OutboundRefusedError(purpose, hostname, `it resolves to ${bad.address}, not a public address`),
+          [],
+        );
       if (opts.all) return cb(null, addresses);
       const first = addresses[0]!;
       cb(null, first.address, first.family);
@@ -151,21 +146,46 @@ export function guardedLookup(
   }) as LookupFunction;
 }
 
-const pools = new WeakMap<OutboundPolicy, Dispatcher>();
+const pools = new WeakMap<OutboundPolicy, { guarded: Dispatcher; trusted: Dispatcher | null }>();
+
+function poolsOf(policy: OutboundPolicy) {
+  let p = pools.get(policy);
+  if (!p) {
+    p = {
+      guarded: new Agent({
+        connect: { lookup: guardedLookup(policy.purpose, policy.resolve) },
+        keepAliveTimeout: 10_000,
+        connections: 16,
+      }),
+      trusted: null,
+    };
+    pools.set(policy, p);
+  }
+  return p;
+}
 
 /** The connection pool of a policy (one per policy object): every connection goes through the guarded resolver. */
 export function outboundDispatcher(policy: OutboundPolicy): Dispatcher {
-  let pool = pools.get(policy);
-  if (!pool) {
-    const trusted = new Set((policy.trustedOrigins ?? []).map((o) => new URL(o).hostname.toLowerCase()));
-    pool = new Agent({
-      connect: { lookup: guardedLookup(policy.purpose, trusted, policy.resolve) },
-      keepAliveTimeout: 10_000,
-      connections: 16,
-    });
-    pools.set(policy, pool);
-  }
-  return pool;
+  return poolsOf(policy).guarded;
+}
+
+/** The pool for the policy's trusted origins only (the local sandbox): resolved as they are. */
+function trustedDispatcher(policy: OutboundPolicy): Dispatcher {
+  const p = poolsOf(policy);
+  p.trusted ??= new Agent({
+    ...(policy.resolve ? { connect: { lookup: policy.resolve as unknown as LookupFunction } } : {}),
+    keepAliveTimeout: 10_000,
+    connections: 16,
+  });
+  return p.trusted;
+}
+
+/** Closes a policy's pools (a client that owns a policy closes it with itself). */
+export async function closeOutbound(policy: OutboundPolicy): Promise<void> {
+  const p = pools.get(policy);
+  if (!p) return;
+  pools.delete(policy);
+  await Promise.all([p.guarded.close(), p.trusted?.close()]);
 }
 
 export interface OutboundRequest {
@@ -197,7 +217,9 @@ export async function outboundRequest(
       method: init.method ?? 'GET',
       headers: init.headers,
       body: init.body,
-      dispatcher: outboundDispatcher(policy),
+      dispatcher: (policy.trustedOrigins ?? []).includes(url.origin)
+        ? trustedDispatcher(policy)
+        : outboundDispatcher(policy),
       headersTimeout: init.timeoutMs ?? 30_000,
       bodyTimeout: init.timeoutMs ?? 30_000,
     });

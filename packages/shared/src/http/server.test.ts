@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { createHttpServer, requireAccount, errorResponses } from './server.ts';
+import { createHttpServer, redactUrl, requireAccount, errorResponses } from './server.ts';
 import { createApiKey, createAuthenticator, ensureAdminKey, revokeApiKey } from './api-keys.ts';
 import { freshPostgres, testLogger, type FreshPostgres } from '../testing/test-stack.ts';
 import { migratePostgres } from '../db/migrations.ts';
@@ -209,4 +209,17 @@ test('a body over the limit is a 413 naming the limit, over a real connection, w
   } finally {
     await big.close();
   }
+});
+
+test('a request is logged without the credentials its URL carries (a consent state or code, tokens, signatures)', () => {
+  assert.equal(
+    redactUrl('/v1/oauth/callback?code=ANabc&scope=advertising%3A%3Acampaign_management&state=v1.secret'),
+    '/v1/oauth/callback?code=[redacted]&scope=advertising%3A%3Acampaign_management&state=[redacted]',
+  );
+  assert.equal(
+    redactUrl('/v1/reports/gaps?from=2026-11-01&to=2026-11-02'),
+    '/v1/reports/gaps?from=2026-11-01&to=2026-11-02',
+  );
+  assert.equal(redactUrl('/dl?X-Amz-Signature=abc&x=1'), '/dl?X-Amz-Signature=[redacted]&x=1');
+  assert.equal(redactUrl('/health'), '/health');
 });

@@ -57,6 +57,41 @@ declare module 'fastify' {
   }
 }
 
+/** The `error` of an answer, by its status. */
+const ERROR_NAMES: Record<number, string> = {
+  400: 'bad_request',
+  403: 'forbidden',
+  404: 'not_found',
+  409: 'conflict',
+  413: 'payload_too_large',
+  422: 'unprocessable',
+};
+
+/** Query parameters that are credentials (a consent state or code, tokens, signatures): never logged. */
+const SECRET_PARAMS = /^(state|code|code_verifier|token|access_token|refresh_token|x-amz-signature|signature)$/i;
+
+/** A request URL as logged: the values of credential parameters replaced. Pure. */
+export function redactUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const params = url
+    .slice(q + 1)
+    .split('&')
+    .map((pair) => {
+      const name = decodeURIComponentSafe(pair.split('=')[0] ?? '');
+      return SECRET_PARAMS.test(name) ? `${pair.split('=')[0]}=[redacted]` : pair;
+    });
+  return `${url.slice(0, q)}?${params.join('&')}`;
+}
+
+const decodeURIComponentSafe = (s: string) => {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+};
+
 // /metrics carries no tenant data (bounded labels only), and Prometheus scrapes without a key.
 const PUBLIC_PATHS = new Set(['/health', '/ready', '/openapi.json', '/metrics']);
 
@@ -75,7 +110,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
   app.decorateRequest('principal', null);
   app.addHook('onResponse', (req, reply, done) => {
     req.log.info(
-      { method: req.method, url: req.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      { method: req.method, url: redactUrl(req.url), statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) },
       'request',
     );
     done();
@@ -123,7 +158,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
     }
     if (err instanceof AppError && err.httpStatus && err.httpStatus < 500)
       return reply.status(err.httpStatus).send({
-        error: err.httpStatus === 409 ? 'conflict' : err.httpStatus === 404 ? 'not_found' : 'bad_request',
+        error: ERROR_NAMES[err.httpStatus] ?? 'bad_request',
         message: err.message,
         details: { code: err.code },
       } satisfies ErrorBody);
