@@ -1,5 +1,5 @@
 /** The consent-page connection's two routes: start (an account key) and Amazon's callback (the browser). */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 export { lwaAppFrom } from './lwa-app.ts';
 import { idParams } from '@adsync/shared/http/schemas';
 import { conflict } from '@adsync/shared/http/errors';
@@ -10,6 +10,7 @@ import {
   ConnectError,
   connectedPage,
   consentCookieNameOf,
+  consentPage,
   errorPage,
   openConsent,
   startConnect,
@@ -92,37 +93,72 @@ export function registerConnectApi(
     },
   );
 
+  const noApp = () => new ConnectError(409, 'NO_LWA_APP', 'no Login with Amazon app is configured');
+  const refuse = (req: FastifyRequest, reply: FastifyReply, err: unknown) => {
+    if (!(err instanceof ConnectError)) throw err;
+    req.log.warn({ code: err.code, reason: err.message }, 'consent link refused');
+    return reply.status(err.status).type('text/html; charset=utf-8').send(errorPage(err));
+  };
+
   app.get<{ Querystring: { state?: string } }>(
     '/v1/oauth/start',
     {
       // The consent link the advertiser opens: no API key, the sealed state is the credential.
       config: { public: true },
       schema: {
-        summary: "The consent link: binds the consent to this browser, then sends it to Amazon's consent page",
+        summary: 'The consent link: a page naming the account to connect, with a button that continues to Amazon',
         description:
-          'The first browser to open the link gets an http-only cookie and is redirected to Amazon with a PKCE ' +
-          'challenge; the callback completes the connection only in that browser.',
+          'Opening the page binds nothing (a link previewer may fetch it); its button posts to /v1/oauth/start.',
         querystring: { type: 'object', properties: { state: { type: 'string' } } },
-        response: { 302: { description: "to Amazon's consent page", type: 'null' }, ...htmlPages },
+        response: {
+          200: { description: 'the consent page', content: { 'text/html': { schema: { type: 'string' } } } },
+          ...htmlPages,
+        },
       },
     },
     async (req, reply) => {
       reply.header('cache-control', 'no-store');
-      if (!deps.lwa)
-        return reply
-          .status(409)
-          .type('text/html; charset=utf-8')
-          .send(errorPage(new ConnectError(409, 'NO_LWA_APP', 'no Login with Amazon app is configured')));
       try {
-        const opened = await openConsent({ ...deps, lwa: deps.lwa }, req.query);
-        return reply.header('set-cookie', setCookie(opened.cookie)).redirect(opened.amazonUrl, 302);
+        if (!deps.lwa) throw noApp();
+        const page = await consentPage({ ...deps, lwa: deps.lwa }, req.query);
+        return reply.status(200).type('text/html; charset=utf-8').send(page);
       } catch (err) {
-        if (!(err instanceof ConnectError)) throw err;
-        req.log.warn({ code: err.code, reason: err.message }, 'consent link refused');
-        return reply.status(err.status).type('text/html; charset=utf-8').send(errorPage(err));
+        return refuse(req, reply, err);
       }
     },
   );
+
+  // The button: a form post, so its parser lives with this route only.
+  void app.register(async (scope) => {
+    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
+      done(null, Object.fromEntries(new URLSearchParams(String(body)))),
+    );
+    scope.post<{ Body: { state?: string } }>(
+      '/v1/oauth/start',
+      {
+        config: { public: true },
+        schema: {
+          summary:
+            "Binds the consent to this browser (an http-only same-site cookie) and sends it to Amazon's consent page",
+          description:
+            'The first browser to continue gets the cookie and a PKCE challenge goes to Amazon; the callback completes ' +
+            'the connection only in that browser. The same browser may continue again.',
+          body: { type: 'object', properties: { state: { type: 'string' } } },
+          response: { 302: { description: "to Amazon's consent page", type: 'null' }, ...htmlPages },
+        },
+      },
+      async (req, reply) => {
+        reply.header('cache-control', 'no-store');
+        try {
+          if (!deps.lwa) throw noApp();
+          const opened = await openConsent({ ...deps, lwa: deps.lwa }, req.body ?? {}, cookiesOf(req.headers.cookie));
+          return reply.header('set-cookie', setCookie(opened.cookie)).redirect(opened.amazonUrl, 302);
+        } catch (err) {
+          return refuse(req, reply, err);
+        }
+      },
+    );
+  });
 
   app.get<{ Querystring: Record<string, string | undefined> }>(
     '/v1/oauth/callback',
@@ -173,7 +209,7 @@ export function registerConnectApi(
         if (name)
           reply.header(
             'set-cookie',
-            `${name}=; Path=${new URL(deps.lwa.redirectUri).pathname.replace(/[^/]*$/, '')}; Max-Age=0; HttpOnly; SameSite=Lax`,
+            `${name}=; Path=${new URL(deps.lwa.redirectUri).pathname.replace(/[^/]*$/, '')}; Max-Age=0; HttpOnly; SameSite=Lax${new URL(deps.lwa.redirectUri).protocol === 'https:' ? '; Secure' : ''}`,
           );
         return reply.status(200).send(connectedPage(connected));
       } catch (err) {

@@ -79,14 +79,20 @@ class Browser {
   }
 }
 
-/** Opens adsync's consent link in a browser: adsync sets its cookie and sends it on to Amazon's consent page. */
+/** Opens adsync's consent link in a browser and presses its button: adsync sets its cookie and sends it on to Amazon. */
 async function open(consentUrl: string, browser: Browser) {
   const link = new URL(consentUrl);
   assert.equal(link.origin + link.pathname, new URL('start', REDIRECT).toString(), 'the link is adsync’s');
+  const cookie = () => (browser.cookies.size ? { cookie: browser.header } : {});
+  const page = await app.inject({ method: 'GET', url: link.pathname + link.search, headers: cookie() });
+  if (page.statusCode !== 200) return page;
+  assert.equal(page.headers['set-cookie'], undefined, 'showing the page binds nothing');
+  const state = /name="state" value="([^"]+)"/.exec(page.body)![1]!.replaceAll('&amp;', '&');
   const res = await app.inject({
-    method: 'GET',
-    url: link.pathname + link.search,
-    headers: browser.cookies.size ? { cookie: browser.header } : {},
+    method: 'POST',
+    url: link.pathname,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...cookie() },
+    payload: new URLSearchParams({ state }).toString(),
   });
   browser.take(res.headers['set-cookie']);
   return res;
@@ -313,6 +319,36 @@ test("the sandbox plays Amazon's side: an unknown client or a missing redirect_u
       error_description: 'The request has an invalid grant parameter : code_verifier',
     });
   }
+  // A code issued without a challenge does not take a verifier either: no downgrade (RFC 9700 §2.1.1).
+  const plainPage = await fetch(
+    `${sandbox.url}/ap/oa?client_id=${SANDBOX_LWA_APP.clientId}&scope=advertising::campaign_management&response_type=code&redirect_uri=${encodeURIComponent(REDIRECT)}&state=s2`,
+  );
+  assert.equal(plainPage.status, 200);
+  const plain = await fetch(`${sandbox.url}/ap/oa`, {
+    method: 'POST',
+    body: new URLSearchParams({
+      client_id: SANDBOX_LWA_APP.clientId,
+      scope: 'advertising::campaign_management',
+      response_type: 'code',
+      redirect_uri: REDIRECT,
+      state: 's2',
+      consent: 'allow',
+    }),
+    redirect: 'manual',
+  });
+  const plainCode = new URL(plain.headers.get('location')!).searchParams.get('code')!;
+  const downgrade = await fetch(`${sandbox.url}/auth/o2/token`, {
+    method: 'POST',
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code: plainCode,
+      redirect_uri: REDIRECT,
+      client_id: SANDBOX_LWA_APP.clientId,
+      client_secret: SANDBOX_LWA_APP.clientSecret,
+      code_verifier: verifier,
+    }),
+  });
+  assert.equal(downgrade.status, 400);
   const right = await token(REDIRECT);
   assert.equal(right.status, 200);
   assert.match(((await right.json()) as { refresh_token: string }).refresh_token, /^Atzr\|/);
@@ -370,13 +406,25 @@ test("consent injection: a code from someone else's consent, or a callback in an
   assert.match(fromVictim.body, /invalid_grant[^]*code_verifier[^]*start the connection again/);
   assert.equal(await stored(), undefined, 'nothing stored for the victim');
 
-  // 3. A consent link opened a second time (another browser) is refused; the first keeps it.
+  // 3. A consent link continued in a second browser is refused; the first may continue again.
+  // Merely fetching the page (a link previewer, a mail scanner) spends nothing.
   const link = (await start('NA', victim)).json().consent_url;
+  const preview = await app.inject({ method: 'GET', url: new URL(link).pathname + new URL(link).search });
+  assert.equal(preview.statusCode, 200);
+  assert.match(preview.body, /Connect Victim to adsync/);
   const first = new Browser();
-  assert.equal((await open(link, first)).statusCode, 302);
+  const firstOpen = await open(link, first);
+  assert.equal(firstOpen.statusCode, 302);
   const second = await open(link, new Browser());
   assert.equal(second.statusCode, 409);
-  assert.match(second.body, /already opened/);
+  assert.match(second.body, /already continued in another browser/);
+  const again = await open(link, first);
+  assert.equal(again.statusCode, 302, 'the same browser may continue again');
+  assert.equal(
+    new URL(again.headers.location as string).searchParams.get('code_challenge'),
+    new URL(firstOpen.headers.location as string).searchParams.get('code_challenge'),
+    'with the same PKCE challenge',
+  );
   // And the victim's own, honest consent still works in the browser that opened it.
   const honest = await consent((await start('NA', victim)).json().consent_url, 'allow', victimBrowser);
   const held = victimBrowser.cookies.size;

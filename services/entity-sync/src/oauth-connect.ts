@@ -2,10 +2,10 @@
  * Connecting an account through Amazon's consent page, the module that owns
  * `oauth_states`. POST /v1/accounts/:id/connect starts a consent request: a `state`
  * sealed with the secret box (so it cannot be forged or read) that names a one-time
- * row, and a consent link to this service. GET /v1/oauth/start binds the request to the
- * browser that opens the link first (a random nonce in an http-only, same-site cookie;
- * its hash in the row) and sends it on to Amazon with a PKCE challenge (S256, its
- * verifier sealed in the row). GET /v1/oauth/callback acts only for that browser: it
+ * row, and a consent link to this service. GET /v1/oauth/start shows what will be
+ * connected; its button (POST) binds the request to the browser that presses it first (a
+ * random nonce in an http-only, same-site cookie; its hash in the row) and sends it on to
+ * Amazon with a PKCE challenge (S256, its verifier sealed in the row). GET /v1/oauth/callback acts only for that browser: it
  * claims the row exactly once, exchanges the code with the same redirect_uri and the
  * verifier, seals the refresh token and discovers the profiles. A code from anyone
  * else's consent, a callback in another browser, a forged, expired or replayed state,
@@ -18,7 +18,12 @@ import type { Knex } from '@adsync/shared/db/postgres';
 import type { SecretBox } from '@adsync/shared/crypto/secret-box';
 import type { Logger } from '@adsync/shared/logger';
 import type { Region } from '@adsync/shared/amazon/regions';
-import { consentRequestUrl, exchangeAuthorizationCode, pkcePair } from '@adsync/shared/amazon/lwa-authorization';
+import {
+  consentRequestUrl,
+  exchangeAuthorizationCode,
+  pkceChallenge,
+  pkcePair,
+} from '@adsync/shared/amazon/lwa-authorization';
 import { storeCredentials, type AmazonClients } from '@adsync/shared/amazon/account-clients';
 import { AmazonApiError } from '@adsync/shared/amazon/errors';
 import { discoverProfiles } from './profiles.ts';
@@ -134,30 +139,69 @@ export interface ConsentCookie {
 }
 
 /**
- * GET /v1/oauth/start: the first browser to open the consent link is the one the consent
- * belongs to. Answers Amazon's consent URL (with the PKCE challenge) and the cookie to set.
+ * GET /v1/oauth/start: the page the consent link shows, naming the account it connects, with
+ * one button. Opening it binds nothing, so a link previewer or mail scanner that fetches it
+ * does not spend it.
+ */
+export async function consentPage(deps: ConnectDeps, q: { state?: string }): Promise<string> {
+  const now = (deps.now ?? (() => new Date()))();
+  const claim = openState(deps, q.state, now);
+  const row = await deps
+    .db('oauth_states as s')
+    .join('accounts as a', 'a.id', 's.account_id')
+    .where({ 's.nonce': claim.n, 's.account_id': claim.a })
+    .first('s.used_at', 's.region', 'a.company_name');
+  if (!row || row.used_at)
+    throw new ConnectError(409, 'STATE_USED', 'this consent request was already used; start the connection again');
+  return `<!doctype html><html><head><meta charset="utf-8"><title>adsync: connect Amazon Ads</title></head><body>
+<h1>Connect ${escapeHtml(row.company_name)} to adsync</h1>
+<p>You will sign in to Amazon (${escapeHtml(row.region)}) and allow adsync to read this advertiser's Amazon Ads data for <strong>${escapeHtml(row.company_name)}</strong>. If that is not what you expect, close this page.</p>
+<form method="post" action="start"><input type="hidden" name="state" value="${escapeHtml(q.state!)}">
+<button type="submit">Continue to Amazon</button></form></body></html>`;
+}
+
+/**
+ * POST /v1/oauth/start: the first browser to continue is the one the consent belongs to (the
+ * same browser may continue again). Answers Amazon's consent URL (with the PKCE challenge)
+ * and the cookie to set.
  */
 export async function openConsent(
   deps: ConnectDeps,
   q: { state?: string },
+  cookies: Record<string, string> = {},
 ): Promise<{ amazonUrl: string; cookie: ConsentCookie }> {
   const now = (deps.now ?? (() => new Date()))();
   const claim = openState(deps, q.state, now);
-  const browser = randomBytes(24).toString('base64url');
-  const pkce = pkcePair();
-  const [row] = await deps
+  let browser = randomBytes(24).toString('base64url');
+  let pkce = pkcePair();
+  let [row] = await deps
     .db('oauth_states')
     .where({ nonce: claim.n, account_id: claim.a })
     .whereNull('used_at')
     .whereNull('browser_hash')
     .update({ browser_hash: sha256(browser), code_verifier_sealed: deps.box.seal(pkce.verifier), opened_at: now })
     .returning(['region', 'redirect_uri']);
-  if (!row)
-    throw new ConnectError(
-      409,
-      'CONSENT_ALREADY_OPENED',
-      'this consent link was already opened (in this or another browser) or used; start the connection again for a new one',
-    );
+  if (!row) {
+    // The browser that opened it, continuing again (a second click, a reload): the same binding.
+    const held = cookies[consentCookieName(claim.n)];
+    const again = held
+      ? await deps
+          .db('oauth_states')
+          .where({ nonce: claim.n, account_id: claim.a, browser_hash: sha256(held) })
+          .whereNull('used_at')
+          .first('region', 'redirect_uri', 'code_verifier_sealed')
+      : undefined;
+    if (!again)
+      throw new ConnectError(
+        409,
+        'CONSENT_ALREADY_OPENED',
+        'this consent link was already continued in another browser, or used; start the connection again for a new one',
+      );
+    browser = held!;
+    const verifier = deps.box.open(again.code_verifier_sealed);
+    pkce = { verifier, challenge: pkceChallenge(verifier) };
+    row = again;
+  }
   const redirect = new URL(row.redirect_uri as string);
   return {
     amazonUrl: consentRequestUrl({

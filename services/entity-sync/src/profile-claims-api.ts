@@ -138,12 +138,11 @@ export function registerProfileClaimsApi(app: FastifyInstance, deps: { db: Knex;
       // Only its owner (or an admin) gives a profile away; a claimant cannot take it.
       requireAccount(req, owner);
       const p = principalOf(req);
-      const moved = await transferProfile(
-        db,
-        req.params.profileId,
-        req.body.toAccountId,
-        `transferred by ${p.scope === 'admin' ? 'an admin' : 'its owner'}`,
-      );
+      const moved = await transferProfile(db, req.params.profileId, req.body.toAccountId, {
+        expectedOwner: owner,
+        anyClaim: p.scope === 'admin',
+        resolution: `transferred by ${p.scope === 'admin' ? 'an admin' : 'its owner'}`,
+      });
       if ('refused' in moved) throw conflict(moved.refused);
       deps.log.info({ profileId: req.params.profileId, ...moved, by: p.scope }, 'profile transferred');
       return { profileId: req.params.profileId, ...moved };

@@ -15,7 +15,6 @@ import { AmazonClients, storeCredentials } from '@adsync/shared/amazon/account-c
 import { backgroundWork, freshPostgres, testLogger, type FreshPostgres } from '@adsync/shared/testing/test-stack';
 import { closeThenDrop } from '@adsync/shared/testing/teardown';
 import { registerApi } from './api.ts';
-import { registerProfileClaimsApi } from './profile-claims-api.ts';
 
 const ADMIN = 'adsk_shared_profiles_admin_key_01234';
 let pg: FreshPostgres;
@@ -63,7 +62,6 @@ before(async () => {
     background: work.background,
   };
   registerApi(app, deps);
-  registerProfileClaimsApi(app, deps);
   await app.ready();
 });
 
@@ -160,4 +158,44 @@ test('only the owner (or an admin) hands a profile over, only to an account that
   const byAdmin = await call(ADMIN, 'POST', `/v1/profiles/${p0}/transfer`, { toAccountId: brand });
   assert.equal(byAdmin.statusCode, 200, byAdmin.body);
   assert.ok((await owned(brand)).includes(p0));
+});
+
+test('races: two discoveries of one new profile leave one owner and one claim; two transfers at once move it once', async () => {
+  const { upsertDiscovered, transferProfile } = await import('@adsync/shared/accounts/profiles');
+  const fresh = {
+    profile_id: '777000000001',
+    country_code: 'US',
+    currency_code: 'USD',
+    timezone: 'America/Los_Angeles',
+    marketplace_id: 'ATVPDKIKX0DER',
+    amazon_account_id: 'ENTITYRACE',
+    account_type: 'seller',
+    account_name: 'Race',
+  };
+  const [x, y] = await Promise.all([upsertDiscovered(pg.db, brand, [fresh]), upsertDiscovered(pg.db, agency, [fresh])]);
+  assert.equal(x.added + y.added, 1, 'one of them added it');
+  assert.deepEqual([...x.claimed, ...y.claimed], [fresh.profile_id], 'the other claimed it');
+  const owner = (await pg.db('profiles').where({ profile_id: fresh.profile_id }).first()).account_id as string;
+  const claimant = owner === brand ? agency : brand;
+  const claims = await pg.db('profile_claims').where({ profile_id: fresh.profile_id }).pluck('account_id');
+  assert.deepEqual(claims, [claimant]);
+  // The owner declines nothing on the claimant's behalf: a declined claim cannot be given to by the owner.
+  await pg.db('profile_claims').where({ profile_id: fresh.profile_id }).update({ status: 'dismissed' });
+  const declined = await transferProfile(pg.db, fresh.profile_id, claimant, {
+    expectedOwner: owner,
+    anyClaim: false,
+    resolution: 'test',
+  });
+  assert.match((declined as { refused: string }).refused, /declined profile/);
+  await pg.db('profile_claims').where({ profile_id: fresh.profile_id }).update({ status: 'pending' });
+  // Two transfers authorised against the same owner: the second finds the owner changed.
+  const [{ id: third }] = await pg.db('accounts').insert({ company_name: 'Third' }).returning('id');
+  await upsertDiscovered(pg.db, third, [fresh]);
+  const outcomes = await Promise.all(
+    [claimant, third].map((to) =>
+      transferProfile(pg.db, fresh.profile_id, to, { expectedOwner: owner, anyClaim: false, resolution: 'race' }),
+    ),
+  );
+  assert.equal(outcomes.filter((o) => 'to' in o).length, 1, 'moved once');
+  assert.match((outcomes.find((o) => 'refused' in o) as { refused: string }).refused, /changed owner meanwhile/);
 });

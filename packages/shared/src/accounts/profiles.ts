@@ -44,46 +44,38 @@ export async function upsertDiscovered(
   found: Omit<ProfileRow, 'account_id'>[],
 ): Promise<{ added: number; claimed: string[] }> {
   if (found.length === 0) return { added: 0, claimed: [] };
+  const ids = found.map((p) => p.profile_id);
   return db.transaction(async (trx) => {
+    const before = new Set<string>(await trx('profiles').whereIn('profile_id', ids).pluck('profile_id'));
+    // One statement decides ownership: a new profile becomes this account's, its own are
+    // refreshed, and another account's is left alone (the conditional merge), even when two
+    // discoveries of the same new profile race.
+    await trx('profiles')
+      .insert(found.map((p) => ({ ...p, account_id: accountId })))
+      .onConflict('profile_id')
+      .merge({
+        ...Object.fromEntries(
+          DISCOVERED_COLUMNS.filter((c) => c !== 'account_id').map((c) => [c, trx.raw(`excluded.${c}`)]),
+        ),
+        last_seen_at: trx.fn.now(),
+        updated_at: trx.fn.now(),
+      })
+      .where('profiles.account_id', accountId);
     const owners = new Map<string, string>(
-      (
-        await trx('profiles')
-          .whereIn(
-            'profile_id',
-            found.map((p) => p.profile_id),
-          )
-          .forUpdate()
-          .select('profile_id', 'account_id')
-      ).map((r: { profile_id: string; account_id: string }) => [r.profile_id, r.account_id]),
+      (await trx('profiles').whereIn('profile_id', ids).select('profile_id', 'account_id')).map(
+        (r: { profile_id: string; account_id: string }) => [r.profile_id, r.account_id],
+      ),
     );
-    const mine = found.filter((p) => (owners.get(p.profile_id) ?? accountId) === accountId);
-    const claimed = found.filter((p) => !mine.includes(p)).map((p) => p.profile_id);
-    if (mine.length)
-      await trx('profiles')
-        .insert(mine.map((p) => ({ ...p, account_id: accountId })))
-        .onConflict('profile_id')
-        .merge({
-          ...Object.fromEntries(
-            DISCOVERED_COLUMNS.filter((c) => c !== 'account_id').map((c) => [c, trx.raw(`excluded.${c}`)]),
-          ),
-          last_seen_at: trx.fn.now(),
-          updated_at: trx.fn.now(),
-        });
+    const mine = ids.filter((id) => owners.get(id) === accountId);
+    const claimed = ids.filter((id) => owners.get(id) !== accountId);
     if (claimed.length)
       await trx('profile_claims')
         .insert(claimed.map((profile_id) => ({ profile_id, account_id: accountId })))
         .onConflict(['profile_id', 'account_id'])
         .merge({ last_seen_at: trx.fn.now() });
     // A profile this account now owns needs no claim of its own.
-    if (mine.length)
-      await trx('profile_claims')
-        .where({ account_id: accountId })
-        .whereIn(
-          'profile_id',
-          mine.map((p) => p.profile_id),
-        )
-        .delete();
-    return { added: mine.filter((p) => !owners.has(p.profile_id)).length, claimed };
+    if (mine.length) await trx('profile_claims').where({ account_id: accountId }).whereIn('profile_id', mine).delete();
+    return { added: mine.filter((id) => !before.has(id)).length, claimed };
   });
 }
 
@@ -118,26 +110,45 @@ export function profileClaims(
   return q;
 }
 
+/** How long a claim counts as a login still reaching the profile: one not seen for longer is stale. */
+export const CLAIM_FRESH_DAYS = 30;
+
 /**
  * Moves a profile to an account that claims it: everything keyed by the profile (entities,
  * reports, subscriptions) follows it. The former owner's access becomes a dismissed claim,
- * so its next discovery neither takes the profile back nor raises it again.
+ * so its next discovery neither takes the profile back nor raises it again. `expectedOwner`
+ * is the owner the caller was authorised against: if it changed meanwhile, nothing moves.
+ * An owner gives only to a pending claim seen in the last CLAIM_FRESH_DAYS; an admin
+ * (`anyClaim`) to any account that has reached it.
  */
 export async function transferProfile(
   db: Knex,
   profileId: string,
   to: string,
-  resolution: string,
+  opts: { expectedOwner: string; anyClaim: boolean; resolution: string },
 ): Promise<{ from: string; to: string } | { refused: string }> {
   return db.transaction(async (trx) => {
     const p = await trx('profiles').where({ profile_id: profileId }).forUpdate().first('account_id');
     if (!p) return { refused: `no profile ${profileId}` };
+    if (p.account_id !== opts.expectedOwner)
+      return { refused: `profile ${profileId} changed owner meanwhile; look again before moving it` };
     if (p.account_id === to) return { refused: `profile ${profileId} already belongs to account ${to}` };
-    const claim = await trx('profile_claims').where({ profile_id: profileId, account_id: to }).first('status');
+    const claim = await trx('profile_claims')
+      .where({ profile_id: profileId, account_id: to })
+      .forUpdate()
+      .first('status', 'last_seen_at');
     if (!claim)
       return {
         refused: `account ${to} has not reached profile ${profileId}: only an account whose login reaches it can own it`,
       };
+    if (!opts.anyClaim) {
+      if (claim.status !== 'pending')
+        return { refused: `account ${to} declined profile ${profileId}; only an admin can give it to that account` };
+      if (Date.now() - new Date(claim.last_seen_at).getTime() > CLAIM_FRESH_DAYS * 86_400_000)
+        return {
+          refused: `account ${to} has not reached profile ${profileId} for over ${CLAIM_FRESH_DAYS} days; it must discover it again`,
+        };
+    }
     await trx('profiles').where({ profile_id: profileId }).update({ account_id: to, updated_at: trx.fn.now() });
     await trx('profile_claims').where({ profile_id: profileId, account_id: to }).delete();
     await trx('profile_claims')
@@ -146,10 +157,10 @@ export async function transferProfile(
         account_id: p.account_id,
         status: 'dismissed',
         resolved_at: trx.fn.now(),
-        resolution,
+        resolution: opts.resolution,
       })
       .onConflict(['profile_id', 'account_id'])
-      .merge({ status: 'dismissed', resolved_at: trx.fn.now(), resolution });
+      .merge({ status: 'dismissed', resolved_at: trx.fn.now(), resolution: opts.resolution });
     return { from: p.account_id as string, to };
   });
 }
