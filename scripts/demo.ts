@@ -252,7 +252,14 @@ try {
   console.log(`  consent URL: ${connect.consent_url.slice(0, 110)}…`);
   // What the advertiser does in a browser: open adsync's consent link (which binds the consent to
   // this browser with a cookie and sends it to Amazon), press Allow, follow Amazon's redirect back.
-  const link = await fetch(connect.consent_url, { redirect: 'manual' });
+  const linkPage = await (await fetch(connect.consent_url)).text();
+  const state = /name="state" value="([^"]+)"/.exec(linkPage)?.[1]?.replaceAll('&amp;', '&');
+  if (!state) throw new Error(`the consent link's page has no button: ${linkPage.slice(0, 200)}`);
+  const link = await fetch(new URL('start', connect.consent_url), {
+    method: 'POST',
+    body: new URLSearchParams({ state }),
+    redirect: 'manual',
+  });
   const amazonPage = link.headers.get('location');
   if (link.status !== 302 || !amazonPage) throw new Error(`the consent link answered ${link.status}`);
   const cookie = link.headers

@@ -31,6 +31,7 @@ const ROUTES: Record<string, Isolation> = {
   'entity-sync PUT /v1/accounts/{id}/profile-selection': 'names-resources',
   'entity-sync POST /v1/accounts/{id}/connect': 'names-resources',
   'entity-sync GET /v1/oauth/start': 'signed-state',
+  'entity-sync POST /v1/oauth/start': 'signed-state',
   'entity-sync GET /v1/accounts/{id}/profile-claims': 'names-resources',
   'entity-sync GET /v1/profile-claims': 'admin-only',
   'entity-sync POST /v1/profiles/{profileId}/transfer': 'names-resources',
@@ -390,8 +391,26 @@ test('a browser callback takes no key: a state adsync did not seal is refused (4
   assert.ok(ops.length > 0);
   for (const o of ops)
     for (const key of [null, s.a.key]) {
-      const url = `${o.path}?state=${encodeURIComponent(`v1.x.${s.b.accountId}.y.z`)}&code=ANforged`;
-      const res = await send(o, { method: o.method, url, body: undefined }, key);
+      const state = `v1.x.${s.b.accountId}.y.z`;
+      // The consent page's button posts its state as a form; the links carry it in the query.
+      const res =
+        o.method === 'POST'
+          ? await s.apps[o.service]
+              .inject({
+                method: 'POST',
+                url: o.path,
+                headers: {
+                  'content-type': 'application/x-www-form-urlencoded',
+                  ...(key ? { authorization: `Bearer ${key}` } : {}),
+                },
+                payload: new URLSearchParams({ state }).toString(),
+              })
+              .then((r) => ({ status: r.statusCode, body: r.body }))
+          : await send(
+              o,
+              { method: o.method, url: `${o.path}?state=${encodeURIComponent(state)}&code=ANforged`, body: undefined },
+              key,
+            );
       assert.equal(res.status, 400, `${keyOf(o)}: ${res.body}`);
       assert.match(res.body, /not issued by this adsync/);
     }

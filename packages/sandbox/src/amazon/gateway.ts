@@ -121,7 +121,10 @@ export function lwaRoutes(state: SandboxState): Route[] {
         // (RFC 6749 §5.2) answers a mismatch invalid_grant, which is what LWA's error table lists.
         if (form.get('redirect_uri') !== code.redirectUri) return send(res, 400, invalidGrant('redirect_uri'));
         // RFC 7636 §4.6: a code issued with a challenge is exchanged only with its verifier.
-        if (code.challenge && !pkceMatches(code.challenge, form.get('code_verifier')))
+        // …and one issued without a challenge is not exchanged with a verifier (a PKCE downgrade, RFC 9700 §2.1.1).
+        if (
+          code.challenge ? !pkceMatches(code.challenge, form.get('code_verifier')) : form.get('code_verifier') !== null
+        )
           return send(res, 400, invalidGrant('code_verifier'));
         code.used = true;
         refresh = `Atzr|consent-${randomBytes(24).toString('base64url')}`;
