@@ -133,7 +133,7 @@ export function registerConnectApi(
     scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
       done(null, Object.fromEntries(new URLSearchParams(String(body)))),
     );
-    scope.post<{ Body: { state?: string } }>(
+    scope.post<{ Body: { state?: unknown } | null }>(
       '/v1/oauth/start',
       {
         config: { public: true },
@@ -143,7 +143,7 @@ export function registerConnectApi(
           description:
             'The first browser to continue gets the cookie and a PKCE challenge goes to Amazon; the callback completes ' +
             'the connection only in that browser. The same browser may continue again.',
-          body: { type: 'object', properties: { state: { type: 'string' } } },
+          // No body schema: whatever a browser posts is judged by the handler, which answers a page.
           response: { 302: { description: "to Amazon's consent page", type: 'null' }, ...htmlPages },
         },
       },
@@ -151,7 +151,9 @@ export function registerConnectApi(
         reply.header('cache-control', 'no-store');
         try {
           if (!deps.lwa) throw noApp();
-          const opened = await openConsent({ ...deps, lwa: deps.lwa }, req.body ?? {}, cookiesOf(req.headers.cookie));
+          const body = req.body && typeof req.body === 'object' ? req.body : {};
+          const state = typeof body.state === 'string' ? body.state : undefined;
+          const opened = await openConsent({ ...deps, lwa: deps.lwa }, { state }, cookiesOf(req.headers.cookie));
           return reply.header('set-cookie', setCookie(opened.cookie)).redirect(opened.amazonUrl, 302);
         } catch (err) {
           return refuse(req, reply, err);

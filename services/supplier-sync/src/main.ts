@@ -44,12 +44,6 @@ await runService({
       fromBeginning: false,
       handle: async () => workers.forEach((w) => w.wake()),
     });
-    registerSupplierApi(app, {
-      db: rt.db,
-      box: rt.box,
-      relay: rt.relay,
-      maxAttempts: cfg.SUPPLIER_JOB_MAX_ATTEMPTS,
-      destinations: work.destinations,
-    });
+    registerSupplierApi(app, { ...work, relay: rt.relay, maxAttempts: cfg.SUPPLIER_JOB_MAX_ATTEMPTS });
   },
 });
