@@ -16,6 +16,7 @@
  * window the gap covers.
  */
 import { amcWindowLimits, isRealLocalTime } from '@adsync/shared/amazon/amc';
+import { zonedToUtc } from '@adsync/shared/calendar';
 import { createHmac, randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { parquetWriteBuffer } from 'hyparquet-writer';
@@ -242,25 +243,6 @@ function resultFile(state: SandboxState, e: AmcExecution): Buffer {
     );
   }
   return e.file;
-}
-
-/** A wall-clock time in a zone → the UTC instant, as AMC reports windows (execute-workflow.md sample: 00:00 New York → 04:00Z). */
-export function zonedToUtc(local: string, timeZone: string): string {
-  if (local.endsWith('Z')) return local;
-  const asUtc = Date.parse(`${local}Z`);
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(new Date(asUtc));
-  const get = (t: string) => Number(parts.find((p) => p.type === t)!.value);
-  const offset = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second')) - asUtc;
-  return new Date(asUtc - offset).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** An execution as AMC answers it (execute-workflow.md sample): flat, times in UTC, the caller's window echoed as *Original. */

@@ -8,3 +8,22 @@ export const addDays = (day: string, n: number): string =>
 
 export const daysBetween = (a: string, b: string): number =>
   Math.round((Date.parse(`${b}T00:00:00Z`) - Date.parse(`${a}T00:00:00Z`)) / 86_400_000);
+
+/** A wall-clock time in a zone → the UTC instant, as AMC reports windows (execute-workflow.md sample: 00:00 New York → 04:00Z). */
+export function zonedToUtc(local: string, timeZone: string): string {
+  if (local.endsWith('Z')) return local;
+  const asUtc = Date.parse(`${local}Z`);
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }).formatToParts(new Date(asUtc));
+  const get = (t: string) => Number(parts.find((p) => p.type === t)!.value);
+  const offset = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second')) - asUtc;
+  return new Date(asUtc - offset).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}

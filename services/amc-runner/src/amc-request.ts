@@ -22,6 +22,7 @@ export interface ExecutionInput {
 }
 
 import { amcWindowLimits, isRealLocalTime, type AmcExecutionBody, type AmcStatus } from '@adsync/shared/amazon/amc';
+import { zonedToUtc } from '@adsync/shared/calendar';
 
 export type { AmcExecutionBody, AmcStatus };
 
@@ -53,24 +54,6 @@ export function buildExecutionBody(input: ExecutionInput, now: Date, defaultDays
   return body;
 }
 
-/** A local time of a zone as a UTC instant (the zone's offset at that moment). */
-function zonedMs(local: string, zone: string): number {
-  const asUtc = Date.parse(`${local}Z`);
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: zone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(new Date(asUtc));
-  const v = (t: string) => Number(parts.find((p) => p.type === t)!.value);
-  const shown = Date.UTC(v('year'), v('month') - 1, v('day'), v('hour'), v('minute'), v('second'));
-  return asUtc - (shown - asUtc);
-}
-
 /**
  * Problems with an explicit window that AMC would reject or could only answer with nothing,
  * found before calling it: order, AMC's 13 months of retention, and the future.
@@ -87,7 +70,8 @@ export function windowProblems(body: AmcExecutionBody, now: Date): string[] {
   } catch {
     return [`timeWindowTimeZone ${zone} is not a time zone`];
   }
-  return amcWindowLimits(zonedMs(body.timeWindowStart, zone), zonedMs(body.timeWindowEnd, zone), now);
+  const ms = (local: string) => Date.parse(zonedToUtc(local, zone));
+  return amcWindowLimits(ms(body.timeWindowStart), ms(body.timeWindowEnd), now);
 }
 
 /** A warning when the window ends inside AMC's ~48-hour data lag (results will be incomplete). */
