@@ -28,3 +28,28 @@ test('no items, or a width below one, still completes; a failure rejects', async
     /two failed/,
   );
 });
+
+test('a failure rejects only after every item has run and settled: nothing is still writing when the caller learns of it', async () => {
+  const settled: number[] = [];
+  const started: number[] = [];
+  let rejectedAt = -1;
+  await forEachConcurrently([1, 2, 3, 4, 5, 6], 2, async (n) => {
+    started.push(n);
+    if (n === 1) throw new Error('one failed');
+    await new Promise((r) => setTimeout(r, 20));
+    settled.push(n);
+  }).catch((err: Error) => {
+    rejectedAt = settled.length;
+    assert.equal(err.message, 'one failed', 'the first failure');
+  });
+  assert.equal(rejectedAt, 5, 'every other item had settled when it rejected');
+  assert.deepEqual(started, [1, 2, 3, 4, 5, 6], 'the other items still ran: they are independent');
+  // Two failures: the first is the one reported.
+  await assert.rejects(
+    forEachConcurrently([1, 2, 3], 3, async (n) => {
+      await new Promise((r) => setTimeout(r, n * 5));
+      throw new Error(`failed ${n}`);
+    }),
+    /failed 1/,
+  );
+});
