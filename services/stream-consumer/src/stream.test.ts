@@ -108,21 +108,26 @@ const call = (method: 'GET' | 'POST' | 'DELETE', url: string, body?: unknown) =>
   app.inject({ method, url, payload: body as object, headers: { authorization: `Bearer ${ADMIN}` } });
 /** Ticks until the queue has given everything (two empty receives in a row). */
 const drain = () => drainQueue(deps, profiles);
-/** Drains until SQS holds nothing, in flight included: a message a tick gave back comes round again. */
+/** Whether SQS holds nothing, in flight included. */
+async function queueEmpty(): Promise<true | undefined> {
+  const a = await queue.client.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queue.url,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return a.Attributes?.ApproximateNumberOfMessages === '0' &&
+    a.Attributes?.ApproximateNumberOfMessagesNotVisible === '0'
+    ? true
+    : undefined;
+}
+
+/** Drains until SQS holds nothing: a message a tick gave back comes round again. */
 async function drainEmpty(): Promise<void> {
   await eventually(
     async () => {
       await drain();
-      const a = await queue.client.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: queue.url,
-          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-        }),
-      );
-      return a.Attributes?.ApproximateNumberOfMessages === '0' &&
-        a.Attributes?.ApproximateNumberOfMessagesNotVisible === '0'
-        ? true
-        : undefined;
+      return queueEmpty();
     },
     { what: 'the queue empty', timeoutMs: 60_000, intervalMs: 500 },
   );
@@ -405,21 +410,7 @@ test('kill -9 of the stream consumer mid-delivery, then a restart: nothing lost,
       `killed mid-delivery (${atKill} rows in, messages left)`,
     );
     await consumer.start(60_000);
-    await eventually(
-      async () => {
-        const a = await queue.client.send(
-          new GetQueueAttributesCommand({
-            QueueUrl: queue.url,
-            AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-          }),
-        );
-        return a.Attributes?.ApproximateNumberOfMessages === '0' &&
-          a.Attributes?.ApproximateNumberOfMessagesNotVisible === '0'
-          ? true
-          : undefined;
-      },
-      { what: 'the queue drained after the restart', timeoutMs: 60_000, intervalMs: 200 },
-    );
+    await eventually(queueEmpty, { what: 'the queue drained after the restart', timeoutMs: 60_000, intervalMs: 200 });
   } finally {
     await consumer.stop();
   }
