@@ -341,14 +341,7 @@ test('every report our client asks for is one Amazon accepts, exactly as sent', 
 test('every report type, groupBy, time unit and format Amazon documents is accepted and produces data, every column a value of its type', () => {
   const seen = new Set<string>();
   const filterValuesWithRows = new Set<string>();
-  // Enough entities that every grain has some delivering (an entity delivers only with its parents enabled).
-  const ds = new Dataset(31, {
-    profiles: 1,
-    campaignsPerProfile: 12,
-    sbCampaignsPerProfile: 8,
-    sdCampaignsPerProfile: 8,
-    stCampaignsPerProfile: 6,
-  });
+  const ds = everyGrainDelivering();
   let combinations = 0;
   for (const [id, t] of Object.entries(AMAZON_REPORT_TYPES)) {
     for (const [g, spec] of Object.entries(t.groupBys)) {
@@ -459,6 +452,16 @@ test('every report type, groupBy, time unit and format Amazon documents is accep
     assert.ok(filterValuesWithRows.has(want), `some rows for ${want}`);
 });
 
+/** Enough entities that every grain has some delivering (an entity delivers only with its parents enabled). */
+const everyGrainDelivering = () =>
+  new Dataset(31, {
+    profiles: 1,
+    campaignsPerProfile: 12,
+    sbCampaignsPerProfile: 8,
+    sdCampaignsPerProfile: 8,
+    stCampaignsPerProfile: 6,
+  });
+
 const window = {
   profileIndex: 0,
   startDate: '2026-11-20',
@@ -508,13 +511,7 @@ test("every request example in Amazon's Reporting model is accepted and gives ro
   const { operationById } = await import('@adsync/amazon-models/operations');
   const examples = operationById('OfflineReport', 'createAsyncReport')!.requestBody!.examples;
   assert.ok(examples.length >= 30, `${examples.length} examples`);
-  const ds = new Dataset(31, {
-    profiles: 1,
-    campaignsPerProfile: 12,
-    sbCampaignsPerProfile: 8,
-    sdCampaignsPerProfile: 8,
-    stCampaignsPerProfile: 6,
-  });
+  const ds = everyGrainDelivering();
   // The examples name advertiser 12345678910; the sandbox's advertiser stands in for it, as ids do.
   const advertiser = ds.dspAdvertisers(0)[0]!.advertiserId;
   for (const ex of examples) {
