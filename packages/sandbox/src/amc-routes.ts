@@ -18,67 +18,20 @@
 import { amcWindowLimits, isRealLocalTime } from '@adsync/shared/amazon/amc';
 import { zonedToUtc } from '@adsync/shared/calendar';
 import { createHmac, randomUUID } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { route, send, jsonBody, type Req, type Route } from './http-kit.ts';
 import type { SandboxState } from './state.ts';
 import { hash32, intBetween } from './hash-random.ts';
-import type { Documented } from './amazon/endpoint.ts';
+import { isRefusal, sendError, type Access, type Documented, type GateResult } from './amazon/endpoint.ts';
+import type { AmcExecution, AmcSchedule } from './amc-state.ts';
 
-export interface AmcWorkflow {
-  workflowId: string;
-  sqlQuery: string;
-  inputParameters?: unknown[];
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface AmcSchedule {
-  instanceId: string;
-  scheduleId: string;
-  workflowId: string;
-  aggregationPeriod: 'Daily' | 'Weekly';
-  aggregationHourUtc: number;
-  aggregationStartDay: string;
-  scheduleEnabled: boolean;
-  /** The last run time whose execution has been started; runs are never back-filled from before creation or enabling. */
-  lastRunAt: number;
-  headers: Record<string, string>;
-}
-
-export interface AmcExecution {
-  workflowExecutionId: string;
-  instanceId: string;
-  workflowId: string;
-  /** AD_HOC for executions a caller created; SCHEDULED for the ones a schedule started. */
-  category: 'AD_HOC' | 'SCHEDULED';
-  scheduleId?: string;
-  /** The output folder's schedule segment (get-your-results.md): adhoc, daily or weekly. */
-  folder: 'adhoc' | 'daily' | 'weekly';
-  /** Run on the data there is, listing gaps, instead of waiting for it. */
-  ignoreDataGaps: boolean;
-  /** The gaps (UTC, clipped to the window) when the execution got its slot; they shape its rows. */
-  gaps: { startTime: string; endTime: string }[] | null;
-  request: Record<string, unknown>;
-  createdAt: number;
-  /** When the execution got one of the instance's 10 slots (null while queued behind them). */
-  startedAt: number | null;
-  /** Fixed when the execution is created, so changing the knob later does not rewrite history. */
-  durationMs: number;
-  cancelled: boolean;
-  fail: boolean;
-  headers: Record<string, string>;
-  file?: Buffer;
-  rowCount?: number;
-}
+// amc-runner's tests name the execution record from here.
+export type { AmcExecution } from './amc-state.ts';
 
 export const AMC_MAX_IN_FLIGHT = 10;
 const ISO_LOCAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z?$/;
 const WORKFLOW_ID = /^[A-Za-z0-9._-]{1,200}$/;
 const WINDOW_TYPES = ['EXPLICIT', 'MOST_RECENT_DAY', 'MOST_RECENT_WEEK', 'CURRENT_MONTH', 'PREVIOUS_MONTH', 'ALL'];
-
-const amcError = (res: ServerResponse, status: number, details: string) =>
-  send(res, status, { code: String(status), details });
 
 export const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'] as const;
 const DAY_MS = 86_400_000;
@@ -317,6 +270,83 @@ function validTimeZone(tz: string): boolean {
   }
 }
 
+/** What an AMC handler is given once the gateway and AMC's headers have let the request through. */
+export interface AmcCtx {
+  req: Req;
+  /** The path's {instanceId}: every AMC operation is an instance's. */
+  instanceId: string;
+  /** The JSON body as parsed ({} when absent, null when it is not JSON); its shape is the handler's to judge. */
+  body: Record<string, unknown> | null;
+  /** {advertiserId, marketplaceId} from the headers, kept on what runs later (schedules, executions). */
+  headers: Record<string, string>;
+  /** Refuses in AMC's shape: {code: "<status>", details}. */
+  fail(status: number, details: string): void;
+  ok(body: unknown): void;
+}
+
+/** One AMC operation: what the OpenAPI document says of it (AMC has no model here) and its handler. */
+export interface AmcEndpoint extends Documented {
+  handle(ctx: AmcCtx): void;
+}
+
+/** Every AMC operation names the advertiser and the marketplace (checked in this order), kept as these fields. */
+const AMC_HEADERS = {
+  advertiserId: 'Amazon-Advertising-API-AdvertiserId',
+  marketplaceId: 'Amazon-Advertising-API-MarketplaceId',
+};
+
+/**
+ * Turns AMC's declarations into routes: the gateway (token and client id; AMC has no model, so its
+ * refusals are the universal format of errors.md, as its guides show), AMC's headers, then the handler.
+ */
+export function amcEndpointRoutes(
+  state: SandboxState,
+  endpoints: AmcEndpoint[],
+  authorise: (req: Req, access: Access) => GateResult,
+): Route[] {
+  return endpoints.map((ep) =>
+    route(ep.method, ep.path, (req, res) => {
+      const who = authorise(req, 'none');
+      if (isRefusal(who)) return sendError(state, res, null, who.status, who.problem);
+      const fail = (status: number, details: string) => send(res, status, { code: String(status), details });
+      const headers: Record<string, string> = {};
+      for (const [field, name] of Object.entries(AMC_HEADERS)) {
+        const value = req.headers[name.toLowerCase()];
+        if (typeof value !== 'string' || !value) return fail(400, `${name} header is required`);
+        headers[field] = value;
+      }
+      ep.handle({
+        req,
+        instanceId: req.params.instanceId!,
+        body: jsonBody<Record<string, unknown>>(req),
+        headers,
+        fail,
+        ok: (body) => send(res, 200, body),
+      });
+    }),
+  );
+}
+
+/** AMC's operations; amcEndpointRoutes serves them, and the sandbox's OpenAPI document (the fuzzer's) lists them. */
+export function amcEndpoints(state: SandboxState): AmcEndpoint[] {
+  return [...workflowEndpoints(state), ...scheduleEndpoints(state), ...executionEndpoints(state)];
+}
+
+/** Workflows and schedules are an instance's, by their id. */
+const key = (instanceId: string, id: string) => `${instanceId}|${id}`;
+
+/** A page of a list AMC pages by nextToken (an offset here, base64url), and the next page's token. */
+function paged<T>(name: string, all: T[], query: URLSearchParams, limit: number, as: (x: T) => unknown = (x) => x) {
+  const start = Number(Buffer.from(query.get('nextToken') ?? '', 'base64url').toString() || 0) || 0;
+  return {
+    [name]: all.slice(start, start + limit).map(as),
+    ...(start + limit < all.length ? { nextToken: Buffer.from(String(start + limit)).toString('base64url') } : {}),
+  };
+}
+
+/** The page size a list operation's `limit` asks for (1 to 100, 100 by default). */
+const limitOf = (query: URLSearchParams) => Math.min(Math.max(Number(query.get('limit') ?? 100) || 100, 1), 100);
+
 const workflowBody = {
   type: 'object',
   required: ['workflowId', 'sqlQuery'],
@@ -326,6 +356,115 @@ const workflowBody = {
     inputParameters: { type: 'array', items: { type: 'object' } },
   },
 };
+
+/** Why a workflow body (create or update) is refused, or null. */
+function workflowProblem(b: Record<string, unknown> | null): string | null {
+  if (!b || typeof b !== 'object' || Array.isArray(b)) return 'request body is not a JSON object';
+  if (typeof b.workflowId !== 'string' || !WORKFLOW_ID.test(b.workflowId))
+    return 'workflowId is required and may only contain alphanumeric characters, periods, dashes and underscores';
+  if (typeof b.sqlQuery !== 'string' || !b.sqlQuery.trim()) return 'sqlQuery is required';
+  if (b.inputParameters !== undefined && !Array.isArray(b.inputParameters)) return 'inputParameters must be an array';
+  return null;
+}
+
+/** Saved workflows (create-workflow.md): create, list, get, update, delete. */
+function workflowEndpoints(state: SandboxState): AmcEndpoint[] {
+  const workflows = state.amcWorkflows;
+  const path = '/amc/reporting/{instanceId}/workflows';
+  const doc = 'create-workflow.md';
+  return [
+    {
+      method: 'POST',
+      path,
+      summary: 'create a workflow',
+      doc: 'en-us/guides/amazon-marketing-cloud/reporting/create-workflow.md',
+      bodyDoc: workflowBody,
+      handle: ({ instanceId, body: b, fail, ok }) => {
+        const problem = workflowProblem(b);
+        if (problem) return fail(400, problem);
+        const id = String(b!.workflowId);
+        if (workflows.has(key(instanceId, id))) return fail(400, `Workflow with ID ${id} already exists.`);
+        const now = state.now().toISOString();
+        workflows.set(key(instanceId, id), {
+          workflowId: id,
+          sqlQuery: String(b!.sqlQuery),
+          inputParameters: b!.inputParameters as unknown[] | undefined,
+          createdAt: now,
+          updatedAt: now,
+        });
+        ok({});
+      },
+    },
+    {
+      method: 'GET',
+      path,
+      summary: 'list workflows',
+      doc,
+      query: { limit: { type: 'integer' }, nextToken: { type: 'string' } },
+      handle: ({ req, instanceId, ok }) => {
+        const all = [...workflows.entries()]
+          .filter(([k]) => k.startsWith(`${instanceId}|`))
+          .map(([, w]) => ({
+            workflowId: w.workflowId,
+            sqlQuery: w.sqlQuery,
+            ...(w.inputParameters ? { inputParameters: w.inputParameters } : {}),
+          }));
+        ok(paged('workflows', all, req.query, limitOf(req.query)));
+      },
+    },
+    {
+      method: 'GET',
+      path: `${path}/{workflowId}`,
+      summary: 'get a workflow',
+      doc,
+      handle: ({ req, instanceId, fail, ok }) => {
+        const w = workflows.get(key(instanceId, req.params.workflowId!));
+        if (!w) return fail(404, `Workflow ${req.params.workflowId} not found`);
+        ok(w);
+      },
+    },
+    {
+      method: 'PUT',
+      path: `${path}/{workflowId}`,
+      summary: 'update a workflow',
+      doc,
+      bodyDoc: workflowBody,
+      handle: ({ req, instanceId, body: b, fail, ok }) => {
+        const w = workflows.get(key(instanceId, req.params.workflowId!));
+        if (!w) return fail(404, `Workflow ${req.params.workflowId} not found`);
+        const problem = workflowProblem(b);
+        if (problem) return fail(400, problem);
+        if (b!.workflowId !== w.workflowId) return fail(400, 'workflowId in the body must match the path');
+        w.sqlQuery = String(b!.sqlQuery);
+        w.inputParameters = b!.inputParameters as unknown[] | undefined;
+        w.updatedAt = state.now().toISOString();
+        ok({});
+      },
+    },
+    {
+      method: 'DELETE',
+      path: `${path}/{workflowId}`,
+      summary: 'delete a workflow',
+      doc,
+      handle: ({ req, instanceId, fail, ok }) => {
+        const workflowId = req.params.workflowId!;
+        if (!workflows.has(key(instanceId, workflowId))) return fail(404, `Workflow ${workflowId} not found`);
+        // A workflow a schedule runs cannot go (the wording is ours: Amazon's docs do not quote it).
+        const users = [...state.amcSchedules.values()]
+          .filter((x) => x.instanceId === instanceId && x.workflowId === workflowId)
+          .map((x) => x.scheduleId);
+        if (users.length > 0)
+          return fail(
+            400,
+            `Workflow ${workflowId} cannot be deleted because it is used by schedule(s) ${users.join(', ')}. Delete the schedule(s) first.`,
+          );
+        workflows.delete(key(instanceId, workflowId));
+        ok({});
+      },
+    },
+  ];
+}
+
 const scheduleBody = {
   type: 'object',
   required: ['scheduleId', 'workflowId', 'aggregationPeriod'],
@@ -338,414 +477,364 @@ const scheduleBody = {
     scheduleEnabled: { type: 'boolean' },
   },
 };
-/** The AMC operations, for the sandbox's OpenAPI document (the fuzzer). */
-export const AMC_DOCUMENTED: Documented[] = [
-  {
-    method: 'POST',
-    path: '/amc/reporting/{instanceId}/workflows',
-    summary: 'create a workflow',
-    doc: 'en-us/guides/amazon-marketing-cloud/reporting/create-workflow.md',
-    bodyDoc: workflowBody,
-  },
-  {
-    method: 'GET',
-    path: '/amc/reporting/{instanceId}/workflows',
-    summary: 'list workflows',
-    doc: 'create-workflow.md',
-    query: { limit: { type: 'integer' }, nextToken: { type: 'string' } },
-  },
-  {
-    method: 'GET',
-    path: '/amc/reporting/{instanceId}/workflows/{workflowId}',
-    summary: 'get a workflow',
-    doc: 'create-workflow.md',
-  },
-  {
-    method: 'PUT',
-    path: '/amc/reporting/{instanceId}/workflows/{workflowId}',
-    summary: 'update a workflow',
-    doc: 'create-workflow.md',
-    bodyDoc: workflowBody,
-  },
-  {
-    method: 'DELETE',
-    path: '/amc/reporting/{instanceId}/workflows/{workflowId}',
-    summary: 'delete a workflow',
-    doc: 'create-workflow.md',
-  },
-  {
-    method: 'POST',
-    path: '/amc/reporting/{instanceId}/schedules',
-    summary: 'create a schedule',
-    doc: 'en-us/guides/amazon-marketing-cloud/reporting/schedule-workflow.md',
-    bodyDoc: scheduleBody,
-  },
-  {
-    method: 'GET',
-    path: '/amc/reporting/{instanceId}/schedules',
-    summary: 'list schedules',
-    doc: 'schedule-workflow.md',
-    query: { limit: { type: 'integer' }, nextToken: { type: 'string' } },
-  },
-  {
-    method: 'GET',
-    path: '/amc/reporting/{instanceId}/schedules/{scheduleId}',
-    summary: 'get a schedule',
-    doc: 'schedule-workflow.md',
-  },
-  {
-    method: 'PUT',
-    path: '/amc/reporting/{instanceId}/schedules/{scheduleId}',
-    summary: 'update a schedule',
-    doc: 'schedule-workflow.md',
-    bodyDoc: scheduleBody,
-  },
-  {
-    method: 'DELETE',
-    path: '/amc/reporting/{instanceId}/schedules/{scheduleId}',
-    summary: 'delete a schedule',
-    doc: 'schedule-workflow.md',
-  },
-  {
-    method: 'POST',
-    path: '/amc/reporting/{instanceId}/workflowExecutions',
-    summary: 'execute a workflow',
-    doc: 'en-us/guides/amazon-marketing-cloud/reporting/execute-workflow.md',
-    bodyDoc: {
-      type: 'object',
-      properties: {
-        workflowId: { type: 'string' },
-        workflow: { type: 'object', properties: { sqlQuery: { type: 'string' } } },
-        timeWindowType: { type: 'string', enum: WINDOW_TYPES },
-        timeWindowStart: { type: 'string' },
-        timeWindowEnd: { type: 'string' },
-        timeWindowTimeZone: { type: 'string' },
-        outputFormat: { type: 'string' },
-        parameterValues: { type: 'object' },
-        ignoreDataGaps: { type: 'boolean' },
-        workflowExecutionTimeoutSeconds: { type: 'integer' },
+
+/** The fields of a schedule's create or update body, or why it is refused. */
+function parseSchedule(
+  state: SandboxState,
+  b: Record<string, unknown> | null,
+  instanceId: string,
+): { error: string } | { value: Omit<AmcSchedule, 'instanceId' | 'lastRunAt' | 'headers'> } {
+  if (!b || typeof b !== 'object' || Array.isArray(b)) return { error: 'request body is not a JSON object' };
+  if (typeof b.scheduleId !== 'string' || !WORKFLOW_ID.test(b.scheduleId))
+    return {
+      error: 'scheduleId is required and may only contain alphanumeric characters, periods, dashes and underscores',
+    };
+  if (typeof b.workflowId !== 'string' || !WORKFLOW_ID.test(b.workflowId)) return { error: 'workflowId is required' };
+  if (!state.amcWorkflows.has(key(instanceId, b.workflowId)))
+    return { error: `Workflow ${b.workflowId} does not exist` };
+  if (b.aggregationPeriod !== 'Daily' && b.aggregationPeriod !== 'Weekly')
+    return { error: `aggregationPeriod ${String(b.aggregationPeriod)} is not supported; use one of Daily, Weekly` };
+  const hour = b.aggregationHourUtc ?? 0;
+  if (typeof hour !== 'number' || !Number.isInteger(hour) || hour < 0 || hour > 23)
+    return { error: 'aggregationHourUtc must be an integer from 0 to 23' };
+  // schedule-workflow.md: "If not specified, aggregationStartDay will default to the day that the schedule is created".
+  const day = b.aggregationStartDay ?? DAYS[state.now().getUTCDay()];
+  if (typeof day !== 'string' || !(DAYS as readonly string[]).includes(day))
+    return { error: `aggregationStartDay ${String(day)} is not supported; use one of ${DAYS.join(', ')}` };
+  if (b.scheduleEnabled !== undefined && typeof b.scheduleEnabled !== 'boolean')
+    return { error: 'scheduleEnabled must be a boolean' };
+  return {
+    value: {
+      scheduleId: b.scheduleId,
+      workflowId: b.workflowId,
+      aggregationPeriod: b.aggregationPeriod,
+      aggregationHourUtc: hour,
+      aggregationStartDay: day,
+      // "To enable a schedule, set the ScheduleEnabled parameter to true."
+      scheduleEnabled: b.scheduleEnabled === true,
+    },
+  };
+}
+
+/**
+ * The schedules resource (schedule-workflow.md; fields from the Workflow Management Service
+ * model): create, list, get, update (same structure as create), delete. A schedule names a
+ * saved workflow; enabling or changing it never back-fills runs from before.
+ */
+function scheduleEndpoints(state: SandboxState): AmcEndpoint[] {
+  const schedules = state.amcSchedules;
+  const path = '/amc/reporting/{instanceId}/schedules';
+  const doc = 'schedule-workflow.md';
+  const scheduleView = (x: AmcSchedule) => ({
+    scheduleId: x.scheduleId,
+    workflowId: x.workflowId,
+    aggregationPeriod: x.aggregationPeriod,
+    aggregationHourUtc: x.aggregationHourUtc,
+    ...(x.aggregationPeriod === 'Weekly' ? { aggregationStartDay: x.aggregationStartDay } : {}),
+    scheduleEnabled: x.scheduleEnabled,
+  });
+  return [
+    {
+      method: 'POST',
+      path,
+      summary: 'create a schedule',
+      doc: 'en-us/guides/amazon-marketing-cloud/reporting/schedule-workflow.md',
+      bodyDoc: scheduleBody,
+      handle: ({ instanceId, body, headers, fail, ok }) => {
+        const parsed = parseSchedule(state, body, instanceId);
+        if ('error' in parsed) return fail(400, parsed.error);
+        const k = key(instanceId, parsed.value.scheduleId);
+        if (schedules.has(k)) return fail(400, `Schedule with ID ${parsed.value.scheduleId} already exists.`);
+        schedules.set(k, { ...parsed.value, instanceId, lastRunAt: state.now().getTime(), headers });
+        ok({});
       },
     },
-  },
-  {
-    method: 'GET',
-    path: '/amc/reporting/{instanceId}/workflowExecutions',
-    summary: 'list executions',
-    doc: 'execute-workflow.md',
-    query: {
-      workflowId: { type: 'string' },
-      minCreationTime: { type: 'string' },
-      maxCreationTime: { type: 'string' },
-      sortAscending: { type: 'boolean' },
-      includeCancelled: { type: 'boolean' },
-      nextToken: { type: 'string' },
+    {
+      method: 'GET',
+      path,
+      summary: 'list schedules',
+      doc,
+      query: { limit: { type: 'integer' }, nextToken: { type: 'string' } },
+      handle: ({ req, instanceId, ok }) => {
+        const all = [...schedules.values()].filter((x) => x.instanceId === instanceId).map(scheduleView);
+        ok(paged('schedules', all, req.query, limitOf(req.query)));
+      },
     },
-  },
-  {
-    method: 'GET',
-    path: '/amc/reporting/{instanceId}/workflowExecutions/{executionId}',
-    summary: 'execution status',
-    doc: 'execute-workflow.md',
-  },
-  {
-    method: 'DELETE',
-    path: '/amc/reporting/{instanceId}/workflowExecutions/{executionId}',
-    summary: 'cancel an execution',
-    doc: 'execute-workflow.md',
-  },
-  {
-    method: 'GET',
-    path: '/amc/reporting/{instanceId}/workflowExecutions/{executionId}/downloadUrls',
-    summary: 'download URLs',
-    doc: 'en-us/guides/amazon-marketing-cloud/reporting/get-your-results.md',
-  },
-];
+    {
+      method: 'GET',
+      path: `${path}/{scheduleId}`,
+      summary: 'get a schedule',
+      doc,
+      handle: ({ req, instanceId, fail, ok }) => {
+        const x = schedules.get(key(instanceId, req.params.scheduleId!));
+        if (!x) return fail(404, `Schedule ${req.params.scheduleId} not found`);
+        ok(scheduleView(x));
+      },
+    },
+    {
+      method: 'PUT',
+      path: `${path}/{scheduleId}`,
+      summary: 'update a schedule',
+      doc,
+      bodyDoc: scheduleBody,
+      handle: ({ req, instanceId, body, fail, ok }) => {
+        const x = schedules.get(key(instanceId, req.params.scheduleId!));
+        if (!x) return fail(404, `Schedule ${req.params.scheduleId} not found`);
+        const parsed = parseSchedule(state, body, instanceId);
+        if ('error' in parsed) return fail(400, parsed.error);
+        if (parsed.value.scheduleId !== x.scheduleId) return fail(400, 'scheduleId in the body must match the path');
+        // Runs start from the change on: a re-enabled or re-timed schedule does not catch up.
+        runSchedules(state, instanceId);
+        Object.assign(x, parsed.value, { lastRunAt: Math.max(x.lastRunAt, state.now().getTime()) });
+        ok({});
+      },
+    },
+    {
+      method: 'DELETE',
+      path: `${path}/{scheduleId}`,
+      summary: 'delete a schedule',
+      doc,
+      handle: ({ req, instanceId, fail, ok }) => {
+        const k = key(instanceId, req.params.scheduleId!);
+        if (!schedules.has(k)) return fail(404, `Schedule ${req.params.scheduleId} not found`);
+        runSchedules(state, instanceId);
+        schedules.delete(k);
+        ok({});
+      },
+    },
+  ];
+}
 
-export function amcRoutes(state: SandboxState, authorise: (req: Req, res: ServerResponse) => boolean): Route[] {
-  const workflows = state.amcWorkflows;
+/** Which workflow an execution request runs and over which window type, or why it is refused. */
+function parseExecution(
+  state: SandboxState,
+  instanceId: string,
+  b: Record<string, unknown> | null,
+): { error: string } | { workflowId: string; type: string } {
+  if (!b || typeof b !== 'object' || Array.isArray(b)) return { error: 'request body is not a JSON object' };
+  // A saved workflow by id, or an ad-hoc one carrying its SQL (ad-hoc-workflow.md).
+  let workflowId: string;
+  if (b.workflow !== undefined) {
+    const w = b.workflow as Record<string, unknown> | null;
+    if (!w || typeof w !== 'object' || typeof w.sqlQuery !== 'string' || !w.sqlQuery.trim())
+      return { error: 'workflow.sqlQuery is required for an ad-hoc workflow' };
+    workflowId = `transient_${randomUUID()}`;
+  } else {
+    if (typeof b.workflowId !== 'string') return { error: 'workflowId is required if a workflow is not provided' };
+    if (!state.amcWorkflows.has(key(instanceId, b.workflowId)))
+      return { error: `Workflow ${b.workflowId} does not exist` };
+    workflowId = b.workflowId;
+  }
+  const type = b.timeWindowType ?? 'MOST_RECENT_DAY';
+  if (typeof type !== 'string' || !WINDOW_TYPES.includes(type))
+    return { error: `timeWindowType ${String(type)} is not supported; use one of ${WINDOW_TYPES.join(', ')}` };
+  if (type === 'EXPLICIT' && (!ISO_LOCAL.test(String(b.timeWindowStart)) || !ISO_LOCAL.test(String(b.timeWindowEnd))))
+    return { error: 'timeWindowStart and timeWindowEnd must be yyyy-MM-ddTHH:mm:ss for EXPLICIT windows' };
+  if (type === 'EXPLICIT' && !(isRealLocalTime(String(b.timeWindowStart)) && isRealLocalTime(String(b.timeWindowEnd))))
+    return { error: 'timeWindowStart and timeWindowEnd must be dates and times that exist' };
+  if (type === 'EXPLICIT' && String(b.timeWindowStart) >= String(b.timeWindowEnd))
+    return { error: 'timeWindowStart must be before timeWindowEnd' };
+  if (
+    b.timeWindowTimeZone !== undefined &&
+    (typeof b.timeWindowTimeZone !== 'string' || !validTimeZone(b.timeWindowTimeZone))
+  )
+    return { error: `timeWindowTimeZone ${String(b.timeWindowTimeZone)} is not a valid time zone` };
+  if (type === 'EXPLICIT') {
+    // An instance holds 13 months of data and none yet to come (how-amc-works.md); the wording is ours.
+    const tz = typeof b.timeWindowTimeZone === 'string' ? b.timeWindowTimeZone : 'UTC';
+    const [limit] = amcWindowLimits(
+      utcMs(zonedToUtc(String(b.timeWindowStart), tz)),
+      utcMs(zonedToUtc(String(b.timeWindowEnd), tz)),
+      state.now(),
+    );
+    if (limit) return { error: limit };
+  }
+  if (b.outputFormat !== undefined && b.outputFormat !== 'CSV' && b.outputFormat !== 'PARQUET')
+    return { error: 'outputFormat must be CSV or PARQUET' };
+  if (
+    b.parameterValues !== undefined &&
+    (typeof b.parameterValues !== 'object' || b.parameterValues === null || Array.isArray(b.parameterValues))
+  )
+    return { error: 'parameterValues must be an object' };
+  return { workflowId, type };
+}
+
+/** The signature of an execution's result URL (the presigned S3 URL AMC hands out). */
+const signatureOf = (state: SandboxState, e: AmcExecution) =>
+  createHmac('sha256', state.signingKey).update(`amc|${e.workflowExecutionId}`).digest('hex');
+
+/** Workflow executions (execute-workflow.md): run, list, status, cancel, and their results' URLs (get-your-results.md). */
+function executionEndpoints(state: SandboxState): AmcEndpoint[] {
   const executions = state.amcExecutions;
-  const needAmcHeaders = (req: Req, res: ServerResponse): boolean => {
-    if (!authorise(req, res)) return false;
-    for (const h of ['amazon-advertising-api-advertiserid', 'amazon-advertising-api-marketplaceid']) {
-      if (typeof req.headers[h] !== 'string' || !req.headers[h]) {
-        amcError(
-          res,
-          400,
-          `${h === 'amazon-advertising-api-advertiserid' ? 'Amazon-Advertising-API-AdvertiserId' : 'Amazon-Advertising-API-MarketplaceId'} header is required`,
-        );
-        return false;
-      }
-    }
-    return true;
+  const path = '/amc/reporting/{instanceId}/workflowExecutions';
+  const doc = 'execute-workflow.md';
+  /** The instance's execution the path names, or the 404 for it. */
+  const executionAt = ({ req, instanceId, fail }: AmcCtx): AmcExecution | undefined => {
+    const e = executions.get(req.params.executionId!);
+    if (e && e.instanceId === instanceId) return e;
+    fail(404, `Workflow execution ${req.params.executionId} not found`);
+    return undefined;
   };
-  const key = (instanceId: string, workflowId: string) => `${instanceId}|${workflowId}`;
-
-  const checkWorkflow = (b: Record<string, unknown> | null, res: ServerResponse): boolean => {
-    if (!b || typeof b !== 'object' || Array.isArray(b))
-      return (amcError(res, 400, 'request body is not a JSON object'), false);
-    if (typeof b.workflowId !== 'string' || !WORKFLOW_ID.test(b.workflowId))
-      return (
-        amcError(
-          res,
-          400,
-          'workflowId is required and may only contain alphanumeric characters, periods, dashes and underscores',
-        ),
-        false
-      );
-    if (typeof b.sqlQuery !== 'string' || !b.sqlQuery.trim())
-      return (amcError(res, 400, 'sqlQuery is required'), false);
-    if (b.inputParameters !== undefined && !Array.isArray(b.inputParameters))
-      return (amcError(res, 400, 'inputParameters must be an array'), false);
-    return true;
-  };
-
   return [
-    route('POST', '/amc/reporting/{instanceId}/workflows', (req, res) => {
-      if (!needAmcHeaders(req, res)) return;
-      const b = jsonBody<Record<string, unknown>>(req);
-      if (!checkWorkflow(b, res)) return;
-      const id = String(b!.workflowId);
-      if (workflows.has(key(req.params.instanceId!, id)))
-        return amcError(res, 400, `Workflow with ID ${id} already exists.`);
-      const now = state.now().toISOString();
-      workflows.set(key(req.params.instanceId!, id), {
-        workflowId: id,
-        sqlQuery: String(b!.sqlQuery),
-        inputParameters: b!.inputParameters as unknown[] | undefined,
-        createdAt: now,
-        updatedAt: now,
-      });
-      send(res, 200, {});
-    }),
-    route('GET', '/amc/reporting/{instanceId}/workflows', (req, res) => {
-      if (!needAmcHeaders(req, res)) return;
-      const all = [...workflows.entries()]
-        .filter(([k]) => k.startsWith(`${req.params.instanceId}|`))
-        .map(([, w]) => ({
-          workflowId: w.workflowId,
-          sqlQuery: w.sqlQuery,
-          ...(w.inputParameters ? { inputParameters: w.inputParameters } : {}),
-        }));
-      const limit = Math.min(Math.max(Number(req.query.get('limit') ?? 100) || 100, 1), 100);
-      const start = Number(Buffer.from(req.query.get('nextToken') ?? '', 'base64url').toString() || 0) || 0;
-      const page = all.slice(start, start + limit);
-      send(res, 200, {
-        workflows: page,
-        ...(start + limit < all.length ? { nextToken: Buffer.from(String(start + limit)).toString('base64url') } : {}),
-      });
-    }),
-    route('PUT', '/amc/reporting/{instanceId}/workflows/{workflowId}', (req, res) => {
-      if (!needAmcHeaders(req, res)) return;
-      const b = jsonBody<Record<string, unknown>>(req);
-      const w = workflows.get(key(req.params.instanceId!, req.params.workflowId!));
-      if (!w) return amcError(res, 404, `Workflow ${req.params.workflowId} not found`);
-      if (!checkWorkflow(b, res)) return;
-      if (b!.workflowId !== w.workflowId) return amcError(res, 400, 'workflowId in the body must match the path');
-      w.sqlQuery = String(b!.sqlQuery);
-      w.inputParameters = b!.inputParameters as unknown[] | undefined;
-      w.updatedAt = state.now().toISOString();
-      send(res, 200, {});
-    }),
-    route('GET', '/amc/reporting/{instanceId}/workflows/{workflowId}', (req, res) => {
-      if (!needAmcHeaders(req, res)) return;
-      const w = workflows.get(key(req.params.instanceId!, req.params.workflowId!));
-      if (!w) return amcError(res, 404, `Workflow ${req.params.workflowId} not found`);
-      send(res, 200, w);
-    }),
-    route('DELETE', '/amc/reporting/{instanceId}/workflows/{workflowId}', (req, res) => {
-      if (!needAmcHeaders(req, res)) return;
-      const k = key(req.params.instanceId!, req.params.workflowId!);
-      if (!workflows.has(k)) return amcError(res, 404, `Workflow ${req.params.workflowId} not found`);
-      // A workflow a schedule runs cannot go (the wording is ours: Amazon's docs do not quote it).
-      const users = [...state.amcSchedules.values()]
-        .filter((x) => x.instanceId === req.params.instanceId && x.workflowId === req.params.workflowId)
-        .map((x) => x.scheduleId);
-      if (users.length > 0)
-        return amcError(
-          res,
-          400,
-          `Workflow ${req.params.workflowId} cannot be deleted because it is used by schedule(s) ${users.join(', ')}. Delete the schedule(s) first.`,
-        );
-      workflows.delete(k);
-      send(res, 200, {});
-    }),
-    ...scheduleRoutes(state, needAmcHeaders, (i, w) => workflows.has(key(i, w))),
-    route('POST', '/amc/reporting/{instanceId}/workflowExecutions', (req, res) => {
-      if (!needAmcHeaders(req, res)) return;
-      const instanceId = req.params.instanceId!;
-      const b = jsonBody<Record<string, unknown>>(req);
-      state.amcRequests.push({ instanceId, body: b, at: Date.now() });
-      if (!b || typeof b !== 'object' || Array.isArray(b))
-        return amcError(res, 400, 'request body is not a JSON object');
-      // A saved workflow by id, or an ad-hoc one carrying its SQL (ad-hoc-workflow.md).
-      let workflowId: string;
-      if (b.workflow !== undefined) {
-        const w = b.workflow as Record<string, unknown> | null;
-        if (!w || typeof w !== 'object' || typeof w.sqlQuery !== 'string' || !w.sqlQuery.trim())
-          return amcError(res, 400, 'workflow.sqlQuery is required for an ad-hoc workflow');
-        workflowId = `transient_${randomUUID()}`;
-      } else {
-        if (typeof b.workflowId !== 'string')
-          return amcError(res, 400, 'workflowId is required if a workflow is not provided');
-        if (!workflows.has(key(instanceId, b.workflowId)))
-          return amcError(res, 400, `Workflow ${b.workflowId} does not exist`);
-        workflowId = b.workflowId;
-      }
-      const type = b.timeWindowType ?? 'MOST_RECENT_DAY';
-      if (typeof type !== 'string' || !WINDOW_TYPES.includes(type))
-        return amcError(
-          res,
-          400,
-          `timeWindowType ${String(type)} is not supported; use one of ${WINDOW_TYPES.join(', ')}`,
-        );
-      if (
-        type === 'EXPLICIT' &&
-        (!ISO_LOCAL.test(String(b.timeWindowStart)) || !ISO_LOCAL.test(String(b.timeWindowEnd)))
-      )
-        return amcError(res, 400, 'timeWindowStart and timeWindowEnd must be yyyy-MM-ddTHH:mm:ss for EXPLICIT windows');
-      if (
-        type === 'EXPLICIT' &&
-        !(isRealLocalTime(String(b.timeWindowStart)) && isRealLocalTime(String(b.timeWindowEnd)))
-      )
-        return amcError(res, 400, 'timeWindowStart and timeWindowEnd must be dates and times that exist');
-      if (type === 'EXPLICIT' && String(b.timeWindowStart) >= String(b.timeWindowEnd))
-        return amcError(res, 400, 'timeWindowStart must be before timeWindowEnd');
-      if (
-        b.timeWindowTimeZone !== undefined &&
-        (typeof b.timeWindowTimeZone !== 'string' || !validTimeZone(b.timeWindowTimeZone))
-      )
-        return amcError(res, 400, `timeWindowTimeZone ${String(b.timeWindowTimeZone)} is not a valid time zone`);
-      if (type === 'EXPLICIT') {
-        // An instance holds 13 months of data and none yet to come (how-amc-works.md); the wording is ours.
-        const tz = typeof b.timeWindowTimeZone === 'string' ? b.timeWindowTimeZone : 'UTC';
-        const [limit] = amcWindowLimits(
-          utcMs(zonedToUtc(String(b.timeWindowStart), tz)),
-          utcMs(zonedToUtc(String(b.timeWindowEnd), tz)),
-          state.now(),
-        );
-        if (limit) return amcError(res, 400, limit);
-      }
-      if (b.outputFormat !== undefined && b.outputFormat !== 'CSV' && b.outputFormat !== 'PARQUET')
-        return amcError(res, 400, 'outputFormat must be CSV or PARQUET');
-      if (
-        b.parameterValues !== undefined &&
-        (typeof b.parameterValues !== 'object' || b.parameterValues === null || Array.isArray(b.parameterValues))
-      )
-        return amcError(res, 400, 'parameterValues must be an object');
-      schedule(state, instanceId);
-      const live = [...executions.values()].filter(
-        (e) => e.instanceId === instanceId && ['PENDING', 'RUNNING'].includes(executionStatus(state, e)),
-      );
-      const overlapping =
-        type === 'EXPLICIT' &&
-        live.find(
-          (e) =>
-            e.workflowId === workflowId &&
-            String(e.request.timeWindowStart) < String(b.timeWindowEnd) &&
-            String(b.timeWindowStart) < String(e.request.timeWindowEnd),
-        );
-      // execute-workflow.md: executions over the same, overlapping input are refused with this message.
-      if (overlapping)
-        return amcError(
-          res,
-          400,
-          `Execution "${overlapping.workflowExecutionId}" of workflow "${workflowId}" could not be run because too many workflows have already been run against the same input data sources in the same or overlapping time windows.`,
-        );
-      if (b.ignoreDataGaps !== undefined && !['boolean', 'string'].includes(typeof b.ignoreDataGaps))
-        return amcError(res, 400, 'ignoreDataGaps must be a boolean');
-      const e: AmcExecution = {
-        workflowExecutionId: randomUUID(),
-        instanceId,
-        workflowId,
-        category: 'AD_HOC',
-        folder: 'adhoc',
-        // Amazon's sample notebook sends the string "True".
-        ignoreDataGaps: b.ignoreDataGaps === true || String(b.ignoreDataGaps).toLowerCase() === 'true',
-        gaps: null,
-        request: { ...b, timeWindowType: type },
-        createdAt: state.now().getTime(),
-        startedAt: null,
-        durationMs: state.faults.amcExecutionMs,
-        cancelled: false,
-        fail: state.faults.failAmcWorkflows.includes(workflowId),
-        headers: {
-          advertiserId: String(req.headers['amazon-advertising-api-advertiserid']),
-          marketplaceId: String(req.headers['amazon-advertising-api-marketplaceid']),
+    {
+      method: 'POST',
+      path,
+      summary: 'execute a workflow',
+      doc: 'en-us/guides/amazon-marketing-cloud/reporting/execute-workflow.md',
+      bodyDoc: {
+        type: 'object',
+        properties: {
+          workflowId: { type: 'string' },
+          workflow: { type: 'object', properties: { sqlQuery: { type: 'string' } } },
+          timeWindowType: { type: 'string', enum: WINDOW_TYPES },
+          timeWindowStart: { type: 'string' },
+          timeWindowEnd: { type: 'string' },
+          timeWindowTimeZone: { type: 'string' },
+          outputFormat: { type: 'string' },
+          parameterValues: { type: 'object' },
+          ignoreDataGaps: { type: 'boolean' },
+          workflowExecutionTimeoutSeconds: { type: 'integer' },
         },
-      };
-      executions.set(e.workflowExecutionId, e);
-      schedule(state, instanceId);
-      send(res, 200, view(state, e));
-    }),
-    route('GET', '/amc/reporting/{instanceId}/workflowExecutions', (req, res) => {
-      if (!needAmcHeaders(req, res)) return;
-      schedule(state, req.params.instanceId!);
-      const minCreation = req.query.get('minCreationTime');
-      if (minCreation !== null && !ISO_LOCAL.test(minCreation))
-        return amcError(res, 400, 'minCreationTime must be yyyy-MM-ddTHH:mm:ss');
-      const maxCreation = req.query.get('maxCreationTime');
-      if (maxCreation !== null && !ISO_LOCAL.test(maxCreation))
-        return amcError(res, 400, 'maxCreationTime must be yyyy-MM-ddTHH:mm:ss');
-      const workflowId = req.query.get('workflowId');
-      const includeCancelled = req.query.get('includeCancelled') !== 'false';
-      const ascending = req.query.get('sortAscending') !== 'false';
-      const all = [...executions.values()]
-        .filter(
-          (e) =>
-            e.instanceId === req.params.instanceId &&
-            (!workflowId || e.workflowId === workflowId) &&
-            (!minCreation || e.createdAt >= utcMs(minCreation)) &&
-            (!maxCreation || e.createdAt <= utcMs(maxCreation)) &&
-            (includeCancelled || !e.cancelled),
-        )
-        .sort((a, b) => (ascending ? a.createdAt - b.createdAt : b.createdAt - a.createdAt));
-      const start = Number(Buffer.from(req.query.get('nextToken') ?? '', 'base64url').toString() || 0) || 0;
-      const page = all.slice(start, start + 100);
-      send(res, 200, {
-        executions: page.map((e) => view(state, e)),
-        ...(start + 100 < all.length ? { nextToken: Buffer.from(String(start + 100)).toString('base64url') } : {}),
-      });
-    }),
-    route('GET', '/amc/reporting/{instanceId}/workflowExecutions/{executionId}', (req, res) => {
-      if (!needAmcHeaders(req, res)) return;
-      schedule(state, req.params.instanceId!);
-      const e = executions.get(req.params.executionId!);
-      if (!e || e.instanceId !== req.params.instanceId)
-        return amcError(res, 404, `Workflow execution ${req.params.executionId} not found`);
-      send(res, 200, view(state, e));
-    }),
-    route('DELETE', '/amc/reporting/{instanceId}/workflowExecutions/{executionId}', (req, res) => {
-      if (!needAmcHeaders(req, res)) return;
-      const e = executions.get(req.params.executionId!);
-      if (!e || e.instanceId !== req.params.instanceId)
-        return amcError(res, 404, `Workflow execution ${req.params.executionId} not found`);
-      e.cancelled = true;
-      schedule(state, e.instanceId);
-      send(res, 200, view(state, e));
-    }),
-    route('GET', '/amc/reporting/{instanceId}/workflowExecutions/{executionId}/downloadUrls', (req, res) => {
-      if (!needAmcHeaders(req, res)) return;
-      schedule(state, req.params.instanceId!);
-      const e = executions.get(req.params.executionId!);
-      if (!e || e.instanceId !== req.params.instanceId)
-        return amcError(res, 404, `Workflow execution ${req.params.executionId} not found`);
-      // get-your-results.md: "Execution with ID … is unavailable for download."
-      if (executionStatus(state, e) !== 'SUCCEEDED')
-        return amcError(res, 400, `Execution with ID ${e.workflowExecutionId} is unavailable for download.`);
-      resultFile(state, e);
-      const ext = e.request.outputFormat === 'PARQUET' ? 'parquet' : 'csv';
-      const sig = createHmac('sha256', state.signingKey).update(`amc|${e.workflowExecutionId}`).digest('hex');
-      send(res, 200, {
-        downloadUrls: [
-          `${state.baseUrl()}/_download/amc/${e.workflowExecutionId}/part-00000.${ext}?X-Amz-Signature=${sig}`,
-        ],
-        metadataDownloadUrls: [],
-      });
-    }),
+      },
+      handle: ({ instanceId, body: b, headers, fail, ok }) => {
+        state.amcRequests.push({ instanceId, body: b, at: Date.now() });
+        const parsed = parseExecution(state, instanceId, b);
+        if ('error' in parsed) return fail(400, parsed.error);
+        const { workflowId, type } = parsed;
+        schedule(state, instanceId);
+        const live = [...executions.values()].filter(
+          (e) => e.instanceId === instanceId && ['PENDING', 'RUNNING'].includes(executionStatus(state, e)),
+        );
+        const overlapping =
+          type === 'EXPLICIT' &&
+          live.find(
+            (e) =>
+              e.workflowId === workflowId &&
+              String(e.request.timeWindowStart) < String(b!.timeWindowEnd) &&
+              String(b!.timeWindowStart) < String(e.request.timeWindowEnd),
+          );
+        // execute-workflow.md: executions over the same, overlapping input are refused with this message.
+        if (overlapping)
+          return fail(
+            400,
+            `Execution "${overlapping.workflowExecutionId}" of workflow "${workflowId}" could not be run because too many workflows have already been run against the same input data sources in the same or overlapping time windows.`,
+          );
+        if (b!.ignoreDataGaps !== undefined && !['boolean', 'string'].includes(typeof b!.ignoreDataGaps))
+          return fail(400, 'ignoreDataGaps must be a boolean');
+        const e: AmcExecution = {
+          workflowExecutionId: randomUUID(),
+          instanceId,
+          workflowId,
+          category: 'AD_HOC',
+          folder: 'adhoc',
+          // Amazon's sample notebook sends the string "True".
+          ignoreDataGaps: b!.ignoreDataGaps === true || String(b!.ignoreDataGaps).toLowerCase() === 'true',
+          gaps: null,
+          request: { ...b, timeWindowType: type },
+          createdAt: state.now().getTime(),
+          startedAt: null,
+          durationMs: state.faults.amcExecutionMs,
+          cancelled: false,
+          fail: state.faults.failAmcWorkflows.includes(workflowId),
+          headers,
+        };
+        executions.set(e.workflowExecutionId, e);
+        schedule(state, instanceId);
+        ok(view(state, e));
+      },
+    },
+    {
+      method: 'GET',
+      path,
+      summary: 'list executions',
+      doc,
+      query: {
+        workflowId: { type: 'string' },
+        minCreationTime: { type: 'string' },
+        maxCreationTime: { type: 'string' },
+        sortAscending: { type: 'boolean' },
+        includeCancelled: { type: 'boolean' },
+        nextToken: { type: 'string' },
+      },
+      handle: ({ req, instanceId, fail, ok }) => {
+        schedule(state, instanceId);
+        const minCreation = req.query.get('minCreationTime');
+        if (minCreation !== null && !ISO_LOCAL.test(minCreation))
+          return fail(400, 'minCreationTime must be yyyy-MM-ddTHH:mm:ss');
+        const maxCreation = req.query.get('maxCreationTime');
+        if (maxCreation !== null && !ISO_LOCAL.test(maxCreation))
+          return fail(400, 'maxCreationTime must be yyyy-MM-ddTHH:mm:ss');
+        const workflowId = req.query.get('workflowId');
+        const includeCancelled = req.query.get('includeCancelled') !== 'false';
+        const ascending = req.query.get('sortAscending') !== 'false';
+        const all = [...executions.values()]
+          .filter(
+            (e) =>
+              e.instanceId === instanceId &&
+              (!workflowId || e.workflowId === workflowId) &&
+              (!minCreation || e.createdAt >= utcMs(minCreation)) &&
+              (!maxCreation || e.createdAt <= utcMs(maxCreation)) &&
+              (includeCancelled || !e.cancelled),
+          )
+          .sort((a, b) => (ascending ? a.createdAt - b.createdAt : b.createdAt - a.createdAt));
+        ok(paged('executions', all, req.query, 100, (e) => view(state, e)));
+      },
+    },
+    {
+      method: 'GET',
+      path: `${path}/{executionId}`,
+      summary: 'execution status',
+      doc,
+      handle: (ctx) => {
+        schedule(state, ctx.instanceId);
+        const e = executionAt(ctx);
+        if (e) ctx.ok(view(state, e));
+      },
+    },
+    {
+      method: 'DELETE',
+      path: `${path}/{executionId}`,
+      summary: 'cancel an execution',
+      doc,
+      handle: (ctx) => {
+        const e = executionAt(ctx);
+        if (!e) return;
+        e.cancelled = true;
+        schedule(state, e.instanceId);
+        ctx.ok(view(state, e));
+      },
+    },
+    {
+      method: 'GET',
+      path: `${path}/{executionId}/downloadUrls`,
+      summary: 'download URLs',
+      doc: 'en-us/guides/amazon-marketing-cloud/reporting/get-your-results.md',
+      handle: (ctx) => {
+        schedule(state, ctx.instanceId);
+        const e = executionAt(ctx);
+        if (!e) return;
+        // get-your-results.md: "Execution with ID … is unavailable for download."
+        if (executionStatus(state, e) !== 'SUCCEEDED')
+          return ctx.fail(400, `Execution with ID ${e.workflowExecutionId} is unavailable for download.`);
+        resultFile(state, e);
+        const ext = e.request.outputFormat === 'PARQUET' ? 'parquet' : 'csv';
+        ctx.ok({
+          downloadUrls: [
+            `${state.baseUrl()}/_download/amc/${e.workflowExecutionId}/part-00000.${ext}?X-Amz-Signature=${signatureOf(state, e)}`,
+          ],
+          metadataDownloadUrls: [],
+        });
+      },
+    },
+  ];
+}
+
+/** The presigned result download (S3: no Amazon headers; an XML error when the signature is wrong). */
+export function amcDownloadRoutes(state: SandboxState): Route[] {
+  return [
     route('GET', '/_download/amc/{executionId}/{file}', (req, res) => {
-      const e = executions.get(req.params.executionId!);
-      const sig = e ? createHmac('sha256', state.signingKey).update(`amc|${e.workflowExecutionId}`).digest('hex') : '';
-      if (!e || !e.file || req.query.get('X-Amz-Signature') !== sig)
+      const e = state.amcExecutions.get(req.params.executionId!);
+      if (!e || !e.file || req.query.get('X-Amz-Signature') !== signatureOf(state, e))
         return send(
           res,
           403,
@@ -757,121 +846,6 @@ export function amcRoutes(state: SandboxState, authorise: (req: Req, res: Server
         'content-length': e.file.length,
       });
       res.end(e.file);
-    }),
-  ];
-}
-
-/**
- * The schedules resource (schedule-workflow.md; fields from the Workflow Management Service
- * model): create, list, get, update (same structure as create), delete. A schedule names a
- * saved workflow; enabling or changing it never back-fills runs from before.
- */
-function scheduleRoutes(
-  state: SandboxState,
-  needAmcHeaders: (req: Req, res: ServerResponse) => boolean,
-  workflowExists: (instanceId: string, workflowId: string) => boolean,
-): Route[] {
-  const schedules = state.amcSchedules;
-  const key = (instanceId: string, scheduleId: string) => `${instanceId}|${scheduleId}`;
-  const view = (x: AmcSchedule) => ({
-    scheduleId: x.scheduleId,
-    workflowId: x.workflowId,
-    aggregationPeriod: x.aggregationPeriod,
-    aggregationHourUtc: x.aggregationHourUtc,
-    ...(x.aggregationPeriod === 'Weekly' ? { aggregationStartDay: x.aggregationStartDay } : {}),
-    scheduleEnabled: x.scheduleEnabled,
-  });
-  /** The fields of a create or update body, or the refusal (Amazon's {code, details}). */
-  const parse = (
-    b: Record<string, unknown> | null,
-    instanceId: string,
-  ): { error: string } | { value: Omit<AmcSchedule, 'instanceId' | 'lastRunAt' | 'headers'> } => {
-    if (!b || typeof b !== 'object' || Array.isArray(b)) return { error: 'request body is not a JSON object' };
-    if (typeof b.scheduleId !== 'string' || !WORKFLOW_ID.test(b.scheduleId))
-      return {
-        error: 'scheduleId is required and may only contain alphanumeric characters, periods, dashes and underscores',
-      };
-    if (typeof b.workflowId !== 'string' || !WORKFLOW_ID.test(b.workflowId)) return { error: 'workflowId is required' };
-    if (!workflowExists(instanceId, b.workflowId)) return { error: `Workflow ${b.workflowId} does not exist` };
-    if (b.aggregationPeriod !== 'Daily' && b.aggregationPeriod !== 'Weekly')
-      return { error: `aggregationPeriod ${String(b.aggregationPeriod)} is not supported; use one of Daily, Weekly` };
-    const hour = b.aggregationHourUtc ?? 0;
-    if (typeof hour !== 'number' || !Number.isInteger(hour) || hour < 0 || hour > 23)
-      return { error: 'aggregationHourUtc must be an integer from 0 to 23' };
-    // schedule-workflow.md: "If not specified, aggregationStartDay will default to the day that the schedule is created".
-    const day = b.aggregationStartDay ?? DAYS[state.now().getUTCDay()];
-    if (typeof day !== 'string' || !(DAYS as readonly string[]).includes(day))
-      return { error: `aggregationStartDay ${String(day)} is not supported; use one of ${DAYS.join(', ')}` };
-    if (b.scheduleEnabled !== undefined && typeof b.scheduleEnabled !== 'boolean')
-      return { error: 'scheduleEnabled must be a boolean' };
-    return {
-      value: {
-        scheduleId: b.scheduleId,
-        workflowId: b.workflowId,
-        aggregationPeriod: b.aggregationPeriod,
-        aggregationHourUtc: hour,
-        aggregationStartDay: day,
-        // "To enable a schedule, set the ScheduleEnabled parameter to true."
-        scheduleEnabled: b.scheduleEnabled === true,
-      },
-    };
-  };
-  return [
-    route('POST', '/amc/reporting/{instanceId}/schedules', (req, res) => {
-      if (!needAmcHeaders(req, res)) return;
-      const instanceId = req.params.instanceId!;
-      const parsed = parse(jsonBody<Record<string, unknown>>(req), instanceId);
-      if ('error' in parsed) return amcError(res, 400, parsed.error);
-      const k = key(instanceId, parsed.value.scheduleId);
-      if (schedules.has(k)) return amcError(res, 400, `Schedule with ID ${parsed.value.scheduleId} already exists.`);
-      schedules.set(k, {
-        ...parsed.value,
-        instanceId,
-        lastRunAt: state.now().getTime(),
-        headers: {
-          advertiserId: String(req.headers['amazon-advertising-api-advertiserid']),
-          marketplaceId: String(req.headers['amazon-advertising-api-marketplaceid']),
-        },
-      });
-      send(res, 200, {});
-    }),
-    route('GET', '/amc/reporting/{instanceId}/schedules', (req, res) => {
-      if (!needAmcHeaders(req, res)) return;
-      const all = [...schedules.values()].filter((x) => x.instanceId === req.params.instanceId).map(view);
-      const limit = Math.min(Math.max(Number(req.query.get('limit') ?? 100) || 100, 1), 100);
-      const start = Number(Buffer.from(req.query.get('nextToken') ?? '', 'base64url').toString() || 0) || 0;
-      send(res, 200, {
-        schedules: all.slice(start, start + limit),
-        ...(start + limit < all.length ? { nextToken: Buffer.from(String(start + limit)).toString('base64url') } : {}),
-      });
-    }),
-    route('GET', '/amc/reporting/{instanceId}/schedules/{scheduleId}', (req, res) => {
-      if (!needAmcHeaders(req, res)) return;
-      const x = schedules.get(key(req.params.instanceId!, req.params.scheduleId!));
-      if (!x) return amcError(res, 404, `Schedule ${req.params.scheduleId} not found`);
-      send(res, 200, view(x));
-    }),
-    route('PUT', '/amc/reporting/{instanceId}/schedules/{scheduleId}', (req, res) => {
-      if (!needAmcHeaders(req, res)) return;
-      const instanceId = req.params.instanceId!;
-      const x = schedules.get(key(instanceId, req.params.scheduleId!));
-      if (!x) return amcError(res, 404, `Schedule ${req.params.scheduleId} not found`);
-      const parsed = parse(jsonBody<Record<string, unknown>>(req), instanceId);
-      if ('error' in parsed) return amcError(res, 400, parsed.error);
-      if (parsed.value.scheduleId !== x.scheduleId)
-        return amcError(res, 400, 'scheduleId in the body must match the path');
-      // Runs start from the change on: a re-enabled or re-timed schedule does not catch up.
-      runSchedules(state, instanceId);
-      Object.assign(x, parsed.value, { lastRunAt: Math.max(x.lastRunAt, state.now().getTime()) });
-      send(res, 200, {});
-    }),
-    route('DELETE', '/amc/reporting/{instanceId}/schedules/{scheduleId}', (req, res) => {
-      if (!needAmcHeaders(req, res)) return;
-      const k = key(req.params.instanceId!, req.params.scheduleId!);
-      if (!schedules.has(k)) return amcError(res, 404, `Schedule ${req.params.scheduleId} not found`);
-      runSchedules(state, req.params.instanceId!);
-      schedules.delete(k);
-      send(res, 200, {});
     }),
   ];
 }

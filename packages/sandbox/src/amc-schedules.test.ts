@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runTimes, type AmcSchedule } from './amc-routes.ts';
+import { runTimes } from './amc-routes.ts';
+import type { AmcSchedule } from './amc-state.ts';
 
 const base: AmcSchedule = {
   instanceId: 'i',

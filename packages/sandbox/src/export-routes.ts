@@ -13,17 +13,17 @@ import { promisify } from 'node:util';
 import type { ServerResponse } from 'node:http';
 import { route, send, type Route } from './http-kit.ts';
 import type { SandboxState } from './state.ts';
+import type { ExportFilters, ExportRecord, ExportType } from './export-state.ts';
 import type { AdProductKind, Entity, EntityKind } from './dataset.ts';
 import type { Endpoint } from './amazon/endpoint.ts';
 import { exported } from './amazon/views.ts';
 
-export const EXPORT_TYPES = {
+export const EXPORT_TYPES: Record<ExportType, { media: string; letter: string }> = {
   campaigns: { media: 'application/vnd.campaignsexport.v1+json', letter: 'C' },
   adGroups: { media: 'application/vnd.adgroupsexport.v1+json', letter: 'A' },
   ads: { media: 'application/vnd.adsexport.v1+json', letter: 'AD' },
   targets: { media: 'application/vnd.targetsexport.v1+json', letter: 'T' },
-} as const;
-export type ExportType = keyof typeof EXPORT_TYPES;
+};
 
 const PRODUCTS: Record<string, AdProductKind> = {
   SPONSORED_PRODUCTS: 'sp',
@@ -38,28 +38,6 @@ const TARGET_KINDS: EntityKind[] = [
   'campaignNegativeKeyword',
   'campaignNegativeTarget',
 ];
-
-export interface ExportFilters {
-  adProductFilter: string[];
-  stateFilter: string[];
-  negativeFilter?: boolean[];
-  targetLevelFilter?: string[];
-  targetTypeFilter?: string[];
-}
-
-export interface ExportRecord {
-  exportId: string;
-  type: ExportType;
-  profileIndex: number;
-  createdAt: number;
-  durationMs: number;
-  filters: ExportFilters;
-  failed: boolean;
-  file?: Buffer;
-  rows?: number;
-  /** The file being built in the background, as Amazon builds it between request and completion. */
-  building?: Promise<void>;
-}
 
 const gzipAsync = promisify(gzip);
 

@@ -8,23 +8,18 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { ModelOperation } from '@adsync/amazon-models/operations';
-import { AMC_DOCUMENTED, amcRoutes } from './amc-routes.ts';
+import { amcDownloadRoutes, amcEndpointRoutes, amcEndpoints, type AmcEndpoint } from './amc-routes.ts';
 import { streamRoutes, type PublishOptions, type PublishResult } from './stream-routes.ts';
 import type { StreamRecord } from './stream-data.ts';
 import { supplierRoutes } from './supplier-routes.ts';
-import {
-  exportDownloadRoutes,
-  exportEndpoints,
-  exportRows,
-  type ExportFilters,
-  type ExportType,
-} from './export-routes.ts';
+import { exportDownloadRoutes, exportEndpoints, exportRows } from './export-routes.ts';
+import type { ExportFilters, ExportType } from './export-state.ts';
 import { match, readBody, route, send, jsonBody, type Req, type Route } from './http-kit.ts';
 import { SandboxState } from './state.ts';
 import { parseFaults, type Faults } from './faults.ts';
 import type { AdProductKind, EntityKind, Scale } from './dataset.ts';
 import { authorise, lwaRoutes, LWA_DOCUMENTED } from './amazon/gateway.ts';
-import { endpointRoutes, isRefusal, operationOf, sendError, type Endpoint, type Access } from './amazon/endpoint.ts';
+import { endpointRoutes, operationOf, sendError, type Endpoint, type Access } from './amazon/endpoint.ts';
 import { sandboxOpenApi } from './amazon/openapi-document.ts';
 import { entityEndpoints } from './amazon/entity-routes.ts';
 import { reportDownloadRoutes, reportingEndpoints } from './amazon/reporting-routes.ts';
@@ -83,7 +78,7 @@ const VIEWS: Record<
     [...s.dataset.all(product, 'budgetRule', p)].map((e) => view.budgetRule(e, product as 'sp' | 'sb' | 'sd')),
 };
 
-function controlRoutes(state: SandboxState, endpoints: Endpoint[]): Route[] {
+function controlRoutes(state: SandboxState, endpoints: Endpoint[], amc: AmcEndpoint[]): Route[] {
   const profileOf = (req: Req) => state.dataset.profileIndex(req.query.get('profileId') ?? '');
   return [
     route('GET', '/_sandbox/health', (_req, res) =>
@@ -139,7 +134,7 @@ function controlRoutes(state: SandboxState, endpoints: Endpoint[]): Route[] {
         200,
         sandboxOpenApi(
           endpoints.map(operationOf),
-          [...AMC_DOCUMENTED, LWA_DOCUMENTED],
+          [...amc, LWA_DOCUMENTED],
           'Amazon Ads API as the adsync sandbox plays it',
         ),
       ),
@@ -215,19 +210,15 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     ...reportingEndpoints(state),
     ...stream.endpoints,
   ];
+  const amc = amcEndpoints(state);
   const routes = [
-    ...controlRoutes(state, endpoints),
+    ...controlRoutes(state, endpoints, amc),
     ...lwaRoutes(state),
     ...endpointRoutes(state, endpoints, gate),
     ...reportDownloadRoutes(state),
     ...exportDownloadRoutes(state),
-    // AMC has no model here; its refusals are the universal format of errors.md, as its guides show.
-    ...amcRoutes(state, (req, res) => {
-      const who = gate(req, 'none');
-      if (!isRefusal(who)) return true;
-      sendError(state, res, null, who.status, who.problem);
-      return false;
-    }),
+    ...amcEndpointRoutes(state, amc, gate),
+    ...amcDownloadRoutes(state),
     ...stream.routes,
     ...supplierRoutes(state),
   ];

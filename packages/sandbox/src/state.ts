@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { Dataset, type Scale } from './dataset.ts';
 import { DEFAULT_FAULTS, type Faults } from './faults.ts';
-import type { ReportRecord } from './amazon/reporting-routes.ts';
-import type { AmcExecution, AmcSchedule, AmcWorkflow } from './amc-routes.ts';
-import { newStreamState, type StreamState } from './stream-routes.ts';
-import type { ExportRecord } from './export-routes.ts';
+// Each feature's records come from its own state module, never its routes: the routes import this file.
+import type { ReportRecord } from './amazon/reporting-state.ts';
+import type { AmcExecution, AmcSchedule, AmcWorkflow } from './amc-state.ts';
+import { newStreamState, type StreamState } from './stream-state.ts';
+import type { ExportRecord } from './export-state.ts';
 import { nonMultiAdGroupSbCampaigns } from './amazon/report-engine.ts';
 
 export interface RequestLogEntry {

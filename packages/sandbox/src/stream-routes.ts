@@ -12,6 +12,7 @@ import { SNS_CERT_FILE, SNS_TEST_CERT, signAsSns } from './sns-signing.ts';
 import { GetQueueUrlCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { route, send, jsonBody, type Route } from './http-kit.ts';
 import type { SandboxState } from './state.ts';
+import type { StreamSubscription } from './stream-state.ts';
 import type { Endpoint } from './amazon/endpoint.ts';
 import { hash32 } from './hash-random.ts';
 import {
@@ -24,44 +25,6 @@ import {
 } from './stream-data.ts';
 
 const ARN = /^arn:aws:sqs:([a-z0-9-]+):(\d{12}):([A-Za-z0-9_-]{1,80})$/;
-
-export type SubscriptionStatus =
-  | 'PROVISIONING'
-  | 'PENDING_CONFIRMATION'
-  | 'ACTIVE'
-  | 'ARCHIVED'
-  | 'FAILED_CONFIRMATION'
-  | 'FAILED_PROVISIONING'
-  | 'SUSPENDED';
-
-export interface StreamSubscription {
-  subscriptionId: string;
-  clientRequestToken: string;
-  profileId: string;
-  profileIndex: number;
-  dataSetId: StreamDataset;
-  destinationArn: string;
-  notes?: string;
-  status: SubscriptionStatus;
-  createdDate: string;
-  updatedDate: string;
-  confirmationToken: string;
-}
-
-export interface StreamState {
-  subscriptions: Map<string, StreamSubscription>;
-  /** Every distinct record sent, by idempotency id (budget usage: by scope and time), for the exact totals. */
-  sent: Map<string, StreamRecord>;
-  messagesSent: number;
-  duplicatesSent: number;
-}
-
-export const newStreamState = (): StreamState => ({
-  subscriptions: new Map(),
-  sent: new Map(),
-  messagesSent: 0,
-  duplicatesSent: 0,
-});
 
 const view = (s: StreamSubscription) => ({
   subscriptionId: s.subscriptionId,

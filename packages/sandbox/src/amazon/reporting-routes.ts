@@ -10,31 +10,14 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { route, send, type Route } from '../http-kit.ts';
 import type { SandboxState } from '../state.ts';
+import type { ReportRecord } from './reporting-state.ts';
 import { addDays } from '@adsync/shared/calendar';
 import type { Ctx, Endpoint } from './endpoint.ts';
 import { xlsxOf } from './xlsx.ts';
-import { checkCreateReport, type CreateReportRequest } from './report-contract.ts';
-import { FINAL_GENERATION, reportRows, totalsOf, type ReportTotals, type Row } from './report-engine.ts';
+import { checkCreateReport } from './report-contract.ts';
+import { FINAL_GENERATION, reportRows, totalsOf, type Row } from './report-engine.ts';
 
 export const CREATE_REPORT_MEDIA_TYPE = 'application/vnd.createasyncreportrequest.v3+json';
-
-export interface ReportRecord {
-  reportId: string;
-  /** Who asked: the profile scope, or the DSP account (Amazon-Ads-AccountId); only they may read it. */
-  owner: string;
-  profileIndex: number;
-  dspAccountId: string | null;
-  request: CreateReportRequest;
-  createdAt: number;
-  failed: boolean;
-  cancelled: boolean;
-  /** Fixed at completion, so a download always matches the totals reported for it. */
-  generations: Record<string, number> | null;
-  file: Buffer | null;
-  totals: ReportTotals | null;
-  badRows: number;
-  dedupeKey: string;
-}
 
 type Status = 'PENDING' | 'PROCESSING' | 'COMPLETED' | 'FAILED';
 
