@@ -1,16 +1,18 @@
 /**
  * The AMC dashboard: a Grafana dashboard with a panel per saved workflow's output, generated
  * from the saved workflows (each has its own columns, so no fixed file can hold them). Each
- * panel reads the workflow's latest window from amc_results_latest, one column per output
- * column, numbers as numbers. amc-runner serves it (GET /v1/amc/dashboard) and, when
- * AMC_DASHBOARD_FILE names a file in Grafana's provisioning folder, writes it there.
- * The SQL keeps to what ClickHouse 18.16 runs (visitParamExtract*, not JSONExtract*).
+ * panel reads the workflow's latest window of results (amc_results_latest, whose SQL
+ * amc-results.ts writes), one column per output column, numbers as numbers. amc-runner serves
+ * it (GET /v1/amc/dashboard) and, when AMC_DASHBOARD_FILE names a file in Grafana's
+ * provisioning folder, writes it there.
  */
 import { writeFile, rename } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import type { Knex } from '@adsync/shared/db/postgres';
 import type { ClickHouse } from '@adsync/shared/db/clickhouse';
-import { chString } from '@adsync/shared/db/clickhouse';
+import { firstResultRow, latestRowsSql } from './amc-results.ts';
+import { latestCompleted, newestWindowSql } from './executions.ts';
+import { workflowsQuery } from './workflows.ts';
 
 export interface WorkflowOutput {
   instanceId: string;
@@ -20,25 +22,9 @@ export interface WorkflowOutput {
 }
 
 const DATASOURCE = { type: 'grafana-clickhouse-datasource', uid: 'adsync-clickhouse' };
-const ident = (name: string) => `\`${name.replace(/\\/g, '\\\\').replace(/`/g, '\\`')}\``;
 
 /** The panel's SQL: the rows of the workflow's newest window, in AMC's row order. Pure. */
-export function panelSql(w: WorkflowOutput): string {
-  const where = `instance_id = ${chString(w.instanceId)} AND workflow_id = ${chString(w.workflowId)}`;
-  const cols = w.columns.map((c) =>
-    c.numeric
-      ? // CSV cells are JSON strings ("123"), Parquet's are numbers: the raw value without quotes reads as both.
-        `toFloat64OrZero(replaceAll(visitParamExtractRaw(row, ${chString(c.name)}), '"', '')) AS ${ident(c.name)}`
-      : `visitParamExtractString(row, ${chString(c.name)}) AS ${ident(c.name)}`,
-  );
-  return [
-    `SELECT toString(time_window_start) AS window_start, toString(time_window_end) AS window_end, partial${cols.length ? ', ' : ''}${cols.join(', ')}`,
-    `FROM amc_results_latest`,
-    // One window: the newest end, and of windows ending then (a daily and a weekly run), the widest.
-    `WHERE ${where} AND (time_window_start, time_window_end) IN (SELECT time_window_start, time_window_end FROM amc_execution_loads FINAL WHERE ${where} ORDER BY time_window_end DESC, time_window_start ASC LIMIT 1)`,
-    `ORDER BY row_number`,
-  ].join(' ');
-}
+export const panelSql = (w: WorkflowOutput): string => latestRowsSql(w, newestWindowSql(w.instanceId, w.workflowId));
 
 /** The whole dashboard for these workflows (a stable uid, so Grafana replaces it on each write). Pure. */
 export function amcDashboard(workflows: WorkflowOutput[]) {
@@ -75,27 +61,15 @@ export function amcDashboard(workflows: WorkflowOutput[]) {
 
 /** The saved workflows (of one account, or all) with the columns their latest completed execution produced. */
 export async function workflowOutputs(db: Knex, ch: ClickHouse, accountId?: string): Promise<WorkflowOutput[]> {
-  let q = db('amc_workflows as w').join('amc_instances as i', 'i.instance_id', 'w.instance_id');
-  if (accountId) q = q.where('i.account_id', accountId);
-  const workflows: { instance_id: string; workflow_id: string }[] = await q
-    .orderBy(['w.instance_id', 'w.workflow_id'])
-    .select('w.instance_id', 'w.workflow_id');
+  const workflows: { instance_id: string; workflow_id: string }[] = await workflowsQuery(db, { accountId }).select(
+    'instance_id',
+    'workflow_id',
+  );
   const out: WorkflowOutput[] = [];
   for (const w of workflows) {
-    const latest = await db('amc_executions')
-      .where({ instance_id: w.instance_id, workflow_id: w.workflow_id, status: 'completed' })
-      .orderBy('completed_at', 'desc')
-      .first('id', 'columns');
+    const latest = await latestCompleted(db, w.instance_id, w.workflow_id);
     const names: string[] = latest?.columns ?? [];
-    let sample: Record<string, unknown> = {};
-    if (latest && names.length) {
-      const rs = await ch.client.query({
-        query: `SELECT row FROM amc_results WHERE execution_id = ${chString(latest.id)} ORDER BY row_number LIMIT 1`,
-        format: 'JSONEachRow',
-      });
-      const [first] = await rs.json<{ row: string }>();
-      if (first) sample = JSON.parse(first.row);
-    }
+    const sample = latest && names.length ? ((await firstResultRow(ch, latest.id)) ?? {}) : {};
     out.push({
       instanceId: w.instance_id,
       workflowId: w.workflow_id,

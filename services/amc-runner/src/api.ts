@@ -11,7 +11,6 @@ import {
   pageQueryProperties,
   pageResponseProperties,
 } from '@adsync/shared/http/schemas';
-import { chString } from '@adsync/shared/db/clickhouse';
 import {
   OUTPUT_FORMATS,
   TIME_WINDOW_TYPES,
@@ -19,9 +18,12 @@ import {
   windowProblems,
   type ExecutionInput,
 } from './amc-request.ts';
-import { startExecution, type AmcDeps } from './executions.ts';
+import { executionsQuery, findExecution, startExecution, type AmcDeps } from './executions.ts';
 import { createStatusReader } from './status-read.ts';
 import { AMC_ID, WORKFLOW_ID, ownFilters } from './workflow-api.ts';
+import { findInstance, registerInstance } from './instances.ts';
+import { workflowsQuery } from './workflows.ts';
+import { resultRows } from './amc-results.ts';
 
 const ISO_LOCAL = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}$';
 const STATUSES = ['queued', 'submitting', 'pending', 'running', 'completed', 'failed', 'replaced'] as const;
@@ -83,23 +85,12 @@ export function registerAmcApi(app: FastifyInstance, deps: AmcDeps): void {
     },
     async (req, reply) => {
       await requireKnownAccount(req, db, req.body.accountId);
-      // Only the account that registered an instance may change it; another account naming its id is refused.
-      const rows = await db('amc_instances')
-        .insert({
-          account_id: req.body.accountId,
-          instance_id: req.body.instanceId,
-          advertiser_id: req.body.advertiserId,
-          marketplace_id: req.body.marketplaceId,
-        })
-        .onConflict('instance_id')
-        .merge({ advertiser_id: req.body.advertiserId, marketplace_id: req.body.marketplaceId })
-        .where('amc_instances.account_id', req.body.accountId)
-        .returning(['instance_id', db.raw('(xmax = 0) as created')]);
-      if (rows.length === 0)
+      const registered = await registerInstance(db, req.body);
+      if (!registered)
         throw conflict(`AMC instance ${req.body.instanceId} is registered to another account`, {
           instanceId: req.body.instanceId,
         });
-      return reply.status(201).send({ instanceId: req.body.instanceId, created: rows[0].created });
+      return reply.status(201).send({ instanceId: req.body.instanceId, created: registered.created });
     },
   );
 
@@ -143,18 +134,11 @@ export function registerAmcApi(app: FastifyInstance, deps: AmcDeps): void {
     },
     async (req, reply) => {
       const p = principalOf(req);
-      let q = db('amc_workflows as w')
-        .join('amc_instances as i', 'i.instance_id', 'w.instance_id')
-        .where('w.workflow_id', req.body.workflowId);
-      if (req.body.instanceId) q = q.where('w.instance_id', req.body.instanceId);
-      if (p.scope === 'account') q = q.where('i.account_id', p.accountId);
-      const found = await q.select(
-        'w.instance_id',
-        'w.workflow_id',
-        'w.output_format',
-        'w.data_gap_policy',
-        'i.account_id',
-      );
+      const found = await workflowsQuery(db, {
+        accountId: p.scope === 'account' ? p.accountId : undefined,
+        instanceId: req.body.instanceId,
+        workflowId: req.body.workflowId,
+      }).select('instance_id', 'workflow_id', 'output_format', 'data_gap_policy');
       if (found.length === 0)
         throw notFound(
           `workflow ${req.body.workflowId} is not saved; save it first (POST /v1/amc/workflows) — executions never send ad-hoc SQL`,
@@ -188,12 +172,10 @@ export function registerAmcApi(app: FastifyInstance, deps: AmcDeps): void {
   );
 
   const own = async (req: FastifyRequest, id: string) => {
-    const e = await db('amc_executions as e')
-      .join('amc_instances as i', 'i.instance_id', 'e.instance_id')
-      .where('e.id', id)
-      .first('e.*', 'i.account_id');
-    if (!e) throw notFound(`no AMC execution ${id}`);
-    requireAccount(req, e.account_id);
+    const e = await findExecution(db, id);
+    const instance = e && (await findInstance(db, e.instance_id));
+    if (!instance) throw notFound(`no AMC execution ${id}`);
+    requireAccount(req, instance.account_id);
     return e;
   };
   const idParam = idParams();
@@ -273,15 +255,9 @@ export function registerAmcApi(app: FastifyInstance, deps: AmcDeps): void {
     async (req) => {
       const p = principalOf(req);
       await ownFilters(db, req, req.query);
-      let q = db('amc_executions as e').join('amc_instances as i', 'i.instance_id', 'e.instance_id');
-      if (p.scope === 'account') q = q.where('i.account_id', p.accountId);
-      if (req.query.instanceId) q = q.where('e.instance_id', req.query.instanceId);
-      if (req.query.workflowId) q = q.where('e.workflow_id', req.query.workflowId);
-      if (req.query.scheduleId) q = q.where('e.schedule_id', req.query.scheduleId);
-      if (req.query.origin) q = q.where('e.origin', req.query.origin);
-      if (req.query.status) q = q.where('e.status', req.query.status);
+      const { limit: _l, offset: _o, ...filter } = req.query;
       const result = await page<Record<string, unknown>>(
-        q.orderBy([{ column: 'e.created_at', order: 'desc' }, 'e.id']).select('e.*'),
+        executionsQuery(db, { ...filter, accountId: p.scope === 'account' ? p.accountId : undefined }),
         req.query,
       );
       return { ...result, items: result.items.map(executionView) };
@@ -316,11 +292,7 @@ export function registerAmcApi(app: FastifyInstance, deps: AmcDeps): void {
       const e = await own(req, req.params.id);
       if (e.status !== 'completed')
         throw conflict(`execution ${e.id} is ${e.status}; results exist once it is completed`);
-      const rs = await deps.ch.client.query({
-        query: `SELECT row FROM amc_results FINAL WHERE execution_id = ${chString(e.id)} ORDER BY row_number LIMIT ${req.query.limit} OFFSET ${req.query.offset}`,
-        format: 'JSONEachRow',
-      });
-      const rows = (await rs.json<{ row: string }>()).map((r) => JSON.parse(r.row));
+      const rows = await resultRows(deps.ch, e.id, req.query);
       const next = req.query.offset + rows.length;
       return { columns: e.columns, rows, total: e.row_count, nextOffset: next < (e.row_count ?? 0) ? next : null };
     },

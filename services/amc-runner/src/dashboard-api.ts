@@ -6,7 +6,8 @@ import type { AmazonClients } from '@adsync/shared/amazon/account-clients';
 import type { Logger } from '@adsync/shared/logger';
 import { principalOf } from '@adsync/shared/http/server';
 import { amcDashboard, workflowOutputs, writeAmcDashboard } from './amc-dashboard.ts';
-import { checkDrift } from './workflows.ts';
+import { checkDrift, instanceIdsWithWorkflows } from './workflows.ts';
+import { instancesAmong } from './instances.ts';
 
 export interface DashboardDeps {
   db: Knex;
@@ -21,9 +22,7 @@ export interface DashboardDeps {
 export async function driftTick(deps: DashboardDeps, opts: { driftCheck?: boolean } = {}) {
   let drifted = 0;
   if (opts.driftCheck !== false) {
-    for (const instance of await deps
-      .db('amc_instances')
-      .whereExists(deps.db('amc_workflows').whereRaw('amc_workflows.instance_id = amc_instances.instance_id'))) {
+    for (const instance of await instancesAmong(deps.db, instanceIdsWithWorkflows(deps.db))) {
       try {
         const r = await checkDrift(deps.db, deps.clients, instance);
         drifted += r.drifted.length + r.missingAtAmc.length;

@@ -1,5 +1,6 @@
 /**
- * AMC executions, and the module that owns `amc_executions`: recorded first,
+ * AMC executions, and the module that owns `amc_executions` (every execution, whoever started
+ * it) and `amc_execution_loads` (the ClickHouse ledger of complete loads): recorded first,
  * submitted when the instance has a free slot (AMC runs 10 at a time per
  * instance), carried to completion by a background tick, never by a request
  * waiting. On success the output is downloaded, parsed (CSV or Parquet) and stored
@@ -16,7 +17,7 @@ import type { ClickHouse } from '@adsync/shared/db/clickhouse';
 import type { Logger } from '@adsync/shared/logger';
 import type { AmazonClients } from '@adsync/shared/amazon/account-clients';
 import { AmazonApiError } from '@adsync/shared/amazon/errors';
-import { chDateTime } from '@adsync/shared/db/clickhouse';
+import { chDateTime, chString } from '@adsync/shared/db/clickhouse';
 import { claim, queueDepth, type QueueSpec } from '@adsync/shared/runtime/work-queue';
 import { parquetReadObjects } from 'hyparquet';
 import {
@@ -26,17 +27,14 @@ import {
   type AmcExecutionBody,
   type ExecutionInput,
 } from './amc-request.ts';
-import {
-  cancelExecution,
-  createExecution,
-  downloadUrls,
-  executionStatus,
-  type AmcInstance,
-} from '@adsync/shared/amazon/amc';
+import { cancelExecution, createExecution, downloadUrls, executionStatus } from '@adsync/shared/amazon/amc';
 import { parseCsv } from './csv.ts';
 import { DEFAULT_EXECUTION_TIMEOUT_MS, DEFAULT_GAP_MAX_WAIT_MS, DEFAULT_GAP_RECHECK_MS } from './config.ts';
 import { onCompletion, whileWaiting, type DataGapPolicy } from './data-gaps.ts';
 import { discoverScheduled } from './schedules.ts';
+import { instanceIdsOfAccount, registeredInstance } from './instances.ts';
+import { dataGapPolicyOf } from './workflows.ts';
+import { storeResultRows } from './amc-results.ts';
 import type { AmcDataGap } from '@adsync/shared/amazon/amc';
 
 export const MAX_IN_FLIGHT_PER_INSTANCE = 10;
@@ -83,12 +81,6 @@ const SUBMIT_QUEUE: QueueSpec = {
   ageColumn: 'created_at',
 };
 
-async function instanceOf(db: Knex, instanceId: string): Promise<AmcInstance & { account_id: string }> {
-  const i = await db('amc_instances').where({ instance_id: instanceId }).first();
-  if (!i) throw new Error(`AMC instance ${instanceId} is not registered`);
-  return i;
-}
-
 /** Records an execution and submits it at once if the instance has a free slot. */
 export async function startExecution(
   deps: AmcDeps,
@@ -123,6 +115,53 @@ export async function startExecution(
   await submitQueued(deps, workflow.instance_id);
   const e = await deps.db('amc_executions').where({ id: row.id }).first('status', 'failure_reason');
   return { id: row.id, status: e.status, body, warnings, failureReason: e.failure_reason };
+}
+
+/**
+ * Records a run AMC started for one of our schedules, once (by its AMC execution id); false when
+ * it was recorded before. From here the status queue follows, downloads and loads it.
+ */
+export async function recordScheduledRun(
+  db: Knex,
+  run: {
+    instanceId: string;
+    workflowId: string;
+    scheduleId: string | null;
+    amcExecutionId: string;
+    amcStatus: string;
+    status: 'pending' | 'running' | 'failed';
+    failureReason: string | null;
+    request: { timeWindowStart: string; timeWindowEnd: string; timeWindowTimeZone: string; outputFormat: string };
+    ignoreDataGaps: boolean;
+    dataGaps: AmcDataGap[];
+  },
+): Promise<boolean> {
+  const inserted = await db('amc_executions')
+    .insert({
+      instance_id: run.instanceId,
+      workflow_id: run.workflowId,
+      origin: 'scheduled',
+      schedule_id: run.scheduleId,
+      amc_execution_id: run.amcExecutionId,
+      amc_status: run.amcStatus,
+      status: run.status,
+      failure_reason: run.failureReason,
+      completed_at: run.status === 'failed' ? db.fn.now() : null,
+      request: JSON.stringify(run.request),
+      time_window_start: run.request.timeWindowStart,
+      time_window_end: run.request.timeWindowEnd,
+      time_zone: run.request.timeWindowTimeZone,
+      output_format: run.request.outputFormat,
+      ignore_data_gaps: run.ignoreDataGaps,
+      data_gaps: JSON.stringify(run.dataGaps),
+      // The give-up clock starts when we first see the run (AMC's createTime is on AMC's clock).
+      submitted_at: db.fn.now(),
+      next_poll_at: db.fn.now(),
+    })
+    .onConflict(['instance_id', 'amc_execution_id'])
+    .ignore()
+    .returning('id');
+  return inserted.length > 0;
 }
 
 /** Reserves the instance's free slots for its oldest queued executions (one short transaction, no Amazon call). */
@@ -161,7 +200,7 @@ export async function submitQueued(deps: AmcDeps, instanceId: string): Promise<n
   const { db } = deps;
   const reserved = await reserveSlots(db, instanceId);
   if (reserved.length === 0) return 0;
-  const instance = await instanceOf(db, instanceId);
+  const instance = await registeredInstance(db, instanceId);
   const client = await deps.clients.forAccount(instance.account_id);
   let submitted = 0;
   for (const e of reserved) {
@@ -219,7 +258,7 @@ async function doRefresh(deps: AmcDeps, id: string, freshMs: number): Promise<Re
   if (!e) throw new Error(`no execution ${id}`);
   if (!e.amc_execution_id || ['completed', 'failed', 'replaced'].includes(e.status)) return e;
   if (e.status_checked_at && freshMs > 0 && Date.now() - new Date(e.status_checked_at).getTime() < freshMs) return e;
-  const instance = await instanceOf(db, e.instance_id);
+  const instance = await registeredInstance(db, e.instance_id);
   const client = await deps.clients.forAccount(instance.account_id);
   const s = await executionStatus(client, instance, e.amc_execution_id);
   const mapped = mapStatus(s.status);
@@ -258,12 +297,8 @@ async function gapContext(
   deps: AmcDeps,
   e: { instance_id: string; workflow_id: string; created_at: Date; chain_started_at: Date | null },
 ) {
-  const w = await deps
-    .db('amc_workflows')
-    .where({ instance_id: e.instance_id, workflow_id: e.workflow_id })
-    .first('data_gap_policy');
   return {
-    policy: (w?.data_gap_policy ?? 'run_anyway') as DataGapPolicy,
+    policy: await dataGapPolicyOf(deps.db, e.instance_id, e.workflow_id),
     waitedMs: Date.now() - new Date(e.chain_started_at ?? e.created_at).getTime(),
     maxWaitMs: deps.gapMaxWaitMs ?? DEFAULT_GAP_MAX_WAIT_MS,
     recheckMs: deps.gapRecheckMs ?? DEFAULT_GAP_RECHECK_MS,
@@ -319,7 +354,7 @@ async function queueRerun(
  */
 async function cancelAtAmc(deps: AmcDeps, e: { id: string; instance_id: string; amc_execution_id: string }) {
   try {
-    const instance = await instanceOf(deps.db, e.instance_id);
+    const instance = await registeredInstance(deps.db, e.instance_id);
     await cancelExecution(await deps.clients.forAccount(instance.account_id), instance, e.amc_execution_id);
   } catch (err) {
     // Gone, or already ended at AMC (it refuses to cancel a finished execution): nothing holds the slot.
@@ -364,8 +399,8 @@ async function applyWaitingPolicy(
   const resolved =
     decision.action === 'replace' && e.request?.timeWindowType !== 'EXPLICIT'
       ? await executionStatus(
-          await deps.clients.forAccount((await instanceOf(db, e.instance_id)).account_id),
-          await instanceOf(db, e.instance_id),
+          await deps.clients.forAccount((await registeredInstance(db, e.instance_id)).account_id),
+          await registeredInstance(db, e.instance_id),
           e.amc_execution_id,
         )
       : {};
@@ -402,7 +437,7 @@ async function applyWaitingPolicy(
 export async function completeExecution(deps: AmcDeps, id: string): Promise<void> {
   const { db } = deps;
   const e = await db('amc_executions').where({ id }).first();
-  const instance = await instanceOf(db, e.instance_id);
+  const instance = await registeredInstance(db, e.instance_id);
   const client = await deps.clients.forAccount(instance.account_id);
   const status = await executionStatus(client, instance, e.amc_execution_id);
   const gaps = status.dataGaps ?? [];
@@ -457,8 +492,7 @@ export async function completeExecution(deps: AmcDeps, id: string): Promise<void
       row: JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? Number(v) : v)),
       loaded_at: loadedAt,
     }));
-    for (let k = 0; k < values.length; k += 10_000)
-      await deps.ch.client.insert({ table: 'amc_results', format: 'JSONEachRow', values: values.slice(k, k + 10_000) });
+    await storeResultRows(deps.ch, values);
   }
   await deps.ch.client.insert({
     table: 'amc_execution_loads',
@@ -603,3 +637,65 @@ export async function amcTick(
 
 /** Executions queued or in flight, and the oldest one's age, for status and metrics. */
 export const executionDepth = (db: Knex) => queueDepth(db, STATUS_QUEUE);
+
+/** An execution's record, if there is one. */
+export async function findExecution(db: Knex, id: string) {
+  return db('amc_executions').where({ id }).first();
+}
+
+/** The id of an execution's instance: a subquery. */
+export const instanceIdOfExecution = (db: Knex, id: string) => db('amc_executions').where({ id }).select('instance_id');
+
+/** Executions, of one account, instance, workflow, schedule, origin or status, newest first (a query to page). */
+export function executionsQuery(
+  db: Knex,
+  filter: {
+    accountId?: string;
+    instanceId?: string;
+    workflowId?: string;
+    scheduleId?: string;
+    origin?: string;
+    status?: string;
+  },
+) {
+  let q = db('amc_executions');
+  if (filter.accountId) q = q.whereIn('instance_id', instanceIdsOfAccount(db, filter.accountId));
+  if (filter.instanceId) q = q.where('instance_id', filter.instanceId);
+  if (filter.workflowId) q = q.where('workflow_id', filter.workflowId);
+  if (filter.scheduleId) q = q.where('schedule_id', filter.scheduleId);
+  if (filter.origin) q = q.where('origin', filter.origin);
+  if (filter.status) q = q.where('status', filter.status);
+  return q.orderBy([{ column: 'created_at', order: 'desc' }, 'id']);
+}
+
+/** How many of a schedule's runs are in each state. */
+export async function executionCountsOfSchedule(
+  db: Knex,
+  instanceId: string,
+  scheduleId: string,
+): Promise<Record<string, number>> {
+  const counts: { status: string; n: string }[] = await db('amc_executions')
+    .where({ instance_id: instanceId, schedule_id: scheduleId })
+    .groupBy('status')
+    .select('status', db.raw('count(*) as n'));
+  return Object.fromEntries(counts.map((c) => [c.status, Number(c.n)]));
+}
+
+/** The workflow's latest completed execution: its id and the columns its output had. */
+export async function latestCompleted(
+  db: Knex,
+  instanceId: string,
+  workflowId: string,
+): Promise<{ id: string; columns: string[] | null } | undefined> {
+  return db('amc_executions')
+    .where({ instance_id: instanceId, workflow_id: workflowId, status: 'completed' })
+    .orderBy('completed_at', 'desc')
+    .first('id', 'columns');
+}
+
+/**
+ * SQL selecting one window (time_window_start, time_window_end) of the workflow's complete
+ * loads: the newest end, and of windows ending then (a daily and a weekly run), the widest. Pure.
+ */
+export const newestWindowSql = (instanceId: string, workflowId: string): string =>
+  `SELECT time_window_start, time_window_end FROM amc_execution_loads FINAL WHERE instance_id = ${chString(instanceId)} AND workflow_id = ${chString(workflowId)} ORDER BY time_window_end DESC, time_window_start ASC LIMIT 1`;

@@ -17,6 +17,7 @@ import {
   type ScheduleRow,
 } from './schedules.ts';
 import { AMC_ID, WORKFLOW_ID, ownFilters, ownInstance } from './workflow-api.ts';
+import { executionCountsOfSchedule } from './executions.ts';
 
 const timing = {
   aggregationPeriod: { type: 'string', enum: ['Daily', 'Weekly'] },
@@ -142,11 +143,7 @@ export function registerScheduleApi(
     async (req) => {
       const instance = await ownInstance(db, req, req.params.instanceId);
       const s = await findSchedule(db, instance.instance_id, req.params.scheduleId);
-      const counts: { status: string; n: string }[] = await db('amc_executions')
-        .where({ instance_id: s.instance_id, schedule_id: s.schedule_id })
-        .groupBy('status')
-        .select('status', db.raw('count(*) as n'));
-      return view(s, Object.fromEntries(counts.map((c) => [c.status, Number(c.n)])));
+      return view(s, await executionCountsOfSchedule(db, s.instance_id, s.schedule_id));
     },
   );
 

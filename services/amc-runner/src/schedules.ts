@@ -16,11 +16,12 @@ import {
   listExecutions,
   updateSchedule as updateAtAmc,
   type AmcExecutionStatus,
-  type AmcInstance,
   type AmcScheduleDefinition,
 } from '@adsync/shared/amazon/amc';
 import { amcRefusal, findWorkflow } from './workflows.ts';
 import { mapStatus } from './amc-request.ts';
+import { instanceIdsOfAccount, registeredInstance, type Instance } from './instances.ts';
+import { recordScheduledRun } from './executions.ts';
 
 export const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'] as const;
 
@@ -46,8 +47,6 @@ export interface ScheduleInput {
   enabled: boolean;
 }
 
-type Instance = AmcInstance & { account_id: string };
-
 /** A discovered execution is looked for again this far back, in case AMC lists it late; the unique id keeps it once. */
 const DISCOVERY_OVERLAP_MS = 3600_000;
 /** A new schedule's runs are looked for from this long before it was made, in case AMC's clock is behind ours. */
@@ -71,13 +70,22 @@ export async function findSchedule(db: Knex, instanceId: string, scheduleId: str
   return s;
 }
 
-/** Schedules, of one account, instance or workflow, in a stable order (a query to page). */
-export function schedulesQuery(db: Knex, filter: { accountId?: string; instanceId?: string; workflowId?: string }) {
-  let q = db('amc_schedules as s').join('amc_instances as i', 'i.instance_id', 's.instance_id');
-  if (filter.accountId) q = q.where('i.account_id', filter.accountId);
-  if (filter.instanceId) q = q.where('s.instance_id', filter.instanceId);
-  if (filter.workflowId) q = q.where('s.workflow_id', filter.workflowId);
-  return q.orderBy(['s.instance_id', 's.schedule_id']).select('s.*');
+/** Schedules, of one account, instance, workflow or schedule id, in a stable order (a query to page). */
+export function schedulesQuery(
+  db: Knex,
+  filter: { accountId?: string; instanceId?: string; workflowId?: string; scheduleId?: string },
+) {
+  let q = db('amc_schedules');
+  if (filter.accountId) q = q.whereIn('instance_id', instanceIdsOfAccount(db, filter.accountId));
+  if (filter.instanceId) q = q.where('instance_id', filter.instanceId);
+  if (filter.workflowId) q = q.where('workflow_id', filter.workflowId);
+  if (filter.scheduleId) q = q.where('schedule_id', filter.scheduleId);
+  return q.orderBy(['instance_id', 'schedule_id']);
+}
+
+/** Forgets our schedules of a workflow (AMC let the workflow go, so none of them runs it any more). */
+export async function deleteSchedulesOfWorkflow(db: Knex, instanceId: string, workflowId: string): Promise<void> {
+  await db('amc_schedules').where({ instance_id: instanceId, workflow_id: workflowId }).delete();
 }
 
 const rowOf = (s: AmcScheduleDefinition) => ({
@@ -230,7 +238,7 @@ export async function discoverScheduled(
   const touched = new Set<string>();
   for (const g of groups) {
     try {
-      const instance: Instance = await db('amc_instances').where({ instance_id: g.instance_id }).first();
+      const instance = await registeredInstance(db, g.instance_id);
       const schedules: ScheduleRow[] = await db('amc_schedules').where({
         instance_id: g.instance_id,
         workflow_id: g.workflow_id,
@@ -247,33 +255,20 @@ export async function discoverScheduled(
         const status = mapStatus(e.status);
         // The run's own format (AMC's schedules write CSV unless told otherwise), not the workflow's on-demand default.
         const request = requestOf({ ...e, workflowId: e.workflowId ?? g.workflow_id }, e.outputFormat ?? 'CSV');
-        const inserted = await db('amc_executions')
-          .insert({
-            instance_id: g.instance_id,
-            workflow_id: g.workflow_id,
-            origin: 'scheduled',
-            schedule_id: scheduleOf(schedules, e as AmcExecutionStatus & { scheduleId?: string }),
-            amc_execution_id: e.workflowExecutionId,
-            amc_status: e.status,
-            // Finished at AMC already: the status queue's next poll downloads and loads it.
-            status: status === 'completed' ? 'running' : status,
-            failure_reason: status === 'failed' ? (e.statusReason ?? `AMC status ${e.status}`) : null,
-            completed_at: status === 'failed' ? db.fn.now() : null,
-            request: JSON.stringify(request),
-            time_window_start: request.timeWindowStart,
-            time_window_end: request.timeWindowEnd,
-            time_zone: request.timeWindowTimeZone,
-            output_format: request.outputFormat,
-            ignore_data_gaps: e.ignoreDataGaps === true,
-            data_gaps: JSON.stringify(e.dataGaps ?? []),
-            // The give-up clock starts when we first see the run (AMC's createTime is on AMC's clock).
-            submitted_at: db.fn.now(),
-            next_poll_at: db.fn.now(),
-          })
-          .onConflict(['instance_id', 'amc_execution_id'])
-          .ignore()
-          .returning('id');
-        if (inserted.length > 0) {
+        const recorded = await recordScheduledRun(db, {
+          instanceId: g.instance_id,
+          workflowId: g.workflow_id,
+          scheduleId: scheduleOf(schedules, e as AmcExecutionStatus & { scheduleId?: string }),
+          amcExecutionId: e.workflowExecutionId,
+          amcStatus: e.status,
+          // Finished at AMC already: the status queue's next poll downloads and loads it.
+          status: status === 'completed' ? 'running' : status,
+          failureReason: status === 'failed' ? (e.statusReason ?? `AMC status ${e.status}`) : null,
+          request,
+          ignoreDataGaps: e.ignoreDataGaps === true,
+          dataGaps: e.dataGaps ?? [],
+        });
+        if (recorded) {
           found++;
           touched.add(g.instance_id);
           log.info(

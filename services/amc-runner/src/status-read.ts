@@ -6,7 +6,8 @@
  * asked at most once per `freshMs` (see refreshStatus); the record is read at most
  * once per `memoMs`, so a transition the tick or another replica made shows within it.
  */
-import { refreshStatus, type AmcDeps } from './executions.ts';
+import { instanceIdOfExecution, refreshStatus, type AmcDeps } from './executions.ts';
+import { accountOfInstanceIn } from './instances.ts';
 
 export interface StatusRead {
   id: string;
@@ -28,15 +29,11 @@ export function createStatusReader(deps: AmcDeps, opts: { freshMs?: number; memo
   const ownerOf = async (id: string): Promise<string | null> => {
     const known = owners.get(id);
     if (known) return known;
-    const row = await deps
-      .db('amc_executions as e')
-      .join('amc_instances as i', 'i.instance_id', 'e.instance_id')
-      .where('e.id', id)
-      .first('i.account_id');
-    if (!row) return null;
+    const accountId = await accountOfInstanceIn(deps.db, instanceIdOfExecution(deps.db, id));
+    if (!accountId) return null;
     if (owners.size >= MAX_ENTRIES) owners.clear();
-    owners.set(id, row.account_id as string);
-    return row.account_id as string;
+    owners.set(id, accountId);
+    return accountId;
   };
 
   const read = async (id: string): Promise<StatusRead | null> => {

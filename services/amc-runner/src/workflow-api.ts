@@ -12,12 +12,15 @@ import {
   checkDrift,
   driftOf,
   findWorkflow,
+  recordDrift,
   removeWorkflow,
   saveWorkflow,
   workflowsQuery,
   type WorkflowInput,
   type WorkflowRow,
 } from './workflows.ts';
+import { schedulesQuery } from './schedules.ts';
+import { findInstance } from './instances.ts';
 
 /** AMC's identifiers: instance, advertiser and marketplace ids are short tokens of letters, digits and - _ . */
 export const AMC_ID = { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,128}$' } as const;
@@ -100,7 +103,7 @@ export interface WorkflowApiDeps {
 
 /** The instance, if the caller's key may act on it (an account key only on its own account's instances). */
 export async function ownInstance(db: Knex, req: FastifyRequest, instanceId: string) {
-  const i = await db('amc_instances').where({ instance_id: instanceId }).first();
+  const i = await findInstance(db, instanceId);
   if (!i) throw notFound(`AMC instance ${instanceId} is not registered (POST /v1/amc/instances)`);
   requireAccount(req, i.account_id);
   return i;
@@ -114,21 +117,11 @@ export async function ownFilters(
 ) {
   if (q.instanceId) await ownInstance(db, req, q.instanceId);
   const p = principalOf(req);
-  for (const [table, column, value] of [
-    ['amc_workflows', 'workflow_id', q.workflowId],
-    ['amc_schedules', 'schedule_id', q.scheduleId],
-  ] as const) {
-    if (!value) continue;
-    let found = db(`${table} as t`)
-      .join('amc_instances as i', 'i.instance_id', 't.instance_id')
-      .where(`t.${column}`, value);
-    if (p.scope === 'account') found = found.where('i.account_id', p.accountId);
-    if (q.instanceId) found = found.where('t.instance_id', q.instanceId);
-    if (!(await found.first('t.instance_id')))
-      throw notFound(
-        `${column === 'workflow_id' ? 'workflow' : 'schedule'} ${value} is not saved on your AMC instances`,
-      );
-  }
+  const scope = { accountId: p.scope === 'account' ? p.accountId : undefined, instanceId: q.instanceId };
+  if (q.workflowId && !(await workflowsQuery(db, { ...scope, workflowId: q.workflowId }).first('instance_id')))
+    throw notFound(`workflow ${q.workflowId} is not saved on your AMC instances`);
+  if (q.scheduleId && !(await schedulesQuery(db, { ...scope, scheduleId: q.scheduleId }).first('instance_id')))
+    throw notFound(`schedule ${q.scheduleId} is not saved on your AMC instances`);
 }
 
 export function registerWorkflowApi(app: FastifyInstance, deps: WorkflowApiDeps): void {
@@ -205,16 +198,7 @@ export function registerWorkflowApi(app: FastifyInstance, deps: WorkflowApiDeps)
       const instance = await ownInstance(db, req, req.params.instanceId);
       const ours = await findWorkflow(db, instance.instance_id, req.params.workflowId);
       const amc = await getAtAmc(await clients.forAccount(instance.account_id), instance, ours.workflow_id);
-      const drift = driftOf(ours, amc);
-      const [row] = await db('amc_workflows')
-        .where({ instance_id: ours.instance_id, workflow_id: ours.workflow_id })
-        .update({
-          drift_status: drift,
-          amc_definition: amc ? JSON.stringify(amc) : null,
-          drift_checked_at: db.fn.now(),
-        })
-        .returning('*');
-      return workflowView(row);
+      return workflowView(await recordDrift(db, ours, driftOf(ours, amc), amc));
     },
   );
 

@@ -12,10 +12,11 @@ import {
   deleteWorkflow as deleteAtAmc,
   listWorkflows as listAtAmc,
   upsertWorkflow,
-  type AmcInstance,
   type AmcWorkflowDefinition,
 } from '@adsync/shared/amazon/amc';
 import type { DataGapPolicy } from './data-gaps.ts';
+import { instanceIdsOfAccount, type Instance } from './instances.ts';
+import { deleteSchedulesOfWorkflow } from './schedules.ts';
 
 export interface WorkflowInput {
   workflowId: string;
@@ -41,8 +42,6 @@ export interface WorkflowRow {
 }
 
 export type DriftStatus = 'in_sync' | 'drifted' | 'missing_at_amc';
-
-type Instance = AmcInstance & { account_id: string };
 
 /** A JSON value with object keys in one order, so two equal definitions compare equal. */
 const canonical = (v: unknown): unknown =>
@@ -85,12 +84,24 @@ export async function findWorkflow(db: Knex, instanceId: string, workflowId: str
   return w;
 }
 
-/** Saved workflows, of one account or instance, in a stable order (a query to page). */
-export function workflowsQuery(db: Knex, filter: { accountId?: string; instanceId?: string }) {
-  let q = db('amc_workflows as w').join('amc_instances as i', 'i.instance_id', 'w.instance_id');
-  if (filter.accountId) q = q.where('i.account_id', filter.accountId);
-  if (filter.instanceId) q = q.where('w.instance_id', filter.instanceId);
-  return q.orderBy(['w.instance_id', 'w.workflow_id']).select('w.*');
+/** Saved workflows, of one account, instance or workflow id, in a stable order (a query to page, or to narrow with a select). */
+export function workflowsQuery(db: Knex, filter: { accountId?: string; instanceId?: string; workflowId?: string }) {
+  let q = db('amc_workflows');
+  if (filter.accountId) q = q.whereIn('instance_id', instanceIdsOfAccount(db, filter.accountId));
+  if (filter.instanceId) q = q.where('instance_id', filter.instanceId);
+  if (filter.workflowId) q = q.where('workflow_id', filter.workflowId);
+  return q.orderBy(['instance_id', 'workflow_id']);
+}
+
+/** The ids of the instances with saved workflows: a subquery. */
+export const instanceIdsWithWorkflows = (db: Knex) => db('amc_workflows').select('instance_id');
+
+/** The workflow's data-gap policy (run_anyway when it is no longer saved). */
+export async function dataGapPolicyOf(db: Knex, instanceId: string, workflowId: string): Promise<DataGapPolicy> {
+  const w = await db('amc_workflows')
+    .where({ instance_id: instanceId, workflow_id: workflowId })
+    .first('data_gap_policy');
+  return w?.data_gap_policy ?? 'run_anyway';
 }
 
 /** Creates or updates the workflow in AMC, then our copy (in sync as of now). */
@@ -152,7 +163,7 @@ export async function removeWorkflow(
   }
   await db.transaction(async (tx) => {
     // AMC let it go, so no schedule of AMC's runs it: ours naming it are stale.
-    await tx('amc_schedules').where({ instance_id: instance.instance_id, workflow_id: workflowId }).delete();
+    await deleteSchedulesOfWorkflow(tx, instance.instance_id, workflowId);
     await tx('amc_workflows').where({ instance_id: instance.instance_id, workflow_id: workflowId }).delete();
   });
   return atAmc === 'deleted' ? 'deleted' : 'absent_at_amc';
@@ -192,13 +203,25 @@ export async function checkDrift(db: Knex, clients: AmazonClients, instance: Ins
         ours: { sqlQuery: w.sql_query, inputParameters: w.input_parameters },
         amc: amc!,
       });
-    await db('amc_workflows')
-      .where({ instance_id: w.instance_id, workflow_id: w.workflow_id })
-      .update({
-        drift_status: status,
-        amc_definition: amc ? JSON.stringify(amc) : null,
-        drift_checked_at: db.fn.now(),
-      });
+    await recordDrift(db, w, status, amc);
   }
   return report;
+}
+
+/** Records how AMC's copy of a workflow differs from ours, as of now; the workflow as it now reads. */
+export async function recordDrift(
+  db: Knex,
+  w: { instance_id: string; workflow_id: string },
+  status: DriftStatus,
+  amc: AmcWorkflowDefinition | null,
+): Promise<WorkflowRow> {
+  const [row] = await db('amc_workflows')
+    .where({ instance_id: w.instance_id, workflow_id: w.workflow_id })
+    .update({
+      drift_status: status,
+      amc_definition: amc ? JSON.stringify(amc) : null,
+      drift_checked_at: db.fn.now(),
+    })
+    .returning('*');
+  return row;
 }
