@@ -16,8 +16,10 @@ import {
   pageResponseProperties,
   type PageQuery,
 } from '@adsync/shared/http/schemas';
-import { createJob, PRIORITY } from './job-queue.ts';
-import { jobStatistics } from './maintenance.ts';
+import { createJob, findJob, jobsNewestFirst, jobStatistics, PRIORITY } from './job-queue.ts';
+import { activeSuppliers, createSupplier, findSupplier, suppliersOfAccountAmong } from './suppliers.ts';
+import { createWebhook } from './webhooks.ts';
+import { createIntegration, type NewIntegration } from './marketplaces.ts';
 import { SUPPLIER_KINDS } from './connectors/index.ts';
 import type { JobType } from './job-changes.ts';
 
@@ -54,10 +56,8 @@ export async function createCycle(
   db: Knex,
   opts: { accountId?: string; jobTypes?: JobType[]; priority: number; trigger: string },
 ) {
-  let q = db('suppliers').where({ active: true }).select('id', 'account_id');
-  if (opts.accountId) q = q.where({ account_id: opts.accountId });
   const jobs = [];
-  for (const s of await q)
+  for (const s of await activeSuppliers(db, opts.accountId))
     for (const t of opts.jobTypes ?? (['inventory_update', 'price_update', 'order_sync'] as JobType[]))
       jobs.push(
         await createJob(db, {
@@ -115,15 +115,7 @@ export function registerSupplierApi(
     },
     async (req, reply) => {
       await requireKnownAccount(req, db, req.body.accountId);
-      const [row] = await db('suppliers')
-        .insert({
-          account_id: req.body.accountId,
-          kind: req.body.kind,
-          name: req.body.name,
-          credentials_sealed: deps.box.seal(JSON.stringify(req.body.credentials)),
-        })
-        .returning(['id', 'kind', 'name', 'active']);
-      return reply.status(201).send(row);
+      return reply.status(201).send(await createSupplier(db, deps.box, req.body));
     },
   );
 
@@ -145,7 +137,7 @@ export function registerSupplierApi(
       },
     },
     async (req, reply) => {
-      const s = await db('suppliers').where({ id: req.body.supplierId }).first('id', 'account_id');
+      const s = await findSupplier(db, req.body.supplierId);
       if (!s) throw notFound(`no supplier ${req.body.supplierId}`);
       requireAccount(req, s.account_id);
       const job = await createJob(db, {
@@ -175,12 +167,10 @@ export function registerSupplierApi(
     },
     async (req) => {
       const p = principalOf(req);
-      let q = db('import_jobs').orderBy([
-        { column: 'created_at', order: 'desc' },
-        { column: 'id', order: 'desc' },
-      ]);
-      if (req.query.status) q = q.where({ status: req.query.status });
-      if (p.scope === 'account') q = q.where({ account_id: p.accountId });
+      const q = jobsNewestFirst(db, {
+        status: req.query.status,
+        accountId: p.scope === 'account' ? p.accountId : undefined,
+      });
       const { items, ...rest } = await page(q, req.query);
       return { jobs: items, ...rest };
     },
@@ -190,7 +180,7 @@ export function registerSupplierApi(
     '/v1/jobs/:id',
     { schema: { summary: 'One job', params: idParams(), response: { 200: jobSchema } } },
     async (req) => {
-      const j = await db('import_jobs').where({ id: req.params.id }).first();
+      const j = await findJob(db, req.params.id);
       if (!j) throw notFound(`no job ${req.params.id}`);
       requireAccount(req, j.account_id);
       return j;
@@ -257,21 +247,11 @@ export function registerSupplierApi(
     async (req, reply) => {
       await requireKnownAccount(req, db, req.body.accountId);
       refuseDestination(req.body.url, deps.destinations.webhook, 'url');
-      const [row] = await db('webhooks')
-        .insert({ account_id: req.body.accountId, url: req.body.url, secret_sealed: deps.box.seal(req.body.secret) })
-        .returning(['id', 'url']);
-      return reply.status(201).send(row);
+      return reply.status(201).send(await createWebhook(db, deps.box, req.body));
     },
   );
 
-  app.post<{
-    Body: {
-      accountId: string;
-      marketplace: string;
-      endpointUrl: string;
-      listings: { listingId: string; supplierId: string; supplierProductId: string }[];
-    };
-  }>(
+  app.post<{ Body: NewIntegration }>(
     '/v1/marketplace/integrations',
     {
       schema: {
@@ -307,11 +287,7 @@ export function registerSupplierApi(
       refuseDestination(req.body.endpointUrl, deps.destinations.marketplace, 'endpointUrl');
       // A listing may only name this account's suppliers: another account's products must never be sent here.
       const named = [...new Set(req.body.listings.map((l) => l.supplierId))];
-      const own = new Set<string>(
-        named.length
-          ? await db('suppliers').whereIn('id', named).where({ account_id: req.body.accountId }).pluck('id')
-          : [],
-      );
+      const own = new Set(await suppliersOfAccountAmong(db, req.body.accountId, named));
       const foreign = req.body.listings.flatMap((l, i) =>
         own.has(l.supplierId) ? [] : [{ index: i, supplierId: l.supplierId }],
       );
@@ -320,22 +296,7 @@ export function registerSupplierApi(
           `listings name suppliers that are not this account's: ${[...new Set(foreign.map((f) => f.supplierId))].join(', ')}`,
           { listings: foreign.slice(0, 50) },
         );
-      const [m] = await db('marketplace_integrations')
-        .insert({
-          account_id: req.body.accountId,
-          marketplace: req.body.marketplace,
-          endpoint_url: req.body.endpointUrl,
-        })
-        .returning(['id']);
-      if (req.body.listings.length)
-        await db('marketplace_listings').insert(
-          req.body.listings.map((l) => ({
-            integration_id: m.id,
-            listing_id: l.listingId,
-            supplier_id: l.supplierId,
-            supplier_product_id: l.supplierProductId,
-          })),
-        );
+      const m = await createIntegration(db, req.body);
       return reply.status(201).send({ id: m.id, listings: req.body.listings.length });
     },
   );

@@ -8,7 +8,7 @@ import { runTask } from '@adsync/shared/runtime/service';
 import { supplierConfigShape, realBaseUrl } from './config.ts';
 import { newWorkerId, workerTick } from './worker.ts';
 import { createCycle } from './api.ts';
-import { PRIORITY } from './job-queue.ts';
+import { countUnfinishedJobs, findFailedJobs, PRIORITY } from './job-queue.ts';
 import { maintenance } from './maintenance.ts';
 import { DEFAULT_HTTP_POLICY } from './connectors/http.ts';
 
@@ -46,21 +46,12 @@ await runTask({
       // Run until this cycle's jobs are finished (retries included).
       for (;;) {
         await workerTick(work, id, never);
-        const open = await rt
-          .db('import_jobs')
-          .whereIn('id', jobIds)
-          .whereIn('status', ['pending', 'running'])
-          .count<{ c: string }[]>('* as c');
-        if (Number(open[0]!.c) === 0) break;
+        if ((await countUnfinishedJobs(rt.db, jobIds)) === 0) break;
         await new Promise((r) => setTimeout(r, 1000));
       }
     }
     const m = await maintenance(rt.db, rt.ch);
-    const failed = await rt
-      .db('import_jobs')
-      .whereIn('id', jobIds)
-      .where({ status: 'failed' })
-      .select('id', 'job_type', 'error');
+    const failed = await findFailedJobs(rt.db, jobIds);
     console.log(JSON.stringify({ jobs: jobIds.length, failed, maintenance: m }, null, 2));
     return failed.length ? 1 : 0;
   },

@@ -1,15 +1,23 @@
 /**
- * The module that owns `import_jobs`: the supplier job queue. Creating a job records
- * it and its job.created event in one transaction (outbox). Workers claim the
- * highest-priority due job with a lease (the work-queue primitive); a job whose
- * worker died is claimable again when its lease runs out. Failures retry with
- * exponential backoff up to max_attempts; the last error is kept.
+ * The module that owns `import_jobs`: the supplier job queue, which is also the jobs'
+ * record that the API lists and the metrics count. Creating a job records it and its
+ * job.created event in one transaction (outbox). Workers claim the highest-priority due
+ * job with a lease (the work-queue primitive); a job whose worker died is claimable
+ * again when its lease runs out. Failures retry with exponential backoff up to
+ * max_attempts; the last error is kept. Finished jobs are kept a week.
  */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from '@adsync/shared/db/postgres';
 import { enqueue } from '@adsync/shared/db/outbox';
 import type { BackoffPolicy } from '@adsync/shared/backoff';
-import { claim, nextAttempt, queueDepth, type QueueSpec } from '@adsync/shared/runtime/work-queue';
+import {
+  claim,
+  holdLease,
+  nextAttempt,
+  queueDepth,
+  type HeldLease,
+  type QueueSpec,
+} from '@adsync/shared/runtime/work-queue';
 import type { JobType } from './job-changes.ts';
 
 export const PRIORITY = { scheduled: 0, manual: 10 } as const;
@@ -76,6 +84,10 @@ export async function claimNext(db: Knex, workerId: string, leaseMs: number): Pr
   return job ?? null;
 }
 
+/** Keeps a claimed job leased to its worker while it runs; a job another worker reclaimed is not taken back. */
+export const holdJobLease = (db: Knex, job: JobRow, workerId: string, leaseMs: number): HeldLease =>
+  holdLease(db, { table: 'import_jobs', ids: [job.id], leaseMs, owner: { column: 'worker_id', value: workerId } });
+
 export async function completeJob(db: Knex, job: JobRow, counts: Record<string, number>): Promise<void> {
   await db('import_jobs')
     .where({ id: job.id })
@@ -126,3 +138,68 @@ export async function failJob(
 }
 
 export const jobQueueDepth = (db: Knex) => queueDepth(db, JOB_QUEUE);
+
+export async function findJob(db: Knex, id: string) {
+  return db('import_jobs').where({ id }).first();
+}
+
+/** Jobs newest first, of one status and one account when given: a query to page through. */
+export function jobsNewestFirst(db: Knex, filter: { status?: string; accountId?: string }): Knex.QueryBuilder {
+  let q = db('import_jobs').orderBy([
+    { column: 'created_at', order: 'desc' },
+    { column: 'id', order: 'desc' },
+  ]);
+  if (filter.status) q = q.where({ status: filter.status });
+  if (filter.accountId) q = q.where({ account_id: filter.accountId });
+  return q;
+}
+
+/** How many of these jobs are still to run or running. */
+export async function countUnfinishedJobs(db: Knex, ids: string[]): Promise<number> {
+  const [row] = await db('import_jobs')
+    .whereIn('id', ids)
+    .whereIn('status', ['pending', 'running'])
+    .count<{ c: string }[]>('* as c');
+  return Number(row!.c);
+}
+
+/** Those of these jobs that failed for good. */
+export async function findFailedJobs(
+  db: Knex,
+  ids: string[],
+): Promise<{ id: string; job_type: JobType; error: string | null }[]> {
+  return db('import_jobs').whereIn('id', ids).where({ status: 'failed' }).select('id', 'job_type', 'error');
+}
+
+/** Deletes jobs that finished more than a week ago; how many. */
+export async function pruneFinishedJobs(db: Knex): Promise<number> {
+  return db('import_jobs')
+    .whereIn('status', ['completed', 'failed'])
+    .where('finished_at', '<', db.raw(`now() - interval '7 days'`))
+    .delete();
+}
+
+/** The seed's 7-day statistics: per job type, count, successes, failures, success rate, durations. */
+export async function jobStatistics(db: Knex, accountId?: string) {
+  let q = db('import_jobs').where('created_at', '>=', db.raw(`now() - interval '7 days'`));
+  if (accountId) q = q.where({ account_id: accountId });
+  return q
+    .groupBy('job_type')
+    .orderBy('job_type')
+    .select(
+      'job_type',
+      db.raw('count(*)::int as total'),
+      db.raw(`count(*) filter (where status = 'completed')::int as completed`),
+      db.raw(`count(*) filter (where status = 'failed')::int as failed`),
+      db.raw(`count(*) filter (where status in ('pending', 'running'))::int as in_progress`),
+      db.raw(
+        `round(100.0 * count(*) filter (where status = 'completed') / nullif(count(*) filter (where status in ('completed', 'failed')), 0), 1)::float as success_rate_pct`,
+      ),
+      db.raw(
+        `round(avg(extract(epoch from finished_at - started_at)) filter (where status = 'completed')::numeric, 2)::float as avg_duration_s`,
+      ),
+      db.raw(
+        `round((percentile_cont(0.95) within group (order by extract(epoch from finished_at - started_at)) filter (where status = 'completed'))::numeric, 2)::float as p95_duration_s`,
+      ),
+    );
+}

@@ -6,13 +6,13 @@ import { newWorkerId, workerTick } from './worker.ts';
 import { registerSupplierApi } from './api.ts';
 import { DEFAULT_HTTP_POLICY } from './connectors/http.ts';
 import { JOB_QUEUE } from './job-queue.ts';
-import { MARKETPLACE_QUEUE, WEBHOOK_QUEUE, destinationPolicies } from './deliveries.ts';
+import { DELIVERY_QUEUES, destinationPolicies } from './deliveries.ts';
 
 await runService({
   name: 'supplier-sync',
   config: supplierConfigShape,
   needs: { clickhouse: true, kafka: true, secrets: true },
-  queues: { supplier_jobs: JOB_QUEUE, webhook_deliveries: WEBHOOK_QUEUE, marketplace_updates: MARKETPLACE_QUEUE },
+  queues: { supplier_jobs: JOB_QUEUE, ...DELIVERY_QUEUES },
   listen: (cfg) => ({ host: cfg.SUPPLIER_SYNC_HOST, port: cfg.SUPPLIER_SYNC_PORT }),
   start: async (rt, app) => {
     const cfg = rt.cfg;

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { migratePostgres } from '@adsync/shared/db/migrations';
 import { freshPostgres, type FreshPostgres } from '@adsync/shared/testing/test-stack';
 import { planChanges, STORED_PRODUCT_COLUMNS, type StoredProduct } from './job-changes.ts';
-import { fitsOwnedUpdate, OWNED_UPDATE_PLAN, ownedUpdateStatement, updateOwnedColumns } from './owned-update.ts';
+import { fitsOwnedUpdate, OWNED_UPDATE_PLAN, ownedUpdateStatement, updateOwnedColumns } from './products.ts';
 import { historyLines } from './product-history.ts';
-import { queueMarketplaceUpdates } from './deliveries.ts';
+import { queueMarketplaceUpdates } from './marketplaces.ts';
 import type { SupplierItem } from './connectors/connector.ts';
 
 let pg: FreshPostgres;

@@ -1,8 +1,8 @@
 /**
- * supplier_product_history in ClickHouse: one point per product a job changed, which the
- * ai_score (maintenance.ts) and the dashboards read. Written as TabSeparated, which
- * ClickHouse parses several times faster than JSONEachRow; on a price job that changes
- * every product, this insert was most of ClickHouse's share of the job.
+ * The module that owns `supplier_product_history` (ClickHouse): one point per product a
+ * job changed, which the ai_score (maintenance.ts) and the dashboards read. Written as
+ * TabSeparated, which ClickHouse parses several times faster than JSONEachRow; on a price
+ * job that changes every product, this insert was most of ClickHouse's share of the job.
  */
 import { Readable } from 'node:stream';
 import { insertText, type ClickHouse } from '@adsync/shared/db/clickhouse';
@@ -82,4 +82,22 @@ export async function recordHistory(
   rows: readonly StoredProduct[],
 ): Promise<void> {
   await insertHistory(ch, historyLines(stamp, rows));
+}
+
+/** Per product, over the last 30 days: the share of points in stock, and the retail price's mean and deviation. */
+export async function historyStatistics(ch: ClickHouse): Promise<
+  {
+    supplier_id: string;
+    supplier_product_id: string;
+    availability: number;
+    mean: number;
+    sd: number;
+  }[]
+> {
+  const rs = await ch.client.query({
+    query: `SELECT supplier_id, supplier_product_id, avg(stock > 0) AS availability, avg(retail_price_micros) AS mean, stddevPop(retail_price_micros) AS sd
+            FROM supplier_product_history WHERE at >= now() - 30 * 86400 GROUP BY supplier_id, supplier_product_id`,
+    format: 'JSONEachRow',
+  });
+  return rs.json();
 }

@@ -1,20 +1,26 @@
 /** Executes one claimed job against its supplier, writing only what the job type owns. */
 import type { Knex } from '@adsync/shared/db/postgres';
-import { pgArray } from '@adsync/shared/db/array-literal';
 import type { ClickHouse } from '@adsync/shared/db/clickhouse';
 import type { Logger } from '@adsync/shared/logger';
 import type { SecretBox } from '@adsync/shared/crypto/secret-box';
-import { bulkUpsert } from '@adsync/shared/db/bulk-upsert';
 import { writeWindow } from '@adsync/shared/runtime/write-window';
 import { chDateTime } from '@adsync/shared/db/clickhouse';
 import { CONNECTORS } from './connectors/index.ts';
 import type { HttpPolicy } from './connectors/http.ts';
 import type { SupplierItem } from './connectors/connector.ts';
-import { JOB_COLUMNS, planChanges, STORED_PRODUCT_COLUMNS, type StoredProduct } from './job-changes.ts';
+import { planChanges } from './job-changes.ts';
 import type { JobRow } from './job-queue.ts';
-import { fitsOwnedUpdate, updateOwnedColumns } from './owned-update.ts';
+import { findSupplier } from './suppliers.ts';
+import {
+  analyzeProducts,
+  fitsOwnedUpdate,
+  storedProducts,
+  updateOwnedColumns,
+  upsertOrder,
+  upsertProducts,
+} from './products.ts';
 import { insertHistory, recordHistory } from './product-history.ts';
-import { queueMarketplaceUpdates } from './deliveries.ts';
+import { queueMarketplaceUpdates } from './marketplaces.ts';
 
 export interface RunDeps {
   db: Knex;
@@ -28,21 +34,9 @@ export interface RunDeps {
   heartbeat?: () => Promise<void>;
 }
 
-const PRODUCT_COLUMNS: Record<string, string> = {
-  supplier_id: 'uuid',
-  supplier_product_id: 'text',
-  account_id: 'uuid',
-  sku: 'text',
-  name: 'text',
-  currency: 'text',
-  wholesale_price_micros: 'int8',
-  retail_price_micros: 'int8',
-  stock: 'int4',
-};
-
 export async function runJob(deps: RunDeps, job: JobRow): Promise<Record<string, number>> {
   const { db } = deps;
-  const supplier = await db('suppliers').where({ id: job.supplier_id }).first();
+  const supplier = await findSupplier(db, job.supplier_id);
   if (!supplier) throw Object.assign(new Error(`supplier ${job.supplier_id} no longer exists`), { retriable: false });
   const make = CONNECTORS[supplier.kind];
   if (!make) throw Object.assign(new Error(`no connector for supplier kind ${supplier.kind}`), { retriable: false });
@@ -58,14 +52,13 @@ export async function runJob(deps: RunDeps, job: JobRow): Promise<Record<string,
     for await (const page of connector.orders())
       for (const o of page) {
         counts.fetched++;
-        const res = await db.raw(
-          `insert into orders (supplier_id, supplier_order_id, account_id, status) values (?, ?, ?, ?)
-         on conflict (supplier_id, supplier_order_id) do update set status = excluded.status, synced_at = now(),
-           status_changed_at = case when orders.status is distinct from excluded.status then now() else orders.status_changed_at end
-         returning (xmax = 0) as inserted, status`,
-          [supplier.id, o.orderId, job.account_id, o.status],
-        );
-        if (res.rows[0]?.inserted) counts.created++;
+        const { inserted } = await upsertOrder(db, {
+          supplierId: supplier.id,
+          orderId: o.orderId,
+          accountId: job.account_id,
+          status: o.status,
+        });
+        if (inserted) counts.created++;
         counts.changed++;
       }
     return counts;
@@ -86,41 +79,20 @@ export async function runJob(deps: RunDeps, job: JobRow): Promise<Record<string,
   let batch: SupplierItem[] = [];
   /** The full import's path: read the stored rows, decide in planChanges, upsert what changed. */
   const upsertPlanned = async (tx: Knex.Transaction, items: SupplierItem[]) => {
-    const existingRows = await tx('imported_products')
-      .where({ supplier_id: supplier.id })
-      .whereRaw('supplier_product_id = any(?::text[])', [pgArray(items.map((i) => i.productId))])
-      .select(STORED_PRODUCT_COLUMNS);
-    const existing = new Map<string, StoredProduct>(existingRows.map((r: StoredProduct) => [r.supplier_product_id, r]));
+    const existing = await storedProducts(
+      tx,
+      supplier.id,
+      items.map((i) => i.productId),
+    );
     const changes = planChanges(jobType, existing, items);
     if (changes.length)
-      await bulkUpsert(
+      await upsertProducts(
         tx,
-        spec,
+        { supplierId: supplier.id, accountId: job.account_id },
+        jobType,
         changes.map((c) => c.row),
       );
     return changes;
-  };
-  const spec = {
-    table: 'imported_products',
-    columns: PRODUCT_COLUMNS,
-    key: ['supplier_id', 'supplier_product_id'],
-    update: JOB_COLUMNS[jobType] as string[],
-    alwaysSet: {
-      last_synced_at: 'now()',
-      ...(jobType !== 'inventory_update' ? { price_updated_at: 'now()' } : {}),
-      ...(jobType !== 'price_update' ? { stock_updated_at: 'now()' } : {}),
-    },
-    row: (r: StoredProduct) => [
-      supplier.id,
-      r.supplier_product_id,
-      job.account_id,
-      r.sku,
-      r.name,
-      r.currency,
-      r.wholesale_price_micros,
-      r.retail_price_micros,
-      r.stock,
-    ],
   };
   /**
    * One batch, whole or not at all: the products' new values, their price and stock history
@@ -191,9 +163,9 @@ export async function runJob(deps: RunDeps, job: JobRow): Promise<Record<string,
   }
   // Autovacuum analyses a grown table only after a while; until then the planner believes the
   // supplier has a handful of products and plans the next job's batches for that.
-  // owned-update.ts keeps a stock or price batch linear either way; fresh statistics let it,
-  // and the full import's reads of stored rows, take their fastest plan.
-  if (counts.created >= 1000) await db.raw('analyze imported_products');
+  // A stock or price batch's one statement (products.ts) stays linear either way; fresh
+  // statistics let it, and the full import's reads of stored rows, take their fastest plan.
+  if (counts.created >= 1000) await analyzeProducts(db);
   log.info(counts, 'supplier job finished');
   return counts;
 }

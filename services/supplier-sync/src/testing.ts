@@ -6,6 +6,7 @@ import type { Knex } from '@adsync/shared/db/postgres';
 import type { SecretBox } from '@adsync/shared/crypto/secret-box';
 import { runJob, type RunDeps } from './run-job.ts';
 import { claimNext, completeJob, createJob } from './job-queue.ts';
+import { createSupplier } from './suppliers.ts';
 
 export async function addBigBuySupplier(
   db: Knex,
@@ -14,14 +15,12 @@ export async function addBigBuySupplier(
   apiKey: string,
 ): Promise<{ accountId: string; supplierId: string }> {
   const [{ id: accountId }] = await db('accounts').insert({ company_name: name }).returning('id');
-  const [{ id: supplierId }] = await db('suppliers')
-    .insert({
-      account_id: accountId,
-      kind: 'bigbuy',
-      name,
-      credentials_sealed: box.seal(JSON.stringify({ apiKey })),
-    })
-    .returning('id');
+  const { id: supplierId } = await createSupplier(db, box, {
+    accountId,
+    kind: 'bigbuy',
+    name,
+    credentials: { apiKey },
+  });
   return { accountId, supplierId };
 }
 

@@ -10,8 +10,7 @@ import type { ConsumerHandle } from '@adsync/shared/kafka/event-bus';
 import { relayOutbox } from '@adsync/shared/db/outbox';
 import type { BackoffPolicy } from '@adsync/shared/backoff';
 import { startLoop, type Loop } from '@adsync/shared/runtime/loop';
-import { claimNext, completeJob, failJob } from './job-queue.ts';
-import { holdLease } from '@adsync/shared/runtime/work-queue';
+import { claimNext, completeJob, failJob, holdJobLease } from './job-queue.ts';
 import { runJob, type RunDeps } from './run-job.ts';
 import { deliverMarketplaceUpdates, deliverWebhooks, queueJobWebhooks, type Destinations } from './deliveries.ts';
 
@@ -52,12 +51,7 @@ async function runOne(o: WorkerOptions, id: string, signal: AbortSignal): Promis
     await queueJobWebhooks(o.db, job.id);
     return true;
   }
-  const lease = holdLease(o.db, {
-    table: 'import_jobs',
-    ids: [job.id],
-    leaseMs: o.leaseMs,
-    owner: { column: 'worker_id', value: id },
-  });
+  const lease = holdJobLease(o.db, job, id, o.leaseMs);
   try {
     const counts = await runJob({ ...o, log: jlog, heartbeat: async () => void (await lease.renew()) }, job);
     await completeJob(o.db, job, counts);

@@ -1,4 +1,133 @@
 /**
+ * The module that owns `imported_products` and `orders`: what the supplier jobs import.
+ * Each job type writes only the columns it owns (job-changes.ts): a full import reads the
+ * stored rows back, plans in the service and upserts what changed; a stock or price job
+ * changes its columns in one statement (below); an order sync upserts orders. Maintenance
+ * rescores every product.
+ */
+import type { Knex } from '@adsync/shared/db/postgres';
+import { pgArray } from '@adsync/shared/db/array-literal';
+import { bulkUpsert, type UpsertSpec } from '@adsync/shared/db/bulk-upsert';
+import { moneyToMicros } from '@adsync/shared/amazon/currency';
+import type { SupplierItem } from './connectors/connector.ts';
+import { JOB_COLUMNS, STORED_PRODUCT_COLUMNS, type JobType, type StoredProduct } from './job-changes.ts';
+import { queueMarketplaceUpdatesSql } from './marketplaces.ts';
+import { historyLinesSql, type HistoryStamp } from './product-history.ts';
+
+/** Records an order as the supplier has it now; whether it is new. */
+export async function upsertOrder(
+  db: Knex,
+  o: { supplierId: string; orderId: string; accountId: string; status: string },
+): Promise<{ inserted: boolean }> {
+  const res = await db.raw(
+    `insert into orders (supplier_id, supplier_order_id, account_id, status) values (?, ?, ?, ?)
+         on conflict (supplier_id, supplier_order_id) do update set status = excluded.status, synced_at = now(),
+           status_changed_at = case when orders.status is distinct from excluded.status then now() else orders.status_changed_at end
+         returning (xmax = 0) as inserted, status`,
+    [o.supplierId, o.orderId, o.accountId, o.status],
+  );
+  return { inserted: Boolean(res.rows[0]?.inserted) };
+}
+
+/** The stored rows of these products of a supplier, by product id (those never imported are absent). */
+export async function storedProducts(
+  db: Knex | Knex.Transaction,
+  supplierId: string,
+  productIds: string[],
+): Promise<Map<string, StoredProduct>> {
+  const rows = await db('imported_products')
+    .where({ supplier_id: supplierId })
+    .whereRaw('supplier_product_id = any(?::text[])', [pgArray(productIds)])
+    .select(STORED_PRODUCT_COLUMNS);
+  return new Map(rows.map((r: StoredProduct) => [r.supplier_product_id, r]));
+}
+
+const PRODUCT_COLUMNS: Record<string, string> = {
+  supplier_id: 'uuid',
+  supplier_product_id: 'text',
+  account_id: 'uuid',
+  sku: 'text',
+  name: 'text',
+  currency: 'text',
+  wholesale_price_micros: 'int8',
+  retail_price_micros: 'int8',
+  stock: 'int4',
+};
+
+/** Writes planned rows of a supplier (planChanges), setting only the columns the job type owns. */
+export async function upsertProducts(
+  db: Knex | Knex.Transaction,
+  owner: { supplierId: string; accountId: string },
+  jobType: Exclude<JobType, 'order_sync'>,
+  rows: StoredProduct[],
+): Promise<void> {
+  const spec: UpsertSpec<StoredProduct> = {
+    table: 'imported_products',
+    columns: PRODUCT_COLUMNS,
+    key: ['supplier_id', 'supplier_product_id'],
+    update: JOB_COLUMNS[jobType] as string[],
+    alwaysSet: {
+      last_synced_at: 'now()',
+      ...(jobType !== 'inventory_update' ? { price_updated_at: 'now()' } : {}),
+      ...(jobType !== 'price_update' ? { stock_updated_at: 'now()' } : {}),
+    },
+    row: (r) => [
+      owner.supplierId,
+      r.supplier_product_id,
+      owner.accountId,
+      r.sku,
+      r.name,
+      r.currency,
+      r.wholesale_price_micros,
+      r.retail_price_micros,
+      r.stock,
+    ],
+  };
+  await bulkUpsert(db, spec, rows);
+}
+
+/** Fresh planner statistics, after an import created many products (see runJob). */
+export async function analyzeProducts(db: Knex): Promise<void> {
+  await db.raw('analyze imported_products');
+}
+
+export interface ProductToScore {
+  supplier_id: string;
+  supplier_product_id: string;
+  stock: number | null;
+  retail_price_micros: number | null;
+  wholesale_price_micros: number | null;
+}
+
+/** Every product, with what its ai_score needs besides its history. */
+export async function productsToScore(db: Knex): Promise<ProductToScore[]> {
+  return db('imported_products').select(
+    'supplier_id',
+    'supplier_product_id',
+    'stock',
+    'retail_price_micros',
+    'wholesale_price_micros',
+  );
+}
+
+const SCORES_PER_UPDATE = 5000;
+
+/** Stores products' new ai_score; how many. */
+export async function setAiScores(
+  db: Knex,
+  scores: { supplier_id: string; supplier_product_id: string; score: number }[],
+): Promise<number> {
+  for (let i = 0; i < scores.length; i += SCORES_PER_UPDATE)
+    await db.raw(
+      `update imported_products p set ai_score = x.score, ai_score_at = now()
+       from jsonb_to_recordset(?::jsonb) as x(supplier_id uuid, supplier_product_id text, score numeric)
+       where p.supplier_id = x.supplier_id and p.supplier_product_id = x.supplier_product_id`,
+      [JSON.stringify(scores.slice(i, i + SCORES_PER_UPDATE))],
+    );
+  return scores.length;
+}
+
+/**
  * The stock and price jobs in one statement per batch. They only ever change the
  * columns they own on products already imported, so the comparison with the stored
  * row happens in Postgres: no read of the batch's rows back into the service, no
@@ -9,13 +138,6 @@
  * seven columns) and writing their history was a third of the service's CPU.
  * Same decisions as planChanges (job-changes.ts), which a test holds it to.
  */
-import type { Knex } from '@adsync/shared/db/postgres';
-import { pgArray } from '@adsync/shared/db/array-literal';
-import { moneyToMicros } from '@adsync/shared/amazon/currency';
-import type { SupplierItem } from './connectors/connector.ts';
-import { queueMarketplaceUpdatesSql } from './deliveries.ts';
-import { historyLinesSql, type HistoryStamp } from './product-history.ts';
-
 type OwnedJob = 'price_update' | 'inventory_update';
 
 /** Whether a batch can take this path: a price without its currency needs the stored one to convert. */

@@ -1,0 +1,61 @@
+/**
+ * The module that owns `webhooks` and `webhook_deliveries`: the receivers an account
+ * registers (a URL and a signing secret, sealed at rest), and a row for each receiver and
+ * finished job, so nothing is lost while a receiver is down. deliveries.ts signs and posts
+ * the due rows; how each post went is recorded here (delivery-rows.ts says in which columns).
+ */
+import type { Knex } from '@adsync/shared/db/postgres';
+import type { SecretBox } from '@adsync/shared/crypto/secret-box';
+import { claim, type QueueSpec } from '@adsync/shared/runtime/work-queue';
+import { attemptColumns, DELIVERY_QUEUE, type Attempt } from './delivery-rows.ts';
+
+export const WEBHOOK_QUEUE: QueueSpec = {
+  ...DELIVERY_QUEUE,
+  table: 'webhook_deliveries',
+  ageColumn: 'next_attempt_at',
+};
+
+/** Registers a receiver, its secret sealed with `box`. */
+export async function createWebhook(
+  db: Knex,
+  box: SecretBox,
+  w: { accountId: string; url: string; secret: string },
+): Promise<{ id: string; url: string }> {
+  const [row] = await db('webhooks')
+    .insert({ account_id: w.accountId, url: w.url, secret_sealed: box.seal(w.secret) })
+    .returning(['id', 'url']);
+  return row;
+}
+
+/** Queues a job's payload for every active receiver of its account, once per receiver and job; how many receivers. */
+export async function queueDeliveries(db: Knex, accountId: string, jobId: string, payload: unknown): Promise<number> {
+  const hooks = await db('webhooks').where({ account_id: accountId, active: true }).select('id');
+  if (hooks.length === 0) return 0;
+  await db('webhook_deliveries')
+    .insert(hooks.map((h: { id: string }) => ({ webhook_id: h.id, job_id: jobId, payload: JSON.stringify(payload) })))
+    .onConflict(['webhook_id', 'job_id'])
+    .ignore();
+  return hooks.length;
+}
+
+export type DeliveryRow = { id: string; webhook_id: string; payload: unknown; attempts: number };
+
+/** Claims up to `limit` due deliveries, leased for `leaseMs`. */
+export const claimDueDeliveries = (db: Knex, limit: number, leaseMs: number): Promise<DeliveryRow[]> =>
+  claim<DeliveryRow>(db, WEBHOOK_QUEUE, { limit, leaseMs });
+
+/** These receivers, by id (a removed one is absent). */
+export async function findWebhooks(
+  db: Knex,
+  ids: string[],
+): Promise<Map<string, { id: string; url: string; secret_sealed: string }>> {
+  const rows = await db('webhooks').whereIn('id', ids).select('id', 'url', 'secret_sealed');
+  return new Map(rows.map((h: { id: string; url: string; secret_sealed: string }) => [h.id, h]));
+}
+
+/** Records how a post of a delivery went. */
+export async function recordDeliveryAttempt(db: Knex, id: string, a: Attempt): Promise<void> {
+  await db('webhook_deliveries')
+    .where({ id })
+    .update(attemptColumns(db, a, { status: 'delivered', column: 'delivered_at' }));
+}
