@@ -113,3 +113,148 @@ test('no Amazon or supplier call is made inside a database transaction', () => {
   assert.ok(seen >= 8, `the check read the transactions (${seen})`);
   assert.deepEqual(offences, []);
 });
+
+/**
+ * Who owns each table: the one module whose statements read and write it. Every other module
+ * calls that module (or scopes its own table by a subquery the owner builds); migrations and
+ * the harnesses that judge outcomes (tests, chaos, e2e, bench) may read any table.
+ */
+const TABLE_OWNERS: Record<string, string> = {
+  accounts: 'packages/shared/src/accounts/accounts.ts',
+  profiles: 'packages/shared/src/accounts/profiles.ts',
+  profile_claims: 'packages/shared/src/accounts/profiles.ts',
+  amazon_credentials: 'packages/shared/src/amazon/account-clients.ts',
+  api_keys: 'packages/shared/src/http/api-keys.ts',
+  event_outbox: 'packages/shared/src/db/outbox.ts',
+  dead_letters: 'packages/shared/src/db/dead-letter-index.ts',
+  dead_letters_v: 'packages/shared/src/db/dead-letter-index.ts',
+  dead_letters_before_index: 'packages/shared/src/db/dead-letter-index.ts',
+  pending_amazon_reports: 'packages/shared/src/reports/pending-reports.ts',
+  report_day_loads: 'packages/shared/src/reports/pending-reports.ts',
+  ads_metrics_daily: 'packages/shared/src/reports/ads-metrics.ts',
+  ads_metrics_recent: 'packages/shared/src/reports/ads-metrics.ts',
+  ads_purchased_products: 'packages/shared/src/reports/ads-metrics.ts',
+  ads_traffic_quality: 'packages/shared/src/reports/ads-metrics.ts',
+  stream_mismatches: 'packages/shared/src/streams/reconciliation.ts',
+  stream_reconciled_days: 'packages/shared/src/streams/reconciliation.ts',
+  entity_portfolios: 'packages/shared/src/entities/entity-store.ts',
+  entity_campaigns: 'packages/shared/src/entities/entity-store.ts',
+  entity_ad_groups: 'packages/shared/src/entities/entity-store.ts',
+  entity_ads: 'packages/shared/src/entities/entity-store.ts',
+  entity_targets: 'packages/shared/src/entities/entity-store.ts',
+  entity_negative_targets: 'packages/shared/src/entities/entity-store.ts',
+  entity_creatives: 'packages/shared/src/entities/entity-store.ts',
+  entity_budget_rules: 'packages/shared/src/entities/entity-store.ts',
+  entity_budget_rule_campaigns: 'packages/shared/src/entities/entity-store.ts',
+  entity_context: 'services/entity-sync/src/entity-context.ts',
+  sync_runs: 'services/entity-sync/src/sync-runs.ts',
+  sync_state: 'services/entity-sync/src/sync-runs.ts',
+  sync_batches: 'services/entity-sync/src/sync-runs.ts',
+  ingestion_runs: 'services/entity-sync/src/ingestion.ts',
+  oauth_states: 'services/entity-sync/src/oauth-connect.ts',
+  report_reconciliation: 'services/report-poller/src/reconciliation.ts',
+  dead_letter_actions: 'services/etl-loader/src/dead-letters.ts',
+  stream_subscriptions: 'services/stream-consumer/src/subscriptions.ts',
+  stream_traffic_hourly: 'services/stream-consumer/src/stream-facts.ts',
+  stream_conversion_hourly: 'services/stream-consumer/src/stream-facts.ts',
+  stream_budget_usage: 'services/stream-consumer/src/stream-facts.ts',
+  amc_instances: 'services/amc-runner/src/instances.ts',
+  amc_workflows: 'services/amc-runner/src/workflows.ts',
+  amc_schedules: 'services/amc-runner/src/schedules.ts',
+  amc_executions: 'services/amc-runner/src/executions.ts',
+  amc_execution_loads: 'services/amc-runner/src/executions.ts',
+  amc_results: 'services/amc-runner/src/amc-results.ts',
+  amc_results_latest: 'services/amc-runner/src/amc-results.ts',
+  suppliers: 'services/supplier-sync/src/suppliers.ts',
+  import_jobs: 'services/supplier-sync/src/job-queue.ts',
+  imported_products: 'services/supplier-sync/src/products.ts',
+  orders: 'services/supplier-sync/src/products.ts',
+  supplier_product_history: 'services/supplier-sync/src/product-history.ts',
+  webhooks: 'services/supplier-sync/src/webhooks.ts',
+  webhook_deliveries: 'services/supplier-sync/src/webhooks.ts',
+  marketplace_integrations: 'services/supplier-sync/src/marketplaces.ts',
+  marketplace_listings: 'services/supplier-sync/src/marketplaces.ts',
+  marketplace_outbound: 'services/supplier-sync/src/marketplaces.ts',
+};
+
+/** Files that may read any table: migrations and the harnesses that judge outcomes. */
+const judges = (file: string) =>
+  /\.(test|int\.test)\.ts$|\/testing\.ts$|\.sql$|^packages\/(chaos|e2e|deploy-checks)\/|^(bench|scripts)\//.test(file);
+
+const tablesInMigrations = (): string[] => {
+  const names = new Set<string>();
+  for (const kind of ['postgres', 'clickhouse']) {
+    const dir = join(root, 'packages/shared/migrations', kind);
+    for (const f of readdirSync(dir)
+      .filter((f) => f.endsWith('.up.sql'))
+      .sort()) {
+      const sql = readFileSync(join(dir, f), 'utf8');
+      for (const m of sql.matchAll(
+        /create\s+(?:table|materialized\s+view|view)\s+(?:if\s+not\s+exists\s+)?(?:[\w${}]+\.)?(\w+)/gi,
+      ))
+        names.add(m[1]!.toLowerCase());
+      // What a later migration dropped, or renamed away, is not a table any more.
+      for (const m of sql.matchAll(/drop\s+table\s+(?:if\s+exists\s+)?(\w+)/gi)) names.delete(m[1]!.toLowerCase());
+      for (const m of sql.matchAll(/(\w+)\s+to\s+(\w+)/gi))
+        if (/rename\s+table/i.test(sql) && names.has(m[1]!.toLowerCase())) {
+          names.delete(m[1]!.toLowerCase());
+          names.add(m[2]!.toLowerCase());
+        }
+    }
+  }
+  return [...names].sort();
+};
+
+/**
+ * A table named in a statement: a query builder called on it (`db('t')`, `.join('t as x', …)`,
+ * `.from('t')`) or raw SQL that reads or writes it (FROM / INTO / UPDATE / JOIN / TABLE t).
+ */
+export function statementsOn(text: string, table: string): boolean {
+  const quoted = new RegExp(
+    `(?:\\b(?:db|trx|tx|knex)|\\.(?:db|from|into|table|join|leftJoin|innerJoin|rightJoin))\\s*\\(\\s*['"\`]${table}(?:\\s+as\\s+\\w+)?['"\`]`,
+    'i',
+  );
+  const raw = new RegExp(`\\b(?:from|into|update|join|table)\\s+(?:\\$\\{[^}]+\\}\\.|\\w+\\.)?${table}\\b`, 'i');
+  return quoted.test(text) || raw.test(text);
+}
+
+test('every table has one owning module, and no other module names it in a statement', () => {
+  const tables = tablesInMigrations();
+  assert.ok(tables.length >= 50, `the check read the migrations (${tables.length} tables)`);
+  assert.deepEqual(
+    tables.filter((t) => !TABLE_OWNERS[t]),
+    [],
+    'tables without an owner',
+  );
+  const offences: string[] = [];
+  for (const file of everything.map((f) => relative(root, f))) {
+    if (judges(file) || !file.endsWith('.ts')) continue;
+    const text = readFileSync(join(root, file), 'utf8');
+    for (const t of tables)
+      if (TABLE_OWNERS[t] !== file && statementsOn(text, t))
+        offences.push(`${file} names ${t} (owner: ${TABLE_OWNERS[t]})`);
+  }
+  assert.deepEqual(offences, []);
+});
+
+test('the ownership check sees a statement in each form it claims to', () => {
+  for (const s of [
+    "db('profiles').where({ profile_id })",
+    'trx(\n  "profiles",\n)',
+    ".join('profiles as p', 'p.profile_id', 'r.profile_id')",
+    "this.db('profiles').first()",
+    "q.from('profiles')",
+    'select count(*) from profiles p',
+    'INSERT INTO ${db}.profiles (a) VALUES',
+    'update profiles set status = ?',
+  ])
+    assert.ok(statementsOn(s, 'profiles'), s);
+  for (const s of [
+    "const kind = 'profiles';",
+    'GET /v2/profiles',
+    "table: 'profiles'",
+    "byTable.get('profiles')",
+    'profiles_claims',
+  ])
+    assert.ok(!statementsOn(s, 'profiles'), s);
+});

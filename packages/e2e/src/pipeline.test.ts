@@ -37,7 +37,7 @@ import { reconcile } from '@adsync/report-poller/reconciliation';
 import { listLetters, replayLetters } from '@adsync/etl-loader/dead-letters';
 import { beforeScrape, metrics, metricsContentType, scrape, watchQueue } from '@adsync/shared/runtime/metrics';
 import { POLL_QUEUE } from '@adsync/shared/reports/pending-reports';
-import { profilesFailingForADay } from '@adsync/entity-sync/sync-runner';
+import { profilesFailingForADay } from '@adsync/entity-sync/sync-runs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';

@@ -110,7 +110,7 @@ export async function startServiceApps(): Promise<ServiceApps> {
     batchSize: 100,
     exportPollMs: 20,
     amazonBaseUrl: sandbox.url,
-    background,
+    wakeSyncs: () => undefined,
   };
   registerApi(apps['entity-sync'], entityDeps);
   registerIngestionApi(apps['entity-sync'], { ...entityDeps, wakeIngestion: () => undefined });

@@ -21,17 +21,26 @@ import {
   pageResponseProperties,
   type PageQuery,
 } from '@adsync/shared/http/schemas';
-import { storeCredentials, type AmazonClients } from '@adsync/shared/amazon/account-clients';
-import { applySelection, discoverProfiles } from './profiles.ts';
+import { hasCredentials, storeCredentials, type AmazonClients } from '@adsync/shared/amazon/account-clients';
+import { discoverProfiles } from './profiles.ts';
+import { PROFILE_SELECTION_SCHEMA, type ProfileSelection } from '@adsync/shared/accounts/profile-selection';
 import {
-  PROFILE_SELECTION_SCHEMA,
+  accountsQuery,
+  createAccount,
+  findAccount,
   getProfileSelection,
   setProfileSelection,
-  type ProfileSelection,
-} from '@adsync/shared/accounts/profile-selection';
-import { executeSync, planSync, SyncAlreadyRunningError, type SyncMode } from './sync-runner.ts';
-import { ENTITY_TYPES, type EntityType } from './entity-normalise.ts';
-import { startIngestion } from './ingestion.ts';
+} from '@adsync/shared/accounts/accounts';
+import {
+  accountOfProfile,
+  activeCountByAccount,
+  applySelection,
+  findProfile,
+  profilesOfAccount,
+} from '@adsync/shared/accounts/profiles';
+import { planSync, runsOfBatch, SyncAlreadyRunningError, type SyncMode } from './sync-runs.ts';
+import { ENTITY_TYPES, type EntityType } from '@adsync/shared/entities/entity-store';
+import { findIngestionRun, lastIngestions, startIngestion } from './ingestion.ts';
 
 export interface ApiDeps {
   db: Knex;
@@ -42,10 +51,8 @@ export interface ApiDeps {
   batchSize: number;
   exportPollMs?: number;
   amazonBaseUrl?: string;
-  /** How long sync runs stay claimed without a renewal. */
-  leaseMs?: number;
-  /** Runs work a request started in the background; shutdown waits for it. */
-  background: (work: Promise<unknown>) => void;
+  /** Tells this process's sync loop a batch was queued (any replica's loop would find it on its next tick). */
+  wakeSyncs: () => void;
 }
 
 const uuidParam = idParams();
@@ -137,9 +144,10 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     },
     async (req, reply) => {
       requireAdmin(req);
-      const [row] = await db('accounts')
-        .insert({ company_name: req.body.company_name, primary_contact_email: req.body.primary_contact_email ?? null })
-        .returning(['id', 'company_name', 'primary_contact_email', 'status']);
+      const row = await createAccount(db, {
+        company_name: req.body.company_name,
+        primary_contact_email: req.body.primary_contact_email ?? null,
+      });
       return reply.status(201).send(row);
     },
   );
@@ -155,39 +163,15 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     },
     async (req) => {
       const p = principalOf(req);
-      const q = db('accounts')
-        .select('id', 'company_name', 'primary_contact_email', 'status', 'created_at')
-        .orderBy(['created_at', 'id']);
-      const { items, ...rest } = await page(p.scope === 'admin' ? q : q.where({ id: p.accountId }), req.query);
+      const { items, ...rest } = await page(
+        accountsQuery(db, p.scope === 'admin' ? undefined : p.accountId),
+        req.query,
+      );
       const accounts = items as { id: string }[];
       const ids = accounts.map((a) => a.id);
       // What an operator asks first of an account: how many profiles are live, and how its last ingestion went.
-      const profiles = new Map<string, number>(
-        (
-          await db('profiles')
-            .whereIn('account_id', ids)
-            .where({ status: 'active' })
-            .groupBy('account_id')
-            .select('account_id', db.raw('count(*)::int as n'))
-        ).map((r: { account_id: string; n: number }) => [r.account_id, r.n]),
-      );
-      const last = new Map<string, { status: string; started_at: string; finished_at: string | null }>(
-        (
-          await db('ingestion_runs')
-            .whereIn('account_id', ids)
-            .distinctOn('account_id')
-            .orderBy([{ column: 'account_id' }, { column: 'started_at', order: 'desc' }])
-            .select('account_id', 'status', 'started_at', 'finished_at')
-        ).map((r: { account_id: string; status: string; started_at: Date; finished_at: Date | null }) => [
-          r.account_id,
-          // As strings: a Date inside a nullable object is not serialised by the response schema.
-          {
-            status: r.status,
-            started_at: new Date(r.started_at).toISOString(),
-            finished_at: r.finished_at ? new Date(r.finished_at).toISOString() : null,
-          },
-        ]),
-      );
+      const profiles = await activeCountByAccount(db, ids);
+      const last = await lastIngestions(db, ids);
       return {
         accounts: accounts.map((a) => ({
           ...a,
@@ -220,8 +204,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     },
     async (req, reply) => {
       requireAdmin(req);
-      if (!(await db('accounts').where({ id: req.params.id }).first('id')))
-        throw notFound(`no account ${req.params.id}`);
+      if (!(await findAccount(db, req.params.id))) throw notFound(`no account ${req.params.id}`);
       const k = await createApiKey(db, { scope: 'account', accountId: req.params.id }, req.body?.label ?? null);
       return reply
         .status(201)
@@ -352,10 +335,10 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     },
     async (req) => {
       await requireKnownAccount(req, db, req.params.id);
-      const rows: { profile_id: string; status: string; status_reason: string | null }[] = await db('profiles')
-        .where({ account_id: req.params.id })
-        .orderBy('profile_id')
-        .select('profile_id', 'status', 'status_reason');
+      const rows: { profile_id: string; status: string; status_reason: string | null }[] = await profilesOfAccount(
+        db,
+        req.params.id,
+      ).select('profile_id', 'status', 'status_reason');
       return {
         accountId: req.params.id,
         selection: await getProfileSelection(db, req.params.id),
@@ -398,10 +381,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     },
     async (req) => {
       await requireKnownAccount(req, db, req.params.id);
-      const { items, ...rest } = await page(
-        db('profiles').where({ account_id: req.params.id }).orderBy('profile_id'),
-        req.query,
-      );
+      const { items, ...rest } = await page(profilesOfAccount(db, req.params.id), req.query);
       return { profiles: items, ...rest };
     },
   );
@@ -423,9 +403,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     req: Parameters<typeof requireAccount>[0],
     reply: { status: (n: number) => { send: (b: unknown) => unknown } },
   ) => {
-    const profile = await db('profiles')
-      .where({ profile_id: q.profileId })
-      .first('profile_id', 'account_id', 'status', 'status_reason');
+    const profile = await findProfile(db, q.profileId);
     if (!profile)
       throw notFound(`no profile ${q.profileId}; discover profiles first (POST /v1/accounts/:id/profiles/sync)`, {
         profileId: q.profileId,
@@ -442,26 +420,13 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     const entityTypes = q.entity === 'all' ? ENTITY_TYPES : [q.entity];
     let plan;
     try {
-      plan = await planSync(db, q.profileId, entityTypes, q.mode, 'http', deps.leaseMs);
+      plan = await planSync(db, q.profileId, entityTypes, q.mode, 'http');
     } catch (err) {
       if (err instanceof SyncAlreadyRunningError) throw conflict(err.message, { running: err.runs });
       throw err;
     }
-    deps.background(
-      executeSync(
-        {
-          db,
-          ch: deps.ch,
-          clients: deps.clients,
-          log: deps.log,
-          batchSize: deps.batchSize,
-          exportPollMs: deps.exportPollMs,
-          leaseMs: deps.leaseMs,
-        },
-        q.profileId,
-        plan.runs,
-      ),
-    );
+    // Any replica's sync loop takes it up; this one's at once.
+    deps.wakeSyncs();
     return reply.status(202).send({
       batchId: plan.batchId,
       profileId: q.profileId,
@@ -488,7 +453,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     '/v1/entities/sync',
     {
       schema: {
-        summary: 'Start an entity sync in the background; answers with the run ids',
+        summary: 'Queue an entity sync (a batch of runs the sync loop takes up); answers with the run ids',
         querystring: syncSchema,
         response: { 202: syncStarted },
       },
@@ -499,7 +464,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     '/v1/entities/sync',
     {
       schema: {
-        summary: 'Start an entity sync in the background; answers with the run ids',
+        summary: 'Queue an entity sync (a batch of runs the sync loop takes up); answers with the run ids',
         querystring: syncSchema,
         response: { 202: syncStarted },
       },
@@ -527,11 +492,11 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
       },
     },
     async (req) => {
-      const runs = await db('sync_runs').where({ batch_id: req.params.id }).orderBy('created_at');
+      const runs = await runsOfBatch(db, req.params.id);
       if (runs.length === 0) throw notFound(`no sync batch ${req.params.id}`);
-      const profile = await db('profiles').where({ profile_id: runs[0].profile_id }).first('account_id');
+      const owner = await accountOfProfile(db, runs[0].profile_id);
       // A batch whose profile is gone belongs to no account: only an admin may read it.
-      if (profile) requireAccount(req, profile.account_id);
+      if (owner) requireAccount(req, owner);
       else requireAdmin(req);
       const done = runs.every((r) => ['succeeded', 'failed', 'skipped'].includes(r.status));
       return {
@@ -576,7 +541,7 @@ export function registerIngestionApi(app: FastifyInstance, deps: ApiDeps & { wak
     },
     async (req, reply) => {
       await requireKnownAccount(req, db, req.params.id);
-      if (!(await db('amazon_credentials').where({ account_id: req.params.id }).first('account_id')))
+      if (!(await hasCredentials(db, req.params.id)))
         throw badRequest(
           `account ${req.params.id} has no Amazon credentials; POST /v1/accounts/${req.params.id}/credentials first`,
         );
@@ -595,7 +560,7 @@ export function registerIngestionApi(app: FastifyInstance, deps: ApiDeps & { wak
       },
     },
     async (req) => {
-      const run = await db('ingestion_runs').where({ id: req.params.id }).first();
+      const run = await findIngestionRun(db, req.params.id);
       if (!run) throw notFound(`no ingestion run ${req.params.id}`);
       if (run.account_id) requireAccount(req, run.account_id);
       else requireAdmin(req);

@@ -1,4 +1,5 @@
-// CronJob entry: runs one entity sync to completion and exits non-zero if any run failed or a profile was skipped.
+// CronJob entry: queues an entity sync batch per profile, runs them through the sync queue (any
+// entity-sync replica may take some) and exits non-zero if any run failed or a profile was skipped.
 //   node services/entity-sync/src/cli.ts [--profile ID] [--entity all|campaigns|ad_groups|ads|targets] [--mode full|incremental]
 // Without --profile it syncs every active profile.
 import { parseArgs } from 'node:util';
@@ -29,6 +30,7 @@ await runTask({
         concurrency: rt.cfg.ENTITY_SYNC_PROFILE_CONCURRENCY,
         exportPollMs: rt.cfg.ENTITY_SYNC_EXPORT_POLL_MS,
         leaseMs: rt.cfg.ENTITY_SYNC_LEASE_MS,
+        owner: `entity-sync-cli-${process.pid}-${Date.now().toString(36)}`,
       },
       {
         profileId: values.profile,

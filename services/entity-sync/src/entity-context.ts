@@ -1,12 +1,15 @@
 /**
- * The slice of an entity dashboards label and filter by, mirrored to ClickHouse
- * `entity_context` (a ReplacingMergeTree: the newest sync of an entity wins). Pure.
+ * The module that owns ClickHouse `entity_context`: the slice of an entity dashboards label
+ * and filter by (a ReplacingMergeTree: the newest sync of an entity wins).
  */
-import type { AdGroupRow, AdRow, CampaignRow, EntityType, TargetRow } from './entity-normalise.ts';
+import { chDateTime, type ClickHouse } from '@adsync/shared/db/clickhouse';
+import type { AdGroupRow, AdRow, CampaignRow, TargetRow } from './entity-normalise.ts';
+import type { EntityType } from '@adsync/shared/entities/entity-store';
 
 /** The entity types dashboards label report rows with (report rows are keyed by these levels). */
 export const CONTEXT_TYPES: EntityType[] = ['campaigns', 'ad_groups', 'ads', 'targets'];
 
+/** Pure: the context row of one entity row. */
 export function entityContextRow(
   type: EntityType,
   r: CampaignRow & AdGroupRow & AdRow & TargetRow,
@@ -59,4 +62,13 @@ export function entityContextRow(
     default:
       throw new Error(`entity type ${type} has no dashboard context`);
   }
+}
+
+/** Mirrors a batch of synced entity rows (of a CONTEXT_TYPES type) to ClickHouse. */
+export async function writeEntityContext(ch: ClickHouse, type: EntityType, rows: unknown[], now: Date): Promise<void> {
+  await ch.client.insert({
+    table: 'entity_context',
+    format: 'JSONEachRow',
+    values: rows.map((r) => entityContextRow(type, r as never, chDateTime(now), now.getTime())),
+  });
 }

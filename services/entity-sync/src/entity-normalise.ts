@@ -5,24 +5,6 @@
  * exports and SP v3 "ENABLED"), so one entity reads the same whichever API last
  * synced it; keywords and product targets share one target shape.
  */
-export type EntityType =
-  'portfolios' | 'campaigns' | 'ad_groups' | 'ads' | 'targets' | 'negative_targets' | 'creatives' | 'budget_rules';
-/**
- * In sync order: campaigns before what they contain, ad groups before the ads and targets that
- * name them. Portfolios and budget rules depend on none of these and run alongside them
- * (sync-runner.ts, ALONGSIDE).
- */
-export const ENTITY_TYPES: EntityType[] = [
-  'portfolios',
-  'campaigns',
-  'ad_groups',
-  'ads',
-  'targets',
-  'negative_targets',
-  'creatives',
-  'budget_rules',
-];
-
 import type { BudgetRuleCampaignOf, EntityOf } from '@adsync/shared/amazon/model-types';
 
 type Json = Record<string, unknown>;

@@ -15,13 +15,13 @@ import {
   type FreshClickHouse,
   type FreshPostgres,
 } from '@adsync/shared/testing/test-stack';
-import { backgroundWork } from '@adsync/shared/testing/test-stack';
+import { testSyncLoop } from './testing.ts';
 import { ENTITY_TABLES } from '@adsync/chaos/expected';
 import { migrateClickHouse } from '@adsync/shared/db/migrations';
 import { randomBytes } from 'node:crypto';
 import { AmazonClients } from '@adsync/shared/amazon/account-clients';
 import { registerApi } from './api.ts';
-import { ENTITY_TYPES } from './entity-normalise.ts';
+import { ENTITY_TYPES } from '@adsync/shared/entities/entity-store';
 import { syncProfiles } from './sync-profiles.ts';
 import { closeThenDrop } from '@adsync/shared/testing/teardown';
 
@@ -42,7 +42,7 @@ let sandbox: Sandbox;
 let app: FastifyInstance;
 let clients: AmazonClients;
 let accountId: string;
-const work = backgroundWork();
+let syncs: ReturnType<typeof testSyncLoop>;
 const box = createSecretBox(randomBytes(32));
 
 before(async () => {
@@ -55,6 +55,7 @@ before(async () => {
   const log = testLogger('entity-sync');
   clients = new AmazonClients({ db: pg.db, box, log, baseUrl: sandbox.url });
   app = await createHttpServer({ name: 'entity-sync', log, db: pg.db, readiness: {} });
+  syncs = testSyncLoop({ db: pg.db, ch: ch.ch, clients, log, batchSize: 50, exportPollMs: 50 });
   registerApi(app, {
     db: pg.db,
     ch: ch.ch,
@@ -64,13 +65,13 @@ before(async () => {
     batchSize: 50,
     exportPollMs: 50,
     amazonBaseUrl: sandbox.url,
-    background: work.background,
+    wakeSyncs: syncs.wakeSyncs,
   });
   await app.ready();
 });
 
 after(async () => {
-  await work.settle();
+  await syncs?.stop();
   await app?.close();
   await clients?.close();
   await closeThenDrop(sandbox, ch, pg);

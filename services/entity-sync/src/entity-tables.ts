@@ -1,12 +1,12 @@
-/** How each entity type is listed from Amazon and written to Postgres. */
+/** How each entity type is listed from Amazon, and which of the entity store's tables it is written to. */
 import type { EntityKind } from '@adsync/shared/amazon/entities';
 import type { EntityOf } from '@adsync/shared/amazon/model-types';
 import type { ExportKind, ExportRequest } from '@adsync/shared/amazon/exports';
 import type { UpsertSpec } from '@adsync/shared/db/bulk-upsert';
+import { ENTITY_UPSERTS, type EntityRow, type EntityType } from '@adsync/shared/entities/entity-store';
 import * as n from './entity-normalise.ts';
-import type { EntityType } from './entity-normalise.ts';
 
-type Row = { amazon_updated_at: string | null };
+type Row = EntityRow;
 
 /** Lists entities of a kind, typed by Amazon's model of that list. */
 export type Lister = <K extends EntityKind>(kind: K) => AsyncIterable<EntityOf[K]>;
@@ -45,52 +45,12 @@ export interface EntityTable {
   upsert: UpsertSpec<Row>;
 }
 
-const TS = 'timestamptz';
-const common = { amazon_created_at: TS, amazon_updated_at: TS };
-
-function spec<R extends Row>(table: string, key: string[], columns: Record<string, string>): UpsertSpec<Row> {
-  const cols = Object.keys(columns);
-  return {
-    table,
-    key,
-    columns,
-    // SB keyword and target lists carry no timestamps while the exports do: an
-    // incremental list read must not erase what the last full export recorded.
-    keepWhenNull: ['amazon_created_at', 'amazon_updated_at'],
-    alwaysSet: { synced_at: 'now()' },
-    row: (r) => cols.map((c) => (r as unknown as R)[c as keyof R]),
-  };
-}
-
 const ALL_PRODUCTS: ExportRequest['adProducts'] = ['SPONSORED_PRODUCTS', 'SPONSORED_BRANDS', 'SPONSORED_DISPLAY'];
-
-const TARGET_COLUMNS = {
-  profile_id: 'text',
-  target_id: 'text',
-  ad_group_id: 'text',
-  campaign_id: 'text',
-  ad_product: 'text',
-  target_type: 'text',
-  expression: 'jsonb',
-  expression_text: 'text',
-  match_type: 'text',
-  bid_micros: 'int8',
-  state: 'text',
-  ...common,
-};
 
 export const ENTITY_TABLES: Record<EntityType, EntityTable> = {
   portfolios: {
     sources: [source('portfolios', n.portfolio)],
-    upsert: spec<n.PortfolioRow>('entity_portfolios', ['profile_id', 'portfolio_id'], {
-      profile_id: 'text',
-      portfolio_id: 'text',
-      name: 'text',
-      state: 'text',
-      in_budget: 'bool',
-      budget: 'jsonb',
-      ...common,
-    }),
+    upsert: ENTITY_UPSERTS.portfolios,
   },
   campaigns: {
     sources: [
@@ -104,21 +64,7 @@ export const ENTITY_TABLES: Record<EntityType, EntityTable> = {
       normalise: n.exportCampaign,
       replaces: ['spCampaigns', 'sbCampaigns', 'sdCampaigns'],
     },
-    upsert: spec<n.CampaignRow>('entity_campaigns', ['profile_id', 'campaign_id'], {
-      profile_id: 'text',
-      campaign_id: 'text',
-      ad_product: 'text',
-      name: 'text',
-      state: 'text',
-      targeting_type: 'text',
-      budget_micros: 'int8',
-      budget_type: 'text',
-      bidding: 'jsonb',
-      start_date: 'date',
-      end_date: 'date',
-      portfolio_id: 'text',
-      ...common,
-    }),
+    upsert: ENTITY_UPSERTS.campaigns,
   },
   ad_groups: {
     sources: [source('spAdGroups', n.spAdGroup), source('sbAdGroups', n.sbAdGroup), source('sdAdGroups', n.sdAdGroup)],
@@ -128,16 +74,7 @@ export const ENTITY_TABLES: Record<EntityType, EntityTable> = {
       normalise: n.exportAdGroup,
       replaces: ['spAdGroups', 'sbAdGroups', 'sdAdGroups'],
     },
-    upsert: spec<n.AdGroupRow>('entity_ad_groups', ['profile_id', 'ad_group_id'], {
-      profile_id: 'text',
-      ad_group_id: 'text',
-      campaign_id: 'text',
-      ad_product: 'text',
-      name: 'text',
-      state: 'text',
-      default_bid_micros: 'int8',
-      ...common,
-    }),
+    upsert: ENTITY_UPSERTS.ad_groups,
   },
   ads: {
     sources: [source('spProductAds', n.spProductAd), source('sbAds', n.sbAd), source('sdProductAds', n.sdProductAd)],
@@ -147,18 +84,7 @@ export const ENTITY_TABLES: Record<EntityType, EntityTable> = {
       normalise: n.exportAd,
       replaces: ['spProductAds', 'sbAds', 'sdProductAds'],
     },
-    upsert: spec<n.AdRow>('entity_ads', ['profile_id', 'ad_id'], {
-      profile_id: 'text',
-      ad_id: 'text',
-      ad_group_id: 'text',
-      campaign_id: 'text',
-      ad_product: 'text',
-      asin: 'text',
-      sku: 'text',
-      creative: 'jsonb',
-      state: 'text',
-      ...common,
-    }),
+    upsert: ENTITY_UPSERTS.ads,
   },
   targets: {
     sources: [
@@ -175,7 +101,7 @@ export const ENTITY_TABLES: Record<EntityType, EntityTable> = {
       normalise: n.exportTarget,
       replaces: ['spKeywords', 'spProductTargets', 'sbKeywords', 'sbProductTargets', 'sdTargets'],
     },
-    upsert: spec<n.TargetRow>('entity_targets', ['profile_id', 'target_id'], TARGET_COLUMNS),
+    upsert: ENTITY_UPSERTS.targets,
   },
   negative_targets: {
     sources: [
@@ -201,33 +127,11 @@ export const ENTITY_TABLES: Record<EntityType, EntityTable> = {
         'sdNegativeTargets',
       ],
     },
-    upsert: spec<n.NegativeTargetRow>('entity_negative_targets', ['profile_id', 'negative_id'], {
-      profile_id: 'text',
-      negative_id: 'text',
-      ad_product: 'text',
-      level: 'text',
-      campaign_id: 'text',
-      ad_group_id: 'text',
-      target_type: 'text',
-      expression: 'jsonb',
-      expression_text: 'text',
-      match_type: 'text',
-      state: 'text',
-      ...common,
-    }),
+    upsert: ENTITY_UPSERTS.negative_targets,
   },
   creatives: {
     sources: [source('sdCreatives', n.sdCreative)],
-    upsert: spec<n.CreativeRow>('entity_creatives', ['profile_id', 'creative_id'], {
-      profile_id: 'text',
-      creative_id: 'text',
-      ad_group_id: 'text',
-      ad_product: 'text',
-      creative_type: 'text',
-      properties: 'jsonb',
-      moderation_status: 'text',
-      amazon_updated_at: TS,
-    }),
+    upsert: ENTITY_UPSERTS.creatives,
   },
   budget_rules: {
     sources: [
@@ -235,16 +139,6 @@ export const ENTITY_TABLES: Record<EntityType, EntityTable> = {
       source('sbBudgetRules', n.budgetRule('SPONSORED_BRANDS')),
       source('sdBudgetRules', n.budgetRule('SPONSORED_DISPLAY')),
     ],
-    upsert: spec<n.BudgetRuleRow>('entity_budget_rules', ['profile_id', 'rule_id'], {
-      profile_id: 'text',
-      rule_id: 'text',
-      ad_product: 'text',
-      name: 'text',
-      rule_type: 'text',
-      state: 'text',
-      status: 'text',
-      details: 'jsonb',
-      ...common,
-    }),
+    upsert: ENTITY_UPSERTS.budget_rules,
   },
 };

@@ -13,7 +13,7 @@ import { eventually, freshPostgres, testLogger, type FreshPostgres } from '@adsy
 import { backgroundWork } from '@adsync/shared/testing/test-stack';
 import { registerApi, registerIngestionApi } from './api.ts';
 import { runDueIngestions } from './ingestion.ts';
-import { ENTITY_TYPES } from './entity-normalise.ts';
+import { ENTITY_TYPES } from '@adsync/shared/entities/entity-store';
 import { closeThenDrop } from '@adsync/shared/testing/teardown';
 
 const ADMIN = 'adsk_ingestion_test_admin_key_0123';
@@ -55,7 +55,7 @@ before(async () => {
     batchSize: 500,
     exportPollMs: 20,
     amazonBaseUrl: sandbox.url,
-    background: work.background,
+    wakeSyncs: () => undefined,
   };
   registerApi(app, deps);
   // What the service's ingestion loop does when woken: take up the queued runs.
@@ -64,7 +64,7 @@ before(async () => {
     ...deps,
     // Both profiles at once, as the service does (ENTITY_SYNC_PROFILE_CONCURRENCY).
     wakeIngestion: () =>
-      work.background(runDueIngestions({ ...deps, owner: 'ingestion-test', profileConcurrency: 2 }, stop.signal)),
+      work.background(runDueIngestions({ ...deps, owner: 'ingestion-test', concurrency: 2 }, stop.signal)),
   });
   await app.ready();
 });

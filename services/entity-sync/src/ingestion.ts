@@ -24,6 +24,9 @@ import { requestReports } from '@adsync/shared/reports/request-reports';
 import { DEFAULT_TIERS, type Tier } from '@adsync/shared/reports/report-plan';
 import { claim, holdLease, type QueueSpec } from '@adsync/shared/runtime/work-queue';
 import { errorMessage, isDependencyOutage } from '@adsync/shared/runtime/errors';
+import { activeAccountIds } from '@adsync/shared/accounts/accounts';
+import { activeProfiles } from '@adsync/shared/accounts/profiles';
+import { credentialedAccountIds } from '@adsync/shared/amazon/account-clients';
 import { discoverProfiles } from './profiles.ts';
 import { syncProfiles } from './sync-profiles.ts';
 
@@ -39,7 +42,9 @@ export interface IngestionDeps {
   /** How long a claimed run stays claimed without a renewal. */
   leaseMs?: number;
   /** Profiles synced at once (ENTITY_SYNC_PROFILE_CONCURRENCY): an agency's hundred profiles are not one queue. */
-  profileConcurrency?: number;
+  concurrency?: number;
+  /** Who claims ingestion runs and their sync batches (one name per process). */
+  owner?: string;
   signal?: AbortSignal;
 }
 
@@ -113,22 +118,8 @@ export async function runDueIngestions(
       log.error('ingestion run given up: its processes kept stopping');
       continue;
     }
-    if (run.attempt > 1) {
-      log.warn('taking up an ingestion run its previous process left unfinished');
-      // The syncs that attempt started died with its process; their leases may not have lapsed yet,
-      // and waiting for them would only report this run's own profiles as held by another sync.
-      await deps
-        .db('sync_runs')
-        .where({ trigger: `ingestion:${run.id}` })
-        .whereIn('status', ['queued', 'running'])
-        .update({
-          status: 'failed',
-          finished_at: deps.db.fn.now(),
-          error: JSON.stringify({
-            message: 'abandoned: the process running it stopped; its ingestion run was taken up again',
-          }),
-        });
-    }
+    // Its sync batches that attempt queued are seen through again (syncProfiles adopts them).
+    if (run.attempt > 1) log.warn('taking up an ingestion run its previous process left unfinished');
     const lease = holdLease(deps.db, {
       table: 'ingestion_runs',
       ids: [run.id],
@@ -150,7 +141,7 @@ export async function runDueIngestions(
 
 export async function runIngestion(deps: IngestionDeps, runId: string): Promise<void> {
   const { db } = deps;
-  const run = await db('ingestion_runs').where({ id: runId }).first();
+  const run = await findIngestionRun(db, runId);
   const log = deps.log.child({ ingestionRunId: runId });
   const checkpoint = () => {
     if (deps.signal?.aborted) throw new Interrupted('the service is shutting down');
@@ -162,12 +153,7 @@ export async function runIngestion(deps: IngestionDeps, runId: string): Promise<
       .update({ stages: JSON.stringify(stages), ...extra });
   let problems = 0;
   try {
-    let q = db('accounts as a')
-      .join('amazon_credentials as c', 'c.account_id', 'a.id')
-      .where('a.status', 'active')
-      .select('a.id');
-    if (run.account_id) q = q.where('a.id', run.account_id);
-    const accounts: string[] = (await q).map((a: { id: string }) => a.id);
+    const accounts = await activeAccountIds(db, { accountId: run.account_id, among: credentialedAccountIds(db) });
 
     stages.profiles = { status: 'running', accounts: accounts.length, discovered: 0, failed: [] as unknown[] };
     await save();
@@ -189,14 +175,11 @@ export async function runIngestion(deps: IngestionDeps, runId: string): Promise<
     for (const id of accounts) {
       // Per profile and entity type: a full backfill for what never synced (a first run, or one a crash
       // cut short), an incremental run for the rest.
-      const profiles = await db('profiles')
-        .where({ account_id: id, status: 'active' })
-        .orderBy('profile_id')
-        .pluck('profile_id');
+      const profiles = (await activeProfiles(db, { accountId: id })).map((p) => p.profile_id);
       // Profiles are independent (each sync holds its own lease): a few at once, each worker checking
       // the run's lease before it takes the next, so a lost lease or a shutdown stops them all.
       const entitiesStage = stages.entities!;
-      await forEachConcurrently(profiles, deps.profileConcurrency ?? 1, async (profileId) => {
+      await forEachConcurrently(profiles, deps.concurrency ?? 1, async (profileId) => {
         checkpoint();
         const s = await syncProfiles(
           {
@@ -208,9 +191,10 @@ export async function runIngestion(deps: IngestionDeps, runId: string): Promise<
             concurrency: 1,
             exportPollMs: deps.exportPollMs,
             leaseMs: deps.leaseMs,
+            owner: deps.owner,
             signal: deps.signal,
           },
-          { profileId, entity: 'all', mode: 'auto', trigger: `ingestion:${runId}` },
+          { profileId, entity: 'all', mode: 'auto', trigger: `ingestion:${runId}`, adopt: true },
         );
         entitiesStage.succeeded = Number(entitiesStage.succeeded) + s.succeeded;
         entitiesStage.failed = Number(entitiesStage.failed) + s.failed;
@@ -255,4 +239,34 @@ export async function runIngestion(deps: IngestionDeps, runId: string): Promise<
     await save({ status: 'failed', error: errorMessage(err), finished_at: db.fn.now(), lease_until: null });
     log.error({ err }, 'ingestion run failed');
   }
+}
+
+/** An ingestion run as stored, or undefined. */
+export function findIngestionRun(db: Knex, runId: string) {
+  return db('ingestion_runs').where({ id: runId }).first();
+}
+
+/** Each account's newest ingestion run (accounts without one are absent), with ISO times. */
+export async function lastIngestions(
+  db: Knex,
+  accountIds: string[],
+): Promise<Map<string, { status: string; started_at: string; finished_at: string | null }>> {
+  const rows: { account_id: string; status: string; started_at: Date; finished_at: Date | null }[] = await db(
+    'ingestion_runs',
+  )
+    .whereIn('account_id', accountIds)
+    .distinctOn('account_id')
+    .orderBy([{ column: 'account_id' }, { column: 'started_at', order: 'desc' }])
+    .select('account_id', 'status', 'started_at', 'finished_at');
+  return new Map(
+    rows.map((r) => [
+      r.account_id,
+      // As strings: a Date inside a nullable object is not serialised by the response schema.
+      {
+        status: r.status,
+        started_at: new Date(r.started_at).toISOString(),
+        finished_at: r.finished_at ? new Date(r.finished_at).toISOString() : null,
+      },
+    ]),
+  );
 }

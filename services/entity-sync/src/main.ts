@@ -3,7 +3,8 @@ import { runService } from '@adsync/shared/runtime/service';
 import { beforeScrape, metrics } from '@adsync/shared/runtime/metrics';
 import { entitySyncConfigShape } from './config.ts';
 import { registerApi, registerIngestionApi } from './api.ts';
-import { reclaimAbandonedSyncRuns, profilesFailingForADay } from './sync-runner.ts';
+import { reclaimAbandonedSyncRuns, profilesFailingForADay, SYNC_QUEUE } from './sync-runs.ts';
+import { runDueSyncs } from './sync-profiles.ts';
 import { ingestionTick, INGESTION_QUEUE } from './ingestion.ts';
 import { refreshRecentMetrics } from './recent-metrics.ts';
 import { registerConnectApi, lwaAppFrom } from './connect-api.ts';
@@ -12,7 +13,7 @@ await runService({
   name: 'entity-sync',
   config: entitySyncConfigShape,
   needs: { clickhouse: true, kafka: true, amazon: true },
-  queues: { ingestion_runs: INGESTION_QUEUE },
+  queues: { ingestion_runs: INGESTION_QUEUE, sync_batches: SYNC_QUEUE },
   listen: (cfg) => ({ host: cfg.ENTITY_SYNC_HOST, port: cfg.ENTITY_SYNC_PORT }),
   start: async (rt, app) => {
     const deps = {
@@ -25,21 +26,20 @@ await runService({
       exportPollMs: rt.cfg.ENTITY_SYNC_EXPORT_POLL_MS,
       amazonBaseUrl: rt.cfg.AMAZON_ADS_BASE_URL,
       leaseMs: rt.cfg.ENTITY_SYNC_LEASE_MS,
-      profileConcurrency: rt.cfg.ENTITY_SYNC_PROFILE_CONCURRENCY,
-      background: rt.background,
+      concurrency: rt.cfg.ENTITY_SYNC_PROFILE_CONCURRENCY,
+      owner: `entity-sync-${process.pid}-${Date.now().toString(36)}`,
     };
-    const tick = ingestionTick({ ...deps, owner: `entity-sync-${process.pid}-${Date.now().toString(36)}` });
-    const ingestion = rt.loop({ name: 'ingestion', intervalMs: rt.cfg.INGESTION_POLL_MS, tick });
-    // Runs whose process died (their lease lapsed) are failed as abandoned, so none stays "running".
-    rt.loop({
-      name: 'abandoned sync runs',
-      intervalMs: rt.cfg.ENTITY_SYNC_LEASE_MS,
-      tick: () => reclaimAbandonedSyncRuns(rt.db),
-    });
+    const every = rt.cfg.INGESTION_POLL_MS;
+    const ingestion = rt.loop({ name: 'ingestion', intervalMs: every, tick: ingestionTick(deps) });
+    // Every entity sync is a queued batch: this loop (on any replica) claims and runs them.
+    const syncs = rt.loop({ name: 'entity syncs', intervalMs: every, tick: (s, b) => runDueSyncs(deps, s, b) });
+    // Runs outside a live batch whose process died are failed as abandoned, so none stays "running".
+    rt.loop({ name: 'abandoned sync runs', intervalMs: deps.leaseMs, tick: () => reclaimAbandonedSyncRuns(rt.db) });
     beforeScrape(async () => metrics.profilesFailing.set(await profilesFailingForADay(rt.db)));
-    registerApi(app, deps);
-    registerConnectApi(app, { ...deps, lwa: lwaAppFrom(rt.cfg) });
-    registerIngestionApi(app, { ...deps, wakeIngestion: () => ingestion.wake() });
+    const api = { ...deps, wakeSyncs: () => syncs.wake(), wakeIngestion: () => ingestion.wake() };
+    registerApi(app, api);
+    registerConnectApi(app, { ...api, lwa: lwaAppFrom(rt.cfg) });
+    registerIngestionApi(app, api);
     await rt.consume({
       topic: 'report.loaded',
       groupId: 'adsync.entity-sync.recent-metrics',

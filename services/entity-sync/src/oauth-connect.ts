@@ -27,6 +27,7 @@ import {
 import { storeCredentials, type AmazonClients } from '@adsync/shared/amazon/account-clients';
 import { AmazonApiError } from '@adsync/shared/amazon/errors';
 import { discoverProfiles } from './profiles.ts';
+import { findAccount } from '@adsync/shared/accounts/accounts';
 
 export interface LwaApp {
   clientId: string;
@@ -146,11 +147,9 @@ export interface ConsentCookie {
 export async function consentPage(deps: ConnectDeps, q: { state?: string }): Promise<string> {
   const now = (deps.now ?? (() => new Date()))();
   const claim = openState(deps, q.state, now);
-  const row = await deps
-    .db('oauth_states as s')
-    .join('accounts as a', 'a.id', 's.account_id')
-    .where({ 's.nonce': claim.n, 's.account_id': claim.a })
-    .first('s.used_at', 's.region', 'a.company_name');
+  const state = await deps.db('oauth_states').where({ nonce: claim.n, account_id: claim.a }).first('used_at', 'region');
+  const account = state && (await findAccount(deps.db, claim.a));
+  const row = account && { ...state, company_name: account.company_name };
   if (!row || row.used_at)
     throw new ConnectError(409, 'STATE_USED', 'this consent request was already used; start the connection again');
   return `<!doctype html><html><head><meta charset="utf-8"><title>adsync: connect Amazon Ads</title></head><body>
@@ -318,7 +317,7 @@ export async function completeConnect(
   });
   await finish('connected', null);
   deps.log.info({ accountId: row.account_id, region }, 'account connected through the consent page');
-  const account = await deps.db('accounts').where({ id: row.account_id }).first('company_name');
+  const account = await findAccount(deps.db, row.account_id);
   // The credentials are stored; a discovery that fails now is retried by any later sync.
   try {
     const client = await deps.clients.forAccount(row.account_id);

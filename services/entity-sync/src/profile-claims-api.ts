@@ -10,7 +10,7 @@ import type { Logger } from '@adsync/shared/logger';
 import { conflict, notFound } from '@adsync/shared/http/errors';
 import { principalOf, requireAccount, requireAdmin, requireKnownAccount } from '@adsync/shared/http/server';
 import { object } from '@adsync/shared/http/schemas';
-import { dismissClaim, profileClaims, transferProfile } from '@adsync/shared/accounts/profiles';
+import { accountOfProfile, dismissClaim, profileClaims, transferProfile } from '@adsync/shared/accounts/profiles';
 
 const uuidParam = {
   type: 'object',
@@ -133,7 +133,7 @@ export function registerProfileClaimsApi(app: FastifyInstance, deps: { db: Knex;
       },
     },
     async (req) => {
-      const owner = (await db('profiles').where({ profile_id: req.params.profileId }).first('account_id'))?.account_id;
+      const owner = await accountOfProfile(db, req.params.profileId);
       if (!owner) throw notFound(`no profile ${req.params.profileId}`);
       // Only its owner (or an admin) gives a profile away; a claimant cannot take it.
       requireAccount(req, owner);

@@ -12,6 +12,7 @@ import { ensureAdminKey } from '@adsync/shared/http/api-keys';
 import { migrateClickHouse, migratePostgres } from '@adsync/shared/db/migrations';
 import { createSecretBox } from '@adsync/shared/crypto/secret-box';
 import { AmazonClients, storeCredentials } from '@adsync/shared/amazon/account-clients';
+import { testSyncLoop } from './testing.ts';
 import {
   backgroundWork,
   eventually,
@@ -33,6 +34,7 @@ let app: FastifyInstance;
 let clients: AmazonClients;
 let accountId: string;
 const work = backgroundWork();
+let syncs: ReturnType<typeof testSyncLoop>;
 
 before(async () => {
   pg = await freshPostgres();
@@ -66,12 +68,13 @@ before(async () => {
     batchSize: 200,
     exportPollMs: 20,
     amazonBaseUrl: sandbox.url,
-    background: work.background,
   };
-  registerApi(app, deps);
+  syncs = testSyncLoop(deps);
+  registerApi(app, { ...deps, wakeSyncs: syncs.wakeSyncs });
   const stop = new AbortController();
   registerIngestionApi(app, {
     ...deps,
+    wakeSyncs: syncs.wakeSyncs,
     wakeIngestion: () =>
       work.background(
         runDueIngestions(
@@ -84,6 +87,7 @@ before(async () => {
 });
 
 after(async () => {
+  await syncs?.stop();
   await work.settle();
   await app?.close();
   await clients?.close();

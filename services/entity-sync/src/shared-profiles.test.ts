@@ -59,7 +59,7 @@ before(async () => {
     batchSize: 200,
     exportPollMs: 20,
     amazonBaseUrl: sandbox.url,
-    background: work.background,
+    wakeSyncs: () => undefined,
   };
   registerApi(app, deps);
   await app.ready();

@@ -16,7 +16,8 @@ import type { ClickHouse } from '@adsync/shared/db/clickhouse';
 import type { Logger } from '@adsync/shared/logger';
 import type { Decoded } from '@adsync/shared/kafka/batch-plan';
 import type { MetricRow, RowsParsed } from '@adsync/shared/events/contracts';
-import { chDateTime, chString, insertText } from '@adsync/shared/db/clickhouse';
+import { chDateTime } from '@adsync/shared/db/clickhouse';
+import { insertFacts, insertRecent, RECENT_COLUMNS, RECENT_DAYS } from '@adsync/shared/reports/ads-metrics';
 import { enqueue } from '@adsync/shared/db/outbox';
 import * as reports from '@adsync/shared/reports/pending-reports';
 import { addDays } from '@adsync/shared/calendar';
@@ -25,26 +26,6 @@ import type { PullStamp } from './fact-rows.ts';
 import { tsvLine } from '@adsync/shared/db/tab-separated';
 import { factLines, insertColumns } from './fact-lines.ts';
 import { Readable } from 'node:stream';
-
-export const RECENT_DAYS = 14;
-
-const RECENT_COLUMNS = [
-  'profile_id',
-  'report_type',
-  'entity_level',
-  'entity_id',
-  'search_term',
-  'date',
-  'campaign_id',
-  'impressions',
-  'clicks',
-  'cost_micros',
-  'sales_micros',
-  'orders',
-  'units',
-  'loaded_at',
-  'version',
-] as const;
 
 export interface LoadDeps {
   db: Knex;
@@ -76,16 +57,15 @@ export async function loadRowsParsed(
     const columns = insertColumns(table, evs);
     const lines = factLines(table, columns);
     let n = 0;
-    await insertText(
+    await insertFacts(
       deps.ch,
       table,
-      'TabSeparated',
       textLines(evs, (ev, stamp) => {
         const line = lines(ev, stamp);
         return (r) => (n++, line(r));
       }),
-      deps.ch.queryId(`load-${table}`),
       columns,
+      deps.ch.queryId(`load-${table}`),
     );
     end();
     rows += n;
@@ -95,10 +75,8 @@ export async function loadRowsParsed(
   const daily = byTable.get('ads_metrics_daily') ?? [];
   if (daily.some((ev) => ev.rows.some((r) => r.date >= recentFrom)))
     inserts.push(
-      insertText(
+      insertRecent(
         deps.ch,
-        'ads_metrics_recent',
-        'TabSeparated',
         textLines(
           daily,
           (ev, stamp) => (r) =>
@@ -126,7 +104,6 @@ export async function loadRowsParsed(
                 ),
         ),
         deps.ch.queryId('load-recent'),
-        RECENT_COLUMNS,
       ),
     );
   // All settle before any failure is reported: a retry must not overlap inserts still running.
@@ -194,21 +171,4 @@ function textLines(
     if (text) yield text;
   }
   return Readable.from(chunks(), { objectMode: false });
-}
-
-/** Drops streaming-table partitions older than RECENT_DAYS (portable stand-in for TTL). */
-export async function pruneRecent(ch: ClickHouse, now: Date): Promise<number> {
-  const cutoff = addDays(now.toISOString().slice(0, 10), -RECENT_DAYS);
-  const rs = await ch.client.query({
-    query: `SELECT DISTINCT partition FROM system.parts WHERE database = ${chString(ch.database)} AND table = 'ads_metrics_recent' AND active`,
-    format: 'JSONEachRow',
-  });
-  const parts = (await rs.json<{ partition: string }>()).map((p) => p.partition.replace(/'/g, ''));
-  const old = parts.filter((p) =>
-    /^\d{4}-\d{2}-\d{2}$/.test(p)
-      ? p < cutoff
-      : /^\d{8}$/.test(p) && `${p.slice(0, 4)}-${p.slice(4, 6)}-${p.slice(6)}` < cutoff,
-  );
-  for (const p of old) await ch.client.command({ query: `ALTER TABLE ads_metrics_recent DROP PARTITION '${p}'` });
-  return old.length;
 }

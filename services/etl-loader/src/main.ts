@@ -2,7 +2,7 @@
 import { runService } from '@adsync/shared/runtime/service';
 import { etlLoaderConfigShape } from './config.ts';
 import { startLoader } from './loader.ts';
-import { pruneRecent } from './clickhouse-load.ts';
+import { pruneRecent } from '@adsync/shared/reports/ads-metrics';
 import { registerDeadLetterApi } from './dead-letter-api.ts';
 
 await runService({

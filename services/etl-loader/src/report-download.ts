@@ -20,6 +20,7 @@ import { jsonArrayRuns } from '@adsync/shared/json-array-stream';
 import { addDays } from '@adsync/shared/calendar';
 import * as reports from '@adsync/shared/reports/pending-reports';
 import { normaliseRow } from './report-row.ts';
+import { findProfile } from '@adsync/shared/accounts/profiles';
 
 export interface DownloadDeps {
   db: Knex;
@@ -49,7 +50,7 @@ export async function processReadyReport(deps: DownloadDeps, ev: ReportReady): P
   });
   const report = await reports.findReport(db, ev.pendingReportId);
   if (!report) throw new PermanentError(`pending report ${ev.pendingReportId} is not recorded`);
-  const profile = await db('profiles').where({ profile_id: ev.profileId }).first('currency_code');
+  const profile = await findProfile(db, ev.profileId);
   if (!profile) throw new PermanentError(`profile ${ev.profileId} is not recorded`);
   const spec = REPORT_TYPES[ev.reportType];
   if (!spec) throw new PermanentError(`unknown report type ${ev.reportType}`);

@@ -12,6 +12,7 @@ export const MAX_GAPS_WINDOW_DAYS = 400;
 import { monitoringView } from '@adsync/shared/reports/pending-reports';
 import { findGaps } from './completeness.ts';
 import type { Loop } from '@adsync/shared/runtime/loop';
+import { accountOfProfile, profilesOfAccount } from '@adsync/shared/accounts/profiles';
 
 export function registerReportsApi(app: FastifyInstance, deps: { db: Knex; poller: Loop }): void {
   app.post(
@@ -121,12 +122,12 @@ export function registerReportsApi(app: FastifyInstance, deps: { db: Knex; polle
       const p = principalOf(req);
       let profileIds = req.query.profileId ? [req.query.profileId] : undefined;
       if (req.query.profileId) {
-        const profile = await deps.db('profiles').where({ profile_id: req.query.profileId }).first('account_id');
+        const owner = await accountOfProfile(deps.db, req.query.profileId);
         // Another account's profile is, to this key, no profile at all.
-        if (!profile || (p.scope !== 'admin' && profile.account_id !== p.accountId))
+        if (!owner || (p.scope !== 'admin' && owner !== p.accountId))
           throw notFound(`no profile ${req.query.profileId}`);
       } else if (p.scope !== 'admin') {
-        profileIds = await deps.db('profiles').where({ account_id: p.accountId }).pluck('profile_id');
+        profileIds = await profilesOfAccount(deps.db, p.accountId).pluck('profile_id');
         if (profileIds.length === 0) {
           const { items, ...rest } = pageOfList([], req.query);
           return { from, to, complete: true, ...rest, gaps: items };

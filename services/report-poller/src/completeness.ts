@@ -10,6 +10,8 @@ import { addDays, localToday } from '@adsync/shared/calendar';
 import { coverage, isInFlight } from '@adsync/shared/reports/pending-reports';
 import { reconciliationGaps } from './reconciliation.ts';
 import { streamMismatchGaps } from '@adsync/shared/streams/reconciliation';
+import { reportableProfiles } from '@adsync/shared/accounts/profiles';
+import { deliveringLevels } from '@adsync/shared/entities/entity-store';
 
 export interface Gap {
   profileId: string;
@@ -37,11 +39,7 @@ export async function findGaps(
     now?: Date;
   },
 ): Promise<Gap[]> {
-  let pq = db('profiles')
-    .whereIn('status', ['active', 'inaccessible'])
-    .select('profile_id', 'status', 'status_reason', 'timezone');
-  if (opts.profileIds?.length) pq = pq.whereIn('profile_id', opts.profileIds);
-  const profiles = await pq;
+  const profiles = await reportableProfiles(db, opts.profileIds);
   const gaps: Gap[] = [];
   for (const p of profiles) {
     // A day that has not ended in the profile's time zone cannot be missing yet.
@@ -106,32 +104,3 @@ const LEVEL_WORDS: Record<string, string> = {
   ad: 'ads',
   target: 'targets',
 };
-
-/**
- * `adProduct|level` for each level at which the profile has something that can deliver:
- * enabled itself, in an enabled ad group and an enabled campaign. A campaign report
- * is empty, not short, when every ad group under an enabled campaign is paused, so
- * only a deliverable entity makes an empty report a gap.
- */
-async function deliveringLevels(db: Knex, profileId: string): Promise<Set<string>> {
-  const rows: { ad_product: string; level: string }[] = (
-    await db.raw(
-      `with live_groups as (
-         select g.ad_product, g.ad_group_id
-         from entity_ad_groups g
-         join entity_campaigns c on c.profile_id = g.profile_id and c.campaign_id = g.campaign_id
-         where g.profile_id = ? and g.state = 'ENABLED' and c.state = 'ENABLED'
-       )
-       select distinct ad_product, 'campaign' as level from live_groups
-       union select distinct ad_product, 'ad_group' from live_groups
-       union select distinct a.ad_product, 'ad' from entity_ads a
-         join live_groups g on g.ad_group_id = a.ad_group_id
-         where a.profile_id = ? and a.state = 'ENABLED'
-       union select distinct t.ad_product, 'target' from entity_targets t
-         join live_groups g on g.ad_group_id = t.ad_group_id
-         where t.profile_id = ? and t.state = 'ENABLED'`,
-      [profileId, profileId, profileId],
-    )
-  ).rows;
-  return new Set(rows.map((r) => `${r.ad_product}|${r.level}`));
-}

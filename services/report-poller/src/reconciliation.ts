@@ -8,7 +8,10 @@
  * later, complete pull clears them.
  */
 import type { Knex } from '@adsync/shared/db/postgres';
-import { chDate, chString, type ClickHouse } from '@adsync/shared/db/clickhouse';
+import type { ClickHouse } from '@adsync/shared/db/clickhouse';
+import { campaignPresence } from '@adsync/shared/reports/ads-metrics';
+import { loadedDays } from '@adsync/shared/reports/pending-reports';
+import { enabledCampaigns } from '@adsync/shared/entities/entity-store';
 import { REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
 
 /** Each ad product's campaign report, and the finer reports whose spend it must account for. */
@@ -46,55 +49,26 @@ export async function reconcile(
   // A day's record is written when its file is parsed, before its rows reach ClickHouse; only a
   // pull marked loaded has its rows there, so a day whose latest pull is still on its way waits
   // (its own report.loaded judges it again).
-  const loaded: { report_type: string; day: string }[] = (
-    await deps
-      .db('report_day_loads as l')
-      .join('pending_amazon_reports as r', 'r.id', 'l.pending_report_id')
-      .where({ 'l.profile_id': o.profileId, 'r.status': 'loaded' })
-      .whereIn('l.report_type', [pair.campaignReport, ...pair.finer])
-      .whereBetween('l.day', [o.startDate, o.endDate])
-      .select('l.report_type as report_type', deps.db.raw(`to_char(l.day, 'YYYY-MM-DD') as day`))
-  ).map((r: { report_type: string; day: string }) => r);
+  const loaded = await loadedDays(deps.db, {
+    profileId: o.profileId,
+    reportTypes: [pair.campaignReport, ...pair.finer],
+    from: o.startDate,
+    to: o.endDate,
+  });
   const days = [...new Set(loaded.filter((l) => l.report_type === pair.campaignReport).map((l) => l.day))].filter((d) =>
     loaded.some((l) => l.day === d && l.report_type !== pair.campaignReport),
   );
   if (days.length === 0) return [];
-  const enabled = new Map<string, string | null>(
-    (
-      await deps
-        .db('entity_campaigns')
-        .where({ profile_id: o.profileId, ad_product: pair.adProduct, state: 'ENABLED' })
-        .select('campaign_id', 'name')
-    ).map((c: { campaign_id: string; name: string | null }) => [c.campaign_id, c.name]),
-  );
-  const c = chString(pair.campaignReport);
-  // Per day and campaign: which finer reports saw it spend (and the most any one saw), and whether the campaign report has it.
-  // No alias repeats a column name: ClickHouse 18.16 would read `cost` as the outer alias and nest the aggregates.
-  const rs = await deps.ch.client.query({
-    query: `SELECT day, campaign_id,
-              groupUniqArrayIf(report_type, report_type != ${c} AND cost > 0) AS seen_in,
-              maxIf(cost, report_type != ${c}) AS max_cost,
-              countIf(report_type = ${c}) AS in_campaign_report
-            FROM (
-              SELECT toString(date) AS day, campaign_id, report_type, sum(cost_micros) AS cost
-              FROM ads_metrics_daily FINAL
-              WHERE profile_id = ${chString(o.profileId)}
-                AND report_type IN (${[pair.campaignReport, ...pair.finer].map(chString).join(', ')})
-                AND date >= ${chDate(o.startDate)} AND date <= ${chDate(o.endDate)}
-              GROUP BY day, campaign_id, report_type
-            )
-            GROUP BY day, campaign_id`,
-    format: 'JSONEachRow',
-    query_id: deps.ch.queryId('reconcile'),
+  const enabled = await enabledCampaigns(deps.db, o.profileId, pair.adProduct);
+  const presence = await campaignPresence(deps.ch, {
+    profileId: o.profileId,
+    campaignReport: pair.campaignReport,
+    finer: pair.finer,
+    startDate: o.startDate,
+    endDate: o.endDate,
   });
   const findings: Finding[] = [];
-  for (const r of await rs.json<{
-    day: string;
-    campaign_id: string;
-    seen_in: string[];
-    max_cost: string;
-    in_campaign_report: string;
-  }>()) {
+  for (const r of presence) {
     if (!days.includes(r.day) || Number(r.in_campaign_report) > 0 || r.seen_in.length === 0) continue;
     if (!enabled.has(r.campaign_id)) continue;
     findings.push({

@@ -19,6 +19,7 @@ import {
 import { requestReports } from '@adsync/shared/reports/request-reports';
 import { localToday, planWindow, windowProblem, type Tier } from '@adsync/shared/reports/report-plan';
 import { activeProfiles } from '@adsync/shared/accounts/profiles';
+import { accountOfProfile } from '@adsync/shared/accounts/profiles';
 
 export interface RequesterApiDeps {
   db: Knex;
@@ -41,10 +42,10 @@ async function scopeOf(
 ): Promise<string | undefined> {
   const p = principalOf(req);
   if (body.profileId) {
-    const prof = await db('profiles').where({ profile_id: body.profileId }).first('account_id');
-    if (!prof) throw notFound(`no profile ${body.profileId}`);
-    requireAccount(req, prof.account_id);
-    if (body.accountId && body.accountId !== prof.account_id)
+    const owner = await accountOfProfile(db, body.profileId);
+    if (!owner) throw notFound(`no profile ${body.profileId}`);
+    requireAccount(req, owner);
+    if (body.accountId && body.accountId !== owner)
       throw badRequest(`profile ${body.profileId} does not belong to account ${body.accountId}`);
     return body.accountId;
   }

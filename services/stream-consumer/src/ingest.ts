@@ -14,6 +14,8 @@ import { indexQueueDeadLetters } from '@adsync/shared/db/dead-letter-index';
 import { metrics } from '@adsync/shared/runtime/metrics';
 import { normalise, parseMessage, type RowValues, type StreamTable } from './records.ts';
 import { refreshPending } from './subscriptions.ts';
+import { insertStreamRows } from './stream-facts.ts';
+import { profilesByAdvertiser } from '@adsync/shared/accounts/profiles';
 import type { SnsGate } from './sns-gate.ts';
 import type { StreamQueue } from './queue.ts';
 
@@ -40,12 +42,7 @@ export class ProfileMap {
     const key = `${advertiserId}|${marketplaceId}`;
     // A miss reloads, at most once a second: a profile discovered meanwhile is found.
     if (!this.map.has(key) && Date.now() - this.loadedAt > 1000) {
-      const rows: { profile_id: string; amazon_account_id: string; marketplace_id: string }[] = await this.db(
-        'profiles',
-      )
-        .whereNotNull('amazon_account_id')
-        .select('profile_id', 'amazon_account_id', 'marketplace_id');
-      this.map = new Map(rows.map((r) => [`${r.amazon_account_id}|${r.marketplace_id}`, r.profile_id]));
+      this.map = await profilesByAdvertiser(this.db);
       this.loadedAt = Date.now();
     }
     return this.map.get(key) ?? null;
@@ -151,12 +148,7 @@ export async function ingestBatch(deps: IngestDeps, profiles: ProfileMap, messag
   // Durable first: a failed insert leaves every message of this receive on the queue.
   try {
     for (const [table, values] of rows) {
-      await deps.ch.client.insert({
-        table,
-        format: 'JSONEachRow',
-        values,
-        query_id: deps.ch.queryId(`stream-${table}`),
-      });
+      await insertStreamRows(deps.ch, table, values);
       metrics.rowsLoaded.inc({ table }, values.length);
       result.rows += values.length;
     }

@@ -7,7 +7,10 @@
  */
 import type { Knex } from '@adsync/shared/db/postgres';
 import type { ClickHouse } from '@adsync/shared/db/clickhouse';
-import { chString } from '@adsync/shared/db/clickhouse';
+import { findProfile } from '@adsync/shared/accounts/profiles';
+import { campaignDayTotals } from '@adsync/shared/reports/ads-metrics';
+import { streamDayTotals } from './stream-facts.ts';
+import { coveredWholeDay } from './subscriptions.ts';
 import type { Logger } from '@adsync/shared/logger';
 import { addDays } from '@adsync/shared/calendar';
 import { forgetReconciledDay, recordReconciledDay, type Mismatch } from '@adsync/shared/streams/reconciliation';
@@ -67,44 +70,17 @@ export async function reconcileDay(
 ): Promise<{ compared: boolean; mismatches: Mismatch[] }> {
   const spec = RECONCILED[reportType];
   if (!spec) return { compared: false, mismatches: [] };
-  const q = async (query: string) =>
-    (await deps.ch.client.query({ query, format: 'JSONEachRow' })).json<Record<string, string | number>>();
-  const where = `profile_id = ${chString(profileId)} AND local_date = toDate(${chString(day)})`;
-  const [traffic, conversion, reportRows] = await Promise.all([
-    q(
-      `SELECT campaign_id, sum(impressions) AS impressions, sum(clicks) AS clicks, sum(cost_micros) AS cost_micros
-         FROM stream_traffic_hourly FINAL WHERE ${where} AND dataset_id = ${chString(spec.traffic)} GROUP BY campaign_id`,
-    ),
-    q(
-      `SELECT campaign_id, sum(conversions_${spec.window}) AS orders, sum(sales_micros_${spec.window}) AS sales_micros,
-              sum(units_${spec.window}) AS units
-         FROM stream_conversion_hourly FINAL WHERE ${where} AND dataset_id = ${chString(spec.conversion)} GROUP BY campaign_id`,
-    ),
-    q(
-      `SELECT campaign_id, sum(impressions) AS impressions, sum(clicks) AS clicks, sum(cost_micros) AS cost_micros,
-              sum(orders) AS orders, sum(sales_micros) AS sales_micros, sum(units) AS units
-         FROM ads_metrics_daily FINAL
-        WHERE profile_id = ${chString(profileId)} AND report_type = ${chString(reportType)} AND entity_level = 'campaign'
-          AND date = toDate(${chString(day)})
-        GROUP BY campaign_id`,
-    ),
+  const [{ traffic, conversion }, reportRows, profile] = await Promise.all([
+    streamDayTotals(deps.ch, { profileId, day, ...spec }),
+    campaignDayTotals(deps.ch, { profileId, reportType, day }),
+    findProfile(deps.db, profileId),
   ]);
   // Only a day the Stream covered whole: both datasets' subscriptions confirmed before it began (in the
   // profile's zone) and not archived before it ended. A day half before the subscription is not a gap.
-  const live = await deps
-    .db('stream_subscriptions as s')
-    .join('profiles as p', 'p.profile_id', 's.profile_id')
-    .where('s.profile_id', profileId)
-    .whereIn('s.dataset_id', [spec.traffic, spec.conversion])
-    .whereNotNull('s.confirmed_at')
-    .whereRaw(`s.confirmed_at <= (?::date)::timestamp at time zone p.timezone`, [day])
-    .where((q) =>
-      q
-        .whereNot('s.status', 'ARCHIVED')
-        .orWhereRaw(`s.updated_at >= ((?::date + 1)::timestamp at time zone p.timezone)`, [day]),
-    )
-    .countDistinct<{ c: string }[]>('s.dataset_id as c');
-  if (Number(live[0]!.c) < 2) {
+  if (
+    !profile ||
+    !(await coveredWholeDay(deps.db, profileId, [spec.traffic, spec.conversion], day, profile.timezone))
+  ) {
     await forgetReconciledDay(deps.db, { profileId, reportType, day });
     return { compared: false, mismatches: [] };
   }

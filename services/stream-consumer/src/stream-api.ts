@@ -14,7 +14,14 @@ import {
 } from '@adsync/shared/http/schemas';
 import { accountOfProfile } from '@adsync/shared/accounts/profiles';
 import { STREAM_DATASETS } from './records.ts';
-import { archive, refresh, subscribe, type SubscriptionRow } from './subscriptions.ts';
+import {
+  archive,
+  findSubscription,
+  refresh,
+  subscribe,
+  subscriptionsQuery,
+  type SubscriptionRow,
+} from './subscriptions.ts';
 
 const PROFILE_ID = { type: 'string', pattern: '^[0-9]{1,20}$' } as const;
 
@@ -58,7 +65,7 @@ export function registerStreamApi(
 ): void {
   const { db, clients } = deps;
   const own = async (req: FastifyRequest, id: string): Promise<SubscriptionRow> => {
-    const s: SubscriptionRow | undefined = await db('stream_subscriptions').where({ id }).first();
+    const s = await findSubscription(db, id);
     if (!s) throw notFound(`no stream subscription ${id}`);
     await ownProfile(db, req, s.profile_id);
     return s;
@@ -119,11 +126,11 @@ export function registerStreamApi(
     async (req) => {
       const p = principalOf(req);
       if (req.query.profileId) await ownProfile(db, req, req.query.profileId);
-      let q = db('stream_subscriptions as s').join('profiles as p', 'p.profile_id', 's.profile_id');
-      if (p.scope === 'account') q = q.where('p.account_id', p.accountId);
-      if (req.query.profileId) q = q.where('s.profile_id', req.query.profileId);
       const result = await page<SubscriptionRow>(
-        q.orderBy(['s.profile_id', 's.dataset_id', 's.created_at']).select('s.*'),
+        subscriptionsQuery(db, {
+          accountId: p.scope === 'account' ? p.accountId : undefined,
+          profileId: req.query.profileId,
+        }),
         req.query,
       );
       return { ...result, items: result.items.map(view) };

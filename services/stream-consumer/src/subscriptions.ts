@@ -11,6 +11,7 @@ import type { AmazonClients } from '@adsync/shared/amazon/account-clients';
 import type { Logger } from '@adsync/shared/logger';
 import { AmazonApiError } from '@adsync/shared/amazon/errors';
 import { conflict } from '@adsync/shared/http/errors';
+import { accountOfProfile, profileIdsOfAccount } from '@adsync/shared/accounts/profiles';
 import {
   archiveSubscription,
   createSubscription,
@@ -38,9 +39,46 @@ const PENDING = ['requested', 'PROVISIONING', 'PENDING_CONFIRMATION'];
 const FORGOTTEN = 'Amazon no longer knows this subscription';
 
 async function accountOf(db: Knex, profileId: string): Promise<string> {
-  const p = await db('profiles').where({ profile_id: profileId }).first('account_id');
-  if (!p) throw new Error(`profile ${profileId} is not known`);
-  return p.account_id;
+  const accountId = await accountOfProfile(db, profileId);
+  if (!accountId) throw new Error(`profile ${profileId} is not known`);
+  return accountId;
+}
+
+export async function findSubscription(db: Knex, id: string): Promise<SubscriptionRow | undefined> {
+  return db('stream_subscriptions').where({ id }).first();
+}
+
+/** Subscriptions in profile, dataset and creation order, as a query to page through (one account's or profile's). */
+export function subscriptionsQuery(db: Knex, o: { accountId?: string; profileId?: string }) {
+  let q = db('stream_subscriptions');
+  if (o.accountId) q = q.whereIn('profile_id', profileIdsOfAccount(db, o.accountId));
+  if (o.profileId) q = q.where({ profile_id: o.profileId });
+  return q.orderBy(['profile_id', 'dataset_id', 'created_at']).select('*');
+}
+
+/**
+ * Whether the Stream covered a profile-local day whole for every one of these datasets: each
+ * subscription confirmed before the day began (in the profile's zone) and not archived before it ended.
+ */
+export async function coveredWholeDay(
+  db: Knex,
+  profileId: string,
+  datasets: string[],
+  day: string,
+  timezone: string,
+): Promise<boolean> {
+  const [live] = await db('stream_subscriptions as s')
+    .where('s.profile_id', profileId)
+    .whereIn('s.dataset_id', datasets)
+    .whereNotNull('s.confirmed_at')
+    .whereRaw(`s.confirmed_at <= (?::date)::timestamp at time zone ?`, [day, timezone])
+    .where((q) =>
+      q
+        .whereNot('s.status', 'ARCHIVED')
+        .orWhereRaw(`s.updated_at >= ((?::date + 1)::timestamp at time zone ?)`, [day, timezone]),
+    )
+    .countDistinct<{ c: string }[]>('s.dataset_id as c');
+  return Number(live!.c) >= new Set(datasets).size;
 }
 
 /** Asks Amazon for a recorded subscription (again: the token makes it idempotent) and records its answer. */

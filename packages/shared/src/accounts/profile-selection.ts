@@ -12,7 +12,6 @@
  * …/profiles.md: "By default, the GET /profiles endpoint displays only profiles with
  * permission to view and edit campaigns").
  */
-import type { Knex } from '../db/postgres.ts';
 import type { ProfilesQuery } from '../amazon/model-types.ts';
 
 export const PROFILE_TYPES = ['seller', 'vendor', 'agency'] as const;
@@ -90,15 +89,4 @@ export function selected(
       reason: `account type ${p.account_type ?? '(none)'} is not among the account's profileTypes`,
     };
   return { selected: true };
-}
-
-export async function getProfileSelection(db: Knex, accountId: string): Promise<ProfileSelection> {
-  const row = await db('accounts').where({ id: accountId }).first('profile_selection');
-  return (row?.profile_selection ?? {}) as ProfileSelection;
-}
-
-export async function setProfileSelection(db: Knex, accountId: string, s: ProfileSelection): Promise<void> {
-  await db('accounts')
-    .where({ id: accountId })
-    .update({ profile_selection: JSON.stringify(s), updated_at: db.fn.now() });
 }

@@ -8,6 +8,7 @@
  * its days as gaps with that reason.
  */
 import type { Knex } from '../db/postgres.ts';
+import { selected, type ProfileSelection } from './profile-selection.ts';
 
 export interface ProfileRow {
   profile_id: string;
@@ -189,8 +190,97 @@ export async function accountOfProfile(db: Knex, profileId: string): Promise<str
   return (await db('profiles').where({ profile_id: profileId }).first('account_id'))?.account_id;
 }
 
+export type ProfileStatus = 'active' | 'excluded' | 'inaccessible';
+
+export interface StoredProfile extends ProfileRow {
+  status: ProfileStatus;
+  status_reason: string | null;
+}
+
+/** One profile as stored, or undefined for a profile adsync does not know. */
+export async function findProfile(db: Knex, profileId: string): Promise<StoredProfile | undefined> {
+  return db('profiles').where({ profile_id: profileId }).first();
+}
+
 export function profilesOfAccount(db: Knex, accountId: string) {
   return db('profiles').where({ account_id: accountId }).orderBy('profile_id');
+}
+
+/** An account's profile ids as a subquery, for other tables' owners to scope by (`whereIn(col, …)`). */
+export function profileIdsOfAccount(db: Knex, accountId: string) {
+  return db('profiles').where({ account_id: accountId }).select('profile_id');
+}
+
+/** Active profile ids as a subquery (`whereIn(col, …)`). */
+export function activeProfileIds(db: Knex) {
+  return db('profiles').where({ status: 'active' }).select('profile_id');
+}
+
+/** How many active profiles each of these accounts has (accounts with none are absent). */
+export async function activeCountByAccount(db: Knex, accountIds: string[]): Promise<Map<string, number>> {
+  const rows: { account_id: string; n: number }[] = await db('profiles')
+    .whereIn('account_id', accountIds)
+    .where({ status: 'active' })
+    .groupBy('account_id')
+    .select('account_id', db.raw('count(*)::int as n'));
+  return new Map(rows.map((r) => [r.account_id, r.n]));
+}
+
+/** Profiles that can have data to report on (active, or refused by Amazon: their days are gaps with its reason). */
+export function reportableProfiles(
+  db: Knex,
+  profileIds?: string[],
+): Promise<Pick<StoredProfile, 'profile_id' | 'status' | 'status_reason' | 'timezone'>[]> {
+  let q = db('profiles')
+    .whereIn('status', ['active', 'inaccessible'])
+    .select('profile_id', 'status', 'status_reason', 'timezone');
+  if (profileIds?.length) q = q.whereIn('profile_id', profileIds);
+  return q;
+}
+
+/** advertiser id|marketplace id → profile id, for the profiles whose Amazon account is known (Marketing Stream keys). */
+export async function profilesByAdvertiser(db: Knex): Promise<Map<string, string>> {
+  const rows: { profile_id: string; amazon_account_id: string; marketplace_id: string }[] = await db('profiles')
+    .whereNotNull('amazon_account_id')
+    .select('profile_id', 'amazon_account_id', 'marketplace_id');
+  return new Map(rows.map((r) => [`${r.amazon_account_id}|${r.marketplace_id}`, r.profile_id]));
+}
+
+export async function excludeProfiles(db: Knex, profileIds: string[], reason: string): Promise<void> {
+  if (profileIds.length === 0) return;
+  await db('profiles')
+    .whereIn('profile_id', profileIds)
+    .update({ status: 'excluded', status_reason: reason, updated_at: db.fn.now() });
+}
+
+/**
+ * Applies a selection to every profile the account has (not only those listed now): the
+ * ones it leaves out become excluded with the reason; ones it takes back become active.
+ */
+export async function applySelection(
+  db: Knex,
+  accountId: string,
+  selection: ProfileSelection,
+): Promise<{ included: string[]; excluded: { profileId: string; reason: string }[] }> {
+  const known: ProfileRow[] = await db('profiles')
+    .where({ account_id: accountId })
+    .select('profile_id', 'marketplace_id', 'account_type');
+  const excluded: { profileId: string; reason: string }[] = [];
+  const included: string[] = [];
+  for (const p of known) {
+    const s = selected(selection, p);
+    if (s.selected) included.push(p.profile_id);
+    else excluded.push({ profileId: p.profile_id, reason: s.reason });
+  }
+  for (const e of excluded) await excludeProfiles(db, [e.profileId], `excluded by the profile selection: ${e.reason}`);
+  // A profile selected again is synced again (one Amazon refused stays inaccessible until it answers).
+  if (included.length) {
+    let back = db('profiles').whereIn('profile_id', included).where({ status: 'excluded' });
+    // Only a discovery can tell whether a view-only profile is editable now.
+    if (selection.accessLevel === 'edit') back = back.whereNot('status_reason', 'like', '%accessLevel=edit%');
+    await back.update({ status: 'active', status_reason: null, updated_at: db.fn.now() });
+  }
+  return { included, excluded };
 }
 
 /** Active profiles (optionally of one account, or some ids), with what planning needs. */

@@ -8,6 +8,7 @@ import type { Logger } from '../logger.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import { AmazonAdsClient } from './ads-client.ts';
 import type { Region } from './regions.ts';
+import { accountOfProfile } from '../accounts/profiles.ts';
 
 export interface CredentialsInput {
   region: Region;
@@ -43,6 +44,16 @@ export async function storeCredentials(
 }
 
 /** An account that was never connected to Amazon: the caller's to fix (a 409 saying how), never retried. */
+/** Whether the account has credentials stored (without opening them). */
+export async function hasCredentials(db: Knex, accountId: string): Promise<boolean> {
+  return !!(await db('amazon_credentials').where({ account_id: accountId }).first('account_id'));
+}
+
+/** Ids of the accounts with credentials, as a subquery (`whereIn('id', …)`). */
+export function credentialedAccountIds(db: Knex) {
+  return db('amazon_credentials').select('account_id');
+}
+
 export class MissingCredentialsError extends AppError {
   constructor(accountId: string) {
     super(
@@ -91,9 +102,9 @@ export class AmazonClients {
   }
 
   async forProfile(profileId: string): Promise<{ client: AmazonAdsClient; accountId: string }> {
-    const p = await this.db('profiles').where({ profile_id: profileId }).first('account_id');
-    if (!p) throw new Error(`unknown profile ${profileId}`);
-    return { client: await this.forAccount(p.account_id), accountId: p.account_id };
+    const accountId = await accountOfProfile(this.db, profileId);
+    if (!accountId) throw new Error(`unknown profile ${profileId}`);
+    return { client: await this.forAccount(accountId), accountId };
   }
 
   async recordAuthError(accountId: string, message: string): Promise<void> {

@@ -31,6 +31,7 @@ import {
   type ErrorBody,
 } from './errors.ts';
 import { nulPaths, validatorCompiler } from './validation.ts';
+import { findAccount } from '../accounts/accounts.ts';
 
 export type ReadinessCheck = () => Promise<{ ok: boolean; detail: string }>;
 
@@ -285,8 +286,7 @@ export function requireAccount(req: FastifyRequest, accountId: string): void {
  */
 export async function requireKnownAccount(req: FastifyRequest, db: Knex, accountId: string): Promise<void> {
   requireAccount(req, accountId);
-  if (!(await db('accounts').where({ id: accountId }).first('id')))
-    throw notFound(`no account ${accountId}`, { accountId });
+  if (!(await findAccount(db, accountId))) throw notFound(`no account ${accountId}`, { accountId });
 }
 
 export function requireAdmin(req: FastifyRequest): void {

@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from '../db/postgres.ts';
 import { pgArray } from '../db/array-literal.ts';
 import { enqueue } from '../db/outbox.ts';
+import { profileIdsOfAccount } from '../accounts/profiles.ts';
 import { claim, queueDepth, type QueueSpec } from '../runtime/work-queue.ts';
 import type { ReportReady, ReportRequested } from '../events/contracts.ts';
 
@@ -289,7 +290,7 @@ export async function markLoaded(db: Knex | Knex.Transaction, ids: string[]): Pr
 /** The seed's monitoring view: by report type and status, count, average polls, latest created (one account's, or all). */
 export function monitoringView(db: Knex, accountId?: string) {
   let q = db('pending_amazon_reports as r');
-  if (accountId) q = q.join('profiles as p', 'p.profile_id', 'r.profile_id').where('p.account_id', accountId);
+  if (accountId) q = q.whereIn('r.profile_id', profileIdsOfAccount(db, accountId));
   return q
     .groupBy('r.report_type', 'r.status')
     .orderBy(['r.report_type', 'r.status'])
@@ -305,7 +306,7 @@ export function monitoringView(db: Knex, accountId?: string) {
 /** The reports of one request run (one account's, or all). */
 export function runReports(db: Knex, runId: string, accountId?: string) {
   let q = db('pending_amazon_reports as r').where('r.run_id', runId);
-  if (accountId) q = q.join('profiles as p', 'p.profile_id', 'r.profile_id').where('p.account_id', accountId);
+  if (accountId) q = q.whereIn('r.profile_id', profileIdsOfAccount(db, accountId));
   return q
     .orderBy(['r.created_at', 'r.id'])
     .select(
@@ -329,8 +330,24 @@ export async function runStatusCounts(
   accountId?: string,
 ): Promise<{ status: string; n: number }[]> {
   let q = db('pending_amazon_reports as r').where('r.run_id', runId);
-  if (accountId) q = q.join('profiles as p', 'p.profile_id', 'r.profile_id').where('p.account_id', accountId);
+  if (accountId) q = q.whereIn('r.profile_id', profileIdsOfAccount(db, accountId));
   return q.groupBy('r.status').select('r.status as status', db.raw('count(*)::int as n'));
+}
+
+/**
+ * The days of these report types a profile has loaded in a window: a day's record is written
+ * when its file is parsed, before its rows reach ClickHouse, so only a pull marked loaded counts.
+ */
+export async function loadedDays(
+  db: Knex,
+  o: { profileId: string; reportTypes: string[]; from: string; to: string },
+): Promise<{ report_type: string; day: string }[]> {
+  return db('report_day_loads as l')
+    .join('pending_amazon_reports as r', 'r.id', 'l.pending_report_id')
+    .where({ 'l.profile_id': o.profileId, 'r.status': 'loaded' })
+    .whereIn('l.report_type', o.reportTypes)
+    .whereBetween('l.day', [o.from, o.to])
+    .select('l.report_type as report_type', db.raw(`to_char(l.day, 'YYYY-MM-DD') as day`));
 }
 
 /** For completeness: the day records and the reports covering a window of one profile. */

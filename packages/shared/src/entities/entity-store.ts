@@ -1,0 +1,251 @@
+/**
+ * The module that owns the `entity_*` tables: the campaigns, ad groups, ads, targets,
+ * negative targets, creatives, portfolios and budget rules entity-sync mirrors from Amazon,
+ * one row per entity, keyed by profile and Amazon's id. entity-sync writes them (through
+ * ENTITY_UPSERTS), report-poller reads what can deliver, and the recent metrics land here.
+ */
+import type { Knex } from '../db/postgres.ts';
+import type { UpsertSpec } from '../db/bulk-upsert.ts';
+
+export type EntityType =
+  'portfolios' | 'campaigns' | 'ad_groups' | 'ads' | 'targets' | 'negative_targets' | 'creatives' | 'budget_rules';
+/**
+ * In sync order: campaigns before what they contain, ad groups before the ads and targets that
+ * name them. Portfolios and budget rules depend on none of these and run alongside them
+ * (entity-sync's sync-runner.ts, ALONGSIDE).
+ */
+export const ENTITY_TYPES: EntityType[] = [
+  'portfolios',
+  'campaigns',
+  'ad_groups',
+  'ads',
+  'targets',
+  'negative_targets',
+  'creatives',
+  'budget_rules',
+];
+
+/** What every entity row carries: when Amazon last changed it (the incremental watermark). */
+export type EntityRow = { amazon_updated_at: string | null };
+
+const TS = 'timestamptz';
+const common = { amazon_created_at: TS, amazon_updated_at: TS };
+
+function spec(table: string, key: string[], columns: Record<string, string>): UpsertSpec<EntityRow> {
+  const cols = Object.keys(columns);
+  return {
+    table,
+    key,
+    columns,
+    // SB keyword and target lists carry no timestamps while the exports do: an
+    // incremental list read must not erase what the last full export recorded.
+    keepWhenNull: ['amazon_created_at', 'amazon_updated_at'],
+    alwaysSet: { synced_at: 'now()' },
+    row: (r) => cols.map((c) => (r as unknown as Record<string, unknown>)[c]),
+  };
+}
+
+/** How each entity type's rows are written (bulk-upsert.ts): table, natural key, columns in order. */
+export const ENTITY_UPSERTS: Record<EntityType, UpsertSpec<EntityRow>> = {
+  portfolios: spec('entity_portfolios', ['profile_id', 'portfolio_id'], {
+    profile_id: 'text',
+    portfolio_id: 'text',
+    name: 'text',
+    state: 'text',
+    in_budget: 'bool',
+    budget: 'jsonb',
+    ...common,
+  }),
+  campaigns: spec('entity_campaigns', ['profile_id', 'campaign_id'], {
+    profile_id: 'text',
+    campaign_id: 'text',
+    ad_product: 'text',
+    name: 'text',
+    state: 'text',
+    targeting_type: 'text',
+    budget_micros: 'int8',
+    budget_type: 'text',
+    bidding: 'jsonb',
+    start_date: 'date',
+    end_date: 'date',
+    portfolio_id: 'text',
+    ...common,
+  }),
+  ad_groups: spec('entity_ad_groups', ['profile_id', 'ad_group_id'], {
+    profile_id: 'text',
+    ad_group_id: 'text',
+    campaign_id: 'text',
+    ad_product: 'text',
+    name: 'text',
+    state: 'text',
+    default_bid_micros: 'int8',
+    ...common,
+  }),
+  ads: spec('entity_ads', ['profile_id', 'ad_id'], {
+    profile_id: 'text',
+    ad_id: 'text',
+    ad_group_id: 'text',
+    campaign_id: 'text',
+    ad_product: 'text',
+    asin: 'text',
+    sku: 'text',
+    creative: 'jsonb',
+    state: 'text',
+    ...common,
+  }),
+  targets: spec('entity_targets', ['profile_id', 'target_id'], {
+    profile_id: 'text',
+    target_id: 'text',
+    ad_group_id: 'text',
+    campaign_id: 'text',
+    ad_product: 'text',
+    target_type: 'text',
+    expression: 'jsonb',
+    expression_text: 'text',
+    match_type: 'text',
+    bid_micros: 'int8',
+    state: 'text',
+    ...common,
+  }),
+  negative_targets: spec('entity_negative_targets', ['profile_id', 'negative_id'], {
+    profile_id: 'text',
+    negative_id: 'text',
+    ad_product: 'text',
+    level: 'text',
+    campaign_id: 'text',
+    ad_group_id: 'text',
+    target_type: 'text',
+    expression: 'jsonb',
+    expression_text: 'text',
+    match_type: 'text',
+    state: 'text',
+    ...common,
+  }),
+  creatives: spec('entity_creatives', ['profile_id', 'creative_id'], {
+    profile_id: 'text',
+    creative_id: 'text',
+    ad_group_id: 'text',
+    ad_product: 'text',
+    creative_type: 'text',
+    properties: 'jsonb',
+    moderation_status: 'text',
+    amazon_updated_at: TS,
+  }),
+  budget_rules: spec('entity_budget_rules', ['profile_id', 'rule_id'], {
+    profile_id: 'text',
+    rule_id: 'text',
+    ad_product: 'text',
+    name: 'text',
+    rule_type: 'text',
+    state: 'text',
+    status: 'text',
+    details: 'jsonb',
+    ...common,
+  }),
+};
+
+/** The id column of an entity type's rows (the key after profile_id). */
+const idColumn = (t: EntityType): string => ENTITY_UPSERTS[t].key[1]!;
+
+/** Entity types whose rows name an ad group but may lack its campaign (exports name only the ad group). */
+const CAMPAIGN_BACKFILL: Record<EntityType, EntityType[]> = {
+  portfolios: [],
+  campaigns: [],
+  ad_groups: ['ads', 'targets', 'negative_targets'],
+  ads: ['ads'],
+  targets: ['targets'],
+  negative_targets: ['negative_targets'],
+  creatives: [],
+  budget_rules: [],
+};
+
+/** The campaign of each of a profile's ad groups, as stored (ad groups sync before ads and targets). */
+export async function campaignsOfAdGroups(db: Knex, profileId: string): Promise<(adGroupId: string) => string | null> {
+  const rows: { ad_group_id: string; campaign_id: string }[] = await db('entity_ad_groups')
+    .where({ profile_id: profileId })
+    .select('ad_group_id', 'campaign_id');
+  const map = new Map(rows.map((r) => [r.ad_group_id, r.campaign_id]));
+  return (adGroupId) => map.get(adGroupId) ?? null;
+}
+
+/** After an entity type synced: fills in the campaign of rows whose ad group arrived since. */
+export async function backfillCampaignIds(db: Knex, profileId: string, synced: EntityType): Promise<void> {
+  for (const t of CAMPAIGN_BACKFILL[synced])
+    await db.raw(
+      `update ?? e set campaign_id = g.campaign_id from entity_ad_groups g
+        where e.profile_id = ? and e.campaign_id is null and g.profile_id = e.profile_id and g.ad_group_id = e.ad_group_id`,
+      [ENTITY_UPSERTS[t].table, profileId],
+    );
+}
+
+export function budgetRulesOf(db: Knex, profileId: string): Promise<{ rule_id: string; ad_product: string }[]> {
+  return db('entity_budget_rules').where({ profile_id: profileId }).select('rule_id', 'ad_product');
+}
+
+/** Replaces each budget rule's campaign links, in one short transaction (the reads happened before it). */
+export async function replaceBudgetRuleLinks(db: Knex, profileId: string, links: Map<string, object[]>): Promise<void> {
+  await db.transaction(async (tx) => {
+    for (const [ruleId, rows] of links) {
+      await tx('entity_budget_rule_campaigns').where({ profile_id: profileId, rule_id: ruleId }).delete();
+      if (rows.length)
+        await tx('entity_budget_rule_campaigns').insert(rows.map((x) => ({ ...x, synced_at: tx.fn.now() })));
+    }
+  });
+}
+
+/** A profile's enabled campaigns of one ad product, id → name. */
+export async function enabledCampaigns(
+  db: Knex,
+  profileId: string,
+  adProduct: string,
+): Promise<Map<string, string | null>> {
+  const rows: { campaign_id: string; name: string | null }[] = await db('entity_campaigns')
+    .where({ profile_id: profileId, ad_product: adProduct, state: 'ENABLED' })
+    .select('campaign_id', 'name');
+  return new Map(rows.map((c) => [c.campaign_id, c.name]));
+}
+
+/**
+ * `adProduct|level` for each level at which the profile has something that can deliver:
+ * enabled itself, in an enabled ad group and an enabled campaign. A campaign report
+ * is empty, not short, when every ad group under an enabled campaign is paused, so
+ * only a deliverable entity makes an empty report a gap.
+ */
+export async function deliveringLevels(db: Knex, profileId: string): Promise<Set<string>> {
+  const rows: { ad_product: string; level: string }[] = (
+    await db.raw(
+      `with live_groups as (
+         select g.ad_product, g.ad_group_id
+         from entity_ad_groups g
+         join entity_campaigns c on c.profile_id = g.profile_id and c.campaign_id = g.campaign_id
+         where g.profile_id = ? and g.state = 'ENABLED' and c.state = 'ENABLED'
+       )
+       select distinct ad_product, 'campaign' as level from live_groups
+       union select distinct ad_product, 'ad_group' from live_groups
+       union select distinct a.ad_product, 'ad' from entity_ads a
+         join live_groups g on g.ad_group_id = a.ad_group_id
+         where a.profile_id = ? and a.state = 'ENABLED'
+       union select distinct t.ad_product, 'target' from entity_targets t
+         join live_groups g on g.ad_group_id = t.ad_group_id
+         where t.profile_id = ? and t.state = 'ENABLED'`,
+      [profileId, profileId, profileId],
+    )
+  ).rows;
+  return new Set(rows.map((r) => `${r.ad_product}|${r.level}`));
+}
+
+/** Stores the last 7 and 30 days of metrics on entity rows (id → metrics); returns how many rows changed. */
+export async function setRecentMetrics(
+  db: Knex,
+  entityType: EntityType,
+  profileId: string,
+  metrics: { id: string; metrics: Record<string, number> }[],
+): Promise<number> {
+  const res = await db.raw(
+    `update ?? e set recent_metrics = x.metrics, recent_metrics_at = now()
+     from jsonb_to_recordset(?::jsonb) as x(id text, metrics jsonb)
+     where e.profile_id = ? and e.?? = x.id`,
+    [ENTITY_UPSERTS[entityType].table, JSON.stringify(metrics), profileId, idColumn(entityType)],
+  );
+  return (res as { rowCount?: number }).rowCount ?? 0;
+}

@@ -1,0 +1,137 @@
+/**
+ * The module that owns the ClickHouse fact tables reports load into: `ads_metrics_daily`
+ * (entity metrics per profile, report type, level, entity, search term and day),
+ * `ads_metrics_recent` (its last RECENT_DAYS, for the real-time panels),
+ * `ads_purchased_products` and `ads_traffic_quality`. etl-loader writes them; entity-sync,
+ * report-poller and stream-consumer read the aggregates they need through here.
+ */
+import type { Readable } from 'node:stream';
+import { chDate, chString, insertText, type ClickHouse } from '../db/clickhouse.ts';
+import { addDays } from '../calendar.ts';
+import type { FactTable } from '../amazon/report-catalog.ts';
+
+export const RECENT_DAYS = 14;
+
+export const RECENT_COLUMNS = [
+  'profile_id',
+  'report_type',
+  'entity_level',
+  'entity_id',
+  'search_term',
+  'date',
+  'campaign_id',
+  'impressions',
+  'clicks',
+  'cost_micros',
+  'sales_micros',
+  'orders',
+  'units',
+  'loaded_at',
+  'version',
+] as const;
+
+/** Inserts tab-separated fact lines (encoded as they are read) into a report type's table. */
+export function insertFacts(
+  ch: ClickHouse,
+  table: FactTable,
+  lines: Readable,
+  columns: readonly string[],
+  queryId: string,
+): Promise<void> {
+  return insertText(ch, table, 'TabSeparated', lines, queryId, columns);
+}
+
+/** Inserts tab-separated RECENT_COLUMNS lines into the streaming table. */
+export function insertRecent(ch: ClickHouse, lines: Readable, queryId: string): Promise<void> {
+  return insertText(ch, 'ads_metrics_recent', 'TabSeparated', lines, queryId, RECENT_COLUMNS);
+}
+
+/** Drops streaming-table partitions older than RECENT_DAYS (portable stand-in for TTL). */
+export async function pruneRecent(ch: ClickHouse, now: Date): Promise<number> {
+  const cutoff = addDays(now.toISOString().slice(0, 10), -RECENT_DAYS);
+  const rs = await ch.client.query({
+    query: `SELECT DISTINCT partition FROM system.parts WHERE database = ${chString(ch.database)} AND table = 'ads_metrics_recent' AND active`,
+    format: 'JSONEachRow',
+  });
+  const parts = (await rs.json<{ partition: string }>()).map((p) => p.partition.replace(/'/g, ''));
+  const old = parts.filter((p) =>
+    /^\d{4}-\d{2}-\d{2}$/.test(p)
+      ? p < cutoff
+      : /^\d{8}$/.test(p) && `${p.slice(0, 4)}-${p.slice(4, 6)}-${p.slice(6)}` < cutoff,
+  );
+  for (const p of old) await ch.client.command({ query: `ALTER TABLE ads_metrics_recent DROP PARTITION '${p}'` });
+  return old.length;
+}
+
+/**
+ * Last 7 and 30 days of cost, sales, clicks, impressions and orders of a profile's
+ * entities (by `groupBy`: the entity itself, or the ad group of its ads), from these report types.
+ */
+export async function recentMetricsByEntity(
+  ch: ClickHouse,
+  o: { profileId: string; reportTypes: string[]; groupBy: 'entity_id' | 'ad_group_id'; today: string },
+): Promise<{ id: string; metrics: Record<string, number> }[]> {
+  const d7 = chDate(addDays(o.today, -7));
+  const rs = await ch.client.query({
+    query: `SELECT ${o.groupBy} AS id,
+              sumIf(cost_micros, date >= ${d7}) AS cost_7d_micros, sumIf(sales_micros, date >= ${d7}) AS sales_7d_micros,
+              sumIf(clicks, date >= ${d7}) AS clicks_7d, sumIf(impressions, date >= ${d7}) AS impressions_7d, sumIf(orders, date >= ${d7}) AS orders_7d,
+              sum(cost_micros) AS cost_30d_micros, sum(sales_micros) AS sales_30d_micros, sum(clicks) AS clicks_30d, sum(impressions) AS impressions_30d, sum(orders) AS orders_30d
+            FROM ads_metrics_daily FINAL
+            WHERE profile_id = ${chString(o.profileId)} AND report_type IN (${o.reportTypes.map(chString).join(', ')}) AND date >= ${chDate(addDays(o.today, -30))}
+            GROUP BY id`,
+    format: 'JSONEachRow',
+    query_id: ch.queryId('recent-metrics'),
+  });
+  return (await rs.json<Record<string, string | number>>()).map((r) => {
+    const { id, ...m } = r;
+    return { id: String(id), metrics: Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Number(v)])) };
+  });
+}
+
+/**
+ * Per day and campaign of a window: which of the finer reports saw it spend (and the most any
+ * one saw), and whether the campaign report has it at all. What the report reconciliation judges.
+ */
+export async function campaignPresence(
+  ch: ClickHouse,
+  o: { profileId: string; campaignReport: string; finer: string[]; startDate: string; endDate: string },
+): Promise<{ day: string; campaign_id: string; seen_in: string[]; max_cost: string; in_campaign_report: string }[]> {
+  const c = chString(o.campaignReport);
+  // No alias repeats a column name: ClickHouse 18.16 would read `cost` as the outer alias and nest the aggregates.
+  const rs = await ch.client.query({
+    query: `SELECT day, campaign_id,
+              groupUniqArrayIf(report_type, report_type != ${c} AND cost > 0) AS seen_in,
+              maxIf(cost, report_type != ${c}) AS max_cost,
+              countIf(report_type = ${c}) AS in_campaign_report
+            FROM (
+              SELECT toString(date) AS day, campaign_id, report_type, sum(cost_micros) AS cost
+              FROM ads_metrics_daily FINAL
+              WHERE profile_id = ${chString(o.profileId)}
+                AND report_type IN (${[o.campaignReport, ...o.finer].map(chString).join(', ')})
+                AND date >= ${chDate(o.startDate)} AND date <= ${chDate(o.endDate)}
+              GROUP BY day, campaign_id, report_type
+            )
+            GROUP BY day, campaign_id`,
+    format: 'JSONEachRow',
+    query_id: ch.queryId('reconcile'),
+  });
+  return rs.json();
+}
+
+/** One day of a campaign report's totals per campaign (what the Marketing Stream is compared with). */
+export async function campaignDayTotals(
+  ch: ClickHouse,
+  o: { profileId: string; reportType: string; day: string },
+): Promise<Record<string, string | number>[]> {
+  const rs = await ch.client.query({
+    query: `SELECT campaign_id, sum(impressions) AS impressions, sum(clicks) AS clicks, sum(cost_micros) AS cost_micros,
+              sum(orders) AS orders, sum(sales_micros) AS sales_micros, sum(units) AS units
+         FROM ads_metrics_daily FINAL
+        WHERE profile_id = ${chString(o.profileId)} AND report_type = ${chString(o.reportType)} AND entity_level = 'campaign'
+          AND date = toDate(${chString(o.day)})
+        GROUP BY campaign_id`,
+    format: 'JSONEachRow',
+  });
+  return rs.json();
+}

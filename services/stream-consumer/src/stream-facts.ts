@@ -1,0 +1,36 @@
+/**
+ * The module that owns the ClickHouse tables Marketing Stream records land in:
+ * `stream_traffic_hourly`, `stream_conversion_hourly` and `stream_budget_usage`
+ * (ReplacingMergeTrees keyed by the record's idempotency id, so a redelivery lands once).
+ */
+import { chString, type ClickHouse } from '@adsync/shared/db/clickhouse';
+import type { RowValues, StreamTable } from './records.ts';
+
+export async function insertStreamRows(ch: ClickHouse, table: StreamTable, values: RowValues[]): Promise<void> {
+  await ch.client.insert({ table, format: 'JSONEachRow', values, query_id: ch.queryId(`stream-${table}`) });
+}
+
+/**
+ * One profile-local day of the Stream per campaign: traffic from one dataset, and conversions
+ * (orders, sales, units over one attribution window) from another.
+ */
+export async function streamDayTotals(
+  ch: ClickHouse,
+  o: { profileId: string; day: string; traffic: string; conversion: string; window: string },
+): Promise<{ traffic: Record<string, string | number>[]; conversion: Record<string, string | number>[] }> {
+  const q = async (query: string) =>
+    (await ch.client.query({ query, format: 'JSONEachRow' })).json<Record<string, string | number>>();
+  const where = `profile_id = ${chString(o.profileId)} AND local_date = toDate(${chString(o.day)})`;
+  const [traffic, conversion] = await Promise.all([
+    q(
+      `SELECT campaign_id, sum(impressions) AS impressions, sum(clicks) AS clicks, sum(cost_micros) AS cost_micros
+         FROM stream_traffic_hourly FINAL WHERE ${where} AND dataset_id = ${chString(o.traffic)} GROUP BY campaign_id`,
+    ),
+    q(
+      `SELECT campaign_id, sum(conversions_${o.window}) AS orders, sum(sales_micros_${o.window}) AS sales_micros,
+              sum(units_${o.window}) AS units
+         FROM stream_conversion_hourly FINAL WHERE ${where} AND dataset_id = ${chString(o.conversion)} GROUP BY campaign_id`,
+    ),
+  ]);
+  return { traffic, conversion };
+}
