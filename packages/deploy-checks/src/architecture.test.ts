@@ -258,3 +258,16 @@ test('the ownership check sees a statement in each form it claims to', () => {
   ])
     assert.ok(!statementsOn(s, 'profiles'), s);
 });
+
+test('one error model: every error class adsync raises extends AppError (code, retriable)', () => {
+  const offences: string[] = [];
+  for (const file of everything.map((f) => relative(root, f))) {
+    // The operator's CLI is a dependency-free HTTP client: its errors are answers it read, not ours.
+    if (!file.endsWith('.ts') || file.endsWith('.test.ts') || file.startsWith('packages/cli/')) continue;
+    for (const m of readFileSync(join(root, file), 'utf8').matchAll(
+      /class (\w+) extends (Error|TypeError|RangeError)\b/g,
+    ))
+      if (!(file === 'packages/shared/src/runtime/errors.ts' && m[1] === 'AppError')) offences.push(`${file}: ${m[1]}`);
+  }
+  assert.deepEqual(offences, []);
+});

@@ -5,6 +5,7 @@
  * element that does not parse is yielded as an error with its text, so one bad
  * row never sinks the report.
  */
+import { PermanentError } from './runtime/errors.ts';
 export type ArrayElement = { ok: true; value: Record<string, unknown> } | { ok: false; error: string; text: string };
 
 const OPEN_OBJ = 123; // {
@@ -66,7 +67,8 @@ export async function* jsonArrayRuns(chunks: AsyncIterable<string | Buffer>): As
         if (depth === 1 && start < 0) start = pos; // a bare string element: reported as not an object
       } else if (c === OPEN_OBJ || c === OPEN_ARR) {
         if (depth === 0) {
-          if (c !== OPEN_ARR) throw new Error('report file is not a JSON array');
+          if (c !== OPEN_ARR)
+            throw new PermanentError('report file is not a JSON array', { code: 'AMAZON_REPORT_FILE' });
           sawArray = true;
         } else if (depth === 1) start = pos;
         depth++;
@@ -95,8 +97,11 @@ export async function* jsonArrayRuns(chunks: AsyncIterable<string | Buffer>): As
     }
   }
   decoder.decode(); // flush; a dangling partial character cannot complete an element
-  if (!sawArray) throw new Error('report file is empty or not a JSON array');
-  if (!ended) throw new Error('report file ended before its closing bracket (truncated download?)');
+  if (!sawArray) throw new PermanentError('report file is empty or not a JSON array', { code: 'AMAZON_REPORT_FILE' });
+  if (!ended)
+    throw new PermanentError('report file ended before its closing bracket (truncated download?)', {
+      code: 'AMAZON_REPORT_FILE',
+    });
 }
 
 /** The elements one at a time, for a caller that does async work per element anyway. */

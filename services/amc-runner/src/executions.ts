@@ -36,6 +36,7 @@ import { instanceIdsOfAccount, registeredInstance } from './instances.ts';
 import { dataGapPolicyOf } from './workflows.ts';
 import { storeResultRows } from './amc-results.ts';
 import type { AmcDataGap } from '@adsync/shared/amazon/amc';
+import { PermanentError } from '@adsync/shared/runtime/errors';
 
 export const MAX_IN_FLIGHT_PER_INSTANCE = 10;
 
@@ -255,7 +256,7 @@ export function refreshStatus(deps: AmcDeps, id: string, freshMs = 1000): Promis
 async function doRefresh(deps: AmcDeps, id: string, freshMs: number): Promise<Record<string, unknown>> {
   const { db } = deps;
   const e = await db('amc_executions').where({ id }).first();
-  if (!e) throw new Error(`no execution ${id}`);
+  if (!e) throw new PermanentError(`no execution ${id}`, { code: 'ADSYNC_UNKNOWN_EXECUTION' });
   if (!e.amc_execution_id || ['completed', 'failed', 'replaced'].includes(e.status)) return e;
   if (e.status_checked_at && freshMs > 0 && Date.now() - new Date(e.status_checked_at).getTime() < freshMs) return e;
   const instance = await registeredInstance(db, e.instance_id);

@@ -6,6 +6,7 @@
  */
 import type { Knex } from '@adsync/shared/db/postgres';
 import type { AmcInstance } from '@adsync/shared/amazon/amc';
+import { PermanentError } from '@adsync/shared/runtime/errors';
 
 export type Instance = AmcInstance & { account_id: string };
 
@@ -38,7 +39,7 @@ export async function findInstance(db: Knex, instanceId: string): Promise<Instan
 /** The instance an execution, workflow or schedule names (always a registered one). */
 export async function registeredInstance(db: Knex, instanceId: string): Promise<Instance> {
   const i = await findInstance(db, instanceId);
-  if (!i) throw new Error(`AMC instance ${instanceId} is not registered`);
+  if (!i) throw new PermanentError(`AMC instance ${instanceId} is not registered`, { code: 'ADSYNC_UNKNOWN_INSTANCE' });
   return i;
 }
 

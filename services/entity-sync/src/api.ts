@@ -38,7 +38,7 @@ import {
   findProfile,
   profilesOfAccount,
 } from '@adsync/shared/accounts/profiles';
-import { planSync, runsOfBatch, SyncAlreadyRunningError, type SyncMode } from './sync-runs.ts';
+import { planSync, runsOfBatch, type SyncMode } from './sync-runs.ts';
 import { ENTITY_TYPES, type EntityType } from '@adsync/shared/entities/entity-store';
 import { findIngestionRun, lastIngestions, startIngestion } from './ingestion.ts';
 
@@ -418,13 +418,8 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
         },
       );
     const entityTypes = q.entity === 'all' ? ENTITY_TYPES : [q.entity];
-    let plan;
-    try {
-      plan = await planSync(db, q.profileId, entityTypes, q.mode, 'http');
-    } catch (err) {
-      if (err instanceof SyncAlreadyRunningError) throw conflict(err.message, { running: err.runs });
-      throw err;
-    }
+    // A sync already queued or running for these types answers 409 with them (SyncAlreadyRunningError).
+    const plan = await planSync(db, q.profileId, entityTypes, q.mode, 'http');
     // Any replica's sync loop takes it up; this one's at once.
     deps.wakeSyncs();
     return reply.status(202).send({

@@ -6,6 +6,7 @@
  * synced it; keywords and product targets share one target shape.
  */
 import type { BudgetRuleCampaignOf, EntityOf } from '@adsync/shared/amazon/model-types';
+import { AppError } from '@adsync/shared/runtime/errors';
 
 type Json = Record<string, unknown>;
 
@@ -84,9 +85,11 @@ export interface TargetRow {
   amazon_updated_at: string | null;
 }
 
-export class EntityShapeError extends Error {
+export class EntityShapeError extends AppError {
   constructor(kind: string, missing: string, entity: Json) {
-    super(`${kind} without ${missing}: ${JSON.stringify(entity).slice(0, 200)}`);
+    super('AMAZON_ENTITY_SHAPE', `${kind} without ${missing}: ${JSON.stringify(entity).slice(0, 200)}`, {
+      retriable: false,
+    });
     this.name = 'EntityShapeError';
   }
 }

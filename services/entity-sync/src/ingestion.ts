@@ -22,8 +22,8 @@ import type { AmazonClients } from '@adsync/shared/amazon/account-clients';
 import { REPORT_TYPE_IDS } from '@adsync/shared/amazon/report-catalog';
 import { requestReports } from '@adsync/shared/reports/request-reports';
 import { DEFAULT_TIERS, type Tier } from '@adsync/shared/reports/report-plan';
-import { claim, holdLease, type QueueSpec } from '@adsync/shared/runtime/work-queue';
-import { errorMessage, isDependencyOutage } from '@adsync/shared/runtime/errors';
+import { claim, holdLease, runQueue } from '@adsync/shared/runtime/work-queue';
+import { errorMessage, InterruptedError, isDependencyOutage } from '@adsync/shared/runtime/errors';
 import { activeAccountIds } from '@adsync/shared/accounts/accounts';
 import { activeProfiles } from '@adsync/shared/accounts/profiles';
 import { credentialedAccountIds } from '@adsync/shared/amazon/account-clients';
@@ -50,16 +50,7 @@ export interface IngestionDeps {
 
 export const MAX_INGESTION_ATTEMPTS = 3;
 
-export const INGESTION_QUEUE: QueueSpec = {
-  table: 'ingestion_runs',
-  claimable: `status = 'queued' or (status = 'running' and (lease_until is null or lease_until < now()))`,
-  order: 'created_at',
-  claim: `status = 'running', owner = :owner, attempt = t.attempt + 1, lease_until = now() + (:lease * interval '1 millisecond'), started_at = coalesce(t.started_at, now()), finished_at = null`,
-  waiting: `status in ('queued', 'running')`,
-  ageColumn: 'created_at',
-};
-
-class Interrupted extends Error {}
+export const INGESTION_QUEUE = runQueue('ingestion_runs');
 
 type Stage = { status: 'pending' | 'running' | 'done' | 'failed'; [k: string]: unknown };
 
@@ -144,7 +135,7 @@ export async function runIngestion(deps: IngestionDeps, runId: string): Promise<
   const run = await findIngestionRun(db, runId);
   const log = deps.log.child({ ingestionRunId: runId });
   const checkpoint = () => {
-    if (deps.signal?.aborted) throw new Interrupted('the service is shutting down');
+    if (deps.signal?.aborted) throw new InterruptedError('the service is shutting down');
   };
   const stages: Record<string, Stage> = run.stages;
   const save = async (extra: Record<string, unknown> = {}) =>
@@ -225,7 +216,7 @@ export async function runIngestion(deps: IngestionDeps, runId: string): Promise<
     await save({ status: problems ? 'partial' : 'succeeded', finished_at: db.fn.now(), lease_until: null });
     log.info({ stages, problems }, 'ingestion run finished');
   } catch (err) {
-    if (err instanceof Interrupted || deps.signal?.aborted) {
+    if (err instanceof InterruptedError || deps.signal?.aborted) {
       // Back in the queue, this attempt not counted: the next process starts it at once.
       await db('ingestion_runs')
         .where({ id: runId })

@@ -28,6 +28,7 @@ import { storeCredentials, type AmazonClients } from '@adsync/shared/amazon/acco
 import { AmazonApiError } from '@adsync/shared/amazon/errors';
 import { discoverProfiles } from './profiles.ts';
 import { findAccount } from '@adsync/shared/accounts/accounts';
+import { AppError } from '@adsync/shared/runtime/errors';
 
 export interface LwaApp {
   clientId: string;
@@ -48,14 +49,13 @@ export interface ConnectDeps {
 }
 
 /** A callback that cannot connect: its HTTP status and the reason shown to the person in the browser. */
-export class ConnectError extends Error {
+export class ConnectError extends AppError {
+  /** The status of the page the browser is shown (the consent flow answers HTML, not the JSON error body). */
   readonly status: number;
-  readonly code: string;
   constructor(status: number, code: string, message: string) {
-    super(message);
+    super(code, message, { retriable: false });
     this.name = 'ConnectError';
     this.status = status;
-    this.code = code;
   }
 }
 

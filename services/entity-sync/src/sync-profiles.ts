@@ -29,8 +29,15 @@ import {
   type PlanMode,
   type SyncBatch,
 } from './sync-runs.ts';
+import { AppError, InterruptedError } from '@adsync/shared/runtime/errors';
 
-export class InputError extends Error {}
+/** A CronJob argument or sync request naming what cannot be synced. */
+export class InputError extends AppError {
+  constructor(message: string) {
+    super('ADSYNC_BAD_REQUEST', message, { retriable: false });
+    this.name = 'InputError';
+  }
+}
 
 export interface SyncLoopDeps {
   db: Knex;
@@ -159,7 +166,7 @@ export async function syncProfiles(
   await runDueSyncs(deps, deps.signal, deps.beat, batches);
   // Batches another replica claimed end there: wait for them.
   for (;;) {
-    if (deps.signal?.aborted) throw new Error('interrupted: the service is shutting down');
+    if (deps.signal?.aborted) throw new InterruptedError('interrupted: the service is shutting down');
     const statuses = await batchStatuses(deps.db, batches);
     if (batches.every((b) => ['done', 'failed'].includes(statuses.get(b) ?? 'done'))) break;
     deps.beat?.();

@@ -25,6 +25,7 @@ import { incrementalSince, inWindow, nextWatermark } from './sync-window.ts';
 import type { ClickHouse } from '@adsync/shared/db/clickhouse';
 import { CONTEXT_TYPES, writeEntityContext } from './entity-context.ts';
 import { writeSlots, writeWindow } from '@adsync/shared/runtime/write-window';
+import { InterruptedError } from '@adsync/shared/runtime/errors';
 
 export interface RunOutcome {
   id: string;
@@ -187,7 +188,7 @@ async function executeRun(
       try {
         for await (const rows of source) {
           if (deps.signal?.aborted)
-            throw new Error('interrupted: the service is shutting down; the next sync takes it up');
+            throw new InterruptedError('interrupted: the service is shutting down; the next sync takes it up');
           for (const row of rows) {
             fetched++;
             if (row.amazon_updated_at) {

@@ -13,9 +13,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from '@adsync/shared/db/postgres';
-import { claim, holdLease, queueDepth, type HeldLease, type QueueSpec } from '@adsync/shared/runtime/work-queue';
+import { claim, holdLease, runQueue, type HeldLease } from '@adsync/shared/runtime/work-queue';
 import { activeProfileIds } from '@adsync/shared/accounts/profiles';
 import type { EntityType } from '@adsync/shared/entities/entity-store';
+import { AppError } from '@adsync/shared/runtime/errors';
 
 export const DEFAULT_LEASE_MS = 60_000;
 export const MAX_SYNC_ATTEMPTS = 3;
@@ -32,10 +33,14 @@ export interface PlannedRun {
 
 type LiveRun = { id: string; entity_type: string; status: string; batch_id: string; trigger: string };
 
-export class SyncAlreadyRunningError extends Error {
+export class SyncAlreadyRunningError extends AppError {
   readonly runs: LiveRun[];
   constructor(profileId: string, runs: LiveRun[]) {
-    super(`a sync of profile ${profileId} is already running for ${runs.map((r) => r.entity_type).join(', ')}`);
+    super(
+      'ADSYNC_SYNC_RUNNING',
+      `a sync of profile ${profileId} is already running for ${runs.map((r) => r.entity_type).join(', ')}`,
+      { retriable: false, details: { running: runs } },
+    );
     this.name = 'SyncAlreadyRunningError';
     this.runs = runs;
   }
@@ -93,14 +98,7 @@ const plannedRun = (r: { id: string; entity_type: string; mode: string }): Plann
 });
 
 /** The queue the sync loop claims batches from: queued ones, and ones whose process stopped renewing the lease. */
-export const SYNC_QUEUE: QueueSpec = {
-  table: 'sync_batches',
-  claimable: `status = 'queued' or (status = 'running' and (lease_until is null or lease_until < now()))`,
-  order: 'created_at',
-  claim: `status = 'running', owner = :owner, attempt = t.attempt + 1, lease_until = now() + (:lease * interval '1 millisecond'), started_at = coalesce(t.started_at, now()), finished_at = null`,
-  waiting: `status in ('queued', 'running')`,
-  ageColumn: 'created_at',
-};
+export const SYNC_QUEUE = runQueue('sync_batches');
 
 export interface SyncBatch {
   id: string;
@@ -202,8 +200,6 @@ export async function liveBatchOf(db: Knex, profileId: string, trigger: string):
 export function runsOfBatches(db: Knex, batchIds: string[]) {
   return db('sync_runs').whereIn('batch_id', batchIds).orderBy('created_at');
 }
-
-export const syncQueueDepth = (db: Knex) => queueDepth(db, SYNC_QUEUE);
 
 /** The newest change already synced for a profile's entity type (null before its first success). */
 export async function watermarkOf(db: Knex, profileId: string, entityType: EntityType): Promise<Date | null> {

@@ -26,6 +26,7 @@ import type { PullStamp } from './fact-rows.ts';
 import { tsvLine } from '@adsync/shared/db/tab-separated';
 import { factLines, insertColumns } from './fact-lines.ts';
 import { Readable } from 'node:stream';
+import { PermanentError } from '@adsync/shared/runtime/errors';
 
 export interface LoadDeps {
   db: Knex;
@@ -45,7 +46,8 @@ export async function loadRowsParsed(
   const byTable = new Map<FactTable, RowsParsed[]>();
   for (const { value: ev } of events) {
     const table = REPORT_TYPES[ev.reportType]?.table;
-    if (!table) throw new Error(`unknown report type ${ev.reportType}`);
+    if (!table)
+      throw new PermanentError(`unknown report type ${ev.reportType}`, { code: 'ADSYNC_UNKNOWN_REPORT_TYPE' });
     if (!byTable.has(table)) byTable.set(table, []);
     byTable.get(table)!.push(ev);
   }

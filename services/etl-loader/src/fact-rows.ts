@@ -10,6 +10,7 @@
  */
 import { REPORT_TYPES, type FactTable } from '@adsync/shared/amazon/report-catalog';
 import type { MetricRow, RowsParsed } from '@adsync/shared/events/contracts';
+import { PermanentError } from '@adsync/shared/runtime/errors';
 
 export interface PullStamp {
   /** ClickHouse DateTime text of the pull. */
@@ -101,7 +102,7 @@ export const takesMeasures = (table: FactTable): boolean => table !== 'ads_traff
 
 export function factTable(ev: RowsParsed): FactTable {
   const spec = REPORT_TYPES[ev.reportType];
-  if (!spec) throw new Error(`unknown report type ${ev.reportType}`);
+  if (!spec) throw new PermanentError(`unknown report type ${ev.reportType}`, { code: 'ADSYNC_UNKNOWN_REPORT_TYPE' });
   return spec.table;
 }
 

@@ -14,7 +14,7 @@ import type { AmazonClients } from '@adsync/shared/amazon/account-clients';
 import { AmazonApiError } from '@adsync/shared/amazon/errors';
 import { getReportStatus } from '@adsync/shared/amazon/reporting';
 import { REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
-import { PermanentError } from '@adsync/shared/runtime/errors';
+import { AppError, PermanentError } from '@adsync/shared/runtime/errors';
 import type { MetricRow, ReportReady, RowsParsed } from '@adsync/shared/events/contracts';
 import { jsonArrayRuns } from '@adsync/shared/json-array-stream';
 import { addDays } from '@adsync/shared/calendar';
@@ -66,7 +66,11 @@ export async function processReadyReport(deps: DownloadDeps, ev: ReportReady): P
     if (!(err instanceof AmazonApiError && err.kind === 'url_expired')) throw err;
     const fresh = await getReportStatus(client, ev.profileId, ev.reportId);
     if (!fresh.url)
-      throw new Error(`report ${ev.reportId} has no download URL any more (status ${fresh.status})`, { cause: err });
+      throw new AppError(
+        'AMAZON_REPORT_GONE',
+        `report ${ev.reportId} has no download URL any more (status ${fresh.status})`,
+        { retriable: false, cause: err },
+      );
     url = fresh.url;
     await reports.setDownloadUrl(db, ev.pendingReportId, url);
     log.info('download URL expired; refreshed from the report status');

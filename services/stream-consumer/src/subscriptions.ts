@@ -18,6 +18,7 @@ import {
   getSubscription,
   type StreamSubscriptionStatus,
 } from '@adsync/shared/amazon/marketing-stream';
+import { PermanentError } from '@adsync/shared/runtime/errors';
 
 export interface SubscriptionRow {
   id: string;
@@ -40,7 +41,7 @@ const FORGOTTEN = 'Amazon no longer knows this subscription';
 
 async function accountOf(db: Knex, profileId: string): Promise<string> {
   const accountId = await accountOfProfile(db, profileId);
-  if (!accountId) throw new Error(`profile ${profileId} is not known`);
+  if (!accountId) throw new PermanentError(`profile ${profileId} is not known`, { code: 'ADSYNC_UNKNOWN_PROFILE' });
   return accountId;
 }
 

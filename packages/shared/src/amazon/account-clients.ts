@@ -2,7 +2,7 @@
  * Amazon credentials per account: sealed at rest, opened only to build a client,
  * never logged and never returned by the API.
  */
-import { AppError } from '../runtime/errors.ts';
+import { AppError, PermanentError } from '../runtime/errors.ts';
 import type { Knex } from '../db/postgres.ts';
 import type { Logger } from '../logger.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
@@ -59,7 +59,7 @@ export class MissingCredentialsError extends AppError {
     super(
       'ADSYNC_NO_CREDENTIALS',
       `account ${accountId} has no Amazon credentials; connect it first (the consent flow, or POST /v1/accounts/${accountId}/credentials)`,
-      { retriable: false, httpStatus: 409 },
+      { retriable: false },
     );
     this.name = 'MissingCredentialsError';
   }
@@ -103,7 +103,7 @@ export class AmazonClients {
 
   async forProfile(profileId: string): Promise<{ client: AmazonAdsClient; accountId: string }> {
     const accountId = await accountOfProfile(this.db, profileId);
-    if (!accountId) throw new Error(`unknown profile ${profileId}`);
+    if (!accountId) throw new PermanentError(`unknown profile ${profileId}`, { code: 'ADSYNC_UNKNOWN_PROFILE' });
     return { client: await this.forAccount(accountId), accountId };
   }
 

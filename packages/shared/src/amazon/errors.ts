@@ -30,10 +30,17 @@ export class AmazonApiError extends AppError {
       retryAfterMs?: number | null;
     },
   ) {
+    const retriable = kind === 'throttled' || kind === 'server' || kind === 'network';
     super(`AMAZON_${kind.toUpperCase()}`, `${message} — ${opts.hint}`, {
-      retriable: kind === 'throttled' || kind === 'server' || kind === 'network',
+      retriable,
       retryAfterMs: opts.retryAfterMs,
       cause: opts.cause,
+      details: {
+        kind,
+        upstreamStatus: opts.status ?? null,
+        amazonRequestId: opts.requestId ?? null,
+        retry: retriable,
+      },
     });
     this.name = 'AmazonApiError';
     this.kind = kind;

@@ -4,6 +4,7 @@ import { AmazonApiError } from './errors.ts';
 import { REPORT_TYPES } from './report-catalog.ts';
 import type { AnswerOf, AsyncReport, CreateReportRequest } from './model-types.ts';
 import type { operations as Reporting } from '@adsync/amazon-models/types/OfflineReport';
+import { PermanentError } from '../runtime/errors.ts';
 
 /** The media types of the Reporting v3 model (OfflineReport_prod_3p): one for the request, one per answer. */
 export const CREATE_REPORT_MEDIA_TYPE = 'application/vnd.createasyncreportrequest.v3+json';
@@ -25,7 +26,7 @@ export type AmazonReportStatus = AsyncReport;
 /** The exact body Amazon expects for a report type, with the columns it accepts. */
 export function reportRequestBody(spec: ReportRequestSpec): CreateReportRequest {
   const t = REPORT_TYPES[spec.reportTypeId];
-  if (!t) throw new Error(`unknown report type ${spec.reportTypeId}`);
+  if (!t) throw new PermanentError(`unknown report type ${spec.reportTypeId}`, { code: 'ADSYNC_UNKNOWN_REPORT_TYPE' });
   return {
     name: spec.name ?? `adsync ${spec.reportTypeId} ${spec.startDate}..${spec.endDate}`,
     startDate: spec.startDate,

@@ -1,11 +1,15 @@
 import { z } from 'zod';
+import { AppError } from '../runtime/errors.ts';
 
 /** Thrown once at start-up; the message names every bad variable so the operator can fix them all at once. */
-export class ConfigError extends Error {
-  readonly code = 'ADSYNC_ERR_CONFIG';
+export class ConfigError extends AppError {
   readonly problems: { variable: string; problem: string }[];
   constructor(problems: { variable: string; problem: string }[]) {
-    super('Invalid configuration:\n' + problems.map((p) => `  - ${p.variable}: ${p.problem}`).join('\n'));
+    super(
+      'ADSYNC_ERR_CONFIG',
+      'Invalid configuration:\n' + problems.map((p) => `  - ${p.variable}: ${p.problem}`).join('\n'),
+      { retriable: false },
+    );
     this.name = 'ConfigError';
     this.problems = problems;
   }

@@ -5,11 +5,11 @@
  * whichever key id the value names.
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { AppError } from '../runtime/errors.ts';
 
-export class SecretBoxError extends Error {
-  readonly code = 'ADSYNC_ERR_SECRET';
+export class SecretBoxError extends AppError {
   constructor(message: string) {
-    super(message);
+    super('ADSYNC_ERR_SECRET', message, { retriable: false });
     this.name = 'SecretBoxError';
   }
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { classifyDriverError } from '../runtime/errors.ts';
 
 export type { ClickHouseClient };
 
@@ -47,11 +48,27 @@ export async function createClickHouse(opts: ClickHouseOptions): Promise<ClickHo
     clickhouse_settings: { send_progress_in_http_headers: 1, http_headers_progress_interval_ms: '20000' },
   });
   return {
-    client,
+    client: classifying(client),
     database: opts.database,
     queryId: (tag) => `${opts.application}:${tag}:${randomUUID()}`,
     close: () => client.close(),
   };
+}
+
+const CALLS = new Set(['query', 'insert', 'command', 'exec']);
+
+/** The client, with each call's failure classified where the driver raises it (runtime/errors.ts). */
+function classifying(client: ClickHouseClient): ClickHouseClient {
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof v !== 'function' || !CALLS.has(String(prop))) return v;
+      return (...args: unknown[]) =>
+        (v as (...a: unknown[]) => Promise<unknown>).apply(target, args).catch((err: unknown) => {
+          throw classifyDriverError('ClickHouse', err);
+        });
+    },
+  });
 }
 
 export async function clickhouseReady(ch: ClickHouse): Promise<{ ok: boolean; detail: string }> {

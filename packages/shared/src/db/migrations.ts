@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Knex } from 'knex';
 import type { ClickHouse } from './clickhouse.ts';
+import { AppError } from '../runtime/errors.ts';
 
 export interface MigrationFile {
   version: number;
@@ -25,10 +26,9 @@ export interface AppliedMigration {
   checksum: string;
 }
 
-export class MigrationDriftError extends Error {
-  readonly code = 'ADSYNC_ERR_MIGRATION_DRIFT';
+export class MigrationDriftError extends AppError {
   constructor(message: string) {
-    super(message);
+    super('ADSYNC_ERR_MIGRATION_DRIFT', message, { retriable: false });
     this.name = 'MigrationDriftError';
   }
 }

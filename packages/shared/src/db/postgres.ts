@@ -1,11 +1,13 @@
+import { createRequire } from 'node:module';
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
+import { classifyDriverError, PermanentError } from '../runtime/errors.ts';
 
 // int8 (micros, counts) as JS numbers: our values stay far below 2^53, and strings
 // for numbers leak into every comparison and JSON answer otherwise.
 pg.types.setTypeParser(20, (v: string) => {
   const n = Number(v);
-  if (!Number.isSafeInteger(n)) throw new Error(`int8 value ${v} exceeds 2^53; read it as text`);
+  if (!Number.isSafeInteger(n)) throw new PermanentError(`int8 value ${v} exceeds 2^53; read it as text`);
   return n;
 });
 // `date` as 'YYYY-MM-DD': a calendar day, not a local-midnight instant that shifts with TZ.
@@ -20,9 +22,24 @@ export interface PostgresOptions {
   poolMax?: number;
 }
 
+type PgDialect = new (config: Knex.Config) => Knex.Client & {
+  _query(connection: unknown, obj: unknown): Promise<unknown>;
+};
+// knex's own Postgres dialect (the one `client: 'pg'` names), reached by path: knex exports no name for it.
+const KnexPg = createRequire(import.meta.url)('knex/lib/dialects/postgres/index.js') as PgDialect;
+
+/** knex's Postgres dialect, with each statement's failure classified where the driver raises it. */
+class ClassifyingPg extends KnexPg {
+  override _query(connection: unknown, obj: unknown): Promise<unknown> {
+    return super._query(connection, obj).catch((err: unknown) => {
+      throw classifyDriverError('Postgres', err);
+    });
+  }
+}
+
 export function createPostgres(opts: PostgresOptions): Knex {
   return knexFactory({
-    client: 'pg',
+    client: ClassifyingPg as unknown as typeof Knex.Client,
     connection: { connectionString: opts.url, application_name: opts.applicationName },
     pool: {
       min: 0,

@@ -1,3 +1,5 @@
+import { AppError } from '../runtime/errors.ts';
+
 /**
  * Every error an adsync API answers has the same body: `{ error, message, details }`.
  * `error` is a stable machine code, `message` says what to do, `details` carries
@@ -9,26 +11,25 @@ export interface ErrorBody {
   details: unknown;
 }
 
-export class HttpError extends Error {
-  readonly statusCode: number;
-  readonly error: string;
-  readonly details: unknown;
-  constructor(statusCode: number, error: string, message: string, details: unknown = null) {
-    super(message);
+/** What a request got wrong (or may not do): an AppError whose code says which answer (HTTP_ANSWERS). */
+export class HttpError extends AppError {
+  constructor(code: string, message: string, details: unknown = null) {
+    super(code, message, { retriable: false, details });
     this.name = 'HttpError';
-    this.statusCode = statusCode;
-    this.error = error;
-    this.details = details;
   }
 }
 
 export const badRequest = (message: string, details: unknown = null) =>
-  new HttpError(400, 'bad_request', message, details);
-export const unauthorized = (message: string) => new HttpError(401, 'unauthorized', message);
+  new HttpError('ADSYNC_BAD_REQUEST', message, details);
+export const unauthorized = (message: string) => new HttpError('ADSYNC_UNAUTHORIZED', message);
 export const forbidden = (message: string, details: unknown = null) =>
-  new HttpError(403, 'forbidden', message, details);
-export const notFound = (message: string, details: unknown = null) => new HttpError(404, 'not_found', message, details);
-export const conflict = (message: string, details: unknown = null) => new HttpError(409, 'conflict', message, details);
+  new HttpError('ADSYNC_FORBIDDEN', message, details);
+export const notFound = (message: string, details: unknown = null) =>
+  new HttpError('ADSYNC_NOT_FOUND', message, details);
+export const conflict = (message: string, details: unknown = null) =>
+  new HttpError('ADSYNC_CONFLICT', message, details);
+export const payloadTooLarge = (message: string, details: unknown = null) =>
+  new HttpError('ADSYNC_PAYLOAD_TOO_LARGE', message, details);
 
 /**
  * Postgres refusing a value is the client's input reaching the database unchecked;

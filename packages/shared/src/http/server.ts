@@ -5,7 +5,7 @@
  *  - bearer API keys on every other route, admin or scoped to one account,
  *  - one error shape, `{ error, message, details }`, for validation, auth and crashes.
  */
-import { AppError } from '../runtime/errors.ts';
+import { AppError, httpAnswerOf } from '../runtime/errors.ts';
 import { metricsContentType, scrape } from '../runtime/metrics.ts';
 import Fastify, {
   LogController,
@@ -20,13 +20,13 @@ import type { Knex } from 'knex';
 import type { Logger } from '../logger.ts';
 import { createAuthenticator, mayAccessAccount, type Principal } from './api-keys.ts';
 import {
-  HttpError,
   badRequest,
   describeValidation,
   errorBodySchema,
   forbidden,
   fromDatabaseError,
   notFound,
+  payloadTooLarge,
   unauthorized,
   type ErrorBody,
 } from './errors.ts';
@@ -57,16 +57,6 @@ declare module 'fastify' {
     public?: boolean;
   }
 }
-
-/** The `error` of an answer, by its status. */
-const ERROR_NAMES: Record<number, string> = {
-  400: 'bad_request',
-  403: 'forbidden',
-  404: 'not_found',
-  409: 'conflict',
-  413: 'payload_too_large',
-  422: 'unprocessable',
-};
 
 /** Query parameters that are credentials (a consent state or code, tokens, signatures): never logged. */
 const SECRET_PARAMS = /^(state|code|code_verifier|token|access_token|refresh_token|x-amz-signature|signature)$/i;
@@ -138,12 +128,12 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
 
   app.setSchemaErrorFormatter((errors, dataVar) => {
     const { message, details } = describeValidation(dataVar, errors as never);
-    return Object.assign(new HttpError(400, 'bad_request', message, details), { validation: true });
+    return Object.assign(badRequest(message, details), { validation: true });
   });
 
-  app.setErrorHandler((err: FastifyError | HttpError, req: FastifyRequest, reply: FastifyReply) => {
+  app.setErrorHandler((err: FastifyError | AppError, req: FastifyRequest, reply: FastifyReply) => {
     // A database refusal that validation should have caught first: still the client's input, never a 500.
-    const fromDb = err instanceof HttpError ? null : fromDatabaseError(err);
+    const fromDb = err instanceof AppError ? null : fromDatabaseError(err);
     if (fromDb) {
       req.log.warn(
         { err, code: (err as { code?: string }).code },
@@ -151,42 +141,15 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
       );
       err = fromDb;
     }
-    if (err instanceof HttpError) {
-      if (err.statusCode >= 500) req.log.error({ err }, err.message);
-      return reply
-        .status(err.statusCode)
-        .send({ error: err.error, message: err.message, details: err.details } satisfies ErrorBody);
-    }
-    if (err instanceof AppError && err.httpStatus && err.httpStatus < 500)
-      return reply.status(err.httpStatus).send({
-        error: ERROR_NAMES[err.httpStatus] ?? 'bad_request',
-        message: err.message,
-        details: { code: err.code },
-      } satisfies ErrorBody);
-    const upstream = err as {
-      name?: string;
-      kind?: string;
-      retriable?: boolean;
-      requestId?: string | null;
-      status?: number | null;
-    };
-    if (upstream.name === 'AmazonApiError' || upstream.name === 'LwaError') {
-      // Amazon refusing what the account gave us (credentials, a profile it may not use,
-      // a request it calls invalid) is about the account's data: a 4xx that says what to
-      // fix. Only Amazon being down or throttling us is a 5xx (503: try again later).
-      req.log.warn({ err }, 'upstream API failed');
-      const refused = upstream.kind === 'auth' || upstream.kind === 'forbidden' || upstream.kind === 'not_found';
-      const status = upstream.retriable ? 503 : refused ? 409 : upstream.kind === 'bad_request' ? 400 : 502;
-      return reply.status(status).send({
-        error: upstream.retriable ? 'upstream_unavailable' : refused ? 'upstream_refused' : 'upstream_error',
-        message: (err as Error).message,
-        details: {
-          kind: upstream.kind,
-          upstreamStatus: upstream.status ?? null,
-          amazonRequestId: upstream.requestId ?? null,
-          retry: upstream.retriable === true,
-        },
-      });
+    if (err instanceof AppError) {
+      const answer = httpAnswerOf(err);
+      if (answer.status !== 500) {
+        // Amazon refusing or failing is worth a warning in our logs; a caller's mistake is not.
+        if (err.code.startsWith('AMAZON_')) req.log.warn({ err }, 'upstream API failed');
+        return reply
+          .status(answer.status)
+          .send({ error: answer.error, message: err.message, details: err.details } satisfies ErrorBody);
+      }
     }
     const status = (err as FastifyError).statusCode ?? 500;
     if (status < 500) {
@@ -226,7 +189,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
   // the rest), so the sender gets the reason rather than a connection closed mid-upload.
   app.addHook('onRequest', async (req) => {
     if (Number(req.headers['content-length'] ?? 0) > bodyLimit)
-      throw new HttpError(413, 'payload_too_large', tooLarge, { limitBytes: bodyLimit });
+      throw payloadTooLarge(tooLarge, { limitBytes: bodyLimit });
   });
   app.addHook('onRequest', async (req) => {
     const path = req.url.split('?')[0] ?? req.url;

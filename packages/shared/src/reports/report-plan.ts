@@ -9,6 +9,7 @@
  */
 import { MAX_REPORT_DAYS, REPORT_TYPES } from '../amazon/report-catalog.ts';
 import { addDays } from '../calendar.ts';
+import { PermanentError } from '../runtime/errors.ts';
 
 export interface Tier {
   name: string;
@@ -125,7 +126,7 @@ export function planReports(input: PlanInput): PlannedReport[] {
   const out: PlannedReport[] = [];
   for (const reportTypeId of input.reportTypes) {
     const spec = REPORT_TYPES[reportTypeId];
-    if (!spec) throw new Error(`unknown report type ${reportTypeId}`);
+    if (!spec) throw new PermanentError(`unknown report type ${reportTypeId}`, { code: 'ADSYNC_UNKNOWN_REPORT_TYPE' });
     const oldest = oldestDay(input.today, input.now, spec.retentionDays);
     const ranges = input.tiers
       .map((t) => {

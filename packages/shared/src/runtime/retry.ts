@@ -9,7 +9,7 @@
  * about as much code as this, and every caller here needs exactly that.
  */
 import { backoffDelay, sleep as realSleep, type BackoffPolicy, type Sleep } from '../backoff.ts';
-import { isRetriable } from './errors.ts';
+import { AppError, isRetriable } from './errors.ts';
 
 export interface RetryPolicy {
   maxAttempts: number;
@@ -22,11 +22,9 @@ export interface RetryPolicy {
   onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
 }
 
-export class RetryAborted extends Error {
-  readonly code = 'ADSYNC_ABORTED';
-  readonly retriable = false;
+export class RetryAborted extends AppError {
   constructor(cause: unknown) {
-    super('stopped while waiting to retry', { cause });
+    super('ADSYNC_ABORTED', 'stopped while waiting to retry', { retriable: false, cause });
     this.name = 'RetryAborted';
   }
 }

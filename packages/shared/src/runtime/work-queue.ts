@@ -35,6 +35,21 @@ export interface QueueSpec {
 
 const IDENT = /^[a-z_][a-z0-9_]*$/;
 
+/**
+ * A queue of long runs (ingestion runs, sync batches): `queued` rows, and `running` ones whose
+ * claimer stopped renewing the lease; a claim makes it this owner's next attempt.
+ */
+export function runQueue(table: string): QueueSpec {
+  return {
+    table,
+    claimable: `status = 'queued' or (status = 'running' and (lease_until is null or lease_until < now()))`,
+    order: 'created_at',
+    claim: `status = 'running', owner = :owner, attempt = t.attempt + 1, lease_until = now() + (:lease * interval '1 millisecond'), started_at = coalesce(t.started_at, now()), finished_at = null`,
+    waiting: `status in ('queued', 'running')`,
+    ageColumn: 'created_at',
+  };
+}
+
 export interface ClaimOptions {
   limit: number;
   leaseMs: number;

@@ -10,12 +10,15 @@ import { loadBaseConfig, type BaseConfig } from '../config/base-config.ts';
 import { createPostgres, type Knex } from '../db/postgres.ts';
 import { createClickHouse, type ClickHouse } from '../db/clickhouse.ts';
 import { createLogger, type Logger } from '../logger.ts';
+import { AppError } from '../runtime/errors.ts';
 
-export class StackMissingError extends Error {
+export class StackMissingError extends AppError {
   constructor(server: string, address: string, cause: unknown) {
     super(
+      'ADSYNC_STACK_MISSING',
       `${server} does not answer at ${address} (${(cause as Error)?.message ?? cause}). ` +
         'Integration tests need the real servers: run `deploy/local/stack up` (or `docker compose up`) and use `deploy/local/stack test`.',
+      { retriable: false },
     );
     this.name = 'StackMissingError';
   }

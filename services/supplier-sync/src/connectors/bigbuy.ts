@@ -1,5 +1,5 @@
 /** BigBuy: REST with a bearer API key, page/pageSize pagination. */
-import type { SupplierConnector, SupplierItem } from './connector.ts';
+import { SupplierError, type SupplierConnector, type SupplierItem } from './connector.ts';
 import { callJson, type HttpPolicy } from './http.ts';
 
 export interface BigBuyCredentials {
@@ -21,7 +21,7 @@ export function bigbuyConnector(baseUrl: string, creds: BigBuyCredentials, polic
         policy,
         `BigBuy ${path} page ${page}`,
       )) as T[];
-      if (!Array.isArray(items)) throw new Error(`BigBuy ${path} answered a non-array`);
+      if (!Array.isArray(items)) throw new SupplierError(`BigBuy ${path} answered a non-array`, false);
       yield items;
       if (items.length < PAGE_SIZE) return;
     }
