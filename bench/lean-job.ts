@@ -1,0 +1,151 @@
+/**
+ * Issue 30's job, measured as the issue states it: one profile (or more), four report types
+ * (spCampaigns, spTargeting, spAdvertisedProduct, sdCampaigns), seven days, the sandbox with no
+ * generation delay, the six services as their own processes (chaos's World). One run prints:
+ *  - wall time and rows loaded;
+ *  - CPU-seconds per 1,000 rows of the services, and of Kafka, Postgres and ClickHouse apart;
+ *  - idle CPU per service over IDLE_SECONDS (default 60) once the job is done, as a share of a
+ *    core, and how many transactions Postgres ran meanwhile (what polling costs it).
+ * The loader against clickhouse-client on the same TabSeparated text is bench/report-pipeline.ts (a).
+ *
+ *   node bench/lean-job.ts [1,100]      (needs `deploy/local/stack up`)
+ */
+import { readFileSync } from 'node:fs';
+import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox';
+import { World } from '@adsync/chaos/world';
+import { addDays } from '@adsync/shared/calendar';
+import { cpuMeter, processesNamed } from './proc-cpu.ts';
+
+const SIZES = (process.argv[2] ?? '1').split(',').map(Number);
+const IDLE_SECONDS = Number(process.env.IDLE_SECONDS ?? 60);
+const REPORT_TYPES = ['spCampaigns', 'spTargeting', 'spAdvertisedProduct', 'sdCampaigns'];
+// About the issue's 19,943 rows for one profile over seven days.
+const SHAPE = {
+  campaignsPerProfile: 200,
+  adGroupsPerCampaign: 4,
+  adsPerAdGroup: 3,
+  keywordsPerAdGroup: 10,
+  searchTermsPerKeyword: 1,
+};
+
+/** Processes whose command line matches (Kafka is one java among several). */
+const processesMatching = (re: RegExp): number[] =>
+  processesNamed('java').filter((pid) => {
+    try {
+      return re.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+    } catch {
+      return false;
+    }
+  });
+const STACK: Record<string, () => number[]> = {
+  kafka: () => processesMatching(/kafka\.Kafka/),
+  postgres: () => processesNamed('postgres'),
+  clickhouse: () => [...processesNamed('clickhouse-serv'), ...processesNamed('clickhouse')],
+};
+
+async function run(profiles: number) {
+  const world = await World.create({
+    name: `lean${profiles}`,
+    seed: 30,
+    scale: { profiles, ...SHAPE },
+    reportGenerationMs: 0,
+    latencyMs: 0,
+    supplierProducts: 1,
+    env: { POLL_INTERVAL_MS: '200', POLL_MIN_SPACING_MS: '200', POLL_MAX_REPORTS: '500' },
+  });
+  try {
+    const db = world.pg.db;
+    const { id: accountId } = await world.api<{ id: string }>('entity-sync', 'POST', '/v1/accounts', {
+      company_name: 'Lean',
+    });
+    await world.api('entity-sync', 'POST', `/v1/accounts/${accountId}/credentials`, {
+      client_id: SANDBOX_CLIENT_ID,
+      client_secret: SANDBOX_CLIENT_SECRET,
+      refresh_token: SANDBOX_REFRESH_TOKEN,
+    });
+    await world.api('entity-sync', 'POST', `/v1/accounts/${accountId}/profiles/sync`);
+
+    const services = Object.fromEntries(
+      Object.entries(world.services).map(([n, s]) => [n, cpuMeter(() => (s.pid ? [s.pid] : []))]),
+    );
+    const stack = Object.fromEntries(Object.entries(STACK).map(([n, pids]) => [n, cpuMeter(pids)]));
+    const t0 = Date.now();
+    // Days that have ended in every time zone the sandbox's profiles use.
+    const to = addDays(new Date().toISOString().slice(0, 10), -2);
+    await world.api('report-requester', 'POST', '/v1/reports/backfill', {
+      accountId,
+      reportTypes: REPORT_TYPES,
+      from: addDays(to, -6),
+      to,
+    });
+    for (;;) {
+      const [{ open, all }] = await db('pending_amazon_reports').select(
+        db.raw(`count(*) filter (where status not in ('loaded', 'failed'))::int as open`),
+        db.raw('count(*)::int as all'),
+      );
+      if (all > 0 && open === 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const wallSec = (Date.now() - t0) / 1000;
+    const servicesCpu = Object.fromEntries(Object.entries(services).map(([n, m]) => [n, m()]));
+    const stackCpu = Object.fromEntries(Object.entries(stack).map(([n, m]) => [n, m()]));
+    const q = async (query: string) =>
+      (await (await world.ch.ch.client.query({ query, format: 'JSONEachRow' })).json<Record<string, string>>())[0]!;
+    const rows = Number((await q('SELECT count() AS n FROM ads_metrics_daily FINAL')).n);
+    const failed = Number(
+      (await db('pending_amazon_reports').where({ status: 'failed' }).count<{ c: string }[]>('* as c'))[0]!.c,
+    );
+
+    // Idle: the job is done; nothing is due.
+    await new Promise((r) => setTimeout(r, 5_000));
+    const idle = Object.fromEntries(
+      Object.entries(world.services).map(([n, s]) => [n, cpuMeter(() => (s.pid ? [s.pid] : []))]),
+    );
+    const xacts = async () =>
+      Number(
+        (
+          await db.raw(
+            `select xact_commit + xact_rollback as n from pg_stat_database where datname = current_database()`,
+          )
+        ).rows[0].n,
+      );
+    const x0 = await xacts();
+    await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
+    const idleShare = Object.fromEntries(
+      Object.entries(idle).map(([n, m]) => [n, +((m() / IDLE_SECONDS) * 100).toFixed(2)]),
+    );
+    const idleXacts = (await xacts()) - x0 - 1;
+
+    const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
+    const per1k = (cpu: number) => +((cpu / rows) * 1000).toFixed(3);
+    return {
+      profiles,
+      rows,
+      failedReports: failed,
+      wallSec: +wallSec.toFixed(1),
+      servicesCpuSec: +sum(servicesCpu).toFixed(2),
+      servicesCpuPer1kRows: per1k(sum(servicesCpu)),
+      stackCpuPer1kRows: Object.fromEntries(Object.entries(stackCpu).map(([n, c]) => [n, per1k(c)])),
+      allCpuPer1kRows: per1k(sum(servicesCpu) + sum(stackCpu)),
+      perService: Object.fromEntries(Object.entries(servicesCpu).map(([n, c]) => [n, +c.toFixed(2)])),
+      idlePercentOfCore: idleShare,
+      idlePostgresTransactions: idleXacts,
+    };
+  } finally {
+    await world.close();
+  }
+}
+
+for (const n of SIZES) {
+  console.error(`running issue 30's job at ${n} profile(s)…`);
+  const r = await run(n);
+  console.log(JSON.stringify(r, null, 2));
+  console.log(
+    `${n} profile(s): ${r.rows} rows in ${r.wallSec} s; services ${r.servicesCpuPer1kRows} CPU-s per 1,000 rows ` +
+      `(target ≤ 0.1), with Kafka/Postgres/ClickHouse ${r.allCpuPer1kRows} (target ≤ 0.2); idle % of a core per ` +
+      `service: ${Object.entries(r.idlePercentOfCore)
+        .map(([s, p]) => `${s} ${p}`)
+        .join(', ')} (target ≤ 1 each); Postgres transactions while idle: ${r.idlePostgresTransactions}`,
+  );
+}
+process.exit(0);
