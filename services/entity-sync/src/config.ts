@@ -8,16 +8,22 @@ export const entitySyncConfigShape = {
   ENTITY_SYNC_PORT: port.default(8081),
   /** Rows per upsert statement. */
   ENTITY_SYNC_BATCH_SIZE: positiveInt.default(2000),
-  /** Profiles synced at once by the CronJob entry. */
+  /**
+   * Sync batches (profiles) run at once by each of: the service's sync loop, an ingestion run's
+   * entity stage, and the CronJob entry — so up to twice this per pod while an ingestion runs.
+   */
   ENTITY_SYNC_PROFILE_CONCURRENCY: positiveInt.default(4),
   /** How often a full sync checks on its Amazon export while it is generated. */
   ENTITY_SYNC_EXPORT_POLL_MS: positiveInt.default(5_000),
   /**
-   * How long a sync or ingestion run stays claimed without its process renewing it.
-   * After a crash, its runs are reclaimed this long after the last renewal.
+   * How long a sync batch or ingestion run stays claimed without its process renewing it.
+   * After a crash, any replica takes it up again this long after the last renewal.
    */
   ENTITY_SYNC_LEASE_MS: positiveInt.default(60_000),
-  /** How often queued ingestion runs are looked for (an HTTP trigger wakes the loop at once). */
+  /**
+   * How often queued ingestion runs and sync batches are looked for (a trigger on this replica
+   * wakes its loop at once; other replicas find the work on their next look).
+   */
   INGESTION_POLL_MS: positiveInt.default(10_000),
   /**
    * The Login with Amazon app advertisers consent to (POST /v1/accounts/:id/connect).

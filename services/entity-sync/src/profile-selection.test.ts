@@ -13,6 +13,8 @@ import { migrateClickHouse, migratePostgres } from '@adsync/shared/db/migrations
 import { createSecretBox } from '@adsync/shared/crypto/secret-box';
 import { AmazonClients, storeCredentials } from '@adsync/shared/amazon/account-clients';
 import { testSyncLoop } from './testing.ts';
+import { planSync } from './sync-runs.ts';
+import { runDueSyncs } from './sync-profiles.ts';
 import {
   backgroundWork,
   eventually,
@@ -187,4 +189,24 @@ test('a selection that cannot mean anything is a 400', async () => {
     const res = await call('PUT', `/v1/accounts/${accountId}/profile-selection`, body);
     assert.equal(res.statusCode, 400, JSON.stringify(body));
   }
+});
+
+test('a profile excluded while its sync batch waited in the queue is skipped, never called', async () => {
+  const waiting = sandbox.state.dataset.profiles()[0]!;
+  await syncs.stop(); // nothing claims the batch until the selection has changed
+  const { batchId } = await planSync(pg.db, waiting.profileId, ['campaigns'], 'incremental', 'test');
+  const calls = sandbox.state.profileCalls.get(waiting.profileId) ?? 0;
+  const put = await call('PUT', `/v1/accounts/${accountId}/profile-selection`, {
+    excludeProfileIds: [waiting.profileId],
+  });
+  assert.equal(put.statusCode, 200, put.body);
+  await runDueSyncs({ db: pg.db, clients, log: testLogger('selection'), batchSize: 50, concurrency: 1 });
+  const runs = await pg.db('sync_runs').where({ batch_id: batchId }).select('status', 'error');
+  assert.deepEqual(
+    runs.map((r) => r.status),
+    ['skipped'],
+  );
+  assert.match(runs[0].error.message, /excluded by its account's profile selection/);
+  assert.equal((await pg.db('sync_batches').where({ id: batchId }).first()).status, 'done');
+  assert.equal(sandbox.state.profileCalls.get(waiting.profileId) ?? 0, calls, 'no call to Amazon for it');
 });

@@ -20,6 +20,7 @@ import {
   giveUpBatch,
   handBack,
   holdBatchLease,
+  skipBatch,
   liveBatchOf,
   MAX_SYNC_ATTEMPTS,
   planSync,
@@ -73,7 +74,7 @@ export async function runDueSyncs(
     while (!signal?.aborted) {
       const batch = await claimBatch(deps.db, { owner, leaseMs, batchIds: only });
       if (!batch) return;
-      await runBatch({ ...deps, signal }, batch, owner, leaseMs);
+      await runBatch({ ...deps, signal }, batch, owner, leaseMs, beat);
       beat();
       ran++;
     }
@@ -84,7 +85,13 @@ export async function runDueSyncs(
   return ran;
 }
 
-async function runBatch(deps: SyncLoopDeps, batch: SyncBatch, owner: string, leaseMs: number): Promise<void> {
+async function runBatch(
+  deps: SyncLoopDeps,
+  batch: SyncBatch,
+  owner: string,
+  leaseMs: number,
+  beat: () => void,
+): Promise<void> {
   const log = deps.log.child({ batchId: batch.id, profileId: batch.profile_id, attempt: batch.attempt });
   if (batch.attempt > MAX_SYNC_ATTEMPTS) {
     await giveUpBatch(
@@ -96,23 +103,41 @@ async function runBatch(deps: SyncLoopDeps, batch: SyncBatch, owner: string, lea
     return;
   }
   if (batch.attempt > 1) log.warn('taking up a sync batch its previous process left unfinished');
+  // Excluded (or removed) while its batch waited: nothing may call Amazon for it now.
+  const profile = await findProfile(deps.db, batch.profile_id);
+  if (!profile || profile.status === 'excluded') {
+    const why = profile ? "excluded by its account's profile selection" : 'gone';
+    await skipBatch(deps.db, batch.id, `profile ${batch.profile_id} is ${why}`);
+    log.info('sync batch skipped: its profile may not be synced any more');
+    return;
+  }
+  // A lost lease stops the batch at its next page: another replica has it now.
+  const lost = new AbortController();
+  const stop = deps.signal ? AbortSignal.any([deps.signal, lost.signal]) : lost.signal;
   const lease = holdBatchLease(deps.db, batch.id, {
     owner,
     leaseMs,
-    onLost: () => log.warn('the sync batch was taken over by another process'),
+    onLost: () => {
+      log.warn('the sync batch was taken over by another process');
+      lost.abort();
+    },
   });
+  // A full sync of a large profile runs for minutes: the loop stays alive meanwhile (readiness).
+  const beating = setInterval(beat, 1_000);
   try {
-    await executeSync(deps, batch.profile_id, await unfinishedRuns(deps.db, batch.id));
-    await finishBatch(deps.db, batch.id, 'done');
+    await executeSync({ ...deps, signal: stop }, batch.profile_id, await unfinishedRuns(deps.db, batch.id));
+    await finishBatch(deps.db, batch.id, owner);
   } catch (err) {
+    if (lost.signal.aborted) return;
     if (deps.signal?.aborted) {
-      await handBack(deps.db, batch.id);
+      await handBack(deps.db, batch.id, owner);
       log.info('sync batch handed back to the queue: the service is shutting down');
       return;
     }
     // Our own database is down: nothing to record it in. The lease lapses and the batch is taken up again.
     throw err;
   } finally {
+    clearInterval(beating);
     lease.release();
   }
 }

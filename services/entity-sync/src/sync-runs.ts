@@ -73,6 +73,9 @@ export async function planSync(
             mode: modeOf(entity_type),
             trigger,
             status: 'queued',
+            // The batch holds its runs; replicas from before batches existed read an endless
+            // lease and leave them alone (their reclaim fails runs whose lease lapsed).
+            lease_until: 'infinity',
           })),
         )
         .returning(['id', 'entity_type', 'mode']);
@@ -149,19 +152,33 @@ export async function unfinishedRuns(db: Knex, batchId: string): Promise<Planned
   return rows.map(plannedRun);
 }
 
-export async function finishBatch(db: Knex, batchId: string, status: 'done' | 'failed', error?: string): Promise<void> {
+/** The batch ended (its runs say how); only while this owner still holds it: a replica that took it over decides. */
+export async function finishBatch(db: Knex, batchId: string, owner: string): Promise<void> {
   await db('sync_batches')
-    .where({ id: batchId })
-    .update({ status, error: error ?? null, finished_at: db.fn.now(), lease_until: null });
+    .where({ id: batchId, owner, status: 'running' })
+    .update({ status: 'done', finished_at: db.fn.now(), lease_until: null });
 }
 
 /** A batch (and its runs still to do) back to the queue, this attempt not counted: a shutdown, not a failure. */
-export async function handBack(db: Knex, batchId: string): Promise<void> {
+export async function handBack(db: Knex, batchId: string, owner: string): Promise<void> {
   await db.transaction(async (tx) => {
-    await tx('sync_runs').where({ batch_id: batchId, status: 'running' }).update({ status: 'queued' });
+    const n = await tx('sync_batches')
+      .where({ id: batchId, owner, status: 'running' })
+      .update({ status: 'queued', owner: null, lease_until: null, attempt: tx.raw('greatest(attempt - 1, 0)') });
+    if (n) await tx('sync_runs').where({ batch_id: batchId, status: 'running' }).update({ status: 'queued' });
+  });
+}
+
+/** A batch whose profile may not be synced any more (excluded, or gone): its runs skipped with the reason. */
+export async function skipBatch(db: Knex, batchId: string, reason: string): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx('sync_runs')
+      .where({ batch_id: batchId })
+      .whereIn('status', ['queued', 'running'])
+      .update({ status: 'skipped', finished_at: tx.fn.now(), error: JSON.stringify({ message: reason }) });
     await tx('sync_batches')
       .where({ id: batchId })
-      .update({ status: 'queued', owner: null, lease_until: null, attempt: tx.raw('greatest(attempt - 1, 0)') });
+      .update({ status: 'done', error: reason, finished_at: tx.fn.now(), lease_until: null });
   });
 }
 
@@ -264,15 +281,20 @@ export function runsOfBatch(db: Knex, batchId: string) {
 
 /**
  * Fails runs no process will finish, for one profile or all, so none stays "running" and
- * blocks the next sync: runs outside a live batch (rows from before batches were queued,
- * or a batch already ended) whose lease lapsed. A live batch's runs are its claimer's.
+ * blocks the next sync: runs of a batch that ended, and runs from before batches were queued
+ * whose lease lapsed. A live batch's runs are its claimer's.
  */
 export async function reclaimAbandonedSyncRuns(db: Knex, profileId?: string): Promise<number> {
   let q = db('sync_runs')
     .whereIn('status', ['queued', 'running'])
-    .where((w) => w.whereNull('lease_until').orWhere('lease_until', '<', db.fn.now()))
     .whereNotExists(
       db('sync_batches as b').whereRaw('b.id = sync_runs.batch_id').whereIn('b.status', ['queued', 'running']),
+    )
+    .where((w) =>
+      w
+        .whereNull('lease_until')
+        .orWhere('lease_until', '<', db.fn.now())
+        .orWhereExists(db('sync_batches as e').whereRaw('e.id = sync_runs.batch_id')),
     );
   if (profileId) q = q.where({ profile_id: profileId });
   return q.update({

@@ -11,6 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import copyStreams from 'pg-copy-streams';
 import type pg from 'pg';
 import { pgArray } from './array-literal.ts';
+import { classifyDriverError } from '../runtime/errors.ts';
 
 export interface UpsertSpec<R> {
   table: string;
@@ -172,7 +173,8 @@ export async function copyUpsert<R>(db: Knex, spec: UpsertSpec<R>, rows: R[], fi
       await conn.query('rollback').catch((e: Error) => {
         (conn as unknown as { __knex__disposed: unknown }).__knex__disposed = e;
       });
-      throw err;
+      // COPY and the merge run on the raw connection, past the dialect's classification.
+      throw classifyDriverError('Postgres', err);
     }
   } finally {
     await db.client.releaseConnection(conn);

@@ -24,14 +24,20 @@ export interface PostgresOptions {
 
 type PgDialect = new (config: Knex.Config) => Knex.Client & {
   _query(connection: unknown, obj: unknown): Promise<unknown>;
+  acquireRawConnection(): Promise<unknown>;
 };
 // knex's own Postgres dialect (the one `client: 'pg'` names), reached by path: knex exports no name for it.
 const KnexPg = createRequire(import.meta.url)('knex/lib/dialects/postgres/index.js') as PgDialect;
 
-/** knex's Postgres dialect, with each statement's failure classified where the driver raises it. */
+/** knex's Postgres dialect, with each connect's and statement's failure classified where the driver raises it. */
 class ClassifyingPg extends KnexPg {
   override _query(connection: unknown, obj: unknown): Promise<unknown> {
     return super._query(connection, obj).catch((err: unknown) => {
+      throw classifyDriverError('Postgres', err);
+    });
+  }
+  override acquireRawConnection(): Promise<unknown> {
+    return super.acquireRawConnection().catch((err: unknown) => {
       throw classifyDriverError('Postgres', err);
     });
   }

@@ -4,6 +4,7 @@
  * machine our services and ClickHouse share the CPU, so both halves count. The columns are
  * named in the INSERT (insertText), so a line carries values only, in that order. Pure.
  */
+import { PermanentError } from '../runtime/errors.ts';
 
 const SPECIAL = /[\\\t\n\r]/;
 const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
@@ -16,12 +17,12 @@ const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n'
 export function tsvField(v: unknown): string {
   if (typeof v === 'string') return SPECIAL.test(v) ? v.replace(/[\\\t\n\r]/g, (c) => ESCAPES[c]!) : v;
   if (typeof v === 'number') {
-    if (!Number.isFinite(v)) throw new Error(`${v} cannot be stored in a numeric column`);
+    if (!Number.isFinite(v)) throw new PermanentError(`${v} cannot be stored in a numeric column`);
     return String(v);
   }
   if (v === undefined || v === null) return '0';
   if (typeof v === 'boolean') return v ? '1' : '0';
-  throw new Error(`a ${typeof v} cannot be a TabSeparated field`);
+  throw new PermanentError(`a ${typeof v} cannot be a TabSeparated field`);
 }
 
 /** One row as a TabSeparated line, its values in the order of `columns`. */

@@ -131,6 +131,10 @@ const TRANSIENT_CODES = new Set([
   '08006',
   '08001',
   '08004',
+  // ClickHouse's own: TIMEOUT_EXCEEDED, SOCKET_TIMEOUT, NETWORK_ERROR.
+  '159',
+  '209',
+  '210',
 ]);
 
 /** Whether another attempt can succeed: our own errors say so; others are judged by their codes and types. */
