@@ -5,9 +5,10 @@ import type { HealthStatus } from './event-bus.ts';
 export const CRASH_LOOP = { crashes: 3, withinMs: 60_000 };
 
 /**
- * A consumer's health after a crash. A single crash that kafkajs restarts from is a
- * blip (degraded, still ready); crashes repeating within a minute are a crash loop,
- * and a crash it does not restart from is the end: both make the service not ready.
+ * A consumer's health after a crash. A single crash it is restarted from (by kafkajs, or by
+ * the event bus when kafkajs would not) is a blip (degraded, still ready); crashes repeating
+ * within a minute are a crash loop, and a consumer left stopped is the end: both make the
+ * service not ready.
  */
 export function afterCrash(
   crashTimes: number[],

@@ -309,6 +309,42 @@ test('a handler that works longer than the session timeout keeps its partitions:
   assert.equal(consumer.stats.joins, 1, 'the group never rebalanced');
 });
 
+test('a consumer evicted from its group while it worked (UNKNOWN_MEMBER_ID on commit) runs again and loses nothing', async () => {
+  await bus.publish(
+    'report.ready',
+    [sampleEvent('report.ready', 'evicted-1'), sampleEvent('report.ready', 'evicted-2')],
+    () => 'evicted-key',
+  );
+  const groupId = uniqueName('evicted');
+  const seen: string[] = [];
+  const consumer = await bus.consume({
+    topic: 'report.ready',
+    groupId,
+    sessionTimeoutMs: 6_000,
+    handle: async (e) => {
+      if (!e.value.eventId.startsWith('evicted-')) return ok();
+      seen.push(e.value.eventId);
+      // The process stalls (no heartbeat can leave it) past the session timeout, once: the broker
+      // evicts the member and its commit is refused, a crash kafkajs does not restart from.
+      if (e.value.eventId === 'evicted-1' && seen.length === 1) {
+        const until = Date.now() + 8_000;
+        while (Date.now() < until);
+      }
+      return ok();
+    },
+  });
+  try {
+    await eventually(() => (seen.includes('evicted-2') ? true : undefined), {
+      what: 'both handled after the eviction',
+      timeoutMs: 60_000,
+    });
+    assert.ok(consumer.stats.crashes + consumer.stats.joins > 1, 'the eviction happened');
+    assert.notEqual(consumer.health().status, 'error');
+  } finally {
+    await consumer.stop();
+  }
+});
+
 test('a consumer killed before it commits leaves its batch to be re-processed, not lost', async () => {
   const groupId = uniqueName('kill');
   const events = [

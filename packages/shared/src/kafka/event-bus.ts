@@ -23,6 +23,7 @@ import {
   logLevel as kafkaLogLevel,
   Partitioners,
   type Consumer,
+  type ConsumerRunConfig,
   type Producer,
   type Admin,
   type IHeaders,
@@ -434,12 +435,32 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
       stats.joins++;
     });
     const crashTimes: number[] = [];
+    let runConfig: ConsumerRunConfig | null = null;
+    /**
+     * kafkajs restarts a crashed consumer only after a retriable error; after others (an
+     * UNKNOWN_MEMBER_ID on commit once the broker came back, say) it stays stopped. This runs
+     * it again, with backoff: what was not committed is delivered again, nothing is lost.
+     */
+    const restartAfterCrash = (delayMs: number) =>
+      setTimeout(async () => {
+        if (stopping || !runConfig) return;
+        try {
+          await consumer.connect();
+          await consumer.run(runConfig);
+          clog.warn('consumer running again after a crash kafkajs does not restart from');
+        } catch (err) {
+          clog.error({ err: errorMessage(err) }, 'consumer could not be started again after a crash; trying later');
+          restartAfterCrash(Math.min(delayMs * 2, 30_000));
+        }
+      }, delayMs);
     consumer.on(consumer.events.CRASH, (e) => {
       stats.crashes++;
       crashTimes.push(Date.now());
-      const h = afterCrash(crashTimes, Date.now(), (e.payload as { restart?: boolean }).restart === true);
+      const kafkajsRestarts = (e.payload as { restart?: boolean }).restart === true;
+      const h = afterCrash(crashTimes, Date.now(), !stopping);
       status = h.status;
       detail = `${h.detail}: ${(e.payload as { error?: Error }).error?.message ?? 'unknown'}`;
+      if (!kafkajsRestarts && !stopping) restartAfterCrash(1_000);
     });
 
     await consumer.connect();
@@ -589,7 +610,7 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
       return plan.commitOffset;
     };
 
-    await consumer.run({
+    runConfig = {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently ?? 1,
@@ -632,7 +653,8 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
           left = true;
         }
       },
-    });
+    };
+    await consumer.run(runConfig);
 
     const handle: ConsumerHandle = {
       groupId: opts.groupId,
