@@ -169,31 +169,30 @@ export async function handBack(db: Knex, batchId: string, owner: string): Promis
   });
 }
 
-/** A batch whose profile may not be synced any more (excluded, or gone): its runs skipped with the reason. */
-export async function skipBatch(db: Knex, batchId: string, reason: string): Promise<void> {
+/** Ends a batch that will not run (further): its unfinished runs take `runs` with the reason. */
+async function endUnfinished(
+  db: Knex,
+  batchId: string,
+  o: { runs: 'skipped' | 'failed'; batch: 'done' | 'failed'; reason: string },
+): Promise<void> {
   await db.transaction(async (tx) => {
     await tx('sync_runs')
       .where({ batch_id: batchId })
       .whereIn('status', ['queued', 'running'])
-      .update({ status: 'skipped', finished_at: tx.fn.now(), error: JSON.stringify({ message: reason }) });
+      .update({ status: o.runs, finished_at: tx.fn.now(), error: JSON.stringify({ message: o.reason }) });
     await tx('sync_batches')
       .where({ id: batchId })
-      .update({ status: 'done', error: reason, finished_at: tx.fn.now(), lease_until: null });
+      .update({ status: o.batch, error: o.reason, finished_at: tx.fn.now(), lease_until: null });
   });
 }
 
+/** A batch whose profile may not be synced any more (excluded, or gone): its runs skipped with the reason. */
+export const skipBatch = (db: Knex, batchId: string, reason: string) =>
+  endUnfinished(db, batchId, { runs: 'skipped', batch: 'done', reason });
+
 /** A batch whose processes kept stopping: failed, with its unfinished runs, so neither stays queued. */
-export async function giveUpBatch(db: Knex, batchId: string, reason: string): Promise<void> {
-  await db.transaction(async (tx) => {
-    await tx('sync_runs')
-      .where({ batch_id: batchId })
-      .whereIn('status', ['queued', 'running'])
-      .update({ status: 'failed', finished_at: tx.fn.now(), error: JSON.stringify({ message: reason }) });
-    await tx('sync_batches')
-      .where({ id: batchId })
-      .update({ status: 'failed', error: reason, finished_at: tx.fn.now(), lease_until: null });
-  });
-}
+export const giveUpBatch = (db: Knex, batchId: string, reason: string) =>
+  endUnfinished(db, batchId, { runs: 'failed', batch: 'failed', reason });
 
 /** Statuses of these batches (done, failed, or still queued/running). */
 export async function batchStatuses(db: Knex, batchIds: string[]): Promise<Map<string, string>> {
