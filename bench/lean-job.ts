@@ -70,6 +70,7 @@ async function run(profiles: number) {
     );
     const stack = Object.fromEntries(Object.entries(STACK).map(([n, pids]) => [n, cpuMeter(pids)]));
     const t0 = Date.now();
+    const mono0 = process.hrtime.bigint() / 1000n;
     // Days that have ended in every time zone the sandbox's profiles use.
     const to = addDays(new Date().toISOString().slice(0, 10), -2);
     await world.api('report-requester', 'POST', '/v1/reports/backfill', {
@@ -87,6 +88,7 @@ async function run(profiles: number) {
       await new Promise((r) => setTimeout(r, 100));
     }
     const wallSec = (Date.now() - t0) / 1000;
+    const mono1 = process.hrtime.bigint() / 1000n;
     const servicesCpu = Object.fromEntries(Object.entries(services).map(([n, m]) => [n, m()]));
     const stackCpu = Object.fromEntries(Object.entries(stack).map(([n, m]) => [n, m()]));
     const q = async (query: string) =>
@@ -115,6 +117,11 @@ async function run(profiles: number) {
       Object.entries(idle).map(([n, m]) => [n, +((m() / IDLE_SECONDS) * 100).toFixed(2)]),
     );
     const idleXacts = (await xacts()) - x0 - 1;
+    // With NODE_OPTIONS=--cpu-prof, bench/cpu-profile.ts reads each service's profile over these windows.
+    const windows = { job: [mono0, mono1], idle: [mono1 + 5_000_000n, process.hrtime.bigint() / 1000n] };
+    console.error(
+      `monotonic windows (µs): ${JSON.stringify(windows, (_, v) => (typeof v === 'bigint' ? Number(v) : v))}`,
+    );
 
     const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
     const per1k = (cpu: number) => +((cpu / rows) * 1000).toFixed(3);
