@@ -2,10 +2,11 @@
  * Issue 30's job, measured as the issue states it: one profile (or more), four report types
  * (spCampaigns, spTargeting, spAdvertisedProduct, sdCampaigns), seven days, the sandbox with no
  * generation delay, the six services as their own processes (chaos's World). One run prints:
- *  - wall time and rows loaded;
- *  - CPU-seconds per 1,000 rows of the services, and of Kafka, Postgres and ClickHouse apart;
+ *  - wall time until every row is queryable, and until the tail (report.loaded consumers, outbox) settled;
+ *  - CPU-seconds per 1,000 rows of the services, and of Kafka, Postgres and ClickHouse apart, up to the settling;
  *  - idle CPU per service over IDLE_SECONDS (default 60) once the job is done, as a share of a
- *    core, and how many transactions Postgres ran meanwhile (what polling costs it).
+ *    core, and what Postgres did meanwhile: table scans (every polling query makes one; target 0)
+ *    and transactions (autovacuum's included).
  * The loader against clickhouse-client on the same TabSeparated text is bench/report-pipeline.ts (a).
  *
  *   node bench/lean-job.ts [1,100]      (needs `deploy/local/stack up`)
@@ -13,6 +14,7 @@
 import { readFileSync } from 'node:fs';
 import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox';
 import { World } from '@adsync/chaos/world';
+import { consumerLag } from '@adsync/chaos/judge';
 import { addDays } from '@adsync/shared/calendar';
 import { cpuMeter, processesNamed } from './proc-cpu.ts';
 
@@ -51,7 +53,7 @@ async function run(profiles: number) {
     reportGenerationMs: 0,
     latencyMs: 0,
     supplierProducts: 1,
-    env: { POLL_INTERVAL_MS: '200', POLL_MIN_SPACING_MS: '200', POLL_MAX_REPORTS: '500' },
+    env: { POLL_MIN_SPACING_MS: '200', POLL_MAX_REPORTS: '500' },
   });
   try {
     const db = world.pg.db;
@@ -88,6 +90,14 @@ async function run(profiles: number) {
       await new Promise((r) => setTimeout(r, 100));
     }
     const wallSec = (Date.now() - t0) / 1000;
+    // The job's tail is its work too: report.loaded read by every consumer (recent metrics,
+    // reconciliation), the outbox relayed. CPU is counted until all of it is done.
+    for (;;) {
+      const unrelayed = await db('event_outbox').whereNull('published_at').first('id');
+      if (!unrelayed && (await consumerLag(world)).length === 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const settledSec = (Date.now() - t0) / 1000;
     const mono1 = process.hrtime.bigint() / 1000n;
     const servicesCpu = Object.fromEntries(Object.entries(services).map(([n, m]) => [n, m()]));
     const stackCpu = Object.fromEntries(Object.entries(stack).map(([n, m]) => [n, m()]));
@@ -98,8 +108,9 @@ async function run(profiles: number) {
       (await db('pending_amazon_reports').where({ status: 'failed' }).count<{ c: string }[]>('* as c'))[0]!.c,
     );
 
-    // Idle: the job is done; nothing is due.
-    await new Promise((r) => setTimeout(r, 5_000));
+    // Idle: the job is done; nothing is due. Postgres's backends report their table statistics up
+    // to 10 s after their last statement (PGSTAT_IDLE_INTERVAL), so the count starts after that.
+    await new Promise((r) => setTimeout(r, 12_000));
     const idle = Object.fromEntries(
       Object.entries(world.services).map(([n, s]) => [n, cpuMeter(() => (s.pid ? [s.pid] : []))]),
     );
@@ -111,14 +122,26 @@ async function run(profiles: number) {
           )
         ).rows[0].n,
       );
+    // Every query a loop makes scans a table (sequentially or by an index); autovacuum's and
+    // analyze's transactions, which pg_stat_database counts too, scan none.
+    const scans = async () =>
+      Number(
+        (
+          await db.raw(
+            `select coalesce(sum(coalesce(seq_scan, 0) + coalesce(idx_scan, 0)), 0) as n from pg_stat_user_tables`,
+          )
+        ).rows[0].n,
+      );
+    const s0 = await scans();
     const x0 = await xacts();
     await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
     const idleShare = Object.fromEntries(
       Object.entries(idle).map(([n, m]) => [n, +((m() / IDLE_SECONDS) * 100).toFixed(2)]),
     );
     const idleXacts = (await xacts()) - x0 - 1;
+    const idleScans = (await scans()) - s0;
     // With NODE_OPTIONS=--cpu-prof, bench/cpu-profile.ts reads each service's profile over these windows.
-    const windows = { job: [mono0, mono1], idle: [mono1 + 5_000_000n, process.hrtime.bigint() / 1000n] };
+    const windows = { job: [mono0, mono1], idle: [mono1 + 12_000_000n, process.hrtime.bigint() / 1000n] };
     console.error(
       `monotonic windows (µs): ${JSON.stringify(windows, (_, v) => (typeof v === 'bigint' ? Number(v) : v))}`,
     );
@@ -130,6 +153,7 @@ async function run(profiles: number) {
       rows,
       failedReports: failed,
       wallSec: +wallSec.toFixed(1),
+      settledSec: +settledSec.toFixed(1),
       servicesCpuSec: +sum(servicesCpu).toFixed(2),
       servicesCpuPer1kRows: per1k(sum(servicesCpu)),
       stackCpuPer1kRows: Object.fromEntries(Object.entries(stackCpu).map(([n, c]) => [n, per1k(c)])),
@@ -137,6 +161,7 @@ async function run(profiles: number) {
       perService: Object.fromEntries(Object.entries(servicesCpu).map(([n, c]) => [n, +c.toFixed(2)])),
       idlePercentOfCore: idleShare,
       idlePostgresTransactions: idleXacts,
+      idleTableScans: idleScans,
     };
   } finally {
     await world.close();
@@ -148,11 +173,14 @@ for (const n of SIZES) {
   const r = await run(n);
   console.log(JSON.stringify(r, null, 2));
   console.log(
-    `${n} profile(s): ${r.rows} rows in ${r.wallSec} s; services ${r.servicesCpuPer1kRows} CPU-s per 1,000 rows ` +
+    `${n} profile(s): ${r.rows} rows queryable in ${r.wallSec} s (tail settled at ${r.settledSec} s); services ${r.servicesCpuPer1kRows} CPU-s per 1,000 rows ` +
       `(target ≤ 0.1), with Kafka/Postgres/ClickHouse ${r.allCpuPer1kRows} (target ≤ 0.2); idle % of a core per ` +
       `service: ${Object.entries(r.idlePercentOfCore)
         .map(([s, p]) => `${s} ${p}`)
-        .join(', ')} (target ≤ 1 each); Postgres transactions while idle: ${r.idlePostgresTransactions}`,
+        .join(
+          ', ',
+        )} (target ≤ 1 each); while idle, table scans in Postgres ${r.idleTableScans} (target 0) and transactions ` +
+      `${r.idlePostgresTransactions} (autovacuum's included)`,
   );
 }
 process.exit(0);

@@ -49,7 +49,6 @@ async function run(profiles: number): Promise<Result> {
     supplierProducts: 1,
     // The job's own pace, not the demo's: wide poll batches, every report polled as soon as it may be.
     env: {
-      POLL_INTERVAL_MS: '200',
       POLL_MIN_SPACING_MS: '200',
       POLL_MAX_REPORTS: '500',
       ENTITY_SYNC_EXPORT_POLL_MS: '50',

@@ -216,7 +216,6 @@ try {
   start('entity-sync', 'services/entity-sync/src/main.ts', { ENTITY_SYNC_EXPORT_POLL_MS: '500' });
   start('report-requester', 'services/report-requester/src/main.ts', {});
   start('report-poller', 'services/report-poller/src/main.ts', {
-    POLL_INTERVAL_MS: '1000',
     POLL_MIN_SPACING_MS: '1000',
     POLL_MAX_REPORTS: '30',
   });
@@ -226,7 +225,7 @@ try {
     AMC_POLL_MIN_SPACING_MS: '500',
     AMC_DASHBOARD_FILE: `${logs}/amc-dashboard.json`,
   });
-  start('supplier-sync', 'services/supplier-sync/src/main.ts', { SUPPLIER_TICK_MS: '1000' });
+  start('supplier-sync', 'services/supplier-sync/src/main.ts', {});
   start('stream-consumer', 'services/stream-consumer/src/main.ts', { STREAM_WAIT_SECONDS: '1' });
   for (const [name, port] of Object.entries(PORTS)) await waitHealthy(name, `http://127.0.0.1:${port}/ready`);
   console.log(`  ${Object.keys(PORTS).join(', ')} ready (logs: ${logs}/demo-*.log)`);

@@ -120,14 +120,11 @@ export class World {
       LOG_LEVEL: 'info',
       // The production defaults are minutes; a fault suite wants seconds.
       KAFKA_SESSION_TIMEOUT_MS: '10000',
-      POLL_INTERVAL_MS: '1000',
       POLL_MIN_SPACING_MS: '1000',
       ENTITY_SYNC_LEASE_MS: '5000',
       ENTITY_SYNC_EXPORT_POLL_MS: '300',
-      INGESTION_POLL_MS: '1000',
       AMC_POLL_INTERVAL_MS: '1000',
       AMC_POLL_MIN_SPACING_MS: '500',
-      SUPPLIER_TICK_MS: '1000',
       SUPPLIER_LEASE_MS: '5000',
       ...options.env,
     };

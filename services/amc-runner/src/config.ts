@@ -14,7 +14,9 @@ export const amcConfigShape = {
   AMC_RUNNER_PORT: port.default(8085),
   /** The window used when an execution names none: the last N whole days AMC already has. */
   AMC_DEFAULT_WINDOW_DAYS: positiveInt.default(7),
+  /** How often AMC is asked for the runs its schedules started, while any schedule exists. */
   AMC_POLL_INTERVAL_MS: positiveInt.default(15_000),
+  /** An execution's status is asked at most once per this many ms. */
   AMC_POLL_MIN_SPACING_MS: positiveInt.default(10_000),
   /** An execution AMC keeps PENDING or RUNNING longer than this is given up (and cancelled at AMC). AMC's own default timeout is 6 h. */
   AMC_EXECUTION_TIMEOUT_MS: positiveInt.default(DEFAULT_EXECUTION_TIMEOUT_MS),

@@ -18,7 +18,7 @@ import type { Logger } from '@adsync/shared/logger';
 import type { AmazonClients } from '@adsync/shared/amazon/account-clients';
 import { AmazonApiError } from '@adsync/shared/amazon/errors';
 import { chDateTime, chString } from '@adsync/shared/db/clickhouse';
-import { claim, queueDepth, type QueueSpec } from '@adsync/shared/runtime/work-queue';
+import { claim, nextDueIn, queueDepth, type QueueSpec } from '@adsync/shared/runtime/work-queue';
 import { parquetReadObjects } from 'hyparquet';
 import {
   buildExecutionBody,
@@ -635,6 +635,20 @@ export async function amcTick(
       );
   return { discovered: discovered.found, submitted, polled: due.length, completed, givenUp };
 }
+
+/**
+ * When the executions tick next has work: an execution's status to ask, a submission to retry or
+ * a queued re-run whose time comes. A queued execution that is due but waits for a slot or a
+ * confirmed cancellation is not counted: what frees it happens in a tick (or a NOTIFY), never on a clock.
+ */
+export const executionsDueIn = (db: Knex): Promise<number | null> =>
+  nextDueIn(db, {
+    ...STATUS_QUEUE,
+    due: {
+      rows: `status in ('submitting', 'pending', 'running') or (status = 'queued' and next_poll_at > now())`,
+      at: 'next_poll_at',
+    },
+  });
 
 /** Executions queued or in flight, and the oldest one's age, for status and metrics. */
 export const executionDepth = (db: Knex) => queueDepth(db, STATUS_QUEUE);

@@ -4,7 +4,9 @@ import { runService } from '@adsync/shared/runtime/service';
 import { amcConfigShape } from './config.ts';
 import { registerAmcRoutes } from './routes.ts';
 import { driftTick } from './dashboard-api.ts';
-import { amcTick, STATUS_QUEUE } from './executions.ts';
+import { amcTick, executionsDueIn, STATUS_QUEUE } from './executions.ts';
+import { anySchedule } from './schedules.ts';
+import { earliestDue } from '@adsync/shared/runtime/work-queue';
 
 await runService({
   name: 'amc-runner',
@@ -27,10 +29,14 @@ await runService({
       onCompleted: () => driftTick(dashboard, { driftCheck: false }),
     };
     registerAmcRoutes(app, { ...deps, dashboardFile: cfg.AMC_DASHBOARD_FILE });
+    // Woken by an execution or schedule recorded on any replica (NOTIFY); otherwise it sleeps until an
+    // execution's next status check, or AMC's next look for schedule-started runs while schedules exist.
     rt.loop({
       name: 'executions',
-      intervalMs: cfg.AMC_POLL_INTERVAL_MS,
       tick: () => amcTick(deps, { maxPolls: 50, minSpacingMs: cfg.AMC_POLL_MIN_SPACING_MS }),
+      wakeOn: ['amc_executions', 'amc_schedules'],
+      due: async () =>
+        earliestDue(await executionsDueIn(db), (await anySchedule(db)) ? cfg.AMC_POLL_INTERVAL_MS : null),
     });
     rt.loop({ name: 'drift', intervalMs: cfg.AMC_DRIFT_CHECK_INTERVAL_MS, tick: () => driftTick(dashboard) });
   },

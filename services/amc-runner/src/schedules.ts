@@ -223,6 +223,11 @@ export function requestOf(e: AmcExecutionStatus, outputFormat: string) {
  * were new. An execution AMC already finished is recorded as running, so the status queue
  * completes (downloads and loads) it like any other.
  */
+/** Whether any schedule exists, so AMC is to be asked for the runs schedules start. */
+export async function anySchedule(db: Knex): Promise<boolean> {
+  return Boolean(await db('amc_schedules').first(db.raw('1 as one')));
+}
+
 export async function discoverScheduled(
   db: Knex,
   clients: AmazonClients,

@@ -21,11 +21,6 @@ export const entitySyncConfigShape = {
    */
   ENTITY_SYNC_LEASE_MS: positiveInt.default(60_000),
   /**
-   * How often queued ingestion runs and sync batches are looked for (a trigger on this replica
-   * wakes its loop at once; other replicas find the work on their next look).
-   */
-  INGESTION_POLL_MS: positiveInt.default(10_000),
-  /**
    * The Login with Amazon app advertisers consent to (POST /v1/accounts/:id/connect).
    * Against the sandbox (AMAZON_ADS_BASE_URL set) the sandbox's app is the default;
    * against Amazon both must be set.

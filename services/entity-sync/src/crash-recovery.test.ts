@@ -47,7 +47,6 @@ before(async () => {
       ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       ADMIN_API_KEY: ADMIN,
       ENTITY_SYNC_LEASE_MS: '2000',
-      INGESTION_POLL_MS: '500',
       ENTITY_SYNC_EXPORT_POLL_MS: '50',
       ENTITY_SYNC_BATCH_SIZE: '100',
       LOG_LEVEL: 'info',

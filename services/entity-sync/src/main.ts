@@ -3,9 +3,9 @@ import { runService } from '@adsync/shared/runtime/service';
 import { beforeScrape, metrics } from '@adsync/shared/runtime/metrics';
 import { entitySyncConfigShape } from './config.ts';
 import { registerApi, registerIngestionApi } from './api.ts';
-import { reclaimAbandonedSyncRuns, profilesFailingForADay, SYNC_QUEUE } from './sync-runs.ts';
-import { runDueSyncs } from './sync-profiles.ts';
-import { ingestionTick, INGESTION_QUEUE } from './ingestion.ts';
+import { profilesFailingForADay, SYNC_QUEUE } from './sync-runs.ts';
+import { INGESTION_QUEUE } from './ingestion.ts';
+import { startWorkLoops } from './work-loops.ts';
 import { refreshRecentMetrics } from './recent-metrics.ts';
 import { registerConnectApi, lwaAppFrom } from './connect-api.ts';
 
@@ -29,12 +29,7 @@ await runService({
       concurrency: rt.cfg.ENTITY_SYNC_PROFILE_CONCURRENCY,
       owner: `entity-sync-${process.pid}-${Date.now().toString(36)}`,
     };
-    const every = rt.cfg.INGESTION_POLL_MS;
-    const ingestion = rt.loop({ name: 'ingestion', intervalMs: every, tick: ingestionTick(deps) });
-    // Every entity sync is a queued batch: this loop (on any replica) claims and runs them.
-    const syncs = rt.loop({ name: 'entity syncs', intervalMs: every, tick: (s, b) => runDueSyncs(deps, s, b) });
-    // Runs outside a live batch whose process died are failed as abandoned, so none stays "running".
-    rt.loop({ name: 'abandoned sync runs', intervalMs: deps.leaseMs, tick: () => reclaimAbandonedSyncRuns(rt.db) });
+    const { ingestion, syncs } = startWorkLoops((o) => rt.loop(o), deps);
     beforeScrape(async () => metrics.profilesFailing.set(await profilesFailingForADay(rt.db)));
     const api = { ...deps, wakeSyncs: () => syncs.wake(), wakeIngestion: () => ingestion.wake() };
     registerApi(app, api);

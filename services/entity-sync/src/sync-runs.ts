@@ -283,6 +283,11 @@ export function runsOfBatch(db: Knex, batchId: string) {
  * blocks the next sync: runs of a batch that ended, and runs from before batches were queued
  * whose lease lapsed. A live batch's runs are its claimer's.
  */
+/** Whether any sync run is queued or running (the abandoned-run sweep has nothing to look at otherwise). */
+export async function syncRunsInFlight(db: Knex): Promise<boolean> {
+  return Boolean(await db('sync_runs').whereIn('status', ['queued', 'running']).first(db.raw('1 as one')));
+}
+
 export async function reclaimAbandonedSyncRuns(db: Knex, profileId?: string): Promise<number> {
   let q = db('sync_runs')
     .whereIn('status', ['queued', 'running'])

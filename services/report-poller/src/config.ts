@@ -6,11 +6,9 @@ export const pollerConfigShape = {
   ...baseConfigShape,
   REPORT_POLLER_HOST: z.string().default('127.0.0.1'),
   REPORT_POLLER_PORT: port.default(8083),
-  /** Time between ticks (the seed: every 10–30 s). */
-  POLL_INTERVAL_MS: positiveInt.default(15_000),
-  /** Reports polled per tick. */
+  /** Reports polled per tick (a tick runs when a report is due, or is requested: NOTIFY). */
   POLL_MAX_REPORTS: positiveInt.default(10),
-  /** A report is polled at most once per this many ms. */
+  /** A report is polled at most once per this many ms (the seed: every 10–30 s). */
   POLL_MIN_SPACING_MS: positiveInt.default(10_000),
   /** Polls before a report is given up (~15 minutes at 10 s). */
   POLL_MAX_ATTEMPTS: positiveInt.default(100),

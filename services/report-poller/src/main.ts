@@ -1,4 +1,4 @@
-// report-poller: polls pending reports in bounded ticks (woken early by report.requested), reconciles
+// report-poller: polls pending reports in bounded ticks (when one is requested or due), reconciles
 // each loaded report against its ad product's others, and serves the reports API.
 import { runService } from '@adsync/shared/runtime/service';
 import { pollerConfigShape } from './config.ts';
@@ -6,6 +6,7 @@ import { pollTick } from './poll-tick.ts';
 import { registerReportsApi } from './api.ts';
 import { reconcile } from './reconciliation.ts';
 import { POLL_QUEUE } from '@adsync/shared/reports/pending-reports';
+import { nextDueIn } from '@adsync/shared/runtime/work-queue';
 
 await runService({
   name: 'report-poller',
@@ -19,22 +20,17 @@ await runService({
       minSpacingMs: rt.cfg.POLL_MIN_SPACING_MS,
       maxPolls: rt.cfg.POLL_MAX_ATTEMPTS,
     };
+    // Ticks when a report is requested (NOTIFY on pending_amazon_reports) and when the next one is due.
     const poller = rt.loop({
       name: 'poll',
-      intervalMs: rt.cfg.POLL_INTERVAL_MS,
       tick: async () => {
         const r = await pollTick({ db: rt.db, clients: rt.clients, log: rt.log }, poll);
         if (r.completed) await rt.relay();
         if (r.claimed) rt.log.info(r, 'poll tick');
         return r;
       },
-    });
-    // A newly requested report is worth a look soon; the claim itself respects the spacing.
-    await rt.consume({
-      topic: 'report.requested',
-      groupId: 'adsync.report-poller.wakeup',
-      fromBeginning: false,
-      handle: async () => poller.wake(),
+      wakeOn: ['pending_amazon_reports'],
+      due: () => nextDueIn(rt.db, POLL_QUEUE),
     });
     // Each loaded report is checked against its ad product's other reports for campaigns Amazon left out.
     await rt.consume({

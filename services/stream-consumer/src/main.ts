@@ -5,7 +5,7 @@ import { runService } from '@adsync/shared/runtime/service';
 import { queueOptions, receiveShape, streamConfigShape } from './config.ts';
 import { openQueue } from './queue.ts';
 import { ingestTick, ProfileMap } from './ingest.ts';
-import { refreshPending } from './subscriptions.ts';
+import { subscriptionsLoop } from './subscriptions.ts';
 import { registerStreamApi } from './stream-api.ts';
 import { reconcileReport } from './reconcile.ts';
 import { SnsGate } from './sns-gate.ts';
@@ -37,7 +37,7 @@ await runService({
       staleAfterMs: 120_000,
       tick: (s) => ingestTick(deps, profiles, shape, s),
     });
-    rt.loop({ name: 'subscriptions', intervalMs: 60_000, tick: () => refreshPending(db, clients, log) });
+    rt.loop(subscriptionsLoop(db, clients, log));
     const tolerance = { relative: cfg.STREAM_RECONCILE_TOLERANCE, moneyMicros: 10_000 };
     await rt.consume({
       topic: 'report.loaded',

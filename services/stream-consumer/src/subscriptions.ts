@@ -185,6 +185,19 @@ export async function refresh(db: Knex, clients: AmazonClients, row: Subscriptio
 }
 
 /** Every subscription still on its way to ACTIVE, asked about (or asked for, if Amazon never answered). */
+/** Whether any subscription is still being set up at Amazon (refreshPending has work). */
+export async function anyPendingSubscription(db: Knex): Promise<boolean> {
+  return Boolean(await db('stream_subscriptions').whereIn('status', PENDING).first(db.raw('1 as one')));
+}
+
+/** Amazon is asked about subscriptions still being set up once a minute, and not at all while none is. */
+export const subscriptionsLoop = (db: Knex, clients: AmazonClients, log: Logger) => ({
+  name: 'subscriptions',
+  tick: () => refreshPending(db, clients, log),
+  wakeOn: ['stream_subscriptions'],
+  due: async () => ((await anyPendingSubscription(db)) ? 60_000 : null),
+});
+
 export async function refreshPending(db: Knex, clients: AmazonClients, log: Logger): Promise<number> {
   const rows: SubscriptionRow[] = await db('stream_subscriptions').whereIn('status', PENDING);
   let changed = 0;

@@ -11,7 +11,6 @@ export const supplierConfigShape = {
   ALIEXPRESS_BASE_URL: z.string().default('http://127.0.0.1:18900'),
   SUPPLIER_WORKERS: positiveInt.default(2),
   SUPPLIER_LEASE_MS: positiveInt.default(60_000),
-  SUPPLIER_TICK_MS: positiveInt.default(5_000),
   SUPPLIER_JOB_MAX_ATTEMPTS: positiveInt.default(5),
 };
 

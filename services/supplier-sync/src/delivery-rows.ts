@@ -13,6 +13,7 @@ export const DELIVERY_QUEUE: Omit<QueueSpec, 'table' | 'ageColumn'> = {
   order: 'id',
   claim: `next_attempt_at = now() + (:lease * interval '1 millisecond')`,
   waiting: `status = 'pending'`,
+  due: { rows: `status = 'pending'`, at: 'next_attempt_at' },
 };
 
 /** What one post came to: sent; or not, and then due again at `retryAt`, or (without it) failed for good. */

@@ -76,6 +76,10 @@ export const JOB_QUEUE: QueueSpec = {
   claim: `status = 'running', worker_id = :owner, attempt = t.attempt + 1, lease_until = now() + (:lease * interval '1 millisecond'), started_at = coalesce(t.started_at, now())`,
   waiting: `status in ('pending', 'running')`,
   ageColumn: 'created_at',
+  due: {
+    rows: `status in ('pending', 'running')`,
+    at: `case when status = 'pending' then run_after else coalesce(lease_until, now()) end`,
+  },
 };
 
 /** Claims the highest-priority due job (oldest first among equals), or one whose worker stopped renewing its lease. */

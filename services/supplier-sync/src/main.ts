@@ -2,7 +2,7 @@
 import { outboundTrustedOrigins } from '@adsync/shared/config/base-config';
 import { runService } from '@adsync/shared/runtime/service';
 import { supplierConfigShape, realBaseUrl } from './config.ts';
-import { newWorkerId, workerTick } from './worker.ts';
+import { newWorkerId, supplierWorkDueIn, workerTick } from './worker.ts';
 import { registerSupplierApi } from './api.ts';
 import { DEFAULT_HTTP_POLICY } from './connectors/http.ts';
 import { JOB_QUEUE } from './job-queue.ts';
@@ -29,21 +29,16 @@ await runService({
       retryBackoff: { baseMs: 5_000, maxMs: 600_000 },
       destinations: destinationPolicies(outboundTrustedOrigins(cfg)),
     };
-    const workers = Array.from({ length: cfg.SUPPLIER_WORKERS }, () => {
+    // Woken by a job or delivery committed to Postgres (NOTIFY), or when the next retry is due.
+    for (let i = 0; i < cfg.SUPPLIER_WORKERS; i++) {
       const id = newWorkerId();
-      return rt.loop({
+      rt.loop({
         name: `worker ${id}`,
-        intervalMs: cfg.SUPPLIER_TICK_MS,
         tick: (signal) => workerTick(work, id, signal),
+        wakeOn: ['import_jobs', 'webhook_deliveries', 'marketplace_outbound'],
+        due: () => supplierWorkDueIn(rt.db),
       });
-    });
-    // job.created only wakes the workers: the queue in Postgres is the truth they claim from.
-    await rt.consume({
-      topic: 'job.created',
-      groupId: 'adsync.supplier-sync.workers',
-      fromBeginning: false,
-      handle: async () => workers.forEach((w) => w.wake()),
-    });
+    }
     registerSupplierApi(app, { ...work, relay: rt.relay, maxAttempts: cfg.SUPPLIER_JOB_MAX_ATTEMPTS });
   },
 });

@@ -10,7 +10,11 @@ import type { ConsumerHandle } from '@adsync/shared/kafka/event-bus';
 import { relayOutbox } from '@adsync/shared/db/outbox';
 import type { BackoffPolicy } from '@adsync/shared/backoff';
 import { startLoop, type Loop } from '@adsync/shared/runtime/loop';
-import { claimNext, completeJob, failJob, holdJobLease } from './job-queue.ts';
+import type { Knex } from '@adsync/shared/db/postgres';
+import { earliestDue, nextDueIn } from '@adsync/shared/runtime/work-queue';
+import { claimNext, completeJob, failJob, holdJobLease, JOB_QUEUE } from './job-queue.ts';
+import { WEBHOOK_QUEUE } from './webhooks.ts';
+import { MARKETPLACE_QUEUE } from './marketplaces.ts';
 import { runJob, type RunDeps } from './run-job.ts';
 import { deliverMarketplaceUpdates, deliverWebhooks, queueJobWebhooks, type Destinations } from './deliveries.ts';
 
@@ -84,6 +88,16 @@ export async function workerTick(
   await deliverWebhooks(o.db, o.box, log, o.destinations);
   await deliverMarketplaceUpdates(o.db, log, o.destinations);
   return n;
+}
+
+/** When a worker next has something to do: a job to run or retry, a webhook or marketplace update to send. */
+export async function supplierWorkDueIn(db: Knex): Promise<number | null> {
+  const [jobs, webhooks, marketplace] = await Promise.all([
+    nextDueIn(db, JOB_QUEUE),
+    nextDueIn(db, WEBHOOK_QUEUE),
+    nextDueIn(db, MARKETPLACE_QUEUE),
+  ]);
+  return earliestDue(jobs, webhooks, marketplace);
 }
 
 export const newWorkerId = () => `worker-${randomUUID().slice(0, 8)}`;

@@ -66,8 +66,12 @@ export const baseConfigShape = {
    * deployments). Set false where the migrate Job runs them (deploy/k8s).
    */
   MIGRATE_ON_START: bool.default(true),
-  /** How often each producing service relays its outbox to Kafka. */
-  OUTBOX_RELAY_MS: z.coerce.number().int().positive().default(1_000),
+  /**
+   * The longest a work loop sleeps when no notification woke it and nothing is due: a safety net
+   * against a lost notification, not a poll. Loops wake on Postgres NOTIFY from the queue tables
+   * they claim from, and at the next due time they read from them.
+   */
+  IDLE_CHECK_MS: z.coerce.number().int().positive().default(300_000),
 };
 
 export type BaseConfig = z.infer<z.ZodObject<typeof baseConfigShape>>;

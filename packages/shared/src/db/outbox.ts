@@ -10,7 +10,7 @@
 import type { Knex } from 'knex';
 import type { EventBus } from '../kafka/event-bus.ts';
 import type { EventMap, TopicName } from '../events/contracts.ts';
-import { claim, queueDepth, type QueueSpec } from '../runtime/work-queue.ts';
+import { claim, nextDueIn, queueDepth, type QueueSpec } from '../runtime/work-queue.ts';
 
 export const OUTBOX_QUEUE: QueueSpec = {
   table: 'event_outbox',
@@ -19,6 +19,8 @@ export const OUTBOX_QUEUE: QueueSpec = {
   claim: `claimed_until = now() + (:lease * interval '1 millisecond')`,
   waiting: 'published_at is null',
   ageColumn: 'created_at',
+  // A row another relay holds is due when its lease runs out.
+  due: { rows: 'published_at is null', at: 'coalesce(claimed_until, now())' },
 };
 
 export async function enqueue<T extends TopicName>(
@@ -55,5 +57,8 @@ export async function relayOutbox(db: Knex, bus: EventBus, limit = 500, leaseMs 
     if (rows.length < limit) return total;
   }
 }
+
+/** When the outbox next has a row to relay (see nextDueIn). */
+export const outboxDueIn = (db: Knex) => nextDueIn(db, OUTBOX_QUEUE);
 
 export const outboxDepth = (db: Knex) => queueDepth(db, OUTBOX_QUEUE);

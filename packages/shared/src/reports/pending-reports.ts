@@ -28,6 +28,7 @@ export const POLL_QUEUE: QueueSpec = {
   claim: `poll_count = t.poll_count + 1, last_polled_at = now(), next_poll_at = now() + (:lease * interval '1 millisecond'), updated_at = now()`,
   waiting: `status in (${IN_FLIGHT_SQL})`,
   ageColumn: 'created_at',
+  due: { rows: `status in ('pending', 'processing')`, at: 'next_poll_at' },
 };
 
 export interface PendingReport {

@@ -1,15 +1,23 @@
 /**
- * The one loop primitive: a tick every interval, or sooner when woken; never two
- * ticks at once in a process; a failed tick is logged and the next one comes on
- * time. Readiness is the loop's real liveness: it is healthy while its last
- * success is recent (a stuck or failing loop stops being ready).
+ * The one loop primitive: a tick when woken (a notification on the queue it claims from), when
+ * its next work is due (`due`, asked after each tick), and at the latest every interval (a safety
+ * net, not a poll); never two ticks at once in a process. A failed tick is logged and tried again
+ * with backoff. Readiness is the loop's real liveness: it is healthy while its last success is
+ * recent, or its long tick reports progress (a stuck or failing loop stops being ready).
  */
 import type { Logger } from '../logger.ts';
 import { errorMessage } from './errors.ts';
+import { backoffDelay } from '../backoff.ts';
 
 export interface LoopOptions<R> {
   name: string;
+  /** The longest the loop sleeps between ticks when nothing wakes it and nothing is due. */
   intervalMs: number;
+  /**
+   * After a successful tick: in how many milliseconds the loop's next work is due (0: at once),
+   * or null when nothing waits. The loop sleeps until then, or the interval if sooner.
+   */
+  due?: () => Promise<number | null>;
   /** One tick. Long ticks call `beat()` as they make progress, so readiness knows the loop is alive. */
   tick: (signal: AbortSignal, beat: () => void) => Promise<R>;
   log: Logger;
@@ -55,6 +63,10 @@ export function startLoop<R>(o: LoopOptions<R>): Loop<R> {
   let lastError: string | null = null;
   /** A wake that came while a tick ran: the work it announces may have missed that tick. */
   let wokenDuringTick = false;
+  /** Failed ticks in a row: the next try backs off from half a second up to the interval. */
+  let failures = 0;
+  /** Bumped by every schedule: a tick's chain reschedules only if nothing rescheduled meanwhile. */
+  let generation = 0;
 
   const tick = (): Promise<R> => {
     if (running) return running;
@@ -64,11 +76,13 @@ export function startLoop<R>(o: LoopOptions<R>): Loop<R> {
       .then((r) => {
         lastSuccess = Date.now();
         lastError = null;
+        failures = 0;
         o.onTick?.(r, lastSuccess - t0);
         return r;
       })
       .catch((err) => {
         lastError = errorMessage(err);
+        failures++;
         throw err;
       })
       .finally(() => {
@@ -77,17 +91,42 @@ export function startLoop<R>(o: LoopOptions<R>): Loop<R> {
     return running;
   };
 
+  /** How long to sleep after a tick: woken meanwhile, failing, due soon, or the interval. */
+  const nextDelay = async (ok: boolean): Promise<number> => {
+    if (wokenDuringTick) return 0;
+    if (!ok) return Math.min(o.intervalMs, 500 + backoffDelay(failures, { baseMs: 500, maxMs: 30_000 }));
+    if (!o.due) return o.intervalMs;
+    try {
+      const ms = await o.due();
+      // Work due at once right after a tick that ran is given a breath (100 ms), so a row the tick
+      // cannot take (another replica's, say) never spins the loop.
+      return ms === null ? o.intervalMs : Math.max(100, Math.min(o.intervalMs, Math.ceil(ms)));
+    } catch (err) {
+      log.warn({ err: errorMessage(err) }, `${o.name}: could not read when work is next due; trying again soon`);
+      return Math.min(o.intervalMs, 1_000);
+    }
+  };
+
   const schedule = (ms: number) => {
     if (stopped) return;
     if (timer) clearTimeout(timer);
+    const mine = ++generation;
     timer = setTimeout(() => {
       timer = null;
       void tick()
-        .catch((err) => log.error({ err }, `${o.name} tick failed`))
-        .finally(() => {
-          if (timer) return;
-          schedule(wokenDuringTick ? 0 : o.intervalMs);
+        .then(
+          () => true,
+          (err) => {
+            log.error({ err }, `${o.name} tick failed`);
+            return false;
+          },
+        )
+        .then(nextDelay)
+        .then((delay) => {
+          // Woken while it asked what is due: that wake has scheduled the next tick already.
+          if (mine !== generation) return;
           wokenDuringTick = false;
+          schedule(delay);
         });
     }, ms);
   };

@@ -26,7 +26,8 @@ import {
   type DeadLetterConsumeOptions,
   type EventBus,
 } from '../kafka/event-bus.ts';
-import { OUTBOX_QUEUE, relayOutbox } from '../db/outbox.ts';
+import { OUTBOX_QUEUE, outboxDueIn, relayOutbox } from '../db/outbox.ts';
+import { listenForNotifications, type Notifications } from '../db/notifications.ts';
 import { watchQueue } from './metrics.ts';
 import type { QueueSpec } from './work-queue.ts';
 import { AmazonClients } from '../amazon/account-clients.ts';
@@ -46,6 +47,12 @@ export interface Needs {
   secrets?: boolean;
 }
 
+export type RuntimeLoopOptions<R> = Omit<LoopOptions<R>, 'log' | 'intervalMs'> & {
+  intervalMs?: number;
+  /** Queue tables (migration 0024's triggers) whose NOTIFY wakes the loop. */
+  wakeOn?: string[];
+};
+
 export interface Runtime<C extends BaseConfig> {
   readonly name: string;
   readonly cfg: C;
@@ -57,8 +64,11 @@ export interface Runtime<C extends BaseConfig> {
   readonly bus: EventBus;
   readonly clients: AmazonClients;
   readonly box: SecretBox;
-  /** A loop whose liveness feeds readiness and which stops in order. */
-  loop<R>(o: Omit<LoopOptions<R>, 'log'>): Loop<R>;
+  /**
+   * A loop whose liveness feeds readiness and which stops in order. `wakeOn` names the queue
+   * tables whose notifications wake it; `intervalMs` defaults to IDLE_CHECK_MS, the safety net.
+   */
+  loop<R>(o: RuntimeLoopOptions<R>): Loop<R>;
   /** A consumer (group names get the topic prefix) whose health feeds readiness and which stops first. */
   consume<T extends TopicName>(o: ConsumeOptions<T>): Promise<ConsumerHandle>;
   /** A consumer of every `<topic>.dlq` (the dead-letter index), with the same prefixing and health. */
@@ -146,6 +156,7 @@ async function build<C extends BaseConfig>(name: string, cfg: C, needs: Needs): 
     };
     return c;
   };
+  let notifications: Notifications | undefined;
   const relay = async () => {
     if (bus) await relayOutbox(db, bus);
   };
@@ -165,7 +176,12 @@ async function build<C extends BaseConfig>(name: string, cfg: C, needs: Needs): 
     checks,
     relay,
     loop: (o) => {
-      const l = startLoop({ ...o, log });
+      const { wakeOn, ...rest } = o;
+      const l = startLoop({ ...rest, intervalMs: o.intervalMs ?? cfg.IDLE_CHECK_MS, log });
+      if (wakeOn?.length) {
+        notifications ??= listenForNotifications({ url: cfg.DATABASE_URL, applicationName: `adsync-${name}`, log });
+        for (const table of wakeOn) notifications.on(table, () => l.wake());
+      }
       loops.push(l as Loop);
       checks[`loop:${o.name}`] = async () => {
         const h = l.health();
@@ -205,6 +221,7 @@ async function build<C extends BaseConfig>(name: string, cfg: C, needs: Needs): 
     close: async () => {
       // Stop fetching first: consumers finish their batch and commit.
       for (const c of consumers) await c.stop();
+      await notifications?.close();
       for (const l of loops) await l.stop();
       await Promise.allSettled([...inflight]);
       await relay().catch((err) =>
@@ -216,7 +233,7 @@ async function build<C extends BaseConfig>(name: string, cfg: C, needs: Needs): 
       await db.destroy();
     },
   };
-  if (bus) rt.loop({ name: 'outbox', intervalMs: cfg.OUTBOX_RELAY_MS, tick: relay, staleAfterMs: 120_000 });
+  if (bus) rt.loop({ name: 'outbox', tick: relay, wakeOn: ['event_outbox'], due: () => outboxDueIn(db) });
   return rt;
 }
 

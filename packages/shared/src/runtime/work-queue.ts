@@ -31,6 +31,11 @@ export interface QueueSpec {
   /** For queue metrics: rows waiting to be worked, and the column their age is measured from. */
   waiting: string;
   ageColumn: string;
+  /**
+   * When work is next due, so a loop sleeps until then instead of polling: `rows` are those that
+   * are or will become claimable, `at` (SQL over a row) when each does.
+   */
+  due?: { rows: string; at: string };
 }
 
 const IDENT = /^[a-z_][a-z0-9_]*$/;
@@ -47,6 +52,10 @@ export function runQueue(table: string): QueueSpec {
     claim: `status = 'running', owner = :owner, attempt = t.attempt + 1, lease_until = now() + (:lease * interval '1 millisecond'), started_at = coalesce(t.started_at, now()), finished_at = null`,
     waiting: `status in ('queued', 'running')`,
     ageColumn: 'created_at',
+    due: {
+      rows: `status in ('queued', 'running')`,
+      at: `case when status = 'queued' then now() else coalesce(lease_until, now()) end`,
+    },
   };
 }
 
@@ -88,6 +97,32 @@ export async function queueDepth(db: Knex, q: QueueSpec): Promise<{ depth: numbe
   );
   const row = res.rows[0] as { depth: number; oldest: number };
   return { depth: row.depth, oldestAgeSeconds: row.oldest };
+}
+
+/**
+ * In how many milliseconds the queue's next row becomes claimable (0: one is now), or null when
+ * none waits. One indexed aggregate, asked after a tick rather than every second.
+ */
+export async function nextDueIn(
+  db: Knex | Knex.Transaction,
+  q: QueueSpec,
+  where?: { sql: string; bindings: Record<string, unknown> },
+): Promise<number | null> {
+  if (!q.due) throw new Error(`queue ${q.table} does not say when its work is due`);
+  if (!IDENT.test(q.table)) throw new Error(`unsafe table name ${q.table}`);
+  const res = await db.raw(
+    `select extract(epoch from min(${q.due.at}) - now()) * 1000 as ms from ${q.table}
+      where (${q.due.rows})${where ? ` and (${where.sql})` : ''}`,
+    where?.bindings ?? {},
+  );
+  const ms = (res.rows[0] as { ms: string | number | null }).ms;
+  return ms === null ? null : Math.max(0, Number(ms));
+}
+
+/** The earliest of several due times (null: nothing due in any). */
+export function earliestDue(...dues: (number | null)[]): number | null {
+  const known = dues.filter((d): d is number => d !== null);
+  return known.length ? Math.min(...known) : null;
 }
 
 /** After a failed attempt: when to try again, or that the attempts are used up. Pure. */
