@@ -80,14 +80,17 @@ if (parts.includes('a')) {
     orders: i % 7,
     units: i % 9,
     attributes: { keyword: `kw ${i % 1000}`, matchType: 'EXACT' },
-    measures: {
-      sales_7d_micros: (i % 7) * 19_990_000,
-      sales_14d_micros: (i % 8) * 19_990_000,
-      purchases_7d: i % 7,
-      purchases_14d: i % 8,
-      units_sold_clicks_7d: i % 9,
-    },
+    // The compact form report-download writes: values in the order of the batch's measureColumns.
+    measures: {},
+    measureValues: [(i % 7) * 19_990_000, (i % 8) * 19_990_000, i % 7, i % 8, i % 9],
   });
+  const measureColumns = [
+    'sales_7d_micros',
+    'sales_14d_micros',
+    'purchases_7d',
+    'purchases_14d',
+    'units_sold_clicks_7d',
+  ];
   const pending = randomUUID();
   const events: RowsParsed[] = [];
   for (let b = 0; b < N / perEvent; b++) {
@@ -102,6 +105,7 @@ if (parts.includes('a')) {
       batchIndex: b,
       lastBatch: b === N / perEvent - 1,
       pulledAt: new Date().toISOString(),
+      measureColumns,
       rows: Array.from({ length: perEvent }, (_, k) => row(b * perEvent + k)),
     });
   }

@@ -6,7 +6,7 @@ import { registerApi, registerIngestionApi } from './api.ts';
 import { profilesFailingForADay, SYNC_QUEUE } from './sync-runs.ts';
 import { INGESTION_QUEUE } from './ingestion.ts';
 import { startWorkLoops } from './work-loops.ts';
-import { refreshRecentMetrics } from './recent-metrics.ts';
+import { refreshRecentMetricsOnce } from './recent-metrics.ts';
 import { registerConnectApi, lwaAppFrom } from './connect-api.ts';
 
 await runService({
@@ -38,7 +38,12 @@ await runService({
     await rt.consume({
       topic: 'report.loaded',
       groupId: 'adsync.entity-sync.recent-metrics',
-      handle: async (e) => void (await refreshRecentMetrics(rt, e.value, new Date())),
+      handleBatch: async (events) =>
+        void (await refreshRecentMetricsOnce(
+          rt,
+          events.map((e) => e.value),
+          new Date(),
+        )),
     });
   },
 });

@@ -23,6 +23,21 @@ const LEVEL_ENTITIES: Record<
   target: [{ entity: 'targets', reportTypes: ['spTargeting'], groupBy: 'entity_id' }],
 };
 
+/**
+ * A batch of report.loaded: each (profile, level, report type) refreshed once, however many of
+ * its days loaded (a week's backfill announces seven reports whose refresh is the same).
+ */
+export async function refreshRecentMetricsOnce(
+  deps: { db: Knex; ch: ClickHouse },
+  events: Pick<ReportLoaded, 'profileId' | 'entityLevel' | 'reportType'>[],
+  now: Date,
+): Promise<number> {
+  const distinct = new Map(events.map((e) => [`${e.profileId}|${e.entityLevel}|${e.reportType}`, e]));
+  let updated = 0;
+  for (const e of distinct.values()) updated += await refreshRecentMetrics(deps, e, now);
+  return updated;
+}
+
 export async function refreshRecentMetrics(
   deps: { db: Knex; ch: ClickHouse },
   ev: Pick<ReportLoaded, 'profileId' | 'entityLevel' | 'reportType'>,

@@ -73,3 +73,28 @@ test('the line writer gives, for every table, exactly the row object factRow bui
     for (const r of rows) assert.equal(line(r), tsvLine(factRow(ev, r, stamp).row, columns), `${table} ${r.entityId}`);
   }
 });
+
+test('a message in the compact form (measureColumns and each row’s measureValues) loads exactly as the same rows as maps', () => {
+  const maps = [
+    row({ sales_7d_micros: 1_000_000, purchases_7d: 2, impressions: 10 }),
+    row({ sales_7d_micros: 0, purchases_7d: 0, impressions: 0 }, { campaignStatus: 'ENABLED' }),
+  ];
+  const columns = ['impressions', 'purchases_7d', 'sales_7d_micros'];
+  const compact = maps.map((r) => ({ ...r, measures: {}, measureValues: columns.map((c) => r.measures[c]!) }));
+  for (const [table, type] of [
+    ['ads_metrics_daily', 'spCampaigns'],
+    ['ads_traffic_quality', 'spGrossAndInvalids'],
+  ] as [FactTable, string][]) {
+    const asMaps = event(type, maps);
+    const asValues = { ...event(type, compact), measureColumns: columns };
+    const cols = insertColumns(table, [asMaps]);
+    assert.deepEqual(insertColumns(table, [asValues]), cols, `${table}: the same columns`);
+    const lines = (ev: RowsParsed) => ev.rows.map(factLines(table, cols)(ev, stamp));
+    assert.deepEqual(lines(asValues), lines(asMaps), `${table}: the same lines`);
+    assert.deepEqual(
+      asValues.rows.map((r) => factRow(asValues, r, stamp).row),
+      asMaps.rows.map((r) => factRow(asMaps, r, stamp).row),
+      `${table}: the same row objects`,
+    );
+  }
+});

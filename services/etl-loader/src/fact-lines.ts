@@ -4,7 +4,14 @@
  */
 import type { FactTable } from '@adsync/shared/amazon/report-catalog';
 import type { RowsParsed } from '@adsync/shared/events/contracts';
-import { FACT_COLUMNS, FACT_FIELDS, takesMeasures, type PullStamp } from './fact-rows.ts';
+import {
+  FACT_COLUMNS,
+  FACT_FIELDS,
+  measureColumnsOf,
+  measureReader,
+  takesMeasures,
+  type PullStamp,
+} from './fact-rows.ts';
 import type { MetricRow } from '@adsync/shared/events/contracts';
 import { tsvField } from '@adsync/shared/db/tab-separated';
 
@@ -17,7 +24,7 @@ export function insertColumns(table: FactTable, events: readonly RowsParsed[]): 
   const fixed = new Set(base);
   const measures = new Set<string>();
   if (takesMeasures(table))
-    for (const ev of events) for (const r of ev.rows) for (const k in r.measures) if (!fixed.has(k)) measures.add(k);
+    for (const ev of events) for (const k of measureColumnsOf(ev)) if (!fixed.has(k)) measures.add(k);
   return [...base, ...[...measures].sort()];
 }
 
@@ -48,7 +55,10 @@ export function factLines(
       if (f) {
         const read = f.row;
         parts.push((r) => tsvField(read(r, ev)));
-      } else parts.push((r) => tsvField(r.measures[column]));
+      } else {
+        const read = measureReader(ev, column);
+        parts.push((r) => tsvField(read(r)));
+      }
     }
     parts.push(`${text}\n`);
     return (r) => {

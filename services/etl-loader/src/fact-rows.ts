@@ -19,6 +19,39 @@ export interface PullStamp {
   version: number;
 }
 
+/**
+ * A message's measure columns, whichever form its rows carry: the batch's `measureColumns` with
+ * each row's `measureValues` (what producers write), or each row's own `measures` map (older).
+ */
+export function measureColumnsOf(ev: RowsParsed): string[] {
+  if (ev.measureColumns?.length) return ev.measureColumns;
+  const out = new Set<string>();
+  for (const r of ev.rows) for (const k in r.measures) out.add(k);
+  return [...out];
+}
+
+/** Reads one measure column from the rows of one message (built once per message, used per row). */
+export function measureReader(ev: RowsParsed, column: string): (r: MetricRow) => number | undefined {
+  const columns = ev.measureColumns;
+  if (!columns?.length) return (r) => r.measures[column];
+  const i = columns.indexOf(column);
+  return i < 0 ? () => undefined : (r) => r.measureValues?.[i];
+}
+
+/** One row's measures as a map by column, whichever form it carries. */
+export function rowMeasures(ev: RowsParsed, r: MetricRow): Record<string, number> {
+  const columns = ev.measureColumns;
+  if (!columns?.length) return r.measures;
+  const out: Record<string, number> = {};
+  columns.forEach((c, i) => {
+    const v = r.measureValues?.[i];
+    if (v !== undefined) out[c] = v;
+  });
+  return out;
+}
+
+const measure = (r: MetricRow, ev: RowsParsed, column: string): number => measureReader(ev, column)(r) ?? 0;
+
 type Value = string | number;
 /** A column's value: from the message alone (`message`) or from each row (`row`). */
 export type Field =
@@ -45,12 +78,12 @@ export const FACT_FIELDS: Record<FactTable, Record<string, Field>> = {
     date: row((r) => r.date),
     campaign_name: row((r) => r.entityId),
     campaign_status: row((r) => r.attributes.campaignStatus ?? ''),
-    impressions: row((r) => r.measures.impressions ?? 0),
-    clicks: row((r) => r.measures.clicks ?? 0),
-    gross_impressions: row((r) => r.measures.gross_impressions ?? 0),
-    gross_click_throughs: row((r) => r.measures.gross_click_throughs ?? 0),
-    invalid_impressions: row((r) => r.measures.invalid_impressions ?? 0),
-    invalid_click_throughs: row((r) => r.measures.invalid_click_throughs ?? 0),
+    impressions: row((r, ev) => measure(r, ev, 'impressions')),
+    clicks: row((r, ev) => measure(r, ev, 'clicks')),
+    gross_impressions: row((r, ev) => measure(r, ev, 'gross_impressions')),
+    gross_click_throughs: row((r, ev) => measure(r, ev, 'gross_click_throughs')),
+    invalid_impressions: row((r, ev) => measure(r, ev, 'invalid_impressions')),
+    invalid_click_throughs: row((r, ev) => measure(r, ev, 'invalid_click_throughs')),
     ...PULLED,
   },
   ads_purchased_products: {
@@ -112,7 +145,7 @@ export function factRow(
   stamp: PullStamp,
 ): { table: FactTable; row: Record<string, unknown> } {
   const table = factTable(ev);
-  const out: Record<string, unknown> = takesMeasures(table) ? { ...r.measures } : {};
+  const out: Record<string, unknown> = takesMeasures(table) ? { ...rowMeasures(ev, r) } : {};
   for (const [column, f] of Object.entries(FACT_FIELDS[table]))
     out[column] = 'message' in f ? f.message(ev, stamp) : f.row(r, ev);
   return { table, row: out };

@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { Dataset, checkCreateReport, reportRows, FINAL_GENERATION } from '@adsync/sandbox';
 import { REPORT_TYPE_IDS } from '@adsync/shared/amazon/report-catalog';
 import { reportRequestBody } from '@adsync/shared/amazon/reporting';
-import { normaliseRow } from './report-row.ts';
+import type { MetricRow, RowsParsed } from '@adsync/shared/events/contracts';
+import { measureColumnsFor, normaliseRow } from './report-row.ts';
+import { rowMeasures } from './fact-rows.ts';
+
+/** A normalised row's measures by column (it carries them as values in its report type's column order). */
+const measuresOf = (reportTypeId: string, row: MetricRow) =>
+  rowMeasures({ measureColumns: measureColumnsFor(reportTypeId) } as RowsParsed, row);
 
 const ctx = { reportTypeId: 'spTargeting', currency: 'USD', startDate: '2026-11-01', endDate: '2026-11-07' };
 const base = {
@@ -59,12 +65,12 @@ test('rows that cannot be trusted are refused with the reason', () => {
 test('every attribution window is kept under its own column; the headline is the report type’s window', () => {
   const r = normaliseRow({ ...base, sales1d: 5.5, sales14d: 30.01, sales30d: 41, purchases30d: 3 }, ctx);
   assert.ok(r.ok);
-  assert.equal(r.row.measures.sales_1d_micros, 5_500_000);
-  assert.equal(r.row.measures.sales_7d_micros, 19_990_000);
-  assert.equal(r.row.measures.sales_14d_micros, 30_010_000);
-  assert.equal(r.row.measures.sales_30d_micros, 41_000_000);
-  assert.equal(r.row.measures.purchases_30d, 3);
-  assert.equal(r.row.measures.units_sold_clicks_7d, 2);
+  assert.equal(measuresOf('spTargeting', r.row).sales_1d_micros, 5_500_000);
+  assert.equal(measuresOf('spTargeting', r.row).sales_7d_micros, 19_990_000);
+  assert.equal(measuresOf('spTargeting', r.row).sales_14d_micros, 30_010_000);
+  assert.equal(measuresOf('spTargeting', r.row).sales_30d_micros, 41_000_000);
+  assert.equal(measuresOf('spTargeting', r.row).purchases_30d, 3);
+  assert.equal(measuresOf('spTargeting', r.row).units_sold_clicks_7d, 2);
   assert.equal(r.row.salesMicros, 19_990_000, 'SP headline: 7 days');
 });
 
@@ -90,8 +96,8 @@ test('SB and SD rows: clicks- and views-attributed variants, new-to-brand; SD ta
   );
   assert.ok(sd.ok, !sd.ok ? sd.reason : '');
   assert.equal(sd.row.entityId, '9');
-  assert.equal(sd.row.measures.sales_clicks_micros, 12_000_000);
-  assert.equal(sd.row.measures.new_to_brand_sales_micros, 8_000_000);
+  assert.equal(measuresOf('sdTargeting', sd.row).sales_clicks_micros, 12_000_000);
+  assert.equal(measuresOf('sdTargeting', sd.row).new_to_brand_sales_micros, 8_000_000);
   assert.equal(sd.row.salesMicros, 20_000_000, 'SD headline: its 14-day sales');
   assert.equal(sd.row.units, 3);
 });
@@ -126,7 +132,7 @@ test('a purchased-product row is keyed by ad group, advertised and purchased ASI
   );
   assert.ok(q.ok, !q.ok ? q.reason : '');
   assert.equal(q.row.entityId, 'Brand – exact');
-  assert.equal(q.row.measures.invalid_impressions, 3);
+  assert.equal(measuresOf('sbGrossAndInvalids', q.row).invalid_impressions, 3);
   const noName = normaliseRow(
     { date: '2026-11-02', grossImpressions: 1 },
     { ...ctx, reportTypeId: 'sbGrossAndInvalids' },

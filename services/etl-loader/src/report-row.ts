@@ -101,6 +101,12 @@ function planOf(spec: ReportTypeSpec): RowPlan {
   return plan;
 }
 
+/** The ClickHouse columns of a report type's measures, in the order normaliseRow writes measureValues. */
+export function measureColumnsFor(reportTypeId: string): string[] {
+  const spec = REPORT_TYPES[reportTypeId];
+  return spec ? planOf(spec).measures.map((m) => m.column) : [];
+}
+
 const text = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
 
 export function normaliseRow(raw: Record<string, unknown>, ctx: RowContext): Normalised {
@@ -138,13 +144,12 @@ export function normaliseRow(raw: Record<string, unknown>, ctx: RowContext): Nor
       ? raw.campaignBudgetCurrencyCode
       : ctx.currency;
   const plan = planOf(spec);
-  const measures: Record<string, number> = {};
+  // In the order of measureColumnsFor(the report type): the batch names the columns once.
   const values: number[] = new Array(plan.measures.length);
   for (let i = 0; i < plan.measures.length; i++) {
     const m = plan.measures[i]!;
     const v = m.money ? money(raw, m.name, currency) : count(raw, m.name);
     if (typeof v === 'string') return { ok: false, reason: v };
-    measures[m.column] = v;
     values[i] = v;
   }
   const h = plan.headline;
@@ -173,7 +178,8 @@ export function normaliseRow(raw: Record<string, unknown>, ctx: RowContext): Nor
       orders: headline(h.orders),
       units: headline(h.units),
       attributes,
-      measures,
+      measures: {},
+      measureValues: values,
     },
   };
 }

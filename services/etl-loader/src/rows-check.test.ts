@@ -38,3 +38,21 @@ test('an unknown report type and a measure its table has no column for are named
   // Every measure the catalogue gives a report type is storable.
   assert.equal(rowsParsedProblem(ev), null);
 });
+
+test('in the compact form, a measure column with no column in the table, or a row with the wrong number of values, is named', () => {
+  const ev = sampleEvent('rows.parsed', 'x');
+  const compact = (columns: string[], values: number[][]) => ({
+    ...ev,
+    measureColumns: columns,
+    rows: values.map((v) => ({ ...ev.rows[0]!, measures: {}, measureValues: v })),
+  });
+  assert.equal(rowsParsedProblem(compact(['sales_7d_micros', 'purchases_7d'], [[1, 2]])), null);
+  assert.match(
+    rowsParsedProblem(compact(['sales_7d_micros', 'not_a_measure'], [[1, 2]]))!,
+    /measure column "not_a_measure" has no column in ads_metrics_daily/,
+  );
+  assert.match(
+    rowsParsedProblem(compact(['sales_7d_micros', 'purchases_7d'], [[1, 2], [3]]))!,
+    /row 1: 1 measure values for 2 measure columns/,
+  );
+});

@@ -56,9 +56,15 @@ export function rowsParsedProblem(ev: RowsParsed): string | null {
   if (Number.isNaN(Date.parse(ev.pulledAt))) return `pulledAt ${JSON.stringify(ev.pulledAt)} is not a time`;
   const storable = storableMeasures(table);
   const found: string[] = [];
+  const columns = ev.measureColumns ?? [];
+  // A measure the table has no column for would fail the whole insert, every time.
+  if (table !== 'ads_traffic_quality')
+    for (const k of columns)
+      if (!storable.has(k)) found.push(`measure column ${JSON.stringify(k)} has no column in ${table}`);
   for (const [i, r] of ev.rows.entries()) {
     for (const p of rowProblems(r)) found.push(`row ${i}: ${p}`);
-    // A measure the table has no column for would fail the whole insert, every time.
+    if (columns.length && (r.measureValues?.length ?? 0) !== columns.length)
+      found.push(`row ${i}: ${r.measureValues?.length ?? 0} measure values for ${columns.length} measure columns`);
     if (table !== 'ads_traffic_quality')
       for (const k in r.measures)
         if (!storable.has(k)) found.push(`row ${i}: measure ${JSON.stringify(k)} has no column in ${table}`);

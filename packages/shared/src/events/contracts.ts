@@ -59,8 +59,13 @@ export interface MetricRow {
   orders: number;
   units: number;
   attributes: Record<string, string>;
-  /** Every additive metric the report returned, by ClickHouse column (money in micros). */
+  /**
+   * Every additive metric the report returned, by ClickHouse column (money in micros); empty when
+   * the batch names `measureColumns` and the row carries `measureValues` (what producers write).
+   */
   measures: Record<string, number>;
+  /** The values of the batch's `measureColumns`, in their order. */
+  measureValues?: number[];
 }
 
 export interface RowsParsed extends ReportEventBase {
@@ -68,6 +73,8 @@ export interface RowsParsed extends ReportEventBase {
   batchIndex: number;
   lastBatch: boolean;
   pulledAt: string;
+  /** The columns every row's `measureValues` hold, in order; absent or empty: rows carry `measures` maps. */
+  measureColumns?: string[];
   rows: MetricRow[];
 }
 

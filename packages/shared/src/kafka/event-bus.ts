@@ -410,8 +410,10 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
     const consumer: Consumer = kafka.consumer({
       groupId: opts.groupId,
       sessionTimeout,
-      // Short fetch waits keep pipeline latency and shutdown time low; the broker is local.
-      maxWaitTimeInMs: 1_000,
+      // A fetch returns as soon as a message arrives, so its wait costs no latency: it only bounds
+      // how often an idle consumer asks (and how long stop() waits). One heartbeat interval keeps
+      // heartbeats, which kafkajs sends between fetches, on time.
+      maxWaitTimeInMs: heartbeatInterval,
       heartbeatInterval,
       ...(opts.maxBytesPerPartition
         ? { maxBytesPerPartition: opts.maxBytesPerPartition, maxBytes: Math.max(10_485_760, opts.maxBytesPerPartition) }

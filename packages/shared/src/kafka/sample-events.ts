@@ -33,6 +33,8 @@ export function sampleEvent<T extends TopicName>(topic: T, eventId: string): Eve
       batchIndex: 0,
       lastBatch: true,
       pulledAt: '2026-11-20T10:05:00.000Z',
+      // The compact form producers write: the batch names the measure columns once.
+      measureColumns: ['sales_7d_micros', 'purchases_7d', 'units_sold_clicks_7d'],
       rows: [
         {
           date: '2026-11-01',
@@ -47,7 +49,8 @@ export function sampleEvent<T extends TopicName>(topic: T, eventId: string): Eve
           orders: 1,
           units: 1,
           attributes: { campaignName: 'Brand – exact' },
-          measures: { sales_7d_micros: 9_990_000, purchases_7d: 1, units_sold_clicks_7d: 1 },
+          measures: {},
+          measureValues: [9_990_000, 1, 1],
         },
       ],
     },
