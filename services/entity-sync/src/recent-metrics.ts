@@ -32,10 +32,16 @@ export async function refreshRecentMetricsOnce(
   events: Pick<ReportLoaded, 'profileId' | 'entityLevel' | 'reportType'>[],
   now: Date,
 ): Promise<number> {
-  const distinct = new Map(events.map((e) => [`${e.profileId}|${e.entityLevel}|${e.reportType}`, e]));
   let updated = 0;
-  for (const e of distinct.values()) updated += await refreshRecentMetrics(deps, e, now);
+  for (const e of distinctRefreshes(events)) updated += await refreshRecentMetrics(deps, e, now);
   return updated;
+}
+
+/** The refreshes a batch of report.loaded needs: one per (profile, level, report type). Pure. */
+export function distinctRefreshes<E extends Pick<ReportLoaded, 'profileId' | 'entityLevel' | 'reportType'>>(
+  events: E[],
+): E[] {
+  return [...new Map(events.map((e) => [`${e.profileId}|${e.entityLevel}|${e.reportType}`, e])).values()];
 }
 
 export async function refreshRecentMetrics(
