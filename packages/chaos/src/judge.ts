@@ -57,6 +57,8 @@ export async function plannedDays(world: World): Promise<{ profileId: string; re
   return [...out.values()];
 }
 
+const WAKE_ONLY_GROUPS = ['adsync.report-poller.wakeup', 'adsync.supplier-sync.workers'];
+
 /** Committed offsets behind the end of their partitions, per group of this world. */
 export async function consumerLag(
   world: World,
@@ -72,12 +74,13 @@ export async function consumerLag(
       ends.set(t, new Map((await admin.fetchTopicOffsets(t)).map((p) => [p.partition, BigInt(p.high)])));
     const behind: { group: string; topic: string; partition: number; lag: number }[] = [];
     for (const group of groups) {
+      const wakeOnly = WAKE_ONLY_GROUPS.some((w) => group.endsWith(w));
       for (const t of await admin.fetchOffsets({ groupId: group, topics })) {
         const committedSome = t.partitions.some((p) => p.offset !== '-1');
         if (!committedSome) continue; // the group does not read this topic
         for (const p of t.partitions) {
           const end = ends.get(t.topic)?.get(p.partition) ?? 0n;
-          if (p.offset === '-1' && end === 0n) continue;
+          if (p.offset === '-1' && (wakeOnly || end === 0n)) continue;
           const lag = Number(end - (p.offset === '-1' ? 0n : BigInt(p.offset)));
           if (lag > 0) behind.push({ group, topic: t.topic, partition: p.partition, lag });
         }

@@ -25,10 +25,12 @@ const services: ServiceProcess[] = [];
 /** The groups each service runs (its main.ts), without the prefix. */
 const GROUPS = [
   'adsync.entity-sync.recent-metrics',
+  'adsync.report-poller.wakeup',
   'adsync.report-poller.reconcile',
   'adsync.etl-loader.download',
   'adsync.etl-loader.clickhouse',
   'adsync.etl-loader.dead-letter-index',
+  'adsync.supplier-sync.workers',
 ];
 
 before(async () => {

@@ -32,6 +32,13 @@ await runService({
       wakeOn: ['pending_amazon_reports'],
       due: () => nextDueIn(rt.db, POLL_QUEUE),
     });
+    // report.requested wakes it too (the event a request announces; NOTIFY needs Postgres's LISTEN).
+    await rt.consume({
+      topic: 'report.requested',
+      groupId: 'adsync.report-poller.wakeup',
+      fromBeginning: false,
+      handle: async () => poller.wake(),
+    });
     // Each loaded report is checked against its ad product's other reports for campaigns Amazon left out.
     await rt.consume({
       topic: 'report.loaded',

@@ -29,16 +29,22 @@ await runService({
       retryBackoff: { baseMs: 5_000, maxMs: 600_000 },
       destinations: destinationPolicies(outboundTrustedOrigins(cfg)),
     };
-    // Woken by a job or delivery committed to Postgres (NOTIFY), or when the next retry is due.
-    for (let i = 0; i < cfg.SUPPLIER_WORKERS; i++) {
+    // Woken by a job or delivery committed to Postgres (NOTIFY) or job.created, or when the next retry is due.
+    const workers = Array.from({ length: cfg.SUPPLIER_WORKERS }, () => {
       const id = newWorkerId();
-      rt.loop({
+      return rt.loop({
         name: `worker ${id}`,
         tick: (signal) => workerTick(work, id, signal),
         wakeOn: ['import_jobs', 'webhook_deliveries', 'marketplace_outbound'],
         due: () => supplierWorkDueIn(rt.db),
       });
-    }
+    });
+    await rt.consume({
+      topic: 'job.created',
+      groupId: 'adsync.supplier-sync.workers',
+      fromBeginning: false,
+      handle: async () => workers.forEach((w) => w.wake()),
+    });
     registerSupplierApi(app, { ...work, relay: rt.relay, maxAttempts: cfg.SUPPLIER_JOB_MAX_ATTEMPTS });
   },
 });
