@@ -140,7 +140,7 @@ async function run(profiles: number) {
     );
     const idleXacts = (await xacts()) - x0 - 1;
     const idleScans = (await scans()) - s0;
-    // With NODE_OPTIONS=--cpu-prof, bench/cpu-profile.ts reads each service's profile over these windows.
+    // With NODE_OPTIONS=--cpu-prof, node bench/top-frames.ts DIR 20 <from> <to> reads each service's profile over one of these windows.
     const windows = { job: [mono0, mono1], idle: [mono1 + 12_000_000n, process.hrtime.bigint() / 1000n] };
     console.error(
       `monotonic windows (µs): ${JSON.stringify(windows, (_, v) => (typeof v === 'bigint' ? Number(v) : v))}`,
