@@ -16,7 +16,7 @@ export const amcConfigShape = {
   AMC_DEFAULT_WINDOW_DAYS: positiveInt.default(7),
   /** How often AMC is asked for the runs its schedules started, while any schedule exists. */
   AMC_POLL_INTERVAL_MS: positiveInt.default(15_000),
-  /** An execution's status is asked at most once per this many ms. */
+  /** An execution's status is asked at most once per this many ms; a submission AMC refused for now waits as long. */
   AMC_POLL_MIN_SPACING_MS: positiveInt.default(10_000),
   /** An execution AMC keeps PENDING or RUNNING longer than this is given up (and cancelled at AMC). AMC's own default timeout is 6 h. */
   AMC_EXECUTION_TIMEOUT_MS: positiveInt.default(DEFAULT_EXECUTION_TIMEOUT_MS),

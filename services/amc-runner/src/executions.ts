@@ -56,6 +56,8 @@ export interface AmcDeps {
   gapMaxWaitMs?: number;
   /** Called after a tick completed executions (the AMC dashboard's columns follow the latest results). */
   onCompleted?: () => Promise<unknown>;
+  /** How long a submission AMC refused for now (throttled, busy) waits before it is tried again. */
+  submitRetryMs?: number;
   now?: () => Date;
 }
 
@@ -218,10 +220,14 @@ export async function submitQueued(deps: AmcDeps, instanceId: string): Promise<n
       submitted++;
     } catch (err) {
       if (err instanceof AmazonApiError && err.retriable) {
-        // AMC busy or throttling: back in the queue for the next tick.
+        // AMC busy or throttling: back in the queue, due again after a pause (the loop sleeps until then).
         await db('amc_executions')
           .where({ id: e.id })
-          .update({ status: 'queued', next_poll_at: db.fn.now(), updated_at: db.fn.now() });
+          .update({
+            status: 'queued',
+            next_poll_at: db.raw(`now() + (? * interval '1 millisecond')`, [deps.submitRetryMs ?? 10_000]),
+            updated_at: db.fn.now(),
+          });
         continue;
       }
       const reason =
@@ -637,18 +643,24 @@ export async function amcTick(
 }
 
 /**
- * When the executions tick next has work: an execution's status to ask, a submission to retry or
- * a queued re-run whose time comes. A queued execution that is due but waits for a slot or a
- * confirmed cancellation is not counted: what frees it happens in a tick (or a NOTIFY), never on a clock.
+ * When the executions tick next has work: an execution's status to ask, a submission to retry, a
+ * queued re-run whose time comes, or a submitter's lease running out. A queued or submitting
+ * execution already due but waiting for a slot or a confirmed cancellation is not counted: what
+ * frees it (a poll, a confirmation) happens in a tick, and counting it would spin the loop.
  */
 export const executionsDueIn = (db: Knex): Promise<number | null> =>
   nextDueIn(db, {
     ...STATUS_QUEUE,
     due: {
-      rows: `status in ('submitting', 'pending', 'running') or (status = 'queued' and next_poll_at > now())`,
+      rows: `status in ('pending', 'running') or (status in ('queued', 'submitting') and next_poll_at > now())`,
       at: 'next_poll_at',
     },
   });
+
+/** Whether a cancellation AMC has not confirmed yet waits to be asked about again. */
+export async function anyUnconfirmedCancellation(db: Knex): Promise<boolean> {
+  return Boolean(await db('amc_executions').whereNotNull('cancel_requested_at').first(db.raw('1 as one')));
+}
 
 /** Executions queued or in flight, and the oldest one's age, for status and metrics. */
 export const executionDepth = (db: Knex) => queueDepth(db, STATUS_QUEUE);

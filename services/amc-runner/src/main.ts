@@ -4,9 +4,8 @@ import { runService } from '@adsync/shared/runtime/service';
 import { amcConfigShape } from './config.ts';
 import { registerAmcRoutes } from './routes.ts';
 import { driftTick } from './dashboard-api.ts';
-import { amcTick, executionsDueIn, STATUS_QUEUE } from './executions.ts';
-import { anySchedule } from './schedules.ts';
-import { earliestDue } from '@adsync/shared/runtime/work-queue';
+import { amcTick, STATUS_QUEUE } from './executions.ts';
+import { amcWorkDueIn } from './work-due.ts';
 
 await runService({
   name: 'amc-runner',
@@ -27,6 +26,7 @@ await runService({
       gapRecheckMs: cfg.AMC_GAP_RECHECK_MS,
       gapMaxWaitMs: cfg.AMC_GAP_MAX_WAIT_MS,
       onCompleted: () => driftTick(dashboard, { driftCheck: false }),
+      submitRetryMs: cfg.AMC_POLL_MIN_SPACING_MS,
     };
     registerAmcRoutes(app, { ...deps, dashboardFile: cfg.AMC_DASHBOARD_FILE });
     // Woken by an execution or schedule recorded on any replica (NOTIFY); otherwise it sleeps until an
@@ -35,8 +35,7 @@ await runService({
       name: 'executions',
       tick: () => amcTick(deps, { maxPolls: 50, minSpacingMs: cfg.AMC_POLL_MIN_SPACING_MS }),
       wakeOn: ['amc_executions', 'amc_schedules'],
-      due: async () =>
-        earliestDue(await executionsDueIn(db), (await anySchedule(db)) ? cfg.AMC_POLL_INTERVAL_MS : null),
+      due: () => amcWorkDueIn(db, cfg.AMC_POLL_INTERVAL_MS),
     });
     rt.loop({ name: 'drift', intervalMs: cfg.AMC_DRIFT_CHECK_INTERVAL_MS, tick: () => driftTick(dashboard) });
   },

@@ -15,11 +15,8 @@ await runService({
   queues: { reports_in_flight: POLL_QUEUE },
   listen: (cfg) => ({ host: cfg.REPORT_POLLER_HOST, port: cfg.REPORT_POLLER_PORT }),
   start: async (rt, app) => {
-    const poll = {
-      maxReports: rt.cfg.POLL_MAX_REPORTS,
-      minSpacingMs: rt.cfg.POLL_MIN_SPACING_MS,
-      maxPolls: rt.cfg.POLL_MAX_ATTEMPTS,
-    };
+    const { POLL_MAX_REPORTS: maxReports, POLL_MIN_SPACING_MS: minSpacingMs, POLL_MAX_ATTEMPTS: maxPolls } = rt.cfg;
+    const poll = { maxReports, minSpacingMs, maxPolls };
     // Ticks when a report is requested (NOTIFY on pending_amazon_reports) and when the next one is due.
     const poller = rt.loop({
       name: 'poll',

@@ -30,15 +30,14 @@ await runService({
       destinations: destinationPolicies(outboundTrustedOrigins(cfg)),
     };
     // Woken by a job or delivery committed to Postgres (NOTIFY) or job.created, or when the next retry is due.
-    const workers = Array.from({ length: cfg.SUPPLIER_WORKERS }, () => {
-      const id = newWorkerId();
-      return rt.loop({
+    const workers = Array.from({ length: cfg.SUPPLIER_WORKERS }, () => newWorkerId()).map((id) =>
+      rt.loop({
         name: `worker ${id}`,
-        tick: (signal) => workerTick(work, id, signal),
+        tick: (signal, beat) => workerTick(work, id, signal, beat),
         wakeOn: ['import_jobs', 'webhook_deliveries', 'marketplace_outbound'],
         due: () => supplierWorkDueIn(rt.db),
-      });
-    });
+      }),
+    );
     await rt.consume({
       topic: 'job.created',
       groupId: 'adsync.supplier-sync.workers',

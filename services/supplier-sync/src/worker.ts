@@ -39,7 +39,7 @@ export interface Worker {
 }
 
 /** Claims and runs one due job; false when there is none. */
-async function runOne(o: WorkerOptions, id: string, signal: AbortSignal): Promise<boolean> {
+async function runOne(o: WorkerOptions, id: string, signal: AbortSignal, beat: () => void): Promise<boolean> {
   const job = await claimNext(o.db, id, o.leaseMs);
   if (!job) return false;
   const jlog = o.log.child({ workerId: id, jobId: job.id, jobType: job.job_type, attempt: job.attempt });
@@ -57,7 +57,12 @@ async function runOne(o: WorkerOptions, id: string, signal: AbortSignal): Promis
   }
   const lease = holdJobLease(o.db, job, id, o.leaseMs);
   try {
-    const counts = await runJob({ ...o, log: jlog, heartbeat: async () => void (await lease.renew()) }, job);
+    // Each heartbeat renews the lease and tells the loop the job is alive (readiness).
+    const heartbeat = async () => {
+      beat();
+      await lease.renew();
+    };
+    const counts = await runJob({ ...o, log: jlog, heartbeat }, job);
     await completeJob(o.db, job, counts);
     jlog.info(counts, 'job completed');
   } catch (err) {
@@ -80,10 +85,14 @@ export async function workerTick(
   o: Omit<WorkerOptions, 'tickMs' | 'groupId'>,
   id: string,
   signal: AbortSignal,
+  beat: () => void = () => undefined,
 ): Promise<number> {
   const log = o.log.child({ workerId: id });
   let n = 0;
-  while (!signal.aborted && (await runOne(o as WorkerOptions, id, signal))) n++;
+  while (!signal.aborted && (await runOne(o as WorkerOptions, id, signal, beat))) {
+    n++;
+    beat();
+  }
   if (o.bus) await relayOutbox(o.db, o.bus);
   await deliverWebhooks(o.db, o.box, log, o.destinations);
   await deliverMarketplaceUpdates(o.db, log, o.destinations);

@@ -34,10 +34,11 @@ create trigger pending_amazon_reports_notify_update after update of status, next
 
 create trigger amc_executions_notify_insert after insert on amc_executions
   for each row execute function adsync_notify_queue();
--- The tick's own steps (submitting, pending, running) are not announced: it already knows them.
+-- The tick's own steps (submitting, pending, running, and a refused submission put back in the
+-- queue with its retry time) are not announced: it already knows them.
 create trigger amc_executions_notify_update after update of status, next_poll_at, cancel_requested_at on amc_executions
   for each row when (
-    (new.status = 'queued' and old.status is distinct from 'queued')
+    (new.status = 'queued' and old.status not in ('queued', 'submitting'))
     or (new.next_poll_at <= now() and old.next_poll_at > now())
     or (new.cancel_requested_at is not null and old.cancel_requested_at is null)
   ) execute function adsync_notify_queue();

@@ -34,6 +34,8 @@ export function listenForNotifications(o: { url: string; applicationName: string
   let failures = 0;
   let retry: NodeJS.Timeout | null = null;
   let connecting: Promise<void> | null = null;
+  /** The client a connect in progress is opening (close() ends it rather than wait). */
+  let opening: pg.Client | null = null;
 
   const fire = (channel: string) => {
     for (const fn of handlers.get(channel) ?? []) fn();
@@ -54,7 +56,16 @@ export function listenForNotifications(o: { url: string; applicationName: string
 
   const connect = (): Promise<void> => {
     connecting ??= (async () => {
-      const c = new pg.Client({ connectionString: o.url, application_name: `${o.applicationName}-listen` });
+      // TCP keepalive finds a connection a failover or a NAT dropped silently (no error would ever
+      // come, and the loops would be left to their safety-net timers); a connect never hangs.
+      const c = new pg.Client({
+        connectionString: o.url,
+        application_name: `${o.applicationName}-listen`,
+        keepAlive: true,
+        keepAliveInitialDelayMillis: 30_000,
+        connectionTimeoutMillis: 10_000,
+      });
+      opening = c;
       c.on('notification', (n) => fire(n.channel));
       c.on('error', (err) => {
         if (client !== c) return;
@@ -93,6 +104,7 @@ export function listenForNotifications(o: { url: string; applicationName: string
       }
     })().finally(() => {
       connecting = null;
+      opening = null;
     });
     return connecting;
   };
@@ -124,6 +136,7 @@ export function listenForNotifications(o: { url: string; applicationName: string
     close: async () => {
       closed = true;
       if (retry) clearTimeout(retry);
+      void opening?.end().catch(() => undefined);
       await connecting?.catch(() => undefined);
       const c = client;
       client = null;

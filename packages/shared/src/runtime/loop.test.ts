@@ -105,3 +105,56 @@ test('a wake while the tick runs is not lost: another tick follows at once', asy
     await loop.stop();
   }
 });
+
+test('while a failing loop backs off, a wake does not make it try again at once', async () => {
+  const at: number[] = [];
+  const t0 = Date.now();
+  const loop = startLoop({
+    name: 'down',
+    intervalMs: 60_000,
+    log,
+    tick: async () => {
+      at.push(Date.now() - t0);
+      throw new Error('Kafka is away');
+    },
+    due: async () => null,
+  });
+  try {
+    await wait(100);
+    for (let i = 0; i < 5; i++) {
+      loop.wake();
+      await wait(20);
+    }
+    assert.equal(at.length, 1, `five wakes during the backoff, still one try (${at.join(', ')} ms)`);
+    const deadline = Date.now() + 5_000;
+    while (at.length < 2 && Date.now() < deadline) await wait(50);
+    assert.ok(at[1]! >= 500, `the retry came after the backoff (${at[1]} ms)`);
+  } finally {
+    await loop.stop();
+  }
+});
+
+test('a tick that stops reporting progress makes the loop unhealthy, however long its interval', async () => {
+  let release: () => void = () => undefined;
+  const loop = startLoop({
+    name: 'hung',
+    intervalMs: 300_000,
+    hungAfterMs: 300,
+    log,
+    tick: (_signal, beat) =>
+      new Promise<void>((r) => {
+        beat();
+        release = r;
+      }),
+  });
+  try {
+    await wait(100);
+    assert.equal(loop.health().ok, true, 'a tick that just began is fine');
+    await wait(400);
+    assert.equal(loop.health().ok, false);
+    assert.match(loop.health().detail, /without reporting progress/);
+  } finally {
+    release();
+    await loop.stop();
+  }
+});

@@ -25,6 +25,8 @@ export interface LoopOptions<R> {
   immediate?: boolean;
   /** How long without a successful tick before the loop reports itself unhealthy (default 3 intervals + 60 s). */
   staleAfterMs?: number;
+  /** How long a running tick may go without reporting progress (`beat`) before the loop is unhealthy (default 120 s). */
+  hungAfterMs?: number;
   /** Called with each tick's result (for logs and metrics). */
   onTick?: (result: R, ms: number) => void;
 }
@@ -51,6 +53,8 @@ export function startLoop<R>(o: LoopOptions<R>): Loop<R> {
   const aborter = new AbortController();
   const startedAt = Date.now();
   const staleAfter = o.staleAfterMs ?? o.intervalMs * 3 + 60_000;
+  const hungAfter = o.hungAfterMs ?? 120_000;
+  let tickStartedAt = 0;
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<R> | null = null;
   let stopped = false;
@@ -71,6 +75,7 @@ export function startLoop<R>(o: LoopOptions<R>): Loop<R> {
   const tick = (): Promise<R> => {
     if (running) return running;
     const t0 = Date.now();
+    tickStartedAt = t0;
     running = o
       .tick(aborter.signal, beat)
       .then((r) => {
@@ -93,8 +98,9 @@ export function startLoop<R>(o: LoopOptions<R>): Loop<R> {
 
   /** How long to sleep after a tick: woken meanwhile, failing, due soon, or the interval. */
   const nextDelay = async (ok: boolean): Promise<number> => {
-    if (wokenDuringTick) return 0;
+    // A failing loop backs off even when woken: a dependency that is down is not up because work came.
     if (!ok) return Math.min(o.intervalMs, 500 + backoffDelay(failures, { baseMs: 500, maxMs: 30_000 }));
+    if (wokenDuringTick) return 0;
     if (!o.due) return o.intervalMs;
     try {
       const ms = await o.due();
@@ -137,11 +143,15 @@ export function startLoop<R>(o: LoopOptions<R>): Loop<R> {
     tickNow: tick,
     wake: () => {
       if (running) wokenDuringTick = true;
-      else schedule(0);
+      else if (failures === 0) schedule(0);
+      // Backing off after a failure: the retry already scheduled comes soon enough.
     },
     health: () => {
-      const since = Date.now() - Math.max(lastSuccess ?? startedAt, running ? (lastBeat ?? 0) : 0);
-      const ok = !stopped && since <= staleAfter;
+      const now = Date.now();
+      const since = now - Math.max(lastSuccess ?? startedAt, running ? (lastBeat ?? 0) : 0);
+      // A loop may sleep long when nothing is due; a tick that stops making progress is caught sooner.
+      const hung = running !== null && now - Math.max(tickStartedAt, lastBeat ?? 0) > hungAfter;
+      const ok = !stopped && since <= staleAfter && !hung;
       const detail = lastError
         ? `last tick failed: ${lastError}`
         : lastSuccess
@@ -149,7 +159,11 @@ export function startLoop<R>(o: LoopOptions<R>): Loop<R> {
           : 'no tick yet';
       return {
         ok,
-        detail: ok ? detail : `${detail}; no successful tick for ${Math.round(since / 1000)} s`,
+        detail: ok
+          ? detail
+          : hung
+            ? `${detail}; a tick has run ${Math.round((now - tickStartedAt) / 1000)} s without reporting progress`
+            : `${detail}; no successful tick for ${Math.round(since / 1000)} s`,
         lastSuccessAt: lastSuccess ? new Date(lastSuccess).toISOString() : null,
       };
     },
