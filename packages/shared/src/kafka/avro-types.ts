@@ -125,12 +125,82 @@ class KeyCachingMapType extends (avro.types.MapType as unknown as new (schema: u
   }
 }
 
-/** The avsc type of a schema, its maps read with cached keys. */
-export function avroType(schema: unknown): avro.Type {
+/**
+ * An Avro array left as the bytes it arrived in: a reader that can use them as they are (the
+ * etl-loader turns rows.parsed rows straight into ClickHouse text) skips building an object per
+ * item; `decode()` gives the items as usual.
+ */
+export class EncodedArray<T> {
+  /** The message body the array lies in. */
+  readonly buf: Buffer;
+  /** Where its first block count starts, and just past its closing 0. */
+  readonly start: number;
+  readonly end: number;
+  /** How many items it holds. */
+  readonly count: number;
+  private readonly type: avro.Type;
+  constructor(buf: Buffer, start: number, end: number, count: number, type: avro.Type) {
+    this.buf = buf;
+    this.start = start;
+    this.end = end;
+    this.count = count;
+    this.type = type;
+  }
+
+  decode(): T[] {
+    return this.type.fromBuffer(this.buf.subarray(this.start, this.end)) as T[];
+  }
+}
+
+const decodingTypes = new WeakMap<object, avro.Type>();
+const ArrayTypeBase = avro.types.ArrayType as unknown as new (schema: unknown, opts: unknown) => avro.Type;
+
+/** Reads an array as an EncodedArray: its items are skipped, counted and left where they are. */
+class EncodedArrayType extends ArrayTypeBase {
+  constructor(schema: unknown, opts: unknown, decoding: avro.Type) {
+    super(schema, opts);
+    // avsc freezes its types: the type that decodes the items lives beside this one.
+    decodingTypes.set(this, decoding);
+  }
+
+  _read(tap: Tap): EncodedArray<unknown> {
+    const items = (this as unknown as { itemsType: { _skip(t: Tap): void } }).itemsType;
+    const start = tap.pos;
+    let count = 0;
+    for (;;) {
+      let n = tap.readLong();
+      if (n === 0) break;
+      if (n < 0) {
+        // A negative block count is followed by the block's size in bytes (Avro spec, "Arrays").
+        n = -n;
+        tap.skipLong();
+      }
+      count += n;
+      while (n--) items._skip(tap);
+    }
+    return new EncodedArray(tap.buf, start, tap.pos, count, decodingTypes.get(this)!);
+  }
+}
+
+const isMap = (s: unknown) => typeof s === 'object' && s !== null && (s as { type?: unknown }).type === 'map';
+const recordItemsName = (s: unknown): string | undefined => {
+  if (typeof s !== 'object' || s === null || (s as { type?: unknown }).type !== 'array') return undefined;
+  const items = (s as { items?: unknown }).items;
+  return typeof items === 'object' && items !== null ? (items as { name?: string }).name : undefined;
+};
+
+/**
+ * The avsc type of a schema, its maps read with cached keys. Arrays of the records named in
+ * `keepEncoded` are read as EncodedArray (for a reader that handles their bytes itself).
+ */
+export function avroType(schema: unknown, keepEncoded: readonly string[] = []): avro.Type {
   return avro.Type.forSchema(schema as avro.Schema, {
-    typeHook: (s, opts) =>
-      typeof s === 'object' && s !== null && (s as { type?: unknown }).type === 'map'
-        ? (new KeyCachingMapType(s, opts) as avro.Type)
-        : undefined,
+    typeHook: (s, opts) => {
+      if (isMap(s)) return new KeyCachingMapType(s, opts) as avro.Type;
+      const name = recordItemsName(s);
+      if (name !== undefined && keepEncoded.includes(name))
+        return new EncodedArrayType(s, opts, avroType(s)) as avro.Type;
+      return undefined;
+    },
   });
 }

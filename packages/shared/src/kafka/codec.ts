@@ -23,6 +23,27 @@ export interface EventCodec {
   init(): Promise<void>;
   encode<T extends TopicName>(topic: T, value: EventMap[T]): Promise<Buffer>;
   decode<T extends TopicName>(topic: T, bytes: Buffer | null): Promise<EventMap[T]>;
+  /**
+   * decode, except that arrays of the records named in `keepEncoded` stay as their bytes
+   * (EncodedArray) when the message was written with this build's schema; written with another,
+   * everything is decoded as by decode. The caller types what it gets (it handles both).
+   */
+  decodeKeeping(topic: TopicName, bytes: Buffer | null, keepEncoded: readonly string[]): Promise<unknown>;
+}
+
+/** The reader types that keep some arrays encoded, made once per topic and set of records. */
+class KeepingTypes {
+  private readonly types = new Map<string, avro.Type>();
+  private readonly schemaOf: (topic: TopicName) => unknown;
+  constructor(schemaOf: (topic: TopicName) => unknown = schemaFor) {
+    this.schemaOf = schemaOf;
+  }
+  get(topic: TopicName, keepEncoded: readonly string[]): avro.Type {
+    const key = `${topic}:${keepEncoded.join(',')}`;
+    let type = this.types.get(key);
+    if (!type) this.types.set(key, (type = avroType(this.schemaOf(topic), keepEncoded)));
+    return type;
+  }
 }
 
 export class DecodeError extends AppError {
@@ -138,6 +159,18 @@ export class InRepoSchemaCodec implements EventCodec {
       throw new DecodeError(`Avro body does not decode as ${topic}: ${(err as Error).message}`);
     }
   }
+
+  private readonly keeping = new KeepingTypes();
+  async decodeKeeping(topic: TopicName, bytes: Buffer | null, keepEncoded: readonly string[]): Promise<unknown> {
+    const { id } = this.entry(topic);
+    const { schemaId, body } = unframe(bytes);
+    if (schemaId !== id) throw new DecodeError(`schema id ${schemaId} is not the ${topic} schema (${id})`);
+    try {
+      return this.keeping.get(topic, keepEncoded).fromBuffer(body);
+    } catch (err) {
+      throw new DecodeError(`Avro body does not decode as ${topic}: ${(err as Error).message}`);
+    }
+  }
 }
 
 export interface RegistryCodecOptions {
@@ -201,6 +234,15 @@ export class RegistryCodec implements EventCodec {
   }
 
   async decode<T extends TopicName>(topic: T, bytes: Buffer | null): Promise<EventMap[T]> {
+    return (await this.read(topic, bytes, null)) as EventMap[T];
+  }
+
+  private readonly keeping = new KeepingTypes((topic) => this.opts.schemaOf?.(topic) ?? schemaFor(topic));
+  decodeKeeping(topic: TopicName, bytes: Buffer | null, keepEncoded: readonly string[]): Promise<unknown> {
+    return this.read(topic, bytes, keepEncoded);
+  }
+
+  private async read(topic: TopicName, bytes: Buffer | null, keepEncoded: readonly string[] | null): Promise<unknown> {
     const { schemaId, body } = unframe(bytes); // cheap structural check first: clear reason for garbage
     const readerType = this.types.get(topic);
     if (!readerType) throw new Error(`codec not initialised for ${topic} (call init() first)`);
@@ -216,7 +258,9 @@ export class RegistryCodec implements EventCodec {
       throw new DecodeError(`schema id ${schemaId} cannot be read as ${topic}: ${(err as Error).message}`);
     }
     try {
-      return readerType.fromBuffer(body, reader as never) as EventMap[T];
+      // Written with this build's schema (no resolver): arrays may stay encoded.
+      if (keepEncoded && reader === undefined) return this.keeping.get(topic, keepEncoded).fromBuffer(body);
+      return readerType.fromBuffer(body, reader as never);
     } catch (err) {
       throw new DecodeError(`Avro body does not decode as ${topic} (schema id ${schemaId}): ${(err as Error).message}`);
     }

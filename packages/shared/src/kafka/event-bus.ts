@@ -63,13 +63,19 @@ export interface HandlerContext {
   signal: AbortSignal;
 }
 
-export interface ConsumeOptions<T extends TopicName> {
+export interface ConsumeOptions<T extends TopicName, V = EventMap[T]> {
   topic: T;
   groupId: string;
+  /**
+   * How a message's value is read (the codec's decode by default): a bulk reader can keep part
+   * of it as bytes (codec.decodeKeeping). Whatever it throws dead-letters the message, as a
+   * decode failure does.
+   */
+  decode?: (codec: EventCodec, bytes: Buffer | null) => Promise<V>;
   /** One message at a time… */
-  handle?: (event: Decoded<EventMap[T]>, ctx: HandlerContext) => Promise<Outcome | void>;
+  handle?: (event: Decoded<V>, ctx: HandlerContext) => Promise<Outcome | void>;
   /** …or a batch at a time (bulk writers), one outcome per message in order. */
-  handleBatch?: (events: Decoded<EventMap[T]>[], ctx: HandlerContext) => Promise<(Outcome | void)[] | void>;
+  handleBatch?: (events: Decoded<V>[], ctx: HandlerContext) => Promise<(Outcome | void)[] | void>;
   /** Largest number of messages handed to one batch handler call. */
   maxBatchSize?: number;
   /** Partitions handled at once by this consumer (bounded in-flight work). */
@@ -104,7 +110,7 @@ export interface EventBus {
   readonly codec: EventCodec;
   ensureTopics(specs?: TopicSpec[]): Promise<void>;
   publish<T extends TopicName>(topic: T, events: EventMap[T][], key: (event: EventMap[T]) => string): Promise<void>;
-  consume<T extends TopicName>(options: ConsumeOptions<T>): Promise<ConsumerHandle>;
+  consume<T extends TopicName, V = EventMap[T]>(options: ConsumeOptions<T, V>): Promise<ConsumerHandle>;
   /**
    * Consumes every dead-letter topic at once (`<topic>.dlq` of every topic), headers
    * decoded into records. A letter its handler cannot take is logged and passed, never
@@ -174,7 +180,10 @@ export function deadLetterRecordOf(m: RawMessage, dlqTopic: string): DeadLetterR
 }
 
 /** Options for the consumer of every `<topic>.dlq` (the dead-letter index). */
-export type DeadLetterConsumeOptions = Omit<ConsumeOptions<TopicName>, 'topic' | 'handle' | 'handleBatch'> & {
+export type DeadLetterConsumeOptions = Omit<
+  ConsumeOptions<TopicName>,
+  'topic' | 'handle' | 'handleBatch' | 'decode'
+> & {
   handleBatch: (letters: Decoded<DeadLetterRecord>[], ctx: HandlerContext) => Promise<void>;
 };
 
@@ -369,12 +378,19 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
     deadLetters: boolean;
   }
 
-  async function consume<T extends TopicName>(opts: ConsumeOptions<T>): Promise<ConsumerHandle> {
-    return consumeFrom<EventMap[T]>(
-      { topics: [opts.topic], decode: (_t, m) => cfg.codec.decode(opts.topic, m.value), deadLetters: true },
-      opts as unknown as ConsumeOptions<TopicName> & {
-        handle?: (e: Decoded<EventMap[T]>, ctx: HandlerContext) => Promise<Outcome | void>;
-        handleBatch?: (e: Decoded<EventMap[T]>[], ctx: HandlerContext) => Promise<(Outcome | void)[] | void>;
+  async function consume<T extends TopicName, V = EventMap[T]>(opts: ConsumeOptions<T, V>): Promise<ConsumerHandle> {
+    const read = opts.decode;
+    return consumeFrom<V>(
+      {
+        topics: [opts.topic],
+        decode: read
+          ? (_t, m) => read(cfg.codec, m.value)
+          : (_t, m) => cfg.codec.decode(opts.topic, m.value) as Promise<V>,
+        deadLetters: true,
+      },
+      opts as unknown as Omit<ConsumeOptions<TopicName>, 'handle' | 'handleBatch' | 'decode'> & {
+        handle?: (e: Decoded<V>, ctx: HandlerContext) => Promise<Outcome | void>;
+        handleBatch?: (e: Decoded<V>[], ctx: HandlerContext) => Promise<(Outcome | void)[] | void>;
       },
     );
   }
@@ -392,7 +408,7 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
 
   async function consumeFrom<V>(
     source: Source<V>,
-    opts: Omit<ConsumeOptions<TopicName>, 'handle' | 'handleBatch'> & {
+    opts: Omit<ConsumeOptions<TopicName>, 'handle' | 'handleBatch' | 'decode'> & {
       handle?: (e: Decoded<V>, ctx: HandlerContext) => Promise<Outcome | void>;
       handleBatch?: (e: Decoded<V>[], ctx: HandlerContext) => Promise<(Outcome | void)[] | void>;
     },

@@ -34,7 +34,7 @@ import { AmazonClients } from '../amazon/account-clients.ts';
 import { secretBoxFromEnv, type SecretBox } from '../crypto/secret-box.ts';
 import { createHttpServer, type ReadinessCheck } from '../http/server.ts';
 import { ensureAdminKey } from '../http/api-keys.ts';
-import type { TopicName } from '../events/contracts.ts';
+import type { EventMap, TopicName } from '../events/contracts.ts';
 import { startLoop, type Loop, type LoopOptions } from './loop.ts';
 import { errorMessage } from './errors.ts';
 
@@ -70,7 +70,7 @@ export interface Runtime<C extends BaseConfig> {
    */
   loop<R>(o: RuntimeLoopOptions<R>): Loop<R>;
   /** A consumer (group names get the topic prefix) whose health feeds readiness and which stops first. */
-  consume<T extends TopicName>(o: ConsumeOptions<T>): Promise<ConsumerHandle>;
+  consume<T extends TopicName, V = EventMap[T]>(o: ConsumeOptions<T, V>): Promise<ConsumerHandle>;
   /** A consumer of every `<topic>.dlq` (the dead-letter index), with the same prefixing and health. */
   consumeDeadLetters(o: DeadLetterConsumeOptions): Promise<ConsumerHandle>;
   /** Work a request started in the background: shutdown waits for it. */
