@@ -27,7 +27,8 @@ import { requestReports } from '@adsync/shared/reports/request-reports';
 import { pollTick } from '@adsync/report-poller/poll-tick';
 import { consumeRowsParsed, startLoader } from '@adsync/etl-loader/loader';
 import { factRow } from '@adsync/etl-loader/fact-rows';
-import { factLines, insertColumns } from '@adsync/etl-loader/fact-lines';
+import { columnFields, factLines, insertColumns } from '@adsync/etl-loader/fact-lines';
+import { loadEtlLoaderConfig } from '@adsync/etl-loader/config';
 import { cpuMeter, processesNamed, startProfile } from './proc-cpu.ts';
 
 const cfg = testConfig();
@@ -65,7 +66,7 @@ const parts = process.env.BENCH_PARTS ?? 'abc';
 // ---------- (a) load rate ----------
 if (parts.includes('a')) {
   const N = 400_000;
-  const perEvent = 1000; // ETL_ROWS_PER_EVENT's default
+  const perEvent = loadEtlLoaderConfig({}).ETL_ROWS_PER_EVENT;
   const day0 = Date.parse('2026-10-01T00:00:00Z');
   const row = (i: number): MetricRow => ({
     date: new Date(day0 + (i % 30) * 86_400_000).toISOString().slice(0, 10),
@@ -119,7 +120,7 @@ if (parts.includes('a')) {
     const consumer = await consumeRowsParsed({
       db: pg.db,
       ch: ch.ch,
-      loadBatchMessages: 50,
+      loadBatchMessages: loadEtlLoaderConfig({}).ETL_LOAD_BATCH_MESSAGES,
       consume: (o) => bus.consume({ ...o, groupId: `${prefix}a${run}.${o.groupId}` }),
     });
     // The clock runs from the consumer's joining its group: a running loader joins once, not
@@ -156,13 +157,13 @@ if (parts.includes('a')) {
 
   // The same rows, as clickhouse-client would insert them: every column ours writes (the
   // measure columns too), as JSONEachRow and as the TabSeparated text ours sends.
-  const stamp = { pulledAt: '2026-11-01 00:00:00', version: 1 };
+  const stamp = { pulledAt: '2026-11-01 00:00:00', version: 1, loadedAt: '2026-11-01 00:00:01' };
   const jsonFile = join(tmp, 'rows.jsonl');
   const json = createWriteStream(jsonFile);
   for (const ev of events) for (const r of ev.rows) json.write(`${JSON.stringify(factRow(ev, r, stamp).row)}\n`);
   await new Promise<void>((r) => json.end(r));
   const columns = insertColumns('ads_metrics_daily', events);
-  const lines = factLines('ads_metrics_daily', columns);
+  const lines = factLines(columnFields('ads_metrics_daily', columns));
   const tsvFile = join(tmp, 'rows.tsv');
   const tsv = createWriteStream(tsvFile);
   for (const ev of events) {

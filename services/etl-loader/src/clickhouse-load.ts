@@ -22,10 +22,13 @@ import { enqueue } from '@adsync/shared/db/outbox';
 import * as reports from '@adsync/shared/reports/pending-reports';
 import { addDays } from '@adsync/shared/calendar';
 import { REPORT_TYPES, type FactTable } from '@adsync/shared/amazon/report-catalog';
-import type { PullStamp } from './fact-rows.ts';
-import { tsvLine } from '@adsync/shared/db/tab-separated';
-import { factLines, insertColumns } from './fact-lines.ts';
-import { Readable } from 'node:stream';
+import { RECENT_FIELDS, type Field } from './fact-rows.ts';
+import { columnFields, factLines, insertColumns } from './fact-lines.ts';
+import { encodedRowsText } from './encoded-rows.ts';
+import { batchProblem, rowsParsedProblem } from './rows-check.ts';
+import type { EncodedArray } from '@adsync/shared/kafka/avro-types';
+import type { EventCodec } from '@adsync/shared/kafka/codec';
+import { PassThrough, Readable } from 'node:stream';
 import { PermanentError } from '@adsync/shared/runtime/errors';
 
 export interface LoadDeps {
@@ -35,85 +38,91 @@ export interface LoadDeps {
   now?: () => Date;
 }
 
+/** A rows.parsed message as the loader reads it: its rows still encoded, when written with this build's schema. */
+export type RowsParsedIn = Omit<RowsParsed, 'rows'> & { rows: MetricRow[] | EncodedArray<MetricRow> };
+
+/** Reads rows.parsed keeping the rows encoded (the consumer's `decode`). */
+export const readRowsParsed = (codec: EventCodec, bytes: Buffer | null): Promise<RowsParsedIn> =>
+  codec.decodeKeeping('rows.parsed', bytes, ['MetricRow']) as Promise<RowsParsedIn>;
+
+/** A message whose rows are objects: decoded if they were not. */
+function withRowObjects(ev: RowsParsedIn): RowsParsed {
+  if (Array.isArray(ev.rows)) return ev as RowsParsed;
+  try {
+    return { ...ev, rows: ev.rows.decode() };
+  } catch (err) {
+    // Only what avsc itself refuses (a truncated body, a value past 2^53) lands here.
+    throw new PermanentError(`Avro rows do not decode as rows.parsed: ${(err as Error).message}`, {
+      code: 'ADSYNC_ERR_DECODE',
+    });
+  }
+}
+
+/**
+ * Loads what can be loaded and says, per message, why one could not (null: loaded): a message
+ * with an impossible row is left out whole, as rows-check.ts says, and the rest load.
+ */
 export async function loadRowsParsed(
   deps: LoadDeps,
-  events: Decoded<RowsParsed>[],
-): Promise<{ rows: number; reportsLoaded: string[] }> {
+  events: Decoded<RowsParsedIn>[],
+): Promise<{ rows: number; reportsLoaded: string[]; problems: (string | null)[] }> {
   const now = (deps.now ?? (() => new Date()))();
   const recentFrom = addDays(now.toISOString().slice(0, 10), -RECENT_DAYS);
   const loadedAt = chDateTime(now);
+  const problems: (string | null)[] = events.map(() => null);
   // A report type writes one table, so each message goes to one table whole.
-  const byTable = new Map<FactTable, RowsParsed[]>();
-  for (const { value: ev } of events) {
-    const table = REPORT_TYPES[ev.reportType]?.table;
-    if (!table)
-      throw new PermanentError(`unknown report type ${ev.reportType}`, { code: 'ADSYNC_UNKNOWN_REPORT_TYPE' });
+  const byTable = new Map<FactTable, { ev: RowsParsedIn; at: number }[]>();
+  for (const [at, { value }] of events.entries()) {
+    let ev = value;
+    try {
+      problems[at] = batchProblem(ev);
+      // Rows as objects are checked now; encoded ones as they are written (the older measures
+      // maps decode first: the insert's columns depend on them).
+      if (!problems[at] && (Array.isArray(ev.rows) || !ev.measureColumns?.length)) {
+        ev = withRowObjects(ev);
+        problems[at] = rowsParsedProblem(ev as RowsParsed);
+      }
+    } catch (err) {
+      problems[at] = (err as Error).message;
+    }
+    if (problems[at]) continue;
+    const table = REPORT_TYPES[ev.reportType]!.table;
     if (!byTable.has(table)) byTable.set(table, []);
-    byTable.get(table)!.push(ev);
+    byTable.get(table)!.push({ ev, at });
   }
-  // Rows are encoded as they are sent: ClickHouse parses one part of the batch on the other
-  // core while this one encodes the next, where a whole array was encoded first and sent after.
+
   let rows = 0;
-  const inserts = [...byTable].map(async ([table, evs]) => {
+  const inserts = [...byTable].map(async ([table, items]) => {
     const end = metrics.clickhouseInsertSeconds.startTimer({ table });
-    const columns = insertColumns(table, evs);
-    const lines = factLines(table, columns);
-    let n = 0;
-    await insertFacts(
-      deps.ch,
+    const columns = insertColumns(
       table,
-      textLines(evs, (ev, stamp) => {
-        const line = lines(ev, stamp);
-        return (r) => (n++, line(r));
-      }),
-      columns,
-      deps.ch.queryId(`load-${table}`),
+      items.map((i) => i.ev),
     );
+    const fields = columnFields(table, columns);
+    // The streaming table serves the real-time panels: the last two weeks of entity metrics.
+    const recent = table === 'ads_metrics_daily' ? new RecentInsert(deps.ch) : null;
+    const counted = { n: 0 };
+    const text = Readable.from(messageTexts(items, fields, { loadedAt, recentFrom }, recent, problems, counted), {
+      objectMode: false,
+    });
+    let streamed = false;
+    try {
+      await insertFacts(deps.ch, table, text, columns, deps.ch.queryId(`load-${table}`));
+      streamed = true;
+    } finally {
+      // The recent insert ends with the main one, or fails with it (and the batch is retried whole).
+      await recent?.finish(streamed);
+    }
     end();
-    rows += n;
-    metrics.rowsLoaded.inc({ table }, n);
+    rows += counted.n;
+    metrics.rowsLoaded.inc({ table }, counted.n);
   });
-  // The streaming table serves the real-time panels: the last two weeks of entity metrics.
-  const daily = byTable.get('ads_metrics_daily') ?? [];
-  if (daily.some((ev) => ev.rows.some((r) => r.date >= recentFrom)))
-    inserts.push(
-      insertRecent(
-        deps.ch,
-        textLines(
-          daily,
-          (ev, stamp) => (r) =>
-            r.date < recentFrom
-              ? null
-              : tsvLine(
-                  {
-                    profile_id: ev.profileId,
-                    report_type: ev.reportType,
-                    entity_level: ev.entityLevel,
-                    entity_id: r.entityId,
-                    search_term: ev.entityLevel === 'search_term' ? (r.attributes.searchTerm ?? '') : '',
-                    date: r.date,
-                    campaign_id: r.campaignId,
-                    impressions: r.impressions,
-                    clicks: r.clicks,
-                    cost_micros: r.costMicros,
-                    sales_micros: r.salesMicros,
-                    orders: r.orders,
-                    units: r.units,
-                    loaded_at: loadedAt,
-                    version: stamp.version,
-                  },
-                  RECENT_COLUMNS,
-                ),
-        ),
-        deps.ch.queryId('load-recent'),
-      ),
-    );
   // All settle before any failure is reported: a retry must not overlap inserts still running.
   const settled = await Promise.allSettled(inserts);
   const failed = settled.find((r) => r.status === 'rejected');
   if (failed) throw failed.reason;
 
-  const finished = events.filter((e) => e.value.lastBatch).map((e) => e.value);
+  const finished = events.filter((e, i) => e.value.lastBatch && problems[i] === null).map((e) => e.value);
   if (finished.length) {
     await deps.db.transaction(async (tx) => {
       const moved = await reports.markLoaded(
@@ -143,34 +152,89 @@ export async function loadRowsParsed(
       }
     });
   }
-  return { rows, reportsLoaded: finished.map((e) => e.pendingReportId) };
+  return { rows, reportsLoaded: finished.map((e) => e.pendingReportId), problems };
+}
+
+/** The streaming table's insert, started when the first recent row turns up. */
+class RecentInsert {
+  private readonly ch: ClickHouse;
+  private stream: PassThrough | null = null;
+  private done: Promise<void> | null = null;
+  constructor(ch: ClickHouse) {
+    this.ch = ch;
+  }
+
+  write(text: Buffer): void {
+    if (!this.stream) {
+      this.stream = new PassThrough();
+      this.done = insertRecent(this.ch, this.stream, this.ch.queryId('load-recent'));
+      // Awaited in finish; a failure before then must not be an unhandled rejection.
+      this.done.catch(() => undefined);
+    }
+    // At most one batch's recent rows wait here, while ClickHouse reads the main insert.
+    this.stream.write(text);
+  }
+
+  async finish(complete: boolean): Promise<void> {
+    if (!this.stream) return;
+    if (complete) this.stream.end();
+    else this.stream.destroy(new Error('the main insert of this batch failed'));
+    await this.done;
+  }
 }
 
 /**
- * Insert text for ClickHouse, made while it is read: a thousand rows per chunk, so the
- * insert starts at once and the encoding keeps pace with the socket.
+ * Insert text for ClickHouse, made while it is read, a message at a time: the insert starts at
+ * once and ClickHouse parses one message on the other core while this one writes the next.
+ * Encoded rows go straight from their bytes (encoded-rows.ts); a message that path hands back,
+ * and rows that came as objects, take the object path, where rows-check has the last word.
  */
-function textLines(
-  events: RowsParsed[],
-  lineOf: (ev: RowsParsed, stamp: PullStamp) => (r: MetricRow) => string | null,
-): Readable {
-  function* chunks(): Generator<string> {
-    let text = '';
-    let n = 0;
-    for (const ev of events) {
-      const pulled = new Date(ev.pulledAt);
-      const line = lineOf(ev, { pulledAt: chDateTime(pulled), version: pulled.getTime() });
-      for (const r of ev.rows) {
-        const l = line(r);
-        if (l === null) continue;
-        text += l;
-        if (++n % 1000 === 0) {
-          yield text;
-          text = '';
-        }
+function* messageTexts(
+  items: { ev: RowsParsedIn; at: number }[],
+  fields: Field[],
+  load: { loadedAt: string; recentFrom: string },
+  recent: RecentInsert | null,
+  problems: (string | null)[],
+  counted: { n: number },
+): Generator<Buffer> {
+  const main = factLines(fields);
+  const recentLines = factLines(RECENT_COLUMNS.map((c) => RECENT_FIELDS[c]!));
+  for (const { ev, at } of items) {
+    const pulled = new Date(ev.pulledAt);
+    const stamp = { pulledAt: chDateTime(pulled), version: pulled.getTime(), loadedAt: load.loadedAt };
+    if (!Array.isArray(ev.rows)) {
+      const fast = encodedRowsText(
+        ev as RowsParsed,
+        ev.rows,
+        fields,
+        stamp,
+        recent ? { fields: RECENT_COLUMNS.map((c) => RECENT_FIELDS[c]!), from: load.recentFrom } : undefined,
+      );
+      if (fast) {
+        if (fast.recentText) recent!.write(fast.recentText);
+        counted.n += fast.rows;
+        yield fast.text;
+        continue;
       }
     }
-    if (text) yield text;
+    let objects: RowsParsed;
+    try {
+      objects = withRowObjects(ev);
+      problems[at] = rowsParsedProblem(objects);
+    } catch (err) {
+      problems[at] = (err as Error).message;
+    }
+    if (problems[at]) continue;
+    const line = main(objects!, stamp);
+    const recentLine = recent ? recentLines(objects!, stamp) : null;
+    let text = '';
+    let recentText = '';
+    for (const r of objects!.rows) {
+      text += line(r);
+      if (recentLine && r.date >= load.recentFrom) recentText += recentLine(r);
+    }
+    if (recentText) recent!.write(Buffer.from(recentText, 'utf8'));
+    counted.n += objects!.rows.length;
+    yield Buffer.from(text, 'utf8');
   }
-  return Readable.from(chunks(), { objectMode: false });
 }

@@ -4,7 +4,7 @@ import type { MetricRow, RowsParsed } from '@adsync/shared/events/contracts';
 import type { FactTable } from '@adsync/shared/amazon/report-catalog';
 import { FACT_COLUMNS, factRow } from './fact-rows.ts';
 import { tsvLine } from '@adsync/shared/db/tab-separated';
-import { factLines, insertColumns } from './fact-lines.ts';
+import { columnFields, factLines, insertColumns } from './fact-lines.ts';
 
 const row = (measures: Record<string, number>, attributes: Record<string, string> = {}): MetricRow => ({
   date: '2026-11-01',
@@ -34,7 +34,7 @@ const event = (reportType: string, rows: MetricRow[]): RowsParsed => ({
   pulledAt: '2026-11-02T00:00:00Z',
   rows,
 });
-const stamp = { pulledAt: '2026-11-02 00:00:00', version: 1 };
+const stamp = { pulledAt: '2026-11-02 00:00:00', version: 1, loadedAt: '2026-11-02 00:00:01' };
 
 test('an insert names the fixed columns, then every measure some row carries, once and sorted', () => {
   const evs = [
@@ -69,7 +69,7 @@ test('the line writer gives, for every table, exactly the row object factRow bui
   ] as [FactTable, string][]) {
     const ev = { ...event(type, rows), entityLevel: table === 'ads_metrics_daily' ? 'search_term' : 'campaign' };
     const columns = insertColumns(table, [ev]);
-    const line = factLines(table, columns)(ev, stamp);
+    const line = factLines(columnFields(table, columns))(ev, stamp);
     for (const r of rows) assert.equal(line(r), tsvLine(factRow(ev, r, stamp).row, columns), `${table} ${r.entityId}`);
   }
 });
@@ -89,7 +89,7 @@ test('a message in the compact form (measureColumns and each row’s measureValu
     const asValues = { ...event(type, compact), measureColumns: columns };
     const cols = insertColumns(table, [asMaps]);
     assert.deepEqual(insertColumns(table, [asValues]), cols, `${table}: the same columns`);
-    const lines = (ev: RowsParsed) => ev.rows.map(factLines(table, cols)(ev, stamp));
+    const lines = (ev: RowsParsed) => ev.rows.map(factLines(columnFields(table, cols))(ev, stamp));
     assert.deepEqual(lines(asValues), lines(asMaps), `${table}: the same lines`);
     assert.deepEqual(
       asValues.rows.map((r) => factRow(asValues, r, stamp).row),

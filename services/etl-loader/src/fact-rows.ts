@@ -17,14 +17,17 @@ export interface PullStamp {
   pulledAt: string;
   /** The pull time in ms: the row's version. */
   version: number;
+  /** ClickHouse DateTime text of this load (the streaming table's loaded_at). */
+  loadedAt: string;
 }
 
 /**
  * A message's measure columns, whichever form its rows carry: the batch's `measureColumns` with
  * each row's `measureValues` (what producers write), or each row's own `measures` map (older).
  */
-export function measureColumnsOf(ev: RowsParsed): string[] {
+export function measureColumnsOf(ev: Pick<RowsParsed, 'measureColumns'> & { rows: MetricRow[] | object }): string[] {
   if (ev.measureColumns?.length) return ev.measureColumns;
+  if (!Array.isArray(ev.rows)) throw new Error('rows still encoded carry no measures maps to read (decode them first)');
   const out = new Set<string>();
   for (const r of ev.rows) for (const k in r.measures) out.add(k);
   return [...out];
@@ -50,15 +53,59 @@ export function rowMeasures(ev: RowsParsed, r: MetricRow): Record<string, number
   return out;
 }
 
-const measure = (r: MetricRow, ev: RowsParsed, column: string): number => measureReader(ev, column)(r) ?? 0;
-
 type Value = string | number;
-/** A column's value: from the message alone (`message`) or from each row (`row`). */
-export type Field =
-  { message: (ev: RowsParsed, stamp: PullStamp) => Value } | { row: (r: MetricRow, ev: RowsParsed) => Value };
+
+/** The MetricRow fields a column can copy as they are (a missing ad group is ''). */
+export const ROW_TEXT = ['date', 'entityId', 'campaignId', 'adGroupId', 'currency'] as const;
+export const ROW_COUNTS = ['impressions', 'clicks', 'costMicros', 'salesMicros', 'orders', 'units'] as const;
+
+/**
+ * Where a column's value comes from in each row, said as data rather than code, so that the
+ * two writers read it the same way: the one over row objects (factRow, fact-lines.ts) and the
+ * one over the Avro bytes the rows arrive in (encoded-rows.ts).
+ */
+export type RowSource =
+  | { field: (typeof ROW_TEXT)[number] | (typeof ROW_COUNTS)[number] }
+  /** The first of these attributes the row has ('' when none); with `onlyAt`, '' at other entity levels. */
+  | { attribute: readonly string[]; onlyAt?: string }
+  /** A measure of the batch's measureColumns (or the row's measures map); 0 when absent. */
+  | { measure: string }
+  /** Every attribute, as a JSON object. */
+  | { attributesJson: true };
+
+/** A column's value: from the message alone (`message`, computed once per message) or from each row. */
+export type Field = { message: (ev: RowsParsed, stamp: PullStamp) => Value } | { row: RowSource };
 
 const message = (f: (ev: RowsParsed, stamp: PullStamp) => Value): Field => ({ message: f });
-const row = (f: (r: MetricRow, ev: RowsParsed) => Value): Field => ({ row: f });
+const field = (name: (typeof ROW_TEXT)[number] | (typeof ROW_COUNTS)[number]): Field => ({ row: { field: name } });
+const attribute = (...keys: string[]): Field => ({ row: { attribute: keys } });
+const measure = (name: string): Field => ({ row: { measure: name } });
+const attributesJson: Field = { row: { attributesJson: true } };
+// A search term is the entity of search-term rows only; other levels key by '' there.
+const searchTerm: Field = { row: { attribute: ['searchTerm'], onlyAt: 'search_term' } };
+
+/** How one message's rows give a row source's value (built once per message, used per row). */
+export function rowReader(src: RowSource, ev: RowsParsed): (r: MetricRow) => Value {
+  if ('field' in src) {
+    const name = src.field;
+    return name === 'adGroupId' ? (r) => r.adGroupId ?? '' : (r) => r[name];
+  }
+  if ('attribute' in src) {
+    if (src.onlyAt !== undefined && ev.entityLevel !== src.onlyAt) return () => '';
+    const [a, b, ...more] = src.attribute;
+    if (b === undefined) return (r) => r.attributes[a!] ?? '';
+    if (!more.length) return (r) => r.attributes[a!] ?? r.attributes[b] ?? '';
+    return (r) => {
+      for (const k of src.attribute) if (r.attributes[k] !== undefined) return r.attributes[k];
+      return '';
+    };
+  }
+  if ('measure' in src) {
+    const read = measureReader(ev, src.measure);
+    return (r) => read(r) ?? 0;
+  }
+  return (r) => JSON.stringify(r.attributes);
+}
 
 const PULLED: Record<string, Field> = {
   pending_report_id: message((ev) => ev.pendingReportId),
@@ -75,53 +122,75 @@ export const FACT_FIELDS: Record<FactTable, Record<string, Field>> = {
   ads_traffic_quality: {
     profile_id: message((ev) => ev.profileId),
     report_type: message((ev) => ev.reportType),
-    date: row((r) => r.date),
-    campaign_name: row((r) => r.entityId),
-    campaign_status: row((r) => r.attributes.campaignStatus ?? ''),
-    impressions: row((r, ev) => measure(r, ev, 'impressions')),
-    clicks: row((r, ev) => measure(r, ev, 'clicks')),
-    gross_impressions: row((r, ev) => measure(r, ev, 'gross_impressions')),
-    gross_click_throughs: row((r, ev) => measure(r, ev, 'gross_click_throughs')),
-    invalid_impressions: row((r, ev) => measure(r, ev, 'invalid_impressions')),
-    invalid_click_throughs: row((r, ev) => measure(r, ev, 'invalid_click_throughs')),
+    date: field('date'),
+    campaign_name: field('entityId'),
+    campaign_status: attribute('campaignStatus'),
+    impressions: measure('impressions'),
+    clicks: measure('clicks'),
+    gross_impressions: measure('gross_impressions'),
+    gross_click_throughs: measure('gross_click_throughs'),
+    invalid_impressions: measure('invalid_impressions'),
+    invalid_click_throughs: measure('invalid_click_throughs'),
     ...PULLED,
   },
   ads_purchased_products: {
     profile_id: message((ev) => ev.profileId),
     report_type: message((ev) => ev.reportType),
-    date: row((r) => r.date),
-    campaign_id: row((r) => r.campaignId),
-    ad_group_id: row((r) => r.adGroupId ?? ''),
-    advertised_asin: row((r) => r.attributes.advertisedAsin ?? r.attributes.promotedAsin ?? ''),
-    purchased_asin: row((r) => r.attributes.purchasedAsin ?? r.attributes.asinBrandHalo ?? ''),
-    attribution_type: row((r) => r.attributes.attributionType ?? ''),
-    keyword_id: row((r) => r.attributes.keywordId ?? ''),
-    currency: row((r) => r.currency),
-    sales_micros: row((r) => r.salesMicros),
-    orders: row((r) => r.orders),
-    units: row((r) => r.units),
-    attributes: row((r) => JSON.stringify(r.attributes)),
+    date: field('date'),
+    campaign_id: field('campaignId'),
+    ad_group_id: field('adGroupId'),
+    advertised_asin: attribute('advertisedAsin', 'promotedAsin'),
+    purchased_asin: attribute('purchasedAsin', 'asinBrandHalo'),
+    attribution_type: attribute('attributionType'),
+    keyword_id: attribute('keywordId'),
+    currency: field('currency'),
+    sales_micros: field('salesMicros'),
+    orders: field('orders'),
+    units: field('units'),
+    attributes: attributesJson,
     ...PULLED,
   },
   ads_metrics_daily: {
     profile_id: message((ev) => ev.profileId),
     report_type: message((ev) => ev.reportType),
-    date: row((r) => r.date),
+    date: field('date'),
     entity_level: message((ev) => ev.entityLevel),
-    entity_id: row((r) => r.entityId),
-    search_term: row((r, ev) => (ev.entityLevel === 'search_term' ? (r.attributes.searchTerm ?? '') : '')),
-    campaign_id: row((r) => r.campaignId),
-    ad_group_id: row((r) => r.adGroupId ?? ''),
-    currency: row((r) => r.currency),
-    impressions: row((r) => r.impressions),
-    clicks: row((r) => r.clicks),
-    cost_micros: row((r) => r.costMicros),
-    sales_micros: row((r) => r.salesMicros),
-    orders: row((r) => r.orders),
-    units: row((r) => r.units),
-    attributes: row((r) => JSON.stringify(r.attributes)),
+    entity_id: field('entityId'),
+    search_term: searchTerm,
+    campaign_id: field('campaignId'),
+    ad_group_id: field('adGroupId'),
+    currency: field('currency'),
+    impressions: field('impressions'),
+    clicks: field('clicks'),
+    cost_micros: field('costMicros'),
+    sales_micros: field('salesMicros'),
+    orders: field('orders'),
+    units: field('units'),
+    attributes: attributesJson,
     ...PULLED,
   },
+};
+
+/**
+ * The streaming table's columns (RECENT_COLUMNS, in that order): the last RECENT_DAYS of entity
+ * metrics, written beside ads_metrics_daily.
+ */
+export const RECENT_FIELDS: Record<string, Field> = {
+  profile_id: message((ev) => ev.profileId),
+  report_type: message((ev) => ev.reportType),
+  entity_level: message((ev) => ev.entityLevel),
+  entity_id: field('entityId'),
+  search_term: searchTerm,
+  date: field('date'),
+  campaign_id: field('campaignId'),
+  impressions: field('impressions'),
+  clicks: field('clicks'),
+  cost_micros: field('costMicros'),
+  sales_micros: field('salesMicros'),
+  orders: field('orders'),
+  units: field('units'),
+  loaded_at: message((_, s) => s.loadedAt),
+  version: message((_, s) => s.version),
 };
 
 export const FACT_COLUMNS: Record<FactTable, readonly string[]> = {
@@ -147,6 +216,6 @@ export function factRow(
   const table = factTable(ev);
   const out: Record<string, unknown> = takesMeasures(table) ? { ...rowMeasures(ev, r) } : {};
   for (const [column, f] of Object.entries(FACT_FIELDS[table]))
-    out[column] = 'message' in f ? f.message(ev, stamp) : f.row(r, ev);
+    out[column] = 'message' in f ? f.message(ev, stamp) : rowReader(f.row, ev)(r);
   return { table, row: out };
 }

@@ -49,18 +49,31 @@ function rowProblems(r: MetricRow): string[] {
   return out;
 }
 
-/** Why the message cannot be loaded, or null when it can. */
-export function rowsParsedProblem(ev: RowsParsed): string | null {
+/** What makes a message impossible whatever its rows hold, or null (the rows are checked apart). */
+export function batchProblem(ev: Omit<RowsParsed, 'rows'>): string | null {
   const table = REPORT_TYPES[ev.reportType]?.table;
   if (!table) return `unknown report type ${JSON.stringify(ev.reportType)}`;
   if (Number.isNaN(Date.parse(ev.pulledAt))) return `pulledAt ${JSON.stringify(ev.pulledAt)} is not a time`;
+  if (table === 'ads_traffic_quality') return null;
+  const storable = storableMeasures(table);
+  // A measure the table has no column for would fail the whole insert, every time.
+  const found = (ev.measureColumns ?? [])
+    .filter((k) => !storable.has(k))
+    .map((k) => `measure column ${JSON.stringify(k)} has no column in ${table}`);
+  return found.length ? impossible(ev, found) : null;
+}
+
+const impossible = (ev: Omit<RowsParsed, 'rows'>, found: string[]) =>
+  `impossible rows in report ${ev.reportId} batch ${ev.batchIndex}: ${found.join('; ')}`;
+
+/** Why the message cannot be loaded, or null when it can. */
+export function rowsParsedProblem(ev: RowsParsed): string | null {
+  const batch = batchProblem(ev);
+  if (batch) return batch;
+  const table = REPORT_TYPES[ev.reportType]!.table;
   const storable = storableMeasures(table);
   const found: string[] = [];
   const columns = ev.measureColumns ?? [];
-  // A measure the table has no column for would fail the whole insert, every time.
-  if (table !== 'ads_traffic_quality')
-    for (const k of columns)
-      if (!storable.has(k)) found.push(`measure column ${JSON.stringify(k)} has no column in ${table}`);
   for (const [i, r] of ev.rows.entries()) {
     for (const p of rowProblems(r)) found.push(`row ${i}: ${p}`);
     if (columns.length && (r.measureValues?.length ?? 0) !== columns.length)
@@ -70,5 +83,5 @@ export function rowsParsedProblem(ev: RowsParsed): string | null {
         if (!storable.has(k)) found.push(`row ${i}: measure ${JSON.stringify(k)} has no column in ${table}`);
     if (found.length >= 5) break;
   }
-  return found.length ? `impossible rows in report ${ev.reportId} batch ${ev.batchIndex}: ${found.join('; ')}` : null;
+  return found.length ? impossible(ev, found) : null;
 }

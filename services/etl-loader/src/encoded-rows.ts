@@ -1,0 +1,472 @@
+/**
+ * rows.parsed rows from the Avro bytes they arrive in straight to ClickHouse TabSeparated
+ * bytes: no row object, no string per field, no text encoded back to UTF-8. Decoding rows into
+ * objects and writing them out again as text was three quarters of the loader's CPU.
+ *
+ * This is the fast path, held byte for byte to the object path (factRow, fact-lines.ts) and to
+ * rows-check.ts by encoded-rows.test.ts. Whatever it is not sure of it hands back (null), and
+ * that message takes the object path, which decides: a row rows-check would refuse, a number
+ * past what avsc reads safely, text JSON would escape or that is not UTF-8, the older measures
+ * maps, a truncated body. Pure, apart from reusing its scratch arrays between calls.
+ */
+import { isUtf8 } from 'node:buffer';
+import type { EncodedArray } from '@adsync/shared/kafka/avro-types';
+import type { MetricRow, RowsParsed } from '@adsync/shared/events/contracts';
+import { tsvField } from '@adsync/shared/db/tab-separated';
+import { ROW_COUNTS, ROW_TEXT, type Field, type PullStamp } from './fact-rows.ts';
+
+const MAX_ATTRIBUTES = 64;
+const MAX_MEASURES = 1024;
+/** avsc refuses longs past this (isSafeLong): such a message is the object path's to refuse. */
+const SAFE_LONG = 9007199254740990;
+
+// ---- one row, where readRow leaves it: text as byte ranges, numbers as values ----
+const textStart = new Int32Array(ROW_TEXT.length);
+const textEnd = new Int32Array(ROW_TEXT.length);
+const counts = new Float64Array(ROW_COUNTS.length);
+const keyStart = new Int32Array(MAX_ATTRIBUTES);
+const keyEnd = new Int32Array(MAX_ATTRIBUTES);
+const valueStart = new Int32Array(MAX_ATTRIBUTES);
+const valueEnd = new Int32Array(MAX_ATTRIBUTES);
+let attributeCount = 0;
+const measureValues = new Float64Array(MAX_MEASURES);
+let measureCount = 0;
+let pos = 0;
+
+const TEXT_SLOT: Record<string, number> = Object.fromEntries(ROW_TEXT.map((f, i) => [f, i]));
+const COUNT_SLOT: Record<string, number> = Object.fromEntries(ROW_COUNTS.map((f, i) => [f, i]));
+const AD_GROUP = TEXT_SLOT.adGroupId!;
+const DATE = TEXT_SLOT.date!;
+const ENTITY = TEXT_SLOT.entityId!;
+
+/** avsc's own long reading (Tap.readLong), bounded by `end`: NaN when past it or unsafe. */
+function readLong(buf: Buffer, end: number): number {
+  let n = 0;
+  let k = 0;
+  let b: number;
+  let h: number;
+  do {
+    if (pos >= end) return NaN;
+    b = buf[pos++]!;
+    h = b & 0x80;
+    n |= (b & 0x7f) << k;
+    k += 7;
+  } while (h && k < 28);
+  if (!h) return (n >> 1) ^ -(n & 1);
+  let f = n;
+  let fk = 268435456;
+  do {
+    if (pos >= end) return NaN;
+    b = buf[pos++]!;
+    f += (b & 0x7f) * fk;
+    fk *= 128;
+  } while (b & 0x80);
+  const v = (f % 2 ? -(f + 1) : f) / 2;
+  return v >= -SAFE_LONG && v <= SAFE_LONG ? v : NaN;
+}
+
+/** A string's byte range into the slot arrays; false when it runs past `end`. */
+function readText(buf: Buffer, end: number, starts: Int32Array, ends: Int32Array, slot: number): boolean {
+  const len = readLong(buf, end);
+  if (!(len >= 0) || pos + len > end) return false;
+  starts[slot] = pos;
+  pos += len;
+  ends[slot] = pos;
+  return true;
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const digit = (buf: Buffer, i: number) => {
+  const d = buf[i]! - 48;
+  return d >= 0 && d <= 9 ? d : -1000;
+};
+/** rows-check's calendar day (YYYY-MM-DD, a real day, 2000-01-01 to 2100-12-31), from the bytes. */
+function isDay(buf: Buffer, s: number, e: number): boolean {
+  if (e - s !== 10 || buf[s + 4] !== 45 || buf[s + 7] !== 45) return false;
+  const y = digit(buf, s) * 1000 + digit(buf, s + 1) * 100 + digit(buf, s + 2) * 10 + digit(buf, s + 3);
+  const m = digit(buf, s + 5) * 10 + digit(buf, s + 6);
+  const d = digit(buf, s + 8) * 10 + digit(buf, s + 9);
+  if (y < 2000 || y > 2100 || m < 1 || m > 12 || d < 1) return false;
+  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  return d <= (m === 2 && leap ? 29 : DAYS_IN_MONTH[m - 1]!);
+}
+
+/** Whether the day at `s` (checked by isDay) comes before `day` (10 bytes, YYYY-MM-DD). */
+function dayBefore(buf: Buffer, s: number, day: Buffer): boolean {
+  for (let i = 0; i < 10; i++) {
+    const a = buf[s + i]!;
+    const b = day[i]!;
+    if (a !== b) return a < b;
+  }
+  return false;
+}
+
+function sameBytes(x: Buffer, a: number, aEnd: number, y: Buffer, b: number, bEnd: number): boolean {
+  if (aEnd - a !== bEnd - b) return false;
+  for (let i = 0; a + i < aEnd; i++) if (x[a + i] !== y[b + i]) return false;
+  return true;
+}
+const PROTO = Buffer.from('__proto__', 'latin1');
+
+/**
+ * Reads one MetricRow (its fields in rows.parsed.avsc's order) and checks what rows-check
+ * checks; false hands the message to the object path.
+ */
+function readRow(buf: Buffer, end: number, measureColumns: number): boolean {
+  for (let i = 0; i < ROW_TEXT.length; i++) {
+    if (i === AD_GROUP) {
+      // ["null", "string"]: the branch index, then the string when there is one.
+      const branch = readLong(buf, end);
+      if (branch === 0) {
+        textStart[i] = textEnd[i] = 0;
+        continue;
+      }
+      if (branch !== 1) return false;
+    }
+    if (!readText(buf, end, textStart, textEnd, i)) return false;
+  }
+  if (!isDay(buf, textStart[DATE]!, textEnd[DATE]!) || textEnd[ENTITY] === textStart[ENTITY]) return false;
+  for (let i = 0; i < ROW_COUNTS.length; i++) {
+    const v = readLong(buf, end);
+    if (!(v >= 0)) return false;
+    counts[i] = v;
+  }
+  attributeCount = 0;
+  for (;;) {
+    let n = readLong(buf, end);
+    if (n === 0) break;
+    if (!(n === n)) return false;
+    if (n < 0) {
+      n = -n;
+      if (!(readLong(buf, end) >= 0)) return false;
+    }
+    while (n--) {
+      const a = attributeCount;
+      if (a >= MAX_ATTRIBUTES) return false;
+      if (!readText(buf, end, keyStart, keyEnd, a) || !readText(buf, end, valueStart, valueEnd, a)) return false;
+      const k0 = keyStart[a]!;
+      // JSON.stringify of an object puts integer-like keys first and drops a "__proto__";
+      // a repeated key keeps its first place but its last value. Rare: the object path does those.
+      if (keyEnd[a]! > k0 && buf[k0]! >= 48 && buf[k0]! <= 57) return false;
+      if (sameBytes(PROTO, 0, PROTO.length, buf, k0, keyEnd[a]!)) return false;
+      for (let j = 0; j < a; j++) if (sameBytes(buf, keyStart[j]!, keyEnd[j]!, buf, k0, keyEnd[a]!)) return false;
+      attributeCount++;
+    }
+  }
+  // The measures map is the older form: the object path reads it.
+  if (readLong(buf, end) !== 0) return false;
+  measureCount = 0;
+  for (;;) {
+    let n = readLong(buf, end);
+    if (n === 0) break;
+    if (!(n === n)) return false;
+    if (n < 0) {
+      n = -n;
+      if (!(readLong(buf, end) >= 0)) return false;
+    }
+    while (n--) {
+      if (measureCount >= MAX_MEASURES) return false;
+      const v = readLong(buf, end);
+      if (!(v === v)) return false;
+      measureValues[measureCount++] = v;
+    }
+  }
+  return measureCount === measureColumns;
+}
+
+/** A growing byte buffer for one message's text. */
+class ByteOut {
+  buf: Buffer;
+  len = 0;
+  constructor(size: number) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
+  room(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + n));
+    this.buf.copy(next, 0, 0, this.len);
+    this.buf = next;
+  }
+  bytes(b: Buffer): void {
+    const n = b.length;
+    this.room(n);
+    // A loop beats Buffer#copy's call into C++ for the short constants between fields.
+    if (n > 64) {
+      this.len += b.copy(this.buf, this.len);
+      return;
+    }
+    const out = this.buf;
+    let len = this.len;
+    for (let i = 0; i < n; i++) out[len++] = b[i]!;
+    this.len = len;
+  }
+  /** A whole number (a safe long), as String() writes it. */
+  number(v: number): void {
+    this.room(21);
+    const out = this.buf;
+    if (v < 10 && v >= 0) {
+      out[this.len++] = 48 + v;
+      return;
+    }
+    if (v < 0 || v > 0x7fffffff) {
+      this.len += out.write(String(v), this.len, 'latin1');
+      return;
+    }
+    const digits =
+      v < 100
+        ? 2
+        : v < 1e3
+          ? 3
+          : v < 1e4
+            ? 4
+            : v < 1e5
+              ? 5
+              : v < 1e6
+                ? 6
+                : v < 1e7
+                  ? 7
+                  : v < 1e8
+                    ? 8
+                    : v < 1e9
+                      ? 9
+                      : 10;
+    let at = this.len + digits;
+    this.len = at;
+    do {
+      const q = (v / 10) | 0;
+      out[--at] = 48 + v - q * 10;
+      v = q;
+    } while (v > 0);
+  }
+  /** Text as a TabSeparated field (tsvField's escapes); false when it is not valid UTF-8. */
+  text(src: Buffer, s: number, e: number): boolean {
+    this.room(2 * (e - s));
+    const out = this.buf;
+    let len = this.len;
+    let high = false;
+    for (let i = s; i < e; i++) {
+      const b = src[i]!;
+      if (b === 92) {
+        out[len++] = 92;
+        out[len++] = 92;
+      } else if (b === 9) {
+        out[len++] = 92;
+        out[len++] = 116;
+      } else if (b === 10) {
+        out[len++] = 92;
+        out[len++] = 110;
+      } else if (b === 13) {
+        out[len++] = 92;
+        out[len++] = 114;
+      } else {
+        if (b >= 128) high = true;
+        out[len++] = b;
+      }
+    }
+    this.len = len;
+    return !high || isUtf8(src.subarray(s, e));
+  }
+  /** Text inside a JSON string; false when JSON would escape some of it or it is not UTF-8. */
+  jsonText(src: Buffer, s: number, e: number): boolean {
+    this.room(e - s);
+    const out = this.buf;
+    let len = this.len;
+    let high = false;
+    for (let i = s; i < e; i++) {
+      const b = src[i]!;
+      if (b === 34 || b === 92 || b < 32) return false;
+      if (b >= 128) high = true;
+      out[len++] = b;
+    }
+    this.len = len;
+    return !high || isUtf8(src.subarray(s, e));
+  }
+  take(): Buffer {
+    return this.buf.subarray(0, this.len);
+  }
+}
+
+// The steps of a plan.
+const CONST = 0;
+const TEXT = 1;
+const COUNT = 2;
+const ATTRIBUTE = 3;
+const MEASURE = 4;
+const JSON_OBJECT = 5;
+type Op = 0 | 1 | 2 | 3 | 4 | 5;
+
+/**
+ * One output's fields for one message: constants merged, the rest one step per row value.
+ * Kept in typed arrays, so the per-row loop reads numbers only.
+ */
+interface Plan {
+  ops: Uint8Array;
+  /** Per step: the text or count slot, the measure's index, or the index into consts or keys. */
+  arg: Int32Array;
+  consts: Buffer[];
+  keys: Buffer[][];
+}
+
+function plan(fields: readonly Field[], ev: RowsParsed, stamp: PullStamp): Plan {
+  const ops: Op[] = [];
+  const arg: number[] = [];
+  const consts: Buffer[] = [];
+  const keys: Buffer[][] = [];
+  let text = '';
+  const step = (op: Op, a: number) => {
+    ops.push(op);
+    arg.push(a);
+  };
+  const flush = () => {
+    if (text) step(CONST, consts.push(Buffer.from(text, 'utf8')) - 1);
+    text = '';
+  };
+  for (const [i, f] of fields.entries()) {
+    if (i > 0) text += '\t';
+    if ('message' in f) {
+      text += tsvField(f.message(ev, stamp));
+      continue;
+    }
+    const src = f.row;
+    if ('field' in src) {
+      flush();
+      if (src.field in TEXT_SLOT) step(TEXT, TEXT_SLOT[src.field]!);
+      else step(COUNT, COUNT_SLOT[src.field]!);
+    } else if ('attribute' in src) {
+      if (src.onlyAt !== undefined && ev.entityLevel !== src.onlyAt) continue; // '' at this level
+      flush();
+      step(ATTRIBUTE, keys.push(src.attribute.map((k) => Buffer.from(k, 'utf8'))) - 1);
+    } else if ('measure' in src) {
+      const at = (ev.measureColumns ?? []).indexOf(src.measure);
+      if (at < 0) {
+        text += '0';
+        continue;
+      }
+      flush();
+      step(MEASURE, at);
+    } else {
+      flush();
+      step(JSON_OBJECT, 0);
+    }
+  }
+  text += '\n';
+  flush();
+  return { ops: Uint8Array.from(ops), arg: Int32Array.from(arg), consts, keys };
+}
+
+function findAttribute(buf: Buffer, key: Buffer): number {
+  for (let a = 0; a < attributeCount; a++) {
+    const s = keyStart[a]!;
+    if (keyEnd[a]! - s !== key.length) continue;
+    let same = true;
+    for (let i = 0; i < key.length; i++)
+      if (buf[s + i] !== key[i]) {
+        same = false;
+        break;
+      }
+    if (same) return a;
+  }
+  return -1;
+}
+
+/** Writes the row readRow left, by a plan; false when some text must take the object path. */
+function writeRow(buf: Buffer, p: Plan, out: ByteOut): boolean {
+  const { ops, arg } = p;
+  for (let i = 0; i < ops.length; i++) {
+    switch (ops[i]) {
+      case CONST:
+        out.bytes(p.consts[arg[i]!]!);
+        break;
+      case TEXT: {
+        const slot = arg[i]!;
+        if (!out.text(buf, textStart[slot]!, textEnd[slot]!)) return false;
+        break;
+      }
+      case COUNT:
+        out.number(counts[arg[i]!]!);
+        break;
+      case MEASURE:
+        out.number(measureValues[arg[i]!]!);
+        break;
+      case ATTRIBUTE: {
+        for (const key of p.keys[arg[i]!]!) {
+          const a = findAttribute(buf, key);
+          if (a < 0) continue;
+          if (!out.text(buf, valueStart[a]!, valueEnd[a]!)) return false;
+          break;
+        }
+        break;
+      }
+      case JSON_OBJECT: {
+        out.room(2);
+        out.buf[out.len++] = 123; // {
+        for (let a = 0; a < attributeCount; a++) {
+          out.room(6);
+          if (a > 0) out.buf[out.len++] = 44; // ,
+          out.buf[out.len++] = 34;
+          if (!out.jsonText(buf, keyStart[a]!, keyEnd[a]!)) return false;
+          out.room(3);
+          out.buf[out.len++] = 34;
+          out.buf[out.len++] = 58; // :
+          out.buf[out.len++] = 34;
+          if (!out.jsonText(buf, valueStart[a]!, valueEnd[a]!)) return false;
+          out.room(1);
+          out.buf[out.len++] = 34;
+        }
+        out.room(1);
+        out.buf[out.len++] = 125; // }
+        break;
+      }
+    }
+  }
+  return true;
+}
+
+export interface EncodedText {
+  /** The message's rows as TabSeparated lines of `fields`. */
+  text: Buffer;
+  /** With `recent`: the lines of the rows dated on or after its day, of its fields. */
+  recentText: Buffer | null;
+  rows: number;
+}
+
+/**
+ * One message's rows, still encoded, as TabSeparated lines of `fields` (and, with `recent`, of
+ * the recent rows); null when the object path must take this message.
+ */
+export function encodedRowsText(
+  ev: RowsParsed,
+  rows: EncodedArray<MetricRow>,
+  fields: readonly Field[],
+  stamp: PullStamp,
+  recent?: { fields: readonly Field[]; from: string },
+): EncodedText | null {
+  const columns = ev.measureColumns?.length ?? 0;
+  if (columns === 0 && rows.count > 0) return null;
+  const main = plan(fields, ev, stamp);
+  const recentPlan = recent ? plan(recent.fields, ev, stamp) : null;
+  const from = recent ? Buffer.from(recent.from, 'latin1') : null;
+  const { buf, end } = rows;
+  const out = new ByteOut(Math.max(256, (end - rows.start) * 2));
+  const recentOut = recentPlan ? new ByteOut(1024) : null;
+  pos = rows.start;
+  let n = 0;
+  for (;;) {
+    let blocks = readLong(buf, end);
+    if (blocks === 0) break;
+    if (!(blocks === blocks)) return null;
+    if (blocks < 0) {
+      blocks = -blocks;
+      if (!(readLong(buf, end) >= 0)) return null;
+    }
+    while (blocks--) {
+      if (!readRow(buf, end, columns) || !writeRow(buf, main, out)) return null;
+      // Dated on or after `from` (both YYYY-MM-DD, so their bytes sort as the days do).
+      if (recentPlan && from && !dayBefore(buf, textStart[DATE]!, from))
+        if (!writeRow(buf, recentPlan, recentOut!)) return null;
+      n++;
+    }
+  }
+  if (pos !== end || n !== rows.count) return null;
+  return { text: out.take(), recentText: recentOut && recentOut.len ? recentOut.take() : null, rows: n };
+}
