@@ -11,7 +11,9 @@ import {
   type FreshClickHouse,
   type FreshPostgres,
 } from '@adsync/shared/testing/test-stack';
-import { loadRowsParsed } from './clickhouse-load.ts';
+import { loadRowsParsed, readRowsParsed } from './clickhouse-load.ts';
+import { InRepoSchemaCodec } from '@adsync/shared/kafka/codec';
+import { isDependencyOutage } from '@adsync/shared/runtime/errors';
 import { FACT_COLUMNS } from './fact-rows.ts';
 import { measureColumnsOf, type FactTable } from '@adsync/shared/amazon/report-catalog';
 
@@ -208,4 +210,164 @@ test('purchased-product and traffic-quality rows read back as sent, a measure na
       invalid_click_throughs: 10,
     },
   );
+});
+
+/** Messages as the consumer reads them: encoded by the codec, read back with their rows still bytes. */
+async function asConsumed(evs: RowsParsed[]) {
+  const codec = new InRepoSchemaCodec();
+  await codec.init();
+  return Promise.all(
+    evs.map(async (e) => ({ value: await readRowsParsed(codec, await codec.encode('rows.parsed', e)) }) as never),
+  );
+}
+
+test('rows read as bytes load exactly into both tables, text with tabs and line breaks and any script included', async () => {
+  const now = new Date('2026-11-05T00:00:00Z');
+  const rows: MetricRow[] = NASTY.map((text, i) => ({
+    date: i % 3 ? '2026-11-01' : '2026-09-01', // some older than the streaming table keeps
+    entityId: `bytes-${i}`,
+    campaignId: `c ${text}`,
+    adGroupId: i % 2 ? text : null,
+    currency: 'USD',
+    impressions: 2 ** 40 + i,
+    clicks: i,
+    costMicros: i * 10_000,
+    salesMicros: 2_000_000 * i,
+    orders: i,
+    units: 2 * i,
+    attributes: { keyword: `kw ${i}`, matchType: 'EXACT' },
+    measures: {},
+    measureValues: [i, -7 * i || 0],
+  }));
+  const ev = {
+    ...event('spTargeting', 'target', rows),
+    profileId: 'p-bytes',
+    measureColumns: ['purchases_7d', 'sales_7d_micros'],
+  };
+  const consumed = await asConsumed([ev]);
+  assert.ok(
+    !Array.isArray((consumed[0] as unknown as { value: { rows: unknown } }).value.rows),
+    'the rows stayed bytes',
+  );
+  const res = await loadRowsParsed({ db: pg.db, ch: ch.ch, log, now: () => now }, consumed);
+  assert.deepEqual(res.problems, [null]);
+  assert.equal(res.rows, NASTY.length);
+  const back = await select<Record<string, string>>(
+    `SELECT entity_id, campaign_id, ad_group_id, impressions, attributes, purchases_7d, sales_7d_micros
+       FROM ads_metrics_daily WHERE profile_id = 'p-bytes' ORDER BY entity_id`,
+  );
+  assert.equal(back.length, NASTY.length);
+  for (const [i, text] of NASTY.entries()) {
+    const b = back.find((r) => r.entity_id === `bytes-${i}`)!;
+    assert.equal(b.campaign_id, `c ${text}`);
+    assert.equal(b.ad_group_id, i % 2 ? text : '');
+    assert.equal(String(b.impressions), String(2 ** 40 + i));
+    assert.deepEqual(JSON.parse(b.attributes!), { keyword: `kw ${i}`, matchType: 'EXACT' });
+    assert.equal(Number(b.purchases_7d), i);
+    assert.equal(Number(b.sales_7d_micros), -7 * i || 0);
+  }
+  const recent = await select<{ entity_id: string }>(
+    `SELECT entity_id FROM ads_metrics_recent WHERE profile_id = 'p-bytes' ORDER BY entity_id`,
+  );
+  assert.deepEqual(
+    recent.map((r) => r.entity_id),
+    NASTY.map((_, i) => `bytes-${i}`)
+      .filter((_, i) => i % 3)
+      .sort(),
+  );
+});
+
+test('an impossible message read as bytes is refused with the reason, the rest loads; one that does not decode says so', async () => {
+  const good = { ...event('spTargeting', 'target', []), profileId: 'p-mixed', measureColumns: ['purchases_7d'] };
+  const row = (clicks: number): MetricRow => ({
+    date: '2026-10-01',
+    entityId: `m${clicks}`,
+    campaignId: 'c',
+    adGroupId: null,
+    currency: 'USD',
+    impressions: 1,
+    clicks,
+    costMicros: 0,
+    salesMicros: 0,
+    orders: 0,
+    units: 0,
+    attributes: {},
+    measures: {},
+    measureValues: [1],
+  });
+  const codec = new InRepoSchemaCodec();
+  await codec.init();
+  // A value avsc writes but will not read back (2^53): the largest it writes, made 2^53 in the bytes.
+  const past = await codec.encode('rows.parsed', {
+    ...good,
+    batchIndex: 2,
+    rows: [{ ...row(4), measureValues: [9007199254740990] }],
+  });
+  const largest = Buffer.from([0xfc, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x1f]); // zig-zag varint of 2^53 - 2
+  const at = past.indexOf(largest);
+  assert.ok(at > 0);
+  Buffer.from([0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x20]).copy(past, at);
+  const consumed = [
+    ...(await asConsumed([
+      { ...good, rows: [row(1)] },
+      { ...good, batchIndex: 1, rows: [row(2), row(-3)] },
+    ])),
+    { value: await readRowsParsed(codec, past) } as never,
+  ];
+  const res = await loadRowsParsed({ db: pg.db, ch: ch.ch, log }, consumed);
+  assert.equal(res.problems[0], null);
+  assert.equal(res.problems[1]!.step, 'validate');
+  assert.match(res.problems[1]!.reason, /batch 1: row 1: clicks -3 is not a count/);
+  assert.equal(res.problems[2]!.step, 'decode');
+  assert.match(res.problems[2]!.reason, /do not decode/);
+  const back = await select<{ entity_id: string }>(
+    `SELECT entity_id FROM ads_metrics_daily WHERE profile_id = 'p-mixed'`,
+  );
+  assert.deepEqual(
+    back.map((r) => r.entity_id),
+    ['m1'],
+  );
+});
+
+test('when ClickHouse refuses the insert, its refusal is the error (not an outage), even with recent rows streaming beside it', async () => {
+  // A column the loader names, gone from the table: ClickHouse refuses every such insert.
+  await ch.ch.client.command({ query: 'ALTER TABLE ads_metrics_daily DROP COLUMN purchases_14d' });
+  try {
+    const ev = {
+      ...event('spTargeting', 'target', []),
+      profileId: 'p-refused',
+      measureColumns: ['purchases_14d'],
+      rows: [
+        {
+          date: '2026-11-04',
+          entityId: 'r1',
+          campaignId: 'c',
+          adGroupId: null,
+          currency: 'USD',
+          impressions: 1,
+          clicks: 1,
+          costMicros: 0,
+          salesMicros: 0,
+          orders: 0,
+          units: 0,
+          attributes: {},
+          measures: {},
+          measureValues: [5],
+        },
+      ],
+    };
+    const err = await loadRowsParsed(
+      { db: pg.db, ch: ch.ch, log, now: () => new Date('2026-11-05T00:00:00Z') },
+      await asConsumed([ev]),
+    ).then(
+      () => assert.fail('the insert should have been refused'),
+      (e: unknown) => e,
+    );
+    assert.match((err as Error).message, /purchases_14d/);
+    assert.equal(isDependencyOutage(err), false, 'a refusal must not be waited out as an outage');
+  } finally {
+    await ch.ch.client.command({
+      query: "ALTER TABLE ads_metrics_daily ADD COLUMN purchases_14d Int64 DEFAULT CAST(0, 'Int64')",
+    });
+  }
 });

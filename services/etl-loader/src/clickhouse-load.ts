@@ -45,6 +45,17 @@ export type RowsParsedIn = Omit<RowsParsed, 'rows'> & { rows: MetricRow[] | Enco
 export const readRowsParsed = (codec: EventCodec, bytes: Buffer | null): Promise<RowsParsedIn> =>
   codec.decodeKeeping('rows.parsed', bytes, ['MetricRow']) as Promise<RowsParsedIn>;
 
+/** Why a message is not loaded, and at which step: its rows did not decode, or they are impossible. */
+export interface Refusal {
+  reason: string;
+  step: 'decode' | 'validate';
+}
+const refused = (reason: string | null): Refusal | null => (reason === null ? null : { reason, step: 'validate' });
+const refusalOf = (err: unknown): Refusal => ({
+  reason: (err as Error).message,
+  step: (err as { code?: string }).code === 'ADSYNC_ERR_DECODE' ? 'decode' : 'validate',
+});
+
 /** A message whose rows are objects: decoded if they were not. */
 function withRowObjects(ev: RowsParsedIn): RowsParsed {
   if (Array.isArray(ev.rows)) return ev as RowsParsed;
@@ -65,25 +76,25 @@ function withRowObjects(ev: RowsParsedIn): RowsParsed {
 export async function loadRowsParsed(
   deps: LoadDeps,
   events: Decoded<RowsParsedIn>[],
-): Promise<{ rows: number; reportsLoaded: string[]; problems: (string | null)[] }> {
+): Promise<{ rows: number; reportsLoaded: string[]; problems: (Refusal | null)[] }> {
   const now = (deps.now ?? (() => new Date()))();
   const recentFrom = addDays(now.toISOString().slice(0, 10), -RECENT_DAYS);
   const loadedAt = chDateTime(now);
-  const problems: (string | null)[] = events.map(() => null);
+  const problems: (Refusal | null)[] = events.map(() => null);
   // A report type writes one table, so each message goes to one table whole.
   const byTable = new Map<FactTable, { ev: RowsParsedIn; at: number }[]>();
   for (const [at, { value }] of events.entries()) {
     let ev = value;
     try {
-      problems[at] = batchProblem(ev);
+      problems[at] = refused(batchProblem(ev));
       // Rows as objects are checked now; encoded ones as they are written (the older measures
       // maps decode first: the insert's columns depend on them).
       if (!problems[at] && (Array.isArray(ev.rows) || !ev.measureColumns?.length)) {
         ev = withRowObjects(ev);
-        problems[at] = rowsParsedProblem(ev as RowsParsed);
+        problems[at] = refused(rowsParsedProblem(ev as RowsParsed));
       }
     } catch (err) {
-      problems[at] = (err as Error).message;
+      problems[at] = refusalOf(err);
     }
     if (problems[at]) continue;
     const table = REPORT_TYPES[ev.reportType]!.table;
@@ -167,6 +178,8 @@ class RecentInsert {
   write(text: Buffer): void {
     if (!this.stream) {
       this.stream = new PassThrough();
+      // Destroyed (finish) before the client has piped it: its error is the main insert's, reported there.
+      this.stream.on('error', () => undefined);
       this.done = insertRecent(this.ch, this.stream, this.ch.queryId('load-recent'));
       // Awaited in finish; a failure before then must not be an unhandled rejection.
       this.done.catch(() => undefined);
@@ -175,11 +188,20 @@ class RecentInsert {
     this.stream.write(text);
   }
 
+  /**
+   * Ends the recent insert with the main one. When the main insert failed, this one is abandoned
+   * and its own failure (our abandoning it) is not reported: the main insert's error, which says
+   * what ClickHouse refused, is the batch's.
+   */
   async finish(complete: boolean): Promise<void> {
     if (!this.stream) return;
-    if (complete) this.stream.end();
-    else this.stream.destroy(new Error('the main insert of this batch failed'));
-    await this.done;
+    if (complete) {
+      this.stream.end();
+      await this.done;
+      return;
+    }
+    this.stream.destroy(new Error('the main insert of this batch failed'));
+    await this.done?.catch(() => undefined);
   }
 }
 
@@ -194,7 +216,7 @@ function* messageTexts(
   fields: Field[],
   load: { loadedAt: string; recentFrom: string },
   recent: RecentInsert | null,
-  problems: (string | null)[],
+  problems: (Refusal | null)[],
   counted: { n: number },
 ): Generator<Buffer> {
   const main = factLines(fields);
@@ -220,9 +242,9 @@ function* messageTexts(
     let objects: RowsParsed;
     try {
       objects = withRowObjects(ev);
-      problems[at] = rowsParsedProblem(objects);
+      problems[at] = refused(rowsParsedProblem(objects));
     } catch (err) {
-      problems[at] = (err as Error).message;
+      problems[at] = refusalOf(err);
     }
     if (problems[at]) continue;
     const line = main(objects!, stamp);

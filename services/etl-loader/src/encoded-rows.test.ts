@@ -154,6 +154,9 @@ test('a row rows-check refuses is never written by the bytes path', () => {
     { date: '2026-2-3' },
     { date: '1999-12-31' },
     { date: '2101-01-01' },
+    { date: '300x-01-01' },
+    { date: '2026-1x-01' },
+    { date: '20260-1-01' },
     { entityId: '' },
     { measureValues: [1] },
   ];
@@ -164,6 +167,16 @@ test('a row rows-check refuses is never written by the bytes path', () => {
     assert.ok(problem, JSON.stringify(patch));
     assert.equal(fast, null, `${JSON.stringify(patch)} must go to the object path`);
   }
+  // Every one-character change of a day: refused by both paths, or written the same by both.
+  for (let at = 0; at < 10; at++)
+    for (const c of '0123456789-x/ ') {
+      const ev = randomEvent(5, 'ads_metrics_daily', 1);
+      const day = '2028-02-29';
+      ev.rows[0]!.date = day.slice(0, at) + c + day.slice(at + 1);
+      const { fast, slow, problem } = throughBytes(ev);
+      if (problem) assert.equal(fast, null, ev.rows[0]!.date);
+      else assert.equal(fast?.text.toString('utf8'), slow!.text, ev.rows[0]!.date);
+    }
   // Leap days are days.
   const leap = randomEvent(7, 'ads_metrics_daily', 2);
   leap.rows[0]!.date = '2028-02-29';

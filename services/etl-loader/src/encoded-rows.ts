@@ -76,16 +76,15 @@ function readText(buf: Buffer, end: number, starts: Int32Array, ends: Int32Array
 }
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-const digit = (buf: Buffer, i: number) => {
-  const d = buf[i]! - 48;
-  return d >= 0 && d <= 9 ? d : -1000;
-};
+const DIGIT_AT = [0, 1, 2, 3, 5, 6, 8, 9];
 /** rows-check's calendar day (YYYY-MM-DD, a real day, 2000-01-01 to 2100-12-31), from the bytes. */
 function isDay(buf: Buffer, s: number, e: number): boolean {
   if (e - s !== 10 || buf[s + 4] !== 45 || buf[s + 7] !== 45) return false;
-  const y = digit(buf, s) * 1000 + digit(buf, s + 1) * 100 + digit(buf, s + 2) * 10 + digit(buf, s + 3);
-  const m = digit(buf, s + 5) * 10 + digit(buf, s + 6);
-  const d = digit(buf, s + 8) * 10 + digit(buf, s + 9);
+  for (const i of DIGIT_AT) if (buf[s + i]! < 48 || buf[s + i]! > 57) return false;
+  const at = (i: number) => buf[s + i]! - 48;
+  const y = at(0) * 1000 + at(1) * 100 + at(2) * 10 + at(3);
+  const m = at(5) * 10 + at(6);
+  const d = at(8) * 10 + at(9);
   if (y < 2000 || y > 2100 || m < 1 || m > 12 || d < 1) return false;
   const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
   return d <= (m === 2 && leap ? 29 : DAYS_IN_MONTH[m - 1]!);

@@ -61,7 +61,7 @@ export async function consumeRowsParsed(
       // Impossible messages are dead-lettered with their reasons; the rest of the batch loads.
       const res = await loadRowsParsed({ db: o.db, ch: o.ch, log: ctx.log }, events);
       ctx.log.debug({ rows: res.rows, reportsLoaded: res.reportsLoaded.length }, 'rows loaded into ClickHouse');
-      return res.problems.map((p) => (p === null ? ok() : dlq(p, 'validate')));
+      return res.problems.map((p) => (p === null ? ok() : dlq(p.reason, p.step)));
     },
   });
 }

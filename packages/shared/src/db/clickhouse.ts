@@ -57,6 +57,25 @@ export async function createClickHouse(opts: ClickHouseOptions): Promise<ClickHo
 
 const CALLS = new Set(['query', 'insert', 'command', 'exec']);
 
+/**
+ * The server's own refusal of a streamed insert reaches us as a bare Error with its exception
+ * text ("Code: 16, e.displayText() = DB::Exception: No such column …"), where a query's refusal
+ * is a ClickHouseError with its code. Either way ClickHouse answered: that is not an outage to
+ * wait out, and the code is kept.
+ */
+// TIMEOUT_EXCEEDED, TOO_MANY_SIMULTANEOUS_QUERIES, NO_FREE_CONNECTION, SOCKET_TIMEOUT,
+// NETWORK_ERROR, ABORTED, MEMORY_LIMIT_EXCEEDED, TABLE_IS_READ_ONLY, TOO_MANY_PARTS,
+// QUERY_WAS_CANCELLED, KEEPER_EXCEPTION.
+const TRANSIENT_CLICKHOUSE_CODES = new Set([159, 202, 203, 209, 210, 236, 241, 242, 252, 394, 999]);
+
+export function clickhouseAnswer(err: unknown): unknown {
+  if (!(err instanceof Error) || err.constructor !== Error) return err;
+  const m = /^Code: (\d+)[,.]/.exec(err.message);
+  // A server busy, short of memory, timing out or going down is still worth waiting for.
+  if (!m || TRANSIENT_CLICKHOUSE_CODES.has(Number(m[1]))) return err;
+  return Object.assign(new Error(err.message, { cause: err }), { code: `CLICKHOUSE_${m[1]}` });
+}
+
 /** The client, with each call's failure classified where the driver raises it (runtime/errors.ts). */
 function classifying(client: ClickHouseClient): ClickHouseClient {
   return new Proxy(client, {
@@ -65,7 +84,7 @@ function classifying(client: ClickHouseClient): ClickHouseClient {
       if (typeof v !== 'function' || !CALLS.has(String(prop))) return v;
       return (...args: unknown[]) =>
         (v as (...a: unknown[]) => Promise<unknown>).apply(target, args).catch((err: unknown) => {
-          throw classifyDriverError('ClickHouse', err);
+          throw classifyDriverError('ClickHouse', clickhouseAnswer(err));
         });
     },
   });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import avro from 'avsc';
 import { ALL_TOPICS, schemaFor } from '../events/contracts.ts';
 import { sampleEvent } from './sample-events.ts';
-import { avroType } from './avro-types.ts';
+import { avroType, type EncodedArray } from './avro-types.ts';
 
 const schema = {
   type: 'record',
@@ -77,4 +77,51 @@ test('a value too large for the first buffer, and one that is not a map, are wri
   assert.deepEqual(type.toBuffer(big), plain.toBuffer(big));
   assert.throws(() => type.toBuffer([1, 2] as never), /invalid/);
   assert.equal(type.isValid({ a: 1 }), false);
+});
+
+test('rows kept encoded: the same rows decode() gives as a full read, and blocks written in parts are counted', () => {
+  const plain = avroType(schemaFor('rows.parsed'));
+  const keeping = avroType(schemaFor('rows.parsed'), ['MetricRow']);
+  const ev = sampleEvent('rows.parsed', 'k');
+  const many = { ...ev, rows: Array.from({ length: 7 }, (_, i) => ({ ...ev.rows[0]!, entityId: `e${i}` })) };
+  const body = plain.toBuffer(many);
+  const kept = keeping.fromBuffer(body) as { rows: EncodedArray<unknown>; reportId: string };
+  assert.equal(kept.reportId, many.reportId);
+  assert.equal(kept.rows.count, 7);
+  assert.deepEqual(JSON.parse(JSON.stringify(kept.rows.decode())), JSON.parse(JSON.stringify(many.rows)));
+  // The same rows as two blocks, the second with a byte size (a negative count), as other writers may send.
+  const rowsType = (plain as unknown as { field(name: string): { type: avro.Type } }).field('rows').type;
+  const itemType = (rowsType as unknown as { itemsType: avro.Type }).itemsType;
+  const items = many.rows.map((r) => itemType.toBuffer(r));
+  const head = body.subarray(0, kept.rows.start);
+  const long = (n: number) => avro.Type.forSchema('long').toBuffer(n);
+  const second = Buffer.concat(items.slice(3));
+  const blocks = Buffer.concat([head, long(3), ...items.slice(0, 3), long(-4), long(second.length), second, long(0)]);
+  const again = keeping.fromBuffer(blocks) as { rows: EncodedArray<unknown> };
+  assert.equal(again.rows.count, 7);
+  assert.deepEqual(JSON.parse(JSON.stringify(again.rows.decode())), JSON.parse(JSON.stringify(many.rows)));
+});
+
+test('rows kept encoded: a block size pointing backwards or a count past the bytes is refused at once, never looped on', () => {
+  const plain = avroType(schemaFor('rows.parsed'));
+  const keeping = avroType(schemaFor('rows.parsed'), ['MetricRow']);
+  const ev = sampleEvent('rows.parsed', 'k');
+  const body = plain.toBuffer({ ...ev, rows: [{ ...ev.rows[0]!, attributes: {}, measures: {}, measureValues: [] }] });
+  const kept = keeping.fromBuffer(body) as { rows: EncodedArray<unknown> };
+  // The row's last three fields are empty maps and an empty array: 00 00 00, then the rows' closing 00.
+  assert.deepEqual([...body.subarray(body.length - 4)], [0, 0, 0, 0]);
+  const long = (n: number) => avro.Type.forSchema('long').toBuffer(n);
+  // attributes as a block of -1 items whose byte size is -2: avsc's own skip jumps back to it for ever.
+  const backwards = Buffer.concat([
+    body.subarray(0, body.length - 4),
+    long(-1),
+    long(-2),
+    body.subarray(body.length - 4),
+  ]);
+  const started = Date.now();
+  assert.throws(() => keeping.fromBuffer(backwards));
+  // A rows block of 2^40 items in a body of a few hundred bytes.
+  const huge = Buffer.concat([body.subarray(0, kept.rows.start), long(2 ** 40), body.subarray(kept.rows.start + 1)]);
+  assert.throws(() => keeping.fromBuffer(huge), /does not fit the bytes left/);
+  assert.ok(Date.now() - started < 1000, 'refused at once');
 });

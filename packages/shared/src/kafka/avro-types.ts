@@ -152,19 +152,148 @@ export class EncodedArray<T> {
   }
 }
 
-const decodingTypes = new WeakMap<object, avro.Type>();
+const helpers = new WeakMap<object, { decoding: avro.Type; skipItem: (tap: Tap) => void; itemBytes: number }>();
 const ArrayTypeBase = avro.types.ArrayType as unknown as new (schema: unknown, opts: unknown) => avro.Type;
 
 /** Reads an array as an EncodedArray: its items are skipped, counted and left where they are. */
+type Skip = (tap: Tap) => void;
+
+/** A block count the bytes left cannot hold is refused (items of no bytes, nulls, get a generous bound). */
+function checkBlock(n: number, tap: Tap, itemBytes: number): void {
+  const most = itemBytes > 0 ? (tap.buf.length - tap.pos) / itemBytes : 1 << 24;
+  if (!(n <= most)) throw new Error(`a block of ${n} items does not fit the bytes left`);
+}
+
+/** The fewest bytes a value of the type takes: a block count can be no larger than the bytes left allow. */
+function minBytes(type: avro.Type): number {
+  const t = type as unknown as {
+    typeName: string;
+    size?: number;
+    fields?: { type: avro.Type }[];
+    underlyingType?: avro.Type;
+  };
+  switch (t.typeName) {
+    case 'null':
+      return 0;
+    case 'float':
+      return 4;
+    case 'double':
+      return 8;
+    case 'fixed':
+      return t.size!;
+    case 'record':
+    case 'error':
+      return t.fields!.reduce((sum, f) => sum + minBytes(f.type), 0);
+    default:
+      return t.underlyingType ? minBytes(t.underlyingType) : 1;
+  }
+}
+
+/**
+ * Skips a value of the type, refusing what does not fit the buffer. avsc's own skipping trusts a
+ * block's byte size, so a negative one loops forever, and a huge block count runs on past the
+ * end; this reads blocks item by item as decoding does, and stops at the end of the buffer.
+ */
+function skipperOf(type: avro.Type): Skip {
+  const t = type as unknown as {
+    typeName: string;
+    size?: number;
+    fields?: { type: avro.Type }[];
+    types?: avro.Type[];
+    valuesType?: avro.Type;
+    itemsType?: avro.Type;
+    underlyingType?: avro.Type;
+  };
+  const past = (tap: Tap) => tap.pos > tap.buf.length;
+  switch (t.typeName) {
+    case 'null':
+      return () => undefined;
+    case 'boolean':
+      return (tap) => void (tap.pos += 1);
+    case 'int':
+    case 'long':
+    case 'enum':
+      return (tap) => tap.skipLong();
+    case 'float':
+      return (tap) => void (tap.pos += 4);
+    case 'double':
+      return (tap) => void (tap.pos += 8);
+    case 'fixed': {
+      const size = t.size!;
+      return (tap) => void (tap.pos += size);
+    }
+    case 'string':
+    case 'bytes':
+      return (tap) => {
+        const len = tap.readLong();
+        if (!(len >= 0)) throw new Error(`invalid length ${len}`);
+        tap.pos += len;
+      };
+    case 'record':
+    case 'error': {
+      const fields = t.fields!.map((f) => skipperOf(f.type));
+      return (tap) => {
+        for (const f of fields) f(tap);
+      };
+    }
+    case 'union:unwrapped':
+    case 'union:wrapped': {
+      const branches = t.types!.map(skipperOf);
+      return (tap) => {
+        const i = tap.readLong();
+        const branch = branches[i];
+        if (!branch) throw new Error(`union branch ${i} does not exist`);
+        branch(tap);
+      };
+    }
+    case 'map': {
+      const value = skipperOf(t.valuesType!);
+      const key = skipperOf(avro.Type.forSchema('string'));
+      return blocksOf(
+        (tap) => {
+          key(tap);
+          value(tap);
+        },
+        1 + minBytes(t.valuesType!),
+      );
+    }
+    case 'array':
+      return blocksOf(skipperOf(t.itemsType!), minBytes(t.itemsType!));
+    default:
+      if (t.underlyingType) return skipperOf(t.underlyingType);
+      throw new Error(`cannot skip a ${t.typeName}`);
+  }
+
+  function blocksOf(item: Skip, itemBytes: number): Skip {
+    return (tap) => {
+      for (;;) {
+        let n = tap.readLong();
+        if (n === 0) return;
+        if (n < 0) {
+          // A negative block count is followed by the block's size in bytes (Avro spec); decoding ignores it too.
+          n = -n;
+          tap.skipLong();
+        }
+        checkBlock(n, tap, itemBytes);
+        while (n--) {
+          item(tap);
+          if (past(tap)) throw new Error('truncated buffer');
+        }
+      }
+    };
+  }
+}
+
 class EncodedArrayType extends ArrayTypeBase {
   constructor(schema: unknown, opts: unknown, decoding: avro.Type) {
     super(schema, opts);
-    // avsc freezes its types: the type that decodes the items lives beside this one.
-    decodingTypes.set(this, decoding);
+    // avsc freezes its types: what decodes and skips the items lives beside this one.
+    const items = (this as unknown as { itemsType: avro.Type }).itemsType;
+    helpers.set(this, { decoding, skipItem: skipperOf(items), itemBytes: minBytes(items) });
   }
 
   _read(tap: Tap): EncodedArray<unknown> {
-    const items = (this as unknown as { itemsType: { _skip(t: Tap): void } }).itemsType;
+    const { decoding, skipItem, itemBytes } = helpers.get(this)!;
     const start = tap.pos;
     let count = 0;
     for (;;) {
@@ -175,10 +304,14 @@ class EncodedArrayType extends ArrayTypeBase {
         n = -n;
         tap.skipLong();
       }
+      checkBlock(n, tap, itemBytes);
       count += n;
-      while (n--) items._skip(tap);
+      while (n--) {
+        skipItem(tap);
+        if (tap.pos > tap.buf.length) throw new Error('truncated buffer');
+      }
     }
-    return new EncodedArray(tap.buf, start, tap.pos, count, decodingTypes.get(this)!);
+    return new EncodedArray(tap.buf, start, tap.pos, count, decoding);
   }
 }
 
