@@ -151,21 +151,31 @@ async function run(profiles: number) {
     // Every query a loop makes scans a table (sequentially or by an index); autovacuum's and
     // analyze's transactions, which pg_stat_database counts too, scan none.
     const scans = async () =>
-      Number(
+      new Map<string, number>(
         (
-          await db.raw(
-            `select coalesce(sum(coalesce(seq_scan, 0) + coalesce(idx_scan, 0)), 0) as n from pg_stat_user_tables`,
-          )
-        ).rows[0].n,
+          await db.raw(`select relname, coalesce(seq_scan, 0) + coalesce(idx_scan, 0) as n from pg_stat_user_tables`)
+        ).rows.map((r: { relname: string; n: string }) => [r.relname, Number(r.n)]),
       );
     const s0 = await scans();
     const x0 = await xacts();
+    const idleFrom = new Date();
     await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
     const idleShare = Object.fromEntries(
       Object.entries(idle).map(([n, m]) => [n, +((m() / IDLE_SECONDS) * 100).toFixed(2)]),
     );
     const idleXacts = (await xacts()) - x0 - 1;
-    const idleScans = (await scans()) - s0;
+    // Which tables were scanned, and what was written to the outbox meanwhile (a relay woken by a
+    // new event is work, not polling): so a non-zero count says where to look.
+    const s1 = await scans();
+    const scannedTables = Object.fromEntries(
+      [...s1].filter(([t, n]) => n !== (s0.get(t) ?? 0)).map(([t, n]) => [t, n - (s0.get(t) ?? 0)]),
+    );
+    const idleScans = Object.values(scannedTables).reduce((a, b) => a + b, 0);
+    const idleEvents = (
+      await db('event_outbox').where('created_at', '>=', idleFrom).select('topic', 'created_at').orderBy('id')
+    ).map(
+      (r: { topic: string; created_at: Date }) => `${r.topic} at +${Math.round((+r.created_at - +idleFrom) / 1000)} s`,
+    );
     // With NODE_OPTIONS=--cpu-prof, node bench/top-frames.ts DIR 20 <from> <to> reads each service's profile over one of these windows.
     const windows = {
       firstJob: first.window,
@@ -186,6 +196,8 @@ async function run(profiles: number) {
       idlePercentOfCore: idleShare,
       idlePostgresTransactions: idleXacts,
       idleTableScans: idleScans,
+      idleScansByTable: scannedTables,
+      idleEventsWritten: idleEvents,
     };
   } finally {
     await world.close();

@@ -21,3 +21,16 @@ export function afterCrash(
     return { status: 'error', detail: `consumer in a crash loop (${crashTimes.length} crashes within a minute)` };
   return { status: 'degraded', detail: 'consumer crashed (restarting)' };
 }
+
+/**
+ * A consumer that fetches again after crashing is running: whatever its crashes said no longer
+ * counts against readiness. Without this, a consumer with nothing more to read (the dead-letter
+ * index after a broker restart, say) stayed "in a crash loop" for good, since only handling a
+ * message set it back to ok. A real loop crashes before it gets to fetch.
+ */
+export function afterFetch(
+  current: { status: HealthStatus; detail: string },
+  crashedSinceLastFetch: boolean,
+): { status: HealthStatus; detail: string } {
+  return crashedSinceLastFetch ? { status: 'ok', detail: 'running again after a crash' } : current;
+}

@@ -37,7 +37,7 @@ import { evenChunks, planChunk, type ChunkPlan, type Decoded, type DeadLetter, t
 import { backoffDelay, sleep as realSleep, type BackoffPolicy, type Sleep } from '../backoff.ts';
 import { AppError, errorMessage, isDependencyOutage, isRetriable } from '../runtime/errors.ts';
 import { retry } from '../runtime/retry.ts';
-import { afterCrash } from './consumer-health.ts';
+import { afterCrash, afterFetch } from './consumer-health.ts';
 
 export interface TopicSpec {
   topic: string;
@@ -446,8 +446,11 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
     consumer.on(consumer.events.HEARTBEAT, () => {
       lastActivityAt = new Date();
     });
+    let crashedSinceFetch = false;
     consumer.on(consumer.events.FETCH, () => {
       lastActivityAt = new Date();
+      ({ status, detail } = afterFetch({ status, detail }, crashedSinceFetch));
+      crashedSinceFetch = false;
     });
     consumer.on(consumer.events.GROUP_JOIN, () => {
       stats.joins++;
@@ -473,6 +476,7 @@ export async function createEventBus(cfg: EventBusConfig): Promise<EventBus> {
       }, delayMs);
     consumer.on(consumer.events.CRASH, (e) => {
       stats.crashes++;
+      crashedSinceFetch = true;
       crashTimes.push(Date.now());
       const kafkajsRestarts = (e.payload as { restart?: boolean }).restart === true;
       const h = afterCrash(crashTimes, Date.now(), !stopping);
