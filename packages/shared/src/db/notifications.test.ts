@@ -6,7 +6,7 @@ import { migratePostgres } from './migrations.ts';
 import { listenForNotifications, type Notifications } from './notifications.ts';
 import { enqueue } from './outbox.ts';
 import { claim, nextDueIn } from '../runtime/work-queue.ts';
-import { OUTBOX_QUEUE } from './outbox.ts';
+import { OUTBOX_QUEUE, outboxDue } from './outbox.ts';
 import { POLL_QUEUE } from '../reports/pending-reports.ts';
 
 let pg: FreshPostgres;
@@ -19,7 +19,8 @@ before(async () => {
   pg = await freshPostgres();
   await migratePostgres(pg.db);
   listener = listenForNotifications({ url: pg.url, applicationName: 'adsync-test', log: testLogger() });
-  for (const t of ['event_outbox', 'sync_batches', 'pending_amazon_reports']) listener.on(t, count(t));
+  for (const t of ['event_outbox', 'event_outbox_released', 'sync_batches', 'pending_amazon_reports'])
+    listener.on(t, count(t));
   const deadline = Date.now() + 10_000;
   while (!listener.connected() && Date.now() < deadline) await settle();
   assert.ok(listener.connected(), 'the LISTEN connection comes up');
@@ -45,6 +46,30 @@ test('a committed outbox row is announced once per transaction; its claim is not
   assert.equal((heard.event_outbox ?? 0) - before, 1, 'claiming announced nothing');
   const due = await nextDueIn(pg.db, OUTBOX_QUEUE);
   assert.ok(due !== null && due > 55_000 && due <= 60_000, `claimed rows are due when their lease runs out (${due})`);
+  const other = await outboxDue(pg.db);
+  assert.equal(other.leased, true, 'to another relay, the wait is only a lease');
+});
+
+test('a relay publishing the rows it claimed announces it once; a claim does not', async () => {
+  await pg.db('event_outbox').whereNull('published_at').update({ published_at: pg.db.fn.now() });
+  await settle();
+  await enqueue(pg.db, 'report.loaded', 'r', { eventId: 'r' } as never);
+  assert.deepEqual(await outboxDue(pg.db), { ms: 0, leased: false }, 'an unclaimed row is due now, not leased');
+  const before = heard.event_outbox_released ?? 0;
+  const claimed = await claim<{ id: string }>(pg.db, OUTBOX_QUEUE, { limit: 10, leaseMs: 60_000 });
+  await settle();
+  assert.equal(heard.event_outbox_released ?? 0, before, 'claiming announced no release');
+  // What relayOutbox does once published.
+  await pg
+    .db('event_outbox')
+    .whereIn(
+      'id',
+      claimed.map((c) => c.id),
+    )
+    .update({ published_at: pg.db.fn.now(), claimed_until: null });
+  await settle();
+  assert.equal((heard.event_outbox_released ?? 0) - before, 1, 'publishing announced once');
+  assert.deepEqual(await outboxDue(pg.db), { ms: null, leased: false }, 'then nothing is due');
 });
 
 test('a rolled-back insert is never announced', async () => {

@@ -10,7 +10,7 @@
 import type { Knex } from 'knex';
 import type { EventBus } from '../kafka/event-bus.ts';
 import type { EventMap, TopicName } from '../events/contracts.ts';
-import { claim, nextDueIn, queueDepth, type QueueSpec } from '../runtime/work-queue.ts';
+import { claim, queueDepth, type QueueSpec } from '../runtime/work-queue.ts';
 
 export const OUTBOX_QUEUE: QueueSpec = {
   table: 'event_outbox',
@@ -58,7 +58,19 @@ export async function relayOutbox(db: Knex, bus: EventBus, limit = 500, leaseMs 
   }
 }
 
-/** When the outbox next has a row to relay (see nextDueIn). */
-export const outboxDueIn = (db: Knex) => nextDueIn(db, OUTBOX_QUEUE);
+/**
+ * When the outbox next has a row to relay, and whether that time is only a lease running out
+ * (every waiting row is held by a relay, as when another replica is publishing it): such a
+ * wait ends early when a relay announces it published (adsync_event_outbox_released, 0025).
+ */
+export async function outboxDue(db: Knex): Promise<{ ms: number | null; leased: boolean }> {
+  const res = await db.raw(
+    `select extract(epoch from min(coalesce(claimed_until, now())) - now()) * 1000 as ms,
+            coalesce(bool_and(claimed_until is not null and claimed_until > now()), false) as leased
+       from event_outbox where published_at is null`,
+  );
+  const row = res.rows[0] as { ms: string | number | null; leased: boolean };
+  return { ms: row.ms === null ? null : Math.max(0, Number(row.ms)), leased: row.leased };
+}
 
 export const outboxDepth = (db: Knex) => queueDepth(db, OUTBOX_QUEUE);

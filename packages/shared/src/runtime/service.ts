@@ -26,7 +26,7 @@ import {
   type DeadLetterConsumeOptions,
   type EventBus,
 } from '../kafka/event-bus.ts';
-import { OUTBOX_QUEUE, outboxDueIn, relayOutbox } from '../db/outbox.ts';
+import { OUTBOX_QUEUE, outboxDue, relayOutbox } from '../db/outbox.ts';
 import { listenForNotifications, type Notifications } from '../db/notifications.ts';
 import { watchQueue } from './metrics.ts';
 import type { QueueSpec } from './work-queue.ts';
@@ -49,8 +49,11 @@ export interface Needs {
 
 export type RuntimeLoopOptions<R> = Omit<LoopOptions<R>, 'log' | 'intervalMs'> & {
   intervalMs?: number;
-  /** Queue tables (migration 0024's triggers) whose NOTIFY wakes the loop. */
-  wakeOn?: string[];
+  /**
+   * Queue tables (migration 0024's triggers) whose NOTIFY wakes the loop; `{ channel, if }`
+   * wakes it on another announcement (adsync_<channel>) only while `if()` says it is worth it.
+   */
+  wakeOn?: (string | { channel: string; if: () => boolean })[];
 };
 
 export interface Runtime<C extends BaseConfig> {
@@ -180,7 +183,9 @@ async function build<C extends BaseConfig>(name: string, cfg: C, needs: Needs): 
       const l = startLoop({ ...rest, intervalMs: o.intervalMs ?? cfg.IDLE_CHECK_MS, log });
       if (wakeOn?.length) {
         notifications ??= listenForNotifications({ url: cfg.DATABASE_URL, applicationName: `adsync-${name}`, log });
-        for (const table of wakeOn) notifications.on(table, () => l.wake());
+        for (const w of wakeOn)
+          if (typeof w === 'string') notifications.on(w, () => l.wake());
+          else notifications.on(w.channel, () => w.if() && l.wake());
       }
       loops.push(l as Loop);
       checks[`loop:${o.name}`] = async () => {
@@ -233,7 +238,20 @@ async function build<C extends BaseConfig>(name: string, cfg: C, needs: Needs): 
       await db.destroy();
     },
   };
-  if (bus) rt.loop({ name: 'outbox', tick: relay, wakeOn: ['event_outbox'], due: () => outboxDueIn(db) });
+  if (bus) {
+    // Woken by a new row; and, while every waiting row is another relay's, by its publishing them.
+    let leased = false;
+    rt.loop({
+      name: 'outbox',
+      tick: relay,
+      wakeOn: ['event_outbox', { channel: 'event_outbox_released', if: () => leased }],
+      due: async () => {
+        const due = await outboxDue(db);
+        leased = due.leased;
+        return due.ms;
+      },
+    });
+  }
   return rt;
 }
 
