@@ -236,3 +236,31 @@ test('a truncated body or a count past 2^53 is handed back, and avsc refuses it'
   assert.equal(fast, null);
   assert.equal(problem, 'does not decode');
 });
+
+test('rows sent in several blocks, one with its byte size (a negative count), are written the same', () => {
+  const ev = randomEvent(21, 'ads_metrics_daily', 6);
+  const body = plain.toBuffer(ev);
+  const kept = keeping.fromBuffer(body) as Omit<RowsParsed, 'rows'> & { rows: EncodedArray<MetricRow> };
+  const item = (
+    plain as unknown as { field(n: string): { type: { itemsType: { toBuffer(v: unknown): Buffer } } } }
+  ).field('rows').type.itemsType;
+  const rows = ev.rows.map((r) => item.toBuffer(r));
+  const long = (n: number) => avroType('long').toBuffer(n);
+  const second = Buffer.concat(rows.slice(2));
+  const blocks = Buffer.concat([
+    body.subarray(0, kept.rows.start),
+    long(2),
+    ...rows.slice(0, 2),
+    long(-4),
+    long(second.length),
+    second,
+    long(0),
+  ]);
+  const again = keeping.fromBuffer(blocks) as Omit<RowsParsed, 'rows'> & { rows: EncodedArray<MetricRow> };
+  const fields = columnFields('ads_metrics_daily', insertColumns('ads_metrics_daily', [ev]));
+  const one = encodedRowsText(kept as unknown as RowsParsed, kept.rows, fields, stamp);
+  const parts = encodedRowsText(again as unknown as RowsParsed, again.rows, fields, stamp);
+  assert.ok(one && parts);
+  assert.equal(parts.rows, 6);
+  assert.equal(parts.text.toString('utf8'), one.text.toString('utf8'));
+});

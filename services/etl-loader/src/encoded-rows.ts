@@ -65,6 +65,16 @@ function readLong(buf: Buffer, end: number): number {
   return v >= -SAFE_LONG && v <= SAFE_LONG ? v : NaN;
 }
 
+/**
+ * The number of items in the next block of an Avro array or map (0: it ends), its byte size
+ * skipped when it gives one (a negative count); NaN when the bytes are not a count.
+ */
+function blockCount(buf: Buffer, end: number): number {
+  const n = readLong(buf, end);
+  if (!(n < 0)) return n;
+  return readLong(buf, end) >= 0 ? -n : NaN;
+}
+
 /** A string's byte range into the slot arrays; false when it runs past `end`. */
 function readText(buf: Buffer, end: number, starts: Int32Array, ends: Int32Array, slot: number): boolean {
   const len = readLong(buf, end);
@@ -132,13 +142,9 @@ function readRow(buf: Buffer, end: number, measureColumns: number): boolean {
   }
   attributeCount = 0;
   for (;;) {
-    let n = readLong(buf, end);
+    let n = blockCount(buf, end);
     if (n === 0) break;
     if (!(n === n)) return false;
-    if (n < 0) {
-      n = -n;
-      if (!(readLong(buf, end) >= 0)) return false;
-    }
     while (n--) {
       const a = attributeCount;
       if (a >= MAX_ATTRIBUTES) return false;
@@ -156,13 +162,9 @@ function readRow(buf: Buffer, end: number, measureColumns: number): boolean {
   if (readLong(buf, end) !== 0) return false;
   measureCount = 0;
   for (;;) {
-    let n = readLong(buf, end);
+    let n = blockCount(buf, end);
     if (n === 0) break;
     if (!(n === n)) return false;
-    if (n < 0) {
-      n = -n;
-      if (!(readLong(buf, end) >= 0)) return false;
-    }
     while (n--) {
       if (measureCount >= MAX_MEASURES) return false;
       const v = readLong(buf, end);
@@ -451,13 +453,9 @@ export function encodedRowsText(
   pos = rows.start;
   let n = 0;
   for (;;) {
-    let blocks = readLong(buf, end);
+    let blocks = blockCount(buf, end);
     if (blocks === 0) break;
     if (!(blocks === blocks)) return null;
-    if (blocks < 0) {
-      blocks = -blocks;
-      if (!(readLong(buf, end) >= 0)) return null;
-    }
     while (blocks--) {
       if (!readRow(buf, end, columns) || !writeRow(buf, main, out)) return null;
       // Dated on or after `from` (both YYYY-MM-DD, so their bytes sort as the days do).

@@ -11,6 +11,7 @@
 import { REPORT_TYPES, type FactTable } from '@adsync/shared/amazon/report-catalog';
 import type { MetricRow, RowsParsed } from '@adsync/shared/events/contracts';
 import { PermanentError } from '@adsync/shared/runtime/errors';
+import { RECENT_COLUMNS } from '@adsync/shared/reports/ads-metrics';
 
 export interface PullStamp {
   /** ClickHouse DateTime text of the pull. */
@@ -176,21 +177,10 @@ export const FACT_FIELDS: Record<FactTable, Record<string, Field>> = {
  * metrics, written beside ads_metrics_daily.
  */
 export const RECENT_FIELDS: Record<string, Field> = {
-  profile_id: message((ev) => ev.profileId),
-  report_type: message((ev) => ev.reportType),
-  entity_level: message((ev) => ev.entityLevel),
-  entity_id: field('entityId'),
-  search_term: searchTerm,
-  date: field('date'),
-  campaign_id: field('campaignId'),
-  impressions: field('impressions'),
-  clicks: field('clicks'),
-  cost_micros: field('costMicros'),
-  sales_micros: field('salesMicros'),
-  orders: field('orders'),
-  units: field('units'),
+  ...Object.fromEntries(
+    RECENT_COLUMNS.filter((c) => c in FACT_FIELDS.ads_metrics_daily).map((c) => [c, FACT_FIELDS.ads_metrics_daily[c]!]),
+  ),
   loaded_at: message((_, s) => s.loadedAt),
-  version: message((_, s) => s.version),
 };
 
 export const FACT_COLUMNS: Record<FactTable, readonly string[]> = {
