@@ -76,3 +76,36 @@ test('in runs: one per chunk that completes an element, never an empty one, the 
     if (size === 100_000) assert.equal(runs.length, 1, 'a chunk holding the whole array is one run');
   }
 });
+
+test('compact files, cut anywhere: whole objects, tricky strings, nested runs and bad elements all come out as they are, in order', async () => {
+  let seed = 7;
+  const rnd = (n: number) => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n;
+  const pick = <T>(xs: T[]): T => xs[rnd(xs.length)]!;
+  for (let round = 0; round < 200; round++) {
+    // Each element: its text, and what must come out for it (a value, or an error with the text).
+    const elements: { text: string; value?: Record<string, unknown> }[] = [];
+    for (let i = 0, n = 1 + rnd(12); i < n; i++) {
+      const kind = rnd(10);
+      if (kind < 6) {
+        const value = {
+          i,
+          s: pick(['plain', '},{', 'x},{"y":1', '\\"},{\\"', 'ü},{✓', '']),
+          n: pick([null, 1.5, [{ a: 1 }, { b: 2 }], { c: '},{' }]),
+        };
+        elements.push({ text: JSON.stringify(value), value });
+      } else elements.push({ text: pick(['42', '"a string"', 'null', '[1,2]', '{"a":1,}', '{"a":tru}']) });
+    }
+    const doc = `[${elements.map((e) => e.text).join(',')}]`;
+    const size = 1 + rnd(80);
+    const got = await all(doc, size);
+    assert.equal(got.length, elements.length, `round ${round}, chunks of ${size}: ${doc}`);
+    got.forEach((g, k) => {
+      const want = elements[k]!;
+      if (want.value) assert.deepEqual(g, { ok: true, value: want.value }, `round ${round} element ${k}`);
+      else {
+        assert.equal(g.ok, false, `round ${round} element ${k}: ${want.text}`);
+        assert.equal((g as { text: string }).text.trim(), want.text);
+      }
+    });
+  }
+});

@@ -41,9 +41,12 @@ export async function* jsonArrayRuns(chunks: AsyncIterable<string | Buffer>): As
     }
   };
 
-  for await (const chunk of chunks) {
-    const completed: ArrayElement[] = [];
-    buf += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+  /**
+   * Walks the text from pos, cutting out each element as it completes. With `untilOne`, stops
+   * just after the first element that completes at the top level (true); otherwise, or when no
+   * element completes, walks to the end (false).
+   */
+  const walk = (completed: ArrayElement[], untilOne: boolean): boolean => {
     const n = buf.length;
     for (; pos < n; pos++) {
       if (inString) {
@@ -77,15 +80,68 @@ export async function* jsonArrayRuns(chunks: AsyncIterable<string | Buffer>): As
         if (depth === 1 && start >= 0) {
           completed.push(take(buf.slice(start, pos + 1)));
           start = -1;
+          if (untilOne) {
+            pos++;
+            return true;
+          }
         } else if (depth === 0) {
+          // A bare last element (a number, a string) ends at the closing bracket: reported too.
+          if (start >= 0) completed.push(take(buf.slice(start, pos)));
+          start = -1;
           ended = true;
         }
       } else if (depth === 1 && c === 44 /* , */ && start >= 0) {
         completed.push(take(buf.slice(start, pos)));
         start = -1;
+        if (untilOne) {
+          pos++;
+          return true;
+        }
       } else if (depth === 1 && start < 0 && c > 32 && c !== 44) {
         start = pos; // numbers, true/false/null at the top level
       }
+    }
+    return false;
+  };
+
+  /**
+   * Between elements, the whole objects that follow back to back, up to the last "},{" in the
+   * text, in one JSON.parse, without walking them: most of a report is such runs. Anything else
+   * (an element that does not parse or is not an object, a cut that lands inside a string, text
+   * laid out with spaces) fails that parse or is not tried, and the walk does it. Leaves the
+   * text after the cut, an element still arriving, for the next chunk.
+   */
+  const leap = (completed: ArrayElement[]): boolean => {
+    if (depth !== 1 || inString || start >= 0) return false;
+    let from = pos;
+    while (from < buf.length && (buf.charCodeAt(from) <= 32 || buf.charCodeAt(from) === 44)) from++;
+    if (buf.charCodeAt(from) !== OPEN_OBJ) return false;
+    const cut = buf.lastIndexOf('},{');
+    if (cut <= from) return false;
+    let values: unknown;
+    try {
+      values = JSON.parse(`[${buf.slice(from, cut + 1)}]`);
+    } catch {
+      return false;
+    }
+    const list = values as unknown[];
+    if (!list.every((v) => v !== null && typeof v === 'object' && !Array.isArray(v))) return false;
+    for (const v of list) completed.push({ ok: true, value: v as Record<string, unknown> });
+    pos = cut + 1;
+    return true;
+  };
+
+  for await (const chunk of chunks) {
+    const completed: ArrayElement[] = [];
+    buf += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+    // Finish the element a chunk boundary cut, then leap over whole ones; walk only what a leap
+    // cannot take.
+    for (let tried = false; ;) {
+      if (!tried && depth === 1 && !inString && start < 0) {
+        tried = true;
+        if (leap(completed)) break;
+      }
+      if (!walk(completed, !tried)) break;
     }
     if (completed.length) yield completed;
     // Keep only the unfinished element (if any) to bound memory.
@@ -96,6 +152,10 @@ export async function* jsonArrayRuns(chunks: AsyncIterable<string | Buffer>): As
       if (start >= 0) start = 0;
     }
   }
+  // What a leap left for a next chunk that never came: the last elements and the closing bracket.
+  const rest: ArrayElement[] = [];
+  walk(rest, false);
+  if (rest.length) yield rest;
   decoder.decode(); // flush; a dangling partial character cannot complete an element
   if (!sawArray) throw new PermanentError('report file is empty or not a JSON array', { code: 'AMAZON_REPORT_FILE' });
   if (!ended)
