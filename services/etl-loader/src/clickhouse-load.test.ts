@@ -212,6 +212,25 @@ test('purchased-product and traffic-quality rows read back as sent, a measure na
   );
 });
 
+/** A row in the compact form producers write: its measure values in the batch's measureColumns order. */
+const compactRow = (patch: Partial<MetricRow>): MetricRow => ({
+  date: '2026-10-01',
+  entityId: 'e',
+  campaignId: 'c',
+  adGroupId: null,
+  currency: 'USD',
+  impressions: 1,
+  clicks: 1,
+  costMicros: 0,
+  salesMicros: 0,
+  orders: 0,
+  units: 0,
+  attributes: {},
+  measures: {},
+  measureValues: [],
+  ...patch,
+});
+
 /** Messages as the consumer reads them: encoded by the codec, read back with their rows still bytes. */
 async function asConsumed(evs: RowsParsed[]) {
   const codec = new InRepoSchemaCodec();
@@ -279,22 +298,8 @@ test('rows read as bytes load exactly into both tables, text with tabs and line 
 
 test('an impossible message read as bytes is refused with the reason, the rest loads; one that does not decode says so', async () => {
   const good = { ...event('spTargeting', 'target', []), profileId: 'p-mixed', measureColumns: ['purchases_7d'] };
-  const row = (clicks: number): MetricRow => ({
-    date: '2026-10-01',
-    entityId: `m${clicks}`,
-    campaignId: 'c',
-    adGroupId: null,
-    currency: 'USD',
-    impressions: 1,
-    clicks,
-    costMicros: 0,
-    salesMicros: 0,
-    orders: 0,
-    units: 0,
-    attributes: {},
-    measures: {},
-    measureValues: [1],
-  });
+  const row = (clicks: number) =>
+    compactRow({ date: '2026-10-01', entityId: `m${clicks}`, clicks, measureValues: [1] });
   const codec = new InRepoSchemaCodec();
   await codec.init();
   // A value avsc writes but will not read back (2^53): the largest it writes, made 2^53 in the bytes.
@@ -337,24 +342,7 @@ test('when ClickHouse refuses the insert, its refusal is the error (not an outag
       ...event('spTargeting', 'target', []),
       profileId: 'p-refused',
       measureColumns: ['purchases_14d'],
-      rows: [
-        {
-          date: '2026-11-04',
-          entityId: 'r1',
-          campaignId: 'c',
-          adGroupId: null,
-          currency: 'USD',
-          impressions: 1,
-          clicks: 1,
-          costMicros: 0,
-          salesMicros: 0,
-          orders: 0,
-          units: 0,
-          attributes: {},
-          measures: {},
-          measureValues: [5],
-        },
-      ],
+      rows: [compactRow({ date: '2026-11-04', entityId: 'r1', measureValues: [5] })],
     };
     const err = await loadRowsParsed(
       { db: pg.db, ch: ch.ch, log, now: () => new Date('2026-11-05T00:00:00Z') },

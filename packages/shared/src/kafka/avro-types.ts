@@ -204,7 +204,6 @@ function skipperOf(type: avro.Type): Skip {
     itemsType?: avro.Type;
     underlyingType?: avro.Type;
   };
-  const past = (tap: Tap) => tap.pos > tap.buf.length;
   switch (t.typeName) {
     case 'null':
       return () => undefined;
@@ -265,22 +264,30 @@ function skipperOf(type: avro.Type): Skip {
   }
 
   function blocksOf(item: Skip, itemBytes: number): Skip {
-    return (tap) => {
-      for (;;) {
-        let n = tap.readLong();
-        if (n === 0) return;
-        if (n < 0) {
-          // A negative block count is followed by the block's size in bytes (Avro spec); decoding ignores it too.
-          n = -n;
-          tap.skipLong();
-        }
-        checkBlock(n, tap, itemBytes);
-        while (n--) {
-          item(tap);
-          if (past(tap)) throw new Error('truncated buffer');
-        }
-      }
-    };
+    return (tap) => void skipBlocks(tap, item, itemBytes);
+  }
+}
+
+/**
+ * Skips the blocks of an array or map item by item, as decoding reads them (a negative count's
+ * byte size is read past, not trusted), refusing a count the bytes left cannot hold and a
+ * read past the end. Answers how many items there were.
+ */
+function skipBlocks(tap: Tap, item: Skip, itemBytes: number): number {
+  let count = 0;
+  for (;;) {
+    let n = tap.readLong();
+    if (n === 0) return count;
+    if (n < 0) {
+      n = -n;
+      tap.skipLong();
+    }
+    checkBlock(n, tap, itemBytes);
+    count += n;
+    while (n--) {
+      item(tap);
+      if (tap.pos > tap.buf.length) throw new Error('truncated buffer');
+    }
   }
 }
 
@@ -295,22 +302,7 @@ class EncodedArrayType extends ArrayTypeBase {
   _read(tap: Tap): EncodedArray<unknown> {
     const { decoding, skipItem, itemBytes } = helpers.get(this)!;
     const start = tap.pos;
-    let count = 0;
-    for (;;) {
-      let n = tap.readLong();
-      if (n === 0) break;
-      if (n < 0) {
-        // A negative block count is followed by the block's size in bytes (Avro spec, "Arrays").
-        n = -n;
-        tap.skipLong();
-      }
-      checkBlock(n, tap, itemBytes);
-      count += n;
-      while (n--) {
-        skipItem(tap);
-        if (tap.pos > tap.buf.length) throw new Error('truncated buffer');
-      }
-    }
+    const count = skipBlocks(tap, skipItem, itemBytes);
     return new EncodedArray(tap.buf, start, tap.pos, count, decoding);
   }
 }
