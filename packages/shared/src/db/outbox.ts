@@ -64,10 +64,12 @@ export async function relayOutbox(db: Knex, bus: EventBus, limit = 500, leaseMs 
  * wait ends early when a relay announces it published (adsync_event_outbox_released, 0025).
  */
 export async function outboxDue(db: Knex): Promise<{ ms: number | null; leased: boolean }> {
+  // The due rule is OUTBOX_QUEUE's (what nextDueIn reads); `leased` adds whether every such row is held.
+  const due = OUTBOX_QUEUE.due!;
   const res = await db.raw(
-    `select extract(epoch from min(coalesce(claimed_until, now())) - now()) * 1000 as ms,
+    `select extract(epoch from min(${due.at}) - now()) * 1000 as ms,
             coalesce(bool_and(claimed_until is not null and claimed_until > now()), false) as leased
-       from event_outbox where published_at is null`,
+       from event_outbox where (${due.rows})`,
   );
   const row = res.rows[0] as { ms: string | number | null; leased: boolean };
   return { ms: row.ms === null ? null : Math.max(0, Number(row.ms)), leased: row.leased };
