@@ -359,3 +359,66 @@ test('when ClickHouse refuses the insert, its refusal is the error (not an outag
     });
   }
 });
+
+test('a batch past 100,000 rows loads as two inserts side by side, every row exactly once in both tables', async () => {
+  const now = new Date('2026-11-05T00:00:00Z');
+  const perMessage = 15_000;
+  const messages = 8; // 120,000 rows: over the line where one insert becomes two
+  const events = Array.from({ length: messages }, (_, m) => ({
+    ...event(
+      'spTargeting',
+      'target',
+      Array.from({ length: perMessage }, (_, k): MetricRow => {
+        const i = m * perMessage + k;
+        return {
+          date: i % 2 ? '2026-11-01' : '2025-01-01', // 2025-01: a partition of this test's own
+          entityId: `split-${i}`,
+          campaignId: `c${i % 7}`,
+          adGroupId: null,
+          currency: 'USD',
+          impressions: i,
+          clicks: i % 3,
+          costMicros: i * 10,
+          salesMicros: 0,
+          orders: 0,
+          units: 0,
+          attributes: {},
+          measures: {},
+          measureValues: [i % 5],
+        };
+      }),
+    ),
+    eventId: `split-${m}`,
+    profileId: 'p-split',
+    batchIndex: m,
+    measureColumns: ['purchases_7d'],
+  }));
+  const res = await loadRowsParsed({ db: pg.db, ch: ch.ch, log, now: () => now }, await asConsumed(events));
+  const total = perMessage * messages;
+  assert.deepEqual(
+    res.problems,
+    events.map(() => null),
+  );
+  assert.equal(res.rows, total);
+  const [daily] = await select<{ n: string; distinct: string; impressions: string; purchases: string }>(
+    `SELECT count() AS n, uniqExact(entity_id) AS distinct, sum(impressions) AS impressions, sum(purchases_7d) AS purchases
+       FROM ads_metrics_daily WHERE profile_id = 'p-split'`,
+  );
+  assert.deepEqual(
+    [Number(daily!.n), Number(daily!.distinct), Number(daily!.impressions)],
+    [total, total, (total * (total - 1)) / 2],
+  );
+  let purchases = 0;
+  for (let i = 0; i < total; i++) purchases += i % 5;
+  assert.equal(Number(daily!.purchases), purchases);
+  const [recent] = await select<{ n: string }>(
+    `SELECT count() AS n FROM ads_metrics_recent WHERE profile_id = 'p-split'`,
+  );
+  assert.equal(Number(recent!.n), total / 2);
+  // Two inserts ran: each wrote a part of its own (level 0; merged or not, system.parts lists it a while).
+  const [inserts] = await select<{ n: string }>(
+    `SELECT count() AS n FROM system.parts
+      WHERE database = '${ch.ch.database}' AND table = 'ads_metrics_daily' AND partition = '202501' AND level = 0`,
+  );
+  assert.equal(Number(inserts!.n), 2, 'two inserts of ads_metrics_daily');
+});

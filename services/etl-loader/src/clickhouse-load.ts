@@ -103,7 +103,8 @@ export async function loadRowsParsed(
   }
 
   let rows = 0;
-  const inserts = [...byTable].map(async ([table, items]) => {
+  const slices = [...byTable].flatMap(([table, items]) => insertSlices(items).map((slice) => [table, slice] as const));
+  const inserts = slices.map(async ([table, items]) => {
     const end = metrics.clickhouseInsertSeconds.startTimer({ table });
     const columns = insertColumns(
       table,
@@ -113,9 +114,10 @@ export async function loadRowsParsed(
     // The streaming table serves the real-time panels: the last two weeks of entity metrics.
     const recent = table === 'ads_metrics_daily' ? new RecentInsert(deps.ch) : null;
     const counted = { n: 0 };
-    const text = Readable.from(messageTexts(items, fields, { loadedAt, recentFrom }, recent, problems, counted), {
-      objectMode: false,
-    });
+    const text = Readable.from(
+      turnByTurn(messageTexts(items, fields, { loadedAt, recentFrom }, recent, problems, counted)),
+      { objectMode: false },
+    );
     let streamed = false;
     try {
       await insertFacts(deps.ch, table, text, columns, deps.ch.queryId(`load-${table}`));
@@ -166,6 +168,21 @@ export async function loadRowsParsed(
   return { rows, reportsLoaded: finished.map((e) => e.pendingReportId), problems };
 }
 
+// ClickHouse parses and writes an insert on one thread: past this many rows, two inserts at once
+// finish in about half the time (two parts instead of one, cheap at this size).
+const PARALLEL_INSERT_ROWS = 100_000;
+
+/** A table's messages as one insert, or two of about equal rows when there are many. */
+export function insertSlices<T extends { ev: { rows: { length: number } | { count: number } } }>(items: T[]): T[][] {
+  const counts = items.map(({ ev }) => ('count' in ev.rows ? ev.rows.count : ev.rows.length));
+  const total = counts.reduce((a, b) => a + b, 0);
+  if (total < PARALLEL_INSERT_ROWS || items.length < 2) return [items];
+  let half = 0;
+  let cut = 0;
+  while (cut < items.length - 1 && half + counts[cut]! <= total / 2) half += counts[cut++]!;
+  return [items.slice(0, Math.max(cut, 1)), items.slice(Math.max(cut, 1))];
+}
+
 /** The streaming table's insert, started when the first recent row turns up. */
 class RecentInsert {
   private readonly ch: ClickHouse;
@@ -202,6 +219,18 @@ class RecentInsert {
     }
     this.stream.destroy(new Error('the main insert of this batch failed'));
     await this.done?.catch(() => undefined);
+  }
+}
+
+/**
+ * A message's text per turn of the event loop. A loopback socket takes all it is given, so a
+ * synchronous stream of text ran every message of one insert before a second insert had even
+ * sent its request: the inserts were meant to run side by side.
+ */
+async function* turnByTurn(texts: Iterable<Buffer>): AsyncGenerator<Buffer> {
+  for (const text of texts) {
+    yield text;
+    await new Promise((r) => setImmediate(r));
   }
 }
 

@@ -175,6 +175,8 @@ function readRow(buf: Buffer, end: number, measureColumns: number): boolean {
   return measureCount === measureColumns;
 }
 
+let textPerByte = 2;
+
 /** A growing byte buffer for one message's text. */
 class ByteOut {
   buf: Buffer;
@@ -448,7 +450,8 @@ export function encodedRowsText(
   const recentPlan = recent ? plan(recent.fields, ev, stamp) : null;
   const from = recent ? Buffer.from(recent.from, 'latin1') : null;
   const { buf, end } = rows;
-  const out = new ByteOut(Math.max(256, (end - rows.start) * 2));
+  // Sized from the last message's text per Avro byte, so the buffer seldom grows (a copy each time).
+  const out = new ByteOut(Math.max(256, Math.ceil((end - rows.start) * (textPerByte + 0.25))));
   const recentOut = recentPlan ? new ByteOut(1024) : null;
   pos = rows.start;
   let n = 0;
@@ -465,5 +468,6 @@ export function encodedRowsText(
     }
   }
   if (pos !== end || n !== rows.count) return null;
+  if (end > rows.start) textPerByte = Math.min(16, out.len / (end - rows.start));
   return { text: out.take(), recentText: recentOut && recentOut.len ? recentOut.take() : null, rows: n };
 }
