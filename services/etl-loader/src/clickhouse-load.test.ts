@@ -360,10 +360,10 @@ test('when ClickHouse refuses the insert, its refusal is the error (not an outag
   }
 });
 
-test('a batch past 100,000 rows loads as two inserts side by side, every row exactly once in both tables', async () => {
+test('a batch past 6 MiB of rows loads as two inserts side by side, every row exactly once in both tables', async () => {
   const now = new Date('2026-11-05T00:00:00Z');
   const perMessage = 15_000;
-  const messages = 8; // 120,000 rows: over the line where one insert becomes two
+  const messages = 10; // 150,000 rows of about 70 bytes: past the line where one insert becomes two
   const events = Array.from({ length: messages }, (_, m) => ({
     ...event(
       'spTargeting',
@@ -382,7 +382,7 @@ test('a batch past 100,000 rows loads as two inserts side by side, every row exa
           salesMicros: 0,
           orders: 0,
           units: 0,
-          attributes: {},
+          attributes: { keyword: `keyword ${i}` },
           measures: {},
           measureValues: [i % 5],
         };

@@ -223,8 +223,15 @@ test('a truncated body or a count past 2^53 is handed back, and avsc refuses it'
   const kept = keeping.fromBuffer(body) as Omit<RowsParsed, 'rows'> & { rows: EncodedArray<MetricRow> };
   const fields = columnFields('ads_metrics_daily', insertColumns('ads_metrics_daily', [ev]));
   // The rows cut short: what a corrupted message would hold.
-  const cut = { ...kept.rows, end: kept.rows.end - 3, count: kept.rows.count } as EncodedArray<MetricRow>;
+  const cut = (
+    keeping.fromBuffer(body.subarray(0, body.length - 3)) as Omit<RowsParsed, 'rows'> & {
+      rows: EncodedArray<MetricRow>;
+    }
+  ).rows;
   assert.equal(encodedRowsText(kept as unknown as RowsParsed, cut, fields, stamp), null);
+  // The rows are the body's last field, read without walking them: the walk, when asked, refuses.
+  assert.throws(() => cut.count, /truncated/);
+  assert.throws(() => cut.decode(), /truncated/);
 
   // avsc neither writes nor reads a long past 2^53 - 2: the largest it writes, made 2^53 in the bytes.
   const big = randomEvent(3, 'ads_metrics_daily', 2);

@@ -445,7 +445,7 @@ export function encodedRowsText(
   recent?: { fields: readonly Field[]; from: string },
 ): EncodedText | null {
   const columns = ev.measureColumns?.length ?? 0;
-  if (columns === 0 && rows.count > 0) return null;
+  if (columns === 0 && !rows.empty) return null;
   const main = plan(fields, ev, stamp);
   const recentPlan = recent ? plan(recent.fields, ev, stamp) : null;
   const from = recent ? Buffer.from(recent.from, 'latin1') : null;
@@ -467,7 +467,8 @@ export function encodedRowsText(
       n++;
     }
   }
-  if (pos !== end || n !== rows.count) return null;
+  // Read item by item up to the closing 0, which must be the array's last byte.
+  if (pos !== end) return null;
   if (end > rows.start) textPerByte = Math.min(16, out.len / (end - rows.start));
   return { text: out.take(), recentText: recentOut && recentOut.len ? recentOut.take() : null, rows: n };
 }

@@ -118,10 +118,31 @@ test('rows kept encoded: a block size pointing backwards or a count past the byt
     long(-2),
     body.subarray(body.length - 4),
   ]);
+  // The rows are the body's last field, so reading the body does not walk them: asking for their
+  // count or their items does, and refuses.
+  const rowsOf = (b: Buffer) => (keeping.fromBuffer(b) as { rows: EncodedArray<unknown> }).rows;
   const started = Date.now();
-  assert.throws(() => keeping.fromBuffer(backwards));
+  assert.throws(() => rowsOf(backwards).count);
+  assert.throws(() => rowsOf(backwards).decode());
   // A rows block of 2^40 items in a body of a few hundred bytes.
   const huge = Buffer.concat([body.subarray(0, kept.rows.start), long(2 ** 40), body.subarray(kept.rows.start + 1)]);
-  assert.throws(() => keeping.fromBuffer(huge), /does not fit the bytes left/);
+  assert.throws(() => rowsOf(huge).count, /does not fit the bytes left/);
+  assert.throws(() => rowsOf(huge).decode(), /does not fit the bytes left/);
+  // Bytes after the rows' closing 0 are not rows.
+  assert.throws(() => rowsOf(Buffer.concat([body, Buffer.from([0])])).count, /trailing data/);
   assert.ok(Date.now() - started < 1000, 'refused at once');
+  // An array kept anywhere but last is walked as the body is read, and refused then.
+  const inner = avroType(
+    {
+      type: 'record',
+      name: 'Outer',
+      fields: [
+        { name: 'rows', type: schemaFor('rows.parsed') },
+        { name: 'after', type: 'int' },
+      ],
+    },
+    ['MetricRow'],
+  );
+  const outer = Buffer.concat([huge, long(1)]);
+  assert.throws(() => inner.fromBuffer(outer), /does not fit the bytes left/);
 });

@@ -136,23 +136,44 @@ export class EncodedArray<T> {
   /** Where its first block count starts, and just past its closing 0. */
   readonly start: number;
   readonly end: number;
-  /** How many items it holds. */
-  readonly count: number;
+  private known: number | undefined;
   private readonly type: avro.Type;
-  constructor(buf: Buffer, start: number, end: number, count: number, type: avro.Type) {
+  private readonly walk: (() => number) | undefined;
+  /**
+   * With `count`, the array was walked item by item to find its end. Without, it is the last
+   * thing in the body, which ends where it does: the walk (`walk`, bounded like the other) runs
+   * only if someone asks for the count or the decoded items.
+   */
+  constructor(buf: Buffer, start: number, end: number, count: number | (() => number), type: avro.Type) {
     this.buf = buf;
     this.start = start;
     this.end = end;
-    this.count = count;
     this.type = type;
+    if (typeof count === 'number') this.known = count;
+    else this.walk = count;
+  }
+
+  /** How many items it holds (walking the array the first time, when it was not walked). */
+  get count(): number {
+    return (this.known ??= this.walk!());
+  }
+
+  /** Whether it holds no items: its first block count is 0, a single zero byte. */
+  get empty(): boolean {
+    return this.buf[this.start] === 0;
   }
 
   decode(): T[] {
+    // A count is known only of bytes walked with the bounds avsc's own decoding lacks.
+    void this.count;
     return this.type.fromBuffer(this.buf.subarray(this.start, this.end)) as T[];
   }
 }
 
-const helpers = new WeakMap<object, { decoding: avro.Type; skipItem: (tap: Tap) => void; itemBytes: number }>();
+const helpers = new WeakMap<
+  object,
+  { decoding: avro.Type; skipItem: (tap: Tap) => void; itemBytes: number; last: boolean }
+>();
 const ArrayTypeBase = avro.types.ArrayType as unknown as new (schema: unknown, opts: unknown) => avro.Type;
 
 /** Reads an array as an EncodedArray: its items are skipped, counted and left where they are. */
@@ -292,16 +313,34 @@ function skipBlocks(tap: Tap, item: Skip, itemBytes: number): number {
 }
 
 class EncodedArrayType extends ArrayTypeBase {
-  constructor(schema: unknown, opts: unknown, decoding: avro.Type) {
+  constructor(schema: unknown, opts: unknown, decoding: avro.Type, last: boolean) {
     super(schema, opts);
     // avsc freezes its types: what decodes and skips the items lives beside this one.
     const items = (this as unknown as { itemsType: avro.Type }).itemsType;
-    helpers.set(this, { decoding, skipItem: skipperOf(items), itemBytes: minBytes(items) });
+    helpers.set(this, { decoding, skipItem: skipperOf(items), itemBytes: minBytes(items), last });
   }
 
   _read(tap: Tap): EncodedArray<unknown> {
-    const { decoding, skipItem, itemBytes } = helpers.get(this)!;
+    const { decoding, skipItem, itemBytes, last } = helpers.get(this)!;
     const start = tap.pos;
+    if (last) {
+      // The last field of the body: its items need not be walked to read what follows them.
+      const { buf } = tap;
+      const Walker = tap.constructor as new (buf: Buffer, pos: number) => Tap;
+      tap.pos = buf.length;
+      return new EncodedArray(
+        buf,
+        start,
+        buf.length,
+        () => {
+          const walker = new Walker(buf, start);
+          const count = skipBlocks(walker, skipItem, itemBytes);
+          if (walker.pos !== buf.length) throw new Error('trailing data after the last field');
+          return count;
+        },
+        decoding,
+      );
+    }
     const count = skipBlocks(tap, skipItem, itemBytes);
     return new EncodedArray(tap.buf, start, tap.pos, count, decoding);
   }
@@ -319,12 +358,15 @@ const recordItemsName = (s: unknown): string | undefined => {
  * `keepEncoded` are read as EncodedArray (for a reader that handles their bytes itself).
  */
 export function avroType(schema: unknown, keepEncoded: readonly string[] = []): avro.Type {
+  // The top record's last field, when it is kept, is read without walking it (EncodedArray).
+  const fields = (schema as { type?: unknown; fields?: { type: unknown }[] }).fields;
+  const last = (schema as { type?: unknown }).type === 'record' ? fields?.at(-1)?.type : undefined;
   return avro.Type.forSchema(schema as avro.Schema, {
     typeHook: (s, opts) => {
       if (isMap(s)) return new KeyCachingMapType(s, opts) as avro.Type;
       const name = recordItemsName(s);
       if (name !== undefined && keepEncoded.includes(name))
-        return new EncodedArrayType(s, opts, avroType(s)) as avro.Type;
+        return new EncodedArrayType(s, opts, avroType(s), s === last) as avro.Type;
       return undefined;
     },
   });
