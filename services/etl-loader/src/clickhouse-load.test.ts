@@ -11,7 +11,7 @@ import {
   type FreshClickHouse,
   type FreshPostgres,
 } from '@adsync/shared/testing/test-stack';
-import { loadRowsParsed, readRowsParsed } from './clickhouse-load.ts';
+import { insertSlices, loadRowsParsed, readRowsParsed, type RowsParsedIn } from './clickhouse-load.ts';
 import { InRepoSchemaCodec } from '@adsync/shared/kafka/codec';
 import { isDependencyOutage } from '@adsync/shared/runtime/errors';
 import { FACT_COLUMNS } from './fact-rows.ts';
@@ -421,4 +421,33 @@ test('a batch past 6 MiB of rows loads as two inserts side by side, every row ex
       WHERE database = '${ch.ch.database}' AND table = 'ads_metrics_daily' AND partition = '202501' AND level = 0`,
   );
   assert.equal(Number(inserts!.n), 2, 'two inserts of ads_metrics_daily');
+});
+
+test('insertSlices: one insert below 6 MiB of rows; above, two of about equal bytes, every message once and in order', () => {
+  const MiB = 1024 * 1024;
+  const encoded = (bytes: number) => ({ ev: { rows: { start: 10, end: 10 + bytes } } as unknown as RowsParsedIn });
+  const decoded = (rows: number) => ({ ev: { rows: new Array(rows) } as unknown as RowsParsedIn });
+  const shape = (slices: { ev: RowsParsedIn }[][], all: { ev: RowsParsedIn }[]) => {
+    assert.deepEqual(slices.flat(), all, 'every message once, in order');
+    assert.ok(
+      slices.every((s) => s.length > 0),
+      'no empty slice',
+    );
+    return slices.map((s) => s.length);
+  };
+  const small = [encoded(MiB), encoded(2 * MiB), encoded(2 * MiB)];
+  assert.deepEqual(shape(insertSlices(small), small), [3]);
+  const even = Array.from({ length: 8 }, () => encoded(MiB));
+  assert.deepEqual(shape(insertSlices(even), even), [4, 4]);
+  const firstBig = [encoded(7 * MiB), encoded(MiB), encoded(MiB)];
+  assert.deepEqual(shape(insertSlices(firstBig), firstBig), [1, 2]);
+  const lastBig = [encoded(MiB), encoded(MiB), encoded(7 * MiB)];
+  assert.deepEqual(shape(insertSlices(lastBig), lastBig), [2, 1]);
+  const one = [encoded(50 * MiB)];
+  assert.deepEqual(shape(insertSlices(one), one), [1]);
+  // Rows already decoded weigh about 100 bytes each: 70,000 of them are past the line.
+  const objects = [decoded(35_000), decoded(35_000)];
+  assert.deepEqual(shape(insertSlices(objects), objects), [1, 1]);
+  const fewer = [decoded(20_000), decoded(20_000)];
+  assert.deepEqual(shape(insertSlices(fewer), fewer), [2]);
 });

@@ -102,38 +102,43 @@ export async function loadRowsParsed(
     byTable.get(table)!.push({ ev, at });
   }
 
-  let rows = 0;
-  const slices = [...byTable].flatMap(([table, items]) => insertSlices(items).map((slice) => [table, slice] as const));
-  const inserts = slices.map(async ([table, items]) => {
+  // A table's insert, or its two side by side (insertSlices), with one streaming-table insert
+  // beside them that ends when they all have, or is abandoned when one failed.
+  const tables = [...byTable].map(async ([table, items]) => {
     const end = metrics.clickhouseInsertSeconds.startTimer({ table });
-    const columns = insertColumns(
-      table,
-      items.map((i) => i.ev),
-    );
-    const fields = columnFields(table, columns);
     // The streaming table serves the real-time panels: the last two weeks of entity metrics.
     const recent = table === 'ads_metrics_daily' ? new RecentInsert(deps.ch) : null;
     const counted = { n: 0 };
-    const text = Readable.from(
-      turnByTurn(messageTexts(items, fields, { loadedAt, recentFrom }, recent, problems, counted)),
-      { objectMode: false },
-    );
-    let streamed = false;
-    try {
-      await insertFacts(deps.ch, table, text, columns, deps.ch.queryId(`load-${table}`));
-      streamed = true;
-    } finally {
-      // The recent insert ends with the main one, or fails with it (and the batch is retried whole).
-      await recent?.finish(streamed);
-    }
+    const slices = insertSlices(items).map((slice) => {
+      const columns = insertColumns(
+        table,
+        slice.map((i) => i.ev),
+      );
+      const fields = columnFields(table, columns);
+      const text = Readable.from(
+        turnByTurn(messageTexts(slice, fields, { loadedAt, recentFrom }, recent, problems, counted)),
+        { objectMode: false },
+      );
+      return insertFacts(deps.ch, table, text, columns, deps.ch.queryId(`load-${table}`));
+    });
+    const done = await Promise.allSettled(slices);
+    const failed = done.find((r) => r.status === 'rejected');
+    // The recent insert ends with the main ones, or fails with them (and the batch is retried whole).
+    await recent?.finish(!failed);
+    if (failed) throw failed.reason;
     end();
-    rows += counted.n;
-    metrics.rowsLoaded.inc({ table }, counted.n);
+    return { table, rows: counted.n };
   });
   // All settle before any failure is reported: a retry must not overlap inserts still running.
-  const settled = await Promise.allSettled(inserts);
+  const settled = await Promise.allSettled(tables);
   const failed = settled.find((r) => r.status === 'rejected');
   if (failed) throw failed.reason;
+  let rows = 0;
+  // Counted once the whole batch is in: a failed batch is retried whole, and would count twice.
+  for (const r of settled as PromiseFulfilledResult<{ table: FactTable; rows: number }>[]) {
+    rows += r.value.rows;
+    metrics.rowsLoaded.inc({ table: r.value.table }, r.value.rows);
+  }
 
   const finished = events.filter((e, i) => e.value.lastBatch && problems[i] === null).map((e) => e.value);
   if (finished.length) {

@@ -469,6 +469,7 @@ export function encodedRowsText(
   }
   // Read item by item up to the closing 0, which must be the array's last byte.
   if (pos !== end) return null;
-  if (end > rows.start) textPerByte = Math.min(16, out.len / (end - rows.start));
+  // Kept within what rows take: an odd message (no rows, long text per message) must not size the next.
+  if (n > 0) textPerByte = Math.min(4, Math.max(1.5, out.len / (end - rows.start)));
   return { text: out.take(), recentText: recentOut && recentOut.len ? recentOut.take() : null, rows: n };
 }

@@ -128,6 +128,13 @@ test('rows kept encoded: a block size pointing backwards or a count past the byt
   const huge = Buffer.concat([body.subarray(0, kept.rows.start), long(2 ** 40), body.subarray(kept.rows.start + 1)]);
   assert.throws(() => rowsOf(huge).count, /does not fit the bytes left/);
   assert.throws(() => rowsOf(huge).decode(), /does not fit the bytes left/);
+  // Reading the body leaves them unwalked: it does not throw, only the walk does.
+  assert.doesNotThrow(() => keeping.fromBuffer(huge));
+  // Without their closing 0, the rows are cut short.
+  assert.throws(() => rowsOf(body.subarray(0, body.length - 1)).count, /truncated/);
+  // A body cut before its rows begin is refused as it is read, as avsc refuses it.
+  for (const at of [5, 40, kept.rows.start - 1])
+    assert.throws(() => keeping.fromBuffer(body.subarray(0, at)), /truncated/, `cut at ${at}`);
   // Bytes after the rows' closing 0 are not rows.
   assert.throws(() => rowsOf(Buffer.concat([body, Buffer.from([0])])).count, /trailing data/);
   assert.ok(Date.now() - started < 1000, 'refused at once');

@@ -323,7 +323,8 @@ class EncodedArrayType extends ArrayTypeBase {
   _read(tap: Tap): EncodedArray<unknown> {
     const { decoding, skipItem, itemBytes, last } = helpers.get(this)!;
     const start = tap.pos;
-    if (last) {
+    // (Past the end already, the body is truncated: the walk below says so.)
+    if (last && start <= tap.buf.length) {
       // The last field of the body: its items need not be walked to read what follows them.
       const { buf } = tap;
       const Walker = tap.constructor as new (buf: Buffer, pos: number) => Tap;
@@ -335,7 +336,8 @@ class EncodedArrayType extends ArrayTypeBase {
         () => {
           const walker = new Walker(buf, start);
           const count = skipBlocks(walker, skipItem, itemBytes);
-          if (walker.pos !== buf.length) throw new Error('trailing data after the last field');
+          if (walker.pos > buf.length) throw new Error('truncated buffer');
+          if (walker.pos < buf.length) throw new Error('trailing data after the last field');
           return count;
         },
         decoding,
