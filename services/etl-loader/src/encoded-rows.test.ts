@@ -146,6 +146,28 @@ test('for every table, the bytes path writes exactly the object path’s text, r
   assert.equal(rows, 60 * 3 * 40);
 });
 
+test('whole numbers of every length, and around each power of ten, are written as String() writes them', () => {
+  const values: number[] = [];
+  for (let v = 0; v <= 2_000; v++) values.push(v);
+  for (let p = 10; p <= 1e15; p *= 10) values.push(p - 1, p, p + 1, p + 9, 2 * p + 3);
+  values.push(2 ** 31 - 1, 2 ** 31, 2 ** 32 + 5, 9007199254740990);
+  const base = randomEvent(7, 'ads_metrics_daily', 1);
+  const ev: RowsParsed = {
+    ...base,
+    rows: values.map((v, i) => ({
+      ...base.rows[0]!,
+      impressions: v,
+      clicks: i,
+      measureValues: base.measureColumns!.map(() => -v),
+    })),
+  };
+  const { fast, slow, problem } = throughBytes(ev);
+  assert.equal(problem, null);
+  assert.ok(fast, 'the bytes path wrote them');
+  assert.equal(fast.text.toString('utf8'), slow!.text);
+  assert.equal(fast.rows, values.length);
+});
+
 test('a row rows-check refuses is never written by the bytes path', () => {
   const refused: Partial<MetricRow>[] = [
     { clicks: -1 },

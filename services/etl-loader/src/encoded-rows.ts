@@ -176,6 +176,8 @@ function readRow(buf: Buffer, end: number, measureColumns: number): boolean {
 }
 
 let textPerByte = 2;
+/** "00" to "99" as ASCII, two bytes each. */
+const PAIRS = Uint8Array.from({ length: 200 }, (_, i) => 48 + (i & 1 ? (i >> 1) % 10 : Math.floor((i >> 1) / 10)));
 
 /** A growing byte buffer for one message's text. */
 class ByteOut {
@@ -193,9 +195,11 @@ class ByteOut {
   bytes(b: Buffer): void {
     const n = b.length;
     this.room(n);
-    // A loop beats Buffer#copy's call into C++ for the short constants between fields.
-    if (n > 64) {
-      this.len += b.copy(this.buf, this.len);
+    // A loop beats TypedArray#set only for the shortest constants (a tab, a few bytes): set costs
+    // the same at any length, a loop 2 ns a byte (measured on Node 24).
+    if (n > 8) {
+      this.buf.set(b, this.len);
+      this.len += n;
       return;
     }
     const out = this.buf;
@@ -235,11 +239,18 @@ class ByteOut {
                       : 10;
     let at = this.len + digits;
     this.len = at;
-    do {
-      const q = (v / 10) | 0;
-      out[--at] = 48 + v - q * 10;
+    // Two digits a step, from a table: half the divisions.
+    while (v >= 100) {
+      const q = (v / 100) | 0;
+      const r = (v - q * 100) << 1;
+      out[--at] = PAIRS[r + 1]!;
+      out[--at] = PAIRS[r]!;
       v = q;
-    } while (v > 0);
+    }
+    if (v >= 10) {
+      out[--at] = PAIRS[(v << 1) + 1]!;
+      out[--at] = PAIRS[v << 1]!;
+    } else out[--at] = 48 + v;
   }
   /** Text as a TabSeparated field (tsvField's escapes); false when it is not valid UTF-8. */
   text(src: Buffer, s: number, e: number): boolean {
