@@ -248,9 +248,9 @@ class ByteOut {
       v = q;
     }
     if (v >= 10) {
-      out[--at] = PAIRS[(v << 1) + 1]!;
-      out[--at] = PAIRS[v << 1]!;
-    } else out[--at] = 48 + v;
+      out[at - 1] = PAIRS[(v << 1) + 1]!;
+      out[at - 2] = PAIRS[v << 1]!;
+    } else out[at - 1] = 48 + v;
   }
   /** Text as a TabSeparated field (tsvField's escapes); false when it is not valid UTF-8. */
   text(src: Buffer, s: number, e: number): boolean {
