@@ -85,18 +85,24 @@ function writeKey(tap: Tap, key: string): void {
   for (let i = 0; i < bytes.length; i++) buf[pos + i] = bytes[i]!;
 }
 
+/**
+ * The item count of the next block of an array or map (0: it ends). A negative count is followed
+ * by the block's size in bytes (Avro spec, "Arrays" and "Maps"), read past here, not trusted.
+ */
+function blockCount(tap: Tap): number {
+  const n = tap.readLong();
+  if (n >= 0) return n;
+  tap.skipLong();
+  return -n;
+}
+
 class KeyCachingMapType extends (avro.types.MapType as unknown as new (schema: unknown, opts: unknown) => avro.Type) {
   _read(tap: Tap): Record<string, unknown> {
     const values = (this as unknown as { valuesType: { _read(t: Tap): unknown } }).valuesType;
     const val: Record<string, unknown> = {};
     for (;;) {
-      let n = tap.readLong();
+      let n = blockCount(tap);
       if (n === 0) return val;
-      if (n < 0) {
-        // A negative block count is followed by the block's size in bytes (Avro spec, "Maps").
-        n = -n;
-        tap.skipLong();
-      }
       while (n--) {
         const key = readKey(tap);
         val[key] = values._read(tap);
@@ -297,12 +303,8 @@ function skipperOf(type: avro.Type): Skip {
 function skipBlocks(tap: Tap, item: Skip, itemBytes: number): number {
   let count = 0;
   for (;;) {
-    let n = tap.readLong();
+    let n = blockCount(tap);
     if (n === 0) return count;
-    if (n < 0) {
-      n = -n;
-      tap.skipLong();
-    }
     checkBlock(n, tap, itemBytes);
     count += n;
     while (n--) {
