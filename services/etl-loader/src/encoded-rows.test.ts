@@ -146,6 +146,28 @@ test('for every table, the bytes path writes exactly the object path’s text, r
   assert.equal(rows, 60 * 3 * 40);
 });
 
+test('rows whose every text byte is escaped, after messages that set a small buffer, lose no byte', () => {
+  // The writer makes room once per row for the most the row can take (each text byte escaped to
+  // two) and then writes unchecked: a bound too small would drop bytes past the buffer silently.
+  const escapes = (n: number, at: number) => Array.from({ length: n }, (_, i) => '\\\t\n\r'[(i + at) % 4]).join('');
+  for (const table of Object.keys(TYPE_OF) as FactTable[]) {
+    // Plain messages first: the next buffer is sized from their text per byte.
+    for (let seed = 1; seed <= 3; seed++) throughBytes(randomEvent(seed, table, 40));
+    const ev = randomEvent(7, table, 200);
+    ev.rows.forEach((r, i) => {
+      r.entityId = escapes(40 + (i % 7), i);
+      r.campaignId = escapes(30, i + 1);
+      r.adGroupId = escapes(25, i + 2);
+      if (table === 'ads_traffic_quality') r.attributes = { searchTerm: escapes(60, i), keyword: escapes(9, i) };
+    });
+    const { fast, slow, problem } = throughBytes(ev);
+    assert.equal(problem, null, table);
+    assert.ok(fast, `the fast path handed back a message it can write (${table})`);
+    assert.equal(fast.text.toString('utf8'), slow!.text, table);
+    assert.equal(fast.recentText?.toString('utf8') ?? '', slow!.recentText, `${table} recent`);
+  }
+});
+
 test('whole numbers of every length, and around each power of ten, are written as String() writes them', () => {
   const values: number[] = [];
   for (let v = 0; v <= 2_000; v++) values.push(v);

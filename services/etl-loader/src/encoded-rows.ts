@@ -178,8 +178,14 @@ function readRow(buf: Buffer, end: number, measureColumns: number): boolean {
 let textPerByte = 2;
 /** "00" to "99" as ASCII, two bytes each. */
 const PAIRS = Uint8Array.from({ length: 200 }, (_, i) => 48 + (i & 1 ? (i >> 1) % 10 : Math.floor((i >> 1) / 10)));
+/** The most a safe long takes as text: a sign and 16 digits. */
+const NUMBER_ROOM = 21;
 
-/** A growing byte buffer for one message's text. */
+/**
+ * A growing byte buffer for one message's text. The writers below do not check its room: the
+ * caller makes room once per row for the most that row can take (rowRoom), which saved a check
+ * per field.
+ */
 class ByteOut {
   buf: Buffer;
   len = 0;
@@ -192,112 +198,89 @@ class ByteOut {
     this.buf.copy(next, 0, 0, this.len);
     this.buf = next;
   }
-  bytes(b: Buffer): void {
-    const n = b.length;
-    this.room(n);
-    // A loop beats TypedArray#set only for the shortest constants (a tab, a few bytes): set costs
-    // the same at any length, a loop 2 ns a byte (measured on Node 24).
-    if (n > 8) {
-      this.buf.set(b, this.len);
-      this.len += n;
-      return;
-    }
-    const out = this.buf;
-    let len = this.len;
-    for (let i = 0; i < n; i++) out[len++] = b[i]!;
-    this.len = len;
-  }
-  /** A whole number (a safe long), as String() writes it. */
-  number(v: number): void {
-    this.room(21);
-    const out = this.buf;
-    if (v < 10 && v >= 0) {
-      out[this.len++] = 48 + v;
-      return;
-    }
-    if (v < 0 || v > 0x7fffffff) {
-      this.len += out.write(String(v), this.len, 'latin1');
-      return;
-    }
-    const digits =
-      v < 100
-        ? 2
-        : v < 1e3
-          ? 3
-          : v < 1e4
-            ? 4
-            : v < 1e5
-              ? 5
-              : v < 1e6
-                ? 6
-                : v < 1e7
-                  ? 7
-                  : v < 1e8
-                    ? 8
-                    : v < 1e9
-                      ? 9
-                      : 10;
-    let at = this.len + digits;
-    this.len = at;
-    // Two digits a step, from a table: half the divisions.
-    while (v >= 100) {
-      const q = (v / 100) | 0;
-      const r = (v - q * 100) << 1;
-      out[--at] = PAIRS[r + 1]!;
-      out[--at] = PAIRS[r]!;
-      v = q;
-    }
-    if (v >= 10) {
-      out[at - 1] = PAIRS[(v << 1) + 1]!;
-      out[at - 2] = PAIRS[v << 1]!;
-    } else out[at - 1] = 48 + v;
-  }
-  /** Text as a TabSeparated field (tsvField's escapes); false when it is not valid UTF-8. */
-  text(src: Buffer, s: number, e: number): boolean {
-    this.room(2 * (e - s));
-    const out = this.buf;
-    let len = this.len;
-    let high = false;
-    for (let i = s; i < e; i++) {
-      const b = src[i]!;
-      if (b === 92) {
-        out[len++] = 92;
-        out[len++] = 92;
-      } else if (b === 9) {
-        out[len++] = 92;
-        out[len++] = 116;
-      } else if (b === 10) {
-        out[len++] = 92;
-        out[len++] = 110;
-      } else if (b === 13) {
-        out[len++] = 92;
-        out[len++] = 114;
-      } else {
-        if (b >= 128) high = true;
-        out[len++] = b;
-      }
-    }
-    this.len = len;
-    return !high || isUtf8(src.subarray(s, e));
-  }
-  /** Text inside a JSON string; false when JSON would escape some of it or it is not UTF-8. */
-  jsonText(src: Buffer, s: number, e: number): boolean {
-    this.room(e - s);
-    const out = this.buf;
-    let len = this.len;
-    let high = false;
-    for (let i = s; i < e; i++) {
-      const b = src[i]!;
-      if (b === 34 || b === 92 || b < 32) return false;
-      if (b >= 128) high = true;
-      out[len++] = b;
-    }
-    this.len = len;
-    return !high || isUtf8(src.subarray(s, e));
-  }
   take(): Buffer {
     return this.buf.subarray(0, this.len);
   }
+}
+
+/** Bytes at `len`; returns the length after them. */
+function putBytes(o: Buffer, len: number, b: Buffer): number {
+  const n = b.length;
+  // A loop beats TypedArray#set only for the shortest constants: set costs the same at any
+  // length, a loop 2 ns a byte (measured on Node 24).
+  if (n > 8) {
+    o.set(b, len);
+    return len + n;
+  }
+  for (let i = 0; i < n; i++) o[len++] = b[i]!;
+  return len;
+}
+
+/** A whole number (a safe long), as String() writes it; returns the length after it. */
+function putNumber(o: Buffer, len: number, v: number): number {
+  if (v < 10 && v >= 0) {
+    o[len] = 48 + v;
+    return len + 1;
+  }
+  if (v < 0 || v > 0x7fffffff) return len + o.write(String(v), len, 'latin1');
+  const digits =
+    v < 100 ? 2 : v < 1e3 ? 3 : v < 1e4 ? 4 : v < 1e5 ? 5 : v < 1e6 ? 6 : v < 1e7 ? 7 : v < 1e8 ? 8 : v < 1e9 ? 9 : 10;
+  const after = len + digits;
+  let at = after;
+  // Two digits a step, from a table: half the divisions.
+  while (v >= 100) {
+    const q = (v / 100) | 0;
+    const r = (v - q * 100) << 1;
+    o[--at] = PAIRS[r + 1]!;
+    o[--at] = PAIRS[r]!;
+    v = q;
+  }
+  if (v >= 10) {
+    o[at - 1] = PAIRS[(v << 1) + 1]!;
+    o[at - 2] = PAIRS[v << 1]!;
+  } else o[at - 1] = 48 + v;
+  return after;
+}
+
+/**
+ * Text as a TabSeparated field (tsvField's escapes); returns the length after it, or -1 when the
+ * text is not valid UTF-8.
+ */
+function putText(o: Buffer, len: number, src: Buffer, s: number, e: number): number {
+  let high = 0;
+  for (let i = s; i < e; i++) {
+    const b = src[i]!;
+    // Most bytes need no escape: one test for them first.
+    if (b > 13 && b !== 92) {
+      high |= b;
+      o[len++] = b;
+    } else if (b === 92) {
+      o[len++] = 92;
+      o[len++] = 92;
+    } else if (b === 9) {
+      o[len++] = 92;
+      o[len++] = 116;
+    } else if (b === 10) {
+      o[len++] = 92;
+      o[len++] = 110;
+    } else if (b === 13) {
+      o[len++] = 92;
+      o[len++] = 114;
+    } else o[len++] = b;
+  }
+  return high < 128 || isUtf8(src.subarray(s, e)) ? len : -1;
+}
+
+/** Text inside a JSON string; returns the length after it, or -1 when JSON would escape some of it or it is not UTF-8. */
+function putJsonText(o: Buffer, len: number, src: Buffer, s: number, e: number): number {
+  let high = 0;
+  for (let i = s; i < e; i++) {
+    const b = src[i]!;
+    if (b === 34 || b === 92 || b < 32) return -1;
+    high |= b;
+    o[len++] = b;
+  }
+  return high < 128 || isUtf8(src.subarray(s, e)) ? len : -1;
 }
 
 // The steps of a plan.
@@ -307,7 +290,9 @@ const COUNT = 2;
 const ATTRIBUTE = 3;
 const MEASURE = 4;
 const JSON_OBJECT = 5;
-type Op = 0 | 1 | 2 | 3 | 4 | 5;
+/** A constant of one byte (a tab between two row fields, the most common step): the byte is the step's arg. */
+const BYTE = 6;
+type Op = 0 | 1 | 2 | 3 | 4 | 5 | 6;
 
 /**
  * One output's fields for one message: constants merged, the rest one step per row value.
@@ -315,10 +300,16 @@ type Op = 0 | 1 | 2 | 3 | 4 | 5;
  */
 interface Plan {
   ops: Uint8Array;
-  /** Per step: the text or count slot, the measure's index, or the index into consts or keys. */
+  /** Per step: the byte, the text or count slot, the measure's index, or the index into consts or keys. */
   arg: Int32Array;
   consts: Buffer[];
   keys: Buffer[][];
+  /** The most a row writes that does not depend on its text: constants, numbers, JSON braces. */
+  fixed: number;
+  /** Steps that write the row's text (at most twice its bytes each: escapes). */
+  textSteps: number;
+  /** Steps that write every attribute as JSON (six bytes of quotes, colon and comma each). */
+  jsonSteps: number;
 }
 
 function plan(fields: readonly Field[], ev: RowsParsed, stamp: PullStamp): Plan {
@@ -326,13 +317,20 @@ function plan(fields: readonly Field[], ev: RowsParsed, stamp: PullStamp): Plan 
   const arg: number[] = [];
   const consts: Buffer[] = [];
   const keys: Buffer[][] = [];
+  let fixed = 0;
+  let textSteps = 0;
+  let jsonSteps = 0;
   let text = '';
   const step = (op: Op, a: number) => {
     ops.push(op);
     arg.push(a);
   };
   const flush = () => {
-    if (text) step(CONST, consts.push(Buffer.from(text, 'utf8')) - 1);
+    if (!text) return;
+    const bytes = Buffer.from(text, 'utf8');
+    fixed += bytes.length;
+    if (bytes.length === 1) step(BYTE, bytes[0]!);
+    else step(CONST, consts.push(bytes) - 1);
     text = '';
   };
   for (const [i, f] of fields.entries()) {
@@ -344,12 +342,18 @@ function plan(fields: readonly Field[], ev: RowsParsed, stamp: PullStamp): Plan 
     const src = f.row;
     if ('field' in src) {
       flush();
-      if (src.field in TEXT_SLOT) step(TEXT, TEXT_SLOT[src.field]!);
-      else step(COUNT, COUNT_SLOT[src.field]!);
+      if (src.field in TEXT_SLOT) {
+        step(TEXT, TEXT_SLOT[src.field]!);
+        textSteps++;
+      } else {
+        step(COUNT, COUNT_SLOT[src.field]!);
+        fixed += NUMBER_ROOM;
+      }
     } else if ('attribute' in src) {
       if (src.onlyAt !== undefined && ev.entityLevel !== src.onlyAt) continue; // '' at this level
       flush();
       step(ATTRIBUTE, keys.push(src.attribute.map((k) => Buffer.from(k, 'utf8'))) - 1);
+      textSteps++;
     } else if ('measure' in src) {
       const at = (ev.measureColumns ?? []).indexOf(src.measure);
       if (at < 0) {
@@ -358,14 +362,18 @@ function plan(fields: readonly Field[], ev: RowsParsed, stamp: PullStamp): Plan 
       }
       flush();
       step(MEASURE, at);
+      fixed += NUMBER_ROOM;
     } else {
       flush();
       step(JSON_OBJECT, 0);
+      fixed += 2;
+      textSteps++;
+      jsonSteps++;
     }
   }
   text += '\n';
   flush();
-  return { ops: Uint8Array.from(ops), arg: Int32Array.from(arg), consts, keys };
+  return { ops: Uint8Array.from(ops), arg: Int32Array.from(arg), consts, keys, fixed, textSteps, jsonSteps };
 }
 
 function findAttribute(buf: Buffer, key: Buffer): number {
@@ -383,56 +391,64 @@ function findAttribute(buf: Buffer, key: Buffer): number {
   return -1;
 }
 
-/** Writes the row readRow left, by a plan; false when some text must take the object path. */
-function writeRow(buf: Buffer, p: Plan, out: ByteOut): boolean {
+/**
+ * Writes the row readRow left (`rowBytes` of Avro), by a plan; false when some text must take
+ * the object path. Makes room once for the most the row can take.
+ */
+function writeRow(src: Buffer, p: Plan, out: ByteOut, rowBytes: number): boolean {
+  out.room(p.fixed + 2 * rowBytes * p.textSteps + 6 * attributeCount * p.jsonSteps);
+  const o = out.buf;
+  let len = out.len;
   const { ops, arg } = p;
   for (let i = 0; i < ops.length; i++) {
+    const a = arg[i]!;
     switch (ops[i]) {
+      case BYTE:
+        o[len++] = a;
+        break;
       case CONST:
-        out.bytes(p.consts[arg[i]!]!);
+        len = putBytes(o, len, p.consts[a]!);
         break;
-      case TEXT: {
-        const slot = arg[i]!;
-        if (!out.text(buf, textStart[slot]!, textEnd[slot]!)) return false;
+      case TEXT:
+        len = putText(o, len, src, textStart[a]!, textEnd[a]!);
+        if (len < 0) return false;
         break;
-      }
       case COUNT:
-        out.number(counts[arg[i]!]!);
+        len = putNumber(o, len, counts[a]!);
         break;
       case MEASURE:
-        out.number(measureValues[arg[i]!]!);
+        len = putNumber(o, len, measureValues[a]!);
         break;
       case ATTRIBUTE: {
-        for (const key of p.keys[arg[i]!]!) {
-          const a = findAttribute(buf, key);
-          if (a < 0) continue;
-          if (!out.text(buf, valueStart[a]!, valueEnd[a]!)) return false;
+        for (const key of p.keys[a]!) {
+          const at = findAttribute(src, key);
+          if (at < 0) continue;
+          len = putText(o, len, src, valueStart[at]!, valueEnd[at]!);
+          if (len < 0) return false;
           break;
         }
         break;
       }
       case JSON_OBJECT: {
-        out.room(2);
-        out.buf[out.len++] = 123; // {
-        for (let a = 0; a < attributeCount; a++) {
-          out.room(6);
-          if (a > 0) out.buf[out.len++] = 44; // ,
-          out.buf[out.len++] = 34;
-          if (!out.jsonText(buf, keyStart[a]!, keyEnd[a]!)) return false;
-          out.room(3);
-          out.buf[out.len++] = 34;
-          out.buf[out.len++] = 58; // :
-          out.buf[out.len++] = 34;
-          if (!out.jsonText(buf, valueStart[a]!, valueEnd[a]!)) return false;
-          out.room(1);
-          out.buf[out.len++] = 34;
+        o[len++] = 123; // {
+        for (let k = 0; k < attributeCount; k++) {
+          if (k > 0) o[len++] = 44; // ,
+          o[len++] = 34;
+          len = putJsonText(o, len, src, keyStart[k]!, keyEnd[k]!);
+          if (len < 0) return false;
+          o[len++] = 34;
+          o[len++] = 58; // :
+          o[len++] = 34;
+          len = putJsonText(o, len, src, valueStart[k]!, valueEnd[k]!);
+          if (len < 0) return false;
+          o[len++] = 34;
         }
-        out.room(1);
-        out.buf[out.len++] = 125; // }
+        o[len++] = 125; // }
         break;
       }
     }
   }
+  out.len = len;
   return true;
 }
 
@@ -471,10 +487,11 @@ export function encodedRowsText(
     if (blocks === 0) break;
     if (!(blocks === blocks)) return null;
     while (blocks--) {
-      if (!readRow(buf, end, columns) || !writeRow(buf, main, out)) return null;
+      const rowStart = pos;
+      if (!readRow(buf, end, columns) || !writeRow(buf, main, out, pos - rowStart)) return null;
       // Dated on or after `from` (both YYYY-MM-DD, so their bytes sort as the days do).
       if (recentPlan && from && !dayBefore(buf, textStart[DATE]!, from))
-        if (!writeRow(buf, recentPlan, recentOut!)) return null;
+        if (!writeRow(buf, recentPlan, recentOut!, pos - rowStart)) return null;
       n++;
     }
   }
