@@ -41,7 +41,9 @@ export type ModelName =
   | 'Portfolios'
   | 'SponsoredBrandsV4'
   | 'SponsoredBrandsV3'
-  | 'SponsoredDisplay';
+  | 'SponsoredDisplay'
+  | 'DspAdvertisers'
+  | 'ManagerAccounts';
 
 export type OpenApiDocument = {
   openapi: string;

@@ -18,6 +18,8 @@ export interface OperationParameter {
   schema: Record<string, unknown>;
   style?: string;
   explode?: boolean;
+  /** The model's example of the parameter's value, where it gives one. */
+  example?: unknown;
 }
 
 export interface MediaTypeEntry {
@@ -75,6 +77,7 @@ function indexModel(model: ModelName): ModelOperation[] {
             schema: deref(doc, param.schema ?? {}),
             ...(typeof param.style === 'string' ? { style: param.style } : {}),
             ...(typeof param.explode === 'boolean' ? { explode: param.explode } : {}),
+            ...(param.example !== undefined ? { example: param.example } : {}),
           };
           // An operation's parameter overrides the path item's of the same name and place.
           params.set(`${entry.in}:${entry.name.toLowerCase()}`, entry);

@@ -18,7 +18,8 @@ import { probeOperation, reportLine, SKIP, type Fixtures, type OperationReport }
 let sandbox: Sandbox;
 let token: string;
 before(async () => {
-  sandbox = await startSandbox({ seed: 29, scale: { profiles: 1 }, faults: { reportGenerationMs: 600_000 } });
+  // Five profiles: the fifth is a DSP (agency) profile, the scope GET /dsp/advertisers takes.
+  sandbox = await startSandbox({ seed: 29, scale: { profiles: 5 }, faults: { reportGenerationMs: 600_000 } });
   token = (
     (await fetch(`${sandbox.url}/auth/o2/token`, {
       method: 'POST',
@@ -37,6 +38,7 @@ test('every operation answers as Amazon’s model says', async (t) => {
   const today = sandbox.state.now().toISOString().slice(0, 10);
   const profileId = sandbox.state.dataset.profiles()[0]!.profileId;
   const dspAccount = sandbox.state.dataset.dspAdvertisers(0)[0]!.advertiserId;
+  const agency = sandbox.state.dataset.profiles().find((p) => p.accountInfo.type === 'agency')!;
   const headers = {
     authorization: `Bearer ${token}`,
     'amazon-advertising-api-clientid': SANDBOX_CLIENT_ID,
@@ -63,9 +65,14 @@ test('every operation answers as Amazon’s model says', async (t) => {
   const fx: Fixtures = {
     today,
     headers: (op): Record<string, string> =>
-      op.operationId === 'GetExport' ? { accept: 'application/vnd.campaignsexport.v1+json' } : {},
+      op.operationId === 'GetExport'
+        ? { accept: 'application/vnd.campaignsexport.v1+json' }
+        : op.model === 'DspAdvertisers'
+          ? { 'amazon-advertising-api-scope': agency.profileId }
+          : {},
     async pathParam(op, name) {
       const ds = sandbox.state.dataset;
+      if (name === 'advertiserId') return ds.dspAdvertisers(agency.index)[0]!.advertiserId;
       if (name === 'budgetRuleId') return ds.entity(product(op), 'budgetRule', 0, 0).id;
       if (name === 'campaignId') return ds.budgetRuleCampaigns(product(op), 0, 0)[0] ?? null;
       if (name === 'reportId')

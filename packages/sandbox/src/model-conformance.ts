@@ -93,7 +93,9 @@ export async function probesOf(
     const q: Record<string, string> = {};
     for (const p of queryParams) {
       if (!p.required && (!full || fx.skip(op, p.name))) continue;
-      const v = sampleOf(doc, resolvePointer(doc, p.schemaPointer), { full, today: fx.today });
+      // The model's own example of the parameter, where it gives one: a bare schema (a string)
+      // says less than the example of what Amazon takes ("6753579448901,8753890875385").
+      const v = p.example ?? sampleOf(doc, resolvePointer(doc, p.schemaPointer), { full, today: fx.today });
       if (v !== undefined) q[p.name] = Array.isArray(v) ? v.join(',') : String(v);
     }
     return q;

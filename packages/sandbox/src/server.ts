@@ -22,6 +22,7 @@ import { authorise, lwaRoutes, LWA_DOCUMENTED } from './amazon/gateway.ts';
 import { endpointRoutes, operationOf, sendError, type Endpoint, type Access } from './amazon/endpoint.ts';
 import { sandboxOpenApi } from './amazon/openapi-document.ts';
 import { entityEndpoints } from './amazon/entity-routes.ts';
+import { dspAccountEndpoints } from './amazon/dsp-account-routes.ts';
 import { reportDownloadRoutes, reportingEndpoints } from './amazon/reporting-routes.ts';
 import { checkCreateReport } from './amazon/report-contract.ts';
 import { FINAL_GENERATION, reportRows, totalsOf } from './amazon/report-engine.ts';
@@ -206,6 +207,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const stream = streamRoutes(state, { sqsEndpoint: opts.sqsEndpoint });
   const endpoints = [
     ...entityEndpoints(state),
+    ...dspAccountEndpoints(state),
     ...exportEndpoints(state),
     ...reportingEndpoints(state),
     ...stream.endpoints,

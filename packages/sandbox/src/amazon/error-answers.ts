@@ -12,6 +12,7 @@
  * A status the operation's model does not list (errors.md allows 401, 403, 404, 406,
  * 415, 422, 429 and 5xx on any call) is written in its model's family shape.
  */
+import { randomUUID } from 'node:crypto';
 import { deref, modelDocument, resolvePointer, type ModelName } from '@adsync/amazon-models/models';
 import { declaredResponse, isJsonMediaType, type ModelOperation } from '@adsync/amazon-models/operations';
 import { mediaTypeOf, type RequestProblem } from '@adsync/amazon-models/validate';
@@ -39,14 +40,15 @@ export const fromRequestProblem = (p: RequestProblem): Problem => ({
 
 export interface Answer {
   status: number;
-  contentType: string;
-  body: Record<string, unknown>;
+  contentType: string | null;
+  /** None where the model lists the status without a body. */
+  body: Record<string, unknown> | undefined;
 }
 
 /** Statuses errors.md says any call may answer, whatever its model lists. */
 export const UNIVERSAL_STATUSES = [400, 401, 403, 404, 406, 415, 422, 429, 500, 502, 503, 504];
 
-type Shape = 'reporting' | 'universal' | 'exports' | 'smithy' | 'stream';
+type Shape = 'reporting' | 'universal' | 'exports' | 'smithy' | 'stream' | 'dsp';
 
 /** How each model writes errors at statuses its operations do not list. */
 const FAMILY: Record<ModelName, Shape> = {
@@ -60,6 +62,9 @@ const FAMILY: Record<ModelName, Shape> = {
   SponsoredBrandsV3: 'universal',
   SponsoredDisplay: 'universal',
   Profiles: 'universal',
+  DspAdvertisers: 'dsp',
+  // Its errors carry no body in the model: errors.md's format.
+  ManagerAccounts: 'universal',
 };
 
 /** Codes the universal format and the Smithy enums use (SponsoredProducts_prod_3p's *ErrorCode enums). */
@@ -87,6 +92,7 @@ const props = (s: Schema) => (s.properties as Record<string, unknown> | undefine
 function shapeOf(doc: unknown, schema: Schema): Shape {
   const p = props(schema);
   if ('detail' in p) return 'reporting';
+  if ('requestId' in p) return 'dsp';
   if ('details' in p) return 'universal';
   if ('errorCode' in p) return 'exports';
   if ('code' in p && Array.isArray(deref<Schema>(doc, p.code).enum)) return 'smithy';
@@ -97,6 +103,8 @@ function shapeOf(doc: unknown, schema: Schema): Shape {
 /** The answer Amazon gives when it refuses this operation's request with this status. */
 export function errorAnswer(op: ModelOperation | null, status: number, problem: Problem): Answer {
   const declared = op ? declaredResponse(op, status) : null;
+  // The model lists the status with no body (ManagerAccounts' errors): none is sent.
+  if (declared && declared.content.length === 0) return { status, contentType: null, body: undefined };
   const media = declared?.content.find((c) => c.schemaPointer) ?? null;
   if (op && media) {
     const doc = modelDocument(op.model);
@@ -136,6 +144,20 @@ function write(shape: Shape, status: number, problem: Problem, doc: unknown, sch
       return status >= 500 ? { errorCode: 'INTERNAL_ERROR', message: problem.message } : { message: problem.message };
     case 'stream':
       return { code: String(status), message: problem.message };
+    case 'dsp': {
+      // DspErrorV1, as the DSP models' examples write it: a parameter it refuses named in `errors`.
+      const body: Schema = { message: problem.message, requestId: randomUUID() };
+      const at = /^(query|path)\.(.+)$/.exec(problem.location ?? '');
+      if (at)
+        body.errors = [
+          {
+            errorType: at[1] === 'query' ? 'DSP_INVALID_QUERY_PARAM' : 'DSP_INVALID_PATH_PARAM',
+            field: at[2],
+            message: problem.message,
+          },
+        ];
+      return body;
+    }
     case 'smithy': {
       const codeSchema = schema ? deref<Schema>(doc, props(schema).code) : null;
       const code = (codeSchema?.enum as string[] | undefined)?.[0] ?? CODE_NAMES[status] ?? String(status);
