@@ -187,6 +187,31 @@ export async function accountsCreate(deps: Deps, name: string, email?: string): 
   deps.out.result(r, () => deps.out.line(`created account ${String(r.id)} (${name})`));
 }
 
+/** An account's Amazon DSP advertisers; with `discover`, asks Amazon first (under its DSP profiles, through manager accounts). */
+export async function dspAdvertisers(deps: Deps, accountId: string, discover: boolean): Promise<void> {
+  const found = discover
+    ? await deps.api<{ discovered: number; added: number; unreachable: { route: string; reason: string }[] }>(
+        'entity-sync',
+        'POST',
+        `/v1/accounts/${accountId}/dsp-advertisers/sync`,
+      )
+    : null;
+  const r = await deps.api<{ advertisers: Record<string, unknown>[] }>(
+    'entity-sync',
+    'GET',
+    `/v1/accounts/${accountId}/dsp-advertisers?limit=1000`,
+  );
+  deps.out.result({ ...(found ? { discovery: found } : {}), advertisers: r.advertisers }, () => {
+    if (found) {
+      deps.out.line(`discovered ${found.discovered} DSP advertiser(s), ${found.added} new`);
+      for (const u of found.unreachable) deps.out.line(`  Amazon refused ${u.route}: ${u.reason}`);
+    }
+    deps.out.line(
+      table(r.advertisers, ['advertiser_id', 'name', 'access', 'currency_code', 'status', 'status_reason']),
+    );
+  });
+}
+
 export async function connect(deps: Deps, accountId: string, region: string, wait: boolean): Promise<void> {
   const { api, out } = deps;
   const started = await api<{ consent_url: string; expires_at: string }>(

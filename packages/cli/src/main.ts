@@ -10,6 +10,7 @@ const HELP = `adsync — run adsync like an operator
   adsync status                                   services, consumer lag, queues, dead letters, accounts
   adsync accounts [list]                          accounts, their live profiles and last sync
   adsync accounts create NAME [--email E]
+  adsync dsp ACCOUNT_ID [--discover]             the account's Amazon DSP advertisers (--discover asks Amazon first)
   adsync connect ACCOUNT_ID [--region NA|EU|FE] [--no-wait]
                                                   the consent link for the advertiser; waits until allowed
   adsync sync ACCOUNT_ID [--no-wait]              profiles, entities and reports for one account, with progress
@@ -73,6 +74,7 @@ export async function run(argv: string[], env: Record<string, string | undefined
       state: { type: 'string' },
       limit: { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
+      discover: { type: 'boolean', default: false },
     },
   });
   const o = out ?? terminalOutput(values.json);
@@ -109,6 +111,9 @@ export async function run(argv: string[], env: Record<string, string | undefined
         if (!sub || sub === 'list') await c.accountsList(deps);
         else if (sub === 'create') await c.accountsCreate(deps, need(arg, 'NAME'), values.email);
         else throw new UsageError(`unknown accounts command ${sub}`);
+        break;
+      case 'dsp':
+        await c.dspAdvertisers(deps, need(sub, 'ACCOUNT_ID'), values.discover);
         break;
       case 'connect':
         await c.connect(deps, need(sub, 'ACCOUNT_ID'), values.region, wait);

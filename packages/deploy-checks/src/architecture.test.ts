@@ -123,6 +123,7 @@ const TABLE_OWNERS: Record<string, string> = {
   accounts: 'packages/shared/src/accounts/accounts.ts',
   profiles: 'packages/shared/src/accounts/profiles.ts',
   profile_claims: 'packages/shared/src/accounts/profiles.ts',
+  dsp_advertisers: 'packages/shared/src/accounts/dsp-advertisers.ts',
   amazon_credentials: 'packages/shared/src/amazon/account-clients.ts',
   api_keys: 'packages/shared/src/http/api-keys.ts',
   event_outbox: 'packages/shared/src/db/outbox.ts',

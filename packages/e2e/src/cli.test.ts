@@ -60,6 +60,27 @@ test('accounts lists what the key may see: the admin both tenants, an account ke
   );
 });
 
+test('dsp --discover finds the account’s DSP advertisers and lists them; another account’s key is refused', async () => {
+  const r = await cli(['dsp', s.a.accountId, '--discover']);
+  assert.equal(r.code, 0, r.stderr);
+  const result = r.result as unknown as {
+    discovery: { discovered: number };
+    advertisers: { advertiser_id: string; access: string; status: string }[];
+  };
+  // The sandbox's one profile is a seller's: its DSP advertiser is linked to the login's manager
+  // account. Listed beside the one the tenant fixture owns.
+  assert.equal(result.discovery.discovered, 1);
+  const found = result.advertisers.filter((a) => a.advertiser_id !== s.a.dspAdvertiserId);
+  assert.deepEqual(
+    found.map((a) => [a.access, a.status]),
+    [['account', 'active']],
+  );
+  assert.ok(result.advertisers.some((a) => a.advertiser_id === s.a.dspAdvertiserId));
+  const refused = await cli(['dsp', s.a.accountId], s.b.key);
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, /403|not allowed|another account/i);
+});
+
 test('status reports every service ready, and the accounts with their profiles', async () => {
   const r = await cli(['status']);
   assert.equal(r.code, 0);

@@ -29,6 +29,8 @@ const ROUTES: Record<string, Isolation> = {
   'entity-sync GET /v1/accounts/{id}/profiles': 'names-resources',
   'entity-sync GET /v1/accounts/{id}/profile-selection': 'names-resources',
   'entity-sync PUT /v1/accounts/{id}/profile-selection': 'names-resources',
+  'entity-sync POST /v1/accounts/{id}/dsp-advertisers/sync': 'names-resources',
+  'entity-sync GET /v1/accounts/{id}/dsp-advertisers': 'names-resources',
   'entity-sync POST /v1/accounts/{id}/connect': 'names-resources',
   'entity-sync GET /v1/oauth/start': 'signed-state',
   'entity-sync POST /v1/oauth/start': 'signed-state',

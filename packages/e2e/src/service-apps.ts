@@ -55,6 +55,7 @@ export interface Tenant {
   accountId: string;
   key: string;
   profileId: string;
+  dspAdvertiserId: string;
   supplierId: string;
   jobId: string;
   webhookId: string;
@@ -170,6 +171,8 @@ export async function startServiceApps(): Promise<ServiceApps> {
       currency_code: 'USD',
       timezone: 'UTC',
     });
+    const dspAdvertiserId = `70000000000${n}`;
+    await db('dsp_advertisers').insert({ advertiser_id: dspAdvertiserId, account_id: accountId, name: `${name} DSP` });
     const [{ id: supplierId }] = await db('suppliers')
       .insert({ account_id: accountId, kind: 'bigbuy', name: `${name} supplies`, credentials_sealed: box.seal('{}') })
       .returning('id');
@@ -260,6 +263,7 @@ export async function startServiceApps(): Promise<ServiceApps> {
       accountId,
       key,
       profileId,
+      dspAdvertiserId,
       supplierId,
       jobId: job.id,
       webhookId,

@@ -11,6 +11,7 @@ const OWNED: Record<string, string> = {
   accounts: 't.id = :account',
   amazon_credentials: 't.account_id = :account',
   profiles: 't.account_id = :account',
+  dsp_advertisers: 't.account_id = :account',
   sync_runs: 't.profile_id in (select profile_id from profiles where account_id = :account)',
   sync_state: 't.profile_id in (select profile_id from profiles where account_id = :account)',
   entity_campaigns: 't.profile_id in (select profile_id from profiles where account_id = :account)',

@@ -1,5 +1,7 @@
 /** The entity-sync HTTP API: accounts, credentials, profiles and entity-sync triggers. */
 import { registerProfileClaimsApi } from './profile-claims-api.ts';
+import { registerDspAdvertisersApi } from './dsp-advertisers-api.ts';
+import { advertisersOfAccount, applyAdvertiserSelection } from '@adsync/shared/accounts/dsp-advertisers';
 import type { FastifyInstance } from 'fastify';
 import type { Knex } from '@adsync/shared/db/postgres';
 import type { ClickHouse } from '@adsync/shared/db/clickhouse';
@@ -124,6 +126,7 @@ const startedRun = object({ runId: { type: 'string' }, status_url: { type: 'stri
 export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   const { db } = deps;
   registerProfileClaimsApi(app, deps);
+  registerDspAdvertisersApi(app, deps);
 
   app.post<{ Body: { company_name: string; primary_contact_email?: string } }>(
     '/v1/accounts',
@@ -321,6 +324,13 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     selection: { type: 'object', additionalProperties: true },
     included: { type: 'array', items: { type: 'string' } },
     excluded: { type: 'array', items: object({ profileId: { type: 'string' }, reason: { type: 'string' } }) },
+    dspAdvertisers: object({
+      included: { type: 'array', items: { type: 'string' } },
+      excluded: {
+        type: 'array',
+        items: object({ advertiserId: { type: 'string' }, reason: { type: 'string' } }),
+      },
+    }),
   });
 
   app.get<{ Params: { id: string } }>(
@@ -339,6 +349,8 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
         db,
         req.params.id,
       ).select('profile_id', 'status', 'status_reason');
+      const advertisers: { advertiser_id: string; status: string; status_reason: string | null }[] =
+        await advertisersOfAccount(db, req.params.id).select('advertiser_id', 'status', 'status_reason');
       return {
         accountId: req.params.id,
         selection: await getProfileSelection(db, req.params.id),
@@ -346,6 +358,12 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
         excluded: rows
           .filter((r) => r.status === 'excluded')
           .map((r) => ({ profileId: r.profile_id, reason: r.status_reason ?? '' })),
+        dspAdvertisers: {
+          included: advertisers.filter((a) => a.status !== 'excluded').map((a) => a.advertiser_id),
+          excluded: advertisers
+            .filter((a) => a.status === 'excluded')
+            .map((a) => ({ advertiserId: a.advertiser_id, reason: a.status_reason ?? '' })),
+        },
       };
     },
   );
@@ -365,7 +383,8 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
       await requireKnownAccount(req, db, req.params.id);
       await setProfileSelection(db, req.params.id, req.body);
       const { included, excluded } = await applySelection(db, req.params.id, req.body);
-      return { accountId: req.params.id, selection: req.body, included, excluded };
+      const dspAdvertisers = await applyAdvertiserSelection(db, req.params.id, req.body);
+      return { accountId: req.params.id, selection: req.body, included, excluded, dspAdvertisers };
     },
   );
 

@@ -28,6 +28,7 @@ import { activeAccountIds } from '@adsync/shared/accounts/accounts';
 import { activeProfiles } from '@adsync/shared/accounts/profiles';
 import { credentialedAccountIds } from '@adsync/shared/amazon/account-clients';
 import { discoverProfiles } from './profiles.ts';
+import { discoverDspAdvertisers } from './dsp-advertisers.ts';
 import { syncProfiles } from './sync-profiles.ts';
 
 export interface IngestionDeps {
@@ -146,13 +147,22 @@ export async function runIngestion(deps: IngestionDeps, runId: string): Promise<
   try {
     const accounts = await activeAccountIds(db, { accountId: run.account_id, among: credentialedAccountIds(db) });
 
-    stages.profiles = { status: 'running', accounts: accounts.length, discovered: 0, failed: [] as unknown[] };
+    stages.profiles = {
+      status: 'running',
+      accounts: accounts.length,
+      discovered: 0,
+      dspAdvertisers: 0,
+      failed: [] as unknown[],
+    };
     await save();
     for (const id of accounts) {
       checkpoint();
       try {
-        const { profiles } = await discoverProfiles(db, await deps.clients.forAccount(id), id);
+        const client = await deps.clients.forAccount(id);
+        const { profiles } = await discoverProfiles(db, client, id);
         stages.profiles.discovered = Number(stages.profiles.discovered) + profiles.length;
+        const dsp = await discoverDspAdvertisers(db, client, id);
+        stages.profiles.dspAdvertisers = Number(stages.profiles.dspAdvertisers) + dsp.advertisers.length;
       } catch (err) {
         problems++;
         (stages.profiles.failed as unknown[]).push({ accountId: id, reason: (err as Error).message });

@@ -27,6 +27,7 @@ import {
 import { storeCredentials, type AmazonClients } from '@adsync/shared/amazon/account-clients';
 import { AmazonApiError } from '@adsync/shared/amazon/errors';
 import { discoverProfiles } from './profiles.ts';
+import { discoverDspAdvertisers } from './dsp-advertisers.ts';
 import { findAccount } from '@adsync/shared/accounts/accounts';
 import { AppError } from '@adsync/shared/runtime/errors';
 
@@ -229,6 +230,8 @@ export interface Connected {
   excluded: { profileId: string; reason: string }[];
   /** Profiles this login reaches that another account owns: not moved (profile-claims-api.ts). */
   claimed: string[];
+  /** The Amazon DSP advertisers found (dsp-advertisers.ts). */
+  dspAdvertisers: { advertiserId: string; name: string }[];
 }
 
 /**
@@ -322,6 +325,8 @@ export async function completeConnect(
   try {
     const client = await deps.clients.forAccount(row.account_id);
     const { profiles, excluded, claimed } = await discoverProfiles(deps.db, client, row.account_id);
+    // After the profiles: DSP advertisers are found under the DSP profiles just stored.
+    const dsp = await discoverDspAdvertisers(deps.db, client, row.account_id);
     return {
       accountId: row.account_id,
       companyName: account?.company_name ?? '',
@@ -334,6 +339,7 @@ export async function completeConnect(
       })),
       excluded,
       claimed,
+      dspAdvertisers: dsp.advertisers.map((a) => ({ advertiserId: a.advertiser_id, name: a.name })),
     };
   } catch (err) {
     deps.log.warn({ accountId: row.account_id, err }, 'connected, but profile discovery failed');
@@ -344,6 +350,7 @@ export async function completeConnect(
       profiles: [],
       excluded: [],
       claimed: [],
+      dspAdvertisers: [],
     };
   }
 }
@@ -362,10 +369,13 @@ export function connectedPage(c: Connected): string {
   const claimed = c.claimed.length
     ? `<p>Already held by another adsync account, so not moved: ${c.claimed.map((id) => escapeHtml(id)).join(', ')}. Its owner or an adsync admin can transfer them.</p>`
     : '';
+  const dsp = c.dspAdvertisers.length
+    ? `<p>Amazon DSP advertiser(s):</p><ul>${c.dspAdvertisers.map((a) => `<li>${escapeHtml(a.advertiserId)}${a.name ? ` — ${escapeHtml(a.name)}` : ''}</li>`).join('')}</ul>`
+    : '';
   return `<!doctype html><html><head><meta charset="utf-8"><title>adsync: connected</title></head><body>
 <h1>Connected ${escapeHtml(c.companyName)} (${c.region})</h1>
 <p>adsync can now read this advertiser's Amazon Ads data. ${c.profiles.length} profile(s) will be synced:</p>
-<ul>${items}</ul>${excluded}${claimed}
+<ul>${items}</ul>${dsp}${excluded}${claimed}
 <p>You can close this page.</p></body></html>`;
 }
 

@@ -27,6 +27,9 @@ export interface ProfileSelection {
   profileTypes?: (typeof PROFILE_TYPES)[number][];
   /** The permission a profile must grant: view (default, includes Viewer-shared profiles) or edit. */
   accessLevel?: 'view' | 'edit';
+  /** Only these Amazon DSP advertisers (when given); the same rule as includeProfileIds. */
+  includeDspAdvertiserIds?: string[];
+  excludeDspAdvertiserIds?: string[];
 }
 
 const ids = { type: 'array', maxItems: 1000, uniqueItems: true, items: { type: 'string', pattern: '^\\d{1,20}$' } };
@@ -53,6 +56,8 @@ export const PROFILE_SELECTION_SCHEMA = {
       items: { type: 'string', enum: [...PROFILE_TYPES] },
     },
     accessLevel: { type: 'string', enum: ['view', 'edit'] },
+    includeDspAdvertiserIds: ids,
+    excludeDspAdvertiserIds: ids,
   },
 } as const;
 
@@ -88,5 +93,17 @@ export function selected(
       selected: false,
       reason: `account type ${p.account_type ?? '(none)'} is not among the account's profileTypes`,
     };
+  return { selected: true };
+}
+
+/** Whether a discovered DSP advertiser is selected, and if not, the reason a human reads. */
+export function dspAdvertiserSelected(
+  s: ProfileSelection,
+  advertiserId: string,
+): { selected: true } | { selected: false; reason: string } {
+  if (s.includeDspAdvertiserIds?.length && !s.includeDspAdvertiserIds.includes(advertiserId))
+    return { selected: false, reason: "not among the account's includeDspAdvertiserIds" };
+  if (s.excludeDspAdvertiserIds?.includes(advertiserId))
+    return { selected: false, reason: 'in excludeDspAdvertiserIds' };
   return { selected: true };
 }

@@ -283,6 +283,17 @@ export async function applySelection(
   return { included, excluded };
 }
 
+/**
+ * An account's active DSP profiles: the Profiles model's `agency` account type "is associated
+ * with DSP"; GET /dsp/advertisers takes one as its scope.
+ */
+export function activeDspProfileIds(db: Knex, accountId: string): Promise<string[]> {
+  return db('profiles')
+    .where({ account_id: accountId, account_type: 'agency', status: 'active' })
+    .orderBy('profile_id')
+    .pluck('profile_id');
+}
+
 /** Active profiles (optionally of one account, or some ids), with what planning needs. */
 export function activeProfiles(
   db: Knex,

@@ -13,6 +13,8 @@ import type { operations as Profiles } from '@adsync/amazon-models/types/Profile
 import type { operations as Exports } from '@adsync/amazon-models/types/Exports';
 import type { operations as Reporting } from '@adsync/amazon-models/types/OfflineReport';
 import type { operations as Stream } from '@adsync/amazon-models/types/MarketingStream';
+import type { paths as DspAdvertisersPaths } from '@adsync/amazon-models/types/DspAdvertisers';
+import type { operations as ManagerAccounts } from '@adsync/amazon-models/types/ManagerAccounts';
 
 /** The JSON body an operation takes (any of its media types: they share one schema here). */
 export type RequestOf<O> = O extends { requestBody?: { content: infer C } } ? C[keyof C] : never;
@@ -109,3 +111,11 @@ export type UpdateSubscriptionRequest = RequestOf<Stream['UpdateStreamSubscripti
 export type SubscriptionList = AnswerOf<Stream['ListStreamSubscriptions']>;
 export type SubscriptionOne = AnswerOf<Stream['GetStreamSubscription']>;
 export type StreamSubscriptionModel = ItemOf<SubscriptionList, 'subscriptions'>;
+
+// The DSP advertisers model names no operationIds: its operations are read by path.
+export type DspAdvertisersQuery = QueryOf<DspAdvertisersPaths['/dsp/advertisers']['get']>;
+export type DspAdvertisersPage = AnswerOf<DspAdvertisersPaths['/dsp/advertisers']['get']>;
+export type DspAdvertiserModel = ItemOf<DspAdvertisersPage, 'response'>;
+export type ManagerAccountsAnswer = AnswerOf<ManagerAccounts['getManagerAccountsForUser']>;
+export type ManagerAccountModel = ItemOf<ManagerAccountsAnswer, 'managerAccounts'>;
+export type LinkedAccountModel = ItemOf<ManagerAccountModel, 'linkedAccounts'>;

@@ -1,0 +1,131 @@
+/**
+ * The module that owns `dsp_advertisers`: the Amazon DSP advertisers each account's login
+ * reaches, and whether adsync may use them. Like a profile, an advertiser has one owning
+ * account: another account's login that also reaches it never moves it (it is reported as
+ * claimed), and the account's selection (includeDspAdvertiserIds / excludeDspAdvertiserIds)
+ * decides which are used; the rest are recorded excluded with the reason.
+ */
+import type { Knex } from '../db/postgres.ts';
+import { dspAdvertiserSelected, type ProfileSelection } from './profile-selection.ts';
+
+export interface DspAdvertiserRow {
+  advertiser_id: string;
+  account_id: string;
+  name: string;
+  currency_code: string | null;
+  country_code: string | null;
+  timezone: string | null;
+  url: string | null;
+  marketplace_id: string | null;
+  /** The DSP (agency) profile whose scope reaches it; null: Amazon-Ads-AccountId reaches it. */
+  via_profile_id: string | null;
+  manager_account_id: string | null;
+}
+
+export type DspAdvertiserStatus = 'active' | 'excluded' | 'inaccessible';
+
+export interface StoredDspAdvertiser extends DspAdvertiserRow {
+  status: DspAdvertiserStatus;
+  status_reason: string | null;
+  last_seen_at: Date;
+}
+
+const DISCOVERED: (keyof DspAdvertiserRow)[] = [
+  'name',
+  'currency_code',
+  'country_code',
+  'timezone',
+  'url',
+  'marketplace_id',
+  'via_profile_id',
+  'manager_account_id',
+];
+
+/**
+ * Stores what one account's discovery found: new advertisers become its own, its own are
+ * refreshed, and one another account owns stays that account's (returned as claimed).
+ * Advertisers that vanished from Amazon's lists are left as they were.
+ */
+export async function upsertDiscoveredAdvertisers(
+  db: Knex,
+  accountId: string,
+  found: Omit<DspAdvertiserRow, 'account_id'>[],
+): Promise<{ added: number; claimed: string[] }> {
+  if (found.length === 0) return { added: 0, claimed: [] };
+  const ids = found.map((a) => a.advertiser_id);
+  return db.transaction(async (trx) => {
+    const before = new Set<string>(await trx('dsp_advertisers').whereIn('advertiser_id', ids).pluck('advertiser_id'));
+    // One statement decides ownership, as for profiles: the conditional merge leaves another
+    // account's advertiser alone even when two discoveries of a new one race.
+    await trx('dsp_advertisers')
+      .insert(found.map((a) => ({ ...a, account_id: accountId })))
+      .onConflict('advertiser_id')
+      .merge({
+        ...Object.fromEntries(DISCOVERED.map((c) => [c, trx.raw(`excluded.${c}`)])),
+        // Listed again: Amazon answers for it now (an exclusion is the selection's to lift).
+        status: trx.raw(
+          `case when dsp_advertisers.status = 'inaccessible' then 'active' else dsp_advertisers.status end`,
+        ),
+        status_reason: trx.raw(
+          `case when dsp_advertisers.status = 'inaccessible' then null else dsp_advertisers.status_reason end`,
+        ),
+        last_seen_at: trx.fn.now(),
+        updated_at: trx.fn.now(),
+      })
+      .where('dsp_advertisers.account_id', accountId);
+    const owners = new Map<string, string>(
+      (await trx('dsp_advertisers').whereIn('advertiser_id', ids).select('advertiser_id', 'account_id')).map(
+        (r: { advertiser_id: string; account_id: string }) => [r.advertiser_id, r.account_id],
+      ),
+    );
+    const claimed = ids.filter((id) => owners.get(id) !== accountId);
+    const added = ids.filter((id) => owners.get(id) === accountId && !before.has(id)).length;
+    return { added, claimed };
+  });
+}
+
+/**
+ * Applies an account's selection to every advertiser it has: the ones it leaves out become
+ * excluded with the reason; ones it takes back become active (an inaccessible one stays so).
+ */
+export async function applyAdvertiserSelection(
+  db: Knex,
+  accountId: string,
+  selection: ProfileSelection,
+): Promise<{ included: string[]; excluded: { advertiserId: string; reason: string }[] }> {
+  const known: string[] = await db('dsp_advertisers').where({ account_id: accountId }).pluck('advertiser_id');
+  const included: string[] = [];
+  const excluded: { advertiserId: string; reason: string }[] = [];
+  for (const id of known) {
+    const s = dspAdvertiserSelected(selection, id);
+    if (s.selected) included.push(id);
+    else excluded.push({ advertiserId: id, reason: s.reason });
+  }
+  for (const e of excluded)
+    await db('dsp_advertisers')
+      .where({ advertiser_id: e.advertiserId })
+      .whereNot({ status: 'inaccessible' })
+      .update({ status: 'excluded', status_reason: `excluded by the selection: ${e.reason}`, updated_at: db.fn.now() });
+  if (included.length)
+    await db('dsp_advertisers')
+      .whereIn('advertiser_id', included)
+      .where({ status: 'excluded' })
+      .update({ status: 'active', status_reason: null, updated_at: db.fn.now() });
+  return { included, excluded };
+}
+
+/** An account's advertisers, newest discovery first within each status. */
+export function advertisersOfAccount(db: Knex, accountId: string) {
+  return db('dsp_advertisers').where({ account_id: accountId }).orderBy('advertiser_id');
+}
+
+/**
+ * Amazon refused the DSP profile that reaches these advertisers (401/403): they are recorded
+ * inaccessible with Amazon's reason, and used again once a discovery lists them.
+ */
+export async function markAdvertisersInaccessibleVia(db: Knex, profileId: string, reason: string): Promise<number> {
+  return db('dsp_advertisers')
+    .where({ via_profile_id: profileId })
+    .whereNot({ status: 'excluded' })
+    .update({ status: 'inaccessible', status_reason: reason, updated_at: db.fn.now() });
+}

@@ -1,0 +1,67 @@
+/**
+ * Which Amazon DSP advertisers a login reaches, by the two routes Amazon documents (the
+ * DspAdvertisers and ManagerAccounts models in packages/amazon-models):
+ * - GET /dsp/advertisers under a DSP profile's scope (accountInfo.type `agency`), paged by
+ *   startIndex and count (at most 100 a page; startIndex at most 29,900);
+ * - GET /managerAccounts, whose linked accounts of type DSP_ADVERTISING_ACCOUNT carry the
+ *   `dspAdvertiserId` that reports and Marketing Stream take in Amazon-Ads-AccountId
+ *   (guides/reporting/dsp/creating-reports.md).
+ */
+import type { AmazonAdsClient } from './ads-client.ts';
+import type {
+  DspAdvertiserModel,
+  DspAdvertisersPage,
+  LinkedAccountModel,
+  ManagerAccountsAnswer,
+} from './model-types.ts';
+
+export type { DspAdvertiserModel, LinkedAccountModel };
+
+/** The model's largest page and last start index. */
+export const DSP_ADVERTISERS_PAGE = 100;
+const LAST_START_INDEX = 29_900;
+
+/** Every DSP advertiser of the entity a DSP (agency) profile names, page by page. */
+export async function listDspAdvertisers(client: AmazonAdsClient, profileId: string): Promise<DspAdvertiserModel[]> {
+  const out: DspAdvertiserModel[] = [];
+  for (let start = 0; start <= LAST_START_INDEX; start += DSP_ADVERTISERS_PAGE) {
+    const res = await client.call<DspAdvertisersPage>({
+      method: 'GET',
+      path: '/dsp/advertisers',
+      profileId,
+      query: { startIndex: start, count: DSP_ADVERTISERS_PAGE },
+      what: `list the DSP advertisers of profile ${profileId}`,
+    });
+    const page = res.body.response ?? [];
+    out.push(...page);
+    if (page.length < DSP_ADVERTISERS_PAGE || out.length >= (res.body.totalResults ?? 0)) break;
+  }
+  return out;
+}
+
+export interface ManagerLinkedAdvertiser {
+  managerAccountId: string;
+  advertiserId: string;
+  name: string;
+  marketplaceId: string | null;
+}
+
+/** The DSP advertisers linked to the manager accounts the login may use (at most 50 per manager account, as Amazon answers). */
+export async function listManagerLinkedAdvertisers(client: AmazonAdsClient): Promise<ManagerLinkedAdvertiser[]> {
+  const res = await client.call<ManagerAccountsAnswer>({
+    method: 'GET',
+    path: '/managerAccounts',
+    accept: 'application/vnd.getmanageraccountsresponse.v1+json',
+    what: 'list manager accounts',
+  });
+  return (res.body.managerAccounts ?? []).flatMap((m) =>
+    (m.linkedAccounts ?? [])
+      .filter((a) => a.accountType === 'DSP_ADVERTISING_ACCOUNT' && a.dspAdvertiserId)
+      .map((a) => ({
+        managerAccountId: m.managerAccountId ?? '',
+        advertiserId: a.dspAdvertiserId!,
+        name: a.accountName ?? '',
+        marketplaceId: a.marketplaceId ?? null,
+      })),
+  );
+}

@@ -1,0 +1,254 @@
+// DSP advertiser discovery against the sandbox, which plays GET /dsp/advertisers and
+// GET /managerAccounts to Amazon's DspAdvertisers and ManagerAccounts models (conformance:
+// packages/sandbox/src/model-conformance.test.ts). In the sandbox every profile's login reaches
+// one DSP advertiser: a DSP (agency) profile's is listed under that profile's scope, every
+// other one's is linked to the login's manager account.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { startSandbox, type Sandbox } from '@adsync/sandbox';
+import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox';
+import { createHttpServer } from '@adsync/shared/http/server';
+import { createApiKey, ensureAdminKey } from '@adsync/shared/http/api-keys';
+import { migratePostgres } from '@adsync/shared/db/migrations';
+import { createSecretBox } from '@adsync/shared/crypto/secret-box';
+import { AmazonClients, storeCredentials } from '@adsync/shared/amazon/account-clients';
+import { freshPostgres, testLogger, type FreshPostgres } from '@adsync/shared/testing/test-stack';
+import { closeThenDrop } from '@adsync/shared/testing/teardown';
+import { registerApi } from './api.ts';
+import { advertiserRows } from './dsp-advertisers.ts';
+
+const ADMIN = 'adsk_dsp_advertisers_admin_key_01234';
+let pg: FreshPostgres;
+let sandbox: Sandbox;
+let app: FastifyInstance;
+let clients: AmazonClients;
+let accountId: string;
+let otherAccountId: string;
+
+before(async () => {
+  pg = await freshPostgres();
+  await migratePostgres(pg.db);
+  await ensureAdminKey(pg.db, ADMIN);
+  // Ten profiles: the fifth and tenth are DSP (agency) profiles.
+  sandbox = await startSandbox({ seed: 31, scale: { profiles: 10, campaignsPerProfile: 1 } });
+  const box = createSecretBox(randomBytes(32));
+  const log = testLogger('dsp-advertisers');
+  clients = new AmazonClients({ db: pg.db, box, log, baseUrl: sandbox.url });
+  [{ id: accountId }] = await pg.db('accounts').insert({ company_name: 'agency' }).returning('id');
+  [{ id: otherAccountId }] = await pg.db('accounts').insert({ company_name: 'brand' }).returning('id');
+  for (const id of [accountId, otherAccountId])
+    await storeCredentials(pg.db, box, id, {
+      region: 'NA',
+      client_id: SANDBOX_CLIENT_ID,
+      client_secret: SANDBOX_CLIENT_SECRET,
+      refresh_token: SANDBOX_REFRESH_TOKEN,
+    });
+  app = await createHttpServer({ name: 'entity-sync', log, db: pg.db, readiness: {} });
+  registerApi(app, { db: pg.db, box, clients, log, batchSize: 200, wakeSyncs: () => undefined });
+  await app.ready();
+});
+
+after(async () => {
+  await app?.close();
+  await clients?.close();
+  await closeThenDrop(sandbox, pg);
+});
+
+const call = (method: 'GET' | 'POST' | 'PUT', url: string, body?: unknown, key = ADMIN) =>
+  app.inject({ method, url, payload: body as object, headers: { authorization: `Bearer ${key}` } });
+
+const dataset = () => sandbox.state.dataset;
+const agencyProfiles = () =>
+  dataset()
+    .profiles()
+    .filter((p) => p.accountInfo.type === 'agency');
+const advertiserOf = (p: number) => dataset().dspAdvertisers(p)[0]!;
+
+interface Listed {
+  advertiser_id: string;
+  access: string;
+  via_profile_id: string | null;
+  currency_code: string | null;
+  timezone: string | null;
+  status: string;
+  status_reason: string | null;
+  account_id: string;
+}
+async function listed(id = accountId): Promise<Map<string, Listed>> {
+  const res = await call('GET', `/v1/accounts/${id}/dsp-advertisers?limit=100`);
+  assert.equal(res.statusCode, 200, res.body);
+  return new Map((res.json().advertisers as Listed[]).map((a) => [a.advertiser_id, a]));
+}
+
+test('one row per advertiser: the DSP profile route wins, the manager account is kept beside it', () => {
+  const rows = advertiserRows(
+    [
+      {
+        profileId: '11',
+        advertisers: [{ advertiserId: '7', name: 'Seven', currency: 'EUR', timezone: 'Europe/Paris', country: 'DE' }],
+      },
+      { profileId: '12', advertisers: [{ advertiserId: '7', name: 'Seven again', currency: 'USD' }] },
+    ],
+    [
+      { managerAccountId: 'm1', advertiserId: '7', name: 'Seven (linked)', marketplaceId: 'A1PA6795UKMFR9' },
+      { managerAccountId: 'm1', advertiserId: '8', name: 'Eight', marketplaceId: 'ATVPDKIKX0DER' },
+    ],
+  );
+  assert.deepEqual(
+    rows.sort((a, b) => a.advertiser_id.localeCompare(b.advertiser_id)),
+    [
+      {
+        advertiser_id: '7',
+        name: 'Seven',
+        currency_code: 'EUR',
+        country_code: 'DE',
+        timezone: 'Europe/Paris',
+        url: null,
+        marketplace_id: 'A1PA6795UKMFR9',
+        via_profile_id: '11',
+        manager_account_id: 'm1',
+      },
+      {
+        advertiser_id: '8',
+        name: 'Eight',
+        currency_code: null,
+        country_code: null,
+        timezone: null,
+        url: null,
+        marketplace_id: 'ATVPDKIKX0DER',
+        via_profile_id: null,
+        manager_account_id: 'm1',
+      },
+    ],
+  );
+});
+
+test('discovery finds each advertiser by the route that reaches it, and the selection decides which are used', async () => {
+  // The DSP profiles are found by profile discovery first.
+  const profiles = await call('POST', `/v1/accounts/${accountId}/profiles/sync`);
+  assert.equal(profiles.statusCode, 200, profiles.body);
+  const res = await call('POST', `/v1/accounts/${accountId}/dsp-advertisers/sync`);
+  assert.equal(res.statusCode, 200, res.body);
+  const body = res.json();
+  assert.equal(body.discovered, 10, 'one advertiser per sandbox profile');
+  assert.equal(body.added, 10);
+  assert.deepEqual(body.unreachable, []);
+
+  const all = await listed();
+  assert.equal(all.size, 10);
+  for (const p of dataset().profiles()) {
+    const a = all.get(advertiserOf(p.index).advertiserId)!;
+    assert.ok(a, `the advertiser of profile ${p.profileId} is stored`);
+    assert.equal(a.status, 'active');
+    if (p.accountInfo.type === 'agency') {
+      // Under the DSP profile's scope, with the currency and timezone reports are read in.
+      assert.equal(a.access, 'profile');
+      assert.equal(a.via_profile_id, p.profileId);
+      assert.equal(a.currency_code, p.currencyCode);
+      assert.equal(a.timezone, p.timezone);
+    } else {
+      assert.equal(a.access, 'account', 'a manager-linked advertiser is reached with Amazon-Ads-AccountId');
+      assert.equal(a.via_profile_id, null);
+    }
+  }
+  assert.equal(agencyProfiles().length, 2);
+
+  // Excluded by id: recorded with the reason; taken back: active again.
+  const left = advertiserOf(0).advertiserId;
+  const put = await call('PUT', `/v1/accounts/${accountId}/profile-selection`, { excludeDspAdvertiserIds: [left] });
+  assert.equal(put.statusCode, 200, put.body);
+  assert.deepEqual(put.json().dspAdvertisers.excluded, [{ advertiserId: left, reason: 'in excludeDspAdvertiserIds' }]);
+  const afterExclude = (await listed()).get(left)!;
+  assert.equal(afterExclude.status, 'excluded');
+  assert.match(afterExclude.status_reason!, /excludeDspAdvertiserIds/);
+  // A rediscovery keeps the selection.
+  const again = await call('POST', `/v1/accounts/${accountId}/dsp-advertisers/sync`);
+  assert.equal(again.json().added, 0);
+  assert.equal(again.json().discovered, 9);
+  assert.equal((await listed()).get(left)!.status, 'excluded');
+  const selection = await call('GET', `/v1/accounts/${accountId}/profile-selection`);
+  assert.deepEqual(selection.json().dspAdvertisers.excluded, [
+    { advertiserId: left, reason: 'excluded by the selection: in excludeDspAdvertiserIds' },
+  ]);
+  const back = await call('PUT', `/v1/accounts/${accountId}/profile-selection`, {});
+  assert.equal(back.statusCode, 200, back.body);
+  assert.equal((await listed()).get(left)!.status, 'active');
+
+  // A selection naming something that is not an advertiser id is refused, saying why.
+  const bad = await call('PUT', `/v1/accounts/${accountId}/profile-selection`, { includeDspAdvertiserIds: ['abc'] });
+  assert.equal(bad.statusCode, 400);
+  assert.match(bad.json().message, /includeDspAdvertiserIds/);
+});
+
+test('another account whose login reaches the same advertisers claims them but never moves them', async () => {
+  const res = await call('POST', `/v1/accounts/${otherAccountId}/dsp-advertisers/sync`);
+  assert.equal(res.statusCode, 200, res.body);
+  // Its login reaches the manager-linked ones (it has no DSP profiles of its own).
+  assert.equal(res.json().discovered, 0);
+  assert.equal(res.json().claimed.length, 8);
+  assert.equal((await listed(otherAccountId)).size, 0);
+  for (const a of (await listed()).values()) assert.equal(a.account_id, accountId);
+
+  // An account key reads its own account only.
+  const otherKey = (await createApiKey(pg.db, { scope: 'account', accountId: otherAccountId })).key;
+  const theirs = await call('GET', `/v1/accounts/${accountId}/dsp-advertisers`, undefined, otherKey);
+  assert.equal(theirs.statusCode, 403);
+  const discover = await call('POST', `/v1/accounts/${accountId}/dsp-advertisers/sync`, undefined, otherKey);
+  assert.equal(discover.statusCode, 403);
+  const own = await call('GET', `/v1/accounts/${otherAccountId}/dsp-advertisers`, undefined, otherKey);
+  assert.equal(own.statusCode, 200);
+});
+
+test('a DSP profile Amazon refuses leaves its advertisers inaccessible with the reason; they return when it answers', async () => {
+  const refused = agencyProfiles()[0]!;
+  const reached = agencyProfiles()[1]!;
+  sandbox.state.faults.forbiddenProfiles = [refused.profileId];
+  try {
+    const res = await call('POST', `/v1/accounts/${accountId}/dsp-advertisers/sync`);
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal(res.json().unreachable.length, 1);
+    assert.match(res.json().unreachable[0].route, new RegExp(`profile ${refused.profileId}`));
+    assert.match(res.json().unreachable[0].reason, /401/);
+    const all = await listed();
+    const gone = all.get(advertiserOf(refused.index).advertiserId)!;
+    assert.equal(gone.status, 'inaccessible');
+    assert.match(gone.status_reason!, /Not authorized to access scope/);
+    assert.equal(
+      all.get(advertiserOf(reached.index).advertiserId)!.status,
+      'active',
+      'the other DSP profile still answers',
+    );
+  } finally {
+    sandbox.state.faults.forbiddenProfiles = [];
+  }
+  await call('POST', `/v1/accounts/${accountId}/dsp-advertisers/sync`);
+  assert.equal((await listed()).get(advertiserOf(refused.index).advertiserId)!.status, 'active');
+});
+
+test('the sandbox refuses GET /dsp/advertisers under a profile that is not a DSP one, as the model answers', async () => {
+  const seller = dataset()
+    .profiles()
+    .find((p) => p.accountInfo.type === 'seller')!;
+  const client = await clients.forAccount(accountId);
+  await assert.rejects(
+    client.call({ method: 'GET', path: '/dsp/advertisers', profileId: seller.profileId, what: 'list DSP advertisers' }),
+    (err: Error & { status?: number }) => err.status === 403 && /not a DSP \(agency\) profile/.test(err.message),
+  );
+  // A malformed advertiserIdFilter is the model's 422 example, with the parameter named.
+  const agency = agencyProfiles()[0]!;
+  await assert.rejects(
+    client.call({
+      method: 'GET',
+      path: '/dsp/advertisers',
+      profileId: agency.profileId,
+      query: { advertiserIdFilter: '12,x' },
+      what: 'list DSP advertisers',
+    }),
+    (err: Error & { status?: number; body?: { errors?: { errorType: string; field: string }[] } }) =>
+      err.status === 422 &&
+      err.body?.errors?.[0]?.errorType === 'DSP_INVALID_QUERY_PARAM' &&
+      err.body.errors[0].field === 'advertiserIdFilter',
+  );
+});
