@@ -156,6 +156,8 @@ test('every operation answers as Amazon’s model says', async (t) => {
           columns: ['date', 'orderId', 'impressions', 'totalCost'],
           timeUnit: 'DAILY',
           format: 'GZIP_JSON',
+          // The guide: the advertiser of Amazon-Ads-AccountId also in the filter.
+          filters: [{ field: 'advertiserId', values: [dspAccount] }],
         },
       });
       if (op.operationId === 'createAsyncReport') return { headers: account, body: dspReport() };

@@ -239,7 +239,24 @@ test('a DSP report asked with Amazon-Ads-AccountId instead of a scope is that ac
       headers: { ...h, 'content-type': 'application/vnd.createasyncreportrequest.v3+json' },
       body: JSON.stringify(b),
     });
-  const created = await post(account(advertisers[1]!), dsp);
+  // The guide: the advertiser in the header AND in the advertiserId filter, one per report.
+  const forAccount = (id: string) => ({
+    ...dsp,
+    configuration: { ...dsp.configuration, filters: [{ field: 'advertiserId', values: [id] }] },
+  });
+  for (const [body, why] of [
+    [dsp, 'no advertiserId filter'],
+    [forAccount(advertisers[0]!), 'another advertiser in the filter'],
+    [
+      { ...dsp, configuration: { ...dsp.configuration, filters: [{ field: 'advertiserId', values: advertisers }] } },
+      'two advertisers',
+    ],
+  ] as const) {
+    const refused = await post(account(advertisers[1]!), body);
+    assert.equal(refused.status, 400, why);
+    assert.match((await json(refused)).detail, /must name exactly the advertiser of Amazon-Ads-AccountId/, why);
+  }
+  const created = await post(account(advertisers[1]!), forAccount(advertisers[1]!));
   assert.equal(created.status, 200);
   const { reportId } = await json(created);
   let final: Record<string, unknown> = {};
@@ -259,9 +276,9 @@ test('a DSP report asked with Amazon-Ads-AccountId instead of a scope is that ac
   const spRefused = await post(account(advertisers[1]!), sp);
   assert.equal(spRefused.status, 400);
   assert.match((await json(spRefused)).detail, /needs Amazon-Advertising-API-Scope/);
-  assert.equal((await post(account('999999999999'), dsp)).status, 401);
+  assert.equal((await post(account('999999999999'), forAccount('999999999999'))).status, 401);
   const { 'amazon-ads-accountid': _gone, ...none } = account('x');
-  const neither = await post(none, dsp);
+  const neither = await post(none, forAccount('x'));
   assert.equal(neither.status, 401);
   assert.match(await neither.text(), /Amazon-Advertising-API-Scope or Amazon-Ads-AccountId header is missing/);
   assert.deepEqual(sandbox.state.violations, [], 'every answer on its model');

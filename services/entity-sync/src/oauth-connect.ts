@@ -325,8 +325,12 @@ export async function completeConnect(
   try {
     const client = await deps.clients.forAccount(row.account_id);
     const { profiles, excluded, claimed } = await discoverProfiles(deps.db, client, row.account_id);
-    // After the profiles: DSP advertisers are found under the DSP profiles just stored.
-    const dsp = await discoverDspAdvertisers(deps.db, client, row.account_id);
+    // After the profiles: DSP advertisers are found under the DSP profiles just stored. Their
+    // failure leaves the profiles shown; any later discovery finds the advertisers.
+    const dsp = await discoverDspAdvertisers(deps.db, client, row.account_id).catch((err: unknown) => {
+      deps.log.warn({ accountId: row.account_id, err }, 'connected, but DSP advertiser discovery failed');
+      return { advertisers: [] };
+    });
     return {
       accountId: row.account_id,
       companyName: account?.company_name ?? '',

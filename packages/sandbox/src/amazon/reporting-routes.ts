@@ -141,6 +141,22 @@ export function reportingEndpoints(state: SandboxState): Endpoint[] {
             400,
             `configuration.adProduct ${cfg.adProduct} needs Amazon-Advertising-API-Scope naming a profile; Amazon-Ads-AccountId names a DSP advertiser account`,
           );
+        if (cfg.adProduct === 'DEMAND_SIDE_PLATFORM') {
+          // guides/reporting/dsp/creating-reports.md: with Amazon-Ads-AccountId, the advertiser goes
+          // "in the Amazon-Ads-AccountId header AND in the configuration.filters.values array", one
+          // advertiser per report; under a profile's scope, "up to 100 advertiserIds".
+          const ids = cfg.filters?.find((f) => f.field === 'advertiserId')?.values ?? [];
+          if (ctx.accountId && (ids.length !== 1 || ids[0] !== ctx.accountId))
+            return ctx.fail(
+              400,
+              `configuration.filters advertiserId must name exactly the advertiser of Amazon-Ads-AccountId (${ctx.accountId}): one advertiser per report`,
+            );
+          if (ids.length > 100)
+            return ctx.fail(
+              400,
+              `configuration.filters advertiserId names ${ids.length} advertisers; at most 100 per report`,
+            );
+        }
         const owner = ownerOf(ctx);
         const dedupeKey = JSON.stringify([
           owner,
