@@ -10,6 +10,7 @@ import type { AmazonClients } from '@adsync/shared/amazon/account-clients';
 import { badRequest } from '@adsync/shared/http/errors';
 import { requireKnownAccount } from '@adsync/shared/http/server';
 import {
+  idParams,
   nullable,
   object,
   page,
@@ -19,13 +20,6 @@ import {
 } from '@adsync/shared/http/schemas';
 import { advertisersOfAccount, type StoredDspAdvertiser } from '@adsync/shared/accounts/dsp-advertisers';
 import { discoverDspAdvertisers } from './dsp-advertisers.ts';
-
-const uuidParam = {
-  type: 'object',
-  required: ['id'],
-  additionalProperties: false,
-  properties: { id: { type: 'string', format: 'uuid' } },
-} as const;
 
 const advertiserSchema = object(
   {
@@ -63,7 +57,7 @@ export function registerDspAdvertisersApi(app: FastifyInstance, deps: { db: Knex
       schema: {
         summary:
           "Discover the Amazon DSP advertisers the account's login reaches (under its DSP profiles and through manager accounts)",
-        params: uuidParam,
+        params: idParams(),
         response: {
           200: object(
             {
@@ -83,7 +77,12 @@ export function registerDspAdvertisersApi(app: FastifyInstance, deps: { db: Knex
               unreachable: {
                 type: 'array',
                 items: object({ route: { type: 'string' }, reason: { type: 'string' } }),
-                description: 'what Amazon refused, with its reason',
+                description: 'routes Amazon refused or that failed, with the reason; the rest were discovered',
+              },
+              warnings: {
+                type: 'array',
+                items: { type: 'string' },
+                description: 'lists that may be longer than Amazon answered',
               },
             },
             ['account_id', 'discovered', 'added'],
@@ -109,6 +108,7 @@ export function registerDspAdvertisersApi(app: FastifyInstance, deps: { db: Knex
         excluded: found.excluded,
         claimed: found.claimed,
         unreachable: found.unreachable,
+        warnings: found.warnings,
       };
     },
   );
@@ -118,7 +118,7 @@ export function registerDspAdvertisersApi(app: FastifyInstance, deps: { db: Knex
     {
       schema: {
         summary: "The account's Amazon DSP advertisers with their state, a page at a time",
-        params: uuidParam,
+        params: idParams(),
         querystring: { type: 'object', additionalProperties: false, properties: pageQueryProperties },
         response: {
           200: object({ advertisers: { type: 'array', items: advertiserSchema }, ...pageResponseProperties }),

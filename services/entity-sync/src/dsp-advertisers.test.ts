@@ -17,7 +17,9 @@ import { AmazonClients, storeCredentials } from '@adsync/shared/amazon/account-c
 import { freshPostgres, testLogger, type FreshPostgres } from '@adsync/shared/testing/test-stack';
 import { closeThenDrop } from '@adsync/shared/testing/teardown';
 import { registerApi } from './api.ts';
-import { advertiserRows } from './dsp-advertisers.ts';
+import { advertiserRows, discoverDspAdvertisers } from './dsp-advertisers.ts';
+import { AmazonApiError } from '@adsync/shared/amazon/errors';
+import type { AmazonAdsClient } from '@adsync/shared/amazon/ads-client';
 
 const ADMIN = 'adsk_dsp_advertisers_admin_key_01234';
 let pg: FreshPostgres;
@@ -251,4 +253,55 @@ test('the sandbox refuses GET /dsp/advertisers under a profile that is not a DSP
       err.body?.errors?.[0]?.errorType === 'DSP_INVALID_QUERY_PARAM' &&
       err.body.errors[0].field === 'advertiserIdFilter',
   );
+});
+
+test('a route that fails after retries is reported and the other route’s advertisers are still found', async () => {
+  const real = await clients.forAccount(accountId);
+  // Amazon failing GET /managerAccounts (a 500 after the client's retries); the DSP profiles answer.
+  const failing = {
+    call: (req: Parameters<AmazonAdsClient['call']>[0]) =>
+      req.path === '/managerAccounts'
+        ? Promise.reject(
+            new AmazonApiError('server', 'list manager accounts answered 500', { status: 500, hint: 'try later' }),
+          )
+        : real.call(req),
+  } as unknown as AmazonAdsClient;
+  const found = await discoverDspAdvertisers(pg.db, failing, accountId);
+  assert.deepEqual(
+    found.unreachable.map((u) => u.route),
+    ['GET /managerAccounts'],
+  );
+  assert.match(found.unreachable[0]!.reason, /500/);
+  assert.deepEqual(
+    found.advertisers.map((a) => a.via_profile_id).sort(),
+    agencyProfiles()
+      .map((p) => p.profileId)
+      .sort(),
+    'the DSP profiles’ advertisers are found',
+  );
+  // The manager-linked ones were not listed this time: they stay as they were.
+  assert.equal((await listed()).get(advertiserOf(0).advertiserId)!.status, 'active');
+
+  // A refused token is the account's problem: the discovery fails and says so.
+  const tokenRefused = {
+    call: () =>
+      Promise.reject(new AmazonApiError('auth', 'the access token was refused', { status: 401, hint: 're-authorise' })),
+  } as unknown as AmazonAdsClient;
+  await assert.rejects(discoverDspAdvertisers(pg.db, tokenRefused, accountId), /access token was refused/);
+});
+
+test('advertisers reached through a DSP profile that is no longer active are inaccessible, with why', async () => {
+  const agency = agencyProfiles()[1]!;
+  await pg.db('profiles').where({ profile_id: agency.profileId }).update({ status: 'excluded' });
+  try {
+    const res = await call('POST', `/v1/accounts/${accountId}/dsp-advertisers/sync`);
+    assert.equal(res.statusCode, 200, res.body);
+    const a = (await listed()).get(advertiserOf(agency.index).advertiserId)!;
+    assert.equal(a.status, 'inaccessible');
+    assert.match(a.status_reason!, new RegExp(`DSP profile ${agency.profileId}, which is not active`));
+  } finally {
+    await pg.db('profiles').where({ profile_id: agency.profileId }).update({ status: 'active' });
+  }
+  await call('POST', `/v1/accounts/${accountId}/dsp-advertisers/sync`);
+  assert.equal((await listed()).get(advertiserOf(agency.index).advertiserId)!.status, 'active');
 });

@@ -163,6 +163,11 @@ export async function runIngestion(deps: IngestionDeps, runId: string): Promise<
         stages.profiles.discovered = Number(stages.profiles.discovered) + profiles.length;
         const dsp = await discoverDspAdvertisers(db, client, id);
         stages.profiles.dspAdvertisers = Number(stages.profiles.dspAdvertisers) + dsp.advertisers.length;
+        // A DSP route Amazon refused is the run's to show, beside the advertisers still found.
+        for (const u of dsp.unreachable) {
+          problems++;
+          (stages.profiles.failed as unknown[]).push({ accountId: id, route: u.route, reason: u.reason });
+        }
       } catch (err) {
         problems++;
         (stages.profiles.failed as unknown[]).push({ accountId: id, reason: (err as Error).message });

@@ -146,8 +146,12 @@ function write(shape: Shape, status: number, problem: Problem, doc: unknown, sch
       return { code: String(status), message: problem.message };
     case 'dsp': {
       // DspErrorV1, as the DSP models' examples write it: a parameter it refuses named in `errors`.
-      const body: Schema = { message: problem.message, requestId: randomUUID() };
       const at = /^(query|path)\.(.+)$/.exec(problem.location ?? '');
+      // The model's 422 example: "Validation Error" on top, what was wrong in errors[].message.
+      const body: Schema = {
+        message: status === 422 && at ? 'Validation Error' : problem.message,
+        requestId: randomUUID(),
+      };
       if (at)
         body.errors = [
           {

@@ -13,7 +13,8 @@ create table dsp_advertisers (
   url text,
   marketplace_id text,
   -- How Amazon is asked about it: under this DSP profile's scope, or (null) with Amazon-Ads-AccountId.
-  via_profile_id text references profiles(profile_id) on delete set null,
+  -- Gone with its profile: never silently turned into an Amazon-Ads-AccountId advertiser.
+  via_profile_id text references profiles(profile_id) on delete cascade,
   manager_account_id text,
   status text not null default 'active' check (status in ('active', 'excluded', 'inaccessible')),
   status_reason text,

@@ -30,6 +30,8 @@ export interface StoredDspAdvertiser extends DspAdvertiserRow {
   last_seen_at: Date;
 }
 
+const UPSERT_SLICE = 1000;
+
 const DISCOVERED: (keyof DspAdvertiserRow)[] = [
   'name',
   'currency_code',
@@ -55,24 +57,26 @@ export async function upsertDiscoveredAdvertisers(
   const ids = found.map((a) => a.advertiser_id);
   return db.transaction(async (trx) => {
     const before = new Set<string>(await trx('dsp_advertisers').whereIn('advertiser_id', ids).pluck('advertiser_id'));
-    // One statement decides ownership, as for profiles: the conditional merge leaves another
-    // account's advertiser alone even when two discoveries of a new one race.
-    await trx('dsp_advertisers')
-      .insert(found.map((a) => ({ ...a, account_id: accountId })))
-      .onConflict('advertiser_id')
-      .merge({
-        ...Object.fromEntries(DISCOVERED.map((c) => [c, trx.raw(`excluded.${c}`)])),
-        // Listed again: Amazon answers for it now (an exclusion is the selection's to lift).
-        status: trx.raw(
-          `case when dsp_advertisers.status = 'inaccessible' then 'active' else dsp_advertisers.status end`,
-        ),
-        status_reason: trx.raw(
-          `case when dsp_advertisers.status = 'inaccessible' then null else dsp_advertisers.status_reason end`,
-        ),
-        last_seen_at: trx.fn.now(),
-        updated_at: trx.fn.now(),
-      })
-      .where('dsp_advertisers.account_id', accountId);
+    // One statement per slice decides ownership, as for profiles: the conditional merge leaves
+    // another account's advertiser alone even when two discoveries of a new one race. In slices:
+    // an entity may list 30,000 advertisers, past Postgres's 65,535 bind parameters a statement.
+    for (let i = 0; i < found.length; i += UPSERT_SLICE)
+      await trx('dsp_advertisers')
+        .insert(found.slice(i, i + UPSERT_SLICE).map((a) => ({ ...a, account_id: accountId })))
+        .onConflict('advertiser_id')
+        .merge({
+          ...Object.fromEntries(DISCOVERED.map((c) => [c, trx.raw(`excluded.${c}`)])),
+          // Listed again: Amazon answers for it now (an exclusion is the selection's to lift).
+          status: trx.raw(
+            `case when dsp_advertisers.status = 'inaccessible' then 'active' else dsp_advertisers.status end`,
+          ),
+          status_reason: trx.raw(
+            `case when dsp_advertisers.status = 'inaccessible' then null else dsp_advertisers.status_reason end`,
+          ),
+          last_seen_at: trx.fn.now(),
+          updated_at: trx.fn.now(),
+        })
+        .where('dsp_advertisers.account_id', accountId);
     const owners = new Map<string, string>(
       (await trx('dsp_advertisers').whereIn('advertiser_id', ids).select('advertiser_id', 'account_id')).map(
         (r: { advertiser_id: string; account_id: string }) => [r.advertiser_id, r.account_id],
@@ -103,13 +107,13 @@ export async function applyAdvertiserSelection(
   }
   for (const e of excluded)
     await db('dsp_advertisers')
-      .where({ advertiser_id: e.advertiserId })
+      .where({ advertiser_id: e.advertiserId, account_id: accountId })
       .whereNot({ status: 'inaccessible' })
       .update({ status: 'excluded', status_reason: `excluded by the selection: ${e.reason}`, updated_at: db.fn.now() });
   if (included.length)
     await db('dsp_advertisers')
       .whereIn('advertiser_id', included)
-      .where({ status: 'excluded' })
+      .where({ account_id: accountId, status: 'excluded' })
       .update({ status: 'active', status_reason: null, updated_at: db.fn.now() });
   return { included, excluded };
 }
@@ -120,12 +124,30 @@ export function advertisersOfAccount(db: Knex, accountId: string) {
 }
 
 /**
- * Amazon refused the DSP profile that reaches these advertisers (401/403): they are recorded
- * inaccessible with Amazon's reason, and used again once a discovery lists them.
+ * The account's advertisers reached through these DSP profiles cannot be reached now (Amazon
+ * refused the profile, or the profile is not active): recorded inaccessible with the reason,
+ * and used again once a discovery lists them.
  */
-export async function markAdvertisersInaccessibleVia(db: Knex, profileId: string, reason: string): Promise<number> {
+export async function markAdvertisersInaccessibleVia(
+  db: Knex,
+  accountId: string,
+  profileIds: string[],
+  reason: (profileId: string) => string,
+): Promise<number> {
+  let marked = 0;
+  for (const profileId of profileIds)
+    marked += await db('dsp_advertisers')
+      .where({ account_id: accountId, via_profile_id: profileId })
+      .whereNot({ status: 'excluded' })
+      .update({ status: 'inaccessible', status_reason: reason(profileId), updated_at: db.fn.now() });
+  return marked;
+}
+
+/** The DSP profiles the account's advertisers are reached through. */
+export function viaProfilesOfAccount(db: Knex, accountId: string): Promise<string[]> {
   return db('dsp_advertisers')
-    .where({ via_profile_id: profileId })
-    .whereNot({ status: 'excluded' })
-    .update({ status: 'inaccessible', status_reason: reason, updated_at: db.fn.now() });
+    .where({ account_id: accountId })
+    .whereNotNull('via_profile_id')
+    .distinct()
+    .pluck('via_profile_id');
 }

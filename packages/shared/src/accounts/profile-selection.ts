@@ -78,9 +78,8 @@ export function selected(
   s: ProfileSelection,
   p: { profile_id: string; marketplace_id: string | null; account_type: string | null },
 ): { selected: true } | { selected: false; reason: string } {
-  if (s.includeProfileIds?.length && !s.includeProfileIds.includes(p.profile_id))
-    return { selected: false, reason: "not among the account's includeProfileIds" };
-  if (s.excludeProfileIds?.includes(p.profile_id)) return { selected: false, reason: 'in excludeProfileIds' };
+  const byId = byIds(p.profile_id, s.includeProfileIds, s.excludeProfileIds, 'ProfileIds');
+  if (!byId.selected) return byId;
   if (s.marketplaces?.length && !s.marketplaces.includes(p.marketplace_id ?? ''))
     return {
       selected: false,
@@ -101,9 +100,15 @@ export function dspAdvertiserSelected(
   s: ProfileSelection,
   advertiserId: string,
 ): { selected: true } | { selected: false; reason: string } {
-  if (s.includeDspAdvertiserIds?.length && !s.includeDspAdvertiserIds.includes(advertiserId))
-    return { selected: false, reason: "not among the account's includeDspAdvertiserIds" };
-  if (s.excludeDspAdvertiserIds?.includes(advertiserId))
-    return { selected: false, reason: 'in excludeDspAdvertiserIds' };
+  return byIds(advertiserId, s.includeDspAdvertiserIds, s.excludeDspAdvertiserIds, 'DspAdvertiserIds');
+}
+
+type Selected = { selected: true } | { selected: false; reason: string };
+
+/** The include/exclude-by-id rule profiles and DSP advertisers share: an include list, when given, is the whole set. */
+function byIds(id: string, include: string[] | undefined, exclude: string[] | undefined, name: string): Selected {
+  if (include?.length && !include.includes(id))
+    return { selected: false, reason: `not among the account's include${name}` };
+  if (exclude?.includes(id)) return { selected: false, reason: `in exclude${name}` };
   return { selected: true };
 }

@@ -21,10 +21,17 @@ export type { DspAdvertiserModel, LinkedAccountModel };
 export const DSP_ADVERTISERS_PAGE = 100;
 const LAST_START_INDEX = 29_900;
 
-/** Every DSP advertiser of the entity a DSP (agency) profile names, page by page. */
-export async function listDspAdvertisers(client: AmazonAdsClient, profileId: string): Promise<DspAdvertiserModel[]> {
+/**
+ * Every DSP advertiser of the entity a DSP (agency) profile names, page by page until a short
+ * page (the model makes totalResults optional). `truncated`: the model's last start index was
+ * reached with more said to remain.
+ */
+export async function listDspAdvertisers(
+  client: AmazonAdsClient,
+  profileId: string,
+): Promise<{ advertisers: DspAdvertiserModel[]; truncated: boolean }> {
   const out: DspAdvertiserModel[] = [];
-  for (let start = 0; start <= LAST_START_INDEX; start += DSP_ADVERTISERS_PAGE) {
+  for (let start = 0; ; start += DSP_ADVERTISERS_PAGE) {
     const res = await client.call<DspAdvertisersPage>({
       method: 'GET',
       path: '/dsp/advertisers',
@@ -34,9 +41,10 @@ export async function listDspAdvertisers(client: AmazonAdsClient, profileId: str
     });
     const page = res.body.response ?? [];
     out.push(...page);
-    if (page.length < DSP_ADVERTISERS_PAGE || out.length >= (res.body.totalResults ?? 0)) break;
+    const total = res.body.totalResults ?? Infinity;
+    if (page.length < DSP_ADVERTISERS_PAGE || out.length >= total) return { advertisers: out, truncated: false };
+    if (start + DSP_ADVERTISERS_PAGE > LAST_START_INDEX) return { advertisers: out, truncated: true };
   }
-  return out;
 }
 
 export interface ManagerLinkedAdvertiser {
@@ -46,15 +54,27 @@ export interface ManagerLinkedAdvertiser {
   marketplaceId: string | null;
 }
 
-/** The DSP advertisers linked to the manager accounts the login may use (at most 50 per manager account, as Amazon answers). */
-export async function listManagerLinkedAdvertisers(client: AmazonAdsClient): Promise<ManagerLinkedAdvertiser[]> {
+/** The most linked accounts Amazon returns per manager account (the model's maxItems). */
+export const LINKED_ACCOUNTS_CAP = 50;
+
+/**
+ * The DSP advertisers linked to the manager accounts the login may use; `full`: the manager
+ * accounts that listed the most Amazon returns, so more may be linked than were listed.
+ */
+export async function listManagerLinkedAdvertisers(
+  client: AmazonAdsClient,
+): Promise<{ advertisers: ManagerLinkedAdvertiser[]; full: string[] }> {
   const res = await client.call<ManagerAccountsAnswer>({
     method: 'GET',
     path: '/managerAccounts',
     accept: 'application/vnd.getmanageraccountsresponse.v1+json',
     what: 'list manager accounts',
   });
-  return (res.body.managerAccounts ?? []).flatMap((m) =>
+  const managers = res.body.managerAccounts ?? [];
+  const full = managers
+    .filter((m) => (m.linkedAccounts?.length ?? 0) >= LINKED_ACCOUNTS_CAP)
+    .map((m) => m.managerAccountId ?? '');
+  const advertisers = managers.flatMap((m) =>
     (m.linkedAccounts ?? [])
       .filter((a) => a.accountType === 'DSP_ADVERTISING_ACCOUNT' && a.dspAdvertiserId)
       .map((a) => ({
@@ -64,4 +84,5 @@ export async function listManagerLinkedAdvertisers(client: AmazonAdsClient): Pro
         marketplaceId: a.marketplaceId ?? null,
       })),
   );
+  return { advertisers, full };
 }
