@@ -43,7 +43,8 @@ export type ModelName =
   | 'SponsoredBrandsV3'
   | 'SponsoredDisplay'
   | 'DspAdvertisers'
-  | 'ManagerAccounts';
+  | 'ManagerAccounts'
+  | 'AdsApiV1';
 
 export type OpenApiDocument = {
   openapi: string;

@@ -69,7 +69,9 @@ test('every operation answers as Amazon’s model says', async (t) => {
         ? { accept: 'application/vnd.campaignsexport.v1+json' }
         : op.model === 'DspAdvertisers'
           ? { 'amazon-advertising-api-scope': agency.profileId }
-          : {},
+          : op.model === 'AdsApiV1'
+            ? { 'amazon-ads-clientid': SANDBOX_CLIENT_ID }
+            : {},
     async pathParam(op, name) {
       const ds = sandbox.state.dataset;
       if (name === 'advertiserId') return ds.dspAdvertisers(agency.index)[0]!.advertiserId;
@@ -177,6 +179,9 @@ test('every operation answers as Amazon’s model says', async (t) => {
       }
       // A DSP account owns no sponsored-ads subscription; listing them is still its to do.
       if (op.operationId === 'ListStreamSubscriptions') return { headers: account };
+      // Ads API v1 reads: a DSP advertiser's own entities.
+      if (op.model === 'AdsApiV1')
+        return { headers: account, body: { adProductFilter: { include: ['AMAZON_DSP'] }, maxResults: 2 } };
       return null;
     },
   };

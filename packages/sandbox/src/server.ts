@@ -23,6 +23,7 @@ import { endpointRoutes, operationOf, sendError, type Endpoint, type Access } fr
 import { sandboxOpenApi } from './amazon/openapi-document.ts';
 import { entityEndpoints } from './amazon/entity-routes.ts';
 import { dspAccountEndpoints } from './amazon/dsp-account-routes.ts';
+import { adsApiV1Endpoints } from './amazon/ads-api-v1-routes.ts';
 import { reportDownloadRoutes, reportingEndpoints } from './amazon/reporting-routes.ts';
 import { checkCreateReport } from './amazon/report-contract.ts';
 import { FINAL_GENERATION, reportRows, totalsOf } from './amazon/report-engine.ts';
@@ -203,11 +204,12 @@ function controlRoutes(state: SandboxState, endpoints: Endpoint[], amc: AmcEndpo
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
   const state = new SandboxState(opts.seed ?? 42, opts.scale ?? {}, opts.faults ?? {});
   state.strict = opts.strict ?? true;
-  const gate = (req: Req, access: Access) => authorise(state, req, access);
+  const gate = (req: Req, access: Access, clientIdHeader?: string) => authorise(state, req, access, clientIdHeader);
   const stream = streamRoutes(state, { sqsEndpoint: opts.sqsEndpoint });
   const endpoints = [
     ...entityEndpoints(state),
     ...dspAccountEndpoints(state),
+    ...adsApiV1Endpoints(state),
     ...exportEndpoints(state),
     ...reportingEndpoints(state),
     ...stream.endpoints,

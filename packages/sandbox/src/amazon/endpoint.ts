@@ -144,15 +144,16 @@ export function sendError(
 export function endpointRoutes(
   state: SandboxState,
   endpoints: Endpoint[],
-  authorise: (req: Req, access: Access) => GateResult,
+  authorise: (req: Req, access: Access, clientIdHeader?: string) => GateResult,
 ): Route[] {
   return endpoints.map((ep) => {
     const op = operationOf(ep);
     const access = accessOf(op, ep.scope);
+    const clientIdHeader = op.parameters.find((p) => p.in === 'header' && /^amazon-ads-clientid$/i.test(p.name))?.name;
     const extraMediaTypes = leniencyMediaTypes(op);
     const r = route(ep.method, ep.path, async (req, res) => {
       const fail = (status: number, problem: string | Problem) => sendError(state, res, op, status, problem);
-      const who = authorise(req, access);
+      const who = authorise(req, access, clientIdHeader);
       if (isRefusal(who)) return fail(who.status, who.problem);
       const checked = SANDBOX_MODELS.checkRequest(
         op,

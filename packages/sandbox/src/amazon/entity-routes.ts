@@ -9,13 +9,9 @@ import type { AdProductKind, Entity, EntityKind } from '../dataset.ts';
 import type { SandboxState } from '../state.ts';
 import type { Ctx, Endpoint } from './endpoint.ts';
 import * as view from './views.ts';
+import { pageTokens, textMatcher } from './page-tokens.ts';
 
-const encodeToken = (i: number) => Buffer.from(`o:${i}`).toString('base64url');
-function decodeToken(t: unknown): number | null {
-  if (t === undefined || t === null || t === '') return 0;
-  const m = /^o:(\d+)$/.exec(Buffer.from(String(t), 'base64url').toString('utf8'));
-  return m ? Number(m[1]) : null;
-}
+const { encode: encodeToken, decode: decodeToken } = pageTokens('o');
 
 /** An entity field among listed values, or a test of its own (text, ASIN and parent filters). */
 type Filter = { field: keyof Entity; include: string[]; lower?: boolean } | { test: (e: Entity) => boolean };
@@ -26,18 +22,10 @@ const passes = (f: Filter, e: Entity) =>
     ? f.test(e)
     : f.include.includes(f.lower ? String(e[f.field] ?? '').toLowerCase() : String(e[f.field] ?? ''));
 
-/**
- * A text filter of SP v3 ({include, queryTermMatchType}): EXACT_MATCH takes any listed value
- * whole; BROAD_MATCH "matches if the queried value contains the filter value" and, as the
- * model says, only for the first value listed.
- */
+/** A text filter of SP v3 over some of an entity's values (page-tokens.ts textMatcher). */
 function textFilter(f: unknown, valuesOf: (e: Entity) => string[]): Filter | null {
-  const q = f as { include?: string[]; queryTermMatchType?: string } | undefined;
-  if (!q?.include?.length) return null;
-  const include = q.include;
-  return q.queryTermMatchType === 'EXACT_MATCH'
-    ? { test: (e) => valuesOf(e).some((v) => include.includes(v)) }
-    : { test: (e) => valuesOf(e).some((v) => v.toLowerCase().includes(include[0]!.toLowerCase())) };
+  const matches = textMatcher(f);
+  return matches ? { test: (e) => matches(valuesOf(e)) } : null;
 }
 
 /** Pages over the entities of some kinds, applying filters, from a raw position. */

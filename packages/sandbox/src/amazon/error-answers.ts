@@ -48,7 +48,7 @@ export interface Answer {
 /** Statuses errors.md says any call may answer, whatever its model lists. */
 export const UNIVERSAL_STATUSES = [400, 401, 403, 404, 406, 415, 422, 429, 500, 502, 503, 504];
 
-type Shape = 'reporting' | 'universal' | 'exports' | 'smithy' | 'stream' | 'dsp';
+type Shape = 'reporting' | 'universal' | 'exports' | 'smithy' | 'stream' | 'dsp' | 'v1';
 
 /** How each model writes errors at statuses its operations do not list. */
 const FAMILY: Record<ModelName, Shape> = {
@@ -65,6 +65,18 @@ const FAMILY: Record<ModelName, Shape> = {
   DspAdvertisers: 'dsp',
   // Its errors carry no body in the model: errors.md's format.
   ManagerAccounts: 'universal',
+  AdsApiV1: 'v1',
+};
+
+/** Ads API v1's one ErrorCode enum, by status (its 4xx and 5xx answers share it). */
+const V1_CODES: Record<number, string> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  413: 'CONTENT_TOO_LARGE',
+  429: 'TOO_MANY_REQUESTS',
+  500: 'INTERNAL_ERROR',
 };
 
 /** Codes the universal format and the Smithy enums use (SponsoredProducts_prod_3p's *ErrorCode enums). */
@@ -109,7 +121,8 @@ export function errorAnswer(op: ModelOperation | null, status: number, problem: 
   if (op && media) {
     const doc = modelDocument(op.model);
     const schema = deref<Schema>(doc, resolvePointer(doc, media.schemaPointer!));
-    return { status, contentType: media.mediaType, body: write(shapeOf(doc, schema), status, problem, doc, schema) };
+    const shape = FAMILY[op.model] === 'v1' ? 'v1' : shapeOf(doc, schema);
+    return { status, contentType: media.mediaType, body: write(shape, status, problem, doc, schema) };
   }
   const shape = op ? undeclaredShape(op) : 'universal';
   const contentType = declared?.content[0]?.mediaType ?? 'application/json';
@@ -144,6 +157,8 @@ function write(shape: Shape, status: number, problem: Problem, doc: unknown, sch
       return status >= 500 ? { errorCode: 'INTERNAL_ERROR', message: problem.message } : { message: problem.message };
     case 'stream':
       return { code: String(status), message: problem.message };
+    case 'v1':
+      return { code: V1_CODES[status] ?? (status >= 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST'), message: problem.message };
     case 'dsp': {
       // DspErrorV1, as the DSP models' examples write it: a parameter it refuses named in `errors`.
       const at = /^(query|path)\.(.+)$/.exec(problem.location ?? '');

@@ -21,15 +21,21 @@ export const SANDBOX_REFRESH_TOKEN = 'Atzr|sandbox-refresh-token';
  * or (where the model takes it instead) a DSP advertiser account. A refusal
  * is written by the operation's own model (endpoint.ts), as Amazon's front door does.
  */
-export function authorise(state: SandboxState, req: Req, access: Access): GateResult {
+export function authorise(
+  state: SandboxState,
+  req: Req,
+  access: Access,
+  /** The client-id header the operation's model names (Ads API v1: Amazon-Ads-ClientId). */
+  clientIdHeader = 'Amazon-Advertising-API-ClientId',
+): GateResult {
   const refuse = (status: number, message: string): GateResult => ({ status, problem: { message } });
   const auth = req.headers.authorization;
   const token = typeof auth === 'string' && /^bearer /i.test(auth) ? auth.slice(7).trim() : null;
   const t = token ? state.accessTokens.get(token) : undefined;
   if (!t || t.expiresAt <= state.now().getTime())
     return refuse(401, t ? 'Access token expired' : 'Not authorized to access this resource');
-  if (req.headers['amazon-advertising-api-clientid'] !== t.clientId)
-    return refuse(400, 'Amazon-Advertising-API-ClientId header is missing or does not match the access token');
+  if (req.headers[clientIdHeader.toLowerCase()] !== t.clientId)
+    return refuse(400, `${clientIdHeader} header is missing or does not match the access token`);
   if (access === 'none') return { profile: null, profileId: null, accountId: null };
   const scope = req.headers['amazon-advertising-api-scope'];
   const account = req.headers['amazon-ads-accountid'];
