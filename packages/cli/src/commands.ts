@@ -187,8 +187,17 @@ export async function accountsCreate(deps: Deps, name: string, email?: string): 
   deps.out.result(r, () => deps.out.line(`created account ${String(r.id)} (${name})`));
 }
 
-/** An account's Amazon DSP advertisers; with `discover`, asks Amazon first (under its DSP profiles, through manager accounts). */
-export async function dspAdvertisers(deps: Deps, accountId: string, discover: boolean): Promise<void> {
+/**
+ * An account's Amazon DSP advertisers; with `discover`, asks Amazon first (under its DSP
+ * profiles, through manager accounts); with `entities`, then syncs their campaigns, ad groups,
+ * ads and targets (Ads API v1) and says how many of each.
+ */
+export async function dspAdvertisers(
+  deps: Deps,
+  accountId: string,
+  discover: boolean,
+  entities = false,
+): Promise<void> {
   const found = discover
     ? await deps.api<{ discovered: number; added: number; unreachable: { route: string; reason: string }[] }>(
         'entity-sync',
@@ -196,15 +205,32 @@ export async function dspAdvertisers(deps: Deps, accountId: string, discover: bo
         `/v1/accounts/${accountId}/dsp-advertisers/sync`,
       )
     : null;
+  const synced = entities
+    ? await deps.api<{
+        synced: { kind: string; stored: number }[];
+        failed: { advertiserId: string; reason: string }[];
+      }>('entity-sync', 'POST', `/v1/accounts/${accountId}/dsp-entities/sync`)
+    : null;
   const r = await deps.api<{ advertisers: Record<string, unknown>[] }>(
     'entity-sync',
     'GET',
     `/v1/accounts/${accountId}/dsp-advertisers?limit=1000`,
   );
-  deps.out.result({ ...(found ? { discovery: found } : {}), advertisers: r.advertisers }, () => {
+  const result = {
+    ...(found ? { discovery: found } : {}),
+    ...(synced ? { entities: synced } : {}),
+    advertisers: r.advertisers,
+  };
+  deps.out.result(result, () => {
     if (found) {
       deps.out.line(`discovered ${found.discovered} DSP advertiser(s), ${found.added} new`);
       for (const u of found.unreachable) deps.out.line(`  Amazon refused ${u.route}: ${u.reason}`);
+    }
+    if (synced) {
+      const counts = new Map<string, number>();
+      for (const x of synced.synced) counts.set(x.kind, (counts.get(x.kind) ?? 0) + x.stored);
+      deps.out.line(`synced DSP entities: ${[...counts].map(([k, n]) => `${n} ${k}`).join(', ') || 'none'}`);
+      for (const f of synced.failed) deps.out.line(`  advertiser ${f.advertiserId} not synced: ${f.reason}`);
     }
     deps.out.line(
       table(r.advertisers, ['advertiser_id', 'name', 'access', 'currency_code', 'status', 'status_reason']),

@@ -10,7 +10,8 @@ const HELP = `adsync — run adsync like an operator
   adsync status                                   services, consumer lag, queues, dead letters, accounts
   adsync accounts [list]                          accounts, their live profiles and last sync
   adsync accounts create NAME [--email E]
-  adsync dsp ACCOUNT_ID [--discover]             the account's Amazon DSP advertisers (--discover asks Amazon first)
+  adsync dsp ACCOUNT_ID [--discover] [--entities] the account's Amazon DSP advertisers (--discover asks Amazon first;
+                                                  --entities syncs their campaigns, ad groups, ads and targets)
   adsync connect ACCOUNT_ID [--region NA|EU|FE] [--no-wait]
                                                   the consent link for the advertiser; waits until allowed
   adsync sync ACCOUNT_ID [--no-wait]              profiles, entities and reports for one account, with progress
@@ -75,6 +76,7 @@ export async function run(argv: string[], env: Record<string, string | undefined
       limit: { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
       discover: { type: 'boolean', default: false },
+      entities: { type: 'boolean', default: false },
     },
   });
   const o = out ?? terminalOutput(values.json);
@@ -113,7 +115,7 @@ export async function run(argv: string[], env: Record<string, string | undefined
         else throw new UsageError(`unknown accounts command ${sub}`);
         break;
       case 'dsp':
-        await c.dspAdvertisers(deps, need(sub, 'ACCOUNT_ID'), values.discover);
+        await c.dspAdvertisers(deps, need(sub, 'ACCOUNT_ID'), values.discover, values.entities);
         break;
       case 'connect':
         await c.connect(deps, need(sub, 'ACCOUNT_ID'), values.region, wait);

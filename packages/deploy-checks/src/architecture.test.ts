@@ -124,6 +124,7 @@ const TABLE_OWNERS: Record<string, string> = {
   profiles: 'packages/shared/src/accounts/profiles.ts',
   profile_claims: 'packages/shared/src/accounts/profiles.ts',
   dsp_advertisers: 'packages/shared/src/accounts/dsp-advertisers.ts',
+  dsp_entities: 'packages/shared/src/entities/dsp-entity-store.ts',
   amazon_credentials: 'packages/shared/src/amazon/account-clients.ts',
   api_keys: 'packages/shared/src/http/api-keys.ts',
   event_outbox: 'packages/shared/src/db/outbox.ts',

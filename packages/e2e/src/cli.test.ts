@@ -61,8 +61,22 @@ test('accounts lists what the key may see: the admin both tenants, an account ke
 });
 
 test('dsp --discover finds the account’s DSP advertisers and lists them; another account’s key is refused', async () => {
-  const r = await cli(['dsp', s.a.accountId, '--discover']);
+  const r = await cli(['dsp', s.a.accountId, '--discover', '--entities']);
   assert.equal(r.code, 0, r.stderr);
+  // The discovered advertiser's entities synced; the fixture's own advertiser is one Amazon does not know.
+  const entities = (
+    r.result as unknown as { entities: { synced: { kind: string; stored: number }[]; failed: unknown[] } }
+  ).entities;
+  assert.deepEqual(
+    entities.synced.map((x) => [x.kind, x.stored]),
+    [
+      ['campaigns', 2],
+      ['adGroups', 4],
+      ['ads', 8],
+      ['targets', 4],
+    ],
+  );
+  assert.equal(entities.failed.length, 1);
   const result = r.result as unknown as {
     discovery: { discovered: number };
     advertisers: { advertiser_id: string; access: string; status: string }[];

@@ -31,6 +31,8 @@ const ROUTES: Record<string, Isolation> = {
   'entity-sync PUT /v1/accounts/{id}/profile-selection': 'names-resources',
   'entity-sync POST /v1/accounts/{id}/dsp-advertisers/sync': 'names-resources',
   'entity-sync GET /v1/accounts/{id}/dsp-advertisers': 'names-resources',
+  'entity-sync POST /v1/accounts/{id}/dsp-entities/sync': 'names-resources',
+  'entity-sync GET /v1/accounts/{id}/dsp-entities': 'names-resources',
   'entity-sync POST /v1/accounts/{id}/connect': 'names-resources',
   'entity-sync GET /v1/oauth/start': 'signed-state',
   'entity-sync POST /v1/oauth/start': 'signed-state',

@@ -173,6 +173,13 @@ export async function startServiceApps(): Promise<ServiceApps> {
     });
     const dspAdvertiserId = `70000000000${n}`;
     await db('dsp_advertisers').insert({ advertiser_id: dspAdvertiserId, account_id: accountId, name: `${name} DSP` });
+    await db('dsp_entities').insert({
+      advertiser_id: dspAdvertiserId,
+      kind: 'campaigns',
+      entity_id: `80000000000${n}`,
+      name: `${name} order`,
+      data: JSON.stringify({ campaignId: `80000000000${n}` }),
+    });
     const [{ id: supplierId }] = await db('suppliers')
       .insert({ account_id: accountId, kind: 'bigbuy', name: `${name} supplies`, credentials_sealed: box.seal('{}') })
       .returning('id');

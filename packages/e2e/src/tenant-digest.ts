@@ -12,6 +12,7 @@ const OWNED: Record<string, string> = {
   amazon_credentials: 't.account_id = :account',
   profiles: 't.account_id = :account',
   dsp_advertisers: 't.account_id = :account',
+  dsp_entities: 't.advertiser_id in (select advertiser_id from dsp_advertisers where account_id = :account)',
   sync_runs: 't.profile_id in (select profile_id from profiles where account_id = :account)',
   sync_state: 't.profile_id in (select profile_id from profiles where account_id = :account)',
   entity_campaigns: 't.profile_id in (select profile_id from profiles where account_id = :account)',

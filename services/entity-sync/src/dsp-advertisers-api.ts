@@ -1,6 +1,7 @@
 /**
  * An account's Amazon DSP advertisers: discover them (GET /dsp/advertisers under its DSP
- * profiles, GET /managerAccounts) and list them with their state. Which are used is the
+ * profiles, GET /managerAccounts) and list them with their state; sync and list their entities
+ * (Ads API v1: campaigns, ad groups, ads, targets). Which are used is the
  * account's selection (PUT /v1/accounts/:id/profile-selection, includeDspAdvertiserIds and
  * excludeDspAdvertiserIds). An account key sees only its own account.
  */
@@ -18,8 +19,15 @@ import {
   pageResponseProperties,
   type PageQuery,
 } from '@adsync/shared/http/schemas';
-import { advertisersOfAccount, type StoredDspAdvertiser } from '@adsync/shared/accounts/dsp-advertisers';
+import {
+  advertiserIdsOfAccount,
+  advertisersOfAccount,
+  type StoredDspAdvertiser,
+} from '@adsync/shared/accounts/dsp-advertisers';
 import { discoverDspAdvertisers } from './dsp-advertisers.ts';
+import { syncDspEntities } from './dsp-entities.ts';
+import { dspEntitiesOf } from '@adsync/shared/entities/dsp-entity-store';
+import { DSP_ENTITY_KINDS, type DspEntityKind } from '@adsync/shared/amazon/dsp-entities';
 
 const advertiserSchema = object(
   {
@@ -129,6 +137,87 @@ export function registerDspAdvertisersApi(app: FastifyInstance, deps: { db: Knex
       await requireKnownAccount(req, db, req.params.id);
       const { items, ...rest } = await page<StoredDspAdvertiser>(advertisersOfAccount(db, req.params.id), req.query);
       return { advertisers: items.map(withAccess), ...rest };
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/v1/accounts/:id/dsp-entities/sync',
+    {
+      schema: {
+        summary:
+          "Sync the campaigns, ad groups, ads and targets of the account's active DSP advertisers (Ads API v1); each kind is replaced whole",
+        params: idParams(),
+        response: {
+          200: object(
+            {
+              account_id: { type: 'string' },
+              advertisers: { type: 'integer' },
+              synced: {
+                type: 'array',
+                items: object({
+                  advertiserId: { type: 'string' },
+                  kind: { type: 'string' },
+                  stored: { type: 'integer' },
+                  removed: { type: 'integer' },
+                }),
+              },
+              failed: {
+                type: 'array',
+                items: object({ advertiserId: { type: 'string' }, reason: { type: 'string' } }),
+                description: 'advertisers Amazon refused or that failed, with the reason; the others synced',
+              },
+            },
+            ['account_id', 'advertisers', 'synced', 'failed'],
+          ),
+        },
+      },
+    },
+    async (req) => {
+      await requireKnownAccount(req, db, req.params.id);
+      const client = await deps.clients.forAccount(req.params.id).catch((err: Error) => {
+        throw badRequest(err.message);
+      });
+      return { account_id: req.params.id, ...(await syncDspEntities(db, client, req.params.id)) };
+    },
+  );
+
+  app.get<{ Params: { id: string }; Querystring: PageQuery & { kind: DspEntityKind } }>(
+    '/v1/accounts/:id/dsp-entities',
+    {
+      schema: {
+        summary: "The account's DSP entities of one kind (campaigns, adGroups, ads or targets), a page at a time",
+        params: idParams(),
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['kind'],
+          properties: { kind: { type: 'string', enum: [...DSP_ENTITY_KINDS] }, ...pageQueryProperties },
+        },
+        response: {
+          200: object({
+            entities: {
+              type: 'array',
+              items: object({
+                advertiser_id: { type: 'string' },
+                kind: { type: 'string' },
+                entity_id: { type: 'string' },
+                campaign_id: nullable({ type: 'string' }),
+                ad_group_id: nullable({ type: 'string' }),
+                name: nullable({ type: 'string' }),
+                state: nullable({ type: 'string' }),
+                data: { type: 'object', additionalProperties: true },
+              }),
+            },
+            ...pageResponseProperties,
+          }),
+        },
+      },
+    },
+    async (req) => {
+      await requireKnownAccount(req, db, req.params.id);
+      const advertisers = await advertiserIdsOfAccount(db, req.params.id);
+      const { items, ...rest } = await page(dspEntitiesOf(db, advertisers, req.query.kind), req.query);
+      return { entities: items, ...rest };
     },
   );
 }

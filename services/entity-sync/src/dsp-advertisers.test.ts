@@ -18,6 +18,7 @@ import { freshPostgres, testLogger, type FreshPostgres } from '@adsync/shared/te
 import { closeThenDrop } from '@adsync/shared/testing/teardown';
 import { registerApi } from './api.ts';
 import { advertiserRows, discoverDspAdvertisers } from './dsp-advertisers.ts';
+import { syncDspEntities } from './dsp-entities.ts';
 import { AmazonApiError } from '@adsync/shared/amazon/errors';
 import type { AmazonAdsClient } from '@adsync/shared/amazon/ads-client';
 
@@ -304,4 +305,118 @@ test('advertisers reached through a DSP profile that is no longer active are ina
   }
   await call('POST', `/v1/accounts/${accountId}/dsp-advertisers/sync`);
   assert.equal((await listed()).get(advertiserOf(agency.index).advertiserId)!.status, 'active');
+});
+
+test('DSP entities sync from Ads API v1: every campaign, ad group, ad and target, exactly, and each kind replaced whole', async () => {
+  const res = await call('POST', `/v1/accounts/${accountId}/dsp-entities/sync`);
+  assert.equal(res.statusCode, 200, res.body);
+  const body = res.json() as {
+    advertisers: number;
+    synced: { advertiserId: string; kind: string; stored: number; removed: number }[];
+    failed: unknown[];
+  };
+  assert.deepEqual(body.failed, []);
+  assert.equal(body.advertisers, 10);
+  // The sandbox's advertisers: two orders (campaigns) of two line items (ad groups) of two
+  // creatives (ads) each, one audience target per line item.
+  const expected = { campaigns: new Set<string>(), adGroups: new Set<string>(), ads: new Set<string>(), targets: 0 };
+  for (const p of dataset().profiles())
+    for (const o of advertiserOf(p.index).orders) {
+      expected.campaigns.add(o.orderId);
+      for (const li of o.lineItems) {
+        expected.adGroups.add(li.lineItemId);
+        expected.targets++;
+        for (const c of li.creatives) expected.ads.add(c.creativeId);
+      }
+    }
+  const stored = (kind: string) => body.synced.filter((x) => x.kind === kind).reduce((n, x) => n + x.stored, 0);
+  assert.equal(stored('campaigns'), expected.campaigns.size);
+  assert.equal(stored('adGroups'), expected.adGroups.size);
+  assert.equal(stored('ads'), expected.ads.size);
+  assert.equal(stored('targets'), expected.targets);
+
+  const list = async (kind: string) => {
+    const r = await call('GET', `/v1/accounts/${accountId}/dsp-entities?kind=${kind}&limit=1000`);
+    assert.equal(r.statusCode, 200, r.body);
+    return r.json().entities as {
+      entity_id: string;
+      campaign_id: string | null;
+      state: string;
+      data: Record<string, unknown>;
+    }[];
+  };
+  assert.deepEqual(new Set((await list('campaigns')).map((e) => e.entity_id)), expected.campaigns);
+  assert.deepEqual(new Set((await list('adGroups')).map((e) => e.entity_id)), expected.adGroups);
+  const ads = await list('ads');
+  assert.deepEqual(new Set(ads.map((e) => e.entity_id)), expected.ads);
+  assert.ok(
+    ads.every((a) => a.campaign_id && expected.campaigns.has(a.campaign_id)),
+    'each ad names its campaign',
+  );
+  assert.ok(
+    ads.every((a) => a.data.adProduct === 'AMAZON_DSP' && a.data.creative),
+    'the model’s whole object is kept',
+  );
+  const bad = await call('GET', `/v1/accounts/${accountId}/dsp-entities?kind=lineItems`);
+  assert.equal(bad.statusCode, 400);
+  assert.match(bad.json().message, /kind must be one of "campaigns", "adGroups", "ads", "targets"/);
+
+  // Page by page (3 a page) the same; a campaign Amazon no longer lists is gone.
+  const first = advertiserOf(0).advertiserId;
+  await pg.db('dsp_entities').insert({
+    advertiser_id: first,
+    kind: 'campaigns',
+    entity_id: '999',
+    name: 'removed in Amazon',
+    data: JSON.stringify({ campaignId: '999' }),
+  });
+  const paged = await syncDspEntities(pg.db, await clients.forAccount(accountId), accountId, 3);
+  assert.deepEqual(paged.failed, []);
+  assert.equal(
+    paged.synced.reduce((n, x) => n + x.stored, 0),
+    body.synced.reduce((n, x) => n + x.stored, 0),
+  );
+  assert.deepEqual(
+    paged.synced.filter((x) => x.removed > 0),
+    [{ advertiserId: first, kind: 'campaigns', stored: 2, removed: 1 }],
+  );
+  assert.deepEqual(new Set((await list('campaigns')).map((e) => e.entity_id)), expected.campaigns);
+  // The kinds that span pages of three come out the same, entity for entity.
+  assert.deepEqual(new Set((await list('adGroups')).map((e) => e.entity_id)), expected.adGroups);
+  assert.deepEqual(new Set((await list('ads')).map((e) => e.entity_id)), expected.ads);
+  assert.equal((await list('targets')).length, expected.targets);
+
+  // Another account's key reads or syncs none of it; its own list holds none of this account's.
+  const otherKey = (await createApiKey(pg.db, { scope: 'account', accountId: otherAccountId })).key;
+  for (const [method, url] of [
+    ['GET', `/v1/accounts/${accountId}/dsp-entities?kind=campaigns`],
+    ['POST', `/v1/accounts/${accountId}/dsp-entities/sync`],
+  ] as const)
+    assert.equal((await call(method, url, undefined, otherKey)).statusCode, 403, `${method} ${url}`);
+  const theirs = await call('GET', `/v1/accounts/${otherAccountId}/dsp-entities?kind=campaigns`, undefined, otherKey);
+  assert.equal(theirs.statusCode, 200);
+  assert.deepEqual(theirs.json().entities, []);
+});
+
+test('an advertiser Amazon refuses is reported with the reason; the others still sync', async () => {
+  // One the login does not reach (Amazon answers 401 for its Amazon-Ads-AccountId).
+  await pg.db('dsp_advertisers').insert({ advertiser_id: '123456789', account_id: accountId, name: 'unreachable' });
+  try {
+    const sync = await syncDspEntities(pg.db, await clients.forAccount(accountId), accountId);
+    assert.deepEqual(
+      sync.failed.map((f) => f.advertiserId),
+      ['123456789'],
+    );
+    assert.match(sync.failed[0]!.reason, /401.*Not authorized to access account 123456789/);
+    assert.equal(new Set(sync.synced.map((x) => x.advertiserId)).size, 10);
+    // Refused: not used again until a discovery lists it.
+    const refused = (await listed()).get('123456789')!;
+    assert.equal(refused.status, 'inaccessible');
+    assert.match(refused.status_reason!, /Not authorized to access account 123456789/);
+    const again = await syncDspEntities(pg.db, await clients.forAccount(accountId), accountId);
+    assert.deepEqual(again.failed, []);
+    assert.equal(again.advertisers, 10);
+  } finally {
+    await pg.db('dsp_advertisers').where({ advertiser_id: '123456789' }).delete();
+  }
 });

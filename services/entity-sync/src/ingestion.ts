@@ -29,6 +29,7 @@ import { activeProfiles } from '@adsync/shared/accounts/profiles';
 import { credentialedAccountIds } from '@adsync/shared/amazon/account-clients';
 import { discoverProfiles } from './profiles.ts';
 import { discoverDspAdvertisers } from './dsp-advertisers.ts';
+import { syncDspEntities } from './dsp-entities.ts';
 import { syncProfiles } from './sync-profiles.ts';
 
 export interface IngestionDeps {
@@ -176,7 +177,17 @@ export async function runIngestion(deps: IngestionDeps, runId: string): Promise<
     }
     stages.profiles.status = 'done';
 
-    stages.entities = { status: 'running', succeeded: 0, failed: 0, skipped: [] as unknown[], upserted: 0 };
+    stages.entities = {
+      status: 'running',
+      succeeded: 0,
+      failed: 0,
+      skipped: [] as unknown[],
+      upserted: 0,
+      // DSP advertisers whose entities synced, the entities stored, and the advertisers (or accounts) that failed.
+      dspAdvertisersSynced: 0,
+      dspEntities: 0,
+      dspFailed: [] as unknown[],
+    };
     await save();
     for (const id of accounts) {
       // Per profile and entity type: a full backfill for what never synced (a first run, or one a crash
@@ -210,6 +221,22 @@ export async function runIngestion(deps: IngestionDeps, runId: string): Promise<
         problems += s.failed + s.skipped;
         await save();
       });
+      // The account's DSP advertisers' entities (Ads API v1), after its profiles'.
+      checkpoint();
+      try {
+        const dsp = await syncDspEntities(db, await deps.clients.forAccount(id), id);
+        entitiesStage.dspAdvertisersSynced =
+          Number(entitiesStage.dspAdvertisersSynced) + dsp.advertisers - dsp.failed.length;
+        entitiesStage.dspEntities = Number(entitiesStage.dspEntities) + dsp.synced.reduce((n, x) => n + x.stored, 0);
+        problems += dsp.failed.length;
+        (entitiesStage.dspFailed as unknown[]).push(...dsp.failed.map((f) => ({ accountId: id, ...f })));
+      } catch (err) {
+        // Our own database down: the run's outer handler lets the lease lapse. Amazon refusing the token: recorded.
+        if (isDependencyOutage(err)) throw err;
+        problems++;
+        (entitiesStage.dspFailed as unknown[]).push({ accountId: id, reason: errorMessage(err) });
+      }
+      await save();
     }
     stages.entities.status = 'done';
 

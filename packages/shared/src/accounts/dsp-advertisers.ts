@@ -123,6 +123,19 @@ export function advertisersOfAccount(db: Knex, accountId: string) {
   return db('dsp_advertisers').where({ account_id: accountId }).orderBy('advertiser_id');
 }
 
+/** The account's advertisers in use (active). */
+export function activeAdvertiserIds(db: Knex, accountId: string): Promise<string[]> {
+  return db('dsp_advertisers')
+    .where({ account_id: accountId, status: 'active' })
+    .orderBy('advertiser_id')
+    .pluck('advertiser_id');
+}
+
+/** All the account's advertisers, whatever their state (what it may read). */
+export function advertiserIdsOfAccount(db: Knex, accountId: string): Promise<string[]> {
+  return db('dsp_advertisers').where({ account_id: accountId }).pluck('advertiser_id');
+}
+
 /**
  * The account's advertisers reached through these DSP profiles cannot be reached now (Amazon
  * refused the profile, or the profile is not active): recorded inaccessible with the reason,
@@ -141,6 +154,19 @@ export async function markAdvertisersInaccessibleVia(
       .whereNot({ status: 'excluded' })
       .update({ status: 'inaccessible', status_reason: reason(profileId), updated_at: db.fn.now() });
   return marked;
+}
+
+/** Amazon refused this advertiser itself (its Amazon-Ads-AccountId): inaccessible with the reason until a discovery lists it. */
+export async function markAdvertiserInaccessible(
+  db: Knex,
+  accountId: string,
+  advertiserId: string,
+  reason: string,
+): Promise<void> {
+  await db('dsp_advertisers')
+    .where({ account_id: accountId, advertiser_id: advertiserId })
+    .whereNot({ status: 'excluded' })
+    .update({ status: 'inaccessible', status_reason: reason, updated_at: db.fn.now() });
 }
 
 /** The DSP profiles the account's advertisers are reached through. */

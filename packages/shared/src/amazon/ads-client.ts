@@ -40,6 +40,8 @@ export interface AdsRequest {
   path: string;
   /** Sets Amazon-Advertising-API-Scope; omitted for calls above profile level (GET /v2/profiles). */
   profileId?: string;
+  /** Sets Amazon-Ads-AccountId: a DSP advertiser, for DSP reports and Ads API v1. */
+  accountId?: string;
   query?: Record<string, string | number | undefined>;
   body?: unknown;
   contentType?: string;
@@ -119,7 +121,9 @@ export class AmazonAdsClient {
         const token = await this.tokens.get();
         let res: Dispatcher.ResponseData;
         try {
-          res = await this.limiter.run(req.rateKey ?? req.profileId ?? '-', () => this.send(req, token));
+          res = await this.limiter.run(req.rateKey ?? req.profileId ?? req.accountId ?? '-', () =>
+            this.send(req, token),
+          );
         } catch (err) {
           throw new AmazonApiError('network', `${what} failed: ${(err as Error).message}`, {
             hint: 'network trouble after every retry; check connectivity to Amazon',
@@ -192,6 +196,9 @@ export class AmazonAdsClient {
       ...req.headers,
     };
     if (req.profileId) headers['amazon-advertising-api-scope'] = req.profileId;
+    if (req.accountId) headers['amazon-ads-accountid'] = req.accountId;
+    // Ads API v1 names its client-id header Amazon-Ads-ClientId (every operation requires it).
+    if (req.accountId || req.path.startsWith('/adsApi/')) headers['amazon-ads-clientid'] = this.tokens.clientId;
     let body: string | undefined;
     if (req.body !== undefined) {
       headers['content-type'] = req.contentType ?? 'application/json';

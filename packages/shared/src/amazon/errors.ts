@@ -68,11 +68,17 @@ function describe(body: unknown): { code: string | null; detail: string } {
 
 /**
  * A 401 about the profile scope ("Not authorized to access scope", "No matching
- * advertiser found for scope": en-us/reference/concepts/errors.md) is about this
- * profile, not the token: refreshing cannot help, and the account's other profiles are fine.
+ * advertiser found for scope": en-us/reference/concepts/errors.md), or in the same words about
+ * the DSP advertiser of Amazon-Ads-AccountId, is about that resource, not the token: refreshing
+ * cannot help, and the account's other profiles and advertisers are fine.
  */
 export function isScopeRefusal(status: number, body: unknown): boolean {
-  return status === 401 && /scope/i.test(describe(body).detail);
+  return (
+    status === 401 &&
+    /^(not authorized to access (scope|account)|no matching advertiser found for scope)\b/i.test(
+      describe(body).detail.trim(),
+    )
+  );
 }
 
 export function errorFromResponse(

@@ -15,6 +15,7 @@ import type { operations as Reporting } from '@adsync/amazon-models/types/Offlin
 import type { operations as Stream } from '@adsync/amazon-models/types/MarketingStream';
 import type { paths as DspAdvertisersPaths } from '@adsync/amazon-models/types/DspAdvertisers';
 import type { operations as ManagerAccounts } from '@adsync/amazon-models/types/ManagerAccounts';
+import type { operations as AdsApiV1 } from '@adsync/amazon-models/types/AdsApiV1';
 
 /** The JSON body an operation takes (any of its media types: they share one schema here). */
 export type RequestOf<O> = O extends { requestBody?: { content: infer C } } ? C[keyof C] : never;
@@ -119,3 +120,10 @@ export type DspAdvertiserModel = ItemOf<DspAdvertisersPage, 'response'>;
 export type ManagerAccountsAnswer = AnswerOf<ManagerAccounts['getManagerAccountsForUser']>;
 export type ManagerAccountModel = ItemOf<ManagerAccountsAnswer, 'managerAccounts'>;
 export type LinkedAccountModel = ItemOf<ManagerAccountModel, 'linkedAccounts'>;
+
+// Ads API v1 (AdsApiV1 model): the reads of Amazon DSP's entities.
+export type V1CampaignPage = AnswerOf<AdsApiV1['QueryCampaign']>;
+export type V1AdGroupPage = AnswerOf<AdsApiV1['QueryAdGroup']>;
+export type V1AdPage = AnswerOf<AdsApiV1['QueryAd']>;
+export type V1TargetPage = AnswerOf<AdsApiV1['QueryTarget']>;
+export type V1QueryCampaign = RequestOf<AdsApiV1['QueryCampaign']>;

@@ -1,0 +1,1 @@
+drop table dsp_entities;
