@@ -1,4 +1,5 @@
 /** The entity-sync HTTP API: accounts, credentials, profiles and entity-sync triggers. */
+import { requestClient } from './request-client.ts';
 import { registerProfileClaimsApi } from './profile-claims-api.ts';
 import { registerDspAdvertisersApi } from './dsp-advertisers-api.ts';
 import { advertisersOfAccount, applyAdvertiserSelection } from '@adsync/shared/accounts/dsp-advertisers';
@@ -311,9 +312,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     },
     async (req) => {
       await requireKnownAccount(req, db, req.params.id);
-      const client = await deps.clients.forAccount(req.params.id).catch((err: Error) => {
-        throw badRequest(err.message);
-      });
+      const client = await requestClient(deps.clients, req.params.id);
       const { profiles, added, excluded, claimed } = await discoverProfiles(db, client, req.params.id);
       return { account_id: req.params.id, discovered: profiles.length, added, profiles, excluded, claimed };
     },

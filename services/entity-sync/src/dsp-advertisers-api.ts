@@ -5,10 +5,10 @@
  * account's selection (PUT /v1/accounts/:id/profile-selection, includeDspAdvertiserIds and
  * excludeDspAdvertiserIds). An account key sees only its own account.
  */
+import { requestClient } from './request-client.ts';
 import type { FastifyInstance } from 'fastify';
 import type { Knex } from '@adsync/shared/db/postgres';
 import type { AmazonClients } from '@adsync/shared/amazon/account-clients';
-import { badRequest } from '@adsync/shared/http/errors';
 import { requireKnownAccount } from '@adsync/shared/http/server';
 import {
   idParams,
@@ -100,9 +100,7 @@ export function registerDspAdvertisersApi(app: FastifyInstance, deps: { db: Knex
     },
     async (req) => {
       await requireKnownAccount(req, db, req.params.id);
-      const client = await deps.clients.forAccount(req.params.id).catch((err: Error) => {
-        throw badRequest(err.message);
-      });
+      const client = await requestClient(deps.clients, req.params.id);
       const found = await discoverDspAdvertisers(db, client, req.params.id);
       const stored: StoredDspAdvertiser[] = await advertisersOfAccount(db, req.params.id).whereIn(
         'advertiser_id',
@@ -174,9 +172,7 @@ export function registerDspAdvertisersApi(app: FastifyInstance, deps: { db: Knex
     },
     async (req) => {
       await requireKnownAccount(req, db, req.params.id);
-      const client = await deps.clients.forAccount(req.params.id).catch((err: Error) => {
-        throw badRequest(err.message);
-      });
+      const client = await requestClient(deps.clients, req.params.id);
       return { account_id: req.params.id, ...(await syncDspEntities(db, client, req.params.id)) };
     },
   );
