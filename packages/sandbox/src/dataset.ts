@@ -265,6 +265,7 @@ export interface Profile {
     marketplaceStringId: string;
     id: string;
     type: 'seller' | 'vendor' | 'agency';
+    subType?: 'AMAZON_ATTRIBUTION';
     name: string;
     validPaymentMethod?: boolean;
   };
@@ -376,6 +377,8 @@ export class Dataset {
           type,
           name: `Sandbox Brand ${p + 1}`,
           ...(type === 'vendor' ? { validPaymentMethod: true } : {}),
+          // Every second agency profile (the tenth, twentieth…) is Amazon Attribution's, not a DSP entity.
+          ...(p % 10 === 9 ? { subType: 'AMAZON_ATTRIBUTION' as const } : {}),
         },
       };
     });

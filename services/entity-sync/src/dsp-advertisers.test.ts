@@ -34,7 +34,8 @@ before(async () => {
   pg = await freshPostgres();
   await migratePostgres(pg.db);
   await ensureAdminKey(pg.db, ADMIN);
-  // Ten profiles: the fifth and tenth are DSP (agency) profiles.
+  // Ten profiles: the fifth and tenth are agency profiles, the fifth a DSP entity's and the tenth
+  // Amazon Attribution's (subType AMAZON_ATTRIBUTION), which reaches no DSP advertiser.
   sandbox = await startSandbox({ seed: 31, scale: { profiles: 10, campaignsPerProfile: 1 } });
   const box = createSecretBox(randomBytes(32));
   const log = testLogger('dsp-advertisers');
@@ -63,10 +64,19 @@ const call = (method: 'GET' | 'POST' | 'PUT', url: string, body?: unknown, key =
   app.inject({ method, url, payload: body as object, headers: { authorization: `Bearer ${key}` } });
 
 const dataset = () => sandbox.state.dataset;
-const agencyProfiles = () =>
+const dspProfiles = () =>
   dataset()
     .profiles()
-    .filter((p) => p.accountInfo.type === 'agency');
+    .filter((p) => p.accountInfo.type === 'agency' && p.accountInfo.subType !== 'AMAZON_ATTRIBUTION');
+const attribution = () =>
+  dataset()
+    .profiles()
+    .find((p) => p.accountInfo.subType === 'AMAZON_ATTRIBUTION')!;
+/** The profiles whose login reaches a DSP advertiser: all but Amazon Attribution's. */
+const reaching = () =>
+  dataset()
+    .profiles()
+    .filter((p) => p.accountInfo.subType !== 'AMAZON_ATTRIBUTION');
 const advertiserOf = (p: number) => dataset().dspAdvertisers(p)[0]!;
 
 interface Listed {
@@ -135,13 +145,17 @@ test('discovery finds each advertiser by the route that reaches it, and the sele
   const res = await call('POST', `/v1/accounts/${accountId}/dsp-advertisers/sync`);
   assert.equal(res.statusCode, 200, res.body);
   const body = res.json();
-  assert.equal(body.discovered, 10, 'one advertiser per sandbox profile');
-  assert.equal(body.added, 10);
+  assert.equal(body.discovered, 9, 'one advertiser per sandbox profile but Amazon Attribution’s');
+  assert.equal(body.added, 9);
   assert.deepEqual(body.unreachable, []);
 
   const all = await listed();
-  assert.equal(all.size, 10);
-  for (const p of dataset().profiles()) {
+  assert.equal(all.size, 9);
+  assert.ok(
+    !all.has(advertiserOf(attribution().index).advertiserId),
+    'an Attribution profile is not asked for DSP advertisers',
+  );
+  for (const p of reaching()) {
     const a = all.get(advertiserOf(p.index).advertiserId)!;
     assert.ok(a, `the advertiser of profile ${p.profileId} is stored`);
     assert.equal(a.status, 'active');
@@ -156,7 +170,7 @@ test('discovery finds each advertiser by the route that reaches it, and the sele
       assert.equal(a.via_profile_id, null);
     }
   }
-  assert.equal(agencyProfiles().length, 2);
+  assert.equal(dspProfiles().length, 1);
 
   // Excluded by id: recorded with the reason; taken back: active again.
   const left = advertiserOf(0).advertiserId;
@@ -169,7 +183,7 @@ test('discovery finds each advertiser by the route that reaches it, and the sele
   // A rediscovery keeps the selection.
   const again = await call('POST', `/v1/accounts/${accountId}/dsp-advertisers/sync`);
   assert.equal(again.json().added, 0);
-  assert.equal(again.json().discovered, 9);
+  assert.equal(again.json().discovered, 8);
   assert.equal((await listed()).get(left)!.status, 'excluded');
   const selection = await call('GET', `/v1/accounts/${accountId}/profile-selection`);
   assert.deepEqual(selection.json().dspAdvertisers.excluded, [
@@ -205,8 +219,8 @@ test('another account whose login reaches the same advertisers claims them but n
 });
 
 test('a DSP profile Amazon refuses leaves its advertisers inaccessible with the reason; they return when it answers', async () => {
-  const refused = agencyProfiles()[0]!;
-  const reached = agencyProfiles()[1]!;
+  const refused = dspProfiles()[0]!;
+  const linked = dataset().profiles()[0]!;
   sandbox.state.faults.forbiddenProfiles = [refused.profileId];
   try {
     const res = await call('POST', `/v1/accounts/${accountId}/dsp-advertisers/sync`);
@@ -219,9 +233,9 @@ test('a DSP profile Amazon refuses leaves its advertisers inaccessible with the 
     assert.equal(gone.status, 'inaccessible');
     assert.match(gone.status_reason!, /Not authorized to access scope/);
     assert.equal(
-      all.get(advertiserOf(reached.index).advertiserId)!.status,
+      all.get(advertiserOf(linked.index).advertiserId)!.status,
       'active',
-      'the other DSP profile still answers',
+      'the manager-linked ones still answer',
     );
   } finally {
     sandbox.state.faults.forbiddenProfiles = [];
@@ -239,8 +253,18 @@ test('the sandbox refuses GET /dsp/advertisers under a profile that is not a DSP
     client.call({ method: 'GET', path: '/dsp/advertisers', profileId: seller.profileId, what: 'list DSP advertisers' }),
     (err: Error & { status?: number }) => err.status === 403 && /not a DSP \(agency\) profile/.test(err.message),
   );
+  // Nor under Amazon Attribution's agency profile (the model's scope header says so).
+  await assert.rejects(
+    client.call({
+      method: 'GET',
+      path: '/dsp/advertisers',
+      profileId: attribution().profileId,
+      what: 'list DSP advertisers',
+    }),
+    (err: Error & { status?: number }) => err.status === 403,
+  );
   // A malformed advertiserIdFilter is the model's 422 example, with the parameter named.
-  const agency = agencyProfiles()[0]!;
+  const agency = dspProfiles()[0]!;
   await assert.rejects(
     client.call({
       method: 'GET',
@@ -275,7 +299,7 @@ test('a route that fails after retries is reported and the other route’s adver
   assert.match(found.unreachable[0]!.reason, /500/);
   assert.deepEqual(
     found.advertisers.map((a) => a.via_profile_id).sort(),
-    agencyProfiles()
+    dspProfiles()
       .map((p) => p.profileId)
       .sort(),
     'the DSP profiles’ advertisers are found',
@@ -292,7 +316,7 @@ test('a route that fails after retries is reported and the other route’s adver
 });
 
 test('advertisers reached through a DSP profile that is no longer active are inaccessible, with why', async () => {
-  const agency = agencyProfiles()[1]!;
+  const agency = dspProfiles()[0]!;
   await pg.db('profiles').where({ profile_id: agency.profileId }).update({ status: 'excluded' });
   try {
     const res = await call('POST', `/v1/accounts/${accountId}/dsp-advertisers/sync`);
@@ -316,11 +340,11 @@ test('DSP entities sync from Ads API v1: every campaign, ad group, ad and target
     failed: unknown[];
   };
   assert.deepEqual(body.failed, []);
-  assert.equal(body.advertisers, 10);
+  assert.equal(body.advertisers, 9);
   // The sandbox's advertisers: two orders (campaigns) of two line items (ad groups) of two
   // creatives (ads) each, one audience target per line item.
   const expected = { campaigns: new Set<string>(), adGroups: new Set<string>(), ads: new Set<string>(), targets: 0 };
-  for (const p of dataset().profiles())
+  for (const p of reaching())
     for (const o of advertiserOf(p.index).orders) {
       expected.campaigns.add(o.orderId);
       for (const li of o.lineItems) {
@@ -408,14 +432,14 @@ test('an advertiser Amazon refuses is reported with the reason; the others still
       ['123456789'],
     );
     assert.match(sync.failed[0]!.reason, /401.*Not authorized to access account 123456789/);
-    assert.equal(new Set(sync.synced.map((x) => x.advertiserId)).size, 10);
+    assert.equal(new Set(sync.synced.map((x) => x.advertiserId)).size, 9);
     // Refused: not used again until a discovery lists it.
     const refused = (await listed()).get('123456789')!;
     assert.equal(refused.status, 'inaccessible');
     assert.match(refused.status_reason!, /Not authorized to access account 123456789/);
     const again = await syncDspEntities(pg.db, await clients.forAccount(accountId), accountId);
     assert.deepEqual(again.failed, []);
-    assert.equal(again.advertisers, 10);
+    assert.equal(again.advertisers, 9);
   } finally {
     await pg.db('dsp_advertisers').where({ advertiser_id: '123456789' }).delete();
   }

@@ -23,6 +23,7 @@ export function profileRow(accountId: string, p: AmazonProfile): ProfileRow {
     marketplace_id: p.accountInfo?.marketplaceStringId ?? null,
     amazon_account_id: p.accountInfo?.id ?? null,
     account_type: p.accountInfo?.type ?? null,
+    account_sub_type: p.accountInfo?.subType ?? null,
     account_name: p.accountInfo?.name ?? null,
   };
 }

@@ -170,6 +170,7 @@ test('races: two discoveries of one new profile leave one owner and one claim; t
     marketplace_id: 'ATVPDKIKX0DER',
     amazon_account_id: 'ENTITYRACE',
     account_type: 'seller',
+    account_sub_type: null,
     account_name: 'Race',
   };
   const [x, y] = await Promise.all([upsertDiscovered(pg.db, brand, [fresh]), upsertDiscovered(pg.db, agency, [fresh])]);

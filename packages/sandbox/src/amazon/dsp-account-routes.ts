@@ -27,12 +27,15 @@ function advertiserView(state: SandboxState, p: number) {
   }));
 }
 
-const isAgency = (state: SandboxState, p: number | null) =>
-  p !== null && state.dataset.profiles()[p]?.accountInfo.type === 'agency';
+/** A DSP profile: `agency`, and not Amazon Attribution's (the DspAdvertisers model's scope header). */
+const isDspProfile = (state: SandboxState, p: number | null) => {
+  const info = p === null ? undefined : state.dataset.profiles()[p]?.accountInfo;
+  return info?.type === 'agency' && info.subType !== 'AMAZON_ATTRIBUTION';
+};
 
 /** Under a profile that is not a DSP one, Amazon refuses: the model's 403 (not authorised for the resource). */
 function requireAgency(ctx: Ctx): boolean {
-  if (isAgency(ctx.state, ctx.profile)) return true;
+  if (isDspProfile(ctx.state, ctx.profile)) return true;
   ctx.fail(403, 'Forbidden: the profile in Amazon-Advertising-API-Scope is not a DSP (agency) profile');
   return false;
 }
@@ -92,6 +95,7 @@ export function dspAccountEndpoints(state: SandboxState): Endpoint[] {
       handle: (ctx) => {
         const linked = ds
           .profiles()
+          // Agency profiles (DSP entities, Amazon Attribution) are not linked as DSP advertising accounts.
           .filter((p) => p.accountInfo.type !== 'agency')
           .flatMap((p) =>
             ds.dspAdvertisers(p.index).map((a) => ({

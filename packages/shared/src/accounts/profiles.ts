@@ -19,6 +19,8 @@ export interface ProfileRow {
   marketplace_id: string | null;
   amazon_account_id: string | null;
   account_type: string | null;
+  /** accountInfo.subType: KDP_AUTHOR, AMAZON_ATTRIBUTION, or none. */
+  account_sub_type: string | null;
   account_name: string | null;
 }
 
@@ -30,6 +32,7 @@ const DISCOVERED_COLUMNS = [
   'marketplace_id',
   'amazon_account_id',
   'account_type',
+  'account_sub_type',
   'account_name',
 ];
 
@@ -285,11 +288,13 @@ export async function applySelection(
 
 /**
  * An account's active DSP profiles: the Profiles model's `agency` account type "is associated
- * with DSP"; GET /dsp/advertisers takes one as its scope.
+ * with DSP"; GET /dsp/advertisers takes one as its scope, unless its subType is AMAZON_ATTRIBUTION
+ * (the DspAdvertisers model's scope header).
  */
 export function activeDspProfileIds(db: Knex, accountId: string): Promise<string[]> {
   return db('profiles')
     .where({ account_id: accountId, account_type: 'agency', status: 'active' })
+    .where((q) => q.whereNull('account_sub_type').orWhereNot('account_sub_type', 'AMAZON_ATTRIBUTION'))
     .orderBy('profile_id')
     .pluck('profile_id');
 }
