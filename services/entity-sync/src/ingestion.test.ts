@@ -94,6 +94,16 @@ test('sync-account answers at once and runs profiles, entities and report reques
   assert.equal(run.stages.profiles.discovered, 2);
   assert.equal(run.stages.entities.failed, 0);
   assert.ok(run.stages.entities.upserted > 0);
+  // Amazon DSP: each profile's login reaches one advertiser (linked to its manager account), whose
+  // entities sync after the profiles': two orders, four line items, eight creatives, four targets.
+  assert.equal(run.stages.profiles.dspAdvertisers, 2);
+  assert.equal(run.stages.entities.dspAdvertisersSynced, 2);
+  assert.equal(run.stages.entities.dspEntities, 2 * (2 + 4 + 8 + 4));
+  assert.deepEqual(run.stages.entities.dspFailed, []);
+  assert.equal(
+    Number((await pg.db('dsp_entities').count<{ c: string }[]>('* as c'))[0]!.c),
+    run.stages.entities.dspEntities,
+  );
   assert.ok(run.stages.reports.requested > 0);
   assert.equal(
     Number((await pg.db('pending_amazon_reports').where({ run_id: runId }).count<{ c: string }[]>('* as c'))[0]!.c),
