@@ -1,7 +1,7 @@
 /**
  * Amazon DSP entity sync: for each of an account's active DSP advertisers, every campaign, ad
- * group, ad and target Ads API v1 lists (shared/amazon/dsp-entities.ts), each kind replaced
- * whole once all its pages are read (shared/entities/dsp-entity-store.ts). An advertiser Amazon
+ * group, ad and target Ads API v1 lists (shared/amazon/dsp-entities.ts), all four replaced in
+ * one transaction once every page is read (shared/entities/dsp-entity-store.ts). An advertiser Amazon
  * refuses or that fails after retries is reported with the reason and the others still sync (a
  * refused one is marked inaccessible); a refused token or a database failure fails the sync.
  */

@@ -8,14 +8,9 @@
  *   (guides/reporting/dsp/creating-reports.md).
  */
 import type { AmazonAdsClient } from './ads-client.ts';
-import type {
-  DspAdvertiserModel,
-  DspAdvertisersPage,
-  LinkedAccountModel,
-  ManagerAccountsAnswer,
-} from './model-types.ts';
+import type { DspAdvertiserModel, DspAdvertisersPage, ManagerAccountsAnswer } from './model-types.ts';
 
-export type { DspAdvertiserModel, LinkedAccountModel };
+export type { DspAdvertiserModel };
 
 /** The model's largest page and last start index. */
 export const DSP_ADVERTISERS_PAGE = 100;

@@ -114,12 +114,9 @@ export type SubscriptionOne = AnswerOf<Stream['GetStreamSubscription']>;
 export type StreamSubscriptionModel = ItemOf<SubscriptionList, 'subscriptions'>;
 
 // The DSP advertisers model names no operationIds: its operations are read by path.
-export type DspAdvertisersQuery = QueryOf<DspAdvertisersPaths['/dsp/advertisers']['get']>;
 export type DspAdvertisersPage = AnswerOf<DspAdvertisersPaths['/dsp/advertisers']['get']>;
 export type DspAdvertiserModel = ItemOf<DspAdvertisersPage, 'response'>;
 export type ManagerAccountsAnswer = AnswerOf<ManagerAccounts['getManagerAccountsForUser']>;
-export type ManagerAccountModel = ItemOf<ManagerAccountsAnswer, 'managerAccounts'>;
-export type LinkedAccountModel = ItemOf<ManagerAccountModel, 'linkedAccounts'>;
 
 // Ads API v1 (AdsApiV1 model): the reads of Amazon DSP's entities.
 export type V1CampaignPage = AnswerOf<AdsApiV1['QueryCampaign']>;
