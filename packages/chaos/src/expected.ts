@@ -4,7 +4,7 @@
  * sends. Tests and the chaos judge compare against this, never against our own output.
  */
 import assert from 'node:assert/strict';
-import { checkCreateReport, reportRows, totalsOf, type Sandbox } from '@adsync/sandbox';
+import { checkCreateReport, isMoney, reportRows, totalsOf, type Sandbox } from '@adsync/sandbox';
 import { reportRequestBody } from '@adsync/shared/amazon/reporting';
 import { REPORT_TYPES, measureColumn, type FactTable } from '@adsync/shared/amazon/report-catalog';
 import type { ClickHouse } from '@adsync/shared/db/clickhouse';
@@ -33,9 +33,12 @@ export function expectedDayTotals(
 ): DayTotals {
   const p = sandbox.state.dataset.profileIndex(profileId);
   assert.ok(p !== null, `the sandbox has no profile ${profileId}`);
-  // The request our client sends, through the sandbox's own engine.
+  const spec = REPORT_TYPES[reportTypeId]!;
+  const dsp = spec.adProduct === 'DEMAND_SIDE_PLATFORM';
+  // The request our client sends, through the sandbox's own engine (DSP: for the profile's advertisers).
+  const advertiserIds = dsp ? sandbox.state.dataset.dspAdvertisers(p).map((a) => a.advertiserId) : undefined;
   const checked = checkCreateReport(
-    reportRequestBody({ reportTypeId, startDate: day, endDate: day }),
+    reportRequestBody({ reportTypeId, startDate: day, endDate: day, advertiserIds }),
     new Date().toISOString().slice(0, 10),
   );
   assert.ok(checked.ok, `${reportTypeId}: ${!checked.ok && checked.detail}`);
@@ -48,19 +51,24 @@ export function expectedDayTotals(
       generationOf: () => generation,
     }),
   );
-  const spec = REPORT_TYPES[reportTypeId]!;
   const h = spec.headline;
   // The sandbox's totals already carry money in micros.
   const s = (c: string) => t.sums[c] ?? 0;
   return {
     impressions: s('impressions'),
     clicks: s('clicks'),
-    cost: s('cost'),
+    cost: s(dsp ? 'totalCost' : 'cost'),
     sales: h ? s(h.sales) : 0,
     orders: h ? s(h.orders) : 0,
     units: h ? s(h.units) : 0,
     rows: t.rows,
-    measures: Object.fromEntries(spec.measures.map((m) => [measureColumn(m, spec.money.includes(m)), s(m)])),
+    // A column columns.md types Integer that our client keeps as money (combinedProductSales): whole amounts, in micros.
+    measures: Object.fromEntries(
+      spec.measures.map((m) => {
+        const money = spec.money.includes(m);
+        return [measureColumn(m, money), money && !isMoney(m) ? s(m) * 1_000_000 : s(m)];
+      }),
+    ),
   };
 }
 
@@ -97,7 +105,7 @@ export async function clickhouseDayTotals(
   for (const [table, types] of byTable) {
     const measures = [...new Set(types.flatMap((t) => zeroColumns(t)))];
     const headline =
-      table === 'ads_metrics_daily'
+      table === 'ads_metrics_daily' || table === 'dsp_metrics_daily'
         ? 'sum(impressions) AS h_impressions, sum(clicks) AS h_clicks, sum(cost_micros) AS h_cost, sum(sales_micros) AS h_sales, sum(orders) AS h_orders, sum(units) AS h_units'
         : table === 'ads_purchased_products'
           ? '0 AS h_impressions, 0 AS h_clicks, 0 AS h_cost, sum(sales_micros) AS h_sales, sum(orders) AS h_orders, sum(units) AS h_units'

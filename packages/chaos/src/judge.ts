@@ -9,7 +9,8 @@ import { isDeepStrictEqual } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { FINAL_GENERATION } from '@adsync/sandbox';
 import { amcResultRows } from '@adsync/sandbox/amc-routes';
-import { REPORT_TYPE_IDS } from '@adsync/shared/amazon/report-catalog';
+import { REPORT_TYPE_IDS, REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
+import { reportableAdvertisersByProfile } from '@adsync/shared/accounts/dsp-advertisers';
 import { ALL_TOPICS, deadLetterTopic } from '@adsync/shared/events/contracts';
 import { addDays, localToday } from '@adsync/shared/calendar';
 import { IN_FLIGHT_STATUSES } from '@adsync/shared/reports/pending-reports';
@@ -32,14 +33,22 @@ export async function plannedWindows(
     .db('profiles')
     .select('profile_id', 'timezone');
   const started = new Date(world.job!.startedAt);
+  // DSP types are asked only under a DSP profile reaching selected advertisers, as the requester does.
+  const dsp = await reportableAdvertisersByProfile(
+    world.pg.db,
+    profiles.map((p) => p.profile_id),
+  );
   return profiles.flatMap((p) => {
     const today = localToday(p.timezone, started);
+    const types = REPORT_TYPE_IDS.filter(
+      (t) => REPORT_TYPES[t]!.adProduct !== 'DEMAND_SIDE_PLATFORM' || dsp.has(p.profile_id),
+    );
     // The scheduled tiers for every type (a first run: nothing requested before), and the backfill.
     return [
       ...planReports({
         today,
         now: started,
-        reportTypes: REPORT_TYPE_IDS,
+        reportTypes: types,
         tiers: DEFAULT_TIERS,
         lastRequested: () => null,
       }),

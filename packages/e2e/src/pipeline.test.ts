@@ -13,7 +13,7 @@ import { createEventBus, type EventBus } from '@adsync/shared/kafka/event-bus';
 import { RegistryCodec } from '@adsync/shared/kafka/codec';
 import { relayOutbox, enqueue } from '@adsync/shared/db/outbox';
 import { sampleEvent } from '@adsync/shared/kafka/sample-events';
-import { REPORT_TYPE_IDS } from '@adsync/shared/amazon/report-catalog';
+import { REPORT_TYPE_IDS as ALL_TYPE_IDS, REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
 import {
   eventually,
   freshClickHouse,
@@ -42,13 +42,17 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { closeThenDrop } from '@adsync/shared/testing/teardown';
+import { discoverDspAdvertisers } from '@adsync/entity-sync/dsp-advertisers';
 
 const KEY = 'dGVzdC1vbmx5LWtleS1mb3ItdGhlLXBpcGVsaW5lLXQ=';
+// Sponsored ads: these profiles are sellers and vendors (DSP has its own test, dsp-reports.test.ts).
+const REPORT_TYPE_IDS = ALL_TYPE_IDS.filter((t) => REPORT_TYPES[t]!.adProduct !== 'DEMAND_SIDE_PLATFORM');
 const cfg = testConfig();
 const prefix = `${uniqueName('pl')}.`;
 const log = testLogger('pipeline');
 const scale = {
-  profiles: 2,
+  // Five, so that the fifth is a DSP (agency) profile; the sponsored-ads tests use the first two.
+  profiles: 5,
   campaignsPerProfile: 4,
   adGroupsPerCampaign: 3,
   adsPerAdGroup: 2,
@@ -69,6 +73,7 @@ let bus: EventBus;
 let clients: AmazonClients;
 let loader: Loader | null = null;
 let profileIds: string[];
+let accountId: string;
 
 before(async () => {
   await requireKafka(cfg);
@@ -78,16 +83,17 @@ before(async () => {
   await migratePostgres(pg.db);
   await migrateClickHouse(ch.ch);
   const box = createSecretBox(parseKey(KEY));
-  const [{ id: accountId }] = await pg.db('accounts').insert({ company_name: 'pipeline' }).returning('id');
+  [{ id: accountId }] = await pg.db('accounts').insert({ company_name: 'pipeline' }).returning('id');
   await storeCredentials(pg.db, box, accountId, {
     region: 'NA',
     client_id: SANDBOX_CLIENT_ID,
     client_secret: SANDBOX_CLIENT_SECRET,
     refresh_token: SANDBOX_REFRESH_TOKEN,
   });
-  profileIds = sandbox.state.dataset.profiles().map((p) => p.profileId);
+  const sponsored = sandbox.state.dataset.profiles().slice(0, 2);
+  profileIds = sponsored.map((p) => p.profileId);
   await pg.db('profiles').insert(
-    sandbox.state.dataset.profiles().map((p) => ({
+    sponsored.map((p) => ({
       profile_id: p.profileId,
       account_id: accountId,
       country_code: p.countryCode,
@@ -846,4 +852,93 @@ test('killing the etl-loader in the middle of a report and starting it again end
       sandboxSums(profileIds[0]!, 'spSearchTerm', day, 3),
       day,
     );
+});
+
+test('DSP: every DSP report type of a DSP profile lands with exactly the sandbox totals; a restated re-pull replaces them', async () => {
+  // Reporting v3 with adProduct DEMAND_SIDE_PLATFORM under the DSP profile's scope, its advertisers
+  // in filters.advertiserId (OfflineReport_prod_3p examples DSP*SummaryReport;
+  // guides/reporting/dsp/creating-reports).
+  const agency = sandbox.state.dataset.profiles()[4]!;
+  assert.equal(agency.accountInfo.type, 'agency');
+  await pg.db('profiles').insert({
+    profile_id: agency.profileId,
+    account_id: accountId,
+    country_code: agency.countryCode,
+    currency_code: agency.currencyCode,
+    timezone: 'UTC',
+    account_type: 'agency',
+  });
+  const found = await discoverDspAdvertisers(pg.db, await clients.forAccount(accountId), accountId);
+  assert.ok(found.advertisers.some((a) => a.via_profile_id === agency.profileId));
+  const types = ALL_TYPE_IDS.filter((t) => REPORT_TYPES[t]!.adProduct === 'DEMAND_SIDE_PLATFORM');
+  assert.equal(types.length, 7);
+  const run = await requestReports(
+    { db: pg.db, clients, log },
+    { reportTypes: ALL_TYPE_IDS, profileIds: [agency.profileId], tiers: [], backfillDays: 3 },
+  );
+  assert.equal(run.failed.length, 0, JSON.stringify(run.failed));
+  // Audio and video is a SUMMARY: one report per day; the others one 3-day report each.
+  const dspReports = await pg
+    .db('pending_amazon_reports')
+    .where({ run_id: run.runId, ad_product: 'DEMAND_SIDE_PLATFORM' })
+    .select('report_type', 'start_date', 'end_date');
+  assert.equal(dspReports.length, 6 + 3);
+  await relayOutbox(pg.db, bus);
+  const final = await drive(run.runId);
+  assert.ok(
+    final.every((r) => r.status === 'loaded'),
+    'every report loaded',
+  );
+  const got = await chSums(`profile_id = '${agency.profileId}'`);
+  let rows = 0;
+  for (const type of types)
+    for (const day of days(3, 1)) {
+      const want = sandboxSums(agency.profileId, type, day, 3);
+      assert.ok(want.rows > 0, `${type} ${day}: the sandbox serves rows`);
+      assert.deepEqual(got.get(`${agency.profileId}|${type}|${day}`), want, `${type} ${day}`);
+      rows += want.rows;
+    }
+  // Every breakdown kept apart: the rows stored are the rows served, and the columns carry them.
+  const stored = await ch.ch.client.query({
+    query: `SELECT report_type, count() AS c, uniqExact(country) AS countries, uniqExact(supply_source) AS sources,
+                   uniqExact(device) AS devices, uniqExact(creative_id) AS creatives, any(advertiser_id) AS advertiser
+            FROM dsp_metrics_daily FINAL WHERE profile_id = '${agency.profileId}' GROUP BY report_type`,
+    format: 'JSONEachRow',
+  });
+  const byType = new Map((await stored.json<Record<string, string>>()).map((r) => [r.report_type, r]));
+  assert.equal(
+    types.reduce((t, type) => t + Number(byType.get(type)?.c ?? 0), 0),
+    rows,
+  );
+  const advertiser = sandbox.state.dataset.dspAdvertisers(4)[0]!;
+  assert.equal(byType.get('dspCampaign')!.advertiser, advertiser.advertiserId);
+  assert.equal(Number(byType.get('dspCampaign')!.creatives), 8, 'two orders × two line items × two creatives');
+  assert.ok(Number(byType.get('dspGeo')!.countries) > 1, 'geo rows by country');
+  assert.ok(Number(byType.get('dspInventory')!.sources) > 1, 'inventory rows by supply source');
+  assert.ok(Number(byType.get('dspTech')!.devices) > 1, 'tech rows by device');
+  // Completeness knows DSP types are due for this profile only, and finds nothing missing.
+  const gaps = await findGaps(pg.db, { from: days(3, 3)[0]!, to: days(1, 1)[0]!, reportTypes: types });
+  assert.deepEqual(gaps, []);
+
+  // DSP conversions restate for weeks: a re-pull replaces the day's rows with the newer values.
+  sandbox.setFaults({ restatement: true });
+  try {
+    const tier = (name: string) => [{ name, fromDaysAgo: 12, toDaysAgo: 12, everyDays: 1 }];
+    const where = `profile_id = '${agency.profileId}' AND report_type = 'dspCampaign' AND date = toDate('${days(12, 12)[0]}')`;
+    const window = { reportTypes: ['dspCampaign'], profileIds: [agency.profileId] };
+    const first = await requestReports({ db: pg.db, clients, log }, { ...window, tiers: tier('dsp-restate-a') });
+    await relayOutbox(pg.db, bus);
+    await drive(first.runId);
+    const afterFirst = await chSums(where);
+    const second = await requestReports({ db: pg.db, clients, log }, { ...window, tiers: tier('dsp-restate-b') });
+    await relayOutbox(pg.db, bus);
+    await drive(second.runId);
+    const afterSecond = await chSums(where);
+    const key = `${agency.profileId}|dspCampaign|${days(12, 12)[0]}`;
+    assert.deepEqual(afterFirst.get(key), sandboxSums(agency.profileId, 'dspCampaign', days(12, 12)[0]!, 0));
+    assert.deepEqual(afterSecond.get(key), sandboxSums(agency.profileId, 'dspCampaign', days(12, 12)[0]!, 1));
+    assert.ok(afterSecond.get(key)!.orders > afterFirst.get(key)!.orders, 'restated upwards');
+  } finally {
+    sandbox.setFaults({ restatement: false });
+  }
 });

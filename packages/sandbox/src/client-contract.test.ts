@@ -98,7 +98,16 @@ test('every call the client makes is in the table, and every row of the table is
     }
     const day = new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10);
     for (const reportTypeId of REPORT_TYPE_IDS) {
-      const { reportId } = await createReport(client, profileId, { reportTypeId, startDate: day, endDate: day });
+      // DSP types name the advertisers they are for (the sandbox's profile reaches one).
+      const advertiserIds = reportTypeId.startsWith('dsp')
+        ? sandbox.state.dataset.dspAdvertisers(0).map((a) => a.advertiserId)
+        : undefined;
+      const { reportId } = await createReport(client, profileId, {
+        reportTypeId,
+        startDate: day,
+        endDate: day,
+        advertiserIds,
+      });
       let s = await getReportStatus(client, profileId, reportId);
       while (s.status !== 'COMPLETED') {
         await new Promise((r) => setTimeout(r, 10));

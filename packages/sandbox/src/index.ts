@@ -11,7 +11,14 @@ export {
   type AdProductKind,
 } from './dataset.ts';
 export { DEFAULT_FAULTS, type Faults } from './faults.ts';
-export { reportRows, totalsOf, FINAL_GENERATION, type ReportTotals, type Row } from './amazon/report-engine.ts';
+export {
+  isMoney,
+  reportRows,
+  totalsOf,
+  FINAL_GENERATION,
+  type ReportTotals,
+  type Row,
+} from './amazon/report-engine.ts';
 export { AMAZON_REPORT_TYPES, checkCreateReport } from './amazon/report-contract.ts';
 export type { Endpoint } from './amazon/endpoint.ts';
 export {

@@ -21,6 +21,7 @@ const TYPE_OF: Record<FactTable, string> = {
   ads_metrics_daily: 'spTargeting',
   ads_purchased_products: 'spPurchasedProduct',
   ads_traffic_quality: 'spGrossAndInvalids',
+  dsp_metrics_daily: 'dspInventory',
 };
 
 /** A seeded generator: the same cases on every run, and a failure names its seed. */
@@ -47,7 +48,11 @@ function randomEvent(seed: number, table: FactTable, rows: number): RowsParsed {
           .slice(0, 8);
   if (!measureColumns.length) measureColumns.push(tableMeasures(table)[0] ?? 'clicks');
   const entityLevel =
-    table === 'ads_metrics_daily' ? r.pick(['target', 'search_term', 'campaign']) : 'purchased_product';
+    table === 'ads_metrics_daily'
+      ? r.pick(['target', 'search_term', 'campaign'])
+      : table === 'dsp_metrics_daily'
+        ? r.pick(['line_item', 'creative'])
+        : 'purchased_product';
   const row = (): MetricRow => {
     const attributes: Record<string, string> = {};
     for (const k of [
@@ -61,6 +66,12 @@ function randomEvent(seed: number, table: FactTable, rows: number): RowsParsed {
       'campaignStatus',
       'keywordId',
       'attributionType',
+      // DSP's breakdowns, each a column of dsp_metrics_daily.
+      'advertiserId',
+      'creativeId',
+      'supplySource',
+      'site',
+      'deviceName',
     ])
       if (r.chance(0.4))
         attributes[k] = r.chance(0.7)
@@ -143,7 +154,7 @@ test('for every table, the bytes path writes exactly the object path’s text, r
       assert.equal(fast.recentText?.toString('utf8') ?? '', slow!.recentText, `seed ${seed} ${table} recent`);
       rows += fast.rows;
     }
-  assert.equal(rows, 60 * 3 * 40);
+  assert.equal(rows, 60 * Object.keys(TYPE_OF).length * 40);
 });
 
 test('rows whose every text byte is escaped, after messages that set a small buffer, lose no byte', () => {

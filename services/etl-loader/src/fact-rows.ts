@@ -170,6 +170,34 @@ export const FACT_FIELDS: Record<FactTable, Record<string, Field>> = {
     attributes: attributesJson,
     ...PULLED,
   },
+  dsp_metrics_daily: {
+    profile_id: message((ev) => ev.profileId),
+    advertiser_id: attribute('advertiserId'),
+    report_type: message((ev) => ev.reportType),
+    entity_level: message((ev) => ev.entityLevel),
+    row_key: field('entityId'),
+    date: field('date'),
+    order_id: field('campaignId'),
+    line_item_id: field('adGroupId'),
+    creative_id: attribute('creativeId'),
+    supply_source: attribute('supplySource'),
+    site: attribute('site'),
+    country: attribute('country'),
+    device: attribute('deviceName'),
+    operating_system: attribute('operatingSystemName'),
+    segment_id: attribute('segmentId'),
+    asin: attribute('asin'),
+    content_title: attribute('contentTitle'),
+    currency: field('currency'),
+    impressions: field('impressions'),
+    clicks: field('clicks'),
+    cost_micros: field('costMicros'),
+    sales_micros: field('salesMicros'),
+    orders: field('orders'),
+    units: field('units'),
+    attributes: attributesJson,
+    ...PULLED,
+  },
 };
 
 /**
@@ -187,6 +215,7 @@ export const FACT_COLUMNS: Record<FactTable, readonly string[]> = {
   ads_traffic_quality: Object.keys(FACT_FIELDS.ads_traffic_quality),
   ads_purchased_products: Object.keys(FACT_FIELDS.ads_purchased_products),
   ads_metrics_daily: Object.keys(FACT_FIELDS.ads_metrics_daily),
+  dsp_metrics_daily: Object.keys(FACT_FIELDS.dsp_metrics_daily),
 };
 
 /** Whether a table stores the measures a row carries (each in its own column). */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Dataset, checkCreateReport, reportRows, FINAL_GENERATION } from '@adsync/sandbox';
-import { REPORT_TYPE_IDS } from '@adsync/shared/amazon/report-catalog';
+import { REPORT_TYPE_IDS, REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
 import { reportRequestBody } from '@adsync/shared/amazon/reporting';
 import type { MetricRow, RowsParsed } from '@adsync/shared/events/contracts';
 import { measureColumnsFor, normaliseRow } from './report-row.ts';
@@ -153,10 +153,17 @@ test('every report type: each row Amazon (the sandbox) serves for the request we
     sbAdGroupsPerCampaign: 2,
   });
   const day = '2026-11-02';
+  const advertiserIds = ds.dspAdvertisers(0).map((a) => a.advertiserId);
   for (const reportTypeId of REPORT_TYPE_IDS) {
-    const checked = checkCreateReport(reportRequestBody({ reportTypeId, startDate: day, endDate: day }), '2026-11-10');
+    const dsp = REPORT_TYPES[reportTypeId]!.adProduct === 'DEMAND_SIDE_PLATFORM';
+    const checked = checkCreateReport(
+      reportRequestBody({ reportTypeId, startDate: day, endDate: day, ...(dsp ? { advertiserIds } : {}) }),
+      '2026-11-10',
+    );
     assert.ok(checked.ok, `${reportTypeId}: ${!checked.ok && checked.detail}`);
     let rows = 0;
+    // Rows that key alike would collapse into one in their ReplacingMergeTree table.
+    const keys = new Set<string>();
     for (const raw of reportRows(ds, {
       profileIndex: 0,
       startDate: day,
@@ -166,6 +173,13 @@ test('every report type: each row Amazon (the sandbox) serves for the request we
     })) {
       const r = normaliseRow(raw, { reportTypeId, currency: 'USD', startDate: day, endDate: day });
       assert.ok(r.ok, `${reportTypeId}: ${!r.ok && r.reason} in ${JSON.stringify(raw).slice(0, 200)}`);
+      const a = r.row.attributes;
+      const key = [r.row.date, r.row.entityId, a.searchTerm ?? '', a.advertisedAsin ?? a.promotedAsin ?? ''].join('|');
+      assert.ok(
+        REPORT_TYPES[reportTypeId]!.table === 'ads_purchased_products' || !keys.has(key),
+        `${reportTypeId}: two rows key ${key}`,
+      );
+      keys.add(key);
       rows++;
     }
     assert.ok(rows > 0, `${reportTypeId} served rows`);

@@ -57,7 +57,27 @@ function entityIdOf(spec: ReportTypeSpec, row: Record<string, unknown>): string 
       return idOf(row.keywordId) ?? idOf(row.targetingId);
     case 'purchased_product':
       return null;
+    case 'advertiser':
+      return idOf(row.advertiserId);
+    case 'order':
+      return idOf(row.orderId);
+    case 'line_item':
+      return idOf(row.lineItemId);
+    case 'creative':
+      return idOf(row.creativeId);
   }
+}
+
+/** A DSP row's key: its entity's id, then the values of the columns that split rows under it. */
+function dspRowKey(spec: ReportTypeSpec, row: Record<string, unknown>): string | null {
+  const id = entityIdOf(spec, row);
+  if (!id || !spec.splits.length) return id;
+  const parts = [id];
+  for (const c of spec.splits) {
+    const v = row[c];
+    parts.push(v === null || v === undefined ? '' : String(v));
+  }
+  return parts.join('|');
 }
 
 /**
@@ -84,18 +104,21 @@ function planOf(spec: ReportTypeSpec): RowPlan {
     const i = name === undefined ? -1 : spec.measures.indexOf(name);
     return i < 0 ? undefined : i;
   };
+  const dsp = spec.adProduct === 'DEMAND_SIDE_PLATFORM';
   plan = {
     measures,
     headline: {
       impressions: at('impressions'),
       clicks: at('clicks'),
-      cost: at('cost'),
+      // DSP's spend is totalCost (inventory, fees and Amazon's; 3P fees the agency pays are apart).
+      cost: at(dsp ? 'totalCost' : 'cost'),
       sales: at(spec.headline?.sales),
       orders: at(spec.headline?.orders),
       units: at(spec.headline?.units),
     },
-    attributes: spec.dimensions.filter((c) => !/Id$/.test(c)),
-    idAttributes: ['keywordId', 'targetingId'].filter((c) => spec.dimensions.includes(c)),
+    // DSP's ids (advertiser, creative, segment, supply source) are no entity of ours: kept as they come.
+    attributes: dsp ? spec.dimensions : spec.dimensions.filter((c) => !/Id$/.test(c)),
+    idAttributes: dsp ? [] : ['keywordId', 'targetingId'].filter((c) => spec.dimensions.includes(c)),
   };
   plans.set(spec, plan);
   return plan;
@@ -112,16 +135,21 @@ const text = (v: unknown): string | null => (typeof v === 'string' && v.length >
 export function normaliseRow(raw: Record<string, unknown>, ctx: RowContext): Normalised {
   const spec = REPORT_TYPES[ctx.reportTypeId];
   if (!spec) return { ok: false, reason: `unknown report type ${ctx.reportTypeId}` };
-  const date = raw.date;
+  // A SUMMARY report is asked for one day (report-catalog's maxDays), so its rows are that day's.
+  if (spec.timeUnit === 'SUMMARY' && ctx.startDate !== ctx.endDate)
+    return { ok: false, reason: `a SUMMARY report must span one day, not ${ctx.startDate}..${ctx.endDate}` };
+  const date = spec.timeUnit === 'SUMMARY' ? ctx.startDate : raw.date;
   if (typeof date !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(date))
     return { ok: false, reason: `date is missing or not YYYY-MM-DD (${JSON.stringify(date)})` };
   if (date < ctx.startDate || date > ctx.endDate)
     return { ok: false, reason: `date ${date} is outside the report window ${ctx.startDate}..${ctx.endDate}` };
 
   const quality = spec.table === 'ads_traffic_quality';
-  const campaignId = idOf(raw.campaignId);
-  // Gross and invalid traffic reports name the campaign, not its id.
-  if (!campaignId && !quality)
+  const dsp = spec.table === 'dsp_metrics_daily';
+  // DSP's campaign is its order.
+  const campaignId = dsp ? idOf(raw.orderId) : idOf(raw.campaignId);
+  // Gross and invalid traffic reports name the campaign, not its id; a DSP advertiser row has no order.
+  if (!campaignId && !quality && !dsp)
     return { ok: false, reason: `campaignId is missing or not an id (${JSON.stringify(raw.campaignId)})` };
   let entityId: string | null;
   if (quality) {
@@ -133,16 +161,14 @@ export function normaliseRow(raw: Record<string, unknown>, ctx: RowContext): Nor
     const advertised = text(raw.advertisedAsin) ?? text(raw.promotedAsin) ?? '';
     entityId = [idOf(raw.adGroupId) ?? '', advertised, purchased, text(raw.attributionType) ?? ''].join('|');
   } else {
-    entityId = entityIdOf(spec, raw);
+    entityId = dsp ? dspRowKey(spec, raw) : entityIdOf(spec, raw);
     if (!entityId) return { ok: false, reason: `the ${spec.entityLevel} id is missing or not an id` };
   }
   if (spec.entityLevel === 'search_term' && typeof raw.searchTerm !== 'string')
     return { ok: false, reason: 'searchTerm is missing' };
 
-  const currency =
-    typeof raw.campaignBudgetCurrencyCode === 'string' && raw.campaignBudgetCurrencyCode
-      ? raw.campaignBudgetCurrencyCode
-      : ctx.currency;
+  const own = dsp ? raw.orderCurrency : raw.campaignBudgetCurrencyCode;
+  const currency = typeof own === 'string' && own ? own : ctx.currency;
   const plan = planOf(spec);
   // In the order of measureColumnsFor(the report type): the batch names the columns once.
   const values: number[] = new Array(plan.measures.length);
@@ -169,7 +195,7 @@ export function normaliseRow(raw: Record<string, unknown>, ctx: RowContext): Nor
       date,
       entityId,
       campaignId: campaignId ?? '',
-      adGroupId: idOf(raw.adGroupId),
+      adGroupId: idOf(dsp ? raw.lineItemId : raw.adGroupId),
       currency,
       impressions: headline(h.impressions),
       clicks: headline(h.clicks),

@@ -11,6 +11,7 @@ import { coverage, isInFlight } from '@adsync/shared/reports/pending-reports';
 import { reconciliationGaps } from './reconciliation.ts';
 import { streamMismatchGaps } from '@adsync/shared/streams/reconciliation';
 import { reportableProfiles } from '@adsync/shared/accounts/profiles';
+import { reportableAdvertisersByProfile } from '@adsync/shared/accounts/dsp-advertisers';
 import { deliveringLevels } from '@adsync/shared/entities/entity-store';
 
 export interface Gap {
@@ -40,6 +41,11 @@ export async function findGaps(
   },
 ): Promise<Gap[]> {
   const profiles = await reportableProfiles(db, opts.profileIds);
+  // A DSP report type is due only under a DSP profile that reaches selected advertisers.
+  const dsp = await reportableAdvertisersByProfile(
+    db,
+    profiles.map((p) => p.profile_id),
+  );
   const gaps: Gap[] = [];
   for (const p of profiles) {
     // A day that has not ended in the profile's time zone cannot be missing yet.
@@ -50,7 +56,7 @@ export async function findGaps(
     const delivering = await deliveringLevels(db, p.profile_id);
     for (const reportType of opts.reportTypes) {
       const spec = REPORT_TYPES[reportType];
-      if (!spec) continue;
+      if (!spec || (spec.adProduct === 'DEMAND_SIDE_PLATFORM' && !dsp.has(p.profile_id))) continue;
       for (let day = opts.from; day <= to; day = addDays(day, 1)) {
         const base = { profileId: p.profile_id, reportType, day };
         const rows = loaded.get(`${reportType}|${day}`);

@@ -325,11 +325,18 @@ test('a filter keeps only matching rows', () => {
 });
 
 test('every report our client asks for is one Amazon accepts, exactly as sent', async () => {
-  const { REPORT_TYPE_IDS } = await import('@adsync/shared/amazon/report-catalog');
+  const { REPORT_TYPE_IDS, REPORT_TYPES } = await import('@adsync/shared/amazon/report-catalog');
   const { reportRequestBody } = await import('@adsync/shared/amazon/reporting');
   for (const t of REPORT_TYPE_IDS) {
     const checked = checkCreateReport(
-      reportRequestBody({ reportTypeId: t, startDate: '2026-11-01', endDate: '2026-11-02' }),
+      reportRequestBody({
+        reportTypeId: t,
+        startDate: '2026-11-01',
+        // A SUMMARY-only type (audio and video) is asked one day at a time.
+        endDate: REPORT_TYPES[t]!.timeUnit === 'SUMMARY' ? '2026-11-01' : '2026-11-02',
+        // DSP types name their advertisers (Amazon's examples: filters advertiserId).
+        advertiserIds: t.startsWith('dsp') ? ['12345678910'] : undefined,
+      }),
       '2026-11-24',
     );
     assert.ok(checked.ok, `${t}: ${!checked.ok && checked.detail}`);

@@ -497,6 +497,9 @@ function specOf(col: string): MetricSpec {
   if (type === 'Integer' || type === null)
     return { day: (b, c) => Math.floor(b.impressions * unit(b.seed, `${b.key}:${c}`) * 0.1) };
   if (/Sales|Royalties/.test(col)) return { day: (b, c) => b.money(unit(b.seed, `${b.key}:${c}`) * 40), money: true };
+  // DSP's fees and costs (agency, Amazon's, third parties', per-conversion values): a share of the spend.
+  if (/^3[pP]|Fees?$|Absorbed$|Cost$|^sales|ValueSum$/.test(col))
+    return { day: (b, c) => b.money(unit(b.seed, `${b.key}:${c}`) * b.cost * 0.2), money: true };
   return { rate: () => NaN };
 }
 

@@ -177,3 +177,25 @@ export function viaProfilesOfAccount(db: Knex, accountId: string): Promise<strin
     .distinct()
     .pluck('via_profile_id');
 }
+
+/**
+ * Amazon's limit on the advertiserId values one DSP report may filter by under a profile's
+ * scope (guides/reporting/dsp/creating-reports).
+ */
+export const ADVERTISERS_PER_REPORT = 100;
+
+/**
+ * The active advertisers each of these DSP profiles' reports are asked for, by profile: those
+ * the profile's scope reaches (an advertiser reached only by Amazon-Ads-AccountId has none).
+ */
+export async function reportableAdvertisersByProfile(db: Knex, profileIds: string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  if (!profileIds.length) return out;
+  const rows: { via_profile_id: string; advertiser_id: string }[] = await db('dsp_advertisers')
+    .whereIn('via_profile_id', profileIds)
+    .where({ status: 'active' })
+    .orderBy(['via_profile_id', 'advertiser_id'])
+    .select('via_profile_id', 'advertiser_id');
+  for (const r of rows) out.set(r.via_profile_id, [...(out.get(r.via_profile_id) ?? []), r.advertiser_id]);
+  return out;
+}

@@ -33,10 +33,23 @@ import {
   ST_TARGETING_MEASURES,
   TRAFFIC_QUALITY_MEASURES,
 } from './report-measures.ts';
+import { DSP_REPORT_COLUMNS } from './dsp-report-columns.ts';
 
-export type AdProduct = 'SPONSORED_PRODUCTS' | 'SPONSORED_BRANDS' | 'SPONSORED_DISPLAY' | 'SPONSORED_TELEVISION';
-export type FactTable = 'ads_metrics_daily' | 'ads_purchased_products' | 'ads_traffic_quality';
-export type EntityLevel = 'campaign' | 'ad_group' | 'ad' | 'target' | 'search_term' | 'purchased_product';
+export type AdProduct =
+  'SPONSORED_PRODUCTS' | 'SPONSORED_BRANDS' | 'SPONSORED_DISPLAY' | 'SPONSORED_TELEVISION' | 'DEMAND_SIDE_PLATFORM';
+export type FactTable = 'ads_metrics_daily' | 'ads_purchased_products' | 'ads_traffic_quality' | 'dsp_metrics_daily';
+export type EntityLevel =
+  | 'campaign'
+  | 'ad_group'
+  | 'ad'
+  | 'target'
+  | 'search_term'
+  | 'purchased_product'
+  // DSP: report `order` is Ads API v1's campaign, `lineItem` its ad group.
+  | 'advertiser'
+  | 'order'
+  | 'line_item'
+  | 'creative';
 
 export interface ReportTypeSpec {
   /** Ours, unique; spAdGroups is Amazon's spCampaigns grouped by ad group. */
@@ -55,8 +68,18 @@ export interface ReportTypeSpec {
   money: string[];
   /** The window behind the headline sales/orders/units columns; null where there are none. */
   headline: { sales: string; orders: string; units: string } | null;
-  /** Amazon's limit on one report's date range (inclusive days). */
+  /**
+   * The longest date range one of our reports spans (inclusive days): Amazon's limit, or one
+   * day for a type Amazon gives only as a SUMMARY, so that each row is a day.
+   */
   maxDays: number;
+  /** DAILY (a `date` per row) or SUMMARY (one row per entity over the report's range). */
+  timeUnit: 'DAILY' | 'SUMMARY';
+  /**
+   * Columns that tell a report's rows apart under one entity (DSP breakdowns: country, supply
+   * source and site, device, audience segment, ASIN): with the entity's id they key the row.
+   */
+  splits: string[];
   /** Days of history Amazon keeps for this report type. */
   retentionDays: number;
   reference: string;
@@ -64,7 +87,8 @@ export interface ReportTypeSpec {
   columns: string[];
 }
 
-type Entry = Omit<ReportTypeSpec, 'money' | 'columns'>;
+type Entry = Omit<ReportTypeSpec, 'money' | 'columns' | 'timeUnit' | 'splits'> &
+  Partial<Pick<ReportTypeSpec, 'money' | 'timeUnit' | 'splits'>>;
 
 // Describing columns many report types share; each entry lists its dimensions alphabetically.
 /** The campaign's id, name, status and budget. */
@@ -519,16 +543,75 @@ const ENTRIES: Record<string, Entry> = {
     retentionDays: 95,
     reference: 'en-us/guides/reporting/v3/report-types/targeting.md',
   },
+  ...dsp('dspCampaign', 'creative', [], 'campaign.md'),
+  ...dsp('dspAudience', 'line_item', ['segmentId'], 'audience.md'),
+  // Amazon keeps audio and video 395 days and gives it only as a SUMMARY: one report per day.
+  ...dsp('dspAudioAndVideo', 'creative', ['supplySourceId', 'contentTitle', 'contentType'], 'audio-and-video.md', {
+    timeUnit: 'SUMMARY',
+    maxDays: 1,
+    retentionDays: 395,
+  }),
+  ...dsp('dspGeo', 'line_item', ['country'], 'geo.md'),
+  ...dsp('dspInventory', 'line_item', ['supplySource', 'site'], 'inventory.md'),
+  ...dsp('dspProduct', 'line_item', ['asin', 'conversionType'], 'product.md'),
+  ...dsp('dspTech', 'line_item', ['deviceName', 'operatingSystemName'], 'tech.md'),
 };
 
+/**
+ * A DSP report type (Reporting v3, adProduct DEMAND_SIDE_PLATFORM): its groupBys, columns and
+ * money from Amazon's pages (dsp-report-columns.ts). Asked per DSP profile for the advertisers
+ * selected under it (filter advertiserId, at most 100 per report); 31 days a report, 95 kept.
+ */
+function dsp(
+  id: string,
+  entityLevel: EntityLevel,
+  splits: string[],
+  page: string,
+  over: Partial<Entry> = {},
+): Record<string, Entry> {
+  const c = DSP_REPORT_COLUMNS[id]!;
+  const has = (m: string) => (c.measures.includes(m) ? m : undefined);
+  const sales = has('sales');
+  return {
+    [id]: {
+      reportTypeId: id,
+      amazonReportTypeId: id,
+      adProduct: 'DEMAND_SIDE_PLATFORM',
+      groupBy: c.groupBy,
+      table: 'dsp_metrics_daily',
+      entityLevel,
+      dimensions: c.dimensions,
+      measures: c.measures,
+      money: c.money,
+      // Promoted-product purchases (14 days, clicks and views); total* adds brand halo.
+      headline: sales ? { sales, orders: has('purchases') ?? '', units: has('unitsSold') ?? '' } : null,
+      maxDays: 31,
+      retentionDays: 95,
+      splits,
+      reference: `en-us/guides/reporting/v3/report-types/${page}`,
+      ...over,
+    },
+  };
+}
+
 export const REPORT_TYPES: Record<string, ReportTypeSpec> = Object.fromEntries(
-  Object.entries(ENTRIES).map(([id, { headline, maxDays, retentionDays, reference, ...e }]) => {
+  Object.entries(ENTRIES).map(([id, entry]) => {
+    const {
+      headline,
+      maxDays,
+      retentionDays,
+      reference,
+      money: dspMoney,
+      timeUnit = 'DAILY',
+      splits = [],
+      ...e
+    } = entry;
     // Report types share measure lists: each spec gets its own copy, so no caller can change
     // another type's. The keys keep the interface's order.
     const measures = [...e.measures];
-    const money = measures.filter((m) => MONEY.has(m));
-    const columns = ['date', ...e.dimensions, ...measures];
-    return [id, { ...e, measures, money, headline, maxDays, retentionDays, reference, columns }];
+    const money = dspMoney ? [...dspMoney] : measures.filter((m) => MONEY.has(m));
+    const columns = [...(timeUnit === 'DAILY' ? ['date'] : []), ...e.dimensions, ...measures];
+    return [id, { ...e, measures, money, headline, maxDays, timeUnit, splits, retentionDays, reference, columns }];
   }),
 );
 
@@ -547,10 +630,13 @@ export function measureColumn(measure: string, money: boolean): string {
   const key = money ? `$${measure}` : measure;
   let column = MEASURE_COLUMNS.get(key);
   if (column === undefined) {
+    // A leading digit is no SQL identifier: 3PFees → third_party_fees.
     const snake = measure
+      .replace(/^3[pP]/, 'thirdParty')
       .replace(/([a-z])([A-Z])/g, '$1_$2')
       .replace(/([a-zA-Z])(\d)/g, '$1_$2')
       .replace(/(\d)([A-Z])/g, '$1_$2')
+      .replace(/([A-Z])([A-Z][a-z]{2})/g, '$1_$2')
       .toLowerCase();
     column = money ? `${snake}_micros` : snake;
     if (MEASURE_COLUMNS.size < 10_000) MEASURE_COLUMNS.set(key, column);

@@ -18,6 +18,8 @@ export interface ReportRequestSpec {
   columns?: string[];
   timeUnit?: 'DAILY' | 'SUMMARY';
   name?: string;
+  /** DSP: the advertisers the report covers (filter advertiserId); required for DSP types. */
+  advertiserIds?: string[];
 }
 
 /** A report as GET /reporting/reports/{reportId} answers it (the model's AsyncReport). */
@@ -27,6 +29,11 @@ export type AmazonReportStatus = AsyncReport;
 export function reportRequestBody(spec: ReportRequestSpec): CreateReportRequest {
   const t = REPORT_TYPES[spec.reportTypeId];
   if (!t) throw new PermanentError(`unknown report type ${spec.reportTypeId}`, { code: 'ADSYNC_UNKNOWN_REPORT_TYPE' });
+  const dsp = t.adProduct === 'DEMAND_SIDE_PLATFORM';
+  if (dsp && !spec.advertiserIds?.length)
+    throw new PermanentError(`${spec.reportTypeId} needs the DSP advertisers it is for`, {
+      code: 'ADSYNC_DSP_ADVERTISERS_REQUIRED',
+    });
   return {
     name: spec.name ?? `adsync ${spec.reportTypeId} ${spec.startDate}..${spec.endDate}`,
     startDate: spec.startDate,
@@ -36,8 +43,9 @@ export function reportRequestBody(spec: ReportRequestSpec): CreateReportRequest 
       groupBy: t.groupBy,
       columns: spec.columns ?? t.columns,
       reportTypeId: t.amazonReportTypeId,
-      timeUnit: spec.timeUnit ?? 'DAILY',
+      timeUnit: spec.timeUnit ?? t.timeUnit,
       format: 'GZIP_JSON',
+      ...(dsp ? { filters: [{ field: 'advertiserId', values: spec.advertiserIds! }] } : {}),
     },
   } satisfies CreateReportRequest;
 }

@@ -52,7 +52,12 @@ test('ClickHouse migrations run from an empty database and re-run as a no-op', a
     const names = (await rs.json<{ name: string }>()).map((r) => r.name);
     assert.ok(names.includes('dead_letters'), `tables: ${names}`);
     // Every measure of the report catalogue has its column in the table its report type loads into.
-    for (const table of ['ads_metrics_daily', 'ads_purchased_products', 'ads_traffic_quality'] as const) {
+    for (const table of [
+      'ads_metrics_daily',
+      'ads_purchased_products',
+      'ads_traffic_quality',
+      'dsp_metrics_daily',
+    ] as const) {
       const cols = await ch.ch.client.query({
         query: `SELECT name, type FROM system.columns WHERE database = '${ch.ch.database}' AND table = '${table}'`,
         format: 'JSONEachRow',

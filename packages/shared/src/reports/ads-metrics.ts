@@ -2,7 +2,8 @@
  * The module that owns the ClickHouse fact tables reports load into: `ads_metrics_daily`
  * (entity metrics per profile, report type, level, entity, search term and day),
  * `ads_metrics_recent` (its last RECENT_DAYS, for the real-time panels),
- * `ads_purchased_products` and `ads_traffic_quality`. etl-loader writes them; entity-sync,
+ * `ads_purchased_products`, `ads_traffic_quality` and `dsp_metrics_daily` (Amazon DSP, per
+ * advertiser and breakdown). etl-loader writes them; entity-sync,
  * report-poller and stream-consumer read the aggregates they need through here.
  */
 import type { Readable } from 'node:stream';

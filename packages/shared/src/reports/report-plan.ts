@@ -145,7 +145,9 @@ export function planReports(input: PlanInput): PlannedReport[] {
     // A due tier whose range another due tier covers adds nothing.
     const covers = (o: (typeof ranges)[number], r: (typeof ranges)[number]) => o.start <= r.start && o.end >= r.end;
     const kept = ranges.filter((r, i) => !ranges.some((o, j) => j !== i && covers(o, r) && (!covers(r, o) || j < i)));
-    for (const r of kept) for (const w of splitWindow(r.start, r.end)) out.push({ reportTypeId, ...w, tier: r.tier });
+    for (const r of kept)
+      for (const w of splitWindow(r.start, r.end, windowDays(reportTypeId)))
+        out.push({ reportTypeId, ...w, tier: r.tier });
   }
   return out;
 }
@@ -161,6 +163,13 @@ export function planBackfill(
     const spec = REPORT_TYPES[reportTypeId]!;
     const oldest = oldestDay(today, now, spec.retentionDays);
     const start = addDays(today, -days) < oldest ? oldest : addDays(today, -days);
-    return splitWindow(start, addDays(today, -1)).map((w) => ({ reportTypeId, ...w, tier: 'backfill' }));
+    return splitWindow(start, addDays(today, -1), windowDays(reportTypeId)).map((w) => ({
+      reportTypeId,
+      ...w,
+      tier: 'backfill',
+    }));
   });
 }
+
+/** Days per planned report: 31, or fewer where the type asks for fewer (a SUMMARY type: one). */
+const windowDays = (reportTypeId: string) => Math.min(REPORT_TYPES[reportTypeId]!.maxDays, MAX_REPORT_DAYS);

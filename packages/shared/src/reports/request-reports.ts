@@ -16,6 +16,7 @@ import { AmazonApiError } from '../amazon/errors.ts';
 import { createReport } from '../amazon/reporting.ts';
 import { REPORT_TYPES } from '../amazon/report-catalog.ts';
 import { activeProfiles, markInaccessible } from '../accounts/profiles.ts';
+import { ADVERTISERS_PER_REPORT, reportableAdvertisersByProfile } from '../accounts/dsp-advertisers.ts';
 import * as reports from './pending-reports.ts';
 import { localToday, planBackfill, planReports, planWindow, type PlannedReport, type Tier } from './report-plan.ts';
 
@@ -77,19 +78,34 @@ export async function requestReports(deps: Deps, opts: RequestOptions): Promise<
     deferred: 0,
   };
 
+  // DSP report types are asked under the DSP profiles that reach selected advertisers, for those.
+  const dspAdvertisers = await reportableAdvertisersByProfile(
+    db,
+    profiles.map((p) => p.profile_id),
+  );
+
   const handleProfile = async (p: { profile_id: string; account_id: string; timezone: string }) => {
     const plog = log.child({ profileId: p.profile_id });
     const today = localToday(p.timezone, now);
+    const advertiserIds = dspAdvertisers.get(p.profile_id)?.slice(0, ADVERTISERS_PER_REPORT) ?? [];
+    if ((dspAdvertisers.get(p.profile_id)?.length ?? 0) > ADVERTISERS_PER_REPORT)
+      plog.warn(
+        { advertisers: dspAdvertisers.get(p.profile_id)!.length, limit: ADVERTISERS_PER_REPORT },
+        'more DSP advertisers under this profile than one report takes; reports cover the first ones',
+      );
+    const reportTypes = opts.reportTypes.filter(
+      (t) => REPORT_TYPES[t]?.adProduct !== 'DEMAND_SIDE_PLATFORM' || advertiserIds.length > 0,
+    );
     const last = await reports.lastRequested(db, p.profile_id);
     const ends = await reports.lastEnds(db, p.profile_id);
     const plan: PlannedReport[] = opts.window
-      ? planWindow(opts.window.from, opts.window.to, opts.reportTypes)
+      ? planWindow(opts.window.from, opts.window.to, reportTypes)
       : opts.backfillDays
-        ? planBackfill(today, opts.backfillDays, opts.reportTypes, now)
+        ? planBackfill(today, opts.backfillDays, reportTypes, now)
         : planReports({
             today,
             now,
-            reportTypes: opts.reportTypes,
+            reportTypes,
             tiers: opts.tiers,
             lastRequested: (t, tier) => last.get(`${t}|${tier}`) ?? null,
             lastEnd: (t, tier) => ends.get(`${t}|${tier}`) ?? null,
@@ -166,6 +182,7 @@ export async function requestReports(deps: Deps, opts: RequestOptions): Promise<
           startDate: t.startDate,
           endDate: t.endDate,
           columns: t.columns,
+          ...(REPORT_TYPES[t.reportTypeId]!.adProduct === 'DEMAND_SIDE_PLATFORM' ? { advertiserIds } : {}),
         });
         await reports.markRequested(db, t.id, res, {
           profileId: p.profile_id,

@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS dsp_metrics_daily

@@ -1,0 +1,71 @@
+// The DSP catalogue is generated from Amazon's report-type pages and column dictionary
+// (scripts/gen-dsp-report-columns.ts): the committed files must be what the script writes.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { REPORT_TYPES, measureColumn } from './report-catalog.ts';
+import { DSP_REPORT_COLUMNS } from './dsp-report-columns.ts';
+
+test('the generated DSP columns and the dsp_metrics_daily migration are current', () => {
+  const script = fileURLToPath(new URL('../../../../scripts/gen-dsp-report-columns.ts', import.meta.url));
+  const r = spawnSync(process.execPath, [script, '--check'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+});
+
+test('the seven DSP types: summable measures only, money by name, ids as dimensions', () => {
+  const dsp = Object.values(REPORT_TYPES).filter((t) => t.adProduct === 'DEMAND_SIDE_PLATFORM');
+  assert.deepEqual(dsp.map((t) => t.reportTypeId).sort(), Object.keys(DSP_REPORT_COLUMNS).sort());
+  assert.equal(dsp.length, 7);
+  for (const t of dsp) {
+    assert.equal(t.table, 'dsp_metrics_daily');
+    assert.ok(!t.measures.some((m) => /Rate$|ROAS|^eCP|CostPer|[Rr]each|Average/.test(m)), `${t.reportTypeId} rates`);
+    assert.ok(t.dimensions.includes('advertiserId'), `${t.reportTypeId} names its advertiser`);
+    assert.ok(!t.measures.some((m) => /Id$/.test(m)), `${t.reportTypeId}: an id is no measure`);
+  }
+  const campaign = REPORT_TYPES.dspCampaign!;
+  for (const m of ['totalCost', 'supplyCost', 'agencyFee', '3PFees', 'sales', 'totalSales'])
+    assert.ok(campaign.money.includes(m), `${m} is money`);
+  for (const m of ['impressions', 'clicks', 'purchases', 'purchasesViews', 'newToBrandPurchases'])
+    assert.ok(campaign.measures.includes(m) && !campaign.money.includes(m), `${m} is a count`);
+  // Audio and video is SUMMARY-only (guide audio-and-video.md): asked a day at a time, no date column.
+  const av = REPORT_TYPES.dspAudioAndVideo!;
+  assert.equal(av.timeUnit, 'SUMMARY');
+  assert.equal(av.maxDays, 1);
+  assert.equal(av.retentionDays, 395);
+  assert.ok(!av.columns.includes('date'));
+});
+
+test('measure columns are SQL identifiers: a leading digit is spelled out, acronyms split once', () => {
+  assert.equal(measureColumn('3PFees', true), 'third_party_fees_micros');
+  assert.equal(measureColumn('3pFeeDoubleVerifyAbsorbed', true), 'third_party_fee_double_verify_absorbed_micros');
+  assert.equal(measureColumn('amazonDSPAudienceFee', true), 'amazon_dsp_audience_fee_micros');
+  assert.equal(measureColumn('totalNewToBrandDPVs', false), 'total_new_to_brand_dpvs');
+  // Sponsored ads' names are as before.
+  assert.equal(measureColumn('video5SecondViews', false), 'video_5_second_views');
+  assert.equal(measureColumn('salesOtherSku7d', true), 'sales_other_sku_7d_micros');
+});
+
+test('a DSP request names its advertisers (filters advertiserId) and is refused without them', async () => {
+  const { reportRequestBody } = await import('./reporting.ts');
+  const body = reportRequestBody({
+    reportTypeId: 'dspGeo',
+    startDate: '2026-11-01',
+    endDate: '2026-11-07',
+    advertiserIds: ['580455376359067392'],
+  });
+  assert.equal(body.configuration.adProduct, 'DEMAND_SIDE_PLATFORM');
+  assert.deepEqual(body.configuration.filters, [{ field: 'advertiserId', values: ['580455376359067392'] }]);
+  assert.deepEqual(body.configuration.groupBy, ['order', 'lineItem', 'country']);
+  assert.equal(body.configuration.timeUnit, 'DAILY');
+  assert.throws(
+    () => reportRequestBody({ reportTypeId: 'dspGeo', startDate: '2026-11-01', endDate: '2026-11-07' }),
+    /needs the DSP advertisers/,
+  );
+  // Sponsored ads send no filter.
+  assert.equal(
+    reportRequestBody({ reportTypeId: 'spCampaigns', startDate: '2026-11-01', endDate: '2026-11-01' }).configuration
+      .filters,
+    undefined,
+  );
+});

@@ -1,0 +1,197 @@
+/**
+ * Writes what adsync asks of each DSP report type, from Amazon's report-type pages and
+ * column dictionary (the copies in packages/sandbox/src/amazon/contract/, with their
+ * source pages named there): packages/shared/src/amazon/dsp-report-columns.ts and the
+ * ClickHouse table that holds every measure (migrations/clickhouse/0010_dsp_metrics).
+ *
+ * Amazon's dictionary types a column Integer, Decimal or String; what is a measure we can
+ * sum is decided here, once: counts (Integer), and money (Decimal fees, costs, sales and
+ * value sums). Rates, averages, reach and frequency are not summable over days or rows and
+ * are not asked for (dashboards recompute the rates from their parts). Decimal columns
+ * that are neither money nor counts (hours, progressions) are left out too.
+ *
+ *   node scripts/gen-dsp-report-columns.ts          write both files
+ *   node scripts/gen-dsp-report-columns.ts --check  exit 1 if either is stale
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+
+const root = new URL('../', import.meta.url);
+const read = (p: string) => JSON.parse(readFileSync(new URL(p, root), 'utf8'));
+const types: Record<
+  string,
+  { baseColumns: string[]; dictionaryColumns?: string[]; groupBys: Record<string, { columns: string[] }> }
+> = read('packages/sandbox/src/amazon/contract/reporting-v3.json').reportTypes;
+const dictionary: Record<string, { type: string | null }> = read(
+  'packages/sandbox/src/amazon/contract/reporting-v3-columns.json',
+).columns;
+
+/**
+ * The groupBys asked for each type: every entity level the type offers (its finest one keys
+ * the row) and the breakdowns analysts read it by. Amazon's own examples use the same
+ * groupBys (OfflineReport_prod_3p examples DSP*SummaryReport).
+ */
+export const GROUP_BYS: Record<string, string[]> = {
+  dspCampaign: ['campaign', 'ad', 'creative'],
+  dspAudience: ['order', 'lineItem'],
+  dspAudioAndVideo: ['campaign', 'ad', 'creative', 'supplySource', 'content'],
+  dspGeo: ['order', 'lineItem', 'country'],
+  dspInventory: ['campaign', 'ad', 'supplySource', 'site'],
+  dspProduct: ['order', 'lineItem'],
+  dspTech: ['order', 'lineItem', 'deviceType', 'operatingSystem'],
+};
+
+/** Not summable: ratios, averages, per-unit costs, reach and frequency. */
+const NOT_ADDITIVE =
+  /Rate$|Rate[A-Z]|CVR|ROAS|roas|^eC|ECP|ERPM|eRPM|CPM|CPC|CPA|CostPer|Average|average|Percent|Share|Index|PerThousand|[Rr]each|[Ff]requency|^ctr|CTR|[Ww]eight$/;
+/** Decimal columns that are amounts of money. */
+const MONEY = /^3[pP]|Fees?$|Absorbed$|Cost$|^sales|Sales$|ValueSum$/;
+/** Dictionary entries typed String that are counts (left out: neither a dimension nor a known measure). */
+const MISTYPED = new Set(['kindleDetailPageView']);
+
+export function columnsOf(reportTypeId: string) {
+  const t = types[reportTypeId];
+  if (!t) throw new Error(`Amazon's catalogue has no ${reportTypeId}`);
+  const groupBy = GROUP_BYS[reportTypeId]!;
+  const all = [
+    ...new Set([
+      ...t.baseColumns,
+      ...(t.dictionaryColumns ?? []),
+      ...groupBy.flatMap((g) => t.groupBys[g]?.columns ?? []),
+    ]),
+  ];
+  const dimensions: string[] = [];
+  const measures: string[] = [];
+  const money: string[] = [];
+  for (const c of all) {
+    if (c === 'date' || MISTYPED.has(c) || NOT_ADDITIVE.test(c)) continue;
+    const type = dictionary[c]?.type ?? null;
+    // Ids are dimensions whatever their type (supplySourceId is typed Integer).
+    if (/Ids?$/.test(c)) dimensions.push(c);
+    // columns.md types some sales Integer (combinedProductSales, salesBrandHalo): money all the same.
+    else if ((type === 'Integer' || type === 'Decimal') && /Sales|Fee/.test(c)) {
+      measures.push(c);
+      money.push(c);
+    } else if (type === 'Integer') measures.push(c);
+    else if (type === 'Decimal') {
+      // Budgets describe an order or line item; they are not spent per day.
+      if (/Budget$/.test(c)) dimensions.push(c);
+      else if (MONEY.test(c)) {
+        measures.push(c);
+        money.push(c);
+      }
+    } else dimensions.push(c);
+  }
+  return { groupBy, dimensions: dimensions.sort(), measures: measures.sort(), money: money.sort() };
+}
+
+/** measureColumn of report-catalog.ts, repeated so this script stands alone (a test holds them equal). */
+function column(measure: string, isMoney: boolean): string {
+  const snake = measure
+    .replace(/^3[pP]/, 'thirdParty')
+    .replace(/([a-z])([A-Z])/g, '$1_$2')
+    .replace(/([a-zA-Z])(\d)/g, '$1_$2')
+    .replace(/(\d)([A-Z])/g, '$1_$2')
+    .replace(/([A-Z])([A-Z][a-z]{2})/g, '$1_$2')
+    .toLowerCase();
+  return isMoney ? `${snake}_micros` : snake;
+}
+
+function render(): { ts: string; up: string; down: string } {
+  const entries = Object.keys(GROUP_BYS).map((id) => [id, columnsOf(id)] as const);
+  const list = (xs: string[]) => `[\n${xs.map((x) => `      '${x}',`).join('\n')}\n    ]`;
+  const ts = `/**
+ * What adsync asks of each DSP report type: groupBys, the describing columns, and every
+ * measure that sums (counts; money). Generated by scripts/gen-dsp-report-columns.ts from
+ * Amazon's report-type pages and column dictionary; do not edit by hand.
+ */
+export interface DspReportColumns {
+  groupBy: string[];
+  dimensions: string[];
+  measures: string[];
+  money: string[];
+}
+
+export const DSP_REPORT_COLUMNS: Record<string, DspReportColumns> = {
+${entries
+  .map(
+    ([id, c]) => `  ${id}: {
+    groupBy: [${c.groupBy.map((g) => `'${g}'`).join(', ')}],
+    dimensions: ${list(c.dimensions)},
+    measures: ${list(c.measures)},
+    money: ${list(c.money)},
+  },`,
+  )
+  .join('\n')}
+};
+`;
+  const cols = new Map<string, boolean>();
+  for (const [, c] of entries) for (const m of c.measures) cols.set(column(m, c.money.includes(m)), true);
+  // Columns the table has whatever the type (the headline ones), named like the measures they hold.
+  const fixed = new Set(['impressions', 'clicks', 'cost_micros', 'sales_micros', 'orders', 'units']);
+  const measureCols = [...cols.keys()].filter((c) => !fixed.has(c)).sort();
+  const up = `-- Amazon DSP metrics, one row per report type, day and row key (the finest entity the report
+-- groups by: advertiser, order, line item or creative; then the values of its breakdowns such
+-- as country, supply source and site, device, audience segment or ASIN). ReplacingMergeTree by
+-- the pull time like ads_metrics_daily: a newer pull of a restated day replaces the older row.
+-- Every summable measure has its own column (counts; money in micros): generated with
+-- packages/shared/src/amazon/dsp-report-columns.ts by scripts/gen-dsp-report-columns.ts.
+-- statement
+CREATE TABLE IF NOT EXISTS dsp_metrics_daily
+(
+    profile_id String,
+    advertiser_id String,
+    report_type String,
+    entity_level String,
+    row_key String,
+    date Date,
+    order_id String,
+    line_item_id String,
+    creative_id String,
+    supply_source String,
+    site String,
+    country String,
+    device String,
+    operating_system String,
+    segment_id String,
+    asin String,
+    content_title String,
+    currency String,
+    impressions Int64,
+    clicks Int64,
+    cost_micros Int64,
+    sales_micros Int64,
+    orders Int64,
+    units Int64,
+${measureCols.map((c) => `    ${c} Int64 DEFAULT 0,`).join('\n')}
+    attributes String,
+    pending_report_id String,
+    pulled_at DateTime,
+    version UInt64
+)
+ENGINE = ReplacingMergeTree(version)
+PARTITION BY toYYYYMM(date)
+ORDER BY (profile_id, advertiser_id, report_type, date, entity_level, row_key)
+`;
+  const down = `DROP TABLE IF EXISTS dsp_metrics_daily\n`;
+  return { ts, up, down };
+}
+
+const out = render();
+const files: [string, string][] = [
+  ['packages/shared/src/amazon/dsp-report-columns.ts', out.ts],
+  ['packages/shared/migrations/clickhouse/0010_dsp_metrics.up.sql', out.up],
+  ['packages/shared/migrations/clickhouse/0010_dsp_metrics.down.sql', out.down],
+];
+if (process.argv.includes('--check')) {
+  const stale = files.filter(([p, text]) => {
+    try {
+      return readFileSync(new URL(p, root), 'utf8') !== text;
+    } catch {
+      return true;
+    }
+  });
+  for (const [p] of stale) console.error(`${p} is stale: run node scripts/gen-dsp-report-columns.ts`);
+  process.exit(stale.length ? 1 : 0);
+}
+for (const [p, text] of files) writeFileSync(new URL(p, root), text);
+console.log(`wrote ${files.map(([p]) => p).join(', ')}`);
