@@ -37,6 +37,7 @@ import {
   type FreshPostgres,
 } from '@adsync/shared/testing/test-stack';
 import { discoverProfiles } from '@adsync/entity-sync/profiles';
+import { discoverDspAdvertisers } from '@adsync/entity-sync/dsp-advertisers';
 import { syncProfiles } from '@adsync/entity-sync/sync-profiles';
 import { requestReports } from '@adsync/shared/reports/request-reports';
 import { pollTick } from '@adsync/report-poller/poll-tick';
@@ -69,7 +70,8 @@ before(async () => {
   sandbox = await startSandbox({
     sqsEndpoint,
     seed: 77,
-    scale: { profiles: 2, campaignsPerProfile: 4 },
+    // Five: the fifth is a DSP (agency) profile, for the DSP dashboard; the third and fourth are paused.
+    scale: { profiles: 5, campaignsPerProfile: 4 },
     faults: { reportGenerationMs: 50 },
   });
   pg = await freshPostgres();
@@ -95,6 +97,10 @@ before(async () => {
     refresh_token: SANDBOX_REFRESH_TOKEN,
   });
   await discoverProfiles(pg.db, await clients.forAccount(accountId), accountId);
+  const [, , third, fourth] = sandbox.state.dataset.profiles();
+  await pg.db('profiles').whereIn('profile_id', [third!.profileId, fourth!.profileId]).update({ status: 'paused' });
+  // The DSP profile's advertisers, whose seven DSP report types the DSP dashboard reads.
+  await discoverDspAdvertisers(pg.db, await clients.forAccount(accountId), accountId);
   // Marketing Stream for the hourly panels: every profile subscribed through a queue, the last six hours delivered.
   const queue = await openQueue({
     endpoint: sqsEndpoint,
@@ -106,7 +112,7 @@ before(async () => {
   });
   const streamDeps = { db: pg.db, ch: ch.ch, clients, log, queue, queueName: 'dash', sns: sandboxSnsGate(sandbox.url) };
   const drainStream = () => drainQueue(streamDeps, new ProfileMap(pg.db));
-  for (const profileId of await pg.db('profiles').pluck('profile_id'))
+  for (const profileId of await pg.db('profiles').where({ status: 'active' }).pluck('profile_id'))
     await subscribe(pg.db, clients, profileId, [...STREAM_DATASETS], queue.arn);
   await drainStream();
   await sandbox.stream.publish({ hours: 6, revisions: true, duplicates: 0.1 });
@@ -250,7 +256,7 @@ test('the provisioning files name the data sources the dashboards use', () => {
   for (const { json } of dashboards) {
     for (const p of json.panels) assert.match(ds, new RegExp(`uid: ${p.datasource.uid}`), `${json.title} / ${p.title}`);
   }
-  assert.equal(dashboards.length, 3);
+  assert.equal(dashboards.length, 4);
 });
 
 for (const { file, json } of dashboards) {
