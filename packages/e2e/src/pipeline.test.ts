@@ -941,4 +941,31 @@ test('DSP: every DSP report type of a DSP profile lands with exactly the sandbox
   } finally {
     sandbox.setFaults({ restatement: false });
   }
+
+  // Asked as CSV (DSP_REPORT_FORMAT=CSV), Amazon's other DSP format: the same exact totals.
+  const csv = await requestReports(
+    { db: pg.db, clients, log },
+    {
+      reportTypes: types,
+      profileIds: [agency.profileId],
+      tiers: [{ name: 'dsp-csv', fromDaysAgo: 20, toDaysAgo: 19, everyDays: 1 }],
+      dspFormat: 'CSV',
+    },
+  );
+  await relayOutbox(pg.db, bus);
+  const csvDone = await drive(csv.runId);
+  assert.ok(csvDone.every((r) => r.status === 'loaded'));
+  const urls = await pg.db('pending_amazon_reports').where({ run_id: csv.runId }).pluck('download_url');
+  assert.ok(
+    urls.length > 0 && urls.every((u: string) => /\.csv\.gz$/.test(new URL(u).pathname)),
+    `CSV files: ${urls.join(' ')}`,
+  );
+  const fromCsv = await chSums(`profile_id = '${agency.profileId}'`);
+  for (const type of types)
+    for (const day of days(20, 19))
+      assert.deepEqual(
+        fromCsv.get(`${agency.profileId}|${type}|${day}`),
+        sandboxSums(agency.profileId, type, day, 3),
+        `${type} ${day} from CSV`,
+      );
 });

@@ -16,7 +16,7 @@ import { getReportStatus } from '@adsync/shared/amazon/reporting';
 import { REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
 import { AppError, PermanentError } from '@adsync/shared/runtime/errors';
 import type { MetricRow, ReportReady, RowsParsed } from '@adsync/shared/events/contracts';
-import { jsonArrayRuns } from '@adsync/shared/json-array-stream';
+import { reportRuns } from './report-file.ts';
 import { addDays } from '@adsync/shared/calendar';
 import * as reports from '@adsync/shared/reports/pending-reports';
 import { measureColumnsFor, normaliseRow } from './report-row.ts';
@@ -130,14 +130,14 @@ export async function processReadyReport(deps: DownloadDeps, ev: ReportReady): P
   // Large output chunks: each is decoded and scanned as one run, where 16 KiB ones cost a callback and a scan each.
   const gunzip = download.body.pipe(createGunzip({ chunkSize: 256 * 1024 }));
   download.body.on('error', (err) => gunzip.destroy(err));
-  for await (const run of jsonArrayRuns(gunzip)) {
+  for await (const run of reportRuns(gunzip)) {
     for (const el of run) {
       if (!el.ok) {
         badRows++;
         bad.push({
           key: ev.pendingReportId,
           value: Buffer.from(el.text.slice(0, 10_000)),
-          reason: `row is not valid JSON: ${el.error}`,
+          reason: `row does not parse: ${el.error}`,
           step: 'parse-row',
         });
       } else {

@@ -28,6 +28,8 @@ export interface RequesterApiDeps {
   reportTypes: string[];
   tiers: Tier[];
   concurrency: number;
+  /** The format DSP reports are asked in. */
+  dspFormat?: 'GZIP_JSON' | 'CSV';
   /** Runs work a request started in the background; shutdown waits for it. */
   background: (work: Promise<unknown>) => void;
   /** Relays the outbox now, so report.requested reaches the poller without waiting a tick. */
@@ -95,6 +97,7 @@ export function registerRequesterApi(app: FastifyInstance, deps: RequesterApiDep
             tiers: deps.tiers,
             backfillDays: body.backfillDays,
             concurrency: deps.concurrency,
+            dspFormat: deps.dspFormat,
           },
         ).then(() => deps.relay()),
       );
@@ -174,6 +177,7 @@ export function registerRequesterApi(app: FastifyInstance, deps: RequesterApiDep
             tiers: deps.tiers,
             window: { from: body.from, to: body.to },
             concurrency: deps.concurrency,
+            dspFormat: deps.dspFormat,
           },
         ).then(() => deps.relay()),
       );

@@ -25,6 +25,7 @@ await runTask({
         tiers: rt.cfg.REPORT_TIERS,
         backfillDays: values['backfill-days'] ? Number(values['backfill-days']) : undefined,
         concurrency: rt.cfg.REPORT_PROFILE_CONCURRENCY,
+        dspFormat: rt.cfg.DSP_REPORT_FORMAT,
       },
     );
     await rt.relay();

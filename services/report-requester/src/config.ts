@@ -38,6 +38,11 @@ export const requesterConfigShape = {
       }
     }),
   REPORT_PROFILE_CONCURRENCY: positiveInt.default(4),
+  /**
+   * The file format DSP reports are asked in: GZIP_JSON, or CSV (smaller; Amazon offers both for
+   * DSP). Sponsored-ads reports are GZIP_JSON, the only format Amazon gives them.
+   */
+  DSP_REPORT_FORMAT: z.enum(['GZIP_JSON', 'CSV']).default('GZIP_JSON'),
 };
 
 export type RequesterConfig = z.infer<z.ZodObject<typeof requesterConfigShape>>;

@@ -16,6 +16,7 @@ await runService({
       reportTypes: rt.cfg.REPORT_TYPES,
       tiers: rt.cfg.REPORT_TIERS,
       concurrency: rt.cfg.REPORT_PROFILE_CONCURRENCY,
+      dspFormat: rt.cfg.DSP_REPORT_FORMAT,
       background: rt.background,
       relay: rt.relay,
     });

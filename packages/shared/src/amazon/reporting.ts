@@ -20,6 +20,8 @@ export interface ReportRequestSpec {
   name?: string;
   /** DSP: the advertisers the report covers (filter advertiserId); required for DSP types. */
   advertiserIds?: string[];
+  /** GZIP_JSON (the default); CSV for DSP types, which Amazon also gives as CSV. */
+  format?: 'GZIP_JSON' | 'CSV';
 }
 
 /** A report as GET /reporting/reports/{reportId} answers it (the model's AsyncReport). */
@@ -34,6 +36,10 @@ export function reportRequestBody(spec: ReportRequestSpec): CreateReportRequest 
     throw new PermanentError(`${spec.reportTypeId} needs the DSP advertisers it is for`, {
       code: 'ADSYNC_DSP_ADVERTISERS_REQUIRED',
     });
+  if (spec.format === 'CSV' && !dsp)
+    throw new PermanentError(`${spec.reportTypeId} comes as GZIP_JSON only; CSV is DSP's`, {
+      code: 'ADSYNC_REPORT_FORMAT',
+    });
   return {
     name: spec.name ?? `adsync ${spec.reportTypeId} ${spec.startDate}..${spec.endDate}`,
     startDate: spec.startDate,
@@ -44,7 +50,8 @@ export function reportRequestBody(spec: ReportRequestSpec): CreateReportRequest 
       columns: spec.columns ?? t.columns,
       reportTypeId: t.amazonReportTypeId,
       timeUnit: spec.timeUnit ?? t.timeUnit,
-      format: 'GZIP_JSON',
+      // The model's enum names GZIP_JSON only; its DSP examples and guides also send CSV.
+      format: (spec.format ?? 'GZIP_JSON') as 'GZIP_JSON',
       ...(dsp ? { filters: [{ field: 'advertiserId', values: spec.advertiserIds! }] } : {}),
     },
   } satisfies CreateReportRequest;

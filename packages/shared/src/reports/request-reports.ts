@@ -38,6 +38,8 @@ export interface RequestOptions {
   now?: Date;
   /** Profiles handled at once; each profile's reports are created one after another. */
   concurrency?: number;
+  /** The file format DSP reports are asked in (Amazon offers GZIP_JSON and CSV for DSP); GZIP_JSON by default. */
+  dspFormat?: 'GZIP_JSON' | 'CSV';
   /** Requests stuck in `requesting` longer than this are retried (their process died). */
   staleRequestingMs?: number;
 }
@@ -182,7 +184,9 @@ export async function requestReports(deps: Deps, opts: RequestOptions): Promise<
           startDate: t.startDate,
           endDate: t.endDate,
           columns: t.columns,
-          ...(REPORT_TYPES[t.reportTypeId]!.adProduct === 'DEMAND_SIDE_PLATFORM' ? { advertiserIds } : {}),
+          ...(REPORT_TYPES[t.reportTypeId]!.adProduct === 'DEMAND_SIDE_PLATFORM'
+            ? { advertiserIds, format: opts.dspFormat }
+            : {}),
         });
         await reports.markRequested(db, t.id, res, {
           profileId: p.profile_id,
