@@ -46,8 +46,8 @@ import { createJob } from '@adsync/supplier-sync/job-queue';
 import { startWorker } from '@adsync/supplier-sync/worker';
 import { openQueue } from '@adsync/stream-consumer/queue';
 import { drainQueue, ProfileMap } from '@adsync/stream-consumer/ingest';
-import { subscribe } from '@adsync/stream-consumer/subscriptions';
-import { STREAM_DATASETS } from '@adsync/stream-consumer/records';
+import { defaultDatasets, subscribe } from '@adsync/stream-consumer/subscriptions';
+
 import { expandMacros } from './grafana-macros.ts';
 import { closeThenDrop } from '@adsync/shared/testing/teardown';
 import { destinationPolicies } from '@adsync/supplier-sync/deliveries';
@@ -113,7 +113,7 @@ before(async () => {
   const streamDeps = { db: pg.db, ch: ch.ch, clients, log, queue, queueName: 'dash', sns: sandboxSnsGate(sandbox.url) };
   const drainStream = () => drainQueue(streamDeps, new ProfileMap(pg.db));
   for (const profileId of await pg.db('profiles').where({ status: 'active' }).pluck('profile_id'))
-    await subscribe(pg.db, clients, profileId, [...STREAM_DATASETS], queue.arn);
+    await subscribe(pg.db, clients, profileId, await defaultDatasets(pg.db, profileId), queue.arn);
   await drainStream();
   await sandbox.stream.publish({ hours: 6, revisions: true, duplicates: 0.1 });
   await drainStream();

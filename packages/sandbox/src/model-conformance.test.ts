@@ -44,10 +44,17 @@ test('every operation answers as Amazon’s model says', async (t) => {
     'amazon-advertising-api-clientid': SANDBOX_CLIENT_ID,
     'amazon-advertising-api-scope': profileId,
   };
+  // DSP's own stream routes name the advertiser account (Amazon-Ads-Account-ID, required by the model).
+  const dspStream = (op: { path: string }) => op.path.startsWith('/dsp/streams/');
   const api = async (method: string, path: string, body: unknown, contentType: string) => {
     const r = await fetch(new URL(path, sandbox.url), {
       method,
-      headers: { ...headers, 'content-type': contentType, accept: contentType },
+      headers: {
+        ...headers,
+        ...(dspStream({ path }) ? { 'amazon-ads-account-id': dspAccount } : {}),
+        'content-type': contentType,
+        accept: contentType,
+      },
       body: JSON.stringify(body),
     });
     return (await r.json()) as Record<string, string>;
@@ -69,9 +76,11 @@ test('every operation answers as Amazon’s model says', async (t) => {
         ? { accept: 'application/vnd.campaignsexport.v1+json' }
         : op.model === 'DspAdvertisers'
           ? { 'amazon-advertising-api-scope': agency.profileId }
-          : op.model === 'AdsApiV1'
-            ? { 'amazon-ads-clientid': SANDBOX_CLIENT_ID }
-            : {},
+          : dspStream(op)
+            ? { 'amazon-ads-account-id': dspAccount }
+            : op.model === 'AdsApiV1'
+              ? { 'amazon-ads-clientid': SANDBOX_CLIENT_ID }
+              : {},
     async pathParam(op, name) {
       const ds = sandbox.state.dataset;
       if (name === 'advertiserId') return ds.dspAdvertisers(agency.index)[0]!.advertiserId;
@@ -99,13 +108,16 @@ test('every operation answers as Amazon’s model says', async (t) => {
       if (name === 'subscriptionId') {
         const created = await api(
           'POST',
-          '/streams/subscriptions',
+          dspStream(op) ? '/dsp/streams/subscriptions' : '/streams/subscriptions',
           {
             clientRequestToken: crypto.randomUUID(),
-            dataSetId: 'sp-traffic',
+            dataSetId: dspStream(op) ? 'adsp-traffic' : 'sp-traffic',
             destinationArn: `arn:aws:sqs:us-east-1:123456789012:probe-${crypto.randomUUID().slice(0, 8)}`,
           },
-          'application/vnd.MarketingStreamSubscriptions.StreamSubscriptionResource.v1.0+json',
+          // The guide's older spelling is a leniency of the sponsored-ads routes; DSP's take the model's.
+          dspStream(op)
+            ? 'application/vnd.amazonmarketingstreamsubscriptions.v1+json'
+            : 'application/vnd.MarketingStreamSubscriptions.StreamSubscriptionResource.v1.0+json',
         );
         const s = sandbox.state.stream.subscriptions.get(created.subscriptionId!);
         if (s) s.status = 'ACTIVE';
@@ -121,10 +133,10 @@ test('every operation answers as Amazon’s model says', async (t) => {
         if (at === 'startDate') return addDays(today, -7 - reportsMade++);
         if (at === 'endDate') return addDays(today, -2);
       }
-      if (op.operationId === 'CreateStreamSubscription') {
+      if (op.operationId === 'CreateStreamSubscription' || op.operationId === 'CreateDspStreamSubscription') {
         const arn = `arn:aws:sqs:us-east-1:123456789012:probe-${crypto.randomUUID().slice(0, 8)}`;
         if (at === 'clientRequestToken') return crypto.randomUUID();
-        if (at === 'dataSetId') return 'sp-traffic';
+        if (at === 'dataSetId') return dspStream(op) ? 'adsp-traffic' : 'sp-traffic';
         if (at === 'destinationArn') return arn;
         if (at === 'destination') return SKIP;
       }

@@ -19,7 +19,10 @@ export const STREAM_DATASETS = [
   'sd-conversion',
   'budget-usage',
 ] as const;
-export type StreamDataset = (typeof STREAM_DATASETS)[number];
+/** Amazon DSP's performance datasets (datasets/adsp-performance.md), managed by /dsp/streams/subscriptions only. */
+export const DSP_STREAM_DATASETS = ['adsp-traffic', 'adsp-conversion'] as const;
+export type DspStreamDataset = (typeof DSP_STREAM_DATASETS)[number];
+export type StreamDataset = (typeof STREAM_DATASETS)[number] | DspStreamDataset;
 
 export type StreamRecord = Record<string, string | number>;
 
@@ -73,7 +76,7 @@ const SB_SD_CONVERSION = {
   newToBrandSales: 'attributed_sales_new_to_brand_14d',
   newToBrandUnitsSold: 'attributed_units_ordered_new_to_brand_14d',
 };
-const STREAM_FIELDS: Record<Exclude<StreamDataset, 'budget-usage'>, Record<string, string>> = {
+const STREAM_FIELDS: Record<Exclude<StreamDataset, 'budget-usage' | DspStreamDataset>, Record<string, string>> = {
   'sp-traffic': { impressions: 'impressions', clicks: 'clicks', cost: 'cost' },
   'sp-conversion': Object.fromEntries(
     WINDOWS.flatMap((w) => [
@@ -131,7 +134,7 @@ export type SplitCache = Map<string, DaySplit>;
 function daySplit(
   ds: Dataset,
   p: number,
-  dataset: Exclude<StreamDataset, 'budget-usage'>,
+  dataset: Exclude<StreamDataset, 'budget-usage' | DspStreamDataset>,
   date: string,
   cache: SplitCache,
 ): DaySplit {
@@ -225,6 +228,8 @@ export function hourRecords(
     advertiser_id: profile.accountInfo.id,
   };
   const out: HourBatch = { originals: [], revisions: [] };
+  if (dataset === 'adsp-traffic' || dataset === 'adsp-conversion')
+    throw new Error(`${dataset} is a DSP advertiser's: use dspHourRecords`);
   if (dataset === 'budget-usage') {
     for (const c of ds.all('sp', 'campaign', p)) {
       if (!ds.delivering(c)) continue;
@@ -272,22 +277,145 @@ export function hourRecords(
       dims.placement_type = 'Top of Search on-Amazon';
     }
     if (dataset === 'sd-traffic') dims.targeting_text = (target?.expression ?? []).map((e) => e.type).join(',');
-    const id = (n: number) => `${dataset}-${hash32(ds.seed, `${dataset}|${key}|${n}`).toString(16)}-${n}`;
-    if (!revisions || unit(ds.seed, `rev|${dataset}|${key}`) > 0.4) {
-      out.originals.push({ ...dims, idempotency_id: id(0), ...final });
-      continue;
+    withRevisions(ds.seed, dataset, key, dims, final, revisions, out);
+  }
+  return out;
+}
+
+/**
+ * A cell's record for an hour, or (with revisions, for some cells) a first record that is off and
+ * a revision with its own idempotency id that brings it to the final value. Traffic: invalid
+ * clicks removed later (first count higher); conversions: attributed later (first count lower).
+ */
+function withRevisions(
+  seed: number,
+  dataset: StreamDataset,
+  key: string,
+  dims: StreamRecord,
+  final: Record<string, number>,
+  revisions: boolean,
+  out: HourBatch,
+): void {
+  const id = (n: number) => `${dataset}-${hash32(seed, `${dataset}|${key}|${n}`).toString(16)}-${n}`;
+  if (!revisions || unit(seed, `rev|${dataset}|${key}`) > 0.4) {
+    out.originals.push({ ...dims, idempotency_id: id(0), ...final });
+    return;
+  }
+  const costly = (m: string) => m === 'clicks' || m === 'cost' || m === 'total_cost' || m === 'supply_cost';
+  const first: Record<string, number> = {};
+  for (const [m, v] of Object.entries(final)) {
+    const shift = dataset.endsWith('-traffic') ? (costly(m) ? 1.25 : 1) : 0.5;
+    first[m] = Number.isInteger(v) ? Math.round(v * shift) : round2(v * shift);
+  }
+  const delta: Record<string, number> = {};
+  for (const [m, v] of Object.entries(final))
+    delta[m] = Number.isInteger(v) && Number.isInteger(first[m]!) ? v - first[m]! : round2(v - first[m]!);
+  out.originals.push({ ...dims, idempotency_id: id(0), ...first });
+  out.revisions.push({ ...dims, idempotency_id: id(1), ...delta });
+}
+
+/**
+ * Which dspCampaign report column becomes which adsp-* field (datasets/adsp-performance.md):
+ * the hourly records of a creative's local day sum exactly to its dspCampaign report row.
+ */
+const DSP_STREAM_FIELDS: Record<DspStreamDataset, Record<string, string>> = {
+  'adsp-traffic': {
+    impressions: 'impressions',
+    clicks: 'clicks',
+    totalCost: 'total_cost',
+    supplyCost: 'supply_cost',
+    agencyFee: 'agency_fee',
+    amazonDSPAudienceFee: 'amazon_dsp_audience_fee',
+    amazonDSPConsoleFee: 'amazon_dsp_console_fee',
+    grossImpressions: 'gross_impressions',
+    invalidImpressions: 'invalid_impressions',
+    viewableImpressions: 'viewable_impressions',
+  },
+  'adsp-conversion': {
+    purchases: 'purchases',
+    purchasesClicks: 'purchases_clicks',
+    purchasesViews: 'purchases_views',
+    sales: 'sales',
+    unitsSold: 'units_sold',
+    newToBrandPurchases: 'new_to_brand_purchases',
+    totalPurchases: 'total_purchases',
+    totalSales: 'total_sales',
+    totalUnitsSold: 'total_units_sold',
+  },
+};
+const DSP_MONEY = /Cost$|Fee$|[sS]ales$/;
+
+/**
+ * A DSP advertiser's records of an adsp-* dataset for the hour starting at `hourMs` (UTC): each
+ * creative's dspCampaign report for the advertiser's local day, split over its hours. Records
+ * carry no currency (the advertiser's is), and name orders campaign_id and line items adgroup_id.
+ */
+export function dspHourRecords(
+  ds: Dataset,
+  p: number,
+  advertiserId: string,
+  dataset: DspStreamDataset,
+  hourMs: number,
+  revisions: boolean,
+  cache: SplitCache = new Map(),
+): HourBatch {
+  const profile = ds.profiles()[p]!;
+  const when = localHour(hourMs, profile.timezone);
+  const date = when.slice(0, 10);
+  const fields = DSP_STREAM_FIELDS[dataset];
+  const cacheKey = `dsp|${advertiserId}|${dataset}|${date}`;
+  let day = cache.get(cacheKey);
+  if (!day) {
+    day = new Map();
+    const rows = reportRows(ds, {
+      profileIndex: p,
+      startDate: date,
+      endDate: date,
+      configuration: {
+        adProduct: 'DEMAND_SIDE_PLATFORM',
+        reportTypeId: 'dspCampaign',
+        groupBy: ['creative'],
+        columns: ['orderId', 'lineItemId', 'creativeId', ...Object.keys(fields)],
+        timeUnit: 'DAILY',
+        format: 'GZIP_JSON',
+        filters: [{ field: 'advertiserId', values: [advertiserId] }],
+      },
+      generationOf: () => FINAL_GENERATION,
+    });
+    const hours = hoursOfLocalDay(date, profile.timezone);
+    for (const row of rows) {
+      const cellKey = `${row.orderId}|${row.lineItemId}|${row.creativeId}`;
+      const weights = hours.map((h) => 1 + (hash32(ds.seed, `w|${dataset}|${cellKey}|${h}`) % 97));
+      for (const [col, field] of Object.entries(fields)) {
+        const v = Number(row[col] ?? 0);
+        const money = DSP_MONEY.test(col);
+        split(money ? Math.round(v * 100) : Math.round(v), weights).forEach((share, i) => {
+          if (share === 0) return;
+          const key = `${cellKey}|${hours[i]}`;
+          const cell = day!.get(key) ?? Object.fromEntries(Object.values(fields).map((f) => [f, 0]));
+          cell[field] = money ? share / 100 : share;
+          day!.set(key, cell);
+        });
+      }
     }
-    // Traffic: invalid clicks removed later (first count higher); conversions: attributed later (first count lower).
-    const first: Record<string, number> = {};
-    for (const [m, v] of Object.entries(final)) {
-      const shift = dataset.endsWith('-traffic') ? (m === 'clicks' || m === 'cost' ? 1.25 : 1) : 0.5;
-      first[m] = Number.isInteger(v) ? Math.round(v * shift) : round2(v * shift);
-    }
-    const delta: Record<string, number> = {};
-    for (const [m, v] of Object.entries(final))
-      delta[m] = Number.isInteger(v) && Number.isInteger(first[m]!) ? v - first[m]! : round2(v - first[m]!);
-    out.originals.push({ ...dims, idempotency_id: id(0), ...first });
-    out.revisions.push({ ...dims, idempotency_id: id(1), ...delta });
+    cache.set(cacheKey, day);
+  }
+  const out: HourBatch = { originals: [], revisions: [] };
+  for (const [key, final] of day) {
+    const [orderId, lineItemId, creativeId, h] = key.split('|');
+    if (Number(h) !== hourMs) continue;
+    const dims: StreamRecord = {
+      dataset_id: dataset,
+      advertiser_id: advertiserId,
+      marketplace_id: profile.marketplaceStringId,
+      advertiser_country: profile.countryCode,
+      advertiser_timezone: profile.timezone,
+      campaign_id: orderId!,
+      adgroup_id: lineItemId!,
+      creative_id: creativeId!,
+      time_window_start: when,
+    };
+    withRevisions(ds.seed, dataset, key, dims, final, revisions, out);
   }
   return out;
 }

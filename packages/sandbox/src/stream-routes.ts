@@ -13,11 +13,13 @@ import { GetQueueUrlCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk
 import { route, send, jsonBody, type Route } from './http-kit.ts';
 import type { SandboxState } from './state.ts';
 import type { StreamSubscription } from './stream-state.ts';
-import type { Endpoint } from './amazon/endpoint.ts';
+import type { Ctx, Endpoint } from './amazon/endpoint.ts';
 import { hash32 } from './hash-random.ts';
 import {
+  DSP_STREAM_DATASETS,
   HOUR_MS,
   STREAM_DATASETS,
+  dspHourRecords,
   hourRecords,
   type SplitCache,
   type StreamDataset,
@@ -149,17 +151,33 @@ export function streamRoutes(
       for (let h = 0; h < hours; h++) {
         // A fault: Stream never delivers these hours (the daily report still has them).
         if (o.omitHours?.includes(h)) continue;
-        const batch = hourRecords(
-          state.dataset,
-          s.profileIndex,
-          s.dataSetId,
-          startMs + h * HOUR_MS,
-          o.revisions ?? false,
-          cache,
-        );
+        const batch =
+          s.accountId && (s.dataSetId === 'adsp-traffic' || s.dataSetId === 'adsp-conversion')
+            ? dspHourRecords(
+                state.dataset,
+                s.profileIndex,
+                s.accountId,
+                s.dataSetId,
+                startMs + h * HOUR_MS,
+                o.revisions ?? false,
+                cache,
+              )
+            : hourRecords(
+                state.dataset,
+                s.profileIndex,
+                s.dataSetId,
+                startMs + h * HOUR_MS,
+                o.revisions ?? false,
+                cache,
+              );
         for (const r of [...batch.originals, ...batch.revisions]) {
           const id = String(r.idempotency_id ?? `${r.budget_scope_id}|${r.usage_updated_timestamp}`);
-          st.sent.set(`${s.profileId}|${id}`, { ...r, profile_id: s.profileId });
+          // A DSP advertiser's records are its own (no profile): keyed and marked by the account.
+          const owner = s.accountId ? `account ${s.accountId}` : s.profileId;
+          st.sent.set(
+            `${owner}|${id}`,
+            s.accountId ? { ...r, account_id: s.accountId } : { ...r, profile_id: s.profileId },
+          );
           bodies.push(notification(s, r));
           records++;
           // At least once: some records arrive twice, as the same message.
@@ -187,130 +205,149 @@ export function streamRoutes(
   };
 
   const doc = 'en-us/guides/amazon-marketing-stream/managing-subscriptions.md';
-  const owned = (id: unknown, profileId: string | null) => {
-    const s = st.subscriptions.get(String(id));
-    return s && s.profileId === profileId ? s : null;
-  };
-  const endpoints: Endpoint[] = [
-    {
-      method: 'POST',
-      path: '/streams/subscriptions',
-      doc,
-      summary: 'create a subscription',
-      handle: async (ctx) => {
-        const b = ctx.body as {
-          clientRequestToken: string;
-          dataSetId: string;
-          destinationArn?: string;
-          destination?: { sqsDestination?: { queueArn?: string }; firehoseDestination?: unknown };
-          notes?: string;
-        };
-        const token = b.clientRequestToken;
-        if (!(STREAM_DATASETS as readonly string[]).includes(b.dataSetId))
-          return ctx.fail(400, {
-            message: `dataSetId ${b.dataSetId} is not supported; use one of ${STREAM_DATASETS.join(', ')}`,
-            location: '$.dataSetId',
-          });
-        // The sponsored-ads datasets are an advertiser's (a profile's); a DSP account's call reaches none of them.
-        if (ctx.accountId)
-          return ctx.fail(400, {
-            message: `dataSetId ${b.dataSetId} is a sponsored-ads dataset: it needs Amazon-Advertising-API-Scope naming a profile, not Amazon-Ads-AccountId`,
-            location: '$.dataSetId',
-          });
-        const arn = b.destinationArn ?? b.destination?.sqsDestination?.queueArn;
-        if (typeof arn !== 'string' || !ARN.test(arn))
-          return ctx.fail(400, {
-            message: 'destinationArn must be the ARN of an SQS queue (arn:aws:sqs:<region>:<account>:<queue>)',
-            location: '$.destinationArn',
-          });
-        // "Should request be re-tried, the caller should supply the same value."
-        const same = [...st.subscriptions.values()].find(
-          (s) => s.clientRequestToken === token && s.profileId === ctx.profileId,
-        );
-        if (same) return ctx.ok({ clientRequestToken: token, subscriptionId: same.subscriptionId });
-        const clash = [...st.subscriptions.values()].find(
-          (s) =>
-            s.profileId === ctx.profileId &&
-            s.dataSetId === b.dataSetId &&
-            s.destinationArn === arn &&
-            s.status !== 'ARCHIVED',
-        );
-        if (clash)
-          return ctx.fail(
-            409,
-            'Cannot have more than one subscription per advertiser, dataSetId, & destination combination',
+  /**
+   * One family of subscription routes: sponsored ads' /streams/subscriptions under a profile's
+   * scope, or DSP's /dsp/streams/subscriptions under an advertiser account (Amazon-Ads-Account-ID;
+   * managing-subscriptions.md: "DSP datasets must be managed with the /dsp/streams/subscriptions
+   * endpoints"). Each sees only its owner's subscriptions.
+   */
+  const family = (dsp: boolean): Endpoint[] => {
+    const base = dsp ? '/dsp/streams/subscriptions' : '/streams/subscriptions';
+    const datasets: readonly string[] = dsp ? DSP_STREAM_DATASETS : STREAM_DATASETS;
+    const ownerOf = (ctx: Ctx) => (dsp ? `account ${ctx.accountId}` : String(ctx.profileId));
+    const ownerOfSub = (s: StreamSubscription) => (s.accountId ? `account ${s.accountId}` : s.profileId);
+    const owned = (id: unknown, ctx: Ctx) => {
+      const s = st.subscriptions.get(String(id));
+      return s && ownerOfSub(s) === ownerOf(ctx) ? s : null;
+    };
+    return [
+      {
+        method: 'POST',
+        path: base,
+        doc,
+        summary: 'create a subscription',
+        handle: async (ctx) => {
+          const b = ctx.body as {
+            clientRequestToken: string;
+            dataSetId: string;
+            destinationArn?: string;
+            destination?: { sqsDestination?: { queueArn?: string }; firehoseDestination?: unknown };
+            notes?: string;
+          };
+          const token = b.clientRequestToken;
+          if (!dsp && (DSP_STREAM_DATASETS as readonly string[]).includes(b.dataSetId))
+            return ctx.fail(400, {
+              message: `dataSetId ${b.dataSetId} is a DSP dataset: manage it with /dsp/streams/subscriptions and Amazon-Ads-Account-ID`,
+              location: '$.dataSetId',
+            });
+          if (!datasets.includes(b.dataSetId))
+            return ctx.fail(400, {
+              message: `dataSetId ${b.dataSetId} is not supported; use one of ${datasets.join(', ')}`,
+              location: '$.dataSetId',
+            });
+          // The sponsored-ads datasets are an advertiser's (a profile's); a DSP account's call reaches none of them.
+          if (!dsp && ctx.accountId)
+            return ctx.fail(400, {
+              message: `dataSetId ${b.dataSetId} is a sponsored-ads dataset: it needs Amazon-Advertising-API-Scope naming a profile, not Amazon-Ads-AccountId`,
+              location: '$.dataSetId',
+            });
+          const arn = b.destinationArn ?? b.destination?.sqsDestination?.queueArn;
+          if (typeof arn !== 'string' || !ARN.test(arn))
+            return ctx.fail(400, {
+              message: 'destinationArn must be the ARN of an SQS queue (arn:aws:sqs:<region>:<account>:<queue>)',
+              location: '$.destinationArn',
+            });
+          // "Should request be re-tried, the caller should supply the same value."
+          const same = [...st.subscriptions.values()].find(
+            (s) => s.clientRequestToken === token && ownerOfSub(s) === ownerOf(ctx),
           );
-        const now = state.now().toISOString();
-        const s: StreamSubscription = {
-          subscriptionId: `amzn1.fead.cs1.${randomUUID().replace(/-/g, '')}`,
-          clientRequestToken: token,
-          profileId: ctx.profileId!,
-          profileIndex: ctx.profile!,
-          dataSetId: b.dataSetId as StreamDataset,
-          destinationArn: arn,
-          ...(typeof b.notes === 'string' ? { notes: b.notes } : {}),
-          status: 'PROVISIONING',
-          createdDate: now,
-          updatedDate: now,
-          confirmationToken: randomUUID().replace(/-/g, '') + randomUUID().replace(/-/g, ''),
-        };
-        st.subscriptions.set(s.subscriptionId, s);
-        try {
-          await confirmAfterCreate(s);
-        } catch {
-          s.status = 'FAILED_PROVISIONING';
-        }
-        ctx.ok({ clientRequestToken: token, subscriptionId: s.subscriptionId });
+          if (same) return ctx.ok({ clientRequestToken: token, subscriptionId: same.subscriptionId });
+          const clash = [...st.subscriptions.values()].find(
+            (s) =>
+              ownerOfSub(s) === ownerOf(ctx) &&
+              s.dataSetId === b.dataSetId &&
+              s.destinationArn === arn &&
+              s.status !== 'ARCHIVED',
+          );
+          if (clash)
+            return ctx.fail(
+              409,
+              'Cannot have more than one subscription per advertiser, dataSetId, & destination combination',
+            );
+          const now = state.now().toISOString();
+          const s: StreamSubscription = {
+            subscriptionId: `amzn1.fead.cs1.${randomUUID().replace(/-/g, '')}`,
+            clientRequestToken: token,
+            profileId: dsp ? '' : ctx.profileId!,
+            profileIndex: ctx.profile!,
+            ...(dsp ? { accountId: ctx.accountId! } : {}),
+            dataSetId: b.dataSetId as StreamDataset,
+            destinationArn: arn,
+            ...(typeof b.notes === 'string' ? { notes: b.notes } : {}),
+            status: 'PROVISIONING',
+            createdDate: now,
+            updatedDate: now,
+            confirmationToken: randomUUID().replace(/-/g, '') + randomUUID().replace(/-/g, ''),
+          };
+          st.subscriptions.set(s.subscriptionId, s);
+          try {
+            await confirmAfterCreate(s);
+          } catch {
+            s.status = 'FAILED_PROVISIONING';
+          }
+          ctx.ok({ clientRequestToken: token, subscriptionId: s.subscriptionId });
+        },
       },
-    },
-    {
-      method: 'GET',
-      path: '/streams/subscriptions',
-      doc,
-      summary: 'list subscriptions',
-      handle: (ctx) => {
-        const max = Number(ctx.query.maxResults ?? 5000);
-        const all = [...st.subscriptions.values()].filter((s) => s.profileId === ctx.profileId);
-        const raw = String(ctx.query.startingToken ?? '');
-        const start = raw ? Number(Buffer.from(raw, 'base64url').toString()) : 0;
-        if (!Number.isInteger(start) || start < 0)
-          return ctx.fail(400, { message: 'startingToken is invalid', location: 'query.startingToken' });
-        ctx.ok({
-          subscriptions: all.slice(start, start + max).map(view),
-          ...(start + max < all.length ? { nextToken: Buffer.from(String(start + max)).toString('base64url') } : {}),
-        });
+      {
+        method: 'GET',
+        path: base,
+        doc,
+        summary: 'list subscriptions',
+        handle: (ctx) => {
+          const max = Number(ctx.query.maxResults ?? 5000);
+          const all = [...st.subscriptions.values()].filter((s) => ownerOfSub(s) === ownerOf(ctx));
+          const raw = String(ctx.query.startingToken ?? '');
+          const start = raw ? Number(Buffer.from(raw, 'base64url').toString()) : 0;
+          if (!Number.isInteger(start) || start < 0)
+            return ctx.fail(400, { message: 'startingToken is invalid', location: 'query.startingToken' });
+          ctx.ok({
+            subscriptions: all.slice(start, start + max).map(view),
+            ...(start + max < all.length ? { nextToken: Buffer.from(String(start + max)).toString('base64url') } : {}),
+          });
+        },
       },
-    },
-    {
-      method: 'GET',
-      path: '/streams/subscriptions/{subscriptionId}',
-      doc,
-      summary: 'get a subscription',
-      handle: (ctx) => {
-        const s = owned(ctx.req.params.subscriptionId, ctx.profileId);
-        if (!s) return ctx.fail(404, `Subscription ${ctx.req.params.subscriptionId} not found`);
-        ctx.ok({ subscription: view(s) });
+      {
+        method: 'GET',
+        path: `${base}/{subscriptionId}`,
+        doc,
+        summary: 'get a subscription',
+        handle: (ctx) => {
+          const s = owned(ctx.req.params.subscriptionId, ctx);
+          if (!s) return ctx.fail(404, `Subscription ${ctx.req.params.subscriptionId} not found`);
+          ctx.ok({ subscription: view(s) });
+        },
       },
-    },
-    {
-      method: 'PUT',
-      path: '/streams/subscriptions/{subscriptionId}',
-      doc,
-      summary: 'archive a subscription, or change its notes',
-      handle: (ctx) => {
-        const s = owned(ctx.req.params.subscriptionId, ctx.profileId);
-        if (!s) return ctx.fail(404, `Subscription ${ctx.req.params.subscriptionId} not found`);
-        const b = ctx.body as { status?: 'ARCHIVED'; notes?: string };
-        if (b.status === 'ARCHIVED') {
-          if (s.status !== 'ACTIVE') return ctx.fail(400, 'Only ACTIVE subscriptions can be archived');
-          s.status = 'ARCHIVED';
-        }
-        if (typeof b.notes === 'string') s.notes = b.notes;
-        s.updatedDate = state.now().toISOString();
-        ctx.ok(undefined);
+      {
+        method: 'PUT',
+        path: `${base}/{subscriptionId}`,
+        doc,
+        summary: 'archive a subscription, or change its notes',
+        handle: (ctx) => {
+          const s = owned(ctx.req.params.subscriptionId, ctx);
+          if (!s) return ctx.fail(404, `Subscription ${ctx.req.params.subscriptionId} not found`);
+          const b = ctx.body as { status?: 'ARCHIVED'; notes?: string };
+          if (b.status === 'ARCHIVED') {
+            if (s.status !== 'ACTIVE') return ctx.fail(400, 'Only ACTIVE subscriptions can be archived');
+            s.status = 'ARCHIVED';
+          }
+          if (typeof b.notes === 'string') s.notes = b.notes;
+          s.updatedDate = state.now().toISOString();
+          ctx.ok(undefined);
+        },
       },
-    },
-  ];
+    ];
+  };
+  const endpoints: Endpoint[] = [...family(false), ...family(true)];
 
   const routes: Route[] = [
     // The certificate SNS signs with, at the SigningCertURL it names (sns.<region>.amazonaws.com/SimpleNotificationService-<id>.pem).

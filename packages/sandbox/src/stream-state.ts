@@ -16,8 +16,11 @@ export type SubscriptionStatus =
 export interface StreamSubscription {
   subscriptionId: string;
   clientRequestToken: string;
+  /** The profile whose scope made it; '' for a DSP advertiser's (accountId). */
   profileId: string;
   profileIndex: number;
+  /** The DSP advertiser (Amazon-Ads-Account-ID) whose adsp-* subscription this is. */
+  accountId?: string;
   dataSetId: StreamDataset;
   destinationArn: string;
   notes?: string;

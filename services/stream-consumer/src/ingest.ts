@@ -16,6 +16,7 @@ import { normalise, parseMessage, type RowValues, type StreamTable } from './rec
 import { refreshPending } from './subscriptions.ts';
 import { insertStreamRows } from './stream-facts.ts';
 import { profilesByAdvertiser } from '@adsync/shared/accounts/profiles';
+import { dspAdvertiserProfiles } from '@adsync/shared/accounts/dsp-advertisers';
 import type { SnsGate } from './sns-gate.ts';
 import type { StreamQueue } from './queue.ts';
 
@@ -30,10 +31,15 @@ export interface IngestDeps {
   sns: SnsGate;
 }
 
-/** advertiser_id|marketplace_id → profile_id, from the profiles entity-sync keeps. */
+/**
+ * advertiser_id|marketplace_id → profile_id, from the profiles entity-sync keeps; a DSP advertiser
+ * (adsp-* records) → the DSP profile that reaches it, with the advertiser's currency.
+ */
 export class ProfileMap {
   private map = new Map<string, string>();
   private loadedAt = 0;
+  private dspMap = new Map<string, { profileId: string; currency: string | null }>();
+  private dspLoadedAt = 0;
   private readonly db: Knex;
   constructor(db: Knex) {
     this.db = db;
@@ -46,6 +52,13 @@ export class ProfileMap {
       this.loadedAt = Date.now();
     }
     return this.map.get(key) ?? null;
+  }
+  async dsp(advertiserId: string): Promise<{ profileId: string; currency: string | null } | null> {
+    if (!this.dspMap.has(advertiserId) && Date.now() - this.dspLoadedAt > 1000) {
+      this.dspMap = await dspAdvertiserProfiles(this.db);
+      this.dspLoadedAt = Date.now();
+    }
+    return this.dspMap.get(advertiserId) ?? null;
   }
 }
 
@@ -120,17 +133,22 @@ export async function ingestBatch(deps: IngestDeps, profiles: ProfileMap, messag
       continue;
     }
     const r = parsed.record;
-    const profileId = await profiles.get(String(r.advertiser_id ?? ''), String(r.marketplace_id ?? ''));
+    const dsp = parsed.dataset.startsWith('adsp-') ? await profiles.dsp(String(r.advertiser_id ?? '')) : null;
+    const profileId = parsed.dataset.startsWith('adsp-')
+      ? (dsp?.profileId ?? null)
+      : await profiles.get(String(r.advertiser_id ?? ''), String(r.marketplace_id ?? ''));
     if (!profileId) {
       letters.push({
         messageId: m.MessageId ?? '',
         body,
-        reason: `no profile for advertiser ${String(r.advertiser_id)} in marketplace ${String(r.marketplace_id)}`,
+        reason: parsed.dataset.startsWith('adsp-')
+          ? `no DSP profile reaches DSP advertiser ${String(r.advertiser_id)}`
+          : `no profile for advertiser ${String(r.advertiser_id)} in marketplace ${String(r.marketplace_id)}`,
         key: parsed.dataset,
       });
       continue;
     }
-    const row = normalise(parsed.dataset, r, profileId, now);
+    const row = normalise(parsed.dataset, r, profileId, now, dsp?.currency ?? '');
     if ('invalid' in row) {
       letters.push({
         messageId: m.MessageId ?? '',

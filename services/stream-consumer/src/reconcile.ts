@@ -20,6 +20,8 @@ export const RECONCILED: Record<string, { traffic: string; conversion: string; w
   spCampaigns: { traffic: 'sp-traffic', conversion: 'sp-conversion', window: '7d' },
   sbCampaigns: { traffic: 'sb-traffic', conversion: 'sb-conversion', window: '14d' },
   sdCampaigns: { traffic: 'sd-traffic', conversion: 'sd-conversion', window: '14d' },
+  // DSP: per order, spend as totalCost, conversions the 14-day promoted purchases (adsp-performance.md).
+  dspCampaign: { traffic: 'adsp-traffic', conversion: 'adsp-conversion', window: '14d' },
 };
 
 export const METRICS = ['impressions', 'clicks', 'cost_micros', 'orders', 'sales_micros', 'units'] as const;

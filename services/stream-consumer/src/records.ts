@@ -9,7 +9,7 @@
  */
 import { isSnsMessage, type SnsMessage } from '@adsync/shared/streams/sns-signature';
 
-export const STREAM_DATASETS = [
+export const SPONSORED_STREAM_DATASETS = [
   'sp-traffic',
   'sp-conversion',
   'sb-traffic',
@@ -18,6 +18,9 @@ export const STREAM_DATASETS = [
   'sd-conversion',
   'budget-usage',
 ] as const;
+/** Amazon DSP's (datasets/adsp-performance.md), subscribed per DSP advertiser. */
+export const DSP_STREAM_DATASETS = ['adsp-traffic', 'adsp-conversion'] as const;
+export const STREAM_DATASETS = [...SPONSORED_STREAM_DATASETS, ...DSP_STREAM_DATASETS] as const;
 export type StreamDataset = (typeof STREAM_DATASETS)[number];
 
 export type Parsed =
@@ -107,6 +110,25 @@ export const TRAFFIC_COLUMNS: Record<string, { field: string[]; money: boolean }
   viewable_impressions: { field: ['viewable_impressions', 'view_impressions'], money: false },
 };
 
+/**
+ * Amazon DSP's records (datasets/adsp-performance.md) in the same hourly tables: an order is the
+ * campaign, a line item the ad group, a creative the ad; spend is total_cost. DSP's conversions
+ * are 14-day (clicks and views), its new-to-brand and brand-halo totals kept in `extra`.
+ */
+const DSP_TRAFFIC_COLUMNS: Record<string, { field: string[]; money: boolean }> = {
+  impressions: { field: ['impressions'], money: false },
+  clicks: { field: ['clicks'], money: false },
+  cost_micros: { field: ['total_cost'], money: true },
+  viewable_impressions: { field: ['viewable_impressions'], money: false },
+};
+const DSP_CONVERSION_FIELDS: Record<string, string> = {
+  conversions_14d: 'purchases',
+  sales_micros_14d: 'sales',
+  units_14d: 'units_sold',
+  ntb_orders_14d: 'new_to_brand_purchases',
+  view_conversions_14d: 'purchases_views',
+};
+
 /** Fields that name what a record is about, not what it measures. */
 const DIMENSION_FIELDS = new Set([
   'idempotency_id',
@@ -126,6 +148,10 @@ const DIMENSION_FIELDS = new Set([
   'placement',
   'placement_type',
   'time_window_start',
+  'adgroup_id',
+  'creative_id',
+  'advertiser_country',
+  'advertiser_timezone',
 ]);
 
 const TIME_WINDOW = /^(\d{4}-\d{2}-\d{2})T(\d{2}):00:00(?:\.0+)?(Z|[+-]\d{2}:\d{2})$/;
@@ -142,6 +168,8 @@ export function normalise(
   r: Record<string, unknown>,
   profileId: string,
   receivedAtMs: number,
+  /** The currency when the record names none (a DSP advertiser's, from its discovery). */
+  currency = '',
 ): { table: StreamTable; values: RowValues } | { invalid: string } {
   const received_at = chTime(receivedAtMs);
   if (dataset === 'budget-usage') {
@@ -179,16 +207,17 @@ export function normalise(
       invalid: `time_window_start ${JSON.stringify(r.time_window_start)} is not the start of an hour (ISO 8601 with offset)`,
     };
   const traffic = dataset.endsWith('-traffic');
+  const dsp = dataset.startsWith('adsp-');
   const values: RowValues = {
     profile_id: profileId,
     dataset_id: dataset,
-    ad_product: dataset.slice(0, 2),
+    ad_product: dsp ? 'dsp' : dataset.slice(0, 2),
     advertiser_id: str(r.advertiser_id),
     marketplace_id: str(r.marketplace_id),
-    currency: str(r.currency),
+    currency: str(r.currency) || currency,
     campaign_id: str(r.campaign_id),
-    ad_group_id: str(r.ad_group_id),
-    ad_id: str(r.ad_id),
+    ad_group_id: str(r.ad_group_id ?? r.adgroup_id),
+    ad_id: str(r.ad_id ?? r.creative_id),
     target_id: str(r.keyword_id ?? r.target_id),
     hour: chTime(hourMs),
     local_date: tw[1]!,
@@ -211,8 +240,11 @@ export function normalise(
     return v;
   };
   const columns = traffic
-    ? Object.entries(TRAFFIC_COLUMNS).map(([c, s]) => [c, s.field, s.money] as const)
-    : Object.entries(CONVERSION_COLUMNS).map(([c, s]) => [c, [s.field], s.money] as const);
+    ? Object.entries(dsp ? DSP_TRAFFIC_COLUMNS : TRAFFIC_COLUMNS).map(([c, s]) => [c, s.field, s.money] as const)
+    : Object.entries(CONVERSION_COLUMNS).map(([c, s]) => {
+        const field = dsp ? DSP_CONVERSION_FIELDS[c] : s.field;
+        return [c, field ? [field] : [], s.money] as const;
+      });
   for (const [col, fields, money] of columns) {
     let v: number | undefined;
     for (const f of fields) {

@@ -20,6 +20,7 @@ import {
   refresh,
   subscribe,
   subscriptionsQuery,
+  defaultDatasets,
   type SubscriptionRow,
 } from './subscriptions.ts';
 
@@ -29,6 +30,7 @@ const subscriptionSchema = object(
   {
     id: { type: 'string' },
     profileId: { type: 'string' },
+    dspAdvertiserId: nullable({ type: 'string' }),
     dataSetId: { type: 'string' },
     destinationArn: { type: 'string' },
     subscriptionId: nullable({ type: 'string' }),
@@ -44,6 +46,7 @@ const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
 const view = (s: SubscriptionRow) => ({
   id: s.id,
   profileId: s.profile_id,
+  dspAdvertiserId: s.dsp_advertiser_id,
   dataSetId: s.dataset_id,
   destinationArn: s.destination_arn,
   subscriptionId: s.subscription_id,
@@ -88,7 +91,8 @@ export function registerStreamApi(
               minItems: 1,
               uniqueItems: true,
               items: { type: 'string', enum: [...STREAM_DATASETS] },
-              description: 'default: every dataset adsync loads',
+              description:
+                "default: every sponsored-ads dataset adsync loads, and DSP's (adsp-*) for each selected DSP advertiser a DSP profile reaches",
             },
             notes: { type: 'string', maxLength: 128 },
           },
@@ -102,7 +106,7 @@ export function registerStreamApi(
         db,
         clients,
         req.body.profileId,
-        req.body.dataSets ?? [...STREAM_DATASETS],
+        req.body.dataSets ?? (await defaultDatasets(db, req.body.profileId)),
         deps.destinationArn(),
         req.body.notes,
       );

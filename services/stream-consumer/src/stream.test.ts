@@ -32,7 +32,7 @@ import { ServiceProcess, freePort } from '@adsync/shared/testing/service-process
 import { openQueue, type StreamQueue } from './queue.ts';
 import { drainQueue, ProfileMap, type IngestDeps } from './ingest.ts';
 import { registerStreamApi } from './stream-api.ts';
-import { CONVERSION_COLUMNS, STREAM_DATASETS } from './records.ts';
+import { CONVERSION_COLUMNS, SPONSORED_STREAM_DATASETS } from './records.ts';
 import { closeThenDrop } from '@adsync/shared/testing/teardown';
 
 const ADMIN = 'adsk_stream_test_admin_key_0123456789';
@@ -233,7 +233,7 @@ test('subscribing records the subscription, Amazon sends a confirmation to the q
     (
       await call('POST', '/v1/streams/subscriptions', {
         profileId: profileIds[1],
-        dataSets: [...STREAM_DATASETS],
+        dataSets: [...SPONSORED_STREAM_DATASETS],
       })
     ).statusCode,
     201,

@@ -10,12 +10,15 @@ import type { Knex } from '@adsync/shared/db/postgres';
 import type { AmazonClients } from '@adsync/shared/amazon/account-clients';
 import type { Logger } from '@adsync/shared/logger';
 import { AmazonApiError } from '@adsync/shared/amazon/errors';
-import { conflict } from '@adsync/shared/http/errors';
+import { badRequest, conflict } from '@adsync/shared/http/errors';
 import { accountOfProfile, profileIdsOfAccount } from '@adsync/shared/accounts/profiles';
+import { reportableAdvertisersByProfile } from '@adsync/shared/accounts/dsp-advertisers';
+import { DSP_STREAM_DATASETS, SPONSORED_STREAM_DATASETS } from './records.ts';
 import {
   archiveSubscription,
   createSubscription,
   getSubscription,
+  type StreamOwner,
   type StreamSubscriptionStatus,
 } from '@adsync/shared/amazon/marketing-stream';
 import { PermanentError } from '@adsync/shared/runtime/errors';
@@ -23,6 +26,8 @@ import { PermanentError } from '@adsync/shared/runtime/errors';
 export interface SubscriptionRow {
   id: string;
   profile_id: string;
+  /** An adsp-* subscription's DSP advertiser (made under its account); null: the profile's own. */
+  dsp_advertiser_id: string | null;
   dataset_id: string;
   destination_arn: string;
   client_request_token: string;
@@ -37,6 +42,19 @@ export interface SubscriptionRow {
 }
 
 const PENDING = ['requested', 'PROVISIONING', 'PENDING_CONFIRMATION'];
+
+/** Whose subscription Amazon keeps: the profile's, or (adsp-* datasets) the DSP advertiser's. */
+const ownerOf = (row: SubscriptionRow): StreamOwner =>
+  row.dsp_advertiser_id ? { dspAdvertiserId: row.dsp_advertiser_id } : row.profile_id;
+
+/** Amazon DSP's datasets, subscribed per advertiser. */
+export const isDspDataset = (dataset: string) => dataset.startsWith('adsp-');
+
+/** What a profile is subscribed to by default: every sponsored-ads dataset, and DSP's where it reaches DSP advertisers. */
+export async function defaultDatasets(db: Knex, profileId: string): Promise<string[]> {
+  const dsp = (await reportableAdvertisersByProfile(db, [profileId])).has(profileId);
+  return [...SPONSORED_STREAM_DATASETS, ...(dsp ? DSP_STREAM_DATASETS : [])];
+}
 const FORGOTTEN = 'Amazon no longer knows this subscription';
 
 async function accountOf(db: Knex, profileId: string): Promise<string> {
@@ -86,13 +104,13 @@ export async function coveredWholeDay(
 async function send(db: Knex, clients: AmazonClients, row: SubscriptionRow): Promise<SubscriptionRow> {
   const client = await clients.forAccount(await accountOf(db, row.profile_id));
   try {
-    const created = await createSubscription(client, row.profile_id, {
+    const created = await createSubscription(client, ownerOf(row), {
       clientRequestToken: row.client_request_token,
       dataSetId: row.dataset_id,
       destinationArn: row.destination_arn,
       ...(row.notes ? { notes: row.notes } : {}),
     });
-    const s = await getSubscription(client, row.profile_id, created.subscriptionId);
+    const s = await getSubscription(client, ownerOf(row), created.subscriptionId);
     const [updated] = await db('stream_subscriptions')
       .where({ id: row.id })
       .update({
@@ -115,7 +133,11 @@ async function send(db: Knex, clients: AmazonClients, row: SubscriptionRow): Pro
   }
 }
 
-/** Subscribes a profile to datasets, delivering to the queue; a live subscription of the same three is answered as it is. */
+/**
+ * Subscribes a profile to datasets, delivering to the queue; a live subscription of the same kind
+ * is answered as it is. A DSP dataset (adsp-*) is subscribed for each selected DSP advertiser the
+ * profile reaches, under that advertiser's account.
+ */
 export async function subscribe(
   db: Knex,
   clients: AmazonClients,
@@ -126,35 +148,52 @@ export async function subscribe(
 ): Promise<SubscriptionRow[]> {
   const out: SubscriptionRow[] = [];
   for (const dataset of datasets) {
-    const live: SubscriptionRow | undefined = await db('stream_subscriptions')
-      .where({ profile_id: profileId, dataset_id: dataset, destination_arn: destinationArn })
-      .whereNotIn('status', ['ARCHIVED', 'FAILED_CONFIRMATION', 'FAILED_PROVISIONING'])
-      .first();
-    if (live && live.status !== 'requested') {
-      // Amazon still has it: answered as it is. Amazon does not (a different environment, or it expired): made again.
-      const now = await refresh(db, clients, live);
-      if (now.status_reason !== FORGOTTEN) {
-        out.push(now);
-        continue;
-      }
-      await db('stream_subscriptions').where({ id: live.id }).update({ status: 'ARCHIVED', updated_at: db.fn.now() });
+    if (!isDspDataset(dataset)) {
+      out.push(await subscribeOne(db, clients, { profileId, dataset, destinationArn, notes, advertiserId: null }));
+      continue;
     }
-    const row: SubscriptionRow =
-      (live?.status === 'requested' ? live : undefined) ??
-      (
-        await db('stream_subscriptions')
-          .insert({
-            profile_id: profileId,
-            dataset_id: dataset,
-            destination_arn: destinationArn,
-            client_request_token: randomUUID(),
-            notes: notes ?? null,
-          })
-          .returning('*')
-      )[0];
-    out.push(await send(db, clients, row));
+    const advertisers = (await reportableAdvertisersByProfile(db, [profileId])).get(profileId) ?? [];
+    if (!advertisers.length)
+      throw badRequest(
+        `${dataset} is a DSP dataset, and profile ${profileId} reaches no selected DSP advertiser (see /v1/accounts/:id/dsp-advertisers)`,
+      );
+    for (const advertiserId of advertisers)
+      out.push(await subscribeOne(db, clients, { profileId, dataset, destinationArn, notes, advertiserId }));
   }
   return out;
+}
+
+async function subscribeOne(
+  db: Knex,
+  clients: AmazonClients,
+  o: { profileId: string; dataset: string; destinationArn: string; notes?: string; advertiserId: string | null },
+): Promise<SubscriptionRow> {
+  const live: SubscriptionRow | undefined = await db('stream_subscriptions')
+    .where({ profile_id: o.profileId, dataset_id: o.dataset, destination_arn: o.destinationArn })
+    .where((q) => (o.advertiserId ? q.where({ dsp_advertiser_id: o.advertiserId }) : q.whereNull('dsp_advertiser_id')))
+    .whereNotIn('status', ['ARCHIVED', 'FAILED_CONFIRMATION', 'FAILED_PROVISIONING'])
+    .first();
+  if (live && live.status !== 'requested') {
+    // Amazon still has it: answered as it is. Amazon does not (a different environment, or it expired): made again.
+    const now = await refresh(db, clients, live);
+    if (now.status_reason !== FORGOTTEN) return now;
+    await db('stream_subscriptions').where({ id: live.id }).update({ status: 'ARCHIVED', updated_at: db.fn.now() });
+  }
+  const row: SubscriptionRow =
+    (live?.status === 'requested' ? live : undefined) ??
+    (
+      await db('stream_subscriptions')
+        .insert({
+          profile_id: o.profileId,
+          dsp_advertiser_id: o.advertiserId,
+          dataset_id: o.dataset,
+          destination_arn: o.destinationArn,
+          client_request_token: randomUUID(),
+          notes: o.notes ?? null,
+        })
+        .returning('*')
+    )[0];
+  return send(db, clients, row);
 }
 
 /** Reads the subscription's status from Amazon and records it. */
@@ -163,7 +202,7 @@ export async function refresh(db: Knex, clients: AmazonClients, row: Subscriptio
   const client = await clients.forAccount(await accountOf(db, row.profile_id));
   let s;
   try {
-    s = await getSubscription(client, row.profile_id, row.subscription_id);
+    s = await getSubscription(client, ownerOf(row), row.subscription_id);
   } catch (err) {
     if (!(err instanceof AmazonApiError && err.kind === 'not_found')) throw err;
     const [gone] = await db('stream_subscriptions')
@@ -232,7 +271,7 @@ export async function archive(db: Knex, clients: AmazonClients, row: Subscriptio
   if (row.status !== 'ACTIVE' || !row.subscription_id)
     throw conflict(`subscription ${row.id} is ${row.status}; Amazon archives only ACTIVE subscriptions`);
   const client = await clients.forAccount(await accountOf(db, row.profile_id));
-  await archiveSubscription(client, row.profile_id, row.subscription_id);
+  await archiveSubscription(client, ownerOf(row), row.subscription_id);
   const [updated] = await db('stream_subscriptions')
     .where({ id: row.id })
     .update({ status: 'ARCHIVED', updated_at: db.fn.now() })

@@ -64,15 +64,18 @@ export interface Authorised {
 /**
  * Which resource header an operation's model asks for: none (above profile level), the profile
  * scope, or either the scope or a DSP account (Reporting and Marketing Stream declare both
- * optional, Amazon-Ads-AccountId being "the identifier of a DSP advertiser account").
+ * optional, Amazon-Ads-AccountId being "the identifier of a DSP advertiser account"), or the DSP
+ * account alone (/dsp/streams/subscriptions requires Amazon-Ads-Account-ID).
  */
-export type Access = 'none' | 'scope' | 'scope-or-account';
+export type Access = 'none' | 'scope' | 'scope-or-account' | 'account';
 
 export function accessOf(op: ModelOperation, declaredScope: boolean | undefined): Access {
   if (declaredScope === false) return 'none';
   const header = (name: string) =>
     op.parameters.find((p) => p.in === 'header' && p.name.toLowerCase() === name.toLowerCase());
   const scope = header('Amazon-Advertising-API-Scope');
+  // DSP's own Marketing Stream routes: the advertiser account only, spelled Amazon-Ads-Account-ID.
+  if (header('Amazon-Ads-Account-ID')?.required) return 'account';
   return header('Amazon-Ads-AccountId') && !scope?.required ? 'scope-or-account' : 'scope';
 }
 

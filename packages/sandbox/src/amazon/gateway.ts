@@ -37,6 +37,13 @@ export function authorise(
   if (req.headers[clientIdHeader.toLowerCase()] !== t.clientId)
     return refuse(400, `${clientIdHeader} header is missing or does not match the access token`);
   if (access === 'none') return { profile: null, profileId: null, accountId: null };
+  if (access === 'account') {
+    const id = req.headers['amazon-ads-account-id'];
+    if (typeof id !== 'string' || !id) return refuse(400, 'Amazon-Ads-Account-ID header is missing');
+    const p = state.dataset.dspAccountIndex(id);
+    if (p === null) return refuse(401, `Not authorized to access account ${id}`);
+    return { profile: p, profileId: null, accountId: id };
+  }
   const scope = req.headers['amazon-advertising-api-scope'];
   const account = req.headers['amazon-ads-accountid'];
   if (

@@ -199,3 +199,18 @@ export async function reportableAdvertisersByProfile(db: Knex, profileIds: strin
   for (const r of rows) out.set(r.via_profile_id, [...(out.get(r.via_profile_id) ?? []), r.advertiser_id]);
   return out;
 }
+
+/**
+ * Every DSP advertiser reached through a DSP profile, with that profile and its currency: where a
+ * DSP advertiser's Marketing Stream records belong.
+ */
+export async function dspAdvertiserProfiles(
+  db: Knex,
+): Promise<Map<string, { profileId: string; currency: string | null }>> {
+  const rows: { advertiser_id: string; via_profile_id: string; currency_code: string | null }[] = await db(
+    'dsp_advertisers',
+  )
+    .whereNotNull('via_profile_id')
+    .select('advertiser_id', 'via_profile_id', 'currency_code');
+  return new Map(rows.map((r) => [r.advertiser_id, { profileId: r.via_profile_id, currency: r.currency_code }]));
+}

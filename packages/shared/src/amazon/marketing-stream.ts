@@ -1,6 +1,6 @@
 /**
  * Amazon Marketing Stream subscriptions (en-us/guides/amazon-marketing-stream/
- * managing-subscriptions.md): create, list, get and archive, per profile, in the media
+ * managing-subscriptions.md): create, list, get and archive, per profile or DSP advertiser, in the media
  * type of Amazon's model (AmazonMarketingStream_prod_3p), through the shared Amazon Ads
  * client (tokens, retries, typed errors). Bodies and answers are typed by that model.
  */
@@ -18,35 +18,54 @@ import type {
 export const STREAM_SUBSCRIPTION_MEDIA_TYPE = 'application/vnd.amazonmarketingstreamsubscriptions.v1+json';
 
 export type StreamSubscription = StreamSubscriptionModel;
+
+/**
+ * Whose subscriptions: a profile's (sponsored ads, /streams/subscriptions under its scope) or a DSP
+ * advertiser's (adsp-* datasets, /dsp/streams/subscriptions with Amazon-Ads-Account-ID; the guide:
+ * "DSP datasets must be managed with the /dsp/streams/subscriptions endpoints").
+ */
+export type StreamOwner = string | { dspAdvertiserId: string };
+
+function target(owner: StreamOwner) {
+  if (typeof owner === 'string') return { base: '/streams/subscriptions', req: { profileId: owner }, name: owner };
+  const id = owner.dspAdvertiserId;
+  return {
+    base: '/dsp/streams/subscriptions',
+    req: { headers: { 'Amazon-Ads-Account-ID': id }, rateKey: `dsp ${id}` },
+    name: `DSP advertiser ${id}`,
+  };
+}
 export type StreamSubscriptionStatus = StreamSubscription['status'];
 
 /** Creates a subscription; the same clientRequestToken again answers the same subscription ("should request be re-tried"). */
 export async function createSubscription(
   client: AmazonAdsClient,
-  profileId: string,
+  owner: StreamOwner,
   body: CreateSubscriptionRequest & { destinationArn: string },
 ): Promise<CreateSubscriptionAnswer> {
+  const t = target(owner);
   const res = await client.call<CreateSubscriptionAnswer>({
     method: 'POST',
-    path: '/streams/subscriptions',
-    profileId,
+    path: t.base,
+    ...t.req,
     body,
     contentType: STREAM_SUBSCRIPTION_MEDIA_TYPE,
     accept: STREAM_SUBSCRIPTION_MEDIA_TYPE,
-    what: `subscribe ${profileId} to ${body.dataSetId}`,
+    what: `subscribe ${t.name} to ${body.dataSetId}`,
   });
   return res.body;
 }
 
 export async function getSubscription(
   client: AmazonAdsClient,
-  profileId: string,
+  owner: StreamOwner,
   subscriptionId: string,
 ): Promise<StreamSubscription> {
+  const t = target(owner);
   const res = await client.call<SubscriptionOne>({
     method: 'GET',
-    path: `/streams/subscriptions/${encodeURIComponent(subscriptionId)}`,
-    profileId,
+    path: `${t.base}/${encodeURIComponent(subscriptionId)}`,
+    ...t.req,
     accept: STREAM_SUBSCRIPTION_MEDIA_TYPE,
     what: `stream subscription ${subscriptionId}`,
   });
@@ -54,17 +73,18 @@ export async function getSubscription(
 }
 
 /** Every subscription of the profile, all pages (`nextToken` goes back as `startingToken`). */
-export async function listSubscriptions(client: AmazonAdsClient, profileId: string): Promise<StreamSubscription[]> {
+export async function listSubscriptions(client: AmazonAdsClient, owner: StreamOwner): Promise<StreamSubscription[]> {
+  const t = target(owner);
   const out: StreamSubscription[] = [];
   let startingToken: string | undefined;
   do {
     const res = await client.call<SubscriptionList>({
       method: 'GET',
-      path: '/streams/subscriptions',
-      profileId,
+      path: t.base,
+      ...t.req,
       query: { maxResults: 5000, startingToken },
       accept: STREAM_SUBSCRIPTION_MEDIA_TYPE,
-      what: `stream subscriptions of ${profileId}`,
+      what: `stream subscriptions of ${t.name}`,
     });
     out.push(...(res.body.subscriptions ?? []));
     startingToken = res.body.nextToken || undefined;
@@ -73,11 +93,12 @@ export async function listSubscriptions(client: AmazonAdsClient, profileId: stri
 }
 
 /** Archives a subscription (there is no delete): PUT with status ARCHIVED; only ACTIVE ones can be archived. */
-export async function archiveSubscription(client: AmazonAdsClient, profileId: string, subscriptionId: string) {
+export async function archiveSubscription(client: AmazonAdsClient, owner: StreamOwner, subscriptionId: string) {
+  const t = target(owner);
   await client.call({
     method: 'PUT',
-    path: `/streams/subscriptions/${encodeURIComponent(subscriptionId)}`,
-    profileId,
+    path: `${t.base}/${encodeURIComponent(subscriptionId)}`,
+    ...t.req,
     body: { status: 'ARCHIVED' } satisfies UpdateSubscriptionRequest,
     contentType: STREAM_SUBSCRIPTION_MEDIA_TYPE,
     accept: STREAM_SUBSCRIPTION_MEDIA_TYPE,

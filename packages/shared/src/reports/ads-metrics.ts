@@ -125,12 +125,14 @@ export async function campaignDayTotals(
   ch: ClickHouse,
   o: { profileId: string; reportType: string; day: string },
 ): Promise<Record<string, string | number>[]> {
+  // DSP's campaign is its order; dspCampaign rows are its creatives, summed per order.
+  const dsp = o.reportType.startsWith('dsp');
   const rs = await ch.client.query({
-    query: `SELECT campaign_id, sum(impressions) AS impressions, sum(clicks) AS clicks, sum(cost_micros) AS cost_micros,
-              sum(orders) AS orders, sum(sales_micros) AS sales_micros, sum(units) AS units
-         FROM ads_metrics_daily FINAL
-        WHERE profile_id = ${chString(o.profileId)} AND report_type = ${chString(o.reportType)} AND entity_level = 'campaign'
-          AND date = toDate(${chString(o.day)})
+    query: `SELECT ${dsp ? 'order_id' : 'campaign_id'} AS campaign_id, sum(impressions) AS impressions, sum(clicks) AS clicks,
+              sum(cost_micros) AS cost_micros, sum(orders) AS orders, sum(sales_micros) AS sales_micros, sum(units) AS units
+         FROM ${dsp ? 'dsp_metrics_daily' : 'ads_metrics_daily'} FINAL
+        WHERE profile_id = ${chString(o.profileId)} AND report_type = ${chString(o.reportType)}
+          AND ${dsp ? "order_id != ''" : "entity_level = 'campaign'"} AND date = toDate(${chString(o.day)})
         GROUP BY campaign_id`,
     format: 'JSONEachRow',
   });

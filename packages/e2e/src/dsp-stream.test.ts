@@ -1,0 +1,280 @@
+// Amazon DSP's Marketing Stream on the real stack: a DSP advertiser's adsp-traffic and
+// adsp-conversion subscriptions made through /dsp/streams/subscriptions under its account
+// (Amazon-Ads-Account-ID; AmazonMarketingStream_prod_3p CreateDspStreamSubscription;
+// managing-subscriptions.md: "DSP datasets must be managed with the /dsp/streams/subscriptions
+// endpoints"), confirmed through ElasticMQ, hours delivered with duplicates, revisions and out of
+// order into the hourly tables, and reconciled with the daily dspCampaign report per order.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { sandboxSnsGate } from '@adsync/stream-consumer/sns-gate';
+import { startSandbox, type Sandbox } from '@adsync/sandbox';
+import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox';
+import { localHour } from '@adsync/sandbox/stream-data';
+import { migrateClickHouse, migratePostgres } from '@adsync/shared/db/migrations';
+import { createSecretBox } from '@adsync/shared/crypto/secret-box';
+import { AmazonClients, storeCredentials } from '@adsync/shared/amazon/account-clients';
+import { createEventBus, type EventBus } from '@adsync/shared/kafka/event-bus';
+import { InRepoSchemaCodec } from '@adsync/shared/kafka/codec';
+import { relayOutbox } from '@adsync/shared/db/outbox';
+import { requestReports } from '@adsync/shared/reports/request-reports';
+import { addDays, localToday } from '@adsync/shared/calendar';
+import {
+  eventually,
+  freshClickHouse,
+  freshPostgres,
+  requireKafka,
+  requireSqs,
+  testConfig,
+  testLogger,
+  uniqueName,
+  type FreshClickHouse,
+  type FreshPostgres,
+} from '@adsync/shared/testing/test-stack';
+import { discoverProfiles } from '@adsync/entity-sync/profiles';
+import { discoverDspAdvertisers } from '@adsync/entity-sync/dsp-advertisers';
+import { pollTick } from '@adsync/report-poller/poll-tick';
+import { startLoader } from '@adsync/etl-loader/loader';
+import { openQueue, type StreamQueue } from '@adsync/stream-consumer/queue';
+import { drainQueue, ProfileMap } from '@adsync/stream-consumer/ingest';
+import { defaultDatasets, subscribe } from '@adsync/stream-consumer/subscriptions';
+import { reconcileReport } from '@adsync/stream-consumer/reconcile';
+import { closeThenDrop } from '@adsync/shared/testing/teardown';
+
+const cfg = testConfig();
+const log = testLogger('dsp-stream');
+let sandbox: Sandbox;
+let pg: FreshPostgres;
+let ch: FreshClickHouse;
+let bus: EventBus;
+let clients: AmazonClients;
+let queue: StreamQueue;
+let profileId: string;
+let advertiserId: string;
+let full: string;
+let lossy: string;
+let window: { from: number; to: number };
+
+before(async () => {
+  await requireKafka(cfg);
+  const endpoint = await requireSqs();
+  // Five profiles: the fifth is a DSP (agency) profile; the others are paused.
+  sandbox = await startSandbox({
+    seed: 193,
+    scale: { profiles: 5, campaignsPerProfile: 1 },
+    faults: { reportGenerationMs: 50 },
+    sqsEndpoint: endpoint,
+  });
+  pg = await freshPostgres();
+  ch = await freshClickHouse();
+  await migratePostgres(pg.db);
+  await migrateClickHouse(ch.ch);
+  const box = createSecretBox(randomBytes(32));
+  clients = new AmazonClients({ db: pg.db, box, log, baseUrl: sandbox.url });
+  const prefix = `${uniqueName('dspstream')}.`;
+  bus = await createEventBus({
+    brokers: cfg.KAFKA_BROKERS,
+    clientId: 'dsp-stream-test',
+    codec: new InRepoSchemaCodec(),
+    log,
+    topicPrefix: prefix,
+  });
+  await bus.ensureTopics();
+  const [{ id: accountId }] = await pg.db('accounts').insert({ company_name: 'dspstream' }).returning('id');
+  await storeCredentials(pg.db, box, accountId, {
+    region: 'NA',
+    client_id: SANDBOX_CLIENT_ID,
+    client_secret: SANDBOX_CLIENT_SECRET,
+    refresh_token: SANDBOX_REFRESH_TOKEN,
+  });
+  await discoverProfiles(pg.db, await clients.forAccount(accountId), accountId);
+  const agency = sandbox.state.dataset.profiles()[4]!;
+  profileId = agency.profileId;
+  await pg.db('profiles').whereNot({ profile_id: profileId }).update({ status: 'paused' });
+  await discoverDspAdvertisers(pg.db, await clients.forAccount(accountId), accountId);
+  advertiserId = sandbox.state.dataset.dspAdvertisers(4)[0]!.advertiserId;
+
+  queue = await openQueue({
+    endpoint,
+    region: 'us-east-1',
+    accessKeyId: 'local',
+    secretAccessKey: 'local',
+    name: uniqueName('dspstream').replace(/[^A-Za-z0-9_-]/g, '-'),
+    create: true,
+  });
+  const deps = { db: pg.db, ch: ch.ch, clients, log, queue, queueName: 'dsp', sns: sandboxSnsGate(sandbox.url) };
+  const profiles = new ProfileMap(pg.db);
+  const drain = () => drainQueue(deps, profiles);
+  // The DSP profile's default datasets include DSP's; only those are subscribed here.
+  const datasets = await defaultDatasets(pg.db, profileId);
+  assert.deepEqual(
+    datasets.filter((d) => d.startsWith('adsp-')),
+    ['adsp-traffic', 'adsp-conversion'],
+  );
+  const subs = await subscribe(pg.db, clients, profileId, ['adsp-traffic', 'adsp-conversion'], queue.arn);
+  assert.deepEqual(
+    subs.map((s) => [s.dataset_id, s.dsp_advertiser_id, s.status]),
+    [
+      ['adsp-traffic', advertiserId, 'PENDING_CONFIRMATION'],
+      ['adsp-conversion', advertiserId, 'PENDING_CONFIRMATION'],
+    ],
+  );
+  const atAmazon = [...sandbox.state.stream.subscriptions.values()];
+  assert.ok(atAmazon.every((s) => s.accountId === advertiserId && s.profileId === ''));
+  await drain();
+  assert.deepEqual(
+    await pg.db('stream_subscriptions').orderBy('dataset_id').pluck('status'),
+    ['ACTIVE', 'ACTIVE'],
+    'confirmed through the queue',
+  );
+  await pg.db('stream_subscriptions').update({ confirmed_at: new Date(Date.now() - 10 * 86_400_000) });
+
+  // Two whole local days; the second loses six hours, which its report still has.
+  const timezone = agency.timezone;
+  const today = localToday(timezone, new Date());
+  full = addDays(today, -4);
+  lossy = addDays(today, -3);
+  const from = Date.parse(`${full}T00:00:00Z`) - 14 * 3600_000;
+  const hours = 24 * 2 + 28;
+  const lost: number[] = [];
+  for (let h = 0; h < hours; h++) {
+    const local = localHour(from + h * 3600_000, timezone);
+    if (local.startsWith(lossy) && Number(local.slice(11, 13)) >= 10 && Number(local.slice(11, 13)) < 16) lost.push(h);
+  }
+  window = { from, to: from + hours * 3600_000 };
+  await sandbox.stream.publish({
+    hours,
+    fromHourMs: from,
+    duplicates: 0.2,
+    revisions: true,
+    shuffle: true,
+    omitHours: lost,
+  });
+  await drain();
+
+  const loader = await startLoader({
+    db: pg.db,
+    ch: ch.ch,
+    bus,
+    clients,
+    log,
+    rowsPerEvent: 500,
+    loadBatchMessages: 20,
+    consume: (o) => bus.consume({ ...o, groupId: `${prefix}adsync.${o.groupId}` }),
+    consumeDeadLetters: (o) => bus.consumeDeadLetters({ ...o, groupId: `${prefix}adsync.${o.groupId}` }),
+  });
+  const reconciler = await bus.consume({
+    topic: 'report.loaded',
+    groupId: `${prefix}adsync.stream-consumer.reconciliation`,
+    handle: async (e) =>
+      void (await reconcileReport(
+        { db: pg.db, ch: ch.ch, log, tolerance: { relative: 0.01, moneyMicros: 10_000 } },
+        e.value,
+      )),
+  });
+  const run = await requestReports(
+    { db: pg.db, clients, log },
+    {
+      runId: randomUUID(),
+      reportTypes: ['dspCampaign'],
+      tiers: [{ name: 'rec', fromDaysAgo: 4, toDaysAgo: 3, everyDays: 1 }],
+    },
+  );
+  assert.equal(run.requested, 1);
+  await relayOutbox(pg.db, bus);
+  await eventually(
+    async () => {
+      await pollTick({ db: pg.db, clients, log }, { maxReports: 20, minSpacingMs: 20, maxPolls: 100 });
+      await relayOutbox(pg.db, bus);
+      const n = await pg.db('stream_reconciled_days').count<{ c: string }[]>('* as c');
+      return Number(n[0]!.c) === 2 ? true : undefined;
+    },
+    { what: 'both days reconciled', timeoutMs: 90_000, intervalMs: 100 },
+  );
+  await reconciler.stop();
+  await loader.stop();
+});
+
+after(async () => {
+  queue?.close();
+  await bus?.close();
+  await clients?.close();
+  await closeThenDrop(sandbox, ch, pg);
+});
+
+const chRows = async (sql: string) =>
+  (await ch.ch.client.query({ query: sql, format: 'JSONEachRow' })).json<Record<string, string>>();
+const micros = (v: number) => Math.round(v * 1_000_000);
+
+test('every DSP hour lands once, summing exactly to what Amazon sent, per order, line item, creative and hour', async () => {
+  const sent = sandbox.stream.expected().filter((r) => r.account_id === advertiserId);
+  assert.ok(
+    sent.some((r) => String(r.idempotency_id).endsWith('-1')),
+    'revisions were sent',
+  );
+  const key = (o: string, l: string, c: string, h: number) => `${o}|${l}|${c}|${h}`;
+  const traffic = new Map<string, number[]>();
+  const conversion = new Map<string, number[]>();
+  for (const r of sent) {
+    const k = key(
+      String(r.campaign_id),
+      String(r.adgroup_id),
+      String(r.creative_id),
+      Date.parse(String(r.time_window_start)),
+    );
+    if (r.dataset_id === 'adsp-traffic') {
+      const w = traffic.get(k) ?? [0, 0, 0];
+      traffic.set(k, [w[0]! + Number(r.impressions), w[1]! + Number(r.clicks), w[2]! + micros(Number(r.total_cost))]);
+    } else {
+      const w = conversion.get(k) ?? [0, 0, 0];
+      conversion.set(k, [w[0]! + Number(r.purchases), w[1]! + micros(Number(r.sales)), w[2]! + Number(r.units_sold)]);
+    }
+  }
+  const range = `hour >= toDateTime(${window.from / 1000}) AND hour < toDateTime(${window.to / 1000})`;
+  const t = await chRows(
+    `SELECT campaign_id, ad_group_id, ad_id, toUnixTimestamp(hour) AS h, any(ad_product) AS product, any(currency) AS currency,
+            sum(impressions) AS i, sum(clicks) AS c, sum(cost_micros) AS m
+       FROM stream_traffic_hourly FINAL WHERE profile_id = '${profileId}' AND ${range} GROUP BY campaign_id, ad_group_id, ad_id, h`,
+  );
+  assert.equal(t.length, traffic.size);
+  for (const r of t) {
+    assert.equal(r.product, 'dsp');
+    assert.equal(r.currency, sandbox.state.dataset.profiles()[4]!.currencyCode, "the advertiser's currency");
+    assert.deepEqual(
+      [Number(r.i), Number(r.c), Number(r.m)],
+      traffic.get(key(r.campaign_id!, r.ad_group_id!, r.ad_id!, Number(r.h) * 1000)),
+    );
+  }
+  const c = await chRows(
+    `SELECT campaign_id, ad_group_id, ad_id, toUnixTimestamp(hour) AS h,
+            sum(conversions_14d) AS o, sum(sales_micros_14d) AS s, sum(units_14d) AS u
+       FROM stream_conversion_hourly FINAL WHERE profile_id = '${profileId}' AND ${range} GROUP BY campaign_id, ad_group_id, ad_id, h`,
+  );
+  assert.equal(c.length, conversion.size);
+  for (const r of c)
+    assert.deepEqual(
+      [Number(r.o), Number(r.s), Number(r.u)],
+      conversion.get(key(r.campaign_id!, r.ad_group_id!, r.ad_id!, Number(r.h) * 1000)),
+    );
+});
+
+test('a DSP day whose every hour arrived equals its dspCampaign report per order; a day that lost hours names the orders short', async () => {
+  const days = await pg
+    .db('stream_reconciled_days')
+    .orderBy('day')
+    .select('report_type', 'day', 'campaigns', 'mismatches');
+  assert.deepEqual(
+    days.map((d) => [d.report_type, Number(d.mismatches) === 0]),
+    [
+      ['dspCampaign', true],
+      ['dspCampaign', false],
+    ],
+  );
+  assert.equal(Number(days[0]!.campaigns), 2, 'two orders compared');
+  const short = await pg.db('stream_mismatches').where({ day: lossy });
+  assert.ok(short.length > 0);
+  for (const m of short) assert.ok(Number(m.stream_value) < Number(m.report_value), `${m.metric} short, not over`);
+  const orders = new Set(sandbox.state.dataset.dspAdvertisers(4)[0]!.orders.map((o) => o.orderId));
+  assert.ok(short.every((m) => orders.has(m.campaign_id)));
+  assert.equal(await pg.db('stream_mismatches').where({ day: full }).first(), undefined);
+});
