@@ -184,6 +184,17 @@ test('every call the client makes is in the table, and every row of the table is
     sandbox.state.stream.subscriptions.get(sub.subscriptionId)!.status = 'ACTIVE';
     await archiveSubscription(client, profileId, sub.subscriptionId);
     assert.equal((await getSubscription(client, profileId, sub.subscriptionId)).status, 'ARCHIVED');
+    // A DSP advertiser's: /dsp/streams/subscriptions under its account.
+    const dsp = { dspAdvertiserId: sandbox.state.dataset.dspAdvertisers(0)[0]!.advertiserId };
+    const dspSub = await createSubscription(client, dsp, {
+      clientRequestToken: 'contract-token-dsp-0123456789',
+      dataSetId: 'adsp-traffic',
+      destinationArn: 'arn:aws:sqs:us-east-1:123456789012:contract-queue',
+    });
+    assert.equal((await listSubscriptions(client, dsp)).length, 1);
+    sandbox.state.stream.subscriptions.get(dspSub.subscriptionId)!.status = 'ACTIVE';
+    await archiveSubscription(client, dsp, dspSub.subscriptionId);
+    assert.equal((await getSubscription(client, dsp, dspSub.subscriptionId)).status, 'ARCHIVED');
   } finally {
     await client.close();
   }
