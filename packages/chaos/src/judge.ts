@@ -11,6 +11,7 @@ import { FINAL_GENERATION } from '@adsync/sandbox';
 import { amcResultRows } from '@adsync/sandbox/amc-routes';
 import { REPORT_TYPE_IDS, REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
 import { reportableAdvertisersByProfile } from '@adsync/shared/accounts/dsp-advertisers';
+import { sponsoredAdsProfile } from '@adsync/shared/accounts/profiles';
 import { ALL_TOPICS, deadLetterTopic } from '@adsync/shared/events/contracts';
 import { addDays, localToday } from '@adsync/shared/calendar';
 import { IN_FLIGHT_STATUSES } from '@adsync/shared/reports/pending-reports';
@@ -29,9 +30,9 @@ export interface Verdict {
 export async function plannedWindows(
   world: World,
 ): Promise<{ profileId: string; reportType: string; startDate: string; endDate: string }[]> {
-  const profiles: { profile_id: string; timezone: string }[] = await world.pg
+  const profiles: { profile_id: string; timezone: string; account_type: string | null }[] = await world.pg
     .db('profiles')
-    .select('profile_id', 'timezone');
+    .select('profile_id', 'timezone', 'account_type');
   const started = new Date(world.job!.startedAt);
   // DSP types are asked only under a DSP profile reaching selected advertisers, as the requester does.
   const dsp = await reportableAdvertisersByProfile(
@@ -40,8 +41,8 @@ export async function plannedWindows(
   );
   return profiles.flatMap((p) => {
     const today = localToday(p.timezone, started);
-    const types = REPORT_TYPE_IDS.filter(
-      (t) => REPORT_TYPES[t]!.adProduct !== 'DEMAND_SIDE_PLATFORM' || dsp.has(p.profile_id),
+    const types = REPORT_TYPE_IDS.filter((t) =>
+      REPORT_TYPES[t]!.adProduct === 'DEMAND_SIDE_PLATFORM' ? dsp.has(p.profile_id) : sponsoredAdsProfile(p),
     );
     // The scheduled tiers for every type (a first run: nothing requested before), and the backfill.
     return [

@@ -883,6 +883,22 @@ test('DSP: every DSP report type of a DSP profile lands with exactly the sandbox
     .where({ run_id: run.runId, ad_product: 'DEMAND_SIDE_PLATFORM' })
     .select('report_type', 'start_date', 'end_date');
   assert.equal(dspReports.length, 6 + 3);
+  // A DSP profile has no sponsored ads: none of its types are asked for under its scope.
+  assert.equal(
+    await pg
+      .db('pending_amazon_reports')
+      .where({ run_id: run.runId })
+      .whereNot({ ad_product: 'DEMAND_SIDE_PLATFORM' })
+      .first(),
+    undefined,
+  );
+  await assert.rejects(
+    syncProfiles(
+      { db: pg.db, ch: ch.ch, clients, log, batchSize: 500, concurrency: 2, exportPollMs: 20 },
+      { profileId: agency.profileId, entity: 'all', mode: 'full', trigger: 'test' },
+    ),
+    /is a DSP or Amazon Attribution \(agency\) profile: it has no sponsored-ads entities/,
+  );
   await relayOutbox(pg.db, bus);
   const final = await drive(run.runId);
   assert.ok(

@@ -365,7 +365,7 @@ export class Dataset {
   profiles(): Profile[] {
     return Array.from({ length: this.scale.profiles }, (_, p) => {
       const m = MARKETPLACES[p % MARKETPLACES.length]!;
-      // Every third profile a vendor, every fifth an agency-managed one (seller accounts linked to a manager account).
+      // Every third profile a vendor, every fifth a DSP entity's (agency: "associated with DSP", the Profiles model).
       const type = p % 5 === 4 ? 'agency' : p % 3 === 2 ? 'vendor' : 'seller';
       return {
         index: p,

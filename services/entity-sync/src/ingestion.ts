@@ -25,7 +25,7 @@ import { DEFAULT_TIERS, type Tier } from '@adsync/shared/reports/report-plan';
 import { claim, holdLease, runQueue } from '@adsync/shared/runtime/work-queue';
 import { errorMessage, InterruptedError, isDependencyOutage } from '@adsync/shared/runtime/errors';
 import { activeAccountIds } from '@adsync/shared/accounts/accounts';
-import { activeProfiles } from '@adsync/shared/accounts/profiles';
+import { activeProfiles, sponsoredAdsProfile } from '@adsync/shared/accounts/profiles';
 import { credentialedAccountIds } from '@adsync/shared/amazon/account-clients';
 import { discoverProfiles } from './profiles.ts';
 import { discoverDspAdvertisers } from './dsp-advertisers.ts';
@@ -192,7 +192,10 @@ export async function runIngestion(deps: IngestionDeps, runId: string): Promise<
     for (const id of accounts) {
       // Per profile and entity type: a full backfill for what never synced (a first run, or one a crash
       // cut short), an incremental run for the rest.
-      const profiles = (await activeProfiles(db, { accountId: id })).map((p) => p.profile_id);
+      // Sponsored-ads profiles: a DSP (agency) profile's entities are its advertisers', synced below.
+      const profiles = (await activeProfiles(db, { accountId: id }))
+        .filter(sponsoredAdsProfile)
+        .map((p) => p.profile_id);
       // Profiles are independent (each sync holds its own lease): a few at once, each worker checking
       // the run's lease before it takes the next, so a lost lease or a shutdown stops them all.
       const entitiesStage = stages.entities!;

@@ -44,7 +44,7 @@ before(async () => {
   await migratePostgres(pg.db);
   await migrateClickHouse(ch.ch);
   await ensureAdminKey(pg.db, ADMIN);
-  // Five profiles: the fifth is an agency-managed one (sandbox dataset), shared for viewing only.
+  // Five profiles: the fourth, a seller's, is shared for viewing only; the fifth is a DSP (agency) profile.
   sandbox = await startSandbox({
     seed: 53,
     scale: { profiles: 5, campaignsPerProfile: 2 },
@@ -80,7 +80,7 @@ before(async () => {
     wakeIngestion: () =>
       work.background(
         runDueIngestions(
-          { ...deps, owner: 'selection-test', reportTypes: ['spCampaigns', 'sbCampaigns'] },
+          { ...deps, owner: 'selection-test', reportTypes: ['spCampaigns', 'sbCampaigns', 'dspCampaign'] },
           stop.signal,
         ),
       ),
@@ -111,14 +111,17 @@ async function ingest(): Promise<Record<string, unknown>> {
   );
 }
 
-test('an excluded profile is recorded with the reason and never called; a view-only agency profile is synced', async () => {
+test('an excluded profile is recorded with the reason and never called; a view-only seller profile is synced', async () => {
   const profiles = sandbox.state.dataset.profiles();
-  const agency = profiles.find((p) => p.accountInfo.type === 'agency')!;
+  // A seller's profile shared with the agency's login for viewing only (accessLevel=view).
+  const viewOnly = profiles[3]!;
+  assert.equal(viewOnly.accountInfo.type, 'seller');
+  const dspProfile = profiles.find((p) => p.accountInfo.type === 'agency')!;
   const excludedOne = profiles[1]!;
   const otherMarketplace = profiles.find(
     (p) => p.accountInfo.marketplaceStringId !== profiles[0]!.accountInfo.marketplaceStringId,
   )!;
-  sandbox.state.viewOnlyProfiles.add(agency.profileId);
+  sandbox.state.viewOnlyProfiles.add(viewOnly.profileId);
 
   const put = await call('PUT', `/v1/accounts/${accountId}/profile-selection`, {
     excludeProfileIds: [excludedOne.profileId],
@@ -141,12 +144,25 @@ test('an excluded profile is recorded with the reason and never called; a view-o
     assert.equal(await pg.db('entity_campaigns').where({ profile_id: id }).first('campaign_id'), undefined);
     assert.equal(await pg.db('pending_amazon_reports').where({ profile_id: id }).first('id'), undefined);
   }
-  // The agency-managed profile, listed only with accessLevel=view, is synced: entities and reports.
-  assert.ok(!excluded.includes(agency.profileId));
-  assert.equal(stored.get(agency.profileId)?.status, 'active');
-  assert.ok((sandbox.state.profileCalls.get(agency.profileId) ?? 0) > 0);
-  assert.ok(await pg.db('entity_campaigns').where({ profile_id: agency.profileId }).first('campaign_id'));
-  assert.ok(await pg.db('pending_amazon_reports').where({ profile_id: agency.profileId }).first('id'));
+  // The profile listed only with accessLevel=view is synced: entities and reports.
+  assert.ok(!excluded.includes(viewOnly.profileId));
+  assert.equal(stored.get(viewOnly.profileId)?.status, 'active');
+  assert.ok((sandbox.state.profileCalls.get(viewOnly.profileId) ?? 0) > 0);
+  assert.ok(await pg.db('entity_campaigns').where({ profile_id: viewOnly.profileId }).first('campaign_id'));
+  assert.ok(await pg.db('pending_amazon_reports').where({ profile_id: viewOnly.profileId }).first('id'));
+  // The DSP (agency) profile is the Profiles model's "associated with DSP": no sponsored-ads entities
+  // or reports are asked for under it; its DSP advertisers' reports are.
+  assert.equal(stored.get(dspProfile.profileId)?.status, 'active');
+  assert.equal(
+    await pg.db('entity_campaigns').where({ profile_id: dspProfile.profileId }).first('campaign_id'),
+    undefined,
+  );
+  const dspTypes = await pg
+    .db('pending_amazon_reports')
+    .where({ profile_id: dspProfile.profileId })
+    .distinct()
+    .pluck('ad_product');
+  assert.deepEqual(dspTypes, ['DEMAND_SIDE_PLATFORM']);
   // Asking for one of them by hand is refused, with the reason.
   const manual = await call('POST', `/v1/entities/sync?profileId=${excludedOne.profileId}`);
   assert.equal(manual.statusCode, 409);
@@ -155,18 +171,18 @@ test('an excluded profile is recorded with the reason and never called; a view-o
 });
 
 test('accessLevel=edit leaves out what is shared for viewing only; taking a profile back syncs it again', async () => {
-  const agency = sandbox.state.dataset.profiles().find((p) => p.accountInfo.type === 'agency')!;
-  const before = sandbox.state.profileCalls.get(agency.profileId) ?? 0;
+  const viewOnly = sandbox.state.dataset.profiles()[3]!;
+  const before = sandbox.state.profileCalls.get(viewOnly.profileId) ?? 0;
   assert.equal(
     (await call('PUT', `/v1/accounts/${accountId}/profile-selection`, { accessLevel: 'edit' })).statusCode,
     200,
   );
   const discovered = await call('POST', `/v1/accounts/${accountId}/profiles/sync`);
   assert.equal(discovered.statusCode, 200, discovered.body);
-  assert.ok(discovered.json().excluded.some((e: { profileId: string }) => e.profileId === agency.profileId));
+  assert.ok(discovered.json().excluded.some((e: { profileId: string }) => e.profileId === viewOnly.profileId));
   const run = await ingest();
   assert.equal(run.status, 'succeeded');
-  assert.equal(sandbox.state.profileCalls.get(agency.profileId) ?? 0, before, 'not called once left out');
+  assert.equal(sandbox.state.profileCalls.get(viewOnly.profileId) ?? 0, before, 'not called once left out');
 
   // Back to the default (view): every profile is selected again.
   const put = await call('PUT', `/v1/accounts/${accountId}/profile-selection`, {});

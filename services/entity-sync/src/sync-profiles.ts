@@ -9,7 +9,7 @@ import type { Knex } from '@adsync/shared/db/postgres';
 import type { ClickHouse } from '@adsync/shared/db/clickhouse';
 import type { Logger } from '@adsync/shared/logger';
 import type { AmazonClients } from '@adsync/shared/amazon/account-clients';
-import { activeProfiles, findProfile } from '@adsync/shared/accounts/profiles';
+import { activeProfiles, findProfile, sponsoredAdsProfile } from '@adsync/shared/accounts/profiles';
 import { ENTITY_TYPES, type EntityType } from '@adsync/shared/entities/entity-store';
 import { executeSync, type RunOutcome } from './sync-runner.ts';
 import {
@@ -174,8 +174,15 @@ export async function syncProfiles(
       throw new InputError(`unknown profile ${opts.profileId}`);
     if (p.status === 'excluded')
       throw new InputError(`profile ${opts.profileId} is excluded by its account's profile selection`);
+    if (!sponsoredAdsProfile(p))
+      throw new InputError(
+        `profile ${opts.profileId} is a DSP or Amazon Attribution (agency) profile: it has no sponsored-ads entities; its DSP advertisers' entities sync with POST /v1/accounts/${p.account_id}/dsp-entities/sync`,
+      );
     profiles = [p.profile_id];
-  } else profiles = (await activeProfiles(deps.db, { accountId: opts.accountId })).map((p) => p.profile_id);
+  } else
+    profiles = (await activeProfiles(deps.db, { accountId: opts.accountId }))
+      .filter(sponsoredAdsProfile)
+      .map((p) => p.profile_id);
   const skippedProfiles: SyncSummary['skippedProfiles'] = [];
   const batches: string[] = [];
   for (const p of profiles) {

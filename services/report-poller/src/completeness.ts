@@ -10,7 +10,7 @@ import { addDays, localToday } from '@adsync/shared/calendar';
 import { coverage, isInFlight } from '@adsync/shared/reports/pending-reports';
 import { reconciliationGaps } from './reconciliation.ts';
 import { streamMismatchGaps } from '@adsync/shared/streams/reconciliation';
-import { reportableProfiles } from '@adsync/shared/accounts/profiles';
+import { reportableProfiles, sponsoredAdsProfile } from '@adsync/shared/accounts/profiles';
 import { reportableAdvertisersByProfile } from '@adsync/shared/accounts/dsp-advertisers';
 import { deliveringLevels } from '@adsync/shared/entities/entity-store';
 
@@ -56,7 +56,8 @@ export async function findGaps(
     const delivering = await deliveringLevels(db, p.profile_id);
     for (const reportType of opts.reportTypes) {
       const spec = REPORT_TYPES[reportType];
-      if (!spec || (spec.adProduct === 'DEMAND_SIDE_PLATFORM' && !dsp.has(p.profile_id))) continue;
+      if (!spec) continue;
+      if (spec.adProduct === 'DEMAND_SIDE_PLATFORM' ? !dsp.has(p.profile_id) : !sponsoredAdsProfile(p)) continue;
       for (let day = opts.from; day <= to; day = addDays(day, 1)) {
         const base = { profileId: p.profile_id, reportType, day };
         const rows = loaded.get(`${reportType}|${day}`);

@@ -11,7 +11,12 @@ import type { AmazonClients } from '@adsync/shared/amazon/account-clients';
 import type { Logger } from '@adsync/shared/logger';
 import { AmazonApiError } from '@adsync/shared/amazon/errors';
 import { badRequest, conflict } from '@adsync/shared/http/errors';
-import { accountOfProfile, profileIdsOfAccount } from '@adsync/shared/accounts/profiles';
+import {
+  accountOfProfile,
+  findProfile,
+  profileIdsOfAccount,
+  sponsoredAdsProfile,
+} from '@adsync/shared/accounts/profiles';
 import { reportableAdvertisersByProfile } from '@adsync/shared/accounts/dsp-advertisers';
 import { DSP_STREAM_DATASETS, SPONSORED_STREAM_DATASETS } from './records.ts';
 import {
@@ -50,10 +55,21 @@ const ownerOf = (row: SubscriptionRow): StreamOwner =>
 /** Amazon DSP's datasets, subscribed per advertiser. */
 export const isDspDataset = (dataset: string) => dataset.startsWith('adsp-');
 
-/** What a profile is subscribed to by default: every sponsored-ads dataset, and DSP's where it reaches DSP advertisers. */
+/**
+ * What a profile is subscribed to by default: a sponsored-ads profile's every sponsored-ads
+ * dataset; a DSP profile's DSP datasets, where it reaches selected DSP advertisers.
+ */
 export async function defaultDatasets(db: Knex, profileId: string): Promise<string[]> {
-  const dsp = (await reportableAdvertisersByProfile(db, [profileId])).has(profileId);
-  return [...SPONSORED_STREAM_DATASETS, ...(dsp ? DSP_STREAM_DATASETS : [])];
+  const profile = await findProfile(db, profileId);
+  if (profile && !sponsoredAdsProfile(profile)) {
+    const dsp = (await reportableAdvertisersByProfile(db, [profileId])).has(profileId);
+    if (!dsp)
+      throw badRequest(
+        `profile ${profileId} is a DSP or Amazon Attribution (agency) profile reaching no selected DSP advertiser: no dataset to subscribe`,
+      );
+    return [...DSP_STREAM_DATASETS];
+  }
+  return [...SPONSORED_STREAM_DATASETS];
 }
 const FORGOTTEN = 'Amazon no longer knows this subscription';
 
@@ -147,6 +163,12 @@ export async function subscribe(
   notes?: string,
 ): Promise<SubscriptionRow[]> {
   const out: SubscriptionRow[] = [];
+  const profile = await findProfile(db, profileId);
+  const sponsored = datasets.filter((d) => !isDspDataset(d));
+  if (profile && !sponsoredAdsProfile(profile) && sponsored.length)
+    throw badRequest(
+      `profile ${profileId} is a DSP or Amazon Attribution (agency) profile: it has no sponsored-ads datasets (${sponsored.join(', ')})`,
+    );
   for (const dataset of datasets) {
     if (!isDspDataset(dataset)) {
       out.push(await subscribeOne(db, clients, { profileId, dataset, destinationArn, notes, advertiserId: null }));

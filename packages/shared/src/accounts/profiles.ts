@@ -233,10 +233,10 @@ export async function activeCountByAccount(db: Knex, accountIds: string[]): Prom
 export function reportableProfiles(
   db: Knex,
   profileIds?: string[],
-): Promise<Pick<StoredProfile, 'profile_id' | 'status' | 'status_reason' | 'timezone'>[]> {
+): Promise<Pick<StoredProfile, 'profile_id' | 'status' | 'status_reason' | 'timezone' | 'account_type'>[]> {
   let q = db('profiles')
     .whereIn('status', ['active', 'inaccessible'])
-    .select('profile_id', 'status', 'status_reason', 'timezone');
+    .select('profile_id', 'status', 'status_reason', 'timezone', 'account_type');
   if (profileIds?.length) q = q.whereIn('profile_id', profileIds);
   return q;
 }
@@ -299,14 +299,24 @@ export function activeDspProfileIds(db: Knex, accountId: string): Promise<string
     .pluck('profile_id');
 }
 
+/**
+ * Whether a profile is a sponsored-ads advertiser's. An agency profile is a DSP entity's (the
+ * Profiles model: agency "is associated with DSP") or Amazon Attribution's (subType
+ * AMAZON_ATTRIBUTION): neither has sponsored-ads campaigns, reports or Stream datasets, and asking
+ * Amazon for them under its scope would be refused. A profile whose type is unknown counts as one.
+ */
+export const sponsoredAdsProfile = (p: { account_type?: string | null }): boolean => p.account_type !== 'agency';
+
 /** Active profiles (optionally of one account, or some ids), with what planning needs. */
 export function activeProfiles(
   db: Knex,
   opts: { accountId?: string; profileIds?: string[] } = {},
-): Promise<{ profile_id: string; account_id: string; timezone: string; currency_code: string }[]> {
+): Promise<
+  { profile_id: string; account_id: string; timezone: string; currency_code: string; account_type: string | null }[]
+> {
   let q = db('profiles')
     .where({ status: 'active' })
-    .select('profile_id', 'account_id', 'timezone', 'currency_code')
+    .select('profile_id', 'account_id', 'timezone', 'currency_code', 'account_type')
     .orderBy('profile_id');
   if (opts.profileIds?.length) q = q.whereIn('profile_id', opts.profileIds);
   if (opts.accountId) q = q.where({ account_id: opts.accountId });

@@ -15,7 +15,7 @@ import type { AmazonClients } from '../amazon/account-clients.ts';
 import { AmazonApiError } from '../amazon/errors.ts';
 import { createReport } from '../amazon/reporting.ts';
 import { REPORT_TYPES } from '../amazon/report-catalog.ts';
-import { activeProfiles, markInaccessible } from '../accounts/profiles.ts';
+import { activeProfiles, markInaccessible, sponsoredAdsProfile } from '../accounts/profiles.ts';
 import { ADVERTISERS_PER_REPORT, reportableAdvertisersByProfile } from '../accounts/dsp-advertisers.ts';
 import * as reports from './pending-reports.ts';
 import { localToday, planBackfill, planReports, planWindow, type PlannedReport, type Tier } from './report-plan.ts';
@@ -86,7 +86,12 @@ export async function requestReports(deps: Deps, opts: RequestOptions): Promise<
     profiles.map((p) => p.profile_id),
   );
 
-  const handleProfile = async (p: { profile_id: string; account_id: string; timezone: string }) => {
+  const handleProfile = async (p: {
+    profile_id: string;
+    account_id: string;
+    timezone: string;
+    account_type: string | null;
+  }) => {
     const plog = log.child({ profileId: p.profile_id });
     const today = localToday(p.timezone, now);
     const advertiserIds = dspAdvertisers.get(p.profile_id)?.slice(0, ADVERTISERS_PER_REPORT) ?? [];
@@ -95,8 +100,9 @@ export async function requestReports(deps: Deps, opts: RequestOptions): Promise<
         { advertisers: dspAdvertisers.get(p.profile_id)!.length, limit: ADVERTISERS_PER_REPORT },
         'more DSP advertisers under this profile than one report takes; reports cover the first ones',
       );
-    const reportTypes = opts.reportTypes.filter(
-      (t) => REPORT_TYPES[t]?.adProduct !== 'DEMAND_SIDE_PLATFORM' || advertiserIds.length > 0,
+    // DSP types under a DSP profile reaching selected advertisers; sponsored ads under a sponsored-ads profile.
+    const reportTypes = opts.reportTypes.filter((t) =>
+      REPORT_TYPES[t]?.adProduct === 'DEMAND_SIDE_PLATFORM' ? advertiserIds.length > 0 : sponsoredAdsProfile(p),
     );
     const last = await reports.lastRequested(db, p.profile_id);
     const ends = await reports.lastEnds(db, p.profile_id);
