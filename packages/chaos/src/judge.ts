@@ -87,7 +87,13 @@ export async function consumerLag(
       const wakeOnly = WAKE_ONLY_GROUPS.some((w) => group.endsWith(w));
       for (const t of await admin.fetchOffsets({ groupId: group, topics })) {
         const committedSome = t.partitions.some((p) => p.offset !== '-1');
-        if (!committedSome) continue; // the group does not read this topic
+        const reader = `${group}|${t.topic}`;
+        if (committedSome) world.readers.add(reader);
+        else if (world.readers.has(reader)) {
+          // Read before, no offsets now: a broker back from a kill is still loading them. Not settled.
+          behind.push({ group, topic: t.topic, partition: -1, lag: Number.NaN });
+          continue;
+        } else continue; // the group does not read this topic
         for (const p of t.partitions) {
           const end = ends.get(t.topic)?.get(p.partition) ?? 0n;
           if (p.offset === '-1' && (wakeOnly || end === 0n)) continue;
@@ -113,6 +119,8 @@ export async function quiescent(world: World): Promise<boolean> {
   if (await db('sync_runs').whereIn('status', ['queued', 'running']).first('id')) return false;
   if (await db('amc_executions').whereNotIn('status', ['completed', 'failed']).first('id')) return false;
   if (await db('import_jobs').whereIn('status', ['pending', 'running']).first('id')) return false;
+  // An event still in the outbox (Kafka was away) is yet to reach its consumers.
+  if (await db('event_outbox').whereNull('published_at').first('id')) return false;
   return (await consumerLag(world)).length === 0;
 }
 
@@ -217,7 +225,12 @@ export async function judge(world: World, o: { expectedDeadLetters: string[] }):
 
   // No partition stuck.
   const lag = await consumerLag(world);
-  for (const l of lag.slice(0, 3)) problems.push(`${l.group} is ${l.lag} behind on ${l.topic}[${l.partition}]`);
+  for (const l of lag.slice(0, 3))
+    problems.push(
+      l.partition < 0
+        ? `${l.group} shows no committed offsets on ${l.topic}, which it read before`
+        : `${l.group} is ${l.lag} behind on ${l.topic}[${l.partition}]`,
+    );
 
   // Every service ready.
   for (const s of Object.values(world.services)) {

@@ -72,6 +72,11 @@ export class World {
   readonly services: Record<ServiceName, ServiceProcess>;
   readonly logDir: string;
   job: Job | null = null;
+  /**
+   * Each consumer group and topic seen with committed offsets: one that shows none later (a
+   * restarted broker still loading its offsets) is not finished with it, only not visible yet.
+   */
+  readonly readers = new Set<string>();
 
   private constructor(o: {
     options: WorldOptions;
