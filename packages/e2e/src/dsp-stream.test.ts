@@ -6,7 +6,7 @@
 // order into the hourly tables, and reconciled with the daily dspCampaign report per order.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { sandboxSnsGate } from '@adsync/stream-consumer/sns-gate';
 import { startSandbox, type Sandbox } from '@adsync/sandbox';
 import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox';
@@ -16,11 +16,8 @@ import { createSecretBox } from '@adsync/shared/crypto/secret-box';
 import { AmazonClients, storeCredentials } from '@adsync/shared/amazon/account-clients';
 import { createEventBus, type EventBus } from '@adsync/shared/kafka/event-bus';
 import { InRepoSchemaCodec } from '@adsync/shared/kafka/codec';
-import { relayOutbox } from '@adsync/shared/db/outbox';
-import { requestReports } from '@adsync/shared/reports/request-reports';
 import { addDays, localToday } from '@adsync/shared/calendar';
 import {
-  eventually,
   freshClickHouse,
   freshPostgres,
   requireKafka,
@@ -33,13 +30,11 @@ import {
 } from '@adsync/shared/testing/test-stack';
 import { discoverProfiles } from '@adsync/entity-sync/profiles';
 import { discoverDspAdvertisers } from '@adsync/entity-sync/dsp-advertisers';
-import { pollTick } from '@adsync/report-poller/poll-tick';
-import { startLoader } from '@adsync/etl-loader/loader';
 import { openQueue, type StreamQueue } from '@adsync/stream-consumer/queue';
 import { drainQueue, ProfileMap } from '@adsync/stream-consumer/ingest';
 import { defaultDatasets, subscribe } from '@adsync/stream-consumer/subscriptions';
-import { reconcileReport } from '@adsync/stream-consumer/reconcile';
 import { closeThenDrop } from '@adsync/shared/testing/teardown';
+import { loadAndReconcile } from './reconciled-reports.ts';
 
 const cfg = testConfig();
 const log = testLogger('dsp-stream');
@@ -152,47 +147,15 @@ before(async () => {
   });
   await drain();
 
-  const loader = await startLoader({
-    db: pg.db,
-    ch: ch.ch,
-    bus,
-    clients,
-    log,
-    rowsPerEvent: 500,
-    loadBatchMessages: 20,
-    consume: (o) => bus.consume({ ...o, groupId: `${prefix}adsync.${o.groupId}` }),
-    consumeDeadLetters: (o) => bus.consumeDeadLetters({ ...o, groupId: `${prefix}adsync.${o.groupId}` }),
-  });
-  const reconciler = await bus.consume({
-    topic: 'report.loaded',
-    groupId: `${prefix}adsync.stream-consumer.reconciliation`,
-    handle: async (e) =>
-      void (await reconcileReport(
-        { db: pg.db, ch: ch.ch, log, tolerance: { relative: 0.01, moneyMicros: 10_000 } },
-        e.value,
-      )),
-  });
-  const run = await requestReports(
-    { db: pg.db, clients, log },
+  const loaded = await loadAndReconcile(
+    { db: pg.db, ch: ch.ch, bus, clients, log, prefix },
     {
-      runId: randomUUID(),
       reportTypes: ['dspCampaign'],
-      tiers: [{ name: 'rec', fromDaysAgo: 4, toDaysAgo: 3, everyDays: 1 }],
+      tier: { name: 'rec', fromDaysAgo: 4, toDaysAgo: 3, everyDays: 1 },
+      reconciledDays: 2,
     },
   );
-  assert.equal(run.requested, 1);
-  await relayOutbox(pg.db, bus);
-  await eventually(
-    async () => {
-      await pollTick({ db: pg.db, clients, log }, { maxReports: 20, minSpacingMs: 20, maxPolls: 100 });
-      await relayOutbox(pg.db, bus);
-      const n = await pg.db('stream_reconciled_days').count<{ c: string }[]>('* as c');
-      return Number(n[0]!.c) === 2 ? true : undefined;
-    },
-    { what: 'both days reconciled', timeoutMs: 90_000, intervalMs: 100 },
-  );
-  await reconciler.stop();
-  await loader.stop();
+  assert.equal(loaded.requested, 1);
 });
 
 after(async () => {

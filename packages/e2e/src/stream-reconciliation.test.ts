@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { sandboxSnsGate } from '@adsync/stream-consumer/sns-gate';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { startSandbox, type Sandbox } from '@adsync/sandbox';
 import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox';
 import { localHour } from '@adsync/sandbox/stream-data';
@@ -14,11 +14,8 @@ import { createSecretBox } from '@adsync/shared/crypto/secret-box';
 import { AmazonClients, storeCredentials } from '@adsync/shared/amazon/account-clients';
 import { createEventBus, type EventBus } from '@adsync/shared/kafka/event-bus';
 import { InRepoSchemaCodec } from '@adsync/shared/kafka/codec';
-import { relayOutbox } from '@adsync/shared/db/outbox';
-import { requestReports } from '@adsync/shared/reports/request-reports';
 import { addDays, localToday } from '@adsync/shared/calendar';
 import {
-  eventually,
   freshClickHouse,
   freshPostgres,
   requireKafka,
@@ -30,14 +27,13 @@ import {
   type FreshPostgres,
 } from '@adsync/shared/testing/test-stack';
 import { discoverProfiles } from '@adsync/entity-sync/profiles';
-import { pollTick } from '@adsync/report-poller/poll-tick';
 import { findGaps } from '@adsync/report-poller/completeness';
-import { startLoader } from '@adsync/etl-loader/loader';
 import { openQueue, type StreamQueue } from '@adsync/stream-consumer/queue';
 import { drainQueue, ProfileMap } from '@adsync/stream-consumer/ingest';
 import { subscribe } from '@adsync/stream-consumer/subscriptions';
-import { reconcileDay, reconcileReport, RECONCILED } from '@adsync/stream-consumer/reconcile';
+import { reconcileDay, RECONCILED } from '@adsync/stream-consumer/reconcile';
 import { closeThenDrop } from '@adsync/shared/testing/teardown';
+import { loadAndReconcile } from './reconciled-reports.ts';
 
 const cfg = testConfig();
 const log = testLogger('stream-reconciliation');
@@ -136,56 +132,14 @@ before(async () => {
   await drain();
 
   // The campaign reports of both days, through the pipeline; each report.loaded reconciles its days.
-  const loader = await startLoader({
-    db: pg.db,
-    ch: ch.ch,
-    bus,
-    clients,
-    log,
-    rowsPerEvent: 500,
-    loadBatchMessages: 20,
-    consume: (o) => bus.consume({ ...o, groupId: `${prefix}adsync.${o.groupId}` }),
-    consumeDeadLetters: (o) => bus.consumeDeadLetters({ ...o, groupId: `${prefix}adsync.${o.groupId}` }),
-  });
-  const reconciler = await bus.consume({
-    topic: 'report.loaded',
-    groupId: `${prefix}adsync.stream-consumer.reconciliation`,
-    handle: async (e) =>
-      void (await reconcileReport(
-        { db: pg.db, ch: ch.ch, log, tolerance: { relative: 0.01, moneyMicros: 10_000 } },
-        e.value,
-      )),
-  });
-  const run = await requestReports(
-    { db: pg.db, clients, log },
+  await loadAndReconcile(
+    { db: pg.db, ch: ch.ch, bus, clients, log, prefix },
     {
-      runId: randomUUID(),
       reportTypes: REPORT_TYPES,
-      tiers: [{ name: 'rec', fromDaysAgo: 4, toDaysAgo: 3, everyDays: 1 }],
+      tier: { name: 'rec', fromDaysAgo: 4, toDaysAgo: 3, everyDays: 1 },
+      reconciledDays: REPORT_TYPES.length * 2,
     },
   );
-  await relayOutbox(pg.db, bus);
-  await eventually(
-    async () => {
-      await pollTick({ db: pg.db, clients, log }, { maxReports: 20, minSpacingMs: 20, maxPolls: 100 });
-      await relayOutbox(pg.db, bus);
-      const statuses = await pg.db('pending_amazon_reports').where({ run_id: run.runId }).pluck('status');
-      return statuses.length > 0 && statuses.every((s) => s === 'loaded') ? true : undefined;
-    },
-    { what: 'the campaign reports loaded', timeoutMs: 90_000, intervalMs: 100 },
-  );
-  // The last report can turn loaded between the loop's relay and its status read; its report.loaded is
-  // then still in the outbox, so keep relaying (as the services' relay loop does) while waiting.
-  await eventually(
-    async () => {
-      await relayOutbox(pg.db, bus);
-      const n = await pg.db('stream_reconciled_days').count<{ c: string }[]>('* as c');
-      return Number(n[0]!.c) === REPORT_TYPES.length * 2 ? true : undefined;
-    },
-    { what: 'every reconciled day', timeoutMs: 60_000, intervalMs: 100 },
-  );
-  await reconciler.stop();
-  await loader.stop();
 });
 
 after(async () => {

@@ -174,27 +174,27 @@ test('every call the client makes is in the table, and every row of the table is
       (await listExecutions(client, instance, 'contract_wf', '2020-01-01T00:00:00')).map((e) => e.workflowExecutionId),
       [exec, doomed],
     );
-    const sub = await createSubscription(client, profileId, {
-      clientRequestToken: 'contract-token-0123456789ab',
-      dataSetId: 'sp-traffic',
-      destinationArn: 'arn:aws:sqs:us-east-1:123456789012:contract-queue',
-    });
-    assert.equal((await listSubscriptions(client, profileId)).length, 1);
-    // No queue behind this sandbox: confirmed by hand, so it can be archived (only ACTIVE ones can).
-    sandbox.state.stream.subscriptions.get(sub.subscriptionId)!.status = 'ACTIVE';
-    await archiveSubscription(client, profileId, sub.subscriptionId);
-    assert.equal((await getSubscription(client, profileId, sub.subscriptionId)).status, 'ARCHIVED');
-    // A DSP advertiser's: /dsp/streams/subscriptions under its account.
-    const dsp = { dspAdvertiserId: sandbox.state.dataset.dspAdvertisers(0)[0]!.advertiserId };
-    const dspSub = await createSubscription(client, dsp, {
-      clientRequestToken: 'contract-token-dsp-0123456789',
-      dataSetId: 'adsp-traffic',
-      destinationArn: 'arn:aws:sqs:us-east-1:123456789012:contract-queue',
-    });
-    assert.equal((await listSubscriptions(client, dsp)).length, 1);
-    sandbox.state.stream.subscriptions.get(dspSub.subscriptionId)!.status = 'ACTIVE';
-    await archiveSubscription(client, dsp, dspSub.subscriptionId);
-    assert.equal((await getSubscription(client, dsp, dspSub.subscriptionId)).status, 'ARCHIVED');
+    // A profile's subscription (/streams/subscriptions under its scope) and a DSP advertiser's
+    // (/dsp/streams/subscriptions under its account).
+    const owners = [
+      { owner: profileId, dataSetId: 'sp-traffic' },
+      {
+        owner: { dspAdvertiserId: sandbox.state.dataset.dspAdvertisers(0)[0]!.advertiserId },
+        dataSetId: 'adsp-traffic',
+      },
+    ];
+    for (const [i, { owner, dataSetId }] of owners.entries()) {
+      const sub = await createSubscription(client, owner, {
+        clientRequestToken: `contract-token-${i}-0123456789ab`,
+        dataSetId,
+        destinationArn: 'arn:aws:sqs:us-east-1:123456789012:contract-queue',
+      });
+      assert.equal((await listSubscriptions(client, owner)).length, 1);
+      // No queue behind this sandbox: confirmed by hand, so it can be archived (only ACTIVE ones can).
+      sandbox.state.stream.subscriptions.get(sub.subscriptionId)!.status = 'ACTIVE';
+      await archiveSubscription(client, owner, sub.subscriptionId);
+      assert.equal((await getSubscription(client, owner, sub.subscriptionId)).status, 'ARCHIVED');
+    }
   } finally {
     await client.close();
   }

@@ -114,6 +114,19 @@ const PULLED: Record<string, Field> = {
   version: message((_, s) => s.version),
 };
 
+/** The entity tables' headline figures, attributes and pull stamp, in their column order. */
+const HEADLINE: Record<string, Field> = {
+  currency: field('currency'),
+  impressions: field('impressions'),
+  clicks: field('clicks'),
+  cost_micros: field('costMicros'),
+  sales_micros: field('salesMicros'),
+  orders: field('orders'),
+  units: field('units'),
+  attributes: attributesJson,
+  ...PULLED,
+};
+
 /**
  * The columns every row of each table fills, besides the measures a row carries (each is a
  * column of its own name; a fixed column of the same name wins). Traffic quality rows take
@@ -160,15 +173,7 @@ export const FACT_FIELDS: Record<FactTable, Record<string, Field>> = {
     search_term: searchTerm,
     campaign_id: field('campaignId'),
     ad_group_id: field('adGroupId'),
-    currency: field('currency'),
-    impressions: field('impressions'),
-    clicks: field('clicks'),
-    cost_micros: field('costMicros'),
-    sales_micros: field('salesMicros'),
-    orders: field('orders'),
-    units: field('units'),
-    attributes: attributesJson,
-    ...PULLED,
+    ...HEADLINE,
   },
   dsp_metrics_daily: {
     profile_id: message((ev) => ev.profileId),
@@ -188,15 +193,7 @@ export const FACT_FIELDS: Record<FactTable, Record<string, Field>> = {
     segment_id: attribute('segmentId'),
     asin: attribute('asin'),
     content_title: attribute('contentTitle'),
-    currency: field('currency'),
-    impressions: field('impressions'),
-    clicks: field('clicks'),
-    cost_micros: field('costMicros'),
-    sales_micros: field('salesMicros'),
-    orders: field('orders'),
-    units: field('units'),
-    attributes: attributesJson,
-    ...PULLED,
+    ...HEADLINE,
   },
 };
 
