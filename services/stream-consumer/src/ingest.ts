@@ -12,7 +12,7 @@ import type { AmazonClients } from '@adsync/shared/amazon/account-clients';
 import type { Logger } from '@adsync/shared/logger';
 import { indexQueueDeadLetters } from '@adsync/shared/db/dead-letter-index';
 import { metrics } from '@adsync/shared/runtime/metrics';
-import { normalise, parseMessage, type RowValues, type StreamTable } from './records.ts';
+import { isDspDataset, normalise, parseMessage, type RowValues, type StreamTable } from './records.ts';
 import { refreshPending } from './subscriptions.ts';
 import { insertStreamRows } from './stream-facts.ts';
 import { profilesByAdvertiser } from '@adsync/shared/accounts/profiles';
@@ -133,15 +133,16 @@ export async function ingestBatch(deps: IngestDeps, profiles: ProfileMap, messag
       continue;
     }
     const r = parsed.record;
-    const dsp = parsed.dataset.startsWith('adsp-') ? await profiles.dsp(String(r.advertiser_id ?? '')) : null;
-    const profileId = parsed.dataset.startsWith('adsp-')
+    const dspRecord = isDspDataset(parsed.dataset);
+    const dsp = dspRecord ? await profiles.dsp(String(r.advertiser_id ?? '')) : null;
+    const profileId = dspRecord
       ? (dsp?.profileId ?? null)
       : await profiles.get(String(r.advertiser_id ?? ''), String(r.marketplace_id ?? ''));
     if (!profileId) {
       letters.push({
         messageId: m.MessageId ?? '',
         body,
-        reason: parsed.dataset.startsWith('adsp-')
+        reason: dspRecord
           ? `no DSP profile reaches DSP advertiser ${String(r.advertiser_id)}`
           : `no profile for advertiser ${String(r.advertiser_id)} in marketplace ${String(r.marketplace_id)}`,
         key: parsed.dataset,

@@ -21,6 +21,8 @@ export const SPONSORED_STREAM_DATASETS = [
 /** Amazon DSP's (datasets/adsp-performance.md), subscribed per DSP advertiser. */
 export const DSP_STREAM_DATASETS = ['adsp-traffic', 'adsp-conversion'] as const;
 export const STREAM_DATASETS = [...SPONSORED_STREAM_DATASETS, ...DSP_STREAM_DATASETS] as const;
+/** Amazon DSP's datasets, subscribed per advertiser. */
+export const isDspDataset = (dataset: string): boolean => (DSP_STREAM_DATASETS as readonly string[]).includes(dataset);
 export type StreamDataset = (typeof STREAM_DATASETS)[number];
 
 export type Parsed =
@@ -207,7 +209,7 @@ export function normalise(
       invalid: `time_window_start ${JSON.stringify(r.time_window_start)} is not the start of an hour (ISO 8601 with offset)`,
     };
   const traffic = dataset.endsWith('-traffic');
-  const dsp = dataset.startsWith('adsp-');
+  const dsp = isDspDataset(dataset);
   const values: RowValues = {
     profile_id: profileId,
     dataset_id: dataset,

@@ -18,7 +18,7 @@ import {
   sponsoredAdsProfile,
 } from '@adsync/shared/accounts/profiles';
 import { reportableAdvertisersByProfile } from '@adsync/shared/accounts/dsp-advertisers';
-import { DSP_STREAM_DATASETS, SPONSORED_STREAM_DATASETS } from './records.ts';
+import { DSP_STREAM_DATASETS, SPONSORED_STREAM_DATASETS, isDspDataset } from './records.ts';
 import {
   archiveSubscription,
   createSubscription,
@@ -51,9 +51,6 @@ const PENDING = ['requested', 'PROVISIONING', 'PENDING_CONFIRMATION'];
 /** Whose subscription Amazon keeps: the profile's, or (adsp-* datasets) the DSP advertiser's. */
 const ownerOf = (row: SubscriptionRow): StreamOwner =>
   row.dsp_advertiser_id ? { dspAdvertiserId: row.dsp_advertiser_id } : row.profile_id;
-
-/** Amazon DSP's datasets, subscribed per advertiser. */
-export const isDspDataset = (dataset: string) => dataset.startsWith('adsp-');
 
 /**
  * What a profile is subscribed to by default: a sponsored-ads profile's every sponsored-ads

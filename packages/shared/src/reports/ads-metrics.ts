@@ -9,7 +9,7 @@
 import type { Readable } from 'node:stream';
 import { chDate, chString, insertText, type ClickHouse } from '../db/clickhouse.ts';
 import { addDays } from '../calendar.ts';
-import type { FactTable } from '../amazon/report-catalog.ts';
+import { REPORT_TYPES, type FactTable } from '../amazon/report-catalog.ts';
 
 export const RECENT_DAYS = 14;
 
@@ -126,7 +126,7 @@ export async function campaignDayTotals(
   o: { profileId: string; reportType: string; day: string },
 ): Promise<Record<string, string | number>[]> {
   // DSP's campaign is its order; dspCampaign rows are its creatives, summed per order.
-  const dsp = o.reportType.startsWith('dsp');
+  const dsp = REPORT_TYPES[o.reportType]?.table === 'dsp_metrics_daily';
   const rs = await ch.client.query({
     query: `SELECT ${dsp ? 'order_id' : 'campaign_id'} AS campaign_id, sum(impressions) AS impressions, sum(clicks) AS clicks,
               sum(cost_micros) AS cost_micros, sum(orders) AS orders, sum(sales_micros) AS sales_micros, sum(units) AS units
