@@ -61,10 +61,11 @@ function readKey(tap: Tap): string {
 /** Short keys as written: their zig-zag varint length, then their UTF-8 bytes. */
 const keyBytes = new Map<string, Buffer>();
 
-function writeKey(tap: Tap, key: string): void {
+/** A short key's bytes as written (length and text), kept after the first time; undefined for a long key. */
+export function cachedKeyBytes(key: string): Buffer | undefined {
   let bytes = keyBytes.get(key);
   if (bytes === undefined) {
-    if (key.length > MAX_CACHED_KEY_BYTES || keyBytes.size >= CACHE_SLOTS) return tap.writeString(key);
+    if (key.length > MAX_CACHED_KEY_BYTES || keyBytes.size >= CACHE_SLOTS) return undefined;
     const text = Buffer.from(key, 'utf8');
     const head: number[] = [];
     for (let zz = text.length * 2; ; zz = Math.floor(zz / 128)) {
@@ -77,6 +78,12 @@ function writeKey(tap: Tap, key: string): void {
     bytes = Buffer.concat([Buffer.from(head), text]);
     keyBytes.set(key, bytes);
   }
+  return bytes;
+}
+
+function writeKey(tap: Tap, key: string): void {
+  const bytes = cachedKeyBytes(key);
+  if (bytes === undefined) return tap.writeString(key);
   const buf = tap.buf;
   const pos = tap.pos;
   tap.pos = pos + bytes.length;
