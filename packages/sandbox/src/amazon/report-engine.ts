@@ -381,6 +381,7 @@ interface DayBase {
   money: (v: number) => number;
 }
 
+const reachOf = (b: DayBase) => Math.max(1, Math.floor(b.impressions / (1 + unit(b.seed, `${b.key}:freq`) * 4)));
 const div = (a: number, b: number, scale = 1) => (b > 0 ? Math.round((a / b) * scale * 10_000) / 10_000 : 0);
 const w = (col: string) => /(\d+)d$/.exec(col)?.[1] ?? '14';
 
@@ -391,6 +392,12 @@ const METRICS: { test: RegExp; spec: MetricSpec }[] = [
   // DSP: what the advertiser pays, and the part that buys the inventory.
   { test: /^totalCost$/, spec: { day: (b) => b.money(b.cost * 1.15), money: true } },
   { test: /^supplyCost$/, spec: { day: (b) => b.cost, money: true } },
+  // DSP reach and frequency (guide reach.md, campaign.md): the people a row's impressions reached
+  // that day, each seen about `frequencyAverage` times (never below one); households fewer.
+  { test: /^reach$/, spec: { day: (b) => reachOf(b) } },
+  { test: /^householdReach$/, spec: { day: (b) => Math.max(1, Math.floor(reachOf(b) * 0.8)) } },
+  { test: /^(frequencyAverage|impressionFrequencyAverage)$/, spec: { rate: (s) => div(s('impressions'), s('reach')) } },
+  { test: /^householdFrequencyAverage$/, spec: { rate: (s) => div(s('impressions'), s('householdReach')) } },
   { test: /^viewableImpressions$|^impressionsViews$/, spec: { day: (b) => Math.floor(b.impressions * 0.7) } },
   { test: /^invalidImpressions$/, spec: { day: (b) => Math.floor(b.impressions * 0.03) } },
   { test: /^grossImpressions$/, spec: { day: (b) => b.impressions + Math.floor(b.impressions * 0.03) } },
@@ -774,18 +781,22 @@ export const isMoney = (col: string): boolean => specOf(col).money === true;
 
 export interface ReportTotals {
   rows: number;
-  /** Per numeric column: the sum (money columns as micros, rounded per row). */
+  /** Per additive column: the sum (money columns as micros, rounded per row). */
   sums: Record<string, number>;
+  /** Per other numeric measure (rates, frequencies): the sum of each row's value in millionths, rounded per row. */
+  millionths: Record<string, number>;
 }
 
 /** Exact totals of a report's rows, in the units a loader stores (money as micros, rounded per row). */
 export function totalsOf(rows: Iterable<Row>): ReportTotals {
-  const t: ReportTotals = { rows: 0, sums: {} };
+  const t: ReportTotals = { rows: 0, sums: {}, millionths: {} };
   for (const r of rows) {
     t.rows++;
     for (const [col, v] of Object.entries(r)) {
-      if (typeof v !== 'number' || !isAdditive(col)) continue;
-      t.sums[col] = (t.sums[col] ?? 0) + (isMoney(col) ? Math.round(v * 1e6) : v);
+      if (typeof v !== 'number') continue;
+      if (isAdditive(col)) t.sums[col] = (t.sums[col] ?? 0) + (isMoney(col) ? Math.round(v * 1e6) : v);
+      else if (!DIMENSION_COLUMNS.has(col) && !/Id$/.test(col))
+        t.millionths[col] = (t.millionths[col] ?? 0) + Math.round(v * 1e6);
     }
   }
   return t;
