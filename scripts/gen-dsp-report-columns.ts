@@ -4,11 +4,13 @@
  * source pages named there): packages/shared/src/amazon/dsp-report-columns.ts and the
  * ClickHouse table that holds every measure (migrations/clickhouse/0010_dsp_metrics).
  *
- * Amazon's dictionary types a column Integer, Decimal or String; what is a measure we can
- * sum is decided here, once: counts (Integer), and money (Decimal fees, costs, sales and
- * value sums). Rates, averages, reach and frequency are not summable over days or rows and
- * are not asked for (dashboards recompute the rates from their parts). Decimal columns
- * that are neither money nor counts (hours, progressions) are left out too.
+ * Amazon's dictionary types a column Integer, Decimal or String; what is a measure is decided
+ * here, once: counts (Integer), and money (Decimal fees, costs, sales and value sums). Rates and
+ * averages are not summable over days or rows and are not asked for (dashboards recompute the
+ * rates from their parts). Reach and frequency are the exception: no part gives them back, so
+ * they are kept as the report states them for its row (reach as a count, frequencies and reach
+ * rates in millionths), never to be summed across rows. Decimal columns that are neither money
+ * nor counts (hours, progressions) are left out.
  *
  *   node scripts/gen-dsp-report-columns.ts          write both files
  *   node scripts/gen-dsp-report-columns.ts --check  exit 1 if either is stale
@@ -32,6 +34,10 @@ const dictionary: Record<string, { type: string | null }> = read(
  */
 export const GROUP_BYS: Record<string, string[]> = {
   dspCampaign: ['campaign', 'ad', 'creative'],
+  // Reach and frequency (guide reach.md): per advertiser, and apart by supply source and by frequency group.
+  dspReachFrequency: ['advertiser'],
+  dspReachFrequencyBySupplySource: ['advertiser', 'supplySource'],
+  dspReachFrequencyByFrequencyGroup: ['advertiser', 'frequencyGroup'],
   dspAudience: ['order', 'lineItem'],
   dspAudioAndVideo: ['campaign', 'ad', 'creative', 'supplySource', 'content'],
   dspGeo: ['order', 'lineItem', 'country'],
@@ -39,6 +45,23 @@ export const GROUP_BYS: Record<string, string[]> = {
   dspProduct: ['order', 'lineItem'],
   dspTech: ['order', 'lineItem', 'deviceType', 'operatingSystem'],
 };
+
+/** Ours that are one Amazon type asked with other groupBys. */
+const AMAZON_TYPE: Record<string, string> = {
+  dspReachFrequencyBySupplySource: 'dspReachFrequency',
+  dspReachFrequencyByFrequencyGroup: 'dspReachFrequency',
+};
+
+/** Reach and frequency as stated per row: counts, and decimals kept in millionths. */
+const REACH_COUNTS = new Set(['reach', 'householdReach']);
+const REACH_DECIMALS = new Set([
+  'frequencyAverage',
+  'impressionFrequencyAverage',
+  'householdFrequencyAverage',
+  'amazonExclusiveReachRate',
+]);
+/** What the first DSP table (migration 0010) was made with: the reach family came after. */
+export const isReachFamily = (c: string) => REACH_COUNTS.has(c) || REACH_DECIMALS.has(c);
 
 /** Not summable: ratios, averages, per-unit costs, reach and frequency. */
 const NOT_ADDITIVE =
@@ -49,7 +72,7 @@ const MONEY = /^3[pP]|Fees?$|Absorbed$|Cost$|^sales|Sales$|ValueSum$/;
 const MISTYPED = new Set(['kindleDetailPageView']);
 
 export function columnsOf(reportTypeId: string) {
-  const t = types[reportTypeId];
+  const t = types[AMAZON_TYPE[reportTypeId] ?? reportTypeId];
   if (!t) throw new Error(`Amazon's catalogue has no ${reportTypeId}`);
   const groupBy = GROUP_BYS[reportTypeId]!;
   const all = [
@@ -62,9 +85,24 @@ export function columnsOf(reportTypeId: string) {
   const dimensions: string[] = [];
   const measures: string[] = [];
   const money: string[] = [];
+  const millionths: string[] = [];
   for (const c of all) {
-    if (c === 'date' || MISTYPED.has(c) || NOT_ADDITIVE.test(c)) continue;
     const type = dictionary[c]?.type ?? null;
+    if (REACH_COUNTS.has(c) && type === 'Integer') {
+      measures.push(c);
+      continue;
+    }
+    if (REACH_DECIMALS.has(c) && type === 'Decimal') {
+      measures.push(c);
+      millionths.push(c);
+      continue;
+    }
+    // A frequency group is what a reach row is for, not a frequency.
+    if (c === 'frequencyGroupId' || c === 'frequencyGroupName') {
+      dimensions.push(c);
+      continue;
+    }
+    if (c === 'date' || MISTYPED.has(c) || NOT_ADDITIVE.test(c)) continue;
     // Ids are dimensions whatever their type (supplySourceId is typed Integer).
     if (/Ids?$/.test(c)) dimensions.push(c);
     // columns.md types some sales Integer (combinedProductSales, salesBrandHalo): money all the same.
@@ -81,11 +119,17 @@ export function columnsOf(reportTypeId: string) {
       }
     } else dimensions.push(c);
   }
-  return { groupBy, dimensions: dimensions.sort(), measures: measures.sort(), money: money.sort() };
+  return {
+    groupBy,
+    dimensions: dimensions.sort(),
+    measures: measures.sort(),
+    money: money.sort(),
+    millionths: millionths.sort(),
+  };
 }
 
 /** measureColumn of report-catalog.ts, repeated so this script stands alone (a test holds them equal). */
-function column(measure: string, isMoney: boolean): string {
+function column(measure: string, kind: 'count' | 'money' | 'millionths'): string {
   const snake = measure
     .replace(/^3[pP]/, 'thirdParty')
     .replace(/([a-z])([A-Z])/g, '$1_$2')
@@ -93,22 +137,28 @@ function column(measure: string, isMoney: boolean): string {
     .replace(/(\d)([A-Z])/g, '$1_$2')
     .replace(/([A-Z])([A-Z][a-z]{2})/g, '$1_$2')
     .toLowerCase();
-  return isMoney ? `${snake}_micros` : snake;
+  return kind === 'money' ? `${snake}_micros` : kind === 'millionths' ? `${snake}_millionths` : snake;
 }
 
-function render(): { ts: string; up: string; down: string } {
+const kindOf = (c: { money: string[]; millionths: string[] }, m: string) =>
+  c.money.includes(m) ? 'money' : c.millionths.includes(m) ? 'millionths' : 'count';
+
+function render(): { ts: string; up: string; down: string; reachUp: string; reachDown: string } {
   const entries = Object.keys(GROUP_BYS).map((id) => [id, columnsOf(id)] as const);
-  const list = (xs: string[]) => `[\n${xs.map((x) => `      '${x}',`).join('\n')}\n    ]`;
+  const list = (xs: string[]) => (xs.length ? `[\n${xs.map((x) => `      '${x}',`).join('\n')}\n    ]` : '[]');
   const ts = `/**
  * What adsync asks of each DSP report type: groupBys, the describing columns, and every
- * measure that sums (counts; money). Generated by scripts/gen-dsp-report-columns.ts from
- * Amazon's report-type pages and column dictionary; do not edit by hand.
+ * measure that sums (counts; money), with reach and frequency as each row states them.
+ * Generated by scripts/gen-dsp-report-columns.ts from Amazon's report-type pages and column
+ * dictionary; do not edit by hand.
  */
 export interface DspReportColumns {
   groupBy: string[];
   dimensions: string[];
   measures: string[];
   money: string[];
+  /** Decimals that are not money (frequencies, reach rates), stored in millionths. */
+  millionths: string[];
 }
 
 export const DSP_REPORT_COLUMNS: Record<string, DspReportColumns> = {
@@ -119,16 +169,27 @@ ${entries
     dimensions: ${list(c.dimensions)},
     measures: ${list(c.measures)},
     money: ${list(c.money)},
+    millionths: ${list(c.millionths)},
   },`,
   )
   .join('\n')}
 };
 `;
-  const cols = new Map<string, boolean>();
-  for (const [, c] of entries) for (const m of c.measures) cols.set(column(m, c.money.includes(m)), true);
+  // 0010 made the table with the types and columns before reach and frequency; 0011 adds those.
+  const first = (id: string) => !AMAZON_TYPE[id] && id !== 'dspReachFrequency';
+  const cols = new Set<string>();
+  const reachCols = new Map<string, 'count' | 'millionths'>();
+  for (const [id, c] of entries)
+    for (const m of c.measures) {
+      const kind = kindOf(c, m);
+      if (isReachFamily(m)) reachCols.set(column(m, kind), kind === 'millionths' ? 'millionths' : 'count');
+      else if (first(id)) cols.add(column(m, kind));
+      else throw new Error(`${id}: ${m} would need a column 0010 lacks (add it in a new migration)`);
+    }
   // Columns the table has whatever the type (the headline ones), named like the measures they hold.
   const fixed = new Set(['impressions', 'clicks', 'cost_micros', 'sales_micros', 'orders', 'units']);
-  const measureCols = [...cols.keys()].filter((c) => !fixed.has(c)).sort();
+  const measureCols = [...cols].filter((c) => !fixed.has(c)).sort();
+  const reach = [...reachCols].sort(([a], [b]) => (a < b ? -1 : 1));
   const up = `-- Amazon DSP metrics, one row per report type, day and row key (the finest entity the report
 -- groups by: advertiser, order, line item or creative; then the values of its breakdowns such
 -- as country, supply source and site, device, audience segment or ASIN). ReplacingMergeTree by
@@ -173,7 +234,31 @@ PARTITION BY toYYYYMM(date)
 ORDER BY (profile_id, advertiser_id, report_type, date, entity_level, row_key)
 `;
   const down = `DROP TABLE IF EXISTS dsp_metrics_daily\n`;
-  return { ts, up, down };
+  // Each decimal beside a readable alias in its own units (reach itself is a count).
+  const reachUp = `-- Reach and frequency (guide reach.md and the dspCampaign page): the report's value for its
+-- row, never summed across rows or days. Frequencies and reach rates are decimals, kept exactly
+-- in millionths, each with an alias in its own units; frequency_group names a frequency group
+-- (dspReachFrequency grouped by frequencyGroup). Generated by scripts/gen-dsp-report-columns.ts.
+-- statement
+ALTER TABLE dsp_metrics_daily
+    ADD COLUMN frequency_group String DEFAULT '',
+${reach.map(([c]) => `    ADD COLUMN ${c} Int64 DEFAULT 0`).join(',\n')}
+-- statement
+ALTER TABLE dsp_metrics_daily
+${reach
+  .filter(([, kind]) => kind === 'millionths')
+  .map(([c]) => `    ADD COLUMN ${c.replace(/_millionths$/, '')} Float64 ALIAS ${c} / 1000000`)
+  .join(',\n')}
+`;
+  const reachDown = `ALTER TABLE dsp_metrics_daily
+${[
+  'frequency_group',
+  ...reach.flatMap(([c, kind]) => (kind === 'millionths' ? [c.replace(/_millionths$/, ''), c] : [c])),
+]
+  .map((c) => `    DROP COLUMN ${c}`)
+  .join(',\n')}
+`;
+  return { ts, up, down, reachUp, reachDown };
 }
 
 const out = render();
@@ -181,6 +266,8 @@ const files: [string, string][] = [
   ['packages/shared/src/amazon/dsp-report-columns.ts', out.ts],
   ['packages/shared/migrations/clickhouse/0010_dsp_metrics.up.sql', out.up],
   ['packages/shared/migrations/clickhouse/0010_dsp_metrics.down.sql', out.down],
+  ['packages/shared/migrations/clickhouse/0011_dsp_reach.up.sql', out.reachUp],
+  ['packages/shared/migrations/clickhouse/0011_dsp_reach.down.sql', out.reachDown],
 ];
 if (process.argv.includes('--check')) {
   const stale = files.filter(([p, text]) => {

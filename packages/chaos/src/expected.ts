@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { checkCreateReport, isMoney, reportRows, totalsOf, type Sandbox } from '@adsync/sandbox';
 import { reportRequestBody } from '@adsync/shared/amazon/reporting';
-import { REPORT_TYPES, measureColumn, type FactTable } from '@adsync/shared/amazon/report-catalog';
+import { REPORT_TYPES, measureColumn, measureKind, type FactTable } from '@adsync/shared/amazon/report-catalog';
 import type { ClickHouse } from '@adsync/shared/db/clickhouse';
 import type { Knex } from '@adsync/shared/db/postgres';
 
@@ -63,10 +63,13 @@ export function expectedDayTotals(
     units: h ? s(h.units) : 0,
     rows: t.rows,
     // A column columns.md types Integer that our client keeps as money (combinedProductSales): whole amounts, in micros.
+    // Frequencies and reach rates: each row's value in millionths.
     measures: Object.fromEntries(
       spec.measures.map((m) => {
-        const money = spec.money.includes(m);
-        return [measureColumn(m, money), money && !isMoney(m) ? s(m) * 1_000_000 : s(m)];
+        const kind = measureKind(spec, m);
+        const column = measureColumn(m, kind);
+        if (kind === 'millionths') return [column, t.millionths[m] ?? 0];
+        return [column, kind === 'money' && !isMoney(m) ? s(m) * 1_000_000 : s(m)];
       }),
     ),
   };
@@ -83,7 +86,7 @@ export function zeroTotals(reportTypeId: string): DayTotals {
     orders: 0,
     units: 0,
     rows: 0,
-    measures: Object.fromEntries(spec.measures.map((m) => [measureColumn(m, spec.money.includes(m)), 0])),
+    measures: Object.fromEntries(spec.measures.map((m) => [measureColumn(m, measureKind(spec, m)), 0])),
   };
 }
 

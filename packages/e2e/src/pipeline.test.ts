@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { startSandbox, type Sandbox } from '@adsync/sandbox';
+import { checkCreateReport, reportRows, startSandbox, type Sandbox } from '@adsync/sandbox';
 import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox';
 import { migrateClickHouse, migratePostgres } from '@adsync/shared/db/migrations';
 import { createSecretBox, parseKey } from '@adsync/shared/crypto/secret-box';
@@ -27,6 +27,7 @@ import {
   type FreshPostgres,
 } from '@adsync/shared/testing/test-stack';
 import { requestReports } from '@adsync/shared/reports/request-reports';
+import { reportRequestBody } from '@adsync/shared/amazon/reporting';
 import { pollTick } from '@adsync/report-poller/poll-tick';
 import { findGaps } from '@adsync/report-poller/completeness';
 import { startLoader, type Loader } from '@adsync/etl-loader/loader';
@@ -871,7 +872,8 @@ test('DSP: every DSP report type of a DSP profile lands with exactly the sandbox
   const found = await discoverDspAdvertisers(pg.db, await clients.forAccount(accountId), accountId);
   assert.ok(found.advertisers.some((a) => a.via_profile_id === agency.profileId));
   const types = ALL_TYPE_IDS.filter((t) => REPORT_TYPES[t]!.adProduct === 'DEMAND_SIDE_PLATFORM');
-  assert.equal(types.length, 7);
+  // The seven report types, and reach and frequency asked by its three groupBy sets (guide reach.md).
+  assert.equal(types.length, 10);
   const run = await requestReports(
     { db: pg.db, clients, log },
     { reportTypes: ALL_TYPE_IDS, profileIds: [agency.profileId], tiers: [], backfillDays: 3 },
@@ -882,7 +884,7 @@ test('DSP: every DSP report type of a DSP profile lands with exactly the sandbox
     .db('pending_amazon_reports')
     .where({ run_id: run.runId, ad_product: 'DEMAND_SIDE_PLATFORM' })
     .select('report_type', 'start_date', 'end_date');
-  assert.equal(dspReports.length, 6 + 3);
+  assert.equal(dspReports.length, 9 + 3);
   // A DSP profile has no sponsored ads: none of its types are asked for under its scope.
   assert.equal(
     await pg
@@ -917,7 +919,8 @@ test('DSP: every DSP report type of a DSP profile lands with exactly the sandbox
   // Every breakdown kept apart: the rows stored are the rows served, and the columns carry them.
   const stored = await ch.ch.client.query({
     query: `SELECT report_type, count() AS c, uniqExact(country) AS countries, uniqExact(supply_source) AS sources,
-                   uniqExact(device) AS devices, uniqExact(creative_id) AS creatives, any(advertiser_id) AS advertiser
+                   uniqExact(device) AS devices, uniqExact(creative_id) AS creatives, any(advertiser_id) AS advertiser,
+                   uniqExact(frequency_group) AS groups
             FROM dsp_metrics_daily FINAL WHERE profile_id = '${agency.profileId}' GROUP BY report_type`,
     format: 'JSONEachRow',
   });
@@ -932,6 +935,40 @@ test('DSP: every DSP report type of a DSP profile lands with exactly the sandbox
   assert.ok(Number(byType.get('dspGeo')!.countries) > 1, 'geo rows by country');
   assert.ok(Number(byType.get('dspInventory')!.sources) > 1, 'inventory rows by supply source');
   assert.ok(Number(byType.get('dspTech')!.devices) > 1, 'tech rows by device');
+  assert.ok(Number(byType.get('dspReachFrequencyBySupplySource')!.sources) > 1, 'reach by supply source');
+  assert.ok(Number(byType.get('dspReachFrequencyByFrequencyGroup')!.groups) > 1, 'reach by frequency group');
+  // Reach and frequency are the report's own figures for the row, not sums: each stored as served.
+  const reachDay = days(1, 1)[0]!;
+  const asked = checkCreateReport(
+    reportRequestBody({
+      reportTypeId: 'dspReachFrequency',
+      startDate: reachDay,
+      endDate: reachDay,
+      advertiserIds: [advertiser.advertiserId],
+    }),
+    new Date().toISOString().slice(0, 10),
+  );
+  assert.ok(asked.ok);
+  const served = reportRows(sandbox.state.dataset, {
+    profileIndex: 4,
+    startDate: reachDay,
+    endDate: reachDay,
+    configuration: asked.request.configuration,
+    generationOf: () => 3,
+  }).next().value as { reach: number; frequencyAverage: number };
+  assert.ok(served.frequencyAverage >= 1, `a frequency is at least one (${served.frequencyAverage})`);
+  const reachRow = await ch.ch.client.query({
+    query: `SELECT reach, frequency_average, frequency_average_millionths FROM dsp_metrics_daily FINAL
+            WHERE profile_id = '${agency.profileId}' AND report_type = 'dspReachFrequency'
+              AND advertiser_id = '${advertiser.advertiserId}' AND date = toDate('${reachDay}')`,
+    format: 'JSONEachRow',
+  });
+  assert.deepEqual(
+    (await reachRow.json<{ reach: string; frequency_average: number; frequency_average_millionths: string }>()).map(
+      (r) => [Number(r.reach), r.frequency_average, Number(r.frequency_average_millionths)],
+    ),
+    [[served.reach, served.frequencyAverage, Math.round(served.frequencyAverage * 1e6)]],
+  );
   // Completeness knows DSP types are due for this profile only, and finds nothing missing.
   const gaps = await findGaps(pg.db, { from: days(3, 3)[0]!, to: days(1, 1)[0]!, reportTypes: types });
   assert.deepEqual(gaps, []);

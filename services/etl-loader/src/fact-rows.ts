@@ -193,6 +193,7 @@ export const FACT_FIELDS: Record<FactTable, Record<string, Field>> = {
     segment_id: attribute('segmentId'),
     asin: attribute('asin'),
     content_title: attribute('contentTitle'),
+    frequency_group: attribute('frequencyGroupName'),
     ...HEADLINE,
   },
 };

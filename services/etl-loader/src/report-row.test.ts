@@ -185,3 +185,40 @@ test('every report type: each row Amazon (the sandbox) serves for the request we
     assert.ok(rows > 0, `${reportTypeId} served rows`);
   }
 });
+
+test('DSP reach and frequency: reach kept as a count, frequencies and reach rates in millionths, each row apart', () => {
+  // Guide reach.md: dspReachFrequency grouped by advertiser and supplySource.
+  const ctx = {
+    reportTypeId: 'dspReachFrequencyBySupplySource',
+    currency: 'USD',
+    startDate: '2026-11-02',
+    endDate: '2026-11-02',
+  };
+  const raw = {
+    date: '2026-11-02',
+    advertiserId: '580455376359067392',
+    advertiserName: 'Acme',
+    supplySource: 'Amazon Publisher Direct',
+    supplySourceId: 100231,
+    reach: 1234,
+    frequencyAverage: 2.7183,
+    amazonExclusiveReachRate: 0.25,
+  };
+  const r = normaliseRow(raw, ctx);
+  assert.ok(r.ok, !r.ok ? r.reason : '');
+  assert.equal(r.row.entityId, '580455376359067392|100231');
+  assert.deepEqual(measuresOf(ctx.reportTypeId, r.row), {
+    amazon_exclusive_reach_rate_millionths: 250_000,
+    frequency_average_millionths: 2_718_300,
+    reach: 1234,
+  });
+  // A negative or non-numeric figure is refused with the reason.
+  for (const [bad, reason] of [
+    [{ frequencyAverage: -1 }, /frequencyAverage is not a non-negative number/],
+    [{ frequencyAverage: 'often' }, /frequencyAverage is not a non-negative number/],
+    [{ reach: 2.5 }, /reach is not a non-negative integer/],
+  ] as const) {
+    const refused = normaliseRow({ ...raw, ...bad }, ctx);
+    assert.ok(!refused.ok && reason.test(refused.reason), JSON.stringify(bad));
+  }
+});

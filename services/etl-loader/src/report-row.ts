@@ -7,7 +7,13 @@
  * invalid traffic) a campaign by name. A row that cannot be trusted is refused with the reason.
  */
 import type { MetricRow } from '@adsync/shared/events/contracts';
-import { REPORT_TYPES, measureColumn, type ReportTypeSpec } from '@adsync/shared/amazon/report-catalog';
+import {
+  REPORT_TYPES,
+  measureColumn,
+  measureKind,
+  type MeasureKind,
+  type ReportTypeSpec,
+} from '@adsync/shared/amazon/report-catalog';
 import { moneyToMicros } from '@adsync/shared/amazon/currency';
 
 export interface RowContext {
@@ -32,6 +38,15 @@ function count(row: Record<string, unknown>, col: string): number | string {
   if (!Number.isFinite(n) || n < 0 || !Number.isInteger(n))
     return `${col} is not a non-negative integer (${JSON.stringify(v)})`;
   return n;
+}
+
+/** A decimal that is not money (a frequency, a reach rate), in integer millionths. */
+function millionths(row: Record<string, unknown>, col: string): number | string {
+  const v = row[col];
+  if (v === null || v === undefined) return 0;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) return `${col} is not a non-negative number (${JSON.stringify(v)})`;
+  return Math.round(n * 1_000_000);
 }
 
 function money(row: Record<string, unknown>, col: string, currency: string): number | string {
@@ -86,7 +101,7 @@ function dspRowKey(spec: ReportTypeSpec, row: Record<string, unknown>): string |
  * (list scans, a regular expression per dimension) was most of a row's normalising.
  */
 interface RowPlan {
-  measures: { name: string; money: boolean; column: string }[];
+  measures: { name: string; kind: MeasureKind; column: string }[];
   /** The measures behind the headline columns, by name (absent: 0). */
   headline: { impressions?: number; clicks?: number; cost?: number; sales?: number; orders?: number; units?: number };
   attributes: string[];
@@ -97,8 +112,8 @@ function planOf(spec: ReportTypeSpec): RowPlan {
   let plan = plans.get(spec);
   if (plan) return plan;
   const measures = spec.measures.map((name) => {
-    const money = spec.money.includes(name);
-    return { name, money, column: measureColumn(name, money) };
+    const kind = measureKind(spec, name);
+    return { name, kind, column: measureColumn(name, kind) };
   });
   const at = (name: string | undefined) => {
     const i = name === undefined ? -1 : spec.measures.indexOf(name);
@@ -174,7 +189,12 @@ export function normaliseRow(raw: Record<string, unknown>, ctx: RowContext): Nor
   const values: number[] = new Array(plan.measures.length);
   for (let i = 0; i < plan.measures.length; i++) {
     const m = plan.measures[i]!;
-    const v = m.money ? money(raw, m.name, currency) : count(raw, m.name);
+    const v =
+      m.kind === 'money'
+        ? money(raw, m.name, currency)
+        : m.kind === 'millionths'
+          ? millionths(raw, m.name)
+          : count(raw, m.name);
     if (typeof v === 'string') return { ok: false, reason: v };
     values[i] = v;
   }

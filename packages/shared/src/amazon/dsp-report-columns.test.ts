@@ -13,13 +13,21 @@ test('the generated DSP columns and the dsp_metrics_daily migration are current'
   assert.equal(r.status, 0, r.stderr);
 });
 
-test('the seven DSP types: summable measures only, money by name, ids as dimensions', () => {
+test('the DSP types: summable measures, money by name, ids as dimensions; reach and frequency as stated', () => {
   const dsp = Object.values(REPORT_TYPES).filter((t) => t.adProduct === 'DEMAND_SIDE_PLATFORM');
   assert.deepEqual(dsp.map((t) => t.reportTypeId).sort(), Object.keys(DSP_REPORT_COLUMNS).sort());
-  assert.equal(dsp.length, 7);
+  assert.equal(dsp.length, 10);
+  const reachFamily =
+    /^(reach|householdReach|frequencyAverage|impressionFrequencyAverage|householdFrequencyAverage|amazonExclusiveReachRate)$/;
   for (const t of dsp) {
     assert.equal(t.table, 'dsp_metrics_daily');
-    assert.ok(!t.measures.some((m) => /Rate$|ROAS|^eCP|CostPer|[Rr]each|Average/.test(m)), `${t.reportTypeId} rates`);
+    const summed = t.measures.filter((m) => !reachFamily.test(m));
+    assert.ok(!summed.some((m) => /Rate$|ROAS|^eCP|CostPer|[Rr]each|Average/.test(m)), `${t.reportTypeId} rates`);
+    // Decimals that are not money are the reach family's, in millionths; no measure is both.
+    assert.ok(
+      t.millionths.every((m) => reachFamily.test(m) && !t.money.includes(m)),
+      `${t.reportTypeId} millionths`,
+    );
     assert.ok(t.dimensions.includes('advertiserId'), `${t.reportTypeId} names its advertiser`);
     assert.ok(!t.measures.some((m) => /Id$/.test(m)), `${t.reportTypeId}: an id is no measure`);
   }
@@ -34,16 +42,35 @@ test('the seven DSP types: summable measures only, money by name, ids as dimensi
   assert.equal(av.maxDays, 1);
   assert.equal(av.retentionDays, 395);
   assert.ok(!av.columns.includes('date'));
+  // Reach and frequency (guide reach.md): Amazon's one type by its three documented groupBy sets, daily.
+  const reach = ['dspReachFrequency', 'dspReachFrequencyBySupplySource', 'dspReachFrequencyByFrequencyGroup'].map(
+    (id) => REPORT_TYPES[id]!,
+  );
+  assert.deepEqual(
+    reach.map((t) => [t.amazonReportTypeId, t.groupBy, t.timeUnit, t.maxDays, t.retentionDays]),
+    [
+      ['dspReachFrequency', ['advertiser'], 'DAILY', 31, 95],
+      ['dspReachFrequency', ['advertiser', 'supplySource'], 'DAILY', 31, 95],
+      ['dspReachFrequency', ['advertiser', 'frequencyGroup'], 'DAILY', 31, 95],
+    ],
+  );
+  assert.deepEqual(reach[1]!.millionths, ['amazonExclusiveReachRate', 'frequencyAverage']);
+  assert.deepEqual(
+    reach.map((t) => t.splits),
+    [[], ['supplySourceId'], ['frequencyGroupId']],
+  );
+  assert.ok(campaign.measures.includes('reach') && campaign.millionths.includes('frequencyAverage'));
 });
 
 test('measure columns are SQL identifiers: a leading digit is spelled out, acronyms split once', () => {
-  assert.equal(measureColumn('3PFees', true), 'third_party_fees_micros');
-  assert.equal(measureColumn('3pFeeDoubleVerifyAbsorbed', true), 'third_party_fee_double_verify_absorbed_micros');
-  assert.equal(measureColumn('amazonDSPAudienceFee', true), 'amazon_dsp_audience_fee_micros');
-  assert.equal(measureColumn('totalNewToBrandDPVs', false), 'total_new_to_brand_dpvs');
+  assert.equal(measureColumn('3PFees', 'money'), 'third_party_fees_micros');
+  assert.equal(measureColumn('3pFeeDoubleVerifyAbsorbed', 'money'), 'third_party_fee_double_verify_absorbed_micros');
+  assert.equal(measureColumn('amazonDSPAudienceFee', 'money'), 'amazon_dsp_audience_fee_micros');
+  assert.equal(measureColumn('totalNewToBrandDPVs', 'count'), 'total_new_to_brand_dpvs');
   // Sponsored ads' names are as before.
-  assert.equal(measureColumn('video5SecondViews', false), 'video_5_second_views');
-  assert.equal(measureColumn('salesOtherSku7d', true), 'sales_other_sku_7d_micros');
+  assert.equal(measureColumn('video5SecondViews', 'count'), 'video_5_second_views');
+  assert.equal(measureColumn('salesOtherSku7d', 'money'), 'sales_other_sku_7d_micros');
+  assert.equal(measureColumn('frequencyAverage', 'millionths'), 'frequency_average_millionths');
 });
 
 test('a DSP request names its advertisers (filters advertiserId) and is refused without them', async () => {

@@ -66,6 +66,11 @@ export interface ReportTypeSpec {
   measures: string[];
   /** The measures that are amounts of money (stored as integer micros). */
   money: string[];
+  /**
+   * Decimal measures that are not money (DSP frequencies and reach rates), stored as integer
+   * millionths. With reach, they are the row's own figures: never summed across rows or days.
+   */
+  millionths: string[];
   /** The window behind the headline sales/orders/units columns; null where there are none. */
   headline: { sales: string; orders: string; units: string } | null;
   /**
@@ -87,8 +92,8 @@ export interface ReportTypeSpec {
   columns: string[];
 }
 
-type Entry = Omit<ReportTypeSpec, 'money' | 'columns' | 'timeUnit' | 'splits'> &
-  Partial<Pick<ReportTypeSpec, 'money' | 'timeUnit' | 'splits'>>;
+type Entry = Omit<ReportTypeSpec, 'money' | 'millionths' | 'columns' | 'timeUnit' | 'splits'> &
+  Partial<Pick<ReportTypeSpec, 'money' | 'millionths' | 'timeUnit' | 'splits'>>;
 
 // Describing columns many report types share; each entry lists its dimensions alphabetically.
 /** The campaign's id, name, status and budget. */
@@ -555,6 +560,15 @@ const ENTRIES: Record<string, Entry> = {
   ...dsp('dspInventory', 'line_item', ['supplySource', 'site'], 'inventory.md'),
   ...dsp('dspProduct', 'line_item', ['asin', 'conversionType'], 'product.md'),
   ...dsp('dspTech', 'line_item', ['deviceName', 'operatingSystemName'], 'tech.md'),
+  // Reach and frequency: Amazon's one dspReachFrequency type, asked per advertiser and apart by
+  // supply source and by frequency group (its three documented groupBy sets), a row per day.
+  ...dsp('dspReachFrequency', 'advertiser', [], 'reach.md'),
+  ...dsp('dspReachFrequencyBySupplySource', 'advertiser', ['supplySourceId'], 'reach.md', {
+    amazonReportTypeId: 'dspReachFrequency',
+  }),
+  ...dsp('dspReachFrequencyByFrequencyGroup', 'advertiser', ['frequencyGroupId'], 'reach.md', {
+    amazonReportTypeId: 'dspReachFrequency',
+  }),
 };
 
 /**
@@ -583,6 +597,7 @@ function dsp(
       dimensions: c.dimensions,
       measures: c.measures,
       money: c.money,
+      millionths: c.millionths,
       // Promoted-product purchases (14 days, clicks and views); total* adds brand halo.
       headline: sales ? { sales, orders: has('purchases') ?? '', units: has('unitsSold') ?? '' } : null,
       maxDays: 31,
@@ -602,6 +617,7 @@ export const REPORT_TYPES: Record<string, ReportTypeSpec> = Object.fromEntries(
       retentionDays,
       reference,
       money: dspMoney,
+      millionths: dspMillionths = [],
       timeUnit = 'DAILY',
       splits = [],
       ...e
@@ -610,8 +626,12 @@ export const REPORT_TYPES: Record<string, ReportTypeSpec> = Object.fromEntries(
     // another type's. The keys keep the interface's order.
     const measures = [...e.measures];
     const money = dspMoney ? [...dspMoney] : measures.filter((m) => MONEY.has(m));
+    const millionths = [...dspMillionths];
     const columns = [...(timeUnit === 'DAILY' ? ['date'] : []), ...e.dimensions, ...measures];
-    return [id, { ...e, measures, money, headline, maxDays, timeUnit, splits, retentionDays, reference, columns }];
+    return [
+      id,
+      { ...e, measures, money, millionths, headline, maxDays, timeUnit, splits, retentionDays, reference, columns },
+    ];
   }),
 );
 
@@ -620,14 +640,21 @@ export const REPORT_TYPE_IDS = Object.keys(REPORT_TYPES);
 /** The longest range any report type accepts: planning splits windows by each type's own limit. */
 export const MAX_REPORT_DAYS = 31;
 
+/** How a measure is stored: a count as it comes, money in micros, other decimals in millionths. */
+export type MeasureKind = 'count' | 'money' | 'millionths';
+
+export const measureKind = (spec: Pick<ReportTypeSpec, 'money' | 'millionths'>, measure: string): MeasureKind =>
+  spec.money.includes(measure) ? 'money' : spec.millionths.includes(measure) ? 'millionths' : 'count';
+
 /**
- * The ClickHouse column a measure lands in: snake case, money with a `_micros` suffix
- * (salesOtherSku7d → sales_other_sku_7d_micros, video5SecondViews → video_5_second_views).
+ * The ClickHouse column a measure lands in: snake case, money with a `_micros` suffix, other
+ * decimals with `_millionths` (salesOtherSku7d → sales_other_sku_7d_micros, video5SecondViews →
+ * video_5_second_views, frequencyAverage → frequency_average_millionths).
  */
-export function measureColumn(measure: string, money: boolean): string {
+export function measureColumn(measure: string, kind: MeasureKind): string {
   // Called for every measure of every report row: three regular expressions each time
   // were a tenth of a report's parse time, and the catalogue's names are few.
-  const key = money ? `$${measure}` : measure;
+  const key = `${kind}:${measure}`;
   let column = MEASURE_COLUMNS.get(key);
   if (column === undefined) {
     // A leading digit is no SQL identifier: 3PFees → third_party_fees.
@@ -638,7 +665,7 @@ export function measureColumn(measure: string, money: boolean): string {
       .replace(/(\d)([A-Z])/g, '$1_$2')
       .replace(/([A-Z])([A-Z][a-z]{2})/g, '$1_$2')
       .toLowerCase();
-    column = money ? `${snake}_micros` : snake;
+    column = kind === 'money' ? `${snake}_micros` : kind === 'millionths' ? `${snake}_millionths` : snake;
     if (MEASURE_COLUMNS.size < 10_000) MEASURE_COLUMNS.set(key, column);
   }
   return column;
@@ -649,6 +676,6 @@ const MEASURE_COLUMNS = new Map<string, string>();
 export function measureColumnsOf(table: FactTable): string[] {
   const out = new Set<string>();
   for (const spec of Object.values(REPORT_TYPES))
-    if (spec.table === table) for (const m of spec.measures) out.add(measureColumn(m, spec.money.includes(m)));
+    if (spec.table === table) for (const m of spec.measures) out.add(measureColumn(m, measureKind(spec, m)));
   return [...out].sort();
 }

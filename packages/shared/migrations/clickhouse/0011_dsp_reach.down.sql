@@ -1,0 +1,12 @@
+ALTER TABLE dsp_metrics_daily
+    DROP COLUMN frequency_group,
+    DROP COLUMN amazon_exclusive_reach_rate,
+    DROP COLUMN amazon_exclusive_reach_rate_millionths,
+    DROP COLUMN frequency_average,
+    DROP COLUMN frequency_average_millionths,
+    DROP COLUMN household_frequency_average,
+    DROP COLUMN household_frequency_average_millionths,
+    DROP COLUMN household_reach,
+    DROP COLUMN impression_frequency_average,
+    DROP COLUMN impression_frequency_average_millionths,
+    DROP COLUMN reach
