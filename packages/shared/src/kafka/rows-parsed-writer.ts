@@ -4,8 +4,8 @@
  * them). avsc walked every row twice, once to validate and once to write through its Tap, and
  * that was about a sixth of the loader's CPU on a report job; this walks each row once, checking
  * every value as it writes it. Anything it does not expect (a value of the wrong type, a row
- * that is not an object) makes it answer null, and the codec's general path refuses the event
- * with the problems named.
+ * that is not an object, text with a lone surrogate) makes it answer null, and the codec's general
+ * path writes the event or refuses it with the problems named.
  */
 import { cachedKeyBytes } from './avro-types.ts';
 
@@ -61,6 +61,8 @@ function checkedLong(v: unknown): void {
   long(v);
 }
 
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 function str(s: unknown): void {
   if (typeof s !== 'string') throw MISFIT;
   const n = s.length;
@@ -78,6 +80,8 @@ function str(s: unknown): void {
     if (i === n) return;
     pos = start;
   }
+  // A lone surrogate: avsc writes it raw where Buffer writes U+FFFD; avsc writes the whole event then.
+  if (LONE_SURROGATE.test(s)) throw MISFIT;
   const len = Buffer.byteLength(s, 'utf8');
   room(len + 10);
   long(len);
