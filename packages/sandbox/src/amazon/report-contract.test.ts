@@ -531,3 +531,63 @@ test("every request example in Amazon's Reporting model is accepted and gives ro
     assert.ok(rows.length > 0, `${ex.name} gives rows`);
   }
 });
+
+test('DSP reach and frequency as the reach guide describes them: of people, never above the impressions, not added over days', () => {
+  // en-us/guides/reporting/v3/report-types/reach.md: dspReachFrequency, DAILY or SUMMARY, groupBy advertiser.
+  const ds = new Dataset(31, { profiles: 1 });
+  const advertiserId = ds.dspAdvertisers(0)[0]!.advertiserId;
+  const rows = (timeUnit: 'DAILY' | 'SUMMARY', columns: string[]) => [
+    ...reportRows(ds, {
+      profileIndex: 0,
+      startDate: '2026-11-18',
+      endDate: '2026-11-21',
+      configuration: {
+        adProduct: 'DEMAND_SIDE_PLATFORM',
+        reportTypeId: 'dspReachFrequency',
+        groupBy: ['advertiser'],
+        columns,
+        timeUnit,
+        format: 'GZIP_JSON',
+        filters: [{ field: 'advertiserId', values: [advertiserId] }],
+      },
+      generationOf: () => FINAL_GENERATION,
+    }),
+  ];
+  // dspCampaign offers impressions beside reach; per row and day, the people are at most the impressions.
+  const campaign = [
+    ...reportRows(ds, {
+      profileIndex: 0,
+      startDate: '2026-11-18',
+      endDate: '2026-11-21',
+      configuration: {
+        adProduct: 'DEMAND_SIDE_PLATFORM',
+        reportTypeId: 'dspCampaign',
+        groupBy: ['campaign'],
+        columns: ['date', 'orderId', 'impressions', 'reach', 'householdReach', 'frequencyAverage'],
+        timeUnit: 'DAILY',
+        format: 'GZIP_JSON',
+        filters: [{ field: 'advertiserId', values: [advertiserId] }],
+      },
+      generationOf: () => FINAL_GENERATION,
+    }),
+  ];
+  assert.ok(campaign.length > 0);
+  for (const r of campaign) {
+    const [imp, reach, households, freq] = [r.impressions, r.reach, r.householdReach, r.frequencyAverage] as number[];
+    assert.ok(reach! >= 1 && reach! <= imp!, `reach ${reach} of ${imp} impressions`);
+    assert.ok(households! <= reach!, 'households are fewer than people');
+    assert.equal(freq, Math.round((imp! / reach!) * 10_000) / 10_000, 'frequency is impressions over reach');
+    assert.ok(freq! >= 1);
+  }
+  const daily = rows('DAILY', ['date', 'advertiserId', 'reach', 'frequencyAverage']);
+  assert.equal(daily.length, 4);
+  const [summary] = rows('SUMMARY', ['advertiserId', 'reach', 'frequencyAverage']);
+  const reaches = daily.map((r) => r.reach as number);
+  const sum = reaches.reduce((a, b) => a + b, 0);
+  // A person reached on two days is one: the period's reach lies between its largest day and the days' sum.
+  assert.ok(
+    (summary!.reach as number) >= Math.max(...reaches) && (summary!.reach as number) < sum,
+    `${summary!.reach} of ${reaches}`,
+  );
+  assert.ok((summary!.frequencyAverage as number) > Math.min(...daily.map((r) => r.frequencyAverage as number)));
+});

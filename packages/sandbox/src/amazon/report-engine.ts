@@ -8,7 +8,8 @@
  *    impressions are left out (search-term rows also need a click), as Amazon does.
  *  - Metrics are pure functions of (seed, grain row, day, pull generation), so exact
  *    totals of anything served can be recomputed. Additive columns of a SUMMARY row are
- *    the sums of the DAILY rows; rates are recomputed from those sums.
+ *    the sums of the DAILY rows; rates are recomputed from those sums. Reach is of people,
+ *    not added over days: a SUMMARY's is at least its largest day's and at most their sum.
  *  - Attribution windows nest (1d ≤ 7d ≤ 14d ≤ 30d), same-SKU ≤ all, click- and
  *    view-attributed parts add up to the total.
  *  - Restatement: conversions of a day grow with each later pull (generation 0 → 3).
@@ -366,6 +367,8 @@ interface MetricSpec {
   /** A ratio: recomputed from the (summed) additive columns it names. */
   rate?: (s: Sums) => number;
   money?: boolean;
+  /** People, not events (reach): over several days, between the largest day and the sum (one person seen twice is one). */
+  unique?: boolean;
 }
 
 interface DayBase {
@@ -394,8 +397,8 @@ const METRICS: { test: RegExp; spec: MetricSpec }[] = [
   { test: /^supplyCost$/, spec: { day: (b) => b.cost, money: true } },
   // DSP reach and frequency (guide reach.md, campaign.md): the people a row's impressions reached
   // that day, each seen about `frequencyAverage` times (never below one); households fewer.
-  { test: /^reach$/, spec: { day: (b) => reachOf(b) } },
-  { test: /^householdReach$/, spec: { day: (b) => Math.max(1, Math.floor(reachOf(b) * 0.8)) } },
+  { test: /^reach$/, spec: { day: (b) => reachOf(b), unique: true } },
+  { test: /^householdReach$/, spec: { day: (b) => Math.max(1, Math.floor(reachOf(b) * 0.8)), unique: true } },
   { test: /^(frequencyAverage|impressionFrequencyAverage)$/, spec: { rate: (s) => div(s('impressions'), s('reach')) } },
   { test: /^householdFrequencyAverage$/, spec: { rate: (s) => div(s('impressions'), s('householdReach')) } },
   { test: /^viewableImpressions$|^impressionsViews$/, spec: { day: (b) => Math.floor(b.impressions * 0.7) } },
@@ -749,7 +752,14 @@ export function* reportRows(ds: Dataset, src: ReportSource): Generator<Row> {
       }
     } else if (days_.length > 0) {
       const sum: Record<string, number> = {};
-      for (const col of additive) sum[col] = days_.reduce((a, d) => a + d.values[col]!, 0);
+      for (const col of additive) {
+        sum[col] = days_.reduce((a, d) => a + d.values[col]!, 0);
+        if (specOf(col).unique) {
+          // Half of the people of the other days were already seen on the largest day.
+          const most = Math.max(...days_.map((d) => d.values[col]!));
+          sum[col] = most + Math.floor((sum[col] - most) / 2);
+        }
+      }
       const row = emit(sum, null);
       if (row) yield row;
     }
@@ -781,7 +791,7 @@ export const isMoney = (col: string): boolean => specOf(col).money === true;
 
 export interface ReportTotals {
   rows: number;
-  /** Per additive column: the sum (money columns as micros, rounded per row). */
+  /** Per column summable across rows (money as micros, rounded per row; reach too, as a checksum of what was served). */
   sums: Record<string, number>;
   /** Per other numeric measure (rates, frequencies): the sum of each row's value in millionths, rounded per row. */
   millionths: Record<string, number>;
