@@ -12,8 +12,8 @@
  * rates in millionths), never to be summed across rows. Decimal columns that are neither money
  * nor counts (hours, progressions) are left out.
  *
- *   node scripts/gen-dsp-report-columns.ts          write both files
- *   node scripts/gen-dsp-report-columns.ts --check  exit 1 if either is stale
+ *   node scripts/gen-dsp-report-columns.ts          write the files
+ *   node scripts/gen-dsp-report-columns.ts --check  exit 1 if any is stale
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 
@@ -60,8 +60,8 @@ const REACH_DECIMALS = new Set([
   'householdFrequencyAverage',
   'amazonExclusiveReachRate',
 ]);
-/** What the first DSP table (migration 0010) was made with: the reach family came after. */
-export const isReachFamily = (c: string) => REACH_COUNTS.has(c) || REACH_DECIMALS.has(c);
+/** Reach and frequency: added to the table after migration 0010 made it (0011 adds their columns). */
+const isReachFamily = (c: string) => REACH_COUNTS.has(c) || REACH_DECIMALS.has(c);
 
 /** Not summable: ratios, averages, per-unit costs, reach and frequency. */
 const NOT_ADDITIVE =

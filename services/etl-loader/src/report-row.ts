@@ -97,8 +97,9 @@ function dspRowKey(spec: ReportTypeSpec, row: Record<string, unknown>): string |
 
 /**
  * What normaliseRow does per row, worked out once per report type: each measure's column and
- * whether it is money, the describing columns kept as attributes. Deciding these per row
- * (list scans, a regular expression per dimension) was most of a row's normalising.
+ * how it is stored (count, money, millionths), the describing columns kept as attributes.
+ * Deciding these per row (list scans, a regular expression per dimension) was most of a row's
+ * normalising.
  */
 interface RowPlan {
   measures: { name: string; kind: MeasureKind; column: string }[];

@@ -62,7 +62,10 @@ export interface ReportTypeSpec {
   entityLevel: EntityLevel;
   /** Non-metric columns we request (ids, names, states). */
   dimensions: string[];
-  /** Additive metric columns we request, every attribution window Amazon offers. */
+  /**
+   * Metric columns we request: every additive one, each attribution window Amazon offers; DSP
+   * reach and frequency as each row states them.
+   */
   measures: string[];
   /** The measures that are amounts of money (stored as integer micros). */
   money: string[];
