@@ -44,13 +44,51 @@ export const GROUP_BYS: Record<string, string[]> = {
   dspInventory: ['campaign', 'ad', 'supplySource', 'site'],
   dspProduct: ['order', 'lineItem'],
   dspTech: ['order', 'lineItem', 'deviceType', 'operatingSystem'],
+  // The other breakdowns each page documents, one report each (a row per line item and value).
+  dspGeoByRegion: ['order', 'lineItem', 'region'],
+  dspGeoByCity: ['order', 'lineItem', 'city'],
+  dspGeoByPostalCode: ['order', 'lineItem', 'postalCode'],
+  dspGeoByDma: ['order', 'lineItem', 'dma'],
+  dspInventoryByPlacement: ['campaign', 'ad', 'placementSize', 'placement'],
+  dspInventoryByDeal: ['campaign', 'ad', 'deal'],
+  dspTechByBrowser: ['order', 'lineItem', 'browserType', 'browserVersion'],
+  dspTechByEnvironment: ['order', 'lineItem', 'environmentType'],
 };
 
 /** Ours that are one Amazon type asked with other groupBys. */
 const AMAZON_TYPE: Record<string, string> = {
   dspReachFrequencyBySupplySource: 'dspReachFrequency',
   dspReachFrequencyByFrequencyGroup: 'dspReachFrequency',
+  dspGeoByRegion: 'dspGeo',
+  dspGeoByCity: 'dspGeo',
+  dspGeoByPostalCode: 'dspGeo',
+  dspGeoByDma: 'dspGeo',
+  dspInventoryByPlacement: 'dspInventory',
+  dspInventoryByDeal: 'dspInventory',
+  dspTechByBrowser: 'dspTech',
+  dspTechByEnvironment: 'dspTech',
 };
+
+/** Describing columns columns.md types Integer: a placement's size is what a row is for, not a count. */
+const INTEGER_DIMENSIONS = new Set(['placementSize']);
+
+/** The breakdown columns dsp_metrics_daily gained after 0010 (0011), each filled from a report column. */
+const BREAKDOWN_COLUMNS: [string, string][] = [
+  ['frequency_group', 'frequencyGroupName'],
+  ['region', 'region'],
+  ['city', 'city'],
+  ['postal_code', 'postalCode'],
+  ['dma_code', 'dmaCode'],
+  ['dma_name', 'dmaName'],
+  ['placement', 'placement'],
+  ['placement_size', 'placementSize'],
+  ['deal_id', 'dealId'],
+  ['deal', 'deal'],
+  ['deal_type', 'dealType'],
+  ['browser', 'browserName'],
+  ['browser_version', 'browserVersion'],
+  ['environment', 'environmentName'],
+];
 
 /** Reach and frequency as stated per row: counts, and decimals kept in millionths. */
 const REACH_COUNTS = new Set(['reach', 'householdReach']);
@@ -98,7 +136,7 @@ export function columnsOf(reportTypeId: string) {
       continue;
     }
     // A frequency group is what a reach row is for, not a frequency.
-    if (c === 'frequencyGroupId' || c === 'frequencyGroupName') {
+    if (c === 'frequencyGroupId' || c === 'frequencyGroupName' || INTEGER_DIMENSIONS.has(c)) {
       dimensions.push(c);
       continue;
     }
@@ -145,7 +183,19 @@ const kindOf = (c: { money: string[]; millionths: string[] }, m: string) =>
 
 function render(): { ts: string; up: string; down: string; reachUp: string; reachDown: string } {
   const entries = Object.keys(GROUP_BYS).map((id) => [id, columnsOf(id)] as const);
-  const list = (xs: string[]) => (xs.length ? `[\n${xs.map((x) => `      '${x}',`).join('\n')}\n    ]` : '[]');
+  const list = (xs: string[], indent: number) =>
+    xs.length ? `[\n${xs.map((x) => `${' '.repeat(indent + 2)}'${x}',`).join('\n')}\n${' '.repeat(indent)}]` : '[]';
+  const byId = new Map(entries);
+  const same = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+  /** The type whose measures another groupBy of it repeats, if they are the same. */
+  const sameMeasuresAs = (id: string): string | undefined => {
+    const base = AMAZON_TYPE[id];
+    const c = byId.get(id)!;
+    const b = base === undefined ? undefined : byId.get(base);
+    return b && same(b.measures, c.measures) && same(b.money, c.money) && same(b.millionths, c.millionths)
+      ? base
+      : undefined;
+  };
   const ts = `/**
  * What adsync asks of each DSP report type: groupBys, the describing columns, and every
  * measure that sums (counts; money), with reach and frequency as each row states them.
@@ -161,30 +211,52 @@ export interface DspReportColumns {
   millionths: string[];
 }
 
+${entries
+  .filter(([id]) => !sameMeasuresAs(id))
+  .map(
+    ([id, c]) => `const ${id}: DspReportColumns = {
+  groupBy: [${c.groupBy.map((g) => `'${g}'`).join(', ')}],
+  dimensions: ${list(c.dimensions, 2)},
+  measures: ${list(c.measures, 2)},
+  money: ${list(c.money, 2)},
+  millionths: ${list(c.millionths, 2)},
+};
+`,
+  )
+  .join('\n')}
+/** dsp_metrics_daily's breakdown columns added by migration 0011, and the report column each holds. */
+export const DSP_BREAKDOWN_COLUMNS: readonly (readonly [column: string, reportColumn: string])[] = [
+${BREAKDOWN_COLUMNS.map(([c, r]) => `  ['${c}', '${r}'],`).join('\n')}
+];
+
+/** By our report type; a type's other groupBys measure what it does. */
 export const DSP_REPORT_COLUMNS: Record<string, DspReportColumns> = {
 ${entries
-  .map(
-    ([id, c]) => `  ${id}: {
+  .map(([id, c]) => {
+    const base = sameMeasuresAs(id);
+    if (!base) return `  ${id},`;
+    return `  ${id}: {
+    ...${base},
     groupBy: [${c.groupBy.map((g) => `'${g}'`).join(', ')}],
-    dimensions: ${list(c.dimensions)},
-    measures: ${list(c.measures)},
-    money: ${list(c.money)},
-    millionths: ${list(c.millionths)},
-  },`,
-  )
+    dimensions: ${list(c.dimensions, 4)},
+  },`;
+  })
   .join('\n')}
 };
 `;
-  // 0010 made the table with the types and columns before reach and frequency; 0011 adds those.
+  // 0010 made the table with the seven types' columns; 0011 adds reach and frequency, and the
+  // breakdowns of the types asked again by other groupBys (whose measures 0010 already has).
   const first = (id: string) => !AMAZON_TYPE[id] && id !== 'dspReachFrequency';
   const cols = new Set<string>();
   const reachCols = new Map<string, 'count' | 'millionths'>();
   for (const [id, c] of entries)
+    for (const m of c.measures) if (first(id) && !isReachFamily(m)) cols.add(column(m, kindOf(c, m)));
+  for (const [id, c] of entries)
     for (const m of c.measures) {
       const kind = kindOf(c, m);
       if (isReachFamily(m)) reachCols.set(column(m, kind), kind === 'millionths' ? 'millionths' : 'count');
-      else if (first(id)) cols.add(column(m, kind));
-      else throw new Error(`${id}: ${m} would need a column 0010 lacks (add it in a new migration)`);
+      else if (!cols.has(column(m, kind)))
+        throw new Error(`${id}: ${m} would need a column 0010 lacks (add it in a new migration)`);
     }
   // Columns the table has whatever the type (the headline ones), named like the measures they hold.
   const fixed = new Set(['impressions', 'clicks', 'cost_micros', 'sales_micros', 'orders', 'units']);
@@ -235,13 +307,15 @@ ORDER BY (profile_id, advertiser_id, report_type, date, entity_level, row_key)
 `;
   const down = `DROP TABLE IF EXISTS dsp_metrics_daily\n`;
   // Each decimal beside a readable alias in its own units (reach itself is a count).
-  const reachUp = `-- Reach and frequency (guide reach.md and the dspCampaign page): the report's value for its
--- row, never summed across rows or days. Frequencies and reach rates are decimals, kept exactly
--- in millionths, each with an alias in its own units; frequency_group names a frequency group
--- (dspReachFrequency grouped by frequencyGroup). Generated by scripts/gen-dsp-report-columns.ts.
+  const reachUp = `-- What dsp_metrics_daily gained after 0010. Reach and frequency (guide reach.md and the
+-- dspCampaign page): the report's value for its row, never summed across rows or days;
+-- frequencies and reach rates are decimals, kept exactly in millionths, each with an alias in its
+-- own units. And the breakdowns the geo, inventory, tech and reach pages document beyond those
+-- 0010 holds (region, city, postal code, DMA; placement, deal; browser, environment; frequency
+-- group). Generated by scripts/gen-dsp-report-columns.ts.
 -- statement
 ALTER TABLE dsp_metrics_daily
-    ADD COLUMN frequency_group String DEFAULT '',
+${BREAKDOWN_COLUMNS.map(([c]) => `    ADD COLUMN ${c} String DEFAULT '',`).join('\n')}
 ${reach.map(([c]) => `    ADD COLUMN ${c} Int64 DEFAULT 0`).join(',\n')}
 -- statement
 ALTER TABLE dsp_metrics_daily
@@ -252,7 +326,7 @@ ${reach
 `;
   const reachDown = `ALTER TABLE dsp_metrics_daily
 ${[
-  'frequency_group',
+  ...BREAKDOWN_COLUMNS.map(([c]) => c),
   ...reach.flatMap(([c, kind]) => (kind === 'millionths' ? [c.replace(/_millionths$/, ''), c] : [c])),
 ]
   .map((c) => `    DROP COLUMN ${c}`)
@@ -266,8 +340,8 @@ const files: [string, string][] = [
   ['packages/shared/src/amazon/dsp-report-columns.ts', out.ts],
   ['packages/shared/migrations/clickhouse/0010_dsp_metrics.up.sql', out.up],
   ['packages/shared/migrations/clickhouse/0010_dsp_metrics.down.sql', out.down],
-  ['packages/shared/migrations/clickhouse/0011_dsp_reach.up.sql', out.reachUp],
-  ['packages/shared/migrations/clickhouse/0011_dsp_reach.down.sql', out.reachDown],
+  ['packages/shared/migrations/clickhouse/0011_dsp_columns.up.sql', out.reachUp],
+  ['packages/shared/migrations/clickhouse/0011_dsp_columns.down.sql', out.reachDown],
 ];
 if (process.argv.includes('--check')) {
   const stale = files.filter(([p, text]) => {

@@ -99,7 +99,7 @@ before(async () => {
   await discoverProfiles(pg.db, await clients.forAccount(accountId), accountId);
   const [, , third, fourth] = sandbox.state.dataset.profiles();
   await pg.db('profiles').whereIn('profile_id', [third!.profileId, fourth!.profileId]).update({ status: 'paused' });
-  // The DSP profile's advertisers, whose DSP report types (the seven, and reach and frequency) the DSP dashboard reads.
+  // The DSP profile's advertisers, whose DSP report types the DSP dashboard reads.
   await discoverDspAdvertisers(pg.db, await clients.forAccount(accountId), accountId);
   // Marketing Stream for the hourly panels: every profile subscribed through a queue, the last six hours delivered.
   const queue = await openQueue({

@@ -872,8 +872,9 @@ test('DSP: every DSP report type of a DSP profile lands with exactly the sandbox
   const found = await discoverDspAdvertisers(pg.db, await clients.forAccount(accountId), accountId);
   assert.ok(found.advertisers.some((a) => a.via_profile_id === agency.profileId));
   const types = ALL_TYPE_IDS.filter((t) => REPORT_TYPES[t]!.adProduct === 'DEMAND_SIDE_PLATFORM');
-  // The seven report types, and reach and frequency asked by its three groupBy sets (guide reach.md).
-  assert.equal(types.length, 10);
+  // The seven report types, eight more of their documented breakdowns (geo, inventory and tech
+  // pages), and reach and frequency asked by its three groupBy sets (guide reach.md).
+  assert.equal(types.length, 18);
   const run = await requestReports(
     { db: pg.db, clients, log },
     { reportTypes: ALL_TYPE_IDS, profileIds: [agency.profileId], tiers: [], backfillDays: 3 },
@@ -884,7 +885,7 @@ test('DSP: every DSP report type of a DSP profile lands with exactly the sandbox
     .db('pending_amazon_reports')
     .where({ run_id: run.runId, ad_product: 'DEMAND_SIDE_PLATFORM' })
     .select('report_type', 'start_date', 'end_date');
-  assert.equal(dspReports.length, 9 + 3);
+  assert.equal(dspReports.length, 17 + 3);
   // A DSP profile has no sponsored ads: none of its types are asked for under its scope.
   assert.equal(
     await pg
@@ -920,7 +921,8 @@ test('DSP: every DSP report type of a DSP profile lands with exactly the sandbox
   const stored = await ch.ch.client.query({
     query: `SELECT report_type, count() AS c, uniqExact(country) AS countries, uniqExact(supply_source) AS sources,
                    uniqExact(device) AS devices, uniqExact(creative_id) AS creatives, any(advertiser_id) AS advertiser,
-                   uniqExact(frequency_group) AS groups
+                   uniqExact(frequency_group) AS groups, uniqExact(dma_name) AS dmas, uniqExact(deal_id) AS deals,
+                   uniqExact(browser) AS browsers, uniqExact(postal_code) AS postcodes
             FROM dsp_metrics_daily FINAL WHERE profile_id = '${agency.profileId}' GROUP BY report_type`,
     format: 'JSONEachRow',
   });
@@ -937,6 +939,10 @@ test('DSP: every DSP report type of a DSP profile lands with exactly the sandbox
   assert.ok(Number(byType.get('dspTech')!.devices) > 1, 'tech rows by device');
   assert.ok(Number(byType.get('dspReachFrequencyBySupplySource')!.sources) > 1, 'reach by supply source');
   assert.ok(Number(byType.get('dspReachFrequencyByFrequencyGroup')!.groups) > 1, 'reach by frequency group');
+  assert.ok(Number(byType.get('dspGeoByDma')!.dmas) > 1, 'geo rows by DMA');
+  assert.ok(Number(byType.get('dspGeoByPostalCode')!.postcodes) > 1, 'geo rows by postal code');
+  assert.ok(Number(byType.get('dspInventoryByDeal')!.deals) > 1, 'inventory rows by deal');
+  assert.ok(Number(byType.get('dspTechByBrowser')!.browsers) > 1, 'tech rows by browser');
   // Reach and frequency are the report's own figures for the row, not sums: each stored as served.
   const reachDay = days(1, 1)[0]!;
   const asked = checkCreateReport(

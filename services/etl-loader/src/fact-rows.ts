@@ -9,6 +9,7 @@
  * TabSeparated lines (fact-lines.ts) read the same fields without building one.
  */
 import { REPORT_TYPES, type FactTable } from '@adsync/shared/amazon/report-catalog';
+import { DSP_BREAKDOWN_COLUMNS } from '@adsync/shared/amazon/dsp-report-columns';
 import type { MetricRow, RowsParsed } from '@adsync/shared/events/contracts';
 import { PermanentError } from '@adsync/shared/runtime/errors';
 import { RECENT_COLUMNS } from '@adsync/shared/reports/ads-metrics';
@@ -193,7 +194,7 @@ export const FACT_FIELDS: Record<FactTable, Record<string, Field>> = {
     segment_id: attribute('segmentId'),
     asin: attribute('asin'),
     content_title: attribute('contentTitle'),
-    frequency_group: attribute('frequencyGroupName'),
+    ...Object.fromEntries(DSP_BREAKDOWN_COLUMNS.map(([column, from]) => [column, attribute(from)])),
     ...HEADLINE,
   },
 };

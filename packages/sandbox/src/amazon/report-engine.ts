@@ -668,8 +668,18 @@ function* splitByDimensions(cells: Iterable<Cell>, src: ReportSource, seed: numb
     let parts: Cell[] = [cell];
     for (const g of dims) {
       const cols = spec.groupBys[g]?.columns ?? [];
+      // A member whose every column repeats an earlier one's is that member (two rows saying
+      // environment "App" under one line item would be one row at Amazon).
+      const seen = new Set<string>();
+      const members = Array.from({ length: MEMBERS }, (_, m) => m).filter((m) => {
+        if (!cols.length) return true;
+        const said = JSON.stringify(cols.map((col) => memberValue(seed, g, col, m)));
+        if (seen.has(said)) return false;
+        seen.add(said);
+        return true;
+      });
       parts = parts.flatMap((p) =>
-        Array.from({ length: MEMBERS }, (_, m) => {
+        members.map((m) => {
           const extra: Row = { [g]: describingValue(seed, g, m, g) ?? `${g} ${m + 1}` };
           for (const col of cols) extra[col] = memberValue(seed, g, col, m);
           return { key: `${p.key}|${g}=${m}`, dims: { ...p.dims, ...extra }, campaignId: p.campaignId };

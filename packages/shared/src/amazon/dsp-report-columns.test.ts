@@ -16,7 +16,7 @@ test('the generated DSP columns and the dsp_metrics_daily migration are current'
 test('the DSP types: summable measures, money by name, ids as dimensions; reach and frequency as stated', () => {
   const dsp = Object.values(REPORT_TYPES).filter((t) => t.adProduct === 'DEMAND_SIDE_PLATFORM');
   assert.deepEqual(dsp.map((t) => t.reportTypeId).sort(), Object.keys(DSP_REPORT_COLUMNS).sort());
-  assert.equal(dsp.length, 10);
+  assert.equal(dsp.length, 18);
   const reachFamily =
     /^(reach|householdReach|frequencyAverage|impressionFrequencyAverage|householdFrequencyAverage|amazonExclusiveReachRate)$/;
   for (const t of dsp) {
@@ -60,6 +60,28 @@ test('the DSP types: summable measures, money by name, ids as dimensions; reach 
     [[], ['supplySourceId'], ['frequencyGroupId']],
   );
   assert.ok(campaign.measures.includes('reach') && campaign.millionths.includes('frequencyAverage'));
+  // Each other breakdown a page documents is its own report of that type, measuring what the type does.
+  const more: Record<string, [string, string[]]> = {
+    dspGeoByRegion: ['dspGeo', ['order', 'lineItem', 'region']],
+    dspGeoByCity: ['dspGeo', ['order', 'lineItem', 'city']],
+    dspGeoByPostalCode: ['dspGeo', ['order', 'lineItem', 'postalCode']],
+    dspGeoByDma: ['dspGeo', ['order', 'lineItem', 'dma']],
+    dspInventoryByPlacement: ['dspInventory', ['campaign', 'ad', 'placementSize', 'placement']],
+    dspInventoryByDeal: ['dspInventory', ['campaign', 'ad', 'deal']],
+    dspTechByBrowser: ['dspTech', ['order', 'lineItem', 'browserType', 'browserVersion']],
+    dspTechByEnvironment: ['dspTech', ['order', 'lineItem', 'environmentType']],
+  };
+  for (const [id, [amazon, groupBy]] of Object.entries(more)) {
+    const t = REPORT_TYPES[id]!;
+    assert.equal(t.amazonReportTypeId, amazon, id);
+    assert.deepEqual(t.groupBy, groupBy, id);
+    assert.deepEqual(t.measures, REPORT_TYPES[amazon]!.measures, `${id} measures`);
+    assert.ok(t.splits.length > 0 && t.splits.every((c) => t.dimensions.includes(c)), `${id} splits`);
+  }
+  assert.ok(
+    REPORT_TYPES.dspInventoryByPlacement!.dimensions.includes('placementSize'),
+    'a size describes, never counts',
+  );
 });
 
 test('measure columns are SQL identifiers: a leading digit is spelled out, acronyms split once', () => {

@@ -563,6 +563,20 @@ const ENTRIES: Record<string, Entry> = {
   ...dsp('dspInventory', 'line_item', ['supplySource', 'site'], 'inventory.md'),
   ...dsp('dspProduct', 'line_item', ['asin', 'conversionType'], 'product.md'),
   ...dsp('dspTech', 'line_item', ['deviceName', 'operatingSystemName'], 'tech.md'),
+  // The other breakdowns the geo, inventory and tech pages document, each its own report.
+  ...dsp('dspGeoByRegion', 'line_item', ['region'], 'geo.md', { amazonReportTypeId: 'dspGeo' }),
+  ...dsp('dspGeoByCity', 'line_item', ['city'], 'geo.md', { amazonReportTypeId: 'dspGeo' }),
+  ...dsp('dspGeoByPostalCode', 'line_item', ['postalCode'], 'geo.md', { amazonReportTypeId: 'dspGeo' }),
+  // A DMA code is 0 outside the US DMAs: the name tells those apart.
+  ...dsp('dspGeoByDma', 'line_item', ['dmaCode', 'dmaName'], 'geo.md', { amazonReportTypeId: 'dspGeo' }),
+  ...dsp('dspInventoryByPlacement', 'line_item', ['placementSize', 'placement'], 'inventory.md', {
+    amazonReportTypeId: 'dspInventory',
+  }),
+  ...dsp('dspInventoryByDeal', 'line_item', ['dealId'], 'inventory.md', { amazonReportTypeId: 'dspInventory' }),
+  ...dsp('dspTechByBrowser', 'line_item', ['browserName', 'browserVersion'], 'tech.md', {
+    amazonReportTypeId: 'dspTech',
+  }),
+  ...dsp('dspTechByEnvironment', 'line_item', ['environmentName'], 'tech.md', { amazonReportTypeId: 'dspTech' }),
   // Reach and frequency: Amazon's one dspReachFrequency type, asked per advertiser and apart by
   // supply source and by frequency group (its three documented groupBy sets), a row per day.
   ...dsp('dspReachFrequency', 'advertiser', [], 'reach.md'),
