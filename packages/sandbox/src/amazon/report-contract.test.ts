@@ -536,15 +536,15 @@ test('DSP reach and frequency as the reach guide describes them: of people, neve
   // en-us/guides/reporting/v3/report-types/reach.md: dspReachFrequency, DAILY or SUMMARY, groupBy advertiser.
   const ds = new Dataset(31, { profiles: 1 });
   const advertiserId = ds.dspAdvertisers(0)[0]!.advertiserId;
-  const rows = (timeUnit: 'DAILY' | 'SUMMARY', columns: string[]) => [
+  const rowsOf = (reportTypeId: string, groupBy: string[], timeUnit: 'DAILY' | 'SUMMARY', columns: string[]) => [
     ...reportRows(ds, {
       profileIndex: 0,
       startDate: '2026-11-18',
       endDate: '2026-11-21',
       configuration: {
         adProduct: 'DEMAND_SIDE_PLATFORM',
-        reportTypeId: 'dspReachFrequency',
-        groupBy: ['advertiser'],
+        reportTypeId,
+        groupBy,
         columns,
         timeUnit,
         format: 'GZIP_JSON',
@@ -553,24 +553,17 @@ test('DSP reach and frequency as the reach guide describes them: of people, neve
       generationOf: () => FINAL_GENERATION,
     }),
   ];
+  const rows = (timeUnit: 'DAILY' | 'SUMMARY', columns: string[]) =>
+    rowsOf('dspReachFrequency', ['advertiser'], timeUnit, columns);
   // dspCampaign offers impressions beside reach; per row and day, the people are at most the impressions.
-  const campaign = [
-    ...reportRows(ds, {
-      profileIndex: 0,
-      startDate: '2026-11-18',
-      endDate: '2026-11-21',
-      configuration: {
-        adProduct: 'DEMAND_SIDE_PLATFORM',
-        reportTypeId: 'dspCampaign',
-        groupBy: ['campaign'],
-        columns: ['date', 'orderId', 'impressions', 'reach', 'householdReach', 'frequencyAverage'],
-        timeUnit: 'DAILY',
-        format: 'GZIP_JSON',
-        filters: [{ field: 'advertiserId', values: [advertiserId] }],
-      },
-      generationOf: () => FINAL_GENERATION,
-    }),
-  ];
+  const campaign = rowsOf('dspCampaign', ['campaign'], 'DAILY', [
+    'date',
+    'orderId',
+    'impressions',
+    'reach',
+    'householdReach',
+    'frequencyAverage',
+  ]);
   assert.ok(campaign.length > 0);
   for (const r of campaign) {
     const [imp, reach, households, freq] = [r.impressions, r.reach, r.householdReach, r.frequencyAverage] as number[];
