@@ -44,13 +44,16 @@ export const GROUP_BYS: Record<string, string[]> = {
   dspInventory: ['campaign', 'ad', 'supplySource', 'site'],
   dspProduct: ['order', 'lineItem'],
   dspTech: ['order', 'lineItem', 'deviceType', 'operatingSystem'],
-  // The other breakdowns each page documents, one report each (a row per line item and value).
-  dspGeoByRegion: ['order', 'lineItem', 'region'],
-  dspGeoByCity: ['order', 'lineItem', 'city'],
-  dspGeoByPostalCode: ['order', 'lineItem', 'postalCode'],
+  // More breakdowns the pages document, one report each (a row per line item and value). A
+  // region, city or postal code is only one with its country (Limburg is in two, Springfield in
+  // many); inventory needs supplySource or site among its groupBys, placementSize needs site
+  // (inventory.md, columns.md).
+  dspGeoByRegion: ['order', 'lineItem', 'country', 'region'],
+  dspGeoByCity: ['order', 'lineItem', 'country', 'region', 'city'],
+  dspGeoByPostalCode: ['order', 'lineItem', 'country', 'postalCode'],
   dspGeoByDma: ['order', 'lineItem', 'dma'],
-  dspInventoryByPlacement: ['campaign', 'ad', 'placementSize', 'placement'],
-  dspInventoryByDeal: ['campaign', 'ad', 'deal'],
+  dspInventoryByPlacement: ['campaign', 'ad', 'supplySource', 'site', 'placementSize', 'placement'],
+  dspInventoryByDeal: ['campaign', 'ad', 'supplySource', 'deal'],
   dspTechByBrowser: ['order', 'lineItem', 'browserType', 'browserVersion'],
   dspTechByEnvironment: ['order', 'lineItem', 'environmentType'],
 };
@@ -181,7 +184,7 @@ function column(measure: string, kind: 'count' | 'money' | 'millionths'): string
 const kindOf = (c: { money: string[]; millionths: string[] }, m: string) =>
   c.money.includes(m) ? 'money' : c.millionths.includes(m) ? 'millionths' : 'count';
 
-function render(): { ts: string; up: string; down: string; reachUp: string; reachDown: string } {
+function render(): { ts: string; up: string; down: string; columnsUp: string; columnsDown: string } {
   const entries = Object.keys(GROUP_BYS).map((id) => [id, columnsOf(id)] as const);
   const list = (xs: string[], indent: number) =>
     xs.length ? `[\n${xs.map((x) => `${' '.repeat(indent + 2)}'${x}',`).join('\n')}\n${' '.repeat(indent)}]` : '[]';
@@ -307,7 +310,7 @@ ORDER BY (profile_id, advertiser_id, report_type, date, entity_level, row_key)
 `;
   const down = `DROP TABLE IF EXISTS dsp_metrics_daily\n`;
   // Each decimal beside a readable alias in its own units (reach itself is a count).
-  const reachUp = `-- What dsp_metrics_daily gained after 0010. Reach and frequency (guide reach.md and the
+  const columnsUp = `-- What dsp_metrics_daily gained after 0010. Reach and frequency (guide reach.md and the
 -- dspCampaign page): the report's value for its row, never summed across rows or days;
 -- frequencies and reach rates are decimals, kept exactly in millionths, each with an alias in its
 -- own units. And the breakdowns the geo, inventory, tech and reach pages document beyond those
@@ -324,7 +327,7 @@ ${reach
   .map(([c]) => `    ADD COLUMN ${c.replace(/_millionths$/, '')} Float64 ALIAS ${c} / 1000000`)
   .join(',\n')}
 `;
-  const reachDown = `ALTER TABLE dsp_metrics_daily
+  const columnsDown = `ALTER TABLE dsp_metrics_daily
 ${[
   ...BREAKDOWN_COLUMNS.map(([c]) => c),
   ...reach.flatMap(([c, kind]) => (kind === 'millionths' ? [c.replace(/_millionths$/, ''), c] : [c])),
@@ -332,7 +335,7 @@ ${[
   .map((c) => `    DROP COLUMN ${c}`)
   .join(',\n')}
 `;
-  return { ts, up, down, reachUp, reachDown };
+  return { ts, up, down, columnsUp, columnsDown };
 }
 
 const out = render();
@@ -340,8 +343,8 @@ const files: [string, string][] = [
   ['packages/shared/src/amazon/dsp-report-columns.ts', out.ts],
   ['packages/shared/migrations/clickhouse/0010_dsp_metrics.up.sql', out.up],
   ['packages/shared/migrations/clickhouse/0010_dsp_metrics.down.sql', out.down],
-  ['packages/shared/migrations/clickhouse/0011_dsp_columns.up.sql', out.reachUp],
-  ['packages/shared/migrations/clickhouse/0011_dsp_columns.down.sql', out.reachDown],
+  ['packages/shared/migrations/clickhouse/0011_dsp_columns.up.sql', out.columnsUp],
+  ['packages/shared/migrations/clickhouse/0011_dsp_columns.down.sql', out.columnsDown],
 ];
 if (process.argv.includes('--check')) {
   const stale = files.filter(([p, text]) => {

@@ -9,7 +9,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { FINAL_GENERATION } from '@adsync/sandbox';
 import { amcResultRows } from '@adsync/sandbox/amc-routes';
-import { REPORT_TYPE_IDS, REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
+import { DEFAULT_REPORT_TYPE_IDS, REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
 import { reportableAdvertisersByProfile } from '@adsync/shared/accounts/dsp-advertisers';
 import { sponsoredAdsProfile } from '@adsync/shared/accounts/profiles';
 import { ALL_TOPICS, deadLetterTopic } from '@adsync/shared/events/contracts';
@@ -41,7 +41,7 @@ export async function plannedWindows(
   );
   return profiles.flatMap((p) => {
     const today = localToday(p.timezone, started);
-    const types = REPORT_TYPE_IDS.filter((t) =>
+    const types = DEFAULT_REPORT_TYPE_IDS.filter((t) =>
       REPORT_TYPES[t]!.adProduct === 'DEMAND_SIDE_PLATFORM' ? dsp.has(p.profile_id) : sponsoredAdsProfile(p),
     );
     // The scheduled tiers for every type (a first run: nothing requested before), and the backfill.

@@ -19,7 +19,7 @@ import type { Knex } from '@adsync/shared/db/postgres';
 import type { ClickHouse } from '@adsync/shared/db/clickhouse';
 import type { Logger } from '@adsync/shared/logger';
 import type { AmazonClients } from '@adsync/shared/amazon/account-clients';
-import { REPORT_TYPE_IDS } from '@adsync/shared/amazon/report-catalog';
+import { DEFAULT_REPORT_TYPE_IDS } from '@adsync/shared/amazon/report-catalog';
 import { requestReports } from '@adsync/shared/reports/request-reports';
 import { DEFAULT_TIERS, type Tier } from '@adsync/shared/reports/report-plan';
 import { claim, holdLease, runQueue } from '@adsync/shared/runtime/work-queue';
@@ -249,7 +249,12 @@ export async function runIngestion(deps: IngestionDeps, runId: string): Promise<
       checkpoint();
       const r = await requestReports(
         { db, clients: deps.clients, log },
-        { accountId: id, reportTypes: deps.reportTypes ?? REPORT_TYPE_IDS, tiers: deps.tiers ?? DEFAULT_TIERS, runId },
+        {
+          accountId: id,
+          reportTypes: deps.reportTypes ?? DEFAULT_REPORT_TYPE_IDS,
+          tiers: deps.tiers ?? DEFAULT_TIERS,
+          runId,
+        },
       );
       stages.reports.requested = Number(stages.reports.requested) + r.requested;
       stages.reports.alreadyInFlight = Number(stages.reports.alreadyInFlight) + r.alreadyInFlight;

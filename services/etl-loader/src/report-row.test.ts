@@ -222,3 +222,25 @@ test('DSP reach and frequency: reach kept as a count, frequencies and reach rate
     assert.ok(!refused.ok && reason.test(refused.reason), JSON.stringify(bad));
   }
 });
+
+test('a DSP row key escapes | and \\ in the values it joins, so different values never key alike', () => {
+  const ctx = { reportTypeId: 'dspInventoryByDeal', currency: 'USD', startDate: '2026-11-02', endDate: '2026-11-02' };
+  const raw = {
+    date: '2026-11-02',
+    advertiserId: '580455376359067392',
+    orderId: '5811',
+    lineItemId: '7012',
+    supplySource: 'Exchange|A',
+    dealId: null,
+    dealType: 'Open Auction',
+    deal: 'Open\\auction',
+  };
+  const key = (row: Record<string, unknown>) => {
+    const r = normaliseRow(row, ctx);
+    assert.ok(r.ok, !r.ok ? r.reason : '');
+    return r.row.entityId;
+  };
+  assert.equal(key(raw), '7012|Exchange\\|A||Open Auction|Open\\\\auction');
+  // Without escaping, this row would key as the one above: 7012|Exchange|A||Open Auction|…
+  assert.notEqual(key({ ...raw, supplySource: 'Exchange', dealId: 'A' }), key(raw));
+});

@@ -88,9 +88,10 @@ function dspRowKey(spec: ReportTypeSpec, row: Record<string, unknown>): string |
   const id = entityIdOf(spec, row);
   if (!id || !spec.splits.length) return id;
   const parts = [id];
+  // A value's own | or \ is escaped, so no two sets of values give the same key.
   for (const c of spec.splits) {
     const v = row[c];
-    parts.push(v === null || v === undefined ? '' : String(v));
+    parts.push(v === null || v === undefined ? '' : String(v).replace(/[|\\]/g, '\\$&'));
   }
   return parts.join('|');
 }

@@ -1,7 +1,7 @@
 /** The reports API: manual poll trigger, the monitoring view, completeness gaps. */
 import type { FastifyInstance } from 'fastify';
 import type { Knex } from '@adsync/shared/db/postgres';
-import { REPORT_TYPE_IDS } from '@adsync/shared/amazon/report-catalog';
+import { DEFAULT_REPORT_TYPE_IDS, REPORT_TYPE_IDS } from '@adsync/shared/amazon/report-catalog';
 import { badRequest, notFound } from '@adsync/shared/http/errors';
 import { principalOf, requireAdmin } from '@adsync/shared/http/server';
 import { nullable, object, pageOfList, pageQueryProperties, pageResponseProperties } from '@adsync/shared/http/schemas';
@@ -136,7 +136,7 @@ export function registerReportsApi(app: FastifyInstance, deps: { db: Knex; polle
       const gaps = await findGaps(deps.db, {
         from,
         to,
-        reportTypes: req.query.reportType ? [req.query.reportType] : REPORT_TYPE_IDS,
+        reportTypes: req.query.reportType ? [req.query.reportType] : DEFAULT_REPORT_TYPE_IDS,
         profileIds,
         includeInProgress: req.query.includeInProgress,
       });

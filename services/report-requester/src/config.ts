@@ -1,17 +1,17 @@
 import { z } from 'zod';
 import { baseConfigShape } from '@adsync/shared/config/base-config';
 import { loadConfig, port, positiveInt } from '@adsync/shared/config/load-config';
-import { REPORT_TYPE_IDS } from '@adsync/shared/amazon/report-catalog';
+import { DEFAULT_REPORT_TYPE_IDS, REPORT_TYPE_IDS } from '@adsync/shared/amazon/report-catalog';
 import { parseTiers } from '@adsync/shared/reports/report-plan';
 
 export const requesterConfigShape = {
   ...baseConfigShape,
   REPORT_REQUESTER_HOST: z.string().default('127.0.0.1'),
   REPORT_REQUESTER_PORT: port.default(8082),
-  /** Report types requested for every profile. */
+  /** Report types requested for every profile (by default all but the DSP breakdowns, which are asked when named). */
   REPORT_TYPES: z
     .string()
-    .default(REPORT_TYPE_IDS.join(','))
+    .default(DEFAULT_REPORT_TYPE_IDS.join(','))
     .transform((s, ctx) => {
       const list = s
         .split(',')

@@ -352,14 +352,16 @@ test('every report type, groupBy, time unit and format Amazon documents is accep
   let combinations = 0;
   for (const [id, t] of Object.entries(AMAZON_REPORT_TYPES)) {
     for (const [g, spec] of Object.entries(t.groupBys)) {
-      const columns = [...new Set([...t.baseColumns, ...spec.columns])];
+      // Inventory needs supplySource or site beside any other groupBy (inventory.md): site, here.
+      const groupBy = id === 'dspInventory' && g !== 'supplySource' && g !== 'site' ? [g, 'site'] : [g];
+      const columns = [...new Set([...t.baseColumns, ...groupBy.flatMap((x) => t.groupBys[x]!.columns)])];
       for (const timeUnit of t.timeUnits)
         for (const format of t.formats) {
           const request = {
             name: `${id} by ${g}`,
             startDate: '2026-11-20',
             endDate: '2026-11-23',
-            configuration: { adProduct: t.adProduct, reportTypeId: id, groupBy: [g], columns, timeUnit, format },
+            configuration: { adProduct: t.adProduct, reportTypeId: id, groupBy, columns, timeUnit, format },
           };
           const checked = checkCreateReport(request, today);
           assert.ok(checked.ok, `${id} by ${g}, ${timeUnit}, ${format}: ${checked.ok ? '' : checked.detail}`);
@@ -406,8 +408,8 @@ test('every report type, groupBy, time unit and format Amazon documents is accep
         const configuration = {
           adProduct: t.adProduct,
           reportTypeId: id,
-          groupBy: [g],
-          columns: [...new Set([...t.baseColumns, ...spec.columns])],
+          groupBy,
+          columns,
           timeUnit: t.timeUnits[0],
           format: t.formats[0],
         };
@@ -532,6 +534,36 @@ test("every request example in Amazon's Reporting model is accepted and gives ro
   }
 });
 
+test('inventory is refused without supplySource or site among its groupBys, and placementSize without site', () => {
+  // inventory.md: "either supplySource or site is required"; columns.md: placementSize "only
+  // available when 'site' is a dimension".
+  const ask = (groupBy: string[]) =>
+    checkCreateReport(
+      {
+        startDate: '2026-11-20',
+        endDate: '2026-11-21',
+        configuration: {
+          adProduct: 'DEMAND_SIDE_PLATFORM',
+          reportTypeId: 'dspInventory',
+          groupBy,
+          columns: ['impressions'],
+          timeUnit: 'DAILY',
+          format: 'GZIP_JSON',
+        },
+      },
+      today,
+    );
+  for (const [groupBy, problem] of [
+    [['campaign', 'ad', 'deal'], /must include supplySource or site/],
+    [['supplySource', 'placementSize'], /placementSize needs site/],
+  ] as const) {
+    const r = ask([...groupBy]);
+    assert.ok(!r.ok && r.status === 400 && problem.test(r.detail), `${groupBy.join('+')}: ${JSON.stringify(r)}`);
+  }
+  for (const groupBy of [['supplySource', 'deal'], ['site'], ['supplySource', 'site', 'placementSize', 'placement']])
+    assert.ok(ask(groupBy).ok, groupBy.join('+'));
+});
+
 test('DSP reach and frequency as the reach guide describes them: of people, never above the impressions, not added over days', () => {
   // en-us/guides/reporting/v3/report-types/reach.md: dspReachFrequency, DAILY or SUMMARY, groupBy advertiser.
   const ds = new Dataset(31, { profiles: 1 });
@@ -583,4 +615,30 @@ test('DSP reach and frequency as the reach guide describes them: of people, neve
     `${summary!.reach} of ${reaches}`,
   );
   assert.ok((summary!.frequencyAverage as number) > Math.min(...daily.map((r) => r.frequencyAverage as number)));
+});
+
+test('a breakdown gives each value one row: members whose every column repeats another are that member', () => {
+  // The sandbox's environments are App, Web, App: under one line item and day Amazon gives App once.
+  const ds = new Dataset(31, { profiles: 1 });
+  const advertiserId = ds.dspAdvertisers(0)[0]!.advertiserId;
+  const rows = [
+    ...reportRows(ds, {
+      profileIndex: 0,
+      startDate: '2026-11-20',
+      endDate: '2026-11-20',
+      configuration: {
+        adProduct: 'DEMAND_SIDE_PLATFORM',
+        reportTypeId: 'dspTech',
+        groupBy: ['lineItem', 'environmentType'],
+        columns: ['date', 'lineItemId', 'environmentName', 'impressions'],
+        timeUnit: 'DAILY',
+        format: 'GZIP_JSON',
+        filters: [{ field: 'advertiserId', values: [advertiserId] }],
+      },
+      generationOf: () => FINAL_GENERATION,
+    }),
+  ];
+  const keys = rows.map((r) => `${String(r.lineItemId)}|${String(r.environmentName)}`);
+  assert.equal(new Set(keys).size, keys.length, keys.join(' '));
+  assert.deepEqual([...new Set(rows.map((r) => r.environmentName))].sort(), ['App', 'Web']);
 });

@@ -110,6 +110,14 @@ const realDate = (s: unknown): s is string => {
   return Number.isFinite(t) && new Date(t).toISOString().slice(0, 10) === s;
 };
 
+/** What a type's page requires of its groupBys together, beyond each being the type's: the problem, or null. */
+const GROUP_BY_RULES: Record<string, ((groupBy: string[]) => string | null)[]> = {
+  dspInventory: [
+    (g) => (g.includes('supplySource') || g.includes('site') ? null : 'must include supplySource or site'),
+    (g) => (!g.includes('placementSize') || g.includes('site') ? null : 'placementSize needs site'),
+  ],
+};
+
 /** Every column a configuration may ask for: the type's base columns and those of each of its groupBys. */
 export function allowedColumns(spec: AmazonReportType, groupBy: string[]): Set<string> {
   return new Set([...spec.baseColumns, ...groupBy.flatMap((g) => spec.groupBys[g]?.columns ?? [])]);
@@ -163,6 +171,13 @@ export function checkCreateReport(body: unknown, today: string): Checked {
     return fail(
       `configuration invalid groupBy values: (${badGroups.join(', ')}). Allowed values: (${Object.keys(spec.groupBys).join(', ')})`,
     );
+  // Groupings a type's page requires (inventory.md: "either supplySource or site is required";
+  // columns.md: placementSize "only available when 'site' is a dimension"). Amazon's wording is
+  // not documented; this names the rule.
+  for (const rule of GROUP_BY_RULES[c.reportTypeId] ?? []) {
+    const problem = rule(c.groupBy);
+    if (problem) return fail(`configuration groupBy ${problem}`);
+  }
   // "configuration columns includes invalid values: (lineItemName, …)" (#278).
   const allowed = allowedColumns(spec, c.groupBy);
   const badColumns = [...new Set(c.columns.filter((col) => !allowed.has(col)))];

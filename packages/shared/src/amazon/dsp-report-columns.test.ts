@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { REPORT_TYPES, measureColumn } from './report-catalog.ts';
+import { DEFAULT_REPORT_TYPE_IDS, REPORT_TYPES, measureColumn } from './report-catalog.ts';
 import { DSP_REPORT_COLUMNS } from './dsp-report-columns.ts';
 
 test('the generated DSP columns and the dsp_metrics_daily migration are current', () => {
@@ -60,24 +60,49 @@ test('the DSP types: summable measures, money by name, ids as dimensions; reach 
     [[], ['supplySourceId'], ['frequencyGroupId']],
   );
   assert.ok(campaign.measures.includes('reach') && campaign.millionths.includes('frequencyAverage'));
-  // Each other breakdown a page documents is its own report of that type, measuring what the type does.
-  const more: Record<string, [string, string[]]> = {
-    dspGeoByRegion: ['dspGeo', ['order', 'lineItem', 'region']],
-    dspGeoByCity: ['dspGeo', ['order', 'lineItem', 'city']],
-    dspGeoByPostalCode: ['dspGeo', ['order', 'lineItem', 'postalCode']],
-    dspGeoByDma: ['dspGeo', ['order', 'lineItem', 'dma']],
-    dspInventoryByPlacement: ['dspInventory', ['campaign', 'ad', 'placementSize', 'placement']],
-    dspInventoryByDeal: ['dspInventory', ['campaign', 'ad', 'deal']],
-    dspTechByBrowser: ['dspTech', ['order', 'lineItem', 'browserType', 'browserVersion']],
-    dspTechByEnvironment: ['dspTech', ['order', 'lineItem', 'environmentType']],
+  // More breakdowns a page documents, each its own report of that type, measuring what the type does,
+  // keyed by every value that tells its rows apart, and asked only when named.
+  const more: Record<string, [string, string[], string[]]> = {
+    dspGeoByRegion: ['dspGeo', ['order', 'lineItem', 'country', 'region'], ['country', 'region']],
+    dspGeoByCity: ['dspGeo', ['order', 'lineItem', 'country', 'region', 'city'], ['country', 'region', 'city']],
+    dspGeoByPostalCode: ['dspGeo', ['order', 'lineItem', 'country', 'postalCode'], ['country', 'postalCode']],
+    dspGeoByDma: ['dspGeo', ['order', 'lineItem', 'dma'], ['dmaCode', 'dmaName']],
+    // inventory.md: supplySource or site is required; columns.md: placementSize needs site.
+    dspInventoryByPlacement: [
+      'dspInventory',
+      ['campaign', 'ad', 'supplySource', 'site', 'placementSize', 'placement'],
+      ['supplySource', 'site', 'placementSize', 'placement'],
+    ],
+    dspInventoryByDeal: [
+      'dspInventory',
+      ['campaign', 'ad', 'supplySource', 'deal'],
+      ['supplySource', 'dealId', 'dealType', 'deal'],
+    ],
+    dspTechByBrowser: [
+      'dspTech',
+      ['order', 'lineItem', 'browserType', 'browserVersion'],
+      ['browserName', 'browserVersion'],
+    ],
+    dspTechByEnvironment: ['dspTech', ['order', 'lineItem', 'environmentType'], ['environmentName']],
   };
-  for (const [id, [amazon, groupBy]] of Object.entries(more)) {
+  for (const [id, [amazon, groupBy, splits]] of Object.entries(more)) {
     const t = REPORT_TYPES[id]!;
     assert.equal(t.amazonReportTypeId, amazon, id);
     assert.deepEqual(t.groupBy, groupBy, id);
+    assert.deepEqual(t.splits, splits, id);
     assert.deepEqual(t.measures, REPORT_TYPES[amazon]!.measures, `${id} measures`);
-    assert.ok(t.splits.length > 0 && t.splits.every((c) => t.dimensions.includes(c)), `${id} splits`);
+    assert.ok(
+      t.splits.every((c) => t.dimensions.includes(c)),
+      `${id} splits are asked for`,
+    );
+    assert.equal(t.byDefault, false, `${id} is asked when named`);
+    assert.ok(!DEFAULT_REPORT_TYPE_IDS.includes(id));
   }
+  assert.ok(
+    dsp
+      .filter((t) => !more[t.reportTypeId])
+      .every((t) => t.byDefault && DEFAULT_REPORT_TYPE_IDS.includes(t.reportTypeId)),
+  );
   assert.ok(
     REPORT_TYPES.dspInventoryByPlacement!.dimensions.includes('placementSize'),
     'a size describes, never counts',

@@ -1587,10 +1587,11 @@ export const DSP_REPORT_COLUMNS: Record<string, DspReportColumns> = {
   dspTech,
   dspGeoByRegion: {
     ...dspGeo,
-    groupBy: ['order', 'lineItem', 'region'],
+    groupBy: ['order', 'lineItem', 'country', 'region'],
     dimensions: [
       'advertiserId',
       'advertiserName',
+      'country',
       'entityId',
       'intervalEnd',
       'intervalStart',
@@ -1612,11 +1613,12 @@ export const DSP_REPORT_COLUMNS: Record<string, DspReportColumns> = {
   },
   dspGeoByCity: {
     ...dspGeo,
-    groupBy: ['order', 'lineItem', 'city'],
+    groupBy: ['order', 'lineItem', 'country', 'region', 'city'],
     dimensions: [
       'advertiserId',
       'advertiserName',
       'city',
+      'country',
       'entityId',
       'intervalEnd',
       'intervalStart',
@@ -1633,14 +1635,16 @@ export const DSP_REPORT_COLUMNS: Record<string, DspReportColumns> = {
       'orderId',
       'orderName',
       'orderStartDate',
+      'region',
     ],
   },
   dspGeoByPostalCode: {
     ...dspGeo,
-    groupBy: ['order', 'lineItem', 'postalCode'],
+    groupBy: ['order', 'lineItem', 'country', 'postalCode'],
     dimensions: [
       'advertiserId',
       'advertiserName',
+      'country',
       'entityId',
       'intervalEnd',
       'intervalStart',
@@ -1688,7 +1692,7 @@ export const DSP_REPORT_COLUMNS: Record<string, DspReportColumns> = {
   },
   dspInventoryByPlacement: {
     ...dspInventory,
-    groupBy: ['campaign', 'ad', 'placementSize', 'placement'],
+    groupBy: ['campaign', 'ad', 'supplySource', 'site', 'placementSize', 'placement'],
     dimensions: [
       'advertiserCountry',
       'advertiserId',
@@ -1714,11 +1718,13 @@ export const DSP_REPORT_COLUMNS: Record<string, DspReportColumns> = {
       'orderStartDate',
       'placement',
       'placementSize',
+      'site',
+      'supplySource',
     ],
   },
   dspInventoryByDeal: {
     ...dspInventory,
-    groupBy: ['campaign', 'ad', 'deal'],
+    groupBy: ['campaign', 'ad', 'supplySource', 'deal'],
     dimensions: [
       'advertiserCountry',
       'advertiserId',
@@ -1745,6 +1751,7 @@ export const DSP_REPORT_COLUMNS: Record<string, DspReportColumns> = {
       'orderId',
       'orderName',
       'orderStartDate',
+      'supplySource',
     ],
   },
   dspTechByBrowser: {

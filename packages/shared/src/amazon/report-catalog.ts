@@ -91,12 +91,17 @@ export interface ReportTypeSpec {
   /** Days of history Amazon keeps for this report type. */
   retentionDays: number;
   reference: string;
+  /**
+   * Asked unless REPORT_TYPES names the types to ask (true), or only when it names this one
+   * (false: DSP breakdowns that ask a type again; Amazon asks for few reports per type and day).
+   */
+  byDefault: boolean;
   /** Everything requested: date, dimensions and measures. */
   columns: string[];
 }
 
-type Entry = Omit<ReportTypeSpec, 'money' | 'millionths' | 'columns' | 'timeUnit' | 'splits'> &
-  Partial<Pick<ReportTypeSpec, 'money' | 'millionths' | 'timeUnit' | 'splits'>>;
+type Entry = Omit<ReportTypeSpec, 'money' | 'millionths' | 'columns' | 'timeUnit' | 'splits' | 'byDefault'> &
+  Partial<Pick<ReportTypeSpec, 'money' | 'millionths' | 'timeUnit' | 'splits' | 'byDefault'>>;
 
 // Describing columns many report types share; each entry lists its dimensions alphabetically.
 /** The campaign's id, name, status and budget. */
@@ -563,20 +568,23 @@ const ENTRIES: Record<string, Entry> = {
   ...dsp('dspInventory', 'line_item', ['supplySource', 'site'], 'inventory.md'),
   ...dsp('dspProduct', 'line_item', ['asin', 'conversionType'], 'product.md'),
   ...dsp('dspTech', 'line_item', ['deviceName', 'operatingSystemName'], 'tech.md'),
-  // The other breakdowns the geo, inventory and tech pages document, each its own report.
-  ...dsp('dspGeoByRegion', 'line_item', ['region'], 'geo.md', { amazonReportTypeId: 'dspGeo' }),
-  ...dsp('dspGeoByCity', 'line_item', ['city'], 'geo.md', { amazonReportTypeId: 'dspGeo' }),
-  ...dsp('dspGeoByPostalCode', 'line_item', ['postalCode'], 'geo.md', { amazonReportTypeId: 'dspGeo' }),
-  // A DMA code is 0 outside the US DMAs: the name tells those apart.
-  ...dsp('dspGeoByDma', 'line_item', ['dmaCode', 'dmaName'], 'geo.md', { amazonReportTypeId: 'dspGeo' }),
-  ...dsp('dspInventoryByPlacement', 'line_item', ['placementSize', 'placement'], 'inventory.md', {
-    amazonReportTypeId: 'dspInventory',
-  }),
-  ...dsp('dspInventoryByDeal', 'line_item', ['dealId'], 'inventory.md', { amazonReportTypeId: 'dspInventory' }),
-  ...dsp('dspTechByBrowser', 'line_item', ['browserName', 'browserVersion'], 'tech.md', {
-    amazonReportTypeId: 'dspTech',
-  }),
-  ...dsp('dspTechByEnvironment', 'line_item', ['environmentName'], 'tech.md', { amazonReportTypeId: 'dspTech' }),
+  // More breakdowns the geo, inventory and tech pages document, each its own report, asked only
+  // when named in REPORT_TYPES: Amazon asks for one or two reports per advertiser, type and day
+  // (DSP FAQ), and these ask its types again. Keyed by every value that tells their rows apart.
+  ...breakdown('dspGeoByRegion', 'dspGeo', ['country', 'region'], 'geo.md'),
+  ...breakdown('dspGeoByCity', 'dspGeo', ['country', 'region', 'city'], 'geo.md'),
+  ...breakdown('dspGeoByPostalCode', 'dspGeo', ['country', 'postalCode'], 'geo.md'),
+  ...breakdown('dspGeoByDma', 'dspGeo', ['dmaCode', 'dmaName'], 'geo.md'),
+  ...breakdown(
+    'dspInventoryByPlacement',
+    'dspInventory',
+    ['supplySource', 'site', 'placementSize', 'placement'],
+    'inventory.md',
+  ),
+  // The open auction has no deal id: the deal's type and name tell it apart.
+  ...breakdown('dspInventoryByDeal', 'dspInventory', ['supplySource', 'dealId', 'dealType', 'deal'], 'inventory.md'),
+  ...breakdown('dspTechByBrowser', 'dspTech', ['browserName', 'browserVersion'], 'tech.md'),
+  ...breakdown('dspTechByEnvironment', 'dspTech', ['environmentName'], 'tech.md'),
   // Reach and frequency: Amazon's one dspReachFrequency type, asked per advertiser and apart by
   // supply source and by frequency group (its three documented groupBy sets), a row per day.
   ...dsp('dspReachFrequency', 'advertiser', [], 'reach.md'),
@@ -626,6 +634,11 @@ function dsp(
   };
 }
 
+/** One more breakdown of a DSP type: its own report of that type, a row per line item and value, asked when named. */
+function breakdown(id: string, of: string, splits: string[], page: string): Record<string, Entry> {
+  return dsp(id, 'line_item', splits, page, { amazonReportTypeId: of, byDefault: false });
+}
+
 export const REPORT_TYPES: Record<string, ReportTypeSpec> = Object.fromEntries(
   Object.entries(ENTRIES).map(([id, entry]) => {
     const {
@@ -637,6 +650,7 @@ export const REPORT_TYPES: Record<string, ReportTypeSpec> = Object.fromEntries(
       millionths: dspMillionths = [],
       timeUnit = 'DAILY',
       splits = [],
+      byDefault = true,
       ...e
     } = entry;
     // Report types share measure lists: each spec gets its own copy, so no caller can change
@@ -647,12 +661,28 @@ export const REPORT_TYPES: Record<string, ReportTypeSpec> = Object.fromEntries(
     const columns = [...(timeUnit === 'DAILY' ? ['date'] : []), ...e.dimensions, ...measures];
     return [
       id,
-      { ...e, measures, money, millionths, headline, maxDays, timeUnit, splits, retentionDays, reference, columns },
+      {
+        ...e,
+        measures,
+        money,
+        millionths,
+        headline,
+        maxDays,
+        timeUnit,
+        splits,
+        retentionDays,
+        reference,
+        byDefault,
+        columns,
+      },
     ];
   }),
 );
 
 export const REPORT_TYPE_IDS = Object.keys(REPORT_TYPES);
+
+/** What is asked when nothing names the report types: all but the DSP breakdowns that ask a type again. */
+export const DEFAULT_REPORT_TYPE_IDS = REPORT_TYPE_IDS.filter((t) => REPORT_TYPES[t]!.byDefault);
 
 /** The longest range any report type accepts: planning splits windows by each type's own limit. */
 export const MAX_REPORT_DAYS = 31;
