@@ -244,3 +244,15 @@ test('a DSP row key escapes | and \\ in the values it joins, so different values
   // Without escaping, this row would key as the one above: 7012|Exchange|A||Open Auction|…
   assert.notEqual(key({ ...raw, supplySource: 'Exchange', dealId: 'A' }), key(raw));
 });
+
+test('a DSP creative row is keyed with its line item: a creative serving two line items is two rows', () => {
+  // Amazon DSP creative associations: one creative can serve several line items; dspCampaign reports a row each.
+  const ctx = { reportTypeId: 'dspCampaign', currency: 'USD', startDate: '2026-11-02', endDate: '2026-11-02' };
+  const raw = { date: '2026-11-02', advertiserId: '5804', orderId: '5811', lineItemId: '7012', creativeId: '9001' };
+  const keys = ['7012', '7013'].map((lineItemId) => {
+    const r = normaliseRow({ ...raw, lineItemId }, ctx);
+    assert.ok(r.ok, !r.ok ? r.reason : '');
+    return r.row.entityId;
+  });
+  assert.deepEqual(keys, ['9001|7012', '9001|7013']);
+});

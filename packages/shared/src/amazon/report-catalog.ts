@@ -556,14 +556,21 @@ const ENTRIES: Record<string, Entry> = {
     retentionDays: 95,
     reference: 'en-us/guides/reporting/v3/report-types/targeting.md',
   },
-  ...dsp('dspCampaign', 'creative', [], 'campaign.md'),
+  // A creative can serve several line items (creative associations), a row each: keyed with its line item.
+  ...dsp('dspCampaign', 'creative', ['lineItemId'], 'campaign.md'),
   ...dsp('dspAudience', 'line_item', ['segmentId'], 'audience.md'),
   // Amazon keeps audio and video 395 days and gives it only as a SUMMARY: one report per day.
-  ...dsp('dspAudioAndVideo', 'creative', ['supplySourceId', 'contentTitle', 'contentType'], 'audio-and-video.md', {
-    timeUnit: 'SUMMARY',
-    maxDays: 1,
-    retentionDays: 395,
-  }),
+  ...dsp(
+    'dspAudioAndVideo',
+    'creative',
+    ['supplySourceId', 'contentTitle', 'contentType', 'lineItemId'],
+    'audio-and-video.md',
+    {
+      timeUnit: 'SUMMARY',
+      maxDays: 1,
+      retentionDays: 395,
+    },
+  ),
   ...dsp('dspGeo', 'line_item', ['country'], 'geo.md'),
   ...dsp('dspInventory', 'line_item', ['supplySource', 'site'], 'inventory.md'),
   ...dsp('dspProduct', 'line_item', ['asin', 'conversionType'], 'product.md'),

@@ -10,6 +10,8 @@ import {
   MIGRATIONS_DIR,
 } from './migrations.ts';
 import { join } from 'node:path';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createPostgres } from './postgres.ts';
 import { measureColumnsOf } from '../amazon/report-catalog.ts';
 
@@ -98,6 +100,68 @@ test('two processes migrating ClickHouse at once apply each migration once (a Po
   } finally {
     await second.destroy();
     await pg.drop();
+    await ch.drop();
+  }
+});
+
+test('0012 keys the creative rows stored before it with their line item, and leaves other types alone', async () => {
+  // A creative can serve several line items, and Amazon reports a row for each (dspCampaign, audio and video).
+  const ch = await freshClickHouse();
+  const dir = join(MIGRATIONS_DIR, 'clickhouse');
+  const before = mkdtempSync(join(tmpdir(), 'adsync-ch-0011-'));
+  try {
+    for (const f of readdirSync(dir)) if (Number(f.slice(0, 4)) < 12) copyFileSync(join(dir, f), join(before, f));
+    await migrateClickHouse(ch.ch, before);
+    const row = (report_type: string, row_key: string, line_item_id: string, impressions: number) => ({
+      profile_id: 'p1',
+      advertiser_id: 'a1',
+      report_type,
+      entity_level: 'creative',
+      row_key,
+      date: '2026-11-20',
+      line_item_id,
+      impressions,
+      pulled_at: '2026-11-21 00:00:00',
+      version: 1,
+    });
+    await ch.ch.client.insert({
+      table: 'dsp_metrics_daily',
+      format: 'JSONEachRow',
+      values: [
+        row('dspCampaign', 'c1', 'l1', 5),
+        row('dspCampaign', 'c2', 'l2', 7),
+        row('dspAudioAndVideo', 'c1|s1|Title|VIDEO', 'l1', 3),
+        row('dspReachFrequency', 'a1', '', 11),
+        row('dspGeo', 'l1|US', 'l1', 13),
+      ],
+    });
+    assert.deepEqual((await migrateClickHouse(ch.ch)).applied, ['0012_dsp_creative_keys']);
+    const keys = async () => {
+      const rs = await ch.ch.client.query({
+        query: `SELECT report_type, row_key, impressions FROM dsp_metrics_daily FINAL ORDER BY report_type, row_key`,
+        format: 'JSONEachRow',
+      });
+      return (await rs.json<{ report_type: string; row_key: string; impressions: string }>()).map(
+        (r) => `${r.report_type} ${r.row_key} ${r.impressions}`,
+      );
+    };
+    const want = [
+      'dspAudioAndVideo c1|s1|Title|VIDEO|l1 3',
+      'dspCampaign c1|l1 5',
+      'dspCampaign c2|l2 7',
+      'dspGeo l1|US 13',
+      'dspReachFrequency a1 11',
+    ];
+    // The old keys go by a mutation, which ClickHouse applies in the background.
+    const deadline = Date.now() + 30_000;
+    let got = await keys();
+    while (JSON.stringify(got) !== JSON.stringify(want) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      got = await keys();
+    }
+    assert.deepEqual(got, want);
+  } finally {
+    rmSync(before, { recursive: true, force: true });
     await ch.drop();
   }
 });
