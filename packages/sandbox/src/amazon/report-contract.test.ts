@@ -353,7 +353,13 @@ test('every report type, groupBy, time unit and format Amazon documents is accep
   for (const [id, t] of Object.entries(AMAZON_REPORT_TYPES)) {
     for (const [g, spec] of Object.entries(t.groupBys)) {
       // Inventory needs supplySource or site beside any other groupBy (inventory.md): site, here.
-      const groupBy = id === 'dspInventory' && g !== 'supplySource' && g !== 'site' ? [g, 'site'] : [g];
+      // reach.md: any other groupBy goes with advertiser.
+      const groupBy =
+        id === 'dspInventory' && g !== 'supplySource' && g !== 'site'
+          ? [g, 'site']
+          : id === 'dspReachFrequency' && g !== 'advertiser'
+            ? ['advertiser', g]
+            : [g];
       const columns = [...new Set([...t.baseColumns, ...groupBy.flatMap((x) => t.groupBys[x]!.columns)])];
       for (const timeUnit of t.timeUnits)
         for (const format of t.formats) {
@@ -562,6 +568,35 @@ test('inventory is refused without supplySource or site among its groupBys, and 
   }
   for (const groupBy of [['supplySource', 'deal'], ['site'], ['supplySource', 'site', 'placementSize', 'placement']])
     assert.ok(ask(groupBy).ok, groupBy.join('+'));
+});
+
+test('reach and frequency takes only the three groupBy sets its page lists', () => {
+  // reach.md: ["advertiser"] or ["advertiser", "supplySource"] or ["advertiser", "frequencyGroup"].
+  const ask = (groupBy: string[]) =>
+    checkCreateReport(
+      {
+        startDate: '2026-11-20',
+        endDate: '2026-11-21',
+        configuration: {
+          adProduct: 'DEMAND_SIDE_PLATFORM',
+          reportTypeId: 'dspReachFrequency',
+          groupBy,
+          columns: ['advertiserId', 'reach', 'frequencyAverage'],
+          timeUnit: 'DAILY',
+          format: 'GZIP_JSON',
+        },
+      },
+      today,
+    );
+  for (const groupBy of [['advertiser'], ['advertiser', 'supplySource'], ['frequencyGroup', 'advertiser']])
+    assert.ok(ask(groupBy).ok, groupBy.join('+'));
+  for (const groupBy of [['supplySource'], ['frequencyGroup'], ['advertiser', 'supplySource', 'frequencyGroup']]) {
+    const r = ask(groupBy);
+    assert.ok(
+      !r.ok && r.status === 400 && /must be advertiser/.test(r.detail),
+      `${groupBy.join('+')}: ${JSON.stringify(r)}`,
+    );
+  }
 });
 
 test('DSP reach and frequency as the reach guide describes them: of people, never above the impressions, not added over days', () => {

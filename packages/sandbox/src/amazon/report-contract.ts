@@ -112,6 +112,13 @@ const realDate = (s: unknown): s is string => {
 
 /** What a type's page requires of its groupBys together, beyond each being the type's: the problem, or null. */
 const GROUP_BY_RULES: Record<string, ((groupBy: string[]) => string | null)[]> = {
+  // reach.md: ["advertiser"] or ["advertiser", "supplySource"] or ["advertiser", "frequencyGroup"].
+  dspReachFrequency: [
+    (g) =>
+      g.includes('advertiser') && g.length <= 2 && (g.length === 1 || g.some((x) => x !== 'advertiser'))
+        ? null
+        : 'must be advertiser, advertiser and supplySource, or advertiser and frequencyGroup',
+  ],
   dspInventory: [
     (g) => (g.includes('supplySource') || g.includes('site') ? null : 'must include supplySource or site'),
     (g) => (!g.includes('placementSize') || g.includes('site') ? null : 'placementSize needs site'),
