@@ -540,25 +540,28 @@ test("every request example in Amazon's Reporting model is accepted and gives ro
   }
 });
 
+/** A daily DSP report request with these groupBys and columns, as the sandbox checks it. */
+const askDsp = (reportTypeId: string, groupBy: string[], columns: string[]) =>
+  checkCreateReport(
+    {
+      startDate: '2026-11-20',
+      endDate: '2026-11-21',
+      configuration: {
+        adProduct: 'DEMAND_SIDE_PLATFORM',
+        reportTypeId,
+        groupBy,
+        columns,
+        timeUnit: 'DAILY',
+        format: 'GZIP_JSON',
+      },
+    },
+    today,
+  );
+
 test('inventory is refused without supplySource or site among its groupBys, and placementSize without site', () => {
   // inventory.md: "either supplySource or site is required"; columns.md: placementSize "only
   // available when 'site' is a dimension".
-  const ask = (groupBy: string[]) =>
-    checkCreateReport(
-      {
-        startDate: '2026-11-20',
-        endDate: '2026-11-21',
-        configuration: {
-          adProduct: 'DEMAND_SIDE_PLATFORM',
-          reportTypeId: 'dspInventory',
-          groupBy,
-          columns: ['impressions'],
-          timeUnit: 'DAILY',
-          format: 'GZIP_JSON',
-        },
-      },
-      today,
-    );
+  const ask = (groupBy: string[]) => askDsp('dspInventory', groupBy, ['impressions']);
   for (const [groupBy, problem] of [
     [['campaign', 'ad', 'deal'], /must include supplySource or site/],
     [['supplySource', 'placementSize'], /placementSize needs site/],
@@ -573,21 +576,7 @@ test('inventory is refused without supplySource or site among its groupBys, and 
 test('reach and frequency takes only the three groupBy sets its page lists', () => {
   // reach.md: ["advertiser"] or ["advertiser", "supplySource"] or ["advertiser", "frequencyGroup"].
   const ask = (groupBy: string[]) =>
-    checkCreateReport(
-      {
-        startDate: '2026-11-20',
-        endDate: '2026-11-21',
-        configuration: {
-          adProduct: 'DEMAND_SIDE_PLATFORM',
-          reportTypeId: 'dspReachFrequency',
-          groupBy,
-          columns: ['advertiserId', 'reach', 'frequencyAverage'],
-          timeUnit: 'DAILY',
-          format: 'GZIP_JSON',
-        },
-      },
-      today,
-    );
+    askDsp('dspReachFrequency', groupBy, ['advertiserId', 'reach', 'frequencyAverage']);
   for (const groupBy of [['advertiser'], ['advertiser', 'supplySource'], ['frequencyGroup', 'advertiser']])
     assert.ok(ask(groupBy).ok, groupBy.join('+'));
   for (const groupBy of [['supplySource'], ['frequencyGroup'], ['advertiser', 'supplySource', 'frequencyGroup']]) {
