@@ -23,20 +23,26 @@ export interface DayTotals {
   measures: Record<string, number>;
 }
 
-/** The sandbox's totals for one day, at the data generation it served last (restatement). */
+/**
+ * The sandbox's totals for one day, at the data generation it served last (restatement), of one
+ * owner: a profile id, or `dsp:` and a DSP advertiser asked for with Amazon-Ads-AccountId (ownerKey).
+ */
 export function expectedDayTotals(
   sandbox: Sandbox,
-  profileId: string,
+  owner: string,
   reportTypeId: string,
   day: string,
   generation: number,
 ): DayTotals {
-  const p = sandbox.state.dataset.profileIndex(profileId);
-  assert.ok(p !== null, `the sandbox has no profile ${profileId}`);
+  const account = owner.startsWith('dsp:') ? owner.slice(4) : null;
+  const ds = sandbox.state.dataset;
+  const p = account ? ds.dspAccountIndex(account) : ds.profileIndex(owner);
+  assert.ok(p !== null, `the sandbox has no ${account ? 'DSP advertiser' : 'profile'} ${account ?? owner}`);
   const spec = REPORT_TYPES[reportTypeId]!;
   const dsp = spec.adProduct === 'DEMAND_SIDE_PLATFORM';
-  // The request our client sends, through the sandbox's own engine (DSP: for the profile's advertisers).
-  const advertiserIds = dsp ? sandbox.state.dataset.dspAdvertisers(p).map((a) => a.advertiserId) : undefined;
+  // The request our client sends, through the sandbox's own engine (DSP: for the profile's advertisers,
+  // or the one advertiser account).
+  const advertiserIds = !dsp ? undefined : account ? [account] : ds.dspAdvertisers(p).map((a) => a.advertiserId);
   const checked = checkCreateReport(
     reportRequestBody({ reportTypeId, startDate: day, endDate: day, advertiserIds }),
     new Date().toISOString().slice(0, 10),
@@ -91,7 +97,8 @@ export function zeroTotals(reportTypeId: string): DayTotals {
 }
 
 /**
- * What ClickHouse holds, per `profile|type|day`, read with FINAL from the table each
+ * What ClickHouse holds, per `owner|type|day` (the owner as ownerKey writes it: a DSP advertiser
+ * account's rows have no profile), read with FINAL from the table each
  * report type writes (narrowed by a WHERE clause on its columns, optionally): the
  * headline figures, the row count and every measure column.
  */
@@ -116,11 +123,12 @@ export async function clickhouseDayTotals(
     // Aliases never repeat a column name: ClickHouse 18.16 resolves a column name to a
     // same-named alias, so `sum(clicks) AS clicks` would nest inside the measures' sums.
     const rs = await ch.client.query({
-      query: `SELECT profile_id, report_type, toString(date) AS day, ${headline}, count() AS rows,
+      query: `SELECT ${table === 'dsp_metrics_daily' ? "if(profile_id = '', concat('dsp:', advertiser_id), profile_id)" : 'profile_id'} AS owner,
+                report_type, toString(date) AS day, ${headline}, count() AS rows,
                 ${measures.map((c) => `sum(${c}) AS m_${c}`).join(', ')}
               FROM ${table} FINAL
               WHERE report_type IN (${types.map((t) => `'${t}'`).join(', ')}) AND (${where})
-              GROUP BY profile_id, report_type, day`,
+              GROUP BY owner, report_type, day`,
       format: 'JSONEachRow',
       // Every measure of a wide table (dsp_metrics_daily has ~280) across unmerged parts: ClickHouse
       // 18.16 reads each column of each part through its own buffer, 1 MiB by default, which took
@@ -128,7 +136,7 @@ export async function clickhouseDayTotals(
       clickhouse_settings: { max_read_buffer_size: '65536' },
     });
     for (const r of await rs.json<Record<string, string>>()) {
-      out.set(`${r.profile_id}|${r.report_type}|${r.day}`, {
+      out.set(`${r.owner}|${r.report_type}|${r.day}`, {
         impressions: +r.h_impressions!,
         clicks: +r.h_clicks!,
         cost: +r.h_cost!,

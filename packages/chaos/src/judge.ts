@@ -1,6 +1,6 @@
 /**
  * The judgement after a fault, against the sandbox (never against our own output):
- * every profile/type/day in ClickHouse exact; every entity table exact; the AMC
+ * every owner (profile or DSP advertiser account)/type/day in ClickHouse exact; every entity table exact; the AMC
  * results and the supplier catalogue complete; no run left running or failed; no
  * consumer group behind on any partition; every service ready; and no dead letter
  * but the poison the fault itself sent.
@@ -10,7 +10,8 @@ import { Kafka, logLevel } from 'kafkajs';
 import { FINAL_GENERATION } from '@adsync/sandbox';
 import { amcResultRows } from '@adsync/sandbox/amc-routes';
 import { DEFAULT_REPORT_TYPE_IDS, REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
-import { reportableAdvertisersByProfile } from '@adsync/shared/accounts/dsp-advertisers';
+import { accountAdvertisers, reportableAdvertisersByProfile } from '@adsync/shared/accounts/dsp-advertisers';
+import { ownerKey } from '@adsync/shared/reports/report-owner';
 import { sponsoredAdsProfile } from '@adsync/shared/accounts/profiles';
 import { ALL_TOPICS, deadLetterTopic } from '@adsync/shared/events/contracts';
 import { addDays, localToday } from '@adsync/shared/calendar';
@@ -26,10 +27,14 @@ export interface Verdict {
   facts: Record<string, number>;
 }
 
-/** The report windows the job asks for, planned by the same pure functions the requester uses. */
+/**
+ * The report windows the job asks for, planned by the same pure functions the requester uses,
+ * per owner (`owner`: a profile id, or `dsp:` and a DSP advertiser reached only through a
+ * manager account, as ownerKey writes it).
+ */
 export async function plannedWindows(
   world: World,
-): Promise<{ profileId: string; reportType: string; startDate: string; endDate: string }[]> {
+): Promise<{ owner: string; reportType: string; startDate: string; endDate: string }[]> {
   const profiles: { profile_id: string; timezone: string; account_type: string | null }[] = await world.pg
     .db('profiles')
     .select('profile_id', 'timezone', 'account_type');
@@ -39,31 +44,38 @@ export async function plannedWindows(
     world.pg.db,
     profiles.map((p) => p.profile_id),
   );
-  return profiles.flatMap((p) => {
+  const scheduled = (today: string, types: string[]) =>
+    planReports({ today, now: started, reportTypes: types, tiers: DEFAULT_TIERS, lastRequested: () => null });
+  const isDsp = (t: string) => REPORT_TYPES[t]!.adProduct === 'DEMAND_SIDE_PLATFORM';
+  const ofProfiles = profiles.flatMap((p) => {
     const today = localToday(p.timezone, started);
-    const types = DEFAULT_REPORT_TYPE_IDS.filter((t) =>
-      REPORT_TYPES[t]!.adProduct === 'DEMAND_SIDE_PLATFORM' ? dsp.has(p.profile_id) : sponsoredAdsProfile(p),
-    );
+    const types = DEFAULT_REPORT_TYPE_IDS.filter((t) => (isDsp(t) ? dsp.has(p.profile_id) : sponsoredAdsProfile(p)));
     // The scheduled tiers for every type (a first run: nothing requested before), and the backfill.
-    return [
-      ...planReports({
-        today,
-        now: started,
-        reportTypes: types,
-        tiers: DEFAULT_TIERS,
-        lastRequested: () => null,
-      }),
-      ...planBackfill(today, BACKFILL_DAYS, BACKFILL_TYPES, started),
-    ].map((w) => ({ profileId: p.profile_id, reportType: w.reportTypeId, startDate: w.startDate, endDate: w.endDate }));
+    return [...scheduled(today, types), ...planBackfill(today, BACKFILL_DAYS, BACKFILL_TYPES, started)].map((w) => ({
+      owner: p.profile_id,
+      reportType: w.reportTypeId,
+      startDate: w.startDate,
+      endDate: w.endDate,
+    }));
   });
+  // Advertisers reached only through the manager account: their DSP types, asked with Amazon-Ads-AccountId.
+  const ofAccounts = (await accountAdvertisers(world.pg.db)).flatMap((a) =>
+    scheduled(localToday(a.timezone, started), DEFAULT_REPORT_TYPE_IDS.filter(isDsp)).map((w) => ({
+      owner: ownerKey({ dspAccountId: a.advertiser_id }),
+      reportType: w.reportTypeId,
+      startDate: w.startDate,
+      endDate: w.endDate,
+    })),
+  );
+  return [...ofProfiles, ...ofAccounts];
 }
 
 /** The report days the job asks for, once each (the backfill and the lookback overlap). */
-export async function plannedDays(world: World): Promise<{ profileId: string; reportType: string; day: string }[]> {
-  const out = new Map<string, { profileId: string; reportType: string; day: string }>();
+export async function plannedDays(world: World): Promise<{ owner: string; reportType: string; day: string }[]> {
+  const out = new Map<string, { owner: string; reportType: string; day: string }>();
   for (const w of await plannedWindows(world))
     for (let day = w.startDate; day <= w.endDate; day = addDays(day, 1))
-      out.set(`${w.profileId}|${w.reportType}|${day}`, { profileId: w.profileId, reportType: w.reportType, day });
+      out.set(`${w.owner}|${w.reportType}|${day}`, { owner: w.owner, reportType: w.reportType, day });
   return [...out.values()];
 }
 
@@ -161,8 +173,8 @@ export async function judge(world: World, o: { expectedDeadLetters: string[] }):
   let wrongDays = 0;
   let rows = 0;
   for (const d of days) {
-    const key = `${d.profileId}|${d.reportType}|${d.day}`;
-    const want = expectedDayTotals(world.sandbox, d.profileId, d.reportType, d.day, FINAL_GENERATION);
+    const key = `${d.owner}|${d.reportType}|${d.day}`;
+    const want = expectedDayTotals(world.sandbox, d.owner, d.reportType, d.day, FINAL_GENERATION);
     const got = have.get(key) ?? zeroTotals(d.reportType);
     have.delete(key);
     rows += want.rows;
@@ -173,7 +185,7 @@ export async function judge(world: World, o: { expectedDeadLetters: string[] }):
         problems.push(`${key}: ClickHouse has ${JSON.stringify(got)}, Amazon served ${JSON.stringify(want)}`);
     }
   }
-  if (wrongDays > 3) problems.push(`… ${wrongDays} profile/type/days differ in all`);
+  if (wrongDays > 3) problems.push(`… ${wrongDays} owner/type/days differ in all`);
   for (const extra of [...have.keys()].slice(0, 3)) problems.push(`${extra}: in ClickHouse but never asked for`);
   facts.cells = days.length;
   facts.rows = rows;

@@ -85,16 +85,16 @@ class LoadMeter {
 
   async prepare(): Promise<void> {
     const rowsOf = new Map<string, number>();
-    const rows = (profileId: string, reportType: string, day: string) => {
-      const key = `${profileId}|${reportType}|${day}`;
+    const rows = (owner: string, reportType: string, day: string) => {
+      const key = `${owner}|${reportType}|${day}`;
       if (!rowsOf.has(key))
-        rowsOf.set(key, expectedDayTotals(this.world.sandbox, profileId, reportType, day, FINAL_GENERATION).rows);
+        rowsOf.set(key, expectedDayTotals(this.world.sandbox, owner, reportType, day, FINAL_GENERATION).rows);
       return rowsOf.get(key)!;
     };
     this.total = 0;
     for (const w of await plannedWindows(this.world))
       for (let day = w.startDate; day <= w.endDate; day = addDays(day, 1))
-        this.total += rows(w.profileId, w.reportType, day);
+        this.total += rows(w.owner, w.reportType, day);
   }
 
   async progress(): Promise<number> {

@@ -13,7 +13,11 @@ import { createEventBus, type EventBus } from '@adsync/shared/kafka/event-bus';
 import { RegistryCodec } from '@adsync/shared/kafka/codec';
 import { relayOutbox, enqueue } from '@adsync/shared/db/outbox';
 import { sampleEvent } from '@adsync/shared/kafka/sample-events';
-import { REPORT_TYPE_IDS as ALL_TYPE_IDS, REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
+import {
+  REPORT_TYPE_IDS as ALL_TYPE_IDS,
+  DEFAULT_REPORT_TYPE_IDS,
+  REPORT_TYPES,
+} from '@adsync/shared/amazon/report-catalog';
 import {
   eventually,
   freshClickHouse,
@@ -690,7 +694,8 @@ test('a dead letter replayed after its cause is fixed loads exactly once; replay
 
   // Replayed before the cause is fixed, it would only fail again: fix it first.
   const { id: _id, ...copy } = r;
-  await pg.db('pending_amazon_reports').insert({ ...copy, id: ghost, run_id: null, status: 'completed' });
+  const { owner_key: _key, ...columns } = copy; // generated from the owner
+  await pg.db('pending_amazon_reports').insert({ ...columns, id: ghost, run_id: null, status: 'completed' });
   const first = await replayLetters({ db: pg.db, ch: ch.ch, bus }, sel, { limit: 10 });
   assert.deepEqual(
     { selected: first.selected, done: first.done, skipped: first.skipped },
@@ -975,8 +980,14 @@ test('DSP: every DSP report type of a DSP profile lands with exactly the sandbox
     ),
     [[served.reach, served.frequencyAverage, Math.round(served.frequencyAverage * 1e6)]],
   );
-  // Completeness knows DSP types are due for this profile only, and finds nothing missing.
-  const gaps = await findGaps(pg.db, { from: days(3, 3)[0]!, to: days(1, 1)[0]!, reportTypes: types });
+  // Completeness knows DSP types are due for this profile only (not the sponsored-ads ones), and
+  // finds nothing missing. (The advertisers linked to the manager account are the next test's.)
+  const gaps = await findGaps(pg.db, {
+    from: days(3, 3)[0]!,
+    to: days(1, 1)[0]!,
+    reportTypes: types,
+    profileIds: [...profileIds, agency.profileId],
+  });
   assert.deepEqual(gaps, []);
 
   // DSP conversions restate for weeks: a re-pull replaces the day's rows with the newer values.
@@ -1027,4 +1038,91 @@ test('DSP: every DSP report type of a DSP profile lands with exactly the sandbox
         sandboxSums(agency.profileId, type, day, 3),
         `${type} ${day} from CSV`,
       );
+});
+
+test('DSP: an advertiser reached only through the manager account has reports of its own, asked with Amazon-Ads-AccountId, exact per advertiser, type and day', async () => {
+  // The Reporting model's Amazon-Ads-AccountId header ("the identifier of a DSP advertiser account");
+  // guides/reporting/dsp/creating-reports.md: the advertiser goes "in the Amazon-Ads-AccountId header
+  // AND in the configuration.filters.values array", one advertiser per report. The previous test's
+  // discovery stored the advertisers GET /managerAccounts links (access "account": no profile).
+  const linked: string[] = await pg
+    .db('dsp_advertisers')
+    .where({ account_id: accountId, status: 'active' })
+    .whereNull('via_profile_id')
+    .orderBy('advertiser_id')
+    .pluck('advertiser_id');
+  assert.ok(linked.length >= 2, `advertisers linked to the manager account: ${linked.join(', ')}`);
+  const [target, other] = linked as [string, string];
+  const owner = `dsp:${target}`;
+  const types = ALL_TYPE_IDS.filter((t) => REPORT_TYPES[t]!.adProduct === 'DEMAND_SIDE_PLATFORM');
+  const run = await requestReports(
+    { db: pg.db, clients, log },
+    { reportTypes: ALL_TYPE_IDS, dspAccountIds: [target], tiers: [], backfillDays: 3 },
+  );
+  assert.equal(run.failed.length, 0, JSON.stringify(run.failed));
+  assert.deepEqual([run.profiles, run.advertiserAccounts], [0, 1]);
+  const asked = await pg
+    .db('pending_amazon_reports')
+    .where({ run_id: run.runId })
+    .select('profile_id', 'dsp_account_id', 'ad_product', 'amazon_report_id');
+  // DSP types only (an advertiser account has no sponsored ads), as many as under a DSP profile.
+  assert.equal(asked.length, 17 + 3);
+  for (const r of asked)
+    assert.deepEqual([r.profile_id, r.dsp_account_id, r.ad_product], [null, target, 'DEMAND_SIDE_PLATFORM']);
+  // Amazon saw each as the advertiser account's, not a profile's.
+  for (const r of asked) assert.equal(sandbox.state.reports.get(r.amazon_report_id)?.dspAccountId, target);
+  // Asking again finds every report in flight: "ask once" holds per advertiser account too.
+  const again = await requestReports(
+    { db: pg.db, clients, log },
+    { reportTypes: ALL_TYPE_IDS, dspAccountIds: [target], tiers: [], backfillDays: 3 },
+  );
+  assert.deepEqual([again.requested, again.alreadyInFlight], [0, 20]);
+
+  await relayOutbox(pg.db, bus);
+  const final = await drive(run.runId);
+  assert.ok(
+    final.every((r) => r.status === 'loaded'),
+    'every report loaded',
+  );
+  // Stored without a profile, under the advertiser; exact per advertiser, type and day.
+  const got = await clickhouseDayTotals(ch.ch, `profile_id = '' AND advertiser_id = '${target}'`, types);
+  for (const type of types)
+    for (const day of days(3, 1)) {
+      const want = sandboxSums(owner, type, day, 3);
+      assert.ok(want.rows > 0, `${type} ${day}: the sandbox serves rows`);
+      assert.deepEqual(got.get(`${owner}|${type}|${day}`), want, `${type} ${day}`);
+    }
+  // Completeness: the advertiser's days are all loaded; by default it checks the breakdowns it was
+  // asked for, too. Another linked advertiser, never asked, misses every default DSP type's days.
+  const window = { from: days(3, 3)[0]!, to: days(1, 1)[0]! };
+  assert.deepEqual(await findGaps(pg.db, { ...window, dspAccountIds: [target] }), []);
+  const missing = await findGaps(pg.db, { ...window, dspAccountIds: [other] });
+  const dspDefaults = DEFAULT_REPORT_TYPE_IDS.filter((t) => REPORT_TYPES[t]!.adProduct === 'DEMAND_SIDE_PLATFORM');
+  assert.equal(missing.length, dspDefaults.length * 3);
+  assert.ok(missing.every((g) => g.kind === 'never_requested' && g.profileId === '' && g.dspAccountId === other));
+
+  // Amazon refusing the advertiser (401 "Not authorized to access account", as it answers an
+  // Amazon-Ads-AccountId the login cannot reach) marks it inaccessible with the
+  // reason; completeness names its days so, and nothing more is asked for it.
+  sandbox.setFaults({ forbiddenProfiles: [other] });
+  try {
+    const refused = await requestReports(
+      { db: pg.db, clients, log },
+      { reportTypes: ['dspCampaign', 'dspGeo'], dspAccountIds: [other], tiers: [], backfillDays: 1 },
+    );
+    assert.equal(refused.failed.length, 2, JSON.stringify(refused.failed));
+    assert.ok(refused.failed.every((f) => f.dspAccountId === other));
+    const row = await pg.db('dsp_advertisers').where({ advertiser_id: other }).first('status', 'status_reason');
+    assert.equal(row.status, 'inaccessible');
+    assert.ok(row.status_reason, 'the reason is kept');
+    const named = await findGaps(pg.db, { from: days(1, 1)[0]!, to: days(1, 1)[0]!, dspAccountIds: [other] });
+    assert.ok(named.length > 0 && named.every((g) => g.kind === 'advertiser_inaccessible'));
+    const after = await requestReports(
+      { db: pg.db, clients, log },
+      { reportTypes: ['dspCampaign'], dspAccountIds: [other], tiers: [], backfillDays: 1 },
+    );
+    assert.deepEqual([after.advertiserAccounts, after.planned], [0, 0]);
+  } finally {
+    sandbox.setFaults({ forbiddenProfiles: [] });
+  }
 });

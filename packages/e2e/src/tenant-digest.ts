@@ -20,8 +20,10 @@ const OWNED: Record<string, string> = {
   entity_ads: 't.profile_id in (select profile_id from profiles where account_id = :account)',
   entity_targets: 't.profile_id in (select profile_id from profiles where account_id = :account)',
   ingestion_runs: 't.account_id = :account',
-  pending_amazon_reports: 't.profile_id in (select profile_id from profiles where account_id = :account)',
-  report_day_loads: 't.profile_id in (select profile_id from profiles where account_id = :account)',
+  pending_amazon_reports:
+    't.profile_id in (select profile_id from profiles where account_id = :account) or t.dsp_account_id in (select advertiser_id from dsp_advertisers where account_id = :account)',
+  report_day_loads:
+    't.profile_id in (select profile_id from profiles where account_id = :account) or t.dsp_account_id in (select advertiser_id from dsp_advertisers where account_id = :account)',
   suppliers: 't.account_id = :account',
   import_jobs: 't.account_id = :account',
   imported_products: 't.account_id = :account',

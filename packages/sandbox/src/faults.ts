@@ -16,7 +16,7 @@ export interface Faults {
   downloadUrlTtlSec: number;
   /** Report types whose reports end FAILED. */
   failReportTypes: string[];
-  /** Profiles the credentials cannot access (403). */
+  /** Profiles, and DSP advertiser accounts (Amazon-Ads-AccountId), the credentials cannot access. */
   forbiddenProfiles: string[];
   /** A later pull of the same day returns higher conversions. */
   restatement: boolean;

@@ -21,6 +21,8 @@ import { addDays } from '@adsync/shared/calendar';
 import * as reports from '@adsync/shared/reports/pending-reports';
 import { measureColumnsFor, normaliseRow } from './report-row.ts';
 import { findProfile } from '@adsync/shared/accounts/profiles';
+import { ownerLogFields, ownerOfRow } from '@adsync/shared/reports/report-owner';
+import { advertiserCurrency } from '@adsync/shared/accounts/dsp-advertisers';
 
 export interface DownloadDeps {
   db: Knex;
@@ -42,7 +44,7 @@ export interface DownloadResult {
 export async function processReadyReport(deps: DownloadDeps, ev: ReportReady): Promise<DownloadResult> {
   const { db } = deps;
   const log = deps.log.child({
-    profileId: ev.profileId,
+    ...(ev.dspAccountId ? { dspAccountId: ev.dspAccountId } : { profileId: ev.profileId }),
     pendingReportId: ev.pendingReportId,
     reportId: ev.reportId,
     reportType: ev.reportType,
@@ -50,13 +52,15 @@ export async function processReadyReport(deps: DownloadDeps, ev: ReportReady): P
   });
   const report = await reports.findReport(db, ev.pendingReportId);
   if (!report) throw new PermanentError(`pending report ${ev.pendingReportId} is not recorded`);
-  const profile = await findProfile(db, ev.profileId);
-  if (!profile) throw new PermanentError(`profile ${ev.profileId} is not recorded`);
+  // Whose report it is comes from our own record, not from the event.
+  const owner = ownerOfRow(report);
+  const profile = owner.profileId !== undefined ? await findProfile(db, owner.profileId) : undefined;
+  if (owner.profileId !== undefined && !profile) throw new PermanentError(`profile ${owner.profileId} is not recorded`);
   const spec = REPORT_TYPES[ev.reportType];
   if (!spec) throw new PermanentError(`unknown report type ${ev.reportType}`);
   // The pull's version: fixed per report, so a redelivered report writes identical versions.
   const pulledAt = new Date(report.completed_at ?? ev.occurredAt).toISOString();
-  const { client } = await deps.clients.forProfile(ev.profileId);
+  const { client } = await deps.clients.forOwner(owner);
 
   let url = report.download_url ?? ev.downloadUrl;
   let download;
@@ -64,7 +68,7 @@ export async function processReadyReport(deps: DownloadDeps, ev: ReportReady): P
     download = await client.download(url);
   } catch (err) {
     if (!(err instanceof AmazonApiError && err.kind === 'url_expired')) throw err;
-    const fresh = await getReportStatus(client, ev.profileId, ev.reportId);
+    const fresh = await getReportStatus(client, owner, ev.reportId);
     if (!fresh.url)
       throw new AppError(
         'AMAZON_REPORT_GONE',
@@ -79,7 +83,8 @@ export async function processReadyReport(deps: DownloadDeps, ev: ReportReady): P
 
   const ctx = {
     reportTypeId: ev.reportType,
-    currency: profile.currency_code,
+    // A DSP row names its own currency (orderCurrency); else the profile's, or the advertiser's when Amazon gave one.
+    currency: profile?.currency_code ?? (await advertiserCurrency(db, owner.dspAccountId!)) ?? '',
     startDate: ev.startDate,
     endDate: ev.endDate,
   };
@@ -110,7 +115,7 @@ export async function processReadyReport(deps: DownloadDeps, ev: ReportReady): P
       eventId: randomUUID(),
       occurredAt: new Date().toISOString(),
       pendingReportId: ev.pendingReportId,
-      profileId: ev.profileId,
+      profileId: owner.profileId ?? '',
       reportId: ev.reportId,
       reportType: ev.reportType,
       entityLevel: spec.entityLevel,
@@ -169,13 +174,13 @@ export async function processReadyReport(deps: DownloadDeps, ev: ReportReady): P
   for (let d = ev.startDate; d <= ev.endDate; d = addDays(d, 1)) days.push(d);
   await reports.recordParsed(db, {
     id: ev.pendingReportId,
-    profileId: ev.profileId,
+    owner,
     reportType: ev.reportType,
     pulledAt,
     rows,
     perDay,
     days,
   });
-  log.info({ rows, badRows, events: batchIndex }, 'report parsed');
+  log.info({ rows, badRows, events: batchIndex, ...ownerLogFields(owner) }, 'report parsed');
   return { rows, badRows, events: batchIndex };
 }

@@ -1,7 +1,7 @@
 /** The reports API: manual poll trigger, the monitoring view, completeness gaps. */
 import type { FastifyInstance } from 'fastify';
 import type { Knex } from '@adsync/shared/db/postgres';
-import { DEFAULT_REPORT_TYPE_IDS, REPORT_TYPE_IDS } from '@adsync/shared/amazon/report-catalog';
+import { REPORT_TYPE_IDS } from '@adsync/shared/amazon/report-catalog';
 import { badRequest, notFound } from '@adsync/shared/http/errors';
 import { principalOf, requireAdmin } from '@adsync/shared/http/server';
 import { nullable, object, pageOfList, pageQueryProperties, pageResponseProperties } from '@adsync/shared/http/schemas';
@@ -13,6 +13,7 @@ import { monitoringView } from '@adsync/shared/reports/pending-reports';
 import { findGaps } from './completeness.ts';
 import type { Loop } from '@adsync/shared/runtime/loop';
 import { accountOfProfile, profilesOfAccount } from '@adsync/shared/accounts/profiles';
+import { accountOfAdvertiser, advertiserIdsOfAccount } from '@adsync/shared/accounts/dsp-advertisers';
 
 export function registerReportsApi(app: FastifyInstance, deps: { db: Knex; poller: Loop }): void {
   app.post(
@@ -61,6 +62,7 @@ export function registerReportsApi(app: FastifyInstance, deps: { db: Knex; polle
       from?: string;
       to?: string;
       profileId?: string;
+      dspAccountId?: string;
       reportType?: string;
       includeInProgress?: boolean;
       limit: number;
@@ -78,6 +80,12 @@ export function registerReportsApi(app: FastifyInstance, deps: { db: Knex; polle
             from: { type: 'string', format: 'date' },
             to: { type: 'string', format: 'date' },
             profileId: { type: 'string', minLength: 1, maxLength: 64 },
+            dspAccountId: {
+              type: 'string',
+              minLength: 1,
+              maxLength: 64,
+              description: 'a DSP advertiser reached only through a manager account (its reports are its own)',
+            },
             reportType: { type: 'string', enum: REPORT_TYPE_IDS },
             includeInProgress: { type: 'boolean', default: false },
             ...pageQueryProperties,
@@ -93,7 +101,8 @@ export function registerReportsApi(app: FastifyInstance, deps: { db: Knex; polle
               gaps: {
                 type: 'array',
                 items: object({
-                  profileId: { type: 'string' },
+                  profileId: { type: 'string', description: "'' when a DSP advertiser account owns the report" },
+                  dspAccountId: { type: 'string' },
                   reportType: { type: 'string' },
                   day: { type: 'string' },
                   kind: { type: 'string' },
@@ -121,14 +130,22 @@ export function registerReportsApi(app: FastifyInstance, deps: { db: Knex; polle
         });
       const p = principalOf(req);
       let profileIds = req.query.profileId ? [req.query.profileId] : undefined;
+      let dspAccountIds = req.query.dspAccountId ? [req.query.dspAccountId] : undefined;
       if (req.query.profileId) {
         const owner = await accountOfProfile(deps.db, req.query.profileId);
         // Another account's profile is, to this key, no profile at all.
         if (!owner || (p.scope !== 'admin' && owner !== p.accountId))
           throw notFound(`no profile ${req.query.profileId}`);
-      } else if (p.scope !== 'admin') {
+      }
+      if (req.query.dspAccountId) {
+        const owner = await accountOfAdvertiser(deps.db, req.query.dspAccountId);
+        if (!owner || (p.scope !== 'admin' && owner !== p.accountId))
+          throw notFound(`no DSP advertiser ${req.query.dspAccountId}`);
+      }
+      if (!profileIds && !dspAccountIds && p.scope !== 'admin') {
         profileIds = await profilesOfAccount(deps.db, p.accountId).pluck('profile_id');
-        if (profileIds.length === 0) {
+        dspAccountIds = await advertiserIdsOfAccount(deps.db, p.accountId);
+        if (profileIds.length === 0 && dspAccountIds.length === 0) {
           const { items, ...rest } = pageOfList([], req.query);
           return { from, to, complete: true, ...rest, gaps: items };
         }
@@ -136,8 +153,10 @@ export function registerReportsApi(app: FastifyInstance, deps: { db: Knex; polle
       const gaps = await findGaps(deps.db, {
         from,
         to,
-        reportTypes: req.query.reportType ? [req.query.reportType] : DEFAULT_REPORT_TYPE_IDS,
+        // Unnamed: the default types and every other type asked for the owner.
+        reportTypes: req.query.reportType ? [req.query.reportType] : undefined,
         profileIds,
+        dspAccountIds,
         includeInProgress: req.query.includeInProgress,
       });
       const { items, ...rest } = pageOfList(gaps, req.query);

@@ -11,6 +11,7 @@ import type { AmazonClients } from '@adsync/shared/amazon/account-clients';
 import { AmazonApiError } from '@adsync/shared/amazon/errors';
 import { getReportStatus } from '@adsync/shared/amazon/reporting';
 import * as reports from '@adsync/shared/reports/pending-reports';
+import { ownerLogFields, ownerOfRow } from '@adsync/shared/reports/report-owner';
 
 export interface PollOptions {
   maxReports: number;
@@ -40,15 +41,16 @@ export async function pollTick(
   const result: TickResult = { claimed: claimed.length, completed: 0, failed: 0, waiting: 0, errors: 0 };
   await Promise.all(
     claimed.map(async (r) => {
+      const owner = ownerOfRow(r);
       const log = deps.log.child({
-        profileId: r.profile_id,
+        ...ownerLogFields(owner),
         pendingReportId: r.id,
         reportId: r.amazon_report_id,
         reportType: r.report_type,
       });
       try {
-        const { client } = await deps.clients.forProfile(r.profile_id);
-        const s = await getReportStatus(client, r.profile_id, r.amazon_report_id!);
+        const { client } = await deps.clients.forOwner(owner);
+        const s = await getReportStatus(client, owner, r.amazon_report_id!);
         if (s.status === 'COMPLETED' && s.url) {
           await reports.markCompleted(db, r, { url: s.url, fileSize: s.fileSize ?? null });
           result.completed++;

@@ -4,12 +4,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Knex } from '@adsync/shared/db/postgres';
 import type { Logger } from '@adsync/shared/logger';
 import type { AmazonClients } from '@adsync/shared/amazon/account-clients';
-import { REPORT_TYPE_IDS } from '@adsync/shared/amazon/report-catalog';
+import { REPORT_TYPE_IDS, REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
 import { IN_FLIGHT_STATUSES, runReports, runStatusCounts } from '@adsync/shared/reports/pending-reports';
 import { badRequest, notFound } from '@adsync/shared/http/errors';
 import { principalOf, requireAccount, requireKnownAccount } from '@adsync/shared/http/server';
 import {
   idParams,
+  nullable,
   object,
   page,
   pageQueryProperties,
@@ -20,6 +21,10 @@ import { requestReports } from '@adsync/shared/reports/request-reports';
 import { localToday, planWindow, windowProblem, type Tier } from '@adsync/shared/reports/report-plan';
 import { activeProfiles } from '@adsync/shared/accounts/profiles';
 import { accountOfProfile } from '@adsync/shared/accounts/profiles';
+import { accountAdvertisers, accountOfAdvertiser } from '@adsync/shared/accounts/dsp-advertisers';
+
+const DSP_ACCOUNT_DOC =
+  'a DSP advertiser reached only through a manager account (access "account"): its DSP reports, asked with Amazon-Ads-AccountId';
 
 export interface RequesterApiDeps {
   db: Knex;
@@ -40,9 +45,18 @@ export interface RequesterApiDeps {
 async function scopeOf(
   req: FastifyRequest,
   db: Knex,
-  body: { profileId?: string; accountId?: string },
+  body: { profileId?: string; accountId?: string; dspAccountId?: string },
 ): Promise<string | undefined> {
   const p = principalOf(req);
+  if (body.profileId && body.dspAccountId) throw badRequest('name a profileId or a dspAccountId, not both');
+  if (body.dspAccountId) {
+    const owner = await accountOfAdvertiser(db, body.dspAccountId);
+    if (!owner) throw notFound(`no DSP advertiser ${body.dspAccountId}`);
+    requireAccount(req, owner);
+    if (body.accountId && body.accountId !== owner)
+      throw badRequest(`DSP advertiser ${body.dspAccountId} does not belong to account ${body.accountId}`);
+    return owner;
+  }
   if (body.profileId) {
     const owner = await accountOfProfile(db, body.profileId);
     if (!owner) throw notFound(`no profile ${body.profileId}`);
@@ -59,7 +73,15 @@ async function scopeOf(
 }
 
 export function registerRequesterApi(app: FastifyInstance, deps: RequesterApiDeps): void {
-  app.post<{ Body: { profileId?: string; accountId?: string; reportTypes?: string[]; backfillDays?: number } }>(
+  app.post<{
+    Body: {
+      profileId?: string;
+      dspAccountId?: string;
+      accountId?: string;
+      reportTypes?: string[];
+      backfillDays?: number;
+    };
+  }>(
     '/v1/reports/request',
     {
       schema: {
@@ -69,6 +91,7 @@ export function registerRequesterApi(app: FastifyInstance, deps: RequesterApiDep
           additionalProperties: false,
           properties: {
             profileId: { type: 'string', minLength: 1, maxLength: 64 },
+            dspAccountId: { type: 'string', minLength: 1, maxLength: 64, description: DSP_ACCOUNT_DOC },
             accountId: { type: 'string', format: 'uuid' },
             reportTypes: {
               type: 'array',
@@ -91,7 +114,8 @@ export function registerRequesterApi(app: FastifyInstance, deps: RequesterApiDep
           { db: deps.db, clients: deps.clients, log: deps.log },
           {
             runId,
-            profileIds: body.profileId ? [body.profileId] : undefined,
+            profileIds: body.profileId ? [body.profileId] : body.dspAccountId ? [] : undefined,
+            dspAccountIds: body.dspAccountId ? [body.dspAccountId] : body.profileId ? [] : undefined,
             accountId,
             reportTypes: body.reportTypes ?? deps.reportTypes,
             tiers: deps.tiers,
@@ -105,7 +129,16 @@ export function registerRequesterApi(app: FastifyInstance, deps: RequesterApiDep
     },
   );
 
-  app.post<{ Body: { profileId?: string; accountId?: string; reportTypes?: string[]; from: string; to: string } }>(
+  app.post<{
+    Body: {
+      profileId?: string;
+      dspAccountId?: string;
+      accountId?: string;
+      reportTypes?: string[];
+      from: string;
+      to: string;
+    };
+  }>(
     '/v1/reports/backfill',
     {
       schema: {
@@ -120,6 +153,7 @@ export function registerRequesterApi(app: FastifyInstance, deps: RequesterApiDep
           required: ['from', 'to'],
           properties: {
             profileId: { type: 'string', minLength: 1, maxLength: 64 },
+            dspAccountId: { type: 'string', minLength: 1, maxLength: 64, description: DSP_ACCOUNT_DOC },
             accountId: { type: 'string', format: 'uuid' },
             reportTypes: {
               type: 'array',
@@ -137,9 +171,13 @@ export function registerRequesterApi(app: FastifyInstance, deps: RequesterApiDep
               runId: { type: 'string' },
               status_url: { type: 'string' },
               profiles: { type: 'integer' },
+              advertiserAccounts: {
+                type: 'integer',
+                description: 'DSP advertisers reached only through a manager account, asked with Amazon-Ads-AccountId',
+              },
               planned: {
                 type: 'integer',
-                description: 'reports planned (profiles × windows); some may already be in flight',
+                description: 'reports planned (owners × windows); some may already be in flight',
               },
             },
             ['runId', 'status_url', 'profiles', 'planned'],
@@ -151,20 +189,36 @@ export function registerRequesterApi(app: FastifyInstance, deps: RequesterApiDep
       const body = req.body;
       const accountId = await scopeOf(req, deps.db, body);
       const reportTypes = body.reportTypes ?? deps.reportTypes;
-      const profiles = await activeProfiles(deps.db, {
-        accountId,
-        profileIds: body.profileId ? [body.profileId] : undefined,
-      });
-      if (profiles.length === 0)
+      const profiles = body.dspAccountId
+        ? []
+        : await activeProfiles(deps.db, { accountId, profileIds: body.profileId ? [body.profileId] : undefined });
+      const advertisers = body.profileId
+        ? []
+        : await accountAdvertisers(deps.db, {
+            accountId,
+            advertiserIds: body.dspAccountId ? [body.dspAccountId] : undefined,
+          });
+      if (profiles.length === 0 && advertisers.length === 0)
         throw badRequest(
           body.profileId
             ? `profile ${body.profileId} is not active (paused, excluded or inaccessible)`
-            : 'no active profiles to backfill; discover profiles first',
+            : body.dspAccountId
+              ? `DSP advertiser ${body.dspAccountId} is not active (excluded, inaccessible, or reached through a DSP profile: backfill that profile)`
+              : 'no active profiles to backfill; discover profiles first',
         );
       const now = new Date();
       for (const p of profiles) {
         const problem = windowProblem(body.from, body.to, reportTypes, localToday(p.timezone, now), now);
         if (problem) throw badRequest(`cannot backfill profile ${p.profile_id}: ${problem}`);
+      }
+      // An advertiser account's reports are DSP reports only.
+      const dspTypes = reportTypes.filter((t) => REPORT_TYPES[t]!.adProduct === 'DEMAND_SIDE_PLATFORM');
+      if (body.dspAccountId && dspTypes.length === 0)
+        throw badRequest(`DSP advertiser ${body.dspAccountId} has DSP reports only; none of reportTypes is one`);
+      for (const a of advertisers) {
+        const problem =
+          dspTypes.length && windowProblem(body.from, body.to, dspTypes, localToday(a.timezone, now), now);
+        if (problem) throw badRequest(`cannot backfill DSP advertiser ${a.advertiser_id}: ${problem}`);
       }
       const runId = randomUUID();
       deps.background(
@@ -173,6 +227,7 @@ export function registerRequesterApi(app: FastifyInstance, deps: RequesterApiDep
           {
             runId,
             profileIds: profiles.map((p) => p.profile_id),
+            dspAccountIds: advertisers.map((a) => a.advertiser_id),
             reportTypes,
             tiers: deps.tiers,
             window: { from: body.from, to: body.to },
@@ -185,7 +240,10 @@ export function registerRequesterApi(app: FastifyInstance, deps: RequesterApiDep
         runId,
         status_url: `/v1/reports/runs/${runId}`,
         profiles: profiles.length,
-        planned: profiles.length * planWindow(body.from, body.to, reportTypes).length,
+        advertiserAccounts: advertisers.length,
+        planned:
+          profiles.length * planWindow(body.from, body.to, reportTypes).length +
+          advertisers.length * (dspTypes.length ? planWindow(body.from, body.to, dspTypes).length : 0),
       });
     },
   );
@@ -215,7 +273,8 @@ export function registerRequesterApi(app: FastifyInstance, deps: RequesterApiDep
               type: 'array',
               items: object({
                 id: { type: 'string' },
-                profile_id: { type: 'string' },
+                profile_id: nullable({ type: 'string', description: 'null when a DSP advertiser account owns it' }),
+                dsp_account_id: nullable({ type: 'string' }),
                 report_type: { type: 'string' },
                 status: { type: 'string' },
               }),

@@ -154,3 +154,66 @@ test('an account key backfills its own profiles only', async () => {
   const res = await backfill({ profileId, from: addDays(t, -3), to: addDays(t, -2) }, key);
   assert.equal(res.statusCode, 403);
 });
+
+test('a DSP advertiser reached only through the manager account is backfilled on its own, with its DSP types, by its account only', async () => {
+  // Reporting model: Amazon-Ads-AccountId names "a DSP advertiser account"; guides/reporting/dsp/creating-reports.md:
+  // one advertiser per report, in the header and in filters.advertiserId.
+  const advertiser = sandbox.state.dataset.dspAdvertisers(0)[0]!.advertiserId;
+  await pg.db('dsp_advertisers').insert({
+    advertiser_id: advertiser,
+    account_id: accountId,
+    name: 'linked',
+    marketplace_id: 'ATVPDKIKX0DER',
+    manager_account_id: 'amzn1.ads1.ma1.test',
+  });
+  const t = today();
+  const window = { from: addDays(t, -10), to: addDays(t, -2) };
+  const both = await backfill({ profileId, dspAccountId: advertiser, ...window });
+  assert.equal(both.statusCode, 400);
+  assert.match(both.json().message, /profileId or a dspAccountId, not both/);
+  const unknown = await backfill({ dspAccountId: '999', ...window });
+  assert.equal(unknown.statusCode, 404);
+  const sponsored = await backfill({ dspAccountId: advertiser, reportTypes: ['spCampaigns'], ...window });
+  assert.equal(sponsored.statusCode, 400);
+  assert.match(sponsored.json().message, /has DSP reports only/);
+  const [{ id: other }] = await pg.db('accounts').insert({ company_name: 'not the owner' }).returning('id');
+  const otherKey = (await createApiKey(pg.db, { scope: 'account', accountId: other })).key;
+  assert.equal(
+    (await backfill({ dspAccountId: advertiser, reportTypes: ['dspCampaign'], ...window }, otherKey)).statusCode,
+    403,
+  );
+
+  const ownKey = (await createApiKey(pg.db, { scope: 'account', accountId })).key;
+  const res = await backfill(
+    { dspAccountId: advertiser, reportTypes: ['dspCampaign', 'spCampaigns'], ...window },
+    ownKey,
+  );
+  assert.equal(res.statusCode, 202, res.body);
+  assert.deepEqual([res.json().profiles, res.json().advertiserAccounts, res.json().planned], [0, 1, 1]);
+  await work.settle();
+  const asked = await pg.db('pending_amazon_reports').where({ run_id: res.json().runId });
+  assert.deepEqual(
+    asked.map((r) => [r.profile_id, r.dsp_account_id, r.report_type, r.status]),
+    [[null, advertiser, 'dspCampaign', 'pending']],
+  );
+  assert.equal(sandbox.state.reports.get(asked[0].amazon_report_id)?.dspAccountId, advertiser);
+  // The run is the account's: its key sees the report, with its owner.
+  const run = await app.inject({
+    method: 'GET',
+    url: `/v1/reports/runs/${res.json().runId}`,
+    headers: { authorization: `Bearer ${ownKey}` },
+  });
+  assert.equal(run.statusCode, 200);
+  assert.deepEqual(
+    run
+      .json()
+      .reports.map((r: { profile_id: string | null; dsp_account_id: string }) => [r.profile_id, r.dsp_account_id]),
+    [[null, advertiser]],
+  );
+  const hidden = await app.inject({
+    method: 'GET',
+    url: `/v1/reports/runs/${res.json().runId}`,
+    headers: { authorization: `Bearer ${otherKey}` },
+  });
+  assert.equal(hidden.statusCode, 404, 'to another account the run is no run at all');
+});

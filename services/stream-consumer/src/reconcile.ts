@@ -114,7 +114,8 @@ export async function reconcileReport(
   deps: ReconcileDeps,
   e: { profileId: string; reportType: string; startDate: string; endDate: string },
 ): Promise<number> {
-  if (!RECONCILED[e.reportType]) return 0;
+  // An advertiser account's report (no profile): its Stream is not subscribed under a profile, so nothing to compare.
+  if (!RECONCILED[e.reportType] || !e.profileId) return 0;
   let days = 0;
   for (let d = e.startDate; d <= e.endDate; d = addDays(d, 1))
     if ((await reconcileDay(deps, e.profileId, e.reportType, d)).compared) days++;

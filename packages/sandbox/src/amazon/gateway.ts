@@ -41,7 +41,8 @@ export function authorise(
     const id = req.headers['amazon-ads-account-id'];
     if (typeof id !== 'string' || !id) return refuse(400, 'Amazon-Ads-Account-ID header is missing');
     const p = state.dataset.dspAccountIndex(id);
-    if (p === null) return refuse(401, `Not authorized to access account ${id}`);
+    if (p === null || state.faults.forbiddenProfiles.includes(id))
+      return refuse(401, `Not authorized to access account ${id}`);
     return { profile: p, profileId: null, accountId: id };
   }
   const scope = req.headers['amazon-advertising-api-scope'];
@@ -54,7 +55,8 @@ export function authorise(
   ) {
     // A DSP advertiser account: reached through the profile whose authorisation includes it.
     const p = state.dataset.dspAccountIndex(account);
-    if (p === null) return refuse(401, `Not authorized to access account ${account}`);
+    if (p === null || state.faults.forbiddenProfiles.includes(account))
+      return refuse(401, `Not authorized to access account ${account}`);
     return { profile: p, profileId: null, accountId: account };
   }
   if (typeof scope !== 'string' || !scope)

@@ -7,6 +7,7 @@
  */
 import type { Knex } from '../db/postgres.ts';
 import { dspAdvertiserSelected, type ProfileSelection } from './profile-selection.ts';
+import { marketplaceTimeZone } from '../amazon/marketplaces.ts';
 
 export interface DspAdvertiserRow {
   advertiser_id: string;
@@ -167,6 +168,56 @@ export async function markAdvertiserInaccessible(
     .where({ account_id: accountId, advertiser_id: advertiserId })
     .whereNot({ status: 'excluded' })
     .update({ status: 'inaccessible', status_reason: reason, updated_at: db.fn.now() });
+}
+
+/** The account's advertiser ids, as a subquery (`whereIn(column, …)`). */
+export function advertiserIdsOfAccountQuery(db: Knex, accountId: string) {
+  return db('dsp_advertisers').where({ account_id: accountId }).select('advertiser_id');
+}
+
+/** An active advertiser reached only by Amazon-Ads-AccountId: its reports are its own (one advertiser each). */
+export interface AccountAdvertiser {
+  advertiser_id: string;
+  account_id: string;
+  /** Its own time zone when Amazon gave one, else its marketplace's. */
+  timezone: string;
+  status: DspAdvertiserStatus;
+  status_reason: string | null;
+}
+
+/**
+ * The advertisers whose reports are asked with Amazon-Ads-AccountId: active, and reached by no
+ * DSP profile (one a profile reaches is in that profile's reports). Of one account, some ids, or all.
+ * `withInaccessible` adds the ones Amazon refused, for completeness to name.
+ */
+export async function accountAdvertisers(
+  db: Knex,
+  opts: { accountId?: string; advertiserIds?: string[]; withInaccessible?: boolean } = {},
+): Promise<AccountAdvertiser[]> {
+  let q = db('dsp_advertisers')
+    .whereNull('via_profile_id')
+    .whereIn('status', opts.withInaccessible ? ['active', 'inaccessible'] : ['active'])
+    .orderBy('advertiser_id')
+    .select('advertiser_id', 'account_id', 'timezone', 'marketplace_id', 'status', 'status_reason');
+  if (opts.accountId) q = q.where({ account_id: opts.accountId });
+  if (opts.advertiserIds) q = q.whereIn('advertiser_id', opts.advertiserIds);
+  const rows: (AccountAdvertiser & { timezone: string | null; marketplace_id: string | null })[] = await q;
+  return rows.map(({ marketplace_id, ...r }) => ({
+    ...r,
+    timezone: r.timezone || marketplaceTimeZone(marketplace_id),
+  }));
+}
+
+/** An advertiser's currency, when Amazon gave one (GET /dsp/advertisers; a manager-linked one has none). */
+export async function advertiserCurrency(db: Knex, advertiserId: string): Promise<string | null> {
+  const row = await db('dsp_advertisers').where({ advertiser_id: advertiserId }).first('currency_code');
+  return row?.currency_code ?? null;
+}
+
+/** The account that owns an advertiser, if it is recorded. */
+export async function accountOfAdvertiser(db: Knex, advertiserId: string): Promise<string | undefined> {
+  const row = await db('dsp_advertisers').where({ advertiser_id: advertiserId }).first('account_id');
+  return row?.account_id;
 }
 
 /** The DSP profiles the account's advertisers are reached through. */

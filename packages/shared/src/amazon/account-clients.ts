@@ -9,6 +9,8 @@ import type { SecretBox } from '../crypto/secret-box.ts';
 import { AmazonAdsClient } from './ads-client.ts';
 import type { Region } from './regions.ts';
 import { accountOfProfile } from '../accounts/profiles.ts';
+import { accountOfAdvertiser } from '../accounts/dsp-advertisers.ts';
+import type { ReportOwner } from '../reports/report-owner.ts';
 
 export interface CredentialsInput {
   region: Region;
@@ -104,6 +106,15 @@ export class AmazonClients {
   async forProfile(profileId: string): Promise<{ client: AmazonAdsClient; accountId: string }> {
     const accountId = await accountOfProfile(this.db, profileId);
     if (!accountId) throw new PermanentError(`unknown profile ${profileId}`, { code: 'ADSYNC_UNKNOWN_PROFILE' });
+    return { client: await this.forAccount(accountId), accountId };
+  }
+
+  /** The client for a report's owner: a profile's account, or the account owning a DSP advertiser account. */
+  async forOwner(owner: ReportOwner): Promise<{ client: AmazonAdsClient; accountId: string }> {
+    if (owner.profileId !== undefined) return this.forProfile(owner.profileId);
+    const accountId = await accountOfAdvertiser(this.db, owner.dspAccountId);
+    if (!accountId)
+      throw new PermanentError(`unknown DSP advertiser ${owner.dspAccountId}`, { code: 'ADSYNC_UNKNOWN_ADVERTISER' });
     return { client: await this.forAccount(accountId), accountId };
   }
 

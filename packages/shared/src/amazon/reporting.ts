@@ -5,6 +5,20 @@ import { REPORT_TYPES } from './report-catalog.ts';
 import type { AnswerOf, AsyncReport, CreateReportRequest } from './model-types.ts';
 import type { operations as Reporting } from '@adsync/amazon-models/types/OfflineReport';
 import { PermanentError } from '../runtime/errors.ts';
+import type { ReportOwner } from '../reports/report-owner.ts';
+
+/**
+ * Who a report is asked as: a profile id (Amazon-Advertising-API-Scope), or a DSP advertiser
+ * account (Amazon-Ads-AccountId, no scope; guides/reporting/dsp/creating-reports.md).
+ */
+export type ReportScope = string | ReportOwner;
+
+const scopeHeaders = (scope: ReportScope): { profileId?: string; accountId?: string } =>
+  typeof scope === 'string'
+    ? { profileId: scope }
+    : scope.profileId !== undefined
+      ? { profileId: scope.profileId }
+      : { accountId: scope.dspAccountId };
 
 /** The media types of the Reporting v3 model (OfflineReport_prod_3p): one for the request, one per answer. */
 export const CREATE_REPORT_MEDIA_TYPE = 'application/vnd.createasyncreportrequest.v3+json';
@@ -62,14 +76,14 @@ const DUPLICATE = /duplicate of\s*:\s*([\w-]+)/i;
 /** Creates a report, or adopts the one Amazon says this request duplicates. */
 export async function createReport(
   client: AmazonAdsClient,
-  profileId: string,
+  scope: ReportScope,
   spec: ReportRequestSpec,
 ): Promise<{ reportId: string; duplicate: boolean; requestId: string | null }> {
   try {
     const res = await client.call<AnswerOf<Reporting['createAsyncReport']>>({
       method: 'POST',
       path: '/reporting/reports',
-      profileId,
+      ...scopeHeaders(scope),
       contentType: CREATE_REPORT_MEDIA_TYPE,
       accept: CREATED_MEDIA_TYPE,
       body: reportRequestBody(spec),
@@ -89,13 +103,13 @@ export async function createReport(
 
 export async function getReportStatus(
   client: AmazonAdsClient,
-  profileId: string,
+  scope: ReportScope,
   reportId: string,
 ): Promise<AmazonReportStatus> {
   const res = await client.call<AmazonReportStatus>({
     method: 'GET',
     path: `/reporting/reports/${reportId}`,
-    profileId,
+    ...scopeHeaders(scope),
     accept: REPORT_MEDIA_TYPE,
     what: `report ${reportId} status`,
   });

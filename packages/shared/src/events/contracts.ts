@@ -30,7 +30,15 @@ interface ReportEventBase {
   reportType: string;
 }
 
-export interface ReportRequested extends ReportEventBase {
+/**
+ * A DSP advertiser reached only through a manager account owns its reports: their events carry
+ * `profileId` '' and the advertiser in `dspAccountId` (absent or null: the profile owns it).
+ */
+interface OwnedByAdvertiserAccount {
+  dspAccountId?: string | null;
+}
+
+export interface ReportRequested extends ReportEventBase, OwnedByAdvertiserAccount {
   adProduct: string;
   startDate: string;
   endDate: string;
@@ -38,7 +46,7 @@ export interface ReportRequested extends ReportEventBase {
   runId: string | null;
 }
 
-export interface ReportReady extends ReportEventBase {
+export interface ReportReady extends ReportEventBase, OwnedByAdvertiserAccount {
   startDate: string;
   endDate: string;
   downloadUrl: string;
@@ -78,7 +86,7 @@ export interface RowsParsed extends ReportEventBase {
   rows: MetricRow[];
 }
 
-export interface ReportLoaded extends ReportEventBase {
+export interface ReportLoaded extends ReportEventBase, OwnedByAdvertiserAccount {
   entityLevel: string;
   startDate: string;
   endDate: string;

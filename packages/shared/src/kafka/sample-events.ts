@@ -18,6 +18,7 @@ export function sampleEvent<T extends TopicName>(topic: T, eventId: string): Eve
       endDate: '2026-11-07',
       columns: ['date', 'campaignId', 'impressions'],
       runId: null,
+      dspAccountId: null,
     },
     'report.ready': {
       ...base,
@@ -26,6 +27,7 @@ export function sampleEvent<T extends TopicName>(topic: T, eventId: string): Eve
       downloadUrl: 'http://127.0.0.1/dl/rep-1.json.gz',
       fileSize: 1234,
       runId: 'run-9',
+      dspAccountId: null,
     },
     'rows.parsed': {
       ...base,
@@ -62,6 +64,7 @@ export function sampleEvent<T extends TopicName>(topic: T, eventId: string): Eve
       rows: 42,
       requestedAt: '2026-11-20T09:58:00.000Z',
       runId: null,
+      dspAccountId: null,
     },
     'job.created': {
       eventId,

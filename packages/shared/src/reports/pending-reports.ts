@@ -15,6 +15,8 @@ import { enqueue } from '../db/outbox.ts';
 import { profileIdsOfAccount } from '../accounts/profiles.ts';
 import { claim, queueDepth, type QueueSpec } from '../runtime/work-queue.ts';
 import type { ReportReady, ReportRequested } from '../events/contracts.ts';
+import { advertiserIdsOfAccountQuery } from '../accounts/dsp-advertisers.ts';
+import { ownerColumns, ownerKey, type ReportOwner } from './report-owner.ts';
 
 /** Reports still on their way. Migration 0003's unique index ("ask once") uses the same list. */
 export const IN_FLIGHT_STATUSES = ['requesting', 'pending', 'processing', 'completed'] as const;
@@ -33,7 +35,9 @@ export const POLL_QUEUE: QueueSpec = {
 
 export interface PendingReport {
   id: string;
-  profile_id: string;
+  /** The owner: a profile, or (null) the DSP advertiser account in dsp_account_id. */
+  profile_id: string | null;
+  dsp_account_id: string | null;
   report_type: string;
   ad_product: string;
   start_date: string;
@@ -50,7 +54,7 @@ export interface PendingReport {
 }
 
 export interface PlannedRow {
-  profileId: string;
+  owner: ReportOwner;
   reportType: string;
   adProduct: string;
   startDate: string;
@@ -64,12 +68,13 @@ export interface PlannedRow {
 /** Records a planned report unless one like it is in flight; returns its id, or null when it already is. */
 export async function recordPlanned(db: Knex, r: PlannedRow): Promise<string | null> {
   const res = await db.raw(
-    `insert into pending_amazon_reports (profile_id, report_type, ad_product, start_date, end_date, columns, columns_hash, tier, run_id)
-     values (?, ?, ?, ?, ?, ?, ?, ?, ?)
-     on conflict (profile_id, report_type, start_date, end_date, columns_hash) where status in (${IN_FLIGHT_SQL}) do nothing
+    `insert into pending_amazon_reports (profile_id, dsp_account_id, report_type, ad_product, start_date, end_date, columns, columns_hash, tier, run_id)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     on conflict (owner_key, report_type, start_date, end_date, columns_hash) where status in (${IN_FLIGHT_SQL}) do nothing
      returning id`,
     [
-      r.profileId,
+      ownerColumns(r.owner).profile_id,
+      ownerColumns(r.owner).dsp_account_id,
       r.reportType,
       r.adProduct,
       r.startDate,
@@ -84,9 +89,9 @@ export async function recordPlanned(db: Knex, r: PlannedRow): Promise<string | n
 }
 
 /** When each (report type, tier) was last asked for, for the planner. */
-export async function lastRequested(db: Knex, profileId: string): Promise<Map<string, Date>> {
+export async function lastRequested(db: Knex, owner: ReportOwner): Promise<Map<string, Date>> {
   const rows = await db('pending_amazon_reports')
-    .where({ profile_id: profileId })
+    .where({ owner_key: ownerKey(owner) })
     .whereNot({ status: 'failed' })
     .groupBy('report_type', 'tier')
     .select('report_type', 'tier', db.raw('max(created_at) as last'));
@@ -99,9 +104,9 @@ export async function lastRequested(db: Knex, profileId: string): Promise<Map<st
 }
 
 /** The newest day each (report type, tier) has asked for, not counting failed requests. */
-export async function lastEnds(db: Knex, profileId: string): Promise<Map<string, string>> {
+export async function lastEnds(db: Knex, owner: ReportOwner): Promise<Map<string, string>> {
   const rows = await db('pending_amazon_reports')
-    .where({ profile_id: profileId })
+    .where({ owner_key: ownerKey(owner) })
     .whereNot({ status: 'failed' })
     .groupBy('report_type', 'tier')
     .select('report_type', 'tier', db.raw("to_char(max(end_date), 'YYYY-MM-DD') as last_end"));
@@ -116,12 +121,12 @@ export async function lastEnds(db: Knex, profileId: string): Promise<Map<string,
 /** Requests a previous run recorded but never got Amazon's answer for (its process died). */
 export async function staleRequesting(
   db: Knex,
-  profileId: string,
+  owner: ReportOwner,
   except: string[],
   olderThan: Date,
 ): Promise<PendingReport[]> {
   return db('pending_amazon_reports')
-    .where({ profile_id: profileId, status: 'requesting' })
+    .where({ owner_key: ownerKey(owner), status: 'requesting' })
     .whereNotIn('id', except)
     .where('updated_at', '<', olderThan)
     .select('*');
@@ -209,7 +214,9 @@ export async function markCompleted(
       eventId: randomUUID(),
       occurredAt: new Date().toISOString(),
       pendingReportId: r.id,
-      profileId: r.profile_id,
+      // An advertiser account's report has no profile: '' here, the account in dspAccountId.
+      profileId: r.profile_id ?? '',
+      dspAccountId: r.dsp_account_id,
       reportId: r.amazon_report_id!,
       reportType: r.report_type,
       startDate: r.start_date,
@@ -250,7 +257,7 @@ export async function recordParsed(
   db: Knex,
   r: {
     id: string;
-    profileId: string;
+    owner: ReportOwner;
     reportType: string;
     pulledAt: string;
     rows: number;
@@ -259,7 +266,7 @@ export async function recordParsed(
   },
 ): Promise<void> {
   const days = r.days.map((d) => ({
-    profile_id: r.profileId,
+    ...ownerColumns(r.owner),
     report_type: r.reportType,
     day: d,
     pending_report_id: r.id,
@@ -268,9 +275,9 @@ export async function recordParsed(
   }));
   await db.transaction(async (tx) => {
     await tx.raw(
-      `insert into report_day_loads (profile_id, report_type, day, pending_report_id, rows, pulled_at)
-       select * from jsonb_to_recordset(?::jsonb) as t(profile_id text, report_type text, day date, pending_report_id uuid, rows int, pulled_at timestamptz)
-       on conflict (profile_id, report_type, day) do update set pending_report_id = excluded.pending_report_id, rows = excluded.rows, pulled_at = excluded.pulled_at
+      `insert into report_day_loads (profile_id, dsp_account_id, report_type, day, pending_report_id, rows, pulled_at)
+       select * from jsonb_to_recordset(?::jsonb) as t(profile_id text, dsp_account_id text, report_type text, day date, pending_report_id uuid, rows int, pulled_at timestamptz)
+       on conflict (owner_key, report_type, day) do update set pending_report_id = excluded.pending_report_id, rows = excluded.rows, pulled_at = excluded.pulled_at
        where report_day_loads.pulled_at <= excluded.pulled_at`,
       [JSON.stringify(days)],
     );
@@ -288,10 +295,19 @@ export async function markLoaded(db: Knex | Knex.Transaction, ids: string[]): Pr
     .returning('*');
 }
 
+/** Reports (aliased `r`) of one account: its profiles' and its advertiser accounts'. */
+function ownedBy(db: Knex, q: Knex.QueryBuilder, accountId: string): Knex.QueryBuilder {
+  return q.where((b) =>
+    b
+      .whereIn('r.profile_id', profileIdsOfAccount(db, accountId))
+      .orWhereIn('r.dsp_account_id', advertiserIdsOfAccountQuery(db, accountId)),
+  );
+}
+
 /** The seed's monitoring view: by report type and status, count, average polls, latest created (one account's, or all). */
 export function monitoringView(db: Knex, accountId?: string) {
   let q = db('pending_amazon_reports as r');
-  if (accountId) q = q.whereIn('r.profile_id', profileIdsOfAccount(db, accountId));
+  if (accountId) q = ownedBy(db, q, accountId);
   return q
     .groupBy('r.report_type', 'r.status')
     .orderBy(['r.report_type', 'r.status'])
@@ -307,12 +323,13 @@ export function monitoringView(db: Knex, accountId?: string) {
 /** The reports of one request run (one account's, or all). */
 export function runReports(db: Knex, runId: string, accountId?: string) {
   let q = db('pending_amazon_reports as r').where('r.run_id', runId);
-  if (accountId) q = q.whereIn('r.profile_id', profileIdsOfAccount(db, accountId));
+  if (accountId) q = ownedBy(db, q, accountId);
   return q
     .orderBy(['r.created_at', 'r.id'])
     .select(
       'r.id',
       'r.profile_id',
+      'r.dsp_account_id',
       'r.report_type',
       'r.start_date',
       'r.end_date',
@@ -331,7 +348,7 @@ export async function runStatusCounts(
   accountId?: string,
 ): Promise<{ status: string; n: number }[]> {
   let q = db('pending_amazon_reports as r').where('r.run_id', runId);
-  if (accountId) q = q.whereIn('r.profile_id', profileIdsOfAccount(db, accountId));
+  if (accountId) q = ownedBy(db, q, accountId);
   return q.groupBy('r.status').select('r.status as status', db.raw('count(*)::int as n'));
 }
 
@@ -351,10 +368,18 @@ export async function loadedDays(
     .select('l.report_type as report_type', db.raw(`to_char(l.day, 'YYYY-MM-DD') as day`));
 }
 
-/** For completeness: the day records and the reports covering a window of one profile. */
-export async function coverage(db: Knex, profileId: string, from: string, to: string) {
+/** Every report type ever asked for this owner (failed asks included). */
+export function typesAsked(db: Knex, owner: ReportOwner): Promise<string[]> {
+  return db('pending_amazon_reports')
+    .where({ owner_key: ownerKey(owner) })
+    .distinct()
+    .pluck('report_type');
+}
+
+/** For completeness: the day records and the reports covering a window of one owner. */
+export async function coverage(db: Knex, owner: ReportOwner, from: string, to: string) {
   const loads: { report_type: string; day: string; rows: number }[] = await db('report_day_loads')
-    .where({ profile_id: profileId })
+    .where({ owner_key: ownerKey(owner) })
     .whereBetween('day', [from, to])
     .select('report_type', 'day', 'rows');
   const reports: {
@@ -364,7 +389,7 @@ export async function coverage(db: Knex, profileId: string, from: string, to: st
     status: string;
     failure_reason: string | null;
   }[] = await db('pending_amazon_reports')
-    .where({ profile_id: profileId })
+    .where({ owner_key: ownerKey(owner) })
     .where('end_date', '>=', from)
     .where('start_date', '<=', to)
     .orderBy('created_at', 'desc')

@@ -16,7 +16,13 @@ import { AmazonApiError } from '../amazon/errors.ts';
 import { createReport } from '../amazon/reporting.ts';
 import { REPORT_TYPES } from '../amazon/report-catalog.ts';
 import { activeProfiles, markInaccessible, sponsoredAdsProfile } from '../accounts/profiles.ts';
-import { ADVERTISERS_PER_REPORT, reportableAdvertisersByProfile } from '../accounts/dsp-advertisers.ts';
+import {
+  ADVERTISERS_PER_REPORT,
+  accountAdvertisers,
+  markAdvertiserInaccessible,
+  reportableAdvertisersByProfile,
+} from '../accounts/dsp-advertisers.ts';
+import { ownerLogFields, type ReportOwner } from './report-owner.ts';
 import * as reports from './pending-reports.ts';
 import { localToday, planBackfill, planReports, planWindow, type PlannedReport, type Tier } from './report-plan.ts';
 
@@ -27,7 +33,10 @@ export const columnsHash = (columns: string[]): string =>
     .slice(0, 16);
 
 export interface RequestOptions {
+  /** Only these profiles (and no advertiser accounts unless dspAccountIds names some). */
   profileIds?: string[];
+  /** Only these DSP advertiser accounts (reached by Amazon-Ads-AccountId); by default every active one in scope. */
+  dspAccountIds?: string[];
   accountId?: string;
   reportTypes: string[];
   tiers: Tier[];
@@ -47,12 +56,14 @@ export interface RequestOptions {
 export interface RequestSummary {
   runId: string;
   profiles: number;
+  /** DSP advertisers asked for with Amazon-Ads-AccountId (no profile reaches them). */
+  advertiserAccounts: number;
   planned: number;
   requested: number;
   adoptedDuplicates: number;
   alreadyInFlight: number;
   retriedStale: number;
-  failed: { profileId: string; reportType: string; window: string; reason: string }[];
+  failed: { profileId: string; dspAccountId?: string; reportType: string; window: string; reason: string }[];
   deferred: number;
 }
 
@@ -67,10 +78,15 @@ export async function requestReports(deps: Deps, opts: RequestOptions): Promise<
   const runId = opts.runId ?? randomUUID();
   const now = opts.now ?? new Date();
   const log = deps.log.child({ runId });
-  const profiles = await activeProfiles(db, { accountId: opts.accountId, profileIds: opts.profileIds });
+  // Advertiser accounts named alone: no profiles.
+  const profiles =
+    (opts.dspAccountIds && !opts.profileIds) || opts.profileIds?.length === 0
+      ? []
+      : await activeProfiles(db, { accountId: opts.accountId, profileIds: opts.profileIds });
   const summary: RequestSummary = {
     runId,
     profiles: profiles.length,
+    advertiserAccounts: 0,
     planned: 0,
     requested: 0,
     adoptedDuplicates: 0,
@@ -86,26 +102,49 @@ export async function requestReports(deps: Deps, opts: RequestOptions): Promise<
     profiles.map((p) => p.profile_id),
   );
 
-  const handleProfile = async (p: {
-    profile_id: string;
-    account_id: string;
-    timezone: string;
-    account_type: string | null;
-  }) => {
-    const plog = log.child({ profileId: p.profile_id });
-    const today = localToday(p.timezone, now);
-    const advertiserIds = dspAdvertisers.get(p.profile_id)?.slice(0, ADVERTISERS_PER_REPORT) ?? [];
-    if ((dspAdvertisers.get(p.profile_id)?.length ?? 0) > ADVERTISERS_PER_REPORT)
-      plog.warn(
-        { advertisers: dspAdvertisers.get(p.profile_id)!.length, limit: ADVERTISERS_PER_REPORT },
-        'more DSP advertisers under this profile than one report takes; reports cover the first ones',
-      );
-    // DSP types under a DSP profile reaching selected advertisers; sponsored ads under a sponsored-ads profile.
-    const reportTypes = opts.reportTypes.filter((t) =>
-      REPORT_TYPES[t]?.adProduct === 'DEMAND_SIDE_PLATFORM' ? advertiserIds.length > 0 : sponsoredAdsProfile(p),
-    );
-    const last = await reports.lastRequested(db, p.profile_id);
-    const ends = await reports.lastEnds(db, p.profile_id);
+  // DSP advertisers reached only through a manager account: their reports are their own.
+  const accountOwned =
+    opts.profileIds && !opts.dspAccountIds
+      ? []
+      : await accountAdvertisers(db, { accountId: opts.accountId, advertiserIds: opts.dspAccountIds });
+  summary.advertiserAccounts = accountOwned.length;
+
+  const owners: OwnerPlan[] = [
+    ...profiles.map((p): OwnerPlan => {
+      const advertiserIds = dspAdvertisers.get(p.profile_id)?.slice(0, ADVERTISERS_PER_REPORT) ?? [];
+      if ((dspAdvertisers.get(p.profile_id)?.length ?? 0) > ADVERTISERS_PER_REPORT)
+        log.warn(
+          {
+            profileId: p.profile_id,
+            advertisers: dspAdvertisers.get(p.profile_id)!.length,
+            limit: ADVERTISERS_PER_REPORT,
+          },
+          'more DSP advertisers under this profile than one report takes; reports cover the first ones',
+        );
+      return {
+        owner: { profileId: p.profile_id },
+        timezone: p.timezone,
+        // DSP types under a DSP profile reaching selected advertisers; sponsored ads under a sponsored-ads profile.
+        reportTypes: opts.reportTypes.filter((t) => (isDsp(t) ? advertiserIds.length > 0 : sponsoredAdsProfile(p))),
+        advertiserIds,
+        refused: (reason) => markInaccessible(db, p.profile_id, reason),
+      };
+    }),
+    ...accountOwned.map((a): OwnerPlan => ({
+      owner: { dspAccountId: a.advertiser_id },
+      timezone: a.timezone,
+      reportTypes: opts.reportTypes.filter(isDsp),
+      advertiserIds: [a.advertiser_id],
+      refused: (reason) => markAdvertiserInaccessible(db, a.account_id, a.advertiser_id, reason),
+    })),
+  ];
+
+  const handleOwner = async (o: OwnerPlan) => {
+    const plog = log.child(ownerLogFields(o.owner));
+    const today = localToday(o.timezone, now);
+    const { advertiserIds, reportTypes } = o;
+    const last = await reports.lastRequested(db, o.owner);
+    const ends = await reports.lastEnds(db, o.owner);
     const plan: PlannedReport[] = opts.window
       ? planWindow(opts.window.from, opts.window.to, reportTypes)
       : opts.backfillDays
@@ -125,7 +164,7 @@ export async function requestReports(deps: Deps, opts: RequestOptions): Promise<
     for (const r of plan) {
       const spec = REPORT_TYPES[r.reportTypeId]!;
       const id = await reports.recordPlanned(db, {
-        profileId: p.profile_id,
+        owner: o.owner,
         reportType: r.reportTypeId,
         adProduct: spec.adProduct,
         startDate: r.startDate,
@@ -148,7 +187,7 @@ export async function requestReports(deps: Deps, opts: RequestOptions): Promise<
     // Requests a previous run recorded but never got an answer for.
     const stale = await reports.staleRequesting(
       db,
-      p.profile_id,
+      o.owner,
       toAsk.map((t) => t.id),
       new Date(now.getTime() - (opts.staleRequestingMs ?? 60_000)),
     );
@@ -166,7 +205,7 @@ export async function requestReports(deps: Deps, opts: RequestOptions): Promise<
 
     let client;
     try {
-      ({ client } = await deps.clients.forProfile(p.profile_id));
+      ({ client } = await deps.clients.forOwner(o.owner));
     } catch (err) {
       await reports.markFailed(
         db,
@@ -175,7 +214,7 @@ export async function requestReports(deps: Deps, opts: RequestOptions): Promise<
       );
       for (const t of toAsk)
         summary.failed.push({
-          profileId: p.profile_id,
+          ...ownerFields(o.owner),
           reportType: t.reportTypeId,
           window: `${t.startDate}..${t.endDate}`,
           reason: (err as Error).message,
@@ -185,17 +224,16 @@ export async function requestReports(deps: Deps, opts: RequestOptions): Promise<
     for (const t of toAsk) {
       const window = `${t.startDate}..${t.endDate}`;
       try {
-        const res = await createReport(client, p.profile_id, {
+        const res = await createReport(client, o.owner, {
           reportTypeId: t.reportTypeId,
           startDate: t.startDate,
           endDate: t.endDate,
           columns: t.columns,
-          ...(REPORT_TYPES[t.reportTypeId]!.adProduct === 'DEMAND_SIDE_PLATFORM'
-            ? { advertiserIds, format: opts.dspFormat }
-            : {}),
+          ...(isDsp(t.reportTypeId) ? { advertiserIds, format: opts.dspFormat } : {}),
         });
         await reports.markRequested(db, t.id, res, {
-          profileId: p.profile_id,
+          profileId: o.owner.profileId ?? '',
+          dspAccountId: o.owner.dspAccountId ?? null,
           reportType: t.reportTypeId,
           adProduct: REPORT_TYPES[t.reportTypeId]!.adProduct,
           startDate: t.startDate,
@@ -226,22 +264,22 @@ export async function requestReports(deps: Deps, opts: RequestOptions): Promise<
         }
         const reason = (err as Error).message;
         await reports.markFailed(db, t.id, reason, true);
-        summary.failed.push({ profileId: p.profile_id, reportType: t.reportTypeId, window, reason });
+        summary.failed.push({ ...ownerFields(o.owner), reportType: t.reportTypeId, window, reason });
         plog.error({ reportType: t.reportTypeId, window, err: reason }, 'report request failed');
         if (e?.kind === 'forbidden') {
-          await markInaccessible(db, p.profile_id, reason);
+          await o.refused(reason);
           const rest = toAsk.slice(toAsk.indexOf(t) + 1);
           await reports.markFailed(
             db,
             rest.map((r) => r.id),
-            `profile inaccessible: ${reason}`,
+            `${o.owner.profileId ? 'profile' : 'DSP advertiser'} inaccessible: ${reason}`,
           );
           for (const r of rest)
             summary.failed.push({
-              profileId: p.profile_id,
+              ...ownerFields(o.owner),
               reportType: r.reportTypeId,
               window: `${r.startDate}..${r.endDate}`,
-              reason: 'profile inaccessible',
+              reason: `${o.owner.profileId ? 'profile' : 'DSP advertiser'} inaccessible`,
             });
           return;
         }
@@ -249,15 +287,33 @@ export async function requestReports(deps: Deps, opts: RequestOptions): Promise<
     }
   };
 
-  const queue = [...profiles];
+  const queue = [...owners];
   await Promise.all(
     Array.from({ length: Math.min(opts.concurrency ?? 4, Math.max(1, queue.length)) }, async () => {
-      for (let p = queue.shift(); p; p = queue.shift()) await handleProfile(p);
+      for (let o = queue.shift(); o; o = queue.shift()) await handleOwner(o);
     }),
   );
   log.info({ ...summary, failed: summary.failed.length }, 'report requests done');
   return summary;
 }
+
+/** One owner's share of a run: what it is asked as, its day, its types and (DSP) advertisers. */
+interface OwnerPlan {
+  owner: ReportOwner;
+  timezone: string;
+  reportTypes: string[];
+  advertiserIds: string[];
+  /** Amazon refused the owner (403): recorded so nothing more is asked until a discovery finds it again. */
+  refused: (reason: string) => Promise<void>;
+}
+
+const isDsp = (reportTypeId: string) => REPORT_TYPES[reportTypeId]?.adProduct === 'DEMAND_SIDE_PLATFORM';
+
+/** A failure's owner: the profile, or the advertiser account (profileId '' then). */
+const ownerFields = (o: ReportOwner) => ({
+  profileId: o.profileId ?? '',
+  ...(o.dspAccountId ? { dspAccountId: o.dspAccountId } : {}),
+});
 
 function isoDate(d: Date | string): string {
   return typeof d === 'string' ? d.slice(0, 10) : d.toISOString().slice(0, 10);
