@@ -88,6 +88,8 @@ before(async () => {
   await pg.db('profiles').whereNot({ profile_id: profileId }).update({ status: 'paused' });
   await discoverDspAdvertisers(pg.db, await clients.forAccount(accountId), accountId);
   advertiserId = sandbox.state.dataset.dspAdvertisers(4)[0]!.advertiserId;
+  // Only the DSP profile's advertiser: the ones linked to the manager account would have reports of their own.
+  await pg.db('dsp_advertisers').whereNull('via_profile_id').update({ status: 'excluded' });
 
   queue = await openQueue({
     endpoint,

@@ -92,6 +92,7 @@ const ROUTES: Record<string, Isolation> = {
 const FIELD_KINDS: Record<string, keyof Tenant> = {
   accountId: 'accountId',
   profileId: 'profileId',
+  dspAccountId: 'dspAdvertiserId',
   supplierId: 'supplierId',
   instanceId: 'instanceId',
   workflowId: 'workflowId',

@@ -48,23 +48,25 @@ async function scopeOf(
   body: { profileId?: string; accountId?: string; dspAccountId?: string },
 ): Promise<string | undefined> {
   const p = principalOf(req);
-  if (body.profileId && body.dspAccountId) throw badRequest('name a profileId or a dspAccountId, not both');
+  // Each id named is checked against the key first, so naming another account's says nothing more.
+  let owner: string | undefined;
   if (body.dspAccountId) {
-    const owner = await accountOfAdvertiser(db, body.dspAccountId);
+    owner = await accountOfAdvertiser(db, body.dspAccountId);
     if (!owner) throw notFound(`no DSP advertiser ${body.dspAccountId}`);
     requireAccount(req, owner);
     if (body.accountId && body.accountId !== owner)
       throw badRequest(`DSP advertiser ${body.dspAccountId} does not belong to account ${body.accountId}`);
-    return owner;
   }
   if (body.profileId) {
-    const owner = await accountOfProfile(db, body.profileId);
-    if (!owner) throw notFound(`no profile ${body.profileId}`);
-    requireAccount(req, owner);
-    if (body.accountId && body.accountId !== owner)
+    const profileOwner = await accountOfProfile(db, body.profileId);
+    if (!profileOwner) throw notFound(`no profile ${body.profileId}`);
+    requireAccount(req, profileOwner);
+    if (body.accountId && body.accountId !== profileOwner)
       throw badRequest(`profile ${body.profileId} does not belong to account ${body.accountId}`);
-    return body.accountId;
   }
+  if (body.profileId && body.dspAccountId) throw badRequest('name a profileId or a dspAccountId, not both');
+  if (body.dspAccountId) return owner;
+  if (body.profileId) return body.accountId;
   if (body.accountId) {
     await requireKnownAccount(req, db, body.accountId);
     return body.accountId;

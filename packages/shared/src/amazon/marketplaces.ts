@@ -2,7 +2,7 @@
  * The time zone Amazon Ads keeps each marketplace's days in: a profile of that marketplace
  * reports it as its `timezone` (Profiles model), and a DSP advertiser linked to a manager account
  * has only its marketplace (ManagerAccounts model: linkedAccounts[].marketplaceId), so its days are
- * planned in its marketplace's zone. Values as widely used clients record them from profiles
+ * planned in its marketplace's zone. Values as widely used clients record them off the Profiles API
  * (ScaleLeap/amazon-marketplaces, "the advertisement values … used for all date-based campaign
  * management and reporting").
  */
