@@ -32,7 +32,7 @@ import { discoverProfiles } from '@adsync/entity-sync/profiles';
 import { discoverDspAdvertisers } from '@adsync/entity-sync/dsp-advertisers';
 import { openQueue, type StreamQueue } from '@adsync/stream-consumer/queue';
 import { drainQueue, ProfileMap } from '@adsync/stream-consumer/ingest';
-import { defaultDatasets, subscribe } from '@adsync/stream-consumer/subscriptions';
+import { defaultDatasets, subscribe, subscribeAdvertiserAccount } from '@adsync/stream-consumer/subscriptions';
 import { closeThenDrop } from '@adsync/shared/testing/teardown';
 import { loadAndReconcile } from './reconciled-reports.ts';
 
@@ -49,6 +49,7 @@ let advertiserId: string;
 let full: string;
 let lossy: string;
 let window: { from: number; to: number };
+let drain: () => Promise<unknown>;
 
 before(async () => {
   await requireKafka(cfg);
@@ -101,7 +102,7 @@ before(async () => {
   });
   const deps = { db: pg.db, ch: ch.ch, clients, log, queue, queueName: 'dsp', sns: sandboxSnsGate(sandbox.url) };
   const profiles = new ProfileMap(pg.db);
-  const drain = () => drainQueue(deps, profiles);
+  drain = () => drainQueue(deps, profiles);
   // The DSP profile's default datasets include DSP's; only those are subscribed here.
   const datasets = await defaultDatasets(pg.db, profileId);
   assert.deepEqual(
@@ -242,4 +243,74 @@ test('a DSP day whose every hour arrived equals its dspCampaign report per order
   const orders = new Set(sandbox.state.dataset.dspAdvertisers(4)[0]!.orders.map((o) => o.orderId));
   assert.ok(short.every((m) => orders.has(m.campaign_id)));
   assert.equal(await pg.db('stream_mismatches').where({ day: full }).first(), undefined);
+});
+
+test('a DSP advertiser reached only through the manager account subscribes itself, and its hours land under it, without a profile', async () => {
+  // Same route and header (CreateDspStreamSubscription with Amazon-Ads-AccountId); the advertiser has
+  // no DSP profile to be kept under (GET /managerAccounts linked it: access "account").
+  const linked = sandbox.state.dataset.dspAdvertisers(0)[0]!.advertiserId;
+  await pg.db('dsp_advertisers').where({ advertiser_id: linked }).update({ status: 'active' });
+  assert.equal((await pg.db('dsp_advertisers').where({ advertiser_id: linked }).first()).via_profile_id, null);
+  await assert.rejects(
+    subscribeAdvertiserAccount(pg.db, clients, linked, ['sp-traffic'], queue.arn),
+    /has DSP datasets only .* sp-traffic belong to a sponsored-ads profile/,
+  );
+  await assert.rejects(
+    subscribeAdvertiserAccount(pg.db, clients, advertiserId, ['adsp-traffic'], queue.arn),
+    /not an active advertiser reached only through a manager account/,
+    'one a DSP profile reaches subscribes under that profile',
+  );
+  const subs = await subscribeAdvertiserAccount(pg.db, clients, linked, ['adsp-traffic', 'adsp-conversion'], queue.arn);
+  assert.deepEqual(
+    subs.map((x) => [x.profile_id, x.dsp_advertiser_id, x.dataset_id, x.status]),
+    [
+      [null, linked, 'adsp-traffic', 'PENDING_CONFIRMATION'],
+      [null, linked, 'adsp-conversion', 'PENDING_CONFIRMATION'],
+    ],
+  );
+  const atAmazon = [...sandbox.state.stream.subscriptions.values()].filter((x) => x.accountId === linked);
+  assert.equal(atAmazon.length, 2, 'made at Amazon under the advertiser account');
+  // Asked again: the live ones are answered as they are, nothing new made.
+  const again = await subscribeAdvertiserAccount(
+    pg.db,
+    clients,
+    linked,
+    ['adsp-traffic', 'adsp-conversion'],
+    queue.arn,
+  );
+  assert.deepEqual(
+    again.map((x) => x.id),
+    subs.map((x) => x.id),
+  );
+  await drain();
+  assert.deepEqual(
+    await pg.db('stream_subscriptions').whereNull('profile_id').orderBy('dataset_id').pluck('status'),
+    ['ACTIVE', 'ACTIVE'],
+    'confirmed through the queue',
+  );
+
+  const from = Date.parse(`${addDays(localToday('UTC', new Date()), -9)}T00:00:00Z`);
+  await sandbox.stream.publish({ hours: 4, fromHourMs: from, duplicates: 0.3, revisions: true, shuffle: true });
+  await drain();
+  const sent = sandbox.stream.expected().filter((r) => r.account_id === linked);
+  assert.ok(sent.length > 0, 'Amazon sent the advertiser records');
+  const want = { i: 0, m: 0, o: 0, s: 0 };
+  for (const r of sent)
+    if (r.dataset_id === 'adsp-traffic') {
+      want.i += Number(r.impressions);
+      want.m += micros(Number(r.total_cost));
+    } else {
+      want.o += Number(r.purchases);
+      want.s += micros(Number(r.sales));
+    }
+  const [t] = await chRows(
+    `SELECT sum(impressions) AS i, sum(cost_micros) AS m FROM stream_traffic_hourly FINAL
+      WHERE profile_id = '' AND advertiser_id = '${linked}'`,
+  );
+  const [c] = await chRows(
+    `SELECT sum(conversions_14d) AS o, sum(sales_micros_14d) AS s FROM stream_conversion_hourly FINAL
+      WHERE profile_id = '' AND advertiser_id = '${linked}'`,
+  );
+  assert.deepEqual({ i: Number(t!.i), m: Number(t!.m), o: Number(c!.o), s: Number(c!.s) }, want);
+  assert.ok(want.i > 0 && want.o > 0);
 });

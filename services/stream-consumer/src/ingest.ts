@@ -138,12 +138,13 @@ export async function ingestBatch(deps: IngestDeps, profiles: ProfileMap, messag
     const profileId = dspRecord
       ? (dsp?.profileId ?? null)
       : await profiles.get(String(r.advertiser_id ?? ''), String(r.marketplace_id ?? ''));
-    if (!profileId) {
+    // '' is a DSP advertiser reached only through a manager account: its records are its own.
+    if (profileId === null) {
       letters.push({
         messageId: m.MessageId ?? '',
         body,
         reason: dspRecord
-          ? `no DSP profile reaches DSP advertiser ${String(r.advertiser_id)}`
+          ? `DSP advertiser ${String(r.advertiser_id)} is not known to adsync (discover the account's DSP advertisers)`
           : `no profile for advertiser ${String(r.advertiser_id)} in marketplace ${String(r.marketplace_id)}`,
         key: parsed.dataset,
       });

@@ -1,8 +1,11 @@
-/** The Marketing Stream API: subscribe profiles to datasets delivering to our queue, list, read and archive. */
+/**
+ * The Marketing Stream API: subscribe profiles (and DSP advertisers reached only through a manager
+ * account) to datasets delivering to our queue, list, read and archive.
+ */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Knex } from '@adsync/shared/db/postgres';
 import type { AmazonClients } from '@adsync/shared/amazon/account-clients';
-import { notFound } from '@adsync/shared/http/errors';
+import { badRequest, notFound } from '@adsync/shared/http/errors';
 import { principalOf, requireAccount } from '@adsync/shared/http/server';
 import {
   idParams,
@@ -13,23 +16,31 @@ import {
   pageResponseProperties,
 } from '@adsync/shared/http/schemas';
 import { accountOfProfile } from '@adsync/shared/accounts/profiles';
-import { STREAM_DATASETS } from './records.ts';
+import { accountOfAdvertiser } from '@adsync/shared/accounts/dsp-advertisers';
+import { DSP_STREAM_DATASETS, STREAM_DATASETS } from './records.ts';
 import {
   archive,
   findSubscription,
   refresh,
   subscribe,
+  subscribeAdvertiserAccount,
   subscriptionsQuery,
   defaultDatasets,
   type SubscriptionRow,
 } from './subscriptions.ts';
 
 const PROFILE_ID = { type: 'string', pattern: '^[0-9]{1,20}$' } as const;
+const DSP_ACCOUNT_ID = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 64,
+  description: 'a DSP advertiser reached only through a manager account: its adsp-* datasets, kept without a profile',
+} as const;
 
 const subscriptionSchema = object(
   {
     id: { type: 'string' },
-    profileId: { type: 'string' },
+    profileId: nullable({ type: 'string', description: 'null: a DSP advertiser account subscribed itself' }),
     dspAdvertiserId: nullable({ type: 'string' }),
     dataSetId: { type: 'string' },
     destinationArn: { type: 'string' },
@@ -62,6 +73,12 @@ async function ownProfile(db: Knex, req: FastifyRequest, profileId: string) {
   requireAccount(req, account);
 }
 
+async function ownAdvertiser(db: Knex, req: FastifyRequest, advertiserId: string) {
+  const account = await accountOfAdvertiser(db, advertiserId);
+  if (!account) throw notFound(`no DSP advertiser ${advertiserId} (discover the account's DSP advertisers first)`);
+  requireAccount(req, account);
+}
+
 export function registerStreamApi(
   app: FastifyInstance,
   deps: { db: Knex; clients: AmazonClients; destinationArn: () => string },
@@ -70,22 +87,23 @@ export function registerStreamApi(
   const own = async (req: FastifyRequest, id: string): Promise<SubscriptionRow> => {
     const s = await findSubscription(db, id);
     if (!s) throw notFound(`no stream subscription ${id}`);
-    await ownProfile(db, req, s.profile_id);
+    if (s.profile_id === null) await ownAdvertiser(db, req, s.dsp_advertiser_id!);
+    else await ownProfile(db, req, s.profile_id);
     return s;
   };
 
-  app.post<{ Body: { profileId: string; dataSets?: string[]; notes?: string } }>(
+  app.post<{ Body: { profileId?: string; dspAccountId?: string; dataSets?: string[]; notes?: string } }>(
     '/v1/streams/subscriptions',
     {
       schema: {
         summary:
-          "Subscribe a profile to Marketing Stream datasets, delivered to adsync's queue (confirmation is automatic)",
+          "Subscribe a profile (or a DSP advertiser reached only through a manager account) to Marketing Stream datasets, delivered to adsync's queue (confirmation is automatic)",
         body: {
           type: 'object',
-          required: ['profileId'],
           additionalProperties: false,
           properties: {
             profileId: PROFILE_ID,
+            dspAccountId: DSP_ACCOUNT_ID,
             dataSets: {
               type: 'array',
               minItems: 1,
@@ -101,20 +119,32 @@ export function registerStreamApi(
       },
     },
     async (req, reply) => {
-      await ownProfile(db, req, req.body.profileId);
-      const rows = await subscribe(
-        db,
-        clients,
-        req.body.profileId,
-        req.body.dataSets ?? (await defaultDatasets(db, req.body.profileId)),
-        deps.destinationArn(),
-        req.body.notes,
-      );
+      const { profileId, dspAccountId } = req.body;
+      if (profileId) await ownProfile(db, req, profileId);
+      if (dspAccountId) await ownAdvertiser(db, req, dspAccountId);
+      if (!profileId === !dspAccountId) throw badRequest('name a profileId or a dspAccountId (one of them)');
+      const rows = dspAccountId
+        ? await subscribeAdvertiserAccount(
+            db,
+            clients,
+            dspAccountId,
+            req.body.dataSets ?? [...DSP_STREAM_DATASETS],
+            deps.destinationArn(),
+            req.body.notes,
+          )
+        : await subscribe(
+            db,
+            clients,
+            profileId!,
+            req.body.dataSets ?? (await defaultDatasets(db, profileId!)),
+            deps.destinationArn(),
+            req.body.notes,
+          );
       return reply.status(201).send({ items: rows.map(view) });
     },
   );
 
-  app.get<{ Querystring: { profileId?: string; limit: number; offset: number } }>(
+  app.get<{ Querystring: { profileId?: string; dspAccountId?: string; limit: number; offset: number } }>(
     '/v1/streams/subscriptions',
     {
       schema: {
@@ -122,7 +152,7 @@ export function registerStreamApi(
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { profileId: PROFILE_ID, ...pageQueryProperties },
+          properties: { profileId: PROFILE_ID, dspAccountId: DSP_ACCOUNT_ID, ...pageQueryProperties },
         },
         response: { 200: object({ items: { type: 'array', items: subscriptionSchema }, ...pageResponseProperties }) },
       },
@@ -130,10 +160,12 @@ export function registerStreamApi(
     async (req) => {
       const p = principalOf(req);
       if (req.query.profileId) await ownProfile(db, req, req.query.profileId);
+      if (req.query.dspAccountId) await ownAdvertiser(db, req, req.query.dspAccountId);
       const result = await page<SubscriptionRow>(
         subscriptionsQuery(db, {
           accountId: p.scope === 'account' ? p.accountId : undefined,
           profileId: req.query.profileId,
+          dspAccountId: req.query.dspAccountId,
         }),
         req.query,
       );

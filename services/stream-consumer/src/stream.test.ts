@@ -540,3 +540,38 @@ test('a confirmation that keeps failing is a dead letter after STREAM_CONFIRM_AT
   );
   assert.match(String(letter!.reason), /^the SubscribeURL answered 400 \(tried 2 times\)$/);
 });
+
+test('a DSP advertiser reached only through the manager account subscribes by dspAccountId; neither or both named is a 400, an unknown one a 404', async () => {
+  const [{ account_id: accountId }] = await pg.db('profiles').limit(1).select('account_id');
+  const linked = sandbox.state.dataset.dspAdvertisers(0)[0]!.advertiserId;
+  await pg.db('dsp_advertisers').insert({ advertiser_id: linked, account_id: accountId, name: 'linked' });
+  const neither = await call('POST', '/v1/streams/subscriptions', {});
+  assert.equal(neither.statusCode, 400);
+  assert.match(neither.json().message, /profileId or a dspAccountId/);
+  const both = await call('POST', '/v1/streams/subscriptions', { profileId: profileIds[0], dspAccountId: linked });
+  assert.equal(both.statusCode, 400);
+  assert.equal((await call('POST', '/v1/streams/subscriptions', { dspAccountId: '4242' })).statusCode, 404);
+  const made = await call('POST', '/v1/streams/subscriptions', { dspAccountId: linked });
+  assert.equal(made.statusCode, 201, made.body);
+  const items = made.json().items as { profileId: string | null; dspAdvertiserId: string; dataSetId: string }[];
+  assert.deepEqual(
+    items.map((i) => [i.profileId, i.dspAdvertiserId, i.dataSetId]),
+    [
+      [null, linked, 'adsp-traffic'],
+      [null, linked, 'adsp-conversion'],
+    ],
+    "DSP's datasets by default, kept without a profile",
+  );
+  const listed = (await call('GET', `/v1/streams/subscriptions?dspAccountId=${linked}`)).json().items as {
+    id: string;
+  }[];
+  assert.deepEqual(
+    listed.map((i) => i.id).sort(),
+    made
+      .json()
+      .items.map((i: { id: string }) => i.id)
+      .sort(),
+  );
+  const one = await call('GET', `/v1/streams/subscriptions/${listed[0]!.id}`);
+  assert.equal(one.statusCode, 200, one.body);
+});

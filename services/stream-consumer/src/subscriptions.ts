@@ -17,7 +17,12 @@ import {
   profileIdsOfAccount,
   sponsoredAdsProfile,
 } from '@adsync/shared/accounts/profiles';
-import { reportableAdvertisersByProfile } from '@adsync/shared/accounts/dsp-advertisers';
+import {
+  accountAdvertisers,
+  accountOfAdvertiser,
+  advertiserIdsOfAccountQuery,
+  reportableAdvertisersByProfile,
+} from '@adsync/shared/accounts/dsp-advertisers';
 import { DSP_STREAM_DATASETS, SPONSORED_STREAM_DATASETS, isDspDataset } from './records.ts';
 import {
   archiveSubscription,
@@ -30,7 +35,8 @@ import { PermanentError } from '@adsync/shared/runtime/errors';
 
 export interface SubscriptionRow {
   id: string;
-  profile_id: string;
+  /** The profile it is kept under; null: a DSP advertiser reached only through a manager account. */
+  profile_id: string | null;
   /** An adsp-* subscription's DSP advertiser (made under its account); null: the profile's own. */
   dsp_advertiser_id: string | null;
   dataset_id: string;
@@ -50,7 +56,7 @@ const PENDING = ['requested', 'PROVISIONING', 'PENDING_CONFIRMATION'];
 
 /** Whose subscription Amazon keeps: the profile's, or (adsp-* datasets) the DSP advertiser's. */
 const ownerOf = (row: SubscriptionRow): StreamOwner =>
-  row.dsp_advertiser_id ? { dspAdvertiserId: row.dsp_advertiser_id } : row.profile_id;
+  row.dsp_advertiser_id ? { dspAdvertiserId: row.dsp_advertiser_id } : row.profile_id!;
 
 /**
  * What a profile is subscribed to by default: a sponsored-ads profile's every sponsored-ads
@@ -70,9 +76,19 @@ export async function defaultDatasets(db: Knex, profileId: string): Promise<stri
 }
 const FORGOTTEN = 'Amazon no longer knows this subscription';
 
-async function accountOf(db: Knex, profileId: string): Promise<string> {
-  const accountId = await accountOfProfile(db, profileId);
-  if (!accountId) throw new PermanentError(`profile ${profileId} is not known`, { code: 'ADSYNC_UNKNOWN_PROFILE' });
+/** The account whose login a subscription is made with: its profile's, or its advertiser's. */
+async function accountOf(db: Knex, row: Pick<SubscriptionRow, 'profile_id' | 'dsp_advertiser_id'>): Promise<string> {
+  if (row.profile_id === null) {
+    const accountId = await accountOfAdvertiser(db, row.dsp_advertiser_id!);
+    if (!accountId)
+      throw new PermanentError(`DSP advertiser ${row.dsp_advertiser_id} is not known`, {
+        code: 'ADSYNC_UNKNOWN_ADVERTISER',
+      });
+    return accountId;
+  }
+  const accountId = await accountOfProfile(db, row.profile_id);
+  if (!accountId)
+    throw new PermanentError(`profile ${row.profile_id} is not known`, { code: 'ADSYNC_UNKNOWN_PROFILE' });
   return accountId;
 }
 
@@ -80,12 +96,23 @@ export async function findSubscription(db: Knex, id: string): Promise<Subscripti
   return db('stream_subscriptions').where({ id }).first();
 }
 
-/** Subscriptions in profile, dataset and creation order, as a query to page through (one account's or profile's). */
-export function subscriptionsQuery(db: Knex, o: { accountId?: string; profileId?: string }) {
+/**
+ * Subscriptions in owner, dataset and creation order, as a query to page through (one account's,
+ * profile's, or DSP advertiser account's).
+ */
+export function subscriptionsQuery(db: Knex, o: { accountId?: string; profileId?: string; dspAccountId?: string }) {
   let q = db('stream_subscriptions');
-  if (o.accountId) q = q.whereIn('profile_id', profileIdsOfAccount(db, o.accountId));
+  if (o.accountId) {
+    const accountId = o.accountId;
+    q = q.where((b) =>
+      b
+        .whereIn('profile_id', profileIdsOfAccount(db, accountId))
+        .orWhere((c) => c.whereNull('profile_id').whereIn('dsp_advertiser_id', advertiserIdsOfAccountQuery(db, accountId))),
+    );
+  }
   if (o.profileId) q = q.where({ profile_id: o.profileId });
-  return q.orderBy(['profile_id', 'dataset_id', 'created_at']).select('*');
+  if (o.dspAccountId) q = q.whereNull('profile_id').where({ dsp_advertiser_id: o.dspAccountId });
+  return q.orderBy(['profile_id', 'dsp_advertiser_id', 'dataset_id', 'created_at']).select('*');
 }
 
 /**
@@ -115,7 +142,7 @@ export async function coveredWholeDay(
 
 /** Asks Amazon for a recorded subscription (again: the token makes it idempotent) and records its answer. */
 async function send(db: Knex, clients: AmazonClients, row: SubscriptionRow): Promise<SubscriptionRow> {
-  const client = await clients.forAccount(await accountOf(db, row.profile_id));
+  const client = await clients.forAccount(await accountOf(db, row));
   try {
     const created = await createSubscription(client, ownerOf(row), {
       clientRequestToken: row.client_request_token,
@@ -185,10 +212,11 @@ export async function subscribe(
 async function subscribeOne(
   db: Knex,
   clients: AmazonClients,
-  o: { profileId: string; dataset: string; destinationArn: string; notes?: string; advertiserId: string | null },
+  o: { profileId: string | null; dataset: string; destinationArn: string; notes?: string; advertiserId: string | null },
 ): Promise<SubscriptionRow> {
   const live: SubscriptionRow | undefined = await db('stream_subscriptions')
-    .where({ profile_id: o.profileId, dataset_id: o.dataset, destination_arn: o.destinationArn })
+    .where((q) => (o.profileId ? q.where({ profile_id: o.profileId }) : q.whereNull('profile_id')))
+    .where({ dataset_id: o.dataset, destination_arn: o.destinationArn })
     .where((q) => (o.advertiserId ? q.where({ dsp_advertiser_id: o.advertiserId }) : q.whereNull('dsp_advertiser_id')))
     .whereNotIn('status', ['ARCHIVED', 'FAILED_CONFIRMATION', 'FAILED_PROVISIONING'])
     .first();
@@ -215,10 +243,37 @@ async function subscribeOne(
   return send(db, clients, row);
 }
 
+/**
+ * Subscribes a DSP advertiser reached only through a manager account to DSP datasets (adsp-*),
+ * under its own account (Amazon-Ads-AccountId), kept without a profile.
+ */
+export async function subscribeAdvertiserAccount(
+  db: Knex,
+  clients: AmazonClients,
+  advertiserId: string,
+  datasets: string[],
+  destinationArn: string,
+  notes?: string,
+): Promise<SubscriptionRow[]> {
+  const sponsored = datasets.filter((d) => !isDspDataset(d));
+  if (sponsored.length)
+    throw badRequest(
+      `DSP advertiser ${advertiserId} has DSP datasets only (adsp-*); ${sponsored.join(', ')} belong to a sponsored-ads profile`,
+    );
+  if (!(await accountAdvertisers(db, { advertiserIds: [advertiserId] })).length)
+    throw badRequest(
+      `DSP advertiser ${advertiserId} is not an active advertiser reached only through a manager account (one a DSP profile reaches subscribes under that profile; see /v1/accounts/:id/dsp-advertisers)`,
+    );
+  const out: SubscriptionRow[] = [];
+  for (const dataset of datasets)
+    out.push(await subscribeOne(db, clients, { profileId: null, dataset, destinationArn, notes, advertiserId }));
+  return out;
+}
+
 /** Reads the subscription's status from Amazon and records it. */
 export async function refresh(db: Knex, clients: AmazonClients, row: SubscriptionRow): Promise<SubscriptionRow> {
   if (!row.subscription_id) return row.status === 'requested' ? send(db, clients, row) : row;
-  const client = await clients.forAccount(await accountOf(db, row.profile_id));
+  const client = await clients.forAccount(await accountOf(db, row));
   let s;
   try {
     s = await getSubscription(client, ownerOf(row), row.subscription_id);
@@ -267,6 +322,7 @@ export async function refreshPending(db: Knex, clients: AmazonClients, log: Logg
         log.info(
           {
             profileId: row.profile_id,
+            dspAdvertiserId: row.dsp_advertiser_id,
             dataset: row.dataset_id,
             subscriptionId: after.subscription_id,
             status: after.status,
@@ -289,7 +345,7 @@ export async function archive(db: Knex, clients: AmazonClients, row: Subscriptio
   if (row.status === 'ARCHIVED') return row;
   if (row.status !== 'ACTIVE' || !row.subscription_id)
     throw conflict(`subscription ${row.id} is ${row.status}; Amazon archives only ACTIVE subscriptions`);
-  const client = await clients.forAccount(await accountOf(db, row.profile_id));
+  const client = await clients.forAccount(await accountOf(db, row));
   await archiveSubscription(client, ownerOf(row), row.subscription_id);
   const [updated] = await db('stream_subscriptions')
     .where({ id: row.id })

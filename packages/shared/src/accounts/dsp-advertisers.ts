@@ -252,16 +252,17 @@ export async function reportableAdvertisersByProfile(db: Knex, profileIds: strin
 }
 
 /**
- * Every DSP advertiser reached through a DSP profile, with that profile and its currency: where a
- * DSP advertiser's Marketing Stream records belong.
+ * Every DSP advertiser with the profile its Marketing Stream records belong to (the DSP profile
+ * that reaches it; '' for one reached only through a manager account, whose records are its own)
+ * and its currency.
  */
 export async function dspAdvertiserProfiles(
   db: Knex,
 ): Promise<Map<string, { profileId: string; currency: string | null }>> {
-  const rows: { advertiser_id: string; via_profile_id: string; currency_code: string | null }[] = await db(
+  const rows: { advertiser_id: string; via_profile_id: string | null; currency_code: string | null }[] = await db(
     'dsp_advertisers',
-  )
-    .whereNotNull('via_profile_id')
-    .select('advertiser_id', 'via_profile_id', 'currency_code');
-  return new Map(rows.map((r) => [r.advertiser_id, { profileId: r.via_profile_id, currency: r.currency_code }]));
+  ).select('advertiser_id', 'via_profile_id', 'currency_code');
+  return new Map(
+    rows.map((r) => [r.advertiser_id, { profileId: r.via_profile_id ?? '', currency: r.currency_code }]),
+  );
 }
