@@ -107,7 +107,9 @@ export function subscriptionsQuery(db: Knex, o: { accountId?: string; profileId?
     q = q.where((b) =>
       b
         .whereIn('profile_id', profileIdsOfAccount(db, accountId))
-        .orWhere((c) => c.whereNull('profile_id').whereIn('dsp_advertiser_id', advertiserIdsOfAccountQuery(db, accountId))),
+        .orWhere((c) =>
+          c.whereNull('profile_id').whereIn('dsp_advertiser_id', advertiserIdsOfAccountQuery(db, accountId)),
+        ),
     );
   }
   if (o.profileId) q = q.where({ profile_id: o.profileId });

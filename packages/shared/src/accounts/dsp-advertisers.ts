@@ -262,7 +262,5 @@ export async function dspAdvertiserProfiles(
   const rows: { advertiser_id: string; via_profile_id: string | null; currency_code: string | null }[] = await db(
     'dsp_advertisers',
   ).select('advertiser_id', 'via_profile_id', 'currency_code');
-  return new Map(
-    rows.map((r) => [r.advertiser_id, { profileId: r.via_profile_id ?? '', currency: r.currency_code }]),
-  );
+  return new Map(rows.map((r) => [r.advertiser_id, { profileId: r.via_profile_id ?? '', currency: r.currency_code }]));
 }
