@@ -9,6 +9,7 @@ import { IN_FLIGHT_STATUSES } from '@adsync/shared/reports/pending-reports';
 import { ALL_FAULTS, killService, killBroker, poison, amazonStorm, type Fault, type Injected } from './faults.ts';
 import { judge, plannedWindows, quiescent, type Verdict } from './judge.ts';
 import { addDays } from '@adsync/shared/calendar';
+import { REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
 import { expectedDayTotals } from './expected.ts';
 import { DEFAULT_WORLD, World } from './world.ts';
 
@@ -99,8 +100,10 @@ class LoadMeter {
 
   async progress(): Promise<number> {
     if (this.total === 0) return 0;
+    // Every table the planned reports write (DSP's too: its share of the job grows with its advertisers).
+    const tables = [...new Set(Object.values(REPORT_TYPES).map((t) => t.table))];
     const rs = await this.world.ch.ch.client.query({
-      query: 'SELECT count() AS c FROM ads_metrics_daily',
+      query: `SELECT ${tables.map((t) => `(SELECT count() FROM ${t})`).join(' + ')} AS c`,
       format: 'JSONEachRow',
     });
     return Math.min(1, Number((await rs.json<{ c: string }>())[0]!.c) / this.total);

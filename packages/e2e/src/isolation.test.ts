@@ -350,7 +350,7 @@ test("the same requests naming only A's own resources pass the ownership checks 
       refused.push(`${keyOf(o)}: ${res.status} ${res.body.slice(0, 200)}`);
     if (
       res.status === 404 &&
-      /no (account|profile|supplier|job|sync batch|ingestion run|AMC execution|report run|stream subscription)\b|is not registered|is not saved/.test(
+      /no (account|profile|DSP advertiser|supplier|job|sync batch|ingestion run|AMC execution|report run|stream subscription)\b|is not registered|is not saved/.test(
         res.body,
       )
     )

@@ -694,8 +694,7 @@ test('a dead letter replayed after its cause is fixed loads exactly once; replay
 
   // Replayed before the cause is fixed, it would only fail again: fix it first.
   const { id: _id, ...copy } = r;
-  const { owner_key: _key, ...columns } = copy; // generated from the owner
-  await pg.db('pending_amazon_reports').insert({ ...columns, id: ghost, run_id: null, status: 'completed' });
+  await pg.db('pending_amazon_reports').insert({ ...copy, id: ghost, run_id: null, status: 'completed' });
   const first = await replayLetters({ db: pg.db, ch: ch.ch, bus }, sel, { limit: 10 });
   assert.deepEqual(
     { selected: first.selected, done: first.done, skipped: first.skipped },
@@ -1053,6 +1052,8 @@ test('DSP: an advertiser reached only through the manager account has reports of
     .pluck('advertiser_id');
   assert.ok(linked.length >= 2, `advertisers linked to the manager account: ${linked.join(', ')}`);
   const [target, other] = linked as [string, string];
+  // Their days are planned in their marketplace's zone; in UTC here, as the tests' days() are.
+  await pg.db('dsp_advertisers').whereIn('advertiser_id', linked).update({ timezone: 'UTC' });
   const owner = `dsp:${target}`;
   const types = ALL_TYPE_IDS.filter((t) => REPORT_TYPES[t]!.adProduct === 'DEMAND_SIDE_PLATFORM');
   const run = await requestReports(
@@ -1092,14 +1093,33 @@ test('DSP: an advertiser reached only through the manager account has reports of
       assert.ok(want.rows > 0, `${type} ${day}: the sandbox serves rows`);
       assert.deepEqual(got.get(`${owner}|${type}|${day}`), want, `${type} ${day}`);
     }
-  // Completeness: the advertiser's days are all loaded; by default it checks the breakdowns it was
-  // asked for, too. Another linked advertiser, never asked, misses every default DSP type's days.
+  // Completeness: the advertiser's days are all loaded. Another linked advertiser, never asked,
+  // misses every default DSP type's days.
   const window = { from: days(3, 3)[0]!, to: days(1, 1)[0]! };
   assert.deepEqual(await findGaps(pg.db, { ...window, dspAccountIds: [target] }), []);
   const missing = await findGaps(pg.db, { ...window, dspAccountIds: [other] });
   const dspDefaults = DEFAULT_REPORT_TYPE_IDS.filter((t) => REPORT_TYPES[t]!.adProduct === 'DEMAND_SIDE_PLATFORM');
   assert.equal(missing.length, dspDefaults.length * 3);
   assert.ok(missing.every((g) => g.kind === 'never_requested' && g.profileId === '' && g.dspAccountId === other));
+  // A breakdown its schedule asks (REPORT_TYPES names it) is checked by default too; a backfill's are not.
+  const scheduled = await requestReports(
+    { db: pg.db, clients, log },
+    {
+      reportTypes: ['dspTechByBrowser'],
+      dspAccountIds: [other],
+      tiers: [{ name: 'recent', fromDaysAgo: 1, toDaysAgo: 1, everyDays: 1 }],
+    },
+  );
+  assert.equal(scheduled.requested, 1);
+  const withBreakdown = await findGaps(pg.db, { ...window, dspAccountIds: [other] });
+  assert.deepEqual(
+    withBreakdown.filter((g) => g.reportType === 'dspTechByBrowser').map((g) => [g.day, g.kind]),
+    [
+      [days(3, 3)[0], 'never_requested'],
+      [days(2, 2)[0], 'never_requested'],
+    ],
+    'the day asked is in flight; the two before it were never asked',
+  );
 
   // Amazon refusing the advertiser (401 "Not authorized to access account", as it answers an
   // Amazon-Ads-AccountId the login cannot reach) marks it inaccessible with the

@@ -266,6 +266,29 @@ export async function startServiceApps(): Promise<ServiceApps> {
         columns_hash: `fixture-${name}`,
       })
       .returning('id');
+    // The DSP advertiser (reached through no profile) has a report of its own in the same run, and its day.
+    const [{ id: dspReportId }] = await db('pending_amazon_reports')
+      .insert({
+        dsp_account_id: dspAdvertiserId,
+        report_type: 'dspCampaign',
+        ad_product: 'DEMAND_SIDE_PLATFORM',
+        start_date: '2026-11-01',
+        end_date: '2026-11-01',
+        status: 'loaded',
+        run_id: reportRunId,
+        amazon_report_id: `amzn-dsp-${name}`,
+        columns: ['date', 'orderId'],
+        columns_hash: `fixture-dsp-${name}`,
+      })
+      .returning('id');
+    await db('report_day_loads').insert({
+      dsp_account_id: dspAdvertiserId,
+      report_type: 'dspCampaign',
+      day: '2026-11-01',
+      pending_report_id: dspReportId,
+      rows: 3,
+      pulled_at: new Date('2026-11-02T00:00:00Z'),
+    });
     return {
       accountId,
       key,

@@ -20,6 +20,7 @@ import { registerApi } from './api.ts';
 import { advertiserRows, discoverDspAdvertisers } from './dsp-advertisers.ts';
 import { syncDspEntities } from './dsp-entities.ts';
 import { AmazonApiError } from '@adsync/shared/amazon/errors';
+import { upsertDiscoveredAdvertisers } from '@adsync/shared/accounts/dsp-advertisers';
 import type { AmazonAdsClient } from '@adsync/shared/amazon/ads-client';
 
 const ADMIN = 'adsk_dsp_advertisers_admin_key_01234';
@@ -313,6 +314,42 @@ test('a route that fails after retries is reported and the other route’s adver
       Promise.reject(new AmazonApiError('auth', 'the access token was refused', { status: 401, hint: 're-authorise' })),
   } as unknown as AmazonAdsClient;
   await assert.rejects(discoverDspAdvertisers(pg.db, tokenRefused, accountId), /access token was refused/);
+});
+
+test('an advertiser a DSP profile reaches stays that profile’s when only the manager account lists it, so its reports never change owner', async () => {
+  // An advertiser both routes list (managed service under an agency entity): a discovery whose profile
+  // route failed, or whose profile is paused, lists it from the manager account alone.
+  const via = dspProfiles()[0]!.profileId;
+  const both = {
+    advertiser_id: '777000111',
+    name: 'Both routes',
+    currency_code: 'USD',
+    country_code: 'US',
+    timezone: 'America/New_York',
+    url: 'www.example.com',
+    marketplace_id: null,
+    via_profile_id: via,
+    manager_account_id: null,
+  };
+  await upsertDiscoveredAdvertisers(pg.db, accountId, [both]);
+  await upsertDiscoveredAdvertisers(pg.db, accountId, [
+    {
+      ...both,
+      currency_code: null,
+      country_code: null,
+      timezone: null,
+      url: null,
+      marketplace_id: 'ATVPDKIKX0DER',
+      via_profile_id: null,
+      manager_account_id: 'amzn1.ads1.ma1.both',
+    },
+  ]);
+  const row = await pg.db('dsp_advertisers').where({ advertiser_id: both.advertiser_id }).first();
+  assert.deepEqual(
+    [row.via_profile_id, row.currency_code, row.timezone, row.marketplace_id, row.manager_account_id],
+    [via, 'USD', 'America/New_York', 'ATVPDKIKX0DER', 'amzn1.ads1.ma1.both'],
+  );
+  await pg.db('dsp_advertisers').where({ advertiser_id: both.advertiser_id }).delete();
 });
 
 test('advertisers reached through a DSP profile that is no longer active are inaccessible, with why', async () => {

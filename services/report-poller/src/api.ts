@@ -13,7 +13,7 @@ import { monitoringView } from '@adsync/shared/reports/pending-reports';
 import { findGaps } from './completeness.ts';
 import type { Loop } from '@adsync/shared/runtime/loop';
 import { accountOfProfile, profilesOfAccount } from '@adsync/shared/accounts/profiles';
-import { accountOfAdvertiser, advertiserIdsOfAccount } from '@adsync/shared/accounts/dsp-advertisers';
+import { accountAdvertisers, accountOfAdvertiser, advertiserIdsOfAccount } from '@adsync/shared/accounts/dsp-advertisers';
 
 export function registerReportsApi(app: FastifyInstance, deps: { db: Knex; poller: Loop }): void {
   app.post(
@@ -141,6 +141,10 @@ export function registerReportsApi(app: FastifyInstance, deps: { db: Knex; polle
         const owner = await accountOfAdvertiser(deps.db, req.query.dspAccountId);
         if (!owner || (p.scope !== 'admin' && owner !== p.accountId))
           throw notFound(`no DSP advertiser ${req.query.dspAccountId}`);
+        if (!(await accountAdvertisers(deps.db, { advertiserIds: dspAccountIds, withInaccessible: true })).length)
+          throw badRequest(
+            `DSP advertiser ${req.query.dspAccountId} has no reports of its own: it is excluded, or a DSP profile reaches it (ask with that profileId)`,
+          );
       }
       if (!profileIds && !dspAccountIds && p.scope !== 'admin') {
         profileIds = await profilesOfAccount(deps.db, p.accountId).pluck('profile_id');
@@ -153,7 +157,7 @@ export function registerReportsApi(app: FastifyInstance, deps: { db: Knex; polle
       const gaps = await findGaps(deps.db, {
         from,
         to,
-        // Unnamed: the default types and every other type asked for the owner.
+        // Unnamed: the default types and the others the owner's schedule asks (REPORT_TYPES).
         reportTypes: req.query.reportType ? [req.query.reportType] : undefined,
         profileIds,
         dspAccountIds,

@@ -6,7 +6,7 @@
  */
 import type { Knex } from '@adsync/shared/db/postgres';
 import { addDays, localToday } from '@adsync/shared/calendar';
-import { coverage, isInFlight, typesAsked } from '@adsync/shared/reports/pending-reports';
+import { coverage, isInFlight, typesScheduled } from '@adsync/shared/reports/pending-reports';
 import { reconciliationGaps } from './reconciliation.ts';
 import { streamMismatchGaps } from '@adsync/shared/streams/reconciliation';
 import { reportableProfiles, sponsoredAdsProfile } from '@adsync/shared/accounts/profiles';
@@ -38,7 +38,7 @@ export async function findGaps(
   opts: {
     from: string;
     to: string;
-    /** The types to check; by default the default ones and every other type ever asked for the owner. */
+    /** The types to check; by default the default ones and the others its scheduled requests asked lately. */
     reportTypes?: string[];
     /** Only these profiles (and no advertiser accounts unless dspAccountIds names some). */
     profileIds?: string[];
@@ -106,9 +106,9 @@ async function ownerGaps(
   const loaded = new Map(loads.map((l) => [`${l.report_type}|${l.day}`, l.rows]));
   // Empty reports are judged from sponsored-ads entities, which only a profile has.
   const delivering = profileId ? await deliveringLevels(db, profileId) : new Set<string>();
-  // A type asked only when REPORT_TYPES names it (a DSP breakdown) is checked once it has been asked.
+  // A type asked only when REPORT_TYPES names it (a DSP breakdown) is checked while the schedule asks it.
   const reportTypes = opts.reportTypes ?? [
-    ...new Set([...DEFAULT_REPORT_TYPE_IDS, ...(await typesAsked(db, o.owner))]),
+    ...new Set([...DEFAULT_REPORT_TYPE_IDS, ...(await typesScheduled(db, o.owner))]),
   ];
   const who = profileId !== undefined ? { profileId } : { profileId: '', dspAccountId: o.owner.dspAccountId };
   for (const reportType of reportTypes) {

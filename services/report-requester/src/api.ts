@@ -74,6 +74,18 @@ async function scopeOf(
   return p.scope === 'account' ? p.accountId : undefined;
 }
 
+const isDsp = (t: string) => REPORT_TYPES[t]!.adProduct === 'DEMAND_SIDE_PLATFORM';
+
+/** A dspAccountId must name an advertiser with reports of its own, and the types must include DSP ones. */
+async function requireAdvertiserAccount(db: Knex, advertiserId: string, reportTypes: string[]): Promise<void> {
+  if (!(await accountAdvertisers(db, { advertiserIds: [advertiserId] })).length)
+    throw badRequest(
+      `DSP advertiser ${advertiserId} is not active or is reached through a DSP profile (ask for that profile's reports); only an advertiser reached through a manager account alone has reports of its own`,
+    );
+  if (!reportTypes.some(isDsp))
+    throw badRequest(`DSP advertiser ${advertiserId} has DSP reports only; none of reportTypes is one`);
+}
+
 export function registerRequesterApi(app: FastifyInstance, deps: RequesterApiDeps): void {
   app.post<{
     Body: {
@@ -110,6 +122,7 @@ export function registerRequesterApi(app: FastifyInstance, deps: RequesterApiDep
     async (req, reply) => {
       const body = req.body ?? {};
       const accountId = await scopeOf(req, deps.db, body);
+      if (body.dspAccountId) await requireAdvertiserAccount(deps.db, body.dspAccountId, body.reportTypes ?? deps.reportTypes);
       const runId = randomUUID();
       deps.background(
         requestReports(
@@ -214,9 +227,8 @@ export function registerRequesterApi(app: FastifyInstance, deps: RequesterApiDep
         if (problem) throw badRequest(`cannot backfill profile ${p.profile_id}: ${problem}`);
       }
       // An advertiser account's reports are DSP reports only.
-      const dspTypes = reportTypes.filter((t) => REPORT_TYPES[t]!.adProduct === 'DEMAND_SIDE_PLATFORM');
-      if (body.dspAccountId && dspTypes.length === 0)
-        throw badRequest(`DSP advertiser ${body.dspAccountId} has DSP reports only; none of reportTypes is one`);
+      const dspTypes = reportTypes.filter(isDsp);
+      if (body.dspAccountId) await requireAdvertiserAccount(deps.db, body.dspAccountId, reportTypes);
       for (const a of advertisers) {
         const problem =
           dspTypes.length && windowProblem(body.from, body.to, dspTypes, localToday(a.timezone, now), now);

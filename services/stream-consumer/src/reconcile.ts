@@ -114,7 +114,8 @@ export async function reconcileReport(
   deps: ReconcileDeps,
   e: { profileId: string; reportType: string; startDate: string; endDate: string },
 ): Promise<number> {
-  // An advertiser account's report (no profile): its Stream is not subscribed under a profile, so nothing to compare.
+  // An advertiser account's report (no profile): its Stream hours land (profile '' and its advertiser),
+  // but the reconciliation tables are per profile, and '' would mix advertisers: not compared yet.
   if (!RECONCILED[e.reportType] || !e.profileId) return 0;
   let days = 0;
   for (let d = e.startDate; d <= e.endDate; d = addDays(d, 1))

@@ -66,7 +66,11 @@ export async function upsertDiscoveredAdvertisers(
         .insert(found.slice(i, i + UPSERT_SLICE).map((a) => ({ ...a, account_id: accountId })))
         .onConflict('advertiser_id')
         .merge({
-          ...Object.fromEntries(DISCOVERED.map((c) => [c, trx.raw(`excluded.${c}`)])),
+          // A route that does not know a value (the manager account gives no currency, and no
+          // profile) never blanks what the other found: an advertiser a DSP profile reaches stays
+          // that profile's, so its reports never change owner, when only the manager account
+          // listed it this time (the profile route failed, or the profile is paused).
+          ...Object.fromEntries(DISCOVERED.map((c) => [c, trx.raw(`coalesce(excluded.${c}, dsp_advertisers.${c})`)])),
           // Listed again: Amazon answers for it now (an exclusion is the selection's to lift).
           status: trx.raw(
             `case when dsp_advertisers.status = 'inaccessible' then 'active' else dsp_advertisers.status end`,

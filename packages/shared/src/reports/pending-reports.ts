@@ -16,7 +16,7 @@ import { profileIdsOfAccount } from '../accounts/profiles.ts';
 import { claim, queueDepth, type QueueSpec } from '../runtime/work-queue.ts';
 import type { ReportReady, ReportRequested } from '../events/contracts.ts';
 import { advertiserIdsOfAccountQuery } from '../accounts/dsp-advertisers.ts';
-import { ownerColumns, ownerKey, type ReportOwner } from './report-owner.ts';
+import { ownerColumns, ownerMatch, type ReportOwner } from './report-owner.ts';
 
 /** Reports still on their way. Migration 0003's unique index ("ask once") uses the same list. */
 export const IN_FLIGHT_STATUSES = ['requesting', 'pending', 'processing', 'completed'] as const;
@@ -70,7 +70,8 @@ export async function recordPlanned(db: Knex, r: PlannedRow): Promise<string | n
   const res = await db.raw(
     `insert into pending_amazon_reports (profile_id, dsp_account_id, report_type, ad_product, start_date, end_date, columns, columns_hash, tier, run_id)
      values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-     on conflict (owner_key, report_type, start_date, end_date, columns_hash) where status in (${IN_FLIGHT_SQL}) do nothing
+     on conflict (${r.owner.profileId !== undefined ? 'profile_id' : 'dsp_account_id'}, report_type, start_date, end_date, columns_hash)
+       where ${r.owner.profileId !== undefined ? '' : 'dsp_account_id is not null and '}status in (${IN_FLIGHT_SQL}) do nothing
      returning id`,
     [
       ownerColumns(r.owner).profile_id,
@@ -91,7 +92,7 @@ export async function recordPlanned(db: Knex, r: PlannedRow): Promise<string | n
 /** When each (report type, tier) was last asked for, for the planner. */
 export async function lastRequested(db: Knex, owner: ReportOwner): Promise<Map<string, Date>> {
   const rows = await db('pending_amazon_reports')
-    .where({ owner_key: ownerKey(owner) })
+    .where(ownerMatch(owner))
     .whereNot({ status: 'failed' })
     .groupBy('report_type', 'tier')
     .select('report_type', 'tier', db.raw('max(created_at) as last'));
@@ -106,7 +107,7 @@ export async function lastRequested(db: Knex, owner: ReportOwner): Promise<Map<s
 /** The newest day each (report type, tier) has asked for, not counting failed requests. */
 export async function lastEnds(db: Knex, owner: ReportOwner): Promise<Map<string, string>> {
   const rows = await db('pending_amazon_reports')
-    .where({ owner_key: ownerKey(owner) })
+    .where(ownerMatch(owner))
     .whereNot({ status: 'failed' })
     .groupBy('report_type', 'tier')
     .select('report_type', 'tier', db.raw("to_char(max(end_date), 'YYYY-MM-DD') as last_end"));
@@ -126,7 +127,8 @@ export async function staleRequesting(
   olderThan: Date,
 ): Promise<PendingReport[]> {
   return db('pending_amazon_reports')
-    .where({ owner_key: ownerKey(owner), status: 'requesting' })
+    .where(ownerMatch(owner))
+    .where({ status: 'requesting' })
     .whereNotIn('id', except)
     .where('updated_at', '<', olderThan)
     .select('*');
@@ -277,7 +279,7 @@ export async function recordParsed(
     await tx.raw(
       `insert into report_day_loads (profile_id, dsp_account_id, report_type, day, pending_report_id, rows, pulled_at)
        select * from jsonb_to_recordset(?::jsonb) as t(profile_id text, dsp_account_id text, report_type text, day date, pending_report_id uuid, rows int, pulled_at timestamptz)
-       on conflict (owner_key, report_type, day) do update set pending_report_id = excluded.pending_report_id, rows = excluded.rows, pulled_at = excluded.pulled_at
+       on conflict ${r.owner.profileId !== undefined ? '(profile_id, report_type, day)' : '(dsp_account_id, report_type, day) where dsp_account_id is not null'} do update set pending_report_id = excluded.pending_report_id, rows = excluded.rows, pulled_at = excluded.pulled_at
        where report_day_loads.pulled_at <= excluded.pulled_at`,
       [JSON.stringify(days)],
     );
@@ -368,10 +370,15 @@ export async function loadedDays(
     .select('l.report_type as report_type', db.raw(`to_char(l.day, 'YYYY-MM-DD') as day`));
 }
 
-/** Every report type ever asked for this owner (failed asks included). */
-export function typesAsked(db: Knex, owner: ReportOwner): Promise<string[]> {
+/**
+ * The report types the owner's scheduled requests asked for lately (two weeks; a backfill, a
+ * one-off, does not count): what REPORT_TYPES has it asked, breakdowns named there included.
+ */
+export function typesScheduled(db: Knex, owner: ReportOwner): Promise<string[]> {
   return db('pending_amazon_reports')
-    .where({ owner_key: ownerKey(owner) })
+    .where(ownerMatch(owner))
+    .whereNot({ tier: 'backfill' })
+    .where('created_at', '>', db.raw(`now() - interval '14 days'`))
     .distinct()
     .pluck('report_type');
 }
@@ -379,7 +386,7 @@ export function typesAsked(db: Knex, owner: ReportOwner): Promise<string[]> {
 /** For completeness: the day records and the reports covering a window of one owner. */
 export async function coverage(db: Knex, owner: ReportOwner, from: string, to: string) {
   const loads: { report_type: string; day: string; rows: number }[] = await db('report_day_loads')
-    .where({ owner_key: ownerKey(owner) })
+    .where(ownerMatch(owner))
     .whereBetween('day', [from, to])
     .select('report_type', 'day', 'rows');
   const reports: {
@@ -389,7 +396,7 @@ export async function coverage(db: Knex, owner: ReportOwner, from: string, to: s
     status: string;
     failure_reason: string | null;
   }[] = await db('pending_amazon_reports')
-    .where({ owner_key: ownerKey(owner) })
+    .where(ownerMatch(owner))
     .where('end_date', '>=', from)
     .where('start_date', '<=', to)
     .orderBy('created_at', 'desc')

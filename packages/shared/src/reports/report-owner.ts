@@ -8,7 +8,7 @@
 export type ReportOwner =
   { profileId: string; dspAccountId?: undefined } | { profileId?: undefined; dspAccountId: string };
 
-/** One text naming either owner, as Postgres's generated `owner_key` columns do (profile ids are numeric). */
+/** One text naming either owner, for keys and maps (profile ids are numeric, so `dsp:` never collides). */
 export const ownerKey = (o: ReportOwner): string => o.profileId ?? `dsp:${o.dspAccountId}`;
 
 /** The owner of a stored row (pending_amazon_reports, report_day_loads). */
@@ -23,6 +23,10 @@ export const ownerColumns = (o: ReportOwner) => ({
   profile_id: o.profileId ?? null,
   dsp_account_id: o.dspAccountId ?? null,
 });
+
+/** The rows of this owner (`where(...)`): by the column that names it, which each table indexes. */
+export const ownerMatch = (o: ReportOwner): { profile_id: string } | { dsp_account_id: string } =>
+  o.profileId !== undefined ? { profile_id: o.profileId } : { dsp_account_id: o.dspAccountId };
 
 /** For logs: the id a human looks for. */
 export const ownerLogFields = (o: ReportOwner) =>
