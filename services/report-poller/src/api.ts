@@ -13,7 +13,11 @@ import { monitoringView } from '@adsync/shared/reports/pending-reports';
 import { findGaps } from './completeness.ts';
 import type { Loop } from '@adsync/shared/runtime/loop';
 import { accountOfProfile, profilesOfAccount } from '@adsync/shared/accounts/profiles';
-import { accountAdvertisers, accountOfAdvertiser, advertiserIdsOfAccount } from '@adsync/shared/accounts/dsp-advertisers';
+import {
+  accountAdvertisers,
+  accountOfAdvertiser,
+  advertiserIdsOfAccount,
+} from '@adsync/shared/accounts/dsp-advertisers';
 
 export function registerReportsApi(app: FastifyInstance, deps: { db: Knex; poller: Loop }): void {
   app.post(

@@ -122,7 +122,8 @@ export function registerRequesterApi(app: FastifyInstance, deps: RequesterApiDep
     async (req, reply) => {
       const body = req.body ?? {};
       const accountId = await scopeOf(req, deps.db, body);
-      if (body.dspAccountId) await requireAdvertiserAccount(deps.db, body.dspAccountId, body.reportTypes ?? deps.reportTypes);
+      if (body.dspAccountId)
+        await requireAdvertiserAccount(deps.db, body.dspAccountId, body.reportTypes ?? deps.reportTypes);
       const runId = randomUUID();
       deps.background(
         requestReports(
