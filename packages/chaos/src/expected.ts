@@ -34,6 +34,25 @@ export function expectedDayTotals(
   day: string,
   generation: number,
 ): DayTotals {
+  // The load meter and the judge ask the same days of one sandbox: each is worked out once.
+  const ds = sandbox.state.dataset;
+  let known = computed.get(ds);
+  if (!known) computed.set(ds, (known = new Map()));
+  const key = `${owner}|${reportTypeId}|${day}|${generation}`;
+  let totals = known.get(key);
+  if (!totals) known.set(key, (totals = computeDayTotals(sandbox, owner, reportTypeId, day, generation)));
+  return structuredClone(totals);
+}
+
+const computed = new WeakMap<object, Map<string, DayTotals>>();
+
+function computeDayTotals(
+  sandbox: Sandbox,
+  owner: string,
+  reportTypeId: string,
+  day: string,
+  generation: number,
+): DayTotals {
   const account = owner.startsWith('dsp:') ? owner.slice(4) : null;
   const ds = sandbox.state.dataset;
   const p = account ? ds.dspAccountIndex(account) : ds.profileIndex(owner);
