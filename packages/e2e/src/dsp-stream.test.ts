@@ -35,6 +35,7 @@ import { drainQueue, ProfileMap } from '@adsync/stream-consumer/ingest';
 import { defaultDatasets, subscribe, subscribeAdvertiserAccount } from '@adsync/stream-consumer/subscriptions';
 import { closeThenDrop } from '@adsync/shared/testing/teardown';
 import { loadAndReconcile } from './reconciled-reports.ts';
+import { findGaps } from '@adsync/report-poller/completeness';
 
 const cfg = testConfig();
 const log = testLogger('dsp-stream');
@@ -289,8 +290,11 @@ test('a DSP advertiser reached only through the manager account subscribes itsel
     'confirmed through the queue',
   );
 
-  const from = Date.parse(`${addDays(localToday('UTC', new Date()), -9)}T00:00:00Z`);
-  await sandbox.stream.publish({ hours: 4, fromHourMs: from, duplicates: 0.3, revisions: true, shuffle: true });
+  // 48 hours around one whole local day of the advertiser (its marketplace's zone: US, Los Angeles).
+  const zone = 'America/Los_Angeles';
+  const day = addDays(localToday(zone, new Date()), -9);
+  const from = Date.parse(`${day}T00:00:00Z`) - 14 * 3600_000;
+  await sandbox.stream.publish({ hours: 48, fromHourMs: from, duplicates: 0.3, revisions: true, shuffle: true });
   await drain();
   const sent = sandbox.stream.expected().filter((r) => r.account_id === linked);
   assert.ok(sent.length > 0, 'Amazon sent the advertiser records');
@@ -313,4 +317,33 @@ test('a DSP advertiser reached only through the manager account subscribes itsel
   );
   assert.deepEqual({ i: Number(t!.i), m: Number(t!.m), o: Number(c!.o), s: Number(c!.s) }, want);
   assert.ok(want.i > 0 && want.o > 0);
+
+  // Its dspCampaign report for that day reconciles with its hours per order, under the advertiser
+  // account (the DSP profile's own day is compared too: two more compared days in all).
+  await pg
+    .db('stream_subscriptions')
+    .whereNull('profile_id')
+    .update({ confirmed_at: new Date(Date.now() - 12 * 86_400_000) });
+  const before = Number((await pg.db('stream_reconciled_days').count<{ c: string }[]>('* as c'))[0]!.c);
+  await loadAndReconcile(
+    { db: pg.db, ch: ch.ch, bus, clients, log, prefix: `${uniqueName('dspacct')}.` },
+    {
+      reportTypes: ['dspCampaign'],
+      tier: { name: 'rec-account', fromDaysAgo: 9, toDaysAgo: 9, everyDays: 1 },
+      reconciledDays: before + 2,
+    },
+  );
+  const compared = await pg
+    .db('stream_reconciled_days')
+    .where({ dsp_account_id: linked })
+    .select('profile_id', 'campaigns', 'mismatches', pg.db.raw(`to_char(day, 'YYYY-MM-DD') as day`));
+  assert.deepEqual(
+    compared.map((r) => [r.profile_id, r.day, Number(r.campaigns), Number(r.mismatches)]),
+    [[null, day, 2, 0]],
+    'its two orders compared, every metric equal',
+  );
+  assert.deepEqual(
+    await findGaps(pg.db, { from: day, to: day, dspAccountIds: [linked], reportTypes: ['dspCampaign'] }),
+    [],
+  );
 });

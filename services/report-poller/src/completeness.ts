@@ -143,13 +143,13 @@ async function ownerGaps(
       else gaps.push({ ...base, kind: 'never_requested', reason: 'no report covering this day was requested' });
     }
   }
-  if (!profileId) return gaps;
-  // Days Amazon answered, but without a campaign that spent: named by the reconciliation.
-  for (const g of await reconciliationGaps(db, profileId, opts.from, to))
-    if (reportTypes.includes(g.reportType)) gaps.push({ profileId, ...g, kind: 'campaign_missing' });
+  // Days Amazon answered, but without a campaign that spent: named by the reconciliation (a profile's).
+  if (profileId)
+    for (const g of await reconciliationGaps(db, profileId, opts.from, to))
+      if (reportTypes.includes(g.reportType)) gaps.push({ profileId, ...g, kind: 'campaign_missing' });
   // Days whose Marketing Stream hours do not add up to the report (stream-consumer compares them).
-  for (const g of await streamMismatchGaps(db, profileId, opts.from, to))
-    if (reportTypes.includes(g.reportType)) gaps.push({ profileId, ...g, kind: 'stream_mismatch' });
+  for (const g of await streamMismatchGaps(db, o.owner, opts.from, to))
+    if (reportTypes.includes(g.reportType)) gaps.push({ ...who, ...g, kind: 'stream_mismatch' });
   return gaps;
 }
 

@@ -14,6 +14,8 @@ import { coveredWholeDay } from './subscriptions.ts';
 import type { Logger } from '@adsync/shared/logger';
 import { addDays } from '@adsync/shared/calendar';
 import { forgetReconciledDay, recordReconciledDay, type Mismatch } from '@adsync/shared/streams/reconciliation';
+import { accountAdvertisers } from '@adsync/shared/accounts/dsp-advertisers';
+import { ownerLogFields, type ReportOwner } from '@adsync/shared/reports/report-owner';
 
 /** Which Stream datasets and attribution window stand for each campaign report's headline columns. */
 export const RECONCILED: Record<string, { traffic: string; conversion: string; window: string }> = {
@@ -66,24 +68,22 @@ export interface ReconcileDeps {
 /** Compares one day of one campaign report with the Stream, if the Stream covers that day; records the result. */
 export async function reconcileDay(
   deps: ReconcileDeps,
-  profileId: string,
+  owner: ReportOwner | string,
   reportType: string,
   day: string,
 ): Promise<{ compared: boolean; mismatches: Mismatch[] }> {
   const spec = RECONCILED[reportType];
   if (!spec) return { compared: false, mismatches: [] };
-  const [{ traffic, conversion }, reportRows, profile] = await Promise.all([
-    streamDayTotals(deps.ch, { profileId, day, ...spec }),
-    campaignDayTotals(deps.ch, { profileId, reportType, day }),
-    findProfile(deps.db, profileId),
+  const who: ReportOwner = typeof owner === 'string' ? { profileId: owner } : owner;
+  const [{ traffic, conversion }, reportRows, timezone] = await Promise.all([
+    streamDayTotals(deps.ch, { owner: who, day, ...spec }),
+    campaignDayTotals(deps.ch, { owner: who, reportType, day }),
+    timezoneOf(deps.db, who),
   ]);
   // Only a day the Stream covered whole: both datasets' subscriptions confirmed before it began (in the
-  // profile's zone) and not archived before it ended. A day half before the subscription is not a gap.
-  if (
-    !profile ||
-    !(await coveredWholeDay(deps.db, profileId, [spec.traffic, spec.conversion], day, profile.timezone))
-  ) {
-    await forgetReconciledDay(deps.db, { profileId, reportType, day });
+  // owner's zone) and not archived before it ended. A day half before the subscription is not a gap.
+  if (!timezone || !(await coveredWholeDay(deps.db, who, [spec.traffic, spec.conversion], day, timezone))) {
+    await forgetReconciledDay(deps.db, { owner: who, reportType, day });
     return { compared: false, mismatches: [] };
   }
   const stream = toSums(traffic);
@@ -95,7 +95,7 @@ export async function reconcileDay(
   const report = toSums(reportRows);
   const mismatches = compare(report, stream, deps.tolerance);
   await recordReconciledDay(deps.db, {
-    profileId,
+    owner: who,
     reportType,
     day,
     campaigns: new Set([...report.keys(), ...stream.keys()]).size,
@@ -103,22 +103,27 @@ export async function reconcileDay(
   });
   if (mismatches.length)
     deps.log.warn(
-      { profileId, reportType, day, mismatches: mismatches.length },
+      { ...ownerLogFields(who), reportType, day, mismatches: mismatches.length },
       'Marketing Stream differs from the daily report',
     );
   return { compared: true, mismatches };
 }
 
-/** The report.loaded handler: every day of a campaign report. */
+/** The zone an owner's days are in: its profile's, or its advertiser account's (undefined: not known). */
+async function timezoneOf(db: Knex, owner: ReportOwner): Promise<string | undefined> {
+  if (owner.profileId !== undefined) return (await findProfile(db, owner.profileId))?.timezone;
+  return (await accountAdvertisers(db, { advertiserIds: [owner.dspAccountId], withInaccessible: true }))[0]?.timezone;
+}
+
+/** The report.loaded handler: every day of a campaign report, under its owner. */
 export async function reconcileReport(
   deps: ReconcileDeps,
-  e: { profileId: string; reportType: string; startDate: string; endDate: string },
+  e: { profileId: string; dspAccountId?: string | null; reportType: string; startDate: string; endDate: string },
 ): Promise<number> {
-  // An advertiser account's report (no profile): its Stream hours land (profile '' and its advertiser),
-  // but the reconciliation tables are per profile, and '' would mix advertisers: not compared yet.
-  if (!RECONCILED[e.reportType] || !e.profileId) return 0;
+  if (!RECONCILED[e.reportType]) return 0;
+  const owner: ReportOwner = e.dspAccountId ? { dspAccountId: e.dspAccountId } : { profileId: e.profileId };
   let days = 0;
   for (let d = e.startDate; d <= e.endDate; d = addDays(d, 1))
-    if ((await reconcileDay(deps, e.profileId, e.reportType, d)).compared) days++;
+    if ((await reconcileDay(deps, owner, e.reportType, d)).compared) days++;
   return days;
 }

@@ -5,22 +5,24 @@
  */
 import { chString, type ClickHouse } from '@adsync/shared/db/clickhouse';
 import type { RowValues, StreamTable } from './records.ts';
+import { ownerFilter } from '@adsync/shared/reports/ads-metrics';
+import type { ReportOwner } from '@adsync/shared/reports/report-owner';
 
 export async function insertStreamRows(ch: ClickHouse, table: StreamTable, values: RowValues[]): Promise<void> {
   await ch.client.insert({ table, format: 'JSONEachRow', values, query_id: ch.queryId(`stream-${table}`) });
 }
 
 /**
- * One profile-local day of the Stream per campaign: traffic from one dataset, and conversions
+ * One owner-local day of the Stream per campaign (a profile's, or a DSP advertiser account's): traffic from one dataset, and conversions
  * (orders, sales, units over one attribution window) from another.
  */
 export async function streamDayTotals(
   ch: ClickHouse,
-  o: { profileId: string; day: string; traffic: string; conversion: string; window: string },
+  o: { owner: ReportOwner; day: string; traffic: string; conversion: string; window: string },
 ): Promise<{ traffic: Record<string, string | number>[]; conversion: Record<string, string | number>[] }> {
   const q = async (query: string) =>
     (await ch.client.query({ query, format: 'JSONEachRow' })).json<Record<string, string | number>>();
-  const where = `profile_id = ${chString(o.profileId)} AND local_date = toDate(${chString(o.day)})`;
+  const where = `${ownerFilter(o.owner)} AND local_date = toDate(${chString(o.day)})`;
   const [traffic, conversion] = await Promise.all([
     q(
       `SELECT campaign_id, sum(impressions) AS impressions, sum(clicks) AS clicks, sum(cost_micros) AS cost_micros

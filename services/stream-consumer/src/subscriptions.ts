@@ -32,6 +32,7 @@ import {
   type StreamSubscriptionStatus,
 } from '@adsync/shared/amazon/marketing-stream';
 import { PermanentError } from '@adsync/shared/runtime/errors';
+import type { ReportOwner } from '@adsync/shared/reports/report-owner';
 
 export interface SubscriptionRow {
   id: string;
@@ -118,18 +119,23 @@ export function subscriptionsQuery(db: Knex, o: { accountId?: string; profileId?
 }
 
 /**
- * Whether the Stream covered a profile-local day whole for every one of these datasets: each
- * subscription confirmed before the day began (in the profile's zone) and not archived before it ended.
+ * Whether the Stream covered an owner's local day whole (a profile's, or a DSP advertiser
+ * account's) for every one of these datasets: each subscription confirmed before the day began
+ * (in the owner's zone) and not archived before it ended.
  */
 export async function coveredWholeDay(
   db: Knex,
-  profileId: string,
+  owner: ReportOwner,
   datasets: string[],
   day: string,
   timezone: string,
 ): Promise<boolean> {
   const [live] = await db('stream_subscriptions as s')
-    .where('s.profile_id', profileId)
+    .where((q) =>
+      owner.profileId !== undefined
+        ? q.where('s.profile_id', owner.profileId)
+        : q.whereNull('s.profile_id').where('s.dsp_advertiser_id', owner.dspAccountId),
+    )
     .whereIn('s.dataset_id', datasets)
     .whereNotNull('s.confirmed_at')
     .whereRaw(`s.confirmed_at <= (?::date)::timestamp at time zone ?`, [day, timezone])

@@ -8,6 +8,7 @@
  */
 import type { Readable } from 'node:stream';
 import { chDate, chString, insertText, type ClickHouse } from '../db/clickhouse.ts';
+import type { ReportOwner } from './report-owner.ts';
 import { addDays } from '../calendar.ts';
 import { REPORT_TYPES, type FactTable } from '../amazon/report-catalog.ts';
 
@@ -121,9 +122,18 @@ export async function campaignPresence(
 }
 
 /** One day of a campaign report's totals per campaign (what the Marketing Stream is compared with). */
+/**
+ * The ClickHouse rows of a report owner: a profile's, or a DSP advertiser account's (stored
+ * without a profile, under its advertiser id).
+ */
+export const ownerFilter = (o: ReportOwner): string =>
+  o.profileId !== undefined
+    ? `profile_id = ${chString(o.profileId)}`
+    : `profile_id = '' AND advertiser_id = ${chString(o.dspAccountId)}`;
+
 export async function campaignDayTotals(
   ch: ClickHouse,
-  o: { profileId: string; reportType: string; day: string },
+  o: { owner: ReportOwner; reportType: string; day: string },
 ): Promise<Record<string, string | number>[]> {
   // DSP's campaign is its order; dspCampaign rows are its creatives, summed per order.
   const dsp = REPORT_TYPES[o.reportType]?.table === 'dsp_metrics_daily';
@@ -131,7 +141,7 @@ export async function campaignDayTotals(
     query: `SELECT ${dsp ? 'order_id' : 'campaign_id'} AS campaign_id, sum(impressions) AS impressions, sum(clicks) AS clicks,
               sum(cost_micros) AS cost_micros, sum(orders) AS orders, sum(sales_micros) AS sales_micros, sum(units) AS units
          FROM ${dsp ? 'dsp_metrics_daily' : 'ads_metrics_daily'} FINAL
-        WHERE profile_id = ${chString(o.profileId)} AND report_type = ${chString(o.reportType)}
+        WHERE ${ownerFilter(o.owner)} AND report_type = ${chString(o.reportType)}
           AND ${dsp ? "order_id != ''" : "entity_level = 'campaign'"} AND date = toDate(${chString(o.day)})
         GROUP BY campaign_id`,
     format: 'JSONEachRow',

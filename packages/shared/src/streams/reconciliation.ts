@@ -5,6 +5,7 @@
  * mismatches as gaps, next to the reports' own.
  */
 import type { Knex } from '../db/postgres.ts';
+import { ownerColumns, ownerMatch, type ReportOwner } from '../reports/report-owner.ts';
 
 export interface Mismatch {
   campaignId: string;
@@ -13,14 +14,19 @@ export interface Mismatch {
   streamValue: number;
 }
 
-/** Records one day's comparison, replacing what an earlier pull of the same report found. */
+/**
+ * Records one day's comparison, replacing what an earlier pull of the same report found. The
+ * owner is the report's: a profile, or a DSP advertiser reached only through a manager account.
+ */
 export async function recordReconciledDay(
   db: Knex,
-  day: { profileId: string; reportType: string; day: string; campaigns: number; mismatches: Mismatch[] },
+  day: { owner: ReportOwner; reportType: string; day: string; campaigns: number; mismatches: Mismatch[] },
 ): Promise<void> {
   await db.transaction(async (tx) => {
-    const key = { profile_id: day.profileId, report_type: day.reportType, day: day.day };
-    await tx('stream_reconciled_days').where(key).delete();
+    const key = { ...ownerColumns(day.owner), report_type: day.reportType, day: day.day };
+    await tx('stream_reconciled_days')
+      .where({ ...ownerMatch(day.owner), report_type: day.reportType, day: day.day })
+      .delete();
     await tx('stream_reconciled_days').insert({ ...key, campaigns: day.campaigns, mismatches: day.mismatches.length });
     if (day.mismatches.length)
       await tx('stream_mismatches').insert(
@@ -36,9 +42,9 @@ export async function recordReconciledDay(
 }
 
 /** A day no longer compared (the Stream did not cover it whole) keeps no verdict from before. */
-export async function forgetReconciledDay(db: Knex, day: { profileId: string; reportType: string; day: string }) {
+export async function forgetReconciledDay(db: Knex, day: { owner: ReportOwner; reportType: string; day: string }) {
   await db('stream_reconciled_days')
-    .where({ profile_id: day.profileId, report_type: day.reportType, day: day.day })
+    .where({ ...ownerMatch(day.owner), report_type: day.reportType, day: day.day })
     .delete();
 }
 
@@ -48,7 +54,7 @@ const show = (metric: string, v: number) => (MONEY.test(metric) ? (v / 1e6).toFi
 /** Days whose Stream sums differ from the report, one gap per report type and day, naming each campaign and metric. */
 export async function streamMismatchGaps(
   db: Knex,
-  profileId: string,
+  owner: ReportOwner,
   from: string,
   to: string,
 ): Promise<{ reportType: string; day: string; reason: string }[]> {
@@ -60,7 +66,7 @@ export async function streamMismatchGaps(
     report_value: string;
     stream_value: string;
   }[] = await db('stream_mismatches')
-    .where({ profile_id: profileId })
+    .where(ownerMatch(owner))
     .whereBetween('day', [from, to])
     .orderBy(['report_type', 'day', 'campaign_id', 'metric'])
     .select(
