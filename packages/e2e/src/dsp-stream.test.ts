@@ -32,6 +32,7 @@ import { discoverProfiles } from '@adsync/entity-sync/profiles';
 import { discoverDspAdvertisers } from '@adsync/entity-sync/dsp-advertisers';
 import { openQueue, type StreamQueue } from '@adsync/stream-consumer/queue';
 import { drainQueue, ProfileMap } from '@adsync/stream-consumer/ingest';
+import { reconcileDay } from '@adsync/stream-consumer/reconcile';
 import { defaultDatasets, subscribe, subscribeAdvertiserAccount } from '@adsync/stream-consumer/subscriptions';
 import { closeThenDrop } from '@adsync/shared/testing/teardown';
 import { loadAndReconcile } from './reconciled-reports.ts';
@@ -345,5 +346,64 @@ test('a DSP advertiser reached only through the manager account subscribes itsel
   assert.deepEqual(
     await findGaps(pg.db, { from: day, to: day, dspAccountIds: [linked], reportTypes: ['dspCampaign'] }),
     [],
+  );
+
+  // Another advertiser account's hours (no profile either) never count as this one's; an hour of its
+  // own that the report does not have is a mismatch, recorded and named as the advertiser's gap.
+  const order = sandbox.state.dataset.dspAdvertisers(0)[0]!.orders[0]!.orderId;
+  const extraHour = (advertiser: string, id: string) => ({
+    profile_id: '',
+    dataset_id: 'adsp-traffic',
+    ad_product: 'dsp',
+    advertiser_id: advertiser,
+    marketplace_id: '',
+    currency: 'USD',
+    campaign_id: order,
+    ad_group_id: '',
+    ad_id: '',
+    target_id: '',
+    target_text: '',
+    match_type: '',
+    placement: '',
+    hour: `${day} 12:00:00`,
+    local_date: day,
+    local_hour: 12,
+    idempotency_id: id,
+    impressions: 500,
+    clicks: 0,
+    cost_micros: 0,
+    viewable_impressions: 0,
+    extra: '{}',
+    received_at: `${day} 13:00:00`,
+  });
+  const deps = { db: pg.db, ch: ch.ch, log, tolerance: { relative: 0.01, moneyMicros: 10_000 } };
+  await ch.ch.client.insert({
+    table: 'stream_traffic_hourly',
+    format: 'JSONEachRow',
+    values: [extraHour('999000111', 'other-advertiser-hour')],
+  });
+  assert.deepEqual((await reconcileDay(deps, { dspAccountId: linked }, 'dspCampaign', day)).mismatches, []);
+  await ch.ch.client.insert({
+    table: 'stream_traffic_hourly',
+    format: 'JSONEachRow',
+    values: [extraHour(linked, 'its-own-extra-hour')],
+  });
+  const { mismatches } = await reconcileDay(deps, { dspAccountId: linked }, 'dspCampaign', day);
+  assert.deepEqual(
+    mismatches.map((m) => [m.campaignId, m.metric, m.streamValue - m.reportValue]),
+    [[order, 'impressions', 500]],
+  );
+  assert.deepEqual(
+    (await pg.db('stream_mismatches').where({ dsp_account_id: linked })).map((m) => [
+      m.profile_id,
+      m.campaign_id,
+      m.metric,
+    ]),
+    [[null, order, 'impressions']],
+  );
+  const gaps = await findGaps(pg.db, { from: day, to: day, dspAccountIds: [linked], reportTypes: ['dspCampaign'] });
+  assert.deepEqual(
+    gaps.map((g) => [g.profileId, g.dspAccountId, g.kind, g.day]),
+    [['', linked, 'stream_mismatch', day]],
   );
 });

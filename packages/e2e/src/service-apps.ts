@@ -239,6 +239,30 @@ export async function startServiceApps(): Promise<ServiceApps> {
         status: 'FAILED_PROVISIONING',
       })
       .returning('id');
+    // The DSP advertiser's own (no profile), and a day its report was reconciled with the Stream.
+    await db('stream_subscriptions').insert({
+      dsp_advertiser_id: dspAdvertiserId,
+      dataset_id: 'adsp-traffic',
+      destination_arn: 'arn:aws:sqs:us-east-1:000000000000:isolation-stream',
+      client_request_token: randomUUID(),
+      status: 'FAILED_PROVISIONING',
+    });
+    await db('stream_reconciled_days').insert({
+      dsp_account_id: dspAdvertiserId,
+      report_type: 'dspCampaign',
+      day: '2026-11-01',
+      campaigns: 1,
+      mismatches: 1,
+    });
+    await db('stream_mismatches').insert({
+      dsp_account_id: dspAdvertiserId,
+      report_type: 'dspCampaign',
+      day: '2026-11-01',
+      campaign_id: `80000000000${n}`,
+      metric: 'impressions',
+      report_value: 10,
+      stream_value: 9,
+    });
     const syncBatchId = randomUUID();
     await db('sync_runs').insert({
       batch_id: syncBatchId,

@@ -37,7 +37,12 @@ const OWNED: Record<string, string> = {
   amc_workflows: 't.instance_id in (select instance_id from amc_instances where account_id = :account)',
   amc_executions: 't.instance_id in (select instance_id from amc_instances where account_id = :account)',
   amc_schedules: 't.instance_id in (select instance_id from amc_instances where account_id = :account)',
-  stream_subscriptions: 't.profile_id in (select profile_id from profiles where account_id = :account)',
+  stream_subscriptions:
+    't.profile_id in (select profile_id from profiles where account_id = :account) or (t.profile_id is null and t.dsp_advertiser_id in (select advertiser_id from dsp_advertisers where account_id = :account))',
+  stream_reconciled_days:
+    't.profile_id in (select profile_id from profiles where account_id = :account) or t.dsp_account_id in (select advertiser_id from dsp_advertisers where account_id = :account)',
+  stream_mismatches:
+    't.profile_id in (select profile_id from profiles where account_id = :account) or t.dsp_account_id in (select advertiser_id from dsp_advertisers where account_id = :account)',
 };
 
 export async function ownedDigest(db: Knex, tenant: Tenant): Promise<Record<string, string>> {

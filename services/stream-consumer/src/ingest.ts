@@ -54,7 +54,10 @@ export class ProfileMap {
     return this.map.get(key) ?? null;
   }
   async dsp(advertiserId: string): Promise<{ profileId: string; currency: string | null } | null> {
-    if (!this.dspMap.has(advertiserId) && Date.now() - this.dspLoadedAt > 1000) {
+    // A miss reloads (at most once a second), and so does a minute's age: an advertiser a DSP
+    // profile comes to reach (or stops reaching) moves its records to its new owner.
+    const age = Date.now() - this.dspLoadedAt;
+    if ((!this.dspMap.has(advertiserId) && age > 1000) || age > 60_000) {
       this.dspMap = await dspAdvertiserProfiles(this.db);
       this.dspLoadedAt = Date.now();
     }

@@ -120,7 +120,8 @@ export async function reconcileReport(
   deps: ReconcileDeps,
   e: { profileId: string; dspAccountId?: string | null; reportType: string; startDate: string; endDate: string },
 ): Promise<number> {
-  if (!RECONCILED[e.reportType]) return 0;
+  // No owner named (an event from elsewhere): nothing to compare, never every advertiser account at once.
+  if (!RECONCILED[e.reportType] || (!e.dspAccountId && !e.profileId)) return 0;
   const owner: ReportOwner = e.dspAccountId ? { dspAccountId: e.dspAccountId } : { profileId: e.profileId };
   let days = 0;
   for (let d = e.startDate; d <= e.endDate; d = addDays(d, 1))

@@ -2,7 +2,12 @@
 -- datasets (adsp-*) itself, with Amazon-Ads-AccountId: its subscriptions have no profile.
 alter table stream_subscriptions
   alter column profile_id drop not null,
-  add constraint stream_subscriptions_owner check (profile_id is not null or dsp_advertiser_id is not null);
+  add constraint stream_subscriptions_owner check (profile_id is not null or dsp_advertiser_id is not null) not valid,
+  -- Gone with its advertiser, as a profile's are with the profile (an orphan would be retried forever).
+  add constraint stream_subscriptions_dsp_advertiser_fk foreign key (dsp_advertiser_id)
+    references dsp_advertisers(advertiser_id) on delete cascade not valid;
+alter table stream_subscriptions validate constraint stream_subscriptions_owner;
+alter table stream_subscriptions validate constraint stream_subscriptions_dsp_advertiser_fk;
 drop index stream_subscriptions_live;
 create unique index stream_subscriptions_live
   on stream_subscriptions(coalesce(profile_id, ''), coalesce(dsp_advertiser_id, ''), dataset_id, destination_arn)

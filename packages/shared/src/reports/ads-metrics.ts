@@ -126,10 +126,13 @@ export async function campaignPresence(
  * The ClickHouse rows of a report owner: a profile's, or a DSP advertiser account's (stored
  * without a profile, under its advertiser id).
  */
-export const ownerFilter = (o: ReportOwner): string =>
-  o.profileId !== undefined
+export function ownerFilter(o: ReportOwner): string {
+  // '' is every advertiser account's rows at once: never an owner.
+  if (o.profileId === '' || o.dspAccountId === '') throw new Error('a report owner with an empty id');
+  return o.profileId !== undefined
     ? `profile_id = ${chString(o.profileId)}`
     : `profile_id = '' AND advertiser_id = ${chString(o.dspAccountId)}`;
+}
 
 export async function campaignDayTotals(
   ch: ClickHouse,
