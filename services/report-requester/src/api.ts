@@ -86,16 +86,16 @@ async function requireAdvertiserAccount(db: Knex, advertiserId: string, reportTy
     throw badRequest(`DSP advertiser ${advertiserId} has DSP reports only; none of reportTypes is one`);
 }
 
+/** What both request routes take: whose reports (one profile, one advertiser account, or an account's) and which types. */
+interface OwnerBody {
+  profileId?: string;
+  dspAccountId?: string;
+  accountId?: string;
+  reportTypes?: string[];
+}
+
 export function registerRequesterApi(app: FastifyInstance, deps: RequesterApiDeps): void {
-  app.post<{
-    Body: {
-      profileId?: string;
-      dspAccountId?: string;
-      accountId?: string;
-      reportTypes?: string[];
-      backfillDays?: number;
-    };
-  }>(
+  app.post<{ Body: OwnerBody & { backfillDays?: number } }>(
     '/v1/reports/request',
     {
       schema: {
@@ -145,16 +145,7 @@ export function registerRequesterApi(app: FastifyInstance, deps: RequesterApiDep
     },
   );
 
-  app.post<{
-    Body: {
-      profileId?: string;
-      dspAccountId?: string;
-      accountId?: string;
-      reportTypes?: string[];
-      from: string;
-      to: string;
-    };
-  }>(
+  app.post<{ Body: OwnerBody & { from: string; to: string } }>(
     '/v1/reports/backfill',
     {
       schema: {
