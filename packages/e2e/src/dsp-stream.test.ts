@@ -299,6 +299,11 @@ test('a DSP advertiser reached only through the manager account subscribes itsel
   await drain();
   const sent = sandbox.stream.expected().filter((r) => r.account_id === linked);
   assert.ok(sent.length > 0, 'Amazon sent the advertiser records');
+  // The manager account's listing gave no time zone; its records state it (advertiser_timezone): kept.
+  assert.equal(
+    (await pg.db('dsp_advertisers').where({ advertiser_id: linked }).first('timezone')).timezone,
+    String(sent[0]!.advertiser_timezone),
+  );
   const want = { i: 0, m: 0, o: 0, s: 0 };
   for (const r of sent)
     if (r.dataset_id === 'adsp-traffic') {

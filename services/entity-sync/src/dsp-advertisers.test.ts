@@ -20,7 +20,11 @@ import { registerApi } from './api.ts';
 import { advertiserRows, discoverDspAdvertisers } from './dsp-advertisers.ts';
 import { syncDspEntities } from './dsp-entities.ts';
 import { AmazonApiError } from '@adsync/shared/amazon/errors';
-import { upsertDiscoveredAdvertisers } from '@adsync/shared/accounts/dsp-advertisers';
+import {
+  accountAdvertisers,
+  learnAdvertiserTimezone,
+  upsertDiscoveredAdvertisers,
+} from '@adsync/shared/accounts/dsp-advertisers';
 import type { AmazonAdsClient } from '@adsync/shared/amazon/ads-client';
 
 const ADMIN = 'adsk_dsp_advertisers_admin_key_01234';
@@ -350,6 +354,29 @@ test('an advertiser a DSP profile reaches stays that profile’s when only the m
     [via, 'USD', 'America/New_York', 'ATVPDKIKX0DER', 'amzn1.ads1.ma1.both'],
   );
   await pg.db('dsp_advertisers').where({ advertiser_id: both.advertiser_id }).delete();
+});
+
+test('a time zone Amazon states for an advertiser its listing gave none is kept once; a known one stays, an unknown zone is refused', async () => {
+  const row = {
+    advertiser_id: '777000222',
+    name: 'Linked',
+    currency_code: null,
+    country_code: null,
+    timezone: null,
+    url: null,
+    marketplace_id: 'ATVPDKIKX0DER',
+    via_profile_id: null,
+    manager_account_id: 'amzn1.ads1.ma1.tz',
+  };
+  await upsertDiscoveredAdvertisers(pg.db, accountId, [row]);
+  assert.equal(await learnAdvertiserTimezone(pg.db, row.advertiser_id, 'Not/A_Zone'), false);
+  assert.equal(await learnAdvertiserTimezone(pg.db, row.advertiser_id, 'America/New_York'), true);
+  assert.equal(await learnAdvertiserTimezone(pg.db, row.advertiser_id, 'Europe/Paris'), false, 'a known zone stays');
+  // The next manager-account listing (no zone) does not blank it either.
+  await upsertDiscoveredAdvertisers(pg.db, accountId, [row]);
+  const [kept] = await accountAdvertisers(pg.db, { advertiserIds: [row.advertiser_id] });
+  assert.equal(kept!.timezone, 'America/New_York', 'its own zone, not its marketplace’s (Los Angeles)');
+  await pg.db('dsp_advertisers').where({ advertiser_id: row.advertiser_id }).delete();
 });
 
 test('advertisers reached through a DSP profile that is no longer active are inaccessible, with why', async () => {

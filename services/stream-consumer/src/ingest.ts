@@ -16,7 +16,7 @@ import { isDspDataset, normalise, parseMessage, type RowValues, type StreamTable
 import { refreshPending } from './subscriptions.ts';
 import { insertStreamRows } from './stream-facts.ts';
 import { profilesByAdvertiser } from '@adsync/shared/accounts/profiles';
-import { dspAdvertiserProfiles } from '@adsync/shared/accounts/dsp-advertisers';
+import { dspAdvertiserProfiles, learnAdvertiserTimezone } from '@adsync/shared/accounts/dsp-advertisers';
 import type { SnsGate } from './sns-gate.ts';
 import type { StreamQueue } from './queue.ts';
 
@@ -33,12 +33,12 @@ export interface IngestDeps {
 
 /**
  * advertiser_id|marketplace_id → profile_id, from the profiles entity-sync keeps; a DSP advertiser
- * (adsp-* records) → the DSP profile that reaches it, with the advertiser's currency.
+ * (adsp-* records) → the DSP profile that reaches it, with the advertiser's currency and zone.
  */
 export class ProfileMap {
   private map = new Map<string, string>();
   private loadedAt = 0;
-  private dspMap = new Map<string, { profileId: string; currency: string | null }>();
+  private dspMap = new Map<string, { profileId: string; currency: string | null; timezone: string | null }>();
   private dspLoadedAt = 0;
   private readonly db: Knex;
   constructor(db: Knex) {
@@ -53,7 +53,9 @@ export class ProfileMap {
     }
     return this.map.get(key) ?? null;
   }
-  async dsp(advertiserId: string): Promise<{ profileId: string; currency: string | null } | null> {
+  async dsp(
+    advertiserId: string,
+  ): Promise<{ profileId: string; currency: string | null; timezone: string | null } | null> {
     // A miss reloads (at most once a second), and so does a minute's age: an advertiser a DSP
     // profile comes to reach (or stops reaching) moves its records to its new owner.
     const age = Date.now() - this.dspLoadedAt;
@@ -62,6 +64,13 @@ export class ProfileMap {
       this.dspLoadedAt = Date.now();
     }
     return this.dspMap.get(advertiserId) ?? null;
+  }
+  /** An advertiser's zone, from its records when its listing gave none: stored once. */
+  async learnTimezone(advertiserId: string, timezone: string): Promise<void> {
+    const known = this.dspMap.get(advertiserId);
+    if (!known || known.timezone !== null) return;
+    // A zone Intl does not know is not kept, and not tried again by this process.
+    known.timezone = (await learnAdvertiserTimezone(this.db, advertiserId, timezone)) ? timezone : '';
   }
 }
 
@@ -138,6 +147,8 @@ export async function ingestBatch(deps: IngestDeps, profiles: ProfileMap, messag
     const r = parsed.record;
     const dspRecord = isDspDataset(parsed.dataset);
     const dsp = dspRecord ? await profiles.dsp(String(r.advertiser_id ?? '')) : null;
+    if (dsp && dsp.timezone === null && typeof r.advertiser_timezone === 'string' && r.advertiser_timezone)
+      await profiles.learnTimezone(String(r.advertiser_id), r.advertiser_timezone);
     const profileId = dspRecord
       ? (dsp?.profileId ?? null)
       : await profiles.get(String(r.advertiser_id ?? ''), String(r.marketplace_id ?? ''));

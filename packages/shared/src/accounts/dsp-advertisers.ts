@@ -257,14 +257,40 @@ export async function reportableAdvertisersByProfile(db: Knex, profileIds: strin
 
 /**
  * Every DSP advertiser with the profile its Marketing Stream records belong to (the DSP profile
- * that reaches it; '' for one reached only through a manager account, whose records are its own)
- * and its currency.
+ * that reaches it; '' for one reached only through a manager account, whose records are its own),
+ * its currency and its time zone (null: Amazon has not said).
  */
 export async function dspAdvertiserProfiles(
   db: Knex,
-): Promise<Map<string, { profileId: string; currency: string | null }>> {
-  const rows: { advertiser_id: string; via_profile_id: string | null; currency_code: string | null }[] = await db(
-    'dsp_advertisers',
-  ).select('advertiser_id', 'via_profile_id', 'currency_code');
-  return new Map(rows.map((r) => [r.advertiser_id, { profileId: r.via_profile_id ?? '', currency: r.currency_code }]));
+): Promise<Map<string, { profileId: string; currency: string | null; timezone: string | null }>> {
+  const rows: {
+    advertiser_id: string;
+    via_profile_id: string | null;
+    currency_code: string | null;
+    timezone: string | null;
+  }[] = await db('dsp_advertisers').select('advertiser_id', 'via_profile_id', 'currency_code', 'timezone');
+  return new Map(
+    rows.map((r) => [
+      r.advertiser_id,
+      { profileId: r.via_profile_id ?? '', currency: r.currency_code, timezone: r.timezone },
+    ]),
+  );
+}
+
+/**
+ * Keeps the time zone Amazon states for an advertiser whose listing gave none (a manager-linked
+ * one: its Marketing Stream records carry `advertiser_timezone`), so its days are its own rather
+ * than its marketplace's. A zone already known is left alone; one Intl does not know is refused.
+ */
+export async function learnAdvertiserTimezone(db: Knex, advertiserId: string, timezone: string): Promise<boolean> {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: timezone });
+  } catch {
+    return false;
+  }
+  const n = await db('dsp_advertisers')
+    .where({ advertiser_id: advertiserId })
+    .whereNull('timezone')
+    .update({ timezone, updated_at: db.fn.now() });
+  return n > 0;
 }
