@@ -9,7 +9,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { FINAL_GENERATION } from '@adsync/sandbox';
 import { amcResultRows } from '@adsync/sandbox/amc-routes';
-import { DEFAULT_REPORT_TYPE_IDS, REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
+import { DEFAULT_REPORT_TYPE_IDS, isDspReportType } from '@adsync/shared/amazon/report-catalog';
 import { accountAdvertisers, reportableAdvertisersByProfile } from '@adsync/shared/accounts/dsp-advertisers';
 import { ownerKey } from '@adsync/shared/reports/report-owner';
 import { sponsoredAdsProfile } from '@adsync/shared/accounts/profiles';
@@ -46,10 +46,11 @@ export async function plannedWindows(
   );
   const scheduled = (today: string, types: string[]) =>
     planReports({ today, now: started, reportTypes: types, tiers: DEFAULT_TIERS, lastRequested: () => null });
-  const isDsp = (t: string) => REPORT_TYPES[t]!.adProduct === 'DEMAND_SIDE_PLATFORM';
   const ofProfiles = profiles.flatMap((p) => {
     const today = localToday(p.timezone, started);
-    const types = DEFAULT_REPORT_TYPE_IDS.filter((t) => (isDsp(t) ? dsp.has(p.profile_id) : sponsoredAdsProfile(p)));
+    const types = DEFAULT_REPORT_TYPE_IDS.filter((t) =>
+      isDspReportType(t) ? dsp.has(p.profile_id) : sponsoredAdsProfile(p),
+    );
     // The scheduled tiers for every type (a first run: nothing requested before), and the backfill.
     return [...scheduled(today, types), ...planBackfill(today, BACKFILL_DAYS, BACKFILL_TYPES, started)].map((w) => ({
       owner: p.profile_id,
@@ -60,7 +61,7 @@ export async function plannedWindows(
   });
   // Advertisers reached only through the manager account: their DSP types, asked with Amazon-Ads-AccountId.
   const ofAccounts = (await accountAdvertisers(world.pg.db)).flatMap((a) =>
-    scheduled(localToday(a.timezone, started), DEFAULT_REPORT_TYPE_IDS.filter(isDsp)).map((w) => ({
+    scheduled(localToday(a.timezone, started), DEFAULT_REPORT_TYPE_IDS.filter(isDspReportType)).map((w) => ({
       owner: ownerKey({ dspAccountId: a.advertiser_id }),
       reportType: w.reportTypeId,
       startDate: w.startDate,

@@ -12,7 +12,7 @@ import { streamMismatchGaps } from '@adsync/shared/streams/reconciliation';
 import { reportableProfiles, sponsoredAdsProfile } from '@adsync/shared/accounts/profiles';
 import { accountAdvertisers, reportableAdvertisersByProfile } from '@adsync/shared/accounts/dsp-advertisers';
 import { deliveringLevels } from '@adsync/shared/entities/entity-store';
-import { DEFAULT_REPORT_TYPE_IDS, REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
+import { DEFAULT_REPORT_TYPE_IDS, isDspReportType, REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
 import type { ReportOwner } from '@adsync/shared/reports/report-owner';
 
 export interface Gap {
@@ -66,14 +66,13 @@ export async function findGaps(
     ...profiles.map((p) => ({
       owner: { profileId: p.profile_id },
       timezone: p.timezone,
-      due: (t: string) =>
-        REPORT_TYPES[t]!.adProduct === 'DEMAND_SIDE_PLATFORM' ? dsp.has(p.profile_id) : sponsoredAdsProfile(p),
+      due: (t: string) => (isDspReportType(t) ? dsp.has(p.profile_id) : sponsoredAdsProfile(p)),
       refused: p.status === 'inaccessible' ? (p.status_reason ?? 'Amazon refused access to this profile (403)') : null,
     })),
     ...accounts.map((a) => ({
       owner: { dspAccountId: a.advertiser_id },
       timezone: a.timezone,
-      due: (t: string) => REPORT_TYPES[t]!.adProduct === 'DEMAND_SIDE_PLATFORM',
+      due: isDspReportType,
       refused:
         a.status === 'inaccessible' ? (a.status_reason ?? 'Amazon refused access to this DSP advertiser (403)') : null,
     })),

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Knex } from '@adsync/shared/db/postgres';
 import type { Logger } from '@adsync/shared/logger';
 import type { AmazonClients } from '@adsync/shared/amazon/account-clients';
-import { REPORT_TYPE_IDS, REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
+import { isDspReportType, REPORT_TYPE_IDS } from '@adsync/shared/amazon/report-catalog';
 import { IN_FLIGHT_STATUSES, runReports, runStatusCounts } from '@adsync/shared/reports/pending-reports';
 import { badRequest, notFound } from '@adsync/shared/http/errors';
 import { principalOf, requireAccount, requireKnownAccount } from '@adsync/shared/http/server';
@@ -74,15 +74,13 @@ async function scopeOf(
   return p.scope === 'account' ? p.accountId : undefined;
 }
 
-const isDsp = (t: string) => REPORT_TYPES[t]!.adProduct === 'DEMAND_SIDE_PLATFORM';
-
 /** A dspAccountId must name an advertiser with reports of its own, and the types must include DSP ones. */
 async function requireAdvertiserAccount(db: Knex, advertiserId: string, reportTypes: string[]): Promise<void> {
   if (!(await accountAdvertisers(db, { advertiserIds: [advertiserId] })).length)
     throw badRequest(
       `DSP advertiser ${advertiserId} is not active or is reached through a DSP profile (ask for that profile's reports); only an advertiser reached through a manager account alone has reports of its own`,
     );
-  if (!reportTypes.some(isDsp))
+  if (!reportTypes.some(isDspReportType))
     throw badRequest(`DSP advertiser ${advertiserId} has DSP reports only; none of reportTypes is one`);
 }
 
@@ -219,7 +217,7 @@ export function registerRequesterApi(app: FastifyInstance, deps: RequesterApiDep
         if (problem) throw badRequest(`cannot backfill profile ${p.profile_id}: ${problem}`);
       }
       // An advertiser account's reports are DSP reports only.
-      const dspTypes = reportTypes.filter(isDsp);
+      const dspTypes = reportTypes.filter(isDspReportType);
       if (body.dspAccountId) await requireAdvertiserAccount(deps.db, body.dspAccountId, reportTypes);
       for (const a of advertisers) {
         const problem =

@@ -691,6 +691,10 @@ export const REPORT_TYPE_IDS = Object.keys(REPORT_TYPES);
 /** What is asked when nothing names the report types: all but the DSP breakdowns that ask a type again. */
 export const DEFAULT_REPORT_TYPE_IDS = REPORT_TYPE_IDS.filter((t) => REPORT_TYPES[t]!.byDefault);
 
+/** Whether a report type of ours is a DSP one: asked per advertiser, stored in dsp_metrics_daily. */
+export const isDspReportType = (reportTypeId: string): boolean =>
+  REPORT_TYPES[reportTypeId]?.adProduct === 'DEMAND_SIDE_PLATFORM';
+
 /** The longest range any report type accepts: planning splits windows by each type's own limit. */
 export const MAX_REPORT_DAYS = 31;
 

@@ -14,7 +14,7 @@ import type { Logger } from '../logger.ts';
 import type { AmazonClients } from '../amazon/account-clients.ts';
 import { AmazonApiError } from '../amazon/errors.ts';
 import { createReport } from '../amazon/reporting.ts';
-import { REPORT_TYPES } from '../amazon/report-catalog.ts';
+import { isDspReportType, REPORT_TYPES } from '../amazon/report-catalog.ts';
 import { activeProfiles, markInaccessible, sponsoredAdsProfile } from '../accounts/profiles.ts';
 import {
   ADVERTISERS_PER_REPORT,
@@ -125,7 +125,9 @@ export async function requestReports(deps: Deps, opts: RequestOptions): Promise<
         owner: { profileId: p.profile_id },
         timezone: p.timezone,
         // DSP types under a DSP profile reaching selected advertisers; sponsored ads under a sponsored-ads profile.
-        reportTypes: opts.reportTypes.filter((t) => (isDsp(t) ? advertiserIds.length > 0 : sponsoredAdsProfile(p))),
+        reportTypes: opts.reportTypes.filter((t) =>
+          isDspReportType(t) ? advertiserIds.length > 0 : sponsoredAdsProfile(p),
+        ),
         advertiserIds,
         refused: (reason) => markInaccessible(db, p.profile_id, reason),
       };
@@ -133,7 +135,7 @@ export async function requestReports(deps: Deps, opts: RequestOptions): Promise<
     ...accountOwned.map((a): OwnerPlan => ({
       owner: { dspAccountId: a.advertiser_id },
       timezone: a.timezone,
-      reportTypes: opts.reportTypes.filter(isDsp),
+      reportTypes: opts.reportTypes.filter(isDspReportType),
       advertiserIds: [a.advertiser_id],
       refused: (reason) => markAdvertiserInaccessible(db, a.account_id, a.advertiser_id, reason),
     })),
@@ -229,7 +231,7 @@ export async function requestReports(deps: Deps, opts: RequestOptions): Promise<
           startDate: t.startDate,
           endDate: t.endDate,
           columns: t.columns,
-          ...(isDsp(t.reportTypeId) ? { advertiserIds, format: opts.dspFormat } : {}),
+          ...(isDspReportType(t.reportTypeId) ? { advertiserIds, format: opts.dspFormat } : {}),
         });
         await reports.markRequested(db, t.id, res, {
           profileId: o.owner.profileId ?? '',
@@ -306,8 +308,6 @@ interface OwnerPlan {
   /** Amazon refused the owner (403): recorded so nothing more is asked until a discovery finds it again. */
   refused: (reason: string) => Promise<void>;
 }
-
-const isDsp = (reportTypeId: string) => REPORT_TYPES[reportTypeId]?.adProduct === 'DEMAND_SIDE_PLATFORM';
 
 /** A failure's owner: the profile, or the advertiser account (profileId '' then). */
 const ownerFields = (o: ReportOwner) => ({
