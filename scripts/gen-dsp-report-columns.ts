@@ -2,7 +2,8 @@
  * Writes what adsync asks of each DSP report type, from Amazon's report-type pages and
  * column dictionary (the copies in packages/sandbox/src/amazon/contract/, with their
  * source pages named there): packages/shared/src/amazon/dsp-report-columns.ts and the
- * ClickHouse table that holds every measure (migrations/clickhouse/0010_dsp_metrics).
+ * ClickHouse table that holds every measure (migrations/clickhouse/0010_dsp_metrics, with the
+ * columns 0011 and 0013 add).
  *
  * Amazon's dictionary types a column Integer, Decimal or String; what is a measure is decided
  * here, once: counts (Integer), and money (Decimal fees, costs, sales and value sums). Rates and
@@ -56,6 +57,9 @@ export const GROUP_BYS: Record<string, string[]> = {
   dspInventoryByDeal: ['campaign', 'ad', 'supplySource', 'deal'],
   dspTechByBrowser: ['order', 'lineItem', 'browserType', 'browserVersion'],
   dspTechByEnvironment: ['order', 'lineItem', 'environmentType'],
+  // Bid adjustments (guide bid-adjustment.md): by matched terms, which Amazon groups at advertiser,
+  // order, line item, rule and matched terms (the finest grain; its DAILY sample asks exactly this).
+  dspBidAdjustment: ['bidAdjustmentMatchedTerms'],
 };
 
 /** Ours that are one Amazon type asked with other groupBys. */
@@ -93,6 +97,24 @@ const BREAKDOWN_COLUMNS: [string, string][] = [
   ['environment', 'environmentName'],
 ];
 
+/** The bid adjustment columns dsp_metrics_daily gained in 0013, each filled from a report column. */
+const BID_ADJUSTMENT_COLUMNS: [string, string][] = [
+  ['bid_adjustment_rule_id', 'bidAdjustmentRuleId'],
+  ['bid_adjustment_rule', 'bidAdjustmentRule'],
+  ['bid_adjustment_matched_term_ids', 'bidAdjustmentMatchedTermIds'],
+  ['bid_adjustment_matched_terms', 'bidAdjustmentMatchedTerms'],
+];
+
+/**
+ * Bid adjustments as stated per row (guide dsp/bid-adjustments/reports.md): bids are counts of
+ * bid responses and sum over days; win and match rates are the row's own shares, and
+ * bidAdjustment the factor applied (empty for default traffic): decimals kept in millionths.
+ */
+const BID_COUNTS = new Set(['bids']);
+const BID_DECIMALS = new Set(['winRate', 'matchRate', 'bidAdjustment']);
+/** Bid adjustments: added to the table by 0013. */
+const isBidFamily = (c: string) => BID_COUNTS.has(c) || BID_DECIMALS.has(c);
+
 /** Reach and frequency as stated per row: counts, and decimals kept in millionths. */
 const REACH_COUNTS = new Set(['reach', 'householdReach']);
 const REACH_DECIMALS = new Set([
@@ -129,11 +151,12 @@ export function columnsOf(reportTypeId: string) {
   const millionths: string[] = [];
   for (const c of all) {
     const type = dictionary[c]?.type ?? null;
-    if (REACH_COUNTS.has(c) && type === 'Integer') {
+    // columns.md gives bids no type: the guide's "counts of bid responses".
+    if ((REACH_COUNTS.has(c) && type === 'Integer') || BID_COUNTS.has(c)) {
       measures.push(c);
       continue;
     }
-    if (REACH_DECIMALS.has(c) && type === 'Decimal') {
+    if ((REACH_DECIMALS.has(c) || BID_DECIMALS.has(c)) && type === 'Decimal') {
       measures.push(c);
       millionths.push(c);
       continue;
@@ -143,7 +166,8 @@ export function columnsOf(reportTypeId: string) {
       dimensions.push(c);
       continue;
     }
-    if (c === 'date' || MISTYPED.has(c) || NOT_ADDITIVE.test(c)) continue;
+    // startDate and endDate restate the report's window (bid-adjustment.md): date says each row's day.
+    if (c === 'date' || c === 'startDate' || c === 'endDate' || MISTYPED.has(c) || NOT_ADDITIVE.test(c)) continue;
     // Ids are dimensions whatever their type (supplySourceId is typed Integer).
     if (/Ids?$/.test(c)) dimensions.push(c);
     // columns.md types some sales Integer (combinedProductSales, salesBrandHalo): money all the same.
@@ -191,6 +215,8 @@ function render(): {
   columnsUp: string;
   columnsDown: string;
   creativeKeysUp: string;
+  bidUp: string;
+  bidDown: string;
 } {
   const entries = Object.keys(GROUP_BYS).map((id) => [id, columnsOf(id)] as const);
   const list = (xs: string[], indent: number) =>
@@ -234,9 +260,9 @@ ${entries
 `,
   )
   .join('\n')}
-/** dsp_metrics_daily's breakdown columns added by migration 0011, and the report column each holds. */
+/** dsp_metrics_daily's breakdown columns added by migrations 0011 and 0013, and the report column each holds. */
 export const DSP_BREAKDOWN_COLUMNS: readonly (readonly [column: string, reportColumn: string])[] = [
-${BREAKDOWN_COLUMNS.map(([c, r]) => `  ['${c}', '${r}'],`).join('\n')}
+${[...BREAKDOWN_COLUMNS, ...BID_ADJUSTMENT_COLUMNS].map(([c, r]) => `  ['${c}', '${r}'],`).join('\n')}
 ];
 
 /** By our report type; a type's other groupBys measure what it does. */
@@ -256,15 +282,19 @@ ${entries
 `;
   // 0010 made the table with the seven types' columns; 0011 adds reach and frequency, and the
   // breakdowns of the types asked again by other groupBys (whose measures 0010 already has).
-  const first = (id: string) => !AMAZON_TYPE[id] && id !== 'dspReachFrequency';
+  // 0013 adds the bid adjustment report's columns.
+  const first = (id: string) => !AMAZON_TYPE[id] && id !== 'dspReachFrequency' && id !== 'dspBidAdjustment';
   const cols = new Set<string>();
   const reachCols = new Map<string, 'count' | 'millionths'>();
+  const bidCols = new Map<string, 'count' | 'millionths'>();
   for (const [id, c] of entries)
-    for (const m of c.measures) if (first(id) && !isReachFamily(m)) cols.add(column(m, kindOf(c, m)));
+    for (const m of c.measures)
+      if (first(id) && !isReachFamily(m) && !isBidFamily(m)) cols.add(column(m, kindOf(c, m)));
   for (const [id, c] of entries)
     for (const m of c.measures) {
       const kind = kindOf(c, m);
       if (isReachFamily(m)) reachCols.set(column(m, kind), kind === 'millionths' ? 'millionths' : 'count');
+      else if (isBidFamily(m)) bidCols.set(column(m, kind), kind === 'millionths' ? 'millionths' : 'count');
       else if (!cols.has(column(m, kind)))
         throw new Error(`${id}: ${m} would need a column 0010 lacks (add it in a new migration)`);
     }
@@ -272,6 +302,7 @@ ${entries
   const fixed = new Set(['impressions', 'clicks', 'cost_micros', 'sales_micros', 'orders', 'units']);
   const measureCols = [...cols].filter((c) => !fixed.has(c)).sort();
   const reach = [...reachCols].sort(([a], [b]) => (a < b ? -1 : 1));
+  const bid = [...bidCols].sort(([a], [b]) => (a < b ? -1 : 1));
   const up = `-- Amazon DSP metrics, one row per report type, day and row key (the finest entity the report
 -- groups by: advertiser, order, line item or creative; then the values of its breakdowns such
 -- as country, supply source and site, device, audience segment or ASIN). ReplacingMergeTree by
@@ -372,7 +403,31 @@ WHERE report_type = '${type}' AND length(row_key) - length(replaceAll(row_key, '
 -- Generated by scripts/gen-dsp-report-columns.ts.
 ${rekey('dspCampaign', 0)}${rekey('dspAudioAndVideo', 3)}`;
   // No down: two line items' rows of one creative cannot be told apart again.
-  return { ts, up, down, columnsUp, columnsDown, creativeKeysUp };
+  const bidUp = `-- The bid adjustment report (guide reporting/v3/report-types/bid-adjustment.md and
+-- dsp/bid-adjustments/reports.md): a row per line item, rule and matched terms. Its rule and terms
+-- as columns; bids, a count of bid responses, sums over days; win rate, match rate and the
+-- adjustment factor are the row's own (never summed), decimals kept exactly in millionths, each
+-- with an alias in its own units. Generated by scripts/gen-dsp-report-columns.ts.
+-- statement
+ALTER TABLE dsp_metrics_daily
+${BID_ADJUSTMENT_COLUMNS.map(([c]) => `    ADD COLUMN ${c} String DEFAULT '',`).join('\n')}
+${bid.map(([c]) => `    ADD COLUMN ${c} Int64 DEFAULT 0`).join(',\n')}
+-- statement
+ALTER TABLE dsp_metrics_daily
+${bid
+  .filter(([, kind]) => kind === 'millionths')
+  .map(([c]) => `    ADD COLUMN ${c.replace(/_millionths$/, '')} Float64 ALIAS ${c} / 1000000`)
+  .join(',\n')}
+`;
+  const bidDown = `ALTER TABLE dsp_metrics_daily
+${[
+  ...BID_ADJUSTMENT_COLUMNS.map(([c]) => c),
+  ...bid.flatMap(([c, kind]) => (kind === 'millionths' ? [c.replace(/_millionths$/, ''), c] : [c])),
+]
+  .map((c) => `    DROP COLUMN ${c}`)
+  .join(',\n')}
+`;
+  return { ts, up, down, columnsUp, columnsDown, creativeKeysUp, bidUp, bidDown };
 }
 
 const out = render();
@@ -383,6 +438,8 @@ const files: [string, string][] = [
   ['packages/shared/migrations/clickhouse/0011_dsp_columns.up.sql', out.columnsUp],
   ['packages/shared/migrations/clickhouse/0011_dsp_columns.down.sql', out.columnsDown],
   ['packages/shared/migrations/clickhouse/0012_dsp_creative_keys.up.sql', out.creativeKeysUp],
+  ['packages/shared/migrations/clickhouse/0013_dsp_bid_adjustments.up.sql', out.bidUp],
+  ['packages/shared/migrations/clickhouse/0013_dsp_bid_adjustments.down.sql', out.bidDown],
 ];
 if (process.argv.includes('--check')) {
   const stale = files.filter(([p, text]) => {

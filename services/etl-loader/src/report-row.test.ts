@@ -256,3 +256,49 @@ test('a DSP creative row is keyed with its line item: a creative serving two lin
   });
   assert.deepEqual(keys, ['9001|7012', '9001|7013']);
 });
+
+test('a DSP bid adjustment row: keyed by line item, rule and matched terms; bids a count, rates and factor in millionths', () => {
+  // Guide dsp/bid-adjustments/reports.md, its first example: a rule's default traffic has no term
+  // ids and an empty factor, beside the terms that matched.
+  const ctx = { reportTypeId: 'dspBidAdjustment', currency: 'USD', startDate: '2026-11-02', endDate: '2026-11-02' };
+  const raw = {
+    date: '2026-11-02',
+    advertiserId: '5804',
+    orderId: '5811',
+    lineItemId: '7012',
+    bidAdjustmentRuleId: '7ef92d14-0000-4000-8000-000000000001',
+    bidAdjustmentRule: 'Highest clicks',
+    bidAdjustmentMatchedTermIds: '[1]',
+    bidAdjustmentMatchedTerms: '[{id:1, slotSize: ["728x90"]}]',
+    bidAdjustment: 1.4,
+    matchRate: 0.2083,
+    bids: 5493878,
+    winRate: 0.0113,
+  };
+  const normalise = (row: Record<string, unknown>) => {
+    const r = normaliseRow(row, ctx);
+    assert.ok(r.ok, !r.ok ? r.reason : '');
+    return r.row;
+  };
+  const matched = normalise(raw);
+  assert.equal(matched.entityId, '7012|7ef92d14-0000-4000-8000-000000000001|[1]');
+  assert.deepEqual(measuresOf(ctx.reportTypeId, matched), {
+    bid_adjustment_millionths: 1_400_000,
+    bids: 5493878,
+    match_rate_millionths: 208_300,
+    win_rate_millionths: 11_300,
+  });
+  // As CSV gives it: the default traffic's factor is an empty cell.
+  const fallback = normalise({
+    ...raw,
+    bidAdjustmentMatchedTermIds: '[]',
+    bidAdjustmentMatchedTerms: 'Default traffic (no adjustments)',
+    bidAdjustment: '',
+    matchRate: '0.3942',
+    bids: '5652184',
+    winRate: '0.0104',
+  });
+  assert.equal(fallback.entityId, '7012|7ef92d14-0000-4000-8000-000000000001|[]');
+  assert.equal(measuresOf(ctx.reportTypeId, fallback).bid_adjustment_millionths, 0);
+  assert.equal(fallback.adGroupId, '7012');
+});

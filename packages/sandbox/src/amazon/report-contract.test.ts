@@ -666,3 +666,69 @@ test('a breakdown gives each value one row: members whose every column repeats a
   assert.equal(new Set(keys).size, keys.length, keys.join(' '));
   assert.deepEqual([...new Set(rows.map((r) => r.environmentName))].sort(), ['App', 'Web']);
 });
+
+test('DSP bid adjustments as their guides describe them: adjusted line items only, a row per rule and matched terms', () => {
+  // report-types/bid-adjustment.md: at least one of its two groupBys; only line items with bid
+  // adjustments; matchedTerms adds the terms, their ids, the factor and match rate.
+  // dsp/bid-adjustments/reports.md: bids are bid responses, win rate is won over bids, match rates
+  // of a rule's terms add up to at most one, and the default traffic has no ids and no factor.
+  assert.match(
+    (askDsp('dspBidAdjustment', [], ['bids']) as { detail: string }).detail,
+    /Required fields are invalid or missing: configuration groupBy/,
+  );
+  assert.match(
+    (askDsp('dspBidAdjustment', ['lineItem'], ['bids']) as { detail: string }).detail,
+    /Allowed values: \(bidAdjustmentRule, bidAdjustmentMatchedTerms\)/,
+  );
+  const ds = new Dataset(31, { profiles: 1 });
+  const advertiser = ds.dspAdvertisers(0)[0]!;
+  const columns = [
+    'date',
+    'lineItemId',
+    'bidAdjustmentRuleId',
+    'bidAdjustmentMatchedTermIds',
+    'bidAdjustmentMatchedTerms',
+    'bidAdjustment',
+    'matchRate',
+    'bids',
+    'winRate',
+    'impressions',
+  ];
+  const rows = [
+    ...reportRows(ds, {
+      profileIndex: 0,
+      startDate: '2026-11-20',
+      endDate: '2026-11-21',
+      configuration: {
+        adProduct: 'DEMAND_SIDE_PLATFORM',
+        reportTypeId: 'dspBidAdjustment',
+        groupBy: ['bidAdjustmentMatchedTerms'],
+        columns,
+        timeUnit: 'DAILY',
+        format: 'CSV',
+        filters: [{ field: 'advertiserId', values: [advertiser.advertiserId] }],
+      },
+      generationOf: () => FINAL_GENERATION,
+    }),
+  ];
+  const all = advertiser.orders.flatMap((o) => o.lineItems.map((l) => l.lineItemId));
+  const reported = new Set(rows.map((r) => r.lineItemId));
+  assert.ok(reported.size > 0 && reported.size < all.length, `${reported.size} of ${all.length} line items adjusted`);
+  const keys = rows.map((r) => `${String(r.date)}|${String(r.lineItemId)}|${String(r.bidAdjustmentMatchedTermIds)}`);
+  assert.equal(new Set(keys).size, keys.length, 'a row per day, line item and matched terms');
+  for (const r of rows) {
+    const [bids, imp, win] = [r.bids, r.impressions, r.winRate] as number[];
+    assert.ok(bids! >= imp!, `${bids} bids won ${imp}`);
+    assert.equal(win, Math.round((imp! / bids!) * 10_000) / 10_000, 'win rate is impressions won over bids');
+    if (r.bidAdjustmentMatchedTermIds === '[]') {
+      assert.equal(r.bidAdjustmentMatchedTerms, 'Default traffic (no adjustments)');
+      assert.equal(r.bidAdjustment, null);
+    } else assert.ok((r.bidAdjustment as number) > 0 && (r.bidAdjustment as number) <= 10);
+  }
+  const byRule = new Map<string, number>();
+  for (const r of rows) {
+    const k = `${String(r.date)}|${String(r.lineItemId)}|${String(r.bidAdjustmentRuleId)}`;
+    byRule.set(k, (byRule.get(k) ?? 0) + (r.matchRate as number));
+  }
+  for (const [k, share] of byRule) assert.ok(share > 0 && share <= 1 + 1e-9, `${k}: match rates add up to ${share}`);
+});

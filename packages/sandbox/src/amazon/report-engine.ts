@@ -472,6 +472,9 @@ const METRICS: { test: RegExp; spec: MetricSpec }[] = [
     test: /^newToBrandUnitsSoldViews$/,
     spec: { day: (b) => Math.floor(b.units['14']! * 0.4) - Math.floor(Math.floor(b.units['14']! * 0.6) * 0.4) },
   },
+  // DSP bid adjustments (dsp/bid-adjustments/reports.md): bid responses, of which the impressions won.
+  { test: /^bids$/, spec: { day: (b) => b.impressions * intBetween(b.seed, `${b.key}:bids`, 8, 60) } },
+  { test: /^winRate$/, spec: { rate: (s) => div(s('impressions'), s('bids')) } },
   // Ratios, recomputed from their parts.
   { test: /^clickThroughRate$/, spec: { rate: (s) => div(s('clicks'), s('impressions')) } },
   { test: /^costPerClick$/, spec: { rate: (s) => div(s('cost'), s('clicks')) } },
@@ -582,6 +585,8 @@ function* dspCells(ds: Dataset, src: ReportSource, currency: string): Generator<
   const base = AMAZON_REPORT_TYPES[src.configuration.reportTypeId]!.baseColumns;
   const own = base.includes('creativeId') ? 3 : base.includes('lineItemId') ? 2 : base.includes('orderId') ? 1 : 0;
   const depth = Math.max(own, ...src.configuration.groupBy.map((g) => DSP_LEVELS[g] ?? 0));
+  // bid-adjustment.md: the report shows only line items with bid adjustments (here two in three).
+  const adjustedOnly = src.configuration.reportTypeId === 'dspBidAdjustment';
   for (const a of ds.dspAdvertisers(src.profileIndex)) {
     if (src.dspAccountId && a.advertiserId !== src.dspAccountId) continue;
     const base: Row = {
@@ -612,6 +617,7 @@ function* dspCells(ds: Dataset, src: ReportSource, currency: string): Generator<
         continue;
       }
       for (const l of o.lineItems) {
+        if (adjustedOnly && hash32(ds.seed, `bidAdjustments:${l.lineItemId}`) % 3 === 0) continue;
         const line: Row = {
           ...order,
           lineItemId: l.lineItemId,
@@ -647,8 +653,20 @@ function* dspCells(ds: Dataset, src: ReportSource, currency: string): Generator<
 /** How many members a groupBy the engine does not model as an entity splits a row into (a postal code, a site, …). */
 const MEMBERS = 3;
 
+/**
+ * Bid adjustment matched terms as dsp/bid-adjustments/reports.md shows them: each term's ids, the
+ * factor applied and the share of the line item's traffic it matched (its first example's shares,
+ * which add up to one); the default traffic has no ids and no factor.
+ */
+const MATCHED_TERMS: Record<string, readonly Value[]> = {
+  bidAdjustmentMatchedTermIds: ['[1]', '[2]', '[]'],
+  bidAdjustment: [1.4, 1.2, null],
+  matchRate: [0.2083, 0.3975, 0.3942],
+};
+
 /** A member's value of a column its groupBy adds: an id, a count, a rate or a name, by the column's documented type. */
 function memberValue(seed: number, groupBy: string, col: string, m: number): Value {
+  if (groupBy === 'bidAdjustmentMatchedTerms' && MATCHED_TERMS[col]) return MATCHED_TERMS[col][m % MEMBERS]!;
   const type = AMAZON_REPORT_COLUMNS[col]?.type;
   if (/Id$/.test(col)) {
     const id = 100_000 + (hash32(seed, `${groupBy}:${col}`) % 800_000) + m;

@@ -22,7 +22,12 @@ const LISTS: Record<string, readonly string[]> = {
   contentRating: ['PG', 'PG-13', 'R'],
   contentType: ['Episode', 'Movie', 'Live'],
   bidAdjustmentRule: ['Boost mobile evenings', 'Weekend premium inventory', 'Default'],
-  bidAdjustmentMatchedTerms: ['deviceType=MOBILE', 'dayOfWeek=SATURDAY', ''],
+  // dsp/bid-adjustments/reports.md's examples: a term's id and what it matches; unmatched traffic last.
+  bidAdjustmentMatchedTerms: [
+    '[{id:1, slotSize: ["728x90"]}]',
+    '[{id:2, deviceType: ["PHONE"]}]',
+    'Default traffic (no adjustments)',
+  ],
   targetDemographic: ['A18-49', 'P25-54', 'W18+'],
   lineItemComment: ['', 'raised frequency cap', 'narrowed geography'],
   lineItemStatus: ['RUNNING', 'ENDED', 'PAUSED'],

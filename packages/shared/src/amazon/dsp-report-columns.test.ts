@@ -16,9 +16,10 @@ test('the generated DSP columns and the dsp_metrics_daily migration are current'
 test('the DSP types: summable measures, money by name, ids as dimensions; reach and frequency as stated', () => {
   const dsp = Object.values(REPORT_TYPES).filter((t) => t.adProduct === 'DEMAND_SIDE_PLATFORM');
   assert.deepEqual(dsp.map((t) => t.reportTypeId).sort(), Object.keys(DSP_REPORT_COLUMNS).sort());
-  assert.equal(dsp.length, 18);
+  assert.equal(dsp.length, 19);
+  // Stated per row, never summed: reach and frequency, and the bid adjustment report's rates and factor.
   const reachFamily =
-    /^(reach|householdReach|frequencyAverage|impressionFrequencyAverage|householdFrequencyAverage|amazonExclusiveReachRate)$/;
+    /^(reach|householdReach|frequencyAverage|impressionFrequencyAverage|householdFrequencyAverage|amazonExclusiveReachRate|winRate|matchRate|bidAdjustment)$/;
   for (const t of dsp) {
     assert.equal(t.table, 'dsp_metrics_daily');
     const summed = t.measures.filter((m) => !reachFamily.test(m));
@@ -60,6 +61,25 @@ test('the DSP types: summable measures, money by name, ids as dimensions; reach 
     [[], ['supplySourceId'], ['frequencyGroupId']],
   );
   assert.ok(campaign.measures.includes('reach') && campaign.millionths.includes('frequencyAverage'));
+  // Bid adjustments (guide bid-adjustment.md): by matched terms, daily, 31 days a report, 395 kept;
+  // bids a count (columns.md gives it no type), the rates and factor in millionths; a row per line
+  // item, rule and matched terms; asked by default like Amazon's other DSP types.
+  const bid = REPORT_TYPES.dspBidAdjustment!;
+  assert.deepEqual(
+    [bid.groupBy, bid.timeUnit, bid.maxDays, bid.retentionDays, bid.entityLevel, bid.splits],
+    [
+      ['bidAdjustmentMatchedTerms'],
+      'DAILY',
+      31,
+      395,
+      'line_item',
+      ['bidAdjustmentRuleId', 'bidAdjustmentMatchedTermIds'],
+    ],
+  );
+  assert.deepEqual(bid.measures, ['bidAdjustment', 'bids', 'matchRate', 'winRate']);
+  assert.deepEqual(bid.millionths, ['bidAdjustment', 'matchRate', 'winRate']);
+  assert.ok(!bid.dimensions.includes('startDate') && !bid.dimensions.includes('endDate'));
+  assert.ok(DEFAULT_REPORT_TYPE_IDS.includes('dspBidAdjustment'));
   // More breakdowns a page documents, each its own report of that type, measuring what the type does,
   // keyed by every value that tells its rows apart, and asked only when named.
   const more: Record<string, [string, string[], string[]]> = {

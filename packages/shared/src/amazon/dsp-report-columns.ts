@@ -1544,7 +1544,35 @@ const dspTech: DspReportColumns = {
   millionths: [],
 };
 
-/** dsp_metrics_daily's breakdown columns added by migration 0011, and the report column each holds. */
+const dspBidAdjustment: DspReportColumns = {
+  groupBy: ['bidAdjustmentMatchedTerms'],
+  dimensions: [
+    'advertiserId',
+    'advertiserName',
+    'bidAdjustmentMatchedTermIds',
+    'bidAdjustmentMatchedTerms',
+    'bidAdjustmentRule',
+    'bidAdjustmentRuleId',
+    'lineItemId',
+    'lineItemName',
+    'orderId',
+    'orderName',
+  ],
+  measures: [
+    'bidAdjustment',
+    'bids',
+    'matchRate',
+    'winRate',
+  ],
+  money: [],
+  millionths: [
+    'bidAdjustment',
+    'matchRate',
+    'winRate',
+  ],
+};
+
+/** dsp_metrics_daily's breakdown columns added by migrations 0011 and 0013, and the report column each holds. */
 export const DSP_BREAKDOWN_COLUMNS: readonly (readonly [column: string, reportColumn: string])[] = [
   ['frequency_group', 'frequencyGroupName'],
   ['region', 'region'],
@@ -1560,6 +1588,10 @@ export const DSP_BREAKDOWN_COLUMNS: readonly (readonly [column: string, reportCo
   ['browser', 'browserName'],
   ['browser_version', 'browserVersion'],
   ['environment', 'environmentName'],
+  ['bid_adjustment_rule_id', 'bidAdjustmentRuleId'],
+  ['bid_adjustment_rule', 'bidAdjustmentRule'],
+  ['bid_adjustment_matched_term_ids', 'bidAdjustmentMatchedTermIds'],
+  ['bid_adjustment_matched_terms', 'bidAdjustmentMatchedTerms'],
 ];
 
 /** By our report type; a type's other groupBys measure what it does. */
@@ -1793,4 +1825,5 @@ export const DSP_REPORT_COLUMNS: Record<string, DspReportColumns> = {
       'orderName',
     ],
   },
+  dspBidAdjustment,
 };

@@ -601,6 +601,11 @@ const ENTRIES: Record<string, Entry> = {
   ...dsp('dspReachFrequencyByFrequencyGroup', 'advertiser', ['frequencyGroupId'], 'reach.md', {
     amazonReportTypeId: 'dspReachFrequency',
   }),
+  // Bids and win rate per line item, bid adjustment rule and matched terms; kept 395 days. Only
+  // line items with bid adjustments have rows (the default traffic's terms are "[]").
+  ...dsp('dspBidAdjustment', 'line_item', ['bidAdjustmentRuleId', 'bidAdjustmentMatchedTermIds'], 'bid-adjustment.md', {
+    retentionDays: 395,
+  }),
 };
 
 /**

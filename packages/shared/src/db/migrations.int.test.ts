@@ -108,9 +108,14 @@ test('0012 keys the creative rows stored before it with their line item, and lea
   // A creative can serve several line items, and Amazon reports a row for each (dspCampaign, audio and video).
   const ch = await freshClickHouse();
   const dir = join(MIGRATIONS_DIR, 'clickhouse');
-  const before = mkdtempSync(join(tmpdir(), 'adsync-ch-0011-'));
+  // The migrations released before a number, as a directory of their own.
+  const upTo = (n: number) => {
+    const d = mkdtempSync(join(tmpdir(), `adsync-ch-${n}-`));
+    for (const f of readdirSync(dir)) if (Number(f.slice(0, 4)) < n) copyFileSync(join(dir, f), join(d, f));
+    return d;
+  };
+  const [before, through12] = [upTo(12), upTo(13)];
   try {
-    for (const f of readdirSync(dir)) if (Number(f.slice(0, 4)) < 12) copyFileSync(join(dir, f), join(before, f));
     await migrateClickHouse(ch.ch, before);
     const row = (report_type: string, row_key: string, line_item_id: string, impressions: number) => ({
       profile_id: 'p1',
@@ -135,7 +140,7 @@ test('0012 keys the creative rows stored before it with their line item, and lea
         row('dspGeo', 'l1|US', 'l1', 13),
       ],
     });
-    assert.deepEqual((await migrateClickHouse(ch.ch)).applied, ['0012_dsp_creative_keys']);
+    assert.deepEqual((await migrateClickHouse(ch.ch, through12)).applied, ['0012_dsp_creative_keys']);
     const keys = async () => {
       const rs = await ch.ch.client.query({
         query: `SELECT report_type, row_key, impressions FROM dsp_metrics_daily FINAL ORDER BY report_type, row_key`,
@@ -161,7 +166,7 @@ test('0012 keys the creative rows stored before it with their line item, and lea
     }
     assert.deepEqual(got, want);
   } finally {
-    rmSync(before, { recursive: true, force: true });
+    for (const d of [before, through12]) rmSync(d, { recursive: true, force: true });
     await ch.drop();
   }
 });

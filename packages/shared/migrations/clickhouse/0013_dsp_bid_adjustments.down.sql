@@ -1,0 +1,12 @@
+ALTER TABLE dsp_metrics_daily
+    DROP COLUMN bid_adjustment_rule_id,
+    DROP COLUMN bid_adjustment_rule,
+    DROP COLUMN bid_adjustment_matched_term_ids,
+    DROP COLUMN bid_adjustment_matched_terms,
+    DROP COLUMN bid_adjustment,
+    DROP COLUMN bid_adjustment_millionths,
+    DROP COLUMN bids,
+    DROP COLUMN match_rate,
+    DROP COLUMN match_rate_millionths,
+    DROP COLUMN win_rate,
+    DROP COLUMN win_rate_millionths
