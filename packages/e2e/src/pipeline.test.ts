@@ -877,8 +877,9 @@ test('DSP: every DSP report type of a DSP profile lands with exactly the sandbox
   assert.ok(found.advertisers.some((a) => a.via_profile_id === agency.profileId));
   const types = ALL_TYPE_IDS.filter((t) => REPORT_TYPES[t]!.adProduct === 'DEMAND_SIDE_PLATFORM');
   // The seven report types, eight more of their documented breakdowns (geo, inventory and tech
-  // pages), and reach and frequency asked by its three groupBy sets (guide reach.md).
-  assert.equal(types.length, 18);
+  // pages), reach and frequency asked by its three groupBy sets (guide reach.md), and bid
+  // adjustments (guide bid-adjustment.md).
+  assert.equal(types.length, 19);
   const run = await requestReports(
     { db: pg.db, clients, log },
     { reportTypes: ALL_TYPE_IDS, profileIds: [agency.profileId], tiers: [], backfillDays: 3 },
@@ -889,7 +890,7 @@ test('DSP: every DSP report type of a DSP profile lands with exactly the sandbox
     .db('pending_amazon_reports')
     .where({ run_id: run.runId, ad_product: 'DEMAND_SIDE_PLATFORM' })
     .select('report_type', 'start_date', 'end_date');
-  assert.equal(dspReports.length, 17 + 3);
+  assert.equal(dspReports.length, 18 + 3);
   // A DSP profile has no sponsored ads: none of its types are asked for under its scope.
   assert.equal(
     await pg
@@ -1067,7 +1068,7 @@ test('DSP: an advertiser reached only through the manager account has reports of
     .where({ run_id: run.runId })
     .select('profile_id', 'dsp_account_id', 'ad_product', 'amazon_report_id');
   // DSP types only (an advertiser account has no sponsored ads), as many as under a DSP profile.
-  assert.equal(asked.length, 17 + 3);
+  assert.equal(asked.length, 18 + 3);
   for (const r of asked)
     assert.deepEqual([r.profile_id, r.dsp_account_id, r.ad_product], [null, target, 'DEMAND_SIDE_PLATFORM']);
   // Amazon saw each as the advertiser account's, not a profile's.
@@ -1077,7 +1078,7 @@ test('DSP: an advertiser reached only through the manager account has reports of
     { db: pg.db, clients, log },
     { reportTypes: ALL_TYPE_IDS, dspAccountIds: [target], tiers: [], backfillDays: 3 },
   );
-  assert.deepEqual([again.requested, again.alreadyInFlight], [0, 20]);
+  assert.deepEqual([again.requested, again.alreadyInFlight], [0, 21]);
 
   await relayOutbox(pg.db, bus);
   const final = await drive(run.runId);
