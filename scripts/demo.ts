@@ -10,13 +10,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { connect } from 'node:net';
 import { loadBaseConfig } from '@adsync/shared/config/base-config';
 import { createPostgres, postgresReady } from '@adsync/shared/db/postgres';
 import { createClickHouse, clickhouseReady } from '@adsync/shared/db/clickhouse';
 import { migrateClickHouse, migratePostgres } from '@adsync/shared/db/migrations';
 import { ALL_TOPICS, subjectFor } from '@adsync/shared/events/contracts';
 import { BIGBUY_API_KEY } from '@adsync/sandbox';
+import { localProcess, localServices, takenPorts, waitReady, type ServiceName } from '@adsync/local-run/local-services';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const logs = `${process.env.ADSYNC_STACK_DIR ?? `${root}.stack`}/logs`;
@@ -24,46 +24,15 @@ mkdirSync(logs, { recursive: true });
 const started = Date.now();
 const step = (msg: string) => console.log(`\x1b[1m▸ ${msg}\x1b[0m  (${((Date.now() - started) / 1000).toFixed(1)} s)`);
 const ADMIN = process.env.ADMIN_API_KEY ?? 'adsk_local_demo_admin_key_change_me_in_production';
-// Every port the demo listens on, and the variable that moves it when something else holds it.
-const envPort = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
-const PORT_VARS = {
-  sandbox: 'SANDBOX_PORT',
-  'entity-sync': 'ENTITY_SYNC_PORT',
-  'report-requester': 'REPORT_REQUESTER_PORT',
-  'report-poller': 'REPORT_POLLER_PORT',
-  'etl-loader': 'ETL_LOADER_PORT',
-  'amc-runner': 'AMC_RUNNER_PORT',
-  'supplier-sync': 'SUPPLIER_SYNC_PORT',
-  'stream-consumer': 'STREAM_CONSUMER_PORT',
-} as const;
-const SANDBOX_PORT = envPort('SANDBOX_PORT', 18900);
+// Every port the demo listens on, each moved by its variable (local-services.ts).
+const sandboxProcess = localProcess('sandbox');
+const SANDBOX_PORT = sandboxProcess.port;
 const SANDBOX = `http://127.0.0.1:${SANDBOX_PORT}`;
-const PORTS = {
-  'entity-sync': envPort('ENTITY_SYNC_PORT', 8081),
-  'report-requester': envPort('REPORT_REQUESTER_PORT', 8082),
-  'report-poller': envPort('REPORT_POLLER_PORT', 8083),
-  'etl-loader': envPort('ETL_LOADER_PORT', 8084),
-  'amc-runner': envPort('AMC_RUNNER_PORT', 8085),
-  'supplier-sync': envPort('SUPPLIER_SYNC_PORT', 8086),
-  'stream-consumer': envPort('STREAM_CONSUMER_PORT', 8087),
-} as const;
+const PORTS = Object.fromEntries(localServices().map((p) => [p.name, p.port])) as Record<ServiceName, number>;
 
 /** Refuses to start when a port is taken, naming it and the variable that moves it. */
 async function checkPorts(): Promise<void> {
-  const taken: string[] = [];
-  for (const [name, port] of [['sandbox', SANDBOX_PORT] as const, ...Object.entries(PORTS)]) {
-    const inUse = await new Promise<boolean>((resolve) => {
-      const sock = connect({ host: '127.0.0.1', port }, () => {
-        sock.destroy();
-        resolve(true);
-      });
-      sock.on('error', () => resolve(false));
-    });
-    if (inUse)
-      taken.push(
-        `port ${port} (${name}) is taken; move it with ${PORT_VARS[name as keyof typeof PORT_VARS]}=<free port>`,
-      );
-  }
+  const taken = await takenPorts([sandboxProcess, ...localServices()]);
   if (taken.length) throw new Error(`cannot start the demo:\n  ${taken.join('\n  ')}`);
 }
 const children: { name: string; proc: ChildProcess }[] = [];
@@ -100,22 +69,8 @@ function start(name: string, entry: string, env: Record<string, string>) {
   children.push({ name, proc });
 }
 
-async function waitHealthy(name: string, url: string, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      /* not up yet */
-    }
-    if (Date.now() > deadline)
-      throw new Error(`${name} did not become healthy at ${url}; see ${logs}/demo-${name}.log`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 async function api<T = Record<string, unknown>>(
-  service: keyof typeof PORTS,
+  service: ServiceName,
   method: string,
   path: string,
   body?: unknown,
@@ -208,7 +163,7 @@ try {
     // Marketing Stream delivers to the stack's ElasticMQ.
     SANDBOX_SQS_ENDPOINT: process.env.SQS_ENDPOINT ?? 'http://127.0.0.1:19324',
   });
-  await waitHealthy('sandbox', `${SANDBOX}/_sandbox/health`);
+  await waitReady(sandboxProcess, `${logs}/demo-sandbox.log`);
   await fetch(`${SANDBOX}/_sandbox/faults`, {
     method: 'POST',
     body: JSON.stringify({ rate429: 0.05, retryAfterSec: 0, amcExecutionMs: 3000 }),
@@ -227,7 +182,7 @@ try {
   });
   start('supplier-sync', 'services/supplier-sync/src/main.ts', {});
   start('stream-consumer', 'services/stream-consumer/src/main.ts', { STREAM_WAIT_SECONDS: '1' });
-  for (const [name, port] of Object.entries(PORTS)) await waitHealthy(name, `http://127.0.0.1:${port}/ready`);
+  for (const p of localServices()) await waitReady(p, `${logs}/demo-${p.name}.log`);
   console.log(`  ${Object.keys(PORTS).join(', ')} ready (logs: ${logs}/demo-*.log)`);
   console.log(`  ${await registrySummary()}`);
 
