@@ -223,3 +223,15 @@ test('a request is logged without the credentials its URL carries (a consent sta
   assert.equal(redactUrl('/dl?X-Amz-Signature=abc&x=1'), '/dl?X-Amz-Signature=[redacted]&x=1');
   assert.equal(redactUrl('/health'), '/health');
 });
+
+test('a NUL character is looked for in parsed bodies only: a stream passed on untouched is not walked', async () => {
+  // A proxy's route keeps the body as the request stream: walking its object graph spun a core
+  // for minutes (the console's first POST did). A parsed body is still checked to any depth.
+  const { nulPaths } = await import('./validation.ts');
+  const stream = Readable.from(['{"a":1}']);
+  const started = performance.now();
+  assert.deepEqual(nulPaths(stream, 'body'), []);
+  assert.ok(performance.now() - started < 50, 'a stream is not walked');
+  assert.deepEqual(nulPaths({ a: [{ b: 'x\u0000' }], 'k\u0000': 1 }, 'body'), ['body.a[0].b', 'body (a key)']);
+  assert.deepEqual(nulPaths(Object.assign(Object.create(null), { q: '\u0000' }), 'query'), ['query.q']);
+});

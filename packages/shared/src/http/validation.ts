@@ -43,13 +43,22 @@ export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, http
   (httpPart === 'body' ? strict : coercing).compile(schema as object) as ValidateFunction;
 
 /** Paths of every string under `value` that contains a NUL character ("body.name", "query.q"). */
+/**
+ * What a parsed body or query is made of. Anything else (a request stream a proxy passes on
+ * untouched) is not walked: its object graph is large and cyclic, and walking it spun a core.
+ */
+const isPlainObject = (v: object) => {
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+};
+
 export function nulPaths(value: unknown, path: string, out: string[] = [], depth = 0): string[] {
   if (depth > 32 || out.length >= 10) return out;
   if (typeof value === 'string') {
     if (value.includes('\u0000')) out.push(path);
   } else if (Array.isArray(value)) {
     value.forEach((v, i) => nulPaths(v, `${path}[${i}]`, out, depth + 1));
-  } else if (value && typeof value === 'object') {
+  } else if (value && typeof value === 'object' && isPlainObject(value)) {
     for (const [k, v] of Object.entries(value)) {
       if (k.includes('\u0000')) out.push(`${path} (a key)`);
       nulPaths(v, `${path}.${k}`, out, depth + 1);
