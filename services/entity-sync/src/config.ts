@@ -29,6 +29,12 @@ export const entitySyncConfigShape = {
   LWA_CLIENT_SECRET: z.string().min(1).optional(),
   /** This service's /v1/oauth/callback as the browser reaches it; must be an Allowed Return URL of the app. */
   OAUTH_REDIRECT_URI: url(['http', 'https']).optional(),
+  /**
+   * The operator console (services/console), if one serves this deployment: the consent callback's
+   * page forwards the browser to the account's page there. Set by configuration only, so the
+   * callback never sends a browser anywhere a request named.
+   */
+  CONSOLE_URL: url(['http', 'https']).optional(),
   /** How long a consent link works. */
   OAUTH_STATE_TTL_SEC: positiveInt.default(600),
 };

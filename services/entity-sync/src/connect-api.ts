@@ -43,7 +43,7 @@ const htmlPages = {
 
 export function registerConnectApi(
   app: FastifyInstance,
-  deps: Omit<ConnectDeps, 'lwa'> & { lwa: ConnectDeps['lwa'] | null },
+  deps: Omit<ConnectDeps, 'lwa'> & { lwa: ConnectDeps['lwa'] | null; consoleUrl?: string | undefined },
 ): void {
   app.post<{ Params: { id: string }; Body: { region?: Region } }>(
     '/v1/accounts/:id/connect',
@@ -213,7 +213,7 @@ export function registerConnectApi(
             'set-cookie',
             `${name}=; Path=${new URL(deps.lwa.redirectUri).pathname.replace(/[^/]*$/, '')}; Max-Age=0; HttpOnly; SameSite=Lax${new URL(deps.lwa.redirectUri).protocol === 'https:' ? '; Secure' : ''}`,
           );
-        return reply.status(200).send(connectedPage(connected));
+        return reply.status(200).send(connectedPage(connected, deps.consoleUrl));
       } catch (err) {
         if (!(err instanceof ConnectError)) throw err;
         req.log.warn({ code: err.code, reason: err.message }, 'consent callback refused');

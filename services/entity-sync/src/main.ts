@@ -33,7 +33,7 @@ await runService({
     beforeScrape(async () => metrics.profilesFailing.set(await profilesFailingForADay(rt.db)));
     const api = { ...deps, wakeSyncs: () => syncs.wake(), wakeIngestion: () => ingestion.wake() };
     registerApi(app, api);
-    registerConnectApi(app, { ...api, lwa: lwaAppFrom(rt.cfg) });
+    registerConnectApi(app, { ...api, lwa: lwaAppFrom(rt.cfg), consoleUrl: rt.cfg.CONSOLE_URL });
     registerIngestionApi(app, api);
     await rt.consume({
       topic: 'report.loaded',

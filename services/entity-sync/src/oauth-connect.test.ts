@@ -18,6 +18,7 @@ import { SANDBOX_LWA_APP } from '@adsync/shared/amazon/lwa-authorization';
 import { REGIONS } from '@adsync/shared/amazon/regions';
 import { freshPostgres, testLogger, type FreshPostgres } from '@adsync/shared/testing/test-stack';
 import { registerConnectApi } from './connect-api.ts';
+import { connectedPage, consoleAccountUrl } from './oauth-connect.ts';
 import { closeThenDrop } from '@adsync/shared/testing/teardown';
 
 const ADMIN = 'adsk_oauth_connect_admin_key_0123456';
@@ -431,4 +432,25 @@ test("consent injection: a code from someone else's consent, or a callback in an
   assert.equal((await callback(honest, victimBrowser)).statusCode, 200);
   assert.ok(await stored(), 'connected, in the right browser');
   assert.equal(victimBrowser.cookies.size, held - 1, 'its binding cookie is cleared once used');
+});
+
+test("with a console configured, the connected page forwards to the account's page there, and only there", () => {
+  const c = {
+    accountId: 'b7c1d0e2-0000-4000-8000-000000000001',
+    companyName: 'Acme <Brands>',
+    region: 'NA' as const,
+    profiles: [{ profileId: '1', countryCode: 'US', name: null, type: 'seller' }],
+    excluded: [],
+    claimed: [],
+    dspAdvertisers: [],
+  };
+  const to = 'http://127.0.0.1:8088/#/accounts/b7c1d0e2-0000-4000-8000-000000000001?connected=1';
+  assert.equal(consoleAccountUrl('http://127.0.0.1:8088', c.accountId), to);
+  const page = connectedPage(c, 'http://127.0.0.1:8088');
+  assert.ok(page.includes(`<meta http-equiv="refresh" content="0; url=${to}">`), page);
+  assert.ok(page.includes(`<a href="${to}">Back to the adsync console</a>`));
+  assert.ok(page.includes('Acme &lt;Brands&gt;'), 'names are escaped');
+  // Without one, the page says to close it and forwards nowhere.
+  const alone = connectedPage(c);
+  assert.ok(!alone.includes('http-equiv') && alone.includes('You can close this page.'));
 });

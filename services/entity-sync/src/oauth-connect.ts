@@ -360,7 +360,14 @@ export async function completeConnect(
 }
 
 /** The small page the advertiser sees after consenting. */
-export function connectedPage(c: Connected): string {
+/** The account's page in the console (its URL from configuration, the id from the sealed state). Pure. */
+export function consoleAccountUrl(consoleUrl: string, accountId: string): string {
+  const u = new URL(consoleUrl);
+  u.hash = `/accounts/${encodeURIComponent(accountId)}?connected=1`;
+  return u.toString();
+}
+
+export function connectedPage(c: Connected, consoleUrl?: string): string {
   const items = c.profiles
     .map(
       (p) =>
@@ -376,11 +383,15 @@ export function connectedPage(c: Connected): string {
   const dsp = c.dspAdvertisers.length
     ? `<p>Amazon DSP advertiser(s):</p><ul>${c.dspAdvertisers.map((a) => `<li>${escapeHtml(a.advertiserId)}${a.name ? ` — ${escapeHtml(a.name)}` : ''}</li>`).join('')}</ul>`
     : '';
-  return `<!doctype html><html><head><meta charset="utf-8"><title>adsync: connected</title></head><body>
+  // Back to the console when one is configured: at once, and as a link.
+  const back = consoleUrl ? escapeHtml(consoleAccountUrl(consoleUrl, c.accountId)) : null;
+  const forward = back ? `<meta http-equiv="refresh" content="0; url=${back}">` : '';
+  const closing = back ? `<p><a href="${back}">Back to the adsync console</a></p>` : '<p>You can close this page.</p>';
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8">${forward}<title>adsync: connected</title></head><body>
 <h1>Connected ${escapeHtml(c.companyName)} (${c.region})</h1>
 <p>adsync can now read this advertiser's Amazon Ads data. ${c.profiles.length} profile(s) will be synced:</p>
 <ul>${items}</ul>${dsp}${excluded}${claimed}
-<p>You can close this page.</p></body></html>`;
+${closing}</body></html>`;
 }
 
 export function errorPage(e: ConnectError): string {
