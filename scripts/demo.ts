@@ -514,6 +514,10 @@ try {
   if (violations.length) exitCode = 1;
   console.log(`  ${await prometheusSummary()}`);
   console.log(`\n  done in ${((Date.now() - started) / 1000).toFixed(1)} s. Look next at:`);
+  // The demo stops its services; serve keeps them, and the console, running.
+  console.log(
+    `    the console: deploy/local/stack serve, then http://127.0.0.1:${localProcess('console').port}/ (sign in with the admin key ${ADMIN})`,
+  );
   console.log(
     `    clickhouse-client --port 19000 -d ${cfg.CLICKHOUSE_DATABASE} -q 'SELECT * FROM ads_metrics_daily FINAL LIMIT 5'`,
   );

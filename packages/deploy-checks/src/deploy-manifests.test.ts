@@ -13,6 +13,7 @@ import { etlLoaderConfigShape } from '@adsync/etl-loader/config';
 import { amcConfigShape } from '@adsync/amc-runner/config';
 import { supplierConfigShape } from '@adsync/supplier-sync/config';
 import { streamConfigShape } from '@adsync/stream-consumer/config';
+import { consoleConfigShape } from '@adsync/console/config';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const shapes: Record<string, Record<string, unknown>> = {
@@ -23,6 +24,7 @@ const shapes: Record<string, Record<string, unknown>> = {
   'amc-runner': amcConfigShape,
   'supplier-sync': supplierConfigShape,
   'stream-consumer': streamConfigShape,
+  console: consoleConfigShape,
 };
 const knownVars = new Set([
   ...Object.values(shapes).flatMap((s) => Object.keys(s)),

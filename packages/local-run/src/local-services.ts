@@ -15,7 +15,7 @@ export const SERVICE_NAMES = [
   'stream-consumer',
 ] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
-export type ProcessName = ServiceName | 'sandbox';
+export type ProcessName = ServiceName | 'sandbox' | 'console';
 
 export interface LocalProcess {
   name: ProcessName;
@@ -36,6 +36,7 @@ const DEFAULT_PORTS: Record<ProcessName, [string, number]> = {
   'amc-runner': ['AMC_RUNNER_PORT', 8085],
   'supplier-sync': ['SUPPLIER_SYNC_PORT', 8086],
   'stream-consumer': ['STREAM_CONSUMER_PORT', 8087],
+  console: ['CONSOLE_PORT', 8088],
 };
 
 /** One process by name, its port as the environment sets it. */

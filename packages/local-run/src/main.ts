@@ -1,7 +1,7 @@
 /**
  * adsync on one machine, in the background: `deploy/local/stack serve` runs this.
  *
- *   node packages/local-run/src/main.ts serve    supervise the sandbox and the seven services
+ *   node packages/local-run/src/main.ts serve    supervise the sandbox, the seven services and the console
  *   node packages/local-run/src/main.ts status   say what runs; exit 0 when every process is ready,
  *                                                1 when one is not, 3 when nothing is served
  *
@@ -34,8 +34,14 @@ const say = (line: string) => console.log(`${new Date().toISOString()} ${line}`)
 export function serveEnv(
   env: NodeJS.ProcessEnv,
   sandbox: LocalProcess | null,
+  console: LocalProcess = localProcess('console', env),
 ): { mode: 'sandbox' | 'amazon'; services: NodeJS.ProcessEnv; sandbox: NodeJS.ProcessEnv } {
-  const common = { LOG_LEVEL: env.LOG_LEVEL ?? 'info', ADMIN_API_KEY: env.ADMIN_API_KEY ?? DEMO_ADMIN_KEY };
+  const common = {
+    LOG_LEVEL: env.LOG_LEVEL ?? 'info',
+    ADMIN_API_KEY: env.ADMIN_API_KEY ?? DEMO_ADMIN_KEY,
+    // Amazon's consent callback forwards the browser back to the console.
+    CONSOLE_URL: env.CONSOLE_URL ?? `http://127.0.0.1:${console.port}`,
+  };
   if (!sandbox)
     return {
       mode: 'amazon',
@@ -70,7 +76,8 @@ async function serve(): Promise<void> {
   const amazon = againstAmazon(process.env);
   const sandbox = amazon ? null : localProcess('sandbox');
   const services = localServices();
-  const taken = await takenPorts([...(sandbox ? [sandbox] : []), ...services]);
+  const consoleProcess = localProcess('console');
+  const taken = await takenPorts([...(sandbox ? [sandbox] : []), ...services, consoleProcess]);
   if (taken.length) {
     console.error(`cannot serve:\n  ${taken.join('\n  ')}`);
     process.exit(1);
@@ -112,15 +119,21 @@ async function serve(): Promise<void> {
   };
   say(`serving against ${mode === 'sandbox' ? 'the sandbox' : 'Amazon'}; logs in ${logDir}`);
   if (sandbox) await waitReady(sandbox, add(sandbox, sandboxEnv));
-  const logs = services.map((p) => add(p, serviceEnv));
+  const served = [...services, consoleProcess];
+  // The console reaches each service where this serve put it (the CLI's ADSYNC_<SERVICE>_URL).
+  const upstreams = Object.fromEntries(
+    services.map((p) => [`ADSYNC_${p.name.toUpperCase().replace(/-/g, '_')}_URL`, `http://127.0.0.1:${p.port}`]),
+  );
+  const logs = served.map((p) => add(p, p === consoleProcess ? { ...serviceEnv, ...upstreams } : serviceEnv));
   try {
-    await Promise.all(services.map((p, i) => waitReady(p, logs[i]!, 120_000)));
+    await Promise.all(served.map((p, i) => waitReady(p, logs[i]!, 120_000)));
   } catch (err) {
     // Not fatal: the supervisor keeps starting it; status says which is not ready.
     say(`not every service is ready yet: ${(err as Error).message}`);
   }
   sup.setInfo('ready', 'yes');
   say(`ready: ${services.map((p) => `${p.name} :${p.port}`).join(', ')}`);
+  say(`the console: http://127.0.0.1:${consoleProcess.port}/ (sign in with an API key)`);
 }
 
 function readState(): SupervisorState | null {
@@ -141,7 +154,9 @@ async function status(): Promise<number> {
     return 3;
   }
   let rc = 0;
-  const byName = new Map([localProcess('sandbox'), ...localServices()].map((p) => [p.name as string, p]));
+  const byName = new Map(
+    [localProcess('sandbox'), ...localServices(), localProcess('console')].map((p) => [p.name as string, p]),
+  );
   for (const p of s.processes) {
     const lp = byName.get(p.name);
     const ready = lp ? await isReady(lp) : false;

@@ -64,6 +64,7 @@ test('serve keeps every service running: a killed one is started again, status s
     'AMC_RUNNER_PORT',
     'SUPPLIER_SYNC_PORT',
     'STREAM_CONSUMER_PORT',
+    'CONSOLE_PORT',
   ])
     ports[v] = String(await freePort());
   const env: NodeJS.ProcessEnv = {
@@ -103,6 +104,7 @@ test('serve keeps every service running: a killed one is started again, status s
         'amc-runner',
         'supplier-sync',
         'stream-consumer',
+        'console',
       ],
     );
     assert.equal(ready.info.mode, 'sandbox');
@@ -112,6 +114,13 @@ test('serve keeps every service running: a killed one is started again, status s
       assert.ok(readFileSync(p.log, 'utf8').includes(`started ${p.name}`), `${p.name} logs to ${p.log}`);
     }
     pids = ready.processes.map((p) => p.pid!);
+    // The console serves its page (pnpm run build made it) and passes the services' APIs on.
+    const consoleUrl = ready.processes.find((p) => p.name === 'console')!.readyUrl.replace(/\/ready$/, '');
+    const home = await fetch(`${consoleUrl}/`);
+    assert.equal(home.status, 200);
+    assert.match(await home.text(), /<title>adsync console<\/title>/);
+    const unkeyed = await fetch(`${consoleUrl}/api/entity-sync/v1/accounts`);
+    assert.equal(unkeyed.status, 401, 'the service behind it asks for a key');
     const status = spawnSync(process.execPath, [main, 'status'], { cwd: root, env, encoding: 'utf8' });
     assert.equal(status.status, 0, status.stdout + status.stderr);
     for (const p of ready.processes) assert.match(status.stdout, new RegExp(`^${p.name} +up `, 'm'));

@@ -19,7 +19,8 @@ export const SERVICE_NAMES = [
 ] as const;
 /** The services of the Kafka pipeline (the fault suite's world), and stream-consumer, which reads SQS instead. */
 export type PipelineServiceName = (typeof SERVICE_NAMES)[number];
-export type ServiceName = PipelineServiceName | 'stream-consumer';
+/** Every process under services/: the pipeline's, stream-consumer (SQS) and the console (a web page). */
+export type ServiceName = PipelineServiceName | 'stream-consumer' | 'console';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 

@@ -1,0 +1,231 @@
+// The operator console in a real browser (Debian's chromium, driven by playwright-core) against
+// real services, the real stack and the sandbox playing Amazon: sign in with a key, create an
+// account, connect it through Amazon's consent page and land back on it with its profiles, leave a
+// profile out, run an ingestion and watch it finish; an account key sees its own account only.
+// Each page is photographed (at laptop and phone widths) into .stack/screenshots/console/ and
+// checked with axe-core: no serious or critical violation.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import axe from 'axe-core';
+import { startSandbox, type Sandbox } from '@adsync/sandbox';
+import {
+  freshClickHouse,
+  freshPostgres,
+  requireKafka,
+  testConfig,
+  uniqueName,
+  type FreshClickHouse,
+  type FreshPostgres,
+} from '@adsync/shared/testing/test-stack';
+import { ServiceProcess, freePort } from '@adsync/shared/testing/service-process';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ADMIN = `adsk_console_test_${randomBytes(12).toString('hex')}`;
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+export const SCREENSHOTS = `${process.env.ADSYNC_STACK_DIR ?? `${root}.stack`}/screenshots/console`;
+
+const cfg = testConfig();
+let pg: FreshPostgres;
+let ch: FreshClickHouse;
+let sandbox: Sandbox;
+let browser: Browser;
+const services: ServiceProcess[] = [];
+let consoleUrl = '';
+let entitySyncUrl = '';
+const accessibility: { page: string; violations: string[] }[] = [];
+
+before(async () => {
+  // A missing browser is a failure that says how to get one, never a skip.
+  assert.ok(existsSync(CHROMIUM), `no browser at ${CHROMIUM}: deploy/local/stack test installs Debian's chromium`);
+  await requireKafka(cfg);
+  pg = await freshPostgres();
+  ch = await freshClickHouse();
+  sandbox = await startSandbox({
+    seed: 71,
+    scale: { profiles: 2, campaignsPerProfile: 2 },
+    faults: { reportGenerationMs: 150 },
+  });
+  const [esPort, consolePort] = [await freePort(), await freePort()];
+  consoleUrl = `http://127.0.0.1:${consolePort}`;
+  entitySyncUrl = `http://127.0.0.1:${esPort}`;
+  const env = {
+    DATABASE_URL: pg.url,
+    CLICKHOUSE_DATABASE: ch.ch.database,
+    KAFKA_TOPIC_PREFIX: `${uniqueName('console')}.`,
+    SCHEMA_REGISTRY_URL: cfg.SCHEMA_REGISTRY_URL ?? '',
+    ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    ADMIN_API_KEY: ADMIN,
+    AMAZON_ADS_BASE_URL: sandbox.url,
+    LOG_LEVEL: 'warn',
+  };
+  services.push(
+    new ServiceProcess('entity-sync', { port: esPort, env: { ...env, CONSOLE_URL: consoleUrl } }),
+    new ServiceProcess('console', { port: consolePort, env: { ...env, ADSYNC_ENTITY_SYNC_URL: entitySyncUrl } }),
+  );
+  for (const s of services) await s.start(120_000);
+  assert.ok(
+    existsSync(fileURLToPath(new URL('../web/dist/index.html', import.meta.url))),
+    'the console is built (pnpm run build)',
+  );
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+});
+
+after(async () => {
+  await browser?.close();
+  await Promise.all(services.map((s) => s.stop()));
+  await sandbox?.close();
+  await ch?.drop();
+  await pg?.drop();
+});
+
+/** axe-core on the page as it stands: the rules' serious and critical violations, by rule and element. */
+async function audit(page: Page, name: string): Promise<void> {
+  // Page code as strings: these tests are type-checked without the DOM's types.
+  if (!(await page.evaluate("'axe' in window"))) await page.addScriptTag({ content: axe.source });
+  const result = (await page.evaluate('axe.run(document)')) as { violations: unknown[] };
+  const violations = (result.violations as { id: string; impact: string; nodes: { target: string[] }[] }[])
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  accessibility.push({ page: name, violations });
+  assert.deepEqual(violations, [], `${name}: accessibility violations`);
+}
+
+/** A screenshot at laptop width and one at phone width, and the accessibility check. */
+async function photograph(page: Page, name: string): Promise<void> {
+  await audit(page, name);
+  await page.screenshot({ path: `${SCREENSHOTS}/${name}.png`, fullPage: true });
+  const size = page.viewportSize()!;
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: `${SCREENSHOTS}/${name}-phone.png`, fullPage: true });
+  // Nothing runs off a phone's screen sideways but the tables, which scroll in their own box.
+  const wide = await page.evaluate('document.documentElement.scrollWidth > window.innerWidth + 1');
+  assert.equal(wide, false, `${name} fits a phone's width`);
+  await page.setViewportSize(size);
+}
+
+async function signIn(page: Page, key: string): Promise<void> {
+  await page.goto(consoleUrl);
+  await page.getByLabel('API key').fill(key);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Accounts', level: 1 }).waitFor();
+}
+
+test('an operator creates an account, connects it through Amazon, chooses its profiles and watches an ingestion finish', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.goto(consoleUrl);
+  await page.getByLabel('API key').waitFor();
+  await photograph(page, '01-sign-in');
+  // A wrong key is said in words.
+  await page.getByLabel('API key').fill('adsk_not_a_key_at_all_0000000000');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('alert').filter({ hasText: 'This API key is not known or was revoked' }).waitFor();
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await signIn(page, ADMIN);
+  await page.getByText('No accounts yet').waitFor();
+  await photograph(page, '02-accounts-empty');
+
+  await page.getByLabel('Company name').fill('Browser Brands');
+  await page.getByLabel('Contact email (optional)').fill('ops@browser-brands.invalid');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.getByRole('heading', { name: 'Browser Brands', level: 1 }).waitFor();
+  await page.getByText('No profiles yet').waitFor();
+  await photograph(page, '03-account-new');
+
+  // Amazon's consent page, in this tab; its answer comes back to the account's page.
+  await page.getByRole('button', { name: "Open Amazon's consent page" }).click();
+  await page.getByRole('button', { name: 'Continue to Amazon' }).click();
+  await page.getByRole('button', { name: 'Allow' }).click();
+  await page.waitForURL((u) => u.origin === consoleUrl && u.hash.includes('connected=1'));
+  await page.getByRole('status').filter({ hasText: 'Connected through Amazon' }).waitFor();
+  const boxes = page.getByRole('checkbox', { name: /^Sync profile / });
+  await boxes.first().waitFor();
+  const profiles = sandbox.state.dataset.profiles();
+  assert.equal(await boxes.count(), profiles.length, 'every profile Amazon lists is shown');
+  await photograph(page, '04-account-connected');
+
+  // Leave one profile out; the page says so, and the selection is stored.
+  const leftOut = profiles[0]!.profileId;
+  const box = page.getByRole('checkbox', { name: new RegExp(`^Sync profile ${leftOut}\\b`) });
+  assert.equal(await box.isChecked(), true);
+  // A controlled box: it changes once the API has stored the choice, so it is clicked, then awaited.
+  await box.click();
+  await page
+    .getByRole('row')
+    .filter({ hasText: leftOut })
+    .getByText(/^left out/)
+    .waitFor();
+  assert.equal(await box.isChecked(), false);
+  const accountId = /accounts\/([0-9a-f-]{36})/.exec(page.url())![1]!;
+  const selection = (await (
+    await fetch(`${entitySyncUrl}/v1/accounts/${accountId}/profile-selection`, {
+      headers: { authorization: `Bearer ${ADMIN}` },
+    })
+  ).json()) as { selection: { excludeProfileIds?: string[] } };
+  assert.deepEqual(selection.selection.excludeProfileIds, [leftOut]);
+
+  // An ingestion, with its stages as it runs, without a reload.
+  await page.getByRole('button', { name: 'Start an ingestion' }).click();
+  await page.getByRole('heading', { name: 'Ingestion run' }).waitFor();
+  const status = page.getByTestId('run-status');
+  await page.waitForFunction(
+    "['succeeded', 'partial', 'failed'].includes(document.querySelector('[data-testid=run-status]')?.textContent ?? '')",
+    undefined,
+    { timeout: 180_000 },
+  );
+  assert.equal(await status.textContent(), 'succeeded');
+  for (const stage of ['profiles', 'entities', 'reports'])
+    await page
+      .getByRole('row')
+      .filter({ hasText: new RegExp(`^${stage}`) })
+      .first()
+      .waitFor();
+  await photograph(page, '05-ingestion-finished');
+  await page.getByRole('link', { name: 'Back to the account' }).click();
+  await page.getByText(/last sync succeeded/).waitFor();
+  await page.close();
+});
+
+test("an account's key sees its own account in the console, never another's", async () => {
+  const admin = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' };
+  const create = async (company_name: string) =>
+    (
+      (await (
+        await fetch(`${entitySyncUrl}/v1/accounts`, {
+          method: 'POST',
+          headers: admin,
+          body: JSON.stringify({ company_name }),
+        })
+      ).json()) as { id: string }
+    ).id;
+  const [mine, theirs] = [await create('Keyholder Co'), await create('Someone Else Ltd')];
+  const { key } = (await (
+    await fetch(`${entitySyncUrl}/v1/accounts/${mine}/api-keys`, { method: 'POST', headers: admin, body: '{}' })
+  ).json()) as { key: string };
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await signIn(page, key);
+  await page.getByRole('link', { name: 'Keyholder Co' }).waitFor();
+  const names = await page.getByRole('table').getByRole('link').allTextContents();
+  assert.deepEqual(names, ['Keyholder Co']);
+  await photograph(page, '06-accounts-as-account-key');
+  // Another account's page, asked for by its id: nothing of it is shown.
+  await page.goto(`${consoleUrl}/#/accounts/${theirs}`);
+  await page
+    .getByRole('alert')
+    .filter({ hasText: `This key sees no account ${theirs}` })
+    .waitFor();
+  assert.equal(await page.getByText('Someone Else Ltd').count(), 0);
+  await page.close();
+});
+
+after(() => {
+  // What the closing note lists: every page photographed and what axe-core found on it.
+  const lines = accessibility.map(
+    (a) => `${a.page}: ${a.violations.length ? a.violations.join('; ') : 'no serious or critical violation'}`,
+  );
+  if (lines.length) console.log(`console screenshots in ${SCREENSHOTS}\n${lines.join('\n')}`);
+});

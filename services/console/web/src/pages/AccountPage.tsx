@@ -1,0 +1,180 @@
+import { useState } from 'react';
+import { useNavigate, useParams, useSearchParams } from 'react-router';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { api, type Account, type Page, type Profile, type Selection } from '../api.ts';
+import { Problem } from './Problem.tsx';
+import { Pager } from './Pager.tsx';
+
+const PAGE = 50;
+
+export function AccountPage() {
+  const { id = '' } = useParams();
+  const [search] = useSearchParams();
+  const account = useQuery({
+    queryKey: ['account', id],
+    queryFn: async () =>
+      (await api<{ accounts: Account[] }>('entity-sync', '/v1/accounts?limit=1000')).accounts.find(
+        (a) => a.id === id,
+      ) ?? null,
+  });
+  return (
+    <>
+      <h1>{account.data?.company_name ?? 'Account'}</h1>
+      <Problem error={account.error} />
+      {account.data === null ? <p role="alert">This key sees no account {id}.</p> : null}
+      {search.get('connected') ? (
+        <p role="status" className="ok">
+          Connected through Amazon. The profiles it found are below.
+        </p>
+      ) : null}
+      {account.data ? (
+        <>
+          <p>
+            Status: <strong>{account.data.status}</strong>
+            {account.data.last_ingestion ? `; last sync ${account.data.last_ingestion.status}` : '; never synced'}
+          </p>
+          <Connect accountId={id} />
+          <Profiles accountId={id} />
+          <SyncNow accountId={id} />
+        </>
+      ) : null}
+    </>
+  );
+}
+
+function Connect({ accountId }: { accountId: string }) {
+  const [region, setRegion] = useState('NA');
+  const connect = useMutation({
+    mutationFn: () =>
+      api<{ consent_url: string }>('entity-sync', `/v1/accounts/${accountId}/connect`, {
+        method: 'POST',
+        body: { region },
+      }),
+    // Amazon's consent page, in this tab: its answer comes back to this account's page.
+    onSuccess: (r) => window.location.assign(r.consent_url),
+  });
+  return (
+    <section aria-labelledby="connect">
+      <h2 id="connect">Connect through Amazon</h2>
+      <p>The advertiser signs in with Amazon and allows adsync to read their advertising data.</p>
+      <div className="row">
+        <label htmlFor="region">Region</label>
+        <select id="region" value={region} onChange={(e) => setRegion(e.target.value)}>
+          <option value="NA">North America</option>
+          <option value="EU">Europe</option>
+          <option value="FE">Far East</option>
+        </select>
+        <button type="button" onClick={() => connect.mutate()} disabled={connect.isPending}>
+          {connect.isPending ? 'Opening Amazon…' : "Open Amazon's consent page"}
+        </button>
+      </div>
+      <Problem error={connect.error} />
+    </section>
+  );
+}
+
+function Profiles({ accountId }: { accountId: string }) {
+  const [offset, setOffset] = useState(0);
+  const queries = useQueryClient();
+  const profiles = useQuery({
+    queryKey: ['profiles', accountId, offset],
+    queryFn: () =>
+      api<{ profiles: Profile[] } & Page>(
+        'entity-sync',
+        `/v1/accounts/${accountId}/profiles?limit=${PAGE}&offset=${offset}`,
+      ),
+  });
+  const selection = useQuery({
+    queryKey: ['selection', accountId],
+    queryFn: () => api<Selection>('entity-sync', `/v1/accounts/${accountId}/profile-selection`),
+  });
+  const choose = useMutation({
+    mutationFn: ({ profileId, synced }: { profileId: string; synced: boolean }) => {
+      const current = selection.data?.selection ?? {};
+      const excluded = new Set(current.excludeProfileIds ?? []);
+      if (synced) excluded.delete(profileId);
+      else excluded.add(profileId);
+      const { excludeProfileIds: _, ...rest } = current;
+      return api<Selection>('entity-sync', `/v1/accounts/${accountId}/profile-selection`, {
+        method: 'PUT',
+        body: { ...rest, ...(excluded.size ? { excludeProfileIds: [...excluded] } : {}) },
+      });
+    },
+    onSuccess: async () => {
+      await queries.invalidateQueries({ queryKey: ['selection', accountId] });
+      await queries.invalidateQueries({ queryKey: ['profiles', accountId] });
+    },
+  });
+  const excluded = new Map((selection.data?.excluded ?? []).map((e) => [e.profileId, e.reason]));
+  return (
+    <section aria-labelledby="profiles">
+      <h2 id="profiles">Profiles</h2>
+      <Problem error={profiles.error ?? selection.error ?? choose.error} />
+      {profiles.data && profiles.data.profiles.length === 0 ? (
+        <p>No profiles yet: connect the account through Amazon first.</p>
+      ) : null}
+      {profiles.data && profiles.data.profiles.length > 0 ? (
+        <div className="scroll">
+          <table>
+            <caption className="visually-hidden">Profiles of this account, and whether each is synced</caption>
+            <thead>
+              <tr>
+                <th scope="col">Synced</th>
+                <th scope="col">Profile</th>
+                <th scope="col">Name</th>
+                <th scope="col">Marketplace</th>
+                <th scope="col">Status</th>
+              </tr>
+            </thead>
+            <tbody>
+              {profiles.data.profiles.map((p) => (
+                <tr key={p.profile_id}>
+                  <td>
+                    <input
+                      type="checkbox"
+                      id={`sync-${p.profile_id}`}
+                      aria-label={`Sync profile ${p.profile_id}${p.account_name ? ` (${p.account_name})` : ''}`}
+                      checked={!excluded.has(p.profile_id)}
+                      disabled={choose.isPending || selection.isPending}
+                      onChange={(e) => choose.mutate({ profileId: p.profile_id, synced: e.target.checked })}
+                    />
+                  </td>
+                  <td>{p.profile_id}</td>
+                  <td>{p.account_name ?? ''}</td>
+                  <td>
+                    {p.country_code} ({p.currency_code}, {p.timezone})
+                  </td>
+                  <td>
+                    {excluded.has(p.profile_id)
+                      ? `left out: ${excluded.get(p.profile_id) || 'by the selection'}`
+                      : p.status}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+      <Pager page={profiles.data} onOffset={setOffset} label="Profiles" />
+    </section>
+  );
+}
+
+function SyncNow({ accountId }: { accountId: string }) {
+  const navigate = useNavigate();
+  const sync = useMutation({
+    mutationFn: () =>
+      api<{ runId: string }>('entity-sync', `/v1/ingestion/sync-account/${accountId}`, { method: 'POST' }),
+    onSuccess: (r) => navigate(`/runs/${r.runId}`),
+  });
+  return (
+    <section aria-labelledby="sync">
+      <h2 id="sync">Sync</h2>
+      <p>Profiles, entities and report requests now, in the background.</p>
+      <button type="button" onClick={() => sync.mutate()} disabled={sync.isPending}>
+        {sync.isPending ? 'Starting…' : 'Start an ingestion'}
+      </button>
+      <Problem error={sync.error} />
+    </section>
+  );
+}

@@ -1,0 +1,94 @@
+import { useState, type FormEvent } from 'react';
+import { Link, useNavigate } from 'react-router';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { api, type Account, type Page } from '../api.ts';
+import { Problem } from './Problem.tsx';
+import { Pager } from './Pager.tsx';
+
+const PAGE = 25;
+
+export function AccountsPage() {
+  const [offset, setOffset] = useState(0);
+  const accounts = useQuery({
+    queryKey: ['accounts', offset],
+    queryFn: () => api<{ accounts: Account[] } & Page>('entity-sync', `/v1/accounts?limit=${PAGE}&offset=${offset}`),
+  });
+  return (
+    <>
+      <h1>Accounts</h1>
+      <Problem error={accounts.error} />
+      {accounts.isPending ? <p aria-live="polite">Loading accounts…</p> : null}
+      {accounts.data && accounts.data.accounts.length === 0 ? <p>No accounts yet: create the first below.</p> : null}
+      {accounts.data && accounts.data.accounts.length > 0 ? (
+        <div className="scroll">
+          <table>
+            <caption className="visually-hidden">Client accounts</caption>
+            <thead>
+              <tr>
+                <th scope="col">Company</th>
+                <th scope="col">Status</th>
+                <th scope="col">Profiles</th>
+                <th scope="col">Last sync</th>
+              </tr>
+            </thead>
+            <tbody>
+              {accounts.data.accounts.map((a) => (
+                <tr key={a.id}>
+                  <td>
+                    <Link to={`/accounts/${a.id}`}>{a.company_name}</Link>
+                  </td>
+                  <td>{a.status}</td>
+                  <td>{a.profiles ?? 0}</td>
+                  <td>
+                    {a.last_ingestion
+                      ? `${a.last_ingestion.status}, ${new Date(a.last_ingestion.started_at).toLocaleString()}`
+                      : 'never'}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+      <Pager page={accounts.data} onOffset={setOffset} label="Accounts" />
+      <CreateAccount />
+    </>
+  );
+}
+
+function CreateAccount() {
+  const [name, setName] = useState('');
+  const [email, setEmail] = useState('');
+  const queries = useQueryClient();
+  const navigate = useNavigate();
+  const create = useMutation({
+    mutationFn: () =>
+      api<Account>('entity-sync', '/v1/accounts', {
+        method: 'POST',
+        body: { company_name: name.trim(), ...(email.trim() ? { primary_contact_email: email.trim() } : {}) },
+      }),
+    onSuccess: async (a) => {
+      await queries.invalidateQueries({ queryKey: ['accounts'] });
+      navigate(`/accounts/${a.id}`);
+    },
+  });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    create.mutate();
+  };
+  return (
+    <section aria-labelledby="create-account">
+      <h2 id="create-account">Create an account</h2>
+      <form onSubmit={submit} className="stack">
+        <label htmlFor="company">Company name</label>
+        <input id="company" required maxLength={200} value={name} onChange={(e) => setName(e.target.value)} />
+        <label htmlFor="email">Contact email (optional)</label>
+        <input id="email" type="email" maxLength={320} value={email} onChange={(e) => setEmail(e.target.value)} />
+        <button type="submit" disabled={create.isPending}>
+          {create.isPending ? 'Creating…' : 'Create account'}
+        </button>
+        <Problem error={create.error} />
+      </form>
+    </section>
+  );
+}

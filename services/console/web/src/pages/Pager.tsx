@@ -1,0 +1,35 @@
+import type { Page } from '../api.ts';
+
+/** Previous and next for a list the API answers a page at a time. */
+export function Pager({
+  page,
+  onOffset,
+  label,
+}: {
+  page: Page | undefined;
+  onOffset: (o: number) => void;
+  label: string;
+}) {
+  if (!page || (page.offset === 0 && page.nextOffset === null)) return null;
+  return (
+    <nav className="pager" aria-label={`${label} pages`}>
+      <button
+        type="button"
+        disabled={page.offset === 0}
+        onClick={() => onOffset(Math.max(0, page.offset - page.limit))}
+      >
+        Previous
+      </button>
+      <span>
+        {page.offset + 1}–{page.offset + page.limit}
+      </span>
+      <button
+        type="button"
+        disabled={page.nextOffset === null}
+        onClick={() => onOffset(page.nextOffset ?? page.offset)}
+      >
+        Next
+      </button>
+    </nav>
+  );
+}
