@@ -5,6 +5,7 @@ import { getKey, setKey } from './api.ts';
 import { AccountsPage } from './pages/AccountsPage.tsx';
 import { AccountPage } from './pages/AccountPage.tsx';
 import { RunPage } from './pages/RunPage.tsx';
+import { CompletenessPage } from './pages/CompletenessPage.tsx';
 
 export function App() {
   const [key, setKeyState] = useState(getKey());
@@ -32,6 +33,7 @@ export function App() {
         <span className="brand">adsync</span>
         <nav aria-label="Sections">
           <NavLink to="/">Accounts</NavLink>
+          <NavLink to="/completeness">Completeness</NavLink>
         </nav>
         <button type="button" className="quiet" onClick={signOut}>
           Sign out
@@ -42,6 +44,7 @@ export function App() {
           <Route path="/" element={<AccountsPage />} />
           <Route path="/accounts/:id" element={<AccountPage />} />
           <Route path="/runs/:id" element={<RunPage />} />
+          <Route path="/completeness" element={<CompletenessPage />} />
           <Route path="*" element={<p>There is no such page. Go back to the accounts.</p>} />
         </Routes>
       </main>
