@@ -234,4 +234,7 @@ test('a NUL character is looked for in parsed bodies only: a stream passed on un
   assert.ok(performance.now() - started < 50, 'a stream is not walked');
   assert.deepEqual(nulPaths({ a: [{ b: 'x\u0000' }], 'k\u0000': 1 }, 'body'), ['body.a[0].b', 'body (a key)']);
   assert.deepEqual(nulPaths(Object.assign(Object.create(null), { q: '\u0000' }), 'query'), ['query.q']);
+  // As Fastify parses a query string: an object whose prototype has none.
+  const parsed = Object.assign(Object.create(Object.create(null)), { profileId: '12\u00003' });
+  assert.deepEqual(nulPaths(parsed, 'query'), ['query.profileId']);
 });

@@ -49,7 +49,8 @@ export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, http
  */
 const isPlainObject = (v: object) => {
   const proto = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
+  // A parsed query's prototype is itself prototype-less (fast-querystring's).
+  return proto === Object.prototype || proto === null || Object.getPrototypeOf(proto) === null;
 };
 
 export function nulPaths(value: unknown, path: string, out: string[] = [], depth = 0): string[] {
