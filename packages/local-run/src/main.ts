@@ -118,7 +118,18 @@ async function serve(): Promise<void> {
     return log;
   };
   say(`serving against ${mode === 'sandbox' ? 'the sandbox' : 'Amazon'}; logs in ${logDir}`);
-  if (sandbox) await waitReady(sandbox, add(sandbox, sandboxEnv));
+  if (sandbox) {
+    const log = add(sandbox, sandboxEnv);
+    try {
+      await waitReady(sandbox, log);
+    } catch (err) {
+      // Nothing is left running behind a supervisor that gives up.
+      say(`${(err as Error).message}; stopping`);
+      await sup.stop();
+      rmSync(stateFile, { force: true });
+      process.exit(1);
+    }
+  }
   const served = [...services, consoleProcess];
   // The console reaches each service where this serve put it (the CLI's ADSYNC_<SERVICE>_URL).
   const upstreams = Object.fromEntries(

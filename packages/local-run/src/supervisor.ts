@@ -68,8 +68,9 @@ export class Supervisor {
     this.opts = opts;
   }
 
-  /** Starts a process and keeps it running. */
+  /** Starts a process and keeps it running (not once stopping: stop() would not see it). */
   add(spec: ProcessSpec): void {
+    if (this.stopping) return;
     mkdirSync(dirname(spec.log), { recursive: true });
     const entry: Entry = {
       spec,
