@@ -450,6 +450,11 @@ test("with a console configured, the connected page forwards to the account's pa
   assert.ok(page.includes(`<meta http-equiv="refresh" content="0; url=${to}">`), page);
   assert.ok(page.includes(`<a href="${to}">Back to the adsync console</a>`));
   assert.ok(page.includes('Acme &lt;Brands&gt;'), 'names are escaped');
+  // Profiles another account holds are said here only: the page stays, with the link.
+  const held = connectedPage({ ...c, claimed: ['2'] }, 'http://127.0.0.1:8088');
+  assert.ok(
+    !held.includes('http-equiv') && held.includes('Back to the adsync console') && held.includes('not moved: 2'),
+  );
   // Without one, the page says to close it and forwards nowhere.
   const alone = connectedPage(c);
   assert.ok(!alone.includes('http-equiv') && alone.includes('You can close this page.'));

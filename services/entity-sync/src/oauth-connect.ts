@@ -383,9 +383,11 @@ export function connectedPage(c: Connected, consoleUrl?: string): string {
   const dsp = c.dspAdvertisers.length
     ? `<p>Amazon DSP advertiser(s):</p><ul>${c.dspAdvertisers.map((a) => `<li>${escapeHtml(a.advertiserId)}${a.name ? ` — ${escapeHtml(a.name)}` : ''}</li>`).join('')}</ul>`
     : '';
-  // Back to the console when one is configured: at once, and as a link.
+  // Back to the console when one is configured: as a link, and at once unless this page says
+  // something the console's does not (profiles left out or held by another account).
   const back = consoleUrl ? escapeHtml(consoleAccountUrl(consoleUrl, c.accountId)) : null;
-  const forward = back ? `<meta http-equiv="refresh" content="0; url=${back}">` : '';
+  const forward =
+    back && !c.excluded.length && !c.claimed.length ? `<meta http-equiv="refresh" content="0; url=${back}">` : '';
   const closing = back ? `<p><a href="${back}">Back to the adsync console</a></p>` : '<p>You can close this page.</p>';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8">${forward}<title>adsync: connected</title></head><body>
 <h1>Connected ${escapeHtml(c.companyName)} (${c.region})</h1>
