@@ -399,8 +399,11 @@ test('every report type, groupBy, time unit and format Amazon documents is accep
                 assert.equal(typeof v, 'string', `${at} is a string`);
                 assert.doesNotMatch(String(v), new RegExp(`^${col} \\d+$`), `${at} is a value, not a placeholder`);
               }
-              // Amazon's ids are digits; an external id is whatever the advertiser typed.
-              if (/Id$/.test(col) && !/ExternalId$/.test(col))
+              // Amazon's ids are digits; an external id is whatever the advertiser typed; a bid
+              // adjustment rule's is a UUID (dsp/bid-adjustments/reports.md: "7ef92d14-****-…").
+              if (col === 'bidAdjustmentRuleId')
+                assert.match(String(v), /^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/, `${at} is a UUID: ${String(v)}`);
+              else if (/Id$/.test(col) && !/ExternalId$/.test(col))
                 assert.match(String(v), /^\d+$/, `${at} is an id: ${String(v)}`);
               if (enumValues) assert.ok(enumValues.includes(String(v)), `${at}: ${String(v)} is one of ${enumValues}`);
             }
@@ -692,7 +695,6 @@ test('DSP bid adjustments as their guides describe them: adjusted line items onl
     'matchRate',
     'bids',
     'winRate',
-    'impressions',
   ];
   const rows = [
     ...reportRows(ds, {
@@ -717,9 +719,9 @@ test('DSP bid adjustments as their guides describe them: adjusted line items onl
   const keys = rows.map((r) => `${String(r.date)}|${String(r.lineItemId)}|${String(r.bidAdjustmentMatchedTermIds)}`);
   assert.equal(new Set(keys).size, keys.length, 'a row per day, line item and matched terms');
   for (const r of rows) {
-    const [bids, imp, win] = [r.bids, r.impressions, r.winRate] as number[];
-    assert.ok(bids! >= imp!, `${bids} bids won ${imp}`);
-    assert.equal(win, Math.round((imp! / bids!) * 10_000) / 10_000, 'win rate is impressions won over bids');
+    const [bids, win] = [r.bids, r.winRate] as number[];
+    assert.ok(Number.isInteger(bids) && bids! > 0 && win! > 0 && win! <= 1, `${bids} bids, win rate ${win}`);
+    assert.match(String(r.bidAdjustmentRuleId), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-8[0-9a-f]{3}-[0-9a-f]{12}$/);
     if (r.bidAdjustmentMatchedTermIds === '[]') {
       assert.equal(r.bidAdjustmentMatchedTerms, 'Default traffic (no adjustments)');
       assert.equal(r.bidAdjustment, null);
@@ -730,5 +732,29 @@ test('DSP bid adjustments as their guides describe them: adjusted line items onl
     const k = `${String(r.date)}|${String(r.lineItemId)}|${String(r.bidAdjustmentRuleId)}`;
     byRule.set(k, (byRule.get(k) ?? 0) + (r.matchRate as number));
   }
-  for (const [k, share] of byRule) assert.ok(share > 0 && share <= 1 + 1e-9, `${k}: match rates add up to ${share}`);
+  // A line item's matched terms share its rule: three rows per line item and day, their shares adding up to one.
+  assert.equal(byRule.size * 3, rows.length);
+  for (const [k, share] of byRule) assert.ok(Math.abs(share - 1) < 1e-9, `${k}: match rates add up to ${share}`);
+  // Grouped by rule as well: each rule its own id; a SUMMARY has no match rate (DAILY only).
+  const summary = [
+    ...reportRows(ds, {
+      profileIndex: 0,
+      startDate: '2026-11-20',
+      endDate: '2026-11-21',
+      configuration: {
+        adProduct: 'DEMAND_SIDE_PLATFORM',
+        reportTypeId: 'dspBidAdjustment',
+        groupBy: ['bidAdjustmentRule', 'bidAdjustmentMatchedTerms'],
+        columns: columns.filter((c) => c !== 'date'),
+        timeUnit: 'SUMMARY',
+        format: 'CSV',
+        filters: [{ field: 'advertiserId', values: [advertiser.advertiserId] }],
+      },
+      generationOf: () => FINAL_GENERATION,
+    }),
+  ];
+  assert.equal(summary.length, reported.size * 9, 'three rules of three matched terms per line item');
+  assert.ok(summary.every((r) => r.matchRate === null));
+  const rules = new Set(summary.map((r) => `${String(r.lineItemId)}|${String(r.bidAdjustmentRuleId)}`));
+  assert.equal(rules.size, reported.size * 3);
 });

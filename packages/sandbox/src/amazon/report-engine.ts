@@ -629,6 +629,8 @@ function* dspCells(ds: Dataset, src: ReportSource, currency: string): Generator<
           lineItemExternalId: `EXT-${l.lineItemId}`,
           omsLineItemId: String(Number(l.lineItemId) + 7),
           lineItemComments: '',
+          // Its bid adjustment rule, which every matched-terms row of it shares (reports.md's examples).
+          ...(adjustedOnly ? bidAdjustmentRule(ds.seed, l.lineItemId, 0) : {}),
         };
         if (depth === 2) {
           yield { key: `dsp:${l.lineItemId}`, dims: line };
@@ -648,6 +650,15 @@ function* dspCells(ds: Dataset, src: ReportSource, currency: string): Generator<
       }
     }
   }
+}
+
+/** A bid adjustment rule: its name and its id, a UUID as Amazon's are (reports.md). Pure. */
+function bidAdjustmentRule(seed: number, owner: string, m: number): Row {
+  const h = (i: number) => hash32(seed, `rule:${owner}:${m}:${i}`).toString(16).padStart(8, '0');
+  return {
+    bidAdjustmentRule: describingValue(seed, 'bidAdjustmentRule', m, owner),
+    bidAdjustmentRuleId: `${h(0)}-${h(1).slice(0, 4)}-4${h(1).slice(5, 8)}-8${h(2).slice(1, 4)}-${h(3)}${h(4).slice(0, 4)}`,
+  };
 }
 
 /** How many members a groupBy the engine does not model as an entity splits a row into (a postal code, a site, …). */
@@ -699,6 +710,8 @@ function* splitByDimensions(cells: Iterable<Cell>, src: ReportSource, seed: numb
       parts = parts.flatMap((p) =>
         members.map((m) => {
           const extra: Row = { [g]: describingValue(seed, g, m, g) ?? `${g} ${m + 1}` };
+          // A line item's rules, each with its own id, when rows are grouped by rule.
+          if (g === 'bidAdjustmentRule') Object.assign(extra, bidAdjustmentRule(seed, p.key, m));
           for (const col of cols) extra[col] = memberValue(seed, g, col, m);
           return { key: `${p.key}|${g}=${m}`, dims: { ...p.dims, ...extra }, campaignId: p.campaignId };
         }),
@@ -754,6 +767,8 @@ export function* reportRows(ds: Dataset, src: ReportSource): Generator<Row> {
       const row: Row = {};
       for (const col of cfg.columns) {
         if (col === 'date') row.date = date ?? src.startDate;
+        // bid-adjustment.md: "matchRate is only available in daily reports".
+        else if (col === 'matchRate' && !daily) row[col] = null;
         else if (col === 'startDate' || col === 'endDate' || col === 'intervalStart' || col === 'intervalEnd')
           row[col] = date ?? (col === 'startDate' || col === 'intervalStart' ? src.startDate : src.endDate);
         else if (col in dims) row[col] = dims[col]!;
