@@ -17,6 +17,7 @@ import {
   REPORT_TYPE_IDS as ALL_TYPE_IDS,
   DEFAULT_REPORT_TYPE_IDS,
   REPORT_TYPES,
+  isDspReportType,
 } from '@adsync/shared/amazon/report-catalog';
 import {
   eventually,
@@ -875,7 +876,7 @@ test('DSP: every DSP report type of a DSP profile lands with exactly the sandbox
   });
   const found = await discoverDspAdvertisers(pg.db, await clients.forAccount(accountId), accountId);
   assert.ok(found.advertisers.some((a) => a.via_profile_id === agency.profileId));
-  const types = ALL_TYPE_IDS.filter((t) => REPORT_TYPES[t]!.adProduct === 'DEMAND_SIDE_PLATFORM');
+  const types = ALL_TYPE_IDS.filter(isDspReportType);
   // The seven report types, eight more of their documented breakdowns (geo, inventory and tech
   // pages), reach and frequency asked by its three groupBy sets (guide reach.md), and bid
   // adjustments (guide bid-adjustment.md).
@@ -1056,7 +1057,7 @@ test('DSP: an advertiser reached only through the manager account has reports of
   // Their days are planned in their marketplace's zone; in UTC here, as the tests' days() are.
   await pg.db('dsp_advertisers').whereIn('advertiser_id', linked).update({ timezone: 'UTC' });
   const owner = `dsp:${target}`;
-  const types = ALL_TYPE_IDS.filter((t) => REPORT_TYPES[t]!.adProduct === 'DEMAND_SIDE_PLATFORM');
+  const types = ALL_TYPE_IDS.filter(isDspReportType);
   const run = await requestReports(
     { db: pg.db, clients, log },
     { reportTypes: ALL_TYPE_IDS, dspAccountIds: [target], tiers: [], backfillDays: 3 },
@@ -1099,7 +1100,7 @@ test('DSP: an advertiser reached only through the manager account has reports of
   const window = { from: days(3, 3)[0]!, to: days(1, 1)[0]! };
   assert.deepEqual(await findGaps(pg.db, { ...window, dspAccountIds: [target] }), []);
   const missing = await findGaps(pg.db, { ...window, dspAccountIds: [other] });
-  const dspDefaults = DEFAULT_REPORT_TYPE_IDS.filter((t) => REPORT_TYPES[t]!.adProduct === 'DEMAND_SIDE_PLATFORM');
+  const dspDefaults = DEFAULT_REPORT_TYPE_IDS.filter(isDspReportType);
   assert.equal(missing.length, dspDefaults.length * 3);
   assert.ok(missing.every((g) => g.kind === 'never_requested' && g.profileId === '' && g.dspAccountId === other));
   // A breakdown its schedule asks (REPORT_TYPES names it) is checked by default too; a backfill's are not.
