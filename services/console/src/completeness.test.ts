@@ -40,15 +40,17 @@ test('the grid: a row per owner and report type with a gap, each day loaded unle
   assert.equal(stateOf('empty'), 'missing');
 });
 
-test('a selection becomes one backfill per owner and type, from its first to its last chosen day', () => {
+test('a selection becomes one backfill per owner, type and run of consecutive days: never a day not chosen', () => {
   assert.deepEqual(
     backfillsFor([
       { profileId: 'p1', dspAccountId: '', reportType: 'spCampaigns', day: '2026-11-05' },
       { profileId: 'p1', dspAccountId: '', reportType: 'spCampaigns', day: '2026-11-02' },
+      { profileId: 'p1', dspAccountId: '', reportType: 'spCampaigns', day: '2026-11-01' },
       { profileId: '', dspAccountId: 'a9', reportType: 'dspGeo', day: '2026-11-03' },
     ]),
     [
-      { profileId: 'p1', reportTypes: ['spCampaigns'], from: '2026-11-02', to: '2026-11-05' },
+      { profileId: 'p1', reportTypes: ['spCampaigns'], from: '2026-11-01', to: '2026-11-02' },
+      { profileId: 'p1', reportTypes: ['spCampaigns'], from: '2026-11-05', to: '2026-11-05' },
       { dspAccountId: 'a9', reportTypes: ['dspGeo'], from: '2026-11-03', to: '2026-11-03' },
     ],
   );

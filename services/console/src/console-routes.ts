@@ -3,7 +3,7 @@
  * so the page has one origin. Every API call carries the operator's key to the service, which
  * decides what it may see; the console holds no key and no data of its own.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, normalize } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import httpProxy from '@fastify/http-proxy';
@@ -64,7 +64,12 @@ export async function registerConsole(
     async (req, reply) => {
       const rel = normalize(req.params['*']);
       const file = join(deps.distDir, 'assets', rel);
-      if (rel.startsWith('..') || !file.startsWith(join(deps.distDir, 'assets')) || !existsSync(file))
+      if (
+        rel.startsWith('..') ||
+        !file.startsWith(join(deps.distDir, 'assets')) ||
+        !existsSync(file) ||
+        !statSync(file).isFile()
+      )
         return reply.status(404).send({ error: 'ADSYNC_NOT_FOUND', message: `no asset ${rel}`, details: null });
       // Vite names assets by their content: they never change under a name.
       return reply

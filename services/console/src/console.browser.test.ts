@@ -22,6 +22,10 @@ import {
   type FreshPostgres,
 } from '@adsync/shared/testing/test-stack';
 import { ServiceProcess, freePort } from '@adsync/shared/testing/service-process';
+import { createEventBus } from '@adsync/shared/kafka/event-bus';
+import { RegistryCodec } from '@adsync/shared/kafka/codec';
+import { sampleEvent } from '@adsync/shared/kafka/sample-events';
+import { requireRegistry, testLogger } from '@adsync/shared/testing/test-stack';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ADMIN = `adsk_console_test_${randomBytes(12).toString('hex')}`;
@@ -29,6 +33,7 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 export const SCREENSHOTS = `${process.env.ADSYNC_STACK_DIR ?? `${root}.stack`}/screenshots/console`;
 
 const cfg = testConfig();
+const prefix = `${uniqueName('console')}.`;
 let pg: FreshPostgres;
 let ch: FreshClickHouse;
 let sandbox: Sandbox;
@@ -49,7 +54,8 @@ before(async () => {
     scale: { profiles: 2, campaignsPerProfile: 2 },
     faults: { reportGenerationMs: 150 },
   });
-  const [esPort, pollerPort, requesterPort, consolePort] = [
+  const [esPort, pollerPort, requesterPort, loaderPort, consolePort] = [
+    await freePort(),
     await freePort(),
     await freePort(),
     await freePort(),
@@ -60,7 +66,7 @@ before(async () => {
   const env = {
     DATABASE_URL: pg.url,
     CLICKHOUSE_DATABASE: ch.ch.database,
-    KAFKA_TOPIC_PREFIX: `${uniqueName('console')}.`,
+    KAFKA_TOPIC_PREFIX: prefix,
     SCHEMA_REGISTRY_URL: cfg.SCHEMA_REGISTRY_URL ?? '',
     ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     ADMIN_API_KEY: ADMIN,
@@ -71,6 +77,7 @@ before(async () => {
     new ServiceProcess('entity-sync', { port: esPort, env: { ...env, CONSOLE_URL: consoleUrl } }),
     new ServiceProcess('report-poller', { port: pollerPort, env }),
     new ServiceProcess('report-requester', { port: requesterPort, env }),
+    new ServiceProcess('etl-loader', { port: loaderPort, env }),
     new ServiceProcess('console', {
       port: consolePort,
       env: {
@@ -78,6 +85,7 @@ before(async () => {
         ADSYNC_ENTITY_SYNC_URL: entitySyncUrl,
         ADSYNC_REPORT_POLLER_URL: `http://127.0.0.1:${pollerPort}`,
         ADSYNC_REPORT_REQUESTER_URL: `http://127.0.0.1:${requesterPort}`,
+        ADSYNC_ETL_LOADER_URL: `http://127.0.0.1:${loaderPort}`,
       },
     }),
   );
@@ -230,8 +238,78 @@ test('an operator finds a missing day in the completeness grid and backfills it'
     .filter({ hasText: /Backfill asked: \d+ report\(s\) planned/ })
     .waitFor();
   // The day is now in flight at Amazon (the grid asks again on its own).
-  await page.getByLabel(new RegExp(`^spCampaigns ${day(53)} for ${profile}: in flight`)).waitFor({ timeout: 20_000 });
+  await page.getByText(new RegExp(`^spCampaigns ${day(53)} for ${profile}: in flight`)).waitFor({ timeout: 20_000 });
   await photograph(page, '08-completeness-backfilled');
+  await page.close();
+});
+
+test('an operator finds a dead letter by its reason, dry-runs and replays it, and purges one with a confirmation', async () => {
+  // A report.ready for a report adsync never asked for: the loader dead-letters it with the reason.
+  const bus = await createEventBus({
+    brokers: cfg.KAFKA_BROKERS,
+    clientId: 'console-test',
+    codec: new RegistryCodec(await requireRegistry(cfg)),
+    log: testLogger(),
+    topicPrefix: prefix,
+  });
+  const key = `ghost-${randomBytes(6).toString('hex')}`;
+  try {
+    await bus.publish(
+      'report.ready',
+      [{ ...sampleEvent('report.ready', key), pendingReportId: key }],
+      (e) => e.pendingReportId,
+    );
+  } finally {
+    await bus.close();
+  }
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await signIn(page, ADMIN);
+  await page.getByRole('link', { name: 'Dead letters' }).click();
+  await page.getByLabel('Reason contains').fill(key);
+  const letter = page.getByRole('checkbox', { name: `Select the report.ready letter ${key}` });
+  // The loader indexes a dead letter within seconds; the filter is asked again until it shows.
+  for (let i = 0; i < 60 && !(await letter.count()); i++) {
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page.waitForTimeout(500);
+  }
+  await page
+    .getByRole('row')
+    .filter({ hasText: `pending report ${key} is not recorded` })
+    .waitFor();
+  await photograph(page, '09-dead-letters');
+  await letter.check();
+  await page.getByRole('button', { name: 'Dry run a replay' }).click();
+  await page.getByRole('status').filter({ hasText: 'Dry run: would replay 1 of 1 selected' }).waitFor();
+  await page.getByRole('button', { name: 'Replay', exact: true }).click();
+  await page
+    .getByRole('status')
+    .filter({ hasText: /^replayed 1 of 1 selected/ })
+    .waitFor();
+  // Its cause is not mended, so the loader dead-letters it again: a new letter waits, the first is replayed.
+  await page.getByLabel('State').selectOption('all');
+  for (let i = 0; i < 60 && (await page.getByRole('row').filter({ hasText: key }).count()) < 2; i++) {
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page.waitForTimeout(500);
+  }
+  await page.getByRole('row').filter({ hasText: key }).filter({ hasText: 'replayed' }).waitFor();
+  await page.getByLabel('State').selectOption('active');
+  await page.getByRole('button', { name: 'Show' }).click();
+  await page.getByRole('row').filter({ hasText: key }).filter({ hasText: 'waiting' }).waitFor();
+  // Purge asks first; Cancel does nothing, Yes purges.
+  await letter.check();
+  await page.getByRole('button', { name: 'Purge…' }).click();
+  const confirm = page.getByRole('alertdialog');
+  await confirm.getByText('Purge 1 selected letter(s)?').waitFor();
+  await photograph(page, '10-dead-letters-purge-confirm');
+  await confirm.getByRole('button', { name: 'Cancel' }).click();
+  assert.equal(await page.getByRole('alertdialog').count(), 0);
+  await page.getByRole('button', { name: 'Purge…' }).click();
+  await page.getByRole('alertdialog').getByRole('button', { name: 'Yes, purge' }).click();
+  await page
+    .getByRole('status')
+    .filter({ hasText: /^purged 1 of 1 selected/ })
+    .waitFor();
+  await page.getByText('No dead letters match.').waitFor();
   await page.close();
 });
 
@@ -261,6 +339,12 @@ test("an account's key sees its own account in the console, never another's", as
   await page.getByRole('link', { name: 'Completeness' }).click();
   await page.getByRole('status').filter({ hasText: 'is loaded' }).waitFor();
   assert.equal(await page.getByRole('table').count(), 0);
+  // Dead letters are an admin's: the page says so in words.
+  await page.getByRole('link', { name: 'Dead letters' }).click();
+  await page
+    .getByRole('alert')
+    .filter({ hasText: /^This key may not do that/ })
+    .waitFor();
   // Another account's page, asked for by its id: nothing of it is shown.
   await page.goto(`${consoleUrl}/#/accounts/${theirs}`);
   await page

@@ -6,6 +6,7 @@ import { AccountsPage } from './pages/AccountsPage.tsx';
 import { AccountPage } from './pages/AccountPage.tsx';
 import { RunPage } from './pages/RunPage.tsx';
 import { CompletenessPage } from './pages/CompletenessPage.tsx';
+import { DeadLettersPage } from './pages/DeadLettersPage.tsx';
 
 export function App() {
   const [key, setKeyState] = useState(getKey());
@@ -34,6 +35,7 @@ export function App() {
         <nav aria-label="Sections">
           <NavLink to="/">Accounts</NavLink>
           <NavLink to="/completeness">Completeness</NavLink>
+          <NavLink to="/dead-letters">Dead letters</NavLink>
         </nav>
         <button type="button" className="quiet" onClick={signOut}>
           Sign out
@@ -45,6 +47,7 @@ export function App() {
           <Route path="/accounts/:id" element={<AccountPage />} />
           <Route path="/runs/:id" element={<RunPage />} />
           <Route path="/completeness" element={<CompletenessPage />} />
+          <Route path="/dead-letters" element={<DeadLettersPage />} />
           <Route path="*" element={<p>There is no such page. Go back to the accounts.</p>} />
         </Routes>
       </main>

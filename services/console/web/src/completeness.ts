@@ -77,7 +77,7 @@ export function grid(gaps: Gap[], from: string, to: string): Row[] {
   return [...rows.values()].sort((a, b) => (a.owner + a.reportType < b.owner + b.reportType ? -1 : 1));
 }
 
-/** The backfills a selection of cells asks: per owner and type, from its first to its last chosen day. */
+/** The backfills a selection of cells asks: per owner and type, one per run of consecutive chosen days (never a day not chosen). */
 export function backfillsFor(
   selected: { profileId: string; dspAccountId: string; reportType: string; day: string }[],
 ): { profileId?: string; dspAccountId?: string; reportTypes: string[]; from: string; to: string }[] {
@@ -88,13 +88,15 @@ export function backfillsFor(
     e.days.push(s.day);
     by.set(key, e);
   }
-  return [...by.values()].map((e) => {
-    const days = [...e.days].sort();
-    return {
-      ...(e.profileId ? { profileId: e.profileId } : { dspAccountId: e.dspAccountId }),
-      reportTypes: [e.reportType],
-      from: days[0]!,
-      to: days[days.length - 1]!,
-    };
+  return [...by.values()].flatMap((e) => {
+    const days = [...new Set(e.days)].sort();
+    const runs: { from: string; to: string }[] = [];
+    for (const d of days) {
+      const last = runs[runs.length - 1];
+      if (last && Date.parse(`${d}T00:00:00Z`) - Date.parse(`${last.to}T00:00:00Z`) === 86_400_000) last.to = d;
+      else runs.push({ from: d, to: d });
+    }
+    const owner = e.profileId ? { profileId: e.profileId } : { dspAccountId: e.dspAccountId };
+    return runs.map((r) => ({ ...owner, reportTypes: [e.reportType], ...r }));
   });
 }

@@ -46,7 +46,7 @@ function Connect({ accountId }: { accountId: string }) {
   const [region, setRegion] = useState('NA');
   const connect = useMutation({
     mutationFn: () =>
-      api<{ consent_url: string }>('entity-sync', `/v1/accounts/${accountId}/connect`, {
+      api<{ consent_url: string }>('entity-sync', `/v1/accounts/${encodeURIComponent(accountId)}/connect`, {
         method: 'POST',
         body: { region },
       }),
@@ -81,12 +81,12 @@ function Profiles({ accountId }: { accountId: string }) {
     queryFn: () =>
       api<{ profiles: Profile[] } & Page>(
         'entity-sync',
-        `/v1/accounts/${accountId}/profiles?limit=${PAGE}&offset=${offset}`,
+        `/v1/accounts/${encodeURIComponent(accountId)}/profiles?limit=${PAGE}&offset=${offset}`,
       ),
   });
   const selection = useQuery({
     queryKey: ['selection', accountId],
-    queryFn: () => api<Selection>('entity-sync', `/v1/accounts/${accountId}/profile-selection`),
+    queryFn: () => api<Selection>('entity-sync', `/v1/accounts/${encodeURIComponent(accountId)}/profile-selection`),
   });
   const choose = useMutation({
     mutationFn: ({ profileId, synced }: { profileId: string; synced: boolean }) => {
@@ -95,7 +95,7 @@ function Profiles({ accountId }: { accountId: string }) {
       if (synced) excluded.delete(profileId);
       else excluded.add(profileId);
       const { excludeProfileIds: _, ...rest } = current;
-      return api<Selection>('entity-sync', `/v1/accounts/${accountId}/profile-selection`, {
+      return api<Selection>('entity-sync', `/v1/accounts/${encodeURIComponent(accountId)}/profile-selection`, {
         method: 'PUT',
         body: { ...rest, ...(excluded.size ? { excludeProfileIds: [...excluded] } : {}) },
       });
@@ -164,7 +164,9 @@ function SyncNow({ accountId }: { accountId: string }) {
   const navigate = useNavigate();
   const sync = useMutation({
     mutationFn: () =>
-      api<{ runId: string }>('entity-sync', `/v1/ingestion/sync-account/${accountId}`, { method: 'POST' }),
+      api<{ runId: string }>('entity-sync', `/v1/ingestion/sync-account/${encodeURIComponent(accountId)}`, {
+        method: 'POST',
+      }),
     onSuccess: (r) => navigate(`/runs/${r.runId}`),
   });
   return (

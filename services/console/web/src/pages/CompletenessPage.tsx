@@ -127,7 +127,10 @@ export function CompletenessPage() {
                               <span aria-hidden="true">{STATE_LABEL[c.state]}</span>
                             </label>
                           ) : (
-                            <span aria-label={label}>{c.state === 'loaded' ? '✓' : STATE_LABEL[c.state]}</span>
+                            <>
+                              <span aria-hidden="true">{c.state === 'loaded' ? '✓' : STATE_LABEL[c.state]}</span>
+                              <span className="visually-hidden">{label}</span>
+                            </>
                           )}
                         </td>
                       );

@@ -27,7 +27,7 @@ export function RunPage() {
   const { id = '' } = useParams();
   const run = useQuery({
     queryKey: ['run', id],
-    queryFn: () => api<IngestionRun>('entity-sync', `/v1/ingestion/runs/${id}`),
+    queryFn: () => api<IngestionRun>('entity-sync', `/v1/ingestion/runs/${encodeURIComponent(id)}`),
     // Progress without a reload: asked again every second until the run ends.
     refetchInterval: (q) => (q.state.data && DONE.has(q.state.data.status) ? false : 1000),
   });
