@@ -10,7 +10,8 @@ export const SERVICE_NAMES = [
 ] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
-const DEFAULT_PORTS: Record<ServiceName, number> = {
+/** Where each service listens unless its <SERVICE>_PORT moves it (the demo's, `stack serve`'s and compose's). */
+export const DEFAULT_PORTS: Record<ServiceName, number> = {
   'entity-sync': 8081,
   'report-requester': 8082,
   'report-poller': 8083,
@@ -25,12 +26,14 @@ export interface ApiConfig {
   key: string;
 }
 
+/** The variable that says where a service's API answers, for whoever calls it (the CLI, the console). */
+export const urlVariable = (s: ServiceName): string => `ADSYNC_${s.toUpperCase().replace(/-/g, '_')}_URL`;
+
 /** ADSYNC_<SERVICE>_URL (e.g. ADSYNC_ENTITY_SYNC_URL) moves a service; ADSYNC_API_KEY is the key. */
 export function apiConfigFrom(env: Record<string, string | undefined>): ApiConfig {
   const urls = {} as Record<ServiceName, string>;
   for (const s of SERVICE_NAMES) {
-    const v = `ADSYNC_${s.toUpperCase().replace(/-/g, '_')}_URL`;
-    urls[s] = (env[v] ?? `http://127.0.0.1:${DEFAULT_PORTS[s]}`).replace(/\/+$/, '');
+    urls[s] = (env[urlVariable(s)] ?? `http://127.0.0.1:${DEFAULT_PORTS[s]}`).replace(/\/+$/, '');
   }
   // The demo's admin key, so the CLI works against the demo with no setup.
   return { urls, key: env.ADSYNC_API_KEY ?? env.ADMIN_API_KEY ?? 'adsk_local_demo_admin_key_change_me_in_production' };

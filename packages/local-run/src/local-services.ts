@@ -4,17 +4,9 @@
  * from here, so both agree with the CLI's defaults.
  */
 import { connect } from 'node:net';
+import { DEFAULT_PORTS as SERVICE_PORTS, SERVICE_NAMES, type ServiceName } from '@adsync/cli/api';
 
-export const SERVICE_NAMES = [
-  'entity-sync',
-  'report-requester',
-  'report-poller',
-  'etl-loader',
-  'amc-runner',
-  'supplier-sync',
-  'stream-consumer',
-] as const;
-export type ServiceName = (typeof SERVICE_NAMES)[number];
+export { SERVICE_NAMES, type ServiceName };
 export type ProcessName = ServiceName | 'sandbox' | 'console';
 
 export interface LocalProcess {
@@ -27,21 +19,13 @@ export interface LocalProcess {
   readyPath: string;
 }
 
-const DEFAULT_PORTS: Record<ProcessName, [string, number]> = {
-  sandbox: ['SANDBOX_PORT', 18900],
-  'entity-sync': ['ENTITY_SYNC_PORT', 8081],
-  'report-requester': ['REPORT_REQUESTER_PORT', 8082],
-  'report-poller': ['REPORT_POLLER_PORT', 8083],
-  'etl-loader': ['ETL_LOADER_PORT', 8084],
-  'amc-runner': ['AMC_RUNNER_PORT', 8085],
-  'supplier-sync': ['SUPPLIER_SYNC_PORT', 8086],
-  'stream-consumer': ['STREAM_CONSUMER_PORT', 8087],
-  console: ['CONSOLE_PORT', 8088],
-};
+/** Each process's port (the services' as the CLI expects them), moved by <NAME>_PORT. */
+const DEFAULT_PORTS: Record<ProcessName, number> = { ...SERVICE_PORTS, sandbox: 18900, console: 8088 };
 
 /** One process by name, its port as the environment sets it. */
 export function localProcess(name: ProcessName, env: NodeJS.ProcessEnv = process.env): LocalProcess {
-  const [portVar, fallback] = DEFAULT_PORTS[name];
+  const portVar = `${name.toUpperCase().replace(/-/g, '_')}_PORT`;
+  const fallback = DEFAULT_PORTS[name];
   const raw = env[portVar];
   const port = raw === undefined || raw === '' ? fallback : Number(raw);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${portVar} must be a port, not ${raw}`);

@@ -21,6 +21,8 @@ import {
   type LocalProcess,
 } from './local-services.ts';
 import { Supervisor, type SupervisorState } from './supervisor.ts';
+import { urlVariable } from '@adsync/cli/api';
+import type { ServiceName } from './local-services.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const stackDir = process.env.ADSYNC_STACK_DIR ?? `${root}.stack`;
@@ -133,7 +135,7 @@ async function serve(): Promise<void> {
   const served = [...services, consoleProcess];
   // The console reaches each service where this serve put it (the CLI's ADSYNC_<SERVICE>_URL).
   const upstreams = Object.fromEntries(
-    services.map((p) => [`ADSYNC_${p.name.toUpperCase().replace(/-/g, '_')}_URL`, `http://127.0.0.1:${p.port}`]),
+    services.map((p) => [urlVariable(p.name as ServiceName), `http://127.0.0.1:${p.port}`]),
   );
   const logs = served.map((p) => add(p, p === consoleProcess ? { ...serviceEnv, ...upstreams } : serviceEnv));
   try {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SupervisorState } from './supervisor.ts';
 import { againstAmazon, serveEnv } from './main.ts';
-import { localProcess } from './local-services.ts';
+import { localProcess, SERVICE_NAMES } from './local-services.ts';
 import { freshClickHouse, freshPostgres, testConfig, uniqueName } from '@adsync/shared/testing/test-stack';
 import { freePort } from '@adsync/shared/testing/service-process';
 
@@ -55,18 +55,8 @@ test('serve keeps every service running: a killed one is started again, status s
   // Its own databases, topics and ports: a served stack or another test is not disturbed.
   const [pg, ch] = [await freshPostgres(), await freshClickHouse()];
   const ports: Record<string, string> = {};
-  for (const v of [
-    'SANDBOX_PORT',
-    'ENTITY_SYNC_PORT',
-    'REPORT_REQUESTER_PORT',
-    'REPORT_POLLER_PORT',
-    'ETL_LOADER_PORT',
-    'AMC_RUNNER_PORT',
-    'SUPPLIER_SYNC_PORT',
-    'STREAM_CONSUMER_PORT',
-    'CONSOLE_PORT',
-  ])
-    ports[v] = String(await freePort());
+  for (const name of ['sandbox', ...SERVICE_NAMES, 'console'] as const)
+    ports[localProcess(name).portVar] = String(await freePort());
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ...ports,
@@ -95,17 +85,7 @@ test('serve keeps every service running: a killed one is started again, status s
     });
     assert.deepEqual(
       ready.processes.map((p) => p.name),
-      [
-        'sandbox',
-        'entity-sync',
-        'report-requester',
-        'report-poller',
-        'etl-loader',
-        'amc-runner',
-        'supplier-sync',
-        'stream-consumer',
-        'console',
-      ],
+      ['sandbox', ...SERVICE_NAMES, 'console'],
     );
     assert.equal(ready.info.mode, 'sandbox');
     for (const p of ready.processes) {
