@@ -23,6 +23,7 @@ type Isolation =
 const ROUTES: Record<string, Isolation> = {
   'entity-sync POST /v1/accounts': 'admin-only',
   'entity-sync GET /v1/accounts': 'own-data',
+  'entity-sync GET /v1/accounts/{id}': 'names-resources',
   'entity-sync POST /v1/accounts/{id}/api-keys': 'admin-only',
   'entity-sync POST /v1/accounts/{id}/credentials': 'names-resources',
   'entity-sync POST /v1/accounts/{id}/profiles/sync': 'names-resources',

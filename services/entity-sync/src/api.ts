@@ -171,19 +171,31 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
         accountsQuery(db, p.scope === 'admin' ? undefined : p.accountId),
         req.query,
       );
-      const accounts = items as { id: string }[];
-      const ids = accounts.map((a) => a.id);
-      // What an operator asks first of an account: how many profiles are live, and how its last ingestion went.
-      const profiles = await activeCountByAccount(db, ids);
-      const last = await lastIngestions(db, ids);
-      return {
-        accounts: accounts.map((a) => ({
-          ...a,
-          profiles: profiles.get(a.id) ?? 0,
-          last_ingestion: last.get(a.id) ?? null,
-        })),
-        ...rest,
-      };
+      return { accounts: await withSummary(items as { id: string }[]), ...rest };
+    },
+  );
+
+  // What an operator asks first of an account: how many profiles are live, and how its last ingestion went.
+  async function withSummary<A extends { id: string }>(accounts: A[]) {
+    const ids = accounts.map((a) => a.id);
+    const profiles = await activeCountByAccount(db, ids);
+    const last = await lastIngestions(db, ids);
+    return accounts.map((a) => ({ ...a, profiles: profiles.get(a.id) ?? 0, last_ingestion: last.get(a.id) ?? null }));
+  }
+
+  app.get<{ Params: { id: string } }>(
+    '/v1/accounts/:id',
+    {
+      schema: {
+        summary: 'One account this key may see, with its live profiles and last ingestion',
+        params: uuidParam,
+        response: { 200: accountSchema },
+      },
+    },
+    async (req) => {
+      await requireKnownAccount(req, db, req.params.id);
+      const [account] = await withSummary((await accountsQuery(db, req.params.id)) as { id: string }[]);
+      return account;
     },
   );
 

@@ -110,6 +110,14 @@ test('accounts and credentials: secrets are validated, sealed at rest and never 
   });
   assert.equal(created.statusCode, 201);
   accountId = created.json().id;
+  // One account by its id, as the list shows it; an unknown id is a 404 naming it.
+  const one = await call('GET', `/v1/accounts/${accountId}`);
+  assert.equal(one.statusCode, 200);
+  assert.deepEqual([one.json().company_name, one.json().profiles, one.json().last_ingestion], ['Acme Agency', 0, null]);
+  const ghost = '00000000-0000-4000-8000-000000000000';
+  const none = await call('GET', `/v1/accounts/${ghost}`);
+  assert.equal(none.statusCode, 404);
+  assert.equal(none.json().message, `no account ${ghost}`);
   const refused = await call('POST', `/v1/accounts/${accountId}/credentials`, {
     client_id: SANDBOX_CLIENT_ID,
     client_secret: 'wrong',

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { useNavigate, useParams, useSearchParams } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api, type Account, type Page, type Profile, type Selection } from '../api.ts';
+import { api, ApiError, type Account, type Page, type Profile, type Selection } from '../api.ts';
 import { Problem } from './Problem.tsx';
 import { Pager } from './Pager.tsx';
 
@@ -12,10 +12,12 @@ export function AccountPage() {
   const [search] = useSearchParams();
   const account = useQuery({
     queryKey: ['account', id],
-    queryFn: async () =>
-      (await api<{ accounts: Account[] }>('entity-sync', '/v1/accounts?limit=1000')).accounts.find(
-        (a) => a.id === id,
-      ) ?? null,
+    // Another account's id is, to this key, no account at all (403 or 404 alike).
+    queryFn: () =>
+      api<Account>('entity-sync', `/v1/accounts/${encodeURIComponent(id)}`).catch((err: unknown) => {
+        if (err instanceof ApiError && (err.status === 403 || err.status === 404)) return null;
+        throw err;
+      }),
   });
   return (
     <>
@@ -155,7 +157,7 @@ function Profiles({ accountId }: { accountId: string }) {
           </table>
         </div>
       ) : null}
-      <Pager page={profiles.data} onOffset={setOffset} label="Profiles" />
+      <Pager page={profiles.data} shown={profiles.data?.profiles.length ?? 0} onOffset={setOffset} label="Profiles" />
     </section>
   );
 }

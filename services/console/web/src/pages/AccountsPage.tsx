@@ -50,7 +50,7 @@ export function AccountsPage() {
           </table>
         </div>
       ) : null}
-      <Pager page={accounts.data} onOffset={setOffset} label="Accounts" />
+      <Pager page={accounts.data} shown={accounts.data?.accounts.length ?? 0} onOffset={setOffset} label="Accounts" />
       <CreateAccount />
     </>
   );

@@ -3,10 +3,13 @@ import type { Page } from '../api.ts';
 /** Previous and next for a list the API answers a page at a time. */
 export function Pager({
   page,
+  shown,
   onOffset,
   label,
 }: {
   page: Page | undefined;
+  /** How many items this page holds (a last page may hold fewer than the limit). */
+  shown: number;
   onOffset: (o: number) => void;
   label: string;
 }) {
@@ -21,7 +24,7 @@ export function Pager({
         Previous
       </button>
       <span>
-        {page.offset + 1}–{page.offset + page.limit}
+        {page.offset + 1}–{page.offset + shown}
       </span>
       <button
         type="button"
