@@ -24,7 +24,12 @@ import {
   pageResponseProperties,
   type PageQuery,
 } from '@adsync/shared/http/schemas';
-import { hasCredentials, storeCredentials, type AmazonClients } from '@adsync/shared/amazon/account-clients';
+import {
+  credentialStates,
+  hasCredentials,
+  storeCredentials,
+  type AmazonClients,
+} from '@adsync/shared/amazon/account-clients';
 import { discoverProfiles } from './profiles.ts';
 import { PROFILE_SELECTION_SCHEMA, type ProfileSelection } from '@adsync/shared/accounts/profile-selection';
 import {
@@ -43,7 +48,13 @@ import {
 } from '@adsync/shared/accounts/profiles';
 import { planSync, runsOfBatch, type SyncMode } from './sync-runs.ts';
 import { ENTITY_TYPES, type EntityType } from '@adsync/shared/entities/entity-store';
-import { findIngestionRun, lastIngestions, startIngestion } from './ingestion.ts';
+import {
+  INGESTION_STATUSES,
+  findIngestionRun,
+  ingestionRunsQuery,
+  lastIngestions,
+  startIngestion,
+} from './ingestion.ts';
 
 export interface ApiDeps {
   db: Knex;
@@ -74,6 +85,14 @@ const accountSchema = object(
         started_at: dateTime,
         finished_at: nullable(dateTime),
       }),
+    ),
+    credentials: object(
+      {
+        state: { type: 'string', enum: ['not_connected', 'connected', 'expired', 'refused'] },
+        reason: nullable({ type: 'string', description: "Login with Amazon's refusal, in its words" }),
+        since: nullable({ type: 'string', format: 'date-time' }),
+      },
+      ['state'],
     ),
   },
   ['id', 'company_name', 'status'],
@@ -112,7 +131,7 @@ const ingestionRunSchema = object(
     id: { type: 'string' },
     scope: { type: 'string', enum: ['all', 'account'] },
     account_id: nullable({ type: 'string' }),
-    status: { type: 'string', enum: ['queued', 'running', 'succeeded', 'partial', 'failed'] },
+    status: { type: 'string', enum: [...INGESTION_STATUSES] },
     attempt: { type: 'integer' },
     stages: { type: 'object', additionalProperties: true },
     error: nullable({ type: 'string' }),
@@ -180,7 +199,13 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     const ids = accounts.map((a) => a.id);
     const profiles = await activeCountByAccount(db, ids);
     const last = await lastIngestions(db, ids);
-    return accounts.map((a) => ({ ...a, profiles: profiles.get(a.id) ?? 0, last_ingestion: last.get(a.id) ?? null }));
+    const credentials = await credentialStates(db, ids);
+    return accounts.map((a) => ({
+      ...a,
+      profiles: profiles.get(a.id) ?? 0,
+      last_ingestion: last.get(a.id) ?? null,
+      credentials: credentials.get(a.id),
+    }));
   }
 
   app.get<{ Params: { id: string } }>(
@@ -573,6 +598,32 @@ export function registerIngestionApi(app: FastifyInstance, deps: ApiDeps & { wak
       const runId = await startIngestion(db, 'account', req.params.id);
       deps.wakeIngestion();
       return reply.status(202).send({ runId, status_url: `/v1/ingestion/runs/${runId}` });
+    },
+  );
+  app.get<{ Querystring: PageQuery & { accountId?: string; status?: string } }>(
+    '/v1/ingestion/runs',
+    {
+      schema: {
+        summary:
+          "Ingestion runs, newest first: an account's (an account key sees its own only); all of them, every-account runs included, for an admin",
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            accountId: { type: 'string', format: 'uuid' },
+            status: { type: 'string', enum: [...INGESTION_STATUSES] },
+            ...pageQueryProperties,
+          },
+        },
+        response: { 200: object({ runs: { type: 'array', items: ingestionRunSchema }, ...pageResponseProperties }) },
+      },
+    },
+    async (req) => {
+      const p = principalOf(req);
+      if (req.query.accountId) await requireKnownAccount(req, db, req.query.accountId);
+      const accountId = req.query.accountId ?? (p.scope === 'account' ? p.accountId : undefined);
+      const { items, ...rest } = await page(ingestionRunsQuery(db, { accountId, status: req.query.status }), req.query);
+      return { runs: items, ...rest };
     },
   );
   app.get<{ Params: { id: string } }>(

@@ -194,3 +194,46 @@ test('a profile another live sync holds is reported: the run is partial, naming 
   assert.equal(dead.status, 'failed');
   assert.match(dead.error.message, /^abandoned: the process running it stopped renewing its lease \(it lapsed at /);
 });
+
+test("a refused login shows on the account as expired with Amazon's words, the history lists the run, and a working login clears it", async () => {
+  const waitRun = (runId: string) =>
+    eventually(
+      async () => {
+        const r = (await call('GET', `/v1/ingestion/runs/${runId}`)).json();
+        return r.status !== 'running' && r.status !== 'queued' ? r : undefined;
+      },
+      { what: 'ingestion run', timeoutMs: 60_000 },
+    );
+  const account = async () => (await call('GET', `/v1/accounts/${accountId}`)).json();
+  assert.equal((await account()).credentials.state, 'connected');
+  await clients.close(); // drop cached tokens so the refresh token is asked again
+  sandbox.state.revokedRefreshTokens.add(SANDBOX_REFRESH_TOKEN);
+  let failedRun: string;
+  try {
+    failedRun = (await call('POST', `/v1/ingestion/sync-account/${accountId}`)).json().runId;
+    const run = await waitRun(failedRun);
+    assert.notEqual(run.status, 'succeeded');
+    const c = (await account()).credentials;
+    // LWA's error table: a revoked or lapsed refresh token is invalid_grant.
+    assert.equal(c.state, 'expired', JSON.stringify(c));
+    assert.match(c.reason, /invalid_grant/);
+    assert.ok(Date.parse(c.since) > Date.now() - 60_000);
+  } finally {
+    sandbox.state.revokedRefreshTokens.clear();
+    await clients.close();
+  }
+  // The history: newest first, this account's runs only, each with its outcome and errors.
+  const history = (await call('GET', `/v1/ingestion/runs?accountId=${accountId}&limit=2`)).json();
+  assert.equal(history.runs[0].id, failedRun);
+  assert.match(JSON.stringify(history.runs[0].stages.profiles.failed), /invalid_grant/);
+  assert.ok(history.runs.every((r: { account_id: string }) => r.account_id === accountId));
+  assert.equal((await call('GET', `/v1/ingestion/runs?accountId=${accountId}&status=failed`)).statusCode, 200);
+  // The other account's key sees none of them, named or not.
+  assert.equal((await call('GET', `/v1/ingestion/runs?accountId=${accountId}`, otherKey)).statusCode, 403);
+  assert.deepEqual((await call('GET', '/v1/ingestion/runs', otherKey)).json().runs, []);
+  // Amazon accepts the login again: the next run clears the refusal.
+  const ok = await waitRun((await call('POST', `/v1/ingestion/sync-account/${accountId}`)).json().runId);
+  assert.equal(ok.status, 'succeeded', JSON.stringify(ok));
+  assert.equal((await account()).credentials.state, 'connected');
+  assert.equal((await account()).credentials.reason, null);
+});

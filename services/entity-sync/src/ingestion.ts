@@ -27,6 +27,7 @@ import { errorMessage, InterruptedError, isDependencyOutage } from '@adsync/shar
 import { activeAccountIds } from '@adsync/shared/accounts/accounts';
 import { activeProfiles, sponsoredAdsProfile } from '@adsync/shared/accounts/profiles';
 import { credentialedAccountIds } from '@adsync/shared/amazon/account-clients';
+import { AmazonApiError } from '@adsync/shared/amazon/errors';
 import { discoverProfiles } from './profiles.ts';
 import { discoverDspAdvertisers } from './dsp-advertisers.ts';
 import { syncDspEntities } from './dsp-entities.ts';
@@ -161,6 +162,7 @@ export async function runIngestion(deps: IngestionDeps, runId: string): Promise<
       try {
         const client = await deps.clients.forAccount(id);
         const { profiles } = await discoverProfiles(db, client, id);
+        await deps.clients.recordAuthOk(id);
         stages.profiles.discovered = Number(stages.profiles.discovered) + profiles.length;
         const dsp = await discoverDspAdvertisers(db, client, id);
         stages.profiles.dspAdvertisers = Number(stages.profiles.dspAdvertisers) + dsp.advertisers.length;
@@ -171,6 +173,7 @@ export async function runIngestion(deps: IngestionDeps, runId: string): Promise<
         }
       } catch (err) {
         problems++;
+        if (err instanceof AmazonApiError && err.kind === 'auth') await deps.clients.recordAuthError(id, err.message);
         (stages.profiles.failed as unknown[]).push({ accountId: id, reason: (err as Error).message });
       }
       await save();
@@ -280,6 +283,19 @@ export async function runIngestion(deps: IngestionDeps, runId: string): Promise<
     await save({ status: 'failed', error: errorMessage(err), finished_at: db.fn.now(), lease_until: null });
     log.error({ err }, 'ingestion run failed');
   }
+}
+
+export const INGESTION_STATUSES = ['queued', 'running', 'succeeded', 'partial', 'failed'] as const;
+
+/** Runs newest first: one account's (never the every-account runs, which hold others'), or all. */
+export function ingestionRunsQuery(db: Knex, f: { accountId?: string; status?: string }) {
+  const q = db('ingestion_runs').orderBy([
+    { column: 'created_at', order: 'desc' },
+    { column: 'id', order: 'desc' },
+  ]);
+  if (f.accountId) q.where({ account_id: f.accountId });
+  if (f.status) q.where({ status: f.status });
+  return q;
 }
 
 /** An ingestion run as stored, or undefined. */

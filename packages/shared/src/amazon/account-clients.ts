@@ -45,7 +45,6 @@ export async function storeCredentials(
     });
 }
 
-/** An account that was never connected to Amazon: the caller's to fix (a 409 saying how), never retried. */
 /** Whether the account has credentials stored (without opening them). */
 export async function hasCredentials(db: Knex, accountId: string): Promise<boolean> {
   return !!(await db('amazon_credentials').where({ account_id: accountId }).first('account_id'));
@@ -56,6 +55,39 @@ export function credentialedAccountIds(db: Knex) {
   return db('amazon_credentials').select('account_id');
 }
 
+/**
+ * What an operator is told of an account's Amazon login: never connected; connected; expired (Login
+ * with Amazon answered invalid_grant: the refresh token is revoked or lapsed, so the client must
+ * consent again); refused (any other refusal, e.g. a wrong client id or secret), with Amazon's words.
+ */
+export type CredentialState =
+  | { state: 'not_connected'; reason: null; since: null }
+  | { state: 'connected' | 'expired' | 'refused'; reason: string | null; since: string };
+
+/** Pure: the state of a stored credentials row (its last refusal, if any), or of none. */
+export function credentialState(
+  row:
+    { updated_at: Date | string; last_auth_error: string | null; last_auth_error_at: Date | string | null } | undefined,
+): CredentialState {
+  if (!row) return { state: 'not_connected', reason: null, since: null };
+  if (!row.last_auth_error) return { state: 'connected', reason: null, since: new Date(row.updated_at).toISOString() };
+  return {
+    state: /invalid_grant/.test(row.last_auth_error) ? 'expired' : 'refused',
+    reason: row.last_auth_error,
+    since: new Date(row.last_auth_error_at ?? row.updated_at).toISOString(),
+  };
+}
+
+/** The credential state of each of these accounts (without opening any secret). */
+export async function credentialStates(db: Knex, accountIds: string[]): Promise<Map<string, CredentialState>> {
+  const rows = await db('amazon_credentials')
+    .whereIn('account_id', accountIds)
+    .select('account_id', 'updated_at', 'last_auth_error', 'last_auth_error_at');
+  const found = new Map(rows.map((r) => [r.account_id as string, r]));
+  return new Map(accountIds.map((id) => [id, credentialState(found.get(id))]));
+}
+
+/** An account that was never connected to Amazon: the caller's to fix (a 409 saying how), never retried. */
 export class MissingCredentialsError extends AppError {
   constructor(accountId: string) {
     super(
@@ -118,10 +150,19 @@ export class AmazonClients {
     return { client: await this.forAccount(accountId), accountId };
   }
 
+  /** Login with Amazon refused this account's credentials: the account's state says so, with Amazon's words. */
   async recordAuthError(accountId: string, message: string): Promise<void> {
     await this.db('amazon_credentials')
       .where({ account_id: accountId })
       .update({ last_auth_error: message, last_auth_error_at: this.db.fn.now() });
+  }
+
+  /** Amazon accepted the credentials again (e.g. a fixed app): a refusal recorded earlier no longer holds. */
+  async recordAuthOk(accountId: string): Promise<void> {
+    await this.db('amazon_credentials')
+      .where({ account_id: accountId })
+      .whereNotNull('last_auth_error')
+      .update({ last_auth_error: null, last_auth_error_at: null });
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,1 @@
+drop index ingestion_runs_by_account;
