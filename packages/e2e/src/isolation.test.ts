@@ -47,6 +47,7 @@ const ROUTES: Record<string, Isolation> = {
   'entity-sync GET /v1/sync-runs/{id}': 'names-resources',
   'entity-sync POST /v1/ingestion/sync-all': 'admin-only',
   'entity-sync POST /v1/ingestion/sync-account/{id}': 'names-resources',
+  'entity-sync GET /v1/ingestion/runs': 'names-resources',
   'entity-sync GET /v1/ingestion/runs/{id}': 'names-resources',
   'report-requester POST /v1/reports/request': 'names-resources',
   'report-requester POST /v1/reports/backfill': 'names-resources',
@@ -58,6 +59,7 @@ const ROUTES: Record<string, Isolation> = {
   'report-poller GET /v1/reports/monitor': 'own-data',
   'report-poller GET /v1/reports/gaps': 'names-resources',
   'amc-runner POST /v1/amc/instances': 'names-resources',
+  'amc-runner GET /v1/amc/instances': 'names-resources',
   'amc-runner POST /v1/amc/workflows': 'names-resources',
   'amc-runner POST /v1/amc/executions': 'names-resources',
   'amc-runner GET /v1/amc/executions/{id}/status': 'names-resources',
@@ -76,6 +78,8 @@ const ROUTES: Record<string, Isolation> = {
   'amc-runner DELETE /v1/amc/schedules/{instanceId}/{scheduleId}': 'names-resources',
   'amc-runner GET /v1/amc/dashboard': 'own-data',
   'supplier-sync POST /v1/suppliers': 'names-resources',
+  'supplier-sync GET /v1/suppliers': 'names-resources',
+  'supplier-sync GET /v1/webhooks': 'names-resources',
   'supplier-sync POST /v1/jobs': 'names-resources',
   'supplier-sync GET /v1/jobs': 'own-data',
   'supplier-sync GET /v1/jobs/{id}': 'names-resources',
@@ -445,4 +449,23 @@ test("a profile A's login also reaches stays B's: A's key reaches none of its su
   assert.ok(!claims.body.includes(s.b.accountId), 'A learns it is claimed, never by whom it is owned');
   assert.deepEqual(await ownedDigest(s.pg.db, s.b), before);
   await s.pg.db('profile_claims').where({ account_id: s.a.accountId }).delete();
+});
+
+test("lists whose account filter is optional answer an account key's own rows without one, and an admin's every account's", async () => {
+  const lists: [Service, string, keyof Tenant][] = [
+    ['entity-sync', '/v1/ingestion/runs', 'ingestionRunId'],
+    ['amc-runner', '/v1/amc/instances', 'instanceId'],
+    ['supplier-sync', '/v1/suppliers', 'supplierId'],
+    ['supplier-sync', '/v1/webhooks', 'webhookId'],
+  ];
+  for (const [service, url, kind] of lists) {
+    const get = (key: string) =>
+      s.apps[service].inject({ method: 'GET', url, headers: { authorization: `Bearer ${key}` } });
+    const asA = await get(s.a.key);
+    assert.equal(asA.statusCode, 200, `${url}: ${asA.body}`);
+    assert.ok(asA.body.includes(s.a[kind]), `${url} lists A's own ${kind}`);
+    for (const id of B_IDS()) assert.ok(!asA.body.includes(id), `${url} answered A's key B's ${id}`);
+    const asAdmin = await get(s.adminKey);
+    assert.ok(asAdmin.body.includes(s.b[kind]), `${url}: the admin key sees B's ${kind} (the check above can fail)`);
+  }
 });

@@ -21,7 +21,7 @@ import {
 import { executionsQuery, findExecution, startExecution, type AmcDeps } from './executions.ts';
 import { createStatusReader } from './status-read.ts';
 import { AMC_ID, WORKFLOW_ID, ownFilters } from './workflow-api.ts';
-import { findInstance, registerInstance } from './instances.ts';
+import { findInstance, instancesQuery, registerInstance } from './instances.ts';
 import { workflowsQuery } from './workflows.ts';
 import { resultRows } from './amc-results.ts';
 
@@ -91,6 +91,54 @@ export function registerAmcApi(app: FastifyInstance, deps: AmcDeps): void {
           instanceId: req.body.instanceId,
         });
       return reply.status(201).send({ instanceId: req.body.instanceId, created: registered.created });
+    },
+  );
+
+  app.get<{ Querystring: { accountId?: string; limit: number; offset: number } }>(
+    '/v1/amc/instances',
+    {
+      schema: {
+        summary: "Registered AMC instances: an account's (an account key sees its own only), or all for an admin",
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { accountId: { type: 'string', format: 'uuid' }, ...pageQueryProperties },
+        },
+        response: {
+          200: object({
+            instances: {
+              type: 'array',
+              items: object(
+                {
+                  instanceId: { type: 'string' },
+                  accountId: { type: 'string' },
+                  advertiserId: { type: 'string' },
+                  marketplaceId: { type: 'string' },
+                  createdAt: dateTime,
+                },
+                ['instanceId', 'accountId', 'advertiserId', 'marketplaceId'],
+              ),
+            },
+            ...pageResponseProperties,
+          }),
+        },
+      },
+    },
+    async (req) => {
+      const p = principalOf(req);
+      if (req.query.accountId) await requireKnownAccount(req, db, req.query.accountId);
+      const accountId = req.query.accountId ?? (p.scope === 'account' ? p.accountId : undefined);
+      const { items, ...rest } = await page<Record<string, string>>(instancesQuery(db, accountId), req.query);
+      return {
+        instances: items.map((i) => ({
+          instanceId: i.instance_id,
+          accountId: i.account_id,
+          advertiserId: i.advertiser_id,
+          marketplaceId: i.marketplace_id,
+          createdAt: i.created_at,
+        })),
+        ...rest,
+      };
     },
   );
 

@@ -32,6 +32,18 @@ export async function registerInstance(
   return rows.length === 0 ? null : { created: rows[0].created };
 }
 
+/** Instances newest first, of one account or of all. */
+export function instancesQuery(db: Knex, accountId?: string): Knex.QueryBuilder {
+  const q = db('amc_instances')
+    .select('instance_id', 'account_id', 'advertiser_id', 'marketplace_id', 'created_at')
+    .orderBy([
+      { column: 'created_at', order: 'desc' },
+      { column: 'instance_id', order: 'asc' },
+    ]);
+  if (accountId) q.where({ account_id: accountId });
+  return q;
+}
+
 export async function findInstance(db: Knex, instanceId: string): Promise<Instance | undefined> {
   return db('amc_instances').where({ instance_id: instanceId }).first();
 }

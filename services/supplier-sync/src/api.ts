@@ -1,7 +1,7 @@
 /** supplier-sync HTTP API: suppliers, jobs, a cycle trigger, webhooks, marketplace listings, metrics. */
 import { OutboundRefusedError, checkOutboundUrl, type OutboundPolicy } from '@adsync/shared/http/outbound';
 import type { Destinations } from './deliveries.ts';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Knex } from '@adsync/shared/db/postgres';
 import type { SecretBox } from '@adsync/shared/crypto/secret-box';
 import { badRequest, notFound } from '@adsync/shared/http/errors';
@@ -17,8 +17,8 @@ import {
   type PageQuery,
 } from '@adsync/shared/http/schemas';
 import { createJob, findJob, jobsNewestFirst, jobStatistics, PRIORITY } from './job-queue.ts';
-import { activeSuppliers, createSupplier, findSupplier, suppliersOfAccountAmong } from './suppliers.ts';
-import { createWebhook } from './webhooks.ts';
+import { activeSuppliers, createSupplier, findSupplier, suppliersOfAccountAmong, suppliersQuery } from './suppliers.ts';
+import { createWebhook, webhooksQuery } from './webhooks.ts';
 import { createIntegration, type NewIntegration } from './marketplaces.ts';
 import { SUPPLIER_KINDS } from './connectors/index.ts';
 import type { JobType } from './job-changes.ts';
@@ -116,6 +116,53 @@ export function registerSupplierApi(
     async (req, reply) => {
       await requireKnownAccount(req, db, req.body.accountId);
       return reply.status(201).send(await createSupplier(db, deps.box, req.body));
+    },
+  );
+
+  // An account's own by default; an admin sees every account's unless it names one.
+  const scopedAccount = async (req: FastifyRequest, accountId: string | undefined) => {
+    if (accountId) await requireKnownAccount(req, db, accountId);
+    const p = principalOf(req);
+    return accountId ?? (p.scope === 'account' ? p.accountId : undefined);
+  };
+
+  app.get<{ Querystring: PageQuery & { accountId?: string } }>(
+    '/v1/suppliers',
+    {
+      schema: {
+        summary: 'Suppliers, newest first (never their credentials)',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { accountId: { type: 'string', format: 'uuid' }, ...pageQueryProperties },
+        },
+        response: {
+          200: object({
+            suppliers: {
+              type: 'array',
+              items: object(
+                {
+                  id: { type: 'string' },
+                  account_id: { type: 'string' },
+                  kind: { type: 'string' },
+                  name: { type: 'string' },
+                  active: { type: 'boolean' },
+                  created_at: dateTime,
+                },
+                ['id', 'account_id', 'kind', 'name', 'active'],
+              ),
+            },
+            ...pageResponseProperties,
+          }),
+        },
+      },
+    },
+    async (req) => {
+      const { items, ...rest } = await page(
+        suppliersQuery(db, await scopedAccount(req, req.query.accountId)),
+        req.query,
+      );
+      return { suppliers: items, ...rest };
     },
   );
 
@@ -248,6 +295,49 @@ export function registerSupplierApi(
       await requireKnownAccount(req, db, req.body.accountId);
       refuseDestination(req.body.url, deps.destinations.webhook, 'url');
       return reply.status(201).send(await createWebhook(db, deps.box, req.body));
+    },
+  );
+
+  app.get<{ Querystring: PageQuery & { accountId?: string } }>(
+    '/v1/webhooks',
+    {
+      schema: {
+        summary: 'Webhook receivers, newest first, with how their deliveries stand (never their secrets)',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { accountId: { type: 'string', format: 'uuid' }, ...pageQueryProperties },
+        },
+        response: {
+          200: object({
+            webhooks: {
+              type: 'array',
+              items: object(
+                {
+                  id: { type: 'string' },
+                  account_id: { type: 'string' },
+                  url: { type: 'string' },
+                  active: { type: 'boolean' },
+                  created_at: dateTime,
+                  pending: { type: 'integer' },
+                  delivered: { type: 'integer' },
+                  failed: { type: 'integer' },
+                  last_error: nullable({ type: 'string' }),
+                },
+                ['id', 'account_id', 'url', 'active'],
+              ),
+            },
+            ...pageResponseProperties,
+          }),
+        },
+      },
+    },
+    async (req) => {
+      const { items, ...rest } = await page(
+        webhooksQuery(db, await scopedAccount(req, req.query.accountId)),
+        req.query,
+      );
+      return { webhooks: items, ...rest };
     },
   );
 

@@ -36,6 +36,18 @@ export async function findSupplier(db: Knex, id: string): Promise<SupplierRow | 
   return db('suppliers').where({ id }).first();
 }
 
+/** Suppliers newest first, of one account or of all, without their credentials. */
+export function suppliersQuery(db: Knex, accountId?: string): Knex.QueryBuilder {
+  const q = db('suppliers')
+    .select('id', 'account_id', 'kind', 'name', 'active', 'created_at')
+    .orderBy([
+      { column: 'created_at', order: 'desc' },
+      { column: 'id', order: 'desc' },
+    ]);
+  if (accountId) q.where({ account_id: accountId });
+  return q;
+}
+
 /** The active suppliers of one account, or of every account. */
 export async function activeSuppliers(db: Knex, accountId?: string): Promise<{ id: string; account_id: string }[]> {
   let q = db('suppliers').where({ active: true }).select('id', 'account_id');

@@ -27,6 +27,40 @@ export async function createWebhook(
   return row;
 }
 
+/**
+ * Receivers newest first, of one account or of all, without their secrets, each with how its
+ * deliveries stand and the last error a post met: what an operator checks when a receiver is quiet.
+ */
+export function webhooksQuery(db: Knex, accountId?: string): Knex.QueryBuilder {
+  const q = db('webhooks as w')
+    .select(
+      'w.id',
+      'w.account_id',
+      'w.url',
+      'w.active',
+      'w.created_at',
+      db.raw(
+        `(select count(*)::int from webhook_deliveries d where d.webhook_id = w.id and d.status = 'pending') as pending`,
+      ),
+      db.raw(
+        `(select count(*)::int from webhook_deliveries d where d.webhook_id = w.id and d.status = 'delivered') as delivered`,
+      ),
+      db.raw(
+        `(select count(*)::int from webhook_deliveries d where d.webhook_id = w.id and d.status = 'failed') as failed`,
+      ),
+      db.raw(
+        `(select d.last_error from webhook_deliveries d where d.webhook_id = w.id and d.last_error is not null
+          order by d.next_attempt_at desc limit 1) as last_error`,
+      ),
+    )
+    .orderBy([
+      { column: 'w.created_at', order: 'desc' },
+      { column: 'w.id', order: 'desc' },
+    ]);
+  if (accountId) q.where('w.account_id', accountId);
+  return q;
+}
+
 /** Queues a job's payload for every active receiver of its account, once per receiver and job; how many receivers. */
 export async function queueDeliveries(db: Knex, accountId: string, jobId: string, payload: unknown): Promise<number> {
   const hooks = await db('webhooks').where({ account_id: accountId, active: true }).select('id');
