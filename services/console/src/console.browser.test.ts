@@ -2,20 +2,24 @@
 // real services, the real stack and the sandbox playing Amazon: sign in with a key, create an
 // account, connect it through Amazon's consent page and land back on it with its profiles, leave a
 // profile out, run an ingestion and watch it finish; an account key sees its own account only.
+// It registers an AMC instance, saves a workflow, runs it for a chosen window and time zone and
+// reads its rows (and downloads them); sees AMC refuse to delete a scheduled workflow; adds a
+// supplier and starts a job; subscribes a profile to Marketing Stream and sees it confirmed.
 // Each page is photographed (at laptop and phone widths) into .stack/screenshots/console/ and
 // checked with axe-core: no serious or critical violation.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import axe from 'axe-core';
-import { startSandbox, type Sandbox } from '@adsync/sandbox';
+import { BIGBUY_API_KEY, startSandbox, type Sandbox } from '@adsync/sandbox';
 import {
   freshClickHouse,
   freshPostgres,
   requireKafka,
+  requireSqs,
   testConfig,
   uniqueName,
   type FreshClickHouse,
@@ -49,18 +53,24 @@ before(async () => {
   await requireKafka(cfg);
   pg = await freshPostgres();
   ch = await freshClickHouse();
+  const sqs = await requireSqs();
   sandbox = await startSandbox({
     seed: 71,
     scale: { profiles: 2, campaignsPerProfile: 2 },
-    faults: { reportGenerationMs: 150 },
+    faults: { reportGenerationMs: 150, amcExecutionMs: 1500 },
+    sqsEndpoint: sqs,
   });
-  const [esPort, pollerPort, requesterPort, loaderPort, consolePort] = [
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-  ];
+  const [esPort, pollerPort, requesterPort, loaderPort, consolePort, amcPort, supplierPort, streamPort] =
+    (await Promise.all(Array.from({ length: 8 }, () => freePort()))) as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
   consoleUrl = `http://127.0.0.1:${consolePort}`;
   entitySyncUrl = `http://127.0.0.1:${esPort}`;
   const env = {
@@ -78,6 +88,22 @@ before(async () => {
     new ServiceProcess('report-poller', { port: pollerPort, env }),
     new ServiceProcess('report-requester', { port: requesterPort, env }),
     new ServiceProcess('etl-loader', { port: loaderPort, env }),
+    new ServiceProcess('amc-runner', {
+      port: amcPort,
+      env: { ...env, AMC_POLL_INTERVAL_MS: '500', AMC_POLL_MIN_SPACING_MS: '300' },
+    }),
+    new ServiceProcess('supplier-sync', {
+      port: supplierPort,
+      env: { ...env, BIGBUY_BASE_URL: sandbox.url, ALIEXPRESS_BASE_URL: sandbox.url },
+    }),
+    new ServiceProcess('stream-consumer', {
+      port: streamPort,
+      env: {
+        ...env,
+        SQS_ENDPOINT: sqs,
+        STREAM_QUEUE_NAME: uniqueName('console_stream').replace(/[^A-Za-z0-9_-]/g, '_'),
+      },
+    }),
     new ServiceProcess('console', {
       port: consolePort,
       env: {
@@ -86,6 +112,9 @@ before(async () => {
         ADSYNC_REPORT_POLLER_URL: `http://127.0.0.1:${pollerPort}`,
         ADSYNC_REPORT_REQUESTER_URL: `http://127.0.0.1:${requesterPort}`,
         ADSYNC_ETL_LOADER_URL: `http://127.0.0.1:${loaderPort}`,
+        ADSYNC_AMC_RUNNER_URL: `http://127.0.0.1:${amcPort}`,
+        ADSYNC_SUPPLIER_SYNC_URL: `http://127.0.0.1:${supplierPort}`,
+        ADSYNC_STREAM_CONSUMER_URL: `http://127.0.0.1:${streamPort}`,
       },
     }),
   );
@@ -210,6 +239,10 @@ test('an operator creates an account, connects it through Amazon, chooses its pr
   await photograph(page, '05-ingestion-finished');
   await page.getByRole('link', { name: 'Back to the account' }).click();
   await page.getByText(/last sync succeeded/).waitFor();
+  // How its Amazon login stands, and the run in its history with its outcome.
+  await page.getByTestId('credentials').filter({ hasText: 'Amazon login: connected' }).waitFor();
+  assert.deepEqual(await page.getByTestId('history-status').allTextContents(), ['succeeded']);
+  await photograph(page, '05b-account-history');
   await page.close();
 });
 
@@ -313,6 +346,180 @@ test('an operator finds a dead letter by its reason, dry-runs and replays it, an
   await page.close();
 });
 
+test('an operator registers an AMC instance, saves a workflow, runs it for a chosen window and reads its rows', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+  await signIn(page, ADMIN);
+  await page.getByRole('link', { name: 'AMC' }).click();
+  await page.getByText('No AMC instance is registered yet').waitFor();
+  await page.getByLabel('Account').selectOption({ label: 'Browser Brands' });
+  await page.getByLabel('Instance id').fill('amcbrowser1');
+  await page.getByLabel('Advertiser id').fill('ENTITYBROWSER1');
+  await page.getByLabel('Marketplace id').fill('ATVPDKIKX0DER');
+  await page.getByRole('button', { name: 'Register' }).click();
+  await page.getByText('No saved workflows on this instance yet.').waitFor();
+
+  await page.getByRole('button', { name: 'New workflow' }).click();
+  await page.getByLabel('Workflow id').fill('reach_by_campaign');
+  await page
+    .getByLabel('SQL')
+    .fill('SELECT campaign, SUM(impressions) AS impressions FROM dsp_impressions GROUP BY campaign');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('row').filter({ hasText: 'reach_by_campaign' }).waitFor();
+  await photograph(page, '11-amc-workflows');
+
+  // Seed 003's execution modal: an explicit window, its time zone and the output format.
+  await page.getByRole('button', { name: 'Run reach_by_campaign' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Run reach_by_campaign' });
+  const day = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
+  await dialog.getByLabel('Time window').selectOption('EXPLICIT');
+  await dialog.getByLabel('Start').fill(`${day(10)}T00:00:00`);
+  await dialog.getByLabel('End').fill(`${day(3)}T00:00:00`);
+  await dialog.getByLabel('Time zone').fill('America/New_York');
+  await dialog.getByLabel('Output format').selectOption('CSV');
+  // A window that ends before it starts is said in words, and nothing reaches AMC.
+  await dialog.getByLabel('End').fill(`${day(12)}T00:00:00`);
+  await dialog.getByRole('button', { name: 'Run', exact: true }).click();
+  await dialog.getByRole('alert').filter({ hasText: 'The window must start before it ends.' }).waitFor();
+  assert.equal(sandbox.state.amcExecutions.size, 0);
+  await dialog.getByLabel('End').fill(`${day(3)}T00:00:00`);
+  await photograph(page, '12-amc-run-dialog');
+  await dialog.getByRole('button', { name: 'Run', exact: true }).click();
+  await dialog.waitFor({ state: 'hidden' });
+
+  // The execution's status moves on its own, without a reload, until AMC completes it.
+  const row = page.getByRole('row').filter({ hasText: 'reach_by_campaign' }).filter({ hasText: 'America/New_York' });
+  await row
+    .getByTestId('execution-status')
+    .filter({ hasText: /^completed/ })
+    .waitFor({ timeout: 60_000 });
+  const [atAmc] = [...sandbox.state.amcExecutions.values()];
+  assert.equal(atAmc!.request.timeWindowStart, `${day(10)}T00:00:00`);
+  assert.equal(atAmc!.request.timeWindowEnd, `${day(3)}T00:00:00`);
+  assert.equal(atAmc!.request.timeWindowTimeZone, 'America/New_York');
+  assert.equal(atAmc!.request.outputFormat, 'CSV');
+  const rows = atAmc!.rowCount!;
+  assert.ok(rows >= 5, `${rows} rows`);
+  await row.getByRole('link', { name: 'reach_by_campaign' }).click();
+  await page.getByText(`${rows} rows.`).waitFor();
+  const table = page.getByTestId('amc-results');
+  await table.locator('tbody tr').first().waitFor();
+  assert.deepEqual(await table.getByRole('columnheader').allTextContents(), [
+    'campaign',
+    'impressions',
+    'reach',
+    'conversions',
+    'new_to_brand',
+  ]);
+  assert.equal(await table.locator('tbody tr').count(), rows);
+  await photograph(page, '13-amc-results');
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Download CSV' }).click(),
+  ]);
+  // The download holds exactly the rows AMC wrote, in its order (its file's line endings aside).
+  const csv = readFileSync((await download.path())!, 'utf8')
+    .trimEnd()
+    .split('\r\n');
+  assert.equal(csv.length, rows + 1);
+  assert.deepEqual(csv, atAmc!.file!.toString('utf8').trimEnd().split('\n'));
+
+  // A schedule runs the workflow: AMC refuses to delete it, and the page says so in AMC's words.
+  await page.getByRole('link', { name: 'amcbrowser1' }).click();
+  await page.getByLabel('Schedule id').fill('reach_daily');
+  await page.getByLabel('Workflow', { exact: true }).selectOption('reach_by_campaign');
+  await page.getByRole('button', { name: 'Create schedule' }).click();
+  await page.getByRole('button', { name: 'Disable reach_daily' }).click();
+  await page.getByRole('row').filter({ hasText: 'reach_daily' }).getByText('disabled').waitFor();
+  await page.getByRole('button', { name: 'Enable reach_daily' }).waitFor();
+  await page.getByRole('button', { name: 'Delete reach_by_campaign' }).click();
+  await page.getByRole('button', { name: 'Delete it' }).click();
+  const refusal = page
+    .getByRole('alert')
+    .filter({ hasText: /cannot be deleted because it is used by schedule\(s\) reach_daily/ });
+  await refusal.waitFor();
+  await photograph(page, '14-amc-delete-refused');
+  assert.equal((await page.getByRole('row').filter({ hasText: 'reach_by_campaign' }).count()) > 0, true);
+  await page.close();
+});
+
+test('an operator adds a supplier, starts a job and watches it finish, and registers a webhook', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await signIn(page, ADMIN);
+  await page.getByRole('link', { name: 'Suppliers' }).click();
+  await page.getByText('No suppliers yet; add one below.').waitFor();
+  await page.locator('#sup-account').selectOption({ label: 'Browser Brands' });
+  await page.getByLabel('Supplier', { exact: true }).selectOption('bigbuy');
+  await page.getByLabel('Name').fill('BigBuy EU');
+  await page.getByLabel('API key').fill(BIGBUY_API_KEY);
+  await page.getByRole('button', { name: 'Add supplier' }).click();
+  await page.getByLabel('Job type for BigBuy EU').selectOption('inventory_update');
+  await page.getByRole('button', { name: 'Start job for BigBuy EU' }).click();
+  await page.getByRole('status').filter({ hasText: 'Started an inventory update job for BigBuy EU.' }).waitFor();
+  const job = page.getByRole('row').filter({ hasText: 'inventory update (manual)' });
+  await job.getByTestId('job-status').filter({ hasText: 'completed' }).waitFor({ timeout: 60_000 });
+  // Only what the filter names.
+  await page.getByLabel('Status').selectOption('failed');
+  await page.getByText('No jobs failed.').waitFor();
+  await page.getByLabel('Status').selectOption('completed');
+  await job.waitFor();
+  const webhookAccount = page.locator('#wh-account');
+  await webhookAccount.selectOption({ label: 'Browser Brands' });
+  await page.getByLabel('URL').fill(`${sandbox.url}/_sandbox/webhook-receiver`);
+  await page.getByLabel('Signing secret').fill('a-signing-secret-of-24-chars');
+  await page.getByRole('button', { name: 'Add webhook' }).click();
+  await page.getByRole('row').filter({ hasText: '/_sandbox/webhook-receiver' }).waitFor();
+  // A receiver adsync would never post to is refused with the reason, not stored.
+  await page.getByLabel('URL').fill('http://169.254.169.254/latest/meta-data');
+  await page.getByLabel('Signing secret').fill('a-signing-secret-of-24-chars');
+  await page.getByRole('button', { name: 'Add webhook' }).click();
+  await page
+    .getByRole('alert')
+    .filter({ hasText: 'webhook URL http://169.254.169.254/latest/meta-data refused' })
+    .waitFor();
+  assert.equal(await page.getByRole('row').filter({ hasText: '169.254.169.254' }).count(), 0);
+  await photograph(page, '15-suppliers');
+  await page.close();
+});
+
+test("an operator subscribes a profile to Marketing Stream and sees each dataset's subscription confirmed", async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await signIn(page, ADMIN);
+  await page.getByRole('link', { name: 'Marketing Stream' }).click();
+  await page.getByText('No subscriptions yet').waitFor();
+  await page.getByLabel('Account').selectOption({ label: 'Browser Brands' });
+  const profile = sandbox.state.dataset.profiles()[1]!.profileId;
+  await page.getByLabel('Profile', { exact: true }).selectOption(profile);
+  await page.getByRole('button', { name: 'Subscribe' }).click();
+  await page
+    .getByRole('status')
+    .filter({ hasText: /^Subscribed to \d+ datasets\.$/ })
+    .waitFor();
+  // Amazon confirms through the queue; the page asks again until every one is active.
+  const states = page.getByTestId('stream-status');
+  await page.waitForFunction(
+    "[...document.querySelectorAll('[data-testid=stream-status]')].length > 0 && [...document.querySelectorAll('[data-testid=stream-status]')].every((e) => e.textContent === 'active')",
+    undefined,
+    { timeout: 60_000 },
+  );
+  assert.ok((await states.count()) >= 5, `${await states.count()} datasets`);
+  await photograph(page, '16-marketing-stream');
+  // Archiving asks first (Amazon cannot bring a subscription back); Keep it does nothing.
+  const archive = page.getByRole('button', { name: `Archive budget-usage for ${profile}` });
+  await archive.click();
+  await page.getByRole('group', { name: 'Confirm archiving' }).getByRole('button', { name: 'Keep it' }).click();
+  assert.equal(await page.getByRole('group', { name: 'Confirm archiving' }).count(), 0);
+  await archive.click();
+  await page.getByRole('button', { name: 'Archive it' }).click();
+  await page
+    .getByRole('row')
+    .filter({ hasText: 'budget-usage' })
+    .getByTestId('stream-status')
+    .filter({ hasText: /^archived$/ })
+    .waitFor();
+  assert.equal([...sandbox.state.stream.subscriptions.values()].filter((x) => x.status === 'ARCHIVED').length, 1);
+  await page.close();
+});
+
 test("an account's key sees its own account in the console, never another's", async () => {
   const admin = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' };
   const create = async (company_name: string) =>
@@ -339,6 +546,16 @@ test("an account's key sees its own account in the console, never another's", as
   await page.getByRole('link', { name: 'Completeness' }).click();
   await page.getByRole('status').filter({ hasText: 'is loaded' }).waitFor();
   assert.equal(await page.getByRole('table').count(), 0);
+  // AMC, suppliers and Marketing Stream: the other account's instance, supplier and subscriptions are not shown.
+  await page.getByRole('link', { name: 'AMC' }).click();
+  await page.getByText('No AMC instance is registered yet').waitFor();
+  assert.equal(await page.getByText('amcbrowser1').count(), 0);
+  await page.getByRole('link', { name: 'Suppliers' }).click();
+  await page.getByText('No suppliers yet; add one below.').waitFor();
+  await page.getByText('No webhooks.').waitFor();
+  assert.equal(await page.getByText('BigBuy EU').count(), 0);
+  await page.getByRole('link', { name: 'Marketing Stream' }).click();
+  await page.getByText('No subscriptions yet').waitFor();
   // Dead letters are an admin's: the page says so in words.
   await page.getByRole('link', { name: 'Dead letters' }).click();
   await page

@@ -7,6 +7,10 @@ import { AccountPage } from './pages/AccountPage.tsx';
 import { RunPage } from './pages/RunPage.tsx';
 import { CompletenessPage } from './pages/CompletenessPage.tsx';
 import { DeadLettersPage } from './pages/DeadLettersPage.tsx';
+import { AmcPage } from './pages/AmcPage.tsx';
+import { AmcExecutionPage } from './pages/AmcExecutionPage.tsx';
+import { SuppliersPage } from './pages/SuppliersPage.tsx';
+import { StreamPage } from './pages/StreamPage.tsx';
 
 export function App() {
   const [key, setKeyState] = useState(getKey());
@@ -36,6 +40,9 @@ export function App() {
           <NavLink to="/">Accounts</NavLink>
           <NavLink to="/completeness">Completeness</NavLink>
           <NavLink to="/dead-letters">Dead letters</NavLink>
+          <NavLink to="/amc">AMC</NavLink>
+          <NavLink to="/suppliers">Suppliers</NavLink>
+          <NavLink to="/streams">Marketing Stream</NavLink>
         </nav>
         <button type="button" className="quiet" onClick={signOut}>
           Sign out
@@ -48,6 +55,10 @@ export function App() {
           <Route path="/runs/:id" element={<RunPage />} />
           <Route path="/completeness" element={<CompletenessPage />} />
           <Route path="/dead-letters" element={<DeadLettersPage />} />
+          <Route path="/amc" element={<AmcPage />} />
+          <Route path="/amc/executions/:id" element={<AmcExecutionPage />} />
+          <Route path="/suppliers" element={<SuppliersPage />} />
+          <Route path="/streams" element={<StreamPage />} />
           <Route path="*" element={<p>There is no such page. Go back to the accounts.</p>} />
         </Routes>
       </main>

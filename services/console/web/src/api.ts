@@ -91,6 +91,7 @@ export interface Account {
   created_at: string;
   profiles?: number;
   last_ingestion?: { status: string; started_at: string; finished_at: string | null } | null;
+  credentials?: CredentialState;
 }
 /** A page of a list: limit and offset asked, the next offset while there is more. */
 export interface Page {
@@ -123,4 +124,124 @@ export interface IngestionRun {
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
+}
+export interface CredentialState {
+  state: 'not_connected' | 'connected' | 'expired' | 'refused';
+  reason: string | null;
+  since: string | null;
+}
+export interface DspAdvertiser {
+  advertiser_id: string;
+  name: string;
+  country_code: string | null;
+  access: 'profile' | 'account';
+  status: 'active' | 'excluded' | 'inaccessible';
+  status_reason: string | null;
+}
+export interface AmcInstance {
+  instanceId: string;
+  accountId: string;
+  advertiserId: string;
+  marketplaceId: string;
+  createdAt: string;
+}
+export const OUTPUT_FORMATS = ['CSV', 'PARQUET'] as const;
+export const DATA_GAP_POLICIES = ['run_anyway', 'wait_and_rerun', 'fail'] as const;
+export const TIME_WINDOW_TYPES = [
+  'EXPLICIT',
+  'MOST_RECENT_DAY',
+  'MOST_RECENT_WEEK',
+  'CURRENT_MONTH',
+  'PREVIOUS_MONTH',
+] as const;
+export interface Workflow {
+  instanceId: string;
+  workflowId: string;
+  sqlQuery: string;
+  inputParameters: { name: string; dataType: unknown; defaultValue?: unknown; description?: string }[];
+  outputFormat: (typeof OUTPUT_FORMATS)[number];
+  dataGapPolicy: (typeof DATA_GAP_POLICIES)[number];
+  drift: string | null;
+  updatedAt: string;
+}
+export interface AmcExecution {
+  id: string;
+  workflowId: string;
+  instanceId: string;
+  status: 'queued' | 'submitting' | 'pending' | 'running' | 'completed' | 'failed' | 'replaced';
+  origin: string;
+  scheduleId: string | null;
+  timeWindowStart: string | null;
+  timeWindowEnd: string | null;
+  partial: boolean;
+  amcStatus: string | null;
+  request: { timeWindowType?: string; timeWindowTimeZone?: string; outputFormat?: string } | null;
+  warnings: string[];
+  failureReason: string | null;
+  row_count: number | null;
+  columns: string[] | null;
+  createdAt: string;
+  completedAt: string | null;
+}
+export interface AmcResults {
+  columns: unknown;
+  rows: Record<string, unknown>[];
+  total: number | null;
+  nextOffset: number | null;
+}
+export interface AmcSchedule {
+  instanceId: string;
+  scheduleId: string;
+  workflowId: string;
+  aggregationPeriod: 'Daily' | 'Weekly';
+  aggregationHourUtc: number;
+  aggregationStartDay: string | null;
+  enabled: boolean;
+  updatedAt: string;
+}
+export interface Supplier {
+  id: string;
+  account_id: string;
+  kind: string;
+  name: string;
+  active: boolean;
+  created_at: string;
+}
+export const JOB_TYPES = ['supplier_api', 'inventory_update', 'price_update', 'order_sync'] as const;
+export const JOB_STATUSES = ['pending', 'running', 'completed', 'failed'] as const;
+export interface SupplierJob {
+  id: string;
+  account_id: string;
+  supplier_id: string;
+  job_type: string;
+  status: (typeof JOB_STATUSES)[number];
+  attempt: number;
+  max_attempts: number;
+  trigger: string;
+  counts: Record<string, unknown> | null;
+  error: string | null;
+  created_at: string;
+  finished_at: string | null;
+}
+export interface Webhook {
+  id: string;
+  account_id: string;
+  url: string;
+  active: boolean;
+  created_at: string;
+  pending: number;
+  delivered: number;
+  failed: number;
+  last_error: string | null;
+}
+export interface StreamSubscription {
+  id: string;
+  profileId: string | null;
+  dspAdvertiserId: string | null;
+  dataSetId: string;
+  subscriptionId: string | null;
+  status: string;
+  statusReason: string | null;
+  confirmedAt: string | null;
+  createdAt: string;
 }

@@ -1,7 +1,18 @@
 import { useState } from 'react';
-import { useNavigate, useParams, useSearchParams } from 'react-router';
+import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api, ApiError, type Account, type Page, type Profile, type Selection } from '../api.ts';
+import {
+  api,
+  ApiError,
+  type Account,
+  type CredentialState,
+  type DspAdvertiser,
+  type IngestionRun,
+  type Page,
+  type Profile,
+  type Selection,
+} from '../api.ts';
+import { runErrors, withChoice } from '../account.ts';
 import { Problem } from './Problem.tsx';
 import { Pager } from './Pager.tsx';
 
@@ -35,9 +46,12 @@ export function AccountPage() {
             Status: <strong>{account.data.status}</strong>
             {account.data.last_ingestion ? `; last sync ${account.data.last_ingestion.status}` : '; never synced'}
           </p>
+          <Login state={account.data.credentials} />
           <Connect accountId={id} />
           <Profiles accountId={id} />
+          <DspAdvertisers accountId={id} />
           <SyncNow accountId={id} />
+          <History accountId={id} />
         </>
       ) : null}
     </>
@@ -91,17 +105,8 @@ function Profiles({ accountId }: { accountId: string }) {
     queryFn: () => api<Selection>('entity-sync', `/v1/accounts/${encodeURIComponent(accountId)}/profile-selection`),
   });
   const choose = useMutation({
-    mutationFn: ({ profileId, synced }: { profileId: string; synced: boolean }) => {
-      const current = selection.data?.selection ?? {};
-      const excluded = new Set(current.excludeProfileIds ?? []);
-      if (synced) excluded.delete(profileId);
-      else excluded.add(profileId);
-      const { excludeProfileIds: _, ...rest } = current;
-      return api<Selection>('entity-sync', `/v1/accounts/${encodeURIComponent(accountId)}/profile-selection`, {
-        method: 'PUT',
-        body: { ...rest, ...(excluded.size ? { excludeProfileIds: [...excluded] } : {}) },
-      });
-    },
+    mutationFn: ({ profileId, synced }: { profileId: string; synced: boolean }) =>
+      putSelection(accountId, withChoice(selection.data?.selection ?? {}, 'excludeProfileIds', profileId, synced)),
     onSuccess: async () => {
       await queries.invalidateQueries({ queryKey: ['selection', accountId] });
       await queries.invalidateQueries({ queryKey: ['profiles', accountId] });
@@ -161,6 +166,169 @@ function Profiles({ accountId }: { accountId: string }) {
     </section>
   );
 }
+
+const putSelection = (accountId: string, selection: Selection['selection']) =>
+  api<Selection>('entity-sync', `/v1/accounts/${encodeURIComponent(accountId)}/profile-selection`, {
+    method: 'PUT',
+    body: selection,
+  });
+
+/** What Login with Amazon last said of the account's credentials, and what to do about it. */
+function Login({ state }: { state: CredentialState | undefined }) {
+  if (!state) return null;
+  const since = state.since ? new Date(state.since).toLocaleString() : '';
+  if (state.state === 'not_connected')
+    return <p data-testid="credentials">Amazon login: not connected yet. Connect it through Amazon below.</p>;
+  if (state.state === 'connected')
+    return (
+      <p data-testid="credentials" className="ok">
+        Amazon login: connected (since {since}).
+      </p>
+    );
+  return (
+    <p data-testid="credentials" role="alert" className="problem">
+      Amazon login:{' '}
+      {state.state === 'expired'
+        ? 'expired or revoked; the advertiser must consent again (connect through Amazon below)'
+        : "refused; check the app's client id and secret, then connect again"}
+      . Since {since}. Amazon said: {state.reason}
+    </p>
+  );
+}
+
+function DspAdvertisers({ accountId }: { accountId: string }) {
+  const [offset, setOffset] = useState(0);
+  const queries = useQueryClient();
+  const advertisers = useQuery({
+    queryKey: ['dsp-advertisers', accountId, offset],
+    queryFn: () =>
+      api<{ advertisers: DspAdvertiser[] } & Page>(
+        'entity-sync',
+        `/v1/accounts/${encodeURIComponent(accountId)}/dsp-advertisers?limit=${PAGE}&offset=${offset}`,
+      ),
+  });
+  const selection = useQuery({
+    queryKey: ['selection', accountId],
+    queryFn: () => api<Selection>('entity-sync', `/v1/accounts/${encodeURIComponent(accountId)}/profile-selection`),
+  });
+  const choose = useMutation({
+    mutationFn: ({ advertiserId, synced }: { advertiserId: string; synced: boolean }) =>
+      putSelection(
+        accountId,
+        withChoice(selection.data?.selection ?? {}, 'excludeDspAdvertiserIds', advertiserId, synced),
+      ),
+    onSuccess: async () => {
+      await queries.invalidateQueries({ queryKey: ['selection', accountId] });
+      await queries.invalidateQueries({ queryKey: ['dsp-advertisers', accountId] });
+    },
+  });
+  const items = advertisers.data?.advertisers ?? [];
+  // Most accounts have no DSP: the section says nothing until there is something to choose.
+  if (advertisers.data && items.length === 0 && offset === 0) return null;
+  const excluded = new Set((selection.data?.selection.excludeDspAdvertiserIds as string[] | undefined) ?? []);
+  return (
+    <section aria-labelledby="dsp">
+      <h2 id="dsp">Amazon DSP advertisers</h2>
+      <Problem error={advertisers.error ?? choose.error} />
+      {items.length ? (
+        <div className="scroll">
+          <table>
+            <caption className="visually-hidden">DSP advertisers of this account, and whether each is synced</caption>
+            <thead>
+              <tr>
+                <th scope="col">Synced</th>
+                <th scope="col">Advertiser</th>
+                <th scope="col">Name</th>
+                <th scope="col">Reached</th>
+                <th scope="col">Status</th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((a) => (
+                <tr key={a.advertiser_id}>
+                  <td>
+                    <input
+                      type="checkbox"
+                      aria-label={`Sync DSP advertiser ${a.advertiser_id} (${a.name})`}
+                      checked={!excluded.has(a.advertiser_id)}
+                      disabled={choose.isPending || selection.isPending}
+                      onChange={(e) => choose.mutate({ advertiserId: a.advertiser_id, synced: e.target.checked })}
+                    />
+                  </td>
+                  <td>{a.advertiser_id}</td>
+                  <td>{a.name}</td>
+                  <td>{a.access === 'profile' ? 'through a DSP profile' : 'through a manager account'}</td>
+                  <td>
+                    {a.status}
+                    {a.status_reason ? `: ${a.status_reason}` : ''}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+      <Pager page={advertisers.data} shown={items.length} onOffset={setOffset} label="DSP advertisers" />
+    </section>
+  );
+}
+
+/** The account's ingestion runs, newest first, with their outcome and errors. */
+function History({ accountId }: { accountId: string }) {
+  const [offset, setOffset] = useState(0);
+  const runs = useQuery({
+    queryKey: ['ingestion-runs', accountId, offset],
+    queryFn: () =>
+      api<{ runs: IngestionRun[] } & Page>(
+        'entity-sync',
+        `/v1/ingestion/runs?accountId=${encodeURIComponent(accountId)}&limit=20&offset=${offset}`,
+      ),
+    refetchInterval: (q) =>
+      q.state.data?.runs.some((r) => r.status === 'queued' || r.status === 'running') ? 2000 : false,
+  });
+  const items = runs.data?.runs ?? [];
+  return (
+    <section aria-labelledby="history">
+      <h2 id="history">Sync history</h2>
+      <Problem error={runs.error} />
+      {runs.data && items.length === 0 ? <p>No syncs yet.</p> : null}
+      {items.length ? (
+        <div className="scroll">
+          <table>
+            <caption className="visually-hidden">Ingestion runs of this account, newest first</caption>
+            <thead>
+              <tr>
+                <th scope="col">Started</th>
+                <th scope="col">Outcome</th>
+                <th scope="col">Took</th>
+                <th scope="col">Errors</th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((r) => (
+                <tr key={r.id}>
+                  <td>
+                    <Link to={`/runs/${r.id}`}>{new Date(r.started_at ?? r.created_at).toLocaleString()}</Link>
+                  </td>
+                  <td data-testid="history-status">{r.status}</td>
+                  <td>{took(r)}</td>
+                  <td>{runErrors(r)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+      <Pager page={runs.data} shown={items.length} onOffset={setOffset} label="Sync history" />
+    </section>
+  );
+}
+
+const took = (r: IngestionRun): string => {
+  if (!r.started_at || !r.finished_at) return '';
+  const s = Math.round((Date.parse(r.finished_at) - Date.parse(r.started_at)) / 1000);
+  return s < 120 ? `${s} s` : `${Math.round(s / 60)} min`;
+};
 
 function SyncNow({ accountId }: { accountId: string }) {
   const navigate = useNavigate();

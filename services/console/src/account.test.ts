@@ -1,0 +1,35 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { runErrors, withChoice } from '../web/src/account.ts';
+
+test('withChoice: unticking leaves the id out, ticking brings it back, other fields stay', () => {
+  const base = { accessLevel: 'view', excludeProfileIds: ['1'] };
+  assert.deepEqual(withChoice(base, 'excludeDspAdvertiserIds', '9', false), {
+    accessLevel: 'view',
+    excludeProfileIds: ['1'],
+    excludeDspAdvertiserIds: ['9'],
+  });
+  assert.deepEqual(withChoice(base, 'excludeProfileIds', '2', false), {
+    accessLevel: 'view',
+    excludeProfileIds: ['1', '2'],
+  });
+  // The last one brought back drops the field (an empty list is not sent).
+  assert.deepEqual(withChoice(base, 'excludeProfileIds', '1', true), { accessLevel: 'view' });
+});
+
+test("runErrors: the run's error, then each stage's failures with their reason", () => {
+  assert.equal(
+    runErrors({
+      error: 'reports: 1 failed',
+      stages: {
+        profiles: {
+          status: 'done',
+          failed: [{ accountId: 'a', reason: 'Login with Amazon refused the refresh token' }],
+        },
+        reports: { status: 'done', failed: [] },
+      },
+    }),
+    'reports: 1 failed; profiles: Login with Amazon refused the refresh token',
+  );
+  assert.equal(runErrors({ error: null, stages: { profiles: { status: 'done' } } }), '');
+});
