@@ -108,6 +108,8 @@ before(async () => {
       port: consolePort,
       env: {
         ...env,
+        // It opens no database: one that answers nothing proves it.
+        DATABASE_URL: 'postgres://nobody:nothing@127.0.0.1:1/none',
         ADSYNC_ENTITY_SYNC_URL: entitySyncUrl,
         ADSYNC_REPORT_POLLER_URL: `http://127.0.0.1:${pollerPort}`,
         ADSYNC_REPORT_REQUESTER_URL: `http://127.0.0.1:${requesterPort}`,

@@ -7,7 +7,8 @@ import { registerConsole } from './console-routes.ts';
 await runService({
   name: 'console',
   config: consoleConfigShape,
-  needs: {},
+  // The services check each call's key; the console holds no database credentials.
+  needs: { postgres: false },
   listen: (cfg) => ({ host: cfg.CONSOLE_HOST, port: cfg.CONSOLE_PORT }),
   start: async (rt, app) => {
     await registerConsole(app, {

@@ -238,3 +238,19 @@ test('a NUL character is looked for in parsed bodies only: a stream passed on un
   const parsed = Object.assign(Object.create(Object.create(null)), { profileId: '12\u00003' });
   assert.deepEqual(nulPaths(parsed, 'query'), ['query.profileId']);
 });
+
+test('a server without a database (the console) answers its public routes and refuses every other, even with a real key', async () => {
+  const keyless = await createHttpServer({ name: 'keyless', log: testLogger(), readiness: {} });
+  keyless.get('/v1/private', async () => ({ secret: true }));
+  keyless.get('/open', { config: { public: true } }, async () => ({ open: true }));
+  try {
+    assert.equal((await keyless.inject({ url: '/open' })).statusCode, 200);
+    assert.equal((await keyless.inject({ url: '/ready' })).statusCode, 200);
+    for (const key of [ADMIN, keyA]) {
+      const res = await keyless.inject({ url: '/v1/private', headers: { authorization: `Bearer ${key}` } });
+      assert.equal(res.statusCode, 401, res.body);
+    }
+  } finally {
+    await keyless.close();
+  }
+});

@@ -39,8 +39,8 @@ export interface HttpServerOptions {
   name: string;
   version?: string;
   log: Logger;
-  /** Where API keys live. */
-  db: Knex;
+  /** Where API keys are checked; without it, only public routes answer (a service that checks no keys). */
+  db?: Knex;
   readiness: Record<string, ReadinessCheck>;
   /** How long a known API key is answered from memory (see createAuthenticator); 5 s by default. */
   apiKeyCacheMs?: number;
@@ -184,7 +184,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
       });
   });
 
-  const authenticateKey = createAuthenticator(opts.db, { ttlMs: opts.apiKeyCacheMs });
+  const authenticateKey = opts.db ? createAuthenticator(opts.db, { ttlMs: opts.apiKeyCacheMs }) : async () => null;
   // A body declared over the limit is answered 413 before anything else reads it (Node discards
   // the rest), so the sender gets the reason rather than a connection closed mid-upload.
   app.addHook('onRequest', async (req) => {

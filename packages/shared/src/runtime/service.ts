@@ -39,6 +39,12 @@ import { startLoop, type Loop, type LoopOptions } from './loop.ts';
 import { errorMessage } from './errors.ts';
 
 export interface Needs {
+  /**
+   * Postgres (the default). false: a service that keeps no state and checks no keys itself (the
+   * console, which passes each call on to a service that does) opens no database, runs no
+   * migration and is given no database credentials.
+   */
+  postgres?: boolean;
   clickhouse?: boolean;
   kafka?: boolean;
   /** Amazon clients built from stored credentials (implies sealed secrets). */
@@ -106,8 +112,11 @@ function configOrExit<S extends z.ZodRawShape>(shape: S): z.infer<z.ZodObject<S>
 
 async function build<C extends BaseConfig>(name: string, cfg: C, needs: Needs): Promise<Built<C>> {
   const log = createLogger({ name, level: cfg.LOG_LEVEL });
-  const db = createPostgres({ url: cfg.DATABASE_URL, applicationName: `adsync-${name}` });
-  const checks: Record<string, ReadinessCheck> = { postgres: () => postgresReady(db) };
+  const pg =
+    needs.postgres === false ? undefined : createPostgres({ url: cfg.DATABASE_URL, applicationName: `adsync-${name}` });
+  // Typed as present: a service that declares needs.postgres false never reaches for it.
+  const db = pg as Knex;
+  const checks: Record<string, ReadinessCheck> = pg ? { postgres: () => postgresReady(pg) } : {};
   let ch: ClickHouse | undefined;
   if (needs.clickhouse) {
     ch = await createClickHouse({
@@ -120,11 +129,11 @@ async function build<C extends BaseConfig>(name: string, cfg: C, needs: Needs): 
     const c = ch;
     checks.clickhouse = () => clickhouseReady(c);
   }
-  if (cfg.MIGRATE_ON_START) {
-    await migratePostgres(db);
-    if (ch) await migrateClickHouse(ch, undefined, db);
+  if (pg && cfg.MIGRATE_ON_START) {
+    await migratePostgres(pg);
+    if (ch) await migrateClickHouse(ch, undefined, pg);
   }
-  if (cfg.ADMIN_API_KEY) await ensureAdminKey(db, cfg.ADMIN_API_KEY);
+  if (pg && cfg.ADMIN_API_KEY) await ensureAdminKey(pg, cfg.ADMIN_API_KEY);
   let bus: EventBus | undefined;
   if (needs.kafka) {
     const codec = createCodec(cfg.SCHEMA_REGISTRY_URL);
@@ -235,7 +244,7 @@ async function build<C extends BaseConfig>(name: string, cfg: C, needs: Needs): 
       await bus?.close();
       await clients?.close();
       await ch?.close();
-      await db.destroy();
+      await pg?.destroy();
     },
   };
   if (bus) {
@@ -275,7 +284,7 @@ export async function runService<S extends z.ZodRawShape>(spec: ServiceSpec<S>):
   const app = await createHttpServer({
     name: spec.name,
     log: rt.log,
-    db: rt.db,
+    db: spec.needs.postgres === false ? undefined : rt.db,
     readiness: rt.checks,
     apiKeyCacheMs: cfg.API_KEY_CACHE_MS,
   });
