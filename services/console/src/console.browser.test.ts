@@ -265,6 +265,15 @@ test('an operator finds a missing day in the completeness grid and backfills it'
     ),
   });
   await cell.waitFor();
+  // Narrowed to one report type, the grid shows that type's rows only (other types have gaps too).
+  const typeCells = page.locator('table.grid tbody td:nth-child(2)');
+  assert.ok((await typeCells.allTextContents()).some((t) => t !== 'spCampaigns'));
+  await page.getByLabel('Report type (optional)').fill('spCampaigns');
+  await page.getByRole('button', { name: 'Show' }).click();
+  await page.waitForFunction(
+    "[...document.querySelectorAll('table.grid tbody td:nth-child(2)')].every((td) => td.textContent === 'spCampaigns')",
+  );
+  await cell.waitFor();
   await photograph(page, '07-completeness-gaps');
   await cell.check();
   await page.getByRole('button', { name: 'Backfill 1 selected day(s)' }).click();

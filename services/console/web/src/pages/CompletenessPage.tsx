@@ -9,7 +9,7 @@ const PAGE = 1000;
 
 /** Profile × report type × day: what is loaded, missing, refused or in flight, and a backfill of a selection. */
 export function CompletenessPage() {
-  const [window_, setWindow] = useState({ from: day(14), to: day(1) });
+  const [window_, setWindow] = useState({ from: day(14), to: day(1), profileId: '', reportType: '' });
   const [draft, setDraft] = useState(window_);
   const [chosen, setChosen] = useState<Set<string>>(new Set());
   const queries = useQueryClient();
@@ -18,7 +18,14 @@ export function CompletenessPage() {
     queryFn: () =>
       api<{ gaps: Gap[]; complete: boolean; total?: number } & Page>(
         'report-poller',
-        `/v1/reports/gaps?from=${window_.from}&to=${window_.to}&includeInProgress=true&limit=${PAGE}`,
+        `/v1/reports/gaps?${new URLSearchParams({
+          from: window_.from,
+          to: window_.to,
+          includeInProgress: 'true',
+          limit: String(PAGE),
+          ...(window_.profileId.trim() ? { profileId: window_.profileId.trim() } : {}),
+          ...(window_.reportType.trim() ? { reportType: window_.reportType.trim() } : {}),
+        }).toString()}`,
       ),
     refetchInterval: 5000,
   });
@@ -79,6 +86,22 @@ export function CompletenessPage() {
           min={draft.from}
           onChange={(e) => setDraft({ ...draft, to: e.target.value })}
         />
+        <label htmlFor="only-profile">Profile (optional)</label>
+        <input
+          id="only-profile"
+          inputMode="numeric"
+          size={16}
+          value={draft.profileId}
+          onChange={(e) => setDraft({ ...draft, profileId: e.target.value })}
+        />
+        <label htmlFor="only-type">Report type (optional)</label>
+        <input
+          id="only-type"
+          size={18}
+          placeholder="e.g. spCampaigns"
+          value={draft.reportType}
+          onChange={(e) => setDraft({ ...draft, reportType: e.target.value })}
+        />
         <button type="submit">Show</button>
       </form>
       <Problem error={gaps.error} />
@@ -87,7 +110,9 @@ export function CompletenessPage() {
           {gaps.data.complete && rows.every((r) => r.cells.every((c) => c.state === 'loaded'))
             ? `Every profile, report type and day from ${window_.from} to ${window_.to} is loaded.`
             : `${rows.length} profile and report type row(s) have days not loaded; rows not shown are complete.`}
-          {gaps.data.nextOffset !== null ? ` Only the first ${PAGE} gaps are shown: narrow the window.` : ''}
+          {gaps.data.nextOffset !== null
+            ? ` Only the first ${PAGE} gaps are shown: narrow the window, or show one profile or report type.`
+            : ''}
         </p>
       ) : null}
       {rows.length ? (
