@@ -9,6 +9,7 @@ export default tseslint.config(
       '**/node_modules/**',
       '**/dist/**',
       'packages/amazon-models/src/types/**',
+      'services/console/web/src/generated/**',
     ],
   },
   js.configs.recommended,

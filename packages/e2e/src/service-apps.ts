@@ -13,11 +13,7 @@ import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from 
 import { migrateClickHouse, migratePostgres } from '@adsync/shared/db/migrations';
 import { createSecretBox } from '@adsync/shared/crypto/secret-box';
 import { AmazonClients, storeCredentials } from '@adsync/shared/amazon/account-clients';
-import { createHttpServer } from '@adsync/shared/http/server';
 import { createApiKey, ensureAdminKey } from '@adsync/shared/http/api-keys';
-import { startLoop } from '@adsync/shared/runtime/loop';
-import { REPORT_TYPE_IDS } from '@adsync/shared/amazon/report-catalog';
-import { DEFAULT_TIERS } from '@adsync/shared/reports/report-plan';
 import {
   freshClickHouse,
   freshPostgres,
@@ -25,30 +21,11 @@ import {
   type FreshClickHouse,
   type FreshPostgres,
 } from '@adsync/shared/testing/test-stack';
-import { registerApi, registerIngestionApi } from '@adsync/entity-sync/api';
-import { registerConnectApi } from '@adsync/entity-sync/connect-api';
-import { SANDBOX_LWA_APP } from '@adsync/shared/amazon/lwa-authorization';
-import { registerRequesterApi } from '@adsync/report-requester/api';
-import { registerReportsApi } from '@adsync/report-poller/api';
-import { registerAmcRoutes } from '@adsync/amc-runner/routes';
-import { registerSupplierApi } from '@adsync/supplier-sync/api';
-import { registerDeadLetterApi } from '@adsync/etl-loader/dead-letter-api';
-import type { EventBus } from '@adsync/shared/kafka/event-bus';
 import { createJob } from '@adsync/supplier-sync/job-queue';
-import { registerStreamApi } from '@adsync/stream-consumer/stream-api';
 import { closeThenDrop } from '@adsync/shared/testing/teardown';
-import { destinationPolicies } from '@adsync/supplier-sync/deliveries';
+import { registerServiceApis, SERVICES, type Service } from './service-apis.ts';
 
-export const SERVICES = [
-  'entity-sync',
-  'report-requester',
-  'report-poller',
-  'etl-loader',
-  'amc-runner',
-  'supplier-sync',
-  'stream-consumer',
-] as const;
-export type Service = (typeof SERVICES)[number];
+export { SERVICES, type Service } from './service-apis.ts';
 
 /** What one tenant owns, by the kind of id a route names. */
 export interface Tenant {
@@ -97,60 +74,18 @@ export async function startServiceApps(): Promise<ServiceApps> {
   await ensureAdminKey(pg.db, adminKey);
   const box = createSecretBox(randomBytes(32));
   const clients = new AmazonClients({ db: pg.db, box, log, baseUrl: sandbox.url });
-  const background = (p: Promise<unknown>) => void p.catch(() => undefined);
   const db = pg.db;
 
-  const apps = {} as Record<Service, FastifyInstance>;
-  for (const s of SERVICES) apps[s] = await createHttpServer({ name: s, log, db, readiness: {} });
-  const entityDeps = {
+  const { apps, close: closeApis } = await registerServiceApis({
     db,
     ch: ch.ch,
     box,
     clients,
     log,
-    batchSize: 100,
-    exportPollMs: 20,
     amazonBaseUrl: sandbox.url,
-    wakeSyncs: () => undefined,
-  };
-  registerApi(apps['entity-sync'], entityDeps);
-  registerIngestionApi(apps['entity-sync'], { ...entityDeps, wakeIngestion: () => undefined });
-  registerConnectApi(apps['entity-sync'], {
-    ...entityDeps,
-    lwa: { ...SANDBOX_LWA_APP, redirectUri: 'http://127.0.0.1:8081/v1/oauth/callback', stateTtlMs: 600_000 },
+    // Every API call here goes to the one database; the sandbox is the only outside origin.
+    trustedOrigins: [new URL(sandbox.url).origin],
   });
-  registerRequesterApi(apps['report-requester'], {
-    db,
-    clients,
-    log,
-    reportTypes: REPORT_TYPE_IDS,
-    tiers: DEFAULT_TIERS,
-    concurrency: 1,
-    background,
-    relay: async () => undefined,
-  });
-  const poller = startLoop({ name: 'poll', intervalMs: 3_600_000, immediate: false, log, tick: async () => 0 });
-  registerReportsApi(apps['report-poller'], { db, poller });
-  registerAmcRoutes(apps['amc-runner'], { db, ch: ch.ch, clients, log, defaultWindowDays: 7 });
-  registerSupplierApi(apps['supplier-sync'], {
-    db,
-    box,
-    relay: async () => undefined,
-    maxAttempts: 3,
-    destinations: destinationPolicies([new URL(sandbox.url).origin]),
-  });
-  registerStreamApi(apps['stream-consumer'], {
-    db,
-    clients,
-    destinationArn: () => 'arn:aws:sqs:us-east-1:000000000000:isolation-stream',
-  });
-  // The dead-letter routes are admin-only; these suites only prove an account key is refused
-  // before anything is read or sent, so no broker is needed (a replay here would say so).
-  const noBroker = new Proxy({} as EventBus, {
-    get: () => () => Promise.reject(new Error('the isolation suite runs no Kafka; a replay cannot be sent')),
-  });
-  registerDeadLetterApi(apps['etl-loader'], { db, ch: ch.ch, bus: noBroker });
-  for (const app of Object.values(apps)) await app.ready();
 
   const tenant = async (name: string, n: number): Promise<Tenant> => {
     const [{ id: accountId }] = await db('accounts')
@@ -351,8 +286,7 @@ export async function startServiceApps(): Promise<ServiceApps> {
       for (const s of SERVICES) urls[s] = await apps[s].listen({ host: '127.0.0.1', port: 0 });
     },
     close: async () => {
-      await poller.stop();
-      for (const app of Object.values(apps)) await app.close();
+      await closeApis();
       await clients.close();
       await closeThenDrop(sandbox, ch, pg);
     },

@@ -62,7 +62,12 @@ export const workflowSchema = object(
     instanceId: { type: 'string' },
     workflowId: { type: 'string' },
     sqlQuery: { type: 'string' },
-    inputParameters: { type: 'array' },
+    inputParameters: {
+      type: 'array',
+      items: object({ name: { type: 'string' }, dataType: {}, defaultValue: {}, description: { type: 'string' } }, [
+        'name',
+      ]),
+    },
     outputFormat: { type: 'string' },
     dataGapPolicy: { type: 'string' },
     drift: nullable({ type: 'string' }),
@@ -70,7 +75,8 @@ export const workflowSchema = object(
     driftCheckedAt: nullable({ type: 'string' }),
     updatedAt: { type: 'string' },
   },
-  ['instanceId', 'workflowId', 'sqlQuery', 'dataGapPolicy'],
+  // workflowView sets every field.
+  ['instanceId', 'workflowId', 'sqlQuery', 'inputParameters', 'outputFormat', 'dataGapPolicy', 'drift', 'updatedAt'],
 );
 
 const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);

@@ -104,14 +104,17 @@ export function registerReportsApi(app: FastifyInstance, deps: { db: Knex; polle
               total: { type: 'integer' },
               gaps: {
                 type: 'array',
-                items: object({
-                  profileId: { type: 'string', description: "'' when a DSP advertiser account owns the report" },
-                  dspAccountId: { type: 'string' },
-                  reportType: { type: 'string' },
-                  day: { type: 'string' },
-                  kind: { type: 'string' },
-                  reason: { type: 'string' },
-                }),
+                items: object(
+                  {
+                    profileId: { type: 'string', description: "'' when a DSP advertiser account owns the report" },
+                    dspAccountId: { type: 'string' },
+                    reportType: { type: 'string' },
+                    day: { type: 'string' },
+                    kind: { type: 'string' },
+                    reason: { type: 'string' },
+                  },
+                  ['profileId', 'reportType', 'day', 'kind', 'reason'],
+                ),
               },
               ...pageResponseProperties,
             },

@@ -82,69 +82,47 @@ export async function api<T>(
   return body as T;
 }
 
-// What the pages read, as the services' OpenAPI documents describe them.
-export interface Account {
-  id: string;
-  company_name: string;
-  primary_contact_email: string | null;
-  status: string;
-  created_at: string;
-  profiles?: number;
-  last_ingestion?: { status: string; started_at: string; finished_at: string | null } | null;
-  credentials?: CredentialState;
-}
+// What the pages read: the services' answers as their OpenAPI documents describe them, in the
+// types scripts/gen-console-api-types.ts generates from those documents (pnpm run build).
+import type { paths as EntitySync } from './generated/entity-sync.ts';
+import type { paths as ReportPoller } from './generated/report-poller.ts';
+import type { paths as EtlLoader } from './generated/etl-loader.ts';
+import type { paths as AmcRunner } from './generated/amc-runner.ts';
+import type { paths as SupplierSync } from './generated/supplier-sync.ts';
+import type { paths as StreamConsumer } from './generated/stream-consumer.ts';
+
+type Json<R> = R extends { content: { 'application/json': infer J } } ? J : never;
+/** The JSON a service answers `method` on `path` with, for `status`. */
+export type Answer<P, K extends keyof P, M extends 'get' | 'post' | 'put' = 'get', S extends number = 200> =
+  P[K] extends Record<M, { responses: infer R }> ? (S extends keyof R ? Json<R[S]> : never) : never;
+type Item<L> = L extends readonly (infer I)[] ? I : never;
+
+export type Account = Answer<EntitySync, '/v1/accounts/{id}'>;
+export type CredentialState = NonNullable<Account['credentials']>;
+export type Profile = Item<Answer<EntitySync, '/v1/accounts/{id}/profiles'>['profiles']>;
+export type Selection = Answer<EntitySync, '/v1/accounts/{id}/profile-selection'>;
+export type DspAdvertiser = Item<Answer<EntitySync, '/v1/accounts/{id}/dsp-advertisers'>['advertisers']>;
+export type IngestionRun = Answer<EntitySync, '/v1/ingestion/runs/{id}'>;
+export type Gap = Item<Answer<ReportPoller, '/v1/reports/gaps'>['gaps']>;
+export type DeadLetter = Item<Answer<EtlLoader, '/v1/dead-letters'>['letters']>;
+export type AmcInstance = Item<Answer<AmcRunner, '/v1/amc/instances'>['instances']>;
+export type Workflow = Item<Answer<AmcRunner, '/v1/amc/workflows'>['items']>;
+export type AmcExecution = Answer<AmcRunner, '/v1/amc/executions/{id}'>;
+export type AmcResults = Answer<AmcRunner, '/v1/amc/executions/{id}/results'>;
+export type AmcSchedule = Item<Answer<AmcRunner, '/v1/amc/schedules'>['items']>;
+export type Supplier = Item<Answer<SupplierSync, '/v1/suppliers'>['suppliers']>;
+export type SupplierJob = Item<Answer<SupplierSync, '/v1/jobs'>['jobs']>;
+export type Webhook = Item<Answer<SupplierSync, '/v1/webhooks'>['webhooks']>;
+export type StreamSubscription = Item<Answer<StreamConsumer, '/v1/streams/subscriptions'>['items']>;
+
 /** A page of a list: limit and offset asked, the next offset while there is more. */
 export interface Page {
   limit: number;
   offset: number;
   nextOffset: number | null;
 }
-export interface Profile {
-  profile_id: string;
-  account_id: string;
-  country_code: string;
-  currency_code: string;
-  timezone: string;
-  account_name: string | null;
-  status: string;
-}
-export interface Selection {
-  accountId: string;
-  selection: { excludeProfileIds?: string[]; includeProfileIds?: string[]; [k: string]: unknown };
-  included: string[];
-  excluded: { profileId: string; reason: string }[];
-}
-export interface IngestionRun {
-  id: string;
-  status: 'queued' | 'running' | 'succeeded' | 'partial' | 'failed';
-  account_id: string | null;
-  attempt: number;
-  stages: Record<string, Record<string, unknown>>;
-  error: string | null;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-}
-export interface CredentialState {
-  state: 'not_connected' | 'connected' | 'expired' | 'refused';
-  reason: string | null;
-  since: string | null;
-}
-export interface DspAdvertiser {
-  advertiser_id: string;
-  name: string;
-  country_code: string | null;
-  access: 'profile' | 'account';
-  status: 'active' | 'excluded' | 'inaccessible';
-  status_reason: string | null;
-}
-export interface AmcInstance {
-  instanceId: string;
-  accountId: string;
-  advertiserId: string;
-  marketplaceId: string;
-  createdAt: string;
-}
+
+// The choices a form offers, as the services' schemas enumerate them.
 export const OUTPUT_FORMATS = ['CSV', 'PARQUET'] as const;
 export const DATA_GAP_POLICIES = ['run_anyway', 'wait_and_rerun', 'fail'] as const;
 export const TIME_WINDOW_TYPES = [
@@ -154,94 +132,5 @@ export const TIME_WINDOW_TYPES = [
   'CURRENT_MONTH',
   'PREVIOUS_MONTH',
 ] as const;
-export interface Workflow {
-  instanceId: string;
-  workflowId: string;
-  sqlQuery: string;
-  inputParameters: { name: string; dataType: unknown; defaultValue?: unknown; description?: string }[];
-  outputFormat: (typeof OUTPUT_FORMATS)[number];
-  dataGapPolicy: (typeof DATA_GAP_POLICIES)[number];
-  drift: string | null;
-  updatedAt: string;
-}
-export interface AmcExecution {
-  id: string;
-  workflowId: string;
-  instanceId: string;
-  status: 'queued' | 'submitting' | 'pending' | 'running' | 'completed' | 'failed' | 'replaced';
-  origin: string;
-  scheduleId: string | null;
-  timeWindowStart: string | null;
-  timeWindowEnd: string | null;
-  partial: boolean;
-  amcStatus: string | null;
-  request: { timeWindowType?: string; timeWindowTimeZone?: string; outputFormat?: string } | null;
-  warnings: string[];
-  failureReason: string | null;
-  row_count: number | null;
-  columns: string[] | null;
-  createdAt: string;
-  completedAt: string | null;
-}
-export interface AmcResults {
-  columns: unknown;
-  rows: Record<string, unknown>[];
-  total: number | null;
-  nextOffset: number | null;
-}
-export interface AmcSchedule {
-  instanceId: string;
-  scheduleId: string;
-  workflowId: string;
-  aggregationPeriod: 'Daily' | 'Weekly';
-  aggregationHourUtc: number;
-  aggregationStartDay: string | null;
-  enabled: boolean;
-  updatedAt: string;
-}
-export interface Supplier {
-  id: string;
-  account_id: string;
-  kind: string;
-  name: string;
-  active: boolean;
-  created_at: string;
-}
 export const JOB_TYPES = ['supplier_api', 'inventory_update', 'price_update', 'order_sync'] as const;
 export const JOB_STATUSES = ['pending', 'running', 'completed', 'failed'] as const;
-export interface SupplierJob {
-  id: string;
-  account_id: string;
-  supplier_id: string;
-  job_type: string;
-  status: (typeof JOB_STATUSES)[number];
-  attempt: number;
-  max_attempts: number;
-  trigger: string;
-  counts: Record<string, unknown> | null;
-  error: string | null;
-  created_at: string;
-  finished_at: string | null;
-}
-export interface Webhook {
-  id: string;
-  account_id: string;
-  url: string;
-  active: boolean;
-  created_at: string;
-  pending: number;
-  delivered: number;
-  failed: number;
-  last_error: string | null;
-}
-export interface StreamSubscription {
-  id: string;
-  profileId: string | null;
-  dspAdvertiserId: string | null;
-  dataSetId: string;
-  subscriptionId: string | null;
-  status: string;
-  statusReason: string | null;
-  confirmedAt: string | null;
-  createdAt: string;
-}

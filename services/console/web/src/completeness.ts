@@ -2,14 +2,9 @@
  * The completeness grid from the gaps API's list: per owner (a profile, or a DSP advertiser
  * account) and report type, each day's state. A day the list does not name is loaded. Pure.
  */
-export interface Gap {
-  profileId: string;
-  dspAccountId?: string;
-  reportType: string;
-  day: string;
-  kind: string;
-  reason: string;
-}
+import type { Gap } from './api.ts';
+
+export type { Gap };
 
 export type CellState = 'loaded' | 'in_flight' | 'missing' | 'refused' | 'failed' | 'mismatch';
 

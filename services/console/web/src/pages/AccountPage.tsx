@@ -12,7 +12,8 @@ import {
   type Profile,
   type Selection,
 } from '../api.ts';
-import { runErrors, withChoice } from '../account.ts';
+import { runErrors, withChoice, type SelectionBody } from '../account.ts';
+import { when } from '../format.ts';
 import { Problem } from './Problem.tsx';
 import { Pager } from './Pager.tsx';
 
@@ -167,7 +168,7 @@ function Profiles({ accountId }: { accountId: string }) {
   );
 }
 
-const putSelection = (accountId: string, selection: Selection['selection']) =>
+const putSelection = (accountId: string, selection: SelectionBody) =>
   api<Selection>('entity-sync', `/v1/accounts/${encodeURIComponent(accountId)}/profile-selection`, {
     method: 'PUT',
     body: selection,
@@ -176,7 +177,7 @@ const putSelection = (accountId: string, selection: Selection['selection']) =>
 /** What Login with Amazon last said of the account's credentials, and what to do about it. */
 function Login({ state }: { state: CredentialState | undefined }) {
   if (!state) return null;
-  const since = state.since ? new Date(state.since).toLocaleString() : '';
+  const since = when(state.since);
   if (state.state === 'not_connected')
     return <p data-testid="credentials">Amazon login: not connected yet. Connect it through Amazon below.</p>;
   if (state.state === 'connected')
@@ -225,7 +226,7 @@ function DspAdvertisers({ accountId }: { accountId: string }) {
   const items = advertisers.data?.advertisers ?? [];
   // Most accounts have no DSP: the section says nothing until there is something to choose.
   if (advertisers.data && items.length === 0 && offset === 0) return null;
-  const excluded = new Set((selection.data?.selection.excludeDspAdvertiserIds as string[] | undefined) ?? []);
+  const excluded = new Set((selection.data?.selection?.excludeDspAdvertiserIds as string[] | undefined) ?? []);
   return (
     <section aria-labelledby="dsp">
       <h2 id="dsp">Amazon DSP advertisers</h2>
@@ -308,7 +309,7 @@ function History({ accountId }: { accountId: string }) {
               {items.map((r) => (
                 <tr key={r.id}>
                   <td>
-                    <Link to={`/runs/${r.id}`}>{new Date(r.started_at ?? r.created_at).toLocaleString()}</Link>
+                    <Link to={`/runs/${r.id}`}>{when(r.started_at ?? r.created_at)}</Link>
                   </td>
                   <td data-testid="history-status">{r.status}</td>
                   <td>{took(r)}</td>

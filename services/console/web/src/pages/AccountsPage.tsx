@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, type Account, type Page } from '../api.ts';
+import { when } from '../format.ts';
 import { Problem } from './Problem.tsx';
 import { Pager } from './Pager.tsx';
 
@@ -40,9 +41,7 @@ export function AccountsPage() {
                   <td>{a.status}</td>
                   <td>{a.profiles ?? 0}</td>
                   <td>
-                    {a.last_ingestion
-                      ? `${a.last_ingestion.status}, ${new Date(a.last_ingestion.started_at).toLocaleString()}`
-                      : 'never'}
+                    {a.last_ingestion ? `${a.last_ingestion.status}, ${when(a.last_ingestion.started_at)}` : 'never'}
                   </td>
                 </tr>
               ))}

@@ -14,6 +14,7 @@ import {
 } from '../api.ts';
 import { EXECUTION_DONE, executionRequest, windowOf } from '../amc.ts';
 import { AccountSelect } from './AccountSelect.tsx';
+import { when } from '../format.ts';
 import { Problem } from './Problem.tsx';
 import { Pager } from './Pager.tsx';
 
@@ -159,7 +160,7 @@ function Workflows({ instanceId }: { instanceId: string }) {
                   <td>{w.outputFormat}</td>
                   <td>{w.dataGapPolicy.replace(/_/g, ' ')}</td>
                   <td>{w.drift === 'drifted' ? 'no: changed in AMC' : w.drift === null ? 'not checked' : 'yes'}</td>
-                  <td>{new Date(w.updatedAt).toLocaleString()}</td>
+                  <td>{when(w.updatedAt)}</td>
                   <td className="row">
                     <button type="button" onClick={() => setRunning(w)} aria-label={`Run ${w.workflowId}`}>
                       Run…
@@ -522,7 +523,7 @@ function Executions({ instanceId }: { instanceId: string }) {
                     {e.failureReason ? `: ${e.failureReason}` : ''}
                   </td>
                   <td>{e.row_count ?? ''}</td>
-                  <td>{new Date(e.createdAt).toLocaleString()}</td>
+                  <td>{when(e.createdAt)}</td>
                 </tr>
               ))}
             </tbody>

@@ -1,20 +1,10 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api } from '../api.ts';
+import { api, type DeadLetter } from '../api.ts';
+import { when } from '../format.ts';
 import { Problem } from './Problem.tsx';
 
-interface Letter {
-  topic: string;
-  dlq_partition: number;
-  dlq_offset: string;
-  at: string;
-  consumer_group: string;
-  step: string;
-  reason: string;
-  message_key: string;
-  state: string;
-  replayable: boolean;
-}
+type Letter = DeadLetter;
 interface Summary {
   selected: number;
   done: number;
@@ -166,7 +156,7 @@ export function DeadLettersPage() {
                       }
                     />
                   </td>
-                  <td>{new Date(l.at).toLocaleString()}</td>
+                  <td>{when(l.at)}</td>
                   <td>{l.topic}</td>
                   <td>{l.reason}</td>
                   <td>{l.step}</td>

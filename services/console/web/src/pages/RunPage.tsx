@@ -40,7 +40,7 @@ export function RunPage() {
         <>
           <p role="status" aria-live="polite">
             Status: <strong data-testid="run-status">{r.status}</strong>
-            {r.attempt > 1 ? ` (attempt ${r.attempt})` : ''}
+            {(r.attempt ?? 1) > 1 ? ` (attempt ${r.attempt})` : ''}
             {r.error ? ` — ${r.error}` : ''}
           </p>
           {!DONE.has(r.status) ? <progress aria-label="Ingestion in progress" /> : null}
@@ -55,7 +55,7 @@ export function RunPage() {
                 </tr>
               </thead>
               <tbody>
-                {Object.entries(r.stages)
+                {Object.entries(r.stages as Record<string, Record<string, unknown>>)
                   .sort(([a], [b]) => rank(a) - rank(b))
                   .map(([name, stage]) => (
                     <tr key={name}>

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, type Page, type Profile, type StreamSubscription } from '../api.ts';
 import { AccountSelect } from './AccountSelect.tsx';
+import { when } from '../format.ts';
 import { Problem } from './Problem.tsx';
 import { Pager } from './Pager.tsx';
 
@@ -69,7 +70,7 @@ export function StreamPage() {
                     {s.status.toLowerCase().replace(/_/g, ' ')}
                     {s.statusReason ? `: ${s.statusReason}` : ''}
                   </td>
-                  <td>{new Date(s.confirmedAt ?? s.createdAt).toLocaleString()}</td>
+                  <td>{when(s.confirmedAt ?? s.createdAt)}</td>
                   <td className="row">
                     <button
                       type="button"

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, JOB_STATUSES, JOB_TYPES, type Page, type Supplier, type SupplierJob, type Webhook } from '../api.ts';
 import { AccountSelect } from './AccountSelect.tsx';
+import { when } from '../format.ts';
 import { Problem } from './Problem.tsx';
 import { Pager } from './Pager.tsx';
 
@@ -180,7 +181,7 @@ function Jobs({ names }: { names: Map<string, string> }) {
                       : ''}
                   </td>
                   <td className={j.error ? 'problem' : undefined}>{j.error ?? ''}</td>
-                  <td>{new Date(j.created_at).toLocaleString()}</td>
+                  <td>{when(j.created_at)}</td>
                 </tr>
               ))}
             </tbody>
