@@ -17,7 +17,7 @@ test('withChoice: unticking leaves the id out, ticking brings it back, other fie
   assert.deepEqual(withChoice(base, 'excludeProfileIds', '1', true), { accessLevel: 'view' });
 });
 
-test("runErrors: the run's error, then each stage's failures with their reason", () => {
+test("runErrors: the run's error, then each stage's failures and skips with their reason", () => {
   assert.equal(
     runErrors({
       error: 'reports: 1 failed',
@@ -26,10 +26,15 @@ test("runErrors: the run's error, then each stage's failures with their reason",
           status: 'done',
           failed: [{ accountId: 'a', reason: 'Login with Amazon refused the refresh token' }],
         },
+        entities: {
+          status: 'done',
+          failed: 0,
+          skipped: [{ accountId: 'a', reason: "Amazon refused the account's login" }],
+        },
         reports: { status: 'done', failed: [] },
       },
     }),
-    'reports: 1 failed; profiles: Login with Amazon refused the refresh token',
+    "reports: 1 failed; profiles: Login with Amazon refused the refresh token; entities: Amazon refused the account's login",
   );
   assert.equal(runErrors({ error: null, stages: { profiles: { status: 'done' } } }), '');
 });

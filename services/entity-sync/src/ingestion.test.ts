@@ -212,7 +212,18 @@ test("a refused login shows on the account as expired with Amazon's words, the h
   try {
     failedRun = (await call('POST', `/v1/ingestion/sync-account/${accountId}`)).json().runId;
     const run = await waitRun(failedRun);
-    assert.notEqual(run.status, 'succeeded');
+    assert.equal(run.status, 'partial');
+    // Nothing more is asked of Amazon for an account whose login it refused: no entity sync, no report.
+    assert.equal(run.stages.entities.failed, 0);
+    assert.equal(run.stages.reports.requested, 0);
+    for (const stage of ['entities', 'reports'])
+      assert.deepEqual(
+        run.stages[stage].skipped.map((x: { accountId: string; reason: string }) => [
+          x.accountId,
+          /invalid_grant/.test(x.reason),
+        ]),
+        [[accountId, true]],
+      );
     const c = (await account()).credentials;
     // LWA's error table: a revoked or lapsed refresh token is invalid_grant.
     assert.equal(c.state, 'expired', JSON.stringify(c));

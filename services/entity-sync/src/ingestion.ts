@@ -146,6 +146,8 @@ export async function runIngestion(deps: IngestionDeps, runId: string): Promise<
       .where({ id: runId })
       .update({ stages: JSON.stringify(stages), ...extra });
   let problems = 0;
+  // Accounts whose login Amazon refused in this run: every later call for them would be refused too.
+  const refusedLogins = new Map<string, string>();
   try {
     const accounts = await activeAccountIds(db, { accountId: run.account_id, among: credentialedAccountIds(db) });
 
@@ -173,7 +175,10 @@ export async function runIngestion(deps: IngestionDeps, runId: string): Promise<
         }
       } catch (err) {
         problems++;
-        if (err instanceof AmazonApiError && err.kind === 'auth') await deps.clients.recordAuthError(id, err.message);
+        if (err instanceof AmazonApiError && err.kind === 'auth') {
+          await deps.clients.recordAuthError(id, err.message);
+          refusedLogins.set(id, `Amazon refused the account's login: ${err.message}`);
+        }
         (stages.profiles.failed as unknown[]).push({ accountId: id, reason: (err as Error).message });
       }
       await save();
@@ -193,6 +198,11 @@ export async function runIngestion(deps: IngestionDeps, runId: string): Promise<
     };
     await save();
     for (const id of accounts) {
+      const refused = refusedLogins.get(id);
+      if (refused) {
+        (stages.entities.skipped as unknown[]).push({ accountId: id, reason: refused });
+        continue;
+      }
       // Per profile and entity type: a full backfill for what never synced (a first run, or one a crash
       // cut short), an incremental run for the rest.
       // Sponsored-ads profiles: a DSP (agency) profile's entities are its advertisers', synced below.
@@ -246,10 +256,15 @@ export async function runIngestion(deps: IngestionDeps, runId: string): Promise<
     }
     stages.entities.status = 'done';
 
-    stages.reports = { status: 'running', requested: 0, alreadyInFlight: 0, failed: 0 };
+    stages.reports = { status: 'running', requested: 0, alreadyInFlight: 0, failed: 0, skipped: [] as unknown[] };
     await save();
     for (const id of accounts) {
       checkpoint();
+      const refused = refusedLogins.get(id);
+      if (refused) {
+        (stages.reports.skipped as unknown[]).push({ accountId: id, reason: refused });
+        continue;
+      }
       const r = await requestReports(
         { db, clients: deps.clients, log },
         {

@@ -18,13 +18,16 @@ export function withChoice(
   return { ...rest, ...(excluded.size ? { [field]: [...excluded] } : {}) };
 }
 
-/** The run's own error and each stage's failures, in a line. Pure. */
+/** The run's own error and each stage's failures and skips with their reasons, in a line. Pure. */
 export function runErrors(r: Pick<IngestionRun, 'error' | 'stages'>): string {
   const out = r.error ? [r.error] : [];
   for (const [name, stage] of Object.entries(r.stages)) {
-    const failed = (stage as { failed?: unknown } | null)?.failed;
-    if (Array.isArray(failed))
-      for (const f of failed as { reason?: string }[]) if (f?.reason) out.push(`${name}: ${f.reason}`);
+    // What failed, and what was left out with a reason (a profile another sync held, a refused login).
+    for (const list of ['failed', 'skipped'] as const) {
+      const items = (stage as Record<string, unknown> | null)?.[list];
+      if (Array.isArray(items))
+        for (const f of items as { reason?: string }[]) if (f?.reason) out.push(`${name}: ${f.reason}`);
+    }
   }
   return out.join('; ');
 }
