@@ -27,7 +27,7 @@ import { errorMessage, InterruptedError, isDependencyOutage } from '@adsync/shar
 import { activeAccountIds } from '@adsync/shared/accounts/accounts';
 import { activeProfiles, sponsoredAdsProfile } from '@adsync/shared/accounts/profiles';
 import { credentialedAccountIds } from '@adsync/shared/amazon/account-clients';
-import { AmazonApiError } from '@adsync/shared/amazon/errors';
+import { LwaError } from '@adsync/shared/amazon/errors';
 import { discoverProfiles } from './profiles.ts';
 import { discoverDspAdvertisers } from './dsp-advertisers.ts';
 import { syncDspEntities } from './dsp-entities.ts';
@@ -161,11 +161,25 @@ export async function runIngestion(deps: IngestionDeps, runId: string): Promise<
     await save();
     for (const id of accounts) {
       checkpoint();
+      let client: Awaited<ReturnType<typeof deps.clients.forAccount>>;
       try {
-        const client = await deps.clients.forAccount(id);
+        client = await deps.clients.forAccount(id);
         const { profiles } = await discoverProfiles(db, client, id);
-        await deps.clients.recordAuthOk(id);
         stages.profiles.discovered = Number(stages.profiles.discovered) + profiles.length;
+      } catch (err) {
+        problems++;
+        // Login with Amazon refused the credentials: the account's state says so, and nothing
+        // more is asked for it in this run. Any other failure leaves its login state alone.
+        if (err instanceof LwaError && err.kind === 'auth') {
+          await deps.clients.recordAuthError(id, err.message);
+          refusedLogins.set(id, `Amazon refused the account's login: ${err.message}`);
+        }
+        (stages.profiles.failed as unknown[]).push({ accountId: id, reason: (err as Error).message });
+        await save();
+        continue;
+      }
+      await deps.clients.recordAuthOk(id);
+      try {
         const dsp = await discoverDspAdvertisers(db, client, id);
         stages.profiles.dspAdvertisers = Number(stages.profiles.dspAdvertisers) + dsp.advertisers.length;
         // A DSP route Amazon refused is the run's to show, beside the advertisers still found.
@@ -175,11 +189,7 @@ export async function runIngestion(deps: IngestionDeps, runId: string): Promise<
         }
       } catch (err) {
         problems++;
-        if (err instanceof AmazonApiError && err.kind === 'auth') {
-          await deps.clients.recordAuthError(id, err.message);
-          refusedLogins.set(id, `Amazon refused the account's login: ${err.message}`);
-        }
-        (stages.profiles.failed as unknown[]).push({ accountId: id, reason: (err as Error).message });
+        (stages.profiles.failed as unknown[]).push({ accountId: id, route: 'dsp', reason: (err as Error).message });
       }
       await save();
     }

@@ -8,7 +8,7 @@ import { budgetRuleCampaigns, listEntities } from '@adsync/shared/amazon/entitie
 import type { AmazonAdsClient } from '@adsync/shared/amazon/ads-client';
 import * as n from './entity-normalise.ts';
 import { exportEntities, requestExport, type RequestedExport } from '@adsync/shared/amazon/exports';
-import { AmazonApiError } from '@adsync/shared/amazon/errors';
+import { AmazonApiError, LwaError } from '@adsync/shared/amazon/errors';
 import { bulkUpsert, type FirstLoad } from '@adsync/shared/db/bulk-upsert';
 import { markInaccessible } from '@adsync/shared/accounts/profiles';
 import {
@@ -223,7 +223,9 @@ async function executeRun(
     // A shutdown is not the run's failure: the sync loop hands the batch back to the queue.
     if (deps.signal?.aborted) throw err;
     const error = describeError(err);
-    if (err instanceof AmazonApiError && err.kind === 'auth' && accountId)
+    // Only Login with Amazon refusing the credentials is the account's login state; an Ads API 401
+    // after a granted token is about the call (or the profile), not the login.
+    if (err instanceof LwaError && err.kind === 'auth' && accountId)
       await deps.clients.recordAuthError(accountId, err.message);
     if (err instanceof AmazonApiError && err.kind === 'forbidden') await markInaccessible(db, profileId, err.message);
     if (err instanceof AmazonApiError && err.requestId && requestIds.length < 50) requestIds.push(err.requestId);

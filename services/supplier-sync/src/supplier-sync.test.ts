@@ -39,6 +39,7 @@ import { queueJobWebhooks } from './deliveries.ts';
 import { maintenance } from './maintenance.ts';
 import { closeThenDrop } from '@adsync/shared/testing/teardown';
 import { destinationPolicies, type Destinations } from './deliveries.ts';
+import { webhooksQuery } from './webhooks.ts';
 
 const ADMIN = 'adsk_supplier_test_admin_key_012345';
 const SECRET = 'webhook-secret-0123456789';
@@ -318,6 +319,12 @@ test('a high-priority job created after low-priority ones runs first', async () 
 
 test('a webhook receiver gets one valid signed call per finished job, retried when it fails', async () => {
   await worker.drain();
+  // What an operator sees meanwhile: one delivery waiting, with the error its post met.
+  const [meanwhile] = await webhooksQuery(pg.db, accountId);
+  assert.equal(meanwhile.pending, 1);
+  assert.equal(meanwhile.failed, 0);
+  assert.match(meanwhile.last_error, /503/);
+  assert.equal(meanwhile.secret_sealed, undefined, 'never the secret');
   // The failed delivery waits for its backoff; bring it forward rather than sleep.
   const waiting = await pg
     .db('webhook_deliveries')
@@ -337,6 +344,12 @@ test('a webhook receiver gets one valid signed call per finished job, retried wh
     assert.equal(v1, createHmac('sha256', SECRET).update(`${t}.${r.body}`).digest('hex'));
   }
   assert.ok(jobIds.includes(JSON.parse(received[0]!.body).jobId), 'the delivery answered 503 was retried and arrived');
+  // Recovered: every delivery done, and no error left to show.
+  const [after] = await webhooksQuery(pg.db, accountId);
+  assert.deepEqual(
+    { pending: after.pending, delivered: after.delivered, failed: after.failed, last_error: after.last_error },
+    { pending: 0, delivered: jobIds.length, failed: 0, last_error: null },
+  );
 });
 
 test('two workers and two webhook senders on one database: every job runs once and every webhook is delivered once', async () => {

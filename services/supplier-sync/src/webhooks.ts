@@ -39,19 +39,22 @@ export function webhooksQuery(db: Knex, accountId?: string): Knex.QueryBuilder {
       'w.url',
       'w.active',
       'w.created_at',
-      db.raw(
-        `(select count(*)::int from webhook_deliveries d where d.webhook_id = w.id and d.status = 'pending') as pending`,
-      ),
-      db.raw(
-        `(select count(*)::int from webhook_deliveries d where d.webhook_id = w.id and d.status = 'delivered') as delivered`,
-      ),
-      db.raw(
-        `(select count(*)::int from webhook_deliveries d where d.webhook_id = w.id and d.status = 'failed') as failed`,
-      ),
-      db.raw(
-        `(select d.last_error from webhook_deliveries d where d.webhook_id = w.id and d.last_error is not null
-          order by d.next_attempt_at desc limit 1) as last_error`,
-      ),
+      db.raw('coalesce(d.pending, 0) as pending'),
+      db.raw('coalesce(d.delivered, 0) as delivered'),
+      db.raw('coalesce(d.failed, 0) as failed'),
+      'd.last_error',
+    )
+    // One pass over a receiver's deliveries; the last error only of one not delivered (a
+    // receiver that recovered shows none).
+    .joinRaw(
+      `left join lateral (
+        select count(*) filter (where status = 'pending')::int as pending,
+               count(*) filter (where status = 'delivered')::int as delivered,
+               count(*) filter (where status = 'failed')::int as failed,
+               (array_agg(last_error order by next_attempt_at desc)
+                  filter (where status <> 'delivered' and last_error is not null))[1] as last_error
+        from webhook_deliveries where webhook_id = w.id
+      ) d on true`,
     )
     .orderBy([
       { column: 'w.created_at', order: 'desc' },

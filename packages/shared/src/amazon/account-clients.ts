@@ -56,7 +56,9 @@ export function credentialedAccountIds(db: Knex) {
 }
 
 /**
- * What an operator is told of an account's Amazon login: never connected; connected; expired (Login
+ * What an operator is told of an account's Amazon login (as entity-sync last found it: its syncs and
+ * ingestions record Login with Amazon's refusals and clear them once it grants a token again): never
+ * connected; connected (since the credentials were stored); expired (Login
  * with Amazon answered invalid_grant: the refresh token is revoked or lapsed, so the client must
  * consent again); refused (any other refusal, e.g. a wrong client id or secret), with Amazon's words.
  */
@@ -152,9 +154,16 @@ export class AmazonClients {
 
   /** Login with Amazon refused this account's credentials: the account's state says so, with Amazon's words. */
   async recordAuthError(accountId: string, message: string): Promise<void> {
+    // The same refusal again keeps its first time: "refused since" stays when it began.
     await this.db('amazon_credentials')
       .where({ account_id: accountId })
-      .update({ last_auth_error: message, last_auth_error_at: this.db.fn.now() });
+      .update({
+        last_auth_error: message,
+        last_auth_error_at: this.db.raw(
+          'case when last_auth_error is not distinct from ? then coalesce(last_auth_error_at, now()) else now() end',
+          [message],
+        ),
+      });
   }
 
   /** Amazon accepted the credentials again (e.g. a fixed app): a refusal recorded earlier no longer holds. */

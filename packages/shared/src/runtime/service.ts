@@ -111,6 +111,11 @@ function configOrExit<S extends z.ZodRawShape>(shape: S): z.infer<z.ZodObject<S>
 }
 
 async function build<C extends BaseConfig>(name: string, cfg: C, needs: Needs): Promise<Built<C>> {
+  // Kafka's outbox and Amazon's stored credentials live in Postgres.
+  if (needs.postgres === false && (needs.kafka || needs.amazon))
+    throw new Error(
+      `${name}: needs.postgres false cannot go with needs.kafka or needs.amazon (both keep state in Postgres)`,
+    );
   const log = createLogger({ name, level: cfg.LOG_LEVEL });
   const pg =
     needs.postgres === false ? undefined : createPostgres({ url: cfg.DATABASE_URL, applicationName: `adsync-${name}` });
@@ -191,6 +196,8 @@ async function build<C extends BaseConfig>(name: string, cfg: C, needs: Needs): 
       const { wakeOn, ...rest } = o;
       const l = startLoop({ ...rest, intervalMs: o.intervalMs ?? cfg.IDLE_CHECK_MS, log });
       if (wakeOn?.length) {
+        if (!pg)
+          throw new Error(`${name}: loop ${o.name} wakes on Postgres notifications, but needs.postgres is false`);
         notifications ??= listenForNotifications({ url: cfg.DATABASE_URL, applicationName: `adsync-${name}`, log });
         for (const w of wakeOn)
           if (typeof w === 'string') notifications.on(w, () => l.wake());
@@ -279,6 +286,8 @@ export interface ServiceSpec<S extends z.ZodRawShape> {
 export async function runService<S extends z.ZodRawShape>(spec: ServiceSpec<S>): Promise<void> {
   const cfg = configOrExit(spec.config) as z.infer<z.ZodObject<S>> & BaseConfig;
   const rt = await build(spec.name, cfg, spec.needs);
+  if (spec.needs.postgres === false && spec.queues)
+    throw new Error(`${spec.name}: work queues live in Postgres, but needs.postgres is false`);
   for (const [queue, q] of Object.entries(spec.queues ?? {})) watchQueue(queue, rt.db, q);
   if (spec.needs.kafka) watchQueue(`outbox_${spec.name}`, rt.db, OUTBOX_QUEUE);
   const app = await createHttpServer({

@@ -2,20 +2,39 @@
 import type { IngestionRun } from './api.ts';
 
 /** A profile selection as PUT takes it; the fields the pages change are typed. */
-export type SelectionBody = { excludeProfileIds?: string[]; excludeDspAdvertiserIds?: string[]; [k: string]: unknown };
+export type SelectionBody = {
+  includeProfileIds?: string[];
+  excludeProfileIds?: string[];
+  includeDspAdvertiserIds?: string[];
+  excludeDspAdvertiserIds?: string[];
+  [k: string]: unknown;
+};
 
-/** The selection with one id left out (synced: false) or no longer left out, under `field`. Pure. */
+const FIELDS = {
+  profile: { include: 'includeProfileIds', exclude: 'excludeProfileIds' },
+  dspAdvertiser: { include: 'includeDspAdvertiserIds', exclude: 'excludeDspAdvertiserIds' },
+} as const;
+
+/**
+ * The selection with one profile (or DSP advertiser) synced or left out. Left out: its id joins
+ * the exclusions. Synced: it leaves them, and joins an include list when there is one (an include
+ * list syncs only what it names). An empty list is not sent. Pure.
+ */
 export function withChoice(
   current: SelectionBody | undefined,
-  field: 'excludeProfileIds' | 'excludeDspAdvertiserIds',
+  kind: keyof typeof FIELDS,
   id: string,
   synced: boolean,
 ): SelectionBody {
-  const excluded = new Set(current?.[field] ?? []);
+  const { include, exclude } = FIELDS[kind];
+  const next: SelectionBody = { ...(current ?? {}) };
+  const excluded = new Set(next[exclude] ?? []);
   if (synced) excluded.delete(id);
   else excluded.add(id);
-  const { [field]: _, ...rest } = current ?? {};
-  return { ...rest, ...(excluded.size ? { [field]: [...excluded] } : {}) };
+  if (excluded.size) next[exclude] = [...excluded];
+  else delete next[exclude];
+  if (synced && next[include]?.length && !next[include].includes(id)) next[include] = [...next[include], id];
+  return next;
 }
 
 /** The run's own error and each stage's failures and skips with their reasons, in a line. Pure. */

@@ -107,7 +107,7 @@ function Profiles({ accountId }: { accountId: string }) {
   });
   const choose = useMutation({
     mutationFn: ({ profileId, synced }: { profileId: string; synced: boolean }) =>
-      putSelection(accountId, withChoice(selection.data?.selection ?? {}, 'excludeProfileIds', profileId, synced)),
+      putSelection(accountId, withChoice(selection.data?.selection, 'profile', profileId, synced)),
     onSuccess: async () => {
       await queries.invalidateQueries({ queryKey: ['selection', accountId] });
       await queries.invalidateQueries({ queryKey: ['profiles', accountId] });
@@ -183,7 +183,7 @@ function Login({ state }: { state: CredentialState | undefined }) {
   if (state.state === 'connected')
     return (
       <p data-testid="credentials" className="ok">
-        Amazon login: connected (since {since}).
+        Amazon login: connected (credentials stored {since}).
       </p>
     );
   return (
@@ -214,10 +214,7 @@ function DspAdvertisers({ accountId }: { accountId: string }) {
   });
   const choose = useMutation({
     mutationFn: ({ advertiserId, synced }: { advertiserId: string; synced: boolean }) =>
-      putSelection(
-        accountId,
-        withChoice(selection.data?.selection ?? {}, 'excludeDspAdvertiserIds', advertiserId, synced),
-      ),
+      putSelection(accountId, withChoice(selection.data?.selection, 'dspAdvertiser', advertiserId, synced)),
     onSuccess: async () => {
       await queries.invalidateQueries({ queryKey: ['selection', accountId] });
       await queries.invalidateQueries({ queryKey: ['dsp-advertisers', accountId] });
@@ -226,7 +223,6 @@ function DspAdvertisers({ accountId }: { accountId: string }) {
   const items = advertisers.data?.advertisers ?? [];
   // Most accounts have no DSP: the section says nothing until there is something to choose.
   if (advertisers.data && items.length === 0 && offset === 0) return null;
-  const excluded = new Set((selection.data?.selection?.excludeDspAdvertiserIds as string[] | undefined) ?? []);
   return (
     <section aria-labelledby="dsp">
       <h2 id="dsp">Amazon DSP advertisers</h2>
@@ -251,7 +247,8 @@ function DspAdvertisers({ accountId }: { accountId: string }) {
                     <input
                       type="checkbox"
                       aria-label={`Sync DSP advertiser ${a.advertiser_id} (${a.name})`}
-                      checked={!excluded.has(a.advertiser_id)}
+                      // The service says whether the selection leaves it out (by id, include list or marketplace).
+                      checked={a.status !== 'excluded'}
                       disabled={choose.isPending || selection.isPending}
                       onChange={(e) => choose.mutate({ advertiserId: a.advertiser_id, synced: e.target.checked })}
                     />
@@ -291,6 +288,7 @@ function History({ accountId }: { accountId: string }) {
   return (
     <section aria-labelledby="history">
       <h2 id="history">Sync history</h2>
+      <p className="help">This account's runs; a run for every account at once (an admin's) is not listed here.</p>
       <Problem error={runs.error} />
       {runs.data && items.length === 0 ? <p>No syncs yet.</p> : null}
       {items.length ? (

@@ -16,7 +16,8 @@ export function AmcExecutionPage() {
   const execution = useQuery({
     queryKey: ['amc-execution', id],
     queryFn: () => api<AmcExecution>('amc-runner', `/v1/amc/executions/${encodeURIComponent(id)}`),
-    refetchInterval: (q) => (q.state.data && EXECUTION_DONE.has(q.state.data.status) ? false : 2000),
+    // Asked again until it ends; not when it cannot be read (another account's, or gone).
+    refetchInterval: (q) => (q.state.error || (q.state.data && EXECUTION_DONE.has(q.state.data.status)) ? false : 2000),
   });
   const e = execution.data;
   return (
@@ -82,7 +83,8 @@ function Results({ execution }: { execution: AmcExecution }) {
         );
         declared = page.columns;
         rows.push(...page.rows);
-        next = page.nextOffset;
+        // A page with no rows ends it, whatever the count said (rows short of it are not waited for).
+        next = page.rows.length ? page.nextOffset : null;
       }
       const url = URL.createObjectURL(new Blob([toCsv(resultColumns(declared, rows), rows)], { type: 'text/csv' }));
       const a = document.createElement('a');

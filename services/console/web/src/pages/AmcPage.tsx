@@ -53,9 +53,10 @@ export function AmcPage() {
       {instances.data && list.length === 0 ? <p>No AMC instance is registered yet; register one below.</p> : null}
       {instanceId ? (
         <>
-          <Workflows instanceId={instanceId} />
-          <Executions instanceId={instanceId} />
-          <Schedules instanceId={instanceId} />
+          {/* Keyed by instance: an open editor, confirmation or page never carries over to another. */}
+          <Workflows key={`w-${instanceId}`} instanceId={instanceId} />
+          <Executions key={`e-${instanceId}`} instanceId={instanceId} />
+          <Schedules key={`s-${instanceId}`} instanceId={instanceId} />
         </>
       ) : null}
       <RegisterInstance />
@@ -115,6 +116,7 @@ function Workflows({ instanceId }: { instanceId: string }) {
   const [offset, setOffset] = useState(0);
   const [editing, setEditing] = useState<Workflow | 'new' | null>(null);
   const [running, setRunning] = useState<Workflow | null>(null);
+  const [started, setStarted] = useState<string | null>(null);
   const [deleting, setDeleting] = useState<string | null>(null);
   const queries = useQueryClient();
   const workflows = useQuery({
@@ -206,12 +208,28 @@ function Workflows({ instanceId }: { instanceId: string }) {
       </button>
       {editing ? (
         <WorkflowEditor
+          key={editing === 'new' ? 'new' : editing.workflowId}
           instanceId={instanceId}
           workflow={editing === 'new' ? null : editing}
           onDone={() => setEditing(null)}
         />
       ) : null}
-      {running ? <ExecutionDialog workflow={running} onClose={() => setRunning(null)} /> : null}
+      {running ? (
+        <ExecutionDialog
+          workflow={running}
+          onClose={() => setRunning(null)}
+          onStarted={(warnings) =>
+            setStarted(
+              `Started ${running.workflowId}.${warnings.length ? ` AMC's caveats: ${warnings.join(' ')}` : ''}`,
+            )
+          }
+        />
+      ) : null}
+      {started ? (
+        <p role="status" className="ok">
+          {started}
+        </p>
+      ) : null}
     </section>
   );
 }
@@ -240,7 +258,8 @@ function WorkflowEditor({
         sqlQuery: f.sqlQuery,
         outputFormat: f.outputFormat,
         dataGapPolicy: f.dataGapPolicy,
-        ...(inputParameters ? { inputParameters } : {}),
+        // Emptied while editing: the workflow's parameters are removed (left out, they would be kept).
+        ...(inputParameters ? { inputParameters } : workflow ? { inputParameters: [] } : {}),
       };
       return workflow
         ? api<Workflow>('amc-runner', `/v1/amc/workflows/${enc(instanceId)}/${enc(workflow.workflowId)}`, {
@@ -350,7 +369,16 @@ function WorkflowEditor({
 }
 
 /** Seed 003's execution modal: window type, start and end, time zone, output format and parameters. */
-function ExecutionDialog({ workflow, onClose }: { workflow: Workflow; onClose: () => void }) {
+function ExecutionDialog({
+  workflow,
+  onClose,
+  onStarted,
+}: {
+  workflow: Workflow;
+  onClose: () => void;
+  /** The execution was accepted; what AMC's answer warns of (e.g. a window inside its 48-hour lag). */
+  onStarted: (warnings: string[]) => void;
+}) {
   const ref = useRef<HTMLDialogElement>(null);
   const queries = useQueryClient();
   const [f, setFields] = useState({
@@ -374,7 +402,8 @@ function ExecutionDialog({ workflow, onClose }: { workflow: Workflow; onClose: (
   const run = useMutation({
     mutationFn: (body: Record<string, unknown>) =>
       api<{ id: string; warnings?: string[] }>('amc-runner', '/v1/amc/executions', { method: 'POST', body }),
-    onSuccess: async () => {
+    onSuccess: async (r) => {
+      onStarted(r.warnings ?? []);
       await queries.invalidateQueries({ queryKey: ['amc-executions', workflow.instanceId] });
       ref.current?.close();
     },
