@@ -1,11 +1,12 @@
 /** The AMC HTTP API: instances and executions (create, history, status, detail, results). */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { badRequest, conflict, notFound } from '@adsync/shared/http/errors';
-import { principalOf, requireAccount, requireKnownAccount } from '@adsync/shared/http/server';
+import { listedAccount, principalOf, requireAccount, requireKnownAccount } from '@adsync/shared/http/server';
 import {
   dateTime,
   idParams,
   nullable,
+  accountListQuery,
   object,
   page,
   pageQueryProperties,
@@ -124,11 +125,7 @@ export function registerAmcApi(app: FastifyInstance, deps: AmcDeps): void {
     {
       schema: {
         summary: "Registered AMC instances: an account's (an account key sees its own only), or all for an admin",
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { accountId: { type: 'string', format: 'uuid' }, ...pageQueryProperties },
-        },
+        querystring: accountListQuery(),
         response: {
           200: object({
             instances: {
@@ -150,9 +147,7 @@ export function registerAmcApi(app: FastifyInstance, deps: AmcDeps): void {
       },
     },
     async (req) => {
-      const p = principalOf(req);
-      if (req.query.accountId) await requireKnownAccount(req, db, req.query.accountId);
-      const accountId = req.query.accountId ?? (p.scope === 'account' ? p.accountId : undefined);
+      const accountId = await listedAccount(req, db, req.query.accountId);
       const { items, ...rest } = await page<Record<string, string>>(instancesQuery(db, accountId), req.query);
       return {
         instances: items.map((i) => ({

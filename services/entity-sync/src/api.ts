@@ -13,8 +13,15 @@ import { LwaTokenProvider } from '@adsync/shared/amazon/lwa-token';
 import { endpointsFor, type Region } from '@adsync/shared/amazon/regions';
 import { createApiKey } from '@adsync/shared/http/api-keys';
 import { badRequest, conflict, notFound } from '@adsync/shared/http/errors';
-import { principalOf, requireAccount, requireAdmin, requireKnownAccount } from '@adsync/shared/http/server';
 import {
+  listedAccount,
+  principalOf,
+  requireAccount,
+  requireAdmin,
+  requireKnownAccount,
+} from '@adsync/shared/http/server';
+import {
+  accountListQuery,
   dateTime,
   idParams,
   nullable,
@@ -606,22 +613,12 @@ export function registerIngestionApi(app: FastifyInstance, deps: ApiDeps & { wak
       schema: {
         summary:
           "Ingestion runs, newest first: an account's (an account key sees its own only); all of them, every-account runs included, for an admin",
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            accountId: { type: 'string', format: 'uuid' },
-            status: { type: 'string', enum: [...INGESTION_STATUSES] },
-            ...pageQueryProperties,
-          },
-        },
+        querystring: accountListQuery({ status: { type: 'string', enum: [...INGESTION_STATUSES] } }),
         response: { 200: object({ runs: { type: 'array', items: ingestionRunSchema }, ...pageResponseProperties }) },
       },
     },
     async (req) => {
-      const p = principalOf(req);
-      if (req.query.accountId) await requireKnownAccount(req, db, req.query.accountId);
-      const accountId = req.query.accountId ?? (p.scope === 'account' ? p.accountId : undefined);
+      const accountId = await listedAccount(req, db, req.query.accountId);
       const { items, ...rest } = await page(ingestionRunsQuery(db, { accountId, status: req.query.status }), req.query);
       return { runs: items, ...rest };
     },

@@ -1,12 +1,13 @@
 /** supplier-sync HTTP API: suppliers, jobs, a cycle trigger, webhooks, marketplace listings, metrics. */
 import { OutboundRefusedError, checkOutboundUrl, type OutboundPolicy } from '@adsync/shared/http/outbound';
 import type { Destinations } from './deliveries.ts';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Knex } from '@adsync/shared/db/postgres';
 import type { SecretBox } from '@adsync/shared/crypto/secret-box';
 import { badRequest, notFound } from '@adsync/shared/http/errors';
-import { principalOf, requireAccount, requireKnownAccount } from '@adsync/shared/http/server';
+import { listedAccount, principalOf, requireAccount, requireKnownAccount } from '@adsync/shared/http/server';
 import {
+  accountListQuery,
   dateTime,
   idParams,
   nullable,
@@ -119,23 +120,12 @@ export function registerSupplierApi(
     },
   );
 
-  // An account's own by default; an admin sees every account's unless it names one.
-  const scopedAccount = async (req: FastifyRequest, accountId: string | undefined) => {
-    if (accountId) await requireKnownAccount(req, db, accountId);
-    const p = principalOf(req);
-    return accountId ?? (p.scope === 'account' ? p.accountId : undefined);
-  };
-
   app.get<{ Querystring: PageQuery & { accountId?: string } }>(
     '/v1/suppliers',
     {
       schema: {
         summary: 'Suppliers, newest first (never their credentials)',
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { accountId: { type: 'string', format: 'uuid' }, ...pageQueryProperties },
-        },
+        querystring: accountListQuery(),
         response: {
           200: object({
             suppliers: {
@@ -159,7 +149,7 @@ export function registerSupplierApi(
     },
     async (req) => {
       const { items, ...rest } = await page(
-        suppliersQuery(db, await scopedAccount(req, req.query.accountId)),
+        suppliersQuery(db, await listedAccount(req, db, req.query.accountId)),
         req.query,
       );
       return { suppliers: items, ...rest };
@@ -303,11 +293,7 @@ export function registerSupplierApi(
     {
       schema: {
         summary: 'Webhook receivers, newest first, with how their deliveries stand (never their secrets)',
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { accountId: { type: 'string', format: 'uuid' }, ...pageQueryProperties },
-        },
+        querystring: accountListQuery(),
         response: {
           200: object({
             webhooks: {
@@ -334,7 +320,7 @@ export function registerSupplierApi(
     },
     async (req) => {
       const { items, ...rest } = await page(
-        webhooksQuery(db, await scopedAccount(req, req.query.accountId)),
+        webhooksQuery(db, await listedAccount(req, db, req.query.accountId)),
         req.query,
       );
       return { webhooks: items, ...rest };

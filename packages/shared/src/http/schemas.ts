@@ -27,6 +27,14 @@ export const pageResponseProperties = {
   nextOffset: { type: ['integer', 'null'] },
 } as const;
 
+/** A list's query: an optional account (see listedAccount), a page, and the list's own filters. */
+export const accountListQuery = (filters: Record<string, unknown> = {}) =>
+  ({
+    type: 'object',
+    additionalProperties: false,
+    properties: { accountId: uuid, ...filters, ...pageQueryProperties },
+  }) as const;
+
 export interface PageQuery {
   limit: number;
   offset: number;

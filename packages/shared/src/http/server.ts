@@ -252,6 +252,20 @@ export async function requireKnownAccount(req: FastifyRequest, db: Knex, account
   if (!(await findAccount(db, accountId))) throw notFound(`no account ${accountId}`, { accountId });
 }
 
+/**
+ * Which account a list answers for: the one the query names (which this key must own), else an
+ * account key's own; undefined only for an admin naming none (every account).
+ */
+export async function listedAccount(
+  req: FastifyRequest,
+  db: Knex,
+  accountId: string | undefined,
+): Promise<string | undefined> {
+  if (accountId) await requireKnownAccount(req, db, accountId);
+  const p = principalOf(req);
+  return accountId ?? (p.scope === 'account' ? p.accountId : undefined);
+}
+
 export function requireAdmin(req: FastifyRequest): void {
   if (principalOf(req).scope !== 'admin') throw forbidden('this route needs an admin API key');
 }

@@ -15,6 +15,7 @@ import {
 import { runErrors, withChoice, type SelectionBody } from '../account.ts';
 import { when } from '../format.ts';
 import { Problem } from './Problem.tsx';
+import { Table } from './Table.tsx';
 import { Pager } from './Pager.tsx';
 
 const PAGE = 50;
@@ -122,46 +123,34 @@ function Profiles({ accountId }: { accountId: string }) {
         <p>No profiles yet: connect the account through Amazon first.</p>
       ) : null}
       {profiles.data && profiles.data.profiles.length > 0 ? (
-        <div className="scroll">
-          <table>
-            <caption className="visually-hidden">Profiles of this account, and whether each is synced</caption>
-            <thead>
-              <tr>
-                <th scope="col">Synced</th>
-                <th scope="col">Profile</th>
-                <th scope="col">Name</th>
-                <th scope="col">Marketplace</th>
-                <th scope="col">Status</th>
-              </tr>
-            </thead>
-            <tbody>
-              {profiles.data.profiles.map((p) => (
-                <tr key={p.profile_id}>
-                  <td>
-                    <input
-                      type="checkbox"
-                      id={`sync-${p.profile_id}`}
-                      aria-label={`Sync profile ${p.profile_id}${p.account_name ? ` (${p.account_name})` : ''}`}
-                      checked={!excluded.has(p.profile_id)}
-                      disabled={choose.isPending || selection.isPending}
-                      onChange={(e) => choose.mutate({ profileId: p.profile_id, synced: e.target.checked })}
-                    />
-                  </td>
-                  <td>{p.profile_id}</td>
-                  <td>{p.account_name ?? ''}</td>
-                  <td>
-                    {p.country_code} ({p.currency_code}, {p.timezone})
-                  </td>
-                  <td>
-                    {excluded.has(p.profile_id)
-                      ? `left out: ${excluded.get(p.profile_id) || 'by the selection'}`
-                      : p.status}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          caption="Profiles of this account, and whether each is synced"
+          rows={profiles.data.profiles}
+          rowKey={(p) => p.profile_id}
+          columns={[
+            {
+              header: 'Synced',
+              cell: (p) => (
+                <input
+                  type="checkbox"
+                  id={`sync-${p.profile_id}`}
+                  aria-label={`Sync profile ${p.profile_id}${p.account_name ? ` (${p.account_name})` : ''}`}
+                  checked={!excluded.has(p.profile_id)}
+                  disabled={choose.isPending || selection.isPending}
+                  onChange={(e) => choose.mutate({ profileId: p.profile_id, synced: e.target.checked })}
+                />
+              ),
+            },
+            { header: 'Profile', cell: (p) => p.profile_id },
+            { header: 'Name', cell: (p) => p.account_name ?? '' },
+            { header: 'Marketplace', cell: (p) => `${p.country_code} (${p.currency_code}, ${p.timezone})` },
+            {
+              header: 'Status',
+              cell: (p) =>
+                excluded.has(p.profile_id) ? `left out: ${excluded.get(p.profile_id) || 'by the selection'}` : p.status,
+            },
+          ]}
+        />
       ) : null}
       <Pager page={profiles.data} shown={profiles.data?.profiles.length ?? 0} onOffset={setOffset} label="Profiles" />
     </section>
@@ -228,43 +217,33 @@ function DspAdvertisers({ accountId }: { accountId: string }) {
       <h2 id="dsp">Amazon DSP advertisers</h2>
       <Problem error={advertisers.error ?? choose.error} />
       {items.length ? (
-        <div className="scroll">
-          <table>
-            <caption className="visually-hidden">DSP advertisers of this account, and whether each is synced</caption>
-            <thead>
-              <tr>
-                <th scope="col">Synced</th>
-                <th scope="col">Advertiser</th>
-                <th scope="col">Name</th>
-                <th scope="col">Reached</th>
-                <th scope="col">Status</th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((a) => (
-                <tr key={a.advertiser_id}>
-                  <td>
-                    <input
-                      type="checkbox"
-                      aria-label={`Sync DSP advertiser ${a.advertiser_id} (${a.name})`}
-                      // The service says whether the selection leaves it out (by id, include list or marketplace).
-                      checked={a.status !== 'excluded'}
-                      disabled={choose.isPending || selection.isPending}
-                      onChange={(e) => choose.mutate({ advertiserId: a.advertiser_id, synced: e.target.checked })}
-                    />
-                  </td>
-                  <td>{a.advertiser_id}</td>
-                  <td>{a.name}</td>
-                  <td>{a.access === 'profile' ? 'through a DSP profile' : 'through a manager account'}</td>
-                  <td>
-                    {a.status}
-                    {a.status_reason ? `: ${a.status_reason}` : ''}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          caption="DSP advertisers of this account, and whether each is synced"
+          rows={items}
+          rowKey={(a) => a.advertiser_id}
+          columns={[
+            {
+              header: 'Synced',
+              cell: (a) => (
+                <input
+                  type="checkbox"
+                  aria-label={`Sync DSP advertiser ${a.advertiser_id} (${a.name})`}
+                  // The service says whether the selection leaves it out (by id, include list or marketplace).
+                  checked={a.status !== 'excluded'}
+                  disabled={choose.isPending || selection.isPending}
+                  onChange={(e) => choose.mutate({ advertiserId: a.advertiser_id, synced: e.target.checked })}
+                />
+              ),
+            },
+            { header: 'Advertiser', cell: (a) => a.advertiser_id },
+            { header: 'Name', cell: (a) => a.name },
+            {
+              header: 'Reached',
+              cell: (a) => (a.access === 'profile' ? 'through a DSP profile' : 'through a manager account'),
+            },
+            { header: 'Status', cell: (a) => `${a.status}${a.status_reason ? `: ${a.status_reason}` : ''}` },
+          ]}
+        />
       ) : null}
       <Pager page={advertisers.data} shown={items.length} onOffset={setOffset} label="DSP advertisers" />
     </section>
@@ -292,31 +271,17 @@ function History({ accountId }: { accountId: string }) {
       <Problem error={runs.error} />
       {runs.data && items.length === 0 ? <p>No syncs yet.</p> : null}
       {items.length ? (
-        <div className="scroll">
-          <table>
-            <caption className="visually-hidden">Ingestion runs of this account, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Started</th>
-                <th scope="col">Outcome</th>
-                <th scope="col">Took</th>
-                <th scope="col">Errors</th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((r) => (
-                <tr key={r.id}>
-                  <td>
-                    <Link to={`/runs/${r.id}`}>{when(r.started_at ?? r.created_at)}</Link>
-                  </td>
-                  <td data-testid="history-status">{r.status}</td>
-                  <td>{took(r)}</td>
-                  <td>{runErrors(r)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          caption="Ingestion runs of this account, newest first"
+          rows={items}
+          rowKey={(r) => r.id}
+          columns={[
+            { header: 'Started', cell: (r) => <Link to={`/runs/${r.id}`}>{when(r.started_at ?? r.created_at)}</Link> },
+            { header: 'Outcome', cell: (r) => r.status, testId: 'history-status' },
+            { header: 'Took', cell: took },
+            { header: 'Errors', cell: runErrors },
+          ]}
+        />
       ) : null}
       <Pager page={runs.data} shown={items.length} onOffset={setOffset} label="Sync history" />
     </section>

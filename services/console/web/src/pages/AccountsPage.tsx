@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, type Account, type Page } from '../api.ts';
 import { when } from '../format.ts';
 import { Problem } from './Problem.tsx';
+import { Table } from './Table.tsx';
 import { Pager } from './Pager.tsx';
 
 const PAGE = 25;
@@ -21,33 +22,21 @@ export function AccountsPage() {
       {accounts.isPending ? <p aria-live="polite">Loading accounts…</p> : null}
       {accounts.data && accounts.data.accounts.length === 0 ? <p>No accounts yet: create the first below.</p> : null}
       {accounts.data && accounts.data.accounts.length > 0 ? (
-        <div className="scroll">
-          <table>
-            <caption className="visually-hidden">Client accounts</caption>
-            <thead>
-              <tr>
-                <th scope="col">Company</th>
-                <th scope="col">Status</th>
-                <th scope="col">Profiles</th>
-                <th scope="col">Last sync</th>
-              </tr>
-            </thead>
-            <tbody>
-              {accounts.data.accounts.map((a) => (
-                <tr key={a.id}>
-                  <td>
-                    <Link to={`/accounts/${a.id}`}>{a.company_name}</Link>
-                  </td>
-                  <td>{a.status}</td>
-                  <td>{a.profiles ?? 0}</td>
-                  <td>
-                    {a.last_ingestion ? `${a.last_ingestion.status}, ${when(a.last_ingestion.started_at)}` : 'never'}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          caption="Client accounts"
+          rows={accounts.data.accounts}
+          rowKey={(a) => a.id}
+          columns={[
+            { header: 'Company', cell: (a) => <Link to={`/accounts/${a.id}`}>{a.company_name}</Link> },
+            { header: 'Status', cell: (a) => a.status },
+            { header: 'Profiles', cell: (a) => a.profiles ?? 0 },
+            {
+              header: 'Last sync',
+              cell: (a) =>
+                a.last_ingestion ? `${a.last_ingestion.status}, ${when(a.last_ingestion.started_at)}` : 'never',
+            },
+          ]}
+        />
       ) : null}
       <Pager page={accounts.data} shown={accounts.data?.accounts.length ?? 0} onOffset={setOffset} label="Accounts" />
       <CreateAccount />

@@ -4,6 +4,7 @@ import { useMutation, useQuery } from '@tanstack/react-query';
 import { api, type AmcExecution, type AmcResults } from '../api.ts';
 import { EXECUTION_DONE, resultColumns, toCsv, windowOf } from '../amc.ts';
 import { Problem } from './Problem.tsx';
+import { Table } from './Table.tsx';
 import { Pager } from './Pager.tsx';
 
 const PAGE = 100;
@@ -109,29 +110,17 @@ function Results({ execution }: { execution: AmcExecution }) {
       </p>
       <Problem error={results.error ?? download.error} />
       {rows.length ? (
-        <div className="scroll">
-          <table data-testid="amc-results">
-            <caption className="visually-hidden">Result rows of the execution</caption>
-            <thead>
-              <tr>
-                {columns.map((c) => (
-                  <th key={c} scope="col">
-                    {c}
-                  </th>
-                ))}
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((r, k) => (
-                <tr key={offset + k}>
-                  {columns.map((c) => (
-                    <td key={c}>{r[c] === null || r[c] === undefined ? '' : String(r[c])}</td>
-                  ))}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          caption="Result rows of the execution"
+          testId="amc-results"
+          rows={rows.map((row, k) => ({ row, n: offset + k }))}
+          rowKey={(r) => String(r.n)}
+          columns={columns.map((c) => ({
+            header: c,
+            cell: (r: { row: Record<string, unknown> }) =>
+              r.row[c] === null || r.row[c] === undefined ? '' : String(r.row[c]),
+          }))}
+        />
       ) : results.data ? (
         <p>The execution returned no rows.</p>
       ) : null}

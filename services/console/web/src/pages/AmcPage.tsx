@@ -16,6 +16,7 @@ import { EXECUTION_DONE, executionRequest, windowOf } from '../amc.ts';
 import { AccountSelect } from './AccountSelect.tsx';
 import { when } from '../format.ts';
 import { Problem } from './Problem.tsx';
+import { Table } from './Table.tsx';
 import { Pager } from './Pager.tsx';
 
 const PAGE = 50;
@@ -142,51 +143,46 @@ function Workflows({ instanceId }: { instanceId: string }) {
       <Problem error={workflows.error} />
       {workflows.data && items.length === 0 ? <p>No saved workflows on this instance yet.</p> : null}
       {items.length ? (
-        <div className="scroll">
-          <table>
-            <caption className="visually-hidden">Saved workflows of instance {instanceId}</caption>
-            <thead>
-              <tr>
-                <th scope="col">Workflow</th>
-                <th scope="col">Output</th>
-                <th scope="col">Data gaps</th>
-                <th scope="col">Matches AMC</th>
-                <th scope="col">Saved</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((w) => (
-                <tr key={w.workflowId}>
-                  <td>{w.workflowId}</td>
-                  <td>{w.outputFormat}</td>
-                  <td>{w.dataGapPolicy.replace(/_/g, ' ')}</td>
-                  <td>{w.drift === 'drifted' ? 'no: changed in AMC' : w.drift === null ? 'not checked' : 'yes'}</td>
-                  <td>{when(w.updatedAt)}</td>
-                  <td className="row">
-                    <button type="button" onClick={() => setRunning(w)} aria-label={`Run ${w.workflowId}`}>
-                      Run…
-                    </button>
-                    <button type="button" onClick={() => setEditing(w)} aria-label={`Edit ${w.workflowId}`}>
-                      Edit
-                    </button>
-                    <button
-                      type="button"
-                      className="danger"
-                      onClick={() => {
-                        remove.reset();
-                        setDeleting(w.workflowId);
-                      }}
-                      aria-label={`Delete ${w.workflowId}`}
-                    >
-                      Delete
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          caption={`Saved workflows of instance ${instanceId}`}
+          rows={items}
+          rowKey={(w) => w.workflowId}
+          columns={[
+            { header: 'Workflow', cell: (w) => w.workflowId },
+            { header: 'Output', cell: (w) => w.outputFormat },
+            { header: 'Data gaps', cell: (w) => w.dataGapPolicy.replace(/_/g, ' ') },
+            {
+              header: 'Matches AMC',
+              cell: (w) => (w.drift === 'drifted' ? 'no: changed in AMC' : w.drift === null ? 'not checked' : 'yes'),
+            },
+            { header: 'Saved', cell: (w) => when(w.updatedAt) },
+            {
+              header: 'Actions',
+              className: () => 'row',
+              cell: (w) => (
+                <>
+                  <button type="button" onClick={() => setRunning(w)} aria-label={`Run ${w.workflowId}`}>
+                    Run…
+                  </button>
+                  <button type="button" onClick={() => setEditing(w)} aria-label={`Edit ${w.workflowId}`}>
+                    Edit
+                  </button>
+                  <button
+                    type="button"
+                    className="danger"
+                    onClick={() => {
+                      remove.reset();
+                      setDeleting(w.workflowId);
+                    }}
+                    aria-label={`Delete ${w.workflowId}`}
+                  >
+                    Delete
+                  </button>
+                </>
+              ),
+            },
+          ]}
+        />
       ) : null}
       <Pager page={workflows.data} shown={items.length} onOffset={setOffset} label="Workflows" />
       {deleting ? (
@@ -525,39 +521,24 @@ function Executions({ instanceId }: { instanceId: string }) {
       <Problem error={executions.error} />
       {executions.data && items.length === 0 ? <p>No executions yet: run a workflow above.</p> : null}
       {items.length ? (
-        <div className="scroll">
-          <table>
-            <caption className="visually-hidden">Executions of instance {instanceId}, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Workflow</th>
-                <th scope="col">Window</th>
-                <th scope="col">Origin</th>
-                <th scope="col">Status</th>
-                <th scope="col">Rows</th>
-                <th scope="col">Started</th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((e) => (
-                <tr key={e.id}>
-                  <td>
-                    <Link to={`/amc/executions/${e.id}`}>{e.workflowId}</Link>
-                  </td>
-                  <td>{windowOf(e)}</td>
-                  <td>{e.origin.replace(/_/g, ' ')}</td>
-                  <td data-testid="execution-status">
-                    {e.status}
-                    {e.partial ? ' (partial)' : ''}
-                    {e.failureReason ? `: ${e.failureReason}` : ''}
-                  </td>
-                  <td>{e.row_count ?? ''}</td>
-                  <td>{when(e.createdAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          caption={`Executions of instance ${instanceId}, newest first`}
+          rows={items}
+          rowKey={(e) => e.id}
+          columns={[
+            { header: 'Workflow', cell: (e) => <Link to={`/amc/executions/${e.id}`}>{e.workflowId}</Link> },
+            { header: 'Window', cell: windowOf },
+            { header: 'Origin', cell: (e) => e.origin.replace(/_/g, ' ') },
+            {
+              header: 'Status',
+              testId: 'execution-status',
+              cell: (e) =>
+                `${e.status}${e.partial ? ' (partial)' : ''}${e.failureReason ? `: ${e.failureReason}` : ''}`,
+            },
+            { header: 'Rows', cell: (e) => e.row_count ?? '' },
+            { header: 'Started', cell: (e) => when(e.createdAt) },
+          ]}
+        />
       ) : null}
       <Pager page={executions.data} shown={items.length} onOffset={setOffset} label="Executions" />
     </section>
@@ -617,39 +598,31 @@ function Schedules({ instanceId }: { instanceId: string }) {
       <h2 id="schedules">Schedules</h2>
       <Problem error={schedules.error ?? toggle.error} />
       {items.length ? (
-        <div className="scroll">
-          <table>
-            <caption className="visually-hidden">Schedules of instance {instanceId}</caption>
-            <thead>
-              <tr>
-                <th scope="col">Schedule</th>
-                <th scope="col">Workflow</th>
-                <th scope="col">Runs</th>
-                <th scope="col">State</th>
-                <th scope="col">Action</th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((s) => (
-                <tr key={s.scheduleId}>
-                  <td>{s.scheduleId}</td>
-                  <td>{s.workflowId}</td>
-                  <td>
-                    {s.aggregationPeriod}
-                    {s.aggregationStartDay ? ` from ${s.aggregationStartDay}` : ''} at{' '}
-                    {String(s.aggregationHourUtc).padStart(2, '0')}:00 UTC
-                  </td>
-                  <td>{s.enabled ? 'enabled' : 'disabled'}</td>
-                  <td>
-                    <button type="button" onClick={() => toggle.mutate(s)} disabled={toggle.isPending}>
-                      {s.enabled ? `Disable ${s.scheduleId}` : `Enable ${s.scheduleId}`}
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          caption={`Schedules of instance ${instanceId}`}
+          rows={items}
+          rowKey={(s) => s.scheduleId}
+          columns={[
+            { header: 'Schedule', cell: (s) => s.scheduleId },
+            { header: 'Workflow', cell: (s) => s.workflowId },
+            {
+              header: 'Runs',
+              cell: (s) =>
+                `${s.aggregationPeriod}${s.aggregationStartDay ? ` from ${s.aggregationStartDay}` : ''} at ${String(
+                  s.aggregationHourUtc,
+                ).padStart(2, '0')}:00 UTC`,
+            },
+            { header: 'State', cell: (s) => (s.enabled ? 'enabled' : 'disabled') },
+            {
+              header: 'Action',
+              cell: (s) => (
+                <button type="button" onClick={() => toggle.mutate(s)} disabled={toggle.isPending}>
+                  {s.enabled ? `Disable ${s.scheduleId}` : `Enable ${s.scheduleId}`}
+                </button>
+              ),
+            },
+          ]}
+        />
       ) : schedules.data ? (
         <p>No schedules on this instance.</p>
       ) : null}

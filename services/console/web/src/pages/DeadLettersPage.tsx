@@ -3,6 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, type DeadLetter } from '../api.ts';
 import { when } from '../format.ts';
 import { Problem } from './Problem.tsx';
+import { Table } from './Table.tsx';
 
 type Letter = DeadLetter;
 interface Summary {
@@ -123,50 +124,38 @@ export function DeadLettersPage() {
         </p>
       ) : null}
       {list.length ? (
-        <div className="scroll">
-          <table>
-            <caption className="visually-hidden">Dead letters, oldest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Select</th>
-                <th scope="col">When</th>
-                <th scope="col">Topic</th>
-                <th scope="col">Reason</th>
-                <th scope="col">Step</th>
-                <th scope="col">Key</th>
-                <th scope="col">State</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.map((l) => (
-                <tr key={id(l)}>
-                  <td>
-                    <input
-                      type="checkbox"
-                      aria-label={`Select the ${l.topic} letter ${l.message_key}`}
-                      checked={ticked.has(id(l))}
-                      disabled={l.state !== 'active'}
-                      onChange={() =>
-                        setTicked((s) => {
-                          const n = new Set(s);
-                          if (n.has(id(l))) n.delete(id(l));
-                          else n.add(id(l));
-                          return n;
-                        })
-                      }
-                    />
-                  </td>
-                  <td>{when(l.at)}</td>
-                  <td>{l.topic}</td>
-                  <td>{l.reason}</td>
-                  <td>{l.step}</td>
-                  <td>{l.message_key}</td>
-                  <td>{l.state === 'active' ? 'waiting' : l.state}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          caption="Dead letters, oldest first"
+          rows={list}
+          rowKey={id}
+          columns={[
+            {
+              header: 'Select',
+              cell: (l) => (
+                <input
+                  type="checkbox"
+                  aria-label={`Select the ${l.topic} letter ${l.message_key}`}
+                  checked={ticked.has(id(l))}
+                  disabled={l.state !== 'active'}
+                  onChange={() =>
+                    setTicked((s) => {
+                      const n = new Set(s);
+                      if (n.has(id(l))) n.delete(id(l));
+                      else n.add(id(l));
+                      return n;
+                    })
+                  }
+                />
+              ),
+            },
+            { header: 'When', cell: (l) => when(l.at) },
+            { header: 'Topic', cell: (l) => l.topic },
+            { header: 'Reason', cell: (l) => l.reason },
+            { header: 'Step', cell: (l) => l.step },
+            { header: 'Key', cell: (l) => l.message_key },
+            { header: 'State', cell: (l) => (l.state === 'active' ? 'waiting' : l.state) },
+          ]}
+        />
       ) : null}
       <section aria-labelledby="dl-actions">
         <h2 id="dl-actions">Act on {what}</h2>

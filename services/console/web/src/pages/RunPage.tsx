@@ -2,6 +2,7 @@ import { Link, useParams } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
 import { api, type IngestionRun } from '../api.ts';
 import { Problem } from './Problem.tsx';
+import { Table } from './Table.tsx';
 
 const DONE = new Set(['succeeded', 'partial', 'failed']);
 
@@ -44,29 +45,18 @@ export function RunPage() {
             {r.error ? ` — ${r.error}` : ''}
           </p>
           {!DONE.has(r.status) ? <progress aria-label="Ingestion in progress" /> : null}
-          <div className="scroll">
-            <table>
-              <caption className="visually-hidden">Stages of the run</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Stage</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Detail</th>
-                </tr>
-              </thead>
-              <tbody>
-                {Object.entries(r.stages as Record<string, Record<string, unknown>>)
-                  .sort(([a], [b]) => rank(a) - rank(b))
-                  .map(([name, stage]) => (
-                    <tr key={name}>
-                      <td>{name}</td>
-                      <td>{String(stage.status ?? '')}</td>
-                      <td>{stageDetail(stage)}</td>
-                    </tr>
-                  ))}
-              </tbody>
-            </table>
-          </div>
+          <Table
+            caption="Stages of the run"
+            rows={Object.entries(r.stages as Record<string, Record<string, unknown>>).sort(
+              ([a], [b]) => rank(a) - rank(b),
+            )}
+            rowKey={([name]) => name}
+            columns={[
+              { header: 'Stage', cell: ([name]) => name },
+              { header: 'Status', cell: ([, stage]) => String(stage.status ?? '') },
+              { header: 'Detail', cell: ([, stage]) => stageDetail(stage) },
+            ]}
+          />
           {r.account_id ? <Link to={`/accounts/${r.account_id}`}>Back to the account</Link> : null}
         </>
       ) : null}

@@ -4,6 +4,7 @@ import { api, type Page, type Profile, type StreamSubscription } from '../api.ts
 import { AccountSelect } from './AccountSelect.tsx';
 import { when } from '../format.ts';
 import { Problem } from './Problem.tsx';
+import { Table } from './Table.tsx';
 import { Pager } from './Pager.tsx';
 
 const PAGE = 100;
@@ -49,53 +50,50 @@ export function StreamPage() {
       <Problem error={subs.error ?? check.error ?? archive.error} />
       {subs.data && items.length === 0 ? <p>No subscriptions yet; subscribe a profile below.</p> : null}
       {items.length ? (
-        <div className="scroll">
-          <table>
-            <caption className="visually-hidden">Marketing Stream subscriptions</caption>
-            <thead>
-              <tr>
-                <th scope="col">Profile or advertiser</th>
-                <th scope="col">Dataset</th>
-                <th scope="col">State</th>
-                <th scope="col">Since</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((s) => (
-                <tr key={s.id}>
-                  <td>{s.profileId ?? `DSP advertiser ${s.dspAdvertiserId ?? ''}`}</td>
-                  <td>{s.dataSetId}</td>
-                  <td data-testid="stream-status">
-                    {s.status.toLowerCase().replace(/_/g, ' ')}
-                    {s.statusReason ? `: ${s.statusReason}` : ''}
-                  </td>
-                  <td>{when(s.confirmedAt ?? s.createdAt)}</td>
-                  <td className="row">
+        <Table
+          caption="Marketing Stream subscriptions"
+          rows={items}
+          rowKey={(s) => s.id}
+          columns={[
+            {
+              header: 'Profile or advertiser',
+              cell: (s) => s.profileId ?? `DSP advertiser ${s.dspAdvertiserId ?? ''}`,
+            },
+            { header: 'Dataset', cell: (s) => s.dataSetId },
+            {
+              header: 'State',
+              testId: 'stream-status',
+              cell: (s) => `${s.status.toLowerCase().replace(/_/g, ' ')}${s.statusReason ? `: ${s.statusReason}` : ''}`,
+            },
+            { header: 'Since', cell: (s) => when(s.confirmedAt ?? s.createdAt) },
+            {
+              header: 'Actions',
+              className: () => 'row',
+              cell: (s) => (
+                <>
+                  <button
+                    type="button"
+                    onClick={() => check.mutate(s.id)}
+                    disabled={check.isPending}
+                    aria-label={`Check ${s.dataSetId} for ${s.profileId ?? s.dspAdvertiserId} at Amazon`}
+                  >
+                    Check
+                  </button>
+                  {s.status === 'ACTIVE' ? (
                     <button
                       type="button"
-                      onClick={() => check.mutate(s.id)}
-                      disabled={check.isPending}
-                      aria-label={`Check ${s.dataSetId} for ${s.profileId ?? s.dspAdvertiserId} at Amazon`}
+                      className="danger"
+                      onClick={() => setArchiving(s)}
+                      aria-label={`Archive ${s.dataSetId} for ${s.profileId ?? s.dspAdvertiserId}`}
                     >
-                      Check
+                      Archive
                     </button>
-                    {s.status === 'ACTIVE' ? (
-                      <button
-                        type="button"
-                        className="danger"
-                        onClick={() => setArchiving(s)}
-                        aria-label={`Archive ${s.dataSetId} for ${s.profileId ?? s.dspAdvertiserId}`}
-                      >
-                        Archive
-                      </button>
-                    ) : null}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+                  ) : null}
+                </>
+              ),
+            },
+          ]}
+        />
       ) : null}
       <Pager page={subs.data} shown={items.length} onOffset={setOffset} label="Subscriptions" />
       {archiving ? (

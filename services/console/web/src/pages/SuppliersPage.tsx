@@ -4,6 +4,7 @@ import { api, JOB_STATUSES, JOB_TYPES, type Page, type Supplier, type SupplierJo
 import { AccountSelect } from './AccountSelect.tsx';
 import { when } from '../format.ts';
 import { Problem } from './Problem.tsx';
+import { Table } from './Table.tsx';
 import { Pager } from './Pager.tsx';
 
 const PAGE = 50;
@@ -59,47 +60,41 @@ function SupplierList({ suppliers }: { suppliers: Supplier[] | undefined }) {
   return (
     <section aria-labelledby="suppliers">
       <h2 id="suppliers">Start a job</h2>
-      <div className="scroll">
-        <table>
-          <caption className="visually-hidden">Suppliers, and a job to start for each</caption>
-          <thead>
-            <tr>
-              <th scope="col">Supplier</th>
-              <th scope="col">Kind</th>
-              <th scope="col">State</th>
-              <th scope="col">Job</th>
-            </tr>
-          </thead>
-          <tbody>
-            {suppliers.map((s) => (
-              <tr key={s.id}>
-                <td>{s.name}</td>
-                <td>{s.kind}</td>
-                <td>{s.active ? 'active' : 'inactive'}</td>
-                <td className="row">
-                  <label htmlFor={`job-${s.id}`} className="visually-hidden">
-                    Job type for {s.name}
-                  </label>
-                  <select
-                    id={`job-${s.id}`}
-                    value={jobType[s.id] ?? 'inventory_update'}
-                    onChange={(e) => setJobType({ ...jobType, [s.id]: e.target.value })}
-                  >
-                    {JOB_TYPES.map((t) => (
-                      <option key={t} value={t}>
-                        {words(t)}
-                      </option>
-                    ))}
-                  </select>
-                  <button type="button" onClick={() => start.mutate(s)} disabled={start.isPending}>
-                    Start job for {s.name}
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Table
+        caption="Suppliers, and a job to start for each"
+        rows={suppliers}
+        rowKey={(s) => s.id}
+        columns={[
+          { header: 'Supplier', cell: (s) => s.name },
+          { header: 'Kind', cell: (s) => s.kind },
+          { header: 'State', cell: (s) => (s.active ? 'active' : 'inactive') },
+          {
+            header: 'Job',
+            className: () => 'row',
+            cell: (s) => (
+              <>
+                <label htmlFor={`job-${s.id}`} className="visually-hidden">
+                  Job type for {s.name}
+                </label>
+                <select
+                  id={`job-${s.id}`}
+                  value={jobType[s.id] ?? 'inventory_update'}
+                  onChange={(e) => setJobType({ ...jobType, [s.id]: e.target.value })}
+                >
+                  {JOB_TYPES.map((t) => (
+                    <option key={t} value={t}>
+                      {words(t)}
+                    </option>
+                  ))}
+                </select>
+                <button type="button" onClick={() => start.mutate(s)} disabled={start.isPending}>
+                  Start job for {s.name}
+                </button>
+              </>
+            ),
+          },
+        ]}
+      />
       {started ? (
         <p role="status" className="ok">
           {started}
@@ -147,46 +142,29 @@ function Jobs({ names }: { names: Map<string, string> }) {
       <Problem error={jobs.error} />
       {jobs.data && items.length === 0 ? <p>No jobs{status ? ` ${status}` : ''}.</p> : null}
       {items.length ? (
-        <div className="scroll">
-          <table>
-            <caption className="visually-hidden">Supplier jobs, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Supplier</th>
-                <th scope="col">Job</th>
-                <th scope="col">Status</th>
-                <th scope="col">Attempt</th>
-                <th scope="col">Counts</th>
-                <th scope="col">Error</th>
-                <th scope="col">Created</th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((j) => (
-                <tr key={j.id}>
-                  <td>{names.get(j.supplier_id) ?? j.supplier_id}</td>
-                  <td>
-                    {words(j.job_type)} ({j.trigger})
-                  </td>
-                  <td data-testid="job-status">{j.status}</td>
-                  <td>
-                    {j.attempt} of {j.max_attempts}
-                  </td>
-                  <td>
-                    {j.counts
-                      ? Object.entries(j.counts)
-                          .filter(([, v]) => typeof v === 'number')
-                          .map(([k, v]) => `${words(k)}: ${String(v)}`)
-                          .join(', ')
-                      : ''}
-                  </td>
-                  <td className={j.error ? 'problem' : undefined}>{j.error ?? ''}</td>
-                  <td>{when(j.created_at)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          caption="Supplier jobs, newest first"
+          rows={items}
+          rowKey={(j) => j.id}
+          columns={[
+            { header: 'Supplier', cell: (j) => names.get(j.supplier_id) ?? j.supplier_id },
+            { header: 'Job', cell: (j) => `${words(j.job_type)} (${j.trigger})` },
+            { header: 'Status', cell: (j) => j.status, testId: 'job-status' },
+            { header: 'Attempt', cell: (j) => `${j.attempt} of ${j.max_attempts}` },
+            {
+              header: 'Counts',
+              cell: (j) =>
+                j.counts
+                  ? Object.entries(j.counts)
+                      .filter(([, v]) => typeof v === 'number')
+                      .map(([k, v]) => `${words(k)}: ${String(v)}`)
+                      .join(', ')
+                  : '',
+            },
+            { header: 'Error', cell: (j) => j.error ?? '', className: (j) => (j.error ? 'problem' : undefined) },
+            { header: 'Created', cell: (j) => when(j.created_at) },
+          ]}
+        />
       ) : null}
       <Pager page={jobs.data} shown={items.length} onOffset={setOffset} label="Jobs" />
     </section>
@@ -214,31 +192,18 @@ function Webhooks() {
       <p className="help">Each finished job is posted to these receivers, signed with their secret.</p>
       <Problem error={webhooks.error} />
       {items.length ? (
-        <div className="scroll">
-          <table>
-            <caption className="visually-hidden">Webhook receivers and their deliveries</caption>
-            <thead>
-              <tr>
-                <th scope="col">URL</th>
-                <th scope="col">Delivered</th>
-                <th scope="col">Waiting</th>
-                <th scope="col">Given up</th>
-                <th scope="col">Last error</th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((w) => (
-                <tr key={w.id}>
-                  <td>{w.url}</td>
-                  <td>{w.delivered}</td>
-                  <td>{w.pending}</td>
-                  <td>{w.failed}</td>
-                  <td>{w.last_error ?? ''}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          caption="Webhook receivers and their deliveries"
+          rows={items}
+          rowKey={(w) => w.id}
+          columns={[
+            { header: 'URL', cell: (w) => w.url },
+            { header: 'Delivered', cell: (w) => w.delivered },
+            { header: 'Waiting', cell: (w) => w.pending },
+            { header: 'Given up', cell: (w) => w.failed },
+            { header: 'Last error', cell: (w) => w.last_error ?? '' },
+          ]}
+        />
       ) : webhooks.data ? (
         <p>No webhooks.</p>
       ) : null}
