@@ -25,17 +25,10 @@ import { registerSupplierApi } from '@adsync/supplier-sync/api';
 import { registerDeadLetterApi } from '@adsync/etl-loader/dead-letter-api';
 import { registerStreamApi } from '@adsync/stream-consumer/stream-api';
 import { destinationPolicies } from '@adsync/supplier-sync/deliveries';
+import { SERVICE_NAMES as SERVICES, type ServiceName as Service } from '@adsync/cli/api';
 
-export const SERVICES = [
-  'entity-sync',
-  'report-requester',
-  'report-poller',
-  'etl-loader',
-  'amc-runner',
-  'supplier-sync',
-  'stream-consumer',
-] as const;
-export type Service = (typeof SERVICES)[number];
+// The services, as the CLI (and the local runner) name them.
+export { SERVICE_NAMES as SERVICES, type ServiceName as Service } from '@adsync/cli/api';
 
 export interface ServiceApiDeps {
   db: Knex;
