@@ -126,6 +126,49 @@ test('deployments have probes and resource requests; CronJobs run the schedules 
   }
 });
 
+test('every Deployment has an autoscaler that owns its replicas, a disruption budget, and asks Prometheus to scrape it', () => {
+  const objects = render();
+  type Meta = { metadata: { name: string } };
+  const deployments = objects.filter((o) => o.kind === 'Deployment') as (Meta & {
+    spec: {
+      replicas?: number;
+      template: {
+        metadata: { labels: Record<string, string>; annotations?: Record<string, string> };
+        spec: { containers: (Container & { ports?: { containerPort: number }[] })[] };
+      };
+    };
+  })[];
+  const hpas = objects.filter((o) => o.kind === 'HorizontalPodAutoscaler') as (Meta & {
+    apiVersion: string;
+    spec: { scaleTargetRef: { kind: string; name: string }; minReplicas: number; maxReplicas: number };
+  })[];
+  const pdbs = objects.filter((o) => o.kind === 'PodDisruptionBudget') as (Meta & {
+    spec: { maxUnavailable?: number; minAvailable?: number; selector: { matchLabels: Record<string, string> } };
+  })[];
+  // Services in a Kafka consumer group: a member beyond the topics' partitions (3, event-bus.ts) gets none.
+  const kafkaConsumers = ['entity-sync', 'report-poller', 'etl-loader', 'supplier-sync'];
+  for (const d of deployments) {
+    const name = d.metadata.name;
+    assert.equal(d.spec.replicas, undefined, `${name}: the autoscaler owns the replica count`);
+    const hpa = hpas.find((h) => h.spec.scaleTargetRef.kind === 'Deployment' && h.spec.scaleTargetRef.name === name);
+    assert.ok(hpa, `${name} has an autoscaler`);
+    assert.equal(hpa.apiVersion, 'autoscaling/v2');
+    assert.ok(hpa.spec.minReplicas >= 1 && hpa.spec.maxReplicas >= hpa.spec.minReplicas, `${name}'s range`);
+    if (kafkaConsumers.includes(name)) assert.ok(hpa.spec.maxReplicas <= 3, `${name} stays within 3 partitions`);
+    const labels = d.spec.template.metadata.labels;
+    const pdb = pdbs.find((p) => Object.entries(p.spec.selector.matchLabels).every(([k, v]) => labels[k] === v));
+    assert.ok(pdb, `${name} has a disruption budget`);
+    // One at a time, and never a budget that blocks a drain (minAvailable equal to the replicas).
+    assert.equal(pdb.spec.maxUnavailable, 1, `${name}'s budget`);
+    const a = d.spec.template.metadata.annotations ?? {};
+    assert.equal(a['prometheus.io/scrape'], 'true', `${name} is scraped`);
+    assert.equal(a['prometheus.io/path'], '/metrics');
+    assert.equal(Number(a['prometheus.io/port']), d.spec.template.spec.containers[0]!.ports![0]!.containerPort);
+  }
+  assert.equal(hpas.length, deployments.length);
+  assert.equal(pdbs.length, deployments.length);
+});
+
 test('the ConfigMap and Secret carry only variables the services read, and no real secret', () => {
   const objects = render();
   for (const o of objects.filter((x) => x.kind === 'ConfigMap' || x.kind === 'Secret')) {

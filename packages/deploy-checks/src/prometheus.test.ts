@@ -59,6 +59,22 @@ test("docker-compose's scrape config is valid too", () => {
   assert.match(promtool('check', 'config', join(tmp, 'prometheus.yml')), /SUCCESS/);
 });
 
+test("Kubernetes' scrape config (pods found through the API server) is valid too", () => {
+  const text = readFileSync(join(dir, 'prometheus-k8s.yml'), 'utf8');
+  // Debian's Prometheus is built without Kubernetes discovery, so its promtool refuses the
+  // block itself: what it names is checked here, and promtool checks the rest (rules, relabelling)
+  // with the block swapped for a static target.
+  const sd = /( +)kubernetes_sd_configs:\n\1 {2}- role: pod\n\1 {4}namespaces:\n\1 {6}names: \[adsync\]\n/;
+  assert.match(text, sd, 'pods of the adsync namespace');
+  const tmp = mkdtempSync(join(tmpdir(), 'adsync-prom-k8s-'));
+  const cfg = text
+    .replace(sd, "$1static_configs:\n$1  - targets: ['127.0.0.1:8084']\n")
+    .replaceAll('/etc/prometheus/alerts.yml', join(dir, 'alerts.yml'));
+  assert.notEqual(cfg, text);
+  writeFileSync(join(tmp, 'prometheus.yml'), cfg);
+  assert.match(promtool('check', 'config', join(tmp, 'prometheus.yml')), /SUCCESS/);
+});
+
 test('the operations dashboard: a provisioned Prometheus data source, and every panel a query the real Prometheus runs', async () => {
   const prometheus = process.env.PROMETHEUS_URL;
   assert.ok(prometheus, 'PROMETHEUS_URL (deploy/local/stack up starts Prometheus)');
