@@ -2,7 +2,8 @@
 // negative delay every millisecond while nothing was pending, for every broker connection, which
 // was most of an idle service's CPU (tulios/kafkajs#1556); and its CRC-32C of every record batch
 // went a byte at a time (about 4 % of the loader's profile), now eight at a time. These hold the
-// patch in place.
+// patch in place. Its third part (a send retried after a leader dies reaches the new leader) needs
+// a cluster: kafka-cluster.test.ts holds it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
