@@ -30,7 +30,10 @@ before(async () => {
     log: testLogger('cluster'),
     topicPrefix: prefix,
   });
-  await bus.ensureTopics([{ topic: 'job.created', partitions: 3 }]);
+  await bus.ensureTopics([
+    { topic: 'job.created', partitions: 3 },
+    { topic: 'report.ready', partitions: 3 },
+  ]);
 });
 
 after(async () => {
@@ -46,15 +49,51 @@ const kafka = () =>
     retry: { retries: 8, initialRetryTime: 200 },
   });
 
-async function partitions() {
+async function partitions(name = topic) {
   const admin = kafka().admin();
   await admin.connect();
   try {
-    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+    const { topics } = await admin.fetchTopicMetadata({ topics: [name] });
     return topics[0]!.partitions;
   } finally {
     await admin.disconnect();
   }
+}
+
+/** Every record in the topic, read from the start by a new group, until `total` or a minute. */
+async function readAll(name: string, total: number, of: (m: { key: Buffer | null; value: Buffer | null }) => string) {
+  const consumer = kafka().consumer({ groupId: uniqueName('cluster-reader') });
+  const seen: string[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic: name, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      seen.push(of(message));
+    },
+  });
+  const deadline = Date.now() + 90_000;
+  while (seen.length < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  await new Promise((r) => setTimeout(r, 1000)); // a duplicate would arrive in this time
+  await consumer.disconnect();
+  return seen;
+}
+
+async function recordsIn(name: string) {
+  const admin = kafka().admin();
+  await admin.connect();
+  const offsets = await admin.fetchTopicOffsets(name).finally(() => admin.disconnect());
+  return offsets.reduce((n, o) => n + Number(o.high) - Number(o.low), 0);
+}
+
+async function backInSync(node: number, name: string) {
+  await cluster.start(node);
+  const deadline = Date.now() + 60_000;
+  let isr = await partitions(name);
+  while (!isr.every((p) => p.isr.length === 3) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 500));
+    isr = await partitions(name);
+  }
+  return isr.every((p) => p.isr.length === 3);
 }
 
 test('a node dies mid-stream: every acknowledged event is there exactly once, and the node catches up', async () => {
@@ -75,47 +114,35 @@ test('a node dies mid-stream: every acknowledged event is there exactly once, an
     );
   }
   // What the cluster holds: exactly one record per event (an idempotent producer's retry adds none).
-  const admin = kafka().admin();
-  await admin.connect();
-  const offsets = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
-  assert.equal(
-    offsets.reduce((n, o) => n + Number(o.high) - Number(o.low), 0),
-    total,
-    `records per partition: ${JSON.stringify(offsets)}`,
-  );
+  assert.equal(await recordsIn(topic), total);
   const moved = await partitions();
   assert.ok(
     moved.every((p) => p.leader !== victim),
     'every partition is led by a live node',
   );
-
-  const consumer = kafka().consumer({ groupId: uniqueName('cluster-reader') });
-  const seen: string[] = [];
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      seen.push(message.key!.toString());
-    },
-  });
-  const deadline = Date.now() + 90_000;
-  while (seen.length < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-  await new Promise((r) => setTimeout(r, 1000)); // a duplicate would arrive in this time
-  await consumer.disconnect();
+  const seen = await readAll(topic, total, (m) => m.key!.toString());
   assert.equal(seen.length, total, 'no event lost and none twice');
   assert.deepEqual([...new Set(seen)].sort(), [...keys].sort());
+  assert.ok(await backInSync(victim, topic), 'the node is back in sync');
+});
 
-  await cluster.start(victim);
-  const deadline2 = Date.now() + 60_000;
-  let isr = await partitions();
-  while (!isr.every((p) => p.isr.length === 3) && Date.now() < deadline2) {
-    await new Promise((r) => setTimeout(r, 500));
-    isr = await partitions();
+test('keyless messages (a dead-letter replay) across a dead leader: each written once, none left out', async () => {
+  const name = `${prefix}report.ready`;
+  const victim = (await partitions(name)).find((p) => p.partitionId === 1)!.leader;
+  const total = 1500;
+  const values = Array.from({ length: total }, (_, i) => `raw-${i}`);
+  for (let b = 0; b < total / 50; b++) {
+    if (b === total / 100) cluster.kill(victim);
+    await bus.publishRaw(
+      'report.ready',
+      values.slice(b * 50, (b + 1) * 50).map((v) => ({ key: null, value: Buffer.from(v), headers: {} })),
+    );
   }
-  assert.ok(
-    isr.every((p) => p.isr.length === 3),
-    'the node is back in sync',
-  );
+  assert.equal(await recordsIn(name), total);
+  const seen = await readAll(name, total, (m) => m.value!.toString());
+  assert.equal(seen.length, total);
+  assert.deepEqual([...new Set(seen)].sort(), [...values].sort());
+  assert.ok(await backInSync(victim, name), 'the node is back in sync');
 });
 
 test('with two of three nodes dead, a write is refused (min.insync.replicas 2), never acknowledged', async () => {
