@@ -38,7 +38,7 @@ export function expectedDayTotals(
   const ds = sandbox.state.dataset;
   let known = computed.get(ds);
   if (!known) computed.set(ds, (known = new Map()));
-  const key = `${owner}|${reportTypeId}|${day}|${generation}`;
+  const key = `${owner}|${reportTypeId}|${day}|${generation}|${sandbox.state.faults.restateAwayEvery}`;
   let totals = known.get(key);
   if (!totals) known.set(key, (totals = computeDayTotals(sandbox, owner, reportTypeId, day, generation)));
   return structuredClone(totals);
@@ -74,6 +74,7 @@ function computeDayTotals(
       endDate: day,
       configuration: checked.request.configuration,
       generationOf: () => generation,
+      restateAwayEvery: sandbox.state.faults.restateAwayEvery,
     }),
   );
   const h = spec.headline;

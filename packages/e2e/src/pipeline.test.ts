@@ -301,47 +301,104 @@ test('loading the same report twice leaves the same totals, not the sum', async 
   assert.deepEqual(await chSums('1'), before);
 });
 
-test('a re-pull of a restated window replaces the old values exactly', async () => {
-  sandbox.setFaults({ restatement: true });
+test('a re-pull of a restated window replaces the old values exactly, and rows it no longer has are gone, with FINAL and without', async () => {
+  // Amazon restates conversions for weeks (reporting/v3 guides: "metrics may be restated"), and
+  // traffic it later judges invalid is removed from a day; a row with no impressions left is not
+  // reported at all. The sandbox plays that with restateAwayEvery (one in three rows, after the
+  // first pull). One table of each kind: entity metrics (and its streaming table), purchased
+  // products and traffic quality.
+  sandbox.setFaults({ restatement: true, restateAwayEvery: 3 });
   try {
-    const window = { reportTypes: ['spCampaigns'], profileIds: [profileIds[0]!] };
+    const types = ['spCampaigns', 'spPurchasedProduct', 'spGrossAndInvalids'];
+    const window = { reportTypes: types, profileIds: [profileIds[0]!] };
     const d = days(12, 10);
+    const inWindow = `profile_id = '${profileIds[0]}' AND date >= toDate('${d[0]}') AND date <= toDate('${d[2]}')`;
     const first = await requestReports(
       { db: pg.db, clients, log },
       { ...window, tiers: [{ name: 'restate-a', fromDaysAgo: 12, toDaysAgo: 10, everyDays: 1 }] },
     );
     await relayOutbox(pg.db, bus);
     await drive(first.runId);
-    const where = `report_type = 'spCampaigns' AND profile_id = '${profileIds[0]}' AND date >= toDate('${d[0]}') AND date <= toDate('${d[2]}')`;
-    const afterFirst = await chSums(where);
+    const afterFirst = await chSums(inWindow);
     const second = await requestReports(
       { db: pg.db, clients, log },
       { ...window, tiers: [{ name: 'restate-b', fromDaysAgo: 12, toDaysAgo: 10, everyDays: 1 }] },
     );
-    assert.equal(second.requested, 1, 'the loaded window may be asked for again');
+    assert.equal(second.requested, types.length, 'the loaded window may be asked for again');
     await relayOutbox(pg.db, bus);
     await drive(second.runId);
-    const afterSecond = await chSums(where);
-    for (const day of d) {
-      const key = `${profileIds[0]}|spCampaigns|${day}`;
-      assert.deepEqual(
-        afterSecond.get(key),
-        sandboxSums(profileIds[0]!, 'spCampaigns', day, 1),
-        `${day}: the second pull's values`,
-      );
-      assert.deepEqual(
-        afterFirst.get(key),
-        sandboxSums(profileIds[0]!, 'spCampaigns', day, 0),
-        `${day}: the first pull's values`,
+    const afterSecond = await chSums(inWindow);
+    const rows = (m: Map<string, Sums>, type: string) =>
+      [...m].filter(([k]) => k.split('|')[1] === type).reduce((t, [, v]) => t + v.rows, 0);
+    for (const type of types) {
+      for (const day of d) {
+        const key = `${profileIds[0]}|${type}|${day}`;
+        assert.deepEqual(afterFirst.get(key), sandboxSums(profileIds[0]!, type, day, 0), `${type} ${day}: first pull`);
+        assert.deepEqual(
+          afterSecond.get(key),
+          sandboxSums(profileIds[0]!, type, day, 1),
+          `${type} ${day}: second pull`,
+        );
+      }
+      // The knob removed rows, and so did the loader: fewer rows than the first pull had.
+      assert.ok(
+        rows(afterSecond, type) < rows(afterFirst, type),
+        `${type}: ${rows(afterFirst, type)} → ${rows(afterSecond, type)} rows`,
       );
     }
-    const orders = (m: Map<string, Sums>) => [...m.values()].reduce((t, v) => t + v.orders, 0);
+    const orders = (m: Map<string, Sums>) =>
+      [...m].filter(([k]) => k.includes('|spCampaigns|')).reduce((t, [, v]) => t + v.orders, 0);
     assert.ok(
       orders(afterSecond) > orders(afterFirst),
       `restated upwards: ${orders(afterFirst)} → ${orders(afterSecond)}`,
     );
+
+    // Without FINAL: only the latest pull is left, so plain sums and counts agree with FINAL.
+    const plain = async (table: string, measure: string, final: boolean) => {
+      const rs = await ch.ch.client.query({
+        query: `SELECT report_type, count() AS n, sum(${measure}) AS total FROM ${table} ${final ? 'FINAL' : ''}
+                WHERE ${inWindow} AND report_type IN (${types.map((t) => `'${t}'`).join(', ')}) GROUP BY report_type ORDER BY report_type`,
+        format: 'JSONEachRow',
+      });
+      return rs.json();
+    };
+    for (const [table, measure] of [
+      ['ads_metrics_daily', 'impressions'],
+      ['ads_metrics_recent', 'impressions'],
+      ['ads_purchased_products', 'orders'],
+      ['ads_traffic_quality', 'invalid_impressions'],
+    ] as const) {
+      const final = await plain(table, measure, true);
+      assert.ok(final.length > 0, `${table} has the window`);
+      assert.deepEqual(await plain(table, measure, false), final, `${table}: the same without FINAL`);
+    }
+    // The streaming table holds what the daily table holds for these days.
+    const recent = (await plain('ads_metrics_recent', 'impressions', true)) as { n: string; total: string }[];
+    const daily = afterSecond.get(`${profileIds[0]}|spCampaigns|${d[0]}`)!;
+    assert.ok(daily.rows > 0);
+    assert.equal(
+      Number(recent[0]!.total),
+      d.reduce((t, day) => t + afterSecond.get(`${profileIds[0]}|spCampaigns|${day}`)!.impressions, 0),
+      'ads_metrics_recent: the latest pull',
+    );
+
+    // A third pull removes nothing more (the same rows stay invalid): the totals are its own.
+    const third = await requestReports(
+      { db: pg.db, clients, log },
+      { ...window, tiers: [{ name: 'restate-c', fromDaysAgo: 12, toDaysAgo: 10, everyDays: 1 }] },
+    );
+    await relayOutbox(pg.db, bus);
+    await drive(third.runId);
+    const afterThird = await chSums(inWindow);
+    for (const type of types)
+      for (const day of d)
+        assert.deepEqual(
+          afterThird.get(`${profileIds[0]}|${type}|${day}`),
+          sandboxSums(profileIds[0]!, type, day, 2),
+          `${type} ${day}: third pull`,
+        );
   } finally {
-    sandbox.setFaults({ restatement: false });
+    sandbox.setFaults({ restatement: false, restateAwayEvery: 0 });
   }
 });
 
@@ -991,8 +1048,9 @@ test('DSP: every DSP report type of a DSP profile lands with exactly the sandbox
   });
   assert.deepEqual(gaps, []);
 
-  // DSP conversions restate for weeks: a re-pull replaces the day's rows with the newer values.
-  sandbox.setFaults({ restatement: true });
+  // DSP conversions restate for weeks: a re-pull replaces the day's rows with the newer values,
+  // and a row the re-pull no longer has (restateAwayEvery) is gone.
+  sandbox.setFaults({ restatement: true, restateAwayEvery: 3 });
   try {
     const tier = (name: string) => [{ name, fromDaysAgo: 12, toDaysAgo: 12, everyDays: 1 }];
     const where = `profile_id = '${agency.profileId}' AND report_type = 'dspCampaign' AND date = toDate('${days(12, 12)[0]}')`;
@@ -1008,9 +1066,10 @@ test('DSP: every DSP report type of a DSP profile lands with exactly the sandbox
     const key = `${agency.profileId}|dspCampaign|${days(12, 12)[0]}`;
     assert.deepEqual(afterFirst.get(key), sandboxSums(agency.profileId, 'dspCampaign', days(12, 12)[0]!, 0));
     assert.deepEqual(afterSecond.get(key), sandboxSums(agency.profileId, 'dspCampaign', days(12, 12)[0]!, 1));
-    assert.ok(afterSecond.get(key)!.orders > afterFirst.get(key)!.orders, 'restated upwards');
+    // (Fewer rows, so the day's orders can go either way; the values are exact above.)
+    assert.ok(afterSecond.get(key)!.rows < afterFirst.get(key)!.rows, 'rows restated away are gone');
   } finally {
-    sandbox.setFaults({ restatement: false });
+    sandbox.setFaults({ restatement: false, restateAwayEvery: 0 });
   }
 
   // Asked as CSV (DSP_REPORT_FORMAT=CSV), Amazon's other DSP format: the same exact totals.

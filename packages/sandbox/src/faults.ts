@@ -20,6 +20,11 @@ export interface Faults {
   forbiddenProfiles: string[];
   /** A later pull of the same day returns higher conversions. */
   restatement: boolean;
+  /**
+   * One in n rows of a day (by its key) is restated away after the first pull: its traffic is
+   * judged invalid, it has no impressions left, and Amazon leaves it out. 0 for none.
+   */
+  restateAwayEvery: number;
   /** Every n-th report row is corrupted (a bad date), 0 for none: rows a loader must dead-letter. */
   badRowEvery: number;
   /** Time an AMC execution takes: PENDING for the first half, RUNNING for the second. */
@@ -51,6 +56,7 @@ export const DEFAULT_FAULTS: Faults = {
   failReportTypes: [],
   forbiddenProfiles: [],
   restatement: false,
+  restateAwayEvery: 0,
   badRowEvery: 0,
   amcExecutionMs: 1000,
   failAmcWorkflows: [],
@@ -76,6 +82,7 @@ export function parseFaults(input: Record<string, unknown>): Partial<Faults> {
   num('tokenTtlSec', 1, 86_400);
   num('downloadUrlTtlSec', 1, 86_400);
   num('badRowEvery', 0, 1_000_000);
+  num('restateAwayEvery', 0, 1_000_000);
   num('amcExecutionMs', 0, 86_400_000);
   for (const k of [
     'failReportTypes',

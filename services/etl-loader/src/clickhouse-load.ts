@@ -17,7 +17,15 @@ import type { Logger } from '@adsync/shared/logger';
 import type { Decoded } from '@adsync/shared/kafka/batch-plan';
 import type { MetricRow, RowsParsed } from '@adsync/shared/events/contracts';
 import { chDateTime } from '@adsync/shared/db/clickhouse';
-import { insertFacts, insertRecent, RECENT_COLUMNS, RECENT_DAYS } from '@adsync/shared/reports/ads-metrics';
+import {
+  insertFacts,
+  insertRecent,
+  RECENT_COLUMNS,
+  RECENT_DAYS,
+  removeRestatedRows,
+  type LoadedSlice,
+} from '@adsync/shared/reports/ads-metrics';
+import { ownerLogFields, ownerOfRow } from '@adsync/shared/reports/report-owner';
 import { enqueue } from '@adsync/shared/db/outbox';
 import * as reports from '@adsync/shared/reports/pending-reports';
 import { addDays } from '@adsync/shared/calendar';
@@ -142,6 +150,24 @@ export async function loadRowsParsed(
 
   const finished = events.filter((e, i) => e.value.lastBatch && problems[i] === null).map((e) => e.value);
   if (finished.length) {
+    // A re-pull is the whole truth for its days: rows it no longer has go before it counts as loaded.
+    const removed = await removeRestatedRows(deps.ch, await loadedSlices(deps.db, finished));
+    for (const r of removed) {
+      metrics.restatedRowsRemoved.inc({ table: r.table }, r.rows);
+      deps.log.info(
+        {
+          table: r.table,
+          rows: r.rows,
+          slices: r.slices.map((s) => ({
+            ...ownerLogFields(s.owner),
+            reportType: s.reportType,
+            from: s.startDate,
+            to: s.endDate,
+          })),
+        },
+        'rows a re-pull no longer has were removed',
+      );
+    }
     await deps.db.transaction(async (tx) => {
       const moved = await reports.markLoaded(
         tx,
@@ -172,6 +198,28 @@ export async function loadRowsParsed(
     });
   }
   return { rows, reportsLoaded: finished.map((e) => e.pendingReportId), problems };
+}
+
+/** The slices the finished reports now hold the truth for: their owner, type, days and pull. */
+async function loadedSlices(db: Knex, finished: RowsParsedIn[]): Promise<LoadedSlice[]> {
+  const rows = await reports.findReports(
+    db,
+    finished.map((e) => e.pendingReportId),
+  );
+  return finished.flatMap((ev) => {
+    const r = rows.find((x) => x.id === ev.pendingReportId);
+    if (!r) return [];
+    return [
+      {
+        table: REPORT_TYPES[ev.reportType]!.table,
+        owner: ownerOfRow(r),
+        reportType: ev.reportType,
+        startDate: r.start_date,
+        endDate: r.end_date,
+        version: new Date(ev.pulledAt).getTime(),
+      },
+    ];
+  });
 }
 
 // ClickHouse parses and writes an insert on one thread: past this many bytes of rows (about

@@ -758,3 +758,45 @@ test('DSP bid adjustments as their guides describe them: adjusted line items onl
   const rules = new Set(summary.map((r) => `${String(r.lineItemId)}|${String(r.bidAdjustmentRuleId)}`));
   assert.equal(rules.size, reported.size * 3);
 });
+
+test('restateAwayEvery: a later pull leaves out one row in n of the first pull, and no other', () => {
+  const ds = new Dataset(9, { profiles: 1, campaignsPerProfile: 20 });
+  const rows = (generation: number, restateAwayEvery: number, timeUnit: 'DAILY' | 'SUMMARY' = 'DAILY') => [
+    ...reportRows(ds, {
+      profileIndex: 0,
+      startDate: '2026-11-01',
+      endDate: '2026-11-03',
+      configuration: {
+        adProduct: 'SPONSORED_PRODUCTS',
+        reportTypeId: 'spTargeting',
+        groupBy: ['targeting'],
+        columns: timeUnit === 'DAILY' ? ['keywordId', 'impressions', 'date'] : ['keywordId', 'impressions'],
+        timeUnit,
+        format: 'GZIP_JSON',
+        filters: null,
+      },
+      generationOf: () => generation,
+      restateAwayEvery,
+    }),
+  ];
+  const key = (r: Record<string, unknown>) => `${r.keywordId}|${r.date}`;
+  const first = rows(0, 3);
+  assert.deepEqual(first, rows(0, 0), 'the first pull has every row');
+  const later = rows(1, 3);
+  const kept = new Set(later.map(key));
+  assert.ok(later.length < first.length, `${first.length} → ${later.length} rows`);
+  assert.ok(later.length > first.length / 2, 'about one in three leaves');
+  assert.ok(
+    [...kept].every((k) => first.some((r) => key(r) === k)),
+    'no row appears that was not there',
+  );
+  assert.deepEqual(
+    later,
+    rows(1, 0).filter((r) => kept.has(key(r))),
+    'the rows kept are as without the knob',
+  );
+  assert.deepEqual(rows(2, 3).map(key), later.map(key), 'the same rows stay away at every later pull');
+  // A SUMMARY leaves out the days restated away from its sums.
+  const sum = (rs: Record<string, unknown>[]) => rs.reduce((t, r) => t + Number(r.impressions), 0);
+  assert.ok(sum(rows(1, 3, 'SUMMARY')) < sum(rows(1, 0, 'SUMMARY')));
+});

@@ -12,7 +12,8 @@
  *    not added over days: a SUMMARY's is at least its largest day's and at most their sum.
  *  - Attribution windows nest (1d ≤ 7d ≤ 14d ≤ 30d), same-SKU ≤ all, click- and
  *    view-attributed parts add up to the total.
- *  - Restatement: conversions of a day grow with each later pull (generation 0 → 3).
+ *  - Restatement: conversions of a day grow with each later pull (generation 0 → 3), and
+ *    (restateAwayEvery) a row can vanish from later pulls, its traffic judged invalid.
  */
 import { addDays } from '@adsync/shared/calendar';
 import { minorUnits } from '@adsync/shared/amazon/currency';
@@ -36,6 +37,11 @@ export interface ReportSource {
   configuration: ReportConfiguration;
   /** The pull generation of each day (restatement); FINAL_GENERATION when restatement is off. */
   generationOf: (date: string) => number;
+  /**
+   * One in n rows of a day (by key) has its traffic judged invalid at every pull after the first
+   * (generation > 0) and is no longer reported. 0 or absent: none.
+   */
+  restateAwayEvery?: number;
   /** Campaign ids the sandbox leaves out of this report (a fault: Amazon dropping campaigns silently). */
   omitCampaigns?: Set<string>;
   /** The DSP advertiser account the report was asked for (Amazon-Ads-AccountId): only its rows. */
@@ -754,12 +760,15 @@ export function* reportRows(ds: Dataset, src: ReportSource): Generator<Row> {
       continue;
     // campaignSite=AmazonBusiness selects Amazon Business placements, a separate slice of traffic.
     const siteKey = (cfg.filters ?? []).some((f) => f.field === 'campaignSite') ? `${key}:business` : key;
-    const perDay = days.map((date) => {
-      const b = dayBase(ds.seed, siteKey, date, src.generationOf(date), currency);
+    const away = src.restateAwayEvery ?? 0;
+    const perDay = days.flatMap((date) => {
+      const generation = src.generationOf(date);
+      if (away > 0 && generation > 0 && hash32(ds.seed, `invalid:${siteKey}:${date}`) % away === 0) return [];
+      const b = dayBase(ds.seed, siteKey, date, generation, currency);
       const values: Record<string, number> = {};
       for (const col of additive) values[col] = specOf(col).day!(b, col);
       // A purchased-product row exists only for days something was bought.
-      return { date, values, sold: b.orders['30']! > 0 };
+      return [{ date, values, sold: b.orders['30']! > 0 }];
     });
     const emit = (values: Record<string, number>, date: string | null): Row | null => {
       if (!(values.impressions! > 0)) return null;

@@ -55,6 +55,7 @@ function complete(state: SandboxState, r: ReportRecord): void {
       configuration: cfg,
       generationOf: (d) => generations[d] ?? FINAL_GENERATION,
       omitCampaigns: state.omittedCampaigns(cfg.reportTypeId, r.profileIndex),
+      restateAwayEvery: state.faults.restateAwayEvery,
       dspAccountId: r.dspAccountId,
     }),
   ];

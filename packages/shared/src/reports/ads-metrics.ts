@@ -151,3 +151,142 @@ export async function campaignDayTotals(
   });
   return rs.json();
 }
+
+/**
+ * What a report that just loaded now says for its days: whose, which type, which days, and its
+ * pull's version. Amazon restates days for weeks, and a restatement can leave a row out that an
+ * earlier pull had (its traffic found invalid, say); replacing by key never removes that row.
+ */
+export interface LoadedSlice {
+  table: FactTable;
+  owner: ReportOwner;
+  reportType: string;
+  startDate: string;
+  endDate: string;
+  /** The pull's version (ms), every row of the report carries it. */
+  version: number;
+  /**
+   * DSP under a profile: the advertisers the pull had rows for. The report asked for the profile's
+   * selected advertisers; one left out since is not restated away, it is no longer asked.
+   */
+  advertiserIds?: string[];
+}
+
+/** Each table's row key (its ORDER BY): rows with the same key are one row's pulls. */
+export const ROW_KEYS: Record<FactTable, readonly string[]> = {
+  ads_metrics_daily: ['profile_id', 'report_type', 'entity_level', 'entity_id', 'search_term', 'date'],
+  ads_purchased_products: [
+    'profile_id',
+    'report_type',
+    'campaign_id',
+    'ad_group_id',
+    'advertised_asin',
+    'purchased_asin',
+    'attribution_type',
+    'keyword_id',
+    'date',
+  ],
+  ads_traffic_quality: ['profile_id', 'report_type', 'campaign_name', 'date'],
+  dsp_metrics_daily: ['profile_id', 'advertiser_id', 'report_type', 'date', 'entity_level', 'row_key'],
+};
+
+/** The rows a slice covers, whatever their pull. */
+export function sliceFilter(s: Omit<LoadedSlice, 'version' | 'table'>): string {
+  const advertisers = s.advertiserIds ? ` AND advertiser_id IN (${s.advertiserIds.map(chString).join(', ')})` : '';
+  return `${ownerFilter(s.owner)} AND report_type = ${chString(s.reportType)} AND date >= ${chDate(s.startDate)} AND date <= ${chDate(s.endDate)}${advertisers}`;
+}
+
+/** A DSP profile's slices narrowed to the advertisers each pull has rows for (none: nothing to judge by). */
+async function withAdvertisers(ch: ClickHouse, slices: LoadedSlice[]): Promise<LoadedSlice[]> {
+  const out: LoadedSlice[] = [];
+  for (const s of slices) {
+    if (s.table !== 'dsp_metrics_daily' || s.owner.profileId === undefined) {
+      out.push(s);
+      continue;
+    }
+    const rs = await ch.client.query({
+      query: `SELECT DISTINCT advertiser_id FROM dsp_metrics_daily WHERE ${sliceFilter(s)} AND version = ${Math.trunc(s.version)}`,
+      format: 'JSONEachRow',
+    });
+    const advertiserIds = (await rs.json<{ advertiser_id: string }>()).map((r) => r.advertiser_id);
+    if (advertiserIds.length) out.push({ ...s, advertiserIds });
+  }
+  return out;
+}
+
+/** Rows of the slice from pulls before this one: what a delete of the restated slice removes. */
+export const olderPullsFilter = (s: LoadedSlice): string =>
+  `(${sliceFilter(s)} AND version < ${Math.trunc(s.version)})`;
+
+/**
+ * The slices (by index) holding rows that the latest pull of them no longer has, and how many
+ * such rows each holds: rows whose key's newest version is older than the slice's pull. One
+ * query per table, reading only the slices (the table's key begins with owner and report type).
+ */
+export async function staleRows(ch: ClickHouse, table: FactTable, slices: LoadedSlice[]): Promise<Map<number, number>> {
+  if (!slices.length) return new Map();
+  const keys = ROW_KEYS[table].join(', ');
+  const filters = slices.map(sliceFilter);
+  // multiIf names the first slice a row falls in; overlapping slices of one batch are one owner's
+  // re-pulls, and the first one's version stands for both (the later check catches the rest).
+  const which = `multiIf(${filters.map((f, i) => `${f}, ${i + 1}`).join(', ')}, 0)`;
+  const versions = `[${slices.map((s) => Math.trunc(s.version)).join(', ')}]`;
+  const rs = await ch.client.query({
+    query: `SELECT slice, count() AS n FROM (
+              SELECT ${which} AS slice, ${keys}, max(version) AS newest
+              FROM ${table}
+              WHERE ${filters.map((f) => `(${f})`).join(' OR ')}
+              GROUP BY slice, ${keys}
+            )
+            WHERE newest < arrayElement(${versions}, slice)
+            GROUP BY slice`,
+    format: 'JSONEachRow',
+    query_id: ch.queryId(`stale-${table}`),
+  });
+  return new Map((await rs.json<{ slice: number; n: string }>()).map((r) => [Number(r.slice) - 1, Number(r.n)]));
+}
+
+/**
+ * Makes each slice hold only its latest pull, where an older pull had rows the latest has not:
+ * those rows, and the slice's older versions with them, are deleted (also from the streaming
+ * table), and this waits until ClickHouse has applied the delete, so that what queries see, with
+ * FINAL or without, is the latest pull alone. A slice whose rows the latest pull all has again is
+ * left to ReplacingMergeTree (no delete: it rewrites parts, and re-pulls are daily). Returns the
+ * rows removed per table. Safe to repeat: a second run finds nothing stale.
+ */
+export async function removeRestatedRows(
+  ch: ClickHouse,
+  slices: LoadedSlice[],
+  o: { timeoutMs?: number } = {},
+): Promise<{ table: FactTable; slices: LoadedSlice[]; rows: number }[]> {
+  const byTable = new Map<FactTable, LoadedSlice[]>();
+  for (const s of await withAdvertisers(ch, slices)) byTable.set(s.table, [...(byTable.get(s.table) ?? []), s]);
+  const out: { table: FactTable; slices: LoadedSlice[]; rows: number }[] = [];
+  for (const [table, mine] of byTable) {
+    const stale = await staleRows(ch, table, mine);
+    if (!stale.size) continue;
+    const gone = [...stale.keys()].map((i) => mine[i]!);
+    const where = gone.map(olderPullsFilter).join(' OR ');
+    const tables = table === 'ads_metrics_daily' ? [table, 'ads_metrics_recent'] : [table];
+    for (const t of tables) await ch.client.command({ query: `ALTER TABLE ${t} DELETE WHERE ${where}` });
+    for (const t of tables) await mutationsDone(ch, t, o.timeoutMs ?? 120_000);
+    out.push({ table, slices: gone, rows: [...stale.values()].reduce((a, b) => a + b, 0) });
+  }
+  return out;
+}
+
+/** Waits until ClickHouse has applied every delete asked of a table (mutations run in the background). */
+async function mutationsDone(ch: ClickHouse, table: string, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (let wait = 20; ; wait = Math.min(wait * 2, 500)) {
+    const rs = await ch.client.query({
+      query: `SELECT count() AS n FROM system.mutations WHERE database = ${chString(ch.database)} AND table = ${chString(table)} AND is_done = 0`,
+      format: 'JSONEachRow',
+    });
+    const [row] = await rs.json<{ n: string }>();
+    if (Number(row?.n ?? 0) === 0) return;
+    if (Date.now() > until)
+      throw new Error(`ClickHouse has not applied the delete of restated rows in ${table} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, wait));
+  }
+}

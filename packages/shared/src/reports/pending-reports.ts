@@ -246,6 +246,13 @@ export async function findReport(db: Knex, id: string): Promise<PendingReport | 
   return db('pending_amazon_reports').where({ id }).first();
 }
 
+/** The reports with these ids (ids that cannot be one are left out). */
+export async function findReports(db: Knex, ids: string[]): Promise<PendingReport[]> {
+  const valid = ids.filter((id) => UUID.test(id));
+  if (!valid.length) return [];
+  return db('pending_amazon_reports').whereIn('id', valid);
+}
+
 export async function setDownloadUrl(db: Knex, id: string, url: string): Promise<void> {
   await db('pending_amazon_reports').where({ id }).update({ download_url: url, updated_at: db.fn.now() });
 }

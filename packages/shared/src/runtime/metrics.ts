@@ -30,6 +30,11 @@ export const metrics = {
     'partition',
   ]),
   rowsLoaded: counter('adsync_rows_loaded_total', 'Rows written to ClickHouse, by table', ['table']),
+  restatedRowsRemoved: counter(
+    'adsync_restated_rows_removed_total',
+    'Rows deleted from ClickHouse because a re-pull of their days no longer has them, by table',
+    ['table'],
+  ),
   clickhouseInsertSeconds: histogram(
     'adsync_clickhouse_insert_seconds',
     'Time of one ClickHouse insert, by table',
