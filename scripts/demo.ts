@@ -40,6 +40,7 @@ const cfg = loadBaseConfig();
 const db = createPostgres({ url: cfg.DATABASE_URL, applicationName: 'adsync-demo' });
 const ch = await createClickHouse({
   url: cfg.CLICKHOUSE_URL,
+  cluster: cfg.CLICKHOUSE_CLUSTER,
   database: cfg.CLICKHOUSE_DATABASE,
   application: 'adsync-demo',
   username: cfg.CLICKHOUSE_USER,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bool, hostPortList, loadConfig, logLevel, url } from './load-config.ts';
+import { bool, hostPortList, loadConfig, logLevel, url, urlList } from './load-config.ts';
 import { parseTrustedOrigins } from '../http/outbound.ts';
 
 /**
@@ -23,7 +23,16 @@ export const baseConfigShape = {
    */
   SCHEMA_REGISTRY_URL: url(['http', 'https']).optional(),
   DATABASE_URL: url(['postgres', 'postgresql']).default('postgres://adsync:adsync@127.0.0.1:55432/adsync'),
-  CLICKHOUSE_URL: url(['http', 'https']).default('http://127.0.0.1:18123'),
+  /** A server's HTTP URL, or a replica set's, comma-separated: the next replica takes over when one does not answer. */
+  CLICKHOUSE_URL: urlList(['http', 'https']).default('http://127.0.0.1:18123'),
+  /**
+   * Cluster mode: the name of the cluster (remote_servers) whose replicas share ZooKeeper.
+   * Migrations then create Replicated tables ON CLUSTER. Empty: one server.
+   */
+  CLICKHOUSE_CLUSTER: z
+    .string()
+    .regex(/^([A-Za-z_][A-Za-z0-9_]*)?$/, 'expected a cluster name')
+    .default(''),
   CLICKHOUSE_DATABASE: z
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a database identifier')

@@ -66,6 +66,25 @@ export const url = (protocols: string[]) =>
     { message: `expected a URL (${protocols.join(' or ')})` },
   );
 
+/** One URL, or several separated by commas, each of these protocols (kept as the text). */
+export const urlList = (protocols: string[]) =>
+  z.string().refine(
+    (s) => {
+      const urls = s.split(',').map((u) => u.trim());
+      return (
+        urls.length > 0 &&
+        urls.every((u) => {
+          try {
+            return protocols.includes(new URL(u).protocol.replace(':', ''));
+          } catch {
+            return false;
+          }
+        })
+      );
+    },
+    { message: `expected a URL (${protocols.join(' or ')}), or several separated by commas` },
+  );
+
 export const port = z.coerce.number().int().min(0).max(65535);
 export const positiveInt = z.coerce.number().int().positive();
 export const bool = z

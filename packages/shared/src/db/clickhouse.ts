@@ -6,53 +6,124 @@ import { classifyDriverError } from '../runtime/errors.ts';
 export type { ClickHouseClient };
 
 export interface ClickHouseOptions {
+  /** A server's HTTP URL, or several replicas' separated by commas: a call goes to one, and the next takes over when it does not answer. */
   url: string;
   database: string;
   username?: string;
   password?: string;
   /** Prefix of every query id, so system.query_log and slow-query logs name the caller. */
   application: string;
+  /** Cluster mode (clickhouse-cluster.ts): the cluster the servers' remote_servers name; empty or absent for one server. */
+  cluster?: string;
 }
 
 export interface ClickHouse {
   client: ClickHouseClient;
   database: string;
+  /** The cluster migrations are applied ON, or null for one server. */
+  cluster: string | null;
   /** A query id carrying the caller's tag (portable: the log_comment setting is too new for some servers). */
   queryId(tag: string): string;
   close(): Promise<void>;
 }
 
+/** The replicas' URLs of a CLICKHOUSE_URL. */
+export const clickhouseUrls = (url: string): string[] =>
+  url
+    .split(',')
+    .map((u) => u.trim())
+    .filter(Boolean);
+
 export async function createClickHouse(opts: ClickHouseOptions): Promise<ClickHouse> {
-  // The database may not exist yet on a fresh server; create it through a client that does not select it.
-  const bootstrap = createClient({
-    url: opts.url,
-    username: opts.username ?? 'default',
-    password: opts.password ?? '',
-  });
-  try {
-    await bootstrap.command({
-      query: `CREATE DATABASE IF NOT EXISTS ${opts.database}`,
-      query_id: `${opts.application}:bootstrap:${randomUUID()}`,
-    });
-  } finally {
-    await bootstrap.close();
+  const urls = clickhouseUrls(opts.url);
+  if (!urls.length) throw new Error('no ClickHouse URL');
+  const cluster = opts.cluster || null;
+  if (cluster && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(cluster)) throw new Error(`not a cluster name: ${cluster}`);
+  const clients = urls.map((url) =>
+    createClient({
+      url,
+      database: opts.database,
+      username: opts.username ?? 'default',
+      password: opts.password ?? '',
+      request_timeout: 120_000,
+      compression: { request: false, response: true },
+      // Progress headers keep long inserts and FINAL reads from being cut by idle proxies.
+      clickhouse_settings: { send_progress_in_http_headers: 1, http_headers_progress_interval_ms: '20000' },
+    }),
+  );
+  // The database may not exist yet on a fresh server; create it through a client that does not
+  // select it (on every server of the cluster at once), at the first replica that answers.
+  let lastError: unknown;
+  for (const url of urls) {
+    const bootstrap = createClient({ url, username: opts.username ?? 'default', password: opts.password ?? '' });
+    try {
+      await bootstrap.command({
+        query: `CREATE DATABASE IF NOT EXISTS ${opts.database}${cluster ? ` ON CLUSTER ${cluster}` : ''}`,
+        query_id: `${opts.application}:bootstrap:${randomUUID()}`,
+      });
+      lastError = undefined;
+      break;
+    } catch (err) {
+      lastError = err;
+      if (!noAnswer(err)) break;
+    } finally {
+      await bootstrap.close();
+    }
   }
-  const client = createClient({
-    url: opts.url,
-    database: opts.database,
-    username: opts.username ?? 'default',
-    password: opts.password ?? '',
-    request_timeout: 120_000,
-    compression: { request: false, response: true },
-    // Progress headers keep long inserts and FINAL reads from being cut by idle proxies.
-    clickhouse_settings: { send_progress_in_http_headers: 1, http_headers_progress_interval_ms: '20000' },
-  });
+  if (lastError) {
+    await Promise.all(clients.map((c) => c.close()));
+    throw lastError;
+  }
   return {
-    client: classifying(client),
+    client: classifying(failingOver(clients)),
     database: opts.database,
+    cluster,
     queryId: (tag) => `${opts.application}:${tag}:${randomUUID()}`,
-    close: () => client.close(),
+    close: async () => void (await Promise.all(clients.map((c) => c.close()))),
   };
+}
+
+/** A failure where the server never answered (refused, reset, timed out): another replica may. */
+function noAnswer(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code === 'string' && /^(E[A-Z]+|UND_ERR_\w+)$/.test(code)) return true;
+  return /socket hang up|ECONNREFUSED|ECONNRESET|Timeout error/i.test(String((err as Error)?.message ?? ''));
+}
+
+/**
+ * Several replicas as one client: calls go to the current one; one that does not answer makes
+ * the next current, and the call fails as an outage (callers retry those). A call the server
+ * refused stays where it is. Readiness asks each in turn and keeps the first that answers.
+ */
+function failingOver(clients: ClickHouseClient[]): ClickHouseClient {
+  if (clients.length === 1) return clients[0]!;
+  let current = 0;
+  return new Proxy(clients[0]!, {
+    get(_target, prop) {
+      const target = clients[current]!;
+      if (prop === 'ping')
+        return async () => {
+          let answer: Awaited<ReturnType<ClickHouseClient['ping']>> | undefined;
+          for (let i = 0; i < clients.length; i++) {
+            const at = (current + i) % clients.length;
+            answer = await clients[at]!.ping();
+            if (answer.success) {
+              current = at;
+              return answer;
+            }
+          }
+          return answer!;
+        };
+      const v = Reflect.get(target, prop, target) as unknown;
+      if (typeof v !== 'function') return v;
+      if (!CALLS.has(String(prop))) return (v as (...a: unknown[]) => unknown).bind(target);
+      return (...args: unknown[]) =>
+        (v as (...a: unknown[]) => Promise<unknown>).apply(target, args).catch((err: unknown) => {
+          if (noAnswer(err) && clients[current] === target) current = (current + 1) % clients.length;
+          throw err;
+        });
+    },
+  });
 }
 
 const CALLS = new Set(['query', 'insert', 'command', 'exec']);

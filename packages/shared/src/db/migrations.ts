@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Knex } from 'knex';
 import type { ClickHouse } from './clickhouse.ts';
+import { clusterStatement } from './clickhouse-cluster.ts';
 import { AppError } from '../runtime/errors.ts';
 
 export interface MigrationFile {
@@ -165,9 +166,13 @@ export async function migrateClickHouse(
 async function migrateClickHouseUnlocked(ch: ClickHouse, dir: string): Promise<MigrationReport> {
   const files = readMigrations(dir);
   const c = ch.client;
+  // Cluster mode applies each statement in its replicated form (clickhouse-cluster.ts), the
+  // record of what was applied included, so every replica agrees on it.
+  const placed = (sql: string) => (ch.cluster ? clusterStatement(sql, ch.cluster, ch.database) : sql);
   await c.command({
-    query: `CREATE TABLE IF NOT EXISTS schema_migrations (version UInt32, name String, checksum String, applied_at DateTime)
-            ENGINE = MergeTree() ORDER BY version`,
+    query:
+      placed(`CREATE TABLE IF NOT EXISTS schema_migrations (version UInt32, name String, checksum String, applied_at DateTime)
+            ENGINE = MergeTree() ORDER BY version`),
     query_id: ch.queryId('migrate'),
   });
   const rs = await c.query({
@@ -182,7 +187,7 @@ async function migrateClickHouseUnlocked(ch: ClickHouse, dir: string): Promise<M
   const applied: string[] = [];
   for (const m of planMigrations(files, rows)) {
     for (const statement of splitStatements(m.up)) {
-      await c.command({ query: statement, query_id: ch.queryId(`migrate-${m.version}`) });
+      await c.command({ query: placed(statement), query_id: ch.queryId(`migrate-${m.version}`) });
     }
     await c.insert({
       table: 'schema_migrations',

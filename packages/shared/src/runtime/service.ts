@@ -126,6 +126,7 @@ async function build<C extends BaseConfig>(name: string, cfg: C, needs: Needs): 
   if (needs.clickhouse) {
     ch = await createClickHouse({
       url: cfg.CLICKHOUSE_URL,
+      cluster: cfg.CLICKHOUSE_CLUSTER,
       database: cfg.CLICKHOUSE_DATABASE,
       application: `adsync-${name}`,
       username: cfg.CLICKHOUSE_USER,

@@ -139,6 +139,7 @@ export async function freshClickHouse(cfg = testConfig()): Promise<FreshClickHou
   try {
     ch = await createClickHouse({
       url: cfg.CLICKHOUSE_URL,
+      cluster: cfg.CLICKHOUSE_CLUSTER,
       database,
       application: 'adsync-test',
       username: cfg.CLICKHOUSE_USER,
@@ -150,7 +151,9 @@ export async function freshClickHouse(cfg = testConfig()): Promise<FreshClickHou
   return {
     ch,
     drop: async () => {
-      await ch.client.command({ query: `DROP DATABASE IF EXISTS ${database}` });
+      await ch.client.command({
+        query: `DROP DATABASE IF EXISTS ${database}${ch.cluster ? ` ON CLUSTER ${ch.cluster}` : ''}`,
+      });
       await ch.close();
     },
   };
