@@ -271,13 +271,12 @@ test('every report type lands in ClickHouse with exactly the sandbox totals, per
   );
 });
 
-test('loading the same report twice leaves the same totals, not the sum', async () => {
-  const before = await chSums('1');
-  const report = await pg.db('pending_amazon_reports').where({ status: 'loaded', report_type: 'spTargeting' }).first();
+/** Sends report.ready for a report already loaded again (a redelivery), and waits until it has loaded again. */
+async function loadAgain(report: Record<string, any>) {
   const loadedAt = new Date(report.loaded_at).getTime();
   await pg.db.transaction(async (tx) => {
     await enqueue(tx, 'report.ready', report.id, {
-      eventId: 'again',
+      eventId: randomUUID(),
       occurredAt: new Date().toISOString(),
       pendingReportId: report.id,
       profileId: report.profile_id,
@@ -298,6 +297,12 @@ test('loading the same report twice leaves the same totals, not the sum', async 
     },
     { what: 'second load', timeoutMs: 30_000 },
   );
+}
+
+test('loading the same report twice leaves the same totals, not the sum', async () => {
+  const before = await chSums('1');
+  const report = await pg.db('pending_amazon_reports').where({ status: 'loaded', report_type: 'spTargeting' }).first();
+  await loadAgain(report);
   assert.deepEqual(await chSums('1'), before);
 });
 
@@ -382,7 +387,21 @@ test('a re-pull of a restated window replaces the old values exactly, and rows i
       'ads_metrics_recent: the latest pull',
     );
 
-    // A third pull removes nothing more (the same rows stay invalid): the totals are its own.
+    // A third pull removes nothing more (the same rows stay invalid): the totals are its own, and
+    // ClickHouse is asked for no delete (a re-pull that has every row again leaves it to replacement).
+    const mutations = async () =>
+      Number(
+        (
+          await (
+            await ch.ch.client.query({
+              query: 'SELECT count() AS n FROM system.mutations WHERE database = currentDatabase()',
+              format: 'JSONEachRow',
+            })
+          ).json<{ n: string }>()
+        )[0]!.n,
+      );
+    const deletesBefore = await mutations();
+    assert.ok(deletesBefore > 0, 'the second pull deleted what it no longer had');
     const third = await requestReports(
       { db: pg.db, clients, log },
       { ...window, tiers: [{ name: 'restate-c', fromDaysAgo: 12, toDaysAgo: 10, everyDays: 1 }] },
@@ -396,6 +415,20 @@ test('a re-pull of a restated window replaces the old values exactly, and rows i
           afterThird.get(`${profileIds[0]}|${type}|${day}`),
           sandboxSums(profileIds[0]!, type, day, 2),
           `${type} ${day}: third pull`,
+        );
+    assert.equal(await mutations(), deletesBefore, 'the third pull deleted nothing');
+
+    // The first pull delivered again (a redelivery, a late replica): its rows the later pulls no
+    // longer have do not come back; the newest pull stays the truth.
+    const firstReports = await pg.db('pending_amazon_reports').where({ run_id: first.runId });
+    for (const r of firstReports) await loadAgain(r);
+    const afterRedelivery = await chSums(inWindow);
+    for (const type of types)
+      for (const day of d)
+        assert.deepEqual(
+          afterRedelivery.get(`${profileIds[0]}|${type}|${day}`),
+          sandboxSums(profileIds[0]!, type, day, 2),
+          `${type} ${day}: after the first pull came again`,
         );
   } finally {
     sandbox.setFaults({ restatement: false, restateAwayEvery: 0 });

@@ -153,6 +153,20 @@ export async function loadRowsParsed(
     // A re-pull is the whole truth for its days: rows it no longer has go before it counts as loaded.
     const removed = await removeRestatedRows(deps.ch, await loadedSlices(deps.db, finished));
     for (const r of removed) {
+      if (r.notWhole.length)
+        deps.log.warn(
+          {
+            table: r.table,
+            slices: r.notWhole.map((s) => ({
+              ...ownerLogFields(s.owner),
+              reportType: s.reportType,
+              from: s.startDate,
+              to: s.endDate,
+            })),
+          },
+          'a re-pull lacks rows an older pull had, but lost rows of its own to dead letters: the older rows stay until a whole pull',
+        );
+      if (!r.slices.length) continue;
       metrics.restatedRowsRemoved.inc({ table: r.table }, r.rows);
       deps.log.info(
         {
@@ -200,26 +214,48 @@ export async function loadRowsParsed(
   return { rows, reportsLoaded: finished.map((e) => e.pendingReportId), problems };
 }
 
-/** The slices the finished reports now hold the truth for: their owner, type, days and pull. */
+/**
+ * The slices the finished reports now hold the truth for: their owner, type, days and pull, with
+ * what the pull should have put there (a pull that lost rows to dead letters is not the whole
+ * truth). A pull older than one already loaded for some of its days (a redelivered or late
+ * report) leaves the newer one the truth there: those days are judged by the newer pull.
+ */
 async function loadedSlices(db: Knex, finished: RowsParsedIn[]): Promise<LoadedSlice[]> {
   const rows = await reports.findReports(
     db,
     finished.map((e) => e.pendingReportId),
   );
-  return finished.flatMap((ev) => {
+  const out: LoadedSlice[] = [];
+  for (const ev of finished) {
     const r = rows.find((x) => x.id === ev.pendingReportId);
-    if (!r) return [];
-    return [
-      {
-        table: REPORT_TYPES[ev.reportType]!.table,
-        owner: ownerOfRow(r),
-        reportType: ev.reportType,
-        startDate: r.start_date,
-        endDate: r.end_date,
-        version: new Date(ev.pulledAt).getTime(),
-      },
-    ];
-  });
+    if (!r) continue;
+    const base = { table: REPORT_TYPES[ev.reportType]!.table, owner: ownerOfRow(r), reportType: ev.reportType };
+    out.push({
+      ...base,
+      startDate: r.start_date,
+      endDate: r.end_date,
+      version: new Date(ev.pulledAt).getTime(),
+      rows: r.row_count ?? undefined,
+      whole: !r.bad_row_count,
+    });
+    const newer = await reports.newerLoaded(db, {
+      owner: base.owner,
+      reportType: ev.reportType,
+      from: r.start_date,
+      to: r.end_date,
+      exceptId: r.id,
+      after: new Date(ev.pulledAt),
+    });
+    for (const q of newer)
+      out.push({
+        ...base,
+        startDate: q.start_date > r.start_date ? q.start_date : r.start_date,
+        endDate: q.end_date < r.end_date ? q.end_date : r.end_date,
+        version: new Date(q.completed_at).getTime(),
+        whole: !q.bad_row_count,
+      });
+  }
+  return out;
 }
 
 // ClickHouse parses and writes an insert on one thread: past this many bytes of rows (about

@@ -178,6 +178,7 @@ export async function processReadyReport(deps: DownloadDeps, ev: ReportReady): P
     reportType: ev.reportType,
     pulledAt,
     rows,
+    badRows,
     perDay,
     days,
   });

@@ -8,6 +8,7 @@
  */
 import type { Readable } from 'node:stream';
 import { chDate, chString, insertText, type ClickHouse } from '../db/clickhouse.ts';
+import { DependencyUnavailableError } from '../runtime/errors.ts';
 import type { ReportOwner } from './report-owner.ts';
 import { addDays } from '../calendar.ts';
 import { REPORT_TYPES, type FactTable } from '../amazon/report-catalog.ts';
@@ -170,6 +171,10 @@ export interface LoadedSlice {
    * selected advertisers; one left out since is not restated away, it is no longer asked.
    */
   advertiserIds?: string[];
+  /** Rows the pull put in the slice, when known: fewer there means some were not loaded. */
+  rows?: number;
+  /** False when some of the pull's rows did not parse: it is not the whole truth for its days. */
+  whole?: boolean;
 }
 
 /** Each table's row key (its ORDER BY): rows with the same key are one row's pulls. */
@@ -227,8 +232,8 @@ export async function staleRows(ch: ClickHouse, table: FactTable, slices: Loaded
   if (!slices.length) return new Map();
   const keys = ROW_KEYS[table].join(', ');
   const filters = slices.map(sliceFilter);
-  // multiIf names the first slice a row falls in; overlapping slices of one batch are one owner's
-  // re-pulls, and the first one's version stands for both (the later check catches the rest).
+  // multiIf names the first slice a row falls in: callers give the newest pulls first, so a key
+  // two slices share is judged by the newer one.
   const which = `multiIf(${filters.map((f, i) => `${f}, ${i + 1}`).join(', ')}, 0)`;
   const versions = `[${slices.map((s) => Math.trunc(s.version)).join(', ')}]`;
   const rs = await ch.client.query({
@@ -258,35 +263,81 @@ export async function removeRestatedRows(
   ch: ClickHouse,
   slices: LoadedSlice[],
   o: { timeoutMs?: number } = {},
-): Promise<{ table: FactTable; slices: LoadedSlice[]; rows: number }[]> {
+): Promise<{ table: FactTable; slices: LoadedSlice[]; rows: number; notWhole: LoadedSlice[] }[]> {
   const byTable = new Map<FactTable, LoadedSlice[]>();
-  for (const s of await withAdvertisers(ch, slices)) byTable.set(s.table, [...(byTable.get(s.table) ?? []), s]);
-  const out: { table: FactTable; slices: LoadedSlice[]; rows: number }[] = [];
+  const newestFirst = [...slices].sort((a, b) => b.version - a.version);
+  for (const s of await withAdvertisers(ch, newestFirst)) byTable.set(s.table, [...(byTable.get(s.table) ?? []), s]);
+  const out: { table: FactTable; slices: LoadedSlice[]; rows: number; notWhole: LoadedSlice[] }[] = [];
   for (const [table, mine] of byTable) {
     const stale = await staleRows(ch, table, mine);
     if (!stale.size) continue;
-    const gone = [...stale.keys()].map((i) => mine[i]!);
-    const where = gone.map(olderPullsFilter).join(' OR ');
-    const tables = table === 'ads_metrics_daily' ? [table, 'ads_metrics_recent'] : [table];
-    for (const t of tables) await ch.client.command({ query: `ALTER TABLE ${t} DELETE WHERE ${where}` });
-    for (const t of tables) await mutationsDone(ch, t, o.timeoutMs ?? 120_000);
-    out.push({ table, slices: gone, rows: [...stale.values()].reduce((a, b) => a + b, 0) });
+    const gone: LoadedSlice[] = [];
+    const notWhole: LoadedSlice[] = [];
+    let rows = 0;
+    for (const [i, n] of stale) {
+      const s = mine[i]!;
+      // A pull that lost rows on the way (dead letters) does not say those rows are gone.
+      if (s.whole === false || (s.rows !== undefined && (await rowsOfPull(ch, s)) < s.rows)) notWhole.push(s);
+      else {
+        gone.push(s);
+        rows += n;
+      }
+    }
+    if (gone.length) {
+      const where = gone.map(olderPullsFilter).join(' OR ');
+      const tables = table === 'ads_metrics_daily' ? [table, 'ads_metrics_recent'] : [table];
+      for (const t of tables) await deleteWhere(ch, t, where, o.timeoutMs ?? 120_000);
+    }
+    out.push({ table, slices: gone, rows, notWhole });
   }
   return out;
 }
 
-/** Waits until ClickHouse has applied every delete asked of a table (mutations run in the background). */
-async function mutationsDone(ch: ClickHouse, table: string, timeoutMs: number): Promise<void> {
+/** Rows of the slice at exactly its pull's version (a batch loaded twice counts twice until merged). */
+async function rowsOfPull(ch: ClickHouse, s: LoadedSlice): Promise<number> {
+  const rs = await ch.client.query({
+    query: `SELECT count() AS n FROM ${s.table} WHERE ${sliceFilter(s)} AND version = ${Math.trunc(s.version)}`,
+    format: 'JSONEachRow',
+  });
+  return Number((await rs.json<{ n: string }>())[0]?.n ?? 0);
+}
+
+/**
+ * An ALTER … DELETE, waited for until ClickHouse has applied it (mutations run in the
+ * background). Only the mutations this started are waited for; running out of time is an
+ * outage to retry, and a retry that finds the rows already gone asks nothing again.
+ */
+async function deleteWhere(ch: ClickHouse, table: string, where: string, timeoutMs: number): Promise<void> {
+  const ids = async () => {
+    const rs = await ch.client.query({
+      query: `SELECT mutation_id FROM system.mutations WHERE database = ${chString(ch.database)} AND table = ${chString(table)}`,
+      format: 'JSONEachRow',
+    });
+    return new Set((await rs.json<{ mutation_id: string }>()).map((r) => r.mutation_id));
+  };
+  const before = await ids();
+  await ch.client.command({ query: `ALTER TABLE ${table} DELETE WHERE ${where}` });
+  const mine = [...(await ids())].filter((id) => !before.has(id));
+  await mutationsDone(ch, table, mine, timeoutMs);
+}
+
+/** Waits until ClickHouse has applied these mutations of a table. */
+async function mutationsDone(ch: ClickHouse, table: string, ids: string[], timeoutMs: number): Promise<void> {
+  if (!ids.length) return;
   const until = Date.now() + timeoutMs;
   for (let wait = 20; ; wait = Math.min(wait * 2, 500)) {
     const rs = await ch.client.query({
-      query: `SELECT count() AS n FROM system.mutations WHERE database = ${chString(ch.database)} AND table = ${chString(table)} AND is_done = 0`,
+      query: `SELECT count() AS n FROM system.mutations WHERE database = ${chString(ch.database)} AND table = ${chString(table)}
+                AND mutation_id IN (${ids.map(chString).join(', ')}) AND is_done = 0`,
       format: 'JSONEachRow',
     });
     const [row] = await rs.json<{ n: string }>();
     if (Number(row?.n ?? 0) === 0) return;
     if (Date.now() > until)
-      throw new Error(`ClickHouse has not applied the delete of restated rows in ${table} within ${timeoutMs} ms`);
+      throw new DependencyUnavailableError(
+        'ClickHouse',
+        `it has not applied the delete of restated rows in ${table} within ${timeoutMs} ms`,
+      );
     await new Promise((r) => setTimeout(r, wait));
   }
 }

@@ -247,10 +247,33 @@ export async function findReport(db: Knex, id: string): Promise<PendingReport | 
 }
 
 /** The reports with these ids (ids that cannot be one are left out). */
-export async function findReports(db: Knex, ids: string[]): Promise<PendingReport[]> {
+export async function findReports(
+  db: Knex,
+  ids: string[],
+): Promise<(PendingReport & { row_count: number | null; bad_row_count: number | null })[]> {
   const valid = ids.filter((id) => UUID.test(id));
   if (!valid.length) return [];
   return db('pending_amazon_reports').whereIn('id', valid);
+}
+
+/**
+ * Loaded reports of an owner and type, pulled after `after`, covering any day of from..to: pulls
+ * newer than one that is loading now (a redelivered or late older pull), which stay the truth.
+ */
+export async function newerLoaded(
+  db: Knex,
+  o: { owner: ReportOwner; reportType: string; from: string; to: string; after: Date; exceptId: string },
+): Promise<{ start_date: string; end_date: string; completed_at: Date; bad_row_count: number | null }[]> {
+  return (
+    db('pending_amazon_reports')
+      .where({ ...ownerMatch(o.owner), report_type: o.reportType, status: 'loaded' })
+      .whereNot('id', o.exceptId)
+      // completed_at keeps microseconds; a pull's version is its millisecond.
+      .where('completed_at', '>=', new Date(o.after.getTime() + 1))
+      .where('start_date', '<=', o.to)
+      .where('end_date', '>=', o.from)
+      .select('start_date', 'end_date', 'completed_at', 'bad_row_count')
+  );
 }
 
 export async function setDownloadUrl(db: Knex, id: string, url: string): Promise<void> {
@@ -270,6 +293,8 @@ export async function recordParsed(
     reportType: string;
     pulledAt: string;
     rows: number;
+    /** Rows of the file that did not parse (dead-lettered). */
+    badRows?: number;
     perDay: Map<string, number>;
     days: string[];
   },
@@ -290,7 +315,9 @@ export async function recordParsed(
        where report_day_loads.pulled_at <= excluded.pulled_at`,
       [JSON.stringify(days)],
     );
-    await tx('pending_amazon_reports').where({ id: r.id }).update({ row_count: r.rows, updated_at: tx.fn.now() });
+    await tx('pending_amazon_reports')
+      .where({ id: r.id })
+      .update({ row_count: r.rows, bad_row_count: r.badRows ?? 0, updated_at: tx.fn.now() });
   });
 }
 
