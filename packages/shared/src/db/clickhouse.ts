@@ -54,13 +54,29 @@ export async function createClickHouse(opts: ClickHouseOptions): Promise<ClickHo
   // The database may not exist yet on a fresh server; create it through a client that does not
   // select it (on every server of the cluster at once), at the first replica that answers.
   let lastError: unknown;
-  for (const url of urls) {
+  // Calls begin at the first replica that answered.
+  let answered = 0;
+  for (const [at, url] of urls.entries()) {
+    answered = at;
     const bootstrap = createClient({ url, username: opts.username ?? 'default', password: opts.password ?? '' });
     try {
-      await bootstrap.command({
-        query: `CREATE DATABASE IF NOT EXISTS ${opts.database}${cluster ? ` ON CLUSTER ${cluster}` : ''}`,
-        query_id: `${opts.application}:bootstrap:${randomUUID()}`,
-      });
+      // ON CLUSTER waits for every server: asked only when the database is missing, so a service
+      // starts while a replica is down.
+      const known = cluster
+        ? await bootstrap
+            .query({
+              query: `SELECT count() FROM system.databases WHERE name = ${chString(opts.database)}`,
+              format: 'TabSeparated',
+            })
+            .then((r) => r.text())
+            .then((t) => t.trim() === '1')
+            .catch(() => false)
+        : false;
+      if (!known)
+        await bootstrap.command({
+          query: `CREATE DATABASE IF NOT EXISTS ${opts.database}${cluster ? ` ON CLUSTER ${cluster}` : ''}`,
+          query_id: `${opts.application}:bootstrap:${randomUUID()}`,
+        });
       lastError = undefined;
       break;
     } catch (err) {
@@ -75,7 +91,7 @@ export async function createClickHouse(opts: ClickHouseOptions): Promise<ClickHo
     throw lastError;
   }
   return {
-    client: classifying(failingOver(clients)),
+    client: classifying(failingOver(clients, answered)),
     database: opts.database,
     cluster,
     queryId: (tag) => `${opts.application}:${tag}:${randomUUID()}`,
@@ -86,6 +102,8 @@ export async function createClickHouse(opts: ClickHouseOptions): Promise<ClickHo
 /** A failure where the server never answered (refused, reset, timed out): another replica may. */
 function noAnswer(err: unknown): boolean {
   const code = (err as { code?: unknown })?.code;
+  // TABLE_IS_READ_ONLY: a replica that lost ZooKeeper answers, but cannot take writes.
+  if (code === '242' || /^Code: 242[,.]/.test(String((err as Error)?.message ?? ''))) return true;
   if (typeof code === 'string' && /^(E[A-Z]+|UND_ERR_\w+)$/.test(code)) return true;
   return /socket hang up|ECONNREFUSED|ECONNRESET|Timeout error/i.test(String((err as Error)?.message ?? ''));
 }
@@ -95,9 +113,9 @@ function noAnswer(err: unknown): boolean {
  * the next current, and the call fails as an outage (callers retry those). A call the server
  * refused stays where it is. Readiness asks each in turn and keeps the first that answers.
  */
-function failingOver(clients: ClickHouseClient[]): ClickHouseClient {
+function failingOver(clients: ClickHouseClient[], first: number): ClickHouseClient {
   if (clients.length === 1) return clients[0]!;
-  let current = 0;
+  let current = first;
   return new Proxy(clients[0]!, {
     get(_target, prop) {
       const target = clients[current]!;

@@ -169,12 +169,18 @@ async function migrateClickHouseUnlocked(ch: ClickHouse, dir: string): Promise<M
   // Cluster mode applies each statement in its replicated form (clickhouse-cluster.ts), the
   // record of what was applied included, so every replica agrees on it.
   const placed = (sql: string) => (ch.cluster ? clusterStatement(sql, ch.cluster, ch.database) : sql);
-  await c.command({
-    query:
-      placed(`CREATE TABLE IF NOT EXISTS schema_migrations (version UInt32, name String, checksum String, applied_at DateTime)
+  // ON CLUSTER waits for every server: asked only when the table is missing, so a service with
+  // nothing to migrate starts while a replica is down.
+  const known = ch.cluster
+    ? (await (await c.query({ query: 'EXISTS TABLE schema_migrations', format: 'TabSeparated' })).text()).trim() === '1'
+    : false;
+  if (!known)
+    await c.command({
+      query:
+        placed(`CREATE TABLE IF NOT EXISTS schema_migrations (version UInt32, name String, checksum String, applied_at DateTime)
             ENGINE = MergeTree() ORDER BY version`),
-    query_id: ch.queryId('migrate'),
-  });
+      query_id: ch.queryId('migrate'),
+    });
   const rs = await c.query({
     query: 'SELECT version, name, checksum FROM schema_migrations ORDER BY version',
     format: 'JSONEachRow',
