@@ -15,6 +15,7 @@ import { createCodec } from '@adsync/shared/kafka/codec';
 import { sampleEvent } from '@adsync/shared/kafka/sample-events';
 import { testConfig } from '@adsync/shared/testing/test-stack';
 import { ROOT, type ServiceName, type World } from './world.ts';
+import { plannedWindows, quiescent } from './judge.ts';
 
 const run = promisify(execFile);
 
@@ -135,6 +136,84 @@ export const poison: Fault = {
       await producer.disconnect();
     }
     return { expectedDeadLetters: expected };
+  },
+};
+
+// ---------------------------------------------------------------- the fleet's faults
+
+/** One of a service's replicas SIGKILLed and restarted a second later; the other carries on meanwhile. */
+export const killReplica = (name: ServiceName): Fault => ({
+  name: `kill -9 one ${name} replica`,
+  what: `SIGKILL one of ${name}'s two processes, restarted a second later`,
+  inject: async (world) => {
+    const replica = world.replicas[name][0]!;
+    await replica.kill9();
+    await sleep(1_000);
+    await replica.start(180_000);
+    return none;
+  },
+});
+
+const fleetOf = (world: World) => {
+  if (!world.options.fleet) throw new Error('a fleet fault in a world without the fleet');
+  return world.options.fleet;
+};
+
+export const killClusterBroker: Fault = {
+  name: 'kill -9 one of three kafka nodes',
+  what: 'SIGKILL Kafka node 1 (leader of some partitions, a controller voter), restarted two seconds later',
+  inject: async (world) => {
+    const { kafka } = fleetOf(world);
+    kafka.kill(1);
+    await sleep(2_000);
+    await kafka.start(1);
+    return none;
+  },
+};
+
+export const killClickHouseReplica: Fault = {
+  name: 'kill -9 one clickhouse replica',
+  what: 'SIGKILL ClickHouse replica 1 (the first URL every client uses), restarted two seconds later',
+  inject: async (world) => {
+    const { clickhouse } = fleetOf(world);
+    clickhouse.kill(1);
+    await sleep(2_000);
+    await clickhouse.start(1);
+    return none;
+  },
+};
+
+/**
+ * Amazon restates rows away: from now on one row in three of every day is gone from every pull
+ * (its traffic judged invalid), and once the job has settled every planned window is pulled
+ * again, as the next day's restatement pulls would. The judge expects the rows gone.
+ */
+export const restateAway: Fault = {
+  name: 'restate rows away',
+  what: 'one row in three vanishes from every later pull; every planned window is re-pulled once settled',
+  inject: async (world) => {
+    world.sandbox.setFaults({ restateAwayEvery: 3 });
+    const deadline = Date.now() + 300_000;
+    while (!(await quiescent(world).catch(() => false))) {
+      if (Date.now() > deadline) throw new Error('the job did not settle before the re-pull');
+      await sleep(500);
+    }
+    // One backfill per owner and window, naming the types planned for it.
+    const byWindow = new Map<string, { owner: string; from: string; to: string; types: string[] }>();
+    for (const w of await plannedWindows(world)) {
+      const key = `${w.owner}|${w.startDate}|${w.endDate}`;
+      const at = byWindow.get(key) ?? { owner: w.owner, from: w.startDate, to: w.endDate, types: [] };
+      if (!at.types.includes(w.reportType)) at.types.push(w.reportType);
+      byWindow.set(key, at);
+    }
+    for (const w of byWindow.values())
+      await world.apiEventually('report-requester', 'POST', '/v1/reports/backfill', {
+        ...(w.owner.startsWith('dsp:') ? { dspAccountId: w.owner.slice(4) } : { profileId: w.owner }),
+        reportTypes: w.types,
+        from: w.from,
+        to: w.to,
+      });
+    return none;
   },
 };
 

@@ -121,6 +121,28 @@ export async function consumerLag(
   }
 }
 
+/**
+ * Each ClickHouse replica of the fleet answers with nothing left in its replication queue, and
+ * every replica has read the shared log as far as the others (a replica back from a kill reads
+ * the log only once its old ZooKeeper session has expired; until then its queue looks empty).
+ */
+async function replicasCaughtUp(world: World): Promise<boolean> {
+  const query = `SELECT table, queue_size + inserts_in_queue + merges_in_queue AS waiting, log_pointer FROM system.replicas WHERE database = '${world.ch.ch.database}' ORDER BY table FORMAT JSONEachRow`;
+  const seen: string[] = [];
+  for (const url of world.options.fleet!.clickhouse.urls) {
+    const res = await fetch(`${url}/?query=${encodeURIComponent(query)}`, { signal: AbortSignal.timeout(5_000) });
+    if (!res.ok) return false;
+    const tables = (await res.text())
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { table: string; waiting: string | number; log_pointer: string | number });
+    if (tables.some((t) => Number(t.waiting) > 0)) return false;
+    seen.push(tables.map((t) => `${t.table}:${t.log_pointer}`).join(','));
+  }
+  return seen.every((s) => s === seen[0]);
+}
+
 /** Whether the job has finished (everything terminal, nothing waiting on a partition), for settling. */
 export async function quiescent(world: World): Promise<boolean> {
   const db = world.pg.db;
@@ -134,6 +156,8 @@ export async function quiescent(world: World): Promise<boolean> {
   if (await db('import_jobs').whereIn('status', ['pending', 'running']).first('id')) return false;
   // An event still in the outbox (Kafka was away) is yet to reach its consumers.
   if (await db('event_outbox').whereNull('published_at').first('id')) return false;
+  // Every ClickHouse replica has fetched every part and applied every delete the others have.
+  if (world.options.fleet && !(await replicasCaughtUp(world))) return false;
   return (await consumerLag(world)).length === 0;
 }
 
@@ -246,7 +270,7 @@ export async function judge(world: World, o: { expectedDeadLetters: string[] }):
     );
 
   // Every service ready.
-  for (const s of Object.values(world.services)) {
+  for (const s of Object.values(world.replicas).flat()) {
     const r = await s.readiness();
     if (r.status !== 200) problems.push(`${s.name} not ready: ${JSON.stringify(r.body).slice(0, 300)}`);
   }

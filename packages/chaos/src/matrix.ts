@@ -6,12 +6,25 @@
  */
 import { FINAL_GENERATION } from '@adsync/sandbox';
 import { IN_FLIGHT_STATUSES } from '@adsync/shared/reports/pending-reports';
-import { ALL_FAULTS, killService, killBroker, poison, amazonStorm, type Fault, type Injected } from './faults.ts';
+import {
+  ALL_FAULTS,
+  killService,
+  killBroker,
+  poison,
+  amazonStorm,
+  killReplica,
+  killClusterBroker,
+  killClickHouseReplica,
+  restateAway,
+  type Fault,
+  type Injected,
+} from './faults.ts';
+import { SERVICE_NAMES } from '@adsync/shared/testing/service-process';
 import { judge, plannedWindows, quiescent, type Verdict } from './judge.ts';
 import { addDays } from '@adsync/shared/calendar';
 import { REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
 import { expectedDayTotals } from './expected.ts';
-import { DEFAULT_WORLD, World } from './world.ts';
+import { DEFAULT_WORLD, World, type Fleet } from './world.ts';
 
 export interface Cell {
   name: string;
@@ -19,7 +32,7 @@ export interface Cell {
   /** Share of the load (report rows loaded) at which the fault strikes. */
   at: number;
   /** A control: the judge must fail it. */
-  negative?: 'not-restarted' | 'stale-pull';
+  negative?: 'not-restarted' | 'stale-pull' | 'restated-row-back';
   settleTimeoutMs?: number;
 }
 
@@ -36,7 +49,55 @@ export interface CellResult {
 
 const POINTS = [0.1, 0.5, 0.9];
 
-export function matrix(subset: 'ci' | 'full'): Cell[] {
+export type Subset = 'ci' | 'full' | 'fleet' | 'fleet-ci';
+export const SUBSETS: Subset[] = ['ci', 'full', 'fleet', 'fleet-ci'];
+/** The subsets that run on the fleet: two processes of every service, three Kafka nodes, two ClickHouse replicas. */
+export const isFleet = (subset: Subset): boolean => subset.startsWith('fleet');
+
+/**
+ * The fleet's cells: one replica of each service killed at 10, 50 and 90 % of the load, a Kafka
+ * node and a ClickHouse replica killed, rows restated away; a baseline and the controls. CI runs
+ * a cut of it (fleet-ci).
+ */
+function fleetMatrix(subset: 'fleet' | 'fleet-ci'): Cell[] {
+  const baseline: Cell = { name: 'fleet baseline (no fault)', fault: null, at: 0 };
+  const controls: Cell[] = [
+    {
+      name: 'control: both etl-loader replicas killed, never restarted',
+      fault: {
+        name: 'kill -9 every etl-loader (stays down)',
+        what: 'SIGKILL both etl-loader processes and leave them down',
+        inject: async (w) => {
+          await Promise.all(w.replicas['etl-loader'].map((r) => r.kill9()));
+          return { expectedDeadLetters: [] };
+        },
+      },
+      at: 0.5,
+      negative: 'not-restarted',
+      settleTimeoutMs: 30_000,
+    },
+    { name: 'control: a row restated away written back', fault: restateAway, at: 0.5, negative: 'restated-row-back' },
+  ];
+  if (subset === 'fleet-ci')
+    return [
+      baseline,
+      { name: 'kill -9 one etl-loader replica @50%', fault: killReplica('etl-loader'), at: 0.5 },
+      { name: 'kill -9 one entity-sync replica @10%', fault: killReplica('entity-sync'), at: 0.1 },
+      { name: `${killClusterBroker.name} @50%`, fault: killClusterBroker, at: 0.5 },
+      { name: `${killClickHouseReplica.name} @50%`, fault: killClickHouseReplica, at: 0.5 },
+      { name: 'restate rows away @50%', fault: restateAway, at: 0.5 },
+      ...controls,
+    ];
+  const faults = [...SERVICE_NAMES.map(killReplica), killClusterBroker, killClickHouseReplica, restateAway];
+  return [
+    baseline,
+    ...faults.flatMap((fault) => POINTS.map((at) => ({ name: `${fault.name} @${at * 100}%`, fault, at }))),
+    ...controls,
+  ];
+}
+
+export function matrix(subset: Subset): Cell[] {
+  if (subset === 'fleet' || subset === 'fleet-ci') return fleetMatrix(subset);
   const baseline: Cell = { name: 'baseline (no fault)', fault: null, at: 0 };
   const controls: Cell[] = [
     {
@@ -123,8 +184,8 @@ async function until(check: () => Promise<boolean>, timeoutMs: number, intervalM
   }
 }
 
-export async function runCell(cell: Cell, log: (line: string) => void): Promise<CellResult> {
-  const world = await World.create({ ...DEFAULT_WORLD, name: cell.name });
+export async function runCell(cell: Cell, log: (line: string) => void, fleet?: Fleet): Promise<CellResult> {
+  const world = await World.create({ ...DEFAULT_WORLD, name: cell.name, ...(fleet ? { fleet, replicas: 2 } : {}) });
   const result = await playCell(world, cell, log);
   // Amazon's side is played to Amazon's models, shutdown included: an answer off them makes any
   // cell fail, a control too (its judge failing would otherwise hide it).
@@ -183,6 +244,25 @@ async function playCell(world: World, cell: Cell, log: (line: string) => void): 
                 FROM ads_metrics_daily FINAL WHERE report_type = 'spCampaigns' ORDER BY date DESC LIMIT 5`,
       });
     }
+    if (cell.negative === 'restated-row-back') {
+      // What a loader that only replaces by key leaves behind: a row of an older pull that the
+      // re-pull no longer has (here one row of a day, under a key no later pull wrote).
+      const cols = await world.ch.ch.client
+        .query({
+          query: `SELECT name FROM system.columns WHERE database = currentDatabase() AND table = 'ads_metrics_daily'`,
+          format: 'JSONEachRow',
+        })
+        .then((r) => r.json<{ name: string }>())
+        .then((r) => r.map((c) => c.name));
+      const select = cols.map((c) =>
+        c === 'entity_id' ? "concat(entity_id, '-restated-away')" : c === 'version' ? 'version - 1' : c,
+      );
+      await world.ch.ch.client.command({
+        query: `INSERT INTO ads_metrics_daily (${cols.join(', ')})
+                SELECT ${select.join(', ')}
+                FROM ads_metrics_daily FINAL WHERE report_type = 'spCampaigns' ORDER BY date DESC LIMIT 1`,
+      });
+    }
     const verdict = await judge(world, injected);
     if (!settled) verdict.problems.unshift(`did not settle within ${(cell.settleTimeoutMs ?? 300_000) / 1000} s`);
     verdict.ok = verdict.ok && settled;
@@ -194,11 +274,30 @@ async function playCell(world: World, cell: Cell, log: (line: string) => void): 
         .count<{ c: string }[]>('* as c')
         .catch(() => [{ c: '?' }]);
       log(`  logs: ${world.logDir} (reports in flight: ${stuck[0]!.c})`);
+      if (world.options.fleet) log(`  clickhouse replicas: ${await replicaState(world).catch((e) => String(e))}`);
     }
     return { cell, verdict, struckAt, jobSeconds, settleSeconds, passed };
   } finally {
     await world.close();
   }
+}
+
+/** What each ClickHouse replica of the fleet holds, for a failed cell's log. */
+async function replicaState(world: World): Promise<string> {
+  const db = world.ch.ch.database;
+  const out: string[] = [];
+  for (const url of world.options.fleet!.clickhouse.urls) {
+    const q = async (sql: string) => {
+      const res = await fetch(`${url}/?query=${encodeURIComponent(sql)}`, { signal: AbortSignal.timeout(5_000) });
+      return (await res.text()).trim().replace(/\n/g, '; ');
+    };
+    out.push(
+      `${url}: rows ${await q(`SELECT count() FROM ${db}.ads_metrics_daily`)}, replicas ${await q(
+        `SELECT table, is_readonly, queue_size, inserts_in_queue, active_replicas, log_pointer, last_queue_update FROM system.replicas WHERE database = '${db}' AND table IN ('ads_metrics_daily', 'ads_metrics_recent')`,
+      )}`,
+    );
+  }
+  return out.join(' | ');
 }
 
 export function table(results: CellResult[]): string {

@@ -20,6 +20,8 @@ import {
   type FreshPostgres,
 } from '@adsync/shared/testing/test-stack';
 import { ServiceProcess, SERVICE_NAMES, freePort, type ServiceName } from '@adsync/shared/testing/service-process';
+import type { KafkaCluster } from '@adsync/shared/testing/kafka-cluster';
+import type { ClickHouseCluster } from '@adsync/shared/testing/clickhouse-cluster';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -33,6 +35,16 @@ export interface WorldOptions {
   supplierProducts: number;
   /** Extra environment for every service (a benchmark's wider poll batches). */
   env?: Record<string, string>;
+  /** Processes of each service (the fleet subset runs two). */
+  replicas?: number;
+  /** The fleet's servers, when the world runs on them (KAFKA_BROKERS and CLICKHOUSE_URL name them too). */
+  fleet?: Fleet;
+}
+
+/** The replicated servers the fleet subset runs on: three Kafka nodes, two ClickHouse replicas. */
+export interface Fleet {
+  kafka: KafkaCluster;
+  clickhouse: ClickHouseCluster;
 }
 
 export const DEFAULT_WORLD: Omit<WorldOptions, 'name'> = {
@@ -69,7 +81,10 @@ export class World {
   readonly ch: FreshClickHouse;
   readonly prefix: string;
   readonly adminKey: string;
+  /** Each service's first process (the only one, unless the world runs replicas). */
   readonly services: Record<ServiceName, ServiceProcess>;
+  /** Every process of each service. */
+  readonly replicas: Record<ServiceName, ServiceProcess[]>;
   readonly logDir: string;
   job: Job | null = null;
   /**
@@ -85,7 +100,7 @@ export class World {
     ch: FreshClickHouse;
     prefix: string;
     adminKey: string;
-    services: Record<ServiceName, ServiceProcess>;
+    replicas: Record<ServiceName, ServiceProcess[]>;
     logDir: string;
   }) {
     this.options = o.options;
@@ -94,7 +109,11 @@ export class World {
     this.ch = o.ch;
     this.prefix = o.prefix;
     this.adminKey = o.adminKey;
-    this.services = o.services;
+    this.replicas = o.replicas;
+    this.services = Object.fromEntries(SERVICE_NAMES.map((n) => [n, o.replicas[n][0]!])) as Record<
+      ServiceName,
+      ServiceProcess
+    >;
     this.logDir = o.logDir;
   }
 
@@ -133,12 +152,19 @@ export class World {
       SUPPLIER_LEASE_MS: '5000',
       ...options.env,
     };
-    const services = {} as Record<ServiceName, ServiceProcess>;
-    for (const name of SERVICE_NAMES)
-      services[name] = new ServiceProcess(name, { port: await freePort(), env, logDir });
+    const replicas = {} as Record<ServiceName, ServiceProcess[]>;
+    for (const name of SERVICE_NAMES) {
+      replicas[name] = [];
+      for (let i = 0; i < (options.replicas ?? 1); i++)
+        replicas[name].push(new ServiceProcess(name, { port: await freePort(), env, logDir }));
+    }
     // Started together, as an orchestrator would: migrations and topic creation race, and must not mind.
-    await Promise.all(SERVICE_NAMES.map((n) => services[n].start(120_000)));
-    return new World({ options, sandbox, pg, ch, prefix, adminKey, services, logDir });
+    await Promise.all(
+      Object.values(replicas)
+        .flat()
+        .map((s) => s.start(180_000)),
+    );
+    return new World({ options, sandbox, pg, ch, prefix, adminKey, replicas, logDir });
   }
 
   /** Calls a service's API with the admin key; throws with the answer on anything but 2xx. */
@@ -148,7 +174,9 @@ export class World {
     path: string,
     body?: unknown,
   ): Promise<T> {
-    const res = await fetch(`${this.services[service].url}${path}`, {
+    // Whichever process of the service runs (a fault may have one down), as a load balancer would.
+    const target = this.replicas[service].find((r) => r.running) ?? this.services[service];
+    const res = await fetch(`${target.url}${path}`, {
       method,
       headers: { authorization: `Bearer ${this.adminKey}`, ...(body ? { 'content-type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
@@ -267,7 +295,11 @@ export class World {
   }
 
   async close(): Promise<void> {
-    await Promise.all(Object.values(this.services).map((s) => s.stop().catch(() => undefined)));
+    await Promise.all(
+      Object.values(this.replicas)
+        .flat()
+        .map((s) => s.stop().catch(() => undefined)),
+    );
     // Answers off Amazon's models stay in sandbox.state.violations for runCell to report.
     await this.sandbox.close().catch(() => undefined);
     await this.ch.drop().catch(() => undefined);
