@@ -417,6 +417,59 @@ test('kill -9 of the stream consumer mid-delivery, then a restart: nothing lost,
   await assertExact(from, from + sent.hours * 3600_000);
 });
 
+test('two stream-consumer replicas share one queue, one killed mid-delivery and restarted: nothing lost, nothing doubled', async () => {
+  // A fleet runs several: SQS hides a message from the others while one handles it and deletes it
+  // only after the write, so replicas need nothing of each other.
+  const replicas = await Promise.all(
+    [0, 1].map(
+      async () =>
+        new ServiceProcess('stream-consumer', {
+          port: await freePort(),
+          env: {
+            DATABASE_URL: pg.url,
+            CLICKHOUSE_DATABASE: ch.ch.database,
+            AMAZON_ADS_BASE_URL: sandbox.url,
+            ENCRYPTION_KEY: encryptionKey.toString('base64'),
+            ADMIN_API_KEY: ADMIN,
+            SQS_ENDPOINT: process.env.SQS_ENDPOINT!,
+            STREAM_QUEUE_NAME: queueName,
+            STREAM_CREATE_QUEUE: 'false',
+            STREAM_WAIT_SECONDS: '1',
+            STREAM_VISIBILITY_TIMEOUT_SEC: '3',
+            STREAM_RECEIVERS: '2',
+            LOG_LEVEL: 'info',
+          },
+        }),
+    ),
+  );
+  const from = Date.parse('2026-04-01T00:00:00Z');
+  const sent = await sandbox.stream.publish({
+    hours: 24,
+    fromHourMs: from,
+    duplicates: 0.2,
+    revisions: true,
+    shuffle: true,
+  });
+  const loaded = async () =>
+    Number(
+      (await chRows(`SELECT count() AS n FROM stream_traffic_hourly WHERE hour >= toDateTime(${from / 1000})`))[0]!.n,
+    );
+  try {
+    await Promise.all(replicas.map((r) => r.start(60_000)));
+    await eventually(async () => ((await loaded()) > 0 ? true : undefined), {
+      what: 'the first rows',
+      timeoutMs: 30_000,
+      intervalMs: 20,
+    });
+    await replicas[0]!.kill9();
+    await replicas[0]!.start(60_000);
+    await eventually(queueEmpty, { what: 'the queue drained by both', timeoutMs: 60_000, intervalMs: 200 });
+  } finally {
+    await Promise.all(replicas.map((r) => r.stop()));
+  }
+  await assertExact(from, from + sent.hours * 3600_000);
+});
+
 test('an SNS message is acted on only once SNS signed it, and a SubscribeURL or certificate URL reaches only SNS', async (t) => {
   // A listener where every trick of the SSRF findings pointed: nothing may ever arrive here.
   const { createServer } = await import('node:http');
