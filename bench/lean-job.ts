@@ -14,7 +14,6 @@
  *   node bench/lean-job.ts [1,100]      (needs `deploy/local/stack up`)
  */
 import { readFileSync } from 'node:fs';
-import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox';
 import { World } from '@adsync/chaos/world';
 import { consumerLag } from '@adsync/chaos/judge';
 import { addDays } from '@adsync/shared/calendar';
@@ -59,14 +58,7 @@ async function run(profiles: number) {
   });
   try {
     const db = world.pg.db;
-    const { id: accountId } = await world.api<{ id: string }>('entity-sync', 'POST', '/v1/accounts', {
-      company_name: 'Lean',
-    });
-    await world.api('entity-sync', 'POST', `/v1/accounts/${accountId}/credentials`, {
-      client_id: SANDBOX_CLIENT_ID,
-      client_secret: SANDBOX_CLIENT_SECRET,
-      refresh_token: SANDBOX_REFRESH_TOKEN,
-    });
+    const accountId = await world.connectedAccount('Lean');
     await world.api('entity-sync', 'POST', `/v1/accounts/${accountId}/profiles/sync`);
     const q = async (query: string) =>
       (await (await world.ch.ch.client.query({ query, format: 'JSONEachRow' })).json<Record<string, string>>())[0]!;

@@ -7,7 +7,6 @@
  *
  *   node bench/scale-model.ts        (needs `deploy/local/stack up`)
  */
-import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox';
 import { World } from '@adsync/chaos/world';
 import { DEFAULT_REPORT_TYPE_IDS, REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
 import { DEFAULT_TIERS } from '@adsync/shared/reports/report-plan';
@@ -40,14 +39,7 @@ const world = await World.create({
 let inputs: ScaleInputs;
 try {
   const db = world.pg.db;
-  const { id: accountId } = await world.api<{ id: string }>('entity-sync', 'POST', '/v1/accounts', {
-    company_name: 'Scale',
-  });
-  await world.api('entity-sync', 'POST', `/v1/accounts/${accountId}/credentials`, {
-    client_id: SANDBOX_CLIENT_ID,
-    client_secret: SANDBOX_CLIENT_SECRET,
-    refresh_token: SANDBOX_REFRESH_TOKEN,
-  });
+  const accountId = await world.connectedAccount('Scale');
   // The day's work of one profile: profiles, entities, and its scheduled reports.
   const { runId } = await world.api<{ runId: string }>(
     'entity-sync',

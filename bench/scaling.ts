@@ -11,7 +11,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox';
 import { World } from '@adsync/chaos/world';
 
 const SIZES = (process.argv[2] ?? '1,10,100').split(',').map(Number);
@@ -57,14 +56,7 @@ async function run(profiles: number): Promise<Result> {
   try {
     const cpu0 = process.cpuUsage();
     const t0 = Date.now();
-    const { id: accountId } = await world.api<{ id: string }>('entity-sync', 'POST', '/v1/accounts', {
-      company_name: 'Scale',
-    });
-    await world.api('entity-sync', 'POST', `/v1/accounts/${accountId}/credentials`, {
-      client_id: SANDBOX_CLIENT_ID,
-      client_secret: SANDBOX_CLIENT_SECRET,
-      refresh_token: SANDBOX_REFRESH_TOKEN,
-    });
+    const accountId = await world.connectedAccount('Scale');
     const { runId } = await world.api<{ runId: string }>(
       'entity-sync',
       'POST',

@@ -226,43 +226,14 @@ async function playCell(world: World, cell: Cell, log: (line: string) => void): 
     // From the moment the fault struck to the moment everything was done again.
     const settleSeconds = settled ? (Date.now() - faultStartedAt) / 1000 : null;
     const jobSeconds = (Date.now() - started) / 1000;
-    if (cell.negative === 'stale-pull') {
-      // What a loader without a trustworthy version column leaves behind: an older pull
-      // of one day, written so that it wins over the newer one.
-      // Every column as it is but clicks and the version, read from the table so new measure columns come along.
-      const cols = await world.ch.ch.client
-        .query({
-          query: `SELECT name FROM system.columns WHERE database = currentDatabase() AND table = 'ads_metrics_daily'`,
-          format: 'JSONEachRow',
-        })
-        .then((r) => r.json<{ name: string }>())
-        .then((r) => r.map((c) => c.name));
-      const select = cols.map((c) => (c === 'clicks' ? 'clicks + 1' : c === 'version' ? 'version + 1' : c));
-      await world.ch.ch.client.command({
-        query: `INSERT INTO ads_metrics_daily (${cols.join(', ')})
-                SELECT ${select.join(', ')}
-                FROM ads_metrics_daily FINAL WHERE report_type = 'spCampaigns' ORDER BY date DESC LIMIT 5`,
-      });
-    }
-    if (cell.negative === 'restated-row-back') {
-      // What a loader that only replaces by key leaves behind: a row of an older pull that the
-      // re-pull no longer has (here one row of a day, under a key no later pull wrote).
-      const cols = await world.ch.ch.client
-        .query({
-          query: `SELECT name FROM system.columns WHERE database = currentDatabase() AND table = 'ads_metrics_daily'`,
-          format: 'JSONEachRow',
-        })
-        .then((r) => r.json<{ name: string }>())
-        .then((r) => r.map((c) => c.name));
-      const select = cols.map((c) =>
-        c === 'entity_id' ? "concat(entity_id, '-restated-away')" : c === 'version' ? 'version - 1' : c,
-      );
-      await world.ch.ch.client.command({
-        query: `INSERT INTO ads_metrics_daily (${cols.join(', ')})
-                SELECT ${select.join(', ')}
-                FROM ads_metrics_daily FINAL WHERE report_type = 'spCampaigns' ORDER BY date DESC LIMIT 1`,
-      });
-    }
+    if (cell.negative === 'stale-pull')
+      // What a loader without a trustworthy version column leaves behind: an older pull of one day,
+      // written so that it wins over the newer one.
+      await writeBack(world, { clicks: 'clicks + 1', version: 'version + 1' }, 5);
+    if (cell.negative === 'restated-row-back')
+      // What a loader that only replaces by key leaves behind: a row the latest pull does not have
+      // (here one row of a day, under a key no later pull wrote).
+      await writeBack(world, { entity_id: "concat(entity_id, '-restated-away')", version: 'version - 1' }, 1);
     const verdict = await judge(world, injected);
     if (!settled) verdict.problems.unshift(`did not settle within ${(cell.settleTimeoutMs ?? 300_000) / 1000} s`);
     verdict.ok = verdict.ok && settled;
@@ -280,6 +251,25 @@ async function playCell(world: World, cell: Cell, log: (line: string) => void): 
   } finally {
     await world.close();
   }
+}
+
+/**
+ * Writes the newest spCampaigns rows again with some columns changed (the rest as they are, read
+ * from the table so new measure columns come along): what the negative controls plant.
+ */
+async function writeBack(world: World, changed: Record<string, string>, limit: number): Promise<void> {
+  const cols = await world.ch.ch.client
+    .query({
+      query: `SELECT name FROM system.columns WHERE database = currentDatabase() AND table = 'ads_metrics_daily'`,
+      format: 'JSONEachRow',
+    })
+    .then((r) => r.json<{ name: string }>())
+    .then((r) => r.map((c) => c.name));
+  await world.ch.ch.client.command({
+    query: `INSERT INTO ads_metrics_daily (${cols.join(', ')})
+            SELECT ${cols.map((c) => changed[c] ?? c).join(', ')}
+            FROM ads_metrics_daily FINAL WHERE report_type = 'spCampaigns' ORDER BY date DESC LIMIT ${limit}`,
+  });
 }
 
 /** What each ClickHouse replica of the fleet holds, for a failed cell's log. */

@@ -155,30 +155,13 @@ export async function loadRowsParsed(
     for (const r of removed) {
       if (r.notWhole.length)
         deps.log.warn(
-          {
-            table: r.table,
-            slices: r.notWhole.map((s) => ({
-              ...ownerLogFields(s.owner),
-              reportType: s.reportType,
-              from: s.startDate,
-              to: s.endDate,
-            })),
-          },
+          { table: r.table, slices: r.notWhole.map(sliceLog) },
           'a re-pull lacks rows an older pull had, but lost rows of its own to dead letters: the older rows stay until a whole pull',
         );
       if (!r.slices.length) continue;
       metrics.restatedRowsRemoved.inc({ table: r.table }, r.rows);
       deps.log.info(
-        {
-          table: r.table,
-          rows: r.rows,
-          slices: r.slices.map((s) => ({
-            ...ownerLogFields(s.owner),
-            reportType: s.reportType,
-            from: s.startDate,
-            to: s.endDate,
-          })),
-        },
+        { table: r.table, rows: r.rows, slices: r.slices.map(sliceLog) },
         'rows a re-pull no longer has were removed',
       );
     }
@@ -213,6 +196,14 @@ export async function loadRowsParsed(
   }
   return { rows, reportsLoaded: finished.map((e) => e.pendingReportId), problems };
 }
+
+/** A slice as a log names it: whose, which type, which days. */
+const sliceLog = (s: LoadedSlice) => ({
+  ...ownerLogFields(s.owner),
+  reportType: s.reportType,
+  from: s.startDate,
+  to: s.endDate,
+});
 
 /**
  * The slices the finished reports now hold the truth for: their owner, type, days and pull, with

@@ -362,8 +362,9 @@ test('a malformed or unknown-dataset message is a dead letter with the reason, a
   );
 });
 
-test('kill -9 of the stream consumer mid-delivery, then a restart: nothing lost, nothing doubled', async () => {
-  const consumer = new ServiceProcess('stream-consumer', {
+/** stream-consumer as its own process on this test's queue; what it held when killed comes back in 3 s. */
+async function consumerProcess(): Promise<ServiceProcess> {
+  return new ServiceProcess('stream-consumer', {
     port: await freePort(),
     env: {
       DATABASE_URL: pg.url,
@@ -375,12 +376,15 @@ test('kill -9 of the stream consumer mid-delivery, then a restart: nothing lost,
       STREAM_QUEUE_NAME: queueName,
       STREAM_CREATE_QUEUE: 'false',
       STREAM_WAIT_SECONDS: '1',
-      // Messages it held when killed come back this soon.
       STREAM_VISIBILITY_TIMEOUT_SEC: '3',
       STREAM_RECEIVERS: '2',
       LOG_LEVEL: 'info',
     },
   });
+}
+
+test('kill -9 of the stream consumer mid-delivery, then a restart: nothing lost, nothing doubled', async () => {
+  const consumer = await consumerProcess();
   const from = Date.parse('2026-03-01T00:00:00Z');
   const sent = await sandbox.stream.publish({
     hours: 24,
@@ -420,28 +424,7 @@ test('kill -9 of the stream consumer mid-delivery, then a restart: nothing lost,
 test('two stream-consumer replicas share one queue, one killed mid-delivery and restarted: nothing lost, nothing doubled', async () => {
   // A fleet runs several: SQS hides a message from the others while one handles it and deletes it
   // only after the write, so replicas need nothing of each other.
-  const replicas = await Promise.all(
-    [0, 1].map(
-      async () =>
-        new ServiceProcess('stream-consumer', {
-          port: await freePort(),
-          env: {
-            DATABASE_URL: pg.url,
-            CLICKHOUSE_DATABASE: ch.ch.database,
-            AMAZON_ADS_BASE_URL: sandbox.url,
-            ENCRYPTION_KEY: encryptionKey.toString('base64'),
-            ADMIN_API_KEY: ADMIN,
-            SQS_ENDPOINT: process.env.SQS_ENDPOINT!,
-            STREAM_QUEUE_NAME: queueName,
-            STREAM_CREATE_QUEUE: 'false',
-            STREAM_WAIT_SECONDS: '1',
-            STREAM_VISIBILITY_TIMEOUT_SEC: '3',
-            STREAM_RECEIVERS: '2',
-            LOG_LEVEL: 'info',
-          },
-        }),
-    ),
-  );
+  const replicas = await Promise.all([0, 1].map(() => consumerProcess()));
   const from = Date.parse('2026-04-01T00:00:00Z');
   const sent = await sandbox.stream.publish({
     hours: 24,
