@@ -511,6 +511,23 @@ test('a campaign Amazon leaves out of the SB campaign report is named as a gap, 
   const listed = await pg.db('report_reconciliation').where({ missing_from: 'sbCampaigns' }).first();
   assert.ok(listed.campaign_name, 'the campaign is named, not only numbered');
 
+  // Replicas reconcile one profile's days at once when its reports load together: none collides
+  // (two of them deleting and inserting the same findings did), and the findings stay.
+  const profileId = gaps[0]!.profileId!;
+  const again = await Promise.all(
+    Array.from({ length: 6 }, () =>
+      reconcile(
+        { db: pg.db, ch: ch.ch },
+        { profileId, reportType: 'sbAdGroup', startDate: window.from, endDate: window.to },
+      ),
+    ),
+  );
+  assert.ok(
+    again.every((f) => f.length > 0),
+    'each reconciliation found the dropped campaigns',
+  );
+  assert.equal((await campaignGaps()).length, gaps.length);
+
   // Amazon fixes the report: the next pull of those days clears the findings.
   await pull('reconcile-b');
   await eventually(async () => ((await campaignGaps()).length === 0 ? true : undefined), {

@@ -59,28 +59,32 @@ export async function reconcile(
     loaded.some((l) => l.day === d && l.report_type !== pair.campaignReport),
   );
   if (days.length === 0) return [];
-  const enabled = await enabledCampaigns(deps.db, o.profileId, pair.adProduct);
-  const presence = await campaignPresence(deps.ch, {
-    profileId: o.profileId,
-    campaignReport: pair.campaignReport,
-    finer: pair.finer,
-    startDate: o.startDate,
-    endDate: o.endDate,
-  });
-  const findings: Finding[] = [];
-  for (const r of presence) {
-    if (!days.includes(r.day) || Number(r.in_campaign_report) > 0 || r.seen_in.length === 0) continue;
-    if (!enabled.has(r.campaign_id)) continue;
-    findings.push({
-      day: r.day,
-      campaignId: r.campaign_id,
-      campaignName: enabled.get(r.campaign_id) ?? null,
-      missingFrom: pair.campaignReport,
-      seenIn: [...r.seen_in].sort(),
-      costMicros: Number(r.max_cost),
+  // Replicas reconcile the same profile's days at once when its reports load together: one at a
+  // time per profile and campaign report, each reading ClickHouse after the last one wrote, so the
+  // findings left are from the latest read and the delete-then-insert never collides.
+  return deps.db.transaction(async (tx) => {
+    await tx.raw('select pg_advisory_xact_lock(hashtext(?))', [`reconcile:${o.profileId}:${pair.campaignReport}`]);
+    const enabled = await enabledCampaigns(tx, o.profileId, pair.adProduct);
+    const presence = await campaignPresence(deps.ch, {
+      profileId: o.profileId,
+      campaignReport: pair.campaignReport,
+      finer: pair.finer,
+      startDate: o.startDate,
+      endDate: o.endDate,
     });
-  }
-  await deps.db.transaction(async (tx) => {
+    const findings: Finding[] = [];
+    for (const r of presence) {
+      if (!days.includes(r.day) || Number(r.in_campaign_report) > 0 || r.seen_in.length === 0) continue;
+      if (!enabled.has(r.campaign_id)) continue;
+      findings.push({
+        day: r.day,
+        campaignId: r.campaign_id,
+        campaignName: enabled.get(r.campaign_id) ?? null,
+        missingFrom: pair.campaignReport,
+        seenIn: [...r.seen_in].sort(),
+        costMicros: Number(r.max_cost),
+      });
+    }
     await tx('report_reconciliation')
       .where({ profile_id: o.profileId, missing_from: pair.campaignReport })
       .whereIn('day', days)
@@ -97,8 +101,8 @@ export async function reconcile(
           cost_micros: f.costMicros,
         })),
       );
+    return findings;
   });
-  return findings;
 }
 
 /** Recorded findings for a profile and window, as gap lines. */
