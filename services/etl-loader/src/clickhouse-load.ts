@@ -148,6 +148,16 @@ export async function loadRowsParsed(
     metrics.rowsLoaded.inc({ table: r.value.table }, r.value.rows);
   }
 
+  // A refused message's rows never load: its report's pull is not the whole truth for its days.
+  const unloadable = new Map<string, number>();
+  for (const [i, p] of problems.entries()) {
+    if (!p) continue;
+    const ev = events[i]!.value;
+    const n = Array.isArray(ev.rows) ? ev.rows.length : 1;
+    unloadable.set(ev.pendingReportId, (unloadable.get(ev.pendingReportId) ?? 0) + n);
+  }
+  if (unloadable.size) await reports.recordUnloadable(deps.db, unloadable);
+
   const finished = events.filter((e, i) => e.value.lastBatch && problems[i] === null).map((e) => e.value);
   if (finished.length) {
     // A re-pull is the whole truth for its days: rows it no longer has go before it counts as loaded.
@@ -206,9 +216,9 @@ const sliceLog = (s: LoadedSlice) => ({
 });
 
 /**
- * The slices the finished reports now hold the truth for: their owner, type, days and pull, with
- * what the pull should have put there (a pull that lost rows to dead letters is not the whole
- * truth). A pull older than one already loaded for some of its days (a redelivered or late
+ * The slices the finished reports now hold the truth for: their owner, type, days and pull, and
+ * whether the pull is whole (rows that did not parse, or a message the loader refused, make it
+ * not: it does not say the rows it lacks are gone). A pull older than one already loaded for some of its days (a redelivered or late
  * report) leaves the newer one the truth there: those days are judged by the newer pull.
  */
 async function loadedSlices(db: Knex, finished: RowsParsedIn[]): Promise<LoadedSlice[]> {
@@ -226,7 +236,6 @@ async function loadedSlices(db: Knex, finished: RowsParsedIn[]): Promise<LoadedS
       startDate: r.start_date,
       endDate: r.end_date,
       version: new Date(ev.pulledAt).getTime(),
-      rows: r.row_count ?? undefined,
       whole: !r.bad_row_count,
     });
     const newer = await reports.newerLoaded(db, {

@@ -171,8 +171,6 @@ export interface LoadedSlice {
    * selected advertisers; one left out since is not restated away, it is no longer asked.
    */
   advertiserIds?: string[];
-  /** Rows the pull put in the slice, when known: fewer there means some were not loaded. */
-  rows?: number;
   /** False when some of the pull's rows did not parse: it is not the whole truth for its days. */
   whole?: boolean;
 }
@@ -277,7 +275,8 @@ export async function removeRestatedRows(
     for (const [i, n] of stale) {
       const s = mine[i]!;
       // A pull that lost rows on the way (dead letters) does not say those rows are gone.
-      if (s.whole === false || (s.rows !== undefined && (await rowsOfPull(ch, s)) < s.rows)) notWhole.push(s);
+      // (Counting the pull's rows in ClickHouse cannot tell: a newer pull's delete takes some.)
+      if (s.whole === false) notWhole.push(s);
       else {
         gone.push(s);
         rows += n;
@@ -291,15 +290,6 @@ export async function removeRestatedRows(
     out.push({ table, slices: gone, rows, notWhole });
   }
   return out;
-}
-
-/** Rows of the slice at exactly its pull's version (a batch loaded twice counts twice until merged). */
-async function rowsOfPull(ch: ClickHouse, s: LoadedSlice): Promise<number> {
-  const rs = await ch.client.query({
-    query: `SELECT count() AS n FROM ${s.table} WHERE ${sliceFilter(s)} AND version = ${Math.trunc(s.version)}`,
-    format: 'JSONEachRow',
-  });
-  return Number((await rs.json<{ n: string }>())[0]?.n ?? 0);
 }
 
 /**

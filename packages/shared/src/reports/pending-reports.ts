@@ -256,6 +256,16 @@ export async function findReports(
   return db('pending_amazon_reports').whereIn('id', valid);
 }
 
+/** Rows of these reports that will not load (their message was refused): the pulls are not whole. */
+export async function recordUnloadable(db: Knex, rowsByReport: Map<string, number>): Promise<void> {
+  for (const [id, rows] of rowsByReport) {
+    if (!UUID.test(id)) continue;
+    await db('pending_amazon_reports')
+      .where({ id })
+      .update({ bad_row_count: db.raw('coalesce(bad_row_count, 0) + ?', [Math.max(1, rows)]) });
+  }
+}
+
 /**
  * Loaded reports of an owner and type, pulled after `after`, covering any day of from..to: pulls
  * newer than one that is loading now (a redelivered or late older pull), which stay the truth.
