@@ -18,18 +18,12 @@ import { World } from '@adsync/chaos/world';
 import { consumerLag } from '@adsync/chaos/judge';
 import { addDays } from '@adsync/shared/calendar';
 import { cpuMeter, processesNamed } from './proc-cpu.ts';
+import { LEAN_ACCOUNT } from './account-shapes.ts';
 
 const SIZES = (process.argv[2] ?? '1').split(',').map(Number);
 const IDLE_SECONDS = Number(process.env.IDLE_SECONDS ?? 60);
 const REPORT_TYPES = ['spCampaigns', 'spTargeting', 'spAdvertisedProduct', 'sdCampaigns'];
-// About the 19,943 rows for one profile over seven days.
-const SHAPE = {
-  campaignsPerProfile: 200,
-  adGroupsPerCampaign: 4,
-  adsPerAdGroup: 3,
-  keywordsPerAdGroup: 10,
-  searchTermsPerKeyword: 1,
-};
+const SHAPE = LEAN_ACCOUNT;
 
 /** Processes whose command line matches (Kafka is one java among several). */
 const processesMatching = (re: RegExp): number[] =>

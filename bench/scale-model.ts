@@ -11,6 +11,7 @@ import { World } from '@adsync/chaos/world';
 import { DEFAULT_REPORT_TYPE_IDS, REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
 import { DEFAULT_TIERS } from '@adsync/shared/reports/report-plan';
 import { scaleRow, steadyPlan, type ScaleInputs } from '@adsync/shared/reports/scale-model';
+import { LEAN_ACCOUNT } from './account-shapes.ts';
 
 // bench/lean-job.ts, 100 profiles (1,437,828 rows), at the close of issue 30: CPU-seconds per
 // 1,000 rows of the services, and of Kafka, Postgres and ClickHouse on top.
@@ -18,14 +19,7 @@ const CPU_PER_1000_ROWS = { services: 0.044, stack: 0.088 - 0.044 };
 // Amazon's P99 for a report to be generated (reference/concepts/limits.md), checked every
 // POLL_MIN_SPACING_MS (10 s by default; 60 s for a large fleet).
 const GENERATION_P99_S = 15 * 60;
-// The shape of lean-job's account: 200 campaigns of 4 ad groups, 3 ads and 10 keywords each.
-const SHAPE = {
-  campaignsPerProfile: 200,
-  adGroupsPerCampaign: 4,
-  adsPerAdGroup: 3,
-  keywordsPerAdGroup: 10,
-  searchTermsPerKeyword: 1,
-};
+const SHAPE = LEAN_ACCOUNT;
 
 const world = await World.create({
   name: 'scalemodel',
