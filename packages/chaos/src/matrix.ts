@@ -81,9 +81,9 @@ function fleetMatrix(subset: 'fleet' | 'fleet-ci'): Cell[] {
   if (subset === 'fleet-ci')
     return [
       baseline,
+      // Early, while the ingestion asks Amazon for reports: what it held lapses and is asked again.
+      { name: 'kill -9 one entity-sync replica @10%', fault: killReplica('entity-sync'), at: 0.1 },
       { name: 'kill -9 one etl-loader replica @50%', fault: killReplica('etl-loader'), at: 0.5 },
-      // Not entity-sync at 10 %: a replica killed while it asks Amazon for reports leaves them in
-      // `requesting`, and only a request run for that owner a minute later asks again (issue 33's note).
       { name: `${killClusterBroker.name} @50%`, fault: killClusterBroker, at: 0.5 },
       { name: `${killClickHouseReplica.name} @50%`, fault: killClickHouseReplica, at: 0.5 },
       { name: 'restate rows away @50%', fault: restateAway, at: 0.5 },

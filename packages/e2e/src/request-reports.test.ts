@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { startSandbox, type Sandbox } from '@adsync/sandbox';
 import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox';
 import { migratePostgres } from '@adsync/shared/db/migrations';
@@ -8,7 +8,8 @@ import { createSecretBox } from '@adsync/shared/crypto/secret-box';
 import { AmazonClients, storeCredentials } from '@adsync/shared/amazon/account-clients';
 import { freshPostgres, testLogger, type FreshPostgres } from '@adsync/shared/testing/test-stack';
 import { claimDue } from '@adsync/report-poller/poll-tick';
-import { requestReports, columnsHash } from '@adsync/shared/reports/request-reports';
+import { requestReports, columnsHash, reaskLapsedRequests } from '@adsync/shared/reports/request-reports';
+import { recordPlanned, renewRequestHold } from '@adsync/shared/reports/pending-reports';
 import { REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
 import { closeThenDrop } from '@adsync/shared/testing/teardown';
 
@@ -69,8 +70,7 @@ test("a run that died after Amazon created the report adopts Amazon's id from th
   // Amazon has the report, our record says `requesting` (the process died before storing the answer).
   const spec = REPORT_TYPES.spTargeting!;
   const today = new Date().toISOString().slice(0, 10);
-  // The run's clock is noon today; the dead run's record is five minutes older than that
-  // (not than the wall clock, or the test would fail every afternoon).
+  // The dead run's record holds no lease (as every row from before leases did): it counts as lapsed.
   const runAt = new Date(`${today}T12:00:00Z`);
   const start = new Date(Date.now() - 10 * 86_400_000).toISOString().slice(0, 10);
   const { createReport } = await import('@adsync/shared/amazon/reporting');
@@ -140,4 +140,51 @@ test('two poller replicas never claim the same report in one spacing window', as
     again.every((r) => !ids.includes(r.id)),
     'a claimed report is not due again within the spacing',
   );
+});
+
+test('a report whose asker died mid-request is asked again once its hold lapses, with no new run; a live hold is left alone', async () => {
+  const spec = REPORT_TYPES.spAdvertisedProduct!;
+  const deadRun = randomUUID();
+  const day = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
+  const plan = (d: string, holder: string) =>
+    recordPlanned(pg.db, {
+      owner: { profileId },
+      reportType: 'spAdvertisedProduct',
+      adProduct: spec.adProduct,
+      startDate: d,
+      endDate: d,
+      columns: spec.columns,
+      columnsHash: columnsHash(spec.columns),
+      tier: 'recent',
+      runId: deadRun,
+      holder,
+    });
+  // Two processes recorded a report each and were killed before asking Amazon.
+  const lapsedId = (await plan(day(20), 'dead-1'))!;
+  const heldId = (await plan(day(21), 'alive-2'))!;
+  await pg
+    .db('pending_amazon_reports')
+    .where({ id: lapsedId })
+    .update({ request_lease_until: pg.db.raw("now() - interval '1 second'") });
+  const created = sandbox.state.counters.reportsCreated;
+  const first = await reaskLapsedRequests({ db: pg.db, clients, log });
+  assert.equal(first.retriedStale, 1, 'only the lapsed hold is taken');
+  assert.equal(first.requested, 1);
+  assert.equal(sandbox.state.counters.reportsCreated, created + 1);
+  const asked = await pg.db('pending_amazon_reports').where({ id: lapsedId }).first();
+  assert.equal(asked.status, 'pending');
+  assert.ok(asked.amazon_report_id);
+  const event = await pg.db('event_outbox').where({ topic: 'report.requested', event_key: lapsedId });
+  assert.equal(event.length, 1, 'announced once');
+  assert.equal(
+    (await pg.db('pending_amazon_reports').where({ id: heldId }).first()).status,
+    'requesting',
+    'a hold still running is not asked over its holder',
+  );
+  // The dead process, had it come back, no longer holds its report: it does not ask a second time.
+  assert.equal(await renewRequestHold(pg.db, lapsedId, 'dead-1'), false);
+  assert.equal(await renewRequestHold(pg.db, heldId, 'alive-2'), true);
+  const second = await reaskLapsedRequests({ db: pg.db, clients, log });
+  assert.equal(second.retriedStale, 0, 'nothing lapsed is left');
+  assert.equal(sandbox.state.counters.reportsCreated, created + 1);
 });

@@ -311,11 +311,21 @@ test('an operator finds a dead letter by its reason, dry-runs and replays it, an
   await page.getByRole('link', { name: 'Dead letters' }).click();
   await page.getByLabel('Reason contains').fill(key);
   const letter = page.getByRole('checkbox', { name: `Select the report.ready letter ${key}` });
-  // The loader indexes a dead letter within seconds; the filter is asked again until it shows.
-  for (let i = 0; i < 60 && !(await letter.count()); i++) {
+  // The loader indexes a dead letter within seconds, but its download consumer may still be busy with
+  // the reports the tests before asked for (a fetch's batches go one after another), so the filter is
+  // asked again for up to two minutes; if it never shows, the loader's own account says why.
+  const deadline = Date.now() + 120_000;
+  while (!(await letter.count()) && Date.now() < deadline) {
     await page.getByRole('button', { name: 'Show' }).click();
     await page.waitForTimeout(500);
   }
+  const loader = services.find((s) => s.name === 'etl-loader')!;
+  assert.ok(
+    await letter.count(),
+    `no dead letter for ${key} after 120 s; etl-loader's readiness: ${await fetch(`${loader.url}/ready`)
+      .then((r) => r.text())
+      .catch((e: Error) => e.message)}\n${loader.logTail(60)}`,
+  );
   await page
     .getByRole('row')
     .filter({ hasText: `pending report ${key} is not recorded` })

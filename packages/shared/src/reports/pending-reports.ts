@@ -33,6 +33,24 @@ export const POLL_QUEUE: QueueSpec = {
   due: { rows: `status in ('pending', 'processing')`, at: 'next_poll_at' },
 };
 
+/**
+ * How long a process holds a `requesting` report while it asks Amazon for it. It renews the hold
+ * just before asking, so the lease covers one request with its retries; a holder that died lets
+ * it lapse and REQUEST_QUEUE hands the report to whoever asks next.
+ */
+export const REQUEST_LEASE_MS = 60_000;
+
+/** Reports recorded but not yet answered by Amazon whose holder let the lease lapse (died, or deferred). */
+export const REQUEST_QUEUE: QueueSpec = {
+  table: 'pending_amazon_reports',
+  claimable: `status = 'requesting' and (request_lease_until is null or request_lease_until < now())`,
+  order: 'created_at',
+  claim: `request_lease_until = now() + (:lease * interval '1 millisecond'), request_holder = :owner, updated_at = now()`,
+  waiting: `status = 'requesting'`,
+  ageColumn: 'created_at',
+  due: { rows: `status = 'requesting'`, at: 'coalesce(request_lease_until, now())' },
+};
+
 export interface PendingReport {
   id: string;
   /** The owner: a profile, or (null) the DSP advertiser account in dsp_account_id. */
@@ -63,13 +81,15 @@ export interface PlannedRow {
   columnsHash: string;
   tier: string;
   runId: string;
+  /** Who asks Amazon for it: the report is held for them for REQUEST_LEASE_MS. */
+  holder: string;
 }
 
 /** Records a planned report unless one like it is in flight; returns its id, or null when it already is. */
 export async function recordPlanned(db: Knex, r: PlannedRow): Promise<string | null> {
   const res = await db.raw(
-    `insert into pending_amazon_reports (profile_id, dsp_account_id, report_type, ad_product, start_date, end_date, columns, columns_hash, tier, run_id)
-     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    `insert into pending_amazon_reports (profile_id, dsp_account_id, report_type, ad_product, start_date, end_date, columns, columns_hash, tier, run_id, request_holder, request_lease_until)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now() + (? * interval '1 millisecond'))
      on conflict (${r.owner.profileId !== undefined ? 'profile_id' : 'dsp_account_id'}, report_type, start_date, end_date, columns_hash)
        where ${r.owner.profileId !== undefined ? '' : 'dsp_account_id is not null and '}status in (${IN_FLIGHT_SQL}) do nothing
      returning id`,
@@ -84,6 +104,8 @@ export async function recordPlanned(db: Knex, r: PlannedRow): Promise<string | n
       r.columnsHash,
       r.tier,
       r.runId,
+      r.holder,
+      REQUEST_LEASE_MS,
     ],
   );
   return (res.rows[0] as { id: string } | undefined)?.id ?? null;
@@ -119,31 +141,53 @@ export async function lastEnds(db: Knex, owner: ReportOwner): Promise<Map<string
   );
 }
 
-/** Requests a previous run recorded but never got Amazon's answer for (its process died). */
-export async function staleRequesting(
+/**
+ * Takes reports recorded as `requesting` whose holder let the lease lapse (it died mid-request, or
+ * Amazon deferred it): they are held for `holder` now. With an owner, only that owner's.
+ */
+export function claimLapsedRequests(
   db: Knex,
-  owner: ReportOwner,
-  except: string[],
-  olderThan: Date,
+  o: { holder: string; limit: number; owner?: ReportOwner },
 ): Promise<PendingReport[]> {
-  return db('pending_amazon_reports')
-    .where(ownerMatch(owner))
-    .where({ status: 'requesting' })
-    .whereNotIn('id', except)
-    .where('updated_at', '<', olderThan)
-    .select('*');
+  return claim<PendingReport>(db, REQUEST_QUEUE, {
+    limit: o.limit,
+    leaseMs: REQUEST_LEASE_MS,
+    owner: o.holder,
+    ...(o.owner
+      ? {
+          where: o.owner.profileId
+            ? { sql: 'profile_id = :profileId', bindings: { profileId: o.owner.profileId } }
+            : { sql: 'dsp_account_id = :dspAccountId', bindings: { dspAccountId: o.owner.dspAccountId } },
+        }
+      : {}),
+  });
 }
 
-/** Amazon answered with a report id: record it and announce report.requested, in one transaction. */
+/**
+ * Renews the hold just before asking Amazon. False when the report is no longer this holder's
+ * (its lease lapsed and another process took it, or it was answered meanwhile): then it is not asked.
+ */
+export async function renewRequestHold(db: Knex, id: string, holder: string): Promise<boolean> {
+  const n = await db('pending_amazon_reports')
+    .where({ id, status: 'requesting', request_holder: holder })
+    .update({ request_lease_until: db.raw(`now() + (? * interval '1 millisecond')`, [REQUEST_LEASE_MS]) });
+  return n === 1;
+}
+
+/**
+ * Amazon answered with a report id: record it and announce report.requested, in one transaction.
+ * Only a report still `requesting` is moved on: when two processes asked (a hold that lapsed while
+ * its request was slow), Amazon's 425 gave both the same id and the second records nothing.
+ */
 export async function markRequested(
   db: Knex,
   id: string,
   answer: { reportId: string; duplicate: boolean },
   event: Omit<ReportRequested, 'eventId' | 'occurredAt' | 'pendingReportId' | 'reportId'>,
-): Promise<void> {
-  await db.transaction(async (tx) => {
-    await tx('pending_amazon_reports')
-      .where({ id })
+): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const moved = await tx('pending_amazon_reports')
+      .where({ id, status: 'requesting' })
       .update({
         status: 'pending',
         amazon_report_id: answer.reportId,
@@ -153,6 +197,7 @@ export async function markRequested(
         updated_at: tx.fn.now(),
         failure_reason: null,
       });
+    if (moved === 0) return false;
     await enqueue(tx, 'report.requested', id, {
       ...event,
       eventId: randomUUID(),
@@ -160,10 +205,14 @@ export async function markRequested(
       pendingReportId: id,
       reportId: answer.reportId,
     });
+    return true;
   });
 }
 
-/** Amazon was busy after every retry: stays `requesting`; the next run asks again. */
+/**
+ * Amazon was busy after every retry: stays `requesting`, held until its lease lapses (about a
+ * minute: a back-off), when report-requester asks again.
+ */
 export async function markDeferred(db: Knex, id: string, reason: string): Promise<void> {
   await db('pending_amazon_reports')
     .where({ id })

@@ -5,8 +5,10 @@
  * (profile, type, window, columns) among reports in flight, so a second run — or a
  * second replica — finds it and does not ask again. Amazon's answer (a new id, or
  * a 425 naming the duplicate's id) is stored in the same transaction as the
- * report.requested outbox row. A crash before Amazon answered leaves `requesting`;
- * the next run asks again and adopts the id from Amazon's 425.
+ * report.requested outbox row. A recorded report is held by the process that asks
+ * for it (a lease, renewed just before asking); a crash before Amazon answered lets
+ * the lease lapse, and report-requester's loop (or the next run for that owner) asks
+ * again and adopts the id from Amazon's 425.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Knex } from '../db/postgres.ts';
@@ -22,7 +24,7 @@ import {
   markAdvertiserInaccessible,
   reportableAdvertisersByProfile,
 } from '../accounts/dsp-advertisers.ts';
-import { ownerLogFields, type ReportOwner } from './report-owner.ts';
+import { ownerKey, ownerLogFields, ownerOfRow, type ReportOwner } from './report-owner.ts';
 import * as reports from './pending-reports.ts';
 import { localToday, planBackfill, planReports, planWindow, type PlannedReport, type Tier } from './report-plan.ts';
 
@@ -49,8 +51,6 @@ export interface RequestOptions {
   concurrency?: number;
   /** The file format DSP reports are asked in (Amazon offers GZIP_JSON and CSV for DSP); GZIP_JSON by default. */
   dspFormat?: 'GZIP_JSON' | 'CSV';
-  /** Requests stuck in `requesting` longer than this are retried (their process died). */
-  staleRequestingMs?: number;
 }
 
 export interface RequestSummary {
@@ -78,6 +78,8 @@ export async function requestReports(deps: Deps, opts: RequestOptions): Promise<
   const runId = opts.runId ?? randomUUID();
   const now = opts.now ?? new Date();
   const log = deps.log.child({ runId });
+  // This call's hold on the reports it records (a retaken run must not renew the dead one's holds).
+  const holder = `run:${runId}:${randomUUID()}`;
   // Advertiser accounts named alone: no profiles.
   const profiles =
     (opts.dspAccountIds && !opts.profileIds) || opts.profileIds?.length === 0
@@ -144,7 +146,7 @@ export async function requestReports(deps: Deps, opts: RequestOptions): Promise<
   const handleOwner = async (o: OwnerPlan) => {
     const plog = log.child(ownerLogFields(o.owner));
     const today = localToday(o.timezone, now);
-    const { advertiserIds, reportTypes } = o;
+    const { reportTypes } = o;
     const last = await reports.lastRequested(db, o.owner);
     const ends = await reports.lastEnds(db, o.owner);
     const plan: PlannedReport[] = opts.window
@@ -162,7 +164,7 @@ export async function requestReports(deps: Deps, opts: RequestOptions): Promise<
     summary.planned += plan.length;
 
     // Record every planned report; the ones already in flight are skipped by the unique index.
-    const toAsk: { id: string; reportTypeId: string; startDate: string; endDate: string; columns: string[] }[] = [];
+    const toAsk: ToAsk[] = [];
     for (const r of plan) {
       const spec = REPORT_TYPES[r.reportTypeId]!;
       const id = await reports.recordPlanned(db, {
@@ -175,6 +177,7 @@ export async function requestReports(deps: Deps, opts: RequestOptions): Promise<
         columnsHash: columnsHash(spec.columns),
         tier: r.tier,
         runId,
+        holder,
       });
       if (id)
         toAsk.push({
@@ -183,110 +186,15 @@ export async function requestReports(deps: Deps, opts: RequestOptions): Promise<
           startDate: r.startDate,
           endDate: r.endDate,
           columns: spec.columns,
+          runId,
         });
       else summary.alreadyInFlight++;
     }
-    // Requests a previous run recorded but never got an answer for.
-    const stale = await reports.staleRequesting(
-      db,
-      o.owner,
-      toAsk.map((t) => t.id),
-      new Date(now.getTime() - (opts.staleRequestingMs ?? 60_000)),
-    );
-    for (const s of stale) {
-      toAsk.push({
-        id: s.id,
-        reportTypeId: s.report_type,
-        startDate: isoDate(s.start_date),
-        endDate: isoDate(s.end_date),
-        columns: s.columns,
-      });
-      summary.retriedStale++;
-    }
-    if (toAsk.length === 0) return;
-
-    let client;
-    try {
-      ({ client } = await deps.clients.forOwner(o.owner));
-    } catch (err) {
-      await reports.markFailed(
-        db,
-        toAsk.map((t) => t.id),
-        (err as Error).message,
-      );
-      for (const t of toAsk)
-        summary.failed.push({
-          ...ownerFields(o.owner),
-          reportType: t.reportTypeId,
-          window: `${t.startDate}..${t.endDate}`,
-          reason: (err as Error).message,
-        });
-      return;
-    }
-    for (const t of toAsk) {
-      const window = `${t.startDate}..${t.endDate}`;
-      try {
-        const res = await createReport(client, o.owner, {
-          reportTypeId: t.reportTypeId,
-          startDate: t.startDate,
-          endDate: t.endDate,
-          columns: t.columns,
-          ...(isDspReportType(t.reportTypeId) ? { advertiserIds, format: opts.dspFormat } : {}),
-        });
-        await reports.markRequested(db, t.id, res, {
-          profileId: o.owner.profileId ?? '',
-          dspAccountId: o.owner.dspAccountId ?? null,
-          reportType: t.reportTypeId,
-          adProduct: REPORT_TYPES[t.reportTypeId]!.adProduct,
-          startDate: t.startDate,
-          endDate: t.endDate,
-          columns: t.columns,
-          runId,
-        });
-        summary.requested++;
-        if (res.duplicate) summary.adoptedDuplicates++;
-        plog.info(
-          {
-            reportType: t.reportTypeId,
-            window,
-            reportId: res.reportId,
-            duplicate: res.duplicate,
-            pendingReportId: t.id,
-          },
-          'report requested',
-        );
-      } catch (err) {
-        const e = err instanceof AmazonApiError ? err : null;
-        if (e && e.retriable) {
-          // Throttled or Amazon trouble after every retry: leave it `requesting`; the next run asks again.
-          await reports.markDeferred(db, t.id, e.message);
-          summary.deferred++;
-          plog.warn({ reportType: t.reportTypeId, window, err: e.message }, 'report request deferred');
-          continue;
-        }
-        const reason = (err as Error).message;
-        await reports.markFailed(db, t.id, reason, true);
-        summary.failed.push({ ...ownerFields(o.owner), reportType: t.reportTypeId, window, reason });
-        plog.error({ reportType: t.reportTypeId, window, err: reason }, 'report request failed');
-        if (e?.kind === 'forbidden') {
-          await o.refused(reason);
-          const rest = toAsk.slice(toAsk.indexOf(t) + 1);
-          await reports.markFailed(
-            db,
-            rest.map((r) => r.id),
-            `${o.owner.profileId ? 'profile' : 'DSP advertiser'} inaccessible: ${reason}`,
-          );
-          for (const r of rest)
-            summary.failed.push({
-              ...ownerFields(o.owner),
-              reportType: r.reportTypeId,
-              window: `${r.startDate}..${r.endDate}`,
-              reason: `${o.owner.profileId ? 'profile' : 'DSP advertiser'} inaccessible`,
-            });
-          return;
-        }
-      }
-    }
+    // Requests a process recorded and never got Amazon's answer for (it died, or Amazon deferred them).
+    const lapsed = await reports.claimLapsedRequests(db, { holder, limit: 10_000, owner: o.owner });
+    toAsk.push(...lapsed.map(toAskOf));
+    summary.retriedStale += lapsed.length;
+    await askReports(deps, o, toAsk, { holder, dspFormat: opts.dspFormat, summary, log: plog });
   };
 
   const queue = [...owners];
@@ -297,6 +205,217 @@ export async function requestReports(deps: Deps, opts: RequestOptions): Promise<
   );
   log.info({ ...summary, failed: summary.failed.length }, 'report requests done');
   return summary;
+}
+
+/**
+ * Asks again for reports whose holder let the lease lapse: a process that died between recording
+ * a report and storing Amazon's answer, or a request Amazon deferred. Without this, such a report
+ * waits for the next request run of its owner, which may never come. Amazon's 425 names a report
+ * it already made, so asking twice creates nothing twice.
+ */
+export async function reaskLapsedRequests(
+  deps: Deps,
+  o: { limit?: number; dspFormat?: 'GZIP_JSON' | 'CSV' } = {},
+): Promise<RequestSummary> {
+  const { db } = deps;
+  const runId = `reask:${randomUUID()}`;
+  const summary: RequestSummary = {
+    runId,
+    profiles: 0,
+    advertiserAccounts: 0,
+    planned: 0,
+    requested: 0,
+    adoptedDuplicates: 0,
+    alreadyInFlight: 0,
+    retriedStale: 0,
+    failed: [],
+    deferred: 0,
+  };
+  const lapsed = await reports.claimLapsedRequests(db, { holder: runId, limit: o.limit ?? 200 });
+  if (lapsed.length === 0) return summary;
+  summary.retriedStale = lapsed.length;
+  const byOwner = new Map<string, { owner: ReportOwner; rows: reports.PendingReport[] }>();
+  for (const r of lapsed) {
+    const owner = ownerOfRow(r);
+    const entry = byOwner.get(ownerKey(owner)) ?? { owner, rows: [] };
+    entry.rows.push(r);
+    byOwner.set(ownerKey(owner), entry);
+  }
+  for (const { owner, rows } of byOwner.values()) {
+    const log = deps.log.child({ runId, ...ownerLogFields(owner) });
+    const plan = await ownerPlanOf(db, owner);
+    if (!plan) {
+      const reason = 'the DSP advertiser is no longer selected';
+      await reports.markFailed(
+        db,
+        rows.map((r) => r.id),
+        reason,
+      );
+      for (const r of rows)
+        summary.failed.push({
+          ...ownerFields(owner),
+          reportType: r.report_type,
+          window: `${isoDate(r.start_date)}..${isoDate(r.end_date)}`,
+          reason,
+        });
+      continue;
+    }
+    if (owner.profileId) summary.profiles++;
+    else summary.advertiserAccounts++;
+    await askReports(deps, plan, rows.map(toAskOf), { holder: runId, dspFormat: o.dspFormat, summary, log });
+  }
+  deps.log.info({ ...summary, failed: summary.failed.length }, 'lapsed report requests asked again');
+  return summary;
+}
+
+/** What a stored report's owner is asked as now: its DSP advertisers, and how a refusal is recorded. */
+async function ownerPlanOf(db: Knex, owner: ReportOwner): Promise<OwnerPlan | null> {
+  // The plan's day and types are not needed to ask again: the stored report says what it is.
+  if (owner.profileId !== undefined) {
+    const pid = owner.profileId;
+    const advertiserIds = (await reportableAdvertisersByProfile(db, [pid])).get(pid)?.slice(0, ADVERTISERS_PER_REPORT);
+    return {
+      owner,
+      timezone: 'UTC',
+      reportTypes: [],
+      advertiserIds: advertiserIds ?? [],
+      refused: (reason) => markInaccessible(db, pid, reason),
+    };
+  }
+  const [a] = await accountAdvertisers(db, { advertiserIds: [owner.dspAccountId] });
+  if (!a) return null;
+  return {
+    owner,
+    timezone: a.timezone,
+    reportTypes: [],
+    advertiserIds: [a.advertiser_id],
+    refused: (reason) => markAdvertiserInaccessible(db, a.account_id, a.advertiser_id, reason),
+  };
+}
+
+/** A recorded report to ask Amazon for, with the run that planned it. */
+interface ToAsk {
+  id: string;
+  reportTypeId: string;
+  startDate: string;
+  endDate: string;
+  columns: string[];
+  runId: string | null;
+}
+
+const toAskOf = (r: reports.PendingReport): ToAsk => ({
+  id: r.id,
+  reportTypeId: r.report_type,
+  startDate: isoDate(r.start_date),
+  endDate: isoDate(r.end_date),
+  columns: r.columns,
+  runId: r.run_id,
+});
+
+/**
+ * Asks Amazon for one owner's recorded reports, one after another, each only while this holder
+ * still holds it. Amazon's answer moves it to `pending`; busy Amazon leaves it held (deferred);
+ * a refusal fails it, and a 403 fails the owner's rest and marks the owner inaccessible.
+ */
+async function askReports(
+  deps: Deps,
+  o: OwnerPlan,
+  toAsk: ToAsk[],
+  ctx: { holder: string; dspFormat?: 'GZIP_JSON' | 'CSV'; summary: RequestSummary; log: Logger },
+): Promise<void> {
+  const { db } = deps;
+  const { summary, log: plog } = ctx;
+  const { advertiserIds } = o;
+  if (toAsk.length === 0) return;
+
+  let client;
+  try {
+    ({ client } = await deps.clients.forOwner(o.owner));
+  } catch (err) {
+    await reports.markFailed(
+      db,
+      toAsk.map((t) => t.id),
+      (err as Error).message,
+    );
+    for (const t of toAsk)
+      summary.failed.push({
+        ...ownerFields(o.owner),
+        reportType: t.reportTypeId,
+        window: `${t.startDate}..${t.endDate}`,
+        reason: (err as Error).message,
+      });
+    return;
+  }
+  for (const t of toAsk) {
+    const window = `${t.startDate}..${t.endDate}`;
+    // Asked one after another: a report whose hold lapsed meanwhile may be another process's now.
+    if (!(await reports.renewRequestHold(db, t.id, ctx.holder))) {
+      plog.info({ reportType: t.reportTypeId, window, pendingReportId: t.id }, 'report taken over; not asked here');
+      continue;
+    }
+    try {
+      const res = await createReport(client, o.owner, {
+        reportTypeId: t.reportTypeId,
+        startDate: t.startDate,
+        endDate: t.endDate,
+        columns: t.columns,
+        ...(isDspReportType(t.reportTypeId) ? { advertiserIds, format: ctx.dspFormat } : {}),
+      });
+      const recorded = await reports.markRequested(db, t.id, res, {
+        profileId: o.owner.profileId ?? '',
+        dspAccountId: o.owner.dspAccountId ?? null,
+        reportType: t.reportTypeId,
+        adProduct: REPORT_TYPES[t.reportTypeId]!.adProduct,
+        startDate: t.startDate,
+        endDate: t.endDate,
+        columns: t.columns,
+        runId: t.runId,
+      });
+      if (!recorded) continue;
+      summary.requested++;
+      if (res.duplicate) summary.adoptedDuplicates++;
+      plog.info(
+        {
+          reportType: t.reportTypeId,
+          window,
+          reportId: res.reportId,
+          duplicate: res.duplicate,
+          pendingReportId: t.id,
+        },
+        'report requested',
+      );
+    } catch (err) {
+      const e = err instanceof AmazonApiError ? err : null;
+      if (e && e.retriable) {
+        // Throttled or Amazon trouble after every retry: leave it `requesting`; the next run asks again.
+        await reports.markDeferred(db, t.id, e.message);
+        summary.deferred++;
+        plog.warn({ reportType: t.reportTypeId, window, err: e.message }, 'report request deferred');
+        continue;
+      }
+      const reason = (err as Error).message;
+      await reports.markFailed(db, t.id, reason, true);
+      summary.failed.push({ ...ownerFields(o.owner), reportType: t.reportTypeId, window, reason });
+      plog.error({ reportType: t.reportTypeId, window, err: reason }, 'report request failed');
+      if (e?.kind === 'forbidden') {
+        await o.refused(reason);
+        const rest = toAsk.slice(toAsk.indexOf(t) + 1);
+        await reports.markFailed(
+          db,
+          rest.map((r) => r.id),
+          `${o.owner.profileId ? 'profile' : 'DSP advertiser'} inaccessible: ${reason}`,
+        );
+        for (const r of rest)
+          summary.failed.push({
+            ...ownerFields(o.owner),
+            reportType: r.reportTypeId,
+            window: `${r.startDate}..${r.endDate}`,
+            reason: `${o.owner.profileId ? 'profile' : 'DSP advertiser'} inaccessible`,
+          });
+        return;
+      }
+    }
+  }
 }
 
 /** One owner's share of a run: what it is asked as, its day, its types and (DSP) advertisers. */
