@@ -154,6 +154,36 @@ export const killReplica = (name: ServiceName): Fault => ({
   },
 });
 
+/**
+ * The entity-sync process running the ingestion, killed while it has reports recorded as
+ * `requesting` and not yet asked: what it held must lapse and be asked again by another process.
+ * Aimed, not left to which replica happens to run the ingestion when the clock strikes.
+ */
+export const killAskingEntitySync: Fault = {
+  name: 'kill -9 the entity-sync replica asking Amazon for reports',
+  what: 'SIGKILL the entity-sync process whose ingestion has reports recorded but not yet asked, restarted a second later',
+  inject: async (world) => {
+    const db = world.pg.db;
+    let victim: (typeof world.replicas)['entity-sync'][number] | undefined;
+    const deadline = Date.now() + 120_000;
+    while (!victim && Date.now() < deadline) {
+      const asking: { owner: string } | undefined = await db('ingestion_runs as r')
+        .join('pending_amazon_reports as p', 'p.run_id', 'r.id')
+        .where({ 'r.status': 'running', 'p.status': 'requesting' })
+        .first('r.owner');
+      // Owners are entity-sync-<pid>-<started>.
+      const pid = Number(/^entity-sync-(\d+)-/.exec(asking?.owner ?? '')?.[1]);
+      victim = world.replicas['entity-sync'].find((r) => r.pid === pid);
+      if (!victim) await sleep(10);
+    }
+    if (!victim) throw new Error('no entity-sync replica was asking Amazon for reports within two minutes');
+    await victim.kill9();
+    await sleep(1_000);
+    await victim.start(180_000);
+    return none;
+  },
+};
+
 const fleetOf = (world: World) => {
   if (!world.options.fleet) throw new Error('a fleet fault in a world without the fleet');
   return world.options.fleet;

@@ -13,6 +13,7 @@ import {
   poison,
   amazonStorm,
   killReplica,
+  killAskingEntitySync,
   killClusterBroker,
   killClickHouseReplica,
   restateAway,
@@ -81,8 +82,8 @@ function fleetMatrix(subset: 'fleet' | 'fleet-ci'): Cell[] {
   if (subset === 'fleet-ci')
     return [
       baseline,
-      // Early, while the ingestion asks Amazon for reports: what it held lapses and is asked again.
-      { name: 'kill -9 one entity-sync replica @10%', fault: killReplica('entity-sync'), at: 0.1 },
+      // While the ingestion asks Amazon for reports: what it held lapses and is asked again.
+      { name: killAskingEntitySync.name, fault: killAskingEntitySync, at: 0 },
       { name: 'kill -9 one etl-loader replica @50%', fault: killReplica('etl-loader'), at: 0.5 },
       { name: `${killClusterBroker.name} @50%`, fault: killClusterBroker, at: 0.5 },
       { name: `${killClickHouseReplica.name} @50%`, fault: killClickHouseReplica, at: 0.5 },
@@ -93,6 +94,7 @@ function fleetMatrix(subset: 'fleet' | 'fleet-ci'): Cell[] {
   return [
     baseline,
     ...faults.flatMap((fault) => POINTS.map((at) => ({ name: `${fault.name} @${at * 100}%`, fault, at }))),
+    { name: killAskingEntitySync.name, fault: killAskingEntitySync, at: 0 },
     ...controls,
   ];
 }
