@@ -254,7 +254,14 @@ test('the provisioning files name the data sources the dashboards use', () => {
     'utf8',
   );
   for (const { json } of dashboards) {
-    for (const p of json.panels) assert.match(ds, new RegExp(`uid: ${p.datasource.uid}`), `${json.title} / ${p.title}`);
+    for (const p of json.panels) {
+      // A panel of mixed sources (Grafana's own "-- Mixed --") names its source per query.
+      const uids: string[] =
+        p.datasource.uid === '-- Mixed --'
+          ? p.targets.map((t: { datasource: { uid: string } }) => t.datasource.uid)
+          : [p.datasource.uid];
+      for (const uid of uids) assert.match(ds, new RegExp(`uid: ${uid}`), `${json.title} / ${p.title}`);
+    }
   }
   assert.equal(dashboards.length, 4);
 });
@@ -281,6 +288,46 @@ for (const { file, json } of dashboards) {
     }
   });
 }
+
+test('the placement panel joins each campaign placement to its bid multiplier by the same campaign and placement names', async () => {
+  const { json } = dashboards.find((d) => d.file === 'ads-performance.json')!;
+  const panel = json.panels.find((p: { title: string }) => p.title.startsWith('Placements:'));
+  assert.deepEqual(
+    panel.transformations.map((t: { id: string }) => t.id),
+    ['merge', 'filterByValue'],
+  );
+  const now = new Date();
+  const variables: Record<string, string[]> = {};
+  for (const v of json.templating.list as Variable[])
+    variables[v.name] = v.multi === false ? (await variableValues(v)).slice(0, 1) : await variableValues(v);
+  const sql = (i: number, dialect: 'clickhouse' | 'postgres') =>
+    expandMacros(panel.targets[i].rawSql, {
+      from: new Date(now.getTime() - 30 * 86_400_000),
+      to: now,
+      variables,
+      dialect,
+    });
+  const performance: { campaign_id: string; placement: string }[] = await (
+    await ch.ch.client.query({ query: sql(0, 'clickhouse'), format: 'JSONEachRow' })
+  ).json();
+  const multipliers: { campaign_id: string; placement: string; bid_multiplier_pct: string }[] = (
+    await pg.db.raw(sql(1, 'postgres'))
+  ).rows;
+  const placements = new Set(performance.map((r) => r.placement));
+  assert.deepEqual(
+    [...placements].sort(),
+    ['Detail Page on-Amazon', 'Other on-Amazon', 'Top of Search on-Amazon'],
+    'the placements Amazon reports',
+  );
+  // Grafana's merge joins rows whose shared fields (campaign_id, placement) are equal: they must meet.
+  const keys = new Set(performance.map((r) => `${r.campaign_id}|${r.placement}`));
+  const joined = multipliers.filter((m) => keys.has(`${m.campaign_id}|${m.placement}`));
+  assert.ok(joined.length > 0, 'some multipliers meet their placement rows');
+  assert.ok(
+    multipliers.every((m) => placements.has(m.placement)),
+    `every multiplier names a reported placement: ${[...new Set(multipliers.map((m) => m.placement))].join(', ')}`,
+  );
+});
 
 /** Numbers as numbers (64-bit integers arrive quoted), floats to 9 significant digits (engines sum in different orders). */
 function normalise(rows: Record<string, unknown>[]): string[] {

@@ -192,6 +192,9 @@ export interface Entity {
   targetingType?: 'MANUAL' | 'AUTO';
   biddingStrategy?: string;
   placementTopPercentage?: number;
+  /** SP bid adjustments for product pages and the rest of search (0: none set, left out as Amazon does). */
+  placementProductPagePercentage?: number;
+  placementRestOfSearchPercentage?: number;
   tactic?: string;
   costType?: 'CPC' | 'VCPM';
   brandEntityId?: string;
@@ -607,6 +610,8 @@ export class Dataset {
           biddingStrategy:
             prod === 'sp' ? pick(seed, `${id}:strat`, ['LEGACY_FOR_SALES', 'AUTO_FOR_SALES', 'MANUAL']) : undefined,
           placementTopPercentage: prod === 'sp' ? intBetween(seed, `${id}:top`, 0, 50) : undefined,
+          placementProductPagePercentage: prod === 'sp' ? intBetween(seed, `${id}:product-page`, 0, 30) : undefined,
+          placementRestOfSearchPercentage: prod === 'sp' ? intBetween(seed, `${id}:rest-of-search`, 0, 20) : undefined,
           tactic: prod === 'sd' ? pick(seed, `${id}:tactic`, ['T00020', 'T00030']) : undefined,
           costType: prod === 'sb' || prod === 'sd' ? 'CPC' : prod === 'st' ? 'VCPM' : undefined,
           brandEntityId: prod === 'sb' ? `ENTITY${hash32(seed, `brand${p}`).toString(36).toUpperCase()}` : undefined,

@@ -172,6 +172,8 @@ export const FACT_FIELDS: Record<FactTable, Record<string, Field>> = {
     entity_level: message((ev) => ev.entityLevel),
     entity_id: field('entityId'),
     search_term: searchTerm,
+    // Placement reports' rows: the campaign's day at one placement; '' for every other type.
+    placement: attribute('placementClassification'),
     campaign_id: field('campaignId'),
     ad_group_id: field('adGroupId'),
     ...HEADLINE,

@@ -62,6 +62,20 @@ test('rows that cannot be trusted are refused with the reason', () => {
   }
 });
 
+test('a placement row is the campaign at one placement; one without its placement is refused', () => {
+  const pctx = { ...ctx, reportTypeId: 'spCampaignPlacement' };
+  const row = { ...base, placementClassification: 'Top of Search on-Amazon' };
+  const r = normaliseRow(row, pctx);
+  assert.ok(r.ok);
+  assert.equal(r.row.entityId, '100000000000001', 'keyed by its campaign');
+  assert.equal(r.row.attributes.placementClassification, 'Top of Search on-Amazon');
+  for (const missing of [undefined, null, ''] as const) {
+    const bad = normaliseRow({ ...row, placementClassification: missing }, pctx);
+    assert.equal(bad.ok, false);
+    assert.match((bad as { reason: string }).reason, /placementClassification is missing/);
+  }
+});
+
 test('every attribution window is kept under its own column; the headline is the report type’s window', () => {
   const r = normaliseRow({ ...base, sales1d: 5.5, sales14d: 30.01, sales30d: 41, purchases30d: 3 }, ctx);
   assert.ok(r.ok);
@@ -174,7 +188,13 @@ test('every report type: each row Amazon (the sandbox) serves for the request we
       const r = normaliseRow(raw, { reportTypeId, currency: 'USD', startDate: day, endDate: day });
       assert.ok(r.ok, `${reportTypeId}: ${!r.ok && r.reason} in ${JSON.stringify(raw).slice(0, 200)}`);
       const a = r.row.attributes;
-      const key = [r.row.date, r.row.entityId, a.searchTerm ?? '', a.advertisedAsin ?? a.promotedAsin ?? ''].join('|');
+      const key = [
+        r.row.date,
+        r.row.entityId,
+        a.searchTerm ?? '',
+        a.advertisedAsin ?? a.promotedAsin ?? '',
+        a.placementClassification ?? '',
+      ].join('|');
       assert.ok(
         REPORT_TYPES[reportTypeId]!.table === 'ads_purchased_products' || !keys.has(key),
         `${reportTypeId}: two rows key ${key}`,

@@ -183,6 +183,9 @@ export function normaliseRow(raw: Record<string, unknown>, ctx: RowContext): Nor
   }
   if (spec.entityLevel === 'search_term' && typeof raw.searchTerm !== 'string')
     return { ok: false, reason: 'searchTerm is missing' };
+  // A sponsored-ads row split under its entity (a placement) is keyed by the split: without it,
+  // it would take the place of another.
+  if (!dsp) for (const c of spec.splits) if (!text(raw[c])) return { ok: false, reason: `${c} is missing` };
 
   const own = dsp ? raw.orderCurrency : raw.campaignBudgetCurrencyCode;
   const currency = typeof own === 'string' && own ? own : ctx.currency;

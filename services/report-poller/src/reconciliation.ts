@@ -17,16 +17,19 @@ import { REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
 /** Each ad product's campaign report, and the finer reports whose spend it must account for. */
 export function reconciliationPairs(): { campaignReport: string; finer: string[]; adProduct: string }[] {
   const specs = Object.values(REPORT_TYPES).filter((s) => s.table === 'ads_metrics_daily');
-  return specs
-    .filter((s) => s.entityLevel === 'campaign')
-    .map((c) => ({
-      campaignReport: c.reportTypeId,
-      adProduct: c.adProduct,
-      finer: specs
-        .filter((s) => s.adProduct === c.adProduct && s.entityLevel !== 'campaign')
-        .map((s) => s.reportTypeId),
-    }))
-    .filter((p) => p.finer.length > 0);
+  return (
+    specs
+      // The campaign report itself; a campaign's placements are a breakdown of it, not the report.
+      .filter((s) => s.entityLevel === 'campaign' && s.splits.length === 0)
+      .map((c) => ({
+        campaignReport: c.reportTypeId,
+        adProduct: c.adProduct,
+        finer: specs
+          .filter((s) => s.adProduct === c.adProduct && s.entityLevel !== 'campaign')
+          .map((s) => s.reportTypeId),
+      }))
+      .filter((p) => p.finer.length > 0)
+  );
 }
 
 export interface Finding {

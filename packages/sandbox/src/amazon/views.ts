@@ -47,6 +47,15 @@ const servingStatus = (e: Entity) => {
 
 // ---------------------------------------------------------------- SP v3 lists
 
+/** An SP campaign's placement bid adjustments: the top of search always, the others where set. */
+function placementAdjustments(e: Entity): { placement: string; percentage: number }[] {
+  return [
+    { placement: 'PLACEMENT_TOP', percentage: e.placementTopPercentage ?? 0 },
+    { placement: 'PLACEMENT_PRODUCT_PAGE', percentage: e.placementProductPagePercentage ?? 0 },
+    { placement: 'PLACEMENT_REST_OF_SEARCH', percentage: e.placementRestOfSearchPercentage ?? 0 },
+  ].filter((p, i) => i === 0 || p.percentage > 0);
+}
+
 export function spV3(e: Entity, extended: boolean): Json {
   const ext = extended
     ? {
@@ -67,7 +76,7 @@ export function spV3(e: Entity, extended: boolean): Json {
         state: e.state,
         dynamicBidding: {
           strategy: e.biddingStrategy,
-          placementBidding: [{ placement: 'PLACEMENT_TOP', percentage: e.placementTopPercentage }],
+          placementBidding: placementAdjustments(e),
         },
         startDate: e.startDate,
         endDate: e.endDate,
@@ -423,7 +432,7 @@ export function exported(e: Entity, currencyCode: string): Json {
           e.product === 'sp'
             ? {
                 bidStrategy: EXPORT_BID_STRATEGY[e.biddingStrategy!],
-                placementBidAdjustments: [{ placement: 'PLACEMENT_TOP', percentage: e.placementTopPercentage }],
+                placementBidAdjustments: placementAdjustments(e),
               }
             : undefined,
         budgetCaps: {

@@ -18,6 +18,7 @@ import {
   SB_AD_GROUP_MEASURES,
   SB_AD_MEASURES,
   SB_CAMPAIGN_MEASURES,
+  SB_PLACEMENT_MEASURES,
   SB_PURCHASED_PRODUCT_MEASURES,
   SB_SEARCH_TERM_MEASURES,
   SB_TARGETING_MEASURES,
@@ -85,7 +86,8 @@ export interface ReportTypeSpec {
   timeUnit: 'DAILY' | 'SUMMARY';
   /**
    * Columns that tell a report's rows apart under one entity (DSP breakdowns: country, supply
-   * source and site, device, audience segment, ASIN): with the entity's id they key the row.
+   * source and site, device, audience segment, ASIN; sponsored ads: the placement): with the
+   * entity's id they key the row, and a row without them is refused.
    */
   splits: string[];
   /** Days of history Amazon keeps for this report type. */
@@ -155,6 +157,31 @@ const ENTRIES: Record<string, Entry> = {
     headline: { sales: 'sales7d', orders: 'purchases7d', units: 'unitsSoldClicks7d' },
     maxDays: 31,
     retentionDays: 95,
+    reference: 'en-us/guides/reporting/v3/report-types/campaign.md',
+  },
+  // Placement (top of search, product pages, the rest): what SP bid multipliers are tuned on. Amazon
+  // has no SP placement type; it is spCampaigns grouped by campaign and placement, a row per
+  // campaign, placementClassification and day. Amazon refuses topOfSearchImpressionShare here
+  // (a rate; not loaded anyway).
+  spCampaignPlacement: {
+    reportTypeId: 'spCampaignPlacement',
+    amazonReportTypeId: 'spCampaigns',
+    adProduct: 'SPONSORED_PRODUCTS',
+    groupBy: ['campaign', 'campaignPlacement'],
+    table: 'ads_metrics_daily',
+    entityLevel: 'campaign',
+    dimensions: [
+      'campaignApplicableBudgetRuleId',
+      'campaignApplicableBudgetRuleName',
+      'campaignBiddingStrategy',
+      ...CAMPAIGN_DIMENSIONS,
+      'placementClassification',
+    ],
+    measures: SP_CAMPAIGN_MEASURES,
+    headline: { sales: 'sales7d', orders: 'purchases7d', units: 'unitsSoldClicks7d' },
+    maxDays: 31,
+    retentionDays: 95,
+    splits: ['placementClassification'],
     reference: 'en-us/guides/reporting/v3/report-types/campaign.md',
   },
   spTargeting: {
@@ -276,6 +303,22 @@ const ENTRIES: Record<string, Entry> = {
     maxDays: 31,
     retentionDays: 60,
     reference: 'en-us/guides/reporting/v3/report-types/campaign.md',
+  },
+  // SB's own placement type (in preview at Amazon: campaigns without multiple ad groups are missing).
+  sbCampaignPlacement: {
+    reportTypeId: 'sbCampaignPlacement',
+    amazonReportTypeId: 'sbCampaignPlacement',
+    adProduct: 'SPONSORED_BRANDS',
+    groupBy: ['campaignPlacement'],
+    table: 'ads_metrics_daily',
+    entityLevel: 'campaign',
+    dimensions: [...CAMPAIGN_DIMENSIONS, 'costType', 'placementClassification'],
+    measures: SB_PLACEMENT_MEASURES,
+    headline: { sales: 'sales', orders: 'purchases', units: 'unitsSold' },
+    maxDays: 31,
+    retentionDays: 60,
+    splits: ['placementClassification'],
+    reference: 'en-us/guides/reporting/v3/report-types/placement.md',
   },
   sbAdGroup: {
     reportTypeId: 'sbAdGroup',

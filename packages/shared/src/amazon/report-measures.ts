@@ -172,6 +172,8 @@ export const SP_PURCHASED_PRODUCT_MEASURES = [
 const SB_TAIL = [...KINDLE_PAGES, ...SB_NEW_TO_BRAND, ...SB_CONVERSIONS, ...SB_VIDEO];
 export const SB_AD_GROUP_MEASURES = [...SB_ADD_TO_CART, ...BOOK_WITH_CLICKS, ...SB_TRAFFIC, ...SB_TAIL];
 export const SB_CAMPAIGN_MEASURES = [...SB_AD_GROUP_MEASURES, 'viewableImpressions', 'longTermSales'];
+/** SB by placement: the campaign's measures but long-term sales (placement.md does not list it). */
+export const SB_PLACEMENT_MEASURES = [...SB_AD_GROUP_MEASURES, 'viewableImpressions'];
 export const SB_AD_MEASURES = [
   ...SB_ADD_TO_CART,
   ...BOOK,

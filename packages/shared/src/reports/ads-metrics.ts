@@ -1,6 +1,6 @@
 /**
  * The module that owns the ClickHouse fact tables reports load into: `ads_metrics_daily`
- * (entity metrics per profile, report type, level, entity, search term and day),
+ * (entity metrics per profile, report type, level, entity, search term, day and placement),
  * `ads_metrics_recent` (its last RECENT_DAYS, for the real-time panels),
  * `ads_purchased_products`, `ads_traffic_quality` and `dsp_metrics_daily` (Amazon DSP, per
  * advertiser and breakdown). etl-loader writes them; entity-sync,
@@ -22,6 +22,7 @@ export const RECENT_COLUMNS = [
   'entity_id',
   'search_term',
   'date',
+  'placement',
   'campaign_id',
   'impressions',
   'clicks',
@@ -177,7 +178,7 @@ export interface LoadedSlice {
 
 /** Each table's row key (its ORDER BY): rows with the same key are one row's pulls. */
 export const ROW_KEYS: Record<FactTable, readonly string[]> = {
-  ads_metrics_daily: ['profile_id', 'report_type', 'entity_level', 'entity_id', 'search_term', 'date'],
+  ads_metrics_daily: ['profile_id', 'report_type', 'entity_level', 'entity_id', 'search_term', 'date', 'placement'],
   ads_purchased_products: [
     'profile_id',
     'report_type',
