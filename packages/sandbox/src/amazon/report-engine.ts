@@ -696,13 +696,24 @@ function memberValue(seed: number, groupBy: string, col: string, m: number): Val
   return describingValue(seed, col, m, groupBy) ?? `${col} ${m + 1}`;
 }
 
+/**
+ * Split groupBys whose member is told by other columns than all of the groupBy's own: SP and SB
+ * audiences' campaign_bid_boost_segment ("Additional metrics: segmentName", audience.md) is one
+ * row per campaign, segment and day, the segment named and classed; a conversion path
+ * (conversion-path.md) is its path, and its sales, purchases and frequencies measure it.
+ */
+const MEMBER_COLUMNS: Record<string, string[]> = {
+  campaign_bid_boost_segment: ['segmentName', 'segmentClassCode'],
+  brandConversionPath: ['simplifiedPath'],
+};
+
 /** Splits every cell by each groupBy that names no entity (geography, inventory, tech, audience segment, path). */
 function* splitByDimensions(cells: Iterable<Cell>, src: ReportSource, seed: number, dims: string[]): Generator<Cell> {
   const spec = AMAZON_REPORT_TYPES[src.configuration.reportTypeId]!;
   for (const cell of cells) {
     let parts: Cell[] = [cell];
     for (const g of dims) {
-      const cols = spec.groupBys[g]?.columns ?? [];
+      const cols = MEMBER_COLUMNS[g] ?? spec.groupBys[g]?.columns ?? [];
       // A member whose every column repeats an earlier one's is that member (two rows saying
       // environment "App" under one line item would be one row at Amazon).
       const seen = new Set<string>();

@@ -40,7 +40,9 @@ function complete(state: SandboxState, r: ReportRecord): void {
   const cfg = r.request.configuration;
   const generations: Record<string, number> = {};
   for (let d = r.request.startDate; d <= r.request.endDate; d = addDays(d, 1)) {
-    const key = `${r.owner}|${cfg.reportTypeId}|${d}`;
+    // The sandbox has no clock: a report's n-th pull of a day is its n-th look at that day, counted
+    // per type and grouping, so two groupings of one type asked in the same run see the same day.
+    const key = `${r.owner}|${cfg.reportTypeId}|${[...cfg.groupBy].sort().join('+')}|${d}`;
     generations[d] = state.faults.restatement
       ? Math.min(state.pulls.get(key) ?? 0, FINAL_GENERATION)
       : FINAL_GENERATION;
