@@ -135,7 +135,10 @@ export async function clickhouseDayTotals(
   for (const [table, types] of byTable) {
     const measures = [...new Set(types.flatMap((t) => zeroColumns(t)))];
     const headline =
-      table === 'ads_metrics_daily' || table === 'dsp_metrics_daily'
+      table === 'ads_metrics_daily' ||
+      table === 'dsp_metrics_daily' ||
+      table === 'ads_audience_daily' ||
+      table === 'ads_conversion_paths'
         ? 'sum(impressions) AS h_impressions, sum(clicks) AS h_clicks, sum(cost_micros) AS h_cost, sum(sales_micros) AS h_sales, sum(orders) AS h_orders, sum(units) AS h_units'
         : table === 'ads_purchased_products'
           ? '0 AS h_impressions, 0 AS h_clicks, 0 AS h_cost, sum(sales_micros) AS h_sales, sum(orders) AS h_orders, sum(units) AS h_units'

@@ -208,7 +208,9 @@ test('every report type lands in ClickHouse with exactly the sandbox totals, per
     { db: pg.db, clients, log },
     { reportTypes: REPORT_TYPE_IDS, tiers: [], backfillDays: 5 },
   );
-  assert.equal(summary.requested, 2 * REPORT_TYPE_IDS.length);
+  // Five days a profile: one report of each type, or five of a type Amazon gives as a SUMMARY only.
+  const perProfile = REPORT_TYPE_IDS.reduce((n, t) => n + Math.ceil(5 / Math.min(5, REPORT_TYPES[t]!.maxDays)), 0);
+  assert.equal(summary.requested, 2 * perProfile);
   assert.equal(summary.failed.length, 0);
   await relayOutbox(pg.db, bus);
   const final = await drive(summary.runId);
@@ -310,11 +312,11 @@ test('a re-pull of a restated window replaces the old values exactly, and rows i
   // Amazon restates conversions for weeks (reporting/v3 guides: "metrics may be restated"), and
   // traffic it later judges invalid is removed from a day; a row with no impressions left is not
   // reported at all. The sandbox plays that with restateAwayEvery (one in three rows, after the
-  // first pull). One table of each kind: entity metrics (and its streaming table), purchased
-  // products and traffic quality.
+  // first pull). One table of each kind: entity metrics (and its streaming table, with placements
+  // there too), purchased products, traffic quality and audiences.
   sandbox.setFaults({ restatement: true, restateAwayEvery: 3 });
   try {
-    const types = ['spCampaigns', 'spPurchasedProduct', 'spGrossAndInvalids'];
+    const types = ['spCampaigns', 'spCampaignPlacement', 'spPurchasedProduct', 'spGrossAndInvalids', 'spAudiences'];
     const window = { reportTypes: types, profileIds: [profileIds[0]!] };
     const d = days(12, 10);
     const inWindow = `profile_id = '${profileIds[0]}' AND date >= toDate('${d[0]}') AND date <= toDate('${d[2]}')`;
@@ -372,17 +374,22 @@ test('a re-pull of a restated window replaces the old values exactly, and rows i
       ['ads_metrics_recent', 'impressions'],
       ['ads_purchased_products', 'orders'],
       ['ads_traffic_quality', 'invalid_impressions'],
+      ['ads_audience_daily', 'impressions'],
     ] as const) {
       const final = await plain(table, measure, true);
       assert.ok(final.length > 0, `${table} has the window`);
       assert.deepEqual(await plain(table, measure, false), final, `${table}: the same without FINAL`);
     }
     // The streaming table holds what the daily table holds for these days.
-    const recent = (await plain('ads_metrics_recent', 'impressions', true)) as { n: string; total: string }[];
+    const recent = (await plain('ads_metrics_recent', 'impressions', true)) as {
+      report_type: string;
+      n: string;
+      total: string;
+    }[];
     const daily = afterSecond.get(`${profileIds[0]}|spCampaigns|${d[0]}`)!;
     assert.ok(daily.rows > 0);
     assert.equal(
-      Number(recent[0]!.total),
+      Number(recent.find((r) => r.report_type === 'spCampaigns')!.total),
       d.reduce((t, day) => t + afterSecond.get(`${profileIds[0]}|spCampaigns|${day}`)!.impressions, 0),
       'ads_metrics_recent: the latest pull',
     );

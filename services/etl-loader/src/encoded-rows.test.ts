@@ -21,6 +21,8 @@ const TYPE_OF: Record<FactTable, string> = {
   ads_metrics_daily: 'spTargeting',
   ads_purchased_products: 'spPurchasedProduct',
   ads_traffic_quality: 'spGrossAndInvalids',
+  ads_audience_daily: 'spAudiences',
+  ads_conversion_paths: 'conversionPath',
   dsp_metrics_daily: 'dspInventory',
 };
 

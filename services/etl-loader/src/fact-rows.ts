@@ -178,6 +178,23 @@ export const FACT_FIELDS: Record<FactTable, Record<string, Field>> = {
     ad_group_id: field('adGroupId'),
     ...HEADLINE,
   },
+  ads_audience_daily: {
+    profile_id: message((ev) => ev.profileId),
+    report_type: message((ev) => ev.reportType),
+    date: field('date'),
+    campaign_id: field('campaignId'),
+    segment_name: attribute('segmentName'),
+    segment_class_code: attribute('segmentClassCode'),
+    ...HEADLINE,
+  },
+  ads_conversion_paths: {
+    profile_id: message((ev) => ev.profileId),
+    report_type: message((ev) => ev.reportType),
+    date: field('date'),
+    brand_name: attribute('brandName'),
+    path: attribute('simplifiedPath'),
+    ...HEADLINE,
+  },
   dsp_metrics_daily: {
     profile_id: message((ev) => ev.profileId),
     advertiser_id: attribute('advertiserId'),
@@ -216,6 +233,8 @@ export const FACT_COLUMNS: Record<FactTable, readonly string[]> = {
   ads_traffic_quality: Object.keys(FACT_FIELDS.ads_traffic_quality),
   ads_purchased_products: Object.keys(FACT_FIELDS.ads_purchased_products),
   ads_metrics_daily: Object.keys(FACT_FIELDS.ads_metrics_daily),
+  ads_audience_daily: Object.keys(FACT_FIELDS.ads_audience_daily),
+  ads_conversion_paths: Object.keys(FACT_FIELDS.ads_conversion_paths),
   dsp_metrics_daily: Object.keys(FACT_FIELDS.dsp_metrics_daily),
 };
 

@@ -194,6 +194,8 @@ test('every report type: each row Amazon (the sandbox) serves for the request we
         a.searchTerm ?? '',
         a.advertisedAsin ?? a.promotedAsin ?? '',
         a.placementClassification ?? '',
+        a.segmentName ?? '',
+        a.segmentClassCode ?? '',
       ].join('|');
       assert.ok(
         REPORT_TYPES[reportTypeId]!.table === 'ads_purchased_products' || !keys.has(key),

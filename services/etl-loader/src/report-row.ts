@@ -71,6 +71,7 @@ function entityIdOf(spec: ReportTypeSpec, row: Record<string, unknown>): string 
       // SP and ST name targets keywordId (keywords and product targets alike); SB carries both; SD only targetingId.
       return idOf(row.keywordId) ?? idOf(row.targetingId);
     case 'purchased_product':
+    case 'conversion_path':
       return null;
     case 'advertiser':
       return idOf(row.advertiserId);
@@ -163,13 +164,18 @@ export function normaliseRow(raw: Record<string, unknown>, ctx: RowContext): Nor
 
   const quality = spec.table === 'ads_traffic_quality';
   const dsp = spec.table === 'dsp_metrics_daily';
+  const paths = spec.table === 'ads_conversion_paths';
   // DSP's campaign is its order.
   const campaignId = dsp ? idOf(raw.orderId) : idOf(raw.campaignId);
   // Gross and invalid traffic reports name the campaign, not its id; a DSP advertiser row has no order.
-  if (!campaignId && !quality && !dsp)
+  if (!campaignId && !quality && !dsp && !paths)
     return { ok: false, reason: `campaignId is missing or not an id (${JSON.stringify(raw.campaignId)})` };
   let entityId: string | null;
-  if (quality) {
+  if (paths) {
+    // A brand's path: what keys it is its brand and its path (the splits check below says which is missing).
+    entityId = `${text(raw.brandName) ?? ''}|${text(raw.simplifiedPath) ?? ''}`;
+    if (!text(raw.brandName)) return { ok: false, reason: 'brandName is missing' };
+  } else if (quality) {
     entityId = text(raw.campaignName);
     if (!entityId) return { ok: false, reason: 'campaignName is missing' };
   } else if (spec.table === 'ads_purchased_products') {

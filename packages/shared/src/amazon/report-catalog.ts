@@ -19,6 +19,8 @@ import {
   SB_AD_MEASURES,
   SB_CAMPAIGN_MEASURES,
   SB_PLACEMENT_MEASURES,
+  SB_AUDIENCE_MEASURES,
+  SP_AUDIENCE_MEASURES,
   SB_PURCHASED_PRODUCT_MEASURES,
   SB_SEARCH_TERM_MEASURES,
   SB_TARGETING_MEASURES,
@@ -37,8 +39,20 @@ import {
 import { DSP_REPORT_COLUMNS } from './dsp-report-columns.ts';
 
 export type AdProduct =
-  'SPONSORED_PRODUCTS' | 'SPONSORED_BRANDS' | 'SPONSORED_DISPLAY' | 'SPONSORED_TELEVISION' | 'DEMAND_SIDE_PLATFORM';
-export type FactTable = 'ads_metrics_daily' | 'ads_purchased_products' | 'ads_traffic_quality' | 'dsp_metrics_daily';
+  | 'SPONSORED_PRODUCTS'
+  | 'SPONSORED_BRANDS'
+  | 'SPONSORED_DISPLAY'
+  | 'SPONSORED_TELEVISION'
+  | 'DEMAND_SIDE_PLATFORM'
+  // Cross-product reports (conversion paths): every ad product of the brand at once.
+  | 'ALL';
+export type FactTable =
+  | 'ads_metrics_daily'
+  | 'ads_purchased_products'
+  | 'ads_traffic_quality'
+  | 'ads_audience_daily'
+  | 'ads_conversion_paths'
+  | 'dsp_metrics_daily';
 export type EntityLevel =
   | 'campaign'
   | 'ad_group'
@@ -46,6 +60,8 @@ export type EntityLevel =
   | 'target'
   | 'search_term'
   | 'purchased_product'
+  // A brand's path of ad touchpoints to a purchase (conversion paths).
+  | 'conversion_path'
   // DSP: report `order` is Ads API v1's campaign, `lineItem` its ad group.
   | 'advertiser'
   | 'order'
@@ -116,6 +132,21 @@ const CAMPAIGN_DIMENSIONS = [
 ];
 /** The keyword a row is for, and how it matches. */
 const KEYWORD_DIMENSIONS = ['keyword', 'keywordId', 'keywordType', 'matchType'];
+
+/** How often each channel touched the shoppers of a conversion path: the path's own, never summed. */
+const CONVERSION_PATH_FREQUENCIES = [
+  'sponsoredBrandsDisplayFrequency',
+  'sponsoredDisplayDisplayFrequency',
+  'amazonDspDisplayFrequency',
+  'sponsoredBrandsVideoFrequency',
+  'sponsoredDisplayOnlineVideoFrequency',
+  'amazonDspOnlineVideoFrequency',
+  'sponsoredTvStreamingTvFrequency',
+  'amazonDspStreamingTvFrequency',
+  'amazonDspAudioFrequency',
+  'sponsoredProductsFrequency',
+  'sponsoredDisplayFrequency',
+];
 
 const ENTRIES: Record<string, Entry> = {
   spCampaigns: {
@@ -572,6 +603,78 @@ const ENTRIES: Record<string, Entry> = {
     maxDays: 31,
     retentionDays: 95,
     reference: 'en-us/guides/reporting/v3/report-types/campaign.md',
+  },
+  // Audiences: SP and SB campaigns by the bid-boost segment a shopper was in, a row per campaign,
+  // segment and day (audience.md). `spend` is not asked: columns.md defines it as cost.
+  spAudiences: {
+    reportTypeId: 'spAudiences',
+    amazonReportTypeId: 'spAudiences',
+    adProduct: 'SPONSORED_PRODUCTS',
+    groupBy: ['campaign_bid_boost_segment'],
+    table: 'ads_audience_daily',
+    entityLevel: 'campaign',
+    dimensions: [
+      'campaignBiddingStrategy',
+      'campaignBudgetType',
+      'campaignId',
+      'campaignName',
+      'campaignStatus',
+      'marketplaceId',
+      'segmentClassCode',
+      'segmentName',
+    ],
+    measures: SP_AUDIENCE_MEASURES,
+    headline: { sales: 'sales7d', orders: 'purchases7d', units: 'unitsSoldClicks7d' },
+    maxDays: 31,
+    retentionDays: 95,
+    splits: ['segmentName'],
+    reference: 'en-us/guides/reporting/v3/report-types/audience.md',
+  },
+  sbAudiences: {
+    reportTypeId: 'sbAudiences',
+    amazonReportTypeId: 'sbAudiences',
+    adProduct: 'SPONSORED_BRANDS',
+    groupBy: ['campaign_bid_boost_segment'],
+    table: 'ads_audience_daily',
+    entityLevel: 'campaign',
+    dimensions: [
+      'campaignBudgetType',
+      'campaignId',
+      'campaignName',
+      'campaignStatus',
+      'marketplaceId',
+      'segmentClassCode',
+      'segmentName',
+    ],
+    measures: SB_AUDIENCE_MEASURES,
+    headline: { sales: 'sales', orders: 'purchases', units: 'unitsSold' },
+    maxDays: 31,
+    // Amazon keeps SB audiences 95 days (audience.md), longer than SB's other reports.
+    retentionDays: 95,
+    splits: ['segmentName'],
+    reference: 'en-us/guides/reporting/v3/report-types/audience.md',
+  },
+  // The brand's 30-day paths to conversion across SP, SB, SD, ST and DSP (conversion-path.md): a
+  // SUMMARY only, so asked a day at a time (the conversions of that day by the path that led to
+  // them). Amazon serves it to brand owners and their representatives only, so it is asked when
+  // REPORT_TYPES names it: a refusal (403) marks the profile inaccessible for every report.
+  conversionPath: {
+    reportTypeId: 'conversionPath',
+    amazonReportTypeId: 'conversionPath',
+    adProduct: 'ALL',
+    groupBy: ['brandConversionPath'],
+    table: 'ads_conversion_paths',
+    entityLevel: 'conversion_path',
+    dimensions: ['brandName', 'simplifiedPath'],
+    measures: ['sales', 'purchases', 'newToBrandSales', 'newToBrandPurchases', ...CONVERSION_PATH_FREQUENCIES],
+    millionths: CONVERSION_PATH_FREQUENCIES,
+    headline: { sales: 'sales', orders: 'purchases', units: '' },
+    maxDays: 1,
+    timeUnit: 'SUMMARY',
+    retentionDays: 95,
+    splits: ['simplifiedPath'],
+    byDefault: false,
+    reference: 'en-us/guides/reporting/v3/report-types/conversion-path.md',
   },
   stTargeting: {
     reportTypeId: 'stTargeting',

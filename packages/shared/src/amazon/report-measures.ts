@@ -172,6 +172,19 @@ export const SP_PURCHASED_PRODUCT_MEASURES = [
 const SB_TAIL = [...KINDLE_PAGES, ...SB_NEW_TO_BRAND, ...SB_CONVERSIONS, ...SB_VIDEO];
 export const SB_AD_GROUP_MEASURES = [...SB_ADD_TO_CART, ...BOOK_WITH_CLICKS, ...SB_TRAFFIC, ...SB_TAIL];
 export const SB_CAMPAIGN_MEASURES = [...SB_AD_GROUP_MEASURES, 'viewableImpressions', 'longTermSales'];
+/** SP audiences (bid boost segments, audience.md): traffic and every window of conversions. */
+export const SP_AUDIENCE_MEASURES = ['impressions', 'clicks', 'cost', ...SP_CONVERSIONS, ...SP_UNITS_SAME_SKU];
+/** SB audiences: traffic, conversions in total and from clicks. */
+export const SB_AUDIENCE_MEASURES = [
+  'impressions',
+  'clicks',
+  'cost',
+  'purchases',
+  'sales',
+  'salesClicks',
+  'unitsSold',
+  'unitsSoldClicks',
+];
 /** SB by placement: the campaign's measures but long-term sales (placement.md does not list it). */
 export const SB_PLACEMENT_MEASURES = [...SB_AD_GROUP_MEASURES, 'viewableImpressions'];
 export const SB_AD_MEASURES = [

@@ -2,7 +2,8 @@
  * The module that owns the ClickHouse fact tables reports load into: `ads_metrics_daily`
  * (entity metrics per profile, report type, level, entity, search term, day and placement),
  * `ads_metrics_recent` (its last RECENT_DAYS, for the real-time panels),
- * `ads_purchased_products`, `ads_traffic_quality` and `dsp_metrics_daily` (Amazon DSP, per
+ * `ads_purchased_products`, `ads_traffic_quality`, `ads_audience_daily` (SP and SB campaigns by
+ * audience segment), `ads_conversion_paths` (a brand's paths to purchase) and `dsp_metrics_daily` (Amazon DSP, per
  * advertiser and breakdown). etl-loader writes them; entity-sync,
  * report-poller and stream-consumer read the aggregates they need through here.
  */
@@ -191,6 +192,8 @@ export const ROW_KEYS: Record<FactTable, readonly string[]> = {
     'date',
   ],
   ads_traffic_quality: ['profile_id', 'report_type', 'campaign_name', 'date'],
+  ads_audience_daily: ['profile_id', 'report_type', 'campaign_id', 'segment_name', 'segment_class_code', 'date'],
+  ads_conversion_paths: ['profile_id', 'report_type', 'brand_name', 'path', 'date'],
   dsp_metrics_daily: ['profile_id', 'advertiser_id', 'report_type', 'date', 'entity_level', 'row_key'],
 };
 

@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS ads_conversion_paths
