@@ -137,6 +137,8 @@ const TABLE_OWNERS: Record<string, string> = {
   ads_metrics_recent: 'packages/shared/src/reports/ads-metrics.ts',
   ads_purchased_products: 'packages/shared/src/reports/ads-metrics.ts',
   ads_traffic_quality: 'packages/shared/src/reports/ads-metrics.ts',
+  ads_audience_daily: 'packages/shared/src/reports/ads-metrics.ts',
+  ads_conversion_paths: 'packages/shared/src/reports/ads-metrics.ts',
   dsp_metrics_daily: 'packages/shared/src/reports/ads-metrics.ts',
   stream_mismatches: 'packages/shared/src/streams/reconciliation.ts',
   stream_reconciled_days: 'packages/shared/src/streams/reconciliation.ts',
