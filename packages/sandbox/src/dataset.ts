@@ -299,6 +299,9 @@ export interface Change {
   profileId: string;
   id: string;
   patch: Record<string, unknown>;
+  /** Where the changed entity lives (its ad product and kind), to read it back as it now is. */
+  product: AdProductKind;
+  entityKind: EntityKind;
 }
 
 /** SP's predefined (auto-targeting) expression types, as its v3 model spells them. */
@@ -767,7 +770,7 @@ export class Dataset {
           if (!chosen(e.id)) continue;
           const patch = patchOf(e);
           this.override(e.id, { ...patch, updatedAt });
-          changed.push({ kind: label, profileId: idOf.profile(p), id: e.id, patch });
+          changed.push({ kind: label, profileId: idOf.profile(p), id: e.id, patch, product, entityKind: kind });
         }
       }
     }

@@ -17,7 +17,7 @@ import type { ExportFilters, ExportType } from './export-state.ts';
 import { match, readBody, route, send, jsonBody, type Req, type Route } from './http-kit.ts';
 import { SandboxState } from './state.ts';
 import { parseFaults, type Faults } from './faults.ts';
-import type { AdProductKind, EntityKind, Scale } from './dataset.ts';
+import type { AdProductKind, Change, EntityKind, Scale } from './dataset.ts';
 import { authorise, lwaRoutes, LWA_DOCUMENTED } from './amazon/gateway.ts';
 import { endpointRoutes, operationOf, sendError, type Endpoint, type Access } from './amazon/endpoint.ts';
 import { sandboxOpenApi } from './amazon/openapi-document.ts';
@@ -53,7 +53,12 @@ export interface Sandbox {
   endpoints: Endpoint[];
   setFaults(f: Partial<Faults>): void;
   /** Marketing Stream: send hours of dataset records to every ACTIVE subscription's queue, and what was sent. */
-  stream: { publish(o: PublishOptions): Promise<PublishResult>; expected(): StreamRecord[] };
+  stream: {
+    publish(o: PublishOptions): Promise<PublishResult>;
+    /** Announces changed entities (Dataset.mutate's answer) on the campaign management datasets. */
+    announce(changes: Change[]): Promise<number>;
+    expected(): StreamRecord[];
+  };
   close(): Promise<void>;
 }
 
@@ -80,7 +85,12 @@ const VIEWS: Record<
     [...s.dataset.all(product, 'budgetRule', p)].map((e) => view.budgetRule(e, product as 'sp' | 'sb' | 'sd')),
 };
 
-function controlRoutes(state: SandboxState, endpoints: Endpoint[], amc: AmcEndpoint[]): Route[] {
+function controlRoutes(
+  state: SandboxState,
+  endpoints: Endpoint[],
+  amc: AmcEndpoint[],
+  announce: (changes: Change[]) => Promise<number>,
+): Route[] {
   const profileOf = (req: Req) => state.dataset.profileIndex(req.query.get('profileId') ?? '');
   return [
     route('GET', '/_sandbox/health', (_req, res) =>
@@ -109,11 +119,13 @@ function controlRoutes(state: SandboxState, endpoints: Endpoint[], amc: AmcEndpo
       state.clockOffsetMs += Number(body?.advanceMs ?? 0);
       send(res, 200, { now: state.now().toISOString() });
     }),
-    route('POST', '/_sandbox/mutate', (req, res) => {
+    route('POST', '/_sandbox/mutate', async (req, res) => {
       const body = jsonBody<{ fraction?: number; round?: number }>(req);
       const fraction = Number(body?.fraction ?? 0.01);
       if (!(fraction > 0 && fraction <= 1)) return send(res, 400, { error: 'fraction must be in (0, 1]' });
-      send(res, 200, { changed: state.dataset.mutate(fraction, state.now(), Number(body?.round ?? 1)) });
+      const changed = state.dataset.mutate(fraction, state.now(), Number(body?.round ?? 1));
+      // Each change is announced on Marketing Stream's campaign management datasets, where subscribed.
+      send(res, 200, { changed, announced: await announce(changed) });
     }),
     route('POST', '/_sandbox/suppliers/advance', (req, res) => {
       // `priceShare` (0–1): the share of products whose price moves in the new round; every one by default.
@@ -216,7 +228,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   ];
   const amc = amcEndpoints(state);
   const routes = [
-    ...controlRoutes(state, endpoints, amc),
+    ...controlRoutes(state, endpoints, amc, stream.announce),
     ...lwaRoutes(state),
     ...endpointRoutes(state, endpoints, gate),
     ...reportDownloadRoutes(state),
@@ -310,7 +322,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     setFaults: (f) => {
       state.faults = { ...state.faults, ...f };
     },
-    stream: { publish: stream.publish, expected: stream.expected },
+    stream: { publish: stream.publish, announce: stream.announce, expected: stream.expected },
     close: async () => {
       await new Promise<void>((resolve, reject) => {
         server.closeAllConnections();

@@ -7,7 +7,8 @@
  * then sum). Budget-usage notifications have no idempotency id. Pure.
  */
 import { hash32, intBetween, unit } from './hash-random.ts';
-import { AD_PRODUCT_NAMES, type Dataset, type Entity } from './dataset.ts';
+import { AD_PRODUCT_NAMES, type Dataset, type Entity, type EntityKind, type Profile } from './dataset.ts';
+import { EXPORT_BID_STRATEGY, exported, placementAdjustments } from './amazon/views.ts';
 import { FINAL_GENERATION, reportRows } from './amazon/report-engine.ts';
 
 export const STREAM_DATASETS = [
@@ -25,6 +26,129 @@ export type DspStreamDataset = (typeof DSP_STREAM_DATASETS)[number];
 export type StreamDataset = (typeof STREAM_DATASETS)[number] | DspStreamDataset;
 
 export type StreamRecord = Record<string, string | number>;
+
+/**
+ * The sponsored-ads campaign management datasets (datasets/sponsored-ads-campaign-management.md):
+ * a snapshot of a campaign, ad group, ad or target each time it changes, within minutes.
+ */
+export const ENTITY_STREAM_DATASETS = ['campaigns', 'adgroups', 'ads', 'targets'] as const;
+export type EntityStreamDataset = (typeof ENTITY_STREAM_DATASETS)[number];
+export const isEntityStreamDataset = (d: string): d is EntityStreamDataset =>
+  (ENTITY_STREAM_DATASETS as readonly string[]).includes(d);
+const DATASET_OF_KIND: Partial<Record<EntityKind, EntityStreamDataset>> = {
+  campaign: 'campaigns',
+  adGroup: 'adgroups',
+  ad: 'ads',
+  keyword: 'targets',
+  productTarget: 'targets',
+};
+/** The dataset that announces changes to an entity, if one does. */
+export const entityDatasetOf = (e: Entity): EntityStreamDataset | null => DATASET_OF_KIND[e.kind] ?? null;
+
+const isoDay = (d: string | undefined) =>
+  d === undefined
+    ? undefined
+    : /^\d{8}$/.test(d)
+      ? `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}`
+      : d.slice(0, 10);
+
+/**
+ * An entity's record as its dataset's schema and sample payload give it, built from the same values
+ * the Exports API serves (so a full sync after it finds the same object). `version` orders an
+ * object's changes; its update time serves, as it only grows.
+ */
+export function entityRecord(e: Entity, profile: Profile): Record<string, unknown> | null {
+  const dataset = entityDatasetOf(e);
+  if (!dataset) return null;
+  const x = exported(e, profile.currencyCode) as Record<string, unknown>;
+  const head = {
+    dataset_id: dataset,
+    advertiser_id: profile.accountInfo.id,
+    marketplace_id: profile.marketplaceStringId,
+    accountId: profile.profileId,
+    version: Date.parse(e.updatedAt ?? e.createdAt ?? '1970-01-01T00:00:00Z'),
+    adProduct: AD_PRODUCT_NAMES[e.product],
+    state: e.state,
+    audit: { creationDateTime: e.createdAt, lastUpdatedDateTime: e.updatedAt },
+  };
+  const drop = (o: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Record<string, unknown>;
+  switch (dataset) {
+    case 'campaigns': {
+      const caps = x.budgetCaps as {
+        recurrenceTimePeriod: string;
+        budgetValue: { monetaryBudget: { amount: number } };
+      };
+      const start = isoDay(e.startDate);
+      const end = isoDay(e.endDate);
+      return drop({
+        ...head,
+        campaignId: e.id,
+        portfolioId: e.portfolioId,
+        name: e.name,
+        startDateTime: start && `${start}T00:00:00Z`,
+        endDateTime: end && `${end}T00:00:00Z`,
+        targetingSettings: x.targetingSettings,
+        budget: {
+          budgetCap: {
+            monetaryBudget: { amount: caps.budgetValue.monetaryBudget.amount, currencyCode: profile.currencyCode },
+            recurrence: { recurrenceType: caps.recurrenceTimePeriod },
+          },
+        },
+        bidSetting:
+          e.product === 'sp'
+            ? {
+                bidStrategy: EXPORT_BID_STRATEGY[e.biddingStrategy!] ? e.biddingStrategy : undefined,
+                placementBidAdjustment: placementAdjustments(e),
+              }
+            : undefined,
+      });
+    }
+    case 'adgroups':
+      return drop({
+        ...head,
+        adGroupId: e.id,
+        campaignId: e.campaignId,
+        name: e.name,
+        bidValue:
+          e.defaultBid === undefined
+            ? undefined
+            : { defaultBid: { value: e.defaultBid, currencyCode: profile.currencyCode } },
+      });
+    case 'ads':
+      return drop({
+        ...head,
+        adId: e.id,
+        adGroupId: e.adGroupId,
+        campaignId: e.campaignId,
+        name: e.name,
+        asin: e.asin,
+        sku: e.sku,
+      });
+    case 'targets': {
+      const keyword = e.kind === 'keyword';
+      const first = e.expression?.[0];
+      return drop({
+        ...head,
+        targetId: e.id,
+        adGroupId: e.adGroupId,
+        campaignId: e.campaignId,
+        targetType: keyword ? 'KEYWORD' : e.expressionType === 'AUTO' ? 'AUTO' : 'EXPRESSION',
+        negative: false,
+        bid: e.bid,
+        currencyCode: profile.currencyCode,
+        keywordTarget: keyword ? { keyword: e.keywordText, matchType: e.matchType } : undefined,
+        productTarget:
+          keyword || !first
+            ? undefined
+            : {
+                matchType: first.type,
+                targetingClause: first.value === undefined ? first.type : `${first.type}="${first.value}"`,
+              },
+      });
+    }
+  }
+}
 
 const HOUR = 3600_000;
 

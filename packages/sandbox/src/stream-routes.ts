@@ -15,10 +15,15 @@ import type { SandboxState } from './state.ts';
 import type { StreamSubscription } from './stream-state.ts';
 import type { Ctx, Endpoint } from './amazon/endpoint.ts';
 import { hash32 } from './hash-random.ts';
+import type { Change } from './dataset.ts';
 import {
   DSP_STREAM_DATASETS,
+  ENTITY_STREAM_DATASETS,
   HOUR_MS,
   STREAM_DATASETS,
+  entityDatasetOf,
+  entityRecord,
+  isEntityStreamDataset,
   dspHourRecords,
   hourRecords,
   type SplitCache,
@@ -54,6 +59,8 @@ export function streamRoutes(
   /** SNS's SubscribeURL and the sandbox's own publish controls. */
   routes: Route[];
   publish: (o: PublishOptions) => Promise<PublishResult>;
+  /** Announces changed entities to the profiles' campaign management subscriptions; returns the messages sent. */
+  announce: (changes: Change[]) => Promise<number>;
   expected: () => StreamRecord[];
 } {
   const st = state.stream;
@@ -93,7 +100,7 @@ export function streamRoutes(
   };
   const topicArn = (s: StreamSubscription) => `arn:aws:sns:us-east-1:906013806264:${s.dataSetId}-${s.subscriptionId}`;
   /** SNS's envelope around a record (SNS → SQS without raw delivery), signed as SNS signs (SignatureVersion 2). */
-  const notification = (s: StreamSubscription, record: StreamRecord) =>
+  const notification = (s: StreamSubscription, record: Record<string, unknown>) =>
     JSON.stringify({
       ...signAsSns(
         {
@@ -144,7 +151,8 @@ export function streamRoutes(
     const cache: SplitCache = new Map();
     let records = 0;
     for (const s of st.subscriptions.values()) {
-      if (s.status !== 'ACTIVE') continue;
+      // The campaign management datasets announce changes (announce), not hours.
+      if (s.status !== 'ACTIVE' || isEntityStreamDataset(s.dataSetId)) continue;
       const url = await queueUrlOf(s.destinationArn);
       if (!url) continue;
       const bodies = byQueue.get(url) ?? [];
@@ -204,6 +212,31 @@ export function streamRoutes(
     return { records, messages: sent, fromHour: new Date(startMs).toISOString(), hours };
   };
 
+  const announce = async (changes: Change[]): Promise<number> => {
+    const byQueue = new Map<string, string[]>();
+    for (const c of changes) {
+      const p = state.dataset.profileIndex(c.profileId);
+      if (p === null) continue;
+      const e = [...state.dataset.all(c.product, c.entityKind, p)].find((x) => x.id === c.id);
+      const dataset = e && entityDatasetOf(e);
+      if (!e || !dataset) continue;
+      const record = entityRecord(e, state.dataset.profiles()[p]!);
+      if (!record) continue;
+      for (const s of st.subscriptions.values()) {
+        if (s.status !== 'ACTIVE' || s.accountId || s.profileIndex !== p || s.dataSetId !== dataset) continue;
+        const url = await queueUrlOf(s.destinationArn);
+        if (!url) continue;
+        byQueue.set(url, [...(byQueue.get(url) ?? []), notification(s, record)]);
+      }
+    }
+    let sent = 0;
+    for (const [url, bodies] of byQueue) {
+      await sendAll(url, bodies);
+      sent += bodies.length;
+    }
+    return sent;
+  };
+
   const doc = 'en-us/guides/amazon-marketing-stream/managing-subscriptions.md';
   /**
    * One family of subscription routes: sponsored ads' /streams/subscriptions under a profile's
@@ -213,7 +246,7 @@ export function streamRoutes(
    */
   const family = (dsp: boolean): Endpoint[] => {
     const base = dsp ? '/dsp/streams/subscriptions' : '/streams/subscriptions';
-    const datasets: readonly string[] = dsp ? DSP_STREAM_DATASETS : STREAM_DATASETS;
+    const datasets: readonly string[] = dsp ? DSP_STREAM_DATASETS : [...STREAM_DATASETS, ...ENTITY_STREAM_DATASETS];
     const ownerOf = (ctx: Ctx) => (dsp ? `account ${ctx.accountId}` : String(ctx.profileId));
     const ownerOfSub = (s: StreamSubscription) => (s.accountId ? `account ${s.accountId}` : s.profileId);
     const owned = (id: unknown, ctx: Ctx) => {
@@ -396,7 +429,7 @@ export function streamRoutes(
     route('GET', '/_sandbox/stream/expected', (_req, res) => send(res, 200, { records: expected() })),
   ];
   const expected = () => [...st.sent.values()];
-  return { endpoints, routes, publish, expected };
+  return { endpoints, routes, publish, announce, expected };
 }
 
 export interface PublishOptions {

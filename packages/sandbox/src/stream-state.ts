@@ -2,7 +2,7 @@
  * Marketing Stream's subscriptions and what was sent to them. Kept apart from the routes
  * so that state.ts can hold them without importing them: they import state.ts.
  */
-import type { StreamDataset, StreamRecord } from './stream-data.ts';
+import type { EntityStreamDataset, StreamDataset, StreamRecord } from './stream-data.ts';
 
 export type SubscriptionStatus =
   | 'PROVISIONING'
@@ -21,7 +21,7 @@ export interface StreamSubscription {
   profileIndex: number;
   /** The DSP advertiser (Amazon-Ads-Account-ID) whose adsp-* subscription this is. */
   accountId?: string;
-  dataSetId: StreamDataset;
+  dataSetId: StreamDataset | EntityStreamDataset;
   destinationArn: string;
   notes?: string;
   status: SubscriptionStatus;

@@ -48,7 +48,7 @@ const servingStatus = (e: Entity) => {
 // ---------------------------------------------------------------- SP v3 lists
 
 /** An SP campaign's placement bid adjustments: the top of search always, the others where set. */
-function placementAdjustments(e: Entity): { placement: string; percentage: number }[] {
+export function placementAdjustments(e: Entity): { placement: string; percentage: number }[] {
   return [
     { placement: 'PLACEMENT_TOP', percentage: e.placementTopPercentage ?? 0 },
     { placement: 'PLACEMENT_PRODUCT_PAGE', percentage: e.placementProductPagePercentage ?? 0 },
