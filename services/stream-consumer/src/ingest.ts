@@ -15,6 +15,8 @@ import { metrics } from '@adsync/shared/runtime/metrics';
 import { isDspDataset, normalise, parseMessage, type RowValues, type StreamTable } from './records.ts';
 import { refreshPending } from './subscriptions.ts';
 import { insertStreamRows } from './stream-facts.ts';
+import { entityRow, isEntityDataset } from './entity-records.ts';
+import { applyStreamedEntities, type EntityRow, type StreamedEntityType } from '@adsync/shared/entities/entity-store';
 import { profilesByAdvertiser } from '@adsync/shared/accounts/profiles';
 import { dspAdvertiserProfiles, learnAdvertiserTimezone } from '@adsync/shared/accounts/dsp-advertisers';
 import type { SnsGate } from './sns-gate.ts';
@@ -76,6 +78,8 @@ export class ProfileMap {
 
 export interface BatchResult {
   rows: number;
+  /** Campaign management records applied to Postgres (one older than the stored row changes nothing). */
+  entities: number;
   confirmations: number;
   deadLetters: number;
   /** Messages left on the queue to be delivered again (their work failed). */
@@ -85,9 +89,10 @@ export interface BatchResult {
 export async function ingestBatch(deps: IngestDeps, profiles: ProfileMap, messages: Message[]): Promise<BatchResult> {
   const now = Date.now();
   const rows = new Map<StreamTable, RowValues[]>();
+  const entities = new Map<StreamedEntityType, (EntityRow & Record<string, unknown>)[]>();
   const durable: Message[] = [];
   const letters: { messageId: string; body: string; reason: string; key: string }[] = [];
-  const result: BatchResult = { rows: 0, confirmations: 0, deadLetters: 0, retried: 0 };
+  const result: BatchResult = { rows: 0, entities: 0, confirmations: 0, deadLetters: 0, retried: 0 };
   for (const m of messages) {
     const body = m.Body ?? '';
     const parsed = parseMessage(body);
@@ -164,6 +169,23 @@ export async function ingestBatch(deps: IngestDeps, profiles: ProfileMap, messag
       });
       continue;
     }
+    if (isEntityDataset(parsed.dataset)) {
+      const changed = entityRow(parsed.dataset, r, profileId);
+      if ('invalid' in changed) {
+        letters.push({
+          messageId: m.MessageId ?? '',
+          body,
+          reason: `${parsed.dataset}: ${changed.invalid}`,
+          key: parsed.dataset,
+        });
+        continue;
+      }
+      const list = entities.get(changed.entity as StreamedEntityType) ?? [];
+      list.push(changed.values as EntityRow & Record<string, unknown>);
+      entities.set(changed.entity as StreamedEntityType, list);
+      durable.push(m);
+      continue;
+    }
     const row = normalise(parsed.dataset, r, profileId, now, dsp?.currency ?? '');
     if ('invalid' in row) {
       letters.push({
@@ -186,6 +208,10 @@ export async function ingestBatch(deps: IngestDeps, profiles: ProfileMap, messag
       metrics.rowsLoaded.inc({ table }, values.length);
       result.rows += values.length;
     }
+    for (const [type, values] of entities) {
+      await applyStreamedEntities(deps.db, type, values);
+      result.entities += values.length;
+    }
     if (letters.length) {
       await indexQueueDeadLetters(deps.ch, `sqs:${deps.queueName}`, 'stream-consumer', letters);
       result.deadLetters = letters.length;
@@ -197,7 +223,7 @@ export async function ingestBatch(deps: IngestDeps, profiles: ProfileMap, messag
       { err: (err as Error).message, messages: messages.length },
       'storing stream rows failed; SQS delivers them again',
     );
-    return { ...result, rows: 0, deadLetters: 0, retried: messages.length };
+    return { ...result, rows: 0, entities: 0, deadLetters: 0, retried: messages.length };
   }
   const done = [...durable, ...messages.filter((m) => letters.some((l) => l.messageId === (m.MessageId ?? '')))];
   const failed = await deps.queue.remove(done);
@@ -218,7 +244,7 @@ export async function ingestTick(
       Array.from({ length: o.receivers }, () => deps.queue.receive(10, o.waitSeconds, o.visibilitySec, signal)),
     )
   ).flat();
-  if (received.length === 0) return { rows: 0, confirmations: 0, deadLetters: 0, retried: 0 };
+  if (received.length === 0) return { rows: 0, entities: 0, confirmations: 0, deadLetters: 0, retried: 0 };
   return ingestBatch(deps, profiles, received);
 }
 
@@ -235,6 +261,6 @@ export async function drainQueue(
 ): Promise<void> {
   for (let empty = 0, k = 0; empty < 2 && k < maxTicks; k++) {
     const r = await ingestTick(deps, profiles, o);
-    empty = r.rows + r.confirmations + r.deadLetters + r.retried === 0 ? empty + 1 : 0;
+    empty = r.rows + r.entities + r.confirmations + r.deadLetters + r.retried === 0 ? empty + 1 : 0;
   }
 }

@@ -8,6 +8,7 @@
  * (`time_window_start`, ISO 8601 with the profile's offset: datasets/overview.md).
  */
 import { isSnsMessage, type SnsMessage } from '@adsync/shared/streams/sns-signature';
+import { ENTITY_STREAM_DATASETS, type EntityStreamDataset } from './entity-records.ts';
 
 export const SPONSORED_STREAM_DATASETS = [
   'sp-traffic',
@@ -28,7 +29,12 @@ export type StreamDataset = (typeof STREAM_DATASETS)[number];
 export type Parsed =
   | { kind: 'confirmation'; subscribeUrl: string; topicArn: string; token: string; envelope: SnsMessage }
   /** `envelope` is the SNS message around the record (null with raw delivery, which carries no signature). */
-  | { kind: 'record'; dataset: StreamDataset; record: Record<string, unknown>; envelope: SnsMessage | null }
+  | {
+      kind: 'record';
+      dataset: StreamDataset | EntityStreamDataset;
+      record: Record<string, unknown>;
+      envelope: SnsMessage | null;
+    }
   | { kind: 'invalid'; reason: string };
 
 const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
@@ -69,11 +75,11 @@ export function parseMessage(body: string): Parsed {
   if (!isObject(record)) return { kind: 'invalid', reason: 'the record is not a JSON object' };
   const dataset = record.dataset_id;
   if (typeof dataset !== 'string') return { kind: 'invalid', reason: 'the record has no dataset_id' };
-  if (!(STREAM_DATASETS as readonly string[]).includes(dataset))
+  if (![...STREAM_DATASETS, ...ENTITY_STREAM_DATASETS].includes(dataset as StreamDataset))
     return { kind: 'invalid', reason: `unknown dataset ${JSON.stringify(dataset).slice(0, 80)}` };
   return {
     kind: 'record',
-    dataset: dataset as StreamDataset,
+    dataset: dataset as StreamDataset | EntityStreamDataset,
     record,
     envelope: outer.Type === 'Notification' ? (outer as unknown as SnsMessage) : null,
   };

@@ -18,6 +18,7 @@ import {
 import { accountOfProfile } from '@adsync/shared/accounts/profiles';
 import { accountOfAdvertiser } from '@adsync/shared/accounts/dsp-advertisers';
 import { DSP_STREAM_DATASETS, STREAM_DATASETS } from './records.ts';
+import { ENTITY_STREAM_DATASETS } from './entity-records.ts';
 import {
   archive,
   findSubscription,
@@ -108,9 +109,9 @@ export function registerStreamApi(
               type: 'array',
               minItems: 1,
               uniqueItems: true,
-              items: { type: 'string', enum: [...STREAM_DATASETS] },
+              items: { type: 'string', enum: [...STREAM_DATASETS, ...ENTITY_STREAM_DATASETS] },
               description:
-                "default: every sponsored-ads dataset adsync loads, and DSP's (adsp-*) for each selected DSP advertiser a DSP profile reaches",
+                "default: every sponsored-ads dataset adsync loads (hourly traffic, conversions and budget usage; the campaigns, adgroups, ads and targets snapshots applied to the entity tables), and DSP's (adsp-*) for each selected DSP advertiser a DSP profile reaches",
             },
             notes: { type: 'string', maxLength: 128 },
           },

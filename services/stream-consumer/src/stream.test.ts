@@ -222,13 +222,13 @@ test('subscribing records the subscription, Amazon sends a confirmation to the q
   const res = await call('POST', '/v1/streams/subscriptions', { profileId: profileIds[0] });
   assert.equal(res.statusCode, 201, res.body);
   const items = res.json().items as { dataSetId: string; status: string; destinationArn: string }[];
-  assert.equal(items.length, 7, 'every dataset');
+  assert.equal(items.length, 11, 'every dataset: seven hourly, four campaign management');
   assert.ok(items.every((s) => s.status === 'PENDING_CONFIRMATION' && s.destinationArn === queue.arn));
   const atAmazon = [...sandbox.state.stream.subscriptions.values()];
   assert.deepEqual(atAmazon.map((s) => s.dataSetId).sort(), items.map((s) => s.dataSetId).sort());
   // Asking again answers the same subscriptions (no second one at Amazon).
   assert.equal((await call('POST', '/v1/streams/subscriptions', { profileId: profileIds[0] })).statusCode, 201);
-  assert.equal(sandbox.state.stream.subscriptions.size, 7);
+  assert.equal(sandbox.state.stream.subscriptions.size, 11);
   assert.equal(
     (
       await call('POST', '/v1/streams/subscriptions', {
@@ -240,7 +240,7 @@ test('subscribing records the subscription, Amazon sends a confirmation to the q
   );
   await drain();
   const listed = (await call('GET', '/v1/streams/subscriptions')).json().items as { status: string }[];
-  assert.equal(listed.length, 14);
+  assert.equal(listed.length, 18);
   assert.deepEqual([...new Set(listed.map((s) => s.status))], ['ACTIVE']);
   assert.ok(
     [...sandbox.state.stream.subscriptions.values()].every((s) => s.status === 'ACTIVE'),

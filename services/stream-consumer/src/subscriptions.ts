@@ -24,6 +24,7 @@ import {
   reportableAdvertisersByProfile,
 } from '@adsync/shared/accounts/dsp-advertisers';
 import { DSP_STREAM_DATASETS, SPONSORED_STREAM_DATASETS, isDspDataset } from './records.ts';
+import { ENTITY_STREAM_DATASETS } from './entity-records.ts';
 import {
   archiveSubscription,
   createSubscription,
@@ -73,7 +74,8 @@ export async function defaultDatasets(db: Knex, profileId: string): Promise<stri
       );
     return [...DSP_STREAM_DATASETS];
   }
-  return [...SPONSORED_STREAM_DATASETS];
+  // Hours of traffic, conversions and budget usage, and the campaign management snapshots.
+  return [...SPONSORED_STREAM_DATASETS, ...ENTITY_STREAM_DATASETS];
 }
 const FORGOTTEN = 'Amazon no longer knows this subscription';
 

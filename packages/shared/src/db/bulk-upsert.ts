@@ -28,6 +28,11 @@ export interface UpsertSpec<R> {
   keepWhenNull?: string[];
   /** Extra assignments on conflict, e.g. synced_at = now(). */
   alwaysSet?: Record<string, string>;
+  /**
+   * A timestamp column that orders a key's versions: on conflict the stored row changes only
+   * when the incoming one is not older (a late, older announcement leaves the newer row alone).
+   */
+  onlyIfNotOlder?: string;
   row: (r: R) => unknown[];
 }
 
@@ -75,7 +80,9 @@ function onConflict<R>(spec: UpsertSpec<R>, cols: string[]): string {
       : `${ident(c)} = excluded.${ident(c)}`,
   );
   for (const [c, expr] of Object.entries(spec.alwaysSet ?? {})) update.push(`${ident(c)} = ${expr}`);
-  return `on conflict (${spec.key.map(ident).join(', ')}) do ${update.length ? `update set ${update.join(', ')}` : 'nothing'}`;
+  const t = spec.onlyIfNotOlder && ident(spec.onlyIfNotOlder);
+  const guard = t ? ` where ${ident(spec.table)}.${t} is null or excluded.${t} >= ${ident(spec.table)}.${t}` : '';
+  return `on conflict (${spec.key.map(ident).join(', ')}) do ${update.length ? `update set ${update.join(', ')}${guard}` : 'nothing'}`;
 }
 
 /** One value in COPY's text format: \N for null, and backslash, tab and line breaks escaped. */

@@ -5,7 +5,7 @@
  * ENTITY_UPSERTS), report-poller reads what can deliver, and the recent metrics land here.
  */
 import type { Knex } from '../db/postgres.ts';
-import type { UpsertSpec } from '../db/bulk-upsert.ts';
+import { bulkUpsert, type UpsertSpec } from '../db/bulk-upsert.ts';
 
 export type EntityType =
   'portfolios' | 'campaigns' | 'ad_groups' | 'ads' | 'targets' | 'negative_targets' | 'creatives' | 'budget_rules';
@@ -143,6 +143,63 @@ export const ENTITY_UPSERTS: Record<EntityType, UpsertSpec<EntityRow>> = {
     ...common,
   }),
 };
+
+/** The entity types Marketing Stream's campaign management datasets announce. */
+export type StreamedEntityType = 'campaigns' | 'ad_groups' | 'ads' | 'targets';
+
+/**
+ * Rows Marketing Stream announced (a snapshot of an object after each change), written between
+ * full syncs. A row is written only if it is not older than the stored one (amazon_updated_at:
+ * records arrive at least once and in no order); a column it leaves null keeps the stored value
+ * (a record carries less than an export: a campaign's cost type, an SB ad's creative, a product
+ * target's expression), and a campaign's bidding is merged into the stored one for the same
+ * reason. Of several records of one object in a batch, the newest is written. Returns the rows
+ * written (older ones are not).
+ */
+export async function applyStreamedEntities(
+  db: Knex,
+  type: StreamedEntityType,
+  rows: (EntityRow & Record<string, unknown>)[],
+): Promise<number> {
+  const base = ENTITY_UPSERTS[type];
+  const id = base.key[1]!;
+  const newest = new Map<string, EntityRow & Record<string, unknown>>();
+  for (const r of rows) {
+    const k = `${String(r.profile_id)}|${String(r[id])}`;
+    const had = newest.get(k);
+    if (!had || (r.amazon_updated_at ?? '') >= (had.amazon_updated_at ?? '')) newest.set(k, r);
+  }
+  // A row without what its table requires (a product target's expression, which a record gives
+  // only as text) changes the stored row and creates none: a new one arrives with the next sync.
+  const required = type === 'targets' ? ['target_type', 'expression'] : [];
+  const whole = [...newest.values()].filter((r) => required.every((c) => r[c] !== null && r[c] !== undefined));
+  const partial = [...newest.values()].filter((r) => !whole.includes(r));
+  let written = 0;
+  for (const r of partial) {
+    const set = Object.fromEntries(
+      Object.entries(r).filter(([c, v]) => v !== null && v !== undefined && !base.key.includes(c) && c in base.columns),
+    );
+    written += await db(base.table)
+      .where({ profile_id: r.profile_id, [id]: r[id] })
+      .andWhere((q) => q.whereNull('amazon_updated_at').orWhere('amazon_updated_at', '<=', r.amazon_updated_at!))
+      .update({ ...set, synced_at: db.fn.now() });
+  }
+  const columns = Object.keys(base.columns);
+  const merged = type === 'campaigns' ? ['bidding'] : [];
+  const spec: UpsertSpec<EntityRow> = {
+    ...base,
+    update: columns.filter((c) => !base.key.includes(c) && !merged.includes(c)),
+    keepWhenNull: columns,
+    alwaysSet: {
+      ...base.alwaysSet,
+      ...(merged.length
+        ? { bidding: `coalesce("${base.table}"."bidding", '{}'::jsonb) || coalesce(excluded."bidding", '{}'::jsonb)` }
+        : {}),
+    },
+    onlyIfNotOlder: 'amazon_updated_at',
+  };
+  return written + (await bulkUpsert(db, spec, whole));
+}
 
 /** The id column of an entity type's rows (the key after profile_id). */
 const idColumn = (t: EntityType): string => ENTITY_UPSERTS[t].key[1]!;
