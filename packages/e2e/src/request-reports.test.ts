@@ -9,7 +9,14 @@ import { AmazonClients, storeCredentials } from '@adsync/shared/amazon/account-c
 import { freshPostgres, testLogger, type FreshPostgres } from '@adsync/shared/testing/test-stack';
 import { claimDue } from '@adsync/report-poller/poll-tick';
 import { requestReports, columnsHash, reaskLapsedRequests } from '@adsync/shared/reports/request-reports';
-import { recordPlanned, renewRequestHold } from '@adsync/shared/reports/pending-reports';
+import {
+  claimLapsedRequests,
+  markDeferred,
+  markFailed,
+  markRequested,
+  recordPlanned,
+  renewRequestHold,
+} from '@adsync/shared/reports/pending-reports';
 import { REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
 import { closeThenDrop } from '@adsync/shared/testing/teardown';
 
@@ -181,10 +188,90 @@ test('a report whose asker died mid-request is asked again once its hold lapses,
     'requesting',
     'a hold still running is not asked over its holder',
   );
-  // The dead process, had it come back, no longer holds its report: it does not ask a second time.
-  assert.equal(await renewRequestHold(pg.db, lapsedId, 'dead-1'), false);
-  assert.equal(await renewRequestHold(pg.db, heldId, 'alive-2'), true);
+  assert.equal(await renewRequestHold(pg.db, heldId, 'alive-2'), true, 'a live holder renews its hold');
   const second = await reaskLapsedRequests({ db: pg.db, clients, log });
   assert.equal(second.retriedStale, 0, 'nothing lapsed is left');
   assert.equal(sandbox.state.counters.reportsCreated, created + 1);
+});
+
+test('a slow asker whose hold lapsed neither asks again nor fails or defers what another process took and answered', async () => {
+  const spec = REPORT_TYPES.spSearchTerm!;
+  const d = new Date(Date.now() - 25 * 86_400_000).toISOString().slice(0, 10);
+  const id = (await recordPlanned(pg.db, {
+    owner: { profileId },
+    reportType: 'spSearchTerm',
+    adProduct: spec.adProduct,
+    startDate: d,
+    endDate: d,
+    columns: spec.columns,
+    columnsHash: columnsHash(spec.columns),
+    tier: 'recent',
+    runId: randomUUID(),
+    holder: 'slow-1',
+  }))!;
+  // The slow asker's request outlives its hold; another process takes the report over.
+  await pg
+    .db('pending_amazon_reports')
+    .where({ id })
+    .update({ request_lease_until: pg.db.raw("now() - interval '1 second'") });
+  const taken = await claimLapsedRequests(pg.db, { holder: 'other-2', limit: 100, owner: { profileId } });
+  assert.ok(
+    taken.some((t) => t.id === id),
+    'taken over',
+  );
+  assert.equal(await renewRequestHold(pg.db, id, 'slow-1'), false, 'the slow asker holds it no more');
+  assert.equal(await renewRequestHold(pg.db, id, 'other-2'), true);
+  const event = {
+    profileId,
+    dspAccountId: null,
+    reportType: 'spSearchTerm',
+    adProduct: spec.adProduct,
+    startDate: d,
+    endDate: d,
+    columns: spec.columns,
+    runId: null,
+  };
+  assert.equal(await markRequested(pg.db, id, { reportId: 'amz-1', duplicate: false }, event), true);
+  // The slow asker's answer comes late: it records nothing, and its failure or deferral changes nothing.
+  assert.equal(await markRequested(pg.db, id, { reportId: 'amz-1', duplicate: true }, event), false);
+  await markFailed(pg.db, id, 'the slow request failed', true, 'slow-1');
+  await markDeferred(pg.db, id, 'the slow request was throttled', 'slow-1');
+  const row = await pg.db('pending_amazon_reports').where({ id }).first();
+  assert.deepEqual([row.status, row.amazon_report_id, row.failure_reason], ['pending', 'amz-1', null]);
+  const announced = await pg.db('event_outbox').where({ topic: 'report.requested', event_key: id });
+  assert.equal(announced.length, 1, 'announced once');
+});
+
+test('a deferred request backs off: each deferral holds it twice as long, at most an hour', async () => {
+  const spec = REPORT_TYPES.spTargeting!;
+  const d = new Date(Date.now() - 26 * 86_400_000).toISOString().slice(0, 10);
+  const id = (await recordPlanned(pg.db, {
+    owner: { profileId },
+    reportType: 'spTargeting',
+    adProduct: spec.adProduct,
+    startDate: d,
+    endDate: d,
+    columns: spec.columns,
+    columnsHash: columnsHash(spec.columns),
+    tier: 'recent',
+    runId: randomUUID(),
+    holder: 'asker',
+  }))!;
+  const heldFor = async () =>
+    Number(
+      (
+        await pg.db.raw(
+          `select extract(epoch from request_lease_until - now()) as s from pending_amazon_reports where id = ?`,
+          [id],
+        )
+      ).rows[0].s,
+    );
+  const seen: number[] = [];
+  for (let i = 0; i < 8; i++) {
+    await markDeferred(pg.db, id, 'throttled', 'asker');
+    seen.push(Math.round((await heldFor()) / 60));
+  }
+  assert.deepEqual(seen, [1, 2, 4, 8, 16, 32, 60, 60], 'minutes held after each deferral');
+  const row = await pg.db('pending_amazon_reports').where({ id }).first();
+  assert.deepEqual([row.status, row.request_attempts], ['requesting', 8]);
 });

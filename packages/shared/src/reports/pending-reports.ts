@@ -210,14 +210,18 @@ export async function markRequested(
 }
 
 /**
- * Amazon was busy after every retry: stays `requesting`, held until its lease lapses (about a
- * minute: a back-off), when report-requester asks again.
+ * Amazon was busy after every retry: stays `requesting`, held for a back-off that doubles with
+ * each deferral (a minute, two, four… at most an hour), after which report-requester asks again.
+ * Only while this holder still holds it: a report another process took over is that one's.
  */
-export async function markDeferred(db: Knex, id: string, reason: string): Promise<void> {
+export async function markDeferred(db: Knex, id: string, reason: string, holder: string): Promise<void> {
   await db('pending_amazon_reports')
-    .where({ id })
+    .where({ id, status: 'requesting', request_holder: holder })
     .update({
       request_attempts: db.raw('request_attempts + 1'),
+      request_lease_until: db.raw(
+        `now() + least(3600, 60 * power(2, least(request_attempts, 6))) * interval '1 second'`,
+      ),
       failure_reason: `will retry: ${reason}`,
       updated_at: db.fn.now(),
     });
@@ -228,11 +232,14 @@ export async function markFailed(
   ids: string | string[],
   reason: string,
   countAttempt = false,
+  /** The asker's hold: only reports still `requesting` under it fail (one taken over, or answered meanwhile, is not this asker's to fail). */
+  holder?: string,
 ): Promise<void> {
   const list = Array.isArray(ids) ? ids : [ids];
   if (list.length === 0) return;
   await db('pending_amazon_reports')
     .whereIn('id', list)
+    .where((q) => (holder === undefined ? q : q.where({ status: 'requesting', request_holder: holder })))
     .update({
       status: 'failed',
       failure_reason: reason,

@@ -250,6 +250,8 @@ export async function reaskLapsedRequests(
         db,
         rows.map((r) => r.id),
         reason,
+        false,
+        runId,
       );
       for (const r of rows)
         summary.failed.push({
@@ -336,6 +338,8 @@ async function askReports(
       db,
       toAsk.map((t) => t.id),
       (err as Error).message,
+      false,
+      ctx.holder,
     );
     for (const t of toAsk)
       summary.failed.push({
@@ -388,22 +392,26 @@ async function askReports(
       const e = err instanceof AmazonApiError ? err : null;
       if (e && e.retriable) {
         // Throttled or Amazon trouble after every retry: leave it `requesting`; the next run asks again.
-        await reports.markDeferred(db, t.id, e.message);
+        await reports.markDeferred(db, t.id, e.message, ctx.holder);
         summary.deferred++;
         plog.warn({ reportType: t.reportTypeId, window, err: e.message }, 'report request deferred');
         continue;
       }
       const reason = (err as Error).message;
-      await reports.markFailed(db, t.id, reason, true);
+      await reports.markFailed(db, t.id, reason, true, ctx.holder);
       summary.failed.push({ ...ownerFields(o.owner), reportType: t.reportTypeId, window, reason });
       plog.error({ reportType: t.reportTypeId, window, err: reason }, 'report request failed');
-      if (e?.kind === 'forbidden') {
+      // A cross-product report (conversion paths) is for brand owners only: its refusal is that
+      // report's, not the owner's.
+      if (e?.kind === 'forbidden' && REPORT_TYPES[t.reportTypeId]?.adProduct !== 'ALL') {
         await o.refused(reason);
         const rest = toAsk.slice(toAsk.indexOf(t) + 1);
         await reports.markFailed(
           db,
           rest.map((r) => r.id),
           `${o.owner.profileId ? 'profile' : 'DSP advertiser'} inaccessible: ${reason}`,
+          false,
+          ctx.holder,
         );
         for (const r of rest)
           summary.failed.push({
