@@ -163,6 +163,7 @@ const TABLE_OWNERS: Record<string, string> = {
   stream_traffic_hourly: 'services/stream-consumer/src/stream-facts.ts',
   stream_conversion_hourly: 'services/stream-consumer/src/stream-facts.ts',
   stream_budget_usage: 'services/stream-consumer/src/stream-facts.ts',
+  stream_budget_recommendations: 'services/stream-consumer/src/stream-facts.ts',
   amc_instances: 'services/amc-runner/src/instances.ts',
   amc_workflows: 'services/amc-runner/src/workflows.ts',
   amc_schedules: 'services/amc-runner/src/schedules.ts',

@@ -329,6 +329,34 @@ test('the placement panel joins each campaign placement to its bid multiplier by
   );
 });
 
+test("the budget panel puts the recommendations Amazon sent beside their campaigns' usage", async () => {
+  const { json } = dashboards.find((d) => d.file === 'ads-performance.json')!;
+  const panel = json.panels.find((p: { title: string }) => p.title.startsWith('Budget recommendations'));
+  const variables: Record<string, string[]> = {};
+  for (const v of json.templating.list as Variable[])
+    variables[v.name] = v.multi === false ? (await variableValues(v)).slice(0, 1) : await variableValues(v);
+  const now = new Date();
+  const sql = expandMacros(panel.targets[0].rawSql, {
+    from: new Date(now.getTime() - 30 * 86_400_000),
+    to: new Date(now.getTime() + 3_600_000),
+    variables,
+    dialect: 'clickhouse',
+  });
+  const rows: { campaign_id: string; suggested_budget: number | string; usage_pct: number }[] = await (
+    await ch.ch.client.query({ query: sql, format: 'JSONEachRow' })
+  ).json();
+  const recommended = rows.filter((r) => Number(r.suggested_budget) > 0);
+  const sent = await (
+    await ch.ch.client.query({
+      query: 'SELECT DISTINCT campaign_id FROM stream_budget_recommendations',
+      format: 'JSONEachRow',
+    })
+  ).json<{ campaign_id: string }>();
+  assert.ok(sent.length > 0, 'Amazon recommended budgets');
+  // Every campaign with a recommendation is shown with it (each also had its usage in the window).
+  assert.deepEqual(recommended.map((r) => r.campaign_id).sort(), sent.map((r) => r.campaign_id).sort());
+});
+
 /** Numbers as numbers (64-bit integers arrive quoted), floats to 9 significant digits (engines sum in different orders). */
 function normalise(rows: Record<string, unknown>[]): string[] {
   const value = (v: unknown): unknown => {

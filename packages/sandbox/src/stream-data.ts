@@ -19,6 +19,8 @@ export const STREAM_DATASETS = [
   'sd-traffic',
   'sd-conversion',
   'budget-usage',
+  // datasets/budget-recs-missed-opportunities.md: a recommendation when an SP campaign runs out of budget.
+  'sp-budget-recommendations',
 ] as const;
 /** Amazon DSP's performance datasets (datasets/adsp-performance.md), managed by /dsp/streams/subscriptions only. */
 export const DSP_STREAM_DATASETS = ['adsp-traffic', 'adsp-conversion'] as const;
@@ -200,7 +202,10 @@ const SB_SD_CONVERSION = {
   newToBrandSales: 'attributed_sales_new_to_brand_14d',
   newToBrandUnitsSold: 'attributed_units_ordered_new_to_brand_14d',
 };
-const STREAM_FIELDS: Record<Exclude<StreamDataset, 'budget-usage' | DspStreamDataset>, Record<string, string>> = {
+const STREAM_FIELDS: Record<
+  Exclude<StreamDataset, 'budget-usage' | 'sp-budget-recommendations' | DspStreamDataset>,
+  Record<string, string>
+> = {
   'sp-traffic': { impressions: 'impressions', clicks: 'clicks', cost: 'cost' },
   'sp-conversion': Object.fromEntries(
     WINDOWS.flatMap((w) => [
@@ -258,7 +263,7 @@ export type SplitCache = Map<string, DaySplit>;
 function daySplit(
   ds: Dataset,
   p: number,
-  dataset: Exclude<StreamDataset, 'budget-usage' | DspStreamDataset>,
+  dataset: Exclude<StreamDataset, 'budget-usage' | 'sp-budget-recommendations' | DspStreamDataset>,
   date: string,
   cache: SplitCache,
 ): DaySplit {
@@ -354,6 +359,36 @@ export function hourRecords(
   const out: HourBatch = { originals: [], revisions: [] };
   if (dataset === 'adsp-traffic' || dataset === 'adsp-conversion')
     throw new Error(`${dataset} is a DSP advertiser's: use dspHourRecords`);
+  if (dataset === 'sp-budget-recommendations') {
+    // A campaign whose usage reached 80 % in the hour (budget-usage below, the same draws) was out of
+    // budget part of the day: Amazon recommends a budget and estimates what the last week missed.
+    for (const c of ds.all('sp', 'campaign', p)) {
+      if (!ds.delivering(c)) continue;
+      const key = `${c.id}|${hourMs}`;
+      if (unit(ds.seed, `bu|${key}`) > 0.3 || 5 * intBetween(ds.seed, `bu%|${key}`, 1, 20) < 80) continue;
+      const budget = c.budget ?? 50;
+      const day = new Date(hourMs).toISOString().slice(0, 10);
+      const clicks = intBetween(ds.seed, `rec-c|${key}`, 5, 80);
+      const money = (v: number) => Math.round(v * 100) / 100;
+      out.originals.push({
+        ...base,
+        recommendation_time: new Date(hourMs + intBetween(ds.seed, `rec@|${key}`, 0, 3599) * 1000).toISOString(),
+        campaign_id: c.id,
+        suggested_budget: money(budget * (1.2 + unit(ds.seed, `rec-b|${key}`))),
+        reason_for_suggestion: 'Campaign ran out of budget on recent days',
+        estimated_missed_sales_lower: money(clicks * 1.5),
+        estimated_missed_sales_upper: money(clicks * 3),
+        estimated_missed_clicks_lower: clicks,
+        estimated_missed_clicks_upper: clicks * 2,
+        estimated_missed_impressions_lower: clicks * 40,
+        estimated_missed_impressions_upper: clicks * 90,
+        start_date: new Date(Date.parse(day) - 7 * 86_400_000).toISOString().slice(0, 10),
+        end_date: day,
+        percent_time_in_budget: Math.round(unit(ds.seed, `rec-t|${key}`) * 100) / 100,
+      });
+    }
+    return out;
+  }
   if (dataset === 'budget-usage') {
     for (const c of ds.all('sp', 'campaign', p)) {
       if (!ds.delivering(c)) continue;

@@ -179,7 +179,12 @@ export function streamRoutes(
                 cache,
               );
         for (const r of [...batch.originals, ...batch.revisions]) {
-          const id = String(r.idempotency_id ?? `${r.budget_scope_id}|${r.usage_updated_timestamp}`);
+          const id = String(
+            r.idempotency_id ??
+              (r.recommendation_time
+                ? `${r.campaign_id}|${r.recommendation_time}`
+                : `${r.budget_scope_id}|${r.usage_updated_timestamp}`),
+          );
           // A DSP advertiser's records are its own (no profile): keyed and marked by the account.
           const owner = s.accountId ? `account ${s.accountId}` : s.profileId;
           st.sent.set(

@@ -1,7 +1,8 @@
 /**
  * The module that owns the ClickHouse tables Marketing Stream records land in:
- * `stream_traffic_hourly`, `stream_conversion_hourly` and `stream_budget_usage`
- * (ReplacingMergeTrees keyed by the record's idempotency id, so a redelivery lands once).
+ * `stream_traffic_hourly`, `stream_conversion_hourly`, `stream_budget_usage` and
+ * `stream_budget_recommendations` (ReplacingMergeTrees keyed by the record's idempotency id, or
+ * what identifies a record without one, so a redelivery lands once).
  */
 import { chString, type ClickHouse } from '@adsync/shared/db/clickhouse';
 import type { RowValues, StreamTable } from './records.ts';

@@ -139,13 +139,13 @@ const micros = (v: number) => Math.round(v * 1_000_000);
 /** Every sum in ClickHouse equals what the sandbox sent in [fromMs, toMs), per profile, dataset, entity and hour. */
 async function assertExact(fromMs: number, toMs: number): Promise<Record<string, unknown>[]> {
   const inRange = (r: Record<string, unknown>) => {
-    const t = Date.parse(String(r.time_window_start ?? r.usage_updated_timestamp));
+    const t = Date.parse(String(r.time_window_start ?? r.usage_updated_timestamp ?? r.recommendation_time));
     return t >= fromMs && t < toMs;
   };
   const expected = sandbox.stream.expected().filter(inRange);
   const hourFilter = `hour >= toDateTime(${Math.floor(fromMs / 1000)}) AND hour < toDateTime(${Math.floor(toMs / 1000)})`;
   const datasets = new Set(expected.map((r) => r.dataset_id));
-  assert.equal(datasets.size, 7, `every dataset delivered (${[...datasets]})`);
+  assert.equal(datasets.size, 8, `every dataset delivered (${[...datasets]})`);
   assert.ok(
     expected.some((r) => String(r.idempotency_id ?? '').endsWith('-1')),
     'revisions were sent',
@@ -205,6 +205,25 @@ async function assertExact(fromMs: number, toMs: number): Promise<Record<string,
     for (const [col, v] of Object.entries(w)) assert.equal(Number(r[col]), v, `${col} of ${r.campaign_id}`);
   }
 
+  // Budget recommendations: each once, however often it came, with what Amazon estimated.
+  const recs = expected.filter((x) => x.dataset_id === 'sp-budget-recommendations');
+  const [rec] = await chRows(
+    `SELECT count() AS n, sum(suggested_budget_micros) AS suggested, sum(missed_sales_upper_micros) AS missed,
+            sum(missed_clicks_lower) AS clicks
+       FROM stream_budget_recommendations FINAL
+      WHERE recommendation_time >= toDateTime(${Math.floor(fromMs / 1000)}) AND recommendation_time < toDateTime(${Math.floor(toMs / 1000)})`,
+  );
+  assert.ok(recs.length > 0, 'Amazon recommended budgets');
+  assert.deepEqual(
+    [Number(rec!.n), Number(rec!.suggested), Number(rec!.missed), Number(rec!.clicks)],
+    [
+      recs.length,
+      recs.reduce((s, r) => s + micros(Number(r.suggested_budget)), 0),
+      recs.reduce((s, r) => s + micros(Number(r.estimated_missed_sales_upper)), 0),
+      recs.reduce((s, r) => s + Number(r.estimated_missed_clicks_lower), 0),
+    ],
+  );
+
   // Budget usage: each notification once, however often it came.
   const budget = expected.filter((x) => x.dataset_id === 'budget-usage');
   const [usage] = await chRows(
@@ -222,13 +241,13 @@ test('subscribing records the subscription, Amazon sends a confirmation to the q
   const res = await call('POST', '/v1/streams/subscriptions', { profileId: profileIds[0] });
   assert.equal(res.statusCode, 201, res.body);
   const items = res.json().items as { dataSetId: string; status: string; destinationArn: string }[];
-  assert.equal(items.length, 11, 'every dataset: seven hourly, four campaign management');
+  assert.equal(items.length, 12, 'every dataset: eight of hours and recommendations, four campaign management');
   assert.ok(items.every((s) => s.status === 'PENDING_CONFIRMATION' && s.destinationArn === queue.arn));
   const atAmazon = [...sandbox.state.stream.subscriptions.values()];
   assert.deepEqual(atAmazon.map((s) => s.dataSetId).sort(), items.map((s) => s.dataSetId).sort());
   // Asking again answers the same subscriptions (no second one at Amazon).
   assert.equal((await call('POST', '/v1/streams/subscriptions', { profileId: profileIds[0] })).statusCode, 201);
-  assert.equal(sandbox.state.stream.subscriptions.size, 11);
+  assert.equal(sandbox.state.stream.subscriptions.size, 12);
   assert.equal(
     (
       await call('POST', '/v1/streams/subscriptions', {
@@ -240,7 +259,7 @@ test('subscribing records the subscription, Amazon sends a confirmation to the q
   );
   await drain();
   const listed = (await call('GET', '/v1/streams/subscriptions')).json().items as { status: string }[];
-  assert.equal(listed.length, 18);
+  assert.equal(listed.length, 20);
   assert.deepEqual([...new Set(listed.map((s) => s.status))], ['ACTIVE']);
   assert.ok(
     [...sandbox.state.stream.subscriptions.values()].every((s) => s.status === 'ACTIVE'),

@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS stream_budget_recommendations
