@@ -202,6 +202,26 @@ test('records come at least once and in no order: the same one twice changes not
   assert.equal(Number(stored.budget_micros), 42_000_000);
   // What a record does not carry keeps what the full sync stored: the campaign's bidding.
   assert.deepEqual(stored.bidding, campaign.bidding);
+  // A campaign's end and portfolio are stated by every record: absent, they are gone.
+  await applyStreamedEntities(pg.db, 'campaigns', [
+    { ...newer, amazon_updated_at: '2031-01-02T12:00:00.000Z', end_date: '2031-06-30', portfolio_id: '77' },
+  ]);
+  await applyStreamedEntities(pg.db, 'campaigns', [
+    { ...newer, amazon_updated_at: '2031-01-02T13:00:00.000Z', end_date: null, portfolio_id: null },
+  ]);
+  const ended = await pg
+    .db('entity_campaigns')
+    .where({ profile_id: profileId, campaign_id: campaign.campaign_id })
+    .first();
+  assert.deepEqual([ended.end_date, ended.portfolio_id], [null, null]);
+  // A full sync whose export was read before the newest change leaves the newer row alone.
+  const { ENTITY_UPSERTS } = await import('@adsync/shared/entities/entity-store');
+  const { bulkUpsert } = await import('@adsync/shared/db/bulk-upsert');
+  await bulkUpsert(pg.db, ENTITY_UPSERTS.campaigns, [{ ...campaign, name: 'from an old export' }]);
+  assert.equal(
+    (await pg.db('entity_campaigns').where({ profile_id: profileId, campaign_id: campaign.campaign_id }).first()).name,
+    'newer',
+  );
   // A record that leaves a column out (null) does not erase it.
   await applyStreamedEntities(pg.db, 'campaigns', [
     { ...newer, amazon_updated_at: '2031-01-03T00:00:00.000Z', name: null },

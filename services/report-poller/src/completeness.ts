@@ -119,7 +119,12 @@ async function ownerGaps(
       if (rows !== undefined) {
         // Purchased-product reports are empty whenever no shopper bought another ASIN; only the others must carry rows.
         const level = spec.entityLevel === 'search_term' ? 'target' : spec.entityLevel;
-        if (rows === 0 && level !== 'purchased_product' && delivering.has(`${spec.adProduct}|${level}`))
+        if (
+          rows === 0 &&
+          level !== 'purchased_product' &&
+          !spec.emptyIsNormal &&
+          delivering.has(`${spec.adProduct}|${level}`)
+        )
           gaps.push({
             ...base,
             kind: 'empty',

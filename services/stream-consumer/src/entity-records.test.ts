@@ -52,7 +52,11 @@ test('a campaign record becomes the row a full sync writes: micros, upper case, 
     'p1',
   );
   assert.ok('entity' in nested);
-  assert.deepEqual(nested.values.bidding, { strategy: 'MANUAL', placements: [] });
+  // Only what the record states: no adjustments named, the stored ones stay.
+  assert.deepEqual(nested.values.bidding, { strategy: 'MANUAL' });
+  const bare = entityRow('campaigns', { campaignId: '9', adProduct: 'SPONSORED_PRODUCTS', audit }, 'p1');
+  assert.ok('entity' in bare);
+  assert.equal(bare.values.bidding, null, 'no bidSetting: the stored bidding stays');
   // SB and SD bidding is not the record's to say (the full sync keeps SP's only): left as stored.
   const sb = entityRow('campaigns', { campaignId: '7', adProduct: 'SPONSORED_BRANDS', name: 'x', audit }, 'p1');
   assert.ok('entity' in sb);
@@ -125,6 +129,11 @@ test('ad groups, ads and keyword targets as the full sync writes them; a product
   assert.deepEqual([pt.values.expression, pt.values.target_type, pt.values.bid_micros], [null, null, 500_000]);
 });
 
+test('a negative target is left to its own table (the full sync keeps it): not applied, not a dead letter', () => {
+  const r = entityRow('targets', { targetId: 1, adProduct: 'SPONSORED_PRODUCTS', negative: true, audit }, 'p1');
+  assert.deepEqual(r, { ignored: 'target 1 is negative' });
+});
+
 test('a record that cannot be placed or trusted is refused with the reason', () => {
   const cases: [Parameters<typeof entityRow>[0], Record<string, unknown>, RegExp][] = [
     ['campaigns', { adProduct: 'SPONSORED_PRODUCTS', audit }, /without campaignId/],
@@ -146,7 +155,6 @@ test('a record that cannot be placed or trusted is refused with the reason', () 
       /must be a non-negative number/,
     ],
     ['adgroups', { adGroupId: 1, adProduct: 'SPONSORED_PRODUCTS', audit }, /without campaignId/],
-    ['targets', { targetId: 1, adProduct: 'SPONSORED_PRODUCTS', negative: true, audit }, /negative/],
     [
       'targets',
       { targetId: 1, adProduct: 'SPONSORED_PRODUCTS', targetType: 'KEYWORD', keywordTarget: {}, audit },

@@ -56,7 +56,7 @@ export function entityRow(
   dataset: EntityStreamDataset,
   r: Json,
   profileId: string,
-): { entity: EntityType; values: EntityValues } | { invalid: string } {
+): { entity: EntityType; values: EntityValues } | { invalid: string } | { ignored: string } {
   const id = { campaigns: 'campaignId', adgroups: 'adGroupId', ads: 'adId', targets: 'targetId' }[dataset];
   if (!str(r[id])) return { invalid: `a ${dataset} record without ${id}` };
   const adProduct = str(r.adProduct);
@@ -99,15 +99,21 @@ export function entityRow(
           targeting_type: str(r.targetingSettings),
           budget_micros: amount,
           budget_type: upper(obj(cap.recurrence).recurrenceType),
-          bidding: sp
-            ? {
-                strategy: str(bid.bidStrategy),
-                placements: placements.map((p) => ({
-                  placement: String(p.placement),
-                  percentage: Number(p.percentage),
-                })),
-              }
-            : null,
+          // Only what the record states: a record without them leaves the stored strategy and adjustments.
+          bidding:
+            sp && (bid.bidStrategy !== undefined || Array.isArray(bid.placementBidAdjustment))
+              ? {
+                  ...(bid.bidStrategy !== undefined ? { strategy: str(bid.bidStrategy) } : {}),
+                  ...(Array.isArray(bid.placementBidAdjustment)
+                    ? {
+                        placements: placements.map((p) => ({
+                          placement: String(p.placement),
+                          percentage: Number(p.percentage),
+                        })),
+                      }
+                    : {}),
+                }
+              : null,
           start_date: date(r.startDateTime),
           end_date: date(r.endDateTime),
           portfolio_id: str(r.portfolioId),
@@ -146,10 +152,8 @@ export function entityRow(
         },
       };
     case 'targets': {
-      if (r.negative === true)
-        return {
-          invalid: `target ${String(r.targetId)} is negative: negative targets are not in this dataset's table`,
-        };
+      // Negative targets have a table of their own, which the full sync keeps: not applied here.
+      if (r.negative === true) return { ignored: `target ${String(r.targetId)} is negative` };
       const bid = micros(r.bid, 'bid');
       if (bad(bid)) return bid;
       const keyword = obj(r.keywordTarget);

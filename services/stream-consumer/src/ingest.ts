@@ -171,6 +171,11 @@ export async function ingestBatch(deps: IngestDeps, profiles: ProfileMap, messag
     }
     if (isEntityDataset(parsed.dataset)) {
       const changed = entityRow(parsed.dataset, r, profileId);
+      if ('ignored' in changed) {
+        deps.log.debug({ dataset: parsed.dataset, reason: changed.ignored }, 'stream record not applied');
+        durable.push(m);
+        continue;
+      }
       if ('invalid' in changed) {
         letters.push({
           messageId: m.MessageId ?? '',

@@ -116,6 +116,11 @@ export interface ReportTypeSpec {
   byDefault: boolean;
   /** Everything requested: date, dimensions and measures. */
   columns: string[];
+  /**
+   * Why a day without rows is normal for this type even when the profile has campaigns that can
+   * deliver (completeness does not call it a gap): audiences exist only where bid-boost segments do.
+   */
+  emptyIsNormal?: string;
 }
 
 type Entry = Omit<ReportTypeSpec, 'money' | 'millionths' | 'columns' | 'timeUnit' | 'splits' | 'byDefault'> &
@@ -345,6 +350,7 @@ const ENTRIES: Record<string, Entry> = {
     entityLevel: 'campaign',
     dimensions: [...CAMPAIGN_DIMENSIONS, 'costType', 'placementClassification'],
     measures: SB_PLACEMENT_MEASURES,
+    emptyIsNormal: 'in preview at Amazon: campaigns without multiple ad groups are missing',
     headline: { sales: 'sales', orders: 'purchases', units: 'unitsSold' },
     maxDays: 31,
     retentionDays: 60,
@@ -624,6 +630,7 @@ const ENTRIES: Record<string, Entry> = {
       'segmentName',
     ],
     measures: SP_AUDIENCE_MEASURES,
+    emptyIsNormal: 'only campaigns with bid-boost audience segments have rows',
     headline: { sales: 'sales7d', orders: 'purchases7d', units: 'unitsSoldClicks7d' },
     maxDays: 31,
     retentionDays: 95,
@@ -647,6 +654,7 @@ const ENTRIES: Record<string, Entry> = {
       'segmentName',
     ],
     measures: SB_AUDIENCE_MEASURES,
+    emptyIsNormal: 'only campaigns with bid-boost audience segments have rows',
     headline: { sales: 'sales', orders: 'purchases', units: 'unitsSold' },
     maxDays: 31,
     // Amazon keeps SB audiences 95 days (audience.md), longer than SB's other reports.
@@ -668,6 +676,7 @@ const ENTRIES: Record<string, Entry> = {
     dimensions: ['brandName', 'simplifiedPath'],
     measures: ['sales', 'purchases', 'newToBrandSales', 'newToBrandPurchases', ...CONVERSION_PATH_FREQUENCIES],
     millionths: CONVERSION_PATH_FREQUENCIES,
+    emptyIsNormal: 'a brand has paths only on days with conversions',
     headline: { sales: 'sales', orders: 'purchases', units: '' },
     maxDays: 1,
     timeUnit: 'SUMMARY',

@@ -31,6 +31,7 @@ export interface UpsertSpec<R> {
   /**
    * A timestamp column that orders a key's versions: on conflict the stored row changes only
    * when the incoming one is not older (a late, older announcement leaves the newer row alone).
+   * A row without one (a source that does not say) is written as before.
    */
   onlyIfNotOlder?: string;
   row: (r: R) => unknown[];
@@ -81,7 +82,9 @@ function onConflict<R>(spec: UpsertSpec<R>, cols: string[]): string {
   );
   for (const [c, expr] of Object.entries(spec.alwaysSet ?? {})) update.push(`${ident(c)} = ${expr}`);
   const t = spec.onlyIfNotOlder && ident(spec.onlyIfNotOlder);
-  const guard = t ? ` where ${ident(spec.table)}.${t} is null or excluded.${t} >= ${ident(spec.table)}.${t}` : '';
+  const guard = t
+    ? ` where excluded.${t} is null or ${ident(spec.table)}.${t} is null or excluded.${t} >= ${ident(spec.table)}.${t}`
+    : '';
   return `on conflict (${spec.key.map(ident).join(', ')}) do ${update.length ? `update set ${update.join(', ')}${guard}` : 'nothing'}`;
 }
 

@@ -41,6 +41,9 @@ function spec(table: string, key: string[], columns: Record<string, string>): Up
     // incremental list read must not erase what the last full export recorded.
     keepWhenNull: ['amazon_created_at', 'amazon_updated_at'],
     alwaysSet: { synced_at: 'now()' },
+    // A full sync whose export was read before a change Marketing Stream has already written
+    // leaves the newer row alone (Amazon's update times only grow).
+    ...('amazon_updated_at' in columns ? { onlyIfNotOlder: 'amazon_updated_at' } : {}),
     row: (r) => cols.map((c) => (r as unknown as Record<string, unknown>)[c]),
   };
 }
@@ -148,6 +151,18 @@ export const ENTITY_UPSERTS: Record<EntityType, UpsertSpec<EntityRow>> = {
 export type StreamedEntityType = 'campaigns' | 'ad_groups' | 'ads' | 'targets';
 
 /**
+ * Fields a record always states, where absent means none (sponsored-ads-campaign-management.md):
+ * a campaign's end and portfolio, a target's bid ("a null bid … means the target is inheriting
+ * from the ad group default bid").
+ */
+const STATED: Record<StreamedEntityType, string[]> = {
+  campaigns: ['end_date', 'portfolio_id'],
+  ad_groups: [],
+  ads: [],
+  targets: ['bid_micros'],
+};
+
+/**
  * Rows Marketing Stream announced (a snapshot of an object after each change), written between
  * full syncs. A row is written only if it is not older than the stored one (amazon_updated_at:
  * records arrive at least once and in no order); a column it leaves null keeps the stored value
@@ -174,10 +189,15 @@ export async function applyStreamedEntities(
   const required = type === 'targets' ? ['target_type', 'expression'] : [];
   const whole = [...newest.values()].filter((r) => required.every((c) => r[c] !== null && r[c] !== undefined));
   const partial = [...newest.values()].filter((r) => !whole.includes(r));
+  // Fields a record always states, where absent means none: written even when null.
+  const stated = STATED[type];
   let written = 0;
   for (const r of partial) {
     const set = Object.fromEntries(
-      Object.entries(r).filter(([c, v]) => v !== null && v !== undefined && !base.key.includes(c) && c in base.columns),
+      Object.entries(r).filter(
+        ([c, v]) =>
+          (stated.includes(c) || (v !== null && v !== undefined)) && !base.key.includes(c) && c in base.columns,
+      ),
     );
     written += await db(base.table)
       .where({ profile_id: r.profile_id, [id]: r[id] })
@@ -189,7 +209,7 @@ export async function applyStreamedEntities(
   const spec: UpsertSpec<EntityRow> = {
     ...base,
     update: columns.filter((c) => !base.key.includes(c) && !merged.includes(c)),
-    keepWhenNull: columns,
+    keepWhenNull: columns.filter((c) => !stated.includes(c)),
     alwaysSet: {
       ...base.alwaysSet,
       ...(merged.length
