@@ -54,6 +54,26 @@ after(async () => {
   await closeThenDrop(sandbox, pg);
 });
 
+/** A report recorded as `requesting` under a holder, as a run records it before asking Amazon. */
+async function recordHeld(reportType: string, daysAgo: number, holder: string, runId = randomUUID()): Promise<string> {
+  const spec = REPORT_TYPES[reportType]!;
+  const d = new Date(Date.now() - daysAgo * 86_400_000).toISOString().slice(0, 10);
+  const id = await recordPlanned(pg.db, {
+    owner: { profileId },
+    reportType,
+    adProduct: spec.adProduct,
+    startDate: d,
+    endDate: d,
+    columns: spec.columns,
+    columnsHash: columnsHash(spec.columns),
+    tier: 'recent',
+    runId,
+    holder,
+  });
+  assert.ok(id, `${reportType} ${d} recorded`);
+  return id;
+}
+
 test('asks once: a second run finds the report in flight and asks Amazon nothing', async () => {
   const first = await requestReports(
     { db: pg.db, clients, log },
@@ -150,25 +170,9 @@ test('two poller replicas never claim the same report in one spacing window', as
 });
 
 test('a report whose asker died mid-request is asked again once its hold lapses, with no new run; a live hold is left alone', async () => {
-  const spec = REPORT_TYPES.spAdvertisedProduct!;
-  const deadRun = randomUUID();
-  const day = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
-  const plan = (d: string, holder: string) =>
-    recordPlanned(pg.db, {
-      owner: { profileId },
-      reportType: 'spAdvertisedProduct',
-      adProduct: spec.adProduct,
-      startDate: d,
-      endDate: d,
-      columns: spec.columns,
-      columnsHash: columnsHash(spec.columns),
-      tier: 'recent',
-      runId: deadRun,
-      holder,
-    });
   // Two processes recorded a report each and were killed before asking Amazon.
-  const lapsedId = (await plan(day(20), 'dead-1'))!;
-  const heldId = (await plan(day(21), 'alive-2'))!;
+  const lapsedId = await recordHeld('spAdvertisedProduct', 20, 'dead-1');
+  const heldId = await recordHeld('spAdvertisedProduct', 21, 'alive-2');
   await pg
     .db('pending_amazon_reports')
     .where({ id: lapsedId })
@@ -197,18 +201,7 @@ test('a report whose asker died mid-request is asked again once its hold lapses,
 test('a slow asker whose hold lapsed neither asks again nor fails or defers what another process took and answered', async () => {
   const spec = REPORT_TYPES.spSearchTerm!;
   const d = new Date(Date.now() - 25 * 86_400_000).toISOString().slice(0, 10);
-  const id = (await recordPlanned(pg.db, {
-    owner: { profileId },
-    reportType: 'spSearchTerm',
-    adProduct: spec.adProduct,
-    startDate: d,
-    endDate: d,
-    columns: spec.columns,
-    columnsHash: columnsHash(spec.columns),
-    tier: 'recent',
-    runId: randomUUID(),
-    holder: 'slow-1',
-  }))!;
+  const id = await recordHeld('spSearchTerm', 25, 'slow-1');
   // The slow asker's request outlives its hold; another process takes the report over.
   await pg
     .db('pending_amazon_reports')
@@ -243,20 +236,7 @@ test('a slow asker whose hold lapsed neither asks again nor fails or defers what
 });
 
 test('a deferred request backs off: each deferral holds it twice as long, at most an hour', async () => {
-  const spec = REPORT_TYPES.spTargeting!;
-  const d = new Date(Date.now() - 26 * 86_400_000).toISOString().slice(0, 10);
-  const id = (await recordPlanned(pg.db, {
-    owner: { profileId },
-    reportType: 'spTargeting',
-    adProduct: spec.adProduct,
-    startDate: d,
-    endDate: d,
-    columns: spec.columns,
-    columnsHash: columnsHash(spec.columns),
-    tier: 'recent',
-    runId: randomUUID(),
-    holder: 'asker',
-  }))!;
+  const id = await recordHeld('spTargeting', 26, 'asker');
   const heldFor = async () =>
     Number(
       (

@@ -67,6 +67,19 @@ export interface RequestSummary {
   deferred: number;
 }
 
+const emptySummary = (runId: string): RequestSummary => ({
+  runId,
+  profiles: 0,
+  advertiserAccounts: 0,
+  planned: 0,
+  requested: 0,
+  adoptedDuplicates: 0,
+  alreadyInFlight: 0,
+  retriedStale: 0,
+  failed: [],
+  deferred: 0,
+});
+
 interface Deps {
   db: Knex;
   clients: AmazonClients;
@@ -85,18 +98,7 @@ export async function requestReports(deps: Deps, opts: RequestOptions): Promise<
     (opts.dspAccountIds && !opts.profileIds) || opts.profileIds?.length === 0
       ? []
       : await activeProfiles(db, { accountId: opts.accountId, profileIds: opts.profileIds });
-  const summary: RequestSummary = {
-    runId,
-    profiles: profiles.length,
-    advertiserAccounts: 0,
-    planned: 0,
-    requested: 0,
-    adoptedDuplicates: 0,
-    alreadyInFlight: 0,
-    retriedStale: 0,
-    failed: [],
-    deferred: 0,
-  };
+  const summary: RequestSummary = { ...emptySummary(runId), profiles: profiles.length };
 
   // DSP report types are asked under the DSP profiles that reach selected advertisers, for those.
   const dspAdvertisers = await reportableAdvertisersByProfile(
@@ -219,18 +221,7 @@ export async function reaskLapsedRequests(
 ): Promise<RequestSummary> {
   const { db } = deps;
   const runId = `reask:${randomUUID()}`;
-  const summary: RequestSummary = {
-    runId,
-    profiles: 0,
-    advertiserAccounts: 0,
-    planned: 0,
-    requested: 0,
-    adoptedDuplicates: 0,
-    alreadyInFlight: 0,
-    retriedStale: 0,
-    failed: [],
-    deferred: 0,
-  };
+  const summary = emptySummary(runId);
   const lapsed = await reports.claimLapsedRequests(db, { holder: runId, limit: o.limit ?? 200 });
   if (lapsed.length === 0) return summary;
   summary.retriedStale = lapsed.length;
