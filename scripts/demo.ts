@@ -436,7 +436,9 @@ try {
     const active = live.filter((i) => i.status === 'ACTIVE').length;
     return active >= profileIds.length * 7 && active === live.length ? active : undefined;
   }).then((n) =>
-    console.log(`  ${n} subscriptions ACTIVE (7 datasets × ${profileIds.length} profiles), delivering to ElasticMQ`),
+    console.log(
+      `  ${n} subscriptions ACTIVE across ${profileIds.length} profiles (hourly data, budget recommendations, and campaign, ad group, ad and target changes), delivering to ElasticMQ`,
+    ),
   );
   const since = Math.floor(Date.now() / 3600_000) * 3600_000 - 8 * 3600_000;
   const published = (await (
@@ -454,12 +456,12 @@ try {
   console.log(
     `  Amazon sent ${published.records} records as ${published.messages} messages (duplicates, revisions, out of order)`,
   );
-  const count = async (table: string) =>
+  const count = async (table: string, time = 'hour') =>
     Number(
       (
         await (
           await ch.client.query({
-            query: `SELECT count() AS n FROM ${table} FINAL WHERE hour >= toDateTime(${since / 1000})`,
+            query: `SELECT count() AS n FROM ${table} FINAL WHERE ${time} >= toDateTime(${since / 1000})`,
             format: 'JSONEachRow',
           })
         ).json<{ n: string }>()
@@ -469,7 +471,8 @@ try {
     const n =
       (await count('stream_traffic_hourly')) +
       (await count('stream_conversion_hourly')) +
-      (await count('stream_budget_usage'));
+      (await count('stream_budget_usage')) +
+      (await count('stream_budget_recommendations', 'recommendation_time'));
     return n === published.records ? n : undefined;
   });
   console.log(
