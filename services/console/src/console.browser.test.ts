@@ -16,6 +16,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import axe from 'axe-core';
 import { BIGBUY_API_KEY, startSandbox, type Sandbox } from '@adsync/sandbox';
 import {
+  eventually,
   freshClickHouse,
   freshPostgres,
   requireKafka,
@@ -288,6 +289,19 @@ test('an operator finds a missing day in the completeness grid and backfills it'
 });
 
 test('an operator finds a dead letter by its reason, dry-runs and replays it, and purges one with a confirmation', async () => {
+  // The tests before leave reports on their way (the ingestion's, the backfill's): the loader
+  // takes a partition's messages in order, so the letter below would wait behind them. Once
+  // nothing is in flight, it is the loader's next message.
+  await eventually(
+    async () => {
+      const [row] = await pg
+        .db('pending_amazon_reports')
+        .whereIn('status', ['requesting', 'pending', 'processing', 'completed'])
+        .count<{ n: string }[]>('* as n');
+      return Number(row!.n) === 0 ? true : undefined;
+    },
+    { what: 'no report in flight', timeoutMs: 180_000, intervalMs: 500 },
+  );
   // A report.ready for a report adsync never asked for: the loader dead-letters it with the reason.
   const bus = await createEventBus({
     brokers: cfg.KAFKA_BROKERS,
@@ -311,10 +325,9 @@ test('an operator finds a dead letter by its reason, dry-runs and replays it, an
   await page.getByRole('link', { name: 'Dead letters' }).click();
   await page.getByLabel('Reason contains').fill(key);
   const letter = page.getByRole('checkbox', { name: `Select the report.ready letter ${key}` });
-  // The loader indexes a dead letter within seconds, but its download consumer may still be busy with
-  // the reports the tests before asked for (a fetch's batches go one after another), so the filter is
-  // asked again for up to two minutes; if it never shows, the loader's own account says why.
-  const deadline = Date.now() + 120_000;
+  // The loader indexes a dead letter within seconds; the filter is asked again for up to 90 s,
+  // and if the letter never shows, the loader's own account says why.
+  const deadline = Date.now() + 90_000;
   while (!(await letter.count()) && Date.now() < deadline) {
     await page.getByRole('button', { name: 'Show' }).click();
     await page.waitForTimeout(500);
@@ -322,7 +335,7 @@ test('an operator finds a dead letter by its reason, dry-runs and replays it, an
   const loader = services.find((s) => s.name === 'etl-loader')!;
   assert.ok(
     await letter.count(),
-    `no dead letter for ${key} after 120 s; etl-loader's readiness: ${await fetch(`${loader.url}/ready`)
+    `no dead letter for ${key} after 90 s; etl-loader's readiness: ${await fetch(`${loader.url}/ready`)
       .then((r) => r.text())
       .catch((e: Error) => e.message)}\n${loader.logTail(60)}`,
   );
