@@ -44,7 +44,8 @@ export type ModelName =
   | 'SponsoredDisplay'
   | 'DspAdvertisers'
   | 'ManagerAccounts'
-  | 'AdsApiV1';
+  | 'AdsApiV1'
+  | 'Attribution';
 
 export type OpenApiDocument = {
   openapi: string;

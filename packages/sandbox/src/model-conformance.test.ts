@@ -14,6 +14,7 @@ import { startSandbox, type Sandbox } from './server.ts';
 import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET } from './amazon/gateway.ts';
 import { undeclaredErrorProblems } from './amazon/error-answers.ts';
 import { probeOperation, reportLine, SKIP, type Fixtures, type OperationReport } from './model-conformance.ts';
+import { attributionAdvertisers } from './attribution-data.ts';
 
 let sandbox: Sandbox;
 let token: string;
@@ -69,6 +70,7 @@ test('every operation answers as Amazon’s model says', async (t) => {
     format: 'GZIP_JSON',
   };
   let reportsMade = 0;
+  const attributionAdvertiser = attributionAdvertisers(sandbox.state.dataset, 0)[0]!.advertiserId;
   const fx: Fixtures = {
     today,
     headers: (op): Record<string, string> =>
@@ -133,6 +135,15 @@ test('every operation answers as Amazon’s model says', async (t) => {
         if (at === 'startDate') return addDays(today, -7 - reportsMade++);
         if (at === 'endDate') return addDays(today, -2);
       }
+      // Amazon Attribution's report: a window within reach, all metrics, the profile's own advertiser.
+      if (op.operationId === 'getAttributionTagsByCampaign') {
+        if (at === 'reportType') return 'PERFORMANCE';
+        if (at === 'groupBy') return 'ADGROUP';
+        if (at === 'startDate') return addDays(today, -7).replaceAll('-', '');
+        if (at === 'endDate') return addDays(today, -1).replaceAll('-', '');
+        if (at === 'advertiserIds') return attributionAdvertiser;
+        if (at === 'metrics' || at === 'cursorId') return SKIP;
+      }
       if (op.operationId === 'CreateStreamSubscription' || op.operationId === 'CreateDspStreamSubscription') {
         const arn = `arn:aws:sqs:us-east-1:123456789012:probe-${crypto.randomUUID().slice(0, 8)}`;
         if (at === 'clientRequestToken') return crypto.randomUUID();
@@ -143,6 +154,13 @@ test('every operation answers as Amazon’s model says', async (t) => {
       return undefined;
     },
     skip: (_op, name) => /token/i.test(name),
+    // The tag resources: publishers of the resource's own kind (macro or not), the profile's advertiser.
+    queryValue(op, name) {
+      if (op.model !== 'Attribution') return undefined;
+      if (name === 'publisherIds') return op.operationId === 'getPublisherAttributionTagTemplate' ? '1,2' : '5';
+      if (name === 'advertiserIds') return attributionAdvertiser;
+      return undefined;
+    },
     currentExample(op, value) {
       if (op.operationId !== 'createAsyncReport') return value;
       const v = structuredClone(value) as {

@@ -59,6 +59,8 @@ export interface Fixtures {
   seed(op: ModelOperation, path: JsonPath): unknown;
   /** Query parameters never generated (tokens issued by the server). */
   skip(op: ModelOperation, name: string): boolean;
+  /** A query parameter that must name real things (a publisher, an advertiser): its value, or undefined to generate one. */
+  queryValue?(op: ModelOperation, name: string): string | undefined;
   /** Headers an operation needs beyond the credentials (an Accept naming the resource's own media type). */
   headers?(op: ModelOperation): Record<string, string>;
   /**
@@ -95,7 +97,10 @@ export async function probesOf(
       if (!p.required && (!full || fx.skip(op, p.name))) continue;
       // The model's own example of the parameter, where it gives one: a bare schema (a string)
       // says less than the example of what Amazon takes ("6753579448901,8753890875385").
-      const v = p.example ?? sampleOf(doc, resolvePointer(doc, p.schemaPointer), { full, today: fx.today });
+      const v =
+        fx.queryValue?.(op, p.name) ??
+        p.example ??
+        sampleOf(doc, resolvePointer(doc, p.schemaPointer), { full, today: fx.today });
       if (v !== undefined) q[p.name] = Array.isArray(v) ? v.join(',') : String(v);
     }
     return q;

@@ -23,6 +23,7 @@ import { endpointRoutes, operationOf, sendError, type Endpoint, type Access } fr
 import { sandboxOpenApi } from './amazon/openapi-document.ts';
 import { entityEndpoints } from './amazon/entity-routes.ts';
 import { dspAccountEndpoints } from './amazon/dsp-account-routes.ts';
+import { attributionEndpoints, attributionRows, checkReportAsk } from './amazon/attribution-routes.ts';
 import { adsApiV1Endpoints } from './amazon/ads-api-v1-routes.ts';
 import { reportDownloadRoutes, reportingEndpoints } from './amazon/reporting-routes.ts';
 import { checkCreateReport } from './amazon/report-contract.ts';
@@ -204,6 +205,16 @@ function controlRoutes(
       ];
       send(res, 200, { rows, totals: totalsOf(rows) });
     }),
+    // Ground truth of Amazon Attribution: the rows a report request is answered with, every day
+    // final (all its restatements in), metrics as numbers (money in cents).
+    route('POST', '/_sandbox/expected/attribution', (req, res) => {
+      const b = jsonBody<{ profileId?: string; request?: Record<string, unknown> }>(req);
+      const p = state.dataset.profileIndex(String(b?.profileId ?? ''));
+      const checked = checkReportAsk(b?.request ?? {}, state.now().toISOString().slice(0, 10));
+      if (p === null || 'problem' in checked)
+        return send(res, 400, { error: 'problem' in checked ? checked.problem : 'profileId is required' });
+      send(res, 200, { rows: attributionRows(state, p, checked.ask, () => true) });
+    }),
     route('POST', '/_sandbox/profiles/view-only', (req, res) => {
       const b = jsonBody<{ profileIds?: string[] }>(req);
       state.viewOnlyProfiles.clear();
@@ -221,6 +232,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const endpoints = [
     ...entityEndpoints(state),
     ...dspAccountEndpoints(state),
+    ...attributionEndpoints(state),
     ...adsApiV1Endpoints(state),
     ...exportEndpoints(state),
     ...reportingEndpoints(state),

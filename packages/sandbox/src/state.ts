@@ -44,6 +44,8 @@ export class SandboxState {
   readonly profileCalls = new Map<string, number>();
   /** Profiles linked with Viewer permission only: listed by GET /v2/profiles only with accessLevel=view. */
   readonly viewOnlyProfiles = new Set<string>();
+  /** Profiles a tag resource of Amazon Attribution was called for (how-to.md: that call turns measurement on). */
+  readonly attributionTagged = new Set<string>();
   /** Supplier catalogue size, and the round (stock and prices move each round, orders advance). */
   supplierScale = { products: 250, orders: 40 };
   supplierRound = 0;

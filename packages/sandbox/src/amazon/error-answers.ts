@@ -8,7 +8,8 @@
  *  - `{code: <the status's enum value>, message, errors?}` (the Smithy-generated SP v3,
  *    Portfolios and SB v4 models), whose `errors[].errorValue` names the kind of
  *    problem with a reason from the model's own enum;
- *  - `{code, message}` (Marketing Stream).
+ *  - `{code, message}` (Marketing Stream);
+ *  - `{code: "<status>", details}` (Amazon Attribution's MaaSError: "The HTTP status code of the response").
  * A status the operation's model does not list (errors.md allows 401, 403, 404, 406,
  * 415, 422, 429 and 5xx on any call) is written in its model's family shape.
  */
@@ -48,7 +49,7 @@ export interface Answer {
 /** Statuses errors.md says any call may answer, whatever its model lists. */
 export const UNIVERSAL_STATUSES = [400, 401, 403, 404, 406, 415, 422, 429, 500, 502, 503, 504];
 
-type Shape = 'reporting' | 'universal' | 'exports' | 'smithy' | 'stream' | 'dsp' | 'v1';
+type Shape = 'reporting' | 'universal' | 'exports' | 'smithy' | 'stream' | 'dsp' | 'v1' | 'maas';
 
 /** How each model writes errors at statuses its operations do not list. */
 const FAMILY: Record<ModelName, Shape> = {
@@ -66,6 +67,8 @@ const FAMILY: Record<ModelName, Shape> = {
   // Its errors carry no body in the model: errors.md's format.
   ManagerAccounts: 'universal',
   AdsApiV1: 'v1',
+  // MaaSError: {code, details}, the code being the status ("200", "400", …) as its model says.
+  Attribution: 'maas',
 };
 
 /** Ads API v1's one ErrorCode enum, by status (its 4xx and 5xx answers share it). */
@@ -121,7 +124,8 @@ export function errorAnswer(op: ModelOperation | null, status: number, problem: 
   if (op && media) {
     const doc = modelDocument(op.model);
     const schema = deref<Schema>(doc, resolvePointer(doc, media.schemaPointer!));
-    const shape = FAMILY[op.model] === 'v1' ? 'v1' : shapeOf(doc, schema);
+    const family = FAMILY[op.model];
+    const shape = family === 'v1' || family === 'maas' ? family : shapeOf(doc, schema);
     return { status, contentType: media.mediaType, body: write(shape, status, problem, doc, schema) };
   }
   const shape = op ? undeclaredShape(op) : 'universal';
@@ -131,6 +135,7 @@ export function errorAnswer(op: ModelOperation | null, status: number, problem: 
 
 /** At a status its model does not list, an operation answers in the shape of its own 400 if that one has a code, else its family's. */
 function undeclaredShape(op: ModelOperation): Shape {
+  if (FAMILY[op.model] === 'maas') return 'maas';
   const media = declaredResponse(op, 400)?.content.find((c) => c.schemaPointer);
   if (media) {
     const doc = modelDocument(op.model);
@@ -157,6 +162,8 @@ function write(shape: Shape, status: number, problem: Problem, doc: unknown, sch
       return status >= 500 ? { errorCode: 'INTERNAL_ERROR', message: problem.message } : { message: problem.message };
     case 'stream':
       return { code: String(status), message: problem.message };
+    case 'maas':
+      return { code: String(status), details: problem.message };
     case 'v1':
       return { code: V1_CODES[status] ?? (status >= 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST'), message: problem.message };
     case 'dsp': {

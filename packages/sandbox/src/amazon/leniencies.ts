@@ -186,6 +186,23 @@ export const LENIENCIES: Leniency[] = [
       },
     ],
   },
+  {
+    id: 'attribution-publisher-id',
+    operations: ['Attribution.getPublishers'],
+    what: 'a publisher’s id is text',
+    evidence:
+      'the model types Publisher.id as an object made of allOf two strings, which no value can be; its own tag resources take publisher ids as strings (publisherIds items) and key their tag maps by them, and how-to.md says to pass the ids from this list to them',
+    patch: (op) => [
+      {
+        model: op.model,
+        pointer: '#/components/schemas/Publisher/properties/id',
+        apply: (node) => {
+          node.type = 'string';
+          delete node.allOf;
+        },
+      },
+    ],
+  },
 ];
 
 function opOf(key: string): ModelOperation {

@@ -42,7 +42,8 @@ export interface AdsRequest {
   profileId?: string;
   /** Sets Amazon-Ads-AccountId: a DSP advertiser, for DSP reports and Ads API v1. */
   accountId?: string;
-  query?: Record<string, string | number | undefined>;
+  /** An array is sent as the key repeated (OpenAPI's form style, explode true). */
+  query?: Record<string, string | number | readonly string[] | undefined>;
   body?: unknown;
   contentType?: string;
   accept?: string;
@@ -188,7 +189,9 @@ export class AmazonAdsClient {
 
   private send(req: AdsRequest, token: string): Promise<Dispatcher.ResponseData> {
     const url = new URL(req.path, this.apiUrl);
-    for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    for (const [k, v] of Object.entries(req.query ?? {}))
+      if (Array.isArray(v)) for (const one of v) url.searchParams.append(k, one);
+      else if (v !== undefined) url.searchParams.set(k, String(v));
     const headers: Record<string, string> = {
       authorization: `Bearer ${token}`,
       'amazon-advertising-api-clientid': this.tokens.clientId,

@@ -13,6 +13,7 @@ import type { operations as Profiles } from '@adsync/amazon-models/types/Profile
 import type { operations as Exports } from '@adsync/amazon-models/types/Exports';
 import type { operations as Reporting } from '@adsync/amazon-models/types/OfflineReport';
 import type { operations as Stream } from '@adsync/amazon-models/types/MarketingStream';
+import type { operations as Attribution } from '@adsync/amazon-models/types/Attribution';
 import type { paths as DspAdvertisersPaths } from '@adsync/amazon-models/types/DspAdvertisers';
 import type { operations as ManagerAccounts } from '@adsync/amazon-models/types/ManagerAccounts';
 import type { operations as AdsApiV1 } from '@adsync/amazon-models/types/AdsApiV1';
@@ -124,3 +125,10 @@ export type V1AdGroupPage = AnswerOf<AdsApiV1['QueryAdGroup']>;
 export type V1AdPage = AnswerOf<AdsApiV1['QueryAd']>;
 export type V1TargetPage = AnswerOf<AdsApiV1['QueryTarget']>;
 export type V1QueryCampaign = RequestOf<AdsApiV1['QueryCampaign']>;
+
+// Amazon Attribution (Attribution model): advertisers, publishers, tags and the synchronous report.
+export type AttributionAdvertisers = AnswerOf<Attribution['getAdvertisersByProfile']>;
+export type AttributionPublishers = AnswerOf<Attribution['getPublishers']>;
+export type AttributionTags = AnswerOf<Attribution['getPublisherAttributionTagTemplate']>;
+export type AttributionReportRequest = RequestOf<Attribution['getAttributionTagsByCampaign']>;
+export type AttributionReportPage = AnswerOf<Attribution['getAttributionTagsByCampaign']>;
