@@ -242,7 +242,7 @@ try {
     throw new Error(`the callback answered ${landed.status}: ${html.replace(/<[^>]+>/g, ' ')}`);
   console.log(`  ${/<h1>([^<]+)<\/h1>/.exec(html)?.[1] ?? 'connected'}: refresh token sealed, profiles discovered`);
 
-  step('ingestion: profiles, entities, report requests');
+  step('ingestion: profiles, entities, report requests, Amazon Attribution');
   const { runId } = await api<{ runId: string }>('entity-sync', 'POST', `/v1/ingestion/sync-account/${accountId}`);
   let lastLine = '';
   const run = await until('the ingestion run', async () => {
@@ -251,7 +251,7 @@ try {
       'GET',
       `/v1/ingestion/runs/${runId}`,
     );
-    const line = (['profiles', 'entities', 'reports'] as const)
+    const line = (['profiles', 'entities', 'reports', 'attribution'] as const)
       .filter((k) => r.stages[k])
       .map((k) => [k, r.stages[k]!] as const)
       .map(
@@ -502,6 +502,17 @@ try {
     ),
   );
   console.log(`  Postgres: ${counts.join(', ')}`);
+  const attribution = await (
+    await ch.client.query({
+      query: `SELECT count() AS n, uniqExact(profile_id) AS profiles, uniqExact(publisher) AS publishers
+                FROM attribution_performance_daily FINAL WHERE level = 'ad_group'`,
+      format: 'JSONEachRow',
+    })
+  ).json<{ n: string; profiles: string; publishers: string }>();
+  console.log(
+    `  Amazon Attribution: ${attribution[0]!.n} ad-group rows for ${attribution[0]!.profiles} profiles across ${attribution[0]!.publishers} publishers, tags in Postgres (GET /v1/profiles/:profileId/attribution)`,
+  );
+  if (Number(attribution[0]!.n) === 0) exitCode = 1;
   console.log(
     `  completeness (last 42 days): ${gaps.complete ? 'every profile, report type and day is loaded' : `${gaps.gaps.length} gaps, e.g. ${JSON.stringify(gaps.gaps[0])}`}`,
   );

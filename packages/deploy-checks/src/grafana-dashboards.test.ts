@@ -39,6 +39,8 @@ import {
 import { discoverProfiles } from '@adsync/entity-sync/profiles';
 import { discoverDspAdvertisers } from '@adsync/entity-sync/dsp-advertisers';
 import { syncProfiles } from '@adsync/entity-sync/sync-profiles';
+import { syncAttribution } from '@adsync/entity-sync/attribution';
+import { activeProfiles, sponsoredAdsProfile } from '@adsync/shared/accounts/profiles';
 import { requestReports } from '@adsync/shared/reports/request-reports';
 import { pollTick } from '@adsync/report-poller/poll-tick';
 import { startLoader } from '@adsync/etl-loader/loader';
@@ -122,6 +124,13 @@ before(async () => {
     { db: pg.db, ch: ch.ch, clients, log, batchSize: 500, concurrency: 2, exportPollMs: 20 },
     { entity: 'all', mode: 'full', trigger: 'test' },
   );
+  // Amazon Attribution for the publisher panel: every active sponsored-ads profile (Amazon serves some).
+  for (const profile of (await activeProfiles(pg.db, { accountId })).filter(sponsoredAdsProfile))
+    await syncAttribution(
+      { db: pg.db, ch: ch.ch, log, options: { backfillDays: 7, restateDays: 7 } },
+      await clients.forAccount(accountId),
+      profile,
+    );
   const loader = await startLoader({
     db: pg.db,
     ch: ch.ch,
@@ -355,6 +364,39 @@ test("the budget panel puts the recommendations Amazon sent beside their campaig
   assert.ok(sent.length > 0, 'Amazon recommended budgets');
   // Every campaign with a recommendation is shown with it (each also had its usage in the window).
   assert.deepEqual(recommended.map((r) => r.campaign_id).sort(), sent.map((r) => r.campaign_id).sort());
+});
+
+test('the attribution panel shows each publisher’s clicks and sales as loaded at ad-group level', async () => {
+  const { json } = dashboards.find((d) => d.file === 'ads-performance.json')!;
+  const panel = json.panels.find((p: { title: string }) => p.title.startsWith('Amazon Attribution by publisher'));
+  const variables: Record<string, string[]> = {};
+  for (const v of json.templating.list as Variable[]) variables[v.name] = await variableValues(v);
+  const now = new Date();
+  const sql = expandMacros(panel.targets[0].rawSql, {
+    from: new Date(now.getTime() - 30 * 86_400_000),
+    to: new Date(now.getTime() + 3_600_000),
+    variables,
+    dialect: 'clickhouse',
+  });
+  const rows: { publisher: string; clicks: string; sales: number | string }[] = await (
+    await ch.ch.client.query({ query: sql, format: 'JSONEachRow' })
+  ).json();
+  const loaded = await (
+    await ch.ch.client.query({
+      query: `SELECT publisher, sum(click_throughs) AS clicks FROM attribution_performance_daily FINAL
+               WHERE level = 'ad_group' AND profile_id IN (${variables.profile!.map((p) => `'${p}'`).join(', ')})
+               GROUP BY publisher`,
+      format: 'JSONEachRow',
+    })
+  ).json<{ publisher: string; clicks: string }>();
+  assert.ok(loaded.length > 1, 'several publishers loaded');
+  const byPublisher = (rs: { publisher: string; clicks: string }[]) => {
+    const m = new Map<string, number>();
+    for (const r of rs) m.set(r.publisher, (m.get(r.publisher) ?? 0) + Number(r.clicks));
+    return Object.fromEntries([...m].sort());
+  };
+  assert.deepEqual(byPublisher(rows), byPublisher(loaded));
+  assert.ok(rows.every((r) => Number(r.sales) >= 0) && rows.some((r) => Number(r.sales) > 0));
 });
 
 /** Numbers as numbers (64-bit integers arrive quoted), floats to 9 significant digits (engines sum in different orders). */

@@ -41,6 +41,7 @@ const ROUTES: Record<string, Isolation> = {
   'entity-sync GET /v1/profile-claims': 'admin-only',
   'entity-sync POST /v1/profiles/{profileId}/transfer': 'names-resources',
   'entity-sync POST /v1/profiles/{profileId}/claims/dismiss': 'names-resources',
+  'entity-sync GET /v1/profiles/{profileId}/attribution': 'names-resources',
   'entity-sync GET /v1/oauth/callback': 'signed-state',
   'entity-sync GET /v1/entities/sync': 'names-resources',
   'entity-sync POST /v1/entities/sync': 'names-resources',

@@ -2,6 +2,7 @@
 import { requestClient } from './request-client.ts';
 import { registerProfileClaimsApi } from './profile-claims-api.ts';
 import { registerDspAdvertisersApi } from './dsp-advertisers-api.ts';
+import { registerAttributionApi } from './attribution-api.ts';
 import { advertisersOfAccount, applyAdvertiserSelection } from '@adsync/shared/accounts/dsp-advertisers';
 import type { FastifyInstance } from 'fastify';
 import type { Knex } from '@adsync/shared/db/postgres';
@@ -154,6 +155,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   const { db } = deps;
   registerProfileClaimsApi(app, deps);
   registerDspAdvertisersApi(app, deps);
+  registerAttributionApi(app, deps);
 
   app.post<{ Body: { company_name: string; primary_contact_email?: string } }>(
     '/v1/accounts',

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { baseConfigShape } from '@adsync/shared/config/base-config';
-import { loadConfig, port, positiveInt, url } from '@adsync/shared/config/load-config';
+import { bool, loadConfig, port, positiveInt, url } from '@adsync/shared/config/load-config';
+import type { AttributionOptions } from './attribution.ts';
 
 export const entitySyncConfigShape = {
   ...baseConfigShape,
@@ -37,9 +38,25 @@ export const entitySyncConfigShape = {
   CONSOLE_URL: url(['http', 'https']).optional(),
   /** How long a consent link works. */
   OAUTH_STATE_TTL_SEC: positiveInt.default(600),
+  /** Amazon Attribution in every ingestion run (profiles Amazon does not serve are marked, not failed). */
+  ATTRIBUTION_ENABLED: bool.default(true),
+  /** Days a profile's first Amazon Attribution pull reaches back (performance keeps 13 months, products 90 days). */
+  ATTRIBUTION_BACKFILL_DAYS: positiveInt.max(395).default(30),
+  /** Days each later pull takes again: Amazon restates after 1, 7 and 28 days and recommends the last 30. */
+  ATTRIBUTION_RESTATE_DAYS: positiveInt.max(395).default(30),
 };
 
 export type EntitySyncConfig = z.infer<z.ZodObject<typeof entitySyncConfigShape>>;
 
 export const loadEntitySyncConfig = (env: Record<string, string | undefined> = process.env): EntitySyncConfig =>
   loadConfig(entitySyncConfigShape, env);
+
+/** The options the configuration gives (null: Amazon Attribution is not pulled). */
+export const attributionOptionsOf = (cfg: {
+  ATTRIBUTION_ENABLED: boolean;
+  ATTRIBUTION_BACKFILL_DAYS: number;
+  ATTRIBUTION_RESTATE_DAYS: number;
+}): AttributionOptions | null =>
+  cfg.ATTRIBUTION_ENABLED
+    ? { backfillDays: cfg.ATTRIBUTION_BACKFILL_DAYS, restateDays: cfg.ATTRIBUTION_RESTATE_DAYS }
+    : null;

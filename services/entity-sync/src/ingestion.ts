@@ -32,6 +32,7 @@ import { discoverProfiles } from './profiles.ts';
 import { discoverDspAdvertisers } from './dsp-advertisers.ts';
 import { syncDspEntities } from './dsp-entities.ts';
 import { syncProfiles } from './sync-profiles.ts';
+import { syncAttribution, type AttributionOptions } from './attribution.ts';
 
 export interface IngestionDeps {
   db: Knex;
@@ -49,6 +50,8 @@ export interface IngestionDeps {
   /** Who claims ingestion runs and their sync batches (one name per process). */
   owner?: string;
   signal?: AbortSignal;
+  /** Amazon Attribution: how far a first pull reaches and how much each later one restates; null: not pulled. */
+  attribution?: AttributionOptions | null;
 }
 
 export const MAX_INGESTION_ATTEMPTS = 3;
@@ -291,6 +294,51 @@ export async function runIngestion(deps: IngestionDeps, runId: string): Promise<
       await save();
     }
     stages.reports.status = 'done';
+
+    // Amazon Attribution, per sponsored-ads profile: advertisers, tags and its reports into ClickHouse.
+    if (deps.ch && deps.attribution !== null) {
+      stages.attribution = {
+        status: 'running',
+        profiles: 0,
+        notEligible: 0,
+        rows: 0,
+        tags: 0,
+        failed: [] as unknown[],
+        skipped: [] as unknown[],
+      };
+      const att = stages.attribution;
+      await save();
+      for (const id of accounts) {
+        checkpoint();
+        const refused = refusedLogins.get(id);
+        if (refused) {
+          (att.skipped as unknown[]).push({ accountId: id, reason: refused });
+          continue;
+        }
+        const client = await deps.clients.forAccount(id);
+        for (const profile of (await activeProfiles(db, { accountId: id })).filter(sponsoredAdsProfile)) {
+          checkpoint();
+          try {
+            const r = await syncAttribution({ db, ch: deps.ch, log, options: deps.attribution }, client, profile);
+            att.profiles = Number(att.profiles) + 1;
+            if (r.state === 'not_eligible') att.notEligible = Number(att.notEligible) + 1;
+            att.rows = Number(att.rows) + r.rows;
+            att.tags = Number(att.tags) + r.tags;
+            for (const f of r.failed)
+              (att.failed as unknown[]).push({ accountId: id, profileId: profile.profile_id, ...f });
+            for (const b of r.badRows)
+              (att.failed as unknown[]).push({ accountId: id, profileId: profile.profile_id, badRow: true, ...b });
+            problems += r.failed.length + (r.badRows.length ? 1 : 0);
+          } catch (err) {
+            if (isDependencyOutage(err)) throw err;
+            problems++;
+            (att.failed as unknown[]).push({ accountId: id, profileId: profile.profile_id, reason: errorMessage(err) });
+          }
+          await save();
+        }
+      }
+      att.status = 'done';
+    }
     await save({ status: problems ? 'partial' : 'succeeded', finished_at: db.fn.now(), lease_until: null });
     log.info({ stages, problems }, 'ingestion run finished');
   } catch (err) {

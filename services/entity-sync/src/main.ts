@@ -1,12 +1,12 @@
 // entity-sync: accounts, credentials, consent, profiles and entity syncs (HTTP), the ingestion runs they queue, recent metrics.
 import { runService } from '@adsync/shared/runtime/service';
 import { beforeScrape, metrics } from '@adsync/shared/runtime/metrics';
-import { entitySyncConfigShape } from './config.ts';
+import { attributionOptionsOf, entitySyncConfigShape } from './config.ts';
 import { registerApi, registerIngestionApi } from './api.ts';
 import { profilesFailingForADay, SYNC_QUEUE } from './sync-runs.ts';
 import { INGESTION_QUEUE } from './ingestion.ts';
 import { startWorkLoops } from './work-loops.ts';
-import { refreshRecentMetricsOnce } from './recent-metrics.ts';
+import { recentMetricsHandler } from './recent-metrics.ts';
 import { registerConnectApi, lwaAppFrom } from './connect-api.ts';
 
 await runService({
@@ -28,6 +28,7 @@ await runService({
       leaseMs: rt.cfg.ENTITY_SYNC_LEASE_MS,
       concurrency: rt.cfg.ENTITY_SYNC_PROFILE_CONCURRENCY,
       owner: `entity-sync-${process.pid}-${Date.now().toString(36)}`,
+      attribution: attributionOptionsOf(rt.cfg),
     };
     const { ingestion, syncs } = startWorkLoops((o) => rt.loop(o), deps);
     beforeScrape(async () => metrics.profilesFailing.set(await profilesFailingForADay(rt.db)));
@@ -38,12 +39,7 @@ await runService({
     await rt.consume({
       topic: 'report.loaded',
       groupId: 'adsync.entity-sync.recent-metrics',
-      handleBatch: async (events) =>
-        void (await refreshRecentMetricsOnce(
-          rt,
-          events.map((e) => e.value),
-          new Date(),
-        )),
+      handleBatch: recentMetricsHandler(rt),
     });
   },
 });

@@ -23,6 +23,16 @@ const LEVEL_ENTITIES: Record<
   target: [{ entity: 'targets', reportTypes: ['spTargeting'], groupBy: 'entity_id' }],
 };
 
+/** The report.loaded consumer's batch handler: the recent metrics of what loaded, as of now. */
+export const recentMetricsHandler =
+  (deps: { db: Knex; ch: ClickHouse }) =>
+  async (events: { value: Pick<ReportLoaded, 'profileId' | 'entityLevel' | 'reportType'> }[]): Promise<void> =>
+    void (await refreshRecentMetricsOnce(
+      deps,
+      events.map((e) => e.value),
+      new Date(),
+    ));
+
 /**
  * A batch of report.loaded: each (profile, level, report type) refreshed once, however many of
  * its days loaded (a week's backfill announces seven reports whose refresh is the same).

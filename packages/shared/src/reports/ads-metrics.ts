@@ -8,8 +8,7 @@
  * report-poller and stream-consumer read the aggregates they need through here.
  */
 import type { Readable } from 'node:stream';
-import { chDate, chString, insertText, type ClickHouse } from '../db/clickhouse.ts';
-import { DependencyUnavailableError } from '../runtime/errors.ts';
+import { chDate, chString, deleteAndWait, insertText, type ClickHouse } from '../db/clickhouse.ts';
 import type { ReportOwner } from './report-owner.ts';
 import { addDays } from '../calendar.ts';
 import { REPORT_TYPES, type FactTable } from '../amazon/report-catalog.ts';
@@ -289,49 +288,9 @@ export async function removeRestatedRows(
     if (gone.length) {
       const where = gone.map(olderPullsFilter).join(' OR ');
       const tables = table === 'ads_metrics_daily' ? [table, 'ads_metrics_recent'] : [table];
-      for (const t of tables) await deleteWhere(ch, t, where, o.timeoutMs ?? 120_000);
+      for (const t of tables) await deleteAndWait(ch, t, where, o.timeoutMs ?? 120_000);
     }
     out.push({ table, slices: gone, rows, notWhole });
   }
   return out;
-}
-
-/**
- * An ALTER … DELETE, waited for until ClickHouse has applied it (mutations run in the
- * background). Only the mutations this started are waited for; running out of time is an
- * outage to retry, and a retry that finds the rows already gone asks nothing again.
- */
-async function deleteWhere(ch: ClickHouse, table: string, where: string, timeoutMs: number): Promise<void> {
-  const ids = async () => {
-    const rs = await ch.client.query({
-      query: `SELECT mutation_id FROM system.mutations WHERE database = ${chString(ch.database)} AND table = ${chString(table)}`,
-      format: 'JSONEachRow',
-    });
-    return new Set((await rs.json<{ mutation_id: string }>()).map((r) => r.mutation_id));
-  };
-  const before = await ids();
-  await ch.client.command({ query: `ALTER TABLE ${table} DELETE WHERE ${where}` });
-  const mine = [...(await ids())].filter((id) => !before.has(id));
-  await mutationsDone(ch, table, mine, timeoutMs);
-}
-
-/** Waits until ClickHouse has applied these mutations of a table. */
-async function mutationsDone(ch: ClickHouse, table: string, ids: string[], timeoutMs: number): Promise<void> {
-  if (!ids.length) return;
-  const until = Date.now() + timeoutMs;
-  for (let wait = 20; ; wait = Math.min(wait * 2, 500)) {
-    const rs = await ch.client.query({
-      query: `SELECT count() AS n FROM system.mutations WHERE database = ${chString(ch.database)} AND table = ${chString(table)}
-                AND mutation_id IN (${ids.map(chString).join(', ')}) AND is_done = 0`,
-      format: 'JSONEachRow',
-    });
-    const [row] = await rs.json<{ n: string }>();
-    if (Number(row?.n ?? 0) === 0) return;
-    if (Date.now() > until)
-      throw new DependencyUnavailableError(
-        'ClickHouse',
-        `it has not applied the delete of restated rows in ${table} within ${timeoutMs} ms`,
-      );
-    await new Promise((r) => setTimeout(r, wait));
-  }
 }
