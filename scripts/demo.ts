@@ -437,7 +437,7 @@ try {
     return active >= profileIds.length * 7 && active === live.length ? active : undefined;
   }).then((n) =>
     console.log(
-      `  ${n} subscriptions ACTIVE across ${profileIds.length} profiles (hourly data, budget recommendations, and campaign, ad group, ad and target changes), delivering to ElasticMQ`,
+      `  ${n} subscriptions ACTIVE across ${profileIds.length} profiles (hourly data, SB clickstream and video, budget and campaign recommendations, and campaign, ad group, ad and target changes), delivering to ElasticMQ`,
     ),
   );
   const since = Math.floor(Date.now() / 3600_000) * 3600_000 - 8 * 3600_000;
@@ -472,7 +472,11 @@ try {
       (await count('stream_traffic_hourly')) +
       (await count('stream_conversion_hourly')) +
       (await count('stream_budget_usage')) +
-      (await count('stream_budget_recommendations', 'recommendation_time'));
+      (await count('stream_budget_recommendations', 'recommendation_time')) +
+      (await count('stream_sb_clickstream_hourly')) +
+      (await count('stream_sb_rich_media_hourly')) +
+      // The week's campaign recommendations: published at the week's start, received now.
+      (await count('stream_campaign_recommendations', 'received_at'));
     return n === published.records ? n : undefined;
   });
   console.log(

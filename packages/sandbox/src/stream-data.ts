@@ -21,6 +21,11 @@ export const STREAM_DATASETS = [
   'budget-usage',
   // datasets/budget-recs-missed-opportunities.md: a recommendation when an SP campaign runs out of budget.
   'sp-budget-recommendations',
+  // datasets/sb-performance.md: branded searches and detail page views, and video views, by hour.
+  'sb-clickstream',
+  'sb-rich-media',
+  // datasets/sponsored-ads-campaign-diagnostics-recommendations.md: what to change, diagnosed weekly.
+  'sponsored-ads-campaign-diagnostics-recommendations',
 ] as const;
 /** Amazon DSP's performance datasets (datasets/adsp-performance.md), managed by /dsp/streams/subscriptions only. */
 export const DSP_STREAM_DATASETS = ['adsp-traffic', 'adsp-conversion'] as const;
@@ -192,6 +197,12 @@ function cells(ds: Dataset, product: 'sp' | 'sb' | 'sd', p: number): { target: E
  * campaign's local day sum exactly to its campaign report for that day, so the reconciliation of
  * Stream with the daily reports has an exact answer to find.
  */
+/** The datasets whose hours are a share of a campaign report's day. */
+type SplitDataset = Exclude<
+  StreamDataset,
+  'budget-usage' | 'sp-budget-recommendations' | 'sponsored-ads-campaign-diagnostics-recommendations' | DspStreamDataset
+>;
+
 const WINDOWS = ['1d', '7d', '14d', '30d'];
 /** SB and SD campaign reports name their 14-day conversions alike, and so do their Stream datasets. */
 const SB_SD_CONVERSION = {
@@ -202,10 +213,7 @@ const SB_SD_CONVERSION = {
   newToBrandSales: 'attributed_sales_new_to_brand_14d',
   newToBrandUnitsSold: 'attributed_units_ordered_new_to_brand_14d',
 };
-const STREAM_FIELDS: Record<
-  Exclude<StreamDataset, 'budget-usage' | 'sp-budget-recommendations' | DspStreamDataset>,
-  Record<string, string>
-> = {
+const STREAM_FIELDS: Record<SplitDataset, Record<string, string>> = {
   'sp-traffic': { impressions: 'impressions', clicks: 'clicks', cost: 'cost' },
   'sp-conversion': Object.fromEntries(
     WINDOWS.flatMap((w) => [
@@ -226,6 +234,21 @@ const STREAM_FIELDS: Record<
   'sb-conversion': SB_SD_CONVERSION,
   'sd-traffic': { impressions: 'impressions', clicks: 'clicks', cost: 'cost', impressionsViews: 'view_impressions' },
   'sd-conversion': SB_SD_CONVERSION,
+  // sbCampaigns' brandedSearches and detailPageViews count views and clicks, their *Clicks clicks only.
+  'sb-clickstream': {
+    brandedSearchesClicks: 'attributed_branded_searches_14d',
+    brandedSearches: 'view_attributed_branded_searches_14d',
+    detailPageViewsClicks: 'attributed_detail_page_views_14d',
+    detailPageViews: 'view_attributed_detail_page_views_14d',
+  },
+  'sb-rich-media': {
+    video5SecondViews: 'video_5_second_views',
+    videoFirstQuartileViews: 'video_first_quartile_views',
+    videoMidpointViews: 'video_midpoint_views',
+    videoThirdQuartileViews: 'video_third_quartile_views',
+    videoCompleteViews: 'video_complete_views',
+    videoUnmutes: 'video_unmutes',
+  },
 };
 const MONEY = /^(cost|sales|attributedSales|newToBrandSales)/;
 
@@ -260,13 +283,7 @@ function split(total: number, weights: number[]): number[] {
 type DaySplit = Map<string, Record<string, number>>;
 export type SplitCache = Map<string, DaySplit>;
 
-function daySplit(
-  ds: Dataset,
-  p: number,
-  dataset: Exclude<StreamDataset, 'budget-usage' | 'sp-budget-recommendations' | DspStreamDataset>,
-  date: string,
-  cache: SplitCache,
-): DaySplit {
+function daySplit(ds: Dataset, p: number, dataset: SplitDataset, date: string, cache: SplitCache): DaySplit {
   const cacheKey = `${p}|${dataset}|${date}`;
   const hit = cache.get(cacheKey);
   if (hit) return hit;
@@ -389,6 +406,10 @@ export function hourRecords(
     }
     return out;
   }
+  if (dataset === 'sponsored-ads-campaign-diagnostics-recommendations') {
+    campaignRecommendations(ds, p, hourMs, base, out);
+    return out;
+  }
   if (dataset === 'budget-usage') {
     for (const c of ds.all('sp', 'campaign', p)) {
       if (!ds.delivering(c)) continue;
@@ -430,7 +451,7 @@ export function hourRecords(
       dims.match_type = target?.matchType ?? 'TARGETING_EXPRESSION';
       dims.placement = pickPlacement(ds.seed, key);
     }
-    if (dataset === 'sb-traffic') {
+    if (dataset === 'sb-traffic' || dataset === 'sb-clickstream' || dataset === 'sb-rich-media') {
       dims.keyword_text = target?.keywordText ?? '';
       dims.keyword_type = target?.kind === 'keyword' ? (target.matchType ?? 'BROAD') : 'TARGETING_EXPRESSION';
       dims.placement_type = 'Top of Search on-Amazon';
@@ -439,6 +460,115 @@ export function hourRecords(
     withRevisions(ds.seed, dataset, key, dims, final, revisions, out);
   }
   return out;
+}
+
+const WEEK_MS = 7 * 24 * HOUR;
+const RECOMMENDATION_KINDS: Record<'sp' | 'sb' | 'sd', { type: string; description: string }[]> = {
+  sp: [
+    {
+      type: 'CAMPAIGN_BUDGET',
+      description:
+        "High-performing campaign with ROAS greater than 3 and last week's budget utilization greater than 80%. We've estimated this is a missed opportunity in sales and clicks. Apply the recommended budget.",
+    },
+    {
+      type: 'KEYWORD_BID',
+      description:
+        'Low-performing Sponsored Products campaign with at least one impression in the last 14 days and ROAS less than or equal to 3. Apply the recommended bid to improve performance.',
+    },
+  ],
+  sb: [
+    {
+      type: 'KEYWORD_BID',
+      description:
+        'Low-performing Sponsored Brands campaign with at least one impression in the last 14 days and ROAS less than or equal to 3. Apply the recommended bid to improve performance.',
+    },
+  ],
+  sd: [
+    {
+      type: 'PRODUCT_TARGETING_BID',
+      description:
+        "Low-performing Sponsored Display campaign with spend in the top 50% of the advertiser's campaigns. Apply the recommended bid to improve performance.",
+    },
+  ],
+};
+
+/**
+ * The week's campaign recommendations (datasets/sponsored-ads-campaign-diagnostics-recommendations.md):
+ * some delivering campaigns get one a week, its id the same whichever hour of the week sends it (a
+ * resend is the same recommendation). Budget recommendations carry what the last week missed;
+ * bid recommendations a target's current and recommended bid.
+ */
+function campaignRecommendations(ds: Dataset, p: number, hourMs: number, base: StreamRecord, out: HourBatch): void {
+  const week = Math.floor(hourMs / WEEK_MS);
+  const published = week * WEEK_MS;
+  // Written as Amazon's example writes it: "2024-09-04T17:11:14 UTC" (recommendations/partner-opportunities/how-to.md).
+  const day = (ms: number) => `${new Date(ms).toISOString().slice(0, 19)} UTC`;
+  for (const product of ['sp', 'sb', 'sd'] as const)
+    for (const c of ds.all(product, 'campaign', p)) {
+      if (!ds.delivering(c)) continue;
+      const key = `diag|${c.id}|${week}`;
+      // A fifth of the campaigns each week; sent in a few hours of it (resends of the same recommendation).
+      if (unit(ds.seed, key) > 0.2 || unit(ds.seed, `${key}|${hourMs}`) > 0.5) continue;
+      const kinds = RECOMMENDATION_KINDS[product];
+      const kind = kinds[intBetween(ds.seed, `${key}|kind`, 0, kinds.length - 1)]!;
+      const id = (what: string) => {
+        const h = hash32(ds.seed, `${key}|${what}`).toString(16).padStart(8, '0');
+        return `${h}-${h.slice(0, 4)}-4${h.slice(5, 8)}-8${h.slice(1, 4)}-${hash32(ds.seed, `${key}|${what}|2`).toString(16).padStart(12, '0')}`;
+      };
+      const budget = c.budget ?? 50;
+      const clicks = intBetween(ds.seed, `${key}|clicks`, 5, 60);
+      const budgetKind = kind.type === 'CAMPAIGN_BUDGET';
+      const bid = Math.round((0.3 + unit(ds.seed, `${key}|bid`) * 2) * 100) / 100;
+      const settings = (recommended: boolean) =>
+        budgetKind
+          ? {
+              budget: {
+                budget_rules: [
+                  {
+                    rule_name: recommended ? 'Recommended budget' : 'Current budget',
+                    type: 'SCHEDULE',
+                    increase_by: recommended ? String(Math.round(budget * 0.5 * 100) / 100) : '0',
+                  },
+                ],
+              },
+              ad_groups: null,
+            }
+          : {
+              budget: null,
+              ad_groups: [
+                {
+                  adgroup_id: `${c.id}1`,
+                  target_type: product === 'sd' ? 'PRODUCT' : 'KEYWORD',
+                  targets: [{ bid: recommended ? Math.round(bid * 1.3 * 100) / 100 : bid, match_type: 'BROAD' }],
+                },
+              ],
+            };
+      out.originals.push({
+        ...base,
+        recommendation_id: id('rec'),
+        group_id: id('group'),
+        apply_endpoint: '/recommendations/apply',
+        type: kind.type,
+        published_date: day(published),
+        expiry_date: day(published + 2 * WEEK_MS),
+        explanation: {
+          description: kind.description,
+          missed_opportunities: budgetKind
+            ? {
+                impressions: { lower_bound: clicks * 40, upper_bound: clicks * 90 },
+                clicks: { lower_bound: clicks, upper_bound: clicks * 2 },
+                conversions: { lower_bound: Math.floor(clicks / 10), upper_bound: Math.floor(clicks / 5) },
+                time_period: 'LAST_7_DAYS',
+              }
+            : null,
+        },
+        campaign_name: c.name ?? '',
+        campaign_id: c.id,
+        ad_product: product.toUpperCase(),
+        current_campaign_settings: settings(false),
+        recommended_campaign_settings: settings(true),
+      } as unknown as StreamRecord);
+    }
 }
 
 /**
@@ -463,7 +593,9 @@ function withRevisions(
   const costly = (m: string) => m === 'clicks' || m === 'cost' || m === 'total_cost' || m === 'supply_cost';
   const first: Record<string, number> = {};
   for (const [m, v] of Object.entries(final)) {
-    const shift = dataset.endsWith('-traffic') ? (costly(m) ? 1.25 : 1) : 0.5;
+    // Video views are invalidated within 72 hours (first count higher); clickstream, like
+    // conversions, is attributed later (first count lower).
+    const shift = dataset.endsWith('-traffic') ? (costly(m) ? 1.25 : 1) : dataset === 'sb-rich-media' ? 1.25 : 0.5;
     first[m] = Number.isInteger(v) ? Math.round(v * shift) : round2(v * shift);
   }
   const delta: Record<string, number> = {};

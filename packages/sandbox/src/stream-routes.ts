@@ -149,7 +149,8 @@ export function streamRoutes(
     const startMs = o.fromHourMs ?? Math.floor(state.now().getTime() / HOUR_MS) * HOUR_MS - hours * HOUR_MS;
     const byQueue = new Map<string, string[]>();
     const cache: SplitCache = new Map();
-    let records = 0;
+    // Distinct records: a campaign recommendation sent again in a later hour is the same record.
+    const distinct = new Set<string>();
     for (const s of st.subscriptions.values()) {
       // The campaign management datasets announce changes (announce), not hours.
       if (s.status !== 'ACTIVE' || isEntityStreamDataset(s.dataSetId)) continue;
@@ -181,6 +182,7 @@ export function streamRoutes(
         for (const r of [...batch.originals, ...batch.revisions]) {
           const id = String(
             r.idempotency_id ??
+              r.recommendation_id ??
               (r.recommendation_time
                 ? `${r.campaign_id}|${r.recommendation_time}`
                 : `${r.budget_scope_id}|${r.usage_updated_timestamp}`),
@@ -192,7 +194,7 @@ export function streamRoutes(
             s.accountId ? { ...r, account_id: s.accountId } : { ...r, profile_id: s.profileId },
           );
           bodies.push(notification(s, r));
-          records++;
+          distinct.add(`${owner}|${id}`);
           // At least once: some records arrive twice, as the same message.
           if (o.duplicates && hash32(state.dataset.seed, `dup|${id}`) / 4294967296 < o.duplicates) {
             bodies.push(notification(s, r));
@@ -214,7 +216,7 @@ export function streamRoutes(
       await sendAll(url, bodies);
       sent += bodies.length;
     }
-    return { records, messages: sent, fromHour: new Date(startMs).toISOString(), hours };
+    return { records: distinct.size, messages: sent, fromHour: new Date(startMs).toISOString(), hours };
   };
 
   const announce = async (changes: Change[]): Promise<number> => {

@@ -149,3 +149,83 @@ test('impossible records are refused with the reason', () => {
     'budget-usage record without usage_updated_timestamp',
   );
 });
+
+test('a campaign recommendation as Amazon’s guide shows it (fields in messageBody, times as "… UTC") is one row with what it missed', () => {
+  // guides/recommendations/partner-opportunities/how-to.md, trimmed.
+  const wrapped = {
+    advertiserId: 'A2B3WACBWPDWRJ',
+    entityId: 'ENTITY1ITEBBD7GQJC8',
+    marketplaceId: 'ATVPDKIKX0DER',
+    datasetId: 'sponsored-ads-campaign-diagnostics-recommendations',
+    messageBody: {
+      recommendation_id: '1ea17717-c04c-4ef1-817b-1a0ef03a7e07',
+      group_id: 'e3c38e01-4309-42d1-83dc-4b06aa2e997a',
+      apply_endpoint: '/recommendations/apply',
+      type: 'KEYWORD_BID',
+      published_date: '2024-09-04T17:11:14 UTC',
+      publish_metadata: { published_by: 'AMAZON_ADS_ACCOUNT_TEAM', published_to_amazon_ad_console: true },
+      expiry_date: '2024-09-18T17:11:14 UTC',
+      explanation: {
+        description: 'Campaigns with high clickthrough rate, compared to similar campaigns.',
+        missed_opportunities: null,
+      },
+      campaign_id: '211302794061744',
+      campaign_name: 'ECI - Manual - SP',
+      ad_product: 'SP',
+      current_campaign_settings: { ad_groups: [{ adgroup_id: '172393940497616', targets: [{ bid: 0.75 }] }] },
+      recommended_campaign_settings: { ad_groups: [{ adgroup_id: '172393940497616', targets: [{ bid: 0.95 }] }] },
+    },
+  };
+  const parsed = parseMessage(JSON.stringify(wrapped));
+  assert.equal(parsed.kind, 'record');
+  if (parsed.kind !== 'record') return;
+  assert.equal(parsed.dataset, 'sponsored-ads-campaign-diagnostics-recommendations');
+  assert.equal(parsed.record.advertiser_id, 'A2B3WACBWPDWRJ');
+  const row = normalise(parsed.dataset as never, parsed.record, 'p1', Date.parse('2024-09-05T00:00:00Z'));
+  assert.ok('table' in row, JSON.stringify(row));
+  assert.equal(row.table, 'stream_campaign_recommendations');
+  assert.equal(row.values.published_at, '2024-09-04 17:11:14');
+  assert.equal(row.values.expires_at, '2024-09-18 17:11:14');
+  assert.equal(row.values.missed_clicks_upper, 0);
+  assert.deepEqual(JSON.parse(String(row.values.recommended_settings)).ad_groups[0].targets[0].bid, 0.95);
+  assert.match(String(row.values.extra), /publish_metadata/);
+  // A budget recommendation's bounds, and what cannot be read refused with why.
+  const budget = {
+    ...parsed.record,
+    type: 'CAMPAIGN_BUDGET',
+    explanation: { missed_opportunities: { clicks: { lower_bound: 3, upper_bound: 9 }, time_period: 'LAST_7_DAYS' } },
+  };
+  const b = normalise(parsed.dataset as never, budget, 'p1', 0);
+  assert.ok('table' in b && b.values.missed_clicks_lower === 3 && b.values.missed_clicks_upper === 9);
+  for (const [bad, why] of [
+    [{ ...budget, recommendation_id: undefined }, /recommendation_id/],
+    [{ ...budget, published_date: 'last week' }, /published_date/],
+    [{ ...budget, explanation: { missed_opportunities: { clicks: { upper_bound: 'nine' } } } }, /upper_bound/],
+  ] as const)
+    assert.match((normalise(parsed.dataset as never, bad, 'p1', 0) as { invalid: string }).invalid, why);
+});
+
+test('Sponsored Brands clickstream and rich media land in their own tables, every measure a column', () => {
+  const base = { ...record, keyword_type: 'BROAD', placement_type: 'Top of Search on-Amazon' };
+  const click = normalise(
+    'sb-clickstream',
+    {
+      ...base,
+      dataset_id: 'sb-clickstream',
+      attributed_branded_searches_14d: 2,
+      view_attributed_detail_page_views_14d: 7,
+    },
+    'p1',
+    0,
+  );
+  assert.ok('table' in click);
+  assert.equal(click.table, 'stream_sb_clickstream_hourly');
+  assert.equal(click.values.branded_searches_14d, 2);
+  assert.equal(click.values.view_detail_page_views_14d, 7);
+  assert.equal(click.values.detail_page_views_14d, 0);
+  assert.equal('dataset_id' in click.values, false);
+  const video = normalise('sb-rich-media', { ...base, dataset_id: 'sb-rich-media', video_unmutes: 4 }, 'p1', 0);
+  assert.ok('table' in video && video.table === 'stream_sb_rich_media_hourly' && video.values.video_unmutes === 4);
+  const bad = normalise('sb-rich-media', { ...base, dataset_id: 'sb-rich-media', video_unmutes: '4' }, 'p1', 0);
+  assert.match((bad as { invalid: string }).invalid, /video_unmutes must be a number/);
+});

@@ -19,6 +19,9 @@ export const SPONSORED_STREAM_DATASETS = [
   'sd-conversion',
   'budget-usage',
   'sp-budget-recommendations',
+  'sb-clickstream',
+  'sb-rich-media',
+  'sponsored-ads-campaign-diagnostics-recommendations',
 ] as const;
 /** Amazon DSP's (datasets/adsp-performance.md), subscribed per DSP advertiser. */
 export const DSP_STREAM_DATASETS = ['adsp-traffic', 'adsp-conversion'] as const;
@@ -74,20 +77,44 @@ export function parseMessage(body: string): Parsed {
     return { kind: 'invalid', reason: `an SNS message of type ${outer.Type}, which carries no record` };
   }
   if (!isObject(record)) return { kind: 'invalid', reason: 'the record is not a JSON object' };
-  const dataset = record.dataset_id;
+  const flat = unwrapped(record);
+  const dataset = flat.dataset_id;
   if (typeof dataset !== 'string') return { kind: 'invalid', reason: 'the record has no dataset_id' };
   if (![...STREAM_DATASETS, ...ENTITY_STREAM_DATASETS].includes(dataset as StreamDataset))
     return { kind: 'invalid', reason: `unknown dataset ${JSON.stringify(dataset).slice(0, 80)}` };
   return {
     kind: 'record',
     dataset: dataset as StreamDataset | EntityStreamDataset,
-    record,
+    record: flat,
     envelope: outer.Type === 'Notification' ? (outer as unknown as SnsMessage) : null,
   };
 }
 
+/**
+ * A recommendation as Amazon's partner-opportunities guide shows it arriving: the dataset's fields
+ * in `messageBody`, the dataset and advertiser beside it in camelCase
+ * (guides/recommendations/partner-opportunities/how-to.md). Read as the dataset page's flat record.
+ */
+function unwrapped(record: Record<string, unknown>): Record<string, unknown> {
+  if (record.dataset_id !== undefined || typeof record.datasetId !== 'string' || !isObject(record.messageBody))
+    return record;
+  return {
+    ...record.messageBody,
+    dataset_id: record.datasetId,
+    advertiser_id: record.messageBody.advertiser_id ?? record.advertiserId,
+    marketplace_id: record.messageBody.marketplace_id ?? record.marketplaceId,
+    ...(record.entityId !== undefined ? { entity_id: record.entityId } : {}),
+  };
+}
+
 export type StreamTable =
-  'stream_traffic_hourly' | 'stream_conversion_hourly' | 'stream_budget_usage' | 'stream_budget_recommendations';
+  | 'stream_traffic_hourly'
+  | 'stream_conversion_hourly'
+  | 'stream_budget_usage'
+  | 'stream_budget_recommendations'
+  | 'stream_sb_clickstream_hourly'
+  | 'stream_sb_rich_media_hourly'
+  | 'stream_campaign_recommendations';
 export type RowValues = Record<string, string | number>;
 
 const WINDOWS = ['1d', '7d', '14d', '30d'];
@@ -118,6 +145,24 @@ export const TRAFFIC_COLUMNS: Record<string, { field: string[]; money: boolean }
   cost_micros: { field: ['cost'], money: true },
   // SB says viewable_impressions, SD view_impressions: the same measure.
   viewable_impressions: { field: ['viewable_impressions', 'view_impressions'], money: false },
+};
+
+/** The Sponsored Brands clickstream and rich media datasets' measures (datasets/sb-performance.md), by column. */
+export const SB_ENGAGEMENT_COLUMNS: Record<'sb-clickstream' | 'sb-rich-media', Record<string, string>> = {
+  'sb-clickstream': {
+    branded_searches_14d: 'attributed_branded_searches_14d',
+    view_branded_searches_14d: 'view_attributed_branded_searches_14d',
+    detail_page_views_14d: 'attributed_detail_page_views_14d',
+    view_detail_page_views_14d: 'view_attributed_detail_page_views_14d',
+  },
+  'sb-rich-media': {
+    video_5_second_views: 'video_5_second_views',
+    video_first_quartile_views: 'video_first_quartile_views',
+    video_midpoint_views: 'video_midpoint_views',
+    video_third_quartile_views: 'video_third_quartile_views',
+    video_complete_views: 'video_complete_views',
+    video_unmutes: 'video_unmutes',
+  },
 };
 
 /**
@@ -183,6 +228,8 @@ export function normalise(
 ): { table: StreamTable; values: RowValues } | { invalid: string } {
   const received_at = chTime(receivedAtMs);
   if (dataset === 'sp-budget-recommendations') return budgetRecommendation(r, profileId, received_at);
+  if (dataset === 'sponsored-ads-campaign-diagnostics-recommendations')
+    return campaignRecommendation(r, profileId, received_at);
   if (dataset === 'budget-usage') {
     for (const f of ['budget_scope_id', 'budget_scope_type', 'usage_updated_timestamp'])
       if (typeof r[f] !== 'string' || !r[f]) return { invalid: `budget-usage record without ${f}` };
@@ -217,15 +264,17 @@ export function normalise(
     return {
       invalid: `time_window_start ${JSON.stringify(r.time_window_start)} is not the start of an hour (ISO 8601 with offset)`,
     };
-  const traffic = dataset.endsWith('-traffic');
+  const engagement = dataset === 'sb-clickstream' || dataset === 'sb-rich-media' ? dataset : null;
+  const traffic = dataset.endsWith('-traffic') || engagement !== null;
   const dsp = isDspDataset(dataset);
   const values: RowValues = {
     profile_id: profileId,
-    dataset_id: dataset,
-    ad_product: dsp ? 'dsp' : dataset.slice(0, 2),
+    // The engagement tables are one dataset each: no dataset, product or currency column.
+    ...(engagement
+      ? {}
+      : { dataset_id: dataset, ad_product: dsp ? 'dsp' : dataset.slice(0, 2), currency: str(r.currency) || currency }),
     advertiser_id: str(r.advertiser_id),
     marketplace_id: str(r.marketplace_id),
-    currency: str(r.currency) || currency,
     campaign_id: str(r.campaign_id),
     ad_group_id: str(r.ad_group_id ?? r.adgroup_id),
     ad_id: str(r.ad_id ?? r.creative_id),
@@ -250,12 +299,14 @@ export function normalise(
       return { bad: `${field} must be a number, not ${JSON.stringify(v).slice(0, 40)}` };
     return v;
   };
-  const columns = traffic
-    ? Object.entries(dsp ? DSP_TRAFFIC_COLUMNS : TRAFFIC_COLUMNS).map(([c, s]) => [c, s.field, s.money] as const)
-    : Object.entries(CONVERSION_COLUMNS).map(([c, s]) => {
-        const field = dsp ? DSP_CONVERSION_FIELDS[c] : s.field;
-        return [c, field ? [field] : [], s.money] as const;
-      });
+  const columns = engagement
+    ? Object.entries(SB_ENGAGEMENT_COLUMNS[engagement]).map(([c, f]) => [c, [f], false] as const)
+    : traffic
+      ? Object.entries(dsp ? DSP_TRAFFIC_COLUMNS : TRAFFIC_COLUMNS).map(([c, s]) => [c, s.field, s.money] as const)
+      : Object.entries(CONVERSION_COLUMNS).map(([c, s]) => {
+          const field = dsp ? DSP_CONVERSION_FIELDS[c] : s.field;
+          return [c, field ? [field] : [], s.money] as const;
+        });
   for (const [col, fields, money] of columns) {
     let v: number | undefined;
     for (const f of fields) {
@@ -268,7 +319,95 @@ export function normalise(
   // Fields Amazon adds later are kept, not dropped.
   const extra = Object.fromEntries(Object.entries(r).filter(([k]) => !DIMENSION_FIELDS.has(k) && !used.has(k)));
   values.extra = JSON.stringify(extra);
-  return { table: traffic ? 'stream_traffic_hourly' : 'stream_conversion_hourly', values };
+  const table: StreamTable =
+    engagement === 'sb-clickstream'
+      ? 'stream_sb_clickstream_hourly'
+      : engagement === 'sb-rich-media'
+        ? 'stream_sb_rich_media_hourly'
+        : traffic
+          ? 'stream_traffic_hourly'
+          : 'stream_conversion_hourly';
+  return { table, values };
+}
+
+/** "2024-09-04T17:11:14 UTC" (Amazon's example), an ISO instant, or a day. */
+function instant(v: unknown): number {
+  const s = str(v).trim().replace(/ UTC$/, 'Z');
+  return Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(s) ? `${s}T00:00:00Z` : s);
+}
+
+/**
+ * A sponsored-ads campaign recommendation (datasets/sponsored-ads-campaign-diagnostics-
+ * recommendations.md): what to change (type), why (explanation.description), what the campaign
+ * missed (lower and upper bounds), and its current and recommended settings, kept as sent.
+ */
+function campaignRecommendation(
+  r: Record<string, unknown>,
+  profileId: string,
+  received_at: string,
+): { table: StreamTable; values: RowValues } | { invalid: string } {
+  if (typeof r.recommendation_id !== 'string' || !r.recommendation_id)
+    return { invalid: 'a campaign recommendation without recommendation_id' };
+  const published = instant(r.published_date);
+  if (!Number.isFinite(published))
+    return { invalid: `published_date ${JSON.stringify(r.published_date)} is not a time` };
+  const expires = r.expiry_date === undefined || r.expiry_date === null ? published : instant(r.expiry_date);
+  if (!Number.isFinite(expires)) return { invalid: `expiry_date ${JSON.stringify(r.expiry_date)} is not a time` };
+  const explanation = isObject(r.explanation) ? r.explanation : {};
+  const missed = isObject(explanation.missed_opportunities) ? explanation.missed_opportunities : {};
+  const bounds: Record<string, number> = {};
+  for (const m of ['impressions', 'clicks', 'conversions'])
+    for (const b of ['lower', 'upper']) {
+      const v = isObject(missed[m]) ? missed[m][`${b}_bound`] : undefined;
+      if (v !== undefined && v !== null && (typeof v !== 'number' || !Number.isFinite(v)))
+        return {
+          invalid: `missed_opportunities.${m}.${b}_bound must be a number, not ${JSON.stringify(v).slice(0, 40)}`,
+        };
+      bounds[`missed_${m}_${b}`] = typeof v === 'number' ? Math.round(v) : 0;
+    }
+  const known = new Set([
+    'recommendation_id',
+    'advertiser_id',
+    'marketplace_id',
+    'dataset_id',
+    'group_id',
+    'apply_endpoint',
+    'type',
+    'published_date',
+    'expiry_date',
+    'explanation',
+    'campaign_name',
+    'campaign_id',
+    'ad_product',
+    'current_campaign_settings',
+    'recommended_campaign_settings',
+  ]);
+  const json = (v: unknown) => (v === undefined || v === null ? '' : JSON.stringify(v));
+  return {
+    table: 'stream_campaign_recommendations',
+    values: {
+      profile_id: profileId,
+      advertiser_id: str(r.advertiser_id),
+      marketplace_id: str(r.marketplace_id),
+      recommendation_id: r.recommendation_id,
+      group_id: str(r.group_id),
+      type: str(r.type),
+      ad_product: str(r.ad_product),
+      campaign_id: str(r.campaign_id),
+      campaign_name: str(r.campaign_name),
+      published_at: chTime(published),
+      expires_at: chTime(expires),
+      description: str(explanation.description),
+      ...bounds,
+      missed_time_period: str(missed.time_period),
+      apply_endpoint: str(r.apply_endpoint),
+      current_settings: json(r.current_campaign_settings),
+      recommended_settings: json(r.recommended_campaign_settings),
+      // What Amazon adds beyond the dataset page (its guide's example carries publish_metadata, …).
+      extra: JSON.stringify(Object.fromEntries(Object.entries(r).filter(([k]) => !known.has(k)))),
+      received_at,
+    },
+  };
 }
 
 const REC_MONEY = ['suggested_budget', 'estimated_missed_sales_lower', 'estimated_missed_sales_upper'];

@@ -1,7 +1,8 @@
 /**
  * The module that owns the ClickHouse tables Marketing Stream records land in:
- * `stream_traffic_hourly`, `stream_conversion_hourly`, `stream_budget_usage` and
- * `stream_budget_recommendations` (ReplacingMergeTrees keyed by the record's idempotency id, or
+ * `stream_traffic_hourly`, `stream_conversion_hourly`, `stream_budget_usage`,
+ * `stream_budget_recommendations`, `stream_sb_clickstream_hourly`, `stream_sb_rich_media_hourly` and
+ * `stream_campaign_recommendations` (ReplacingMergeTrees keyed by the record's idempotency id, or
  * what identifies a record without one, so a redelivery lands once).
  */
 import { chString, type ClickHouse } from '@adsync/shared/db/clickhouse';

@@ -32,7 +32,7 @@ import { ServiceProcess, freePort } from '@adsync/shared/testing/service-process
 import { openQueue, type StreamQueue } from './queue.ts';
 import { drainQueue, ProfileMap, type IngestDeps } from './ingest.ts';
 import { registerStreamApi } from './stream-api.ts';
-import { CONVERSION_COLUMNS, SPONSORED_STREAM_DATASETS } from './records.ts';
+import { CONVERSION_COLUMNS, SB_ENGAGEMENT_COLUMNS, SPONSORED_STREAM_DATASETS } from './records.ts';
 import { closeThenDrop } from '@adsync/shared/testing/teardown';
 
 const ADMIN = 'adsk_stream_test_admin_key_0123456789';
@@ -139,13 +139,15 @@ const micros = (v: number) => Math.round(v * 1_000_000);
 /** Every sum in ClickHouse equals what the sandbox sent in [fromMs, toMs), per profile, dataset, entity and hour. */
 async function assertExact(fromMs: number, toMs: number): Promise<Record<string, unknown>[]> {
   const inRange = (r: Record<string, unknown>) => {
+    // A campaign recommendation is the week's, whichever hour sent it.
+    if (r.dataset_id === 'sponsored-ads-campaign-diagnostics-recommendations') return true;
     const t = Date.parse(String(r.time_window_start ?? r.usage_updated_timestamp ?? r.recommendation_time));
     return t >= fromMs && t < toMs;
   };
   const expected = sandbox.stream.expected().filter(inRange);
   const hourFilter = `hour >= toDateTime(${Math.floor(fromMs / 1000)}) AND hour < toDateTime(${Math.floor(toMs / 1000)})`;
   const datasets = new Set(expected.map((r) => r.dataset_id));
-  assert.equal(datasets.size, 8, `every dataset delivered (${[...datasets]})`);
+  assert.equal(datasets.size, 11, `every dataset delivered (${[...datasets]})`);
   assert.ok(
     expected.some((r) => String(r.idempotency_id ?? '').endsWith('-1')),
     'revisions were sent',
@@ -224,6 +226,55 @@ async function assertExact(fromMs: number, toMs: number): Promise<Record<string,
     ],
   );
 
+  // Sponsored Brands clickstream and rich media: every measure, per entity and hour.
+  for (const [dataset, table] of [
+    ['sb-clickstream', 'stream_sb_clickstream_hourly'],
+    ['sb-rich-media', 'stream_sb_rich_media_hourly'],
+  ] as const) {
+    const columns = SB_ENGAGEMENT_COLUMNS[dataset];
+    const engaged = new Map<string, Record<string, number>>();
+    for (const r of expected.filter((x) => x.dataset_id === dataset)) {
+      const w = engaged.get(key(r)) ?? {};
+      for (const [col, field] of Object.entries(columns)) w[col] = (w[col] ?? 0) + Number(r[field] ?? 0);
+      engaged.set(key(r), w);
+    }
+    assert.ok(engaged.size > 0, `${dataset} delivered`);
+    const got = await chRows(
+      `SELECT profile_id, '${dataset}' AS dataset_id, campaign_id, ad_group_id, ad_id, target_id, toUnixTimestamp(hour) AS h,
+              ${Object.keys(columns)
+                .map((c) => `sum(${c}) AS ${c}`)
+                .join(', ')}
+         FROM ${table} FINAL WHERE ${hourFilter} GROUP BY profile_id, campaign_id, ad_group_id, ad_id, target_id, h`,
+    );
+    assert.equal(got.length, engaged.size, dataset);
+    for (const r of got) {
+      const w = engaged.get(
+        `${r.profile_id}|${r.dataset_id}|${r.campaign_id}|${r.ad_group_id}|${r.ad_id}|${r.target_id}|${Number(r.h) * 1000}`,
+      );
+      assert.ok(w, `an expected ${dataset} entity-hour for ${JSON.stringify(r).slice(0, 120)}`);
+      for (const [col, v] of Object.entries(w))
+        assert.equal(Number(r[col]), v, `${dataset} ${col} of ${r.campaign_id}`);
+    }
+  }
+
+  // Campaign recommendations: each once (a resend is the same recommendation), with what the campaign missed.
+  const diagnosed = expected.filter((x) => x.dataset_id === 'sponsored-ads-campaign-diagnostics-recommendations');
+  assert.ok(diagnosed.length > 0, 'Amazon recommended campaign changes');
+  const byId = new Map(diagnosed.map((r) => [String(r.recommendation_id), r]));
+  const loaded = await chRows(
+    `SELECT recommendation_id, type, ad_product, campaign_id, missed_clicks_upper, description, recommended_settings
+       FROM stream_campaign_recommendations FINAL`,
+  );
+  assert.deepEqual(loaded.map((r) => String(r.recommendation_id)).sort(), [...byId.keys()].sort());
+  for (const r of loaded) {
+    const sent = byId.get(String(r.recommendation_id)) as Record<string, any>;
+    assert.equal(r.type, sent.type);
+    assert.equal(r.campaign_id, sent.campaign_id);
+    assert.equal(Number(r.missed_clicks_upper), sent.explanation.missed_opportunities?.clicks.upper_bound ?? 0);
+    assert.equal(r.description, sent.explanation.description);
+    assert.deepEqual(JSON.parse(String(r.recommended_settings)), sent.recommended_campaign_settings);
+  }
+
   // Budget usage: each notification once, however often it came.
   const budget = expected.filter((x) => x.dataset_id === 'budget-usage');
   const [usage] = await chRows(
@@ -241,13 +292,13 @@ test('subscribing records the subscription, Amazon sends a confirmation to the q
   const res = await call('POST', '/v1/streams/subscriptions', { profileId: profileIds[0] });
   assert.equal(res.statusCode, 201, res.body);
   const items = res.json().items as { dataSetId: string; status: string; destinationArn: string }[];
-  assert.equal(items.length, 12, 'every dataset: eight of hours and recommendations, four campaign management');
+  assert.equal(items.length, 15, 'every dataset: eleven of hours and recommendations, four campaign management');
   assert.ok(items.every((s) => s.status === 'PENDING_CONFIRMATION' && s.destinationArn === queue.arn));
   const atAmazon = [...sandbox.state.stream.subscriptions.values()];
   assert.deepEqual(atAmazon.map((s) => s.dataSetId).sort(), items.map((s) => s.dataSetId).sort());
   // Asking again answers the same subscriptions (no second one at Amazon).
   assert.equal((await call('POST', '/v1/streams/subscriptions', { profileId: profileIds[0] })).statusCode, 201);
-  assert.equal(sandbox.state.stream.subscriptions.size, 12);
+  assert.equal(sandbox.state.stream.subscriptions.size, 15);
   assert.equal(
     (
       await call('POST', '/v1/streams/subscriptions', {
@@ -259,7 +310,7 @@ test('subscribing records the subscription, Amazon sends a confirmation to the q
   );
   await drain();
   const listed = (await call('GET', '/v1/streams/subscriptions')).json().items as { status: string }[];
-  assert.equal(listed.length, 20);
+  assert.equal(listed.length, 26);
   assert.deepEqual([...new Set(listed.map((s) => s.status))], ['ACTIVE']);
   assert.ok(
     [...sandbox.state.stream.subscriptions.values()].every((s) => s.status === 'ACTIVE'),
