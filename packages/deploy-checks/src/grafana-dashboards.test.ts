@@ -41,6 +41,7 @@ import { discoverDspAdvertisers } from '@adsync/entity-sync/dsp-advertisers';
 import { syncProfiles } from '@adsync/entity-sync/sync-profiles';
 import { syncAttribution } from '@adsync/entity-sync/attribution';
 import { activeProfiles, sponsoredAdsProfile } from '@adsync/shared/accounts/profiles';
+import { addDays, localToday } from '@adsync/shared/calendar';
 import { requestReports } from '@adsync/shared/reports/request-reports';
 import { pollTick } from '@adsync/report-poller/poll-tick';
 import { startLoader } from '@adsync/etl-loader/loader';
@@ -366,7 +367,7 @@ test("the budget panel puts the recommendations Amazon sent beside their campaig
   assert.deepEqual(recommended.map((r) => r.campaign_id).sort(), sent.map((r) => r.campaign_id).sort());
 });
 
-test('the attribution panel shows each publisher’s clicks and sales as loaded at ad-group level', async () => {
+test('the attribution panel shows each publisher’s clicks as Amazon reported them at ad-group level', async () => {
   const { json } = dashboards.find((d) => d.file === 'ads-performance.json')!;
   const panel = json.panels.find((p: { title: string }) => p.title.startsWith('Amazon Attribution by publisher'));
   const variables: Record<string, string[]> = {};
@@ -381,22 +382,37 @@ test('the attribution panel shows each publisher’s clicks and sales as loaded 
   const rows: { publisher: string; clicks: string; sales: number | string }[] = await (
     await ch.ch.client.query({ query: sql, format: 'JSONEachRow' })
   ).json();
-  const loaded = await (
-    await ch.ch.client.query({
-      query: `SELECT publisher, sum(click_throughs) AS clicks FROM attribution_performance_daily FINAL
-               WHERE level = 'ad_group' AND profile_id IN (${variables.profile!.map((p) => `'${p}'`).join(', ')})
-               GROUP BY publisher`,
-      format: 'JSONEachRow',
-    })
-  ).json<{ publisher: string; clicks: string }>();
-  assert.ok(loaded.length > 1, 'several publishers loaded');
-  const byPublisher = (rs: { publisher: string; clicks: string }[]) => {
-    const m = new Map<string, number>();
-    for (const r of rs) m.set(r.publisher, (m.get(r.publisher) ?? 0) + Number(r.clicks));
-    return Object.fromEntries([...m].sort());
-  };
-  assert.deepEqual(byPublisher(rows), byPublisher(loaded));
-  assert.ok(rows.every((r) => Number(r.sales) >= 0) && rows.some((r) => Number(r.sales) > 0));
+  // What the sandbox reported for the same profiles and days (clicks are not restated, so the first pull's are final).
+  const want = new Map<string, number>();
+  const served = await pg
+    .db('attribution_profiles as a')
+    .join('profiles as p', 'p.profile_id', 'a.profile_id')
+    .where({ 'a.state': 'enabled' })
+    .whereIn('a.profile_id', variables.profile!)
+    .select('a.profile_id', 'p.timezone');
+  assert.ok(served.length > 0, 'Amazon Attribution served some profiles');
+  for (const { profile_id, timezone } of served) {
+    const today = localToday(timezone);
+    const res = await fetch(`${sandbox.url}/_sandbox/expected/attribution`, {
+      method: 'POST',
+      body: JSON.stringify({
+        profileId: profile_id,
+        request: {
+          reportType: 'PERFORMANCE',
+          groupBy: 'ADGROUP',
+          startDate: addDays(today, -7).replaceAll('-', ''),
+          endDate: addDays(today, -1).replaceAll('-', ''),
+        },
+      }),
+    });
+    for (const r of ((await res.json()) as { rows: Record<string, string | number>[] }).rows)
+      want.set(String(r.publisher), (want.get(String(r.publisher)) ?? 0) + Number(r['Click-throughs']));
+  }
+  const got = new Map<string, number>();
+  for (const r of rows) got.set(r.publisher, (got.get(r.publisher) ?? 0) + Number(r.clicks));
+  assert.ok(got.size > 1, 'several publishers');
+  assert.deepEqual(Object.fromEntries([...got].sort()), Object.fromEntries([...want].sort()));
+  assert.ok(rows.some((r) => Number(r.sales) > 0));
 });
 
 /** Numbers as numbers (64-bit integers arrive quoted), floats to 9 significant digits (engines sum in different orders). */

@@ -7,13 +7,19 @@
  * - Eligible: sellers and vendors in the marketplaces overview.md names (of the sandbox's: US,
  *   UK, DE; not JP). Amazon Attribution's own legacy profiles (subType AMAZON_ATTRIBUTION) answer
  *   too (get-started.md: "the same endpoints for both"); DSP profiles do not.
- * - A seller has one advertiser, a vendor two (how-to.md: "sellers will always have only one").
+ * - An ad console profile (seller or vendor) has one advertiser; a legacy Amazon Attribution
+ *   profile (an agency one, subType AMAZON_ATTRIBUTION) two (how-to.md: "Ad console profiles will
+ *   only have a single advertiser"; get-started.md: legacy profiles could hold more than one).
  * - Each advertiser's tags landed on four campaigns of its own ids (aa_campaignid), each on one
  *   publisher, with two ad groups of two creatives; every count is a creative's, so an ad group
  *   or campaign row is the sum of its creatives (troubleshooting.md's masking of rows under ten
  *   clicks is not played: every row here is past it).
  * - Restated: a day's first pull carries four fifths of its conversions, every later pull all of
- *   them (how-to.md: restated after 1, 7 and 28 days; clicks do not change).
+ *   them (how-to.md: restated after 1, 7 and 28 days; clicks do not change). With the
+ *   restateAwayEvery fault, a later pull leaves out one creative in n (and its ad group's and
+ *   campaign's rows lose it too), as a restatement that takes traffic away.
+ * - Measured only once a tag resource was called for the profile (how-to.md's warning): before,
+ *   every report is empty.
  * - Money is in the profile's currency with cents; metric values are sent as text, as Airbyte's
  *   source-amazon-ads declares every attribution metric (schemas/attribution_report.py).
  */
@@ -54,7 +60,7 @@ export interface AttributionAdvertiser {
 export function attributionAdvertisers(ds: SandboxDataset, p: number): AttributionAdvertiser[] {
   if (!attributionEligible(ds, p)) return [];
   const profile = ds.profiles()[p]!;
-  const n = profile.accountInfo.type === 'seller' ? 1 : 2;
+  const n = profile.accountInfo.subType === 'AMAZON_ATTRIBUTION' ? 2 : 1;
   return Array.from({ length: n }, (_, i) => ({
     advertiserId: String(7_000_000_000 + p * 10 + i),
     advertiserName: i === 0 ? profile.accountInfo.name : `${profile.accountInfo.name} (brand ${i + 1})`,

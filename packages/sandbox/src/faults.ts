@@ -14,7 +14,7 @@ export interface Faults {
   tokenTtlSec: number;
   /** Lifetime of a report download URL. */
   downloadUrlTtlSec: number;
-  /** Report types whose reports end FAILED. */
+  /** Report types whose reports end FAILED (and Amazon Attribution reports named attribution:<reportType>[:<groupBy>], refused). */
   failReportTypes: string[];
   /** Profiles, and DSP advertiser accounts (Amazon-Ads-AccountId), the credentials cannot access. */
   forbiddenProfiles: string[];

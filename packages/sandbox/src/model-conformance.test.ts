@@ -157,7 +157,7 @@ test('every operation answers as Amazon’s model says', async (t) => {
     // The tag resources: publishers of the resource's own kind (macro or not), the profile's advertiser.
     queryValue(op, name) {
       if (op.model !== 'Attribution') return undefined;
-      if (name === 'publisherIds') return op.operationId === 'getPublisherAttributionTagTemplate' ? '1,2' : '5';
+      if (name === 'publisherIds') return op.operationId === 'getPublisherAttributionTagTemplate' ? '1' : '5';
       if (name === 'advertiserIds') return attributionAdvertiser;
       return undefined;
     },

@@ -40,7 +40,14 @@ export async function recordAttributionState(
 ): Promise<void> {
   const row: Record<string, unknown> = { profile_id: profileId, state, reason, checked_at: db.fn.now() };
   if (pulled) Object.assign(row, { pulled_through: pulled.through, pulled_at: pulled.at });
-  await db('attribution_profiles').insert(row).onConflict('profile_id').merge();
+  // Two runs finishing out of order: the mark never moves back.
+  const merge: Record<string, unknown> = { state, reason, checked_at: db.fn.now() };
+  if (pulled)
+    Object.assign(merge, {
+      pulled_through: db.raw('greatest(attribution_profiles.pulled_through, excluded.pulled_through)'),
+      pulled_at: db.raw('greatest(attribution_profiles.pulled_at, excluded.pulled_at)'),
+    });
+  await db('attribution_profiles').insert(row).onConflict('profile_id').merge(merge);
 }
 
 /** The profile's advertisers as Amazon lists them now: new ones added, gone ones dropped with their tags. */
@@ -166,8 +173,8 @@ export async function writeAttributionRows(
 }
 
 /**
- * Once a pull is whole: the rows older pulls left in its window go, so a row Amazon no longer
- * returns (restated away) is not kept beside the new ones.
+ * Once a pull is whole: the rows older pulls left in its window go when Amazon no longer returns
+ * one of them (restated away), so it is not kept beside the new ones.
  */
 export async function dropOlderPulls(ch: ClickHouse, slice: PullSlice): Promise<void> {
   const where = [
@@ -179,8 +186,21 @@ export async function dropOlderPulls(ch: ClickHouse, slice: PullSlice): Promise<
     `version < ${Math.trunc(slice.version)}`,
   ].join(' AND ');
   const table = tableOf(slice);
+  // A row the new pull has again replaces the older one by its key (ReplacingMergeTree): only keys
+  // the new pull no longer has need the delete, which rewrites parts, so it is asked only then.
+  const columns = slice.level
+    ? 'date, campaign_id, ad_group_id, creative_id, publisher'
+    : 'date, campaign_id, ad_group_id, publisher, product_asin, product_conversion_type';
+  const mine = [
+    `profile_id = ${chString(slice.profileId)}`,
+    `advertiser_id = ${chString(slice.advertiserId)}`,
+    ...(slice.level ? [`level = ${chString(slice.level)}`] : []),
+    `date >= ${chDate(slice.from)}`,
+    `date <= ${chDate(slice.to)}`,
+    `version = ${Math.trunc(slice.version)}`,
+  ].join(' AND ');
   const rs = await ch.client.query({
-    query: `SELECT count() AS n FROM ${table} WHERE ${where}`,
+    query: `SELECT count() AS n FROM ${table} WHERE ${where} AND (${columns}) NOT IN (SELECT ${columns} FROM ${table} WHERE ${mine})`,
     format: 'JSONEachRow',
   });
   const [row] = await rs.json<{ n: string }>();

@@ -41,8 +41,9 @@ before(async () => {
   await migratePostgres(pg.db);
   ch = await freshClickHouse();
   await migrateClickHouse(ch.ch);
-  // Profiles: 0 US seller, 1 UK seller, 2 DE vendor (two advertisers), 3 JP seller (not served).
-  sandbox = await startSandbox({ seed: 47, scale: { profiles: 4, campaignsPerProfile: 2 } });
+  // Profiles: 0 US seller, 1 UK seller, 2 DE vendor, 3 and 7 JP (not served), 4 a DSP agency, 9 a
+  // legacy Amazon Attribution profile (two advertisers).
+  sandbox = await startSandbox({ seed: 47, scale: { profiles: 10, campaignsPerProfile: 1 } });
   const box = createSecretBox(randomBytes(32));
   clients = new AmazonClients({ db: pg.db, box, log, baseUrl: sandbox.url });
   [{ id: accountId }] = await pg.db('accounts').insert({ company_name: 'attribution' }).returning('id');
@@ -124,6 +125,11 @@ test('windows: a first pull backfills, later ones restate the last days, never p
     from: '2026-09-09',
     to: '2026-12-06',
   });
+  // A pause longer than a report reaches: as far back as it still serves, not just the restatement window.
+  assert.deepEqual(attributionWindow('2026-12-07', '2026-08-01', 'PRODUCTS', o), {
+    from: '2026-09-09',
+    to: '2026-12-06',
+  });
   // A pause longer than the restatement window: from the day after the last pull.
   assert.deepEqual(attributionWindow('2026-12-07', '2026-10-01', 'PERFORMANCE_CREATIVE', o), {
     from: '2026-10-02',
@@ -171,7 +177,9 @@ test('a seller’s advertiser, publishers and tags are stored, and every level o
   );
   assert.ok(before.reduce((n, b) => n + b.purchases, 0) < want.reduce((n, w) => n + w.purchases, 0));
 
-  // The next day's pull takes the window again: Amazon's restated numbers replace the first ones.
+  // The next day's pull takes the window again: Amazon's restated numbers replace the first ones, and
+  // one creative in three is restated away (its rows must go).
+  sandbox.setFaults({ restateAwayEvery: 3 });
   const second = await syncAttribution(
     { db: pg.db, ch: ch.ch, log, options },
     await clients.forAccount(accountId),
@@ -188,13 +196,15 @@ test('a seller’s advertiser, publishers and tags are stored, and every level o
       byPublisher(await expected(profile.profile_id, { reportType: 'PERFORMANCE', groupBy, advertiserIds, ...window })),
       level,
     );
-  // One version of each row is kept: the older pull's rows are gone, not merely hidden by FINAL.
+  // Creatives restated away are gone, not merely hidden by FINAL: the older pull's rows were deleted.
   const [all] = await q<{ n: string; v: string }>(
-    `SELECT count() AS n, uniqExact(version) AS v FROM attribution_performance_daily WHERE profile_id = '${profile.profile_id}'`,
+    `SELECT count() AS n, uniqExact(version) AS v FROM attribution_performance_daily WHERE profile_id = '${profile.profile_id}' AND level = 'creative'`,
   );
   const [final] = await q<{ n: string }>(
-    `SELECT count() AS n FROM attribution_performance_daily FINAL WHERE profile_id = '${profile.profile_id}'`,
+    `SELECT count() AS n FROM attribution_performance_daily FINAL WHERE profile_id = '${profile.profile_id}' AND level = 'creative'`,
   );
+  // Ten days of sixteen creatives were loaded first.
+  assert.ok(Number(final!.n) < 10 * 16, 'creatives were restated away');
   assert.equal(Number(all!.n), Number(final!.n));
   assert.equal(Number(all!.v), 1);
 
@@ -210,11 +220,57 @@ test('a seller’s advertiser, publishers and tags are stored, and every level o
   assert.equal(Number(loaded!.halo), sum('brandHaloAttributedSales14d') * 10_000);
   assert.equal(Number(loaded!.ntb), sum('attributedNewToBrandPurchases14d'));
   assert.ok(sum('brandHaloAttributedSales14d') > 0 && sum('attributedSales14d') > 0);
+  sandbox.setFaults({ restateAwayEvery: 0 });
   // A seller is enrolled in Brand Referral Bonus: its campaign rows carry the bonus.
   const [brb] = await q<{ b: string }>(
     `SELECT sum(brb_bonus_micros) AS b FROM attribution_performance_daily FINAL WHERE profile_id = '${profile.profile_id}' AND level = 'campaign'`,
   );
   assert.ok(Number(brb!.b) > 0);
+});
+
+test('a report Amazon refuses fails alone: the others load, and the days stay to be pulled again until every report loaded', async () => {
+  const profile = await profileAt(1);
+  const options = { backfillDays: 5, restateDays: 5 };
+  sandbox.setFaults({ failReportTypes: ['attribution:PRODUCTS'] });
+  const r = await syncAttribution({ db: pg.db, ch: ch.ch, log, options }, await clients.forAccount(accountId), profile);
+  sandbox.setFaults({ failReportTypes: [] });
+  assert.equal(r.state, 'enabled');
+  assert.deepEqual(
+    r.failed.map((f) => f.kind),
+    ['PRODUCTS'],
+  );
+  assert.ok(r.rows > 0, 'the performance reports loaded');
+  let overview = await attributionOverview(pg.db, profile.profile_id);
+  assert.equal(overview.profile?.pulled_through, null, 'the mark did not move');
+  assert.match(overview.profile?.reason ?? '', /could not be generated/);
+  const again = await syncAttribution(
+    { db: pg.db, ch: ch.ch, log, options },
+    await clients.forAccount(accountId),
+    profile,
+  );
+  assert.deepEqual(again.failed, []);
+  overview = await attributionOverview(pg.db, profile.profile_id);
+  assert.equal(overview.profile?.pulled_through, addDays(localToday(profile.timezone), -1));
+  assert.equal(overview.profile?.reason, null);
+  const [products] = await q<{ n: string }>(
+    `SELECT count() AS n FROM attribution_products_daily FINAL WHERE profile_id = '${profile.profile_id}'`,
+  );
+  assert.ok(Number(products!.n) > 0);
+});
+
+test('a legacy Amazon Attribution profile’s two advertisers are pulled each on its own', async () => {
+  const legacy = await profileAt(9);
+  const r = await syncAttribution(
+    { db: pg.db, ch: ch.ch, log, options: { backfillDays: 3, restateDays: 3 } },
+    await clients.forAccount(accountId),
+    legacy,
+  );
+  assert.equal(r.advertisers, 2);
+  assert.deepEqual(r.failed, []);
+  const [adv] = await q<{ n: string }>(
+    `SELECT uniqExact(advertiser_id) AS n FROM attribution_performance_daily FINAL WHERE profile_id = '${legacy.profile_id}'`,
+  );
+  assert.equal(Number(adv!.n), 2);
 });
 
 test('a profile Amazon Attribution does not serve is marked not eligible with Amazon’s reason, and nothing is loaded', async () => {
@@ -235,7 +291,7 @@ test('a profile Amazon Attribution does not serve is marked not eligible with Am
   assert.equal(Number(n!.n), 0);
 });
 
-test('an ingestion run pulls Amazon Attribution for every profile as its own stage: a vendor’s two advertisers, the profile it does not serve counted apart', async () => {
+test('an ingestion run pulls Amazon Attribution for every sponsored-ads profile as its own stage, the profiles it does not serve counted apart', async () => {
   const runId = await startIngestion(pg.db, 'account', accountId);
   await runDueIngestions(
     {
@@ -254,14 +310,14 @@ test('an ingestion run pulls Amazon Attribution for every profile as its own sta
   const run = await pg.db('ingestion_runs').where({ id: runId }).first();
   const stage = run.stages.attribution as Record<string, unknown>;
   assert.equal(stage.status, 'done', JSON.stringify(run.stages));
-  assert.equal(stage.profiles, 4);
-  assert.equal(stage.notEligible, 1);
+  // Not the DSP profile nor the legacy Amazon Attribution one (get-started.md: leave those out).
+  assert.equal(stage.profiles, 8);
+  assert.equal(stage.notEligible, 2);
   assert.deepEqual(stage.failed, []);
-  const vendor = await profileAt(2);
-  const [adv] = await q<{ n: string }>(
-    `SELECT uniqExact(advertiser_id) AS n FROM attribution_performance_daily WHERE profile_id = '${vendor.profile_id}'`,
+  const [rows] = await q<{ n: string }>(
+    `SELECT count() AS n FROM attribution_performance_daily FINAL WHERE profile_id = '${(await profileAt(2)).profile_id}'`,
   );
-  assert.equal(Number(adv!.n), 2);
+  assert.ok(Number(rows!.n) > 0, 'the vendor profile loaded');
 });
 
 test('GET /v1/profiles/:profileId/attribution shows the owner its state, advertisers and tags; another account is refused; one Amazon does not serve says why', async () => {
@@ -291,6 +347,7 @@ test('GET /v1/profiles/:profileId/attribution shows the owner its state, adverti
     assert.equal(refused.statusCode, 403, refused.body);
     assert.equal((await get('999999999999', mine)).statusCode, 404);
     const jp = await get((await profileAt(3)).profile_id, mine);
+    assert.equal((await get((await profileAt(6)).profile_id, mine)).json().state, 'enabled');
     assert.equal(jp.json().state, 'not_eligible');
     assert.match(jp.json().reason, /not authorized to use Amazon Attribution/);
   } finally {

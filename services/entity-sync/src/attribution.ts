@@ -58,8 +58,8 @@ export interface AttributionOutcome {
   rows: number;
   /** Rows Amazon wrote that could not be read, with why (first few). */
   badRows: { kind: AttributionReportKind; advertiserId: string; reason: string }[];
-  /** Reports that failed after retries; the others were still loaded. */
-  failed: { kind: AttributionReportKind; advertiserId: string; reason: string }[];
+  /** Reports (or the tags) that failed after retries; the others were still loaded. */
+  failed: { kind: AttributionReportKind | 'TAGS'; advertiserId: string; reason: string }[];
   window?: { from: string; to: string };
 }
 
@@ -85,9 +85,12 @@ export function attributionWindow(
   const earliest = addDays(today, -(ATTRIBUTION_REACH_DAYS[kind] - 1));
   let from = addDays(to, -(back - 1));
   if (from < earliest) from = earliest;
-  // Never leave a gap after the last pull, even past the restatement window (a long pause).
-  if (pulledThrough !== null && pulledThrough < from && addDays(pulledThrough, 1) >= earliest)
-    from = addDays(pulledThrough, 1);
+  // Never leave a gap after the last pull, even past the restatement window (a long pause):
+  // from the day after it, or as far back as the report still serves.
+  if (pulledThrough !== null && addDays(pulledThrough, 1) < from) {
+    const next = addDays(pulledThrough, 1);
+    from = next < earliest ? earliest : next;
+  }
   return { from, to };
 }
 
@@ -121,21 +124,31 @@ export async function syncAttribution(
   }
   await replaceAttributionAdvertisers(db, profileId, advertisers);
   outcome.advertisers = advertisers.length;
-  const publishers = await listAttributionPublishers(client, profileId);
-  await upsertAttributionPublishers(db, publishers);
-  const tags = await attributionTags(
-    client,
-    profileId,
-    publishers,
-    advertisers.map((a) => a.advertiserId),
-  );
-  await upsertAttributionTags(db, profileId, tags);
-  outcome.tags = tags.length;
+  // The tags (fetching them keeps measurement on); the reports do not depend on them, so a refusal
+  // here is the run's to show, not a reason to skip the reports.
+  try {
+    const publishers = await listAttributionPublishers(client, profileId);
+    await upsertAttributionPublishers(db, publishers);
+    const tags = await attributionTags(
+      client,
+      profileId,
+      publishers,
+      advertisers.map((a) => a.advertiserId),
+    );
+    await upsertAttributionTags(db, profileId, tags);
+    outcome.tags = tags.length;
+  } catch (err) {
+    if (isDependencyOutage(err)) throw err;
+    outcome.failed.push({ kind: 'TAGS', advertiserId: '', reason: reasonOf(err) });
+    log.warn({ err: reasonOf(err) }, 'the attribution tags could not be fetched');
+  }
 
-  const before = await attributionProfile(db, profileId);
-  const pulledThrough = before?.state === 'enabled' ? before.pulled_through : null;
+  // The last day pulled, whatever happened since (a failed or refused spell leaves it): no gap after it.
+  const pulledThrough = (await attributionProfile(db, profileId))?.pulled_through ?? null;
   const today = localToday(profile.timezone, now);
   const pulledAt = new Date(Math.floor(now.getTime() / 1000) * 1000);
+  // The pull's version, in milliseconds: two pulls within a second are still told apart.
+  const version = now.getTime();
   let to = addDays(today, -1);
   for (const adv of advertisers)
     for (const kind of ATTRIBUTION_REPORT_KINDS) {
@@ -149,7 +162,7 @@ export async function syncAttribution(
         currency: profile.currency_code,
         level: LEVEL[kind],
         ...window,
-        version: pulledAt.getTime(),
+        version,
         pulledAt,
       };
       let whole = true;
@@ -189,7 +202,8 @@ export async function syncAttribution(
         log.warn({ kind, advertiserId: adv.advertiserId, err: reasonOf(err) }, 'an attribution report failed');
       }
     }
-  const anyLoaded = outcome.failed.length < advertisers.length * ATTRIBUTION_REPORT_KINDS.length;
+  const reportsFailed = outcome.failed.filter((f) => f.kind !== 'TAGS').length;
+  const anyLoaded = reportsFailed < advertisers.length * ATTRIBUTION_REPORT_KINDS.length;
   if (advertisers.length && !anyLoaded) {
     outcome.state = 'failed';
     outcome.reason = outcome.failed[0]?.reason;
@@ -201,7 +215,8 @@ export async function syncAttribution(
       profileId,
       'enabled',
       outcome.failed.length ? `${outcome.failed.length} report(s) failed: ${outcome.failed[0]!.reason}` : null,
-      outcome.failed.length ? undefined : { through: to, at: pulledAt },
+      // The mark moves only when every report of every advertiser loaded (with none, nothing was pulled).
+      reportsFailed || !advertisers.length ? undefined : { through: to, at: pulledAt },
     );
   }
   log.info(

@@ -41,9 +41,9 @@ export const entitySyncConfigShape = {
   /** Amazon Attribution in every ingestion run (profiles Amazon does not serve are marked, not failed). */
   ATTRIBUTION_ENABLED: bool.default(true),
   /** Days a profile's first Amazon Attribution pull reaches back (performance keeps 13 months, products 90 days). */
-  ATTRIBUTION_BACKFILL_DAYS: positiveInt.max(395).default(30),
+  ATTRIBUTION_BACKFILL_DAYS: positiveInt.max(390).default(30),
   /** Days each later pull takes again: Amazon restates after 1, 7 and 28 days and recommends the last 30. */
-  ATTRIBUTION_RESTATE_DAYS: positiveInt.max(395).default(30),
+  ATTRIBUTION_RESTATE_DAYS: positiveInt.max(390).default(30),
 };
 
 export type EntitySyncConfig = z.infer<z.ZodObject<typeof entitySyncConfigShape>>;

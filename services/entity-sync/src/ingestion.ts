@@ -315,8 +315,19 @@ export async function runIngestion(deps: IngestionDeps, runId: string): Promise<
           (att.skipped as unknown[]).push({ accountId: id, reason: refused });
           continue;
         }
-        const client = await deps.clients.forAccount(id);
-        for (const profile of (await activeProfiles(db, { accountId: id })).filter(sponsoredAdsProfile)) {
+        let client: Awaited<ReturnType<typeof deps.clients.forAccount>>;
+        let profiles: Awaited<ReturnType<typeof activeProfiles>>;
+        try {
+          client = await deps.clients.forAccount(id);
+          profiles = (await activeProfiles(db, { accountId: id })).filter(sponsoredAdsProfile);
+        } catch (err) {
+          // An account disconnected mid-run: its attribution waits for the next run, the others go on.
+          if (isDependencyOutage(err)) throw err;
+          problems++;
+          (att.failed as unknown[]).push({ accountId: id, reason: errorMessage(err) });
+          continue;
+        }
+        for (const profile of profiles) {
           checkpoint();
           try {
             const r = await syncAttribution({ db, ch: deps.ch, log, options: deps.attribution }, client, profile);

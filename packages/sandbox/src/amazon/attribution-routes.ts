@@ -13,6 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { SandboxState } from '../state.ts';
+import { hash32 } from '../hash-random.ts';
 import type { Ctx, Endpoint } from './endpoint.ts';
 import {
   PERFORMANCE_METRICS,
@@ -36,12 +37,8 @@ function requireAttribution(ctx: Ctx): boolean {
   return false;
 }
 
-/** A query list: repeated keys (the model's explode form) or one comma-delimited value. */
-const listOf = (v: unknown): string[] =>
-  (Array.isArray(v) ? v : v === undefined ? [] : [v])
-    .flatMap((x) => String(x).split(','))
-    .map((s) => s.trim())
-    .filter(Boolean);
+/** A query list as the model sends it: the key repeated (form style, explode true). */
+const listOf = (v: unknown): string[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]).map((x) => String(x));
 
 function tagEndpoint(macro: boolean): Endpoint {
   return {
@@ -116,6 +113,9 @@ export function attributionRows(
   final: (day: string) => boolean,
 ): Record<string, string | number>[] {
   const ds = state.dataset;
+  // Nothing is measured for a profile whose tags were never retrieved.
+  if (!state.attributionTagged.has(ds.profiles()[p]!.profileId)) return [];
+  const away = state.faults.restateAwayEvery;
   const today = state.now().toISOString().slice(0, 10);
   const end = ymd(ask.endDate) < today ? ymd(ask.endDate) : today;
   const creatives = attributionCreatives(ds, p, ask.advertiserIds ?? undefined);
@@ -129,6 +129,12 @@ export function attributionRows(
   for (const day of daysBetween(ymd(ask.startDate), end)) {
     const date = compact(day);
     for (const cr of creatives) {
+      if (
+        away > 0 &&
+        final(day) &&
+        hash32(ds.seed, `attr-away|${cr.advertiserId}|${cr.creativeId}|${cr.campaignId}`) % away === 0
+      )
+        continue;
       const v = creativeDay(ds, cr, day, final(day));
       if (ask.reportType === 'PERFORMANCE') {
         const level = ask.groupBy ?? 'CREATIVE';
@@ -189,8 +195,11 @@ export function checkReportAsk(
   const start = ymd(body.startDate as string);
   const end = ymd(body.endDate as string);
   if (end < start) return { problem: `endDate ${body.endDate} is before startDate ${body.startDate}` };
-  const backDays = reportType === 'PRODUCTS' ? 90 : 395;
-  const earliest = new Date(Date.parse(`${today}T00:00:00Z`) - backDays * 86_400_000).toISOString().slice(0, 10);
+  // Products: the last 90 days; performance: the last 13 months, by the calendar.
+  const back = new Date(`${today}T00:00:00Z`);
+  if (reportType === 'PRODUCTS') back.setUTCDate(back.getUTCDate() - 90);
+  else back.setUTCMonth(back.getUTCMonth() - 13);
+  const earliest = back.toISOString().slice(0, 10);
   if (start < earliest)
     return {
       problem:
@@ -270,6 +279,10 @@ export function attributionEndpoints(state: SandboxState): Endpoint[] {
         const checked = checkReportAsk(body, today);
         if ('problem' in checked) return ctx.fail(400, checked.problem);
         const { ask } = checked;
+        // A fault: Amazon refuses this report (failReportTypes names it as attribution:<reportType>[:<groupBy>]).
+        const name = `attribution:${ask.reportType}${ask.groupBy ? `:${ask.groupBy}` : ''}`;
+        if (state.faults.failReportTypes.some((t) => t === name || t === `attribution:${ask.reportType}`))
+          return ctx.fail(400, `Invalid request: ${name} could not be generated (sandbox fault)`);
         const advertisers = attributionAdvertisers(state.dataset, ctx.profile!);
         for (const id of ask.advertiserIds ?? [])
           if (!advertisers.some((a) => a.advertiserId === id))
@@ -288,7 +301,7 @@ export function attributionEndpoints(state: SandboxState): Endpoint[] {
           // A new pull: each day's pull counted, its first pull carrying what was measured so far.
           const finalDays = new Set<string>();
           for (const day of daysBetween(ymd(ask.startDate), ymd(ask.endDate))) {
-            const key = `attribution|${ctx.profileId}|${ask.reportType}|${ask.groupBy ?? '-'}|${day}`;
+            const key = `attribution|${ctx.profileId}|${[...(ask.advertiserIds ?? ['*'])].sort().join(',')}|${ask.reportType}|${ask.groupBy ?? '-'}|${day}`;
             if ((state.pulls.get(key) ?? 0) > 0) finalDays.add(day);
             state.pulls.set(key, (state.pulls.get(key) ?? 0) + 1);
           }

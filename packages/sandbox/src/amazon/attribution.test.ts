@@ -25,8 +25,9 @@ let token: string;
 const profile = (p: number) => sandbox.state.dataset.profiles()[p]!.profileId;
 
 before(async () => {
-  // Profiles: 0 US seller, 1 UK seller, 2 DE vendor, 3 JP seller (no Attribution there), 4 a DSP agency.
-  sandbox = await startSandbox({ seed: 31, scale: { profiles: 5 } });
+  // Profiles: 0 US seller, 1 UK seller, 2 DE vendor, 3 JP seller (no Attribution there), 4 a DSP
+  // agency, …, 9 a legacy Amazon Attribution profile.
+  sandbox = await startSandbox({ seed: 31, scale: { profiles: 10 } });
   client = sandboxClient(sandbox, { maxAttempts: 1 });
   const res = await fetch(`${sandbox.url}/auth/o2/token`, {
     method: 'POST',
@@ -60,9 +61,10 @@ async function report(profileId: string, body: Record<string, unknown>) {
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-test('a seller has one advertiser, a vendor two; the publishers say which take macros; every answer is on the model', async () => {
+test('an ad console profile has one advertiser, a legacy Amazon Attribution profile two; the publishers say which take macros; every answer is on the model', async () => {
   assert.equal((await listAttributionAdvertisers(client, profile(0))).length, 1);
-  assert.equal((await listAttributionAdvertisers(client, profile(2))).length, 2);
+  assert.equal((await listAttributionAdvertisers(client, profile(2))).length, 1);
+  assert.equal((await listAttributionAdvertisers(client, profile(9))).length, 2);
   const pubs = await listAttributionPublishers(client, profile(0));
   assert.ok(pubs.some((p) => p.macroEnabled) && pubs.some((p) => !p.macroEnabled));
   assert.ok(pubs.every((p) => typeof p.id === 'string' && p.name));
@@ -70,12 +72,26 @@ test('a seller has one advertiser, a vendor two; the publishers say which take m
 });
 
 test('tags: a macro tag per macro publisher and a template tag per other, for each advertiser; retrieving them turns measurement on', async () => {
-  const pubs = await listAttributionPublishers(client, profile(2));
-  const advs = await listAttributionAdvertisers(client, profile(2));
-  assert.equal(sandbox.state.attributionTagged.has(profile(2)), false);
+  const pubs = await listAttributionPublishers(client, profile(9));
+  const advs = await listAttributionAdvertisers(client, profile(9));
+  const advertiserId = advs[0]!.advertiserId;
+  const window = { startDate: day(-3), endDate: day(-1), advertiserId };
+  const rowsOf = async () => {
+    let n = 0;
+    for await (const page of attributionReportPages(
+      client,
+      profile(9),
+      attributionRequest('PERFORMANCE_ADGROUP', window),
+    ))
+      n += page.length;
+    return n;
+  };
+  // Before any tag was retrieved, nothing was measured.
+  assert.equal(sandbox.state.attributionTagged.has(profile(9)), false);
+  assert.equal(await rowsOf(), 0);
   const tags = await attributionTags(
     client,
-    profile(2),
+    profile(9),
     pubs,
     advs.map((a) => a.advertiserId),
   );
@@ -84,12 +100,23 @@ test('tags: a macro tag per macro publisher and a template tag per other, for ea
     assert.match(t.tag, /^\?maas=maas_adg_api_/);
     assert.equal(t.tag.includes('{insertCampaignId}'), !t.macro, `${t.publisherId}: ${t.tag}`);
   }
-  assert.equal(sandbox.state.attributionTagged.has(profile(2)), true);
+  assert.equal(sandbox.state.attributionTagged.has(profile(9)), true);
+  assert.ok((await rowsOf()) > 0);
+  // The model's form style: one publisher per repeated key; a comma-joined value names no publisher.
+  const joined = await fetch(`${sandbox.url}/attribution/tags/macroTag?publisherIds=1,2`, {
+    headers: {
+      authorization: `Bearer ${token}`,
+      'amazon-advertising-api-clientid': SANDBOX_CLIENT_ID,
+      'amazon-advertising-api-scope': profile(9),
+    },
+  });
+  assert.equal(joined.status, 400);
   assert.deepEqual(sandbox.state.violations, []);
 });
 
 test('a report pages by count and cursorId to the same rows as one page, and its levels sum alike', async () => {
   const advertiserId = (await listAttributionAdvertisers(client, profile(0)))[0]!.advertiserId;
+  await attributionTags(client, profile(0), await listAttributionPublishers(client, profile(0)), [advertiserId]);
   const window = { startDate: day(-5), endDate: day(-1), advertiserId };
   const collect = async (kind: Parameters<typeof attributionRequest>[0], count?: number) => {
     const rows: Record<string, unknown>[] = [];
@@ -139,6 +166,7 @@ test('refusals: a profile Amazon Attribution does not serve is 403; bad requests
     [{ reportType: 'PRODUCTS', groupBy: 'ADGROUP', startDate: start, endDate: end }, /must not include/],
     [{ reportType: 'PERFORMANCE', metrics: 'brb_bonus_amount', startDate: start, endDate: end }, /ADGROUP or CAMPAIGN/],
     [{ reportType: 'PRODUCTS', startDate: day(-120).replaceAll('-', ''), endDate: end }, /last 90 days/],
+    [{ reportType: 'PERFORMANCE', startDate: day(-400).replaceAll('-', ''), endDate: end }, /13 months/],
     [{ reportType: 'PERFORMANCE', startDate: day(-3), endDate: end }, /YYYYMMDD/],
     [{ reportType: 'PERFORMANCE', startDate: end, endDate: start }, /before startDate/],
     [{ reportType: 'PERFORMANCE', metrics: 'clicks', startDate: start, endDate: end }, /Invalid metric clicks/],

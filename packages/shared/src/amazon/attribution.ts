@@ -127,11 +127,14 @@ export const ATTRIBUTION_REPORT_KINDS: readonly AttributionReportKind[] = [
   'PRODUCTS',
 ];
 
-/** Days back each report type reaches (how-to.md: performance the last 13 months, products 90 days). */
+/**
+ * Days back each report type reaches (how-to.md: performance the last 13 months, products 90
+ * days), counted short of them: 13 calendar months are never fewer than 393 days.
+ */
 export const ATTRIBUTION_REACH_DAYS: Record<AttributionReportKind, number> = {
-  PERFORMANCE_CAMPAIGN: 395,
-  PERFORMANCE_ADGROUP: 395,
-  PERFORMANCE_CREATIVE: 395,
+  PERFORMANCE_CAMPAIGN: 390,
+  PERFORMANCE_ADGROUP: 390,
+  PERFORMANCE_CREATIVE: 390,
   PRODUCTS: 90,
 };
 
