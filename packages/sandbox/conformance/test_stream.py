@@ -108,3 +108,29 @@ def test_bad_subscription_requests_are_400s(profile_id, queue):
     with pytest.raises(AdvertisingApiException) as e:
         stream.update_subscription("amzn1.fead.cs1.nope", body={"status": "ARCHIVED"})
     assert e.value.code == 404
+
+
+@pytest.mark.parametrize(
+    "dataset, fields",
+    [
+        # datasets/sb-performance.md: the clickstream and rich media schemas.
+        ("sb-clickstream", {"idempotency_id", "time_window_start", "campaign_id", "ad_group_id", "ad_id", "keyword_id", "placement_type", "attributed_branded_searches_14d", "view_attributed_detail_page_views_14d"}),
+        ("sb-rich-media", {"idempotency_id", "time_window_start", "campaign_id", "keyword_text", "video_5_second_views", "video_complete_views", "video_unmutes"}),
+        # datasets/sponsored-ads-campaign-diagnostics-recommendations.md: the schema's top-level fields.
+        ("sponsored-ads-campaign-diagnostics-recommendations", {"recommendation_id", "group_id", "apply_endpoint", "type", "published_date", "expiry_date", "explanation", "campaign_id", "campaign_name", "ad_product", "current_campaign_settings", "recommended_campaign_settings"}),
+    ],
+)
+def test_the_newer_datasets_deliver_records_in_their_schema(profile_id, queue, dataset, fields):
+    stream = make(Stream, profile_id)
+    sid = stream.create_subscription(body={"clientRequestToken": str(uuid.uuid4()), "dataSetId": dataset, "destinationArn": queue["arn"]}).payload["subscriptionId"]
+    (c,) = [m for m in receive(queue["url"]) if m.get("Type") == "SubscriptionConfirmation"]
+    requests.get(c["SubscribeURL"], timeout=30).raise_for_status()
+    requests.post(f"{os.environ['SANDBOX_URL']}/_sandbox/stream/publish", json={"hours": 8}, timeout=60).raise_for_status()
+    records = []
+    while batch := [json.loads(m["Message"]) for m in receive(queue["url"]) if m.get("Type") == "Notification"]:
+        records += batch
+    assert records, f"{dataset} records arrived"
+    for r in records:
+        assert r["dataset_id"] == dataset
+        assert fields <= set(r), fields - set(r)
+    stream.update_subscription(sid, body={"status": "ARCHIVED"})

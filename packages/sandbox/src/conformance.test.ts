@@ -24,7 +24,7 @@ before(async () => {
 });
 after(() => sandbox?.close());
 
-test('python-amazon-ad-api (an independent client) agrees with the sandbox on every endpoint adsync uses', async () => {
+test('python-amazon-ad-api (an independent client) agrees with the sandbox on every endpoint adsync uses', async (t) => {
   const python = process.env.ADSYNC_PYTHON;
   assert.ok(
     python,
@@ -43,5 +43,6 @@ test('python-amazon-ad-api (an independent client) agrees with the sandbox on ev
   const summary = out.trim().split('\n').at(-1) ?? '';
   assert.equal(code, 0, `conformance failures:\n${out.slice(-12_000)}`);
   assert.match(summary, /\d+ passed/, `pytest ran tests: ${summary}`);
+  t.diagnostic(summary);
   assert.doesNotMatch(summary, /skipped|xfail/, 'nothing is skipped');
 });

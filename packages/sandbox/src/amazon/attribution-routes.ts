@@ -327,7 +327,8 @@ export function attributionEndpoints(state: SandboxState): Endpoint[] {
             Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'number' ? metricText(k, v) : v])),
           ),
           size: page.length,
-          ...(more ? { cursorId: next } : {}),
+          // Empty on the last page: python-amazon-ad-api pops cursorId from every answer (ad_api/api/attribution.py).
+          cursorId: next,
         });
       },
     },
