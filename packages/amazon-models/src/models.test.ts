@@ -196,3 +196,18 @@ test('every branch of an anyOf is generated and broken in turn, and a refusal na
     /filters\[0\]\.values\[0\] must be one of "archived", "paused", "enabled"/,
   );
 });
+
+test("Amazon Attribution's report metrics are read from its model's description, a list per report type", async () => {
+  const { ATTRIBUTION_PERFORMANCE_METRICS, ATTRIBUTION_PRODUCTS_METRICS } = await import('./attribution-metrics.ts');
+  assert.equal(ATTRIBUTION_PERFORMANCE_METRICS.length, 14);
+  assert.equal(ATTRIBUTION_PRODUCTS_METRICS.length, 18);
+  assert.ok(
+    ATTRIBUTION_PERFORMANCE_METRICS.includes('Click-throughs') &&
+      ATTRIBUTION_PERFORMANCE_METRICS.includes('brb_bonus_amount'),
+  );
+  assert.ok(
+    !ATTRIBUTION_PRODUCTS_METRICS.includes('Click-throughs'),
+    'the products report has no clicks (troubleshooting.md)',
+  );
+  assert.ok(ATTRIBUTION_PRODUCTS_METRICS.includes('brandHaloNewToBrandSales14d'));
+});

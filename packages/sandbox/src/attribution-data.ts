@@ -25,6 +25,10 @@
  */
 import type { Dataset as SandboxDataset } from './dataset.ts';
 import { intBetween } from './hash-random.ts';
+import {
+  ATTRIBUTION_PERFORMANCE_METRICS,
+  ATTRIBUTION_PRODUCTS_METRICS,
+} from '@adsync/amazon-models/attribution-metrics';
 
 export interface AttributionPublisher {
   id: string;
@@ -74,43 +78,9 @@ export function attributionTag(advertiserId: string, pub: AttributionPublisher):
     : `?maas=maas_adg_api_${advertiserId}_static_${pub.id}_99&ref_=aa_maas&tag=maas&aa_campaignid={insertCampaignId}&aa_adgroupid={insertAdGroupId}&aa_creativeid={insertAdiD}`;
 }
 
-export const PERFORMANCE_METRICS = [
-  'Click-throughs',
-  'attributedDetailPageViewsClicks14d',
-  'attributedAddToCartClicks14d',
-  'attributedPurchases14d',
-  'unitsSold14d',
-  'attributedSales14d',
-  'attributedTotalDetailPageViewsClicks14d',
-  'attributedTotalAddToCartClicks14d',
-  'attributedTotalPurchases14d',
-  'totalUnitsSold14d',
-  'totalAttributedSales14d',
-  'brb_bonus_amount',
-  'kindleEditionNormalizedPagesRead14d',
-  'kindleEditionNormalizedPagesRoyalties14d',
-] as const;
-
-export const PRODUCTS_METRICS = [
-  'attributedDetailPageViewsClicks14d',
-  'attributedAddToCartClicks14d',
-  'attributedPurchases14d',
-  'unitsSold14d',
-  'attributedSales14d',
-  'brandHaloDetailPageViewsClicks14d',
-  'brandHaloAttributedAddToCartClicks14d',
-  'brandHaloAttributedPurchases14d',
-  'brandHaloUnitsSold14d',
-  'brandHaloAttributedSales14d',
-  'attributedNewToBrandPurchases14d',
-  'attributedNewToBrandUnitsSold14d',
-  'attributedNewToBrandSales14d',
-  'brandHaloNewToBrandPurchases14d',
-  'brandHaloNewToBrandUnitsSold14d',
-  'brandHaloNewToBrandSales14d',
-  'kindleEditionNormalizedPagesRead14d',
-  'kindleEditionNormalizedPagesRoyalties14d',
-] as const;
+/** The reports' metrics as Amazon's model lists them. */
+export const PERFORMANCE_METRICS = ATTRIBUTION_PERFORMANCE_METRICS;
+export const PRODUCTS_METRICS = ATTRIBUTION_PRODUCTS_METRICS;
 
 const MONEY = new Set([
   'attributedSales14d',

@@ -1,5 +1,10 @@
 export { startSandbox, type Sandbox, type SandboxOptions } from './server.ts';
-export { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from './amazon/gateway.ts';
+export {
+  SANDBOX_ACCOUNT_CREDENTIALS,
+  SANDBOX_CLIENT_ID,
+  SANDBOX_CLIENT_SECRET,
+  SANDBOX_REFRESH_TOKEN,
+} from './amazon/gateway.ts';
 export {
   Dataset,
   DEFAULT_SCALE,

@@ -11,13 +11,7 @@ import { requireAccount } from '@adsync/shared/http/server';
 import { object } from '@adsync/shared/http/schemas';
 import { accountOfProfile } from '@adsync/shared/accounts/profiles';
 import { attributionOverview } from './attribution-store.ts';
-
-const profileParam = {
-  type: 'object',
-  required: ['profileId'],
-  additionalProperties: false,
-  properties: { profileId: { type: 'string', pattern: '^[0-9]{1,20}$' } },
-} as const;
+import { profileParam } from './profile-claims-api.ts';
 
 const iso = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString() : null);
 

@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { startSandbox, type Sandbox } from '@adsync/sandbox';
-import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox';
+import { SANDBOX_ACCOUNT_CREDENTIALS } from '@adsync/sandbox';
 import { migrateClickHouse, migratePostgres } from '@adsync/shared/db/migrations';
 import { createSecretBox } from '@adsync/shared/crypto/secret-box';
 import { AmazonClients, storeCredentials } from '@adsync/shared/amazon/account-clients';
@@ -47,12 +47,7 @@ before(async () => {
   const box = createSecretBox(randomBytes(32));
   clients = new AmazonClients({ db: pg.db, box, log, baseUrl: sandbox.url });
   [{ id: accountId }] = await pg.db('accounts').insert({ company_name: 'attribution' }).returning('id');
-  await storeCredentials(pg.db, box, accountId, {
-    region: 'NA',
-    client_id: SANDBOX_CLIENT_ID,
-    client_secret: SANDBOX_CLIENT_SECRET,
-    refresh_token: SANDBOX_REFRESH_TOKEN,
-  });
+  await storeCredentials(pg.db, box, accountId, SANDBOX_ACCOUNT_CREDENTIALS);
   await discoverProfiles(pg.db, await clients.forAccount(accountId), accountId);
 });
 

@@ -18,7 +18,8 @@ const uuidParam = {
   additionalProperties: false,
   properties: { id: { type: 'string', format: 'uuid' } },
 } as const;
-const profileParam = {
+/** A profile id in a path (Amazon's are numeric). */
+export const profileParam = {
   type: 'object',
   required: ['profileId'],
   additionalProperties: false,

@@ -14,6 +14,13 @@ import type { Access, Documented, GateResult } from './endpoint.ts';
 export const SANDBOX_CLIENT_ID = 'amzn1.application-oa2-client.sandbox';
 export const SANDBOX_CLIENT_SECRET = 'sandbox-client-secret';
 export const SANDBOX_REFRESH_TOKEN = 'Atzr|sandbox-refresh-token';
+/** An account's stored credentials for the sandbox (storeCredentials' shape). */
+export const SANDBOX_ACCOUNT_CREDENTIALS = {
+  region: 'NA',
+  client_id: SANDBOX_CLIENT_ID,
+  client_secret: SANDBOX_CLIENT_SECRET,
+  refresh_token: SANDBOX_REFRESH_TOKEN,
+} as const;
 
 /**
  * The gateway in front of every Ads API operation: the bearer token, the client-id

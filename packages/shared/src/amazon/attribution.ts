@@ -11,6 +11,10 @@ import type { AmazonAdsClient } from './ads-client.ts';
 import { AmazonApiError } from './errors.ts';
 import { moneyToMicros } from './currency.ts';
 import { AppError } from '../runtime/errors.ts';
+import {
+  ATTRIBUTION_PERFORMANCE_METRICS,
+  ATTRIBUTION_PRODUCTS_METRICS,
+} from '@adsync/amazon-models/attribution-metrics';
 import type {
   AttributionAdvertisers,
   AttributionPublishers,
@@ -138,43 +142,12 @@ export const ATTRIBUTION_REACH_DAYS: Record<AttributionReportKind, number> = {
   PRODUCTS: 90,
 };
 
-/** Every metric each report documents (the model's ReportRequestBody.metrics). */
-export const PERFORMANCE_METRICS = [
-  'Click-throughs',
-  'attributedDetailPageViewsClicks14d',
-  'attributedAddToCartClicks14d',
-  'attributedPurchases14d',
-  'unitsSold14d',
-  'attributedSales14d',
-  'attributedTotalDetailPageViewsClicks14d',
-  'attributedTotalAddToCartClicks14d',
-  'attributedTotalPurchases14d',
-  'totalUnitsSold14d',
-  'totalAttributedSales14d',
-  'kindleEditionNormalizedPagesRead14d',
-  'kindleEditionNormalizedPagesRoyalties14d',
-] as const;
-
-export const PRODUCTS_METRICS = [
-  'attributedDetailPageViewsClicks14d',
-  'attributedAddToCartClicks14d',
-  'attributedPurchases14d',
-  'unitsSold14d',
-  'attributedSales14d',
-  'brandHaloDetailPageViewsClicks14d',
-  'brandHaloAttributedAddToCartClicks14d',
-  'brandHaloAttributedPurchases14d',
-  'brandHaloUnitsSold14d',
-  'brandHaloAttributedSales14d',
-  'attributedNewToBrandPurchases14d',
-  'attributedNewToBrandUnitsSold14d',
-  'attributedNewToBrandSales14d',
-  'brandHaloNewToBrandPurchases14d',
-  'brandHaloNewToBrandUnitsSold14d',
-  'brandHaloNewToBrandSales14d',
-  'kindleEditionNormalizedPagesRead14d',
-  'kindleEditionNormalizedPagesRoyalties14d',
-] as const;
+/**
+ * Every metric each report documents (the model's ReportRequestBody.metrics); brb_bonus_amount is
+ * asked for by name where the model allows it (attributionRequest).
+ */
+export const PERFORMANCE_METRICS = ATTRIBUTION_PERFORMANCE_METRICS.filter((m) => m !== 'brb_bonus_amount');
+export const PRODUCTS_METRICS = ATTRIBUTION_PRODUCTS_METRICS;
 
 /**
  * The request of one report kind: every documented metric, and brb_bonus_amount where the model
