@@ -339,9 +339,13 @@ test('the placement panel joins each campaign placement to its bid multiplier by
   );
 });
 
-test("the budget panel puts the recommendations Amazon sent beside their campaigns' usage", async () => {
+/**
+ * The rows of a ClickHouse panel of the performance dashboard, run with every variable's values (the
+ * first only where a variable takes one) over the last 30 days, and the variables used.
+ */
+async function performancePanel<T>(titleStart: string): Promise<{ rows: T[]; variables: Record<string, string[]> }> {
   const { json } = dashboards.find((d) => d.file === 'ads-performance.json')!;
-  const panel = json.panels.find((p: { title: string }) => p.title.startsWith('Budget recommendations'));
+  const panel = json.panels.find((p: { title: string }) => p.title.startsWith(titleStart));
   const variables: Record<string, string[]> = {};
   for (const v of json.templating.list as Variable[])
     variables[v.name] = v.multi === false ? (await variableValues(v)).slice(0, 1) : await variableValues(v);
@@ -352,9 +356,16 @@ test("the budget panel puts the recommendations Amazon sent beside their campaig
     variables,
     dialect: 'clickhouse',
   });
-  const rows: { campaign_id: string; suggested_budget: number | string; usage_pct: number }[] = await (
-    await ch.ch.client.query({ query: sql, format: 'JSONEachRow' })
-  ).json();
+  const rows = await (await ch.ch.client.query({ query: sql, format: 'JSONEachRow' })).json<T>();
+  return { rows, variables };
+}
+
+test("the budget panel puts the recommendations Amazon sent beside their campaigns' usage", async () => {
+  const { rows } = await performancePanel<{
+    campaign_id: string;
+    suggested_budget: number | string;
+    usage_pct: number;
+  }>('Budget recommendations');
   const recommended = rows.filter((r) => Number(r.suggested_budget) > 0);
   const sent = await (
     await ch.ch.client.query({
@@ -368,20 +379,9 @@ test("the budget panel puts the recommendations Amazon sent beside their campaig
 });
 
 test('the attribution panel shows each publisher’s clicks as Amazon reported them at ad-group level', async () => {
-  const { json } = dashboards.find((d) => d.file === 'ads-performance.json')!;
-  const panel = json.panels.find((p: { title: string }) => p.title.startsWith('Amazon Attribution by publisher'));
-  const variables: Record<string, string[]> = {};
-  for (const v of json.templating.list as Variable[]) variables[v.name] = await variableValues(v);
-  const now = new Date();
-  const sql = expandMacros(panel.targets[0].rawSql, {
-    from: new Date(now.getTime() - 30 * 86_400_000),
-    to: new Date(now.getTime() + 3_600_000),
-    variables,
-    dialect: 'clickhouse',
-  });
-  const rows: { publisher: string; clicks: string; sales: number | string }[] = await (
-    await ch.ch.client.query({ query: sql, format: 'JSONEachRow' })
-  ).json();
+  const { rows, variables } = await performancePanel<{ publisher: string; clicks: string; sales: number | string }>(
+    'Amazon Attribution by publisher',
+  );
   // What the sandbox reported for the same profiles and days (clicks are not restated, so the first pull's are final).
   const want = new Map<string, number>();
   const served = await pg
