@@ -90,12 +90,19 @@ export async function consumerLag(
   const admin = new Kafka({ clientId: 'chaos-judge', brokers: cfg.KAFKA_BROKERS, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
-    const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(world.prefix));
+    const listed = new Set(
+      (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(world.prefix)),
+    );
+    const behind: { group: string; topic: string; partition: number; lag: number }[] = [];
+    // Listed before, missing now: its coordinator is still loading it. Not settled.
+    for (const group of world.groups)
+      if (!listed.has(group)) behind.push({ group, topic: '*', partition: -1, lag: Number.NaN });
+    for (const group of listed) world.groups.add(group);
+    const groups = [...listed];
     const topics = ALL_TOPICS.flatMap((t) => [t, deadLetterTopic(t)]).map((t) => `${world.prefix}${t}`);
     const ends = new Map<string, Map<number, bigint>>();
     for (const t of topics)
       ends.set(t, new Map((await admin.fetchTopicOffsets(t)).map((p) => [p.partition, BigInt(p.high)])));
-    const behind: { group: string; topic: string; partition: number; lag: number }[] = [];
     for (const group of groups) {
       const wakeOnly = WAKE_ONLY_GROUPS.some((w) => group.endsWith(w));
       for (const t of await admin.fetchOffsets({ groupId: group, topics })) {
@@ -265,7 +272,9 @@ export async function judge(world: World, o: { expectedDeadLetters: string[] }):
   for (const l of lag.slice(0, 3))
     problems.push(
       l.partition < 0
-        ? `${l.group} shows no committed offsets on ${l.topic}, which it read before`
+        ? l.topic === '*'
+          ? `${l.group} is missing from the brokers' list of groups, where it was before`
+          : `${l.group} shows no committed offsets on ${l.topic}, which it read before`
         : `${l.group} is ${l.lag} behind on ${l.topic}[${l.partition}]`,
     );
 

@@ -4,6 +4,7 @@
  * the table says what happened, how long the system took to settle, and why a cell
  * failed.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { FINAL_GENERATION } from '@adsync/sandbox';
 import { IN_FLIGHT_STATUSES } from '@adsync/shared/reports/pending-reports';
 import {
@@ -225,7 +226,13 @@ async function playCell(world: World, cell: Cell, log: (line: string) => void): 
       injected = await cell.fault.inject(world);
     }
     await backfill;
-    const settled = await until(() => quiescent(world), cell.settleTimeoutMs ?? 300_000, 500);
+    // Settled when quiet twice, a second apart: one look can fall in the moment a broker back
+    // from a kill hands a partition or a group over, when neither side shows it.
+    const settled = await until(
+      async () => (await quiescent(world)) && (await sleep(1_000), await quiescent(world)),
+      cell.settleTimeoutMs ?? 300_000,
+      500,
+    );
     // From the moment the fault struck to the moment everything was done again.
     const settleSeconds = settled ? (Date.now() - faultStartedAt) / 1000 : null;
     const jobSeconds = (Date.now() - started) / 1000;

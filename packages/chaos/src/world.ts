@@ -92,6 +92,12 @@ export class World {
    * restarted broker still loading its offsets) is not finished with it, only not visible yet.
    */
   readonly readers = new Set<string>();
+  /**
+   * Each consumer group ever listed: a broker that has just taken over (or got back) a group's
+   * coordinator leaves the group out of its list while it loads the offsets, which is not a group
+   * with nothing to read.
+   */
+  readonly groups = new Set<string>();
 
   private constructor(o: {
     options: WorldOptions;
