@@ -34,7 +34,15 @@ export function registerAttributionApi(app: FastifyInstance, deps: { db: Knex })
               checkedAt: { type: ['string', 'null'] },
               advertisers: {
                 type: 'array',
-                items: object({ advertiserId: { type: 'string' }, name: { type: 'string' } }, ['advertiserId', 'name']),
+                // Each advertiser's own last day pulled (one new to the profile: null until its backfill loads).
+                items: object(
+                  {
+                    advertiserId: { type: 'string' },
+                    name: { type: 'string' },
+                    pulledThrough: { type: ['string', 'null'] },
+                  },
+                  ['advertiserId', 'name', 'pulledThrough'],
+                ),
               },
               tags: {
                 type: 'array',
@@ -68,7 +76,11 @@ export function registerAttributionApi(app: FastifyInstance, deps: { db: Knex })
         pulledThrough: profile?.pulled_through ?? null,
         pulledAt: iso(profile?.pulled_at),
         checkedAt: iso(profile?.checked_at),
-        advertisers: advertisers.map((a) => ({ advertiserId: a.advertiser_id, name: a.name })),
+        advertisers: advertisers.map((a) => ({
+          advertiserId: a.advertiser_id,
+          name: a.name,
+          pulledThrough: a.pulled_through,
+        })),
         tags: tags.map((t) => ({
           advertiserId: t.advertiser_id,
           publisherId: t.publisher_id,

@@ -50,13 +50,16 @@ export async function recordAttributionState(
   await db('attribution_profiles').insert(row).onConflict('profile_id').merge(merge);
 }
 
-/** The profile's advertisers as Amazon lists them now: new ones added, gone ones dropped with their tags. */
+/**
+ * The profile's advertisers as Amazon lists them now: new ones added, gone ones dropped with their
+ * tags. Returns each one's last day pulled (null: never pulled, so its first pull backfills).
+ */
 export async function replaceAttributionAdvertisers(
   db: Knex,
   profileId: string,
   advertisers: AttributionAdvertiser[],
-): Promise<void> {
-  await db.transaction(async (trx) => {
+): Promise<Map<string, string | null>> {
+  return db.transaction(async (trx) => {
     const ids = advertisers.map((a) => a.advertiserId);
     await trx('attribution_advertisers').where({ profile_id: profileId }).whereNotIn('advertiser_id', ids).delete();
     await trx('attribution_tags').where({ profile_id: profileId }).whereNotIn('advertiser_id', ids).delete();
@@ -71,8 +74,24 @@ export async function replaceAttributionAdvertisers(
           })),
         )
         .onConflict(['profile_id', 'advertiser_id'])
-        .merge();
+        .merge(['name', 'seen_at']);
+    const marks = await trx('attribution_advertisers')
+      .where({ profile_id: profileId })
+      .select<{ advertiser_id: string; pulled_through: string | null }[]>('advertiser_id', 'pulled_through');
+    return new Map(marks.map((m) => [m.advertiser_id, m.pulled_through]));
   });
+}
+
+/** An advertiser's every report loaded through `through`: its mark moves there (never back). */
+export async function recordAdvertiserPulled(
+  db: Knex,
+  profileId: string,
+  advertiserId: string,
+  through: string,
+): Promise<void> {
+  await db('attribution_advertisers')
+    .where({ profile_id: profileId, advertiser_id: advertiserId })
+    .update({ pulled_through: db.raw('greatest(pulled_through, ?::date)', [through]) });
 }
 
 export async function upsertAttributionPublishers(db: Knex, publishers: AttributionPublisher[]): Promise<void> {
@@ -114,7 +133,11 @@ export async function attributionOverview(db: Knex, profileId: string) {
     db('attribution_advertisers')
       .where({ profile_id: profileId })
       .orderBy('advertiser_id')
-      .select<{ advertiser_id: string; name: string }[]>('advertiser_id', 'name'),
+      .select<{ advertiser_id: string; name: string; pulled_through: string | null }[]>(
+        'advertiser_id',
+        'name',
+        'pulled_through',
+      ),
     db('attribution_tags as t')
       .leftJoin('attribution_publishers as p', 'p.publisher_id', 't.publisher_id')
       .where({ 't.profile_id': profileId })

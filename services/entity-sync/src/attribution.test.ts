@@ -21,6 +21,7 @@ import {
   type FreshPostgres,
 } from '@adsync/shared/testing/test-stack';
 import { closeThenDrop } from '@adsync/shared/testing/teardown';
+import { deleteAndWait } from '@adsync/shared/db/clickhouse';
 import { discoverProfiles } from './profiles.ts';
 import { attributionWindow, syncAttribution } from './attribution.ts';
 import { attributionOverview } from './attribution-store.ts';
@@ -268,6 +269,36 @@ test('a legacy Amazon Attribution profile’s two advertisers are pulled each on
   assert.equal(Number(adv!.n), 2);
 });
 
+test('an advertiser new to a profile gets the backfill, while the one pulled before is only restated', async () => {
+  const legacy = await profileAt(9);
+  const client = await clients.forAccount(accountId);
+  const deps = { db: pg.db, ch: ch.ch, log };
+  await syncAttribution({ ...deps, options: { backfillDays: 3, restateDays: 3 } }, client, legacy);
+  const [first, second] = (await attributionOverview(pg.db, legacy.profile_id)).advertisers;
+  const yesterday = addDays(localToday(legacy.timezone), -1);
+  assert.equal(first?.pulled_through, yesterday);
+  // The second advertiser as if Amazon had only now granted it: never pulled, nothing loaded.
+  await pg.db('attribution_advertisers').where({ advertiser_id: second!.advertiser_id }).delete();
+  await deleteAndWait(ch.ch, 'attribution_performance_daily', `advertiser_id = '${second!.advertiser_id}'`, 60_000);
+  const r = await syncAttribution({ ...deps, options: { backfillDays: 20, restateDays: 2 } }, client, legacy);
+  assert.deepEqual(r.failed, []);
+  const earliest = await q<{ advertiser_id: string; first: string }>(
+    `SELECT advertiser_id, toString(min(date)) AS first FROM attribution_performance_daily FINAL
+      WHERE profile_id = '${legacy.profile_id}' AND level = 'campaign' GROUP BY advertiser_id ORDER BY advertiser_id`,
+  );
+  assert.deepEqual(earliest, [
+    // Pulled before: its first three days stay as they were, the last two restated.
+    { advertiser_id: first!.advertiser_id, first: addDays(yesterday, -2) },
+    // New: twenty days back.
+    { advertiser_id: second!.advertiser_id, first: addDays(yesterday, -19) },
+  ]);
+  const overview = await attributionOverview(pg.db, legacy.profile_id);
+  assert.deepEqual(
+    overview.advertisers.map((a) => a.pulled_through),
+    [yesterday, yesterday],
+  );
+});
+
 test('a profile Amazon Attribution does not serve is marked not eligible with Amazon’s reason, and nothing is loaded', async () => {
   const profile = await profileAt(3);
   const r = await syncAttribution(
@@ -332,9 +363,15 @@ test('GET /v1/profiles/:profileId/attribution shows the owner its state, adverti
     const seller = await profileAt(0);
     const res = await get(seller.profile_id, mine);
     assert.equal(res.statusCode, 200, res.body);
-    const body = res.json() as { state: string; advertisers: unknown[]; tags: { macro: boolean; tag: string }[] };
+    const body = res.json() as {
+      state: string;
+      pulledThrough: string;
+      advertisers: { pulledThrough: string | null }[];
+      tags: { macro: boolean; tag: string }[];
+    };
     assert.equal(body.state, 'enabled');
     assert.equal(body.advertisers.length, 1);
+    assert.equal(body.advertisers[0]!.pulledThrough, body.pulledThrough, 'its one advertiser pulled as far');
     assert.ok(
       body.tags.some((t) => t.macro) && body.tags.some((t) => !t.macro && t.tag.includes('{insertCampaignId}')),
     );

@@ -3,8 +3,9 @@
  * publishers and every tag (retrieving them is what turns measurement on), then the performance
  * report at each level and the products report for each advertiser, into ClickHouse.
  *
- * The first pull reaches back `backfillDays` (within each report's reach: performance 13 months,
- * products 90 days); later pulls take the last `restateDays` (30 by default), as Amazon
+ * An advertiser's first pull reaches back `backfillDays` (within each report's reach: performance
+ * 13 months, products 90 days), so one that joins a profile later gets its history too; later
+ * pulls take the last `restateDays` (30 by default), as Amazon
  * recommends since it restates after 1, 7 and 28 days. A profile Amazon does not serve is marked
  * `not_eligible` and is not a failure. A row Amazon wrote that cannot be read is kept out with its
  * reason, and the pull it came in deletes nothing older (it is not whole).
@@ -30,8 +31,8 @@ import {
 } from '@adsync/shared/amazon/attribution';
 import { isDependencyOutage } from '@adsync/shared/runtime/errors';
 import {
-  attributionProfile,
   dropOlderPulls,
+  recordAdvertiserPulled,
   recordAttributionState,
   replaceAttributionAdvertisers,
   upsertAttributionPublishers,
@@ -122,7 +123,9 @@ export async function syncAttribution(
     log.info({ reason: reasonOf(err) }, 'Amazon Attribution is not served for this profile');
     return { ...outcome, state: 'not_eligible', reason: reasonOf(err) };
   }
-  await replaceAttributionAdvertisers(db, profileId, advertisers);
+  // Each advertiser's last day pulled, whatever happened since (a failed or refused spell leaves
+  // it): no gap after it; one never pulled (new to the profile) gets the backfill.
+  const marks = await replaceAttributionAdvertisers(db, profileId, advertisers);
   outcome.advertisers = advertisers.length;
   // The tags (fetching them keeps measurement on); the reports do not depend on them, so a refusal
   // here is the run's to show, not a reason to skip the reports.
@@ -143,14 +146,14 @@ export async function syncAttribution(
     log.warn({ err: reasonOf(err) }, 'the attribution tags could not be fetched');
   }
 
-  // The last day pulled, whatever happened since (a failed or refused spell leaves it): no gap after it.
-  const pulledThrough = (await attributionProfile(db, profileId))?.pulled_through ?? null;
   const today = localToday(profile.timezone, now);
   const pulledAt = new Date(Math.floor(now.getTime() / 1000) * 1000);
   // The pull's version, in milliseconds: two pulls within a second are still told apart.
   const version = now.getTime();
   let to = addDays(today, -1);
-  for (const adv of advertisers)
+  for (const adv of advertisers) {
+    const pulledThrough = marks.get(adv.advertiserId) ?? null;
+    let whole = true;
     for (const kind of ATTRIBUTION_REPORT_KINDS) {
       const window = attributionWindow(today, pulledThrough, kind, o);
       to = window.to;
@@ -165,7 +168,7 @@ export async function syncAttribution(
         version,
         pulledAt,
       };
-      let whole = true;
+      let clean = true;
       try {
         const request = attributionRequest(kind, {
           startDate: window.from,
@@ -183,7 +186,7 @@ export async function syncAttribution(
               );
             } catch (err) {
               if (!(err instanceof AttributionRowError)) throw err;
-              whole = false;
+              clean = false;
               if (outcome.badRows.length < 20)
                 outcome.badRows.push({ kind, advertiserId: adv.advertiserId, reason: err.message });
               log.warn(
@@ -194,14 +197,18 @@ export async function syncAttribution(
           await writeAttributionRows(ch, slice, facts);
           outcome.rows += facts.length;
         }
-        if (whole) await dropOlderPulls(ch, slice);
+        if (clean) await dropOlderPulls(ch, slice);
       } catch (err) {
         // Our own stores down: the caller's run is retried whole. Amazon failing one report: that report only.
         if (isDependencyOutage(err)) throw err;
+        whole = false;
         outcome.failed.push({ kind, advertiserId: adv.advertiserId, reason: reasonOf(err) });
         log.warn({ kind, advertiserId: adv.advertiserId, err: reasonOf(err) }, 'an attribution report failed');
       }
     }
+    // The advertiser's mark moves only when every one of its reports loaded.
+    if (whole) await recordAdvertiserPulled(db, profileId, adv.advertiserId, to);
+  }
   const reportsFailed = outcome.failed.filter((f) => f.kind !== 'TAGS').length;
   const anyLoaded = reportsFailed < advertisers.length * ATTRIBUTION_REPORT_KINDS.length;
   if (advertisers.length && !anyLoaded) {

@@ -40,7 +40,7 @@ export const entitySyncConfigShape = {
   OAUTH_STATE_TTL_SEC: positiveInt.default(600),
   /** Amazon Attribution in every ingestion run (profiles Amazon does not serve are marked, not failed). */
   ATTRIBUTION_ENABLED: bool.default(true),
-  /** Days a profile's first Amazon Attribution pull reaches back (performance keeps 13 months, products 90 days). */
+  /** Days an advertiser's first Amazon Attribution pull reaches back (performance keeps 13 months, products 90 days). */
   ATTRIBUTION_BACKFILL_DAYS: positiveInt.max(390).default(30),
   /** Days each later pull takes again: Amazon restates after 1, 7 and 28 days and recommends the last 30. */
   ATTRIBUTION_RESTATE_DAYS: positiveInt.max(390).default(30),

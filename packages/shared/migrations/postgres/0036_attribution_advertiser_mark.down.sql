@@ -1,0 +1,1 @@
+ALTER TABLE attribution_advertisers DROP COLUMN IF EXISTS pulled_through;
