@@ -8,8 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { startSandbox, type Sandbox, BIGBUY_API_KEY } from '@adsync/sandbox';
-import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox';
+import { startSandbox, BIGBUY_API_KEY, SANDBOX_ACCOUNT_CREDENTIALS, type Sandbox } from '@adsync/sandbox';
 import {
   MIGRATIONS_DIR,
   migrateClickHouse,
@@ -93,12 +92,7 @@ before(async () => {
   });
   await bus.ensureTopics();
   const [{ id: accountId }] = await pg.db('accounts').insert({ company_name: 'dash' }).returning('id');
-  await storeCredentials(pg.db, box, accountId, {
-    region: 'NA',
-    client_id: SANDBOX_CLIENT_ID,
-    client_secret: SANDBOX_CLIENT_SECRET,
-    refresh_token: SANDBOX_REFRESH_TOKEN,
-  });
+  await storeCredentials(pg.db, box, accountId, SANDBOX_ACCOUNT_CREDENTIALS);
   await discoverProfiles(pg.db, await clients.forAccount(accountId), accountId);
   const [, , third, fourth] = sandbox.state.dataset.profiles();
   await pg.db('profiles').whereIn('profile_id', [third!.profileId, fourth!.profileId]).update({ status: 'paused' });

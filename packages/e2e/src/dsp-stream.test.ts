@@ -8,8 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { sandboxSnsGate } from '@adsync/stream-consumer/sns-gate';
-import { startSandbox, type Sandbox } from '@adsync/sandbox';
-import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox';
+import { startSandbox, SANDBOX_ACCOUNT_CREDENTIALS, type Sandbox } from '@adsync/sandbox';
 import { localHour } from '@adsync/sandbox/stream-data';
 import { migrateClickHouse, migratePostgres } from '@adsync/shared/db/migrations';
 import { createSecretBox } from '@adsync/shared/crypto/secret-box';
@@ -79,12 +78,7 @@ before(async () => {
   });
   await bus.ensureTopics();
   const [{ id: accountId }] = await pg.db('accounts').insert({ company_name: 'dspstream' }).returning('id');
-  await storeCredentials(pg.db, box, accountId, {
-    region: 'NA',
-    client_id: SANDBOX_CLIENT_ID,
-    client_secret: SANDBOX_CLIENT_SECRET,
-    refresh_token: SANDBOX_REFRESH_TOKEN,
-  });
+  await storeCredentials(pg.db, box, accountId, SANDBOX_ACCOUNT_CREDENTIALS);
   await discoverProfiles(pg.db, await clients.forAccount(accountId), accountId);
   const agency = sandbox.state.dataset.profiles()[4]!;
   profileId = agency.profileId;

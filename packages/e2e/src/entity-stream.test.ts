@@ -6,8 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { startSandbox, type Sandbox } from '@adsync/sandbox';
-import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox';
+import { startSandbox, SANDBOX_ACCOUNT_CREDENTIALS, type Sandbox } from '@adsync/sandbox';
 import { migrateClickHouse, migratePostgres } from '@adsync/shared/db/migrations';
 import { createSecretBox } from '@adsync/shared/crypto/secret-box';
 import { AmazonClients, storeCredentials } from '@adsync/shared/amazon/account-clients';
@@ -77,12 +76,7 @@ before(async () => {
   await migrateClickHouse(ch.ch);
   const box = createSecretBox(randomBytes(32));
   const [{ id: accountId }] = await pg.db('accounts').insert({ company_name: 'entity stream' }).returning('id');
-  await storeCredentials(pg.db, box, accountId, {
-    region: 'NA',
-    client_id: SANDBOX_CLIENT_ID,
-    client_secret: SANDBOX_CLIENT_SECRET,
-    refresh_token: SANDBOX_REFRESH_TOKEN,
-  });
+  await storeCredentials(pg.db, box, accountId, SANDBOX_ACCOUNT_CREDENTIALS);
   clients = new AmazonClients({ db: pg.db, box, log, baseUrl: sandbox.url });
   await discoverProfiles(pg.db, await clients.forAccount(accountId), accountId);
   profileId = sandbox.state.dataset.profiles()[0]!.profileId;

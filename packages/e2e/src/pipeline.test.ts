@@ -4,8 +4,13 @@ import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { checkCreateReport, reportRows, startSandbox, type Sandbox } from '@adsync/sandbox';
-import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox';
+import {
+  checkCreateReport,
+  reportRows,
+  startSandbox,
+  SANDBOX_ACCOUNT_CREDENTIALS,
+  type Sandbox,
+} from '@adsync/sandbox';
 import { migrateClickHouse, migratePostgres } from '@adsync/shared/db/migrations';
 import { createSecretBox, parseKey } from '@adsync/shared/crypto/secret-box';
 import { AmazonClients, storeCredentials } from '@adsync/shared/amazon/account-clients';
@@ -90,12 +95,7 @@ before(async () => {
   await migrateClickHouse(ch.ch);
   const box = createSecretBox(parseKey(KEY));
   [{ id: accountId }] = await pg.db('accounts').insert({ company_name: 'pipeline' }).returning('id');
-  await storeCredentials(pg.db, box, accountId, {
-    region: 'NA',
-    client_id: SANDBOX_CLIENT_ID,
-    client_secret: SANDBOX_CLIENT_SECRET,
-    refresh_token: SANDBOX_REFRESH_TOKEN,
-  });
+  await storeCredentials(pg.db, box, accountId, SANDBOX_ACCOUNT_CREDENTIALS);
   const sponsored = sandbox.state.dataset.profiles().slice(0, 2);
   profileIds = sponsored.map((p) => p.profileId);
   await pg.db('profiles').insert(

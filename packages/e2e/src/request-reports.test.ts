@@ -1,8 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { startSandbox, type Sandbox } from '@adsync/sandbox';
-import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox';
+import { startSandbox, SANDBOX_ACCOUNT_CREDENTIALS, type Sandbox } from '@adsync/sandbox';
 import { migratePostgres } from '@adsync/shared/db/migrations';
 import { createSecretBox } from '@adsync/shared/crypto/secret-box';
 import { AmazonClients, storeCredentials } from '@adsync/shared/amazon/account-clients';
@@ -33,12 +32,7 @@ before(async () => {
   await migratePostgres(pg.db);
   const box = createSecretBox(randomBytes(32));
   const [{ id }] = await pg.db('accounts').insert({ company_name: 'r' }).returning('id');
-  await storeCredentials(pg.db, box, id, {
-    region: 'NA',
-    client_id: SANDBOX_CLIENT_ID,
-    client_secret: SANDBOX_CLIENT_SECRET,
-    refresh_token: SANDBOX_REFRESH_TOKEN,
-  });
+  await storeCredentials(pg.db, box, id, SANDBOX_ACCOUNT_CREDENTIALS);
   profileId = sandbox.state.dataset.profiles()[0]!.profileId;
   await pg.db('profiles').insert({
     profile_id: profileId,

@@ -8,8 +8,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { startSandbox, type Sandbox } from '@adsync/sandbox';
-import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox';
+import { startSandbox, SANDBOX_ACCOUNT_CREDENTIALS, type Sandbox } from '@adsync/sandbox';
 import { migrateClickHouse, migratePostgres } from '@adsync/shared/db/migrations';
 import { createSecretBox } from '@adsync/shared/crypto/secret-box';
 import { AmazonClients, storeCredentials } from '@adsync/shared/amazon/account-clients';
@@ -91,12 +90,7 @@ export async function startServiceApps(): Promise<ServiceApps> {
     const [{ id: accountId }] = await db('accounts')
       .insert({ company_name: `tenant ${name}` })
       .returning('id');
-    await storeCredentials(db, box, accountId, {
-      region: 'NA',
-      client_id: SANDBOX_CLIENT_ID,
-      client_secret: SANDBOX_CLIENT_SECRET,
-      refresh_token: SANDBOX_REFRESH_TOKEN,
-    });
+    await storeCredentials(db, box, accountId, SANDBOX_ACCOUNT_CREDENTIALS);
     const key = (await createApiKey(db, { scope: 'account', accountId }, `tenant ${name}`)).key;
     const profileId = `90000000000${n}`;
     await db('profiles').insert({

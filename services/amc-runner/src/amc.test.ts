@@ -2,8 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { startSandbox, type Sandbox } from '@adsync/sandbox';
-import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox';
+import { startSandbox, SANDBOX_ACCOUNT_CREDENTIALS, type Sandbox } from '@adsync/sandbox';
 import { amcResultRows } from '@adsync/sandbox/amc-routes';
 import { migrateClickHouse, migratePostgres } from '@adsync/shared/db/migrations';
 import { createSecretBox } from '@adsync/shared/crypto/secret-box';
@@ -42,12 +41,7 @@ before(async () => {
   await ensureAdminKey(pg.db, ADMIN);
   const box = createSecretBox(randomBytes(32));
   [{ id: accountId }] = await pg.db('accounts').insert({ company_name: 'amc' }).returning('id');
-  await storeCredentials(pg.db, box, accountId, {
-    region: 'NA',
-    client_id: SANDBOX_CLIENT_ID,
-    client_secret: SANDBOX_CLIENT_SECRET,
-    refresh_token: SANDBOX_REFRESH_TOKEN,
-  });
+  await storeCredentials(pg.db, box, accountId, SANDBOX_ACCOUNT_CREDENTIALS);
   const log = testLogger('amc');
   clients = new AmazonClients({ db: pg.db, box, log, baseUrl: sandbox.url });
   deps = { db: pg.db, ch: ch.ch, clients, log, defaultWindowDays: 7 };

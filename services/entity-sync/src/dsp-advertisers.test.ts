@@ -7,8 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { startSandbox, type Sandbox } from '@adsync/sandbox';
-import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox';
+import { startSandbox, SANDBOX_ACCOUNT_CREDENTIALS, type Sandbox } from '@adsync/sandbox';
 import { createHttpServer } from '@adsync/shared/http/server';
 import { createApiKey, ensureAdminKey } from '@adsync/shared/http/api-keys';
 import { migratePostgres } from '@adsync/shared/db/migrations';
@@ -47,13 +46,7 @@ before(async () => {
   clients = new AmazonClients({ db: pg.db, box, log, baseUrl: sandbox.url });
   [{ id: accountId }] = await pg.db('accounts').insert({ company_name: 'agency' }).returning('id');
   [{ id: otherAccountId }] = await pg.db('accounts').insert({ company_name: 'brand' }).returning('id');
-  for (const id of [accountId, otherAccountId])
-    await storeCredentials(pg.db, box, id, {
-      region: 'NA',
-      client_id: SANDBOX_CLIENT_ID,
-      client_secret: SANDBOX_CLIENT_SECRET,
-      refresh_token: SANDBOX_REFRESH_TOKEN,
-    });
+  for (const id of [accountId, otherAccountId]) await storeCredentials(pg.db, box, id, SANDBOX_ACCOUNT_CREDENTIALS);
   app = await createHttpServer({ name: 'entity-sync', log, db: pg.db, readiness: {} });
   registerApi(app, { db: pg.db, box, clients, log, batchSize: 200, wakeSyncs: () => undefined });
   await app.ready();

@@ -2,8 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { startSandbox, type Sandbox } from '@adsync/sandbox';
-import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox';
+import { startSandbox, SANDBOX_ACCOUNT_CREDENTIALS, SANDBOX_REFRESH_TOKEN, type Sandbox } from '@adsync/sandbox';
 import { createHttpServer } from '@adsync/shared/http/server';
 import { ensureAdminKey, createApiKey } from '@adsync/shared/http/api-keys';
 import { migratePostgres } from '@adsync/shared/db/migrations';
@@ -38,12 +37,7 @@ before(async () => {
   const log = testLogger('ingestion');
   clients = new AmazonClients({ db: pg.db, box, log, baseUrl: sandbox.url });
   [{ id: accountId }] = await pg.db('accounts').insert({ company_name: 'ingest' }).returning('id');
-  await storeCredentials(pg.db, box, accountId, {
-    region: 'NA',
-    client_id: SANDBOX_CLIENT_ID,
-    client_secret: SANDBOX_CLIENT_SECRET,
-    refresh_token: SANDBOX_REFRESH_TOKEN,
-  });
+  await storeCredentials(pg.db, box, accountId, SANDBOX_ACCOUNT_CREDENTIALS);
   const [{ id: other }] = await pg.db('accounts').insert({ company_name: 'other' }).returning('id');
   otherKey = (await createApiKey(pg.db, { scope: 'account', accountId: other })).key;
   app = await createHttpServer({ name: 'entity-sync', log, db: pg.db, readiness: {} });

@@ -5,8 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { startSandbox, type Sandbox } from '@adsync/sandbox';
-import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox';
+import { startSandbox, SANDBOX_ACCOUNT_CREDENTIALS, type Sandbox } from '@adsync/sandbox';
 import { createHttpServer } from '@adsync/shared/http/server';
 import { createApiKey, ensureAdminKey } from '@adsync/shared/http/api-keys';
 import { migratePostgres } from '@adsync/shared/db/migrations';
@@ -41,13 +40,7 @@ before(async () => {
     .db('accounts')
     .insert([{ company_name: 'Brand' }, { company_name: 'Agency' }])
     .returning('id');
-  for (const id of [brand, agency])
-    await storeCredentials(pg.db, box, id, {
-      region: 'NA',
-      client_id: SANDBOX_CLIENT_ID,
-      client_secret: SANDBOX_CLIENT_SECRET,
-      refresh_token: SANDBOX_REFRESH_TOKEN,
-    });
+  for (const id of [brand, agency]) await storeCredentials(pg.db, box, id, SANDBOX_ACCOUNT_CREDENTIALS);
   brandKey = (await createApiKey(pg.db, { scope: 'account', accountId: brand })).key;
   agencyKey = (await createApiKey(pg.db, { scope: 'account', accountId: agency })).key;
   app = await createHttpServer({ name: 'entity-sync', log, db: pg.db, readiness: {} });

@@ -11,8 +11,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { signAsSns } from '@adsync/sandbox/sns-signing';
 import type { FastifyInstance } from 'fastify';
 import { GetQueueAttributesCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
-import { startSandbox, type Sandbox } from '@adsync/sandbox';
-import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN } from '@adsync/sandbox';
+import { startSandbox, SANDBOX_ACCOUNT_CREDENTIALS, type Sandbox } from '@adsync/sandbox';
 import { migrateClickHouse, migratePostgres } from '@adsync/shared/db/migrations';
 import { createSecretBox } from '@adsync/shared/crypto/secret-box';
 import { AmazonClients, storeCredentials } from '@adsync/shared/amazon/account-clients';
@@ -58,12 +57,7 @@ before(async () => {
   await ensureAdminKey(pg.db, ADMIN);
   const box = createSecretBox(encryptionKey);
   const [{ id: accountId }] = await pg.db('accounts').insert({ company_name: 'stream' }).returning('id');
-  await storeCredentials(pg.db, box, accountId, {
-    region: 'NA',
-    client_id: SANDBOX_CLIENT_ID,
-    client_secret: SANDBOX_CLIENT_SECRET,
-    refresh_token: SANDBOX_REFRESH_TOKEN,
-  });
+  await storeCredentials(pg.db, box, accountId, SANDBOX_ACCOUNT_CREDENTIALS);
   // The profiles entity-sync would have discovered (GET /v2/profiles), with the advertiser ids Stream records carry.
   const found = sandbox.state.dataset.profiles();
   await pg.db('profiles').insert(
