@@ -46,7 +46,7 @@ import { pollTick } from '@adsync/report-poller/poll-tick';
 import { startLoader } from '@adsync/etl-loader/loader';
 import { createJob } from '@adsync/supplier-sync/job-queue';
 import { startWorker } from '@adsync/supplier-sync/worker';
-import { openQueue } from '@adsync/stream-consumer/queue';
+import { freshQueue } from '@adsync/stream-consumer/test-queue';
 import { drainQueue, ProfileMap } from '@adsync/stream-consumer/ingest';
 import { defaultDatasets, subscribe } from '@adsync/stream-consumer/subscriptions';
 
@@ -99,14 +99,7 @@ before(async () => {
   // The DSP profile's advertisers, whose DSP report types the DSP dashboard reads.
   await discoverDspAdvertisers(pg.db, await clients.forAccount(accountId), accountId);
   // Marketing Stream for the hourly panels: every profile subscribed through a queue, the last six hours delivered.
-  const queue = await openQueue({
-    endpoint: sqsEndpoint,
-    region: 'us-east-1',
-    accessKeyId: 'local',
-    secretAccessKey: 'local',
-    name: uniqueName('dash').replace(/[^A-Za-z0-9_-]/g, '-'),
-    create: true,
-  });
+  const queue = await freshQueue(sqsEndpoint, 'dash');
   const streamDeps = { db: pg.db, ch: ch.ch, clients, log, queue, queueName: 'dash', sns: sandboxSnsGate(sandbox.url) };
   const drainStream = () => drainQueue(streamDeps, new ProfileMap(pg.db));
   for (const profileId of await pg.db('profiles').where({ status: 'active' }).pluck('profile_id'))

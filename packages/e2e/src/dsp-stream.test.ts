@@ -29,7 +29,8 @@ import {
 } from '@adsync/shared/testing/test-stack';
 import { discoverProfiles } from '@adsync/entity-sync/profiles';
 import { discoverDspAdvertisers } from '@adsync/entity-sync/dsp-advertisers';
-import { openQueue, type StreamQueue } from '@adsync/stream-consumer/queue';
+import type { StreamQueue } from '@adsync/stream-consumer/queue';
+import { freshQueue } from '@adsync/stream-consumer/test-queue';
 import { drainQueue, ProfileMap } from '@adsync/stream-consumer/ingest';
 import { reconcileDay } from '@adsync/stream-consumer/reconcile';
 import { defaultDatasets, subscribe, subscribeAdvertiserAccount } from '@adsync/stream-consumer/subscriptions';
@@ -88,14 +89,7 @@ before(async () => {
   // Only the DSP profile's advertiser: the ones linked to the manager account would have reports of their own.
   await pg.db('dsp_advertisers').whereNull('via_profile_id').update({ status: 'excluded' });
 
-  queue = await openQueue({
-    endpoint,
-    region: 'us-east-1',
-    accessKeyId: 'local',
-    secretAccessKey: 'local',
-    name: uniqueName('dspstream').replace(/[^A-Za-z0-9_-]/g, '-'),
-    create: true,
-  });
+  queue = await freshQueue(endpoint, 'dspstream');
   const deps = { db: pg.db, ch: ch.ch, clients, log, queue, queueName: 'dsp', sns: sandboxSnsGate(sandbox.url) };
   const profiles = new ProfileMap(pg.db);
   drain = () => drainQueue(deps, profiles);

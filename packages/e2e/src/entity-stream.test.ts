@@ -17,7 +17,6 @@ import {
   freshPostgres,
   requireSqs,
   testLogger,
-  uniqueName,
   type FreshClickHouse,
   type FreshPostgres,
 } from '@adsync/shared/testing/test-stack';
@@ -25,7 +24,8 @@ import { closeThenDrop } from '@adsync/shared/testing/teardown';
 import { discoverProfiles } from '@adsync/entity-sync/profiles';
 import { syncProfiles } from '@adsync/entity-sync/sync-profiles';
 import { sandboxSnsGate } from '@adsync/stream-consumer/sns-gate';
-import { openQueue, type StreamQueue } from '@adsync/stream-consumer/queue';
+import type { StreamQueue } from '@adsync/stream-consumer/queue';
+import { freshQueue } from '@adsync/stream-consumer/test-queue';
 import { drainQueue, ingestTick, ProfileMap, type IngestDeps } from '@adsync/stream-consumer/ingest';
 import { subscribe } from '@adsync/stream-consumer/subscriptions';
 import { ENTITY_STREAM_DATASETS } from '@adsync/stream-consumer/entity-records';
@@ -80,14 +80,7 @@ before(async () => {
   clients = new AmazonClients({ db: pg.db, box, log, baseUrl: sandbox.url });
   await discoverProfiles(pg.db, await clients.forAccount(accountId), accountId);
   profileId = sandbox.state.dataset.profiles()[0]!.profileId;
-  queue = await openQueue({
-    endpoint,
-    region: 'us-east-1',
-    accessKeyId: 'local',
-    secretAccessKey: 'local',
-    name: uniqueName('entity-stream').replace(/[^A-Za-z0-9_-]/g, '-'),
-    create: true,
-  });
+  queue = await freshQueue(endpoint, 'entity-stream');
   deps = { db: pg.db, ch: ch.ch, clients, log, queue, queueName: 'test', sns: sandboxSnsGate(sandbox.url) };
   profiles = new ProfileMap(pg.db);
 });

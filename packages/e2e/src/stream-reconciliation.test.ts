@@ -27,7 +27,8 @@ import {
 } from '@adsync/shared/testing/test-stack';
 import { discoverProfiles } from '@adsync/entity-sync/profiles';
 import { findGaps } from '@adsync/report-poller/completeness';
-import { openQueue, type StreamQueue } from '@adsync/stream-consumer/queue';
+import type { StreamQueue } from '@adsync/stream-consumer/queue';
+import { freshQueue } from '@adsync/stream-consumer/test-queue';
 import { drainQueue, ProfileMap } from '@adsync/stream-consumer/ingest';
 import { subscribe } from '@adsync/stream-consumer/subscriptions';
 import { reconcileDay, RECONCILED } from '@adsync/stream-consumer/reconcile';
@@ -80,14 +81,7 @@ before(async () => {
   ({ profile_id: profileId, timezone } = await pg.db('profiles').first('profile_id', 'timezone'));
 
   // Subscribed and confirmed through the queue.
-  queue = await openQueue({
-    endpoint,
-    region: 'us-east-1',
-    accessKeyId: 'local',
-    secretAccessKey: 'local',
-    name: uniqueName('streamrec').replace(/[^A-Za-z0-9_-]/g, '-'),
-    create: true,
-  });
+  queue = await freshQueue(endpoint, 'streamrec');
   const deps = { db: pg.db, ch: ch.ch, clients, log, queue, queueName: 'rec', sns: sandboxSnsGate(sandbox.url) };
   const profiles = new ProfileMap(pg.db);
   const drain = () => drainQueue(deps, profiles);

@@ -23,12 +23,12 @@ import {
   freshPostgres,
   requireSqs,
   testLogger,
-  uniqueName,
   type FreshClickHouse,
   type FreshPostgres,
 } from '@adsync/shared/testing/test-stack';
 import { ServiceProcess, freePort } from '@adsync/shared/testing/service-process';
-import { openQueue, type StreamQueue } from './queue.ts';
+import type { StreamQueue } from './queue.ts';
+import { freshQueue } from './test-queue.ts';
 import { drainQueue, ProfileMap, type IngestDeps } from './ingest.ts';
 import { registerStreamApi } from './stream-api.ts';
 import { CONVERSION_COLUMNS, SB_ENGAGEMENT_COLUMNS, SPONSORED_STREAM_DATASETS } from './records.ts';
@@ -76,14 +76,8 @@ before(async () => {
   profileIds = found.map((p) => p.profileId);
   const log = testLogger('stream');
   clients = new AmazonClients({ db: pg.db, box, log, baseUrl: sandbox.url });
-  queue = await openQueue({
-    endpoint,
-    region: 'us-east-1',
-    accessKeyId: 'local',
-    secretAccessKey: 'local',
-    name: (queueName = uniqueName('stream-test').replace(/[^A-Za-z0-9_-]/g, '-')),
-    create: true,
-  });
+  const fresh = await freshQueue(endpoint, 'stream-test');
+  [queue, queueName] = [fresh, fresh.name];
   deps = { db: pg.db, ch: ch.ch, clients, log, queue, queueName: 'test', sns: sandboxSnsGate(sandbox.url) };
   profiles = new ProfileMap(pg.db);
   app = await createHttpServer({ name: 'stream-consumer', log, db: pg.db, readiness: {} });
