@@ -224,7 +224,7 @@ export const restateAway: Fault = {
   inject: async (world) => {
     world.sandbox.setFaults({ restateAwayEvery: 3 });
     const deadline = Date.now() + 300_000;
-    while (!(await quiescent(world).catch(() => false))) {
+    while ((await quiescent(world).catch(() => null)) === null) {
       if (Date.now() > deadline) throw new Error('the job did not settle before the re-pull');
       await sleep(500);
     }

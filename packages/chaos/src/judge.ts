@@ -82,28 +82,34 @@ export async function plannedDays(world: World): Promise<{ owner: string; report
 
 const WAKE_ONLY_GROUPS = ['adsync.report-poller.wakeup', 'adsync.supplier-sync.workers'];
 
+type Lag = { group: string; topic: string; partition: number; lag: number };
+
 /** Committed offsets behind the end of their partitions, per group of this world. */
-export async function consumerLag(
-  world: World,
-): Promise<{ group: string; topic: string; partition: number; lag: number }[]> {
+export async function consumerLag(world: World): Promise<Lag[]> {
+  return (await lagSnapshot(world)).behind;
+}
+
+/**
+ * The lag, and the partitions' ends it was measured against (the same ends on two looks: nothing
+ * was written in between). A group's offsets are asked of its coordinator for every group ever
+ * listed, not only those listed now: a broker taking a group's coordinator over (or handing it
+ * back, once a restarted broker is preferred leader again) can leave it out of every list while
+ * its offsets are still behind, and asking the coordinator then fails instead of answering nothing.
+ */
+export async function lagSnapshot(world: World): Promise<{ behind: Lag[]; ends: string; moving: boolean }> {
   const cfg = testConfig();
   const admin = new Kafka({ clientId: 'chaos-judge', brokers: cfg.KAFKA_BROKERS, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
-    const listed = new Set(
-      (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(world.prefix)),
-    );
-    const behind: { group: string; topic: string; partition: number; lag: number }[] = [];
-    // Listed before, missing now: its coordinator is still loading it. Not settled.
-    for (const group of world.groups)
-      if (!listed.has(group)) behind.push({ group, topic: '*', partition: -1, lag: Number.NaN });
-    for (const group of listed) world.groups.add(group);
-    const groups = [...listed];
+    for (const g of (await admin.listGroups()).groups)
+      if (g.groupId.startsWith(world.prefix)) world.groups.add(g.groupId);
+    const behind: Lag[] = [];
+    let moving = false;
     const topics = ALL_TOPICS.flatMap((t) => [t, deadLetterTopic(t)]).map((t) => `${world.prefix}${t}`);
     const ends = new Map<string, Map<number, bigint>>();
     for (const t of topics)
       ends.set(t, new Map((await admin.fetchTopicOffsets(t)).map((p) => [p.partition, BigInt(p.high)])));
-    for (const group of groups) {
+    for (const group of world.groups) {
       const wakeOnly = WAKE_ONLY_GROUPS.some((w) => group.endsWith(w));
       for (const t of await admin.fetchOffsets({ groupId: group, topics })) {
         const committedSome = t.partitions.some((p) => p.offset !== '-1');
@@ -119,10 +125,13 @@ export async function consumerLag(
           if (p.offset === '-1' && (wakeOnly || end === 0n)) continue;
           const lag = Number(end - (p.offset === '-1' ? 0n : BigInt(p.offset)));
           if (lag > 0) behind.push({ group, topic: t.topic, partition: p.partition, lag });
+          // Committed past the end read a moment ago: written to since. Not behind, but not still.
+          if (lag < 0) moving = true;
         }
       }
     }
-    return behind;
+    const written = [...ends].map(([t, ps]) => `${t}:${[...ps].map(([p, e]) => `${p}=${e}`).join(',')}`);
+    return { behind, ends: written.join(';'), moving };
   } finally {
     await admin.disconnect();
   }
@@ -150,22 +159,29 @@ async function replicasCaughtUp(world: World): Promise<boolean> {
   return seen.every((s) => s === seen[0]);
 }
 
-/** Whether the job has finished (everything terminal, nothing waiting on a partition), for settling. */
-export async function quiescent(world: World): Promise<boolean> {
+/**
+ * Whether the job has finished (everything terminal, nothing waiting on a partition), for
+ * settling: null while not, else what it saw (the outbox's last event and every partition's end),
+ * so that two looks can be required to see the same (nothing written between them).
+ */
+export async function quiescent(world: World): Promise<string | null> {
   const db = world.pg.db;
   const job = world.job!;
   const ingestion = await db('ingestion_runs').where({ id: job.ingestionRunId }).first('status');
-  if (!ingestion || ['queued', 'running'].includes(ingestion.status)) return false;
-  if (!job.backfillRunId) return false;
-  if (await db('pending_amazon_reports').whereIn('status', IN_FLIGHT_STATUSES).first('id')) return false;
-  if (await db('sync_runs').whereIn('status', ['queued', 'running']).first('id')) return false;
-  if (await db('amc_executions').whereNotIn('status', ['completed', 'failed']).first('id')) return false;
-  if (await db('import_jobs').whereIn('status', ['pending', 'running']).first('id')) return false;
+  if (!ingestion || ['queued', 'running'].includes(ingestion.status)) return null;
+  if (!job.backfillRunId) return null;
+  if (await db('pending_amazon_reports').whereIn('status', IN_FLIGHT_STATUSES).first('id')) return null;
+  if (await db('sync_runs').whereIn('status', ['queued', 'running']).first('id')) return null;
+  if (await db('amc_executions').whereNotIn('status', ['completed', 'failed']).first('id')) return null;
+  if (await db('import_jobs').whereIn('status', ['pending', 'running']).first('id')) return null;
   // An event still in the outbox (Kafka was away) is yet to reach its consumers.
-  if (await db('event_outbox').whereNull('published_at').first('id')) return false;
+  if (await db('event_outbox').whereNull('published_at').first('id')) return null;
   // Every ClickHouse replica has fetched every part and applied every delete the others have.
-  if (world.options.fleet && !(await replicasCaughtUp(world))) return false;
-  return (await consumerLag(world)).length === 0;
+  if (world.options.fleet && !(await replicasCaughtUp(world))) return null;
+  const lag = await lagSnapshot(world);
+  if (lag.behind.length || lag.moving) return null;
+  const last = await db('event_outbox').max<{ m: string | null }[]>('id as m');
+  return `${last[0]?.m ?? ''}|${lag.ends}`;
 }
 
 export async function judge(world: World, o: { expectedDeadLetters: string[] }): Promise<Verdict> {
@@ -267,14 +283,17 @@ export async function judge(world: World, o: { expectedDeadLetters: string[] }):
   if (Number(products[0]!.c) !== world.options.supplierProducts)
     problems.push(`${products[0]!.c} supplier products stored, the catalogue has ${world.options.supplierProducts}`);
 
-  // No partition stuck.
-  const lag = await consumerLag(world);
+  // No partition stuck. A group whose offsets its coordinator is still loading (it took the group
+  // over a moment ago) is asked again for a few seconds before it counts.
+  let lag = await consumerLag(world);
+  for (let i = 0; i < 10 && lag.some((l) => l.partition < 0); i++) {
+    await new Promise((r) => setTimeout(r, 1_000));
+    lag = await consumerLag(world);
+  }
   for (const l of lag.slice(0, 3))
     problems.push(
       l.partition < 0
-        ? l.topic === '*'
-          ? `${l.group} is missing from the brokers' list of groups, where it was before`
-          : `${l.group} shows no committed offsets on ${l.topic}, which it read before`
+        ? `${l.group} shows no committed offsets on ${l.topic}, which it read before`
         : `${l.group} is ${l.lag} behind on ${l.topic}[${l.partition}]`,
     );
 

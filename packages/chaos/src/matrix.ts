@@ -4,7 +4,6 @@
  * the table says what happened, how long the system took to settle, and why a cell
  * failed.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { FINAL_GENERATION } from '@adsync/sandbox';
 import { IN_FLIGHT_STATUSES } from '@adsync/shared/reports/pending-reports';
 import {
@@ -22,7 +21,7 @@ import {
   type Injected,
 } from './faults.ts';
 import { SERVICE_NAMES } from '@adsync/shared/testing/service-process';
-import { judge, plannedWindows, quiescent, type Verdict } from './judge.ts';
+import { consumerLag, judge, plannedWindows, quiescent, type Verdict } from './judge.ts';
 import { addDays } from '@adsync/shared/calendar';
 import { REPORT_TYPES } from '@adsync/shared/amazon/report-catalog';
 import { expectedDayTotals } from './expected.ts';
@@ -222,16 +221,25 @@ async function playCell(world: World, cell: Cell, log: (line: string) => void): 
       await until(async () => (await meter.progress()) >= cell.at, 300_000, 100);
       struckAt = await meter.progress().catch(() => cell.at);
       log(`  ${cell.fault.name} at ${(struckAt * 100).toFixed(0)} % of the load`);
+      // The groups and what each reads, known before the fault: a group a broker kill hides from
+      // every list afterwards is still asked for its lag.
+      await consumerLag(world).catch(() => []);
       faultStartedAt = Date.now();
       injected = await cell.fault.inject(world);
     }
     await backfill;
-    // Settled when quiet twice, a second apart: one look can fall in the moment a broker back
-    // from a kill hands a partition or a group over, when neither side shows it.
+    // Settled when two looks a second apart saw the same stillness (no event written between
+    // them): one look can fall between a consumer finishing an event and the event it sends on.
+    let last: string | null = null;
     const settled = await until(
-      async () => (await quiescent(world)) && (await sleep(1_000), await quiescent(world)),
+      async () => {
+        const seen = await quiescent(world);
+        const still = seen !== null && seen === last;
+        last = seen;
+        return still;
+      },
       cell.settleTimeoutMs ?? 300_000,
-      500,
+      1_000,
     );
     // From the moment the fault struck to the moment everything was done again.
     const settleSeconds = settled ? (Date.now() - faultStartedAt) / 1000 : null;

@@ -93,9 +93,8 @@ export class World {
    */
   readonly readers = new Set<string>();
   /**
-   * Each consumer group ever listed: a broker that has just taken over (or got back) a group's
-   * coordinator leaves the group out of its list while it loads the offsets, which is not a group
-   * with nothing to read.
+   * Each consumer group ever listed (before the fault struck, and since): the lag is asked of each
+   * one's coordinator, since a group can be missing from the brokers' lists while it moves.
    */
   readonly groups = new Set<string>();
 
