@@ -14,7 +14,10 @@ export interface Faults {
   tokenTtlSec: number;
   /** Lifetime of a report download URL. */
   downloadUrlTtlSec: number;
-  /** Report types whose reports end FAILED (and Amazon Attribution reports named attribution:<reportType>[:<groupBy>], refused). */
+  /**
+   * Report types whose reports end FAILED (and Amazon Attribution reports named
+   * attribution:<reportType>[:<groupBy>][@<advertiserId>], refused).
+   */
   failReportTypes: string[];
   /** Profiles, and DSP advertiser accounts (Amazon-Ads-AccountId), the credentials cannot access. */
   forbiddenProfiles: string[];

@@ -299,6 +299,34 @@ test('an advertiser new to a profile gets the backfill, while the one pulled bef
   );
 });
 
+test('one advertiser’s refused report holds back only its own mark; the other advertiser’s moves', async () => {
+  const legacy = await profileAt(9);
+  const client = await clients.forAccount(accountId);
+  const options = { backfillDays: 4, restateDays: 2 };
+  const [a, b] = (await attributionOverview(pg.db, legacy.profile_id)).advertisers;
+  // Neither pulled yet, as far as the marks go.
+  await pg.db('attribution_advertisers').where({ profile_id: legacy.profile_id }).update({ pulled_through: null });
+  sandbox.setFaults({ failReportTypes: [`attribution:PRODUCTS@${b!.advertiser_id}`] });
+  const r = await syncAttribution({ db: pg.db, ch: ch.ch, log, options }, client, legacy);
+  sandbox.setFaults({ failReportTypes: [] });
+  assert.deepEqual(
+    r.failed.map((f) => [f.kind, f.advertiserId]),
+    [['PRODUCTS', b!.advertiser_id]],
+  );
+  const yesterday = addDays(localToday(legacy.timezone), -1);
+  const marks = async () =>
+    (await attributionOverview(pg.db, legacy.profile_id)).advertisers.map((x) => [x.advertiser_id, x.pulled_through]);
+  assert.deepEqual(await marks(), [
+    [a!.advertiser_id, yesterday],
+    [b!.advertiser_id, null],
+  ]);
+  await syncAttribution({ db: pg.db, ch: ch.ch, log, options }, client, legacy);
+  assert.deepEqual(await marks(), [
+    [a!.advertiser_id, yesterday],
+    [b!.advertiser_id, yesterday],
+  ]);
+});
+
 test('a profile Amazon Attribution does not serve is marked not eligible with Amazon’s reason, and nothing is loaded', async () => {
   const profile = await profileAt(3);
   const r = await syncAttribution(
@@ -371,6 +399,7 @@ test('GET /v1/profiles/:profileId/attribution shows the owner its state, adverti
     };
     assert.equal(body.state, 'enabled');
     assert.equal(body.advertisers.length, 1);
+    assert.match(body.pulledThrough, /^\d{4}-\d{2}-\d{2}$/, 'pulled by the tests above');
     assert.equal(body.advertisers[0]!.pulledThrough, body.pulledThrough, 'its one advertiser pulled as far');
     assert.ok(
       body.tags.some((t) => t.macro) && body.tags.some((t) => !t.macro && t.tag.includes('{insertCampaignId}')),

@@ -42,7 +42,7 @@ import {
 } from './attribution-store.ts';
 
 export interface AttributionOptions {
-  /** Days a profile's first pull reaches back (capped by each report's reach). */
+  /** Days an advertiser's first pull reaches back (capped by each report's reach). */
   backfillDays: number;
   /** Days every later pull takes again, for Amazon's restatements. */
   restateDays: number;
@@ -61,6 +61,7 @@ export interface AttributionOutcome {
   badRows: { kind: AttributionReportKind; advertiserId: string; reason: string }[];
   /** Reports (or the tags) that failed after retries; the others were still loaded. */
   failed: { kind: AttributionReportKind | 'TAGS'; advertiserId: string; reason: string }[];
+  /** The campaign report's window of the last advertiser pulled (each advertiser has its own). */
   window?: { from: string; to: string };
 }
 

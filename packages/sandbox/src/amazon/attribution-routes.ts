@@ -279,9 +279,12 @@ export function attributionEndpoints(state: SandboxState): Endpoint[] {
         const checked = checkReportAsk(body, today);
         if ('problem' in checked) return ctx.fail(400, checked.problem);
         const { ask } = checked;
-        // A fault: Amazon refuses this report (failReportTypes names it as attribution:<reportType>[:<groupBy>]).
+        // A fault: Amazon refuses this report (failReportTypes names it as
+        // attribution:<reportType>[:<groupBy>], optionally @<advertiserId> for one advertiser's only).
         const name = `attribution:${ask.reportType}${ask.groupBy ? `:${ask.groupBy}` : ''}`;
-        if (state.faults.failReportTypes.some((t) => t === name || t === `attribution:${ask.reportType}`))
+        const named = [name, `attribution:${ask.reportType}`];
+        for (const id of ask.advertiserIds ?? []) named.push(...named.slice(0, 2).map((n) => `${n}@${id}`));
+        if (state.faults.failReportTypes.some((t) => named.includes(t)))
           return ctx.fail(400, `Invalid request: ${name} could not be generated (sandbox fault)`);
         const advertisers = attributionAdvertisers(state.dataset, ctx.profile!);
         for (const id of ask.advertiserIds ?? [])
